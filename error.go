@@ -1,0 +1,52 @@
+package silentcert
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each layer maps them in one place (HTTP statuses, exit codes).
+const (
+	EInvalid      = "invalid"      // the input breaks a rule; the message says which
+	ENotFound     = "not_found"    // no such thing
+	EConflict     = "conflict"     // the request contradicts the current state
+	EUnauthorized = "unauthorized" // not allowed for this caller
+	EInternal     = "internal"     // a fault of ours; logged with detail
+)
+
+// Error is the project's error: a code and a message fit to show the user.
+type Error struct {
+	Code    string
+	Message string
+	Err     error // wrapped cause, if any
+}
+
+// Error returns the message.
+func (e *Error) Error() string {
+	if e.Err != nil && e.Message == "" {
+		return e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and formatted message. A %w verb wraps.
+func Errorf(code, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Code: code, Message: err.Error(), Err: errors.Unwrap(err)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EInternal for any other
+// non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return EInternal
+}
