@@ -71,11 +71,15 @@ type WeakRule struct {
 	MaxAgeDays int `json:"max_age_days"`
 	// PeriodMonths, when positive, caps the service period a weak certification gives.
 	PeriodMonths int `json:"period_months"`
+	// RenewWithinMonths, when positive, lets weak traces certify only once the person's
+	// period ends within this many months of the day: weak evidence renews a certification
+	// that is running out instead of extending it every day someone rides a bus.
+	RenewWithinMonths int `json:"renew_within_months"`
 }
 
 // DefaultWeakRule returns the baseline rule's defaults.
 func DefaultWeakRule() WeakRule {
-	return WeakRule{Enabled: true, WindowDays: 90, MinDays: 3, MinTypes: 1, MinWeight: 3, MaxAgeDays: 120, PeriodMonths: 0}
+	return WeakRule{Enabled: true, WindowDays: 90, MinDays: 3, MinTypes: 1, MinWeight: 3, MaxAgeDays: 120, PeriodMonths: 0, RenewWithinMonths: 3}
 }
 
 // Validate reports the first rule that w breaks.
@@ -91,6 +95,8 @@ func (w WeakRule) Validate() error {
 		return Errorf(EInvalid, "weak: max_age_days must not be negative")
 	case w.PeriodMonths < 0:
 		return Errorf(EInvalid, "weak: period_months must not be negative")
+	case w.RenewWithinMonths < 0:
+		return Errorf(EInvalid, "weak: renew_within_months must not be negative")
 	}
 	return nil
 }

@@ -1,0 +1,631 @@
+package engine
+
+import (
+	"sort"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// Engine applies the rules of one configuration. It holds no per-person state and is safe
+// for concurrent use by many goroutines, each with its own States.
+type Engine struct {
+	policy sc.Policy
+	weak   sc.WeakRule
+	cat    *sc.Catalogue
+	class  []sc.Class // each type's class, for the hot path
+}
+
+// New returns an engine for cfg.
+func New(cfg *sc.Config) *Engine {
+	e := &Engine{policy: cfg.Policy, weak: cfg.Weak, cat: cfg.Catalogue}
+	e.class = make([]sc.Class, cfg.Catalogue.Len())
+	for i := range e.class {
+		e.class[i] = cfg.Catalogue.Type(sc.TypeID(i)).Class
+	}
+	return e
+}
+
+// Catalogue returns the engine's catalogue.
+func (e *Engine) Catalogue() *sc.Catalogue { return e.cat }
+
+// Enrol returns the starting state of a recipient: certified (MIGRATED) on last_certified,
+// or on the first day of the earliest start_month when there is none (spec §6). It writes
+// no row: enrolment happens before any replayed history.
+func (e *Engine) Enrol(r *sc.Recipient) State {
+	capacity, known := r.Capacity()
+	p := e.policy.ServicePeriod(capacity, known, r.MonthlyTotal())
+	s := State{
+		Period: uint8(p), Until: sc.NoDate, LastCertified: sc.NoDate, LastEvidence: NoRef,
+		DeathDate: sc.NoDate, DeathRef: NoRef, LastStrong: sc.NoDate, LastStrongRef: NoRef,
+		RowDay: sc.NoDate, Ents: make([]EntState, len(r.Entitlements)),
+	}
+	on := r.LastCertified
+	if on == sc.NoDate {
+		on = r.FirstMonth().First()
+	}
+	s.Until = on.AddMonths(p)
+	s.LastCertified = on
+	s.LastMethod = sc.MethodMigrated
+	s.Status = e.status(&s, on)
+	s.RowStatus = s.Status
+	return s
+}
+
+// clock returns the status the service period alone gives on day d (spec §6 "Dates").
+func (e *Engine) clock(until, d sc.Date) sc.Status {
+	switch {
+	case d > until.AddMonths(e.policy.GraceMonths):
+		return sc.StatusSuspended
+	case d > until:
+		return sc.StatusPending
+	case d >= until.AddMonths(-e.policy.WarningMonths):
+		return sc.StatusWarning
+	}
+	return sc.StatusCertified
+}
+
+// status computes a person's status on day d, by the precedence of spec §6.
+func (e *Engine) status(s *State, d sc.Date) sc.Status {
+	switch {
+	case s.conflict() != nil:
+		return sc.StatusConflict
+	case s.DeathDate != sc.NoDate:
+		return sc.StatusTerminated
+	case s.lossOpen(d):
+		return sc.StatusLoss
+	}
+	return e.clock(s.Until, d)
+}
+
+// NextChange returns the first day after d on which the clock alone may change the
+// person's status, or NoDate when only a record can (terminated, in conflict, in LOSS).
+// A driver may skip the daily evaluation on the days in between: it would change nothing.
+func (e *Engine) NextChange(s *State, d sc.Date) sc.Date {
+	switch s.Status {
+	case sc.StatusTerminated, sc.StatusConflict, sc.StatusLoss:
+		return sc.NoDate
+	}
+	for _, t := range [...]sc.Date{
+		s.Until.AddMonths(-e.policy.WarningMonths),
+		s.Until + 1,
+		s.Until.AddMonths(e.policy.GraceMonths) + 1,
+	} {
+		if t > d {
+			return t
+		}
+	}
+	return sc.NoDate
+}
+
+// Evaluate runs the daily evaluation of day d: the status is recomputed and a change
+// writes one row.
+func (e *Engine) Evaluate(r *sc.Recipient, s *State, d sc.Date, out Sink) {
+	e.settle(s, d, NoRef, out)
+}
+
+// Baseline writes, on the first day of a replay after that day's records and evaluation,
+// a row giving the status reached for a person who is not CERTIFIED, unless a row for that
+// status was already written that day (spec §7, "On --from").
+func (e *Engine) Baseline(r *sc.Recipient, s *State, d sc.Date, out Sink) {
+	if s.Status == sc.StatusCertified || (s.RowDay == d && s.RowStatus == s.Status) {
+		return
+	}
+	dec := Decision{Day: d, Evidence: NoRef, Other: NoRef, BackPay: -1}
+	switch s.Status {
+	case sc.StatusWarning:
+		dec.Action, dec.Until = sc.ActWarning, s.Until
+	case sc.StatusPending:
+		dec.Action = sc.ActPending
+	case sc.StatusSuspended:
+		dec.Action = sc.ActSuspended
+	case sc.StatusLoss:
+		dec.Action = sc.ActLoss
+		if s.Rare != nil {
+			for _, l := range s.Rare.Losses {
+				if !l.Restore && l.Date <= d {
+					dec.Evidence = l.Ref
+				}
+			}
+		}
+	case sc.StatusTerminated:
+		dec.Action, dec.Evidence, dec.DeathDate = sc.ActTerminated, s.DeathRef, s.DeathDate
+	case sc.StatusConflict:
+		c := s.conflict()
+		dec.Action, dec.Evidence, dec.Other = sc.ActConflict, c.Cause, c.Other
+	}
+	s.RowDay, s.RowStatus = d, s.Status
+	out.Decide(dec)
+}
+
+// Apply applies one record on day d (the day it is processed; the record's own dates are
+// in in) and recomputes the status as of d.
+func (e *Engine) Apply(r *sc.Recipient, s *State, in *Input, d sc.Date, out Sink) {
+	t := e.cat.Type(in.Type)
+	if t.Off {
+		out.Count(CountTypeOff)
+		return
+	}
+	class := e.class[in.Type]
+	if in.Critical && t.CriticalWeak {
+		class = sc.ClassWeak
+	}
+	switch class {
+	case sc.ClassDeath:
+		e.applyDeath(s, in, d, out)
+	case sc.ClassLoss, sc.ClassRestore:
+		e.applyLoss(s, in, class == sc.ClassRestore, d, out)
+	case sc.ClassStrong:
+		e.applyStrong(s, in, t.Method, d, out)
+	case sc.ClassWeak:
+		e.applyWeak(s, in, t, d, out)
+	case sc.ClassResolve:
+		e.applyResolve(s, in, d, out)
+	case sc.ClassInfo:
+		// Contact, address and visit outcomes certify nothing; the driver keeps them.
+	}
+}
+
+func (e *Engine) applyDeath(s *State, in *Input, d sc.Date, out Sink) {
+	rr := s.rare()
+	rr.Deaths = append(rr.Deaths, DeathRecord{Date: in.Event, Ref: in.Ref})
+	if s.DeathDate != sc.NoDate { // already terminated, or in conflict over a death
+		if in.Event != s.DeathDate {
+			out.Count(CountDeathDateDisagreement)
+		}
+		if in.Event < s.DeathDate {
+			s.DeathDate, s.DeathRef = in.Event, in.Ref
+		}
+		if s.conflict() == nil && s.LastStrong != sc.NoDate && in.Event < s.LastStrong {
+			// A death dated before a STRONG record that was applied: contradictory.
+			rr.Conflict = &Conflict{Cause: in.Ref, Other: s.LastStrongRef, StrongDate: sc.NoDate, Strong: NoRef}
+			e.settle(s, d, in.Ref, out)
+		}
+		return
+	}
+	s.DeathDate, s.DeathRef = in.Event, in.Ref
+	if s.LastStrong != sc.NoDate && in.Event < s.LastStrong {
+		rr.Conflict = &Conflict{Cause: in.Ref, Other: s.LastStrongRef, StrongDate: sc.NoDate, Strong: NoRef}
+	}
+	e.settle(s, d, in.Ref, out)
+}
+
+func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sink) {
+	if s.DeathDate != sc.NoDate { // terminated or in conflict over a death
+		out.Count(CountAfterDeath)
+		return
+	}
+	if !restore {
+		s.addLossEvent(LossEvent{Date: in.Event, Ref: in.Ref})
+		e.settle(s, d, in.Ref, out)
+		return
+	}
+	if !s.lossOpen(in.Event) {
+		out.Count(CountRestoreWithoutLoss)
+		return
+	}
+	s.addLossEvent(LossEvent{Date: in.Event, Restore: true, Ref: in.Ref})
+	// Months withheld for the LOSS that this RESTORE shows were due become back pay
+	// (or a suspension's withholding, when the clock would not have paid them either).
+	n := 0
+	rr := s.Rare
+	var months []sc.Month
+	keep := rr.Held[:0]
+	for _, h := range rr.Held {
+		if h.Reason == sc.StatusLoss && !s.lossExcludes(h.Month) {
+			if h.ClockPayable {
+				rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent})
+				months = addDistinct(months, h.Month)
+				continue
+			}
+			h.Reason = sc.StatusSuspended
+		}
+		keep = append(keep, h)
+	}
+	rr.Held = keep
+	n = len(months)
+	e.settleBack(s, d, in.Ref, n, out)
+}
+
+func addDistinct(ms []sc.Month, m sc.Month) []sc.Month {
+	for _, x := range ms {
+		if x == m {
+			return ms
+		}
+	}
+	return append(ms, m)
+}
+
+func (e *Engine) applyStrong(s *State, in *Input, method sc.Method, d sc.Date, out Sink) {
+	if c := s.conflict(); c != nil {
+		// Held for the review: only evidence after the disputed death matters to it.
+		if in.Event > s.DeathDate && (c.StrongDate == sc.NoDate || in.Event > c.StrongDate) {
+			c.Strong, c.StrongDate, c.StrongMethod = in.Ref, in.Event, method
+		}
+		return
+	}
+	if s.DeathDate != sc.NoDate {
+		if in.Event <= s.DeathDate {
+			out.Count(CountAfterDeath)
+			return
+		}
+		// Seen alive after the accepted death: never applied silently.
+		s.rare().Conflict = &Conflict{Cause: in.Ref, Other: s.DeathRef, Strong: in.Ref, StrongDate: in.Event, StrongMethod: method}
+		e.settle(s, d, in.Ref, out)
+		return
+	}
+	if s.LastStrong == sc.NoDate || in.Event > s.LastStrong {
+		s.LastStrong, s.LastStrongRef = in.Event, in.Ref
+	}
+	e.certify(s, in.Event, method, in.Ref, int(s.Period), d, out)
+	e.settle(s, d, in.Ref, out)
+}
+
+// certify moves Until for a certification on day on, writing a CERTIFIED row when it
+// does. It reports whether Until moved.
+func (e *Engine) certify(s *State, on sc.Date, method sc.Method, ref Ref, period int, d sc.Date, out Sink) bool {
+	until := on.AddMonths(period)
+	if until <= s.Until {
+		return false
+	}
+	s.Until, s.LastCertified, s.LastMethod, s.LastEvidence = until, on, method, ref
+	out.Decide(Decision{Day: d, Action: sc.ActCertified, Method: method, Evidence: ref, Until: until,
+		CertifiedOn: on, DeathDate: sc.NoDate, Other: NoRef, BackPay: -1})
+	return true
+}
+
+func (e *Engine) applyWeak(s *State, in *Input, t *sc.RecordType, d sc.Date, out Sink) {
+	if s.DeathDate != sc.NoDate || s.conflict() != nil {
+		out.Count(CountAfterDeath)
+		return
+	}
+	if t.Spoofable {
+		out.Count(CountWeakSpoofable)
+		return
+	}
+	w := &e.weak
+	if !w.Enabled {
+		return
+	}
+	if w.MaxAgeDays > 0 && int(d-in.Event) > w.MaxAgeDays {
+		out.Count(CountWeakTooOld)
+		return
+	}
+	on, ref, ok := e.observeWeak(s, in)
+	if !ok || (w.RenewWithinMonths > 0 && d < s.Until.AddMonths(-w.RenewWithinMonths)) {
+		return
+	}
+	period := int(s.Period)
+	if w.PeriodMonths > 0 && w.PeriodMonths < period {
+		period = w.PeriodMonths
+	}
+	e.certify(s, on, sc.MethodWeak, ref, period, d, out)
+	e.settle(s, d, in.Ref, out)
+}
+
+// maxTraces bounds the weak traces kept per person; MinDays can be at most this.
+const maxTraces = 32
+
+// observeWeak adds a trace and applies the baseline weak rule: within WindowDays ending
+// at the latest trace, at least MinDays distinct days, MinTypes distinct types and
+// MinWeight summed weight (one per type and day). It returns the certification date (the
+// latest trace the rule used) and that trace's record.
+func (e *Engine) observeWeak(s *State, in *Input) (sc.Date, Ref, bool) {
+	w := &e.weak
+	tr := Trace{Day: in.Event, Type: in.Type, Ref: in.Ref}
+	// Keep traces sorted by (day, type); a second trace of the same day and type adds nothing.
+	i := sort.Search(len(s.Weak), func(i int) bool {
+		x := s.Weak[i]
+		return x.Day > tr.Day || (x.Day == tr.Day && x.Type >= tr.Type)
+	})
+	if i < len(s.Weak) && s.Weak[i].Day == tr.Day && s.Weak[i].Type == tr.Type {
+		return 0, NoRef, false
+	}
+	s.Weak = append(s.Weak, Trace{})
+	copy(s.Weak[i+1:], s.Weak[i:])
+	s.Weak[i] = tr
+	// Forget what the window can no longer reach from the latest trace.
+	latest := s.Weak[len(s.Weak)-1].Day
+	cut := 0
+	for cut < len(s.Weak) && int(latest-s.Weak[cut].Day) >= w.WindowDays {
+		cut++
+	}
+	if len(s.Weak)-cut > maxTraces {
+		cut = len(s.Weak) - maxTraces
+	}
+	if cut > 0 {
+		s.Weak = append(s.Weak[:0], s.Weak[cut:]...)
+	}
+	days, weight := 0, 0.0
+	var types [8]sc.TypeID
+	ntypes := 0
+	var prev sc.Date = sc.NoDate
+	for _, x := range s.Weak {
+		if x.Day != prev {
+			days++
+			prev = x.Day
+		}
+		weight += e.cat.Type(x.Type).Weight
+		seen := false
+		for _, t := range types[:min(ntypes, len(types))] {
+			if t == x.Type {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			if ntypes < len(types) {
+				types[ntypes] = x.Type
+			}
+			ntypes++
+		}
+	}
+	if days < w.MinDays || ntypes < w.MinTypes || weight < w.MinWeight {
+		return 0, NoRef, false
+	}
+	last := s.Weak[len(s.Weak)-1]
+	return last.Day, last.Ref, true
+}
+
+func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
+	c := s.conflict()
+	if c == nil || in.Target == NoRef || !e.conflictNames(s, c, in.Target) {
+		out.Count(CountResolveIgnored)
+		return
+	}
+	rr := s.Rare
+	switch in.Accept {
+	case ResolveDeath:
+		rr.Conflict = nil
+		// The held months are not paid.
+		keep := rr.Held[:0]
+		for _, h := range rr.Held {
+			if h.Reason != sc.StatusConflict {
+				keep = append(keep, h)
+			}
+		}
+		rr.Held = keep
+		e.settle(s, d, in.Ref, out)
+	case ResolveAlive:
+		// Void the death records dated before the evidence of life.
+		alive := c.StrongDate
+		if alive == sc.NoDate || (s.LastStrong != sc.NoDate && s.LastStrong > alive) {
+			alive = s.LastStrong
+		}
+		keep := rr.Deaths[:0]
+		for _, dr := range rr.Deaths {
+			if alive == sc.NoDate || dr.Date >= alive {
+				keep = append(keep, dr)
+			}
+		}
+		rr.Deaths = keep
+		s.DeathDate, s.DeathRef = sc.NoDate, NoRef
+		for _, dr := range rr.Deaths {
+			if s.DeathDate == sc.NoDate || dr.Date < s.DeathDate {
+				s.DeathDate, s.DeathRef = dr.Date, dr.Ref
+			}
+		}
+		rr.Conflict = nil
+		var months []sc.Month
+		held := rr.Held[:0]
+		for _, h := range rr.Held {
+			if h.Reason == sc.StatusConflict {
+				rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent})
+				months = addDistinct(months, h.Month)
+				continue
+			}
+			held = append(held, h)
+		}
+		rr.Held = held
+		if c.StrongDate != sc.NoDate && s.DeathDate == sc.NoDate {
+			if s.LastStrong == sc.NoDate || c.StrongDate > s.LastStrong {
+				s.LastStrong, s.LastStrongRef = c.StrongDate, c.Strong
+			}
+			e.certify(s, c.StrongDate, c.StrongMethod, c.Strong, int(s.Period), d, out)
+		}
+		e.settleBack(s, d, in.Ref, len(months), out)
+	default:
+		out.Count(CountResolveIgnored)
+	}
+}
+
+// conflictNames reports whether ref names a record of the conflict: one of its two
+// records, the STRONG record waiting, or any applied DEATH record of the person.
+func (e *Engine) conflictNames(s *State, c *Conflict, ref Ref) bool {
+	if ref == c.Cause || ref == c.Other || ref == c.Strong {
+		return true
+	}
+	for _, dr := range s.Rare.Deaths {
+		if dr.Ref == ref {
+			return true
+		}
+	}
+	return false
+}
+
+// settle recomputes the status as of day d after a record (ref) or the clock (NoRef)
+// and writes one row for a change.
+func (e *Engine) settle(s *State, d sc.Date, ref Ref, out Sink) { e.settleBack(s, d, ref, -1, out) }
+
+// settleBack is settle with the number of months a RESTORE or RESOLVE just made due as
+// back pay (-1 when none was computed).
+func (e *Engine) settleBack(s *State, d sc.Date, ref Ref, back int, out Sink) {
+	old := s.Status
+	ns := e.status(s, d)
+	if ns == old {
+		return
+	}
+	s.Status = ns
+	dec := Decision{Day: d, Evidence: ref, Until: sc.NoDate, CertifiedOn: sc.NoDate, DeathDate: sc.NoDate, Other: NoRef, BackPay: -1}
+	switch {
+	case ns == sc.StatusTerminated:
+		dec.Action, dec.DeathDate = sc.ActTerminated, s.DeathDate
+		if ref == NoRef {
+			dec.Evidence = s.DeathRef
+		}
+	case ns == sc.StatusConflict:
+		c := s.conflict()
+		dec.Action, dec.Evidence, dec.Other = sc.ActConflict, c.Cause, c.Other
+	case ns == sc.StatusLoss:
+		dec.Action = sc.ActLoss
+	case old == sc.StatusLoss:
+		dec.Action, dec.BackPay = sc.ActRestored, back
+	case (old == sc.StatusSuspended || old == sc.StatusConflict) && ns.Payable():
+		dec.Action = sc.ActResumed
+		dec.BackPay = e.resume(s, back)
+	case ns == sc.StatusWarning:
+		dec.Action, dec.Until = sc.ActWarning, s.Until
+	case ns == sc.StatusPending:
+		dec.Action = sc.ActPending
+	case ns == sc.StatusSuspended:
+		dec.Action = sc.ActSuspended
+	default:
+		// Back to CERTIFIED from WARNING or PENDING: only a certification does that,
+		// and its CERTIFIED row is the row of this change.
+		return
+	}
+	s.RowDay, s.RowStatus = d, ns
+	out.Decide(dec)
+}
+
+// resume makes every month withheld by a suspension due as back pay and returns the number
+// of distinct months now due for the first time (plus those a resolution already counted).
+func (e *Engine) resume(s *State, already int) int {
+	n := max(already, 0)
+	if s.Rare == nil {
+		return n
+	}
+	rr := s.Rare
+	var months []sc.Month
+	keep := rr.Held[:0]
+	for _, h := range rr.Held {
+		if h.Reason == sc.StatusSuspended && s.lossExcludes(h.Month) {
+			h.Reason = sc.StatusLoss // a late LOSS shows the month was not due after all
+		}
+		if h.Reason == sc.StatusSuspended {
+			rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent})
+			months = addDistinct(months, h.Month)
+			continue
+		}
+		keep = append(keep, h)
+	}
+	rr.Held = keep
+	return n + len(months)
+}
+
+// Payroll runs the payroll for month m on its first day d, after that day's records and
+// evaluation (spec §7 "Payroll"): each due entitlement of a payable person is paid; the
+// others are withheld with their reason; back pay that is due is released.
+func (e *Engine) Payroll(r *sc.Recipient, s *State, m sc.Month, out Sink) {
+	st := s.Status
+	excluded := s.lossExcludes(m)
+	for i := range r.Entitlements {
+		ent := &r.Entitlements[i]
+		if !ent.Active(m) {
+			continue
+		}
+		switch {
+		case st.Payable() && !excluded:
+			s.Ents[i].Regular.Add(m)
+			out.Pay(Payment{Month: m, Ent: i, Amount: ent.Monthly, Kind: sc.PayRegular})
+		case st == sc.StatusSuspended, st == sc.StatusConflict, st == sc.StatusLoss, st.Payable():
+			reason := st
+			if st.Payable() { // a LOSS dated on the 1st itself, applied later the same day
+				reason = sc.StatusLoss
+			}
+			h := Held{Month: m, Ent: uint8(i), Reason: reason}
+			if reason == sc.StatusLoss {
+				h.ClockPayable = e.clock(s.Until, m.First()).Payable()
+			}
+			rr := s.rare()
+			rr.Held = append(rr.Held, h)
+			out.Withhold(Withholding{Month: m, Ent: i, Amount: ent.Monthly, Reason: reason})
+		}
+	}
+	e.releaseBackPay(r, s, out)
+}
+
+func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
+	if s.Rare == nil || len(s.Rare.Due) == 0 {
+		return
+	}
+	st := s.Status
+	if !st.Payable() && st != sc.StatusTerminated {
+		return // released at the first payroll when the person is payable again
+	}
+	rr := s.Rare
+	due := rr.Due
+	sort.Slice(due, func(i, j int) bool {
+		if due[i].Month != due[j].Month {
+			return due[i].Month < due[j].Month
+		}
+		return due[i].Ent < due[j].Ent
+	})
+	var held []Held
+	for _, b := range due {
+		if st == sc.StatusTerminated && b.Month > s.DeathDate.Month() {
+			out.Count(CountBackPayDropped)
+			continue
+		}
+		if s.lossExcludes(b.Month) { // a LOSS reported since shows the month was not due
+			held = append(held, Held{Month: b.Month, Ent: b.Ent, Reason: sc.StatusLoss, ClockPayable: true})
+			continue
+		}
+		es := &s.Ents[b.Ent]
+		if es.Regular.Has(b.Month) || es.Back.Has(b.Month) {
+			continue
+		}
+		es.Back.Add(b.Month)
+		out.Pay(Payment{Month: b.Month, Ent: int(b.Ent), Amount: r.Entitlements[b.Ent].Monthly, Kind: sc.PayBack})
+	}
+	rr.Due = rr.Due[:0]
+	rr.Held = append(rr.Held, held...)
+}
+
+// Overpayment is what was paid to one entitlement for months not due (spec §6, §7).
+type Overpayment struct {
+	Ent       int
+	Months    int
+	Amount    sc.Fen
+	Offset    sc.Fen // recovered from the offset capacity (抵顶)
+	ToRecover sc.Fen // left to recover (追回)
+}
+
+// Overpayments returns the person's overpayments, one per entitlement with at least one
+// overpaid month, in entitlement order (the roster order the driver fixed, by benefit
+// code). Months paid after the month of an accepted death are offset from the capacity;
+// months a late LOSS covers have no offset.
+func (e *Engine) Overpayments(r *sc.Recipient, s *State) []Overpayment {
+	var out []Overpayment
+	capLeft, _ := r.Capacity()
+	dead := s.DeathDate != sc.NoDate && s.conflict() == nil
+	deathMonth := sc.NoMonth
+	if dead {
+		deathMonth = s.DeathDate.Month()
+	}
+	for i := range s.Ents {
+		var o Overpayment
+		var deathAmt sc.Fen
+		count := func(m sc.Month) {
+			switch {
+			case dead && m > deathMonth:
+				o.Months++
+				o.Amount += r.Entitlements[i].Monthly
+				deathAmt += r.Entitlements[i].Monthly
+			case s.lossExcludes(m):
+				o.Months++
+				o.Amount += r.Entitlements[i].Monthly
+			}
+		}
+		s.Ents[i].Regular.Each(count)
+		s.Ents[i].Back.Each(count)
+		if o.Months == 0 {
+			continue
+		}
+		o.Ent = i
+		o.Offset = min(capLeft, deathAmt)
+		capLeft -= o.Offset
+		o.ToRecover = o.Amount - o.Offset
+		out = append(out, o)
+	}
+	return out
+}

@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"sort"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// MonthRange is a run of consecutive months, From through To.
+type MonthRange struct{ From, To sc.Month }
+
+// Months is a set of months kept as sorted, disjoint, non-adjacent ranges: a person's
+// payments are almost always one run with a few gaps, so this stays a few words long.
+type Months []MonthRange
+
+// Has reports whether m is in the set.
+func (ms Months) Has(m sc.Month) bool {
+	i := sort.Search(len(ms), func(i int) bool { return ms[i].To >= m })
+	return i < len(ms) && ms[i].From <= m
+}
+
+// Add puts m in the set.
+func (ms *Months) Add(m sc.Month) {
+	s := *ms
+	if n := len(s); n > 0 && s[n-1].To+1 == m { // the common case: the next month
+		s[n-1].To = m
+		return
+	}
+	i := sort.Search(len(s), func(i int) bool { return s[i].To >= m-1 })
+	switch {
+	case i < len(s) && s[i].From <= m && m <= s[i].To:
+		return
+	case i < len(s) && s[i].To == m-1:
+		s[i].To = m
+		if i+1 < len(s) && s[i+1].From == m+1 {
+			s[i].To = s[i+1].To
+			s = append(s[:i+1], s[i+2:]...)
+		}
+	case i < len(s) && s[i].From == m+1:
+		s[i].From = m
+	default:
+		s = append(s, MonthRange{})
+		copy(s[i+1:], s[i:])
+		s[i] = MonthRange{m, m}
+	}
+	*ms = s
+}
+
+// Each calls f for every month in ascending order.
+func (ms Months) Each(f func(m sc.Month)) {
+	for _, r := range ms {
+		for m := r.From; m <= r.To; m++ {
+			f(m)
+		}
+	}
+}
+
+// Count returns how many months are in the set.
+func (ms Months) Count() int {
+	n := 0
+	for _, r := range ms {
+		n += int(r.To-r.From) + 1
+	}
+	return n
+}
+
+// EntState is what the engine keeps per entitlement: the months released, by kind.
+type EntState struct {
+	Regular Months // months paid at their own payroll
+	Back    Months // months paid later as back pay (补发)
+}
+
+// Trace is one non-spoofable weak trace kept for the weak-evidence rule.
+type Trace struct {
+	Day  sc.Date
+	Type sc.TypeID
+	Ref  Ref
+}
+
+// DeathRecord is an applied DEATH record.
+type DeathRecord struct {
+	Date sc.Date
+	Ref  Ref
+}
+
+// LossEvent is an applied LOSS (Restore false) or RESTORE record.
+type LossEvent struct {
+	Date    sc.Date
+	Restore bool
+	Ref     Ref
+}
+
+// Held is a regular payment withheld at payroll that may become back pay.
+type Held struct {
+	Month  sc.Month
+	Ent    uint8
+	Reason sc.Status // SUSPENDED, CONFLICT or LOSS
+	// ClockPayable records, for a LOSS withholding, whether the clock alone would have
+	// paid the month: a late RESTORE then makes it back pay, otherwise a suspension's.
+	ClockPayable bool
+}
+
+// Due is a month of back pay due at the next payroll.
+type Due struct {
+	Month sc.Month
+	Ent   uint8
+}
+
+// Conflict is contradictory evidence held for review (spec §6).
+type Conflict struct {
+	Cause, Other Ref // the record that caused the conflict and the other one
+	// Strong is the latest STRONG record dated after the death date, waiting for the review;
+	// StrongDate is NoDate when there is none (the conflict came from a DEATH record).
+	Strong       Ref
+	StrongDate   sc.Date
+	StrongMethod sc.Method
+}
+
+// Rare holds what few people ever have: deaths, losses, conflicts, withheld months.
+type Rare struct {
+	Deaths   []DeathRecord
+	Losses   []LossEvent // sorted by date, LOSS before RESTORE on the same day
+	Conflict *Conflict
+	Held     []Held
+	Due      []Due
+}
+
+// State is one person's certification state. Its zero value is not ready: Enrol fills it.
+// It holds only values and slices of values, so a store can serialise it whole.
+type State struct {
+	Status        sc.Status
+	Period        uint8 // P, months
+	LastMethod    sc.Method
+	RowStatus     sc.Status // the status of the last status row written (see Baseline)
+	Until         sc.Date   // certified through this day
+	LastCertified sc.Date   // the certification date behind Until
+	LastEvidence  Ref       // the record behind Until (NoRef for migration)
+	DeathDate     sc.Date   // NoDate unless a death is applied (disputed while in CONFLICT)
+	DeathRef      Ref
+	LastStrong    sc.Date // the latest event_date of an applied STRONG record
+	LastStrongRef Ref
+	RowDay        sc.Date // the day of the last status row written
+	Weak          []Trace
+	Ents          []EntState
+	Rare          *Rare
+}
+
+func (s *State) rare() *Rare {
+	if s.Rare == nil {
+		s.Rare = &Rare{}
+	}
+	return s.Rare
+}
+
+// conflict returns the open conflict, or nil.
+func (s *State) conflict() *Conflict {
+	if s.Rare == nil {
+		return nil
+	}
+	return s.Rare.Conflict
+}
+
+// lossOpen reports whether a LOSS is open on day d: the latest LOSS or RESTORE dated on
+// or before d is a LOSS.
+func (s *State) lossOpen(d sc.Date) bool {
+	if s.Rare == nil {
+		return false
+	}
+	open := false
+	for _, e := range s.Rare.Losses {
+		if e.Date > d {
+			break
+		}
+		open = !e.Restore
+	}
+	return open
+}
+
+// lossExcludes reports whether month m is not paid because of a LOSS (spec §6: a LOSS
+// dated on or before the 1st of m, not followed by a RESTORE dated on or before that day).
+func (s *State) lossExcludes(m sc.Month) bool { return s.lossOpen(m.First()) }
+
+func (s *State) addLossEvent(e LossEvent) {
+	r := s.rare()
+	i := sort.Search(len(r.Losses), func(i int) bool {
+		x := r.Losses[i]
+		return x.Date > e.Date || (x.Date == e.Date && !e.Restore && x.Restore)
+	})
+	r.Losses = append(r.Losses, LossEvent{})
+	copy(r.Losses[i+1:], r.Losses[i:])
+	r.Losses[i] = e
+}
