@@ -15,26 +15,26 @@ func TestServicePeriod(t *testing.T) {
 		known           bool
 		want            int
 	}{
-		{0, 300000, false, 12},         // unknown: default_period_months
-		{6000000, 310000, true, 19},    // 60000 / 3100 = 19.35 → 19
-		{100000, 300000, true, 6},      // below min_period_months
-		{100000000, 300000, true, 24},  // above max_period_months
-		{0, 300000, true, 6},           // known zero capacity
-		{1800000, 300000, true, 6},     // exactly 6
-		{7200000, 300000, true, 24},    // exactly 24
-		{7199999, 300000, true, 23},    // rounded down
-		{5000, 0, true, 12},            // no amounts: default
-		{3000000, 250000, true, 12},    // 30000/2500
-		{2999999, 250000, true, 11},    // 11.99 → 11
-		{3000001, 250000, true, 12},    // 12.0000004 → 12
-		{150000, 25000, true, 6},       // a rural pension: 1500/250 = 6
-		{10000000, 25000, true, 24},    // …with a large balance
-		{1, 1, true, 1 * 0 + 6},        // 1 month → min
-		{2400, 100, true, 24},          // 24
-		{2500, 100, true, 24},          // 25 → max
-		{700, 100, true, 7},            // 7
-		{600, 100, true, 6},            // 6
-		{599, 100, true, 6},            // 5.99 → min
+		{0, 300000, false, 12},        // unknown: default_period_months
+		{6000000, 310000, true, 19},   // 60000 / 3100 = 19.35 → 19
+		{100000, 300000, true, 6},     // below min_period_months
+		{100000000, 300000, true, 24}, // above max_period_months
+		{0, 300000, true, 6},          // known zero capacity
+		{1800000, 300000, true, 6},    // exactly 6
+		{7200000, 300000, true, 24},   // exactly 24
+		{7199999, 300000, true, 23},   // rounded down
+		{5000, 0, true, 12},           // no amounts: default
+		{3000000, 250000, true, 12},   // 30000/2500
+		{2999999, 250000, true, 11},   // 11.99 → 11
+		{3000001, 250000, true, 12},   // 12.0000004 → 12
+		{150000, 25000, true, 6},      // a rural pension: 1500/250 = 6
+		{10000000, 25000, true, 24},   // …with a large balance
+		{1, 1, true, 1*0 + 6},         // 1 month → min
+		{2400, 100, true, 24},         // 24
+		{2500, 100, true, 24},         // 25 → max
+		{700, 100, true, 7},           // 7
+		{600, 100, true, 6},           // 6
+		{599, 100, true, 6},           // 5.99 → min
 	}
 	for _, c := range cases {
 		if got := pol.ServicePeriod(c.capacity, c.known, c.total); got != c.want {
