@@ -1,0 +1,215 @@
+package backtest
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/exchange"
+)
+
+// writeOutputs writes every file of spec §7 but decisions.csv (streamed during the
+// replay) and fills the report's end-of-run figures.
+func (r *runner) writeOutputs() error {
+	for _, f := range []struct {
+		name  string
+		write func(*exchange.CSVWriter) error
+	}{
+		{"status.csv", r.writeStatus},
+		{"payroll.csv", r.writePayroll},
+		{"overpayments.csv", r.writeOverpayments},
+		{"quarantine.csv", r.writeQuarantine},
+		{"held.csv", r.writeHeld},
+		{"unlinked.csv", r.writeUnlinked},
+	} {
+		if err := writeCSV(filepath.Join(r.opt.Out, f.name), f.write); err != nil {
+			return err
+		}
+	}
+	file, err := os.Create(filepath.Join(r.opt.Out, "report.json"))
+	if err != nil {
+		return err
+	}
+	if err := r.rep.WriteJSON(file); err != nil {
+		file.Close()
+		return err
+	}
+	return file.Close()
+}
+
+func writeCSV(path string, write func(*exchange.CSVWriter) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	cw := exchange.NewCSVWriter(f)
+	if err := write(cw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := cw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func (r *runner) writeStatus(cw *exchange.CSVWriter) error {
+	if err := cw.Row("person_id", "status", "certified_until", "last_certified", "last_method", "death_date"); err != nil {
+		return err
+	}
+	var b []byte
+	for p, rec := range r.people {
+		st := &r.states[p]
+		r.rep.People[st.Status.String()]++
+		cw.String(rec.PersonID)
+		cw.Raw([]byte(st.Status.String()))
+		b = st.Until.AppendTo(b[:0])
+		cw.Raw(b)
+		b = st.LastCertified.AppendTo(b[:0])
+		cw.Raw(b)
+		cw.Raw([]byte(st.LastMethod.String()))
+		b = st.DeathDate.AppendTo(b[:0])
+		cw.Raw(b)
+		if err := cw.End(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePayroll writes every payment released, sorted by (month, person_id, benefit_type,
+// kind), from the months each entitlement's state says were paid.
+func (r *runner) writePayroll(cw *exchange.CSVWriter) error {
+	if err := cw.Row("month", "person_id", "benefit_type", "amount", "kind"); err != nil {
+		return err
+	}
+	first := r.opt.From.Month()
+	if r.opt.From.Day() != 1 {
+		first++
+	}
+	last := r.opt.To.Month()
+	var b []byte
+	for m := first; m <= last; m++ {
+		for p, rec := range r.people {
+			st := &r.states[p]
+			for i := range rec.Entitlements {
+				es := &st.Ents[i]
+				for _, kind := range [...]sc.PaymentKind{sc.PayBack, sc.PayRegular} { // "BACK_PAY" < "REGULAR"
+					paid := es.Regular
+					if kind == sc.PayBack {
+						paid = es.Back
+					}
+					if !paid.Has(m) {
+						continue
+					}
+					b = m.AppendTo(b[:0])
+					cw.Raw(b)
+					cw.String(rec.PersonID)
+					cw.String(rec.Entitlements[i].Benefit)
+					b = rec.Entitlements[i].Monthly.AppendTo(b[:0])
+					cw.Raw(b)
+					cw.Raw([]byte(kind.String()))
+					if err := cw.End(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (r *runner) writeOverpayments(cw *exchange.CSVWriter) error {
+	if err := cw.Row("person_id", "benefit_type", "months", "amount", "offset", "to_recover"); err != nil {
+		return err
+	}
+	var b []byte
+	for p, rec := range r.people {
+		st := &r.states[p]
+		if st.Rare == nil {
+			continue // no death, no loss: nothing can be overpaid
+		}
+		for _, o := range r.eng.Overpayments(rec, st) {
+			r.rep.Overpaid += o.Amount
+			r.rep.Offset += o.Offset
+			r.rep.ToRecover += o.ToRecover
+			cw.String(rec.PersonID)
+			cw.String(rec.Entitlements[o.Ent].Benefit)
+			cw.Raw(strconv.AppendInt(b[:0], int64(o.Months), 10))
+			cw.Raw(o.Amount.AppendTo(b[:0]))
+			cw.Raw(o.Offset.AppendTo(b[:0]))
+			cw.Raw(o.ToRecover.AppendTo(b[:0]))
+			if err := cw.End(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *runner) writeQuarantine(cw *exchange.CSVWriter) error {
+	if err := cw.Row("file", "line", "field", "reason"); err != nil {
+		return err
+	}
+	for _, p := range r.problems {
+		line := ""
+		if p.Line > 0 {
+			line = strconv.FormatInt(p.Line, 10)
+		}
+		if err := cw.Row(p.File, line, p.Field, p.Reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeHeld lists held records in the order they would have been applied.
+func (r *runner) writeHeld(cw *exchange.CSVWriter) error {
+	if err := cw.Row("source", "record_id", "person_id", "reason"); err != nil {
+		return err
+	}
+	var held []uint32
+	for i := range r.entries {
+		if r.entries[i].flags&(fHeld|fDuplicate) == fHeld {
+			held = append(held, uint32(i))
+		}
+	}
+	slices.SortFunc(held, r.cmpEntries)
+	for _, i := range held {
+		e := &r.entries[i]
+		cw.String(r.cat.Type(e.typ).Source)
+		cw.Field(r.ids.get(e.rid))
+		cw.String(r.people[e.person].PersonID)
+		cw.Raw([]byte("name_mismatch"))
+		if err := cw.End(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) writeUnlinked(cw *exchange.CSVWriter) error {
+	if err := cw.Row("source", "type", "count"); err != nil {
+		return err
+	}
+	keys := make([][2]string, 0, len(r.rep.unlinkedBy))
+	for k := range r.rep.unlinkedBy {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for _, k := range keys {
+		if err := cw.Row(k[0], k[1], strconv.FormatInt(r.rep.unlinkedBy[k], 10)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

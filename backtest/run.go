@@ -1,0 +1,441 @@
+package backtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/linkage"
+)
+
+// Options is what a backtest needs: spec §7's command line, the configuration, and how
+// to run.
+type Options struct {
+	Roster   string
+	Records  []string // files or directories
+	From, To sc.Date
+	Out      string
+	Config   *sc.Config // nil: the built-in defaults
+	Encoding string     // "" detects; "utf-8", "gbk" or "gb18030" forces, for every file
+	Workers  int        // goroutines; 0: GOMAXPROCS
+	// ResolveRegion resolves a roster row's hukou_address when it has no region_code.
+	ResolveRegion func(address string) (string, bool)
+	// Progress, when set, is called now and then from the goroutine that runs the backtest.
+	Progress func(Progress)
+}
+
+// Progress tells how far a run has come.
+type Progress struct {
+	Phase   string  // "read", "history", "replay", "write"
+	Records int64   // record rows read so far
+	Day     sc.Date // the day being replayed
+}
+
+// runner holds one backtest's data.
+type runner struct {
+	opt     Options
+	cfg     *sc.Config
+	eng     *engine.Engine
+	cat     *sc.Catalogue
+	people  []*sc.Recipient
+	states  []engine.State
+	entries []entry
+	ids     arena
+	dedupe  dedupe
+	resolve map[uint32]resolveInfo
+	srcRank []int // each type's source, ranked in byte order of the codes
+	rep     *Report
+
+	problems []exchange.Problem
+	order    []uint32 // applied entries by (day bucket, person), then §7 order within
+	buckets  []uint32 // start of each day bucket in order; bucket 0 is history
+	days     int
+	read     atomic.Int64
+}
+
+// Run replays history as spec §7 describes and writes the output files into opt.Out.
+func Run(ctx context.Context, opt Options) (*Report, error) {
+	if opt.From > opt.To {
+		return nil, sc.Errorf(sc.EInvalid, "--from %s is after --to %s", opt.From, opt.To)
+	}
+	if opt.Config == nil {
+		opt.Config = sc.DefaultConfig()
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	r := &runner{opt: opt, cfg: opt.Config, cat: opt.Config.Catalogue, eng: engine.New(opt.Config), rep: newReport()}
+	r.days = int(opt.To-opt.From) + 1
+	r.rankSources()
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return nil, err
+	}
+	if err := r.loadRoster(); err != nil {
+		return nil, err
+	}
+	if err := r.loadRecords(ctx); err != nil {
+		return nil, err
+	}
+	r.progress(Progress{Phase: "history", Records: r.read.Load()})
+	r.sortApplied()
+	r.states = make([]engine.State, len(r.people))
+	dec, err := os.Create(filepath.Join(opt.Out, "decisions.csv"))
+	if err != nil {
+		return nil, err
+	}
+	defer dec.Close()
+	if err := r.replay(ctx, dec); err != nil {
+		return nil, err
+	}
+	if err := dec.Close(); err != nil {
+		return nil, err
+	}
+	r.order, r.buckets = nil, nil
+	r.progress(Progress{Phase: "write", Records: r.read.Load(), Day: opt.To})
+	if err := r.writeOutputs(); err != nil {
+		return nil, err
+	}
+	return r.rep, nil
+}
+
+func (r *runner) progress(p Progress) {
+	if r.opt.Progress != nil {
+		r.opt.Progress(p)
+	}
+}
+
+func (r *runner) rankSources() {
+	srcs := r.cat.Sources()
+	r.srcRank = make([]int, r.cat.Len())
+	for i := range r.srcRank {
+		r.srcRank[i] = sort.SearchStrings(srcs, r.cat.Type(sc.TypeID(i)).Source)
+	}
+}
+
+func (r *runner) loadRoster() error {
+	ro, err := exchange.ReadRoster(r.opt.Roster, exchange.RosterOptions{
+		Encoding: r.opt.Encoding, Config: r.cfg, ResolveRegion: r.opt.ResolveRegion,
+	})
+	if err != nil {
+		return err
+	}
+	r.people = ro.Recipients
+	for _, p := range r.people {
+		// Entitlements in benefit_type order: the order of payroll and overpayment rows.
+		slices.SortStableFunc(p.Entitlements, func(a, b sc.Entitlement) int {
+			return bytes.Compare([]byte(a.Benefit), []byte(b.Benefit))
+		})
+	}
+	if !sort.SliceIsSorted(r.people, func(i, j int) bool { return r.people[i].PersonID < r.people[j].PersonID }) {
+		sort.Slice(r.people, func(i, j int) bool { return r.people[i].PersonID < r.people[j].PersonID })
+	}
+	r.problems = append(r.problems, ro.Problems...)
+	r.rep.roster(ro)
+	return nil
+}
+
+func (r *runner) loadRecords(ctx context.Context) error {
+	files, warns, err := ListFiles(r.opt.Records)
+	if err != nil {
+		return err
+	}
+	r.rep.Warnings = append(r.rep.Warnings, warns...)
+	enc := r.opt.Encoding
+	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: newHasher()}
+	l.class = make([]sc.Class, r.cat.Len())
+	for i := range l.class {
+		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
+	}
+	var pending []pendingResolve
+	err = l.parseAll(ctx, files, r.opt.Workers, func(c *chunk) error {
+		r.rep.Files++
+		for _, w := range c.warnings {
+			r.rep.Warnings = append(r.rep.Warnings, formatWarning(w))
+		}
+		if c.rejected != nil {
+			r.rep.FilesRejected++
+			r.problems = append(r.problems, exchange.Problem{File: c.file, Reason: "unreadable", Message: c.rejected.Error()})
+			r.rep.QuarantinedByReason["unreadable"]++
+			r.rep.Quarantined++
+			return nil
+		}
+		if c.encoding != "" {
+			r.rep.Encodings[c.encoding]++
+		}
+		r.read.Add(c.read)
+		r.rep.Read += c.read
+		r.rep.ReportedAfterTo += c.afterTo
+		r.rep.ReportedDateDefaulted += c.defaulted
+		for _, p := range c.problems {
+			r.rep.Quarantined++
+			r.rep.QuarantinedByReason[p.Reason]++
+		}
+		r.problems = append(r.problems, c.problems...)
+		base := uint32(len(r.entries))
+		if uint64(base)+uint64(len(c.entries)) >= 1<<32-1 {
+			return fmt.Errorf("records: more than 4 billion rows in one run")
+		}
+		for i := range c.entries {
+			e := c.entries[i]
+			e.rid = r.ids.add(c.ids.get(e.rid))
+			r.entries = append(r.entries, e)
+			if lose := r.dedupe.insert(r.entries, base+uint32(i)); lose >= 0 {
+				r.entries[lose].flags |= fDuplicate
+			}
+		}
+		for _, pr := range c.resolves {
+			pr.idx += base
+			pending = append(pending, pr)
+		}
+		r.progress(Progress{Phase: "read", Records: r.read.Load()})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.settleDuplicates()
+	r.resolve = make(map[uint32]resolveInfo, len(pending))
+	for _, pr := range pending {
+		info := resolveInfo{accept: pr.accept, target: engine.NoRef}
+		if pr.has {
+			if w, ok := r.dedupe.lookup(r.entries, pr.target); ok {
+				info.target = engine.Ref(w)
+			}
+		}
+		r.resolve[pr.idx] = info
+	}
+	r.dedupe = dedupe{}
+	return nil
+}
+
+// settleDuplicates counts duplicates against their key's final winner and tallies held
+// and unlinked rows.
+func (r *runner) settleDuplicates() {
+	for i := range r.entries {
+		e := &r.entries[i]
+		if e.flags&fDuplicate != 0 {
+			r.rep.Duplicate++
+			if w, ok := r.dedupe.lookup(r.entries, e.key); ok && r.entries[w].content != e.content {
+				e.flags |= fDupConflict
+				r.rep.DuplicateConflict++
+			}
+			continue
+		}
+		switch {
+		case e.flags&fHeld != 0:
+			r.rep.Held++
+		case e.flags&fUnlinked != 0:
+			r.rep.Unlinked++
+			r.rep.unlinked(r.cat.Type(e.typ), e.outcome)
+		default:
+			r.rep.Applied++
+		}
+	}
+}
+
+// sortApplied orders the applied entries by (day bucket, person) with two stable
+// counting sorts, then each (bucket, person) group by spec §7's order.
+func (r *runner) sortApplied() {
+	n := len(r.people)
+	count := make([]uint32, n+1)
+	total := 0
+	for i := range r.entries {
+		e := &r.entries[i]
+		if e.flags&(fDuplicate|fHeld|fUnlinked) == 0 {
+			count[e.person+1]++
+			total++
+		}
+	}
+	for i := 1; i <= n; i++ {
+		count[i] += count[i-1]
+	}
+	byPerson := make([]uint32, total)
+	for i := range r.entries {
+		e := &r.entries[i]
+		if e.flags&(fDuplicate|fHeld|fUnlinked) == 0 {
+			byPerson[count[e.person]] = uint32(i)
+			count[e.person]++
+		}
+	}
+	count = nil
+	nb := r.days + 1
+	bc := make([]uint32, nb+1)
+	for _, i := range byPerson {
+		bc[r.bucket(r.entries[i].reported)+1]++
+	}
+	for i := 1; i <= nb; i++ {
+		bc[i] += bc[i-1]
+	}
+	r.buckets = slices.Clone(bc)
+	r.order = make([]uint32, total)
+	for _, i := range byPerson {
+		b := r.bucket(r.entries[i].reported)
+		r.order[bc[b]] = i
+		bc[b]++
+	}
+	byPerson = nil
+	// Within a (bucket, person) group: spec §7's order.
+	for i := 0; i < len(r.order); {
+		j := i + 1
+		p := r.entries[r.order[i]].person
+		b := r.bucket(r.entries[r.order[i]].reported)
+		for j < len(r.order) && r.entries[r.order[j]].person == p && r.bucket(r.entries[r.order[j]].reported) == b {
+			j++
+		}
+		if j-i > 1 {
+			g := r.order[i:j]
+			slices.SortFunc(g, r.cmpEntries)
+		}
+		i = j
+	}
+}
+
+func (r *runner) bucket(reported sc.Date) int {
+	if reported < r.opt.From {
+		return 0
+	}
+	return int(reported-r.opt.From) + 1
+}
+
+// cmpEntries is spec §7's order: (reported_date, event_date, source, record_id), then
+// file and line order.
+func (r *runner) cmpEntries(a, b uint32) int {
+	x, y := &r.entries[a], &r.entries[b]
+	switch {
+	case x.reported != y.reported:
+		return cmpInt(int(x.reported), int(y.reported))
+	case x.event != y.event:
+		return cmpInt(int(x.event), int(y.event))
+	case r.srcRank[x.typ] != r.srcRank[y.typ]:
+		return cmpInt(r.srcRank[x.typ], r.srcRank[y.typ])
+	}
+	if c := bytes.Compare(r.ids.get(x.rid), r.ids.get(y.rid)); c != 0 {
+		return c
+	}
+	return cmpInt(int(a), int(b))
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// evidence appends SOURCE:RECORD_ID of entry ref.
+func (r *runner) evidence(b []byte, ref engine.Ref) []byte {
+	e := &r.entries[ref]
+	b = append(b, r.cat.Type(e.typ).Source...)
+	b = append(b, ':')
+	return append(b, r.ids.get(e.rid)...)
+}
+
+// input builds the engine's view of entry i.
+func (r *runner) input(i uint32) engine.Input {
+	e := &r.entries[i]
+	in := engine.Input{Type: e.typ, Event: e.event, Ref: engine.Ref(i), Critical: e.flags&fCritical != 0, Target: engine.NoRef}
+	if e.flags&fResolve != 0 {
+		info := r.resolve[i]
+		in.Accept, in.Target = info.accept, info.target
+	}
+	return in
+}
+
+// workerRanges splits the people into contiguous ranges, one per worker.
+func (r *runner) workerRanges() [][2]uint32 {
+	w := r.opt.Workers
+	n := len(r.people)
+	if w > n {
+		w = max(n, 1)
+	}
+	out := make([][2]uint32, w)
+	for i := range out {
+		out[i] = [2]uint32{uint32(n * i / w), uint32(n * (i + 1) / w)}
+	}
+	return out
+}
+
+// groupRange returns the part of order[lo:hi] (one bucket, sorted by person) whose
+// people are in [plo, phi).
+func (r *runner) groupRange(lo, hi int, plo, phi uint32) (int, int) {
+	s := sort.Search(hi-lo, func(i int) bool { return r.entries[r.order[lo+i]].person >= plo }) + lo
+	e := sort.Search(hi-lo, func(i int) bool { return r.entries[r.order[lo+i]].person >= phi }) + lo
+	return s, e
+}
+
+// replay runs history, then every day from --from to --to, on one goroutine per range
+// of people, and streams decisions.csv in (date, person_id) order.
+func (r *runner) replay(ctx context.Context, out *os.File) error {
+	ranges := r.workerRanges()
+	ws := make([]*worker, len(ranges))
+	for i, rg := range ranges {
+		ws[i] = newWorker(r, rg[0], rg[1])
+	}
+	// History: records reported before --from, no rows, no payroll.
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.history() }()
+	}
+	wg.Wait()
+	// The replay, day by day.
+	cw := exchange.NewCSVWriter(out)
+	if err := cw.Row("date", "person_id", "action", "method", "evidence", "detail"); err != nil {
+		return err
+	}
+	if err := cw.Flush(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, w := range ws {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.window(ctx) }()
+	}
+	var err error
+	for d := 0; d < r.days && err == nil; d++ {
+		for _, w := range ws {
+			buf, ok := <-w.days
+			if !ok {
+				err = ctx.Err()
+				break
+			}
+			if _, werr := out.Write(buf); werr != nil && err == nil {
+				err = werr
+			}
+			w.free <- buf[:0]
+		}
+		if d%16 == 0 {
+			r.progress(Progress{Phase: "replay", Records: r.read.Load(), Day: r.opt.From + sc.Date(d)})
+		}
+	}
+	cancel()
+	for _, w := range ws {
+		for range w.days { // let workers finish
+		}
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil && ctx.Err() != context.Canceled {
+		return err
+	}
+	for _, w := range ws {
+		r.rep.add(&w.sink)
+	}
+	return nil
+}

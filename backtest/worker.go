@@ -1,0 +1,191 @@
+package backtest
+
+import (
+	"context"
+	"slices"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/exchange"
+)
+
+// worker replays the people in [lo, hi).
+type worker struct {
+	r      *runner
+	lo, hi uint32
+	sink   sink
+	sched  []sc.Date   // each person's next scheduled evaluation
+	wheel  [][]uint32  // people to evaluate, by day of the replay
+	days   chan []byte // one buffer of decision rows per day, in order
+	free   chan []byte
+}
+
+const dayAhead = 32 // days a worker may run ahead of the writer
+
+func newWorker(r *runner, lo, hi uint32) *worker {
+	w := &worker{r: r, lo: lo, hi: hi, days: make(chan []byte, dayAhead), free: make(chan []byte, dayAhead+1)}
+	w.sink.r = r
+	for i := 0; i <= dayAhead; i++ {
+		w.free <- make([]byte, 0, 64<<10)
+	}
+	return w
+}
+
+// history applies every record reported before --from, person by person, without rows.
+func (w *worker) history() {
+	r := w.r
+	w.sink.quiet = true
+	lo, hi := r.groupRange(int(r.buckets[0]), int(r.buckets[1]), w.lo, w.hi)
+	next := lo
+	for p := w.lo; p < w.hi; p++ {
+		rec := r.people[p]
+		st := &r.states[p]
+		*st = r.eng.Enrol(rec)
+		for next < hi && r.entries[r.order[next]].person == p {
+			i := r.order[next]
+			in := r.input(i)
+			r.eng.Apply(rec, st, &in, r.entries[i].reported, &w.sink)
+			next++
+		}
+	}
+	w.sink.quiet = false
+}
+
+// window replays every day from --from to --to for the worker's people.
+func (w *worker) window(ctx context.Context) {
+	defer close(w.days)
+	r := w.r
+	from := r.opt.From
+	w.sched = make([]sc.Date, w.hi-w.lo)
+	w.wheel = make([][]uint32, r.days)
+	var active []uint32
+	for d := 0; d < r.days; d++ {
+		day := from + sc.Date(d)
+		var buf []byte
+		select {
+		case buf = <-w.free:
+		case <-ctx.Done():
+			return
+		}
+		w.sink.buf = buf
+		lo, hi := r.groupRange(int(r.buckets[d+1]), int(r.buckets[d+2]), w.lo, w.hi)
+		full := d == 0 || day.Day() == 1
+		next := lo
+		if full {
+			for p := w.lo; p < w.hi; p++ {
+				next = w.person(p, day, d == 0, next, hi)
+			}
+		} else {
+			// The people with records today, merged with those the clock calls today.
+			active = active[:0]
+			for i := lo; i < hi; i++ {
+				p := r.entries[r.order[i]].person
+				if len(active) == 0 || active[len(active)-1] != p {
+					active = append(active, p)
+				}
+			}
+			active = append(active, w.wheel[d]...)
+			slices.Sort(active)
+			active = slices.Compact(active)
+			for _, p := range active {
+				next = w.person(p, day, false, next, hi)
+			}
+		}
+		w.wheel[d] = nil
+		select {
+		case w.days <- w.sink.buf:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// person runs day for person p: the records reported that day (order[next:hi] starts with
+// them, if any), the evaluation, the first day's baseline, the payroll on the 1st, and
+// schedules the next day the clock may change the status. It returns the new next.
+func (w *worker) person(p uint32, day sc.Date, first bool, next, hi int) int {
+	r := w.r
+	rec := r.people[p]
+	st := &r.states[p]
+	w.sink.person = p
+	for next < hi && r.entries[r.order[next]].person < p {
+		next++
+	}
+	for next < hi && r.entries[r.order[next]].person == p {
+		in := r.input(r.order[next])
+		r.eng.Apply(rec, st, &in, day, &w.sink)
+		next++
+	}
+	r.eng.Evaluate(rec, st, day, &w.sink)
+	if first {
+		r.eng.Baseline(rec, st, day, &w.sink)
+	}
+	if day.Day() == 1 {
+		r.eng.Payroll(rec, st, day.Month(), &w.sink)
+	}
+	if nx := r.eng.NextChange(st, day); nx != sc.NoDate && nx <= r.opt.To && nx != w.sched[p-w.lo] {
+		w.sched[p-w.lo] = nx
+		di := int(nx - r.opt.From)
+		w.wheel[di] = append(w.wheel[di], p)
+	}
+	return next
+}
+
+// sink formats decisions into the day's buffer and adds up money and counts.
+type sink struct {
+	r       *runner
+	buf     []byte
+	person  uint32
+	quiet   bool // history: no rows
+	scratch []byte
+
+	paidRegular, paidBack, withheld sc.Fen
+	withheldBy                      [8]sc.Fen
+	certs                           [8]int64
+	actions                         [16]int64
+	counts                          [16]int64
+}
+
+func (s *sink) Decide(d engine.Decision) {
+	if s.quiet {
+		return
+	}
+	s.actions[d.Action]++
+	if d.Action == sc.ActCertified {
+		s.certs[d.Method]++
+	}
+	b := s.buf
+	b = d.Day.AppendTo(b)
+	b = append(b, ',')
+	b = append(b, s.r.people[s.person].PersonID...)
+	b = append(b, ',')
+	b = append(b, d.Action.String()...)
+	b = append(b, ',')
+	if d.Action == sc.ActCertified {
+		b = append(b, d.Method.String()...)
+	}
+	b = append(b, ',')
+	if d.Evidence != engine.NoRef {
+		s.scratch = s.r.evidence(s.scratch[:0], d.Evidence)
+		b = exchange.AppendCSVField(b, s.scratch)
+	}
+	b = append(b, ',')
+	s.scratch = d.AppendDetail(s.scratch[:0], s.r.evidence)
+	b = exchange.AppendCSVField(b, s.scratch)
+	s.buf = append(b, '\n')
+}
+
+func (s *sink) Pay(p engine.Payment) {
+	if p.Kind == sc.PayBack {
+		s.paidBack += p.Amount
+	} else {
+		s.paidRegular += p.Amount
+	}
+}
+
+func (s *sink) Withhold(w engine.Withholding) {
+	s.withheld += w.Amount
+	s.withheldBy[w.Reason] += w.Amount
+}
+
+func (s *sink) Count(c engine.Counter) { s.counts[c]++ }

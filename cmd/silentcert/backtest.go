@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/backtest"
+)
+
+func init() {
+	register("backtest", "replay history through the rules (spec §7) and write decisions, statuses, payroll", runBacktest)
+}
+
+func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("backtest", "--roster FILE --records PATH [--records PATH ...] --from DATE --to DATE --out DIR [--config FILE]", stderr)
+	var records multiFlag
+	roster := fs.String("roster", "", "roster file (spec §2)")
+	fs.Var(&records, "records", "record file or directory (repeatable)")
+	from := fs.String("from", "", "first day of the replay, YYYY-MM-DD")
+	to := fs.String("to", "", "last day of the replay, YYYY-MM-DD")
+	out := fs.String("out", "", "output directory")
+	configPath := fs.String("config", "", "configuration file (JSON; see README)")
+	encoding := fs.String("encoding", "", "force the input encoding: utf-8, gbk or gb18030 (default: detect)")
+	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs)")
+	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *roster == "" || len(records) == 0 || *from == "" || *to == "" || *out == "" {
+		return usagef("--roster, --records, --from, --to and --out are required")
+	}
+	f, err := sc.ParseDate(*from)
+	if err != nil {
+		return usagef("--from: %v", err)
+	}
+	t, err := sc.ParseDate(*to)
+	if err != nil {
+		return usagef("--to: %v", err)
+	}
+	if f > t {
+		return usagef("--from %s is after --to %s", f, t)
+	}
+	switch *encoding {
+	case "", "auto", "utf-8", "gbk", "gb18030":
+	default:
+		return usagef("--encoding must be utf-8, gbk or gb18030")
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	opt := backtest.Options{
+		Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg,
+		Encoding: *encoding, Workers: *workers,
+	}
+	resolve, err := regionResolver()
+	if err != nil {
+		return err
+	}
+	opt.ResolveRegion = resolve
+	start := time.Now()
+	if !*quiet {
+		opt.Progress = progressPrinter(stderr, start)
+	}
+	rep, err := backtest.Run(ctx, opt)
+	if err != nil {
+		return err
+	}
+	el := time.Since(start)
+	if !*quiet {
+		fmt.Fprintf(stderr, "\r\033[K")
+	}
+	fmt.Fprintf(stdout, "backtest: %d recipients, %d records read (%d applied, %d duplicate, %d quarantined, %d unlinked, %d held) in %.1fs (%.0f records/s); outputs in %s\n",
+		rep.Recipients, rep.Read, rep.Applied, rep.Duplicate, rep.Quarantined, rep.Unlinked, rep.Held,
+		el.Seconds(), float64(rep.Read)/el.Seconds(), *out)
+	return nil
+}
+
+// loadConfig reads the configuration file, or returns the built-in defaults for "".
+func loadConfig(path string) (*sc.Config, error) {
+	if path == "" {
+		return sc.DefaultConfig(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return sc.ParseConfig(path, data)
+}
+
+// progressPrinter prints one line on stderr at most every half second: records read,
+// records/s and the day being replayed.
+func progressPrinter(w io.Writer, start time.Time) func(backtest.Progress) {
+	var last time.Time
+	return func(p backtest.Progress) {
+		now := time.Now()
+		if now.Sub(last) < 500*time.Millisecond {
+			return
+		}
+		last = now
+		rate := float64(p.Records) / now.Sub(start).Seconds()
+		day := ""
+		if p.Day != sc.NoDate && p.Day != 0 {
+			day = " day " + p.Day.String()
+		}
+		fmt.Fprintf(w, "\r\033[K%s: %d records read, %.0f records/s%s", p.Phase, p.Records, rate, day)
+	}
+}

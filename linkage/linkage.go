@@ -1,0 +1,170 @@
+// Package linkage links records to recipients by the rules of spec §3: the citizen ID
+// number with a name check, and a unique name-and-birth-date match when the ID is missing
+// or invalid. It is a lookup, not a join: an in-memory index built once from the roster.
+//
+// It is pure: no I/O, no clock. It never applies anything; it only says who a record is
+// about, or why it is about no one.
+package linkage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/idcard"
+)
+
+// Outcome is what linking a record gave.
+type Outcome uint8
+
+// Outcomes.
+const (
+	Linked        Outcome = iota // linked to one recipient
+	HeldName                     // the ID is on the roster but the name disagrees: held for review
+	NotOnRoster                  // a valid ID that is not on the roster (no fallback)
+	NoMatch                      // no valid ID, and no recipient has that name and birth date
+	Ambiguous                    // no valid ID, and several recipients match even with the region
+	NotEnoughData                // no valid ID, and no name or no birth date to fall back on
+)
+
+var outcomeNames = [...]string{"linked", "name_mismatch", "id_not_on_roster", "no_match", "ambiguous", "no_valid_id"}
+
+// String returns the outcome's report key.
+func (o Outcome) String() string { return outcomeNames[o] }
+
+// Index finds recipients by ID number and by name and birth date. Build it with New; it is
+// read-only afterwards and safe for concurrent use.
+type Index struct {
+	byID      map[uint64]uint32
+	names     []string // each recipient's name, normalised
+	rawNames  []string
+	regions   []string
+	nameBirth map[string][]uint32
+}
+
+// New indexes recipients; a recipient's number in the index is its position in the slice.
+func New(recipients []*sc.Recipient) *Index {
+	ix := &Index{
+		byID:      make(map[uint64]uint32, len(recipients)),
+		names:     make([]string, len(recipients)),
+		rawNames:  make([]string, len(recipients)),
+		regions:   make([]string, len(recipients)),
+		nameBirth: make(map[string][]uint32, len(recipients)),
+	}
+	var buf []byte
+	for i, r := range recipients {
+		id, ok := idcard.Normalize([]byte(r.PersonID))
+		if ok {
+			ix.byID[idcard.Key(id)] = uint32(i)
+		}
+		ix.rawNames[i] = r.Name
+		ix.names[i] = NormalizeName(r.Name)
+		ix.regions[i] = r.RegionCode
+		buf = nameBirthKey(buf[:0], []byte(ix.names[i]), r.BirthDate)
+		k := string(buf)
+		ix.nameBirth[k] = append(ix.nameBirth[k], uint32(i))
+	}
+	return ix
+}
+
+// Len returns the number of recipients indexed.
+func (ix *Index) Len() int { return len(ix.names) }
+
+func nameBirthKey(buf, normName []byte, birth sc.Date) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, uint32(birth))
+	return append(buf, normName...)
+}
+
+// NormalizeName returns name as spec §3 compares names: Unicode NFKC, then whitespace and
+// the middle dot removed.
+func NormalizeName(name string) string {
+	if isPlain(name) {
+		return name
+	}
+	return sc.NormalizeName(name, norm.NFKC.String)
+}
+
+// isPlain reports whether name is already in normal form: CJK ideographs and letters
+// only, no spaces, dots or compatibility characters (the common case, checked cheaply).
+func isPlain(name string) bool {
+	for _, r := range name {
+		switch {
+		case r >= 0x4E00 && r <= 0x9FFF: // CJK unified ideographs: NFKC leaves them alone
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Scratch is per-goroutine working memory for Link, so that linking does not allocate.
+type Scratch struct{ key []byte }
+
+// Link links a record given its person_id, name, birth_date and region_code as delivered.
+// It returns the recipient's number and Linked, or the reason it is held or unlinked (the
+// number is the recipient concerned for HeldName, and meaningless otherwise).
+func (ix *Index) Link(personID, name []byte, birth sc.Date, region []byte, s *Scratch) (uint32, Outcome) {
+	if id, ok := idcard.Normalize(personID); ok {
+		p, found := ix.byID[idcard.Key(id)]
+		if !found {
+			return 0, NotOnRoster
+		}
+		if len(name) > 0 && !ix.NameAgrees(p, name) {
+			return p, HeldName
+		}
+		return p, Linked
+	}
+	if len(name) == 0 || birth == sc.NoDate {
+		return 0, NotEnoughData
+	}
+	s.key = nameBirthKey(s.key[:0], normalizeBytes(name), birth)
+	cands := ix.nameBirth[string(s.key)]
+	switch {
+	case len(cands) == 1:
+		return cands[0], Linked
+	case len(cands) == 0:
+		return 0, NoMatch
+	case len(region) == 0:
+		return 0, Ambiguous
+	}
+	found, n := uint32(0), 0
+	for _, c := range cands {
+		if len(ix.regions[c]) > 0 && bytes.HasPrefix([]byte(ix.regions[c]), region) {
+			found, n = c, n+1
+		}
+	}
+	if n == 1 {
+		return found, Linked
+	}
+	return 0, Ambiguous
+}
+
+// NameAgrees reports whether name agrees with recipient p's name (spec §3).
+func (ix *Index) NameAgrees(p uint32, name []byte) bool {
+	if string(name) == ix.rawNames[p] || string(name) == ix.names[p] {
+		return true
+	}
+	return string(normalizeBytes(name)) == ix.names[p]
+}
+
+func normalizeBytes(name []byte) []byte {
+	plain := utf8.Valid(name)
+	if plain {
+		for i := 0; i < len(name); {
+			r, n := utf8.DecodeRune(name[i:])
+			if !(r >= 0x4E00 && r <= 0x9FFF) && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') {
+				plain = false
+				break
+			}
+			i += n
+		}
+	}
+	if plain {
+		return name
+	}
+	return []byte(NormalizeName(string(name)))
+}
