@@ -1,0 +1,77 @@
+package silentcert
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestParseConfigExample(t *testing.T) {
+	data, err := os.ReadFile("config.example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig("config.example.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := cfg.Catalogue.Lookup("MED.DIALYSIS")
+	if !ok || cfg.Catalogue.Type(id).Class != ClassStrong || cfg.Catalogue.Type(id).Method != MethodStrong {
+		t.Errorf("new type not added as STRONG")
+	}
+	id, _ = cfg.Catalogue.Lookup("TRN.TRANSIT")
+	if tr := cfg.Catalogue.Type(id); tr.Weight != 0.5 || tr.Class != ClassWeak || tr.Source != "TRN" {
+		t.Errorf("override lost the rest of the type: %+v", tr)
+	}
+	id, _ = cfg.Catalogue.Lookup("UTIL.PAYMENT")
+	if !cfg.Catalogue.Type(id).Off {
+		t.Errorf("type not switched off")
+	}
+	if !cfg.BenefitKnown([]byte("MARTYR_FAMILY")) || !cfg.BenefitKnown([]byte("EMP_PENSION")) {
+		t.Errorf("benefits: %+v", cfg.Benefits)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"policy":{"warning_month":2}}`:                                        "unknown field",
+		`{"policy":{"min_period_months":0}}`:                                    "min_period_months",
+		`{"weak":{"min_days":1}}`:                                               "one trace never certifies",
+		`{"catalogue":{"types":[{"code":"X.Y"}]}}`:                              "needs source and class",
+		`{"catalogue":{"types":[{"code":"X.Y","source":"X","class":"MAYBE"}]}}`: "not one of",
+		`{"catalogue":{"types":[{"code":"HRSS.FACE","method":"WEAK"}]}}`:        "not one of",
+		`{"benefits":{"codes":[{"name":"无代码"}]}}`:                               "code is empty",
+		`[1,2]`: "cannot unmarshal",
+	} {
+		_, err := ParseConfig("c.json", []byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "c.json") {
+			t.Errorf("%s: error %v, want it to name the file and say %q", in, err, want)
+		}
+	}
+}
+
+func TestDefaultCatalogueMatchesSpec(t *testing.T) {
+	c := DefaultCatalogue()
+	if c.Len() != 37 {
+		t.Errorf("%d types, spec §4 lists 37", c.Len())
+	}
+	spoofable := map[string]bool{"MED.PHARMACY": true, "HRSS.CARD_SPEND": true, "TEL.ACTIVITY": true, "BANK.TXN": true, "UTIL.PAYMENT": true}
+	for _, tp := range c.Types() {
+		if tp.Spoofable != spoofable[tp.Code] {
+			t.Errorf("%s spoofable %v", tp.Code, tp.Spoofable)
+		}
+		if !strings.HasPrefix(tp.Code, tp.Source+".") {
+			t.Errorf("%s from source %s", tp.Code, tp.Source)
+		}
+	}
+	for code, m := range map[string]Method{"HRSS.FACE": MethodFace, "HRSS.COUNTER": MethodCounter, "CMT.VISIT": MethodCommunity, "TRN.RAIL": MethodStrong} {
+		id, _ := c.Lookup(code)
+		if c.Type(id).Method != m {
+			t.Errorf("%s method %s", code, c.Type(id).Method)
+		}
+	}
+	id, _ := c.Lookup("MED.INPATIENT")
+	if c.ClassOf(id, false) != ClassStrong || c.ClassOf(id, true) != ClassWeak {
+		t.Errorf("MED.INPATIENT critical=1 must be WEAK")
+	}
+}
