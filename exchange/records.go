@@ -1,0 +1,281 @@
+package exchange
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/silentcert/silentcert"
+)
+
+// The fields of a record file (spec §3), in the order rows are checked.
+const (
+	rRecordID = iota
+	rSource
+	rType
+	rPersonID
+	rName
+	rBirthDate
+	rEventDate
+	rReportedDate
+	rRegionCode
+	rDetail
+)
+
+var recordFields = newFieldSet([]string{"record_id", "source", "type", "person_id", "name", "birth_date",
+	"event_date", "reported_date", "region_code", "detail"}, nil, "detail")
+
+// RecordRow is one validated record row (spec §3). Its byte slices are views into the
+// reader's buffer, valid until the next call of Next: copy what you keep.
+type RecordRow struct {
+	File string
+	Line int64 // 1-based physical line where the row starts (JSON Lines: its line)
+
+	RecordID, Source []byte
+	PersonID         []byte // as given, trimmed, possibly invalid: linkage decides
+	Name             []byte
+	RegionCode       []byte
+	RawDetail        []byte // the detail as key=value;… (a JSON object is rewritten so)
+
+	Type                               silentcert.TypeID
+	BirthDate, EventDate, ReportedDate silentcert.Date // NoDate when absent
+	Detail                             silentcert.Detail
+}
+
+// Record returns the row as a silentcert.Record, copying every value it keeps.
+func (r *RecordRow) Record() silentcert.Record {
+	return silentcert.Record{
+		RecordID: string(r.RecordID), Source: string(r.Source), Type: r.Type,
+		PersonID: string(r.PersonID), Name: string(r.Name), BirthDate: r.BirthDate,
+		EventDate: r.EventDate, ReportedDate: r.ReportedDate, RegionCode: string(r.RegionCode),
+		Detail: r.Detail, RawDetail: string(r.RawDetail),
+	}
+}
+
+// RecordReader reads and validates one record file, row by row, in constant memory. Bad
+// rows come back as Problems to quarantine; the rest of the file keeps loading.
+type RecordReader struct {
+	src    rowSource
+	cat    *silentcert.Catalogue
+	row    RecordRow
+	file   *os.File
+	intern map[string]string // detail icd10 codes seen, so that a row does not allocate
+}
+
+// maxInterned bounds the icd10 codes a reader keeps for reuse.
+const maxInterned = 1 << 14
+
+// OpenRecords opens a record file, taking its format from its extension (FormatOf). The
+// file name in problems and warnings is path as given.
+func OpenRecords(path string, cat *silentcert.Catalogue, opt Options) (*RecordReader, error) {
+	format, gz, ok := FormatOf(path)
+	if !ok {
+		return nil, silentcert.Errorf(silentcert.EInvalid, "%s: not a record file (.csv or .jsonl, optionally .gz)", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, silentcert.Errorf(silentcert.EInvalid, "%w", err)
+	}
+	r, err := NewRecordReader(path, f, format, gz, cat, opt)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.file = f
+	return r, nil
+}
+
+// NewRecordReader reads records from r; name is the file name problems carry. It reads
+// the start of the file at once (to settle the encoding and, for CSV, the header) and
+// fails when a required column is missing from the header or the header is unreadable.
+func NewRecordReader(name string, r io.Reader, format Format, gz bool, cat *silentcert.Catalogue, opt Options) (*RecordReader, error) {
+	if cat == nil {
+		cat = silentcert.DefaultCatalogue()
+	}
+	rr := &RecordReader{cat: cat, intern: map[string]string{}}
+	if err := rr.src.open(name, r, format, gz, opt.Encoding, recordFields); err != nil {
+		rr.src.close()
+		return nil, err
+	}
+	if err := rr.src.requireColumns("record_id", "source", "type", "event_date"); err != nil {
+		rr.src.close()
+		return nil, err
+	}
+	if rr.src.cols != nil && !rr.src.hasCol[rPersonID] && !(rr.src.hasCol[rName] && rr.src.hasCol[rBirthDate]) {
+		rr.src.close()
+		return nil, silentcert.Errorf(silentcert.EInvalid, "%s: line %d: required column person_id (or both name and birth_date) is missing from the header", name, rr.src.csv.start)
+	}
+	return rr, nil
+}
+
+// Encoding returns the encoding the file is read in: "utf-8", "gbk" or "gb18030".
+func (r *RecordReader) Encoding() string { return r.src.t.enc }
+
+// Warnings returns what the reader noticed without rejecting a row (unknown columns).
+func (r *RecordReader) Warnings() []Warning { return r.src.warnings }
+
+// Rows returns the number of data rows read so far, good or quarantined.
+func (r *RecordReader) Rows() int64 { return r.src.rows }
+
+// Close releases the file (when OpenRecords opened it) and the decompressor.
+func (r *RecordReader) Close() error {
+	err := r.src.close()
+	if r.file != nil {
+		if e := r.file.Close(); err == nil {
+			err = e
+		}
+		r.file = nil
+	}
+	return err
+}
+
+// Next returns the next good row; or a Problem for a row to quarantine (row nil); or io.EOF
+// at the end; or another error when the file itself cannot be read further (a truncated
+// gzip stream, say), after which every row returned before stays valid and Next returns
+// the same error again. It does not allocate for a good row.
+func (r *RecordReader) Next() (*RecordRow, *Problem, error) {
+	p, err := r.src.next()
+	if err != nil {
+		return nil, nil, err
+	}
+	if p != nil {
+		return nil, p, nil
+	}
+	if p := r.validate(); p != nil {
+		return nil, p, nil
+	}
+	return &r.row, nil, nil
+}
+
+// validate checks the row in vals against spec §3 and fills r.row. The first rule broken
+// names the problem, in this order: required values, type, dates, detail.
+func (r *RecordReader) validate() *Problem {
+	v := r.src.vals
+	s := &r.src
+	row := &r.row
+	*row = RecordRow{
+		File: s.name, Line: s.line,
+		RecordID: v[rRecordID], Source: v[rSource], PersonID: v[rPersonID], Name: v[rName],
+		RegionCode: v[rRegionCode], RawDetail: v[rDetail],
+		BirthDate: silentcert.NoDate, EventDate: silentcert.NoDate, ReportedDate: silentcert.NoDate,
+	}
+	for _, f := range [...]int{rRecordID, rSource, rType, rEventDate} {
+		if len(v[f]) == 0 {
+			return s.problem(recordFields.names[f], ReasonMissingField, recordFields.names[f]+" is required")
+		}
+	}
+	if len(v[rPersonID]) == 0 && (len(v[rName]) == 0 || len(v[rBirthDate]) == 0) {
+		return s.problem("person_id", ReasonMissingField, "person_id is required unless both name and birth_date are given")
+	}
+	id, ok := r.cat.LookupBytes(v[rType])
+	if !ok {
+		return s.problem("type", ReasonUnknownType, fmt.Sprintf("type %s is not in the catalogue", quoteClip(v[rType])))
+	}
+	if t := r.cat.Type(id); t.Source != string(v[rSource]) {
+		return s.problem("type", ReasonTypeNotAllowed, fmt.Sprintf("type %s comes only from source %s, not %s", t.Code, t.Source, quoteClip(v[rSource])))
+	}
+	row.Type = id
+	if row.EventDate, ok = silentcert.ParseDateTimeBytes(v[rEventDate]); !ok {
+		return s.problem("event_date", ReasonBadDate, fmt.Sprintf("event_date %s is not a date (YYYY-MM-DD or a datetime)", quoteClip(v[rEventDate])))
+	}
+	if len(v[rReportedDate]) > 0 {
+		if row.ReportedDate, ok = silentcert.ParseDateTimeBytes(v[rReportedDate]); !ok {
+			return s.problem("reported_date", ReasonBadDate, fmt.Sprintf("reported_date %s is not a date (YYYY-MM-DD or a datetime)", quoteClip(v[rReportedDate])))
+		}
+		if row.EventDate > row.ReportedDate {
+			return s.problem("event_date", ReasonEventAfterReported, fmt.Sprintf("event_date %s is later than reported_date %s", row.EventDate, row.ReportedDate))
+		}
+	}
+	if len(v[rBirthDate]) > 0 {
+		if row.BirthDate, ok = silentcert.ParseDateTimeBytes(v[rBirthDate]); !ok {
+			// The value is personal data: the message does not repeat it.
+			return s.problem("birth_date", ReasonBadDate, "birth_date is not a date (YYYY-MM-DD)")
+		}
+	}
+	if len(v[rDetail]) > 0 {
+		if msg := r.parseDetail(v[rDetail], &row.Detail); msg != "" {
+			return s.problem("detail", ReasonBadDetail, msg)
+		}
+	}
+	return nil
+}
+
+// parseDetail reads key=value pairs separated by ';' (spec §3). Keys are matched without
+// regard to letter case, white space around keys and values is dropped, empty pairs are
+// skipped, unknown keys are ignored. It returns a message when the detail is bad.
+func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail) string {
+	for len(raw) > 0 {
+		pair := raw
+		if k := bytes.IndexByte(raw, ';'); k >= 0 {
+			pair, raw = raw[:k], raw[k+1:]
+		} else {
+			raw = nil
+		}
+		pair = bytes.TrimSpace(pair)
+		if len(pair) == 0 {
+			continue
+		}
+		eq := bytes.IndexByte(pair, '=')
+		if eq <= 0 {
+			return fmt.Sprintf("detail part %s is not key=value", quoteClip(pair))
+		}
+		key, val := bytes.TrimSpace(pair[:eq]), bytes.TrimSpace(pair[eq+1:])
+		switch {
+		case bytes.EqualFold(key, []byte("icd10")):
+			if len(val) == 0 {
+				return "detail icd10 is empty"
+			}
+			d.ICD10 = r.internICD(val)
+		case bytes.EqualFold(key, []byte("critical")), bytes.EqualFold(key, []byte("agent")):
+			if len(val) != 1 || (val[0] != '0' && val[0] != '1') {
+				return fmt.Sprintf("detail %s must be 0 or 1, not %s", key, quoteClip(val))
+			}
+			if key[0] == 'c' || key[0] == 'C' {
+				d.Critical = val[0] == '1'
+			} else {
+				d.Agent = val[0] == '1'
+			}
+		case bytes.EqualFold(key, []byte("count")):
+			n, err := strconv.ParseUint(string(val), 10, 32)
+			if err != nil || n < 1 || n > 1_000_000 || val[0] == '+' {
+				return fmt.Sprintf("detail count must be a whole number from 1 to 1000000, not %s", quoteClip(val))
+			}
+			d.Count = int(n)
+		case bytes.EqualFold(key, []byte("amount")):
+			a, ok := silentcert.ParseYuanBytes(val)
+			if !ok {
+				return fmt.Sprintf("detail amount %s is not yuan (digits, optional . and one or two decimals)", quoteClip(val))
+			}
+			d.Amount, d.HasAmt = a, true
+		case bytes.EqualFold(key, []byte("accept")):
+			switch string(val) {
+			case "death":
+				d.Accept = "death"
+			case "alive":
+				d.Accept = "alive"
+			default:
+				return fmt.Sprintf("detail accept must be death or alive, not %s", quoteClip(val))
+			}
+		case bytes.EqualFold(key, []byte("ref")):
+			c := bytes.IndexByte(val, ':')
+			if c <= 0 || c == len(val)-1 {
+				return fmt.Sprintf("detail ref %s is not SOURCE:RECORD_ID", quoteClip(val))
+			}
+			d.Ref = string(val)
+		}
+	}
+	return ""
+}
+
+func (r *RecordReader) internICD(b []byte) string {
+	if s, ok := r.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(r.intern) < maxInterned {
+		r.intern[s] = s
+	}
+	return s
+}

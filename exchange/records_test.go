@@ -1,0 +1,476 @@
+package exchange
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/silentcert/silentcert"
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
+type readResult struct {
+	rows     []silentcert.Record
+	lines    []int64
+	probs    []Problem
+	err      error // the error that ended the file (not io.EOF)
+	encoding string
+	warnings []Warning
+}
+
+func readRecords(t testing.TB, name string, data []byte, format Format, gz bool, opt Options) readResult {
+	t.Helper()
+	r, err := NewRecordReader(name, bytes.NewReader(data), format, gz, silentcert.DefaultCatalogue(), opt)
+	if err != nil {
+		return readResult{err: err}
+	}
+	defer r.Close()
+	var res readResult
+	for {
+		row, p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			res.err = err
+			break
+		}
+		if p != nil {
+			res.probs = append(res.probs, *p)
+			continue
+		}
+		res.rows = append(res.rows, row.Record())
+		res.lines = append(res.lines, row.Line)
+	}
+	res.encoding = r.Encoding()
+	res.warnings = r.Warnings()
+	return res
+}
+
+const recHeader = "record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n"
+
+func TestRecordValidation(t *testing.T) {
+	for _, c := range []struct {
+		row           string
+		field, reason string // "" = good
+	}{
+		{"r,MED,MED.OUTPATIENT,371001198010082394,,,2024-01-02,2024-01-03,,", "", ""},
+		{"r,MED,MED.OUTPATIENT,,张三,1950-01-01,2024-01-02,,,", "", ""},  // name + birth instead of ID
+		{"r,MED,MED.OUTPATIENT,123,,,2024-01-02,,,", "", ""},             // an invalid ID is linkage's business
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02T23:59:59+08:00,,,", "", ""}, // datetime
+		{",MED,MED.OUTPATIENT,1,,,2024-01-02,,,", "record_id", ReasonMissingField},
+		{"r, ,MED.OUTPATIENT,1,,,2024-01-02,,,", "source", ReasonMissingField},
+		{"r,MED,,1,,,2024-01-02,,,", "type", ReasonMissingField},
+		{"r,MED,MED.OUTPATIENT,1,,,,,,", "event_date", ReasonMissingField},
+		{"r,MED,MED.OUTPATIENT,,张三,,2024-01-02,,,", "person_id", ReasonMissingField},
+		{"r,MED,MED.OUTPATIENT,,,1950-01-01,2024-01-02,,,", "person_id", ReasonMissingField},
+		{"r,MED,MED.NOPE,1,,,2024-01-02,,,", "type", ReasonUnknownType},
+		{"r,med,MED.OUTPATIENT,1,,,2024-01-02,,,", "type", ReasonTypeNotAllowed},
+		{"r,PSB,MED.OUTPATIENT,1,,,2024-01-02,,,", "type", ReasonTypeNotAllowed},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-02-30,,,", "event_date", ReasonBadDate},
+		{"r,MED,MED.OUTPATIENT,1,,,2024/01/02,,,", "event_date", ReasonBadDate},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,20240103,,", "reported_date", ReasonBadDate},
+		{"r,MED,MED.OUTPATIENT,1,,19500101,2024-01-02,,,", "birth_date", ReasonBadDate},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-03,2024-01-02,,", "event_date", ReasonEventAfterReported},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02T16:00:00Z,2024-01-02,,", "event_date", ReasonEventAfterReported}, // 00:00 on the 3rd in Shanghai
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,critical=2", "detail", ReasonBadDetail},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,agent=yes", "detail", ReasonBadDetail},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,count=0", "detail", ReasonBadDetail},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,count=-1", "detail", ReasonBadDetail},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,amount=1.234", "detail", ReasonBadDetail},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,amount=-5", "detail", ReasonBadDetail},
+		{"r,HRSS,HRSS.REVIEW,1,,,2024-01-02,,,accept=maybe", "detail", ReasonBadDetail},
+		{"r,HRSS,HRSS.REVIEW,1,,,2024-01-02,,,accept=death;ref=PSB", "detail", ReasonBadDetail},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,icd10", "detail", ReasonBadDetail},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,", "", ""},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,", "", ReasonMalformed},      // 9 fields
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,,", "", ReasonMalformed},    // 11 fields
+		{`r,MED,MED.OUTPATIENT,1,a"b,,2024-01-02,,,`, "name", ReasonMalformed}, // bare quote
+		{"r,MED,MED.OUTPATIENT,1,\xff,,2024-01-02,,,", "", ReasonEncoding},
+	} {
+		res := readRecords(t, "t.csv", []byte(recHeader+c.row+"\n"), FormatCSV, false, Options{})
+		if res.err != nil {
+			t.Fatalf("%q: %v", c.row, res.err)
+		}
+		if c.reason == "" {
+			if len(res.rows) != 1 || len(res.probs) != 0 {
+				t.Errorf("%q: want a good row, got %+v", c.row, res.probs)
+			}
+			continue
+		}
+		if len(res.probs) != 1 || res.probs[0].Reason != c.reason || res.probs[0].Field != c.field || res.probs[0].Line != 2 || res.probs[0].File != "t.csv" {
+			t.Errorf("%q: got %+v, want %s %s at line 2", c.row, res.probs, c.field, c.reason)
+		}
+	}
+}
+
+func TestRecordFields(t *testing.T) {
+	data := "\uFEFFRecord_ID, Source ,TYPE,person_id,NAME,birth_date,event_date,reported_date,region_code,detail,extra,more\r\n" +
+		"r1,MED,MED.INPATIENT,37100119801008239x, 张三 ,1980-10-08,2024-01-02,2024-01-03,371001,\"critical=1; icd10 = I21 ;count=3;amount=12.5;agent=0;future=x\",e,m\r\n" +
+		"\r\n" +
+		"\"r\n2\",HRSS,HRSS.REVIEW,1,\"李\"\"四\",,2024-01-02T23:30:00Z,,,accept=alive;ref=MED:r1,e,m\r\n" +
+		"r3,MED,MED.OUTPATIENT,1,,,2024-01-02,,,,e,m"
+	res := readRecords(t, "f.csv", []byte(data), FormatCSV, false, Options{})
+	if res.err != nil || len(res.probs) != 0 || len(res.rows) != 3 {
+		t.Fatalf("%v %+v %d rows", res.err, res.probs, len(res.rows))
+	}
+	if res.lines[0] != 2 || res.lines[1] != 4 || res.lines[2] != 6 {
+		t.Errorf("lines %v, want 2 4 6", res.lines)
+	}
+	r := res.rows[0]
+	cat := silentcert.DefaultCatalogue()
+	if r.RecordID != "r1" || r.Source != "MED" || cat.Type(r.Type).Code != "MED.INPATIENT" || r.PersonID != "37100119801008239x" ||
+		r.Name != "张三" || r.BirthDate != silentcert.MustDate("1980-10-08") || r.EventDate != silentcert.MustDate("2024-01-02") ||
+		r.ReportedDate != silentcert.MustDate("2024-01-03") || r.RegionCode != "371001" {
+		t.Errorf("row 1 = %+v", r)
+	}
+	d := r.Detail
+	if !d.Critical || d.ICD10 != "I21" || d.Count != 3 || d.Amount != 1250 || !d.HasAmt || d.Agent {
+		t.Errorf("detail = %+v", d)
+	}
+	r = res.rows[1]
+	if r.RecordID != "r\n2" || r.Name != `李"四` || r.EventDate != silentcert.MustDate("2024-01-03") || r.ReportedDate != silentcert.NoDate ||
+		r.Detail.Accept != "alive" || r.Detail.Ref != "MED:r1" {
+		t.Errorf("row 2 = %+v", r)
+	}
+	if len(res.warnings) != 2 || res.warnings[0].Field != "extra" || res.warnings[1].Field != "more" || res.warnings[0].Line != 1 {
+		t.Errorf("warnings %+v, want one per unknown column", res.warnings)
+	}
+}
+
+func TestRecordHeaderErrors(t *testing.T) {
+	for _, c := range []struct{ data, want string }{
+		{"record_id,source,type,person_id\n", "event_date"},
+		{"record_id,source,type,event_date,name\n", "person_id (or both name and birth_date)"},
+		{"record_id,source,type,event_date,person_id,Type\n", "column type appears twice"},
+		{"record_id,\"source\n", "header row is malformed"},
+	} {
+		res := readRecords(t, "h.csv", []byte(c.data), FormatCSV, false, Options{})
+		if res.err == nil || !strings.Contains(res.err.Error(), "h.csv") || !strings.Contains(res.err.Error(), c.want) {
+			t.Errorf("%q: error %v, want one naming h.csv and %q", c.data, res.err, c.want)
+		}
+		if silentcert.ErrorCode(res.err) != silentcert.EInvalid {
+			t.Errorf("%q: code %s", c.data, silentcert.ErrorCode(res.err))
+		}
+	}
+	// name and birth_date columns stand in for person_id.
+	res := readRecords(t, "h.csv", []byte("record_id,source,type,event_date,name,birth_date\n"), FormatCSV, false, Options{})
+	if res.err != nil {
+		t.Error(res.err)
+	}
+	// An empty file has no rows, and says so.
+	res = readRecords(t, "e.csv", nil, FormatCSV, false, Options{})
+	if res.err != nil || len(res.warnings) != 1 {
+		t.Errorf("empty file: %v %+v", res.err, res.warnings)
+	}
+	if _, err := NewRecordReader("x.csv", strings.NewReader(recHeader), FormatCSV, false, nil, Options{Encoding: "latin1"}); err == nil {
+		t.Error("encoding latin1 accepted")
+	}
+}
+
+func gbk(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestEncodings(t *testing.T) {
+	row := "r%d,MED,MED.OUTPATIENT,,张三丰,1950-01-01,2024-01-02,,,\n"
+	good := recHeader + strings.ReplaceAll(row, "%d", "1")
+	// Detected GBK (read as GB18030, of which GBK is a subset).
+	res := readRecords(t, "g.csv", gbk(t, good), FormatCSV, false, Options{})
+	if res.err != nil || res.encoding != EncodingGB18030 || len(res.rows) != 1 || res.rows[0].Name != "张三丰" {
+		t.Fatalf("detected: %v %s %+v %+v", res.err, res.encoding, res.rows, res.probs)
+	}
+	// Forced.
+	for _, enc := range []string{"gbk", "GB18030"} {
+		res = readRecords(t, "g.csv", gbk(t, good), FormatCSV, false, Options{Encoding: enc})
+		if res.err != nil || res.encoding != strings.ToLower(enc) || len(res.rows) != 1 || res.rows[0].Name != "张三丰" {
+			t.Errorf("forced %s: %v %s %+v", enc, res.err, res.encoding, res.rows)
+		}
+	}
+	// Forced UTF-8 on GBK bytes: every row with Chinese is quarantined, the file still loads.
+	res = readRecords(t, "g.csv", gbk(t, good), FormatCSV, false, Options{Encoding: "utf-8"})
+	if res.err != nil || len(res.probs) != 1 || res.probs[0].Reason != ReasonEncoding {
+		t.Errorf("forced utf-8 on gbk: %v %+v", res.err, res.probs)
+	}
+
+	// A UTF-8 file whose first 64 KiB are clean, with a GBK line later: that line alone
+	// is quarantined.
+	var b bytes.Buffer
+	b.WriteString(recHeader)
+	n := 0
+	for b.Len() < 70<<10 {
+		n++
+		b.WriteString(strings.ReplaceAll(row, "%d", "u"))
+	}
+	badLine := n + 2
+	b.Write(gbk(t, strings.ReplaceAll(row, "%d", "g")))
+	b.WriteString(strings.ReplaceAll(row, "%d", "z"))
+	res = readRecords(t, "late.csv", b.Bytes(), FormatCSV, false, Options{})
+	if res.err != nil || res.encoding != EncodingUTF8 || len(res.rows) != n+1 || len(res.probs) != 1 ||
+		res.probs[0].Reason != ReasonEncoding || res.probs[0].Line != int64(badLine) {
+		t.Errorf("late GBK line in UTF-8: %v %s rows %d probs %+v (want line %d)", res.err, res.encoding, len(res.rows), res.probs, badLine)
+	}
+
+	// A GBK file with an undecodable line later (a lone lead byte, 0xFF).
+	b.Reset()
+	b.Write(gbk(t, recHeader))
+	n = 0
+	for b.Len() < 70<<10 {
+		n++
+		b.Write(gbk(t, strings.ReplaceAll(row, "%d", "u")))
+	}
+	b.Write([]byte("r\xff,MED,MED.OUTPATIENT,,\x81,1950-01-01,2024-01-02,,,\n"))
+	b.Write(gbk(t, strings.ReplaceAll(row, "%d", "z")))
+	res = readRecords(t, "lategbk.csv", b.Bytes(), FormatCSV, false, Options{})
+	if res.err != nil || res.encoding != EncodingGB18030 || len(res.rows) != n+1 || len(res.probs) != 1 || res.probs[0].Reason != ReasonEncoding {
+		t.Errorf("late bad line in GBK: %v %s rows %d probs %+v", res.err, res.encoding, len(res.rows), res.probs)
+	}
+	if last := res.rows[len(res.rows)-1]; last.RecordID != "rz" || last.Name != "张三丰" {
+		t.Errorf("row after the bad line: %+v", last)
+	}
+}
+
+// TestDetectBoundary puts a multi-byte character across the 64 KiB detection boundary:
+// the name starts k bytes before it.
+func TestDetectBoundary(t *testing.T) {
+	for _, enc := range []string{EncodingUTF8, EncodingGB18030} {
+		for k := 1; k <= 4; k++ {
+			var b bytes.Buffer
+			b.WriteString(recHeader)
+			filler := "r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,\n"
+			for b.Len() < detectSize-200 {
+				b.WriteString(filler)
+			}
+			prefix := "r,MED,MED.OUTPATIENT,1,"
+			b.WriteString(prefix + strings.Repeat("x", detectSize-k-b.Len()-len(prefix)))
+			name := "张三丰张三丰"
+			if enc == EncodingUTF8 {
+				b.WriteString(name)
+			} else {
+				b.Write(gbk(t, name))
+			}
+			b.WriteString(",,2024-01-02,,,\n")
+			want := enc
+			if k == 1 {
+				// One lead byte alone says nothing: the head is ASCII, so UTF-8 (and the
+				// GBK row is then quarantined: spec §1 decides on the first 64 KiB).
+				want = EncodingUTF8
+			}
+			res := readRecords(t, "b.csv", b.Bytes(), FormatCSV, false, Options{})
+			if res.err != nil || res.encoding != want {
+				t.Errorf("%s k=%d: %v %s", enc, k, res.err, res.encoding)
+				continue
+			}
+			if want != enc {
+				continue
+			}
+			if len(res.probs) != 0 {
+				t.Errorf("%s k=%d: %+v", enc, k, res.probs)
+			} else if got := res.rows[len(res.rows)-1].Name; !strings.HasSuffix(got, name) {
+				t.Errorf("%s k=%d: name %q", enc, k, got)
+			}
+		}
+	}
+	if detectEncoding([]byte("abc\xe5\xbc"), false) != EncodingUTF8 {
+		t.Error("a UTF-8 character cut at the boundary decided the encoding")
+	}
+	if detectEncoding([]byte("abc\xe5\xbc"), true) != EncodingGB18030 {
+		t.Error("at the end of a file a cut UTF-8 character is invalid UTF-8 (and here valid GB18030)")
+	}
+}
+
+func gzipped(t testing.TB, data []byte) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write(data)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestGzip(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString(recHeader)
+	for i := 0; i < 5000; i++ {
+		b.WriteString("r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,\n")
+	}
+	z := gzipped(t, b.Bytes())
+	res := readRecords(t, "a.csv.gz", z, FormatCSV, true, Options{})
+	if res.err != nil || len(res.rows) != 5000 {
+		t.Fatalf("gzip csv: %v %d rows", res.err, len(res.rows))
+	}
+	jz := gzipped(t, []byte(`{"record_id":"r","source":"MED","type":"MED.OUTPATIENT","person_id":"1","event_date":"2024-01-02"}`+"\n"))
+	res = readRecords(t, "a.jsonl.gz", jz, FormatJSONL, true, Options{})
+	if res.err != nil || len(res.rows) != 1 {
+		t.Fatalf("gzip jsonl: %v %d rows", res.err, len(res.rows))
+	}
+	// Truncated: an error from Next, never a panic; rows read before it stay.
+	res = readRecords(t, "t.csv.gz", z[:len(z)/2], FormatCSV, true, Options{})
+	if res.err == nil || !strings.Contains(res.err.Error(), "t.csv.gz") || silentcert.ErrorCode(res.err) != silentcert.EInvalid {
+		t.Fatalf("truncated gzip: err %v", res.err)
+	}
+	if len(res.rows) == 0 || len(res.rows) >= 5000 || len(res.probs) != 0 {
+		t.Errorf("truncated gzip: %d rows, %d problems before the error", len(res.rows), len(res.probs))
+	}
+	// Not gzip at all: the constructor fails.
+	if _, err := NewRecordReader("n.csv.gz", bytes.NewReader(b.Bytes()), FormatCSV, true, nil, Options{}); err == nil {
+		t.Error("plain text read as gzip")
+	}
+}
+
+func TestJSONLRecords(t *testing.T) {
+	data := `{"record_id":"r1","source":"MED","type":"MED.INPATIENT","person_id":"1","event_date":"2024-01-02","detail":{"critical":"1","amount":12.5,"icd10":"C34"},"extra":[1,2],"Name":"张\u4e09"}` + "\n" +
+		"\n" +
+		`{"record_id":"r2","source":"MED","type":"MED.INPATIENT","person_id":"1","event_date":"2024-01-02","detail":"count=2","extra":"again","other":null}` + "\r\n" +
+		`{"record_id":"r3","source":"MED","type":"MED.INPATIENT","person_id":1,"event_date":"2024-01-02"}` + "\n" +
+		`{"record_id":"r4","source":"MED"` + "\n" +
+		`{"record_id":"r5","source":"MED","type":"MED.INPATIENT","person_id":"1","event_date":"2024-01-02","detail":{"critical":1}}` + "\n" +
+		`{"record_id":"r6","source":"MED","type":"MED.INPATIENT","person_id":"1"}` + "\n" +
+		`{"record_id":"r7","source":"MED","type":"MED.INPATIENT","person_id":"1","event_date":"2024-01-02","detail":{"amount":"1;2"}}` + "\n" +
+		`["not an object"]`
+	res := readRecords(t, "j.jsonl", []byte(data), FormatJSONL, false, Options{})
+	if res.err != nil || len(res.rows) != 2 {
+		t.Fatalf("%v rows %+v probs %+v", res.err, res.rows, res.probs)
+	}
+	r := res.rows[0]
+	if !r.Detail.Critical || r.Detail.Amount != 1250 || r.Detail.ICD10 != "C34" || r.Name != "张三" || res.lines[0] != 1 {
+		t.Errorf("row 1 %+v", r)
+	}
+	if r.RawDetail != "critical=1;amount=12.5;icd10=C34" {
+		t.Errorf("raw detail %q", r.RawDetail)
+	}
+	if res.rows[1].Detail.Count != 2 || res.lines[1] != 3 {
+		t.Errorf("row 2 %+v line %d", res.rows[1], res.lines[1])
+	}
+	want := []struct {
+		line          int64
+		field, reason string
+	}{{4, "person_id", ReasonMalformed}, {5, "", ReasonMalformed}, {6, "detail", ReasonMalformed}, {7, "event_date", ReasonMissingField}, {8, "detail", ReasonBadDetail}, {9, "", ReasonMalformed}}
+	if len(res.probs) != len(want) {
+		t.Fatalf("problems %+v", res.probs)
+	}
+	for i, w := range want {
+		if p := res.probs[i]; p.Line != w.line || p.Field != w.field || p.Reason != w.reason {
+			t.Errorf("problem %d = %+v, want %+v", i, p, w)
+		}
+	}
+	if len(res.warnings) != 2 || res.warnings[0].Field != "extra" || res.warnings[1].Field != "other" {
+		t.Errorf("warnings %+v (one per unknown key)", res.warnings)
+	}
+}
+
+func TestOpenRecords(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Day1.CSV.GZ")
+	if err := os.WriteFile(p, gzipped(t, []byte(recHeader+"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRecords(p, silentcert.DefaultCatalogue(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, _, err := r.Next()
+	if err != nil || row.File != p {
+		t.Errorf("%v %+v", err, row)
+	}
+	if err := r.Close(); err != nil {
+		t.Error(err)
+	}
+	if _, err := OpenRecords(filepath.Join(dir, "x.txt"), nil, Options{}); err == nil {
+		t.Error(".txt opened")
+	}
+	if _, err := OpenRecords(filepath.Join(dir, "missing.csv"), nil, Options{}); err == nil {
+		t.Error("missing file opened")
+	}
+}
+
+func TestFormatOf(t *testing.T) {
+	for _, c := range []struct {
+		path   string
+		f      Format
+		gz, ok bool
+	}{{"a.csv", FormatCSV, false, true}, {"a.JSONL", FormatJSONL, false, true}, {"d/a.csv.GZ", FormatCSV, true, true},
+		{"a.jsonl.gz", FormatJSONL, true, true}, {"a.gz", 0, false, false}, {"a.txt", 0, false, false}, {"csv", 0, false, false}} {
+		f, gz, ok := FormatOf(c.path)
+		if f != c.f || gz != c.gz || ok != c.ok {
+			t.Errorf("FormatOf(%q) = %v %v %v", c.path, f, gz, ok)
+		}
+	}
+}
+
+func TestListRecordFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"a/b.csv", "a.csv", "a-b.jsonl.gz", "z/notes.txt", "B.csv"} {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		os.WriteFile(full, nil, 0o644)
+	}
+	files, warnings, err := ListRecordFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rel []string
+	for _, f := range files {
+		r, _ := filepath.Rel(dir, f)
+		rel = append(rel, filepath.ToSlash(r))
+	}
+	// Byte order of relative paths: "B" < "a-" < "a." < "a/".
+	if strings.Join(rel, " ") != "B.csv a-b.jsonl.gz a.csv a/b.csv" || len(warnings) != 1 {
+		t.Errorf("files %v warnings %+v", rel, warnings)
+	}
+}
+
+// FuzzRecordReader feeds arbitrary bytes (as CSV after a good header, and as JSON Lines)
+// in random chunks: the reader must never panic, never loop, and account for every line.
+func FuzzRecordReader(f *testing.F) {
+	f.Add([]byte("r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,critical=1\n\"a\nb\",x"), uint8(1))
+	f.Add([]byte(`{"record_id":"r","source":"MED","type":"MED.OUTPATIENT","person_id":"1","event_date":"2024-01-02","detail":{"amount":1}}`), uint8(2))
+	f.Add([]byte("\xff\xfe\x81\n\"\"\"\n"), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint8) {
+		for _, format := range []Format{FormatCSV, FormatJSONL} {
+			in := data
+			if format == FormatCSV {
+				in = append([]byte(recHeader), data...)
+			}
+			for _, enc := range []string{"", "gbk"} {
+				src := &chunkReader{data: in, rnd: rand.New(rand.NewPCG(uint64(seed), 2)), max: int(seed)%13 + 1}
+				r, err := NewRecordReader("f", src, format, false, nil, Options{Encoding: enc})
+				if err != nil {
+					continue
+				}
+				var last int64
+				for i := 0; ; i++ {
+					row, p, err := r.Next()
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil || i > len(in)+1 {
+						t.Fatalf("%v after %d rows", err, i)
+					}
+					line := int64(0)
+					if row != nil {
+						line = row.Line
+					} else {
+						line = p.Line
+					}
+					if line <= last || line > int64(bytes.Count(in, []byte{'\n'})+1) {
+						t.Fatalf("line %d after %d", line, last)
+					}
+					last = line
+				}
+			}
+		}
+	})
+}

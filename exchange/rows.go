@@ -1,0 +1,409 @@
+package exchange
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/silentcert/silentcert"
+)
+
+// fieldSet is the list of fields a kind of file knows (records, roster).
+type fieldSet struct {
+	names  []string
+	index  map[string]int
+	amount []bool // a JSON number is accepted (spec §1: amounts)
+	detail int    // the field that may be a JSON object of strings, or -1
+}
+
+func newFieldSet(names []string, amounts []string, detail string) *fieldSet {
+	fs := &fieldSet{names: names, index: map[string]int{}, amount: make([]bool, len(names)), detail: -1}
+	for i, n := range names {
+		fs.index[n] = i
+	}
+	for _, a := range amounts {
+		fs.amount[fs.index[a]] = true
+	}
+	if detail != "" {
+		fs.detail = fs.index[detail]
+	}
+	return fs
+}
+
+// lookup finds a field by name, ignoring ASCII letter case, without allocating.
+func (fs *fieldSet) lookup(name []byte) int {
+	if i, ok := fs.index[string(name)]; ok {
+		return i
+	}
+	var low [64]byte
+	if len(name) > len(low) {
+		return -1
+	}
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	if i, ok := fs.index[string(low[:len(name)])]; ok {
+		return i
+	}
+	return -1
+}
+
+// maxUnknownKeys bounds the distinct unknown JSON keys remembered per file (each is
+// warned about once), so that memory stays constant on hostile input.
+const maxUnknownKeys = 64
+
+// rowSource reads the rows of one exchange file, CSV or JSON Lines, into one value per
+// known field. Values are trimmed views into the text, valid until the next call.
+type rowSource struct {
+	name     string
+	format   Format
+	fs       *fieldSet
+	t        textBuf
+	csv      csvScanner
+	gz       *gzip.Reader
+	cols     []int  // CSV: the known field of each column, -1 when unknown
+	hasCol   []bool // CSV: which known fields have a column
+	vals     [][]byte
+	line     int64 // where the current row starts
+	lineNo   int64 // JSONL: lines consumed
+	rows     int64 // data rows read (good or bad)
+	warnings []Warning
+	unknown  map[string]struct{}
+	jo       jsonObj
+	detail   []byte // JSONL: a detail object rewritten as key=value;…
+	err      error  // sticky: io.EOF or the error that ended the file
+}
+
+// open prepares a row source over r: gzip, encoding, byte-order mark, CSV header.
+func (s *rowSource) open(name string, r io.Reader, format Format, gz bool, encoding string, fs *fieldSet) error {
+	s.name, s.format, s.fs = name, format, fs
+	s.vals = make([][]byte, len(fs.names))
+	forced, err := encodingOption(encoding)
+	if err != nil {
+		return silentcert.Errorf(silentcert.EInvalid, "%s: %v", name, err)
+	}
+	if gz {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return silentcert.Errorf(silentcert.EInvalid, "%s: not a readable gzip file: %w", name, err)
+		}
+		s.gz = zr
+		r = zr
+	}
+	s.t.initText(r, forced)
+	s.csv.t = &s.t
+	// A byte-order mark (U+FEFF, whatever the encoding wrote it as) is not text.
+	for len(s.t.window()) < 3 && s.t.more() {
+	}
+	if bytes.HasPrefix(s.t.window(), utf8BOM) {
+		s.t.consume(3)
+	}
+	if format == FormatCSV {
+		return s.header()
+	}
+	return nil
+}
+
+// header reads and maps the CSV header row.
+func (s *rowSource) header() error {
+	st, _ := s.csv.next()
+	switch st {
+	case scanEOF:
+		s.err = io.EOF
+		s.warnings = append(s.warnings, Warning{File: s.name, Message: "empty file: no header row, no rows"})
+		return nil
+	case scanErr:
+		return s.readError()
+	case scanBadQuote, scanTooLong:
+		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row is malformed", s.name, s.csv.start)
+	}
+	if !s.t.valid(s.csv.row) {
+		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row is not valid %s", s.name, s.csv.start, s.t.enc)
+	}
+	s.csv.finish()
+	s.cols = make([]int, len(s.csv.fields))
+	s.hasCol = make([]bool, len(s.fs.names))
+	for i, f := range s.csv.fields {
+		name := bytes.TrimSpace(f)
+		k := s.fs.lookup(name)
+		s.cols[i] = k
+		if k < 0 {
+			s.warnings = append(s.warnings, Warning{File: s.name, Line: s.csv.start, Field: clip(string(name)),
+				Message: fmt.Sprintf("unknown column %s ignored", quoteClip(name))})
+			continue
+		}
+		if s.hasCol[k] {
+			return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: column %s appears twice", s.name, s.csv.start, s.fs.names[k])
+		}
+		s.hasCol[k] = true
+	}
+	return nil
+}
+
+// requireColumns returns a file-level error naming the first missing column. Each entry
+// is a field name or "a|b" for "a or b".
+func (s *rowSource) requireColumns(need ...string) error {
+	if s.format != FormatCSV || s.cols == nil {
+		return nil
+	}
+	for _, n := range need {
+		found := false
+		for _, alt := range strings.Split(n, "|") {
+			if s.hasCol[s.fs.index[alt]] {
+				found = true
+			}
+		}
+		if !found {
+			return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: required column %s is missing from the header",
+				s.name, s.csv.start, strings.ReplaceAll(n, "|", " or "))
+		}
+	}
+	return nil
+}
+
+// close releases the gzip reader.
+func (s *rowSource) close() error {
+	if s.gz != nil {
+		return s.gz.Close()
+	}
+	return nil
+}
+
+func (s *rowSource) problem(field, reason, msg string) *Problem {
+	return &Problem{File: s.name, Line: s.line, Field: field, Reason: reason, Message: msg}
+}
+
+func (s *rowSource) warn(field, msg string) {
+	s.warnings = append(s.warnings, Warning{File: s.name, Line: s.line, Field: field, Message: msg})
+}
+
+// readError wraps the error that stopped reading, naming the file and where.
+func (s *rowSource) readError() error {
+	err := s.t.err
+	line := s.csv.line + 1
+	if s.format == FormatJSONL {
+		line = s.lineNo + 1
+	}
+	var ce flate.CorruptInputError
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, &ce) {
+		return silentcert.Errorf(silentcert.EInvalid, "%s: truncated or corrupt gzip data near line %d (rows before it were read): %w", s.name, line, err)
+	}
+	return silentcert.Errorf(silentcert.EInternal, "%s: reading near line %d: %w", s.name, line, err)
+}
+
+// next reads the next row into vals. It returns a problem for a row to quarantine, or
+// io.EOF, or the error that ended the file.
+func (s *rowSource) next() (*Problem, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	clear(s.vals)
+	if s.format == FormatJSONL {
+		return s.nextJSON()
+	}
+	st, bad := s.csv.next()
+	s.line = s.csv.start
+	switch st {
+	case scanEOF:
+		s.err = io.EOF
+		return nil, s.err
+	case scanErr:
+		s.err = s.readError()
+		return nil, s.err
+	case scanBadQuote, scanTooLong:
+		s.rows++
+		if !s.t.valid(s.csv.row) {
+			return s.problem("", ReasonEncoding, "the row is not valid "+s.t.enc), nil
+		}
+		if st == scanTooLong {
+			return s.problem("", ReasonMalformed, errTooLong.Error()), nil
+		}
+		return s.problem(s.colName(bad), ReasonMalformed, "bad quoting (a quote inside an unquoted field, text after a closing quote, or a quote never closed)"), nil
+	}
+	s.rows++
+	if !s.t.valid(s.csv.row) {
+		return s.problem("", ReasonEncoding, "the row is not valid "+s.t.enc), nil
+	}
+	s.csv.finish()
+	if len(s.csv.fields) != len(s.cols) {
+		return s.problem("", ReasonMalformed, fmt.Sprintf("the row has %d fields, the header %d", len(s.csv.fields), len(s.cols))), nil
+	}
+	for i, f := range s.csv.fields {
+		if k := s.cols[i]; k >= 0 {
+			s.vals[k] = bytes.TrimSpace(f)
+		}
+	}
+	return nil, nil
+}
+
+// colName names CSV column i for a problem: its known field, or its position.
+func (s *rowSource) colName(i int) string {
+	if i >= 0 && i < len(s.cols) {
+		if k := s.cols[i]; k >= 0 {
+			return s.fs.names[k]
+		}
+	}
+	return "column " + strconv.Itoa(i+1)
+}
+
+// nextLine returns the next non-blank physical line (without its line end).
+func (s *rowSource) nextLine() (line []byte, tooLong bool, err error) {
+	t := &s.t
+	for {
+		b := t.window()
+		k := bytes.IndexByte(b, '\n')
+		if k < 0 {
+			if t.more() {
+				continue
+			}
+			switch {
+			case t.done():
+				if len(b) == 0 {
+					return nil, false, io.EOF
+				}
+				k = len(b)
+			case t.err != nil:
+				return nil, false, s.readError()
+			default: // full
+				s.line = s.lineNo + 1
+				if t.discardLine() {
+					s.lineNo++
+				}
+				return nil, true, nil
+			}
+		}
+		line = b[:k]
+		t.consume(min(k+1, len(b)))
+		s.lineNo++
+		s.line = s.lineNo
+		if k > maxRowBytes {
+			return nil, true, nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		return bytes.TrimSuffix(line, []byte{'\r'}), false, nil
+	}
+}
+
+func (s *rowSource) nextJSON() (*Problem, error) {
+	line, tooLong, err := s.nextLine()
+	if err != nil {
+		s.err = err
+		return nil, err
+	}
+	s.rows++
+	if tooLong {
+		return s.problem("", ReasonMalformed, errTooLong.Error()), nil
+	}
+	if !s.t.valid(line) {
+		return s.problem("", ReasonEncoding, "the line is not valid "+s.t.enc), nil
+	}
+	if err := s.jo.open(line); err != nil {
+		return s.problem("", ReasonMalformed, err.Error()), nil
+	}
+	for {
+		key, kind, val, done, err := s.jo.next()
+		if err != nil {
+			field := ""
+			if key != nil {
+				if k := s.fs.lookup(key); k >= 0 {
+					field = s.fs.names[k]
+				}
+			}
+			return s.problem(field, ReasonMalformed, err.Error()), nil
+		}
+		if done {
+			return nil, nil
+		}
+		k := s.fs.lookup(key)
+		if k < 0 {
+			s.unknownKey(key)
+			continue
+		}
+		switch {
+		case kind == jString:
+			s.vals[k] = bytes.TrimSpace(val)
+		case kind == jNull:
+			s.vals[k] = nil
+		case kind == jNumber && s.fs.amount[k]:
+			s.vals[k] = val
+		case kind == jObject && k == s.fs.detail:
+			if p := s.detailObject(val); p != nil {
+				return p, nil
+			}
+			s.vals[k] = s.detail
+		default:
+			what := "a string"
+			if s.fs.amount[k] {
+				what = "a string or a number"
+			} else if k == s.fs.detail {
+				what = "a string or an object of strings"
+			}
+			return s.problem(s.fs.names[k], ReasonMalformed, s.fs.names[k]+" must be "+what), nil
+		}
+	}
+}
+
+func (s *rowSource) unknownKey(key []byte) {
+	if _, seen := s.unknown[string(key)]; seen || len(s.unknown) >= maxUnknownKeys {
+		return
+	}
+	if s.unknown == nil {
+		s.unknown = map[string]struct{}{}
+	}
+	s.unknown[string(key)] = struct{}{}
+	s.warn(clip(string(key)), fmt.Sprintf("unknown field %s ignored", quoteClip(key)))
+}
+
+// detailObject rewrites a JSON detail object of strings as key=value;… in s.detail.
+func (s *rowSource) detailObject(obj []byte) *Problem {
+	s.detail = s.detail[:0]
+	var o jsonObj
+	if err := o.open(obj); err != nil {
+		return s.problem("detail", ReasonMalformed, err.Error())
+	}
+	for {
+		key, kind, val, done, err := o.next()
+		if err != nil {
+			return s.problem("detail", ReasonMalformed, err.Error())
+		}
+		if done {
+			return nil
+		}
+		if kind != jString && !(kind == jNumber && string(key) == "amount") {
+			return s.problem("detail", ReasonMalformed, "detail must be a string or an object of strings")
+		}
+		if bytes.ContainsAny(key, "=;") || bytes.ContainsAny(val, "=;") {
+			return s.problem("detail", ReasonBadDetail, "a detail key or value holds '=' or ';'")
+		}
+		if len(s.detail) > 0 {
+			s.detail = append(s.detail, ';')
+		}
+		s.detail = append(s.detail, bytes.TrimSpace(key)...)
+		s.detail = append(s.detail, '=')
+		s.detail = append(s.detail, bytes.TrimSpace(val)...)
+	}
+}
+
+// clip shortens s for a message.
+func clip(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	i := 40
+	for i > 0 && s[i]&0xC0 == 0x80 {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+func quoteClip(b []byte) string { return strconv.Quote(clip(string(b))) }

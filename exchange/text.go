@@ -1,0 +1,249 @@
+package exchange
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+const (
+	// detectSize is how much of a file decides its encoding (spec §1: the first 64 KiB).
+	detectSize = 64 << 10
+	// initialBuf is the first size of the text buffer; it grows only for long rows.
+	initialBuf = 128 << 10
+	// maxRowBytes bounds one row (all its physical lines) held in memory: a longer one is
+	// quarantined as malformed, so that a stray quote cannot make a reader swallow a file.
+	maxRowBytes = 4 << 20
+)
+
+var (
+	utf8BOM     = []byte("\xEF\xBB\xBF")
+	replacement = []byte("\xEF\xBF\xBD") // U+FFFD as the GB decoder writes it for bad bytes
+)
+
+// textBuf is the text of one file, decoded to UTF-8 and read in chunks: buf[r:w] is the
+// text not consumed yet. For a UTF-8 file buf holds the bytes as read (no copy); for GBK
+// and GB18030 they pass through raw and a decoder first. Invalid bytes are not errors here:
+// a UTF-8 file keeps them (valid tells), a GB file gets U+FFFD for them, so that the row
+// holding them can be quarantined while the rest of the file loads.
+type textBuf struct {
+	src    io.Reader
+	enc    string
+	dec    transform.Transformer // nil for UTF-8
+	raw    []byte                // GB only: raw[rr:rw] is read but not decoded yet
+	rr, rw int
+	buf    []byte
+	r, w   int
+	srcEOF bool  // src returned io.EOF
+	err    error // src returned another error; reported when the text before it is used up
+	empty  int   // consecutive empty reads, to stop a reader that never makes progress
+}
+
+// initText reads the start of src, settles the encoding (forced, or detected as spec §1
+// says) and makes the text ready. forced is "" to detect.
+func (t *textBuf) initText(src io.Reader, forced string) {
+	t.src = src
+	t.buf = make([]byte, initialBuf)
+	n := 0
+	for n < detectSize && !t.srcEOF && t.err == nil {
+		m, err := src.Read(t.buf[n:detectSize])
+		n += m
+		t.noteRead(m, err)
+	}
+	head := t.buf[:n]
+	enc := forced
+	if enc == "" {
+		enc = detectEncoding(head, t.srcEOF)
+	}
+	t.enc = enc
+	switch enc {
+	case EncodingUTF8:
+		t.w = n
+		return
+	case EncodingGBK:
+		t.dec = simplifiedchinese.GBK.NewDecoder()
+	default:
+		t.dec = simplifiedchinese.GB18030.NewDecoder()
+	}
+	t.raw = make([]byte, detectSize)
+	t.rw = copy(t.raw, head)
+}
+
+// detectEncoding applies spec §1: UTF-8 unless the head is not valid UTF-8 and decodes
+// as GB18030 without a replacement character. A multi-byte character cut by the end of the
+// head (when more follows) counts neither way. A UTF-8 byte-order mark settles it.
+func detectEncoding(head []byte, atEOF bool) string {
+	if bytes.HasPrefix(head, utf8BOM) {
+		return EncodingUTF8
+	}
+	h := head
+	if !atEOF {
+		h = trimPartialUTF8(h)
+	}
+	if utf8.Valid(h) {
+		return EncodingUTF8
+	}
+	dec := simplifiedchinese.GB18030.NewDecoder()
+	var out [4096]byte
+	src := head
+	for len(src) > 0 {
+		nDst, nSrc, err := dec.Transform(out[:], src, atEOF)
+		if bytes.Contains(out[:nDst], replacement) {
+			return EncodingUTF8
+		}
+		src = src[nSrc:]
+		if err == transform.ErrShortSrc || (err == nil && nSrc == 0) {
+			break // a character cut by the end of the head
+		}
+		if err != nil && err != transform.ErrShortDst {
+			return EncodingUTF8
+		}
+	}
+	return EncodingGB18030
+}
+
+// trimPartialUTF8 drops a UTF-8 sequence cut short at the end of b.
+func trimPartialUTF8(b []byte) []byte {
+	for i := 1; i <= 3 && i <= len(b); i++ {
+		c := b[len(b)-i]
+		if c < 0x80 {
+			return b // ASCII: nothing cut
+		}
+		if utf8.RuneStart(c) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				return b[:len(b)-i]
+			}
+			return b
+		}
+	}
+	return b
+}
+
+func (t *textBuf) noteRead(n int, err error) {
+	switch {
+	case err == io.EOF:
+		t.srcEOF = true
+	case err != nil:
+		t.err = err
+	case n == 0:
+		t.empty++
+		if t.empty > 100 {
+			t.err = io.ErrNoProgress
+		}
+		return
+	}
+	t.empty = 0
+}
+
+// window returns the text not consumed yet. It stays valid until the next call of more.
+func (t *textBuf) window() []byte { return t.buf[t.r:t.w] }
+
+// consume marks n bytes of the window as used.
+func (t *textBuf) consume(n int) { t.r += n }
+
+// done reports whether no more text will come: the source is exhausted and decoded.
+func (t *textBuf) done() bool { return t.srcEOF && t.rr == t.rw }
+
+// full reports whether the window has reached maxRowBytes.
+func (t *textBuf) full() bool { return t.w-t.r >= maxRowBytes }
+
+// room makes space after w, first by moving the window to the front, then by growing.
+func (t *textBuf) room() {
+	free := len(t.buf) - t.w
+	if t.r > 0 && free < len(t.buf)/4 {
+		copy(t.buf, t.buf[t.r:t.w])
+		t.w -= t.r
+		t.r = 0
+		free = len(t.buf) - t.w
+	}
+	if free < len(t.buf)/4 {
+		nb := make([]byte, 2*len(t.buf))
+		copy(nb, t.buf[t.r:t.w])
+		t.w -= t.r
+		t.r = 0
+		t.buf = nb
+	}
+}
+
+// more adds text after the window, which may move (callers hold offsets into the window,
+// never slices across a call). It reports whether text was added; false means the end of
+// the text (done), a read error (err), or a window already at maxRowBytes (full).
+func (t *textBuf) more() bool {
+	if t.full() {
+		return false
+	}
+	for {
+		if t.dec == nil {
+			if t.srcEOF || t.err != nil {
+				return false
+			}
+			t.room()
+			n, err := t.src.Read(t.buf[t.w:])
+			t.w += n
+			t.noteRead(n, err)
+			if n > 0 {
+				return true
+			}
+			continue
+		}
+		if t.rr < t.rw {
+			t.room()
+			nDst, nSrc, err := t.dec.Transform(t.buf[t.w:], t.raw[t.rr:t.rw], t.srcEOF)
+			t.w += nDst
+			t.rr += nSrc
+			if nDst > 0 {
+				return true
+			}
+			if err != nil && err != transform.ErrShortSrc && err != transform.ErrShortDst {
+				t.err = err
+				return false
+			}
+		}
+		if t.srcEOF || t.err != nil {
+			if t.err != nil {
+				t.rr = t.rw // a character cut by the error is lost with its row
+			}
+			return false
+		}
+		if t.rr > 0 {
+			t.rw = copy(t.raw, t.raw[t.rr:t.rw])
+			t.rr = 0
+		}
+		n, err := t.src.Read(t.raw[t.rw:])
+		t.rw += n
+		t.noteRead(n, err)
+	}
+}
+
+// valid reports whether a row's text decoded cleanly: valid UTF-8 for a UTF-8 file, no
+// replacement character for a GB file (so a genuine U+FFFD in a GB file counts as bad; GB
+// exports have no reason to hold one).
+func (t *textBuf) valid(b []byte) bool {
+	if t.dec == nil {
+		return utf8.Valid(b)
+	}
+	return !bytes.Contains(b, replacement)
+}
+
+// discardLine drops text up to and including the next '\n'. It reports whether it found
+// one (false at the end of the text or on a read error).
+func (t *textBuf) discardLine() bool {
+	for {
+		b := t.window()
+		if k := bytes.IndexByte(b, '\n'); k >= 0 {
+			t.consume(k + 1)
+			return true
+		}
+		t.consume(len(b))
+		if !t.more() {
+			return false
+		}
+	}
+}
+
+// errTooLong explains a quarantined row longer than maxRowBytes.
+var errTooLong = errors.New("row longer than 4 MiB (an unclosed quote?)")
