@@ -145,11 +145,17 @@ func (r *runner) loadRoster() error {
 }
 
 func (r *runner) loadRecords(ctx context.Context) error {
-	files, warns, err := ListFiles(r.opt.Records)
-	if err != nil {
-		return err
+	var files []string
+	for _, path := range r.opt.Records {
+		fs, warns, err := exchange.ListRecordFiles(path)
+		if err != nil {
+			return err
+		}
+		for _, w := range warns {
+			r.rep.Warnings = append(r.rep.Warnings, formatWarning(w))
+		}
+		files = append(files, fs...)
 	}
-	r.rep.Warnings = append(r.rep.Warnings, warns...)
 	enc := r.opt.Encoding
 	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: newHasher()}
 	l.class = make([]sc.Class, r.cat.Len())
@@ -157,7 +163,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
 	}
 	var pending []pendingResolve
-	err = l.parseAll(ctx, files, r.opt.Workers, func(c *chunk) error {
+	err := l.parseAll(ctx, files, r.opt.Workers, func(c *chunk) error {
 		r.rep.Files++
 		for _, w := range c.warnings {
 			r.rep.Warnings = append(r.rep.Warnings, formatWarning(w))
