@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/sim"
+)
+
+func init() {
+	register("simulate", "write a simulated city's roster, department records and ground truth", runSimulate)
+}
+
+func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("simulate", "--city CODE --recipients N --from DATE --to DATE --seed S --out DIR [--rates FILE] [--names-dir DIR]", stderr)
+	city := fs.String("city", "3710", "4-digit prefecture code of the NBS 2023 table (3710 = Weihai)")
+	n := fs.Int("recipients", 20000, "number of recipients")
+	from := fs.String("from", "", "first simulated day, YYYY-MM-DD")
+	to := fs.String("to", "", "last simulated day, YYYY-MM-DD")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed gives byte-identical output")
+	out := fs.String("out", "", "output directory")
+	ratesPath := fs.String("rates", "", "rates file (JSON over the defaults; see sim/RATES.md)")
+	printRates := fs.Bool("print-rates", false, "print the rates in use (defaults, or --rates over them) and exit")
+	namesDir := fs.String("names-dir", "", "read ChineseNames frequency files from DIR (CC BY-NC-SA: non-commercial use only) instead of the shipped names")
+	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs); the output does not depend on it")
+	overwrite := fs.Bool("overwrite", false, "replace a scenario already in --out")
+	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	rates := sim.DefaultRates()
+	if *ratesPath != "" {
+		data, err := os.ReadFile(*ratesPath)
+		if err != nil {
+			return err
+		}
+		if rates, err = sim.ParseRates(*ratesPath, data); err != nil {
+			return err
+		}
+	}
+	if *printRates {
+		_, err := stdout.Write(rates.JSON())
+		return err
+	}
+	if *from == "" || *to == "" || *out == "" {
+		return usagef("--from, --to and --out are required")
+	}
+	f, err := sc.ParseDate(*from)
+	if err != nil {
+		return usagef("--from: %v", err)
+	}
+	t, err := sc.ParseDate(*to)
+	if err != nil {
+		return usagef("--to: %v", err)
+	}
+	if f > t {
+		return usagef("--from %s is after --to %s", f, t)
+	}
+	if *n < 1 {
+		return usagef("--recipients must be at least 1")
+	}
+	opt := sim.Options{City: *city, Recipients: *n, From: f, To: t, Seed: *seed, Out: *out, Workers: *workers,
+		Overwrite: *overwrite, Rates: rates}
+	if *namesDir != "" {
+		if opt.Names, err = sim.LoadNames(*namesDir); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	if !*quiet {
+		var last time.Time
+		opt.Progress = func(done, total int) {
+			if now := time.Now(); now.Sub(last) >= 500*time.Millisecond || done == total {
+				last = now
+				fmt.Fprintf(stderr, "\r\033[Ksimulate: %d/%d blocks of people", done, total)
+			}
+		}
+	}
+	scn, err := sim.Simulate(ctx, opt)
+	if !*quiet {
+		fmt.Fprintf(stderr, "\r\033[K")
+	}
+	if err != nil {
+		return err
+	}
+	el := time.Since(start).Seconds()
+	rows := scn.Counts["record_rows"]
+	fmt.Fprintf(stdout, "simulate: %s %s, %d recipients, %s to %s: %d record rows, %d deaths in %.1fs (%.0f records/s); scenario in %s\n",
+		scn.City, scn.CityName, scn.Recipients, scn.From, scn.To, rows, scn.Counts["deaths"], el, float64(rows)/el, *out)
+	return nil
+}
