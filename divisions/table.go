@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -90,6 +91,9 @@ type Division struct {
 type Table struct {
 	divs []Division
 	end  []int32
+
+	idxOnce sync.Once
+	idx     *index // the address index, built by the first NewResolver
 }
 
 // The file names Load reads, from province to village; each may also be gzipped (NAME.gz).
@@ -137,6 +141,10 @@ func Load(dir string) (*Table, error) {
 // LoadFS is Load over any file system, such as an embed.FS.
 func LoadFS(fsys fs.FS) (*Table, error) {
 	var b builder
+	// Room for the whole country, so that the buffers are not copied as they grow.
+	b.codes.Grow(8 << 20)
+	b.names.Grow(16 << 20)
+	b.rows = make([]rawRow, 0, 700_000)
 	for _, f := range tableFiles {
 		if err := b.readFile(fsys, f.name, f.level); err != nil {
 			return nil, err
@@ -148,7 +156,7 @@ func LoadFS(fsys fs.FS) (*Table, error) {
 // builder collects rows; names and codes go into two shared buffers so that the loaded
 // table holds a few large strings instead of a million small ones.
 type builder struct {
-	codes, names []byte
+	codes, names strings.Builder // String() hands the bytes over without a copy
 	rows         []rawRow
 }
 
@@ -226,12 +234,12 @@ func (b *builder) readFile(fsys fs.FS, name string, level Level) error {
 		}
 		var row rawRow
 		row.level = level
-		row.code[0] = uint32(len(b.codes))
-		b.codes = append(b.codes, code...)
-		row.code[1] = uint32(len(b.codes))
-		row.name[0] = uint32(len(b.names))
-		b.names = append(b.names, nm...)
-		row.name[1] = uint32(len(b.names))
+		row.code[0] = uint32(b.codes.Len())
+		b.codes.Write(code)
+		row.code[1] = uint32(b.codes.Len())
+		row.name[0] = uint32(b.names.Len())
+		b.names.Write(nm)
+		row.name[1] = uint32(b.names.Len())
 		b.rows = append(b.rows, row)
 	}
 	if err := sc.Err(); err != nil {
@@ -313,7 +321,7 @@ func splitCSVLine(line []byte, dst [][]byte) ([][]byte, error) {
 	}
 }
 
-// build sorts the rows, drops nothing, fills in missing ancestors and links parents.
+// build orders the rows by code, fills in missing ancestors and links parents.
 //
 // The modood tables leave out some county-level rows (NBS's 市辖区 placeholders, and the
 // county of cities without counties such as Dongguan, Zhongshan and Danzhou, for which
@@ -322,61 +330,62 @@ func splitCSVLine(line []byte, dst [][]byte) ([][]byte, error) {
 // a path of five divisions. Any other missing ancestor is skipped: the row's Parent is
 // the nearest ancestor the table does hold.
 func (b *builder) build() *Table {
-	codes := string(b.codes)
-	names := string(b.names)
-	divs := make([]Division, 0, len(b.rows)+16)
-	for _, r := range b.rows {
-		divs = append(divs, Division{
-			Code:  codes[r.code[0]:r.code[1]],
-			Name:  names[r.name[0]:r.name[1]],
-			Level: r.level,
-		})
-	}
+	codes := b.codes.String()
+	names := b.names.String()
+	rows := b.rows
 	b.rows = nil
-	sort.SliceStable(divs, func(i, j int) bool { return divs[i].Code < divs[j].Code })
-	// Drop exact duplicate codes (keep the first after a stable order by file).
-	divs = dedupe(divs)
-	t := &Table{divs: divs}
-	// Synthesize missing counties under prefectures that exist.
+	code := func(r rawRow) string { return codes[r.code[0]:r.code[1]] }
+	// Each file is sorted already; sorting row numbers, not rows, keeps it cheap when one
+	// is not.
+	order := make([]int32, len(rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(code(rows[a]), code(rows[b])) })
+	divs := make([]Division, 0, len(rows)+16)
+	for k, i := range order {
+		r := rows[i]
+		if k > 0 && code(rows[order[k-1]]) == code(r) {
+			continue // a repeated code: the first row wins
+		}
+		divs = append(divs, Division{Code: code(r), Name: names[r.name[0]:r.name[1]], Level: r.level})
+	}
+	// Missing counties of towns whose prefecture is present.
+	held := make(map[string]int, 4096)
+	for i, d := range divs {
+		if d.Level <= LevelCounty {
+			held[d.Code] = i
+		}
+	}
 	var extra []Division
 	for _, d := range divs {
 		if d.Level != LevelTown {
 			continue
 		}
 		county := d.Code[:6]
-		if _, ok := t.index(county); ok {
+		if _, ok := held[county]; ok {
 			continue
 		}
-		if n := len(extra); n > 0 && extra[n-1].Code == county {
-			continue
-		}
-		if pi, ok := t.index(d.Code[:4]); ok {
+		if pi, ok := held[d.Code[:4]]; ok {
 			extra = append(extra, Division{Code: county, Name: divs[pi].Name, Level: LevelCounty})
+			held[county] = -1
 		}
 	}
 	if len(extra) > 0 {
 		divs = append(divs, extra...)
-		sort.SliceStable(divs, func(i, j int) bool { return divs[i].Code < divs[j].Code })
-		t.divs = divs
+		slices.SortStableFunc(divs, func(a, b Division) int { return strings.Compare(a.Code, b.Code) })
 	}
-	// Parents: the nearest ancestor held, found by trying shorter prefixes.
-	for i := range divs {
-		d := &divs[i]
-		for l := d.Level - 1; l >= LevelProvince; l-- {
-			p := d.Code[:l.CodeLen()]
-			if _, ok := t.index(p); ok {
-				d.Parent = p
-				break
-			}
-		}
-	}
-	// Subtree ends, from the depth-first order.
-	t.end = make([]int32, len(divs))
-	var stack []int32
+	// One depth-first pass: the stack holds the chain of rows whose codes prefix the
+	// current one; its top is the parent, and a row popped ends its subtree here.
+	t := &Table{divs: divs, end: make([]int32, len(divs))}
+	stack := make([]int32, 0, 8)
 	for i := range divs {
 		for len(stack) > 0 && !strings.HasPrefix(divs[i].Code, divs[stack[len(stack)-1]].Code) {
 			t.end[stack[len(stack)-1]] = int32(i)
 			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 {
+			divs[i].Parent = divs[stack[len(stack)-1]].Code
 		}
 		stack = append(stack, int32(i))
 	}
@@ -384,17 +393,6 @@ func (b *builder) build() *Table {
 		t.end[s] = int32(len(divs))
 	}
 	return t
-}
-
-func dedupe(divs []Division) []Division {
-	out := divs[:0]
-	for i, d := range divs {
-		if i > 0 && d.Code == divs[i-1].Code {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
 }
 
 // index returns the position of code in t.divs.
