@@ -1,6 +1,9 @@
 package backtest
 
 import (
+	"encoding/binary"
+	"fmt"
+	"sort"
 	"hash/maphash"
 
 	sc "github.com/silentcert/silentcert"
@@ -51,54 +54,44 @@ func (h *hasher) key(buf *[]byte, source, rid []byte) [2]uint64 {
 // content hashes the parts of a row that a resend must repeat.
 func (h *hasher) content(buf []byte) uint32 { return uint32(maphash.Bytes(h.s3, buf)) }
 
-// dedupe is an open-addressing set of entry numbers keyed by the entries' hashes: 4 bytes
-// a slot, kept under 70% full.
+// dedupe is an open-addressing set of entry numbers keyed by the entries' hashes, for the
+// entries of one partition of the key space. A slot is 8 bytes: the entry number + 1 and
+// 32 bits of the key, so that a probe rarely has to read the entry; it is kept under 70%
+// full, about 11 bytes a record.
 type dedupe struct {
-	slots []uint32 // entry number + 1; 0 is empty
+	slots []uint64
 	n     int
 }
+
+func fingerprint(k [2]uint64) uint64 { return k[1] & 0xffffffff }
 
 func (d *dedupe) find(entries []entry, k [2]uint64) (slot int, found bool) {
 	mask := len(d.slots) - 1
 	i := int(k[0]) & mask
+	fp := fingerprint(k)
 	for {
 		s := d.slots[i]
 		if s == 0 {
 			return i, false
 		}
-		if entries[s-1].key == k {
+		if s&0xffffffff == fp && entries[s>>32-1].key == k {
 			return i, true
 		}
 		i = (i + 1) & mask
 	}
 }
 
-func (d *dedupe) grow(entries []entry) {
-	size := 1 << 16
-	for size*7 < (d.n+1)*10 {
+func (d *dedupe) init(n int) {
+	size := 1 << 10
+	for size*7 < n*10 {
 		size <<= 1
 	}
-	if size <= len(d.slots) {
-		size = len(d.slots) * 2
-	}
-	old := d.slots
-	d.slots = make([]uint32, size)
-	mask := size - 1
-	for _, s := range old {
-		if s == 0 {
-			continue
-		}
-		i := int(entries[s-1].key[0]) & mask
-		for d.slots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		d.slots[i] = s
-	}
+	d.slots = make([]uint64, size)
 }
 
-// insert adds entry idx (already in entries). The first occurrence in the order of spec §7
-// wins: among rows of one key, the least (reported_date, event_date), then file and line
-// order, which is idx order. It returns the losing entry's number, or -1.
+// insert adds entry idx. Entries must be inserted in idx order. The first occurrence in
+// the order of spec §7 wins: among rows of one key the least (reported_date, event_date),
+// then file and line order, which is idx order. It returns the losing entry, or -1.
 func (d *dedupe) insert(entries []entry, idx uint32) int64 {
 	if (d.n+1)*10 >= len(d.slots)*7 {
 		d.grow(entries)
@@ -106,17 +99,33 @@ func (d *dedupe) insert(entries []entry, idx uint32) int64 {
 	e := &entries[idx]
 	slot, found := d.find(entries, e.key)
 	if !found {
-		d.slots[slot] = idx + 1
+		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(e.key)
 		d.n++
 		return -1
 	}
-	w := d.slots[slot] - 1
+	w := uint32(d.slots[slot]>>32) - 1
 	we := &entries[w]
 	if e.reported < we.reported || (e.reported == we.reported && e.event < we.event) {
-		d.slots[slot] = idx + 1
+		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(e.key)
 		return int64(w)
 	}
 	return int64(idx)
+}
+
+func (d *dedupe) grow(entries []entry) {
+	old := d.slots
+	d.slots = make([]uint64, max(len(old)*2, 1<<10))
+	mask := len(d.slots) - 1
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		i := int(entries[s>>32-1].key[0]) & mask
+		for d.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		d.slots[i] = s
+	}
 }
 
 // lookup returns the winning entry of key k.
@@ -128,45 +137,46 @@ func (d *dedupe) lookup(entries []entry, k [2]uint64) (uint32, bool) {
 	if !found {
 		return 0, false
 	}
-	return d.slots[slot] - 1, true
+	return uint32(d.slots[slot]>>32) - 1, true
 }
 
-// arena stores record_ids in 64 MiB blocks; an offset is block<<26 | position, each id
-// prefixed by its length as a uvarint.
-type arena struct{ blocks [][]byte }
+// ids is a chunk's record_ids, each prefixed by its length as a uvarint; entries hold
+// offsets into it until the chunk is merged into the run's arena.
+type ids []byte
 
-const arenaBlock = 1 << 26
-
-func (a *arena) add(b []byte) uint32 {
-	need := len(b) + 5
-	if len(a.blocks) == 0 || len(a.blocks[len(a.blocks)-1])+need > arenaBlock {
-		a.blocks = append(a.blocks, make([]byte, 0, arenaBlock))
-	}
-	bi := len(a.blocks) - 1
-	blk := a.blocks[bi]
-	off := uint32(bi)<<26 | uint32(len(blk))
-	n := len(b)
-	for n >= 0x80 {
-		blk = append(blk, byte(n)|0x80)
-		n >>= 7
-	}
-	blk = append(blk, byte(n))
-	a.blocks[bi] = append(blk, b...)
+func (b *ids) add(id []byte) uint32 {
+	off := uint32(len(*b))
+	*b = binary.AppendUvarint(*b, uint64(len(id)))
+	*b = append(*b, id...)
 	return off
 }
 
-func (a *arena) get(off uint32) []byte {
-	blk := a.blocks[off>>26]
-	p := int(off & (arenaBlock - 1))
-	n, shift := 0, 0
-	for {
-		c := blk[p]
-		p++
-		n |= int(c&0x7f) << shift
-		if c < 0x80 {
-			break
-		}
-		shift += 7
+func (b ids) get(off uint32) []byte {
+	n, k := binary.Uvarint(b[off:])
+	return b[int(off)+k : int(off)+k+int(n)]
+}
+
+// arena holds the record_ids of every chunk, each chunk's buffer kept whole: a global
+// offset is the chunk's base plus the offset within it.
+type arena struct {
+	bufs  []ids
+	bases []uint64
+	size  uint64
+}
+
+// add keeps a chunk's ids and returns the base to add to its offsets.
+func (a *arena) add(b ids) (uint32, error) {
+	base := a.size
+	if base+uint64(len(b)) >= 1<<32 {
+		return 0, fmt.Errorf("records: more than 4 GiB of record_ids in one run")
 	}
-	return blk[p : p+n]
+	a.bufs = append(a.bufs, b)
+	a.bases = append(a.bases, base)
+	a.size += uint64(len(b))
+	return uint32(base), nil
+}
+
+func (a *arena) get(off uint32) []byte {
+	i := sort.Search(len(a.bases), func(i int) bool { return a.bases[i] > uint64(off) }) - 1
+	return a.bufs[i].get(off - uint32(a.bases[i]))
 }

@@ -16,7 +16,7 @@ import (
 type chunk struct {
 	file      string
 	entries   []entry // rid: offset into ids
-	ids       arena
+	ids       ids
 	problems  []exchange.Problem
 	warnings  []exchange.Warning
 	resolves  []pendingResolve // idx: position in entries

@@ -51,7 +51,7 @@ type runner struct {
 	states  []engine.State
 	entries []entry
 	ids     arena
-	dedupe  dedupe
+	dedupe  []dedupe // one per partition of the key space
 	resolve map[uint32]resolveInfo
 	srcRank []int // each type's source, ranked in byte order of the codes
 	rep     *Report
@@ -162,6 +162,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	for i := range l.class {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
 	}
+	r.entries = make([]entry, 0, estimateRows(files))
 	var pending []pendingResolve
 	err := l.parseAll(ctx, files, r.opt.Workers, func(c *chunk) error {
 		r.rep.Files++
@@ -191,14 +192,14 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		if uint64(base)+uint64(len(c.entries)) >= 1<<32-1 {
 			return fmt.Errorf("records: more than 4 billion rows in one run")
 		}
-		for i := range c.entries {
-			e := c.entries[i]
-			e.rid = r.ids.add(c.ids.get(e.rid))
-			r.entries = append(r.entries, e)
-			if lose := r.dedupe.insert(r.entries, base+uint32(i)); lose >= 0 {
-				r.entries[lose].flags |= fDuplicate
-			}
+		idBase, err := r.ids.add(c.ids)
+		if err != nil {
+			return err
 		}
+		for i := range c.entries {
+			c.entries[i].rid += idBase
+		}
+		r.entries = append(r.entries, c.entries...)
 		for _, pr := range c.resolves {
 			pr.idx += base
 			pending = append(pending, pr)
@@ -209,19 +210,71 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.findDuplicates()
 	r.settleDuplicates()
 	r.resolve = make(map[uint32]resolveInfo, len(pending))
 	for _, pr := range pending {
 		info := resolveInfo{accept: pr.accept, target: engine.NoRef}
 		if pr.has {
-			if w, ok := r.dedupe.lookup(r.entries, pr.target); ok {
+			if w, ok := r.lookup(pr.target); ok {
 				info.target = engine.Ref(w)
 			}
 		}
 		r.resolve[pr.idx] = info
 	}
-	r.dedupe = dedupe{}
+	r.dedupe = nil
 	return nil
+}
+
+// estimateRows guesses from file sizes how many rows the files hold, generously: the
+// entries are allocated once, and pages never written cost no memory.
+func estimateRows(files []string) int {
+	var n int64
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			continue
+		}
+		size := st.Size()
+		if _, gz, _ := exchange.FormatOf(f); gz {
+			size *= 8
+		}
+		n += size/50 + 16
+	}
+	return int(min(n, 1<<31))
+}
+
+func (r *runner) partition(k [2]uint64) int { return int(k[1]>>40) % len(r.dedupe) }
+
+// findDuplicates marks every occurrence of a key but the first in spec §7's order. The key
+// space is split into one partition per worker; each worker scans all entries in order
+// and keeps the keys of its partition, so the work runs in parallel and gives the same
+// result as one table.
+func (r *runner) findDuplicates() {
+	r.dedupe = make([]dedupe, r.opt.Workers)
+	var wg sync.WaitGroup
+	for w := range r.dedupe {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := &r.dedupe[w]
+			d.init(len(r.entries) / len(r.dedupe))
+			for i := range r.entries {
+				if r.partition(r.entries[i].key) != w {
+					continue
+				}
+				if lose := d.insert(r.entries, uint32(i)); lose >= 0 {
+					r.entries[lose].flags |= fDuplicate
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// lookup returns the entry that won key k.
+func (r *runner) lookup(k [2]uint64) (uint32, bool) {
+	return r.dedupe[r.partition(k)].lookup(r.entries, k)
 }
 
 // settleDuplicates counts duplicates against their key's final winner and tallies held
@@ -231,7 +284,7 @@ func (r *runner) settleDuplicates() {
 		e := &r.entries[i]
 		if e.flags&fDuplicate != 0 {
 			r.rep.Duplicate++
-			if w, ok := r.dedupe.lookup(r.entries, e.key); ok && r.entries[w].content != e.content {
+			if w, ok := r.lookup(e.key); ok && r.entries[w].content != e.content {
 				e.flags |= fDupConflict
 				r.rep.DuplicateConflict++
 			}

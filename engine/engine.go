@@ -43,7 +43,7 @@ func (e *Engine) Enrol(r *sc.Recipient) State {
 	if on == sc.NoDate {
 		on = r.FirstMonth().First()
 	}
-	s.Until = on.AddMonths(p)
+	e.setUntil(&s, on.AddMonths(p))
 	s.LastCertified = on
 	s.LastMethod = sc.MethodMigrated
 	s.Status = e.status(&s, on)
@@ -51,17 +51,32 @@ func (e *Engine) Enrol(r *sc.Recipient) State {
 	return s
 }
 
-// clock returns the status the service period alone gives on day d (spec §6 "Dates").
-func (e *Engine) clock(until, d sc.Date) sc.Status {
+// clock returns the status the service period alone gives on day d (spec §6 "Dates"):
+// WARNING from until minus warning_months through until, PENDING from the day after
+// until, SUSPENDED from the day after until plus grace_months.
+func (e *Engine) clock(s *State, d sc.Date) sc.Status {
 	switch {
-	case d > until.AddMonths(e.policy.GraceMonths):
+	case d >= s.SuspendFrom:
 		return sc.StatusSuspended
-	case d > until:
+	case d > s.Until:
 		return sc.StatusPending
-	case d >= until.AddMonths(-e.policy.WarningMonths):
+	case d >= s.WarnFrom:
 		return sc.StatusWarning
 	}
 	return sc.StatusCertified
+}
+
+// setUntil sets Until and the dates derived from it.
+func (e *Engine) setUntil(s *State, until sc.Date) {
+	s.Until = until
+	e.Derive(s)
+}
+
+// Derive recomputes the state's derived dates from Until and the engine's policy: a store
+// calls it after loading a state written under another policy.
+func (e *Engine) Derive(s *State) {
+	s.WarnFrom = s.Until.AddMonths(-e.policy.WarningMonths)
+	s.SuspendFrom = s.Until.AddMonths(e.policy.GraceMonths) + 1
 }
 
 // status computes a person's status on day d, by the precedence of spec §6.
@@ -74,7 +89,7 @@ func (e *Engine) status(s *State, d sc.Date) sc.Status {
 	case s.lossOpen(d):
 		return sc.StatusLoss
 	}
-	return e.clock(s.Until, d)
+	return e.clock(s, d)
 }
 
 // NextChange returns the first day after d on which the clock alone may change the
@@ -85,11 +100,7 @@ func (e *Engine) NextChange(s *State, d sc.Date) sc.Date {
 	case sc.StatusTerminated, sc.StatusConflict, sc.StatusLoss:
 		return sc.NoDate
 	}
-	for _, t := range [...]sc.Date{
-		s.Until.AddMonths(-e.policy.WarningMonths),
-		s.Until + 1,
-		s.Until.AddMonths(e.policy.GraceMonths) + 1,
-	} {
+	for _, t := range [...]sc.Date{s.WarnFrom, s.Until + 1, s.SuspendFrom} {
 		if t > d {
 			return t
 		}
@@ -267,7 +278,8 @@ func (e *Engine) certify(s *State, on sc.Date, method sc.Method, ref Ref, period
 	if until <= s.Until {
 		return false
 	}
-	s.Until, s.LastCertified, s.LastMethod, s.LastEvidence = until, on, method, ref
+	e.setUntil(s, until)
+	s.LastCertified, s.LastMethod, s.LastEvidence = on, method, ref
 	out.Decide(Decision{Day: d, Action: sc.ActCertified, Method: method, Evidence: ref, Until: until,
 		CertifiedOn: on, DeathDate: sc.NoDate, Other: NoRef, BackPay: -1})
 	return true
@@ -534,7 +546,7 @@ func (e *Engine) Payroll(r *sc.Recipient, s *State, m sc.Month, out Sink) {
 			}
 			h := Held{Month: m, Ent: uint8(i), Reason: reason}
 			if reason == sc.StatusLoss {
-				h.ClockPayable = e.clock(s.Until, m.First()).Payable()
+				h.ClockPayable = e.clock(s, m.First()).Payable()
 			}
 			rr := s.rare()
 			rr.Held = append(rr.Held, h)

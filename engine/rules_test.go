@@ -83,7 +83,9 @@ func TestClockBoundaries(t *testing.T) {
 			case d >= sc.MustDate(c.warn):
 				want = sc.StatusWarning
 			}
-			if got := e.clock(u, d); got != want {
+			st := State{}
+			e.setUntil(&st, u)
+			if got := e.clock(&st, d); got != want {
 				t.Fatalf("until %s on %s: %s, want %s", c.until, d, got, want)
 			}
 		}

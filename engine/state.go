@@ -133,6 +133,9 @@ type State struct {
 	LastMethod    sc.Method
 	RowStatus     sc.Status // the status of the last status row written (see Baseline)
 	Until         sc.Date   // certified through this day
+	// WarnFrom and SuspendFrom are derived from Until and the policy (see Engine.Derive):
+	// the first day of WARNING and of SUSPENDED, kept so the daily clock is two compares.
+	WarnFrom, SuspendFrom sc.Date
 	LastCertified sc.Date   // the certification date behind Until
 	LastEvidence  Ref       // the record behind Until (NoRef for migration)
 	DeathDate     sc.Date   // NoDate unless a death is applied (disputed while in CONFLICT)

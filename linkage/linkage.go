@@ -38,17 +38,76 @@ func (o Outcome) String() string { return outcomeNames[o] }
 // Index finds recipients by ID number and by name and birth date. Build it with New; it is
 // read-only afterwards and safe for concurrent use.
 type Index struct {
-	byID      map[uint64]uint32
+	byID      idTable
 	names     []string // each recipient's name, normalised
 	rawNames  []string
 	regions   []string
 	nameBirth map[string][]uint32
 }
 
+// idTable maps ID keys to recipients: open addressing, one 16-byte slot holding the key,
+// the recipient and a hash of their normalised name, so that a lookup with a matching name
+// touches one cache line of the table and the name itself only once.
+type idTable struct {
+	slots []idSlot
+	mask  uint64
+}
+
+type idSlot struct {
+	key    uint64 // idcard.Key + 1; 0 is empty
+	person uint32
+	name   uint32 // fnv-1a of the raw roster name: a quick "same bytes" filter
+}
+
+func newIDTable(n int) idTable {
+	size := 16
+	for size < n*2 {
+		size <<= 1
+	}
+	return idTable{slots: make([]idSlot, size), mask: uint64(size - 1)}
+}
+
+func mix(k uint64) uint64 {
+	k ^= k >> 33
+	k *= 0xff51afd7ed558ccd
+	k ^= k >> 33
+	return k
+}
+
+func (t *idTable) put(key uint64, person uint32, name uint32) {
+	i := mix(key) & t.mask
+	for t.slots[i].key != 0 && t.slots[i].key != key+1 {
+		i = (i + 1) & t.mask
+	}
+	t.slots[i] = idSlot{key: key + 1, person: person, name: name}
+}
+
+func (t *idTable) get(key uint64) (*idSlot, bool) {
+	i := mix(key) & t.mask
+	for {
+		s := &t.slots[i]
+		if s.key == key+1 {
+			return s, true
+		}
+		if s.key == 0 {
+			return nil, false
+		}
+		i = (i + 1) & t.mask
+	}
+}
+
+func fnv32(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
+}
+
 // New indexes recipients; a recipient's number in the index is its position in the slice.
 func New(recipients []*sc.Recipient) *Index {
 	ix := &Index{
-		byID:      make(map[uint64]uint32, len(recipients)),
+		byID:      newIDTable(len(recipients)),
 		names:     make([]string, len(recipients)),
 		rawNames:  make([]string, len(recipients)),
 		regions:   make([]string, len(recipients)),
@@ -58,7 +117,7 @@ func New(recipients []*sc.Recipient) *Index {
 	for i, r := range recipients {
 		id, ok := idcard.Normalize([]byte(r.PersonID))
 		if ok {
-			ix.byID[idcard.Key(id)] = uint32(i)
+			ix.byID.put(idcard.Key(id), uint32(i), fnv32([]byte(r.Name)))
 		}
 		ix.rawNames[i] = r.Name
 		ix.names[i] = NormalizeName(r.Name)
@@ -109,11 +168,13 @@ type Scratch struct{ key []byte }
 // number is the recipient concerned for HeldName, and meaningless otherwise).
 func (ix *Index) Link(personID, name []byte, birth sc.Date, region []byte, s *Scratch) (uint32, Outcome) {
 	if id, ok := idcard.Normalize(personID); ok {
-		p, found := ix.byID[idcard.Key(id)]
+		slot, found := ix.byID.get(idcard.Key(id))
 		if !found {
 			return 0, NotOnRoster
 		}
-		if len(name) > 0 && !ix.NameAgrees(p, name) {
+		p := slot.person
+		// The same bytes as the roster's name agree; anything else is compared in full.
+		if len(name) > 0 && (fnv32(name) != slot.name || string(name) != ix.rawNames[p]) && !ix.NameAgrees(p, name) {
 			return p, HeldName
 		}
 		return p, Linked
