@@ -173,7 +173,8 @@ func nameKeys(name string, level Level, dst []string) []string {
 }
 
 // stripEthnic removes trailing ethnic-group names (with or without 族) while at least two
-// characters remain.
+// characters remain; a name that is only an ethnic group (鄂温克族自治旗) keeps it, without
+// 族.
 func stripEthnic(s string) string {
 	for {
 		t := strings.TrimSuffix(s, "族")
@@ -186,6 +187,9 @@ func stripEthnic(s string) string {
 			}
 		}
 		if !found {
+			if runeLen(t) >= 2 {
+				return t
+			}
 			return s
 		}
 		s = t

@@ -127,6 +127,8 @@ type state struct {
 	fuzzy uint8
 	gaps  uint8
 	from  Level // level of the division matched before this one (LevelNone at the start)
+	segs  uint8 // names matched so far
+	first Level // level of the first name matched
 	div   int32 // table position; -1 is the start
 	score int32
 	next  int32 // next state ending at the same position
@@ -378,17 +380,22 @@ func (r *Resolver) addSegment(s *scratch, si int32, c int32, start, coreEnd, gap
 	fz := st.fuzzy
 	if fuzzy {
 		score -= fuzzyCost
-		fz++
+		fz = min(fz+1, 9)
 	}
-	gaps := st.gaps + uint8(min(gap, 200))
+	gaps := uint8(min(int(st.gaps)+gap, 255))
 	from := LevelNone
 	if st.div >= 0 {
 		from = r.t.divs[st.div].Level
 	}
-	r.addState(s, state{end: int16(coreEnd), div: c, score: score, fuzzy: fz, gaps: gaps, from: from})
+	segs := min(st.segs+1, 9)
+	first := st.first
+	if st.div < 0 {
+		first = r.t.divs[c].Level
+	}
+	r.addState(s, state{end: int16(coreEnd), div: c, score: score, fuzzy: fz, gaps: gaps, from: from, segs: segs, first: first})
 	sl, earned := r.suffixAt(s, coreEnd, c)
 	if sl > 0 {
-		r.addState(s, state{end: int16(coreEnd + sl), div: c, score: score + int32(earned*perRune), fuzzy: fz, gaps: gaps, from: from})
+		r.addState(s, state{end: int16(coreEnd + sl), div: c, score: score + int32(earned*perRune), fuzzy: fz, gaps: gaps, from: from, segs: segs, first: first})
 	}
 	return earned > 0 && coreEnd-start+earned >= 3
 }
@@ -400,7 +407,7 @@ func (r *Resolver) addState(s *scratch, ns state) {
 			continue
 		}
 		if ns.score > o.score || (ns.score == o.score && ns.fuzzy < o.fuzzy) {
-			o.score, o.fuzzy, o.gaps, o.from = ns.score, ns.fuzzy, ns.gaps, ns.from
+			o.score, o.fuzzy, o.gaps, o.from, o.segs, o.first = ns.score, ns.fuzzy, ns.gaps, ns.from, ns.segs, ns.first
 		}
 		return
 	}
@@ -518,6 +525,9 @@ func (r *Resolver) decide(s *scratch) Result {
 	best := -1
 	for i := 1; i < len(s.states); i++ {
 		st := &s.states[i]
+		if r.lone(st) {
+			continue
+		}
 		if best < 0 || st.score > s.states[best].score ||
 			(st.score == s.states[best].score && better(t, st.div, s.states[best].div)) {
 			best = i
@@ -533,7 +543,7 @@ func (r *Resolver) decide(s *scratch) Result {
 	second := int32(-1 << 30)
 	for i := 1; i < len(s.states); i++ {
 		st := s.states[i]
-		if st.div == b.div || t.related(st.div, b.div) {
+		if st.div == b.div || t.related(st.div, b.div) || r.lone(&st) {
 			continue
 		}
 		if b.score-st.score < ambiguityMargin {
@@ -547,6 +557,10 @@ func (r *Resolver) decide(s *scratch) Result {
 	// A name read with nothing above it that narrows the place (a village with no county
 	// or town before it, a town with no prefecture or county) is weak evidence even when
 	// it is unique: 哈尔 is a village, and also part of 察哈尔.
+	// Likewise an address that starts at the town, with no county or city option.
+	if b.first >= LevelTown && r.cityLevel == LevelNone && b.segs > 1 {
+		conf -= 0.2
+	}
 	if lv := t.divs[b.div].Level; lv >= LevelCounty {
 		ctx := max(b.from, r.cityLevel)
 		switch {
@@ -591,6 +605,13 @@ func (r *Resolver) decide(s *scratch) Result {
 		}
 	}
 	return res
+}
+
+// lone reports a parse that is a single town or village name with nothing around it to
+// place it (no county, no city option): "火星" is a street in Changsha, but an address
+// that says only that says nothing.
+func (r *Resolver) lone(st *state) bool {
+	return st.segs == 1 && r.cityLevel == LevelNone && r.t.divs[st.div].Level >= LevelTown
 }
 
 // better breaks score ties deterministically: the shallower division (when 旧县 is both a
