@@ -670,42 +670,50 @@ func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow) e
 	}
 }
 
-// Table returns the evaluation as a text table for the terminal.
-func (ev *Evaluation) Table() string {
-	var b strings.Builder
-	row := func(k, v string) { fmt.Fprintf(&b, "%-52s %s\n", k, v) }
-	fmt.Fprintf(&b, "evaluation of %s %s, %s to %s (seed %d)\n", ev.Scenario.City, ev.Scenario.CityName, ev.Scenario.From, ev.Scenario.To, ev.Scenario.Seed)
+// rows returns the evaluation's figures as (name, value) pairs, for the table and the page.
+func (ev *Evaluation) rows() [][2]string {
+	var out [][2]string
+	row := func(k, v string) { out = append(out, [2]string{k, v}) }
 	row("recipients", strconv.Itoa(ev.Recipients))
 	row("living on --to / deaths in the window", fmt.Sprintf("%d / %d", ev.LivingOnTo, ev.Deaths))
 	row("silent share (latest method STRONG or WEAK)", fmt.Sprintf("%.4f (%d of %d)", ev.Silent.Share, ev.Silent.Silent, ev.Silent.Living))
-	methods := sortedKeys(ev.Silent.ByMethod)
 	var ms []string
-	for _, m := range methods {
+	for _, m := range sortedKeys(ev.Silent.ByMethod) {
 		ms = append(ms, fmt.Sprintf("%s %d", m, ev.Silent.ByMethod[m]))
 	}
 	row("  by latest method", strings.Join(ms, ", "))
 	row("dead people certified after death (must be 0)", fmt.Sprintf("%d rows, %d people", ev.DeadCertified.Rows, ev.DeadCertified.People))
 	row("  info: late records of the last days", fmt.Sprintf("%d rows, %d people", ev.DeadCertified.LateRows, ev.DeadCertified.LatePeople))
 	row("deaths terminated / not terminated by --to", fmt.Sprintf("%d / %d", ev.Termination.Terminated, ev.Termination.NotTerminated))
-	row("days death → termination (median, p95, max)", fmt.Sprintf("%g, %g, %g", ev.Termination.Days.Median, ev.Termination.Days.P95, ev.Termination.Days.Max))
+	row("days from death to termination (median, p95, max)", fmt.Sprintf("%g, %g, %g", ev.Termination.Days.Median, ev.Termination.Days.P95, ev.Termination.Days.Max))
 	row("reported deaths terminated on arrival", fmt.Sprintf("%d of %d (late %d, conflict %d)", ev.Termination.OnArrival, ev.Termination.Reported, ev.Termination.Late, ev.Termination.Conflict))
-	row("unreported deaths stopped / days to stop (median, p95)", fmt.Sprintf("%d of %d / %g, %g", ev.UnreportedDeaths.Stopped, ev.UnreportedDeaths.N, ev.UnreportedDeaths.Days.Median, ev.UnreportedDeaths.Days.P95))
+	row("unreported deaths stopped; days to stop (median, p95)", fmt.Sprintf("%d of %d; %g, %g", ev.UnreportedDeaths.Stopped, ev.UnreportedDeaths.N, ev.UnreportedDeaths.Days.Median, ev.UnreportedDeaths.Days.P95))
 	row("paid for months after death (yuan)", ev.Overpayment.AfterDeath.String())
 	row("  avoidable (after a death record arrived)", ev.Overpayment.Avoidable.String())
 	row("  before any report / never reported", ev.Overpayment.BeforeReport.String()+" / "+ev.Overpayment.NeverReported.String())
 	row("  engine: overpaid, offset, to recover", ev.Overpayment.EngineAmount.String()+", "+ev.Overpayment.EngineOffset.String()+", "+ev.Overpayment.EngineToRecover.String())
-	row("living people suspended", fmt.Sprintf("%d (days suspended median %g, p95 %g)", ev.Living.Suspended, ev.Living.DaysToResumption.Median, ev.Living.DaysToResumption.P95))
+	row("living people suspended (days suspended median, p95)", fmt.Sprintf("%d (%g, %g)", ev.Living.Suspended, ev.Living.DaysToResumption.Median, ev.Living.DaysToResumption.P95))
 	row("living people terminated / in conflict", fmt.Sprintf("%d / %d", ev.Living.Terminated, ev.Living.Conflict))
 	row("pending per village-month (median, p95, max)", fmt.Sprintf("%g, %g, %g", ev.Pending.PerVillageMonth.Median, ev.Pending.PerVillageMonth.P95, ev.Pending.PerVillageMonth.Max))
 	row("pending share of living recipients a month (mean, max)", fmt.Sprintf("%.4f, %.4f", ev.Pending.MonthlyShare.Mean, ev.Pending.MonthlyShare.Max))
 	row("fraud cases flagged (RISK) / stopped", fmt.Sprintf("%d / %d of %d (days to stop median %g)", ev.Fraud.Flagged, ev.Fraud.Stopped, ev.Fraud.Cases, ev.Fraud.Days.Median))
+	return out
+}
+
+// Table returns the evaluation as a text table for the terminal.
+func (ev *Evaluation) Table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "evaluation of %s %s, %s to %s (seed %d)\n", ev.Scenario.City, ev.Scenario.CityName, ev.Scenario.From, ev.Scenario.To, ev.Scenario.Seed)
+	for _, r := range ev.rows() {
+		fmt.Fprintf(&b, "%-56s %s\n", r[0], r[1])
+	}
 	b.WriteString("\nchecks:\n")
 	for _, c := range ev.Checks {
 		mark := "PASS"
 		if !c.Pass {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "  %s  %-58s %s\n", mark, c.Name, c.Value)
+		fmt.Fprintf(&b, "  %s  %-60s %s\n", mark, c.Name, c.Value)
 	}
 	return b.String()
 }

@@ -424,25 +424,25 @@ func (w *worker) natural(p *person) {
 func (w *worker) events(p *person, t *typeInfo, g *rng, rt float64) {
 	gen := w.gen
 	last := w.activeUntil(p, t)
-	if last < gen.from || rt <= 0 {
+	if last < gen.start || rt <= 0 {
 		return
 	}
 	switch t.mode {
 	case modePoisson:
-		for m := gen.from.Month(); m <= last.Month(); m++ {
+		for m := gen.start.Month(); m <= last.Month(); m++ {
 			_, mon := m.Civil()
 			first, end := m.First(), m.Last()
 			n := g.poisson(rt / 12 * t.season[mon-1])
 			for k := 0; k < n; k++ {
 				d := first + sd(g.intn(int(end-first)+1))
-				if d < gen.from || d > last || !w.allowed(p, t, d) {
+				if d < gen.start || d > last || !w.allowed(p, t, d) {
 					continue
 				}
 				w.emit(p, t, g, d, 0)
 			}
 		}
 	case modeMonthly:
-		for m := gen.from.Month(); m <= last.Month(); m++ {
+		for m := gen.start.Month(); m <= last.Month(); m++ {
 			_, mon := m.Civil()
 			if !g.chance(rt / 12 * t.season[mon-1]) {
 				continue
@@ -463,20 +463,20 @@ func (w *worker) events(p *person, t *typeInfo, g *rng, rt float64) {
 			} else {
 				d = first + sd(g.intn(int(end-first)+1))
 			}
-			if d < gen.from || d > last || !w.allowed(p, t, d) {
+			if d < gen.start || d > last || !w.allowed(p, t, d) {
 				continue
 			}
 			w.emit(p, t, g, d, count)
 		}
 	case modeAnnual:
-		for y := gen.fromYear; y <= gen.toYear; y++ {
+		for y := gen.startYear; y <= gen.toYear; y++ {
 			if !g.chance(math.Min(rt, 1)) {
 				continue
 			}
 			mon := 1 + g.pick(t.seasonCum)
 			dim := silentcert.DaysIn(y, mon)
 			d := silentcert.MakeDate(y, mon, 1+g.intn(dim))
-			if d < gen.from || d > last || !w.allowed(p, t, d) {
+			if d < gen.start || d > last || !w.allowed(p, t, d) {
 				continue
 			}
 			w.emit(p, t, g, d, 0)
@@ -567,7 +567,7 @@ func (gen *generator) report(t *typeInfo, g *rng, d sd) sd {
 
 // late applies a late batch: the month's deliveries of a source held back.
 func (gen *generator) late(src int, rep sd) sd {
-	if m := int(rep.Month() - gen.from.Month()); m >= 0 && m < gen.nMonths {
+	if m := int(rep.Month() - gen.start.Month()); m >= 0 && m < gen.nMonths {
 		rep += sd(gen.lateDays[src*gen.nMonths+m])
 	}
 	return rep
@@ -591,7 +591,7 @@ func (w *worker) deathRecords(p *person) {
 		if g.chance(0.5) {
 			d -= sd(2 + g.intn(40)) // discharged, died at home
 		}
-		if d >= gen.from {
+		if d >= gen.start {
 			if x := w.emit(p, med, g, d, 0); x != nil {
 				x.fl &^= rfCritical
 				x.icd = uint8(1 + icdCritical + g.intn(len(icdCodes)-icdCritical))
@@ -956,6 +956,12 @@ func (w *worker) communityFindsDeath(p *person, g *rng, until, t, next, deathKno
 	}
 	_ = next
 	pend := until + 1
+	if pend < t {
+		pend = t
+	}
+	if pend <= p.death {
+		pend = p.death + 1
+	}
 	for k := 0; ; k++ {
 		d := pend + sd(g.intn(30)) + sd(30*k)
 		if d > gen.to || (deathKnown != silentcert.NoDate && d >= deathKnown) {

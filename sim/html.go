@@ -33,7 +33,7 @@ figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}svg text{fo
 		fmt.Fprintf(&b, "<tr><td>%s</td><td class=n>%s</td><td class=%s>%s</td></tr>\n", esc(c.Name), esc(c.Value), cls, word)
 	}
 	b.WriteString("</table>\n<h2>Figures</h2><table>\n")
-	for _, line := range splitTable(ev.Table()) {
+	for _, line := range ev.rows() {
 		fmt.Fprintf(&b, "<tr><td>%s</td><td class=n>%s</td></tr>\n", esc(line[0]), esc(line[1]))
 	}
 	b.WriteString("</table>\n")
@@ -62,19 +62,6 @@ figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}svg text{fo
 
 func figure(b *bytes.Buffer, caption, svg string) {
 	fmt.Fprintf(b, "<figure><figcaption>%s</figcaption>\n%s</figure>\n", html.EscapeString(caption), svg)
-}
-
-// splitTable turns the text table's "name   value" lines into pairs.
-func splitTable(t string) [][2]string {
-	var out [][2]string
-	lines := bytes.Split([]byte(t), []byte("\n"))
-	for _, l := range lines[1:] {
-		if len(l) < 53 || bytes.HasPrefix(l, []byte("checks")) || bytes.HasPrefix(l, []byte("  PASS")) || bytes.HasPrefix(l, []byte("  FAIL")) {
-			continue
-		}
-		out = append(out, [2]string{string(bytes.TrimSpace(l[:52])), string(bytes.TrimSpace(l[52:]))})
-	}
-	return out
 }
 
 func barChart(labels []string, vals []float64, unit string) string {

@@ -24,16 +24,19 @@ import (
 
 // Options configure one simulation.
 type Options struct {
-	City       string           // 4-digit prefecture code of the NBS table, e.g. "3710" (Weihai)
-	Recipients int              // number of people on the roster
-	From, To   silentcert.Date  // the simulated window, inclusive
-	Seed       uint64           // the same seed gives byte-identical output
-	Out        string           // output directory
-	Workers    int              // generating goroutines; 0 means GOMAXPROCS. Output does not depend on it.
-	Overwrite  bool             // replace an earlier scenario in Out instead of refusing
-	Rates      *Rates           // nil means DefaultRates
-	Names      *Names           // nil means DefaultNames
-	Divisions  *divisions.Table // nil means divisions.Embedded
+	City       string          // 4-digit prefecture code of the NBS table, e.g. "3710" (Weihai)
+	Recipients int             // number of people on the roster
+	From, To   silentcert.Date // the simulated window, inclusive
+	Seed       uint64          // the same seed gives byte-identical output
+	Out        string          // output directory
+	Workers    int             // generating goroutines; 0 means GOMAXPROCS. Output does not depend on it.
+	// HistoryMonths of everyday records before From, so that the platform starts with
+	// the data a real launch would have (backtest applies them as history).
+	HistoryMonths int
+	Overwrite     bool             // replace an earlier scenario in Out instead of refusing
+	Rates         *Rates           // nil means DefaultRates
+	Names         *Names           // nil means DefaultNames
+	Divisions     *divisions.Table // nil means divisions.Embedded
 	// Progress, if set, is called after each block of people is written.
 	Progress func(done, total int)
 }
@@ -50,7 +53,9 @@ type generator struct {
 	seed             uint64
 	n                int
 	from, to         silentcert.Date
+	start            silentcert.Date // first day of the history before from
 	fromYear, toYear int
+	startYear        int
 	nMonths          int
 	rates            *Rates
 	cat              *silentcert.Catalogue
@@ -162,9 +167,14 @@ func newGenerator(opt *Options) (*generator, error) {
 	}
 	gen := &generator{seed: opt.Seed, n: opt.Recipients, from: opt.From, to: opt.To, rates: rates, cat: cat, city: c,
 		names: names, life: life, weakRule: silentcert.DefaultWeakRule(), idBump: map[int32]uint16{}, typeIndex: map[string]int{}}
+	if opt.HistoryMonths < 0 || opt.HistoryMonths > 60 {
+		return nil, silentcert.Errorf(silentcert.EInvalid, "history months must be from 0 to 60")
+	}
+	gen.start = opt.From.AddMonths(-opt.HistoryMonths)
 	gen.fromYear, _, _ = opt.From.Civil()
+	gen.startYear, _, _ = gen.start.Civil()
 	gen.toYear, _, _ = opt.To.Civil()
-	gen.nMonths = int(opt.To.Month()-opt.From.Month()) + 1
+	gen.nMonths = int(opt.To.Month()-gen.start.Month()) + 1
 	w := make([]float64, len(rates.Population.AgeBands))
 	for i, b := range rates.Population.AgeBands {
 		w[i] = b.Share
@@ -279,7 +289,7 @@ func (gen *generator) makeSinks() {
 	}
 	for s, si := range gen.sources {
 		for m := 0; m < gen.nMonths; m++ {
-			mon := gen.from.Month() + silentcert.Month(m)
+			mon := gen.start.Month() + silentcert.Month(m)
 			r := si.rate
 			jsonl := r.Format == "jsonl" || (r.jsonlFrom != silentcert.NoMonth && mon >= r.jsonlFrom)
 			ext := ".csv"
@@ -414,6 +424,7 @@ type Scenario struct {
 	Villages    int                      `json:"villages"`
 	Recipients  int                      `json:"recipients"`
 	From        string                   `json:"from"`
+	HistoryFrom string                   `json:"history_from"`
 	To          string                   `json:"to"`
 	Seed        uint64                   `json:"seed"`
 	Names       string                   `json:"names"`
@@ -640,7 +651,7 @@ func (gen *generator) writeBlock(dir string, files []*fileOut, o *blockOut) erro
 
 func (gen *generator) scenario(files []*fileOut, st *blockStats) *Scenario {
 	sc := &Scenario{Version: 1, City: gen.city.code, CityName: gen.city.name, Villages: len(gen.city.villages), Recipients: gen.n,
-		From: gen.from.String(), To: gen.to.String(), Seed: gen.seed, Rates: gen.rates,
+		From: gen.from.String(), HistoryFrom: gen.start.String(), To: gen.to.String(), Seed: gen.seed, Rates: gen.rates,
 		Counts: map[string]int64{}, Sources: map[string]SourceSummary{}, Faults: st.faults, LateBatches: []string{}}
 	total := int64(0)
 	for i, si := range gen.sources {
@@ -650,7 +661,7 @@ func (gen *generator) scenario(files []*fileOut, st *blockStats) *Scenario {
 				n++
 			}
 			if d := gen.lateDays[i*gen.nMonths+m]; d > 0 {
-				mon := gen.from.Month() + silentcert.Month(m)
+				mon := gen.start.Month() + silentcert.Month(m)
 				sc.LateBatches = append(sc.LateBatches, fmt.Sprintf("%s:%s+%dd", si.code, mon, d))
 			}
 		}

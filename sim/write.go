@@ -292,6 +292,10 @@ func (w *worker) writeRecord(p *person, x *rec) {
 	if x.fl&rfNoReported != 0 {
 		rep = x.event
 	}
+	s, file := w.recordSink(x.src, rep)
+	if s < 0 {
+		return
+	}
 	p.records++
 	if p.death != silentcert.NoDate && x.event > p.death && t.class != silentcert.ClassDeath {
 		p.postDeath++
@@ -305,10 +309,6 @@ func (w *worker) writeRecord(p *person, x *rec) {
 		if clean && (p.firstDeathReport == silentcert.NoDate || rep < p.firstDeathReport) {
 			p.firstDeathReport = rep
 		}
-	}
-	s, file := w.recordSink(x.src, rep)
-	if s < 0 {
-		return
 	}
 	w.row(p, x, s, rep, x.event, x.amount, false)
 	id := w.recordID(x)
@@ -350,7 +350,7 @@ func (w *worker) writeRecord(p *person, x *rec) {
 // recordSink returns the sink and file of a record of source src reported on rep.
 func (w *worker) recordSink(src uint8, rep sd) (int, string) {
 	gen := w.gen
-	m := int(rep.Month() - gen.from.Month())
+	m := int(rep.Month() - gen.start.Month())
 	if m < 0 || m >= gen.nMonths {
 		return -1, ""
 	}

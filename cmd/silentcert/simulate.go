@@ -26,6 +26,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	ratesPath := fs.String("rates", "", "rates file (JSON over the defaults; see sim/RATES.md)")
 	printRates := fs.Bool("print-rates", false, "print the rates in use (defaults, or --rates over them) and exit")
 	namesDir := fs.String("names-dir", "", "read ChineseNames frequency files from DIR (CC BY-NC-SA: non-commercial use only) instead of the shipped names")
+	history := fs.Int("history-months", 6, "months of everyday records before --from (applied by backtest as history)")
 	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs); the output does not depend on it")
 	overwrite := fs.Bool("overwrite", false, "replace a scenario already in --out")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
@@ -64,7 +65,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usagef("--recipients must be at least 1")
 	}
 	opt := sim.Options{City: *city, Recipients: *n, From: f, To: t, Seed: *seed, Out: *out, Workers: *workers,
-		Overwrite: *overwrite, Rates: rates}
+		HistoryMonths: *history, Overwrite: *overwrite, Rates: rates}
 	if *namesDir != "" {
 		if opt.Names, err = sim.LoadNames(*namesDir); err != nil {
 			return err

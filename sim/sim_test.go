@@ -1,0 +1,838 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/divisions"
+	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/idcard"
+)
+
+var (
+	tmpRoot    string
+	smallOnce  sync.Once
+	smallDir   string
+	smallScn   *Scenario
+	smallErr   error
+	smallOpts  Options
+	divTab     *divisions.Table
+	divTabErr  error
+	divTabOnce sync.Once
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	tmpRoot, err = os.MkdirTemp("", "simtest")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(tmpRoot)
+	os.Exit(code)
+}
+
+func table(t testing.TB) *divisions.Table {
+	divTabOnce.Do(func() { divTab, divTabErr = divisions.Embedded() })
+	if divTabErr != nil {
+		t.Fatal(divTabErr)
+	}
+	return divTab
+}
+
+func smallOptions(dir string) Options {
+	return Options{City: "3710", Recipients: 2000, From: silentcert.MustDate("2024-01-01"), To: silentcert.MustDate("2024-12-31"),
+		Seed: 42, Out: dir, Workers: 2, HistoryMonths: 3}
+}
+
+// small returns a 2,000-person Weihai scenario, written once per test binary.
+func small(t testing.TB) (string, *Scenario) {
+	smallOnce.Do(func() {
+		smallDir = filepath.Join(tmpRoot, "small")
+		smallOpts = smallOptions(smallDir)
+		smallOpts.Divisions = table(t)
+		smallScn, smallErr = Simulate(context.Background(), smallOpts)
+	})
+	if smallErr != nil {
+		t.Fatal(smallErr)
+	}
+	return smallDir, smallScn
+}
+
+func readAllCSV(t testing.TB, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	head, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]string
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		m := map[string]string{}
+		for i, h := range head {
+			m[h] = rec[i]
+		}
+		out = append(out, m)
+	}
+}
+
+func TestDefaultRatesValidAndRoundTrip(t *testing.T) {
+	r := DefaultRates()
+	if err := r.Validate(silentcert.DefaultCatalogue()); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseRates("printed", r.JSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(back.JSON(), r.JSON()) {
+		t.Fatal("printing the default rates and reading them back changed them")
+	}
+}
+
+func TestParseRatesMergesIntoDefaults(t *testing.T) {
+	r, err := ParseRates("what-if.json", []byte(`{"sources": {"TRN": {"stop_after": "2024-06-30"}}, "types": {"BANK.TXN": {"per_year": {"urban": 5}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultRates()
+	if r.Sources["TRN"].StopAfter != "2024-06-30" || r.Sources["TRN"].Format != d.Sources["TRN"].Format || r.Sources["TRN"].Multiplier != 1 {
+		t.Fatalf("TRN after merge: %+v", r.Sources["TRN"])
+	}
+	if got := r.Types["BANK.TXN"]; got.PerYear.Urban != 5 || got.PerYear.Rural != d.Types["BANK.TXN"].PerYear.Rural || got.Mode != modePoisson {
+		t.Fatalf("BANK.TXN after merge: %+v", got)
+	}
+	if r.Types["TEL.ACTIVITY"].Delay != d.Types["TEL.ACTIVITY"].Delay {
+		t.Fatal("a type the file did not name changed")
+	}
+}
+
+func TestParseRatesRejects(t *testing.T) {
+	for name, in := range map[string]string{
+		"unknown key":       `{"population": {"urbanshare": 0.5}}`,
+		"share over 1":      `{"population": {"urban_share": 1.5}}`,
+		"unknown type":      `{"types": {"TEL.SMS": {"mode": "poisson", "delay": {"batch": "daily"}}}}`,
+		"unknown source":    `{"sources": {"XYZ": {"format": "csv"}}}`,
+		"bad stop date":     `{"sources": {"TRN": {"stop_after": "2024-13-01"}}}`,
+		"bad format":        `{"sources": {"TEL": {"format": "xlsx"}}}`,
+		"season not mean 1": `{"mortality": {"season": [2,2,2,2,2,2,2,2,2,2,2,2]}}`,
+		"not an object":     `[1, 2]`,
+		"bad mode":          `{"types": {"TEL.ACTIVITY": {"mode": "hourly"}}}`,
+		"death as natural":  `{"types": {"PSB.HUKOU_MOVE": {"mode": "poisson"}}}`,
+		"missing columns":   `{"sources": {"TEL": {"columns": ["record_id"]}}}`,
+		"negative lag":      `{"types": {"TEL.ACTIVITY": {"delay": {"batch": "daily", "lag_min_days": 3, "lag_max_days": 1}}}}`,
+		"bad modifier flag": `{"types": {"TEL.ACTIVITY": {"modifiers": {"wealthy": {"rate": 2}}}}}`,
+		"monthly over 12":   `{"types": {"TEL.ACTIVITY": {"per_year": {"urban": 13}}}}`,
+	} {
+		if _, err := ParseRates(name, []byte(in)); err == nil {
+			t.Errorf("%s: accepted %s", name, in)
+		} else if silentcert.ErrorCode(err) != silentcert.EInvalid {
+			t.Errorf("%s: error code %q, want invalid", name, silentcert.ErrorCode(err))
+		}
+	}
+}
+
+func FuzzParseRates(f *testing.F) {
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"sources": {"TRN": {"stop_after": "2024-06-30", "multiplier": 0}}}`))
+	f.Add([]byte(`{"population": {"age_bands": [{"from": 60, "to": 70, "share": 1, "female": 0.5}]}}`))
+	f.Add([]byte(`{"types": {"TRN.TRANSIT": {"season": [1,1,1,1,1,1,1,1,1,1,1,1]}}}`))
+	f.Add([]byte(`{"deaths": {"channels": {"PSB.DEATH_DEREG": {"share": {"urban": 1}}}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseRates("fuzz", data)
+		if err != nil {
+			return
+		}
+		// Whatever was accepted must print and read back to itself.
+		back, err := ParseRates("printed", r.JSON())
+		if err != nil {
+			t.Fatalf("accepted rates do not read back: %v", err)
+		}
+		if !bytes.Equal(back.JSON(), r.JSON()) {
+			t.Fatal("accepted rates changed when printed and read back")
+		}
+	})
+}
+
+// TestMortalityMatchesWPP draws deaths for many person-years and compares deaths over
+// exposure with the WPP rates, cell by cell (sex × age group), within sampling error.
+func TestMortalityMatchesWPP(t *testing.T) {
+	lt, err := loadLifeTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := silentcert.MustDate("2024-07-01"), silentcert.MustDate("2025-06-30") // one WPP period: 2020-2025
+	season := [12]float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+	type cell struct{ deaths, years float64 }
+	var cells [2][wppGroups]cell
+	g := newRNG()
+	n := 0
+	for age := 55; age <= 104; age++ {
+		for sex := 1; sex <= 2; sex++ {
+			for k := 0; k < 2500; k++ {
+				g.seed(7, 99, n)
+				n++
+				birth := from.AddMonths(-12*age) - silentcert.Date(g.intn(365))
+				death, _ := lt.sampleDeath(g, sex, birth, from, to, 1, &season, func(s lifeSegment) {
+					cells[sex-1][ageGroup(s.age)].years += float64(s.end-s.start) / 365.25
+				})
+				if death != silentcert.NoDate {
+					cells[sex-1][ageGroup(ageOn(birth, death))].deaths++
+				}
+			}
+		}
+	}
+	chi2, dof := 0.0, 0
+	for s := 0; s < 2; s++ {
+		for gi := ageGroup(55); gi < wppGroups; gi++ {
+			c := cells[s][gi]
+			if c.years < 100 {
+				continue
+			}
+			mx := lt.mx[s][gi][periodIndex(from)]
+			exp := mx * c.years
+			z := (c.deaths - exp) / math.Sqrt(exp)
+			chi2 += z * z
+			dof++
+			if math.Abs(z) > 4 {
+				t.Errorf("sex %d age group %d: %v deaths in %.0f person-years, WPP gives %.1f (z = %.2f)", s+1, gi, c.deaths, c.years, exp, z)
+			}
+		}
+	}
+	// The sum of squares of dof standard normals: mean dof, sd sqrt(2·dof).
+	if chi2 > float64(dof)+5*math.Sqrt(2*float64(dof)) {
+		t.Errorf("chi-square %.1f on %d cells: deaths do not follow the WPP rates", chi2, dof)
+	}
+	t.Logf("%d cells, chi-square %.1f", dof, chi2)
+}
+
+// TestFrailtyKeepsPopulationMortality checks that drawing profiles after deaths keeps
+// the city's deaths at the WPP expectation while the frail die more often.
+func TestFrailtyKeepsPopulationMortality(t *testing.T) {
+	opt := smallOptions(t.TempDir())
+	opt.Recipients = 30000
+	opt.Divisions = table(t)
+	gen, err := newGenerator(&opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorker(gen)
+	var deaths, expected, variance float64
+	var frailDead, frailN, otherDead, otherN float64
+	for i := 0; i < opt.Recipients; i++ {
+		p := &w.p
+		*p = person{idx: i}
+		gen.drawBase(w.g, i, &p.base)
+		w.g.seed(gen.seed, streamLife, i)
+		w.life(p)
+		// The window's cumulative hazard, drawn again on a fresh stream.
+		g := newRNG()
+		g.seed(1, 1, i)
+		_, h := gen.life.sampleDeath(g, p.sex, p.birth, gen.from, gen.to, 1, &gen.rates.Mortality.Season, nil)
+		q := 1 - math.Exp(-h)
+		expected += q
+		variance += q * (1 - q)
+		dead := 0.0
+		if p.death != silentcert.NoDate {
+			dead = 1
+		}
+		deaths += dead
+		if p.age0 >= 75 && p.age0 < 90 {
+			if p.has(flFrail) {
+				frailDead += dead
+				frailN++
+			} else {
+				otherDead += dead
+				otherN++
+			}
+		}
+	}
+	if z := (deaths - expected) / math.Sqrt(variance); math.Abs(z) > 4 {
+		t.Errorf("%v deaths, WPP expects %.1f (z = %.2f)", deaths, expected, z)
+	}
+	rr := (frailDead / frailN) / (otherDead / otherN)
+	if rr < 1.8 {
+		t.Errorf("frail people aged 75–89 die %.2f times as often as others; want about %v", rr, gen.rates.Profiles.FrailRisk)
+	}
+	t.Logf("deaths %v, expected %.1f; frail relative risk %.2f", deaths, expected, rr)
+}
+
+func TestVillageCodesReal(t *testing.T) {
+	dir, _ := small(t)
+	tab := table(t)
+	isVillage := func(code string) bool {
+		d, ok := tab.Lookup(code)
+		return ok && d.Level == divisions.LevelVillage && strings.HasPrefix(code, "3710")
+	}
+	for _, r := range readAllCSV(t, filepath.Join(dir, "truth.csv")) {
+		if !isVillage(r["village_code"]) {
+			t.Fatalf("truth village_code %q is not a Weihai village", r["village_code"])
+		}
+		if r["moved_to"] != "" && !isVillage(r["moved_to"]) {
+			t.Fatalf("truth moved_to %q is not a Weihai village", r["moved_to"])
+		}
+	}
+	omitted, rows := 0, 0
+	for _, r := range readAllCSV(t, filepath.Join(dir, "roster.csv")) {
+		rows++
+		if r["region_code"] == "" {
+			omitted++
+			continue
+		}
+		if !isVillage(r["region_code"]) {
+			t.Fatalf("roster region_code %q is not a Weihai village", r["region_code"])
+		}
+	}
+	if share := float64(omitted) / float64(rows); share < 0.05 || share > 0.15 {
+		t.Errorf("%.3f of roster rows leave region_code out, want about 0.10", share)
+	}
+	// Record region codes are real codes or prefixes of them.
+	forEachRecord(t, dir, func(file string, row *exchange.RecordRow) {
+		if len(row.RegionCode) == 0 {
+			return
+		}
+		if _, ok := tab.Lookup(string(row.RegionCode)); !ok {
+			t.Fatalf("%s:%d: region_code %q is not a division", file, row.Line, row.RegionCode)
+		}
+	}, nil)
+}
+
+// forEachRecord reads every record file of a scenario with the exchange reader.
+func forEachRecord(t testing.TB, dir string, row func(string, *exchange.RecordRow), problem func(string, *exchange.Problem)) {
+	t.Helper()
+	files, _, err := exchange.ListRecordFiles(filepath.Join(dir, "records"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := silentcert.DefaultCatalogue()
+	for _, f := range files {
+		rr, err := exchange.OpenRecords(f, cat, exchange.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(dir, f)
+		rel = filepath.ToSlash(rel)
+		for {
+			r, p, err := rr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", rel, err)
+			}
+			if p != nil {
+				if problem != nil {
+					problem(rel, p)
+				}
+				continue
+			}
+			row(rel, r)
+		}
+		rr.Close()
+	}
+}
+
+// TestRecordsValid reads every record back with the exchange reader: the only rows it
+// rejects are the malformed rows the simulator says it injected, file by file; every
+// other row is valid, and an invalid ID number or a missing one is a listed fault.
+func TestRecordsValid(t *testing.T) {
+	dir, scn := small(t)
+	faults := readAllCSV(t, filepath.Join(dir, "faults.csv"))
+	malformed := map[string]int{}
+	idFault := map[string]bool{}
+	kinds := map[string]int{}
+	for _, f := range faults {
+		kinds[f["kind"]]++
+		if strings.HasPrefix(f["kind"], "malformed:") {
+			malformed[f["file"]]++
+		}
+		switch f["kind"] {
+		case "id_typo", "id_15_digit", "id_missing":
+			idFault[f["source"]+":"+f["record_id"]] = true
+		}
+	}
+	for k, v := range kinds {
+		if scn.Faults[k] != int64(v) {
+			t.Errorf("fault %s: %d rows in faults.csv, scenario.json says %d", k, v, scn.Faults[k])
+		}
+	}
+	for _, k := range []string{"id_typo", "id_15_digit", "id_missing", "name_variant", "name_mismatch", "duplicate",
+		"duplicate_changed", "no_reported_date", "id_lower_x"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s fault was injected", k)
+		}
+	}
+	problems := map[string]int{}
+	rows := int64(0)
+	from, to := silentcert.MustDate(scn.HistoryFrom), silentcert.MustDate(scn.To)
+	forEachRecord(t, dir, func(file string, r *exchange.RecordRow) {
+		rows++
+		src := strings.Split(file, "/")[1]
+		if string(r.Source) != src {
+			t.Fatalf("%s:%d: source %s in %s's directory", file, r.Line, r.Source, src)
+		}
+		rep := r.ReportedDate
+		if rep == silentcert.NoDate {
+			rep = r.EventDate
+		}
+		if rep < from || rep > to || r.EventDate > rep {
+			t.Fatalf("%s:%d: event %s reported %s outside %s..%s", file, r.Line, r.EventDate, rep, from, to)
+		}
+		if month := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(file), ".gz"), filepath.Ext(strings.TrimSuffix(file, ".gz"))); rep.Month().String() != month {
+			t.Fatalf("%s:%d: reported %s in the file of %s", file, r.Line, rep, month)
+		}
+		if !idcard.Valid(r.PersonID) && !idFault[src+":"+string(r.RecordID)] {
+			t.Fatalf("%s:%d: invalid person_id %q is not a listed fault", file, r.Line, r.PersonID)
+		}
+	}, func(file string, p *exchange.Problem) {
+		problems[file]++
+		rows++
+	})
+	for f, n := range problems {
+		if malformed[f] != n {
+			t.Errorf("%s: the reader rejected %d rows, the simulator injected %d malformed", f, n, malformed[f])
+		}
+	}
+	for f, n := range malformed {
+		if problems[f] != n {
+			t.Errorf("%s: %d malformed rows injected, the reader rejected %d", f, n, problems[f])
+		}
+	}
+	if rows != scn.Counts["record_rows"] {
+		t.Errorf("read %d rows, scenario.json says %d were written", rows, scn.Counts["record_rows"])
+	}
+	// GBK departments really are GBK, and the reader says so.
+	for _, src := range []string{"CIV", "PSB"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "records", src, "*"))
+		if len(files) == 0 {
+			t.Fatalf("no %s files", src)
+		}
+		rr, err := exchange.OpenRecords(files[len(files)-1], silentcert.DefaultCatalogue(), exchange.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, _, err := rr.Next(); err != nil {
+				break
+			}
+		}
+		if enc := rr.Encoding(); enc != "gb18030" && enc != "gbk" {
+			t.Errorf("%s: read as %s, want GBK/GB18030", files[len(files)-1], enc)
+		}
+		rr.Close()
+	}
+}
+
+func TestRosterReadsBack(t *testing.T) {
+	dir, scn := small(t)
+	ros, err := exchange.ReadRoster(filepath.Join(dir, "roster.csv"), exchange.RosterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ros.Problems) != 0 {
+		t.Fatalf("roster has %d quarantined rows, first %v", len(ros.Problems), ros.Problems[0])
+	}
+	if len(ros.Recipients) != scn.Recipients || int64(ros.Rows) != scn.Counts["roster_rows"] {
+		t.Fatalf("roster: %d recipients in %d rows, scenario says %d in %d", len(ros.Recipients), ros.Rows, scn.Recipients, scn.Counts["roster_rows"])
+	}
+	var emp, res []float64
+	for _, r := range ros.Recipients {
+		for _, e := range r.Entitlements {
+			switch e.Benefit {
+			case "EMP_PENSION":
+				emp = append(emp, float64(e.Monthly)/100)
+			case "RES_PENSION":
+				res = append(res, float64(e.Monthly)/100)
+			}
+		}
+	}
+	// Urban employees' pensions are in thousands of yuan, rural residents' in hundreds.
+	if m := statsOf(emp).Median; m < 2000 || m > 5000 {
+		t.Errorf("median EMP_PENSION %v yuan", m)
+	}
+	if m := statsOf(res).Median; m < 120 || m > 600 {
+		t.Errorf("median RES_PENSION %v yuan", m)
+	}
+}
+
+// TestAddressesResolve checks that the addresses people write lead back to their village
+// through the project's resolver for most people.
+func TestAddressesResolve(t *testing.T) {
+	dir, _ := small(t)
+	res := divisions.NewResolver(table(t), divisions.Options{City: "3710"})
+	truth := map[string]string{}
+	for _, r := range readAllCSV(t, filepath.Join(dir, "truth.csv")) {
+		truth[r["person_id"]] = r["village_code"]
+	}
+	seen := map[string]bool{}
+	ok, n := 0, 0
+	for _, r := range readAllCSV(t, filepath.Join(dir, "roster.csv")) {
+		if seen[r["person_id"]] {
+			continue
+		}
+		seen[r["person_id"]] = true
+		n++
+		if got := res.Resolve(r["hukou_address"]); got.Code == truth[r["person_id"]] {
+			ok++
+		}
+	}
+	share := float64(ok) / float64(n)
+	t.Logf("%d of %d addresses resolve to the person's village (%.3f)", ok, n, share)
+	if share < 0.8 {
+		t.Errorf("only %.3f of addresses resolve to the person's village", share)
+	}
+}
+
+func hashTree(t testing.TB, dir string) map[string][32]byte {
+	t.Helper()
+	out := map[string][32]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = sha256.Sum256(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestDeterministic(t *testing.T) {
+	dir, _ := small(t)
+	want := hashTree(t, dir)
+	for _, workers := range []int{1, 3} {
+		opt := smallOptions(filepath.Join(t.TempDir(), "again"))
+		opt.Workers = workers
+		opt.Divisions = table(t)
+		if _, err := Simulate(context.Background(), opt); err != nil {
+			t.Fatal(err)
+		}
+		got := hashTree(t, opt.Out)
+		if len(got) != len(want) {
+			t.Fatalf("%d workers: %d files, first run %d", workers, len(got), len(want))
+		}
+		for name, h := range want {
+			if got[name] != h {
+				t.Fatalf("%d workers: %s differs from the first run", workers, name)
+			}
+		}
+	}
+}
+
+func TestRefusesToMixScenarios(t *testing.T) {
+	dir, _ := small(t)
+	opt := smallOptions(dir)
+	opt.Divisions = table(t)
+	_, err := Simulate(context.Background(), opt)
+	if silentcert.ErrorCode(err) != silentcert.EConflict {
+		t.Fatalf("simulating into a scenario directory: %v, want a conflict error", err)
+	}
+}
+
+// TestTransitStops is the analyst's question: what if the transit data stop?
+func TestTransitStops(t *testing.T) {
+	dir, base := small(t)
+	rates, err := ParseRates("no-transit", []byte(`{"sources": {"TRN": {"stop_after": "2024-06-30"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := smallOptions(filepath.Join(t.TempDir(), "notransit"))
+	opt.Rates = rates
+	opt.Divisions = table(t)
+	scn, err := Simulate(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := silentcert.MustDate("2024-06-30")
+	forEachRecord(t, opt.Out, func(file string, r *exchange.RecordRow) {
+		if string(r.Source) == "TRN" && r.EventDate > stop {
+			t.Fatalf("%s:%d: a TRN record dated %s after the transit data stopped", file, r.Line, r.EventDate)
+		}
+	}, nil)
+	if scn.Sources["TRN"].Rows >= base.Sources["TRN"].Rows*3/4 {
+		t.Errorf("TRN rows %d with the data stopped mid-year, %d without", scn.Sources["TRN"].Rows, base.Sources["TRN"].Rows)
+	}
+	// Each type draws from its own stream: the people and their deaths are the same.
+	if a, b := readFile(t, filepath.Join(opt.Out, "roster.csv")), readFile(t, filepath.Join(dir, "roster.csv")); !bytes.Equal(a, b) {
+		t.Error("stopping a source changed the roster")
+	}
+	if scn.Counts["deaths"] != base.Counts["deaths"] {
+		t.Errorf("stopping a source changed the deaths: %d, was %d", scn.Counts["deaths"], base.Counts["deaths"])
+	}
+}
+
+func readFile(t testing.TB, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestTruthIsConsistent checks the ground truth against the records written.
+func TestTruthIsConsistent(t *testing.T) {
+	dir, scn := small(t)
+	from, to := silentcert.MustDate(scn.From), silentcert.MustDate(scn.To)
+	truth := readAllCSV(t, filepath.Join(dir, "truth.csv"))
+	if len(truth) != scn.Recipients {
+		t.Fatalf("%d truth rows for %d recipients", len(truth), scn.Recipients)
+	}
+	deaths, fraud, never := 0, 0, 0
+	byID := map[string]map[string]string{}
+	for _, r := range truth {
+		byID[r["person_id"]] = r
+		if r["death_date"] == "" {
+			if r["fraud"] == "1" || r["death_report"] != "" {
+				t.Fatalf("living person with death fields: %v", r)
+			}
+			continue
+		}
+		deaths++
+		d := silentcert.MustDate(r["death_date"])
+		if d < from || d > to {
+			t.Fatalf("death %s outside the window", d)
+		}
+		if r["fraud"] == "1" {
+			fraud++
+		}
+		if r["death_report"] == "never" {
+			never++
+		}
+		if fr := r["first_death_report"]; fr != "" && silentcert.MustDate(fr) < d {
+			t.Fatalf("death reported on %s before it happened on %s", fr, d)
+		}
+	}
+	if int64(deaths) != scn.Counts["deaths"] {
+		t.Errorf("%d deaths in truth, %d in scenario.json", deaths, scn.Counts["deaths"])
+	}
+	// About 4–6% of a pensioner population dies in a year.
+	if rate := float64(deaths) / float64(len(truth)); rate < 0.025 || rate > 0.08 {
+		t.Errorf("%.3f of recipients died in a year", rate)
+	}
+	if fraud == 0 {
+		t.Error("no fraud case in 2,000 people")
+	}
+	// Every clean death record is reported on or after first_death_report, and a
+	// person with one has a first_death_report.
+	forEachRecord(t, dir, func(file string, r *exchange.RecordRow) {
+		if silentcert.DefaultCatalogue().Type(r.Type).Class != silentcert.ClassDeath {
+			return
+		}
+		tr := byID[string(r.PersonID)]
+		if tr == nil || tr["death_date"] == "" {
+			return // a wrong-person record or a corrupted ID
+		}
+		rep := r.ReportedDate
+		if rep == silentcert.NoDate {
+			rep = r.EventDate
+		}
+		if tr["first_death_report"] == "" {
+			t.Fatalf("%s:%d: death record of a person whose truth lists no report", file, r.Line)
+		}
+		if first := silentcert.MustDate(tr["first_death_report"]); rep < first && string(r.Name) == tr["name"] {
+			t.Fatalf("%s:%d: clean death record reported %s before the truth's first %s", file, r.Line, rep, first)
+		}
+	}, nil)
+	t.Logf("%d deaths, %d never reported, %d fraud", deaths, never, fraud)
+}
+
+// TestEvaluateGolden scores a hand-made result against a hand-made scenario.
+func TestEvaluateGolden(t *testing.T) {
+	dir := filepath.Join("testdata", "eval")
+	out := t.TempDir()
+	for _, f := range []string{"decisions.csv", "status.csv", "payroll.csv", "overpayments.csv"} {
+		data := readFile(t, filepath.Join(dir, "result", f))
+		if err := os.WriteFile(filepath.Join(out, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev, err := Evaluate(filepath.Join(dir, "scenario"), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.WriteFiles(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "table.txt"), []byte(ev.Table()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"evaluation.json", "evaluation.html", "table.txt"} {
+		golden(t, filepath.Join(dir, "want", f), readFile(t, filepath.Join(out, f)))
+	}
+	// The figures the hand-made case was built to show.
+	if ev.DeadCertified.Rows != 1 || ev.DeadCertified.LateRows != 1 {
+		t.Errorf("dead certified: %+v, want 1 error row and 1 late-record row", ev.DeadCertified)
+	}
+	if ev.Silent.Silent != 2 || ev.Silent.Living != 3 {
+		t.Errorf("silent: %+v, want 2 of 3", ev.Silent)
+	}
+	if ev.Overpayment.Avoidable != 300000 || ev.Overpayment.BeforeReport != 300000 {
+		t.Errorf("overpayment: %+v", ev.Overpayment)
+	}
+	if ev.Checks[0].Pass || !ev.Checks[1].Pass || ev.Checks[2].Pass {
+		t.Errorf("checks: %+v", ev.Checks)
+	}
+}
+
+func TestEvaluateErrors(t *testing.T) {
+	if _, err := Evaluate(t.TempDir(), t.TempDir()); err == nil || silentcert.ErrorCode(err) != silentcert.EInvalid {
+		t.Fatalf("no scenario: %v", err)
+	}
+	out := t.TempDir()
+	os.WriteFile(filepath.Join(out, "decisions.csv"), []byte("date,person_id,action,method,evidence,detail\n2024-13-01,x,PENDING,,,\n"), 0o644)
+	_, err := Evaluate(filepath.Join("testdata", "eval", "scenario"), out)
+	if err == nil || !strings.Contains(err.Error(), "decisions.csv line 2") {
+		t.Fatalf("bad date in decisions.csv: %v", err)
+	}
+}
+
+// FuzzEvaluateDecisions feeds arbitrary decisions.csv content to the evaluator: it must
+// score or refuse, never panic.
+func FuzzEvaluateDecisions(f *testing.F) {
+	base := filepath.Join("testdata", "eval")
+	f.Add(readFile(f, filepath.Join(base, "result", "decisions.csv")))
+	f.Add([]byte("date,person_id,action,method,evidence,detail\n2024-03-01,371002194001010011,CERTIFIED,STRONG,,certified_on=bad\n"))
+	f.Add([]byte("date,person_id,action\n\"2024-03-01\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out := t.TempDir()
+		for _, name := range []string{"status.csv", "payroll.csv", "overpayments.csv"} {
+			if err := os.WriteFile(filepath.Join(out, name), readFile(t, filepath.Join(base, "result", name)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(out, "decisions.csv"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := Evaluate(filepath.Join(base, "scenario"), out)
+		if err == nil && ev.Recipients != 4 {
+			t.Fatalf("%d recipients", ev.Recipients)
+		}
+	})
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update after checking the change)", path)
+	}
+}
+
+// gunzip reads a gzipped file whole (multi-member gzip included).
+func gunzip(t testing.TB, p string) []byte {
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(bufio.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestGzipFilesHaveOneHeader(t *testing.T) {
+	dir, _ := small(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "records", "TEL", "*.csv.gz"))
+	if len(files) == 0 {
+		t.Fatal("no gzipped TEL files")
+	}
+	data := gunzip(t, files[len(files)/2])
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	heads := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "record_id,") {
+			heads++
+		}
+	}
+	if heads != 1 || !strings.HasPrefix(lines[0], "record_id,") {
+		t.Fatalf("%s: %d header lines", files[len(files)/2], heads)
+	}
+	ids := map[string]int{}
+	for _, l := range lines[1:] {
+		ids[strings.SplitN(l, ",", 2)[0]]++
+	}
+	keys := make([]string, 0, len(ids))
+	for k := range ids {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) < 100 {
+		t.Fatalf("only %d TEL records in a month for 2,000 people", len(keys))
+	}
+}
+
+// BenchmarkSimulate measures records written per second (one 20,000-person year).
+func BenchmarkSimulate(b *testing.B) {
+	tab := table(b)
+	var rows int64
+	for i := 0; i < b.N; i++ {
+		opt := smallOptions(filepath.Join(b.TempDir(), "bench"))
+		opt.Recipients = 20000
+		opt.Workers = 0
+		opt.Divisions = tab
+		scn, err := Simulate(context.Background(), opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows += scn.Counts["record_rows"]
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "records/s")
+}
