@@ -163,6 +163,9 @@ func (r *Resolver) Resolve(address string) Result {
 		return Result{}
 	}
 	r.scan(s)
+	if r.foreign(s) {
+		return Result{}
+	}
 	// Viterbi over (end position, division): states ending at p are final once every
 	// position before p has been expanded, because every step moves forward.
 	s.states = append(s.states[:0], state{end: 0, div: -1, next: -1})
@@ -241,6 +244,53 @@ func (r *Resolver) scan(s *scratch) {
 		}
 	}
 	s.mstart = append(s.mstart, int32(len(s.matches)))
+}
+
+// foreign reports an address that opens with the name of a province or prefecture
+// outside the city option, read more fully than anything inside it (吉林省 is the
+// province, not Weihai's village 吉林): a person registered in 北京市 has no village in a
+// Weihai roster's worklists, however many Weihai villages share words with the rest of
+// the address.
+func (r *Resolver) foreign(s *scratch) bool {
+	if r.cityLevel == LevelNone {
+		return false
+	}
+	inside, outside := 0, 0
+	for _, m := range s.matches[:s.mstart[min(1, len(s.mstart)-1)]] {
+		for l := LevelProvince; l <= LevelVillage; l++ {
+			post := r.x.postings(m.id, l)
+			if len(post) > maxFanout {
+				post = post[:0] // too common a name to say anything either way
+			}
+			for _, c := range post {
+				in := r.inCity(c)
+				if !in && l > LevelPrefecture {
+					continue
+				}
+				_, earned := r.suffixAt(s, int(m.end), c)
+				span := int(m.end-m.start) + earned
+				if in {
+					inside = max(inside, span)
+				} else if earned > 0 || span >= 3 {
+					outside = max(outside, span)
+				}
+			}
+		}
+	}
+	return outside > inside
+}
+
+// inCity reports whether division c lies inside the city option or above it.
+func (r *Resolver) inCity(c int32) bool {
+	if c >= r.cityLo && c < r.cityHi {
+		return true
+	}
+	for _, a := range r.cityAnc {
+		if a == c {
+			return true
+		}
+	}
+	return false
 }
 
 // scope returns the table positions that may follow division d: its subtree within the

@@ -125,6 +125,13 @@ func TestResolveCity(t *testing.T) {
 	if res := weihai.Resolve(yantai); strings.HasPrefix(res.Code, "3706") || res.Level > LevelProvince {
 		t.Errorf("Weihai: %q → %+v, want nothing below the province", yantai, res)
 	}
+	// Nor does one that names another province, even when Weihai has villages that share
+	// words with it (东城).
+	for _, addr := range []string{"北京市东城区东华门街道银闸社区", "广东省东莞市东城街道", "吉林省吉林市"} {
+		if res := weihai.Resolve(addr); res.Code != "" {
+			t.Errorf("Weihai: %q → %+v", addr, res)
+		}
+	}
 	// An unknown city matches nothing.
 	if res := NewResolver(tab, Options{City: "9999"}).Resolve("山东省威海市"); res.Code != "" {
 		t.Errorf("unknown city resolved %+v", res)
@@ -228,4 +235,26 @@ func FuzzResolve(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestResolveAllAndTally(t *testing.T) {
+	tab := mustEmbedded(t)
+	r := NewResolver(tab, Options{})
+	addrs := []string{"山东省威海市环翠区鲸园街道北门外社区", "乳山市姜家村", "山东省威海市环翠区鲸园街道", "火星基地"}
+	for range 9 {
+		addrs = append(addrs, addrs...)
+	}
+	one := r.ResolveAll(addrs, 1)
+	many := r.ResolveAll(addrs, 3)
+	var tally Tally
+	for i := range addrs {
+		if !sameResult(one[i], many[i]) || !sameResult(one[i], r.Resolve(addrs[i])) {
+			t.Fatalf("%d: %+v / %+v", i, one[i], many[i])
+		}
+		tally.Add(one[i])
+	}
+	q := len(addrs) / 4
+	if want := (Tally{Village: q, Partial: q, Ambiguous: q, Unresolved: q}); tally != want || tally.Total() != len(addrs) {
+		t.Errorf("tally %+v, want %+v", tally, want)
+	}
 }
