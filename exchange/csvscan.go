@@ -2,6 +2,8 @@ package exchange
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 )
 
 // csvScanner splits decoded text into CSV rows (RFC 4180, as encoding/csv reads it with
@@ -13,18 +15,21 @@ import (
 // A row whose quoting is broken is reported, and scanning resumes at the physical line
 // after the one it started on, so one stray quote costs one row, not the rest of the file.
 type csvScanner struct {
-	t      *textBuf
-	line   int64    // physical lines consumed so far
-	start  int64    // the line the last row started on
-	row    []byte   // the last row's text as read (before unescaping)
-	spans  []span   // its fields, as offsets into row
-	fields [][]byte // its fields after finish
+	t     *textBuf
+	line  int64  // physical lines consumed so far
+	start int64  // the line the last row started on
+	row   []byte // the last row's text as read (before unescaping)
+	spans []span // its fields as offsets into row (no pointers: cheap to store)
+	esc   []int  // fields quoted with "" or CR LF inside: unescaped by finish
+	// hiFrom:hiTo bounds the row's bytes >= 0x80, widened to whole characters (the bytes
+	// around are ASCII): only they need an encoding check. hiTo < 0 means check the row.
+	hiFrom, hiTo int
 }
 
-type span struct {
-	s, e int
-	esc  bool // quoted with "" or CR LF inside: needs unescaping
-}
+type span struct{ s, e int32 }
+
+// field returns field i of the last row.
+func (c *csvScanner) field(i int) []byte { return c.row[c.spans[i].s:c.spans[i].e] }
 
 type scanStatus uint8
 
@@ -146,7 +151,10 @@ func (c *csvScanner) end() scanStatus {
 // the row takes (through its final LF) and how many LFs that is. eof says no text follows b.
 // It does not change b, so that a row with broken quoting can be read again line by line.
 func (c *csvScanner) parse(b []byte, eof bool) (n, nl int, st parseStatus, bad int) {
-	c.spans = c.spans[:0]
+	sp, esc := c.spans[:0], c.esc[:0]
+	defer func() { c.spans, c.esc = sp, esc }()
+	c.hiFrom, c.hiTo = 0, -1
+	quoted := false // the row has quotes: its encoding is checked whole
 	i := 0
 	for {
 		// i is at the start of a field; find the end of its physical line.
@@ -163,17 +171,47 @@ func (c *csvScanner) parse(b []byte, eof bool) (n, nl int, st parseStatus, bad i
 			ce-- // CR LF, or a CR at the very end of the file
 		}
 		if bytes.IndexByte(b[i:ce], '"') < 0 {
-			// No quote on the rest of the line: plain comma splitting.
-			for {
-				k := bytes.IndexByte(b[i:ce], ',')
-				if k < 0 {
-					c.spans = append(c.spans, span{i, ce, false})
-					return next, nl + ended, parseOK, 0
+			// No quote on the rest of the line: plain comma splitting. Fields are short,
+			// so a loop beats a call to IndexByte per field.
+			line := b[:ce]
+			hiFrom, hiTo := len(line), 0
+			j := i
+			for ; j+8 <= len(line); j += 8 {
+				w := binary.LittleEndian.Uint64(line[j:])
+				if w&0x8080808080808080 != 0 {
+					// A word with non-ASCII bytes. The word before it had none, so it
+					// starts on a character; the word after has none, so its last
+					// character ends in it.
+					hiFrom, hiTo = min(hiFrom, j), j+8
 				}
-				c.spans = append(c.spans, span{i, i + k, false})
-				i += k + 1
+				x := w ^ 0x2C2C2C2C2C2C2C2C // zero bytes where the commas are
+				m := (x - 0x0101010101010101) &^ x & 0x8080808080808080
+				for m != 0 {
+					k := j + bits.TrailingZeros64(m)>>3
+					m &= m - 1
+					if line[k] == ',' { // the bit trick can flag a byte after a true one
+						sp = append(sp, span{int32(i), int32(k)})
+						i = k + 1
+					}
+				}
 			}
+			for ; j < len(line); j++ {
+				ch := line[j]
+				if ch >= 0x80 {
+					hiFrom, hiTo = min(hiFrom, j), len(line)
+				}
+				if ch == ',' {
+					sp = append(sp, span{int32(i), int32(j)})
+					i = j + 1
+				}
+			}
+			sp = append(sp, span{int32(i), int32(len(line))})
+			if !quoted {
+				c.hiFrom, c.hiTo = hiFrom, max(hiTo, hiFrom)
+			}
+			return next, nl + ended, parseOK, 0
 		}
+		quoted = true
 		for i >= ce || b[i] != '"' {
 			k := bytes.IndexByte(b[i:ce], ',')
 			fe := ce
@@ -181,16 +219,16 @@ func (c *csvScanner) parse(b []byte, eof bool) (n, nl int, st parseStatus, bad i
 				fe = i + k
 			}
 			if bytes.IndexByte(b[i:fe], '"') >= 0 {
-				return 0, 0, parseBadQuote, len(c.spans) // a quote inside an unquoted field
+				return 0, 0, parseBadQuote, len(sp) // a quote inside an unquoted field
 			}
-			c.spans = append(c.spans, span{i, fe, false})
+			sp = append(sp, span{int32(i), int32(fe)})
 			if k < 0 {
 				return next, nl + ended, parseOK, 0
 			}
 			i = fe + 1
 		}
 		// A quoted field opens at i; it may run over several lines.
-		j, esc := i+1, false
+		j, quoteEsc := i+1, false
 		var q int
 		for {
 			k := bytes.IndexByte(b[j:], '"')
@@ -198,11 +236,11 @@ func (c *csvScanner) parse(b []byte, eof bool) (n, nl int, st parseStatus, bad i
 				if !eof {
 					return 0, 0, parseNeedMore, 0
 				}
-				return 0, 0, parseBadQuote, len(c.spans) // never closed
+				return 0, 0, parseBadQuote, len(sp) // never closed
 			}
 			q = j + k
 			if q+1 < len(b) && b[q+1] == '"' {
-				esc, j = true, q+2
+				quoteEsc, j = true, q+2
 				continue
 			}
 			if q+1 == len(b) && !eof {
@@ -212,11 +250,14 @@ func (c *csvScanner) parse(b []byte, eof bool) (n, nl int, st parseStatus, bad i
 		}
 		if m := bytes.Count(b[i+1:q], lf); m > 0 {
 			nl += m
-			if !esc && bytes.Contains(b[i+1:q], crlf) {
-				esc = true
+			if !quoteEsc && bytes.Contains(b[i+1:q], crlf) {
+				quoteEsc = true
 			}
 		}
-		c.spans = append(c.spans, span{i + 1, q, esc})
+		if quoteEsc {
+			esc = append(esc, len(sp))
+		}
+		sp = append(sp, span{int32(i + 1), int32(q)})
 		a := q + 1
 		switch {
 		case a == len(b):
@@ -233,7 +274,7 @@ func (c *csvScanner) parse(b []byte, eof bool) (n, nl int, st parseStatus, bad i
 			}
 			return a + 1, nl, parseOK, 0
 		default:
-			return 0, 0, parseBadQuote, len(c.spans) - 1 // text after a closing quote
+			return 0, 0, parseBadQuote, len(sp) - 1 // text after a closing quote
 		}
 	}
 }
@@ -243,15 +284,20 @@ var (
 	crlf = []byte{'\r', '\n'}
 )
 
-// finish unescapes the last row's quoted fields in place and sets fields.
+// valid reports whether the last row decoded cleanly.
+func (c *csvScanner) valid() bool {
+	if c.hiTo < 0 {
+		return c.t.valid(c.row)
+	}
+	return c.t.valid(c.row[c.hiFrom:c.hiTo])
+}
+
+// finish unescapes the last row's quoted fields in place. It runs only after the row's
+// encoding is checked, because unescaping drops bytes.
 func (c *csvScanner) finish() {
-	c.fields = c.fields[:0]
-	for _, sp := range c.spans {
-		f := c.row[sp.s:sp.e]
-		if sp.esc {
-			f = unescapeQuoted(f)
-		}
-		c.fields = append(c.fields, f)
+	for _, i := range c.esc {
+		f := unescapeQuoted(c.field(i))
+		c.spans[i].e = c.spans[i].s + int32(len(f))
 	}
 }
 

@@ -3,8 +3,15 @@ package exchange
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
 )
 
 type member struct {
@@ -97,6 +104,62 @@ func FuzzJSONObject(f *testing.F) {
 				if string(bytes.TrimSpace(raw)) != g.val {
 					t.Fatalf("%q: %q = %s, encoding/json %s", line, k, g.val, raw)
 				}
+			}
+		}
+	})
+}
+
+// FuzzTrimSpace checks the fast trimSpace against bytes.TrimSpace on valid UTF-8.
+func FuzzTrimSpace(f *testing.F) {
+	for _, s := range []string{" 张三 ", "\u3000李四\u00a0", "\u2000x\u205f", "丰", "\u0085", " \t\r\n", "a\u2029"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !utf8.Valid(b) {
+			return
+		}
+		if got, want := trimSpace(b), bytes.TrimSpace(b); !bytes.Equal(got, want) {
+			t.Fatalf("trimSpace(%q) = %q, want %q", b, got, want)
+		}
+	})
+}
+
+// FuzzValidUTF8 checks validUTF8 against utf8.Valid.
+func FuzzValidUTF8(f *testing.F) {
+	for _, s := range []string{"abc", "张三丰 abcdefgh 李四", "\xff", "abcdefgh\xe5\xbc", "\xed\xa0\x80", "\xf4\x90\x80\x80"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if validUTF8(b) != utf8.Valid(b) {
+			t.Fatalf("validUTF8(%q) = %v", b, validUTF8(b))
+		}
+	})
+}
+
+// FuzzASCIIFirst checks that the ASCII fast path decodes exactly as the plain decoders do,
+// whatever the chunking of the input and the room in the output.
+func FuzzASCIIFirst(f *testing.F) {
+	f.Add([]byte("abc\xd5\xc5\x81\x30\x81\x30,\xff\x80x\x81"), uint8(5), uint8(3))
+	f.Add([]byte(strings.Repeat("a\xd5", 40)), uint8(7), uint8(1))
+	f.Fuzz(func(t *testing.T, in []byte, chunk, room uint8) {
+		for _, enc := range []encoding.Encoding{simplifiedchinese.GBK, simplifiedchinese.GB18030} {
+			want, _ := enc.NewDecoder().Bytes(in)
+			r := transform.NewReader(&chunkReader{data: in, rnd: rand.New(rand.NewPCG(uint64(chunk), 3)), max: int(chunk)%9 + 1},
+				asciiFirst{dec: enc.NewDecoder()})
+			var got []byte
+			buf := make([]byte, int(room)%17+1)
+			for {
+				n, err := r.Read(buf)
+				got = append(got, buf[:n]...)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%q: got %q, want %q", in, got, want)
 			}
 		}
 	})

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/silentcert/silentcert"
 )
@@ -62,6 +61,50 @@ type RecordReader struct {
 	row    RecordRow
 	file   *os.File
 	intern map[string]string // detail icd10 codes seen, so that a row does not allocate
+	// One memo per date field: rows of one file repeat their dates (a day's export has one
+	// reported_date), and a repeated date is a 10-byte compare instead of a parse.
+	eventMemo, reportedMemo, birthMemo dateMemo
+}
+
+// dateMemo remembers the last date text parsed and its result.
+type dateMemo struct {
+	key      [32]byte
+	n        int
+	set      bool
+	d        silentcert.Date
+	ok       bool
+	day, dim int // the day of the month of d and the number of days in its month
+}
+
+func (m *dateMemo) parse(b []byte) (silentcert.Date, bool) {
+	if m.set && len(b) == m.n && string(b) == string(m.key[:m.n]) {
+		return m.d, m.ok
+	}
+	// A plain date in the month of the last one: the last date moved by the difference
+	// of days, without calendar arithmetic.
+	if len(b) == 10 && m.ok && m.n == 10 && string(b[:8]) == string(m.key[:8]) {
+		if d1, d2 := b[8], b[9]; d1 >= '0' && d1 <= '3' && d2 >= '0' && d2 <= '9' {
+			if nd := int(d1-'0')*10 + int(d2-'0'); nd >= 1 && nd <= m.dim {
+				m.d += silentcert.Date(nd - m.day)
+				m.day = nd
+				copy(m.key[8:10], b[8:10])
+				return m.d, true
+			}
+		}
+	}
+	d, ok := silentcert.ParseDateTimeBytes(b)
+	if len(b) <= len(m.key) {
+		m.n = copy(m.key[:], b)
+		m.d, m.ok, m.set = d, ok, true
+		if ok && len(b) == 10 {
+			y, mo, day := d.Civil()
+			m.day, m.dim = day, silentcert.DaysIn(y, mo)
+		} else {
+			m.n = -1 // datetimes are not moved by days
+			m.set = false
+		}
+	}
+	return d, ok
 }
 
 // maxInterned bounds the icd10 codes a reader keeps for reuse.
@@ -177,11 +220,11 @@ func (r *RecordReader) validate() *Problem {
 		return s.problem("type", ReasonTypeNotAllowed, fmt.Sprintf("type %s comes only from source %s, not %s", t.Code, t.Source, quoteClip(v[rSource])))
 	}
 	row.Type = id
-	if row.EventDate, ok = silentcert.ParseDateTimeBytes(v[rEventDate]); !ok {
+	if row.EventDate, ok = r.eventMemo.parse(v[rEventDate]); !ok {
 		return s.problem("event_date", ReasonBadDate, fmt.Sprintf("event_date %s is not a date (YYYY-MM-DD or a datetime)", quoteClip(v[rEventDate])))
 	}
 	if len(v[rReportedDate]) > 0 {
-		if row.ReportedDate, ok = silentcert.ParseDateTimeBytes(v[rReportedDate]); !ok {
+		if row.ReportedDate, ok = r.reportedMemo.parse(v[rReportedDate]); !ok {
 			return s.problem("reported_date", ReasonBadDate, fmt.Sprintf("reported_date %s is not a date (YYYY-MM-DD or a datetime)", quoteClip(v[rReportedDate])))
 		}
 		if row.EventDate > row.ReportedDate {
@@ -189,7 +232,7 @@ func (r *RecordReader) validate() *Problem {
 		}
 	}
 	if len(v[rBirthDate]) > 0 {
-		if row.BirthDate, ok = silentcert.ParseDateTimeBytes(v[rBirthDate]); !ok {
+		if row.BirthDate, ok = r.birthMemo.parse(v[rBirthDate]); !ok {
 			// The value is personal data: the message does not repeat it.
 			return s.problem("birth_date", ReasonBadDate, "birth_date is not a date (YYYY-MM-DD)")
 		}
@@ -213,7 +256,7 @@ func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail) string {
 		} else {
 			raw = nil
 		}
-		pair = bytes.TrimSpace(pair)
+		pair = trimSpace(pair)
 		if len(pair) == 0 {
 			continue
 		}
@@ -221,35 +264,42 @@ func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail) string {
 		if eq <= 0 {
 			return fmt.Sprintf("detail part %s is not key=value", quoteClip(pair))
 		}
-		key, val := bytes.TrimSpace(pair[:eq]), bytes.TrimSpace(pair[eq+1:])
-		switch {
-		case bytes.EqualFold(key, []byte("icd10")):
+		key, val := trimSpace(pair[:eq]), trimSpace(pair[eq+1:])
+		switch detailKey(key) {
+		case keyICD10:
 			if len(val) == 0 {
 				return "detail icd10 is empty"
 			}
 			d.ICD10 = r.internICD(val)
-		case bytes.EqualFold(key, []byte("critical")), bytes.EqualFold(key, []byte("agent")):
+		case keyCritical, keyAgent:
 			if len(val) != 1 || (val[0] != '0' && val[0] != '1') {
 				return fmt.Sprintf("detail %s must be 0 or 1, not %s", key, quoteClip(val))
 			}
-			if key[0] == 'c' || key[0] == 'C' {
+			if detailKey(key) == keyCritical {
 				d.Critical = val[0] == '1'
 			} else {
 				d.Agent = val[0] == '1'
 			}
-		case bytes.EqualFold(key, []byte("count")):
-			n, err := strconv.ParseUint(string(val), 10, 32)
-			if err != nil || n < 1 || n > 1_000_000 || val[0] == '+' {
+		case keyCount:
+			n := 0
+			for _, c := range val {
+				if c < '0' || c > '9' || n > 1_000_000 {
+					n = -1
+					break
+				}
+				n = n*10 + int(c-'0')
+			}
+			if n < 1 || n > 1_000_000 {
 				return fmt.Sprintf("detail count must be a whole number from 1 to 1000000, not %s", quoteClip(val))
 			}
-			d.Count = int(n)
-		case bytes.EqualFold(key, []byte("amount")):
+			d.Count = n
+		case keyAmount:
 			a, ok := silentcert.ParseYuanBytes(val)
 			if !ok {
 				return fmt.Sprintf("detail amount %s is not yuan (digits, optional . and one or two decimals)", quoteClip(val))
 			}
 			d.Amount, d.HasAmt = a, true
-		case bytes.EqualFold(key, []byte("accept")):
+		case keyAccept:
 			switch string(val) {
 			case "death":
 				d.Accept = "death"
@@ -258,7 +308,7 @@ func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail) string {
 			default:
 				return fmt.Sprintf("detail accept must be death or alive, not %s", quoteClip(val))
 			}
-		case bytes.EqualFold(key, []byte("ref")):
+		case keyRef:
 			c := bytes.IndexByte(val, ':')
 			if c <= 0 || c == len(val)-1 {
 				return fmt.Sprintf("detail ref %s is not SOURCE:RECORD_ID", quoteClip(val))
@@ -267,6 +317,49 @@ func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail) string {
 		}
 	}
 	return ""
+}
+
+// The known detail keys (spec §3).
+const (
+	keyUnknown = iota
+	keyICD10
+	keyCritical
+	keyAgent
+	keyCount
+	keyAmount
+	keyAccept
+	keyRef
+)
+
+// detailKey names a detail key, ignoring ASCII letter case.
+func detailKey(k []byte) int {
+	var low [8]byte
+	if len(k) > len(low) {
+		return keyUnknown
+	}
+	for i, c := range k {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	switch string(low[:len(k)]) {
+	case "icd10":
+		return keyICD10
+	case "critical":
+		return keyCritical
+	case "agent":
+		return keyAgent
+	case "count":
+		return keyCount
+	case "amount":
+		return keyAmount
+	case "accept":
+		return keyAccept
+	case "ref":
+		return keyRef
+	}
+	return keyUnknown
 }
 
 func (r *RecordReader) internICD(b []byte) string {

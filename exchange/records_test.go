@@ -61,8 +61,8 @@ func TestRecordValidation(t *testing.T) {
 		field, reason string // "" = good
 	}{
 		{"r,MED,MED.OUTPATIENT,371001198010082394,,,2024-01-02,2024-01-03,,", "", ""},
-		{"r,MED,MED.OUTPATIENT,,张三,1950-01-01,2024-01-02,,,", "", ""},  // name + birth instead of ID
-		{"r,MED,MED.OUTPATIENT,123,,,2024-01-02,,,", "", ""},             // an invalid ID is linkage's business
+		{"r,MED,MED.OUTPATIENT,,张三,1950-01-01,2024-01-02,,,", "", ""},     // name + birth instead of ID
+		{"r,MED,MED.OUTPATIENT,123,,,2024-01-02,,,", "", ""},              // an invalid ID is linkage's business
 		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02T23:59:59+08:00,,,", "", ""}, // datetime
 		{",MED,MED.OUTPATIENT,1,,,2024-01-02,,,", "record_id", ReasonMissingField},
 		{"r, ,MED.OUTPATIENT,1,,,2024-01-02,,,", "source", ReasonMissingField},
@@ -89,10 +89,14 @@ func TestRecordValidation(t *testing.T) {
 		{"r,HRSS,HRSS.REVIEW,1,,,2024-01-02,,,accept=death;ref=PSB", "detail", ReasonBadDetail},
 		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,icd10", "detail", ReasonBadDetail},
 		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,", "", ""},
-		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,", "", ReasonMalformed},      // 9 fields
-		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,,", "", ReasonMalformed},    // 11 fields
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,", "", ReasonMalformed},         // 9 fields
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,,", "", ReasonMalformed},       // 11 fields
 		{`r,MED,MED.OUTPATIENT,1,a"b,,2024-01-02,,,`, "name", ReasonMalformed}, // bare quote
 		{"r,MED,MED.OUTPATIENT,1,\xff,,2024-01-02,,,", "", ReasonEncoding},
+		{"\"r\xff\",MED,MED.OUTPATIENT,1,,,2024-01-02,,,", "", ReasonEncoding},          // in a quoted field before plain ones
+		{"\"r\n\xe5\",MED,MED.OUTPATIENT,1,,,2024-01-02,,,", "", ReasonEncoding},        // on the first line of a multi-line row
+		{"r,MED,MED.OUTPATIENT,1,张三丰张三丰张三丰\xe5\xbc,,2024-01-02,,,", "", ReasonEncoding}, // cut character (and not clean GBK either)
+		{"r,MED,MED.OUTPATIENT,1,张三丰张三丰张三丰,,2024-01-02,,,", "", ""},
 	} {
 		res := readRecords(t, "t.csv", []byte(recHeader+c.row+"\n"), FormatCSV, false, Options{})
 		if res.err != nil {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/silentcert/silentcert"
 )
@@ -125,14 +127,14 @@ func (s *rowSource) header() error {
 	case scanBadQuote, scanTooLong:
 		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row is malformed", s.name, s.csv.start)
 	}
-	if !s.t.valid(s.csv.row) {
+	if !s.csv.valid() {
 		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row is not valid %s", s.name, s.csv.start, s.t.enc)
 	}
 	s.csv.finish()
-	s.cols = make([]int, len(s.csv.fields))
+	s.cols = make([]int, len(s.csv.spans))
 	s.hasCol = make([]bool, len(s.fs.names))
-	for i, f := range s.csv.fields {
-		name := bytes.TrimSpace(f)
+	for i := range s.csv.spans {
+		name := trimSpace(s.csv.field(i))
 		k := s.fs.lookup(name)
 		s.cols[i] = k
 		if k < 0 {
@@ -229,16 +231,17 @@ func (s *rowSource) next() (*Problem, error) {
 		return s.problem(s.colName(bad), ReasonMalformed, "bad quoting (a quote inside an unquoted field, text after a closing quote, or a quote never closed)"), nil
 	}
 	s.rows++
-	if !s.t.valid(s.csv.row) {
+	if !s.csv.valid() {
 		return s.problem("", ReasonEncoding, "the row is not valid "+s.t.enc), nil
 	}
 	s.csv.finish()
-	if len(s.csv.fields) != len(s.cols) {
-		return s.problem("", ReasonMalformed, fmt.Sprintf("the row has %d fields, the header %d", len(s.csv.fields), len(s.cols))), nil
+	if len(s.csv.spans) != len(s.cols) {
+		return s.problem("", ReasonMalformed, fmt.Sprintf("the row has %d fields, the header %d", len(s.csv.spans), len(s.cols))), nil
 	}
-	for i, f := range s.csv.fields {
+	row, vals := s.csv.row, s.vals
+	for i, sp := range s.csv.spans {
 		if k := s.cols[i]; k >= 0 {
-			s.vals[k] = bytes.TrimSpace(f)
+			vals[k] = trimSpace(row[sp.s:sp.e])
 		}
 	}
 	return nil, nil
@@ -287,7 +290,7 @@ func (s *rowSource) nextLine() (line []byte, tooLong bool, err error) {
 		if k > maxRowBytes {
 			return nil, true, nil
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
+		if len(trimSpace(line)) == 0 {
 			continue
 		}
 		return bytes.TrimSuffix(line, []byte{'\r'}), false, nil
@@ -331,7 +334,7 @@ func (s *rowSource) nextJSON() (*Problem, error) {
 		}
 		switch {
 		case kind == jString:
-			s.vals[k] = bytes.TrimSpace(val)
+			s.vals[k] = trimSpace(val)
 		case kind == jNull:
 			s.vals[k] = nil
 		case kind == jNumber && s.fs.amount[k]:
@@ -388,9 +391,9 @@ func (s *rowSource) detailObject(obj []byte) *Problem {
 		if len(s.detail) > 0 {
 			s.detail = append(s.detail, ';')
 		}
-		s.detail = append(s.detail, bytes.TrimSpace(key)...)
+		s.detail = append(s.detail, trimSpace(key)...)
 		s.detail = append(s.detail, '=')
-		s.detail = append(s.detail, bytes.TrimSpace(val)...)
+		s.detail = append(s.detail, trimSpace(val)...)
 	}
 }
 
@@ -407,3 +410,57 @@ func clip(s string) string {
 }
 
 func quoteClip(b []byte) string { return strconv.Quote(clip(string(b))) }
+
+// trimSpace is bytes.TrimSpace without its slow path for values that merely start or end
+// with a non-ASCII character (most Chinese names): only the lead bytes of Unicode white
+// space send it to the general rule. Its first test is small enough to be inlined.
+func trimSpace(b []byte) []byte {
+	if len(b) == 0 || (b[0] > ' ' && b[0] < utf8.RuneSelf && b[len(b)-1] > ' ' && b[len(b)-1] < utf8.RuneSelf) {
+		return b
+	}
+	return trimSpaceSlow(b)
+}
+
+func trimSpaceSlow(b []byte) []byte {
+	for len(b) > 0 {
+		c := b[0]
+		if c < utf8.RuneSelf {
+			if asciiSpace[c] == 0 {
+				break
+			}
+			b = b[1:]
+			continue
+		}
+		if c != 0xC2 && c != 0xE1 && c != 0xE2 && c != 0xE3 {
+			break
+		}
+		r, n := utf8.DecodeRune(b)
+		if !unicode.IsSpace(r) {
+			break
+		}
+		b = b[n:]
+	}
+	for len(b) > 0 {
+		c := b[len(b)-1]
+		if c < utf8.RuneSelf {
+			if asciiSpace[c] == 0 {
+				break
+			}
+			b = b[:len(b)-1]
+			continue
+		}
+		// Final bytes of U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F,
+		// U+205F and U+3000.
+		if !(c >= 0x80 && c <= 0x8A) && c != 0xA0 && c != 0xA8 && c != 0xA9 && c != 0xAF && c != 0x9F {
+			break
+		}
+		r, n := utf8.DecodeLastRune(b)
+		if !unicode.IsSpace(r) {
+			break
+		}
+		b = b[:len(b)-n]
+	}
+	return b
+}
+
+var asciiSpace = [utf8.RuneSelf]uint8{'\t': 1, '\n': 1, '\v': 1, '\f': 1, '\r': 1, ' ': 1}

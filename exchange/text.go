@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"unicode/utf8"
@@ -65,9 +66,9 @@ func (t *textBuf) initText(src io.Reader, forced string) {
 		t.w = n
 		return
 	case EncodingGBK:
-		t.dec = simplifiedchinese.GBK.NewDecoder()
+		t.dec = asciiFirst{dec: simplifiedchinese.GBK.NewDecoder()}
 	default:
-		t.dec = simplifiedchinese.GB18030.NewDecoder()
+		t.dec = asciiFirst{dec: simplifiedchinese.GB18030.NewDecoder()}
 	}
 	t.raw = make([]byte, detectSize)
 	t.rw = copy(t.raw, head)
@@ -87,7 +88,7 @@ func detectEncoding(head []byte, atEOF bool) string {
 	if utf8.Valid(h) {
 		return EncodingUTF8
 	}
-	dec := simplifiedchinese.GB18030.NewDecoder()
+	dec := asciiFirst{dec: simplifiedchinese.GB18030.NewDecoder()}
 	var out [4096]byte
 	src := head
 	for len(src) > 0 {
@@ -224,7 +225,7 @@ func (t *textBuf) more() bool {
 // exports have no reason to hold one).
 func (t *textBuf) valid(b []byte) bool {
 	if t.dec == nil {
-		return utf8.Valid(b)
+		return validUTF8(b)
 	}
 	return !bytes.Contains(b, replacement)
 }
@@ -247,3 +248,27 @@ func (t *textBuf) discardLine() bool {
 
 // errTooLong explains a quarantined row longer than maxRowBytes.
 var errTooLong = errors.New("row longer than 4 MiB (an unclosed quote?)")
+
+// validUTF8 is utf8.Valid, returning to its eight-bytes-at-a-time ASCII path after each
+// non-ASCII character (utf8.Valid stays on the slow path for the rest of the input once
+// it has met one, and every row here carries a Chinese name in its middle).
+func validUTF8(b []byte) bool {
+	for len(b) > 0 {
+		for len(b) >= 8 && binary.LittleEndian.Uint64(b)&0x8080808080808080 == 0 {
+			b = b[8:]
+		}
+		if len(b) == 0 {
+			break
+		}
+		if b[0] < utf8.RuneSelf {
+			b = b[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
