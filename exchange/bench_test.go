@@ -148,6 +148,29 @@ func BenchmarkScanCSV(b *testing.B) {
 	})
 }
 
+// TestNextAllocsJSONL asserts the same for JSON Lines rows, with escapes and a detail object.
+func TestNextAllocsJSONL(t *testing.T) {
+	var b bytes.Buffer
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, `{"record_id":"R%d","source":"MED","type":"MED.INPATIENT","person_id":"371001198010082394","name":"\u5f20\u4e09","event_date":"2024-03-01","detail":{"critical":"1","amount":12.5},"x":1}`+"\n", i)
+	}
+	r, err := NewRecordReader("a.jsonl", bytes.NewReader(b.Bytes()), FormatJSONL, false, benchCat, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		r.Next()
+	}
+	allocs := testing.AllocsPerRun(2000, func() {
+		if row, p, err := r.Next(); err != nil || p != nil || string(row.Name) != "张三" {
+			t.Fatal(err, p)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per good JSON Lines row", allocs)
+	}
+}
+
 // TestNextAllocs asserts that Next allocates nothing for a good row, in every encoding.
 func TestNextAllocs(t *testing.T) {
 	if testing.Short() {

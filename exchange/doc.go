@@ -5,4 +5,52 @@
 //
 // It streams with constant memory per file. It never links records to people (that is
 // package linkage) and never decides anything about them (package engine).
+//
+// # Reading
+//
+// RecordReader reads one record file row by row (OpenRecords, NewRecordReader, Next);
+// ReadRoster reads and merges a whole roster into Recipients. Both share the same layers:
+//
+//   - bytes, through gzip when the name ends in .gz;
+//   - an encoding, forced by Options.Encoding or detected on the first 64 KiB (UTF-8 unless
+//     they are not valid UTF-8 and decode as GB18030 without a replacement character; a
+//     character cut by the 64 KiB boundary counts neither way; a UTF-8 byte-order mark
+//     settles it). Decoding never fails a file: a row holding bytes that do not decode is
+//     quarantined with reason "encoding" and the rest loads;
+//   - rows: a hand-written RFC 4180 scanner that reads exactly what encoding/csv reads (it
+//     is fuzzed against it), or a flat JSON object parser that accepts exactly what
+//     encoding/json accepts for such a line (fuzzed too);
+//   - validation (spec §2, §3): the first rule a row breaks names its problem.
+//
+// Values are trimmed of white space. An empty value is an absent one. Header names and
+// JSON keys are matched without regard to letter case; unknown ones are warned about once
+// per file and ignored; a JSON null is an absent value. A missing required column is an
+// error for the whole file, naming it and the column (JSON Lines have no header, so there
+// a missing value is a row's missing_field).
+//
+// # Decisions the standard leaves open
+//
+//   - A row with broken quoting (a quote inside an unquoted field, text after a closing
+//     quote, a quote never closed) is quarantined as malformed and reading resumes at the
+//     physical line after the one the row started on, so one stray quote costs one row. A
+//     row with the wrong number of fields was read correctly, so reading resumes after it.
+//   - A row, with all its physical lines, longer than 4 MiB is quarantined as malformed:
+//     that bounds the memory a file can take.
+//   - The detail column: pairs key=value separated by ';', keys without regard to case,
+//     empty pairs skipped, unknown keys ignored; critical and agent must be 0 or 1, count a
+//     whole number from 1 to 1,000,000, amount yuan of spec §1, accept death or alive, ref
+//     SOURCE:RECORD_ID; anything else is bad_detail. In JSON Lines an object of strings is
+//     rewritten as key=value;… (amount may be a number), and a key or value holding '=' or
+//     ';' is bad_detail.
+//   - Records: person_id is kept as given; whether it is a valid number is linkage's
+//     business, so it is never a reason to quarantine. region_code is kept as given.
+//   - Rosters: sex or birth_date contradicting person_id is quarantined with reason
+//     disagrees_with_id; name and last_certified are compared as trimmed text and parsed
+//     date, so a later row without last_certified disagrees with a first row that has one.
+//     A quarantined row defines nothing: the person's first accepted row does. Each row
+//     keeps its own offset_capacity (spec §6 sums them); a different one is a warning.
+//     People without a region code are resolved through RosterOptions.ResolveRegion once,
+//     in PersonID order, after the whole file is read.
+//
+// Problems and warnings never carry ID numbers, names or phone numbers unmasked.
 package exchange

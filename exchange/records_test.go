@@ -443,6 +443,17 @@ func FuzzRecordReader(f *testing.F) {
 	f.Add([]byte(`{"record_id":"r","source":"MED","type":"MED.OUTPATIENT","person_id":"1","event_date":"2024-01-02","detail":{"amount":1}}`), uint8(2))
 	f.Add([]byte("\xff\xfe\x81\n\"\"\"\n"), uint8(3))
 	f.Fuzz(func(t *testing.T, data []byte, seed uint8) {
+		// As gzip: arbitrary bytes, and a real stream cut short, fail cleanly.
+		z := gzipped(t, data)
+		for _, z := range [][]byte{data, z[:len(z)/2]} {
+			if r, err := NewRecordReader("f.gz", bytes.NewReader(z), FormatCSV, true, nil, Options{}); err == nil {
+				for i := 0; i <= len(data)+1; i++ {
+					if _, _, err := r.Next(); err != nil {
+						break
+					}
+				}
+			}
+		}
 		for _, format := range []Format{FormatCSV, FormatJSONL} {
 			in := data
 			if format == FormatCSV {

@@ -234,3 +234,37 @@ func TestRosterFormats(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRoster reads arbitrary rows after a roster header, as CSV and as JSON Lines: it
+// must never panic, and whatever it accepts must keep the roster's invariants.
+func FuzzRoster(f *testing.F) {
+	id := mkID("1950-03-04", "011")
+	f.Add([]byte(id + ",张三,,,地址,,,,EMP_PENSION,100,2020-01,,,\n" + id + ",张三,1,,,370102001001,13800000000,,RES_PENSION,1.5,2020-01,2020-02,3,\n"))
+	f.Add([]byte(`{"person_id":"` + id + `","name":"x","region_code":"370102001001","benefit_type":"EMP_PENSION","monthly_amount":1,"start_month":"2020-01"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, format := range []Format{FormatCSV, FormatJSONL} {
+			in := data
+			if format == FormatCSV {
+				in = append([]byte(rosterHeader), data...)
+			}
+			r, err := ReadRosterFrom("f", bytes.NewReader(in), format, false, RosterOptions{})
+			if err != nil {
+				continue
+			}
+			prev := ""
+			for _, p := range r.Recipients {
+				if p.PersonID <= prev || !idcard.ValidString(p.PersonID) || len(p.Entitlements) == 0 || p.Name == "" {
+					t.Fatalf("bad recipient %+v", p)
+				}
+				prev = p.PersonID
+				seen := map[string]bool{}
+				for _, e := range p.Entitlements {
+					if seen[e.Benefit] || e.Monthly <= 0 || (e.End != silentcert.NoMonth && e.End < e.Start) {
+						t.Fatalf("bad entitlement %+v", e)
+					}
+					seen[e.Benefit] = true
+				}
+			}
+		}
+	})
+}
