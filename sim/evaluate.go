@@ -140,9 +140,14 @@ type Overpayment struct {
 	EngineToRecover Money `json:"engine_to_recover"`
 }
 
-// LivingHarm counts living people whose payment was stopped.
+// LivingHarm counts living people whose payment was stopped. FalseDeath counts those a
+// department reported dead (the platform must terminate them on arrival; a reviewer
+// restores them) and Restored those of them not terminated on --to; Terminated counts
+// living people terminated without such a record, which must not happen.
 type LivingHarm struct {
 	Suspended        int   `json:"suspended_people"`
+	FalseDeath       int   `json:"false_death_people"`
+	Restored         int   `json:"false_death_restored"`
 	Terminated       int   `json:"terminated_people"`
 	Conflict         int   `json:"conflict_people"`
 	DaysToResumption Stats `json:"days_suspended"`
@@ -187,6 +192,7 @@ type truthRow struct {
 	fraud            bool
 	prisonIn         silentcert.Date
 	prisonOut        silentcert.Date
+	falseDeath       silentcert.Date
 }
 
 func (t *truthRow) villageOn(d silentcert.Date) string {
@@ -328,7 +334,7 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 				name string
 				dst  *silentcert.Date
 			}{{"moved_on", &t.movedOn}, {"death_date", &t.death}, {"first_death_report", &t.firstReport},
-				{"prison_in", &t.prisonIn}, {"prison_out", &t.prisonOut}} {
+				{"prison_in", &t.prisonIn}, {"prison_out", &t.prisonOut}, {"false_death", &t.falseDeath}} {
 				if *f.dst, err = c.date(f.name); err != nil {
 					c.close()
 					return nil, err
@@ -533,11 +539,18 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 		if p.lateCert {
 			ev.DeadCertified.LatePeople++
 		}
-		if p.terminated != silentcert.NoDate && t.aliveOn(p.terminated) {
-			ev.Living.Terminated++
-		}
-		if p.conflict && t.death == silentcert.NoDate {
-			ev.Living.Conflict++
+		if t.falseDeath != silentcert.NoDate {
+			ev.Living.FalseDeath++
+			if s := st[0]; s != "TERMINATED" && s != "CONFLICT" && s != "" {
+				ev.Living.Restored++
+			}
+		} else {
+			if p.terminated != silentcert.NoDate && t.aliveOn(p.terminated) {
+				ev.Living.Terminated++
+			}
+			if p.conflict && t.death == silentcert.NoDate {
+				ev.Living.Conflict++
+			}
 		}
 	}
 	if ev.LivingOnTo > 0 {
@@ -596,7 +609,7 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 		{Name: "silent share >= 0.90", Pass: ev.Silent.Share >= 0.90, Value: strconv.FormatFloat(ev.Silent.Share, 'f', 4, 64)},
 		{Name: "pending < 2% of recipients every month", Pass: ev.Pending.MonthlyShare.Max < 0.02,
 			Value: strconv.FormatFloat(ev.Pending.MonthlyShare.Max, 'f', 4, 64)},
-		{Name: "no living person terminated", Pass: ev.Living.Terminated == 0, Value: strconv.Itoa(ev.Living.Terminated)},
+		{Name: "no living person terminated but on a department's death record", Pass: ev.Living.Terminated == 0, Value: strconv.Itoa(ev.Living.Terminated)},
 	}
 	return ev, nil
 }
@@ -694,6 +707,7 @@ func (ev *Evaluation) rows() [][2]string {
 	row("  engine: overpaid, offset, to recover", ev.Overpayment.EngineAmount.String()+", "+ev.Overpayment.EngineOffset.String()+", "+ev.Overpayment.EngineToRecover.String())
 	row("living people suspended (days suspended median, p95)", fmt.Sprintf("%d (%g, %g)", ev.Living.Suspended, ev.Living.DaysToResumption.Median, ev.Living.DaysToResumption.P95))
 	row("living people terminated / in conflict", fmt.Sprintf("%d / %d", ev.Living.Terminated, ev.Living.Conflict))
+	row("living people reported dead by a department / restored", fmt.Sprintf("%d / %d", ev.Living.FalseDeath, ev.Living.Restored))
 	row("pending per village-month (median, p95, max)", fmt.Sprintf("%g, %g, %g", ev.Pending.PerVillageMonth.Median, ev.Pending.PerVillageMonth.P95, ev.Pending.PerVillageMonth.Max))
 	row("pending share of living recipients a month (mean, max)", fmt.Sprintf("%.4f, %.4f", ev.Pending.MonthlyShare.Mean, ev.Pending.MonthlyShare.Max))
 	row("fraud cases flagged (RISK) / stopped", fmt.Sprintf("%d / %d of %d (days to stop median %g)", ev.Fraud.Flagged, ev.Fraud.Stopped, ev.Fraud.Cases, ev.Fraud.Days.Median))

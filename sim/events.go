@@ -37,19 +37,20 @@ type person struct {
 	phone         string
 	agentPhone    string
 
-	death     sd // NoDate when alive on --to
-	deathMode uint8
-	decline   sd // from this day a dying person stops going out
-	fraud     bool
-	fraudEnd  sd // last day relatives use the cards
-	utilEnd   sd // last day household bills in their name are paid
-	phoneEnd  sd
-	transit   bool // the fraud includes the senior transit card
-	prisonIn  sd
-	prisonOut sd
-	moveOn    sd
-	moveTo    int32
-	away      uint16 // bit m (1–12): a traveller is away that month
+	death      sd // NoDate when alive on --to
+	deathMode  uint8
+	decline    sd // from this day a dying person stops going out
+	fraud      bool
+	fraudEnd   sd // last day relatives use the cards
+	utilEnd    sd // last day household bills in their name are paid
+	phoneEnd   sd
+	transit    bool // the fraud includes the senior transit card
+	falseDeath sd   // a department reported them dead on this day while they lived
+	prisonIn   sd
+	prisonOut  sd
+	moveOn     sd
+	moveTo     int32
+	away       uint16 // bit m (1–12): a traveller is away that month
 
 	// Filled while writing, for truth.csv.
 	firstDeathReport sd
@@ -80,6 +81,8 @@ const (
 	rfName       // carries the name
 	rfBirth      // carries the birth date
 	rfWrongDate  // a death record dated a few days after the death
+	rfFalse      // a death record of a living person, or the review that voids it
+	rfAlive      // a review's decision: accept=alive
 )
 
 // rec is one record before it is written.
@@ -96,7 +99,9 @@ type rec struct {
 	seq    int32
 	amount silentcert.Fen
 	vil    int32 // village of the region code, -1 for none
-	other  int32 // a wrong-person death record: the index of the person whose ID it carries; a review: the record it names
+	other  int32 // a wrong-person death record: the index of the person whose ID it carries
+	refSrc uint8 // a review: the source and sequence of the record it names
+	refSeq int32
 }
 
 // ID and name faults on a record.
@@ -144,6 +149,7 @@ type worker struct {
 	other   base
 	scratch []byte
 	gz      *gzip.Writer
+	capHint []int // bytes each sink took in the last block, to size the next
 	out     *blockOut
 }
 
@@ -165,7 +171,7 @@ func (w *worker) simulatePerson(idx int) {
 	gen := w.gen
 	p := &w.p
 	ents := p.ents[:0]
-	*p = person{idx: idx, ents: ents, firstDeathReport: silentcert.NoDate}
+	*p = person{idx: idx, ents: ents, firstDeathReport: silentcert.NoDate, falseDeath: silentcert.NoDate}
 	gen.drawBase(w.g, idx, &p.base)
 	w.recs = w.recs[:0]
 	for i := range w.seq {
@@ -181,6 +187,7 @@ func (w *worker) simulatePerson(idx int) {
 	w.deathFate(p)
 	w.natural(p)
 	w.deathRecords(p)
+	w.falseDeath(p)
 	w.lifeRecords(p)
 	w.certification(p)
 	slices.SortStableFunc(w.recs, func(a, b rec) int {
@@ -654,6 +661,51 @@ func (w *worker) deathRecord(p *person, t *typeInfo, g *rng, rep sd) {
 	w.recs = append(w.recs, x)
 }
 
+// falseDeath: a department reports a living person dead under their own ID and name.
+// The platform must terminate them on arrival (it cannot know better); the person finds
+// the pension stopped and goes to the counter (a STRONG record after the death date: a
+// CONFLICT), and a reviewer voids the death record.
+func (w *worker) falseDeath(p *person) {
+	gen := w.gen
+	d := &gen.rates.Deaths
+	g := w.gd
+	p.falseDeath = silentcert.NoDate
+	days := int(gen.to-gen.from) + 1
+	if p.death != silentcert.NoDate || d.FalseDeath <= 0 || days < 120 || !g.chance(d.FalseDeath*float64(days)/365.25) {
+		return
+	}
+	ti := gen.typeIndex[d.FalseDeathType]
+	t := &gen.types[ti]
+	ch := d.Channels[d.FalseDeathType]
+	f := gen.from + sd(g.intn(days-120))
+	rep := gen.late(t.src, f+sd(g.lognormal(ch.DelayMedianDays, ch.DelaySigma)))
+	counter := rep + sd(5+g.intn(35))
+	review := counter + sd(3+g.intn(18))
+	if review > gen.to {
+		return
+	}
+	p.falseDeath = f
+	x := rec{typ: t.id, src: uint8(t.src), event: f, rep: rep, vil: -1, other: -1, fl: rfName | rfFalse}
+	if gen.sources[t.src].rate.Region != "" {
+		x.vil = p.villageOn(f)
+	}
+	w.seq[t.src]++
+	x.seq = w.seq[t.src]
+	w.recs = append(w.recs, x)
+	ref := x
+	ct := &gen.types[gen.typeIndex["HRSS.COUNTER"]]
+	c := rec{typ: ct.id, src: uint8(ct.src), event: counter, rep: counter, vil: -1, other: -1, fl: rfFalse}
+	w.seq[ct.src]++
+	c.seq = w.seq[ct.src]
+	w.recs = append(w.recs, c)
+	rt := &gen.types[gen.typeIndex["HRSS.REVIEW"]]
+	r := rec{typ: rt.id, src: uint8(rt.src), event: review, rep: review, vil: -1, other: -1, fl: rfFalse | rfAlive,
+		refSrc: ref.src, refSeq: ref.seq}
+	w.seq[rt.src]++
+	r.seq = w.seq[rt.src]
+	w.recs = append(w.recs, r)
+}
+
 // otherPerson returns another recipient whose name differs from p's.
 func (w *worker) otherPerson(p *person, g *rng) int {
 	n := w.gen.n
@@ -730,7 +782,7 @@ func (w *worker) certification(p *person) {
 				w.weak = append(w.weak, certPoint{c: x.event, known: x.rep, weak: true})
 			}
 		case silentcert.ClassDeath:
-			if x.fault != faultWrongPerson && (deathKnown == silentcert.NoDate || x.rep < deathKnown) {
+			if x.fault != faultWrongPerson && x.fl&rfFalse == 0 && (deathKnown == silentcert.NoDate || x.rep < deathKnown) {
 				deathKnown = x.rep
 			}
 		}

@@ -155,7 +155,12 @@ type DeathReporting struct {
 	LateDays      [2]int                   `json:"late_extra_days"`
 	WrongDate     float64                  `json:"wrong_date"`
 	WrongPerson   float64                  `json:"wrong_person"`
-	Fraud         Fraud                    `json:"fraud"`
+	// FalseDeath is the yearly chance that a department reports a living person dead
+	// under their own ID and name (被死亡); the person finds the payment stopped, goes to
+	// the counter, and a reviewer resolves the conflict (HRSS.REVIEW accept=alive).
+	FalseDeath     float64 `json:"false_death_per_year"`
+	FalseDeathType string  `json:"false_death_type"`
+	Fraud          Fraud   `json:"fraud"`
 }
 
 // DeathChannel is one department's death reporting.
@@ -360,11 +365,13 @@ func DefaultRates() *Rates {
 				"MOHRSS.DEATH":     {Share: Seg{0.6, 0.6}, DelayMedianDays: 45, DelaySigma: 0.4},
 				"CMT.DEATH_REPORT": {Share: Seg{0.2, 0.45}, DelayMedianDays: 5, DelaySigma: 0.7},
 			},
-			NeverReported: Seg{0.008, 0.015},
-			Late:          0.03,
-			LateDays:      [2]int{60, 300},
-			WrongDate:     0.01,
-			WrongPerson:   0.004,
+			NeverReported:  Seg{0.008, 0.015},
+			Late:           0.03,
+			LateDays:       [2]int{60, 300},
+			WrongDate:      0.01,
+			WrongPerson:    0.004,
+			FalseDeath:     0.0001,
+			FalseDeathType: "PSB.DEATH_DEREG",
 			Fraud: Fraud{
 				IfNeverReported: 0.6, IfLate: 0.4, IfTimely: 0.02,
 				Months:           [2]int{2, 18},
@@ -648,6 +655,7 @@ func (r *Rates) Validate(cat *silentcert.Catalogue) error {
 		{"population.single_char_given_name", p.SingleCharName}, {"population.sex_birth_omitted", p.SexOmitted}, {"population.benefits.capacity_known", p.Benefits.CapacityKnown},
 		{"mortality.admission_critical", r.Mortality.AdmissionCritical}, {"deaths.late", r.Deaths.Late},
 		{"deaths.wrong_date", r.Deaths.WrongDate}, {"deaths.wrong_person", r.Deaths.WrongPerson},
+		{"deaths.false_death_per_year", r.Deaths.FalseDeath},
 		{"deaths.fraud.if_never_reported", r.Deaths.Fraud.IfNeverReported}, {"deaths.fraud.if_late", r.Deaths.Fraud.IfLate},
 		{"deaths.fraud.if_timely", r.Deaths.Fraud.IfTimely}, {"deaths.fraud.utility_continues", r.Deaths.Fraud.UtilityContinues},
 		{"deaths.fraud.phone_continues", r.Deaths.Fraud.PhoneContinues}, {"deaths.fraud.transit_card", r.Deaths.Fraud.TransitCard},
@@ -764,6 +772,12 @@ func (r *Rates) Validate(cat *silentcert.Catalogue) error {
 		}
 		if ch.DelayMedianDays < 0 || ch.DelaySigma < 0 {
 			return fmt.Errorf("deaths.channels.%s: delays must not be negative", code)
+		}
+	}
+	if d.FalseDeath > 0 {
+		id, ok := cat.Lookup(d.FalseDeathType)
+		if !ok || cat.Type(id).Class != silentcert.ClassDeath || d.Channels[d.FalseDeathType] == nil {
+			return fmt.Errorf("deaths.false_death_type: %q is not one of the death channels", d.FalseDeathType)
 		}
 	}
 	if err := segShare("deaths.never_reported", d.NeverReported); err != nil {

@@ -153,6 +153,19 @@ func (w *worker) row(p *person, x *rec, s int, rep, event sd, amount silentcert.
 	}
 	i = mark()
 	sc = appendDetail(sc, x, amount, false)
+	if x.refSeq > 0 {
+		// A review names the record it decides on.
+		if len(sc) > i {
+			sc = append(sc, ';')
+		}
+		if x.fl&rfAlive != 0 {
+			sc = append(sc, "accept=alive;ref="...)
+		} else {
+			sc = append(sc, "accept=death;ref="...)
+		}
+		sc = append(append(sc, gen.sources[x.refSrc].code...), ':')
+		sc = w.appendRecordID(sc, &rec{src: x.refSrc, seq: x.refSeq})
+	}
 	f[colDetail] = cut(i)
 	if src.rate.ExtraColumn != "" {
 		i = mark()

@@ -46,7 +46,7 @@ type Options struct {
 const blockSize = 1024
 
 // gzipLevel is the compression of gzipped department files.
-const gzipLevel = gzip.DefaultCompression
+const gzipLevel = gzip.BestSpeed
 
 // generator holds everything that is fixed for a run and shared, read-only, by workers.
 type generator struct {
@@ -374,6 +374,14 @@ type blockOut struct {
 // runBlock generates block b and encodes its sinks (GBK, gzip member) ready to append.
 func (gen *generator) runBlock(w *worker, b int) (*blockOut, error) {
 	out := &blockOut{index: b, bufs: make([][]byte, len(gen.sinks))}
+	if w.capHint == nil {
+		w.capHint = make([]int, len(gen.sinks))
+	}
+	for s, h := range w.capHint {
+		if h > 0 {
+			out.bufs[s] = make([]byte, 0, h+h/8)
+		}
+	}
 	out.stats.records = make([]int64, len(gen.sources))
 	out.stats.faults = map[string]int64{}
 	w.out = out
@@ -384,6 +392,7 @@ func (gen *generator) runBlock(w *worker, b int) (*blockOut, error) {
 	}
 	for s := range out.bufs {
 		buf := out.bufs[s]
+		w.capHint[s] = len(buf)
 		if len(buf) == 0 {
 			continue
 		}

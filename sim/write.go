@@ -39,7 +39,7 @@ var rosterHeader = "person_id,name,sex,birth_date,hukou_address,region_code,phon
 var TruthColumns = []string{"person_id", "name", "sex", "birth_date", "village_code", "urban", "profile", "first_month",
 	"monthly_total", "capacity", "period_months", "last_certified", "death_date", "death_report", "first_death_report",
 	"death_records", "wrong_person_death", "fraud", "fraud_until", "post_death_records", "prison_in", "prison_out",
-	"moved_on", "moved_to", "records"}
+	"moved_on", "moved_to", "records", "false_death"}
 
 var faultsHeader = "file,source,record_id,kind,person_id"
 
@@ -185,6 +185,8 @@ func (w *worker) writeTruth(p *person) {
 	}
 	row = append(row, ',')
 	row = strconv.AppendInt(row, int64(p.records), 10)
+	row = append(row, ',')
+	row = appendDate(row, p.falseDeath)
 	row = append(row, '\n')
 	*b = row
 }
@@ -241,6 +243,9 @@ func (w *worker) decideFaults(p *person, x *rec) {
 	fr := &gen.rates.Faults
 	src := &gen.sources[x.src]
 	k := src.rate.FaultFactor
+	if x.fl&rfFalse != 0 {
+		k = 0 // the false-death story is told cleanly: its point is the conflict
+	}
 	if g.chance(fr.Malformed * k) {
 		x.bad = uint8(1 + g.intn(int(nBad)-1))
 		return
@@ -300,7 +305,7 @@ func (w *worker) writeRecord(p *person, x *rec) {
 	if p.death != silentcert.NoDate && x.event > p.death && t.class != silentcert.ClassDeath {
 		p.postDeath++
 	}
-	if t.class == silentcert.ClassDeath {
+	if t.class == silentcert.ClassDeath && x.fl&rfFalse == 0 {
 		p.deathRecords++
 		if x.fault == faultWrongPerson {
 			p.wrongPerson = true
@@ -320,6 +325,9 @@ func (w *worker) writeRecord(p *person, x *rec) {
 	}
 	if x.fl&rfNoReported != 0 {
 		w.faultRow(file, t.source, id, "no_reported_date", p.id[:])
+	}
+	if x.fl&rfFalse != 0 && t.class == silentcert.ClassDeath {
+		w.faultRow(file, t.source, id, "false_death", p.id[:])
 	}
 	if x.fl&rfWrongDate != 0 {
 		w.faultRow(file, t.source, id, "death_date_disagree", p.id[:])
