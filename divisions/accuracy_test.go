@@ -43,7 +43,7 @@ func TestAccuracy(t *testing.T) {
 	var fails [3][]string
 	note := func(i int, addr string, res Result, want string) {
 		wrong := res.Code != want && !res.Ambiguous && res.Level == LevelVillage && res.Confidence >= DefaultMinConfidence
-		if (res.Code != want || res.Ambiguous) && (len(fails[i]) < 40 || wrong && len(fails[i]) < 40) {
+		if (res.Code != want || res.Ambiguous) && (len(fails[i]) < 5 || wrong && len(fails[i]) < 40) {
 			if wrong {
 				addr = "CONFIDENT WRONG " + addr
 			}

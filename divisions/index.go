@@ -204,6 +204,9 @@ func buildIndex(t *Table) *index {
 				}
 			}
 		}
+		for _, former := range formerNames[d.Code] {
+			scratch = nameKeys(former, d.Level, scratch)
+		}
 		// The full name is left out when a core and a suffix accepted after it spell it
 		// (北门外+社区居委会): the scanner finds it that way, and most of the country's
 		// 620,000 village names need no key of their own.

@@ -316,17 +316,27 @@ func (r *Resolver) expand(s *scratch, si int32, tryFuzzy bool) {
 		from = r.t.divs[st.div].Level
 	}
 	from = max(from, r.cityLevel)
+	// Only divisions below st.div can follow it. When nothing in its scope can (a
+	// village, or a division outside the city), there is no exact step to look for: the
+	// city's ancestors lie only in the scopes of the start and of the city's ancestors.
+	below := LevelProvince
+	if st.div >= 0 {
+		below = r.t.divs[st.div].Level + 1
+	}
+	if lo >= hi {
+		below = LevelVillage + 1
+	}
 	exactNext := false
 	gapLimit := maxGap
 	if st.div < 0 {
 		gapLimit = maxLeadGap
 	}
-	for mi := s.mstart[min(p, n)]; p < n && mi < s.mstart[min(p+gapLimit+1, n)]; mi++ {
+	for mi := s.mstart[min(p, n)]; p < n && below <= LevelVillage && mi < s.mstart[min(p+gapLimit+1, n)]; mi++ {
 		m := s.matches[mi]
 		gap := int(m.start) - p
 		s.cands = s.cands[:0]
 		mask := r.x.levels[m.id]
-		for l := LevelProvince; l <= LevelVillage; l++ {
+		for l := below; l <= LevelVillage; l++ {
 			if mask&(1<<(l-1)) == 0 {
 				continue
 			}

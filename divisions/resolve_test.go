@@ -70,6 +70,8 @@ func TestResolveForms(t *testing.T) {
 		{"户籍地址：山东省威海市环翠区鲸园街道北门外社区", bmw, LevelVillage},    // a label before it
 		{"中国山东省威海市环翠区鲸园街道北门外社区", bmw, LevelVillage},       // the country before it
 		{"山东省威海市文登市", "371003", LevelCounty},              // old form: 文登市 is now 文登区
+		{"山东省德州市陵县", "371403", LevelCounty},               // former name: 陵县 is now 陵城区
+		{"湖北省襄樊市", "4206", LevelPrefecture},               // … 襄樊 is now 襄阳
 		{"北京市东城区东华门街道银闸社区", "110101001002", LevelVillage}, // 市辖区 placeholder in between
 		{"广东省东莞市东城街道", "441900003", LevelTown},            // Dongguan has no counties
 		{"湖北省恩施州恩施市", "422801", LevelCounty},              // short form of 自治州
@@ -94,6 +96,15 @@ func TestResolveForms(t *testing.T) {
 	res := r.Resolve("环翠区鲸园街道北门社区")
 	if !res.Ambiguous || res.Code != "371002002" || strings.Join(res.Candidates, " ") != "371002002003 371002002005 371002002018" {
 		t.Errorf("北门社区: %+v", res)
+	}
+}
+
+func TestFormerNames(t *testing.T) {
+	tab := mustEmbedded(t)
+	for code, names := range formerNames {
+		if _, ok := tab.Lookup(code); !ok {
+			t.Errorf("former names %v: code %s not in the table", names, code)
+		}
 	}
 }
 
