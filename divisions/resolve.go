@@ -89,7 +89,7 @@ func (r *Resolver) RegionFunc(minConfidence float64) func(address string) (code 
 // Scoring, in tenths of a character: every character explained by a division's name or
 // suffix earns 10, every character skipped before a name costs 4 (a name not recognised
 // in the middle should not outweigh the village found after it), a name matched with one
-// character wrong, missing or extra costs 20 more. Parses within ambiguityMargin of the best
+// character wrong, missing or extra costs 10 more. Parses within ambiguityMargin of the best
 // that end in a different branch make the answer ambiguous.
 const (
 	perRune         = 10
