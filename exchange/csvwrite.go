@@ -56,7 +56,7 @@ func (c *CSVWriter) String(s string) {
 		c.row = append(c.row, ',')
 	}
 	// Strings are appended through the byte path without a copy where possible.
-	c.row = appendCSVString(c.row, s)
+	c.row = AppendCSVString(c.row, s)
 	c.n++
 }
 
@@ -101,10 +101,17 @@ func (c *CSVWriter) Row(fields ...string) error {
 	return c.End()
 }
 
+// Write writes b, rows already formatted, after any row in progress was ended.
+func (c *CSVWriter) Write(b []byte) error {
+	_, err := c.w.Write(b)
+	return err
+}
+
 // Flush writes any buffered data.
 func (c *CSVWriter) Flush() error { return c.w.Flush() }
 
-func appendCSVString(dst []byte, s string) []byte {
+// AppendCSVString appends one string field to dst, quoted only if it must be.
+func AppendCSVString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case ',', '"', '\r', '\n':

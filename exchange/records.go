@@ -198,11 +198,13 @@ func (r *RecordReader) validate() *Problem {
 	v := r.src.vals
 	s := &r.src
 	row := &r.row
-	*row = RecordRow{
-		File: s.name, Line: s.line,
-		RecordID: v[rRecordID], Source: v[rSource], PersonID: v[rPersonID], Name: v[rName],
-		RegionCode: v[rRegionCode], RawDetail: v[rDetail],
-		BirthDate: silentcert.NoDate, EventDate: silentcert.NoDate, ReportedDate: silentcert.NoDate,
+	row.File, row.Line = s.name, s.line
+	row.RecordID, row.Source, row.PersonID, row.Name = v[rRecordID], v[rSource], v[rPersonID], v[rName]
+	row.RegionCode, row.RawDetail = v[rRegionCode], v[rDetail]
+	row.Type = silentcert.NoType
+	row.BirthDate, row.EventDate, row.ReportedDate = silentcert.NoDate, silentcert.NoDate, silentcert.NoDate
+	if row.Detail != (silentcert.Detail{}) {
+		row.Detail = silentcert.Detail{}
 	}
 	for _, f := range [...]int{rRecordID, rSource, rType, rEventDate} {
 		if len(v[f]) == 0 {

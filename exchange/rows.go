@@ -207,10 +207,12 @@ func (s *rowSource) next() (*Problem, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	clear(s.vals)
 	if s.format == FormatJSONL {
+		clear(s.vals)
 		return s.nextJSON()
 	}
+	// CSV needs no clearing: every known column is set on every good row, and a field
+	// without a column stays nil.
 	st, bad := s.csv.next()
 	s.line = s.csv.start
 	switch st {
