@@ -317,3 +317,18 @@ func BenchmarkKey(b *testing.B) {
 	}
 	_ = sink
 }
+
+// TestAllocs asserts that everything but Mask works without allocating.
+func TestAllocs(t *testing.T) {
+	b := []byte(" 11010519491231002x ")
+	s := "371001198010082394"
+	n := mustNorm(t, s)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, ok := Normalize(b); !ok || !ValidString(s) || FromKey(Key(n)) != n || Sex(n) != 1 || BirthDate(n) == silentcert.NoDate || CheckChar(n[:17]) != '4' {
+			t.Fatal("wrong result")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations", allocs)
+	}
+}
