@@ -543,6 +543,9 @@ func (r *Resolver) fuzzy(s *scratch, si int32, c int32, p int, k string) {
 		if _, earned := r.suffixAt(s, p+consumed, c); nk == 2 && earned == 0 {
 			return
 		}
+		if consumed < len(text) && isNumeral(text[consumed-1]) && strings.ContainsRune(numberedUnits, text[consumed]) {
+			return // "杜家三组" is 杜家, group 3, not 杜家岛 misspelt
+		}
 		r.addSegment(s, si, c, p, p+consumed, 0, true)
 	}
 	// Substitution: one mismatch in the first nk characters.
@@ -565,6 +568,14 @@ func (r *Resolver) fuzzy(s *scratch, si int32, c int32, p int, k string) {
 	if nk+1 <= len(text) && runesEqual(text[common+1:nk+1], key[common:]) {
 		try(nk + 1)
 	}
+}
+
+// numberedUnits are the words that follow a number after the village: group, house,
+// team, building, entrance, room, lane.
+const numberedUnits = "组号队楼栋单室巷排"
+
+func isNumeral(r rune) bool {
+	return r >= '0' && r <= '9' || strings.ContainsRune("〇一二三四五六七八九十百", r)
 }
 
 func runesEqual(a, b []rune) bool {

@@ -91,6 +91,13 @@ func TestResolveForms(t *testing.T) {
 			t.Errorf("Resolve(%q): confidence %.2f for nothing", c.addr, res.Confidence)
 		}
 	}
+	// A group number after the village is not read as a misspelling of a neighbour:
+	// 杜家三组 is 杜家, group 3, not 杜家岛 with 岛 mistyped.
+	for _, addr := range []string{"乳山市海阳所镇杜家三组42号", "荣成市成山镇成山六五组"} {
+		if res := r.Resolve(addr); res.Level != LevelVillage || res.Ambiguous {
+			t.Errorf("Resolve(%q) = %+v", addr, res)
+		}
+	}
 	// Near names in one town are reported, not guessed: 北门 is one character from 北门外
 	// (dropped), 北仓 and 北港 (replaced).
 	res := r.Resolve("环翠区鲸园街道北门社区")
