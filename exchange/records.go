@@ -64,6 +64,30 @@ type RecordReader struct {
 	// One memo per date field: rows of one file repeat their dates (a day's export has one
 	// reported_date), and a repeated date is a 10-byte compare instead of a parse.
 	eventMemo, reportedMemo, birthMemo dateMemo
+	// types caches catalogue lookups: a file holds few types, and a hit is one compare
+	// where the catalogue's map hashes the code.
+	types [64]typeSlot
+}
+
+type typeSlot struct {
+	code string
+	id   silentcert.TypeID
+}
+
+// lookupType finds a type code in the catalogue through the cache.
+func (r *RecordReader) lookupType(code []byte) (silentcert.TypeID, bool) {
+	if len(code) == 0 {
+		return 0, false
+	}
+	h := (uint(len(code))*31 + uint(code[len(code)-1])*7 + uint(code[len(code)/2])) & 63
+	if sl := &r.types[h]; sl.code == string(code) && sl.code != "" {
+		return sl.id, true
+	}
+	id, ok := r.cat.LookupBytes(code)
+	if ok {
+		r.types[h] = typeSlot{code: r.cat.Type(id).Code, id: id}
+	}
+	return id, ok
 }
 
 // dateMemo remembers the last date text parsed and its result.
@@ -214,7 +238,7 @@ func (r *RecordReader) validate() *Problem {
 	if len(v[rPersonID]) == 0 && (len(v[rName]) == 0 || len(v[rBirthDate]) == 0) {
 		return s.problem("person_id", ReasonMissingField, "person_id is required unless both name and birth_date are given")
 	}
-	id, ok := r.cat.LookupBytes(v[rType])
+	id, ok := r.lookupType(v[rType])
 	if !ok {
 		return s.problem("type", ReasonUnknownType, fmt.Sprintf("type %s is not in the catalogue", quoteClip(v[rType])))
 	}
