@@ -36,9 +36,18 @@ type index struct {
 	divKeyOff []uint32
 	divKeyIDs []uint32
 
+	// upperHead lists the keys of provinces, prefectures and counties under each of
+	// their first two characters, for misspelt names at the start of an address.
+	upperHead   map[rune][]upperKey
 	placeholder []bool
 	kind        []uint8 // kindOf each division
 	fullIsKey   []bool  // the division's first key is its full name, which no core and suffix spell
+}
+
+// upperKey is one key of a province, prefecture or county.
+type upperKey struct {
+	div int32
+	key uint32
 }
 
 // levels is the number of levels postings are split by.
@@ -236,6 +245,19 @@ func buildIndex(t *Table) *index {
 		}
 	}
 	x.divKeyOff[n] = uint32(len(x.divKeyIDs))
+	x.upperHead = map[rune][]upperKey{}
+	for i := range n {
+		if t.divs[i].Level > LevelCounty {
+			continue
+		}
+		for _, id := range x.divKeyIDs[x.divKeyOff[i]:x.divKeyOff[i+1]] {
+			h := x.keyHead[id]
+			x.upperHead[h[0]] = append(x.upperHead[h[0]], upperKey{int32(i), id})
+			if h[1] != h[0] {
+				x.upperHead[h[1]] = append(x.upperHead[h[1]], upperKey{int32(i), id})
+			}
+		}
+	}
 	x.keyBlob = string(kb.blob)
 	kb.blob = nil
 	// Postings, filled in table order so that each list comes out sorted.

@@ -129,14 +129,15 @@ type state struct {
 	from  Level // level of the division matched before this one (LevelNone at the start)
 	segs  uint8 // names matched so far
 	first Level // level of the first name matched
+	lead  uint8 // characters skipped before the first name
 	div   int32 // table position; -1 is the start
 	score int32
 	next  int32 // next state ending at the same position
 }
 
 type scratch struct {
-	text    []byte
-	str     string // text as a string, for lookups and prefix tests
+	text    []byte // the normalized address
+	str     string // the part read, as a string for lookups and prefix tests
 	runes   []rune
 	off     []int32
 	matches []match
@@ -145,6 +146,7 @@ type scratch struct {
 	head    []int32
 	cands   []int32
 	keyBuf  []rune
+	kids    []int32
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -190,30 +192,33 @@ func (r *Resolver) Resolve(address string) Result {
 	return r.decide(s)
 }
 
-// prepare normalizes the address into s.text, s.runes and rune offsets s.off.
+// addressLabels are words that open an address without being part of it; the first that
+// matches is dropped (the colon after a label is gone already as punctuation).
+var addressLabels = [...]string{
+	"户籍所在地地址", "户口所在地地址", "户籍所在地", "户口所在地", "户籍地址", "户口地址", "户籍地", "家庭住址", "家庭地址",
+	"现住址", "住址", "地址", "中华人民共和国", "中国",
+}
+
+// prepare normalizes the address into s.str, s.runes and rune offsets s.off.
 func (r *Resolver) prepare(s *scratch, address string) {
 	s.text = appendNormalized(s.text[:0], address)
-	t := s.text
-	for _, p := range [...]string{"中华人民共和国", "中国"} {
-		if strings.HasPrefix(string(t), p) {
-			t = t[len(p):]
+	str := string(s.text)
+	for _, label := range addressLabels {
+		if rest, ok := strings.CutPrefix(str, label); ok {
+			str = rest
 			break
 		}
 	}
 	s.runes, s.off = s.runes[:0], s.off[:0]
-	for i := 0; i < len(t) && len(s.runes) < maxRunes; {
-		c, sz := utf8.DecodeRune(t[i:])
+	i := 0
+	for i < len(str) && len(s.runes) < maxRunes {
+		c, sz := utf8.DecodeRuneInString(str[i:])
 		s.runes = append(s.runes, c)
 		s.off = append(s.off, int32(i))
 		i += sz
 	}
-	end := len(t)
-	if len(s.runes) == maxRunes {
-		end = int(s.off[len(s.off)-1]) + utf8.RuneLen(s.runes[len(s.runes)-1])
-	}
-	s.off = append(s.off, int32(end))
-	s.text = t[:end]
-	s.str = string(s.text)
+	s.off = append(s.off, int32(i))
+	s.str = str[:i]
 }
 
 // scan finds every index key in the text. The Bloom filter stops each extension as soon
@@ -326,7 +331,7 @@ func (r *Resolver) expand(s *scratch, si int32, tryFuzzy bool) {
 	if lo >= hi {
 		below = LevelVillage + 1
 	}
-	exactNext := false
+	exactNext, exactAny := false, false
 	gapLimit := maxGap
 	if st.div < 0 {
 		gapLimit = maxLeadGap
@@ -355,8 +360,9 @@ func (r *Resolver) expand(s *scratch, si int32, tryFuzzy bool) {
 		for _, c := range s.cands {
 			complete := r.addSegment(s, si, c, int(m.start), int(m.end), gap, false)
 			complete = complete || r.x.isFullName(c, m.id)
-			if gap == 0 && complete {
-				exactNext = true
+			if gap == 0 {
+				exactAny = true
+				exactNext = exactNext || complete
 			}
 		}
 	}
@@ -369,7 +375,27 @@ func (r *Resolver) expand(s *scratch, si int32, tryFuzzy bool) {
 		r1 = s.runes[p+1]
 	}
 	x := r.x
-	r.eachChild(st.div, func(c int32) {
+	if st.div < 0 {
+		if exactAny {
+			return
+		}
+		// At the start any province, prefecture or county may open the address
+		// ("威梅市环翠区…" is 威海 misspelt, with the province left out); they are tried
+		// only when no name at all opens it, through their first two characters.
+		for i, q := range [2]rune{r0, r1} {
+			if i == 1 && q == r0 {
+				break
+			}
+			for _, u := range x.upperHead[q] {
+				if r.cityLevel == LevelNone || r.inCity(u.div) {
+					r.fuzzy(s, si, u.div, p, x.key(u.key))
+				}
+			}
+		}
+		return
+	}
+	s.kids = r.appendChildren(s.kids[:0], st.div)
+	for _, c := range s.kids {
 		ki, kend := x.divKeyOff[c], x.divKeyOff[c+1]
 		if kend-ki > 1 && x.fullIsKey[c] {
 			// The full name starts with a core; a slip in the core is found through
@@ -386,27 +412,24 @@ func (r *Resolver) expand(s *scratch, si int32, tryFuzzy bool) {
 			}
 			r.fuzzy(s, si, c, p, x.key(id))
 		}
-	})
+	}
 }
 
-// eachChild calls f for each child of d (the provinces for -1) that lies in or above the
-// city, replacing placeholder rows by their children.
-func (r *Resolver) eachChild(d int32, f func(int32)) {
+// appendChildren appends the children of d that lie in or above the city, with
+// placeholder rows (市辖区) replaced by their children.
+func (r *Resolver) appendChildren(dst []int32, d int32) []int32 {
 	t := r.t
-	lo, hi := int32(0), int32(len(t.divs))
-	if d >= 0 {
-		lo, hi = d+1, t.end[d]
-	}
-	for i := lo; i < hi; i = t.end[i] {
+	for i := d + 1; i < t.end[d]; i = t.end[i] {
 		if t.end[i] <= r.cityLo || i >= r.cityHi {
 			continue // subtree does not meet the city
 		}
 		if r.x.placeholder[i] {
-			r.eachChild(i, f)
+			dst = r.appendChildren(dst, i)
 			continue
 		}
-		f(i)
+		dst = append(dst, i)
 	}
+	return dst
 }
 
 func contains(post []int32, v int32) bool {
@@ -448,14 +471,14 @@ func (r *Resolver) addSegment(s *scratch, si int32, c int32, start, coreEnd, gap
 		from = r.t.divs[st.div].Level
 	}
 	segs := min(st.segs+1, 9)
-	first := st.first
+	first, lead := st.first, st.lead
 	if st.div < 0 {
-		first = r.t.divs[c].Level
+		first, lead = r.t.divs[c].Level, uint8(min(gap, 255))
 	}
-	r.addState(s, state{end: int16(coreEnd), div: c, score: score, fuzzy: fz, gaps: gaps, from: from, segs: segs, first: first})
+	r.addState(s, state{end: int16(coreEnd), div: c, score: score, fuzzy: fz, gaps: gaps, from: from, segs: segs, first: first, lead: lead})
 	sl, earned := r.suffixAt(s, coreEnd, c)
 	if sl > 0 {
-		r.addState(s, state{end: int16(coreEnd + sl), div: c, score: score + int32(earned*perRune), fuzzy: fz, gaps: gaps, from: from, segs: segs, first: first})
+		r.addState(s, state{end: int16(coreEnd + sl), div: c, score: score + int32(earned*perRune), fuzzy: fz, gaps: gaps, from: from, segs: segs, first: first, lead: lead})
 	}
 	return earned > 0 && coreEnd-start+earned >= 3
 }
@@ -467,7 +490,7 @@ func (r *Resolver) addState(s *scratch, ns state) {
 			continue
 		}
 		if ns.score > o.score || (ns.score == o.score && ns.fuzzy < o.fuzzy) {
-			o.score, o.fuzzy, o.gaps, o.from, o.segs, o.first = ns.score, ns.fuzzy, ns.gaps, ns.from, ns.segs, ns.first
+			o.score, o.fuzzy, o.gaps, o.from, o.segs, o.first, o.lead = ns.score, ns.fuzzy, ns.gaps, ns.from, ns.segs, ns.first, ns.lead
 		}
 		return
 	}
@@ -624,7 +647,9 @@ func (r *Resolver) decide(s *scratch) Result {
 		}
 	}
 	s.cands = set
-	conf := 1.0 - 0.2*float64(b.fuzzy) - 0.04*float64(b.gaps)
+	// Characters skipped before the first name count more than those between names: it
+	// is then unclear where the address starts (映红山社区 holds the county name 红山).
+	conf := 1.0 - 0.2*float64(b.fuzzy) - 0.04*float64(b.gaps-b.lead) - min(0.15*float64(b.lead), 0.45)
 	// A name read with nothing above it that narrows the place (a village with no county
 	// or town before it, a town with no prefecture or county) is weak evidence even when
 	// it is unique: 哈尔 is a village, and also part of 察哈尔.
@@ -637,7 +662,9 @@ func (r *Resolver) decide(s *scratch) Result {
 		switch {
 		case ctx+1 >= lv:
 		case ctx+2 >= lv:
-			conf -= 0.1
+			conf -= 0.1 // the town left out: common, and same names are caught as ambiguous
+		case ctx+3 >= lv:
+			conf -= 0.25 // a village named right after its city: unique there, but thin
 		default:
 			conf -= 0.35
 		}
