@@ -87,8 +87,8 @@ func (w WeakRule) Validate() error {
 	switch {
 	case w.WindowDays < 1 || w.WindowDays > 366:
 		return Errorf(EInvalid, "weak: window_days must be from 1 to 366")
-	case w.MinDays < 2 || w.MinDays > 32:
-		return Errorf(EInvalid, "weak: min_days must be from 2 to 32 (one trace never certifies)")
+	case w.MinDays < 2 || w.MinDays > 8:
+		return Errorf(EInvalid, "weak: min_days must be from 2 to 8 (one trace never certifies)")
 	case w.MinTypes < 1:
 		return Errorf(EInvalid, "weak: min_types must be at least 1")
 	case w.MaxAgeDays < 0:

@@ -3,8 +3,8 @@ package backtest
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
 	"hash/maphash"
+	"sort"
 
 	sc "github.com/silentcert/silentcert"
 )

@@ -160,7 +160,7 @@ func (l *loader) parseAll(ctx context.Context, files []string, workers int, merg
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	window := make(chan struct{}, workers+2) // chunks parsed but not merged yet
+	window := make(chan struct{}, workers+1) // chunks parsed but not merged yet
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {

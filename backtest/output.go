@@ -82,7 +82,8 @@ func (r *runner) writeStatus(cw *exchange.CSVWriter) error {
 }
 
 // writePayroll writes every payment released, sorted by (month, person_id, benefit_type,
-// kind), from the months each entitlement's state says were paid.
+// kind), from the months each entitlement's state says were paid: one month per task,
+// formatted in parallel and written in order.
 func (r *runner) writePayroll(cw *exchange.CSVWriter) error {
 	if err := cw.Row("month", "person_id", "benefit_type", "amount", "kind"); err != nil {
 		return err
@@ -92,12 +93,17 @@ func (r *runner) writePayroll(cw *exchange.CSVWriter) error {
 		first++
 	}
 	last := r.opt.To.Month()
-	var b []byte
-	for m := first; m <= last; m++ {
+	if last < first {
+		return nil
+	}
+	return inOrder(int(last-first)+1, r.opt.Workers, func(i int, b []byte) []byte {
+		m := first + sc.Month(i)
+		var month [7]byte
+		mb := m.AppendTo(month[:0])
 		for p, rec := range r.people {
 			st := &r.states[p]
-			for i := range rec.Entitlements {
-				es := &st.Ents[i]
+			for e := range rec.Entitlements {
+				es := &st.Ents[e]
 				for _, kind := range [...]sc.PaymentKind{sc.PayBack, sc.PayRegular} { // "BACK_PAY" < "REGULAR"
 					paid := es.Regular
 					if kind == sc.PayBack {
@@ -106,19 +112,73 @@ func (r *runner) writePayroll(cw *exchange.CSVWriter) error {
 					if !paid.Has(m) {
 						continue
 					}
-					b = m.AppendTo(b[:0])
-					cw.Raw(b)
-					cw.String(rec.PersonID)
-					cw.String(rec.Entitlements[i].Benefit)
-					b = rec.Entitlements[i].Monthly.AppendTo(b[:0])
-					cw.Raw(b)
-					cw.Raw([]byte(kind.String()))
-					if err := cw.End(); err != nil {
-						return err
-					}
+					b = append(b, mb...)
+					b = append(b, ',')
+					b = exchange.AppendCSVString(b, rec.PersonID)
+					b = append(b, ',')
+					b = exchange.AppendCSVString(b, rec.Entitlements[e].Benefit)
+					b = append(b, ',')
+					b = rec.Entitlements[e].Monthly.AppendTo(b)
+					b = append(b, ',')
+					b = append(b, kind.String()...)
+					b = append(b, '\n')
 				}
 			}
 		}
+		return b
+	}, cw.Write)
+}
+
+// inOrder runs produce for tasks 0..n-1 on workers goroutines, each appending its part of
+// a file to a buffer, and passes the buffers to write in task order.
+func inOrder(n, workers int, produce func(i int, b []byte) []byte, write func([]byte) error) error {
+	workers = max(1, min(workers, n))
+	results := make([]chan []byte, n)
+	for i := range results {
+		results[i] = make(chan []byte, 1)
+	}
+	free := make(chan []byte, workers+1)
+	for i := 0; i < workers+1; i++ {
+		free <- nil
+	}
+	tasks := make(chan int)
+	done := make(chan struct{})
+	defer close(done)
+	for w := 0; w < workers; w++ {
+		go func() {
+			// A buffer first, then a task: the lowest task not yet written always has
+			// its buffer, so the writer can never wait on a task that waits on it.
+			for {
+				var b []byte
+				select {
+				case b = <-free:
+				case <-done:
+					return
+				}
+				i, ok := <-tasks
+				if !ok {
+					return
+				}
+				results[i] <- produce(i, b[:0])
+			}
+		}()
+	}
+	go func() {
+		defer close(tasks)
+		for i := 0; i < n; i++ {
+			select {
+			case tasks <- i:
+			case <-done:
+				return
+			}
+		}
+	}()
+	for i := 0; i < n; i++ {
+		b := <-results[i]
+		if err := write(b); err != nil {
+			return err
+		}
+		free <- b
 	}
 	return nil
 }

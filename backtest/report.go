@@ -34,6 +34,7 @@ type Report struct {
 	RosterQuarantined int64
 	RosterWarnings    int64
 	Recipients        int64
+	Unassigned        int64 // recipients with no village code: given none, and the address did not resolve
 	RosterEncoding    string
 
 	Certifications map[string]int64 // CERTIFIED rows by method
@@ -62,6 +63,11 @@ func (rep *Report) roster(ro *exchange.Roster) {
 	rep.RosterWarnings = int64(len(ro.Warnings))
 	rep.Recipients = int64(len(ro.Recipients))
 	rep.RosterEncoding = ro.Encoding
+	for _, p := range ro.Recipients {
+		if p.RegionCode == "" {
+			rep.Unassigned++
+		}
+	}
 	for _, w := range ro.Warnings {
 		rep.Warnings = append(rep.Warnings, formatWarning(w))
 	}
@@ -133,7 +139,7 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 		},
 		"roster": map[string]any{
 			"rows": rep.RosterRows, "quarantined": rep.RosterQuarantined, "warnings": rep.RosterWarnings,
-			"recipients": rep.Recipients, "encoding": rep.RosterEncoding,
+			"recipients": rep.Recipients, "encoding": rep.RosterEncoding, "unassigned": rep.Unassigned,
 		},
 		"certifications": rep.Certifications,
 		"decisions":      rep.Decisions,

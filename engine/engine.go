@@ -315,7 +315,7 @@ func (e *Engine) applyWeak(s *State, in *Input, t *sc.RecordType, d sc.Date, out
 }
 
 // maxTraces bounds the weak traces kept per person; MinDays can be at most this.
-const maxTraces = 32
+const maxTraces = 8
 
 // observeWeak adds a trace and applies the baseline weak rule: within WindowDays ending
 // at the latest trace, at least MinDays distinct days, MinTypes distinct types and

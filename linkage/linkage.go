@@ -42,7 +42,11 @@ type Index struct {
 	names     []string // each recipient's name, normalised
 	rawNames  []string
 	regions   []string
-	nameBirth map[string][]uint32
+	births    []sc.Date
+	// nameBirth finds recipients by a hash of (normalised name, birth date): the table holds
+	// the first recipient of each hash, next chains the others.
+	nameBirth idTable
+	next      []uint32 // recipient + 1; 0 ends the chain
 }
 
 // idTable maps ID keys to recipients: open addressing, one 16-byte slot holding the key,
@@ -111,7 +115,9 @@ func New(recipients []*sc.Recipient) *Index {
 		names:     make([]string, len(recipients)),
 		rawNames:  make([]string, len(recipients)),
 		regions:   make([]string, len(recipients)),
-		nameBirth: make(map[string][]uint32, len(recipients)),
+		births:    make([]sc.Date, len(recipients)),
+		nameBirth: newIDTable(len(recipients)),
+		next:      make([]uint32, len(recipients)),
 	}
 	var buf []byte
 	for i, r := range recipients {
@@ -122,11 +128,25 @@ func New(recipients []*sc.Recipient) *Index {
 		ix.rawNames[i] = r.Name
 		ix.names[i] = NormalizeName(r.Name)
 		ix.regions[i] = r.RegionCode
+		ix.births[i] = r.BirthDate
 		buf = nameBirthKey(buf[:0], []byte(ix.names[i]), r.BirthDate)
-		k := string(buf)
-		ix.nameBirth[k] = append(ix.nameBirth[k], uint32(i))
+		h := hash64(buf)
+		if slot, ok := ix.nameBirth.get(h); ok {
+			ix.next[i] = slot.person + 1
+			slot.person = uint32(i)
+		} else {
+			ix.nameBirth.put(h, uint32(i), 0)
+		}
 	}
 	return ix
+}
+
+func hash64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }
 
 // Len returns the number of recipients indexed.
@@ -182,24 +202,34 @@ func (ix *Index) Link(personID, name []byte, birth sc.Date, region []byte, s *Sc
 	if len(name) == 0 || birth == sc.NoDate {
 		return 0, NotEnoughData
 	}
-	s.key = nameBirthKey(s.key[:0], normalizeBytes(name), birth)
-	cands := ix.nameBirth[string(s.key)]
-	switch {
-	case len(cands) == 1:
-		return cands[0], Linked
-	case len(cands) == 0:
+	norm := normalizeBytes(name)
+	s.key = nameBirthKey(s.key[:0], norm, birth)
+	slot, ok := ix.nameBirth.get(hash64(s.key))
+	if !ok {
 		return 0, NoMatch
-	case len(region) == 0:
-		return 0, Ambiguous
 	}
-	found, n := uint32(0), 0
-	for _, c := range cands {
-		if len(ix.regions[c]) > 0 && bytes.HasPrefix([]byte(ix.regions[c]), region) {
-			found, n = c, n+1
+	// Candidates: the chain's recipients whose name and birth date really match.
+	all, inRegion := 0, 0
+	var one, oneInRegion uint32
+	for p := slot.person + 1; p != 0; p = ix.next[p-1] {
+		c := p - 1
+		if ix.births[c] != birth || ix.names[c] != string(norm) {
+			continue
+		}
+		all++
+		one = c
+		if len(region) > 0 && len(ix.regions[c]) > 0 && bytes.HasPrefix([]byte(ix.regions[c]), region) {
+			inRegion++
+			oneInRegion = c
 		}
 	}
-	if n == 1 {
-		return found, Linked
+	switch {
+	case all == 1:
+		return one, Linked
+	case all == 0:
+		return 0, NoMatch
+	case inRegion == 1:
+		return oneInRegion, Linked
 	}
 	return 0, Ambiguous
 }

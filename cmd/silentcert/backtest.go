@@ -27,6 +27,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	encoding := fs.String("encoding", "", "force the input encoding: utf-8, gbk or gb18030 (default: detect)")
 	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs)")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	city := fs.String("city", "", "prefecture (4-digit) or county (6-digit) code narrowing address resolution of roster rows without region_code")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,11 +58,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg,
 		Encoding: *encoding, Workers: *workers,
 	}
-	resolve, err := regionResolver()
-	if err != nil {
-		return err
-	}
-	opt.ResolveRegion = resolve
+	opt.ResolveRegion = regionResolver(*city)
 	start := time.Now()
 	if !*quiet {
 		opt.Progress = progressPrinter(stderr, start)
