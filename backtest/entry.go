@@ -9,19 +9,24 @@ import (
 	sc "github.com/silentcert/silentcert"
 )
 
-// entry is one record row that passed validation, kept until the replay: 40 bytes. The
-// record_id lives in the arena (about its length plus one byte); the idempotency table
-// adds about 6 bytes. Nothing else of the row is kept: the engine needs no more.
+// entry is one record row that passed validation, kept until the replay: 20 bytes. The
+// record_id lives in the arena (its length plus one byte). Nothing else of the row is
+// kept: the engine needs no more.
 type entry struct {
-	key      [2]uint64 // 128-bit hash of (source, record_id): the idempotency key
-	person   uint32    // recipient number (for held records, the recipient concerned)
-	reported sc.Date   // reported_date, defaulted to event_date
+	person   uint32  // recipient number (for held records, the recipient concerned)
+	reported sc.Date // reported_date, defaulted to event_date
 	event    sc.Date
 	rid      uint32 // arena offset of the record_id
-	content  uint32 // hash of the row's content less reported_date, for duplicate_conflict
 	typ      sc.TypeID
 	flags    uint8
 	outcome  uint8 // linkage outcome for unlinked rows
+}
+
+// keyed is what de-duplication needs of an entry, kept beside the entries (same index)
+// only until duplicates are found: 24 bytes.
+type keyed struct {
+	key     [2]uint64 // 128-bit hash of (source, record_id): the idempotency key
+	content uint32    // hash of the row's content less reported_date, for duplicate_conflict
 }
 
 const (
@@ -65,7 +70,7 @@ type dedupe struct {
 
 func fingerprint(k [2]uint64) uint64 { return k[1] & 0xffffffff }
 
-func (d *dedupe) find(entries []entry, k [2]uint64) (slot int, found bool) {
+func (d *dedupe) find(keys []keyed, k [2]uint64) (slot int, found bool) {
 	mask := len(d.slots) - 1
 	i := int(k[0]) & mask
 	fp := fingerprint(k)
@@ -74,7 +79,7 @@ func (d *dedupe) find(entries []entry, k [2]uint64) (slot int, found bool) {
 		if s == 0 {
 			return i, false
 		}
-		if s&0xffffffff == fp && entries[s>>32-1].key == k {
+		if s&0xffffffff == fp && keys[s>>32-1].key == k {
 			return i, true
 		}
 		i = (i + 1) & mask
@@ -92,27 +97,28 @@ func (d *dedupe) init(n int) {
 // insert adds entry idx. Entries must be inserted in idx order. The first occurrence in
 // the order of spec §7 wins: among rows of one key the least (reported_date, event_date),
 // then file and line order, which is idx order. It returns the losing entry, or -1.
-func (d *dedupe) insert(entries []entry, idx uint32) int64 {
+func (d *dedupe) insert(entries []entry, keys []keyed, idx uint32) int64 {
 	if (d.n+1)*10 >= len(d.slots)*7 {
-		d.grow(entries)
+		d.grow(keys)
 	}
 	e := &entries[idx]
-	slot, found := d.find(entries, e.key)
+	k := keys[idx].key
+	slot, found := d.find(keys, k)
 	if !found {
-		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(e.key)
+		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(k)
 		d.n++
 		return -1
 	}
 	w := uint32(d.slots[slot]>>32) - 1
 	we := &entries[w]
 	if e.reported < we.reported || (e.reported == we.reported && e.event < we.event) {
-		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(e.key)
+		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(k)
 		return int64(w)
 	}
 	return int64(idx)
 }
 
-func (d *dedupe) grow(entries []entry) {
+func (d *dedupe) grow(keys []keyed) {
 	old := d.slots
 	d.slots = make([]uint64, max(len(old)*2, 1<<10))
 	mask := len(d.slots) - 1
@@ -120,7 +126,7 @@ func (d *dedupe) grow(entries []entry) {
 		if s == 0 {
 			continue
 		}
-		i := int(entries[s>>32-1].key[0]) & mask
+		i := int(keys[s>>32-1].key[0]) & mask
 		for d.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
@@ -129,11 +135,11 @@ func (d *dedupe) grow(entries []entry) {
 }
 
 // lookup returns the winning entry of key k.
-func (d *dedupe) lookup(entries []entry, k [2]uint64) (uint32, bool) {
+func (d *dedupe) lookup(keys []keyed, k [2]uint64) (uint32, bool) {
 	if len(d.slots) == 0 {
 		return 0, false
 	}
-	slot, found := d.find(entries, k)
+	slot, found := d.find(keys, k)
 	if !found {
 		return 0, false
 	}

@@ -16,6 +16,7 @@ import (
 type chunk struct {
 	file      string
 	entries   []entry // rid: offset into ids
+	keys      []keyed
 	ids       ids
 	problems  []exchange.Problem
 	warnings  []exchange.Warning
@@ -93,7 +94,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 			continue
 		}
 		e := entry{reported: reported, event: row.EventDate, typ: row.Type}
-		e.key = l.hash.key(&kbuf, row.Source, row.RecordID)
+		k := keyed{key: l.hash.key(&kbuf, row.Source, row.RecordID)}
 		cbuf = append(cbuf[:0], row.PersonID...)
 		cbuf = append(cbuf, 0)
 		cbuf = append(cbuf, row.Name...)
@@ -107,7 +108,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 		cbuf = append(cbuf, row.RawDetail...)
 		cbuf = append(cbuf, 0)
 		cbuf = append(cbuf, l.cat.Type(row.Type).Code...)
-		e.content = l.hash.content(cbuf)
+		k.content = l.hash.content(cbuf)
 		if row.Detail.Critical {
 			e.flags |= fCritical
 		}
@@ -142,6 +143,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 			c.resolves = append(c.resolves, pr)
 		}
 		c.entries = append(c.entries, e)
+		c.keys = append(c.keys, k)
 	}
 	c.warnings = rr.Warnings()
 	return c

@@ -50,6 +50,7 @@ type runner struct {
 	people  []*sc.Recipient
 	states  []engine.State
 	entries []entry
+	keys    []keyed // beside entries until duplicates are found
 	ids     arena
 	dedupe  []dedupe // one per partition of the key space
 	resolve map[uint32]resolveInfo
@@ -57,7 +58,8 @@ type runner struct {
 	rep     *Report
 
 	problems []exchange.Problem
-	order    []uint32 // applied entries by (day bucket, person), then §7 order within
+	order       []uint32 // applied entries by (day bucket, person), then §7 order within
+	orderPerson []uint32 // the person of each position of order
 	buckets  []uint32 // start of each day bucket in order; bucket 0 is history
 	days     int
 	read     atomic.Int64
@@ -100,7 +102,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := dec.Close(); err != nil {
 		return nil, err
 	}
-	r.order, r.buckets = nil, nil
+	r.order, r.orderPerson, r.buckets = nil, nil, nil
 	r.progress(Progress{Phase: "write", Records: r.read.Load(), Day: opt.To})
 	if err := r.writeOutputs(); err != nil {
 		return nil, err
@@ -164,7 +166,9 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	for i := range l.class {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
 	}
-	r.entries = make([]entry, 0, estimateRows(files))
+	est := estimateRows(files)
+	r.entries = make([]entry, 0, est)
+	r.keys = make([]keyed, 0, est)
 	var pending []pendingResolve
 	err := l.parseAll(ctx, files, r.opt.Workers, func(c *chunk) error {
 		r.rep.Files++
@@ -202,6 +206,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 			c.entries[i].rid += idBase
 		}
 		r.entries = append(r.entries, c.entries...)
+		r.keys = append(r.keys, c.keys...)
 		for _, pr := range c.resolves {
 			pr.idx += base
 			pending = append(pending, pr)
@@ -224,7 +229,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		}
 		r.resolve[pr.idx] = info
 	}
-	r.dedupe = nil
+	r.dedupe, r.keys = nil, nil
 	return nil
 }
 
@@ -262,10 +267,10 @@ func (r *runner) findDuplicates() {
 			d := &r.dedupe[w]
 			d.init(len(r.entries) / len(r.dedupe))
 			for i := range r.entries {
-				if r.partition(r.entries[i].key) != w {
+				if r.partition(r.keys[i].key) != w {
 					continue
 				}
-				if lose := d.insert(r.entries, uint32(i)); lose >= 0 {
+				if lose := d.insert(r.entries, r.keys, uint32(i)); lose >= 0 {
 					r.entries[lose].flags |= fDuplicate
 				}
 			}
@@ -276,7 +281,7 @@ func (r *runner) findDuplicates() {
 
 // lookup returns the entry that won key k.
 func (r *runner) lookup(k [2]uint64) (uint32, bool) {
-	return r.dedupe[r.partition(k)].lookup(r.entries, k)
+	return r.dedupe[r.partition(k)].lookup(r.keys, k)
 }
 
 // settleDuplicates counts duplicates against their key's final winner and tallies held
@@ -286,7 +291,7 @@ func (r *runner) settleDuplicates() {
 		e := &r.entries[i]
 		if e.flags&fDuplicate != 0 {
 			r.rep.Duplicate++
-			if w, ok := r.lookup(e.key); ok && r.entries[w].content != e.content {
+			if w, ok := r.lookup(r.keys[i].key); ok && r.keys[w].content != r.keys[i].content {
 				e.flags |= fDupConflict
 				r.rep.DuplicateConflict++
 			}
@@ -305,60 +310,78 @@ func (r *runner) settleDuplicates() {
 }
 
 // sortApplied orders the applied entries by (day bucket, person) with two stable
-// counting sorts, then each (bucket, person) group by spec §7's order.
+// counting sorts, then each (bucket, person) group by spec §7's order. Both passes read
+// the entries in order; orderPerson keeps each position's person so that nothing later
+// has to look it up at random.
 func (r *runner) sortApplied() {
 	n := len(r.people)
+	applied := func(e *entry) bool { return e.flags&(fDuplicate|fHeld|fUnlinked) == 0 }
+	nb := r.days + 1
 	count := make([]uint32, n+1)
+	bc := make([]uint32, nb+1)
 	total := 0
 	for i := range r.entries {
-		e := &r.entries[i]
-		if e.flags&(fDuplicate|fHeld|fUnlinked) == 0 {
+		if e := &r.entries[i]; applied(e) {
 			count[e.person+1]++
+			bc[r.bucket(e.reported)+1]++
 			total++
 		}
 	}
 	for i := 1; i <= n; i++ {
 		count[i] += count[i-1]
 	}
-	byPerson := make([]uint32, total)
-	for i := range r.entries {
-		e := &r.entries[i]
-		if e.flags&(fDuplicate|fHeld|fUnlinked) == 0 {
-			byPerson[count[e.person]] = uint32(i)
-			count[e.person]++
-		}
-	}
-	count = nil
-	nb := r.days + 1
-	bc := make([]uint32, nb+1)
-	for _, i := range byPerson {
-		bc[r.bucket(r.entries[i].reported)+1]++
-	}
 	for i := 1; i <= nb; i++ {
 		bc[i] += bc[i-1]
 	}
 	r.buckets = slices.Clone(bc)
+	// Pass 1: by person, remembering each one's bucket.
+	byPerson := make([]uint32, total)
+	bucketOf := make([]uint32, total)
+	pos := slices.Clone(count[:n])
+	for i := range r.entries {
+		if e := &r.entries[i]; applied(e) {
+			k := pos[e.person]
+			pos[e.person]++
+			byPerson[k] = uint32(i)
+			bucketOf[k] = uint32(r.bucket(e.reported))
+		}
+	}
+	pos = nil
+	// Pass 2: stable by bucket.
 	r.order = make([]uint32, total)
-	for _, i := range byPerson {
-		b := r.bucket(r.entries[i].reported)
-		r.order[bc[b]] = i
-		bc[b]++
-	}
-	byPerson = nil
-	// Within a (bucket, person) group: spec §7's order.
-	for i := 0; i < len(r.order); {
-		j := i + 1
-		p := r.entries[r.order[i]].person
-		b := r.bucket(r.entries[r.order[i]].reported)
-		for j < len(r.order) && r.entries[r.order[j]].person == p && r.bucket(r.entries[r.order[j]].reported) == b {
-			j++
+	r.orderPerson = make([]uint32, total)
+	for p := 0; p < n; p++ {
+		for k := count[p]; k < count[p+1]; k++ {
+			b := bucketOf[k]
+			r.order[bc[b]] = byPerson[k]
+			r.orderPerson[bc[b]] = uint32(p)
+			bc[b]++
 		}
-		if j-i > 1 {
-			g := r.order[i:j]
-			slices.SortFunc(g, r.cmpEntries)
-		}
-		i = j
 	}
+	byPerson, bucketOf, count = nil, nil, nil
+	// Within a (bucket, person) group: spec §7's order. Buckets are shared out among
+	// the workers; each sorts the groups of its buckets.
+	var wg sync.WaitGroup
+	for w := 0; w < r.opt.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := w; b < nb; b += r.opt.Workers {
+				end := int(r.buckets[b+1])
+				for i := int(r.buckets[b]); i < end; {
+					j := i + 1
+					for j < end && r.orderPerson[j] == r.orderPerson[i] {
+						j++
+					}
+					if j-i > 1 {
+						slices.SortFunc(r.order[i:j], r.cmpEntries)
+					}
+					i = j
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func (r *runner) bucket(reported sc.Date) int {
@@ -432,8 +455,8 @@ func (r *runner) workerRanges() [][2]uint32 {
 // groupRange returns the part of order[lo:hi] (one bucket, sorted by person) whose
 // people are in [plo, phi).
 func (r *runner) groupRange(lo, hi int, plo, phi uint32) (int, int) {
-	s := sort.Search(hi-lo, func(i int) bool { return r.entries[r.order[lo+i]].person >= plo }) + lo
-	e := sort.Search(hi-lo, func(i int) bool { return r.entries[r.order[lo+i]].person >= phi }) + lo
+	s := sort.Search(hi-lo, func(i int) bool { return r.orderPerson[lo+i] >= plo }) + lo
+	e := sort.Search(hi-lo, func(i int) bool { return r.orderPerson[lo+i] >= phi }) + lo
 	return s, e
 }
 

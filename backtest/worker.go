@@ -41,7 +41,7 @@ func (w *worker) history() {
 		rec := r.people[p]
 		st := &r.states[p]
 		*st = r.eng.Enrol(rec)
-		for next < hi && r.entries[r.order[next]].person == p {
+		for next < hi && r.orderPerson[next] == p {
 			i := r.order[next]
 			in := r.input(i)
 			r.eng.Apply(rec, st, &in, r.entries[i].reported, &w.sink)
@@ -79,7 +79,7 @@ func (w *worker) window(ctx context.Context) {
 			// The people with records today, merged with those the clock calls today.
 			active = active[:0]
 			for i := lo; i < hi; i++ {
-				p := r.entries[r.order[i]].person
+				p := r.orderPerson[i]
 				if len(active) == 0 || active[len(active)-1] != p {
 					active = append(active, p)
 				}
@@ -108,10 +108,10 @@ func (w *worker) person(p uint32, day sc.Date, first bool, next, hi int) int {
 	rec := r.people[p]
 	st := &r.states[p]
 	w.sink.person = p
-	for next < hi && r.entries[r.order[next]].person < p {
+	for next < hi && r.orderPerson[next] < p {
 		next++
 	}
-	for next < hi && r.entries[r.order[next]].person == p {
+	for next < hi && r.orderPerson[next] == p {
 		in := r.input(r.order[next])
 		r.eng.Apply(rec, st, &in, day, &w.sink)
 		next++

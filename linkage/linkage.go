@@ -9,6 +9,7 @@ package linkage
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -59,8 +60,8 @@ type idTable struct {
 
 type idSlot struct {
 	key    uint64 // idcard.Key + 1; 0 is empty
+	name   uint64 // 64-bit hash of the raw roster name
 	person uint32
-	name   uint32 // fnv-1a of the raw roster name: a quick "same bytes" filter
 }
 
 func newIDTable(n int) idTable {
@@ -78,7 +79,7 @@ func mix(k uint64) uint64 {
 	return k
 }
 
-func (t *idTable) put(key uint64, person uint32, name uint32) {
+func (t *idTable) put(key uint64, person uint32, name uint64) {
 	i := mix(key) & t.mask
 	for t.slots[i].key != 0 && t.slots[i].key != key+1 {
 		i = (i + 1) & t.mask
@@ -100,13 +101,13 @@ func (t *idTable) get(key uint64) (*idSlot, bool) {
 	}
 }
 
-func fnv32(b []byte) uint32 {
-	h := uint32(2166136261)
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	return h
-}
+// nameSeed seeds the name hashes of one process. A record's name whose hash equals the
+// roster name's is taken as the same bytes: two different names agree by accident with
+// probability 2^-64 per record, far below any other error of the data. Other names are
+// compared in full, after normalisation.
+var nameSeed = maphash.MakeSeed()
+
+func nameHash(b []byte) uint64 { return maphash.Bytes(nameSeed, b) }
 
 // New indexes recipients; a recipient's number in the index is its position in the slice.
 func New(recipients []*sc.Recipient) *Index {
@@ -123,7 +124,7 @@ func New(recipients []*sc.Recipient) *Index {
 	for i, r := range recipients {
 		id, ok := idcard.Normalize([]byte(r.PersonID))
 		if ok {
-			ix.byID.put(idcard.Key(id), uint32(i), fnv32([]byte(r.Name)))
+			ix.byID.put(idcard.Key(id), uint32(i), nameHash([]byte(r.Name)))
 		}
 		ix.rawNames[i] = r.Name
 		ix.names[i] = NormalizeName(r.Name)
@@ -194,7 +195,7 @@ func (ix *Index) Link(personID, name []byte, birth sc.Date, region []byte, s *Sc
 		}
 		p := slot.person
 		// The same bytes as the roster's name agree; anything else is compared in full.
-		if len(name) > 0 && (fnv32(name) != slot.name || string(name) != ix.rawNames[p]) && !ix.NameAgrees(p, name) {
+		if len(name) > 0 && nameHash(name) != slot.name && !ix.NameAgrees(p, name) {
 			return p, HeldName
 		}
 		return p, Linked
