@@ -70,7 +70,7 @@ type dedupe struct {
 
 func fingerprint(k [2]uint64) uint64 { return k[1] & 0xffffffff }
 
-func (d *dedupe) find(keys []keyed, k [2]uint64) (slot int, found bool) {
+func (d *dedupe) find(keys *segs[keyed], k [2]uint64) (slot int, found bool) {
 	mask := len(d.slots) - 1
 	i := int(k[0]) & mask
 	fp := fingerprint(k)
@@ -79,7 +79,7 @@ func (d *dedupe) find(keys []keyed, k [2]uint64) (slot int, found bool) {
 		if s == 0 {
 			return i, false
 		}
-		if s&0xffffffff == fp && keys[s>>32-1].key == k {
+		if s&0xffffffff == fp && keys.at(uint32(s>>32-1)).key == k {
 			return i, true
 		}
 		i = (i + 1) & mask
@@ -97,12 +97,12 @@ func (d *dedupe) init(n int) {
 // insert adds entry idx. Entries must be inserted in idx order. The first occurrence in
 // the order of spec §7 wins: among rows of one key the least (reported_date, event_date),
 // then file and line order, which is idx order. It returns the losing entry, or -1.
-func (d *dedupe) insert(entries []entry, keys []keyed, idx uint32) int64 {
+func (d *dedupe) insert(entries *segs[entry], keys *segs[keyed], idx uint32) int64 {
 	if (d.n+1)*10 >= len(d.slots)*7 {
 		d.grow(keys)
 	}
-	e := &entries[idx]
-	k := keys[idx].key
+	e := entries.at(idx)
+	k := keys.at(idx).key
 	slot, found := d.find(keys, k)
 	if !found {
 		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(k)
@@ -110,7 +110,7 @@ func (d *dedupe) insert(entries []entry, keys []keyed, idx uint32) int64 {
 		return -1
 	}
 	w := uint32(d.slots[slot]>>32) - 1
-	we := &entries[w]
+	we := entries.at(w)
 	if e.reported < we.reported || (e.reported == we.reported && e.event < we.event) {
 		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(k)
 		return int64(w)
@@ -118,7 +118,7 @@ func (d *dedupe) insert(entries []entry, keys []keyed, idx uint32) int64 {
 	return int64(idx)
 }
 
-func (d *dedupe) grow(keys []keyed) {
+func (d *dedupe) grow(keys *segs[keyed]) {
 	old := d.slots
 	d.slots = make([]uint64, max(len(old)*2, 1<<10))
 	mask := len(d.slots) - 1
@@ -126,7 +126,7 @@ func (d *dedupe) grow(keys []keyed) {
 		if s == 0 {
 			continue
 		}
-		i := int(keys[s>>32-1].key[0]) & mask
+		i := int(keys.at(uint32(s>>32-1)).key[0]) & mask
 		for d.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
@@ -135,7 +135,7 @@ func (d *dedupe) grow(keys []keyed) {
 }
 
 // lookup returns the winning entry of key k.
-func (d *dedupe) lookup(keys []keyed, k [2]uint64) (uint32, bool) {
+func (d *dedupe) lookup(keys *segs[keyed], k [2]uint64) (uint32, bool) {
 	if len(d.slots) == 0 {
 		return 0, false
 	}

@@ -233,14 +233,14 @@ func (r *runner) writeHeld(cw *exchange.CSVWriter) error {
 		return err
 	}
 	var held []uint32
-	for i := range r.entries {
-		if r.entries[i].flags&(fHeld|fDuplicate) == fHeld {
+	for i := 0; i < r.entries.len(); i++ {
+		if r.entries.at(uint32(i)).flags&(fHeld|fDuplicate) == fHeld {
 			held = append(held, uint32(i))
 		}
 	}
 	slices.SortFunc(held, r.cmpEntries)
 	for _, i := range held {
-		e := &r.entries[i]
+		e := r.entries.at(i)
 		cw.String(r.cat.Type(e.typ).Source)
 		cw.Field(r.ids.get(e.rid))
 		cw.String(r.people[e.person].PersonID)

@@ -49,8 +49,8 @@ type runner struct {
 	cat     *sc.Catalogue
 	people  []*sc.Recipient
 	states  []engine.State
-	entries []entry
-	keys    []keyed // beside entries until duplicates are found
+	entries segs[entry]
+	keys    segs[keyed] // beside entries until duplicates are found
 	ids     arena
 	dedupe  []dedupe // one per partition of the key space
 	resolve map[uint32]resolveInfo
@@ -166,9 +166,6 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	for i := range l.class {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
 	}
-	est := estimateRows(files)
-	r.entries = make([]entry, 0, est)
-	r.keys = make([]keyed, 0, est)
 	var pending []pendingResolve
 	err := l.parseAll(ctx, files, r.opt.Workers, func(c *chunk) error {
 		r.rep.Files++
@@ -194,7 +191,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 			r.rep.QuarantinedByReason[p.Reason]++
 		}
 		r.problems = append(r.problems, c.problems...)
-		base := uint32(len(r.entries))
+		base := uint32(r.entries.len())
 		if uint64(base)+uint64(len(c.entries)) >= 1<<32-1 {
 			return fmt.Errorf("records: more than 4 billion rows in one run")
 		}
@@ -205,8 +202,8 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		for i := range c.entries {
 			c.entries[i].rid += idBase
 		}
-		r.entries = append(r.entries, c.entries...)
-		r.keys = append(r.keys, c.keys...)
+		r.entries.append(c.entries)
+		r.keys.append(c.keys)
 		for _, pr := range c.resolves {
 			pr.idx += base
 			pending = append(pending, pr)
@@ -229,26 +226,8 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		}
 		r.resolve[pr.idx] = info
 	}
-	r.dedupe, r.keys = nil, nil
+	r.dedupe, r.keys = nil, segs[keyed]{}
 	return nil
-}
-
-// estimateRows guesses from file sizes how many rows the files hold, generously: the
-// entries are allocated once, and pages never written cost no memory.
-func estimateRows(files []string) int {
-	var n int64
-	for _, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			continue
-		}
-		size := st.Size()
-		if _, gz, _ := exchange.FormatOf(f); gz {
-			size *= 8
-		}
-		n += size/50 + 16
-	}
-	return int(min(n, 1<<31))
 }
 
 func (r *runner) partition(k [2]uint64) int { return int(k[1]>>40) % len(r.dedupe) }
@@ -265,13 +244,13 @@ func (r *runner) findDuplicates() {
 		go func() {
 			defer wg.Done()
 			d := &r.dedupe[w]
-			d.init(len(r.entries) / len(r.dedupe))
-			for i := range r.entries {
-				if r.partition(r.keys[i].key) != w {
+			d.init(r.entries.len() / len(r.dedupe))
+			for i := 0; i < r.entries.len(); i++ {
+				if r.partition(r.keys.at(uint32(i)).key) != w {
 					continue
 				}
-				if lose := d.insert(r.entries, r.keys, uint32(i)); lose >= 0 {
-					r.entries[lose].flags |= fDuplicate
+				if lose := d.insert(&r.entries, &r.keys, uint32(i)); lose >= 0 {
+					r.entries.at(uint32(lose)).flags |= fDuplicate
 				}
 			}
 		}()
@@ -281,17 +260,18 @@ func (r *runner) findDuplicates() {
 
 // lookup returns the entry that won key k.
 func (r *runner) lookup(k [2]uint64) (uint32, bool) {
-	return r.dedupe[r.partition(k)].lookup(r.keys, k)
+	return r.dedupe[r.partition(k)].lookup(&r.keys, k)
 }
 
 // settleDuplicates counts duplicates against their key's final winner and tallies held
 // and unlinked rows.
 func (r *runner) settleDuplicates() {
-	for i := range r.entries {
-		e := &r.entries[i]
+	for i := 0; i < r.entries.len(); i++ {
+		e := r.entries.at(uint32(i))
 		if e.flags&fDuplicate != 0 {
 			r.rep.Duplicate++
-			if w, ok := r.lookup(r.keys[i].key); ok && r.keys[w].content != r.keys[i].content {
+			k := r.keys.at(uint32(i))
+			if w, ok := r.lookup(k.key); ok && r.keys.at(w).content != k.content {
 				e.flags |= fDupConflict
 				r.rep.DuplicateConflict++
 			}
@@ -320,8 +300,8 @@ func (r *runner) sortApplied() {
 	count := make([]uint32, n+1)
 	bc := make([]uint32, nb+1)
 	total := 0
-	for i := range r.entries {
-		if e := &r.entries[i]; applied(e) {
+	for i := 0; i < r.entries.len(); i++ {
+		if e := r.entries.at(uint32(i)); applied(e) {
 			count[e.person+1]++
 			bc[r.bucket(e.reported)+1]++
 			total++
@@ -338,8 +318,8 @@ func (r *runner) sortApplied() {
 	byPerson := make([]uint32, total)
 	bucketOf := make([]uint32, total)
 	pos := slices.Clone(count[:n])
-	for i := range r.entries {
-		if e := &r.entries[i]; applied(e) {
+	for i := 0; i < r.entries.len(); i++ {
+		if e := r.entries.at(uint32(i)); applied(e) {
 			k := pos[e.person]
 			pos[e.person]++
 			byPerson[k] = uint32(i)
@@ -394,7 +374,7 @@ func (r *runner) bucket(reported sc.Date) int {
 // cmpEntries is spec §7's order: (reported_date, event_date, source, record_id), then
 // file and line order.
 func (r *runner) cmpEntries(a, b uint32) int {
-	x, y := &r.entries[a], &r.entries[b]
+	x, y := r.entries.at(a), r.entries.at(b)
 	switch {
 	case x.reported != y.reported:
 		return cmpInt(int(x.reported), int(y.reported))
@@ -421,7 +401,7 @@ func cmpInt(a, b int) int {
 
 // evidence appends SOURCE:RECORD_ID of entry ref.
 func (r *runner) evidence(b []byte, ref engine.Ref) []byte {
-	e := &r.entries[ref]
+	e := r.entries.at(uint32(ref))
 	b = append(b, r.cat.Type(e.typ).Source...)
 	b = append(b, ':')
 	return append(b, r.ids.get(e.rid)...)
@@ -429,7 +409,7 @@ func (r *runner) evidence(b []byte, ref engine.Ref) []byte {
 
 // input builds the engine's view of entry i.
 func (r *runner) input(i uint32) engine.Input {
-	e := &r.entries[i]
+	e := r.entries.at(i)
 	in := engine.Input{Type: e.typ, Event: e.event, Ref: engine.Ref(i), Critical: e.flags&fCritical != 0, Target: engine.NoRef}
 	if e.flags&fResolve != 0 {
 		info := r.resolve[i]

@@ -44,7 +44,7 @@ func (w *worker) history() {
 		for next < hi && r.orderPerson[next] == p {
 			i := r.order[next]
 			in := r.input(i)
-			r.eng.Apply(rec, st, &in, r.entries[i].reported, &w.sink)
+			r.eng.Apply(rec, st, &in, r.entries.at(i).reported, &w.sink)
 			next++
 		}
 	}
