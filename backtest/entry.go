@@ -9,25 +9,23 @@ import (
 	sc "github.com/silentcert/silentcert"
 )
 
-// entry is one record row that passed validation, kept until the replay: 20 bytes. The
+// entry is one record row that passed validation, kept until the replay: 24 bytes. The
 // record_id lives in the arena (its length plus one byte). Nothing else of the row is
-// kept: the engine needs no more.
+// kept: the engine needs no more, and the idempotency key is recomputed from the source
+// and record_id when it is needed.
 type entry struct {
 	person   uint32  // recipient number (for held records, the recipient concerned)
 	reported sc.Date // reported_date, defaulted to event_date
 	event    sc.Date
 	rid      uint32 // arena offset of the record_id
+	content  uint32 // hash of the row's content less reported_date, for duplicate_conflict
 	typ      sc.TypeID
 	flags    uint8
-	outcome  uint8 // linkage outcome for unlinked rows
+	part     uint8 // linkage outcome (low 4 bits) for unlinked rows; key partition (high 4)
 }
 
-// keyed is what de-duplication needs of an entry, kept beside the entries (same index)
-// only until duplicates are found: 24 bytes.
-type keyed struct {
-	key     [2]uint64 // 128-bit hash of (source, record_id): the idempotency key
-	content uint32    // hash of the row's content less reported_date, for duplicate_conflict
-}
+func (e *entry) outcome() uint8   { return e.part & 0xf }
+func (e *entry) partition() uint8 { return e.part >> 4 }
 
 const (
 	fCritical  = 1 << iota // detail critical=1
@@ -38,6 +36,9 @@ const (
 	fResolve // has a row in the resolve side table
 	fAgent   // detail agent=1
 )
+
+// maxPartitions bounds the key partitions (and so the goroutines that find duplicates).
+const maxPartitions = 16
 
 // hasher makes the 128-bit idempotency hash from two independently seeded maphash lanes.
 // The seeds are random per run, which changes no output: hashes only decide equality.
@@ -50,7 +51,7 @@ func newHasher() hasher {
 }
 
 // key hashes source and rid; buf is scratch space reused between calls.
-func (h *hasher) key(buf *[]byte, source, rid []byte) [2]uint64 {
+func (h *hasher) key(buf *[]byte, source string, rid []byte) [2]uint64 {
 	b := append(append(append((*buf)[:0], source...), 0), rid...)
 	*buf = b
 	return [2]uint64{maphash.Bytes(h.s1, b), maphash.Bytes(h.s2, b)}
@@ -59,18 +60,19 @@ func (h *hasher) key(buf *[]byte, source, rid []byte) [2]uint64 {
 // content hashes the parts of a row that a resend must repeat.
 func (h *hasher) content(buf []byte) uint32 { return uint32(maphash.Bytes(h.s3, buf)) }
 
-// dedupe is an open-addressing set of entry numbers keyed by the entries' hashes, for the
-// entries of one partition of the key space. A slot is 8 bytes: the entry number + 1 and
-// 32 bits of the key, so that a probe rarely has to read the entry; it is kept under 70%
-// full, about 11 bytes a record.
+// dedupe is an open-addressing set of entry numbers keyed by the entries' idempotency
+// keys, for the entries of one partition of the key space. A slot is 8 bytes: the entry
+// number + 1 and 32 bits of the key; only when those bits match is the other entry's key
+// recomputed. Kept under 70% full: about 11 bytes a record, for the time it takes.
 type dedupe struct {
 	slots []uint64
 	n     int
+	keyOf func(idx uint32) [2]uint64
 }
 
 func fingerprint(k [2]uint64) uint64 { return k[1] & 0xffffffff }
 
-func (d *dedupe) find(keys *segs[keyed], k [2]uint64) (slot int, found bool) {
+func (d *dedupe) find(k [2]uint64) (slot int, found bool) {
 	mask := len(d.slots) - 1
 	i := int(k[0]) & mask
 	fp := fingerprint(k)
@@ -79,31 +81,31 @@ func (d *dedupe) find(keys *segs[keyed], k [2]uint64) (slot int, found bool) {
 		if s == 0 {
 			return i, false
 		}
-		if s&0xffffffff == fp && keys.at(uint32(s>>32-1)).key == k {
+		if s&0xffffffff == fp && d.keyOf(uint32(s>>32-1)) == k {
 			return i, true
 		}
 		i = (i + 1) & mask
 	}
 }
 
-func (d *dedupe) init(n int) {
+// init sizes the table for n entries so that it never grows (growing would recompute
+// every key).
+func (d *dedupe) init(n int, keyOf func(uint32) [2]uint64) {
 	size := 1 << 10
 	for size*7 < n*10 {
 		size <<= 1
 	}
 	d.slots = make([]uint64, size)
+	d.keyOf = keyOf
 }
 
-// insert adds entry idx. Entries must be inserted in idx order. The first occurrence in
-// the order of spec §7 wins: among rows of one key the least (reported_date, event_date),
-// then file and line order, which is idx order. It returns the losing entry, or -1.
-func (d *dedupe) insert(entries *segs[entry], keys *segs[keyed], idx uint32) int64 {
-	if (d.n+1)*10 >= len(d.slots)*7 {
-		d.grow(keys)
-	}
+// insert adds entry idx with key k. Entries must be inserted in idx order. The first
+// occurrence in the order of spec §7 wins: among rows of one key the least
+// (reported_date, event_date), then file and line order, which is idx order. It returns
+// the losing entry, or -1.
+func (d *dedupe) insert(entries *segs[entry], idx uint32, k [2]uint64) int64 {
 	e := entries.at(idx)
-	k := keys.at(idx).key
-	slot, found := d.find(keys, k)
+	slot, found := d.find(k)
 	if !found {
 		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(k)
 		d.n++
@@ -118,28 +120,12 @@ func (d *dedupe) insert(entries *segs[entry], keys *segs[keyed], idx uint32) int
 	return int64(idx)
 }
 
-func (d *dedupe) grow(keys *segs[keyed]) {
-	old := d.slots
-	d.slots = make([]uint64, max(len(old)*2, 1<<10))
-	mask := len(d.slots) - 1
-	for _, s := range old {
-		if s == 0 {
-			continue
-		}
-		i := int(keys.at(uint32(s>>32-1)).key[0]) & mask
-		for d.slots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		d.slots[i] = s
-	}
-}
-
 // lookup returns the winning entry of key k.
-func (d *dedupe) lookup(keys *segs[keyed], k [2]uint64) (uint32, bool) {
+func (d *dedupe) lookup(k [2]uint64) (uint32, bool) {
 	if len(d.slots) == 0 {
 		return 0, false
 	}
-	slot, found := d.find(keys, k)
+	slot, found := d.find(k)
 	if !found {
 		return 0, false
 	}

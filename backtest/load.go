@@ -16,7 +16,6 @@ import (
 type chunk struct {
 	file      string
 	entries   []entry // rid: offset into ids
-	keys      []keyed
 	ids       ids
 	problems  []exchange.Problem
 	warnings  []exchange.Warning
@@ -33,6 +32,7 @@ type pendingResolve struct {
 	idx    uint32
 	accept engine.Resolution
 	target [2]uint64
+	part   int // the partition of target
 	has    bool
 }
 
@@ -49,6 +49,7 @@ type loader struct {
 	to    sc.Date
 	opt   exchange.Options
 	hash  hasher
+	parts int // key partitions
 	class []sc.Class
 }
 
@@ -94,7 +95,8 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 			continue
 		}
 		e := entry{reported: reported, event: row.EventDate, typ: row.Type}
-		k := keyed{key: l.hash.key(&kbuf, row.Source, row.RecordID)}
+		key := l.hash.key(&kbuf, l.cat.Type(row.Type).Source, row.RecordID)
+		e.part = uint8(key[1]%uint64(l.parts)) << 4
 		cbuf = append(cbuf[:0], row.PersonID...)
 		cbuf = append(cbuf, 0)
 		cbuf = append(cbuf, row.Name...)
@@ -108,7 +110,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 		cbuf = append(cbuf, row.RawDetail...)
 		cbuf = append(cbuf, 0)
 		cbuf = append(cbuf, l.cat.Type(row.Type).Code...)
-		k.content = l.hash.content(cbuf)
+		e.content = l.hash.content(cbuf)
 		if row.Detail.Critical {
 			e.flags |= fCritical
 		}
@@ -124,7 +126,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 			e.flags |= fHeld
 		default:
 			e.flags |= fUnlinked
-			e.outcome = uint8(out)
+			e.part |= uint8(out)
 		}
 		e.rid = c.ids.add(row.RecordID)
 		if l.class[row.Type] == sc.ClassResolve {
@@ -136,14 +138,14 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 				pr.accept = engine.ResolveAlive
 			}
 			if i := bytes.IndexByte([]byte(row.Detail.Ref), ':'); i > 0 {
-				pr.target = l.hash.key(&kbuf, []byte(row.Detail.Ref[:i]), []byte(row.Detail.Ref[i+1:]))
+				pr.target = l.hash.key(&kbuf, row.Detail.Ref[:i], []byte(row.Detail.Ref[i+1:]))
+				pr.part = int(pr.target[1] % uint64(l.parts))
 				pr.has = true
 			}
 			e.flags |= fResolve
 			c.resolves = append(c.resolves, pr)
 		}
 		c.entries = append(c.entries, e)
-		c.keys = append(c.keys, k)
 	}
 	c.warnings = rr.Warnings()
 	return c

@@ -50,7 +50,7 @@ type runner struct {
 	people  []*sc.Recipient
 	states  []engine.State
 	entries segs[entry]
-	keys    segs[keyed] // beside entries until duplicates are found
+	hash    hasher
 	ids     arena
 	dedupe  []dedupe // one per partition of the key space
 	resolve map[uint32]resolveInfo
@@ -161,7 +161,8 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		files = append(files, fs...)
 	}
 	enc := r.opt.Encoding
-	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: newHasher()}
+	r.hash = newHasher()
+	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: r.hash, parts: r.parts()}
 	l.class = make([]sc.Class, r.cat.Len())
 	for i := range l.class {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
@@ -203,7 +204,6 @@ func (r *runner) loadRecords(ctx context.Context) error {
 			c.entries[i].rid += idBase
 		}
 		r.entries.append(c.entries)
-		r.keys.append(c.keys)
 		for _, pr := range c.resolves {
 			pr.idx += base
 			pending = append(pending, pr)
@@ -220,36 +220,51 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	for _, pr := range pending {
 		info := resolveInfo{accept: pr.accept, target: engine.NoRef}
 		if pr.has {
-			if w, ok := r.lookup(pr.target); ok {
+			if w, ok := r.lookup(pr.target, pr.part); ok {
 				info.target = engine.Ref(w)
 			}
 		}
 		r.resolve[pr.idx] = info
 	}
-	r.dedupe, r.keys = nil, segs[keyed]{}
+	r.dedupe = nil
 	return nil
 }
 
-func (r *runner) partition(k [2]uint64) int { return int(k[1]>>40) % len(r.dedupe) }
+// parts returns the number of key partitions: one per worker.
+func (r *runner) parts() int { return max(1, min(r.opt.Workers, maxPartitions)) }
+
+// keyOf recomputes the idempotency key of entry i from its source and record_id.
+func (r *runner) keyOf(i uint32, buf *[]byte) [2]uint64 {
+	e := r.entries.at(i)
+	return r.hash.key(buf, r.cat.Type(e.typ).Source, r.ids.get(e.rid))
+}
 
 // findDuplicates marks every occurrence of a key but the first in spec §7's order. The key
-// space is split into one partition per worker; each worker scans all entries in order
-// and keeps the keys of its partition, so the work runs in parallel and gives the same
-// result as one table.
+// space is split into partitions (chosen at parse time from the key); one goroutine per
+// partition scans the entries in order and keeps the keys of its own, so the work runs in
+// parallel and gives the same result as one table.
 func (r *runner) findDuplicates() {
-	r.dedupe = make([]dedupe, r.opt.Workers)
+	n := r.entries.len()
+	r.dedupe = make([]dedupe, r.parts())
 	var wg sync.WaitGroup
 	for w := range r.dedupe {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf, probe []byte
+			count := 0
+			for i := 0; i < n; i++ {
+				if int(r.entries.at(uint32(i)).partition()) == w {
+					count++
+				}
+			}
 			d := &r.dedupe[w]
-			d.init(r.entries.len() / len(r.dedupe))
-			for i := 0; i < r.entries.len(); i++ {
-				if r.partition(r.keys.at(uint32(i)).key) != w {
+			d.init(count, func(j uint32) [2]uint64 { return r.keyOf(j, &probe) })
+			for i := 0; i < n; i++ {
+				if int(r.entries.at(uint32(i)).partition()) != w {
 					continue
 				}
-				if lose := d.insert(&r.entries, &r.keys, uint32(i)); lose >= 0 {
+				if lose := d.insert(&r.entries, uint32(i), r.keyOf(uint32(i), &buf)); lose >= 0 {
 					r.entries.at(uint32(lose)).flags |= fDuplicate
 				}
 			}
@@ -258,9 +273,9 @@ func (r *runner) findDuplicates() {
 	wg.Wait()
 }
 
-// lookup returns the entry that won key k.
-func (r *runner) lookup(k [2]uint64) (uint32, bool) {
-	return r.dedupe[r.partition(k)].lookup(&r.keys, k)
+// lookup returns the entry that won key k, which parse put in partition part.
+func (r *runner) lookup(k [2]uint64, part int) (uint32, bool) {
+	return r.dedupe[part].lookup(k)
 }
 
 // settleDuplicates counts duplicates against their key's final winner and tallies held
@@ -270,8 +285,8 @@ func (r *runner) settleDuplicates() {
 		e := r.entries.at(uint32(i))
 		if e.flags&fDuplicate != 0 {
 			r.rep.Duplicate++
-			k := r.keys.at(uint32(i))
-			if w, ok := r.lookup(k.key); ok && r.keys.at(w).content != k.content {
+			var buf []byte
+			if w, ok := r.lookup(r.keyOf(uint32(i), &buf), int(e.partition())); ok && r.entries.at(w).content != e.content {
 				e.flags |= fDupConflict
 				r.rep.DuplicateConflict++
 			}
@@ -282,7 +297,7 @@ func (r *runner) settleDuplicates() {
 			r.rep.Held++
 		case e.flags&fUnlinked != 0:
 			r.rep.Unlinked++
-			r.rep.unlinked(r.cat.Type(e.typ), e.outcome)
+			r.rep.unlinked(r.cat.Type(e.typ), e.outcome())
 		default:
 			r.rep.Applied++
 		}
