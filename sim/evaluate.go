@@ -356,6 +356,7 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 		terminated, suspendedAt, stoppedAt silentcert.Date
 		risk, conflict, deadCert, lateCert bool
 		suspendedAlive                     bool
+		resumed                            []silentcert.Date // RESUMED and RESTORED days of the dead: when back pay was released
 	}
 	pe := make(map[string]*personEval, len(ids))
 	for _, id := range ids {
@@ -425,7 +426,13 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 				} else if p.stoppedAt == silentcert.NoDate {
 					p.stoppedAt = d
 				}
-			case "RESUMED":
+			case "RESUMED", "RESTORED":
+				if t.death != silentcert.NoDate {
+					p.resumed = append(p.resumed, d)
+				}
+				if c.get("action") == "RESTORED" {
+					break
+				}
 				if p.suspendedAt != silentcert.NoDate {
 					suspendedDays = append(suspendedDays, float64(d-p.suspendedAt))
 					p.suspendedAt = silentcert.NoDate
@@ -599,7 +606,13 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 		ev.Pending.Months = append(ev.Pending.Months, mp)
 	}
 	ev.Pending.MonthlyShare = statsOf(shares)
-	if err := ev.scorePayments(result, truth); err != nil {
+	released := map[string][]silentcert.Date{}
+	for id, p := range pe {
+		if len(p.resumed) > 0 {
+			released[id] = p.resumed
+		}
+	}
+	if err := ev.scorePayments(result, truth, released); err != nil {
 		return nil, err
 	}
 	ev.Checks = []Check{
@@ -614,8 +627,10 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 	return ev, nil
 }
 
-// scorePayments reads payroll.csv and overpayments.csv.
-func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow) error {
+// scorePayments reads payroll.csv and overpayments.csv. A regular payment for month M was
+// released by the payroll of M's first day; back pay for M by the first payroll on or
+// after the first resumption (RESUMED or RESTORED) after M's own payroll.
+func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow, resumed map[string][]silentcert.Date) error {
 	c, err := openCSV(filepath.Join(result, "payroll.csv"), "month", "person_id", "amount", "kind")
 	if err != nil {
 		return err
@@ -644,10 +659,21 @@ func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow) e
 		}
 		a := Money(amt)
 		ev.Overpayment.AfterDeath += a
+		release := m.First()
+		if c.get("kind") != "REGULAR" {
+			release = silentcert.NoDate
+			for _, d := range resumed[c.get("person_id")] {
+				if d >= m.First() {
+					release = d
+					if release.Day() != 1 {
+						release = release.Month().First().AddMonths(1)
+					}
+					break
+				}
+			}
+		}
 		switch {
-		case c.get("kind") != "REGULAR":
-			ev.Overpayment.Avoidable += a // back pay for a month after the death
-		case t.firstReport != silentcert.NoDate && m.First() >= t.firstReport:
+		case release == silentcert.NoDate || (t.firstReport != silentcert.NoDate && release >= t.firstReport):
 			ev.Overpayment.Avoidable += a
 		default:
 			ev.Overpayment.BeforeReport += a
@@ -681,6 +707,16 @@ func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow) e
 			*f.dst += Money(v)
 		}
 	}
+}
+
+// Passed reports whether every check passed.
+func (ev *Evaluation) Passed() bool {
+	for _, c := range ev.Checks {
+		if !c.Pass {
+			return false
+		}
+	}
+	return true
 }
 
 // rows returns the evaluation's figures as (name, value) pairs, for the table and the page.

@@ -421,7 +421,7 @@ func (w *worker) natural(p *person) {
 		for y := gen.fromYear; y <= gen.toYear; y++ {
 			d := silentcert.MakeDate(y, 1, 1) + sd(g.intn(365))
 			if d >= gen.from && d < w.activeUntil(p, t) && w.allowed(p, t, d) {
-				w.emit(p, t, g, d, 0)
+				w.emit(p, t, g, d)
 			}
 		}
 	}
@@ -445,7 +445,7 @@ func (w *worker) events(p *person, t *typeInfo, g *rng, rt float64) {
 				if d < gen.start || d > last || !w.allowed(p, t, d) {
 					continue
 				}
-				w.emit(p, t, g, d, 0)
+				w.emit(p, t, g, d)
 			}
 		}
 	case modeMonthly:
@@ -459,21 +459,16 @@ func (w *worker) events(p *person, t *typeInfo, g *rng, rt float64) {
 				end = last
 			}
 			var d sd
-			var count int
 			if t.code == "TEL.ACTIVITY" {
-				// One summary a month: the last day with activity and the number of active days.
+				// One summary a month, dated the last day the line was active.
 				d = end - sd(g.intn(2))
-				count = 10 + g.intn(21)
-				if n := int(d-first) + 1; count > n {
-					count = n
-				}
 			} else {
 				d = first + sd(g.intn(int(end-first)+1))
 			}
 			if d < gen.start || d > last || !w.allowed(p, t, d) {
 				continue
 			}
-			w.emit(p, t, g, d, count)
+			w.emit(p, t, g, d)
 		}
 	case modeAnnual:
 		for y := gen.startYear; y <= gen.toYear; y++ {
@@ -486,14 +481,14 @@ func (w *worker) events(p *person, t *typeInfo, g *rng, rt float64) {
 			if d < gen.start || d > last || !w.allowed(p, t, d) {
 				continue
 			}
-			w.emit(p, t, g, d, 0)
+			w.emit(p, t, g, d)
 		}
 	}
 }
 
 // emit adds a record of type t that happened on day d, with its details and reporting
 // date; it drops a record that would reach the platform after --to.
-func (w *worker) emit(p *person, t *typeInfo, g *rng, d sd, count int) *rec {
+func (w *worker) emit(p *person, t *typeInfo, g *rng, d sd) *rec {
 	gen := w.gen
 	r := rec{typ: t.id, src: uint8(t.src), event: d, vil: -1, other: -1}
 	r.rep = gen.report(t, g, d)
@@ -511,8 +506,6 @@ func (w *worker) emit(p *person, t *typeInfo, g *rng, d sd, count int) *rec {
 		r.fl |= rfBirth
 	}
 	switch t.code {
-	case "TEL.ACTIVITY":
-		r.count = uint16(count)
 	case "TRN.TRANSIT":
 		r.count = uint16(1 + g.poisson(0.7))
 	case "MED.INPATIENT":
@@ -599,7 +592,7 @@ func (w *worker) deathRecords(p *person) {
 			d -= sd(2 + g.intn(40)) // discharged, died at home
 		}
 		if d >= gen.start {
-			if x := w.emit(p, med, g, d, 0); x != nil {
+			if x := w.emit(p, med, g, d); x != nil {
 				x.fl &^= rfCritical
 				x.icd = uint8(1 + icdCritical + g.intn(len(icdCodes)-icdCritical))
 				if g.chance(r.Mortality.AdmissionCritical) {
@@ -733,19 +726,19 @@ func (w *worker) lifeRecords(p *person) {
 	if p.prisonIn != silentcert.NoDate {
 		trial := p.prisonIn - sd(g.intn(45))
 		if trial >= gen.from {
-			w.emit(p, &gen.types[gen.typeIndex["JUS.TRIAL"]], g, trial, 0)
+			w.emit(p, &gen.types[gen.typeIndex["JUS.TRIAL"]], g, trial)
 		}
-		w.emit(p, &gen.types[gen.typeIndex["JUS.PRISON_IN"]], g, p.prisonIn, 0)
+		w.emit(p, &gen.types[gen.typeIndex["JUS.PRISON_IN"]], g, p.prisonIn)
 		if p.prisonOut != silentcert.NoDate {
-			w.emit(p, &gen.types[gen.typeIndex["JUS.PRISON_OUT"]], g, p.prisonOut, 0)
+			w.emit(p, &gen.types[gen.typeIndex["JUS.PRISON_OUT"]], g, p.prisonOut)
 		}
 	}
 	if p.moveOn != silentcert.NoDate {
-		if x := w.emit(p, &gen.types[gen.typeIndex["PSB.HUKOU_MOVE"]], g, p.moveOn, 0); x != nil {
+		if x := w.emit(p, &gen.types[gen.typeIndex["PSB.HUKOU_MOVE"]], g, p.moveOn); x != nil {
 			x.vil = p.moveTo
 		}
 		if g.chance(gen.rates.Life.MoveReported) {
-			if x := w.emit(p, &gen.types[gen.typeIndex["CMT.MOVED"]], g, p.moveOn, 0); x != nil {
+			if x := w.emit(p, &gen.types[gen.typeIndex["CMT.MOVED"]], g, p.moveOn); x != nil {
 				x.vil = p.moveTo
 			}
 		}
@@ -860,7 +853,7 @@ func (w *worker) certification(p *person) {
 		resp, kind, stage := w.respond(p, g, until, warn)
 		dead := p.death != silentcert.NoDate && (resp == silentcert.NoDate || resp >= p.death)
 		if dead {
-			w.communityFindsDeath(p, g, until, t, next, deathKnown)
+			w.communityFindsDeath(p, g, until, t, deathKnown)
 			return
 		}
 		if resp != silentcert.NoDate && resp <= gen.to && (next == silentcert.NoDate || resp < next) &&
@@ -965,26 +958,26 @@ func (w *worker) answer(p *person, g *rng, d sd, kind uint8, stage int) sd {
 	r := &gen.rates.Certification
 	switch kind {
 	case ansFace:
-		if x := w.emit(p, &gen.types[gen.face], g, d, 0); x != nil {
+		if x := w.emit(p, &gen.types[gen.face], g, d); x != nil {
 			if p.has(flFrail) || p.age0 >= 85 || g.chance(r.AgentFace) {
 				x.fl |= rfAgent
 			}
 			return d
 		}
 	case ansCounter:
-		if w.emit(p, &gen.types[gen.typeIndex["HRSS.COUNTER"]], g, d, 0) != nil {
+		if w.emit(p, &gen.types[gen.typeIndex["HRSS.COUNTER"]], g, d) != nil {
 			return d
 		}
 	case ansVisit:
 		switch x := g.float(); {
 		case x < r.NotFound:
-			w.emit(p, &gen.types[gen.typeIndex["CMT.NOT_FOUND"]], g, d, 0)
+			w.emit(p, &gen.types[gen.typeIndex["CMT.NOT_FOUND"]], g, d)
 			return silentcert.NoDate
 		case x < r.NotFound+r.Refused:
-			w.emit(p, &gen.types[gen.typeIndex["CMT.REFUSED"]], g, d, 0)
+			w.emit(p, &gen.types[gen.typeIndex["CMT.REFUSED"]], g, d)
 			return silentcert.NoDate
 		}
-		if w.emit(p, &gen.types[gen.typeIndex["CMT.VISIT"]], g, d, 0) != nil {
+		if w.emit(p, &gen.types[gen.typeIndex["CMT.VISIT"]], g, d) != nil {
 			return d
 		}
 	}
@@ -994,7 +987,7 @@ func (w *worker) answer(p *person, g *rng, d sd, kind uint8, stage int) sd {
 // communityFindsDeath: once a dead person's certification runs out and no department has
 // reported the death, the village assistant visits and, unless the family hides it,
 // reports the death.
-func (w *worker) communityFindsDeath(p *person, g *rng, until, t, next, deathKnown sd) {
+func (w *worker) communityFindsDeath(p *person, g *rng, until, t, deathKnown sd) {
 	gen := w.gen
 	r := &gen.rates.Certification
 	// Weak or strong records reported later may still extend the certification (late
@@ -1006,7 +999,6 @@ func (w *worker) communityFindsDeath(p *person, g *rng, until, t, next, deathKno
 			}
 		}
 	}
-	_ = next
 	pend := until + 1
 	if pend < t {
 		pend = t
@@ -1023,7 +1015,7 @@ func (w *worker) communityFindsDeath(p *person, g *rng, until, t, next, deathKno
 			continue
 		}
 		if p.fraud && g.chance(0.5) {
-			w.emit(p, &gen.types[gen.typeIndex["CMT.NOT_FOUND"]], g, d, 0)
+			w.emit(p, &gen.types[gen.typeIndex["CMT.NOT_FOUND"]], g, d)
 			continue
 		}
 		if g.chance(r.VisitFindsDeath) {

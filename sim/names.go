@@ -94,29 +94,39 @@ func DefaultNames() (*Names, error) {
 // LoadNames reads the ChineseNames frequency tables (chinesenames_familyname.csv and
 // chinesenames_givenname.csv, CC BY-NC-SA: non-commercial use only) from dir at run time.
 func LoadNames(dir string) (*Names, error) {
-	n := &Names{source: "chinesenames (CC BY-NC-SA, non-commercial) from " + dir}
 	fam, err := os.Open(filepath.Join(dir, "chinesenames_familyname.csv"))
 	if err != nil {
 		return nil, err
 	}
 	defer fam.Close()
-	rows, err := readCSV(fam.Name(), fam, "surname", "ppm.1930_2008")
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range rows {
-		ppm, err := strconv.ParseFloat(r[1], 64)
-		if err == nil && ppm > 0 && r[0] != "" {
-			n.surnames.add(r[0], ppm)
-		}
-	}
 	giv, err := os.Open(filepath.Join(dir, "chinesenames_givenname.csv"))
 	if err != nil {
 		return nil, err
 	}
 	defer giv.Close()
+	n, err := loadNames(fam.Name(), fam, giv.Name(), giv)
+	if n != nil {
+		n.source = "chinesenames (CC BY-NC-SA, non-commercial) from " + dir
+	}
+	return n, err
+}
+
+// loadNames reads the ChineseNames surname and given-name tables: surnames weighted by
+// their ppm, given-name characters by their count in each birth cohort split by sex.
+func loadNames(famName string, fam io.Reader, givName string, giv io.Reader) (*Names, error) {
+	n := &Names{}
+	rows, err := readCSV(famName, fam, "surname", "ppm.1930_2008")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		ppm, err := strconv.ParseFloat(r[1], 64)
+		if err == nil && ppm > 0 && ppm < 1e7 && r[0] != "" {
+			n.surnames.add(r[0], ppm)
+		}
+	}
 	cols := []string{"character", "n.male", "n.female", "n.1930_1959", "n.1960_1969", "n.1970_1979", "n.1980_1989"}
-	rows, err = readCSV(giv.Name(), giv, cols...)
+	rows, err = readCSV(givName, giv, cols...)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +134,7 @@ func LoadNames(dir string) (*Names, error) {
 		var v [7]float64
 		ok := true
 		for i := 1; i < 7; i++ {
-			if v[i], err = strconv.ParseFloat(r[i], 64); err != nil {
+			if v[i], err = strconv.ParseFloat(r[i], 64); err != nil || v[i] < 0 || v[i] > 1e12 {
 				ok = false
 			}
 		}
@@ -140,7 +150,10 @@ func LoadNames(dir string) (*Names, error) {
 			}
 		}
 	}
-	return n, n.check()
+	if err := n.check(); err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 func (w *weighted) add(item string, weight float64) {

@@ -46,8 +46,8 @@ func makeID(area string, birth silentcert.Date, seq int) [18]byte {
 	return id
 }
 
-// drawBase draws a person's identity. seqBump, when positive, moves the ID sequence on to
-// avoid a number already given to someone earlier.
+// drawBase draws person idx's identity; the ID sequence moves on by the bump assignIDs
+// recorded when the number was already given to someone earlier.
 func (gen *generator) drawBase(g *rng, idx int, b *base) {
 	pop := &gen.rates.Population
 	g.seed(gen.seed, streamBase, idx)

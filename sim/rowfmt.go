@@ -152,7 +152,7 @@ func (w *worker) row(p *person, x *rec, s int, rep, event sd, amount silentcert.
 		}
 	}
 	i = mark()
-	sc = appendDetail(sc, x, amount, false)
+	sc = appendDetail(sc, x, amount)
 	if x.refSeq > 0 {
 		// A review names the record it decides on.
 		if len(sc) > i {
@@ -262,7 +262,7 @@ func appendDateTime(b []byte, d sd, h uint64, utc bool) []byte {
 func append2(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
 
 // appendDetail writes the known detail keys of spec §3 in their order.
-func appendDetail(b []byte, x *rec, amount silentcert.Fen, _ bool) []byte {
+func appendDetail(b []byte, x *rec, amount silentcert.Fen) []byte {
 	n := 0
 	sep := func() {
 		if n > 0 {

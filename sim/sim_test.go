@@ -836,3 +836,68 @@ func BenchmarkSimulate(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "records/s")
 }
+
+func TestNames(t *testing.T) {
+	n, err := DefaultNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newRNG()
+	g.seed(1, 1, 1)
+	single, dots := 0, 0
+	counts := map[string]int{}
+	for i := 0; i < 20000; i++ {
+		name := n.draw(g, 1+i%2, 1940+i%40, 0.22, 0.002)
+		rs := []rune(name)
+		if len(rs) < 2 || len(rs) > 16 {
+			t.Fatalf("name %q", name)
+		}
+		if strings.Contains(name, "·") {
+			dots++
+			continue
+		}
+		if len(rs) == 2 {
+			single++
+		}
+		counts[string(rs[0])]++
+	}
+	if dots == 0 || single < 3000 || single > 6000 {
+		t.Errorf("%d names with a middle dot, %d with one given character in 20,000", dots, single)
+	}
+	if counts["王"] < counts["欧"] || counts["王"] < 400 {
+		t.Errorf("surname frequencies not followed: 王 %d", counts["王"])
+	}
+	if dir := "/work/shared/data/names"; fileExists(filepath.Join(dir, "chinesenames_givenname.csv")) {
+		cn, err := LoadNames(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name := cn.draw(g, 2, 1950, 0, 0); len([]rune(name)) < 3 {
+			t.Errorf("ChineseNames name %q", name)
+		}
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// FuzzLoadNames: the run-time name tables are user files; reading them must fail cleanly.
+func FuzzLoadNames(f *testing.F) {
+	f.Add([]byte("surname,ppm.1930_2008\n王,74861.8\n李,73703.2\n"),
+		[]byte("character,n.male,n.female,n.1930_1959,n.1960_1969,n.1970_1979,n.1980_1989\n英,10,900,500,400,300,200\n明,900,10,500,400,300,200\n华,500,500,500,400,300,200\n"))
+	f.Add([]byte("\ufeffsurname,ppm.1930_2008\n\"王\",1e400\n"), []byte("character\n"))
+	f.Fuzz(func(t *testing.T, fam, giv []byte) {
+		n, err := loadNames("fam", bytes.NewReader(fam), "giv", bytes.NewReader(giv))
+		if err != nil {
+			return
+		}
+		g := newRNG()
+		g.seed(1, 2, 3)
+		for sex := 1; sex <= 2; sex++ {
+			for _, y := range []int{1930, 1955, 1965, 1990} {
+				if n.draw(g, sex, y, 0.5, 0) == "" {
+					t.Fatal("empty name")
+				}
+			}
+		}
+	})
+}

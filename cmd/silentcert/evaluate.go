@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/silentcert/silentcert/sim"
@@ -15,6 +16,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("evaluate", "--scenario DIR --result OUTDIR", stderr)
 	scenario := fs.String("scenario", "", "directory written by simulate")
 	result := fs.String("result", "", "directory written by backtest; evaluation.json and evaluation.html go there")
+	check := fs.Bool("check", false, "exit with status 1 when a check fails (for CI)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -28,6 +30,11 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := ev.WriteFiles(*result); err != nil {
 		return err
 	}
-	_, err = io.WriteString(stdout, ev.Table())
-	return err
+	if _, err := io.WriteString(stdout, ev.Table()); err != nil {
+		return err
+	}
+	if *check && !ev.Passed() {
+		return errors.New("a check failed")
+	}
+	return nil
 }
