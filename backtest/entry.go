@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
-	"sort"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -154,6 +153,7 @@ type arena struct {
 	bufs  []ids
 	bases []uint64
 	size  uint64
+	dir   []uint32 // for each MiB of offsets, the buffer holding its first byte
 }
 
 // add keeps a chunk's ids and returns the base to add to its offsets.
@@ -165,10 +165,16 @@ func (a *arena) add(b ids) (uint32, error) {
 	a.bufs = append(a.bufs, b)
 	a.bases = append(a.bases, base)
 	a.size += uint64(len(b))
+	for uint64(len(a.dir))<<20 < a.size {
+		a.dir = append(a.dir, uint32(len(a.bufs)-1))
+	}
 	return uint32(base), nil
 }
 
 func (a *arena) get(off uint32) []byte {
-	i := sort.Search(len(a.bases), func(i int) bool { return a.bases[i] > uint64(off) }) - 1
+	i := int(a.dir[off>>20])
+	for i+1 < len(a.bases) && a.bases[i+1] <= uint64(off) {
+		i++
+	}
 	return a.bufs[i].get(off - uint32(a.bases[i]))
 }

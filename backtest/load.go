@@ -50,6 +50,9 @@ type loader struct {
 	opt   exchange.Options
 	hash  hasher
 	parts int // key partitions
+	// spare holds entry buffers of merged chunks for the next files, so that parsing
+	// makes little garbage.
+	spare chan []entry
 	class []sc.Class
 }
 
@@ -57,6 +60,10 @@ type loader struct {
 // read to its end is rejected whole, so that a half-read file is never half-applied.
 func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 	c := &chunk{file: path}
+	select {
+	case c.entries = <-l.spare:
+	default:
+	}
 	rr, err := exchange.OpenRecords(path, l.cat, l.opt)
 	if err != nil {
 		c.rejected = err

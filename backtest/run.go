@@ -43,26 +43,27 @@ type Progress struct {
 
 // runner holds one backtest's data.
 type runner struct {
-	opt     Options
-	cfg     *sc.Config
-	eng     *engine.Engine
-	cat     *sc.Catalogue
-	people  []*sc.Recipient
-	states  []engine.State
-	entries segs[entry]
-	hash    hasher
-	ids     arena
-	dedupe  []dedupe // one per partition of the key space
-	resolve map[uint32]resolveInfo
-	srcRank []int // each type's source, ranked in byte order of the codes
-	rep     *Report
+	opt       Options
+	cfg       *sc.Config
+	eng       *engine.Engine
+	cat       *sc.Catalogue
+	people    []*sc.Recipient
+	states    []engine.State
+	entries   segs[entry]
+	hash      hasher
+	partCount []int // entries in each key partition
+	ids       arena
+	dedupe    []dedupe // one per partition of the key space
+	resolve   map[uint32]resolveInfo
+	srcRank   []int // each type's source, ranked in byte order of the codes
+	rep       *Report
 
-	problems []exchange.Problem
+	problems    []exchange.Problem
 	order       []uint32 // applied entries by (day bucket, person), then §7 order within
 	orderPerson []uint32 // the person of each position of order
-	buckets  []uint32 // start of each day bucket in order; bucket 0 is history
-	days     int
-	read     atomic.Int64
+	buckets     []uint32 // start of each day bucket in order; bucket 0 is history
+	days        int
+	read        atomic.Int64
 }
 
 // Run replays history as spec §7 describes and writes the output files into opt.Out.
@@ -162,7 +163,9 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	}
 	enc := r.opt.Encoding
 	r.hash = newHasher()
-	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: r.hash, parts: r.parts()}
+	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: r.hash,
+		parts: r.parts(), spare: make(chan []entry, r.opt.Workers+2)}
+	r.partCount = make([]int, r.parts())
 	l.class = make([]sc.Class, r.cat.Len())
 	for i := range l.class {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
@@ -204,6 +207,14 @@ func (r *runner) loadRecords(ctx context.Context) error {
 			c.entries[i].rid += idBase
 		}
 		r.entries.append(c.entries)
+		for i := range c.entries {
+			r.partCount[c.entries[i].partition()]++
+		}
+		select {
+		case l.spare <- c.entries[:0]:
+		default:
+		}
+		c.entries = nil
 		for _, pr := range c.resolves {
 			pr.idx += base
 			pending = append(pending, pr)
@@ -252,14 +263,8 @@ func (r *runner) findDuplicates() {
 		go func() {
 			defer wg.Done()
 			var buf, probe []byte
-			count := 0
-			for i := 0; i < n; i++ {
-				if int(r.entries.at(uint32(i)).partition()) == w {
-					count++
-				}
-			}
 			d := &r.dedupe[w]
-			d.init(count, func(j uint32) [2]uint64 { return r.keyOf(j, &probe) })
+			d.init(r.partCount[w], func(j uint32) [2]uint64 { return r.keyOf(j, &probe) })
 			for i := 0; i < n; i++ {
 				if int(r.entries.at(uint32(i)).partition()) != w {
 					continue
