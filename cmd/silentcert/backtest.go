@@ -71,13 +71,13 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		opt.Progress = progressPrinter(stderr, start)
 	}
 	rep, err := backtest.Run(ctx, opt)
+	if !*quiet {
+		fmt.Fprintf(stderr, "\r\033[K") // clear the progress line
+	}
 	if err != nil {
 		return err
 	}
 	el := time.Since(start)
-	if !*quiet {
-		fmt.Fprintf(stderr, "\r\033[K")
-	}
 	fmt.Fprintf(stdout, "backtest: %d recipients, %d records read (%d applied, %d duplicate, %d quarantined, %d unlinked, %d held) in %.1fs (%.0f records/s); outputs in %s\n",
 		rep.Recipients, rep.Read, rep.Applied, rep.Duplicate, rep.Quarantined, rep.Unlinked, rep.Held,
 		el.Seconds(), float64(rep.Read)/el.Seconds(), *out)
