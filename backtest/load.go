@@ -44,12 +44,11 @@ type resolveInfo struct {
 
 // loader turns record files into entries.
 type loader struct {
-	cat   *sc.Catalogue
-	ix    *linkage.Index
-	to    sc.Date
-	opt   exchange.Options
-	hash  hasher
-	parts int // key partitions
+	cat  *sc.Catalogue
+	ix   *linkage.Index
+	to   sc.Date
+	opt  exchange.Options
+	hash hasher
 	// spare holds entry buffers of merged chunks for the next files, so that parsing
 	// makes little garbage.
 	spare chan []entry
@@ -103,7 +102,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 		}
 		e := entry{reported: reported, event: row.EventDate, typ: row.Type}
 		key := l.hash.key(&kbuf, l.cat.Type(row.Type).Source, row.RecordID)
-		e.part = uint8(key[1]%uint64(l.parts)) << 4
+		e.part = uint8(key[1]%maxPartitions) << 4
 		cbuf = append(cbuf[:0], row.PersonID...)
 		cbuf = append(cbuf, 0)
 		cbuf = append(cbuf, row.Name...)
@@ -146,7 +145,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 			}
 			if i := bytes.IndexByte([]byte(row.Detail.Ref), ':'); i > 0 {
 				pr.target = l.hash.key(&kbuf, row.Detail.Ref[:i], []byte(row.Detail.Ref[i+1:]))
-				pr.part = int(pr.target[1] % uint64(l.parts))
+				pr.part = int(pr.target[1] % maxPartitions)
 				pr.has = true
 			}
 			e.flags |= fResolve

@@ -36,7 +36,7 @@ type Options struct {
 
 // Progress tells how far a run has come.
 type Progress struct {
-	Phase   string  // "read", "history", "replay", "write"
+	Phase   string  // "read", "dedupe", "history", "replay", "write"
 	Records int64   // record rows read so far
 	Day     sc.Date // the day being replayed
 }
@@ -51,11 +51,11 @@ type runner struct {
 	states    []engine.State
 	entries   segs[entry]
 	hash      hasher
-	partCount []int // entries in each key partition
+	partIdx   [maxPartitions]segs[uint32] // the entries of each key partition, in order
 	ids       arena
-	dedupe    []dedupe // one per partition of the key space
 	resolve   map[uint32]resolveInfo
-	srcRank   []int // each type's source, ranked in byte order of the codes
+	resolveMu sync.Mutex // guards resolve while duplicates are found
+	srcRank   []int      // each type's source, ranked in byte order of the codes
 	rep       *Report
 
 	problems    []exchange.Problem
@@ -164,8 +164,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	enc := r.opt.Encoding
 	r.hash = newHasher()
 	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: r.hash,
-		parts: r.parts(), spare: make(chan []entry, r.opt.Workers+2)}
-	r.partCount = make([]int, r.parts())
+		spare: make(chan []entry, r.opt.Workers+2)}
 	l.class = make([]sc.Class, r.cat.Len())
 	for i := range l.class {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
@@ -207,8 +206,13 @@ func (r *runner) loadRecords(ctx context.Context) error {
 			c.entries[i].rid += idBase
 		}
 		r.entries.append(c.entries)
+		var idx [maxPartitions][]uint32
 		for i := range c.entries {
-			r.partCount[c.entries[i].partition()]++
+			p := c.entries[i].partition()
+			idx[p] = append(idx[p], base+uint32(i))
+		}
+		for p := range idx {
+			r.partIdx[p].append(idx[p])
 		}
 		select {
 		case l.spare <- c.entries[:0]:
@@ -225,24 +229,15 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.findDuplicates()
-	r.settleDuplicates()
+	r.progress(Progress{Phase: "dedupe", Records: r.read.Load()})
 	r.resolve = make(map[uint32]resolveInfo, len(pending))
 	for _, pr := range pending {
-		info := resolveInfo{accept: pr.accept, target: engine.NoRef}
-		if pr.has {
-			if w, ok := r.lookup(pr.target, pr.part); ok {
-				info.target = engine.Ref(w)
-			}
-		}
-		r.resolve[pr.idx] = info
+		r.resolve[pr.idx] = resolveInfo{accept: pr.accept, target: engine.NoRef}
 	}
-	r.dedupe = nil
+	r.findDuplicates(pending)
+	r.settleDuplicates()
 	return nil
 }
-
-// parts returns the number of key partitions: one per worker.
-func (r *runner) parts() int { return max(1, min(r.opt.Workers, maxPartitions)) }
 
 // keyOf recomputes the idempotency key of entry i from its source and record_id.
 func (r *runner) keyOf(i uint32, buf *[]byte) [2]uint64 {
@@ -250,37 +245,60 @@ func (r *runner) keyOf(i uint32, buf *[]byte) [2]uint64 {
 	return r.hash.key(buf, r.cat.Type(e.typ).Source, r.ids.get(e.rid))
 }
 
-// findDuplicates marks every occurrence of a key but the first in spec §7's order. The key
-// space is split into partitions (chosen at parse time from the key); one goroutine per
-// partition scans the entries in order and keeps the keys of its own, so the work runs in
-// parallel and gives the same result as one table.
-func (r *runner) findDuplicates() {
-	n := r.entries.len()
-	r.dedupe = make([]dedupe, r.parts())
+// findDuplicates marks every occurrence of a key but the first in spec §7's order, and a
+// duplicate whose content differs from the first as a conflict; it also finds the records
+// that RESOLVE rows name. The key space is split into maxPartitions partitions (chosen at
+// parse time); the workers take them in turn, each with a table small enough to stay
+// mostly in cache, which is freed before the next. The result does not depend on the
+// number of workers.
+func (r *runner) findDuplicates(pending []pendingResolve) {
+	parts := make(chan int, maxPartitions)
+	for p := 0; p < maxPartitions; p++ {
+		parts <- p
+	}
+	close(parts)
 	var wg sync.WaitGroup
-	for w := range r.dedupe {
+	for w := 0; w < r.opt.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var buf, probe []byte
-			d := &r.dedupe[w]
-			d.init(r.partCount[w], func(j uint32) [2]uint64 { return r.keyOf(j, &probe) })
-			for i := 0; i < n; i++ {
-				if int(r.entries.at(uint32(i)).partition()) != w {
-					continue
+			for p := range parts {
+				list := &r.partIdx[p]
+				var d dedupe
+				d.init(list.len(), func(j uint32) [2]uint64 { return r.keyOf(j, &probe) })
+				for k := 0; k < list.len(); k++ {
+					i := *list.at(uint32(k))
+					if lose := d.insert(&r.entries, i, r.keyOf(i, &buf)); lose >= 0 {
+						r.entries.at(uint32(lose)).flags |= fDuplicate
+					}
 				}
-				if lose := d.insert(&r.entries, uint32(i), r.keyOf(uint32(i), &buf)); lose >= 0 {
-					r.entries.at(uint32(lose)).flags |= fDuplicate
+				for k := 0; k < list.len(); k++ {
+					i := *list.at(uint32(k))
+					e := r.entries.at(i)
+					if e.flags&fDuplicate == 0 {
+						continue
+					}
+					if win, ok := d.lookup(r.keyOf(i, &buf)); ok && r.entries.at(win).content != e.content {
+						e.flags |= fDupConflict
+					}
 				}
+				for _, pr := range pending {
+					if pr.has && pr.part == p {
+						if win, ok := d.lookup(pr.target); ok {
+							r.resolveMu.Lock()
+							info := r.resolve[pr.idx]
+							info.target = engine.Ref(win)
+							r.resolve[pr.idx] = info
+							r.resolveMu.Unlock()
+						}
+					}
+				}
+				*list = segs[uint32]{}
 			}
 		}()
 	}
 	wg.Wait()
-}
-
-// lookup returns the entry that won key k, which parse put in partition part.
-func (r *runner) lookup(k [2]uint64, part int) (uint32, bool) {
-	return r.dedupe[part].lookup(k)
 }
 
 // settleDuplicates counts duplicates against their key's final winner and tallies held
@@ -290,9 +308,7 @@ func (r *runner) settleDuplicates() {
 		e := r.entries.at(uint32(i))
 		if e.flags&fDuplicate != 0 {
 			r.rep.Duplicate++
-			var buf []byte
-			if w, ok := r.lookup(r.keyOf(uint32(i), &buf), int(e.partition())); ok && r.entries.at(w).content != e.content {
-				e.flags |= fDupConflict
+			if e.flags&fDupConflict != 0 {
 				r.rep.DuplicateConflict++
 			}
 			continue
