@@ -128,24 +128,24 @@ type Rare struct {
 // State is one person's certification state. Its zero value is not ready: Enrol fills it.
 // It holds only values and slices of values, so a store can serialise it whole.
 type State struct {
-	Status        sc.Status
-	Period        uint8 // P, months
-	LastMethod    sc.Method
-	RowStatus     sc.Status // the status of the last status row written (see Baseline)
-	Until         sc.Date   // certified through this day
+	Status     sc.Status
+	Period     uint8 // P, months
+	LastMethod sc.Method
+	RowStatus  sc.Status // the status of the last status row written (see Baseline)
+	Until      sc.Date   // certified through this day
 	// WarnFrom and SuspendFrom are derived from Until and the policy (see Engine.Derive):
 	// the first day of WARNING and of SUSPENDED, kept so the daily clock is two compares.
 	WarnFrom, SuspendFrom sc.Date
-	LastCertified sc.Date   // the certification date behind Until
-	LastEvidence  Ref       // the record behind Until (NoRef for migration)
-	DeathDate     sc.Date   // NoDate unless a death is applied (disputed while in CONFLICT)
-	DeathRef      Ref
-	LastStrong    sc.Date // the latest event_date of an applied STRONG record
-	LastStrongRef Ref
-	RowDay        sc.Date // the day of the last status row written
-	Weak          []Trace
-	Ents          []EntState
-	Rare          *Rare
+	LastCertified         sc.Date // the certification date behind Until
+	LastEvidence          Ref     // the record behind Until (NoRef for migration)
+	DeathDate             sc.Date // NoDate unless a death is applied (disputed while in CONFLICT)
+	DeathRef              Ref
+	LastStrong            sc.Date // the latest event_date of an applied STRONG record
+	LastStrongRef         Ref
+	RowDay                sc.Date // the day of the last status row written
+	Weak                  []Trace
+	Ents                  []EntState
+	Rare                  *Rare
 }
 
 func (s *State) rare() *Rare {

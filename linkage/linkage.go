@@ -39,11 +39,11 @@ func (o Outcome) String() string { return outcomeNames[o] }
 // Index finds recipients by ID number and by name and birth date. Build it with New; it is
 // read-only afterwards and safe for concurrent use.
 type Index struct {
-	byID      idTable
-	names     []string // each recipient's name, normalised
-	rawNames  []string
-	regions   []string
-	births    []sc.Date
+	byID     idTable
+	names    []string // each recipient's name, normalised
+	rawNames []string
+	regions  []string
+	births   []sc.Date
 	// nameBirth finds recipients by a hash of (normalised name, birth date): the table holds
 	// the first recipient of each hash, next chains the others.
 	nameBirth idTable
