@@ -97,6 +97,9 @@ type RecordType struct {
 	Weight float64 `json:"weight,omitempty"`
 	// Method is the certification method a STRONG record of this type gives.
 	Method Method `json:"-"`
+	// Moves marks an INFO type whose region_code is the person's new registered place
+	// (户籍迁移, 已迁出): applying it re-routes the person to that village's worklist.
+	Moves bool `json:"moves,omitempty"`
 	// Off switches the type off: its records are read and counted but change nothing.
 	Off  bool   `json:"off,omitempty"`
 	Name string `json:"name,omitempty"` // 中文 label
@@ -224,8 +227,8 @@ func DefaultRecordTypes() []RecordType {
 		w("TEL.ACTIVITY", "TEL", true, "移动通信活跃"),
 		w("BANK.TXN", "BANK", true, "金融交易(ATM/转账)"),
 		w("UTIL.PAYMENT", "UTIL", true, "水电燃气缴费"),
-		s("PSB.HUKOU_MOVE", "PSB", ClassInfo, "户籍迁移"),
-		s("CMT.MOVED", "CMT", ClassInfo, "村(社区)核实: 已迁出"),
+		{Code: "PSB.HUKOU_MOVE", Source: "PSB", Class: ClassInfo, Moves: true, Name: "户籍迁移"},
+		{Code: "CMT.MOVED", Source: "CMT", Class: ClassInfo, Moves: true, Name: "村(社区)核实: 已迁出"},
 		s("CMT.NOT_FOUND", "CMT", ClassInfo, "村(社区)核实: 未找到本人"),
 		s("CMT.REFUSED", "CMT", ClassInfo, "村(社区)核实: 拒绝配合"),
 		s("HRSS.REVIEW", "HRSS", ClassResolve, "经办复核冲突"),

@@ -131,6 +131,7 @@ type typeOverride struct {
 	Class        *string  `json:"class"`
 	Spoofable    *bool    `json:"spoofable"`
 	CriticalWeak *bool    `json:"critical_weak"`
+	Moves        *bool    `json:"moves"`
 	Weight       *float64 `json:"weight"`
 	Method       *string  `json:"method"`
 	Off          *bool    `json:"off"`
@@ -251,6 +252,9 @@ func applyOverride(types []RecordType, o typeOverride) ([]RecordType, error) {
 	}
 	if o.CriticalWeak != nil {
 		t.CriticalWeak = *o.CriticalWeak
+	}
+	if o.Moves != nil {
+		t.Moves = *o.Moves
 	}
 	if o.Weight != nil {
 		if *o.Weight < 0 {

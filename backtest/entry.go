@@ -33,7 +33,7 @@ const (
 	fDuplicate             // a later occurrence of its key
 	fDupConflict
 	fResolve // has a row in the resolve side table
-	fAgent   // detail agent=1
+	fMove    // an INFO record that moves the person: new region in the moves side table
 )
 
 // maxPartitions bounds the key partitions (and so the goroutines that find duplicates).

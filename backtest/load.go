@@ -20,6 +20,7 @@ type chunk struct {
 	problems  []exchange.Problem
 	warnings  []exchange.Warning
 	resolves  []pendingResolve // idx: position in entries
+	moves     []pendingMove
 	encoding  string
 	read      int64
 	afterTo   int64
@@ -34,6 +35,12 @@ type pendingResolve struct {
 	target [2]uint64
 	part   int // the partition of target
 	has    bool
+}
+
+// pendingMove is a move record's new region, by its position in the chunk.
+type pendingMove struct {
+	idx    uint32
+	region string
 }
 
 // resolveInfo is a RESOLVE record's decision and the entry it names.
@@ -120,9 +127,6 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 		if row.Detail.Critical {
 			e.flags |= fCritical
 		}
-		if row.Detail.Agent {
-			e.flags |= fAgent
-		}
 		p, out := l.ix.Link(row.PersonID, row.Name, row.BirthDate, row.RegionCode, &scratch)
 		switch out {
 		case linkage.Linked:
@@ -150,6 +154,10 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 			}
 			e.flags |= fResolve
 			c.resolves = append(c.resolves, pr)
+		}
+		if t := l.cat.Type(row.Type); t.Moves && len(row.RegionCode) > 0 {
+			e.flags |= fMove
+			c.moves = append(c.moves, pendingMove{idx: uint32(len(c.entries)), region: string(row.RegionCode)})
 		}
 		c.entries = append(c.entries, e)
 	}

@@ -24,6 +24,7 @@ func (r *runner) writeOutputs() error {
 		{"quarantine.csv", r.writeQuarantine},
 		{"held.csv", r.writeHeld},
 		{"unlinked.csv", r.writeUnlinked},
+		{"regions.csv", r.writeRegions},
 	} {
 		if err := writeCSV(filepath.Join(r.opt.Out, f.name), f.write); err != nil {
 			return err
@@ -246,6 +247,21 @@ func (r *runner) writeHeld(cw *exchange.CSVWriter) error {
 		cw.String(r.people[e.person].PersonID)
 		cw.Raw([]byte("name_mismatch"))
 		if err := cw.End(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeRegions writes each person's village code on --to, the worklist they are routed
+// to: the roster's code (or the address resolved), moved by PSB.HUKOU_MOVE or CMT.MOVED
+// records; empty for a person left unassigned. An addition to spec §7's files.
+func (r *runner) writeRegions(cw *exchange.CSVWriter) error {
+	if err := cw.Row("person_id", "region_code"); err != nil {
+		return err
+	}
+	for _, rec := range r.people {
+		if err := cw.Row(rec.PersonID, rec.RegionCode); err != nil {
 			return err
 		}
 	}

@@ -54,6 +54,7 @@ type runner struct {
 	partIdx   [maxPartitions]segs[uint32] // the entries of each key partition, in order
 	ids       arena
 	resolve   map[uint32]resolveInfo
+	moves     map[uint32]string // the new region of each move record
 	resolveMu sync.Mutex // guards resolve while duplicates are found
 	srcRank   []int      // each type's source, ranked in byte order of the codes
 	rep       *Report
@@ -163,6 +164,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	}
 	enc := r.opt.Encoding
 	r.hash = newHasher()
+	r.moves = map[uint32]string{}
 	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: r.hash,
 		spare: make(chan []entry, r.opt.Workers+2)}
 	l.class = make([]sc.Class, r.cat.Len())
@@ -219,6 +221,9 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		default:
 		}
 		c.entries = nil
+		for _, m := range c.moves {
+			r.moves[base+m.idx] = m.region
+		}
 		for _, pr := range c.resolves {
 			pr.idx += base
 			pending = append(pending, pr)

@@ -43,8 +43,7 @@ func (w *worker) history() {
 		*st = r.eng.Enrol(rec)
 		for next < hi && r.orderPerson[next] == p {
 			i := r.order[next]
-			in := r.input(i)
-			r.eng.Apply(rec, st, &in, r.entries.at(i).reported, &w.sink)
+			r.apply(rec, st, i, r.entries.at(i).reported, &w.sink)
 			next++
 		}
 	}
@@ -112,8 +111,7 @@ func (w *worker) person(p uint32, day sc.Date, first bool, next, hi int) int {
 		next++
 	}
 	for next < hi && r.orderPerson[next] == p {
-		in := r.input(r.order[next])
-		r.eng.Apply(rec, st, &in, day, &w.sink)
+		r.apply(rec, st, r.order[next], day, &w.sink)
 		next++
 	}
 	r.eng.Evaluate(rec, st, day, &w.sink)
@@ -129,6 +127,16 @@ func (w *worker) person(p uint32, day sc.Date, first bool, next, hi int) int {
 		w.wheel[di] = append(w.wheel[di], p)
 	}
 	return next
+}
+
+// apply applies entry i to its person on day: through the engine, and for a move, to the
+// person's registered region (the worklist they are routed to).
+func (r *runner) apply(rec *sc.Recipient, st *engine.State, i uint32, day sc.Date, s *sink) {
+	in := r.input(i)
+	r.eng.Apply(rec, st, &in, day, s)
+	if r.entries.at(i).flags&fMove != 0 && st.Status != sc.StatusTerminated {
+		rec.RegionCode = r.moves[i]
+	}
 }
 
 // sink formats decisions into the day's buffer and adds up money and counts.

@@ -76,4 +76,10 @@ T-1,TRN,TRN.TRANSIT,{P7},2024-12-20,2024-12-21
 T-2,TRN,TRN.TRANSIT,{P7},2024-12-20,2024-12-21
 '''.format(**P)
 open('records/TRN/2024.csv','w').write(trn)
+import os
+os.makedirs('records/PSB', exist_ok=True)
+psb='''record_id,source,type,person_id,name,event_date,reported_date,region_code
+P-1,PSB,PSB.HUKOU_MOVE,{P8},吴十,2024-09-01,2024-09-03,371002002001
+'''.format(**P)
+open('records/PSB/2024.csv','w').write(psb)
 open('records/README.txt','w').write('not a record file: skipped with a warning\n')
