@@ -217,24 +217,34 @@ func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sin
 	s.addLossEvent(LossEvent{Date: in.Event, Restore: true, Ref: in.Ref})
 	// Months withheld for the LOSS that this RESTORE shows were due become back pay
 	// (or a suspension's withholding, when the clock would not have paid them either).
-	n := 0
-	rr := s.Rare
+	n := s.Rare.makeDue(func(h *Held) bool {
+		if h.Reason != sc.StatusLoss || s.lossExcludes(h.Month) {
+			return false
+		}
+		if !h.ClockPayable {
+			h.Reason = sc.StatusSuspended
+			return false
+		}
+		return true
+	})
+	e.settleBack(s, d, in.Ref, n, out)
+}
+
+// makeDue moves the held months that due accepts into Due, as back pay for the next
+// payroll, and returns how many distinct months it moved. due may change a month it keeps.
+func (rr *Rare) makeDue(due func(h *Held) bool) int {
 	var months []sc.Month
 	keep := rr.Held[:0]
 	for _, h := range rr.Held {
-		if h.Reason == sc.StatusLoss && !s.lossExcludes(h.Month) {
-			if h.ClockPayable {
-				rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent})
-				months = addDistinct(months, h.Month)
-				continue
-			}
-			h.Reason = sc.StatusSuspended
+		if due(&h) {
+			rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent})
+			months = addDistinct(months, h.Month)
+			continue
 		}
 		keep = append(keep, h)
 	}
 	rr.Held = keep
-	n = len(months)
-	e.settleBack(s, d, in.Ref, n, out)
+	return len(months)
 }
 
 func addDistinct(ms []sc.Month, m sc.Month) []sc.Month {
@@ -417,24 +427,14 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 			}
 		}
 		rr.Conflict = nil
-		var months []sc.Month
-		held := rr.Held[:0]
-		for _, h := range rr.Held {
-			if h.Reason == sc.StatusConflict {
-				rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent})
-				months = addDistinct(months, h.Month)
-				continue
-			}
-			held = append(held, h)
-		}
-		rr.Held = held
+		n := rr.makeDue(func(h *Held) bool { return h.Reason == sc.StatusConflict })
 		if c.StrongDate != sc.NoDate && s.DeathDate == sc.NoDate {
 			if s.LastStrong == sc.NoDate || c.StrongDate > s.LastStrong {
 				s.LastStrong, s.LastStrongRef = c.StrongDate, c.Strong
 			}
 			e.certify(s, c.StrongDate, c.StrongMethod, c.Strong, int(s.Period), d, out)
 		}
-		e.settleBack(s, d, in.Ref, len(months), out)
+		e.settleBack(s, d, in.Ref, n, out)
 	default:
 		out.Count(CountResolveIgnored)
 	}
@@ -506,22 +506,12 @@ func (e *Engine) resume(s *State, already int) int {
 	if s.Rare == nil {
 		return n
 	}
-	rr := s.Rare
-	var months []sc.Month
-	keep := rr.Held[:0]
-	for _, h := range rr.Held {
+	return n + s.Rare.makeDue(func(h *Held) bool {
 		if h.Reason == sc.StatusSuspended && s.lossExcludes(h.Month) {
 			h.Reason = sc.StatusLoss // a late LOSS shows the month was not due after all
 		}
-		if h.Reason == sc.StatusSuspended {
-			rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent})
-			months = addDistinct(months, h.Month)
-			continue
-		}
-		keep = append(keep, h)
-	}
-	rr.Held = keep
-	return n + len(months)
+		return h.Reason == sc.StatusSuspended
+	})
 }
 
 // Payroll runs the payroll for month m on its first day d, after that day's records and

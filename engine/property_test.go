@@ -58,48 +58,6 @@ func randomHistory(rng *rand.Rand) (*sc.Recipient, []rec) {
 	return p, recs
 }
 
-// replaySkipping drives the engine as backtest does: every person on --from and on the
-// 1st of each month, otherwise only on days with records or a clock change.
-func (r *run) replaySkipping(from, to string) *run {
-	f, t := sc.MustDate(from), sc.MustDate(to)
-	r.st = r.eng.Enrol(r.person)
-	r.quiet = true
-	for i, x := range r.recs {
-		if d := sc.MustDate(x.reported); d < f {
-			in := r.input(i)
-			r.eng.Apply(r.person, &r.st, &in, d, r)
-		}
-	}
-	r.quiet = false
-	next := sc.NoDate
-	for d := f; d <= t; d++ {
-		has := false
-		for _, x := range r.recs {
-			if sc.MustDate(x.reported) == d {
-				has = true
-			}
-		}
-		if !(d == f || d.Day() == 1 || has || d == next) {
-			continue
-		}
-		for i, x := range r.recs {
-			if sc.MustDate(x.reported) == d {
-				in := r.input(i)
-				r.eng.Apply(r.person, &r.st, &in, d, r)
-			}
-		}
-		r.eng.Evaluate(r.person, &r.st, d, r)
-		if d == f {
-			r.eng.Baseline(r.person, &r.st, d, r)
-		}
-		if d.Day() == 1 {
-			r.eng.Payroll(r.person, &r.st, d.Month(), r)
-		}
-		next = r.eng.NextChange(&r.st, d)
-	}
-	return r
-}
-
 // TestSkippingEqualsDailyEvaluation: evaluating only when NextChange says the clock may
 // change gives exactly the rows and payments of evaluating every day.
 func TestSkippingEqualsDailyEvaluation(t *testing.T) {
