@@ -14,8 +14,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-
-	"github.com/silentcert/silentcert"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name and
@@ -75,9 +73,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	default:
 		fmt.Fprintf(stderr, "silentcert %s: %v\n", args[0], err)
-		if silentcert.ErrorCode(err) == silentcert.EInvalid {
-			return 1
-		}
 		return 1
 	}
 }
