@@ -84,6 +84,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return nil, err
 	}
+	if r.days+1 > 0xFFFF {
+		return nil, sc.Errorf(sc.EInvalid, "--from %s to --to %s: a replay is limited to 65,534 days", opt.From, opt.To)
+	}
 	if err := r.loadRoster(); err != nil {
 		return nil, err
 	}
