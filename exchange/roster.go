@@ -243,7 +243,9 @@ func (rb *rosterBuilder) row() *Problem {
 		if string(v[pName]) != p.rec.Name {
 			return s.problem("name", ReasonDisagreesWithPerson, fmt.Sprintf("name differs from the person's first row (line %d)", p.line))
 		}
-		if lastCert != p.rec.LastCertified {
+		// A later row that leaves last_certified out (another agency's entitlement, say)
+		// does not contradict the first; one that gives another date does.
+		if lastCert != silentcert.NoDate && lastCert != p.rec.LastCertified {
 			return s.problem("last_certified", ReasonDisagreesWithPerson, fmt.Sprintf("last_certified differs from the person's first row (line %d)", p.line))
 		}
 		for i := range p.rec.Entitlements {

@@ -169,14 +169,14 @@ func TestRosterCrossRows(t *testing.T) {
 		other + ",李四,,,地址,,,,EMP_PENSION,100,2020-01,,,\n" +
 		id + ",张 三,,,地址,,,,RES_PENSION,100,2020-01,,,2023-01-01\n" + // name differs
 		id + ", 张三 ,,,地址,,,,RES_PENSION,100,2020-01,,,2023-01-02\n" + // last_certified differs
-		id + ",张三,,,地址,,,,RES_PENSION,100,2020-01,,,\n" + // last_certified absent: differs too
+		id + ",张三,,,地址,,,,GOV_PENSION,100,2020-01,,,\n" + // last_certified absent: agrees
 		id + ",张三,1,1950-03-04,地址,,,,EMP_PENSION,200,2021-01,,,2023-01-01\n" + // same benefit twice
 		id + ",张三,1,1950-03-04,地址,,,,RES_PENSION,200,2021-01,,,2023-01-01\n" // good
 	r := readRosterString(t, data, RosterOptions{})
 	want := []struct {
 		line          int64
 		field, reason string
-	}{{4, "name", ReasonDisagreesWithPerson}, {5, "last_certified", ReasonDisagreesWithPerson}, {6, "last_certified", ReasonDisagreesWithPerson}, {7, "benefit_type", ReasonDuplicateEntitlement}}
+	}{{4, "name", ReasonDisagreesWithPerson}, {5, "last_certified", ReasonDisagreesWithPerson}, {7, "benefit_type", ReasonDuplicateEntitlement}}
 	if len(r.Problems) != len(want) {
 		t.Fatalf("problems %+v", r.Problems)
 	}
@@ -189,7 +189,7 @@ func TestRosterCrossRows(t *testing.T) {
 		t.Fatalf("%d recipients, %d rows", len(r.Recipients), r.Rows)
 	}
 	for _, p := range r.Recipients {
-		if p.PersonID == id && (len(p.Entitlements) != 2 || p.Entitlements[1].Benefit != "RES_PENSION") {
+		if p.PersonID == id && (len(p.Entitlements) != 3 || p.Entitlements[1].Benefit != "GOV_PENSION" || p.Entitlements[2].Benefit != "RES_PENSION") {
 			t.Errorf("entitlements %+v", p.Entitlements)
 		}
 	}
