@@ -59,19 +59,37 @@ func (h *hasher) key(buf *[]byte, source string, rid []byte) [2]uint64 {
 // content hashes the parts of a row that a resend must repeat.
 func (h *hasher) content(buf []byte) uint32 { return uint32(maphash.Bytes(h.s3, buf)) }
 
-// dedupe is an open-addressing set of entry numbers keyed by the entries' idempotency
-// keys, for the entries of one partition of the key space. A slot is 8 bytes: the entry
-// number + 1 and 32 bits of the key; only when those bits match is the other entry's key
-// recomputed. Kept under 70% full: about 11 bytes a record, for the time it takes.
-type dedupe struct {
-	slots []uint64
-	n     int
-	keyOf func(idx uint32) [2]uint64
+// keyIdx is an entry's idempotency key beside its number, while duplicates are found.
+type keyIdx struct {
+	key [2]uint64
+	idx uint32
 }
+
+// subBits splits a partition again by the key's top bits, so that each table is small
+// enough to stay in cache.
+const subBits = 4
+
+// dedupe is an open-addressing set over a slice of keyIdx (one sub-partition, in entry
+// order). A slot is 8 bytes: the position in the slice + 1 and 32 bits of the key; it is
+// kept under 70% full.
+type dedupe struct{ slots []uint64 }
 
 func fingerprint(k [2]uint64) uint64 { return k[1] & 0xffffffff }
 
-func (d *dedupe) find(k [2]uint64) (slot int, found bool) {
+func (d *dedupe) init(n int) {
+	size := 1 << 6
+	for size*7 < n*10 {
+		size <<= 1
+	}
+	if cap(d.slots) >= size {
+		d.slots = d.slots[:size]
+		clear(d.slots)
+		return
+	}
+	d.slots = make([]uint64, size)
+}
+
+func (d *dedupe) find(ks []keyIdx, k [2]uint64) (slot int, found bool) {
 	mask := len(d.slots) - 1
 	i := int(k[0]) & mask
 	fp := fingerprint(k)
@@ -80,55 +98,39 @@ func (d *dedupe) find(k [2]uint64) (slot int, found bool) {
 		if s == 0 {
 			return i, false
 		}
-		if s&0xffffffff == fp && d.keyOf(uint32(s>>32-1)) == k {
+		if s&0xffffffff == fp && ks[s>>32-1].key == k {
 			return i, true
 		}
 		i = (i + 1) & mask
 	}
 }
 
-// init sizes the table for n entries so that it never grows (growing would recompute
-// every key).
-func (d *dedupe) init(n int, keyOf func(uint32) [2]uint64) {
-	size := 1 << 10
-	for size*7 < n*10 {
-		size <<= 1
-	}
-	d.slots = make([]uint64, size)
-	d.keyOf = keyOf
-}
-
-// insert adds entry idx with key k. Entries must be inserted in idx order. The first
-// occurrence in the order of spec §7 wins: among rows of one key the least
-// (reported_date, event_date), then file and line order, which is idx order. It returns
-// the losing entry, or -1.
-func (d *dedupe) insert(entries *segs[entry], idx uint32, k [2]uint64) int64 {
-	e := entries.at(idx)
-	slot, found := d.find(k)
+// insert adds ks[pos]; positions must come in order. The first occurrence in the order
+// of spec §7 wins: among rows of one key the least (reported_date, event_date), then file
+// and line order, which is position order. It returns the losing position, or -1.
+func (d *dedupe) insert(entries *segs[entry], ks []keyIdx, pos int) int {
+	k := ks[pos].key
+	slot, found := d.find(ks, k)
 	if !found {
-		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(k)
-		d.n++
+		d.slots[slot] = uint64(pos+1)<<32 | fingerprint(k)
 		return -1
 	}
-	w := uint32(d.slots[slot]>>32) - 1
-	we := entries.at(w)
+	w := int(d.slots[slot]>>32) - 1
+	e, we := entries.at(ks[pos].idx), entries.at(ks[w].idx)
 	if e.reported < we.reported || (e.reported == we.reported && e.event < we.event) {
-		d.slots[slot] = uint64(idx+1)<<32 | fingerprint(k)
-		return int64(w)
+		d.slots[slot] = uint64(pos+1)<<32 | fingerprint(k)
+		return w
 	}
-	return int64(idx)
+	return pos
 }
 
-// lookup returns the winning entry of key k.
-func (d *dedupe) lookup(k [2]uint64) (uint32, bool) {
-	if len(d.slots) == 0 {
-		return 0, false
-	}
-	slot, found := d.find(k)
+// lookup returns the position that won key k.
+func (d *dedupe) lookup(ks []keyIdx, k [2]uint64) (int, bool) {
+	slot, found := d.find(ks, k)
 	if !found {
 		return 0, false
 	}
-	return uint32(d.slots[slot]>>32) - 1, true
+	return int(d.slots[slot]>>32) - 1, true
 }
 
 // ids is a chunk's record_ids, each prefixed by its length as a uvarint; entries hold

@@ -55,8 +55,8 @@ type runner struct {
 	ids       arena
 	resolve   map[uint32]resolveInfo
 	moves     map[uint32]string // the new region of each move record
-	resolveMu sync.Mutex // guards resolve while duplicates are found
-	srcRank   []int      // each type's source, ranked in byte order of the codes
+	resolveMu sync.Mutex        // guards resolve while duplicates are found
+	srcRank   []int             // each type's source, ranked in byte order of the codes
 	rep       *Report
 
 	problems    []exchange.Problem
@@ -270,33 +270,56 @@ func (r *runner) findDuplicates(pending []pendingResolve) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf, probe []byte
+			var buf []byte
+			var raw, ks []keyIdx
+			var d dedupe
 			for p := range parts {
 				list := &r.partIdx[p]
-				var d dedupe
-				d.init(list.len(), func(j uint32) [2]uint64 { return r.keyOf(j, &probe) })
-				for k := 0; k < list.len(); k++ {
+				n := list.len()
+				// The partition's keys, then the same again grouped by sub-partition,
+				// each group still in entry order.
+				raw, ks = slices.Grow(raw[:0], n), slices.Grow(ks[:0], n)[:n]
+				var start [1<<subBits + 1]int
+				for k := 0; k < n; k++ {
 					i := *list.at(uint32(k))
-					if lose := d.insert(&r.entries, i, r.keyOf(i, &buf)); lose >= 0 {
-						r.entries.at(uint32(lose)).flags |= fDuplicate
-					}
+					key := r.keyOf(i, &buf)
+					raw = append(raw, keyIdx{key: key, idx: i})
+					start[key[0]>>(64-subBits)+1]++
 				}
-				for k := 0; k < list.len(); k++ {
-					i := *list.at(uint32(k))
-					e := r.entries.at(i)
-					if e.flags&fDuplicate == 0 {
-						continue
-					}
-					if win, ok := d.lookup(r.keyOf(i, &buf)); ok && r.entries.at(win).content != e.content {
-						e.flags |= fDupConflict
-					}
+				for s := 1; s <= 1<<subBits; s++ {
+					start[s] += start[s-1]
 				}
-				for _, pr := range pending {
-					if pr.has && pr.part == p {
-						if win, ok := d.lookup(pr.target); ok {
+				next := start
+				for _, x := range raw {
+					s := x.key[0] >> (64 - subBits)
+					ks[next[s]] = x
+					next[s]++
+				}
+				for s := 0; s < 1<<subBits; s++ {
+					sub := ks[start[s]:start[s+1]]
+					d.init(len(sub))
+					for pos := range sub {
+						if lose := d.insert(&r.entries, sub, pos); lose >= 0 {
+							r.entries.at(sub[lose].idx).flags |= fDuplicate
+						}
+					}
+					for _, x := range sub {
+						e := r.entries.at(x.idx)
+						if e.flags&fDuplicate == 0 {
+							continue
+						}
+						if win, ok := d.lookup(sub, x.key); ok && r.entries.at(sub[win].idx).content != e.content {
+							e.flags |= fDupConflict
+						}
+					}
+					for _, pr := range pending {
+						if !pr.has || pr.part != p || int(pr.target[0]>>(64-subBits)) != s {
+							continue
+						}
+						if win, ok := d.lookup(sub, pr.target); ok {
 							r.resolveMu.Lock()
 							info := r.resolve[pr.idx]
-							info.target = engine.Ref(win)
+							info.target = engine.Ref(sub[win].idx)
 							r.resolve[pr.idx] = info
 							r.resolveMu.Unlock()
 						}
