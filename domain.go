@@ -217,35 +217,22 @@ func NormalizeName(name string, nfkc func(string) string) string {
 	if nfkc != nil {
 		name = nfkc(name)
 	}
-	if !strings.ContainsAny(name, " \t\r\n\u00a0\u3000·・•‧") && isASCIIorCJK(name) {
+	if !strings.ContainsFunc(name, dropInName) {
 		return name
 	}
-	var b strings.Builder
-	for _, r := range name {
-		switch r {
-		case '·', '・', '•', '‧':
-			continue
+	return strings.Map(func(r rune) rune {
+		if dropInName(r) {
+			return -1
 		}
-		if isSpace(r) {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+		return r
+	}, name)
 }
 
-func isASCIIorCJK(s string) bool {
-	for _, r := range s {
-		if isSpace(r) {
-			return false
-		}
-	}
-	return true
-}
-
-func isSpace(r rune) bool {
+// dropInName reports whether r is left out when names are compared: white space and the
+// middle dots written between the parts of minority and foreign names.
+func dropInName(r rune) bool {
 	switch r {
-	case ' ', '\t', '\n', '\v', '\f', '\r', 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+	case '·', '・', '•', '‧', ' ', '\t', '\n', '\v', '\f', '\r', 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
 		return true
 	}
 	return r >= 0x2000 && r <= 0x200A
