@@ -115,6 +115,9 @@ func (rep *Report) add(s *sink) {
 	}
 }
 
+// maxWarnings caps the warnings listed in report.json; warnings_total counts them all.
+const maxWarnings = 1000
+
 func money(f sc.Fen) json.Number { return json.Number(f.String()) }
 
 // WriteJSON writes the report as report.json: keys sorted, amounts in yuan with two
@@ -127,6 +130,9 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 	warnings := rep.Warnings
 	if warnings == nil {
 		warnings = []string{}
+	}
+	if len(warnings) > maxWarnings { // a roster full of bad phones must not bury the rest
+		warnings = warnings[:maxWarnings]
 	}
 	m := map[string]any{
 		"files": map[string]any{"read": rep.Files, "rejected": rep.FilesRejected, "encodings": rep.Encodings},
@@ -150,7 +156,8 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 			"withheld": money(rep.Withheld), "withheld_by_status": withheldBy,
 			"overpaid": money(rep.Overpaid), "offset": money(rep.Offset), "to_recover": money(rep.ToRecover),
 		},
-		"warnings": warnings,
+		"warnings":       warnings,
+		"warnings_total": len(rep.Warnings),
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
