@@ -137,17 +137,33 @@ func (r *runner) loadRoster() error {
 		return err
 	}
 	r.rep.roster(ro)
-	r.people = ro.Recipients
-	for _, p := range r.people {
+	people := ro.Recipients
+	if !sort.SliceIsSorted(people, func(i, j int) bool { return people[i].PersonID < people[j].PersonID }) {
+		sort.Slice(people, func(i, j int) bool { return people[i].PersonID < people[j].PersonID })
+	}
+	// The people and their entitlements, copied into two arrays in person order: the
+	// replay and the outputs walk people in that order, so their data follow each other in
+	// memory instead of lying wherever the roster reader left them.
+	n := 0
+	for _, p := range people {
+		n += len(p.Entitlements)
+	}
+	flat := make([]sc.Recipient, len(people))
+	ents := make([]sc.Entitlement, 0, n)
+	r.people = make([]*sc.Recipient, len(people))
+	for i, p := range people {
+		flat[i] = *p
+		q := &flat[i]
 		// The replay never reads addresses or phones: let them go.
-		p.HukouAddress, p.Phone, p.AgentPhone = "", "", ""
+		q.HukouAddress, q.Phone, q.AgentPhone = "", "", ""
+		start := len(ents)
+		ents = append(ents, p.Entitlements...)
+		q.Entitlements = ents[start:len(ents):len(ents)]
 		// Entitlements in benefit_type order: the order of payroll and overpayment rows.
-		slices.SortStableFunc(p.Entitlements, func(a, b sc.Entitlement) int {
+		slices.SortStableFunc(q.Entitlements, func(a, b sc.Entitlement) int {
 			return bytes.Compare([]byte(a.Benefit), []byte(b.Benefit))
 		})
-	}
-	if !sort.SliceIsSorted(r.people, func(i, j int) bool { return r.people[i].PersonID < r.people[j].PersonID }) {
-		sort.Slice(r.people, func(i, j int) bool { return r.people[i].PersonID < r.people[j].PersonID })
+		r.people[i] = q
 	}
 	r.problems = append(r.problems, ro.Problems...)
 	return nil

@@ -37,10 +37,17 @@ func (w *worker) history() {
 	w.sink.quiet = true
 	lo, hi := r.groupRange(int(r.buckets[0]), int(r.buckets[1]), w.lo, w.hi)
 	next := lo
+	n := 0
+	for p := w.lo; p < w.hi; p++ {
+		n += len(r.people[p].Entitlements)
+	}
+	ents := make([]engine.EntState, n) // every entitlement's state, in person order
 	for p := w.lo; p < w.hi; p++ {
 		rec := r.people[p]
 		st := &r.states[p]
-		*st = r.eng.Enrol(rec)
+		k := len(rec.Entitlements)
+		*st = r.eng.EnrolWith(rec, ents[:k])
+		ents = ents[k:]
 		for next < hi && r.orderPerson[next] == p {
 			i := r.order[next]
 			r.apply(rec, st, i, r.entries.at(i).reported, &w.sink)

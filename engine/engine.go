@@ -32,12 +32,19 @@ func (e *Engine) Catalogue() *sc.Catalogue { return e.cat }
 // or on the first day of the earliest start_month when there is none (spec §6). It writes
 // no row: enrolment happens before any replayed history.
 func (e *Engine) Enrol(r *sc.Recipient) State {
+	return e.EnrolWith(r, make([]EntState, len(r.Entitlements)))
+}
+
+// EnrolWith is Enrol with the per-entitlement state supplied by the caller (one zeroed
+// EntState per entitlement), so that a driver holding many people can carve them all
+// from one array.
+func (e *Engine) EnrolWith(r *sc.Recipient, ents []EntState) State {
 	capacity, known := r.Capacity()
 	p := e.policy.ServicePeriod(capacity, known, r.MonthlyTotal())
 	s := State{
 		Period: uint8(p), Until: sc.NoDate, LastCertified: sc.NoDate, LastEvidence: NoRef,
 		DeathDate: sc.NoDate, DeathRef: NoRef, LastStrong: sc.NoDate, LastStrongRef: NoRef,
-		RowDay: sc.NoDate, Ents: make([]EntState, len(r.Entitlements)),
+		RowDay: sc.NoDate, Ents: ents[:len(r.Entitlements):len(r.Entitlements)],
 	}
 	on := r.LastCertified
 	if on == sc.NoDate {
