@@ -1,6 +1,8 @@
 package exchange
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -63,21 +65,46 @@ func ReadRoster(path string, opt RosterOptions) (*Roster, error) {
 		return nil, silentcert.Errorf(silentcert.EInvalid, "%w", err)
 	}
 	defer f.Close()
-	return ReadRosterFrom(path, f, format, gz, opt)
+	var size int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && !gz {
+		size = st.Size()
+	}
+	return readRoster(path, f, format, gz, opt, size)
 }
 
-// person is a recipient being merged, with what the later rows are checked against.
+// person is a recipient being merged. It holds no pointers (strings are places in the
+// builder's arenas, entitlements a chain in its list), so that a million of them in one
+// slice cost the garbage collector nothing to scan; the Recipients are made at the end.
 type person struct {
-	rec      *silentcert.Recipient
+	key      uint64
 	line     int64 // the first row's line
 	capacity silentcert.Fen
+	lastCert silentcert.Date
 	hasCap   bool
+	firstEnt int32 // the first entitlement in rosterBuilder.ents; each links to the next
+	lastEnt  int32
+	// id, name and region live in keep; the address and phones, which some callers drop
+	// once read (backtest), in drop, so that dropping them frees their memory.
+	id, name, region   strRef
+	addr, phone, agent strRef
+}
+
+// entry is one entitlement row of a person, linked to the person's next one.
+type entry struct {
+	ent  silentcert.Entitlement
+	next int32 // -1 at the end
 }
 
 // ReadRosterFrom reads a roster from r; name is the file name problems carry. Rows of one
 // person need not be adjacent. A file-level error (unreadable header, missing required
 // column, truncated gzip) returns no roster.
 func ReadRosterFrom(name string, r io.Reader, format Format, gz bool, opt RosterOptions) (*Roster, error) {
+	return readRoster(name, r, format, gz, opt, 0)
+}
+
+// readRoster is ReadRosterFrom knowing the size of the text (0 when unknown), to size its
+// tables once instead of growing them row after row.
+func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOptions, size int64) (*Roster, error) {
 	cfg := opt.Config
 	if cfg == nil {
 		cfg = silentcert.DefaultConfig()
@@ -91,7 +118,9 @@ func ReadRosterFrom(name string, r io.Reader, format Format, gz bool, opt Roster
 	if err := s.requireColumns("person_id", "name", "benefit_type", "monthly_amount", "start_month", "hukou_address|region_code"); err != nil {
 		return nil, err
 	}
-	rb := rosterBuilder{s: &s, cfg: cfg, people: map[uint64]*person{}}
+	hint := estimateRows(s.t.window(), size)
+	rb := rosterBuilder{s: &s, cfg: cfg, index: make(map[uint64]int32, hint),
+		people: make([]person, 0, hint), ents: make([]entry, 0, hint)}
 	for {
 		p, err := s.next()
 		if err == io.EOF {
@@ -107,35 +136,82 @@ func ReadRosterFrom(name string, r io.Reader, format Format, gz bool, opt Roster
 			rb.problems = append(rb.problems, *p)
 		}
 	}
+	rb.index = nil // the largest table, no longer needed
+	rb.keep.seal()
+	rb.drop.seal()
 	out := &Roster{Problems: rb.problems, Rows: int(s.rows), Encoding: s.t.enc}
-	keys := make([]uint64, 0, len(rb.people))
-	for k := range rb.people {
-		keys = append(keys, k)
+	// The Recipients and their entitlements, made in one pass in file order (memory read
+	// in order, not hopping about in key order), into one array each.
+	recs := make([]silentcert.Recipient, len(rb.people))
+	ents := make([]silentcert.Entitlement, len(rb.ents))
+	order := make([]keyIndex, len(rb.people))
+	n := 0
+	for i := range rb.people {
+		p := &rb.people[i]
+		var id [18]byte
+		copy(id[:], rb.keep.str(p.id))
+		rec := &recs[i]
+		*rec = silentcert.Recipient{
+			PersonID: rb.keep.str(p.id), Name: rb.keep.str(p.name), Sex: idcard.Sex(id),
+			BirthDate: idcard.BirthDate(id), HukouAddress: rb.drop.str(p.addr), RegionCode: rb.keep.str(p.region),
+			Phone: rb.drop.str(p.phone), AgentPhone: rb.drop.str(p.agent), LastCertified: p.lastCert,
+		}
+		first := n
+		for e := p.firstEnt; e >= 0; e = rb.ents[e].next {
+			ents[n] = rb.ents[e].ent
+			n++
+		}
+		// A full slice expression: appending to one person's entitlements must not write
+		// over the next person's.
+		rec.Entitlements = ents[first:n:n]
+		order[i] = keyIndex{key: p.key, i: int32(i), resolve: p.region.n == 0 && p.addr.n > 0}
 	}
+	rb.ents = nil
 	// Key order is PersonID order: 17 fixed-width digits, then the check character.
-	slices.Sort(keys)
-	out.Recipients = make([]*silentcert.Recipient, len(keys))
-	for i, k := range keys {
-		p := rb.people[k]
-		if p.rec.RegionCode == "" && p.rec.HukouAddress != "" && opt.ResolveRegion != nil {
-			if code, ok := opt.ResolveRegion(p.rec.HukouAddress); ok && isDigits(code, 12) {
-				p.rec.RegionCode = code
+	slices.SortFunc(order, func(a, b keyIndex) int { return cmp.Compare(a.key, b.key) })
+	out.Recipients = make([]*silentcert.Recipient, len(order))
+	for k, o := range order {
+		rec := &recs[o.i]
+		if o.resolve && opt.ResolveRegion != nil {
+			if code, ok := opt.ResolveRegion(rec.HukouAddress); ok && isDigits(code, 12) {
+				rec.RegionCode = code
 			} else {
-				s.warnings = append(s.warnings, Warning{File: name, Line: p.line, Field: "hukou_address",
-					Message: "the household address of " + idcard.Mask(p.rec.PersonID) + " did not resolve to a region code"})
+				s.warnings = append(s.warnings, Warning{File: name, Line: rb.people[o.i].line, Field: "hukou_address",
+					Message: "the household address of " + idcard.Mask(rec.PersonID) + " did not resolve to a region code"})
 			}
 		}
-		out.Recipients[i] = p.rec
+		out.Recipients[k] = rec
 	}
 	out.Warnings = s.warnings
 	return out, nil
 }
 
+// keyIndex places a person in key order; resolve says the person's region code is to be
+// found from the household address.
+type keyIndex struct {
+	key     uint64
+	i       int32
+	resolve bool
+}
+
+// estimateRows guesses the rows of a text of size bytes from the lines in its first
+// window, so that tables are sized once; 0 when it cannot tell.
+func estimateRows(window []byte, size int64) int {
+	lines := bytes.Count(window, lf)
+	if size <= 0 || lines == 0 || len(window) == 0 {
+		return 0
+	}
+	return int(min(size/int64(len(window))*int64(lines)+int64(lines), 1<<26))
+}
+
 type rosterBuilder struct {
-	s        *rowSource
-	cfg      *silentcert.Config
-	people   map[uint64]*person
-	problems []Problem
+	s          *rowSource
+	cfg        *silentcert.Config
+	index      map[uint64]int32 // idcard.Key → people
+	people     []person         // in the order of their first rows
+	ents       []entry
+	keep, drop strArena
+	problems   []Problem
 }
 
 func isDigits[T string | []byte](s T, n int) bool {
@@ -237,47 +313,54 @@ func (rb *rosterBuilder) row() *Problem {
 	}
 
 	key := idcard.Key(id)
-	p := rb.people[key]
-	if p != nil {
+	var p *person
+	if i, ok := rb.index[key]; ok {
+		p = &rb.people[i]
 		// Sex and birth date agree already: both equal what the same ID carries.
-		if string(v[pName]) != p.rec.Name {
+		if !bytes.Equal(v[pName], rb.keep.bytes(p.name)) {
 			return s.problem("name", ReasonDisagreesWithPerson, fmt.Sprintf("name differs from the person's first row (line %d)", p.line))
 		}
 		// A later row that leaves last_certified out (another agency's entitlement, say)
 		// does not contradict the first; one that gives another date does.
-		if lastCert != silentcert.NoDate && lastCert != p.rec.LastCertified {
+		if lastCert != silentcert.NoDate && lastCert != p.lastCert {
 			return s.problem("last_certified", ReasonDisagreesWithPerson, fmt.Sprintf("last_certified differs from the person's first row (line %d)", p.line))
 		}
-		for i := range p.rec.Entitlements {
-			if p.rec.Entitlements[i].Benefit == benefit {
+		for e := p.firstEnt; e >= 0; e = rb.ents[e].next {
+			if rb.ents[e].ent.Benefit == benefit {
 				return s.problem("benefit_type", ReasonDuplicateEntitlement, fmt.Sprintf("a second %s row for the same person (first on line %d)", benefit, p.line))
 			}
 		}
 	} else {
-		p = &person{line: s.line, rec: &silentcert.Recipient{
-			PersonID: string(id[:]), Name: string(v[pName]), Sex: idcard.Sex(id),
-			BirthDate: idcard.BirthDate(id), LastCertified: lastCert,
-		}}
-		rb.people[key] = p
+		rb.index[key] = int32(len(rb.people))
+		rb.people = append(rb.people, person{key: key, line: s.line, lastCert: lastCert, firstEnt: -1, lastEnt: -1,
+			id: rb.keep.add(id[:]), name: rb.keep.add(v[pName])})
+		p = &rb.people[len(rb.people)-1]
 	}
-	p.rec.Entitlements = append(p.rec.Entitlements, silentcert.Entitlement{
+	e := int32(len(rb.ents))
+	rb.ents = append(rb.ents, entry{next: -1, ent: silentcert.Entitlement{
 		Benefit: benefit, Monthly: monthly, Start: start, End: end, Capacity: capacity, CapacityKnown: hasCap,
-	})
+	}})
+	if p.lastEnt >= 0 {
+		rb.ents[p.lastEnt].next = e
+	} else {
+		p.firstEnt = e
+	}
+	p.lastEnt = e
 
 	// First non-empty value wins; a different later one is a warning.
-	rb.merge(&p.rec.HukouAddress, v[pHukouAddress], "hukou_address", p.line)
-	rb.merge(&p.rec.RegionCode, v[pRegionCode], "region_code", p.line)
+	rb.merge(&rb.drop, &p.addr, v[pHukouAddress], "hukou_address", p.line)
+	rb.merge(&rb.keep, &p.region, v[pRegionCode], "region_code", p.line)
 	for _, f := range [...]int{pPhone, pAgentPhone} {
 		ph := v[f]
 		if len(ph) > 0 && !validPhone(ph) {
 			s.warn(rosterFields.names[f], rosterFields.names[f]+" is not an 11-digit mobile number starting with 1: dropped")
 			ph = nil
 		}
-		dst := &p.rec.Phone
+		dst := &p.phone
 		if f == pAgentPhone {
-			dst = &p.rec.AgentPhone
+			dst = &p.agent
 		}
-		rb.merge(dst, ph, rosterFields.names[f], p.line)
+		rb.merge(&rb.drop, dst, ph, rosterFields.names[f], p.line)
 	}
 	if hasCap {
 		if !p.hasCap {
@@ -290,15 +373,15 @@ func (rb *rosterBuilder) row() *Problem {
 }
 
 // merge keeps the first non-empty value of a field and warns about a different later one.
-func (rb *rosterBuilder) merge(dst *string, val []byte, field string, first int64) {
+func (rb *rosterBuilder) merge(a *strArena, dst *strRef, val []byte, field string, first int64) {
 	if len(val) == 0 {
 		return
 	}
-	if *dst == "" {
-		*dst = string(val)
+	if dst.n == 0 {
+		*dst = a.add(val)
 		return
 	}
-	if *dst != string(val) {
+	if !bytes.Equal(a.bytes(*dst), val) {
 		rb.s.warn(field, fmt.Sprintf("%s differs from the person's first (line %d); the first is kept", field, first))
 	}
 }
@@ -311,4 +394,61 @@ func (rb *rosterBuilder) benefit(b []byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// strRef is a string's place in a strArena: bytes off to off+n of chunk c. n is 0 for
+// the empty string.
+type strRef struct{ c, off, n uint32 }
+
+// strArena packs the many short strings of a roster (a million names, addresses, phone
+// numbers) into large chunks, each made one string at the end, whose substrings they
+// become: a few hundred allocations instead of millions, and less for the collector to
+// track.
+type strArena struct {
+	chunks [][]byte
+	strs   []string // after seal
+}
+
+// arenaChunk is the size of an arena chunk: large enough to make allocations rare, small
+// enough that a half-empty last one wastes little.
+const arenaChunk = 1 << 20
+
+// add copies b into the arena.
+func (a *strArena) add(b []byte) strRef {
+	if len(b) == 0 {
+		return strRef{}
+	}
+	k := len(a.chunks) - 1
+	if k < 0 || len(a.chunks[k])+len(b) > cap(a.chunks[k]) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(arenaChunk, len(b))))
+		k++
+	}
+	off := len(a.chunks[k])
+	a.chunks[k] = append(a.chunks[k], b...)
+	return strRef{uint32(k), uint32(off), uint32(len(b))}
+}
+
+// bytes returns the text of r, before seal.
+func (a *strArena) bytes(r strRef) []byte {
+	if r.n == 0 {
+		return nil
+	}
+	return a.chunks[r.c][r.off : r.off+r.n]
+}
+
+// seal turns the chunks into strings, letting each chunk go as soon as it is copied.
+func (a *strArena) seal() {
+	a.strs = make([]string, len(a.chunks))
+	for i, c := range a.chunks {
+		a.strs[i] = string(c)
+		a.chunks[i] = nil
+	}
+}
+
+// str returns the string r names, after seal.
+func (a *strArena) str(r strRef) string {
+	if r.n == 0 {
+		return ""
+	}
+	return a.strs[r.c][r.off : r.off+r.n]
 }
