@@ -2,11 +2,9 @@ package exchange
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 
 	"github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/idcard"
@@ -119,8 +117,9 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 		return nil, err
 	}
 	hint := estimateRows(s.t.window(), size)
-	rb := rosterBuilder{s: &s, cfg: cfg, index: make(map[uint64]int32, hint),
+	rb := rosterBuilder{s: &s, cfg: cfg,
 		people: make([]person, 0, hint), ents: make([]entry, 0, hint)}
+	rb.index.init(hint)
 	for {
 		p, err := s.next()
 		if err == io.EOF {
@@ -136,7 +135,7 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 			rb.problems = append(rb.problems, *p)
 		}
 	}
-	rb.index = nil // the largest table, no longer needed
+	rb.index = keyTable{} // the largest table, no longer needed
 	rb.keep.seal()
 	rb.drop.seal()
 	out := &Roster{Problems: rb.problems, Rows: int(s.rows), Encoding: s.t.enc}
@@ -168,7 +167,7 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 	}
 	rb.ents = nil
 	// Key order is PersonID order: 17 fixed-width digits, then the check character.
-	slices.SortFunc(order, func(a, b keyIndex) int { return cmp.Compare(a.key, b.key) })
+	sortByKey(order)
 	out.Recipients = make([]*silentcert.Recipient, len(order))
 	for k, o := range order {
 		rec := &recs[o.i]
@@ -207,8 +206,8 @@ func estimateRows(window []byte, size int64) int {
 type rosterBuilder struct {
 	s          *rowSource
 	cfg        *silentcert.Config
-	index      map[uint64]int32 // idcard.Key → people
-	people     []person         // in the order of their first rows
+	index      keyTable // idcard.Key → people
+	people     []person // in the order of their first rows
 	ents       []entry
 	keep, drop strArena
 	problems   []Problem
@@ -314,7 +313,7 @@ func (rb *rosterBuilder) row() *Problem {
 
 	key := idcard.Key(id)
 	var p *person
-	if i, ok := rb.index[key]; ok {
+	if i, ok := rb.index.get(key); ok {
 		p = &rb.people[i]
 		// Sex and birth date agree already: both equal what the same ID carries.
 		if !bytes.Equal(v[pName], rb.keep.bytes(p.name)) {
@@ -331,7 +330,7 @@ func (rb *rosterBuilder) row() *Problem {
 			}
 		}
 	} else {
-		rb.index[key] = int32(len(rb.people))
+		rb.index.put(key, int32(len(rb.people)))
 		rb.people = append(rb.people, person{key: key, line: s.line, lastCert: lastCert, firstEnt: -1, lastEnt: -1,
 			id: rb.keep.add(id[:]), name: rb.keep.add(v[pName])})
 		p = &rb.people[len(rb.people)-1]
