@@ -126,7 +126,7 @@ func FuzzTrimSpace(f *testing.F) {
 
 // FuzzValidUTF8 checks validUTF8 against utf8.Valid.
 func FuzzValidUTF8(f *testing.F) {
-	for _, s := range []string{"abc", "张三丰 abcdefgh 李四", "\xff", "abcdefgh\xe5\xbc", "\xed\xa0\x80", "\xf4\x90\x80\x80"} {
+	for _, s := range []string{"abc", "张三丰 abcdefgh 李四", "\xff", "abcdefgh\xe5\xbc", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe0\x80\x80", "\xe0\xa0\x80", "\xef\xbf\xbf", "\xee\x80", "\xe5\xbc\xa0\xe5"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

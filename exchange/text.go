@@ -260,8 +260,15 @@ func validUTF8(b []byte) bool {
 		if len(b) == 0 {
 			break
 		}
-		if b[0] < utf8.RuneSelf {
+		c := b[0]
+		if c < utf8.RuneSelf {
 			b = b[1:]
+			continue
+		}
+		// Three-byte characters (all of CJK) checked in place: a lead byte whose second
+		// byte has the full continuation range (not E0 or ED), two continuation bytes.
+		if len(b) >= 3 && ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) && b[1]&0xC0 == 0x80 && b[2]&0xC0 == 0x80 {
+			b = b[3:]
 			continue
 		}
 		r, n := utf8.DecodeRune(b)
