@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -90,45 +91,124 @@ func (r *RecordReader) lookupType(code []byte) (silentcert.TypeID, bool) {
 	return id, ok
 }
 
-// dateMemo remembers the last date text parsed and its result.
+// dateMemo parses dates as silentcert.ParseDateTimeBytes does, remembering the months it
+// has met: the dates of one file fall in a few months, and a date of a known month is its
+// first day plus the day number, without calendar arithmetic. A datetime is its date
+// plus the day its time and offset move it by, parsed here for the same reason.
 type dateMemo struct {
-	key      [32]byte
-	n        int
-	set      bool
-	d        silentcert.Date
-	ok       bool
-	day, dim int // the day of the month of d and the number of days in its month
+	months [16]monthSlot
+}
+
+// monthSlot is a month met: the first 8 bytes of its dates ("YYYY-MM-") as a
+// little-endian number (never 0), its first day and its number of days.
+type monthSlot struct {
+	key   uint64
+	first silentcert.Date
+	dim   int
 }
 
 func (m *dateMemo) parse(b []byte) (silentcert.Date, bool) {
-	if m.set && len(b) == m.n && string(b) == string(m.key[:m.n]) {
-		return m.d, m.ok
+	switch {
+	case len(b) == 10:
+		return m.date(b)
+	case len(b) >= 19:
+		// ParseDateTimeBytes's result is the date of b[:10] moved by what b[10:] says,
+		// and it is valid when both parts are.
+		shift, ok := timeShift(b[10:])
+		if !ok {
+			return silentcert.NoDate, false
+		}
+		d, ok := m.date(b[:10])
+		if !ok {
+			return silentcert.NoDate, false
+		}
+		return d + silentcert.Date(shift), true
 	}
-	// A plain date in the month of the last one: the last date moved by the difference
-	// of days, without calendar arithmetic.
-	if len(b) == 10 && m.ok && m.n == 10 && string(b[:8]) == string(m.key[:8]) {
-		if d1, d2 := b[8], b[9]; d1 >= '0' && d1 <= '3' && d2 >= '0' && d2 <= '9' {
-			if nd := int(d1-'0')*10 + int(d2-'0'); nd >= 1 && nd <= m.dim {
-				m.d += silentcert.Date(nd - m.day)
-				m.day = nd
-				copy(m.key[8:10], b[8:10])
-				return m.d, true
+	return silentcert.ParseDateTimeBytes(b)
+}
+
+// date parses a YYYY-MM-DD of 10 bytes.
+func (m *dateMemo) date(b []byte) (silentcert.Date, bool) {
+	key := binary.LittleEndian.Uint64(b)
+	// The year's last digit and the month pick the slot: sixteen months in a row have
+	// sixteen slots.
+	sl := &m.months[(int(b[3]&15)*12+int(b[5]&1)*10+int(b[6]&15))&15]
+	if sl.key == key {
+		// The first 8 bytes are those of a valid date: this one is valid when its day is
+		// two digits naming a day of the month.
+		d1, d2 := b[8], b[9]
+		if d1 >= '0' && d1 <= '9' && d2 >= '0' && d2 <= '9' {
+			if day := int(d1-'0')*10 + int(d2-'0'); day >= 1 && day <= sl.dim {
+				return sl.first + silentcert.Date(day-1), true
 			}
 		}
+		return silentcert.NoDate, false
 	}
-	d, ok := silentcert.ParseDateTimeBytes(b)
-	if len(b) <= len(m.key) {
-		m.n = copy(m.key[:], b)
-		m.d, m.ok, m.set = d, ok, true
-		if ok && len(b) == 10 {
-			y, mo, day := d.Civil()
-			m.day, m.dim = day, silentcert.DaysIn(y, mo)
-		} else {
-			m.n = -1 // datetimes are not moved by days
-			m.set = false
-		}
+	d, ok := silentcert.ParseDateBytes(b)
+	if ok {
+		y, mo, day := d.Civil()
+		*sl = monthSlot{key: key, first: d - silentcert.Date(day-1), dim: silentcert.DaysIn(y, mo)}
 	}
 	return d, ok
+}
+
+// timeShift reads the part of a datetime after its date ("THH:MM:SS", optional fraction,
+// optional Z or ±HH:MM) and returns by how many days it moves the date into Shanghai
+// time, by the rules of silentcert.ParseDateTimeBytes.
+func timeShift(s []byte) (int, bool) {
+	if len(s) < 9 || (s[0] != 'T' && s[0] != ' ') || s[3] != ':' || s[6] != ':' {
+		return 0, false
+	}
+	hh, ok1 := twoDigits(s[1], s[2])
+	mm, ok2 := twoDigits(s[4], s[5])
+	ss, ok3 := twoDigits(s[7], s[8])
+	if !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 60 {
+		return 0, false
+	}
+	rest := s[9:]
+	if len(rest) > 0 && rest[0] == '.' {
+		i := 1
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 1 {
+			return 0, false
+		}
+		rest = rest[i:]
+	}
+	const shanghai = 8 * 3600
+	offset := shanghai
+	switch {
+	case len(rest) == 0:
+		return 0, true // Shanghai time already
+	case len(rest) == 1 && rest[0] == 'Z':
+		offset = 0
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, ok1 := twoDigits(rest[1], rest[2])
+		om, ok2 := twoDigits(rest[4], rest[5])
+		if !ok1 || !ok2 || oh > 14 || om > 59 {
+			return 0, false
+		}
+		offset = oh*3600 + om*60
+		if rest[0] == '-' {
+			offset = -offset
+		}
+	default:
+		return 0, false
+	}
+	secs := hh*3600 + mm*60 + ss - offset + shanghai
+	// Floor division: a negative time moves to the day before.
+	if secs < 0 {
+		return -((-secs + 86399) / 86400), true
+	}
+	return secs / 86400, true
+}
+
+func twoDigits(a, b byte) (int, bool) {
+	if a < '0' || a > '9' || b < '0' || b > '9' {
+		return 0, false
+	}
+	return int(a-'0')*10 + int(b-'0'), true
 }
 
 // maxInterned bounds the icd10 codes a reader keeps for reuse.

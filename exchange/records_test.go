@@ -489,3 +489,25 @@ func FuzzRecordReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDateMemo asserts that the reader's date memo parses every text of a sequence as
+// silentcert.ParseDateTimeBytes does, whatever months it has met before.
+func FuzzDateMemo(f *testing.F) {
+	for _, s := range []string{
+		"2024-01-31,2024-01-32,2024-01-00,2024-01-3x,2024-02-29,2023-02-29,2023-02-28,2024-01-05",
+		"2024-01-05T12:19:40,2024-01-05T23:59:60Z,2024-01-01T00:00:00+14:00,2024-12-31T23:00:00-12:30,2024-01-05 01:02:03.5Z",
+		"2024-01-05T12:19:40.,2024-01-05T24:00:00,2024-01-05T12:19:40+08:0,2024-13-01,0000-01-01,9999-12-31,2024-01-5",
+		"2024-03-01,2025-03-01,2026-03-01,2024-03-31,2025-03-31T16:00:00Z,2100-02-29,2000-02-29",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, seq string) {
+		var m dateMemo
+		for part := range strings.SplitSeq(seq, ",") {
+			wd, wok := silentcert.ParseDateTimeBytes([]byte(part))
+			if d, ok := m.parse([]byte(part)); d != wd || ok != wok {
+				t.Fatalf("parse(%q) = %v, %v; ParseDateTimeBytes says %v, %v", part, d, ok, wd, wok)
+			}
+		}
+	})
+}
