@@ -373,54 +373,98 @@ func (r *runner) settleDuplicates() {
 }
 
 // sortApplied orders the applied entries by (day bucket, person) with two stable
-// counting sorts, then each (bucket, person) group by spec §7's order. Both passes read
-// the entries in order; orderPerson keeps each position's person so that nothing later
-// has to look it up at random.
+// counting sorts, then each (bucket, person) group by spec §7's order. Each pass is split
+// among the workers, each with its own counts, so that the order is the same for any
+// number of workers; orderPerson keeps each position's person so that nothing later has
+// to look it up at random.
 func (r *runner) sortApplied() {
 	n := len(r.people)
-	applied := func(e *entry) bool { return e.flags&(fDuplicate|fHeld|fUnlinked) == 0 }
+	ne := r.entries.len()
 	nb := r.days + 1
+	W := r.opt.Workers
+	applied := func(e *entry) bool { return e.flags&(fDuplicate|fHeld|fUnlinked) == 0 }
+	parallel := func(f func(w int)) {
+		var wg sync.WaitGroup
+		for w := 0; w < W; w++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); f(w) }()
+		}
+		wg.Wait()
+	}
+	// Counts by person and by bucket, per worker over its range of entries.
+	pc := make([][]uint32, W)
+	bcw := make([][]uint32, W)
+	parallel(func(w int) {
+		pc[w], bcw[w] = make([]uint32, n), make([]uint32, nb)
+		for i := ne * w / W; i < ne*(w+1)/W; i++ {
+			if e := r.entries.at(uint32(i)); applied(e) {
+				pc[w][e.person]++
+				bcw[w][r.bucket(e.reported)]++
+			}
+		}
+	})
+	// count[p]: where person p starts; pc[w][p] becomes where worker w's part of p starts.
 	count := make([]uint32, n+1)
-	bc := make([]uint32, nb+1)
-	total := 0
-	for i := 0; i < r.entries.len(); i++ {
-		if e := r.entries.at(uint32(i)); applied(e) {
-			count[e.person+1]++
-			bc[r.bucket(e.reported)+1]++
-			total++
+	var total uint32
+	for p := 0; p < n; p++ {
+		count[p] = total
+		for w := 0; w < W; w++ {
+			c := pc[w][p]
+			pc[w][p] = total
+			total += c
 		}
 	}
-	for i := 1; i <= n; i++ {
-		count[i] += count[i-1]
-	}
-	for i := 1; i <= nb; i++ {
-		bc[i] += bc[i-1]
+	count[n] = total
+	bc := make([]uint32, nb+1)
+	for b := 0; b < nb; b++ {
+		for w := 0; w < W; w++ {
+			bc[b+1] += bcw[w][b]
+		}
+		bc[b+1] += bc[b]
 	}
 	r.buckets = slices.Clone(bc)
 	// Pass 1: by person, remembering each one's bucket.
 	byPerson := make([]uint32, total)
-	bucketOf := make([]uint32, total)
-	pos := slices.Clone(count[:n])
-	for i := 0; i < r.entries.len(); i++ {
-		if e := r.entries.at(uint32(i)); applied(e) {
-			k := pos[e.person]
-			pos[e.person]++
-			byPerson[k] = uint32(i)
-			bucketOf[k] = uint32(r.bucket(e.reported))
+	bucketOf := make([]uint16, total)
+	parallel(func(w int) {
+		pos := pc[w]
+		for i := ne * w / W; i < ne*(w+1)/W; i++ {
+			if e := r.entries.at(uint32(i)); applied(e) {
+				k := pos[e.person]
+				pos[e.person]++
+				byPerson[k] = uint32(i)
+				bucketOf[k] = uint16(r.bucket(e.reported))
+			}
 		}
-	}
-	pos = nil
-	// Pass 2: stable by bucket.
+	})
+	pc = nil
+	// Pass 2: stable by bucket; worker w takes a range of people, and within each bucket
+	// its part comes after the parts of the workers before it.
 	r.order = make([]uint32, total)
 	r.orderPerson = make([]uint32, total)
-	for p := 0; p < n; p++ {
-		for k := count[p]; k < count[p+1]; k++ {
-			b := bucketOf[k]
-			r.order[bc[b]] = byPerson[k]
-			r.orderPerson[bc[b]] = uint32(p)
-			bc[b]++
+	parallel(func(w int) {
+		clear(bcw[w])
+		for k := count[n*w/W]; k < count[n*(w+1)/W]; k++ {
+			bcw[w][bucketOf[k]]++
 		}
-	}
+	})
+	parallel(func(w int) {
+		pos := make([]uint32, nb)
+		for b := 0; b < nb; b++ {
+			pos[b] = bc[b]
+			for v := 0; v < w; v++ {
+				pos[b] += bcw[v][b]
+			}
+		}
+		for p := n * w / W; p < n*(w+1)/W; p++ {
+			for k := count[p]; k < count[p+1]; k++ {
+				b := bucketOf[k]
+				r.order[pos[b]] = byPerson[k]
+				r.orderPerson[pos[b]] = uint32(p)
+				pos[b]++
+			}
+		}
+	})
 	byPerson, bucketOf, count = nil, nil, nil
 	// Within a (bucket, person) group: spec §7's order. Buckets are shared out among
 	// the workers; each sorts the groups of its buckets.
