@@ -211,6 +211,14 @@ type rosterBuilder struct {
 	ents       []entry
 	keep, drop strArena
 	problems   []Problem
+	certMemo   dateMemo // last_certified dates fall in a few recent months
+}
+
+// sameBirthDate reports whether b is the YYYY-MM-DD of the birth date id carries. Normalize
+// has checked that date, so b is then a valid date equal to it, without parsing either.
+func sameBirthDate(b []byte, id *[18]byte) bool {
+	return len(b) == 10 && b[4] == '-' && b[7] == '-' && string(b[0:4]) == string(id[6:10]) &&
+		string(b[5:7]) == string(id[10:12]) && string(b[8:10]) == string(id[12:14])
 }
 
 func isDigits[T string | []byte](s T, n int) bool {
@@ -252,7 +260,7 @@ func (rb *rosterBuilder) row() *Problem {
 			return s.problem("sex", ReasonDisagreesWithID, "sex disagrees with the one person_id carries")
 		}
 	}
-	if b := v[pBirthDate]; len(b) > 0 {
+	if b := v[pBirthDate]; len(b) > 0 && !sameBirthDate(b, &id) {
 		d, ok := silentcert.ParseDateTimeBytes(b)
 		if !ok {
 			return s.problem("birth_date", ReasonBadDate, "birth_date is not a date (YYYY-MM-DD)")
@@ -306,7 +314,7 @@ func (rb *rosterBuilder) row() *Problem {
 	}
 	lastCert := silentcert.NoDate
 	if b := v[pLastCertified]; len(b) > 0 {
-		if lastCert, ok = silentcert.ParseDateTimeBytes(b); !ok {
+		if lastCert, ok = rb.certMemo.parse(b); !ok {
 			return s.problem("last_certified", ReasonBadDate, fmt.Sprintf("last_certified %s is not a date (YYYY-MM-DD)", quoteClip(b)))
 		}
 	}
