@@ -194,13 +194,15 @@ type keyIndex struct {
 }
 
 // estimateRows guesses the rows of a text of size bytes from the lines in its first
-// window, so that tables are sized once; 0 when it cannot tell.
+// window, so that tables are sized once; 0 when it cannot tell. It stays below 4M rows
+// (a few hundred MB of tables), so that a file of blank lines reserves no more; a larger
+// roster grows its tables beyond that as it reads.
 func estimateRows(window []byte, size int64) int {
 	lines := bytes.Count(window, lf)
 	if size <= 0 || lines == 0 || len(window) == 0 {
 		return 0
 	}
-	return int(min(size/int64(len(window))*int64(lines)+int64(lines), 1<<26))
+	return int(min(size/int64(len(window))*int64(lines)+int64(lines), 1<<22))
 }
 
 type rosterBuilder struct {
