@@ -111,7 +111,7 @@ func FuzzJSONObject(f *testing.F) {
 
 // FuzzTrimSpace checks the fast trimSpace against bytes.TrimSpace on valid UTF-8.
 func FuzzTrimSpace(f *testing.F) {
-	for _, s := range []string{" 张三 ", "\u3000李四\u00a0", "\u2000x\u205f", "丰", "\u0085", " \t\r\n", "a\u2029"} {
+	for _, s := range []string{" 张三 ", "\u3000李四\u00a0", "\u2000x\u205f", "丰", "\u0085", " \t\r\n", "a\u2029", "李张", "张\u3000", "\u3000张\u2000"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

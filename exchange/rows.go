@@ -462,6 +462,11 @@ func trimSpaceSlow(b []byte) []byte {
 		if !(c >= 0x80 && c <= 0x8A) && c != 0xA0 && c != 0xA8 && c != 0xA9 && c != 0xAF && c != 0x9F {
 			break
 		}
+		// A three-byte character led by E4–EF (most of CJK) is none of those, whose
+		// three-byte forms are led by E1, E2 or E3.
+		if n := len(b); n >= 3 && b[n-3] >= 0xE4 && b[n-3] <= 0xEF && b[n-2]&0xC0 == 0x80 {
+			break
+		}
 		r, n := utf8.DecodeLastRune(b)
 		if !unicode.IsSpace(r) {
 			break
