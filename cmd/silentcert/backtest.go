@@ -35,16 +35,9 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *roster == "" || len(records) == 0 || *from == "" || *to == "" || *out == "" {
 		return usagef("--roster, --records, --from, --to and --out are required")
 	}
-	f, err := sc.ParseDate(*from)
+	f, t, err := parseWindow(*from, *to)
 	if err != nil {
-		return usagef("--from: %v", err)
-	}
-	t, err := sc.ParseDate(*to)
-	if err != nil {
-		return usagef("--to: %v", err)
-	}
-	if f > t {
-		return usagef("--from %s is after --to %s", f, t)
+		return err
 	}
 	switch *encoding {
 	case "", "auto", "utf-8", "gbk", "gb18030":

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	sc "github.com/silentcert/silentcert"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name and
@@ -113,6 +115,21 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return nil
+}
+
+// parseWindow parses --from and --to (YYYY-MM-DD); a bad date or --from after --to is a
+// usage error.
+func parseWindow(from, to string) (f, t sc.Date, err error) {
+	if f, err = sc.ParseDate(from); err != nil {
+		return f, t, usagef("--from: %v", err)
+	}
+	if t, err = sc.ParseDate(to); err != nil {
+		return f, t, usagef("--to: %v", err)
+	}
+	if f > t {
+		return f, t, usagef("--from %s is after --to %s", f, t)
+	}
+	return f, t, nil
 }
 
 // multiFlag collects a repeatable string flag.

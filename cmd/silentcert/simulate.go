@@ -7,7 +7,6 @@ import (
 	"os"
 	"time"
 
-	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/sim"
 )
 
@@ -50,16 +49,9 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *from == "" || *to == "" || *out == "" {
 		return usagef("--from, --to and --out are required")
 	}
-	f, err := sc.ParseDate(*from)
+	f, t, err := parseWindow(*from, *to)
 	if err != nil {
-		return usagef("--from: %v", err)
-	}
-	t, err := sc.ParseDate(*to)
-	if err != nil {
-		return usagef("--to: %v", err)
-	}
-	if f > t {
-		return usagef("--from %s is after --to %s", f, t)
+		return err
 	}
 	if *n < 1 {
 		return usagef("--recipients must be at least 1")
