@@ -58,8 +58,9 @@ type loader struct {
 	hash hasher
 	// spare holds entry buffers of merged chunks for the next files, so that parsing
 	// makes little garbage.
-	spare chan []entry
-	class []sc.Class
+	spare    chan []entry
+	spareIDs chan ids // record_id buffers likewise: the arena keeps an exact copy
+	class    []sc.Class
 }
 
 // parseFile reads one file into a chunk. Bad rows become problems; a file that cannot be
@@ -68,6 +69,10 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 	c := &chunk{file: path}
 	select {
 	case c.entries = <-l.spare:
+	default:
+	}
+	select {
+	case c.ids = <-l.spareIDs:
 	default:
 	}
 	rr, err := exchange.OpenRecords(path, l.cat, l.opt)

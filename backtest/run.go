@@ -185,7 +185,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	r.hash = newHasher()
 	r.moves = map[uint32]string{}
 	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: r.hash,
-		spare: make(chan []entry, r.opt.Workers+2)}
+		spare: make(chan []entry, r.opt.Workers+2), spareIDs: make(chan ids, r.opt.Workers+2)}
 	l.class = make([]sc.Class, r.cat.Len())
 	for i := range l.class {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
@@ -219,7 +219,13 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		if uint64(base)+uint64(len(c.entries)) >= 1<<32-1 {
 			return fmt.Errorf("records: more than 4 billion rows in one run")
 		}
-		idBase, err := r.ids.add(c.ids)
+		// The arena keeps an exact copy: a parse buffer grown by doubling would keep a
+		// quarter of its size unused, for the whole run.
+		idBase, err := r.ids.add(append(make(ids, 0, len(c.ids)), c.ids...))
+		select {
+		case l.spareIDs <- c.ids[:0]:
+		default:
+		}
 		if err != nil {
 			return err
 		}
