@@ -1,0 +1,198 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// AuditRow is one row of the append-only audit trail: a decision of the engine (Kind
+// "decision") or a staff, API or system action. Each row names its evidence, its rule and
+// its actor.
+type AuditRow struct {
+	Seq      int64
+	Kind     string // "decision", "batch", "run", "payroll", "login", "user", "api_key", "review", …
+	Day      sc.Date
+	At       string // wall time (RFC 3339) for actions; for decisions the day they were made
+	Actor    string // "engine", "system", a user name, "api:SOURCE"
+	PID      int64  // -1 when the row concerns no person
+	PersonID string
+	Action   string
+	Method   string
+	Evidence string
+	Detail   string
+	Rule     string
+	Prev     []byte
+	Hash     []byte
+}
+
+// rowHash is SHA-256 over the previous hash and every field, each length-prefixed, so that
+// no change of one field can be hidden by a change of its neighbour.
+func rowHash(prev []byte, r *AuditRow) []byte {
+	h := sha256.New()
+	var b []byte
+	field := func(s string) {
+		b = binary.AppendUvarint(b[:0], uint64(len(s)))
+		h.Write(b)
+		h.Write([]byte(s))
+	}
+	field(string(prev))
+	field(strconv.FormatInt(r.Seq, 10))
+	field(r.Kind)
+	field(strconv.FormatInt(int64(r.Day), 10))
+	field(r.At)
+	field(r.Actor)
+	field(strconv.FormatInt(r.PID, 10))
+	field(r.PersonID)
+	field(r.Action)
+	field(r.Method)
+	field(r.Evidence)
+	field(r.Detail)
+	field(r.Rule)
+	return h.Sum(nil)
+}
+
+// Append appends rows to the audit trail, chaining each to the one before, and moves the
+// chain's head (kept in meta, so that cutting rows off the end is detected too).
+func (t *Tx) Append(rows []AuditRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if t.last == nil {
+		var h []byte
+		var seq int64
+		err := t.QueryRow(`SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&seq, &h)
+		switch {
+		case err == sql.ErrNoRows:
+			h = []byte{}
+		case err != nil:
+			return fmt.Errorf("%s: audit head: %w", t.db, err)
+		}
+		t.last = h
+		t.lastSeq = seq
+	}
+	for i := range rows {
+		r := &rows[i]
+		t.lastSeq++
+		r.Seq = t.lastSeq
+		r.Prev = t.last
+		r.Hash = rowHash(r.Prev, r)
+		if err := t.exec(`INSERT INTO audit (seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, r.Seq, r.Kind, int64(r.Day), r.At, r.Actor, r.PID, r.PersonID, r.Action,
+			r.Method, r.Evidence, r.Detail, r.Rule, r.Prev, r.Hash); err != nil {
+			return err
+		}
+		t.last = r.Hash
+	}
+	return t.SetMeta("audit_head", strconv.FormatInt(t.lastSeq, 10)+":"+hex.EncodeToString(t.last))
+}
+
+// AuditProblem is a break in the audit chain.
+type AuditProblem struct {
+	Seq    int64
+	Reason string
+}
+
+// VerifyAudit walks the whole trail in order and reports every row whose hash does not
+// match its content or whose link to the row before is broken (a change, a deletion, a
+// reordering), and a head that does not match the last row (rows cut off the end). It
+// returns the number of rows checked.
+func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence,
+		detail, rule, prev, hash FROM audit ORDER BY seq`)
+	if err != nil {
+		return 0, fmt.Errorf("%s: audit: %w", db, err)
+	}
+	defer rows.Close()
+	prev := []byte{}
+	var n, lastSeq int64
+	for rows.Next() {
+		var r AuditRow
+		var day int64
+		if err := rows.Scan(&r.Seq, &r.Kind, &day, &r.At, &r.Actor, &r.PID, &r.PersonID, &r.Action, &r.Method,
+			&r.Evidence, &r.Detail, &r.Rule, &r.Prev, &r.Hash); err != nil {
+			return n, err
+		}
+		r.Day = sc.Date(day)
+		n++
+		if r.Seq != lastSeq+1 {
+			report(AuditProblem{r.Seq, fmt.Sprintf("rows %d to %d are missing", lastSeq+1, r.Seq-1)})
+		}
+		if !bytes.Equal(r.Prev, prev) {
+			report(AuditProblem{r.Seq, "its link to the row before does not match (a row deleted, inserted or moved)"})
+		}
+		if !bytes.Equal(rowHash(r.Prev, &r), r.Hash) {
+			report(AuditProblem{r.Seq, "its content does not match its hash (changed)"})
+		}
+		prev, lastSeq = r.Hash, r.Seq
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	head, ok, err := db.Meta(ctx, "audit_head")
+	if err != nil {
+		return n, err
+	}
+	want := strconv.FormatInt(lastSeq, 10) + ":" + hex.EncodeToString(prev)
+	if (ok || n > 0) && head != want {
+		report(AuditProblem{lastSeq, fmt.Sprintf("the chain's head is %q but the last row gives %q (rows cut off the end, or the head changed)", head, want)})
+	}
+	return n, nil
+}
+
+// PersonAudit returns the audit rows about one person, in order.
+func (db *DB) PersonAudit(ctx context.Context, pid int64) ([]AuditRow, error) {
+	return db.audit(ctx, `WHERE pid = ? ORDER BY seq`, pid)
+}
+
+// Decisions calls fn for every decision row, in (day, person_id, seq) order: the order of
+// decisions.csv.
+func (db *DB) Decisions(ctx context.Context, fn func(*AuditRow) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence,
+		detail, rule, prev, hash FROM audit WHERE kind = 'decision' ORDER BY day, person_id, seq`)
+	if err != nil {
+		return fmt.Errorf("%s: decisions: %w", db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r AuditRow
+		var day int64
+		if err := rows.Scan(&r.Seq, &r.Kind, &day, &r.At, &r.Actor, &r.PID, &r.PersonID, &r.Action, &r.Method,
+			&r.Evidence, &r.Detail, &r.Rule, &r.Prev, &r.Hash); err != nil {
+			return err
+		}
+		r.Day = sc.Date(day)
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (db *DB) audit(ctx context.Context, where string, args ...any) ([]AuditRow, error) {
+	var out []AuditRow
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence,
+		detail, rule, prev, hash FROM audit `+where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: audit: %w", db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r AuditRow
+		var day int64
+		if err := rows.Scan(&r.Seq, &r.Kind, &day, &r.At, &r.Actor, &r.PID, &r.PersonID, &r.Action, &r.Method,
+			&r.Evidence, &r.Detail, &r.Rule, &r.Prev, &r.Hash); err != nil {
+			return nil, err
+		}
+		r.Day = sc.Date(day)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// Batch is one ingestion: a file set from the command line or a drop folder, or one body
+// posted to the API.
+type Batch struct {
+	ID       int64
+	Origin   string // "file", "drop", "api", "console", "replay"
+	Source   string // the sending department for API and drop batches; "" for mixed files
+	Actor    string
+	Received string // wall time, RFC 3339
+	Day      sc.Date
+	Status   string // "applied" or "rejected"
+	Files    string
+	Report   string // the batch report, JSON
+}
+
+// Quarantined is one rejected row of a batch.
+type Quarantined struct {
+	File                   string
+	Line                   int64
+	Field, Reason, Message string
+}
+
+// NewBatch inserts a batch row and returns its id; the caller fills the report later with
+// FinishBatch, in the same transaction.
+func (t *Tx) NewBatch(b *Batch) (int64, error) {
+	var id int64
+	err := t.QueryRow(`INSERT INTO batches (origin, source, actor, received, day, status, files, report)
+		VALUES (?,?,?,?,?,?,?,?) RETURNING id`, b.Origin, b.Source, b.Actor, b.Received, int64(b.Day), b.Status, b.Files, b.Report).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("%s: batch: %w", t.db, err)
+	}
+	b.ID = id
+	return id, nil
+}
+
+// FinishBatch records the batch's status and report.
+func (t *Tx) FinishBatch(id int64, status, report string) error {
+	return t.exec(`UPDATE batches SET status = ?, report = ? WHERE id = ?`, status, report, id)
+}
+
+// Quarantine stores a batch's rejected rows.
+func (t *Tx) Quarantine(batch int64, qs []Quarantined) error {
+	for i, q := range qs {
+		if err := t.exec(`INSERT INTO quarantine (batch, seq, file, line, field, reason, message) VALUES (?,?,?,?,?,?,?)`,
+			batch, i, q.File, q.Line, q.Field, q.Reason, q.Message); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Batch returns one batch.
+func (db *DB) Batch(ctx context.Context, id int64) (*Batch, error) {
+	bs, err := db.batches(ctx, `WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(bs) == 0 {
+		return nil, sc.Errorf(sc.ENotFound, "no batch %d", id)
+	}
+	return &bs[0], nil
+}
+
+// Batches returns the latest batches, newest first.
+func (db *DB) Batches(ctx context.Context, limit int) ([]Batch, error) {
+	return db.batches(ctx, `ORDER BY id DESC LIMIT ?`, limit)
+}
+
+func (db *DB) batches(ctx context.Context, where string, args ...any) ([]Batch, error) {
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT id, origin, source, actor, received, day, status, files, report FROM batches `+where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: batches: %w", db, err)
+	}
+	defer rows.Close()
+	var out []Batch
+	for rows.Next() {
+		var b Batch
+		var day int64
+		if err := rows.Scan(&b.ID, &b.Origin, &b.Source, &b.Actor, &b.Received, &day, &b.Status, &b.Files, &b.Report); err != nil {
+			return nil, err
+		}
+		b.Day = sc.Date(day)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// BatchQuarantine returns a batch's rejected rows in order.
+func (db *DB) BatchQuarantine(ctx context.Context, batch int64) ([]Quarantined, error) {
+	return db.quarantine(ctx, `WHERE batch = ? ORDER BY seq`, batch)
+}
+
+// AllQuarantine returns every rejected row, batch by batch.
+func (db *DB) AllQuarantine(ctx context.Context) ([]Quarantined, error) {
+	return db.quarantine(ctx, `ORDER BY batch, seq`)
+}
+
+func (db *DB) quarantine(ctx context.Context, where string, args ...any) ([]Quarantined, error) {
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT file, line, field, reason, message FROM quarantine `+where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: quarantine: %w", db, err)
+	}
+	defer rows.Close()
+	var out []Quarantined
+	for rows.Next() {
+		var q Quarantined
+		if err := rows.Scan(&q.File, &q.Line, &q.Field, &q.Reason, &q.Message); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+var _ = sql.ErrNoRows

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// Payment is one monthly amount of one entitlement, released or withheld at a payroll.
+type Payment struct {
+	PID          int64
+	Benefit      string
+	Month        sc.Month
+	Kind         string // "REGULAR", "BACK_PAY", or "WITHHELD:" and the status
+	Amount       sc.Fen
+	PayrollMonth sc.Month
+}
+
+// AddPayments stores payments; one already stored under the same key is left as it was
+// (a payroll run twice pays nothing twice).
+func (t *Tx) AddPayments(ps []Payment) error {
+	for _, p := range ps {
+		if err := t.exec(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month) VALUES (?,?,?,?,?,?)
+			ON CONFLICT (pid, benefit, month, kind) DO NOTHING`, p.PID, p.Benefit, int64(p.Month), p.Kind, int64(p.Amount), int64(p.PayrollMonth)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Payroll is one month's payroll run.
+type Payroll struct {
+	Month                   sc.Month
+	Day                     sc.Date
+	Paid, BackPay, Withheld sc.Fen
+	Rows                    int64
+	Snapshot                []byte // gzipped CSV: the statuses and evidence it was computed from
+}
+
+// PutPayroll records a payroll run, once per month.
+func (t *Tx) PutPayroll(p *Payroll) error {
+	return t.exec(`INSERT INTO payrolls (month, day, paid, back_pay, withheld, rows, snapshot) VALUES (?,?,?,?,?,?,?)
+		ON CONFLICT (month) DO NOTHING`, int64(p.Month), int64(p.Day), int64(p.Paid), int64(p.BackPay), int64(p.Withheld), p.Rows, p.Snapshot)
+}
+
+// PayrollRun returns one month's payroll run.
+func (db *DB) PayrollRun(ctx context.Context, m sc.Month) (*Payroll, error) {
+	p := &Payroll{Month: m}
+	var day, paid, back, held int64
+	err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT day, paid, back_pay, withheld, rows, snapshot FROM payrolls WHERE month = ?`), int64(m)).
+		Scan(&day, &paid, &back, &held, &p.Rows, &p.Snapshot)
+	if err != nil {
+		return nil, sc.Errorf(sc.ENotFound, "no payroll for %s: %v", m, err)
+	}
+	p.Day, p.Paid, p.BackPay, p.Withheld = sc.Date(day), sc.Fen(paid), sc.Fen(back), sc.Fen(held)
+	return p, nil
+}
+
+// Payments calls fn for every payment of a payroll month (or all when m is NoMonth), in
+// (payroll_month, pid, benefit, month, kind) order.
+func (db *DB) Payments(ctx context.Context, m sc.Month, fn func(*Payment) error) error {
+	q, args := `SELECT pid, benefit, month, kind, amount, payroll_month FROM payments`, []any{}
+	if m != sc.NoMonth {
+		q += ` WHERE payroll_month = ?`
+		args = append(args, int64(m))
+	}
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(q+` ORDER BY payroll_month, pid, benefit, month, kind`), args...)
+	if err != nil {
+		return fmt.Errorf("%s: payments: %w", db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p Payment
+		var month, amount, pm int64
+		if err := rows.Scan(&p.PID, &p.Benefit, &month, &p.Kind, &amount, &pm); err != nil {
+			return err
+		}
+		p.Month, p.Amount, p.PayrollMonth = sc.Month(month), sc.Fen(amount), sc.Month(pm)
+		if err := fn(&p); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// MarkRun records that day d was evaluated.
+func (t *Tx) MarkRun(d sc.Date, at string, evaluated, decisions int64) error {
+	return t.exec(`INSERT INTO runs (day, at, evaluated, decisions) VALUES (?,?,?,?)`, int64(d), at, evaluated, decisions)
+}
+
+// LastRun returns the last day evaluated, or NoDate.
+func (db *DB) LastRun(ctx context.Context) (sc.Date, error) {
+	var d *int64
+	if err := db.sql.QueryRowContext(ctx, `SELECT max(day) FROM runs`).Scan(&d); err != nil {
+		return sc.NoDate, fmt.Errorf("%s: runs: %w", db, err)
+	}
+	if d == nil {
+		return sc.NoDate, nil
+	}
+	return sc.Date(*d), nil
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// Record is one stored record row: applied, held for review, or linked to no one.
+type Record struct {
+	ID                                 int64
+	Source, RecordID, Type             string
+	PID                                int64 // -1 when linked to no one
+	Link                               int   // linkage outcome: 0 linked
+	Held                               bool
+	PersonID, Name                     string // as the department gave them
+	BirthDate, EventDate, ReportedDate sc.Date
+	RegionCode, Detail                 string
+	Content                            uint64 // hash of the row's content: a resend that differs is a conflict
+	Batch                              int64
+	File                               string
+	Line                               int64
+}
+
+// InsertRecord stores r unless its (source, record_id) is already stored. It returns the
+// record's id and true when inserted; the stored id and content and false otherwise.
+func (t *Tx) InsertRecord(r *Record) (id int64, content uint64, inserted bool, err error) {
+	s, err := t.stmt(`INSERT INTO records (source, record_id, type, pid, link, held, person_id, name, birth_date,
+		event_date, reported_date, region_code, detail, content, batch, file, line)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (source, record_id) DO NOTHING RETURNING id`)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	var pid any
+	if r.PID >= 0 {
+		pid = r.PID
+	}
+	err = s.QueryRowContext(t.ctx, r.Source, r.RecordID, r.Type, pid, r.Link, b2i(r.Held), r.PersonID, r.Name,
+		int64(r.BirthDate), int64(r.EventDate), int64(r.ReportedDate), r.RegionCode, r.Detail, int64(r.Content),
+		r.Batch, r.File, r.Line).Scan(&id)
+	switch {
+	case err == nil:
+		return id, r.Content, true, nil
+	case err != sql.ErrNoRows:
+		return 0, 0, false, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, err)
+	}
+	var c int64
+	if err := t.QueryRow(`SELECT id, content FROM records WHERE source = ? AND record_id = ?`, r.Source, r.RecordID).Scan(&id, &c); err != nil {
+		return 0, 0, false, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, err)
+	}
+	return id, uint64(c), false, nil
+}
+
+// RecordIDByKey returns the id of the record SOURCE:RECORD_ID, and whether it exists.
+func (t *Tx) RecordIDByKey(source, recordID string) (int64, bool, error) {
+	var id int64
+	err := t.QueryRow(`SELECT id FROM records WHERE source = ? AND record_id = ?`, source, recordID).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, false, nil
+	}
+	return id, err == nil, err
+}
+
+// RecordKeys returns SOURCE:RECORD_ID for each id, read in the transaction.
+func (t *Tx) RecordKeys(ids []int64) (map[int64]string, error) {
+	return recordKeys(t.ctx, t.db, t.tx, ids)
+}
+
+// RecordKeys returns SOURCE:RECORD_ID for each id.
+func (db *DB) RecordKeys(ctx context.Context, ids []int64) (map[int64]string, error) {
+	return recordKeys(ctx, db, db.sql, ids)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func recordKeys(ctx context.Context, db *DB, q querier, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	const chunk = 500
+	for len(ids) > 0 {
+		n := min(chunk, len(ids))
+		args := make([]any, n)
+		for i := range args {
+			args[i] = ids[i]
+		}
+		ids = ids[n:]
+		rows, err := q.QueryContext(ctx, db.Rebind(`SELECT id, source, record_id FROM records WHERE id IN (?`+strings.Repeat(",?", n-1)+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: record keys: %w", db, err)
+		}
+		for rows.Next() {
+			var id int64
+			var s, r string
+			if err := rows.Scan(&id, &s, &r); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = s + ":" + r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// PersonRecords returns a person's records, oldest event first.
+func (db *DB) PersonRecords(ctx context.Context, pid int64) ([]Record, error) {
+	return db.records(ctx, `WHERE pid = ? ORDER BY event_date, id`, pid)
+}
+
+// HeldRecords returns every record held for review, in id order.
+func (db *DB) HeldRecords(ctx context.Context) ([]Record, error) {
+	return db.records(ctx, `WHERE held = 1 ORDER BY id`)
+}
+
+func (db *DB) records(ctx context.Context, where string, args ...any) ([]Record, error) {
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT id, source, record_id, type, pid, link, held, person_id, name,
+		birth_date, event_date, reported_date, region_code, detail, content, batch, file, line FROM records `+where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: records: %w", db, err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		var pid sql.NullInt64
+		var held int
+		var birth, event, reported, content int64
+		if err := rows.Scan(&r.ID, &r.Source, &r.RecordID, &r.Type, &pid, &r.Link, &held, &r.PersonID, &r.Name,
+			&birth, &event, &reported, &r.RegionCode, &r.Detail, &content, &r.Batch, &r.File, &r.Line); err != nil {
+			return nil, err
+		}
+		r.PID = -1
+		if pid.Valid {
+			r.PID = pid.Int64
+		}
+		r.Held = held != 0
+		r.BirthDate, r.EventDate, r.ReportedDate, r.Content = sc.Date(birth), sc.Date(event), sc.Date(reported), uint64(content)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

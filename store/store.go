@@ -1,0 +1,313 @@
+// Package store keeps the service's state in a relational database: embedded SQLite (the
+// default, pure Go) or PostgreSQL (production), behind one type. It reads and writes whole
+// person states, appends records, decisions and audit rows, and never decides anything:
+// rules live in engine, work in service. Every write a caller makes goes through a Tx, so
+// that a batch or a day's run is applied whole or not at all.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// Dialect names the SQL spoken by the database behind a DB.
+type Dialect uint8
+
+// Dialects.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// DB is an open database with its schema up to date.
+type DB struct {
+	sql     *sql.DB
+	dialect Dialect
+	url     string // for messages; no password in it
+}
+
+// Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies
+// every migration not yet applied. It refuses a database whose schema is newer than this
+// binary knows.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db, err := open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// OpenNoMigrate opens the database without touching its schema (for `migrate --status`).
+func OpenNoMigrate(dsn string) (*DB, error) { return open(dsn) }
+
+func open(dsn string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, sc.Errorf(sc.EInvalid, "--db sqlite:PATH: the path is empty")
+		}
+		// WAL so that readers (the console) never wait for the writer; a busy timeout so
+		// that a second process waits instead of failing; foreign keys on; transactions
+		// that write take the write lock at BEGIN, so two writers never deadlock.
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		d, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		d.SetMaxOpenConns(1) // one connection: writes are serialised, as SQLite does anyway
+		return &DB{sql: d, dialect: SQLite, url: "sqlite:" + path}, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		d, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		d.SetMaxOpenConns(8)
+		u, _ := url.Parse(dsn)
+		shown := "postgres"
+		if u != nil {
+			u.User = nil
+			shown = u.String()
+		}
+		return &DB{sql: d, dialect: Postgres, url: shown}, nil
+	}
+	return nil, sc.Errorf(sc.EInvalid, "--db %q: want sqlite:PATH or postgres://…", dsn)
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Dialect returns the database's dialect.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL returns the database/sql handle, for the packages of this module that keep their
+// own tables (their SQL is written for both dialects; see Rebind).
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// String names the database without secrets.
+func (db *DB) String() string { return db.url }
+
+// Rebind rewrites a query written with ? placeholders for the database's dialect.
+func (db *DB) Rebind(q string) string { return rebind(db.dialect, q) }
+
+func rebind(d Dialect, q string) string {
+	if d != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one numbered, forward-only schema change.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns every migration in order. File names are NNNN_name.sql; the SQL is
+// written once for both dialects with a few words that differ: {{id}} (an auto-increment
+// primary key), {{blob}}, {{bigint}}.
+func migrations(d Dialect) ([]migration, error) {
+	ents, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range ents {
+		name := e.Name()
+		i := strings.IndexByte(name, '_')
+		v, err := strconv.Atoi(name[:max(i, 0)])
+		if i < 0 || err != nil {
+			return nil, fmt.Errorf("migration %s: the name must start with its number", name)
+		}
+		b, err := migrationFiles.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: name, sql: dialectSQL(d, string(b))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a number", out[i-1].name, out[i].name)
+		}
+	}
+	return out, nil
+}
+
+func dialectSQL(d Dialect, s string) string {
+	id, blob, bigint := "INTEGER PRIMARY KEY", "BLOB", "INTEGER"
+	if d == Postgres {
+		id, blob, bigint = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "BYTEA", "BIGINT"
+	}
+	return strings.NewReplacer("{{id}}", id, "{{blob}}", blob, "{{bigint}}", bigint).Replace(s)
+}
+
+// Migrate applies, each in its own transaction, every migration not yet recorded in
+// schema_migrations. A database whose schema is ahead of this binary is refused.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := migrations(db.dialect)
+	if err != nil {
+		return err
+	}
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("%s: schema_migrations: %w", db, err)
+	}
+	applied, err := db.appliedVersions(ctx)
+	if err != nil {
+		return err
+	}
+	if n := len(applied); n > 0 && applied[n-1] > ms[len(ms)-1].version {
+		return sc.Errorf(sc.EConflict, "%s: schema version %d is newer than this binary knows (%d): upgrade silentcert",
+			db, applied[n-1], ms[len(ms)-1].version)
+	}
+	done := map[int]bool{}
+	for _, v := range applied {
+		done[v] = true
+	}
+	for _, m := range ms {
+		if done[m.version] {
+			continue
+		}
+		if err := db.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) apply(ctx context.Context, m migration) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if db.dialect == Postgres {
+		// Two processes starting at once: the second waits here, then finds it done.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341001)`); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	for _, stmt := range splitSQL(m.sql) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: migration %s: %w", db, m.name, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO schema_migrations (version, name) VALUES (?, ?)`), m.version, m.name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (db *DB) appliedVersions(ctx context.Context) ([]int, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// MigrationStatus lists each known migration and whether it is applied.
+func (db *DB) MigrationStatus(ctx context.Context) ([]string, error) {
+	ms, err := migrations(db.dialect)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		return nil, err
+	}
+	applied, err := db.appliedVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	done := map[int]bool{}
+	for _, v := range applied {
+		done[v] = true
+	}
+	var out []string
+	for _, m := range ms {
+		state := "pending"
+		if done[m.version] {
+			state = "applied"
+		}
+		out = append(out, fmt.Sprintf("%04d %s %s", m.version, state, m.name))
+	}
+	return out, nil
+}
+
+// splitSQL splits a migration into statements at semicolons that end a line.
+func splitSQL(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ";\n") {
+		var lines []string
+		for _, l := range strings.Split(part, "\n") {
+			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+				lines = append(lines, l)
+			}
+		}
+		if stmt := strings.TrimSpace(strings.Join(lines, "\n")); stmt != "" {
+			out = append(out, strings.TrimSuffix(stmt, ";"))
+		}
+	}
+	return out
+}

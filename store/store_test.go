@@ -1,0 +1,164 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// The conformance suite: every test runs against SQLite and PostgreSQL.
+
+func TestStore(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, db *store.DB)
+	}{
+		{"migrate twice", testMigrateTwice},
+		{"people round trip", testPeople},
+		{"records dedupe", testRecords},
+		{"audit chain", testAudit},
+		{"rollback leaves nothing", testRollback},
+	} {
+		for _, dsn := range storetest.DSNs(t) {
+			t.Run(tc.name+"/"+dsn.Name, func(t *testing.T) { tc.test(t, dsn.Open(t)) })
+		}
+	}
+}
+
+func testMigrateTwice(t *testing.T, db *store.DB) {
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.MigrationStatus(context.Background())
+	if err != nil || len(st) == 0 || !strings.Contains(st[0], "applied") {
+		t.Fatalf("status %v %v", st, err)
+	}
+}
+
+func testPeople(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &store.Person{PID: 7, Rec: sc.Recipient{PersonID: "110101194001010012", Name: "张三", Sex: 1, BirthDate: 100,
+		RegionCode: "371002001001", LastCertified: sc.NoDate,
+		Entitlements: []sc.Entitlement{{Benefit: "URBAN_EMPLOYEE", Monthly: 310000, Start: 24000, End: sc.NoMonth}}},
+		Status: sc.StatusWarning, Until: 20000, NextCheck: sc.NoDate, Baselined: true, State: []byte{1, 2, 3}}
+	if err := tx.PutPeople([]*store.Person{p}); err != nil {
+		t.Fatal(err)
+	}
+	p.Status = sc.StatusCertified
+	if err := tx.PutPeople([]*store.Person{p}); err != nil { // an update
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.PersonByID(ctx, p.Rec.PersonID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PID != 7 || got.Rec.Name != "张三" || got.Status != sc.StatusCertified || got.NextCheck != sc.NoDate ||
+		string(got.State) != "\x01\x02\x03" || len(got.Rec.Entitlements) != 1 || got.Rec.Entitlements[0].Monthly != 310000 {
+		t.Fatalf("got %+v", got)
+	}
+	if _, err := db.PersonByID(ctx, "nobody"); sc.ErrorCode(err) != sc.ENotFound {
+		t.Fatalf("missing person: %v", err)
+	}
+}
+
+func testRecords(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	b, err := tx.NewBatch(&store.Batch{Origin: "file", Status: "applied", Files: "x", Report: "{}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &store.Record{Source: "HEA", RecordID: "r1", Type: "HEA.INPATIENT", PID: -1, Link: 2, Content: 42, Batch: b}
+	id, _, ins, err := tx.InsertRecord(r)
+	if err != nil || !ins {
+		t.Fatal(ins, err)
+	}
+	r.Content = 43
+	id2, c, ins, err := tx.InsertRecord(r)
+	if err != nil || ins || id2 != id || c != 42 {
+		t.Fatalf("resend: id %d/%d content %d inserted %v err %v", id, id2, c, ins, err)
+	}
+	keys, err := tx.RecordKeys([]int64{id})
+	if err != nil || keys[id] != "HEA:r1" {
+		t.Fatal(keys, err)
+	}
+}
+
+func testAudit(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	for i := 0; i < 2; i++ { // two transactions: the chain continues across them
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := []store.AuditRow{{Kind: "decision", Day: 1, Actor: "engine", PID: 1, PersonID: "A", Action: "CERTIFIED"},
+			{Kind: "login", Actor: "admin", PID: -1, Detail: "ok"}}
+		if err := tx.Append(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(want string) {
+		t.Helper()
+		var got []string
+		n, err := db.VerifyAudit(ctx, func(p store.AuditProblem) { got = append(got, fmt.Sprintf("%d %s", p.Seq, p.Reason)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := strings.Join(got, "|"); !strings.Contains(s, want) || (want == "" && s != "") {
+			t.Fatalf("verify over %d rows: %q, want %q", n, s, want)
+		}
+	}
+	check("")
+	sqlDB := db.SQL()
+	mustExec(t, sqlDB, db.Rebind(`UPDATE audit SET detail = 'changed' WHERE seq = 2`))
+	check("2 its content does not match")
+	mustExec(t, sqlDB, db.Rebind(`UPDATE audit SET detail = 'ok' WHERE seq = 2`))
+	check("")
+	mustExec(t, sqlDB, `DELETE FROM audit WHERE seq = 3`)
+	check("rows 3 to 3 are missing")
+	mustExec(t, sqlDB, `DELETE FROM audit WHERE seq = 4`)
+	check("head")
+}
+
+func mustExec(t *testing.T, db *sql.DB, q string) {
+	t.Helper()
+	if _, err := db.Exec(q); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testRollback(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Append([]store.AuditRow{{Kind: "x", PID: -1}}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback()
+	n, err := db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Error(p) })
+	if err != nil || n != 0 {
+		t.Fatalf("after rollback %d rows, %v", n, err)
+	}
+}

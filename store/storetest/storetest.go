@@ -1,0 +1,79 @@
+// Package storetest opens real databases for tests: a SQLite file in a temporary
+// directory and a fresh schema in the test PostgreSQL. Only tests import it.
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/silentcert/silentcert/store"
+)
+
+// DSN is one database a test can open afresh.
+type DSN struct {
+	Name string
+	Open func(t testing.TB) *store.DB
+}
+
+// DSNs returns the databases every storage test runs against: a SQLite file in a
+// temporary directory, and a fresh schema in the PostgreSQL database named by
+// SILENTCERT_TEST_POSTGRES (default postgres://127.0.0.1:5432/test). PostgreSQL that
+// cannot be reached is skipped, except under CI=true where it fails the test.
+func DSNs(t testing.TB) []DSN {
+	return []DSN{
+		{"sqlite", func(t testing.TB) *store.DB { return Open(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db")) }},
+		{"postgres", func(t testing.TB) *store.DB { return Open(t, PostgresDSN(t)) }},
+	}
+}
+
+// PostgresDSN creates a fresh schema for one test and returns a DSN that uses it; the
+// schema is dropped when the test ends.
+func PostgresDSN(t testing.TB) string {
+	base := os.Getenv("SILENTCERT_TEST_POSTGRES")
+	if base == "" {
+		base = "postgres://root@127.0.0.1:5432/test?sslmode=disable"
+	}
+	admin, err := sql.Open("pgx", base)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = admin.PingContext(ctx)
+		cancel()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL at %s is required under CI=true: %v", base, err)
+		}
+		t.Skipf("PostgreSQL not reachable (%v); set CI=true to make this a failure", err)
+	}
+	schema := fmt.Sprintf("t_%d_%d_%d", time.Now().UnixNano(), os.Getpid(), seq.Add(1))
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		admin.Close()
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+func Open(t testing.TB, dsn string) *store.DB {
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+var seq atomic.Int64

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Tx is one write transaction: a batch, a day's run, a staff action. Nothing it wrote
+// is visible, or durable, until Commit.
+type Tx struct {
+	db      *DB
+	tx      *sql.Tx
+	ctx     context.Context
+	stmts   map[string]*sql.Stmt
+	last    []byte // the audit chain's last hash, once read
+	lastSeq int64
+}
+
+// Begin starts a write transaction. On PostgreSQL it takes the writer's advisory lock, so
+// that writers from several processes take turns as they do on SQLite.
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: begin: %w", db, err)
+	}
+	t := &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
+	if db.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002)`); err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// Commit makes the transaction's writes durable.
+func (t *Tx) Commit() error {
+	t.closeStmts()
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", t.db, err)
+	}
+	return nil
+}
+
+// Rollback drops the transaction's writes; it is safe after Commit.
+func (t *Tx) Rollback() error {
+	t.closeStmts()
+	err := t.tx.Rollback()
+	if err == sql.ErrTxDone {
+		return nil
+	}
+	return err
+}
+
+func (t *Tx) closeStmts() {
+	for _, s := range t.stmts {
+		s.Close()
+	}
+	clear(t.stmts)
+}
+
+// stmt returns the prepared statement for q (written with ? placeholders).
+func (t *Tx) stmt(q string) (*sql.Stmt, error) {
+	if s, ok := t.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := t.tx.PrepareContext(t.ctx, t.db.Rebind(q))
+	if err != nil {
+		return nil, fmt.Errorf("%s: prepare: %w", t.db, err)
+	}
+	t.stmts[q] = s
+	return s, nil
+}
+
+func (t *Tx) exec(q string, args ...any) error {
+	s, err := t.stmt(q)
+	if err != nil {
+		return err
+	}
+	if _, err := s.ExecContext(t.ctx, args...); err != nil {
+		return fmt.Errorf("%s: %w", t.db, err)
+	}
+	return nil
+}
+
+// Exec runs one statement written with ? placeholders in the transaction.
+func (t *Tx) Exec(q string, args ...any) error { return t.exec(q, args...) }
+
+// QueryRow runs a query written with ? placeholders in the transaction.
+func (t *Tx) QueryRow(q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, t.db.Rebind(q), args...)
+}
+
+// SetMeta sets a value in meta.
+func (t *Tx) SetMeta(key, value string) error {
+	return t.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+}
+
+// Meta returns a value from meta, and whether it is set.
+func (db *DB) Meta(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("%s: meta %s: %w", db, key, err)
+	}
+	return v, true, nil
+}
+
+// AddCounters adds to the cumulative counters.
+func (t *Tx) AddCounters(names []string, ns []int64) error {
+	for i, name := range names {
+		if ns[i] == 0 {
+			continue
+		}
+		if err := t.exec(`INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = counters.n + excluded.n`, name, ns[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Counters returns every counter.
+func (db *DB) Counters(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT name, n FROM counters`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
