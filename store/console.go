@@ -1,0 +1,623 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// The console's reads. Every query takes the caller's region prefix (a 0-, 4-, 6-, 9- or
+// 12-digit code) and never returns a row outside it: scope is enforced here, in SQL, not
+// only in the handlers. Prefixes are checked to be digits, so they never carry a wildcard.
+
+// ValidPrefix reports whether p can scope a query: up to 12 ASCII digits.
+func ValidPrefix(p string) bool {
+	if len(p) > 12 {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func prefixArg(p string) (string, error) {
+	if !ValidPrefix(p) {
+		return "", sc.Errorf(sc.EInvalid, "region %q: want up to 12 digits", p)
+	}
+	return p + "%", nil
+}
+
+// RefreshSummary brings the console's summaries up to day: the live snapshot, the stock at
+// the end of day's month, and the decisions and payments of day's month. The service calls
+// it after each daily run, in the run's transaction or just after.
+func (t *Tx) RefreshSummary(day sc.Date) error {
+	m := int64(day.Month())
+	first, last := int64(day.Month().First()), int64(day.Month().Last())
+	steps := []struct {
+		q    string
+		args []any
+	}{
+		{`DELETE FROM console_now`, nil},
+		{`INSERT INTO console_now (village, status, method, n)
+			SELECT region_code, status, last_method, count(*) FROM people GROUP BY region_code, status, last_method`, nil},
+		{`DELETE FROM console_stock WHERE month = ?`, []any{m}},
+		{`INSERT INTO console_stock (month, village, status, n)
+			SELECT CAST(? AS INTEGER), village, status, sum(n) FROM console_now GROUP BY village, status`, []any{m}},
+		{`DELETE FROM console_flow WHERE month = ?`, []any{m}},
+		{`DELETE FROM console_money WHERE month = ?`, []any{m}},
+	}
+	for _, s := range steps {
+		if _, err := t.tx.ExecContext(t.ctx, t.db.Rebind(s.q), s.args...); err != nil {
+			return fmt.Errorf("%s: refresh summary: %w", t.db, err)
+		}
+	}
+	if err := t.flow(`AND a.day BETWEEN ? AND ?`, first, last); err != nil {
+		return err
+	}
+	if err := t.money(`WHERE pay.payroll_month = ?`, m); err != nil {
+		return err
+	}
+	return t.SetMeta("console_summary", day.String())
+}
+
+// RebuildSummary recomputes every summary from people, audit and payments: after a replay
+// or a restore, when the month-by-month history must be rebuilt from the decisions.
+func (t *Tx) RebuildSummary(day sc.Date) error {
+	for _, q := range []string{`DELETE FROM console_stock`, `DELETE FROM console_flow`, `DELETE FROM console_money`} {
+		if _, err := t.tx.ExecContext(t.ctx, q); err != nil {
+			return fmt.Errorf("%s: rebuild summary: %w", t.db, err)
+		}
+	}
+	if err := t.flow(``); err != nil {
+		return err
+	}
+	if err := t.money(``); err != nil {
+		return err
+	}
+	if err := t.stockHistory(day.Month()); err != nil {
+		return err
+	}
+	return t.RefreshSummary(day)
+}
+
+// flow aggregates decision rows (optionally of a day range) by month, village, action,
+// method and the evidence's source.
+func (t *Tx) flow(where string, args ...any) error {
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT a.day, p.region_code, a.action, a.method, a.evidence
+		FROM audit a JOIN people p ON p.pid = a.pid WHERE a.kind = 'decision' `+where), args...)
+	if err != nil {
+		return fmt.Errorf("%s: summary flow: %w", t.db, err)
+	}
+	type key struct {
+		month                            int64
+		village, action, method, source string
+	}
+	agg := map[key]int64{}
+	for rows.Next() {
+		var day int64
+		var k key
+		var ev string
+		if err := rows.Scan(&day, &k.village, &k.action, &k.method, &ev); err != nil {
+			rows.Close()
+			return err
+		}
+		k.month = int64(sc.Date(day).Month())
+		if i := strings.IndexByte(ev, ':'); i > 0 {
+			k.source = ev[:i]
+		}
+		agg[k]++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	keys := make([]key, 0, len(agg))
+	for k := range agg {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.month != b.month {
+			return a.month < b.month
+		}
+		return a.village+"\x00"+a.action+"\x00"+a.method+"\x00"+a.source < b.village+"\x00"+b.action+"\x00"+b.method+"\x00"+b.source
+	})
+	for _, k := range keys {
+		if err := t.exec(`INSERT INTO console_flow (month, village, action, method, source, n) VALUES (?,?,?,?,?,?)`,
+			k.month, k.village, k.action, k.method, k.source, agg[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// money aggregates payments by payroll month, village and kind; WITHHELD:STATUS kinds are
+// summed as WITHHELD.
+func (t *Tx) money(where string, args ...any) error {
+	kind := `CASE WHEN pay.kind LIKE 'WITHHELD%' THEN 'WITHHELD' ELSE pay.kind END`
+	_, err := t.tx.ExecContext(t.ctx, t.db.Rebind(`INSERT INTO console_money (month, village, kind, amount)
+		SELECT pay.payroll_month, p.region_code, `+kind+`, sum(pay.amount)
+		FROM payments pay JOIN people p ON p.pid = pay.pid `+where+`
+		GROUP BY pay.payroll_month, p.region_code, `+kind), args...)
+	if err != nil {
+		return fmt.Errorf("%s: summary money: %w", t.db, err)
+	}
+	return nil
+}
+
+// actionStatus is the status a decision row leaves its person in, or -1 when it leaves
+// the status as it was (RISK).
+func actionStatus(a string) int {
+	switch a {
+	case "CERTIFIED", "RESUMED", "RESTORED":
+		return int(sc.StatusCertified)
+	case "WARNING":
+		return int(sc.StatusWarning)
+	case "PENDING":
+		return int(sc.StatusPending)
+	case "SUSPENDED":
+		return int(sc.StatusSuspended)
+	case "TERMINATED":
+		return int(sc.StatusTerminated)
+	case "LOSS":
+		return int(sc.StatusLoss)
+	case "CONFLICT":
+		return int(sc.StatusConflict)
+	}
+	return -1
+}
+
+// stockHistory rebuilds the month-end status counts before month upTo from each person's
+// decisions, in their order: the status a person was left in at the end of each month.
+func (t *Tx) stockHistory(upTo sc.Month) error {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT a.pid, a.day, a.action, p.region_code
+		FROM audit a JOIN people p ON p.pid = a.pid WHERE a.kind = 'decision' ORDER BY a.pid, a.seq`)
+	if err != nil {
+		return fmt.Errorf("%s: summary stock: %w", t.db, err)
+	}
+	type key struct {
+		month   int64
+		village string
+		status  int
+	}
+	agg := map[key]int64{}
+	curPID, status := int64(-1), -1
+	var village string
+	var month sc.Month
+	flush := func(until sc.Month) { // the person's status at the end of month..until-1
+		if curPID < 0 || status < 0 {
+			return
+		}
+		for m := month; m < until; m++ {
+			agg[key{int64(m), village, status}]++
+		}
+	}
+	for rows.Next() {
+		var pid, day int64
+		var action, v string
+		if err := rows.Scan(&pid, &day, &action, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		dm := sc.Date(day).Month()
+		if pid != curPID {
+			flush(upTo)
+			curPID, status, village, month = pid, -1, v, dm
+		}
+		if dm > month {
+			flush(min(dm, upTo))
+			month = dm
+		}
+		if s := actionStatus(action); s >= 0 {
+			status = s
+		}
+	}
+	flush(upTo)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	keys := make([]key, 0, len(agg))
+	for k := range agg {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.month != b.month {
+			return a.month < b.month
+		}
+		if a.village != b.village {
+			return a.village < b.village
+		}
+		return a.status < b.status
+	})
+	for _, k := range keys {
+		if err := t.exec(`INSERT INTO console_stock (month, village, status, n) VALUES (?,?,?,?)`, k.month, k.village, k.status, agg[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SummaryDay returns the day the console's summaries were last refreshed, or NoDate.
+func (db *DB) SummaryDay(ctx context.Context) (sc.Date, error) {
+	v, ok, err := db.Meta(ctx, "console_summary")
+	if err != nil || !ok {
+		return sc.NoDate, err
+	}
+	return sc.ParseDate(v)
+}
+
+// StatusCount is a number of people in one status with one latest method.
+type StatusCount struct {
+	Status sc.Status
+	Method sc.Method
+	N      int64
+}
+
+// Snapshot returns the people of a region by status and latest method, as of the last
+// refresh.
+func (db *DB) Snapshot(ctx context.Context, prefix string) ([]StatusCount, error) {
+	like, err := prefixArg(prefix)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT status, method, CAST(sum(n) AS BIGINT) FROM console_now
+		WHERE village LIKE ? GROUP BY status, method ORDER BY status, method`), like)
+	if err != nil {
+		return nil, fmt.Errorf("%s: snapshot: %w", db, err)
+	}
+	defer rows.Close()
+	var out []StatusCount
+	for rows.Next() {
+		var s, m int
+		var c StatusCount
+		if err := rows.Scan(&s, &m, &c.N); err != nil {
+			return nil, err
+		}
+		c.Status, c.Method = sc.Status(s), sc.Method(m)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// RegionStat is one division's people by status, as of the last refresh.
+type RegionStat struct {
+	Code     string
+	ByStatus [7]int64
+	Total    int64
+}
+
+// Certified returns the number of people whose period runs (CERTIFIED or WARNING).
+func (r *RegionStat) Certified() int64 {
+	return r.ByStatus[sc.StatusCertified] + r.ByStatus[sc.StatusWarning]
+}
+
+// Living returns the number of people not terminated: the base of the certification rate.
+func (r *RegionStat) Living() int64 { return r.Total - r.ByStatus[sc.StatusTerminated] }
+
+// Rate returns the certification rate: certified over living, or 0.
+func (r *RegionStat) Rate() float64 {
+	if l := r.Living(); l > 0 {
+		return float64(r.Certified()) / float64(l)
+	}
+	return 0
+}
+
+// Regions returns, for each division directly under prefix (codes of childLen digits),
+// its people by status. Unassigned people ('' village) appear, with Code "", only when the
+// prefix is empty.
+func (db *DB) Regions(ctx context.Context, prefix string, childLen int) ([]RegionStat, error) {
+	like, err := prefixArg(prefix)
+	if err != nil {
+		return nil, err
+	}
+	if childLen <= len(prefix) || childLen > 12 {
+		return nil, sc.Errorf(sc.EInvalid, "regions under %q: child length %d", prefix, childLen)
+	}
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT substr(village, 1, `+strconv.Itoa(childLen)+`) AS code, status, CAST(sum(n) AS BIGINT)
+		FROM console_now WHERE village LIKE ? GROUP BY substr(village, 1, `+strconv.Itoa(childLen)+`), status ORDER BY 1, 2`), like)
+	if err != nil {
+		return nil, fmt.Errorf("%s: regions: %w", db, err)
+	}
+	defer rows.Close()
+	var out []RegionStat
+	for rows.Next() {
+		var code string
+		var s int
+		var n int64
+		if err := rows.Scan(&code, &s, &n); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].Code != code {
+			out = append(out, RegionStat{Code: code})
+		}
+		r := &out[len(out)-1]
+		if s >= 0 && s < len(r.ByStatus) {
+			r.ByStatus[s] += n
+		}
+		r.Total += n
+	}
+	return out, rows.Err()
+}
+
+// MonthCount is one month's figure in a trend.
+type MonthCount struct {
+	Month sc.Month
+	Key   string
+	N     int64
+}
+
+// StockTrend returns people by status at the end of each month, for a region.
+func (db *DB) StockTrend(ctx context.Context, prefix string) ([]MonthCount, error) {
+	return db.monthly(ctx, prefix, `SELECT month, CAST(status AS TEXT), CAST(sum(n) AS BIGINT) FROM console_stock WHERE village LIKE ?
+		GROUP BY month, status ORDER BY month, status`, func(k string) string {
+		s, _ := strconv.Atoi(k)
+		return sc.Status(s).String()
+	})
+}
+
+// FlowTrend returns a region's decisions by month: key "ACTION" when by is "action",
+// "ACTION/METHOD" when "method", "ACTION/SOURCE" when "source".
+func (db *DB) FlowTrend(ctx context.Context, prefix, by string) ([]MonthCount, error) {
+	col := map[string]string{"action": `action`, "method": `action || '/' || method`, "source": `action || '/' || source`}[by]
+	if col == "" {
+		return nil, sc.Errorf(sc.EInvalid, "flow by %q", by)
+	}
+	return db.monthly(ctx, prefix, `SELECT month, `+col+`, CAST(sum(n) AS BIGINT) FROM console_flow WHERE village LIKE ?
+		GROUP BY month, `+col+` ORDER BY 1, 2`, nil)
+}
+
+// MoneyTrend returns a region's payments by payroll month and kind, in fen.
+func (db *DB) MoneyTrend(ctx context.Context, prefix string) ([]MonthCount, error) {
+	return db.monthly(ctx, prefix, `SELECT month, kind, CAST(sum(amount) AS BIGINT) FROM console_money WHERE village LIKE ?
+		GROUP BY month, kind ORDER BY month, kind`, nil)
+}
+
+func (db *DB) monthly(ctx context.Context, prefix, q string, name func(string) string) ([]MonthCount, error) {
+	like, err := prefixArg(prefix)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(q), like)
+	if err != nil {
+		return nil, fmt.Errorf("%s: trend: %w", db, err)
+	}
+	defer rows.Close()
+	var out []MonthCount
+	for rows.Next() {
+		var m int64
+		var k string
+		var c MonthCount
+		if err := rows.Scan(&m, &k, &c.N); err != nil {
+			return nil, err
+		}
+		c.Month, c.Key = sc.Month(m), k
+		if name != nil {
+			c.Key = name(k)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Worklist names a console worklist.
+type Worklist string
+
+// The worklists: who needs work, by the status that puts them there.
+const (
+	WorkWarning    Worklist = "warning"    // certified, period ending within the window
+	WorkPending    Worklist = "pending"    // period ended, still paid during grace
+	WorkSuspended  Worklist = "suspended"  // payment stopped
+	WorkConflict   Worklist = "conflict"   // a death and a later sign of life: review
+	WorkUnassigned Worklist = "unassigned" // no village: the address did not resolve
+	WorkVillage    Worklist = "village"    // everyone of a village, most urgent first
+)
+
+// Worklists lists the worklists in the console's order.
+func Worklists() []Worklist {
+	return []Worklist{WorkWarning, WorkPending, WorkSuspended, WorkConflict, WorkUnassigned}
+}
+
+// WorkQuery selects a page of a worklist.
+type WorkQuery struct {
+	List   Worklist
+	Prefix string  // the region: the user's scope, or a division inside it
+	Today  sc.Date // the console's day
+	Months int     // warning: period ending within this many months (1–3); others: 0
+	From   sc.Date // period end (until_day) on or after, or NoDate
+	To     sc.Date // period end on or before, or NoDate
+	Offset int
+	Limit  int // 0: no limit (exports)
+}
+
+// WorkRow is one person on a worklist: what a list shows, without the engine state.
+type WorkRow struct {
+	PID        int64
+	PersonID   string
+	Name       string
+	Sex        int
+	BirthDate  sc.Date
+	Address    string
+	RegionCode string
+	Phone      string
+	AgentPhone string
+	Status     sc.Status
+	Until      sc.Date
+	Method     sc.Method
+	DeathDate  sc.Date
+}
+
+const workCols = `pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone, status, until_day, last_method, death_date`
+
+// Work returns a page of a worklist, most urgent first (the earliest period end), and the
+// number of rows in the whole list.
+func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
+	like, err := prefixArg(q.Prefix)
+	if err != nil {
+		return nil, 0, err
+	}
+	where, args := []string{}, []any{}
+	order := `until_day, person_id`
+	switch q.List {
+	case WorkWarning:
+		m := q.Months
+		if m < 1 || m > 3 {
+			m = 3
+		}
+		where = append(where, `status IN (?, ?)`, `until_day <= ?`)
+		args = append(args, int(sc.StatusCertified), int(sc.StatusWarning), int64(q.Today.AddMonths(m)))
+	case WorkPending:
+		where, args = append(where, `status = ?`), append(args, int(sc.StatusPending))
+	case WorkSuspended:
+		where, args = append(where, `status = ?`), append(args, int(sc.StatusSuspended))
+	case WorkConflict:
+		where, args = append(where, `status = ?`), append(args, int(sc.StatusConflict))
+	case WorkUnassigned:
+		if q.Prefix != "" {
+			return nil, 0, nil // unassigned people belong to no region below the city
+		}
+		where = append(where, `region_code = ''`, `status <> ?`)
+		args = append(args, int(sc.StatusTerminated))
+	case WorkVillage:
+		where, args = append(where, `status <> ?`), append(args, int(sc.StatusTerminated))
+		order = `CASE status WHEN 6 THEN 0 WHEN 3 THEN 1 WHEN 2 THEN 2 WHEN 1 THEN 3 ELSE 4 END, until_day, person_id`
+	default:
+		return nil, 0, sc.Errorf(sc.ENotFound, "no worklist %q", q.List)
+	}
+	if q.Prefix != "" {
+		where, args = append(where, `region_code LIKE ?`), append(args, like)
+	}
+	if q.From != sc.NoDate {
+		where, args = append(where, `until_day >= ?`), append(args, int64(q.From))
+	}
+	if q.To != sc.NoDate {
+		where, args = append(where, `until_day <= ?`), append(args, int64(q.To))
+	}
+	w := ` WHERE ` + strings.Join(where, ` AND `)
+	var total int64
+	if err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM people`+w), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
+	}
+	page := ` ORDER BY ` + order
+	if q.Limit > 0 {
+		page += ` LIMIT ` + strconv.Itoa(q.Limit) + ` OFFSET ` + strconv.Itoa(max(q.Offset, 0))
+	}
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people`+w+page), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
+	}
+	out, err := scanWork(rows)
+	return out, total, err
+}
+
+func scanWork(rows *sql.Rows) ([]WorkRow, error) {
+	defer rows.Close()
+	var out []WorkRow
+	for rows.Next() {
+		var r WorkRow
+		var birth, until, death int64
+		var status, method int
+		if err := rows.Scan(&r.PID, &r.PersonID, &r.Name, &r.Sex, &birth, &r.Address, &r.RegionCode, &r.Phone,
+			&r.AgentPhone, &status, &until, &method, &death); err != nil {
+			return nil, err
+		}
+		r.BirthDate, r.Until, r.DeathDate = sc.Date(birth), sc.Date(until), sc.Date(death)
+		r.Status, r.Method = sc.Status(status), sc.Method(method)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Search finds people of a region by ID number (whole) or name (whole), at most limit.
+func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]WorkRow, error) {
+	like, err := prefixArg(prefix)
+	if err != nil {
+		return nil, err
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, nil
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people
+		WHERE (person_id = ? OR name = ?) AND region_code LIKE ? ORDER BY person_id LIMIT `+strconv.Itoa(limit)),
+		strings.ToUpper(text), text, like)
+	if err != nil {
+		return nil, fmt.Errorf("%s: search: %w", db, err)
+	}
+	return scanWork(rows)
+}
+
+// PersonInRegion returns one person by ID number when their village is within prefix;
+// a person outside it is reported as not found, so that a scoped user learns nothing of
+// people beyond their region.
+func (db *DB) PersonInRegion(ctx context.Context, prefix, personID string) (*Person, error) {
+	if !ValidPrefix(prefix) {
+		return nil, sc.Errorf(sc.EInvalid, "region %q: want up to 12 digits", prefix)
+	}
+	p, err := db.PersonByID(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(p.Rec.RegionCode, prefix) {
+		return nil, sc.Errorf(sc.ENotFound, "no recipient %s", personID)
+	}
+	return p, nil
+}
+
+// PersonPayments returns one person's payments, oldest month first.
+func (db *DB) PersonPayments(ctx context.Context, pid int64) ([]Payment, error) {
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT pid, benefit, month, kind, amount, payroll_month FROM payments
+		WHERE pid = ? ORDER BY month, benefit, kind`), pid)
+	if err != nil {
+		return nil, fmt.Errorf("%s: payments: %w", db, err)
+	}
+	defer rows.Close()
+	var out []Payment
+	for rows.Next() {
+		var p Payment
+		var month, amount, pm int64
+		if err := rows.Scan(&p.PID, &p.Benefit, &month, &p.Kind, &amount, &pm); err != nil {
+			return nil, err
+		}
+		p.Month, p.Amount, p.PayrollMonth = sc.Month(month), sc.Fen(amount), sc.Month(pm)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// AnyVillage returns the village code (within prefix) that holds the most people in the
+// given statuses, or "" when none: the demo's choice of a village account.
+func (db *DB) AnyVillage(ctx context.Context, prefix string, statuses ...sc.Status) (string, error) {
+	like, err := prefixArg(prefix)
+	if err != nil {
+		return "", err
+	}
+	in, args := []string{}, []any{like}
+	for _, s := range statuses {
+		in = append(in, "?")
+		args = append(args, int(s))
+	}
+	cond := ``
+	if len(in) > 0 {
+		cond = ` AND status IN (` + strings.Join(in, ",") + `)`
+	}
+	var v string
+	err = db.sql.QueryRowContext(ctx, db.Rebind(`SELECT region_code FROM people WHERE region_code LIKE ? AND region_code <> ''`+cond+`
+		GROUP BY region_code ORDER BY count(*) DESC, region_code LIMIT 1`), args...).Scan(&v)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return v, err
+}
