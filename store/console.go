@@ -97,7 +97,7 @@ func (t *Tx) flow(where string, args ...any) error {
 		return fmt.Errorf("%s: summary flow: %w", t.db, err)
 	}
 	type key struct {
-		month                            int64
+		month                           int64
 		village, action, method, source string
 	}
 	agg := map[key]int64{}
@@ -313,7 +313,7 @@ func (r *RegionStat) Rate() float64 {
 }
 
 // Regions returns, for each division directly under prefix (codes of childLen digits),
-// its people by status. Unassigned people ('' village) appear, with Code "", only when the
+// its people by status. Unassigned people (” village) appear, with Code "", only when the
 // prefix is empty.
 func (db *DB) Regions(ctx context.Context, prefix string, childLen int) ([]RegionStat, error) {
 	like, err := prefixArg(prefix)
