@@ -2,22 +2,21 @@ package backtest
 
 import (
 	"encoding/binary"
-	"fmt"
 	"hash/maphash"
+	"slices"
 
 	sc "github.com/silentcert/silentcert"
 )
 
-// entry is one record row that passed validation, kept until the replay: 24 bytes. The
-// record_id lives in the arena (its length plus one byte). Nothing else of the row is
-// kept: the engine needs no more, and the idempotency key is recomputed from the source
-// and record_id when it is needed.
+// entry is one record row that passed validation, kept until the replay: 16 bytes. Its
+// record_id is in the idStore under the entry's number, and the hash of its content in a
+// side array that lives only until duplicates are found. Nothing else of the row is kept:
+// the engine needs no more, and the idempotency key is recomputed from the source and
+// record_id when it is needed.
 type entry struct {
 	person   uint32  // recipient number (for held records, the recipient concerned)
 	reported sc.Date // reported_date, defaulted to event_date
 	event    sc.Date
-	rid      uint32 // arena offset of the record_id
-	content  uint32 // hash of the row's content less reported_date, for duplicate_conflict
 	typ      sc.TypeID
 	flags    uint8
 	part     uint8 // linkage outcome (low 4 bits) for unlinked rows; key partition (high 4)
@@ -53,6 +52,11 @@ func newHasher() hasher {
 func (h *hasher) key(buf *[]byte, source string, rid []byte) [2]uint64 {
 	b := append(append(append((*buf)[:0], source...), 0), rid...)
 	*buf = b
+	return h.sum(b)
+}
+
+// sum is the key of b, which holds the source, a zero byte and the record_id.
+func (h *hasher) sum(b []byte) [2]uint64 {
 	return [2]uint64{maphash.Bytes(h.s1, b), maphash.Bytes(h.s2, b)}
 }
 
@@ -133,50 +137,105 @@ func (d *dedupe) lookup(ks []keyIdx, k [2]uint64) (int, bool) {
 	return int(d.slots[slot]>>32) - 1, true
 }
 
-// ids is a chunk's record_ids, each prefixed by its length as a uvarint; entries hold
-// offsets into it until the chunk is merged into the run's arena.
-type ids []byte
+// idBlock is how many record_ids share one restart point in an idStore: finding one
+// decodes at most idBlock-1 others, and each block costs one full record_id and 4 bytes.
+const idBlock = 16
 
-func (b *ids) add(id []byte) uint32 {
-	off := uint32(len(*b))
-	*b = binary.AppendUvarint(*b, uint64(len(id)))
-	*b = append(*b, id...)
-	return off
+// idChunk is one file's record_ids, front-coded: each block of idBlock starts with a
+// whole record_id (its length as a uvarint, then its bytes); every other one is stored as
+// the length of the prefix it shares with the one before and its remaining bytes. A
+// header byte holds both lengths when the prefix is under 16 and the rest under 15 bytes
+// (a department's numbering, read in file order, usually is); otherwise its low nibble is
+// 15 and both lengths follow as uvarints.
+type idChunk struct {
+	base   uint32   // the entry number of its first record_id
+	data   []byte   // the encoded record_ids
+	blocks []uint32 // where each block starts in data
 }
 
-func (b ids) get(off uint32) []byte {
-	n, k := binary.Uvarint(b[off:])
-	return b[int(off)+k : int(off)+k+int(n)]
+// idEncoder front-codes a chunk's record_ids as they are parsed.
+type idEncoder struct {
+	idChunk
+	prev []byte
+	n    int
 }
 
-// arena holds the record_ids of every chunk, each chunk's buffer kept whole: a global
-// offset is the chunk's base plus the offset within it.
-type arena struct {
-	bufs  []ids
-	bases []uint64
-	size  uint64
-	dir   []uint32 // for each MiB of offsets, the buffer holding its first byte
+func (c *idEncoder) reset() {
+	c.data, c.blocks, c.prev, c.n = c.data[:0], c.blocks[:0], c.prev[:0], 0
 }
 
-// add keeps a chunk's ids and returns the base to add to its offsets.
-func (a *arena) add(b ids) (uint32, error) {
-	base := a.size
-	if base+uint64(len(b)) >= 1<<32 {
-		return 0, fmt.Errorf("records: more than 4 GiB of record_ids in one run")
+func (c *idEncoder) add(id []byte) {
+	if c.n%idBlock == 0 {
+		c.blocks = append(c.blocks, uint32(len(c.data)))
+		c.data = binary.AppendUvarint(c.data, uint64(len(id)))
+		c.data = append(c.data, id...)
+	} else {
+		p := 0
+		for p < len(id) && p < len(c.prev) && id[p] == c.prev[p] {
+			p++
+		}
+		rest := id[p:]
+		if p < 16 && len(rest) < 15 {
+			c.data = append(c.data, byte(p<<4|len(rest)))
+		} else {
+			c.data = append(c.data, 0x0f)
+			c.data = binary.AppendUvarint(c.data, uint64(p))
+			c.data = binary.AppendUvarint(c.data, uint64(len(rest)))
+		}
+		c.data = append(c.data, rest...)
 	}
-	a.bufs = append(a.bufs, b)
-	a.bases = append(a.bases, base)
-	a.size += uint64(len(b))
-	for uint64(len(a.dir))<<20 < a.size {
-		a.dir = append(a.dir, uint32(len(a.bufs)-1))
-	}
-	return uint32(base), nil
+	c.prev = append(c.prev[:0], id...)
+	c.n++
 }
 
-func (a *arena) get(off uint32) []byte {
-	i := int(a.dir[off>>20])
-	for i+1 < len(a.bases) && a.bases[i+1] <= uint64(off) {
-		i++
+// appendID appends the k-th record_id of the chunk to b.
+func (c *idChunk) appendID(b []byte, k uint32) []byte {
+	d := c.data[c.blocks[k/idBlock]:]
+	n, w := binary.Uvarint(d)
+	start := len(b)
+	b = append(b, d[w:w+int(n)]...)
+	d = d[w+int(n):]
+	for r := k % idBlock; r > 0; r-- {
+		h := d[0]
+		d = d[1:]
+		p, m := int(h>>4), int(h&0x0f)
+		if m == 0x0f {
+			x, w := binary.Uvarint(d)
+			y, v := binary.Uvarint(d[w:])
+			p, m = int(x), int(y)
+			d = d[w+v:]
+		}
+		b = append(b[:start+p], d[:m]...)
+		d = d[m:]
 	}
-	return a.bufs[i].get(off - uint32(a.bases[i]))
+	return b
+}
+
+// idStore holds the record_id of every entry, by entry number, one idChunk per file:
+// about 5 bytes a record_id where an exact copy of each took 16.
+type idStore struct {
+	chunks []idChunk
+	dir    []uint32 // for each 2^16 entry numbers, the chunk holding the first
+	n      uint32   // entries so far
+}
+
+// add keeps an exact copy of a chunk's n record_ids, numbered from the store's count.
+func (s *idStore) add(c *idEncoder) {
+	if c.n == 0 {
+		return
+	}
+	s.chunks = append(s.chunks, idChunk{base: s.n, data: slices.Clone(c.data), blocks: slices.Clone(c.blocks)})
+	s.n += uint32(c.n)
+	for uint64(len(s.dir))<<16 < uint64(s.n) {
+		s.dir = append(s.dir, uint32(len(s.chunks)-1))
+	}
+}
+
+// appendID appends entry i's record_id to b.
+func (s *idStore) appendID(b []byte, i uint32) []byte {
+	k := int(s.dir[i>>16])
+	for k+1 < len(s.chunks) && s.chunks[k+1].base <= i {
+		k++
+	}
+	return s.chunks[k].appendID(b, i-s.chunks[k].base)
 }

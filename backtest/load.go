@@ -15,8 +15,9 @@ import (
 // chunk is what one file's parse gives, before it is merged in file order.
 type chunk struct {
 	file      string
-	entries   []entry // rid: offset into ids
-	ids       ids
+	entries   []entry
+	contents  []uint32 // each entry's content hash
+	ids       idEncoder
 	problems  []exchange.Problem
 	warnings  []exchange.Warning
 	resolves  []pendingResolve // idx: position in entries
@@ -58,9 +59,10 @@ type loader struct {
 	hash hasher
 	// spare holds entry buffers of merged chunks for the next files, so that parsing
 	// makes little garbage.
-	spare    chan []entry
-	spareIDs chan ids // record_id buffers likewise: the arena keeps an exact copy
-	class    []sc.Class
+	spare         chan []entry
+	spareContents chan []uint32
+	spareIDs      chan idEncoder // record_id buffers likewise: the store keeps an exact copy
+	class         []sc.Class
 }
 
 // parseFile reads one file into a chunk. Bad rows become problems; a file that cannot be
@@ -72,7 +74,12 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 	default:
 	}
 	select {
+	case c.contents = <-l.spareContents:
+	default:
+	}
+	select {
 	case c.ids = <-l.spareIDs:
+		c.ids.reset()
 	default:
 	}
 	rr, err := exchange.OpenRecords(path, l.cat, l.opt)
@@ -128,7 +135,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 		cbuf = append(cbuf, row.RawDetail...)
 		cbuf = append(cbuf, 0)
 		cbuf = append(cbuf, l.cat.Type(row.Type).Code...)
-		e.content = l.hash.content(cbuf)
+		c.contents = append(c.contents, l.hash.content(cbuf))
 		if row.Detail.Critical {
 			e.flags |= fCritical
 		}
@@ -143,7 +150,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 			e.flags |= fUnlinked
 			e.part |= uint8(out)
 		}
-		e.rid = c.ids.add(row.RecordID)
+		c.ids.add(row.RecordID)
 		if l.class[row.Type] == sc.ClassResolve {
 			pr := pendingResolve{idx: uint32(len(c.entries))}
 			switch row.Detail.Accept {

@@ -239,11 +239,13 @@ func (r *runner) writeHeld(cw *exchange.CSVWriter) error {
 			held = append(held, uint32(i))
 		}
 	}
-	slices.SortFunc(held, r.cmpEntries)
+	var ba, bb []byte
+	slices.SortFunc(held, func(a, b uint32) int { return r.cmpEntries(a, b, &ba, &bb) })
 	for _, i := range held {
 		e := r.entries.at(i)
 		cw.String(r.cat.Type(e.typ).Source)
-		cw.Field(r.ids.get(e.rid))
+		ba = r.ids.appendID(ba[:0], i)
+		cw.Field(ba)
 		cw.String(r.people[e.person].PersonID)
 		cw.Raw([]byte("name_mismatch"))
 		if err := cw.End(); err != nil {

@@ -50,21 +50,21 @@ type runner struct {
 	people    []*sc.Recipient
 	states    []engine.State
 	entries   segs[entry]
+	content   segs[uint32] // each entry's content hash, until duplicates are found
 	hash      hasher
 	partIdx   [maxPartitions]segs[uint32] // the entries of each key partition, in order
-	ids       arena
+	ids       idStore
 	resolve   map[uint32]resolveInfo
 	moves     map[uint32]string // the new region of each move record
 	resolveMu sync.Mutex        // guards resolve while duplicates are found
 	srcRank   []int             // each type's source, ranked in byte order of the codes
 	rep       *Report
 
-	problems    []exchange.Problem
-	order       []uint32 // applied entries by (day bucket, person), then §7 order within
-	orderPerson []uint32 // the person of each position of order
-	buckets     []uint32 // start of each day bucket in order; bucket 0 is history
-	days        int
-	read        atomic.Int64
+	problems []exchange.Problem
+	order    []uint32 // applied entries by (day bucket, person); the replay sorts each group
+	buckets  []uint32 // start of each day bucket in order; bucket 0 is history
+	days     int
+	read     atomic.Int64
 }
 
 // Run replays history as spec §7 describes and writes the output files into opt.Out.
@@ -107,7 +107,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := dec.Close(); err != nil {
 		return nil, err
 	}
-	r.order, r.orderPerson, r.buckets = nil, nil, nil
+	r.order, r.buckets = nil, nil
 	r.progress(Progress{Phase: "write", Records: r.read.Load(), Day: opt.To})
 	if err := r.writeOutputs(); err != nil {
 		return nil, err
@@ -185,7 +185,8 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	r.hash = newHasher()
 	r.moves = map[uint32]string{}
 	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: r.hash,
-		spare: make(chan []entry, r.opt.Workers+2), spareIDs: make(chan ids, r.opt.Workers+2)}
+		spare: make(chan []entry, r.opt.Workers+2), spareContents: make(chan []uint32, r.opt.Workers+2),
+		spareIDs: make(chan idEncoder, r.opt.Workers+2)}
 	l.class = make([]sc.Class, r.cat.Len())
 	for i := range l.class {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
@@ -219,20 +220,21 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		if uint64(base)+uint64(len(c.entries)) >= 1<<32-1 {
 			return fmt.Errorf("records: more than 4 billion rows in one run")
 		}
-		// The arena keeps an exact copy: a parse buffer grown by doubling would keep a
+		// The store keeps an exact copy: a parse buffer grown by doubling would keep a
 		// quarter of its size unused, for the whole run.
-		idBase, err := r.ids.add(append(make(ids, 0, len(c.ids)), c.ids...))
+		r.ids.add(&c.ids)
 		select {
-		case l.spareIDs <- c.ids[:0]:
+		case l.spareIDs <- c.ids:
 		default:
 		}
-		if err != nil {
-			return err
-		}
-		for i := range c.entries {
-			c.entries[i].rid += idBase
-		}
+		c.ids = idEncoder{}
 		r.entries.append(c.entries)
+		r.content.append(c.contents)
+		select {
+		case l.spareContents <- c.contents[:0]:
+		default:
+		}
+		c.contents = nil
 		var idx [maxPartitions][]uint32
 		for i := range c.entries {
 			p := c.entries[i].partition()
@@ -265,14 +267,17 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		r.resolve[pr.idx] = resolveInfo{accept: pr.accept, target: engine.NoRef}
 	}
 	r.findDuplicates(pending)
+	r.content = segs[uint32]{}
 	r.settleDuplicates()
 	return nil
 }
 
 // keyOf recomputes the idempotency key of entry i from its source and record_id.
 func (r *runner) keyOf(i uint32, buf *[]byte) [2]uint64 {
-	e := r.entries.at(i)
-	return r.hash.key(buf, r.cat.Type(e.typ).Source, r.ids.get(e.rid))
+	b := append(append((*buf)[:0], r.cat.Type(r.entries.at(i).typ).Source...), 0)
+	b = r.ids.appendID(b, i)
+	*buf = b
+	return r.hash.sum(b)
 }
 
 // findDuplicates marks every occurrence of a key but the first in spec §7's order, and a
@@ -330,7 +335,7 @@ func (r *runner) findDuplicates(pending []pendingResolve) {
 						if e.flags&fDuplicate == 0 {
 							continue
 						}
-						if win, ok := d.lookup(sub, x.key); ok && r.entries.at(sub[win].idx).content != e.content {
+						if win, ok := d.lookup(sub, x.key); ok && *r.content.at(sub[win].idx) != *r.content.at(x.idx) {
 							e.flags |= fDupConflict
 						}
 					}
@@ -379,10 +384,9 @@ func (r *runner) settleDuplicates() {
 }
 
 // sortApplied orders the applied entries by (day bucket, person) with two stable
-// counting sorts, then each (bucket, person) group by spec §7's order. Each pass is split
-// among the workers, each with its own counts, so that the order is the same for any
-// number of workers; orderPerson keeps each position's person so that nothing later has
-// to look it up at random.
+// counting sorts; the replay sorts each (bucket, person) group by spec §7's order when it
+// comes to it, as it reads those entries anyway. Each pass is split among the workers,
+// each with its own counts, so that the order is the same for any number of workers.
 func (r *runner) sortApplied() {
 	n := len(r.people)
 	ne := r.entries.len()
@@ -447,7 +451,6 @@ func (r *runner) sortApplied() {
 	// Pass 2: stable by bucket; worker w takes a range of people, and within each bucket
 	// its part comes after the parts of the workers before it.
 	r.order = make([]uint32, total)
-	r.orderPerson = make([]uint32, total)
 	parallel(func(w int) {
 		clear(bcw[w])
 		for k := count[n*w/W]; k < count[n*(w+1)/W]; k++ {
@@ -462,40 +465,16 @@ func (r *runner) sortApplied() {
 				pos[b] += bcw[v][b]
 			}
 		}
-		for p := n * w / W; p < n*(w+1)/W; p++ {
-			for k := count[p]; k < count[p+1]; k++ {
-				b := bucketOf[k]
-				r.order[pos[b]] = byPerson[k]
-				r.orderPerson[pos[b]] = uint32(p)
-				pos[b]++
-			}
+		for k := count[n*w/W]; k < count[n*(w+1)/W]; k++ {
+			b := bucketOf[k]
+			r.order[pos[b]] = byPerson[k]
+			pos[b]++
 		}
 	})
-	byPerson, bucketOf, count = nil, nil, nil
-	// Within a (bucket, person) group: spec §7's order. Buckets are shared out among
-	// the workers; each sorts the groups of its buckets.
-	var wg sync.WaitGroup
-	for w := 0; w < r.opt.Workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := w; b < nb; b += r.opt.Workers {
-				end := int(r.buckets[b+1])
-				for i := int(r.buckets[b]); i < end; {
-					j := i + 1
-					for j < end && r.orderPerson[j] == r.orderPerson[i] {
-						j++
-					}
-					if j-i > 1 {
-						slices.SortFunc(r.order[i:j], r.cmpEntries)
-					}
-					i = j
-				}
-			}
-		}()
-	}
-	wg.Wait()
 }
+
+// personAt is the person of order[k].
+func (r *runner) personAt(k int) uint32 { return r.entries.at(r.order[k]).person }
 
 func (r *runner) bucket(reported sc.Date) int {
 	if reported < r.opt.From {
@@ -505,8 +484,8 @@ func (r *runner) bucket(reported sc.Date) int {
 }
 
 // cmpEntries is spec §7's order: (reported_date, event_date, source, record_id), then
-// file and line order.
-func (r *runner) cmpEntries(a, b uint32) int {
+// file and line order. ba and bb are scratch space for the record_ids.
+func (r *runner) cmpEntries(a, b uint32, ba, bb *[]byte) int {
 	x, y := r.entries.at(a), r.entries.at(b)
 	switch {
 	case x.reported != y.reported:
@@ -516,7 +495,8 @@ func (r *runner) cmpEntries(a, b uint32) int {
 	case r.srcRank[x.typ] != r.srcRank[y.typ]:
 		return cmpInt(r.srcRank[x.typ], r.srcRank[y.typ])
 	}
-	if c := bytes.Compare(r.ids.get(x.rid), r.ids.get(y.rid)); c != 0 {
+	*ba, *bb = r.ids.appendID((*ba)[:0], a), r.ids.appendID((*bb)[:0], b)
+	if c := bytes.Compare(*ba, *bb); c != 0 {
 		return c
 	}
 	return cmpInt(int(a), int(b))
@@ -537,7 +517,7 @@ func (r *runner) evidence(b []byte, ref engine.Ref) []byte {
 	e := r.entries.at(uint32(ref))
 	b = append(b, r.cat.Type(e.typ).Source...)
 	b = append(b, ':')
-	return append(b, r.ids.get(e.rid)...)
+	return r.ids.appendID(b, uint32(ref))
 }
 
 // input builds the engine's view of entry i.
@@ -568,8 +548,8 @@ func (r *runner) workerRanges() [][2]uint32 {
 // groupRange returns the part of order[lo:hi] (one bucket, sorted by person) whose
 // people are in [plo, phi).
 func (r *runner) groupRange(lo, hi int, plo, phi uint32) (int, int) {
-	s := sort.Search(hi-lo, func(i int) bool { return r.orderPerson[lo+i] >= plo }) + lo
-	e := sort.Search(hi-lo, func(i int) bool { return r.orderPerson[lo+i] >= phi }) + lo
+	s := sort.Search(hi-lo, func(i int) bool { return r.personAt(lo+i) >= plo }) + lo
+	e := sort.Search(hi-lo, func(i int) bool { return r.personAt(lo+i) >= phi }) + lo
 	return s, e
 }
 

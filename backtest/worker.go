@@ -18,6 +18,7 @@ type worker struct {
 	wheel  [][]uint32  // people to evaluate, by day of the replay
 	days   chan []byte // one buffer of decision rows per day, in order
 	free   chan []byte
+	ba, bb []byte // scratch space for comparing record_ids
 }
 
 const dayAhead = 32 // days a worker may run ahead of the writer
@@ -48,10 +49,10 @@ func (w *worker) history() {
 		k := len(rec.Entitlements)
 		*st = r.eng.EnrolWith(rec, ents[:k])
 		ents = ents[k:]
-		for next < hi && r.orderPerson[next] == p {
+		end := w.group(p, next, hi)
+		for ; next < end; next++ {
 			i := r.order[next]
 			r.apply(rec, st, i, r.entries.at(i).reported, &w.sink)
-			next++
 		}
 	}
 	w.sink.quiet = false
@@ -64,7 +65,6 @@ func (w *worker) window(ctx context.Context) {
 	from := r.opt.From
 	w.sched = make([]sc.Date, w.hi-w.lo)
 	w.wheel = make([][]uint32, r.days)
-	var active []uint32
 	for d := 0; d < r.days; d++ {
 		day := from + sc.Date(d)
 		var buf []byte
@@ -83,17 +83,22 @@ func (w *worker) window(ctx context.Context) {
 			}
 		} else {
 			// The people with records today, merged with those the clock calls today.
-			active = active[:0]
-			for i := lo; i < hi; i++ {
-				p := r.orderPerson[i]
-				if len(active) == 0 || active[len(active)-1] != p {
-					active = append(active, p)
+			called := w.wheel[d]
+			slices.Sort(called)
+			called = slices.Compact(called)
+			for next < hi || len(called) > 0 {
+				var p uint32
+				switch {
+				case len(called) == 0:
+					p = r.personAt(next)
+				case next == hi:
+					p = called[0]
+				default:
+					p = min(r.personAt(next), called[0])
 				}
-			}
-			active = append(active, w.wheel[d]...)
-			slices.Sort(active)
-			active = slices.Compact(active)
-			for _, p := range active {
+				if len(called) > 0 && called[0] == p {
+					called = called[1:]
+				}
 				next = w.person(p, day, false, next, hi)
 			}
 		}
@@ -114,12 +119,9 @@ func (w *worker) person(p uint32, day sc.Date, first bool, next, hi int) int {
 	rec := r.people[p]
 	st := &r.states[p]
 	w.sink.person = p
-	for next < hi && r.orderPerson[next] < p {
-		next++
-	}
-	for next < hi && r.orderPerson[next] == p {
+	end := w.group(p, next, hi)
+	for ; next < end; next++ {
 		r.apply(rec, st, r.order[next], day, &w.sink)
-		next++
 	}
 	r.eng.Evaluate(rec, st, day, &w.sink)
 	if first {
@@ -134,6 +136,20 @@ func (w *worker) person(p uint32, day sc.Date, first bool, next, hi int) int {
 		w.wheel[di] = append(w.wheel[di], p)
 	}
 	return next
+}
+
+// group puts person p's entries of order[next:hi] (one bucket, by person; p's come first,
+// if any) in spec §7's order and returns where they end.
+func (w *worker) group(p uint32, next, hi int) int {
+	r := w.r
+	end := next
+	for end < hi && r.personAt(end) == p {
+		end++
+	}
+	if end-next > 1 {
+		slices.SortFunc(r.order[next:end], func(a, b uint32) int { return r.cmpEntries(a, b, &w.ba, &w.bb) })
+	}
+	return end
 }
 
 // apply applies entry i to its person on day: through the engine, and for a move, to the
