@@ -12,8 +12,13 @@ import (
 )
 
 // writeOutputs writes every file of spec §7 but decisions.csv (streamed during the
-// replay) and fills the report's end-of-run figures.
+// replay) and fills the report's end-of-run figures. held.csv comes first: it is the last
+// to read the entries and record_ids, which are let go before the rest are written.
 func (r *runner) writeOutputs() error {
+	if err := writeCSV(filepath.Join(r.opt.Out, "held.csv"), r.writeHeld); err != nil {
+		return err
+	}
+	r.entries, r.ids, r.resolve, r.moves = segs[entry]{}, idStore{}, nil, nil
 	for _, f := range []struct {
 		name  string
 		write func(*exchange.CSVWriter) error
@@ -22,7 +27,6 @@ func (r *runner) writeOutputs() error {
 		{"payroll.csv", r.writePayroll},
 		{"overpayments.csv", r.writeOverpayments},
 		{"quarantine.csv", r.writeQuarantine},
-		{"held.csv", r.writeHeld},
 		{"unlinked.csv", r.writeUnlinked},
 		{"regions.csv", r.writeRegions},
 	} {
