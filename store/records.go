@@ -146,3 +146,23 @@ func (db *DB) records(ctx context.Context, where string, args ...any) ([]Record,
 	}
 	return out, rows.Err()
 }
+
+// UnlinkedCounts calls fn with the number of records linked to no one, by type and
+// linkage outcome.
+func (db *DB) UnlinkedCounts(ctx context.Context, fn func(typ string, link int, n int64)) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT type, link, count(*) FROM records WHERE link > 0 AND held = 0 GROUP BY type, link ORDER BY type, link`)
+	if err != nil {
+		return fmt.Errorf("%s: unlinked: %w", db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var link int
+		var n int64
+		if err := rows.Scan(&t, &link, &n); err != nil {
+			return err
+		}
+		fn(t, link, n)
+	}
+	return rows.Err()
+}

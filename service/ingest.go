@@ -1,0 +1,361 @@
+package service
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"hash/fnv"
+	"io"
+	"slices"
+	"strings"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/linkage"
+	"github.com/silentcert/silentcert/store"
+)
+
+// File is one exchange file of a batch.
+type File struct {
+	Name string    // names the file in reports and quarantine; its extension gives the format unless Format is set
+	Body io.Reader // plain or gzipped
+	// Format and Gzip override the extension (an API body's Content-Type).
+	Format    exchange.Format
+	Gzip      bool
+	FormatSet bool
+}
+
+// Batch is one ingestion: files from the command line, a drop folder, an API body or the
+// console. It is applied whole or not at all.
+type Batch struct {
+	Origin string // "file", "drop", "api", "console", "replay"
+	// Source, when set, is the only source the batch may carry (an API key's department):
+	// rows of another source are quarantined.
+	Source   string
+	Actor    string
+	Day      sc.Date // the day the records are applied; NoDate: today
+	Files    []File
+	Encoding string // "" detects
+	// History applies each record on its reported_date without decision rows: the load of
+	// records reported before the service's first day (as backtest does before --from).
+	History bool
+}
+
+// Result is what an ingestion did.
+type Result struct {
+	BatchID  int64
+	Report   exchange.BatchReport
+	Problems []exchange.Problem
+	Rejected string // why the whole batch was refused ("" when applied)
+}
+
+// Row is one record read, with where it came from.
+type Row struct {
+	sc.Record
+	File string
+	Line int64
+	seq  int
+}
+
+// Ingest reads a batch's files and applies it. A file that cannot be read to its end (a
+// truncated gzip stream) refuses the whole batch: the refusal is stored with its reason
+// and nothing of the batch is applied. Bad rows are quarantined and the rest applied.
+func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
+	res := &Result{}
+	var rows []Row
+	for _, f := range b.Files {
+		format, gz, ok := f.Format, f.Gzip, f.FormatSet
+		if !ok {
+			format, gz, ok = exchange.FormatOf(f.Name)
+		}
+		if !ok {
+			res.Rejected = f.Name + ": not a .csv or .jsonl file (optionally .gz)"
+			break
+		}
+		rr, err := exchange.NewRecordReader(f.Name, f.Body, format, gz, s.cat, exchange.Options{Encoding: b.Encoding})
+		if err != nil {
+			res.Rejected = err.Error()
+			break
+		}
+		fileRows, probs, err := readAll(rr, b.Source)
+		res.Report.AddFile(f.Name, rr.Encoding())
+		res.Report.AddWarnings(rr.Warnings())
+		rr.Close()
+		if err != nil {
+			res.Rejected = f.Name + ": " + err.Error() + " (the batch is refused whole; send it again)"
+			break
+		}
+		res.Report.Read += int64(len(fileRows) + len(probs))
+		for _, p := range probs {
+			res.Report.AddProblem(p)
+		}
+		res.Problems = append(res.Problems, probs...)
+		rows = append(rows, fileRows...)
+	}
+	if res.Rejected != "" {
+		return res, s.reject(ctx, b, res)
+	}
+	return res, s.apply(ctx, b, rows, res)
+}
+
+// readAll reads a file's rows, checking the batch's source.
+func readAll(rr *exchange.RecordReader, source string) ([]Row, []exchange.Problem, error) {
+	var rows []Row
+	var probs []exchange.Problem
+	for {
+		row, prob, err := rr.Next()
+		if err == io.EOF {
+			return rows, probs, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if prob != nil {
+			probs = append(probs, *prob)
+			continue
+		}
+		if source != "" && string(row.Source) != source {
+			probs = append(probs, exchange.Problem{File: row.File, Line: row.Line, Field: "source", Reason: "source_not_allowed",
+				Message: "this key may send only " + source + " records, not " + string(row.Source)})
+			continue
+		}
+		rows = append(rows, Row{Record: row.Record(), File: row.File, Line: row.Line})
+	}
+}
+
+// reject stores a refused batch with its reason, and nothing else.
+func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rep, _ := json.Marshal(map[string]any{"rejected": res.Rejected})
+	sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: s.dayOf(b),
+		Status: "rejected", Files: fileNames(b), Report: string(rep)}
+	if _, err := tx.NewBatch(sb); err != nil {
+		return err
+	}
+	res.BatchID = sb.ID
+	if err := tx.Append([]store.AuditRow{{Kind: "batch", Day: sb.Day, At: sb.Received, Actor: b.Actor, PID: -1,
+		Action: "rejected", Evidence: "batch:" + itoa(sb.ID), Detail: res.Rejected}}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Service) dayOf(b Batch) sc.Date {
+	if b.Day == sc.NoDate || b.Day == 0 {
+		return s.Today()
+	}
+	return b.Day
+}
+
+func fileNames(b Batch) string {
+	names := make([]string, len(b.Files))
+	for i, f := range b.Files {
+		names[i] = f.Name
+	}
+	return strings.Join(names, "\n")
+}
+
+// compareRows is spec §7's order: (reported_date, event_date, source, record_id), then
+// the order read.
+func compareRows(a, b *Row) int {
+	if c := cmp.Compare(a.ReportedDate, b.ReportedDate); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.EventDate, b.EventDate); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Source, b.Source); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.RecordID, b.RecordID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.seq, b.seq)
+}
+
+// contentHash identifies a row's content, so that a resend that differs is told apart
+// from a plain resend (FNV-1a: stable across processes and machines).
+func contentHash(r *sc.Record, code string) uint64 {
+	h := fnv.New64a()
+	for _, s := range []string{r.PersonID, r.Name, r.BirthDate.String(), r.EventDate.String(), r.RegionCode, r.RawDetail, code} {
+		io.WriteString(h, s)
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// applyItem is a stored record to apply to a person.
+type applyItem struct {
+	row *Row
+	id  int64
+	in  engine.Input
+}
+
+// apply stores and applies rows as one batch, in one transaction.
+func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) error {
+	for i := range rows {
+		rows[i].seq = i
+		if rows[i].ReportedDate == sc.NoDate {
+			rows[i].ReportedDate = rows[i].EventDate
+			res.Report.ReportedDateDefaulted++
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int { return compareRows(&a, &b) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	day := s.dayOf(b)
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: day,
+		Status: "applied", Files: fileNames(b), Report: "{}"}
+	if _, err := tx.NewBatch(sb); err != nil {
+		return err
+	}
+	res.BatchID = sb.ID
+	if err := tx.Quarantine(sb.ID, problemsToStore(res.Problems)); err != nil {
+		return err
+	}
+	keys := map[int64]string{}
+	byPerson := map[int64][]applyItem{}
+	var scratch linkage.Scratch
+	var resolves []int // positions in byPerson lists are not stable: keep (pid, index)
+	_ = resolves
+	for i := range rows {
+		r := &rows[i]
+		t := s.cat.Type(r.Type)
+		rec := &store.Record{Source: r.Source, RecordID: r.RecordID, Type: t.Code, PID: -1, PersonID: r.PersonID,
+			Name: r.Name, BirthDate: r.BirthDate, EventDate: r.EventDate, ReportedDate: r.ReportedDate,
+			RegionCode: r.RegionCode, Detail: r.RawDetail, Content: contentHash(&r.Record, t.Code), Batch: sb.ID,
+			File: r.File, Line: r.Line}
+		pos, out := s.ix.Link([]byte(r.PersonID), []byte(r.Name), r.BirthDate, []byte(r.RegionCode), &scratch)
+		var pid int64 = -1
+		switch out {
+		case linkage.Linked, linkage.HeldName:
+			pid = s.ixOf[pos]
+			rec.PID = pid
+			rec.Held = out == linkage.HeldName
+		default:
+			rec.Link = int(out)
+		}
+		id, content, inserted, err := tx.InsertRecord(rec)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			res.Report.Duplicate++
+			if content != rec.Content {
+				res.Report.DuplicateConflict++
+			}
+			continue
+		}
+		keys[id] = r.Source + ":" + r.RecordID
+		switch {
+		case rec.Held:
+			res.Report.Held++
+			continue
+		case pid < 0:
+			res.Report.Unlinked++
+			continue
+		}
+		res.Report.Applied++
+		in := engine.Input{Type: r.Type, Event: r.EventDate, Ref: engine.Ref(id), Critical: r.Detail.Critical, Target: engine.NoRef}
+		if t.Class == sc.ClassResolve {
+			switch r.Detail.Accept {
+			case "death":
+				in.Accept = engine.ResolveDeath
+			case "alive":
+				in.Accept = engine.ResolveAlive
+			}
+		}
+		byPerson[pid] = append(byPerson[pid], applyItem{row: r, id: id, in: in})
+	}
+	// RESOLVE records name their target by key: find it now that the batch is stored.
+	for _, items := range byPerson {
+		for i := range items {
+			it := &items[i]
+			if s.cat.Type(it.row.Type).Class != sc.ClassResolve {
+				continue
+			}
+			if j := strings.IndexByte(it.row.Detail.Ref, ':'); j > 0 {
+				if id, ok, err := tx.RecordIDByKey(it.row.Detail.Ref[:j], it.row.Detail.Ref[j+1:]); err != nil {
+					return err
+				} else if ok {
+					it.in.Target = engine.Ref(id)
+				}
+			}
+		}
+	}
+	pids := make([]int64, 0, len(byPerson))
+	for pid := range byPerson {
+		pids = append(pids, pid)
+	}
+	slices.Sort(pids)
+	ch := s.newChange()
+	k := newSink()
+	k.quiet = b.History
+	for _, pid := range pids {
+		p := s.ppl[pid]
+		if err := ch.touch(p); err != nil {
+			ch.undo()
+			return err
+		}
+		k.p = p
+		for i := range byPerson[pid] {
+			it := &byPerson[pid][i]
+			d := day
+			if b.History {
+				d = it.row.ReportedDate
+			}
+			s.eng.Apply(p.Rec, &p.State, &it.in, d, k)
+			if t := s.cat.Type(it.row.Type); t.Moves && it.row.RegionCode != "" && p.State.Status != sc.StatusTerminated {
+				p.Rec.RegionCode = it.row.RegionCode
+			}
+		}
+		if !b.History {
+			p.NextCheck = day // evaluated by the day's run, as backtest evaluates after applying
+		}
+	}
+	err = func() error {
+		if err := ch.write(tx); err != nil {
+			return err
+		}
+		if _, err := k.flush(tx, keys, s.wallTime(), "engine", s.hook(tx)); err != nil {
+			return err
+		}
+		rep, err := json.Marshal(res.Report.Map())
+		if err != nil {
+			return err
+		}
+		if err := tx.FinishBatch(sb.ID, "applied", string(rep)); err != nil {
+			return err
+		}
+		if err := tx.Append([]store.AuditRow{{Kind: "batch", Day: day, At: sb.Received, Actor: b.Actor, PID: -1,
+			Action: b.Origin, Evidence: "batch:" + itoa(sb.ID), Detail: string(rep)}}); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		ch.undo()
+		return err
+	}
+	return nil
+}
+
+// hook adapts Options.OnDecision to the transaction at hand.
+func (s *Service) hook(tx *store.Tx) func(*Person, engine.Decision) error {
+	if s.opt.OnDecision == nil {
+		return nil
+	}
+	return func(p *Person, d engine.Decision) error { return s.opt.OnDecision(tx, p, d) }
+}

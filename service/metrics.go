@@ -1,0 +1,25 @@
+package service
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// Gauge is a float value read by the metrics endpoint.
+type Gauge struct{ bits atomic.Uint64 }
+
+// Set sets the value.
+func (g *Gauge) Set(v float64) { g.bits.Store(math.Float64bits(v)) }
+
+// Get returns the value.
+func (g *Gauge) Get() float64 { return math.Float64frombits(g.bits.Load()) }
+
+// Metrics the service keeps for /metrics.
+var (
+	runSeconds Gauge
+	// RecordsIngested, RecordsQuarantined and Batches count since start.
+	RecordsIngested, RecordsQuarantined, Batches atomic.Int64
+)
+
+// LastRunSeconds returns how long the last daily run took.
+func LastRunSeconds() float64 { return runSeconds.Get() }

@@ -1,0 +1,337 @@
+package service
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/backtest"
+	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/linkage"
+	"github.com/silentcert/silentcert/store"
+)
+
+// ReplayOptions are backtest's inputs (spec §7), replayed through the persistent path.
+type ReplayOptions struct {
+	Roster        string
+	Records       []string
+	From, To      sc.Date
+	Out           string // "" writes no files
+	Config        *sc.Config
+	Encoding      string
+	ResolveRegion func(address string) (string, bool)
+	Progress      func(day sc.Date, records int64)
+	Log           Options
+}
+
+// Replay drives the service day by day with a simulated clock over history: the roster is
+// imported, records reported before From are loaded as history, then each day's records
+// are ingested as that day's batch and the day is run (payroll on the 1st). The files it
+// writes into Out are those of backtest, and must be byte-identical to them. The database
+// must be empty.
+func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Report, error) {
+	if opt.From > opt.To {
+		return nil, sc.Errorf(sc.EInvalid, "--from %s is after --to %s", opt.From, opt.To)
+	}
+	var mu sync.Mutex
+	clock := opt.From
+	loc := time.FixedZone("CST", 8*3600)
+	svcOpt := opt.Log
+	svcOpt.Config, svcOpt.ResolveRegion, svcOpt.Location = opt.Config, opt.ResolveRegion, loc
+	svcOpt.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		y, m, d := clock.Civil()
+		return time.Date(y, time.Month(m), d, 0, 0, 0, 0, loc)
+	}
+	s, err := Open(ctx, db, svcOpt)
+	if err != nil {
+		return nil, err
+	}
+	if last, err := db.LastRun(ctx); err != nil {
+		return nil, err
+	} else if s.People() > 0 || last != sc.NoDate {
+		return nil, sc.Errorf(sc.EConflict, "%s: replay needs an empty database (it has %d people)", db, s.People())
+	}
+	rep := backtest.NewReport()
+	ro, err := s.ImportRoster(ctx, opt.Roster, opt.Encoding, "replay")
+	if err != nil {
+		return nil, err
+	}
+	rep.AddRoster(ro.Roster)
+	history, days, problems, err := s.readHistory(ctx, opt, rep)
+	if err != nil {
+		return nil, err
+	}
+	var n int64
+	tally := func(res *Result) {
+		rep.Applied += res.Report.Applied
+		rep.Duplicate += res.Report.Duplicate
+		rep.DuplicateConflict += res.Report.DuplicateConflict
+		rep.Held += res.Report.Held
+		rep.Unlinked += res.Report.Unlinked
+		n += res.Report.Applied
+	}
+	res := &Result{Problems: problems}
+	if err := s.apply(ctx, Batch{Origin: "replay", Actor: "replay", Day: opt.From, History: true}, history, res); err != nil {
+		return nil, err
+	}
+	tally(res)
+	for d := opt.From; d <= opt.To; d++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		clock = d
+		mu.Unlock()
+		if rows := days[d-opt.From]; len(rows) > 0 {
+			res := &Result{}
+			if err := s.apply(ctx, Batch{Origin: "replay", Actor: "replay", Day: d}, rows, res); err != nil {
+				return nil, err
+			}
+			tally(res)
+			days[d-opt.From] = nil
+		}
+		if err := s.RunDay(ctx, d); err != nil {
+			return nil, err
+		}
+		if opt.Progress != nil {
+			opt.Progress(d, n)
+		}
+	}
+	if opt.Out == "" {
+		return rep, nil
+	}
+	return rep, s.Export(ctx, opt.Out, opt.From, opt.To, rep)
+}
+
+// readHistory reads every record file as backtest does, counting into rep, and returns
+// the rows reported before from, the rows of each day, and the rows to quarantine.
+func (s *Service) readHistory(ctx context.Context, opt ReplayOptions, rep *backtest.Report) (history []Row, days [][]Row, problems []exchange.Problem, err error) {
+	var files []string
+	for _, path := range opt.Records {
+		fs, warns, err := exchange.ListRecordFiles(path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for _, w := range warns {
+			rep.Warnings = append(rep.Warnings, backtest.FormatWarning(w))
+		}
+		files = append(files, fs...)
+	}
+	days = make([][]Row, int(opt.To-opt.From)+1)
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, nil, err
+		}
+		rep.Files++
+		rows, probs, warns, enc, read, rerr := readFile(f, s.cat, opt.Encoding)
+		for _, w := range warns {
+			rep.Warnings = append(rep.Warnings, backtest.FormatWarning(w))
+		}
+		if rerr != nil {
+			rep.FilesRejected++
+			problems = append(problems, exchange.Problem{File: f, Reason: "unreadable", Message: rerr.Error()})
+			rep.QuarantinedByReason["unreadable"]++
+			rep.Quarantined++
+			continue
+		}
+		if enc != "" {
+			rep.Encodings[enc]++
+		}
+		rep.Read += read
+		for _, p := range probs {
+			rep.Quarantined++
+			rep.QuarantinedByReason[p.Reason]++
+		}
+		problems = append(problems, probs...)
+		for _, r := range rows {
+			if r.ReportedDate == sc.NoDate {
+				r.ReportedDate = r.EventDate
+				rep.ReportedDateDefaulted++
+			}
+			switch {
+			case r.ReportedDate > opt.To:
+				rep.ReportedAfterTo++
+			case r.ReportedDate < opt.From:
+				history = append(history, r)
+			default:
+				days[r.ReportedDate-opt.From] = append(days[r.ReportedDate-opt.From], r)
+			}
+		}
+	}
+	return history, days, problems, nil
+}
+
+func readFile(path string, cat *sc.Catalogue, encoding string) (rows []Row, probs []exchange.Problem, warns []exchange.Warning, enc string, read int64, err error) {
+	rr, err := exchange.OpenRecords(path, cat, exchange.Options{Encoding: encoding})
+	if err != nil {
+		return nil, nil, nil, "", 0, err
+	}
+	defer rr.Close()
+	enc = rr.Encoding()
+	for {
+		row, prob, err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, rr.Warnings(), enc, 0, err
+		}
+		read++
+		if prob != nil {
+			probs = append(probs, *prob)
+			continue
+		}
+		rows = append(rows, Row{Record: row.Record(), File: row.File, Line: row.Line})
+	}
+	return rows, probs, rr.Warnings(), enc, read, nil
+}
+
+// Export writes the files of spec §7 from the database: what backtest writes for the same
+// window.
+func (s *Service) Export(ctx context.Context, dir string, from, to sc.Date, rep *backtest.Report) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := s.exportDecisions(ctx, filepath.Join(dir, "decisions.csv")); err != nil {
+		return err
+	}
+	// Money, decisions and the engine's counters, from the counters the transactions kept.
+	counters, err := s.db.Counters(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range sortedKeys(counters) {
+		v := counters[name]
+		group, key, _ := strings.Cut(name, ".")
+		switch group {
+		case "decisions":
+			rep.Decisions[key] += v
+		case "certifications":
+			rep.Certifications[key] += v
+		case "counters":
+			rep.Counters[key] += v
+		case "money":
+			switch key {
+			case "paid_regular":
+				rep.PaidRegular += sc.Fen(v)
+			case "paid_back_pay":
+				rep.PaidBack += sc.Fen(v)
+			case "withheld":
+				rep.Withheld += sc.Fen(v)
+			default:
+				if st, ok := strings.CutPrefix(key, "withheld_by_status."); ok {
+					rep.WithheldBy[st] += sc.Fen(v)
+				}
+			}
+		}
+	}
+	// People in person_id order, entitlements in benefit order (as imported).
+	order := make([]*Person, len(s.ppl))
+	copy(order, s.ppl)
+	slices.SortFunc(order, func(a, b *Person) int { return strings.Compare(a.Rec.PersonID, b.Rec.PersonID) })
+	f := &backtest.Final{Eng: s.eng, From: from, To: to, Workers: 2,
+		People: make([]*sc.Recipient, len(order)), States: make([]engine.State, len(order))}
+	for i, p := range order {
+		f.People[i] = p.Rec
+		f.States[i] = p.State
+	}
+	if err := f.WriteFiles(dir, rep); err != nil {
+		return err
+	}
+	qs, err := s.db.AllQuarantine(ctx)
+	if err != nil {
+		return err
+	}
+	if err := backtest.WriteQuarantine(filepath.Join(dir, "quarantine.csv"), problemsFromStore(qs)); err != nil {
+		return err
+	}
+	held, err := s.db.HeldRecords(ctx)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(held, func(a, b store.Record) int {
+		return cmp.Or(cmp.Compare(a.ReportedDate, b.ReportedDate), cmp.Compare(a.EventDate, b.EventDate),
+			strings.Compare(a.Source, b.Source), strings.Compare(a.RecordID, b.RecordID))
+	})
+	hr := make([]backtest.HeldRow, len(held))
+	for i, h := range held {
+		hr[i] = backtest.HeldRow{Source: h.Source, RecordID: h.RecordID, PersonID: s.ppl[h.PID].Rec.PersonID}
+	}
+	if err := backtest.WriteHeld(filepath.Join(dir, "held.csv"), hr); err != nil {
+		return err
+	}
+	err = s.db.UnlinkedCounts(ctx, func(typ string, link int, n int64) {
+		id, ok := s.cat.Lookup(typ)
+		if !ok {
+			return
+		}
+		for ; n > 0; n-- {
+			rep.AddUnlinked(s.cat.Type(id), linkage.Outcome(link))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := backtest.WriteUnlinked(filepath.Join(dir, "unlinked.csv"), rep); err != nil {
+		return err
+	}
+	out, err := os.Create(filepath.Join(dir, "report.json"))
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteJSON(out); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func (s *Service) exportDecisions(ctx context.Context, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 256<<10)
+	w.WriteString("date,person_id,action,method,evidence,detail\n")
+	var b []byte
+	err = s.db.Decisions(ctx, func(r *store.AuditRow) error {
+		b = r.Day.AppendTo(b[:0])
+		b = append(b, ',')
+		b = append(b, r.PersonID...)
+		b = append(b, ',')
+		b = append(b, r.Action...)
+		b = append(b, ',')
+		b = append(b, r.Method...)
+		b = append(b, ',')
+		b = exchange.AppendCSVString(b, r.Evidence)
+		b = append(b, ',')
+		b = exchange.AppendCSVString(b, r.Detail)
+		b = append(b, '\n')
+		_, err := w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+var _ = fmt.Sprint

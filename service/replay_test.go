@@ -1,0 +1,98 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/backtest"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/sim"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+var outputs = []string{"decisions.csv", "status.csv", "payroll.csv", "overpayments.csv", "quarantine.csv", "held.csv", "unlinked.csv", "regions.csv", "report.json"}
+
+// replayMatchesBacktest runs backtest and replay on the same inputs and compares every
+// output file byte for byte.
+func replayMatchesBacktest(t *testing.T, db *store.DB, roster string, records []string, from, to sc.Date) {
+	t.Helper()
+	ctx := context.Background()
+	want := t.TempDir()
+	if _, err := backtest.Run(ctx, backtest.Options{Roster: roster, Records: records, From: from, To: to, Out: want, Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	got := t.TempDir()
+	if _, err := service.Replay(ctx, db, service.ReplayOptions{Roster: roster, Records: records, From: from, To: to, Out: got}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range outputs {
+		w, err := os.ReadFile(filepath.Join(want, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := os.ReadFile(filepath.Join(got, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(g, w) {
+			t.Errorf("%s: replay differs from backtest\n%s", name, firstDiff(w, g))
+		}
+	}
+}
+
+// firstDiff shows the first line that differs.
+func firstDiff(a, b []byte) string {
+	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	for i := 0; i < max(len(la), len(lb)); i++ {
+		var x, y []byte
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if !bytes.Equal(x, y) {
+			return "line " + itoa(i+1) + ":\n  backtest: " + string(x) + "\n  replay:   " + string(y)
+		}
+	}
+	return ""
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestReplayGoldenScenario: the hand-written scenario of backtest's golden test, which
+// exercises every action of spec §7, replayed through the database.
+func TestReplayGoldenScenario(t *testing.T) {
+	dir := filepath.Join("..", "backtest", "testdata", "scenario")
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			replayMatchesBacktest(t, dsn.Open(t), filepath.Join(dir, "roster.csv"), []string{filepath.Join(dir, "records")},
+				sc.MustDate("2024-01-01"), sc.MustDate("2024-12-31"))
+		})
+	}
+}
+
+// TestReplaySimulatedCity: a simulated city with every fault the simulator makes.
+func TestReplaySimulatedCity(t *testing.T) {
+	city := t.TempDir()
+	from, to := sc.MustDate("2024-01-01"), sc.MustDate("2024-12-31")
+	n := 1500
+	if testing.Short() {
+		n = 300
+	}
+	if _, err := sim.Simulate(context.Background(), sim.Options{City: "3710", Recipients: n, From: from, To: to, Seed: 7,
+		Out: city, HistoryMonths: 3, Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			replayMatchesBacktest(t, dsn.Open(t), filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to)
+		})
+	}
+}

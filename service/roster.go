@@ -1,0 +1,151 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/store"
+)
+
+// RosterResult is what a roster import did.
+type RosterResult struct {
+	BatchID         int64
+	Added, Updated  int
+	Unchanged       int
+	Roster          *exchange.Roster
+	EntitlementKept int // people whose entitlements changed shape: kept as they were (see ImportRoster)
+}
+
+// ImportRoster reads a roster file (spec §2) and enrols its people: new people are added
+// with a fresh state (their first day's status row comes with the next daily run);
+// people already known get their contact details, address and amounts updated. A change
+// in the set of a person's entitlements is not applied to a person already enrolled (the
+// state's payment history is per entitlement): it is reported, for an operator to handle.
+func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string) (*RosterResult, error) {
+	ro, err := exchange.ReadRoster(path, exchange.RosterOptions{Encoding: encoding, Config: s.cfg, ResolveRegion: s.opt.ResolveRegion})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := &RosterResult{Roster: ro}
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rep, _ := json.Marshal(map[string]any{"rows": ro.Rows, "recipients": len(ro.Recipients), "quarantined": len(ro.Problems),
+		"warnings": len(ro.Warnings), "encoding": ro.Encoding})
+	b := &store.Batch{Origin: "roster", Actor: actor, Received: s.wallTime(), Day: s.Today(), Status: "applied", Files: path, Report: string(rep)}
+	if _, err := tx.NewBatch(b); err != nil {
+		return nil, err
+	}
+	res.BatchID = b.ID
+	if err := tx.Quarantine(b.ID, problemsToStore(ro.Problems)); err != nil {
+		return nil, err
+	}
+	var added []*Person
+	var changed []*store.Person
+	for _, rec := range ro.Recipients {
+		r := *rec
+		r.Entitlements = slices.Clone(rec.Entitlements)
+		// Entitlements in benefit_type order: the order of payroll and overpayment rows.
+		slices.SortStableFunc(r.Entitlements, func(a, b sc.Entitlement) int { return bytes.Compare([]byte(a.Benefit), []byte(b.Benefit)) })
+		if pid, ok := s.byID[r.PersonID]; ok {
+			p := s.ppl[pid]
+			if !sameBenefits(p.Rec.Entitlements, r.Entitlements) {
+				res.EntitlementKept++
+				r.Entitlements = p.Rec.Entitlements
+			}
+			r.RegionCode = p.Rec.RegionCode // moves recorded since the roster was written stand
+			if recipientEqual(p.Rec, &r) {
+				res.Unchanged++
+				continue
+			}
+			res.Updated++
+			np := *p
+			np.Rec = &r
+			sp, err := s.toStore(&np)
+			if err != nil {
+				return nil, err
+			}
+			changed = append(changed, sp)
+			continue
+		}
+		p := &Person{PID: int64(len(s.ppl) + len(added)), Rec: &r, NextCheck: sc.NoDate}
+		p.State = s.eng.EnrolWith(p.Rec, make([]engine.EntState, len(r.Entitlements)))
+		added = append(added, p)
+		sp, err := s.toStore(p)
+		if err != nil {
+			return nil, err
+		}
+		changed = append(changed, sp)
+		res.Added++
+	}
+	for i := 0; i < len(changed); i += 512 {
+		if err := tx.PutPeople(changed[i:min(i+512, len(changed))]); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Append([]store.AuditRow{{Kind: "roster", Day: s.Today(), At: s.wallTime(), Actor: actor, PID: -1,
+		Action: "import", Evidence: path, Detail: string(rep)}}); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	for _, sp := range changed {
+		if pid, ok := s.byID[sp.Rec.PersonID]; ok {
+			rec := sp.Rec
+			s.ppl[pid].Rec = &rec
+		}
+	}
+	for _, p := range added {
+		s.ppl = append(s.ppl, p)
+		s.byID[p.Rec.PersonID] = p.PID
+	}
+	s.reindex()
+	return res, nil
+}
+
+func sameBenefits(a, b []sc.Entitlement) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Benefit != b[i].Benefit {
+			return false
+		}
+	}
+	return true
+}
+
+func recipientEqual(a, b *sc.Recipient) bool {
+	if a.PersonID != b.PersonID || a.Name != b.Name || a.Sex != b.Sex || a.BirthDate != b.BirthDate ||
+		a.HukouAddress != b.HukouAddress || a.RegionCode != b.RegionCode || a.Phone != b.Phone ||
+		a.AgentPhone != b.AgentPhone || a.LastCertified != b.LastCertified {
+		return false
+	}
+	return slices.Equal(a.Entitlements, b.Entitlements)
+}
+
+func problemsToStore(ps []exchange.Problem) []store.Quarantined {
+	out := make([]store.Quarantined, len(ps))
+	for i, p := range ps {
+		out[i] = store.Quarantined{File: p.File, Line: p.Line, Field: p.Field, Reason: p.Reason, Message: p.Message}
+	}
+	return out
+}
+
+func problemsFromStore(qs []store.Quarantined) []exchange.Problem {
+	out := make([]exchange.Problem, len(qs))
+	for i, q := range qs {
+		out[i] = exchange.Problem{File: q.File, Line: q.Line, Field: q.Field, Reason: q.Reason, Message: q.Message}
+	}
+	return out
+}

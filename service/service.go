@@ -1,0 +1,241 @@
+// Package service runs the platform every day: it ingests department batches into the
+// store, applies them to each person's state through the engine (the same engine as
+// backtest, unchanged), evaluates every day, runs the monthly payroll, and writes every
+// decision and action to the hash-chained audit trail. A batch or a day's run is one
+// transaction: after a crash, a restart finds either all of it or none of it.
+//
+// The service keeps every person's state in memory, loaded from the store at start (one
+// person's state is a few hundred bytes), and writes back the people each transaction
+// touched; the store is the truth, memory a cache of it. Writers take turns (one mutex in
+// the process, the store's writer lock between processes).
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/linkage"
+	"github.com/silentcert/silentcert/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	Config   *sc.Config     // nil: the built-in defaults
+	Location *time.Location // the agency's time zone (default Asia/Shanghai)
+	Log      *slog.Logger
+	// ResolveRegion resolves a roster row's hukou_address when it has no region_code.
+	ResolveRegion func(address string) (string, bool)
+	// Now is the wall clock; tests and replay pass their own.
+	Now func() time.Time
+	// Hooks, called inside the transaction of the change they follow (notices).
+	OnDecision func(tx *store.Tx, p *Person, d engine.Decision) error
+}
+
+// Person is one recipient as the service holds them.
+type Person struct {
+	PID       int64
+	Rec       *sc.Recipient
+	State     engine.State
+	NextCheck sc.Date
+	Baselined bool
+}
+
+// Service is the running platform over one store.
+type Service struct {
+	db   *store.DB
+	opt  Options
+	cfg  *sc.Config
+	eng  *engine.Engine
+	cat  *sc.Catalogue
+	log  *slog.Logger
+	loc  *time.Location
+	mu   sync.Mutex // writers take turns; readers of people take it too
+	ppl  []*Person  // by pid
+	byID map[string]int64
+	ix   *linkage.Index
+	ixOf []int64 // linkage index position → pid
+}
+
+// Open loads the people and their states from db.
+func Open(ctx context.Context, db *store.DB, opt Options) (*Service, error) {
+	if opt.Config == nil {
+		opt.Config = sc.DefaultConfig()
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			loc = time.FixedZone("CST", 8*3600) // no tzdata on the machine: China has one offset, no DST
+		}
+		opt.Location = loc
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &Service{db: db, opt: opt, cfg: opt.Config, eng: engine.New(opt.Config), cat: opt.Config.Catalogue,
+		log: opt.Log, loc: opt.Location, byID: map[string]int64{}}
+	err := db.LoadPeople(ctx, func(sp *store.Person) error {
+		p, err := s.fromStore(sp)
+		if err != nil {
+			return err
+		}
+		if p.PID != int64(len(s.ppl)) {
+			return fmt.Errorf("%s: people are not numbered 0…n-1 (pid %d at %d)", db, p.PID, len(s.ppl))
+		}
+		s.ppl = append(s.ppl, p)
+		s.byID[p.Rec.PersonID] = p.PID
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.reindex()
+	return s, nil
+}
+
+// DB returns the store.
+func (s *Service) DB() *store.DB { return s.db }
+
+// Config returns the configuration.
+func (s *Service) Config() *sc.Config { return s.cfg }
+
+// Engine returns the engine.
+func (s *Service) Engine() *engine.Engine { return s.eng }
+
+// Today returns the agency's current day.
+func (s *Service) Today() sc.Date { return dayOf(s.opt.Now().In(s.loc)) }
+
+func dayOf(t time.Time) sc.Date {
+	y, m, d := t.Date()
+	return sc.MakeDate(y, int(m), d)
+}
+
+// wallTime is the wall clock as the audit trail writes it.
+func (s *Service) wallTime() string { return s.opt.Now().In(s.loc).Format(time.RFC3339) }
+
+// People returns how many recipients the service holds.
+func (s *Service) People() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.ppl)
+}
+
+// reindex rebuilds the linkage index after people were added or changed.
+func (s *Service) reindex() {
+	recs := make([]*sc.Recipient, len(s.ppl))
+	order := make([]int64, len(s.ppl))
+	for i := range s.ppl {
+		order[i] = int64(i)
+	}
+	// linkage wants people in person_id order.
+	sort.Slice(order, func(a, b int) bool { return s.ppl[order[a]].Rec.PersonID < s.ppl[order[b]].Rec.PersonID })
+	for i, pid := range order {
+		recs[i] = s.ppl[pid].Rec
+	}
+	s.ix = linkage.New(recs)
+	s.ixOf = order
+}
+
+// encodeState serialises a state for the store. JSON: readable in an emergency, and the
+// same bytes for the same state.
+func encodeState(st *engine.State) ([]byte, error) { return json.Marshal(st) }
+
+func (s *Service) fromStore(sp *store.Person) (*Person, error) {
+	p := &Person{PID: sp.PID, NextCheck: sp.NextCheck, Baselined: sp.Baselined}
+	rec := sp.Rec
+	p.Rec = &rec
+	if err := json.Unmarshal(sp.State, &p.State); err != nil {
+		return nil, fmt.Errorf("person %d: state: %w", sp.PID, err)
+	}
+	if len(p.State.Ents) != len(rec.Entitlements) {
+		return nil, fmt.Errorf("person %d: %d entitlement states for %d entitlements", sp.PID, len(p.State.Ents), len(rec.Entitlements))
+	}
+	s.eng.Derive(&p.State)
+	return p, nil
+}
+
+func (s *Service) toStore(p *Person) (*store.Person, error) {
+	b, err := encodeState(&p.State)
+	if err != nil {
+		return nil, err
+	}
+	st := &p.State
+	return &store.Person{PID: p.PID, Rec: *p.Rec, Status: st.Status, Until: st.Until, Method: st.LastMethod,
+		DeathDate: st.DeathDate, NextCheck: p.NextCheck, Baselined: p.Baselined, State: b}, nil
+}
+
+// snapshot keeps what a transaction may change of a person, to put back if it fails.
+type snapshot struct {
+	p         *Person
+	state     []byte
+	region    string
+	next      sc.Date
+	baselined bool
+}
+
+// change tracks the people one transaction touches.
+type change struct {
+	s     *Service
+	snaps map[int64]*snapshot
+	order []int64
+}
+
+func (s *Service) newChange() *change { return &change{s: s, snaps: map[int64]*snapshot{}} }
+
+// touch records a person's values before the transaction changes them.
+func (c *change) touch(p *Person) error {
+	if _, ok := c.snaps[p.PID]; ok {
+		return nil
+	}
+	b, err := encodeState(&p.State)
+	if err != nil {
+		return err
+	}
+	c.snaps[p.PID] = &snapshot{p: p, state: b, region: p.Rec.RegionCode, next: p.NextCheck, baselined: p.Baselined}
+	c.order = append(c.order, p.PID)
+	return nil
+}
+
+// write writes every touched person in pid order.
+func (c *change) write(tx *store.Tx) error {
+	sort.Slice(c.order, func(i, j int) bool { return c.order[i] < c.order[j] })
+	const chunk = 512
+	ps := make([]*store.Person, 0, chunk)
+	for _, pid := range c.order {
+		sp, err := c.s.toStore(c.snaps[pid].p)
+		if err != nil {
+			return err
+		}
+		ps = append(ps, sp)
+		if len(ps) == chunk {
+			if err := tx.PutPeople(ps); err != nil {
+				return err
+			}
+			ps = ps[:0]
+		}
+	}
+	return tx.PutPeople(ps)
+}
+
+// undo puts every touched person back as they were.
+func (c *change) undo() {
+	for _, sn := range c.snaps {
+		var st engine.State
+		if err := json.Unmarshal(sn.state, &st); err == nil {
+			c.s.eng.Derive(&st)
+			sn.p.State = st
+		}
+		sn.p.Rec.RegionCode = sn.region
+		sn.p.NextCheck = sn.next
+		sn.p.Baselined = sn.baselined
+	}
+}
