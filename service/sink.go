@@ -165,8 +165,6 @@ func sortedKeys(m map[string]int64) []string {
 	return out
 }
 
-
-
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func sortStrings(s []string) { slices.Sort(s) }
