@@ -349,6 +349,9 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 		ch.undo()
 		return err
 	}
+	RecordsIngested.Add(res.Report.Applied + res.Report.Held + res.Report.Unlinked)
+	RecordsQuarantined.Add(int64(len(res.Problems)))
+	Batches.Add(1)
 	return nil
 }
 

@@ -1,0 +1,275 @@
+// Package api is the HTTP interface for machines: departments push batches of records
+// (POST /api/v1/batches) with a per-source API key and read back their reports; probes
+// and Prometheus read /healthz, /readyz and /metrics. It decides nothing: every batch goes
+// through service.Ingest, the same path as files and the console.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/service"
+)
+
+// Keys checks an API key and returns the source it may send.
+type Keys interface {
+	APIKey(ctx context.Context, secret string) (source string, id int64, err error)
+}
+
+// Options configure the API.
+type Options struct {
+	Service *service.Service
+	Keys    Keys
+	// MaxBody is the largest body accepted, in bytes (default 1 GiB); a larger one is
+	// answered 413 and nothing of it is applied.
+	MaxBody int64
+	Log     *slog.Logger
+	// Extra metrics lines (notices sent and failed), appended to /metrics.
+	Metrics func(w io.Writer)
+}
+
+type handler struct {
+	opt                Options
+	batchNanos, nBatch atomic.Int64
+}
+
+// New returns the API's handler, to be mounted at the root of a mux (it answers /api/v1/,
+// /healthz, /readyz and /metrics).
+func New(opt Options) http.Handler {
+	if opt.MaxBody <= 0 {
+		opt.MaxBody = 1 << 30
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{opt: opt}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/batches", h.postBatch)
+	mux.HandleFunc("GET /api/v1/batches/{id}", h.getBatch)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", h.ready)
+	mux.HandleFunc("GET /metrics", h.metrics)
+	return mux
+}
+
+// writeError answers with the HTTP status of an error code and a JSON message.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// statusOf maps an error code to an HTTP status, in one place.
+func statusOf(err error) int {
+	switch sc.ErrorCode(err) {
+	case sc.EInvalid:
+		return http.StatusBadRequest
+	case sc.ENotFound:
+		return http.StatusNotFound
+	case sc.EConflict:
+		return http.StatusConflict
+	case sc.EUnauthorized:
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
+}
+
+func (h *handler) source(r *http.Request) (string, error) {
+	secret := r.Header.Get("X-API-Key")
+	if a := r.Header.Get("Authorization"); secret == "" && strings.HasPrefix(a, "Bearer ") {
+		secret = strings.TrimPrefix(a, "Bearer ")
+	}
+	if secret == "" {
+		return "", sc.Errorf(sc.EUnauthorized, "an API key is required (Authorization: Bearer KEY)")
+	}
+	src, _, err := h.opt.Keys.APIKey(r.Context(), secret)
+	if err != nil {
+		return "", sc.Errorf(sc.EUnauthorized, "the API key is unknown or revoked")
+	}
+	return src, nil
+}
+
+// bodyFormat reads the body's format from Content-Type and Content-Encoding (or the
+// name= parameter's extension).
+func bodyFormat(r *http.Request) (exchange.Format, bool, string, error) {
+	name := r.URL.Query().Get("name")
+	gz := strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip")
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0]))
+	switch ct {
+	case "text/csv":
+		return exchange.FormatCSV, gz, name, nil
+	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/json-lines":
+		return exchange.FormatJSONL, gz, name, nil
+	}
+	if name != "" {
+		if f, g, ok := exchange.FormatOf(name); ok {
+			return f, g || gz, name, nil
+		}
+	}
+	return 0, false, name, sc.Errorf(sc.EInvalid, "Content-Type %q: send text/csv or application/x-ndjson (gzip as Content-Encoding: gzip), or name=FILE.csv[.gz]", ct)
+}
+
+// overflow tells whether the size limit cut the body.
+type limited struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (l *limited) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n > 0 {
+			l.over = true
+			return 0, errors.New("the body is larger than the limit")
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	src, err := h.source(r)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	if r.ContentLength > h.opt.MaxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, h.opt.MaxBody))
+		return
+	}
+	format, gz, name, err := bodyFormat(r)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	if name == "" {
+		name = "api-" + src
+	}
+	body := &limited{r: r.Body, left: h.opt.MaxBody}
+	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Actor: "api:" + src,
+		Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}}})
+	h.batchNanos.Add(int64(time.Since(start)))
+	h.nBatch.Add(1)
+	if err != nil {
+		h.opt.Log.Error("batch failed", "source", src, "err", err)
+		writeError(w, statusOf(err), "the batch could not be stored; nothing of it was applied: send it again")
+		return
+	}
+	out := batchJSON(res.BatchID, res.Rejected, res.Report.Map(), res.Problems)
+	switch {
+	case body.over:
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than the limit of %d bytes; nothing of it was applied (batch %d)", h.opt.MaxBody, res.BatchID))
+	case res.Rejected != "":
+		writeJSON(w, http.StatusUnprocessableEntity, out)
+	default:
+		w.Header().Set("Location", "/api/v1/batches/"+strconv.FormatInt(res.BatchID, 10))
+		writeJSON(w, http.StatusCreated, out)
+	}
+}
+
+// maxListed caps the quarantined rows listed in an answer; the report counts them all.
+const maxListed = 1000
+
+func batchJSON(id int64, rejected string, report any, probs []exchange.Problem) map[string]any {
+	status := "applied"
+	if rejected != "" {
+		status = "rejected"
+	}
+	q := make([]map[string]any, 0, min(len(probs), maxListed))
+	for i, p := range probs {
+		if i == maxListed {
+			break
+		}
+		q = append(q, map[string]any{"file": p.File, "line": p.Line, "field": p.Field, "reason": p.Reason, "message": p.Message})
+	}
+	out := map[string]any{"batch_id": id, "status": status, "report": report, "quarantine": q}
+	if rejected != "" {
+		out["error"] = rejected
+	}
+	return out
+}
+
+func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
+	src, err := h.source(r)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "the batch id must be a number")
+		return
+	}
+	db := h.opt.Service.DB()
+	b, err := db.Batch(r.Context(), id)
+	if err != nil || b.Source != src { // another department's batch is not found, not forbidden
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no batch %d for source %s", id, src))
+		return
+	}
+	qs, err := db.BatchQuarantine(r.Context(), id)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "the batch could not be read")
+		return
+	}
+	var report any
+	json.Unmarshal([]byte(b.Report), &report)
+	probs := make([]exchange.Problem, len(qs))
+	for i, q := range qs {
+		probs[i] = exchange.Problem{File: q.File, Line: q.Line, Field: q.Field, Reason: q.Reason, Message: q.Message}
+	}
+	out := batchJSON(b.ID, "", report, probs)
+	out["status"], out["received"], out["day"] = b.Status, b.Received, b.Day.String()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.opt.Service.DB().SQL().PingContext(ctx); err != nil {
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	m := func(name, kind, help string, v any) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %v\n", name, help, name, kind, name, v)
+	}
+	m("silentcert_records_ingested_total", "counter", "Records applied, held or unlinked by ingestion since start.", service.RecordsIngested.Load())
+	m("silentcert_records_quarantined_total", "counter", "Rows quarantined by ingestion since start.", service.RecordsQuarantined.Load())
+	m("silentcert_batches_total", "counter", "Batches ingested since start.", service.Batches.Load())
+	fmt.Fprintf(w, "# HELP silentcert_api_batch_seconds Time to ingest a batch posted to the API.\n# TYPE silentcert_api_batch_seconds summary\nsilentcert_api_batch_seconds_sum %g\nsilentcert_api_batch_seconds_count %d\n",
+		float64(h.batchNanos.Load())/1e9, h.nBatch.Load())
+	m("silentcert_daily_run_seconds", "gauge", "Duration of the last daily run.", service.LastRunSeconds())
+	if h.opt.Metrics != nil {
+		h.opt.Metrics(w)
+	}
+}
+

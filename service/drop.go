@@ -1,0 +1,82 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// DropFolder watches DIR/SOURCE/ folders: each file a department drops there is ingested
+// as a batch of that source, then moved to DIR/SOURCE/done/ (or failed/ when the batch was
+// refused) with its report beside it as FILE.report.json. A crash between the ingestion
+// and the move ingests the file again on restart, which is harmless: its records are
+// already stored and count as duplicates.
+type DropFolder struct {
+	Dir     string
+	Service *Service
+}
+
+// Scan ingests every file waiting, oldest name first, and returns how many it took.
+func (d *DropFolder) Scan(ctx context.Context) (int, error) {
+	srcs, err := os.ReadDir(d.Dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range srcs {
+		if !s.IsDir() || strings.HasPrefix(s.Name(), ".") {
+			continue
+		}
+		src := s.Name()
+		dir := filepath.Join(d.Dir, src)
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			return n, err
+		}
+		sort.Slice(files, func(i, j int) bool { return files[i].Name() < files[j].Name() })
+		for _, f := range files {
+			name := f.Name()
+			if f.IsDir() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".tmp") {
+				continue // a file still being written is named .part or .tmp until it is complete
+			}
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+			if err := d.one(ctx, src, filepath.Join(dir, name)); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (d *DropFolder) one(ctx context.Context, src, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	res, err := d.Service.Ingest(ctx, Batch{Origin: "drop", Source: src, Actor: "drop:" + src,
+		Files: []File{{Name: filepath.Join(src, filepath.Base(path)), Body: f}}})
+	f.Close()
+	if err != nil {
+		return err // not stored: left in place for the next scan
+	}
+	to := "done"
+	if res.Rejected != "" {
+		to = "failed"
+	}
+	dest := filepath.Join(filepath.Dir(path), to)
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return err
+	}
+	rep := map[string]any{"batch_id": res.BatchID, "report": res.Report.Map(), "rejected": res.Rejected, "quarantined_rows": len(res.Problems)}
+	data, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(filepath.Join(dest, filepath.Base(path)+".report.json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(path, filepath.Join(dest, filepath.Base(path)))
+}
