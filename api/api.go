@@ -272,4 +272,3 @@ func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
 		h.opt.Metrics(w)
 	}
 }
-
