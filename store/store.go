@@ -75,7 +75,7 @@ func open(dsn string) (*DB, error) {
 		// that a second process waits instead of failing; foreign keys on; transactions
 		// that write take the write lock at BEGIN, so two writers never deadlock.
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-262144)", "temp_store(MEMORY)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
