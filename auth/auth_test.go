@@ -1,0 +1,682 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// Every test runs against SQLite and PostgreSQL.
+
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time          { return c.t }
+func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+func newClock() *clock                   { return &clock{time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)} }
+func code(err error) string              { return sc.ErrorCode(err) }
+func must[T any](v T, err error) func(*testing.T) T {
+	return func(t *testing.T) T { t.Helper(); mustOK(t, err); return v }
+}
+
+func mustOK(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cheap is an argon2id cost for tests: the format and the code path are the same.
+var cheap = auth.HashParams{Time: 1, Memory: 64, Threads: 1}
+
+type env struct {
+	db  *store.DB
+	a   *auth.Service
+	clk *clock
+}
+
+func TestAuth(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, e env)
+	}{
+		{"password round trip", testPassword},
+		{"lockout", testLockout},
+		{"session fixation", testFixation},
+		{"logout and revoke", testLogoutRevoke},
+		{"expiry", testExpiry},
+		{"disabled", testDisabled},
+		{"csrf", testCSRF},
+		{"ip throttle", testIPThrottle},
+		{"accounts", testAccounts},
+		{"api keys", testAPIKeys},
+		{"audit", testAudit},
+		{"rehash", testRehash},
+		{"concurrent logins", testConcurrent},
+	} {
+		for _, dsn := range storetest.DSNs(t) {
+			t.Run(tc.name+"/"+dsn.Name, func(t *testing.T) {
+				clk := newClock()
+				db := dsn.Open(t)
+				tc.test(t, env{db, auth.New(db, auth.Options{Now: clk.Now, Hash: cheap, IPMaxFailures: 1000}), clk})
+			})
+		}
+	}
+}
+
+const pw = "correct horse battery"
+
+func testPassword(t *testing.T, e env) {
+	ctx := context.Background()
+	u := must(e.a.CreateUser(ctx, "root", "wang.li", pw, auth.RoleVillage, "371002001001"))(t)
+	if u.ID == 0 || u.Name != "wang.li" || u.Role != auth.RoleVillage || u.Region != "371002001001" || u.Lang != "zh-CN" {
+		t.Fatalf("created %+v", u)
+	}
+	var stored string
+	mustOK(t, e.db.SQL().QueryRow(e.db.Rebind(`SELECT password FROM users WHERE id = ?`), u.ID).Scan(&stored))
+	if !strings.HasPrefix(stored, "$argon2id$v=19$m=64,t=1,p=1$") || strings.Contains(stored, pw) || len(strings.Split(stored, "$")) != 6 {
+		t.Fatalf("stored %q", stored)
+	}
+	tok, got, err := e.a.Login(ctx, "wang.li", pw, "10.0.0.1")
+	if err != nil || tok == "" || got.ID != u.ID {
+		t.Fatalf("login: %q %+v %v", tok, got, err)
+	}
+	_, _, wrong := e.a.Login(ctx, "wang.li", pw+"!", "10.0.0.1")
+	_, _, unknown := e.a.Login(ctx, "nobody", pw, "10.0.0.1")
+	if code(wrong) != sc.EUnauthorized || code(unknown) != sc.EUnauthorized {
+		t.Fatalf("wrong password %v, unknown name %v", wrong, unknown)
+	}
+	if wrong.Error() != unknown.Error() {
+		t.Fatalf("the messages tell the name exists: %q vs %q", wrong, unknown)
+	}
+	// Another account with the same password gets another salt.
+	u2 := must(e.a.CreateUser(ctx, "root", "zhao.min", pw, auth.RoleAuditor, ""))(t)
+	var stored2 string
+	mustOK(t, e.db.SQL().QueryRow(e.db.Rebind(`SELECT password FROM users WHERE id = ?`), u2.ID).Scan(&stored2))
+	if stored2 == stored {
+		t.Fatal("two accounts with one password share a hash: no salt")
+	}
+}
+
+func testLockout(t *testing.T, e env) {
+	ctx := context.Background()
+	must(e.a.CreateUser(ctx, "root", "li.na", pw, auth.RoleOperator, ""))(t)
+	// Failures that a success interrupts do not add up.
+	for range 4 {
+		if _, _, err := e.a.Login(ctx, "li.na", "wrong password", "10.0.0.2"); code(err) != sc.EUnauthorized {
+			t.Fatal(err)
+		}
+	}
+	must(login(e, "li.na", pw))(t)
+	for i := range 5 {
+		if _, _, err := e.a.Login(ctx, "li.na", "wrong password", "10.0.0.2"); code(err) != sc.EUnauthorized {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	_, _, err := e.a.Login(ctx, "li.na", pw, "10.0.0.3")
+	if code(err) != sc.EUnauthorized {
+		t.Fatalf("the right password opened a locked account: %v", err)
+	}
+	us := must(e.a.Users(ctx))(t)
+	if want := e.clk.t.Add(15 * time.Minute); !us[0].LockedUntil.Equal(want) {
+		t.Fatalf("locked until %v, want %v", us[0].LockedUntil, want)
+	}
+	e.clk.Advance(15*time.Minute - time.Second)
+	if _, _, err := e.a.Login(ctx, "li.na", pw, "10.0.0.3"); code(err) != sc.EUnauthorized {
+		t.Fatalf("unlocked a second early: %v", err)
+	}
+	e.clk.Advance(time.Second)
+	must(login(e, "li.na", pw))(t)
+	if us := must(e.a.Users(ctx))(t); !us[0].LockedUntil.IsZero() {
+		t.Fatalf("still locked until %v", us[0].LockedUntil)
+	}
+	// An administrator lifts a lockout early.
+	for range 5 {
+		e.a.Login(ctx, "li.na", "wrong password", "10.0.0.2")
+	}
+	mustOK(t, e.a.Unlock(ctx, "root", us[0].ID))
+	must(login(e, "li.na", pw))(t)
+}
+
+func login(e env, name, password string) (string, error) {
+	tok, _, err := e.a.Login(context.Background(), name, password, "192.0.2.1")
+	return tok, err
+}
+
+func testFixation(t *testing.T, e env) {
+	ctx := context.Background()
+	must(e.a.CreateUser(ctx, "root", "sun.wei", pw, auth.RoleTown, "371002001"))(t)
+	planted := "attacker-chosen-session-value"
+	if _, _, err := e.a.Session(ctx, planted); code(err) != sc.EUnauthorized {
+		t.Fatalf("planted token before login: %v", err)
+	}
+	tok := must(login(e, "sun.wei", pw))(t)
+	if tok == planted || len(tok) != 43 {
+		t.Fatalf("token %q", tok)
+	}
+	if _, _, err := e.a.Session(ctx, planted); code(err) != sc.EUnauthorized {
+		t.Fatalf("planted token after login: %v", err)
+	}
+	u, s, err := e.a.Session(ctx, tok)
+	if err != nil || u.Name != "sun.wei" || s.UserID != u.ID || s.CSRF == "" || s.ID == tok || strings.Contains(s.ID, tok) {
+		t.Fatalf("session %+v %+v %v", u, s, err)
+	}
+	if !s.Expires.Equal(e.clk.t.Add(12 * time.Hour)) {
+		t.Fatalf("expires %v", s.Expires)
+	}
+	tok2 := must(login(e, "sun.wei", pw))(t)
+	_, s2, err := e.a.Session(ctx, tok2)
+	if tok2 == tok || err != nil || s2.ID == s.ID || s2.CSRF == s.CSRF {
+		t.Fatalf("a second login reused the first session: %v", err)
+	}
+	// Only the hash is stored.
+	var n int
+	mustOK(t, e.db.SQL().QueryRow(e.db.Rebind(`SELECT count(*) FROM sessions WHERE hash = ? OR hash = ?`), tok, tok2).Scan(&n))
+	if n != 0 {
+		t.Fatal("a session token is stored in clear")
+	}
+}
+
+func testLogoutRevoke(t *testing.T, e env) {
+	ctx := context.Background()
+	u := must(e.a.CreateUser(ctx, "root", "zhou.jie", pw, auth.RoleDistrict, "371002"))(t)
+	t1 := must(login(e, "zhou.jie", pw))(t)
+	t2 := must(login(e, "zhou.jie", pw))(t)
+	mustOK(t, e.a.Logout(ctx, t1))
+	if _, _, err := e.a.Session(ctx, t1); code(err) != sc.EUnauthorized {
+		t.Fatalf("after logout: %v", err)
+	}
+	if _, _, err := e.a.Session(ctx, t2); err != nil {
+		t.Fatalf("logout ended the other session: %v", err)
+	}
+	mustOK(t, e.a.Logout(ctx, t1)) // twice: harmless
+	mustOK(t, e.a.RevokeSessions(ctx, "root", u.ID))
+	if _, _, err := e.a.Session(ctx, t2); code(err) != sc.EUnauthorized {
+		t.Fatalf("after revoke: %v", err)
+	}
+	// A new password ends the sessions and replaces the old one.
+	t3 := must(login(e, "zhou.jie", pw))(t)
+	mustOK(t, e.a.SetPassword(ctx, "root", u.ID, "a new long passphrase"))
+	if _, _, err := e.a.Session(ctx, t3); code(err) != sc.EUnauthorized {
+		t.Fatalf("after a new password: %v", err)
+	}
+	if _, err := login(e, "zhou.jie", pw); code(err) != sc.EUnauthorized {
+		t.Fatalf("old password: %v", err)
+	}
+	must(login(e, "zhou.jie", "a new long passphrase"))(t)
+	if err := e.a.SetPassword(ctx, "root", u.ID, "short"); code(err) != sc.EInvalid {
+		t.Fatalf("short password: %v", err)
+	}
+	// A new role ends the sessions too: pages must not keep the old scope.
+	t4 := must(login(e, "zhou.jie", "a new long passphrase"))(t)
+	mustOK(t, e.a.SetRole(ctx, "root", u.ID, auth.RoleTown, "371002001"))
+	if _, _, err := e.a.Session(ctx, t4); code(err) != sc.EUnauthorized {
+		t.Fatalf("after a role change: %v", err)
+	}
+	if err := e.a.SetRole(ctx, "root", u.ID, auth.RoleTown, "371002"); code(err) != sc.EInvalid {
+		t.Fatalf("town with a district code: %v", err)
+	}
+}
+
+func testExpiry(t *testing.T, e env) {
+	ctx := context.Background()
+	must(e.a.CreateUser(ctx, "root", "qian.yu", pw, auth.RoleOperator, ""))(t)
+	tok := must(login(e, "qian.yu", pw))(t)
+	e.clk.Advance(12*time.Hour - time.Second)
+	if _, _, err := e.a.Session(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(time.Second)
+	if _, _, err := e.a.Session(ctx, tok); code(err) != sc.EUnauthorized {
+		t.Fatalf("expired session: %v", err)
+	}
+	// The next login drops it from the table.
+	must(login(e, "qian.yu", pw))(t)
+	var n int
+	mustOK(t, e.db.SQL().QueryRow(`SELECT count(*) FROM sessions`).Scan(&n))
+	if n != 1 {
+		t.Fatalf("%d sessions kept, want 1", n)
+	}
+}
+
+func testDisabled(t *testing.T, e env) {
+	ctx := context.Background()
+	admin := must(e.a.CreateUser(ctx, "system", "admin", pw, auth.RoleAdmin, ""))(t)
+	u := must(e.a.CreateUser(ctx, "admin", "chen.hao", pw, auth.RoleVillage, "371002001002"))(t)
+	tok := must(login(e, "chen.hao", pw))(t)
+	mustOK(t, e.a.SetDisabled(ctx, "admin", u.ID, true))
+	if _, _, err := e.a.Session(ctx, tok); code(err) != sc.EUnauthorized {
+		t.Fatalf("disabled user's session: %v", err)
+	}
+	var n int
+	mustOK(t, e.db.SQL().QueryRow(e.db.Rebind(`SELECT count(*) FROM sessions WHERE user_id = ?`), u.ID).Scan(&n))
+	if n != 0 {
+		t.Fatalf("disabling kept %d sessions", n)
+	}
+	_, _, err := e.a.Login(ctx, "chen.hao", pw, "10.0.0.9")
+	if code(err) != sc.EUnauthorized {
+		t.Fatalf("disabled user logged in: %v", err)
+	}
+	if _, _, unknown := e.a.Login(ctx, "nobody", pw, "10.0.0.9"); err.Error() != unknown.Error() {
+		t.Fatalf("a disabled account is told apart: %q", err)
+	}
+	got := must(e.a.User(ctx, u.ID))(t)
+	if !got.Disabled || got.Sees("371002001002") || got.CanWrite() {
+		t.Fatalf("disabled %+v", got)
+	}
+	mustOK(t, e.a.SetDisabled(ctx, "admin", u.ID, false))
+	tok = must(login(e, "chen.hao", pw))(t)
+	// A session is refused once its account is disabled, even if its row is still there
+	// (the flag set by hand in the database).
+	_, err = e.db.SQL().Exec(e.db.Rebind(`UPDATE users SET disabled = 1 WHERE id = ?`), u.ID)
+	mustOK(t, err)
+	if _, _, err := e.a.Session(ctx, tok); code(err) != sc.EUnauthorized {
+		t.Fatalf("disabled by hand: %v", err)
+	}
+	// The last administrator stays.
+	if err := e.a.SetDisabled(ctx, "admin", admin.ID, true); code(err) != sc.EConflict {
+		t.Fatalf("disabled the last administrator: %v", err)
+	}
+	if err := e.a.SetRole(ctx, "admin", admin.ID, auth.RoleOperator, ""); code(err) != sc.EConflict {
+		t.Fatalf("demoted the last administrator: %v", err)
+	}
+}
+
+func testCSRF(t *testing.T, e env) {
+	ctx := context.Background()
+	must(e.a.CreateUser(ctx, "root", "he.xin", pw, auth.RoleOperator, ""))(t)
+	_, s, err := e.a.Session(ctx, must(login(e, "he.xin", pw))(t))
+	mustOK(t, err)
+	if len(s.CSRF) < 40 || !e.a.CheckCSRF(s, s.CSRF) {
+		t.Fatalf("csrf %q", s.CSRF)
+	}
+	for _, bad := range []string{"", s.CSRF[:len(s.CSRF)-1], s.CSRF + "x", strings.ToUpper(s.CSRF), s.ID} {
+		if e.a.CheckCSRF(s, bad) {
+			t.Fatalf("accepted %q", bad)
+		}
+	}
+	if e.a.CheckCSRF(&auth.Session{}, "") || e.a.CheckCSRF(nil, s.CSRF) {
+		t.Fatal("accepted an empty token")
+	}
+}
+
+func testIPThrottle(t *testing.T, e env) {
+	ctx := context.Background()
+	a := auth.New(e.db, auth.Options{Now: e.clk.Now, Hash: cheap, IPMaxFailures: 3, IPWindow: 10 * time.Minute})
+	must(a.CreateUser(ctx, "root", "lin.feng", pw, auth.RoleOperator, ""))(t)
+	// Guessing across accounts from one address: three failures, on three names.
+	for _, name := range []string{"lin.feng", "nobody", "someone"} {
+		a.Login(ctx, name, "guess guess guess", "203.0.113.7:51234")
+	}
+	_, _, err := a.Login(ctx, "lin.feng", pw, "203.0.113.7:40000")
+	if code(err) != sc.EUnauthorized || !errors.Is(err, auth.ErrThrottled) {
+		t.Fatalf("blocked address logged in: %v", err)
+	}
+	if _, _, err := a.Login(ctx, "lin.feng", pw, "198.51.100.1"); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	// IPv6: the /64 is one client.
+	for i := range 3 {
+		a.Login(ctx, "lin.feng", "guess guess guess", "[2001:db8::"+string(rune('1'+i))+"]:443")
+	}
+	if _, _, err := a.Login(ctx, "lin.feng", pw, "2001:db8::ff"); !errors.Is(err, auth.ErrThrottled) {
+		t.Fatalf("same /64: %v", err)
+	}
+	e.clk.Advance(10 * time.Minute)
+	if _, _, err := a.Login(ctx, "lin.feng", pw, "203.0.113.7"); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+	rows := must(e.db.PersonAudit(ctx, -1))(t)
+	if !hasRow(rows, "login", "system", "ip_blocked", "ip=203.0.113.7 ") {
+		t.Fatal("no audit row for the blocked address")
+	}
+}
+
+func testAccounts(t *testing.T, e env) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, password, region string
+		role                   auth.Role
+		want                   string
+	}{
+		{"ok.user", pw, "", auth.RoleAdmin, ""},
+		{"ok.user", pw, "", auth.RoleAdmin, sc.EConflict},
+		{"x", pw, "", auth.RoleAdmin, sc.EInvalid},
+		{"has space", pw, "", auth.RoleAdmin, sc.EInvalid},
+		{"<script>", pw, "", auth.RoleAdmin, sc.EInvalid},
+		{"王村长", pw, "371002001001", auth.RoleVillage, ""},
+		{"v1", pw, "37100200100", auth.RoleVillage, sc.EInvalid},
+		{"v2", pw, "", auth.RoleVillage, sc.EInvalid},
+		{"t1", pw, "371002001001", auth.RoleTown, sc.EInvalid},
+		{"d1", pw, "37100a", auth.RoleDistrict, sc.EInvalid},
+		{"o1", pw, "3710", auth.RoleOperator, ""},
+		{"o2", pw, "37100", auth.RoleOperator, sc.EInvalid},
+		{"r1", pw, "", "root", sc.EInvalid},
+		{"p1", "short", "", auth.RoleAuditor, sc.EInvalid},
+	} {
+		_, err := e.a.CreateUser(ctx, "root", c.name, c.password, c.role, c.region)
+		if code(err) != c.want {
+			t.Errorf("%s %s %q: %v, want %q", c.name, c.role, c.region, err, c.want)
+		}
+	}
+	us := must(e.a.Users(ctx))(t)
+	if len(us) != 3 || us[0].Name != "ok.user" || us[1].Name != "王村长" || us[2].Region != "3710" {
+		t.Fatalf("users %+v", us)
+	}
+	// EnsureUser is idempotent and leaves an existing account alone.
+	u1 := must(e.a.EnsureUser(ctx, "demo.village", pw, auth.RoleVillage, "371002001001"))(t)
+	u2 := must(e.a.EnsureUser(ctx, "demo.village", "another password", auth.RoleAdmin, ""))(t)
+	if u1.ID != u2.ID || u2.Role != auth.RoleVillage {
+		t.Fatalf("ensure %+v %+v", u1, u2)
+	}
+	must(login(e, "demo.village", pw))(t)
+	mustOK(t, e.a.SetLang(ctx, "root", u1.ID, "en"))
+	if got := must(e.a.User(ctx, u1.ID))(t); got.Lang != "en" {
+		t.Fatalf("lang %q", got.Lang)
+	}
+	if err := e.a.SetLang(ctx, "root", u1.ID, "fr"); code(err) != sc.EInvalid {
+		t.Fatal(err)
+	}
+	if _, err := e.a.User(ctx, 999); code(err) != sc.ENotFound {
+		t.Fatal(err)
+	}
+	if err := e.a.SetPassword(ctx, "root", 999, pw); code(err) != sc.ENotFound {
+		t.Fatal(err)
+	}
+}
+
+func testAPIKeys(t *testing.T, e env) {
+	ctx := context.Background()
+	secret, id := mustKey(t, e, "PSB", "nightly export")
+	if !strings.HasPrefix(secret, "sck_") || len(secret) != 47 {
+		t.Fatalf("secret %q", secret)
+	}
+	other, _ := mustKey(t, e, "HEA", "")
+	src, gotID, err := e.a.APIKey(ctx, secret)
+	if err != nil || src != "PSB" || gotID != id {
+		t.Fatalf("use: %q %d %v", src, gotID, err)
+	}
+	if src, _, _ := e.a.APIKey(ctx, other); src != "HEA" {
+		t.Fatalf("other key's source %q", src)
+	}
+	for _, bad := range []string{"", "sck_", secret + "x", secret[:len(secret)-1], strings.Repeat("a", 10000)} {
+		if _, _, err := e.a.APIKey(ctx, bad); code(err) != sc.EUnauthorized {
+			t.Fatalf("%q: %v", bad, err)
+		}
+	}
+	// Only the hash is stored: the row holds SHA-256(secret) and no field holds the secret.
+	var hash []byte
+	var source, name, prefix, created, revoked string
+	mustOK(t, e.db.SQL().QueryRow(e.db.Rebind(`SELECT source, name, prefix, hash, created, revoked FROM api_keys WHERE id = ?`), id).
+		Scan(&source, &name, &prefix, &hash, &created, &revoked))
+	sum := sha256.Sum256([]byte(secret))
+	if !bytes.Equal(hash, sum[:]) || !strings.HasPrefix(secret, prefix) || len(prefix) > 12 {
+		t.Fatalf("stored hash %x prefix %q", hash, prefix)
+	}
+	for _, f := range []string{source, name, prefix, string(hash), created, revoked} {
+		if strings.Contains(f, secret[len(prefix):]) {
+			t.Fatalf("the secret is stored: %q", f)
+		}
+	}
+	mustOK(t, e.a.RevokeAPIKey(ctx, "root", id))
+	mustOK(t, e.a.RevokeAPIKey(ctx, "root", id)) // twice: harmless
+	if _, _, err := e.a.APIKey(ctx, secret); code(err) != sc.EUnauthorized {
+		t.Fatalf("revoked key: %v", err)
+	}
+	if _, _, err := e.a.APIKey(ctx, other); err != nil {
+		t.Fatalf("revoking one key broke another: %v", err)
+	}
+	keys := must(e.a.APIKeys(ctx))(t)
+	if len(keys) != 2 || keys[0].ID != id || keys[0].Revoked.IsZero() || !keys[1].Revoked.IsZero() ||
+		keys[0].Name != "nightly export" || keys[0].Prefix != prefix || !keys[0].Created.Equal(e.clk.t) {
+		t.Fatalf("keys %+v", keys)
+	}
+	if err := e.a.RevokeAPIKey(ctx, "root", 999); code(err) != sc.ENotFound {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "psb", "P-S", "1AB", strings.Repeat("A", 33)} {
+		if _, _, err := e.a.CreateAPIKey(ctx, "root", bad, ""); code(err) != sc.EInvalid {
+			t.Fatalf("source %q: %v", bad, err)
+		}
+	}
+}
+
+func mustKey(t *testing.T, e env, source, name string) (string, int64) {
+	t.Helper()
+	s, id, err := e.a.CreateAPIKey(context.Background(), "root", source, name)
+	mustOK(t, err)
+	return s, id
+}
+
+// testAudit checks that each staff action leaves its row, that no row holds a password,
+// token or key, and that the chain verifies.
+func testAudit(t *testing.T, e env) {
+	ctx := context.Background()
+	u := must(e.a.CreateUser(ctx, "root", "guo.ming", pw, auth.RoleVillage, "371002001001"))(t)
+	e.a.Login(ctx, "guo.ming", "not the password", "10.1.1.1")
+	tok := must(login(e, "guo.ming", pw))(t)
+	mustOK(t, e.a.Logout(ctx, tok))
+	mustOK(t, e.a.SetPassword(ctx, "root", u.ID, "second passphrase"))
+	mustOK(t, e.a.SetDisabled(ctx, "root", u.ID, true))
+	mustOK(t, e.a.SetDisabled(ctx, "root", u.ID, false))
+	mustOK(t, e.a.RevokeSessions(ctx, "root", u.ID))
+	secret, id := mustKey(t, e, "CMT", "village app")
+	mustOK(t, e.a.RevokeAPIKey(ctx, "root", id))
+
+	rows := must(e.db.PersonAudit(ctx, -1))(t)
+	want := []struct{ kind, actor, action, detail string }{
+		{"user", "root", "create", "user=guo.ming id=1 role=village region=371002001001"},
+		{"login", "guo.ming", "failed", "ip=10.1.1.1 reason=wrong_password failures=1"},
+		{"login", "guo.ming", "ok", "ip=192.0.2.1"},
+		{"login", "guo.ming", "logout", ""},
+		{"user", "root", "password", "user=guo.ming id=1 sessions_revoked=0"},
+		{"user", "root", "disable", "user=guo.ming id=1 sessions_revoked=0"},
+		{"user", "root", "enable", "user=guo.ming id=1"},
+		{"user", "root", "revoke_sessions", "user=guo.ming id=1 sessions_revoked=0"},
+		{"api_key", "root", "create", "id=1 source=CMT prefix=" + secret[:10] + " name=village app"},
+		{"api_key", "root", "revoke", "id=1 source=CMT prefix=" + secret[:10]},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d audit rows, want %d: %+v", len(rows), len(want), rows)
+	}
+	for i, w := range want {
+		r := rows[i]
+		if r.Kind != w.kind || r.Actor != w.actor || r.Action != w.action || r.Detail != w.detail || r.PID != -1 ||
+			r.At != "2025-03-01T09:00:00Z" || r.Day != sc.MustDate("2025-03-01") {
+			t.Errorf("row %d: %+v, want %+v", i, r, w)
+		}
+		for _, s := range []string{pw, "second passphrase", "not the password", tok, secret} {
+			if strings.Contains(r.Detail+r.Actor+r.Action, s) {
+				t.Errorf("row %d holds a secret: %+v", i, r)
+			}
+		}
+	}
+	n, err := e.db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Errorf("audit: %+v", p) })
+	if err != nil || n != int64(len(want)) {
+		t.Fatalf("verify: %d %v", n, err)
+	}
+}
+
+// testRehash: a password hashed at an older cost is rehashed at the current one on login.
+func testRehash(t *testing.T, e env) {
+	ctx := context.Background()
+	u := must(e.a.CreateUser(ctx, "root", "xu.lan", pw, auth.RoleOperator, ""))(t)
+	b := auth.New(e.db, auth.Options{Now: e.clk.Now, Hash: auth.HashParams{Time: 2, Memory: 128, Threads: 1}})
+	if _, _, err := b.Login(ctx, "xu.lan", pw, "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	var stored string
+	mustOK(t, e.db.SQL().QueryRow(e.db.Rebind(`SELECT password FROM users WHERE id = ?`), u.ID).Scan(&stored))
+	if !strings.HasPrefix(stored, "$argon2id$v=19$m=128,t=2,p=1$") {
+		t.Fatalf("not rehashed: %q", stored)
+	}
+	if _, _, err := e.a.Login(ctx, "xu.lan", pw, "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testConcurrent: logins at once each get their own session, and wrong passwords at once
+// are each counted (the count is read and written in one transaction).
+func testConcurrent(t *testing.T, e env) {
+	ctx := context.Background()
+	u := must(e.a.CreateUser(ctx, "root", "ma.tao", pw, auth.RoleOperator, ""))(t)
+	const n = 8
+	toks := make(chan string, n)
+	errs := make(chan error, 2*n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			tok, _, err := e.a.Login(ctx, "ma.tao", pw, "10.0.0.5")
+			errs <- err
+			toks <- tok
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for range n {
+		mustOK(t, <-errs)
+		seen[<-toks] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct tokens of %d", len(seen), n)
+	}
+	for range 4 {
+		wg.Go(func() { _, _, err := e.a.Login(ctx, "ma.tao", "wrong wrong wrong", "10.0.0.5"); errs <- err })
+	}
+	wg.Wait()
+	var failures int
+	mustOK(t, e.db.SQL().QueryRow(e.db.Rebind(`SELECT failures FROM users WHERE id = ?`), u.ID).Scan(&failures))
+	if failures != 4 {
+		t.Fatalf("%d failures counted of 4", failures)
+	}
+}
+
+func hasRow(rows []store.AuditRow, kind, actor, action, detailPrefix string) bool {
+	for _, r := range rows {
+		if r.Kind == kind && r.Actor == actor && r.Action == action && strings.HasPrefix(r.Detail, detailPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSees(t *testing.T) {
+	village := &auth.User{Role: auth.RoleVillage, Region: "371002001001"}
+	town := &auth.User{Role: auth.RoleTown, Region: "371002001"}
+	district := &auth.User{Role: auth.RoleDistrict, Region: "371002"}
+	operator := &auth.User{Role: auth.RoleOperator}
+	cityOperator := &auth.User{Role: auth.RoleOperator, Region: "3710"}
+	auditor := &auth.User{Role: auth.RoleAuditor}
+	admin := &auth.User{Role: auth.RoleAdmin}
+	noRegionVillage := &auth.User{Role: auth.RoleVillage}
+	disabled := &auth.User{Role: auth.RoleAdmin, Disabled: true}
+	for _, c := range []struct {
+		name string
+		u    *auth.User
+		code string
+		want bool
+	}{
+		{"village: own village", village, "371002001001", true},
+		{"village: 13 digits", village, "3710020010010", false},
+		{"village: trailing letter", village, "371002001001x", false},
+		{"village: neighbour village", village, "371002001002", false},
+		{"village: its town", village, "371002001", false},
+		{"village: its town padded", village, "371002001000", false},
+		{"village: unassigned", village, "", false},
+		{"village: another city's same suffix", village, "111002001001", false},
+		{"town: its village", town, "371002001001", true},
+		{"town: its last village", town, "371002001999", true},
+		{"town: itself", town, "371002001", true},
+		{"town: the next town's village", town, "371002002001", false},
+		{"town: a village of 3710020010 (10th digit)", town, "371002001101", true},
+		{"town: its district", town, "371002", false},
+		{"town: a lookalike 37100200", town, "37100200", false},
+		{"district: its village", district, "371002001001", true},
+		{"district: its district padded", district, "371002000000", true},
+		{"district: another district", district, "371003001001", false},
+		{"district: space-padded", district, " 371002001001", false},
+		{"district: sign", district, "+371002001001", false},
+		{"operator: anything", operator, "371102001001", true},
+		{"operator: unassigned", operator, "", true},
+		{"operator: junk", operator, "abc", false},
+		{"city operator: own city", cityOperator, "371002001001", true},
+		{"city operator: other city", cityOperator, "370102001001", false},
+		{"city operator: unassigned", cityOperator, "", false},
+		{"auditor: anything", auditor, "371002001001", true},
+		{"admin: anything", admin, "371002001001", true},
+		{"village without a code", noRegionVillage, "371002001001", false},
+		{"disabled admin", disabled, "371002001001", false},
+	} {
+		if got := c.u.Sees(c.code); got != c.want {
+			t.Errorf("%s: Sees(%q) = %v, want %v", c.name, c.code, got, c.want)
+		}
+	}
+	var nobody *auth.User
+	if nobody.Sees("") || nobody.CanWrite() || nobody.IsAdmin() {
+		t.Error("a nil user may do something")
+	}
+	for _, c := range []struct {
+		u              *auth.User
+		write, isAdmin bool
+	}{
+		{admin, true, true}, {operator, true, false}, {auditor, false, false}, {district, true, false},
+		{town, true, false}, {village, true, false}, {disabled, false, false},
+	} {
+		if c.u.CanWrite() != c.write || c.u.IsAdmin() != c.isAdmin {
+			t.Errorf("%s: CanWrite %v IsAdmin %v", c.u.Role, c.u.CanWrite(), c.u.IsAdmin())
+		}
+	}
+}
+
+func TestCheckPassword(t *testing.T) {
+	for _, c := range []struct {
+		name, password string
+		ok             bool
+	}{
+		{"wang", "correct horse battery", true},
+		{"wang", "老张家的三只猫咪和狗", true}, // ten characters, thirty bytes
+		{"wang", "老张家的三只猫咪", false},
+		{"wang", "123456789", false},
+		{"wang", "1234567890", false},
+		{"wang", "Password12", false},
+		{"wang", "aaaaaaaaaaaa", false},
+		{"wang", "猫猫猫猫猫猫猫猫猫猫", false},
+		{"wang.wei.admin", "wang.wei.admin1", false},
+		{"wang", "wang-is-my-friend", true},
+		{"wang", strings.Repeat("long enough ", 22), false}, // 264 bytes
+		{"wang", "tab\tinside password", false},
+		{"wang", "bad utf8 \xff\xfe here", false},
+	} {
+		err := auth.CheckPassword(c.name, c.password)
+		if (err == nil) != c.ok {
+			t.Errorf("%q for %s: %v, want ok=%v", c.password, c.name, err, c.ok)
+		}
+	}
+}
+
+// BenchmarkLoginFailed measures a failed login at the production cost (DefaultHash): one
+// argon2id verification and one write transaction with its audit row.
+func BenchmarkLoginFailed(b *testing.B) {
+	db := storetest.Open(b, "sqlite:"+b.TempDir()+"/bench.db")
+	ctx := context.Background()
+	a := auth.New(db, auth.Options{})
+	if _, err := a.CreateUser(ctx, "root", "bench.user", pw, auth.RoleOperator, ""); err != nil {
+		b.Fatal(err)
+	}
+	c := auth.New(db, auth.Options{IPMaxFailures: 1 << 30})
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := c.Login(ctx, "bench.user", "wrong wrong wrong", "10.0.0.1"); code(err) != sc.EUnauthorized {
+			b.Fatal(err)
+		}
+	}
+}

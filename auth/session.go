@@ -1,0 +1,283 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store"
+)
+
+// Session is one login: what a session cookie stands for.
+type Session struct {
+	ID      string // the hex SHA-256 of the token: safe to show and log, useless as a cookie
+	UserID  int64
+	Created time.Time
+	Expires time.Time
+	CSRF    string // the token forms must send back (CheckCSRF)
+}
+
+// ErrThrottled is wrapped by the Login error when the caller's address is blocked (too
+// many failures from it), so that the console can answer 429 instead of 401; it says
+// nothing about the account.
+var ErrThrottled = errors.New("too many failed logins from this address")
+
+// Login checks a name and password and, when they are right, starts a new session and
+// returns its token (for the cookie; the database keeps only its hash). Each login makes
+// a new token, so a token planted before login never becomes valid. Guessing is slowed
+// per account (MaxFailures wrong passwords in a row lock it for LockFor, even against the
+// right password) and per address (IPMaxFailures in IPWindow). Every failure is the same
+// EUnauthorized error, whether the name exists or not, and takes as long.
+func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (string, *User, error) {
+	ip := ipKey(remoteIP)
+	if !a.ips.allow(ip, a.now(), a.opt.IPWindow, a.opt.IPMaxFailures) {
+		return "", nil, &sc.Error{Code: sc.EUnauthorized, Message: unauthorized().Error(), Err: ErrThrottled}
+	}
+	name = strings.TrimSpace(name)
+	var encoded string
+	var id int64
+	err := a.db.SQL().QueryRowContext(ctx, a.db.Rebind(`SELECT id, password FROM users WHERE name = ?`), name).Scan(&id, &encoded)
+	known := err == nil
+	if err != nil && err != sql.ErrNoRows {
+		return "", nil, fmt.Errorf("%s: login: %w", a.db, err)
+	}
+	if !known {
+		encoded = a.dummyHash(ctx)
+	}
+	ok, stale, err := a.verifyPassword(ctx, encoded, password)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(password) > maxPasswordLen {
+		ok = false
+	}
+	var rehash string
+	if ok && stale {
+		if rehash, err = a.hashPassword(ctx, password); err != nil {
+			return "", nil, err
+		}
+	}
+
+	var token string
+	var user *User
+	var tripped bool
+	err = a.write(ctx, func(tx *store.Tx) error {
+		now := a.now()
+		detail := "ip=" + ip
+		if !known {
+			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
+			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+" reason=unknown_name")})
+		}
+		// The account as it is now: another login may have changed its failures meanwhile.
+		var failures int
+		var u *User
+		row := tx.QueryRow(`SELECT `+userCols+`, failures FROM users WHERE id = ?`, id)
+		u, err := scanUser(scanWith{row: row, after: []any{&failures}})
+		if err != nil {
+			return err
+		}
+		switch {
+		case u.LockedUntil.After(now):
+			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
+			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+" reason=locked")})
+		case !ok:
+			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
+			failures++
+			rows := []store.AuditRow{a.auditRow(now, "login", name, "failed",
+				fmt.Sprintf("%s reason=wrong_password failures=%d", detail, failures))}
+			var locked int64
+			if failures >= a.opt.MaxFailures {
+				until := now.Add(a.opt.LockFor)
+				locked, failures = until.UnixNano(), 0
+				rows = append(rows, a.auditRow(now, "login", name, "locked", detail+" until="+until.UTC().Format(time.RFC3339)))
+			}
+			if err := tx.Exec(`UPDATE users SET failures = ?, locked_until = ? WHERE id = ?`, failures, locked, id); err != nil {
+				return err
+			}
+			return tx.Append(rows)
+		case u.Disabled:
+			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+" reason=disabled")})
+		}
+		if err := tx.Exec(`UPDATE users SET failures = 0, locked_until = 0 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if rehash != "" {
+			if err := tx.Exec(`UPDATE users SET password = ? WHERE id = ?`, rehash, id); err != nil {
+				return err
+			}
+		}
+		// Sessions that ran out are dropped here, where a write happens anyway.
+		if err := tx.Exec(`DELETE FROM sessions WHERE expires <= ?`, now.UnixNano()); err != nil {
+			return err
+		}
+		token = randomToken(32)
+		if err := tx.Exec(`INSERT INTO sessions (hash, user_id, created, expires, csrf, ip) VALUES (?, ?, ?, ?, ?, ?)`,
+			tokenHash(token), id, now.UnixNano(), now.Add(a.opt.SessionTTL).UnixNano(), randomToken(32), ip); err != nil {
+			return err
+		}
+		u.LockedUntil = time.Time{}
+		user = u
+		return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "ok", detail)})
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if user == nil {
+		if tripped {
+			if err := a.write(ctx, func(tx *store.Tx) error {
+				now := a.now()
+				return tx.Append([]store.AuditRow{a.auditRow(now, "login", "system", "ip_blocked",
+					"ip="+ip+" until="+now.Add(a.opt.IPWindow).UTC().Format(time.RFC3339))})
+			}); err != nil {
+				return "", nil, err
+			}
+		}
+		return "", nil, unauthorized()
+	}
+	return token, user, nil
+}
+
+// scanWith scans some columns, then userCols, then some more: a user read with its session
+// or its failure count.
+type scanWith struct {
+	row           interface{ Scan(...any) error }
+	before, after []any
+}
+
+func (s scanWith) Scan(dest ...any) error {
+	return s.row.Scan(append(append(append([]any{}, s.before...), dest...), s.after...)...)
+}
+
+// dummyHash is a hash of nothing anyone types, verified for unknown names so that they
+// cost what a known name costs.
+func (a *Service) dummyHash(ctx context.Context) string {
+	a.dummyOnce.Do(func() {
+		a.dummy, _ = a.hashPassword(ctx, randomToken(16))
+	})
+	if a.dummy == "" { // the first try was cancelled
+		h, _ := a.hashPassword(ctx, randomToken(16))
+		return h
+	}
+	return a.dummy
+}
+
+// Session returns the account and session a token stands for, or an EUnauthorized error
+// when the token is unknown, expired, revoked, or its account disabled.
+func (a *Service) Session(ctx context.Context, token string) (*User, *Session, error) {
+	if token == "" || len(token) > 128 {
+		return nil, nil, sc.Errorf(sc.EUnauthorized, "not logged in")
+	}
+	s := Session{ID: tokenHash(token)}
+	var created, expires int64
+	row := a.db.SQL().QueryRowContext(ctx, a.db.Rebind(`SELECT s.user_id, s.created, s.expires, s.csrf,
+		u.id, u.name, u.role, u.region, u.lang, u.disabled, u.locked_until, u.created
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?`), s.ID)
+	u, err := scanUser(scanWith{row: row, before: []any{&s.UserID, &created, &expires, &s.CSRF}})
+	if err == sql.ErrNoRows {
+		return nil, nil, sc.Errorf(sc.EUnauthorized, "not logged in")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: session: %w", a.db, err)
+	}
+	s.Created, s.Expires = time.Unix(0, created).UTC(), time.Unix(0, expires).UTC()
+	if !a.now().Before(s.Expires) {
+		return nil, nil, sc.Errorf(sc.EUnauthorized, "the session has expired: log in again")
+	}
+	if u.Disabled {
+		return nil, nil, sc.Errorf(sc.EUnauthorized, "the account is disabled")
+	}
+	return u, &s, nil
+}
+
+// Logout ends the session token stands for; an unknown token is no error.
+func (a *Service) Logout(ctx context.Context, token string) error {
+	h := tokenHash(token)
+	return a.write(ctx, func(tx *store.Tx) error {
+		var name string
+		err := tx.QueryRow(`SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?`, h).Scan(&name)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec(`DELETE FROM sessions WHERE hash = ?`, h); err != nil {
+			return err
+		}
+		return tx.Append([]store.AuditRow{a.auditRow(a.now(), "login", name, "logout", "")})
+	})
+}
+
+// CheckCSRF reports whether token is the session's CSRF token, in constant time so that
+// the answer's timing gives the token away byte by byte to no one.
+func (a *Service) CheckCSRF(s *Session, token string) bool {
+	if s == nil || s.CSRF == "" || token == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(s.CSRF), []byte(token)) == 1
+}
+
+// ipKey is the address failures are counted under: the IP without its port, and for IPv6
+// its /64, which one client usually holds whole.
+func ipKey(remote string) string {
+	if ap, err := netip.ParseAddrPort(remote); err == nil {
+		remote = ap.Addr().String()
+	}
+	addr, err := netip.ParseAddr(remote)
+	if err != nil {
+		return clip(remote, 64)
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// ipLimiter counts failed logins per address in fixed windows, in memory: after a restart
+// the count starts again, which the per-account lockout (in the database) does not.
+type ipLimiter struct {
+	mu sync.Mutex
+	m  map[string]*ipState
+}
+
+type ipState struct {
+	start    time.Time
+	failures int
+}
+
+// allow reports whether ip may try to log in now.
+func (l *ipLimiter) allow(ip string, now time.Time, window time.Duration, limit int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.m[ip]
+	return s == nil || now.Sub(s.start) >= window || s.failures < limit
+}
+
+// fail counts a failure from ip and reports whether it is the one that blocks the address.
+func (l *ipLimiter) fail(ip string, now time.Time, window time.Duration, limit int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.m[ip]
+	if s == nil || now.Sub(s.start) >= window {
+		if len(l.m) >= 100_000 {
+			for k, v := range l.m {
+				if now.Sub(v.start) >= window {
+					delete(l.m, k)
+				}
+			}
+		}
+		s = &ipState{start: now}
+		l.m[ip] = s
+	}
+	s.failures++
+	return s.failures == limit
+}

@@ -1,0 +1,288 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store"
+)
+
+const userCols = `id, name, role, region, lang, disabled, locked_until, created`
+
+// scanUser reads a row of userCols.
+func scanUser(row interface{ Scan(...any) error }) (*User, error) {
+	var u User
+	var role, created string
+	var disabled int
+	var locked int64
+	if err := row.Scan(&u.ID, &u.Name, &role, &u.Region, &u.Lang, &disabled, &locked, &created); err != nil {
+		return nil, err
+	}
+	u.Role = Role(role)
+	u.Disabled = disabled != 0
+	if locked > 0 {
+		u.LockedUntil = time.Unix(0, locked).UTC()
+	}
+	u.Created, _ = time.Parse(time.RFC3339, created)
+	return &u, nil
+}
+
+// checkName says whether name is fit for an account: 2 to 64 letters (of any script),
+// digits and . _ - @, so that a name is never mistaken for markup, a path or another name
+// with spaces around it.
+func checkName(name string) error {
+	n := utf8.RuneCountInString(name)
+	if n < 2 || n > 64 || !utf8.ValidString(name) {
+		return sc.Errorf(sc.EInvalid, "account name %q: 2 to 64 characters", clip(name, 64))
+	}
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._-@", r) {
+			return sc.Errorf(sc.EInvalid, "account name %q: letters, digits and . _ - @ only", clip(name, 64))
+		}
+	}
+	return nil
+}
+
+// CreateUser makes an account; actor is the administrator making it. The name must be
+// new, the password pass CheckPassword, and the region fit the role (a village account
+// needs its 12-digit code). The account's language is zh-CN.
+func (a *Service) CreateUser(ctx context.Context, actor, name, password string, role Role, region string) (*User, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	if err := checkScope(role, region); err != nil {
+		return nil, err
+	}
+	if err := CheckPassword(name, password); err != nil {
+		return nil, err
+	}
+	hash, err := a.hashPassword(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	var u *User
+	err = a.write(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM users WHERE name = ?`, name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return sc.Errorf(sc.EConflict, "account name %q is taken", name)
+		}
+		now := a.now()
+		at := now.UTC().Format(time.RFC3339)
+		var id int64
+		if err := tx.QueryRow(`INSERT INTO users (name, role, region, lang, password, disabled, failures, locked_until, created, changed)
+			VALUES (?, ?, ?, 'zh-CN', ?, 0, 0, 0, ?, ?) RETURNING id`, name, string(role), region, hash, at, at).Scan(&id); err != nil {
+			return fmt.Errorf("create account %s: %w", name, err)
+		}
+		u = &User{ID: id, Name: name, Role: role, Region: region, Lang: "zh-CN", Created: now.UTC().Truncate(time.Second)}
+		return tx.Append([]store.AuditRow{a.auditRow(now, "user", actor, "create",
+			fmt.Sprintf("user=%s id=%d role=%s region=%s", name, id, role, region))})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// EnsureUser returns the account named name, making it (as "system") when there is none:
+// `demo` calls it on every start. An existing account is returned as it is, its password
+// and role untouched.
+func (a *Service) EnsureUser(ctx context.Context, name, password string, role Role, region string) (*User, error) {
+	u, err := scanUser(a.db.SQL().QueryRowContext(ctx, a.db.Rebind(`SELECT `+userCols+` FROM users WHERE name = ?`), name))
+	switch {
+	case err == nil:
+		return u, nil
+	case err != sql.ErrNoRows:
+		return nil, fmt.Errorf("%s: account %s: %w", a.db, name, err)
+	}
+	u, err = a.CreateUser(ctx, "system", name, password, role, region)
+	if sc.ErrorCode(err) == sc.EConflict { // made by another process meanwhile
+		return a.EnsureUser(ctx, name, password, role, region)
+	}
+	return u, err
+}
+
+// Users returns every account in the order they were made.
+func (a *Service) Users(ctx context.Context) ([]User, error) {
+	rows, err := a.db.SQL().QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("%s: accounts: %w", a.db, err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *u)
+	}
+	return out, rows.Err()
+}
+
+// User returns the account with id, or an ENotFound error.
+func (a *Service) User(ctx context.Context, id int64) (*User, error) {
+	u, err := scanUser(a.db.SQL().QueryRowContext(ctx, a.db.Rebind(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
+	if err == sql.ErrNoRows {
+		return nil, sc.Errorf(sc.ENotFound, "no account %d", id)
+	}
+	return u, err
+}
+
+// change runs one administrator's change to account id in a transaction: fn gets the
+// account as it is and returns the audit action and detail.
+func (a *Service) change(ctx context.Context, actor string, id int64, kind string,
+	fn func(tx *store.Tx, u *User, now time.Time) (action, detail string, err error)) error {
+	return a.write(ctx, func(tx *store.Tx) error {
+		u, err := scanUser(tx.QueryRow(`SELECT `+userCols+` FROM users WHERE id = ?`, id))
+		if err == sql.ErrNoRows {
+			return sc.Errorf(sc.ENotFound, "no account %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		now := a.now()
+		action, detail, err := fn(tx, u, now)
+		if err != nil || action == "" {
+			return err
+		}
+		if err := tx.Exec(`UPDATE users SET changed = ? WHERE id = ?`, now.UTC().Format(time.RFC3339), id); err != nil {
+			return err
+		}
+		return tx.Append([]store.AuditRow{a.auditRow(now, kind, actor, action, fmt.Sprintf("user=%s id=%d", u.Name, id)+detail)})
+	})
+}
+
+// revoke deletes every session of account id and returns how many there were.
+func revoke(tx *store.Tx, id int64) (int, error) {
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM sessions WHERE user_id = ?`, id).Scan(&n); err != nil {
+		return 0, err
+	}
+	return n, tx.Exec(`DELETE FROM sessions WHERE user_id = ?`, id)
+}
+
+// SetPassword gives account id a new password and ends its sessions, so that whoever
+// knew the old one is logged out; it also lifts a lockout.
+func (a *Service) SetPassword(ctx context.Context, actor string, id int64, password string) error {
+	u, err := a.User(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := CheckPassword(u.Name, password); err != nil {
+		return err
+	}
+	hash, err := a.hashPassword(ctx, password)
+	if err != nil {
+		return err
+	}
+	return a.change(ctx, actor, id, "user", func(tx *store.Tx, u *User, now time.Time) (string, string, error) {
+		if err := tx.Exec(`UPDATE users SET password = ?, failures = 0, locked_until = 0 WHERE id = ?`, hash, id); err != nil {
+			return "", "", err
+		}
+		n, err := revoke(tx, id)
+		return "password", fmt.Sprintf(" sessions_revoked=%d", n), err
+	})
+}
+
+// SetDisabled disables or enables account id; disabling ends its sessions at once. The
+// last enabled administrator cannot be disabled, so that someone can always manage accounts.
+func (a *Service) SetDisabled(ctx context.Context, actor string, id int64, disabled bool) error {
+	return a.change(ctx, actor, id, "user", func(tx *store.Tx, u *User, now time.Time) (string, string, error) {
+		if u.Disabled == disabled {
+			return "", "", nil
+		}
+		if disabled && u.Role == RoleAdmin {
+			if err := lastAdmin(tx, id); err != nil {
+				return "", "", err
+			}
+		}
+		if err := tx.Exec(`UPDATE users SET disabled = ? WHERE id = ?`, b2i(disabled), id); err != nil {
+			return "", "", err
+		}
+		if !disabled {
+			return "enable", "", nil
+		}
+		n, err := revoke(tx, id)
+		return "disable", fmt.Sprintf(" sessions_revoked=%d", n), err
+	})
+}
+
+// SetRole changes account id's role and region and ends its sessions, so that no page
+// keeps showing what the account may no longer see.
+func (a *Service) SetRole(ctx context.Context, actor string, id int64, role Role, region string) error {
+	if err := checkScope(role, region); err != nil {
+		return err
+	}
+	return a.change(ctx, actor, id, "user", func(tx *store.Tx, u *User, now time.Time) (string, string, error) {
+		if u.Role == role && u.Region == region {
+			return "", "", nil
+		}
+		if u.Role == RoleAdmin && role != RoleAdmin && !u.Disabled {
+			if err := lastAdmin(tx, id); err != nil {
+				return "", "", err
+			}
+		}
+		if err := tx.Exec(`UPDATE users SET role = ?, region = ? WHERE id = ?`, string(role), region, id); err != nil {
+			return "", "", err
+		}
+		n, err := revoke(tx, id)
+		return "role", fmt.Sprintf(" role=%s region=%s sessions_revoked=%d", role, region, n), err
+	})
+}
+
+// SetLang sets account id's console language (one of Languages).
+func (a *Service) SetLang(ctx context.Context, actor string, id int64, lang string) error {
+	if !slices.Contains(Languages, lang) {
+		return sc.Errorf(sc.EInvalid, "language %q: want one of %s", lang, strings.Join(Languages, ", "))
+	}
+	return a.change(ctx, actor, id, "user", func(tx *store.Tx, u *User, now time.Time) (string, string, error) {
+		if u.Lang == lang {
+			return "", "", nil
+		}
+		return "lang", " lang=" + lang, tx.Exec(`UPDATE users SET lang = ? WHERE id = ?`, lang, id)
+	})
+}
+
+// Unlock lifts a lockout before it runs out (the user called the administrator).
+func (a *Service) Unlock(ctx context.Context, actor string, id int64) error {
+	return a.change(ctx, actor, id, "user", func(tx *store.Tx, u *User, now time.Time) (string, string, error) {
+		return "unlock", "", tx.Exec(`UPDATE users SET failures = 0, locked_until = 0 WHERE id = ?`, id)
+	})
+}
+
+// RevokeSessions ends every session of account id (a lost phone).
+func (a *Service) RevokeSessions(ctx context.Context, actor string, userID int64) error {
+	return a.change(ctx, actor, userID, "user", func(tx *store.Tx, u *User, now time.Time) (string, string, error) {
+		n, err := revoke(tx, userID)
+		return "revoke_sessions", fmt.Sprintf(" sessions_revoked=%d", n), err
+	})
+}
+
+// lastAdmin refuses to take away the administrator account id when it is the last enabled one.
+func lastAdmin(tx *store.Tx, id int64) error {
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return sc.Errorf(sc.EConflict, "this is the last enabled administrator: make another first")
+	}
+	return nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
