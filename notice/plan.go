@@ -76,7 +76,7 @@ func (c *Config) Validate() error {
 }
 
 // Decision is what Plan needs to know of one engine decision (engine.Decision) and of the
-// person's state around it.
+// person's state around it; Queue fills it from the engine's types.
 type Decision struct {
 	Day    sc.Date
 	Action sc.Action
@@ -84,10 +84,16 @@ type Decision struct {
 	// Until is the person's State.Until after the decision (engine.Decision.Until is set
 	// only for CERTIFIED and WARNING; PENDING and SUSPENDED need it too).
 	Until sc.Date
-	// Prev is the person's status before the decision, and Status their status after the
-	// day's decisions: no reminder goes to a person terminated (or in conflict, or in
-	// LOSS) by the end of the day.
-	Prev, Status sc.Status
+	// SuspendFrom, when after Until, is the engine's State.SuspendFrom (the first day of
+	// suspension); otherwise it is computed as Until plus Config.GraceMonths, plus a day.
+	SuspendFrom sc.Date
+	// Status is the person's status once the transaction's decisions are applied: no
+	// reminder goes to a person terminated, in conflict or in LOSS by then, nor to one
+	// certified again by then.
+	Status sc.Status
+	// Reminded says the person's latest notice is a reminder (warning, pending or
+	// suspended) that went out: only then does a silent certification earn a confirmation.
+	Reminded bool
 }
 
 // Plan returns the notices one decision calls for, ready for store.Tx.EnqueueNotices: one
@@ -96,9 +102,9 @@ type Decision struct {
 // or in LOSS, and none for actions that tell nobody anything. It is pure.
 //
 // The deadline of warning, pending and suspended notices is the last day the person can
-// certify before suspension (until plus grace_months; suspension starts the day after, see
-// engine.Derive), which also keys the notice: a day run twice queues nothing new, a new
-// period queues anew. A certified notice's deadline is the new until.
+// certify before suspension (the day before State.SuspendFrom: until plus grace_months,
+// see engine.Derive), which also keys the notice: a day run twice queues nothing new, a
+// new period queues anew. A certified notice's deadline is the new until.
 func Plan(rec *sc.Recipient, pid int64, d Decision, cfg Config) []store.Notice {
 	switch d.Status {
 	case sc.StatusTerminated, sc.StatusConflict, sc.StatusLoss:
@@ -109,6 +115,9 @@ func Plan(rec *sc.Recipient, pid int64, d Decision, cfg Config) []store.Notice {
 	}
 	var kind string
 	deadline := d.Until.AddMonths(cfg.GraceMonths)
+	if d.SuspendFrom != sc.NoDate && d.SuspendFrom > d.Until {
+		deadline = d.SuspendFrom - 1
+	}
 	switch d.Action {
 	case sc.ActWarning:
 		kind = KindWarning
@@ -118,13 +127,15 @@ func Plan(rec *sc.Recipient, pid int64, d Decision, cfg Config) []store.Notice {
 		kind = KindSuspended
 	case sc.ActCertified:
 		silent := d.Method == sc.MethodStrong || d.Method == sc.MethodWeak
-		reminded := d.Prev == sc.StatusWarning || d.Prev == sc.StatusPending || d.Prev == sc.StatusSuspended
-		if !cfg.Confirm || !silent || !reminded {
+		if !cfg.Confirm || !silent || !d.Reminded || d.Status != sc.StatusCertified {
 			return nil
 		}
 		kind, deadline = KindCertified, d.Until
 	default:
 		return nil
+	}
+	if kind != KindCertified && d.Status == sc.StatusCertified {
+		return nil // answered in the same transaction
 	}
 	vals := map[string]string{"name": rec.Name, "deadline": FormatDate(deadline), "until": FormatDate(d.Until),
 		"day": FormatDate(d.Day), "link": cfg.Link}

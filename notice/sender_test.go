@@ -81,7 +81,8 @@ func eachDB(t *testing.T, test func(t *testing.T, dsn string, db *store.DB)) {
 
 var today = sc.MustDate("2025-02-01")
 
-// setup puts people in the given status and queues a warning for each, due on today.
+// setup queues a warning for each phone, due on today, to a person whose status in people
+// is st (what the sender reads again at the claim).
 func setup(t *testing.T, db *store.DB, st sc.Status, phones ...string) {
 	t.Helper()
 	tx, err := db.Begin(context.Background())
@@ -96,7 +97,7 @@ func setup(t *testing.T, db *store.DB, st sc.Status, phones ...string) {
 		if err := tx.PutPeople([]*store.Person{{PID: pid, Rec: rec, Status: st, NextCheck: sc.NoDate, State: []byte{}}}); err != nil {
 			t.Fatal(err)
 		}
-		ns := Plan(&rec, pid, Decision{Day: today, Action: sc.ActWarning, Until: today + 40, Status: st}, cfg)
+		ns := Plan(&rec, pid, Decision{Day: today, Action: sc.ActWarning, Until: today + 40, Status: sc.StatusWarning}, cfg)
 		if _, err := tx.EnqueueNotices(ns); err != nil {
 			t.Fatal(err)
 		}

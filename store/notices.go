@@ -91,6 +91,20 @@ func (t *Tx) CancelNotices(pid int64, reason string) (int, error) {
 	return int(k), err
 }
 
+// LastNotice returns the kind and status of the person's latest notice not cancelled, or
+// two empty strings when there is none: whether the person was last told to certify (and
+// may now be told they need not) or has already been told it is done.
+func (t *Tx) LastNotice(pid int64) (kind, status string, err error) {
+	err = t.QueryRow(`SELECT kind, status FROM notices WHERE pid = ? AND status <> 'cancelled' ORDER BY id DESC LIMIT 1`, pid).Scan(&kind, &status)
+	if err == sql.ErrNoRows {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("%s: notices of person %d: %w", t.db, pid, err)
+	}
+	return kind, status, nil
+}
+
 // ClaimNotices takes at most limit pending notices due at now (NextAttempt ≤ now), oldest
 // first, and marks them sending until now+lease, counting the attempt, so that no other
 // sender takes them meanwhile. Each comes with its person's current status.

@@ -182,6 +182,19 @@ func testNoticeCancel(t *testing.T, db *store.DB) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	tx, err = db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pid          int64
+		kind, status string
+	}{{1, "warning", "sent"}, {2, "warning", "pending"}, {3, "", ""}} {
+		if k, s, err := tx.LastNotice(c.pid); err != nil || k != c.kind || s != c.status {
+			t.Errorf("last notice of %d: %q %q %v", c.pid, k, s, err)
+		}
+	}
+	tx.Rollback()
 	got, err := db.ClaimNotices(ctx, 1000, 60, 10)
 	if err != nil || len(got) != 1 || got[0].PID != 2 {
 		t.Fatalf("after cancel claimed %+v %v", got, err)
