@@ -517,3 +517,34 @@ func TestRun(t *testing.T) {
 		t.Fatalf("calls %d, %v", g.calls(), got)
 	}
 }
+
+// TestTwoSenders runs two senders, each with its own database handle (two processes), at
+// once over one outbox: every notice goes out exactly once.
+func TestTwoSenders(t *testing.T) {
+	eachDB(t, func(t *testing.T, dsn string, db *store.DB) {
+		var phones []string
+		for i := range 40 {
+			phones = append(phones, "138000001"+string(rune('0'+i/10))+string(rune('0'+i%10)))
+		}
+		setup(t, db, sc.StatusWarning, phones...)
+		g, c := &fakeGateway{}, &clock{}
+		c.set(today, 9, 0)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range 2 {
+			s := sender(storetest.Open(t, dsn), g, c, func(cfg *Config) { cfg.Batch = 3 })
+			wg.Go(func() { _, _, errs[i] = s.RunOnce(context.Background()) })
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatal(errs)
+		}
+		count := map[int64]int{}
+		for _, n := range g.sent {
+			count[n.PID]++
+		}
+		if len(count) != 40 || g.calls() != 40 {
+			t.Fatalf("%d calls for %d notices", g.calls(), len(count))
+		}
+	})
+}
