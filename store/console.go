@@ -559,21 +559,23 @@ func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]Wor
 	return scanWork(rows)
 }
 
-// PersonInRegion returns one person by ID number when their village is within prefix;
-// a person outside it is reported as not found, so that a scoped user learns nothing of
-// people beyond their region.
-func (db *DB) PersonInRegion(ctx context.Context, prefix, personID string) (*Person, error) {
-	if !ValidPrefix(prefix) {
-		return nil, sc.Errorf(sc.EInvalid, "region %q: want up to 12 digits", prefix)
-	}
-	p, err := db.PersonByID(ctx, personID)
+// PersonInRegion returns one person by pid when their village is within prefix; a person
+// outside it is reported as not found, so that a scoped user learns nothing of people
+// beyond their region. URLs carry the pid, not the ID number, which not every role may see.
+func (db *DB) PersonInRegion(ctx context.Context, prefix string, pid int64) (*Person, error) {
+	like, err := prefixArg(prefix)
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(p.Rec.RegionCode, prefix) {
-		return nil, sc.Errorf(sc.ENotFound, "no recipient %s", personID)
+	var out *Person
+	err = db.queryPeople(ctx, `SELECT `+personCols+` FROM people WHERE pid = ? AND region_code LIKE ?`, []any{pid, like}, func(p *Person) error {
+		out = p
+		return nil
+	})
+	if err == nil && out == nil {
+		err = sc.Errorf(sc.ENotFound, "no recipient %d in region %q", pid, prefix)
 	}
-	return p, nil
+	return out, err
 }
 
 // PersonPayments returns one person's payments, oldest month first.

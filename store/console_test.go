@@ -144,10 +144,10 @@ func testConsole(t *testing.T, db *store.DB) {
 	if got, err := db.Search(ctx, "371002001001", "丙", 10); err != nil || len(got) != 0 {
 		t.Fatalf("search outside scope %+v %v", got, err)
 	}
-	if _, err := db.PersonInRegion(ctx, "371002001001", "370000000000000003"); sc.ErrorCode(err) != sc.ENotFound {
+	if _, err := db.PersonInRegion(ctx, "371002001001", 3); sc.ErrorCode(err) != sc.ENotFound {
 		t.Fatalf("a person of another village: %v", err)
 	}
-	if p, err := db.PersonInRegion(ctx, "371002001002", "370000000000000003"); err != nil || p.PID != 3 {
+	if p, err := db.PersonInRegion(ctx, "371002001002", 3); err != nil || p.PID != 3 {
 		t.Fatalf("own village: %v %v", p, err)
 	}
 	if pays, err := db.PersonPayments(ctx, 4); err != nil || len(pays) != 1 {

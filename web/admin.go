@@ -1,0 +1,205 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/store"
+)
+
+// cityWide refuses users scoped below the city: batches mix every region's records.
+func cityWide(u *auth.User) error {
+	if u.Region != "" {
+		return sc.Errorf(eForbidden, "batches are shown to city-wide accounts only")
+	}
+	return nil
+}
+
+func (c *console) batches(w http.ResponseWriter, r *http.Request) {
+	if err := cityWide(reqOf(r).user); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	bs, err := c.db.Batches(r.Context(), 200)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "batches", bs)
+}
+
+type batchData struct {
+	B          *store.Batch
+	Report     string
+	Quarantine []store.Quarantined
+}
+
+func (c *console) batch(w http.ResponseWriter, r *http.Request) {
+	if err := cityWide(reqOf(r).user); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		c.fail(w, r, sc.Errorf(sc.ENotFound, "no batch %q", r.PathValue("id")))
+		return
+	}
+	b, err := c.db.Batch(r.Context(), id)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	qs, err := c.db.BatchQuarantine(r.Context(), id)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, []byte(b.Report), "", "  ") != nil {
+		pretty.Reset()
+		pretty.WriteString(b.Report)
+	}
+	c.render(w, r, http.StatusOK, "batch", &batchData{B: b, Report: pretty.String(), Quarantine: qs})
+}
+
+func admin(u *auth.User) error {
+	if !u.IsAdmin() {
+		return sc.Errorf(eForbidden, "administrators only")
+	}
+	return nil
+}
+
+type usersData struct {
+	Users   []auth.User
+	Roles   []auth.Role
+	Message string
+	Error   string
+}
+
+func (c *console) users(w http.ResponseWriter, r *http.Request) {
+	c.usersPage(w, r, http.StatusOK, "", "")
+}
+
+func (c *console) usersPage(w http.ResponseWriter, r *http.Request, status int, msg, errMsg string) {
+	if err := admin(reqOf(r).user); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	us, err := c.auth.Users(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, status, "users", &usersData{Users: us, Roles: auth.Roles, Message: msg, Error: errMsg})
+}
+
+// usersPost makes an account, sets a password, disables or enables, or ends sessions;
+// auth audits each.
+func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if err := admin(u); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	var err error
+	msg := "admin.done"
+	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
+	switch r.PostFormValue("op") {
+	case "create":
+		_, err = c.auth.CreateUser(ctx, u.Name, strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password"),
+			auth.Role(r.PostFormValue("role")), strings.TrimSpace(r.PostFormValue("region")))
+	case "password":
+		err = c.auth.SetPassword(ctx, u.Name, id, r.PostFormValue("password"))
+	case "disable":
+		err = c.auth.SetDisabled(ctx, u.Name, id, true)
+	case "enable":
+		err = c.auth.SetDisabled(ctx, u.Name, id, false)
+	case "revoke":
+		err = c.auth.RevokeSessions(ctx, u.Name, id)
+	case "unlock":
+		err = c.auth.Unlock(ctx, u.Name, id)
+	default:
+		err = sc.Errorf(sc.EInvalid, "unknown operation")
+	}
+	if err != nil {
+		code := sc.ErrorCode(err)
+		if code == sc.EInternal {
+			c.fail(w, r, err)
+			return
+		}
+		var e *sc.Error
+		msgText := "invalid"
+		if asErr(err, &e) {
+			msgText = e.Message
+		}
+		c.usersPage(w, r, http.StatusBadRequest, "", msgText)
+		return
+	}
+	c.usersPage(w, r, http.StatusOK, msg, "")
+}
+
+type keysData struct {
+	Keys    []auth.APIKey
+	Secret  string
+	Error   string
+	Sources []string
+}
+
+func (c *console) keys(w http.ResponseWriter, r *http.Request) {
+	c.keysPage(w, r, http.StatusOK, "", "")
+}
+
+func (c *console) keysPage(w http.ResponseWriter, r *http.Request, status int, secret, errMsg string) {
+	if err := admin(reqOf(r).user); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	ks, err := c.auth.APIKeys(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, status, "keys", &keysData{Keys: ks, Secret: secret, Error: errMsg,
+		Sources: []string{"PSB", "CIV", "HEA", "MOHRSS", "CMT", "JUS", "MED", "TRN", "NIA", "BANK", "HRSS", "TEL", "UTIL"}})
+}
+
+func (c *console) keysPost(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if err := admin(u); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	switch r.PostFormValue("op") {
+	case "create":
+		secret, _, err := c.auth.CreateAPIKey(ctx, u.Name, r.PostFormValue("source"), strings.TrimSpace(r.PostFormValue("name")))
+		if err != nil {
+			var e *sc.Error
+			if sc.ErrorCode(err) != sc.EInternal && asErr(err, &e) {
+				c.keysPage(w, r, http.StatusBadRequest, "", e.Message)
+				return
+			}
+			c.fail(w, r, err)
+			return
+		}
+		c.keysPage(w, r, http.StatusOK, secret, "")
+	case "revoke":
+		id, err := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
+		if err == nil {
+			err = c.auth.RevokeAPIKey(ctx, u.Name, id)
+		}
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		c.keysPage(w, r, http.StatusOK, "", "")
+	default:
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "unknown operation"))
+	}
+}

@@ -1,0 +1,95 @@
+package web
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+)
+
+// safeNext keeps a post-login redirect on this site: a local path, never "//host".
+func safeNext(s string) string {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") || strings.ContainsAny(s, "\r\n") {
+		return "/"
+	}
+	return s
+}
+
+func (c *console) loginPage(w http.ResponseWriter, r *http.Request) {
+	if reqOf(r).user != nil {
+		http.Redirect(w, r, c.home(reqOf(r).user), http.StatusSeeOther)
+		return
+	}
+	c.render(w, r, http.StatusOK, "login", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))})
+}
+
+func (c *console) home(u *auth.User) string {
+	if u.Role == auth.RoleVillage {
+		return "/village"
+	}
+	return "/"
+}
+
+func remoteIP(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}
+
+func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
+	name, pw := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	tok, u, err := c.auth.Login(r.Context(), name, pw, remoteIP(r))
+	if err != nil {
+		status, key := http.StatusUnauthorized, "login.failed"
+		if errors.Is(err, auth.ErrThrottled) {
+			status, key = http.StatusTooManyRequests, "login.throttled"
+		} else if sc.ErrorCode(err) != sc.EUnauthorized {
+			c.fail(w, r, err)
+			return
+		}
+		c.render(w, r, status, "login", map[string]any{"Next": next, "Error": key, "Name": name})
+		return
+	}
+	// A new token on every login, replacing whatever cookie came in: a session id planted
+	// before login never becomes a logged-in one.
+	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
+		c.auth.Logout(r.Context(), old.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: c.opt.Secure, SameSite: http.SameSiteLaxMode})
+	if next == "/" {
+		next = c.home(u)
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (c *console) logoutPost(w http.ResponseWriter, r *http.Request) {
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		c.auth.Logout(r.Context(), ck.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: c.opt.Secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// langPost switches the language: the account's setting when logged in, a cookie before.
+func (c *console) langPost(w http.ResponseWriter, r *http.Request) {
+	lang := r.PostFormValue("lang")
+	if c.cat[lang] == nil {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "no language %q", lang))
+		return
+	}
+	q := reqOf(r)
+	if q.user != nil {
+		if err := c.auth.SetLang(r.Context(), q.user.Name, q.user.ID, lang); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 86400, HttpOnly: true, Secure: c.opt.Secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
+}

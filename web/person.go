@@ -1,0 +1,348 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/idcard"
+	"github.com/silentcert/silentcert/store"
+)
+
+// personFor returns the person of the URL when the user may see them; anyone else is
+// "not found", the same answer as for an ID that does not exist.
+func (c *console) personFor(r *http.Request) (*store.Person, error) {
+	u := reqOf(r).user
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 0 {
+		return nil, sc.Errorf(sc.ENotFound, "no such recipient")
+	}
+	p, err := c.db.PersonInRegion(r.Context(), u.Region, id)
+	if err != nil {
+		if sc.ErrorCode(err) == sc.ENotFound {
+			return nil, sc.Errorf(sc.ENotFound, "no such recipient")
+		}
+		return nil, err
+	}
+	if !u.Sees(p.Rec.RegionCode) && !(u.Region == "" && p.Rec.RegionCode == "") {
+		return nil, sc.Errorf(sc.ENotFound, "no such recipient")
+	}
+	return p, nil
+}
+
+// Event is one line of a person's timeline.
+type Event struct {
+	Date   sc.Date
+	Kind   string // "record", "decision", "action", "payment"
+	Title  string
+	Detail string
+	Method string
+	Rule   string
+	Ref    string
+	Actor  string
+}
+
+type personData struct {
+	P        *store.Person
+	Region   string
+	Events   []Event
+	Refs     []string
+	Done     string
+	Problems []string
+	Outcomes []string
+	Back     string
+}
+
+// outcomes are the visit results a village assistant records, with their record types.
+var outcomes = map[string]string{
+	"alive":    "CMT.VISIT",
+	"death":    "CMT.DEATH_REPORT",
+	"moved":    "CMT.MOVED",
+	"notfound": "CMT.NOT_FOUND",
+	"refused":  "CMT.REFUSED",
+}
+
+var outcomeOrder = []string{"alive", "death", "moved", "notfound", "refused"}
+
+func (c *console) person(w http.ResponseWriter, r *http.Request) {
+	p, err := c.personFor(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	d := &personData{P: p, Region: p.Rec.RegionCode, Outcomes: outcomeOrder, Done: r.URL.Query().Get("done")}
+	recs, err := c.db.PersonRecords(ctx, p.PID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, x := range recs {
+		ev := Event{Date: x.EventDate, Kind: "record", Title: x.Type, Detail: x.Detail, Ref: x.Source + ":" + x.RecordID}
+		if x.Held {
+			ev.Kind = "held"
+		}
+		d.Events = append(d.Events, ev)
+		if p.Status == sc.StatusConflict && (strings.Contains(x.Type, "DEATH") || strings.Contains(x.Type, "CREMATION") ||
+			(p.DeathDate != sc.NoDate && x.EventDate > p.DeathDate)) {
+			d.Refs = append(d.Refs, ev.Ref)
+		}
+	}
+	audit, err := c.db.PersonAudit(ctx, p.PID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, a := range audit {
+		ev := Event{Date: a.Day, Kind: "action", Title: a.Action, Detail: a.Detail, Method: a.Method, Rule: a.Rule, Ref: a.Evidence, Actor: a.Actor}
+		if a.Kind == "decision" {
+			ev.Kind = "decision"
+		} else {
+			ev.Title = a.Kind + " " + a.Action
+		}
+		d.Events = append(d.Events, ev)
+	}
+	pays, err := c.db.PersonPayments(ctx, p.PID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, x := range pays {
+		d.Events = append(d.Events, Event{Date: x.PayrollMonth.First(), Kind: "payment", Title: x.Kind,
+			Detail: fmt.Sprintf("%s %s %s", x.Benefit, x.Month, x.Amount)})
+	}
+	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].Date > d.Events[j].Date })
+	if b := r.URL.Query().Get("back"); b == "village" {
+		d.Back = "/village"
+	}
+	c.render(w, r, http.StatusOK, "person", d)
+}
+
+// newRecordID makes a record_id no one else will use: the console's prefix, the day and
+// random bits.
+func newRecordID(day sc.Date) string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return "WEB-" + strings.ReplaceAll(day.String(), "-", "") + "-" + hex.EncodeToString(b)
+}
+
+// recordCSV writes one exchange-v1 record row with its header.
+func recordCSV(recordID, source, typ string, p *store.Person, event, reported sc.Date, region, detail string) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"record_id", "source", "type", "person_id", "name", "birth_date", "event_date", "reported_date", "region_code", "detail"})
+	w.Write([]string{recordID, source, typ, p.Rec.PersonID, p.Rec.Name, p.Rec.BirthDate.String(), event.String(), reported.String(), region, detail})
+	w.Flush()
+	return b.Bytes()
+}
+
+// formDate reads a date field: empty gives def; a date after today or before 1900 is
+// refused.
+func formDate(s string, def, today sc.Date) (sc.Date, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return def, nil
+	}
+	d, err := sc.ParseDate(s)
+	if err != nil || d > today || d < sc.MakeDate(1900, 1, 1) {
+		return 0, sc.Errorf(sc.EInvalid, "date %q: want YYYY-MM-DD, not after %s", s, today)
+	}
+	return d, nil
+}
+
+func (c *console) canWrite(u *auth.User) error {
+	if !u.CanWrite() {
+		return sc.Errorf(eForbidden, "this account may not change anything")
+	}
+	if c.opt.Ingest == nil {
+		return sc.Errorf(sc.EConflict, "ingestion is not available")
+	}
+	return nil
+}
+
+func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if err := c.canWrite(u); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	p, err := c.personFor(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	today := c.opt.Today()
+	outcome := r.PostFormValue("outcome")
+	typ, ok := outcomes[outcome]
+	if !ok {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "outcome %q", outcome))
+		return
+	}
+	event, err := formDate(r.PostFormValue("date"), today, today)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	region := p.Rec.RegionCode
+	if outcome == "moved" {
+		region = strings.TrimSpace(r.PostFormValue("region_code"))
+		if len(region) != 12 || !store.ValidPrefix(region) {
+			c.fail(w, r, sc.Errorf(sc.EInvalid, "new village code %q: want 12 digits", region))
+			return
+		}
+		if _, ok := c.div.Lookup(region); !ok {
+			c.fail(w, r, sc.Errorf(sc.EInvalid, "new village code %q is not in the division table", region))
+			return
+		}
+	}
+	detail := ""
+	if r.PostFormValue("agent") == "1" {
+		detail = "agent=1"
+	}
+	rid := newRecordID(today)
+	body := recordCSV(rid, "CMT", typ, p, event, today, region, detail)
+	c.submit(w, r, p, Submission{Source: "CMT", Actor: u.Name, Day: today, Name: "console-visit.csv", Body: body},
+		store.AuditRow{Kind: "visit", Action: typ, Evidence: "CMT:" + rid, Detail: "outcome=" + outcome + ";event_date=" + event.String()})
+}
+
+func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if err := c.canWrite(u); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if len(u.Region) > 0 && u.Role != auth.RoleAdmin && u.Role != auth.RoleOperator {
+		c.fail(w, r, sc.Errorf(eForbidden, "conflicts are reviewed by the city bureau"))
+		return
+	}
+	p, err := c.personFor(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	accept := r.PostFormValue("accept")
+	if accept != "death" && accept != "alive" {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "accept %q: want death or alive", accept))
+		return
+	}
+	ref := strings.TrimSpace(r.PostFormValue("ref"))
+	if i := strings.IndexByte(ref, ':'); i <= 0 || i == len(ref)-1 || strings.ContainsAny(ref, ";=\r\n,\"") {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "ref %q: want SOURCE:RECORD_ID", ref))
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "a reason is required (at most 500 characters)"))
+		return
+	}
+	today := c.opt.Today()
+	rid := newRecordID(today)
+	body := recordCSV(rid, "HRSS", "HRSS.REVIEW", p, today, today, p.Rec.RegionCode, "accept="+accept+";ref="+ref)
+	c.submit(w, r, p, Submission{Source: "HRSS", Actor: u.Name, Day: today, Name: "console-review.csv", Body: body},
+		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + reason})
+}
+
+// submit hands a record to ingestion, audits the staff action with its batch, and shows
+// the person again, whose status the batch has already changed.
+func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person, s Submission, a store.AuditRow) {
+	u := reqOf(r).user
+	rc, err := c.opt.Ingest.Ingest(r.Context(), s)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.log.Info("console record", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", a.Kind, "batch", rc.BatchID)
+	tx, err := c.db.Begin(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	defer tx.Rollback()
+	a.Day, a.At, a.Actor, a.PID, a.PersonID = s.Day, c.opt.Now().UTC().Format(time.RFC3339), u.Name, p.PID, p.Rec.PersonID
+	a.Detail += fmt.Sprintf(";batch=%d;applied=%d;quarantined=%d", rc.BatchID, rc.Applied, rc.Quarantined)
+	if err := tx.Append([]store.AuditRow{a}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if rc.Quarantined > 0 {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "the record was rejected: %s", strings.Join(rc.Problems, "; ")))
+		return
+	}
+	next := fmt.Sprintf("/person/%d?done=%d", p.PID, rc.BatchID)
+	if r.PostFormValue("back") == "village" {
+		next = fmt.Sprintf("/village?done=%d#p-%d", p.PID, p.PID)
+		if len(u.Region) != 12 {
+			next = fmt.Sprintf("/village?region=%s&done=%d#p-%d", p.Rec.RegionCode, p.PID, p.PID)
+		}
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+type villageData struct {
+	Region   string
+	Rows     []store.WorkRow
+	Total    int64
+	Outcomes []string
+	Done     int64
+}
+
+// village is the assistant's phone view: their village's people, the most urgent first,
+// each with the visit form.
+func (c *console) village(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	region := u.Region
+	if v := r.URL.Query().Get("region"); v != "" {
+		region = v
+	}
+	if len(region) != 12 {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	region, err := scope(u, region)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	rows, total, err := c.db.Work(r.Context(), store.WorkQuery{List: store.WorkVillage, Prefix: region, Today: c.opt.Today(),
+		From: sc.NoDate, To: sc.NoDate, Limit: 500})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	done, _ := strconv.ParseInt(r.URL.Query().Get("done"), 10, 64)
+	c.render(w, r, http.StatusOK, "village", &villageData{Region: region, Rows: rows, Total: total, Outcomes: outcomeOrder, Done: done})
+}
+
+type searchData struct {
+	Q    string
+	Rows []store.WorkRow
+}
+
+func (c *console) search(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if utf8.RuneCountInString(q) > 64 {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "search text too long"))
+		return
+	}
+	rows, err := c.db.Search(r.Context(), u.Region, q, 100)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "search", &searchData{Q: q, Rows: rows})
+}

@@ -1,0 +1,278 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/idcard"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+//go:embed messages/*.json
+var messageFiles embed.FS
+
+// catalogs maps a language to its messages.
+type catalogs map[string]map[string]string
+
+// loadCatalogs reads every catalog and checks that each has the keys of zh-CN, the
+// default, so that no page shows a key instead of words.
+func loadCatalogs() (catalogs, error) {
+	out := catalogs{}
+	for _, lang := range auth.Languages {
+		b, err := messageFiles.ReadFile("messages/" + lang + ".json")
+		if err != nil {
+			return nil, fmt.Errorf("web: catalog %s: %w", lang, err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("web: messages/%s.json: %w", lang, err)
+		}
+		out[lang] = m
+	}
+	def := out["zh-CN"]
+	for lang, m := range out {
+		for k := range def {
+			if _, ok := m[k]; !ok {
+				return nil, fmt.Errorf("web: messages/%s.json lacks %q", lang, k)
+			}
+		}
+		for k := range m {
+			if _, ok := def[k]; !ok {
+				return nil, fmt.Errorf("web: messages/%s.json has %q, which zh-CN lacks", lang, k)
+			}
+		}
+	}
+	return out, nil
+}
+
+// assets are the static files with their checksum URLs.
+type assets struct {
+	byURL map[string][]byte
+	url   map[string]string // name → /static/HASH/name
+}
+
+func loadAssets() (*assets, error) {
+	a := &assets{byURL: map[string][]byte{}, url: map[string]string{}}
+	err := fs.WalkDir(staticFiles, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFiles.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		name := strings.TrimPrefix(p, "static/")
+		u := "/static/" + hex.EncodeToString(sum[:6]) + "/" + name
+		a.byURL[u], a.url[name] = b, u
+		return nil
+	})
+	return a, err
+}
+
+func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
+	b, ok := a.byURL[r.URL.Path]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(r.URL.Path)))
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(b)
+}
+
+// pageNames lists every page; each is parsed with the layout at start, so that a broken
+// template stops New instead of a request.
+var pageNames = []string{"login", "error", "dashboard", "worklist", "village", "person", "search", "batches", "batch", "users", "keys"}
+
+type pages struct{ t map[string]*template.Template }
+
+func loadPages(a *assets) (*pages, error) {
+	funcs := template.FuncMap{
+		"asset": func(name string) (string, error) {
+			if u, ok := a.url[name]; ok {
+				return u, nil
+			}
+			return "", fmt.Errorf("no asset %q", name)
+		},
+		"date": func(d sc.Date) string {
+			if d == sc.NoDate {
+				return "—"
+			}
+			return d.String()
+		},
+		"month": func(m sc.Month) string { return m.String() },
+		"yuan":  func(f sc.Fen) string { return f.String() },
+		"pct": func(x float64) string {
+			return fmt.Sprintf("%.1f%%", x*100)
+		},
+		"add": func(a, b int) int { return a + b },
+		"num": func(n int64) string { return groupDigits(n) },
+	}
+	p := &pages{t: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("web: template %s defines no content", name)
+		}
+		p.t[name] = t
+	}
+	return p, nil
+}
+
+func groupDigits(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Page is what every template gets: the caller, the words of their language, the CSRF
+// token for forms, and the page's own data.
+type Page struct {
+	User  *auth.User
+	Lang  string
+	CSRF  string
+	Path  string
+	Today sc.Date
+	Data  any
+	msgs  map[string]string
+	c     *console
+}
+
+// T returns the message key in the page's language, formatted with args.
+func (p *Page) T(key string, args ...any) string {
+	m, ok := p.msgs[key]
+	if !ok {
+		m = key
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(m, args...)
+	}
+	return m
+}
+
+// MaskID shows a citizen ID number in full to the bureau's operators and administrators
+// only; everyone else sees it masked.
+func (p *Page) MaskID(id string) string {
+	if p.User != nil && (p.User.Role == auth.RoleAdmin || p.User.Role == auth.RoleOperator) {
+		return id
+	}
+	return idcard.Mask(id)
+}
+
+// Status names a status in the page's language.
+func (p *Page) Status(s sc.Status) string { return p.T("status." + s.String()) }
+
+// Region names a division code ("" is the unassigned).
+func (p *Page) Region(code string) string { return p.c.regionName(code) }
+
+// RegionPath names a code with its parents below the province.
+func (p *Page) RegionPath(code string) string { return p.c.regionPath(code) }
+
+// Langs lists the languages for the switch.
+func (p *Page) Langs() []string { return auth.Languages }
+
+// Worklists lists the worklists for the menu.
+func (p *Page) Worklists() []string {
+	return []string{"warning", "pending", "suspended", "conflict", "unassigned"}
+}
+
+func (c *console) regionName(code string) string {
+	if code == "" {
+		return "—"
+	}
+	if d, ok := c.div.Lookup(code); ok {
+		return d.Name
+	}
+	return code
+}
+
+func (c *console) regionPath(code string) string {
+	if code == "" {
+		return "—"
+	}
+	var parts []string
+	for _, d := range c.div.Path(code) {
+		if len(d.Code) >= 4 {
+			parts = append(parts, d.Name)
+		}
+	}
+	if len(parts) == 0 {
+		return code
+	}
+	return strings.Join(parts, " › ")
+}
+
+// render writes a page; a template error becomes a 500 without half a page sent.
+func (c *console) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	q := reqOf(r)
+	p := &Page{User: q.user, Lang: q.lang, Path: r.URL.Path, Today: c.opt.Today(), Data: data, msgs: c.cat[q.lang], c: c}
+	if q.sess != nil {
+		p.CSRF = q.sess.CSRF
+	} else {
+		p.CSRF = c.preToken(w, r)
+	}
+	t := c.pages.t[name]
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, p); err != nil {
+		c.log.Error("template", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// pickLang chooses the language: the account's, else the cookie's, else zh-CN.
+func (c *console) pickLang(r *http.Request, u *auth.User) string {
+	if u != nil && c.cat[u.Lang] != nil {
+		return u.Lang
+	}
+	if ck, err := r.Cookie(langCookie); err == nil && c.cat[ck.Value] != nil {
+		return ck.Value
+	}
+	return "zh-CN"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,33 @@
+package web
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/silentcert/silentcert/service"
+)
+
+// serviceIngester hands the console's submissions to the service's ingestion, as a batch
+// of origin "console".
+type serviceIngester struct{ s *service.Service }
+
+// FromService adapts the service to the console's Ingester.
+func FromService(s *service.Service) Ingester { return serviceIngester{s} }
+
+func (si serviceIngester) Ingest(ctx context.Context, sub Submission) (*Receipt, error) {
+	res, err := si.s.Ingest(ctx, service.Batch{Origin: "console", Source: sub.Source, Actor: sub.Actor, Day: sub.Day,
+		Files: []service.File{{Name: sub.Name, Body: bytes.NewReader(sub.Body)}}})
+	if err != nil {
+		return nil, err
+	}
+	rc := &Receipt{BatchID: res.BatchID, Applied: res.Report.Applied, Duplicate: res.Report.Duplicate,
+		Quarantined: res.Report.Quarantined, Held: res.Report.Held, Unlinked: res.Report.Unlinked}
+	for _, p := range res.Problems {
+		rc.Problems = append(rc.Problems, p.Error())
+	}
+	if res.Rejected != "" {
+		rc.Quarantined++
+		rc.Problems = append(rc.Problems, res.Rejected)
+	}
+	return rc, nil
+}

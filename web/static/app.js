@@ -1,0 +1,20 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  document.documentElement.classList.add("js");
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
+    s.addEventListener("change", function () { s.form.submit(); });
+  });
+  // Show the new-village field of a visit form only when "moved" is chosen.
+  document.querySelectorAll("form.visit").forEach(function (f) {
+    var field = f.querySelector("input[name=region_code]");
+    if (!field) return;
+    var label = f.querySelector("label[for='" + field.id + "']");
+    function sync() {
+      var moved = f.querySelector("input[name=outcome]:checked");
+      var on = moved && moved.value === "moved";
+      field.hidden = !on; if (label) label.hidden = !on;
+      field.required = !!on;
+    }
+    f.addEventListener("change", sync); sync();
+  });
+})();

@@ -1,0 +1,282 @@
+// Package web is the staff console: server-rendered pages for the bureau's operators,
+// auditors, district and town staff and village assistants, with their own scoped views,
+// worklists and exports, and the forms that turn a visit or a review into a record. It
+// reads through store, writes only through an Ingester (the same path as any department's
+// data) and auth; it must never change a person's state itself, never show a person
+// outside the user's region, and never answer a POST without a valid CSRF token.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/divisions"
+	"github.com/silentcert/silentcert/store"
+)
+
+// Submission is a small exchange-v1 records file the console hands to ingestion: a visit
+// outcome or a conflict review, written by a staff member.
+type Submission struct {
+	Source string  // "CMT" or "HRSS"
+	Actor  string  // the user's name
+	Day    sc.Date // the console's day
+	Name   string  // the file's name in the batch report
+	Body   []byte  // an exchange-v1 records CSV with its header
+}
+
+// Receipt is what ingestion reports about a Submission.
+type Receipt struct {
+	BatchID                                         int64
+	Applied, Duplicate, Quarantined, Held, Unlinked int64
+	Problems                                        []string // each quarantined row: file, line, field, reason
+}
+
+// Ingester applies a Submission as a batch, so that the console writes through the same
+// pipeline as the departments; the service implements it, tests fake it.
+type Ingester interface {
+	Ingest(ctx context.Context, s Submission) (*Receipt, error)
+}
+
+// Options are what the console is built from.
+type Options struct {
+	DB     *store.DB
+	Auth   *auth.Service
+	Ingest Ingester
+	Secure bool // served over TLS: cookies get the Secure attribute
+	Log    *slog.Logger
+	Now    func() time.Time
+	// Today is the console's day (the service's, which in the demo is the last simulated
+	// day); by default the date of Now in UTC+8.
+	Today func() sc.Date
+	// Divisions names the codes; the embedded NBS table by default.
+	Divisions *divisions.Table
+}
+
+// console is the handler: its pages, assets and catalogs.
+type console struct {
+	opt    Options
+	db     *store.DB
+	auth   *auth.Service
+	log    *slog.Logger
+	pages  *pages
+	assets *assets
+	cat    catalogs
+	div    *divisions.Table
+	mux    *http.ServeMux
+}
+
+// New checks its templates, catalogs and assets and returns the console's handler.
+func New(opt Options) (http.Handler, error) {
+	if opt.DB == nil || opt.Auth == nil {
+		return nil, errors.New("web: Options.DB and Options.Auth are required")
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Today == nil {
+		now := opt.Now
+		opt.Today = func() sc.Date {
+			t := now().In(time.FixedZone("CST", 8*3600))
+			return sc.MakeDate(t.Year(), int(t.Month()), t.Day())
+		}
+	}
+	c := &console{opt: opt, db: opt.DB, auth: opt.Auth, log: opt.Log, div: opt.Divisions}
+	if c.div == nil {
+		t, err := divisions.Embedded()
+		if err != nil {
+			return nil, fmt.Errorf("web: divisions: %w", err)
+		}
+		c.div = t
+	}
+	var err error
+	if c.cat, err = loadCatalogs(); err != nil {
+		return nil, err
+	}
+	if c.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if c.pages, err = loadPages(c.assets); err != nil {
+		return nil, err
+	}
+	c.routes()
+	return c, nil
+}
+
+func (c *console) routes() {
+	m := http.NewServeMux()
+	m.Handle("GET /static/", http.HandlerFunc(c.assets.serve))
+	m.HandleFunc("GET /login", c.loginPage)
+	m.HandleFunc("POST /login", c.loginPost)
+	m.HandleFunc("POST /lang", c.langPost)
+	m.HandleFunc("POST /logout", c.need(c.logoutPost))
+	m.HandleFunc("GET /{$}", c.need(c.dashboard))
+	m.HandleFunc("GET /work/{list}", c.need(c.worklist))
+	m.HandleFunc("GET /work/{list}/export", c.need(c.export))
+	m.HandleFunc("GET /village", c.need(c.village))
+	m.HandleFunc("GET /search", c.need(c.search))
+	m.HandleFunc("GET /person/{id}", c.need(c.person))
+	m.HandleFunc("POST /person/{id}/visit", c.need(c.visitPost))
+	m.HandleFunc("POST /person/{id}/review", c.need(c.reviewPost))
+	m.HandleFunc("GET /batches", c.need(c.batches))
+	m.HandleFunc("GET /batches/{id}", c.need(c.batch))
+	m.HandleFunc("GET /admin/users", c.need(c.users))
+	m.HandleFunc("POST /admin/users", c.need(c.usersPost))
+	m.HandleFunc("GET /admin/keys", c.need(c.keys))
+	m.HandleFunc("POST /admin/keys", c.need(c.keysPost))
+	c.mux = m
+}
+
+// ServeHTTP sets the security headers every answer carries, checks the CSRF token of
+// every POST, then routes.
+func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	req := &request{}
+	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, req))
+	if tok, err := r.Cookie(sessionCookie); err == nil && tok.Value != "" {
+		if u, s, err := c.auth.Session(r.Context(), tok.Value); err == nil {
+			req.user, req.sess = u, s
+		}
+	}
+	req.lang = c.pickLang(r, req.user)
+	if r.Method == http.MethodPost && !c.csrfOK(r, req) {
+		c.fail(w, r, sc.Errorf(eForbidden, "CSRF token missing or wrong"))
+		return
+	}
+	c.mux.ServeHTTP(w, r)
+}
+
+type reqKey struct{}
+
+// request is what the console knows about the caller of one request.
+type request struct {
+	user *auth.User
+	sess *auth.Session
+	lang string
+}
+
+func reqOf(r *http.Request) *request {
+	if q, ok := r.Context().Value(reqKey{}).(*request); ok {
+		return q
+	}
+	return &request{lang: "zh-CN"}
+}
+
+const (
+	sessionCookie = "sc_session"
+	preCookie     = "sc_pre" // the CSRF token of forms shown before login (login, language)
+	langCookie    = "sc_lang"
+)
+
+// csrfOK checks a POST's token: the session's when logged in, else the pre-login cookie's
+// (double submit).
+func (c *console) csrfOK(r *http.Request, q *request) bool {
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return false
+	}
+	tok := r.PostFormValue("csrf")
+	if tok == "" {
+		return false
+	}
+	if q.sess != nil {
+		return c.auth.CheckCSRF(q.sess, tok)
+	}
+	ck, err := r.Cookie(preCookie)
+	return err == nil && len(ck.Value) == 32 && constEq(ck.Value, tok)
+}
+
+func constEq(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var v byte
+	for i := 0; i < len(a); i++ {
+		v |= a[i] ^ b[i]
+	}
+	return v == 0
+}
+
+// preToken returns the pre-login CSRF token, setting its cookie when there is none.
+func (c *console) preToken(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(preCookie); err == nil && len(ck.Value) == 32 {
+		return ck.Value
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	v := hex.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: v, Path: "/", HttpOnly: true, Secure: c.opt.Secure, SameSite: http.SameSiteLaxMode})
+	return v
+}
+
+// need wraps a handler that requires a logged-in user.
+func (c *console) need(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if reqOf(r).user == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			c.fail(w, r, sc.Errorf(sc.EUnauthorized, "not logged in"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// fail answers with the error page: codes map to statuses here, in one place; only
+// internal errors are logged with their detail.
+func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := sc.ErrorCode(err)
+	status := http.StatusInternalServerError
+	key := "err.internal"
+	switch code {
+	case sc.EInvalid:
+		status, key = http.StatusBadRequest, "err.invalid"
+	case sc.ENotFound:
+		status, key = http.StatusNotFound, "err.notfound"
+	case eForbidden:
+		status, key = http.StatusForbidden, "err.forbidden"
+	case sc.EUnauthorized:
+		status, key = http.StatusUnauthorized, "err.unauthorized"
+		if reqOf(r).user != nil {
+			status, key = http.StatusForbidden, "err.forbidden"
+		}
+	case sc.EConflict:
+		status, key = http.StatusConflict, "err.conflict"
+	default:
+		c.log.Error("console", "method", r.Method, "pattern", r.Pattern, "err", err)
+	}
+	msg := ""
+	if status != http.StatusInternalServerError {
+		var e *sc.Error
+		if errors.As(err, &e) {
+			msg = e.Message
+		}
+	}
+	c.render(w, r, status, "error", map[string]any{"Key": key, "Message": msg})
+}
+
+// eForbidden is the console's own error code: logged in, but not allowed (403).
+const eForbidden = "forbidden"
+
+func urlQueryEscape(s string) string {
+	return strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", "+", "%2B", " ", "%20", "?", "%3F", "=", "%3D").Replace(s)
+}
+
+func asErr(err error, e **sc.Error) bool { return errors.As(err, e) }

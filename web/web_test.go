@@ -1,0 +1,242 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+	"github.com/silentcert/silentcert/web"
+)
+
+// The golden scenario's people: 张三 lives in 371002001001, 李秀英 in 371002001002.
+const (
+	zhang = "371002194003150019"
+	li    = "371002193802100021"
+	pw    = "correct horse battery"
+)
+
+var today = sc.MustDate("2024-05-10")
+
+// city is a console over a real service: the golden roster, days run up to today, the
+// summaries built, and one account per role.
+type city struct {
+	db  *store.DB
+	svc *service.Service
+	srv *httptest.Server
+}
+
+func newCity(t testing.TB, db *store.DB) *city {
+	t.Helper()
+	ctx := context.Background()
+	clock := func() time.Time { return time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC) }
+	s, err := service.Open(ctx, db, service.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for d := sc.MustDate("2024-03-01"); d <= today; d++ {
+		if err := s.RunDay(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RebuildSummary(today); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	a := auth.New(db, auth.Options{Now: clock, Hash: auth.HashParams{Time: 1, Memory: 64, Threads: 1}})
+	for _, u := range []struct {
+		name   string
+		role   auth.Role
+		region string
+	}{
+		{"admin", auth.RoleAdmin, ""}, {"operator", auth.RoleOperator, ""}, {"auditor", auth.RoleAuditor, ""},
+		{"district", auth.RoleDistrict, "371002"}, {"town", auth.RoleTown, "371002001"},
+		{"v1", auth.RoleVillage, "371002001001"}, {"v2", auth.RoleVillage, "371002001002"},
+	} {
+		if _, err := a.EnsureUser(ctx, u.name, pw, u.role, u.region); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := web.New(web.Options{DB: db, Auth: a, Ingest: web.FromService(s), Now: clock, Today: func() sc.Date { return today }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &city{db: db, svc: s, srv: srv}
+}
+
+// client is one browser: a cookie jar, no automatic redirects.
+type client struct {
+	t    testing.TB
+	c    *http.Client
+	base string
+	csrf string
+}
+
+func (c *city) client(t testing.TB) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: c.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (cl *client) get(path string) (int, string) {
+	cl.t.Helper()
+	res, err := cl.c.Get(cl.base + path)
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if m := csrfRE.FindSubmatch(b); m != nil {
+		cl.csrf = string(m[1])
+	}
+	return res.StatusCode, string(b)
+}
+
+func (cl *client) post(path string, form url.Values) (int, string, string) {
+	cl.t.Helper()
+	res, err := cl.c.PostForm(cl.base+path, form)
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Location"), string(b)
+}
+
+func (cl *client) login(name string) {
+	cl.t.Helper()
+	cl.get("/login")
+	st, loc, body := cl.post("/login", url.Values{"csrf": {cl.csrf}, "name": {name}, "password": {pw}})
+	if st != http.StatusSeeOther {
+		cl.t.Fatalf("login %s: %d %s", name, st, body)
+	}
+	cl.get(loc)
+}
+
+func TestConsole(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) { testConsole(t, newCity(t, dsn.Open(t))) })
+	}
+}
+
+func testConsole(t *testing.T, c *city) {
+	ctx := context.Background()
+	anon := c.client(t)
+	if st, _ := anon.get("/"); st != http.StatusSeeOther {
+		t.Fatalf("anonymous dashboard: %d", st)
+	}
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	lp, _ := c.db.PersonByID(ctx, li)
+	zURL, lURL := fmt.Sprintf("/person/%d", zp.PID), fmt.Sprintf("/person/%d", lp.PID)
+	op := c.client(t)
+	op.login("operator")
+	for _, path := range []string{"/", "/?region=3710", "/?region=371002", "/?region=371002001", "/?region=371002001001",
+		"/work/warning", "/work/pending", "/work/suspended", "/work/conflict", "/work/unassigned", "/work/warning?months=1&from=2024-01&to=2025-12",
+		zURL, "/search?q=" + url.QueryEscape("张三"), "/batches", "/village?region=371002001001"} {
+		st, body := op.get(path)
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d\n%s", path, st, body)
+		}
+		if path == "/" && (!strings.Contains(body, "<svg") || !strings.Contains(body, "威海市")) {
+			t.Fatalf("dashboard without charts or districts:\n%s", body)
+		}
+		if strings.HasPrefix(path, "/person/") && !strings.Contains(body, zhang) {
+			t.Fatalf("an operator sees the full ID number")
+		}
+	}
+	// The village assistant: their list, a visit recorded, the person certified at once.
+	v1 := c.client(t)
+	v1.login("v1")
+	st, body := v1.get("/village")
+	if st != http.StatusOK || !strings.Contains(body, "张三") || strings.Contains(body, "李秀英") {
+		t.Fatalf("village list: %d\n%s", st, body)
+	}
+	p, _ := c.db.PersonByID(ctx, zhang)
+	if p.Status == sc.StatusCertified {
+		t.Fatalf("张三 is already certified: the test proves nothing")
+	}
+	if _, body := v1.get(zURL); strings.Contains(body, zhang) {
+		t.Fatalf("a village assistant sees the full ID number")
+	}
+	st, loc, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"alive"}, "date": {"2024-05-09"}, "back": {"village"}})
+	if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/village") {
+		t.Fatalf("visit: %d %s %s", st, loc, body)
+	}
+	p, _ = c.db.PersonByID(ctx, zhang)
+	if p.Status != sc.StatusCertified || p.Method != sc.MethodCommunity {
+		t.Fatalf("after the visit: %v %v", p.Status, p.Method)
+	}
+	if _, body := v1.get(loc); !strings.Contains(body, "已认证") {
+		t.Fatalf("the village list does not show the new status")
+	}
+	audit, _ := c.db.PersonAudit(ctx, p.PID)
+	found := false
+	for _, a := range audit {
+		found = found || (a.Kind == "visit" && a.Actor == "v1")
+	}
+	if !found {
+		t.Fatalf("the visit is not audited: %+v", audit)
+	}
+	// Another village's assistant is refused that person, by any URL.
+	v2 := c.client(t)
+	v2.login("v2")
+	for path, want := range map[string]int{
+		zURL:                          http.StatusNotFound,
+		lURL:                             http.StatusOK,
+		"/village?region=371002001001":              http.StatusForbidden,
+		"/work/pending?region=371002001001":         http.StatusForbidden,
+		"/work/pending?region=3710":                 http.StatusForbidden,
+		"/?region=371002001":                        http.StatusForbidden,
+		"/work/pending/export?format=csv&region=37": http.StatusForbidden,
+		"/batches":           http.StatusForbidden,
+		"/admin/users":       http.StatusForbidden,
+		"/search?q=" + zhang: http.StatusOK,
+		"/work/pending?region=371002001002%27%20OR%20%271%27%3D%271": http.StatusForbidden,
+	} {
+		st, body := v2.get(path)
+		if st != want {
+			t.Errorf("v2 %s: %d, want %d", path, st, want)
+		}
+		if strings.HasPrefix(path, "/search") && strings.Contains(body, "张三") {
+			t.Errorf("v2 finds 张三 by search")
+		}
+	}
+	if st, _, _ := v2.post(zURL+"/visit", url.Values{"csrf": {v2.csrf}, "outcome": {"death"}}); st != http.StatusNotFound {
+		t.Errorf("v2 records a visit in another village: %d", st)
+	}
+	// The auditor reads but never writes.
+	au := c.client(t)
+	au.login("auditor")
+	if st, _, _ := au.post(lURL+"/visit", url.Values{"csrf": {au.csrf}, "outcome": {"alive"}}); st != http.StatusForbidden {
+		t.Errorf("auditor writes: %d", st)
+	}
+	if _, body := au.get(lURL); strings.Contains(body, li) || strings.Contains(body, `action="/person/`) {
+		t.Errorf("auditor sees the full ID or a form")
+	}
+}

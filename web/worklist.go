@@ -1,0 +1,238 @@
+package web
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/xuri/excelize/v2"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store"
+)
+
+const pageSize = 50
+
+type worklistData struct {
+	List         string
+	Region       string
+	Months       int
+	From, To     string
+	Rows         []store.WorkRow
+	Total        int64
+	Page, Pages  int
+	Prev, Next   string
+	ExportCSV    string
+	ExportXLSX   string
+	RegionChoice []Crumb
+}
+
+// workQuery reads a worklist's filters from the URL; a region outside the user's, a
+// malformed month or an unknown list is refused before any query runs.
+func (c *console) workQuery(r *http.Request) (store.WorkQuery, *worklistData, error) {
+	u := reqOf(r).user
+	v := r.URL.Query()
+	list := r.PathValue("list")
+	ok := false
+	for _, l := range store.Worklists() {
+		ok = ok || string(l) == list
+	}
+	if !ok {
+		return store.WorkQuery{}, nil, sc.Errorf(sc.ENotFound, "no worklist %q", list)
+	}
+	region, err := scope(u, v.Get("region"))
+	if err != nil {
+		return store.WorkQuery{}, nil, err
+	}
+	q := store.WorkQuery{List: store.Worklist(list), Prefix: region, Today: c.opt.Today(), From: sc.NoDate, To: sc.NoDate, Limit: pageSize}
+	d := &worklistData{List: list, Region: region, From: v.Get("from"), To: v.Get("to")}
+	if s := v.Get("months"); s != "" {
+		m, err := strconv.Atoi(s)
+		if err != nil || m < 1 || m > 3 {
+			return q, nil, sc.Errorf(sc.EInvalid, "months %q: want 1, 2 or 3", s)
+		}
+		q.Months = m
+	} else {
+		q.Months = 3
+	}
+	d.Months = q.Months
+	if d.From != "" {
+		m, err := sc.ParseMonth(d.From)
+		if err != nil {
+			return q, nil, sc.Errorf(sc.EInvalid, "from %q: want YYYY-MM", d.From)
+		}
+		q.From = m.First()
+	}
+	if d.To != "" {
+		m, err := sc.ParseMonth(d.To)
+		if err != nil {
+			return q, nil, sc.Errorf(sc.EInvalid, "to %q: want YYYY-MM", d.To)
+		}
+		q.To = m.Last()
+	}
+	page := 1
+	if s := v.Get("page"); s != "" {
+		if page, err = strconv.Atoi(s); err != nil || page < 1 || page > 1_000_000 {
+			return q, nil, sc.Errorf(sc.EInvalid, "page %q", s)
+		}
+	}
+	d.Page = page
+	q.Offset = (page - 1) * pageSize
+	return q, d, nil
+}
+
+func (d *worklistData) link(page int, export string) string {
+	v := url.Values{}
+	if d.Region != "" {
+		v.Set("region", d.Region)
+	}
+	if d.List == "warning" {
+		v.Set("months", strconv.Itoa(d.Months))
+	}
+	if d.From != "" {
+		v.Set("from", d.From)
+	}
+	if d.To != "" {
+		v.Set("to", d.To)
+	}
+	path := "/work/" + d.List
+	if export != "" {
+		path += "/export"
+		v.Set("format", export)
+	} else if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
+
+func (c *console) worklist(w http.ResponseWriter, r *http.Request) {
+	q, d, err := c.workQuery(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Rows, d.Total, err = c.db.Work(r.Context(), q)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Pages = int((d.Total + pageSize - 1) / pageSize)
+	if d.Page > 1 {
+		d.Prev = d.link(d.Page-1, "")
+	}
+	if d.Page < d.Pages {
+		d.Next = d.link(d.Page+1, "")
+	}
+	d.ExportCSV, d.ExportXLSX = d.link(0, "csv"), d.link(0, "xlsx")
+	d.RegionChoice = c.crumbs(reqOf(r).user, d.Region)
+	c.render(w, r, http.StatusOK, "worklist", d)
+}
+
+// exportRows is the most a worklist export holds: a city's pending list fits many times.
+const exportRows = 200_000
+
+func (c *console) export(w http.ResponseWriter, r *http.Request) {
+	q, d, err := c.workQuery(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format != "csv" && format != "xlsx" {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "format %q: want csv or xlsx", format))
+		return
+	}
+	q.Offset, q.Limit = 0, exportRows
+	rows, _, err := c.db.Work(r.Context(), q)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	p := &Page{User: reqOf(r).user, msgs: c.cat[reqOf(r).lang], c: c}
+	header := []string{p.T("col.person_id"), p.T("col.name"), p.T("col.birth"), p.T("col.region_code"), p.T("col.region"),
+		p.T("col.address"), p.T("col.phone"), p.T("col.agent_phone"), p.T("col.status"), p.T("col.until"), p.T("col.method")}
+	line := func(x *store.WorkRow) []string {
+		return []string{p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
+			x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), x.Method.String()}
+	}
+	name := fmt.Sprintf("worklist-%s-%s-%s.%s", d.List, orAll(d.Region), c.opt.Today(), format)
+	var buf bytes.Buffer
+	if format == "csv" {
+		buf.WriteString("\ufeff") // Excel opens UTF-8 CSV as UTF-8 only with a BOM
+		cw := csv.NewWriter(&buf)
+		cw.Write(header)
+		for i := range rows {
+			cw.Write(safeCells(line(&rows[i])))
+		}
+		cw.Flush()
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	} else {
+		f := excelize.NewFile()
+		sheet := "Sheet1"
+		sw, err := f.NewStreamWriter(sheet)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		put := func(n int, cells []string) error {
+			vals := make([]any, len(cells))
+			for i, s := range cells {
+				vals[i] = s
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, n)
+			return sw.SetRow(cell, vals)
+		}
+		err = put(1, header)
+		for i := range rows {
+			if err == nil {
+				err = put(i+2, line(&rows[i]))
+			}
+		}
+		if err == nil {
+			err = sw.Flush()
+		}
+		if err == nil {
+			err = f.Write(&buf)
+		}
+		f.Close()
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
+
+func dateOr(d sc.Date) string {
+	if d == sc.NoDate {
+		return ""
+	}
+	return d.String()
+}
+
+func orAll(region string) string {
+	if region == "" {
+		return "all"
+	}
+	return region
+}
+
+// safeCells stops a spreadsheet from reading a cell as a formula (CSV injection): a value
+// starting with = + - @ gets a leading apostrophe.
+func safeCells(cells []string) []string {
+	for i, s := range cells {
+		if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
+			cells[i] = "'" + s
+		}
+	}
+	return cells
+}
