@@ -82,6 +82,9 @@ func (s *Service) RunDay(ctx context.Context, d sc.Date) error {
 			s.eng.Payroll(p.Rec, &p.State, d.Month(), k)
 		}
 		p.NextCheck = s.eng.NextChange(&p.State, d)
+		if s.opt.Fault != nil {
+			s.opt.Fault("run", int(evaluated))
+		}
 	}
 	err = func() error {
 		if err := ch.write(tx); err != nil {

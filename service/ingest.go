@@ -251,6 +251,9 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 		if err != nil {
 			return err
 		}
+		if s.opt.Fault != nil {
+			s.opt.Fault("ingest", i+1)
+		}
 		if !inserted {
 			res.Report.Duplicate++
 			if content != rec.Content {

@@ -36,6 +36,10 @@ type Options struct {
 	Now func() time.Time
 	// Hooks, called inside the transaction of the change they follow (notices).
 	OnDecision func(tx *store.Tx, p *Person, d engine.Decision) error
+	// Fault, when set, is called at points inside a transaction ("ingest" after each record
+	// stored, "run" after each person evaluated) with a count: the crash tests kill the
+	// process there.
+	Fault func(point string, n int)
 }
 
 // Person is one recipient as the service holds them.

@@ -15,6 +15,8 @@ type Tx struct {
 	stmts   map[string]*sql.Stmt
 	last    []byte // the audit chain's last hash, once read
 	lastSeq int64
+	// nextRecord is the id the next record inserted gets (0: not read yet).
+	nextRecord int64
 }
 
 // Begin starts a write transaction. On PostgreSQL it takes the writer's advisory lock, so

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// TestCrashSafety kills the real binary with SIGKILL in the middle of an ingest and in the
+// middle of a daily run (inside their transactions), restarts the same commands, and
+// checks that the database ends exactly as an uninterrupted run leaves it.
+func TestCrashSafety(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "silentcert")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	city := t.TempDir()
+	var so, se bytes.Buffer
+	if code := run(context.Background(), []string{"simulate", "--recipients", "400", "--from", "2024-01-01", "--to", "2024-03-31",
+		"--seed", "3", "--out", city, "--quiet", "--history-months", "0"}, &so, &se); code != 0 {
+		t.Fatalf("simulate: %s", se.String())
+	}
+	steps := [][]string{
+		{"ingest", "--roster", filepath.Join(city, "roster.csv")},
+		{"ingest", "--day", "2024-02-01", filepath.Join(city, "records")},
+		{"run-day", "--day", "2024-02-01"}, // the first day, with the payroll
+		{"run-day", "--day", "2024-03-05"}, // a month more, with a payroll
+	}
+	sh := func(dsn, kill string, args ...string) (int, string) {
+		n := 1
+		if args[0] == "audit" {
+			n = 2
+		}
+		full := append(append(append([]string{}, args[:n]...), "--db", dsn), args[n:]...)
+		cmd := exec.Command(bin, full...)
+		cmd.Env = append(os.Environ(), "SILENTCERT_KILL_AT="+kill)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			if ee, ok := err.(*exec.ExitError); ok {
+				return ee.ExitCode(), string(out)
+			}
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	dsns := map[string]func() string{
+		"sqlite":   func() string { return "sqlite:" + filepath.Join(t.TempDir(), "db") },
+		"postgres": func() string { return storetest.PostgresDSN(t) },
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			clean, crashed := dsns[name](), dsns[name]()
+			for _, st := range steps {
+				if code, out := sh(clean, "", st...); code != 0 {
+					t.Fatalf("%v: %s", st, out)
+				}
+			}
+			kills := []string{"", "ingest:5000", "run:200", "run:2"}
+			for i, st := range steps {
+				if k := kills[i]; k != "" {
+					code, out := sh(crashed, k, st...)
+					if code != -1 && code != 137 {
+						t.Fatalf("%v with SILENTCERT_KILL_AT=%s: exit %d, want killed: %s", st, k, code, out)
+					}
+				}
+				if code, out := sh(crashed, "", st...); code != 0 {
+					t.Fatalf("%v after the crash: %s", st, out)
+				}
+			}
+			a, b := dump(t, clean), dump(t, crashed)
+			if a != b {
+				t.Fatalf("the crashed and restarted database differs from the uninterrupted one:\n%s", firstLineDiff(a, b))
+			}
+			if code, out := sh(crashed, "", "audit", "verify"); code != 0 {
+				t.Fatalf("audit verify after crashes: %s", out)
+			}
+		})
+	}
+}
+
+// dump writes out everything a run decides: people and their states, records, decisions,
+// payments and runs (not ids, batch numbers or wall times, which a crash may move).
+func dump(t *testing.T, dsn string) string {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT person_id, status, until_day, death_date, next_check, baselined, region_code, state FROM people ORDER BY pid`,
+		`SELECT source, record_id, type, pid, link, held, content FROM records ORDER BY source, record_id`,
+		`SELECT day, person_id, action, method, evidence, detail, rule FROM audit WHERE kind = 'decision' ORDER BY day, person_id, seq`,
+		`SELECT pid, benefit, month, kind, amount, payroll_month FROM payments ORDER BY pid, benefit, month, kind`,
+		`SELECT day, evaluated, decisions FROM runs ORDER BY day`,
+		`SELECT name, n FROM counters ORDER BY name`,
+	} {
+		rows, err := db.SQL().Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		n := 0
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				if bs, ok := v.([]byte); ok {
+					v = string(bs)
+				}
+				fmt.Fprintf(&b, "%v|", v)
+			}
+			b.WriteByte('\n')
+			n++
+		}
+		rows.Close()
+		if n == 0 {
+			t.Fatalf("nothing in %q: the test would prove nothing", q)
+		}
+	}
+	return b.String()
+}
+
+func firstLineDiff(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return fmt.Sprintf("line %d:\n  clean:   %.300s\n  crashed: %.300s", i+1, la[i], lb[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d", len(la), len(lb))
+}

@@ -1,0 +1,411 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/api"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
+)
+
+func init() {
+	register("replay", "drive the persistent path day by day over history; writes backtest's files", runReplay)
+	register("ingest", "ingest record files (spec §3) or a roster (spec §2) into the database", runIngest)
+	register("migrate", "apply the database migrations (serve does it on start)", runMigrate)
+	register("audit", "audit verify: check the audit trail's hash chain", runAudit)
+	register("run-day", "run the daily evaluation (and payroll on the 1st) for every day up to --day", runRunDay)
+	register("serve", "run the service: ingestion API, drop folder, daily run at the configured hour", runServe)
+}
+
+const dbHelp = "database: sqlite:PATH or postgres://… (default sqlite:silentcert.db)"
+
+func openDB(ctx context.Context, dsn string) (*store.DB, error) {
+	if dsn == "" {
+		dsn = "sqlite:silentcert.db"
+	}
+	return store.Open(ctx, dsn)
+}
+
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("replay", "--db DSN --roster FILE --records PATH… --from DATE --to DATE [--out DIR]", stderr)
+	var records multiFlag
+	dsn := fs.String("db", "", dbHelp)
+	roster := fs.String("roster", "", "roster file (spec §2)")
+	fs.Var(&records, "records", "record file or directory (repeatable)")
+	from := fs.String("from", "", "first day, YYYY-MM-DD")
+	to := fs.String("to", "", "last day, YYYY-MM-DD")
+	out := fs.String("out", "", "output directory for backtest's files (optional)")
+	configPath := fs.String("config", "", "configuration file (JSON; see README)")
+	encoding := fs.String("encoding", "", "force the input encoding: utf-8, gbk or gb18030")
+	city := fs.String("city", "", "prefecture or county code narrowing address resolution")
+	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *roster == "" || len(records) == 0 || *from == "" || *to == "" {
+		return usagef("--roster, --records, --from and --to are required")
+	}
+	f, t, err := parseWindow(*from, *to)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	opt := service.ReplayOptions{Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg, Encoding: *encoding,
+		ResolveRegion: regionResolver(*city)}
+	if !*quiet {
+		last := time.Time{}
+		opt.Progress = func(d sc.Date, n int64) {
+			if time.Since(last) < 500*time.Millisecond && d != t {
+				return
+			}
+			last = time.Now()
+			fmt.Fprintf(stderr, "\r\033[Kreplay: day %s, %d records applied, %.0f records/s", d, n, float64(n)/time.Since(start).Seconds())
+		}
+	}
+	rep, err := service.Replay(ctx, db, opt)
+	if !*quiet {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "replay: %d recipients, %d records read (%d applied) into %s in %.1fs\n", rep.Recipients, rep.Read, rep.Applied, db, time.Since(start).Seconds())
+	return nil
+}
+
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("ingest", "--db DSN [--roster FILE] [FILE|DIR …]", stderr)
+	dsn := fs.String("db", "", dbHelp)
+	roster := fs.String("roster", "", "a roster file to import first (spec §2)")
+	configPath := fs.String("config", "", "configuration file (JSON; see README)")
+	encoding := fs.String("encoding", "", "force the input encoding: utf-8, gbk or gb18030")
+	day := fs.String("day", "", "apply as of this day (default: today in Asia/Shanghai)")
+	history := fs.Bool("history", false, "load records reported before the service's first day: each applied on its reported_date, no decision rows")
+	city := fs.String("city", "", "prefecture or county code narrowing address resolution of the roster")
+	paths, err := parseFlagsAndPaths(fs, args)
+	if err != nil {
+		return err
+	}
+	if *roster == "" && len(paths) == 0 {
+		return usagef("give a --roster, record files, or both")
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc, err := service.Open(ctx, db, service.Options{Config: cfg, ResolveRegion: regionResolver(*city), Fault: faultFromEnv()})
+	if err != nil {
+		return err
+	}
+	if *roster != "" {
+		res, err := svc.ImportRoster(ctx, *roster, *encoding, "cli")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "roster %s: %d added, %d updated, %d unchanged, %d rows quarantined (batch %d)\n", *roster,
+			res.Added, res.Updated, res.Unchanged, len(res.Roster.Problems), res.BatchID)
+	}
+	d := sc.NoDate
+	if *day != "" {
+		if d, err = sc.ParseDate(*day); err != nil {
+			return usagef("--day: %v", err)
+		}
+	}
+	var files []string
+	for _, p := range paths {
+		fsx, warns, err := listFiles(p)
+		if err != nil {
+			return err
+		}
+		for _, w := range warns {
+			fmt.Fprintln(stderr, w)
+		}
+		files = append(files, fsx...)
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	b := service.Batch{Origin: "file", Actor: "cli", Day: d, Encoding: *encoding, History: *history}
+	var closers []*os.File
+	defer func() {
+		for _, f := range closers {
+			f.Close()
+		}
+	}()
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, f)
+		b.Files = append(b.Files, service.File{Name: name, Body: f})
+	}
+	res, err := svc.Ingest(ctx, b)
+	if err != nil {
+		return err
+	}
+	if res.Rejected != "" {
+		return fmt.Errorf("batch %d refused, nothing applied: %s", res.BatchID, res.Rejected)
+	}
+	r := res.Report
+	fmt.Fprintf(stdout, "batch %d: %d read, %d applied, %d duplicate, %d quarantined, %d unlinked, %d held\n",
+		res.BatchID, r.Read, r.Applied, r.Duplicate, r.Quarantined, r.Unlinked, r.Held)
+	for i, p := range res.Problems {
+		if i == 20 {
+			fmt.Fprintf(stderr, "… and %d more quarantined rows (GET /api/v1/batches/%d or the console)\n", len(res.Problems)-20, res.BatchID)
+			break
+		}
+		fmt.Fprintln(stderr, p.Error())
+	}
+	return nil
+}
+
+// listFiles lists a path's record files (a file, or a folder's .csv/.jsonl files).
+func listFiles(p string) ([]string, []string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.IsDir() {
+		return []string{p}, nil, nil
+	}
+	var out, warns []string
+	err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		n := strings.ToLower(path)
+		n = strings.TrimSuffix(n, ".gz")
+		if strings.HasSuffix(n, ".csv") || strings.HasSuffix(n, ".jsonl") {
+			out = append(out, path)
+		} else {
+			warns = append(warns, path+": not a .csv or .jsonl file (optionally .gz): skipped")
+		}
+		return nil
+	})
+	return out, warns, err
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("migrate", "--db DSN [--status]", stderr)
+	dsn := fs.String("db", "", dbHelp)
+	status := fs.Bool("status", false, "list the migrations and whether each is applied; change nothing")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dsn == "" {
+		*dsn = "sqlite:silentcert.db"
+	}
+	db, err := store.OpenNoMigrate(*dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if !*status {
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	lines, err := db.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		fmt.Fprintln(stdout, l)
+	}
+	return nil
+}
+
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return usagef("usage: silentcert audit verify --db DSN")
+	}
+	fs := newFlagSet("audit verify", "--db DSN", stderr)
+	dsn := fs.String("db", "", dbHelp)
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	bad := 0
+	n, err := db.VerifyAudit(ctx, func(p store.AuditProblem) {
+		bad++
+		if bad <= 50 {
+			fmt.Fprintf(stdout, "row %d: %s\n", p.Seq, p.Reason)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if bad > 0 {
+		return fmt.Errorf("audit trail broken: %d problems over %d rows", bad, n)
+	}
+	fmt.Fprintf(stdout, "audit trail intact: %d rows, every hash and link checked\n", n)
+	return nil
+}
+
+func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run-day", "--db DSN [--day DATE]", stderr)
+	dsn := fs.String("db", "", dbHelp)
+	day := fs.String("day", "", "run every day not yet run up to this one (default: today in Asia/Shanghai)")
+	configPath := fs.String("config", "", "configuration file (JSON; see README)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Fault: faultFromEnv()})
+	if err != nil {
+		return err
+	}
+	d := svc.Today()
+	if *day != "" {
+		if d, err = sc.ParseDate(*day); err != nil {
+			return usagef("--day: %v", err)
+		}
+	}
+	start := time.Now()
+	if err := svc.CatchUp(ctx, d); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "run through %s in %.1fs\n", d, time.Since(start).Seconds())
+	return nil
+}
+
+// serveConfig is what serve (and demo) run.
+type serveConfig struct {
+	Addr     string
+	DB       *store.DB
+	Service  *service.Service
+	RunHour  int
+	Drop     string
+	MaxBody  int64
+	Log      *slog.Logger
+	Extra    func(mux *http.ServeMux) error // mounts the console
+	Keys     api.Keys
+	Announce func(addr string)
+}
+
+// serveLoop serves HTTP, scans the drop folder and runs each day at RunHour (catching up
+// missed days first) until ctx ends.
+func serveLoop(ctx context.Context, c serveConfig) error {
+	mux := http.NewServeMux()
+	apiH := api.New(api.Options{Service: c.Service, Keys: c.Keys, MaxBody: c.MaxBody, Log: c.Log})
+	mux.Handle("/api/", apiH)
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, apiH)
+	}
+	if c.Extra != nil {
+		if err := c.Extra(mux); err != nil {
+			return err
+		}
+	}
+	srv := &http.Server{Addr: c.Addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	if c.Announce != nil {
+		c.Announce(c.Addr)
+	}
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	step := func() {
+		now := time.Now().In(time.FixedZone("CST", 8*3600))
+		today := c.Service.Today()
+		target := today - 1
+		if now.Hour() >= c.RunHour {
+			target = today
+		}
+		if err := c.Service.CatchUp(ctx, target); err != nil && ctx.Err() == nil {
+			c.Log.Error("daily run", "err", err)
+		}
+		if c.Drop != "" {
+			if _, err := (&service.DropFolder{Dir: c.Drop, Service: c.Service}).Scan(ctx); err != nil && ctx.Err() == nil {
+				c.Log.Error("drop folder", "err", err)
+			}
+		}
+	}
+	step()
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return srv.Shutdown(shut)
+		case <-tick.C:
+			step()
+		}
+	}
+}
+
+// faultFromEnv returns the crash tests' hook: SILENTCERT_KILL_AT=POINT:N kills the process
+// with SIGKILL at the Nth step of POINT ("ingest": records stored, "run": people
+// evaluated), inside the transaction. Only the tests set it.
+func faultFromEnv() func(string, int) {
+	v := os.Getenv("SILENTCERT_KILL_AT")
+	point, n, ok := strings.Cut(v, ":")
+	at, err := strconv.Atoi(n)
+	if !ok || err != nil {
+		return nil
+	}
+	return func(p string, i int) {
+		if p == point && i == at {
+			killSelf()
+		}
+	}
+}
+
+// parseFlagsAndPaths parses flags given before, between or after the paths.
+func parseFlagsAndPaths(fs *flag.FlagSet, args []string) ([]string, error) {
+	var paths []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			return paths, nil
+		}
+		paths = append(paths, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

@@ -1,0 +1,156 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// newCity opens a service over db with the golden scenario's roster imported.
+func newCity(t *testing.T, db *store.DB) *service.Service {
+	t.Helper()
+	ctx := context.Background()
+	s, err := service.Open(ctx, db, service.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func csvBatch(source, body string) service.Batch {
+	return service.Batch{Origin: "api", Source: source, Actor: "test", Day: sc.MustDate("2024-03-01"),
+		Files: []service.File{{Name: "b.csv", Body: strings.NewReader(body)}}}
+}
+
+const header = "record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n"
+
+// TestIngestBadInput: a source sending another's types, a malformed row and a truncated
+// gzip; nothing is half-applied and every bad row is named.
+func TestIngestBadInput(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := newCity(t, dsn.Open(t))
+			res, err := s.Ingest(ctx, csvBatch("HEA", header+
+				"x1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-01-01,2024-02-01,2024-02-02,,\n"+
+				"x2,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,not-a-date,2024-02-02,,\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Report.Quarantined != 2 || res.Report.Applied != 0 {
+				t.Fatalf("report %+v", res.Report)
+			}
+			reasons := res.Problems[0].Reason + "," + res.Problems[1].Reason
+			if !strings.Contains(reasons, "source_not_allowed") || res.Problems[1].Line != 3 {
+				t.Fatalf("problems %+v", res.Problems)
+			}
+			// A truncated gzip refuses the batch whole.
+			res, err = s.Ingest(ctx, service.Batch{Origin: "api", Source: "HEA", Day: sc.MustDate("2024-03-01"),
+				Files: []service.File{{Name: "t.csv.gz", Body: strings.NewReader("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xffabc")}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rejected == "" || res.Report.Applied != 0 {
+				t.Fatalf("truncated gzip: %+v", res)
+			}
+			b, err := s.DB().Batch(ctx, res.BatchID)
+			if err != nil || b.Status != "rejected" {
+				t.Fatalf("stored batch %+v %v", b, err)
+			}
+		})
+	}
+}
+
+// TestConcurrentBatches: departments pushing at once while days run: every record stored
+// once, none lost, none applied twice (run with -race).
+func TestConcurrentBatches(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			s := newCity(t, db)
+			const senders, batches, rows = 4, 5, 40
+			var wg sync.WaitGroup
+			errs := make(chan error, senders*batches+1)
+			for w := 0; w < senders; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for b := 0; b < batches; b++ {
+						var body strings.Builder
+						body.WriteString(header)
+						for r := 0; r < rows; r++ {
+							// Each row sent twice by two senders: the second is a duplicate.
+							id := fmt.Sprintf("c%d-%d", (w/2)*1000+b, r)
+							fmt.Fprintf(&body, "%s,TRN,TRN.RAIL,371002194003150019,张三,,2024-02-%02d,2024-02-28,,\n", id, 1+r%27)
+						}
+						if _, err := s.Ingest(ctx, csvBatch("TRN", body.String())); err != nil {
+							errs <- err
+						}
+					}
+				}()
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.CatchUp(ctx, sc.MustDate("2024-03-03")); err != nil {
+					errs <- err
+				}
+			}()
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.SQL().QueryRow(`SELECT count(*) FROM records WHERE source = 'TRN'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if want := senders / 2 * batches * rows; n != want {
+				t.Fatalf("%d TRN records stored, want %d", n, want)
+			}
+			if _, err := db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Error(p) }); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestRunDayTwice: a day run twice does nothing the second time; a gap is refused.
+func TestRunDayTwice(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db")
+	s := newCity(t, db)
+	d := sc.MustDate("2024-03-01")
+	if err := s.RunDay(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		var n int
+		db.SQL().QueryRow(`SELECT count(*) FROM audit`).Scan(&n)
+		return n
+	}
+	before := count()
+	if err := s.RunDay(ctx, d); err != nil || count() != before {
+		t.Fatalf("second run: %v, %d rows then %d", err, before, count())
+	}
+	if err := s.RunDay(ctx, d+2); sc.ErrorCode(err) != sc.EConflict {
+		t.Fatalf("a gap: %v", err)
+	}
+	if err := s.CatchUp(ctx, d+2); err != nil {
+		t.Fatal(err)
+	}
+	if last, _ := db.LastRun(ctx); last != d+2 {
+		t.Fatalf("last run %s", last)
+	}
+}
