@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -19,6 +23,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxBody := fs.Int64("max-body", 1<<30, "largest batch body accepted by the API, in bytes")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of roster imports")
+	smsWebhook := fs.String("sms-webhook", "", "SMS gateway: POST each notice as JSON to this URL")
+	smsFile := fs.String("sms-file", "", "SMS gateway for tests and demos: append each notice as a JSON line to this file")
+	templates := fs.String("sms-templates", "", "notice templates (JSON; see notice/README.md)")
+	link := fs.String("sms-link", "", "the certification address the notices name")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -35,13 +43,41 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Log: log, ResolveRegion: regionResolver(*city)})
+	ncfg := notice.DefaultConfig()
+	ncfg.GraceMonths, ncfg.Link = cfg.Policy.GraceMonths, *link
+	if *templates != "" {
+		if ncfg.Templates, err = notice.LoadTemplates(*templates); err != nil {
+			return err
+		}
+	}
+	if err := ncfg.Validate(); err != nil {
+		return err
+	}
+	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Log: log, ResolveRegion: regionResolver(*city),
+		OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
+			_, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, ncfg)
+			return err
+		}})
 	if err != nil {
 		return err
 	}
+	metrics := &notice.Metrics{}
+	var gw notice.Gateway
+	switch {
+	case *smsWebhook != "":
+		gw = &notice.Webhook{URL: *smsWebhook}
+	case *smsFile != "":
+		gw = &notice.File{Path: *smsFile}
+	}
+	if gw != nil {
+		sender := &notice.Sender{DB: db, Gateway: gw, Config: ncfg, Log: log, Metrics: metrics}
+		go sender.Run(ctx, time.Minute)
+	} else {
+		log.Warn("no SMS gateway (--sms-webhook or --sms-file): notices are queued, not sent")
+	}
 	accounts := auth.New(db, auth.Options{})
 	return serveLoop(ctx, serveConfig{Addr: *addr, DB: db, Service: svc, RunHour: *runHour, Drop: *drop, MaxBody: *maxBody,
-		Log: log, Keys: accounts, Announce: func(a string) {
+		Log: log, Keys: accounts, Metrics: func(w io.Writer) { w.Write(metrics.AppendPrometheus(nil)) }, Announce: func(a string) {
 			fmt.Fprintf(stdout, "silentcert serving %s on http://%s/ (API /api/v1/batches, /healthz, /readyz, /metrics)\n", db, a)
 		}})
 }

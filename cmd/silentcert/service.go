@@ -320,13 +320,14 @@ type serveConfig struct {
 	Extra    func(mux *http.ServeMux) error // mounts the console
 	Keys     api.Keys
 	Announce func(addr string)
+	Metrics  func(w io.Writer) // extra /metrics lines
 }
 
 // serveLoop serves HTTP, scans the drop folder and runs each day at RunHour (catching up
 // missed days first) until ctx ends.
 func serveLoop(ctx context.Context, c serveConfig) error {
 	mux := http.NewServeMux()
-	apiH := api.New(api.Options{Service: c.Service, Keys: c.Keys, MaxBody: c.MaxBody, Log: c.Log})
+	apiH := api.New(api.Options{Service: c.Service, Keys: c.Keys, MaxBody: c.MaxBody, Log: c.Log, Metrics: c.Metrics})
 	mux.Handle("/api/", apiH)
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, apiH)

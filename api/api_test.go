@@ -1,0 +1,110 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/silentcert/silentcert/api"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+const header = "record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n"
+
+func TestBatchesAPI(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			svc, err := service.Open(ctx, db, service.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			keys := auth.New(db, auth.Options{})
+			secret, _, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(api.New(api.Options{Service: svc, Keys: keys, MaxBody: 4096}))
+			defer srv.Close()
+			post := func(key, ctype, body string) (int, map[string]any) {
+				req, _ := http.NewRequest("POST", srv.URL+"/api/v1/batches", strings.NewReader(body))
+				req.Header.Set("Content-Type", ctype)
+				if key != "" {
+					req.Header.Set("Authorization", "Bearer "+key)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var out map[string]any
+				json.NewDecoder(resp.Body).Decode(&out)
+				return resp.StatusCode, out
+			}
+			good := header + "h1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n" +
+				"h2,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"
+			code, out := post(secret, "text/csv", good)
+			if code != http.StatusCreated {
+				t.Fatalf("good batch: %d %v", code, out)
+			}
+			rep := out["report"].(map[string]any)
+			if rep["applied"].(float64) != 1 || rep["quarantined"].(float64) != 1 {
+				t.Fatalf("report %v", rep)
+			}
+			// Resent: harmless.
+			if code, out = post(secret, "text/csv", good); code != http.StatusCreated || out["report"].(map[string]any)["duplicate"].(float64) != 1 {
+				t.Fatalf("resend: %d %v", code, out)
+			}
+			if code, _ = post("sck_wrong", "text/csv", good); code != http.StatusUnauthorized {
+				t.Fatalf("wrong key: %d", code)
+			}
+			if code, _ = post("", "text/csv", good); code != http.StatusUnauthorized {
+				t.Fatalf("no key: %d", code)
+			}
+			if code, _ = post(secret, "text/csv", header+strings.Repeat("h9,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n", 100)); code != http.StatusRequestEntityTooLarge {
+				t.Fatalf("oversized: %d", code)
+			}
+			if code, _ = post(secret, "application/pdf", good); code != http.StatusBadRequest {
+				t.Fatalf("bad type: %d", code)
+			}
+			// The batch's report and quarantine come back; another source's key sees nothing.
+			get := func(key string, id float64) int {
+				req, _ := http.NewRequest("GET", srv.URL+"/api/v1/batches/"+strings.TrimSuffix(strings.TrimSuffix(jsonNum(id), ".0"), ".00"), nil)
+				req.Header.Set("X-API-Key", key)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			_, first := post(secret, "text/csv", good)
+			id := first["batch_id"].(float64)
+			if c := get(secret, id); c != http.StatusOK {
+				t.Fatalf("get batch: %d", c)
+			}
+			other, _, _ := keys.CreateAPIKey(ctx, "admin", "TRN", "transit")
+			if c := get(other, id); c != http.StatusNotFound {
+				t.Fatalf("another source's batch: %d", c)
+			}
+			for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+				resp, err := http.Get(srv.URL + p)
+				if err != nil || resp.StatusCode != 200 {
+					t.Fatalf("%s: %v %v", p, resp, err)
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+}
+
+func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }
