@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/silentcert/silentcert/auth"
@@ -12,6 +13,7 @@ import (
 	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/web"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -23,6 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxBody := fs.Int64("max-body", 1<<30, "largest batch body accepted by the API, in bytes")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of roster imports")
+	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when a TLS proxy fronts the service)")
 	smsWebhook := fs.String("sms-webhook", "", "SMS gateway: POST each notice as JSON to this URL")
 	smsFile := fs.String("sms-file", "", "SMS gateway for tests and demos: append each notice as a JSON line to this file")
 	templates := fs.String("sms-templates", "", "notice templates (JSON; see notice/README.md)")
@@ -76,8 +79,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("no SMS gateway (--sms-webhook or --sms-file): notices are queued, not sent")
 	}
 	accounts := auth.New(db, auth.Options{})
+	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Log: log, Secure: *secure})
+	if err != nil {
+		return err
+	}
 	return serveLoop(ctx, serveConfig{Addr: *addr, DB: db, Service: svc, RunHour: *runHour, Drop: *drop, MaxBody: *maxBody,
-		Log: log, Keys: accounts, Metrics: func(w io.Writer) { w.Write(metrics.AppendPrometheus(nil)) }, Announce: func(a string) {
+		Log: log, Keys: accounts, Extra: func(mux *http.ServeMux) error { mux.Handle("/", console); return nil }, Metrics: func(w io.Writer) { w.Write(metrics.AppendPrometheus(nil)) }, Announce: func(a string) {
 			fmt.Fprintf(stdout, "silentcert serving %s on http://%s/ (API /api/v1/batches, /healthz, /readyz, /metrics)\n", db, a)
 		}})
 }

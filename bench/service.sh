@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The service's speed, as a ratio to the in-memory backtest on the same data: a simulated
+# city replayed day by day through the persistent path (ingestion, daily runs, payrolls)
+# into SQLite and into PostgreSQL, then a daily run over everyone.
+#   bench/service.sh [RECIPIENTS] [FROM] [TO]      (default 3000 2024-01-01 2024-12-31)
+# PostgreSQL: SILENTCERT_BENCH_POSTGRES (default postgres://root@127.0.0.1:5432/test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-3000}; FROM=${2:-2024-01-01}; TO=${3:-2024-12-31}
+PG=${SILENTCERT_BENCH_POSTGRES:-postgres://root@127.0.0.1:5432/test?sslmode=disable}
+work=bench/work/service-$N
+mkdir -p "$work"
+go build -o "$work/silentcert" ./cmd/silentcert
+bin="$work/silentcert"
+[ -f "$work/city/roster.csv" ] || "$bin" simulate --recipients "$N" --from "$FROM" --to "$TO" --seed 11 --out "$work/city" --quiet
+secs() { local s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
+bt=$(secs "$bin" backtest --roster "$work/city/roster.csv" --records "$work/city/records" --from "$FROM" --to "$TO" --out "$work/bt" --quiet)
+rm -f "$work/r.db" "$work/r.db-wal" "$work/r.db-shm"
+sq=$(secs "$bin" replay --db "sqlite:$work/r.db" --roster "$work/city/roster.csv" --records "$work/city/records" --from "$FROM" --to "$TO" --out "$work/sq" --quiet)
+schema="bench_$$"
+psql -q "${PG%%\?*}" -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
+pg=$(secs "$bin" replay --db "$PG&search_path=$schema" --roster "$work/city/roster.csv" --records "$work/city/records" --from "$FROM" --to "$TO" --out "$work/pg" --quiet)
+psql -q "${PG%%\?*}" -c "DROP SCHEMA $schema CASCADE" >/dev/null
+diff -r "$work/bt" "$work/sq" >/dev/null && diff -r "$work/bt" "$work/pg" >/dev/null && same=identical || same=DIFFERENT
+records=$(python3 -c "import json;print(json.load(open('$work/bt/report.json'))['records']['read'])")
+printf 'city: %s recipients, %s records, %s to %s; outputs of the three runs: %s\n' "$N" "$records" "$FROM" "$TO" "$same"
+printf '%-22s %8.1f s  %9.0f records/s  ratio %5.1f\n' backtest "$bt" "$(echo "$records/$bt" | bc)" 1
+printf '%-22s %8.1f s  %9.0f records/s  ratio %5.1f\n' "replay (SQLite)" "$sq" "$(echo "$records/$sq" | bc)" "$(echo "$sq/$bt" | bc -l)"
+printf '%-22s %8.1f s  %9.0f records/s  ratio %5.1f\n' "replay (PostgreSQL)" "$pg" "$(echo "$records/$pg" | bc)" "$(echo "$pg/$bt" | bc -l)"
