@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/api"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/sim"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/web"
+)
+
+func init() {
+	register("demo", "simulate a city into a database and serve the console and the API on it", runDemo)
+}
+
+// demoPassword is every demo account's password: printed, never for production.
+const demoPassword = "silentcert-demo"
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", "[--addr HOST:PORT] [--db PATH] [--recipients N] [--seed S]", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	path := fs.String("db", "silentcert-demo.db", "SQLite file; built by simulating a city when it does not exist")
+	city := fs.String("city", "3710", "4-digit prefecture code to simulate (3710 = Weihai)")
+	n := fs.Int("recipients", 20000, "recipients to simulate")
+	from := fs.String("from", "2024-01-01", "first simulated day")
+	to := fs.String("to", "2025-12-31", "last simulated day: the console's today")
+	seed := fs.Uint64("seed", 42, "simulation seed")
+	quiet := fs.Bool("quiet", false, "no progress lines")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	f, t, err := parseWindow(*from, *to)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(*path); errors.Is(err, os.ErrNotExist) {
+		if err := buildDemo(ctx, *path, *city, *n, f, t, *seed, *quiet, stderr); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, "sqlite:"+*path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	last, err := db.LastRun(ctx)
+	if err != nil {
+		return err
+	}
+	if last == sc.NoDate {
+		return fmt.Errorf("%s holds no run: delete it and start demo again", *path)
+	}
+	logins, err := demoAccounts(ctx, db, *city)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The demo's world stops on its last simulated day: the service, the console and
+	// ingestion all take that day as today.
+	loc := time.FixedZone("CST", 8*3600)
+	y, m, d := last.Civil()
+	clock := func() time.Time { return time.Date(y, time.Month(m), d, 12, 0, 0, 0, loc) }
+	svc, err := service.Open(ctx, db, service.Options{Log: log, Now: clock, ResolveRegion: regionResolver(*city)})
+	if err != nil {
+		return err
+	}
+	accounts := auth.New(db, auth.Options{})
+	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Log: log,
+		Today: func() sc.Date { return last }})
+	if err != nil {
+		return err
+	}
+	apiH := api.New(api.Options{Service: svc, Keys: accounts, Log: log})
+	mux := http.NewServeMux()
+	mux.Handle("/api/", apiH)
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, apiH)
+	}
+	mux.Handle("/", console)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "silentcert demo: %s, today %s\nconsole: http://%s/\nlogins (password %q):\n", *path, last, ln.Addr(), demoPassword)
+	for _, l := range logins {
+		fmt.Fprintf(stdout, "  %-9s %-9s %s\n", l.name, l.role, l.region)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+// buildDemo simulates the city into a temporary directory and replays it into a new
+// SQLite file, written beside path and renamed into place only when whole.
+func buildDemo(ctx context.Context, path, city string, n int, from, to sc.Date, seed uint64, quiet bool, stderr io.Writer) error {
+	start := time.Now()
+	dir, err := os.MkdirTemp("", "silentcert-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	progress := func(format string, args ...any) {
+		if !quiet {
+			fmt.Fprintf(stderr, "\r\033[Kdemo: "+format, args...)
+		}
+	}
+	opt := sim.Options{City: city, Recipients: n, From: from, To: to, Seed: seed, Out: filepath.Join(dir, "city"), HistoryMonths: 6,
+		Progress: func(done, total int) { progress("simulating %d/%d blocks of people", done, total) }}
+	if _, err := sim.Simulate(ctx, opt); err != nil {
+		return err
+	}
+	tmp := path + ".building"
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(tmp + suffix)
+	}
+	db, err := store.Open(ctx, "sqlite:"+tmp)
+	if err != nil {
+		return err
+	}
+	_, err = service.Replay(ctx, db, service.ReplayOptions{Roster: filepath.Join(opt.Out, "roster.csv"),
+		Records: []string{filepath.Join(opt.Out, "records")}, From: from, To: to, ResolveRegion: regionResolver(city),
+		Log: service.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		Progress: func(day sc.Date, records int64) { progress("replaying %s, %d records", day, records) }})
+	if err == nil {
+		progress("building the console's summaries")
+		var tx *store.Tx
+		if tx, err = db.Begin(ctx); err == nil {
+			if err = tx.RebuildSummary(to); err == nil {
+				err = tx.Commit()
+			} else {
+				tx.Rollback()
+			}
+		}
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if !quiet {
+		fmt.Fprintf(stderr, "\r\033[Kdemo: %d recipients simulated and replayed in %.0fs\n", n, time.Since(start).Seconds())
+	}
+	return os.Rename(tmp, path)
+}
+
+type demoLogin struct {
+	name   string
+	role   auth.Role
+	region string
+}
+
+// demoAccounts makes one login per role, the scoped ones in the village with the most
+// people waiting for a visit (and its town and district), plus a second village's
+// assistant; it keeps accounts already made.
+func demoAccounts(ctx context.Context, db *store.DB, city string) ([]demoLogin, error) {
+	v, err := db.AnyVillage(ctx, city, sc.StatusPending, sc.StatusSuspended, sc.StatusWarning)
+	if err != nil {
+		return nil, err
+	}
+	if v == "" {
+		if v, err = db.AnyVillage(ctx, city); err != nil || v == "" {
+			return nil, fmt.Errorf("demo: no village with people under %s (%v)", city, err)
+		}
+	}
+	other, err := db.AnyVillage(ctx, v[:9])
+	if err != nil {
+		return nil, err
+	}
+	if other == v {
+		// Another village of the same town, or of the district.
+		rs, err := db.Regions(ctx, v[:6], 12)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if r.Code != v && r.Total > 0 {
+				other = r.Code
+				break
+			}
+		}
+	}
+	want := []demoLogin{{"admin", auth.RoleAdmin, ""}, {"operator", auth.RoleOperator, ""}, {"auditor", auth.RoleAuditor, ""},
+		{"district", auth.RoleDistrict, v[:6]}, {"town", auth.RoleTown, v[:9]}, {"village", auth.RoleVillage, v}}
+	if other != "" && other != v {
+		want = append(want, demoLogin{"village2", auth.RoleVillage, other})
+	}
+	accounts := auth.New(db, auth.Options{})
+	var out []demoLogin
+	for _, l := range want {
+		u, err := accounts.EnsureUser(ctx, l.name, demoPassword, l.role, l.region)
+		if err != nil {
+			return nil, fmt.Errorf("demo account %s: %w", l.name, err)
+		}
+		out = append(out, demoLogin{u.Name, u.Role, u.Region})
+	}
+	return out, nil
+}

@@ -1,0 +1,189 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// chromium returns Debian's chromium, skipping the test when it is missing, except under
+// CI=true where a missing browser fails it.
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is required under CI=true (apt-get install -y chromium)")
+	}
+	t.Skip("chromium not installed; set CI=true to make this a failure")
+	return ""
+}
+
+// browser is one headless Chromium with its own cookies.
+func browser(t *testing.T, exe string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.Flag("headless", "new"), chromedp.WindowSize(1280, 900), chromedp.Flag("lang", "zh-CN"))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	return ctx
+}
+
+func shot(t *testing.T, ctx context.Context, name string) {
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	os.MkdirAll("screenshots", 0o755)
+	if err := os.WriteFile(filepath.Join("screenshots", name+".png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type css = chromedp.CSS
+
+func loginAs(base, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(css(`#name`)),
+		chromedp.SendKeys(css(`#name`), name),
+		chromedp.SendKeys(css(`#password`), pw),
+		chromedp.Click(css(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`main h1`)),
+	)
+}
+
+// text returns an element's text, failing the test on error.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func outer(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.OuterHTML(css(sel)))
+	if err != nil {
+		t.Fatalf("html of %s: %v", sel, err)
+	}
+	return s
+}
+
+// TestBrowser drives the console as its users do: the operator's dashboard and drill-down,
+// an export opened, the village assistant's visit on a phone-sized screen, and another
+// village's assistant refused.
+func TestBrowser(t *testing.T) {
+	exe := chromium(t)
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")))
+	base := c.srv.URL
+	zp, _ := c.db.PersonByID(context.Background(), zhang)
+
+	op := browser(t, exe)
+	if err := chromedp.Do(op, loginAs(base, "operator"), chromedp.WaitVisible(css(`svg.chart`))); err != nil {
+		t.Fatal(err)
+	}
+	html := outer(t, op, "main")
+	if strings.Count(html, "<svg") < 5 {
+		t.Fatalf("the dashboard shows %d charts", strings.Count(html, "<svg"))
+	}
+	shot(t, op, "dashboard")
+	// Drill down: city → district → town → village, by the links.
+	for _, code := range []string{"3710", "371002", "371002001", "371002001001"} {
+		if err := chromedp.Do(op, chromedp.Click(css(fmt.Sprintf(`a[href="/?region=%s"]`, code))),
+			chromedp.WaitVisible(css(fmt.Sprintf(`.crumbs a[href="/?region=%s"]`, code)))); err != nil {
+			t.Fatalf("drill down to %s: %v", code, err)
+		}
+		if code == "371002" {
+			shot(t, op, "drilldown-district")
+		}
+	}
+	if h1 := text(t, op, "main h1"); !strings.Contains(h1, "东北村") || !strings.Contains(outer(t, op, "main"), "张三") {
+		t.Fatalf("village level: %q", h1)
+	}
+	shot(t, op, "drilldown-village")
+	// A worklist and its export, fetched with the browser's session and opened.
+	if err := chromedp.Do(op, chromedp.Navigate(base+"/work/suspended"), chromedp.WaitVisible(css(`#export-xlsx`))); err != nil {
+		t.Fatalf("worklist: %v", err)
+	}
+	href, err := chromedp.Run(op, chromedp.AttributeValue(css(`#export-xlsx`), "href"))
+	if err != nil || !href.Exists {
+		t.Fatalf("export link: %v", err)
+	}
+	shot(t, op, "worklist")
+	ck, err := chromedp.Call(op, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", base+href.Value, nil)
+	for _, c := range ck.Cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	x, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("the export is no xlsx (%d, %s): %v", res.StatusCode, res.Header.Get("Content-Type"), err)
+	}
+	rows, err := x.GetRows("Sheet1")
+	if err != nil || len(rows) < 2 || rows[0][0] != "身份证号" {
+		t.Fatalf("export rows %v %v", rows, err)
+	}
+	if err := chromedp.Do(op, chromedp.Navigate(fmt.Sprintf("%s/person/%d", base, zp.PID)), chromedp.WaitVisible(css(`#status`))); err != nil {
+		t.Fatal(err)
+	}
+	shot(t, op, "person")
+
+	// The village assistant on a 360-px phone records a visit; the person is certified.
+	v1 := browser(t, exe)
+	card := fmt.Sprintf(`#p-%d`, zp.PID)
+	if err := chromedp.Do(v1, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2)), loginAs(base, "v1"),
+		chromedp.WaitVisible(css(card))); err != nil {
+		t.Fatal(err)
+	}
+	shot(t, v1, "village-phone")
+	if err := chromedp.Do(v1,
+		chromedp.Click(css(card+` input[name=outcome][value=alive]`)),
+		chromedp.Click(css(card+` button[type=submit]`)),
+		chromedp.WaitVisible(css(card+` .ok`))); err != nil {
+		t.Fatal(err)
+	}
+	st, err := chromedp.Run(v1, chromedp.AttributeValue(css(card+` [data-status]`), "data-status"))
+	if err != nil || st.Value != "CERTIFIED" {
+		t.Fatalf("after the visit the village list shows %q (%v)", st.Value, err)
+	}
+	shot(t, v1, "village-after-visit")
+
+	// Another village's assistant asks for that person by URL and is refused.
+	v2 := browser(t, exe)
+	if err := chromedp.Do(v2, loginAs(base, "v2"), chromedp.Navigate(fmt.Sprintf("%s/person/%d", base, zp.PID)),
+		chromedp.WaitVisible(css(`main h1`))); err != nil {
+		t.Fatal(err)
+	}
+	if h1 := text(t, v2, "main h1"); h1 != "未找到" || strings.Contains(outer(t, v2, "main"), "张三") {
+		t.Fatalf("another village's assistant sees %q", h1)
+	}
+	shot(t, v2, "refused")
+}
