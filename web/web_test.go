@@ -207,12 +207,12 @@ func testConsole(t *testing.T, c *city) {
 	v2 := c.client(t)
 	v2.login("v2")
 	for path, want := range map[string]int{
-		zURL:                          http.StatusNotFound,
-		lURL:                             http.StatusOK,
-		"/village?region=371002001001":              http.StatusForbidden,
-		"/work/pending?region=371002001001":         http.StatusForbidden,
-		"/work/pending?region=3710":                 http.StatusForbidden,
-		"/?region=371002001":                        http.StatusForbidden,
+		zURL:                                http.StatusNotFound,
+		lURL:                                http.StatusOK,
+		"/village?region=371002001001":      http.StatusForbidden,
+		"/work/pending?region=371002001001": http.StatusForbidden,
+		"/work/pending?region=3710":         http.StatusForbidden,
+		"/?region=371002001":                http.StatusForbidden,
 		"/work/pending/export?format=csv&region=37": http.StatusForbidden,
 		"/batches":           http.StatusForbidden,
 		"/admin/users":       http.StatusForbidden,
