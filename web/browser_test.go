@@ -65,6 +65,8 @@ func loginAs(base, name string) chromedp.Action[chromedp.Void] {
 		chromedp.SendKeys(css(`#name`), name),
 		chromedp.SendKeys(css(`#password`), pw),
 		chromedp.Click(css(`form[action="/login"] button[type=submit]`)),
+		// Only a logged-in page has the logout form: the login page's h1 would not wait for the redirect.
+		chromedp.WaitReady(css(`form[action="/logout"]`)),
 		chromedp.WaitVisible(css(`main h1`)),
 	)
 }
