@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-3000}; FROM=${2:-2024-01-01}; TO=${3:-2024-12-31}
+export PGOPTIONS="-c client_min_messages=warning"
 PG=${SILENTCERT_BENCH_POSTGRES:-postgres://root@127.0.0.1:5432/test?sslmode=disable}
 work=bench/work/service-$N
 mkdir -p "$work"

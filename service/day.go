@@ -118,6 +118,11 @@ func (s *Service) RunDay(ctx context.Context, d sc.Date) error {
 				return err
 			}
 		}
+		if !s.opt.NoSummary {
+			if err := tx.RefreshSummary(d); err != nil {
+				return err
+			}
+		}
 		if err := tx.MarkRun(d, s.wallTime(), evaluated, n); err != nil {
 			return err
 		}

@@ -228,8 +228,15 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 	keys := map[int64]string{}
 	byPerson := map[int64][]applyItem{}
 	var scratch linkage.Scratch
-	var resolves []int // positions in byPerson lists are not stable: keep (pid, index)
-	_ = resolves
+	// Each row stored once: a key repeated within the batch is a duplicate of its first
+	// row (in spec §7's order); a key stored before, a duplicate of what was stored.
+	type cand struct {
+		rec *store.Record
+		row *Row
+		pid int64
+	}
+	cands := make([]cand, 0, len(rows))
+	first := make(map[string]int, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		t := s.cat.Type(r.Type)
@@ -237,6 +244,15 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 			Name: r.Name, BirthDate: r.BirthDate, EventDate: r.EventDate, ReportedDate: r.ReportedDate,
 			RegionCode: r.RegionCode, Detail: r.RawDetail, Content: contentHash(&r.Record, t.Code), Batch: sb.ID,
 			File: r.File, Line: r.Line}
+		key := r.Source + "\x00" + r.RecordID
+		if j, ok := first[key]; ok {
+			res.Report.Duplicate++
+			if cands[j].rec.Content != rec.Content {
+				res.Report.DuplicateConflict++
+			}
+			continue
+		}
+		first[key] = len(cands)
 		pos, out := s.ix.Link([]byte(r.PersonID), []byte(r.Name), r.BirthDate, []byte(r.RegionCode), &scratch)
 		var pid int64 = -1
 		switch out {
@@ -247,20 +263,30 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 		default:
 			rec.Link = int(out)
 		}
-		id, content, inserted, err := tx.InsertRecord(rec)
-		if err != nil {
-			return err
-		}
+		cands = append(cands, cand{rec: rec, row: r, pid: pid})
+	}
+	recs := make([]*store.Record, len(cands))
+	for i := range cands {
+		recs[i] = cands[i].rec
+	}
+	ids, inserted, contents, err := tx.InsertRecords(recs)
+	if err != nil {
+		return err
+	}
+	for i := range cands {
+		c := &cands[i]
+		r, rec, pid, id := c.row, c.rec, c.pid, ids[i]
 		if s.opt.Fault != nil {
 			s.opt.Fault("ingest", i+1)
 		}
-		if !inserted {
+		if !inserted[i] {
 			res.Report.Duplicate++
-			if content != rec.Content {
+			if contents[i] != rec.Content {
 				res.Report.DuplicateConflict++
 			}
 			continue
 		}
+		t := s.cat.Type(r.Type)
 		keys[id] = r.Source + ":" + r.RecordID
 		switch {
 		case rec.Held:

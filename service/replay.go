@@ -48,6 +48,7 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	loc := time.FixedZone("CST", 8*3600)
 	svcOpt := opt.Log
 	svcOpt.Config, svcOpt.ResolveRegion, svcOpt.Location = opt.Config, opt.ResolveRegion, loc
+	svcOpt.NoSummary = true
 	svcOpt.Now = func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
@@ -108,6 +109,9 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		if opt.Progress != nil {
 			opt.Progress(d, n)
 		}
+	}
+	if err := s.rebuildSummary(ctx, opt.To); err != nil {
+		return nil, err
 	}
 	if opt.Out == "" {
 		return rep, nil
@@ -335,3 +339,18 @@ func (s *Service) exportDecisions(ctx context.Context, path string) error {
 }
 
 var _ = fmt.Sprint
+
+// rebuildSummary recomputes the console's summaries from the whole history, once.
+func (s *Service) rebuildSummary(ctx context.Context, day sc.Date) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.RebuildSummary(day); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

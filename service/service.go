@@ -40,6 +40,9 @@ type Options struct {
 	// stored, "run" after each person evaluated) with a count: the crash tests kill the
 	// process there.
 	Fault func(point string, n int)
+	// NoSummary skips the console's summaries in daily runs (replay rebuilds them once at
+	// the end instead of every day).
+	NoSummary bool
 }
 
 // Person is one recipient as the service holds them.

@@ -84,12 +84,16 @@ func (t *Tx) Append(rows []AuditRow) error {
 		r.Seq = t.lastSeq
 		r.Prev = t.last
 		r.Hash = rowHash(r.Prev, r)
-		if err := t.exec(`INSERT INTO audit (seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, r.Seq, r.Kind, int64(r.Day), r.At, r.Actor, r.PID, r.PersonID, r.Action,
-			r.Method, r.Evidence, r.Detail, r.Rule, r.Prev, r.Hash); err != nil {
-			return err
-		}
 		t.last = r.Hash
+	}
+	err := t.insertMany(`INSERT INTO audit (seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash)`,
+		14, ``, len(rows), func(i int, a []any) []any {
+			r := &rows[i]
+			return append(a, r.Seq, r.Kind, int64(r.Day), r.At, r.Actor, r.PID, r.PersonID, r.Action, r.Method,
+				r.Evidence, r.Detail, r.Rule, r.Prev, r.Hash)
+		}, nil)
+	if err != nil {
+		return err
 	}
 	return t.SetMeta("audit_head", strconv.FormatInt(t.lastSeq, 10)+":"+hex.EncodeToString(t.last))
 }

@@ -20,13 +20,11 @@ type Payment struct {
 // AddPayments stores payments; one already stored under the same key is left as it was
 // (a payroll run twice pays nothing twice).
 func (t *Tx) AddPayments(ps []Payment) error {
-	for _, p := range ps {
-		if err := t.exec(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month) VALUES (?,?,?,?,?,?)
-			ON CONFLICT (pid, benefit, month, kind) DO NOTHING`, p.PID, p.Benefit, int64(p.Month), p.Kind, int64(p.Amount), int64(p.PayrollMonth)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.insertMany(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month)`, 6,
+		`ON CONFLICT (pid, benefit, month, kind) DO NOTHING`, len(ps), func(i int, a []any) []any {
+			p := &ps[i]
+			return append(a, p.PID, p.Benefit, int64(p.Month), p.Kind, int64(p.Amount), int64(p.PayrollMonth))
+		}, nil)
 }
 
 // Payroll is one month's payroll run.

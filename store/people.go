@@ -28,25 +28,27 @@ const personCols = `pid, person_id, name, sex, birth_date, hukou_address, region
 
 // PutPeople writes whole people, inserting new ones and replacing the others.
 func (t *Tx) PutPeople(ps []*Person) error {
-	q := `INSERT INTO people (` + personCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (pid) DO UPDATE SET name = excluded.name, sex = excluded.sex, birth_date = excluded.birth_date,
-		hukou_address = excluded.hukou_address, region_code = excluded.region_code, phone = excluded.phone,
-		agent_phone = excluded.agent_phone, last_certified = excluded.last_certified, entitlements = excluded.entitlements,
-		status = excluded.status, until_day = excluded.until_day, last_method = excluded.last_method,
-		death_date = excluded.death_date, next_check = excluded.next_check, baselined = excluded.baselined, state = excluded.state`
-	for _, p := range ps {
-		ents, err := json.Marshal(p.Rec.Entitlements)
+	ents := make([]string, len(ps))
+	for i, p := range ps {
+		b, err := json.Marshal(p.Rec.Entitlements)
 		if err != nil {
 			return err
 		}
-		r := &p.Rec
-		if err := t.exec(q, p.PID, r.PersonID, r.Name, r.Sex, int64(r.BirthDate), r.HukouAddress, r.RegionCode, r.Phone,
-			r.AgentPhone, int64(r.LastCertified), string(ents), int(p.Status), int64(p.Until), int(p.Method),
-			int64(p.DeathDate), int64(p.NextCheck), b2i(p.Baselined), p.State); err != nil {
-			return err
-		}
+		ents[i] = string(b)
 	}
-	return nil
+	return t.insertMany(`INSERT INTO people (`+personCols+`)`, 18, `ON CONFLICT (pid) DO UPDATE SET name = excluded.name,
+		sex = excluded.sex, birth_date = excluded.birth_date, hukou_address = excluded.hukou_address,
+		region_code = excluded.region_code, phone = excluded.phone, agent_phone = excluded.agent_phone,
+		last_certified = excluded.last_certified, entitlements = excluded.entitlements, status = excluded.status,
+		until_day = excluded.until_day, last_method = excluded.last_method, death_date = excluded.death_date,
+		next_check = excluded.next_check, baselined = excluded.baselined, state = excluded.state`, len(ps),
+		func(i int, a []any) []any {
+			p := ps[i]
+			r := &p.Rec
+			return append(a, p.PID, r.PersonID, r.Name, r.Sex, int64(r.BirthDate), r.HukouAddress, r.RegionCode, r.Phone,
+				r.AgentPhone, int64(r.LastCertified), ents[i], int(p.Status), int64(p.Until), int(p.Method),
+				int64(p.DeathDate), int64(p.NextCheck), b2i(p.Baselined), p.State)
+		}, nil)
 }
 
 func b2i(b bool) int {

@@ -25,45 +25,62 @@ type Record struct {
 	Line                               int64
 }
 
-// InsertRecord stores r unless its (source, record_id) is already stored. It returns the
-// record's id and true when inserted; the stored id and content and false otherwise. Ids
-// are given in order inside the transaction (the writer's lock is held), not drawn from a
-// sequence, so that a transaction rolled back by a crash leaves no gap: a restarted run
-// gives every record the id an uninterrupted one gives, and states that name records by
-// id come out identical.
-func (t *Tx) InsertRecord(r *Record) (id int64, content uint64, inserted bool, err error) {
+// InsertRecords stores the records whose (source, record_id) is not stored yet; rs must
+// not repeat a key. For each record it returns its id and whether it was inserted; for one
+// already stored, the stored id and content. Ids are given in order inside the
+// transaction (the writer's lock is held), not drawn from a sequence, so that a
+// transaction rolled back by a crash leaves no trace: a restarted run gives every record
+// the id an uninterrupted one gives, and states that name records by id come out
+// identical.
+func (t *Tx) InsertRecords(rs []*Record) (ids []int64, inserted []bool, contents []uint64, err error) {
 	if t.nextRecord == 0 {
 		var last int64
 		if err := t.QueryRow(`SELECT COALESCE(max(id), 0) FROM records`).Scan(&last); err != nil {
-			return 0, 0, false, fmt.Errorf("%s: records: %w", t.db, err)
+			return nil, nil, nil, fmt.Errorf("%s: records: %w", t.db, err)
 		}
 		t.nextRecord = last + 1
 	}
-	s, err := t.stmt(`INSERT INTO records (id, source, record_id, type, pid, link, held, person_id, name, birth_date,
-		event_date, reported_date, region_code, detail, content, batch, file, line)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (source, record_id) DO NOTHING RETURNING id`)
+	base := t.nextRecord
+	ids = make([]int64, len(rs))
+	inserted = make([]bool, len(rs))
+	contents = make([]uint64, len(rs))
+	err = t.insertMany(`INSERT INTO records (id, source, record_id, type, pid, link, held, person_id, name, birth_date,
+		event_date, reported_date, region_code, detail, content, batch, file, line)`, 18,
+		`ON CONFLICT (source, record_id) DO NOTHING RETURNING id`, len(rs), func(i int, a []any) []any {
+			r := rs[i]
+			var pid any
+			if r.PID >= 0 {
+				pid = r.PID
+			}
+			return append(a, base+int64(i), r.Source, r.RecordID, r.Type, pid, r.Link, b2i(r.Held), r.PersonID, r.Name,
+				int64(r.BirthDate), int64(r.EventDate), int64(r.ReportedDate), r.RegionCode, r.Detail, int64(r.Content),
+				r.Batch, r.File, r.Line)
+		}, func(scan func(...any) error) error {
+			var id int64
+			if err := scan(&id); err != nil {
+				return err
+			}
+			if i := id - base; i >= 0 && i < int64(len(rs)) {
+				inserted[i] = true
+			}
+			return nil
+		})
 	if err != nil {
-		return 0, 0, false, err
+		return nil, nil, nil, err
 	}
-	var pid any
-	if r.PID >= 0 {
-		pid = r.PID
+	t.nextRecord = base + int64(len(rs))
+	for i, r := range rs {
+		if inserted[i] {
+			ids[i], contents[i] = base+int64(i), r.Content
+			continue
+		}
+		var c int64
+		if err := t.QueryRow(`SELECT id, content FROM records WHERE source = ? AND record_id = ?`, r.Source, r.RecordID).Scan(&ids[i], &c); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, err)
+		}
+		contents[i] = uint64(c)
 	}
-	err = s.QueryRowContext(t.ctx, t.nextRecord, r.Source, r.RecordID, r.Type, pid, r.Link, b2i(r.Held), r.PersonID, r.Name,
-		int64(r.BirthDate), int64(r.EventDate), int64(r.ReportedDate), r.RegionCode, r.Detail, int64(r.Content),
-		r.Batch, r.File, r.Line).Scan(&id)
-	switch {
-	case err == nil:
-		t.nextRecord++
-		return id, r.Content, true, nil
-	case err != sql.ErrNoRows:
-		return 0, 0, false, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, err)
-	}
-	var c int64
-	if err := t.QueryRow(`SELECT id, content FROM records WHERE source = ? AND record_id = ?`, r.Source, r.RecordID).Scan(&id, &c); err != nil {
-		return 0, 0, false, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, err)
-	}
-	return id, uint64(c), false, nil
+	return ids, inserted, contents, nil
 }
 
 // RecordIDByKey returns the id of the record SOURCE:RECORD_ID, and whether it exists.

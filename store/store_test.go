@@ -86,14 +86,17 @@ func testRecords(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	r := &store.Record{Source: "HEA", RecordID: "r1", Type: "HEA.INPATIENT", PID: -1, Link: 2, Content: 42, Batch: b}
-	id, _, ins, err := tx.InsertRecord(r)
-	if err != nil || !ins {
-		t.Fatal(ins, err)
+	r2 := &store.Record{Source: "HEA", RecordID: "r2", Type: "HEA.INPATIENT", PID: -1, Link: 2, Content: 7, Batch: b}
+	ids, ins, _, err := tx.InsertRecords([]*store.Record{r, r2})
+	if err != nil || !ins[0] || !ins[1] || ids[1] != ids[0]+1 {
+		t.Fatal(ids, ins, err)
 	}
+	id := ids[0]
 	r.Content = 43
-	id2, c, ins, err := tx.InsertRecord(r)
-	if err != nil || ins || id2 != id || c != 42 {
-		t.Fatalf("resend: id %d/%d content %d inserted %v err %v", id, id2, c, ins, err)
+	r3 := &store.Record{Source: "HEA", RecordID: "r3", Type: "HEA.INPATIENT", PID: -1, Link: 2, Content: 9, Batch: b}
+	ids2, ins2, cs, err := tx.InsertRecords([]*store.Record{r3, r})
+	if err != nil || ins2[1] || !ins2[0] || ids2[1] != id || cs[1] != 42 {
+		t.Fatalf("resend: ids %v inserted %v contents %v err %v", ids2, ins2, cs, err)
 	}
 	keys, err := tx.RecordKeys([]int64{id})
 	if err != nil || keys[id] != "HEA:r1" {
