@@ -1,0 +1,222 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+func TestSecurity(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) { testSecurity(t, newCity(t, dsn.Open(t))) })
+	}
+}
+
+func testSecurity(t *testing.T, c *city) {
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	zURL := fmt.Sprintf("/person/%d", zp.PID)
+
+	// CSRF: every POST without the token, or with another's, is refused and changes nothing.
+	op := c.client(t)
+	op.login("operator")
+	other := c.client(t)
+	other.login("admin")
+	for _, path := range []string{zURL + "/visit", zURL + "/review", "/admin/users", "/admin/keys", "/logout", "/lang"} {
+		for name, tok := range map[string]string{"missing": "", "wrong": "x" + op.csrf[1:], "another session's": other.csrf} {
+			form := url.Values{"outcome": {"death"}, "op": {"create"}, "name": {"csrfuser"}, "password": {pw}, "role": {"admin"}, "lang": {"en"}}
+			if tok != "" {
+				form.Set("csrf", tok)
+			}
+			if st, _, _ := op.post(path, form); st != http.StatusForbidden {
+				t.Errorf("POST %s with the CSRF token %s: %d, want 403", path, name, st)
+			}
+		}
+	}
+	if p, _ := c.db.PersonByID(ctx, zhang); p.Status != zp.Status {
+		t.Fatalf("a POST without its token changed 张三")
+	}
+	anon := c.client(t)
+	if st, _, _ := anon.post("/login", url.Values{"name": {"admin"}, "password": {pw}}); st != http.StatusForbidden {
+		t.Errorf("login without the form's token: %d", st)
+	}
+
+	// Session fixation: a session id planted before login is never the one after it.
+	fix := c.client(t)
+	u, _ := url.Parse(c.srv.URL)
+	fix.c.Jar.SetCookies(u, []*http.Cookie{{Name: "sc_session", Value: "planted-by-attacker", Path: "/"}})
+	fix.login("operator")
+	var after string
+	for _, ck := range fix.c.Jar.Cookies(u) {
+		if ck.Name == "sc_session" {
+			after = ck.Value
+		}
+	}
+	if after == "" || after == "planted-by-attacker" {
+		t.Fatalf("the session cookie after login is %q", after)
+	}
+	// A stolen token dies with logout.
+	fix.get("/")
+	if st, _, _ := fix.post("/logout", url.Values{"csrf": {fix.csrf}}); st != http.StatusSeeOther {
+		t.Fatalf("logout: %d", st)
+	}
+	replay := c.client(t)
+	replay.c.Jar.SetCookies(u, []*http.Cookie{{Name: "sc_session", Value: after, Path: "/"}})
+	if st, _ := replay.get("/"); st != http.StatusSeeOther {
+		t.Fatalf("a logged-out token still opens the dashboard: %d", st)
+	}
+
+	// Cookies: HttpOnly and SameSite on every one set.
+	res, err := http.Get(c.srv.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for _, h := range res.Header.Values("Set-Cookie") {
+		if !strings.Contains(h, "HttpOnly") || !strings.Contains(h, "SameSite=Lax") {
+			t.Errorf("cookie %q", h)
+		}
+	}
+	if res.Header.Get("Content-Security-Policy") == "" || res.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("security headers missing")
+	}
+
+	// Lockout: after five wrong passwords the right one is refused too.
+	lk := c.client(t)
+	for i := 0; i < 5; i++ {
+		lk.get("/login")
+		if st, _, _ := lk.post("/login", url.Values{"csrf": {lk.csrf}, "name": {"town"}, "password": {"wrong password " + fmt.Sprint(i)}}); st != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", st)
+		}
+	}
+	lk.get("/login")
+	if st, _, _ := lk.post("/login", url.Values{"csrf": {lk.csrf}, "name": {"town"}, "password": {pw}}); st == http.StatusSeeOther {
+		t.Fatalf("a locked account logs in")
+	}
+
+	// Scope by URL: a district account sees neither another district's person nor its figures.
+	qian, _ := c.db.PersonByID(ctx, "371082194701010090")
+	dis := c.client(t)
+	dis.login("district")
+	for path, want := range map[string]int{
+		fmt.Sprintf("/person/%d", qian.PID): http.StatusNotFound,
+		zURL:                                http.StatusOK,
+		"/?region=371082":                   http.StatusForbidden,
+		"/?region=37":                       http.StatusForbidden,
+		"/work/warning?region=371082100201": http.StatusForbidden,
+		"/work/unassigned":                  http.StatusOK,
+		"/work/suspended/export?format=xlsx&region=3710": http.StatusForbidden,
+	} {
+		if st, _ := dis.get(path); st != want {
+			t.Errorf("district %s: %d, want %d", path, st, want)
+		}
+	}
+	if _, body := dis.get("/work/unassigned"); strings.Contains(body, "/person/") {
+		t.Errorf("a district account sees unassigned people")
+	}
+
+	// Injection: SQL and script in every query parameter and path value are inert.
+	payloads := []string{`' OR '1'='1`, `1; DROP TABLE people; --`, `<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`, `%`, `_`, `37%`, `../../etc/passwd`}
+	var before int64
+	c.db.SQL().QueryRow(`SELECT count(*) FROM people`).Scan(&before)
+	for _, p := range payloads {
+		q := url.QueryEscape(p)
+		for _, path := range []string{
+			"/search?q=" + q, "/?region=" + q, "/work/warning?region=" + q, "/work/pending?months=" + q, "/work/warning?months=" + q,
+			"/work/pending?from=" + q, "/work/pending?to=" + q, "/work/pending?page=" + q, "/work/" + url.PathEscape(p),
+			"/work/pending/export?format=" + q, "/person/" + url.PathEscape(p), "/batches/" + url.PathEscape(p),
+			"/village?region=" + q, "/login?next=" + q,
+		} {
+			st, body := op.get(path)
+			if st >= 500 {
+				t.Errorf("%s: %d", path, st)
+			}
+			if strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
+				t.Errorf("%s reflects the payload unescaped", path)
+			}
+		}
+		// Forms: the payload in every field of the visit, review, user and key forms.
+		op.get(zURL)
+		for path, form := range map[string]url.Values{
+			zURL + "/visit":  {"outcome": {p}, "date": {p}, "region_code": {p}, "agent": {p}},
+			zURL + "/review": {"accept": {"alive"}, "ref": {p}, "reason": {p}},
+			"/admin/users":   {"op": {p}, "name": {p}, "password": {p}, "role": {p}, "region": {p}},
+			"/admin/keys":    {"op": {"create"}, "source": {p}, "name": {p}},
+		} {
+			form.Set("csrf", op.csrf)
+			st, _, body := op.post(path, form)
+			if st >= 500 || strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
+				t.Errorf("POST %s with %q: %d", path, p, st)
+			}
+		}
+	}
+	var n int64
+	if err := c.db.SQL().QueryRow(`SELECT count(*) FROM people`).Scan(&n); err != nil || n != before {
+		t.Fatalf("people after the injections: %d, %v (before %d)", n, err, before)
+	}
+
+	// Stored script: a review reason and a user name come back escaped.
+	ad := c.client(t)
+	ad.login("admin")
+	ad.get("/admin/users")
+	ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "name": {`<b>x</b>`}, "password": {pw}, "role": {"auditor"}})
+	if _, body := ad.get("/admin/users"); strings.Contains(body, "<b>x</b>") {
+		t.Errorf("a user name is shown unescaped")
+	}
+}
+
+// TestReview: a death and a later hospital stay put 李秀英 in conflict; the operator
+// accepts the later record with a reason, through an HRSS.REVIEW record, audited; a town
+// account may not review.
+func TestReview(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/r.db"))
+	ctx := context.Background()
+	const h = "record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n"
+	for _, b := range []struct{ src, body string }{
+		{"PSB", h + "D1,PSB,PSB.DEATH_DEREG," + li + ",李秀英,,2024-05-02,2024-05-09,,\n"},
+		{"HEA", h + "V1,HEA,HEA.VACCINATION," + li + ",李秀英,,2024-05-08,2024-05-10,,\n"},
+	} {
+		if _, err := c.svc.Ingest(ctx, service.Batch{Origin: "api", Source: b.src, Actor: "test", Day: today,
+			Files: []service.File{{Name: "b.csv", Body: strings.NewReader(b.body)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, _ := c.db.PersonByID(ctx, li)
+	if p.Status != sc.StatusConflict {
+		t.Fatalf("李秀英 is %v, not in conflict: the test proves nothing", p.Status)
+	}
+	path := fmt.Sprintf("/person/%d", p.PID)
+	town := c.client(t)
+	town.login("town")
+	town.get(path)
+	if st, _, _ := town.post(path+"/review", url.Values{"csrf": {town.csrf}, "accept": {"alive"}, "ref": {"HEA:V1"}, "reason": {"seen"}}); st != http.StatusForbidden {
+		t.Errorf("a town account reviews: %d", st)
+	}
+	op := c.client(t)
+	op.login("operator")
+	if _, body := op.get(path); !strings.Contains(body, `action="`+path+`/review"`) || !strings.Contains(body, "HEA:V1") {
+		t.Fatalf("no review form for the conflict")
+	}
+	if st, _, _ := op.post(path+"/review", url.Values{"csrf": {op.csrf}, "accept": {"alive"}, "ref": {"HEA:V1"}, "reason": {""}}); st != http.StatusBadRequest {
+		t.Errorf("a review without a reason: %d", st)
+	}
+	st, loc, body := op.post(path+"/review", url.Values{"csrf": {op.csrf}, "accept": {"alive"}, "ref": {"HEA:V1"}, "reason": {"<script>alert(1)</script> seen at the clinic"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("review: %d %s", st, body)
+	}
+	p, _ = c.db.PersonByID(ctx, li)
+	if p.Status == sc.StatusConflict || p.Status == sc.StatusTerminated {
+		t.Fatalf("after accept=alive: %v", p.Status)
+	}
+	_, body = op.get(loc)
+	if strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Fatalf("the reason is not on the timeline, escaped")
+	}
+}
