@@ -121,6 +121,15 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		d.Events = append(d.Events, Event{Date: x.PayrollMonth.First(), Kind: "payment", Title: x.Kind,
 			Detail: fmt.Sprintf("%s %s %s", x.Benefit, x.Month, x.Amount)})
 	}
+	notes, err := c.db.PersonNotices(ctx, p.PID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, n := range notes {
+		d.Events = append(d.Events, Event{Date: n.Created, Kind: "notice", Title: n.Kind + " · " + n.Status,
+			Detail: n.Phone + ": " + n.Text})
+	}
 	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].Date > d.Events[j].Date })
 	if b := r.URL.Query().Get("back"); b == "village" {
 		d.Back = "/village"
