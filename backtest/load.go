@@ -22,6 +22,7 @@ type chunk struct {
 	warnings  []exchange.Warning
 	resolves  []pendingResolve // idx: position in entries
 	moves     []pendingMove
+	subCount  [maxPartitions][1 << subBits]uint32 // entries by key partition and sub-partition
 	encoding  string
 	read      int64
 	afterTo   int64
@@ -122,6 +123,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 		e := entry{reported: reported, event: row.EventDate, typ: row.Type}
 		key := l.hash.key(&kbuf, l.cat.Type(row.Type).Source, row.RecordID)
 		e.part = uint8(key[1]%maxPartitions) << 4
+		c.subCount[key[1]%maxPartitions][key[0]>>(64-subBits)]++
 		cbuf = append(cbuf[:0], row.PersonID...)
 		cbuf = append(cbuf, 0)
 		cbuf = append(cbuf, row.Name...)

@@ -52,7 +52,9 @@ type runner struct {
 	entries   segs[entry]
 	content   segs[uint32] // each entry's content hash, until duplicates are found
 	hash      hasher
-	partIdx   [maxPartitions]segs[uint32] // the entries of each key partition, in order
+	partIdx   [maxPartitions]segs[uint32]      // the entries of each key partition, in order
+	subCount  [maxPartitions][1 << subBits]int // how many of them in each sub-partition
+	pool      segPool                          // segments let go by one phase for the next
 	ids       idStore
 	resolve   map[uint32]resolveInfo
 	moves     map[uint32]string // the new region of each move record
@@ -61,8 +63,8 @@ type runner struct {
 	rep       *Report
 
 	problems []exchange.Problem
-	order    []uint32 // applied entries by (day bucket, person); the replay sorts each group
-	buckets  []uint32 // start of each day bucket in order; bucket 0 is history
+	order    segs[uint32] // applied entries by (day bucket, person); the replay sorts each group
+	buckets  []uint32     // start of each day bucket in order; bucket 0 is history
 	days     int
 	read     atomic.Int64
 }
@@ -107,7 +109,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := dec.Close(); err != nil {
 		return nil, err
 	}
-	r.order, r.buckets = nil, nil
+	r.order, r.buckets = segs[uint32]{}, nil
 	r.progress(Progress{Phase: "write", Records: r.read.Load(), Day: opt.To})
 	if err := r.writeOutputs(); err != nil {
 		return nil, err
@@ -192,6 +194,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		l.class[i] = r.cat.Type(sc.TypeID(i)).Class
 	}
 	var pending []pendingResolve
+	var idx [maxPartitions][]uint32 // a chunk's entries by key partition, reused
 	err := l.parseAll(ctx, files, r.opt.Workers, func(c *chunk) error {
 		r.rep.Files++
 		for _, w := range c.warnings {
@@ -235,13 +238,18 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		default:
 		}
 		c.contents = nil
-		var idx [maxPartitions][]uint32
+		for p := range idx {
+			idx[p] = idx[p][:0]
+		}
 		for i := range c.entries {
 			p := c.entries[i].partition()
 			idx[p] = append(idx[p], base+uint32(i))
 		}
 		for p := range idx {
 			r.partIdx[p].append(idx[p])
+			for s, n := range c.subCount[p] {
+				r.subCount[p][s] += int(n)
+			}
 		}
 		select {
 		case l.spare <- c.entries[:0]:
@@ -267,7 +275,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		r.resolve[pr.idx] = resolveInfo{accept: pr.accept, target: engine.NoRef}
 	}
 	r.findDuplicates(pending)
-	r.content = segs[uint32]{}
+	r.pool.put(&r.content)
 	r.settleDuplicates()
 	return nil
 }
@@ -298,28 +306,24 @@ func (r *runner) findDuplicates(pending []pendingResolve) {
 		go func() {
 			defer wg.Done()
 			var buf []byte
-			var raw, ks []keyIdx
+			var ks []keyIdx
 			var d dedupe
 			for p := range parts {
 				list := &r.partIdx[p]
 				n := list.len()
-				// The partition's keys, then the same again grouped by sub-partition,
-				// each group still in entry order.
-				raw, ks = slices.Grow(raw[:0], n), slices.Grow(ks[:0], n)[:n]
+				// The partition's keys grouped by sub-partition (counted as the files
+				// were read), each group in entry order.
+				ks = slices.Grow(ks[:0], n)[:n]
 				var start [1<<subBits + 1]int
+				for s := 0; s < 1<<subBits; s++ {
+					start[s+1] = start[s] + r.subCount[p][s]
+				}
+				next := start
 				for k := 0; k < n; k++ {
 					i := *list.at(uint32(k))
 					key := r.keyOf(i, &buf)
-					raw = append(raw, keyIdx{key: key, idx: i})
-					start[key[0]>>(64-subBits)+1]++
-				}
-				for s := 1; s <= 1<<subBits; s++ {
-					start[s] += start[s-1]
-				}
-				next := start
-				for _, x := range raw {
-					s := x.key[0] >> (64 - subBits)
-					ks[next[s]] = x
+					s := key[0] >> (64 - subBits)
+					ks[next[s]] = keyIdx{key: key, idx: i}
 					next[s]++
 				}
 				for s := 0; s < 1<<subBits; s++ {
@@ -352,7 +356,7 @@ func (r *runner) findDuplicates(pending []pendingResolve) {
 						}
 					}
 				}
-				*list = segs[uint32]{}
+				r.pool.put(list)
 			}
 		}()
 	}
@@ -434,7 +438,7 @@ func (r *runner) sortApplied() {
 	}
 	r.buckets = slices.Clone(bc)
 	// Pass 1: by person, remembering each one's bucket.
-	byPerson := make([]uint32, total)
+	byPerson := r.pool.take(int(total))
 	bucketOf := make([]uint16, total)
 	parallel(func(w int) {
 		pos := pc[w]
@@ -442,7 +446,7 @@ func (r *runner) sortApplied() {
 			if e := r.entries.at(uint32(i)); applied(e) {
 				k := pos[e.person]
 				pos[e.person]++
-				byPerson[k] = uint32(i)
+				*byPerson.at(k) = uint32(i)
 				bucketOf[k] = uint16(r.bucket(e.reported))
 			}
 		}
@@ -450,7 +454,7 @@ func (r *runner) sortApplied() {
 	pc = nil
 	// Pass 2: stable by bucket; worker w takes a range of people, and within each bucket
 	// its part comes after the parts of the workers before it.
-	r.order = make([]uint32, total)
+	r.order = r.pool.take(int(total))
 	parallel(func(w int) {
 		clear(bcw[w])
 		for k := count[n*w/W]; k < count[n*(w+1)/W]; k++ {
@@ -467,14 +471,15 @@ func (r *runner) sortApplied() {
 		}
 		for k := count[n*w/W]; k < count[n*(w+1)/W]; k++ {
 			b := bucketOf[k]
-			r.order[pos[b]] = byPerson[k]
+			*r.order.at(pos[b]) = *byPerson.at(k)
 			pos[b]++
 		}
 	})
+	r.pool.free = nil // no later phase takes from it
 }
 
 // personAt is the person of order[k].
-func (r *runner) personAt(k int) uint32 { return r.entries.at(r.order[k]).person }
+func (r *runner) personAt(k int) uint32 { return r.entries.at(*r.order.at(uint32(k))).person }
 
 func (r *runner) bucket(reported sc.Date) int {
 	if reported < r.opt.From {

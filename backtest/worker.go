@@ -18,7 +18,8 @@ type worker struct {
 	wheel  [][]uint32  // people to evaluate, by day of the replay
 	days   chan []byte // one buffer of decision rows per day, in order
 	free   chan []byte
-	ba, bb []byte // scratch space for comparing record_ids
+	ba, bb []byte   // scratch space for comparing record_ids
+	grp    []uint32 // scratch space for a group that spans two segments of order
 }
 
 const dayAhead = 32 // days a worker may run ahead of the writer
@@ -51,7 +52,7 @@ func (w *worker) history() {
 		ents = ents[k:]
 		end := w.group(p, next, hi)
 		for ; next < end; next++ {
-			i := r.order[next]
+			i := *r.order.at(uint32(next))
 			r.apply(rec, st, i, r.entries.at(i).reported, &w.sink)
 		}
 	}
@@ -121,7 +122,7 @@ func (w *worker) person(p uint32, day sc.Date, first bool, next, hi int) int {
 	w.sink.person = p
 	end := w.group(p, next, hi)
 	for ; next < end; next++ {
-		r.apply(rec, st, r.order[next], day, &w.sink)
+		r.apply(rec, st, *r.order.at(uint32(next)), day, &w.sink)
 	}
 	r.eng.Evaluate(rec, st, day, &w.sink)
 	if first {
@@ -147,7 +148,19 @@ func (w *worker) group(p uint32, next, hi int) int {
 		end++
 	}
 	if end-next > 1 {
-		slices.SortFunc(r.order[next:end], func(a, b uint32) int { return r.cmpEntries(a, b, &w.ba, &w.bb) })
+		cmp := func(a, b uint32) int { return r.cmpEntries(a, b, &w.ba, &w.bb) }
+		if g, ok := r.order.span(next, end); ok {
+			slices.SortFunc(g, cmp)
+		} else { // across two segments
+			w.grp = w.grp[:0]
+			for k := next; k < end; k++ {
+				w.grp = append(w.grp, *r.order.at(uint32(k)))
+			}
+			slices.SortFunc(w.grp, cmp)
+			for k, i := range w.grp {
+				*r.order.at(uint32(next + k)) = i
+			}
+		}
 	}
 	return end
 }
