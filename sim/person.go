@@ -243,7 +243,8 @@ func (gen *generator) drawEntitlements(g *rng, p *person) {
 			if earliest := gen.from.Month() - 180; lo < earliest {
 				lo = earliest
 			}
-			start = lo + silentcert.Month(g.intn(int(gen.from.Month()-lo)+1))
+			// reach can fall in from's own month, before from: lo is then after it.
+			start = lo + silentcert.Month(g.intn(max(int(gen.from.Month()-lo)+1, 1)))
 			if start >= gen.from.Month() {
 				start = gen.from.Month() - 1
 			}
