@@ -35,29 +35,85 @@ func prefixArg(p string) (string, error) {
 	return p + "%", nil
 }
 
+// unassigned is the summaries' region of the people with no village.
+const unassigned = "~"
+
+// levels are the lengths of the region codes the summaries keep.
+var levels = [...]int{0, 4, 6, 9, 12}
+
+// regionsOf returns the regions a village's people count in, from the top.
+func regionsOf(village string) []string {
+	if village == "" {
+		return []string{"", unassigned}
+	}
+	out := make([]string, 0, len(levels))
+	for _, l := range levels {
+		if l <= len(village) {
+			out = append(out, village[:l])
+		}
+	}
+	return out
+}
+
+// parentOf returns the region one level up ("" for a city and for the unassigned).
+func parentOf(region string) string {
+	if region == unassigned {
+		return ""
+	}
+	p := ""
+	for _, l := range levels {
+		if l < len(region) {
+			p = region[:l]
+		}
+	}
+	return p
+}
+
+// rollup is a sum by key, where each key names its village; spreading adds a village's
+// figure to every region above it.
+type rollup[K comparable] struct {
+	m map[K]int64
+}
+
+func newRollup[K comparable]() *rollup[K] { return &rollup[K]{m: map[K]int64{}} }
+
+func (r *rollup[K]) add(village string, n int64, key func(region string) K) {
+	for _, reg := range regionsOf(village) {
+		r.m[key(reg)] += n
+	}
+}
+
+// sorted returns the keys in a fixed order, so that the same data is written the same way.
+func (r *rollup[K]) sorted(less func(a, b K) bool) []K {
+	keys := make([]K, 0, len(r.m))
+	for k := range r.m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
+	return keys
+}
+
 // RefreshSummary brings the console's summaries up to day: the live snapshot, the stock at
 // the end of day's month, and the decisions and payments of day's month. The service calls
 // it after each daily run, in the run's transaction or just after.
 func (t *Tx) RefreshSummary(day sc.Date) error {
 	m := int64(day.Month())
 	first, last := int64(day.Month().First()), int64(day.Month().Last())
-	steps := []struct {
+	for _, s := range []struct {
 		q    string
 		args []any
 	}{
 		{`DELETE FROM console_now`, nil},
-		{`INSERT INTO console_now (village, status, method, n)
-			SELECT region_code, status, last_method, count(*) FROM people GROUP BY region_code, status, last_method`, nil},
 		{`DELETE FROM console_stock WHERE month = ?`, []any{m}},
-		{`INSERT INTO console_stock (month, village, status, n)
-			SELECT CAST(? AS INTEGER), village, status, sum(n) FROM console_now GROUP BY village, status`, []any{m}},
 		{`DELETE FROM console_flow WHERE month = ?`, []any{m}},
 		{`DELETE FROM console_money WHERE month = ?`, []any{m}},
-	}
-	for _, s := range steps {
+	} {
 		if _, err := t.tx.ExecContext(t.ctx, t.db.Rebind(s.q), s.args...); err != nil {
 			return fmt.Errorf("%s: refresh summary: %w", t.db, err)
 		}
+	}
+	if err := t.now(m); err != nil {
+		return err
 	}
 	if err := t.flow(`AND a.day BETWEEN ? AND ?`, first, last); err != nil {
 		return err
@@ -88,8 +144,58 @@ func (t *Tx) RebuildSummary(day sc.Date) error {
 	return t.RefreshSummary(day)
 }
 
-// flow aggregates decision rows (optionally of a day range) by month, village, action,
-// method and the evidence's source.
+// now writes the live snapshot and, from it, the stock of month m.
+func (t *Tx) now(m int64) error {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT region_code, status, last_method, count(*) FROM people GROUP BY region_code, status, last_method`)
+	if err != nil {
+		return fmt.Errorf("%s: summary now: %w", t.db, err)
+	}
+	type key struct {
+		region         string
+		status, method int
+	}
+	now := newRollup[key]()
+	for rows.Next() {
+		var v string
+		var st, me int
+		var n int64
+		if err := rows.Scan(&v, &st, &me, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		now.add(v, n, func(r string) key { return key{r, st, me} })
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	stock := map[key]int64{}
+	for _, k := range now.sorted(func(a, b key) bool {
+		return a.region < b.region || a.region == b.region && (a.status < b.status || a.status == b.status && a.method < b.method)
+	}) {
+		if err := t.exec(`INSERT INTO console_now (region, parent, status, method, n) VALUES (?,?,?,?,?)`,
+			k.region, parentOf(k.region), k.status, k.method, now.m[k]); err != nil {
+			return err
+		}
+		stock[key{k.region, k.status, 0}] += now.m[k]
+	}
+	keys := make([]key, 0, len(stock))
+	for k := range stock {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].region < keys[j].region || keys[i].region == keys[j].region && keys[i].status < keys[j].status
+	})
+	for _, k := range keys {
+		if err := t.exec(`INSERT INTO console_stock (region, month, status, n) VALUES (?,?,?,?)`, k.region, m, k.status, stock[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flow sums decision rows (optionally of a day range) by region, month, action, method
+// and the evidence's source.
 func (t *Tx) flow(where string, args ...any) error {
 	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT a.day, p.region_code, a.action, a.method, a.evidence
 		FROM audit a JOIN people p ON p.pid = a.pid WHERE a.kind = 'decision' `+where), args...)
@@ -100,7 +206,7 @@ func (t *Tx) flow(where string, args ...any) error {
 		month                           int64
 		village, action, method, source string
 	}
-	agg := map[key]int64{}
+	byVillage := map[key]int64{}
 	for rows.Next() {
 		var day int64
 		var k key
@@ -113,42 +219,68 @@ func (t *Tx) flow(where string, args ...any) error {
 		if i := strings.IndexByte(ev, ':'); i > 0 {
 			k.source = ev[:i]
 		}
-		agg[k]++
+		byVillage[k]++
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	keys := make([]key, 0, len(agg))
-	for k := range agg {
-		keys = append(keys, k)
+	all := newRollup[key]()
+	for k, n := range byVillage {
+		all.add(k.village, n, func(r string) key { k2 := k; k2.village = r; return k2 })
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
+	for _, k := range all.sorted(func(a, b key) bool {
+		if a.village != b.village {
+			return a.village < b.village
+		}
 		if a.month != b.month {
 			return a.month < b.month
 		}
-		return a.village+"\x00"+a.action+"\x00"+a.method+"\x00"+a.source < b.village+"\x00"+b.action+"\x00"+b.method+"\x00"+b.source
-	})
-	for _, k := range keys {
-		if err := t.exec(`INSERT INTO console_flow (month, village, action, method, source, n) VALUES (?,?,?,?,?,?)`,
-			k.month, k.village, k.action, k.method, k.source, agg[k]); err != nil {
+		return a.action+"\x00"+a.method+"\x00"+a.source < b.action+"\x00"+b.method+"\x00"+b.source
+	}) {
+		if err := t.exec(`INSERT INTO console_flow (region, month, action, method, source, n) VALUES (?,?,?,?,?,?)`,
+			k.village, k.month, k.action, k.method, k.source, all.m[k]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// money aggregates payments by payroll month, village and kind; WITHHELD:STATUS kinds are
-// summed as WITHHELD.
+// money sums payments by region, payroll month and kind; WITHHELD:STATUS kinds are summed
+// as WITHHELD.
 func (t *Tx) money(where string, args ...any) error {
 	kind := `CASE WHEN pay.kind LIKE 'WITHHELD%' THEN 'WITHHELD' ELSE pay.kind END`
-	_, err := t.tx.ExecContext(t.ctx, t.db.Rebind(`INSERT INTO console_money (month, village, kind, amount)
-		SELECT pay.payroll_month, p.region_code, `+kind+`, sum(pay.amount)
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT p.region_code, pay.payroll_month, `+kind+`, CAST(sum(pay.amount) AS BIGINT)
 		FROM payments pay JOIN people p ON p.pid = pay.pid `+where+`
-		GROUP BY pay.payroll_month, p.region_code, `+kind), args...)
+		GROUP BY p.region_code, pay.payroll_month, `+kind), args...)
 	if err != nil {
 		return fmt.Errorf("%s: summary money: %w", t.db, err)
+	}
+	type key struct {
+		region string
+		month  int64
+		kind   string
+	}
+	all := newRollup[key]()
+	for rows.Next() {
+		var v, k string
+		var m, n int64
+		if err := rows.Scan(&v, &m, &k, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		all.add(v, n, func(r string) key { return key{r, m, k} })
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, k := range all.sorted(func(a, b key) bool {
+		return a.region < b.region || a.region == b.region && (a.month < b.month || a.month == b.month && a.kind < b.kind)
+	}) {
+		if err := t.exec(`INSERT INTO console_money (region, month, kind, amount) VALUES (?,?,?,?)`, k.region, k.month, k.kind, all.m[k]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -188,7 +320,7 @@ func (t *Tx) stockHistory(upTo sc.Month) error {
 		village string
 		status  int
 	}
-	agg := map[key]int64{}
+	byVillage := map[key]int64{}
 	curPID, status := int64(-1), -1
 	var village string
 	var month sc.Month
@@ -197,7 +329,7 @@ func (t *Tx) stockHistory(upTo sc.Month) error {
 			return
 		}
 		for m := month; m < until; m++ {
-			agg[key{int64(m), village, status}]++
+			byVillage[key{int64(m), village, status}]++
 		}
 	}
 	for rows.Next() {
@@ -225,22 +357,14 @@ func (t *Tx) stockHistory(upTo sc.Month) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	keys := make([]key, 0, len(agg))
-	for k := range agg {
-		keys = append(keys, k)
+	all := newRollup[key]()
+	for k, n := range byVillage {
+		all.add(k.village, n, func(r string) key { return key{k.month, r, k.status} })
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.month != b.month {
-			return a.month < b.month
-		}
-		if a.village != b.village {
-			return a.village < b.village
-		}
-		return a.status < b.status
-	})
-	for _, k := range keys {
-		if err := t.exec(`INSERT INTO console_stock (month, village, status, n) VALUES (?,?,?,?)`, k.month, k.village, k.status, agg[k]); err != nil {
+	for _, k := range all.sorted(func(a, b key) bool {
+		return a.village < b.village || a.village == b.village && (a.month < b.month || a.month == b.month && a.status < b.status)
+	}) {
+		if err := t.exec(`INSERT INTO console_stock (region, month, status, n) VALUES (?,?,?,?)`, k.village, k.month, k.status, all.m[k]); err != nil {
 			return err
 		}
 	}
@@ -266,12 +390,11 @@ type StatusCount struct {
 // Snapshot returns the people of a region by status and latest method, as of the last
 // refresh.
 func (db *DB) Snapshot(ctx context.Context, prefix string) ([]StatusCount, error) {
-	like, err := prefixArg(prefix)
-	if err != nil {
+	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT status, method, CAST(sum(n) AS BIGINT) FROM console_now
-		WHERE village LIKE ? GROUP BY status, method ORDER BY status, method`), like)
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT status, method, n FROM console_now
+		WHERE region = ? ORDER BY status, method`), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: snapshot: %w", db, err)
 	}
@@ -312,19 +435,27 @@ func (r *RegionStat) Rate() float64 {
 	return 0
 }
 
-// Regions returns, for each division directly under prefix (codes of childLen digits),
-// its people by status. Unassigned people (” village) appear, with Code "", only when the
-// prefix is empty.
-func (db *DB) Regions(ctx context.Context, prefix string, childLen int) ([]RegionStat, error) {
-	like, err := prefixArg(prefix)
-	if err != nil {
+// Region returns one division's people by status (prefix "" is everyone).
+func (db *DB) Region(ctx context.Context, prefix string) (RegionStat, error) {
+	out := RegionStat{Code: prefix}
+	cs, err := db.Snapshot(ctx, prefix)
+	for _, c := range cs {
+		if int(c.Status) < len(out.ByStatus) {
+			out.ByStatus[c.Status] += c.N
+		}
+		out.Total += c.N
+	}
+	return out, err
+}
+
+// Regions returns, for each division directly under prefix, its people by status.
+// Unassigned people appear, with Code "", only under the empty prefix.
+func (db *DB) Regions(ctx context.Context, prefix string) ([]RegionStat, error) {
+	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
 	}
-	if childLen <= len(prefix) || childLen > 12 {
-		return nil, sc.Errorf(sc.EInvalid, "regions under %q: child length %d", prefix, childLen)
-	}
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT substr(village, 1, `+strconv.Itoa(childLen)+`) AS code, status, CAST(sum(n) AS BIGINT)
-		FROM console_now WHERE village LIKE ? GROUP BY substr(village, 1, `+strconv.Itoa(childLen)+`), status ORDER BY 1, 2`), like)
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT region, status, CAST(sum(n) AS BIGINT) FROM console_now
+		WHERE parent = ? AND region <> '' GROUP BY region, status ORDER BY 1, 2`), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: regions: %w", db, err)
 	}
@@ -337,6 +468,9 @@ func (db *DB) Regions(ctx context.Context, prefix string, childLen int) ([]Regio
 		if err := rows.Scan(&code, &s, &n); err != nil {
 			return nil, err
 		}
+		if code == unassigned {
+			code = ""
+		}
 		if len(out) == 0 || out[len(out)-1].Code != code {
 			out = append(out, RegionStat{Code: code})
 		}
@@ -346,6 +480,7 @@ func (db *DB) Regions(ctx context.Context, prefix string, childLen int) ([]Regio
 		}
 		r.Total += n
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out, rows.Err()
 }
 
@@ -358,8 +493,8 @@ type MonthCount struct {
 
 // StockTrend returns people by status at the end of each month, for a region.
 func (db *DB) StockTrend(ctx context.Context, prefix string) ([]MonthCount, error) {
-	return db.monthly(ctx, prefix, `SELECT month, CAST(status AS TEXT), CAST(sum(n) AS BIGINT) FROM console_stock WHERE village LIKE ?
-		GROUP BY month, status ORDER BY month, status`, func(k string) string {
+	return db.monthly(ctx, prefix, `SELECT month, CAST(status AS TEXT), n FROM console_stock WHERE region = ?
+		ORDER BY month, status`, func(k string) string {
 		s, _ := strconv.Atoi(k)
 		return sc.Status(s).String()
 	})
@@ -372,22 +507,20 @@ func (db *DB) FlowTrend(ctx context.Context, prefix, by string) ([]MonthCount, e
 	if col == "" {
 		return nil, sc.Errorf(sc.EInvalid, "flow by %q", by)
 	}
-	return db.monthly(ctx, prefix, `SELECT month, `+col+`, CAST(sum(n) AS BIGINT) FROM console_flow WHERE village LIKE ?
+	return db.monthly(ctx, prefix, `SELECT month, `+col+`, CAST(sum(n) AS BIGINT) FROM console_flow WHERE region = ?
 		GROUP BY month, `+col+` ORDER BY 1, 2`, nil)
 }
 
 // MoneyTrend returns a region's payments by payroll month and kind, in fen.
 func (db *DB) MoneyTrend(ctx context.Context, prefix string) ([]MonthCount, error) {
-	return db.monthly(ctx, prefix, `SELECT month, kind, CAST(sum(amount) AS BIGINT) FROM console_money WHERE village LIKE ?
-		GROUP BY month, kind ORDER BY month, kind`, nil)
+	return db.monthly(ctx, prefix, `SELECT month, kind, amount FROM console_money WHERE region = ? ORDER BY month, kind`, nil)
 }
 
 func (db *DB) monthly(ctx context.Context, prefix, q string, name func(string) string) ([]MonthCount, error) {
-	like, err := prefixArg(prefix)
-	if err != nil {
+	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(q), like)
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(q), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: trend: %w", db, err)
 	}

@@ -74,16 +74,22 @@ func testConsole(t *testing.T, db *store.DB) {
 		t.Fatalf("summary day %v %v", d, err)
 	}
 	// Regions: two villages under the town; the unassigned person only at the top.
-	rs, err := db.Regions(ctx, "371002001", 12)
+	rs, err := db.Regions(ctx, "371002001")
 	if err != nil || len(rs) != 2 || rs[0].Code != "371002001001" || rs[0].Total != 2 || rs[0].Certified() != 2 ||
 		rs[1].ByStatus[sc.StatusPending] != 1 || rs[1].ByStatus[sc.StatusSuspended] != 1 || rs[1].Rate() != 0 {
 		t.Fatalf("regions %+v %v", rs, err)
 	}
-	top, err := db.Regions(ctx, "", 4)
+	top, err := db.Regions(ctx, "")
 	if err != nil || len(top) != 2 || top[0].Code != "" || top[1].Code != "3710" || top[1].Total != 4 {
 		t.Fatalf("top regions %+v %v", top, err)
 	}
-	if _, err := db.Regions(ctx, "37%", 6); sc.ErrorCode(err) != sc.EInvalid {
+	if one, err := db.Region(ctx, "371002"); err != nil || one.Total != 4 || one.ByStatus[sc.StatusPending] != 1 {
+		t.Fatalf("district %+v %v", one, err)
+	}
+	if all, err := db.Region(ctx, ""); err != nil || all.Total != 5 {
+		t.Fatalf("everyone %+v %v", all, err)
+	}
+	if _, err := db.Regions(ctx, "37%"); sc.ErrorCode(err) != sc.EInvalid {
 		t.Fatalf("a wildcard prefix: %v", err)
 	}
 	snap, err := db.Snapshot(ctx, "371002001002")

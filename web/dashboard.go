@@ -14,15 +14,6 @@ import (
 // levels are the code lengths of the drill-down: city, district, town, village.
 var levels = []int{0, 4, 6, 9, 12}
 
-func nextLevel(n int) int {
-	for _, l := range levels {
-		if l > n {
-			return l
-		}
-	}
-	return 0
-}
-
 // scope returns the region a request may look at: the region parameter when it lies in
 // the user's region, the user's region when none is given; anything else is refused.
 func scope(u *auth.User, region string) (string, error) {
@@ -121,34 +112,18 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Totals and the next level down.
-	child := nextLevel(len(region))
-	if child == 0 {
-		child = 12
-	}
-	var kids []store.RegionStat
-	if len(region) == 12 {
-		all, e := c.db.Regions(ctx, region[:9], 12)
-		for _, k := range all {
-			if k.Code == region {
-				kids = append(kids, k)
-			}
-		}
-		err = e
-	} else {
-		kids, err = c.db.Regions(ctx, region, child)
-	}
+	d.Summary, err = c.db.Region(ctx, region)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	for _, k := range kids {
-		d.Summary.Total += k.Total
-		for i := range k.ByStatus {
-			d.Summary.ByStatus[i] += k.ByStatus[i]
-		}
-	}
 	d.Rate = d.Summary.Rate()
 	if len(region) < 12 {
+		kids, err := c.db.Regions(ctx, region)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
 		for _, k := range kids {
 			row := ChildRow{RegionStat: k, Name: c.regionName(k.Code), Rate: k.Rate()}
 			if k.Code != "" {

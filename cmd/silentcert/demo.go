@@ -185,20 +185,27 @@ func demoAccounts(ctx context.Context, db *store.DB, city string) ([]demoLogin, 
 			return nil, fmt.Errorf("demo: no village with people under %s (%v)", city, err)
 		}
 	}
-	other, err := db.AnyVillage(ctx, v[:9])
+	// Another village of the same town, else of another town of the district.
+	other := ""
+	rs, err := db.Regions(ctx, v[:9])
 	if err != nil {
 		return nil, err
 	}
-	if other == v {
-		// Another village of the same town, or of the district.
-		rs, err := db.Regions(ctx, v[:6], 12)
+	for _, r := range rs {
+		if r.Code != v && r.Total > 0 && other == "" {
+			other = r.Code
+		}
+	}
+	if other == "" {
+		towns, err := db.Regions(ctx, v[:6])
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range rs {
-			if r.Code != v && r.Total > 0 {
-				other = r.Code
-				break
+		for _, town := range towns {
+			if town.Code != v[:9] && other == "" {
+				if other, err = db.AnyVillage(ctx, town.Code); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
