@@ -261,6 +261,20 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + reason})
 }
 
+// audit appends one staff action to the audit trail, dated by the console's day.
+func (c *console) audit(r *http.Request, a store.AuditRow) error {
+	tx, err := c.db.Begin(r.Context())
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	a.Day, a.At = c.opt.Today(), c.opt.Now().UTC().Format(time.RFC3339)
+	if err := tx.Append([]store.AuditRow{a}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // submit hands a record to ingestion, audits the staff action with its batch, and shows
 // the person again, whose status the batch has already changed.
 func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person, s Submission, a store.AuditRow) {
@@ -271,19 +285,9 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 		return
 	}
 	c.log.Info("console record", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", a.Kind, "batch", rc.BatchID)
-	tx, err := c.db.Begin(r.Context())
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	defer tx.Rollback()
-	a.Day, a.At, a.Actor, a.PID, a.PersonID = s.Day, c.opt.Now().UTC().Format(time.RFC3339), u.Name, p.PID, p.Rec.PersonID
+	a.Actor, a.PID, a.PersonID = u.Name, p.PID, p.Rec.PersonID
 	a.Detail += fmt.Sprintf(";batch=%d;applied=%d;quarantined=%d", rc.BatchID, rc.Applied, rc.Quarantined)
-	if err := tx.Append([]store.AuditRow{a}); err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
+	if err := c.audit(r, a); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -15,7 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
+	"net/url"
 	"time"
 
 	sc "github.com/silentcert/silentcert"
@@ -220,7 +220,7 @@ func (c *console) preToken(w http.ResponseWriter, r *http.Request) string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	v := hex.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: v, Path: "/", HttpOnly: true, Secure: c.opt.Secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: v, Path: "/", HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteLaxMode})
 	return v
 }
 
@@ -229,7 +229,7 @@ func (c *console) need(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if reqOf(r).user == nil {
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
 			c.fail(w, r, sc.Errorf(sc.EUnauthorized, "not logged in"))
@@ -275,8 +275,8 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
 // eForbidden is the console's own error code: logged in, but not allowed (403).
 const eForbidden = "forbidden"
 
-func urlQueryEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", "+", "%2B", " ", "%20", "?", "%3F", "=", "%3D").Replace(s)
-}
+// secure reports whether cookies must carry Secure: the console is served over TLS,
+// directly or (Options.Secure) behind a proxy that ends it.
+func (c *console) secure(r *http.Request) bool { return c.opt.Secure || r.TLS != nil }
 
 func asErr(err error, e **sc.Error) bool { return errors.As(err, e) }

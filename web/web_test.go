@@ -170,10 +170,20 @@ func testConsole(t *testing.T, c *city) {
 			t.Fatalf("an operator sees the full ID number")
 		}
 	}
+	// An export: a CSV with a header and the people of the list, audited.
+	st, body := op.get("/work/suspended/export?format=csv")
+	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeff身份证号,") || strings.Count(body, "\n") < 2 {
+		t.Fatalf("csv export: %d %q", st, body)
+	}
+	var exports int
+	c.db.SQL().QueryRow(`SELECT count(*) FROM audit WHERE kind = 'export' AND actor = 'operator'`).Scan(&exports)
+	if exports != 1 {
+		t.Fatalf("%d export audit rows", exports)
+	}
 	// The village assistant: their list, a visit recorded, the person certified at once.
 	v1 := c.client(t)
 	v1.login("v1")
-	st, body := v1.get("/village")
+	st, body = v1.get("/village")
 	if st != http.StatusOK || !strings.Contains(body, "张三") || strings.Contains(body, "李秀英") {
 		t.Fatalf("village list: %d\n%s", st, body)
 	}

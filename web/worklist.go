@@ -207,6 +207,13 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	}
+	// An export takes personal data out of the system: it is audited like any staff action.
+	u := reqOf(r).user
+	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: d.List,
+		Detail: fmt.Sprintf("region=%s;format=%s;rows=%d", d.Region, format, len(rows))}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(buf.Bytes())
