@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -183,10 +184,31 @@ func (s *Service) toStore(p *Person) (*store.Person, error) {
 // snapshot keeps what a transaction may change of a person, to put back if it fails.
 type snapshot struct {
 	p         *Person
-	state     []byte
+	state     engine.State
 	region    string
 	next      sc.Date
 	baselined bool
+}
+
+// cloneState copies a state deeply: the engine changes its slices in place.
+func cloneState(st *engine.State) engine.State {
+	c := *st
+	c.Weak = slices.Clone(st.Weak)
+	c.Ents = make([]engine.EntState, len(st.Ents))
+	for i, e := range st.Ents {
+		c.Ents[i] = engine.EntState{Regular: slices.Clone(e.Regular), Back: slices.Clone(e.Back)}
+	}
+	if st.Rare != nil {
+		r := *st.Rare
+		r.Deaths, r.Losses = slices.Clone(r.Deaths), slices.Clone(r.Losses)
+		r.Held, r.Due = slices.Clone(r.Held), slices.Clone(r.Due)
+		if r.Conflict != nil {
+			cf := *r.Conflict
+			r.Conflict = &cf
+		}
+		c.Rare = &r
+	}
+	return c
 }
 
 // change tracks the people one transaction touches.
@@ -203,11 +225,7 @@ func (c *change) touch(p *Person) error {
 	if _, ok := c.snaps[p.PID]; ok {
 		return nil
 	}
-	b, err := encodeState(&p.State)
-	if err != nil {
-		return err
-	}
-	c.snaps[p.PID] = &snapshot{p: p, state: b, region: p.Rec.RegionCode, next: p.NextCheck, baselined: p.Baselined}
+	c.snaps[p.PID] = &snapshot{p: p, state: cloneState(&p.State), region: p.Rec.RegionCode, next: p.NextCheck, baselined: p.Baselined}
 	c.order = append(c.order, p.PID)
 	return nil
 }
@@ -236,13 +254,22 @@ func (c *change) write(tx *store.Tx) error {
 // undo puts every touched person back as they were.
 func (c *change) undo() {
 	for _, sn := range c.snaps {
-		var st engine.State
-		if err := json.Unmarshal(sn.state, &st); err == nil {
-			c.s.eng.Derive(&st)
-			sn.p.State = st
-		}
+		sn.p.State = sn.state
 		sn.p.Rec.RegionCode = sn.region
 		sn.p.NextCheck = sn.next
 		sn.p.Baselined = sn.baselined
 	}
+}
+
+// Snapshot returns a person's state as the store would hold it, for tests and support.
+func (s *Service) Snapshot(personID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pid, ok := s.byID[personID]
+	if !ok {
+		return ""
+	}
+	p := s.ppl[pid]
+	b, _ := encodeState(&p.State)
+	return fmt.Sprintf("%s|%s|%d|%v|%s", p.Rec.PersonID, p.Rec.RegionCode, p.NextCheck, p.Baselined, b)
 }

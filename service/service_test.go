@@ -154,3 +154,40 @@ func TestRunDayTwice(t *testing.T) {
 		t.Fatalf("last run %s", last)
 	}
 }
+
+// TestFailedBatchLeavesMemoryAsStored: a batch whose transaction fails half-way leaves
+// the people in memory exactly as the database has them (the service undoes its changes).
+func TestFailedBatchLeavesMemoryAsStored(t *testing.T) {
+	dsnPath := "sqlite:" + t.TempDir() + "/t.db"
+	db := storetest.Open(t, dsnPath)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := service.Open(ctx, db, service.Options{Fault: func(point string, n int) {
+		if point == "ingest" && n == 2 {
+			cancel() // the transaction's next statement fails
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Snapshot("371002194003150019")
+	_, err = s.Ingest(ctx, csvBatch("HEA", header+
+		"f1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"+
+		"f2,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-03,2024-02-03,,\n"))
+	if err == nil {
+		t.Fatal("the batch should have failed")
+	}
+	if after := s.Snapshot("371002194003150019"); after != before {
+		t.Fatalf("memory changed by a failed batch:\n%s\n%s", before, after)
+	}
+	fresh, err := service.Open(context.Background(), db, service.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fresh.Snapshot("371002194003150019"); got != before {
+		t.Fatalf("database and memory disagree:\n%s\n%s", got, before)
+	}
+}
