@@ -14,6 +14,28 @@ import (
 type Series struct {
 	Name   string
 	Values []float64
+	Color  string // "" takes the palette's next colour
+}
+
+func (s *Series) color(i int) string {
+	if s.Color != "" {
+		return s.Color
+	}
+	return palette[i%len(palette)]
+}
+
+// textWidth estimates the width of a label at 12 px: CJK characters are square, others
+// about half as wide.
+func textWidth(s string) int {
+	w := 0
+	for _, r := range s {
+		if r >= 0x2E80 {
+			w += 12
+		} else {
+			w += 7
+		}
+	}
+	return w
 }
 
 // palette has colours that keep 3:1 contrast against white and apart from each other.
@@ -89,10 +111,11 @@ func xAt(i, n int) float64 {
 
 func legend(b *strings.Builder, series []Series) {
 	x := padL
-	for i, s := range series {
+	for i := range series {
+		s := &series[i]
 		fmt.Fprintf(b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text class="legend" x="%d" y="%d">%s</text>`,
-			x, chartH-14, palette[i%len(palette)], x+14, chartH-5, esc(s.Name))
-		x += 24 + 8*len([]rune(s.Name)) + 6*strings.Count(s.Name, "")/4
+			x, chartH-14, s.color(i), x+14, chartH-5, esc(s.Name))
+		x += 28 + textWidth(s.Name)
 	}
 }
 
@@ -112,12 +135,13 @@ func LineChart(title string, labels []string, series []Series, pct bool) templat
 		mx = niceMax(mx)
 	}
 	y := frame(&b, title, labels, mx, pct)
-	for i, s := range series {
+	for i := range series {
+		s := &series[i]
 		var pts []string
 		for j, v := range s.Values {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", xAt(j, len(labels)), y(v)))
 		}
-		fmt.Fprintf(&b, `<polyline class="line" fill="none" stroke="%s" stroke-width="2.5" points="%s"/>`, palette[i%len(palette)], strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<polyline class="line" fill="none" stroke="%s" stroke-width="2.5" points="%s"/>`, s.color(i), strings.Join(pts, " "))
 	}
 	legend(&b, series)
 	b.WriteString(`</svg>`)
@@ -142,13 +166,14 @@ func BarChart(title string, labels []string, series []Series) template.HTML {
 	bw := float64(chartW-padL-padR) / float64(max1(len(labels))) * 0.7
 	for j := range labels {
 		base := 0.0
-		for i, s := range series {
+		for i := range series {
+			s := &series[i]
 			if j >= len(s.Values) || s.Values[j] <= 0 {
 				continue
 			}
 			top := base + s.Values[j]
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`,
-				xAt(j, len(labels))-bw/2, y(top), bw, y(base)-y(top), palette[i%len(palette)], esc(labels[j]), esc(s.Name), fmtTick(s.Values[j], false))
+				xAt(j, len(labels))-bw/2, y(top), bw, y(base)-y(top), s.color(i), esc(labels[j]), esc(s.Name), fmtTick(s.Values[j], false))
 			base = top
 		}
 	}
@@ -163,13 +188,17 @@ type Share struct {
 	N     int64
 }
 
-// ShareBars draws one horizontal bar per part with its share of the whole.
-func ShareBars(title string, parts []Share) template.HTML {
+// ShareBars draws one horizontal bar per part with its share of the whole; empty says
+// so in words.
+func ShareBars(title, empty string, parts []Share) template.HTML {
 	var total int64
 	for _, p := range parts {
 		total += p.N
 	}
 	rowH := 26
+	if len(parts) == 0 {
+		return template.HTML(fmt.Sprintf(`<p class="muted">%s</p>`, esc(empty)))
+	}
 	h := rowH*len(parts) + 8
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg"><title>%s</title>`,

@@ -158,7 +158,10 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Months = months
 	labels := make([]string, len(months))
-	rate, pend, susp, conf := Series{Name: tr("dash.rate")}, Series{Name: tr("status.PENDING")}, Series{Name: tr("status.SUSPENDED")}, Series{Name: tr("status.CONFLICT")}
+	rate := Series{Name: tr("dash.rate")}
+	pend := Series{Name: tr("status.PENDING"), Color: "#d0561b"}
+	susp := Series{Name: tr("status.SUSPENDED"), Color: "#c62828"}
+	conf := Series{Name: tr("status.CONFLICT"), Color: "#6a1b9a"}
 	for i, m := range months {
 		labels[i] = m.String()
 		b := byMonth[m]
@@ -227,7 +230,7 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 		shares = append(shares, Share{k + " " + tr("source."+k), bySrc[k]})
 	}
 	sort.SliceStable(shares, func(i, j int) bool { return shares[i].N > shares[j].N })
-	d.SourceChart = ShareBars(tr("dash.source_chart"), shares)
+	d.SourceChart = ShareBars(tr("dash.source_chart"), tr("dash.no_data"), shares)
 
 	snap, err := c.db.Snapshot(ctx, region)
 	if err != nil {
@@ -246,7 +249,7 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 			mshares = append(mshares, Share{tr("method." + m), byMethod[m]})
 		}
 	}
-	d.MethodShare = ShareBars(tr("dash.method_share"), mshares)
+	d.MethodShare = ShareBars(tr("dash.method_share"), tr("dash.no_data"), mshares)
 
 	money, err := c.db.MoneyTrend(ctx, region)
 	if err != nil {
@@ -256,7 +259,7 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 	kinds := []string{"REGULAR", "BACK_PAY", "WITHHELD"}
 	mon := make([]Series, len(kinds))
 	for i, k := range kinds {
-		mon[i] = Series{Name: tr("money." + k), Values: make([]float64, len(months))}
+		mon[i] = Series{Name: tr("money." + k), Values: make([]float64, len(months)), Color: []string{"#1f5fa8", "#2e7d32", "#c62828"}[i]}
 	}
 	for _, m := range money {
 		switch m.Key {

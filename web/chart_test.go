@@ -1,0 +1,32 @@
+package web
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCharts(t *testing.T) {
+	labels := []string{"2025-01", "2025-02"}
+	line := string(LineChart(`rate <script>`, labels, []Series{{Name: "a&b", Values: []float64{0.5, 1}}}, true))
+	if strings.Contains(line, "<script>") || !strings.Contains(line, "rate &lt;script&gt;") || !strings.Contains(line, "a&amp;b") {
+		t.Fatalf("labels not escaped: %s", line)
+	}
+	if !strings.Contains(line, `points="199.0,106.0 485.0,12.0"`) || !strings.Contains(line, ">100%<") {
+		t.Fatalf("line points: %s", line)
+	}
+	// Stacked bars: the second series sits on the first; the axis is rounded up to 5.
+	bars := string(BarChart("t", labels, []Series{{Name: "x", Values: []float64{1, 2}}, {Name: "y", Values: []float64{3, 0}, Color: "#000000"}}))
+	if !strings.Contains(bars, `y="162.4" width="200.2" height="37.6" fill="#1f5fa8"`) || !strings.Contains(bars, `fill="#000000"><title>2025-01 y: 3</title>`) || !strings.Contains(bars, ">5<") {
+		t.Fatalf("bars: %s", bars)
+	}
+	if got := string(BarChart("t", labels, []Series{{Name: "x", Values: []float64{1, 2}}})); got != string(BarChart("t", labels, []Series{{Name: "x", Values: []float64{1, 2}}})) {
+		t.Fatal("the same data drew two charts")
+	}
+	share := string(ShareBars("s", "none", []Share{{"A", 3}, {"B", 1}}))
+	if !strings.Contains(share, "75.0% (3)") || !strings.Contains(share, "25.0% (1)") {
+		t.Fatalf("shares: %s", share)
+	}
+	if got := string(ShareBars("s", "none <b>", nil)); got != `<p class="muted">none &lt;b&gt;</p>` {
+		t.Fatalf("empty shares: %s", got)
+	}
+}
