@@ -93,6 +93,41 @@ func (r *rollup[K]) sorted(less func(a, b K) bool) []K {
 	return keys
 }
 
+// inserter writes rows many to a statement: a summary is tens of thousands of rows, and
+// one round trip each is what makes PostgreSQL slow at it.
+type inserter struct {
+	t    *Tx
+	head string
+	cols int
+	args []any
+}
+
+func (t *Tx) inserter(head string, cols int) *inserter {
+	return &inserter{t: t, head: head, cols: cols}
+}
+
+func (in *inserter) add(vals ...any) error {
+	in.args = append(in.args, vals...)
+	if len(in.args) >= in.cols*500 {
+		return in.flush()
+	}
+	return nil
+}
+
+func (in *inserter) flush() error {
+	if len(in.args) == 0 {
+		return nil
+	}
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", in.cols), ",") + ")"
+	q := in.head + ` VALUES ` + strings.TrimSuffix(strings.Repeat(one+",", len(in.args)/in.cols), ",")
+	_, err := in.t.tx.ExecContext(in.t.ctx, in.t.db.Rebind(q), in.args...)
+	in.args = in.args[:0]
+	if err != nil {
+		return fmt.Errorf("%s: summary: %w", in.t.db, err)
+	}
+	return nil
+}
+
 // RefreshSummary brings the console's summaries up to day: the live snapshot, the stock at
 // the end of day's month, and the decisions and payments of day's month. The service calls
 // it after each daily run, in the run's transaction or just after.
@@ -170,14 +205,17 @@ func (t *Tx) now(m int64) error {
 		return err
 	}
 	stock := map[key]int64{}
+	ins := t.inserter(`INSERT INTO console_now (region, parent, status, method, n)`, 5)
 	for _, k := range now.sorted(func(a, b key) bool {
 		return a.region < b.region || a.region == b.region && (a.status < b.status || a.status == b.status && a.method < b.method)
 	}) {
-		if err := t.exec(`INSERT INTO console_now (region, parent, status, method, n) VALUES (?,?,?,?,?)`,
-			k.region, parentOf(k.region), k.status, k.method, now.m[k]); err != nil {
+		if err := ins.add(k.region, parentOf(k.region), k.status, k.method, now.m[k]); err != nil {
 			return err
 		}
 		stock[key{k.region, k.status, 0}] += now.m[k]
+	}
+	if err := ins.flush(); err != nil {
+		return err
 	}
 	keys := make([]key, 0, len(stock))
 	for k := range stock {
@@ -186,12 +224,13 @@ func (t *Tx) now(m int64) error {
 	sort.Slice(keys, func(i, j int) bool {
 		return keys[i].region < keys[j].region || keys[i].region == keys[j].region && keys[i].status < keys[j].status
 	})
+	ins = t.inserter(`INSERT INTO console_stock (region, month, status, n)`, 4)
 	for _, k := range keys {
-		if err := t.exec(`INSERT INTO console_stock (region, month, status, n) VALUES (?,?,?,?)`, k.region, m, k.status, stock[k]); err != nil {
+		if err := ins.add(k.region, m, k.status, stock[k]); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ins.flush()
 }
 
 // flow sums decision rows (optionally of a day range) by region, month, action, method
@@ -229,6 +268,7 @@ func (t *Tx) flow(where string, args ...any) error {
 	for k, n := range byVillage {
 		all.add(k.village, n, func(r string) key { k2 := k; k2.village = r; return k2 })
 	}
+	ins := t.inserter(`INSERT INTO console_flow (region, month, action, method, source, n)`, 6)
 	for _, k := range all.sorted(func(a, b key) bool {
 		if a.village != b.village {
 			return a.village < b.village
@@ -238,12 +278,11 @@ func (t *Tx) flow(where string, args ...any) error {
 		}
 		return a.action+"\x00"+a.method+"\x00"+a.source < b.action+"\x00"+b.method+"\x00"+b.source
 	}) {
-		if err := t.exec(`INSERT INTO console_flow (region, month, action, method, source, n) VALUES (?,?,?,?,?,?)`,
-			k.village, k.month, k.action, k.method, k.source, all.m[k]); err != nil {
+		if err := ins.add(k.village, k.month, k.action, k.method, k.source, all.m[k]); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ins.flush()
 }
 
 // money sums payments by region, payroll month and kind; WITHHELD:STATUS kinds are summed
@@ -275,14 +314,15 @@ func (t *Tx) money(where string, args ...any) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	ins := t.inserter(`INSERT INTO console_money (region, month, kind, amount)`, 4)
 	for _, k := range all.sorted(func(a, b key) bool {
 		return a.region < b.region || a.region == b.region && (a.month < b.month || a.month == b.month && a.kind < b.kind)
 	}) {
-		if err := t.exec(`INSERT INTO console_money (region, month, kind, amount) VALUES (?,?,?,?)`, k.region, k.month, k.kind, all.m[k]); err != nil {
+		if err := ins.add(k.region, k.month, k.kind, all.m[k]); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ins.flush()
 }
 
 // actionStatus is the status a decision row leaves its person in, or -1 when it leaves
@@ -361,14 +401,15 @@ func (t *Tx) stockHistory(upTo sc.Month) error {
 	for k, n := range byVillage {
 		all.add(k.village, n, func(r string) key { return key{k.month, r, k.status} })
 	}
+	ins := t.inserter(`INSERT INTO console_stock (region, month, status, n)`, 4)
 	for _, k := range all.sorted(func(a, b key) bool {
 		return a.village < b.village || a.village == b.village && (a.month < b.month || a.month == b.month && a.status < b.status)
 	}) {
-		if err := t.exec(`INSERT INTO console_stock (region, month, status, n) VALUES (?,?,?,?)`, k.village, k.month, k.status, all.m[k]); err != nil {
+		if err := ins.add(k.village, k.month, k.status, all.m[k]); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ins.flush()
 }
 
 // SummaryDay returns the day the console's summaries were last refreshed, or NoDate.
