@@ -1,9 +1,6 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   document.documentElement.classList.add("js");
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
-    s.addEventListener("change", function () { s.form.submit(); });
-  });
   // Show the new-village field of a visit form only when "moved" is chosen.
   document.querySelectorAll("form.visit").forEach(function (f) {
     var field = f.querySelector("input[name=region_code]");
