@@ -170,6 +170,14 @@ func testConsole(t *testing.T, c *city) {
 			t.Fatalf("an operator sees the full ID number")
 		}
 	}
+	// Languages: English by the switch, kept with the account; back to Chinese.
+	if st, loc, _ := op.post("/lang", url.Values{"csrf": {op.csrf}, "lang": {"en"}, "back": {"//evil.example/"}}); st != http.StatusSeeOther || loc != "/" {
+		t.Fatalf("language switch: %d %q", st, loc)
+	}
+	if _, body := op.get("/"); !strings.Contains(body, "Certification rate") || !strings.Contains(body, `lang="en"`) {
+		t.Fatalf("no English after the switch")
+	}
+	op.post("/lang", url.Values{"csrf": {op.csrf}, "lang": {"zh-CN"}, "back": {"/"}})
 	// An export: a CSV with a header and the people of the list, audited.
 	st, body := op.get("/work/suspended/export?format=csv")
 	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeff身份证号,") || strings.Count(body, "\n") < 2 {
