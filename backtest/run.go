@@ -32,6 +32,8 @@ type Options struct {
 	ResolveRegion func(address string) (string, bool)
 	// Progress, when set, is called now and then from the goroutine that runs the backtest.
 	Progress func(Progress)
+	// Model is the evidence model the engine consults (nil: the baseline weak rule).
+	Model engine.Model
 }
 
 // Progress tells how far a run has come.
@@ -80,7 +82,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
-	r := &runner{opt: opt, cfg: opt.Config, cat: opt.Config.Catalogue, eng: engine.New(opt.Config), rep: newReport()}
+	r := &runner{opt: opt, cfg: opt.Config, cat: opt.Config.Catalogue, eng: engine.New(opt.Config).WithModel(opt.Model), rep: newReport()}
 	r.days = int(opt.To-opt.From) + 1
 	r.rankSources()
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {

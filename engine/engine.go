@@ -13,6 +13,7 @@ type Engine struct {
 	weak   sc.WeakRule
 	cat    *sc.Catalogue
 	class  []sc.Class // each type's class, for the hot path
+	model  Model      // nil: the baseline weak rule, no RISK rows
 }
 
 // New returns an engine for cfg.
@@ -167,6 +168,13 @@ func (e *Engine) Apply(r *sc.Recipient, s *State, in *Input, d sc.Date, out Sink
 	if in.Critical && t.CriticalWeak {
 		class = sc.ClassWeak
 	}
+	if e.model != nil && s.DeathDate == sc.NoDate && s.conflict() == nil {
+		v := e.observe(r, s, in, class, d, out)
+		if class == sc.ClassWeak {
+			e.applyModelWeak(s, in, t, v, d, out)
+			return
+		}
+	}
 	switch class {
 	case sc.ClassDeath:
 		e.applyDeath(s, in, d, out)
@@ -291,6 +299,11 @@ func (e *Engine) applyStrong(s *State, in *Input, method sc.Method, d sc.Date, o
 // certify moves Until for a certification on day on, writing a CERTIFIED row when it
 // does. It reports whether Until moved.
 func (e *Engine) certify(s *State, on sc.Date, method sc.Method, ref Ref, period int, d sc.Date, out Sink) bool {
+	return e.certifyNote(s, on, method, ref, period, d, "", out)
+}
+
+// certifyNote is certify with a note for the row's detail (the weak model's traces).
+func (e *Engine) certifyNote(s *State, on sc.Date, method sc.Method, ref Ref, period int, d sc.Date, note string, out Sink) bool {
 	until := on.AddMonths(period)
 	if until <= s.Until {
 		return false
@@ -298,7 +311,7 @@ func (e *Engine) certify(s *State, on sc.Date, method sc.Method, ref Ref, period
 	e.setUntil(s, until)
 	s.LastCertified, s.LastMethod, s.LastEvidence = on, method, ref
 	out.Decide(Decision{Day: d, Action: sc.ActCertified, Method: method, Evidence: ref, Until: until,
-		CertifiedOn: on, DeathDate: sc.NoDate, Other: NoRef, BackPay: -1})
+		CertifiedOn: on, DeathDate: sc.NoDate, Other: NoRef, BackPay: -1, Note: note})
 	return true
 }
 

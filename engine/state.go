@@ -146,6 +146,8 @@ type State struct {
 	Weak                  []Trace
 	Ents                  []EntState
 	Rare                  *Rare
+	// Evidence is an evidence model's memory of the person (nil without a model).
+	Evidence *Evidence `json:",omitempty"`
 }
 
 func (s *State) rare() *Rare {

@@ -48,11 +48,15 @@ type Decision struct {
 	Other       Ref     // CONFLICT: the other record
 	BackPay     int     // RESUMED, RESTORED: distinct months to be back-paid; -1 when absent
 	Score       float64 // RISK
+	// Note is appended to the detail after every other key: an evidence model's
+	// contributing traces and weights, or a RISK row's reasons. Empty without a model.
+	Note string
 }
 
 // AppendDetail appends the decision's detail column: spec §7's keys first, then the keys
 // the project adds (certified_on). ref appends a record's SOURCE:RECORD_ID.
 func (d *Decision) AppendDetail(b []byte, ref func(b []byte, r Ref) []byte) []byte {
+	start := len(b)
 	switch d.Action {
 	case sc.ActCertified:
 		b = append(b, "until="...)
@@ -81,6 +85,12 @@ func (d *Decision) AppendDetail(b []byte, ref func(b []byte, r Ref) []byte) []by
 	case sc.ActRisk:
 		b = append(b, "score="...)
 		b = strconv.AppendFloat(b, d.Score, 'f', 2, 64)
+	}
+	if d.Note != "" {
+		if len(b) > start {
+			b = append(b, ';')
+		}
+		b = append(b, d.Note...)
 	}
 	return b
 }

@@ -10,6 +10,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/backtest"
+	"github.com/silentcert/silentcert/models"
 )
 
 func init() {
@@ -29,6 +30,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs)")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	city := fs.String("city", "", "prefecture (4-digit) or county (6-digit) code narrowing address resolution of roster rows without region_code")
+	modelPath := fs.String("model", "", "evidence model file from `silentcert train`, or \"builtin\" for the built-in defaults (default: the baseline weak rule, no RISK rows)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -53,6 +55,16 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Encoding: *encoding, Workers: *workers,
 	}
 	opt.ResolveRegion = regionResolver(*city)
+	var col *models.Collector
+	if *modelPath != "" {
+		m, err := loadModel(*modelPath, cfg)
+		if err != nil {
+			return err
+		}
+		col = models.NewCollector(m.P, f)
+		m.Rec = col
+		opt.Model = m
+	}
 	if os.Getenv("GOGC") == "" {
 		// Most of a backtest's heap is large pointer-free arrays that live to the end;
 		// collecting at half the live heap, not all of it, keeps the peak near the data
@@ -69,6 +81,11 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if err != nil {
 		return err
+	}
+	if col != nil {
+		if err := writeModelOutputs(*out, col); err != nil {
+			return err
+		}
 	}
 	el := time.Since(start)
 	fmt.Fprintf(stdout, "backtest: %d recipients, %d records read (%d applied, %d duplicate, %d quarantined, %d unlinked, %d held) in %.1fs (%.0f records/s); outputs in %s\n",

@@ -1,0 +1,128 @@
+package models
+
+import (
+	"sort"
+	"sync"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// SampleDays is how far apart a person's sampled traces are (plus every trace scored at or
+// above the risk threshold), so that training data stay small for any city.
+const SampleDays = 14
+
+// PersonScores is what the collector keeps per person for evaluation and training.
+type PersonScores struct {
+	Person     string
+	Health     float64 // health index on the snapshot day (NaN-free: age and sex only when no record came)
+	HealthX    [NumHealth]float64
+	HasHealth  bool
+	RiskMax    float64 // the highest P(dead) at a spoofable trace
+	RiskMaxDay sc.Date // the day it was applied
+	FirstFlag  sc.Date // the first day a RISK row would be written (NoDate when never)
+}
+
+// Collector is a Recorder that keeps sampled observations and per-person scores in memory,
+// for `train` and `evaluate`. Safe for concurrent use; its results are sorted, so they do
+// not depend on the order people were run in.
+type Collector struct {
+	P    *Params
+	Snap sc.Date
+
+	mu     sync.Mutex
+	next   map[string]sc.Date
+	obs    []Observation
+	people map[string]*PersonScores
+}
+
+// NewCollector returns a collector scoring with p, taking health snapshots on snap.
+func NewCollector(p *Params, snap sc.Date) *Collector {
+	return &Collector{P: p, Snap: snap, next: map[string]sc.Date{}, people: map[string]*PersonScores{}}
+}
+
+func (c *Collector) person(id string) *PersonScores {
+	ps := c.people[id]
+	if ps == nil {
+		ps = &PersonScores{Person: id, RiskMaxDay: sc.NoDate, FirstFlag: sc.NoDate}
+		c.people[id] = ps
+	}
+	return ps
+}
+
+// Trace implements Recorder.
+func (c *Collector) Trace(o *Observation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps := c.person(o.Person)
+	if o.Spoofable && o.PDead > ps.RiskMax {
+		ps.RiskMax, ps.RiskMaxDay = o.PDead, o.Day
+	}
+	if o.Spoofable && o.PDead >= c.P.RiskThreshold && ps.FirstFlag == sc.NoDate {
+		ps.FirstFlag = o.Day
+	}
+	if n, ok := c.next[o.Person]; ok && o.Event < n && o.PDead < c.P.RiskThreshold {
+		return
+	}
+	c.next[o.Person] = o.Event + SampleDays
+	c.obs = append(c.obs, *o)
+}
+
+// SnapshotDay implements Recorder.
+func (c *Collector) SnapshotDay() sc.Date { return c.Snap }
+
+// WantHealth implements Recorder.
+func (c *Collector) WantHealth(person string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps := c.people[person]
+	return ps == nil || !ps.HasHealth
+}
+
+// Health implements Recorder.
+func (c *Collector) Health(person string, day sc.Date, h [NumHealth]float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps := c.person(person)
+	if ps.HasHealth {
+		return
+	}
+	ps.HasHealth, ps.HealthX, ps.Health = true, h, c.P.HealthIndex(&h)
+}
+
+// Observations returns the sampled observations by (person, event, day).
+func (c *Collector) Observations() []Observation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := append([]Observation(nil), c.obs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if a.Person != b.Person {
+			return a.Person < b.Person
+		}
+		if a.Event != b.Event {
+			return a.Event < b.Event
+		}
+		return a.Day < b.Day
+	})
+	return out
+}
+
+// People returns every person's scores, by person ID. Those with no health snapshot (no
+// record on or after the snapshot day) get one from rec, when given.
+func (c *Collector) People(rec []*sc.Recipient) []PersonScores {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range rec {
+		ps := c.person(r.PersonID)
+		if !ps.HasHealth {
+			h := HealthFeatures(r, nil, c.Snap)
+			ps.HasHealth, ps.HealthX, ps.Health = true, h, c.P.HealthIndex(&h)
+		}
+	}
+	out := make([]PersonScores, 0, len(c.people))
+	for _, ps := range c.people {
+		out = append(out, *ps)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Person < out[j].Person })
+	return out
+}

@@ -1,0 +1,374 @@
+package models
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+)
+
+// Evidence slots: what each dated counter of engine.Evidence counts.
+const (
+	sIn         = iota // in-person traces: STRONG records and non-spoofable weak ones
+	sSpoof             // spoofable weak traces
+	sInpatient         // MED.INPATIENT
+	sCritical          // MED.INPATIENT with critical=1
+	sLTC               // long-term care, nursing home
+	sChronic           // chronic care
+	sOutpatient        // outpatient visits
+	sNotFound          // a visit found no one, or was refused
+)
+
+// role is what the model needs to know of a record type.
+type role uint8
+
+const (
+	rInpatient role = 1 << iota
+	rLTC
+	rChronic
+	rOutpatient
+	rNotFound
+)
+
+var roles = map[string]role{
+	"MED.INPATIENT": rInpatient, "MED.LTC_SERVICE": rLTC, "CIV.NURSING_HOME": rLTC,
+	"MED.CHRONIC": rChronic, "MED.OUTPATIENT": rOutpatient, "CMT.NOT_FOUND": rNotFound, "CMT.REFUSED": rNotFound,
+}
+
+// maxRecent bounds the traces kept per person for the certification window.
+const maxRecent = 16
+
+// Observation is one scored trace, handed to a Recorder for training and evaluation.
+type Observation struct {
+	Person    string
+	Day       sc.Date // the day the record was applied
+	Event     sc.Date // its event_date
+	Spoofable bool
+	X         [NumFeatures]float64
+	PDead     float64
+}
+
+// Recorder receives the model's observations (training, evaluation); it must be safe for
+// concurrent use, as the engine runs people in parallel. Without one nothing is kept.
+type Recorder interface {
+	Trace(o *Observation)
+	// Health is called with a person's health index features on the snapshot day, from
+	// their first record applied on or after it (before it is applied), when WantHealth
+	// says the recorder has none for them yet.
+	Health(person string, day sc.Date, h [NumHealth]float64)
+	WantHealth(person string) bool
+	SnapshotDay() sc.Date
+}
+
+// Model is the evidence model behind engine.Model: the trace score, the RISK flag and the
+// weak certification, under one set of Params.
+type Model struct {
+	P            *Params
+	Cat          *sc.Catalogue
+	HealthPeriod bool     // the operator's health_period (spec §6): shorten P for high health risk
+	Rec          Recorder // nil: keep nothing
+	role         []role
+}
+
+// New returns a model over the catalogue's types.
+func New(p *Params, cat *sc.Catalogue, healthPeriod bool) *Model {
+	m := &Model{P: p, Cat: cat, HealthPeriod: healthPeriod}
+	m.role = make([]role, cat.Len())
+	for i := range m.role {
+		m.role[i] = roles[cat.Type(sc.TypeID(i)).Code]
+	}
+	return m
+}
+
+func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+// ageOn returns the whole years of age on d.
+func ageOn(birth, d sc.Date) float64 {
+	if birth == sc.NoDate {
+		return 75
+	}
+	return float64(d-birth) / 365.25
+}
+
+func recentWithin(last, d sc.Date, days int) bool {
+	return last != sc.NoDate && last <= d && int(d-last) <= days
+}
+
+// Features returns the trace score's features for a trace dated t, from the memory
+// before the trace is added.
+func Features(r *sc.Recipient, ev *engine.Evidence, t sc.Date) [NumFeatures]float64 {
+	var x [NumFeatures]float64
+	x[FBias] = 1
+	gap := 0.0
+	if last := ev.Last[sIn]; last == sc.NoDate {
+		gap = 365 // never seen in person: as if a year ago
+	} else if t > last {
+		gap = float64(t - last)
+	}
+	x[FGap] = math.Log1p(gap)
+	usual := 365.0
+	if n := ev.Count[sIn]; n >= 2 {
+		usual = math.Max(7, float64(ev.Last[sIn]-ev.First[sIn])/float64(n-1))
+	}
+	x[FRelGap] = math.Log1p(gap / usual)
+	if c := ev.Last[sCritical]; c != sc.NoDate && ev.Last[sIn] != sc.NoDate && c+14 >= ev.Last[sIn] {
+		x[FCritical] = 1
+	}
+	x[FAge] = (ageOn(r.BirthDate, t) - 75) / 10
+	if recentWithin(ev.Last[sNotFound], t, 180) {
+		x[FNotFound] = 1
+	}
+	x[FHistory] = math.Log1p(float64(ev.Count[sIn]))
+	if gap > 60 && recentWithin(ev.Last[sSpoof], t, 60) {
+		x[FSpoofOnly] = 1
+	}
+	return x
+}
+
+// PDead returns the trace score: the probability that the person is dead at the trace.
+func (p *Params) PDead(x *[NumFeatures]float64) float64 {
+	z := 0.0
+	for i, c := range p.Trace {
+		z += c * x[i]
+	}
+	return sigmoid(z)
+}
+
+// HealthFeatures returns the health index's features on day d.
+func HealthFeatures(r *sc.Recipient, ev *engine.Evidence, d sc.Date) [NumHealth]float64 {
+	var h [NumHealth]float64
+	h[HBias] = 1
+	h[HAge] = (ageOn(r.BirthDate, d) - 75) / 10
+	if r.Sex == 1 {
+		h[HMale] = 1
+	}
+	if ev != nil {
+		h[HInpatient] = math.Log1p(float64(ev.Count[sInpatient]))
+		if recentWithin(ev.Last[sCritical], d, 180) {
+			h[HCritical] = 1
+		}
+		if ev.Count[sChronic] > 0 {
+			h[HChronic] = 1
+		}
+		if ev.Count[sLTC] > 0 {
+			h[HLTC] = 1
+		}
+		h[HOutpatient] = math.Log1p(float64(ev.Count[sOutpatient]))
+		if recentWithin(ev.Last[sInpatient], d, 90) {
+			h[HRecentStay] = 1
+		}
+	}
+	return h
+}
+
+// HealthIndex returns the health index (健康指数): the probability of death within a
+// year, from age, sex and the person's care records. Higher is frailer.
+func (p *Params) HealthIndex(h *[NumHealth]float64) float64 {
+	z := 0.0
+	for i, c := range p.Health {
+		z += c * h[i]
+	}
+	return sigmoid(z)
+}
+
+// Health returns the person's health index on day d (nil memory: age and sex only).
+func (m *Model) Health(r *sc.Recipient, s *engine.State, d sc.Date) float64 {
+	h := HealthFeatures(r, s.Evidence, d)
+	return m.P.HealthIndex(&h)
+}
+
+func bump(ev *engine.Evidence, slot int, t sc.Date) {
+	if ev.Last[slot] == sc.NoDate || t > ev.Last[slot] {
+		ev.Last[slot] = t
+		ev.Count[slot]++
+	}
+	if ev.First[slot] == sc.NoDate || t < ev.First[slot] {
+		ev.First[slot] = t
+	}
+}
+
+// Observe implements engine.Model.
+func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, class sc.Class, d sc.Date) engine.Verdict {
+	v := engine.Verdict{Ref: engine.NoRef, RiskRef: engine.NoRef, On: sc.NoDate}
+	ev := s.Evidence
+	if ev == nil {
+		ev = engine.NewEvidence()
+		s.Evidence = ev
+	}
+	if m.Rec != nil {
+		if snap := m.Rec.SnapshotDay(); d >= snap && m.Rec.WantHealth(r.PersonID) {
+			m.Rec.Health(r.PersonID, snap, HealthFeatures(r, ev, snap))
+		}
+	}
+	t := m.Cat.Type(in.Type)
+	ro := m.role[in.Type]
+	switch class {
+	case sc.ClassStrong, sc.ClassWeak, sc.ClassInfo:
+	default:
+		return v
+	}
+	scored := class == sc.ClassWeak || ro&rNotFound != 0
+	var x [NumFeatures]float64
+	pd := 0.0
+	if scored {
+		if ro&rNotFound != 0 {
+			bump(ev, sNotFound, in.Event)
+		}
+		x = Features(r, ev, in.Event)
+		pd = m.P.PDead(&x)
+		if m.Rec != nil {
+			m.Rec.Trace(&Observation{Person: r.PersonID, Day: d, Event: in.Event, Spoofable: t.Spoofable, X: x, PDead: pd})
+		}
+	}
+	// Remember the record.
+	inPerson := class == sc.ClassStrong || (class == sc.ClassWeak && !t.Spoofable)
+	switch {
+	case inPerson:
+		bump(ev, sIn, in.Event)
+	case class == sc.ClassWeak:
+		bump(ev, sSpoof, in.Event)
+	}
+	if ro&rInpatient != 0 {
+		bump(ev, sInpatient, in.Event)
+		if in.Critical {
+			bump(ev, sCritical, in.Event)
+		}
+	}
+	if ro&rLTC != 0 {
+		bump(ev, sLTC, in.Event)
+	}
+	if ro&rChronic != 0 {
+		bump(ev, sChronic, in.Event)
+	}
+	if ro&rOutpatient != 0 {
+		bump(ev, sOutpatient, in.Event)
+	}
+	if inPerson {
+		m.remember(ev, engine.Trace{Day: in.Event, Type: in.Type, Ref: in.Ref})
+	}
+	if !scored {
+		return v
+	}
+	// RISK: the traces look like a death being hidden.
+	flaggedRecently := ev.Flagged != sc.NoDate && int(d-ev.Flagged) < m.P.RiskRepeatDays
+	if !inPerson && pd >= m.P.RiskThreshold && !flaggedRecently {
+		ev.Flagged = d
+		v.Risk, v.Score, v.RiskRef = true, math.Round(pd*100)/100, in.Ref
+		v.RiskNote = "p_dead=" + strconv.FormatFloat(pd, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, in.Event)
+		flaggedRecently = true
+	}
+	if class != sc.ClassWeak || t.Spoofable || flaggedRecently || 1-pd < m.P.CertifyAlive {
+		return v
+	}
+	// WEAK certification: enough in-person traces in the window, when the period needs it.
+	renew := s.LastMethod != sc.MethodStrong && s.LastMethod != sc.MethodWeak
+	if !renew && d < s.Until.AddMonths(-m.P.RenewMonths) {
+		return v
+	}
+	days, types, nb := m.window(ev, in.Event)
+	if days < m.P.MinDays || types < m.P.MinTypes {
+		return v
+	}
+	v.Certify, v.On, v.Ref = true, in.Event, in.Ref
+	v.Note = "p_alive=" + strconv.FormatFloat(1-pd, 'f', 3, 64) + ";traces=" + nb
+	if m.HealthPeriod {
+		h := HealthFeatures(r, ev, d)
+		if m.P.HealthIndex(&h) >= m.P.HealthPeriodAbove {
+			v.Period = m.P.HealthPeriodMonths
+		}
+	}
+	return v
+}
+
+// remember keeps an in-person trace in the window, sorted by day, bounded.
+func (m *Model) remember(ev *engine.Evidence, tr engine.Trace) {
+	rs := ev.Recent
+	i := len(rs)
+	for i > 0 && (rs[i-1].Day > tr.Day || (rs[i-1].Day == tr.Day && rs[i-1].Type > tr.Type)) {
+		i--
+	}
+	if i > 0 && rs[i-1].Day == tr.Day && rs[i-1].Type == tr.Type {
+		return
+	}
+	rs = append(rs, engine.Trace{})
+	copy(rs[i+1:], rs[i:])
+	rs[i] = tr
+	latest := rs[len(rs)-1].Day
+	cut := 0
+	for cut < len(rs) && int(latest-rs[cut].Day) >= m.P.WindowDays {
+		cut++
+	}
+	if len(rs)-cut > maxRecent {
+		cut = len(rs) - maxRecent
+	}
+	if cut > 0 {
+		rs = append(rs[:0], rs[cut:]...)
+	}
+	ev.Recent = rs
+}
+
+// window counts the distinct days and types of in-person traces in the window ending on
+// t, and names them with their catalogue weights.
+func (m *Model) window(ev *engine.Evidence, t sc.Date) (days, types int, names string) {
+	var seen []sc.TypeID
+	var cnt []int
+	prev := sc.NoDate
+	for _, x := range ev.Recent {
+		if x.Day > t || int(t-x.Day) >= m.P.WindowDays {
+			continue
+		}
+		if x.Day != prev {
+			days++
+			prev = x.Day
+		}
+		k := -1
+		for j, s := range seen {
+			if s == x.Type {
+				k = j
+			}
+		}
+		if k < 0 {
+			seen, cnt = append(seen, x.Type), append(cnt, 0)
+			k = len(seen) - 1
+		}
+		cnt[k]++
+	}
+	var b strings.Builder
+	for j, s := range seen {
+		if j > 0 {
+			b.WriteByte('|')
+		}
+		ty := m.Cat.Type(s)
+		b.WriteString(ty.Code)
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(cnt[j]))
+		b.WriteByte('x')
+		b.WriteString(strconv.FormatFloat(ty.Weight, 'g', 3, 64))
+	}
+	return days, len(seen), b.String()
+}
+
+// reasons names the features that raised a RISK score.
+func reasons(ev *engine.Evidence, x *[NumFeatures]float64, t sc.Date) string {
+	var rs []string
+	if ev.Last[sIn] == sc.NoDate {
+		rs = append(rs, "never_seen_in_person")
+	} else {
+		rs = append(rs, "in_person_gap_"+strconv.Itoa(int(t-ev.Last[sIn]))+"d")
+	}
+	if x[FSpoofOnly] > 0 {
+		rs = append(rs, "spoofable_use_goes_on")
+	}
+	if x[FCritical] > 0 {
+		rs = append(rs, "critical_admission_then_silence")
+	}
+	if x[FNotFound] > 0 {
+		rs = append(rs, "visit_not_found")
+	}
+	if x[FAge] >= 1 {
+		rs = append(rs, "age_"+strconv.Itoa(int(x[FAge]*10+75)))
+	}
+	return strings.Join(rs, "|")
+}

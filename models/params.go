@@ -1,0 +1,129 @@
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Version is the model file format this package reads and writes; a file of another
+// version is refused, so that an old binary never misreads new parameters.
+const Version = 1
+
+// Feature indexes of the trace score (P(dead) at a trace): the names say what each is.
+const (
+	FBias      = iota // always 1
+	FGap              // log(1 + days since the latest in-person trace)
+	FRelGap           // log(1 + that gap over the person's usual gap between in-person days)
+	FCritical         // the latest in-person trace was (or followed within 14 days) a critical admission
+	FAge              // (age - 75) / 10
+	FNotFound         // a visit did not find the person in the last 180 days
+	FHistory          // log(1 + in-person days seen)
+	FSpoofOnly        // spoofable traces recently, no in-person trace in 60 days
+	NumFeatures
+)
+
+// FeatureNames names the trace score's features in the model file and in reports.
+var FeatureNames = [NumFeatures]string{"bias", "gap", "rel_gap", "critical", "age", "not_found", "history", "spoof_only"}
+
+// Health index feature indexes.
+const (
+	HBias       = iota
+	HAge        // (age - 75) / 10
+	HMale       // 1 for men
+	HInpatient  // log(1 + inpatient stays seen)
+	HCritical   // a critical admission in the last 180 days
+	HChronic    // chronic-care records seen
+	HLTC        // long-term care or nursing-home records seen
+	HOutpatient // log(1 + outpatient days seen)
+	HRecentStay // an inpatient stay in the last 90 days
+	NumHealth
+)
+
+// HealthNames names the health index's features.
+var HealthNames = [NumHealth]string{"bias", "age", "male", "inpatient", "critical_180d", "chronic", "ltc", "outpatient", "stay_90d"}
+
+// Params are a model file's contents: every coefficient and threshold, so that what was
+// trained is what runs, and every decision can name the numbers behind it.
+type Params struct {
+	Version int    `json:"version"`
+	Trained string `json:"trained"` // what it was trained on ("built-in defaults" otherwise)
+	// Trace is the logistic regression of P(dead) at a trace, by FeatureNames.
+	Trace [NumFeatures]float64 `json:"trace"`
+	// Health is the logistic regression of P(death within a year), by HealthNames.
+	Health [NumHealth]float64 `json:"health"`
+	// RiskThreshold: a RISK row when P(dead) at a spoofable trace reaches it.
+	RiskThreshold float64 `json:"risk_threshold"`
+	// RiskRepeatDays: no second RISK row for the person within this many days.
+	RiskRepeatDays int `json:"risk_repeat_days"`
+	// CertifyAlive: a WEAK certification needs P(alive) = 1 - P(dead) at least this.
+	CertifyAlive float64 `json:"certify_alive"`
+	// MinDays, MinTypes, WindowDays: a WEAK certification needs in-person (non-spoofable)
+	// traces on MinDays distinct days of MinTypes types within WindowDays before it.
+	MinDays    int `json:"min_days"`
+	MinTypes   int `json:"min_types"`
+	WindowDays int `json:"window_days"`
+	// RenewMonths: weak traces renew a certification running out within this many months,
+	// or one that no data gave (FACE, COUNTER, COMMUNITY, MIGRATED).
+	RenewMonths int `json:"renew_months"`
+	// HealthPeriodAbove, HealthPeriodMonths: with the operator's health_period on, a
+	// health index at least this shortens a WEAK certification's period to this.
+	HealthPeriodAbove  float64 `json:"health_period_above"`
+	HealthPeriodMonths int     `json:"health_period_months"`
+}
+
+// Default returns the built-in parameters (trained on a simulated Weihai, seed 42, and
+// rounded), used when no model file is given.
+func Default() *Params {
+	return &Params{
+		Version: Version, Trained: "built-in defaults",
+		Trace:          [NumFeatures]float64{-9.5, 0.9, 0.5, 1.5, 0.5, 2.0, -0.3, 1.5},
+		Health:         [NumHealth]float64{-4.2, 0.9, 0.3, 0.5, 1.0, 0.3, 0.8, 0, 1.0},
+		RiskThreshold:  0.5,
+		RiskRepeatDays: 180,
+		CertifyAlive:   0.9,
+		MinDays:        2, MinTypes: 1, WindowDays: 120,
+		RenewMonths:        3,
+		HealthPeriodAbove:  0.3,
+		HealthPeriodMonths: 6,
+	}
+}
+
+// Parse reads a model file, refusing another version and impossible values.
+func Parse(b []byte) (*Params, error) {
+	p := Default()
+	if err := json.Unmarshal(b, p); err != nil {
+		return nil, fmt.Errorf("model file: %v", err)
+	}
+	if p.Version != Version {
+		return nil, fmt.Errorf("model file: version %d, this binary reads version %d", p.Version, Version)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Validate refuses parameters under which the safety rules would not hold.
+func (p *Params) Validate() error {
+	switch {
+	case p.MinDays < 2:
+		return fmt.Errorf("model file: min_days %d: no single weak trace may certify (spec §4), at least 2", p.MinDays)
+	case p.MinTypes < 1:
+		return fmt.Errorf("model file: min_types %d: at least 1", p.MinTypes)
+	case p.WindowDays < 1 || p.WindowDays > 366:
+		return fmt.Errorf("model file: window_days %d: 1 to 366", p.WindowDays)
+	case p.CertifyAlive <= 0.5 || p.CertifyAlive >= 1:
+		return fmt.Errorf("model file: certify_alive %g: above 0.5, below 1", p.CertifyAlive)
+	case p.RiskThreshold <= 0 || p.RiskThreshold >= 1:
+		return fmt.Errorf("model file: risk_threshold %g: between 0 and 1", p.RiskThreshold)
+	case p.RiskRepeatDays < 1:
+		return fmt.Errorf("model file: risk_repeat_days %d: at least 1", p.RiskRepeatDays)
+	}
+	return nil
+}
+
+// Marshal writes the model file, indented, keys in a fixed order.
+func (p *Params) Marshal() []byte {
+	b, _ := json.MarshalIndent(p, "", "  ")
+	return append(b, '\n')
+}
