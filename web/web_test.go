@@ -221,6 +221,30 @@ func testConsole(t *testing.T, c *city) {
 	if !found {
 		t.Fatalf("the visit is not audited: %+v", audit)
 	}
+	// The visit's batch, with its report, on the batches page.
+	bs, _ := c.db.Batches(ctx, 1)
+	if st, body := op.get(fmt.Sprintf("/batches/%d", bs[0].ID)); st != http.StatusOK || !strings.Contains(body, "console") || !strings.Contains(body, "v1") {
+		t.Fatalf("batch page: %d", st)
+	}
+	// Accounts and keys, by the administrator.
+	ad := c.client(t)
+	ad.login("admin")
+	ad.get("/admin/users")
+	if st, _, body := ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "name": {"newtown"}, "password": {pw},
+		"role": {"town"}, "region": {"371002001"}}); st != http.StatusOK || !strings.Contains(body, "newtown") {
+		t.Fatalf("create user: %d", st)
+	}
+	if st, _, body := ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "name": {"badvillage"}, "password": {pw},
+		"role": {"village"}, "region": {"3710"}}); st != http.StatusBadRequest || strings.Contains(body, ">badvillage<") {
+		t.Fatalf("a village account with a city's code: %d", st)
+	}
+	ad.get("/admin/keys")
+	if st, _, body := ad.post("/admin/keys", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "source": {"PSB"}, "name": {"nightly"}}); st != http.StatusOK || !strings.Contains(body, `id="secret"`) {
+		t.Fatalf("create key: %d", st)
+	}
+	if st, _ := op.get("/admin/keys"); st != http.StatusForbidden {
+		t.Fatalf("an operator manages keys: %d", st)
+	}
 	// Another village's assistant is refused that person, by any URL.
 	v2 := c.client(t)
 	v2.login("v2")
