@@ -64,6 +64,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if last == sc.NoDate {
 		return fmt.Errorf("%s holds no run: delete it and start demo again", *path)
 	}
+	// Visits recorded in an earlier session show on the dashboard from this start on.
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tx.RefreshSummary(last); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
 	logins, err := demoAccounts(ctx, db, *city)
 	if err != nil {
 		return err
