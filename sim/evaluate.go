@@ -73,6 +73,8 @@ type Evaluation struct {
 	Pending          PendingScore     `json:"pending"`
 	Fraud            FraudScore       `json:"fraud"`
 	Checks           []Check          `json:"checks"`
+	// Models scores the evidence models when the run had one (backtest --model).
+	Models *ModelMetrics `json:"models,omitempty"`
 }
 
 // ScenarioRef names the scenario evaluated.
@@ -624,6 +626,9 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 			Value: strconv.FormatFloat(ev.Pending.MonthlyShare.Max, 'f', 4, 64)},
 		{Name: "no living person terminated but on a department's death record", Pass: ev.Living.Terminated == 0, Value: strconv.Itoa(ev.Living.Terminated)},
 	}
+	if ev.Models, err = EvaluateModels(scenarioDir, result, from, to); err != nil {
+		return nil, err
+	}
 	return ev, nil
 }
 
@@ -747,6 +752,17 @@ func (ev *Evaluation) rows() [][2]string {
 	row("pending per village-month (median, p95, max)", fmt.Sprintf("%g, %g, %g", ev.Pending.PerVillageMonth.Median, ev.Pending.PerVillageMonth.P95, ev.Pending.PerVillageMonth.Max))
 	row("pending share of living recipients a month (mean, max)", fmt.Sprintf("%.4f, %.4f", ev.Pending.MonthlyShare.Mean, ev.Pending.MonthlyShare.Max))
 	row("fraud cases flagged (RISK) / stopped", fmt.Sprintf("%d / %d of %d (days to stop median %g)", ev.Fraud.Flagged, ev.Fraud.Stopped, ev.Fraud.Cases, ev.Fraud.Days.Median))
+	if m := ev.Models; m != nil {
+		row("models: trace score AUC (dead vs alive at the trace)", fmt.Sprintf("%.4f", m.TraceAUC))
+		row("models: hidden deaths with card use flagged within 90 days", fmt.Sprintf("%d of %d (%.4f); days to flag median %g", m.HiddenFlagged90, m.Hidden, m.HiddenRecall, m.FlagDays.Median))
+		row("models: living recipients flagged RISK in a year (max)", fmt.Sprintf("%.4f (%d RISK rows)", m.LivingFlaggedYear, m.RiskRows))
+		var pk []string
+		for _, p := range m.PrecisionAtK {
+			pk = append(pk, fmt.Sprintf("@%d %.2f", p.K, p.Precision))
+		}
+		row("models: risk list precision at k", strings.Join(pk, ", "))
+		row("models: health index top decile / average death rate (lift, AUC)", fmt.Sprintf("%.4f / %.4f (%.2f, %.4f)", m.HealthTopDecileRate, m.HealthAverageRate, m.HealthLift, m.HealthAUC))
+	}
 	return out
 }
 

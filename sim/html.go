@@ -56,6 +56,9 @@ figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}svg text{fo
 		[]float64{ev.Termination.Days.Median, ev.Termination.Days.P95, ev.Termination.Days.Max}, ""))
 	figure(&b, "Pending people per village and month: median, p95, max", barChart([]string{"median", "p95", "max"},
 		[]float64{ev.Pending.PerVillageMonth.Median, ev.Pending.PerVillageMonth.P95, ev.Pending.PerVillageMonth.Max}, ""))
+	if m := ev.Models; m != nil {
+		modelsHTML(&b, m)
+	}
 	b.WriteString("</body></html>\n")
 	return b.Bytes()
 }

@@ -1,0 +1,375 @@
+package sim
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/silentcert/silentcert"
+)
+
+// ModelMetrics scores the evidence models of a backtest run with --model: the trace score
+// (ROC, AUC, calibration), the risk list (precision at k, recall of hidden deaths, living
+// people flagged) and the health index (death rate of its top decile).
+type ModelMetrics struct {
+	TraceAUC    float64      `json:"trace_auc"` // P(dead) at sampled weak traces, dead vs alive on the trace's date
+	ROC         [][2]float64 `json:"roc"`       // (false positive rate, true positive rate)
+	Calibration []CalBin     `json:"calibration"`
+	// Hidden deaths: fraud cases whose death no department reported within 90 days.
+	Hidden          int     `json:"hidden_deaths_with_card_use"`
+	HiddenFlagged90 int     `json:"hidden_flagged_within_90_days"`
+	HiddenRecall    float64 `json:"hidden_recall_90_days"`
+	FlagDays        Stats   `json:"days_death_to_flag"`
+	// LivingFlaggedYear is the largest share, over the calendar years of the window, of
+	// living recipients with a RISK row that year while alive.
+	LivingFlaggedYear float64       `json:"living_flagged_share_per_year"`
+	RiskRows          int           `json:"risk_rows"`
+	PrecisionAtK      []PrecisionAt `json:"precision_at_k"`
+	// Health index: people alive on --from ranked by their index then; deaths within a year.
+	HealthTopDecileRate float64 `json:"health_top_decile_death_rate"`
+	HealthAverageRate   float64 `json:"health_average_death_rate"`
+	HealthLift          float64 `json:"health_top_decile_lift"`
+	HealthAUC           float64 `json:"health_auc"`
+}
+
+// CalBin is one row of the calibration table: traces whose P(alive) fell in [Lo, Hi).
+type CalBin struct {
+	Lo, Hi    float64
+	N         int
+	Predicted float64 // mean P(alive)
+	Observed  float64 // share alive
+}
+
+// PrecisionAt is the share of the first K people of the risk list (by highest risk score)
+// who were dead when scored.
+type PrecisionAt struct {
+	K         int     `json:"k"`
+	Precision float64 `json:"precision"`
+}
+
+// Truth is what training and evaluation need of a simulated person.
+type Truth struct {
+	Death       silentcert.Date
+	FirstReport silentcert.Date
+	Fraud       bool
+}
+
+// ReadTruth reads truth.csv of a scenario: each person's death, first death report and
+// whether relatives used the cards after it.
+func ReadTruth(dir string) (map[string]Truth, error) {
+	c, err := openCSV(filepath.Join(dir, "truth.csv"), "person_id", "death_date", "first_death_report", "fraud")
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	out := map[string]Truth{}
+	for {
+		ok, err := c.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return out, nil
+		}
+		var t Truth
+		if t.Death, err = c.date("death_date"); err != nil {
+			return nil, err
+		}
+		if t.FirstReport, err = c.date("first_death_report"); err != nil {
+			return nil, err
+		}
+		t.Fraud = c.get("fraud") == "1"
+		out[c.get("person_id")] = t
+	}
+}
+
+// AUC returns the area under the ROC curve of scores (higher: more likely positive).
+func AUC(scores []float64, pos []bool) float64 {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
+	// Mann-Whitney with average ranks for ties.
+	var np, nn, rankSum float64
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
+			j++
+		}
+		r := float64(i+j+1) / 2
+		for k := i; k < j; k++ {
+			if pos[idx[k]] {
+				rankSum += r
+				np++
+			} else {
+				nn++
+			}
+		}
+		i = j
+	}
+	if np == 0 || nn == 0 {
+		return math.NaN()
+	}
+	return (rankSum - np*(np+1)/2) / (np * nn)
+}
+
+// roc returns up to 50 points of the ROC curve.
+func roc(scores []float64, pos []bool) [][2]float64 {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
+	var np, nn float64
+	for _, p := range pos {
+		if p {
+			np++
+		} else {
+			nn++
+		}
+	}
+	out := [][2]float64{{0, 0}}
+	if np == 0 || nn == 0 {
+		return out
+	}
+	var tp, fp float64
+	step := max(1, len(idx)/400)
+	for k, i := range idx {
+		if pos[i] {
+			tp++
+		} else {
+			fp++
+		}
+		if (k+1)%step == 0 || k == len(idx)-1 {
+			p := [2]float64{round4(fp / nn), round4(tp / np)}
+			if p != out[len(out)-1] {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// EvaluateModels scores models.csv, scores.csv and the RISK rows of decisions.csv in
+// result against the scenario's truth. It returns nil, nil when the run had no model.
+func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*ModelMetrics, error) {
+	if _, err := os.Stat(filepath.Join(result, "models.csv")); err != nil {
+		return nil, nil
+	}
+	truth, err := ReadTruth(scenarioDir)
+	if err != nil {
+		return nil, err
+	}
+	m := &ModelMetrics{}
+	// Trace scores.
+	var scores []float64
+	var dead []bool
+	{
+		c, err := openCSV(filepath.Join(result, "scores.csv"), "person_id", "event_date", "p_dead")
+		if err != nil {
+			return nil, err
+		}
+		for {
+			ok, err := c.next()
+			if err != nil {
+				c.close()
+				return nil, err
+			}
+			if !ok {
+				break
+			}
+			ev, err := c.date("event_date")
+			if err != nil {
+				c.close()
+				return nil, err
+			}
+			p, _ := strconv.ParseFloat(c.get("p_dead"), 64)
+			t := truth[c.get("person_id")]
+			scores = append(scores, p)
+			dead = append(dead, t.Death != silentcert.NoDate && ev >= t.Death)
+		}
+		c.close()
+	}
+	m.TraceAUC = round4(AUC(scores, dead))
+	m.ROC = roc(scores, dead)
+	edges := []float64{0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0000001}
+	for i := 0; i+1 < len(edges); i++ {
+		b := CalBin{Lo: edges[i], Hi: math.Min(edges[i+1], 1)}
+		var sp, so float64
+		for k, p := range scores {
+			a := 1 - p
+			if a >= edges[i] && a < edges[i+1] {
+				b.N++
+				sp += a
+				if !dead[k] {
+					so++
+				}
+			}
+		}
+		if b.N > 0 {
+			b.Predicted, b.Observed = round4(sp/float64(b.N)), round4(so/float64(b.N))
+		}
+		m.Calibration = append(m.Calibration, b)
+	}
+	// Risk rows.
+	firstFlagAfterDeath := map[string]silentcert.Date{}
+	livingFlagged := map[int]map[string]bool{}
+	{
+		c, err := openCSV(filepath.Join(result, "decisions.csv"), "date", "person_id", "action")
+		if err != nil {
+			return nil, err
+		}
+		for {
+			ok, err := c.next()
+			if err != nil {
+				c.close()
+				return nil, err
+			}
+			if !ok {
+				break
+			}
+			if c.get("action") != "RISK" {
+				continue
+			}
+			m.RiskRows++
+			d, err := c.date("date")
+			if err != nil {
+				c.close()
+				return nil, err
+			}
+			id := c.get("person_id")
+			t := truth[id]
+			if t.Death != silentcert.NoDate && d >= t.Death {
+				if f, ok := firstFlagAfterDeath[id]; !ok || d < f {
+					firstFlagAfterDeath[id] = d
+				}
+				continue
+			}
+			y, _, _ := d.Civil()
+			if livingFlagged[y] == nil {
+				livingFlagged[y] = map[string]bool{}
+			}
+			livingFlagged[y][id] = true
+		}
+		c.close()
+	}
+	var flagDays []float64
+	ids := make([]string, 0, len(truth))
+	for id := range truth {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		t := truth[id]
+		if !t.Fraud || t.Death == silentcert.NoDate || t.Death < from || t.Death > to-90 {
+			continue
+		}
+		if t.FirstReport != silentcert.NoDate && t.FirstReport <= t.Death+90 {
+			continue
+		}
+		m.Hidden++
+		if f, ok := firstFlagAfterDeath[id]; ok {
+			flagDays = append(flagDays, float64(f-t.Death))
+			if f <= t.Death+90 {
+				m.HiddenFlagged90++
+			}
+		}
+	}
+	if m.Hidden > 0 {
+		m.HiddenRecall = round4(float64(m.HiddenFlagged90) / float64(m.Hidden))
+	}
+	m.FlagDays = statsOf(flagDays)
+	for y, set := range livingFlagged {
+		living := 0
+		start := silentcert.MakeDate(y, 1, 1)
+		for _, t := range truth {
+			if t.Death == silentcert.NoDate || t.Death >= start {
+				living++
+			}
+		}
+		if living > 0 {
+			m.LivingFlaggedYear = math.Max(m.LivingFlaggedYear, round4(float64(len(set))/float64(living)))
+		}
+	}
+	// Per-person scores: the risk list and the health index.
+	type pr struct {
+		risk   float64
+		dead   bool
+		health float64
+		died   bool
+	}
+	var ps []pr
+	{
+		c, err := openCSV(filepath.Join(result, "models.csv"), "person_id", "health", "risk_max", "risk_max_day")
+		if err != nil {
+			return nil, err
+		}
+		for {
+			ok, err := c.next()
+			if err != nil {
+				c.close()
+				return nil, err
+			}
+			if !ok {
+				break
+			}
+			t, known := truth[c.get("person_id")]
+			if !known || (t.Death != silentcert.NoDate && t.Death < from) {
+				continue
+			}
+			var p pr
+			p.risk, _ = strconv.ParseFloat(c.get("risk_max"), 64)
+			p.health, _ = strconv.ParseFloat(c.get("health"), 64)
+			day, err := c.date("risk_max_day")
+			if err != nil {
+				c.close()
+				return nil, err
+			}
+			p.dead = t.Death != silentcert.NoDate && day != silentcert.NoDate && day >= t.Death
+			p.died = t.Death != silentcert.NoDate && t.Death < from.AddMonths(12)
+			ps = append(ps, p)
+		}
+		c.close()
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].risk > ps[j].risk })
+	for _, k := range []int{10, 25, 50, 100, 200} {
+		if k > len(ps) {
+			break
+		}
+		n := 0
+		for _, p := range ps[:k] {
+			if p.dead {
+				n++
+			}
+		}
+		m.PrecisionAtK = append(m.PrecisionAtK, PrecisionAt{K: k, Precision: round4(float64(n) / float64(k))})
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].health > ps[j].health })
+	var hs []float64
+	var hd []bool
+	died := 0
+	for _, p := range ps {
+		hs, hd = append(hs, p.health), append(hd, p.died)
+		if p.died {
+			died++
+		}
+	}
+	if n := len(ps); n >= 10 {
+		top := 0
+		for _, p := range ps[:n/10] {
+			if p.died {
+				top++
+			}
+		}
+		m.HealthTopDecileRate = round4(float64(top) / float64(n/10))
+		m.HealthAverageRate = round4(float64(died) / float64(n))
+		if died > 0 {
+			m.HealthLift = round4(m.HealthTopDecileRate / m.HealthAverageRate)
+		}
+		m.HealthAUC = round4(AUC(hs, hd))
+	}
+	return m, nil
+}

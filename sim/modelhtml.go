@@ -1,0 +1,60 @@
+package sim
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"strconv"
+)
+
+// modelsHTML adds the evidence models' section: the ROC curve of the trace score, the
+// calibration table and chart, precision at k of the risk list.
+func modelsHTML(b *bytes.Buffer, m *ModelMetrics) {
+	b.WriteString("<h2>Evidence models</h2>\n")
+	figure(b, fmt.Sprintf("ROC of the trace score, P(dead) at a weak trace (AUC %.4f)", m.TraceAUC), rocChart(m.ROC))
+	b.WriteString("<table><tr><th>P(alive)</th><th>traces</th><th>predicted</th><th>observed alive</th></tr>\n")
+	var labels []string
+	var pred, obs []float64
+	for _, c := range m.Calibration {
+		l := strconv.FormatFloat(c.Lo, 'g', 4, 64) + "–" + strconv.FormatFloat(c.Hi, 'g', 4, 64)
+		fmt.Fprintf(b, "<tr><td>%s</td><td class=n>%d</td><td class=n>%.4f</td><td class=n>%.4f</td></tr>\n", html.EscapeString(l), c.N, c.Predicted, c.Observed)
+		if c.N > 0 {
+			labels = append(labels, l+" pred", l+" obs")
+			pred = append(pred, c.Predicted*100)
+			obs = append(obs, c.Observed*100)
+		}
+	}
+	b.WriteString("</table>\n")
+	var vals []float64
+	for i := range pred {
+		vals = append(vals, pred[i], obs[i])
+	}
+	figure(b, "Calibration: predicted and observed share alive (%) per P(alive) bin", barChart(labels, vals, "%"))
+	var ks []string
+	var ps []float64
+	for _, p := range m.PrecisionAtK {
+		ks = append(ks, "top "+strconv.Itoa(p.K))
+		ps = append(ps, p.Precision*100)
+	}
+	figure(b, "Risk list: share of the top k (by highest RISK score) dead when scored, %", barChart(ks, ps, "%"))
+	figure(b, "Health index: death rate within a year, top decile and average, %", barChart([]string{"top decile", "average"},
+		[]float64{m.HealthTopDecileRate * 100, m.HealthAverageRate * 100}, "%"))
+}
+
+// rocChart draws the ROC curve and the diagonal.
+func rocChart(pts [][2]float64) string {
+	const size, pad = 240.0, 40.0
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" role="img">`+"\n", size+2*pad, size+2*pad)
+	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#888"/>`+"\n", pad, pad, size, size)
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#bbb" stroke-dasharray="4 3"/>`+"\n", pad, pad+size, pad+size, pad)
+	b.WriteString(`<polyline fill="none" stroke="#4a7fb5" stroke-width="2" points="`)
+	for _, p := range pts {
+		fmt.Fprintf(&b, "%.1f,%.1f ", pad+p[0]*size, pad+size-p[1]*size)
+	}
+	b.WriteString(`"/>` + "\n")
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="middle">false positive rate</text>`+"\n", pad+size/2, pad+size+28)
+	fmt.Fprintf(&b, `<text x="12" y="%.0f" transform="rotate(-90 12 %.0f)" text-anchor="middle">true positive rate</text>`+"\n", pad+size/2, pad+size/2)
+	b.WriteString("</svg>\n")
+	return b.String()
+}
