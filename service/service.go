@@ -230,25 +230,32 @@ func (c *change) touch(p *Person) error {
 	return nil
 }
 
-// write writes every touched person in pid order.
+// write writes every touched person's state in pid order, and the region of those who
+// moved.
 func (c *change) write(tx *store.Tx) error {
 	sort.Slice(c.order, func(i, j int) bool { return c.order[i] < c.order[j] })
 	const chunk = 512
 	ps := make([]*store.Person, 0, chunk)
 	for _, pid := range c.order {
-		sp, err := c.s.toStore(c.snaps[pid].p)
+		sn := c.snaps[pid]
+		sp, err := c.s.toStore(sn.p)
 		if err != nil {
 			return err
 		}
+		if sn.p.Rec.RegionCode != sn.region {
+			if err := tx.SetRegion(pid, sn.p.Rec.RegionCode); err != nil {
+				return err
+			}
+		}
 		ps = append(ps, sp)
 		if len(ps) == chunk {
-			if err := tx.PutPeople(ps); err != nil {
+			if err := tx.PutStates(ps); err != nil {
 				return err
 			}
 			ps = ps[:0]
 		}
 	}
-	return tx.PutPeople(ps)
+	return tx.PutStates(ps)
 }
 
 // undo puts every touched person back as they were.

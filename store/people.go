@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -49,6 +50,50 @@ func (t *Tx) PutPeople(ps []*Person) error {
 				r.AgentPhone, int64(r.LastCertified), ents[i], int(p.Status), int64(p.Until), int(p.Method),
 				int64(p.DeathDate), int64(p.NextCheck), b2i(p.Baselined), p.State)
 		}, nil)
+}
+
+// PutStates writes what the engine changed of people already stored: status, dates,
+// state and region. A day's run writes nothing else, and only these columns' indexes
+// move.
+func (t *Tx) PutStates(ps []*Person) error {
+	if t.db.dialect == Postgres {
+		return t.insertManyUpdate(ps)
+	}
+	for _, p := range ps {
+		if err := t.exec(`UPDATE people SET status = ?, until_day = ?, last_method = ?, death_date = ?, next_check = ?,
+			baselined = ?, state = ? WHERE pid = ?`, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate),
+			int64(p.NextCheck), b2i(p.Baselined), p.State, p.PID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertManyUpdate is PutStates for PostgreSQL: one UPDATE … FROM (VALUES …) a chunk.
+func (t *Tx) insertManyUpdate(ps []*Person) error {
+	const cols = 8
+	per := min(maxRows, maxParams/cols)
+	tuple := "(CAST(? AS BIGINT),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS BYTEA))"
+	args := make([]any, 0, per*cols)
+	for start := 0; start < len(ps); start += per {
+		k := min(per, len(ps)-start)
+		args = args[:0]
+		for _, p := range ps[start : start+k] {
+			args = append(args, p.PID, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate), int64(p.NextCheck), b2i(p.Baselined), p.State)
+		}
+		q := `UPDATE people SET status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5,
+			next_check = v.column6, baselined = v.column7, state = v.column8 FROM (VALUES ` +
+			strings.TrimSuffix(strings.Repeat(tuple+",", k), ",") + `) AS v WHERE people.pid = v.column1`
+		if err := t.exec(q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetRegion records a person's new region (a move).
+func (t *Tx) SetRegion(pid int64, region string) error {
+	return t.exec(`UPDATE people SET region_code = ? WHERE pid = ?`, region, pid)
 }
 
 func b2i(b bool) int {
