@@ -1,0 +1,249 @@
+package models
+
+import (
+	"math"
+	"sort"
+)
+
+// FitLogistic fits a logistic regression by Newton's method with an L2 penalty (ridge, not
+// applied to the first coefficient, the intercept) and returns the coefficients. Rows are
+// the features (the first being 1); y the outcomes. Deterministic: no random start.
+func FitLogistic(x [][]float64, y []bool, ridge float64, iters int) []float64 {
+	if len(x) == 0 {
+		return nil
+	}
+	k := len(x[0])
+	w := make([]float64, k)
+	// Start the intercept at the log-odds of the base rate.
+	pos := 0.0
+	for _, v := range y {
+		if v {
+			pos++
+		}
+	}
+	rate := (pos + 0.5) / (float64(len(y)) + 1)
+	w[0] = math.Log(rate / (1 - rate))
+	for it := 0; it < iters; it++ {
+		g := make([]float64, k)
+		h := make([][]float64, k)
+		for i := range h {
+			h[i] = make([]float64, k)
+		}
+		for n, row := range x {
+			z := 0.0
+			for i, v := range row {
+				z += w[i] * v
+			}
+			p := sigmoid(z)
+			t := 0.0
+			if y[n] {
+				t = 1
+			}
+			q := p * (1 - p)
+			for i, vi := range row {
+				g[i] += (p - t) * vi
+				if vi == 0 {
+					continue
+				}
+				for j, vj := range row {
+					h[i][j] += q * vi * vj
+				}
+			}
+		}
+		for i := 1; i < k; i++ {
+			g[i] += ridge * w[i]
+			h[i][i] += ridge
+		}
+		for i := range k {
+			h[i][i] += 1e-9
+		}
+		step := solve(h, g)
+		if step == nil {
+			break
+		}
+		// Damped: halve the step until the penalised loss falls (at most 30 halvings).
+		cur := loss(x, y, w, ridge)
+		f := 1.0
+		next := make([]float64, k)
+		for range 30 {
+			for i := range w {
+				next[i] = w[i] - f*step[i]
+			}
+			if loss(x, y, next, ridge) <= cur {
+				break
+			}
+			f /= 2
+		}
+		maxStep := 0.0
+		for i := range w {
+			maxStep = math.Max(maxStep, math.Abs(next[i]-w[i]))
+		}
+		copy(w, next)
+		if maxStep < 1e-6 {
+			break
+		}
+	}
+	return w
+}
+
+// loss is the penalised negative log-likelihood.
+func loss(x [][]float64, y []bool, w []float64, ridge float64) float64 {
+	l := 0.0
+	for n, row := range x {
+		z := 0.0
+		for i, v := range row {
+			z += w[i] * v
+		}
+		// log(1+e^z) - t·z, computed stably
+		sp := math.Max(z, 0) + math.Log1p(math.Exp(-math.Abs(z)))
+		if y[n] {
+			l += sp - z
+		} else {
+			l += sp
+		}
+	}
+	for i := 1; i < len(w); i++ {
+		l += ridge * w[i] * w[i] / 2
+	}
+	return l
+}
+
+// solve solves a·s = b by Gaussian elimination with partial pivoting (nil when singular).
+func solve(a [][]float64, b []float64) []float64 {
+	n := len(b)
+	m := make([][]float64, n)
+	for i := range m {
+		m[i] = append(append([]float64(nil), a[i]...), b[i])
+	}
+	for c := 0; c < n; c++ {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
+				p = r
+			}
+		}
+		if math.Abs(m[p][c]) < 1e-12 {
+			return nil
+		}
+		m[c], m[p] = m[p], m[c]
+		for r := c + 1; r < n; r++ {
+			f := m[r][c] / m[c][c]
+			for k := c; k <= n; k++ {
+				m[r][k] -= f * m[c][k]
+			}
+		}
+	}
+	s := make([]float64, n)
+	for i := n - 1; i >= 0; i-- {
+		v := m[i][n]
+		for k := i + 1; k < n; k++ {
+			v -= m[i][k] * s[k]
+		}
+		s[i] = v / m[i][i]
+	}
+	return s
+}
+
+// TrainingSet is what training learns from: sampled trace observations with whether the
+// person was dead on the trace's date, and health snapshots with whether the person died
+// within a year.
+type TrainingSet struct {
+	Obs    []Observation
+	Dead   []bool
+	Health [][NumHealth]float64
+	Died   []bool
+}
+
+// TrainReport says what training found, for the command's output.
+type TrainReport struct {
+	Observations, Positives int
+	HealthPeople, Deaths    int
+	LivingFlagShare         float64 // in the training set, at the chosen threshold, per year
+	Recall                  float64 // of dead people with spoofable traces after death, flagged
+}
+
+// LivingFlagTarget is the share of living people a year that training lets the RISK
+// threshold flag (the platform's bound is 1 %; half of it leaves room for new cities).
+const LivingFlagTarget = 0.004
+
+// Train fits the trace score and the health index on ts, starting from base (whose
+// thresholds it keeps but RiskThreshold, chosen so that at most LivingFlagTarget of the
+// living people observed are flagged a year).
+func Train(ts *TrainingSet, base *Params, years float64) (*Params, TrainReport) {
+	p := *base
+	var rep TrainReport
+	x := make([][]float64, len(ts.Obs))
+	for i := range ts.Obs {
+		x[i] = ts.Obs[i].X[:]
+		if ts.Dead[i] {
+			rep.Positives++
+		}
+	}
+	rep.Observations = len(x)
+	if w := FitLogistic(x, ts.Dead, 1, 25); w != nil && rep.Positives > 0 {
+		copy(p.Trace[:], w)
+	}
+	hx := make([][]float64, len(ts.Health))
+	for i := range ts.Health {
+		hx[i] = ts.Health[i][:]
+		if ts.Died[i] {
+			rep.Deaths++
+		}
+	}
+	rep.HealthPeople = len(hx)
+	if w := FitLogistic(hx, ts.Died, 1, 25); w != nil && rep.Deaths > 0 {
+		copy(p.Health[:], w)
+	}
+	// The RISK threshold: the highest score each living person reached at a spoofable
+	// trace; the threshold lets LivingFlagTarget a year through.
+	maxLiving := map[string]float64{}
+	maxDead := map[string]float64{}
+	for i := range ts.Obs {
+		o := &ts.Obs[i]
+		if !o.Spoofable {
+			continue
+		}
+		s := p.PDead(&o.X)
+		if ts.Dead[i] {
+			maxDead[o.Person] = math.Max(maxDead[o.Person], s)
+		} else {
+			maxLiving[o.Person] = math.Max(maxLiving[o.Person], s)
+		}
+	}
+	living := make([]float64, 0, len(maxLiving))
+	for _, v := range maxLiving {
+		living = append(living, v)
+	}
+	sort.Float64s(living)
+	people := float64(len(ts.Health))
+	if people == 0 {
+		people = float64(len(living))
+	}
+	allowed := int(LivingFlagTarget * years * people)
+	th := p.RiskThreshold
+	if len(living) > allowed && allowed >= 0 {
+		th = living[len(living)-1-allowed]
+		th = math.Min(0.99, math.Max(0.01, math.Nextafter(th, 1)))
+	}
+	p.RiskThreshold = th
+	flagged := 0
+	for _, v := range living {
+		if v >= th {
+			flagged++
+		}
+	}
+	if people > 0 && years > 0 {
+		rep.LivingFlagShare = float64(flagged) / people / years
+	}
+	caught := 0
+	for _, v := range maxDead {
+		if v >= th {
+			caught++
+		}
+	}
+	if len(maxDead) > 0 {
+		rep.Recall = float64(caught) / float64(len(maxDead))
+	}
+	return &p, rep
+}
+
