@@ -76,9 +76,9 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-9.5, 0.9, 0.5, 1.5, 0.5, 2.0, -0.3, 1.5},
-		Health:         [NumHealth]float64{-4.2, 0.9, 0.3, 0.5, 1.0, 0.3, 0.8, 0, 1.0},
-		RiskThreshold:  0.5,
+		Trace:          [NumFeatures]float64{-19.924, 1.68, 1.81, 3.279, 0.916, 0.557, 1.116, -0.134},
+		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
+		RiskThreshold:  0.0434,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
 		MinDays:        2, MinTypes: 1, WindowDays: 120,

@@ -246,4 +246,3 @@ func Train(ts *TrainingSet, base *Params, years float64) (*Params, TrainReport) 
 	}
 	return &p, rep
 }
-

@@ -1,0 +1,253 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+)
+
+type sink struct{ rows []engine.Decision }
+
+func (s *sink) Decide(d engine.Decision)    { s.rows = append(s.rows, d) }
+func (s *sink) Pay(engine.Payment)          {}
+func (s *sink) Withhold(engine.Withholding) {}
+func (s *sink) Count(engine.Counter)        {}
+func date(s string) sc.Date                 { d, _ := sc.ParseDate(s); return d }
+func typeID(c *sc.Catalogue, code string) sc.TypeID {
+	id, ok := c.Lookup(code)
+	if !ok {
+		panic(code)
+	}
+	return id
+}
+
+// life replays a person's records, one a day in order, through an engine with the
+// built-in model, and returns the rows.
+type life struct {
+	cfg  *sc.Config
+	eng  *engine.Engine
+	p    *sc.Recipient
+	st   engine.State
+	out  sink
+	refs engine.Ref
+}
+
+func newLife() *life {
+	cfg := sc.DefaultConfig()
+	p := &sc.Recipient{PersonID: "371002194501010011", Sex: 1, BirthDate: date("1945-01-01"), LastCertified: date("2023-03-01"),
+		Entitlements: []sc.Entitlement{{Benefit: "EMP_PENSION", Monthly: 300000, Start: sc.MakeMonth(2005, 1), End: sc.NoMonth}}}
+	eng := engine.New(cfg).WithModel(New(Default(), cfg.Catalogue, false))
+	l := &life{cfg: cfg, eng: eng, p: p}
+	l.st = eng.Enrol(p)
+	return l
+}
+
+func (l *life) apply(code string, day sc.Date) {
+	in := engine.Input{Type: typeID(l.cfg.Catalogue, code), Event: day, Ref: l.refs, Target: engine.NoRef}
+	l.refs++
+	l.eng.Apply(l.p, &l.st, &in, day+1, &l.out)
+	l.eng.Evaluate(l.p, &l.st, day+1, &l.out)
+}
+
+// A relative uses every spoofable source daily after an unreported death: never
+// certified after the death, and flagged RISK within 90 days.
+func TestSpoofableAfterDeathNeverCertifiesAndIsFlagged(t *testing.T) {
+	l := newLife()
+	death := date("2024-06-01")
+	for d := date("2024-01-01"); d < death; d++ {
+		if d%2 == 0 {
+			l.apply("TRN.TRANSIT", d)
+		}
+		if d%30 == 0 {
+			l.apply("MED.OUTPATIENT", d)
+		}
+		l.apply("BANK.TXN", d)
+	}
+	spoof := []string{"HRSS.CARD_SPEND", "BANK.TXN", "TEL.ACTIVITY", "UTIL.PAYMENT", "MED.PHARMACY"}
+	for d := death; d < death+400; d++ {
+		for _, c := range spoof {
+			l.apply(c, d)
+		}
+	}
+	flagged := sc.NoDate
+	for _, r := range l.out.rows {
+		if r.Action == sc.ActCertified && r.CertifiedOn >= death {
+			t.Errorf("certified after death: %+v", r)
+		}
+		if r.Action == sc.ActRisk && r.Day >= death && flagged == sc.NoDate {
+			flagged = r.Day
+			if r.Score <= 0 || !strings.Contains(r.Note, "reasons=") {
+				t.Errorf("RISK row without score or reasons: %+v", r)
+			}
+		}
+		if r.Action == sc.ActRisk && r.Day < death {
+			t.Errorf("flagged while alive and seen in person: %+v", r)
+		}
+	}
+	if flagged == sc.NoDate || flagged > death+90 {
+		t.Errorf("first RISK row %s, want within 90 days of %s", flagged, death)
+	}
+}
+
+// A living person with only pharmacy and phone traces is never certified by them.
+func TestPharmacyAndPhoneAloneNeverCertify(t *testing.T) {
+	l := newLife()
+	for d := date("2024-01-01"); d < date("2026-01-01"); d++ {
+		l.apply("MED.PHARMACY", d)
+		l.apply("TEL.ACTIVITY", d)
+	}
+	for _, r := range l.out.rows {
+		if r.Action == sc.ActCertified {
+			t.Fatalf("certified by spoofable traces: %+v", r)
+		}
+	}
+	if l.st.Status != sc.StatusSuspended {
+		t.Errorf("status %s, want SUSPENDED: no evidence of life for two years", l.st.Status)
+	}
+}
+
+// A living person seen in person regularly is certified WEAK, with the traces named, and
+// never flagged.
+func TestRegularInPersonTracesCertify(t *testing.T) {
+	l := newLife()
+	for d := date("2024-01-01"); d < date("2026-01-01"); d++ {
+		if d%3 == 0 {
+			l.apply("TRN.TRANSIT", d)
+		}
+		if d%45 == 0 {
+			l.apply("MED.OUTPATIENT", d)
+		}
+		l.apply("BANK.TXN", d)
+	}
+	weak := 0
+	for _, r := range l.out.rows {
+		switch r.Action {
+		case sc.ActCertified:
+			if r.Method == sc.MethodWeak {
+				weak++
+				if !strings.Contains(r.Note, "traces=TRN.TRANSIT") || !strings.Contains(r.Note, "p_alive=") {
+					t.Errorf("note %q", r.Note)
+				}
+			}
+		case sc.ActRisk, sc.ActSuspended:
+			t.Errorf("row %+v", r)
+		}
+	}
+	if weak == 0 {
+		t.Error("never certified WEAK")
+	}
+}
+
+// The fit recovers known coefficients, and its probabilities are calibrated: in each
+// probability bin the observed rate is within a few points of the mean prediction.
+func TestFitLogisticCalibrated(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	truth := []float64{-2, 1.5, -0.8}
+	var x [][]float64
+	var y []bool
+	for range 20000 {
+		row := []float64{1, rng.NormFloat64(), rng.NormFloat64()}
+		z := 0.0
+		for i := range row {
+			z += truth[i] * row[i]
+		}
+		x = append(x, row)
+		y = append(y, rng.Float64() < sigmoid(z))
+	}
+	w := FitLogistic(x, y, 0.01, 30)
+	for i := range truth {
+		if math.Abs(w[i]-truth[i]) > 0.1 {
+			t.Errorf("coefficient %d: %.3f, want %.3f", i, w[i], truth[i])
+		}
+	}
+	var n, sp, so [5]float64
+	for k, row := range x {
+		z := 0.0
+		for i := range row {
+			z += w[i] * row[i]
+		}
+		p := sigmoid(z)
+		b := min(int(p*5), 4)
+		n[b]++
+		sp[b] += p
+		if y[k] {
+			so[b]++
+		}
+	}
+	for b := range n {
+		if n[b] < 200 {
+			continue
+		}
+		if d := math.Abs(sp[b]/n[b] - so[b]/n[b]); d > 0.03 {
+			t.Errorf("bin %d: predicted %.3f, observed %.3f", b, sp[b]/n[b], so[b]/n[b])
+		}
+	}
+}
+
+// Same inputs, same rows and memory; the model file round-trips; unsafe files are refused.
+func TestDeterministicAndFiles(t *testing.T) {
+	run := func() ([]engine.Decision, engine.Evidence) {
+		l := newLife()
+		for d := date("2024-01-01"); d < date("2024-12-31"); d++ {
+			if d%5 == 0 {
+				l.apply("TRN.TRANSIT", d)
+			}
+			if d > date("2024-06-01") {
+				l.apply("BANK.TXN", d)
+			}
+		}
+		return l.out.rows, *l.st.Evidence
+	}
+	a, ea := run()
+	b, eb := run()
+	if len(a) != len(b) {
+		t.Fatalf("%d rows, then %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("row %d differs: %+v %+v", i, a[i], b[i])
+		}
+	}
+	if ea.Last != eb.Last || ea.Count != eb.Count || len(ea.Recent) != len(eb.Recent) {
+		t.Fatal("memory differs")
+	}
+	p, err := Parse(Default().Marshal())
+	if err != nil || *p != *Default() {
+		t.Fatalf("round trip: %v", err)
+	}
+	for _, bad := range []string{`{"version":2}`, `{"version":1,"min_days":1}`, `{"version":1,"certify_alive":0.4}`, `{"version":1,"risk_threshold":0}`} {
+		if _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// Training on observations where a large gap means death learns a positive gap weight and
+// a threshold that keeps the living under the bound.
+func TestTrainThreshold(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ts := &TrainingSet{}
+	for i := range 4000 {
+		dead := i < 100
+		o := Observation{Person: string(rune('a'+i%26)) + string(rune(i)), Spoofable: true}
+		o.X[FBias] = 1
+		gap := rng.Float64() * 30
+		if dead {
+			gap = 60 + rng.Float64()*200
+		}
+		o.X[FGap] = math.Log1p(gap)
+		ts.Obs = append(ts.Obs, o)
+		ts.Dead = append(ts.Dead, dead)
+	}
+	p, rep := Train(ts, Default(), 1)
+	if p.Trace[FGap] <= 0 {
+		t.Errorf("gap weight %.3f", p.Trace[FGap])
+	}
+	if rep.LivingFlagShare > LivingFlagTarget || rep.Recall < 0.9 {
+		t.Errorf("living flagged %.4f, recall %.3f", rep.LivingFlagShare, rep.Recall)
+	}
+}
