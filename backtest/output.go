@@ -3,6 +3,7 @@ package backtest
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -19,6 +20,7 @@ func (r *runner) writeOutputs() error {
 		return err
 	}
 	r.entries, r.ids, r.resolve, r.moves = segs[entry]{}, idStore{}, nil, nil
+	runtime.GC() // before the payroll's buffers, which would otherwise pile up on them
 	for _, f := range []struct {
 		name  string
 		write func(*exchange.CSVWriter) error

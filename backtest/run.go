@@ -271,6 +271,10 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The reading's garbage (the linkage index, the parse buffers) is collected now, so
+	// that finding duplicates reuses its memory instead of adding to it.
+	l, idx = nil, [maxPartitions][]uint32{}
+	runtime.GC()
 	r.progress(Progress{Phase: "dedupe", Records: r.read.Load()})
 	r.resolve = make(map[uint32]resolveInfo, len(pending))
 	for _, pr := range pending {
