@@ -28,3 +28,26 @@ printf 'city: %s recipients, %s records, %s to %s; outputs of the three runs: %s
 printf '%-22s %8.1f s  %9.0f records/s  ratio %5.1f\n' backtest "$bt" "$(echo "$records/$bt" | bc)" 1
 printf '%-22s %8.1f s  %9.0f records/s  ratio %5.1f\n' "replay (SQLite)" "$sq" "$(echo "$records/$sq" | bc)" "$(echo "$sq/$bt" | bc -l)"
 printf '%-22s %8.1f s  %9.0f records/s  ratio %5.1f\n' "replay (PostgreSQL)" "$pg" "$(echo "$records/$pg" | bc)" "$(echo "$pg/$bt" | bc -l)"
+
+# One large batch: a city's two months of records ingested at once, as a department's
+# monthly delivery would be, between a first day and a payroll day.
+B=${SILENTCERT_BENCH_BATCH_RECIPIENTS:-100000}
+bw=bench/work/service-batch-$B
+[ -f "$bw/city/roster.csv" ] || "$bin" simulate --recipients "$B" --from 2024-06-01 --to 2024-07-31 --seed 4 --history-months 0 --out "$bw/city" --quiet
+brecords=$(find "$bw/city/records" -type f | sort)
+bbt=$(secs "$bin" backtest --roster "$bw/city/roster.csv" --records "$bw/city/records" --from 2024-06-01 --to 2024-07-31 --out "$bw/bt" --quiet)
+nrec=$(python3 -c "import json;print(json.load(open('$bw/bt/report.json'))['records']['read'])")
+for db in "sqlite:$bw/b.db" "$PG&search_path=batch_$$"; do
+  case $db in
+    sqlite:*) rm -f "$bw"/b.db*; name=SQLite ;;
+    *) psql -q "${PG%%\?*}" -c "DROP SCHEMA IF EXISTS batch_$$ CASCADE; CREATE SCHEMA batch_$$" >/dev/null; name=PostgreSQL ;;
+  esac
+  r=$(secs "$bin" ingest --db "$db" --roster "$bw/city/roster.csv")
+  d1=$(secs "$bin" run-day --db "$db" --day 2024-06-01)
+  # shellcheck disable=SC2086
+  ing=$(secs "$bin" ingest --db "$db" --day 2024-06-02 $brecords)
+  d2=$(secs "$bin" run-day --db "$db" --day 2024-07-01)
+  printf '%-11s %s recipients: roster %.1f s; first day %.1f s; one batch of %s records %.1f s (%.0f records/s, %.1fx backtest'"'"'s %.1f s); catch-up to payroll day %.1f s\n' \
+    "$name" "$B" "$r" "$d1" "$nrec" "$ing" "$(echo "$nrec/$ing" | bc -l)" "$(echo "$ing/$bbt" | bc -l)" "$bbt" "$d2"
+  case $db in postgres*) psql -q "${PG%%\?*}" -c "DROP SCHEMA batch_$$ CASCADE" >/dev/null ;; esac
+done

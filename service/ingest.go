@@ -207,7 +207,17 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 			res.Report.ReportedDateDefaulted++
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b Row) int { return compareRows(&a, &b) })
+	// Sorted through an index: a Row is a few hundred bytes, too big to move around.
+	idx := make([]int32, len(rows))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return compareRows(&rows[a], &rows[b]) })
+	sorted := make([]Row, len(rows))
+	for i, j := range idx {
+		sorted[i] = rows[j]
+	}
+	rows = sorted
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	day := s.dayOf(b)
