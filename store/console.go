@@ -128,6 +128,26 @@ func (in *inserter) flush() error {
 	return nil
 }
 
+// regionWhere returns the condition "region_code lies in prefix" as a range over the
+// people_region index, and its arguments: codes are digits, so the codes that start with
+// p are those from p up to p plus one (3710 → 3711), in any collation. An empty prefix is
+// no condition (everyone, the unassigned too).
+func regionWhere(p string) (string, []any) {
+	if p == "" {
+		return `1 = 1`, nil
+	}
+	b := []byte(p)
+	i := len(b) - 1
+	for ; i >= 0 && b[i] == '9'; i-- {
+		b[i] = '0'
+	}
+	if i < 0 {
+		return `region_code >= ?`, []any{p}
+	}
+	b[i]++
+	return `region_code >= ? AND region_code < ?`, []any{p, string(b[:i+1])}
+}
+
 // RefreshSummary brings the console's summaries up to day: the live snapshot, the stock at
 // the end of day's month, and the decisions and payments of day's month. The service calls
 // it after each daily run, in the run's transaction or just after.
@@ -635,8 +655,7 @@ const workCols = `pid, person_id, name, sex, birth_date, hukou_address, region_c
 // Work returns a page of a worklist, most urgent first (the earliest period end), and the
 // number of rows in the whole list.
 func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
-	like, err := prefixArg(q.Prefix)
-	if err != nil {
+	if _, err := prefixArg(q.Prefix); err != nil {
 		return nil, 0, err
 	}
 	where, args := []string{}, []any{}
@@ -668,7 +687,8 @@ func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
 		return nil, 0, sc.Errorf(sc.ENotFound, "no worklist %q", q.List)
 	}
 	if q.Prefix != "" {
-		where, args = append(where, `region_code LIKE ?`), append(args, like)
+		cond, cargs := regionWhere(q.Prefix)
+		where, args = append(where, cond), append(args, cargs...)
 	}
 	if q.From != sc.NoDate {
 		where, args = append(where, `until_day >= ?`), append(args, int64(q.From))
@@ -713,8 +733,7 @@ func scanWork(rows *sql.Rows) ([]WorkRow, error) {
 
 // Search finds people of a region by ID number (whole) or name (whole), at most limit.
 func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]WorkRow, error) {
-	like, err := prefixArg(prefix)
-	if err != nil {
+	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
 	}
 	text = strings.TrimSpace(text)
@@ -724,9 +743,10 @@ func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]Wor
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
+	cond, cargs := regionWhere(prefix)
 	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people
-		WHERE (person_id = ? OR name = ?) AND region_code LIKE ? ORDER BY person_id LIMIT `+strconv.Itoa(limit)),
-		strings.ToUpper(text), text, like)
+		WHERE (person_id = ? OR name = ?) AND `+cond+` ORDER BY person_id LIMIT `+strconv.Itoa(limit)),
+		append([]any{strings.ToUpper(text), text}, cargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: search: %w", db, err)
 	}
@@ -737,12 +757,12 @@ func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]Wor
 // outside it is reported as not found, so that a scoped user learns nothing of people
 // beyond their region. URLs carry the pid, not the ID number, which not every role may see.
 func (db *DB) PersonInRegion(ctx context.Context, prefix string, pid int64) (*Person, error) {
-	like, err := prefixArg(prefix)
-	if err != nil {
+	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
 	}
 	var out *Person
-	err = db.queryPeople(ctx, `SELECT `+personCols+` FROM people WHERE pid = ? AND region_code LIKE ?`, []any{pid, like}, func(p *Person) error {
+	cond, cargs := regionWhere(prefix)
+	err := db.queryPeople(ctx, `SELECT `+personCols+` FROM people WHERE pid = ? AND `+cond, append([]any{pid}, cargs...), func(p *Person) error {
 		out = p
 		return nil
 	})

@@ -30,7 +30,7 @@ func textWidth(s string) int {
 	w := 0
 	for _, r := range s {
 		if r >= 0x2E80 {
-			w += 12
+			w += 13
 		} else {
 			w += 7
 		}
@@ -89,7 +89,7 @@ func frame(b *strings.Builder, title string, labels []string, max float64, pct b
 	n := len(labels)
 	step := max1(n / 8)
 	for i, l := range labels {
-		if i%step != 0 && i != n-1 {
+		if i%step != 0 {
 			continue
 		}
 		fmt.Fprintf(b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, xAt(i, n), chartH-pb+16, esc(l))
@@ -115,7 +115,7 @@ func legend(b *strings.Builder, series []Series) {
 		s := &series[i]
 		fmt.Fprintf(b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text class="legend" x="%d" y="%d">%s</text>`,
 			x, chartH-14, s.color(i), x+14, chartH-5, esc(s.Name))
-		x += 28 + textWidth(s.Name)
+		x += 32 + textWidth(s.Name)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	sc "github.com/silentcert/silentcert"
@@ -120,7 +121,7 @@ func loadPages(a *assets) (*pages, error) {
 			return d.String()
 		},
 		"month": func(m sc.Month) string { return m.String() },
-		"yuan":  func(f sc.Fen) string { return f.String() },
+		"yuan":  yuan,
 		"pct": func(x float64) string {
 			return fmt.Sprintf("%.1f%%", x*100)
 		},
@@ -139,6 +140,20 @@ func loadPages(a *assets) (*pages, error) {
 		p.t[name] = t
 	}
 	return p, nil
+}
+
+// yuan writes an amount with grouped digits: 1,046,961,854.00.
+func yuan(f sc.Fen) string {
+	s := f.String()
+	whole, frac, _ := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return s
+	}
+	if frac != "" {
+		return groupDigits(n) + "." + frac
+	}
+	return groupDigits(n)
 }
 
 func groupDigits(n int64) string {
