@@ -307,7 +307,8 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 
 type villageData struct {
 	Region   string
-	Rows     []store.WorkRow
+	Rows     []store.WorkRow // people to visit: not certified, or certified but due soon
+	Fine     []store.WorkRow // certified and not due: a short list under the cards
 	Total    int64
 	Outcomes []string
 	Done     int64
@@ -337,7 +338,16 @@ func (c *console) village(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	done, _ := strconv.ParseInt(r.URL.Query().Get("done"), 10, 64)
-	c.render(w, r, http.StatusOK, "village", &villageData{Region: region, Rows: rows, Total: total, Outcomes: outcomeOrder, Done: done})
+	d := &villageData{Region: region, Total: total, Outcomes: outcomeOrder, Done: done}
+	for _, x := range rows {
+		// The person just visited stays among the cards, to show their new status.
+		if x.Status == sc.StatusCertified && x.PID != done {
+			d.Fine = append(d.Fine, x)
+		} else {
+			d.Rows = append(d.Rows, x)
+		}
+	}
+	c.render(w, r, http.StatusOK, "village", d)
 }
 
 type searchData struct {
