@@ -119,6 +119,9 @@ func (s *Service) Config() *sc.Config { return s.cfg }
 // Engine returns the engine.
 func (s *Service) Engine() *engine.Engine { return s.eng }
 
+// Location returns the agency's time zone.
+func (s *Service) Location() *time.Location { return s.loc }
+
 // Today returns the agency's current day.
 func (s *Service) Today() sc.Date { return dayOf(s.opt.Now().In(s.loc)) }
 

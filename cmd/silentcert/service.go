@@ -26,6 +26,7 @@ func init() {
 	register("migrate", "apply the database migrations (serve does it on start)", runMigrate)
 	register("audit", "audit verify: check the audit trail's hash chain", runAudit)
 	register("run-day", "run the daily evaluation (and payroll on the 1st) for every day up to --day", runRunDay)
+	register("payroll", "write a payroll month's file for the payment system, and the recovery cases", runPayroll)
 	register("serve", "run the service: ingestion API, drop folder, daily run at the configured hour", runServe)
 }
 
@@ -346,12 +347,7 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
 	step := func() {
-		now := time.Now().In(time.FixedZone("CST", 8*3600))
-		today := c.Service.Today()
-		target := today - 1
-		if now.Hour() >= c.RunHour {
-			target = today
-		}
+		target := service.DueThrough(time.Now(), c.Service.Location(), c.RunHour)
 		if err := c.Service.CatchUp(ctx, target); err != nil && ctx.Err() == nil {
 			c.Log.Error("daily run", "err", err)
 		}
@@ -409,4 +405,63 @@ func parseFlagsAndPaths(fs *flag.FlagSet, args []string) ([]string, error) {
 		paths = append(paths, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("payroll", "--db DSN --month YYYY-MM --out FILE [--recoveries FILE]", stderr)
+	dsn := fs.String("db", "", dbHelp)
+	month := fs.String("month", "", "the payroll month, YYYY-MM")
+	out := fs.String("out", "", "the payment system's file (CSV)")
+	rec := fs.String("recoveries", "", "also write the recovery cases (overpayments after deaths, with their offset) to this CSV")
+	configPath := fs.String("config", "", "configuration file (JSON; see README)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *month == "" || *out == "" {
+		return usagef("--month and --out are required")
+	}
+	m, err := sc.ParseMonth(*month)
+	if err != nil {
+		return usagef("--month: %v", err)
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.PayrollRun(ctx, m); err != nil {
+		return err
+	}
+	svc, err := service.Open(ctx, db, service.Options{Config: cfg})
+	if err != nil {
+		return err
+	}
+	write := func(path string, f func(io.Writer) (int, error)) (int, error) {
+		file, err := os.Create(path)
+		if err != nil {
+			return 0, err
+		}
+		n, err := f(file)
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+		return n, err
+	}
+	n, err := write(*out, func(w io.Writer) (int, error) { return svc.WritePayroll(ctx, m, w) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "payroll %s: %d rows in %s\n", m, n, *out)
+	if *rec != "" {
+		n, err := write(*rec, svc.WriteRecoveries)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "recoveries: %d cases in %s\n", n, *rec)
+	}
+	return nil
 }

@@ -1,0 +1,85 @@
+package service_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+func TestDueThrough(t *testing.T) {
+	sh := time.FixedZone("CST", 8*3600)
+	for _, c := range []struct {
+		now  string // UTC
+		hour int
+		want string
+	}{
+		{"2024-02-29T17:59:00Z", 2, "2024-02-29"}, // 01:59 in Shanghai on 1 March: yesterday's run only
+		{"2024-02-29T18:00:00Z", 2, "2024-03-01"}, // 02:00: today's is due
+		{"2024-02-29T15:59:59Z", 0, "2024-02-29"}, // 23:59 on a leap day
+		{"2024-12-31T16:00:00Z", 0, "2025-01-01"}, // midnight of the new year
+	} {
+		now, _ := time.Parse(time.RFC3339, c.now)
+		if got := service.DueThrough(now, sh, c.hour); got != sc.MustDate(c.want) {
+			t.Errorf("%s hour %d: %s, want %s", c.now, c.hour, got, c.want)
+		}
+	}
+}
+
+// TestDropFolder: files dropped per source are ingested once, moved to done/ (or failed/)
+// with their report beside them; another source's rows in a folder are quarantined.
+func TestDropFolder(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db")
+	s := newCity(t, db)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(header+
+		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"+
+		"d2,TRN,TRN.RAIL,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "HEA", "b.csv.gz"), []byte("\x1f\x8b\x08\x00broken"), 0o644)
+	os.WriteFile(filepath.Join(dir, "HEA", "c.csv.part"), []byte("still being written"), 0o644)
+	n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("scan: %d files, %v", n, err)
+	}
+	rep, err := os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
+	if err != nil || !strings.Contains(string(rep), `"applied": 1`) || !strings.Contains(string(rep), `"quarantined": 1`) {
+		t.Fatalf("report %s %v", rep, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "HEA", "failed", "b.csv.gz")); err != nil {
+		t.Fatalf("broken file not in failed/: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "HEA", "c.csv.part")); err != nil {
+		t.Fatalf("a file being written was taken: %v", err)
+	}
+	if n, _ := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx); n != 0 {
+		t.Fatalf("second scan took %d files", n)
+	}
+}
+
+// TestPayrollFile: the payment system's file lists every entitlement settled at a payroll.
+func TestPayrollFile(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db")
+	s := newCity(t, db)
+	if err := s.RunDay(ctx, sc.MustDate("2024-03-01")); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	n, err := s.WritePayroll(ctx, sc.MustDate("2024-03-01").Month(), &b)
+	if err != nil || n == 0 {
+		t.Fatalf("%d rows, %v", n, err)
+	}
+	out := b.String()
+	if !strings.HasPrefix(out, "payroll_month,person_id,benefit_type,month,action,amount,reason\n") ||
+		!strings.Contains(out, "2024-03,371002194003150019,EMP_PENSION,2024-03,PAY,3000.00,") {
+		t.Fatalf("payroll file:\n%s", out)
+	}
+}
