@@ -102,14 +102,47 @@ func (m *Models) Analyse(img *Image) (*Face, error) {
 			best = d
 		}
 	}
-	f := &Face{Detection: best, Faces: len(dets)}
-	cx, cy, cw, ch := clip(best.Box, img.W, img.H)
+	f, err := m.analyse(img, best)
+	if err != nil {
+		return nil, err
+	}
+	f.Faces = len(dets)
+	return f, nil
+}
+
+// AnalyseAll is Analyse for every face the detector finds, best first (face-api's
+// detectAllFaces(…).withFaceLandmarks(true).withFaceDescriptors()); faces whose box falls
+// outside the picture are left out.
+func (m *Models) AnalyseAll(img *Image) ([]*Face, error) {
+	dets, err := m.Detect(img)
+	if err != nil {
+		return nil, err
+	}
+	var faces []*Face
+	for _, d := range dets {
+		f, err := m.analyse(img, d)
+		if err == ErrNoFace {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		f.Faces = len(dets)
+		faces = append(faces, f)
+	}
+	return faces, nil
+}
+
+// analyse finds the landmarks of one detected face, aligns it and describes it.
+func (m *Models) analyse(img *Image, det Detection) (*Face, error) {
+	f := &Face{Detection: det}
+	cx, cy, cw, ch := clip(det.Box, img.W, img.H)
 	if cw <= 0 || ch <= 0 {
 		return nil, ErrNoFace
 	}
 	rel := m.lm.landmarks(img.crop(cx, cy, cw, ch))
 	for i, p := range rel {
-		f.Landmarks[i] = Point{X: p.X*float64(cw) + best.Box.X, Y: p.Y*float64(ch) + best.Box.Y}
+		f.Landmarks[i] = Point{X: p.X*float64(cw) + det.Box.X, Y: p.Y*float64(ch) + det.Box.Y}
 	}
 	f.Aligned = alignDlib(&f.Landmarks, cw, ch)
 	ax, ay, aw, ah := clip(f.Aligned, img.W, img.H)
