@@ -151,6 +151,10 @@ type idChunk struct {
 	base   uint32   // the entry number of its first record_id
 	data   []byte   // the encoded record_ids
 	blocks []uint32 // where each block starts in data
+	// source is the source of every record of the chunk when they all have the same
+	// (a department's file usually): keys are then made without reading the entries.
+	source string
+	mixed  bool
 }
 
 // idEncoder front-codes a chunk's record_ids as they are parsed.
@@ -162,9 +166,16 @@ type idEncoder struct {
 
 func (c *idEncoder) reset() {
 	c.data, c.blocks, c.prev, c.n = c.data[:0], c.blocks[:0], c.prev[:0], 0
+	c.source, c.mixed = "", false
 }
 
-func (c *idEncoder) add(id []byte) {
+// add appends the record_id of a record of source.
+func (c *idEncoder) add(source string, id []byte) {
+	if c.n == 0 {
+		c.source = source
+	} else if source != c.source {
+		c.mixed = true
+	}
 	if c.n%idBlock == 0 {
 		c.blocks = append(c.blocks, uint32(len(c.data)))
 		c.data = binary.AppendUvarint(c.data, uint64(len(id)))
@@ -224,7 +235,8 @@ func (s *idStore) add(c *idEncoder) {
 	if c.n == 0 {
 		return
 	}
-	s.chunks = append(s.chunks, idChunk{base: s.n, data: slices.Clone(c.data), blocks: slices.Clone(c.blocks)})
+	s.chunks = append(s.chunks, idChunk{base: s.n, data: slices.Clone(c.data), blocks: slices.Clone(c.blocks),
+		source: c.source, mixed: c.mixed})
 	s.n += uint32(c.n)
 	for uint64(len(s.dir))<<16 < uint64(s.n) {
 		s.dir = append(s.dir, uint32(len(s.chunks)-1))
@@ -233,9 +245,15 @@ func (s *idStore) add(c *idEncoder) {
 
 // appendID appends entry i's record_id to b.
 func (s *idStore) appendID(b []byte, i uint32) []byte {
+	c, k := s.chunk(i)
+	return c.appendID(b, k)
+}
+
+// chunk returns the chunk holding entry i's record_id and its number there.
+func (s *idStore) chunk(i uint32) (*idChunk, uint32) {
 	k := int(s.dir[i>>16])
 	for k+1 < len(s.chunks) && s.chunks[k+1].base <= i {
 		k++
 	}
-	return s.chunks[k].appendID(b, i-s.chunks[k].base)
+	return &s.chunks[k], i - s.chunks[k].base
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	sc "github.com/silentcert/silentcert"
 )
 
 // TestIDStore: every record_id comes back exactly, whatever it shares with the one
@@ -45,7 +47,7 @@ func TestIDStore(t *testing.T) {
 					id[j] = byte(rng.IntN(256))
 				}
 			}
-			enc.add(id)
+			enc.add("SRC", id)
 			want = append(want, id)
 		}
 		s.add(&enc)
@@ -58,6 +60,46 @@ func TestIDStore(t *testing.T) {
 		got := s.appendID(buf[:7], uint32(i))
 		if string(got[:7]) != "prefix:" || !bytes.Equal(got[7:], id) {
 			t.Fatalf("record_id %d: got %q, want %q", i, got, id)
+		}
+	}
+}
+
+// TestKeyOfChunkSource: the idempotency key recomputed for dedupe is the key made at
+// parse time, whether the chunk's records share one source (taken from the chunk) or not
+// (taken from each entry's type).
+func TestKeyOfChunkSource(t *testing.T) {
+	cat := sc.DefaultConfig().Catalogue
+	var a, b sc.TypeID = 0, 0
+	for i := 1; i < cat.Len(); i++ {
+		if cat.Type(sc.TypeID(i)).Source != cat.Type(a).Source {
+			b = sc.TypeID(i)
+			break
+		}
+	}
+	if cat.Type(a).Source == cat.Type(b).Source {
+		t.Fatal("the default catalogue has a single source")
+	}
+	r := &runner{cat: cat, hash: newHasher()}
+	chunks := [][]sc.TypeID{{a, a, a}, {a, b, a, b, b}, {b}}
+	var want [][2]uint64
+	for c, types := range chunks {
+		var enc idEncoder
+		for k, typ := range types {
+			id := fmt.Appendf(nil, "ID%d-%d", c, k)
+			enc.add(cat.Type(typ).Source, id)
+			r.entries.append([]entry{{typ: typ}})
+			var buf []byte
+			want = append(want, r.hash.key(&buf, cat.Type(typ).Source, id))
+		}
+		if enc.mixed != (c == 1) {
+			t.Fatalf("chunk %d: mixed = %v", c, enc.mixed)
+		}
+		r.ids.add(&enc)
+	}
+	var buf []byte
+	for i, w := range want {
+		if got := r.keyOf(uint32(i), &buf); got != w {
+			t.Fatalf("entry %d: key %x, want %x", i, got, w)
 		}
 	}
 }

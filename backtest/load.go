@@ -152,7 +152,7 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 			e.flags |= fUnlinked
 			e.part |= uint8(out)
 		}
-		c.ids.add(row.RecordID)
+		c.ids.add(l.cat.Type(row.Type).Source, row.RecordID)
 		if l.class[row.Type] == sc.ClassResolve {
 			pr := pendingResolve{idx: uint32(len(c.entries))}
 			switch row.Detail.Accept {

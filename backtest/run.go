@@ -288,8 +288,13 @@ func (r *runner) loadRecords(ctx context.Context) error {
 
 // keyOf recomputes the idempotency key of entry i from its source and record_id.
 func (r *runner) keyOf(i uint32, buf *[]byte) [2]uint64 {
-	b := append(append((*buf)[:0], r.cat.Type(r.entries.at(i).typ).Source...), 0)
-	b = r.ids.appendID(b, i)
+	c, k := r.ids.chunk(i)
+	src := c.source
+	if c.mixed {
+		src = r.cat.Type(r.entries.at(i).typ).Source
+	}
+	b := append(append((*buf)[:0], src...), 0)
+	b = c.appendID(b, k)
 	*buf = b
 	return r.hash.sum(b)
 }
