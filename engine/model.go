@@ -43,8 +43,18 @@ type Evidence struct {
 	First   [EvidenceSlots]sc.Date // the earliest event date per slot
 	Count   [EvidenceSlots]int32   // distinct days per slot
 	Recent  []Trace                // recent weak and strong traces, bounded by the model
+	Types   []TypeMemo             // per record type, as the model chooses
 	Flagged sc.Date                // the day of the last RISK row, or NoDate
 	Score   float32                // the latest risk score
+}
+
+// TypeMemo is what a model remembers of one record type for one person: its rhythm and
+// how late its records arrive.
+type TypeMemo struct {
+	Type        sc.TypeID
+	First, Last sc.Date // the earliest and latest event dates
+	Days        int32   // distinct event days (counted when a later day arrives)
+	Lag         int32   // the longest delay seen between an event and its application
 }
 
 // NewEvidence returns an empty memory, every date NoDate.

@@ -70,14 +70,29 @@ type Model struct {
 	HealthPeriod bool     // the operator's health_period (spec §6): shorten P for high health risk
 	Rec          Recorder // nil: keep nothing
 	role         []role
+	source       []uint8 // each type's department, numbered in catalogue order (at most maxSources)
 }
+
+// maxSources bounds the departments the model tells apart; the rest share the last.
+const maxSources = 32
 
 // New returns a model over the catalogue's types.
 func New(p *Params, cat *sc.Catalogue, healthPeriod bool) *Model {
 	m := &Model{P: p, Cat: cat, HealthPeriod: healthPeriod}
 	m.role = make([]role, cat.Len())
+	m.source = make([]uint8, cat.Len())
+	var srcs []string
 	for i := range m.role {
-		m.role[i] = roles[cat.Type(sc.TypeID(i)).Code]
+		t := cat.Type(sc.TypeID(i))
+		m.role[i] = roles[t.Code]
+		k := 0
+		for k < len(srcs) && srcs[k] != t.Source {
+			k++
+		}
+		if k == len(srcs) {
+			srcs = append(srcs, t.Source)
+		}
+		m.source[i] = uint8(min(k, maxSources-1))
 	}
 	return m
 }
@@ -96,34 +111,67 @@ func recentWithin(last, d sc.Date, days int) bool {
 	return last != sc.NoDate && last <= d && int(d-last) <= days
 }
 
-// Features returns the trace score's features for a trace dated t, from the memory
-// before the trace is added.
-func Features(r *sc.Recipient, ev *engine.Evidence, t sc.Date) [NumFeatures]float64 {
+// maxLag bounds the delay a type's records are allowed before their absence counts.
+const maxLag = 60
+
+// Features returns the trace score's features for a trace dated t applied on day d, from
+// the memory before the trace is added.
+func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) [NumFeatures]float64 {
+	p := m.P
 	var x [NumFeatures]float64
 	x[FBias] = 1
-	gap := 0.0
-	if last := ev.Last[sIn]; last == sc.NoDate {
-		gap = 365 // never seen in person: as if a year ago
-	} else if t > last {
-		gap = float64(t - last)
+	// Events missed: each in-person type's overdue days over its usual interval, added up
+	// by department; the department most overdue is left out, so that one department
+	// going quiet is not a death.
+	var bySource [maxSources]float64
+	var lastBySource [maxSources]sc.Date
+	for i := range lastBySource {
+		lastBySource[i] = sc.NoDate
 	}
-	x[FGap] = math.Log1p(gap)
-	usual := 365.0
-	if n := ev.Count[sIn]; n >= 2 {
-		usual = math.Max(7, float64(ev.Last[sIn]-ev.First[sIn])/float64(n-1))
+	for _, tm := range ev.Types {
+		src := m.source[tm.Type]
+		if lastBySource[src] == sc.NoDate || tm.Last > lastBySource[src] {
+			lastBySource[src] = tm.Last
+		}
+		// The usual interval, shrunk toward a year: a burst of records (a hospital stay,
+		// a vaccination series) is not a rhythm.
+		usual := math.Max(3, float64(tm.Last-tm.First+365)/float64(tm.Days))
+		over := float64(d-tm.Last) - float64(tm.Lag)
+		if over <= 0 {
+			continue
+		}
+		bySource[src] += over / usual
 	}
-	x[FRelGap] = math.Log1p(gap / usual)
-	if c := ev.Last[sCritical]; c != sc.NoDate && ev.Last[sIn] != sc.NoDate && c+14 >= ev.Last[sIn] {
-		x[FCritical] = 1
+	sum, most, mostSrc := 0.0, 0.0, -1
+	for i, v := range bySource {
+		sum += v
+		if v > most {
+			most, mostSrc = v, i
+		}
+	}
+	x[FMissed] = math.Log1p(sum - most)
+	x[FExpectedRest] = math.Min(sum-most, 30)
+	// A critical admission in the last 180 days after which no department (but the most
+	// overdue one) has seen the person.
+	if c := ev.Last[sCritical]; recentWithin(c, t, 180) {
+		silent := true
+		for i, l := range lastBySource {
+			if i != mostSrc && l != sc.NoDate && l > c+14 {
+				silent = false
+			}
+		}
+		if silent {
+			x[FCritical] = 1
+		}
 	}
 	x[FAge] = (ageOn(r.BirthDate, t) - 75) / 10
 	if recentWithin(ev.Last[sNotFound], t, 180) {
 		x[FNotFound] = 1
 	}
 	x[FHistory] = math.Log1p(float64(ev.Count[sIn]))
-	if gap > 60 && recentWithin(ev.Last[sSpoof], t, 60) {
-		x[FSpoofOnly] = 1
-	}
+	h := HealthFeatures(r, ev, t)
+	hi := math.Min(math.Max(p.HealthIndex(&h), 1e-6), 1-1e-6)
+	x[FHealth] = math.Log(hi / (1 - hi))
 	return x
 }
 
@@ -216,9 +264,9 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		if ro&rNotFound != 0 {
 			bump(ev, sNotFound, in.Event)
 		}
-		x = Features(r, ev, in.Event)
+		x = m.Features(r, ev, in.Event, d)
 		pd = m.P.PDead(&x)
-		if m.Rec != nil {
+		if m.Rec != nil && s.Status != sc.StatusLoss {
 			m.Rec.Trace(&Observation{Person: r.PersonID, Day: d, Event: in.Event, Spoofable: t.Spoofable, X: x, PDead: pd})
 		}
 	}
@@ -247,13 +295,15 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	}
 	if inPerson {
 		m.remember(ev, engine.Trace{Day: in.Event, Type: in.Type, Ref: in.Ref})
+		rhythm(ev, in.Type, in.Event, d)
 	}
 	if !scored {
 		return v
 	}
-	// RISK: the traces look like a death being hidden.
+	// RISK: the traces look like a death being hidden. A person in LOSS (prison) is silent
+	// for a known reason.
 	flaggedRecently := ev.Flagged != sc.NoDate && int(d-ev.Flagged) < m.P.RiskRepeatDays
-	if !inPerson && pd >= m.P.RiskThreshold && !flaggedRecently {
+	if !inPerson && pd >= m.P.RiskThreshold && !flaggedRecently && s.Status != sc.StatusLoss {
 		ev.Flagged = d
 		v.Risk, v.Score, v.RiskRef = true, math.Round(pd*100)/100, in.Ref
 		v.RiskNote = "p_dead=" + strconv.FormatFloat(pd, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, in.Event)
@@ -280,6 +330,28 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		}
 	}
 	return v
+}
+
+// rhythm updates the memory of an in-person type: its first and last days, how many,
+// and the longest delay of its records (bounded by maxLag).
+func rhythm(ev *engine.Evidence, typ sc.TypeID, t, d sc.Date) {
+	lag := int32(min(max(int(d-t), 0), maxLag))
+	for i := range ev.Types {
+		tm := &ev.Types[i]
+		if tm.Type != typ {
+			continue
+		}
+		if t > tm.Last {
+			tm.Last = t
+			tm.Days++
+		}
+		if t < tm.First {
+			tm.First = t
+		}
+		tm.Lag = max(tm.Lag, lag)
+		return
+	}
+	ev.Types = append(ev.Types, engine.TypeMemo{Type: typ, First: t, Last: t, Days: 1, Lag: lag})
 }
 
 // remember keeps an in-person trace in the window, sorted by day, bounded.
@@ -353,13 +425,13 @@ func (m *Model) window(ev *engine.Evidence, t sc.Date) (days, types int, names s
 // reasons names the features that raised a RISK score.
 func reasons(ev *engine.Evidence, x *[NumFeatures]float64, t sc.Date) string {
 	var rs []string
+	if x[FMissed] > 0 {
+		rs = append(rs, "in_person_missed_"+strconv.FormatFloat(math.Expm1(x[FMissed]), 'f', 1, 64))
+	}
 	if ev.Last[sIn] == sc.NoDate {
 		rs = append(rs, "never_seen_in_person")
 	} else {
 		rs = append(rs, "in_person_gap_"+strconv.Itoa(int(t-ev.Last[sIn]))+"d")
-	}
-	if x[FSpoofOnly] > 0 {
-		rs = append(rs, "spoofable_use_goes_on")
 	}
 	if x[FCritical] > 0 {
 		rs = append(rs, "critical_admission_then_silence")

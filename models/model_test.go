@@ -53,17 +53,27 @@ func (l *life) apply(code string, day sc.Date) {
 	l.eng.Evaluate(l.p, &l.st, day+1, &l.out)
 }
 
-// A relative uses every spoofable source daily after an unreported death: never
-// certified after the death, and flagged RISK within 90 days.
+// A relative uses every spoofable source daily after an unreported death of a person who
+// was seen in person by several departments: never certified after the death, flagged
+// RISK within a year, never while alive.
 func TestSpoofableAfterDeathNeverCertifiesAndIsFlagged(t *testing.T) {
 	l := newLife()
 	death := date("2024-06-01")
-	for d := date("2024-01-01"); d < death; d++ {
+	for d := date("2023-06-01"); d < death; d++ {
 		if d%2 == 0 {
 			l.apply("TRN.TRANSIT", d)
 		}
-		if d%30 == 0 {
+		if d%14 == 0 {
 			l.apply("MED.OUTPATIENT", d)
+		}
+		if d%30 == 0 {
+			l.apply("MED.CHRONIC", d)
+		}
+		if d%60 == 0 {
+			l.apply("HEA.FAMILY_DOCTOR", d)
+		}
+		if d%45 == 0 {
+			l.apply("BANK.COUNTER", d)
 		}
 		l.apply("BANK.TXN", d)
 	}
@@ -80,7 +90,7 @@ func TestSpoofableAfterDeathNeverCertifiesAndIsFlagged(t *testing.T) {
 		}
 		if r.Action == sc.ActRisk && r.Day >= death && flagged == sc.NoDate {
 			flagged = r.Day
-			if r.Score <= 0 || !strings.Contains(r.Note, "reasons=") {
+			if r.Score <= 0 || !strings.Contains(r.Note, "reasons=in_person_missed_") {
 				t.Errorf("RISK row without score or reasons: %+v", r)
 			}
 		}
@@ -88,9 +98,10 @@ func TestSpoofableAfterDeathNeverCertifiesAndIsFlagged(t *testing.T) {
 			t.Errorf("flagged while alive and seen in person: %+v", r)
 		}
 	}
-	if flagged == sc.NoDate || flagged > death+90 {
-		t.Errorf("first RISK row %s, want within 90 days of %s", flagged, death)
+	if flagged == sc.NoDate || flagged > death+365 {
+		t.Errorf("first RISK row %s, want within a year of %s", flagged, death)
 	}
+	t.Logf("flagged %d days after the death", flagged-death)
 }
 
 // A living person with only pharmacy and phone traces is never certified by them.
@@ -219,7 +230,7 @@ func TestDeterministicAndFiles(t *testing.T) {
 	if err != nil || *p != *Default() {
 		t.Fatalf("round trip: %v", err)
 	}
-	for _, bad := range []string{`{"version":2}`, `{"version":1,"min_days":1}`, `{"version":1,"certify_alive":0.4}`, `{"version":1,"risk_threshold":0}`} {
+	for _, bad := range []string{`{"version":1}`, `{"version":2,"min_days":1}`, `{"version":2,"certify_alive":0.4}`, `{"version":2,"risk_threshold":0}`} {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
@@ -239,13 +250,13 @@ func TestTrainThreshold(t *testing.T) {
 		if dead {
 			gap = 60 + rng.Float64()*200
 		}
-		o.X[FGap] = math.Log1p(gap)
+		o.X[FMissed] = math.Log1p(gap)
 		ts.Obs = append(ts.Obs, o)
 		ts.Dead = append(ts.Dead, dead)
 	}
 	p, rep := Train(ts, Default(), 1)
-	if p.Trace[FGap] <= 0 {
-		t.Errorf("gap weight %.3f", p.Trace[FGap])
+	if p.Trace[FMissed] <= 0 {
+		t.Errorf("gap weight %.3f", p.Trace[FMissed])
 	}
 	if rep.LivingFlagShare > LivingFlagTarget || rep.Recall < 0.9 {
 		t.Errorf("living flagged %.4f, recall %.3f", rep.LivingFlagShare, rep.Recall)

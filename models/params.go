@@ -7,23 +7,25 @@ import (
 
 // Version is the model file format this package reads and writes; a file of another
 // version is refused, so that an old binary never misreads new parameters.
-const Version = 1
+const Version = 2
 
 // Feature indexes of the trace score (P(dead) at a trace): the names say what each is.
+// Every silence feature leaves out the person's most overdue record type, so that one
+// department going quiet (or one habit dropped) never looks like a death.
 const (
-	FBias      = iota // always 1
-	FGap              // log(1 + days since the latest in-person trace)
-	FRelGap           // log(1 + that gap over the person's usual gap between in-person days)
-	FCritical         // the latest in-person trace was (or followed within 14 days) a critical admission
-	FAge              // (age - 75) / 10
-	FNotFound         // a visit did not find the person in the last 180 days
-	FHistory          // log(1 + in-person days seen)
-	FSpoofOnly        // spoofable traces recently, no in-person trace in 60 days
+	FBias         = iota // always 1
+	FMissed              // log(1 + in-person events missed): per type, days overdue beyond its usual delay over its usual interval, summed without the most overdue type
+	FCritical            // the latest in-person trace was (or followed within 14 days) a critical admission
+	FAge                 // (age - 75) / 10
+	FNotFound            // a visit did not find the person in the last 180 days
+	FHistory             // log(1 + in-person days seen)
+	FHealth              // the health index's log-odds: frail people die more
+	FExpectedRest        // in-person events missed (as FMissed), linear, at most 30
 	NumFeatures
 )
 
 // FeatureNames names the trace score's features in the model file and in reports.
-var FeatureNames = [NumFeatures]string{"bias", "gap", "rel_gap", "critical", "age", "not_found", "history", "spoof_only"}
+var FeatureNames = [NumFeatures]string{"bias", "missed", "critical", "age", "not_found", "history", "health", "expected_rest"}
 
 // Health index feature indexes.
 const (
@@ -76,12 +78,12 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-19.924, 1.68, 1.81, 3.279, 0.916, 0.557, 1.116, -0.134},
+		Trace:          [NumFeatures]float64{-2.093, 2.884, 3.041, -1.128, 2.336, -0.919, 1.806, 0.156},
 		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
-		RiskThreshold:  0.0434,
+		RiskThreshold:  0.0298,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
-		MinDays:        2, MinTypes: 1, WindowDays: 120,
+		MinDays:        2, MinTypes: 1, WindowDays: 365,
 		RenewMonths:        3,
 		HealthPeriodAbove:  0.3,
 		HealthPeriodMonths: 6,
