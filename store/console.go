@@ -161,7 +161,6 @@ func (t *Tx) RefreshSummary(day sc.Date) error {
 		{`DELETE FROM console_now`, nil},
 		{`DELETE FROM console_stock WHERE month = ?`, []any{m}},
 		{`DELETE FROM console_flow WHERE month = ?`, []any{m}},
-		{`DELETE FROM console_money WHERE month = ?`, []any{m}},
 	} {
 		if _, err := t.tx.ExecContext(t.ctx, t.db.Rebind(s.q), s.args...); err != nil {
 			return fmt.Errorf("%s: refresh summary: %w", t.db, err)
@@ -173,8 +172,23 @@ func (t *Tx) RefreshSummary(day sc.Date) error {
 	if err := t.flow(`AND a.day BETWEEN ? AND ?`, first, last); err != nil {
 		return err
 	}
-	if err := t.money(`WHERE pay.payroll_month = ?`, m); err != nil {
-		return err
+	// Payments change only on payroll day: the month's money is summed again when the
+	// payroll ran on day, or when it was never summed.
+	var payDay, have int64
+	if err := t.QueryRow(`SELECT count(*) FROM console_money WHERE month = ?`, m).Scan(&have); err != nil {
+		return fmt.Errorf("%s: refresh summary: %w", t.db, err)
+	}
+	err := t.QueryRow(`SELECT day FROM payrolls WHERE month = ?`, m).Scan(&payDay)
+	if err != nil && err != sql.ErrNoRows {
+		return fmt.Errorf("%s: refresh summary: %w", t.db, err)
+	}
+	if have == 0 || (err == nil && sc.Date(payDay) == day) {
+		if _, err := t.tx.ExecContext(t.ctx, t.db.Rebind(`DELETE FROM console_money WHERE month = ?`), m); err != nil {
+			return fmt.Errorf("%s: refresh summary: %w", t.db, err)
+		}
+		if err := t.money(`WHERE pay.payroll_month = ?`, m); err != nil {
+			return err
+		}
 	}
 	return t.SetMeta("console_summary", day.String())
 }

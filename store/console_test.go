@@ -162,4 +162,40 @@ func testConsole(t *testing.T, db *store.DB) {
 	if v, err := db.AnyVillage(ctx, "3710", sc.StatusPending); err != nil || v != "371002001002" {
 		t.Fatalf("any village %q %v", v, err)
 	}
+	// Money is summed again on payroll day only.
+	refresh := func(d sc.Date, pay []store.Payment, roll *store.Payroll) int64 {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.AddPayments(pay); err != nil {
+			t.Fatal(err)
+		}
+		if roll != nil {
+			if err := tx.PutPayroll(roll); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.RefreshSummary(d); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		ms, _ := db.MoneyTrend(ctx, "371002001001")
+		var sum int64
+		for _, m := range ms {
+			if m.Month == day.Month() {
+				sum += m.N
+			}
+		}
+		return sum
+	}
+	extra := []store.Payment{{PID: 2, Benefit: "URBAN_EMPLOYEE", Month: day.Month(), Kind: "REGULAR", Amount: 5000, PayrollMonth: day.Month()}}
+	if got := refresh(day+1, extra, nil); got != 100000 {
+		t.Fatalf("money of a day without payroll: %d", got)
+	}
+	if got := refresh(day+2, nil, &store.Payroll{Month: day.Month(), Day: day + 2, Snapshot: []byte{0}}); got != 105000 {
+		t.Fatalf("money on payroll day: %d", got)
+	}
 }
