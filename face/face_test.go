@@ -129,3 +129,19 @@ func toDescriptor(t *testing.T, v []float64) Descriptor {
 	}
 	return d
 }
+
+// TestNoFace checks that a picture without a face is ErrNoFace, not a face, and that a
+// malformed picture is an error.
+func TestNoFace(t *testing.T) {
+	m := models(t)
+	grey := &Image{W: 320, H: 240, Pix: make([]float32, 3*320*240)}
+	for i := range grey.Pix {
+		grey.Pix[i] = 128
+	}
+	if f, err := m.Analyse(grey); err != ErrNoFace {
+		t.Errorf("grey picture: %+v, %v; want ErrNoFace", f, err)
+	}
+	if _, err := m.Analyse(&Image{W: 2, H: 2, Pix: make([]float32, 5)}); err == nil {
+		t.Error("a picture whose pixels do not match its size was accepted")
+	}
+}

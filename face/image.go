@@ -18,6 +18,17 @@ func FromImage(img image.Image) *Image {
 	b := img.Bounds()
 	out := &Image{W: b.Dx(), H: b.Dy(), Pix: make([]float32, 3*b.Dx()*b.Dy())}
 	i := 0
+	if yc, ok := img.(*image.YCbCr); ok { // JPEG's own form: the same colours, without At's allocations
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				yi, ci := yc.YOffset(x, y), yc.COffset(x, y)
+				r, g, bl, _ := color.YCbCr{Y: yc.Y[yi], Cb: yc.Cb[ci], Cr: yc.Cr[ci]}.RGBA()
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = float32(r>>8), float32(g>>8), float32(bl>>8)
+				i += 3
+			}
+		}
+		return out
+	}
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)

@@ -207,16 +207,6 @@ func avgPool(x *tensor, k, stride int) *tensor {
 	return y
 }
 
-// addChannels adds v[channel] to every pixel.
-func addChannels(x *tensor, v []float32) {
-	for i := 0; i < len(x.d); i += x.c {
-		px := x.d[i : i+x.c]
-		for j := range px {
-			px[j] += v[j]
-		}
-	}
-}
-
 // scaleChannels is face-api's scale layer: x*weights + biases per channel.
 func scaleChannels(x *tensor, w, b []float32) {
 	for i := 0; i < len(x.d); i += x.c {
