@@ -151,18 +151,24 @@ func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) [Nu
 	}
 	x[FMissed] = math.Log1p(sum - most)
 	x[FExpectedRest] = math.Min(sum-most, 30)
-	// A critical admission in the last 180 days after which no department (but the most
+	// A (critical) admission in the last 180 days after which no department (but the most
 	// overdue one) has seen the person.
-	if c := ev.Last[sCritical]; recentWithin(c, t, 180) {
-		silent := true
+	silentSince := func(c sc.Date) bool {
+		if !recentWithin(c, t, 180) {
+			return false
+		}
 		for i, l := range lastBySource {
 			if i != mostSrc && l != sc.NoDate && l > c+14 {
-				silent = false
+				return false
 			}
 		}
-		if silent {
-			x[FCritical] = 1
-		}
+		return true
+	}
+	if silentSince(ev.Last[sCritical]) {
+		x[FCritical] = 1
+	}
+	if silentSince(ev.Last[sInpatient]) {
+		x[FStay] = 1
 	}
 	x[FAge] = (ageOn(r.BirthDate, t) - 75) / 10
 	if recentWithin(ev.Last[sNotFound], t, 180) {
@@ -435,6 +441,8 @@ func reasons(ev *engine.Evidence, x *[NumFeatures]float64, t sc.Date) string {
 	}
 	if x[FCritical] > 0 {
 		rs = append(rs, "critical_admission_then_silence")
+	} else if x[FStay] > 0 {
+		rs = append(rs, "hospital_stay_then_silence")
 	}
 	if x[FNotFound] > 0 {
 		rs = append(rs, "visit_not_found")

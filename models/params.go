@@ -21,11 +21,12 @@ const (
 	FHistory             // log(1 + in-person days seen)
 	FHealth              // the health index's log-odds: frail people die more
 	FExpectedRest        // in-person events missed (as FMissed), linear, at most 30
+	FStay                // a hospital stay in the last 180 days after which no department (but the most overdue) has seen the person
 	NumFeatures
 )
 
 // FeatureNames names the trace score's features in the model file and in reports.
-var FeatureNames = [NumFeatures]string{"bias", "missed", "critical", "age", "not_found", "history", "health", "expected_rest"}
+var FeatureNames = [NumFeatures]string{"bias", "missed", "critical", "age", "not_found", "history", "health", "expected_rest", "stay_then_silence"}
 
 // Health index feature indexes.
 const (
@@ -78,9 +79,9 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-2.093, 2.884, 3.041, -1.128, 2.336, -0.919, 1.806, 0.156},
+		Trace:          [NumFeatures]float64{-2.269, 2.755, 1.561, -1.165, 2.318, -0.935, 1.776, 0.226, 1.81},
 		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
-		RiskThreshold:  0.0298,
+		RiskThreshold:  0.0389,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
 		MinDays:        2, MinTypes: 1, WindowDays: 365,
