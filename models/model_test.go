@@ -262,3 +262,35 @@ func TestTrainThreshold(t *testing.T) {
 		t.Errorf("living flagged %.4f, recall %.3f", rep.LivingFlagShare, rep.Recall)
 	}
 }
+
+// With the operator's health_period on, a frail person's WEAK certification runs for
+// health_period_months; off (the default), for their P.
+func TestHealthPeriod(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		cfg := sc.DefaultConfig()
+		p := &sc.Recipient{PersonID: "371002192501010011", Sex: 1, BirthDate: date("1925-01-01"), LastCertified: date("2023-03-01"),
+			Entitlements: []sc.Entitlement{{Benefit: "EMP_PENSION", Monthly: 300000, Start: sc.MakeMonth(2005, 1), End: sc.NoMonth}}}
+		l := &life{cfg: cfg, eng: engine.New(cfg).WithModel(New(Default(), cfg.Catalogue, on)), p: p}
+		l.st = l.eng.Enrol(p)
+		l.apply("MED.LTC_SERVICE", date("2023-12-01"))
+		for d := date("2024-09-15"); d < date("2024-11-15"); d += 7 {
+			l.apply("MED.OUTPATIENT", d)
+		}
+		var until, on2 sc.Date
+		for _, r := range l.out.rows {
+			if r.Action == sc.ActCertified && r.Method == sc.MethodWeak {
+				until, on2 = r.Until, r.CertifiedOn
+			}
+		}
+		if until == 0 {
+			t.Fatalf("health_period %v: no WEAK certification: %+v", on, l.out.rows)
+		}
+		want := on2.AddMonths(int(l.st.Period))
+		if on {
+			want = on2.AddMonths(Default().HealthPeriodMonths)
+		}
+		if until != want {
+			t.Errorf("health_period %v: until %s, want %s", on, until, want)
+		}
+	}
+}
