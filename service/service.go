@@ -12,7 +12,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -156,15 +155,11 @@ func (s *Service) reindex() {
 	s.ixOf = order
 }
 
-// encodeState serialises a state for the store. JSON: readable in an emergency, and the
-// same bytes for the same state.
-func encodeState(st *engine.State) ([]byte, error) { return json.Marshal(st) }
-
 func (s *Service) fromStore(sp *store.Person) (*Person, error) {
 	p := &Person{PID: sp.PID, NextCheck: sp.NextCheck, Baselined: sp.Baselined}
 	rec := sp.Rec
 	p.Rec = &rec
-	if err := json.Unmarshal(sp.State, &p.State); err != nil {
+	if err := decodeState(sp.State, &p.State); err != nil {
 		return nil, fmt.Errorf("person %d: state: %w", sp.PID, err)
 	}
 	if len(p.State.Ents) != len(rec.Entitlements) {
@@ -210,6 +205,11 @@ func cloneState(st *engine.State) engine.State {
 			r.Conflict = &cf
 		}
 		c.Rare = &r
+	}
+	if st.Evidence != nil {
+		ev := *st.Evidence
+		ev.Recent, ev.Types = slices.Clone(ev.Recent), slices.Clone(ev.Types)
+		c.Evidence = &ev
 	}
 	return c
 }

@@ -1,0 +1,255 @@
+package service
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+)
+
+// The store keeps each person's engine state as a blob. It is binary — a version byte,
+// then varints — because a city's million states are read at every start and written on
+// every payroll day, and JSON made those the slowest steps. WarnFrom and SuspendFrom are
+// not stored: Engine.Derive recomputes them from Until and the policy. A blob that starts
+// with '{' is the JSON of databases written before this format, and is still read.
+
+const stateCodecV1 = 1
+
+// appendDate writes a date as a zigzag varint (NoDate is the smallest int32).
+func appendDate(b []byte, d sc.Date) []byte { return binary.AppendVarint(b, int64(d)) }
+
+// appendRef writes a reference plus one, so that NoRef (all ones) is 0.
+func appendRef(b []byte, r engine.Ref) []byte { return binary.AppendUvarint(b, uint64(r+1)) }
+
+func appendMonths(b []byte, ms engine.Months) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ms)))
+	for _, r := range ms {
+		b = binary.AppendVarint(b, int64(r.From))
+		b = binary.AppendVarint(b, int64(r.To-r.From))
+	}
+	return b
+}
+
+// encodeState serialises a state for the store; the same state always gives the same bytes.
+func encodeState(st *engine.State) ([]byte, error) {
+	b := make([]byte, 0, 64+len(st.Weak)*12+len(st.Ents)*16)
+	b = append(b, stateCodecV1, byte(st.Status), st.Period, byte(st.LastMethod), byte(st.RowStatus))
+	for _, d := range []sc.Date{st.Until, st.LastCertified, st.DeathDate, st.LastStrong, st.RowDay} {
+		b = appendDate(b, d)
+	}
+	for _, r := range []engine.Ref{st.LastEvidence, st.DeathRef, st.LastStrongRef} {
+		b = appendRef(b, r)
+	}
+	b = binary.AppendUvarint(b, uint64(len(st.Weak)))
+	for _, t := range st.Weak {
+		b = appendDate(b, t.Day)
+		b = binary.AppendUvarint(b, uint64(t.Type))
+		b = appendRef(b, t.Ref)
+	}
+	b = binary.AppendUvarint(b, uint64(len(st.Ents)))
+	for _, e := range st.Ents {
+		b = appendMonths(b, e.Regular)
+		b = appendMonths(b, e.Back)
+	}
+	// An evidence model's memory (nil without a model) follows as JSON: it belongs to the
+	// model, whose fields change with it.
+	if st.Evidence == nil {
+		b = append(b, 0)
+	} else {
+		js, err := json.Marshal(st.Evidence)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(len(js)))
+		b = append(b, js...)
+	}
+	if st.Rare == nil {
+		return append(b, 0), nil
+	}
+	r := st.Rare
+	b = append(b, 1)
+	b = binary.AppendUvarint(b, uint64(len(r.Deaths)))
+	for _, d := range r.Deaths {
+		b = appendDate(b, d.Date)
+		b = appendRef(b, d.Ref)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Losses)))
+	for _, l := range r.Losses {
+		b = appendDate(b, l.Date)
+		b = append(b, b2u(l.Restore))
+		b = appendRef(b, l.Ref)
+	}
+	if c := r.Conflict; c != nil {
+		b = append(b, 1)
+		b = appendRef(b, c.Cause)
+		b = appendRef(b, c.Other)
+		b = appendRef(b, c.Strong)
+		b = appendDate(b, c.StrongDate)
+		b = append(b, byte(c.StrongMethod))
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Held)))
+	for _, h := range r.Held {
+		b = binary.AppendVarint(b, int64(h.Month))
+		b = append(b, h.Ent, byte(h.Reason), b2u(h.ClockPayable))
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Due)))
+	for _, d := range r.Due {
+		b = binary.AppendVarint(b, int64(d.Month))
+		b = append(b, d.Ent)
+	}
+	return b, nil
+}
+
+func b2u(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// reader reads what encodeState wrote; the first error sticks.
+type reader struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("state blob ends early")
+
+func (r *reader) byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.err = errShort
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) date() sc.Date   { return sc.Date(r.varint()) }
+func (r *reader) ref() engine.Ref { return engine.Ref(r.uvarint() - 1) }
+func (r *reader) count() int {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) { // every element takes at least a byte
+		r.err = errShort
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) months() engine.Months {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	ms := make(engine.Months, n)
+	for i := range ms {
+		from := sc.Month(r.varint())
+		ms[i] = engine.MonthRange{From: from, To: from + sc.Month(r.varint())}
+	}
+	return ms
+}
+
+// decodeState reads a state blob.
+func decodeState(b []byte, st *engine.State) error {
+	if len(b) > 0 && b[0] == '{' {
+		return json.Unmarshal(b, st)
+	}
+	r := &reader{b: b}
+	if v := r.byte(); r.err == nil && v != stateCodecV1 {
+		return fmt.Errorf("state blob version %d: this binary knows %d", v, stateCodecV1)
+	}
+	*st = engine.State{}
+	st.Status, st.Period, st.LastMethod, st.RowStatus = sc.Status(r.byte()), r.byte(), sc.Method(r.byte()), sc.Status(r.byte())
+	st.Until, st.LastCertified, st.DeathDate, st.LastStrong, st.RowDay = r.date(), r.date(), r.date(), r.date(), r.date()
+	st.LastEvidence, st.DeathRef, st.LastStrongRef = r.ref(), r.ref(), r.ref()
+	if n := r.count(); n > 0 {
+		st.Weak = make([]engine.Trace, n)
+		for i := range st.Weak {
+			st.Weak[i] = engine.Trace{Day: r.date(), Type: sc.TypeID(r.uvarint()), Ref: r.ref()}
+		}
+	}
+	if n := r.count(); n > 0 {
+		st.Ents = make([]engine.EntState, n)
+	}
+	for i := range st.Ents {
+		st.Ents[i].Regular = r.months()
+		st.Ents[i].Back = r.months()
+	}
+	if r.byte() == 1 {
+		n := r.count()
+		if r.err == nil {
+			st.Evidence = &engine.Evidence{}
+			if err := json.Unmarshal(r.b[:n], st.Evidence); err != nil {
+				return fmt.Errorf("state blob: evidence: %w", err)
+			}
+			r.b = r.b[n:]
+		}
+	}
+	if r.byte() == 1 {
+		rr := &engine.Rare{}
+		if n := r.count(); n > 0 {
+			rr.Deaths = make([]engine.DeathRecord, n)
+			for i := range rr.Deaths {
+				rr.Deaths[i] = engine.DeathRecord{Date: r.date(), Ref: r.ref()}
+			}
+		}
+		if n := r.count(); n > 0 {
+			rr.Losses = make([]engine.LossEvent, n)
+			for i := range rr.Losses {
+				rr.Losses[i] = engine.LossEvent{Date: r.date(), Restore: r.byte() == 1, Ref: r.ref()}
+			}
+		}
+		if r.byte() == 1 {
+			rr.Conflict = &engine.Conflict{Cause: r.ref(), Other: r.ref(), Strong: r.ref(), StrongDate: r.date(), StrongMethod: sc.Method(r.byte())}
+		}
+		if n := r.count(); n > 0 {
+			rr.Held = make([]engine.Held, n)
+			for i := range rr.Held {
+				rr.Held[i] = engine.Held{Month: sc.Month(r.varint()), Ent: r.byte(), Reason: sc.Status(r.byte()), ClockPayable: r.byte() == 1}
+			}
+		}
+		if n := r.count(); n > 0 {
+			rr.Due = make([]engine.Due, n)
+			for i := range rr.Due {
+				rr.Due[i] = engine.Due{Month: sc.Month(r.varint()), Ent: r.byte()}
+			}
+		}
+		st.Rare = rr
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("state blob has %d bytes too many", len(r.b))
+	}
+	return r.err
+}
