@@ -291,10 +291,12 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	loadStart := time.Now()
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Fault: faultFromEnv()})
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "loaded %d people in %.1fs\n", svc.People(), time.Since(loadStart).Seconds())
 	d := svc.Today()
 	if *day != "" {
 		if d, err = sc.ParseDate(*day); err != nil {
