@@ -77,3 +77,19 @@ func BenchmarkAttempt(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDetect is the detector alone (416×416) on a 640-wide frame.
+func BenchmarkDetect(b *testing.B) {
+	m := models(b)
+	img, err := jpeg.Decode(bytes.NewReader(frame640(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	frame := FromImage(img)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Detect(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

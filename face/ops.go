@@ -85,6 +85,7 @@ func conv2d(x *tensor, f param, bias []float32, stride int, same bool) *tensor {
 							continue
 						}
 						w := fw[i*oc : (i+1)*oc]
+						w = w[:len(acc)]
 						for o := range acc {
 							acc[o] += v * w[o]
 						}
