@@ -23,6 +23,7 @@ type worklistData struct {
 	From, To     string
 	Rows         []store.WorkRow
 	Total        int64
+	More         bool // more than Total: the count stopped there
 	Page, Pages  int
 	Prev, Next   string
 	ExportCSV    string
@@ -121,6 +122,9 @@ func (c *console) worklist(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		c.fail(w, r, err)
 		return
+	}
+	if d.Total > store.WorkCountCap {
+		d.More, d.Total = true, store.WorkCountCap
 	}
 	d.Pages = int((d.Total + pageSize - 1) / pageSize)
 	if d.Page > 1 {

@@ -46,4 +46,4 @@ CREATE TABLE console_money (
 );
 
 CREATE INDEX people_name ON people (name);
-CREATE INDEX people_until ON people (until_day);
+CREATE INDEX people_until ON people (until_day, pid);
