@@ -69,6 +69,8 @@ func TestAgreesWithJavaScript(t *testing.T) {
 			if worst > 0.01 {
 				t.Errorf("%s: landmarks up to %.4f px from JavaScript's", name, worst)
 			}
+			t.Logf("%s: %d faces; score %.1e, box %.1e px, aligned box %.1e px, landmarks %.1e px from JavaScript's", name, f.Faces,
+				math.Abs(f.Detection.Score-j.Score), rectDiff(f.Detection.Box, Rect(*j.Box)), rectDiff(f.Aligned, Rect(*j.Aligned)), worst)
 			got = f.Descriptor
 		}
 		c := Cosine(got, want)
