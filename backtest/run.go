@@ -99,6 +99,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	r.progress(Progress{Phase: "history", Records: r.read.Load()})
 	r.sortApplied()
+	r.feedModel()
 	r.states = make([]engine.State, len(r.people))
 	dec, err := os.Create(filepath.Join(opt.Out, "decisions.csv"))
 	if err != nil {

@@ -2,6 +2,8 @@ package models
 
 import (
 	"math"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -70,11 +72,43 @@ type Model struct {
 	HealthPeriod bool     // the operator's health_period (spec §6): shorten P for high health risk
 	Rec          Recorder // nil: keep nothing
 	role         []role
-	source       []uint8 // each type's department, numbered in catalogue order (at most maxSources)
+	source       []uint8     // each type's department, numbered in catalogue order (at most maxSources)
+	deliv        [][]sc.Date // per department, the days it delivered (nil: unknown)
 }
 
 // maxSources bounds the departments the model tells apart; the rest share the last.
 const maxSources = 32
+
+// QuietDays: a department that delivered nothing in this many days up to the day
+// evaluated is quiet, and silence in its records says nothing about anyone.
+const QuietDays = 45
+
+// SetDeliveries takes the days each record type was delivered (backtest.DeliveryAware),
+// kept per department. Without it every department counts as delivering.
+func (m *Model) SetDeliveries(days [][]sc.Date) {
+	var by [maxSources][]sc.Date
+	for typ, ds := range days {
+		if typ < len(m.source) {
+			src := m.source[typ]
+			by[src] = append(by[src], ds...)
+		}
+	}
+	m.deliv = make([][]sc.Date, maxSources)
+	for i := range by {
+		slices.Sort(by[i])
+		m.deliv[i] = slices.Compact(by[i])
+	}
+}
+
+// quiet reports whether department src delivered nothing in the QuietDays up to day d.
+func (m *Model) quiet(src uint8, d sc.Date) bool {
+	if m.deliv == nil {
+		return false
+	}
+	ds := m.deliv[src]
+	i := sort.Search(len(ds), func(i int) bool { return ds[i] > d }) // first day after d
+	return i == 0 || int(d-ds[i-1]) >= QuietDays
+}
 
 // New returns a model over the catalogue's types.
 func New(p *Params, cat *sc.Catalogue, healthPeriod bool) *Model {
@@ -130,6 +164,9 @@ func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) [Nu
 	}
 	for _, tm := range ev.Types {
 		src := m.source[tm.Type]
+		if m.quiet(src, d) {
+			continue // the department stopped sending: its silence is not the person's
+		}
 		if lastBySource[src] == sc.NoDate || tm.Last > lastBySource[src] {
 			lastBySource[src] = tm.Last
 		}

@@ -294,3 +294,62 @@ func TestHealthPeriod(t *testing.T) {
 		}
 	}
 }
+
+// Two departments stop sending (their deliveries end) while a third still sees the person:
+// the silence of the stopped ones is not the person's, so no RISK row; without the
+// delivery days the same records do raise one.
+func TestQuietDepartmentsAreNotSilence(t *testing.T) {
+	stop := date("2024-07-01")
+	run := func(deliveries bool) int {
+		l := newLife()
+		m := New(Default(), l.cfg.Catalogue, false)
+		if deliveries {
+			days := make([][]sc.Date, l.cfg.Catalogue.Len())
+			for d := date("2023-06-01"); d < date("2026-01-01"); d++ {
+				for _, code := range []string{"MED.OUTPATIENT", "BANK.TXN", "TEL.ACTIVITY"} {
+					id := typeID(l.cfg.Catalogue, code)
+					days[id] = append(days[id], d+1)
+				}
+				if d < stop {
+					for _, code := range []string{"TRN.TRANSIT", "BANK.COUNTER", "HEA.FAMILY_DOCTOR"} {
+						id := typeID(l.cfg.Catalogue, code)
+						days[id] = append(days[id], d+1)
+					}
+				}
+			}
+			m.SetDeliveries(days)
+		}
+		l.eng = engine.New(l.cfg).WithModel(m)
+		l.st = l.eng.Enrol(l.p)
+		for d := date("2023-06-01"); d < date("2026-01-01"); d++ {
+			if d < stop {
+				if d%2 == 0 {
+					l.apply("TRN.TRANSIT", d)
+				}
+				if d%10 == 0 {
+					l.apply("BANK.COUNTER", d)
+				}
+				if d%15 == 0 {
+					l.apply("HEA.FAMILY_DOCTOR", d)
+				}
+			}
+			if d%40 == 0 {
+				l.apply("MED.OUTPATIENT", d)
+			}
+			l.apply("TEL.ACTIVITY", d)
+		}
+		n := 0
+		for _, r := range l.out.rows {
+			if r.Action == sc.ActRisk {
+				n++
+			}
+		}
+		return n
+	}
+	if n := run(true); n != 0 {
+		t.Errorf("%d RISK rows for a living person whose departments stopped sending", n)
+	}
+	if n := run(false); n == 0 {
+		t.Error("without delivery days the silence should look like a death: the test proves nothing")
+	}
+}
