@@ -79,9 +79,9 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-2.269, 2.755, 1.561, -1.165, 2.318, -0.935, 1.776, 0.226, 1.81},
+		Trace:          [NumFeatures]float64{-2.587, 2.665, 1.671, -1.055, 2.269, -0.857, 1.718, 0.218, 1.743},
 		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
-		RiskThreshold:  0.0389,
+		RiskThreshold:  0.0383,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
 		MinDays:        2, MinTypes: 1, WindowDays: 365,
