@@ -71,7 +71,7 @@ func BenchmarkAttempt(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if Distance(f.Descriptor, ref.Descriptor) >= verifyThreshold {
+			if Distance(f.Descriptor, ref.Descriptor) >= Threshold {
 				b.Fatal("the frame does not match its own photo")
 			}
 		}

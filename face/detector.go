@@ -5,7 +5,8 @@ import (
 	"sort"
 )
 
-// Rect is a box in pixels of the image it was found in.
+// Rect is a box in pixels of the picture it was found in, in floating point as face-api
+// keeps it, so that boxes can be compared with the JavaScript's.
 type Rect struct {
 	X, Y, W, H float64
 }

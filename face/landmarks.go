@@ -2,7 +2,8 @@ package face
 
 import "math"
 
-// Point is a position in pixels of the image.
+// Point is a landmark's position in pixels of the picture, for alignment and for the
+// capture checks (eyes, mouth).
 type Point struct {
 	X, Y float64
 }

@@ -16,10 +16,6 @@ import (
 // we can see, in two of them, so the same-person pairs are the same face taken again from a changed photo:
 // mirrored, at half size, darker and recompressed.
 
-// verifyThreshold is the Euclidean distance the tests accept as the same person; lower than
-// face-api's 0.6, which lets some different people of the demo photos through (see README).
-const verifyThreshold = 0.5
-
 type faceRef struct {
 	name string
 	f    *Face
@@ -76,7 +72,7 @@ func TestVerificationOnDemoPhotos(t *testing.T) {
 				}
 				d := Distance(f.Descriptor, best.Descriptor)
 				genuine = append(genuine, d)
-				if d >= verifyThreshold {
+				if d >= Threshold {
 					t.Logf("same person rejected: %s %s, distance %.3f", k.name, v.name, d)
 				}
 			}
@@ -89,8 +85,8 @@ func TestVerificationOnDemoPhotos(t *testing.T) {
 	for i := range faces {
 		for j := i + 1; j < len(faces); j++ {
 			d := Distance(faces[i].f.Descriptor, faces[j].f.Descriptor)
-			if d < Threshold {
-				t.Logf("different people under %.2f: %s and %s, distance %.3f", Threshold, faces[i].name, faces[j].name, d)
+			if d < FaceAPIThreshold {
+				t.Logf("different people under %.2f: %s and %s, distance %.3f", FaceAPIThreshold, faces[i].name, faces[j].name, d)
 			}
 			impostor = append(impostor, d)
 		}
@@ -110,7 +106,7 @@ func TestVerificationOnDemoPhotos(t *testing.T) {
 		}
 		return
 	}
-	for _, th := range []float64{0.4, 0.45, 0.5, 0.55, Threshold} {
+	for _, th := range []float64{0.4, 0.45, Threshold, 0.55, FaceAPIThreshold} {
 		fa, fr := rates(th)
 		t.Logf("threshold %.2f: false accepts %d/%d (%.1f%%), false rejects %d/%d (%.1f%%)",
 			th, fa, len(impostor), 100*float64(fa)/float64(len(impostor)), fr, len(genuine), 100*float64(fr)/float64(len(genuine)))
@@ -121,8 +117,8 @@ func TestVerificationOnDemoPhotos(t *testing.T) {
 	// mirrored, is farther than the two closest different people); at 0.5 none of the
 	// different people is accepted and that one mirrored face is rejected, which a
 	// borderline review would catch.
-	if fa, fr := rates(verifyThreshold); fa != 0 || fr > 1 {
-		t.Errorf("at %.2f: %d false accepts (want 0), %d false rejects (want at most 1)", verifyThreshold, fa, fr)
+	if fa, fr := rates(Threshold); fa != 0 || fr > 1 {
+		t.Errorf("at %.2f: %d false accepts (want 0), %d false rejects (want at most 1)", Threshold, fa, fr)
 	}
 	if len(genuine) != 3*19 || len(impostor) != 19*18/2 {
 		t.Errorf("%d same-person and %d different-people pairs, want %d and %d", len(genuine), len(impostor), 3*19, 19*18/2)
