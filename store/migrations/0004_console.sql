@@ -47,3 +47,4 @@ CREATE TABLE console_money (
 
 CREATE INDEX people_name ON people (name);
 CREATE INDEX people_until ON people (until_day, pid);
+CREATE INDEX people_status_until ON people (status, until_day, pid);
