@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"strings"
 
 	sc "github.com/silentcert/silentcert"
@@ -44,27 +46,16 @@ func (t *Tx) InsertRecords(rs []*Record) (ids []int64, inserted []bool, contents
 	ids = make([]int64, len(rs))
 	inserted = make([]bool, len(rs))
 	contents = make([]uint64, len(rs))
-	err = t.insertMany(`INSERT INTO records (id, source, record_id, type, pid, link, held, person_id, name, birth_date,
-		event_date, reported_date, region_code, detail, content, batch, file, line)`, 18,
-		`ON CONFLICT (source, record_id) DO NOTHING RETURNING id`, len(rs), func(i int, a []any) []any {
-			r := rs[i]
-			var pid any
-			if r.PID >= 0 {
-				pid = r.PID
-			}
-			return append(a, base+int64(i), r.Source, r.RecordID, r.Type, pid, r.Link, b2i(r.Held), r.PersonID, r.Name,
-				int64(r.BirthDate), int64(r.EventDate), int64(r.ReportedDate), r.RegionCode, r.Detail, int64(r.Content),
-				r.Batch, r.File, r.Line)
-		}, func(scan func(...any) error) error {
-			var id int64
-			if err := scan(&id); err != nil {
-				return err
-			}
-			if i := id - base; i >= 0 && i < int64(len(rs)) {
-				inserted[i] = true
-			}
-			return nil
-		})
+	mark := func(id int64) {
+		if i := id - base; i >= 0 && i < int64(len(rs)) {
+			inserted[i] = true
+		}
+	}
+	if t.conn != nil && len(rs) >= copyMin {
+		err = t.copyRecords(rs, base, mark)
+	} else {
+		err = t.insertRecordRows(rs, base, mark)
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -81,6 +72,76 @@ func (t *Tx) InsertRecords(rs []*Record) (ids []int64, inserted []bool, contents
 		contents[i] = uint64(c)
 	}
 	return ids, inserted, contents, nil
+}
+
+// recordValues returns a record's column values, in the order of recordCols.
+func recordValues(r *Record, id int64) []any {
+	var pid any
+	if r.PID >= 0 {
+		pid = r.PID
+	}
+	return []any{id, r.Source, r.RecordID, r.Type, pid, r.Link, b2i(r.Held), r.PersonID, r.Name,
+		int64(r.BirthDate), int64(r.EventDate), int64(r.ReportedDate), r.RegionCode, r.Detail, int64(r.Content),
+		r.Batch, r.File, r.Line}
+}
+
+var recordCols = []string{"id", "source", "record_id", "type", "pid", "link", "held", "person_id", "name", "birth_date",
+	"event_date", "reported_date", "region_code", "detail", "content", "batch", "file", "line"}
+
+// copyMin is the batch size from which PostgreSQL gets the records by COPY.
+const copyMin = 2000
+
+func (t *Tx) insertRecordRows(rs []*Record, base int64, mark func(int64)) error {
+	return t.insertMany(`INSERT INTO records (`+strings.Join(recordCols, ", ")+`)`, 18,
+		`ON CONFLICT (source, record_id) DO NOTHING RETURNING id`, len(rs), func(i int, a []any) []any {
+			return append(a, recordValues(rs[i], base+int64(i))...)
+		}, func(scan func(...any) error) error {
+			var id int64
+			if err := scan(&id); err != nil {
+				return err
+			}
+			mark(id)
+			return nil
+		})
+}
+
+// copyRecords is insertRecordRows for large batches on PostgreSQL: COPY into a temporary
+// table of the transaction's connection, then one INSERT … SELECT that skips the keys
+// already stored and returns the ids it inserted.
+func (t *Tx) copyRecords(rs []*Record, base int64, mark func(int64)) error {
+	if _, err := t.tx.ExecContext(t.ctx, `CREATE TEMP TABLE IF NOT EXISTS stage_records (LIKE records) ON COMMIT DELETE ROWS`); err != nil {
+		return fmt.Errorf("%s: stage: %w", t.db, err)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `TRUNCATE stage_records`); err != nil {
+		return fmt.Errorf("%s: stage: %w", t.db, err)
+	}
+	err := t.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("not a pgx connection: %T", dc)
+		}
+		_, err := c.Conn().CopyFrom(t.ctx, pgx.Identifier{"stage_records"}, recordCols,
+			pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) { return recordValues(rs[i], base+int64(i)), nil }))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: copy records: %w", t.db, err)
+	}
+	cols := strings.Join(recordCols, ", ")
+	rows, err := t.tx.QueryContext(t.ctx, `INSERT INTO records (`+cols+`) SELECT `+cols+` FROM stage_records ORDER BY id
+		ON CONFLICT (source, record_id) DO NOTHING RETURNING id`)
+	if err != nil {
+		return fmt.Errorf("%s: records from stage: %w", t.db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		mark(id)
+	}
+	return rows.Err()
 }
 
 // RecordIDByKey returns the id of the record SOURCE:RECORD_ID, and whether it exists.

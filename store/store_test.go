@@ -22,6 +22,7 @@ func TestStore(t *testing.T) {
 		{"migrate twice", testMigrateTwice},
 		{"people round trip", testPeople},
 		{"records dedupe", testRecords},
+		{"records in bulk", testRecordsBulk},
 		{"audit chain", testAudit},
 		{"rollback leaves nothing", testRollback},
 	} {
@@ -163,5 +164,51 @@ func testRollback(t *testing.T, db *store.DB) {
 	n, err := db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Error(p) })
 	if err != nil || n != 0 {
 		t.Fatalf("after rollback %d rows, %v", n, err)
+	}
+}
+
+// testRecordsBulk: a batch large enough for PostgreSQL's COPY path, sent twice with new
+// rows mixed in: ids in order, resent rows found with their stored id and content.
+func testRecordsBulk(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	b, err := tx.NewBatch(&store.Batch{Origin: "file", Status: "applied", Files: "x", Report: "{}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(from, to int) []*store.Record {
+		var rs []*store.Record
+		for i := from; i < to; i++ {
+			rs = append(rs, &store.Record{Source: "TRN", RecordID: fmt.Sprintf("r%06d", i), Type: "TRN.RAIL", PID: int64(i % 7),
+				Content: uint64(i), Batch: b, Detail: "count=2", Name: "张三"})
+		}
+		return rs
+	}
+	ids, ins, _, err := tx.InsertRecords(mk(0, 3000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ids {
+		if !ins[i] || ids[i] != ids[0]+int64(i) {
+			t.Fatalf("row %d: id %d inserted %v", i, ids[i], ins[i])
+		}
+	}
+	ids2, ins2, cs, err := tx.InsertRecords(mk(2000, 5000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ids2 {
+		resent := i < 1000
+		if ins2[i] == resent || (resent && (ids2[i] != ids[2000+i] || cs[i] != uint64(2000+i))) {
+			t.Fatalf("second batch row %d: id %d inserted %v content %d", i, ids2[i], ins2[i], cs[i])
+		}
+	}
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM records WHERE source = 'TRN'`).Scan(&n); err != nil || n != 5000 {
+		t.Fatalf("%d records stored, %v", n, err)
 	}
 }

@@ -17,21 +17,34 @@ type Tx struct {
 	lastSeq int64
 	// nextRecord is the id the next record inserted gets (0: not read yet).
 	nextRecord int64
+	// conn is the connection the transaction runs on (PostgreSQL), for COPY.
+	conn *sql.Conn
 }
 
 // Begin starts a write transaction. On PostgreSQL it takes the writer's advisory lock, so
 // that writers from several processes take turns as they do on SQLite.
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	if db.dialect != Postgres {
+		tx, err := db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: begin: %w", db, err)
+		}
+		return &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}, nil
+	}
+	// On PostgreSQL the transaction keeps its connection, so that COPY can run in it.
+	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: begin: %w", db, err)
 	}
-	t := &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
-	if db.dialect == Postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002)`); err != nil {
-			tx.Rollback()
-			return nil, err
-		}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("%s: begin: %w", db, err)
+	}
+	t := &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, conn: conn}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002)`); err != nil {
+		t.Rollback()
+		return nil, err
 	}
 	return t, nil
 }
@@ -39,6 +52,7 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 // Commit makes the transaction's writes durable.
 func (t *Tx) Commit() error {
 	t.closeStmts()
+	defer t.release()
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", t.db, err)
 	}
@@ -48,6 +62,7 @@ func (t *Tx) Commit() error {
 // Rollback drops the transaction's writes; it is safe after Commit.
 func (t *Tx) Rollback() error {
 	t.closeStmts()
+	defer t.release()
 	err := t.tx.Rollback()
 	if err == sql.ErrTxDone {
 		return nil
@@ -142,4 +157,12 @@ func (db *DB) Counters(ctx context.Context) (map[string]int64, error) {
 		out[k] = n
 	}
 	return out, rows.Err()
+}
+
+// release gives the transaction's connection back to the pool.
+func (t *Tx) release() {
+	if t.conn != nil {
+		t.conn.Close()
+		t.conn = nil
+	}
 }
