@@ -32,6 +32,9 @@ type ReplayOptions struct {
 	ResolveRegion func(address string) (string, bool)
 	Progress      func(day sc.Date, records int64)
 	Log           Options
+	// DailySummary refreshes the console's summaries after every day, as serve does,
+	// instead of rebuilding them once at the end (a test compares the two).
+	DailySummary bool
 }
 
 // Replay drives the service day by day with a simulated clock over history: the roster is
@@ -48,7 +51,7 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	loc := time.FixedZone("CST", 8*3600)
 	svcOpt := opt.Log
 	svcOpt.Config, svcOpt.ResolveRegion, svcOpt.Location = opt.Config, opt.ResolveRegion, loc
-	svcOpt.NoSummary = true
+	svcOpt.NoSummary = !opt.DailySummary
 	svcOpt.Now = func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
@@ -110,8 +113,10 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 			opt.Progress(d, n)
 		}
 	}
-	if err := s.rebuildSummary(ctx, opt.To); err != nil {
-		return nil, err
+	if !opt.DailySummary {
+		if err := s.rebuildSummary(ctx, opt.To); err != nil {
+			return nil, err
+		}
 	}
 	if opt.Out == "" {
 		return rep, nil

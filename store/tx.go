@@ -127,6 +127,19 @@ func (db *DB) Meta(ctx context.Context, key string) (string, bool, error) {
 	return v, true, nil
 }
 
+// meta reads a value from meta inside the transaction.
+func (t *Tx) meta(key string) (string, bool, error) {
+	var v string
+	err := t.QueryRow(`SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("%s: meta %s: %w", t.db, key, err)
+	}
+	return v, true, nil
+}
+
 // AddCounters adds to the cumulative counters.
 func (t *Tx) AddCounters(names []string, ns []int64) error {
 	for i, name := range names {
