@@ -73,41 +73,48 @@ type Model struct {
 	Rec          Recorder // nil: keep nothing
 	role         []role
 	source       []uint8     // each type's department, numbered in catalogue order (at most maxSources)
-	deliv        [][]sc.Date // per department, the days it delivered (nil: unknown)
+	deliv        [][]sc.Date // per record type, the days it was delivered (nil: unknown)
 }
 
 // maxSources bounds the departments the model tells apart; the rest share the last.
 const maxSources = 32
 
-// QuietDays: a department that delivered nothing in this many days up to the day
-// evaluated is quiet, and silence in its records says nothing about anyone.
+// QuietDays bounds how long a record type may go undelivered before it is quiet, and
+// silence in its records says nothing about anyone: twice its longest pause between
+// deliveries in the 120 days before, at least a week, at most QuietDays.
 const QuietDays = 45
 
-// SetDeliveries takes the days each record type was delivered (backtest.DeliveryAware),
-// kept per department. Without it every department counts as delivering.
+// SetDeliveries takes the days each record type was delivered (backtest.DeliveryAware).
+// Without it every type counts as delivering.
 func (m *Model) SetDeliveries(days [][]sc.Date) {
-	var by [maxSources][]sc.Date
+	m.deliv = make([][]sc.Date, len(m.source))
 	for typ, ds := range days {
-		if typ < len(m.source) {
-			src := m.source[typ]
-			by[src] = append(by[src], ds...)
+		if typ < len(m.deliv) {
+			m.deliv[typ] = slices.Compact(slices.Sorted(slices.Values(ds)))
 		}
-	}
-	m.deliv = make([][]sc.Date, maxSources)
-	for i := range by {
-		slices.Sort(by[i])
-		m.deliv[i] = slices.Compact(by[i])
 	}
 }
 
-// quiet reports whether department src delivered nothing in the QuietDays up to day d.
-func (m *Model) quiet(src uint8, d sc.Date) bool {
-	if m.deliv == nil {
+// quiet reports whether record type typ has been quiet on day d: nothing delivered for
+// twice its longest pause of the 120 days before its last delivery (7 to QuietDays days).
+func (m *Model) quiet(typ sc.TypeID, d sc.Date) bool {
+	if m.deliv == nil || int(typ) >= len(m.deliv) {
 		return false
 	}
-	ds := m.deliv[src]
+	ds := m.deliv[typ]
 	i := sort.Search(len(ds), func(i int) bool { return ds[i] > d }) // first day after d
-	return i == 0 || int(d-ds[i-1]) >= QuietDays
+	if i == 0 {
+		return true
+	}
+	last := ds[i-1]
+	pause := 0
+	for k := i - 1; k > 0 && int(last-ds[k-1]) <= 120; k-- {
+		pause = max(pause, int(ds[k]-ds[k-1]))
+	}
+	if pause == 0 {
+		pause = QuietDays
+	}
+	return int(d-last) >= min(max(2*pause, 7), QuietDays)
 }
 
 // New returns a model over the catalogue's types.
@@ -151,12 +158,19 @@ const maxLag = 60
 // Features returns the trace score's features for a trace dated t applied on day d, from
 // the memory before the trace is added.
 func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) [NumFeatures]float64 {
+	x, _ := m.features(r, ev, t, d)
+	return x
+}
+
+// features returns the features and the events missed per department.
+func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) ([NumFeatures]float64, [maxSources]float64) {
 	p := m.P
 	var x [NumFeatures]float64
 	x[FBias] = 1
 	// Events missed: each in-person type's overdue days over its usual interval, added up
-	// by department; the department most overdue is left out, so that one department
-	// going quiet is not a death.
+	// by department; a department that stopped delivering (see SetDeliveries) is left out,
+	// so that its going quiet is not a death. One type still used (a transit card in a
+	// relative's hands) does not hide the silence of the others.
 	var bySource [maxSources]float64
 	var lastBySource [maxSources]sc.Date
 	for i := range lastBySource {
@@ -164,8 +178,8 @@ func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) [Nu
 	}
 	for _, tm := range ev.Types {
 		src := m.source[tm.Type]
-		if m.quiet(src, d) {
-			continue // the department stopped sending: its silence is not the person's
+		if m.quiet(tm.Type, d) {
+			continue // the department stopped sending it: its silence is not the person's
 		}
 		if lastBySource[src] == sc.NoDate || tm.Last > lastBySource[src] {
 			lastBySource[src] = tm.Last
@@ -179,23 +193,20 @@ func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) [Nu
 		}
 		bySource[src] += over / usual
 	}
-	sum, most, mostSrc := 0.0, 0.0, -1
-	for i, v := range bySource {
+	sum := 0.0
+	for _, v := range bySource {
 		sum += v
-		if v > most {
-			most, mostSrc = v, i
-		}
 	}
-	x[FMissed] = math.Log1p(sum - most)
-	x[FExpectedRest] = math.Min(sum-most, 30)
-	// A (critical) admission in the last 180 days after which no department (but the most
-	// overdue one) has seen the person.
+	x[FMissed] = math.Log1p(sum)
+	x[FExpectedRest] = math.Min(sum, 30)
+	// A (critical) admission in the last 180 days after which no department still
+	// delivering has seen the person.
 	silentSince := func(c sc.Date) bool {
 		if !recentWithin(c, t, 180) {
 			return false
 		}
-		for i, l := range lastBySource {
-			if i != mostSrc && l != sc.NoDate && l > c+14 {
+		for _, l := range lastBySource {
+			if l != sc.NoDate && l > c+14 {
 				return false
 			}
 		}
@@ -215,7 +226,7 @@ func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) [Nu
 	h := HealthFeatures(r, ev, t)
 	hi := math.Min(math.Max(p.HealthIndex(&h), 1e-6), 1-1e-6)
 	x[FHealth] = math.Log(hi / (1 - hi))
-	return x
+	return x, bySource
 }
 
 // PDead returns the trace score: the probability that the person is dead at the trace.
@@ -302,12 +313,13 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	}
 	scored := class == sc.ClassWeak || ro&rNotFound != 0
 	var x [NumFeatures]float64
+	var bySource [maxSources]float64
 	pd := 0.0
 	if scored {
 		if ro&rNotFound != 0 {
 			bump(ev, sNotFound, in.Event)
 		}
-		x = m.Features(r, ev, in.Event, d)
+		x, bySource = m.features(r, ev, in.Event, d)
 		pd = m.P.PDead(&x)
 		if m.Rec != nil && s.Status != sc.StatusLoss {
 			m.Rec.Trace(&Observation{Person: r.PersonID, Day: d, Event: in.Event, Spoofable: t.Spoofable, X: x, PDead: pd})
@@ -352,7 +364,19 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		v.RiskNote = "p_dead=" + strconv.FormatFloat(pd, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, in.Event)
 		flaggedRecently = true
 	}
-	if class != sc.ClassWeak || t.Spoofable || flaggedRecently || 1-pd < m.P.CertifyAlive {
+	if class != sc.ClassWeak || t.Spoofable || flaggedRecently || 1-pd < m.P.CertifyAlive || pd >= m.P.RiskThreshold {
+		return v
+	}
+	// Silence elsewhere: the departments other than this trace's expected to see the
+	// person MaxMissed times and did not. A card still used while the rest of a life has
+	// stopped is how a hidden death looks.
+	missed := 0.0
+	for i, v := range bySource {
+		if i != int(m.source[in.Type]) {
+			missed += v
+		}
+	}
+	if missed >= m.P.MaxMissed {
 		return v
 	}
 	// WEAK certification: enough in-person traces in the window, when the period needs it.

@@ -295,6 +295,8 @@ func TestHealthPeriod(t *testing.T) {
 	}
 }
 
+var dumpRisk bool
+
 // Two departments stop sending (their deliveries end) while a third still sees the person:
 // the silence of the stopped ones is not the person's, so no RISK row; without the
 // delivery days the same records do raise one.
@@ -342,14 +344,61 @@ func TestQuietDepartmentsAreNotSilence(t *testing.T) {
 		for _, r := range l.out.rows {
 			if r.Action == sc.ActRisk {
 				n++
+				if dumpRisk {
+					t.Logf("%s %s", r.Day, r.Note)
+				}
 			}
 		}
 		return n
 	}
 	if n := run(true); n != 0 {
 		t.Errorf("%d RISK rows for a living person whose departments stopped sending", n)
+		dumpRisk = true
+		run(true)
+		dumpRisk = false
 	}
 	if n := run(false); n == 0 {
 		t.Error("without delivery days the silence should look like a death: the test proves nothing")
+	}
+}
+
+// The transit card (not spoofable in the catalogue) used daily by a relative after the
+// death, with every spoofable source: the other departments' silence keeps the person
+// from being certified, and flags them.
+func TestTransitCardAfterDeathNeverCertifies(t *testing.T) {
+	l := newLife()
+	death := date("2024-06-01")
+	for d := date("2023-06-01"); d < death; d++ {
+		if d%2 == 0 {
+			l.apply("TRN.TRANSIT", d)
+		}
+		if d%14 == 0 {
+			l.apply("MED.OUTPATIENT", d)
+		}
+		if d%30 == 0 {
+			l.apply("MED.CHRONIC", d)
+		}
+		if d%60 == 0 {
+			l.apply("HEA.FAMILY_DOCTOR", d)
+		}
+		l.apply("BANK.TXN", d)
+	}
+	for d := death; d < date("2026-01-01"); d++ {
+		l.apply("TRN.TRANSIT", d)
+		for _, c := range []string{"HRSS.CARD_SPEND", "BANK.TXN", "TEL.ACTIVITY", "UTIL.PAYMENT", "MED.PHARMACY"} {
+			l.apply(c, d)
+		}
+	}
+	flagged := false
+	for _, r := range l.out.rows {
+		if r.Action == sc.ActCertified && r.CertifiedOn >= death {
+			t.Errorf("certified after death: %+v", r)
+		}
+		if r.Action == sc.ActRisk && r.Day >= death {
+			flagged = true
+		}
+	}
+	if !flagged {
+		t.Error("never flagged")
 	}
 }

@@ -10,18 +10,18 @@ import (
 const Version = 2
 
 // Feature indexes of the trace score (P(dead) at a trace): the names say what each is.
-// Every silence feature leaves out the person's most overdue record type, so that one
-// department going quiet (or one habit dropped) never looks like a death.
+// Every silence feature leaves out the departments that stopped delivering records, so
+// that one department going quiet never looks like a death.
 const (
 	FBias         = iota // always 1
-	FMissed              // log(1 + in-person events missed): per type, days overdue beyond its usual delay over its usual interval, summed without the most overdue type
-	FCritical            // the latest in-person trace was (or followed within 14 days) a critical admission
+	FMissed              // log(1 + in-person events missed): per type, days overdue beyond its usual delay over its usual interval, summed over the departments still delivering
+	FCritical            // a critical admission in the last 180 days after which no department still delivering has seen the person
 	FAge                 // (age - 75) / 10
 	FNotFound            // a visit did not find the person in the last 180 days
 	FHistory             // log(1 + in-person days seen)
 	FHealth              // the health index's log-odds: frail people die more
-	FExpectedRest        // in-person events missed (as FMissed), linear, at most 30
-	FStay                // a hospital stay in the last 180 days after which no department (but the most overdue) has seen the person
+	FExpectedRest        // in-person events missed (as FMissed), linear, at most 30 (named expected_rest in version 2 files)
+	FStay                // a hospital stay in the last 180 days after which no department still delivering has seen the person
 	NumFeatures
 )
 
@@ -58,13 +58,17 @@ type Params struct {
 	RiskThreshold float64 `json:"risk_threshold"`
 	// RiskRepeatDays: no second RISK row for the person within this many days.
 	RiskRepeatDays int `json:"risk_repeat_days"`
-	// CertifyAlive: a WEAK certification needs P(alive) = 1 - P(dead) at least this.
+	// CertifyAlive: a WEAK certification needs P(alive) = 1 - P(dead) at least this, and
+	// P(dead) below RiskThreshold: traces that would be flagged never certify.
 	CertifyAlive float64 `json:"certify_alive"`
 	// MinDays, MinTypes, WindowDays: a WEAK certification needs in-person (non-spoofable)
 	// traces on MinDays distinct days of MinTypes types within WindowDays before it.
 	MinDays    int `json:"min_days"`
 	MinTypes   int `json:"min_types"`
 	WindowDays int `json:"window_days"`
+	// MaxMissed: no WEAK certification when the other departments still delivering
+	// expected to see the person this many times since they last did, and did not.
+	MaxMissed float64 `json:"max_missed"`
 	// RenewMonths: weak traces renew a certification running out within this many months,
 	// or one that no data gave (FACE, COUNTER, COMMUNITY, MIGRATED).
 	RenewMonths int `json:"renew_months"`
@@ -79,13 +83,14 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-2.587, 2.665, 1.671, -1.055, 2.269, -0.857, 1.718, 0.218, 1.743},
+		Trace:          [NumFeatures]float64{-2.236, 1.951, 1.449, -1.28, 1.297, -1.433, 1.822, 0.409, 2.124},
 		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
-		RiskThreshold:  0.0383,
+		RiskThreshold:  0.0739,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
 		MinDays:        2, MinTypes: 1, WindowDays: 365,
 		RenewMonths:        3,
+		MaxMissed:          6,
 		HealthPeriodAbove:  0.3,
 		HealthPeriodMonths: 6,
 	}
@@ -119,6 +124,8 @@ func (p *Params) Validate() error {
 		return fmt.Errorf("model file: certify_alive %g: above 0.5, below 1", p.CertifyAlive)
 	case p.RiskThreshold <= 0 || p.RiskThreshold >= 1:
 		return fmt.Errorf("model file: risk_threshold %g: between 0 and 1", p.RiskThreshold)
+	case p.MaxMissed <= 0:
+		return fmt.Errorf("model file: max_missed %g: above 0", p.MaxMissed)
 	case p.RiskRepeatDays < 1:
 		return fmt.Errorf("model file: risk_repeat_days %d: at least 1", p.RiskRepeatDays)
 	}
