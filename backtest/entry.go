@@ -150,7 +150,7 @@ const idBlock = 16
 type idChunk struct {
 	base   uint32   // the entry number of its first record_id
 	data   []byte   // the encoded record_ids
-	blocks []uint32 // where each block starts in data
+	blocks []uint32 // where each block starts in data (a file's data stay under 4 GiB)
 	// source is the source of every record of the chunk when they all have the same
 	// (a department's file usually): keys are then made without reading the entries.
 	source string

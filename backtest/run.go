@@ -228,6 +228,9 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		}
 		// The store keeps an exact copy: a parse buffer grown by doubling would keep a
 		// quarter of its size unused, for the whole run.
+		if uint64(len(c.ids.data)) >= 1<<32 {
+			return fmt.Errorf("%s: more than 4 GiB of record_ids in one file", c.file)
+		}
 		r.ids.add(&c.ids)
 		select {
 		case l.spareIDs <- c.ids:
