@@ -45,7 +45,6 @@ type Evidence struct {
 	Recent  []Trace                // recent weak and strong traces, bounded by the model
 	Types   []TypeMemo             // per record type, as the model chooses
 	Flagged sc.Date                // the day of the last RISK row, or NoDate
-	Score   float32                // the latest risk score
 }
 
 // TypeMemo is what a model remembers of one record type for one person: its rhythm and
