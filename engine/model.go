@@ -45,6 +45,8 @@ type Evidence struct {
 	Recent  []Trace                // recent weak and strong traces, bounded by the model
 	Types   []TypeMemo             // per record type, as the model chooses
 	Flagged sc.Date                // the day of the last RISK row, or NoDate
+	Seen    sc.Date                // the day the model last saw a record of the person, or NoDate
+	Sample  sc.Date                // the first event date of the model's next sampled observation, or NoDate
 }
 
 // TypeMemo is what a model remembers of one record type for one person: its rhythm and
@@ -58,7 +60,7 @@ type TypeMemo struct {
 
 // NewEvidence returns an empty memory, every date NoDate.
 func NewEvidence() *Evidence {
-	ev := &Evidence{Flagged: sc.NoDate}
+	ev := &Evidence{Flagged: sc.NoDate, Seen: sc.NoDate, Sample: sc.NoDate}
 	for i := range ev.Last {
 		ev.Last[i], ev.First[i] = sc.NoDate, sc.NoDate
 	}

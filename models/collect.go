@@ -7,10 +7,6 @@ import (
 	sc "github.com/silentcert/silentcert"
 )
 
-// SampleDays is how far apart a person's sampled traces are (plus every trace scored at or
-// above the risk threshold), so that training data stay small for any city.
-const SampleDays = 14
-
 // PersonScores is what the collector keeps per person for evaluation and training.
 type PersonScores struct {
 	Person     string
@@ -30,14 +26,13 @@ type Collector struct {
 	Snap sc.Date
 
 	mu     sync.Mutex
-	next   map[string]sc.Date
 	obs    []Observation
 	people map[string]*PersonScores
 }
 
 // NewCollector returns a collector scoring with p, taking health snapshots on snap.
 func NewCollector(p *Params, snap sc.Date) *Collector {
-	return &Collector{P: p, Snap: snap, next: map[string]sc.Date{}, people: map[string]*PersonScores{}}
+	return &Collector{P: p, Snap: snap, people: map[string]*PersonScores{}}
 }
 
 func (c *Collector) person(id string) *PersonScores {
@@ -50,7 +45,7 @@ func (c *Collector) person(id string) *PersonScores {
 }
 
 // Trace implements Recorder.
-func (c *Collector) Trace(o *Observation) {
+func (c *Collector) Trace(o *Observation, sample bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ps := c.person(o.Person)
@@ -60,23 +55,13 @@ func (c *Collector) Trace(o *Observation) {
 	if o.Spoofable && o.PDead >= c.P.RiskThreshold && ps.FirstFlag == sc.NoDate {
 		ps.FirstFlag = o.Day
 	}
-	if n, ok := c.next[o.Person]; ok && o.Event < n && o.PDead < c.P.RiskThreshold {
-		return
+	if sample {
+		c.obs = append(c.obs, *o)
 	}
-	c.next[o.Person] = o.Event + SampleDays
-	c.obs = append(c.obs, *o)
 }
 
 // SnapshotDay implements Recorder.
 func (c *Collector) SnapshotDay() sc.Date { return c.Snap }
-
-// WantHealth implements Recorder.
-func (c *Collector) WantHealth(person string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ps := c.people[person]
-	return ps == nil || !ps.HasHealth
-}
 
 // Health implements Recorder.
 func (c *Collector) Health(person string, day sc.Date, h [NumHealth]float64) {

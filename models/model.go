@@ -3,7 +3,6 @@ package models
 import (
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -39,6 +38,14 @@ var roles = map[string]role{
 	"MED.CHRONIC": rChronic, "MED.OUTPATIENT": rOutpatient, "CMT.NOT_FOUND": rNotFound, "CMT.REFUSED": rNotFound,
 }
 
+// SampleDays is how far apart a person's sampled traces are (plus every trace scored at or
+// above the risk threshold), so that training data stay small for any city.
+const SampleDays = 14
+
+// RecordFloor: spoofable traces scoring below it and not sampled are not reported to the
+// recorder (they cannot be a person's highest score that matters).
+const RecordFloor = 0.01
+
 // maxRecent bounds the traces kept per person for the certification window.
 const maxRecent = 16
 
@@ -55,12 +62,13 @@ type Observation struct {
 // Recorder receives the model's observations (training, evaluation); it must be safe for
 // concurrent use, as the engine runs people in parallel. Without one nothing is kept.
 type Recorder interface {
-	Trace(o *Observation)
+	// Trace receives a scored trace: every one sampled (sample: keep it; at most one per
+	// person every SampleDays, plus every one at or above the risk threshold), and every
+	// spoofable one scoring RecordFloor or more, for the person's highest score.
+	Trace(o *Observation, sample bool)
 	// Health is called with a person's health index features on the snapshot day, from
-	// their first record applied on or after it (before it is applied), when WantHealth
-	// says the recorder has none for them yet.
+	// their first record applied on or after it (before it is applied).
 	Health(person string, day sc.Date, h [NumHealth]float64)
-	WantHealth(person string) bool
 	SnapshotDay() sc.Date
 }
 
@@ -72,8 +80,8 @@ type Model struct {
 	HealthPeriod bool     // the operator's health_period (spec §6): shorten P for high health risk
 	Rec          Recorder // nil: keep nothing
 	role         []role
-	source       []uint8     // each type's department, numbered in catalogue order (at most maxSources)
-	deliv        [][]sc.Date // per record type, the days it was delivered (nil: unknown)
+	source       []uint8    // each type's department, numbered in catalogue order (at most maxSources)
+	deliv        []delivery // per record type, when it was quiet (nil: unknown)
 }
 
 // maxSources bounds the departments the model tells apart; the rest share the last.
@@ -87,34 +95,67 @@ const QuietDays = 45
 // SetDeliveries takes the days each record type was delivered (backtest.DeliveryAware).
 // Without it every type counts as delivering.
 func (m *Model) SetDeliveries(days [][]sc.Date) {
-	m.deliv = make([][]sc.Date, len(m.source))
+	m.deliv = make([]delivery, len(m.source))
 	for typ, ds := range days {
 		if typ < len(m.deliv) {
-			m.deliv[typ] = slices.Compact(slices.Sorted(slices.Values(ds)))
+			m.deliv[typ] = newDelivery(slices.Compact(slices.Sorted(slices.Values(ds))))
 		}
 	}
 }
 
-// quiet reports whether record type typ has been quiet on day d: nothing delivered for
-// twice its longest pause of the 120 days before its last delivery (7 to QuietDays days).
+// delivery is when one record type was quiet: a record type not delivered for twice its
+// longest pause of the 120 days before its last delivery (7 to QuietDays days) is quiet.
+type delivery struct {
+	base    sc.Date // the first delivery (quiet before it)
+	quiet   []bool  // from base through the last delivery
+	last    sc.Date
+	lastWin int // the quiet window after the last delivery
+}
+
+// window returns the quiet window after delivery k of ds.
+func window(ds []sc.Date, k int) int {
+	pause := 0
+	for j := k; j > 0 && int(ds[k]-ds[j-1]) <= 120; j-- {
+		pause = max(pause, int(ds[j]-ds[j-1]))
+	}
+	if pause == 0 {
+		return QuietDays
+	}
+	return min(max(2*pause, 7), QuietDays)
+}
+
+func newDelivery(ds []sc.Date) delivery {
+	if len(ds) == 0 {
+		return delivery{base: sc.NoDate}
+	}
+	dl := delivery{base: ds[0], last: ds[len(ds)-1], quiet: make([]bool, int(ds[len(ds)-1]-ds[0])+1)}
+	for k := range ds {
+		end := dl.last
+		if k+1 < len(ds) {
+			end = ds[k+1]
+		}
+		w := window(ds, k)
+		for d := ds[k] + 1; d < end; d++ {
+			dl.quiet[d-dl.base] = int(d-ds[k]) >= w
+		}
+	}
+	dl.lastWin = window(ds, len(ds)-1)
+	return dl
+}
+
+// quiet reports whether record type typ has been quiet on day d.
 func (m *Model) quiet(typ sc.TypeID, d sc.Date) bool {
 	if m.deliv == nil || int(typ) >= len(m.deliv) {
 		return false
 	}
-	ds := m.deliv[typ]
-	i := sort.Search(len(ds), func(i int) bool { return ds[i] > d }) // first day after d
-	if i == 0 {
+	dl := &m.deliv[typ]
+	switch {
+	case dl.base == sc.NoDate || d < dl.base:
 		return true
+	case d > dl.last:
+		return int(d-dl.last) >= dl.lastWin
 	}
-	last := ds[i-1]
-	pause := 0
-	for k := i - 1; k > 0 && int(last-ds[k-1]) <= 120; k-- {
-		pause = max(pause, int(ds[k]-ds[k-1]))
-	}
-	if pause == 0 {
-		pause = QuietDays
-	}
-	return int(d-last) >= min(max(2*pause, 7), QuietDays)
+	return dl.quiet[d-dl.base]
 }
 
 // New returns a model over the catalogue's types.
@@ -300,10 +341,11 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		s.Evidence = ev
 	}
 	if m.Rec != nil {
-		if snap := m.Rec.SnapshotDay(); d >= snap && m.Rec.WantHealth(r.PersonID) {
+		if snap := m.Rec.SnapshotDay(); d >= snap && (ev.Seen == sc.NoDate || ev.Seen < snap) {
 			m.Rec.Health(r.PersonID, snap, HealthFeatures(r, ev, snap))
 		}
 	}
+	ev.Seen = d
 	t := m.Cat.Type(in.Type)
 	ro := m.role[in.Type]
 	switch class {
@@ -322,7 +364,13 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		x, bySource = m.features(r, ev, in.Event, d)
 		pd = m.P.PDead(&x)
 		if m.Rec != nil && s.Status != sc.StatusLoss {
-			m.Rec.Trace(&Observation{Person: r.PersonID, Day: d, Event: in.Event, Spoofable: t.Spoofable, X: x, PDead: pd})
+			sample := ev.Sample == sc.NoDate || in.Event >= ev.Sample || pd >= m.P.RiskThreshold
+			if sample {
+				ev.Sample = in.Event + SampleDays
+			}
+			if sample || (t.Spoofable && pd >= RecordFloor) {
+				m.Rec.Trace(&Observation{Person: r.PersonID, Day: d, Event: in.Event, Spoofable: t.Spoofable, X: x, PDead: pd}, sample)
+			}
 		}
 	}
 	// Remember the record.
