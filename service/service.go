@@ -245,6 +245,8 @@ func (c *change) write(tx *store.Tx) error {
 		if err != nil {
 			return err
 		}
+		old, now := &sn.state, &sn.p.State
+		sp.Unmoved = old.Status == now.Status && old.Until == now.Until && old.LastMethod == now.LastMethod && old.DeathDate == now.DeathDate
 		if sn.p.Rec.RegionCode != sn.region {
 			if err := tx.SetRegion(pid, sn.p.Rec.RegionCode); err != nil {
 				return err

@@ -22,6 +22,10 @@ type Person struct {
 	NextCheck sc.Date // the next day the clock may change the status (NoDate: none)
 	Baselined bool    // the first day's status row is written
 	State     []byte
+	// Unmoved tells PutStates that status, until, method and death date are as stored:
+	// only the state and the run's bookkeeping are written, and no index moves (a payroll
+	// day, when everyone's payment history grows and almost no one's status changes).
+	Unmoved bool
 }
 
 const personCols = `pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone,
@@ -60,9 +64,16 @@ func (t *Tx) PutStates(ps []*Person) error {
 		return t.insertManyUpdate(ps)
 	}
 	for _, p := range ps {
-		if err := t.exec(`UPDATE people SET status = ?, until_day = ?, last_method = ?, death_date = ?, next_check = ?,
+		var err error
+		if p.Unmoved {
+			err = t.exec(`UPDATE people SET next_check = ?, baselined = ?, state = ? WHERE pid = ?`,
+				int64(p.NextCheck), b2i(p.Baselined), p.State, p.PID)
+		} else {
+			err = t.exec(`UPDATE people SET status = ?, until_day = ?, last_method = ?, death_date = ?, next_check = ?,
 			baselined = ?, state = ? WHERE pid = ?`, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate),
-			int64(p.NextCheck), b2i(p.Baselined), p.State, p.PID); err != nil {
+				int64(p.NextCheck), b2i(p.Baselined), p.State, p.PID)
+		}
+		if err != nil {
 			return err
 		}
 	}
