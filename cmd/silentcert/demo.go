@@ -155,17 +155,7 @@ func buildDemo(ctx context.Context, path, city string, n int, from, to sc.Date, 
 		Records: []string{filepath.Join(opt.Out, "records")}, From: from, To: to, ResolveRegion: regionResolver(city),
 		Log:      service.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		Progress: func(day sc.Date, records int64) { progress("replaying %s, %d records", day, records) }})
-	if err == nil {
-		progress("building the console's summaries")
-		var tx *store.Tx
-		if tx, err = db.Begin(ctx); err == nil {
-			if err = tx.RebuildSummary(to); err == nil {
-				err = tx.Commit()
-			} else {
-				tx.Rollback()
-			}
-		}
-	}
+	// Replay builds the console's summaries at its end.
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}

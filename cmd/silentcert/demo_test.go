@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/silentcert/silentcert/store"
 )
 
 // TestDemo builds a small demo city, serves it on a free port, and checks that the
@@ -59,5 +61,17 @@ func TestDemo(t *testing.T) {
 		if code := <-done; code != 0 {
 			t.Fatalf("round %d: exit %d: %s", round, code, stderr.String())
 		}
+	}
+	// The dashboard's summaries were built with the city.
+	db, err := store.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if d, err := db.SummaryDay(context.Background()); err != nil || d.String() != "2025-12-31" {
+		t.Fatalf("summaries as of %v (%v)", d, err)
+	}
+	if r, err := db.Region(context.Background(), "3710"); err != nil || r.Total < 250 || r.Total > 300 {
+		t.Fatalf("Weihai in the summaries: %+v %v", r, err)
 	}
 }
