@@ -220,6 +220,7 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 	rows = sorted
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.noteDeliveries(rows)
 	day := s.dayOf(b)
 	tx, err := s.db.Begin(ctx)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/backtest"
+	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/models"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/sim"
 	"github.com/silentcert/silentcert/store"
@@ -24,13 +26,25 @@ var outputs = []string{"decisions.csv", "status.csv", "payroll.csv", "overpaymen
 // output file byte for byte.
 func replayMatchesBacktest(t *testing.T, db *store.DB, roster string, records []string, from, to sc.Date) {
 	t.Helper()
+	replayMatches(t, db, roster, records, from, to, nil)
+}
+
+// replayMatches is replayMatchesBacktest with an evidence model (a fresh one per run, from
+// newModel) or without (nil).
+func replayMatches(t *testing.T, db *store.DB, roster string, records []string, from, to sc.Date, newModel func() engine.Model) string {
+	t.Helper()
 	ctx := context.Background()
 	want := t.TempDir()
-	if _, err := backtest.Run(ctx, backtest.Options{Roster: roster, Records: records, From: from, To: to, Out: want, Workers: 2}); err != nil {
+	var bm, sm engine.Model
+	if newModel != nil {
+		bm, sm = newModel(), newModel()
+	}
+	if _, err := backtest.Run(ctx, backtest.Options{Roster: roster, Records: records, From: from, To: to, Out: want, Workers: 2, Model: bm}); err != nil {
 		t.Fatal(err)
 	}
 	got := t.TempDir()
-	if _, err := service.Replay(ctx, db, service.ReplayOptions{Roster: roster, Records: records, From: from, To: to, Out: got}); err != nil {
+	if _, err := service.Replay(ctx, db, service.ReplayOptions{Roster: roster, Records: records, From: from, To: to, Out: got,
+		Log: service.Options{Model: sm}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range outputs {
@@ -46,6 +60,7 @@ func replayMatchesBacktest(t *testing.T, db *store.DB, roster string, records []
 			t.Errorf("%s: replay differs from backtest\n%s", name, firstDiff(w, g))
 		}
 	}
+	return want
 }
 
 // firstDiff shows the first line that differs.
@@ -139,5 +154,27 @@ func TestSummaryDailyEqualsRebuild(t *testing.T) {
 	daily, rebuilt := dump(true), dump(false)
 	if daily != rebuilt || !strings.Contains(daily, "CERTIFIED") {
 		t.Fatalf("summaries differ:\n--- daily\n%s\n--- rebuilt\n%s", daily, rebuilt)
+	}
+}
+
+// TestReplayWithModel: with the evidence models (WEAK certifications by score, RISK rows)
+// the persistent path still writes what backtest writes.
+func TestReplayWithModel(t *testing.T) {
+	city := t.TempDir()
+	from, to := sc.MustDate("2024-01-01"), sc.MustDate("2024-12-31")
+	if _, err := sim.Simulate(context.Background(), sim.Options{City: "3710", Recipients: 1500, From: from, To: to, Seed: 8,
+		Out: city, HistoryMonths: 3, Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sc.DefaultConfig()
+	newModel := func() engine.Model { return models.New(models.Default(), cfg.Catalogue, cfg.Policy.HealthPeriod) }
+	db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "m.db"))
+	out := replayMatches(t, db, filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel)
+	dec, err := os.ReadFile(filepath.Join(out, "decisions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(dec, []byte(",RISK,")) || !bytes.Contains(dec, []byte(",CERTIFIED,WEAK,")) {
+		t.Fatal("the model made no RISK row or no WEAK certification: the test would prove nothing")
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/backtest"
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/linkage"
 	"github.com/silentcert/silentcert/store"
@@ -40,6 +41,10 @@ type Options struct {
 	// stored, "run" after each person evaluated) with a count: the crash tests kill the
 	// process there.
 	Fault func(point string, n int)
+	// Model is the evidence model (nil: the baseline weak rule, no RISK rows). One that
+	// asks (backtest.DeliveryAware) is told the days each record type was delivered, as
+	// the batches come.
+	Model engine.Model
 	// NoSummary skips the console's summaries in daily runs (replay rebuilds them once at
 	// the end instead of every day).
 	NoSummary bool
@@ -68,6 +73,30 @@ type Service struct {
 	byID map[string]int64
 	ix   *linkage.Index
 	ixOf []int64 // linkage index position → pid
+	// deliveries, when the model asks, and the days each type was delivered so far.
+	deliveries backtest.DeliveryAware
+	delivered  [][]sc.Date
+}
+
+// noteDeliveries adds a batch's reported days to what the model knows, before the batch
+// is applied (the model must know a department delivered on the day it judges).
+func (s *Service) noteDeliveries(rows []Row) {
+	if s.deliveries == nil {
+		return
+	}
+	changed := false
+	for i := range rows {
+		t, d := rows[i].Type, rows[i].ReportedDate
+		ds := s.delivered[t]
+		j, found := slices.BinarySearch(ds, d)
+		if !found {
+			s.delivered[t] = slices.Insert(ds, j, d)
+			changed = true
+		}
+	}
+	if changed {
+		s.deliveries.SetDeliveries(s.delivered)
+	}
 }
 
 // Open loads the people and their states from db.
@@ -90,6 +119,22 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Service, error) {
 	}
 	s := &Service{db: db, opt: opt, cfg: opt.Config, eng: engine.New(opt.Config), cat: opt.Config.Catalogue,
 		log: opt.Log, loc: opt.Location, byID: map[string]int64{}}
+	if opt.Model != nil {
+		s.eng = s.eng.WithModel(opt.Model)
+		if da, ok := opt.Model.(backtest.DeliveryAware); ok {
+			s.deliveries = da
+			s.delivered = make([][]sc.Date, s.cat.Len())
+			err := db.DeliveryDays(ctx, func(typ string, d sc.Date) {
+				if id, ok := s.cat.Lookup(typ); ok {
+					s.delivered[id] = append(s.delivered[id], d)
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
+			da.SetDeliveries(s.delivered)
+		}
+	}
 	err := db.LoadPeople(ctx, func(sp *store.Person) error {
 		p, err := s.fromStore(sp)
 		if err != nil {

@@ -256,3 +256,22 @@ func (db *DB) UnlinkedCounts(ctx context.Context, fn func(typ string, link int, 
 	}
 	return rows.Err()
 }
+
+// DeliveryDays calls fn for every (type, reported_date) pair among the stored records, in
+// order: the days each record type was delivered.
+func (db *DB) DeliveryDays(ctx context.Context, fn func(typ string, d sc.Date)) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT type, reported_date FROM records ORDER BY type, reported_date`)
+	if err != nil {
+		return fmt.Errorf("%s: deliveries: %w", db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var d int64
+		if err := rows.Scan(&t, &d); err != nil {
+			return err
+		}
+		fn(t, sc.Date(d))
+	}
+	return rows.Err()
+}

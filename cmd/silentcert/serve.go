@@ -25,6 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxBody := fs.Int64("max-body", 1<<30, "largest batch body accepted by the API, in bytes")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of roster imports")
+	modelPath := fs.String("model", "", modelHelp)
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when a TLS proxy fronts the service)")
 	smsWebhook := fs.String("sms-webhook", "", "SMS gateway: POST each notice as JSON to this URL")
 	smsFile := fs.String("sms-file", "", "SMS gateway for tests and demos: append each notice as a JSON line to this file")
@@ -56,7 +57,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := ncfg.Validate(); err != nil {
 		return err
 	}
-	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Log: log, ResolveRegion: regionResolver(*city),
+	model, err := serviceModel(*modelPath, cfg)
+	if err != nil {
+		return err
+	}
+	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Log: log, ResolveRegion: regionResolver(*city), Model: model,
 		OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
 			_, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, ncfg)
 			return err

@@ -16,6 +16,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/api"
+	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 )
@@ -52,6 +53,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	encoding := fs.String("encoding", "", "force the input encoding: utf-8, gbk or gb18030")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	modelPath := fs.String("model", "", modelHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -72,8 +74,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer db.Close()
 	start := time.Now()
+	model, err := serviceModel(*modelPath, cfg)
+	if err != nil {
+		return err
+	}
 	opt := service.ReplayOptions{Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg, Encoding: *encoding,
-		ResolveRegion: regionResolver(*city)}
+		ResolveRegion: regionResolver(*city), Log: service.Options{Model: model}}
 	if !*quiet {
 		last := time.Time{}
 		opt.Progress = func(d sc.Date, n int64) {
@@ -104,6 +110,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	day := fs.String("day", "", "apply as of this day (default: today in Asia/Shanghai)")
 	history := fs.Bool("history", false, "load records reported before the service's first day: each applied on its reported_date, no decision rows")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of the roster")
+	modelPath := fs.String("model", "", modelHelp)
 	paths, err := parseFlagsAndPaths(fs, args)
 	if err != nil {
 		return err
@@ -120,7 +127,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	svc, err := service.Open(ctx, db, service.Options{Config: cfg, ResolveRegion: regionResolver(*city), Fault: faultFromEnv()})
+	model, err := serviceModel(*modelPath, cfg)
+	if err != nil {
+		return err
+	}
+	svc, err := service.Open(ctx, db, service.Options{Config: cfg, ResolveRegion: regionResolver(*city), Fault: faultFromEnv(), Model: model})
 	if err != nil {
 		return err
 	}
@@ -279,10 +290,15 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dsn := fs.String("db", "", dbHelp)
 	day := fs.String("day", "", "run every day not yet run up to this one (default: today in Asia/Shanghai)")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
+	modelPath := fs.String("model", "", modelHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	model, err := serviceModel(*modelPath, cfg)
 	if err != nil {
 		return err
 	}
@@ -292,7 +308,7 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer db.Close()
 	loadStart := time.Now()
-	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Fault: faultFromEnv()})
+	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Fault: faultFromEnv(), Model: model})
 	if err != nil {
 		return err
 	}
@@ -466,4 +482,18 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "recoveries: %d cases in %s\n", n, *rec)
 	}
 	return nil
+}
+
+const modelHelp = "evidence model file from `silentcert train`, or \"builtin\" (default: the baseline weak rule, no RISK rows); use the same model for every command on one database"
+
+// serviceModel loads the evidence model for the service, or nil for "".
+func serviceModel(path string, cfg *sc.Config) (engine.Model, error) {
+	if path == "" {
+		return nil, nil
+	}
+	m, err := loadModel(path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
