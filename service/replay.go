@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -188,23 +187,11 @@ func readFile(path string, cat *sc.Catalogue, encoding string) (rows []Row, prob
 		return nil, nil, nil, "", 0, err
 	}
 	defer rr.Close()
-	enc = rr.Encoding()
-	for {
-		row, prob, err := rr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, rr.Warnings(), enc, 0, err
-		}
-		read++
-		if prob != nil {
-			probs = append(probs, *prob)
-			continue
-		}
-		rows = append(rows, Row{Record: row.Record(), File: row.File, Line: row.Line})
+	rows, probs, err = readAll(rr, "")
+	if err != nil {
+		return nil, nil, rr.Warnings(), rr.Encoding(), 0, err
 	}
-	return rows, probs, rr.Warnings(), enc, read, nil
+	return rows, probs, rr.Warnings(), rr.Encoding(), int64(len(rows) + len(probs)), nil
 }
 
 // Export writes the files of spec §7 from the database: what backtest writes for the same

@@ -98,6 +98,18 @@ func (t *Tx) Append(rows []AuditRow) error {
 	return t.SetMeta("audit_head", strconv.FormatInt(t.lastSeq, 10)+":"+hex.EncodeToString(t.last))
 }
 
+const auditSelect = `SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash FROM audit `
+
+// scanAudit reads one audit row.
+func scanAudit(rows *sql.Rows) (AuditRow, error) {
+	var r AuditRow
+	var day int64
+	err := rows.Scan(&r.Seq, &r.Kind, &day, &r.At, &r.Actor, &r.PID, &r.PersonID, &r.Action, &r.Method,
+		&r.Evidence, &r.Detail, &r.Rule, &r.Prev, &r.Hash)
+	r.Day = sc.Date(day)
+	return r, err
+}
+
 // AuditProblem is a break in the audit chain.
 type AuditProblem struct {
 	Seq    int64
@@ -109,8 +121,7 @@ type AuditProblem struct {
 // reordering), and a head that does not match the last row (rows cut off the end). It
 // returns the number of rows checked.
 func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence,
-		detail, rule, prev, hash FROM audit ORDER BY seq`)
+	rows, err := db.sql.QueryContext(ctx, auditSelect+`ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("%s: audit: %w", db, err)
 	}
@@ -118,13 +129,10 @@ func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64
 	prev := []byte{}
 	var n, lastSeq int64
 	for rows.Next() {
-		var r AuditRow
-		var day int64
-		if err := rows.Scan(&r.Seq, &r.Kind, &day, &r.At, &r.Actor, &r.PID, &r.PersonID, &r.Action, &r.Method,
-			&r.Evidence, &r.Detail, &r.Rule, &r.Prev, &r.Hash); err != nil {
+		r, err := scanAudit(rows)
+		if err != nil {
 			return n, err
 		}
-		r.Day = sc.Date(day)
 		n++
 		if r.Seq != lastSeq+1 {
 			report(AuditProblem{r.Seq, fmt.Sprintf("rows %d to %d are missing", lastSeq+1, r.Seq-1)})
@@ -159,20 +167,16 @@ func (db *DB) PersonAudit(ctx context.Context, pid int64) ([]AuditRow, error) {
 // Decisions calls fn for every decision row, in (day, person_id, seq) order: the order of
 // decisions.csv.
 func (db *DB) Decisions(ctx context.Context, fn func(*AuditRow) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence,
-		detail, rule, prev, hash FROM audit WHERE kind = 'decision' ORDER BY day, person_id, seq`)
+	rows, err := db.sql.QueryContext(ctx, auditSelect+`WHERE kind = 'decision' ORDER BY day, person_id, seq`)
 	if err != nil {
 		return fmt.Errorf("%s: decisions: %w", db, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r AuditRow
-		var day int64
-		if err := rows.Scan(&r.Seq, &r.Kind, &day, &r.At, &r.Actor, &r.PID, &r.PersonID, &r.Action, &r.Method,
-			&r.Evidence, &r.Detail, &r.Rule, &r.Prev, &r.Hash); err != nil {
+		r, err := scanAudit(rows)
+		if err != nil {
 			return err
 		}
-		r.Day = sc.Date(day)
 		if err := fn(&r); err != nil {
 			return err
 		}
@@ -182,20 +186,16 @@ func (db *DB) Decisions(ctx context.Context, fn func(*AuditRow) error) error {
 
 func (db *DB) audit(ctx context.Context, where string, args ...any) ([]AuditRow, error) {
 	var out []AuditRow
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence,
-		detail, rule, prev, hash FROM audit `+where), args...)
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(auditSelect+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: audit: %w", db, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r AuditRow
-		var day int64
-		if err := rows.Scan(&r.Seq, &r.Kind, &day, &r.At, &r.Actor, &r.PID, &r.PersonID, &r.Action, &r.Method,
-			&r.Evidence, &r.Detail, &r.Rule, &r.Prev, &r.Hash); err != nil {
+		r, err := scanAudit(rows)
+		if err != nil {
 			return nil, err
 		}
-		r.Day = sc.Date(day)
 		out = append(out, r)
 	}
 	return out, rows.Err()
