@@ -64,7 +64,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, model, err := loadSetup(*configPath, *modelPath)
 	if err != nil {
 		return err
 	}
@@ -74,10 +74,6 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer db.Close()
 	start := time.Now()
-	model, err := serviceModel(*modelPath, cfg)
-	if err != nil {
-		return err
-	}
 	opt := service.ReplayOptions{Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg, Encoding: *encoding,
 		ResolveRegion: regionResolver(*city), Log: service.Options{Model: model}}
 	if !*quiet {
@@ -118,7 +114,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *roster == "" && len(paths) == 0 {
 		return usagef("give a --roster, record files, or both")
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, model, err := loadSetup(*configPath, *modelPath)
 	if err != nil {
 		return err
 	}
@@ -127,10 +123,6 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	model, err := serviceModel(*modelPath, cfg)
-	if err != nil {
-		return err
-	}
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, ResolveRegion: regionResolver(*city), Fault: faultFromEnv(), Model: model})
 	if err != nil {
 		return err
@@ -294,11 +286,7 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*configPath)
-	if err != nil {
-		return err
-	}
-	model, err := serviceModel(*modelPath, cfg)
+	cfg, model, err := loadSetup(*configPath, *modelPath)
 	if err != nil {
 		return err
 	}
@@ -485,6 +473,16 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 const modelHelp = "evidence model file from `silentcert train`, or \"builtin\" (default: the baseline weak rule, no RISK rows); use the same model for every command on one database"
+
+// loadSetup reads the configuration file and the evidence model ("" for none).
+func loadSetup(configPath, modelPath string) (*sc.Config, engine.Model, error) {
+	cfg, err := loadConfig(configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	model, err := serviceModel(modelPath, cfg)
+	return cfg, model, err
+}
 
 // serviceModel loads the evidence model for the service, or nil for "".
 func serviceModel(path string, cfg *sc.Config) (engine.Model, error) {
