@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -344,11 +345,15 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 			return err
 		}
 	}
-	srv := &http.Server{Addr: c.Addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	if c.Announce != nil {
-		c.Announce(c.Addr)
+		c.Announce(ln.Addr().String()) // the port chosen when the address asked for :0
 	}
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
