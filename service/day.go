@@ -37,11 +37,27 @@ func (s *Service) RunDay(ctx context.Context, d sc.Date) error {
 	}
 	defer tx.Rollback()
 	ch := s.newChange()
+	evaluated, n, err := s.runDayIn(tx, ch, d)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		ch.undo()
+		return err
+	}
+	s.log.Info("daily run", "day", d.String(), "evaluated", evaluated, "decisions", n, "seconds", time.Since(start).Seconds())
+	runSeconds.Set(time.Since(start).Seconds())
+	return nil
+}
+
+// runDayIn runs day d inside tx, recording in ch the people it changes; the caller
+// commits, or undoes ch when anything fails. It returns how many people were evaluated
+// and how many decisions were written.
+func (s *Service) runDayIn(tx *store.Tx, ch *change, d sc.Date) (evaluated, decisions int64, err error) {
 	k := newSink()
 	full := d.Day() == 1
 	payday := d.Day() == 1
 	k.payroll = d.Month()
-	var evaluated int64
 	var snap *bytes.Buffer
 	var snapW *exchange.CSVWriter
 	var gz *gzip.Writer
@@ -57,8 +73,7 @@ func (s *Service) RunDay(ctx context.Context, d sc.Date) error {
 			continue
 		}
 		if err := ch.touch(p); err != nil {
-			ch.undo()
-			return err
+			return 0, 0, err
 		}
 		evaluated++
 		k.p = p
@@ -76,8 +91,7 @@ func (s *Service) RunDay(ctx context.Context, d sc.Date) error {
 			snapW.Raw([]byte(st.LastMethod.String()))
 			snapW.Raw([]byte(fmt.Sprint(uint64(st.LastEvidence))))
 			if err := snapW.End(); err != nil {
-				ch.undo()
-				return err
+				return 0, 0, err
 			}
 			s.eng.Payroll(p.Rec, &p.State, d.Month(), k)
 		}
@@ -86,59 +100,48 @@ func (s *Service) RunDay(ctx context.Context, d sc.Date) error {
 			s.opt.Fault("run", int(evaluated))
 		}
 	}
-	err = func() error {
-		if err := ch.write(tx); err != nil {
-			return err
-		}
-		n, err := k.flush(tx, map[int64]string{}, s.wallTime(), "engine", s.hook(tx))
-		if err != nil {
-			return err
-		}
-		if payday {
-			if err := snapW.Flush(); err != nil {
-				return err
-			}
-			if err := gz.Close(); err != nil {
-				return err
-			}
-			pr := &store.Payroll{Month: d.Month(), Day: d, Snapshot: snap.Bytes()}
-			for _, p := range k.pays {
-				switch p.Kind {
-				case sc.PayRegular.String():
-					pr.Paid += p.Amount
-					pr.Rows++
-				case sc.PayBack.String():
-					pr.BackPay += p.Amount
-					pr.Rows++
-				default:
-					pr.Withheld += p.Amount
-				}
-			}
-			if err := tx.PutPayroll(pr); err != nil {
-				return err
-			}
-		}
-		if !s.opt.NoSummary {
-			if err := tx.RefreshSummary(d); err != nil {
-				return err
-			}
-		}
-		if err := tx.MarkRun(d, s.wallTime(), evaluated, n); err != nil {
-			return err
-		}
-		if err := tx.Append([]store.AuditRow{{Kind: "run", Day: d, At: s.wallTime(), Actor: "system", PID: -1,
-			Action: "daily_run", Detail: fmt.Sprintf("evaluated=%d;decisions=%d;payroll=%v", evaluated, n, payday)}}); err != nil {
-			return err
-		}
-		return tx.Commit()
-	}()
-	if err != nil {
-		ch.undo()
-		return err
+	if err := ch.write(tx); err != nil {
+		return 0, 0, err
 	}
-	s.log.Info("daily run", "day", d.String(), "evaluated", evaluated, "decisions", len(k.decs), "seconds", time.Since(start).Seconds())
-	runSeconds.Set(time.Since(start).Seconds())
-	return nil
+	n, err := k.flush(tx, map[int64]string{}, s.wallTime(), "engine", s.hook(tx))
+	if err != nil {
+		return 0, 0, err
+	}
+	if payday {
+		if err := snapW.Flush(); err != nil {
+			return 0, 0, err
+		}
+		if err := gz.Close(); err != nil {
+			return 0, 0, err
+		}
+		pr := &store.Payroll{Month: d.Month(), Day: d, Snapshot: snap.Bytes()}
+		for _, p := range k.pays {
+			switch p.Kind {
+			case sc.PayRegular.String():
+				pr.Paid += p.Amount
+				pr.Rows++
+			case sc.PayBack.String():
+				pr.BackPay += p.Amount
+				pr.Rows++
+			default:
+				pr.Withheld += p.Amount
+			}
+		}
+		if err := tx.PutPayroll(pr); err != nil {
+			return 0, 0, err
+		}
+	}
+	if !s.opt.NoSummary {
+		if err := tx.RefreshSummary(d); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := tx.MarkRun(d, s.wallTime(), evaluated, n); err != nil {
+		return 0, 0, err
+	}
+	err = tx.Append([]store.AuditRow{{Kind: "run", Day: d, At: s.wallTime(), Actor: "system", PID: -1,
+		Action: "daily_run", Detail: fmt.Sprintf("evaluated=%d;decisions=%d;payroll=%v", evaluated, n, payday)}})
+	return evaluated, n, err
 }
 
 // CatchUp runs every day from the one after the last run through today, in order. The

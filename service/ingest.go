@@ -200,6 +200,36 @@ type applyItem struct {
 
 // apply stores and applies rows as one batch, in one transaction.
 func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) error {
+	rows = prepareRows(rows, res)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ch := s.newChange()
+	if err := s.applyIn(tx, ch, b, rows, res); err != nil {
+		ch.undo()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		ch.undo()
+		return err
+	}
+	s.counted(res)
+	return nil
+}
+
+// counted adds an applied batch to the metrics.
+func (s *Service) counted(res *Result) {
+	RecordsIngested.Add(res.Report.Applied + res.Report.Held + res.Report.Unlinked)
+	RecordsQuarantined.Add(int64(len(res.Problems)))
+	Batches.Add(1)
+}
+
+// prepareRows defaults reported dates and puts the rows in spec §7's order.
+func prepareRows(rows []Row, res *Result) []Row {
 	for i := range rows {
 		rows[i].seq = i
 		if rows[i].ReportedDate == sc.NoDate {
@@ -217,16 +247,14 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 	for i, j := range idx {
 		sorted[i] = rows[j]
 	}
-	rows = sorted
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return sorted
+}
+
+// applyIn stores and applies prepared rows as one batch inside tx, recording in ch the
+// people it changes; the caller commits, or undoes ch when anything fails.
+func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Result) error {
 	s.noteDeliveries(rows)
 	day := s.dayOf(b)
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: day,
 		Status: "applied", Files: fileNames(b), Report: "{}"}
 	if _, err := tx.NewBatch(sb); err != nil {
@@ -340,13 +368,11 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 		pids = append(pids, pid)
 	}
 	slices.Sort(pids)
-	ch := s.newChange()
 	k := newSink()
 	k.quiet = b.History
 	for _, pid := range pids {
 		p := s.ppl[pid]
 		if err := ch.touch(p); err != nil {
-			ch.undo()
 			return err
 		}
 		k.p = p
@@ -365,34 +391,21 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 			p.NextCheck = day // evaluated by the day's run, as backtest evaluates after applying
 		}
 	}
-	err = func() error {
-		if err := ch.write(tx); err != nil {
-			return err
-		}
-		if _, err := k.flush(tx, keys, s.wallTime(), "engine", s.hook(tx)); err != nil {
-			return err
-		}
-		rep, err := json.Marshal(res.Report.Map())
-		if err != nil {
-			return err
-		}
-		if err := tx.FinishBatch(sb.ID, "applied", string(rep)); err != nil {
-			return err
-		}
-		if err := tx.Append([]store.AuditRow{{Kind: "batch", Day: day, At: sb.Received, Actor: b.Actor, PID: -1,
-			Action: b.Origin, Evidence: "batch:" + itoa(sb.ID), Detail: string(rep)}}); err != nil {
-			return err
-		}
-		return tx.Commit()
-	}()
-	if err != nil {
-		ch.undo()
+	if err := ch.write(tx); err != nil {
 		return err
 	}
-	RecordsIngested.Add(res.Report.Applied + res.Report.Held + res.Report.Unlinked)
-	RecordsQuarantined.Add(int64(len(res.Problems)))
-	Batches.Add(1)
-	return nil
+	if _, err := k.flush(tx, keys, s.wallTime(), "engine", s.hook(tx)); err != nil {
+		return err
+	}
+	rep, err := json.Marshal(res.Report.Map())
+	if err != nil {
+		return err
+	}
+	if err := tx.FinishBatch(sb.ID, "applied", string(rep)); err != nil {
+		return err
+	}
+	return tx.Append([]store.AuditRow{{Kind: "batch", Day: day, At: sb.Received, Actor: b.Actor, PID: -1,
+		Action: b.Origin, Evidence: "batch:" + itoa(sb.ID), Detail: string(rep)}})
 }
 
 // hook adapts Options.OnDecision to the transaction at hand.

@@ -90,27 +90,19 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		return nil, err
 	}
 	tally(res)
-	for d := opt.From; d <= opt.To; d++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+	// Days go through the same steps as serve's (a batch of the day's records, then the
+	// day's run), several days to a transaction: replay fills an empty database, which a
+	// crash leaves to be started again, so a commit a day would buy nothing but time.
+	if err := s.replayDays(ctx, opt, days, func(d sc.Date) {
 		mu.Lock()
 		clock = d
 		mu.Unlock()
-		if rows := days[d-opt.From]; len(rows) > 0 {
-			res := &Result{}
-			if err := s.apply(ctx, Batch{Origin: "replay", Actor: "replay", Day: d}, rows, res); err != nil {
-				return nil, err
-			}
-			tally(res)
-			days[d-opt.From] = nil
-		}
-		if err := s.RunDay(ctx, d); err != nil {
-			return nil, err
-		}
+	}, tally, func(d sc.Date) {
 		if opt.Progress != nil {
 			opt.Progress(d, n)
 		}
+	}); err != nil {
+		return nil, err
 	}
 	if !opt.DailySummary {
 		if err := s.rebuildSummary(ctx, opt.To); err != nil {
@@ -345,4 +337,63 @@ func (s *Service) rebuildSummary(ctx context.Context, day sc.Date) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// replayGroup is how many days of a replay share a transaction.
+const replayGroup = 16
+
+// replayDays ingests each day's rows as that day's batch and runs the day, committing
+// every replayGroup days.
+func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, days [][]Row, setClock func(sc.Date), tally func(*Result), progress func(sc.Date)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var tx *store.Tx
+	var ch *change
+	var done []*Result
+	fail := func(err error) error {
+		if ch != nil {
+			ch.undo()
+		}
+		if tx != nil {
+			tx.Rollback()
+		}
+		return err
+	}
+	for d := opt.From; d <= opt.To; d++ {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		setClock(d)
+		if tx == nil {
+			var err error
+			if tx, err = s.db.Begin(ctx); err != nil {
+				return err
+			}
+			ch = s.newChange()
+		}
+		if rows := days[d-opt.From]; len(rows) > 0 {
+			res := &Result{}
+			if err := s.applyIn(tx, ch, Batch{Origin: "replay", Actor: "replay", Day: d}, prepareRows(rows, res), res); err != nil {
+				return fail(err)
+			}
+			done = append(done, res)
+			days[d-opt.From] = nil
+		}
+		if _, _, err := s.runDayIn(tx, ch, d); err != nil {
+			return fail(err)
+		}
+		if int(d-opt.From)%replayGroup == replayGroup-1 || d == opt.To {
+			if err := tx.Commit(); err != nil {
+				return fail(err)
+			}
+			tx, ch = nil, nil
+			for _, res := range done {
+				tally(res)
+				s.counted(res)
+			}
+			done = done[:0]
+		}
+		progress(d)
+	}
+	return nil
 }

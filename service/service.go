@@ -224,13 +224,27 @@ func (s *Service) toStore(p *Person) (*store.Person, error) {
 		DeathDate: st.DeathDate, NextCheck: p.NextCheck, Baselined: p.Baselined, State: b}, nil
 }
 
-// snapshot keeps what a transaction may change of a person, to put back if it fails.
+// snapshot keeps what a transaction may change of a person, to put back if it fails,
+// and what was last written of them, to write only what moved.
 type snapshot struct {
 	p         *Person
 	state     engine.State
 	region    string
 	next      sc.Date
 	baselined bool
+	stored    stored
+}
+
+// stored is the part of a person's row that the console's indexes cover.
+type stored struct {
+	status, method sc.Status
+	until, death   sc.Date
+	region         string
+}
+
+func storedOf(p *Person) stored {
+	return stored{status: p.State.Status, method: sc.Status(p.State.LastMethod), until: p.State.Until,
+		death: p.State.DeathDate, region: p.Rec.RegionCode}
 }
 
 // cloneState copies a state deeply: the engine changes its slices in place.
@@ -259,27 +273,36 @@ func cloneState(st *engine.State) engine.State {
 	return c
 }
 
-// change tracks the people one transaction touches.
+// change tracks the people one transaction touches: their values before it, for undo,
+// and those touched since the last write (a transaction may write several times: a batch
+// and a day's run, or several days of a replay).
 type change struct {
 	s     *Service
 	snaps map[int64]*snapshot
-	order []int64
+	dirty map[int64]bool
+	order []int64 // dirty, in the order touched
 }
 
-func (s *Service) newChange() *change { return &change{s: s, snaps: map[int64]*snapshot{}} }
+func (s *Service) newChange() *change {
+	return &change{s: s, snaps: map[int64]*snapshot{}, dirty: map[int64]bool{}}
+}
 
-// touch records a person's values before the transaction changes them.
+// touch records a person's values before the transaction changes them, and marks them
+// to be written.
 func (c *change) touch(p *Person) error {
-	if _, ok := c.snaps[p.PID]; ok {
-		return nil
+	if _, ok := c.snaps[p.PID]; !ok {
+		c.snaps[p.PID] = &snapshot{p: p, state: cloneState(&p.State), region: p.Rec.RegionCode, next: p.NextCheck,
+			baselined: p.Baselined, stored: storedOf(p)}
 	}
-	c.snaps[p.PID] = &snapshot{p: p, state: cloneState(&p.State), region: p.Rec.RegionCode, next: p.NextCheck, baselined: p.Baselined}
-	c.order = append(c.order, p.PID)
+	if !c.dirty[p.PID] {
+		c.dirty[p.PID] = true
+		c.order = append(c.order, p.PID)
+	}
 	return nil
 }
 
-// write writes every touched person's state in pid order, and the region of those who
-// moved.
+// write writes every person touched since the last write, in pid order: their state, and
+// their region when they moved.
 func (c *change) write(tx *store.Tx) error {
 	sort.Slice(c.order, func(i, j int) bool { return c.order[i] < c.order[j] })
 	const chunk = 512
@@ -290,13 +313,15 @@ func (c *change) write(tx *store.Tx) error {
 		if err != nil {
 			return err
 		}
-		old, now := &sn.state, &sn.p.State
-		sp.Unmoved = old.Status == now.Status && old.Until == now.Until && old.LastMethod == now.LastMethod && old.DeathDate == now.DeathDate
-		if sn.p.Rec.RegionCode != sn.region {
-			if err := tx.SetRegion(pid, sn.p.Rec.RegionCode); err != nil {
+		now := storedOf(sn.p)
+		was := sn.stored
+		sp.Unmoved = now.status == was.status && now.method == was.method && now.until == was.until && now.death == was.death
+		if now.region != was.region {
+			if err := tx.SetRegion(pid, now.region); err != nil {
 				return err
 			}
 		}
+		sn.stored = now
 		ps = append(ps, sp)
 		if len(ps) == chunk {
 			if err := tx.PutStates(ps); err != nil {
@@ -305,6 +330,8 @@ func (c *change) write(tx *store.Tx) error {
 			ps = ps[:0]
 		}
 	}
+	c.order = c.order[:0]
+	clear(c.dirty)
 	return tx.PutStates(ps)
 }
 
