@@ -1,0 +1,351 @@
+package citizen
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/idcard"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
+)
+
+// MaxFrames is the largest burst an attempt may upload.
+const MaxFrames = 5
+
+// analyses bounds the attempts analysed at once in this process: each one keeps both
+// cores busy for about a second, and a queue is better than every attempt slowing down.
+var analyses = make(chan struct{}, 2)
+
+// capturePage issues the attempt's nonce (single use, NonceTTL) and shows the capture page.
+func (h *handler) capturePage(w http.ResponseWriter, r *http.Request) {
+	s := h.needSession(w, r)
+	if s == nil {
+		return
+	}
+	if m, _ := sharedModels(); m == nil {
+		h.render(w, r, http.StatusServiceUnavailable, "message", pageData{Msg: "unavailable", Next: "/c/me"})
+		return
+	}
+	tok, hash := newToken(16)
+	now := h.now()
+	if _, err := h.db.SQL().ExecContext(r.Context(), h.db.Rebind(`INSERT INTO citizen_nonces (hash, pid, session, created, expires, used)
+		VALUES (?, ?, ?, ?, ?, 0)`), hash, s.pid, s.hash, now.UnixNano(), now.Add(h.pol.NonceTTL).UnixNano()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "capture", pageData{CSRF: s.csrf, Nonce: tok, Agent: s.agent,
+		Seconds: int(h.pol.NonceTTL / time.Second), MaxFrames: MaxFrames})
+}
+
+// attemptResult is the JSON answer to an attempt (the capture script's).
+type attemptResult struct {
+	Outcome string `json:"outcome"` // accept, review, reject, retry, refused
+	Reason  string `json:"reason,omitempty"`
+	Until   string `json:"certified_until,omitempty"`
+	Message string `json:"message"`
+}
+
+// attemptPost takes a burst of frames and decides on it on the server.
+func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	s := h.needSession(w, r)
+	if s == nil {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, int64(MaxFrames)*h.pol.MaxFrameBytes+64<<10)
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		h.answer(w, r, http.StatusRequestEntityTooLarge, attemptResult{Outcome: "refused", Reason: "too_large"})
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	if !h.checkCSRF(r, s) {
+		h.answer(w, r, http.StatusForbidden, attemptResult{Outcome: "refused", Reason: "csrf"})
+		return
+	}
+	p, err := personBy(dbq{ctx, h.db}, "pid", s.pid)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	actor := actorOf(s.agent)
+	now := h.now()
+	// The nonce: this session's, not used, in time. Used up here, before anything else, so
+	// that the same upload sent again is refused even while the first is being analysed.
+	res, err := h.db.SQL().ExecContext(ctx, h.db.Rebind(`UPDATE citizen_nonces SET used = ?
+		WHERE hash = ? AND pid = ? AND session = ? AND used = 0 AND expires > ?`),
+		now.UnixNano(), hashOf(r.FormValue("nonce")), s.pid, s.hash, now.UnixNano())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		h.record(ctx, []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "nonce_refused", "", "")})
+		h.answer(w, r, http.StatusConflict, attemptResult{Outcome: "refused", Reason: "nonce"})
+		return
+	}
+	tx, err := h.db.Begin(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ok, err := hit(tx, fmt.Sprintf("attempt:%d", p.PID), now, 24*time.Hour, h.pol.AttemptsPerDay)
+	if err == nil {
+		err = tx.Commit()
+	}
+	tx.Rollback()
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !ok {
+		h.answer(w, r, http.StatusTooManyRequests, attemptResult{Outcome: "refused", Reason: "too_many"})
+		return
+	}
+	files := r.MultipartForm.File["frame"]
+	if len(files) == 0 || len(files) > MaxFrames {
+		h.answer(w, r, http.StatusBadRequest, attemptResult{Outcome: "retry", Reason: "frames"})
+		return
+	}
+	var frames [][]byte
+	for _, fh := range files {
+		if fh.Size > h.pol.MaxFrameBytes {
+			h.answer(w, r, http.StatusRequestEntityTooLarge, attemptResult{Outcome: "refused", Reason: "too_large"})
+			return
+		}
+		f, err := fh.Open()
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		b, err := io.ReadAll(io.LimitReader(f, h.pol.MaxFrameBytes+1))
+		f.Close()
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		frames = append(frames, b)
+	}
+	v, err := h.judgeBurst(ctx, p.PID, frames)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out, err := h.settle(ctx, p, s.agent, actor, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("citizen face attempt", "person", idcard.Mask(p.PersonID), "agent", s.agent, "outcome", v.Outcome,
+		"reason", v.Reason, "distance", v.Distance, "frames", v.Frames, "movement", v.Movement)
+	h.answer(w, r, http.StatusOK, out)
+}
+
+// judgeBurst analyses the frames on the server and decides.
+func (h *handler) judgeBurst(ctx context.Context, pid int64, frames [][]byte) (verdict, error) {
+	m, _ := sharedModels()
+	if m == nil {
+		return verdict{}, errors.New("no face models loaded")
+	}
+	select {
+	case analyses <- struct{}{}:
+	case <-ctx.Done():
+		return verdict{}, ctx.Err()
+	}
+	fs := make([]*frame, len(frames))
+	for i, b := range frames {
+		fs[i] = analyse(m, b, h.pol)
+	}
+	<-analyses
+	refs, err := refsOf(ctx, h.db, pid)
+	if err != nil {
+		return verdict{}, err
+	}
+	return judge(fs, refs, h.pol), nil
+}
+
+// settle acts on a verdict: an accept is sent to the engine as an HRSS.FACE record, a
+// borderline case is queued for review, a failure counted (too many route the person to
+// a visit). Quality problems only ask for another try.
+func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, v verdict) (attemptResult, error) {
+	now := h.now()
+	detail := fmt.Sprintf("agent=%d;frames=%d;distance=%.4f;movement=%.4f;spread=%.4f;ref=%s", b2i(agent), v.Frames,
+		v.Distance, v.Movement, v.Spread, v.RefKind)
+	switch v.Outcome {
+	case "accept":
+		key, err := certify(ctx, h.svc, p, agent, actor, h.svc.Today())
+		if err != nil {
+			return attemptResult{}, err
+		}
+		tx, err := h.db.Begin(ctx)
+		if err != nil {
+			return attemptResult{}, err
+		}
+		defer tx.Rollback()
+		if err := putRef(tx, p.PID, RefSelfie, v.mean, now, nil, 0); err != nil {
+			return attemptResult{}, err
+		}
+		if err := setOutcome(tx, p.PID, now, "accept", false, 0); err != nil {
+			return attemptResult{}, err
+		}
+		if err := tx.Append([]store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "accept", key, detail)}); err != nil {
+			return attemptResult{}, err
+		}
+		if err := tx.Commit(); err != nil {
+			return attemptResult{}, err
+		}
+		until := ""
+		var u int64
+		if err := h.db.SQL().QueryRowContext(ctx, h.db.Rebind(`SELECT until_day FROM people WHERE pid = ?`), p.PID).Scan(&u); err == nil {
+			until = sc.Date(u).String()
+		}
+		return attemptResult{Outcome: "accept", Until: until}, nil
+	case "review":
+		tx, err := h.db.Begin(ctx)
+		if err != nil {
+			return attemptResult{}, err
+		}
+		defer tx.Rollback()
+		var photo []byte
+		if v.best != nil {
+			photo = v.best.jpeg
+		} else {
+			photo = []byte{}
+		}
+		if err := tx.Exec(`INSERT INTO citizen_reviews (pid, created, agent, distance, reason, template, photo, status, decided_by, decided_at, record)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'open', '', 0, '')`, p.PID, now.UnixNano(), b2i(agent), v.Distance, v.Reason,
+			encodeTemplate(v.mean), photo); err != nil {
+			return attemptResult{}, err
+		}
+		if err := setOutcome(tx, p.PID, now, "review", false, 0); err != nil {
+			return attemptResult{}, err
+		}
+		if err := tx.Append([]store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "review", "", detail+";reason="+v.Reason)}); err != nil {
+			return attemptResult{}, err
+		}
+		return attemptResult{Outcome: "review", Reason: v.Reason}, tx.Commit()
+	}
+	// Rejected. Only what says "not this person" or "not live" counts towards a visit.
+	counts := v.Reason == reasonMismatch || v.Reason == reasonFrozen || v.Reason == reasonMixed || v.Reason == reasonManyFaces
+	tx, err := h.db.Begin(ctx)
+	if err != nil {
+		return attemptResult{}, err
+	}
+	defer tx.Rollback()
+	var failures, visit int
+	err = tx.QueryRow(`SELECT failures, needs_visit FROM citizen_people WHERE pid = ?`, p.PID).Scan(&failures, &visit)
+	if err != nil && !isNoRows(err) {
+		return attemptResult{}, err
+	}
+	rows := []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "reject", "", detail+";reason="+v.Reason)}
+	if counts {
+		failures++
+	}
+	routed := visit != 0
+	if counts && failures >= h.pol.MaxFailures && !routed {
+		routed = true
+		rows = append(rows, h.auditRow("citizen_visit", "system", p.PID, p.PersonID, "needs_visit", "", fmt.Sprintf("failures=%d", failures)))
+	}
+	if err := setOutcome(tx, p.PID, now, "reject:"+v.Reason, routed, failures); err != nil {
+		return attemptResult{}, err
+	}
+	if err := tx.Append(rows); err != nil {
+		return attemptResult{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return attemptResult{}, err
+	}
+	if routed {
+		return attemptResult{Outcome: "reject", Reason: "visit"}, nil
+	}
+	if counts {
+		return attemptResult{Outcome: "reject", Reason: v.Reason}, nil
+	}
+	return attemptResult{Outcome: "retry", Reason: v.Reason}, nil
+}
+
+// setOutcome keeps a person's attempt bookkeeping: an accept clears failures and the
+// visit; otherwise failures and the visit flag are as given.
+func setOutcome(tx *store.Tx, pid int64, now time.Time, outcome string, visit bool, failures int) error {
+	since := int64(0)
+	if visit {
+		since = now.UnixNano()
+	}
+	if outcome == "review" {
+		return tx.Exec(`INSERT INTO citizen_people (pid, failures, needs_visit, visit_since, last_attempt, last_outcome)
+			VALUES (?, 0, 0, 0, ?, ?) ON CONFLICT (pid) DO UPDATE SET last_attempt = excluded.last_attempt,
+			last_outcome = excluded.last_outcome`, pid, now.UnixNano(), outcome)
+	}
+	return tx.Exec(`INSERT INTO citizen_people (pid, failures, needs_visit, visit_since, last_attempt, last_outcome)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pid) DO UPDATE SET failures = excluded.failures,
+		needs_visit = excluded.needs_visit,
+		visit_since = CASE WHEN excluded.needs_visit = 0 THEN 0 WHEN citizen_people.visit_since > 0 THEN citizen_people.visit_since ELSE excluded.visit_since END,
+		last_attempt = excluded.last_attempt, last_outcome = excluded.last_outcome`,
+		pid, failures, b2i(visit), since, now.UnixNano(), outcome)
+}
+
+// certify sends one HRSS.FACE record through the service's ordinary ingestion (Origin
+// "citizen", Source "HRSS"), the path of every department's data, and returns its key.
+func certify(ctx context.Context, svc *service.Service, p *who, agent bool, actor string, event sc.Date) (string, error) {
+	today := svc.Today()
+	b := make([]byte, 6)
+	rand.Read(b)
+	rid := "FACE-" + strings.ReplaceAll(today.String(), "-", "") + "-" + hex.EncodeToString(b)
+	detail := ""
+	if agent {
+		detail = "agent=1"
+	}
+	var body bytes.Buffer
+	cw := csv.NewWriter(&body)
+	cw.Write([]string{"record_id", "source", "type", "person_id", "name", "birth_date", "event_date", "reported_date", "region_code", "detail"})
+	cw.Write([]string{rid, "HRSS", "HRSS.FACE", p.PersonID, p.Name, p.BirthDate.String(), event.String(), today.String(), p.Region, detail})
+	cw.Flush()
+	res, err := svc.Ingest(ctx, service.Batch{Origin: "citizen", Source: "HRSS", Actor: actor, Day: today,
+		Files: []service.File{{Name: "citizen-face.csv", Body: &body}}})
+	if err != nil {
+		return "", err
+	}
+	if res.Rejected != "" || res.Report.Quarantined > 0 || res.Report.Applied != 1 {
+		var why []string
+		for _, pr := range res.Problems {
+			why = append(why, pr.Field+": "+pr.Reason)
+		}
+		return "", fmt.Errorf("the HRSS.FACE record of %s was not applied (batch %d: %s %s)", idcard.Mask(p.PersonID), res.BatchID,
+			res.Rejected, strings.Join(why, "; "))
+	}
+	return "HRSS:" + rid, nil
+}
+
+// record appends audit rows in their own transaction (an action with nothing else to write).
+func (h *handler) record(ctx context.Context, rows []store.AuditRow) {
+	tx, err := h.db.Begin(ctx)
+	if err == nil {
+		defer tx.Rollback()
+		if err = tx.Append(rows); err == nil {
+			err = tx.Commit()
+		}
+	}
+	if err != nil {
+		h.log.Error("citizen audit", "err", err)
+	}
+}
+
+// answer writes an attempt's result: JSON for the capture script, a page for a plain form.
+func (h *handler) answer(w http.ResponseWriter, r *http.Request, code int, a attemptResult) {
+	lang := langOf(r)
+	a.Message = resultMessage(lang, a)
+	if wantsJSON(r) {
+		writeJSON(w, code, a)
+		return
+	}
+	h.render(w, r, code, "result", pageData{Result: &a})
+}

@@ -1,0 +1,331 @@
+package citizen
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math"
+
+	"github.com/silentcert/silentcert/face"
+)
+
+// Why a frame or a burst was refused: the codes the result page and the audit trail show.
+const (
+	reasonNoFace     = "no_face"
+	reasonManyFaces  = "many_faces"
+	reasonSmall      = "face_small"
+	reasonBlur       = "blurred"
+	reasonDark       = "too_dark"
+	reasonBright     = "too_bright"
+	reasonBadImage   = "bad_image"
+	reasonFrozen     = "frozen"
+	reasonMixed      = "not_one_person"
+	reasonFewFrames  = "few_frames"
+	reasonNoRef      = "no_reference"
+	reasonMismatch   = "mismatch"
+	reasonBorderline = "borderline"
+)
+
+// decodeFrame reads one JPEG (nothing else is accepted), refuses one too large, and scales
+// a wide one down before analysis.
+func decodeFrame(b []byte, pol Policy) (*face.Image, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil || format != "jpeg" {
+		return nil, errors.New("not a JPEG")
+	}
+	if cfg.Width < 64 || cfg.Height < 64 || cfg.Width > 4096 || cfg.Height > 4096 || cfg.Width*cfg.Height > pol.MaxFramePixels {
+		return nil, fmt.Errorf("%d×%d pixels: want 64 to 4096 a side", cfg.Width, cfg.Height)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	m := face.FromImage(img)
+	if m.W > pol.AnalyseMaxWidth {
+		m = shrink(m, pol.AnalyseMaxWidth)
+	}
+	return m, nil
+}
+
+// shrink scales a picture down to width w by averaging the source pixels each target pixel
+// covers (an area filter: no aliasing, and the same numbers on every machine).
+func shrink(m *face.Image, w int) *face.Image {
+	h := max(1, m.H*w/m.W)
+	out := &face.Image{W: w, H: h, Pix: make([]float32, 3*w*h)}
+	for y := range h {
+		y0, y1 := y*m.H/h, max((y+1)*m.H/h, y*m.H/h+1)
+		for x := range w {
+			x0, x1 := x*m.W/w, max((x+1)*m.W/w, x*m.W/w+1)
+			var s [3]float32
+			for yy := y0; yy < y1; yy++ {
+				row := m.Pix[3*(yy*m.W):]
+				for xx := x0; xx < x1; xx++ {
+					s[0] += row[3*xx]
+					s[1] += row[3*xx+1]
+					s[2] += row[3*xx+2]
+				}
+			}
+			n := float32((y1 - y0) * (x1 - x0))
+			o := out.Pix[3*(y*w+x):]
+			o[0], o[1], o[2] = s[0]/n, s[1]/n, s[2]/n
+		}
+	}
+	return out
+}
+
+// frame is what the server measured on one uploaded picture.
+type frame struct {
+	reason     string // "" when usable
+	face       *face.Face
+	blur       float64
+	light      float64
+	patch      [2]eyePatch
+	jpeg       []byte
+}
+
+// analyse runs the face pipeline and the quality checks on one frame.
+func analyse(m *face.Models, b []byte, pol Policy) *frame {
+	fr := &frame{jpeg: b}
+	img, err := decodeFrame(b, pol)
+	if err != nil {
+		fr.reason = reasonBadImage
+		return fr
+	}
+	f, err := m.Analyse(img)
+	if errors.Is(err, face.ErrNoFace) {
+		fr.reason = reasonNoFace
+		return fr
+	}
+	if err != nil {
+		fr.reason = reasonBadImage
+		return fr
+	}
+	fr.face = f
+	if f.Faces > 1 {
+		fr.reason = reasonManyFaces
+		return fr
+	}
+	if math.Min(f.Aligned.W, f.Aligned.H) < pol.MinFaceSide {
+		fr.reason = reasonSmall
+		return fr
+	}
+	fr.blur, fr.light = quality(img, f.Aligned)
+	switch {
+	case fr.light < pol.MinLight:
+		fr.reason = reasonDark
+	case fr.light > pol.MaxLight:
+		fr.reason = reasonBright
+	case fr.blur < pol.MinBlur:
+		fr.reason = reasonBlur
+	}
+	fr.patch = eyePatches(img, f.Landmarks)
+	return fr
+}
+
+// qualitySide is the side of the grey square the quality measures are taken on, so that
+// they do not depend on the size of the face in the picture.
+const qualitySide = 112
+
+// quality returns the variance of the Laplacian (sharpness) and the mean brightness of the
+// aligned face crop, resampled to a 112×112 grey square.
+func quality(img *face.Image, box face.Rect) (blur, light float64) {
+	const n = qualitySide
+	g := make([]float64, n*n)
+	for y := range n {
+		sy := box.Y + (float64(y)+0.5)*box.H/n
+		for x := range n {
+			sx := box.X + (float64(x)+0.5)*box.W/n
+			ix := min(max(int(sx), 0), img.W-1)
+			iy := min(max(int(sy), 0), img.H-1)
+			p := img.Pix[3*(iy*img.W+ix):]
+			v := 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+			g[y*n+x] = v
+			light += v
+		}
+	}
+	light /= n * n
+	var sum, sum2 float64
+	for y := 1; y < n-1; y++ {
+		for x := 1; x < n-1; x++ {
+			l := g[(y-1)*n+x] + g[(y+1)*n+x] + g[y*n+x-1] + g[y*n+x+1] - 4*g[y*n+x]
+			sum += l
+			sum2 += l * l
+		}
+	}
+	k := float64((n - 2) * (n - 2))
+	mean := sum / k
+	return sum2/k - mean*mean, light
+}
+
+// The eye patches: each eye's region, located by its landmarks and sampled to a grey
+// window of patchW×patchH cells with a margin of patchM cells on every side, so that a
+// frame's eyes can be matched with another's at the best small offset (the landmarks
+// themselves jitter by a pixel or two from frame to frame). Moving or scaling the whole
+// face changes the patches little; eyes that move, blink or look away change them.
+const patchW, patchH, patchM = 24, 12, 3
+
+const patchStride = patchW + 2*patchM
+
+type eyePatch [(patchW + 2*patchM) * (patchH + 2*patchM)]float64
+
+func eyePatches(img *face.Image, l [68]face.Point) (out [2]eyePatch) {
+	for e, o := range []int{36, 42} {
+		var cx, cy float64
+		for i := o; i < o+6; i++ {
+			cx += l[i].X / 6
+			cy += l[i].Y / 6
+		}
+		w := math.Hypot(l[o+3].X-l[o].X, l[o+3].Y-l[o].Y) * 1.6
+		cell := w / patchW
+		p := &out[e]
+		for y := range patchH + 2*patchM {
+			sy := cy + (float64(y-patchM-patchH/2)+0.5)*cell
+			for x := range patchStride {
+				sx := cx + (float64(x-patchM-patchW/2)+0.5)*cell
+				ix := min(max(int(sx), 0), img.W-1)
+				iy := min(max(int(sy), 0), img.H-1)
+				q := img.Pix[3*(iy*img.W+ix):]
+				p[y*patchStride+x] = 0.299*float64(q[0]) + 0.587*float64(q[1]) + 0.114*float64(q[2])
+			}
+		}
+	}
+	return out
+}
+
+// correlation is the normalised correlation of a's centre window with b's window shifted
+// by (dx, dy) cells.
+func correlation(a, b *eyePatch, dx, dy int) float64 {
+	var sa, sb, saa, sbb, sab float64
+	for y := range patchH {
+		for x := range patchW {
+			va := a[(y+patchM)*patchStride+x+patchM]
+			vb := b[(y+patchM+dy)*patchStride+x+patchM+dx]
+			sa += va
+			sb += vb
+			saa += va * va
+			sbb += vb * vb
+			sab += va * vb
+		}
+	}
+	n := float64(patchW * patchH)
+	cov := sab/n - sa*sb/(n*n)
+	va, vb := saa/n-sa*sa/(n*n), sbb/n-sb*sb/(n*n)
+	if va <= 1e-9 || vb <= 1e-9 {
+		return 0
+	}
+	return cov / math.Sqrt(va*vb)
+}
+
+// movement is the largest change of the eyes between two frames of a burst: one minus
+// the correlation of their eye patches at the best offset within the margin (0: the same
+// eyes, as in one photo taken five times), the two eyes averaged.
+func movement(fs []*frame) float64 {
+	worst := 0.0
+	for i := range fs {
+		for j := i + 1; j < len(fs); j++ {
+			var c float64
+			for e := range 2 {
+				best := -1.0
+				for dy := -patchM; dy <= patchM; dy++ {
+					for dx := -patchM; dx <= patchM; dx++ {
+						best = max(best, correlation(&fs[i].patch[e], &fs[j].patch[e], dx, dy))
+					}
+				}
+				c += best / 2
+			}
+			worst = max(worst, 1-c)
+		}
+	}
+	return worst
+}
+
+// verdict is the server's decision on one burst.
+type verdict struct {
+	Outcome  string  // "accept", "review", "reject"
+	Reason   string  // why, for review and reject
+	Distance float64 // to the closest reference (-1: none)
+	Frames   int     // usable frames
+	Movement float64
+	Spread   float64
+	RefKind  string
+	best     *frame
+	mean     face.Descriptor
+}
+
+// judge decides on a burst from the frames measured and the person's references. Every
+// frame must hold exactly one face (a second face is someone else in the picture); frames
+// of poor quality are left out; the usable ones must be one person, and must move (a
+// frozen burst is a photo). An accept needs MinFrames usable frames that moved and a
+// distance within face.Threshold; fewer frames (a single photo from the file input) can
+// at best be reviewed by staff.
+func judge(fs []*frame, refs []ref, pol Policy) verdict {
+	v := verdict{Distance: -1}
+	var ok []*frame
+	reason := reasonNoFace
+	for _, f := range fs {
+		if f.reason == reasonManyFaces {
+			v.Outcome, v.Reason = "reject", reasonManyFaces
+			return v
+		}
+		if f.reason != "" {
+			reason = f.reason
+			continue
+		}
+		ok = append(ok, f)
+	}
+	v.Frames = len(ok)
+	if len(ok) == 0 {
+		v.Outcome, v.Reason = "reject", reason
+		return v
+	}
+	for i := range ok {
+		for j := i + 1; j < len(ok); j++ {
+			v.Spread = max(v.Spread, face.Distance(ok[i].face.Descriptor, ok[j].face.Descriptor))
+		}
+	}
+	if v.Spread > pol.MaxBurstSpread {
+		v.Outcome, v.Reason = "reject", reasonMixed
+		return v
+	}
+	// The mean descriptor of the burst, and the sharpest frame for the review queue.
+	var sum [face.DescriptorSize]float64
+	v.best = ok[0]
+	for _, f := range ok {
+		for k, x := range f.face.Descriptor {
+			sum[k] += float64(x)
+		}
+		if f.blur > v.best.blur {
+			v.best = f
+		}
+	}
+	for k := range sum {
+		v.mean[k] = float32(sum[k] / float64(len(ok)))
+	}
+	v.Movement = movement(ok)
+	if len(ok) >= pol.MinFrames && v.Movement < pol.MinEyeMovement {
+		v.Outcome, v.Reason = "reject", reasonFrozen
+		return v
+	}
+	if len(refs) == 0 {
+		v.Outcome, v.Reason = "review", reasonNoRef
+		return v
+	}
+	for _, r := range refs {
+		if d := face.Distance(v.mean, r.template); v.Distance < 0 || d < v.Distance {
+			v.Distance, v.RefKind = d, r.kind
+		}
+	}
+	switch {
+	case v.Distance <= face.Threshold && len(ok) >= pol.MinFrames:
+		v.Outcome = "accept"
+	case v.Distance <= face.Threshold:
+		v.Outcome, v.Reason = "review", reasonFewFrames
+	case v.Distance <= face.FaceAPIThreshold:
+		v.Outcome, v.Reason = "review", reasonBorderline
+	default:
+		v.Outcome, v.Reason = "reject", reasonMismatch
+	}
+	return v
+}

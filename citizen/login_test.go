@@ -1,0 +1,255 @@
+package citizen
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+var codeRe = regexp.MustCompile(`\d{6}`)
+
+func (c *city) pid(t testing.TB, personID string) int64 {
+	t.Helper()
+	p, err := personBy(dbq{context.Background(), c.db}, "person_id", personID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.PID
+}
+
+func (c *city) link(t testing.TB, personID string, ttl time.Duration) string {
+	t.Helper()
+	u, err := newLink(context.Background(), c.db, c.pid(t, personID), c.clock.Now(), c.clock.Now().Add(ttl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(u, "/c/") || len(u) < 3+16 {
+		t.Fatalf("link %q", u)
+	}
+	return u
+}
+
+// post sends a form and returns the status, the Location and the body.
+func post(t testing.TB, cl *http.Client, u string, form url.Values) (int, string, string) {
+	t.Helper()
+	resp, err := cl.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+func get(t testing.TB, cl *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := cl.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// code waits for the SMS the site sends and returns its code and phone.
+func (c *city) code(t testing.TB) (string, string) {
+	t.Helper()
+	select {
+	case m := <-c.sms.ch:
+		return codeRe.FindString(m.text), m.phone
+	case <-time.After(30 * time.Second):
+		t.Fatal("no SMS sent")
+	}
+	return "", ""
+}
+
+// loginByLink logs a browser in through a reminder link, as the person or their agent.
+func (c *city) loginByLink(t testing.TB, cl *http.Client, personID string, agent bool) {
+	t.Helper()
+	u := c.link(t, personID, 72*time.Hour)
+	role := "self"
+	if agent {
+		role = "agent"
+	}
+	st, loc, _ := post(t, cl, c.srv.URL+u, url.Values{"last4": {personID[14:]}, "role": {role}})
+	if st != http.StatusSeeOther || loc != "/c/code" {
+		t.Fatalf("last4: %d %s", st, loc)
+	}
+	code, _ := c.code(t)
+	st, loc, _ = post(t, cl, c.srv.URL+"/c/code", url.Values{"code": {code}})
+	if st != http.StatusSeeOther || loc != "/c/me" {
+		t.Fatalf("code: %d %s", st, loc)
+	}
+}
+
+// TestLinkLogin: a link, the ID's last four, the SMS code to the right phone, a session;
+// the link is single use and expires; wrong digits lock it; wrong codes kill the challenge.
+func TestLinkLogin(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			c := newCity(t, dsn.Open(t), nil)
+			cl := c.browser(t)
+			u := c.link(t, zhang, 72*time.Hour)
+			if st, body := get(t, cl, c.srv.URL+u); st != 200 || !strings.Contains(body, `name="last4"`) {
+				t.Fatalf("link page %d", st)
+			}
+			// The agent: the code goes to the agent's phone.
+			st, loc, _ := post(t, cl, c.srv.URL+u, url.Values{"last4": {zhang[14:]}, "role": {"agent"}})
+			if st != http.StatusSeeOther || loc != "/c/code" {
+				t.Fatalf("last4: %d %s", st, loc)
+			}
+			code, phone := c.code(t)
+			if phone != zhangAgent || len(code) != 6 {
+				t.Fatalf("code %q to %s, want the agent's phone", code, phone)
+			}
+			wrong := "000000"
+			if code == wrong {
+				wrong = "111111"
+			}
+			if _, _, body := post(t, cl, c.srv.URL+"/c/code", url.Values{"code": {wrong}}); !strings.Contains(body, msg(langZH, "err_wrong_code")) {
+				t.Fatal("a wrong code was not refused")
+			}
+			st, loc, _ = post(t, cl, c.srv.URL+"/c/code", url.Values{"code": {code}})
+			if st != http.StatusSeeOther || loc != "/c/me" {
+				t.Fatalf("code: %d %s", st, loc)
+			}
+			st, body := get(t, cl, c.srv.URL+"/c/me")
+			if st != 200 || !strings.Contains(body, "张三") || !strings.Contains(body, msg(langZH, "agent_note")) {
+				t.Fatalf("me page %d: %s", st, body)
+			}
+			// The link is used up: a second browser with the right digits gets nowhere.
+			cl2 := c.browser(t)
+			if _, body := get(t, cl2, c.srv.URL+u); !strings.Contains(body, msg(langZH, "msg_link_invalid")) {
+				t.Fatal("a used link still opens")
+			}
+			if _, loc, _ := post(t, cl2, c.srv.URL+u, url.Values{"last4": {zhang[14:]}}); loc == "/c/code" {
+				t.Fatal("a used link starts a login")
+			}
+			// An expired link.
+			old := c.link(t, zhang, time.Minute)
+			c.clock.Add(2 * time.Minute)
+			if _, body := get(t, cl2, c.srv.URL+old); !strings.Contains(body, msg(langZH, "msg_link_invalid")) {
+				t.Fatal("an expired link still opens")
+			}
+			// Wrong digits: five lock the link, even for the right ones after.
+			l := c.link(t, zhang, time.Hour)
+			for i := range 5 {
+				_, _, body := post(t, cl2, c.srv.URL+l, url.Values{"last4": {"0000"}})
+				if i < 4 && !strings.Contains(body, msg(langZH, "err_wrong_digits")) {
+					t.Fatalf("wrong digits %d not refused", i)
+				}
+				if i == 4 && !strings.Contains(body, msg(langZH, "msg_link_locked")) {
+					t.Fatal("five wrong digits did not lock the link")
+				}
+			}
+			if _, loc, _ := post(t, cl2, c.srv.URL+l, url.Values{"last4": {zhang[14:]}}); loc == "/c/code" {
+				t.Fatal("a locked link took the right digits")
+			}
+			// Codes: five wrong answers end the challenge; the right code then fails too.
+			cl3 := c.browser(t)
+			l = c.link(t, zhang, time.Hour)
+			post(t, cl3, c.srv.URL+l, url.Values{"last4": {zhang[14:]}})
+			code, phone = c.code(t)
+			if phone != zhangPhone {
+				t.Fatalf("code to %s, want the person's phone", phone)
+			}
+			for range 5 {
+				post(t, cl3, c.srv.URL+"/c/code", url.Values{"code": {"99999" + string(rune('0'+(code[5]-'0'+1)%10))}})
+			}
+			if _, loc, _ := post(t, cl3, c.srv.URL+"/c/code", url.Values{"code": {code}}); loc == "/c/me" {
+				t.Fatal("the right code worked after five wrong ones")
+			}
+			// An expired code.
+			cl4 := c.browser(t)
+			l = c.link(t, zhang, time.Hour)
+			post(t, cl4, c.srv.URL+l, url.Values{"last4": {zhang[14:]}})
+			code, _ = c.code(t)
+			c.clock.Add(6 * time.Minute)
+			if _, loc, _ := post(t, cl4, c.srv.URL+"/c/code", url.Values{"code": {code}}); loc == "/c/me" {
+				t.Fatal("an expired code worked")
+			}
+			// Without a session there is no status.
+			if st, _ := get(t, c.browser(t), c.srv.URL+"/c/api/status"); st != http.StatusUnauthorized {
+				t.Fatalf("status without a session: %d", st)
+			}
+			// Every login step is in the audit trail.
+			var n int
+			if err := c.db.SQL().QueryRow(`SELECT count(*) FROM audit WHERE kind = 'citizen_login'`).Scan(&n); err != nil || n < 10 {
+				t.Fatalf("%d citizen_login audit rows (%v)", n, err)
+			}
+			if _, err := c.db.VerifyAudit(context.Background(), func(p store.AuditProblem) { t.Errorf("audit: %+v", p) }); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestSameAnswers: a login by ID number answers the same for a number on the roster and
+// one that is not; only the person on the roster gets a code.
+func TestSameAnswers(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			c := newCity(t, dsn.Open(t), nil)
+			type answer struct {
+				st            int
+				loc, body     string
+				codeSt        int
+				codeLoc, code string
+			}
+			try := func(id string) answer {
+				cl := c.browser(t)
+				var a answer
+				a.st, a.loc, a.body = post(t, cl, c.srv.URL+"/c/login", url.Values{"id": {id}, "role": {"self"}})
+				st, body := get(t, cl, c.srv.URL+"/c/code")
+				a.body += body
+				if st != 200 {
+					t.Fatalf("code page %d", st)
+				}
+				a.codeSt, a.codeLoc, a.code = post(t, cl, c.srv.URL+"/c/code", url.Values{"code": {"123456"}})
+				return a
+			}
+			known, unknown := try(zhang), try(unknownID)
+			if known != unknown {
+				t.Fatalf("different answers:\nknown   %+v\nunknown %+v", known, unknown)
+			}
+			if known.st != http.StatusSeeOther || known.loc != "/c/code" {
+				t.Fatalf("login answer %d %s", known.st, known.loc)
+			}
+			if _, phone := c.code(t); phone != zhangPhone {
+				t.Fatalf("code sent to %s", phone)
+			}
+			c.h.sent.Wait()
+			if n := len(c.sms.ch); n != 0 {
+				t.Fatalf("%d more codes sent: one went to an unknown number", n)
+			}
+			// Both logins left a challenge row: the same work either way.
+			var n int
+			if err := c.db.SQL().QueryRow(`SELECT count(*) FROM citizen_challenges`).Scan(&n); err != nil || n != 2 {
+				t.Fatalf("%d challenges (%v)", n, err)
+			}
+			// Rate limit per ID number: the sixth login of the day is refused, known or not.
+			for _, id := range []string{zhang, unknownID} {
+				var last int
+				for range 5 {
+					last, _, _ = post(t, c.browser(t), c.srv.URL+"/c/login", url.Values{"id": {id}})
+				}
+				if last != http.StatusTooManyRequests {
+					t.Fatalf("%s: login %d answered %d, want 429", id[:4], 6, last)
+				}
+			}
+			// A malformed number is said to be malformed, which tells nothing of the roster.
+			if _, _, body := post(t, c.browser(t), c.srv.URL+"/c/login", url.Values{"id": {"123"}}); !strings.Contains(body, msg(langZH, "err_bad_id")) {
+				t.Fatal("a malformed ID number was not refused")
+			}
+		})
+	}
+}

@@ -1,0 +1,329 @@
+package citizen
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"sync"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static/*
+var staticFiles embed.FS
+
+const (
+	langZH = "zh"
+	langEN = "en"
+)
+
+// messages is the string catalogue: zh-CN first, English beside it. A key missing in
+// English falls back to Chinese; a key missing in both shows the key, which a test catches.
+var messages = map[string]map[string]string{
+	langZH: {
+		"title":            "养老金资格认证",
+		"lang_other":       "English",
+		"link_title":       "确认身份",
+		"link_intro":       "请输入身份证号码的最后4位。",
+		"last4":            "身份证号最后4位",
+		"role_self":        "我是本人",
+		"role_agent":       "我是代办人（子女或亲属）",
+		"role_hint":        "代办人请选择第二项，验证码会发到登记的代办人手机。",
+		"next":             "下一步",
+		"login_title":      "登录",
+		"login_intro":      "请输入领取人的身份证号码。",
+		"id_number":        "身份证号码",
+		"send_code":        "发送验证码",
+		"code_title":       "输入验证码",
+		"code_intro":       "如果这个身份证号码已登记手机，验证码已经用短信发出，5分钟内有效。",
+		"code":             "6位验证码",
+		"confirm":          "确认",
+		"me_title":         "我的认证",
+		"status":           "认证状态",
+		"until":            "认证有效期至",
+		"evidence":         "最近一次认证依据",
+		"deadline":         "请在此日期前完成认证",
+		"payment":          "养老金发放",
+		"payable_yes":      "正常发放",
+		"payable_no":       "暂停发放",
+		"back_pay":         "恢复后补发",
+		"months":           "个月",
+		"yuan":             "元",
+		"last_paid":        "最近发放月份",
+		"how":              "怎样认证",
+		"how_text":         "多数情况下不用您做任何事：看病、乘车、体检等记录会自动为您认证。需要时，点下面的大按钮，对着手机看2到3秒即可。",
+		"certify_now":      "现在刷脸认证",
+		"needs_visit":      "刷脸没有成功，村（社区）工作人员会上门帮您认证。",
+		"agent_note":       "您正在以代办人身份办理。",
+		"logout":           "退出",
+		"none":             "暂无",
+		"capture_title":    "刷脸认证",
+		"capture_intro":    "请把手机放在面前，让老人看着屏幕，保持光线明亮。按下按钮后不用做任何动作，2到3秒就好。",
+		"capture_start":    "开始",
+		"capture_file":     "也可以用相机拍一张或几张照片上传：",
+		"capture_send":     "上传照片",
+		"capture_limit":    "本次认证需在 %d 秒内完成。",
+		"capture_wait":     "正在核对，请稍候……",
+		"capture_notpad":   "说明：本服务比对人脸并做基本的活体检查，不是经过认证的防伪（活体）检测。",
+		"back":             "返回",
+		"again":            "再试一次",
+		"sms_code":         "【养老金认证】您的验证码是%s，%d分钟内有效。请勿告诉他人。",
+		"st_CERTIFIED":     "已认证",
+		"st_WARNING":       "即将到期，请认证",
+		"st_PENDING":       "待认证",
+		"st_SUSPENDED":     "已暂停发放，认证后恢复",
+		"st_LOSS":          "失联，请联系社保经办机构",
+		"st_TERMINATED":    "已终止",
+		"st_CONFLICT":      "正在核实",
+		"m_STRONG":         "部门数据",
+		"m_WEAK":           "日常数据",
+		"m_FACE":           "刷脸认证",
+		"m_COUNTER":        "窗口认证",
+		"m_COMMUNITY":      "上门核实",
+		"m_MIGRATED":       "原系统认证",
+		"r_accept":         "认证成功！",
+		"r_review":         "照片已提交，工作人员会尽快核对，结果会短信通知您。",
+		"r_retry":          "这次没有拍好，请再试一次。",
+		"r_reject":         "没有认证成功。",
+		"r_visit":          "没有认证成功。村（社区）工作人员会上门帮您认证。",
+		"r_refused":        "本次认证已失效，请重新开始。",
+		"r_too_many":       "今天尝试次数太多，请明天再试，或联系村（社区）。",
+		"why_no_face":      "没有看到人脸。请正对手机。",
+		"why_many_faces":   "画面里有不止一个人，请只让领取人入镜。",
+		"why_face_small":   "脸太小了，请把手机靠近一些。",
+		"why_blurred":      "照片模糊，请拿稳手机。",
+		"why_too_dark":     "太暗了，请到明亮的地方。",
+		"why_too_bright":   "太亮了，请避开强光。",
+		"why_bad_image":    "照片无法读取，请重新拍摄。",
+		"why_frames":       "请拍1到5张照片。",
+		"until_is":         "认证有效期至 %s。",
+		"msg_link_invalid": "这个链接已失效或已使用。请用身份证号码登录。",
+		"msg_link_locked":  "身份证号输错次数太多，这个链接已锁定。请用身份证号码登录。",
+		"msg_code_expired": "验证码已失效，请重新获取。",
+		"msg_too_many":     "操作太频繁，请稍后再试。",
+		"msg_internal":     "系统繁忙，请稍后再试。",
+		"msg_unavailable":  "刷脸认证暂时不可用，请稍后再试或联系村（社区）。",
+		"err_wrong_digits": "身份证号最后4位不对，请再试。",
+		"err_wrong_code":   "验证码不对，请再试。",
+		"err_bad_id":       "身份证号码格式不对，请检查。",
+	},
+	langEN: {
+		"title":            "Pension certification",
+		"lang_other":       "中文",
+		"link_title":       "Confirm who you are",
+		"link_intro":       "Enter the last 4 characters of the ID number.",
+		"last4":            "Last 4 of the ID number",
+		"role_self":        "I am the pensioner",
+		"role_agent":       "I am helping (a relative or agent)",
+		"role_hint":        "Helpers choose the second: the code goes to the helper's phone on file.",
+		"next":             "Next",
+		"login_title":      "Log in",
+		"login_intro":      "Enter the pensioner's ID number.",
+		"id_number":        "ID number",
+		"send_code":        "Send code",
+		"code_title":       "Enter the code",
+		"code_intro":       "If this ID number has a phone on file, a code was sent by SMS; it is valid for 5 minutes.",
+		"code":             "6-digit code",
+		"confirm":          "Confirm",
+		"me_title":         "My certification",
+		"status":           "Status",
+		"until":            "Certified until",
+		"evidence":         "Last certified by",
+		"deadline":         "Certify by",
+		"payment":          "Pension payment",
+		"payable_yes":      "Being paid",
+		"payable_no":       "Suspended",
+		"back_pay":         "Back pay on resumption",
+		"months":           "months",
+		"yuan":             "yuan",
+		"last_paid":        "Last month paid",
+		"how":              "How to certify",
+		"how_text":         "Usually nothing is needed: hospital, transport and check-up records certify you. When needed, press the big button and look at the phone for 2–3 seconds.",
+		"certify_now":      "Certify with my face now",
+		"needs_visit":      "The face check did not succeed; the village will visit to help.",
+		"agent_note":       "You are acting as a helper.",
+		"logout":           "Log out",
+		"none":             "none",
+		"capture_title":    "Face certification",
+		"capture_intro":    "Hold the phone in front of the pensioner's face, in good light. No movement is needed; it takes 2–3 seconds.",
+		"capture_start":    "Start",
+		"capture_file":     "Or take one or more photos and upload them:",
+		"capture_send":     "Upload",
+		"capture_limit":    "This attempt must be finished within %d seconds.",
+		"capture_wait":     "Checking, please wait…",
+		"capture_notpad":   "Note: this service compares faces and makes basic liveness checks; it is not certified presentation-attack detection.",
+		"back":             "Back",
+		"again":            "Try again",
+		"st_CERTIFIED":     "Certified",
+		"st_WARNING":       "Expiring soon: please certify",
+		"st_PENDING":       "Certification due",
+		"st_SUSPENDED":     "Payment suspended until you certify",
+		"st_LOSS":          "Out of contact: please call the agency",
+		"st_TERMINATED":    "Ended",
+		"st_CONFLICT":      "Being checked",
+		"m_STRONG":         "department records",
+		"m_WEAK":           "everyday records",
+		"m_FACE":           "face",
+		"m_COUNTER":        "at the counter",
+		"m_COMMUNITY":      "home visit",
+		"m_MIGRATED":       "previous system",
+		"r_accept":         "Certified!",
+		"r_review":         "Sent: staff will check the photos soon and tell you by SMS.",
+		"r_retry":          "The pictures were not good enough; please try again.",
+		"r_reject":         "Not certified.",
+		"r_visit":          "Not certified. The village will visit to help.",
+		"r_refused":        "This attempt has expired; please start again.",
+		"r_too_many":       "Too many attempts today; try tomorrow or contact the village.",
+		"why_no_face":      "No face seen: face the phone.",
+		"why_many_faces":   "More than one person in the picture.",
+		"why_face_small":   "The face is too small: hold the phone closer.",
+		"why_blurred":      "Blurred: hold the phone still.",
+		"why_too_dark":     "Too dark: find more light.",
+		"why_too_bright":   "Too bright: avoid direct light.",
+		"why_bad_image":    "The picture could not be read.",
+		"why_frames":       "Send 1 to 5 pictures.",
+		"until_is":         "Certified until %s.",
+		"msg_link_invalid": "This link has expired or was used. Log in with the ID number.",
+		"msg_link_locked":  "Too many wrong digits: this link is locked. Log in with the ID number.",
+		"msg_code_expired": "The code has expired; ask for a new one.",
+		"msg_too_many":     "Too many tries; please wait and try again.",
+		"msg_internal":     "The service is busy; please try again later.",
+		"msg_unavailable":  "Face certification is unavailable now; try later or contact the village.",
+		"err_wrong_digits": "Those are not the last 4 characters; try again.",
+		"err_wrong_code":   "Wrong code; try again.",
+		"err_bad_id":       "That is not a valid ID number.",
+	},
+}
+
+// msg returns the string for key in lang.
+func msg(lang, key string) string {
+	if s, ok := messages[lang][key]; ok {
+		return s
+	}
+	if s, ok := messages[langZH][key]; ok {
+		return s
+	}
+	return key
+}
+
+// langOf is the page language: ?lang= (kept in a cookie), else the cookie, else Chinese.
+func langOf(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == langEN || l == langZH {
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == langEN || c.Value == langZH) {
+		return c.Value
+	}
+	return langZH
+}
+
+// resultMessage says an attempt's result in words.
+func resultMessage(lang string, a attemptResult) string {
+	switch {
+	case a.Outcome == "accept" && a.Until != "":
+		return msg(lang, "r_accept") + " " + fmt.Sprintf(msg(lang, "until_is"), a.Until)
+	case a.Outcome == "reject" && a.Reason == "visit":
+		return msg(lang, "r_visit")
+	case a.Outcome == "refused" && a.Reason == "too_many":
+		return msg(lang, "r_too_many")
+	case a.Outcome == "retry":
+		if w := msg(lang, "why_"+a.Reason); w != "why_"+a.Reason {
+			return msg(lang, "r_retry") + " " + w
+		}
+	case a.Outcome == "reject" && a.Reason == reasonManyFaces:
+		return msg(lang, "r_reject") + " " + msg(lang, "why_many_faces")
+	}
+	return msg(lang, "r_"+a.Outcome)
+}
+
+// pageData is what every page template reads.
+type pageData struct {
+	Lang      string
+	Path      string
+	Token     string
+	Error     string
+	Msg       string
+	Next      string
+	CSRF      string
+	Nonce     string
+	Agent     bool
+	Seconds   int
+	MaxFrames int
+	Status    *Status
+	Result    *attemptResult
+}
+
+var (
+	tmplOnce sync.Once
+	tmpl     *template.Template
+	tmplErr  error
+)
+
+func parseTemplates() error {
+	tmplOnce.Do(func() {
+		tmpl, tmplErr = template.New("").Funcs(template.FuncMap{
+			"t": func(lang, key string, args ...any) string {
+				if len(args) > 0 {
+					return fmt.Sprintf(msg(lang, key), args...)
+				}
+				return msg(lang, key)
+			},
+			"day": func(lang, s string) string { return plainDay(lang, s) },
+		}).ParseFS(templateFiles, "templates/*.html")
+	})
+	return tmplErr
+}
+
+// plainDay writes a day as people say it: "2024年5月3日" / "3 May 2024".
+func plainDay(lang, s string) string {
+	d, err := sc.ParseDate(s)
+	if err != nil {
+		return s
+	}
+	y, m, day := d.Civil()
+	if lang == langEN {
+		return fmt.Sprintf("%d %s %d", day, [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}[m-1], y)
+	}
+	return fmt.Sprintf("%d年%d月%d日", y, m, day)
+}
+
+// render writes a page in the request's language.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, code int, name string, d pageData) {
+	d.Lang = langOf(r)
+	d.Path = r.URL.Path
+	if l := r.URL.Query().Get("lang"); l == d.Lang {
+		h.setCookie(w, langCookie, l, 365*24*60*60*1e9)
+	}
+	var b bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&b, name+".html", d); err != nil {
+		h.log.Error("citizen render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(b.Bytes())
+}
+
+func (h *handler) static(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	b, err := staticFiles.ReadFile("static/" + name)
+	if err != nil || strings.Contains(name, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	switch {
+	case strings.HasSuffix(name, ".css"):
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	case strings.HasSuffix(name, ".js"):
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(b)
+}
