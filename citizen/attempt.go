@@ -234,8 +234,9 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 		}
 		return attemptResult{Outcome: "review", Reason: v.Reason}, tx.Commit()
 	}
-	// Rejected. Only what says "not this person" or "not live" counts towards a visit.
-	counts := v.Reason == reasonMismatch || v.Reason == reasonFrozen || v.Reason == reasonMixed || v.Reason == reasonManyFaces
+	// Rejected. Only what says "not this person" or "not live" counts towards a visit; a
+	// second face in the picture or poor pictures only ask for another try.
+	counts := v.Reason == reasonMismatch || v.Reason == reasonFrozen || v.Reason == reasonMixed
 	tx, err := h.db.Begin(ctx)
 	if err != nil {
 		return attemptResult{}, err

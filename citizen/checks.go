@@ -77,12 +77,12 @@ func shrink(m *face.Image, w int) *face.Image {
 
 // frame is what the server measured on one uploaded picture.
 type frame struct {
-	reason     string // "" when usable
-	face       *face.Face
-	blur       float64
-	light      float64
-	patch      [2]eyePatch
-	jpeg       []byte
+	reason string // "" when usable
+	face   *face.Face
+	blur   float64
+	light  float64
+	patch  [2]eyePatch
+	jpeg   []byte
 }
 
 // analyse runs the face pipeline and the quality checks on one frame.
@@ -255,7 +255,8 @@ type verdict struct {
 }
 
 // judge decides on a burst from the frames measured and the person's references. Every
-// frame must hold exactly one face (a second face is someone else in the picture); frames
+// frame must hold exactly one face (a second face is someone else, or a photo, in the
+// picture: the burst is refused and the person asked to try again alone); frames
 // of poor quality are left out; the usable ones must be one person, and must move (a
 // frozen burst is a photo). An accept needs MinFrames usable frames that moved and a
 // distance within face.Threshold; fewer frames (a single photo from the file input) can

@@ -27,6 +27,7 @@ const (
 	zhang      = "371002194003150019"
 	zhangPhone = "13800000001"
 	zhangAgent = "13900000001"
+	li         = "371002193802100021"
 	// unknownID is a valid ID number that is not on the roster.
 	unknownID = "11010519491231002X"
 )

@@ -1,0 +1,348 @@
+package citizen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/face"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+var (
+	nonceRe = regexp.MustCompile(`name="nonce" value="([^"]+)"`)
+	csrfRe  = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// capture opens the capture page and returns its nonce and CSRF token.
+func (c *city) capture(t testing.TB, cl *http.Client) (nonce, csrf string) {
+	t.Helper()
+	st, body := get(t, cl, c.srv.URL+"/c/capture")
+	if st != 200 {
+		t.Fatalf("capture page %d: %s", st, body)
+	}
+	n, k := nonceRe.FindStringSubmatch(body), csrfRe.FindStringSubmatch(body)
+	if n == nil || k == nil {
+		t.Fatal("no nonce or CSRF token on the capture page")
+	}
+	return n[1], k[1]
+}
+
+// upload posts frames as the capture script does and returns the status and the JSON answer.
+func (c *city) upload(t testing.TB, cl *http.Client, nonce, csrf string, frames [][]byte) (int, attemptResult) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", csrf)
+	mw.WriteField("nonce", nonce)
+	for i, f := range frames {
+		w, _ := mw.CreateFormFile("frame", fmt.Sprintf("frame%d.jpg", i))
+		w.Write(f)
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, c.srv.URL+"/c/attempt", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept", "application/json")
+	resp, err := cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var a attemptResult
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatalf("answer %d %q: %v", resp.StatusCode, b, err)
+	}
+	return resp.StatusCode, a
+}
+
+// person reads a person's status columns as the engine left them.
+func (c *city) person(t testing.TB, personID string) (sc.Status, sc.Method, sc.Date) {
+	t.Helper()
+	p, err := c.db.PersonByID(context.Background(), personID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Status, p.Method, p.Until
+}
+
+// TestFaceAttempt: the ID-card photo imported as the reference; a tilted photo is refused
+// as frozen; a burst whose eyes move certifies the person with method FACE through the real
+// service, at once, with agent=1 when an agent logged in; the same nonce again is refused;
+// a single photo goes to review, and staff accept it; the status page and API say so.
+func TestFaceAttempt(t *testing.T) {
+	m := testModels(t)
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newCity(t, dsn.Open(t), m)
+			_, photo := demo(t, "sample2.jpg")
+			if err := importPhoto(ctx, c.db, zhang, photo, c.clock.Now(), "test"); err != nil {
+				t.Fatal(err)
+			}
+			// A photo of a group is refused as a reference.
+			_, group := demo(t, "sample1.jpg")
+			if err := importPhoto(ctx, c.db, li, group, c.clock.Now(), "test"); err == nil {
+				t.Fatal("a photo of three faces was taken as a reference")
+			}
+			before, _, _ := c.person(t, zhang)
+			if before == sc.StatusCertified {
+				t.Fatalf("张三 is already certified on %s; the test needs someone who is not", today)
+			}
+			cl := c.browser(t)
+			c.loginByLink(t, cl, zhang, true)
+
+			nonce, csrf := c.capture(t, cl)
+			st, a := c.upload(t, cl, nonce, csrf, tiltBurst(t))
+			if st != 200 || a.Outcome != "reject" || a.Reason != reasonFrozen {
+				t.Fatalf("tilted photo: %d %+v", st, a)
+			}
+			if s, _, _ := c.person(t, zhang); s != before {
+				t.Fatalf("a refused attempt changed the status to %s", s)
+			}
+			// The same nonce again: refused before any analysis.
+			if st, a := c.upload(t, cl, nonce, csrf, blinkBurst(t, m)); st != http.StatusConflict || a.Outcome != "refused" {
+				t.Fatalf("replayed nonce: %d %+v", st, a)
+			}
+			// A nonce past its time limit.
+			nonce, _ = c.capture(t, cl)
+			c.clock.Add(4 * time.Minute)
+			if st, a := c.upload(t, cl, nonce, csrf, blinkBurst(t, m)); st != http.StatusConflict || a.Outcome != "refused" {
+				t.Fatalf("expired nonce: %d %+v", st, a)
+			}
+			// Without the CSRF token.
+			nonce, _ = c.capture(t, cl)
+			if st, _ := c.upload(t, cl, nonce, "x", blinkBurst(t, m)); st != http.StatusForbidden {
+				t.Fatalf("no CSRF token: %d", st)
+			}
+
+			nonce, _ = c.capture(t, cl)
+			st, a = c.upload(t, cl, nonce, csrf, blinkBurst(t, m))
+			if st != 200 || a.Outcome != "accept" || a.Until == "" {
+				t.Fatalf("live burst: %d %+v", st, a)
+			}
+			s, method, until := c.person(t, zhang)
+			if s != sc.StatusCertified || method != sc.MethodFace || until.String() != a.Until {
+				t.Fatalf("after accept: %s %s until %s (answer %s)", s, method, until, a.Until)
+			}
+			var typ, detail, origin string
+			if err := c.db.SQL().QueryRow(`SELECT r.type, r.detail, b.origin FROM records r JOIN batches b ON b.id = r.batch
+				WHERE r.source = 'HRSS' AND r.type = 'HRSS.FACE'`).Scan(&typ, &detail, &origin); err != nil {
+				t.Fatal(err)
+			}
+			if detail != "agent=1" || origin != "citizen" {
+				t.Fatalf("record %s detail %q origin %q", typ, detail, origin)
+			}
+			// The accepted selfie is now a reference too.
+			refs, err := refsOf(ctx, c.db, c.pid(t, zhang))
+			if err != nil || len(refs) != 2 {
+				t.Fatalf("references %v %v", refs, err)
+			}
+			// The citizen's own page and API.
+			_, body := get(t, cl, c.srv.URL+"/c/me")
+			if !strings.Contains(body, msg(langZH, "st_CERTIFIED")) || !strings.Contains(body, "人脸识别自助认证") {
+				t.Fatalf("me page after accept:\n%s", body)
+			}
+			req, _ := http.NewRequest(http.MethodGet, c.srv.URL+"/c/api/status", nil)
+			resp, err := cl.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var api Status
+			json.NewDecoder(resp.Body).Decode(&api)
+			resp.Body.Close()
+			if api.Status != "CERTIFIED" || api.Method != "FACE" || api.CertifiedUntil != a.Until || api.Evidence == nil ||
+				api.Evidence.Type != "HRSS.FACE" || !api.Agent || strings.Contains(api.PersonID, zhang[6:14]) {
+				t.Fatalf("api %+v", api)
+			}
+
+			// One photo from the file input matches but cannot show movement: review.
+			nonce, _ = c.capture(t, cl)
+			st, a = c.upload(t, cl, nonce, csrf, blinkBurst(t, m)[:1])
+			if st != 200 || a.Outcome != "review" || a.Reason != reasonFewFrames {
+				t.Fatalf("single photo: %d %+v", st, a)
+			}
+			rs, err := Reviews(ctx, c.db)
+			if err != nil || len(rs) != 1 || rs[0].PersonID != zhang || !rs[0].Agent || len(rs[0].Selfie) == 0 {
+				t.Fatalf("reviews %d %v", len(rs), err)
+			}
+			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", true); err != nil {
+				t.Fatal(err)
+			}
+			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", true); err == nil {
+				t.Fatal("a review was decided twice")
+			}
+			if rs, _ := Reviews(ctx, c.db); len(rs) != 0 {
+				t.Fatalf("%d reviews left open", len(rs))
+			}
+			var n int
+			c.db.SQL().QueryRow(`SELECT count(*) FROM records WHERE type = 'HRSS.FACE'`).Scan(&n)
+			if n != 2 {
+				t.Fatalf("%d HRSS.FACE records, want 2 (the attempt and the review)", n)
+			}
+			var photoLen int
+			c.db.SQL().QueryRow(`SELECT length(photo) FROM citizen_reviews`).Scan(&photoLen)
+			if photoLen != 0 {
+				t.Fatal("the review's selfie was kept with no retention set")
+			}
+			// Every step is audited and the chain holds.
+			for _, action := range []string{"accept", "reject", "review", "nonce_refused"} {
+				if err := c.db.SQL().QueryRow(c.db.Rebind(`SELECT count(*) FROM audit WHERE kind = 'citizen_face' AND action = ?`), action).Scan(&n); err != nil || n == 0 {
+					t.Fatalf("no %s in the audit trail (%v)", action, err)
+				}
+			}
+			if _, err := c.db.VerifyAudit(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestFailuresRouteToVisit: rejections that say "not this person" count; at MaxFailures the
+// person is on the village's list; a review sent to a visit puts them there too.
+func TestFailuresRouteToVisit(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newCity(t, dsn.Open(t), nil)
+			p, err := personBy(dbq{ctx, c.db}, "person_id", zhang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := verdict{Outcome: "reject", Reason: reasonMismatch, Distance: 0.8}
+			blurred := verdict{Outcome: "reject", Reason: reasonBlur}
+			if a, err := c.h.settle(ctx, p, false, "citizen", blurred); err != nil || a.Outcome != "retry" {
+				t.Fatalf("blurred: %+v %v", a, err)
+			}
+			for i := range 3 {
+				a, err := c.h.settle(ctx, p, false, "citizen", bad)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vs, _ := NeedsVisit(ctx, c.db)
+				if i < 2 && (a.Reason != reasonMismatch || len(vs) != 0) {
+					t.Fatalf("failure %d: %+v, %d visits", i+1, a, len(vs))
+				}
+				if i == 2 && (a.Reason != "visit" || len(vs) != 1 || vs[0].PersonID != zhang || vs[0].Failures != 3) {
+					t.Fatalf("failure 3: %+v, visits %+v", a, vs)
+				}
+			}
+			// A review of 李秀英 sent to a visit.
+			q, _ := personBy(dbq{ctx, c.db}, "person_id", li)
+			if _, err := c.h.settle(ctx, q, false, "citizen", verdict{Outcome: "review", Reason: reasonBorderline, Distance: 0.55}); err != nil {
+				t.Fatal(err)
+			}
+			rs, _ := Reviews(ctx, c.db)
+			if len(rs) != 1 {
+				t.Fatalf("%d reviews", len(rs))
+			}
+			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", false); err != nil {
+				t.Fatal(err)
+			}
+			vs, _ := NeedsVisit(ctx, c.db)
+			if len(vs) != 2 {
+				t.Fatalf("visits %+v", vs)
+			}
+		})
+	}
+}
+
+// TestJudge: every branch of the decision on a burst, on made-up measurements.
+func TestJudge(t *testing.T) {
+	pol := DefaultPolicy()
+	var me, other face.Descriptor
+	for i := range me {
+		me[i] = 0.1
+		other[i] = 0.1
+	}
+	shift := func(d face.Descriptor, by float64) face.Descriptor { // moves d by `by` in Euclidean distance
+		d[0] += float32(by)
+		return d
+	}
+	other = shift(other, 0.9)
+	burst := func(n int, d face.Descriptor, moving bool) []*frame {
+		var fs []*frame
+		for i := range n {
+			f := &frame{face: &face.Face{Descriptor: shift(d, 0.01*float64(i))}, blur: 100}
+			for e := range 2 {
+				for k := range f.patch[e] {
+					v := float64((k * 7) % 13)
+					if moving {
+						v = float64((k*(i+3) + i*i) % 11)
+					}
+					f.patch[e][k] = v
+				}
+			}
+			fs = append(fs, f)
+		}
+		return fs
+	}
+	refs1 := []ref{{RefIDCard, me}}
+	cases := []struct {
+		name    string
+		fs      []*frame
+		refs    []ref
+		outcome string
+		reason  string
+	}{
+		{"live and matching", burst(5, me, true), refs1, "accept", ""},
+		{"frozen", burst(5, me, false), refs1, "reject", reasonFrozen},
+		{"borderline", burst(5, shift(me, 0.55), true), refs1, "review", reasonBorderline},
+		{"at the threshold", burst(5, shift(me, face.Threshold-0.04), true), refs1, "accept", ""},
+		{"another person", burst(5, other, true), refs1, "reject", reasonMismatch},
+		{"one photo", burst(1, me, false), refs1, "review", reasonFewFrames},
+		{"no reference", burst(5, me, true), nil, "review", reasonNoRef},
+		{"two people across frames", append(burst(2, me, true), burst(3, other, true)...), refs1, "reject", reasonMixed},
+		{"a second face", append(burst(4, me, true), &frame{reason: reasonManyFaces}), refs1, "reject", reasonManyFaces},
+		{"no usable frame", []*frame{{reason: reasonBlur}, {reason: reasonDark}}, refs1, "reject", reasonDark},
+	}
+	for _, k := range cases {
+		v := judge(k.fs, k.refs, pol)
+		if v.Outcome != k.outcome || v.Reason != k.reason {
+			t.Errorf("%s: %s %s (distance %.3f, movement %.3f), want %s %s", k.name, v.Outcome, v.Reason, v.Distance, v.Movement, k.outcome, k.reason)
+		}
+	}
+}
+
+// TestBurstsOnDemoPhotos: the server's checks on frames made from the package's demo photo:
+// one still picture sent five times (shifted, recompressed) and one tilted more each frame
+// are frozen; the same face whose eyes close and open is live and matches its ID photo.
+func TestBurstsOnDemoPhotos(t *testing.T) {
+	m := testModels(t)
+	pol := DefaultPolicy()
+	img, _ := demo(t, "sample2.jpg")
+	idf, err := m.Analyse(face.FromImage(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := []ref{{RefIDCard, idf.Descriptor}}
+	for _, k := range []struct {
+		name    string
+		frames  [][]byte
+		outcome string
+		reason  string
+	}{
+		{"still photo", frozenBurst(t), "reject", reasonFrozen},
+		{"tilted photo", tiltBurst(t), "reject", reasonFrozen},
+		{"eyes moving", blinkBurst(t, m), "accept", ""},
+	} {
+		var fs []*frame
+		for _, b := range k.frames {
+			fs = append(fs, analyse(m, b, pol))
+		}
+		v := judge(fs, refs, pol)
+		t.Logf("%s: %s %s frames=%d movement=%.3f spread=%.3f distance=%.3f", k.name, v.Outcome, v.Reason, v.Frames, v.Movement, v.Spread, v.Distance)
+		if v.Outcome != k.outcome || v.Reason != k.reason {
+			t.Errorf("%s: %s %s, want %s %s", k.name, v.Outcome, v.Reason, k.outcome, k.reason)
+		}
+	}
+}
