@@ -200,6 +200,30 @@ func TestFaceAttempt(t *testing.T) {
 					t.Fatalf("no %s in the audit trail (%v)", action, err)
 				}
 			}
+			// Resumed by the engine as for any strong record: the next payroll pays the month
+			// and back-pays the months withheld while suspended.
+			if before == sc.StatusSuspended {
+				for d := today + 1; d <= sc.MustDate("2024-06-01"); d++ {
+					if err := c.svc.RunDay(ctx, d); err != nil {
+						t.Fatal(err)
+					}
+				}
+				pays, err := c.db.PersonPayments(ctx, c.pid(t, zhang))
+				if err != nil {
+					t.Fatal(err)
+				}
+				kinds := map[string]int{}
+				for _, p := range pays {
+					if p.PayrollMonth == sc.MustDate("2024-06-01").Month() {
+						kinds[p.Kind]++
+					}
+				}
+				if kinds["REGULAR"] == 0 || kinds["BACK_PAY"] == 0 {
+					t.Fatalf("June payroll after the face certification: %v", kinds)
+				}
+			} else {
+				t.Logf("张三 was %s before, not SUSPENDED: back pay not checked", before)
+			}
 			if _, err := c.db.VerifyAudit(ctx, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -343,6 +367,87 @@ func TestBurstsOnDemoPhotos(t *testing.T) {
 		t.Logf("%s: %s %s frames=%d movement=%.3f spread=%.3f distance=%.3f", k.name, v.Outcome, v.Reason, v.Frames, v.Movement, v.Spread, v.Distance)
 		if v.Outcome != k.outcome || v.Reason != k.reason {
 			t.Errorf("%s: %s %s, want %s %s", k.name, v.Outcome, v.Reason, k.outcome, k.reason)
+		}
+	}
+}
+
+// TestPurge: photos past their retention are cleared, templates kept.
+func TestPurge(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newCity(t, dsn.Open(t), nil)
+			now := c.clock.Now()
+			pid := c.pid(t, zhang)
+			tx, err := c.db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d face.Descriptor
+			d[3] = 0.5
+			if err := putRef(tx, pid, RefIDCard, d, now, []byte("jpeg"), now.Add(time.Hour).UnixNano()); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := Purge(ctx, c.db, now.Add(59*time.Minute)); err != nil || n != 0 {
+				t.Fatalf("purge before the retention: %d %v", n, err)
+			}
+			if n, err := Purge(ctx, c.db, now.Add(61*time.Minute)); err != nil || n != 1 {
+				t.Fatalf("purge after the retention: %d %v", n, err)
+			}
+			refs, err := refsOf(ctx, c.db, c.pid(t, zhang))
+			if err != nil || len(refs) != 1 || refs[0].template != d {
+				t.Fatalf("the template did not survive the purge: %v %v", refs, err)
+			}
+		})
+	}
+}
+
+// TestPages: every page renders in both languages with no key left untranslated, and the
+// English catalogue has every key but the SMS text.
+func TestPages(t *testing.T) {
+	if err := parseTemplates(); err != nil {
+		t.Fatal(err)
+	}
+	for k := range messages[langZH] {
+		if _, ok := messages[langEN][k]; !ok && k != "sms_code" {
+			t.Errorf("no English for %s", k)
+		}
+	}
+	st := &Status{Name: "张三", Status: "SUSPENDED", Method: "FACE", CertifiedUntil: "2024-03-15", Deadline: "2024-03-15",
+		Evidence: &Evidence{Type: "MED.INPATIENT", Name: "医保 住院结算", Date: "2024-05-03"}, BackPayMonths: 2, BackPayDue: "6200.00", CanCertify: true}
+	for _, lang := range []string{langZH, langEN} {
+		for _, p := range []struct {
+			name string
+			d    pageData
+		}{
+			{"message", pageData{Msg: "link_invalid", Next: "/c/login"}},
+			{"link", pageData{Token: "abc", Error: "wrong_digits"}},
+			{"login", pageData{Error: "bad_id"}},
+			{"code", pageData{Error: "wrong_code"}},
+			{"me", pageData{Status: st, CSRF: "x", Agent: true}},
+			{"capture", pageData{CSRF: "x", Nonce: "n", Seconds: 180, MaxFrames: 5}},
+			{"result", pageData{Result: &attemptResult{Outcome: "retry", Reason: "blurred", Message: resultMessage(lang, attemptResult{Outcome: "retry", Reason: "blurred"})}}},
+		} {
+			p.d.Lang = lang
+			var b bytes.Buffer
+			if err := tmpl.ExecuteTemplate(&b, p.name+".html", p.d); err != nil {
+				t.Fatalf("%s %s: %v", lang, p.name, err)
+			}
+			out := b.String()
+			for _, raw := range []string{"msg_", "err_", "st_", "m_FACE", "why_", "%!"} {
+				if strings.Contains(out, raw) {
+					t.Errorf("%s %s: %q left in the page", lang, p.name, raw)
+				}
+			}
+			if p.name == "me" && lang == langZH && !strings.Contains(out, "医保 住院结算 2024年5月3日") {
+				t.Errorf("the evidence is not in plain words:\n%s", out)
+			}
+			if p.name == "capture" && !strings.Contains(out, msg(lang, "capture_notpad")) {
+				t.Errorf("%s capture page does not say it is not certified PAD", lang)
+			}
 		}
 	}
 }

@@ -221,12 +221,14 @@ func (h *handler) challenge(w http.ResponseWriter, r *http.Request, tx *store.Tx
 		h.fail(w, r, err)
 		return
 	}
-	if pid >= 0 {
-		if err := tx.Append([]store.AuditRow{h.auditRow("citizen_login", "citizen", pid, personID, "code_sent", "",
-			fmt.Sprintf("agent=%d;phone=%s", b2i(agent), maskPhone(phone)))}); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+	// One audit row either way, so that a login for a number off the roster costs the same.
+	row := h.auditRow("citizen_login", "citizen", pid, personID, "code_sent", "", fmt.Sprintf("agent=%d;phone=%s", b2i(agent), maskPhone(phone)))
+	if pid < 0 {
+		row = h.auditRow("citizen_login", "citizen", -1, "", "code_not_sent", "", fmt.Sprintf("agent=%d", b2i(agent)))
+	}
+	if err := tx.Append([]store.AuditRow{row}); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	if err := tx.Commit(); err != nil {
 		h.fail(w, r, err)
@@ -386,12 +388,10 @@ func (h *handler) codePost(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		if pid >= 0 {
-			if err := tx.Append([]store.AuditRow{h.auditRow("citizen_login", "citizen", pid, "", "wrong_code", "",
-				fmt.Sprintf("attempts=%d", attempts))}); err != nil {
-				h.fail(w, r, err)
-				return
-			}
+		if err := tx.Append([]store.AuditRow{h.auditRow("citizen_login", "citizen", pid, "", "wrong_code", "",
+			fmt.Sprintf("attempts=%d", attempts))}); err != nil {
+			h.fail(w, r, err)
+			return
 		}
 		if err := tx.Commit(); err != nil {
 			h.fail(w, r, err)
