@@ -40,6 +40,17 @@ func (c *city) capture(t testing.TB, cl *http.Client) (nonce, csrf string) {
 // upload posts frames as the capture script does and returns the status and the JSON answer.
 func (c *city) upload(t testing.TB, cl *http.Client, nonce, csrf string, frames [][]byte) (int, attemptResult) {
 	t.Helper()
+	st, b := c.send(t, cl, nonce, csrf, frames, true)
+	var a attemptResult
+	if err := json.Unmarshal([]byte(b), &a); err != nil {
+		t.Fatalf("answer %d %q: %v", st, b, err)
+	}
+	return st, a
+}
+
+// send posts a burst as multipart, as the script (JSON answer) or as the plain form (a page).
+func (c *city) send(t testing.TB, cl *http.Client, nonce, csrf string, frames [][]byte, asJSON bool) (int, string) {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("csrf", csrf)
@@ -51,18 +62,16 @@ func (c *city) upload(t testing.TB, cl *http.Client, nonce, csrf string, frames 
 	mw.Close()
 	req, _ := http.NewRequest(http.MethodPost, c.srv.URL+"/c/attempt", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Accept", "application/json")
+	if asJSON {
+		req.Header.Set("Accept", "application/json")
+	}
 	resp, err := cl.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var a attemptResult
-	if err := json.Unmarshal(b, &a); err != nil {
-		t.Fatalf("answer %d %q: %v", resp.StatusCode, b, err)
-	}
-	return resp.StatusCode, a
+	return resp.StatusCode, string(b)
 }
 
 // person reads a person's status columns as the engine left them.
@@ -118,6 +127,13 @@ func TestFaceAttempt(t *testing.T) {
 			c.clock.Add(4 * time.Minute)
 			if st, a := c.upload(t, cl, nonce, csrf, blinkBurst(t, m)); st != http.StatusConflict || a.Outcome != "refused" {
 				t.Fatalf("expired nonce: %d %+v", st, a)
+			}
+			// The plain form (no script): a page answers; a file that is not a JPEG asks for
+			// another try and counts as no failure.
+			nonce, _ = c.capture(t, cl)
+			if st, page := c.send(t, cl, nonce, csrf, [][]byte{[]byte("not a picture")}, false); st != 200 ||
+				!strings.Contains(page, `data-outcome="retry"`) || !strings.Contains(page, msg(langZH, "why_bad_image")) {
+				t.Fatalf("plain form: %d\n%s", st, page)
 			}
 			// Without the CSRF token.
 			nonce, _ = c.capture(t, cl)
