@@ -51,7 +51,11 @@ func (h *handler) statusOf(ctx context.Context, pid int64, agent bool) (*Status,
 	}
 	if p.Until != sc.NoDate && p.Until > 0 {
 		st.CertifiedUntil = p.Until.String()
-		st.Deadline = p.Until.String()
+		// The deadline is ahead only while the period runs; past it, the page says to
+		// certify now (the status says why).
+		if p.Until >= h.svc.Today() {
+			st.Deadline = p.Until.String()
+		}
 	}
 	st.CanCertify = p.Status != sc.StatusTerminated && p.Status != sc.StatusConflict
 	// The last certification in the audit trail names its evidence (SOURCE:RECORD_ID).
