@@ -6,10 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/face"
 	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
@@ -26,6 +29,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of roster imports")
 	modelPath := fs.String("model", "", modelHelp)
+	faceModels := fs.String("face-models", "face/testdata/npm/package/model", "folder of the face models (face/fetch.sh); missing: face certification answers that it is unavailable")
+	publicURL := fs.String("public-url", "", "the address citizens reach the service at, put in the links of reminders (e.g. https://rz.example.gov.cn)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when a TLS proxy fronts the service)")
 	smsWebhook := fs.String("sms-webhook", "", "SMS gateway: POST each notice as JSON to this URL")
 	smsFile := fs.String("sms-file", "", "SMS gateway for tests and demos: append each notice as a JSON line to this file")
@@ -88,8 +93,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var fm *face.Models
+	if m, err := face.Load(*faceModels); err != nil {
+		log.Warn("face certification unavailable: no face models", "dir", *faceModels, "err", err)
+	} else {
+		fm = m
+	}
+	if *publicURL != "" {
+		citizen.LinkBase = strings.TrimSuffix(*publicURL, "/") + "/c/"
+	}
+	var codes citizen.Sender
+	if gw != nil {
+		codes = citizen.FromGateway(gw)
+	}
+	citizens, err := citizen.New(citizen.Options{DB: db, Service: svc, Sender: codes, Face: fm, Secure: *secure, Log: log})
+	if err != nil {
+		return err
+	}
 	return serveLoop(ctx, serveConfig{Addr: *addr, DB: db, Service: svc, RunHour: *runHour, Drop: *drop, MaxBody: *maxBody,
-		Log: log, Keys: accounts, Extra: func(mux *http.ServeMux) error { mux.Handle("/", console); return nil }, Metrics: func(w io.Writer) { w.Write(metrics.AppendPrometheus(nil)) }, Announce: func(a string) {
+		Log: log, Keys: accounts, Tick: func(ctx context.Context) {
+			// Selfies are kept only as long as the retention setting says.
+			if _, err := citizen.Purge(ctx, db, time.Now()); err != nil && ctx.Err() == nil {
+				log.Error("citizen purge", "err", err)
+			}
+		}, Extra: func(mux *http.ServeMux) error {
+			mux.Handle("/c/", citizens)
+			mux.Handle("/", console)
+			return nil
+		}, Metrics: func(w io.Writer) { w.Write(metrics.AppendPrometheus(nil)) }, Announce: func(a string) {
 			fmt.Fprintf(stdout, "silentcert serving %s on http://%s/ (API /api/v1/batches, /healthz, /readyz, /metrics)\n", db, a)
 		}})
 }

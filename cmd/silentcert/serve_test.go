@@ -90,6 +90,9 @@ func TestServe(t *testing.T) {
 	if code, body := get("/login"); code != 200 || !strings.Contains(body, "<form") {
 		t.Fatalf("console login page: %d", code)
 	}
+	if code, body := get("/c/login"); code != 200 || !strings.Contains(body, "<form") {
+		t.Fatalf("citizen login page: %d", code)
+	}
 	req, _ := http.NewRequest("POST", base+"/api/v1/batches", strings.NewReader(
 		"record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n"+
 			"s1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"))

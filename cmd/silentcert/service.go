@@ -328,7 +328,8 @@ type serveConfig struct {
 	Extra    func(mux *http.ServeMux) error // mounts the console
 	Keys     api.Keys
 	Announce func(addr string)
-	Metrics  func(w io.Writer) // extra /metrics lines
+	Metrics  func(w io.Writer)         // extra /metrics lines
+	Tick     func(ctx context.Context) // called with each scheduler step (housekeeping)
 }
 
 // serveLoop serves HTTP, scans the drop folder and runs each day at RunHour (catching up
@@ -366,6 +367,9 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 			if _, err := (&service.DropFolder{Dir: c.Drop, Service: c.Service}).Scan(ctx); err != nil && ctx.Err() == nil {
 				c.Log.Error("drop folder", "err", err)
 			}
+		}
+		if c.Tick != nil {
+			c.Tick(ctx)
 		}
 	}
 	step()
