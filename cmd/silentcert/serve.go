@@ -23,7 +23,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("serve", "--db DSN [--addr HOST:PORT] [--run-hour H] [--drop DIR]", stderr)
 	dsn := fs.String("db", "", dbHelp)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	runHour := fs.Int("run-hour", 2, "hour of the day (Asia/Shanghai) at which the daily run starts")
+	runHour := fs.Int("run-hour", 2, "hour of the day, in --tz, at which the daily run starts")
+	tz := fs.String("tz", "Asia/Shanghai", "the agency's time zone: its days, run hour and payroll dates")
 	drop := fs.String("drop", "", "drop folder: DIR/SOURCE/ files are ingested as that source's batches")
 	maxBody := fs.Int64("max-body", 1<<30, "largest batch body accepted by the API, in bytes")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
@@ -66,7 +67,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Log: log, ResolveRegion: regionResolver(*city), Model: model,
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		if *tz != "Asia/Shanghai" {
+			return usagef("--tz %q: %v", *tz, err)
+		}
+		loc = time.FixedZone("CST", 8*3600) // no tzdata on the machine: China has one offset, no DST
+	}
+	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Log: log, ResolveRegion: regionResolver(*city), Model: model, Location: loc,
 		OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
 			_, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, ncfg)
 			return err
