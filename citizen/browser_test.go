@@ -1,0 +1,217 @@
+package citizen
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// chromiumPath returns Debian's chromium, skipping the test when it is missing, except
+// under CI=true where a missing browser fails it.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is required under CI=true (apt-get install -y chromium)")
+	}
+	t.Skip("chromium not installed; set CI=true to make this a failure")
+	return ""
+}
+
+// headless is one headless Chromium with its own cookies.
+func headless(t *testing.T, exe string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.Flag("headless", "new"), chromedp.WindowSize(390, 844), chromedp.Flag("lang", "zh-CN"))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// screenshot saves the whole page as screenshots/name.png.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll("screenshots", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("screenshots", name+".png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserFace drives the face certification as a pensioner's phone does: the reminder's
+// link, the ID number's last four, the SMS code, the capture page, five frames through the
+// page's plain file input, "certified until …" on the result page and CERTIFIED by FACE in
+// the database; then the same form data (same nonce) posted again from the page is refused
+// and changes nothing.
+func TestBrowserFace(t *testing.T) {
+	exe := chromiumPath(t)
+	m := testModels(t)
+	ctx := context.Background()
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")), m)
+	base := c.srv.URL
+	_, photo := demo(t, "sample2.jpg")
+	if err := importPhoto(ctx, c.db, zhang, photo, c.clock.Now(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _, _ := c.person(t, zhang); s == sc.StatusCertified {
+		t.Fatalf("张三 is already certified on %s; the test needs someone who is not", today)
+	}
+	link, err := NewLink(ctx, c.db, c.pid(t, zhang), c.clock.Now().Add(72*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := blinkBurst(t, m)
+	dir := t.TempDir()
+	var paths []string
+	for i, f := range frames {
+		p := filepath.Join(dir, fmt.Sprintf("frame%d.jpg", i))
+		if err := os.WriteFile(p, f, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+
+	b := headless(t, exe)
+	type css = chromedp.CSS
+	// The SMS link: the ID number's last four, as the person themself.
+	if err := chromedp.Do(b, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),
+		chromedp.Navigate(base+link),
+		chromedp.WaitVisible(css(`#last4`)),
+		chromedp.SendKeys(css(`#last4`), zhang[14:]),
+		chromedp.Click(css(`form[action^="/c/"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#code`))); err != nil {
+		t.Fatalf("link page: %v", err)
+	}
+	code, phone := c.code(t)
+	if phone != zhangPhone || len(code) != 6 {
+		t.Fatalf("code %q sent to %s, want 张三's own phone", code, phone)
+	}
+	if err := chromedp.Do(b,
+		chromedp.SendKeys(css(`#code`), code),
+		chromedp.Click(css(`form[action="/c/code"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#certify`)),
+		chromedp.Click(css(`#certify`)),
+		chromedp.WaitVisible(css(`#file`)),
+		chromedp.SetUploadFiles(css(`#file`), paths)); err != nil {
+		t.Fatalf("code and capture page: %v", err)
+	}
+	if n, err := chromedp.Run(b, chromedp.Evaluate[int](`document.getElementById("file").files.length`)); err != nil || n != len(paths) {
+		t.Fatalf("the file input holds %d files (%v), want %d", n, err, len(paths))
+	}
+	nonce, err := chromedp.Run(b, chromedp.Value(css(`#form input[name=nonce]`)))
+	if err != nil || nonce == "" {
+		t.Fatalf("nonce %q: %v", nonce, err)
+	}
+	csrf, err := chromedp.Run(b, chromedp.Value(css(`#form input[name=csrf]`)))
+	if err != nil || csrf == "" {
+		t.Fatalf("csrf %q: %v", csrf, err)
+	}
+	screenshot(t, b, "capture")
+
+	// The plain form's submit: the server judges the frames and answers with a page.
+	if err := chromedp.Do(b, chromedp.Click(css(`#form button[type=submit]`)), chromedp.WaitVisible(css(`#result`))); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	outcome, err := chromedp.Run(b, chromedp.AttributeValue(css(`#result`), "data-outcome"))
+	if err != nil || outcome.Value != "accept" {
+		t.Fatalf("outcome %q (%v): %s", outcome.Value, err, text(t, b, `main`))
+	}
+	s, method, until := c.person(t, zhang)
+	if s != sc.StatusCertified || method != sc.MethodFace || until == 0 {
+		t.Fatalf("after the attempt 张三 is %s by %s until %s", s, method, until)
+	}
+	want := msg(langZH, "r_accept") + " " + fmt.Sprintf(msg(langZH, "until_is"), until)
+	if got := text(t, b, `#result`); got != want {
+		t.Fatalf("result page says %q, want %q", got, want)
+	}
+	screenshot(t, b, "result")
+	var detail string
+	if err := c.db.SQL().QueryRow(`SELECT detail FROM records WHERE source = 'HRSS' AND type = 'HRSS.FACE'`).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(detail, "agent=1") {
+		t.Fatalf("the person's own attempt was recorded as an agent's: %q", detail)
+	}
+
+	// Replay: the same form data (nonce, CSRF token, frames) posted again from the page,
+	// as a second press of the plain form's button would.
+	b64 := make([]string, len(frames))
+	for i, f := range frames {
+		b64[i] = base64.StdEncoding.EncodeToString(f)
+	}
+	args, _ := json.Marshal(map[string]any{"csrf": csrf, "nonce": nonce, "frames": b64})
+	type answer struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	}
+	replay, err := chromedp.Run(b, chromedp.Evaluate[answer](`(async (a) => {
+		const fd = new FormData();
+		fd.append("csrf", a.csrf);
+		fd.append("nonce", a.nonce);
+		a.frames.forEach((f, i) => {
+			const bin = atob(f), u = new Uint8Array(bin.length);
+			for (let j = 0; j < bin.length; j++) u[j] = bin.charCodeAt(j);
+			fd.append("frame", new Blob([u], {type: "image/jpeg"}), "frame" + i + ".jpg");
+		});
+		const r = await fetch("/c/attempt", {method: "POST", body: fd, credentials: "same-origin"});
+		return {status: r.status, body: await r.text()};
+	})(`+string(args)+`)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if replay.Status != 409 || !strings.Contains(replay.Body, `data-outcome="refused"`) || !strings.Contains(replay.Body, msg(langZH, "r_refused")) {
+		t.Fatalf("replayed nonce: %d\n%s", replay.Status, replay.Body)
+	}
+	// Show the refusal as the browser would have and keep it.
+	if err := chromedp.Do(b, chromedp.Evaluate[chromedp.Void](`document.open(); document.write(`+jsString(replay.Body)+`); document.close();`),
+		chromedp.WaitVisible(css(`#result[data-outcome="refused"]`))); err != nil {
+		t.Fatalf("showing the refusal: %v", err)
+	}
+	screenshot(t, b, "replay")
+	var n int
+	if err := c.db.SQL().QueryRow(`SELECT COUNT(*) FROM records WHERE source = 'HRSS' AND type = 'HRSS.FACE'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d HRSS.FACE records after the replay (%v), want 1", n, err)
+	}
+	if s2, m2, u2 := c.person(t, zhang); s2 != s || m2 != method || u2 != until {
+		t.Fatalf("the replay changed 张三 to %s by %s until %s", s2, m2, u2)
+	}
+}
+
+// text returns an element's text, failing the test on error.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
