@@ -312,6 +312,7 @@ type villageData struct {
 	Total    int64
 	Outcomes []string
 	Done     int64
+	Faces    []FaceVisit // sent to a visit by failed face attempts
 }
 
 // village is the assistant's phone view: their village's people, the most urgent first,
@@ -339,6 +340,10 @@ func (c *console) village(w http.ResponseWriter, r *http.Request) {
 	}
 	done, _ := strconv.ParseInt(r.URL.Query().Get("done"), 10, 64)
 	d := &villageData{Region: region, Total: total, Outcomes: outcomeOrder, Done: done}
+	if d.Faces, err = c.faceVisits(r.Context(), u, region); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	for _, x := range rows {
 		// The person just visited stays among the cards, to show their new status.
 		if x.Status == sc.StatusCertified && x.PID != done {

@@ -102,7 +102,7 @@ func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
 
 // pageNames lists every page; each is parsed with the layout at start, so that a broken
 // template stops New instead of a request.
-var pageNames = []string{"login", "error", "dashboard", "worklist", "village", "person", "search", "batches", "batch", "users", "keys"}
+var pageNames = []string{"login", "error", "dashboard", "worklist", "village", "person", "search", "batches", "batch", "users", "keys", "reviews", "visits"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -215,6 +215,9 @@ func (p *Page) Region(code string) string { return p.c.regionName(code) }
 
 // RegionPath names a code with its parents below the province.
 func (p *Page) RegionPath(code string) string { return p.c.regionPath(code) }
+
+// Faces reports whether the face certification pages are there (Options.Faces).
+func (p *Page) Faces() bool { return p.c.opt.Faces != nil }
 
 // Langs lists the languages for the switch.
 func (p *Page) Langs() []string { return auth.Languages }

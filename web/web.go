@@ -60,6 +60,9 @@ type Options struct {
 	Today func() sc.Date
 	// Divisions names the codes; the embedded NBS table by default.
 	Divisions *divisions.Table
+	// Faces is the face certification flow (FromCitizen): the review queue and the visit
+	// list; nil leaves those pages out.
+	Faces FaceReviews
 }
 
 // console is the handler: its pages, assets and catalogs.
@@ -136,6 +139,11 @@ func (c *console) routes() {
 	m.HandleFunc("POST /admin/users", c.need(c.usersPost))
 	m.HandleFunc("GET /admin/keys", c.need(c.keys))
 	m.HandleFunc("POST /admin/keys", c.need(c.keysPost))
+	if c.opt.Faces != nil {
+		m.HandleFunc("GET /reviews", c.need(c.reviews))
+		m.HandleFunc("POST /reviews/{id}", c.need(c.reviewDecide))
+		m.HandleFunc("GET /visits", c.need(c.visits))
+	}
 	c.mux = m
 }
 

@@ -1,0 +1,224 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/citizen"
+	"github.com/silentcert/silentcert/idcard"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
+)
+
+// FaceReviews is the face certification flow as the console sees it: the borderline
+// attempts waiting for staff, their decision, and the people sent to a visit; serve
+// adapts citizen with FromCitizen, tests fake it, nil hides the pages.
+type FaceReviews interface {
+	Reviews(ctx context.Context) ([]citizen.Review, error)
+	Decide(ctx context.Context, id int64, actor string, accept bool) error
+	NeedsVisit(ctx context.Context) ([]citizen.Visit, error)
+}
+
+// citizenFaces calls package citizen over the service's database and ingestion.
+type citizenFaces struct {
+	db  *store.DB
+	svc *service.Service
+}
+
+// FromCitizen adapts package citizen to the console's FaceReviews, so that an accepted
+// review goes through the service as an HRSS.FACE record like any other.
+func FromCitizen(db *store.DB, svc *service.Service) FaceReviews { return citizenFaces{db, svc} }
+
+func (f citizenFaces) Reviews(ctx context.Context) ([]citizen.Review, error) {
+	return citizen.Reviews(ctx, f.db)
+}
+
+func (f citizenFaces) Decide(ctx context.Context, id int64, actor string, accept bool) error {
+	return citizen.Decide(ctx, f.db, f.svc, id, actor, accept)
+}
+
+func (f citizenFaces) NeedsVisit(ctx context.Context) ([]citizen.Visit, error) {
+	return citizen.NeedsVisit(ctx, f.db)
+}
+
+// sees reports whether u may see a person of region code: inside their region, and the
+// unassigned ("") only for unscoped accounts, as personFor decides.
+func sees(u *auth.User, code string) bool {
+	return u.Sees(code) || (u != nil && !u.Disabled && u.Region == "" && code == "")
+}
+
+// reviewer refuses everyone but the city bureau: operators and administrators decide,
+// auditors read.
+func reviewer(u *auth.User, write bool) error {
+	switch {
+	case u.Disabled:
+		return sc.Errorf(eForbidden, "account disabled")
+	case u.Role == auth.RoleAdmin || u.Role == auth.RoleOperator:
+		return nil
+	case u.Role == auth.RoleAuditor && !write:
+		return nil
+	}
+	return sc.Errorf(eForbidden, "face reviews are decided by the city bureau")
+}
+
+// FaceReview is one review as the page shows it: the photos as data URLs (empty when
+// not kept) beside the scores.
+type FaceReview struct {
+	citizen.Review
+	SelfieURL  template.URL
+	IDPhotoURL template.URL
+	Day        string // the attempt's day, UTC+8
+}
+
+type reviewsData struct {
+	Reviews []FaceReview
+	Done    string // "accept" or "visit" after a decision
+	DoneID  int64
+}
+
+// cst is the console's time zone for days shown from instants.
+var cst = time.FixedZone("CST", 8*3600)
+
+// jpegURL embeds a JPEG as a data URL (the CSP allows img-src data:); anything that is not
+// a JPEG is not shown.
+func jpegURL(b []byte) template.URL {
+	if !bytes.HasPrefix(b, []byte{0xff, 0xd8, 0xff}) {
+		return ""
+	}
+	return template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(b))
+}
+
+// visibleReviews returns the open reviews of the user's region.
+func (c *console) visibleReviews(r *http.Request, u *auth.User) ([]citizen.Review, error) {
+	all, err := c.opt.Faces.Reviews(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	var out []citizen.Review
+	for _, v := range all {
+		if sees(u, v.Region) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (c *console) reviews(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if err := reviewer(u, false); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	rs, err := c.visibleReviews(r, u)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := &reviewsData{}
+	if v := r.URL.Query().Get("done"); v == "accept" || v == "visit" {
+		d.Done = v
+		d.DoneID, _ = strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
+	}
+	for _, v := range rs {
+		d.Reviews = append(d.Reviews, FaceReview{Review: v, SelfieURL: jpegURL(v.Selfie), IDPhotoURL: jpegURL(v.IDPhoto),
+			Day: v.Created.In(cst).Format("2006-01-02 15:04")})
+	}
+	c.render(w, r, http.StatusOK, "reviews", d)
+}
+
+// reviewDecide accepts a review (an HRSS.FACE record through the service) or sends the
+// person to a visit; citizen.Decide audits the decision with the user's name. A review
+// outside the user's region is "not found", as for one that does not exist.
+func (c *console) reviewDecide(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if err := reviewer(u, true); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		c.fail(w, r, sc.Errorf(sc.ENotFound, "no such review"))
+		return
+	}
+	op := r.PostFormValue("op")
+	if op != "accept" && op != "visit" {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "op %q: want accept or visit", op))
+		return
+	}
+	rs, err := c.visibleReviews(r, u)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	var rv *citizen.Review
+	for i := range rs {
+		if rs[i].ID == id {
+			rv = &rs[i]
+		}
+	}
+	if rv == nil {
+		c.fail(w, r, sc.Errorf(sc.ENotFound, "no open review %d", id))
+		return
+	}
+	if err := c.opt.Faces.Decide(r.Context(), id, u.Name, op == "accept"); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.log.Info("console face review", "user", u.Name, "person", idcard.Mask(rv.PersonID), "review", id, "op", op)
+	http.Redirect(w, r, fmt.Sprintf("/reviews?done=%s&id=%d", op, id), http.StatusSeeOther)
+}
+
+// FaceVisit is one person sent to a visit, as the lists show them.
+type FaceVisit struct {
+	citizen.Visit
+	Day string // since, UTC+8
+}
+
+type visitsData struct {
+	Region string
+	Rows   []FaceVisit
+}
+
+// faceVisits returns the people sent to a visit whose code starts with prefix and whom u
+// may see.
+func (c *console) faceVisits(ctx context.Context, u *auth.User, prefix string) ([]FaceVisit, error) {
+	if c.opt.Faces == nil {
+		return nil, nil
+	}
+	all, err := c.opt.Faces.NeedsVisit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []FaceVisit
+	for _, v := range all {
+		if sees(u, v.Region) && len(v.Region) >= len(prefix) && v.Region[:len(prefix)] == prefix {
+			out = append(out, FaceVisit{Visit: v, Day: v.Since.In(cst).Format("2006-01-02")})
+		}
+	}
+	return out, nil
+}
+
+// visits is the worklist of people whose face attempts failed too often, for staff above
+// the village (the village's own page lists its people).
+func (c *console) visits(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	region, err := scope(u, r.URL.Query().Get("region"))
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	rows, err := c.faceVisits(r.Context(), u, region)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "visits", &visitsData{Region: region, Rows: rows})
+}

@@ -1,0 +1,270 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/citizen"
+	"github.com/silentcert/silentcert/store/storetest"
+	"github.com/silentcert/silentcert/web"
+)
+
+// fakeFaces is a review queue in memory that records every decision.
+type fakeFaces struct {
+	mu      sync.Mutex
+	reviews []citizen.Review
+	visits  []citizen.Visit
+	decided []string // "id actor accept"
+}
+
+func (f *fakeFaces) Reviews(context.Context) ([]citizen.Review, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]citizen.Review(nil), f.reviews...), nil
+}
+
+func (f *fakeFaces) Decide(_ context.Context, id int64, actor string, accept bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, r := range f.reviews {
+		if r.ID == id {
+			f.reviews = append(f.reviews[:i], f.reviews[i+1:]...)
+			f.decided = append(f.decided, fmt.Sprintf("%d %s %v", id, actor, accept))
+			return nil
+		}
+	}
+	return sc.Errorf(sc.EConflict, "review %d is not open", id)
+}
+
+func (f *fakeFaces) NeedsVisit(context.Context) ([]citizen.Visit, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]citizen.Visit(nil), f.visits...), nil
+}
+
+// faceConsole is a second console over the city's database with faces set, and one more
+// account: an operator scoped to another district.
+func faceConsole(t *testing.T, c *city, faces web.FaceReviews) *city {
+	t.Helper()
+	clock := func() time.Time { return time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC) }
+	a := auth.New(c.db, auth.Options{Now: clock, Hash: auth.HashParams{Time: 1, Memory: 64, Threads: 1}})
+	if _, err := a.EnsureUser(context.Background(), "op-other", pw, auth.RoleOperator, "371099"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := web.New(web.Options{DB: c.db, Auth: a, Ingest: web.FromService(c.svc), Faces: faces, Now: clock,
+		Today: func() sc.Date { return today }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &city{db: c.db, svc: c.svc, srv: srv}
+}
+
+// jpeg is enough of a JPEG for the page to embed it.
+var jpeg = []byte{0xff, 0xd8, 0xff, 0xe0, 'f', 'a', 'k', 'e'}
+
+func TestFaceReviews(t *testing.T) {
+	base := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/f.db"))
+	ctx := context.Background()
+	zp, _ := base.db.PersonByID(ctx, zhang)
+	lp, _ := base.db.PersonByID(ctx, li)
+	created := time.Date(2024, 5, 9, 2, 0, 0, 0, time.UTC)
+	f := &fakeFaces{
+		reviews: []citizen.Review{
+			{ID: 7, PID: zp.PID, PersonID: zhang, Name: "张三", Region: "371002001001", Created: created, Distance: 0.4512,
+				Reason: "borderline", Selfie: jpeg, IDPhoto: jpeg},
+			{ID: 8, PID: lp.PID, PersonID: li, Name: "李秀英", Region: "371002001002", Created: created, Distance: -1,
+				Reason: "no_reference", Agent: true},
+			{ID: 9, PID: 999999, PersonID: "371099194001010011", Name: "王外区", Region: "371099001001", Created: created,
+				Distance: 0.5, Reason: "borderline"},
+		},
+		visits: []citizen.Visit{
+			{PID: zp.PID, PersonID: zhang, Name: "张三", Region: "371002001001", Since: created, Failures: 3, Last: "reject:mismatch"},
+			{PID: 999999, PersonID: "371099194001010011", Name: "王外区", Region: "371099001001", Since: created, Failures: 4, Last: "reject:frozen"},
+		},
+	}
+	c := faceConsole(t, base, f)
+
+	// Without Faces the pages are not there.
+	plain := base.client(t)
+	plain.login("operator")
+	if st, _ := plain.get("/reviews"); st != http.StatusNotFound {
+		t.Errorf("/reviews without Faces: %d", st)
+	}
+
+	// Who may see the queue: the city bureau; district, town and village staff may not.
+	for _, name := range []string{"district", "town", "v1"} {
+		cl := c.client(t)
+		cl.login(name)
+		if st, _ := cl.get("/reviews"); st != http.StatusForbidden {
+			t.Errorf("%s opens /reviews: %d", name, st)
+		}
+		if st, _, _ := cl.post("/reviews/7", url.Values{"csrf": {cl.csrf}, "op": {"accept"}}); st != http.StatusForbidden {
+			t.Errorf("%s decides a review: %d", name, st)
+		}
+	}
+
+	// The auditor reads, with the photos side by side, but has no buttons and cannot decide.
+	aud := c.client(t)
+	aud.login("auditor")
+	st, body := aud.get("/reviews")
+	if st != http.StatusOK || !strings.Contains(body, "张三") || !strings.Contains(body, "王外区") ||
+		strings.Count(body, `src="data:image/jpeg;base64,`) != 2 || !strings.Contains(body, "0.4512") {
+		t.Fatalf("auditor's /reviews: %d\n%s", st, body)
+	}
+	if strings.Contains(body, `action="/reviews/7"`) {
+		t.Errorf("the auditor gets the decision buttons")
+	}
+	if !strings.Contains(body, "data-nophotos") || !strings.Contains(body, "无参考照片") {
+		t.Errorf("a review without photos does not say so, or a distance of -1 is shown as a number")
+	}
+	if strings.Contains(body, zhang) {
+		t.Errorf("the auditor sees the ID number in full")
+	}
+	if st, _, _ := aud.post("/reviews/7", url.Values{"csrf": {aud.csrf}, "op": {"accept"}}); st != http.StatusForbidden {
+		t.Errorf("the auditor decides: %d", st)
+	}
+
+	// An operator scoped to another district sees only its review, and the others are "not found".
+	other := c.client(t)
+	other.login("op-other")
+	_, body = other.get("/reviews")
+	if strings.Contains(body, "张三") || !strings.Contains(body, "王外区") {
+		t.Errorf("op-other's queue is not its region's:\n%s", body)
+	}
+	if st, _, _ := other.post("/reviews/7", url.Values{"csrf": {other.csrf}, "op": {"accept"}}); st != http.StatusNotFound {
+		t.Errorf("op-other decides a review outside its region: %d", st)
+	}
+
+	// CSRF: without the token, or with another session's, nothing is decided.
+	op := c.client(t)
+	op.login("operator")
+	for name, tok := range map[string]string{"missing": "", "another session's": other.csrf} {
+		form := url.Values{"op": {"accept"}}
+		if tok != "" {
+			form.Set("csrf", tok)
+		}
+		if st, _, _ := op.post("/reviews/7", form); st != http.StatusForbidden {
+			t.Errorf("%s CSRF token: %d", name, st)
+		}
+	}
+	if st, _, _ := op.post("/reviews/7", url.Values{"csrf": {op.csrf}, "op": {"maybe"}}); st != http.StatusBadRequest {
+		t.Errorf("an unknown op: %d", st)
+	}
+	if len(f.decided) != 0 {
+		t.Fatalf("refused requests decided: %v", f.decided)
+	}
+
+	// Accept: Decide gets the review, the user's name and accept; the queue no longer lists it.
+	_, body = op.get("/reviews")
+	if !strings.Contains(body, `action="/reviews/7"`) || !strings.Contains(body, zhang) {
+		t.Fatalf("the operator has no buttons or a masked ID")
+	}
+	st, loc, body := op.post("/reviews/7", url.Values{"csrf": {op.csrf}, "op": {"accept"}})
+	if st != http.StatusSeeOther || loc != "/reviews?done=accept&id=7" {
+		t.Fatalf("accept: %d %q %s", st, loc, body)
+	}
+	if len(f.decided) != 1 || f.decided[0] != "7 operator true" {
+		t.Fatalf("decisions: %v", f.decided)
+	}
+	_, body = op.get(loc)
+	if strings.Contains(body, `id="r-7"`) || !strings.Contains(body, "复核 7 已确认通过") {
+		t.Errorf("after accept the page still lists review 7 or says nothing")
+	}
+	// Deciding twice is a conflict (here: no longer open, so not found on the page's list).
+	if st, _, _ := op.post("/reviews/7", url.Values{"csrf": {op.csrf}, "op": {"visit"}}); st != http.StatusNotFound {
+		t.Errorf("a decided review decided again: %d", st)
+	}
+	if st, loc, _ := op.post("/reviews/8", url.Values{"csrf": {op.csrf}, "op": {"visit"}}); st != http.StatusSeeOther || loc != "/reviews?done=visit&id=8" {
+		t.Errorf("visit: %d %q", st, loc)
+	}
+	if len(f.decided) != 2 || f.decided[1] != "8 operator false" {
+		t.Fatalf("decisions: %v", f.decided)
+	}
+
+	// The visit list: the village's page shows its own people in the section, the city's
+	// worklist everyone, a district's only its own.
+	v1 := c.client(t)
+	v1.login("v1")
+	_, body = v1.get("/village")
+	if !strings.Contains(body, "需上门核实（人脸认证多次未通过）") || !strings.Contains(body, fmt.Sprintf(`id="fv-%d"`, zp.PID)) ||
+		strings.Contains(body, "王外区") {
+		t.Errorf("v1's village page lacks its face visits or shows another's:\n%s", body)
+	}
+	v2 := c.client(t)
+	v2.login("v2")
+	if _, body = v2.get("/village"); strings.Contains(body, "需上门核实") {
+		t.Errorf("v2's village shows a section for nobody of theirs")
+	}
+	_, body = op.get("/visits")
+	if !strings.Contains(body, "张三") || !strings.Contains(body, "王外区") || !strings.Contains(body, `data-total="2"`) {
+		t.Errorf("the city's visit list: %s", body)
+	}
+	dist := c.client(t)
+	dist.login("district")
+	_, body = dist.get("/visits")
+	if !strings.Contains(body, "张三") || strings.Contains(body, "王外区") {
+		t.Errorf("the district's visit list is not its own")
+	}
+	if st, _ := dist.get("/visits?region=371099"); st != http.StatusForbidden {
+		t.Errorf("a district asks for another's visits: %d", st)
+	}
+}
+
+// TestFaceReviewsCitizen runs the pages over package citizen itself: a review stored as
+// citizen stores it is listed, and sending it to a visit is audited and puts the person on
+// the village's list.
+func TestFaceReviewsCitizen(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			base := newCity(t, dsn.Open(t))
+			ctx := context.Background()
+			zp, _ := base.db.PersonByID(ctx, zhang)
+			db := base.db
+			if _, err := db.SQL().ExecContext(ctx, db.Rebind(`INSERT INTO citizen_reviews (pid, created, agent, distance, reason, template, photo, status, decided_by, decided_at, record)
+				VALUES (?, ?, 0, 0.47, 'borderline', ?, ?, 'open', '', 0, '')`), zp.PID, time.Date(2024, 5, 9, 2, 0, 0, 0, time.UTC).UnixNano(), []byte{}, jpeg); err != nil {
+				t.Fatal(err)
+			}
+			var id int64
+			if err := db.SQL().QueryRowContext(ctx, `SELECT MAX(id) FROM citizen_reviews`).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			c := faceConsole(t, base, web.FromCitizen(db, base.svc))
+			op := c.client(t)
+			op.login("operator")
+			_, body := op.get("/reviews")
+			if !strings.Contains(body, fmt.Sprintf(`action="/reviews/%d"`, id)) || !strings.Contains(body, "0.4700") {
+				t.Fatalf("the stored review is not listed:\n%s", body)
+			}
+			if st, _, body := op.post(fmt.Sprintf("/reviews/%d", id), url.Values{"csrf": {op.csrf}, "op": {"visit"}}); st != http.StatusSeeOther {
+				t.Fatalf("visit: %d %s", st, body)
+			}
+			audit, err := db.PersonAudit(ctx, zp.PID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, a := range audit {
+				found = found || (a.Kind == "citizen_review" && a.Action == "review_visit" && a.Actor == "operator")
+			}
+			if !found {
+				t.Errorf("the decision is not audited with its actor: %+v", audit)
+			}
+			v1 := c.client(t)
+			v1.login("v1")
+			if _, body := v1.get("/village"); !strings.Contains(body, fmt.Sprintf(`id="fv-%d"`, zp.PID)) {
+				t.Errorf("the person sent to a visit is not on the village's list:\n%s", body)
+			}
+		})
+	}
+}
