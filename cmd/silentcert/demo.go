@@ -91,7 +91,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	accounts := auth.New(db, auth.Options{})
-	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Log: log,
+	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Log: log,
 		Today: func() sc.Date { return last }})
 	if err != nil {
 		return err
