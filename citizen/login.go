@@ -33,6 +33,17 @@ func NewLink(ctx context.Context, db *store.DB, pid int64, expires time.Time) (s
 	return newLink(ctx, db, pid, time.Now(), expires)
 }
 
+// NewLinkTx is NewLink inside a transaction: the reminder that carries the link is queued
+// in the same transaction as the decision behind it, so both exist or neither does.
+func NewLinkTx(tx *store.Tx, pid int64, now, expires time.Time) (string, error) {
+	tok, hash := newToken(10)
+	if err := tx.Exec(`INSERT INTO citizen_links (hash, pid, created, expires, used, failures)
+		VALUES (?, ?, ?, ?, 0, 0)`, hash, pid, now.UnixNano(), expires.UnixNano()); err != nil {
+		return "", fmt.Errorf("citizen link: %w", err)
+	}
+	return LinkBase + tok, nil
+}
+
 func newLink(ctx context.Context, db *store.DB, pid int64, now, expires time.Time) (string, error) {
 	tok, hash := newToken(10)
 	if _, err := db.SQL().ExecContext(ctx, db.Rebind(`INSERT INTO citizen_links (hash, pid, created, expires, used, failures)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	sc "github.com/silentcert/silentcert"
 	"io"
 	"log/slog"
 	"net/http"
@@ -76,7 +77,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Log: log, ResolveRegion: regionResolver(*city), Model: model, Location: loc,
 		OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
-			_, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, ncfg)
+			cfg := ncfg
+			if *publicURL != "" && reminds(d.Action) && (p.Rec.Phone != "" || p.Rec.AgentPhone != "") {
+				// The reminder carries the person's own one-time link to the face page.
+				now := time.Now()
+				link, err := citizen.NewLinkTx(tx, p.PID, now, now.Add(linkLife))
+				if err != nil {
+					return err
+				}
+				cfg.Link = link
+			}
+			_, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, cfg)
 			return err
 		}})
 	if err != nil {
@@ -131,4 +142,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}, Metrics: func(w io.Writer) { w.Write(metrics.AppendPrometheus(nil)) }, Announce: func(a string) {
 			fmt.Fprintf(stdout, "silentcert serving %s on http://%s/ (API /api/v1/batches, /healthz, /readyz, /metrics)\n", db, a)
 		}})
+}
+
+// linkLife is how long a reminder's link stays valid: past the grace before suspension.
+const linkLife = 90 * 24 * time.Hour
+
+// reminds tells the decisions whose notices ask the person to certify.
+func reminds(a sc.Action) bool {
+	return a == sc.ActWarning || a == sc.ActPending || a == sc.ActSuspended
 }
