@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,7 +29,9 @@ type ReplayOptions struct {
 	Encoding      string
 	ResolveRegion func(address string) (string, bool)
 	Progress      func(day sc.Date, records int64)
-	Log           Options
+	// Service is the service's own options (logger, model); replay sets the clock, the
+	// configuration and the summaries itself.
+	Service Options
 	// DailySummary refreshes the console's summaries after every day, as serve does,
 	// instead of rebuilding them once at the end (a test compares the two).
 	DailySummary bool
@@ -48,7 +49,7 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	var mu sync.Mutex
 	clock := opt.From
 	loc := time.FixedZone("CST", 8*3600)
-	svcOpt := opt.Log
+	svcOpt := opt.Service
 	svcOpt.Config, svcOpt.ResolveRegion, svcOpt.Location = opt.Config, opt.ResolveRegion, loc
 	svcOpt.NoSummary = !opt.DailySummary
 	svcOpt.Now = func() time.Time {
@@ -322,21 +323,11 @@ func (s *Service) exportDecisions(ctx context.Context, path string) error {
 	return f.Close()
 }
 
-var _ = fmt.Sprint
-
 // rebuildSummary recomputes the console's summaries from the whole history, once.
 func (s *Service) rebuildSummary(ctx context.Context, day sc.Date) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.RebuildSummary(day); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.write(ctx, func(tx *store.Tx, _ *change) error { return tx.RebuildSummary(day) })
 }
 
 // replayGroup is how many days of a replay share a transaction.

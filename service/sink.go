@@ -88,7 +88,7 @@ func ruleOf(d *engine.Decision) string {
 // flush turns the collected decisions into audit rows, names their evidence (keys holds
 // the names already known; the rest are read from the store), and writes them with the
 // payments and counters.
-func (k *sink) flush(tx *store.Tx, keys map[int64]string, at string, actor string, onDecision func(*Person, engine.Decision) error) (int64, error) {
+func (k *sink) flush(tx *store.Tx, keys map[int64]string, actor string, onDecision func(*Person, engine.Decision) error) (int64, error) {
 	var missing []int64
 	need := func(r engine.Ref) {
 		if r == engine.NoRef {
@@ -152,7 +152,6 @@ func (k *sink) flush(tx *store.Tx, keys map[int64]string, at string, actor strin
 	if err := tx.AddCounters(names, ns); err != nil {
 		return 0, err
 	}
-	_ = at
 	return int64(len(rows)), nil
 }
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	sc "github.com/silentcert/silentcert"
@@ -120,5 +119,3 @@ func (db *DB) quarantine(ctx context.Context, where string, args ...any) ([]Quar
 	}
 	return out, rows.Err()
 }
-
-var _ = sql.ErrNoRows

@@ -154,7 +154,6 @@ func regionWhere(p string) (string, []any) {
 // it after each daily run, in the run's transaction or just after.
 func (t *Tx) RefreshSummary(day sc.Date) error {
 	m := int64(day.Month())
-	first, last := int64(day.Month().First()), int64(day.Month().Last())
 	for _, s := range []struct {
 		q    string
 		args []any
@@ -189,7 +188,6 @@ func (t *Tx) RefreshSummary(day sc.Date) error {
 			return err
 		}
 	}
-	_, _ = first, last
 	// Payments change only on payroll day: the month's money is summed again when the
 	// payroll ran on day, or when it was never summed.
 	var payDay, have int64
