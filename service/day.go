@@ -31,18 +31,12 @@ func (s *Service) RunDay(ctx context.Context, d sc.Date) error {
 	case last != sc.NoDate && d > last+1:
 		return sc.Errorf(sc.EConflict, "day %s: the last day run is %s; run the days between first (CatchUp)", d, last)
 	}
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
+	var evaluated, n int64
+	err = s.write(ctx, func(tx *store.Tx, ch *change) (err error) {
+		evaluated, n, err = s.runDayIn(tx, ch, d)
 		return err
-	}
-	defer tx.Rollback()
-	ch := s.newChange()
-	evaluated, n, err := s.runDayIn(tx, ch, d)
-	if err == nil {
-		err = tx.Commit()
-	}
+	})
 	if err != nil {
-		ch.undo()
 		return err
 	}
 	s.log.Info("daily run", "day", d.String(), "evaluated", evaluated, "decisions", n, "seconds", time.Since(start).Seconds())
@@ -72,9 +66,7 @@ func (s *Service) runDayIn(tx *store.Tx, ch *change, d sc.Date) (evaluated, deci
 		if !full && !first && (p.NextCheck == sc.NoDate || p.NextCheck > d) {
 			continue
 		}
-		if err := ch.touch(p); err != nil {
-			return 0, 0, err
-		}
+		ch.touch(p)
 		evaluated++
 		k.p = p
 		s.eng.Evaluate(p.Rec, &p.State, d, k)
@@ -103,7 +95,7 @@ func (s *Service) runDayIn(tx *store.Tx, ch *change, d sc.Date) (evaluated, deci
 	if err := ch.write(tx); err != nil {
 		return 0, 0, err
 	}
-	n, err := k.flush(tx, map[int64]string{}, s.wallTime(), "engine", s.hook(tx))
+	n, err := k.flush(tx, map[int64]string{}, "engine", s.hook(tx))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -128,23 +128,17 @@ func readAll(rr *exchange.RecordReader, source string) ([]Row, []exchange.Proble
 func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	rep, _ := json.Marshal(map[string]any{"rejected": res.Rejected})
-	sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: s.dayOf(b),
-		Status: "rejected", Files: fileNames(b), Report: string(rep)}
-	if _, err := tx.NewBatch(sb); err != nil {
-		return err
-	}
-	res.BatchID = sb.ID
-	if err := tx.Append([]store.AuditRow{{Kind: "batch", Day: sb.Day, At: sb.Received, Actor: b.Actor, PID: -1,
-		Action: "rejected", Evidence: "batch:" + itoa(sb.ID), Detail: res.Rejected}}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.write(ctx, func(tx *store.Tx, _ *change) error {
+		rep, _ := json.Marshal(map[string]any{"rejected": res.Rejected})
+		sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: s.dayOf(b),
+			Status: "rejected", Files: fileNames(b), Report: string(rep)}
+		if _, err := tx.NewBatch(sb); err != nil {
+			return err
+		}
+		res.BatchID = sb.ID
+		return tx.Append([]store.AuditRow{{Kind: "batch", Day: sb.Day, At: sb.Received, Actor: b.Actor, PID: -1,
+			Action: "rejected", Evidence: "batch:" + itoa(sb.ID), Detail: res.Rejected}})
+	})
 }
 
 func (s *Service) dayOf(b Batch) sc.Date {
@@ -203,22 +197,11 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 	rows = prepareRows(rows, res)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return err
+	err := s.write(ctx, func(tx *store.Tx, ch *change) error { return s.applyIn(tx, ch, b, rows, res) })
+	if err == nil {
+		s.counted(res)
 	}
-	defer tx.Rollback()
-	ch := s.newChange()
-	if err := s.applyIn(tx, ch, b, rows, res); err != nil {
-		ch.undo()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		ch.undo()
-		return err
-	}
-	s.counted(res)
-	return nil
+	return err
 }
 
 // counted adds an applied batch to the metrics.
@@ -372,9 +355,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 	k.quiet = b.History
 	for _, pid := range pids {
 		p := s.ppl[pid]
-		if err := ch.touch(p); err != nil {
-			return err
-		}
+		ch.touch(p)
 		k.p = p
 		for i := range byPerson[pid] {
 			it := &byPerson[pid][i]
@@ -394,7 +375,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 	if err := ch.write(tx); err != nil {
 		return err
 	}
-	if _, err := k.flush(tx, keys, s.wallTime(), "engine", s.hook(tx)); err != nil {
+	if _, err := k.flush(tx, keys, "engine", s.hook(tx)); err != nil {
 		return err
 	}
 	rep, err := json.Marshal(res.Report.Map())

@@ -289,7 +289,7 @@ func (s *Service) newChange() *change {
 
 // touch records a person's values before the transaction changes them, and marks them
 // to be written.
-func (c *change) touch(p *Person) error {
+func (c *change) touch(p *Person) {
 	if _, ok := c.snaps[p.PID]; !ok {
 		c.snaps[p.PID] = &snapshot{p: p, state: cloneState(&p.State), region: p.Rec.RegionCode, next: p.NextCheck,
 			baselined: p.Baselined, stored: storedOf(p)}
@@ -298,7 +298,24 @@ func (c *change) touch(p *Person) error {
 		c.dirty[p.PID] = true
 		c.order = append(c.order, p.PID)
 	}
-	return nil
+}
+
+// write runs fn in one transaction and commits it; when anything fails, the people fn
+// changed in memory are put back as the database still has them. The caller holds s.mu.
+func (s *Service) write(ctx context.Context, fn func(tx *store.Tx, ch *change) error) error {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ch := s.newChange()
+	if err = fn(tx, ch); err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		ch.undo()
+	}
+	return err
 }
 
 // write writes every person touched since the last write, in pid order: their state, and
