@@ -44,7 +44,7 @@ func replayMatches(t *testing.T, db *store.DB, roster string, records []string, 
 	}
 	got := t.TempDir()
 	if _, err := service.Replay(ctx, db, service.ReplayOptions{Roster: roster, Records: records, From: from, To: to, Out: got,
-		Log: service.Options{Model: sm}}); err != nil {
+		Service: service.Options{Model: sm}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range outputs {

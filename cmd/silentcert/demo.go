@@ -153,7 +153,7 @@ func buildDemo(ctx context.Context, path, city string, n int, from, to sc.Date, 
 	}
 	_, err = service.Replay(ctx, db, service.ReplayOptions{Roster: filepath.Join(opt.Out, "roster.csv"),
 		Records: []string{filepath.Join(opt.Out, "records")}, From: from, To: to, ResolveRegion: regionResolver(city),
-		Log:      service.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		Service:  service.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		Progress: func(day sc.Date, records int64) { progress("replaying %s, %d records", day, records) }})
 	// Replay builds the console's summaries at its end.
 	if cerr := db.Close(); err == nil {

@@ -65,18 +65,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	cfg, model, err := loadSetup(*configPath, *modelPath)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, *dsn)
+	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	start := time.Now()
 	opt := service.ReplayOptions{Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg, Encoding: *encoding,
-		ResolveRegion: regionResolver(*city), Log: service.Options{Model: model}}
+		ResolveRegion: regionResolver(*city), Service: service.Options{Model: model}}
 	if !*quiet {
 		last := time.Time{}
 		opt.Progress = func(d sc.Date, n int64) {
@@ -115,11 +111,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *roster == "" && len(paths) == 0 {
 		return usagef("give a --roster, record files, or both")
 	}
-	cfg, model, err := loadSetup(*configPath, *modelPath)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, *dsn)
+	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath)
 	if err != nil {
 		return err
 	}
@@ -287,11 +279,7 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, model, err := loadSetup(*configPath, *modelPath)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, *dsn)
+	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath)
 	if err != nil {
 		return err
 	}
@@ -483,14 +471,19 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 const modelHelp = "evidence model file from `silentcert train`, or \"builtin\" (default: the baseline weak rule, no RISK rows); use the same model for every command on one database"
 
-// loadSetup reads the configuration file and the evidence model ("" for none).
-func loadSetup(configPath, modelPath string) (*sc.Config, engine.Model, error) {
+// openSetup reads the configuration and the evidence model ("" for none) and opens the
+// database: what every command on the service's database starts with.
+func openSetup(ctx context.Context, dsn, configPath, modelPath string) (*sc.Config, engine.Model, *store.DB, error) {
 	cfg, err := loadConfig(configPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	model, err := serviceModel(modelPath, cfg)
-	return cfg, model, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := openDB(ctx, dsn)
+	return cfg, model, db, err
 }
 
 // serviceModel loads the evidence model for the service, or nil for "".
