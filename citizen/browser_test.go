@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,59 +14,19 @@ import (
 	"github.com/chromedp/chromedp"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/internal/browsertest"
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
-// chromiumPath returns Debian's chromium, skipping the test when it is missing, except
-// under CI=true where a missing browser fails it.
-func chromiumPath(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is required under CI=true (apt-get install -y chromium)")
-	}
-	t.Skip("chromium not installed; set CI=true to make this a failure")
-	return ""
-}
-
-// headless is one headless Chromium with its own cookies.
+// headless is one phone-sized headless Chromium with its own cookies, and a time limit.
 func headless(t *testing.T, exe string) context.Context {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.Flag("headless", "new"), chromedp.WindowSize(390, 844), chromedp.Flag("lang", "zh-CN"))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := context.WithTimeout(browsertest.New(t, exe, 390, 844), 3*time.Minute)
 	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(cancel3)
 	return ctx
 }
 
-// screenshot saves the whole page as screenshots/name.png.
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.MkdirAll("screenshots", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join("screenshots", name+".png"), buf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// TestBrowserFace drives the face certification as a pensioner's phone does: the reminder's
-// link, the ID number's last four, the SMS code, the capture page, five frames through the
-// page's plain file input, "certified until …" on the result page and CERTIFIED by FACE in
-// the database; then the same form data (same nonce) posted again from the page is refused
-// and changes nothing.
 func TestBrowserFace(t *testing.T) {
-	exe := chromiumPath(t)
+	exe := browsertest.Chromium(t)
 	m := testModels(t)
 	ctx := context.Background()
 	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")), m)
@@ -129,7 +88,7 @@ func TestBrowserFace(t *testing.T) {
 	if err != nil || csrf == "" {
 		t.Fatalf("csrf %q: %v", csrf, err)
 	}
-	screenshot(t, b, "capture")
+	browsertest.Screenshot(t, b, "capture")
 
 	// The plain form's submit: the server judges the frames and answers with a page.
 	if err := chromedp.Do(b, chromedp.Click(css(`#form button[type=submit]`)), chromedp.WaitVisible(css(`#result`))); err != nil {
@@ -137,17 +96,17 @@ func TestBrowserFace(t *testing.T) {
 	}
 	outcome, err := chromedp.Run(b, chromedp.AttributeValue(css(`#result`), "data-outcome"))
 	if err != nil || outcome.Value != "accept" {
-		t.Fatalf("outcome %q (%v): %s", outcome.Value, err, text(t, b, `main`))
+		t.Fatalf("outcome %q (%v): %s", outcome.Value, err, browsertest.Text(t, b, `main`))
 	}
 	s, method, until := c.person(t, zhang)
 	if s != sc.StatusCertified || method != sc.MethodFace || until == 0 {
 		t.Fatalf("after the attempt 张三 is %s by %s until %s", s, method, until)
 	}
 	want := msg(langZH, "r_accept") + " " + fmt.Sprintf(msg(langZH, "until_is"), until)
-	if got := text(t, b, `#result`); got != want {
+	if got := browsertest.Text(t, b, `#result`); got != want {
 		t.Fatalf("result page says %q, want %q", got, want)
 	}
-	screenshot(t, b, "result")
+	browsertest.Screenshot(t, b, "result")
 	var detail string
 	if err := c.db.SQL().QueryRow(`SELECT detail FROM records WHERE source = 'HRSS' AND type = 'HRSS.FACE'`).Scan(&detail); err != nil {
 		t.Fatal(err)
@@ -190,7 +149,7 @@ func TestBrowserFace(t *testing.T) {
 		chromedp.WaitVisible(css(`#result[data-outcome="refused"]`))); err != nil {
 		t.Fatalf("showing the refusal: %v", err)
 	}
-	screenshot(t, b, "replay")
+	browsertest.Screenshot(t, b, "replay")
 	var n int
 	if err := c.db.SQL().QueryRow(`SELECT COUNT(*) FROM records WHERE source = 'HRSS' AND type = 'HRSS.FACE'`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d HRSS.FACE records after the replay (%v), want 1", n, err)
@@ -198,16 +157,6 @@ func TestBrowserFace(t *testing.T) {
 	if s2, m2, u2 := c.person(t, zhang); s2 != s || m2 != method || u2 != until {
 		t.Fatalf("the replay changed 张三 to %s by %s until %s", s2, m2, u2)
 	}
-}
-
-// text returns an element's text, failing the test on error.
-func text(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
 }
 
 // jsString quotes s as a JavaScript string literal.

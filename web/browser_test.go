@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,45 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/silentcert/silentcert/internal/browsertest"
 	"github.com/silentcert/silentcert/store/storetest"
 )
-
-// chromium returns Debian's chromium, skipping the test when it is missing, except under
-// CI=true where a missing browser fails it.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is required under CI=true (apt-get install -y chromium)")
-	}
-	t.Skip("chromium not installed; set CI=true to make this a failure")
-	return ""
-}
-
-// browser is one headless Chromium with its own cookies.
-func browser(t *testing.T, exe string) context.Context {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.Flag("headless", "new"), chromedp.WindowSize(1280, 900), chromedp.Flag("lang", "zh-CN"))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	return ctx
-}
-
-func shot(t *testing.T, ctx context.Context, name string) {
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	os.MkdirAll("screenshots", 0o755)
-	if err := os.WriteFile(filepath.Join("screenshots", name+".png"), buf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 type css = chromedp.CSS
 
@@ -72,15 +34,6 @@ func loginAs(base, name string) chromedp.Action[chromedp.Void] {
 }
 
 // text returns an element's text, failing the test on error.
-func text(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
-}
-
 func outer(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.OuterHTML(css(sel)))
@@ -94,12 +47,12 @@ func outer(t *testing.T, ctx context.Context, sel string) string {
 // an export opened, the village assistant's visit on a phone-sized screen, and another
 // village's assistant refused.
 func TestBrowser(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")))
 	base := c.srv.URL
 	zp, _ := c.db.PersonByID(context.Background(), zhang)
 
-	op := browser(t, exe)
+	op := browsertest.New(t, exe, 1280, 900)
 	if err := chromedp.Do(op, loginAs(base, "operator"), chromedp.WaitVisible(css(`svg.chart`))); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +60,7 @@ func TestBrowser(t *testing.T) {
 	if strings.Count(html, "<svg") < 5 {
 		t.Fatalf("the dashboard shows %d charts", strings.Count(html, "<svg"))
 	}
-	shot(t, op, "dashboard")
+	browsertest.Screenshot(t, op, "dashboard")
 	// Drill down: city → district → town → village, by the links.
 	for _, code := range []string{"3710", "371002", "371002001", "371002001001"} {
 		if err := chromedp.Do(op, chromedp.Click(css(fmt.Sprintf(`a[href="/?region=%s"]`, code))),
@@ -115,13 +68,13 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("drill down to %s: %v", code, err)
 		}
 		if code == "371002" {
-			shot(t, op, "drilldown-district")
+			browsertest.Screenshot(t, op, "drilldown-district")
 		}
 	}
-	if h1 := text(t, op, "main h1"); !strings.Contains(h1, "东北村") || !strings.Contains(outer(t, op, "main"), "张三") {
+	if h1 := browsertest.Text(t, op, "main h1"); !strings.Contains(h1, "东北村") || !strings.Contains(outer(t, op, "main"), "张三") {
 		t.Fatalf("village level: %q", h1)
 	}
-	shot(t, op, "drilldown-village")
+	browsertest.Screenshot(t, op, "drilldown-village")
 	// A worklist and its export, fetched with the browser's session and opened.
 	if err := chromedp.Do(op, chromedp.Navigate(base+"/work/suspended"), chromedp.WaitVisible(css(`#export-xlsx`))); err != nil {
 		t.Fatalf("worklist: %v", err)
@@ -130,7 +83,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil || !href.Exists {
 		t.Fatalf("export link: %v", err)
 	}
-	shot(t, op, "worklist")
+	browsertest.Screenshot(t, op, "worklist")
 	ck, err := chromedp.Call(op, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
 	if err != nil {
 		t.Fatal(err)
@@ -156,16 +109,16 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(op, chromedp.Navigate(fmt.Sprintf("%s/person/%d", base, zp.PID)), chromedp.WaitVisible(css(`#status`))); err != nil {
 		t.Fatal(err)
 	}
-	shot(t, op, "person")
+	browsertest.Screenshot(t, op, "person")
 
 	// The village assistant on a 360-px phone records a visit; the person is certified.
-	v1 := browser(t, exe)
+	v1 := browsertest.New(t, exe, 1280, 900)
 	card := fmt.Sprintf(`#p-%d`, zp.PID)
 	if err := chromedp.Do(v1, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2)), loginAs(base, "v1"),
 		chromedp.WaitVisible(css(card))); err != nil {
 		t.Fatal(err)
 	}
-	shot(t, v1, "village-phone")
+	browsertest.Screenshot(t, v1, "village-phone")
 	if err := chromedp.Do(v1,
 		chromedp.Click(css(card+` input[name=outcome][value=alive]`)),
 		chromedp.Click(css(card+` button[type=submit]`)),
@@ -176,16 +129,16 @@ func TestBrowser(t *testing.T) {
 	if err != nil || st.Value != "CERTIFIED" {
 		t.Fatalf("after the visit the village list shows %q (%v)", st.Value, err)
 	}
-	shot(t, v1, "village-after-visit")
+	browsertest.Screenshot(t, v1, "village-after-visit")
 
 	// Another village's assistant asks for that person by URL and is refused.
-	v2 := browser(t, exe)
+	v2 := browsertest.New(t, exe, 1280, 900)
 	if err := chromedp.Do(v2, loginAs(base, "v2"), chromedp.Navigate(fmt.Sprintf("%s/person/%d", base, zp.PID)),
 		chromedp.WaitVisible(css(`main h1`))); err != nil {
 		t.Fatal(err)
 	}
-	if h1 := text(t, v2, "main h1"); h1 != "未找到" || strings.Contains(outer(t, v2, "main"), "张三") {
+	if h1 := browsertest.Text(t, v2, "main h1"); h1 != "未找到" || strings.Contains(outer(t, v2, "main"), "张三") {
 		t.Fatalf("another village's assistant sees %q", h1)
 	}
-	shot(t, v2, "refused")
+	browsertest.Screenshot(t, v2, "refused")
 }
