@@ -133,7 +133,10 @@ func (in *inserter) flush() error {
 // people_region index, and its arguments: codes are digits, so the codes that start with
 // p are those from p up to p plus one (3710 → 3711), in any collation. An empty prefix is
 // no condition (everyone, the unassigned too).
-func regionWhere(p string) (string, []any) {
+func regionWhere(p string) (string, []any) { return regionWhereOn("region_code", p) }
+
+// regionWhereOn is regionWhere over the column col (a joined table's, "p.region_code").
+func regionWhereOn(col, p string) (string, []any) {
 	if p == "" {
 		return `1 = 1`, nil
 	}
@@ -143,10 +146,10 @@ func regionWhere(p string) (string, []any) {
 		b[i] = '0'
 	}
 	if i < 0 {
-		return `region_code >= ?`, []any{p}
+		return col + ` >= ?`, []any{p}
 	}
 	b[i]++
-	return `region_code >= ? AND region_code < ?`, []any{p, string(b[:i+1])}
+	return col + ` >= ? AND ` + col + ` < ?`, []any{p, string(b[:i+1])}
 }
 
 // RefreshSummary brings the console's summaries up to day: the live snapshot, the stock at
@@ -206,13 +209,16 @@ func (t *Tx) RefreshSummary(day sc.Date) error {
 			return err
 		}
 	}
+	if err := t.refreshRisk(); err != nil {
+		return err
+	}
 	return t.SetMeta("console_summary", day.String())
 }
 
 // RebuildSummary recomputes every summary from people, audit and payments: after a replay
 // or a restore, when the month-by-month history must be rebuilt from the decisions.
 func (t *Tx) RebuildSummary(day sc.Date) error {
-	for _, q := range []string{`DELETE FROM console_stock`, `DELETE FROM console_flow`, `DELETE FROM console_money`} {
+	for _, q := range []string{`DELETE FROM console_stock`, `DELETE FROM console_flow`, `DELETE FROM console_money`, `DELETE FROM console_risk`} {
 		if _, err := t.tx.ExecContext(t.ctx, q); err != nil {
 			return fmt.Errorf("%s: rebuild summary: %w", t.db, err)
 		}
@@ -225,6 +231,10 @@ func (t *Tx) RebuildSummary(day sc.Date) error {
 		return fmt.Errorf("%s: rebuild summary: %w", t.db, err)
 	}
 	if err := t.SetMeta("console_flow_seq", strconv.FormatInt(top, 10)); err != nil {
+		return err
+	}
+	// The risk list is read again from the whole trail by RefreshSummary below.
+	if err := t.SetMeta("console_risk_seq", "0"); err != nil {
 		return err
 	}
 	if err := t.money(``); err != nil {
@@ -658,12 +668,13 @@ const (
 	WorkSuspended  Worklist = "suspended"  // payment stopped
 	WorkConflict   Worklist = "conflict"   // a death and a later sign of life: review
 	WorkUnassigned Worklist = "unassigned" // no village: the address did not resolve
+	WorkRisk       Worklist = "risk"       // an open RISK flag of an evidence model: a death may be hidden
 	WorkVillage    Worklist = "village"    // everyone of a village, most urgent first
 )
 
 // Worklists lists the worklists in the console's order.
 func Worklists() []Worklist {
-	return []Worklist{WorkWarning, WorkPending, WorkSuspended, WorkConflict, WorkUnassigned}
+	return []Worklist{WorkWarning, WorkPending, WorkSuspended, WorkConflict, WorkRisk, WorkUnassigned}
 }
 
 // WorkQuery selects a page of a worklist.
@@ -672,8 +683,8 @@ type WorkQuery struct {
 	Prefix string  // the region: the user's scope, or a division inside it
 	Today  sc.Date // the console's day
 	Months int     // warning: period ending within this many months (1–3); others: 0
-	From   sc.Date // period end (until_day) on or after, or NoDate
-	To     sc.Date // period end on or before, or NoDate
+	From   sc.Date // period end (until_day) on or after, or NoDate; risk: the flag's day
+	To     sc.Date // period end on or before, or NoDate; risk: the flag's day
 	Offset int
 	Limit  int // 0: no limit (exports)
 }
@@ -693,6 +704,11 @@ type WorkRow struct {
 	Until      sc.Date
 	Method     sc.Method
 	DeathDate  sc.Date
+	// The risk list's: the day of the open RISK flag, its score and its detail (the
+	// model's reasons); NoDate and empty on the other lists.
+	Flagged    sc.Date
+	Score      float64
+	RiskDetail string
 }
 
 const workCols = `pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone, status, until_day, last_method, death_date`
@@ -732,6 +748,8 @@ func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
 			return nil, 0, nil // unassigned people belong to no region below the city
 		}
 		where = append(where, `region_code = ''`, `status <> `+st(sc.StatusTerminated))
+	case WorkRisk:
+		return db.workRisk(ctx, q)
 	case WorkVillage:
 		where = append(where, `status <> `+st(sc.StatusTerminated))
 		order = `CASE status WHEN 6 THEN 0 WHEN 3 THEN 1 WHEN 2 THEN 2 WHEN 1 THEN 3 ELSE 4 END, until_day, pid`
@@ -778,7 +796,7 @@ func scanWork(rows *sql.Rows) ([]WorkRow, error) {
 			&r.AgentPhone, &status, &until, &method, &death); err != nil {
 			return nil, err
 		}
-		r.BirthDate, r.Until, r.DeathDate = sc.Date(birth), sc.Date(until), sc.Date(death)
+		r.BirthDate, r.Until, r.DeathDate, r.Flagged = sc.Date(birth), sc.Date(until), sc.Date(death), sc.NoDate
 		r.Status, r.Method = sc.Status(status), sc.Method(method)
 		out = append(out, r)
 	}
@@ -870,4 +888,274 @@ func (db *DB) AnyVillage(ctx context.Context, prefix string, statuses ...sc.Stat
 		return "", nil
 	}
 	return v, err
+}
+
+// The fraud-risk worklist. The engine writes a RISK decision when an evidence model finds
+// a person's traces look like a hidden death (detail "score=0.12;p_dead=…;reasons=a|b");
+// the flag stays open until a certification (the person was found alive, by any means) or a
+// termination is decided after it. console_risk holds the open flags, one per person.
+
+// riskClosing are the decisions that close a RISK flag decided before them.
+const riskClosing = `'CERTIFIED', 'RESUMED', 'RESTORED', 'TERMINATED'`
+
+// refreshRisk brings console_risk up to the audit trail: the RISK rows written since
+// console_risk_seq (read through the partial index audit_risk), the flags a later decision
+// closed, and each flag's village as people has it now.
+func (t *Tx) refreshRisk() error {
+	var done int64
+	if v, ok, err := t.meta("console_risk_seq"); err != nil {
+		return err
+	} else if ok {
+		done, _ = strconv.ParseInt(v, 10, 64)
+	}
+	var top int64
+	if err := t.QueryRow(`SELECT COALESCE(max(seq), 0) FROM audit`).Scan(&top); err != nil {
+		return fmt.Errorf("%s: refresh risk: %w", t.db, err)
+	}
+	if top <= done {
+		return nil
+	}
+	// kind is checked here, not in SQL: SQLite would rather read every decision through
+	// audit_day than the few RISK rows through audit_risk.
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT pid, seq, day, detail, kind FROM audit
+		WHERE action = 'RISK' AND seq > ? AND seq <= ? ORDER BY seq`), done, top)
+	if err != nil {
+		return fmt.Errorf("%s: refresh risk: %w", t.db, err)
+	}
+	type flag struct {
+		seq, day int64
+		detail   string
+	}
+	latest := map[int64]flag{}
+	for rows.Next() {
+		var pid int64
+		var f flag
+		var kind string
+		if err := rows.Scan(&pid, &f.seq, &f.day, &f.detail, &kind); err != nil {
+			rows.Close()
+			return err
+		}
+		if kind == "decision" {
+			latest[pid] = f
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: refresh risk: %w", t.db, err)
+	}
+	pids := make([]int64, 0, len(latest))
+	for pid := range latest {
+		pids = append(pids, pid)
+	}
+	sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
+	ins := t.inserter(`INSERT INTO console_risk (pid, seq, day, score, region_code, detail)`, 6)
+	ins.suffix = ` ON CONFLICT (pid) DO UPDATE SET seq = excluded.seq, day = excluded.day, score = excluded.score,
+		detail = excluded.detail WHERE console_risk.seq < excluded.seq`
+	for _, pid := range pids {
+		f := latest[pid]
+		if err := ins.add(pid, f.seq, f.day, RiskScore(f.detail), "", f.detail); err != nil {
+			return err
+		}
+	}
+	if err := ins.flush(); err != nil {
+		return err
+	}
+	// Closed flags: a certification or a termination decided after the flag. The first time
+	// (done 0) every flag is checked; then only the people decided about since.
+	closing := `EXISTS (SELECT 1 FROM audit c WHERE c.pid = console_risk.pid AND c.seq > console_risk.seq
+		AND c.kind = 'decision' AND c.action IN (` + riskClosing + `))`
+	args := []any{}
+	if done > 0 {
+		closing += ` AND pid IN (SELECT pid FROM audit WHERE seq > ? AND seq <= ? AND action IN (` + riskClosing + `))`
+		args = append(args, done, top)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, t.db.Rebind(`DELETE FROM console_risk WHERE `+closing), args...); err != nil {
+		return fmt.Errorf("%s: refresh risk: %w", t.db, err)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE console_risk SET region_code = (SELECT p.region_code FROM people p WHERE p.pid = console_risk.pid)
+		WHERE region_code <> (SELECT p.region_code FROM people p WHERE p.pid = console_risk.pid)`); err != nil {
+		return fmt.Errorf("%s: refresh risk: %w", t.db, err)
+	}
+	return t.SetMeta("console_risk_seq", strconv.FormatInt(top, 10))
+}
+
+// RiskScore reads a RISK row's score= (the first key of its detail), or 0.
+func RiskScore(detail string) float64 {
+	v, _ := RiskField(detail, "score")
+	f, _ := strconv.ParseFloat(v, 64)
+	return f
+}
+
+// RiskField returns one key of a RISK row's detail ("score", "p_dead", "reasons", "health").
+func RiskField(detail, key string) (string, bool) {
+	for _, kv := range strings.Split(detail, ";") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Counted is how the live snapshot (console_now) counts a person: village, status and
+// latest method.
+type Counted struct {
+	Region string
+	Status sc.Status
+	Method sc.Method
+}
+
+// CountedOf returns how a stored person is counted.
+func CountedOf(p *Person) Counted {
+	return Counted{Region: p.Rec.RegionCode, Status: p.Status, Method: p.Method}
+}
+
+// RefreshPerson moves one person in the console's summaries at once, without waiting for
+// the next daily refresh: from was (as they were before a staff action) to how they are
+// now, in the live snapshot and the stock of the summary's month, and their fraud-risk
+// flag. The daily refresh recounts everything; until then the figures are exact when the
+// person had not changed since the last refresh, and off by one otherwise. The decisions
+// themselves are added to the monthly flow by the next refresh.
+func (db *DB) RefreshPerson(ctx context.Context, pid int64, was Counted) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.refreshPerson(pid, was); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (t *Tx) refreshPerson(pid int64, was Counted) error {
+	var now Counted
+	var st, me int
+	if err := t.QueryRow(`SELECT region_code, status, last_method FROM people WHERE pid = ?`, pid).Scan(&now.Region, &st, &me); err != nil {
+		return fmt.Errorf("%s: refresh person %d: %w", t.db, pid, err)
+	}
+	now.Status, now.Method = sc.Status(st), sc.Method(me)
+	month := int64(-1)
+	if v, ok, err := t.meta("console_summary"); err != nil {
+		return err
+	} else if ok {
+		if d, err := sc.ParseDate(v); err == nil {
+			month = int64(d.Month())
+		}
+	}
+	if now != was {
+		for _, r := range regionsOf(was.Region) {
+			for _, q := range []struct {
+				s    string
+				args []any
+			}{
+				{`UPDATE console_now SET n = n - 1 WHERE region = ? AND status = ? AND method = ? AND n > 0`, []any{r, int(was.Status), int(was.Method)}},
+				{`DELETE FROM console_now WHERE region = ? AND status = ? AND method = ? AND n = 0`, []any{r, int(was.Status), int(was.Method)}},
+				{`UPDATE console_stock SET n = n - 1 WHERE region = ? AND month = ? AND status = ? AND n > 0`, []any{r, month, int(was.Status)}},
+				{`DELETE FROM console_stock WHERE region = ? AND month = ? AND status = ? AND n = 0`, []any{r, month, int(was.Status)}},
+			} {
+				if err := t.exec(q.s, q.args...); err != nil {
+					return err
+				}
+			}
+		}
+		for _, r := range regionsOf(now.Region) {
+			if err := t.exec(`INSERT INTO console_now (region, parent, status, method, n) VALUES (?, ?, ?, ?, 1)
+				ON CONFLICT (region, status, method) DO UPDATE SET n = console_now.n + 1`, r, parentOf(r), int(now.Status), int(now.Method)); err != nil {
+				return err
+			}
+			if month >= 0 {
+				if err := t.exec(`INSERT INTO console_stock (region, month, status, n) VALUES (?, ?, ?, 1)
+					ON CONFLICT (region, month, status) DO UPDATE SET n = console_stock.n + 1`, r, month, int(now.Status)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// The person's fraud-risk flag: their latest RISK row, unless closed after it.
+	// The person's rows after their latest RISK decision, through audit_person (kind is
+	// checked here, not in SQL, for the same reason as in refreshRisk).
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT seq, day, kind, action, detail FROM audit
+		WHERE pid = ? AND action IN ('RISK', `+riskClosing+`) ORDER BY seq DESC`), pid)
+	if err != nil {
+		return fmt.Errorf("%s: refresh person %d: %w", t.db, pid, err)
+	}
+	var seq, day int64
+	var detail string
+	closed, found := false, false
+	for rows.Next() && !found {
+		var s, d int64
+		var kind, action, det string
+		if err := rows.Scan(&s, &d, &kind, &action, &det); err != nil {
+			rows.Close()
+			return err
+		}
+		switch {
+		case kind != "decision":
+		case action == "RISK":
+			seq, day, detail, found = s, d, det, true
+		default:
+			closed = true
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: refresh person %d: %w", t.db, pid, err)
+	}
+	if !found || closed {
+		return t.exec(`DELETE FROM console_risk WHERE pid = ?`, pid)
+	}
+	return t.exec(`INSERT INTO console_risk (pid, seq, day, score, region_code, detail) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (pid) DO UPDATE SET seq = excluded.seq, day = excluded.day, score = excluded.score,
+		region_code = excluded.region_code, detail = excluded.detail`, pid, seq, day, RiskScore(detail), now.Region, detail)
+}
+
+// workRisk returns a page of the open fraud-risk flags, the most recent first and, on one
+// day, the highest score first; From and To bound the flag's day.
+func (db *DB) workRisk(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
+	where := []string{`p.status <> ` + strconv.Itoa(int(sc.StatusTerminated))}
+	var args []any
+	if q.Prefix != "" {
+		// The flag's village (indexed, as of the last refresh) and the person's now: a
+		// person who moved out since is not shown to their old village. The second is
+		// written so that no index serves it: the planner must start from the few flags,
+		// not from the region's people.
+		c1, a1 := regionWhereOn("r.region_code", q.Prefix)
+		where, args = append(where, c1, `substr(p.region_code, 1, `+strconv.Itoa(len(q.Prefix))+`) = ?`), append(args, append(a1, q.Prefix)...)
+	}
+	if q.From != sc.NoDate {
+		where, args = append(where, `r.day >= ?`), append(args, int64(q.From))
+	}
+	if q.To != sc.NoDate {
+		where, args = append(where, `r.day <= ?`), append(args, int64(q.To))
+	}
+	// CROSS JOIN: SQLite keeps the tables in this order (PostgreSQL plans it as any join).
+	from := ` FROM console_risk r CROSS JOIN people p WHERE p.pid = r.pid AND ` + strings.Join(where, ` AND `)
+	var total int64
+	if err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1`+from+` LIMIT `+strconv.Itoa(WorkCountCap+1)+`) c`), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("%s: worklist risk: %w", db, err)
+	}
+	page := ` ORDER BY r.day DESC, r.score DESC, r.pid DESC`
+	if q.Limit > 0 {
+		page += ` LIMIT ` + strconv.Itoa(q.Limit) + ` OFFSET ` + strconv.Itoa(max(q.Offset, 0))
+	}
+	cols := `p.` + strings.ReplaceAll(workCols, `, `, `, p.`) + `, r.day, r.score, r.detail`
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT `+cols+from+page), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: worklist risk: %w", db, err)
+	}
+	defer rows.Close()
+	var out []WorkRow
+	for rows.Next() {
+		var r WorkRow
+		var birth, until, death, flagged int64
+		var status, method int
+		if err := rows.Scan(&r.PID, &r.PersonID, &r.Name, &r.Sex, &birth, &r.Address, &r.RegionCode, &r.Phone,
+			&r.AgentPhone, &status, &until, &method, &death, &flagged, &r.Score, &r.RiskDetail); err != nil {
+			return nil, 0, err
+		}
+		r.BirthDate, r.Until, r.DeathDate, r.Flagged = sc.Date(birth), sc.Date(until), sc.Date(death), sc.Date(flagged)
+		r.Status, r.Method = sc.Status(status), sc.Method(method)
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
 }

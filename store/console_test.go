@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
@@ -197,5 +199,156 @@ func testConsole(t *testing.T, db *store.DB) {
 	}
 	if got := refresh(day+2, nil, &store.Payroll{Month: day.Month(), Day: day + 2, Snapshot: []byte{0}}); got != 105000 {
 		t.Fatalf("money on payroll day: %d", got)
+	}
+}
+
+func TestRiskList(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) { testRiskList(t, dsn.Open(t)) })
+	}
+}
+
+// testRiskList: open RISK flags, one per person (the latest), closed by a later
+// certification, ordered by day then score, scoped by region, bounded by the flag's day,
+// kept by the daily refresh and a rebuild alike, and moved at once by RefreshPerson.
+func testRiskList(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	day := consoleFixture(t, db)
+	feb := sc.MustDate("2025-02-03")
+	risk := func(pid int64, d sc.Date, score string) store.AuditRow {
+		return store.AuditRow{Kind: "decision", Day: d, PID: pid, PersonID: fmt.Sprintf("37000000000000000%d", pid), Action: "RISK",
+			Evidence: "BANK:" + score, Detail: "score=" + score + ";p_dead=" + score + "1;reasons=in_person_gap_200d|age_88"}
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Append([]store.AuditRow{
+		risk(1, feb+5, "0.40"),
+		{Kind: "decision", Day: feb + 30, PID: 1, PersonID: "370000000000000001", Action: "CERTIFIED", Method: "STRONG", Evidence: "HEA:7"},
+		risk(4, feb, "0.90"),
+		risk(2, day-2, "0.12"),
+		risk(3, day-2, "0.50"),
+		risk(4, day-30, "0.20"),
+		risk(5, day-1, "0.30"),
+		{Kind: "export", Day: day, PID: -1, Actor: "op", Action: "RISK"}, // not a decision
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RefreshSummary(day); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	list := func(q store.WorkQuery) (string, int64) {
+		t.Helper()
+		q.List = store.WorkRisk
+		if q.From == 0 && q.To == 0 {
+			q.From, q.To = sc.NoDate, sc.NoDate
+		}
+		rows, total, err := db.Work(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b []string
+		for _, r := range rows {
+			b = append(b, fmt.Sprintf("%d@%s/%.2f", r.PID, r.Flagged, r.Score))
+			if !strings.Contains(r.RiskDetail, "reasons=in_person_gap_200d") || r.Name == "" {
+				t.Errorf("row %+v", r)
+			}
+		}
+		return strings.Join(b, " "), total
+	}
+	check := func(q store.WorkQuery, want string, total int64) {
+		t.Helper()
+		if got, n := list(q); got != want || n != total {
+			t.Errorf("%+v: %q (%d), want %q (%d)", q, got, n, want, total)
+		}
+	}
+	d := func(x sc.Date) string { return x.String() }
+	all := fmt.Sprintf("5@%s/0.30 3@%s/0.50 2@%s/0.12 4@%s/0.20", d(day-1), d(day-2), d(day-2), d(day-30))
+	check(store.WorkQuery{}, all, 4)
+	check(store.WorkQuery{Prefix: "3710"}, fmt.Sprintf("3@%s/0.50 2@%s/0.12 4@%s/0.20", d(day-2), d(day-2), d(day-30)), 3)
+	check(store.WorkQuery{Prefix: "371002001001"}, fmt.Sprintf("2@%s/0.12", d(day-2)), 1)
+	check(store.WorkQuery{Prefix: "371002001002", Limit: 1, Offset: 1}, fmt.Sprintf("4@%s/0.20", d(day-30)), 2)
+	check(store.WorkQuery{From: day - 5, To: day - 2}, fmt.Sprintf("3@%s/0.50 2@%s/0.12", d(day-2), d(day-2)), 2)
+	check(store.WorkQuery{Prefix: "3711"}, "", 0)
+	// A rebuild reads the whole trail and finds the same.
+	tx, _ = db.Begin(ctx)
+	if err := tx.RebuildSummary(day); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+	check(store.WorkQuery{}, all, 4)
+
+	// A visit certifies 丙 (person 3, pending): RefreshPerson closes the flag and moves the
+	// counts at once, as a rebuild would.
+	nowRows := func() string {
+		rows, err := db.SQL().Query(`SELECT region, parent, status, method, n FROM console_now ORDER BY 1, 3, 4`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var r, p string
+			var s, m, n int64
+			rows.Scan(&r, &p, &s, &m, &n)
+			fmt.Fprintln(&b, r, p, s, m, n)
+		}
+		return b.String()
+	}
+	p3, err := db.PersonInRegion(ctx, "", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	was := store.CountedOf(p3)
+	tx, _ = db.Begin(ctx)
+	moved := *p3
+	moved.Status, moved.Method, moved.Until = sc.StatusCertified, sc.MethodCommunity, day.AddMonths(12)
+	if err := tx.PutStates([]*store.Person{&moved}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Append([]store.AuditRow{{Kind: "decision", Day: day, PID: 3, PersonID: p3.Rec.PersonID, Action: "CERTIFIED", Method: "COMMUNITY", Evidence: "CMT:9"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	before := nowRows()
+	if err := db.RefreshPerson(ctx, 3, was); err != nil {
+		t.Fatal(err)
+	}
+	after := nowRows()
+	if v, err := db.Region(ctx, "371002001002"); err != nil || v.ByStatus[sc.StatusPending] != 0 || v.Certified() != 1 {
+		t.Errorf("village after the visit: %+v %v", v, err)
+	}
+	check(store.WorkQuery{Prefix: "371002001002"}, fmt.Sprintf("4@%s/0.20", d(day-30)), 1)
+	tx, _ = db.Begin(ctx)
+	if err := tx.RebuildSummary(day); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+	if rebuilt := nowRows(); after != rebuilt || before == after {
+		t.Errorf("snapshot moved by RefreshPerson:\n%s\nrebuilt:\n%s\nbefore:\n%s", after, rebuilt, before)
+	}
+	check(store.WorkQuery{Prefix: "371002001002"}, fmt.Sprintf("4@%s/0.20", d(day-30)), 1)
+	// Nothing changed: RefreshPerson moves nothing.
+	if err := db.RefreshPerson(ctx, 3, store.CountedOf(&moved)); err != nil || nowRows() != after {
+		t.Errorf("a second refresh moved the counts: %v", err)
+	}
+}
+
+func TestRiskField(t *testing.T) {
+	d := "score=0.12;p_dead=0.118;reasons=a|b;health=0.07"
+	if v, ok := store.RiskField(d, "reasons"); !ok || v != "a|b" {
+		t.Errorf("reasons %q", v)
+	}
+	if _, ok := store.RiskField(d, "age"); ok {
+		t.Error("a key not there")
+	}
+	if s := store.RiskScore(d); s != 0.12 {
+		t.Errorf("score %v", s)
 	}
 }
