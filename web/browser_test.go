@@ -48,7 +48,9 @@ func outer(t *testing.T, ctx context.Context, sel string) string {
 // village's assistant refused.
 func TestBrowser(t *testing.T) {
 	exe := browsertest.Chromium(t)
-	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")))
+	// The city's service runs a model that flags 李秀英's bank card (risk_test.go), so
+	// that the fraud-risk list has a row.
+	c := newRiskCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")))
 	base := c.srv.URL
 	zp, _ := c.db.PersonByID(context.Background(), zhang)
 
@@ -84,28 +86,35 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("export link: %v", err)
 	}
 	browsertest.Screenshot(t, op, "worklist")
-	ck, err := chromedp.Call(op, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
-	if err != nil {
+	rows := exportRows(t, op, base, href.Value)
+	if len(rows) < 2 || rows[0][0] != "身份证号" {
+		t.Fatalf("export rows %v", rows)
+	}
+	// The fraud-risk list from the menu: 李秀英's flag with its reasons in words, exported,
+	// and her page with the RISK decision in the timeline.
+	lp, _ := c.db.PersonByID(context.Background(), li)
+	if err := chromedp.Do(op, chromedp.Click(css(`nav a[href="/work/risk"]`)), chromedp.WaitVisible(css(`#risk`))); err != nil {
+		t.Fatalf("risk worklist: %v", err)
+	}
+	if txt := browsertest.Text(t, op, "#risk tbody"); !strings.Contains(txt, "李秀英") || !strings.Contains(txt, "距上次本人到场已 140 天") {
+		t.Fatalf("the risk list shows %q", txt)
+	}
+	browsertest.Screenshot(t, op, "worklist-risk")
+	href, err = chromedp.Run(op, chromedp.AttributeValue(css(`#export-xlsx`), "href"))
+	if err != nil || !href.Exists {
+		t.Fatalf("risk export link: %v", err)
+	}
+	rows = exportRows(t, op, base, href.Value)
+	if len(rows) != 2 || rows[0][13] != "风险原因" || rows[1][1] != "李秀英" || !strings.Contains(rows[1][13], "高龄(86 岁)") {
+		t.Fatalf("risk export rows %q", rows)
+	}
+	if err := chromedp.Do(op, chromedp.Click(css(fmt.Sprintf(`#risk a[href="/person/%d"]`, lp.PID))), chromedp.WaitVisible(css(`#status`))); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("GET", base+href.Value, nil)
-	for _, c := range ck.Cookies {
-		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	if txt := browsertest.Text(t, op, ".timeline"); !strings.Contains(txt, "RISK") || !strings.Contains(txt, "约 3.0 次应有的本人到场记录未出现") {
+		t.Fatalf("the timeline shows %q", txt)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	x, err := excelize.OpenReader(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("the export is no xlsx (%d, %s): %v", res.StatusCode, res.Header.Get("Content-Type"), err)
-	}
-	rows, err := x.GetRows("Sheet1")
-	if err != nil || len(rows) < 2 || rows[0][0] != "身份证号" {
-		t.Fatalf("export rows %v %v", rows, err)
-	}
+	browsertest.Screenshot(t, op, "person-risk")
 	if err := chromedp.Do(op, chromedp.Navigate(fmt.Sprintf("%s/person/%d", base, zp.PID)), chromedp.WaitVisible(css(`#status`))); err != nil {
 		t.Fatal(err)
 	}
@@ -141,4 +150,32 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("another village's assistant sees %q", h1)
 	}
 	browsertest.Screenshot(t, v2, "refused")
+}
+
+// exportRows fetches an export with the browser's session cookies and reads its sheet.
+func exportRows(t *testing.T, ctx context.Context, base, href string) [][]string {
+	t.Helper()
+	ck, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", base+href, nil)
+	for _, c := range ck.Cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	x, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("the export is no xlsx (%d, %s): %v", res.StatusCode, res.Header.Get("Content-Type"), err)
+	}
+	rows, err := x.GetRows("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -279,10 +279,18 @@ func (c *console) audit(r *http.Request, a store.AuditRow) error {
 // the person again, whose status the batch has already changed.
 func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person, s Submission, a store.AuditRow) {
 	u := reqOf(r).user
+	was := store.CountedOf(p)
 	rc, err := c.opt.Ingest.Ingest(r.Context(), s)
 	if err != nil {
 		c.fail(w, r, err)
 		return
+	}
+	// The dashboard's counts and the risk list move now, not at the next daily refresh.
+	// A failure here loses nothing: that refresh counts everyone again.
+	if rc.Applied > 0 {
+		if err := c.db.RefreshPerson(r.Context(), p.PID, was); err != nil {
+			c.log.Error("console summary", "person", idcard.Mask(p.Rec.PersonID), "err", err)
+		}
 	}
 	c.log.Info("console record", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", a.Kind, "batch", rc.BatchID)
 	a.Actor, a.PID, a.PersonID = u.Name, p.PID, p.Rec.PersonID

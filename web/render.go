@@ -19,6 +19,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/idcard"
+	"github.com/silentcert/silentcert/store"
 )
 
 //go:embed templates/*.html
@@ -224,7 +225,11 @@ func (p *Page) Langs() []string { return auth.Languages }
 
 // Worklists lists the worklists for the menu.
 func (p *Page) Worklists() []string {
-	return []string{"warning", "pending", "suspended", "conflict", "unassigned"}
+	out := make([]string, 0, 6)
+	for _, l := range store.Worklists() {
+		out = append(out, string(l))
+	}
+	return out
 }
 
 func (c *console) regionName(code string) string {

@@ -15,6 +15,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
@@ -38,11 +39,15 @@ type city struct {
 	srv *httptest.Server
 }
 
-func newCity(t testing.TB, db *store.DB) *city {
+func newCity(t testing.TB, db *store.DB) *city { return newCityWith(t, db, nil) }
+
+// newCityWith is newCity with an evidence model in the service (nil: none), so that
+// records can raise RISK flags.
+func newCityWith(t testing.TB, db *store.DB, model engine.Model) *city {
 	t.Helper()
 	ctx := context.Background()
 	clock := func() time.Time { return time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC) }
-	s, err := service.Open(ctx, db, service.Options{Now: clock})
+	s, err := service.Open(ctx, db, service.Options{Now: clock, Model: model})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -161,9 +162,18 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 	p := &Page{User: reqOf(r).user, msgs: c.cat[reqOf(r).lang], c: c}
 	header := []string{p.T("col.person_id"), p.T("col.name"), p.T("col.birth"), p.T("col.region_code"), p.T("col.region"),
 		p.T("col.address"), p.T("col.phone"), p.T("col.agent_phone"), p.T("col.status"), p.T("col.until"), p.T("col.method")}
+	risk := q.List == store.WorkRisk
+	if risk {
+		header = append(header, p.T("col.flagged"), p.T("col.score"), p.T("col.reasons"), p.T("col.health"))
+	}
 	line := func(x *store.WorkRow) []string {
-		return []string{p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
+		l := []string{p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
 			x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), x.Method.String()}
+		if risk {
+			l = append(l, dateOr(x.Flagged), strconv.FormatFloat(x.Score, 'f', 2, 64), strings.Join(p.RiskReasons(x.RiskDetail), "; "),
+				p.RiskHealth(x.RiskDetail))
+		}
+		return l
 	}
 	name := fmt.Sprintf("worklist-%s-%s-%s.%s", d.List, orAll(d.Region), c.opt.Today(), format)
 	var buf bytes.Buffer
@@ -246,4 +256,54 @@ func safeCells(cells []string) []string {
 		}
 	}
 	return cells
+}
+
+// RiskReasons says a RISK row's reasons (the model's reasons= key, "a|b|c") in the page's
+// language; a reason the catalogs do not know is shown as the model wrote it.
+func (p *Page) RiskReasons(detail string) []string {
+	v, _ := store.RiskField(detail, "reasons")
+	var out []string
+	for _, r := range strings.Split(v, "|") {
+		if r != "" {
+			out = append(out, p.riskReason(r))
+		}
+	}
+	return out
+}
+
+// riskReason names one of the reasons models.reasons writes.
+func (p *Page) riskReason(r string) string {
+	fixed := map[string]string{
+		"never_seen_in_person":            "risk.never_seen",
+		"critical_admission_then_silence": "risk.critical",
+		"hospital_stay_then_silence":      "risk.stay",
+		"visit_not_found":                 "risk.not_found",
+	}
+	if k, ok := fixed[r]; ok {
+		return p.T(k)
+	}
+	if v, ok := strings.CutPrefix(r, "in_person_missed_"); ok {
+		return p.T("risk.missed", v)
+	}
+	if v, ok := strings.CutPrefix(r, "in_person_gap_"); ok && strings.HasSuffix(v, "d") {
+		return p.T("risk.gap", strings.TrimSuffix(v, "d"))
+	}
+	if v, ok := strings.CutPrefix(r, "age_"); ok {
+		return p.T("risk.age", v)
+	}
+	return r
+}
+
+// RiskHealth returns the health index a RISK row carries (its health= key, the model's
+// probability of death within the year) as a percentage, or "" when the row has none.
+func (p *Page) RiskHealth(detail string) string {
+	v, ok := store.RiskField(detail, "health")
+	if !ok {
+		return ""
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return v
+	}
+	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
 }
