@@ -15,6 +15,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/face"
+	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
@@ -150,9 +151,13 @@ func TestFaceAttempt(t *testing.T) {
 			if s != sc.StatusCertified || method != sc.MethodFace || until.String() != a.Until {
 				t.Fatalf("after accept: %s %s until %s (answer %s)", s, method, until, a.Until)
 			}
-			var typ, detail, origin string
-			if err := c.db.SQL().QueryRow(`SELECT r.type, r.detail, b.origin FROM records r JOIN batches b ON b.id = r.batch
-				WHERE r.source = 'HRSS' AND r.type = 'HRSS.FACE'`).Scan(&typ, &detail, &origin); err != nil {
+			faces := faceRecords(t, c.db)
+			if len(faces) != 1 {
+				t.Fatalf("%d HRSS.FACE records, want 1", len(faces))
+			}
+			typ, detail := faces[0].Type, faces[0].Detail
+			var origin string
+			if err := c.db.SQL().QueryRow(c.db.Rebind(`SELECT origin FROM batches WHERE id = ?`), faces[0].Batch).Scan(&origin); err != nil {
 				t.Fatal(err)
 			}
 			if detail != "agent=1" || origin != "citizen" {
@@ -200,9 +205,7 @@ func TestFaceAttempt(t *testing.T) {
 			if rs, _ := Reviews(ctx, c.db); len(rs) != 0 {
 				t.Fatalf("%d reviews left open", len(rs))
 			}
-			var n int
-			c.db.SQL().QueryRow(`SELECT count(*) FROM records WHERE type = 'HRSS.FACE'`).Scan(&n)
-			if n != 2 {
+			if n := len(faceRecords(t, c.db)); n != 2 {
 				t.Fatalf("%d HRSS.FACE records, want 2 (the attempt and the review)", n)
 			}
 			var photoLen int
@@ -211,6 +214,7 @@ func TestFaceAttempt(t *testing.T) {
 				t.Fatal("the review's selfie was kept with no retention set")
 			}
 			// Every step is audited and the chain holds.
+			var n int
 			for _, action := range []string{"accept", "reject", "review", "nonce_refused"} {
 				if err := c.db.SQL().QueryRow(c.db.Rebind(`SELECT count(*) FROM audit WHERE kind = 'citizen_face' AND action = ?`), action).Scan(&n); err != nil || n == 0 {
 					t.Fatalf("no %s in the audit trail (%v)", action, err)
@@ -466,4 +470,14 @@ func TestPages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// faceRecords returns the stored HRSS.FACE records.
+func faceRecords(t testing.TB, db *store.DB) []store.Record {
+	t.Helper()
+	rs, err := db.RecordsWhere(context.Background(), func(r *store.Record) bool { return r.Source == "HRSS" && r.Type == "HRSS.FACE" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
 }

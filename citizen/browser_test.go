@@ -107,10 +107,11 @@ func TestBrowserFace(t *testing.T) {
 		t.Fatalf("result page says %q, want %q", got, want)
 	}
 	browsertest.Screenshot(t, b, "result")
-	var detail string
-	if err := c.db.SQL().QueryRow(`SELECT detail FROM records WHERE source = 'HRSS' AND type = 'HRSS.FACE'`).Scan(&detail); err != nil {
-		t.Fatal(err)
+	faces := faceRecords(t, c.db)
+	if len(faces) != 1 {
+		t.Fatalf("%d HRSS.FACE records, want 1", len(faces))
 	}
+	detail := faces[0].Detail
 	if strings.Contains(detail, "agent=1") {
 		t.Fatalf("the person's own attempt was recorded as an agent's: %q", detail)
 	}
@@ -150,9 +151,8 @@ func TestBrowserFace(t *testing.T) {
 		t.Fatalf("showing the refusal: %v", err)
 	}
 	browsertest.Screenshot(t, b, "replay")
-	var n int
-	if err := c.db.SQL().QueryRow(`SELECT COUNT(*) FROM records WHERE source = 'HRSS' AND type = 'HRSS.FACE'`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("%d HRSS.FACE records after the replay (%v), want 1", n, err)
+	if n := len(faceRecords(t, c.db)); n != 1 {
+		t.Fatalf("%d HRSS.FACE records after the replay, want 1", n)
 	}
 	if s2, m2, u2 := c.person(t, zhang); s2 != s || m2 != method || u2 != until {
 		t.Fatalf("the replay changed 张三 to %s by %s until %s", s2, m2, u2)

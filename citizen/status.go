@@ -64,11 +64,11 @@ func (h *handler) statusOf(ctx context.Context, pid int64, agent bool) (*Status,
 		AND action = 'CERTIFIED' ORDER BY seq DESC LIMIT 1`), pid).Scan(&evidence)
 	if err == nil {
 		if i := strings.IndexByte(evidence, ':'); i > 0 {
-			var typ string
-			var event int64
-			if h.db.SQL().QueryRowContext(ctx, h.db.Rebind(`SELECT type, event_date FROM records WHERE source = ? AND record_id = ?`),
-				evidence[:i], evidence[i+1:]).Scan(&typ, &event) == nil {
-				st.Evidence = &Evidence{Type: typ, Name: typ, Date: sc.Date(event).String()}
+			if rec, ok, err := h.db.RecordByKey(ctx, evidence[:i], evidence[i+1:]); err != nil {
+				return nil, err
+			} else if ok {
+				typ := rec.Type
+				st.Evidence = &Evidence{Type: typ, Name: typ, Date: rec.EventDate.String()}
 				if cat := h.svc.Config().Catalogue; cat != nil {
 					if id, ok := cat.Lookup(typ); ok && cat.Type(id).Name != "" {
 						st.Evidence.Name = cat.Type(id).Name

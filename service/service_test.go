@@ -112,10 +112,11 @@ func TestConcurrentBatches(t *testing.T) {
 			for err := range errs {
 				t.Fatal(err)
 			}
-			var n int
-			if err := db.SQL().QueryRow(`SELECT count(*) FROM records WHERE source = 'TRN'`).Scan(&n); err != nil {
+			trn, err := db.RecordsWhere(ctx, func(r *store.Record) bool { return r.Source == "TRN" })
+			if err != nil {
 				t.Fatal(err)
 			}
+			n := len(trn)
 			if want := senders / 2 * batches * rows; n != want {
 				t.Fatalf("%d TRN records stored, want %d", n, want)
 			}

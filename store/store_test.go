@@ -208,7 +208,7 @@ func testRecordsBulk(t *testing.T, db *store.DB) {
 		}
 	}
 	var n int
-	if err := tx.QueryRow(`SELECT count(*) FROM records WHERE source = 'TRN'`).Scan(&n); err != nil || n != 5000 {
+	if err := tx.QueryRow(`SELECT count(*) FROM record_keys`).Scan(&n); err != nil || n != 5000 {
 		t.Fatalf("%d records stored, %v", n, err)
 	}
 }

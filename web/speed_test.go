@@ -149,8 +149,7 @@ func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
 	people := &table{head: `INSERT INTO people (pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone,
 		last_certified, entitlements, status, until_day, last_method, death_date, next_check, baselined, state) VALUES `, cols: 18}
 	audit := &table{head: `INSERT INTO audit (seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash) VALUES `, cols: 14}
-	recs := &table{head: `INSERT INTO records (source, record_id, type, pid, link, held, person_id, name, birth_date, event_date,
-		reported_date, region_code, detail, content, batch, file, line) VALUES `, cols: 17}
+	var recs []*store.Record
 	pays := &table{head: `INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month) VALUES `, cols: 6}
 	surnames := []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗")
 	given := []rune("秀英桂兰玉凤建国志强文华明德淑珍春梅")
@@ -189,22 +188,36 @@ func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
 			audit.rows = append(audit.rows, seq, "decision", int64(d), d.String(), "engine", pid, id, act, "STRONG",
 				"HEA:"+strconv.FormatInt(seq, 10), "", "", []byte{0}, []byte{1})
 		}
-		recs.rows = append(recs.rows, "HEA", "R"+strconv.Itoa(i), "HEA.CHECKUP", pid, 0, 0, id, name, 0, int64(day-10), int64(day-5),
-			v, "", 0, 1, "f.csv", int64(i))
+		recs = append(recs, &store.Record{Source: "HEA", RecordID: "R" + strconv.Itoa(i), Type: "HEA.CHECKUP", PID: pid, PersonID: id,
+			Name: name, EventDate: day - 10, ReportedDate: day - 5, RegionCode: v, Batch: 1, File: "f.csv", Line: int64(i)})
 		for _, m := range []sc.Month{day.Month() - 1, day.Month()} {
 			pays.rows = append(pays.rows, pid, "EMP_PENSION", int64(m), "REGULAR", 300000, int64(m))
 		}
-		for _, tb := range []*table{people, audit, recs, pays} {
+		for _, tb := range []*table{people, audit, pays} {
 			flush(tb, false)
 		}
 	}
-	for _, tb := range []*table{people, audit, recs, pays} {
+	for _, tb := range []*table{people, audit, pays} {
 		flush(tb, true)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO batches (origin, source, actor, received, day, status, files, report) VALUES ('file','','bench','', 0, 'applied', '', '{}')`); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	stx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(recs) > 0 {
+		k := min(len(recs), 50000)
+		if _, _, _, err := stx.InsertRecords(recs[:k]); err != nil {
+			t.Fatal(err)
+		}
+		recs = recs[k:]
+	}
+	if err := stx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	if db.Dialect() == store.Postgres {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,7 +99,7 @@ func dump(t *testing.T, dsn string) string {
 	var b strings.Builder
 	for _, q := range []string{
 		`SELECT person_id, status, until_day, death_date, next_check, baselined, region_code, state FROM people ORDER BY pid`,
-		`SELECT source, record_id, type, pid, link, held, content FROM records ORDER BY source, record_id`,
+		`SELECT type, day FROM deliveries ORDER BY type, day`,
 		`SELECT day, person_id, action, method, evidence, detail, rule FROM audit WHERE kind = 'decision' ORDER BY day, person_id, seq`,
 		`SELECT pid, benefit, month, kind, amount, payroll_month FROM payments ORDER BY pid, benefit, month, kind`,
 		`SELECT day, evaluated, decisions FROM runs ORDER BY day`,
@@ -133,6 +134,18 @@ func dump(t *testing.T, dsn string) string {
 			t.Fatalf("nothing in %q: the test would prove nothing", q)
 		}
 	}
+	var recs []string
+	if err := db.EachRecord(context.Background(), func(r *store.Record) error {
+		recs = append(recs, fmt.Sprintf("%s|%s|%s|%d|%d|%v|%d|%s|%s\n", r.Source, r.RecordID, r.Type, r.PID, r.Link, r.Held, r.Content, r.EventDate, r.Detail))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) == 0 {
+		t.Fatal("no records: the test would prove nothing")
+	}
+	slices.Sort(recs)
+	b.WriteString(strings.Join(recs, ""))
 	return b.String()
 }
 

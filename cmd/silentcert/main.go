@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -62,6 +63,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "silentcert: unknown command %q\n\n", args[0])
 		printUsage(stderr)
 		return 2
+	}
+	if path := os.Getenv("SILENTCERT_CPUPROFILE"); path != "" {
+		// For benchmark scripts: a CPU profile of the whole command.
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
 	}
 	err := cmd.run(ctx, args[1:], stdout, stderr)
 	var ue usageError
