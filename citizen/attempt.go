@@ -182,25 +182,38 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 		v.Distance, v.Movement, v.Spread, v.RefKind)
 	switch v.Outcome {
 	case "accept":
-		key, err := certify(ctx, h.svc, p, agent, actor, h.svc.Today())
-		if err != nil {
-			return attemptResult{}, err
-		}
+		// Two transactions (see complete): the attempt is written as an accept under way
+		// that names its record, then the record is ingested, then complete finishes it.
+		rid := faceRID(h.svc.Today())
+		key := "HRSS:" + rid
 		tx, err := h.db.Begin(ctx)
 		if err != nil {
 			return attemptResult{}, err
 		}
 		defer tx.Rollback()
-		if err := putRef(tx, p.PID, RefSelfie, v.mean, now, nil, 0); err != nil {
-			return attemptResult{}, err
-		}
-		if err := setOutcome(tx, p.PID, now, "accept", false, 0); err != nil {
-			return attemptResult{}, err
-		}
-		if err := tx.Append([]store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "accept", key, detail)}); err != nil {
+		var id int64
+		if err := tx.QueryRow(`INSERT INTO citizen_reviews (pid, created, agent, distance, reason, template, photo, status, decided_by, decided_at, record)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'deciding', ?, ?, ?) RETURNING id`, p.PID, now.UnixNano(), b2i(agent), v.Distance, autoPrefix+detail,
+			encodeTemplate(v.mean), []byte{}, actor, now.UnixNano(), key).Scan(&id); err != nil {
 			return attemptResult{}, err
 		}
 		if err := tx.Commit(); err != nil {
+			return attemptResult{}, err
+		}
+		err = faultAt("ingest")
+		if err == nil {
+			_, err = certify(ctx, h.svc, p, agent, actor, h.svc.Today(), rid)
+		}
+		if ferr := faultAt("ingested"); ferr != nil {
+			return attemptResult{}, ferr
+		}
+		applied, cerr := complete(context.WithoutCancel(ctx), h.db, h.svc, id, key, errors.As(err, new(notApplied)), now)
+		switch {
+		case cerr != nil:
+			return attemptResult{}, errors.Join(err, cerr)
+		case !applied && err == nil:
+			return attemptResult{}, fmt.Errorf("the HRSS.FACE record %s is not in the store", key)
+		case !applied:
 			return attemptResult{}, err
 		}
 		until := ""
@@ -294,13 +307,18 @@ func setOutcome(tx *store.Tx, pid int64, now time.Time, outcome string, visit bo
 		pid, failures, b2i(visit), since, now.UnixNano(), outcome)
 }
 
-// certify sends one HRSS.FACE record through the service's ordinary ingestion (Origin
-// "citizen", Source "HRSS"), the path of every department's data, and returns its key.
-func certify(ctx context.Context, svc *service.Service, p *who, agent bool, actor string, event sc.Date) (string, error) {
-	today := svc.Today()
+// faceRID makes the record_id of one HRSS.FACE record: the day and random bits.
+func faceRID(today sc.Date) string {
 	b := make([]byte, 6)
 	rand.Read(b)
-	rid := "FACE-" + strings.ReplaceAll(today.String(), "-", "") + "-" + hex.EncodeToString(b)
+	return "FACE-" + strings.ReplaceAll(today.String(), "-", "") + "-" + hex.EncodeToString(b)
+}
+
+// certify sends one HRSS.FACE record, rid, through the service's ordinary ingestion
+// (Origin "citizen", Source "HRSS"), the path of every department's data, and returns its
+// key.
+func certify(ctx context.Context, svc *service.Service, p *who, agent bool, actor string, event sc.Date, rid string) (string, error) {
+	today := svc.Today()
 	detail := ""
 	if agent {
 		detail = "agent=1"
@@ -320,11 +338,17 @@ func certify(ctx context.Context, svc *service.Service, p *who, agent bool, acto
 		for _, pr := range res.Problems {
 			why = append(why, pr.Field+": "+pr.Reason)
 		}
-		return "", fmt.Errorf("the HRSS.FACE record of %s was not applied (batch %d: %s %s)", idcard.Mask(p.PersonID), res.BatchID,
-			res.Rejected, strings.Join(why, "; "))
+		return "", notApplied(fmt.Sprintf("the HRSS.FACE record of %s was not applied (batch %d: %s %s)", idcard.Mask(p.PersonID), res.BatchID,
+			res.Rejected, strings.Join(why, "; ")))
 	}
 	return "HRSS:" + rid, nil
 }
+
+// notApplied is certify's answer when the batch went through but its record was refused,
+// held or quarantined: the record did not reach the engine, even if it is stored.
+type notApplied string
+
+func (e notApplied) Error() string { return string(e) }
 
 // record appends audit rows in their own transaction (an action with nothing else to write).
 func (h *handler) record(ctx context.Context, rows []store.AuditRow) {

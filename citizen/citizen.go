@@ -190,6 +190,11 @@ func New(opt Options) (http.Handler, error) {
 	if err := parseTemplates(); err != nil {
 		return nil, err
 	}
+	// Accepts that a crash or an error left between their two transactions are finished
+	// (or their reviews put back in the queue) before anything else.
+	if _, err := Recover(context.Background(), h.db, h.svc, h.now()); err != nil {
+		return nil, err
+	}
 	h.routes()
 	return h, nil
 }

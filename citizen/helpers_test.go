@@ -6,12 +6,14 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,13 +200,22 @@ func newCity(t testing.TB, db *store.DB, m *face.Models) *city {
 		}
 	}
 	f := newFakeSMS()
-	hh, err := New(Options{DB: db, Service: s, Sender: f, Now: c.Now, Face: m})
+	hh, err := New(Options{DB: db, Service: s, Sender: f, Now: c.Now, Face: m,
+		Log: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(hh)
 	t.Cleanup(srv.Close)
 	return &city{db: db, svc: s, h: hh.(*handler), srv: srv, sms: f, clock: c}
+}
+
+// logWriter shows the handler's errors in the test's log.
+type logWriter struct{ t testing.TB }
+
+func (w logWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
 }
 
 // browser is one phone: a cookie jar, redirects not followed.

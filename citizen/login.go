@@ -26,11 +26,11 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 // before notices are queued (e.g. "https://rs.example.gov.cn/c/").
 var LinkBase = "/c/"
 
-// NewLink makes the one-time link of one reminder for person pid, valid until expires,
-// and returns its URL (LinkBase and the token). Only the token's hash is stored: the
-// link in the SMS is the only copy.
-func NewLink(ctx context.Context, db *store.DB, pid int64, expires time.Time) (string, error) {
-	return newLink(ctx, db, pid, time.Now(), expires)
+// NewLink makes the one-time link of one reminder for person pid, made at now (the
+// caller's clock) and valid until expires, and returns its URL (LinkBase and the token).
+// Only the token's hash is stored: the link in the SMS is the only copy.
+func NewLink(ctx context.Context, db *store.DB, pid int64, now, expires time.Time) (string, error) {
+	return newLink(ctx, db, pid, now, expires)
 }
 
 // NewLinkTx is NewLink inside a transaction: the reminder that carries the link is queued

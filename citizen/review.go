@@ -2,7 +2,9 @@ package citizen
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	sc "github.com/silentcert/silentcert"
@@ -26,13 +28,72 @@ type Review struct {
 	IDPhoto  []byte  // the ID-card photo, when imported and still kept (JPEG), else empty
 }
 
-// Reviews returns the open reviews, oldest first.
-func Reviews(ctx context.Context, db *store.DB) ([]Review, error) {
-	rows, err := db.SQL().QueryContext(ctx, db.Rebind(`SELECT r.id, r.pid, p.person_id, p.name, p.region_code, r.created, r.agent,
+// ReviewQuery selects one page of the open reviews.
+type ReviewQuery struct {
+	// Region is a region-code prefix: only the reviews of people whose code starts with it
+	// ("" : everyone, including people with no code).
+	Region string
+	// After is the last review of the previous page: only reviews with a larger id.
+	After int64
+	// Limit is the page's size (0: every review, photos and all: only for small queues).
+	Limit int
+}
+
+// ReviewPage is one page of the queue, oldest first.
+type ReviewPage struct {
+	Reviews []Review
+	Total   int  // open reviews in the region, on every page
+	More    bool // there is a page after this one
+}
+
+const reviewCols = `r.id, r.pid, p.person_id, p.name, p.region_code, r.created, r.agent,
 		r.distance, r.reason, r.photo, COALESCE(f.photo, ?)
 		FROM citizen_reviews r JOIN people p ON p.pid = r.pid
-		LEFT JOIN citizen_refs f ON f.pid = r.pid AND f.kind = 'idcard'
-		WHERE r.status = 'open' ORDER BY r.id`), []byte{})
+		LEFT JOIN citizen_refs f ON f.pid = r.pid AND f.kind = 'idcard'`
+
+// Reviews returns one page of the open reviews of a region, oldest first, with their
+// photos: a page, not the whole queue, since every review carries up to two JPEGs.
+func Reviews(ctx context.Context, db *store.DB, q ReviewQuery) (ReviewPage, error) {
+	var pg ReviewPage
+	where, args := `r.status = 'open'`, []any{}
+	if q.Region != "" {
+		where += ` AND p.region_code LIKE ?`
+		args = append(args, q.Region+"%")
+	}
+	if err := db.SQL().QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM citizen_reviews r JOIN people p ON p.pid = r.pid WHERE `+where),
+		args...).Scan(&pg.Total); err != nil {
+		return pg, fmt.Errorf("%s: reviews: %w", db, err)
+	}
+	query := `SELECT ` + reviewCols + ` WHERE ` + where + ` AND r.id > ? ORDER BY r.id`
+	args = append([]any{[]byte{}}, append(args, q.After)...)
+	if q.Limit > 0 {
+		query += fmt.Sprintf(` LIMIT %d`, q.Limit+1)
+	}
+	rs, err := scanReviews(ctx, db, query, args...)
+	if err != nil {
+		return pg, err
+	}
+	if q.Limit > 0 && len(rs) > q.Limit {
+		rs, pg.More = rs[:q.Limit], true
+	}
+	pg.Reviews = rs
+	return pg, nil
+}
+
+// OpenReview returns one open review; a decided or unknown one is "not found".
+func OpenReview(ctx context.Context, db *store.DB, id int64) (*Review, error) {
+	rs, err := scanReviews(ctx, db, `SELECT `+reviewCols+` WHERE r.status = 'open' AND r.id = ?`, []byte{}, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, sc.Errorf(sc.ENotFound, "no open review %d", id)
+	}
+	return &rs[0], nil
+}
+
+func scanReviews(ctx context.Context, db *store.DB, query string, args ...any) ([]Review, error) {
+	rows, err := db.SQL().QueryContext(ctx, db.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reviews: %w", db, err)
 	}
@@ -52,89 +113,275 @@ func Reviews(ctx context.Context, db *store.DB) ([]Review, error) {
 	return out, rows.Err()
 }
 
+// An accept takes two transactions, because the service ingests a batch in its own: the
+// HRSS.FACE record (service.Ingest), then the selfie's template as the person's reference,
+// their attempt bookkeeping and the audit row (complete). Between the two, the attempt is
+// a row of citizen_reviews in status "deciding" that names the record it sends
+// (record = "HRSS:FACE-…", chosen before the ingestion). complete finishes such a row
+// from what the store holds: the record applied → accepted; no record → the review back in
+// the queue (an attempt accepted on the spot: "failed", the person was told to try
+// again). It is idempotent, so Recover can run it again after a crash or an error.
+const (
+	// claimTimeout is how long an accept may take before Recover treats it as interrupted.
+	claimTimeout = 2 * time.Minute
+	// autoPrefix marks the reason of an attempt accepted on the spot (not a staff review);
+	// the attempt's measurements follow it, for the audit row.
+	autoPrefix = "auto:"
+)
+
+// fault, set by tests, is called at "ingest" (an error: the ingestion fails) and at
+// "ingested" (an error: the process stops between the two transactions).
+var fault func(point string) error
+
+func faultAt(point string) error {
+	if fault != nil {
+		return fault(point)
+	}
+	return nil
+}
+
 // Decide settles a review: accept sends the HRSS.FACE record through the service (dated
 // the day of the attempt, with agent=1 when an agent helped) and keeps the selfie's
-// template as the person's reference; refuse routes the person to a visit. Deciding a
-// review twice is an error; every decision is audited with its actor.
-func Decide(ctx context.Context, db *store.DB, svc *service.Service, id int64, actor string, accept bool) error {
-	now := time.Now()
-	res, err := db.SQL().ExecContext(ctx, db.Rebind(`UPDATE citizen_reviews SET status = 'deciding' WHERE id = ? AND status = 'open'`), id)
+// template as the person's reference; refuse routes the person to a visit. now is the
+// time of the decision (the console's clock). Deciding a review twice is an error; every
+// decision is audited with its actor. An accept that fails leaves the review in the
+// queue, or, when its record did reach the engine, finishes it (see complete).
+func Decide(ctx context.Context, db *store.DB, svc *service.Service, id int64, actor string, accept bool, now time.Time) error {
+	if _, err := Recover(ctx, db, svc, now); err != nil {
+		return err
+	}
+	if !accept {
+		return refuse(ctx, db, svc, id, actor, now)
+	}
+	rid := faceRID(svc.Today())
+	key := "HRSS:" + rid
+	var pid, created int64
+	var agent int
+	err := db.SQL().QueryRowContext(ctx, db.Rebind(`UPDATE citizen_reviews SET status = 'deciding', decided_by = ?, decided_at = ?, record = ?
+		WHERE id = ? AND status = 'open' RETURNING pid, created, agent`), actor, now.UnixNano(), key, id).Scan(&pid, &created, &agent)
+	if isNoRows(err) {
+		return sc.Errorf(sc.EConflict, "review %d is not open", id)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: review %d: %w", db, id, err)
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return sc.Errorf(sc.EConflict, "review %d is not open", id)
-	}
-	reopen := func() {
-		db.SQL().ExecContext(context.WithoutCancel(ctx), db.Rebind(`UPDATE citizen_reviews SET status = 'open' WHERE id = ? AND status = 'deciding'`), id)
-	}
-	var pid, created int64
-	var agent int
-	var tmpl []byte
-	var dist float64
-	if err := db.SQL().QueryRowContext(ctx, db.Rebind(`SELECT pid, created, agent, template, distance FROM citizen_reviews WHERE id = ?`), id).
-		Scan(&pid, &created, &agent, &tmpl, &dist); err != nil {
-		reopen()
-		return err
-	}
-	p, err := personBy(dbq{ctx, db}, "pid", pid)
-	if err != nil {
-		reopen()
-		return err
-	}
-	key := ""
-	if accept {
-		if key, err = certify(ctx, svc, p, agent != 0, actor, dayIn(time.Unix(0, created), svc.Location())); err != nil {
-			reopen()
-			return err
+	err = faultAt("ingest")
+	if err == nil {
+		var p *who
+		if p, err = personBy(dbq{ctx, db}, "pid", pid); err == nil {
+			_, err = certify(ctx, svc, p, agent != 0, actor, dayIn(time.Unix(0, created), svc.Location()), rid)
 		}
 	}
+	if ferr := faultAt("ingested"); ferr != nil {
+		return ferr
+	}
+	applied, cerr := complete(context.WithoutCancel(ctx), db, svc, id, key, errors.As(err, new(notApplied)), now)
+	switch {
+	case cerr != nil:
+		return errors.Join(err, cerr)
+	case !applied && err == nil:
+		return fmt.Errorf("review %d: the HRSS.FACE record %s is not in the store", id, key)
+	case !applied:
+		return err
+	}
+	return nil
+}
+
+// refuse sends a review's person to a visit, in one transaction.
+func refuse(ctx context.Context, db *store.DB, svc *service.Service, id int64, actor string, now time.Time) error {
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	status, action := "visit", "review_visit"
-	if accept {
-		status, action = "accepted", "review_accept"
-		d, err := decodeTemplate(tmpl)
-		if err != nil {
-			return err
-		}
-		if err := putRef(tx, pid, RefSelfie, d, now, nil, 0); err != nil {
-			return err
-		}
-		if err := setOutcome(tx, pid, now, "accept", false, 0); err != nil {
-			return err
-		}
-	} else {
-		var failures int
-		if err := tx.QueryRow(`SELECT failures FROM citizen_people WHERE pid = ?`, pid).Scan(&failures); err != nil && !isNoRows(err) {
-			return err
-		}
-		if err := setOutcome(tx, pid, now, "review:visit", true, failures); err != nil {
-			return err
-		}
+	var pid int64
+	var agent int
+	var dist float64
+	err = tx.QueryRow(`UPDATE citizen_reviews SET status = 'visit', decided_by = ?, decided_at = ?, photo = `+keptPhoto+`
+		WHERE id = ? AND status = 'open' RETURNING pid, agent, distance`, actor, now.UnixNano(), keep(), []byte{}, id).Scan(&pid, &agent, &dist)
+	if isNoRows(err) {
+		return sc.Errorf(sc.EConflict, "review %d is not open", id)
 	}
-	// The selfie stays only as long as the retention allows (Purge clears it then).
-	photo := "photo"
-	if retentionOf() <= 0 {
-		photo = "?"
+	if err != nil {
+		return fmt.Errorf("%s: review %d: %w", db, id, err)
 	}
-	args := []any{status, actor, now.UnixNano(), key}
-	if photo == "?" {
-		args = append(args, []byte{})
-	}
-	args = append(args, id)
-	if err := tx.Exec(`UPDATE citizen_reviews SET status = ?, decided_by = ?, decided_at = ?, record = ?, photo = `+photo+` WHERE id = ?`, args...); err != nil {
+	p, err := personBy(tx, "pid", pid)
+	if err != nil {
 		return err
 	}
-	if err := tx.Append([]store.AuditRow{{Kind: "citizen_review", Day: svc.Today(), At: now.UTC().Format(time.RFC3339), Actor: actor,
-		PID: pid, PersonID: p.PersonID, Action: action, Evidence: key, Rule: "citizen",
+	var failures int
+	if err := tx.QueryRow(`SELECT failures FROM citizen_people WHERE pid = ?`, pid).Scan(&failures); err != nil && !isNoRows(err) {
+		return err
+	}
+	if err := setOutcome(tx, pid, now, "review:visit", true, failures); err != nil {
+		return err
+	}
+	if err := tx.Append([]store.AuditRow{{Kind: "citizen_review", Day: dayIn(now, svc.Location()), At: now.UTC().Format(time.RFC3339),
+		Actor: actor, PID: pid, PersonID: p.PersonID, Action: "review_visit", Rule: "citizen",
 		Detail: fmt.Sprintf("review=%d;agent=%d;distance=%.4f", id, agent, dist)}}); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// keptPhoto is what a decided review's photo becomes, with the arguments keep(), []byte{}:
+// kept for the retention (Purge clears it then), or emptied at once.
+const keptPhoto = `CASE WHEN ? = 1 THEN photo ELSE ? END`
+
+func keep() int { return b2i(retentionOf() > 0) }
+
+// complete finishes an accept in status "deciding" whose record is key, in one
+// transaction: when the record is in the store and applied, the selfie's template becomes
+// the person's reference, their failures and visit are cleared, the row is "accepted" and
+// the accept audited; when it is not, the row goes back to the queue ("failed" for an
+// attempt accepted on the spot), audited too; refused says the ingestion answered that the
+// record was stored but not applied (held or quarantined). It reports whether the accept
+// stood. A row no longer "deciding" with that key was finished before: nothing to do.
+func complete(ctx context.Context, db *store.DB, svc *service.Service, id int64, key string, refused bool, now time.Time) (bool, error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var pid int64
+	var agent int
+	var tmpl []byte
+	var dist float64
+	var reason, actor string
+	err = tx.QueryRow(`SELECT pid, agent, template, distance, reason, decided_by FROM citizen_reviews
+		WHERE id = ? AND status = 'deciding' AND record = ?`, id, key).Scan(&pid, &agent, &tmpl, &dist, &reason, &actor)
+	if isNoRows(err) {
+		var status string
+		if err := tx.QueryRow(`SELECT status FROM citizen_reviews WHERE id = ? AND record = ?`, id, key).Scan(&status); err != nil && !isNoRows(err) {
+			return false, err
+		}
+		return status == "accepted", nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: review %d: %w", db, id, err)
+	}
+	p, err := personBy(tx, "pid", pid)
+	if err != nil {
+		return false, err
+	}
+	source, rid, _ := strings.Cut(key, ":")
+	_, stored, err := tx.RecordIDByKey(source, rid)
+	if err != nil {
+		return false, err
+	}
+	auto := strings.HasPrefix(reason, autoPrefix)
+	row := store.AuditRow{Kind: "citizen_review", Day: dayIn(now, svc.Location()), At: now.UTC().Format(time.RFC3339),
+		Actor: actor, PID: pid, PersonID: p.PersonID, Rule: "citizen", Detail: fmt.Sprintf("review=%d;agent=%d;distance=%.4f", id, agent, dist)}
+	if auto {
+		row.Kind, row.Detail = "citizen_face", strings.TrimPrefix(reason, autoPrefix)
+	}
+	if !stored || refused {
+		// The ingestion failed, or its batch held or quarantined the record: nothing
+		// reached the engine.
+		if auto {
+			err = tx.Exec(`UPDATE citizen_reviews SET status = 'failed' WHERE id = ?`, id)
+			row.Action = "accept_failed"
+		} else {
+			err = tx.Exec(`UPDATE citizen_reviews SET status = 'open', decided_by = '', decided_at = 0, record = '' WHERE id = ?`, id)
+			row.Action, row.Actor, row.Detail = "review_reopen", "system", row.Detail+";by="+actor
+		}
+		if err == nil {
+			err = tx.Append([]store.AuditRow{row})
+		}
+		if err == nil {
+			err = tx.Commit()
+		}
+		return false, err
+	}
+	d, err := decodeTemplate(tmpl)
+	if err != nil {
+		return false, err
+	}
+	if err := putRef(tx, pid, RefSelfie, d, now, nil, 0); err != nil {
+		return false, err
+	}
+	if err := setOutcome(tx, pid, now, "accept", false, 0); err != nil {
+		return false, err
+	}
+	if err := tx.Exec(`UPDATE citizen_reviews SET status = 'accepted', photo = `+keptPhoto+` WHERE id = ?`, keep(), []byte{}, id); err != nil {
+		return false, err
+	}
+	row.Action, row.Evidence = "review_accept", key
+	if auto {
+		row.Action = "accept"
+	}
+	if err := tx.Append([]store.AuditRow{row}); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// Recover finishes the accepts interrupted between their two transactions (a crash, a
+// failed second step): those claimed more than claimTimeout before now. citizen.New runs
+// it at start, Decide before each decision and the console before listing the queue.
+func Recover(ctx context.Context, db *store.DB, svc *service.Service, now time.Time) (int, error) {
+	rows, err := db.SQL().QueryContext(ctx, db.Rebind(`SELECT id, record FROM citizen_reviews WHERE status = 'deciding' AND decided_at <= ? ORDER BY id`),
+		now.Add(-claimTimeout).UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("%s: recover reviews: %w", db, err)
+	}
+	type claim struct {
+		id  int64
+		key string
+	}
+	var cs []claim
+	for rows.Next() {
+		var c claim
+		if err := rows.Scan(&c.id, &c.key); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		cs = append(cs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for i, c := range cs {
+		if _, err := complete(ctx, db, svc, c.id, c.key, false, now); err != nil {
+			return i, fmt.Errorf("recover review %d: %w", c.id, err)
+		}
+	}
+	return len(cs), nil
+}
+
+// Visited clears a person's routing to a visit once the village has been (the console's
+// visit record), so that they leave the village's list; their failed attempts are
+// forgotten too. It reports whether they were on the list; the clearing is audited with
+// the record as its evidence.
+func Visited(ctx context.Context, db *store.DB, svc *service.Service, pid int64, actor, evidence string, now time.Time) (bool, error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var visit, failures int
+	var outcome string
+	err = tx.QueryRow(`SELECT needs_visit, failures, last_outcome FROM citizen_people WHERE pid = ?`, pid).Scan(&visit, &failures, &outcome)
+	if isNoRows(err) || (err == nil && visit == 0) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: visit of %d: %w", db, pid, err)
+	}
+	p, err := personBy(tx, "pid", pid)
+	if err != nil {
+		return false, err
+	}
+	if err := tx.Exec(`UPDATE citizen_people SET needs_visit = 0, visit_since = 0, failures = 0, last_outcome = 'visited' WHERE pid = ?`, pid); err != nil {
+		return false, err
+	}
+	if err := tx.Append([]store.AuditRow{{Kind: "citizen_visit", Day: dayIn(now, svc.Location()), At: now.UTC().Format(time.RFC3339),
+		Actor: actor, PID: pid, PersonID: p.PersonID, Action: "visited", Evidence: evidence, Rule: "citizen",
+		Detail: fmt.Sprintf("failures=%d;last=%s", failures, outcome)}}); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
 }
 
 // Visit is a person whose face attempts failed too often (or whose review was sent to a

@@ -19,12 +19,15 @@ import (
 )
 
 // FaceReviews is the face certification flow as the console sees it: the borderline
-// attempts waiting for staff, their decision, and the people sent to a visit; serve
-// adapts citizen with FromCitizen, tests fake it, nil hides the pages.
+// attempts waiting for staff, a page at a time, their decision, the people sent to a visit
+// and the visit that takes them off the list; serve adapts citizen with FromCitizen,
+// tests fake it, nil hides the pages. now is the console's clock.
 type FaceReviews interface {
-	Reviews(ctx context.Context) ([]citizen.Review, error)
-	Decide(ctx context.Context, id int64, actor string, accept bool) error
+	Reviews(ctx context.Context, q citizen.ReviewQuery, now time.Time) (citizen.ReviewPage, error)
+	Review(ctx context.Context, id int64) (*citizen.Review, error)
+	Decide(ctx context.Context, id int64, actor string, accept bool, now time.Time) error
 	NeedsVisit(ctx context.Context) ([]citizen.Visit, error)
+	Visited(ctx context.Context, pid int64, actor, evidence string, now time.Time) (bool, error)
 }
 
 // citizenFaces calls package citizen over the service's database and ingestion.
@@ -37,16 +40,29 @@ type citizenFaces struct {
 // review goes through the service as an HRSS.FACE record like any other.
 func FromCitizen(db *store.DB, svc *service.Service) FaceReviews { return citizenFaces{db, svc} }
 
-func (f citizenFaces) Reviews(ctx context.Context) ([]citizen.Review, error) {
-	return citizen.Reviews(ctx, f.db)
+// Reviews first finishes the accepts an error or a crash interrupted, so that their
+// reviews are back in the queue (or decided) before the page is shown.
+func (f citizenFaces) Reviews(ctx context.Context, q citizen.ReviewQuery, now time.Time) (citizen.ReviewPage, error) {
+	if _, err := citizen.Recover(ctx, f.db, f.svc, now); err != nil {
+		return citizen.ReviewPage{}, err
+	}
+	return citizen.Reviews(ctx, f.db, q)
 }
 
-func (f citizenFaces) Decide(ctx context.Context, id int64, actor string, accept bool) error {
-	return citizen.Decide(ctx, f.db, f.svc, id, actor, accept)
+func (f citizenFaces) Review(ctx context.Context, id int64) (*citizen.Review, error) {
+	return citizen.OpenReview(ctx, f.db, id)
+}
+
+func (f citizenFaces) Decide(ctx context.Context, id int64, actor string, accept bool, now time.Time) error {
+	return citizen.Decide(ctx, f.db, f.svc, id, actor, accept, now)
 }
 
 func (f citizenFaces) NeedsVisit(ctx context.Context) ([]citizen.Visit, error) {
 	return citizen.NeedsVisit(ctx, f.db)
+}
+
+func (f citizenFaces) Visited(ctx context.Context, pid int64, actor, evidence string, now time.Time) (bool, error) {
+	return citizen.Visited(ctx, f.db, f.svc, pid, actor, evidence, now)
 }
 
 // sees reports whether u may see a person of region code: inside their region, and the
@@ -82,7 +98,16 @@ type reviewsData struct {
 	Reviews []FaceReview
 	Done    string // "accept" or "visit" after a decision
 	DoneID  int64
+	Total   int    // open reviews the user may see, on every page
+	First   int    // the position of this page's first review (1-based)
+	Last    int    // and of its last
+	Next    string // the next page's URL, "" on the last
+	Paged   bool   // not the first page: offers the way back to it
 }
+
+// ReviewsPerPage is how many reviews a page of /reviews shows: each carries up to two
+// photos embedded in the page, so the whole queue on one page could be megabytes.
+const ReviewsPerPage = 20
 
 // cst is the console's time zone for days shown from instants.
 var cst = time.FixedZone("CST", 8*3600)
@@ -96,40 +121,47 @@ func jpegURL(b []byte) template.URL {
 	return template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(b))
 }
 
-// visibleReviews returns the open reviews of the user's region.
-func (c *console) visibleReviews(r *http.Request, u *auth.User) ([]citizen.Review, error) {
-	all, err := c.opt.Faces.Reviews(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	var out []citizen.Review
-	for _, v := range all {
-		if sees(u, v.Region) {
-			out = append(out, v)
-		}
-	}
-	return out, nil
-}
+// reviewRegion is the region whose reviews u may see: the account's own ("" for the
+// unscoped city bureau, which sees everyone).
+func reviewRegion(u *auth.User) string { return u.Region }
 
+// reviews shows one page of the queue: ?after=ID continues after review ID, ?n= is the
+// position of the page's first review (only for the "n–m of total" line).
 func (c *console) reviews(w http.ResponseWriter, r *http.Request) {
 	u := reqOf(r).user
 	if err := reviewer(u, false); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	rs, err := c.visibleReviews(r, u)
+	q := r.URL.Query()
+	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
+	first, _ := strconv.Atoi(q.Get("n"))
+	if after < 0 {
+		after = 0
+	}
+	if first < 1 || after == 0 {
+		first = 1
+	}
+	pg, err := c.opt.Faces.Reviews(r.Context(), citizen.ReviewQuery{Region: reviewRegion(u), After: after, Limit: ReviewsPerPage}, c.opt.Now())
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	d := &reviewsData{}
-	if v := r.URL.Query().Get("done"); v == "accept" || v == "visit" {
+	d := &reviewsData{Total: pg.Total, First: first, Paged: after > 0}
+	if v := q.Get("done"); v == "accept" || v == "visit" {
 		d.Done = v
-		d.DoneID, _ = strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
+		d.DoneID, _ = strconv.ParseInt(q.Get("id"), 10, 64)
 	}
-	for _, v := range rs {
+	for _, v := range pg.Reviews {
+		if !sees(u, v.Region) {
+			continue
+		}
 		d.Reviews = append(d.Reviews, FaceReview{Review: v, SelfieURL: jpegURL(v.Selfie), IDPhotoURL: jpegURL(v.IDPhoto),
 			Day: v.Created.In(cst).Format("2006-01-02 15:04")})
+	}
+	d.Last = first + len(d.Reviews) - 1
+	if pg.More && len(pg.Reviews) > 0 {
+		d.Next = fmt.Sprintf("/reviews?after=%d&n=%d", pg.Reviews[len(pg.Reviews)-1].ID, first+len(pg.Reviews))
 	}
 	c.render(w, r, http.StatusOK, "reviews", d)
 }
@@ -153,27 +185,36 @@ func (c *console) reviewDecide(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, sc.Errorf(sc.EInvalid, "op %q: want accept or visit", op))
 		return
 	}
-	rs, err := c.visibleReviews(r, u)
+	rv, err := c.opt.Faces.Review(r.Context(), id)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	var rv *citizen.Review
-	for i := range rs {
-		if rs[i].ID == id {
-			rv = &rs[i]
-		}
-	}
-	if rv == nil {
+	if !sees(u, rv.Region) {
 		c.fail(w, r, sc.Errorf(sc.ENotFound, "no open review %d", id))
 		return
 	}
-	if err := c.opt.Faces.Decide(r.Context(), id, u.Name, op == "accept"); err != nil {
+	if err := c.opt.Faces.Decide(r.Context(), id, u.Name, op == "accept", c.opt.Now()); err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	c.log.Info("console face review", "user", u.Name, "person", idcard.Mask(rv.PersonID), "review", id, "op", op)
 	http.Redirect(w, r, fmt.Sprintf("/reviews?done=%s&id=%d", op, id), http.StatusSeeOther)
+}
+
+// visited takes a person off the face visit list once the village's visit record is in:
+// any outcome (alive, death, moved, not found, refused) means the village has been, and
+// the engine goes on from the record.
+func (c *console) visited(r *http.Request, p *store.Person, evidence string) error {
+	if c.opt.Faces == nil {
+		return nil
+	}
+	u := reqOf(r).user
+	done, err := c.opt.Faces.Visited(r.Context(), p.PID, u.Name, evidence, c.opt.Now())
+	if err == nil && done {
+		c.log.Info("console face visit done", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "evidence", evidence)
+	}
+	return err
 }
 
 // FaceVisit is one person sent to a visit, as the lists show them.

@@ -18,21 +18,48 @@ import (
 	"github.com/silentcert/silentcert/web"
 )
 
-// fakeFaces is a review queue in memory that records every decision.
+// fakeFaces is a review queue in memory that records every decision and visit.
 type fakeFaces struct {
 	mu      sync.Mutex
-	reviews []citizen.Review
+	reviews []citizen.Review // by id
 	visits  []citizen.Visit
 	decided []string // "id actor accept"
+	visited []string // "pid actor evidence"
 }
 
-func (f *fakeFaces) Reviews(context.Context) ([]citizen.Review, error) {
+func (f *fakeFaces) Reviews(_ context.Context, q citizen.ReviewQuery, _ time.Time) (citizen.ReviewPage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]citizen.Review(nil), f.reviews...), nil
+	var pg citizen.ReviewPage
+	for _, r := range f.reviews {
+		if !strings.HasPrefix(r.Region, q.Region) {
+			continue
+		}
+		pg.Total++
+		if r.ID <= q.After {
+			continue
+		}
+		if q.Limit > 0 && len(pg.Reviews) == q.Limit {
+			pg.More = true
+			continue
+		}
+		pg.Reviews = append(pg.Reviews, r)
+	}
+	return pg, nil
 }
 
-func (f *fakeFaces) Decide(_ context.Context, id int64, actor string, accept bool) error {
+func (f *fakeFaces) Review(_ context.Context, id int64) (*citizen.Review, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.reviews {
+		if r.ID == id {
+			return &r, nil
+		}
+	}
+	return nil, sc.Errorf(sc.ENotFound, "no open review %d", id)
+}
+
+func (f *fakeFaces) Decide(_ context.Context, id int64, actor string, accept bool, _ time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, r := range f.reviews {
@@ -49,6 +76,19 @@ func (f *fakeFaces) NeedsVisit(context.Context) ([]citizen.Visit, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]citizen.Visit(nil), f.visits...), nil
+}
+
+func (f *fakeFaces) Visited(_ context.Context, pid int64, actor, evidence string, _ time.Time) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, v := range f.visits {
+		if v.PID == pid {
+			f.visits = append(f.visits[:i], f.visits[i+1:]...)
+			f.visited = append(f.visited, fmt.Sprintf("%d %s %s", pid, actor, evidence))
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // faceConsole is a second console over the city's database with faces set, and one more
@@ -219,6 +259,75 @@ func TestFaceReviews(t *testing.T) {
 	if st, _ := dist.get("/visits?region=371099"); st != http.StatusForbidden {
 		t.Errorf("a district asks for another's visits: %d", st)
 	}
+
+	// The village records its visit: 张三 leaves the face visit list, the visit's record
+	// named as the evidence.
+	st, loc, body = v1.post(fmt.Sprintf("/person/%d/visit", zp.PID), url.Values{"csrf": {v1.csrf}, "outcome": {"alive"}, "back": {"village"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("visit: %d %s", st, body)
+	}
+	if len(f.visited) != 1 || !strings.HasPrefix(f.visited[0], fmt.Sprintf("%d v1 CMT:WEB-", zp.PID)) {
+		t.Fatalf("the visit did not clear the face routing: %v", f.visited)
+	}
+	if _, body = v1.get(loc); strings.Contains(body, fmt.Sprintf(`id="fv-%d"`, zp.PID)) {
+		t.Errorf("after the visit 张三 is still on the face visit list")
+	}
+}
+
+// TestFaceReviewsPaging: the queue is shown a page at a time (each review embeds its
+// photos), oldest first, with the count over every page, a link to the next page and
+// back to the first; a scoped operator's count is its region's.
+func TestFaceReviewsPaging(t *testing.T) {
+	base := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/p.db"))
+	zp, _ := base.db.PersonByID(context.Background(), zhang)
+	created := time.Date(2024, 5, 9, 2, 0, 0, 0, time.UTC)
+	f := &fakeFaces{}
+	const n = 2*web.ReviewsPerPage + 5
+	for i := 1; i <= n; i++ {
+		f.reviews = append(f.reviews, citizen.Review{ID: int64(i), PID: zp.PID, PersonID: zhang, Name: "张三", Region: "371002001001",
+			Created: created, Distance: 0.55, Reason: "borderline", Selfie: jpeg, IDPhoto: jpeg})
+	}
+	f.reviews = append(f.reviews, citizen.Review{ID: n + 1, PID: 999999, PersonID: "371099194001010011", Name: "王外区",
+		Region: "371099001001", Created: created, Distance: 0.5, Reason: "borderline"})
+	c := faceConsole(t, base, f)
+	op := c.client(t)
+	op.login("operator")
+	page := func(u string) (ids []string, body string) {
+		t.Helper()
+		st, body := op.get(u)
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d", u, st)
+		}
+		for _, part := range strings.Split(body, `id="r-`)[1:] {
+			ids = append(ids, part[:strings.IndexByte(part, '"')])
+		}
+		return ids, body
+	}
+	ids, body := page("/reviews")
+	next := fmt.Sprintf(`href="/reviews?after=%d&amp;n=%d"`, web.ReviewsPerPage, web.ReviewsPerPage+1)
+	if len(ids) != web.ReviewsPerPage || ids[0] != "1" || !strings.Contains(body, `data-total="46"`) || !strings.Contains(body, next) ||
+		strings.Contains(body, `id="reviews-first"`) || strings.Count(body, `src="data:image/jpeg;base64,`) != 2*web.ReviewsPerPage {
+		t.Fatalf("first page: %v\n%s", ids, body)
+	}
+	if !strings.Contains(body, "第 1–20 条,共 46 条待复核") {
+		t.Errorf("the first page does not say which reviews it shows")
+	}
+	ids, _ = page(fmt.Sprintf("/reviews?after=%d&n=%d", web.ReviewsPerPage, web.ReviewsPerPage+1))
+	if len(ids) != web.ReviewsPerPage || ids[0] != fmt.Sprint(web.ReviewsPerPage+1) {
+		t.Fatalf("second page: %v", ids)
+	}
+	ids, body = page(fmt.Sprintf("/reviews?after=%d&n=%d", 2*web.ReviewsPerPage, 2*web.ReviewsPerPage+1))
+	if len(ids) != 6 || ids[5] != fmt.Sprint(n+1) || strings.Contains(body, `id="reviews-next"`) || !strings.Contains(body, `id="reviews-first"`) ||
+		!strings.Contains(body, "第 41–46 条,共 46 条待复核") {
+		t.Fatalf("last page: %v\n%s", ids, body)
+	}
+	// The operator of another district: one review, one page.
+	other := c.client(t)
+	other.login("op-other")
+	st, body := other.get("/reviews")
+	if st != http.StatusOK || strings.Count(body, `id="r-`) != 1 || !strings.Contains(body, `data-total="1"`) || strings.Contains(body, `id="reviews-next"`) {
+		t.Fatalf("op-other's queue: %d\n%s", st, body)
+	}
 }
 
 // TestFaceReviewsCitizen runs the pages over package citizen itself: a review stored as
@@ -264,6 +373,28 @@ func TestFaceReviewsCitizen(t *testing.T) {
 			v1.login("v1")
 			if _, body := v1.get("/village"); !strings.Contains(body, fmt.Sprintf(`id="fv-%d"`, zp.PID)) {
 				t.Errorf("the person sent to a visit is not on the village's list:\n%s", body)
+			}
+			// The village visits and records it (CMT.VISIT): the person leaves the list,
+			// audited with the visit's record.
+			if st, _, body := v1.post(fmt.Sprintf("/person/%d/visit", zp.PID), url.Values{"csrf": {v1.csrf}, "outcome": {"alive"}, "back": {"village"}}); st != http.StatusSeeOther {
+				t.Fatalf("visit: %d %s", st, body)
+			}
+			if vs, err := citizen.NeedsVisit(ctx, db); err != nil || len(vs) != 0 {
+				t.Fatalf("after the village's visit: %+v %v", vs, err)
+			}
+			if _, body := v1.get("/village"); strings.Contains(body, fmt.Sprintf(`id="fv-%d"`, zp.PID)) {
+				t.Errorf("the visited person is still on the village's face list")
+			}
+			audit, err = db.PersonAudit(ctx, zp.PID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found = false
+			for _, a := range audit {
+				found = found || (a.Kind == "citizen_visit" && a.Action == "visited" && a.Actor == "v1" && strings.HasPrefix(a.Evidence, "CMT:WEB-"))
+			}
+			if !found {
+				t.Errorf("the visit's clearing is not audited: %+v", audit)
 			}
 		})
 	}

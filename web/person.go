@@ -303,6 +303,13 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 		c.fail(w, r, sc.Errorf(sc.EInvalid, "the record was rejected: %s", strings.Join(rc.Problems, "; ")))
 		return
 	}
+	// A visit recorded here is the visit the failed face attempts asked for.
+	if a.Kind == "visit" && rc.Applied > 0 {
+		if err := c.visited(r, p, a.Evidence); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
 	next := fmt.Sprintf("/person/%d?done=%d", p.PID, rc.BatchID)
 	if r.PostFormValue("back") == "village" {
 		next = fmt.Sprintf("/village?done=%d#p-%d", p.PID, p.PID)
