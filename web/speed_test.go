@@ -81,7 +81,8 @@ func TestPageSpeed(t *testing.T) {
 	db.SQL().QueryRow(db.Rebind(`SELECT name FROM people WHERE pid = ?`), pid).Scan(&name)
 	pages := []string{"/", "/?region=3710", "/?region=" + v[:6], "/?region=" + v[:9], "/?region=" + v,
 		"/work/warning", "/work/pending", "/work/suspended", "/work/conflict", "/work/unassigned",
-		"/work/pending?region=" + v[:6], "/work/warning?page=20", fmt.Sprintf("/person/%d", pid), "/search?q=" + name, "/village?region=" + v}
+		"/work/pending?region=" + v[:6], "/work/warning?page=20", fmt.Sprintf("/person/%d", pid), "/search?q=" + name, "/village?region=" + v,
+		"/work/risk", "/work/risk?region=" + v[:6], "/work/risk?region=" + v, "/work/risk?page=20", "/work/risk?from=2025-10&to=2025-12"}
 	fmt.Printf("%-40s %8s %8s\n", "page", "p50 ms", "p95 ms")
 	for _, p := range pages {
 		var ms []float64
@@ -113,7 +114,8 @@ func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discard) WriteHeader(c int)           { d.code = c }
 
 // synthCity writes n people over Weihai's villages (2% unassigned), two decisions each over
-// two years, a record each and two payroll months, with multi-row inserts.
+// two years (and RISK flags for about 1.2 %), a record each and two payroll months, with
+// multi-row inserts.
 func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
 	tab, err := divisions.Embedded()
 	if err != nil {
@@ -187,6 +189,22 @@ func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
 			}
 			audit.rows = append(audit.rows, seq, "decision", int64(d), d.String(), "engine", pid, id, act, "STRONG",
 				"HEA:"+strconv.FormatInt(seq, 10), "", "", []byte{0}, []byte{1})
+		}
+		// RISK flags, as an evidence model writes them: about 1.2 % of people over the two
+		// years (the models flag under 1 % of the living a year), a third of them closed
+		// by a later certification.
+		if st != sc.StatusTerminated && rng.IntN(1000) < 12 {
+			seq++
+			d := day - sc.Date(rng.IntN(700))
+			score := 0.07 + rng.Float64()*0.9
+			audit.rows = append(audit.rows, seq, "decision", int64(d), d.String(), "engine", pid, id, "RISK", "",
+				"BANK:"+strconv.FormatInt(seq, 10), fmt.Sprintf("score=%.2f;p_dead=%.3f;reasons=in_person_missed_%.1f|in_person_gap_%dd|age_%d",
+					score, score, 1+rng.Float64()*5, 60+rng.IntN(300), 75+rng.IntN(25)), "§6", []byte{0}, []byte{1})
+			if rng.IntN(3) == 0 {
+				seq++
+				audit.rows = append(audit.rows, seq, "decision", int64(d+1), (d + 1).String(), "engine", pid, id, "CERTIFIED", "STRONG",
+					"HEA:"+strconv.FormatInt(seq, 10), "", "", []byte{0}, []byte{1})
+			}
 		}
 		recs = append(recs, &store.Record{Source: "HEA", RecordID: "R" + strconv.Itoa(i), Type: "HEA.CHECKUP", PID: pid, PersonID: id,
 			Name: name, EventDate: day - 10, ReportedDate: day - 5, RegionCode: v, Batch: 1, File: "f.csv", Line: int64(i)})
