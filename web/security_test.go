@@ -118,6 +118,9 @@ func testSecurity(t *testing.T, c *city) {
 		"/work/warning?region=371082100201": http.StatusForbidden,
 		"/work/unassigned":                  http.StatusOK,
 		"/work/suspended/export?format=xlsx&region=3710": http.StatusForbidden,
+		"/work/risk?region=371082100201":                 http.StatusForbidden,
+		"/work/risk/export?format=csv&region=3710":       http.StatusForbidden,
+		"/work/risk": http.StatusOK,
 	} {
 		if st, _ := dis.get(path); st != want {
 			t.Errorf("district %s: %d, want %d", path, st, want)
@@ -138,6 +141,7 @@ func testSecurity(t *testing.T, c *city) {
 			"/work/pending?from=" + q, "/work/pending?to=" + q, "/work/pending?page=" + q, "/work/" + url.PathEscape(p),
 			"/work/pending/export?format=" + q, "/person/" + url.PathEscape(p), "/batches/" + url.PathEscape(p),
 			"/village?region=" + q, "/login?next=" + q,
+			"/work/risk?region=" + q, "/work/risk?from=" + q, "/work/risk?to=" + q, "/work/risk?page=" + q, "/work/risk/export?format=" + q,
 		} {
 			st, body := op.get(path)
 			if st >= 500 {
