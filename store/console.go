@@ -912,9 +912,21 @@ func (t *Tx) refreshRisk() error {
 	if err := t.QueryRow(`SELECT COALESCE(max(seq), 0) FROM audit`).Scan(&top); err != nil {
 		return fmt.Errorf("%s: refresh risk: %w", t.db, err)
 	}
-	if top <= done {
-		return nil
+	if top > done {
+		if err := t.riskSince(done, top); err != nil {
+			return err
+		}
 	}
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE console_risk SET region_code = (SELECT p.region_code FROM people p WHERE p.pid = console_risk.pid)
+		WHERE region_code <> (SELECT p.region_code FROM people p WHERE p.pid = console_risk.pid)`); err != nil {
+		return fmt.Errorf("%s: refresh risk: %w", t.db, err)
+	}
+	return t.SetMeta("console_risk_seq", strconv.FormatInt(max(top, done), 10))
+}
+
+// riskSince adds the RISK rows among audit rows (done, top] and removes the flags that a
+// decision among them closed (every flag is checked when done is 0).
+func (t *Tx) riskSince(done, top int64) error {
 	// kind is checked here, not in SQL: SQLite would rather read every decision through
 	// audit_day than the few RISK rows through audit_risk.
 	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT pid, seq, day, detail, kind FROM audit
@@ -972,11 +984,7 @@ func (t *Tx) refreshRisk() error {
 	if _, err := t.tx.ExecContext(t.ctx, t.db.Rebind(`DELETE FROM console_risk WHERE `+closing), args...); err != nil {
 		return fmt.Errorf("%s: refresh risk: %w", t.db, err)
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `UPDATE console_risk SET region_code = (SELECT p.region_code FROM people p WHERE p.pid = console_risk.pid)
-		WHERE region_code <> (SELECT p.region_code FROM people p WHERE p.pid = console_risk.pid)`); err != nil {
-		return fmt.Errorf("%s: refresh risk: %w", t.db, err)
-	}
-	return t.SetMeta("console_risk_seq", strconv.FormatInt(top, 10))
+	return nil
 }
 
 // RiskScore reads a RISK row's score= (the first key of its detail), or 0.
