@@ -274,6 +274,31 @@ func testRiskList(t *testing.T, db *store.DB) {
 	check(store.WorkQuery{Prefix: "371002001002", Limit: 1, Offset: 1}, fmt.Sprintf("4@%s/0.20", d(day-30)), 2)
 	check(store.WorkQuery{From: day - 5, To: day - 2}, fmt.Sprintf("3@%s/0.50 2@%s/0.12", d(day-2), d(day-2)), 2)
 	check(store.WorkQuery{Prefix: "3711"}, "", 0)
+	// 乙 (person 2) moves to the other village: the old village stops seeing the flag at
+	// once, the new one sees it from the next refresh.
+	p2, err := db.PersonInRegion(ctx, "", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2.Rec.RegionCode = "371002001002"
+	tx, _ = db.Begin(ctx)
+	if err := tx.PutPeople([]*store.Person{p2}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+	check(store.WorkQuery{Prefix: "371002001001"}, "", 0)
+	tx, _ = db.Begin(ctx)
+	if err := tx.RefreshSummary(day); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+	check(store.WorkQuery{Prefix: "371002001002"}, fmt.Sprintf("3@%s/0.50 2@%s/0.12 4@%s/0.20", d(day-2), d(day-2), d(day-30)), 3)
+	p2.Rec.RegionCode = "371002001001"
+	tx, _ = db.Begin(ctx)
+	if err := tx.PutPeople([]*store.Person{p2}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
 	// A rebuild reads the whole trail and finds the same.
 	tx, _ = db.Begin(ctx)
 	if err := tx.RebuildSummary(day); err != nil {
