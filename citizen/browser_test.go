@@ -38,7 +38,7 @@ func TestBrowserFace(t *testing.T) {
 	if s, _, _ := c.person(t, zhang); s == sc.StatusCertified {
 		t.Fatalf("张三 is already certified on %s; the test needs someone who is not", today)
 	}
-	link, err := NewLink(ctx, c.db, c.pid(t, zhang), c.clock.Now().Add(72*time.Hour))
+	link, err := NewLink(ctx, c.db, c.pid(t, zhang), c.clock.Now(), c.clock.Now().Add(72*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
