@@ -753,6 +753,9 @@ func (ev *Evaluation) rows() [][2]string {
 	row("pending share of living recipients a month (mean, max)", fmt.Sprintf("%.4f, %.4f", ev.Pending.MonthlyShare.Mean, ev.Pending.MonthlyShare.Max))
 	row("fraud cases flagged (RISK) / stopped", fmt.Sprintf("%d / %d of %d (days to stop median %g)", ev.Fraud.Flagged, ev.Fraud.Stopped, ev.Fraud.Cases, ev.Fraud.Days.Median))
 	if m := ev.Models; m != nil {
+		su := m.SilentUnasked
+		row("models: silent share, answers no reminder asked for set aside", fmt.Sprintf("%.4f (%d + %d unasked of %d; asked %d, unasked but data short %d, migrated %d)",
+			su.Share, su.Silent, su.Unasked, su.Living, su.Asked, su.Uncover, su.Migrated))
 		row("models: trace score AUC (dead vs alive at the trace)", fmt.Sprintf("%.4f", m.TraceAUC))
 		row("models: hidden deaths with card use flagged within 90 days", fmt.Sprintf("%d of %d (%.4f); days to flag median %g", m.HiddenFlagged90, m.Hidden, m.HiddenRecall, m.FlagDays.Median))
 		row("models: living recipients flagged RISK in a year (max)", fmt.Sprintf("%.4f (%d RISK rows)", m.LivingFlaggedYear, m.RiskRows))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/silentcert/silentcert"
 )
@@ -32,6 +33,81 @@ type ModelMetrics struct {
 	HealthAverageRate   float64 `json:"health_average_death_rate"`
 	HealthLift          float64 `json:"health_top_decile_lift"`
 	HealthAUC           float64 `json:"health_auc"`
+	// Silent share with the answers no one asked for set aside (see SilentUnasked).
+	SilentUnasked SilentUnasked `json:"silent_unasked"`
+}
+
+// SilentUnasked is the silent share of the living on --to with the simulated population's
+// unasked answers set aside. The simulator writes each person's answers to reminders
+// (face, counter, village visit) before any replay, on the baseline weak rule's clock; a
+// model that keeps a person certified from their data longer still sees those answers
+// arrive, and the latest certification is then a FACE the platform never asked for. Here
+// a living person counts as silent when their latest method is STRONG or WEAK, as in the
+// evaluation's silent share, or when it is an answer given while no reminder of this run
+// was outstanding (no WARNING, PENDING or SUSPENDED since the certification before it)
+// and the run's STRONG and WEAK certifications alone keep them certified through --to.
+type SilentUnasked struct {
+	Share    float64 `json:"share"`
+	Silent   int     `json:"silent"`             // latest method STRONG or WEAK
+	Unasked  int     `json:"unasked"`            // latest an unasked answer, data certified through --to
+	Asked    int     `json:"asked"`              // latest an answer to a reminder of this run
+	Uncover  int     `json:"unasked_data_short"` // an unasked answer, but the data ran out before --to
+	Migrated int     `json:"migrated"`           // latest the roster's or enrolment's certification
+	Living   int     `json:"living"`
+}
+
+// silentPerson is what silentUnasked keeps of a living person while reading decisions.
+type silentPerson struct {
+	dataUntil silentcert.Date // the latest until of a STRONG or WEAK certification
+	reminded  bool            // a WARNING, PENDING or SUSPENDED since the last certification
+	unasked   bool            // the last certification was an answer given with no reminder outstanding
+}
+
+// silentTracker follows the living through decisions.csv for SilentUnasked.
+type silentTracker struct {
+	truth  map[string]Truth
+	people map[string]*silentPerson
+}
+
+// row takes one decision row (in the file's order).
+func (st *silentTracker) row(id, action, method, detail string) {
+	if t, ok := st.truth[id]; !ok || t.Death != silentcert.NoDate {
+		return
+	}
+	sp := st.people[id]
+	if sp == nil {
+		sp = &silentPerson{dataUntil: silentcert.NoDate}
+		st.people[id] = sp
+	}
+	switch action {
+	case "CERTIFIED":
+		switch method {
+		case "STRONG", "WEAK":
+			if u := untilOf(detail); u != silentcert.NoDate && (sp.dataUntil == silentcert.NoDate || u > sp.dataUntil) {
+				sp.dataUntil = u
+			}
+			sp.unasked = false
+		case "FACE", "COUNTER", "COMMUNITY":
+			sp.unasked = !sp.reminded
+		default:
+			sp.unasked = false
+		}
+		sp.reminded = false
+	case "WARNING", "PENDING", "SUSPENDED":
+		sp.reminded = true
+	}
+}
+
+// untilOf returns the until= of a CERTIFIED row's detail.
+func untilOf(detail string) silentcert.Date {
+	for _, kv := range strings.Split(detail, ";") {
+		if v, ok := strings.CutPrefix(kv, "until="); ok {
+			if d, ok := silentcert.ParseDateBytes([]byte(v)); ok {
+				return d
+			}
+		}
+	}
+	return silentcert.NoDate
 }
 
 // CalBin is one row of the calibration table: traces whose P(alive) fell in [Lo, Hi).
@@ -217,8 +293,9 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 	// Risk rows.
 	firstFlagAfterDeath := map[string]silentcert.Date{}
 	livingFlagged := map[int]map[string]bool{}
+	silent := silentTracker{truth: truth, people: map[string]*silentPerson{}}
 	{
-		c, err := openCSV(filepath.Join(result, "decisions.csv"), "date", "person_id", "action")
+		c, err := openCSV(filepath.Join(result, "decisions.csv"), "date", "person_id", "action", "method", "detail")
 		if err != nil {
 			return nil, err
 		}
@@ -231,9 +308,11 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 			if !ok {
 				break
 			}
-			if c.get("action") != "RISK" {
+			if a := c.get("action"); a != "RISK" {
+				silent.row(c.get("person_id"), a, c.get("method"), c.get("detail"))
 				continue
 			}
+
 			m.RiskRows++
 			d, err := c.date("date")
 			if err != nil {
@@ -255,6 +334,9 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 			livingFlagged[y][id] = true
 		}
 		c.close()
+	}
+	if err := m.SilentUnasked.read(filepath.Join(result, "status.csv"), &silent, to); err != nil {
+		return nil, err
 	}
 	var flagDays []float64
 	ids := make([]string, 0, len(truth))
@@ -372,4 +454,48 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		m.HealthAUC = round4(AUC(hs, hd))
 	}
 	return m, nil
+}
+
+// read counts the living on --to by their latest method in status.csv, and the unasked
+// answers among them from what the decisions gave (silent).
+func (su *SilentUnasked) read(path string, st *silentTracker, to silentcert.Date) error {
+	c, err := openCSV(path, "person_id", "last_method")
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	for {
+		ok, err := c.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		id := c.get("person_id")
+		if t, known := st.truth[id]; !known || t.Death != silentcert.NoDate {
+			continue
+		}
+		su.Living++
+		switch c.get("last_method") {
+		case "STRONG", "WEAK":
+			su.Silent++
+		case "FACE", "COUNTER", "COMMUNITY":
+			sp := st.people[id]
+			switch {
+			case sp == nil || !sp.unasked:
+				su.Asked++
+			case sp.dataUntil != silentcert.NoDate && sp.dataUntil >= to:
+				su.Unasked++
+			default:
+				su.Uncover++
+			}
+		default:
+			su.Migrated++
+		}
+	}
+	if su.Living > 0 {
+		su.Share = round4(float64(su.Silent+su.Unasked) / float64(su.Living))
+	}
+	return nil
 }

@@ -2,7 +2,11 @@ package sim
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/silentcert/silentcert"
 )
 
 func TestAUC(t *testing.T) {
@@ -27,5 +31,59 @@ func TestAUC(t *testing.T) {
 	pts := roc([]float64{0.1, 0.2, 0.8, 0.9}, []bool{false, false, true, true})
 	if pts[0] != [2]float64{0, 0} || pts[len(pts)-1] != [2]float64{1, 1} {
 		t.Errorf("roc %v", pts)
+	}
+}
+
+// TestSilentUnasked: an answer counts as silent only when no reminder of the run was
+// outstanding and the data certified the person through --to.
+func TestSilentUnasked(t *testing.T) {
+	d := func(s string) silentcert.Date {
+		x, err := silentcert.ParseDate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	to := d("2025-12-31")
+	truth := map[string]Truth{}
+	for _, id := range []string{"strong", "unasked", "asked", "short", "migrated", "dead", "face-then-weak"} {
+		truth[id] = Truth{Death: silentcert.NoDate, FirstReport: silentcert.NoDate}
+	}
+	truth["dead"] = Truth{Death: d("2025-03-01"), FirstReport: silentcert.NoDate}
+	st := silentTracker{truth: truth, people: map[string]*silentPerson{}}
+	rows := [][4]string{
+		{"strong", "CERTIFIED", "STRONG", "until=2026-05-01;certified_on=2025-05-01"},
+		// certified by data through 2026-03, then a face answer nobody asked for
+		{"unasked", "CERTIFIED", "WEAK", "until=2026-03-01;certified_on=2025-03-01;p_alive=0.990"},
+		{"unasked", "CERTIFIED", "FACE", "until=2026-06-01;certified_on=2025-06-01"},
+		// warned, then answered
+		{"asked", "CERTIFIED", "STRONG", "until=2026-03-01;certified_on=2025-03-01"},
+		{"asked", "WARNING", "", "until=2026-01-01"},
+		{"asked", "CERTIFIED", "FACE", "until=2026-11-01;certified_on=2025-11-01"},
+		// unasked, but the data ran out before --to
+		{"short", "CERTIFIED", "STRONG", "until=2025-10-01;certified_on=2024-10-01"},
+		{"short", "CERTIFIED", "COUNTER", "until=2026-06-01;certified_on=2025-06-01"},
+		{"dead", "CERTIFIED", "FACE", "until=2026-01-01;certified_on=2025-01-01"},
+		{"face-then-weak", "WARNING", "", "until=2025-02-01"},
+		{"face-then-weak", "CERTIFIED", "FACE", "until=2026-01-01;certified_on=2025-01-10"},
+		{"face-then-weak", "CERTIFIED", "WEAK", "until=2026-09-01;certified_on=2025-09-01"},
+	}
+	for _, r := range rows {
+		st.row(r[0], r[1], r[2], r[3])
+	}
+	dir := t.TempDir()
+	status := "person_id,status,certified_until,last_certified,last_method,death_date\n" +
+		"strong,CERTIFIED,,,STRONG,\nunasked,CERTIFIED,,,FACE,\nasked,CERTIFIED,,,FACE,\nshort,CERTIFIED,,,COUNTER,\n" +
+		"migrated,CERTIFIED,,,MIGRATED,\ndead,CERTIFIED,,,FACE,\nface-then-weak,CERTIFIED,,,WEAK,\n"
+	if err := os.WriteFile(filepath.Join(dir, "status.csv"), []byte(status), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var su SilentUnasked
+	if err := su.read(filepath.Join(dir, "status.csv"), &st, to); err != nil {
+		t.Fatal(err)
+	}
+	want := SilentUnasked{Share: round4(3.0 / 6), Silent: 2, Unasked: 1, Asked: 1, Uncover: 1, Migrated: 1, Living: 6}
+	if su != want {
+		t.Errorf("got %+v, want %+v", su, want)
 	}
 }

@@ -11,6 +11,9 @@ import (
 // calibration table and chart, precision at k of the risk list.
 func modelsHTML(b *bytes.Buffer, m *ModelMetrics) {
 	b.WriteString("<h2>Evidence models</h2>\n")
+	su := m.SilentUnasked
+	fmt.Fprintf(b, "<p>Silent share of the living on --to with the answers no reminder of this run asked for set aside: %.4f (%d latest STRONG or WEAK, %d unasked answers while the data certified them through --to, of %d; %d answered a reminder, %d unasked but the data ran out, %d migrated).</p>\n",
+		su.Share, su.Silent, su.Unasked, su.Living, su.Asked, su.Uncover, su.Migrated)
 	figure(b, fmt.Sprintf("ROC of the trace score, P(dead) at a weak trace (AUC %.4f)", m.TraceAUC), rocChart(m.ROC))
 	b.WriteString("<table><tr><th>P(alive)</th><th>traces</th><th>predicted</th><th>observed alive</th></tr>\n")
 	var labels []string
