@@ -331,7 +331,7 @@ func (s *Service) rebuildSummary(ctx context.Context, day sc.Date) error {
 }
 
 // replayGroup is how many days of a replay share a transaction.
-const replayGroup = 16
+const replayGroup = 64
 
 // replayDays ingests each day's rows as that day's batch and runs the day, committing
 // every replayGroup days.
@@ -361,6 +361,7 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, days [][]Ro
 				return err
 			}
 			ch = s.newChange()
+			ch.hold = !opt.DailySummary // daily summaries read the people as stored
 		}
 		if rows := days[d-opt.From]; len(rows) > 0 {
 			res := &Result{}
@@ -374,6 +375,9 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, days [][]Ro
 			return fail(err)
 		}
 		if int(d-opt.From)%replayGroup == replayGroup-1 || d == opt.To {
+			if err := ch.writeHeld(tx); err != nil {
+				return fail(err)
+			}
 			if err := tx.Commit(); err != nil {
 				return fail(err)
 			}

@@ -281,6 +281,9 @@ type change struct {
 	snaps map[int64]*snapshot
 	dirty map[int64]bool
 	order []int64 // dirty, in the order touched
+	// hold defers writes to the end of the transaction (replay's groups of days: a person
+	// changed on several days is written once).
+	hold bool
 }
 
 func (s *Service) newChange() *change {
@@ -319,8 +322,16 @@ func (s *Service) write(ctx context.Context, fn func(tx *store.Tx, ch *change) e
 }
 
 // write writes every person touched since the last write, in pid order: their state, and
-// their region when they moved.
+// their region when they moved; when held, it waits for writeHeld.
 func (c *change) write(tx *store.Tx) error {
+	if c.hold {
+		return nil
+	}
+	return c.writeHeld(tx)
+}
+
+// writeHeld writes what write held back.
+func (c *change) writeHeld(tx *store.Tx) error {
 	sort.Slice(c.order, func(i, j int) bool { return c.order[i] < c.order[j] })
 	const chunk = 512
 	ps := make([]*store.Person, 0, chunk)

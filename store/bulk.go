@@ -17,6 +17,13 @@ const maxRows = 500
 // (a, b, c)", suffix what follows the VALUES ("ON CONFLICT …", "RETURNING …"); args appends
 // row i's values. each, when set, is called with each chunk's result rows (for RETURNING).
 func (t *Tx) insertMany(head string, ncols int, suffix string, n int, args func(i int, dst []any) []any, each func(scan func(dst ...any) error) error) error {
+	return t.insertManyN(head, ncols, suffix, n, args, each, nil)
+}
+
+// insertManyN is insertMany telling done, when each is nil, how many of the rows
+// [start, start+k) each statement changed.
+func (t *Tx) insertManyN(head string, ncols int, suffix string, n int, args func(i int, dst []any) []any, each func(scan func(dst ...any) error) error,
+	done func(start, k int, affected int64) error) error {
 	per := min(maxRows, maxParams/ncols)
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", ncols), ",") + ")"
 	buf := make([]any, 0, per*ncols)
@@ -32,8 +39,18 @@ func (t *Tx) insertMany(head string, ncols int, suffix string, n int, args func(
 			return err
 		}
 		if each == nil {
-			if _, err := st.ExecContext(t.ctx, buf...); err != nil {
+			res, err := st.ExecContext(t.ctx, buf...)
+			if err != nil {
 				return fmt.Errorf("%s: %w", t.db, err)
+			}
+			if done != nil {
+				a, err := res.RowsAffected()
+				if err != nil {
+					return fmt.Errorf("%s: %w", t.db, err)
+				}
+				if err := done(start, k, a); err != nil {
+					return err
+				}
 			}
 			continue
 		}

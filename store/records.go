@@ -86,23 +86,31 @@ func (t *Tx) InsertRecords(rs []*Record) (ids []int64, inserted []bool, contents
 // copyMin is the batch size from which PostgreSQL gets rows by COPY.
 const copyMin = 2000
 
+// keyed is a record's key and its index in the batch.
+type keyed struct {
+	k1, k2 int64
+	i      int
+}
+
+func cmpKeyed(a, b keyed) int {
+	if a.k1 != b.k1 {
+		return cmp.Compare(a.k1, b.k1)
+	}
+	return cmp.Compare(a.k2, b.k2)
+}
+
 // insertKeys inserts the keys not stored yet, calling mark with the id of each inserted.
 // Keys go in in key order: hashed keys fall all over the index, and inserting them
 // sorted walks it once instead of jumping (5× cheaper on SQLite for a large batch).
 func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
-	order := make([]int32, len(rs))
+	order := make([]keyed, len(rs))
 	for i := range order {
-		order[i] = int32(i)
+		order[i] = keyed{keys[i][0], keys[i][1], i}
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if c := cmp.Compare(keys[a][0], keys[b][0]); c != 0 {
-			return c
-		}
-		return cmp.Compare(keys[a][1], keys[b][1])
-	})
+	slices.SortFunc(order, cmpKeyed)
 	vals := func(j int, a []any) []any {
-		i := order[j]
-		return append(a, keys[i][0], keys[i][1], rs[i].ID, int64(rs[i].Content))
+		k := order[j]
+		return append(a, k.k1, k.k2, rs[k.i].ID, int64(rs[k.i].Content))
 	}
 	cols := []string{"k1", "k2", "id", "content"}
 	scan := func(scan func(...any) error) error {
@@ -112,6 +120,44 @@ func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
 		}
 		mark(id)
 		return nil
+	}
+	if t.db.dialect == SQLite {
+		// OR IGNORE rather than ON CONFLICT: no constraint can abort the statement, so
+		// SQLite keeps no statement journal (a copy of every page it changes). No
+		// RETURNING either (it costs a third more): when every row went in, as in nearly
+		// every batch, all are new; otherwise each key says whose id it holds.
+		return t.insertManyN(`INSERT OR IGNORE INTO record_keys (k1, k2, id, content)`, 4, ``, len(rs), vals, nil,
+			func(start, n int, affected int64) error {
+				part := order[start : start+n]
+				if affected == int64(n) {
+					for _, k := range part {
+						mark(rs[k.i].ID)
+					}
+					return nil
+				}
+				// Some were stored before: one query finds whose id each key holds.
+				args := make([]any, len(part))
+				for j, k := range part {
+					args[j] = k.k1
+				}
+				rows, err := t.tx.QueryContext(t.ctx, `SELECT k1, k2, id FROM record_keys WHERE k1 IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
+				if err != nil {
+					return fmt.Errorf("%s: record keys: %w", t.db, err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var k1, k2, id int64
+					if err := rows.Scan(&k1, &k2, &id); err != nil {
+						return err
+					}
+					if j, ok := slices.BinarySearchFunc(part, keyed{k1: k1, k2: k2}, cmpKeyed); ok {
+						if id == rs[part[j].i].ID {
+							mark(id)
+						}
+					}
+				}
+				return rows.Err()
+			})
 	}
 	if t.conn == nil || len(rs) < copyMin {
 		return t.insertMany(`INSERT INTO record_keys (k1, k2, id, content)`, 4, `ON CONFLICT (k1, k2) DO NOTHING RETURNING id`, len(rs), vals, scan)
@@ -215,7 +261,8 @@ func (t *Tx) storeRecords(rs []*Record) error {
 }
 
 // bulk inserts n new rows into table: by COPY on PostgreSQL when there are many, by
-// multi-row INSERTs otherwise.
+// multi-row INSERTs otherwise. The rows are new by construction (fresh ids), so on SQLite
+// OR IGNORE spares the statement journal that a constraint able to abort would need.
 func (t *Tx) bulk(table string, cols []string, suffix string, n int, vals func(i int, a []any) []any) error {
 	if n == 0 {
 		return nil
@@ -223,7 +270,11 @@ func (t *Tx) bulk(table string, cols []string, suffix string, n int, vals func(i
 	if t.conn != nil && n >= copyMin {
 		return t.copyFrom(table, cols, n, func(i int) []any { return vals(i, nil) })
 	}
-	return t.insertMany(`INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`)`, len(cols), suffix, n, vals, nil)
+	verb := `INSERT INTO `
+	if t.db.dialect == SQLite {
+		verb = `INSERT OR IGNORE INTO `
+	}
+	return t.insertMany(verb+table+` (`+strings.Join(cols, ", ")+`)`, len(cols), suffix, n, vals, nil)
 }
 
 // copyFrom runs COPY into table on the transaction's connection (PostgreSQL).
