@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -131,12 +132,44 @@ func (s *Service) readHistory(ctx context.Context, opt ReplayOptions, rep *backt
 		files = append(files, fs...)
 	}
 	days = make([][]Row, int(opt.To-opt.From)+1)
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, nil, err
+	// Files are read (decompressed, decoded, parsed) on every core, and taken in order.
+	type read struct {
+		rows  []Row
+		probs []exchange.Problem
+		warns []exchange.Warning
+		enc   string
+		n     int64
+		err   error
+	}
+	results := make([]chan read, len(files))
+	for i := range results {
+		results[i] = make(chan read, 1)
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	go func() {
+		for i, f := range files {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				var r read
+				r.rows, r.probs, r.warns, r.enc, r.n, r.err = readFile(f, s.cat, opt.Encoding)
+				results[i] <- r
+			}()
+		}
+	}()
+	for i, f := range files {
+		var got read
+		select {
+		case got = <-results[i]:
+			<-sem
+		case <-ctx.Done():
+			return nil, nil, nil, ctx.Err()
 		}
 		rep.Files++
-		rows, probs, warns, enc, read, rerr := readFile(f, s.cat, opt.Encoding)
+		rows, probs, warns, enc, read, rerr := got.rows, got.probs, got.warns, got.enc, got.n, got.err
 		for _, w := range warns {
 			rep.Warnings = append(rep.Warnings, backtest.FormatWarning(w))
 		}
