@@ -77,7 +77,9 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 			res.Rejected = err.Error()
 			break
 		}
-		fileRows, probs, err := readAll(rr, b.Source)
+		before := len(rows)
+		var probs []exchange.Problem
+		rows, probs, err = readAll(rows, rr, b.Source)
 		res.Report.AddFile(f.Name, rr.Encoding())
 		res.Report.AddWarnings(rr.Warnings())
 		rr.Close()
@@ -85,12 +87,11 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 			res.Rejected = f.Name + ": " + err.Error() + " (the batch is refused whole; send it again)"
 			break
 		}
-		res.Report.Read += int64(len(fileRows) + len(probs))
+		res.Report.Read += int64(len(rows) - before + len(probs))
 		for _, p := range probs {
 			res.Report.AddProblem(p)
 		}
 		res.Problems = append(res.Problems, probs...)
-		rows = append(rows, fileRows...)
 	}
 	if res.Rejected != "" {
 		return res, s.reject(ctx, b, res)
@@ -98,9 +99,8 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	return res, s.apply(ctx, b, rows, res)
 }
 
-// readAll reads a file's rows, checking the batch's source.
-func readAll(rr *exchange.RecordReader, source string) ([]Row, []exchange.Problem, error) {
-	var rows []Row
+// readAll appends a file's rows to rows, checking the batch's source.
+func readAll(rows []Row, rr *exchange.RecordReader, source string) ([]Row, []exchange.Problem, error) {
 	var probs []exchange.Problem
 	for {
 		row, prob, err := rr.Next()
@@ -262,7 +262,6 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 	if err := tx.Quarantine(sb.ID, problemsToStore(res.Problems)); err != nil {
 		return err
 	}
-	keys := map[int64]string{}
 	byPerson := map[int64][]applyItem{}
 	var scratch linkage.Scratch
 	// Each row stored once: a key repeated within the batch is a duplicate of its first
@@ -272,16 +271,19 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 		row *Row
 		pid int64
 	}
+	type recordKey struct{ source, recordID string }
 	cands := make([]cand, 0, len(rows))
-	first := make(map[string]int, len(rows))
+	slab := make([]store.Record, len(rows))
+	first := make(map[recordKey]int32, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		t := s.cat.Type(r.Type)
-		rec := &store.Record{Source: r.Source, RecordID: r.RecordID, Type: t.Code, PID: -1, PersonID: r.PersonID,
+		rec := &slab[i]
+		*rec = store.Record{Source: r.Source, RecordID: r.RecordID, Type: t.Code, PID: -1, PersonID: r.PersonID,
 			Name: r.Name, BirthDate: r.BirthDate, EventDate: r.EventDate, ReportedDate: r.ReportedDate,
 			RegionCode: r.RegionCode, Detail: r.RawDetail, Content: contentHash(&r.Record, t.Code), Batch: sb.ID,
 			File: r.File, Line: r.Line}
-		key := r.Source + "\x00" + r.RecordID
+		key := recordKey{r.Source, r.RecordID}
 		if j, ok := first[key]; ok {
 			res.Report.Duplicate++
 			if cands[j].rec.Content != rec.Content {
@@ -289,7 +291,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 			}
 			continue
 		}
-		first[key] = len(cands)
+		first[key] = int32(len(cands))
 		pos, out := s.ix.Link([]byte(r.PersonID), []byte(r.Name), r.BirthDate, []byte(r.RegionCode), &scratch)
 		var pid int64 = -1
 		switch out {
@@ -310,6 +312,11 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 	if err != nil {
 		return err
 	}
+	recs, first = nil, nil // free for the engine's work
+	var base int64 // the id of cands[i] is base+i when it was inserted
+	if len(cands) > 0 {
+		base = cands[0].rec.ID
+	}
 	for i := range cands {
 		c := &cands[i]
 		r, rec, pid, id := c.row, c.rec, c.pid, ids[i]
@@ -324,7 +331,6 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 			continue
 		}
 		t := s.cat.Type(r.Type)
-		keys[id] = r.Source + ":" + r.RecordID
 		switch {
 		case rec.Held:
 			res.Report.Held++
@@ -389,6 +395,18 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 	}
 	if err := ch.write(tx); err != nil {
 		return err
+	}
+	// The decisions name their evidence: this batch's records by their rows, older ones
+	// from the store.
+	keys := map[int64]string{}
+	name := func(r engine.Ref) {
+		if i := int64(r) - base; r != engine.NoRef && i >= 0 && i < int64(len(cands)) && inserted[i] {
+			keys[int64(r)] = cands[i].row.Source + ":" + cands[i].row.RecordID
+		}
+	}
+	for i := range k.decs {
+		name(k.decs[i].d.Evidence)
+		name(k.decs[i].d.Other)
 	}
 	if _, err := k.flush(tx, keys, "engine", s.hook(tx)); err != nil {
 		return err

@@ -213,7 +213,7 @@ func readFile(path string, cat *sc.Catalogue, encoding string) (rows []Row, prob
 		return nil, nil, nil, "", 0, err
 	}
 	defer rr.Close()
-	rows, probs, err = readAll(rr, "")
+	rows, probs, err = readAll(nil, rr, "")
 	if err != nil {
 		return nil, nil, rr.Warnings(), rr.Encoding(), 0, err
 	}

@@ -70,6 +70,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
+	if path := os.Getenv("SILENTCERT_MEMPROFILE"); path != "" {
+		// For benchmark scripts: what the whole command allocated.
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	err := cmd.run(ctx, args[1:], stdout, stderr)
 	var ue usageError
 	switch {

@@ -163,6 +163,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		closers = append(closers, f)
 		b.Files = append(b.Files, service.File{Name: name, Body: f})
 	}
+	start := time.Now()
 	res, err := svc.Ingest(ctx, b)
 	if err != nil {
 		return err
@@ -171,8 +172,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("batch %d refused, nothing applied: %s", res.BatchID, res.Rejected)
 	}
 	r := res.Report
-	fmt.Fprintf(stdout, "batch %d: %d read, %d applied, %d duplicate, %d quarantined, %d unlinked, %d held\n",
-		res.BatchID, r.Read, r.Applied, r.Duplicate, r.Quarantined, r.Unlinked, r.Held)
+	secs := time.Since(start).Seconds()
+	// The time is the batch's own, from reading its files to its commit (not the load of
+	// every person's state at start, which serve does once).
+	fmt.Fprintf(stdout, "batch %d: %d read, %d applied, %d duplicate, %d quarantined, %d unlinked, %d held in %.1fs (%.0f records/s)\n",
+		res.BatchID, r.Read, r.Applied, r.Duplicate, r.Quarantined, r.Unlinked, r.Held, secs, float64(r.Read)/max(secs, 1e-9))
 	for i, p := range res.Problems {
 		if i == 20 {
 			fmt.Fprintf(stderr, "… and %d more quarantined rows (GET /api/v1/batches/%d or the console)\n", len(res.Problems)-20, res.BatchID)
