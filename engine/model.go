@@ -56,6 +56,7 @@ type TypeMemo struct {
 	First, Last sc.Date // the earliest and latest event dates
 	Days        int32   // distinct event days (counted when a later day arrives)
 	Lag         int32   // the longest delay seen between an event and its application
+	Gap         int32   // the longest gap between two consecutive event days
 }
 
 // NewEvidence returns an empty memory, every date NoDate.

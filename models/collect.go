@@ -27,6 +27,7 @@ type Collector struct {
 
 	mu     sync.Mutex
 	obs    []Observation
+	flags  []Observation // every spoofable trace scored RecordFloor or more, features left out
 	people map[string]*PersonScores
 }
 
@@ -55,9 +56,33 @@ func (c *Collector) Trace(o *Observation, sample bool) {
 	if o.Spoofable && o.PDead >= c.P.RiskThreshold && ps.FirstFlag == sc.NoDate {
 		ps.FirstFlag = o.Day
 	}
+	if o.Spoofable && o.PDead >= RecordFloor {
+		c.flags = append(c.flags, Observation{Person: o.Person, Day: o.Day, Event: o.Event, Spoofable: true, PDead: o.PDead})
+	}
 	if sample {
 		c.obs = append(c.obs, *o)
 	}
+}
+
+// Scored returns every spoofable trace scored RecordFloor or more (without features), by
+// (person, day, event, score): what a RISK threshold at or above RecordFloor would flag.
+func (c *Collector) Scored() []Observation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := append([]Observation(nil), c.flags...)
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		switch {
+		case a.Person != b.Person:
+			return a.Person < b.Person
+		case a.Day != b.Day:
+			return a.Day < b.Day
+		case a.Event != b.Event:
+			return a.Event < b.Event
+		}
+		return a.PDead < b.PDead
+	})
+	return out
 }
 
 // SnapshotDay implements Recorder.

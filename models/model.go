@@ -31,12 +31,21 @@ const (
 	rChronic
 	rOutpatient
 	rNotFound
+	rOffsite // registered for medical care away from home (异地就医备案)
+	rLocal   // only seen where the person lives: silent while they are away
+	rRegular // a monthly service (chronic prescriptions, long-term care, nursing home): missing one means more
 )
 
 var roles = map[string]role{
-	"MED.INPATIENT": rInpatient, "MED.LTC_SERVICE": rLTC, "CIV.NURSING_HOME": rLTC,
-	"MED.CHRONIC": rChronic, "MED.OUTPATIENT": rOutpatient, "CMT.NOT_FOUND": rNotFound, "CMT.REFUSED": rNotFound,
+	"MED.INPATIENT": rInpatient, "MED.LTC_SERVICE": rLTC | rRegular, "CIV.NURSING_HOME": rLTC | rRegular,
+	"MED.CHRONIC": rChronic | rLocal | rRegular, "MED.OUTPATIENT": rOutpatient | rLocal, "CMT.NOT_FOUND": rNotFound, "CMT.REFUSED": rNotFound,
+	"MED.OFFSITE": rOffsite, "HEA.FAMILY_DOCTOR": rLocal, "HEA.CHECKUP": rLocal, "HEA.VACCINATION": rLocal,
+	"BANK.COUNTER": rLocal, "TRN.TRANSIT": rLocal, "TRN.SENIOR_CARD_CHECK": rLocal,
 }
+
+// AwayDays: a registration for medical care away from home (MED.OFFSITE) explains this
+// many days of silence of the record types only seen at home (rLocal).
+const AwayDays = 240
 
 // SampleDays is how far apart a person's sampled traces are (plus every trace scored at or
 // above the risk threshold), so that training data stay small for any city.
@@ -82,6 +91,24 @@ type Model struct {
 	role         []role
 	source       []uint8    // each type's department, numbered in catalogue order (at most maxSources)
 	deliv        []delivery // per record type, when it was quiet (nil: unknown)
+	covBase      sc.Date
+	cov          [][]sc.Date // per record type and day from covBase, the event date delivered up to (see SetCoverage)
+}
+
+// SetCoverage takes, per record type, the event date up to which its records had arrived
+// on each day from base (backtest.CoverageAware): a person's silence in a type is counted
+// up to it, instead of up to the day less the longest delay of their records.
+func (m *Model) SetCoverage(base sc.Date, covered [][]sc.Date) {
+	m.covBase, m.cov = base, covered
+}
+
+// covered returns the event date up to which type typ was delivered on day d.
+func (m *Model) covered(typ sc.TypeID, d sc.Date) (sc.Date, bool) {
+	if int(typ) >= len(m.cov) || m.cov[typ] == nil || d < m.covBase || int(d-m.covBase) >= len(m.cov[typ]) {
+		return sc.NoDate, false
+	}
+	c := m.cov[typ][d-m.covBase]
+	return c, c != sc.NoDate
 }
 
 // maxSources bounds the departments the model tells apart; the rest share the last.
@@ -193,6 +220,10 @@ func recentWithin(last, d sc.Date, days int) bool {
 	return last != sc.NoDate && last <= d && int(d-last) <= days
 }
 
+// UsualPriorDays is added to the span of a type's records when its usual interval is
+// estimated, as if a year passed before the first one: a short burst is not a rhythm.
+const UsualPriorDays = 365
+
 // maxLag bounds the delay a type's records are allowed before their absence counts.
 const maxLag = 60
 
@@ -203,8 +234,25 @@ func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) [Nu
 	return x
 }
 
-// features returns the features and the events missed per department.
-func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) ([NumFeatures]float64, [maxSources]float64) {
+// silence is what features found of the person's silence: the in-person events missed
+// per department, and the record types whose silence broke their own rhythm.
+type silence struct {
+	bySource [maxSources]float64
+	broken   []sc.TypeID
+}
+
+// BreakMinDays, BreakFactor, BreakMinGap: a record type seen on at least BreakMinDays
+// days is broken when the person has been silent in it for more than BreakFactor times
+// the longest gap between two of its days, and more than BreakMinGap days. A living
+// person's longest gap grows with their history; a death stops every type at once.
+const (
+	BreakMinDays = 4
+	BreakFactor  = 2
+	BreakMinGap  = 90
+)
+
+// features returns the features and the person's silence.
+func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) ([NumFeatures]float64, silence) {
 	p := m.P
 	var x [NumFeatures]float64
 	x[FBias] = 1
@@ -212,28 +260,48 @@ func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) ([N
 	// by department; a department that stopped delivering (see SetDeliveries) is left out,
 	// so that its going quiet is not a death. One type still used (a transit card in a
 	// relative's hands) does not hide the silence of the others.
-	var bySource [maxSources]float64
+	var sil silence
+	bySource := &sil.bySource
 	var lastBySource [maxSources]sc.Date
 	for i := range lastBySource {
 		lastBySource[i] = sc.NoDate
+	}
+	away, regular := false, 0.0
+	for _, tm := range ev.Types {
+		if m.role[tm.Type]&rOffsite != 0 && recentWithin(tm.Last, t, AwayDays) {
+			away = true
+		}
 	}
 	for _, tm := range ev.Types {
 		src := m.source[tm.Type]
 		if m.quiet(tm.Type, d) {
 			continue // the department stopped sending it: its silence is not the person's
 		}
+		if away && m.role[tm.Type]&rLocal != 0 {
+			continue // registered for care away from home: local services do not see them
+		}
 		if lastBySource[src] == sc.NoDate || tm.Last > lastBySource[src] {
 			lastBySource[src] = tm.Last
 		}
 		// The usual interval, shrunk toward a year: a burst of records (a hospital stay,
 		// a vaccination series) is not a rhythm.
-		usual := math.Max(3, float64(tm.Last-tm.First+365)/float64(tm.Days))
+		usual := math.Max(3, float64(tm.Last-tm.First+UsualPriorDays)/float64(tm.Days))
 		over := float64(d-tm.Last) - float64(tm.Lag)
+		if c, ok := m.covered(tm.Type, d); ok {
+			over = float64(c - tm.Last)
+		}
 		if over <= 0 {
 			continue
 		}
+		if tm.Days >= BreakMinDays && over > math.Max(BreakFactor*float64(tm.Gap), BreakMinGap) {
+			sil.broken = append(sil.broken, tm.Type)
+		}
 		bySource[src] += over / usual
+		if m.role[tm.Type]&rRegular != 0 {
+			regular += over / usual
+		}
 	}
+	x[FRegular] = math.Min(regular, 10)
 	sum := 0.0
 	for _, v := range bySource {
 		sum += v
@@ -267,7 +335,7 @@ func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) ([N
 	h := HealthFeatures(r, ev, t)
 	hi := math.Min(math.Max(p.HealthIndex(&h), 1e-6), 1-1e-6)
 	x[FHealth] = math.Log(hi / (1 - hi))
-	return x, bySource
+	return x, sil
 }
 
 // PDead returns the trace score: the probability that the person is dead at the trace.
@@ -355,13 +423,13 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	}
 	scored := class == sc.ClassWeak || ro&rNotFound != 0
 	var x [NumFeatures]float64
-	var bySource [maxSources]float64
+	var sil silence
 	pd := 0.0
 	if scored {
 		if ro&rNotFound != 0 {
 			bump(ev, sNotFound, in.Event)
 		}
-		x, bySource = m.features(r, ev, in.Event, d)
+		x, sil = m.features(r, ev, in.Event, d)
 		pd = m.P.PDead(&x)
 		if m.Rec != nil && s.Status != sc.StatusLoss {
 			sample := ev.Sample == sc.NoDate || in.Event >= ev.Sample || pd >= m.P.RiskThreshold
@@ -419,7 +487,7 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	// person MaxMissed times and did not. A card still used while the rest of a life has
 	// stopped is how a hidden death looks.
 	missed := 0.0
-	for i, v := range bySource {
+	for i, v := range sil.bySource {
 		if i != int(m.source[in.Type]) {
 			missed += v
 		}
@@ -427,16 +495,24 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	if missed >= m.P.MaxMissed {
 		return v
 	}
+	// Nor when another record type has stopped against the person's own rhythm: a transit
+	// card ridden daily by a relative while the person's regular clinic visits have
+	// stopped is how a hidden death looks, even to a person seen rarely elsewhere.
+	for _, b := range sil.broken {
+		if b != in.Type {
+			return v
+		}
+	}
 	// WEAK certification: enough in-person traces in the window, when the period needs it.
-	renew := s.LastMethod != sc.MethodStrong && s.LastMethod != sc.MethodWeak
-	if !renew && d < s.Until.AddMonths(-m.P.RenewMonths) {
+	on, ok := m.renewal(s, ev, in, d)
+	if !ok {
 		return v
 	}
 	days, types, nb := m.window(ev, in.Event)
 	if days < m.P.MinDays || types < m.P.MinTypes {
 		return v
 	}
-	v.Certify, v.On, v.Ref = true, in.Event, in.Ref
+	v.Certify, v.On, v.Ref = true, on, in.Ref
 	v.Note = "p_alive=" + strconv.FormatFloat(1-pd, 'f', 3, 64) + ";traces=" + nb
 	if m.HealthPeriod {
 		h := HealthFeatures(r, ev, d)
@@ -445,6 +521,39 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		}
 	}
 	return v
+}
+
+// renewal returns the date of a WEAK certification by the trace in, applied on d, and
+// whether it is worth writing: when the last certification came from no data (FACE,
+// COUNTER, COMMUNITY, MIGRATED) or the period runs out within RenewMonths, on the trace's
+// date; otherwise when a certification on the last day another in-person record type saw
+// the person (at most the trace's date) moves the end of the period on by at least
+// RenewGainDays, on that day. The early renewal keeps a person seen every few months
+// certified from their latest traces rather than from those before the warning window,
+// at most one row a RenewGainDays; it is dated by another type's record because a card
+// still used by a relative after a death (a transit card is not spoofable by the
+// catalogue, but can be lent) is seen by no other type after it, while the other
+// departments' records of the last weeks are still on their way and their silence
+// cannot show yet. Near the end of the period that silence has had months to show.
+func (m *Model) renewal(s *engine.State, ev *engine.Evidence, in *engine.Input, d sc.Date) (sc.Date, bool) {
+	t := in.Event
+	if (s.LastMethod != sc.MethodStrong && s.LastMethod != sc.MethodWeak) || d >= s.Until.AddMonths(-m.P.RenewMonths) {
+		return t, true
+	}
+	if m.P.RenewGainDays <= 0 || s.Period == 0 {
+		return sc.NoDate, false
+	}
+	on := sc.NoDate
+	for _, tm := range ev.Types {
+		if tm.Type != in.Type && (on == sc.NoDate || tm.Last > on) {
+			on = tm.Last
+		}
+	}
+	if on == sc.NoDate {
+		return sc.NoDate, false
+	}
+	on = min(on, t)
+	return on, int(on.AddMonths(int(s.Period))-s.Until) >= m.P.RenewGainDays
 }
 
 // rhythm updates the memory of an in-person type: its first and last days, how many,
@@ -457,6 +566,7 @@ func rhythm(ev *engine.Evidence, typ sc.TypeID, t, d sc.Date) {
 			continue
 		}
 		if t > tm.Last {
+			tm.Gap = max(tm.Gap, int32(t-tm.Last))
 			tm.Last = t
 			tm.Days++
 		}

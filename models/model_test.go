@@ -230,7 +230,7 @@ func TestDeterministicAndFiles(t *testing.T) {
 	if err != nil || *p != *Default() {
 		t.Fatalf("round trip: %v", err)
 	}
-	for _, bad := range []string{`{"version":1}`, `{"version":2,"min_days":1}`, `{"version":2,"certify_alive":0.4}`, `{"version":2,"risk_threshold":0}`} {
+	for _, bad := range []string{`{"version":1}`, `{"version":2}`, `{"version":3,"min_days":1}`, `{"version":3,"certify_alive":0.4}`, `{"version":3,"risk_threshold":0}`} {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
@@ -400,5 +400,83 @@ func TestTransitCardAfterDeathNeverCertifies(t *testing.T) {
 	}
 	if !flagged {
 		t.Error("never flagged")
+	}
+}
+
+// The transit card used by a relative from the day of the death, while the person's other
+// departments saw them only now and then: the early renewal (RenewGainDays) would date a
+// certification on the first ride, before any department's silence can show; it is dated
+// by the last record of another type instead, so nothing is certified after the death.
+func TestTransitRightAfterDeathNotCertified(t *testing.T) {
+	l := newLife()
+	death := date("2024-06-01")
+	for d := date("2023-06-01"); d < death; d++ {
+		if d%3 == 0 {
+			l.apply("TRN.TRANSIT", d)
+		}
+		if d%50 == 0 {
+			l.apply("MED.OUTPATIENT", d)
+		}
+		l.apply("BANK.TXN", d)
+	}
+	for d := death; d < date("2025-06-01"); d++ {
+		l.apply("TRN.TRANSIT", d)
+		l.apply("BANK.TXN", d)
+	}
+	weak, afterDeath := 0, 0
+	for _, r := range l.out.rows {
+		if r.Action != sc.ActCertified {
+			continue
+		}
+		if r.Method == sc.MethodWeak {
+			weak++
+		}
+		if r.CertifiedOn >= death {
+			afterDeath++
+			t.Errorf("certified after death: %+v", r)
+		}
+	}
+	if weak < 3 {
+		t.Errorf("%d WEAK certifications while alive: the early renewal should renew every %d days or so", weak, Default().RenewGainDays)
+	}
+}
+
+// A person who registered for medical care away from home (MED.OFFSITE) and spends the
+// winter elsewhere: the services seen only at home go silent, the bank card does not;
+// no RISK row. Without the registration the same silence is flagged (the test can fail).
+func TestOffsiteRegistrationExplainsLocalSilence(t *testing.T) {
+	run := func(offsite bool) int {
+		l := newLife()
+		away, back := date("2024-12-01"), date("2025-04-01")
+		for d := date("2023-06-01"); d < date("2025-08-01"); d++ {
+			if d < away || d >= back {
+				if d%2 == 0 {
+					l.apply("TRN.TRANSIT", d)
+				}
+				if d%20 == 0 {
+					l.apply("MED.OUTPATIENT", d)
+				}
+				if d%30 == 0 {
+					l.apply("HEA.FAMILY_DOCTOR", d)
+				}
+			}
+			if offsite && d == away-10 {
+				l.apply("MED.OFFSITE", d)
+			}
+			l.apply("BANK.TXN", d)
+		}
+		n := 0
+		for _, r := range l.out.rows {
+			if r.Action == sc.ActRisk {
+				n++
+			}
+		}
+		return n
+	}
+	if n := run(true); n != 0 {
+		t.Errorf("%d RISK rows for a person registered as away", n)
+	}
+	if n := run(false); n == 0 {
+		t.Error("without the registration the winter's silence should be flagged: the test proves nothing")
 	}
 }

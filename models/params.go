@@ -7,7 +7,7 @@ import (
 
 // Version is the model file format this package reads and writes; a file of another
 // version is refused, so that an old binary never misreads new parameters.
-const Version = 2
+const Version = 3
 
 // Feature indexes of the trace score (P(dead) at a trace): the names say what each is.
 // Every silence feature leaves out the departments that stopped delivering records, so
@@ -22,11 +22,12 @@ const (
 	FHealth              // the health index's log-odds: frail people die more
 	FExpectedRest        // in-person events missed (as FMissed), linear, at most 30 (named expected_rest in version 2 files)
 	FStay                // a hospital stay in the last 180 days after which no department still delivering has seen the person
+	FRegular             // in-person events missed (as FMissed) of monthly services alone (chronic prescriptions, long-term care, nursing home), at most 10
 	NumFeatures
 )
 
 // FeatureNames names the trace score's features in the model file and in reports.
-var FeatureNames = [NumFeatures]string{"bias", "missed", "critical", "age", "not_found", "history", "health", "expected_rest", "stay_then_silence"}
+var FeatureNames = [NumFeatures]string{"bias", "missed", "critical", "age", "not_found", "history", "health", "expected_rest", "stay_then_silence", "missed_monthly"}
 
 // Health index feature indexes.
 const (
@@ -72,6 +73,9 @@ type Params struct {
 	// RenewMonths: weak traces renew a certification running out within this many months,
 	// or one that no data gave (FACE, COUNTER, COMMUNITY, MIGRATED).
 	RenewMonths int `json:"renew_months"`
+	// RenewGainDays: weak traces also renew a certification when they move the end of its
+	// period on by at least this many days (0: only within RenewMonths).
+	RenewGainDays int `json:"renew_gain_days"`
 	// HealthPeriodAbove, HealthPeriodMonths: with the operator's health_period on, a
 	// health index at least this shortens a WEAK certification's period to this.
 	HealthPeriodAbove  float64 `json:"health_period_above"`
@@ -83,13 +87,14 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-2.236, 1.951, 1.449, -1.28, 1.297, -1.433, 1.822, 0.409, 2.124},
+		Trace:          [NumFeatures]float64{-5.169, 2.879, 1.185, -0.495, 0.218, -1.626, 0.985, 0.193, 2.331, 1.393},
 		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
-		RiskThreshold:  0.0739,
+		RiskThreshold:  0.0644,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
 		MinDays:        2, MinTypes: 1, WindowDays: 365,
 		RenewMonths:        3,
+		RenewGainDays:      90,
 		MaxMissed:          6,
 		HealthPeriodAbove:  0.3,
 		HealthPeriodMonths: 6,

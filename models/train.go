@@ -3,6 +3,8 @@ package models
 import (
 	"math"
 	"sort"
+
+	sc "github.com/silentcert/silentcert"
 )
 
 // FitLogistic fits a logistic regression by Newton's method with an L2 penalty (ridge, not
@@ -246,4 +248,45 @@ func Train(ts *TrainingSet, base *Params, years float64) (*Params, TrainReport) 
 		rep.Recall = float64(caught) / float64(len(maxDead))
 	}
 	return &p, rep
+}
+
+// LivingFlagShare is the share of living recipients a year that ChooseThreshold lets the
+// RISK threshold flag on the training city, on every trace (the platform's bound is 1 %;
+// new cities flag up to about one and a half times as many).
+const LivingFlagShare = 0.005
+
+// ChooseThreshold returns the lowest RISK threshold (at least RecordFloor) at which, in
+// every calendar year, at most share of the people living at its start are flagged while
+// alive: scored are the spoofable traces of a replay under the fitted parameters
+// (Collector.Scored), alive tells whether the person was alive on a trace's event date,
+// and living gives each year's living count.
+func ChooseThreshold(scored []Observation, alive func(person string, event sc.Date) bool, living map[int]int, share float64) float64 {
+	// Each person's highest score while alive, per year.
+	type key struct {
+		person string
+		year   int
+	}
+	best := map[key]float64{}
+	for _, o := range scored {
+		if !alive(o.Person, o.Event) {
+			continue
+		}
+		y, _, _ := o.Day.Civil()
+		k := key{o.Person, y}
+		best[k] = math.Max(best[k], o.PDead)
+	}
+	byYear := map[int][]float64{}
+	for k, v := range best {
+		byYear[k.year] = append(byYear[k.year], v)
+	}
+	th := RecordFloor
+	for y, vs := range byYear {
+		allowed := int(share * float64(living[y]))
+		if len(vs) <= allowed {
+			continue
+		}
+		sort.Float64s(vs)
+		th = math.Max(th, math.Nextafter(vs[len(vs)-1-allowed], 1))
+	}
+	return math.Min(th, 0.99)
 }
