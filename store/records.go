@@ -163,7 +163,8 @@ func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
 		return t.insertMany(`INSERT INTO record_keys (k1, k2, id, content)`, 4, `ON CONFLICT (k1, k2) DO NOTHING RETURNING id`, len(rs), vals, scan)
 	}
 	// PostgreSQL, a large batch: COPY into a temporary table of the transaction's
-	// connection, then one INSERT … SELECT that skips the keys already stored.
+	// connection (in key order, which a fresh table's scan gives back), then one
+	// INSERT … SELECT that skips the keys already stored.
 	if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_keys (LIKE record_keys) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
 	if err := t.copyFrom("stage_keys", cols, len(rs), func(i int) []any { return vals(i, nil) }); err != nil {
 		return err
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `INSERT INTO record_keys (k1, k2, id, content) SELECT k1, k2, id, content FROM stage_keys ORDER BY k1, k2
+	rows, err := t.tx.QueryContext(t.ctx, `INSERT INTO record_keys (k1, k2, id, content) SELECT k1, k2, id, content FROM stage_keys
 		ON CONFLICT (k1, k2) DO NOTHING RETURNING id`)
 	if err != nil {
 		return fmt.Errorf("%s: record keys from stage: %w", t.db, err)
@@ -520,8 +521,16 @@ func (db *DB) DeliveryDays(ctx context.Context, fn func(typ string, d sc.Date)) 
 var migrationSteps = map[int]func(*Tx) error{8: moveRecords}
 
 // moveRecords moves the rows of the wide records table (migrations 0001–0007) into the
-// compact layout, keeping every id, then drops the old table.
+// compact layout, keeping every id, then drops the old table; on PostgreSQL it also
+// stores chunks uncompressed.
 func moveRecords(t *Tx) error {
+	if t.db.dialect == Postgres {
+		// Chunks are written once and read whole: compressing them (pglz) cost more time
+		// than it saved space.
+		if err := t.execRaw(`ALTER TABLE record_chunks ALTER COLUMN data SET STORAGE EXTERNAL`); err != nil {
+			return err
+		}
+	}
 	after := int64(0)
 	for {
 		rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT id, source, record_id, type, pid, link, held, person_id, name,
