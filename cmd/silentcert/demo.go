@@ -15,6 +15,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/api"
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/sim"
 	"github.com/silentcert/silentcert/store"
@@ -38,7 +39,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	to := fs.String("to", "2025-12-31", "last simulated day: the console's today")
 	seed := fs.Uint64("seed", 42, "simulation seed")
 	quiet := fs.Bool("quiet", false, "no progress lines")
+	modelPath := fs.String("model", "builtin", "evidence model (WEAK by score, the fraud-risk list): \"builtin\", a file from silentcert train, or \"\" for the baseline rule alone")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig("")
+	if err != nil {
+		return err
+	}
+	model, err := serviceModel(*modelPath, cfg)
+	if err != nil {
 		return err
 	}
 	f, t, err := parseWindow(*from, *to)
@@ -46,7 +56,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if _, err := os.Stat(*path); errors.Is(err, os.ErrNotExist) {
-		if err := buildDemo(ctx, *path, *city, *n, f, t, *seed, *quiet, stderr); err != nil {
+		if err := buildDemo(ctx, *path, *city, *n, f, t, *seed, model, *quiet, stderr); err != nil {
 			return err
 		}
 	} else if err != nil {
@@ -86,7 +96,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	loc := time.FixedZone("CST", 8*3600)
 	y, m, d := last.Civil()
 	clock := func() time.Time { return time.Date(y, time.Month(m), d, 12, 0, 0, 0, loc) }
-	svc, err := service.Open(ctx, db, service.Options{Log: log, Now: clock, ResolveRegion: regionResolver(*city)})
+	svc, err := service.Open(ctx, db, service.Options{Log: log, Now: clock, ResolveRegion: regionResolver(*city), Model: model})
 	if err != nil {
 		return err
 	}
@@ -126,7 +136,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // buildDemo simulates the city into a temporary directory and replays it into a new
 // SQLite file, written beside path and renamed into place only when whole.
-func buildDemo(ctx context.Context, path, city string, n int, from, to sc.Date, seed uint64, quiet bool, stderr io.Writer) error {
+func buildDemo(ctx context.Context, path, city string, n int, from, to sc.Date, seed uint64, model engine.Model, quiet bool, stderr io.Writer) error {
 	start := time.Now()
 	dir, err := os.MkdirTemp("", "silentcert-demo-")
 	if err != nil {
@@ -153,7 +163,7 @@ func buildDemo(ctx context.Context, path, city string, n int, from, to sc.Date, 
 	}
 	_, err = service.Replay(ctx, db, service.ReplayOptions{Roster: filepath.Join(opt.Out, "roster.csv"),
 		Records: []string{filepath.Join(opt.Out, "records")}, From: from, To: to, ResolveRegion: regionResolver(city),
-		Service:  service.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		Service:  service.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Model: model},
 		Progress: func(day sc.Date, records int64) { progress("replaying %s, %d records", day, records) }})
 	// Replay builds the console's summaries at its end.
 	if cerr := db.Close(); err == nil {
