@@ -3,11 +3,11 @@ package service
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/internal/wire"
 )
 
 // The store keeps each person's engine state as a blob. It is binary — a version byte,
@@ -114,55 +114,14 @@ func b2u(v bool) byte {
 }
 
 // reader reads what encodeState wrote; the first error sticks.
-type reader struct {
-	b   []byte
-	err error
-}
+type reader struct{ wire.Reader }
 
-var errShort = errors.New("state blob ends early")
-
-func (r *reader) byte() byte {
-	if r.err != nil || len(r.b) == 0 {
-		r.err = errShort
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) date() sc.Date   { return sc.Date(r.varint()) }
-func (r *reader) ref() engine.Ref { return engine.Ref(r.uvarint() - 1) }
+func (r *reader) date() sc.Date   { return sc.Date(r.Varint()) }
+func (r *reader) ref() engine.Ref { return engine.Ref(r.Uvarint() - 1) }
 func (r *reader) count() int {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) { // every element takes at least a byte
-		r.err = errShort
+	n := r.Uvarint()
+	if n > uint64(len(r.B)) { // every element takes at least a byte
+		r.Err = wire.ErrShort
 		return 0
 	}
 	return int(n)
@@ -175,8 +134,8 @@ func (r *reader) months() engine.Months {
 	}
 	ms := make(engine.Months, n)
 	for i := range ms {
-		from := sc.Month(r.varint())
-		ms[i] = engine.MonthRange{From: from, To: from + sc.Month(r.varint())}
+		from := sc.Month(r.Varint())
+		ms[i] = engine.MonthRange{From: from, To: from + sc.Month(r.Varint())}
 	}
 	return ms
 }
@@ -186,18 +145,18 @@ func decodeState(b []byte, st *engine.State) error {
 	if len(b) > 0 && b[0] == '{' {
 		return json.Unmarshal(b, st)
 	}
-	r := &reader{b: b}
-	if v := r.byte(); r.err == nil && v != stateCodecV1 {
+	r := &reader{wire.Reader{B: b}}
+	if v := r.Byte(); r.Err == nil && v != stateCodecV1 {
 		return fmt.Errorf("state blob version %d: this binary knows %d", v, stateCodecV1)
 	}
 	*st = engine.State{}
-	st.Status, st.Period, st.LastMethod, st.RowStatus = sc.Status(r.byte()), r.byte(), sc.Method(r.byte()), sc.Status(r.byte())
+	st.Status, st.Period, st.LastMethod, st.RowStatus = sc.Status(r.Byte()), r.Byte(), sc.Method(r.Byte()), sc.Status(r.Byte())
 	st.Until, st.LastCertified, st.DeathDate, st.LastStrong, st.RowDay = r.date(), r.date(), r.date(), r.date(), r.date()
 	st.LastEvidence, st.DeathRef, st.LastStrongRef = r.ref(), r.ref(), r.ref()
 	if n := r.count(); n > 0 {
 		st.Weak = make([]engine.Trace, n)
 		for i := range st.Weak {
-			st.Weak[i] = engine.Trace{Day: r.date(), Type: sc.TypeID(r.uvarint()), Ref: r.ref()}
+			st.Weak[i] = engine.Trace{Day: r.date(), Type: sc.TypeID(r.Uvarint()), Ref: r.ref()}
 		}
 	}
 	if n := r.count(); n > 0 {
@@ -207,17 +166,17 @@ func decodeState(b []byte, st *engine.State) error {
 		st.Ents[i].Regular = r.months()
 		st.Ents[i].Back = r.months()
 	}
-	if r.byte() == 1 {
+	if r.Byte() == 1 {
 		n := r.count()
-		if r.err == nil {
+		if r.Err == nil {
 			st.Evidence = &engine.Evidence{}
-			if err := json.Unmarshal(r.b[:n], st.Evidence); err != nil {
+			if err := json.Unmarshal(r.B[:n], st.Evidence); err != nil {
 				return fmt.Errorf("state blob: evidence: %w", err)
 			}
-			r.b = r.b[n:]
+			r.B = r.B[n:]
 		}
 	}
-	if r.byte() == 1 {
+	if r.Byte() == 1 {
 		rr := &engine.Rare{}
 		if n := r.count(); n > 0 {
 			rr.Deaths = make([]engine.DeathRecord, n)
@@ -228,28 +187,28 @@ func decodeState(b []byte, st *engine.State) error {
 		if n := r.count(); n > 0 {
 			rr.Losses = make([]engine.LossEvent, n)
 			for i := range rr.Losses {
-				rr.Losses[i] = engine.LossEvent{Date: r.date(), Restore: r.byte() == 1, Ref: r.ref()}
+				rr.Losses[i] = engine.LossEvent{Date: r.date(), Restore: r.Byte() == 1, Ref: r.ref()}
 			}
 		}
-		if r.byte() == 1 {
-			rr.Conflict = &engine.Conflict{Cause: r.ref(), Other: r.ref(), Strong: r.ref(), StrongDate: r.date(), StrongMethod: sc.Method(r.byte())}
+		if r.Byte() == 1 {
+			rr.Conflict = &engine.Conflict{Cause: r.ref(), Other: r.ref(), Strong: r.ref(), StrongDate: r.date(), StrongMethod: sc.Method(r.Byte())}
 		}
 		if n := r.count(); n > 0 {
 			rr.Held = make([]engine.Held, n)
 			for i := range rr.Held {
-				rr.Held[i] = engine.Held{Month: sc.Month(r.varint()), Ent: r.byte(), Reason: sc.Status(r.byte()), ClockPayable: r.byte() == 1}
+				rr.Held[i] = engine.Held{Month: sc.Month(r.Varint()), Ent: r.Byte(), Reason: sc.Status(r.Byte()), ClockPayable: r.Byte() == 1}
 			}
 		}
 		if n := r.count(); n > 0 {
 			rr.Due = make([]engine.Due, n)
 			for i := range rr.Due {
-				rr.Due[i] = engine.Due{Month: sc.Month(r.varint()), Ent: r.byte()}
+				rr.Due[i] = engine.Due{Month: sc.Month(r.Varint()), Ent: r.Byte()}
 			}
 		}
 		st.Rare = rr
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("state blob has %d bytes too many", len(r.b))
+	if r.Err == nil && len(r.B) != 0 {
+		r.Err = fmt.Errorf("state blob has %d bytes too many", len(r.B))
 	}
-	return r.err
+	return r.Err
 }

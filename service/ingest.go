@@ -313,7 +313,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 		return err
 	}
 	recs, first = nil, nil // free for the engine's work
-	var base int64 // the id of cands[i] is base+i when it was inserted
+	var base int64         // the id of cands[i] is base+i when it was inserted
 	if len(cands) > 0 {
 		base = cands[0].rec.ID
 	}

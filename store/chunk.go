@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/internal/wire"
 )
 
 // Records are stored compactly: a record costs one narrow row in record_keys (its
@@ -95,103 +96,53 @@ func decodeChunk(b []byte, fn func(*Record) error) error {
 	if len(b) == 0 || b[0] != chunkVersion {
 		return fmt.Errorf("%w: version %v", errChunk, b[:min(1, len(b))])
 	}
-	d := chunkReader{b: b[1:]}
-	n := d.uvarint()
+	d := chunkReader{wire.Reader{B: b[1:]}}
+	n := d.Uvarint()
 	if n > uint64(len(b)) {
 		return errChunk
 	}
 	var r Record
 	var lastBatch int64
 	for i := uint64(0); i < n; i++ {
-		r.ID += int64(d.uvarint())
+		r.ID += int64(d.Uvarint())
 		r.Source = d.str(r.Source)
 		r.RecordID = d.str(r.RecordID)
 		r.Type = d.str(r.Type)
-		r.PID = d.varint()
-		r.Link = int(d.uvarint())
-		r.Held = d.byte() == 1
+		r.PID = d.Varint()
+		r.Link = int(d.Uvarint())
+		r.Held = d.Byte() == 1
 		r.PersonID = d.str(r.PersonID)
 		r.Name = d.str(r.Name)
-		r.BirthDate = sc.Date(d.varint())
-		r.EventDate = sc.Date(d.varint())
-		r.ReportedDate = r.EventDate + sc.Date(d.varint())
+		r.BirthDate = sc.Date(d.Varint())
+		r.EventDate = sc.Date(d.Varint())
+		r.ReportedDate = r.EventDate + sc.Date(d.Varint())
 		r.RegionCode = d.str(r.RegionCode)
 		r.Detail = d.str(r.Detail)
-		r.Content = d.uint64()
-		lastBatch += d.varint()
+		r.Content = d.Uint64()
+		lastBatch += d.Varint()
 		r.Batch = lastBatch
 		r.File = d.str(r.File)
-		r.Line = d.varint()
-		if d.bad {
+		r.Line = d.Varint()
+		if d.Err != nil {
 			return errChunk
 		}
 		if err := fn(&r); err != nil {
 			return err
 		}
 	}
-	if d.bad || len(d.b) != 0 {
+	if d.Err != nil || len(d.B) != 0 {
 		return errChunk
 	}
 	return nil
 }
 
-type chunkReader struct {
-	b   []byte
-	bad bool
-}
-
-func (d *chunkReader) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.bad, d.b = true, nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *chunkReader) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.bad, d.b = true, nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *chunkReader) byte() byte {
-	if len(d.b) == 0 {
-		d.bad = true
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *chunkReader) uint64() uint64 {
-	if len(d.b) < 8 {
-		d.bad, d.b = true, nil
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
+type chunkReader struct{ wire.Reader }
 
 // str reads a string; 0 means the previous record's value.
 func (d *chunkReader) str(prev string) string {
-	n := d.uvarint()
+	n := d.Uvarint()
 	if n == 0 {
 		return prev
 	}
-	n--
-	if n > uint64(len(d.b)) {
-		d.bad, d.b = true, nil
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
+	return string(d.Bytes(n - 1))
 }
