@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	sc "github.com/silentcert/silentcert"
@@ -18,49 +19,119 @@ import (
 // running a day twice does nothing the second time. Days must be run in order: a day
 // after a gap is refused (CatchUp runs the missed days first).
 func (s *Service) RunDay(ctx context.Context, d sc.Date) error {
+	_, err := s.RunDayStats(ctx, d)
+	return err
+}
+
+// RunStats tells what one day's run did and where its wall time went (for the log, the
+// metrics and the benchmark; nothing the run writes depends on it).
+type RunStats struct {
+	Day                  sc.Date
+	Done                 bool // the day had been run already: nothing was done
+	Evaluated, Decisions int64
+	Payroll              bool
+	Seconds              float64
+	Phases               []Phase // in the order they ran; the commit is the last
+}
+
+// Phase is one step of a day's run and its wall time.
+type Phase struct {
+	Name    string
+	Seconds float64
+}
+
+// phases times the steps of a run; a nil one does nothing.
+type phases struct {
+	list []Phase
+	t    time.Time
+}
+
+func (ps *phases) start() {
+	if ps != nil {
+		ps.t = time.Now()
+	}
+}
+
+// lap ends the step named name and starts the next.
+func (ps *phases) lap(name string) {
+	if ps == nil {
+		return
+	}
+	now := time.Now()
+	ps.list = append(ps.list, Phase{name, now.Sub(ps.t).Seconds()})
+	ps.t = now
+}
+
+// RunDayStats is RunDay telling what the run did and how long its steps took.
+func (s *Service) RunDayStats(ctx context.Context, d sc.Date) (*RunStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
+	st := &RunStats{Day: d, Payroll: d.Day() == 1}
 	last, err := s.db.LastRun(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case last != sc.NoDate && d <= last:
-		return nil // done already
+		st.Done = true
+		return st, nil // done already
 	case last != sc.NoDate && d > last+1:
-		return sc.Errorf(sc.EConflict, "day %s: the last day run is %s; run the days between first (CatchUp)", d, last)
+		return nil, sc.Errorf(sc.EConflict, "day %s: the last day run is %s; run the days between first (CatchUp)", d, last)
 	}
-	var evaluated, n int64
+	ps := &phases{}
 	err = s.write(ctx, func(tx *store.Tx, ch *change) (err error) {
-		evaluated, n, err = s.runDayIn(tx, ch, d)
+		ps.start()
+		st.Evaluated, st.Decisions, err = s.runDayTimed(tx, ch, d, ps)
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.log.Info("daily run", "day", d.String(), "evaluated", evaluated, "decisions", n, "seconds", time.Since(start).Seconds())
-	runSeconds.Set(time.Since(start).Seconds())
-	return nil
+	ps.lap("commit")
+	st.Phases = ps.list
+	st.Seconds = time.Since(start).Seconds()
+	s.log.Info("daily run", "day", d.String(), "evaluated", st.Evaluated, "decisions", st.Decisions, "seconds", st.Seconds)
+	runSeconds.Set(st.Seconds)
+	return st, nil
 }
 
 // runDayIn runs day d inside tx, recording in ch the people it changes; the caller
 // commits, or undoes ch when anything fails. It returns how many people were evaluated
 // and how many decisions were written.
 func (s *Service) runDayIn(tx *store.Tx, ch *change, d sc.Date) (evaluated, decisions int64, err error) {
+	return s.runDayTimed(tx, ch, d, nil)
+}
+
+// runDayTimed is runDayIn timing its steps in tm (when not nil).
+//
+// On the 1st, when everyone is evaluated and their states are written at the end of the
+// day (not held for later, as replay's groups of days are), the states and payments are
+// written as the evaluation goes, by a goroutine of their own: the store writes one chunk
+// of people while the next is evaluated, and the payroll's snapshot is compressed by a
+// third. The rows written, and their order within each table, are those of writing after
+// the evaluation.
+func (s *Service) runDayTimed(tx *store.Tx, ch *change, d sc.Date, tm *phases) (evaluated, decisions int64, err error) {
 	k := newSink()
 	full := d.Day() == 1
 	payday := d.Day() == 1
 	k.payroll = d.Month()
-	var snap *bytes.Buffer
+	var snap *bgGzip
 	var snapW *exchange.CSVWriter
-	var gz *gzip.Writer
 	if payday {
-		snap = &bytes.Buffer{}
-		gz = gzip.NewWriter(snap)
-		snapW = exchange.NewCSVWriter(gz)
+		snap = newBgGzip()
+		defer snap.Close()
+		snapW = exchange.NewCSVWriter(snap)
 		snapW.Row("person_id", "status", "certified_until", "last_certified", "last_method", "evidence_ref")
 	}
+	var w *bgWriter
+	chunk := tx.StatesChunk()
+	if full && !ch.hold {
+		ch.reserve(len(s.ppl))
+		w = newBgWriter(tx)
+		defer w.wait()
+	}
+	var scratch []byte
 	for _, p := range s.ppl {
 		first := !p.Baselined
 		if !full && !first && (p.NextCheck == sc.NoDate || p.NextCheck > d) {
@@ -78,10 +149,10 @@ func (s *Service) runDayIn(tx *store.Tx, ch *change, d sc.Date) (evaluated, deci
 			st := &p.State
 			snapW.String(p.Rec.PersonID)
 			snapW.Raw([]byte(st.Status.String()))
-			snapW.Raw(st.Until.AppendTo(nil))
-			snapW.Raw(st.LastCertified.AppendTo(nil))
+			snapW.Raw(st.Until.AppendTo(scratch[:0]))
+			snapW.Raw(st.LastCertified.AppendTo(scratch[:0]))
 			snapW.Raw([]byte(st.LastMethod.String()))
-			snapW.Raw([]byte(fmt.Sprint(uint64(st.LastEvidence))))
+			snapW.Raw(strconv.AppendUint(scratch[:0], uint64(st.LastEvidence), 10))
 			if err := snapW.End(); err != nil {
 				return 0, 0, err
 			}
@@ -91,19 +162,37 @@ func (s *Service) runDayIn(tx *store.Tx, ch *change, d sc.Date) (evaluated, deci
 		if s.opt.Fault != nil {
 			s.opt.Fault("run", int(evaluated))
 		}
+		if w != nil && len(ch.order) >= chunk {
+			if err := w.send(ch, k, chunk); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	tm.lap("evaluate")
+	if w != nil {
+		for len(ch.order) > 0 || k.sent < len(k.pays) {
+			if err := w.send(ch, k, chunk); err != nil {
+				return 0, 0, err
+			}
+		}
+		if err := w.wait(); err != nil {
+			return 0, 0, err
+		}
 	}
 	if err := ch.write(tx); err != nil {
 		return 0, 0, err
 	}
+	tm.lap("states")
 	n, err := k.flush(tx, map[int64]string{}, "engine", s.hook(tx))
 	if err != nil {
 		return 0, 0, err
 	}
+	tm.lap("decisions+payments")
 	if payday {
 		if err := snapW.Flush(); err != nil {
 			return 0, 0, err
 		}
-		if err := gz.Close(); err != nil {
+		if err := snap.Close(); err != nil {
 			return 0, 0, err
 		}
 		pr := &store.Payroll{Month: d.Month(), Day: d, Snapshot: snap.Bytes()}
@@ -122,11 +211,13 @@ func (s *Service) runDayIn(tx *store.Tx, ch *change, d sc.Date) (evaluated, deci
 		if err := tx.PutPayroll(pr); err != nil {
 			return 0, 0, err
 		}
+		tm.lap("snapshot")
 	}
 	if !s.opt.NoSummary {
 		if err := tx.RefreshSummary(d); err != nil {
 			return 0, 0, err
 		}
+		tm.lap("summary")
 	}
 	if err := tx.MarkRun(d, s.wallTime(), evaluated, n); err != nil {
 		return 0, 0, err
@@ -157,3 +248,116 @@ func (s *Service) CatchUp(ctx context.Context, today sc.Date) error {
 	}
 	return nil
 }
+
+// bgWriter writes chunks of people's states and payments in the transaction on a
+// goroutine of its own, in the order given. Its owner uses the transaction for nothing
+// else until wait returns.
+type bgWriter struct {
+	jobs chan bgJob
+	done chan error
+	err  error
+	open bool
+}
+
+type bgJob struct {
+	ps    []*store.Person
+	moves []move
+	pays  []store.Payment
+}
+
+func newBgWriter(tx *store.Tx) *bgWriter {
+	w := &bgWriter{jobs: make(chan bgJob, 2), done: make(chan error, 1), open: true}
+	go func() {
+		var err error
+		for j := range w.jobs {
+			if err != nil {
+				continue // drained: the run fails
+			}
+			if err = putPeople(tx, j.ps, j.moves); err == nil {
+				err = tx.AddPayments(j.pays)
+			}
+		}
+		w.done <- err
+	}()
+	return w
+}
+
+// send hands the writer the next chunk of touched people and the payments collected
+// since the last send.
+func (w *bgWriter) send(ch *change, k *sink, n int) error {
+	ps, moves, err := ch.take(n)
+	if err != nil {
+		return err
+	}
+	j := bgJob{ps: ps, moves: moves, pays: k.pays[k.sent:len(k.pays):len(k.pays)]}
+	k.sent = len(k.pays)
+	w.jobs <- j
+	return nil
+}
+
+// wait returns when everything sent is written, with the first error.
+func (w *bgWriter) wait() error {
+	if w.open {
+		close(w.jobs)
+		w.err = <-w.done
+		w.open = false
+	}
+	return w.err
+}
+
+// bgGzip compresses what is written to it on a goroutine of its own, into the same bytes
+// as gzip.NewWriter at the default level would (deflate's output does not depend on how
+// its input is cut into writes).
+type bgGzip struct {
+	out  bytes.Buffer
+	cur  []byte
+	ch   chan []byte
+	done chan error
+	err  error
+	open bool
+}
+
+const bgGzipPiece = 1 << 20
+
+func newBgGzip() *bgGzip {
+	g := &bgGzip{ch: make(chan []byte, 4), done: make(chan error, 1), open: true, cur: make([]byte, 0, bgGzipPiece)}
+	go func() {
+		zw := gzip.NewWriter(&g.out)
+		var err error
+		for b := range g.ch {
+			if err == nil {
+				_, err = zw.Write(b)
+			}
+		}
+		if err == nil {
+			err = zw.Close()
+		}
+		g.done <- err
+	}()
+	return g
+}
+
+func (g *bgGzip) Write(p []byte) (int, error) {
+	g.cur = append(g.cur, p...)
+	if len(g.cur) >= bgGzipPiece {
+		g.ch <- g.cur
+		g.cur = make([]byte, 0, bgGzipPiece+len(p))
+	}
+	return len(p), nil
+}
+
+// Close ends the stream and waits for its compression; Bytes is then the gzip.
+func (g *bgGzip) Close() error {
+	if g.open {
+		if len(g.cur) > 0 {
+			g.ch <- g.cur
+			g.cur = nil
+		}
+		close(g.ch)
+		g.err = <-g.done
+		g.open = false
+	}
+	return g.err
+}
+
+func (g *bgGzip) Bytes() []byte { return g.out.Bytes() }

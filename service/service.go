@@ -281,6 +281,8 @@ type change struct {
 	snaps map[int64]*snapshot
 	dirty map[int64]bool
 	order []int64 // dirty, in the order touched
+	// unsorted tells that order is not in ascending pids.
+	unsorted bool
 	// hold defers writes to the end of the transaction (replay's groups of days: a person
 	// changed on several days is written once).
 	hold bool
@@ -288,6 +290,17 @@ type change struct {
 
 func (s *Service) newChange() *change {
 	return &change{s: s, snaps: map[int64]*snapshot{}, dirty: map[int64]bool{}}
+}
+
+// reserve makes room for n people touched, when a transaction is about to touch everyone.
+func (c *change) reserve(n int) {
+	if len(c.snaps) == 0 {
+		c.snaps = make(map[int64]*snapshot, n)
+	}
+	if len(c.dirty) == 0 {
+		c.dirty = make(map[int64]bool, n)
+		c.order = make([]int64, 0, n)
+	}
 }
 
 // touch records a person's values before the transaction changes them, and marks them
@@ -299,6 +312,9 @@ func (c *change) touch(p *Person) {
 	}
 	if !c.dirty[p.PID] {
 		c.dirty[p.PID] = true
+		if n := len(c.order); n > 0 && c.order[n-1] > p.PID {
+			c.unsorted = true
+		}
 		c.order = append(c.order, p.PID)
 	}
 }
@@ -332,34 +348,66 @@ func (c *change) write(tx *store.Tx) error {
 
 // writeHeld writes what write held back.
 func (c *change) writeHeld(tx *store.Tx) error {
-	sort.Slice(c.order, func(i, j int) bool { return c.order[i] < c.order[j] })
-	const chunk = 512
-	ps := make([]*store.Person, 0, chunk)
-	for _, pid := range c.order {
+	chunk := tx.StatesChunk()
+	for len(c.order) > 0 {
+		ps, moves, err := c.take(chunk)
+		if err != nil {
+			return err
+		}
+		if err := putPeople(tx, ps, moves); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// move is a person's new region.
+type move struct {
+	pid    int64
+	region string
+}
+
+// take encodes up to n of the people touched since the last write, the lowest pids first,
+// as the store writes them, and marks them written: their state, and their region when
+// they moved.
+func (c *change) take(n int) ([]*store.Person, []move, error) {
+	if c.unsorted {
+		slices.Sort(c.order)
+		c.unsorted = false
+	}
+	n = min(n, len(c.order))
+	ps := make([]*store.Person, 0, n)
+	var moves []move
+	for _, pid := range c.order[:n] {
 		sn := c.snaps[pid]
 		sp, err := c.s.toStore(sn.p)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		now := storedOf(sn.p)
 		was := sn.stored
 		sp.Unmoved = now.status == was.status && now.method == was.method && now.until == was.until && now.death == was.death
 		if now.region != was.region {
-			if err := tx.SetRegion(pid, now.region); err != nil {
-				return err
-			}
+			moves = append(moves, move{pid, now.region})
 		}
 		sn.stored = now
 		ps = append(ps, sp)
-		if len(ps) == chunk {
-			if err := tx.PutStates(ps); err != nil {
-				return err
-			}
-			ps = ps[:0]
+		delete(c.dirty, pid)
+	}
+	c.order = c.order[n:]
+	if len(c.order) == 0 {
+		c.order = nil
+	}
+	return ps, moves, nil
+}
+
+// putPeople writes what take encoded.
+func putPeople(tx *store.Tx, ps []*store.Person, moves []move) error {
+	for _, m := range moves {
+		if err := tx.SetRegion(m.pid, m.region); err != nil {
+			return err
 		}
 	}
-	c.order = c.order[:0]
-	clear(c.dirty)
 	return tx.PutStates(ps)
 }
 

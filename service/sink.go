@@ -23,6 +23,7 @@ type sink struct {
 	payroll  sc.Month
 	decs     []pending
 	pays     []store.Payment
+	sent     int // pays[:sent] are written already (the 1st's run writes them as it goes)
 	counters map[string]int64
 }
 
@@ -140,9 +141,10 @@ func (k *sink) flush(tx *store.Tx, keys map[int64]string, actor string, onDecisi
 	if err := tx.Append(rows); err != nil {
 		return 0, err
 	}
-	if err := tx.AddPayments(k.pays); err != nil {
+	if err := tx.AddPayments(k.pays[k.sent:]); err != nil {
 		return 0, err
 	}
+	k.sent = len(k.pays)
 	names := make([]string, 0, len(k.counters))
 	ns := make([]int64, 0, len(k.counters))
 	for _, name := range sortedKeys(k.counters) {

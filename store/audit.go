@@ -86,12 +86,21 @@ func (t *Tx) Append(rows []AuditRow) error {
 		r.Hash = rowHash(r.Prev, r)
 		t.last = r.Hash
 	}
-	err := t.insertMany(`INSERT INTO audit (seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash)`,
-		14, ``, len(rows), func(i int, a []any) []any {
-			r := &rows[i]
-			return append(a, r.Seq, r.Kind, int64(r.Day), r.At, r.Actor, r.PID, r.PersonID, r.Action, r.Method,
-				r.Evidence, r.Detail, r.Rule, r.Prev, r.Hash)
-		}, nil)
+	vals := func(i int, a []any) []any {
+		r := &rows[i]
+		return append(a, r.Seq, r.Kind, int64(r.Day), r.At, r.Actor, r.PID, r.PersonID, r.Action, r.Method,
+			r.Evidence, r.Detail, r.Rule, r.Prev, r.Hash)
+	}
+	var err error
+	if t.conn != nil && len(rows) >= copyMin {
+		// PostgreSQL, many rows (a first day's baseline): COPY. A sequence number taken
+		// already still fails the whole COPY, as it fails an INSERT.
+		err = t.copyFrom("audit", []string{"seq", "kind", "day", "at", "actor", "pid", "person_id", "action", "method",
+			"evidence", "detail", "rule", "prev", "hash"}, len(rows), func(i int) []any { return vals(i, nil) })
+	} else {
+		err = t.insertMany(`INSERT INTO audit (seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash)`,
+			14, ``, len(rows), vals, nil)
+	}
 	if err != nil {
 		return err
 	}

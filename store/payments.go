@@ -20,11 +20,33 @@ type Payment struct {
 // AddPayments stores payments; one already stored under the same key is left as it was
 // (a payroll run twice pays nothing twice).
 func (t *Tx) AddPayments(ps []Payment) error {
+	vals := func(i int, a []any) []any {
+		p := &ps[i]
+		return append(a, p.PID, p.Benefit, int64(p.Month), p.Kind, int64(p.Amount), int64(p.PayrollMonth))
+	}
+	if t.conn != nil && len(ps) >= copyMin {
+		// PostgreSQL, a payroll: COPY into a temporary table, then one INSERT … SELECT
+		// that skips the keys already stored.
+		if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_payments (LIKE payments) ON COMMIT DELETE ROWS`); err != nil {
+			return err
+		}
+		if err := t.execRaw(`TRUNCATE stage_payments`); err != nil {
+			return err
+		}
+		cols := []string{"pid", "benefit", "month", "kind", "amount", "payroll_month"}
+		if err := t.copyFrom("stage_payments", cols, len(ps), func(i int) []any { return vals(i, nil) }); err != nil {
+			return err
+		}
+		return t.execRaw(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month)
+			SELECT pid, benefit, month, kind, amount, payroll_month FROM stage_payments ON CONFLICT (pid, benefit, month, kind) DO NOTHING`)
+	}
+	if t.db.dialect == SQLite {
+		// OR IGNORE skips the same keys as ON CONFLICT DO NOTHING; no constraint is left
+		// that could abort the statement halfway, so SQLite keeps no statement journal.
+		return t.insertMany(`INSERT OR IGNORE INTO payments (pid, benefit, month, kind, amount, payroll_month)`, 6, ``, len(ps), vals, nil)
+	}
 	return t.insertMany(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month)`, 6,
-		`ON CONFLICT (pid, benefit, month, kind) DO NOTHING`, len(ps), func(i int, a []any) []any {
-			p := &ps[i]
-			return append(a, p.PID, p.Benefit, int64(p.Month), p.Kind, int64(p.Amount), int64(p.PayrollMonth))
-		}, nil)
+		`ON CONFLICT (pid, benefit, month, kind) DO NOTHING`, len(ps), vals, nil)
 }
 
 // Payroll is one month's payroll run.

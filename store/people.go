@@ -61,20 +61,53 @@ func (t *Tx) PutPeople(ps []*Person) error {
 // move.
 func (t *Tx) PutStates(ps []*Person) error {
 	if t.db.dialect == Postgres {
+		if t.conn != nil && len(ps) >= copyMin {
+			return t.copyStates(ps)
+		}
 		return t.insertManyUpdate(ps)
 	}
+	// SQLite: UPDATE … FROM (VALUES …), a few hundred people a statement; the unmoved
+	// apart, setting only the columns no index covers but next_check's.
+	var moved, unmoved []*Person
 	for _, p := range ps {
-		var err error
 		if p.Unmoved {
-			err = t.exec(`UPDATE people SET next_check = ?, baselined = ?, state = ? WHERE pid = ?`,
-				int64(p.NextCheck), b2i(p.Baselined), p.State, p.PID)
+			unmoved = append(unmoved, p)
 		} else {
-			err = t.exec(`UPDATE people SET status = ?, until_day = ?, last_method = ?, death_date = ?, next_check = ?,
-			baselined = ?, state = ? WHERE pid = ?`, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate),
-				int64(p.NextCheck), b2i(p.Baselined), p.State, p.PID)
+			moved = append(moved, p)
 		}
-		if err != nil {
-			return err
+	}
+	if err := t.updateFrom(`next_check = v.column2, baselined = v.column3, state = v.column4`, 4, unmoved,
+		func(a []any, p *Person) []any { return append(a, int64(p.NextCheck), b2i(p.Baselined), p.State) }); err != nil {
+		return err
+	}
+	return t.updateFrom(`status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5,
+		next_check = v.column6, baselined = v.column7, state = v.column8`, 8, moved,
+		func(a []any, p *Person) []any {
+			return append(a, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate), int64(p.NextCheck), b2i(p.Baselined), p.State)
+		})
+}
+
+// updateFrom updates people from rows of ncols values, the pid first and then those vals
+// appends, which set names as v.column2 ….
+func (t *Tx) updateFrom(set string, ncols int, ps []*Person, vals func(a []any, p *Person) []any) error {
+	per := min(maxRows, maxParams/ncols)
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", ncols), ",") + ")"
+	args := make([]any, 0, min(per, len(ps))*ncols)
+	for start := 0; start < len(ps); start += per {
+		k := min(per, len(ps)-start)
+		args = args[:0]
+		for _, p := range ps[start : start+k] {
+			args = vals(append(args, p.PID), p)
+		}
+		q := `UPDATE people SET ` + set + ` FROM (VALUES ` + strings.TrimSuffix(strings.Repeat(tuple+",", k), ",") +
+			`) AS v WHERE people.pid = v.column1`
+		// A full chunk's statement is kept prepared; a remainder's, of any length, is not.
+		if k == per {
+			if err := t.exec(q, args...); err != nil {
+				return err
+			}
+		} else if _, err := t.tx.ExecContext(t.ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: %w", t.db, err)
 		}
 	}
 	return nil
@@ -100,6 +133,41 @@ func (t *Tx) insertManyUpdate(ps []*Person) error {
 		}
 	}
 	return nil
+}
+
+// StatesChunk is how many people a caller of PutStates best gives it at once: on
+// PostgreSQL enough for COPY, on SQLite a few hundred (each is its own UPDATE there).
+func (t *Tx) StatesChunk() int {
+	if t.conn != nil {
+		return 8 * copyMin
+	}
+	return maxRows
+}
+
+// copyStates is PutStates for many people on PostgreSQL: COPY into a temporary table of
+// the transaction's connection, then one UPDATE … FROM it. (An indexed column set to the
+// value it had moves no index entry when the row's page has room: PostgreSQL compares.)
+func (t *Tx) copyStates(ps []*Person) error {
+	if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_states (pid BIGINT, status INTEGER,
+		until_day INTEGER, last_method INTEGER, death_date INTEGER, next_check INTEGER, baselined INTEGER, state BYTEA)
+		ON COMMIT DELETE ROWS`); err != nil {
+		return err
+	}
+	if err := t.execRaw(`TRUNCATE stage_states`); err != nil {
+		return err
+	}
+	cols := []string{"pid", "status", "until_day", "last_method", "death_date", "next_check", "baselined", "state"}
+	err := t.copyFrom("stage_states", cols, len(ps), func(i int) []any {
+		p := ps[i]
+		return []any{p.PID, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate),
+			int32(p.NextCheck), int32(b2i(p.Baselined)), p.State}
+	})
+	if err != nil {
+		return err
+	}
+	return t.execRaw(`UPDATE people SET status = s.status, until_day = s.until_day, last_method = s.last_method,
+		death_date = s.death_date, next_check = s.next_check, baselined = s.baselined, state = s.state
+		FROM stage_states s WHERE people.pid = s.pid`)
 }
 
 // SetRegion records a person's new region (a move).

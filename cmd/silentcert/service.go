@@ -288,12 +288,12 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	loadStart := time.Now()
+	loadStart, loadCPU := time.Now(), cpuSeconds()
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Fault: faultFromEnv(), Model: model})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "loaded %d people in %.1fs\n", svc.People(), time.Since(loadStart).Seconds())
+	fmt.Fprintf(stdout, "loaded %d people in %.1fs (%.1fs of CPU)\n", svc.People(), time.Since(loadStart).Seconds(), cpuSeconds()-loadCPU)
 	d := svc.Today()
 	if *day != "" {
 		if d, err = sc.ParseDate(*day); err != nil {
@@ -301,8 +301,34 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	start := time.Now()
-	if err := svc.CatchUp(ctx, d); err != nil {
+	// The days CatchUp would run, one by one, each told with its time measured inside the
+	// process (the load above is not in it) and its steps'.
+	last, err := db.LastRun(ctx)
+	if err != nil {
 		return err
+	}
+	from := d
+	if last != sc.NoDate {
+		from = last + 1
+	}
+	for day := from; day <= d; day++ {
+		cpu := cpuSeconds()
+		st, err := svc.RunDayStats(ctx, day)
+		if err != nil {
+			return err
+		}
+		if st.Done {
+			continue
+		}
+		var steps strings.Builder
+		for i, p := range st.Phases {
+			if i > 0 {
+				steps.WriteString(", ")
+			}
+			fmt.Fprintf(&steps, "%s %.2f", p.Name, p.Seconds)
+		}
+		fmt.Fprintf(stdout, "ran %s in %.2fs, %.1fs of CPU in this process (%d evaluated, %d decisions, payroll %v; %s)\n",
+			day, st.Seconds, cpuSeconds()-cpu, st.Evaluated, st.Decisions, st.Payroll, steps.String())
 	}
 	fmt.Fprintf(stdout, "run through %s in %.1fs\n", d, time.Since(start).Seconds())
 	return nil
