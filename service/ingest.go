@@ -312,6 +312,12 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 	if err != nil {
 		return err
 	}
+	err = s.noteCoverage(tx, ch, sb.ID, len(cands), func(i int) (sc.TypeID, sc.Date, sc.Date, bool) {
+		return cands[i].row.Type, cands[i].row.EventDate, cands[i].row.ReportedDate, inserted[i]
+	})
+	if err != nil {
+		return err
+	}
 	recs, first = nil, nil // free for the engine's work
 	var base int64         // the id of cands[i] is base+i when it was inserted
 	if len(cands) > 0 {

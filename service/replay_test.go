@@ -157,8 +157,9 @@ func TestSummaryDailyEqualsRebuild(t *testing.T) {
 	}
 }
 
-// TestReplayWithModel: with the evidence models (WEAK certifications by score, RISK rows)
-// the persistent path still writes what backtest writes.
+// TestReplayWithModel: with the evidence models (WEAK certifications by score, RISK rows,
+// silence counted over each type's coverage) the persistent path still writes what
+// backtest writes, on both databases.
 func TestReplayWithModel(t *testing.T) {
 	city := t.TempDir()
 	from, to := sc.MustDate("2024-01-01"), sc.MustDate("2024-12-31")
@@ -167,14 +168,36 @@ func TestReplayWithModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := sc.DefaultConfig()
-	newModel := func() engine.Model { return models.New(models.Default(), cfg.Catalogue, cfg.Policy.HealthPeriod) }
-	db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "m.db"))
-	out := replayMatches(t, db, filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel)
-	dec, err := os.ReadFile(filepath.Join(out, "decisions.csv"))
-	if err != nil {
-		t.Fatal(err)
+	newModel := func() engine.Model {
+		return &coverageModel{Model: models.New(models.Default(), cfg.Catalogue, cfg.Policy.HealthPeriod)}
 	}
-	if !bytes.Contains(dec, []byte(",RISK,")) || !bytes.Contains(dec, []byte(",CERTIFIED,WEAK,")) {
-		t.Fatal("the model made no RISK row or no WEAK certification: the test would prove nothing")
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			out := replayMatches(t, dsn.Open(t), filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel)
+			dec, err := os.ReadFile(filepath.Join(out, "decisions.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(dec, []byte(",RISK,")) || !bytes.Contains(dec, []byte(",CERTIFIED,WEAK,")) {
+				t.Fatal("the model made no RISK row or no WEAK certification: the test would prove nothing")
+			}
+		})
 	}
+}
+
+// coverageModel is the built-in model counting silence by coverage, and records what it
+// is told of it.
+type coverageModel struct {
+	*models.Model
+	base sc.Date
+	cov  [][]sc.Date
+	sets int
+}
+
+func (m *coverageModel) WantsCoverage() bool { return true }
+
+func (m *coverageModel) SetCoverage(base sc.Date, covered [][]sc.Date) {
+	m.base, m.cov = base, covered
+	m.sets++
+	m.Model.SetCoverage(base, covered)
 }

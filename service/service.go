@@ -43,7 +43,7 @@ type Options struct {
 	Fault func(point string, n int)
 	// Model is the evidence model (nil: the baseline weak rule, no RISK rows). One that
 	// asks (backtest.DeliveryAware) is told the days each record type was delivered, as
-	// the batches come.
+	// the batches come, and one that asks (backtest.CoverageAware) each type's coverage.
 	Model engine.Model
 	// NoSummary skips the console's summaries in daily runs (replay rebuilds them once at
 	// the end instead of every day).
@@ -76,6 +76,7 @@ type Service struct {
 	// deliveries, when the model asks, and the days each type was delivered so far.
 	deliveries backtest.DeliveryAware
 	delivered  [][]sc.Date
+	cover      *coverage // the records' coverage, when the model asks (nil: it does not)
 }
 
 // noteDeliveries adds a batch's reported days to what the model knows, before the batch
@@ -133,6 +134,11 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Service, error) {
 				return nil, err
 			}
 			da.SetDeliveries(s.delivered)
+		}
+		if ca, ok := wantsCoverage(opt.Model); ok {
+			if err := s.openCoverage(ctx, ca); err != nil {
+				return nil, err
+			}
 		}
 	}
 	err := db.LoadPeople(ctx, func(sp *store.Person) error {
@@ -283,6 +289,8 @@ type change struct {
 	order []int64 // dirty, in the order touched
 	// unsorted tells that order is not in ascending pids.
 	unsorted bool
+	// undos are called when the transaction fails, after the people are put back.
+	undos []func()
 	// hold defers writes to the end of the transaction (replay's groups of days: a person
 	// changed on several days is written once).
 	hold bool
@@ -418,6 +426,9 @@ func (c *change) undo() {
 		sn.p.Rec.RegionCode = sn.region
 		sn.p.NextCheck = sn.next
 		sn.p.Baselined = sn.baselined
+	}
+	for _, f := range c.undos {
+		f()
 	}
 }
 
