@@ -55,6 +55,7 @@ for db in ${DB:-sqlite postgres}; do
         run catch-up run-day --db "$dsn" --day 2024-06-29
         touch "$work/base.ok"
       fi
+      run migrate migrate --db "sqlite:$base" # a base made by an older binary
       rm -f "$runf" "$runf-wal" "$runf-shm"
       cp "$base" "$runf"
       [ ! -f "$base-wal" ] || cp "$base-wal" "$runf-wal"
@@ -73,6 +74,7 @@ for db in ${DB:-sqlite postgres}; do
         psql -q "$PGBASE/$bdb" -c "VACUUM ANALYZE" >/dev/null
         touch "$work/pgbase.ok"
       fi
+      run migrate migrate --db "$PGBASE/$bdb?sslmode=disable"
       psql -q "$PGADMIN" -c "DROP DATABASE IF EXISTS $rdb" -c "CREATE DATABASE $rdb TEMPLATE $bdb" >/dev/null
       dsn=$PGBASE/$rdb?sslmode=disable ;;
   esac

@@ -178,6 +178,9 @@ func (s *Service) runDayTimed(tx *store.Tx, ch *change, d sc.Date, tm *phases) (
 		if err := w.wait(); err != nil {
 			return 0, 0, err
 		}
+		if tm != nil {
+			tm.list = append(tm.list, Phase{"(alongside: states", w.states.Seconds()}, Phase{"payments)", w.pays.Seconds()})
+		}
 	}
 	if err := ch.write(tx); err != nil {
 		return 0, 0, err
@@ -257,6 +260,8 @@ type bgWriter struct {
 	done chan error
 	err  error
 	open bool
+	// the writer's time in each (read after wait)
+	states, pays time.Duration
 }
 
 type bgJob struct {
@@ -273,8 +278,12 @@ func newBgWriter(tx *store.Tx) *bgWriter {
 			if err != nil {
 				continue // drained: the run fails
 			}
+			t0 := time.Now()
 			if err = putPeople(tx, j.ps, j.moves); err == nil {
+				t1 := time.Now()
 				err = tx.AddPayments(j.pays)
+				w.states += t1.Sub(t0)
+				w.pays += time.Since(t1)
 			}
 		}
 		w.done <- err

@@ -834,7 +834,7 @@ func (db *DB) PersonInRegion(ctx context.Context, prefix string, pid int64) (*Pe
 	}
 	var out *Person
 	cond, cargs := regionWhere(prefix)
-	err := db.queryPeople(ctx, `SELECT `+personCols+` FROM people WHERE pid = ? AND `+cond, append([]any{pid}, cargs...), func(p *Person) error {
+	err := db.queryPeople(ctx, `SELECT `+personSelect+` FROM people p JOIN people_state s ON s.pid = p.pid WHERE p.pid = ? AND `+cond, append([]any{pid}, cargs...), func(p *Person) error {
 		out = p
 		return nil
 	})

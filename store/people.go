@@ -28,8 +28,11 @@ type Person struct {
 	Unmoved bool
 }
 
+// personCols are people's columns. The engine's state and the run's bookkeeping, rewritten
+// for everyone on a payroll day, are in a narrow table of their own, people_state
+// (migration 0011).
 const personCols = `pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone,
-	last_certified, entitlements, status, until_day, last_method, death_date, next_check, baselined, state`
+	last_certified, entitlements, status, until_day, last_method, death_date`
 
 // PutPeople writes whole people, inserting new ones and replacing the others.
 func (t *Tx) PutPeople(ps []*Person) error {
@@ -41,57 +44,78 @@ func (t *Tx) PutPeople(ps []*Person) error {
 		}
 		ents[i] = string(b)
 	}
-	return t.insertMany(`INSERT INTO people (`+personCols+`)`, 18, `ON CONFLICT (pid) DO UPDATE SET name = excluded.name,
+	err := t.insertMany(`INSERT INTO people (`+personCols+`)`, 15, `ON CONFLICT (pid) DO UPDATE SET name = excluded.name,
 		sex = excluded.sex, birth_date = excluded.birth_date, hukou_address = excluded.hukou_address,
 		region_code = excluded.region_code, phone = excluded.phone, agent_phone = excluded.agent_phone,
 		last_certified = excluded.last_certified, entitlements = excluded.entitlements, status = excluded.status,
-		until_day = excluded.until_day, last_method = excluded.last_method, death_date = excluded.death_date,
-		next_check = excluded.next_check, baselined = excluded.baselined, state = excluded.state`, len(ps),
+		until_day = excluded.until_day, last_method = excluded.last_method, death_date = excluded.death_date`, len(ps),
 		func(i int, a []any) []any {
 			p := ps[i]
 			r := &p.Rec
 			return append(a, p.PID, r.PersonID, r.Name, r.Sex, int64(r.BirthDate), r.HukouAddress, r.RegionCode, r.Phone,
-				r.AgentPhone, int64(r.LastCertified), ents[i], int(p.Status), int64(p.Until), int(p.Method),
-				int64(p.DeathDate), int64(p.NextCheck), b2i(p.Baselined), p.State)
+				r.AgentPhone, int64(r.LastCertified), ents[i], int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate))
+		}, nil)
+	if err != nil {
+		return err
+	}
+	return t.insertMany(`INSERT INTO people_state (pid, next_check, baselined, state)`, 4, `ON CONFLICT (pid) DO UPDATE SET
+		next_check = excluded.next_check, baselined = excluded.baselined, state = excluded.state`, len(ps),
+		func(i int, a []any) []any {
+			p := ps[i]
+			return append(a, p.PID, int64(p.NextCheck), b2i(p.Baselined), p.State)
 		}, nil)
 }
 
-// PutStates writes what the engine changed of people already stored: status, dates,
-// state and region. A day's run writes nothing else, and only these columns' indexes
-// move.
+// PutStates writes what the engine changed of people already stored: their state and
+// bookkeeping in people_state, and status, until, method and death date in people for
+// those whose moved (only these columns' indexes move).
 func (t *Tx) PutStates(ps []*Person) error {
-	if t.db.dialect == Postgres {
-		if t.conn != nil && len(ps) >= copyMin {
-			return t.copyStates(ps)
-		}
-		return t.insertManyUpdate(ps)
-	}
-	// SQLite: UPDATE … FROM (VALUES …), a few hundred people a statement; the unmoved
-	// apart, setting only the columns no index covers but next_check's.
-	var moved, unmoved []*Person
+	var moved []*Person
 	for _, p := range ps {
-		if p.Unmoved {
-			unmoved = append(unmoved, p)
-		} else {
+		if !p.Unmoved {
 			moved = append(moved, p)
 		}
 	}
-	if err := t.updateFrom(`next_check = v.column2, baselined = v.column3, state = v.column4`, 4, unmoved,
+	if t.db.dialect == Postgres {
+		if t.conn != nil && len(ps) >= copyMin {
+			return t.copyStates(ps, len(moved) > 0)
+		}
+		return t.insertManyUpdate(ps, moved)
+	}
+	// SQLite: UPDATE … FROM (VALUES …), a few hundred people a statement.
+	if err := t.updateFrom(`people_state`, `next_check = v.column2, baselined = v.column3, state = v.column4`, stateTypes, ps,
 		func(a []any, p *Person) []any { return append(a, int64(p.NextCheck), b2i(p.Baselined), p.State) }); err != nil {
 		return err
 	}
-	return t.updateFrom(`status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5,
-		next_check = v.column6, baselined = v.column7, state = v.column8`, 8, moved,
+	return t.updateFrom(`people`, `status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5`, movedTypes, moved,
 		func(a []any, p *Person) []any {
-			return append(a, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate), int64(p.NextCheck), b2i(p.Baselined), p.State)
+			return append(a, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate))
 		})
 }
 
-// updateFrom updates people from rows of ncols values, the pid first and then those vals
-// appends, which set names as v.column2 ….
-func (t *Tx) updateFrom(set string, ncols int, ps []*Person, vals func(a []any, p *Person) []any) error {
+var (
+	stateTypes = []string{"BIGINT", "INTEGER", "INTEGER", "BYTEA"}
+	movedTypes = []string{"BIGINT", "INTEGER", "INTEGER", "INTEGER", "INTEGER"}
+)
+
+// updateFrom updates table from rows of values, the pid first and then those vals
+// appends, which set names as v.column2 …; types are the values' SQL types, the pid's
+// first (PostgreSQL is told them: it takes a bare parameter in VALUES as text).
+func (t *Tx) updateFrom(table, set string, types []string, ps []*Person, vals func(a []any, p *Person) []any) error {
+	ncols := len(types)
 	per := min(maxRows, maxParams/ncols)
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", ncols), ",") + ")"
+	var tb strings.Builder
+	for i, ty := range types {
+		if i > 0 {
+			tb.WriteByte(',')
+		}
+		if t.db.dialect == Postgres {
+			tb.WriteString("CAST(? AS " + ty + ")")
+		} else {
+			tb.WriteByte('?')
+		}
+	}
+	tuple := "(" + tb.String() + ")"
 	args := make([]any, 0, min(per, len(ps))*ncols)
 	for start := 0; start < len(ps); start += per {
 		k := min(per, len(ps)-start)
@@ -99,40 +123,32 @@ func (t *Tx) updateFrom(set string, ncols int, ps []*Person, vals func(a []any, 
 		for _, p := range ps[start : start+k] {
 			args = vals(append(args, p.PID), p)
 		}
-		q := `UPDATE people SET ` + set + ` FROM (VALUES ` + strings.TrimSuffix(strings.Repeat(tuple+",", k), ",") +
-			`) AS v WHERE people.pid = v.column1`
+		q := `UPDATE ` + table + ` SET ` + set + ` FROM (VALUES ` + strings.TrimSuffix(strings.Repeat(tuple+",", k), ",") +
+			`) AS v WHERE ` + table + `.pid = v.column1`
 		// A full chunk's statement is kept prepared; a remainder's, of any length, is not.
 		if k == per {
 			if err := t.exec(q, args...); err != nil {
 				return err
 			}
-		} else if _, err := t.tx.ExecContext(t.ctx, q, args...); err != nil {
+		} else if _, err := t.tx.ExecContext(t.ctx, t.db.Rebind(q), args...); err != nil {
 			return fmt.Errorf("%s: %w", t.db, err)
 		}
 	}
 	return nil
 }
 
-// insertManyUpdate is PutStates for PostgreSQL: one UPDATE … FROM (VALUES …) a chunk.
-func (t *Tx) insertManyUpdate(ps []*Person) error {
-	const cols = 8
-	per := min(maxRows, maxParams/cols)
-	tuple := "(CAST(? AS BIGINT),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS INTEGER),CAST(? AS BYTEA))"
-	args := make([]any, 0, per*cols)
-	for start := 0; start < len(ps); start += per {
-		k := min(per, len(ps)-start)
-		args = args[:0]
-		for _, p := range ps[start : start+k] {
-			args = append(args, p.PID, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate), int64(p.NextCheck), b2i(p.Baselined), p.State)
-		}
-		q := `UPDATE people SET status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5,
-			next_check = v.column6, baselined = v.column7, state = v.column8 FROM (VALUES ` +
-			strings.TrimSuffix(strings.Repeat(tuple+",", k), ",") + `) AS v WHERE people.pid = v.column1`
-		if err := t.exec(q, args...); err != nil {
-			return err
-		}
+// insertManyUpdate is PutStates for a few people on PostgreSQL: UPDATE … FROM (VALUES …)
+// with typed values.
+func (t *Tx) insertManyUpdate(ps, moved []*Person) error {
+	err := t.updateFrom(`people_state`, `next_check = v.column2, baselined = v.column3, state = v.column4`, stateTypes, ps,
+		func(a []any, p *Person) []any { return append(a, int32(p.NextCheck), int32(b2i(p.Baselined)), p.State) })
+	if err != nil {
+		return err
 	}
-	return nil
+	return t.updateFrom(`people`, `status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5`, movedTypes, moved,
+		func(a []any, p *Person) []any {
+			return append(a, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate))
+		})
 }
 
 // StatesChunk is how many people a caller of PutStates best gives it at once: on
@@ -145,10 +161,10 @@ func (t *Tx) StatesChunk() int {
 }
 
 // copyStates is PutStates for many people on PostgreSQL: COPY into a temporary table of
-// the transaction's connection, then one UPDATE … FROM it. (An indexed column set to the
-// value it had moves no index entry when the row's page has room: PostgreSQL compares.)
-func (t *Tx) copyStates(ps []*Person) error {
-	if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_states (pid BIGINT, status INTEGER,
+// the transaction's connection, then one UPDATE … FROM it of people_state, and of people
+// for those who moved.
+func (t *Tx) copyStates(ps []*Person, anyMoved bool) error {
+	if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_states (pid BIGINT, moved BOOLEAN, status INTEGER,
 		until_day INTEGER, last_method INTEGER, death_date INTEGER, next_check INTEGER, baselined INTEGER, state BYTEA)
 		ON COMMIT DELETE ROWS`); err != nil {
 		return err
@@ -156,18 +172,24 @@ func (t *Tx) copyStates(ps []*Person) error {
 	if err := t.execRaw(`TRUNCATE stage_states`); err != nil {
 		return err
 	}
-	cols := []string{"pid", "status", "until_day", "last_method", "death_date", "next_check", "baselined", "state"}
+	cols := []string{"pid", "moved", "status", "until_day", "last_method", "death_date", "next_check", "baselined", "state"}
 	err := t.copyFrom("stage_states", cols, len(ps), func(i int) []any {
 		p := ps[i]
-		return []any{p.PID, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate),
+		return []any{p.PID, !p.Unmoved, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate),
 			int32(p.NextCheck), int32(b2i(p.Baselined)), p.State}
 	})
 	if err != nil {
 		return err
 	}
+	if err := t.execRaw(`UPDATE people_state SET next_check = s.next_check, baselined = s.baselined, state = s.state
+		FROM stage_states s WHERE people_state.pid = s.pid`); err != nil {
+		return err
+	}
+	if !anyMoved {
+		return nil
+	}
 	return t.execRaw(`UPDATE people SET status = s.status, until_day = s.until_day, last_method = s.last_method,
-		death_date = s.death_date, next_check = s.next_check, baselined = s.baselined, state = s.state
-		FROM stage_states s WHERE people.pid = s.pid`)
+		death_date = s.death_date FROM stage_states s WHERE people.pid = s.pid AND s.moved`)
 }
 
 // SetRegion records a person's new region (a move).
@@ -182,15 +204,19 @@ func b2i(b bool) int {
 	return 0
 }
 
+// personSelect reads a whole person from people p and people_state s.
+const personSelect = `p.pid, p.person_id, p.name, p.sex, p.birth_date, p.hukou_address, p.region_code, p.phone, p.agent_phone,
+	p.last_certified, p.entitlements, p.status, p.until_day, p.last_method, p.death_date, s.next_check, s.baselined, s.state`
+
 // LoadPeople calls fn for every person in pid order.
 func (db *DB) LoadPeople(ctx context.Context, fn func(*Person) error) error {
-	return db.queryPeople(ctx, `SELECT `+personCols+` FROM people ORDER BY pid`, nil, fn)
+	return db.queryPeople(ctx, `SELECT `+personSelect+` FROM people p JOIN people_state s ON s.pid = p.pid ORDER BY p.pid`, nil, fn)
 }
 
 // PersonByID returns one person by citizen ID number.
 func (db *DB) PersonByID(ctx context.Context, personID string) (*Person, error) {
 	var out *Person
-	err := db.queryPeople(ctx, `SELECT `+personCols+` FROM people WHERE person_id = ?`, []any{personID}, func(p *Person) error {
+	err := db.queryPeople(ctx, `SELECT `+personSelect+` FROM people p JOIN people_state s ON s.pid = p.pid WHERE p.person_id = ?`, []any{personID}, func(p *Person) error {
 		out = p
 		return nil
 	})

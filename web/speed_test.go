@@ -149,7 +149,8 @@ func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
 		tb.rows = tb.rows[:0]
 	}
 	people := &table{head: `INSERT INTO people (pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone,
-		last_certified, entitlements, status, until_day, last_method, death_date, next_check, baselined, state) VALUES `, cols: 18}
+		last_certified, entitlements, status, until_day, last_method, death_date) VALUES `, cols: 15}
+	states := &table{head: `INSERT INTO people_state (pid, next_check, baselined, state) VALUES `, cols: 4}
 	audit := &table{head: `INSERT INTO audit (seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash) VALUES `, cols: 14}
 	var recs []*store.Record
 	pays := &table{head: `INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month) VALUES `, cols: 6}
@@ -180,7 +181,8 @@ func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
 		name := string(surnames[rng.IntN(len(surnames))]) + string(given[rng.IntN(len(given))]) + string(given[rng.IntN(len(given))])
 		people.rows = append(people.rows, pid, id, name, 1+rng.IntN(2), -8000-rng.IntN(5000), "威海市某村", v, "13800000000", "",
 			-1<<31, `[{"Benefit":"EMP_PENSION","Monthly":300000,"Start":24000,"End":-2147483648}]`, int(st), int64(until),
-			int(sc.MethodStrong), -1<<31, -1<<31, 1, []byte{})
+			int(sc.MethodStrong), -1<<31)
+		states.rows = append(states.rows, pid, -1<<31, 1, []byte{})
 		for k, act := range []string{"CERTIFIED", st.String()} {
 			seq++
 			d := day - sc.Date(rng.IntN(700))
@@ -211,11 +213,11 @@ func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
 		for _, m := range []sc.Month{day.Month() - 1, day.Month()} {
 			pays.rows = append(pays.rows, pid, "EMP_PENSION", int64(m), "REGULAR", 300000, int64(m))
 		}
-		for _, tb := range []*table{people, audit, pays} {
+		for _, tb := range []*table{people, states, audit, pays} {
 			flush(tb, false)
 		}
 	}
-	for _, tb := range []*table{people, audit, pays} {
+	for _, tb := range []*table{people, states, audit, pays} {
 		flush(tb, true)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO batches (origin, source, actor, received, day, status, files, report) VALUES ('file','','bench','', 0, 'applied', '', '{}')`); err != nil {

@@ -98,7 +98,8 @@ func dump(t *testing.T, dsn string) string {
 	defer db.Close()
 	var b strings.Builder
 	for _, q := range []string{
-		`SELECT person_id, status, until_day, death_date, next_check, baselined, region_code, state FROM people ORDER BY pid`,
+		`SELECT p.person_id, p.status, p.until_day, p.death_date, s.next_check, s.baselined, p.region_code, s.state
+			FROM people p JOIN people_state s ON s.pid = p.pid ORDER BY p.pid`,
 		`SELECT type, day FROM deliveries ORDER BY type, day`,
 		`SELECT day, person_id, action, method, evidence, detail, rule FROM audit WHERE kind = 'decision' ORDER BY day, person_id, seq`,
 		`SELECT pid, benefit, month, kind, amount, payroll_month FROM payments ORDER BY pid, benefit, month, kind`,
