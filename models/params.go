@@ -87,9 +87,9 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-5.169, 2.879, 1.185, -0.495, 0.218, -1.626, 0.985, 0.193, 2.331, 1.393},
+		Trace:          [NumFeatures]float64{-7.229, 2.797, 1.381, 0.145, 0.444, -1.601, 0.356, 0.17, 2.177, 1.288},
 		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
-		RiskThreshold:  0.0644,
+		RiskThreshold:  0.0628,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
 		MinDays:        2, MinTypes: 1, WindowDays: 365,
