@@ -181,15 +181,23 @@ func (t *Tx) copyStates(ps []*Person, anyMoved bool) error {
 	if err != nil {
 		return err
 	}
-	if err := t.execRaw(`UPDATE people_state SET next_check = s.next_check, baselined = s.baselined, state = s.state
-		FROM stage_states s WHERE people_state.pid = s.pid`); err != nil {
-		return err
+	// The stage is a few thousand rows and people a million: each is found by its key.
+	// Left to itself the planner, which knows nothing of a fresh temporary table, hashes
+	// the whole of people_state for every chunk (12 s instead of 4 for a million).
+	qs := []string{`SET LOCAL enable_hashjoin = off`, `SET LOCAL enable_mergejoin = off`,
+		`UPDATE people_state SET next_check = s.next_check, baselined = s.baselined, state = s.state
+			FROM stage_states s WHERE people_state.pid = s.pid`}
+	if anyMoved {
+		qs = append(qs, `UPDATE people SET status = s.status, until_day = s.until_day, last_method = s.last_method,
+			death_date = s.death_date FROM stage_states s WHERE people.pid = s.pid AND s.moved`)
 	}
-	if !anyMoved {
-		return nil
+	qs = append(qs, `RESET enable_hashjoin`, `RESET enable_mergejoin`)
+	for _, q := range qs {
+		if err := t.execRaw(q); err != nil {
+			return err
+		}
 	}
-	return t.execRaw(`UPDATE people SET status = s.status, until_day = s.until_day, last_method = s.last_method,
-		death_date = s.death_date FROM stage_states s WHERE people.pid = s.pid AND s.moved`)
+	return nil
 }
 
 // SetRegion records a person's new region (a move).
