@@ -217,7 +217,17 @@ func (s *Service) runDayTimed(tx *store.Tx, ch *change, d sc.Date, tm *phases) (
 		tm.lap("snapshot")
 	}
 	if !s.opt.NoSummary {
-		if err := tx.RefreshSummary(d); err != nil {
+		var paid *store.PaidSums
+		if payday {
+			// The payroll's money by village, for the console: from memory, not read back.
+			paid = &store.PaidSums{Month: d.Month(), Rows: int64(len(k.pays)), ByVillage: map[store.PaidKey]int64{}}
+			for i := range k.pays {
+				p := &k.pays[i]
+				paid.Total += int64(p.Amount)
+				paid.ByVillage[store.PaidKey{Region: s.ppl[p.PID].Rec.RegionCode, Kind: store.MoneyKind(p.Kind)}] += int64(p.Amount)
+			}
+		}
+		if err := tx.RefreshSummaryPaid(d, paid); err != nil {
 			return 0, 0, err
 		}
 		tm.lap("summary")

@@ -155,7 +155,35 @@ func regionWhereOn(col, p string) (string, []any) {
 // RefreshSummary brings the console's summaries up to day: the live snapshot, the stock at
 // the end of day's month, and the decisions and payments of day's month. The service calls
 // it after each daily run, in the run's transaction or just after.
-func (t *Tx) RefreshSummary(day sc.Date) error {
+func (t *Tx) RefreshSummary(day sc.Date) error { return t.RefreshSummaryPaid(day, nil) }
+
+// PaidSums are the sums of the payments a payroll just added in the transaction, by the
+// person's village and kind as console_money counts them (WITHHELD for every withheld
+// status): the caller has them in memory, and the payments of a million people need not
+// be read back, joined with people and grouped to find them again.
+type PaidSums struct {
+	Month     sc.Month
+	Rows      int64 // payments given to AddPayments for the month
+	Total     int64 // their amount
+	ByVillage map[PaidKey]int64
+}
+
+// PaidKey is a village and a kind of payment.
+type PaidKey struct{ Region, Kind string }
+
+// MoneyKind is the kind console_money counts a payment's kind as.
+func MoneyKind(kind string) string {
+	if strings.HasPrefix(kind, "WITHHELD") {
+		return "WITHHELD"
+	}
+	return kind
+}
+
+// RefreshSummaryPaid is RefreshSummary told the sums of the payroll that ran in the
+// transaction, if one did. They are used when the month's payments stored are exactly
+// those given (their count and total agree: none was already stored); otherwise, as
+// without them, the month's money is summed from the payments table.
+func (t *Tx) RefreshSummaryPaid(day sc.Date, paid *PaidSums) error {
 	m := int64(day.Month())
 	for _, s := range []struct {
 		q    string
@@ -205,8 +233,12 @@ func (t *Tx) RefreshSummary(day sc.Date) error {
 		if _, err := t.tx.ExecContext(t.ctx, t.db.Rebind(`DELETE FROM console_money WHERE month = ?`), m); err != nil {
 			return fmt.Errorf("%s: refresh summary: %w", t.db, err)
 		}
-		if err := t.money(`WHERE pay.payroll_month = ?`, m); err != nil {
+		if ok, err := t.moneyFrom(paid, m); err != nil {
 			return err
+		} else if !ok {
+			if err := t.money(`WHERE pay.payroll_month = ?`, m); err != nil {
+				return err
+			}
 		}
 	}
 	if err := t.refreshRisk(); err != nil {
@@ -370,12 +402,7 @@ func (t *Tx) money(where string, args ...any) error {
 	if err != nil {
 		return fmt.Errorf("%s: summary money: %w", t.db, err)
 	}
-	type key struct {
-		region string
-		month  int64
-		kind   string
-	}
-	all := newRollup[key]()
+	all := newRollup[moneyKey]()
 	for rows.Next() {
 		var v, k string
 		var m, n int64
@@ -383,14 +410,46 @@ func (t *Tx) money(where string, args ...any) error {
 			rows.Close()
 			return err
 		}
-		all.add(v, n, func(r string) key { return key{r, m, k} })
+		all.add(v, n, func(r string) moneyKey { return moneyKey{r, m, k} })
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	return t.writeMoney(all)
+}
+
+// moneyFrom writes month m's money from paid when paid holds exactly the payments stored
+// for m, and tells whether it did.
+func (t *Tx) moneyFrom(paid *PaidSums, m int64) (bool, error) {
+	if paid == nil || int64(paid.Month) != m {
+		return false, nil
+	}
+	var rows, total int64
+	if err := t.QueryRow(`SELECT count(*), COALESCE(sum(amount), 0) FROM payments WHERE payroll_month = ?`, m).Scan(&rows, &total); err != nil {
+		return false, fmt.Errorf("%s: summary money: %w", t.db, err)
+	}
+	if rows != paid.Rows || total != paid.Total {
+		return false, nil
+	}
+	all := newRollup[moneyKey]()
+	for k, n := range paid.ByVillage {
+		all.add(k.Region, n, func(r string) moneyKey { return moneyKey{r, m, k.Kind} })
+	}
+	return true, t.writeMoney(all)
+}
+
+// moneyKey is a row of console_money.
+type moneyKey struct {
+	region string
+	month  int64
+	kind   string
+}
+
+// writeMoney inserts the rows of console_money, in order.
+func (t *Tx) writeMoney(all *rollup[moneyKey]) error {
 	ins := t.inserter(`INSERT INTO console_money (region, month, kind, amount)`, 4)
-	for _, k := range all.sorted(func(a, b key) bool {
+	for _, k := range all.sorted(func(a, b moneyKey) bool {
 		return a.region < b.region || a.region == b.region && (a.month < b.month || a.month == b.month && a.kind < b.kind)
 	}) {
 		if err := ins.add(k.region, k.month, k.kind, all.m[k]); err != nil {
