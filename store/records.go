@@ -203,53 +203,76 @@ func (t *Tx) storeRecords(rs []*Record) error {
 		part := rs[start:min(start+chunkMax, len(rs))]
 		chunks = append(chunks, chunk{part[0].ID, part[len(part)-1].ID, encodeChunk(nil, part)})
 	}
-	var linked, aside []*Record
-	type delivery struct {
-		typ string
-		day sc.Date
+	var aside []*Record
+	if t.later.deliveries == nil {
+		t.later.deliveries = map[delivery]bool{}
 	}
-	seen := map[delivery]bool{}
-	var dels []delivery
 	for _, r := range rs {
 		if r.PID >= 0 {
-			linked = append(linked, r)
+			t.later.people = append(t.later.people, personRow{r.PID, r.EventDate, r.ID})
 		}
 		if r.Held || r.PID < 0 || r.Link > 0 {
 			aside = append(aside, r)
 		}
-		if d := (delivery{r.Type, r.ReportedDate}); !seen[d] {
-			seen[d] = true
-			dels = append(dels, d)
-		}
+		t.later.deliveries[delivery{r.Type, r.ReportedDate}] = true
 	}
-	slices.SortFunc(dels, func(a, b delivery) int {
-		if c := strings.Compare(a.typ, b.typ); c != 0 {
-			return c
-		}
-		return int(a.day - b.day)
-	})
-	slices.SortFunc(linked, func(a, b *Record) int {
-		if c := cmp.Compare(a.PID, b.PID); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.EventDate, b.EventDate); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
 	err := t.bulk("record_chunks", []string{"first", "last", "data"}, "", len(chunks), func(i int, a []any) []any {
 		return append(a, chunks[i].first, chunks[i].last, chunks[i].data)
 	})
-	if err == nil {
-		err = t.bulk("record_people", []string{"pid", "event_date", "id"}, "", len(linked), func(i int, a []any) []any {
-			return append(a, linked[i].PID, int64(linked[i].EventDate), linked[i].ID)
-		})
-	}
 	if err == nil {
 		err = t.bulk("record_aside", []string{"id", "type", "link", "held"}, "", len(aside), func(i int, a []any) []any {
 			return append(a, aside[i].ID, aside[i].Type, aside[i].Link, b2i(aside[i].Held))
 		})
 	}
+	if err != nil {
+		return fmt.Errorf("%s: records: %w", t.db, err)
+	}
+	return nil
+}
+
+// laterRows are index rows a transaction writes at its commit.
+type laterRows struct {
+	people     []personRow
+	deliveries map[delivery]bool
+}
+
+type personRow struct {
+	pid   int64
+	event sc.Date
+	id    int64
+}
+
+type delivery struct {
+	typ string
+	day sc.Date
+}
+
+// writeLater writes the transaction's later rows, each index in its own order.
+func (t *Tx) writeLater() error {
+	people := t.later.people
+	slices.SortFunc(people, func(a, b personRow) int {
+		if c := cmp.Compare(a.pid, b.pid); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.event, b.event); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	dels := make([]delivery, 0, len(t.later.deliveries))
+	for d := range t.later.deliveries {
+		dels = append(dels, d)
+	}
+	slices.SortFunc(dels, func(a, b delivery) int {
+		if c := strings.Compare(a.typ, b.typ); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.day, b.day)
+	})
+	t.later = laterRows{}
+	err := t.bulk("record_people", []string{"pid", "event_date", "id"}, "", len(people), func(i int, a []any) []any {
+		return append(a, people[i].pid, int64(people[i].event), people[i].id)
+	})
 	if err == nil {
 		err = t.insertMany(`INSERT INTO deliveries (type, day)`, 2, `ON CONFLICT (type, day) DO NOTHING`, len(dels), func(i int, a []any) []any {
 			return append(a, dels[i].typ, int64(dels[i].day))
@@ -576,6 +599,9 @@ func moveRecords(t *Tx) error {
 		if err := t.storeRecords(rs); err != nil {
 			return err
 		}
+	}
+	if err := t.writeLater(); err != nil {
+		return err
 	}
 	_, err := t.tx.ExecContext(t.ctx, `DROP TABLE records`)
 	return err

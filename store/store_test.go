@@ -207,8 +207,24 @@ func testRecordsBulk(t *testing.T, db *store.DB) {
 			t.Fatalf("second batch row %d: id %d inserted %v content %d", i, ids2[i], ins2[i], cs[i])
 		}
 	}
-	var n int
-	if err := tx.QueryRow(`SELECT count(*) FROM record_keys`).Scan(&n); err != nil || n != 5000 {
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var n, people int
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM record_keys`).Scan(&n); err != nil || n != 5000 {
 		t.Fatalf("%d records stored, %v", n, err)
+	}
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM record_people`).Scan(&people); err != nil || people != 5000 {
+		t.Fatalf("%d person index rows, %v", people, err)
+	}
+	// A resend in a later transaction is found among the keys written at the commit.
+	tx2, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx2.Rollback()
+	ids3, ins3, _, err := tx2.InsertRecords(mk(4999, 5001))
+	if err != nil || ins3[0] || !ins3[1] || ids3[0] != ids2[2999] {
+		t.Fatalf("third batch: ids %v inserted %v (%v)", ids3, ins3, err)
 	}
 }

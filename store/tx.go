@@ -19,6 +19,10 @@ type Tx struct {
 	nextRecord int64
 	// conn is the connection the transaction runs on (PostgreSQL), for COPY.
 	conn *sql.Conn
+	// later holds index rows of the records stored in the transaction that nothing reads
+	// before it commits (people's timelines, delivery days): written once, sorted, at
+	// Commit, they touch each index page once however many batches the transaction has.
+	later laterRows
 }
 
 // Begin starts a write transaction. On PostgreSQL it takes the writer's advisory lock, so
@@ -51,6 +55,10 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 
 // Commit makes the transaction's writes durable.
 func (t *Tx) Commit() error {
+	if err := t.writeLater(); err != nil {
+		t.Rollback()
+		return err
+	}
 	t.closeStmts()
 	defer t.release()
 	if err := t.tx.Commit(); err != nil {
