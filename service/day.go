@@ -163,7 +163,7 @@ func (s *Service) runDayTimed(tx *store.Tx, ch *change, d sc.Date, tm *phases) (
 			s.opt.Fault("run", int(evaluated))
 		}
 		if w != nil && len(ch.order) >= chunk {
-			if err := w.send(ch, k, chunk); err != nil {
+			if err := w.send(ch, k, chunk, false); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -171,7 +171,7 @@ func (s *Service) runDayTimed(tx *store.Tx, ch *change, d sc.Date, tm *phases) (
 	tm.lap("evaluate")
 	if w != nil {
 		for len(ch.order) > 0 || k.sent < len(k.pays) {
-			if err := w.send(ch, k, chunk); err != nil {
+			if err := w.send(ch, k, chunk, true); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -301,15 +301,22 @@ func newBgWriter(tx *store.Tx) *bgWriter {
 	return w
 }
 
-// send hands the writer the next chunk of touched people and the payments collected
-// since the last send.
-func (w *bgWriter) send(ch *change, k *sink, n int) error {
+// payChunk is how many payments the writer is given at once: on PostgreSQL each batch is
+// a COPY in a savepoint, and a transaction is best kept to a few subtransactions.
+const payChunk = 1 << 17
+
+// send hands the writer the next chunk of touched people and, when there are payChunk of
+// them or last is set, the payments collected since they were last handed.
+func (w *bgWriter) send(ch *change, k *sink, n int, last bool) error {
 	ps, moves, err := ch.take(n)
 	if err != nil {
 		return err
 	}
-	j := bgJob{ps: ps, moves: moves, pays: k.pays[k.sent:len(k.pays):len(k.pays)]}
-	k.sent = len(k.pays)
+	j := bgJob{ps: ps, moves: moves}
+	if last || len(k.pays)-k.sent >= payChunk {
+		j.pays = k.pays[k.sent:len(k.pays):len(k.pays)]
+		k.sent = len(k.pays)
+	}
 	w.jobs <- j
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 
 // TestPayrollWrites: a payroll day's writes in bulk — states of 5,000 people (on
 // PostgreSQL by COPY and a stage, on SQLite a few hundred a statement), some of them
-// moved, and 6,000 payments of which some repeat a key already stored — leave on both
+// moved, and 8,500 payments of which some repeat a key already stored — leave on both
 // databases exactly what one person at a time would: every state and status as written,
 // the moved people's indexed columns changed and no one else's, a repeated payment
 // skipped with its first amount kept, and an audit trail of a few thousand rows intact.
@@ -82,6 +82,15 @@ func testPayrollWrites(t *testing.T, db *store.DB) {
 				return err
 			}
 		}
+		// 2,500 new keys (on PostgreSQL straight in by COPY), then the payroll's, some of
+		// whose keys are stored (there COPY fails, and they go through the stage).
+		fresh := make([]store.Payment, 2500)
+		for i := range fresh {
+			fresh[i] = store.Payment{PID: int64(i), Benefit: "URBAN_EMPLOYEE", Month: 655, Kind: "BACK_PAY", Amount: 7, PayrollMonth: 654}
+		}
+		if err := tx.AddPayments(fresh); err != nil {
+			return err
+		}
 		if err := tx.AddPayments(pays); err != nil {
 			return err
 		}
@@ -105,14 +114,20 @@ func testPayrollWrites(t *testing.T, db *store.DB) {
 	if err := db.SQL().QueryRow(`SELECT count(*), sum(amount) FROM payments`).Scan(&count, &sum); err != nil {
 		t.Fatal(err)
 	}
-	if count != n+1000 || sum != n*310000+1000 {
-		t.Fatalf("payments: %d rows summing %d, want %d summing %d", count, sum, n+1000, n*310000+1000)
+	if count != n+1000+2500 || sum != n*310000+1000+2500*7 {
+		t.Fatalf("payments: %d rows summing %d, want %d summing %d", count, sum, n+1000+2500, n*310000+1000+2500*7)
 	}
 	if err := db.SQL().QueryRow(`SELECT count(*) FROM people WHERE status = ` + fmt.Sprint(int(sc.StatusSuspended))).Scan(&suspended); err != nil {
 		t.Fatal(err)
 	}
 	if suspended != (n+6)/7 {
 		t.Fatalf("%d suspended in people's columns, want %d", suspended, (n+6)/7)
+	}
+	if db.Dialect() == store.Postgres { // migration 0012: room on each page for a state's next version
+		var opts string
+		if err := db.SQL().QueryRow(`SELECT COALESCE(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'people_state'::regclass`).Scan(&opts); err != nil || opts != "fillfactor=50" {
+			t.Fatalf("people_state's options %q, %v", opts, err)
+		}
 	}
 	var problems int
 	checked, err := db.VerifyAudit(ctx, func(store.AuditProblem) { problems++ })

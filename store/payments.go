@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	sc "github.com/silentcert/silentcert"
 )
 
@@ -25,15 +27,34 @@ func (t *Tx) AddPayments(ps []Payment) error {
 		return append(a, p.PID, p.Benefit, int64(p.Month), p.Kind, int64(p.Amount), int64(p.PayrollMonth))
 	}
 	if t.conn != nil && len(ps) >= copyMin {
-		// PostgreSQL, a payroll: COPY into a temporary table, then one INSERT … SELECT
-		// that skips the keys already stored.
+		// PostgreSQL, a payroll: COPY straight into payments, in a savepoint; when a key
+		// is stored already (which a payroll run once does not meet) that COPY fails
+		// whole, and the payments go the slower way: COPY into a temporary table, then
+		// one INSERT … SELECT that skips the keys already stored.
+		cols := []string{"pid", "benefit", "month", "kind", "amount", "payroll_month"}
+		if err := t.execRaw(`SAVEPOINT add_payments`); err != nil {
+			return err
+		}
+		err := t.copyFrom("payments", cols, len(ps), func(i int) []any { return vals(i, nil) })
+		var pe *pgconn.PgError
+		switch {
+		case err == nil:
+			return t.execRaw(`RELEASE SAVEPOINT add_payments`)
+		case !errors.As(err, &pe) || pe.Code != "23505": // not a unique violation
+			return err
+		}
+		if err := t.execRaw(`ROLLBACK TO SAVEPOINT add_payments`); err != nil {
+			return err
+		}
+		if err := t.execRaw(`RELEASE SAVEPOINT add_payments`); err != nil {
+			return err
+		}
 		if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_payments (LIKE payments) ON COMMIT DELETE ROWS`); err != nil {
 			return err
 		}
 		if err := t.execRaw(`TRUNCATE stage_payments`); err != nil {
 			return err
 		}
-		cols := []string{"pid", "benefit", "month", "kind", "amount", "payroll_month"}
 		if err := t.copyFrom("stage_payments", cols, len(ps), func(i int) []any { return vals(i, nil) }); err != nil {
 			return err
 		}

@@ -200,6 +200,19 @@ func (t *Tx) copyStates(ps []*Person, anyMoved bool) error {
 	return nil
 }
 
+func init() { migrationSteps[12] = roomForStates }
+
+// roomForStates is migration 0012: on PostgreSQL, people_state's pages half empty.
+func roomForStates(t *Tx) error {
+	if t.db.dialect != Postgres {
+		return nil
+	}
+	if err := t.execRaw(`ALTER TABLE people_state SET (fillfactor = 50)`); err != nil {
+		return err
+	}
+	return t.execRaw(`CLUSTER people_state USING people_state_pkey`)
+}
+
 // SetRegion records a person's new region (a move).
 func (t *Tx) SetRegion(pid int64, region string) error {
 	return t.exec(`UPDATE people SET region_code = ? WHERE pid = ?`, region, pid)

@@ -1,0 +1,5 @@
+-- PostgreSQL only (the migration's Go step, store.roomForStates): people_state's pages
+-- are kept half empty (fillfactor 50) and the table rewritten so, that a payroll day's new
+-- version of each state fits on its row's page: an update that moves no index (HOT)
+-- instead of a new entry in the primary key's index for every person. The old versions
+-- are pruned from the page by the next month. SQLite updates rows in place.
