@@ -38,6 +38,9 @@ type RunStats struct {
 type Phase struct {
 	Name    string
 	Seconds float64
+	// Alongside: the step ran on another goroutine during the step before (the 1st's
+	// writes during its evaluation), and its time is inside that one's.
+	Alongside bool
 }
 
 // phases times the steps of a run; a nil one does nothing.
@@ -58,7 +61,7 @@ func (ps *phases) lap(name string) {
 		return
 	}
 	now := time.Now()
-	ps.list = append(ps.list, Phase{name, now.Sub(ps.t).Seconds()})
+	ps.list = append(ps.list, Phase{Name: name, Seconds: now.Sub(ps.t).Seconds()})
 	ps.t = now
 }
 
@@ -179,13 +182,17 @@ func (s *Service) runDayTimed(tx *store.Tx, ch *change, d sc.Date, tm *phases) (
 			return 0, 0, err
 		}
 		if tm != nil {
-			tm.list = append(tm.list, Phase{"(alongside: states", w.states.Seconds()}, Phase{"payments)", w.pays.Seconds()})
+			tm.list = append(tm.list, Phase{"states", w.states.Seconds(), true}, Phase{"payments", w.pays.Seconds(), true})
 		}
 	}
 	if err := ch.write(tx); err != nil {
 		return 0, 0, err
 	}
-	tm.lap("states")
+	if w != nil {
+		tm.lap("writes' end")
+	} else {
+		tm.lap("states")
+	}
 	n, err := k.flush(tx, map[int64]string{}, "engine", s.hook(tx))
 	if err != nil {
 		return 0, 0, err

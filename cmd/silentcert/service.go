@@ -322,10 +322,20 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		var steps strings.Builder
 		for i, p := range st.Phases {
-			if i > 0 {
+			switch {
+			case p.Alongside && (i == 0 || !st.Phases[i-1].Alongside):
+				steps.WriteString(" (writing alongside: ")
+			case p.Alongside:
+				steps.WriteString(", ")
+			case i > 0 && st.Phases[i-1].Alongside:
+				steps.WriteString("), ")
+			case i > 0:
 				steps.WriteString(", ")
 			}
 			fmt.Fprintf(&steps, "%s %.2f", p.Name, p.Seconds)
+		}
+		if n := len(st.Phases); n > 0 && st.Phases[n-1].Alongside {
+			steps.WriteString(")")
 		}
 		fmt.Fprintf(stdout, "ran %s in %.2fs, %.1fs of CPU in this process (%d evaluated, %d decisions, payroll %v; %s)\n",
 			day, st.Seconds, cpuSeconds()-cpu, st.Evaluated, st.Decisions, st.Payroll, steps.String())
