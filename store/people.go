@@ -123,7 +123,13 @@ func (t *Tx) updateFrom(table, set string, types []string, ps []*Person, vals fu
 		for _, p := range ps[start : start+k] {
 			args = vals(append(args, p.PID), p)
 		}
-		q := `UPDATE ` + table + ` SET ` + set + ` FROM (VALUES ` + strings.TrimSuffix(strings.Repeat(tuple+",", k), ",") +
+		verb := `UPDATE `
+		if t.db.dialect == SQLite {
+			// OR IGNORE: no constraint can abort the statement, so SQLite keeps no
+			// statement journal (a copy of every page the statement changes).
+			verb = `UPDATE OR IGNORE `
+		}
+		q := verb + table + ` SET ` + set + ` FROM (VALUES ` + strings.TrimSuffix(strings.Repeat(tuple+",", k), ",") +
 			`) AS v WHERE ` + table + `.pid = v.column1`
 		// A full chunk's statement is kept prepared; a remainder's, of any length, is not.
 		if k == per {
