@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"slices"
 	"strings"
@@ -63,39 +64,70 @@ type Row struct {
 // and nothing of the batch is applied. Bad rows are quarantined and the rest applied.
 func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	res := &Result{}
-	var rows []Row
-	for _, f := range b.Files {
+	// The files are read on every core and taken in order; the first that cannot be
+	// read refuses the batch.
+	type read struct {
+		rows     []Row
+		probs    []exchange.Problem
+		warns    []exchange.Warning
+		enc      string
+		rejected string
+		opened   bool
+	}
+	var parts [][]Row
+	total := 0
+	errStop := errors.New("refused")
+	err := inOrder(ctx, len(b.Files), func(i int) (r read) {
+		f := b.Files[i]
 		format, gz, ok := f.Format, f.Gzip, f.FormatSet
 		if !ok {
 			format, gz, ok = exchange.FormatOf(f.Name)
 		}
 		if !ok {
-			res.Rejected = f.Name + ": not a .csv or .jsonl file (optionally .gz)"
-			break
+			r.rejected = f.Name + ": not a .csv or .jsonl file (optionally .gz)"
+			return r
 		}
 		rr, err := exchange.NewRecordReader(f.Name, f.Body, format, gz, s.cat, exchange.Options{Encoding: b.Encoding})
 		if err != nil {
-			res.Rejected = err.Error()
-			break
+			r.rejected = err.Error()
+			return r
 		}
-		before := len(rows)
-		var probs []exchange.Problem
-		rows, probs, err = readAll(rows, rr, b.Source)
-		res.Report.AddFile(f.Name, rr.Encoding())
-		res.Report.AddWarnings(rr.Warnings())
+		r.opened = true
+		r.rows, r.probs, err = readAll(nil, rr, b.Source)
+		r.enc, r.warns = rr.Encoding(), rr.Warnings()
 		rr.Close()
 		if err != nil {
-			res.Rejected = f.Name + ": " + err.Error() + " (the batch is refused whole; send it again)"
-			break
+			r.rejected = f.Name + ": " + err.Error() + " (the batch is refused whole; send it again)"
 		}
-		res.Report.Read += int64(len(rows) - before + len(probs))
-		for _, p := range probs {
+		return r
+	}, func(i int, r read) error {
+		if r.opened {
+			res.Report.AddFile(b.Files[i].Name, r.enc)
+			res.Report.AddWarnings(r.warns)
+		}
+		if r.rejected != "" {
+			res.Rejected = r.rejected
+			return errStop
+		}
+		res.Report.Read += int64(len(r.rows) + len(r.probs))
+		for _, p := range r.probs {
 			res.Report.AddProblem(p)
 		}
-		res.Problems = append(res.Problems, probs...)
+		res.Problems = append(res.Problems, r.probs...)
+		parts = append(parts, r.rows)
+		total += len(r.rows)
+		return nil
+	})
+	if err != nil && err != errStop {
+		return nil, err
 	}
 	if res.Rejected != "" {
 		return res, s.reject(ctx, b, res)
+	}
+	rows := make([]Row, 0, total)
+	for i, p := range parts {
+		rows = append(rows, p...)
+		parts[i] = nil
 	}
 	return res, s.apply(ctx, b, rows, res)
 }

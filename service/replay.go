@@ -6,7 +6,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -141,33 +140,11 @@ func (s *Service) readHistory(ctx context.Context, opt ReplayOptions, rep *backt
 		n     int64
 		err   error
 	}
-	results := make([]chan read, len(files))
-	for i := range results {
-		results[i] = make(chan read, 1)
-	}
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	go func() {
-		for i, f := range files {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			go func() {
-				var r read
-				r.rows, r.probs, r.warns, r.enc, r.n, r.err = readFile(f, s.cat, opt.Encoding)
-				results[i] <- r
-			}()
-		}
-	}()
-	for i, f := range files {
-		var got read
-		select {
-		case got = <-results[i]:
-			<-sem
-		case <-ctx.Done():
-			return nil, nil, nil, ctx.Err()
-		}
+	err = inOrder(ctx, len(files), func(i int) (r read) {
+		r.rows, r.probs, r.warns, r.enc, r.n, r.err = readFile(files[i], s.cat, opt.Encoding)
+		return r
+	}, func(i int, got read) error {
+		f := files[i]
 		rep.Files++
 		rows, probs, warns, enc, read, rerr := got.rows, got.probs, got.warns, got.enc, got.n, got.err
 		for _, w := range warns {
@@ -178,7 +155,7 @@ func (s *Service) readHistory(ctx context.Context, opt ReplayOptions, rep *backt
 			problems = append(problems, exchange.Problem{File: f, Reason: "unreadable", Message: rerr.Error()})
 			rep.QuarantinedByReason["unreadable"]++
 			rep.Quarantined++
-			continue
+			return nil
 		}
 		if enc != "" {
 			rep.Encodings[enc]++
@@ -203,8 +180,9 @@ func (s *Service) readHistory(ctx context.Context, opt ReplayOptions, rep *backt
 				days[r.ReportedDate-opt.From] = append(days[r.ReportedDate-opt.From], r)
 			}
 		}
-	}
-	return history, days, problems, nil
+		return nil
+	})
+	return history, days, problems, err
 }
 
 func readFile(path string, cat *sc.Catalogue, encoding string) (rows []Row, probs []exchange.Problem, warns []exchange.Warning, enc string, read int64, err error) {
