@@ -75,7 +75,6 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 		opened   bool
 	}
 	var parts [][]Row
-	total := 0
 	errStop := errors.New("refused")
 	err := inOrder(ctx, len(b.Files), func(i int) (r read) {
 		f := b.Files[i]
@@ -115,7 +114,6 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 		}
 		res.Problems = append(res.Problems, r.probs...)
 		parts = append(parts, r.rows)
-		total += len(r.rows)
 		return nil
 	})
 	if err != nil && err != errStop {
@@ -124,12 +122,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	if res.Rejected != "" {
 		return res, s.reject(ctx, b, res)
 	}
-	rows := make([]Row, 0, total)
-	for i, p := range parts {
-		rows = append(rows, p...)
-		parts[i] = nil
-	}
-	return res, s.apply(ctx, b, rows, res)
+	return res, s.applyParts(ctx, b, parts, res)
 }
 
 // readAll appends a file's rows to rows, checking the batch's source.
@@ -242,7 +235,13 @@ type applyItem struct {
 
 // apply stores and applies rows as one batch, in one transaction.
 func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) error {
-	rows = prepareRows(rows, res)
+	return s.applyParts(ctx, b, [][]Row{rows}, res)
+}
+
+// applyParts is apply for rows given in parts (a batch's files, in order).
+func (s *Service) applyParts(ctx context.Context, b Batch, parts [][]Row, res *Result) error {
+	rows := prepareParts(parts, res)
+	clear(parts) // the sorted copy is all that is needed now
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.write(ctx, func(tx *store.Tx, ch *change) error { return s.applyIn(tx, ch, b, rows, res) })
@@ -260,12 +259,25 @@ func (s *Service) counted(res *Result) {
 }
 
 // prepareRows defaults reported dates and puts the rows in spec §7's order.
-func prepareRows(rows []Row, res *Result) []Row {
-	for i := range rows {
-		rows[i].seq = i
-		if rows[i].ReportedDate == sc.NoDate {
-			rows[i].ReportedDate = rows[i].EventDate
-			res.Report.ReportedDateDefaulted++
+func prepareRows(rows []Row, res *Result) []Row { return prepareParts([][]Row{rows}, res) }
+
+// prepareParts is prepareRows for rows given in parts (a batch's files, in order): the
+// rows are moved once, into the sorted result.
+func prepareParts(parts [][]Row, res *Result) []Row {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	rows := make([]*Row, 0, n)
+	for _, p := range parts {
+		for i := range p {
+			r := &p[i]
+			r.seq = len(rows)
+			if r.ReportedDate == sc.NoDate {
+				r.ReportedDate = r.EventDate
+				res.Report.ReportedDateDefaulted++
+			}
+			rows = append(rows, r)
 		}
 	}
 	// Sorted through an index: a Row is a few hundred bytes, too big to move around. The
@@ -274,19 +286,19 @@ func prepareRows(rows []Row, res *Result) []Row {
 	// total order, so the result is the one order whatever the split).
 	idx := make([]sortKey, len(rows))
 	for i := range idx {
-		r := &rows[i]
+		r := rows[i]
 		idx[i] = sortKey{uint64(uint32(r.ReportedDate))<<32 | uint64(uint32(r.EventDate)), int32(i)}
 	}
 	cmpIdx := func(a, b sortKey) int {
 		if a.dates != b.dates {
 			return cmp.Compare(int64(int32(a.dates>>32)), int64(int32(b.dates>>32)))*2 + cmp.Compare(int32(a.dates), int32(b.dates))
 		}
-		return compareRows(&rows[a.i], &rows[b.i])
+		return compareRows(rows[a.i], rows[b.i])
 	}
 	sortHalves(idx, cmpIdx)
 	sorted := make([]Row, len(rows))
 	for i, k := range idx {
-		sorted[i] = rows[k.i]
+		sorted[i] = *rows[k.i]
 	}
 	return sorted
 }
