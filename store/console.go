@@ -275,7 +275,20 @@ func (t *Tx) RebuildSummary(day sc.Date) error {
 	if err := t.stockHistory(day.Month()); err != nil {
 		return err
 	}
-	return t.RefreshSummary(day)
+	if err := t.RefreshSummary(day); err != nil {
+		return err
+	}
+	if t.db.dialect == Postgres {
+		// The tables were refilled whole: their statistics are refreshed now, not at
+		// autovacuum's next pass, or the planner joins a risk list it thinks empty by
+		// hashing every person (the list's city page took 140 ms instead of 30).
+		for _, tb := range []string{`console_stock`, `console_flow`, `console_money`, `console_risk`} {
+			if err := t.execRaw(`ANALYZE ` + tb); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // now writes the live snapshot and, from it, the stock of month m.
