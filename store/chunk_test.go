@@ -37,7 +37,7 @@ func randomRecords(rng *rand.Rand, n int) []*store.Record {
 
 func TestChunkRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for n := range []int{0, 1, 2, 128} {
+	for _, n := range []int{0, 1, 2, 128} {
 		rs := randomRecords(rng, n)
 		b := store.EncodeChunk(nil, rs)
 		var got []*store.Record
