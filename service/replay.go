@@ -35,6 +35,11 @@ type ReplayOptions struct {
 	// DailySummary refreshes the console's summaries after every day, as serve does,
 	// instead of rebuilding them once at the end (a test compares the two).
 	DailySummary bool
+	// SpillDir is where the rows read are kept, a window of reported days to a file,
+	// until their days are replayed ("" is the system's temporary directory); Window is
+	// the days of a window (0: spillWindow).
+	SpillDir string
+	Window   int
 }
 
 // Replay drives the service day by day with a simulated clock over history: the roster is
@@ -73,10 +78,14 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		return nil, err
 	}
 	rep.AddRoster(ro.Roster)
-	history, days, problems, err := s.readHistory(ctx, opt, rep)
+	sp, problems, err := s.spillRecords(ctx, opt, rep)
 	if err != nil {
 		return nil, err
 	}
+	defer sp.close()
+	stop := make(chan struct{})
+	defer close(stop)
+	windows := sp.stream(stop)
 	var n int64
 	tally := func(res *Result) {
 		rep.Applied += res.Report.Applied
@@ -86,15 +95,52 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		rep.Unlinked += res.Report.Unlinked
 		n += res.Report.Applied
 	}
+	// The history (rows reported before From) is applied a window to a batch, the
+	// quarantine with the first: a batch applies its rows in spec §7's order, whose first
+	// key is the reported date, so the windows applied in turn are the history applied
+	// at once.
+	next, more := <-windows
 	res := &Result{Problems: problems}
-	if err := s.apply(ctx, Batch{Origin: "replay", Actor: "replay", Day: opt.From, History: true}, history, res); err != nil {
-		return nil, err
+	for first := true; first || (more && next.w < 0); first = false {
+		var parts [][]Row
+		if more && next.w < 0 {
+			if next.err != nil {
+				return nil, next.err
+			}
+			parts = next.days
+			next, more = <-windows
+		}
+		if err := s.applyParts(ctx, Batch{Origin: "replay", Actor: "replay", Day: opt.From, History: true}, parts, res); err != nil {
+			return nil, err
+		}
+		tally(res)
+		res = &Result{}
 	}
-	tally(res)
 	// Days go through the same steps as serve's (a batch of the day's records, then the
 	// day's run), several days to a transaction: replay fills an empty database, which a
 	// crash leaves to be started again, so a commit a day would buy nothing but time.
-	if err := s.replayDays(ctx, opt, days, func(d sc.Date) {
+	cur := windowRows{w: -1}
+	rowsOf := func(d sc.Date) ([]Row, error) {
+		w := sp.window(d)
+		if cur.w != w {
+			cur = windowRows{w: w}
+			if more && next.w == w {
+				cur = next
+				next, more = <-windows
+			}
+			if cur.err != nil {
+				return nil, cur.err
+			}
+		}
+		if cur.days == nil {
+			return nil, nil
+		}
+		i := int(d-opt.From) - w*sp.days
+		rows := cur.days[i]
+		cur.days[i] = nil
+		return rows, nil
+	}
+	if err := s.replayDays(ctx, opt, rowsOf, func(d sc.Date) {
 		mu.Lock()
 		clock = d
 		mu.Unlock()
@@ -114,88 +160,6 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		return rep, nil
 	}
 	return rep, s.Export(ctx, opt.Out, opt.From, opt.To, rep)
-}
-
-// readHistory reads every record file as backtest does, counting into rep, and returns
-// the rows reported before from, the rows of each day, and the rows to quarantine.
-func (s *Service) readHistory(ctx context.Context, opt ReplayOptions, rep *backtest.Report) (history []Row, days [][]Row, problems []exchange.Problem, err error) {
-	var files []string
-	for _, path := range opt.Records {
-		fs, warns, err := exchange.ListRecordFiles(path)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		for _, w := range warns {
-			rep.Warnings = append(rep.Warnings, backtest.FormatWarning(w))
-		}
-		files = append(files, fs...)
-	}
-	days = make([][]Row, int(opt.To-opt.From)+1)
-	// Files are read (decompressed, decoded, parsed) on every core, and taken in order.
-	type read struct {
-		rows  []Row
-		probs []exchange.Problem
-		warns []exchange.Warning
-		enc   string
-		n     int64
-		err   error
-	}
-	err = inOrder(ctx, len(files), func(i int) (r read) {
-		r.rows, r.probs, r.warns, r.enc, r.n, r.err = readFile(files[i], s.cat, opt.Encoding)
-		return r
-	}, func(i int, got read) error {
-		f := files[i]
-		rep.Files++
-		rows, probs, warns, enc, read, rerr := got.rows, got.probs, got.warns, got.enc, got.n, got.err
-		for _, w := range warns {
-			rep.Warnings = append(rep.Warnings, backtest.FormatWarning(w))
-		}
-		if rerr != nil {
-			rep.FilesRejected++
-			problems = append(problems, exchange.Problem{File: f, Reason: "unreadable", Message: rerr.Error()})
-			rep.QuarantinedByReason["unreadable"]++
-			rep.Quarantined++
-			return nil
-		}
-		if enc != "" {
-			rep.Encodings[enc]++
-		}
-		rep.Read += read
-		for _, p := range probs {
-			rep.Quarantined++
-			rep.QuarantinedByReason[p.Reason]++
-		}
-		problems = append(problems, probs...)
-		for _, r := range rows {
-			if r.ReportedDate == sc.NoDate {
-				r.ReportedDate = r.EventDate
-				rep.ReportedDateDefaulted++
-			}
-			switch {
-			case r.ReportedDate > opt.To:
-				rep.ReportedAfterTo++
-			case r.ReportedDate < opt.From:
-				history = append(history, r)
-			default:
-				days[r.ReportedDate-opt.From] = append(days[r.ReportedDate-opt.From], r)
-			}
-		}
-		return nil
-	})
-	return history, days, problems, err
-}
-
-func readFile(path string, cat *sc.Catalogue, encoding string) (rows []Row, probs []exchange.Problem, warns []exchange.Warning, enc string, read int64, err error) {
-	rr, err := exchange.OpenRecords(path, cat, exchange.Options{Encoding: encoding})
-	if err != nil {
-		return nil, nil, nil, "", 0, err
-	}
-	defer rr.Close()
-	rows, probs, err = readAll(nil, rr, "")
-	if err != nil {
-		return nil, nil, rr.Warnings(), rr.Encoding(), 0, err
-	}
-	return rows, probs, rr.Warnings(), rr.Encoding(), int64(len(rows) + len(probs)), nil
 }
 
 // Export writes the files of spec §7 from the database: what backtest writes for the same
@@ -346,7 +310,7 @@ const replayGroup = 64
 
 // replayDays ingests each day's rows as that day's batch and runs the day, committing
 // every replayGroup days.
-func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, days [][]Row, setClock func(sc.Date), tally func(*Result), progress func(sc.Date)) error {
+func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, rowsOf func(sc.Date) ([]Row, error), setClock func(sc.Date), tally func(*Result), progress func(sc.Date)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var tx *store.Tx
@@ -374,13 +338,16 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, days [][]Ro
 			ch = s.newChange()
 			ch.hold = !opt.DailySummary // daily summaries read the people as stored
 		}
-		if rows := days[d-opt.From]; len(rows) > 0 {
+		rows, err := rowsOf(d)
+		if err != nil {
+			return fail(err)
+		}
+		if len(rows) > 0 {
 			res := &Result{}
 			if err := s.applyIn(tx, ch, Batch{Origin: "replay", Actor: "replay", Day: d}, prepareRows(rows, res), res); err != nil {
 				return fail(err)
 			}
 			done = append(done, res)
-			days[d-opt.From] = nil
 		}
 		if _, _, err := s.runDayIn(tx, ch, d); err != nil {
 			return fail(err)

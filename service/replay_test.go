@@ -26,12 +26,12 @@ var outputs = []string{"decisions.csv", "status.csv", "payroll.csv", "overpaymen
 // output file byte for byte.
 func replayMatchesBacktest(t *testing.T, db *store.DB, roster string, records []string, from, to sc.Date) {
 	t.Helper()
-	replayMatches(t, db, roster, records, from, to, nil)
+	replayMatches(t, db, roster, records, from, to, nil, 0)
 }
 
 // replayMatches is replayMatchesBacktest with an evidence model (a fresh one per run, from
-// newModel) or without (nil).
-func replayMatches(t *testing.T, db *store.DB, roster string, records []string, from, to sc.Date, newModel func() engine.Model) string {
+// newModel) or without (nil), replaying window days at a time (0: the default).
+func replayMatches(t *testing.T, db *store.DB, roster string, records []string, from, to sc.Date, newModel func() engine.Model, window int) string {
 	t.Helper()
 	ctx := context.Background()
 	want := t.TempDir()
@@ -44,7 +44,7 @@ func replayMatches(t *testing.T, db *store.DB, roster string, records []string, 
 	}
 	got := t.TempDir()
 	if _, err := service.Replay(ctx, db, service.ReplayOptions{Roster: roster, Records: records, From: from, To: to, Out: got,
-		Service: service.Options{Model: sm}}); err != nil {
+		Service: service.Options{Model: sm}, SpillDir: t.TempDir(), Window: window}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range outputs {
@@ -173,7 +173,7 @@ func TestReplayWithModel(t *testing.T) {
 	}
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) {
-			out := replayMatches(t, dsn.Open(t), filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel)
+			out := replayMatches(t, dsn.Open(t), filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel, 0)
 			dec, err := os.ReadFile(filepath.Join(out, "decisions.csv"))
 			if err != nil {
 				t.Fatal(err)
@@ -181,6 +181,28 @@ func TestReplayWithModel(t *testing.T) {
 			if !bytes.Contains(dec, []byte(",RISK,")) || !bytes.Contains(dec, []byte(",CERTIFIED,WEAK,")) {
 				t.Fatal("the model made no RISK row or no WEAK certification: the test would prove nothing")
 			}
+		})
+	}
+}
+
+// TestReplayWindows: replay keeps the rows it read on disk, a window of reported days to
+// a file, and applies the history a window to a batch; whatever the window (a day, a
+// month, the whole year), its files are backtest's, with the evidence models too.
+func TestReplayWindows(t *testing.T) {
+	city := t.TempDir()
+	from, to := sc.MustDate("2024-01-01"), sc.MustDate("2024-06-30")
+	if _, err := sim.Simulate(context.Background(), sim.Options{City: "3710", Recipients: 300, From: from, To: to, Seed: 5,
+		Out: city, HistoryMonths: 2, Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sc.DefaultConfig()
+	newModel := func() engine.Model {
+		return &coverageModel{Model: models.New(models.Default(), cfg.Catalogue, cfg.Policy.HealthPeriod)}
+	}
+	for _, w := range []int{1, 31, 400} {
+		t.Run(itoa(w), func(t *testing.T) {
+			db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
+			replayMatches(t, db, filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel, w)
 		})
 	}
 }

@@ -55,6 +55,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	modelPath := fs.String("model", "", modelHelp)
+	spill := fs.String("spill", "", "directory for the rows read, kept on disk a window of days to a file until replayed (default: the system's temporary directory)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer db.Close()
 	start := time.Now()
 	opt := service.ReplayOptions{Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg, Encoding: *encoding,
-		ResolveRegion: regionResolver(*city), Service: service.Options{Model: model}}
+		ResolveRegion: regionResolver(*city), Service: service.Options{Model: model}, SpillDir: *spill}
 	if !*quiet {
 		last := time.Time{}
 		opt.Progress = func(d sc.Date, n int64) {
