@@ -463,6 +463,7 @@ func testAudit(t *testing.T, e env) {
 	ctx := context.Background()
 	u := must(e.a.CreateUser(ctx, "root", "guo.ming", pw, auth.RoleVillage, "371002001001"))(t)
 	e.a.Login(ctx, "guo.ming", "not the password", "10.1.1.1")
+	e.a.Login(ctx, pw, "guo.ming", "10.1.1.2") // the password typed into the name field
 	tok := must(login(e, "guo.ming", pw))(t)
 	mustOK(t, e.a.Logout(ctx, tok))
 	mustOK(t, e.a.SetPassword(ctx, "root", u.ID, "second passphrase"))
@@ -476,6 +477,7 @@ func testAudit(t *testing.T, e env) {
 	want := []struct{ kind, actor, action, detail string }{
 		{"user", "root", "create", "user=guo.ming id=1 role=village region=371002001001"},
 		{"login", "guo.ming", "failed", "ip=10.1.1.1 reason=wrong_password failures=1"},
+		{"login", "(unknown)", "failed", "ip=10.1.1.2 reason=unknown_name"},
 		{"login", "guo.ming", "ok", "ip=192.0.2.1"},
 		{"login", "guo.ming", "logout", ""},
 		{"user", "root", "password", "user=guo.ming id=1 sessions_revoked=0"},

@@ -73,7 +73,9 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 		detail := "ip=" + ip
 		if !known {
 			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
-			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+" reason=unknown_name")})
+			// What was typed is not kept: a name no account has may be a password typed
+			// into the wrong field.
+			return tx.Append([]store.AuditRow{a.auditRow(now, "login", unknownName, "failed", detail+" reason=unknown_name")})
 		}
 		// The account as it is now: another login may have changed its failures meanwhile.
 		var failures int
@@ -241,6 +243,9 @@ func ipKey(remote string) string {
 	}
 	return addr.String()
 }
+
+// unknownName is the actor of a failed login under a name no account has.
+const unknownName = "(unknown)"
 
 // ipLimiter counts failed logins per address in fixed windows, in memory: after a restart
 // the count starts again, which the per-account lockout (in the database) does not.
