@@ -43,9 +43,9 @@ func decodeTemplate(b []byte) (face.Descriptor, error) {
 
 // ImportPhoto computes the template of a person's ID-card photo (a JPEG with exactly one
 // face) and stores it as their reference; the photo itself is kept only for the retention
-// set by SetFaceModels or New (0: not at all). The import is audited.
-func ImportPhoto(ctx context.Context, db *store.DB, personID string, jpeg []byte) error {
-	return importPhoto(ctx, db, personID, jpeg, time.Now(), "import")
+// set by SetFaceModels or New (0: not at all). The import is audited, at now, by actor.
+func ImportPhoto(ctx context.Context, db *store.DB, personID string, jpeg []byte, now time.Time, actor string) error {
+	return importPhoto(ctx, db, personID, jpeg, now, actor)
 }
 
 func importPhoto(ctx context.Context, db *store.DB, personID string, jpeg []byte, now time.Time, actor string) error {
