@@ -20,11 +20,19 @@ import (
 
 // fakeFaces is a review queue in memory that records every decision and visit.
 type fakeFaces struct {
-	mu      sync.Mutex
-	reviews []citizen.Review // by id
-	visits  []citizen.Visit
-	decided []string // "id actor accept"
-	visited []string // "pid actor evidence"
+	mu        sync.Mutex
+	reviews   []citizen.Review // by id
+	visits    []citizen.Visit
+	decided   []string // "id actor accept"
+	visited   []string // "pid actor evidence"
+	recovered int      // calls of Recover
+}
+
+func (f *fakeFaces) Recover(context.Context, time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recovered++
+	return nil
 }
 
 func (f *fakeFaces) Reviews(_ context.Context, q citizen.ReviewQuery, _ time.Time) (citizen.ReviewPage, error) {
@@ -171,6 +179,9 @@ func TestFaceReviews(t *testing.T) {
 	if strings.Contains(body, zhang) {
 		t.Errorf("the auditor sees the ID number in full")
 	}
+	if f.recovered != 0 {
+		t.Errorf("the auditor's look at the queue finished interrupted accepts (it writes, as no one)")
+	}
 	if st, _, _ := aud.post("/reviews/7", url.Values{"csrf": {aud.csrf}, "op": {"accept"}}); st != http.StatusForbidden {
 		t.Errorf("the auditor decides: %d", st)
 	}
@@ -209,6 +220,9 @@ func TestFaceReviews(t *testing.T) {
 	_, body = op.get("/reviews")
 	if !strings.Contains(body, `action="/reviews/7"`) || !strings.Contains(body, zhang) {
 		t.Fatalf("the operator has no buttons or a masked ID")
+	}
+	if f.recovered == 0 {
+		t.Errorf("the queue was shown to an operator without finishing interrupted accepts first")
 	}
 	st, loc, body := op.post("/reviews/7", url.Values{"csrf": {op.csrf}, "op": {"accept"}})
 	if st != http.StatusSeeOther || loc != "/reviews?done=accept&id=7" {
