@@ -477,7 +477,11 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	if !inPerson && pd >= m.P.RiskThreshold && !flaggedRecently && s.Status != sc.StatusLoss {
 		ev.Flagged = d
 		v.Risk, v.Score, v.RiskRef = true, math.Round(pd*100)/100, in.Ref
-		v.RiskNote = "p_dead=" + strconv.FormatFloat(pd, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, in.Event)
+		// The health index goes with the flag, so that the risk worklist can order visits
+		// by it.
+		h := HealthFeatures(r, ev, d)
+		v.RiskNote = "p_dead=" + strconv.FormatFloat(pd, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, in.Event) +
+			";health=" + strconv.FormatFloat(m.P.HealthIndex(&h), 'f', 3, 64)
 		flaggedRecently = true
 	}
 	if class != sc.ClassWeak || t.Spoofable || flaggedRecently || 1-pd < m.P.CertifyAlive || pd >= m.P.RiskThreshold {

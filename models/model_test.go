@@ -93,6 +93,9 @@ func TestSpoofableAfterDeathNeverCertifiesAndIsFlagged(t *testing.T) {
 			if r.Score <= 0 || !strings.Contains(r.Note, "reasons=in_person_missed_") {
 				t.Errorf("RISK row without score or reasons: %+v", r)
 			}
+			if _, h, _ := strings.Cut(r.Note, ";health="); h == "" || h[0] != '0' || h == "0.000" {
+				t.Errorf("RISK row without the person's health index: %+v", r)
+			}
 		}
 		if r.Action == sc.ActRisk && r.Day < death {
 			t.Errorf("flagged while alive and seen in person: %+v", r)
