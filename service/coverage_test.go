@@ -11,9 +11,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/backtest"
-	"github.com/silentcert/silentcert/models"
 	"github.com/silentcert/silentcert/service"
-	"github.com/silentcert/silentcert/sim"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
@@ -23,16 +21,10 @@ import (
 // or was started again before every batch, and the same as a backtest over the same
 // records gives, for every day.
 func TestCoverageAfterRestart(t *testing.T) {
-	city := t.TempDir()
 	from, to := sc.MustDate("2024-01-01"), sc.MustDate("2024-03-31")
-	if _, err := sim.Simulate(context.Background(), sim.Options{City: "3710", Recipients: 300, From: from, To: to, Seed: 3,
-		Out: city, HistoryMonths: 2, Overwrite: true}); err != nil {
-		t.Fatal(err)
-	}
+	city := simCity(t, 300, 3, from, to, 2)
+	newModel := newCoverageModel
 	cfg := sc.DefaultConfig()
-	newModel := func() *coverageModel {
-		return &coverageModel{Model: models.New(models.Default(), cfg.Catalogue, cfg.Policy.HealthPeriod)}
-	}
 	// The batches: each department's month, on the 3rd of the next month; TRN's a month
 	// later still; MED's January once more at the end.
 	type batch struct {

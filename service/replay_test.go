@@ -161,16 +161,9 @@ func TestSummaryDailyEqualsRebuild(t *testing.T) {
 // silence counted over each type's coverage) the persistent path still writes what
 // backtest writes, on both databases.
 func TestReplayWithModel(t *testing.T) {
-	city := t.TempDir()
 	from, to := sc.MustDate("2024-01-01"), sc.MustDate("2024-12-31")
-	if _, err := sim.Simulate(context.Background(), sim.Options{City: "3710", Recipients: 1500, From: from, To: to, Seed: 8,
-		Out: city, HistoryMonths: 3, Overwrite: true}); err != nil {
-		t.Fatal(err)
-	}
-	cfg := sc.DefaultConfig()
-	newModel := func() engine.Model {
-		return &coverageModel{Model: models.New(models.Default(), cfg.Catalogue, cfg.Policy.HealthPeriod)}
-	}
+	city := simCity(t, 1500, 8, from, to, 3)
+	newModel := func() engine.Model { return newCoverageModel() }
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			out := replayMatches(t, dsn.Open(t), filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel, 0)
@@ -189,22 +182,34 @@ func TestReplayWithModel(t *testing.T) {
 // a file, and applies the history a window to a batch; whatever the window (a day, a
 // month, the whole year), its files are backtest's, with the evidence models too.
 func TestReplayWindows(t *testing.T) {
-	city := t.TempDir()
 	from, to := sc.MustDate("2024-01-01"), sc.MustDate("2024-06-30")
-	if _, err := sim.Simulate(context.Background(), sim.Options{City: "3710", Recipients: 300, From: from, To: to, Seed: 5,
-		Out: city, HistoryMonths: 2, Overwrite: true}); err != nil {
-		t.Fatal(err)
-	}
-	cfg := sc.DefaultConfig()
-	newModel := func() engine.Model {
-		return &coverageModel{Model: models.New(models.Default(), cfg.Catalogue, cfg.Policy.HealthPeriod)}
-	}
+	city := simCity(t, 300, 5, from, to, 2)
+	newModel := func() engine.Model { return newCoverageModel() }
 	for _, w := range []int{1, 31, 400} {
 		t.Run(itoa(w), func(t *testing.T) {
 			db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
 			replayMatches(t, db, filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel, w)
 		})
 	}
+}
+
+// simCity simulates a Weihai of n recipients from from to to, with months of history,
+// into a temporary folder.
+func simCity(t *testing.T, n int, seed uint64, from, to sc.Date, months int) string {
+	t.Helper()
+	city := t.TempDir()
+	if _, err := sim.Simulate(context.Background(), sim.Options{City: "3710", Recipients: n, From: from, To: to, Seed: seed,
+		Out: city, HistoryMonths: months, Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	return city
+}
+
+// newCoverageModel is the built-in model with the default configuration, counting
+// silence by coverage.
+func newCoverageModel() *coverageModel {
+	cfg := sc.DefaultConfig()
+	return &coverageModel{Model: models.New(models.Default(), cfg.Catalogue, cfg.Policy.HealthPeriod)}
 }
 
 // coverageModel is the built-in model counting silence by coverage, and records what it
