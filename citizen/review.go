@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 )
@@ -360,14 +361,23 @@ func Visited(ctx context.Context, db *store.DB, svc *service.Service, pid int64,
 		return false, err
 	}
 	defer tx.Rollback()
+	done, err := visitedTx(tx, pid, actor, evidence, now, svc.Location())
+	if err != nil || !done {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// visitedTx is Visited inside tx.
+func visitedTx(tx *store.Tx, pid int64, actor, evidence string, now time.Time, loc *time.Location) (bool, error) {
 	var visit, failures int
 	var outcome string
-	err = tx.QueryRow(`SELECT needs_visit, failures, last_outcome FROM citizen_people WHERE pid = ?`, pid).Scan(&visit, &failures, &outcome)
+	err := tx.QueryRow(`SELECT needs_visit, failures, last_outcome FROM citizen_people WHERE pid = ?`, pid).Scan(&visit, &failures, &outcome)
 	if isNoRows(err) || (err == nil && visit == 0) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("%s: visit of %d: %w", db, pid, err)
+		return false, fmt.Errorf("visit of %d: %w", pid, err)
 	}
 	p, err := personBy(tx, "pid", pid)
 	if err != nil {
@@ -376,12 +386,33 @@ func Visited(ctx context.Context, db *store.DB, svc *service.Service, pid int64,
 	if err := tx.Exec(`UPDATE citizen_people SET needs_visit = 0, visit_since = 0, failures = 0, last_outcome = 'visited' WHERE pid = ?`, pid); err != nil {
 		return false, err
 	}
-	if err := tx.Append([]store.AuditRow{{Kind: "citizen_visit", Day: dayIn(now, svc.Location()), At: now.UTC().Format(time.RFC3339),
+	if err := tx.Append([]store.AuditRow{{Kind: "citizen_visit", Day: dayIn(now, loc), At: now.UTC().Format(time.RFC3339),
 		Actor: actor, PID: pid, PersonID: p.PersonID, Action: "visited", Evidence: evidence, Rule: "citizen",
 		Detail: fmt.Sprintf("failures=%d;last=%s", failures, outcome)}}); err != nil {
 		return false, err
 	}
-	return true, tx.Commit()
+	return true, nil
+}
+
+// VisitDecision takes a person off the face visit list when the engine decides what a
+// village's visit settles, whatever brought the record (a department's batch, the API,
+// a drop folder): a certification by a community visit (CMT.VISIT) or a termination.
+// serve calls it from the service's OnDecision hook, inside the decision's transaction;
+// now is the wall clock of the audit row.
+func VisitDecision(tx *store.Tx, p *service.Person, d engine.Decision, now time.Time, loc *time.Location) error {
+	if d.Action != sc.ActTerminated && (d.Action != sc.ActCertified || d.Method != sc.MethodCommunity) {
+		return nil
+	}
+	evidence := ""
+	if d.Evidence != engine.NoRef {
+		keys, err := tx.RecordKeys([]int64{int64(d.Evidence)})
+		if err != nil {
+			return err
+		}
+		evidence = keys[int64(d.Evidence)]
+	}
+	_, err := visitedTx(tx, p.PID, "engine", evidence, now, loc)
+	return err
 }
 
 // Visit is a person whose face attempts failed too often (or whose review was sent to a

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
@@ -330,5 +332,69 @@ func TestNewLinkClock(t *testing.T) {
 	var created int64
 	if err := c.db.SQL().QueryRow(`SELECT created FROM citizen_links`).Scan(&created); err != nil || created != now.UnixNano() {
 		t.Fatalf("link made at %v (%v), want the test clock's %v", time.Unix(0, created).UTC(), err, now)
+	}
+}
+
+// TestVisitFromABatch: a village's visit that arrives in a department's batch (not the
+// console's form) takes the person off the face visit list, as does a death report; any
+// other decision leaves the list alone.
+func TestVisitFromABatch(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			clock := &clock{t: time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC)}
+			var s *service.Service
+			s, err := service.Open(ctx, db, service.Options{Now: clock.Now,
+				OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
+					return VisitDecision(tx, p, d, clock.Now(), s.Location())
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			for d := sc.MustDate("2024-03-01"); d <= today; d++ {
+				if err := s.RunDay(ctx, d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			const wang, zhao = "371002195005200045", "371002194207010050"
+			route := func(ids ...string) {
+				for _, id := range ids {
+					var pid int64
+					if err := db.SQL().QueryRow(db.Rebind(`SELECT pid FROM people WHERE person_id = ?`), id).Scan(&pid); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := db.SQL().Exec(db.Rebind(`INSERT INTO citizen_people (pid, failures, needs_visit, visit_since, last_attempt, last_outcome)
+						VALUES (?, 3, 1, ?, ?, 'reject:mismatch')`), pid, clock.Now().UnixNano(), clock.Now().UnixNano()); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			route(zhang, wang, zhao)
+			csv := "record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n" +
+				"V-1,CMT,CMT.VISIT," + zhang + ",张三,,2024-05-10,2024-05-10,,\n" +
+				"V-2,CMT,CMT.DEATH_REPORT," + wang + ",王芳,,2024-05-08,2024-05-10,,\n" +
+				"V-3,CMT,CMT.REFUSED," + zhao + ",赵六,,2024-05-10,2024-05-10,,\n"
+			res, err := s.Ingest(ctx, service.Batch{Origin: "api", Source: "CMT", Actor: "village-app", Day: today,
+				Files: []service.File{{Name: "visits.csv", Body: strings.NewReader(csv)}}})
+			if err != nil || res.Rejected != "" || len(res.Problems) != 0 {
+				t.Fatalf("%v %+v", err, res)
+			}
+			vs, err := NeedsVisit(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(vs) != 1 || vs[0].PersonID != zhao {
+				t.Fatalf("on the visit list after the batch: %+v, want only the one who refused", vs)
+			}
+			var n int
+			db.SQL().QueryRow(`SELECT count(*) FROM audit WHERE action = 'visited' AND actor = 'engine' AND evidence IN ('CMT:V-1', 'CMT:V-2')`).Scan(&n)
+			if n != 2 {
+				t.Fatalf("%d audit rows for the two visits taken off the list", n)
+			}
+		})
 	}
 }

@@ -87,8 +87,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				}
 				cfg.Link = link
 			}
-			_, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, cfg)
-			return err
+			if _, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, cfg); err != nil {
+				return err
+			}
+			// A village's visit that reaches the engine by any path takes the person off
+			// the face visit list.
+			return citizen.VisitDecision(tx, p, d, time.Now(), loc)
 		}})
 	if err != nil {
 		return err
