@@ -28,7 +28,7 @@ type ReplayOptions struct {
 	Config        *sc.Config
 	Encoding      string
 	ResolveRegion func(address string) (string, bool)
-	Progress      func(day sc.Date, records int64)
+	Progress      func(day sc.Date, records int64) // after each day, and each window of the history (day before From)
 	// Service is the service's own options (logger, model); replay sets the clock, the
 	// configuration and the summaries itself.
 	Service Options
@@ -103,11 +103,12 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	res := &Result{Problems: problems}
 	for first := true; first || (more && next.w < 0); first = false {
 		var parts [][]Row
+		last := opt.From - 1
 		if more && next.w < 0 {
 			if next.err != nil {
 				return nil, next.err
 			}
-			parts = next.days
+			parts, last = next.days, sp.from+sc.Date((next.w+1)*sp.days)-1
 			next, more = <-windows
 		}
 		if err := s.applyParts(ctx, Batch{Origin: "replay", Actor: "replay", Day: opt.From, History: true}, parts, res); err != nil {
@@ -115,6 +116,9 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		}
 		tally(res)
 		res = &Result{}
+		if opt.Progress != nil {
+			opt.Progress(last, n) // the history loaded up to last
+		}
 	}
 	// Days go through the same steps as serve's (a batch of the day's records, then the
 	// day's run), several days to a transaction: replay fills an empty database, which a

@@ -81,7 +81,11 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				return
 			}
 			last = time.Now()
-			fmt.Fprintf(stderr, "\r\033[Kreplay: day %s, %d records applied, %.0f records/s", d, n, float64(n)/time.Since(start).Seconds())
+			what := "day"
+			if d < f {
+				what = "history to"
+			}
+			fmt.Fprintf(stderr, "\r\033[Kreplay: %s %s, %d records applied, %.0f records/s", what, d, n, float64(n)/time.Since(start).Seconds())
 		}
 	}
 	rep, err := service.Replay(ctx, db, opt)
