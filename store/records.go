@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -38,6 +39,71 @@ type Record struct {
 // the id an uninterrupted one gives, and states that name records by id come out
 // identical. The records' ID fields are set.
 func (t *Tx) InsertRecords(rs []*Record) (ids []int64, inserted []bool, contents []uint64, err error) {
+	keys := make([]Key, len(rs))
+	for i, r := range rs {
+		keys[i].K1, keys[i].K2 = recordKey(r.Source, r.RecordID)
+		keys[i].Content, keys[i].I = r.Content, int32(i)
+	}
+	SortKeys(keys)
+	return t.InsertKeyed(rs, keys)
+}
+
+// Key is a record's key (see RecordKey), its content hash and its index in a batch: what
+// record_keys stores of it, read in key order without reaching for the record.
+type Key struct {
+	K1, K2  int64
+	Content uint64
+	I       int32
+}
+
+// RecordKey is the key the store gives (source, record_id): a 128-bit hash.
+func RecordKey(source, recordID string) (k1, k2 int64) { return recordKey(source, recordID) }
+
+func cmpKey(a, b Key) int {
+	if a.K1 != b.K1 {
+		return cmp.Compare(a.K1, b.K1)
+	}
+	if a.K2 != b.K2 {
+		return cmp.Compare(a.K2, b.K2)
+	}
+	return cmp.Compare(a.I, b.I)
+}
+
+// SortKeys sorts keys by (K1, K2, I). Keys are hashes, spread evenly: a large batch is
+// dealt into buckets by its first bits and each bucket sorted, in time linear in its size.
+func SortKeys(keys []Key) {
+	if len(keys) < 1<<12 {
+		slices.SortFunc(keys, cmpKey)
+		return
+	}
+	b := min(max(bits.Len(uint(len(keys)/32)), 8), 22) // about 32 keys a bucket
+	shift := 64 - b
+	bucket := func(k Key) int { return int((uint64(k.K1) ^ 1<<63) >> shift) } // signed order
+	start := make([]int, 1<<b+1)
+	for _, k := range keys {
+		start[bucket(k)+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]Key, len(keys))
+	next := slices.Clone(start[:1<<b])
+	for _, k := range keys {
+		j := bucket(k)
+		out[next[j]] = k
+		next[j]++
+	}
+	for j := 0; j < 1<<b; j++ {
+		if part := out[start[j]:start[j+1]]; len(part) > 1 {
+			slices.SortFunc(part, cmpKey)
+		}
+	}
+	copy(keys, out)
+}
+
+// InsertKeyed is InsertRecords for records whose keys are known: keys holds each
+// record's, sorted by SortKeys.
+func (t *Tx) InsertKeyed(rs []*Record, keys []Key) (ids []int64, inserted []bool, contents []uint64, err error) {
 	if t.nextRecord == 0 {
 		var last int64
 		err := t.QueryRow(`SELECT last FROM record_chunks ORDER BY first DESC LIMIT 1`).Scan(&last)
@@ -50,34 +116,50 @@ func (t *Tx) InsertRecords(rs []*Record) (ids []int64, inserted []bool, contents
 	ids = make([]int64, len(rs))
 	inserted = make([]bool, len(rs))
 	contents = make([]uint64, len(rs))
-	keys := make([][2]int64, len(rs))
 	for i, r := range rs {
 		r.ID = base + int64(i)
-		keys[i][0], keys[i][1] = recordKey(r.Source, r.RecordID)
 	}
+	// The chunks are encoded on another core while the keys go in, as if every record
+	// were new, as nearly always; when some were stored before, they are encoded again.
+	chunks := make(chan []chunk, 1)
+	go func() { chunks <- encodeChunks(rs) }()
 	mark := func(id int64) {
 		if i := id - base; i >= 0 && i < int64(len(rs)) {
 			inserted[i] = true
 		}
 	}
-	if err := t.insertKeys(rs, keys, mark); err != nil {
+	if err := t.insertKeys(base, keys, mark); err != nil {
+		<-chunks
 		return nil, nil, nil, err
 	}
 	t.nextRecord = base + int64(len(rs))
-	var fresh []*Record
+	fresh := rs
+	if slices.Contains(inserted, false) {
+		fresh = nil
+		for i, r := range rs {
+			if inserted[i] {
+				fresh = append(fresh, r)
+			}
+		}
+	}
 	for i, r := range rs {
 		if inserted[i] {
 			ids[i], contents[i] = r.ID, r.Content
-			fresh = append(fresh, r)
 			continue
 		}
 		var c int64
-		if err := t.QueryRow(`SELECT id, content FROM record_keys WHERE k1 = ? AND k2 = ?`, keys[i][0], keys[i][1]).Scan(&ids[i], &c); err != nil {
+		k1, k2 := recordKey(r.Source, r.RecordID)
+		if err := t.QueryRow(`SELECT id, content FROM record_keys WHERE k1 = ? AND k2 = ?`, k1, k2).Scan(&ids[i], &c); err != nil {
+			<-chunks
 			return nil, nil, nil, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, err)
 		}
 		contents[i] = uint64(c)
 	}
-	if err := t.storeRecords(fresh); err != nil {
+	cs := <-chunks
+	if len(fresh) != len(rs) {
+		cs = encodeChunks(fresh)
+	}
+	if err := t.storeRecords(fresh, cs); err != nil {
 		return nil, nil, nil, err
 	}
 	return ids, inserted, contents, nil
@@ -86,31 +168,14 @@ func (t *Tx) InsertRecords(rs []*Record) (ids []int64, inserted []bool, contents
 // copyMin is the batch size from which PostgreSQL gets rows by COPY.
 const copyMin = 2000
 
-// keyed is a record's key and its index in the batch.
-type keyed struct {
-	k1, k2 int64
-	i      int
-}
-
-func cmpKeyed(a, b keyed) int {
-	if a.k1 != b.k1 {
-		return cmp.Compare(a.k1, b.k1)
-	}
-	return cmp.Compare(a.k2, b.k2)
-}
-
 // insertKeys inserts the keys not stored yet, calling mark with the id of each inserted.
-// Keys go in in key order: hashed keys fall all over the index, and inserting them
-// sorted walks it once instead of jumping (5× cheaper on SQLite for a large batch).
-func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
-	order := make([]keyed, len(rs))
-	for i := range order {
-		order[i] = keyed{keys[i][0], keys[i][1], i}
-	}
-	slices.SortFunc(order, cmpKeyed)
+// Keys go in in key order (order is sorted): hashed keys fall all over the index, and
+// inserting them sorted walks it once instead of jumping (5× cheaper on SQLite for a large
+// batch).
+func (t *Tx) insertKeys(base int64, order []Key, mark func(int64)) error {
 	vals := func(j int, a []any) []any {
 		k := order[j]
-		return append(a, k.k1, k.k2, rs[k.i].ID, int64(rs[k.i].Content))
+		return append(a, k.K1, k.K2, base+int64(k.I), int64(k.Content))
 	}
 	cols := []string{"k1", "k2", "id", "content"}
 	scan := func(scan func(...any) error) error {
@@ -127,19 +192,19 @@ func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
 		// RETURNING either (measured at half again the insert's cost): when every row
 		// went in, as in nearly every batch, all are new; otherwise each key says whose
 		// id it holds.
-		return t.insertManyN(`INSERT OR IGNORE INTO record_keys (k1, k2, id, content)`, 4, ``, len(rs), vals, nil,
+		return t.insertManyN(`INSERT OR IGNORE INTO record_keys (k1, k2, id, content)`, 4, ``, len(order), vals, nil,
 			func(start, n int, affected int64) error {
 				part := order[start : start+n]
 				if affected == int64(n) {
 					for _, k := range part {
-						mark(rs[k.i].ID)
+						mark(base + int64(k.I))
 					}
 					return nil
 				}
 				// Some were stored before: one query finds whose id each key holds.
 				args := make([]any, len(part))
 				for j, k := range part {
-					args[j] = k.k1
+					args[j] = k.K1
 				}
 				rows, err := t.tx.QueryContext(t.ctx, `SELECT k1, k2, id FROM record_keys WHERE k1 IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
 				if err != nil {
@@ -151,8 +216,8 @@ func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
 					if err := rows.Scan(&k1, &k2, &id); err != nil {
 						return err
 					}
-					if j, ok := slices.BinarySearchFunc(part, keyed{k1: k1, k2: k2}, cmpKeyed); ok {
-						if id == rs[part[j].i].ID {
+					if j, ok := slices.BinarySearchFunc(part, Key{K1: k1, K2: k2}, cmpKeyOnly); ok {
+						if id == base+int64(part[j].I) {
 							mark(id)
 						}
 					}
@@ -160,8 +225,8 @@ func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
 				return rows.Err()
 			})
 	}
-	if t.conn == nil || len(rs) < copyMin {
-		return t.insertMany(`INSERT INTO record_keys (k1, k2, id, content)`, 4, `ON CONFLICT (k1, k2) DO NOTHING RETURNING id`, len(rs), vals, scan)
+	if t.conn == nil || len(order) < copyMin {
+		return t.insertMany(`INSERT INTO record_keys (k1, k2, id, content)`, 4, `ON CONFLICT (k1, k2) DO NOTHING RETURNING id`, len(order), vals, scan)
 	}
 	// PostgreSQL, a large batch: COPY into a temporary table of the transaction's
 	// connection (in key order, which a fresh table's scan gives back), then one
@@ -172,7 +237,7 @@ func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
 	if err := t.execRaw(`TRUNCATE stage_keys`); err != nil {
 		return err
 	}
-	if err := t.copyFrom("stage_keys", cols, len(rs), func(i int) []any { return vals(i, nil) }); err != nil {
+	if err := t.copyFrom("stage_keys", cols, len(order), func(i int) []any { return vals(i, nil) }); err != nil {
 		return err
 	}
 	rows, err := t.tx.QueryContext(t.ctx, `INSERT INTO record_keys (k1, k2, id, content) SELECT k1, k2, id, content FROM stage_keys
@@ -189,20 +254,31 @@ func (t *Tx) insertKeys(rs []*Record, keys [][2]int64, mark func(int64)) error {
 	return rows.Err()
 }
 
-// storeRecords writes newly keyed records (ascending ids): their chunks, their people's
-// index, the held and unlinked aside, and the delivery days.
-func (t *Tx) storeRecords(rs []*Record) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	type chunk struct {
-		first, last int64
-		data        []byte
-	}
-	var chunks []chunk
+// chunk is an encoded run of records.
+type chunk struct {
+	first, last int64
+	data        []byte
+}
+
+// encodeChunks encodes records (ascending ids) into chunks of up to chunkMax.
+func encodeChunks(rs []*Record) []chunk {
+	chunks := make([]chunk, 0, (len(rs)+chunkMax-1)/chunkMax)
 	for start := 0; start < len(rs); start += chunkMax {
 		part := rs[start:min(start+chunkMax, len(rs))]
 		chunks = append(chunks, chunk{part[0].ID, part[len(part)-1].ID, encodeChunk(nil, part)})
+	}
+	return chunks
+}
+
+// storeRecords writes newly keyed records (ascending ids), encoded as chunks (nil: encoded
+// here): their chunks, their people's index, the held and unlinked aside, and the delivery
+// days.
+func (t *Tx) storeRecords(rs []*Record, chunks []chunk) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if chunks == nil {
+		chunks = encodeChunks(rs)
 	}
 	var aside []*Record
 	if t.later.deliveries == nil {
@@ -248,18 +324,52 @@ type delivery struct {
 	day sc.Date
 }
 
+func cmpPersonRow(a, b personRow) int {
+	if c := cmp.Compare(a.pid, b.pid); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.event, b.event); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// sortPeople sorts index rows by (pid, event, id). Pids are numbers 0…n-1: many rows
+// (a large batch's) are dealt out by pid first, in time linear in their number, and each
+// person's few sorted.
+func sortPeople(rs []personRow) []personRow {
+	top := int64(-1)
+	for _, r := range rs {
+		top = max(top, r.pid)
+	}
+	if len(rs) < 1<<12 || top >= int64(4*len(rs)) {
+		slices.SortFunc(rs, cmpPersonRow)
+		return rs
+	}
+	start := make([]int32, top+2)
+	for _, r := range rs {
+		start[r.pid+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]personRow, len(rs))
+	next := slices.Clone(start[:top+1])
+	for _, r := range rs {
+		out[next[r.pid]] = r
+		next[r.pid]++
+	}
+	for p := range top + 1 {
+		if part := out[start[p]:start[p+1]]; len(part) > 1 {
+			slices.SortFunc(part, cmpPersonRow)
+		}
+	}
+	return out
+}
+
 // writeLater writes the transaction's later rows, each index in its own order.
 func (t *Tx) writeLater() error {
-	people := t.later.people
-	slices.SortFunc(people, func(a, b personRow) int {
-		if c := cmp.Compare(a.pid, b.pid); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.event, b.event); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	})
+	people := sortPeople(t.later.people)
 	dels := make([]delivery, 0, len(t.later.deliveries))
 	for d := range t.later.deliveries {
 		dels = append(dels, d)
@@ -316,6 +426,14 @@ func (t *Tx) copyFrom(table string, cols []string, n int, row func(i int) []any)
 		return fmt.Errorf("%s: copy %s: %w", t.db, table, err)
 	}
 	return nil
+}
+
+// cmpKeyOnly compares keys without their indexes.
+func cmpKeyOnly(a, b Key) int {
+	if a.K1 != b.K1 {
+		return cmp.Compare(a.K1, b.K1)
+	}
+	return cmp.Compare(a.K2, b.K2)
 }
 
 func (t *Tx) execRaw(q string) error {
@@ -597,7 +715,7 @@ func moveRecords(t *Tx) error {
 			return err
 		}
 		// Chunks hold consecutive runs of ids as the old table had them.
-		if err := t.storeRecords(rs); err != nil {
+		if err := t.storeRecords(rs, nil); err != nil {
 			return err
 		}
 	}
