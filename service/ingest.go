@@ -3,9 +3,11 @@ package service
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -67,7 +69,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	// The files are read on every core and taken in order; the first that cannot be
 	// read refuses the batch.
 	type read struct {
-		rows     []Row
+		rows     [][]Row
 		probs    []exchange.Problem
 		warns    []exchange.Warning
 		enc      string
@@ -92,7 +94,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 			return r
 		}
 		r.opened = true
-		r.rows, r.probs, err = readAll(nil, rr, b.Source)
+		r.rows, r.probs, err = readAll(rr, b.Source)
 		r.enc, r.warns = rr.Encoding(), rr.Warnings()
 		rr.Close()
 		if err != nil {
@@ -108,12 +110,15 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 			res.Rejected = r.rejected
 			return errStop
 		}
-		res.Report.Read += int64(len(r.rows) + len(r.probs))
+		res.Report.Read += int64(len(r.probs))
+		for _, rows := range r.rows {
+			res.Report.Read += int64(len(rows))
+		}
 		for _, p := range r.probs {
 			res.Report.AddProblem(p)
 		}
 		res.Problems = append(res.Problems, r.probs...)
-		parts = append(parts, r.rows)
+		parts = append(parts, r.rows...)
 		return nil
 	})
 	if err != nil && err != errStop {
@@ -125,13 +130,22 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	return res, s.applyParts(ctx, b, parts, res)
 }
 
-// readAll appends a file's rows to rows, checking the batch's source.
-func readAll(rows []Row, rr *exchange.RecordReader, source string) ([]Row, []exchange.Problem, error) {
+// readBlock is the most rows readAll puts in one block.
+const readBlock = 4096
+
+// readAll reads a file's rows, in blocks (a growing slice would copy every row, a few
+// hundred bytes, each time it grew), checking the batch's source.
+func readAll(rr *exchange.RecordReader, source string) ([][]Row, []exchange.Problem, error) {
 	var probs []exchange.Problem
+	var blocks [][]Row
+	var rows []Row
 	for {
 		row, prob, err := rr.Next()
 		if err == io.EOF {
-			return rows, probs, nil
+			if len(rows) > 0 {
+				blocks = append(blocks, rows)
+			}
+			return blocks, probs, nil
 		}
 		if err != nil {
 			return nil, nil, err
@@ -144,6 +158,12 @@ func readAll(rows []Row, rr *exchange.RecordReader, source string) ([]Row, []exc
 			probs = append(probs, exchange.Problem{File: row.File, Line: row.Line, Field: "source", Reason: "source_not_allowed",
 				Message: "this key may send only " + source + " records, not " + string(row.Source)})
 			continue
+		}
+		if len(rows) == cap(rows) {
+			if len(rows) > 0 {
+				blocks = append(blocks, rows)
+			}
+			rows = make([]Row, 0, min(max(2*len(rows), 64), readBlock))
 		}
 		rows = append(rows, Row{Record: row.Record(), File: row.File, Line: row.Line})
 	}
@@ -241,7 +261,6 @@ func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) e
 // applyParts is apply for rows given in parts (a batch's files, in order).
 func (s *Service) applyParts(ctx context.Context, b Batch, parts [][]Row, res *Result) error {
 	rows := prepareParts(parts, res)
-	clear(parts) // the sorted copy is all that is needed now
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.write(ctx, func(tx *store.Tx, ch *change) error { return s.applyIn(tx, ch, b, rows, res) })
@@ -259,11 +278,12 @@ func (s *Service) counted(res *Result) {
 }
 
 // prepareRows defaults reported dates and puts the rows in spec §7's order.
-func prepareRows(rows []Row, res *Result) []Row { return prepareParts([][]Row{rows}, res) }
+func prepareRows(rows []Row, res *Result) []*Row { return prepareParts([][]Row{rows}, res) }
 
 // prepareParts is prepareRows for rows given in parts (a batch's files, in order): the
-// rows are moved once, into the sorted result.
-func prepareParts(parts [][]Row, res *Result) []Row {
+// result points into the parts, which it keeps (a Row is a few hundred bytes, too big to
+// copy or move around).
+func prepareParts(parts [][]Row, res *Result) []*Row {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
@@ -280,33 +300,74 @@ func prepareParts(parts [][]Row, res *Result) []Row {
 			rows = append(rows, r)
 		}
 	}
-	// Sorted through an index: a Row is a few hundred bytes, too big to move around. The
-	// index carries the two dates, which settle most comparisons without reading the row;
+	// Sorted through an index that carries the two dates and the first bytes of the
+	// source and record_id, which settle nearly every comparison without reading the row;
 	// a large batch is sorted in two halves on two cores and merged (compareRows is a
 	// total order, so the result is the one order whatever the split).
 	idx := make([]sortKey, len(rows))
 	for i := range idx {
 		r := rows[i]
-		idx[i] = sortKey{uint64(uint32(r.ReportedDate))<<32 | uint64(uint32(r.EventDate)), int32(i)}
+		k := &idx[i]
+		k.dates = uint64(uint32(r.ReportedDate))<<32 | uint64(uint32(r.EventDate))
+		k.name = namePrefix(r.Source, r.RecordID)
+		k.i = int32(i)
 	}
 	cmpIdx := func(a, b sortKey) int {
 		if a.dates != b.dates {
 			return cmp.Compare(int64(int32(a.dates>>32)), int64(int32(b.dates>>32)))*2 + cmp.Compare(int32(a.dates), int32(b.dates))
 		}
+		if a.name != b.name {
+			if a.name[0] != b.name[0] {
+				return cmp.Compare(a.name[0], b.name[0])
+			}
+			return cmp.Compare(a.name[1], b.name[1])
+		}
 		return compareRows(rows[a.i], rows[b.i])
 	}
 	sortHalves(idx, cmpIdx)
-	sorted := make([]Row, len(rows))
+	sorted := make([]*Row, len(rows))
 	for i, k := range idx {
-		sorted[i] = *rows[k.i]
+		sorted[i] = rows[k.i]
 	}
 	return sorted
 }
 
-// sortKey is a row's dates (reported, event) and its index.
+// inParts calls fn over [0, n) split in one part per core (a small n, in one part), and
+// returns when every call has.
+func inParts(n int, fn func(lo, hi int)) {
+	k := runtime.GOMAXPROCS(0)
+	if n < 1<<14 || k == 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for j := range k {
+		lo, hi := n*j/k, n*(j+1)/k
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(lo, hi) }()
+	}
+	wg.Wait()
+}
+
+// sortKey is a row's dates (reported, event), the first 16 bytes of its source, a zero
+// byte and its record_id (big-endian, zero-padded), and its index.
 type sortKey struct {
 	dates uint64
+	name  [2]uint64
 	i     int32
+}
+
+// namePrefix is the first 16 bytes of source+"\x00"+recordID as two big-endian numbers,
+// zero-padded: where two prefixes differ they order as (source, record_id) does (a source
+// holds no zero byte); where they are equal, the rows must be compared whole.
+func namePrefix(source, recordID string) [2]uint64 {
+	var b [16]byte
+	n := copy(b[:], source)
+	if n < len(b) {
+		n++ // the zero byte
+		copy(b[n:], recordID)
+	}
+	return [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
 // sortHalves sorts s by cmp, a large slice as two halves on two goroutines merged.
@@ -336,7 +397,7 @@ func sortHalves(s []sortKey, cmpf func(a, b sortKey) int) {
 
 // applyIn stores and applies prepared rows as one batch inside tx, recording in ch the
 // people it changes; the caller commits, or undoes ch when anything fails.
-func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Result) error {
+func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *Result) error {
 	s.noteDeliveries(rows)
 	day := s.dayOf(b)
 	sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: day,
@@ -349,52 +410,75 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 		return err
 	}
 	byPerson := map[int64][]applyItem{}
-	var scratch linkage.Scratch
+	// Each row's record, key and link, on every core.
+	slab := make([]store.Record, len(rows))
+	rkeys := make([]store.Key, len(rows))
+	inParts(len(rows), func(lo, hi int) {
+		var scratch linkage.Scratch
+		for i := lo; i < hi; i++ {
+			r := rows[i]
+			t := s.cat.Type(r.Type)
+			rec := &slab[i]
+			*rec = store.Record{Source: r.Source, RecordID: r.RecordID, Type: t.Code, PID: -1, PersonID: r.PersonID,
+				Name: r.Name, BirthDate: r.BirthDate, EventDate: r.EventDate, ReportedDate: r.ReportedDate,
+				RegionCode: r.RegionCode, Detail: r.RawDetail, Content: contentHash(&r.Record, t.Code), Batch: sb.ID,
+				File: r.File, Line: r.Line}
+			rkeys[i].K1, rkeys[i].K2 = store.RecordKey(r.Source, r.RecordID)
+			rkeys[i].Content, rkeys[i].I = rec.Content, int32(i)
+			pos, out := s.ix.Link([]byte(r.PersonID), []byte(r.Name), r.BirthDate, []byte(r.RegionCode), &scratch)
+			switch out {
+			case linkage.Linked, linkage.HeldName:
+				rec.PID = s.ixOf[pos]
+				rec.Held = out == linkage.HeldName
+			default:
+				rec.Link = int(out)
+			}
+		}
+	})
 	// Each row stored once: a key repeated within the batch is a duplicate of its first
-	// row (in spec §7's order); a key stored before, a duplicate of what was stored.
+	// row in spec §7's order (the lowest index, sorted first among equal keys); a key
+	// stored before, a duplicate of what was stored.
+	store.SortKeys(rkeys)
+	dup := make([]bool, len(rows))
+	for j, first := 1, 0; j < len(rkeys); j++ {
+		if rkeys[j].K1 != rkeys[first].K1 || rkeys[j].K2 != rkeys[first].K2 {
+			first = j
+			continue
+		}
+		dup[rkeys[j].I] = true
+		res.Report.Duplicate++
+		if rkeys[j].Content != rkeys[first].Content {
+			res.Report.DuplicateConflict++
+		}
+	}
 	type cand struct {
 		rec *store.Record
 		row *Row
 		pid int64
 	}
-	type recordKey struct{ source, recordID string }
 	cands := make([]cand, 0, len(rows))
-	slab := make([]store.Record, len(rows))
-	first := make(map[recordKey]int32, len(rows))
-	for i := range rows {
-		r := &rows[i]
-		t := s.cat.Type(r.Type)
-		rec := &slab[i]
-		*rec = store.Record{Source: r.Source, RecordID: r.RecordID, Type: t.Code, PID: -1, PersonID: r.PersonID,
-			Name: r.Name, BirthDate: r.BirthDate, EventDate: r.EventDate, ReportedDate: r.ReportedDate,
-			RegionCode: r.RegionCode, Detail: r.RawDetail, Content: contentHash(&r.Record, t.Code), Batch: sb.ID,
-			File: r.File, Line: r.Line}
-		key := recordKey{r.Source, r.RecordID}
-		if j, ok := first[key]; ok {
-			res.Report.Duplicate++
-			if cands[j].rec.Content != rec.Content {
-				res.Report.DuplicateConflict++
-			}
-			continue
+	candOf := make([]int32, len(rows))
+	for i, r := range rows {
+		if !dup[i] {
+			candOf[i] = int32(len(cands))
+			cands = append(cands, cand{rec: &slab[i], row: r, pid: slab[i].PID})
 		}
-		first[key] = int32(len(cands))
-		pos, out := s.ix.Link([]byte(r.PersonID), []byte(r.Name), r.BirthDate, []byte(r.RegionCode), &scratch)
-		var pid int64 = -1
-		switch out {
-		case linkage.Linked, linkage.HeldName:
-			pid = s.ixOf[pos]
-			rec.PID = pid
-			rec.Held = out == linkage.HeldName
-		default:
-			rec.Link = int(out)
-		}
-		cands = append(cands, cand{rec: rec, row: r, pid: pid})
 	}
 	recs := make([]*store.Record, len(cands))
 	for i := range cands {
 		recs[i] = cands[i].rec
 	}
-	ids, inserted, contents, err := tx.InsertRecords(recs)
+	// The keys of the records to store, still in key order, naming them by their place
+	// among them.
+	kept := rkeys[:0]
+	for _, k := range rkeys {
+		if !dup[k.I] {
+			k.I = candOf[k.I]
+			kept = append(kept, k)
+		}
+	}
+	dup, candOf = nil, nil
+	ids, inserted, contents, err := tx.InsertKeyed(recs, kept)
 	if err != nil {
 		return err
 	}
@@ -404,8 +488,8 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 	if err != nil {
 		return err
 	}
-	recs, first = nil, nil // free for the engine's work
-	var base int64         // the id of cands[i] is base+i when it was inserted
+	recs, rkeys, kept = nil, nil, nil // free for the engine's work
+	var base int64                    // the id of cands[i] is base+i when it was inserted
 	if len(cands) > 0 {
 		base = cands[0].rec.ID
 	}
@@ -466,6 +550,15 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 	slices.Sort(pids)
 	k := newSink()
 	k.quiet = b.History
+	// Many people's states are written as they are applied, by a goroutine of their own:
+	// the store writes one chunk of people while the next is applied (as the 1st's run
+	// does), in the order writing them after would.
+	var w *bgWriter
+	chunk := tx.StatesChunk()
+	if !ch.hold && len(pids) >= 4*chunk {
+		w = newBgWriter(tx)
+		defer w.wait()
+	}
 	for _, pid := range pids {
 		p := s.ppl[pid]
 		ch.touch(p)
@@ -483,6 +576,21 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []Row, res *Re
 		}
 		if !b.History {
 			p.NextCheck = day // evaluated by the day's run, as backtest evaluates after applying
+		}
+		if w != nil && len(ch.order) >= chunk {
+			if err := w.send(ch, k, chunk, false); err != nil {
+				return err
+			}
+		}
+	}
+	if w != nil {
+		for len(ch.order) > 0 {
+			if err := w.send(ch, k, chunk, false); err != nil {
+				return err
+			}
+		}
+		if err := w.wait(); err != nil {
+			return err
 		}
 	}
 	if err := ch.write(tx); err != nil {

@@ -81,7 +81,7 @@ type Service struct {
 
 // noteDeliveries adds a batch's reported days to what the model knows, before the batch
 // is applied (the model must know a department delivered on the day it judges).
-func (s *Service) noteDeliveries(rows []Row) {
+func (s *Service) noteDeliveries(rows []*Row) {
 	if s.deliveries == nil {
 		return
 	}

@@ -3,6 +3,7 @@ package service
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
@@ -20,8 +21,9 @@ func TestPrepareRowsOrder(t *testing.T) {
 			if rng.IntN(50) == 0 {
 				rows[i].ReportedDate = sc.NoDate
 			}
-			rows[i].Source = []string{"TRN", "HEA"}[rng.IntN(2)]
-			rows[i].RecordID = string(rune('a' + rng.IntN(20)))
+			rows[i].Source = []string{"TRN", "HEA", "HE", "BANKS_AND_POSTAL_SAVINGS"}[rng.IntN(4)]
+			// Short ids, and long ones alike in their first 16 bytes with the source.
+			rows[i].RecordID = []string{string(rune('a' + rng.IntN(20))), "HEA00000019-" + strconv.Itoa(rng.IntN(30)), ""}[rng.IntN(3)]
 		}
 		got := prepareRows(slices.Clone(rows), &Result{})
 		want := slices.Clone(rows)
