@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	sc "github.com/silentcert/silentcert"
 )
 
@@ -32,21 +30,7 @@ func (t *Tx) AddPayments(ps []Payment) error {
 		// whole, and the payments go the slower way: COPY into a temporary table, then
 		// one INSERT … SELECT that skips the keys already stored.
 		cols := []string{"pid", "benefit", "month", "kind", "amount", "payroll_month"}
-		if err := t.execRaw(`SAVEPOINT add_payments`); err != nil {
-			return err
-		}
-		err := t.copyFrom("payments", cols, len(ps), func(i int) []any { return vals(i, nil) })
-		var pe *pgconn.PgError
-		switch {
-		case err == nil:
-			return t.execRaw(`RELEASE SAVEPOINT add_payments`)
-		case !errors.As(err, &pe) || pe.Code != "23505": // not a unique violation
-			return err
-		}
-		if err := t.execRaw(`ROLLBACK TO SAVEPOINT add_payments`); err != nil {
-			return err
-		}
-		if err := t.execRaw(`RELEASE SAVEPOINT add_payments`); err != nil {
+		if done, err := t.copyNew("payments", cols, len(ps), func(i int) []any { return vals(i, nil) }); done || err != nil {
 			return err
 		}
 		if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_payments (LIKE payments) ON COMMIT DELETE ROWS`); err != nil {

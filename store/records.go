@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	sc "github.com/silentcert/silentcert"
@@ -228,9 +230,20 @@ func (t *Tx) insertKeys(base int64, order []Key, mark func(int64)) error {
 	if t.conn == nil || len(order) < copyMin {
 		return t.insertMany(`INSERT INTO record_keys (k1, k2, id, content)`, 4, `ON CONFLICT (k1, k2) DO NOTHING RETURNING id`, len(order), vals, scan)
 	}
-	// PostgreSQL, a large batch: COPY into a temporary table of the transaction's
+	// PostgreSQL, a large batch: COPY straight into record_keys, in a savepoint (see
+	// copyNew): a batch of new records, as nearly every one is, pays no stage, no check of
+	// each key and no ids sent back. When a key is stored already, that COPY fails whole
+	// and the keys go the slower way: COPY into a temporary table of the transaction's
 	// connection (in key order, which a fresh table's scan gives back), then one
 	// INSERT … SELECT that skips the keys already stored.
+	if done, err := t.copyNew("record_keys", cols, len(order), func(i int) []any { return vals(i, nil) }); err != nil {
+		return err
+	} else if done {
+		for _, k := range order {
+			mark(base + int64(k.I))
+		}
+		return nil
+	}
 	if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_keys (LIKE record_keys) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
@@ -426,6 +439,29 @@ func (t *Tx) copyFrom(table string, cols []string, n int, row func(i int) []any)
 		return fmt.Errorf("%s: copy %s: %w", t.db, table, err)
 	}
 	return nil
+}
+
+// copyNew COPYs n rows into table in a savepoint (PostgreSQL), and tells whether they
+// went in: when one of them repeats a unique key stored already, the COPY fails whole,
+// the savepoint is rolled back and copyNew returns false, for the caller to insert the
+// rows the slower way that skips such keys.
+func (t *Tx) copyNew(table string, cols []string, n int, row func(i int) []any) (bool, error) {
+	sp := `copy_` + table
+	if err := t.execRaw(`SAVEPOINT ` + sp); err != nil {
+		return false, err
+	}
+	err := t.copyFrom(table, cols, n, row)
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		return true, t.execRaw(`RELEASE SAVEPOINT ` + sp)
+	case !errors.As(err, &pe) || pe.Code != "23505": // not a unique violation
+		return false, err
+	}
+	if err := t.execRaw(`ROLLBACK TO SAVEPOINT ` + sp); err != nil {
+		return false, err
+	}
+	return false, t.execRaw(`RELEASE SAVEPOINT ` + sp)
 }
 
 // cmpKeyOnly compares keys without their indexes.
