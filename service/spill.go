@@ -116,6 +116,7 @@ func (sp *spill) stream(stop <-chan struct{}) <-chan windowRows {
 			wr := windowRows{w: w, days: make([][]Row, sp.days)}
 			b, err := os.ReadFile(sp.files[w].f.Name())
 			if err == nil {
+				os.Remove(sp.files[w].f.Name()) // read: its disk is given back at once
 				start := sp.from + sc.Date(w*sp.days)
 				err = decodeSpill(b, func(r *Row) error {
 					i := int(r.ReportedDate - start)
