@@ -248,9 +248,33 @@ func contentHash(r *sc.Record, code string) uint64 {
 
 // applyItem is a stored record to apply to a person.
 type applyItem struct {
+	pid int64
 	row *Row
 	id  int64
 	in  engine.Input
+}
+
+// byPerson puts items in order of pid, each person's in the order given: for many items,
+// dealt out by pid (numbers 0…people-1) in time linear in their number.
+func byPerson(items []applyItem, people int) []applyItem {
+	if len(items) < people/8 {
+		slices.SortStableFunc(items, func(a, b applyItem) int { return cmp.Compare(a.pid, b.pid) })
+		return items
+	}
+	start := make([]int32, people+1)
+	for i := range items {
+		start[items[i].pid+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]applyItem, len(items))
+	for i := range items {
+		j := &start[items[i].pid]
+		out[*j] = items[i]
+		*j++
+	}
+	return out
 }
 
 // apply stores and applies rows as one batch, in one transaction.
@@ -409,7 +433,6 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	if err := tx.Quarantine(sb.ID, problemsToStore(res.Problems)); err != nil {
 		return err
 	}
-	byPerson := map[int64][]applyItem{}
 	// Each row's record, key and link, on every core.
 	slab := make([]store.Record, len(rows))
 	rkeys := make([]store.Key, len(rows))
@@ -451,22 +474,23 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			res.Report.DuplicateConflict++
 		}
 	}
+	// A candidate keeps what applying needs of its record, which is let go once stored.
 	type cand struct {
-		rec *store.Record
-		row *Row
-		pid int64
+		row     *Row
+		pid     int64
+		content uint64
+		held    bool
 	}
 	cands := make([]cand, 0, len(rows))
+	recs := make([]*store.Record, 0, len(rows))
 	candOf := make([]int32, len(rows))
 	for i, r := range rows {
 		if !dup[i] {
 			candOf[i] = int32(len(cands))
-			cands = append(cands, cand{rec: &slab[i], row: r, pid: slab[i].PID})
+			rec := &slab[i]
+			cands = append(cands, cand{row: r, pid: rec.PID, content: rec.Content, held: rec.Held})
+			recs = append(recs, rec)
 		}
-	}
-	recs := make([]*store.Record, len(cands))
-	for i := range cands {
-		recs[i] = cands[i].rec
 	}
 	// The keys of the records to store, still in key order, naming them by their place
 	// among them.
@@ -488,27 +512,28 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	if err != nil {
 		return err
 	}
-	recs, rkeys, kept = nil, nil, nil // free for the engine's work
-	var base int64                    // the id of cands[i] is base+i when it was inserted
-	if len(cands) > 0 {
-		base = cands[0].rec.ID
+	var base int64 // the id of cands[i] is base+i when it was inserted
+	if len(recs) > 0 {
+		base = recs[0].ID
 	}
+	slab, recs, rkeys, kept = nil, nil, nil, nil // free for the engine's work
+	items := make([]applyItem, 0, len(cands))
 	for i := range cands {
 		c := &cands[i]
-		r, rec, pid, id := c.row, c.rec, c.pid, ids[i]
+		r, pid, id := c.row, c.pid, ids[i]
 		if s.opt.Fault != nil {
 			s.opt.Fault("ingest", i+1)
 		}
 		if !inserted[i] {
 			res.Report.Duplicate++
-			if contents[i] != rec.Content {
+			if contents[i] != c.content {
 				res.Report.DuplicateConflict++
 			}
 			continue
 		}
 		t := s.cat.Type(r.Type)
 		switch {
-		case rec.Held:
+		case c.held:
 			res.Report.Held++
 			continue
 		case pid < 0:
@@ -525,29 +550,23 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 				in.Accept = engine.ResolveAlive
 			}
 		}
-		byPerson[pid] = append(byPerson[pid], applyItem{row: r, id: id, in: in})
+		items = append(items, applyItem{pid: pid, row: r, id: id, in: in})
 	}
+	items = byPerson(items, len(s.ppl))
 	// RESOLVE records name their target by key: find it now that the batch is stored.
-	for _, items := range byPerson {
-		for i := range items {
-			it := &items[i]
-			if s.cat.Type(it.row.Type).Class != sc.ClassResolve {
-				continue
-			}
-			if j := strings.IndexByte(it.row.Detail.Ref, ':'); j > 0 {
-				if id, ok, err := tx.RecordIDByKey(it.row.Detail.Ref[:j], it.row.Detail.Ref[j+1:]); err != nil {
-					return err
-				} else if ok {
-					it.in.Target = engine.Ref(id)
-				}
+	for i := range items {
+		it := &items[i]
+		if s.cat.Type(it.row.Type).Class != sc.ClassResolve {
+			continue
+		}
+		if j := strings.IndexByte(it.row.Detail.Ref, ':'); j > 0 {
+			if id, ok, err := tx.RecordIDByKey(it.row.Detail.Ref[:j], it.row.Detail.Ref[j+1:]); err != nil {
+				return err
+			} else if ok {
+				it.in.Target = engine.Ref(id)
 			}
 		}
 	}
-	pids := make([]int64, 0, len(byPerson))
-	for pid := range byPerson {
-		pids = append(pids, pid)
-	}
-	slices.Sort(pids)
 	k := newSink()
 	k.quiet = b.History
 	// Many people's states are written as they are applied, by a goroutine of their own:
@@ -555,16 +574,26 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	// does), in the order writing them after would.
 	var w *bgWriter
 	chunk := tx.StatesChunk()
-	if !ch.hold && len(pids) >= 4*chunk {
+	people := 0
+	for i := range items {
+		if i == 0 || items[i].pid != items[i-1].pid {
+			people++
+		}
+	}
+	if !ch.hold && people >= 4*chunk {
 		w = newBgWriter(tx)
 		defer w.wait()
 	}
-	for _, pid := range pids {
-		p := s.ppl[pid]
+	for len(items) > 0 {
+		p := s.ppl[items[0].pid]
+		n := 1
+		for n < len(items) && items[n].pid == p.PID {
+			n++
+		}
 		ch.touch(p)
 		k.p = p
-		for i := range byPerson[pid] {
-			it := &byPerson[pid][i]
+		for i := range items[:n] {
+			it := &items[i]
 			d := day
 			if b.History {
 				d = it.row.ReportedDate
@@ -577,6 +606,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 		if !b.History {
 			p.NextCheck = day // evaluated by the day's run, as backtest evaluates after applying
 		}
+		items = items[n:]
 		if w != nil && len(ch.order) >= chunk {
 			if err := w.send(ch, k, chunk, false); err != nil {
 				return err
