@@ -20,12 +20,19 @@ type worker struct {
 	free   chan []byte
 	ba, bb []byte   // scratch space for comparing record_ids
 	grp    []uint32 // scratch space for a group that spans two segments of order
+	spans  [][2]int // per bucket of order, the part holding the worker's people
 }
 
 const dayAhead = 32 // days a worker may run ahead of the writer
 
 func newWorker(r *runner, lo, hi uint32) *worker {
 	w := &worker{r: r, lo: lo, hi: hi, days: make(chan []byte, dayAhead), free: make(chan []byte, dayAhead+1)}
+	// Where each bucket's entries of the worker's people lie, found before any worker
+	// starts: a search then would read order where another worker sorts its groups.
+	w.spans = make([][2]int, len(r.buckets)-1)
+	for b := range w.spans {
+		w.spans[b][0], w.spans[b][1] = r.groupRange(int(r.buckets[b]), int(r.buckets[b+1]), lo, hi)
+	}
 	w.sink.r = r
 	for i := 0; i <= dayAhead; i++ {
 		w.free <- make([]byte, 0, 64<<10)
@@ -37,7 +44,7 @@ func newWorker(r *runner, lo, hi uint32) *worker {
 func (w *worker) history() {
 	r := w.r
 	w.sink.quiet = true
-	lo, hi := r.groupRange(int(r.buckets[0]), int(r.buckets[1]), w.lo, w.hi)
+	lo, hi := w.spans[0][0], w.spans[0][1]
 	next := lo
 	n := 0
 	for p := w.lo; p < w.hi; p++ {
@@ -75,7 +82,7 @@ func (w *worker) window(ctx context.Context) {
 			return
 		}
 		w.sink.buf = buf
-		lo, hi := r.groupRange(int(r.buckets[d+1]), int(r.buckets[d+2]), w.lo, w.hi)
+		lo, hi := w.spans[d+1][0], w.spans[d+1][1]
 		full := d == 0 || day.Day() == 1
 		next := lo
 		if full {
