@@ -277,12 +277,8 @@ func byPerson(items []applyItem, people int) []applyItem {
 	return out
 }
 
-// apply stores and applies rows as one batch, in one transaction.
-func (s *Service) apply(ctx context.Context, b Batch, rows []Row, res *Result) error {
-	return s.applyParts(ctx, b, [][]Row{rows}, res)
-}
-
-// applyParts is apply for rows given in parts (a batch's files, in order).
+// applyParts stores and applies rows, given in parts (a batch's files, in order), as one
+// batch in one transaction.
 func (s *Service) applyParts(ctx context.Context, b Batch, parts [][]Row, res *Result) error {
 	rows := prepareParts(parts, res)
 	s.mu.Lock()
