@@ -185,9 +185,25 @@ var today = sc.MustDate("2024-05-10")
 
 func newCity(t testing.TB, db *store.DB, m *face.Models) *city {
 	t.Helper()
-	ctx := context.Background()
 	c := &clock{t: time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC)}
-	s, err := service.Open(ctx, db, service.Options{Now: c.Now})
+	s := scenarioService(t, db, service.Options{Now: c.Now})
+	f := newFakeSMS()
+	hh, err := New(Options{DB: db, Service: s, Sender: f, Now: c.Now, Face: m,
+		Log: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(hh)
+	t.Cleanup(srv.Close)
+	return &city{db: db, svc: s, h: hh.(*handler), srv: srv, sms: f, clock: c}
+}
+
+// scenarioService opens a service on db with opt, imports the golden scenario's roster and
+// runs its days from 2024-03-01 to today.
+func scenarioService(t testing.TB, db *store.DB, opt service.Options) *service.Service {
+	t.Helper()
+	ctx := context.Background()
+	s, err := service.Open(ctx, db, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,15 +215,7 @@ func newCity(t testing.TB, db *store.DB, m *face.Models) *city {
 			t.Fatal(err)
 		}
 	}
-	f := newFakeSMS()
-	hh, err := New(Options{DB: db, Service: s, Sender: f, Now: c.Now, Face: m,
-		Log: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(hh)
-	t.Cleanup(srv.Close)
-	return &city{db: db, svc: s, h: hh.(*handler), srv: srv, sms: f, clock: c}
+	return s
 }
 
 // logWriter shows the handler's errors in the test's log.

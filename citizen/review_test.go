@@ -344,22 +344,11 @@ func TestVisitFromABatch(t *testing.T) {
 			ctx := context.Background()
 			db := dsn.Open(t)
 			clock := &clock{t: time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC)}
-			var s *service.Service
-			s, err := service.Open(ctx, db, service.Options{Now: clock.Now,
+			cst := time.FixedZone("CST", 8*3600)
+			s := scenarioService(t, db, service.Options{Now: clock.Now, Location: cst,
 				OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
-					return VisitDecision(tx, p, d, clock.Now(), s.Location())
+					return VisitDecision(tx, p, d, clock.Now(), cst)
 				}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
-				t.Fatal(err)
-			}
-			for d := sc.MustDate("2024-03-01"); d <= today; d++ {
-				if err := s.RunDay(ctx, d); err != nil {
-					t.Fatal(err)
-				}
-			}
 			const wang, zhao = "371002195005200045", "371002194207010050"
 			route := func(ids ...string) {
 				for _, id := range ids {
