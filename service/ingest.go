@@ -418,7 +418,7 @@ func sortHalves(s []sortKey, cmpf func(a, b sortKey) int) {
 // applyIn stores and applies prepared rows as one batch inside tx, recording in ch the
 // people it changes; the caller commits, or undoes ch when anything fails.
 func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *Result) error {
-	s.noteDeliveries(rows)
+	s.noteDeliveries(tx, ch, rows)
 	day := s.dayOf(b)
 	sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: day,
 		Status: "applied", Files: fileNames(b), Report: "{}"}

@@ -79,25 +79,49 @@ type Service struct {
 	cover      *coverage // the records' coverage, when the model asks (nil: it does not)
 }
 
-// noteDeliveries adds a batch's reported days to what the model knows, before the batch
-// is applied (the model must know a department delivered on the day it judges).
-func (s *Service) noteDeliveries(rows []*Row) {
-	if s.deliveries == nil {
-		return
+// noteDeliveries records the days on which the batch's rows delivered each record type,
+// duplicates included (a delivery is a row read, as backtest counts it): in the store at
+// the commit, and at once for a model that asks (it must know a department delivered on
+// the day it judges). A batch that fails takes its days back from the model.
+func (s *Service) noteDeliveries(tx *store.Tx, ch *change, rows []*Row) {
+	type typeDay struct {
+		t sc.TypeID
+		d sc.Date
 	}
-	changed := false
-	for i := range rows {
-		t, d := rows[i].Type, rows[i].ReportedDate
-		ds := s.delivered[t]
-		j, found := slices.BinarySearch(ds, d)
-		if !found {
-			s.delivered[t] = slices.Insert(ds, j, d)
-			changed = true
+	seen := map[typeDay]bool{}
+	var pairs []typeDay
+	last := typeDay{d: sc.NoDate}
+	for _, r := range rows {
+		if k := (typeDay{r.Type, r.ReportedDate}); k != last && !seen[k] {
+			seen[k] = true
+			pairs = append(pairs, k)
+			last = k
 		}
 	}
-	if changed {
-		s.deliveries.SetDeliveries(s.delivered)
+	var added []typeDay
+	for _, k := range pairs {
+		tx.Delivered(s.cat.Type(k.t).Code, k.d)
+		if s.deliveries == nil {
+			continue
+		}
+		ds := s.delivered[k.t]
+		if j, found := slices.BinarySearch(ds, k.d); !found {
+			s.delivered[k.t] = slices.Insert(ds, j, k.d)
+			added = append(added, k)
+		}
 	}
+	if len(added) == 0 {
+		return
+	}
+	ch.undos = append(ch.undos, func() {
+		for _, k := range added {
+			if j, found := slices.BinarySearch(s.delivered[k.t], k.d); found {
+				s.delivered[k.t] = slices.Delete(s.delivered[k.t], j, j+1)
+			}
+		}
+		s.deliveries.SetDeliveries(s.delivered)
+	})
+	s.deliveries.SetDeliveries(s.delivered)
 }
 
 // Open loads the people and their states from db.

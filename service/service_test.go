@@ -3,11 +3,13 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/models"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
@@ -190,5 +192,83 @@ func TestFailedBatchLeavesMemoryAsStored(t *testing.T) {
 	}
 	if got := fresh.Snapshot("371002194003150019"); got != before {
 		t.Fatalf("database and memory disagree:\n%s\n%s", got, before)
+	}
+}
+
+// deliveryModel is the built-in model, keeping a copy of the delivery days it is told.
+type deliveryModel struct {
+	*models.Model
+	days [][]sc.Date
+}
+
+func (m *deliveryModel) SetDeliveries(days [][]sc.Date) {
+	m.days = make([][]sc.Date, len(days))
+	for i, ds := range days {
+		m.days[i] = slices.Clone(ds)
+	}
+	m.Model.SetDeliveries(days)
+}
+
+// TestDeliveriesAsStored: the days each record type was delivered, as a model is told
+// them, count a resend's rows (duplicates, as backtest counts them) and not a failed
+// batch's, and are the same after a restart.
+func TestDeliveriesAsStored(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			db := dsn.Open(t)
+			cfg := sc.DefaultConfig()
+			newModel := func() *deliveryModel {
+				return &deliveryModel{Model: models.New(models.Default(), cfg.Catalogue, false)}
+			}
+			ctx := context.Background()
+			m := newModel()
+			s, err := service.Open(ctx, db, service.Options{Model: m})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			rows := func(reported string) string {
+				return header + "t1,TRN,TRN.TRANSIT,371002194003150019,张三,,2024-02-01," + reported + ",,\n" +
+					"t2,TRN,TRN.TRANSIT,371002194003150019,张三,,2024-02-02," + reported + ",,\n"
+			}
+			for _, rep := range []string{"2024-02-05", "2024-02-09"} { // the second: a resend
+				if _, err := s.Ingest(ctx, csvBatch("TRN", rows(rep))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			trn, _ := cfg.Catalogue.Lookup("TRN.TRANSIT")
+			want := []sc.Date{sc.MustDate("2024-02-05"), sc.MustDate("2024-02-09")}
+			if got := m.days[trn]; !slices.Equal(got, want) {
+				t.Fatalf("delivery days %v, want %v (the resend is a delivery)", got, want)
+			}
+			// A batch that fails leaves no day behind.
+			fctx, fcancel := context.WithCancel(ctx)
+			defer fcancel()
+			fm := newModel()
+			failing, err := service.Open(fctx, db, service.Options{Model: fm, Fault: func(point string, n int) {
+				if point == "ingest" && n == 1 {
+					fcancel()
+				}
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := failing.Ingest(fctx, csvBatch("TRN", header+"t3,TRN,TRN.TRANSIT,371002194003150019,张三,,2024-02-10,2024-02-12,,\n")); err == nil {
+				t.Fatal("the batch should have failed")
+			}
+			if got := fm.days[trn]; !slices.Equal(got, want) {
+				t.Fatalf("after a failed batch the model is told %v, want %v", got, want)
+			}
+			// After a restart, the same days.
+			m2 := newModel()
+			if _, err := service.Open(context.Background(), db, service.Options{Model: m2}); err != nil {
+				t.Fatal(err)
+			}
+			if got := m2.days[trn]; !slices.Equal(got, want) {
+				t.Fatalf("after a restart the model is told %v, want %v", got, want)
+			}
+		})
 	}
 }

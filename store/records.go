@@ -320,6 +320,15 @@ func (t *Tx) storeRecords(rs []*Record, chunks []chunk) error {
 	return nil
 }
 
+// Delivered notes that a row of record type typ reported on day was read, whether stored
+// or a duplicate (a delivery is a row read, as backtest counts it); written at the commit.
+func (t *Tx) Delivered(typ string, day sc.Date) {
+	if t.later.deliveries == nil {
+		t.later.deliveries = map[delivery]bool{}
+	}
+	t.later.deliveries[delivery{typ, day}] = true
+}
+
 // laterRows are index rows a transaction writes at its commit.
 type laterRows struct {
 	people     []personRow
