@@ -31,6 +31,10 @@ import (
 // spillWindow is the days of reported dates one spill file holds, by default.
 const spillWindow = 8
 
+// spillAhead is how many files' encoded rows may wait for the consumer (about 70 bytes a
+// row: a large month of transit rides is a few hundred MB).
+const spillAhead = 8
+
 // spill is the spill files of one replay.
 type spill struct {
 	dir   string
@@ -187,7 +191,7 @@ func (s *Service) spillRecords(ctx context.Context, opt ReplayOptions, rep *back
 		after     int64
 		err       error
 	}
-	err = inOrder(ctx, len(files), func(i int) (r read) {
+	err = inOrderAhead(ctx, len(files), spillAhead, func(i int) (r read) {
 		rr, err := exchange.OpenRecords(files[i], s.cat, exchange.Options{Encoding: opt.Encoding})
 		if err != nil {
 			r.err = err
