@@ -356,20 +356,13 @@ func decodeSpill(b []byte, fn func(*Row) error) error {
 		var line int64
 		for len(blk.B) > 0 && blk.Err == nil {
 			line += blk.Varint()
-			var s [spillStrings]string
-			for i := range s {
-				n := blk.Uvarint()
-				if n == 0 {
-					s[i] = prev[i]
-					continue
-				}
-				s[i] = string(blk.Bytes(n - 1))
-				prev[i] = s[i]
+			for i := range prev {
+				prev[i] = blk.Str(prev[i])
 			}
 			var r Row
 			r.File, r.Line = file, line
-			r.RecordID, r.Source, r.PersonID, r.Name, r.RegionCode, r.RawDetail = s[0], s[1], s[2], s[3], s[4], s[5]
-			r.Detail.ICD10, r.Detail.Accept, r.Detail.Ref = s[6], s[7], s[8]
+			r.RecordID, r.Source, r.PersonID, r.Name, r.RegionCode, r.RawDetail = prev[0], prev[1], prev[2], prev[3], prev[4], prev[5]
+			r.Detail.ICD10, r.Detail.Accept, r.Detail.Ref = prev[6], prev[7], prev[8]
 			r.Type = sc.TypeID(blk.Uvarint())
 			r.BirthDate = sc.Date(blk.Varint())
 			r.EventDate = sc.Date(blk.Varint())

@@ -96,7 +96,7 @@ func decodeChunk(b []byte, fn func(*Record) error) error {
 	if len(b) == 0 || b[0] != chunkVersion {
 		return fmt.Errorf("%w: version %v", errChunk, b[:min(1, len(b))])
 	}
-	d := chunkReader{wire.Reader{B: b[1:]}}
+	d := wire.Reader{B: b[1:]}
 	n := d.Uvarint()
 	if n > uint64(len(b)) {
 		return errChunk
@@ -105,23 +105,23 @@ func decodeChunk(b []byte, fn func(*Record) error) error {
 	var lastBatch int64
 	for i := uint64(0); i < n; i++ {
 		r.ID += int64(d.Uvarint())
-		r.Source = d.str(r.Source)
-		r.RecordID = d.str(r.RecordID)
-		r.Type = d.str(r.Type)
+		r.Source = d.Str(r.Source)
+		r.RecordID = d.Str(r.RecordID)
+		r.Type = d.Str(r.Type)
 		r.PID = d.Varint()
 		r.Link = int(d.Uvarint())
 		r.Held = d.Byte() == 1
-		r.PersonID = d.str(r.PersonID)
-		r.Name = d.str(r.Name)
+		r.PersonID = d.Str(r.PersonID)
+		r.Name = d.Str(r.Name)
 		r.BirthDate = sc.Date(d.Varint())
 		r.EventDate = sc.Date(d.Varint())
 		r.ReportedDate = r.EventDate + sc.Date(d.Varint())
-		r.RegionCode = d.str(r.RegionCode)
-		r.Detail = d.str(r.Detail)
+		r.RegionCode = d.Str(r.RegionCode)
+		r.Detail = d.Str(r.Detail)
 		r.Content = d.Uint64()
 		lastBatch += d.Varint()
 		r.Batch = lastBatch
-		r.File = d.str(r.File)
+		r.File = d.Str(r.File)
 		r.Line = d.Varint()
 		if d.Err != nil {
 			return errChunk
@@ -134,15 +134,4 @@ func decodeChunk(b []byte, fn func(*Record) error) error {
 		return errChunk
 	}
 	return nil
-}
-
-type chunkReader struct{ wire.Reader }
-
-// str reads a string; 0 means the previous record's value.
-func (d *chunkReader) str(prev string) string {
-	n := d.Uvarint()
-	if n == 0 {
-		return prev
-	}
-	return string(d.Bytes(n - 1))
 }

@@ -46,18 +46,10 @@ func (r *Reader) Uvarint() uint64 {
 	return v
 }
 
-// Varint reads a signed (zig-zag) varint.
+// Varint reads a signed (zig-zag) varint, as binary.AppendVarint writes it.
 func (r *Reader) Varint() int64 {
-	if r.Err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.B)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.B = r.B[n:]
-	return v
+	u := r.Uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 // Uint64 reads 8 bytes, little-endian.
@@ -80,4 +72,14 @@ func (r *Reader) Bytes(n uint64) []byte {
 	v := r.B[:n]
 	r.B = r.B[n:]
 	return v
+}
+
+// Str reads a string written as its length + 1, or as 0 when it equals prev (the same
+// field of the record before: sources, types and regions repeat along a file).
+func (r *Reader) Str(prev string) string {
+	n := r.Uvarint()
+	if n == 0 {
+		return prev
+	}
+	return string(r.Bytes(n - 1))
 }
