@@ -21,8 +21,10 @@ func TestInOrderAhead(t *testing.T) {
 		}
 		next := 0
 		err := inOrderAhead(context.Background(), len(delays), ahead, func(i int) int {
-			if n := inFlight.Add(1); n > most.Load() {
-				most.Store(n)
+			for n := inFlight.Add(1); ; {
+				if m := most.Load(); n <= m || most.CompareAndSwap(m, n) {
+					break
+				}
 			}
 			time.Sleep(delays[i])
 			return i * i
