@@ -51,6 +51,11 @@ type person struct {
 	moveOn     sd
 	moveTo     int32
 	away       uint16 // bit m (1–12): a traveller is away that month
+	// Where traces are made other than at home (villageOn), as rec.vil: a village of
+	// the city, or placeElsewhere(k) for county k of city.elsewhere.
+	awayPlace int32 // a traveller's while away
+	nearPlace int32 // another county of the city, now and then
+	relPlace  int32 // the relative holding the cards after a hidden death (-1: at home)
 
 	// Filled while writing, for truth.csv.
 	firstDeathReport sd
@@ -137,6 +142,7 @@ type worker struct {
 	gc      *rng   // certification stream
 	gf      *rng   // fault stream
 	gx      *rng   // scratch, for rebuilding other people
+	gp      *rng   // place stream
 	tg      []*rng // one stream per record type
 	adopted []bool
 	rate    []float64
@@ -154,7 +160,7 @@ type worker struct {
 }
 
 func newWorker(gen *generator) *worker {
-	w := &worker{gen: gen, g: newRNG(), gr: newRNG(), gd: newRNG(), gc: newRNG(), gf: newRNG(), gx: newRNG()}
+	w := &worker{gen: gen, g: newRNG(), gr: newRNG(), gd: newRNG(), gc: newRNG(), gf: newRNG(), gx: newRNG(), gp: newRNG()}
 	n := gen.cat.Len()
 	w.tg = make([]*rng, n)
 	for i := range w.tg {
@@ -185,6 +191,7 @@ func (w *worker) simulatePerson(idx int) {
 	w.life(p)
 	gen.drawEntitlements(w.gr, p)
 	w.deathFate(p)
+	w.places(p)
 	w.natural(p)
 	w.deathRecords(p)
 	w.falseDeath(p)
@@ -380,6 +387,63 @@ func (w *worker) allowed(p *person, t *typeInfo, d sd) bool {
 	return true
 }
 
+// placeElsewhere encodes county k of city.elsewhere as a rec.vil.
+func placeElsewhere(k int) int32 { return int32(-2 - k) }
+
+// places decides, from its own stream, where a person's traces are made away from home.
+func (w *worker) places(p *person) {
+	gen := w.gen
+	g := w.gp
+	g.seed(gen.seed, streamPlace, p.idx)
+	c := gen.city
+	home := c.villages[p.vil].code[:6]
+	// A village of another county of the city, when the city has another county.
+	other := func() int32 {
+		for range 16 {
+			v := c.pickVillage(g, g.chance(0.5))
+			if c.villages[v].code[:6] != home {
+				return v
+			}
+		}
+		return p.vil
+	}
+	elsewhere := func() int32 { return placeElsewhere(g.intn(len(c.elsewhere))) }
+	p.nearPlace, p.awayPlace, p.relPlace = other(), elsewhere(), -1
+	if p.fraud && g.chance(gen.rates.Deaths.Fraud.RelativeElsewhere.of(p.urban)) {
+		p.relPlace = other()
+		if g.chance(gen.rates.Deaths.Fraud.RelativeOtherCity) {
+			p.relPlace = elsewhere()
+		}
+	}
+}
+
+// placeOf returns where a trace of type t made on day d is located (rec.vil): after a
+// hidden death, where the relative using the cards lives (household bills stay with the
+// home); a traveller's traces away from home while away; now and then another county of
+// the city for the departments that locate by county or city; otherwise home. The
+// occasional trace elsewhere is drawn from a hash of the person, type and day, so that
+// no record stream changes.
+func (w *worker) placeOf(p *person, t *typeInfo, d sd, region string) int32 {
+	if p.death != silentcert.NoDate && d >= p.death && p.relPlace != -1 && t.spoofable && t.code != "UTIL.PAYMENT" {
+		return p.relPlace
+	}
+	if t.local || t.code == "UTIL.PAYMENT" || (region != "county" && region != "city") {
+		return p.villageOn(d) // at home, or a department that files by village or town
+	}
+	if p.away != 0 {
+		if _, m, _ := d.Civil(); p.away&(1<<m) != 0 {
+			return p.awayPlace
+		}
+	}
+	{
+		u := float64(mix(mix(w.gen.seed^streamPlace, uint64(p.idx)), uint64(t.id)<<32|uint64(uint32(d)))>>11) / (1 << 53)
+		if u < w.gen.rates.Profiles.OtherCounty.of(p.urban) {
+			return p.nearPlace
+		}
+	}
+	return p.villageOn(d)
+}
+
 // natural writes the records of everyday life, type by type, each from its own stream.
 func (w *worker) natural(p *person) {
 	gen := w.gen
@@ -497,7 +561,7 @@ func (w *worker) emit(p *person, t *typeInfo, g *rng, d sd) *rec {
 	}
 	src := &gen.sources[t.src]
 	if src.rate.Region != "" {
-		r.vil = p.villageOn(d)
+		r.vil = w.placeOf(p, t, d, src.rate.Region)
 	}
 	if g.chance(src.rate.Name) {
 		r.fl |= rfName

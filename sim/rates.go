@@ -137,6 +137,11 @@ type Profiles struct {
 	AwayMonths     []int    `json:"traveller_away_months"`
 	FewTraces      AgeCurve `json:"few_traces"`
 	FewTracesRural float64  `json:"few_traces_rural_factor"`
+	// OtherCounty is the share of a living person's traces that departments locate by
+	// county or city (bank, card, pharmacy, phone) made in another county of the city
+	// (shopping, a cash machine across the district line). A traveller's traces while away
+	// carry a county elsewhere in the province.
+	OtherCounty Seg `json:"other_county_traces"`
 }
 
 // Mortality scales the WPP rates and shapes deaths.
@@ -179,6 +184,12 @@ type Fraud struct {
 	UtilityContinues float64 `json:"utility_continues"`
 	PhoneContinues   float64 `json:"phone_continues"`
 	TransitCard      float64 `json:"transit_card"`
+	// RelativeElsewhere is the share of cases where the relative holding the cards lives
+	// outside the dead person's county (children who moved away): the bank, card,
+	// pharmacy and phone traces after the death carry the relative's county, in another
+	// city of the province for RelativeOtherCity of them.
+	RelativeElsewhere Seg     `json:"relative_elsewhere"`
+	RelativeOtherCity float64 `json:"relative_other_city"`
 }
 
 // Responses describes how people who are not certified by data answer the platform's
@@ -347,6 +358,7 @@ func DefaultRates() *Rates {
 			ChronicRisk:    1.5,
 			NursingHome:    AgeCurve{{70, 0.05}, {80, 0.1}, {90, 0.18}},
 			Traveller:      Seg{0.07, 0.02},
+			OtherCounty:    Seg{0.05, 0.02},
 			AwayMonths:     []int{12, 1, 2, 3},
 			FewTraces:      AgeCurve{{60, 0.035}, {80, 0.05}, {90, 0.07}},
 			FewTracesRural: 1.4,
@@ -378,6 +390,10 @@ func DefaultRates() *Rates {
 				UtilityContinues: 0.6,
 				PhoneContinues:   0.3,
 				TransitCard:      0,
+				// No published share: most rural recipients' children work in the cities
+				// (留守老人); urban children often live in another district.
+				RelativeElsewhere: Seg{0.6, 0.7},
+				RelativeOtherCity: 0.4,
 			},
 		},
 		Certification: Responses{
@@ -659,6 +675,7 @@ func (r *Rates) Validate(cat *silentcert.Catalogue) error {
 		{"deaths.fraud.if_never_reported", r.Deaths.Fraud.IfNeverReported}, {"deaths.fraud.if_late", r.Deaths.Fraud.IfLate},
 		{"deaths.fraud.if_timely", r.Deaths.Fraud.IfTimely}, {"deaths.fraud.utility_continues", r.Deaths.Fraud.UtilityContinues},
 		{"deaths.fraud.phone_continues", r.Deaths.Fraud.PhoneContinues}, {"deaths.fraud.transit_card", r.Deaths.Fraud.TransitCard},
+		{"deaths.fraud.relative_other_city", r.Deaths.Fraud.RelativeOtherCity},
 		{"certification.agent_face", r.Certification.AgentFace}, {"certification.visit_finds_death", r.Certification.VisitFindsDeath},
 		{"certification.visit_not_found", r.Certification.NotFound}, {"certification.visit_refused", r.Certification.Refused},
 		{"life_events.prison_per_year", r.Life.Prison}, {"life_events.move_reported_by_community", r.Life.MoveReported},
@@ -732,6 +749,12 @@ func (r *Rates) Validate(cat *silentcert.Catalogue) error {
 	}
 	if pr.FrailRisk < 1 || pr.ChronicRisk < 1 {
 		return fmt.Errorf("profiles: relative risks must be at least 1")
+	}
+	if err := segShare("profiles.other_county_traces", pr.OtherCounty); err != nil {
+		return err
+	}
+	if err := segShare("deaths.fraud.relative_elsewhere", r.Deaths.Fraud.RelativeElsewhere); err != nil {
+		return err
 	}
 	if err := segShare("profiles.traveller", pr.Traveller); err != nil {
 		return err

@@ -16,6 +16,7 @@ const (
 	streamDeath
 	streamFault
 	streamRoster
+	streamPlace
 	streamType = 1000 // + type index
 )
 

@@ -138,8 +138,13 @@ func (w *worker) row(p *person, x *rec, s int, rep, event sd, amount silentcert.
 		sc = r.AppendTo(sc)
 		f[colReportedDate] = cut(i)
 	}
-	if x.vil >= 0 {
-		code := gen.city.villages[x.vil].code
+	if x.vil >= 0 || x.vil < -1 {
+		var code string
+		if x.vil >= 0 {
+			code = gen.city.villages[x.vil].code
+		} else {
+			code = gen.city.elsewhere[-2-x.vil][:6] + "000000"
+		}
 		switch src.rate.Region {
 		case "village":
 			f[colRegionCode] = []byte(code)

@@ -901,3 +901,77 @@ func FuzzLoadNames(f *testing.F) {
 		}
 	})
 }
+
+// TestTracesElsewhere checks where traces are located: household bills always at home; a
+// living person's bank transactions in another county now and then; a traveller's away
+// from the city in the months away; a hidden death's card use after it from one place,
+// for some of them outside the dead person's county.
+func TestTracesElsewhere(t *testing.T) {
+	dir, _ := small(t)
+	truth := map[string]map[string]string{}
+	for _, r := range readAllCSV(t, filepath.Join(dir, "truth.csv")) {
+		truth[r["person_id"]] = r
+	}
+	awayMonth := map[int]bool{12: true, 1: true, 2: true, 3: true}
+	var homeBank, otherBank, awayIn, awayOut int
+	post := map[string]map[string]bool{} // fraud person → counties of their card use after the death
+	forEachRecord(t, dir, func(file string, r *exchange.RecordRow) {
+		p := truth[string(r.PersonID)]
+		if p == nil || len(r.RegionCode) == 0 {
+			return
+		}
+		region, home := string(r.RegionCode), p["village_code"]
+		moved := p["moved_to"] != ""
+		code := silentcert.DefaultCatalogue().Type(r.Type).Code
+		dead := p["death_date"] != "" && r.EventDate >= silentcert.MustDate(p["death_date"])
+		switch {
+		case code == "UTIL.PAYMENT":
+			if region != home && region != p["moved_to"] {
+				t.Fatalf("%s:%d: a household bill paid at %s, the home is %s", file, r.Line, region, home)
+			}
+		case dead && p["fraud"] == "1" && (code == "BANK.TXN" || code == "HRSS.CARD_SPEND" || code == "MED.PHARMACY"):
+			if post[p["person_id"]] == nil {
+				post[p["person_id"]] = map[string]bool{}
+			}
+			post[p["person_id"]][region[:6]] = true
+		case code == "BANK.TXN" && !dead && !moved:
+			_, m, _ := r.EventDate.Civil()
+			switch {
+			case strings.Contains(p["profile"], "traveller") && awayMonth[int(m)]:
+				if strings.HasPrefix(region, "3710") {
+					awayIn++
+				} else {
+					awayOut++
+				}
+			case !strings.Contains(p["profile"], "traveller") && region[:6] == home[:6]:
+				homeBank++
+			case !strings.Contains(p["profile"], "traveller"):
+				otherBank++
+				if !strings.HasPrefix(region, "3710") {
+					t.Fatalf("%s:%d: a stay-at-home's bank transaction outside the city (%s)", file, r.Line, region)
+				}
+			}
+		}
+	}, nil)
+	if share := float64(otherBank) / float64(homeBank+otherBank); share < 0.01 || share > 0.08 {
+		t.Errorf("%.3f of bank transactions in another county of the city, want 0.02 to 0.05", share)
+	}
+	if awayOut == 0 || awayIn > awayOut/20 {
+		t.Errorf("travellers' bank transactions while away: %d outside the city, %d in it", awayOut, awayIn)
+	}
+	elsewhere := 0
+	for id, counties := range post {
+		if len(counties) > 2 {
+			// The relative's county, or when they live with the dead person, home and now
+			// and then another county of the city.
+			t.Errorf("%s: card use after the death from %d counties", id, len(counties))
+		}
+		if !counties[truth[id]["village_code"][:6]] {
+			elsewhere++
+		}
+	}
+	if len(post) > 2 && (elsewhere == 0 || elsewhere == len(post)) {
+		t.Errorf("%d of %d hidden deaths' card use from another county: want some, not all", elsewhere, len(post))
+	}
+	t.Logf("bank in another county %d of %d; travellers away %d out, %d in; fraud elsewhere %d of %d", otherBank, homeBank+otherBank, awayOut, awayIn, elsewhere, len(post))
+}
