@@ -16,7 +16,8 @@ import (
 type chunk struct {
 	file      string
 	entries   []entry
-	contents  []uint32 // each entry's content hash
+	contents  []uint32   // each entry's content hash
+	places    []sc.Place // each entry's place, when the run has a model
 	ids       idEncoder
 	problems  []exchange.Problem
 	warnings  []exchange.Warning
@@ -64,6 +65,7 @@ type loader struct {
 	spareContents chan []uint32
 	spareIDs      chan idEncoder // record_id buffers likewise: the store keeps an exact copy
 	class         []sc.Class
+	places        bool // keep each record's place (a model reads it)
 }
 
 // parseFile reads one file into a chunk. Bad rows become problems; a file that cannot be
@@ -174,6 +176,9 @@ func (l *loader) parseFile(ctx context.Context, path string) *chunk {
 			c.moves = append(c.moves, pendingMove{idx: uint32(len(c.entries)), region: string(row.RegionCode)})
 		}
 		c.entries = append(c.entries, e)
+		if l.places {
+			c.places = append(c.places, sc.PlaceOf(string(row.RegionCode)))
+		}
 	}
 	c.warnings = rr.Warnings()
 	return c

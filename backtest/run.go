@@ -52,7 +52,8 @@ type runner struct {
 	people    []*sc.Recipient
 	states    []engine.State
 	entries   segs[entry]
-	content   segs[uint32] // each entry's content hash, until duplicates are found
+	content   segs[uint32]   // each entry's content hash, until duplicates are found
+	places    segs[sc.Place] // each entry's place, when a model reads it
 	hash      hasher
 	partIdx   [maxPartitions]segs[uint32]      // the entries of each key partition, in order
 	subCount  [maxPartitions][1 << subBits]int // how many of them in each sub-partition
@@ -189,7 +190,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 	enc := r.opt.Encoding
 	r.hash = newHasher()
 	r.moves = map[uint32]string{}
-	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, opt: exchange.Options{Encoding: enc}, hash: r.hash,
+	l := &loader{cat: r.cat, ix: linkage.New(r.people), to: r.opt.To, places: r.opt.Model != nil, opt: exchange.Options{Encoding: enc}, hash: r.hash,
 		spare: make(chan []entry, r.opt.Workers+2), spareContents: make(chan []uint32, r.opt.Workers+2),
 		spareIDs: make(chan idEncoder, r.opt.Workers+2)}
 	l.class = make([]sc.Class, r.cat.Len())
@@ -239,6 +240,7 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		c.ids = idEncoder{}
 		r.entries.append(c.entries)
 		r.content.append(c.contents)
+		r.places.append(c.places)
 		select {
 		case l.spareContents <- c.contents[:0]:
 		default:
@@ -544,6 +546,9 @@ func (r *runner) evidence(b []byte, ref engine.Ref) []byte {
 func (r *runner) input(i uint32) engine.Input {
 	e := r.entries.at(i)
 	in := engine.Input{Type: e.typ, Event: e.event, Ref: engine.Ref(i), Critical: e.flags&fCritical != 0, Target: engine.NoRef}
+	if r.places.len() > 0 {
+		in.Place = *r.places.at(i)
+	}
 	if e.flags&fResolve != 0 {
 		info := r.resolve[i]
 		in.Accept, in.Target = info.accept, info.target

@@ -44,6 +44,7 @@ type Evidence struct {
 	Count   [EvidenceSlots]int32   // distinct days per slot
 	Recent  []Trace                // recent weak and strong traces, bounded by the model
 	Types   []TypeMemo             // per record type, as the model chooses
+	Places  []PlaceMemo            // where the person's traces came from, as the model chooses
 	Flagged sc.Date                // the day of the last RISK row, or NoDate
 	Seen    sc.Date                // the day the model last saw a record of the person, or NoDate
 	Sample  sc.Date                // the first event date of the model's next sampled observation, or NoDate
@@ -57,6 +58,13 @@ type TypeMemo struct {
 	Days        int32   // distinct event days (counted when a later day arrives)
 	Lag         int32   // the longest delay seen between an event and its application
 	Gap         int32   // the longest gap between two consecutive event days
+}
+
+// PlaceMemo is what a model remembers of one place a person's traces came from.
+type PlaceMemo struct {
+	Place       sc.Place
+	First, Last sc.Date // the earliest and latest event dates of traces there
+	Days        int32   // distinct event days (counted when a later day arrives)
 }
 
 // NewEvidence returns an empty memory, every date NoDate.

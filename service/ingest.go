@@ -537,7 +537,8 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			continue
 		}
 		res.Report.Applied++
-		in := engine.Input{Type: r.Type, Event: r.EventDate, Ref: engine.Ref(id), Critical: r.Detail.Critical, Target: engine.NoRef}
+		in := engine.Input{Type: r.Type, Event: r.EventDate, Ref: engine.Ref(id), Critical: r.Detail.Critical, Target: engine.NoRef,
+			Place: sc.PlaceOf(r.RegionCode)}
 		if t.Class == sc.ClassResolve {
 			switch r.Detail.Accept {
 			case "death":

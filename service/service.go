@@ -297,7 +297,7 @@ func cloneState(st *engine.State) engine.State {
 	}
 	if st.Evidence != nil {
 		ev := *st.Evidence
-		ev.Recent, ev.Types = slices.Clone(ev.Recent), slices.Clone(ev.Types)
+		ev.Recent, ev.Types, ev.Places = slices.Clone(ev.Recent), slices.Clone(ev.Types), slices.Clone(ev.Places)
 		c.Evidence = &ev
 	}
 	return c
