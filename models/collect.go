@@ -24,9 +24,13 @@ type PersonScores struct {
 type Collector struct {
 	P    *Params
 	Snap sc.Date
+	// Spoofable keeps every spoofable trace with its features too (SpoofableObservations),
+	// for fitting the RISK score in training.
+	Spoofable bool
 
 	mu     sync.Mutex
 	obs    []Observation
+	spoof  []Observation
 	flags  []Observation // every spoofable trace scored RecordFloor or more, features left out
 	people map[string]*PersonScores
 }
@@ -50,18 +54,29 @@ func (c *Collector) Trace(o *Observation, sample bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ps := c.person(o.Person)
-	if o.Spoofable && o.PDead > ps.RiskMax {
-		ps.RiskMax, ps.RiskMaxDay = o.PDead, o.Day
+	if o.Spoofable && o.Risk > ps.RiskMax {
+		ps.RiskMax, ps.RiskMaxDay = o.Risk, o.Day
 	}
-	if o.Spoofable && o.PDead >= c.P.RiskThreshold && ps.FirstFlag == sc.NoDate {
+	if o.Spoofable && o.Risk >= c.P.RiskThreshold && ps.FirstFlag == sc.NoDate {
 		ps.FirstFlag = o.Day
 	}
-	if o.Spoofable && o.PDead >= RecordFloor {
-		c.flags = append(c.flags, Observation{Person: o.Person, Day: o.Day, Event: o.Event, Spoofable: true, PDead: o.PDead})
+	if o.Spoofable && o.Risk >= RecordFloor {
+		c.flags = append(c.flags, Observation{Person: o.Person, Day: o.Day, Event: o.Event, Spoofable: true, PDead: o.PDead, Risk: o.Risk})
 	}
 	if sample {
 		c.obs = append(c.obs, *o)
 	}
+	if c.Spoofable && o.Spoofable {
+		c.spoof = append(c.spoof, *o)
+	}
+}
+
+// SpoofableObservations returns every spoofable trace (when Spoofable was set) by
+// (person, event, day).
+func (c *Collector) SpoofableObservations() []Observation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return sortObservations(append([]Observation(nil), c.spoof...))
 }
 
 // Scored returns every spoofable trace scored RecordFloor or more (without features), by
@@ -80,7 +95,7 @@ func (c *Collector) Scored() []Observation {
 		case a.Event != b.Event:
 			return a.Event < b.Event
 		}
-		return a.PDead < b.PDead
+		return a.Risk < b.Risk
 	})
 	return out
 }
@@ -103,7 +118,10 @@ func (c *Collector) Health(person string, day sc.Date, h [NumHealth]float64) {
 func (c *Collector) Observations() []Observation {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := append([]Observation(nil), c.obs...)
+	return sortObservations(append([]Observation(nil), c.obs...))
+}
+
+func sortObservations(out []Observation) []Observation {
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
 		if a.Person != b.Person {

@@ -65,7 +65,8 @@ type Observation struct {
 	Event     sc.Date // its event_date
 	Spoofable bool
 	X         [NumFeatures]float64
-	PDead     float64
+	PDead     float64 // the trace score
+	Risk      float64 // the RISK score
 }
 
 // Recorder receives the model's observations (training, evaluation); it must be safe for
@@ -73,7 +74,7 @@ type Observation struct {
 type Recorder interface {
 	// Trace receives a scored trace: every one sampled (sample: keep it; at most one per
 	// person every SampleDays, plus every one at or above the risk threshold), and every
-	// spoofable one scoring RecordFloor or more, for the person's highest score.
+	// spoofable one, for the person's highest score.
 	Trace(o *Observation, sample bool)
 	// Health is called with a person's health index features on the snapshot day, from
 	// their first record applied on or after it (before it is applied).
@@ -227,10 +228,10 @@ const UsualPriorDays = 365
 // maxLag bounds the delay a type's records are allowed before their absence counts.
 const maxLag = 60
 
-// Features returns the trace score's features for a trace dated t applied on day d, from
-// the memory before the trace is added.
-func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) [NumFeatures]float64 {
-	x, _ := m.features(r, ev, t, d)
+// Features returns the trace score's features for a trace dated t made at place pl (0:
+// not known) applied on day d, from the memory before the trace is added.
+func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.Place, d sc.Date) [NumFeatures]float64 {
+	x, _ := m.features(r, ev, t, pl, d)
 	return x
 }
 
@@ -252,7 +253,7 @@ const (
 )
 
 // features returns the features and the person's silence.
-func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) ([NumFeatures]float64, silence) {
+func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.Place, d sc.Date) ([NumFeatures]float64, silence) {
 	p := m.P
 	var x [NumFeatures]float64
 	x[FBias] = 1
@@ -332,6 +333,10 @@ func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) ([N
 		x[FNotFound] = 1
 	}
 	x[FHistory] = math.Log1p(float64(ev.Count[sIn]))
+	if !away {
+		// Registered for care away from home: their traces elsewhere are their own.
+		x[FElsewhere] = math.Log1p(float64(elsewhereDays(r, ev, t, pl)))
+	}
 	h := HealthFeatures(r, ev, t)
 	hi := math.Min(math.Max(p.HealthIndex(&h), 1e-6), 1-1e-6)
 	x[FHealth] = math.Log(hi / (1 - hi))
@@ -342,6 +347,20 @@ func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t, d sc.Date) ([N
 func (p *Params) PDead(x *[NumFeatures]float64) float64 {
 	z := 0.0
 	for i, c := range p.Trace {
+		z += c * x[i]
+	}
+	return sigmoid(z)
+}
+
+// PRisk returns the RISK score of a trace: P(dead) from the Risk regression, fitted to
+// find a death within EarlyDays of it (without a Risk regression, the trace score).
+func (p *Params) PRisk(x *[NumFeatures]float64) float64 {
+	w := &p.Risk
+	if *w == ([NumFeatures]float64{}) {
+		w = &p.Trace
+	}
+	z := 0.0
+	for i, c := range w {
 		z += c * x[i]
 	}
 	return sigmoid(z)
@@ -424,20 +443,20 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	scored := class == sc.ClassWeak || ro&rNotFound != 0
 	var x [NumFeatures]float64
 	var sil silence
-	pd := 0.0
+	pd, pr := 0.0, 0.0
 	if scored {
 		if ro&rNotFound != 0 {
 			bump(ev, sNotFound, in.Event)
 		}
-		x, sil = m.features(r, ev, in.Event, d)
-		pd = m.P.PDead(&x)
+		x, sil = m.features(r, ev, in.Event, in.Place, d)
+		pd, pr = m.P.PDead(&x), m.P.PRisk(&x)
 		if m.Rec != nil && s.Status != sc.StatusLoss {
-			sample := ev.Sample == sc.NoDate || in.Event >= ev.Sample || pd >= m.P.RiskThreshold
+			sample := ev.Sample == sc.NoDate || in.Event >= ev.Sample || pr >= m.P.RiskThreshold
 			if sample {
 				ev.Sample = in.Event + SampleDays
 			}
-			if sample || (t.Spoofable && pd >= RecordFloor) {
-				m.Rec.Trace(&Observation{Person: r.PersonID, Day: d, Event: in.Event, Spoofable: t.Spoofable, X: x, PDead: pd}, sample)
+			if sample || t.Spoofable {
+				m.Rec.Trace(&Observation{Person: r.PersonID, Day: d, Event: in.Event, Spoofable: t.Spoofable, X: x, PDead: pd, Risk: pr}, sample)
 			}
 		}
 	}
@@ -464,6 +483,9 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	if ro&rOutpatient != 0 {
 		bump(ev, sOutpatient, in.Event)
 	}
+	if in.Place != 0 && class != sc.ClassInfo {
+		notePlace(ev, in.Place, in.Event)
+	}
 	if inPerson {
 		m.remember(ev, engine.Trace{Day: in.Event, Type: in.Type, Ref: in.Ref})
 		rhythm(ev, in.Type, in.Event, d)
@@ -474,17 +496,17 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	// RISK: the traces look like a death being hidden. A person in LOSS (prison) is silent
 	// for a known reason.
 	flaggedRecently := ev.Flagged != sc.NoDate && int(d-ev.Flagged) < m.P.RiskRepeatDays
-	if !inPerson && pd >= m.P.RiskThreshold && !flaggedRecently && s.Status != sc.StatusLoss {
+	if !inPerson && pr >= m.P.RiskThreshold && !flaggedRecently && s.Status != sc.StatusLoss {
 		ev.Flagged = d
-		v.Risk, v.Score, v.RiskRef = true, math.Round(pd*100)/100, in.Ref
+		v.Risk, v.Score, v.RiskRef = true, math.Round(pr*100)/100, in.Ref
 		// The health index goes with the flag, so that the risk worklist can order visits
 		// by it.
 		h := HealthFeatures(r, ev, d)
-		v.RiskNote = "p_dead=" + strconv.FormatFloat(pd, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, in.Event) +
+		v.RiskNote = "p_dead=" + strconv.FormatFloat(pr, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, in.Event) +
 			";health=" + strconv.FormatFloat(m.P.HealthIndex(&h), 'f', 3, 64)
 		flaggedRecently = true
 	}
-	if class != sc.ClassWeak || t.Spoofable || flaggedRecently || 1-pd < m.P.CertifyAlive || pd >= m.P.RiskThreshold {
+	if class != sc.ClassWeak || t.Spoofable || flaggedRecently || 1-pd < m.P.CertifyAlive || pr >= m.P.RiskThreshold {
 		return v
 	}
 	// Silence elsewhere: the departments other than this trace's expected to see the
@@ -558,6 +580,79 @@ func (m *Model) renewal(s *engine.State, ev *engine.Evidence, in *engine.Input, 
 	}
 	on = min(on, t)
 	return on, int(on.AddMonths(int(s.Period))-s.Until) >= m.P.RenewGainDays
+}
+
+// maxPlaces bounds the places remembered per person; the one seen least lately goes.
+const maxPlaces = 6
+
+// ElsewhereDays: only traces of the last this many days before a trace count as made
+// elsewhere.
+const ElsewhereDays = 180
+
+// familiar reports whether traces from place pl are the person's own life: pl is near
+// their registered region, or traces came from it on or before the last day they were
+// seen in person (a place they went to while alive, as a traveller each winter).
+func familiar(r *sc.Recipient, ev *engine.Evidence, pl sc.Place) bool {
+	if home := sc.PlaceOf(r.RegionCode); home != 0 && pl.Near(home) {
+		return true
+	}
+	in := ev.Last[sIn]
+	for _, pm := range ev.Places {
+		if in != sc.NoDate && pm.First <= in && pm.Place.Near(pl) {
+			return true
+		}
+	}
+	return false
+}
+
+// elsewhereDays counts the days of the person's traces in the ElsewhereDays before t
+// from places not familiar, with a trace from place pl on t: a relative who lives in
+// another county using the cards of someone who died leaves such days, and nothing in
+// person after them.
+func elsewhereDays(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.Place) int {
+	n := 0
+	counted := false
+	for _, pm := range ev.Places {
+		if !recentWithin(pm.Last, t, ElsewhereDays) || familiar(r, ev, pm.Place) {
+			continue
+		}
+		n += int(pm.Days)
+		if pm.Place == pl {
+			counted = pm.Last >= t
+		}
+	}
+	if pl != 0 && !counted && !familiar(r, ev, pl) {
+		n++
+	}
+	return n
+}
+
+// notePlace remembers a trace from place pl on day t.
+func notePlace(ev *engine.Evidence, pl sc.Place, t sc.Date) {
+	for i := range ev.Places {
+		pm := &ev.Places[i]
+		if pm.Place != pl {
+			continue
+		}
+		if t > pm.Last {
+			pm.Last = t
+			pm.Days++
+		}
+		if t < pm.First {
+			pm.First = t
+		}
+		return
+	}
+	if len(ev.Places) >= maxPlaces {
+		k := 0
+		for i, pm := range ev.Places {
+			if pm.Last < ev.Places[k].Last {
+				k = i
+			}
+		}
+		ev.Places = slices.Delete(ev.Places, k, k+1)
+	}
+	ev.Places = append(ev.Places, engine.PlaceMemo{Place: pl, First: t, Last: t, Days: 1})
 }
 
 // rhythm updates the memory of an in-person type: its first and last days, how many,
@@ -669,6 +764,9 @@ func reasons(ev *engine.Evidence, x *[NumFeatures]float64, t sc.Date) string {
 	}
 	if x[FNotFound] > 0 {
 		rs = append(rs, "visit_not_found")
+	}
+	if x[FElsewhere] > 0 {
+		rs = append(rs, "traces_elsewhere_"+strconv.Itoa(int(math.Round(math.Expm1(x[FElsewhere]))))+"d")
 	}
 	if x[FAge] >= 1 {
 		rs = append(rs, "age_"+strconv.Itoa(int(x[FAge]*10+75)))

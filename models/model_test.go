@@ -445,11 +445,13 @@ func TestTransitRightAfterDeathNotCertified(t *testing.T) {
 }
 
 // A person who registered for medical care away from home (MED.OFFSITE) and spends the
-// winter elsewhere: the services seen only at home go silent, the bank card does not;
-// no RISK row. Without the registration the same silence is flagged (the test can fail).
+// winter elsewhere: the services seen only at home go silent, the bank card is used in
+// another province; no RISK row. Without the registration the same silence and traces
+// from elsewhere are flagged (the test can fail).
 func TestOffsiteRegistrationExplainsLocalSilence(t *testing.T) {
 	run := func(offsite bool) int {
 		l := newLife()
+		l.p.RegionCode = "371002001001"
 		away, back := date("2024-12-01"), date("2025-04-01")
 		for d := date("2023-06-01"); d < date("2025-08-01"); d++ {
 			if d < away || d >= back {
@@ -466,7 +468,11 @@ func TestOffsiteRegistrationExplainsLocalSilence(t *testing.T) {
 			if offsite && d == away-10 {
 				l.apply("MED.OFFSITE", d)
 			}
-			l.apply("BANK.TXN", d)
+			if d >= away && d < back {
+				l.applyAt("BANK.TXN", d, "460200") // the winter in Sanya
+			} else {
+				l.applyAt("BANK.TXN", d, "371002")
+			}
 		}
 		n := 0
 		for _, r := range l.out.rows {
@@ -481,5 +487,122 @@ func TestOffsiteRegistrationExplainsLocalSilence(t *testing.T) {
 	}
 	if n := run(false); n == 0 {
 		t.Error("without the registration the winter's silence should be flagged: the test proves nothing")
+	}
+}
+
+func (l *life) applyAt(code string, day sc.Date, region string) {
+	in := engine.Input{Type: typeID(l.cfg.Catalogue, code), Event: day, Ref: l.refs, Target: engine.NoRef, Place: sc.PlaceOf(region)}
+	l.refs++
+	l.eng.Apply(l.p, &l.st, &in, day+1, &l.out)
+	l.eng.Evaluate(l.p, &l.st, day+1, &l.out)
+}
+
+// A relative living in another city uses the bank and social security cards of a person
+// who died unreported every few days: flagged within 90 days, naming the traces from
+// elsewhere; the same use from the person's own county is flagged later (the test can
+// fail).
+func TestRelativeElsewhereIsFlagged(t *testing.T) {
+	const never = 1 << 20
+	run := func(relative string) (int, string) {
+		l := newLife()
+		l.p.RegionCode = "371002001001"
+		death := date("2024-06-01")
+		for d := date("2023-06-01"); d < death; d++ {
+			if d%30 == 0 {
+				l.applyAt("MED.OUTPATIENT", d, "371002")
+			}
+			if d%60 == 0 {
+				l.applyAt("HEA.FAMILY_DOCTOR", d, "371002001")
+			}
+			if d%20 == 0 {
+				l.applyAt("BANK.TXN", d, "371002")
+			}
+			if d%30 == 0 {
+				l.applyAt("TEL.ACTIVITY", d, "3710")
+			}
+		}
+		for d := death; d < death+200; d++ {
+			if d%3 == 0 {
+				l.applyAt("BANK.TXN", d, relative)
+			}
+			if d%5 == 0 {
+				l.applyAt("HRSS.CARD_SPEND", d, relative)
+			}
+		}
+		for _, r := range l.out.rows {
+			if r.Action == sc.ActCertified && r.CertifiedOn >= death {
+				t.Errorf("certified after death: %+v", r)
+			}
+			if r.Action == sc.ActRisk {
+				if r.Day < death {
+					t.Errorf("flagged while alive: %+v", r)
+				}
+				return int(r.Day - death), r.Note
+			}
+		}
+		return never, ""
+	}
+	away, note := run("370102")
+	if away > 90 || !strings.Contains(note, "traces_elsewhere_") {
+		t.Errorf("relative in Jinan: flagged %d days after the death (%q), want within 90 naming the traces elsewhere", away, note)
+	}
+	home, _ := run("371002")
+	if home <= away {
+		t.Errorf("the same use at home flagged after %d days, from elsewhere after %d: the place should tell", home, away)
+	}
+	t.Logf("flagged after %d days from elsewhere, %d from home", away, home)
+}
+
+// A traveller's winter place is theirs once they have been seen in person after a stay
+// there: the next winter's traces from it count as their own, not as made elsewhere.
+func TestTravellersPlaceBecomesFamiliar(t *testing.T) {
+	l := newLife()
+	l.p.RegionCode = "371002001001"
+	m := New(Default(), l.cfg.Catalogue, false)
+	l.eng = engine.New(l.cfg).WithModel(m)
+	bank := func(from, to sc.Date, region string) {
+		for d := from; d < to; d += 7 {
+			l.applyAt("BANK.TXN", d, region)
+		}
+	}
+	bank(date("2023-06-01"), date("2023-12-01"), "371002")
+	for d := date("2023-06-01"); d < date("2023-12-01"); d += 20 {
+		l.applyAt("MED.OUTPATIENT", d, "371002")
+	}
+	bank(date("2023-12-01"), date("2024-02-01"), "460200")
+	if x := m.Features(l.p, l.st.Evidence, date("2024-02-01"), sc.PlaceOf("460200"), date("2024-02-02")); x[FElsewhere] == 0 {
+		t.Error("the first winter away: its traces should count as made elsewhere")
+	}
+	bank(date("2024-02-01"), date("2024-04-01"), "460200")
+	for d := date("2024-04-01"); d < date("2024-11-01"); d += 20 {
+		l.applyAt("MED.OUTPATIENT", d, "371002")
+		l.applyAt("BANK.TXN", d, "371002")
+	}
+	bank(date("2024-12-01"), date("2025-02-01"), "460200")
+	if x := m.Features(l.p, l.st.Evidence, date("2025-02-01"), sc.PlaceOf("460200"), date("2025-02-02")); x[FElsewhere] != 0 {
+		t.Errorf("the second winter at the same place: elsewhere %.2f, want 0", x[FElsewhere])
+	}
+	if x := m.Features(l.p, l.st.Evidence, date("2025-02-01"), sc.PlaceOf("370102"), date("2025-02-02")); x[FElsewhere] == 0 {
+		t.Error("a trace from a new place should count as made elsewhere")
+	}
+}
+
+// A version 3 model file (no elsewhere feature, no RISK regression) still loads and
+// scores as it did: the elsewhere weight is 0 and the RISK score is the trace score.
+func TestVersion3FileLoads(t *testing.T) {
+	p3 := `{"version": 3, "trace": [-7, 2.8, 1.4, 0.1, 0.4, -1.6, 0.4, 0.2, 2.2, 1.3], "risk_threshold": 0.06}`
+	p, err := Parse([]byte(p3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Version != Version || p.Trace[FElsewhere] != 0 || p.Risk != ([NumFeatures]float64{}) {
+		t.Errorf("version 3 file read as %+v", p)
+	}
+	x := [NumFeatures]float64{FBias: 1, FMissed: 2, FElsewhere: 3}
+	if p.PRisk(&x) != p.PDead(&x) {
+		t.Errorf("RISK score %g, trace score %g: without a risk regression they are one", p.PRisk(&x), p.PDead(&x))
+	}
+	if _, err := Parse([]byte(`{"version": 2}`)); err == nil {
+		t.Error("a version 2 file was read")
 	}
 }

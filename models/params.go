@@ -5,9 +5,11 @@ import (
 	"fmt"
 )
 
-// Version is the model file format this package reads and writes; a file of another
-// version is refused, so that an old binary never misreads new parameters.
-const Version = 3
+// Version is the model file format this package writes. It reads this version and
+// version 3 (which has no elsewhere feature: its weight is 0, so such a file scores as
+// it did); a file of another version is refused, so that an old binary never misreads
+// new parameters.
+const Version = 4
 
 // Feature indexes of the trace score (P(dead) at a trace): the names say what each is.
 // Every silence feature leaves out the departments that stopped delivering records, so
@@ -23,11 +25,12 @@ const (
 	FExpectedRest        // in-person events missed (as FMissed), linear, at most 30 (named expected_rest in version 2 files)
 	FStay                // a hospital stay in the last 180 days after which no department still delivering has seen the person
 	FRegular             // in-person events missed (as FMissed) of monthly services alone (chronic prescriptions, long-term care, nursing home), at most 10
+	FElsewhere           // log(1 + days of traces from places the person was never seen at while seen in person since): a relative elsewhere using the cards (version 4)
 	NumFeatures
 )
 
 // FeatureNames names the trace score's features in the model file and in reports.
-var FeatureNames = [NumFeatures]string{"bias", "missed", "critical", "age", "not_found", "history", "health", "expected_rest", "stay_then_silence", "missed_monthly"}
+var FeatureNames = [NumFeatures]string{"bias", "missed", "critical", "age", "not_found", "history", "health", "expected_rest", "stay_then_silence", "missed_monthly", "elsewhere"}
 
 // Health index feature indexes.
 const (
@@ -53,9 +56,12 @@ type Params struct {
 	Trained string `json:"trained"` // what it was trained on ("built-in defaults" otherwise)
 	// Trace is the logistic regression of P(dead) at a trace, by FeatureNames.
 	Trace [NumFeatures]float64 `json:"trace"`
+	// Risk is the logistic regression of P(dead) at a spoofable trace, by FeatureNames:
+	// the RISK score, fitted on spoofable traces alone (version 4; all zero: Trace).
+	Risk [NumFeatures]float64 `json:"risk"`
 	// Health is the logistic regression of P(death within a year), by HealthNames.
 	Health [NumHealth]float64 `json:"health"`
-	// RiskThreshold: a RISK row when P(dead) at a spoofable trace reaches it.
+	// RiskThreshold: a RISK row when the RISK score of a spoofable trace reaches it.
 	RiskThreshold float64 `json:"risk_threshold"`
 	// RiskRepeatDays: no second RISK row for the person within this many days.
 	RiskRepeatDays int `json:"risk_repeat_days"`
@@ -87,9 +93,10 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-7.229, 2.797, 1.381, 0.145, 0.444, -1.601, 0.356, 0.17, 2.177, 1.288},
+		Trace:          [NumFeatures]float64{-7.714, 2.464, 1.385, 0.013, 0.451, -1.061, 0.519, 0.144, 2.362, 1.254, 1.553},
+		Risk:           [NumFeatures]float64{-8.526, 1.583, 1.523, -0.123, 0, -0.094, 0.82, 0, 2.765, 0.866, 2.096},
 		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
-		RiskThreshold:  0.0628,
+		RiskThreshold:  0.0327,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
 		MinDays:        2, MinTypes: 1, WindowDays: 365,
@@ -107,8 +114,11 @@ func Parse(b []byte) (*Params, error) {
 	if err := json.Unmarshal(b, p); err != nil {
 		return nil, fmt.Errorf("model file: %v", err)
 	}
-	if p.Version != Version {
-		return nil, fmt.Errorf("model file: version %d, this binary reads version %d", p.Version, Version)
+	if p.Version != Version && p.Version != 3 {
+		return nil, fmt.Errorf("model file: version %d, this binary reads versions 3 and %d", p.Version, Version)
+	}
+	if p.Version == 3 {
+		p.Trace[FElsewhere], p.Risk, p.Version = 0, [NumFeatures]float64{}, Version
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

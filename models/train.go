@@ -11,6 +11,33 @@ import (
 // applied to the first coefficient, the intercept) and returns the coefficients. Rows are
 // the features (the first being 1); y the outcomes. Deterministic: no random start.
 func FitLogistic(x [][]float64, y []bool, ridge float64, iters int) []float64 {
+	return fitLogistic(x, y, ridge, iters, nil)
+}
+
+// FitLogisticNonNeg fits as FitLogistic, with the coefficients marked in nonNeg kept at 0
+// or above: a feature that fits with a negative weight is left out (weight 0) and the
+// rest fitted again, until none is negative.
+func FitLogisticNonNeg(x [][]float64, y []bool, ridge float64, iters int, nonNeg []bool) []float64 {
+	fixed := make([]bool, len(nonNeg))
+	for {
+		w := fitLogistic(x, y, ridge, iters, fixed)
+		if w == nil {
+			return nil
+		}
+		again := false
+		for i, v := range w {
+			if i < len(nonNeg) && nonNeg[i] && !fixed[i] && v < 0 {
+				fixed[i], again = true, true
+			}
+		}
+		if !again {
+			return w
+		}
+	}
+}
+
+// fitLogistic fits with the coefficients marked fixed held at 0.
+func fitLogistic(x [][]float64, y []bool, ridge float64, iters int, fixed []bool) []float64 {
 	if len(x) == 0 {
 		return nil
 	}
@@ -58,6 +85,15 @@ func FitLogistic(x [][]float64, y []bool, ridge float64, iters int) []float64 {
 		}
 		for i := range k {
 			h[i][i] += 1e-9
+		}
+		for i, f := range fixed {
+			if f && i < k {
+				g[i] = 0
+				for j := range k {
+					h[i][j], h[j][i] = 0, 0
+				}
+				h[i][i] = 1
+			}
 		}
 		step := solve(h, g)
 		if step == nil {
@@ -146,14 +182,32 @@ func solve(a [][]float64, b []float64) []float64 {
 	return s
 }
 
+// riskNonNeg marks the RISK score's features that may only raise it: more silence, a
+// stay or a critical admission then silence, a visit that found no one, traces from
+// elsewhere. A fit that would give one of them a negative weight (the living who travel
+// are silent longer than the newly dead) leaves it out instead, so that every reason a
+// RISK row names counts against the person.
+var riskNonNeg = [NumFeatures]bool{FMissed: true, FCritical: true, FNotFound: true, FExpectedRest: true, FStay: true, FRegular: true, FElsewhere: true}
+
+// EarlyDays: the RISK score is fitted to tell the living from the dead within this many
+// days of the death, the window in which a hidden death should be found; traces of
+// people dead longer are left out of its fit (the trace score keeps them).
+const EarlyDays = 90
+
 // TrainingSet is what training learns from: sampled trace observations with whether the
 // person was dead on the trace's date, and health snapshots with whether the person died
 // within a year.
 type TrainingSet struct {
-	Obs    []Observation
-	Dead   []bool
-	Health [][NumHealth]float64
-	Died   []bool
+	Obs  []Observation
+	Dead []bool
+	// Spoof, SpoofDead, SpoofEarly: every spoofable trace, whether the person was dead
+	// on its date, and dead at most EarlyDays before it; the RISK score is fitted on
+	// them (on the spoofable sampled ones when Spoof is empty).
+	Spoof      []Observation
+	SpoofDead  []bool
+	SpoofEarly []bool
+	Health     [][NumHealth]float64
+	Died       []bool
 }
 
 // TrainReport says what training found, for the command's output.
@@ -186,6 +240,31 @@ func Train(ts *TrainingSet, base *Params, years float64) (*Params, TrainReport) 
 	if w := FitLogistic(x, ts.Dead, 1, 25); w != nil && rep.Positives > 0 {
 		copy(p.Trace[:], w)
 	}
+	// The RISK score: the same features, fitted on the spoofable traces alone, which are
+	// the ones it flags.
+	var sx [][]float64
+	var sy []bool
+	pos := 0
+	add := func(o *Observation, dead, early bool) {
+		if o.Spoofable && (!dead || early) {
+			sx, sy = append(sx, o.X[:]), append(sy, dead)
+			if dead {
+				pos++
+			}
+		}
+	}
+	if len(ts.Spoof) > 0 {
+		for i := range ts.Spoof {
+			add(&ts.Spoof[i], ts.SpoofDead[i], ts.SpoofEarly[i])
+		}
+	} else {
+		for i := range ts.Obs {
+			add(&ts.Obs[i], ts.Dead[i], ts.Dead[i])
+		}
+	}
+	if w := FitLogisticNonNeg(sx, sy, 1, 25, riskNonNeg[:]); w != nil && pos > 0 {
+		copy(p.Risk[:], w)
+	}
 	hx := make([][]float64, len(ts.Health))
 	for i := range ts.Health {
 		hx[i] = ts.Health[i][:]
@@ -206,7 +285,7 @@ func Train(ts *TrainingSet, base *Params, years float64) (*Params, TrainReport) 
 		if !o.Spoofable {
 			continue
 		}
-		s := p.PDead(&o.X)
+		s := p.PRisk(&o.X)
 		if ts.Dead[i] {
 			maxDead[o.Person] = math.Max(maxDead[o.Person], s)
 		} else {
@@ -273,7 +352,7 @@ func ChooseThreshold(scored []Observation, alive func(person string, event sc.Da
 		}
 		y, _, _ := o.Day.Civil()
 		k := key{o.Person, y}
-		best[k] = math.Max(best[k], o.PDead)
+		best[k] = math.Max(best[k], o.Risk)
 	}
 	byYear := map[int][]float64{}
 	for k, v := range best {
@@ -281,7 +360,11 @@ func ChooseThreshold(scored []Observation, alive func(person string, event sc.Da
 	}
 	th := RecordFloor
 	for y, vs := range byYear {
-		allowed := int(share * float64(living[y]))
+		n, ok := living[y]
+		if !ok {
+			continue // a year of history before the run: no RISK rows are counted there
+		}
+		allowed := int(share * float64(n))
 		if len(vs) <= allowed {
 			continue
 		}

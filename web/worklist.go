@@ -288,6 +288,9 @@ func (p *Page) riskReason(r string) string {
 	if v, ok := strings.CutPrefix(r, "in_person_gap_"); ok && strings.HasSuffix(v, "d") {
 		return p.T("risk.gap", strings.TrimSuffix(v, "d"))
 	}
+	if v, ok := strings.CutPrefix(r, "traces_elsewhere_"); ok && strings.HasSuffix(v, "d") {
+		return p.T("risk.elsewhere", strings.TrimSuffix(v, "d"))
+	}
 	if v, ok := strings.CutPrefix(r, "age_"); ok {
 		return p.T("risk.age", v)
 	}

@@ -48,6 +48,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	col := models.NewCollector(m.P, from[0])
+	col.Spoofable = true
 	m.Rec = col
 	opt := backtest.Options{Roster: filepath.Join(*scenario, "roster.csv"), Records: []string{filepath.Join(*scenario, "records")},
 		From: from[0], To: from[1], Out: *result, Config: cfg, Workers: *workers, Model: m}
@@ -66,6 +67,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		t := truth[o.Person]
 		ts.Obs = append(ts.Obs, o)
 		ts.Dead = append(ts.Dead, t.Death != sc.NoDate && o.Event >= t.Death)
+	}
+	for _, o := range col.SpoofableObservations() {
+		t := truth[o.Person]
+		dead := t.Death != sc.NoDate && o.Event >= t.Death
+		ts.Spoof = append(ts.Spoof, o)
+		ts.SpoofDead = append(ts.SpoofDead, dead)
+		ts.SpoofEarly = append(ts.SpoofEarly, dead && int(o.Event-t.Death) <= models.EarlyDays)
 	}
 	yearEnd := from[0].AddMonths(12)
 	for _, p := range col.People(nil) {
@@ -137,7 +145,7 @@ func flagShares(scored []models.Observation, alive func(string, sc.Date) bool, l
 	flagged := map[int]map[string]bool{}
 	caught := map[string]bool{}
 	for _, o := range scored {
-		if o.PDead < th {
+		if o.Risk < th {
 			continue
 		}
 		if alive(o.Person, o.Event) {
