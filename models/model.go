@@ -355,12 +355,8 @@ func (p *Params) PDead(x *[NumFeatures]float64) float64 {
 // PRisk returns the RISK score of a trace: P(dead) from the Risk regression, fitted to
 // find a death within EarlyDays of it (without a Risk regression, the trace score).
 func (p *Params) PRisk(x *[NumFeatures]float64) float64 {
-	w := &p.Risk
-	if *w == ([NumFeatures]float64{}) {
-		w = &p.Trace
-	}
 	z := 0.0
-	for i, c := range w {
+	for i, c := range p.riskWeights() {
 		z += c * x[i]
 	}
 	return sigmoid(z)
@@ -502,7 +498,7 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		// The health index goes with the flag, so that the risk worklist can order visits
 		// by it.
 		h := HealthFeatures(r, ev, d)
-		v.RiskNote = "p_dead=" + strconv.FormatFloat(pr, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, in.Event) +
+		v.RiskNote = "p_dead=" + strconv.FormatFloat(pr, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, m.P.riskWeights(), in.Event) +
 			";health=" + strconv.FormatFloat(m.P.HealthIndex(&h), 'f', 3, 64)
 		flaggedRecently = true
 	}
@@ -746,10 +742,20 @@ func (m *Model) window(ev *engine.Evidence, t sc.Date) (days, types int, names s
 	return days, len(seen), b.String()
 }
 
-// reasons names the features that raised a RISK score.
-func reasons(ev *engine.Evidence, x *[NumFeatures]float64, t sc.Date) string {
+// riskWeights returns the coefficients of the RISK score.
+func (p *Params) riskWeights() *[NumFeatures]float64 {
+	if p.Risk == ([NumFeatures]float64{}) {
+		return &p.Trace
+	}
+	return &p.Risk
+}
+
+// reasons names the features that raised a RISK score (weight w times value above 0),
+// after the days since the person was last seen in person.
+func reasons(ev *engine.Evidence, x, w *[NumFeatures]float64, t sc.Date) string {
 	var rs []string
-	if x[FMissed] > 0 {
+	raised := func(f int) bool { return x[f]*w[f] > 0 }
+	if raised(FMissed) {
 		rs = append(rs, "in_person_missed_"+strconv.FormatFloat(math.Expm1(x[FMissed]), 'f', 1, 64))
 	}
 	if ev.Last[sIn] == sc.NoDate {
@@ -757,18 +763,18 @@ func reasons(ev *engine.Evidence, x *[NumFeatures]float64, t sc.Date) string {
 	} else {
 		rs = append(rs, "in_person_gap_"+strconv.Itoa(int(t-ev.Last[sIn]))+"d")
 	}
-	if x[FCritical] > 0 {
+	if raised(FCritical) {
 		rs = append(rs, "critical_admission_then_silence")
-	} else if x[FStay] > 0 {
+	} else if raised(FStay) {
 		rs = append(rs, "hospital_stay_then_silence")
 	}
-	if x[FNotFound] > 0 {
+	if raised(FNotFound) {
 		rs = append(rs, "visit_not_found")
 	}
-	if x[FElsewhere] > 0 {
+	if raised(FElsewhere) {
 		rs = append(rs, "traces_elsewhere_"+strconv.Itoa(int(math.Round(math.Expm1(x[FElsewhere]))))+"d")
 	}
-	if x[FAge] >= 1 {
+	if x[FAge] >= 1 && raised(FAge) {
 		rs = append(rs, "age_"+strconv.Itoa(int(x[FAge]*10+75)))
 	}
 	return strings.Join(rs, "|")

@@ -606,3 +606,20 @@ func TestVersion3FileLoads(t *testing.T) {
 		t.Error("a version 2 file was read")
 	}
 }
+
+// A RISK row names only the features that raised its score: an age that lowered it (the
+// early regression's age weight is negative) is not a reason.
+func TestReasonsNameWhatRaisedTheScore(t *testing.T) {
+	ev := engine.NewEvidence()
+	ev.Last[sIn] = date("2024-01-01")
+	x := [NumFeatures]float64{FBias: 1, FMissed: 1, FAge: 1.2, FNotFound: 1, FElsewhere: math.Log1p(12)}
+	w := [NumFeatures]float64{FBias: -8, FMissed: 1.5, FAge: -0.1, FNotFound: 0, FElsewhere: 2}
+	got := reasons(ev, &x, &w, date("2024-03-01"))
+	if got != "in_person_missed_1.7|in_person_gap_60d|traces_elsewhere_12d" {
+		t.Errorf("reasons %q", got)
+	}
+	w[FAge], w[FNotFound] = 0.2, 0.5
+	if got := reasons(ev, &x, &w, date("2024-03-01")); !strings.Contains(got, "visit_not_found") || !strings.Contains(got, "age_87") {
+		t.Errorf("reasons %q: a visit not found and the age raised the score", got)
+	}
+}
