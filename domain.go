@@ -34,6 +34,12 @@ type Recipient struct {
 	AgentPhone    string // a relative's or agent's (代办人) mobile number
 	LastCertified Date   // migration: last certification in the system replaced, or NoDate
 	Entitlements  []Entitlement
+	// NameConflicts counts the roster rows of this person_id quarantined because they
+	// carry another name than the first row's (spec §2: the name is the one part of the
+	// identity the ID number does not fix). Several entitlements under one ID number but
+	// different names is a fraud-risk sign: the evidence model raises a RISK flag for it
+	// (inconsistent_identity_N). A roster re-import sets it anew.
+	NameConflicts int
 }
 
 // Capacity returns the person's offset capacity (the sum over their rows, spec §6) and

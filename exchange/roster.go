@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/silentcert/silentcert"
@@ -79,8 +80,11 @@ type person struct {
 	capacity silentcert.Fen
 	lastCert silentcert.Date
 	hasCap   bool
-	firstEnt int32 // the first entitlement in rosterBuilder.ents; each links to the next
-	lastEnt  int32
+	// conflicts counts the person's later rows quarantined for carrying another name
+	// (Recipient.NameConflicts); it saturates, and fits in the padding after hasCap.
+	conflicts uint16
+	firstEnt  int32 // the first entitlement in rosterBuilder.ents; each links to the next
+	lastEnt   int32
 	// id, name and region live in keep; the address and phones, which some callers drop
 	// once read (backtest), in drop, so that dropping them frees their memory.
 	id, name, region   strRef
@@ -154,6 +158,7 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 			PersonID: rb.keep.str(p.id), Name: rb.keep.str(p.name), Sex: idcard.Sex(id),
 			BirthDate: idcard.BirthDate(id), HukouAddress: rb.drop.str(p.addr), RegionCode: rb.keep.str(p.region),
 			Phone: rb.drop.str(p.phone), AgentPhone: rb.drop.str(p.agent), LastCertified: p.lastCert,
+			NameConflicts: int(p.conflicts),
 		}
 		first := n
 		for e := p.firstEnt; e >= 0; e = rb.ents[e].next {
@@ -327,6 +332,11 @@ func (rb *rosterBuilder) row() *Problem {
 		p = &rb.people[i]
 		// Sex and birth date agree already: both equal what the same ID carries.
 		if !bytes.Equal(v[pName], rb.keep.bytes(p.name)) {
+			// The row stays quarantined; the count is the only thing it leaves, for the
+			// fraud-risk flag (models: inconsistent_identity).
+			if p.conflicts < math.MaxUint16 {
+				p.conflicts++
+			}
 			return s.problem("name", ReasonDisagreesWithPerson, fmt.Sprintf("name differs from the person's first row (line %d)", p.line))
 		}
 		// A later row that leaves last_certified out (another agency's entitlement, say)

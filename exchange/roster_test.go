@@ -268,3 +268,49 @@ func FuzzRoster(f *testing.F) {
 		}
 	})
 }
+
+// TestRosterNameConflicts: the rows of a person quarantined for carrying another name
+// than the first row's are counted on the Recipient (the fraud-risk flag's
+// inconsistent_identity), and stay quarantined; rows quarantined for anything else, or
+// another person's, do not count.
+func TestRosterNameConflicts(t *testing.T) {
+	id := mkID("1950-03-04", "011")
+	other := mkID("1960-01-01", "022")
+	data := rosterHeader +
+		id + ",张三,,,地址,,,,EMP_PENSION,100,2020-01,,,2023-01-01\n" + // line 2 defines the person
+		other + ",李四,,,地址,,,,EMP_PENSION,100,2020-01,,,\n" +
+		id + ",张四,,,地址,,,,RES_PENSION,100,2020-01,,,\n" + // another name: counted
+		id + ",王秀英,,,地址,,,,RES_PENSION,0,2020-01,,,\n" + // another name, but a bad amount first: not counted
+		id + ",张三,,,地址,,,,GOV_PENSION,100,2020-01,,,2023-01-02\n" + // last_certified differs: not counted
+		id + ",王秀英,,,地址,,,,ELDERLY_ALLOWANCE,100,2020-01,,,\n" + // another name: counted
+		other + ",李四,,,地址,,,,RES_PENSION,100,2020-01,,,\n" // agrees
+	r := readRosterString(t, data, RosterOptions{})
+	want := []struct {
+		line          int64
+		field, reason string
+	}{{4, "name", ReasonDisagreesWithPerson}, {5, "monthly_amount", ReasonBadAmount},
+		{6, "last_certified", ReasonDisagreesWithPerson}, {7, "name", ReasonDisagreesWithPerson}}
+	if len(r.Problems) != len(want) {
+		t.Fatalf("problems %+v", r.Problems)
+	}
+	for i, w := range want {
+		if p := r.Problems[i]; p.Line != w.line || p.Field != w.field || p.Reason != w.reason {
+			t.Errorf("problem %d = %+v, want %+v", i, p, w)
+		}
+	}
+	if len(r.Recipients) != 2 || r.Rows != 7 {
+		t.Fatalf("%d recipients, %d rows", len(r.Recipients), r.Rows)
+	}
+	for _, p := range r.Recipients {
+		switch p.PersonID {
+		case id:
+			if p.NameConflicts != 2 || p.Name != "张三" || len(p.Entitlements) != 1 {
+				t.Errorf("%s: %d name conflicts, name %s, %d entitlements; want 2, 张三, 1", p.PersonID, p.NameConflicts, p.Name, len(p.Entitlements))
+			}
+		case other:
+			if p.NameConflicts != 0 || len(p.Entitlements) != 2 {
+				t.Errorf("%s: %d name conflicts, %d entitlements; want 0, 2", p.PersonID, p.NameConflicts, len(p.Entitlements))
+			}
+		}
+	}
+}
