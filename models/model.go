@@ -490,15 +490,23 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		return v
 	}
 	// RISK: the traces look like a death being hidden. A person in LOSS (prison) is silent
-	// for a known reason.
+	// for a known reason. Several entitlements under one ID number with different names
+	// (roster rows quarantined for it) flag whatever the score and whatever the trace: a
+	// relative may draw a pension under the dead person's number, and a look costs one
+	// visit; the flag repeats no more often than any other.
 	flaggedRecently := ev.Flagged != sc.NoDate && int(d-ev.Flagged) < m.P.RiskRepeatDays
-	if !inPerson && pr >= m.P.RiskThreshold && !flaggedRecently && s.Status != sc.StatusLoss {
+	identity := r.NameConflicts > 0
+	if (identity || (!inPerson && pr >= m.P.RiskThreshold)) && !flaggedRecently && s.Status != sc.StatusLoss {
 		ev.Flagged = d
 		v.Risk, v.Score, v.RiskRef = true, math.Round(pr*100)/100, in.Ref
+		rs := reasons(ev, &x, m.P.riskWeights(), in.Event)
+		if identity {
+			rs = "inconsistent_identity_" + strconv.Itoa(r.NameConflicts) + "|" + rs
+		}
 		// The health index goes with the flag, so that the risk worklist can order visits
 		// by it.
 		h := HealthFeatures(r, ev, d)
-		v.RiskNote = "p_dead=" + strconv.FormatFloat(pr, 'f', 3, 64) + ";reasons=" + reasons(ev, &x, m.P.riskWeights(), in.Event) +
+		v.RiskNote = "p_dead=" + strconv.FormatFloat(pr, 'f', 3, 64) + ";reasons=" + rs +
 			";health=" + strconv.FormatFloat(m.P.HealthIndex(&h), 'f', 3, 64)
 		flaggedRecently = true
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -621,5 +622,143 @@ func TestReasonsNameWhatRaisedTheScore(t *testing.T) {
 	w[FAge], w[FNotFound] = 0.2, 0.5
 	if got := reasons(ev, &x, &w, date("2024-03-01")); !strings.Contains(got, "visit_not_found") || !strings.Contains(got, "age_87") {
 		t.Errorf("reasons %q: a visit not found and the age raised the score", got)
+	}
+}
+
+// A person whose roster rows carry several names (roster rows quarantined for another
+// name) is flagged RISK at their first scored trace though nothing else is amiss, with
+// inconsistent_identity_N first among the reasons and the RISK score as score=; the flag
+// changes no status, and comes back no more often than risk_repeat_days. The same life
+// without the conflict raises no flag.
+func TestInconsistentIdentityIsFlagged(t *testing.T) {
+	var status [3]sc.Status // after the first trace, by conflicts
+	plain := identityLife(0, engine.NoRef, func(l *life) { status[0] = l.st.Status })
+	weak := 0
+	for _, r := range plain.out.rows {
+		if r.Action == sc.ActRisk {
+			t.Errorf("flagged without a conflict: %+v", r)
+		}
+		if r.Action == sc.ActCertified && r.Method == sc.MethodWeak {
+			weak++
+		}
+	}
+	if weak == 0 {
+		t.Fatal("the life without a conflict is never certified WEAK")
+	}
+	l := identityLife(2, 0, func(l *life) { status[2] = l.st.Status })
+	if status[2] != status[0] {
+		t.Errorf("status %s after the flagged trace, %s without the conflict", status[2], status[0])
+	}
+	var risks []engine.Decision
+	for _, r := range l.out.rows {
+		if r.Action == sc.ActRisk {
+			risks = append(risks, r)
+		}
+	}
+	if len(risks) == 0 {
+		t.Fatal("no RISK row for a person with 2 inconsistent roster rows")
+	}
+	first := risks[0]
+	if first.Day != date("2024-01-02") || first.Evidence != 0 {
+		t.Errorf("first RISK row on %s for record %d, want on 2024-01-02 for the first trace (0)", first.Day, first.Evidence)
+	}
+	rest, ok := strings.CutPrefix(first.Note, "p_dead=")
+	if !ok || !strings.Contains(rest, ";reasons=inconsistent_identity_2|") || !strings.Contains(rest, ";health=") {
+		t.Errorf("RISK note %q", first.Note)
+	}
+	pd, _, _ := strings.Cut(rest, ";")
+	if p, err := strconv.ParseFloat(pd, 64); err != nil || math.Round(p*100)/100 != first.Score {
+		t.Errorf("score %g, p_dead %s: the score is the RISK score", first.Score, pd)
+	}
+	if first.Score >= Default().RiskThreshold {
+		t.Errorf("score %g at or above the threshold: the flag shows nothing of the conflict", first.Score)
+	}
+	for i := 1; i < len(risks); i++ {
+		if gap := int(risks[i].Day - risks[i-1].Day); gap < Default().RiskRepeatDays {
+			t.Errorf("RISK rows %d days apart: %+v", gap, risks[i])
+		}
+	}
+}
+
+// A conflict that appears (a roster re-import) just before a trace that certifies WEAK
+// without it: that trace raises the flag and certifies nothing.
+func TestInconsistentIdentityNeverCertifiesItsTrace(t *testing.T) {
+	plain := identityLife(0, engine.NoRef, nil)
+	ref := engine.NoRef
+	for _, r := range plain.out.rows {
+		if r.Action == sc.ActCertified && r.Method == sc.MethodWeak {
+			ref = r.Evidence
+			break
+		}
+	}
+	if ref == engine.NoRef {
+		t.Fatal("the life without a conflict is never certified WEAK")
+	}
+	l := identityLife(1, ref, nil)
+	flagged := false
+	for _, r := range l.out.rows {
+		if r.Evidence != ref {
+			continue
+		}
+		switch r.Action {
+		case sc.ActRisk:
+			flagged = strings.Contains(r.Note, "reasons=inconsistent_identity_1|")
+		case sc.ActCertified:
+			t.Errorf("the flagged trace certified: %+v", r)
+		}
+	}
+	if !flagged {
+		t.Errorf("record %d, which certifies without the conflict, raised no inconsistent_identity flag", ref)
+	}
+}
+
+// identityLife is a year of regular traces (a transit card every third day, an outpatient
+// visit every 45, a bank card daily); the person gets conflicts before record from (NoRef:
+// never), and after is called after the first day's records.
+func identityLife(conflicts int, from engine.Ref, after func(*life)) *life {
+	l := newLife()
+	apply := func(code string, d sc.Date) {
+		if l.refs == from {
+			l.p.NameConflicts = conflicts
+		}
+		l.apply(code, d)
+	}
+	for d := date("2024-01-01"); d < date("2025-01-01"); d++ {
+		if d%3 == 0 {
+			apply("TRN.TRANSIT", d)
+		}
+		if d%45 == 0 {
+			apply("MED.OUTPATIENT", d)
+		}
+		apply("BANK.TXN", d)
+		if d == date("2024-01-01") && after != nil {
+			after(l)
+		}
+	}
+	return l
+}
+
+// In LOSS (prison) the conflict flags nothing; the first scored trace after release does.
+func TestInconsistentIdentityNotInLoss(t *testing.T) {
+	l := newLife()
+	l.p.NameConflicts = 1
+	in, out := date("2024-02-01"), date("2024-08-01")
+	l.apply("JUS.PRISON_IN", in)
+	for d := in + 1; d < out; d++ {
+		l.apply("BANK.TXN", d)
+		if d%30 == 0 {
+			l.apply("CMT.NOT_FOUND", d)
+		}
+	}
+	l.apply("JUS.PRISON_OUT", out)
+	l.apply("BANK.TXN", out+3)
+	var risks []engine.Decision
+	for _, r := range l.out.rows {
+		if r.Action == sc.ActRisk {
+			risks = append(risks, r)
+		}
+	}
+	if len(risks) != 1 || risks[0].Day != out+4 || !strings.Contains(risks[0].Note, "reasons=inconsistent_identity_1|") {
+		t.Fatalf("RISK rows %+v, want one on %s, after the release", risks, out+4)
 	}
 }
