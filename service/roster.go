@@ -128,7 +128,7 @@ func sameBenefits(a, b []sc.Entitlement) bool {
 func recipientEqual(a, b *sc.Recipient) bool {
 	if a.PersonID != b.PersonID || a.Name != b.Name || a.Sex != b.Sex || a.BirthDate != b.BirthDate ||
 		a.HukouAddress != b.HukouAddress || a.RegionCode != b.RegionCode || a.Phone != b.Phone ||
-		a.AgentPhone != b.AgentPhone || a.LastCertified != b.LastCertified {
+		a.AgentPhone != b.AgentPhone || a.LastCertified != b.LastCertified || a.NameConflicts != b.NameConflicts {
 		return false
 	}
 	return slices.Equal(a.Entitlements, b.Entitlements)

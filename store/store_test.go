@@ -49,13 +49,13 @@ func testPeople(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	p := &store.Person{PID: 7, Rec: sc.Recipient{PersonID: "110101194001010012", Name: "张三", Sex: 1, BirthDate: 100,
-		RegionCode: "371002001001", LastCertified: sc.NoDate,
+		RegionCode: "371002001001", LastCertified: sc.NoDate, NameConflicts: 2,
 		Entitlements: []sc.Entitlement{{Benefit: "URBAN_EMPLOYEE", Monthly: 310000, Start: 24000, End: sc.NoMonth}}},
 		Status: sc.StatusWarning, Until: 20000, NextCheck: sc.NoDate, Baselined: true, State: []byte{1, 2, 3}}
 	if err := tx.PutPeople([]*store.Person{p}); err != nil {
 		t.Fatal(err)
 	}
-	p.Status = sc.StatusCertified
+	p.Status, p.Rec.NameConflicts = sc.StatusCertified, 3
 	if err := tx.PutPeople([]*store.Person{p}); err != nil { // an update
 		t.Fatal(err)
 	}
@@ -67,7 +67,8 @@ func testPeople(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	if got.PID != 7 || got.Rec.Name != "张三" || got.Status != sc.StatusCertified || got.NextCheck != sc.NoDate ||
-		string(got.State) != "\x01\x02\x03" || len(got.Rec.Entitlements) != 1 || got.Rec.Entitlements[0].Monthly != 310000 {
+		string(got.State) != "\x01\x02\x03" || len(got.Rec.Entitlements) != 1 || got.Rec.Entitlements[0].Monthly != 310000 ||
+		got.Rec.NameConflicts != 3 {
 		t.Fatalf("got %+v", got)
 	}
 	if _, err := db.PersonByID(ctx, "nobody"); sc.ErrorCode(err) != sc.ENotFound {

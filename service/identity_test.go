@@ -1,0 +1,116 @@
+package service_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/models"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// TestNameConflictsSurviveReopen: a roster row of 李秀英's ID number under another name is
+// quarantined and counted on her; the count is in the database (read back through a new
+// connection), in the people a restarted service loads (her next bank trace raises a RISK
+// flag naming inconsistent_identity_1), and a corrected roster's re-import clears it.
+func TestNameConflictsSurviveReopen(t *testing.T) {
+	const li = "371002193802100021"
+	golden, err := os.ReadFile("../backtest/testdata/scenario/roster.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	conflicting := filepath.Join(dir, "conflicting.csv")
+	corrected := filepath.Join(dir, "corrected.csv")
+	if err := os.WriteFile(conflicting, append(golden, li+",李秀兰,,,,371002001002,,,RES_PENSION,150,2010-01,,,\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(corrected, golden, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := exchange.ReadRoster(corrected, exchange.RosterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goldenProblems := len(ro.Problems)
+	cfg := sc.DefaultConfig()
+	opt := func() service.Options {
+		return service.Options{Model: models.New(models.Default(), cfg.Catalogue, false)}
+	}
+	for _, dsn := range []struct{ name, url string }{{"sqlite", "sqlite:" + filepath.Join(dir, "t.db")}, {"postgres", ""}} {
+		t.Run(dsn.name, func(t *testing.T) {
+			url := dsn.url
+			if url == "" {
+				url = storetest.PostgresDSN(t)
+			}
+			ctx := context.Background()
+			conflicts := func(want int) {
+				t.Helper()
+				db := storetest.Open(t, url) // a connection of its own: what was committed
+				p, err := db.PersonByID(ctx, li)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Rec.NameConflicts != want || p.Rec.Name != "李秀英" || len(p.Rec.Entitlements) != 1 {
+					t.Fatalf("stored: %d name conflicts, name %s, %d entitlements; want %d, 李秀英, 1",
+						p.Rec.NameConflicts, p.Rec.Name, len(p.Rec.Entitlements), want)
+				}
+				db.Close()
+			}
+			s, err := service.Open(ctx, storetest.Open(t, url), opt())
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.ImportRoster(ctx, conflicting, "", "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The golden roster's own quarantined rows, and this one.
+			ps := res.Roster.Problems
+			if len(ps) != goldenProblems+1 || ps[len(ps)-1].Reason != exchange.ReasonDisagreesWithPerson || ps[len(ps)-1].Field != "name" {
+				t.Fatalf("problems %+v", ps)
+			}
+			conflicts(1)
+
+			db := storetest.Open(t, url)
+			s, err = service.Open(ctx, db, opt())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Ingest(ctx, csvBatch("BANK", header+"b1,BANK,BANK.TXN,"+li+",李秀英,,2024-02-20,2024-02-21,,\n")); err != nil {
+				t.Fatal(err)
+			}
+			p, err := db.PersonByID(ctx, li)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.PersonAudit(ctx, p.PID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			flagged := false
+			for _, r := range rows {
+				if r.Action == "RISK" {
+					flagged = strings.Contains(r.Detail, "reasons=inconsistent_identity_1|")
+				}
+			}
+			if !flagged {
+				t.Errorf("no RISK row naming inconsistent_identity_1 after a restart: %+v", rows)
+			}
+
+			res, err = s.ImportRoster(ctx, corrected, "", "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Updated != 1 || len(res.Roster.Problems) != goldenProblems {
+				t.Errorf("corrected roster: %d updated, problems %+v; want 1, the golden roster's", res.Updated, res.Roster.Problems)
+			}
+			conflicts(0)
+		})
+	}
+}
