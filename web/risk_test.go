@@ -24,7 +24,7 @@ func (m riskModel) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, c
 	v := engine.Verdict{Ref: engine.NoRef, RiskRef: engine.NoRef, On: sc.NoDate}
 	if class == sc.ClassWeak && m.cat.Type(in.Type).Spoofable {
 		v.Risk, v.Score = true, 0.42
-		v.RiskNote = "p_dead=0.418;reasons=in_person_missed_3.0|in_person_gap_140d|age_86;health=0.21"
+		v.RiskNote = "p_dead=0.418;reasons=inconsistent_identity_2|in_person_missed_3.0|in_person_gap_140d|age_86;health=0.21"
 	}
 	return v
 }
@@ -71,6 +71,7 @@ func testRiskWorklist(t *testing.T, c *city) {
 	st, body := op.get("/work/risk")
 	if st != http.StatusOK || !strings.Contains(body, row) || !strings.Contains(body, "距上次本人到场已 140 天") ||
 		!strings.Contains(body, "约 3.0 次应有的本人到场记录未出现") || !strings.Contains(body, "0.42") ||
+		!strings.Contains(body, "该身份证号另有 2 条待遇记录的姓名不一致") ||
 		!strings.Contains(body, "21.0%") || !strings.Contains(body, "2024-05-10") || !strings.Contains(body, `href="/work/risk"`) {
 		t.Fatalf("risk list: %d\n%s", st, body)
 	}
@@ -85,14 +86,15 @@ func testRiskWorklist(t *testing.T, c *city) {
 	}
 	// English.
 	op.post("/lang", url.Values{"csrf": {op.csrf}, "lang": {"en"}, "back": {"/"}})
-	if _, body := op.get("/work/risk"); !strings.Contains(body, "140 days since last seen in person") || !strings.Contains(body, "aged 86") {
+	if _, body := op.get("/work/risk"); !strings.Contains(body, "140 days since last seen in person") || !strings.Contains(body, "aged 86") ||
+		!strings.Contains(body, "2 roster rows of this ID number carry another name") {
 		t.Errorf("no English reasons")
 	}
 	op.post("/lang", url.Values{"csrf": {op.csrf}, "lang": {"zh-CN"}, "back": {"/"}})
 	// The export carries the flag's day, score and reasons, and is audited.
 	st, body = op.get("/work/risk/export?format=csv")
 	if st != http.StatusOK || !strings.Contains(body, "标记日期,风险分(死亡概率),风险原因,健康指数") ||
-		!strings.Contains(body, "2024-05-10,0.42,约 3.0 次应有的本人到场记录未出现; 距上次本人到场已 140 天; 高龄(86 岁),21.0%") {
+		!strings.Contains(body, "2024-05-10,0.42,该身份证号另有 2 条待遇记录的姓名不一致; 约 3.0 次应有的本人到场记录未出现; 距上次本人到场已 140 天; 高龄(86 岁),21.0%") {
 		t.Fatalf("risk export: %d %q", st, body)
 	}
 	var exports int
