@@ -143,6 +143,7 @@ type worker struct {
 	gf      *rng   // fault stream
 	gx      *rng   // scratch, for rebuilding other people
 	gp      *rng   // place stream
+	gn      *rng   // roster name stream
 	tg      []*rng // one stream per record type
 	adopted []bool
 	rate    []float64
@@ -160,7 +161,7 @@ type worker struct {
 }
 
 func newWorker(gen *generator) *worker {
-	w := &worker{gen: gen, g: newRNG(), gr: newRNG(), gd: newRNG(), gc: newRNG(), gf: newRNG(), gx: newRNG(), gp: newRNG()}
+	w := &worker{gen: gen, g: newRNG(), gr: newRNG(), gd: newRNG(), gc: newRNG(), gf: newRNG(), gx: newRNG(), gp: newRNG(), gn: newRNG()}
 	n := gen.cat.Len()
 	w.tg = make([]*rng, n)
 	for i := range w.tg {

@@ -194,19 +194,57 @@ func (n *Names) draw(g *rng, sex, birthYear int, singleShare, minorityShare floa
 		}
 		return own[g.intn(len(own))] + "·" + minorityMale[g.intn(len(minorityMale))]
 	}
+	surname := n.surnames.draw(g)
+	return surname + n.givenName(g, sex, birthYear, singleShare)
+}
+
+// givenName draws one or two given-name characters for a person of sex born in birthYear.
+func (n *Names) givenName(g *rng, sex, birthYear int, singleShare float64) string {
 	w := &n.given[sex-1][cohortOf(birthYear)]
-	var b strings.Builder
-	b.WriteString(n.surnames.draw(g))
 	first := w.draw(g)
-	b.WriteString(first)
-	if !g.chance(singleShare) {
-		second := w.draw(g)
-		for i := 0; second == first && i < 3 && !g.chance(0.05); i++ {
-			second = w.draw(g) // reduplicated names (丽丽) exist but are rare
-		}
-		b.WriteString(second)
+	if g.chance(singleShare) {
+		return first
 	}
-	return b.String()
+	second := w.draw(g)
+	for i := 0; second == first && i < 3 && !g.chance(0.05); i++ {
+		second = w.draw(g) // reduplicated names (丽丽) exist but are rare
+	}
+	return first + second
+}
+
+// surnameOf returns the longest known surname name starts with, or "" for none or for a
+// minority name (written in full, with a middle dot).
+func (n *Names) surnameOf(name string) string {
+	best := ""
+	if strings.Contains(name, "·") {
+		return ""
+	}
+	for _, s := range n.surnames.items {
+		if len(s) > len(best) && strings.HasPrefix(name, s) {
+			best = s
+		}
+	}
+	return best
+}
+
+// otherName returns a name other than b's own for a roster row of theirs filed under
+// another (faults.roster_name_conflict): half the time a relative's, a spouse's (the
+// other sex, about the same age), half the time b's surname with another given name.
+func (gen *generator) otherName(g *rng, b *base) string {
+	pop := &gen.rates.Population
+	by, _, _ := b.birth.Civil()
+	for range 8 {
+		var name string
+		if sur := gen.names.surnameOf(b.name); sur == "" || g.chance(0.5) {
+			name = gen.names.draw(g, 3-b.sex, by+g.between(-5, 5), pop.SingleCharName, pop.MinorityNames)
+		} else {
+			name = sur + gen.names.givenName(g, b.sex, by, pop.SingleCharName)
+		}
+		if name != b.name {
+			return name
+		}
+	}
+	return mistype(b.name)
 }
 
 // readCSV reads a CSV with a header and returns the named columns of every row.

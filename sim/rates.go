@@ -284,6 +284,8 @@ type Faults struct {
 	DuplicateChanged float64 `json:"duplicate_changed"`
 	Malformed        float64 `json:"malformed"`
 	RosterBadPhone   float64 `json:"roster_bad_phone"`
+	// RosterNameConflict is per person with two or more entitlements, not per record.
+	RosterNameConflict float64 `json:"roster_name_conflict"`
 }
 
 // Profile flags a modifier or a requirement may name.
@@ -416,16 +418,17 @@ func DefaultRates() *Rates {
 			MoveReported: 0.4,
 		},
 		Faults: Faults{
-			IDTypo:           0.0015,
-			ID15:             0.0005,
-			IDMissing:        0.001,
-			IDLowerX:         0.05,
-			NameVariant:      0.003,
-			NameMismatch:     0.0004,
-			Duplicate:        0.003,
-			DuplicateChanged: 0.0008,
-			Malformed:        0.0004,
-			RosterBadPhone:   0.004,
+			IDTypo:             0.0015,
+			ID15:               0.0005,
+			IDMissing:          0.001,
+			IDLowerX:           0.05,
+			NameVariant:        0.003,
+			NameMismatch:       0.0004,
+			Duplicate:          0.003,
+			DuplicateChanged:   0.0008,
+			Malformed:          0.0004,
+			RosterBadPhone:     0.004,
+			RosterNameConflict: 0.002,
 		},
 	}
 	std := []string{"record_id", "source", "type", "person_id", "name", "birth_date", "event_date", "reported_date", "region_code", "detail"}
@@ -683,7 +686,7 @@ func (r *Rates) Validate(cat *silentcert.Catalogue) error {
 		{"faults.id_lower_x", r.Faults.IDLowerX}, {"faults.name_variant", r.Faults.NameVariant},
 		{"faults.name_mismatch", r.Faults.NameMismatch}, {"faults.duplicate", r.Faults.Duplicate},
 		{"faults.duplicate_changed", r.Faults.DuplicateChanged}, {"faults.malformed", r.Faults.Malformed},
-		{"faults.roster_bad_phone", r.Faults.RosterBadPhone},
+		{"faults.roster_bad_phone", r.Faults.RosterBadPhone}, {"faults.roster_name_conflict", r.Faults.RosterNameConflict},
 	} {
 		if err := share(c.n, c.v); err != nil {
 			return err

@@ -17,7 +17,8 @@ const (
 	streamFault
 	streamRoster
 	streamPlace
-	streamType = 1000 // + type index
+	streamRosterName        // a later roster row under another name (faults.roster_name_conflict)
+	streamType       = 1000 // + type index
 )
 
 // rng is a PCG generator with the draws the simulator needs.

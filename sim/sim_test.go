@@ -459,8 +459,19 @@ func TestRosterReadsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ros.Problems) != 0 {
-		t.Fatalf("roster has %d quarantined rows, first %v", len(ros.Problems), ros.Problems[0])
+	// The only rows quarantined are the later rows filed under another name
+	// (faults.roster_name_conflict), each counted on its person.
+	for _, p := range ros.Problems {
+		if p.Field != "name" || p.Reason != exchange.ReasonDisagreesWithPerson {
+			t.Fatalf("roster row quarantined: %+v", p)
+		}
+	}
+	conflicts := 0
+	for _, r := range ros.Recipients {
+		conflicts += r.NameConflicts
+	}
+	if int64(len(ros.Problems)) != scn.Faults["roster_name_conflict"] || conflicts != len(ros.Problems) {
+		t.Fatalf("%d rows quarantined, %d counted on people, %d name conflicts injected", len(ros.Problems), conflicts, scn.Faults["roster_name_conflict"])
 	}
 	if len(ros.Recipients) != scn.Recipients || int64(ros.Rows) != scn.Counts["roster_rows"] {
 		t.Fatalf("roster: %d recipients in %d rows, scenario says %d in %d", len(ros.Recipients), ros.Rows, scn.Recipients, scn.Counts["roster_rows"])
@@ -974,4 +985,99 @@ func TestTracesElsewhere(t *testing.T) {
 		t.Errorf("%d of %d hidden deaths' card use from another county: want some, not all", elsewhere, len(post))
 	}
 	t.Logf("bank in another county %d of %d; travellers away %d out, %d in; fraud elsewhere %d of %d", otherBank, homeBank+otherBank, awayOut, awayIn, elsewhere, len(post))
+}
+
+// TestRosterNameConflict: faults.roster_name_conflict files one later roster row of about
+// that share of the people with several entitlements under another name, which the
+// reader counts on the person; it draws from a stream of its own, so the records, the
+// truth and every other roster row are as without it.
+func TestRosterNameConflict(t *testing.T) {
+	simulate := func(rate string) (Options, *Scenario) {
+		rates, err := ParseRates("name-conflicts", []byte(`{"faults": {"roster_name_conflict": `+rate+`}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := smallOptions(filepath.Join(t.TempDir(), "conflicts"))
+		opt.Rates = rates
+		opt.Divisions = table(t)
+		scn, err := Simulate(context.Background(), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return opt, scn
+	}
+	none, _ := simulate("0")
+	dir := none.Out
+	opt, scn := simulate("0.2")
+	ros, err := exchange.ReadRoster(filepath.Join(opt.Out, "roster.csv"), exchange.RosterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := map[string]string{}
+	for _, r := range readAllCSV(t, filepath.Join(opt.Out, "truth.csv")) {
+		truth[r["person_id"]] = r["name"]
+	}
+	// People with several entitlements, from the roster without the fault.
+	base, err := exchange.ReadRoster(filepath.Join(dir, "roster.csv"), exchange.RosterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	several := map[string]bool{}
+	for _, r := range base.Recipients {
+		if len(r.Entitlements) >= 2 {
+			several[r.PersonID] = true
+		}
+	}
+	flagged := 0
+	for _, r := range ros.Recipients {
+		if r.NameConflicts == 0 {
+			continue
+		}
+		flagged++
+		if !several[r.PersonID] || r.NameConflicts != 1 || r.Name != truth[r.PersonID] {
+			t.Errorf("%s (%s, %d entitlements): %d name conflicts", r.PersonID, r.Name, len(r.Entitlements), r.NameConflicts)
+		}
+	}
+	share := float64(flagged) / float64(len(several))
+	t.Logf("%d of %d people with several entitlements have a row under another name (%.3f)", flagged, len(several), share)
+	if int64(flagged) != scn.Faults["roster_name_conflict"] || len(several) < 200 || share < 0.15 || share > 0.25 {
+		t.Errorf("%d of %d flagged (%.3f), %d faults listed; want about 0.2", flagged, len(several), share, scn.Faults["roster_name_conflict"])
+	}
+	for _, p := range ros.Problems {
+		if p.Field != "name" || p.Reason != exchange.ReasonDisagreesWithPerson {
+			t.Errorf("quarantined: %+v", p)
+		}
+	}
+	// Every other output as without the fault; the roster differs only in names.
+	for _, f := range []string{"truth.csv"} {
+		if !bytes.Equal(readFile(t, filepath.Join(opt.Out, f)), readFile(t, filepath.Join(dir, f))) {
+			t.Errorf("%s changed", f)
+		}
+	}
+	want, got := hashTree(t, filepath.Join(dir, "records")), hashTree(t, filepath.Join(opt.Out, "records"))
+	if len(got) != len(want) {
+		t.Fatalf("%d record files, %d without the fault", len(got), len(want))
+	}
+	for name, h := range want {
+		if got[name] != h {
+			t.Errorf("%s differs", name)
+		}
+	}
+	a, b := readAllCSV(t, filepath.Join(opt.Out, "roster.csv")), readAllCSV(t, filepath.Join(dir, "roster.csv"))
+	if len(a) != len(b) {
+		t.Fatalf("%d roster rows, %d without the fault", len(a), len(b))
+	}
+	renamed := 0
+	for i := range a {
+		if a[i]["name"] != b[i]["name"] {
+			renamed++
+			a[i]["name"] = b[i]["name"]
+		}
+		if fmt.Sprint(a[i]) != fmt.Sprint(b[i]) {
+			t.Fatalf("roster row %d: %v, without the fault %v", i+2, a[i], b[i])
+		}
+	}
+	if renamed != flagged {
+		t.Errorf("%d rows renamed, %d people flagged", renamed, flagged)
+	}
 }

@@ -79,11 +79,28 @@ func (w *worker) writeRoster(p *person) {
 		phone = phone[:10] // a digit lost when it was keyed in
 		w.faultRow("roster.csv", "", "", "roster_bad_phone", p.id[:])
 	}
-	for _, e := range p.ents {
+	// One of the later rows of a person with several entitlements may carry another name
+	// (another agency's clerk keyed a relative's, or another given name): the reader
+	// quarantines it and counts it against the person. Drawn from a stream of its own, so
+	// that every other draw is as it was without this fault.
+	conflict, other := -1, ""
+	if len(p.ents) >= 2 && gen.rates.Faults.RosterNameConflict > 0 {
+		w.gn.seed(gen.seed, streamRosterName, p.idx)
+		if w.gn.chance(gen.rates.Faults.RosterNameConflict) {
+			conflict = 1 + w.gn.intn(len(p.ents)-1)
+			other = gen.otherName(w.gn, &p.base)
+			w.faultRow("roster.csv", "", "", "roster_name_conflict", p.id[:])
+		}
+	}
+	for i, e := range p.ents {
+		name := p.name
+		if i == conflict {
+			name = other
+		}
 		row := *b
 		row = append(row, p.id[:]...)
 		row = append(row, ',')
-		row = exchange.AppendCSVField(row, []byte(p.name))
+		row = exchange.AppendCSVField(row, []byte(name))
 		row = append(row, ',')
 		if !omitSex {
 			row = append(row, byte('0'+p.sex))
