@@ -537,8 +537,10 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			continue
 		}
 		res.Report.Applied++
-		in := engine.Input{Type: r.Type, Event: r.EventDate, Ref: engine.Ref(id), Critical: r.Detail.Critical, Target: engine.NoRef,
-			Place: sc.PlaceOf(r.RegionCode)}
+		in := engine.Input{Type: r.Type, Event: r.EventDate, Ref: engine.Ref(id), Critical: r.Detail.Critical, Target: engine.NoRef}
+		if s.opt.Model != nil {
+			in.Place = sc.PlaceOf(r.RegionCode) // only a model reads it
+		}
 		if t.Class == sc.ClassResolve {
 			switch r.Detail.Accept {
 			case "death":
