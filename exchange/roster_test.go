@@ -173,18 +173,8 @@ func TestRosterCrossRows(t *testing.T) {
 		id + ",张三,1,1950-03-04,地址,,,,EMP_PENSION,200,2021-01,,,2023-01-01\n" + // same benefit twice
 		id + ",张三,1,1950-03-04,地址,,,,RES_PENSION,200,2021-01,,,2023-01-01\n" // good
 	r := readRosterString(t, data, RosterOptions{})
-	want := []struct {
-		line          int64
-		field, reason string
-	}{{4, "name", ReasonDisagreesWithPerson}, {5, "last_certified", ReasonDisagreesWithPerson}, {7, "benefit_type", ReasonDuplicateEntitlement}}
-	if len(r.Problems) != len(want) {
-		t.Fatalf("problems %+v", r.Problems)
-	}
-	for i, w := range want {
-		if p := r.Problems[i]; p.Line != w.line || p.Field != w.field || p.Reason != w.reason {
-			t.Errorf("problem %d = %+v, want %+v", i, p, w)
-		}
-	}
+	want := []wantProblem{{4, "name", ReasonDisagreesWithPerson}, {5, "last_certified", ReasonDisagreesWithPerson}, {7, "benefit_type", ReasonDuplicateEntitlement}}
+	checkProblems(t, r.Problems, want)
 	if len(r.Recipients) != 2 || r.Rows != 7 {
 		t.Fatalf("%d recipients, %d rows", len(r.Recipients), r.Rows)
 	}
@@ -285,19 +275,9 @@ func TestRosterNameConflicts(t *testing.T) {
 		id + ",王秀英,,,地址,,,,ELDERLY_ALLOWANCE,100,2020-01,,,\n" + // another name: counted
 		other + ",李四,,,地址,,,,RES_PENSION,100,2020-01,,,\n" // agrees
 	r := readRosterString(t, data, RosterOptions{})
-	want := []struct {
-		line          int64
-		field, reason string
-	}{{4, "name", ReasonDisagreesWithPerson}, {5, "monthly_amount", ReasonBadAmount},
+	want := []wantProblem{{4, "name", ReasonDisagreesWithPerson}, {5, "monthly_amount", ReasonBadAmount},
 		{6, "last_certified", ReasonDisagreesWithPerson}, {7, "name", ReasonDisagreesWithPerson}}
-	if len(r.Problems) != len(want) {
-		t.Fatalf("problems %+v", r.Problems)
-	}
-	for i, w := range want {
-		if p := r.Problems[i]; p.Line != w.line || p.Field != w.field || p.Reason != w.reason {
-			t.Errorf("problem %d = %+v, want %+v", i, p, w)
-		}
-	}
+	checkProblems(t, r.Problems, want)
 	if len(r.Recipients) != 2 || r.Rows != 7 {
 		t.Fatalf("%d recipients, %d rows", len(r.Recipients), r.Rows)
 	}
@@ -311,6 +291,25 @@ func TestRosterNameConflicts(t *testing.T) {
 			if p.NameConflicts != 0 || len(p.Entitlements) != 2 {
 				t.Errorf("%s: %d name conflicts, %d entitlements; want 0, 2", p.PersonID, p.NameConflicts, len(p.Entitlements))
 			}
+		}
+	}
+}
+
+// wantProblem is a quarantined row a test expects: its line, field and reason.
+type wantProblem struct {
+	line          int64
+	field, reason string
+}
+
+// checkProblems compares a roster's problems with what a test expects, in order.
+func checkProblems(t *testing.T, got []Problem, want []wantProblem) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("problems %+v", got)
+	}
+	for i, w := range want {
+		if p := got[i]; p.Line != w.line || p.Field != w.field || p.Reason != w.reason {
+			t.Errorf("problem %d = %+v, want %+v", i, p, w)
 		}
 	}
 }
