@@ -250,7 +250,7 @@ func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := h.opt.Service.DB().SQL().PingContext(ctx); err != nil {
+	if err := h.opt.Service.DB().Reader().PingContext(ctx); err != nil {
 		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
 		return
 	}

@@ -84,7 +84,7 @@ func (a *Service) APIKey(ctx context.Context, secret string) (string, int64, err
 	}
 	var source, revoked string
 	var id int64
-	err := a.db.SQL().QueryRowContext(ctx, a.db.Rebind(`SELECT id, source, revoked FROM api_keys WHERE hash = ?`),
+	err := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT id, source, revoked FROM api_keys WHERE hash = ?`),
 		keyHash(secret)).Scan(&id, &source, &revoked)
 	if err == sql.ErrNoRows || err == nil && revoked != "" {
 		return "", 0, sc.Errorf(sc.EUnauthorized, "no valid API key")
@@ -97,7 +97,7 @@ func (a *Service) APIKey(ctx context.Context, secret string) (string, int64, err
 
 // APIKeys returns every key, revoked ones too, in the order they were made.
 func (a *Service) APIKeys(ctx context.Context) ([]APIKey, error) {
-	rows, err := a.db.SQL().QueryContext(ctx, `SELECT id, source, name, prefix, created, revoked FROM api_keys ORDER BY id`)
+	rows, err := a.db.Reader().QueryContext(ctx, `SELECT id, source, name, prefix, created, revoked FROM api_keys ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("%s: API keys: %w", a.db, err)
 	}

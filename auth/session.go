@@ -43,7 +43,7 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 	name = strings.TrimSpace(name)
 	var encoded string
 	var id int64
-	err := a.db.SQL().QueryRowContext(ctx, a.db.Rebind(`SELECT id, password FROM users WHERE name = ?`), name).Scan(&id, &encoded)
+	err := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT id, password FROM users WHERE name = ?`), name).Scan(&id, &encoded)
 	known := err == nil
 	if err != nil && err != sql.ErrNoRows {
 		return "", nil, fmt.Errorf("%s: login: %w", a.db, err)
@@ -178,7 +178,7 @@ func (a *Service) Session(ctx context.Context, token string) (*User, *Session, e
 	}
 	s := Session{ID: tokenHash(token)}
 	var created, expires int64
-	row := a.db.SQL().QueryRowContext(ctx, a.db.Rebind(`SELECT s.user_id, s.created, s.expires, s.csrf,
+	row := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT s.user_id, s.created, s.expires, s.csrf,
 		u.id, u.name, u.role, u.region, u.lang, u.disabled, u.locked_until, u.created
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?`), s.ID)
 	u, err := scanUser(scanWith{row: row, before: []any{&s.UserID, &created, &expires, &s.CSRF}})

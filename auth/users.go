@@ -97,7 +97,7 @@ func (a *Service) CreateUser(ctx context.Context, actor, name, password string, 
 // `demo` calls it on every start. An existing account is returned as it is, its password
 // and role untouched.
 func (a *Service) EnsureUser(ctx context.Context, name, password string, role Role, region string) (*User, error) {
-	u, err := scanUser(a.db.SQL().QueryRowContext(ctx, a.db.Rebind(`SELECT `+userCols+` FROM users WHERE name = ?`), name))
+	u, err := scanUser(a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT `+userCols+` FROM users WHERE name = ?`), name))
 	switch {
 	case err == nil:
 		return u, nil
@@ -113,7 +113,7 @@ func (a *Service) EnsureUser(ctx context.Context, name, password string, role Ro
 
 // Users returns every account in the order they were made.
 func (a *Service) Users(ctx context.Context) ([]User, error) {
-	rows, err := a.db.SQL().QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY id`)
+	rows, err := a.db.Reader().QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("%s: accounts: %w", a.db, err)
 	}
@@ -131,7 +131,7 @@ func (a *Service) Users(ctx context.Context) ([]User, error) {
 
 // User returns the account with id, or an ENotFound error.
 func (a *Service) User(ctx context.Context, id int64) (*User, error) {
-	u, err := scanUser(a.db.SQL().QueryRowContext(ctx, a.db.Rebind(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
+	u, err := scanUser(a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
 	if err == sql.ErrNoRows {
 		return nil, sc.Errorf(sc.ENotFound, "no account %d", id)
 	}

@@ -218,7 +218,7 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 		}
 		until := ""
 		var u int64
-		if err := h.db.SQL().QueryRowContext(ctx, h.db.Rebind(`SELECT until_day FROM people WHERE pid = ?`), p.PID).Scan(&u); err == nil {
+		if err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT until_day FROM people WHERE pid = ?`), p.PID).Scan(&u); err == nil {
 			until = sc.Date(u).String()
 		}
 		return attemptResult{Outcome: "accept", Until: until}, nil

@@ -123,7 +123,7 @@ type dbq struct {
 }
 
 func (d dbq) QueryRow(q string, args ...any) *sql.Row {
-	return d.db.SQL().QueryRowContext(d.ctx, d.db.Rebind(q), args...)
+	return d.db.Reader().QueryRowContext(d.ctx, d.db.Rebind(q), args...)
 }
 
 // linkUsable says why a link cannot be used ("" when it can).
@@ -482,7 +482,7 @@ func (h *handler) sessionOf(r *http.Request) *session {
 	s := &session{hash: hashOf(c.Value)}
 	var expires int64
 	var agent int
-	err = h.db.SQL().QueryRowContext(r.Context(), h.db.Rebind(`SELECT pid, agent, expires, csrf FROM citizen_sessions WHERE hash = ?`), s.hash).
+	err = h.db.Reader().QueryRowContext(r.Context(), h.db.Rebind(`SELECT pid, agent, expires, csrf FROM citizen_sessions WHERE hash = ?`), s.hash).
 		Scan(&s.pid, &agent, &expires, &s.csrf)
 	if err != nil || h.now().UnixNano() >= expires {
 		return nil

@@ -105,7 +105,7 @@ type ref struct {
 
 // refsOf reads a person's references (ID card first).
 func refsOf(ctx context.Context, db *store.DB, pid int64) ([]ref, error) {
-	rows, err := db.SQL().QueryContext(ctx, db.Rebind(`SELECT kind, template FROM citizen_refs WHERE pid = ? ORDER BY kind`), pid)
+	rows, err := db.Reader().QueryContext(ctx, db.Rebind(`SELECT kind, template FROM citizen_refs WHERE pid = ? ORDER BY kind`), pid)
 	if err != nil {
 		return nil, fmt.Errorf("%s: references: %w", db, err)
 	}

@@ -61,7 +61,7 @@ func Reviews(ctx context.Context, db *store.DB, q ReviewQuery) (ReviewPage, erro
 		where += ` AND p.region_code LIKE ?`
 		args = append(args, q.Region+"%")
 	}
-	if err := db.SQL().QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM citizen_reviews r JOIN people p ON p.pid = r.pid WHERE `+where),
+	if err := db.Reader().QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM citizen_reviews r JOIN people p ON p.pid = r.pid WHERE `+where),
 		args...).Scan(&pg.Total); err != nil {
 		return pg, fmt.Errorf("%s: reviews: %w", db, err)
 	}
@@ -94,7 +94,7 @@ func OpenReview(ctx context.Context, db *store.DB, id int64) (*Review, error) {
 }
 
 func scanReviews(ctx context.Context, db *store.DB, query string, args ...any) ([]Review, error) {
-	rows, err := db.SQL().QueryContext(ctx, db.Rebind(query), args...)
+	rows, err := db.Reader().QueryContext(ctx, db.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reviews: %w", db, err)
 	}
@@ -321,7 +321,7 @@ func complete(ctx context.Context, db *store.DB, svc *service.Service, id int64,
 // failed second step): those claimed more than claimTimeout before now. citizen.New runs
 // it at start, Decide before each decision and the console before listing the queue.
 func Recover(ctx context.Context, db *store.DB, svc *service.Service, now time.Time) (int, error) {
-	rows, err := db.SQL().QueryContext(ctx, db.Rebind(`SELECT id, record FROM citizen_reviews WHERE status = 'deciding' AND decided_at <= ? ORDER BY id`),
+	rows, err := db.Reader().QueryContext(ctx, db.Rebind(`SELECT id, record FROM citizen_reviews WHERE status = 'deciding' AND decided_at <= ? ORDER BY id`),
 		now.Add(-claimTimeout).UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("%s: recover reviews: %w", db, err)
@@ -429,7 +429,7 @@ type Visit struct {
 
 // NeedsVisit returns the people routed to a visit, longest waiting first.
 func NeedsVisit(ctx context.Context, db *store.DB) ([]Visit, error) {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT c.pid, p.person_id, p.name, p.region_code, c.visit_since, c.failures, c.last_outcome
+	rows, err := db.Reader().QueryContext(ctx, `SELECT c.pid, p.person_id, p.name, p.region_code, c.visit_since, c.failures, c.last_outcome
 		FROM citizen_people c JOIN people p ON p.pid = c.pid WHERE c.needs_visit = 1 ORDER BY c.visit_since, c.pid`)
 	if err != nil {
 		return nil, fmt.Errorf("%s: visits: %w", db, err)

@@ -60,7 +60,7 @@ func (h *handler) statusOf(ctx context.Context, pid int64, agent bool) (*Status,
 	st.CanCertify = p.Status != sc.StatusTerminated && p.Status != sc.StatusConflict
 	// The last certification in the audit trail names its evidence (SOURCE:RECORD_ID).
 	var evidence string
-	err = h.db.SQL().QueryRowContext(ctx, h.db.Rebind(`SELECT evidence FROM audit WHERE pid = ? AND kind = 'decision'
+	err = h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT evidence FROM audit WHERE pid = ? AND kind = 'decision'
 		AND action = 'CERTIFIED' ORDER BY seq DESC LIMIT 1`), pid).Scan(&evidence)
 	if err == nil {
 		if i := strings.IndexByte(evidence, ':'); i > 0 {
@@ -85,7 +85,7 @@ func (h *handler) statusOf(ctx context.Context, pid int64, agent bool) (*Status,
 	}
 	st.BackPayMonths, st.BackPayDue, st.LastPaidMonth = backPay(pays)
 	var visit int
-	if err := h.db.SQL().QueryRowContext(ctx, h.db.Rebind(`SELECT needs_visit FROM citizen_people WHERE pid = ?`), pid).Scan(&visit); err != nil && !isNoRows(err) {
+	if err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT needs_visit FROM citizen_people WHERE pid = ?`), pid).Scan(&visit); err != nil && !isNoRows(err) {
 		return nil, err
 	}
 	st.NeedsVisit = visit != 0

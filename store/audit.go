@@ -130,7 +130,7 @@ type AuditProblem struct {
 // reordering), and a head that does not match the last row (rows cut off the end). It
 // returns the number of rows checked.
 func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64, error) {
-	rows, err := db.sql.QueryContext(ctx, auditSelect+`ORDER BY seq`)
+	rows, err := db.rd.QueryContext(ctx, auditSelect+`ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("%s: audit: %w", db, err)
 	}
@@ -176,7 +176,7 @@ func (db *DB) PersonAudit(ctx context.Context, pid int64) ([]AuditRow, error) {
 // Decisions calls fn for every decision row, in (day, person_id, seq) order: the order of
 // decisions.csv.
 func (db *DB) Decisions(ctx context.Context, fn func(*AuditRow) error) error {
-	rows, err := db.sql.QueryContext(ctx, auditSelect+`WHERE kind = 'decision' ORDER BY day, person_id, seq`)
+	rows, err := db.rd.QueryContext(ctx, auditSelect+`WHERE kind = 'decision' ORDER BY day, person_id, seq`)
 	if err != nil {
 		return fmt.Errorf("%s: decisions: %w", db, err)
 	}
@@ -195,7 +195,7 @@ func (db *DB) Decisions(ctx context.Context, fn func(*AuditRow) error) error {
 
 func (db *DB) audit(ctx context.Context, where string, args ...any) ([]AuditRow, error) {
 	var out []AuditRow
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(auditSelect+where), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(auditSelect+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: audit: %w", db, err)
 	}

@@ -75,7 +75,7 @@ func (db *DB) Batches(ctx context.Context, limit int) ([]Batch, error) {
 }
 
 func (db *DB) batches(ctx context.Context, where string, args ...any) ([]Batch, error) {
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT id, origin, source, actor, received, day, status, files, report FROM batches `+where), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT id, origin, source, actor, received, day, status, files, report FROM batches `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: batches: %w", db, err)
 	}
@@ -104,7 +104,7 @@ func (db *DB) AllQuarantine(ctx context.Context) ([]Quarantined, error) {
 }
 
 func (db *DB) quarantine(ctx context.Context, where string, args ...any) ([]Quarantined, error) {
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT file, line, field, reason, message FROM quarantine `+where), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT file, line, field, reason, message FROM quarantine `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: quarantine: %w", db, err)
 	}

@@ -581,7 +581,7 @@ func (db *DB) Snapshot(ctx context.Context, prefix string) ([]StatusCount, error
 	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT status, method, n FROM console_now
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT status, method, n FROM console_now
 		WHERE region = ? ORDER BY status, method`), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: snapshot: %w", db, err)
@@ -642,7 +642,7 @@ func (db *DB) Regions(ctx context.Context, prefix string) ([]RegionStat, error) 
 	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT region, status, CAST(sum(n) AS BIGINT) FROM console_now
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT region, status, CAST(sum(n) AS BIGINT) FROM console_now
 		WHERE parent = ? AND region <> '' GROUP BY region, status ORDER BY 1, 2`), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: regions: %w", db, err)
@@ -708,7 +708,7 @@ func (db *DB) monthly(ctx context.Context, prefix, q string, name func(string) s
 	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(q), prefix)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(q), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: trend: %w", db, err)
 	}
@@ -842,14 +842,14 @@ func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
 	// The count stops past WorkCountCap: a city's "due within three months" is a quarter of
 	// everyone, and counting it exactly is what made the page slow, not reading it.
 	var total int64
-	if err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1 FROM people`+w+` LIMIT `+strconv.Itoa(WorkCountCap+1)+`) c`), args...).Scan(&total); err != nil {
+	if err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1 FROM people`+w+` LIMIT `+strconv.Itoa(WorkCountCap+1)+`) c`), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
 	}
 	page := ` ORDER BY ` + order
 	if q.Limit > 0 {
 		page += ` LIMIT ` + strconv.Itoa(q.Limit) + ` OFFSET ` + strconv.Itoa(max(q.Offset, 0))
 	}
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people`+w+page), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people`+w+page), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
 	}
@@ -888,7 +888,7 @@ func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]Wor
 		limit = 100
 	}
 	cond, cargs := regionWhere(prefix)
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people
 		WHERE (person_id = ? OR name = ?) AND `+cond+` ORDER BY person_id LIMIT `+strconv.Itoa(limit)),
 		append([]any{strings.ToUpper(text), text}, cargs...)...)
 	if err != nil {
@@ -918,7 +918,7 @@ func (db *DB) PersonInRegion(ctx context.Context, prefix string, pid int64) (*Pe
 
 // PersonPayments returns one person's payments, oldest month first.
 func (db *DB) PersonPayments(ctx context.Context, pid int64) ([]Payment, error) {
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT pid, benefit, month, kind, amount, payroll_month FROM payments
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT pid, benefit, month, kind, amount, payroll_month FROM payments
 		WHERE pid = ? ORDER BY month, benefit, kind`), pid)
 	if err != nil {
 		return nil, fmt.Errorf("%s: payments: %w", db, err)
@@ -954,7 +954,7 @@ func (db *DB) AnyVillage(ctx context.Context, prefix string, statuses ...sc.Stat
 		cond = ` AND status IN (` + strings.Join(in, ",") + `)`
 	}
 	var v string
-	err = db.sql.QueryRowContext(ctx, db.Rebind(`SELECT region_code FROM people WHERE region_code LIKE ? AND region_code <> ''`+cond+`
+	err = db.rd.QueryRowContext(ctx, db.Rebind(`SELECT region_code FROM people WHERE region_code LIKE ? AND region_code <> ''`+cond+`
 		GROUP BY region_code ORDER BY count(*) DESC, region_code LIMIT 1`), args...).Scan(&v)
 	if err == sql.ErrNoRows {
 		return "", nil
@@ -1211,7 +1211,7 @@ func (db *DB) workRisk(ctx context.Context, q WorkQuery) ([]WorkRow, int64, erro
 	// CROSS JOIN: SQLite keeps the tables in this order (PostgreSQL plans it as any join).
 	from := ` FROM console_risk r CROSS JOIN people p WHERE p.pid = r.pid AND ` + strings.Join(where, ` AND `)
 	var total int64
-	if err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1`+from+` LIMIT `+strconv.Itoa(WorkCountCap+1)+`) c`), args...).Scan(&total); err != nil {
+	if err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1`+from+` LIMIT `+strconv.Itoa(WorkCountCap+1)+`) c`), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("%s: worklist risk: %w", db, err)
 	}
 	page := ` ORDER BY r.day DESC, r.score DESC, r.pid DESC`
@@ -1219,7 +1219,7 @@ func (db *DB) workRisk(ctx context.Context, q WorkQuery) ([]WorkRow, int64, erro
 		page += ` LIMIT ` + strconv.Itoa(q.Limit) + ` OFFSET ` + strconv.Itoa(max(q.Offset, 0))
 	}
 	cols := `p.` + strings.ReplaceAll(workCols, `, `, `, p.`) + `, r.day, r.score, r.detail`
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT `+cols+from+page), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT `+cols+from+page), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: worklist risk: %w", db, err)
 	}

@@ -236,7 +236,7 @@ func (db *DB) markNotice(ctx context.Context, id int64, set string, args ...any)
 // seconds), plus those being sent now: what a per-day rate limit counts.
 func (db *DB) CountNoticesSent(ctx context.Context, from, to int64) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM notices
+	err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM notices
 		WHERE (status = 'sent' AND sent_at >= ? AND sent_at < ?) OR status = 'sending'`), from, to).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("%s: count notices: %w", db, err)
@@ -246,7 +246,7 @@ func (db *DB) CountNoticesSent(ctx context.Context, from, to int64) (int, error)
 
 // NoticeCounts returns the number of notices in each status, for metrics and the console.
 func (db *DB) NoticeCounts(ctx context.Context) (map[string]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT status, count(*) FROM notices GROUP BY status`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT status, count(*) FROM notices GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("%s: notice counts: %w", db, err)
 	}
@@ -266,7 +266,7 @@ func (db *DB) NoticeCounts(ctx context.Context) (map[string]int64, error) {
 // PersonNotices returns every notice about one person in the order queued, for the
 // console's timeline.
 func (db *DB) PersonNotices(ctx context.Context, pid int64) ([]Notice, error) {
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT `+noticeCols+` FROM notices WHERE pid = ? ORDER BY id`), pid)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT `+noticeCols+` FROM notices WHERE pid = ? ORDER BY id`), pid)
 	if err != nil {
 		return nil, fmt.Errorf("%s: notices of person %d: %w", db, pid, err)
 	}

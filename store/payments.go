@@ -73,7 +73,7 @@ func (t *Tx) PutPayroll(p *Payroll) error {
 func (db *DB) PayrollRun(ctx context.Context, m sc.Month) (*Payroll, error) {
 	p := &Payroll{Month: m}
 	var day, paid, back, held int64
-	err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT day, paid, back_pay, withheld, rows, snapshot FROM payrolls WHERE month = ?`), int64(m)).
+	err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT day, paid, back_pay, withheld, rows, snapshot FROM payrolls WHERE month = ?`), int64(m)).
 		Scan(&day, &paid, &back, &held, &p.Rows, &p.Snapshot)
 	if err != nil {
 		return nil, sc.Errorf(sc.ENotFound, "no payroll for %s: %v", m, err)
@@ -90,7 +90,7 @@ func (db *DB) Payments(ctx context.Context, m sc.Month, fn func(*Payment) error)
 		q += ` WHERE payroll_month = ?`
 		args = append(args, int64(m))
 	}
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(q+` ORDER BY payroll_month, pid, benefit, month, kind`), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(q+` ORDER BY payroll_month, pid, benefit, month, kind`), args...)
 	if err != nil {
 		return fmt.Errorf("%s: payments: %w", db, err)
 	}
@@ -117,7 +117,7 @@ func (t *Tx) MarkRun(d sc.Date, at string, evaluated, decisions int64) error {
 // LastRun returns the last day evaluated, or NoDate.
 func (db *DB) LastRun(ctx context.Context) (sc.Date, error) {
 	var d *int64
-	if err := db.sql.QueryRowContext(ctx, `SELECT max(day) FROM runs`).Scan(&d); err != nil {
+	if err := db.rd.QueryRowContext(ctx, `SELECT max(day) FROM runs`).Scan(&d); err != nil {
 		return sc.NoDate, fmt.Errorf("%s: runs: %w", db, err)
 	}
 	if d == nil {

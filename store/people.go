@@ -257,7 +257,7 @@ func (db *DB) PersonByID(ctx context.Context, personID string) (*Person, error) 
 }
 
 func (db *DB) queryPeople(ctx context.Context, q string, args []any, fn func(*Person) error) error {
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(q), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(q), args...)
 	if err != nil {
 		return fmt.Errorf("%s: people: %w", db, err)
 	}

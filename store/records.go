@@ -503,7 +503,7 @@ func (t *Tx) RecordIDByKey(source, recordID string) (int64, bool, error) {
 func (db *DB) RecordByKey(ctx context.Context, source, recordID string) (Record, bool, error) {
 	var id int64
 	k1, k2 := recordKey(source, recordID)
-	err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT id FROM record_keys WHERE k1 = ? AND k2 = ?`), k1, k2).Scan(&id)
+	err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT id FROM record_keys WHERE k1 = ? AND k2 = ?`), k1, k2).Scan(&id)
 	if err == sql.ErrNoRows {
 		return Record{}, false, nil
 	}
@@ -594,7 +594,7 @@ func readRecords(ctx context.Context, db *DB, q querier, ids []int64, fn func(*R
 func (db *DB) EachRecord(ctx context.Context, fn func(*Record) error) error {
 	after := int64(-1)
 	for {
-		rows, err := db.sql.QueryContext(ctx, db.Rebind(`SELECT first, data FROM record_chunks WHERE first > ? ORDER BY first LIMIT 64`), after)
+		rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT first, data FROM record_chunks WHERE first > ? ORDER BY first LIMIT 64`), after)
 		if err != nil {
 			return fmt.Errorf("%s: records: %w", db, err)
 		}
@@ -634,7 +634,7 @@ func (db *DB) HeldRecords(ctx context.Context) ([]Record, error) {
 
 // recordsOf returns the records whose ids query q gives, in its order.
 func (db *DB) recordsOf(ctx context.Context, q string, args ...any) ([]Record, error) {
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(q), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: records: %w", db, err)
 	}
@@ -667,7 +667,7 @@ func (db *DB) recordsOf(ctx context.Context, q string, args ...any) ([]Record, e
 // UnlinkedCounts calls fn with the number of records linked to no one, by type and
 // linkage outcome.
 func (db *DB) UnlinkedCounts(ctx context.Context, fn func(typ string, link int, n int64)) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT type, link, count(*) FROM record_aside WHERE link > 0 AND held = 0 GROUP BY type, link ORDER BY type, link`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT type, link, count(*) FROM record_aside WHERE link > 0 AND held = 0 GROUP BY type, link ORDER BY type, link`)
 	if err != nil {
 		return fmt.Errorf("%s: unlinked: %w", db, err)
 	}
@@ -687,7 +687,7 @@ func (db *DB) UnlinkedCounts(ctx context.Context, fn func(typ string, link int, 
 // DeliveryDays calls fn for every (type, reported_date) pair among the stored records, in
 // order: the days each record type was delivered.
 func (db *DB) DeliveryDays(ctx context.Context, fn func(typ string, d sc.Date)) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT type, day FROM deliveries ORDER BY type, day`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT type, day FROM deliveries ORDER BY type, day`)
 	if err != nil {
 		return fmt.Errorf("%s: deliveries: %w", db, err)
 	}

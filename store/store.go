@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
@@ -41,7 +42,8 @@ func (d Dialect) String() string {
 
 // DB is an open database with its schema up to date.
 type DB struct {
-	sql     *sql.DB
+	sql     *sql.DB // writes and transactions (on SQLite one connection: writes are serialised)
+	rd      *sql.DB // reads outside a transaction (on SQLite a pool of its own; on PostgreSQL sql)
 	dialect Dialect
 	url     string // for messages; no password in it
 }
@@ -84,7 +86,21 @@ func open(dsn string) (*DB, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		d.SetMaxOpenConns(1) // one connection: writes are serialised, as SQLite does anyway
-		return &DB{sql: d, dialect: SQLite, url: "sqlite:" + path}, nil
+		// Reads outside a transaction take connections of their own, so that the console,
+		// a login or a status page is answered while a large batch or a day's run holds
+		// the writer (WAL lets them read the last commit meanwhile).
+		rq := url.Values{}
+		for _, p := range []string{"busy_timeout(10000)", "query_only(1)", "cache_size(-65536)", "temp_store(MEMORY)"} {
+			rq.Add("_pragma", p)
+		}
+		r, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+rq.Encode())
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		r.SetMaxOpenConns(4)
+		r.SetConnMaxIdleTime(time.Minute)
+		return &DB{sql: d, rd: r, dialect: SQLite, url: "sqlite:" + path}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		d, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -97,13 +113,26 @@ func open(dsn string) (*DB, error) {
 			u.User = nil
 			shown = u.String()
 		}
-		return &DB{sql: d, dialect: Postgres, url: shown}, nil
+		return &DB{sql: d, rd: d, dialect: Postgres, url: shown}, nil
 	}
 	return nil, sc.Errorf(sc.EInvalid, "--db %q: want sqlite:PATH or postgres://…", dsn)
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	if db.rd != db.sql {
+		if e := db.rd.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Reader returns the database/sql handle for reads outside a transaction: on SQLite a pool
+// of read-only connections that a writer's transaction never holds up; on PostgreSQL the
+// one pool. A read through it sees the last commit.
+func (db *DB) Reader() *sql.DB { return db.rd }
 
 // Dialect returns the database's dialect.
 func (db *DB) Dialect() Dialect { return db.dialect }

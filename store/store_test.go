@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store"
@@ -25,6 +26,7 @@ func TestStore(t *testing.T) {
 		{"records in bulk", testRecordsBulk},
 		{"audit chain", testAudit},
 		{"rollback leaves nothing", testRollback},
+		{"reads while a writer holds its transaction", testReadDuringWrite},
 	} {
 		for _, dsn := range storetest.DSNs(t) {
 			t.Run(tc.name+"/"+dsn.Name, func(t *testing.T) { tc.test(t, dsn.Open(t)) })
@@ -227,5 +229,40 @@ func testRecordsBulk(t *testing.T, db *store.DB) {
 	ids3, ins3, _, err := tx2.InsertRecords(mk(4999, 5001))
 	if err != nil || ins3[0] || !ins3[1] || ids3[0] != ids2[2999] {
 		t.Fatalf("third batch: ids %v inserted %v (%v)", ids3, ins3, err)
+	}
+}
+
+// A read outside a transaction (the console, a login, a status page) is answered while a
+// writer's transaction is open, and sees the last commit, not the open transaction's
+// writes. On SQLite the writer is one connection: reads that queued for it waited for the
+// whole batch or day.
+func testReadDuringWrite(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.SetMeta("probe", "committed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tx, err = db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.SetMeta("probe", "open"); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, ok, err := db.Meta(rctx, "probe")
+	if err != nil || !ok || v != "committed" {
+		t.Fatalf("read during an open write: %q %v %v, want the committed value at once", v, ok, err)
+	}
+	if err := db.Reader().PingContext(rctx); err != nil {
+		t.Fatal(err)
 	}
 }

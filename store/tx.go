@@ -125,7 +125,7 @@ func (t *Tx) SetMeta(key, value string) error {
 // Meta returns a value from meta, and whether it is set.
 func (db *DB) Meta(ctx context.Context, key string) (string, bool, error) {
 	var v string
-	err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
+	err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
 	if err == sql.ErrNoRows {
 		return "", false, nil
 	}
@@ -163,7 +163,7 @@ func (t *Tx) AddCounters(names []string, ns []int64) error {
 
 // Counters returns every counter.
 func (db *DB) Counters(ctx context.Context) (map[string]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT name, n FROM counters`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT name, n FROM counters`)
 	if err != nil {
 		return nil, err
 	}
