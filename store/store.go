@@ -259,7 +259,7 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 	defer tx.Rollback()
 	if db.dialect == Postgres {
 		// Two processes starting at once: the second waits here, then finds it done.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341001)`); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341001, hashtext(coalesce(current_schema(), '')))`); err != nil {
 			return err
 		}
 		var n int

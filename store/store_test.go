@@ -266,3 +266,37 @@ func testReadDuringWrite(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 }
+
+// Writers in two schemas of one PostgreSQL database do not wait for each other: the
+// writers' advisory lock is per schema (it was one for the whole database, so a large batch
+// in one schema held up every other schema's writes, tests running in parallel included).
+// Two processes on one schema still take turns.
+func TestWritersInOtherSchemasGoOn(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	a, a2 := storetest.Open(t, dsn), storetest.Open(t, dsn)
+	b := storetest.Open(t, storetest.PostgresDSN(t))
+	ctx := context.Background()
+	txa, err := a.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txa.Rollback()
+	bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	txb, err := b.Begin(bctx)
+	if err != nil {
+		t.Fatalf("a writer in another schema waited: %v", err)
+	}
+	if err := txb.SetMeta("probe", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := txb.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel2 := context.WithTimeout(ctx, time.Second)
+	defer cancel2()
+	if tx, err := a2.Begin(sctx); err == nil {
+		tx.Rollback()
+		t.Fatal("a second writer on the same schema did not wait for the first")
+	}
+}

@@ -25,8 +25,9 @@ type Tx struct {
 	later laterRows
 }
 
-// Begin starts a write transaction. On PostgreSQL it takes the writer's advisory lock, so
-// that writers from several processes take turns as they do on SQLite.
+// Begin starts a write transaction. On PostgreSQL it takes the writer's advisory lock of
+// its schema, so that writers from several processes take turns as they do on SQLite,
+// while services (or tests) in other schemas of the same database go on.
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	if db.dialect != Postgres {
 		tx, err := db.sql.BeginTx(ctx, nil)
@@ -46,7 +47,7 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 		return nil, fmt.Errorf("%s: begin: %w", db, err)
 	}
 	t := &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, conn: conn}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002)`); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`); err != nil {
 		t.Rollback()
 		return nil, err
 	}
