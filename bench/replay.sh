@@ -3,7 +3,8 @@
 # ratio to the in-memory backtest of the same inputs, with each command's peak memory and
 # a byte comparison of their files.
 #   bench/replay.sh [RECIPIENTS] [FROM] [TO]       (default 1000000 2024-01-01 2025-12-31)
-# DB=sqlite (default), DB=postgres or DB="sqlite postgres". The city (seed 11, six months
+# DB=sqlite (default), DB=postgres or DB="sqlite postgres"; CACHE_MB=N sets SQLite's page
+# cache (default 256). The city (seed 11, six months
 # of history) is simulated once into bench/work/replay-N and kept; replay's spill files
 # and its progress (progress-DB) go beside it.
 # PostgreSQL: SILENTCERT_BENCH_POSTGRES (default postgres://root@127.0.0.1:5432/test).
@@ -31,7 +32,7 @@ timed backtest "$bin" backtest --roster "$work/city/roster.csv" --records "$work
 for db in ${DB:-sqlite}; do
   rm -rf "$work/out-$db" "$work/spill"; mkdir -p "$work/spill"
   case $db in
-    sqlite) rm -f "$work"/r.db*; dsn=sqlite:$work/r.db ;;
+    sqlite) rm -f "$work"/r.db*; dsn=sqlite:$work/r.db${CACHE_MB:+?cache_mb=$CACHE_MB} ;;
     postgres)
       schema=replay_bench_$$
       psql -q "${PG%%\?*}" -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null

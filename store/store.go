@@ -70,6 +70,28 @@ func open(dsn string) (*DB, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
+		cacheMB := 256
+		if p, opts, ok := strings.Cut(path, "?"); ok {
+			// sqlite:PATH?cache_mb=N: the writer's page cache (a replay of a large city
+			// runs faster with one that holds more of its indexes).
+			path = p
+			v, err := url.ParseQuery(opts)
+			if err != nil {
+				return nil, sc.Errorf(sc.EInvalid, "--db sqlite:PATH?cache_mb=N: %v", err)
+			}
+			for k := range v {
+				if k != "cache_mb" {
+					return nil, sc.Errorf(sc.EInvalid, "--db sqlite:PATH?…: unknown option %q (known: cache_mb)", k)
+				}
+			}
+			if c := v.Get("cache_mb"); c != "" {
+				n, err := strconv.Atoi(c)
+				if err != nil || n < 2 || n > 1<<20 {
+					return nil, sc.Errorf(sc.EInvalid, "--db sqlite:PATH?cache_mb=%s: a number of MiB from 2 to 1048576", c)
+				}
+				cacheMB = n
+			}
+		}
 		if path == "" {
 			return nil, sc.Errorf(sc.EInvalid, "--db sqlite:PATH: the path is empty")
 		}
@@ -77,7 +99,7 @@ func open(dsn string) (*DB, error) {
 		// that a second process waits instead of failing; foreign keys on; transactions
 		// that write take the write lock at BEGIN, so two writers never deadlock.
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-262144)", "temp_store(MEMORY)"} {
+		for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-" + strconv.Itoa(cacheMB*1024) + ")", "temp_store(MEMORY)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")

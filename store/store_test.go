@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -298,5 +299,25 @@ func TestWritersInOtherSchemasGoOn(t *testing.T) {
 	if tx, err := a2.Begin(sctx); err == nil {
 		tx.Rollback()
 		t.Fatal("a second writer on the same schema did not wait for the first")
+	}
+}
+
+// sqlite:PATH?cache_mb=N sets the writer's page cache; other options and bad sizes are
+// refused with a message naming them.
+func TestSQLiteCacheOption(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	db := storetest.Open(t, "sqlite:"+path+"?cache_mb=64")
+	var kib int
+	if err := db.SQL().QueryRow(`PRAGMA cache_size`).Scan(&kib); err != nil || kib != -64*1024 {
+		t.Fatalf("cache_size %d %v, want -65536", kib, err)
+	}
+	if db.String() != "sqlite:"+path {
+		t.Errorf("named %q", db.String())
+	}
+	for _, bad := range []string{"?cache_mb=1", "?cache_mb=x", "?cache=64", "?cache_mb=64&x=1"} {
+		_, err := store.Open(context.Background(), "sqlite:"+path+bad)
+		if err == nil || !strings.Contains(err.Error(), "cache_mb") {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }
