@@ -344,9 +344,12 @@ func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.
 }
 
 // PDead returns the trace score: the probability that the person is dead at the trace.
-func (p *Params) PDead(x *[NumFeatures]float64) float64 {
+func (p *Params) PDead(x *[NumFeatures]float64) float64 { return logistic(&p.Trace, x) }
+
+// logistic is the logistic regression with coefficients w at x.
+func logistic(w, x *[NumFeatures]float64) float64 {
 	z := 0.0
-	for i, c := range p.Trace {
+	for i, c := range w {
 		z += c * x[i]
 	}
 	return sigmoid(z)
@@ -354,13 +357,7 @@ func (p *Params) PDead(x *[NumFeatures]float64) float64 {
 
 // PRisk returns the RISK score of a trace: P(dead) from the Risk regression, fitted to
 // find a death within EarlyDays of it (without a Risk regression, the trace score).
-func (p *Params) PRisk(x *[NumFeatures]float64) float64 {
-	z := 0.0
-	for i, c := range p.riskWeights() {
-		z += c * x[i]
-	}
-	return sigmoid(z)
-}
+func (p *Params) PRisk(x *[NumFeatures]float64) float64 { return logistic(p.riskWeights(), x) }
 
 // HealthFeatures returns the health index's features on day d.
 func HealthFeatures(r *sc.Recipient, ev *engine.Evidence, d sc.Date) [NumHealth]float64 {
@@ -594,10 +591,11 @@ const maxPlaces = 6
 const ElsewhereDays = 180
 
 // familiar reports whether traces from place pl are the person's own life: pl is near
-// their registered region, or traces came from it on or before the last day they were
-// seen in person (a place they went to while alive, as a traveller each winter).
-func familiar(r *sc.Recipient, ev *engine.Evidence, pl sc.Place) bool {
-	if home := sc.PlaceOf(r.RegionCode); home != 0 && pl.Near(home) {
+// home, their registered region (0: not known), or traces came from it on or before the
+// last day they were seen in person (a place they went to while alive, as a traveller
+// each winter).
+func familiar(home sc.Place, ev *engine.Evidence, pl sc.Place) bool {
+	if home != 0 && pl.Near(home) {
 		return true
 	}
 	in := ev.Last[sIn]
@@ -614,10 +612,11 @@ func familiar(r *sc.Recipient, ev *engine.Evidence, pl sc.Place) bool {
 // another county using the cards of someone who died leaves such days, and nothing in
 // person after them.
 func elsewhereDays(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.Place) int {
+	home := sc.PlaceOf(r.RegionCode)
 	n := 0
 	counted := false
 	for _, pm := range ev.Places {
-		if !recentWithin(pm.Last, t, ElsewhereDays) || familiar(r, ev, pm.Place) {
+		if !recentWithin(pm.Last, t, ElsewhereDays) || familiar(home, ev, pm.Place) {
 			continue
 		}
 		n += int(pm.Days)
@@ -625,7 +624,7 @@ func elsewhereDays(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.Place)
 			counted = pm.Last >= t
 		}
 	}
-	if pl != 0 && !counted && !familiar(r, ev, pl) {
+	if pl != 0 && !counted && !familiar(home, ev, pl) {
 		n++
 	}
 	return n
