@@ -970,21 +970,57 @@ func TestTracesElsewhere(t *testing.T) {
 	if awayOut == 0 || awayIn > awayOut/20 {
 		t.Errorf("travellers' bank transactions while away: %d outside the city, %d in it", awayOut, awayIn)
 	}
-	elsewhere := 0
 	for id, counties := range post {
 		if len(counties) > 2 {
 			// The relative's county, or when they live with the dead person, home and now
 			// and then another county of the city.
 			t.Errorf("%s: card use after the death from %d counties", id, len(counties))
 		}
-		if !counties[truth[id]["village_code"][:6]] {
-			elsewhere++
+	}
+	t.Logf("bank in another county %d of %d; travellers away %d out, %d in; %d fraud cases", otherBank, homeBank+otherBank, awayOut, awayIn, len(post))
+}
+
+// TestRelativeElsewhere: with every hidden death's relative living outside the county, all
+// card use after the death comes from outside it; with every relative at home, none does
+// apart from the occasional trace across the district line.
+func TestRelativeElsewhere(t *testing.T) {
+	run := func(share string) (outside, all, people int) {
+		rates, err := ParseRates("fraud", []byte(`{"deaths": {"never_reported": {"urban": 0.6, "rural": 0.6},
+			"fraud": {"if_never_reported": 1, "relative_elsewhere": {"urban": `+share+`, "rural": `+share+`}}}}`))
+		if err != nil {
+			t.Fatal(err)
 		}
+		opt := smallOptions(filepath.Join(t.TempDir(), "fraud"))
+		opt.Rates, opt.Divisions = rates, table(t)
+		if _, err := Simulate(context.Background(), opt); err != nil {
+			t.Fatal(err)
+		}
+		truth := map[string]map[string]string{}
+		for _, r := range readAllCSV(t, filepath.Join(opt.Out, "truth.csv")) {
+			truth[r["person_id"]] = r
+		}
+		seen := map[string]bool{}
+		forEachRecord(t, opt.Out, func(file string, r *exchange.RecordRow) {
+			p := truth[string(r.PersonID)]
+			code := silentcert.DefaultCatalogue().Type(r.Type).Code
+			if p == nil || p["fraud"] != "1" || len(r.RegionCode) < 6 || (code != "BANK.TXN" && code != "HRSS.CARD_SPEND") ||
+				r.EventDate < silentcert.MustDate(p["death_date"]) {
+				return
+			}
+			all++
+			seen[p["person_id"]] = true
+			if string(r.RegionCode[:6]) != p["village_code"][:6] {
+				outside++
+			}
+		}, nil)
+		return outside, all, len(seen)
 	}
-	if len(post) > 2 && (elsewhere == 0 || elsewhere == len(post)) {
-		t.Errorf("%d of %d hidden deaths' card use from another county: want some, not all", elsewhere, len(post))
+	if out, all, n := run("1"); n < 5 || out != all {
+		t.Errorf("every relative elsewhere: %d of %d traces of %d people outside the county, want all", out, all, n)
 	}
-	t.Logf("bank in another county %d of %d; travellers away %d out, %d in; fraud elsewhere %d of %d", otherBank, homeBank+otherBank, awayOut, awayIn, elsewhere, len(post))
+	if out, all, n := run("0"); n < 5 || float64(out) > 0.1*float64(all) {
+		t.Errorf("every relative at home: %d of %d traces of %d people outside the county, want few", out, all, n)
+	}
 }
 
 // TestRosterNameConflict: faults.roster_name_conflict files one later roster row of about
