@@ -593,13 +593,19 @@ const ElsewhereDays = 180
 // familiar reports whether traces from place pl are the person's own life: pl is near
 // home, their registered region (0: not known), or traces came from it on or before the
 // last day they were seen in person (a place they went to while alive, as a traveller
-// each winter).
+// each winter). A remembered place that names only a city (a transit card's records,
+// filed by city) says nothing of the counties in it: were it near each of them, one ride
+// would make every county of the city the person's own, and a relative using the cards
+// in another county after the death would leave no trace from elsewhere.
 func familiar(home sc.Place, ev *engine.Evidence, pl sc.Place) bool {
 	if home != 0 && pl.Near(home) {
 		return true
 	}
 	in := ev.Last[sIn]
 	for _, pm := range ev.Places {
+		if pm.Place.City() && !pl.City() {
+			continue
+		}
 		if in != sc.NoDate && pm.First <= in && pm.Place.Near(pl) {
 			return true
 		}

@@ -554,6 +554,31 @@ func TestRelativeElsewhereIsFlagged(t *testing.T) {
 	t.Logf("flagged after %d days from elsewhere, %d from home", away, home)
 }
 
+// A transit rider's records are filed by city (region "3710"): they make no county of the
+// city the person's own, so a relative using the person's social security card in another
+// county after the death leaves traces from elsewhere (one ride made every county
+// familiar before; the test fails without the fix).
+func TestCityPlaceMakesNoCountyFamiliar(t *testing.T) {
+	l := newLife()
+	l.p.RegionCode = "371082001001"
+	m := New(Default(), l.cfg.Catalogue, false)
+	l.eng = engine.New(l.cfg).WithModel(m)
+	death := date("2024-06-01")
+	for d := date("2023-06-01"); d < death; d += 10 {
+		l.applyAt("TRN.TRANSIT", d, "3710")
+		l.applyAt("HRSS.CARD_SPEND", d+3, "371082")
+	}
+	for d := death + 5; d < death+60; d += 7 {
+		l.applyAt("HRSS.CARD_SPEND", d, "371073")
+	}
+	if x := m.Features(l.p, l.st.Evidence, death+60, sc.PlaceOf("371073"), death+61); x[FElsewhere] < math.Log1p(5) {
+		t.Errorf("card used in another county of the city after the rides stopped: elsewhere %.2f, want the days counted", x[FElsewhere])
+	}
+	if x := m.Features(l.p, l.st.Evidence, death+60, sc.PlaceOf("371082"), death+61); math.Abs(x[FElsewhere]-math.Log1p(8)) > 1e-9 {
+		t.Errorf("a trace at home with eight days from elsewhere before it: elsewhere %.2f, want log(9)", x[FElsewhere])
+	}
+}
+
 // A traveller's winter place is theirs once they have been seen in person after a stay
 // there: the next winter's traces from it count as their own, not as made elsewhere.
 func TestTravellersPlaceBecomesFamiliar(t *testing.T) {

@@ -93,10 +93,10 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-7.714, 2.464, 1.385, 0.013, 0.451, -1.061, 0.519, 0.144, 2.362, 1.254, 1.553},
-		Risk:           [NumFeatures]float64{-8.526, 1.583, 1.523, -0.123, 0, -0.094, 0.82, 0, 2.765, 0.866, 2.096},
+		Trace:          [NumFeatures]float64{-9.154, 2.554, 1.346, 0.159, 0.413, -0.598, 0.448, 0.037, 2.291, 1.017, 2.12},
+		Risk:           [NumFeatures]float64{-9.699, 1.468, 1.498, 0.029, 0, 0.195, 0.737, 0, 2.675, 0.749, 2.501},
 		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
-		RiskThreshold:  0.0327,
+		RiskThreshold:  0.0269,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
 		MinDays:        2, MinTypes: 1, WindowDays: 365,
