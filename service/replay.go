@@ -148,9 +148,9 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		mu.Lock()
 		clock = d
 		mu.Unlock()
-	}, tally, func(d sc.Date) {
+	}, tally, func(d sc.Date, pending int64) {
 		if opt.Progress != nil {
-			opt.Progress(d, n)
+			opt.Progress(d, n+pending)
 		}
 	}); err != nil {
 		return nil, err
@@ -313,13 +313,15 @@ func (s *Service) rebuildSummary(ctx context.Context, day sc.Date) error {
 const replayGroup = 64
 
 // replayDays ingests each day's rows as that day's batch and runs the day, committing
-// every replayGroup days.
-func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, rowsOf func(sc.Date) ([]Row, error), setClock func(sc.Date), tally func(*Result), progress func(sc.Date)) error {
+// every replayGroup days; progress is told, after each day, how many records were
+// applied since the last commit (the report counts them at the commit).
+func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, rowsOf func(sc.Date) ([]Row, error), setClock func(sc.Date), tally func(*Result), progress func(d sc.Date, pending int64)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var tx *store.Tx
 	var ch *change
 	var done []*Result
+	var pending int64
 	fail := func(err error) error {
 		if ch != nil {
 			ch.undo()
@@ -352,6 +354,7 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, rowsOf func
 				return fail(err)
 			}
 			done = append(done, res)
+			pending += res.Report.Applied
 		}
 		if _, _, err := s.runDayIn(tx, ch, d); err != nil {
 			return fail(err)
@@ -368,9 +371,9 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, rowsOf func
 				tally(res)
 				s.counted(res)
 			}
-			done = done[:0]
+			done, pending = done[:0], 0
 		}
-		progress(d)
+		progress(d, pending)
 	}
 	return nil
 }
