@@ -758,6 +758,9 @@ func (ev *Evaluation) rows() [][2]string {
 			su.Share, su.Silent, su.Unasked, su.Living, su.Asked, su.Uncover, su.Migrated))
 		row("models: trace score AUC (dead vs alive at the trace)", fmt.Sprintf("%.4f", m.TraceAUC))
 		row("models: hidden deaths with card use flagged within 90 days", fmt.Sprintf("%d of %d (%.4f); days to flag median %g", m.HiddenFlagged90, m.Hidden, m.HiddenRecall, m.FlagDays.Median))
+		if m.CardUseKnown {
+			row("models: of them, card/bank/phone use reported within 90 days, flagged", fmt.Sprintf("%d of %d (%.4f)", m.HiddenCardUseFlagged, m.HiddenCardUse, m.HiddenCardUseRecall))
+		}
 		row("models: living recipients flagged RISK in a year (max)", fmt.Sprintf("%.4f (%d RISK rows)", m.LivingFlaggedYear, m.RiskRows))
 		var pk []string
 		for _, p := range m.PrecisionAtK {

@@ -63,6 +63,10 @@ type person struct {
 	wrongPerson      bool
 	postDeath        int
 	records          int
+	// cardUse: the first reported date of a card, bank or phone record made after the
+	// death (a spoofable type other than household bills): the hidden deaths the issue's
+	// recall is about are those "with ongoing card, bank or phone use".
+	cardUse sd
 }
 
 func (p *person) has(f flags) bool { return p.flags&f != 0 }
@@ -178,7 +182,7 @@ func (w *worker) simulatePerson(idx int) {
 	gen := w.gen
 	p := &w.p
 	ents := p.ents[:0]
-	*p = person{idx: idx, ents: ents, firstDeathReport: silentcert.NoDate, falseDeath: silentcert.NoDate}
+	*p = person{idx: idx, ents: ents, firstDeathReport: silentcert.NoDate, falseDeath: silentcert.NoDate, cardUse: silentcert.NoDate}
 	gen.drawBase(w.g, idx, &p.base)
 	w.recs = w.recs[:0]
 	for i := range w.seq {

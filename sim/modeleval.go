@@ -23,6 +23,15 @@ type ModelMetrics struct {
 	HiddenFlagged90 int     `json:"hidden_flagged_within_90_days"`
 	HiddenRecall    float64 `json:"hidden_recall_90_days"`
 	FlagDays        Stats   `json:"days_death_to_flag"`
+	// Of the hidden deaths, those whose card, bank or phone use after the death reached
+	// the platform within 90 days of it (truth.csv's card_use_reported): the issue's
+	// "unreported deaths with ongoing card, bank or phone use". The others left nothing
+	// but household bills, or nothing at all, in those 90 days. Not counted when the
+	// scenario's truth.csv predates the column (CardUseKnown false).
+	CardUseKnown         bool    `json:"card_use_known"`
+	HiddenCardUse        int     `json:"hidden_deaths_with_card_bank_phone_use_in_90_days"`
+	HiddenCardUseFlagged int     `json:"hidden_card_bank_phone_use_flagged_within_90_days"`
+	HiddenCardUseRecall  float64 `json:"hidden_card_bank_phone_use_recall_90_days"`
 	// LivingFlaggedYear is the largest share, over the calendar years of the window, of
 	// living recipients with a RISK row that year while alive.
 	LivingFlaggedYear float64       `json:"living_flagged_share_per_year"`
@@ -130,6 +139,10 @@ type Truth struct {
 	Death       silentcert.Date
 	FirstReport silentcert.Date
 	Fraud       bool
+	// CardUse is the first day a card, bank or phone record made after the death was
+	// reported (NoDate: none, or not known when CardUseKnown is false).
+	CardUse      silentcert.Date
+	CardUseKnown bool
 }
 
 // ReadTruth reads truth.csv of a scenario: each person's death, first death report and
@@ -157,6 +170,11 @@ func ReadTruth(dir string) (map[string]Truth, error) {
 			return nil, err
 		}
 		t.Fraud = c.get("fraud") == "1"
+		if _, t.CardUseKnown = c.col["card_use_reported"]; t.CardUseKnown {
+			if t.CardUse, err = c.date("card_use_reported"); err != nil {
+				return nil, err
+			}
+		}
 		out[c.get("person_id")] = t
 	}
 }
@@ -353,15 +371,26 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 			continue
 		}
 		m.Hidden++
+		m.CardUseKnown = t.CardUseKnown
+		use := t.CardUse != silentcert.NoDate && t.CardUse <= t.Death+90
+		if use {
+			m.HiddenCardUse++
+		}
 		if f, ok := firstFlagAfterDeath[id]; ok {
 			flagDays = append(flagDays, float64(f-t.Death))
 			if f <= t.Death+90 {
 				m.HiddenFlagged90++
+				if use {
+					m.HiddenCardUseFlagged++
+				}
 			}
 		}
 	}
 	if m.Hidden > 0 {
 		m.HiddenRecall = round4(float64(m.HiddenFlagged90) / float64(m.Hidden))
+	}
+	if m.HiddenCardUse > 0 {
+		m.HiddenCardUseRecall = round4(float64(m.HiddenCardUseFlagged) / float64(m.HiddenCardUse))
 	}
 	m.FlagDays = statsOf(flagDays)
 	for y, set := range livingFlagged {

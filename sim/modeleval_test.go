@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/silentcert/silentcert"
@@ -85,5 +86,36 @@ func TestSilentUnasked(t *testing.T) {
 	want := SilentUnasked{Share: round4(3.0 / 6), Silent: 2, Unasked: 1, Asked: 1, Uncover: 1, Migrated: 1, Living: 6}
 	if su != want {
 		t.Errorf("got %+v, want %+v", su, want)
+	}
+}
+
+// truth.csv's card_use_reported is read when present, and a scenario written before the
+// column still reads (its card use not known).
+func TestReadTruthCardUse(t *testing.T) {
+	dir := t.TempDir()
+	head := "person_id,death_date,first_death_report,fraud"
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(dir, "truth.csv"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(head + ",card_use_reported\nA,2024-03-01,,1,2024-03-20\nB,2024-03-01,,1,\n")
+	tr, err := ReadTruth(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := tr["A"]; !a.CardUseKnown || a.CardUse != silentcert.MakeDate(2024, 3, 20) {
+		t.Errorf("A: %+v", a)
+	}
+	if b := tr["B"]; !b.CardUseKnown || b.CardUse != silentcert.NoDate {
+		t.Errorf("B: %+v", b)
+	}
+	write(head + "\nA,2024-03-01,,1\n")
+	if tr, err = ReadTruth(dir); err != nil || tr["A"].CardUseKnown {
+		t.Errorf("without the column: %+v, %v", tr["A"], err)
+	}
+	write(head + ",card_use_reported\nA,2024-03-01,,1,soon\n")
+	if _, err = ReadTruth(dir); err == nil || !strings.Contains(err.Error(), "card_use_reported") {
+		t.Errorf("a bad date: %v, want an error naming the column", err)
 	}
 }

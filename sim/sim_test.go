@@ -1117,3 +1117,49 @@ func TestRosterNameConflict(t *testing.T) {
 		t.Errorf("%d rows renamed, %d people flagged", renamed, flagged)
 	}
 }
+
+// truth.csv's card_use_reported is the first reported day of a card, bank or phone record
+// made after the death: such a record is in the files for every person it names, and none
+// names a person still alive.
+func TestCardUseReported(t *testing.T) {
+	dir, _ := small(t)
+	cat := silentcert.DefaultCatalogue()
+	want := map[string]silentcert.Date{}
+	death := map[string]silentcert.Date{}
+	for _, r := range readAllCSV(t, filepath.Join(dir, "truth.csv")) {
+		d, _ := silentcert.ParseDate(r["death_date"])
+		death[r["person_id"]] = d
+		if r["card_use_reported"] == "" {
+			continue
+		}
+		if r["death_date"] == "" {
+			t.Fatalf("%s: card use after the death of a living person", r["person_id"])
+		}
+		u, err := silentcert.ParseDate(r["card_use_reported"])
+		if err != nil {
+			t.Fatalf("card_use_reported: %v", err)
+		}
+		want[r["person_id"]] = u
+	}
+	if len(want) == 0 {
+		t.Fatal("no card use after a death in the small city: the test proves nothing")
+	}
+	found := map[string]bool{}
+	forEachRecord(t, dir, func(_ string, row *exchange.RecordRow) {
+		id := strings.ToUpper(string(row.PersonID)) // a department may write the check digit x
+		u, ok := want[id]
+		typ := cat.Type(row.Type)
+		if !ok || !typ.Spoofable || typ.Code == "UTIL.PAYMENT" || row.EventDate <= death[id] {
+			return
+		}
+		if row.ReportedDate == u || (row.ReportedDate == silentcert.NoDate && row.EventDate == u) {
+			found[id] = true // a row without reported_date counts as reported on its event date
+		}
+	}, nil)
+	for id := range want {
+		if !found[id] {
+			t.Errorf("%s: no card, bank or phone record after the death reported on %s", id, want[id])
+		}
+	}
+	t.Logf("%d people with card use after their death", len(want))
+}

@@ -39,7 +39,7 @@ var rosterHeader = "person_id,name,sex,birth_date,hukou_address,region_code,phon
 var TruthColumns = []string{"person_id", "name", "sex", "birth_date", "village_code", "urban", "profile", "first_month",
 	"monthly_total", "capacity", "period_months", "last_certified", "death_date", "death_report", "first_death_report",
 	"death_records", "wrong_person_death", "fraud", "fraud_until", "post_death_records", "prison_in", "prison_out",
-	"moved_on", "moved_to", "records", "false_death"}
+	"moved_on", "moved_to", "records", "false_death", "card_use_reported"}
 
 var faultsHeader = "file,source,record_id,kind,person_id"
 
@@ -204,6 +204,8 @@ func (w *worker) writeTruth(p *person) {
 	row = strconv.AppendInt(row, int64(p.records), 10)
 	row = append(row, ',')
 	row = appendDate(row, p.falseDeath)
+	row = append(row, ',')
+	row = appendDate(row, p.cardUse)
 	row = append(row, '\n')
 	*b = row
 }
@@ -319,15 +321,19 @@ func (w *worker) writeRecord(p *person, x *rec) {
 		return
 	}
 	p.records++
+	// clean: the record reaches the person it was made for.
+	clean := x.bad == badNone && (x.fault == faultNone || x.fault == faultLowerX || x.fault == faultNameVariant)
 	if p.death != silentcert.NoDate && x.event > p.death && t.class != silentcert.ClassDeath {
 		p.postDeath++
+		if t.spoofable && t.code != "UTIL.PAYMENT" && clean && (p.cardUse == silentcert.NoDate || rep < p.cardUse) {
+			p.cardUse = rep
+		}
 	}
 	if t.class == silentcert.ClassDeath && x.fl&rfFalse == 0 {
 		p.deathRecords++
 		if x.fault == faultWrongPerson {
 			p.wrongPerson = true
 		}
-		clean := x.bad == badNone && (x.fault == faultNone || x.fault == faultLowerX || x.fault == faultNameVariant)
 		if clean && (p.firstDeathReport == silentcert.NoDate || rep < p.firstDeathReport) {
 			p.firstDeathReport = rep
 		}
