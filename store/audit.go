@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -171,6 +172,49 @@ func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64
 // PersonAudit returns the audit rows about one person, in order.
 func (db *DB) PersonAudit(ctx context.Context, pid int64) ([]AuditRow, error) {
 	return db.audit(ctx, `WHERE pid = ? ORDER BY seq`, pid)
+}
+
+// LastVisit is the latest visit a village assistant recorded for a person in the console.
+type LastVisit struct {
+	Day     sc.Date // the day it was recorded
+	Event   sc.Date // the day of the visit (the form's date)
+	Outcome string  // alive, death, moved, notfound, refused
+	Actor   string
+}
+
+// LastVisits returns the latest visit recorded in the console for each of pids that has
+// one, so that a village's list shows who was visited and found no one, or refused,
+// before someone goes again.
+func (db *DB) LastVisits(ctx context.Context, pids []int64) (map[int64]*LastVisit, error) {
+	out := map[int64]*LastVisit{}
+	for len(pids) > 0 {
+		part := pids[:min(len(pids), 500)]
+		pids = pids[len(part):]
+		args := make([]any, len(part))
+		for i, p := range part {
+			args[i] = p
+		}
+		rows, err := db.audit(ctx, `WHERE kind = 'visit' AND pid IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY seq`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			v := &LastVisit{Day: r.Day, Event: r.Day, Actor: r.Actor}
+			for _, kv := range strings.Split(r.Detail, ";") {
+				k, val, _ := strings.Cut(kv, "=")
+				switch k {
+				case "outcome":
+					v.Outcome = val
+				case "event_date":
+					if d, err := sc.ParseDate(val); err == nil {
+						v.Event = d
+					}
+				}
+			}
+			out[r.PID] = v
+		}
+	}
+	return out, nil
 }
 
 // Decisions calls fn for every decision row, in (day, person_id, seq) order: the order of

@@ -26,6 +26,7 @@ func TestStore(t *testing.T) {
 		{"records dedupe", testRecords},
 		{"records in bulk", testRecordsBulk},
 		{"audit chain", testAudit},
+		{"last visits", testLastVisits},
 		{"rollback leaves nothing", testRollback},
 		{"reads while a writer holds its transaction", testReadDuringWrite},
 	} {
@@ -319,5 +320,34 @@ func TestSQLiteCacheOption(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "cache_mb") {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// LastVisits gives each person's latest visit recorded in the console, with its outcome
+// and the visit's own date, and nothing for a person never visited.
+func testLastVisits(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []store.AuditRow{
+		{Kind: "visit", Day: 100, Actor: "v1", PID: 1, PersonID: "A", Action: "CMT.NOT_FOUND", Detail: "outcome=notfound;event_date=1970-04-09"},
+		{Kind: "decision", Day: 101, Actor: "engine", PID: 1, PersonID: "A", Action: "PENDING"},
+		{Kind: "visit", Day: 102, Actor: "v2", PID: 1, PersonID: "A", Action: "CMT.REFUSED", Detail: "outcome=refused;event_date=1970-04-12"},
+		{Kind: "visit", Day: 102, Actor: "v1", PID: 2, PersonID: "B", Action: "CMT.VISIT", Detail: "outcome=alive;event_date=1970-04-13"},
+	}
+	if err := tx.Append(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.LastVisits(ctx, []int64{1, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[1] == nil || *got[1] != (store.LastVisit{Day: 102, Event: 101, Outcome: "refused", Actor: "v2"}) {
+		t.Fatalf("last visits: %v (%+v)", got, got[1])
 	}
 }

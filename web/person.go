@@ -328,6 +328,9 @@ type villageData struct {
 	Outcomes []string
 	Done     int64
 	Faces    []FaceVisit // sent to a visit by failed face attempts
+	// Last: the latest visit recorded here for each person on the cards, so that someone
+	// found absent or refusing is not visited again as if no one had been.
+	Last map[int64]*store.LastVisit
 }
 
 // village is the assistant's phone view: their village's people, the most urgent first,
@@ -359,13 +362,19 @@ func (c *console) village(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	var pids []int64
 	for _, x := range rows {
 		// The person just visited stays among the cards, to show their new status.
 		if x.Status == sc.StatusCertified && x.PID != done {
 			d.Fine = append(d.Fine, x)
 		} else {
 			d.Rows = append(d.Rows, x)
+			pids = append(pids, x.PID)
 		}
+	}
+	if d.Last, err = c.db.LastVisits(r.Context(), pids); err != nil {
+		c.fail(w, r, err)
+		return
 	}
 	c.render(w, r, http.StatusOK, "village", d)
 }

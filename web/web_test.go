@@ -207,6 +207,14 @@ func testConsole(t *testing.T, c *city) {
 	if _, body := v1.get(zURL); strings.Contains(body, zhang) {
 		t.Fatalf("a village assistant sees the full ID number")
 	}
+	// Found no one at home: the card stays, saying so, so that the next visit is not made
+	// as if no one had been.
+	if st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"notfound"}, "date": {"2024-05-08"}, "back": {"village"}}); st != http.StatusSeeOther {
+		t.Fatalf("visit, not found: %d %s", st, body)
+	}
+	if _, body := v1.get("/village"); !strings.Contains(body, "上次走访 2024-05-08:未找到本人") {
+		t.Fatalf("the village list does not show the visit that found no one:\n%s", body)
+	}
 	st, loc, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"alive"}, "date": {"2024-05-09"}, "back": {"village"}})
 	if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/village") {
 		t.Fatalf("visit: %d %s %s", st, loc, body)
