@@ -85,7 +85,8 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if d < f {
 				what = "history to"
 			}
-			fmt.Fprintf(stderr, "\r\033[Kreplay: %s %s, %d records applied, %.0f records/s", what, d, n, float64(n)/time.Since(start).Seconds())
+			el := time.Since(start).Seconds()
+			fmt.Fprintf(stderr, "\r\033[Kreplay: %s %s, %d records applied, %.0f records/s, %.0f s", what, d, n, float64(n)/el, el)
 		}
 	}
 	rep, err := service.Replay(ctx, db, opt)
