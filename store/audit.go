@@ -200,15 +200,10 @@ func (db *DB) LastVisits(ctx context.Context, pids []int64) (map[int64]*LastVisi
 		}
 		for _, r := range rows {
 			v := &LastVisit{Day: r.Day, Event: r.Day, Actor: r.Actor}
-			for _, kv := range strings.Split(r.Detail, ";") {
-				k, val, _ := strings.Cut(kv, "=")
-				switch k {
-				case "outcome":
-					v.Outcome = val
-				case "event_date":
-					if d, err := sc.ParseDate(val); err == nil {
-						v.Event = d
-					}
+			v.Outcome, _ = DetailField(r.Detail, "outcome")
+			if e, ok := DetailField(r.Detail, "event_date"); ok {
+				if d, err := sc.ParseDate(e); err == nil {
+					v.Event = d
 				}
 			}
 			out[r.PID] = v

@@ -1061,13 +1061,14 @@ func (t *Tx) riskSince(done, top int64) error {
 
 // RiskScore reads a RISK row's score= (the first key of its detail), or 0.
 func RiskScore(detail string) float64 {
-	v, _ := RiskField(detail, "score")
+	v, _ := DetailField(detail, "score")
 	f, _ := strconv.ParseFloat(v, 64)
 	return f
 }
 
-// RiskField returns one key of a RISK row's detail ("score", "p_dead", "reasons", "health").
-func RiskField(detail, key string) (string, bool) {
+// DetailField returns one key of an audit row's detail, written key=value;… (a RISK row's
+// "score", "p_dead", "reasons", "health"; a visit's "outcome", "event_date").
+func DetailField(detail, key string) (string, bool) {
 	for _, kv := range strings.Split(detail, ";") {
 		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
 			return v, true

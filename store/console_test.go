@@ -365,12 +365,12 @@ func testRiskList(t *testing.T, db *store.DB) {
 	}
 }
 
-func TestRiskField(t *testing.T) {
+func TestDetailField(t *testing.T) {
 	d := "score=0.12;p_dead=0.118;reasons=a|b;health=0.07"
-	if v, ok := store.RiskField(d, "reasons"); !ok || v != "a|b" {
+	if v, ok := store.DetailField(d, "reasons"); !ok || v != "a|b" {
 		t.Errorf("reasons %q", v)
 	}
-	if _, ok := store.RiskField(d, "age"); ok {
+	if _, ok := store.DetailField(d, "age"); ok {
 		t.Error("a key not there")
 	}
 	if s := store.RiskScore(d); s != 0.12 {

@@ -261,7 +261,7 @@ func safeCells(cells []string) []string {
 // RiskReasons says a RISK row's reasons (the model's reasons= key, "a|b|c") in the page's
 // language; a reason the catalogs do not know is shown as the model wrote it.
 func (p *Page) RiskReasons(detail string) []string {
-	v, _ := store.RiskField(detail, "reasons")
+	v, _ := store.DetailField(detail, "reasons")
 	var out []string
 	for _, r := range strings.Split(v, "|") {
 		if r != "" {
@@ -303,7 +303,7 @@ func (p *Page) riskReason(r string) string {
 // RiskHealth returns the health index a RISK row carries (its health= key, the model's
 // probability of death within the year) as a percentage, or "" when the row has none.
 func (p *Page) RiskHealth(detail string) string {
-	v, ok := store.RiskField(detail, "health")
+	v, ok := store.DetailField(detail, "health")
 	if !ok {
 		return ""
 	}
