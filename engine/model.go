@@ -45,6 +45,7 @@ type Evidence struct {
 	Recent  []Trace                // recent weak and strong traces, bounded by the model
 	Types   []TypeMemo             // per record type, as the model chooses
 	Places  []PlaceMemo            // where the person's traces came from, as the model chooses
+	Moves   []MoveMemo             `json:",omitempty"` // per record type, its current run of traces from a place not the person's own, as the model chooses
 	Flagged sc.Date                // the day of the last RISK row, or NoDate
 	Seen    sc.Date                // the day the model last saw a record of the person, or NoDate
 	Sample  sc.Date                // the first event date of the model's next sampled observation, or NoDate
@@ -65,6 +66,16 @@ type PlaceMemo struct {
 	Place       sc.Place
 	First, Last sc.Date // the earliest and latest event dates of traces there
 	Days        int32   // distinct event days (counted when a later day arrives)
+}
+
+// MoveMemo is what a model remembers of one record type whose latest traces all came from
+// a place the model did not count as the person's own: since when, until when, on how
+// many days, and the latest such place.
+type MoveMemo struct {
+	Type        sc.TypeID
+	Place       sc.Place
+	Since, Last sc.Date
+	Days        int32
 }
 
 // NewEvidence returns an empty memory, every date NoDate.

@@ -23,7 +23,7 @@ const (
 )
 
 // role is what the model needs to know of a record type.
-type role uint8
+type role uint16
 
 const (
 	rInpatient role = 1 << iota
@@ -34,13 +34,14 @@ const (
 	rOffsite // registered for medical care away from home (异地就医备案)
 	rLocal   // only seen where the person lives: silent while they are away
 	rRegular // a monthly service (chronic prescriptions, long-term care, nursing home): missing one means more
+	rLent    // in person by the catalogue, but on a card a relative can carry (a senior transit card, its photo seldom checked)
 )
 
 var roles = map[string]role{
 	"MED.INPATIENT": rInpatient, "MED.LTC_SERVICE": rLTC | rRegular, "CIV.NURSING_HOME": rLTC | rRegular,
 	"MED.CHRONIC": rChronic | rLocal | rRegular, "MED.OUTPATIENT": rOutpatient | rLocal, "CMT.NOT_FOUND": rNotFound, "CMT.REFUSED": rNotFound,
 	"MED.OFFSITE": rOffsite, "HEA.FAMILY_DOCTOR": rLocal, "HEA.CHECKUP": rLocal, "HEA.VACCINATION": rLocal,
-	"BANK.COUNTER": rLocal, "TRN.TRANSIT": rLocal, "TRN.SENIOR_CARD_CHECK": rLocal,
+	"BANK.COUNTER": rLocal, "TRN.TRANSIT": rLocal | rLent, "TRN.SENIOR_CARD_CHECK": rLocal,
 }
 
 // AwayDays: a registration for medical care away from home (MED.OFFSITE) explains this
@@ -228,10 +229,10 @@ const UsualPriorDays = 365
 // maxLag bounds the delay a type's records are allowed before their absence counts.
 const maxLag = 60
 
-// Features returns the trace score's features for a trace dated t made at place pl (0:
-// not known) applied on day d, from the memory before the trace is added.
-func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.Place, d sc.Date) [NumFeatures]float64 {
-	x, _ := m.features(r, ev, t, pl, d)
+// Features returns the trace score's features for a trace of type typ dated t made at
+// place pl (0: not known) applied on day d, from the memory before the trace is added.
+func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, typ sc.TypeID, t sc.Date, pl sc.Place, d sc.Date) [NumFeatures]float64 {
+	x, _ := m.features(r, ev, typ, t, pl, d)
 	return x
 }
 
@@ -253,7 +254,7 @@ const (
 )
 
 // features returns the features and the person's silence.
-func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.Place, d sc.Date) ([NumFeatures]float64, silence) {
+func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, typ sc.TypeID, t sc.Date, pl sc.Place, d sc.Date) ([NumFeatures]float64, silence) {
 	p := m.P
 	var x [NumFeatures]float64
 	x[FBias] = 1
@@ -336,6 +337,9 @@ func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.
 	if !away {
 		// Registered for care away from home: their traces elsewhere are their own.
 		x[FElsewhere] = math.Log1p(float64(elsewhereDays(r, ev, t, pl)))
+		if m.Cat.Type(typ).Spoofable {
+			x[FMoved] = float64(m.movedTypes(r, ev, typ, t, pl))
+		}
 	}
 	h := HealthFeatures(r, ev, t)
 	hi := math.Min(math.Max(p.HealthIndex(&h), 1e-6), 1-1e-6)
@@ -441,7 +445,7 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		if ro&rNotFound != 0 {
 			bump(ev, sNotFound, in.Event)
 		}
-		x, sil = m.features(r, ev, in.Event, in.Place, d)
+		x, sil = m.features(r, ev, in.Type, in.Event, in.Place, d)
 		pd, pr = m.P.PDead(&x), m.P.PRisk(&x)
 		if m.Rec != nil && s.Status != sc.StatusLoss {
 			sample := ev.Sample == sc.NoDate || in.Event >= ev.Sample || pr >= m.P.RiskThreshold
@@ -475,6 +479,9 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	}
 	if ro&rOutpatient != 0 {
 		bump(ev, sOutpatient, in.Event)
+	}
+	if in.Place != 0 && class == sc.ClassWeak && t.Spoofable {
+		noteMove(r, ev, in.Type, in.Place, in.Event)
 	}
 	if in.Place != 0 && class != sc.ClassInfo {
 		notePlace(ev, in.Place, in.Event)
@@ -636,6 +643,70 @@ func elsewhereDays(r *sc.Recipient, ev *engine.Evidence, t sc.Date, pl sc.Place)
 	return n
 }
 
+// MoveMinDays: a record type counts as moved once its traces came from a place not the
+// person's own on this many days in a row (a living person's occasional trace across a
+// county line is one day among days at home).
+const MoveMinDays = 2
+
+// noteMove remembers a spoofable trace of type typ from place pl on day t: a run of the
+// type's traces from places not the person's own goes on, or (from their own place, on
+// or after the run began) ends. A trace older than the run changes nothing: records
+// arrive late, and a pharmacy's month-old record at home says nothing of today.
+func noteMove(r *sc.Recipient, ev *engine.Evidence, typ sc.TypeID, pl sc.Place, t sc.Date) {
+	k := slices.IndexFunc(ev.Moves, func(mm engine.MoveMemo) bool { return mm.Type == typ })
+	if familiar(sc.PlaceOf(r.RegionCode), ev, pl) {
+		if k >= 0 && t >= ev.Moves[k].Since {
+			ev.Moves = slices.Delete(ev.Moves, k, k+1)
+		}
+		return
+	}
+	if k < 0 {
+		ev.Moves = append(ev.Moves, engine.MoveMemo{Type: typ, Place: pl, Since: t, Last: t, Days: 1})
+		return
+	}
+	mm := &ev.Moves[k]
+	switch {
+	case t > mm.Last:
+		mm.Last, mm.Place = t, pl
+		mm.Days++
+	case t < mm.Since:
+		mm.Since = t
+		mm.Days++
+	}
+}
+
+// movedTypes counts the record types whose traces, with a trace of type typ from place pl
+// on t, came from places not the person's own on at least MoveMinDays days since the
+// person was last seen in person, the latest in the ElsewhereDays before t: a relative in
+// another county using the card, the account and the pharmacy benefit moves them all at
+// once, where a living person's trip across a county line moves one for a day. Rides on a
+// transit card (rLent) do not count as seen: the relative may carry that card too.
+func (m *Model) movedTypes(r *sc.Recipient, ev *engine.Evidence, typ sc.TypeID, t sc.Date, pl sc.Place) int {
+	in := sc.NoDate
+	for _, tm := range ev.Types {
+		if m.role[tm.Type]&rLent == 0 && (in == sc.NoDate || tm.Last > in) {
+			in = tm.Last
+		}
+	}
+	here := pl != 0 && !familiar(sc.PlaceOf(r.RegionCode), ev, pl)
+	n := 0
+	for _, mm := range ev.Moves {
+		days, last := int(mm.Days), mm.Last
+		if mm.Type == typ {
+			switch {
+			case !here && pl != 0 && t >= mm.Since:
+				continue // this trace, from their own place, ends the run
+			case here && t > mm.Last:
+				days, last = days+1, t
+			}
+		}
+		if days >= MoveMinDays && (in == sc.NoDate || mm.Since > in) && recentWithin(last, t, ElsewhereDays) {
+			n++
+		}
+	}
+	return n
+}
+
 // notePlace remembers a trace from place pl on day t.
 func notePlace(ev *engine.Evidence, pl sc.Place, t sc.Date) {
 	for i := range ev.Places {
@@ -786,6 +857,9 @@ func reasons(ev *engine.Evidence, x, w *[NumFeatures]float64, t sc.Date) string 
 	}
 	if raised(FElsewhere) {
 		rs = append(rs, "traces_elsewhere_"+strconv.Itoa(int(math.Round(math.Expm1(x[FElsewhere]))))+"d")
+	}
+	if raised(FMoved) {
+		rs = append(rs, "moved_"+strconv.Itoa(int(x[FMoved]))+"_types")
 	}
 	if x[FAge] >= 1 && raised(FAge) {
 		rs = append(rs, "age_"+strconv.Itoa(int(x[FAge]*10+75)))

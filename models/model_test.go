@@ -571,11 +571,66 @@ func TestCityPlaceMakesNoCountyFamiliar(t *testing.T) {
 	for d := death + 5; d < death+60; d += 7 {
 		l.applyAt("HRSS.CARD_SPEND", d, "371073")
 	}
-	if x := m.Features(l.p, l.st.Evidence, death+60, sc.PlaceOf("371073"), death+61); x[FElsewhere] < math.Log1p(5) {
+	card := typeID(l.cfg.Catalogue, "HRSS.CARD_SPEND")
+	if x := m.Features(l.p, l.st.Evidence, card, death+60, sc.PlaceOf("371073"), death+61); x[FElsewhere] < math.Log1p(5) {
 		t.Errorf("card used in another county of the city after the rides stopped: elsewhere %.2f, want the days counted", x[FElsewhere])
 	}
-	if x := m.Features(l.p, l.st.Evidence, death+60, sc.PlaceOf("371082"), death+61); math.Abs(x[FElsewhere]-math.Log1p(8)) > 1e-9 {
+	if x := m.Features(l.p, l.st.Evidence, card, death+60, sc.PlaceOf("371082"), death+61); math.Abs(x[FElsewhere]-math.Log1p(8)) > 1e-9 {
 		t.Errorf("a trace at home with eight days from elsewhere before it: elsewhere %.2f, want log(9)", x[FElsewhere])
+	}
+}
+
+// The moved feature counts the record types whose traces since the person was last seen
+// in person came from places not theirs on two days or more: a living person's trip across
+// the county line moves one type for a day; a relative elsewhere moves the card and the
+// account together; a trace of the type at home ends its run, one older than the run does
+// not, and being seen in person ends them all.
+func TestMovedTypes(t *testing.T) {
+	l := newLife()
+	l.p.RegionCode = "371082001001"
+	m := New(Default(), l.cfg.Catalogue, false)
+	l.eng = engine.New(l.cfg).WithModel(m)
+	card, txn := typeID(l.cfg.Catalogue, "HRSS.CARD_SPEND"), typeID(l.cfg.Catalogue, "BANK.TXN")
+	moved := func(typ sc.TypeID, d sc.Date, region string) float64 {
+		return m.Features(l.p, l.st.Evidence, typ, d, sc.PlaceOf(region), d+1)[FMoved]
+	}
+	start, death := date("2023-06-01"), date("2024-06-01")
+	for d := start; d < death; d += 5 {
+		l.applyAt("BANK.TXN", d, "371082")
+		l.applyAt("HRSS.CARD_SPEND", d+2, "371082")
+		if (d-start)%30 == 0 {
+			l.applyAt("MED.OUTPATIENT", d+1, "371082")
+		}
+	}
+	// Last seen in person on death-5 (an outpatient visit every 30 days).
+	l.applyAt("HRSS.CARD_SPEND", death-4, "371003") // a day's shopping across the line
+	if x := moved(card, death-3, "371003"); x != 1 {
+		t.Errorf("a second day of card use across the line, none at home between: moved %g, want 1", x)
+	}
+	if x := moved(txn, death-3, "371082"); x != 0 {
+		t.Errorf("one day's card use across the line, then the account at home: moved %g, want 0", x)
+	}
+	l.applyAt("HRSS.CARD_SPEND", death-2, "371082")
+	if n := len(l.st.Evidence.Moves); n != 0 {
+		t.Errorf("the card used at home again: %d runs remembered, want 0", n)
+	}
+	for d := death + 3; d < death+30; d += 4 {
+		l.applyAt("BANK.TXN", d, "371073")
+		l.applyAt("HRSS.CARD_SPEND", d+1, "371073")
+	}
+	if x := moved(card, death+31, "371073"); x != 2 {
+		t.Errorf("card and account used only across the line since the death: moved %g, want 2", x)
+	}
+	l.applyAt("BANK.TXN", death+1, "371082") // a record older than the run, arriving late
+	if x := moved(card, death+31, "371073"); x != 2 {
+		t.Errorf("a late record at home older than the run: moved %g, want 2", x)
+	}
+	if x := moved(card, death+32, "371082"); x != 1 {
+		t.Errorf("the card used at home ends its run: moved %g, want 1", x)
+	}
+	l.applyAt("MED.OUTPATIENT", death+33, "371082")
+	if x := moved(card, death+34, "371073"); x != 0 {
+		t.Errorf("seen in person after the runs began: moved %g, want 0", x)
 	}
 }
 
@@ -592,11 +647,12 @@ func TestTravellersPlaceBecomesFamiliar(t *testing.T) {
 		}
 	}
 	bank(date("2023-06-01"), date("2023-12-01"), "371002")
+	txn := typeID(l.cfg.Catalogue, "BANK.TXN")
 	for d := date("2023-06-01"); d < date("2023-12-01"); d += 20 {
 		l.applyAt("MED.OUTPATIENT", d, "371002")
 	}
 	bank(date("2023-12-01"), date("2024-02-01"), "460200")
-	if x := m.Features(l.p, l.st.Evidence, date("2024-02-01"), sc.PlaceOf("460200"), date("2024-02-02")); x[FElsewhere] == 0 {
+	if x := m.Features(l.p, l.st.Evidence, txn, date("2024-02-01"), sc.PlaceOf("460200"), date("2024-02-02")); x[FElsewhere] == 0 {
 		t.Error("the first winter away: its traces should count as made elsewhere")
 	}
 	bank(date("2024-02-01"), date("2024-04-01"), "460200")
@@ -605,10 +661,10 @@ func TestTravellersPlaceBecomesFamiliar(t *testing.T) {
 		l.applyAt("BANK.TXN", d, "371002")
 	}
 	bank(date("2024-12-01"), date("2025-02-01"), "460200")
-	if x := m.Features(l.p, l.st.Evidence, date("2025-02-01"), sc.PlaceOf("460200"), date("2025-02-02")); x[FElsewhere] != 0 {
+	if x := m.Features(l.p, l.st.Evidence, txn, date("2025-02-01"), sc.PlaceOf("460200"), date("2025-02-02")); x[FElsewhere] != 0 {
 		t.Errorf("the second winter at the same place: elsewhere %.2f, want 0", x[FElsewhere])
 	}
-	if x := m.Features(l.p, l.st.Evidence, date("2025-02-01"), sc.PlaceOf("370102"), date("2025-02-02")); x[FElsewhere] == 0 {
+	if x := m.Features(l.p, l.st.Evidence, txn, date("2025-02-01"), sc.PlaceOf("370102"), date("2025-02-02")); x[FElsewhere] == 0 {
 		t.Error("a trace from a new place should count as made elsewhere")
 	}
 }
@@ -633,15 +689,34 @@ func TestVersion3FileLoads(t *testing.T) {
 	}
 }
 
+// A version 4 model file (no moved feature) still loads and scores as it did: its shorter
+// arrays leave the moved weights 0, whatever the built-in defaults hold.
+func TestVersion4FileLoads(t *testing.T) {
+	p4 := `{"version": 4, "trace": [-9, 2.5, 1.3, 0.2, 0.4, -0.6, 0.4, 0, 2.3, 1, 2.1], "risk": [-9.7, 1.5, 1.5, 0, 0, 0.2, 0.7, 0, 2.7, 0.7, 2.5], "risk_threshold": 0.03}`
+	p, err := Parse([]byte(p4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Version != Version || p.Trace[FMoved] != 0 || p.Risk[FMoved] != 0 || p.Risk[FElsewhere] != 2.5 {
+		t.Errorf("version 4 file read as %+v", p)
+	}
+	x := [NumFeatures]float64{FBias: 1, FElsewhere: 1, FMoved: 3}
+	y := x
+	y[FMoved] = 0
+	if p.PRisk(&x) != p.PRisk(&y) {
+		t.Errorf("a version 4 file's RISK score moved with the moved feature: %g, %g", p.PRisk(&x), p.PRisk(&y))
+	}
+}
+
 // A RISK row names only the features that raised its score: an age that lowered it (the
 // early regression's age weight is negative) is not a reason.
 func TestReasonsNameWhatRaisedTheScore(t *testing.T) {
 	ev := engine.NewEvidence()
 	ev.Last[sIn] = date("2024-01-01")
-	x := [NumFeatures]float64{FBias: 1, FMissed: 1, FAge: 1.2, FNotFound: 1, FElsewhere: math.Log1p(12)}
-	w := [NumFeatures]float64{FBias: -8, FMissed: 1.5, FAge: -0.1, FNotFound: 0, FElsewhere: 2}
+	x := [NumFeatures]float64{FBias: 1, FMissed: 1, FAge: 1.2, FNotFound: 1, FElsewhere: math.Log1p(12), FMoved: 2}
+	w := [NumFeatures]float64{FBias: -8, FMissed: 1.5, FAge: -0.1, FNotFound: 0, FElsewhere: 2, FMoved: 0.3}
 	got := reasons(ev, &x, &w, date("2024-03-01"))
-	if got != "in_person_missed_1.7|in_person_gap_60d|traces_elsewhere_12d" {
+	if got != "in_person_missed_1.7|in_person_gap_60d|traces_elsewhere_12d|moved_2_types" {
 		t.Errorf("reasons %q", got)
 	}
 	w[FAge], w[FNotFound] = 0.2, 0.5

@@ -6,10 +6,10 @@ import (
 )
 
 // Version is the model file format this package writes. It reads this version and
-// version 3 (which has no elsewhere feature: its weight is 0, so such a file scores as
-// it did); a file of another version is refused, so that an old binary never misreads
+// versions 3 (which has no elsewhere feature) and 4 (no moved feature): the missing
+// weights are 0, so such a file scores as it did; a file of another version is refused, so that an old binary never misreads
 // new parameters.
-const Version = 4
+const Version = 5
 
 // Feature indexes of the trace score (P(dead) at a trace): the names say what each is.
 // Every silence feature leaves out the departments that stopped delivering records, so
@@ -26,11 +26,12 @@ const (
 	FStay                // a hospital stay in the last 180 days after which no department still delivering has seen the person
 	FRegular             // in-person events missed (as FMissed) of monthly services alone (chronic prescriptions, long-term care, nursing home), at most 10
 	FElsewhere           // log(1 + days of traces from places the person was never seen at while seen in person since): a relative elsewhere using the cards (version 4)
+	FMoved               // record types (card, account, pharmacy, phone) whose traces since the person was last seen in person all came, on MoveMinDays days or more, from places not theirs (version 5)
 	NumFeatures
 )
 
 // FeatureNames names the trace score's features in the model file and in reports.
-var FeatureNames = [NumFeatures]string{"bias", "missed", "critical", "age", "not_found", "history", "health", "expected_rest", "stay_then_silence", "missed_monthly", "elsewhere"}
+var FeatureNames = [NumFeatures]string{"bias", "missed", "critical", "age", "not_found", "history", "health", "expected_rest", "stay_then_silence", "missed_monthly", "elsewhere", "moved"}
 
 // Health index feature indexes.
 const (
@@ -93,10 +94,10 @@ type Params struct {
 func Default() *Params {
 	return &Params{
 		Version: Version, Trained: "built-in defaults",
-		Trace:          [NumFeatures]float64{-9.154, 2.554, 1.346, 0.159, 0.413, -0.598, 0.448, 0.037, 2.291, 1.017, 2.12},
-		Risk:           [NumFeatures]float64{-9.699, 1.468, 1.498, 0.029, 0, 0.195, 0.737, 0, 2.675, 0.749, 2.501},
+		Trace:          [NumFeatures]float64{-9.036, 2.905, 1.331, 0.094, 0.445, -0.673, 0.502, -0.023, 2.283, 1.05, 1.519, 0.689},
+		Risk:           [NumFeatures]float64{-9.696, 1.49, 1.496, 0.031, 0, 0.192, 0.742, 0, 2.686, 0.735, 2.23, 0.335},
 		Health:         [NumHealth]float64{-3.712, 1.102, 0.444, 0.139, -0.039, 0.16, 0.991, 0.129, -0.105},
-		RiskThreshold:  0.0269,
+		RiskThreshold:  0.0272,
 		RiskRepeatDays: 180,
 		CertifyAlive:   0.9,
 		MinDays:        2, MinTypes: 1, WindowDays: 365,
@@ -114,11 +115,15 @@ func Parse(b []byte) (*Params, error) {
 	if err := json.Unmarshal(b, p); err != nil {
 		return nil, fmt.Errorf("model file: %v", err)
 	}
-	if p.Version != Version && p.Version != 3 {
-		return nil, fmt.Errorf("model file: version %d, this binary reads versions 3 and %d", p.Version, Version)
+	if p.Version != Version && p.Version != 3 && p.Version != 4 {
+		return nil, fmt.Errorf("model file: version %d, this binary reads versions 3 to %d", p.Version, Version)
+	}
+	// An older file's arrays are shorter: the weights it does not have stay 0.
+	if p.Version == 4 {
+		p.Trace[FMoved], p.Risk[FMoved], p.Version = 0, 0, Version
 	}
 	if p.Version == 3 {
-		p.Trace[FElsewhere], p.Risk, p.Version = 0, [NumFeatures]float64{}, Version
+		p.Trace[FElsewhere], p.Trace[FMoved], p.Risk, p.Version = 0, 0, [NumFeatures]float64{}, Version
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

@@ -187,7 +187,7 @@ func solve(a [][]float64, b []float64) []float64 {
 // elsewhere. A fit that would give one of them a negative weight (the living who travel
 // are silent longer than the newly dead) leaves it out instead, so that every reason a
 // RISK row names counts against the person.
-var riskNonNeg = [NumFeatures]bool{FMissed: true, FCritical: true, FNotFound: true, FExpectedRest: true, FStay: true, FRegular: true, FElsewhere: true}
+var riskNonNeg = [NumFeatures]bool{FMissed: true, FCritical: true, FNotFound: true, FExpectedRest: true, FStay: true, FRegular: true, FElsewhere: true, FMoved: true}
 
 // EarlyDays: the RISK score is fitted to tell the living from the dead within this many
 // days of the death, the window in which a hidden death should be found; traces of

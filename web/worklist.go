@@ -291,6 +291,9 @@ func (p *Page) riskReason(r string) string {
 	if v, ok := strings.CutPrefix(r, "traces_elsewhere_"); ok && strings.HasSuffix(v, "d") {
 		return p.T("risk.elsewhere", strings.TrimSuffix(v, "d"))
 	}
+	if v, ok := strings.CutPrefix(r, "moved_"); ok && strings.HasSuffix(v, "_types") {
+		return p.T("risk.moved", strings.TrimSuffix(v, "_types"))
+	}
 	if v, ok := strings.CutPrefix(r, "inconsistent_identity_"); ok {
 		return p.T("risk.identity", v)
 	}
