@@ -179,6 +179,56 @@ func ReadTruth(dir string) (map[string]Truth, error) {
 	}
 }
 
+// ReadOutcomes reads the outcomes a replay's own outputs in result give, as a Truth per
+// person of status.csv: dead from the death date of a TERMINATED status (the deaths the
+// records confirmed, however late, after linkage and the conflict rules), first reported
+// on the day of the person's first TERMINATED row of decisions.csv. Fraud and CardUse are
+// left for the caller (CardUseKnown is set: none known yet).
+func ReadOutcomes(result string) (map[string]Truth, error) {
+	c, err := openCSV(filepath.Join(result, "status.csv"), "person_id", "death_date")
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	out := map[string]Truth{}
+	for {
+		ok, err := c.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		t := Truth{FirstReport: silentcert.NoDate, CardUse: silentcert.NoDate, CardUseKnown: true}
+		if t.Death, err = c.date("death_date"); err != nil {
+			return nil, err
+		}
+		out[c.get("person_id")] = t
+	}
+	d, err := openCSV(filepath.Join(result, "decisions.csv"), "date", "person_id", "action")
+	if err != nil {
+		return nil, err
+	}
+	defer d.close()
+	for {
+		ok, err := d.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return out, nil
+		}
+		t, known := out[d.get("person_id")]
+		if d.get("action") != silentcert.ActTerminated.String() || !known || t.Death == silentcert.NoDate || t.FirstReport != silentcert.NoDate {
+			continue
+		}
+		if t.FirstReport, err = d.date("date"); err != nil {
+			return nil, err
+		}
+		out[d.get("person_id")] = t
+	}
+}
+
 // AUC returns the area under the ROC curve of scores (higher: more likely positive).
 func AUC(scores []float64, pos []bool) float64 {
 	idx := make([]int, len(scores))

@@ -119,3 +119,34 @@ func TestReadTruthCardUse(t *testing.T) {
 		t.Errorf("a bad date: %v, want an error naming the column", err)
 	}
 }
+
+// ReadOutcomes gives each person of status.csv their confirmed death and the day of their
+// first TERMINATED row; a person not TERMINATED is alive, whatever other rows say.
+func TestReadOutcomes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("status.csv", "person_id,status,certified_until,last_certified,last_method,death_date\n"+
+		"A,TERMINATED,,2023-05-01,STRONG,2024-02-03\nB,CERTIFIED,2025-01-01,2024-01-01,STRONG,\n")
+	write("decisions.csv", "date,person_id,action,method,evidence,detail\n"+
+		"2024-01-10,A,CERTIFIED,WEAK,X:1,\n2024-05-20,A,TERMINATED,,PSB:9,death_date=2024-02-03\n2024-06-01,A,TERMINATED,,CIV:3,death_date=2024-02-03\n"+
+		"2024-03-01,B,RISK,,BANK:4,score=0.5\n")
+	out, err := ReadOutcomes(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := out["A"], out["B"]
+	if a.Death != silentcert.MakeDate(2024, 2, 3) || a.FirstReport != silentcert.MakeDate(2024, 5, 20) || !a.CardUseKnown || a.CardUse != silentcert.NoDate {
+		t.Errorf("A: %+v", a)
+	}
+	if b.Death != silentcert.NoDate || b.FirstReport != silentcert.NoDate || len(out) != 2 {
+		t.Errorf("B: %+v (%d people)", b, len(out))
+	}
+	write("status.csv", "person_id,status,death_date\nA,TERMINATED,2024-02-30\n")
+	if _, err := ReadOutcomes(dir); err == nil || !strings.Contains(err.Error(), "status.csv line 2") {
+		t.Errorf("a bad death date: %v, want the file and line named", err)
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/backtest"
@@ -14,13 +16,19 @@ import (
 )
 
 func init() {
-	register("train", "learn the evidence models' parameters from a simulated history and write a model file", runTrain)
+	register("train", "learn the evidence models' parameters from a history (simulated, or an agency's own) and write a model file", runTrain)
 }
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("train", "--scenario DIR --result DIR --out model.json [--base model.json] [--config FILE]", stderr)
-	scenario := fs.String("scenario", "", "directory written by simulate (roster, records, truth.csv)")
-	result := fs.String("result", "", "directory for the training replay: a backtest of the scenario under the base model")
+	fs := newFlagSet("train", "(--scenario DIR | --roster FILE --records PATH [--records PATH ...] --from DATE --to DATE [--labels-to DATE]) --result DIR --out model.json [--base model.json] [--config FILE]", stderr)
+	scenario := fs.String("scenario", "", "directory written by simulate (roster, records, truth.csv): outcomes from its truth")
+	roster := fs.String("roster", "", "an agency's history: roster file (spec §2); outcomes are the deaths its own records confirm")
+	var records multiFlag
+	fs.Var(&records, "records", "an agency's history: record file or directory (repeatable)")
+	fromFlag := fs.String("from", "", "an agency's history: first day of the training window")
+	toFlag := fs.String("to", "", "an agency's history: last day of the training window")
+	labelsTo := fs.String("labels-to", "", "an agency's history: replay on to this day (default --to), so that deaths reported after --to label the traces before it")
+	result := fs.String("result", "", "directory for the training replay: a backtest of the history under the base model")
 	out := fs.String("out", "", "model file to write")
 	base := fs.String("base", "builtin", "model to start from and replay under")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
@@ -28,16 +36,39 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *scenario == "" || *result == "" || *out == "" {
-		return usagef("--scenario, --result and --out are required")
+	if *result == "" || *out == "" {
+		return usagef("--result and --out are required")
 	}
-	scn, err := sim.ReadScenario(*scenario)
-	if err != nil {
-		return err
-	}
-	from, err := parseWindowDates(scn.From, scn.To)
-	if err != nil {
-		return err
+	history := *scenario == ""
+	var src trainSource
+	switch {
+	case !history && (*roster != "" || len(records) > 0 || *fromFlag != "" || *toFlag != "" || *labelsTo != ""):
+		return usagef("--scenario, or --roster, --records, --from and --to: not both")
+	case !history:
+		scn, err := sim.ReadScenario(*scenario)
+		if err != nil {
+			return err
+		}
+		if src.win, err = parseWindowDates(scn.From, scn.To); err != nil {
+			return err
+		}
+		src.roster, src.records, src.replayTo = filepath.Join(*scenario, "roster.csv"), []string{filepath.Join(*scenario, "records")}, src.win[1]
+		src.trained = fmt.Sprintf("simulated %s %s, seed %d, %s to %s", scn.City, scn.CityName, scn.Seed, scn.From, scn.To)
+	case *roster == "" || len(records) == 0 || *fromFlag == "" || *toFlag == "":
+		return usagef("--scenario, or --roster, --records, --from and --to, are required")
+	default:
+		var err error
+		if src.win, err = parseWindowDates(*fromFlag, *toFlag); err != nil {
+			return err
+		}
+		src.replayTo = src.win[1]
+		if *labelsTo != "" {
+			if src.replayTo, err = sc.ParseDate(*labelsTo); err != nil || src.replayTo < src.win[1] {
+				return usagef("--labels-to %q: a date on or after --to", *labelsTo)
+			}
+		}
+		src.roster, src.records = *roster, records
+		src.trained = fmt.Sprintf("history %s, %s to %s, deaths confirmed through %s", filepath.Base(*roster), src.win[0], src.win[1], src.replayTo)
 	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
@@ -47,28 +78,39 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	from := src.win
 	col := models.NewCollector(m.P, from[0])
 	col.Spoofable = true
 	m.Rec = col
-	opt := backtest.Options{Roster: filepath.Join(*scenario, "roster.csv"), Records: []string{filepath.Join(*scenario, "records")},
-		From: from[0], To: from[1], Out: *result, Config: cfg, Workers: *workers, Model: m}
+	opt := backtest.Options{Roster: src.roster, Records: src.records,
+		From: from[0], To: src.replayTo, Out: *result, Config: cfg, Workers: *workers, Model: m}
 	if _, err := backtest.Run(ctx, opt); err != nil {
 		return err
 	}
 	if err := writeModelOutputs(*result, col); err != nil {
 		return err
 	}
-	truth, err := sim.ReadTruth(*scenario)
+	// The traces of the training window: a replay on past --to only labels them.
+	inWindow := func(obs []models.Observation) []models.Observation {
+		return slices.DeleteFunc(obs, func(o models.Observation) bool { return o.Day > from[1] })
+	}
+	obs, spoof := inWindow(col.Observations()), inWindow(col.SpoofableObservations())
+	var truth map[string]sim.Truth
+	if history {
+		truth, err = historyTruth(*result, spoof)
+	} else {
+		truth, err = sim.ReadTruth(*scenario)
+	}
 	if err != nil {
 		return err
 	}
 	ts := &models.TrainingSet{}
-	for _, o := range col.Observations() {
+	for _, o := range obs {
 		t := truth[o.Person]
 		ts.Obs = append(ts.Obs, o)
 		ts.Dead = append(ts.Dead, t.Death != sc.NoDate && o.Event >= t.Death)
 	}
-	for _, o := range col.SpoofableObservations() {
+	for _, o := range spoof {
 		t := truth[o.Person]
 		dead := t.Death != sc.NoDate && o.Event >= t.Death
 		ts.Spoof = append(ts.Spoof, o)
@@ -86,7 +128,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	years := float64(from[1]-from[0]+1) / 365.25
 	p, rep := models.Train(ts, m.P, years)
-	p.Trained = fmt.Sprintf("simulated %s %s, seed %d, %s to %s", scn.City, scn.CityName, scn.Seed, scn.From, scn.To)
+	p.Trained = src.trained
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -100,21 +142,27 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := backtest.Run(ctx, opt); err != nil {
 		return err
 	}
+	// Each calendar year's living, in proportion to the part of the year in the window:
+	// a window ending in June lets half a year's share be flagged in its last year.
 	living := map[int]int{}
-	for y := from[0]; y <= from[1]; y = y.AddMonths(12) {
-		yy, _, _ := y.Civil()
-		start := sc.MakeDate(yy, 1, 1)
+	fy, _, _ := from[0].Civil()
+	ty, _, _ := from[1].Civil()
+	for yy := fy; yy <= ty; yy++ {
+		start, end := sc.MakeDate(yy, 1, 1), sc.MakeDate(yy+1, 1, 1)
+		part := float64(min(end, from[1]+1)-max(start, from[0])) / float64(end-start)
+		n := 0
 		for _, t := range truth {
 			if t.Death == sc.NoDate || t.Death >= start {
-				living[yy]++
+				n++
 			}
 		}
+		living[yy] = int(math.Round(float64(n) * part))
 	}
 	alive := func(person string, event sc.Date) bool {
 		t := truth[person]
 		return t.Death == sc.NoDate || event < t.Death
 	}
-	scored := col2.Scored()
+	scored := inWindow(col2.Scored())
 	p.RiskThreshold = models.ChooseThreshold(scored, alive, living, models.LivingFlagShare)
 	rep.LivingFlagShare, rep.Recall = flagShares(scored, alive, living, truth, p.RiskThreshold)
 	col2.P = p
@@ -130,6 +178,40 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "train: %d trace observations (%d after a death), %d health snapshots (%d deaths within a year); risk threshold %.4f flags %.4f of the living a year (the most in a calendar year, every trace) and %.4f of the hidden deaths with card use within 90 days; model in %s\n",
 		rep.Observations, rep.Positives, rep.HealthPeople, rep.Deaths, p.RiskThreshold, rep.LivingFlagShare, rep.Recall, *out)
 	return nil
+}
+
+// trainSource is what train replays: a simulated scenario's files, or an agency's own.
+type trainSource struct {
+	roster   string
+	records  []string
+	win      [2]sc.Date // the training window
+	replayTo sc.Date    // the replay's last day (labels only after win[1])
+	trained  string     // the model file's "trained"
+}
+
+// historyTruth returns the outcomes an agency's own history gives (sim.ReadOutcomes: the
+// deaths its records confirmed, however late), a death marked as a fraud case (冒领) when
+// a spoofable trace of the person dated on or after it was applied: card use after the
+// death, what the simulator's truth names. A death no record confirmed counts as alive:
+// training on an agency's history learns from the hidden deaths its records later
+// revealed, not from those they never did.
+func historyTruth(result string, spoof []models.Observation) (map[string]sim.Truth, error) {
+	truth, err := sim.ReadOutcomes(result)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range spoof {
+		t, ok := truth[o.Person]
+		if !ok || t.Death == sc.NoDate || o.Event < t.Death {
+			continue
+		}
+		t.Fraud = true
+		if t.CardUse == sc.NoDate || o.Day < t.CardUse {
+			t.CardUse = o.Day
+		}
+		truth[o.Person] = t
+	}
+	return truth, nil
 }
 
 // parseWindowDates parses a scenario's from and to.

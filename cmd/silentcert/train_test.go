@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/silentcert/silentcert/models"
+)
+
+// train learns from an agency's own history, without a simulator's truth: the deaths its
+// records confirm (here reported up to three months after the window) label the traces,
+// and the model file says what it was trained on. A scenario and a history together, or
+// --labels-to before --to, are usage errors.
+func TestTrainFromHistory(t *testing.T) {
+	dir := t.TempDir()
+	city := filepath.Join(dir, "city")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"simulate", "--city", "3710", "--recipients", "3000", "--from", "2024-01-01", "--to", "2024-12-31",
+		"--seed", "5", "--out", city, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, stderr.String())
+	}
+	out := filepath.Join(dir, "model.json")
+	args := []string{"train", "--roster", filepath.Join(city, "roster.csv"), "--records", filepath.Join(city, "records"),
+		"--from", "2024-01-01", "--to", "2024-09-30", "--labels-to", "2024-12-31", "--result", filepath.Join(dir, "replay"), "--out", out}
+	stdout.Reset()
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := models.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Trained != "history roster.csv, 2024-01-01 to 2024-09-30, deaths confirmed through 2024-12-31" {
+		t.Errorf("trained %q", p.Trained)
+	}
+	if p.Trace == models.Default().Trace || p.Health == models.Default().Health {
+		t.Error("the trace score or the health index kept the built-in weights: nothing was learnt")
+	}
+	if strings.Contains(stdout.String(), "(0 after a death)") {
+		t.Errorf("no trace labelled dead from the history's own death records: %s", stdout.String())
+	}
+	for _, bad := range [][]string{
+		{"train", "--scenario", city, "--roster", "r.csv", "--result", dir, "--out", out},
+		{"train", "--roster", "r.csv", "--records", "d", "--from", "2024-01-01", "--to", "2024-09-30", "--labels-to", "2024-06-30", "--result", dir, "--out", out},
+		{"train", "--roster", "r.csv", "--from", "2024-01-01", "--to", "2024-09-30", "--result", dir, "--out", out},
+	} {
+		stderr.Reset()
+		if code := run(context.Background(), bad, &stdout, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", bad, code, stderr.String())
+		}
+	}
+}
