@@ -166,13 +166,34 @@ func TestReplayWithModel(t *testing.T) {
 	newModel := func() engine.Model { return newCoverageModel() }
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) {
-			out := replayMatches(t, dsn.Open(t), filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel, 0)
+			db := dsn.Open(t)
+			out := replayMatches(t, db, filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}, from, to, newModel, 0)
 			dec, err := os.ReadFile(filepath.Join(out, "decisions.csv"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Contains(dec, []byte(",RISK,")) || !bytes.Contains(dec, []byte(",CERTIFIED,WEAK,")) {
 				t.Fatal("the model made no RISK row or no WEAK certification: the test would prove nothing")
+			}
+			// The health index is written beside the status, for the worklists: everyone the
+			// model saw has one, and they differ.
+			scored, people := 0, 0
+			seen := map[int]bool{}
+			if err := db.LoadPeople(context.Background(), func(p *store.Person) error {
+				people++
+				if p.Health >= 0 {
+					scored++
+					seen[p.Health] = true
+				}
+				if p.Health > 1000 {
+					t.Errorf("person %d: health %d thousandths", p.PID, p.Health)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if scored < people*9/10 || len(seen) < 50 {
+				t.Errorf("%d of %d people have a health index, %d distinct values", scored, people, len(seen))
 			}
 		})
 	}

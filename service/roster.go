@@ -77,7 +77,7 @@ func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string
 			changed = append(changed, sp)
 			continue
 		}
-		p := &Person{PID: int64(len(s.ppl) + len(added)), Rec: &r, NextCheck: sc.NoDate}
+		p := &Person{PID: int64(len(s.ppl) + len(added)), Rec: &r, NextCheck: sc.NoDate, Health: -1}
 		p.State = s.eng.EnrolWith(p.Rec, make([]engine.EntState, len(r.Entitlements)))
 		added = append(added, p)
 		sp, err := s.toStore(p)

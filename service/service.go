@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -57,6 +58,13 @@ type Person struct {
 	State     engine.State
 	NextCheck sc.Date
 	Baselined bool
+	Health    int // the health index as last written, in thousandths (-1: not scored)
+}
+
+// HealthScorer is an evidence model that also gives a person's health index (健康指数):
+// the service writes it beside the status, for worklists and the planning of visits.
+type HealthScorer interface {
+	Health(r *sc.Recipient, s *engine.State, d sc.Date) float64
 }
 
 // Service is the running platform over one store.
@@ -75,6 +83,7 @@ type Service struct {
 	ixOf []int64 // linkage index position → pid
 	// deliveries, when the model asks, and the days each type was delivered so far.
 	deliveries backtest.DeliveryAware
+	health     HealthScorer // the model's health index, when it gives one
 	delivered  [][]sc.Date
 	cover      *coverage // the records' coverage, when the model asks (nil: it does not)
 }
@@ -146,6 +155,7 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Service, error) {
 		log: opt.Log, loc: opt.Location, byID: map[string]int64{}}
 	if opt.Model != nil {
 		s.eng = s.eng.WithModel(opt.Model)
+		s.health, _ = opt.Model.(HealthScorer)
 		if da, ok := opt.Model.(backtest.DeliveryAware); ok {
 			s.deliveries = da
 			s.delivered = make([][]sc.Date, s.cat.Len())
@@ -231,7 +241,7 @@ func (s *Service) reindex() {
 }
 
 func (s *Service) fromStore(sp *store.Person) (*Person, error) {
-	p := &Person{PID: sp.PID, NextCheck: sp.NextCheck, Baselined: sp.Baselined}
+	p := &Person{PID: sp.PID, NextCheck: sp.NextCheck, Baselined: sp.Baselined, Health: sp.Health}
 	rec := sp.Rec
 	p.Rec = &rec
 	if err := decodeState(sp.State, &p.State); err != nil {
@@ -251,7 +261,18 @@ func (s *Service) toStore(p *Person) (*store.Person, error) {
 	}
 	st := &p.State
 	return &store.Person{PID: p.PID, Rec: *p.Rec, Status: st.Status, Until: st.Until, Method: st.LastMethod,
-		DeathDate: st.DeathDate, NextCheck: p.NextCheck, Baselined: p.Baselined, State: b}, nil
+		DeathDate: st.DeathDate, NextCheck: p.NextCheck, Baselined: p.Baselined, Health: p.Health, State: b}, nil
+}
+
+// healthOf returns the person's health index in thousandths as of the latest record the
+// model saw of them (so that it moves when their records do, not with the day it is
+// written), or -1 without a model that gives one or before it has seen the person.
+func (s *Service) healthOf(p *Person) int {
+	ev := p.State.Evidence
+	if s.health == nil || ev == nil || ev.Seen == sc.NoDate {
+		return -1
+	}
+	return int(math.Round(1000 * s.health.Health(p.Rec, &p.State, ev.Seen)))
 }
 
 // snapshot keeps what a transaction may change of a person, to put back if it fails,
@@ -262,6 +283,7 @@ type snapshot struct {
 	region    string
 	next      sc.Date
 	baselined bool
+	health    int
 	stored    stored
 }
 
@@ -270,11 +292,12 @@ type stored struct {
 	status, method sc.Status
 	until, death   sc.Date
 	region         string
+	health         int
 }
 
 func storedOf(p *Person) stored {
 	return stored{status: p.State.Status, method: sc.Status(p.State.LastMethod), until: p.State.Until,
-		death: p.State.DeathDate, region: p.Rec.RegionCode}
+		death: p.State.DeathDate, region: p.Rec.RegionCode, health: p.Health}
 }
 
 // cloneState copies a state deeply: the engine changes its slices in place.
@@ -340,7 +363,7 @@ func (c *change) reserve(n int) {
 func (c *change) touch(p *Person) {
 	if _, ok := c.snaps[p.PID]; !ok {
 		c.snaps[p.PID] = &snapshot{p: p, state: cloneState(&p.State), region: p.Rec.RegionCode, next: p.NextCheck,
-			baselined: p.Baselined, stored: storedOf(p)}
+			baselined: p.Baselined, health: p.Health, stored: storedOf(p)}
 	}
 	if !c.dirty[p.PID] {
 		c.dirty[p.PID] = true
@@ -412,13 +435,15 @@ func (c *change) take(n int) ([]*store.Person, []move, error) {
 	var moves []move
 	for _, pid := range c.order[:n] {
 		sn := c.snaps[pid]
+		sn.p.Health = c.s.healthOf(sn.p)
 		sp, err := c.s.toStore(sn.p)
 		if err != nil {
 			return nil, nil, err
 		}
 		now := storedOf(sn.p)
 		was := sn.stored
-		sp.Unmoved = now.status == was.status && now.method == was.method && now.until == was.until && now.death == was.death
+		sp.Unmoved = now.status == was.status && now.method == was.method && now.until == was.until && now.death == was.death &&
+			now.health == was.health
 		if now.region != was.region {
 			moves = append(moves, move{pid, now.region})
 		}
@@ -450,6 +475,7 @@ func (c *change) undo() {
 		sn.p.Rec.RegionCode = sn.region
 		sn.p.NextCheck = sn.next
 		sn.p.Baselined = sn.baselined
+		sn.p.Health = sn.health
 	}
 	for _, f := range c.undos {
 		f()

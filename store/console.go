@@ -757,8 +757,11 @@ type WorkQuery struct {
 	Months int     // warning: period ending within this many months (1–3); others: 0
 	From   sc.Date // period end (until_day) on or after, or NoDate; risk: the flag's day
 	To     sc.Date // period end on or before, or NoDate; risk: the flag's day
-	Offset int
-	Limit  int // 0: no limit (exports)
+	// Frailest puts the highest health index first (people not scored last), then the
+	// list's own order: whom to visit first when a visit may find a hidden death.
+	Frailest bool
+	Offset   int
+	Limit    int // 0: no limit (exports)
 }
 
 // WorkRow is one person on a worklist: what a list shows, without the engine state.
@@ -776,6 +779,7 @@ type WorkRow struct {
 	Until      sc.Date
 	Method     sc.Method
 	DeathDate  sc.Date
+	Health     int // the health index in thousandths (-1: not scored)
 	// The risk list's: the day of the open RISK flag, its score and its detail (the
 	// model's reasons); NoDate and empty on the other lists.
 	Flagged    sc.Date
@@ -783,7 +787,7 @@ type WorkRow struct {
 	RiskDetail string
 }
 
-const workCols = `pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone, status, until_day, last_method, death_date`
+const workCols = `pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone, status, until_day, last_method, death_date, health`
 
 // WorkCountCap is where Work stops counting a list: a total above it means "more than".
 const WorkCountCap = 10000
@@ -824,7 +828,9 @@ func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
 		return db.workRisk(ctx, q)
 	case WorkVillage:
 		where = append(where, `status <> `+st(sc.StatusTerminated))
-		order = `CASE status WHEN 6 THEN 0 WHEN 3 THEN 1 WHEN 2 THEN 2 WHEN 1 THEN 3 ELSE 4 END, until_day, pid`
+		// The most urgent first; among the equally urgent, the frailest (a visit there is
+		// likeliest to find a death no one reported), then the earliest period end.
+		order = `CASE status WHEN 6 THEN 0 WHEN 3 THEN 1 WHEN 2 THEN 2 WHEN 1 THEN 3 ELSE 4 END, health DESC, until_day, pid`
 	default:
 		return nil, 0, sc.Errorf(sc.ENotFound, "no worklist %q", q.List)
 	}
@@ -844,6 +850,9 @@ func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
 	var total int64
 	if err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1 FROM people`+w+` LIMIT `+strconv.Itoa(WorkCountCap+1)+`) c`), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
+	}
+	if q.Frailest {
+		order = `health DESC, ` + order
 	}
 	page := ` ORDER BY ` + order
 	if q.Limit > 0 {
@@ -865,7 +874,7 @@ func scanWork(rows *sql.Rows) ([]WorkRow, error) {
 		var birth, until, death int64
 		var status, method int
 		if err := rows.Scan(&r.PID, &r.PersonID, &r.Name, &r.Sex, &birth, &r.Address, &r.RegionCode, &r.Phone,
-			&r.AgentPhone, &status, &until, &method, &death); err != nil {
+			&r.AgentPhone, &status, &until, &method, &death, &r.Health); err != nil {
 			return nil, err
 		}
 		r.BirthDate, r.Until, r.DeathDate, r.Flagged = sc.Date(birth), sc.Date(until), sc.Date(death), sc.NoDate
@@ -1216,6 +1225,9 @@ func (db *DB) workRisk(ctx context.Context, q WorkQuery) ([]WorkRow, int64, erro
 		return nil, 0, fmt.Errorf("%s: worklist risk: %w", db, err)
 	}
 	page := ` ORDER BY r.day DESC, r.score DESC, r.pid DESC`
+	if q.Frailest {
+		page = ` ORDER BY p.health DESC, r.day DESC, r.score DESC, r.pid DESC`
+	}
 	if q.Limit > 0 {
 		page += ` LIMIT ` + strconv.Itoa(q.Limit) + ` OFFSET ` + strconv.Itoa(max(q.Offset, 0))
 	}
@@ -1231,7 +1243,7 @@ func (db *DB) workRisk(ctx context.Context, q WorkQuery) ([]WorkRow, int64, erro
 		var birth, until, death, flagged int64
 		var status, method int
 		if err := rows.Scan(&r.PID, &r.PersonID, &r.Name, &r.Sex, &birth, &r.Address, &r.RegionCode, &r.Phone,
-			&r.AgentPhone, &status, &until, &method, &death, &flagged, &r.Score, &r.RiskDetail); err != nil {
+			&r.AgentPhone, &status, &until, &method, &death, &r.Health, &flagged, &r.Score, &r.RiskDetail); err != nil {
 			return nil, 0, err
 		}
 		r.BirthDate, r.Until, r.DeathDate, r.Flagged = sc.Date(birth), sc.Date(until), sc.Date(death), sc.Date(flagged)

@@ -72,6 +72,7 @@ func TestConsole(t *testing.T) {
 func testConsole(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	day := consoleFixture(t, db)
+	defer testHealth(t, db, day)
 	if d, err := db.SummaryDay(ctx); err != nil || d != day {
 		t.Fatalf("summary day %v %v", d, err)
 	}
@@ -199,6 +200,60 @@ func testConsole(t *testing.T, db *store.DB) {
 	}
 	if got := refresh(day+2, nil, &store.Payroll{Month: day.Month(), Day: day + 2, Snapshot: []byte{0}}); got != 105000 {
 		t.Fatalf("money on payroll day: %d", got)
+	}
+}
+
+// testHealth: PutStates writes the health index of the people who moved (not of those
+// Unmoved), LoadPeople and the worklists read it back, a village's equally urgent people
+// come frailest first, and Frailest puts the frailest first on any list.
+func testHealth(t *testing.T, db *store.DB, day sc.Date) {
+	ctx := context.Background()
+	var ps []*store.Person
+	if err := db.LoadPeople(ctx, func(p *store.Person) error {
+		if p.Health != -1 {
+			t.Errorf("person %d: health %d before any was written, want -1", p.PID, p.Health)
+		}
+		ps = append(ps, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ps[0].Status, ps[0].Health = sc.StatusCertified, 400 // person 1: certified for ten months
+	ps[1].Status, ps[1].Health = sc.StatusCertified, 50  // person 2: certified for one
+	ps[4].Health, ps[4].Unmoved = 900, true
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.PutStates([]*store.Person{ps[0], ps[1], ps[4]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]int{}
+	if err := db.LoadPeople(ctx, func(p *store.Person) error { got[p.PID] = p.Health; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got[1] != 400 || got[2] != 50 || got[5] != -1 {
+		t.Errorf("health read back %v, want 1:400 2:50 and 5 unwritten (-1)", got)
+	}
+	first := func(q store.WorkQuery) (int64, int) {
+		q.Today, q.From, q.To = day, sc.NoDate, sc.NoDate
+		rows, _, err := db.Work(ctx, q)
+		if err != nil || len(rows) == 0 {
+			t.Fatalf("%+v: %v %v", q, rows, err)
+		}
+		return rows[0].PID, rows[0].Health
+	}
+	if pid, h := first(store.WorkQuery{List: store.WorkVillage, Prefix: "371002001001"}); pid != 1 || h != 400 {
+		t.Errorf("village of two certified: %d (health %d) first, want the frailer 1 before the period ending sooner", pid, h)
+	}
+	if pid, _ := first(store.WorkQuery{List: store.WorkVillage, Prefix: "371002001"}); pid != 4 {
+		t.Errorf("town: %d first, want the suspended 4", pid)
+	}
+	if pid, _ := first(store.WorkQuery{List: store.WorkVillage, Prefix: "371002001", Frailest: true}); pid != 1 {
+		t.Errorf("town, frailest first: %d first, want 1", pid)
 	}
 }
 

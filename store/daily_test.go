@@ -31,7 +31,7 @@ func testPayrollWrites(t *testing.T, db *store.DB) {
 			BirthDate: 100, RegionCode: "371002001001", LastCertified: sc.NoDate,
 			Entitlements: []sc.Entitlement{{Benefit: "URBAN_EMPLOYEE", Monthly: 310000, Start: 24000, End: sc.NoMonth}}},
 			Status: sc.StatusCertified, Until: 20000, Method: sc.MethodStrong, DeathDate: sc.NoDate, NextCheck: 19900,
-			State: []byte{1, byte(i)}}
+			State: []byte{1, byte(i)}, Health: -1}
 	}
 	write := func(fn func(tx *store.Tx) error) {
 		t.Helper()
@@ -61,7 +61,7 @@ func testPayrollWrites(t *testing.T, db *store.DB) {
 		p.Baselined = true
 		p.Unmoved = i%7 != 0
 		if !p.Unmoved {
-			p.Status, p.Until, p.Method, p.DeathDate = sc.StatusSuspended, 20001, sc.MethodWeak, 19999
+			p.Status, p.Until, p.Method, p.DeathDate, p.Health = sc.StatusSuspended, 20001, sc.MethodWeak, 19999, i%1000
 		}
 	}
 	pays = pays[:0]
@@ -101,7 +101,8 @@ func testPayrollWrites(t *testing.T, db *store.DB) {
 	err := db.LoadPeople(ctx, func(got *store.Person) error {
 		want := ps[i]
 		if got.PID != want.PID || string(got.State) != string(want.State) || got.NextCheck != want.NextCheck || !got.Baselined ||
-			got.Status != want.Status || got.Until != want.Until || got.Method != want.Method || got.DeathDate != want.DeathDate {
+			got.Status != want.Status || got.Until != want.Until || got.Method != want.Method || got.DeathDate != want.DeathDate ||
+			got.Health != want.Health {
 			return fmt.Errorf("person %d: got %+v, want %+v", i, got, want)
 		}
 		i++

@@ -20,9 +20,12 @@ type Person struct {
 	Method    sc.Method
 	DeathDate sc.Date
 	NextCheck sc.Date // the next day the clock may change the status (NoDate: none)
-	Baselined bool    // the first day's status row is written
+	// Health is the evidence model's health index in thousandths (-1: not scored). Like
+	// status, it is written by PutStates only for people not Unmoved.
+	Health    int
+	Baselined bool // the first day's status row is written
 	State     []byte
-	// Unmoved tells PutStates that status, until, method and death date are as stored:
+	// Unmoved tells PutStates that status, until, method, death date and health are as stored:
 	// only the state and the run's bookkeeping are written, and no index moves (a payroll
 	// day, when everyone's payment history grows and almost no one's status changes).
 	Unmoved bool
@@ -69,8 +72,8 @@ func (t *Tx) PutPeople(ps []*Person) error {
 }
 
 // PutStates writes what the engine changed of people already stored: their state and
-// bookkeeping in people_state, and status, until, method and death date in people for
-// those whose moved (only these columns' indexes move).
+// bookkeeping in people_state, and status, until, method, death date and health in people
+// for those whose moved (only these columns' indexes move).
 func (t *Tx) PutStates(ps []*Person) error {
 	var moved []*Person
 	for _, p := range ps {
@@ -89,15 +92,17 @@ func (t *Tx) PutStates(ps []*Person) error {
 		func(a []any, p *Person) []any { return append(a, int64(p.NextCheck), b2i(p.Baselined), p.State) }); err != nil {
 		return err
 	}
-	return t.updateFrom(`people`, `status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5`, movedTypes, moved,
+	return t.updateFrom(`people`, movedSet, movedTypes, moved,
 		func(a []any, p *Person) []any {
-			return append(a, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate))
+			return append(a, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate), p.Health)
 		})
 }
 
+const movedSet = `status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5, health = v.column6`
+
 var (
 	stateTypes = []string{"BIGINT", "INTEGER", "INTEGER", "BYTEA"}
-	movedTypes = []string{"BIGINT", "INTEGER", "INTEGER", "INTEGER", "INTEGER"}
+	movedTypes = []string{"BIGINT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER"}
 )
 
 // updateFrom updates table from rows of values, the pid first and then those vals
@@ -153,9 +158,9 @@ func (t *Tx) insertManyUpdate(ps, moved []*Person) error {
 	if err != nil {
 		return err
 	}
-	return t.updateFrom(`people`, `status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5`, movedTypes, moved,
+	return t.updateFrom(`people`, movedSet, movedTypes, moved,
 		func(a []any, p *Person) []any {
-			return append(a, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate))
+			return append(a, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate), int32(p.Health))
 		})
 }
 
@@ -173,17 +178,17 @@ func (t *Tx) StatesChunk() int {
 // for those who moved.
 func (t *Tx) copyStates(ps []*Person, anyMoved bool) error {
 	if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_states (pid BIGINT, moved BOOLEAN, status INTEGER,
-		until_day INTEGER, last_method INTEGER, death_date INTEGER, next_check INTEGER, baselined INTEGER, state BYTEA)
-		ON COMMIT DELETE ROWS`); err != nil {
+		until_day INTEGER, last_method INTEGER, death_date INTEGER, health INTEGER, next_check INTEGER, baselined INTEGER,
+		state BYTEA) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
 	if err := t.execRaw(`TRUNCATE stage_states`); err != nil {
 		return err
 	}
-	cols := []string{"pid", "moved", "status", "until_day", "last_method", "death_date", "next_check", "baselined", "state"}
+	cols := []string{"pid", "moved", "status", "until_day", "last_method", "death_date", "health", "next_check", "baselined", "state"}
 	err := t.copyFrom("stage_states", cols, len(ps), func(i int) []any {
 		p := ps[i]
-		return []any{p.PID, !p.Unmoved, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate),
+		return []any{p.PID, !p.Unmoved, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate), int32(p.Health),
 			int32(p.NextCheck), int32(b2i(p.Baselined)), p.State}
 	})
 	if err != nil {
@@ -197,7 +202,7 @@ func (t *Tx) copyStates(ps []*Person, anyMoved bool) error {
 			FROM stage_states s WHERE people_state.pid = s.pid`}
 	if anyMoved {
 		qs = append(qs, `UPDATE people SET status = s.status, until_day = s.until_day, last_method = s.last_method,
-			death_date = s.death_date FROM stage_states s WHERE people.pid = s.pid AND s.moved`)
+			death_date = s.death_date, health = s.health FROM stage_states s WHERE people.pid = s.pid AND s.moved`)
 	}
 	qs = append(qs, `RESET enable_hashjoin`, `RESET enable_mergejoin`)
 	for _, q := range qs {
@@ -235,8 +240,8 @@ func b2i(b bool) int {
 
 // personSelect reads a whole person from people p and people_state s.
 const personSelect = `p.pid, p.person_id, p.name, p.sex, p.birth_date, p.hukou_address, p.region_code, p.phone, p.agent_phone,
-	p.last_certified, p.entitlements, p.status, p.until_day, p.last_method, p.death_date, p.name_conflicts, s.next_check,
-	s.baselined, s.state`
+	p.last_certified, p.entitlements, p.status, p.until_day, p.last_method, p.death_date, p.name_conflicts, p.health,
+	s.next_check, s.baselined, s.state`
 
 // LoadPeople calls fn for every person in pid order.
 func (db *DB) LoadPeople(ctx context.Context, fn func(*Person) error) error {
@@ -269,7 +274,7 @@ func (db *DB) queryPeople(ctx context.Context, q string, args []any, fn func(*Pe
 		var status, method, baselined int
 		var ents string
 		if err := rows.Scan(&p.PID, &r.PersonID, &r.Name, &r.Sex, &birth, &r.HukouAddress, &r.RegionCode, &r.Phone,
-			&r.AgentPhone, &last, &ents, &status, &until, &method, &death, &r.NameConflicts, &next, &baselined, &p.State); err != nil {
+			&r.AgentPhone, &last, &ents, &status, &until, &method, &death, &r.NameConflicts, &p.Health, &next, &baselined, &p.State); err != nil {
 			return fmt.Errorf("%s: people: %w", db, err)
 		}
 		r.BirthDate, r.LastCertified = sc.Date(birth), sc.Date(last)

@@ -163,7 +163,7 @@ func testConsole(t *testing.T, c *city) {
 	op.login("operator")
 	for _, path := range []string{"/", "/?region=3710", "/?region=371002", "/?region=371002001", "/?region=371002001001",
 		"/work/warning", "/work/pending", "/work/suspended", "/work/conflict", "/work/unassigned", "/work/warning?months=1&from=2024-01&to=2025-12",
-		zURL, "/search?q=" + url.QueryEscape("张三"), "/batches", "/village?region=371002001001"} {
+		"/work/suspended?order=health", zURL, "/search?q=" + url.QueryEscape("张三"), "/batches", "/village?region=371002001001"} {
 		st, body := op.get(path)
 		if st != http.StatusOK {
 			t.Fatalf("%s: %d\n%s", path, st, body)
@@ -175,6 +175,15 @@ func testConsole(t *testing.T, c *city) {
 			t.Fatalf("an operator sees the full ID number")
 		}
 	}
+	// Frailest first: the choice is kept in the pages' and exports' links; an unknown order
+	// is refused.
+	if _, body := op.get("/work/suspended?order=health"); !strings.Contains(body, `id="f-order" name="order" value="health" checked`) ||
+		!strings.Contains(body, "/work/suspended/export?format=csv&amp;order=health") {
+		t.Fatalf("frailest first not kept:\n%s", body)
+	}
+	if st, _ := op.get("/work/suspended?order=name"); st != http.StatusBadRequest {
+		t.Fatalf("an unknown order: %d", st)
+	}
 	// Languages: English by the switch, kept with the account; back to Chinese.
 	if st, loc, _ := op.post("/lang", url.Values{"csrf": {op.csrf}, "lang": {"en"}, "back": {"//evil.example/"}}); st != http.StatusSeeOther || loc != "/" {
 		t.Fatalf("language switch: %d %q", st, loc)
@@ -185,7 +194,7 @@ func testConsole(t *testing.T, c *city) {
 	op.post("/lang", url.Values{"csrf": {op.csrf}, "lang": {"zh-CN"}, "back": {"/"}})
 	// An export: a CSV with a header and the people of the list, audited.
 	st, body := op.get("/work/suspended/export?format=csv")
-	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeff身份证号,") || strings.Count(body, "\n") < 2 {
+	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeff身份证号,") || strings.Count(body, "\n") < 2 || !strings.Contains(body, ",健康指数\r\n") && !strings.Contains(body, ",健康指数\n") {
 		t.Fatalf("csv export: %d %q", st, body)
 	}
 	var exports int

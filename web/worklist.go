@@ -22,6 +22,7 @@ type worklistData struct {
 	Region       string
 	Months       int
 	From, To     string
+	Frailest     bool // order=health: the highest health index first
 	Rows         []store.WorkRow
 	Total        int64
 	More         bool // more than Total: the count stopped there
@@ -61,6 +62,13 @@ func (c *console) workQuery(r *http.Request) (store.WorkQuery, *worklistData, er
 		q.Months = 3
 	}
 	d.Months = q.Months
+	switch o := v.Get("order"); o {
+	case "":
+	case "health":
+		q.Frailest, d.Frailest = true, true
+	default:
+		return q, nil, sc.Errorf(sc.EInvalid, "order %q: want health or nothing", o)
+	}
 	if d.From != "" {
 		m, err := sc.ParseMonth(d.From)
 		if err != nil {
@@ -99,6 +107,9 @@ func (d *worklistData) link(page int, export string) string {
 	}
 	if d.To != "" {
 		v.Set("to", d.To)
+	}
+	if d.Frailest {
+		v.Set("order", "health")
 	}
 	path := "/work/" + d.List
 	if export != "" {
@@ -165,10 +176,15 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 	risk := q.List == store.WorkRisk
 	if risk {
 		header = append(header, p.T("col.flagged"), p.T("col.score"), p.T("col.reasons"), p.T("col.health"))
+	} else {
+		header = append(header, p.T("col.health"))
 	}
 	line := func(x *store.WorkRow) []string {
 		l := []string{p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
 			x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), x.Method.String()}
+		if !risk {
+			l = append(l, p.Health(x.Health))
+		}
 		if risk {
 			l = append(l, dateOr(x.Flagged), strconv.FormatFloat(x.Score, 'f', 2, 64), strings.Join(p.RiskReasons(x.RiskDetail), "; "),
 				p.RiskHealth(x.RiskDetail))
@@ -301,6 +317,15 @@ func (p *Page) riskReason(r string) string {
 		return p.T("risk.age", v)
 	}
 	return r
+}
+
+// Health returns a stored health index (thousandths) as a percentage, or "" when the
+// person was not scored.
+func (p *Page) Health(permille int) string {
+	if permille < 0 {
+		return ""
+	}
+	return strconv.FormatFloat(float64(permille)/10, 'f', 1, 64) + "%"
 }
 
 // RiskHealth returns the health index a RISK row carries (its health= key, the model's
