@@ -87,7 +87,8 @@ func TestPageSpeed(t *testing.T) {
 	pages := []string{"/", "/?region=3710", "/?region=" + v[:6], "/?region=" + v[:9], "/?region=" + v,
 		"/work/warning", "/work/pending", "/work/suspended", "/work/conflict", "/work/unassigned",
 		"/work/pending?region=" + v[:6], "/work/warning?page=20", fmt.Sprintf("/person/%d", pid), "/search?q=" + name, "/village?region=" + v,
-		"/work/risk", "/work/risk?region=" + v[:6], "/work/risk?region=" + v, "/work/risk?page=20", "/work/risk?from=2025-10&to=2025-12"}
+		"/work/risk", "/work/risk?region=" + v[:6], "/work/risk?region=" + v, "/work/risk?page=20", "/work/risk?from=2025-10&to=2025-12",
+		"/work/warning?order=health", "/work/pending?order=health", "/work/pending?order=health&region=" + v[:6], "/work/risk?order=health"}
 	fmt.Printf("%-40s %8s %8s\n", "page", "p50 ms", "p95 ms")
 	for _, p := range pages {
 		var ms []float64
@@ -154,7 +155,7 @@ func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
 		tb.rows = tb.rows[:0]
 	}
 	people := &table{head: `INSERT INTO people (pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone,
-		last_certified, entitlements, status, until_day, last_method, death_date) VALUES `, cols: 15}
+		last_certified, entitlements, status, until_day, last_method, death_date, health) VALUES `, cols: 16}
 	states := &table{head: `INSERT INTO people_state (pid, next_check, baselined, state) VALUES `, cols: 4}
 	audit := &table{head: `INSERT INTO audit (seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash) VALUES `, cols: 14}
 	var recs []*store.Record
@@ -186,7 +187,7 @@ func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
 		name := string(surnames[rng.IntN(len(surnames))]) + string(given[rng.IntN(len(given))]) + string(given[rng.IntN(len(given))])
 		people.rows = append(people.rows, pid, id, name, 1+rng.IntN(2), -8000-rng.IntN(5000), "威海市某村", v, "13800000000", "",
 			-1<<31, `[{"Benefit":"EMP_PENSION","Monthly":300000,"Start":24000,"End":-2147483648}]`, int(st), int64(until),
-			int(sc.MethodStrong), -1<<31)
+			int(sc.MethodStrong), -1<<31, int(uint64(pid)*2654435761%1001)) // a health index from the pid: the draws stay as they were
 		states.rows = append(states.rows, pid, -1<<31, 1, []byte{})
 		for k, act := range []string{"CERTIFIED", st.String()} {
 			seq++
