@@ -299,11 +299,12 @@ func (e *Engine) applyStrong(s *State, in *Input, method sc.Method, d sc.Date, o
 // certify moves Until for a certification on day on, writing a CERTIFIED row when it
 // does. It reports whether Until moved.
 func (e *Engine) certify(s *State, on sc.Date, method sc.Method, ref Ref, period int, d sc.Date, out Sink) bool {
-	return e.certifyNote(s, on, method, ref, period, d, "", out)
+	return e.certifyNote(s, on, method, ref, period, d, "", nil, out)
 }
 
-// certifyNote is certify with a note for the row's detail (the weak model's traces).
-func (e *Engine) certifyNote(s *State, on sc.Date, method sc.Method, ref Ref, period int, d sc.Date, note string, out Sink) bool {
+// certifyNote is certify with a note and the records for the row's detail (the weak
+// model's traces).
+func (e *Engine) certifyNote(s *State, on sc.Date, method sc.Method, ref Ref, period int, d sc.Date, note string, records []Ref, out Sink) bool {
 	until := on.AddMonths(period)
 	if until <= s.Until {
 		return false
@@ -311,7 +312,7 @@ func (e *Engine) certifyNote(s *State, on sc.Date, method sc.Method, ref Ref, pe
 	e.setUntil(s, until)
 	s.LastCertified, s.LastMethod, s.LastEvidence = on, method, ref
 	out.Decide(Decision{Day: d, Action: sc.ActCertified, Method: method, Evidence: ref, Until: until,
-		CertifiedOn: on, DeathDate: sc.NoDate, Other: NoRef, BackPay: -1, Note: note})
+		CertifiedOn: on, DeathDate: sc.NoDate, Other: NoRef, BackPay: -1, Note: note, Records: records})
 	return true
 }
 

@@ -24,6 +24,7 @@ type Verdict struct {
 	Ref     Ref
 	Period  int
 	Note    string // appended to the CERTIFIED row's detail: the contributing traces and weights
+	Records []Ref  // the records the certification rests on, named in the row's detail
 	// Risk asks for a RISK row with Score, naming RiskRef, with the reasons in RiskNote.
 	// A RISK row changes no status and stops no payment.
 	Risk     bool
@@ -134,6 +135,6 @@ func (e *Engine) applyModelWeak(s *State, in *Input, t *sc.RecordType, v Verdict
 	if v.Period > 0 && v.Period < period {
 		period = v.Period
 	}
-	e.certifyNote(s, on, sc.MethodWeak, ref, period, d, v.Note, out)
+	e.certifyNote(s, on, sc.MethodWeak, ref, period, d, v.Note, v.Records, out)
 	e.settle(s, d, in.Ref, out)
 }

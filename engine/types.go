@@ -52,6 +52,9 @@ type Decision struct {
 	// Note is appended to the detail after every other key: an evidence model's
 	// contributing traces and weights, or a RISK row's reasons. Empty without a model.
 	Note string
+	// Records are the records a model's WEAK certification rests on, named after the Note
+	// as records=SOURCE:RECORD_ID|… (resolved by the driver). Empty otherwise.
+	Records []Ref
 }
 
 // AppendDetail appends the decision's detail column: spec §7's keys first, then the keys
@@ -92,6 +95,17 @@ func (d *Decision) AppendDetail(b []byte, ref func(b []byte, r Ref) []byte) []by
 			b = append(b, ';')
 		}
 		b = append(b, d.Note...)
+	}
+	for i, r := range d.Records {
+		switch {
+		case i > 0:
+			b = append(b, '|')
+		case len(b) > start:
+			b = append(b, ";records="...)
+		default:
+			b = append(b, "records="...)
+		}
+		b = ref(b, r)
 	}
 	return b
 }

@@ -547,6 +547,11 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		return v
 	}
 	v.Certify, v.On, v.Ref = true, on, in.Ref
+	for _, x := range ev.Recent {
+		if x.Day <= in.Event && int(in.Event-x.Day) < m.P.WindowDays {
+			v.Records = append(v.Records, x.Ref)
+		}
+	}
 	v.Note = "p_alive=" + strconv.FormatFloat(1-pd, 'f', 3, 64) + ";traces=" + nb
 	if m.HealthPeriod {
 		h := HealthFeatures(r, ev, d)

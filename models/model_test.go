@@ -3,6 +3,8 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,12 +31,22 @@ func typeID(c *sc.Catalogue, code string) sc.TypeID {
 // life replays a person's records, one a day in order, through an engine with the
 // built-in model, and returns the rows.
 type life struct {
-	cfg  *sc.Config
-	eng  *engine.Engine
-	p    *sc.Recipient
-	st   engine.State
-	out  sink
-	refs engine.Ref
+	cfg   *sc.Config
+	eng   *engine.Engine
+	p     *sc.Recipient
+	st    engine.State
+	out   sink
+	refs  engine.Ref
+	codes map[engine.Ref]string // each record's type, by ref
+}
+
+// note remembers the type of the record about to be applied and moves to the next ref.
+func (l *life) note(code string) {
+	if l.codes == nil {
+		l.codes = map[engine.Ref]string{}
+	}
+	l.codes[l.refs] = code
+	l.refs++
 }
 
 func newLife() *life {
@@ -49,7 +61,7 @@ func newLife() *life {
 
 func (l *life) apply(code string, day sc.Date) {
 	in := engine.Input{Type: typeID(l.cfg.Catalogue, code), Event: day, Ref: l.refs, Target: engine.NoRef}
-	l.refs++
+	l.note(code)
 	l.eng.Apply(l.p, &l.st, &in, day+1, &l.out)
 	l.eng.Evaluate(l.p, &l.st, day+1, &l.out)
 }
@@ -147,6 +159,20 @@ func TestRegularInPersonTracesCertify(t *testing.T) {
 				if !strings.Contains(r.Note, "traces=TRN.TRANSIT") || !strings.Contains(r.Note, "p_alive=") {
 					t.Errorf("note %q", r.Note)
 				}
+				// The records it rests on are named: at least min_days of them, the
+				// certifying one among them, none of the spoofable bank traces.
+				if len(r.Records) < 2 || !slices.Contains(r.Records, r.Evidence) {
+					t.Errorf("records %v for a certification by %d", r.Records, r.Evidence)
+				}
+				for _, ref := range r.Records {
+					if l.codes[ref] == "BANK.TXN" {
+						t.Errorf("a spoofable trace named among the records: %v", r.Records)
+					}
+				}
+				detail := string(r.AppendDetail(nil, func(b []byte, ref engine.Ref) []byte { return append(b, l.codes[ref]...) }))
+				if !strings.Contains(detail, ";records=") || strings.Index(detail, "records=") < strings.Index(detail, "traces=") {
+					t.Errorf("detail %q: want records= after the note", detail)
+				}
 			}
 		case sc.ActRisk, sc.ActSuspended:
 			t.Errorf("row %+v", r)
@@ -223,7 +249,7 @@ func TestDeterministicAndFiles(t *testing.T) {
 		t.Fatalf("%d rows, then %d", len(a), len(b))
 	}
 	for i := range a {
-		if a[i] != b[i] {
+		if !reflect.DeepEqual(a[i], b[i]) {
 			t.Fatalf("row %d differs: %+v %+v", i, a[i], b[i])
 		}
 	}
@@ -493,7 +519,7 @@ func TestOffsiteRegistrationExplainsLocalSilence(t *testing.T) {
 
 func (l *life) applyAt(code string, day sc.Date, region string) {
 	in := engine.Input{Type: typeID(l.cfg.Catalogue, code), Event: day, Ref: l.refs, Target: engine.NoRef, Place: sc.PlaceOf(region)}
-	l.refs++
+	l.note(code)
 	l.eng.Apply(l.p, &l.st, &in, day+1, &l.out)
 	l.eng.Evaluate(l.p, &l.st, day+1, &l.out)
 }

@@ -105,6 +105,9 @@ func (k *sink) flush(tx *store.Tx, keys map[int64]string, actor string, onDecisi
 		if k.decs[i].d.Action == sc.ActConflict {
 			need(k.decs[i].d.Other)
 		}
+		for _, r := range k.decs[i].d.Records {
+			need(r)
+		}
 	}
 	if len(missing) > 0 {
 		got, err := tx.RecordKeys(missing)
