@@ -277,6 +277,25 @@ func (c *csvFile) date(name string) (silentcert.Date, error) {
 
 func (c *csvFile) close() { c.f.Close() }
 
+// eachRow calls fn for each row of the CSV at path, which must have the columns need,
+// until the end or the first error.
+func eachRow(path string, need []string, fn func(c *csvFile) error) error {
+	c, err := openCSV(path, need...)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	for {
+		ok, err := c.next()
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+}
+
 // ReadScenario reads DIR/scenario.json.
 func ReadScenario(dir string) (*Scenario, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "scenario.json"))
@@ -473,23 +492,11 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 	ev.Living.DaysToResumption = statsOf(suspendedDays)
 	// Statuses on --to.
 	status := map[string][2]string{}
-	{
-		c, err := openCSV(filepath.Join(result, "status.csv"), "person_id", "status", "last_method")
-		if err != nil {
-			return nil, err
-		}
-		for {
-			ok, err := c.next()
-			if err != nil {
-				c.close()
-				return nil, err
-			}
-			if !ok {
-				break
-			}
-			status[c.get("person_id")] = [2]string{c.get("status"), c.get("last_method")}
-		}
-		c.close()
+	if err := eachRow(filepath.Join(result, "status.csv"), []string{"person_id", "status", "last_method"}, func(c *csvFile) error {
+		status[c.get("person_id")] = [2]string{c.get("status"), c.get("last_method")}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	ev.Silent.ByMethod = map[string]int{}
 	var termDays, unrepDays, fraudDays []float64
@@ -688,19 +695,7 @@ func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow, r
 		}
 	}
 	c.close()
-	c, err = openCSV(filepath.Join(result, "overpayments.csv"), "amount", "offset", "to_recover")
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	for {
-		ok, err := c.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
+	return eachRow(filepath.Join(result, "overpayments.csv"), []string{"amount", "offset", "to_recover"}, func(c *csvFile) error {
 		for _, f := range []struct {
 			name string
 			dst  *Money
@@ -711,7 +706,8 @@ func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow, r
 			}
 			*f.dst += Money(v)
 		}
-	}
+		return nil
+	})
 }
 
 // Passed reports whether every check passed.

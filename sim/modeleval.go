@@ -148,35 +148,26 @@ type Truth struct {
 // ReadTruth reads truth.csv of a scenario: each person's death, first death report and
 // whether relatives used the cards after it.
 func ReadTruth(dir string) (map[string]Truth, error) {
-	c, err := openCSV(filepath.Join(dir, "truth.csv"), "person_id", "death_date", "first_death_report", "fraud")
-	if err != nil {
-		return nil, err
-	}
-	defer c.close()
 	out := map[string]Truth{}
-	for {
-		ok, err := c.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return out, nil
-		}
+	err := eachRow(filepath.Join(dir, "truth.csv"), []string{"person_id", "death_date", "first_death_report", "fraud"}, func(c *csvFile) error {
 		var t Truth
+		var err error
 		if t.Death, err = c.date("death_date"); err != nil {
-			return nil, err
+			return err
 		}
 		if t.FirstReport, err = c.date("first_death_report"); err != nil {
-			return nil, err
+			return err
 		}
 		t.Fraud = c.get("fraud") == "1"
 		if _, t.CardUseKnown = c.col["card_use_reported"]; t.CardUseKnown {
 			if t.CardUse, err = c.date("card_use_reported"); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		out[c.get("person_id")] = t
-	}
+		return nil
+	})
+	return out, err
 }
 
 // ReadOutcomes reads the outcomes a replay's own outputs in result give, as a Truth per
@@ -185,48 +176,32 @@ func ReadTruth(dir string) (map[string]Truth, error) {
 // on the day of the person's first TERMINATED row of decisions.csv. Fraud and CardUse are
 // left for the caller (CardUseKnown is set: none known yet).
 func ReadOutcomes(result string) (map[string]Truth, error) {
-	c, err := openCSV(filepath.Join(result, "status.csv"), "person_id", "death_date")
-	if err != nil {
-		return nil, err
-	}
-	defer c.close()
 	out := map[string]Truth{}
-	for {
-		ok, err := c.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	err := eachRow(filepath.Join(result, "status.csv"), []string{"person_id", "death_date"}, func(c *csvFile) error {
 		t := Truth{FirstReport: silentcert.NoDate, CardUse: silentcert.NoDate, CardUseKnown: true}
+		var err error
 		if t.Death, err = c.date("death_date"); err != nil {
-			return nil, err
+			return err
 		}
 		out[c.get("person_id")] = t
-	}
-	d, err := openCSV(filepath.Join(result, "decisions.csv"), "date", "person_id", "action")
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer d.close()
-	for {
-		ok, err := d.next()
-		if err != nil {
-			return nil, err
+	err = eachRow(filepath.Join(result, "decisions.csv"), []string{"date", "person_id", "action"}, func(c *csvFile) error {
+		t, known := out[c.get("person_id")]
+		if c.get("action") != silentcert.ActTerminated.String() || !known || t.Death == silentcert.NoDate || t.FirstReport != silentcert.NoDate {
+			return nil
 		}
-		if !ok {
-			return out, nil
+		var err error
+		if t.FirstReport, err = c.date("date"); err != nil {
+			return err
 		}
-		t, known := out[d.get("person_id")]
-		if d.get("action") != silentcert.ActTerminated.String() || !known || t.Death == silentcert.NoDate || t.FirstReport != silentcert.NoDate {
-			continue
-		}
-		if t.FirstReport, err = d.date("date"); err != nil {
-			return nil, err
-		}
-		out[d.get("person_id")] = t
-	}
+		out[c.get("person_id")] = t
+		return nil
+	})
+	return out, err
 }
 
 // AUC returns the area under the ROC curve of scores (higher: more likely positive).
