@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,6 +207,21 @@ func (p *Page) MaskID(id string) string {
 		return id
 	}
 	return idcard.Mask(id)
+}
+
+// SeesHealth reports whether the page may show health indexes: they come from medical
+// records, and a village assistant gets the order of their list, not the figure.
+func (p *Page) SeesHealth() bool { return p.User == nil || p.User.Role != auth.RoleVillage }
+
+// ShownDetail is a decision's detail as the page may show it: without the health index
+// (health=) where SeesHealth says no.
+func (p *Page) ShownDetail(detail string) string {
+	if p.SeesHealth() {
+		return detail
+	}
+	keys := strings.Split(detail, ";")
+	keys = slices.DeleteFunc(keys, func(k string) bool { return strings.HasPrefix(k, "health=") })
+	return strings.Join(keys, ";")
 }
 
 // Status names a status in the page's language.

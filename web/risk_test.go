@@ -119,6 +119,14 @@ func testRiskWorklist(t *testing.T, c *city) {
 	v2.login("v2")
 	if _, body := v2.get("/work/risk"); !strings.Contains(body, row) {
 		t.Fatalf("the village's assistant does not see the flag")
+	} else if strings.Contains(body, "21.0%") {
+		t.Errorf("the village's assistant sees the health index, which comes from medical records")
+	}
+	if _, body := v2.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, "<strong>RISK</strong>") || strings.Contains(body, "health=") {
+		t.Errorf("the assistant's person page: the RISK row should show, its health index not")
+	}
+	if _, body := op.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, "health=0.21") {
+		t.Errorf("the operator's person page should show the RISK row's health index")
 	}
 	// v2 finds 李秀英 at home: the flag closes and the village's counts move now.
 	before, _ := c.db.Region(ctx, "371002001002")

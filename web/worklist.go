@@ -173,21 +173,24 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 	p := &Page{User: reqOf(r).user, msgs: c.cat[reqOf(r).lang], c: c}
 	header := []string{p.T("col.person_id"), p.T("col.name"), p.T("col.birth"), p.T("col.region_code"), p.T("col.region"),
 		p.T("col.address"), p.T("col.phone"), p.T("col.agent_phone"), p.T("col.status"), p.T("col.until"), p.T("col.method")}
-	risk := q.List == store.WorkRisk
+	risk, health := q.List == store.WorkRisk, p.SeesHealth()
 	if risk {
-		header = append(header, p.T("col.flagged"), p.T("col.score"), p.T("col.reasons"), p.T("col.health"))
-	} else {
+		header = append(header, p.T("col.flagged"), p.T("col.score"), p.T("col.reasons"))
+	}
+	if health {
 		header = append(header, p.T("col.health"))
 	}
 	line := func(x *store.WorkRow) []string {
 		l := []string{p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
 			x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), x.Method.String()}
-		if !risk {
-			l = append(l, p.Health(x.Health))
-		}
 		if risk {
-			l = append(l, dateOr(x.Flagged), strconv.FormatFloat(x.Score, 'f', 2, 64), strings.Join(p.RiskReasons(x.RiskDetail), "; "),
-				p.RiskHealth(x.RiskDetail))
+			l = append(l, dateOr(x.Flagged), strconv.FormatFloat(x.Score, 'f', 2, 64), strings.Join(p.RiskReasons(x.RiskDetail), "; "))
+		}
+		switch {
+		case health && risk:
+			l = append(l, p.RiskHealth(x.RiskDetail))
+		case health:
+			l = append(l, p.Health(x.Health))
 		}
 		return l
 	}
