@@ -547,11 +547,7 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		return v
 	}
 	v.Certify, v.On, v.Ref = true, on, in.Ref
-	for _, x := range ev.Recent {
-		if x.Day <= in.Event && int(in.Event-x.Day) < m.P.WindowDays {
-			v.Records = append(v.Records, x.Ref)
-		}
-	}
+	v.Records = latestByType(ev.Recent, in.Event, m.P.WindowDays)
 	v.Note = "p_alive=" + strconv.FormatFloat(1-pd, 'f', 3, 64) + ";traces=" + nb
 	if m.HealthPeriod {
 		h := HealthFeatures(r, ev, d)
@@ -829,6 +825,25 @@ func (m *Model) window(ev *engine.Evidence, t sc.Date) (days, types int, names s
 		b.WriteString(strconv.FormatFloat(ty.Weight, 'g', 3, 64))
 	}
 	return days, len(seen), b.String()
+}
+
+// latestByType returns the latest record of each type among the in-person traces of the
+// window ending on t, oldest first: with traces=TYPE:COUNT… they name what a WEAK
+// certification rests on, one record a type an auditor can open (every record of the
+// window would cost the service a chunk read each, for rows of sixteen).
+func latestByType(recent []engine.Trace, t sc.Date, windowDays int) []engine.Ref {
+	var out []engine.Ref
+	var seen []sc.TypeID
+	for i := len(recent) - 1; i >= 0; i-- {
+		x := recent[i]
+		if x.Day > t || int(t-x.Day) >= windowDays || slices.Contains(seen, x.Type) {
+			continue
+		}
+		seen = append(seen, x.Type)
+		out = append(out, x.Ref)
+	}
+	slices.Reverse(out)
+	return out
 }
 
 // riskWeights returns the coefficients of the RISK score.

@@ -159,15 +159,18 @@ func TestRegularInPersonTracesCertify(t *testing.T) {
 				if !strings.Contains(r.Note, "traces=TRN.TRANSIT") || !strings.Contains(r.Note, "p_alive=") {
 					t.Errorf("note %q", r.Note)
 				}
-				// The records it rests on are named: at least min_days of them, the
-				// certifying one among them, none of the spoofable bank traces.
-				if len(r.Records) < 2 || !slices.Contains(r.Records, r.Evidence) {
-					t.Errorf("records %v for a certification by %d", r.Records, r.Evidence)
-				}
+				// The records it rests on are named, the latest of each in-person type:
+				// the certifying one among them, one a type, none of the spoofable bank
+				// traces.
+				types := map[string]bool{}
 				for _, ref := range r.Records {
-					if l.codes[ref] == "BANK.TXN" {
-						t.Errorf("a spoofable trace named among the records: %v", r.Records)
+					if l.codes[ref] == "BANK.TXN" || types[l.codes[ref]] {
+						t.Errorf("records %v: a spoofable trace, or a type twice", r.Records)
 					}
+					types[l.codes[ref]] = true
+				}
+				if !slices.Contains(r.Records, r.Evidence) || (weak > 3 && !types["MED.OUTPATIENT"]) {
+					t.Errorf("records %v (%v) for a certification by %d", r.Records, types, r.Evidence)
 				}
 				detail := string(r.AppendDetail(nil, func(b []byte, ref engine.Ref) []byte { return append(b, l.codes[ref]...) }))
 				if !strings.Contains(detail, ";records=") || strings.Index(detail, "records=") < strings.Index(detail, "traces=") {

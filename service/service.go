@@ -442,8 +442,8 @@ func (c *change) take(n int) ([]*store.Person, []move, error) {
 		}
 		now := storedOf(sn.p)
 		was := sn.stored
-		sp.Unmoved = now.status == was.status && now.method == was.method && now.until == was.until && now.death == was.death &&
-			now.health == was.health
+		sp.Unmoved = now.status == was.status && now.method == was.method && now.until == was.until && now.death == was.death
+		sp.HealthMoved = now.health != was.health
 		if now.region != was.region {
 			moves = append(moves, move{pid, now.region})
 		}

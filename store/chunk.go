@@ -92,6 +92,58 @@ var errChunk = errors.New("record chunk damaged")
 
 // decodeChunk decodes a chunk written by encodeChunk, calling fn with each record (reused
 // between calls: copy what you keep).
+// chunkKeys is decodeChunk for record keys alone: it calls fn with the id and
+// SOURCE:RECORD_ID of each record of the chunk that want asks for, and allocates nothing
+// for the others (an evidence model's certification names up to 16 records, each in a
+// chunk of its own).
+func chunkKeys(b []byte, want func(id int64) bool, fn func(id int64, key string)) error {
+	if len(b) == 0 || b[0] != chunkVersion {
+		return fmt.Errorf("%w: version %v", errChunk, b[:min(1, len(b))])
+	}
+	d := wire.Reader{B: b[1:]}
+	n := d.Uvarint()
+	if n > uint64(len(b)) {
+		return errChunk
+	}
+	var id int64
+	var source, recordID []byte
+	str := func(prev []byte) []byte { // as wire.Reader.Str, without a copy
+		if k := d.Uvarint(); k > 0 {
+			return d.Bytes(k - 1)
+		}
+		return prev
+	}
+	for i := uint64(0); i < n; i++ {
+		id += int64(d.Uvarint())
+		source, recordID = str(source), str(recordID)
+		str(nil)    // type
+		d.Varint()  // pid
+		d.Uvarint() // link
+		d.Byte()    // held
+		str(nil)    // person_id
+		str(nil)    // name
+		d.Varint()  // birth date
+		d.Varint()  // event date
+		d.Varint()  // reported date
+		str(nil)    // region code
+		str(nil)    // detail
+		d.Uint64()  // content
+		d.Varint()  // batch
+		str(nil)    // file
+		d.Varint()  // line
+		if d.Err != nil {
+			return errChunk
+		}
+		if want(id) {
+			fn(id, string(source)+":"+string(recordID))
+		}
+	}
+	if d.Err != nil || len(d.B) != 0 {
+		return errChunk
+	}
+	return nil
+}
+
 func decodeChunk(b []byte, fn func(*Record) error) error {
 	if len(b) == 0 || b[0] != chunkVersion {
 		return fmt.Errorf("%w: version %v", errChunk, b[:min(1, len(b))])

@@ -52,6 +52,23 @@ func TestChunkRoundTrip(t *testing.T) {
 				t.Fatalf("record %d: got %+v, want %+v", i, got[i], rs[i])
 			}
 		}
+		// The keys alone, of every other record, are the full decode's.
+		keys := map[int64]string{}
+		if err := store.ChunkKeys(b, func(id int64) bool { return id%2 == 0 }, func(id int64, k string) { keys[id] = k }); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, r := range rs {
+			if r.ID%2 == 0 {
+				want++
+				if keys[r.ID] != r.Source+":"+r.RecordID {
+					t.Fatalf("record %d: key %q, want %s:%s", r.ID, keys[r.ID], r.Source, r.RecordID)
+				}
+			}
+		}
+		if len(keys) != want {
+			t.Fatalf("%d keys, want %d", len(keys), want)
+		}
 		// Every cut of the chunk is refused, never a panic or a short read taken as whole.
 		for cut := 0; cut < len(b); cut++ {
 			if err := store.DecodeChunk(b[:cut], func(*store.Record) error { return nil }); err == nil && cut > 0 && n > 0 {
@@ -66,8 +83,21 @@ func FuzzDecodeChunk(f *testing.F) {
 	f.Add([]byte{1, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var rs []*store.Record
+		keys := map[int64]string{}
+		keysErr := store.ChunkKeys(b, func(int64) bool { return true }, func(id int64, k string) { keys[id] = k })
 		if store.DecodeChunk(b, func(r *store.Record) error { c := *r; rs = append(rs, &c); return nil }) != nil {
+			if keysErr == nil {
+				t.Fatal("the keys of a chunk the full decode refuses were read")
+			}
 			return
+		}
+		if keysErr != nil || len(keys) > len(rs) {
+			t.Fatalf("keys of a good chunk: %v (%d keys, %d records)", keysErr, len(keys), len(rs))
+		}
+		for _, r := range rs {
+			if keys[r.ID] != r.Source+":"+r.RecordID {
+				t.Fatalf("record %d: key %q", r.ID, keys[r.ID])
+			}
 		}
 		// What decodes re-encodes to records that decode the same.
 		var again []*store.Record

@@ -220,23 +220,31 @@ func testHealth(t *testing.T, db *store.DB, day sc.Date) {
 	}
 	ps[0].Status, ps[0].Health = sc.StatusCertified, 400 // person 1: certified for ten months
 	ps[1].Status, ps[1].Health = sc.StatusCertified, 50  // person 2: certified for one
-	ps[4].Health, ps[4].Unmoved = 900, true
+	ps[4].Health, ps[4].Unmoved = 900, true // not HealthMoved: not written
+	ps[2].Health, ps[2].Unmoved, ps[2].HealthMoved, ps[2].Status = 700, true, true, sc.StatusCertified // health alone
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.PutStates([]*store.Person{ps[0], ps[1], ps[4]}); err != nil {
+	if err := tx.PutStates([]*store.Person{ps[0], ps[1], ps[2], ps[4]}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	got := map[int64]int{}
-	if err := db.LoadPeople(ctx, func(p *store.Person) error { got[p.PID] = p.Health; return nil }); err != nil {
+	var status3 sc.Status
+	if err := db.LoadPeople(ctx, func(p *store.Person) error {
+		got[p.PID] = p.Health
+		if p.PID == 3 {
+			status3 = p.Status
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if got[1] != 400 || got[2] != 50 || got[5] != -1 {
-		t.Errorf("health read back %v, want 1:400 2:50 and 5 unwritten (-1)", got)
+	if got[1] != 400 || got[2] != 50 || got[3] != 700 || got[5] != -1 || status3 != sc.StatusPending {
+		t.Errorf("health read back %v (person 3 %s), want 1:400 2:50 3:700 with its status unwritten, and 5 unwritten (-1)", got, status3)
 	}
 	first := func(q store.WorkQuery) (int64, int) {
 		q.Today, q.From, q.To = day, sc.NoDate, sc.NoDate
@@ -252,8 +260,8 @@ func testHealth(t *testing.T, db *store.DB, day sc.Date) {
 	if pid, _ := first(store.WorkQuery{List: store.WorkVillage, Prefix: "371002001"}); pid != 4 {
 		t.Errorf("town: %d first, want the suspended 4", pid)
 	}
-	if pid, _ := first(store.WorkQuery{List: store.WorkVillage, Prefix: "371002001", Frailest: true}); pid != 1 {
-		t.Errorf("town, frailest first: %d first, want 1", pid)
+	if pid, _ := first(store.WorkQuery{List: store.WorkVillage, Prefix: "371002001", Frailest: true}); pid != 3 {
+		t.Errorf("town, frailest first: %d first, want 3 (700)", pid)
 	}
 }
 

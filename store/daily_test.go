@@ -62,6 +62,8 @@ func testPayrollWrites(t *testing.T, db *store.DB) {
 		p.Unmoved = i%7 != 0
 		if !p.Unmoved {
 			p.Status, p.Until, p.Method, p.DeathDate, p.Health = sc.StatusSuspended, 20001, sc.MethodWeak, 19999, i%1000
+		} else if i%3 == 0 {
+			p.Health, p.HealthMoved = 1000-i%1000, true // the health index alone
 		}
 	}
 	pays = pays[:0]

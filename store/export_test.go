@@ -7,3 +7,6 @@ func (db *DB) MigrateTo(ctx context.Context, upTo int) error { return db.migrate
 
 // EncodeChunk and DecodeChunk expose the record chunk codec to its tests.
 var EncodeChunk, DecodeChunk = encodeChunk, decodeChunk
+
+// ChunkKeys exposes chunkKeys to the tests.
+var ChunkKeys = chunkKeys

@@ -20,12 +20,14 @@ type Person struct {
 	Method    sc.Method
 	DeathDate sc.Date
 	NextCheck sc.Date // the next day the clock may change the status (NoDate: none)
-	// Health is the evidence model's health index in thousandths (-1: not scored). Like
-	// status, it is written by PutStates only for people not Unmoved.
-	Health    int
-	Baselined bool // the first day's status row is written
-	State     []byte
-	// Unmoved tells PutStates that status, until, method, death date and health are as stored:
+	// Health is the evidence model's health index in thousandths (-1: not scored),
+	// written by PutStates with the status for people not Unmoved, alone for the Unmoved
+	// whose HealthMoved (it moves with nearly every record; status seldom does).
+	Health      int
+	HealthMoved bool
+	Baselined   bool // the first day's status row is written
+	State       []byte
+	// Unmoved tells PutStates that status, until, method and death date are as stored:
 	// only the state and the run's bookkeeping are written, and no index moves (a payroll
 	// day, when everyone's payment history grows and almost no one's status changes).
 	Unmoved bool
@@ -72,37 +74,46 @@ func (t *Tx) PutPeople(ps []*Person) error {
 }
 
 // PutStates writes what the engine changed of people already stored: their state and
-// bookkeeping in people_state, and status, until, method, death date and health in people
-// for those whose moved (only these columns' indexes move).
+// bookkeeping in people_state, status, until, method, death date and health in people for
+// those whose moved (only these columns' indexes move), and the health index alone for the
+// others whose health moved (no index holds it: a row rewritten in place).
 func (t *Tx) PutStates(ps []*Person) error {
-	var moved []*Person
+	var moved, health []*Person
 	for _, p := range ps {
-		if !p.Unmoved {
+		switch {
+		case !p.Unmoved:
 			moved = append(moved, p)
+		case p.HealthMoved:
+			health = append(health, p)
 		}
 	}
 	if t.db.dialect == Postgres {
 		if t.conn != nil && len(ps) >= copyMin {
-			return t.copyStates(ps, len(moved) > 0)
+			return t.copyStates(ps, len(moved) > 0, len(health) > 0)
 		}
-		return t.insertManyUpdate(ps, moved)
+		return t.insertManyUpdate(ps, moved, health)
 	}
 	// SQLite: UPDATE … FROM (VALUES …), a few hundred people a statement.
 	if err := t.updateFrom(`people_state`, `next_check = v.column2, baselined = v.column3, state = v.column4`, stateTypes, ps,
 		func(a []any, p *Person) []any { return append(a, int64(p.NextCheck), b2i(p.Baselined), p.State) }); err != nil {
 		return err
 	}
-	return t.updateFrom(`people`, movedSet, movedTypes, moved,
+	if err := t.updateFrom(`people`, movedSet, movedTypes, moved,
 		func(a []any, p *Person) []any {
 			return append(a, int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate), p.Health)
-		})
+		}); err != nil {
+		return err
+	}
+	return t.updateFrom(`people`, `health = v.column2`, healthTypes, health,
+		func(a []any, p *Person) []any { return append(a, p.Health) })
 }
 
 const movedSet = `status = v.column2, until_day = v.column3, last_method = v.column4, death_date = v.column5, health = v.column6`
 
 var (
-	stateTypes = []string{"BIGINT", "INTEGER", "INTEGER", "BYTEA"}
-	movedTypes = []string{"BIGINT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER"}
+	stateTypes  = []string{"BIGINT", "INTEGER", "INTEGER", "BYTEA"}
+	movedTypes  = []string{"BIGINT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER"}
+	healthTypes = []string{"BIGINT", "INTEGER"}
 )
 
 // updateFrom updates table from rows of values, the pid first and then those vals
@@ -152,16 +163,20 @@ func (t *Tx) updateFrom(table, set string, types []string, ps []*Person, vals fu
 
 // insertManyUpdate is PutStates for a few people on PostgreSQL: UPDATE … FROM (VALUES …)
 // with typed values.
-func (t *Tx) insertManyUpdate(ps, moved []*Person) error {
+func (t *Tx) insertManyUpdate(ps, moved, health []*Person) error {
 	err := t.updateFrom(`people_state`, `next_check = v.column2, baselined = v.column3, state = v.column4`, stateTypes, ps,
 		func(a []any, p *Person) []any { return append(a, int32(p.NextCheck), int32(b2i(p.Baselined)), p.State) })
 	if err != nil {
 		return err
 	}
-	return t.updateFrom(`people`, movedSet, movedTypes, moved,
+	if err := t.updateFrom(`people`, movedSet, movedTypes, moved,
 		func(a []any, p *Person) []any {
 			return append(a, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate), int32(p.Health))
-		})
+		}); err != nil {
+		return err
+	}
+	return t.updateFrom(`people`, `health = v.column2`, healthTypes, health,
+		func(a []any, p *Person) []any { return append(a, int32(p.Health)) })
 }
 
 // StatesChunk is how many people a caller of PutStates best gives it at once: on
@@ -176,19 +191,19 @@ func (t *Tx) StatesChunk() int {
 // copyStates is PutStates for many people on PostgreSQL: COPY into a temporary table of
 // the transaction's connection, then one UPDATE … FROM it of people_state, and of people
 // for those who moved.
-func (t *Tx) copyStates(ps []*Person, anyMoved bool) error {
-	if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_states (pid BIGINT, moved BOOLEAN, status INTEGER,
-		until_day INTEGER, last_method INTEGER, death_date INTEGER, health INTEGER, next_check INTEGER, baselined INTEGER,
-		state BYTEA) ON COMMIT DELETE ROWS`); err != nil {
+func (t *Tx) copyStates(ps []*Person, anyMoved, anyHealth bool) error {
+	if err := t.execRaw(`CREATE TEMP TABLE IF NOT EXISTS stage_states (pid BIGINT, moved BOOLEAN, health_moved BOOLEAN,
+		status INTEGER, until_day INTEGER, last_method INTEGER, death_date INTEGER, health INTEGER, next_check INTEGER,
+		baselined INTEGER, state BYTEA) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
 	if err := t.execRaw(`TRUNCATE stage_states`); err != nil {
 		return err
 	}
-	cols := []string{"pid", "moved", "status", "until_day", "last_method", "death_date", "health", "next_check", "baselined", "state"}
+	cols := []string{"pid", "moved", "health_moved", "status", "until_day", "last_method", "death_date", "health", "next_check", "baselined", "state"}
 	err := t.copyFrom("stage_states", cols, len(ps), func(i int) []any {
 		p := ps[i]
-		return []any{p.PID, !p.Unmoved, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate), int32(p.Health),
+		return []any{p.PID, !p.Unmoved, p.Unmoved && p.HealthMoved, int32(p.Status), int32(p.Until), int32(p.Method), int32(p.DeathDate), int32(p.Health),
 			int32(p.NextCheck), int32(b2i(p.Baselined)), p.State}
 	})
 	if err != nil {
@@ -203,6 +218,9 @@ func (t *Tx) copyStates(ps []*Person, anyMoved bool) error {
 	if anyMoved {
 		qs = append(qs, `UPDATE people SET status = s.status, until_day = s.until_day, last_method = s.last_method,
 			death_date = s.death_date, health = s.health FROM stage_states s WHERE people.pid = s.pid AND s.moved`)
+	}
+	if anyHealth {
+		qs = append(qs, `UPDATE people SET health = s.health FROM stage_states s WHERE people.pid = s.pid AND s.health_moved`)
 	}
 	qs = append(qs, `RESET enable_hashjoin`, `RESET enable_mergejoin`)
 	for _, q := range qs {

@@ -535,9 +535,8 @@ type querier interface {
 
 func recordKeys(ctx context.Context, db *DB, q querier, ids []int64) (map[int64]string, error) {
 	out := make(map[int64]string, len(ids))
-	err := readRecords(ctx, db, q, ids, func(r *Record) error {
-		out[r.ID] = r.Source + ":" + r.RecordID
-		return nil
+	err := readChunks(ctx, db, q, ids, func(data []byte, take func(id int64) bool) error {
+		return chunkKeys(data, take, func(id int64, key string) { out[id] = key })
 	})
 	return out, err
 }
@@ -545,9 +544,33 @@ func recordKeys(ctx context.Context, db *DB, q querier, ids []int64) (map[int64]
 // readRecords calls fn with each stored record among ids, in id order (each once),
 // reading each chunk that holds one of them once.
 func readRecords(ctx context.Context, db *DB, q querier, ids []int64, fn func(*Record) error) error {
+	return readChunks(ctx, db, q, ids, func(data []byte, take func(id int64) bool) error {
+		return decodeChunk(data, func(r *Record) error {
+			if take(r.ID) {
+				return fn(r)
+			}
+			return nil
+		})
+	})
+}
+
+// readChunks calls decode with each chunk that holds one of ids, once, in id order, and
+// with take, which reports whether an id of the chunk is among ids; decode must ask it
+// of the chunk's ids in order.
+func readChunks(ctx context.Context, db *DB, q querier, ids []int64, decode func(data []byte, take func(id int64) bool) error) error {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	take := func(id int64) bool {
+		for len(ids) > 0 && ids[0] < id {
+			ids = ids[1:] // in a gap of the chunk: no such record
+		}
+		if len(ids) > 0 && ids[0] == id {
+			ids = ids[1:]
+			return true
+		}
+		return false
+	}
 	for len(ids) > 0 {
 		var first, last int64
 		var data []byte
@@ -570,17 +593,7 @@ func readRecords(ctx context.Context, db *DB, q querier, ids []int64, fn func(*R
 			ids = ids[1:] // no such record
 			continue
 		}
-		err = decodeChunk(data, func(r *Record) error {
-			for len(ids) > 0 && ids[0] < r.ID {
-				ids = ids[1:] // in a gap of the chunk: no such record
-			}
-			if len(ids) > 0 && ids[0] == r.ID {
-				ids = ids[1:]
-				return fn(r)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := decode(data, take); err != nil {
 			return fmt.Errorf("%s: record chunk %d: %w", db, first, err)
 		}
 		for len(ids) > 0 && ids[0] <= last {
