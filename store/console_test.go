@@ -218,9 +218,9 @@ func testHealth(t *testing.T, db *store.DB, day sc.Date) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ps[0].Status, ps[0].Health = sc.StatusCertified, 400 // person 1: certified for ten months
-	ps[1].Status, ps[1].Health = sc.StatusCertified, 50  // person 2: certified for one
-	ps[4].Health, ps[4].Unmoved = 900, true // not HealthMoved: not written
+	ps[0].Status, ps[0].Health = sc.StatusCertified, 400                                               // person 1: certified for ten months
+	ps[1].Status, ps[1].Health = sc.StatusCertified, 50                                                // person 2: certified for one
+	ps[4].Health, ps[4].Unmoved = 900, true                                                            // not HealthMoved: not written
 	ps[2].Health, ps[2].Unmoved, ps[2].HealthMoved, ps[2].Status = 700, true, true, sc.StatusCertified // health alone
 	tx, err := db.Begin(ctx)
 	if err != nil {
