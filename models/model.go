@@ -97,6 +97,10 @@ type Model struct {
 	cov          [][]sc.Date // per record type and day from covBase, the event date delivered up to (see SetCoverage)
 }
 
+// Identity names the model's parameters (Params.Identity) and what they were trained on:
+// what the service records of the model its decisions come from.
+func (m *Model) Identity() (id, trained string) { return m.P.Identity(), m.P.Trained }
+
 // SetCoverage takes, per record type, the event date up to which its records had arrived
 // on each day from base (backtest.CoverageAware): a person's silence in a type is counted
 // up to it, instead of up to the day less the longest delay of their records.

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 )
@@ -150,6 +152,14 @@ func (p *Params) Validate() error {
 		return fmt.Errorf("model file: risk_repeat_days %d: at least 1", p.RiskRepeatDays)
 	}
 	return nil
+}
+
+// Identity names the parameters: the file version and the first 16 hex digits of the
+// SHA-256 of the model file as Marshal writes it. Two model files score alike exactly when
+// their identities are equal.
+func (p *Params) Identity() string {
+	sum := sha256.Sum256(p.Marshal())
+	return fmt.Sprintf("v%d:%s", p.Version, hex.EncodeToString(sum[:8]))
 }
 
 // Marshal writes the model file, indented, keys in a fixed order.

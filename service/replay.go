@@ -72,6 +72,9 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	} else if s.People() > 0 || last != sc.NoDate {
 		return nil, sc.Errorf(sc.EConflict, "%s: replay needs an empty database (it has %d people)", db, s.People())
 	}
+	if err := s.CheckModel(ctx, "", "replay"); err != nil {
+		return nil, err
+	}
 	rep := backtest.NewReport()
 	ro, err := s.ImportRoster(ctx, opt.Roster, opt.Encoding, "replay")
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -192,6 +193,75 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Service, error) {
 	}
 	s.reindex()
 	return s, nil
+}
+
+// ModelNone is the model identity of the baseline weak rule (no evidence model).
+const ModelNone = "none"
+
+// identified is a model that names its parameters (models.Model).
+type identified interface {
+	Identity() (id, trained string)
+}
+
+// modelIdentity returns the identity of the service's model and what it was trained on.
+func (s *Service) modelIdentity() (string, string) {
+	switch m := s.opt.Model.(type) {
+	case nil:
+		return ModelNone, ""
+	case identified:
+		return m.Identity()
+	default:
+		return fmt.Sprintf("%T", m), ""
+	}
+}
+
+// CheckModel makes sure that the database's decisions keep coming from one evidence model:
+// the first time, it records the service's (meta "model", and an audit row); later, a
+// service under another model is refused unless change gives the reason for the switch,
+// which is then written to the audit trail with both identities and who made it. Commands
+// that make decisions call it before the first; readers need not.
+func (s *Service) CheckModel(ctx context.Context, change, actor string) error {
+	id, trained := s.modelIdentity()
+	stored, ok, err := s.db.Meta(ctx, "model")
+	if err != nil {
+		return err
+	}
+	if ok && stored == id {
+		return nil
+	}
+	detail := "to=" + id
+	switch {
+	case !ok:
+		detail += ";first=1"
+	case change == "":
+		return sc.Errorf(sc.EConflict, "%s: its decisions come from evidence model %s; this run's is %s (%s): give the same --model, or --model-change REASON to switch (written to the audit trail)",
+			s.db, stored, id, orNone(trained))
+	default:
+		detail = "from=" + stored + ";" + detail + ";reason=" + strings.NewReplacer(";", ",", "\n", " ").Replace(change)
+	}
+	if trained != "" {
+		detail += ";trained=" + strings.ReplaceAll(trained, ";", ",")
+	}
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.SetMeta("model", id); err != nil {
+		return err
+	}
+	if err := tx.Append([]store.AuditRow{{Kind: "model", Day: s.Today(), At: s.wallTime(), Actor: actor, PID: -1,
+		Action: "set", Detail: detail}}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no training named"
+	}
+	return s
 }
 
 // DB returns the store.

@@ -40,6 +40,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := fs.Uint64("seed", 42, "simulation seed")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	modelPath := fs.String("model", "builtin", "evidence model (WEAK by score, the fraud-risk list): \"builtin\", a file from silentcert train, or \"\" for the baseline rule alone")
+	change := fs.String("model-change", "", modelChangeHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -99,6 +100,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	svc, err := service.Open(ctx, db, service.Options{Log: log, Now: clock, ResolveRegion: regionResolver(*city), Model: model})
 	if err != nil {
 		return err
+	}
+	if err := svc.CheckModel(ctx, *change, "demo"); err != nil {
+		return fmt.Errorf("%w (or delete %s to build the demo again)", err, *path)
 	}
 	accounts := auth.New(db, auth.Options{})
 	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Log: log,

@@ -31,6 +31,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of roster imports")
 	modelPath := fs.String("model", "", modelHelp)
+	change := fs.String("model-change", "", modelChangeHelp)
 	faceModels := fs.String("face-models", "face/testdata/npm/package/model", "folder of the face models (face/fetch.sh); missing: face certification answers that it is unavailable")
 	publicURL := fs.String("public-url", "", "the address citizens reach the service at, put in the links of reminders (e.g. https://rz.example.gov.cn)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when a TLS proxy fronts the service)")
@@ -95,6 +96,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return citizen.VisitDecision(tx, p, d, time.Now(), loc)
 		}})
 	if err != nil {
+		return err
+	}
+	if err := svc.CheckModel(ctx, *change, "serve"); err != nil {
 		return err
 	}
 	metrics := &notice.Metrics{}

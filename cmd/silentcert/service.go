@@ -110,6 +110,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	history := fs.Bool("history", false, "load records reported before the service's first day: each applied on its reported_date, no decision rows")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of the roster")
 	modelPath := fs.String("model", "", modelHelp)
+	change := fs.String("model-change", "", modelChangeHelp)
 	paths, err := parseFlagsAndPaths(fs, args)
 	if err != nil {
 		return err
@@ -124,6 +125,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer db.Close()
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, ResolveRegion: regionResolver(*city), Fault: faultFromEnv(), Model: model})
 	if err != nil {
+		return err
+	}
+	if err := svc.CheckModel(ctx, *change, "cli"); err != nil {
 		return err
 	}
 	if *roster != "" {
@@ -286,6 +290,7 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	day := fs.String("day", "", "run every day not yet run up to this one (default: today in Asia/Shanghai)")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	modelPath := fs.String("model", "", modelHelp)
+	change := fs.String("model-change", "", modelChangeHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -297,6 +302,9 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	loadStart, loadCPU := time.Now(), cpuSeconds()
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Fault: faultFromEnv(), Model: model})
 	if err != nil {
+		return err
+	}
+	if err := svc.CheckModel(ctx, *change, "cli"); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "loaded %d people in %.1fs (%.1fs of CPU)\n", svc.People(), time.Since(loadStart).Seconds(), cpuSeconds()-loadCPU)
@@ -515,7 +523,9 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-const modelHelp = "evidence model file from `silentcert train`, or \"builtin\" (default: the baseline weak rule, no RISK rows); use the same model for every command on one database"
+const modelHelp = "evidence model file from `silentcert train`, or \"builtin\" (default: the baseline weak rule, no RISK rows); the same for every command on one database (see --model-change)"
+
+const modelChangeHelp = "the reason for deciding under another --model than the database's decisions so far were made with: the switch is written to the audit trail (without it, such a run is refused)"
 
 // openSetup reads the configuration and the evidence model ("" for none) and opens the
 // database: what every command on the service's database starts with.

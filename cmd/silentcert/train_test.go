@@ -58,3 +58,22 @@ func TestTrainFromHistory(t *testing.T) {
 		}
 	}
 }
+
+// One database, one evidence model: a run under another is refused, naming the switch
+// flag, and made with a reason.
+func TestModelGuard(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "g.db")
+	roster := filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"ingest", "--db", dsn, "--roster", roster, "--day", "2024-01-01", "--model", "builtin"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run(context.Background(), []string{"run-day", "--db", dsn, "--day", "2024-01-02"}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "--model-change") {
+		t.Fatalf("run-day under the baseline rule on a model's database: exit %d: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run(context.Background(), []string{"run-day", "--db", dsn, "--day", "2024-01-02", "--model-change", "model withdrawn"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("run-day with a reason: exit %d: %s", code, stderr.String())
+	}
+}
