@@ -27,6 +27,10 @@ type Collector struct {
 	// Spoofable keeps every spoofable trace with its features too (SpoofableObservations),
 	// for fitting the RISK score in training.
 	Spoofable bool
+	// Keep, when set, says whose traces are kept for fitting (Observations and
+	// SpoofableObservations): a sample of the people, so that training a large city fits
+	// in memory. Per-person scores and Scored keep everyone.
+	Keep func(person string) bool
 
 	mu     sync.Mutex
 	obs    []Observation
@@ -62,6 +66,9 @@ func (c *Collector) Trace(o *Observation, sample bool) {
 	}
 	if o.Spoofable && o.Risk >= RecordFloor {
 		c.flags = append(c.flags, Observation{Person: o.Person, Day: o.Day, Event: o.Event, Spoofable: true, PDead: o.PDead, Risk: o.Risk})
+	}
+	if c.Keep != nil && !c.Keep(o.Person) {
+		return
 	}
 	if sample {
 		c.obs = append(c.obs, *o)

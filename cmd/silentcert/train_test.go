@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,5 +76,29 @@ func TestModelGuard(t *testing.T) {
 	stderr.Reset()
 	if code := run(context.Background(), []string{"run-day", "--db", dsn, "--day", "2024-01-02", "--model-change", "model withdrawn"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("run-day with a reason: exit %d: %s", code, stderr.String())
+	}
+}
+
+// --sample keeps a share of the people, the same ones on every run.
+func TestTrainSample(t *testing.T) {
+	in := sampled(0.25)
+	n := 0
+	for i := range 10000 {
+		id := fmt.Sprintf("3710021950%08d", i)
+		if in(id) != sampled(0.25)(id) {
+			t.Fatal("not the same people twice")
+		}
+		if in(id) {
+			n++
+		}
+	}
+	if n < 2300 || n > 2700 {
+		t.Errorf("%d of 10,000 kept at 0.25", n)
+	}
+	var stdout, stderr bytes.Buffer
+	for _, bad := range []string{"0", "1.5", "-1"} {
+		if code := run(context.Background(), []string{"train", "--scenario", "x", "--result", "r", "--out", "o", "--sample", bad}, &stdout, &stderr); code != 2 {
+			t.Errorf("--sample %s: exit %d, want 2", bad, code)
+		}
 	}
 }
