@@ -758,6 +758,13 @@ func (ev *Evaluation) rows() [][2]string {
 			row("models: of them, card/bank/phone use reported within 90 days, flagged", fmt.Sprintf("%d of %d (%.4f)", m.HiddenCardUseFlagged, m.HiddenCardUse, m.HiddenCardUseRecall))
 		}
 		row("models: living recipients flagged RISK in a year (max)", fmt.Sprintf("%.4f (%d RISK rows)", m.LivingFlaggedYear, m.RiskRows))
+		if len(m.FoundAtShare) > 0 {
+			var parts []string
+			for _, f := range m.FoundAtShare {
+				parts = append(parts, fmt.Sprintf("%g%%: %d/%d", f.Share*100, f.Found, f.Of))
+			}
+			row("models: hidden deaths found ≤ 90 d if this share of the living were flagged", strings.Join(parts, ", "))
+		}
 		var pk []string
 		for _, p := range m.PrecisionAtK {
 			pk = append(pk, fmt.Sprintf("@%d %.2f", p.K, p.Precision))

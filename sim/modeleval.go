@@ -44,6 +44,46 @@ type ModelMetrics struct {
 	HealthAUC           float64 `json:"health_auc"`
 	// Silent share with the answers no one asked for set aside (see SilentUnasked).
 	SilentUnasked SilentUnasked `json:"silent_unasked"`
+	// FoundAtShare is the RISK score's trade-off whatever the threshold: for a share of
+	// the living flagged a year, how many hidden deaths with card use it would find within
+	// 90 days. Read from scores.csv (its risk column): the sampled traces, one a fortnight
+	// per person and every one at or above the run's threshold, so close, not exact.
+	FoundAtShare []FoundAt `json:"hidden_found_at_living_share,omitempty"`
+}
+
+// FoundAt is one point of the trade-off: flagging Share of the living a year (in the
+// worst calendar year) finds Found of Of hidden deaths with card use within 90 days.
+type FoundAt struct {
+	Share float64 `json:"share"`
+	Found int     `json:"found"`
+	Of    int     `json:"of"`
+}
+
+// tradeoffShares are the shares of the living flagged a year FoundAtShare is given for.
+var tradeoffShares = []float64{0.0025, 0.005, 0.01, 0.02, 0.05, 0.1}
+
+// foundAtShares computes FoundAtShare from the highest RISK score of each living person
+// in each calendar year (living, their count per year) and of each hidden death within 90
+// days of it (hidden).
+func foundAtShares(living map[int][]float64, people map[int]int, hidden []float64) []FoundAt {
+	var out []FoundAt
+	for _, share := range tradeoffShares {
+		th := 0.0
+		for y, vs := range living {
+			k := int(share * float64(people[y]))
+			if k < len(vs) {
+				th = math.Max(th, vs[len(vs)-1-k]) // vs ascending: the k-th highest
+			}
+		}
+		f := FoundAt{Share: share, Of: len(hidden)}
+		for _, v := range hidden {
+			if v > th {
+				f.Found++
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // SilentUnasked is the silent share of the living on --to with the simulated population's
@@ -286,6 +326,12 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 	// Trace scores.
 	var scores []float64
 	var dead []bool
+	type personYear struct {
+		id   string
+		year int
+	}
+	livingMax := map[personYear]float64{}
+	hiddenMax, hiddenSeen := map[string]float64{}, map[string]bool{}
 	{
 		c, err := openCSV(filepath.Join(result, "scores.csv"), "person_id", "event_date", "p_dead")
 		if err != nil {
@@ -306,9 +352,29 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 				return nil, err
 			}
 			p, _ := strconv.ParseFloat(c.get("p_dead"), 64)
-			t := truth[c.get("person_id")]
+			id := c.get("person_id")
+			t := truth[id]
 			scores = append(scores, p)
 			dead = append(dead, t.Death != silentcert.NoDate && ev >= t.Death)
+			if _, ok := c.col["risk"]; ok && c.get("spoofable") == "1" {
+				r, _ := strconv.ParseFloat(c.get("risk"), 64)
+				day, err := c.date("day")
+				if err != nil {
+					c.close()
+					return nil, err
+				}
+				switch {
+				case t.Death == silentcert.NoDate || ev < t.Death:
+					if y, _, _ := day.Civil(); day >= from && day <= to {
+						k := personYear{id, y}
+						livingMax[k] = math.Max(livingMax[k], r)
+					}
+				case t.Fraud && t.Death >= from && t.Death <= to-90 && (t.FirstReport == silentcert.NoDate || t.FirstReport > t.Death+90) &&
+					t.CardUse != silentcert.NoDate && t.CardUse <= t.Death+90 && day <= t.Death+90:
+					hiddenMax[id] = math.Max(hiddenMax[id], r)
+					hiddenSeen[id] = true
+				}
+			}
 		}
 		c.close()
 	}
@@ -387,6 +453,7 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	var hiddenScores []float64
 	for _, id := range ids {
 		t := truth[id]
 		if !t.Fraud || t.Death == silentcert.NoDate || t.Death < from || t.Death > to-90 {
@@ -400,6 +467,7 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		use := t.CardUse != silentcert.NoDate && t.CardUse <= t.Death+90
 		if use {
 			m.HiddenCardUse++
+			hiddenScores = append(hiddenScores, hiddenMax[id]) // 0: no trace scored in the 90 days
 		}
 		if f, ok := firstFlagAfterDeath[id]; ok {
 			flagDays = append(flagDays, float64(f-t.Death))
@@ -418,7 +486,7 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		m.HiddenCardUseRecall = round4(float64(m.HiddenCardUseFlagged) / float64(m.HiddenCardUse))
 	}
 	m.FlagDays = statsOf(flagDays)
-	for y, set := range livingFlagged {
+	livingIn := func(y int) int {
 		living := 0
 		start := silentcert.MakeDate(y, 1, 1)
 		for _, t := range truth {
@@ -426,9 +494,23 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 				living++
 			}
 		}
-		if living > 0 {
+		return living
+	}
+	for y, set := range livingFlagged {
+		if living := livingIn(y); living > 0 {
 			m.LivingFlaggedYear = math.Max(m.LivingFlaggedYear, round4(float64(len(set))/float64(living)))
 		}
+	}
+	if len(livingMax) > 0 && m.CardUseKnown {
+		byYear, people := map[int][]float64{}, map[int]int{}
+		for k, v := range livingMax {
+			byYear[k.year] = append(byYear[k.year], v)
+		}
+		for y, vs := range byYear {
+			sort.Float64s(vs)
+			people[y] = livingIn(y)
+		}
+		m.FoundAtShare = foundAtShares(byYear, people, hiddenScores)
 	}
 	// Per-person scores: the risk list and the health index.
 	type pr struct {

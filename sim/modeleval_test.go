@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -148,5 +149,22 @@ func TestReadOutcomes(t *testing.T) {
 	write("status.csv", "person_id,status,death_date\nA,TERMINATED,2024-02-30\n")
 	if _, err := ReadOutcomes(dir); err == nil || !strings.Contains(err.Error(), "status.csv line 2") {
 		t.Errorf("a bad death date: %v, want the file and line named", err)
+	}
+}
+
+// The trade-off: with ten living people a year scored 0.1…1.0 and hidden deaths scored
+// 0.95, 0.5 and 0 (no trace), flagging 10 % (one person: the threshold is 0.9, a death
+// must score above it) finds one, 50 % (above 0.5) still one, 95 % (above 0.1) two; the
+// death without a scored trace is never found.
+func TestFoundAtShares(t *testing.T) {
+	living := map[int][]float64{2024: {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}}
+	people := map[int]int{2024: 10}
+	old := tradeoffShares
+	defer func() { tradeoffShares = old }()
+	tradeoffShares = []float64{0.1, 0.5, 0.95}
+	got := foundAtShares(living, people, []float64{0.95, 0.5, 0})
+	want := []FoundAt{{0.1, 1, 3}, {0.5, 1, 3}, {0.95, 2, 3}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"math"
 	"strconv"
 )
 
@@ -40,6 +41,15 @@ func modelsHTML(b *bytes.Buffer, m *ModelMetrics) {
 		ps = append(ps, p.Precision*100)
 	}
 	figure(b, "Risk list: share of the top k (by highest RISK score) dead when scored, %", barChart(ks, ps, "%"))
+	if len(m.FoundAtShare) > 0 {
+		var ls []string
+		var fs []float64
+		for _, f := range m.FoundAtShare {
+			ls = append(ls, strconv.FormatFloat(f.Share*100, 'g', 3, 64)+"% flagged")
+			fs = append(fs, 100*float64(f.Found)/math.Max(1, float64(f.Of)))
+		}
+		figure(b, "RISK score whatever the threshold: hidden deaths with card use found within 90 days (%) if this share of the living were flagged a year (sampled traces: close, not exact)", barChart(ls, fs, "%"))
+	}
 	figure(b, "Health index: death rate within a year, top decile and average, %", barChart([]string{"top decile", "average"},
 		[]float64{m.HealthTopDecileRate * 100, m.HealthAverageRate * 100}, "%"))
 }

@@ -27,7 +27,7 @@ func loadModel(path string, cfg *sc.Config) (*models.Model, error) {
 }
 
 // writeModelOutputs writes the models' per-person scores (models.csv) and sampled trace
-// scores (scores.csv) beside the backtest's outputs, for evaluate and train.
+// scores (scores.csv: the trace score p_dead, the RISK score risk and the features) beside the backtest's outputs, for evaluate and train.
 func writeModelOutputs(dir string, col *models.Collector) error {
 	write := func(name string, rows func(w *bufio.Writer)) error {
 		f, err := os.Create(filepath.Join(dir, name))
@@ -71,7 +71,7 @@ func writeModelOutputs(dir string, col *models.Collector) error {
 		return err
 	}
 	return write("scores.csv", func(w *bufio.Writer) {
-		w.WriteString("person_id,day,event_date,spoofable,p_dead")
+		w.WriteString("person_id,day,event_date,spoofable,p_dead,risk")
 		for _, n := range models.FeatureNames[1:] {
 			w.WriteString("," + n)
 		}
@@ -91,6 +91,8 @@ func writeModelOutputs(dir string, col *models.Collector) error {
 			}
 			b = append(b, ',')
 			b = ff(b, o.PDead)
+			b = append(b, ',')
+			b = ff(b, o.Risk)
 			for _, x := range o.X[1:] {
 				b = append(b, ',')
 				b = strconv.AppendFloat(b, x, 'f', 4, 64)
