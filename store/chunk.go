@@ -92,18 +92,28 @@ var errChunk = errors.New("record chunk damaged")
 
 // decodeChunk decodes a chunk written by encodeChunk, calling fn with each record (reused
 // between calls: copy what you keep).
+// openChunk checks a chunk's version and returns a reader after its record count, and
+// the count.
+func openChunk(b []byte) (wire.Reader, uint64, error) {
+	if len(b) == 0 || b[0] != chunkVersion {
+		return wire.Reader{}, 0, fmt.Errorf("%w: version %v", errChunk, b[:min(1, len(b))])
+	}
+	d := wire.Reader{B: b[1:]}
+	n := d.Uvarint()
+	if n > uint64(len(b)) {
+		return wire.Reader{}, 0, errChunk
+	}
+	return d, n, nil
+}
+
 // chunkKeys is decodeChunk for record keys alone: it calls fn with the id and
 // SOURCE:RECORD_ID of each record of the chunk that want asks for, and allocates nothing
 // for the others (an evidence model's certification names up to 16 records, each in a
 // chunk of its own).
 func chunkKeys(b []byte, want func(id int64) bool, fn func(id int64, key string)) error {
-	if len(b) == 0 || b[0] != chunkVersion {
-		return fmt.Errorf("%w: version %v", errChunk, b[:min(1, len(b))])
-	}
-	d := wire.Reader{B: b[1:]}
-	n := d.Uvarint()
-	if n > uint64(len(b)) {
-		return errChunk
+	d, n, err := openChunk(b)
+	if err != nil {
+		return err
 	}
 	var id int64
 	var source, recordID []byte
@@ -145,13 +155,9 @@ func chunkKeys(b []byte, want func(id int64) bool, fn func(id int64, key string)
 }
 
 func decodeChunk(b []byte, fn func(*Record) error) error {
-	if len(b) == 0 || b[0] != chunkVersion {
-		return fmt.Errorf("%w: version %v", errChunk, b[:min(1, len(b))])
-	}
-	d := wire.Reader{B: b[1:]}
-	n := d.Uvarint()
-	if n > uint64(len(b)) {
-		return errChunk
+	d, n, err := openChunk(b)
+	if err != nil {
+		return err
 	}
 	var r Record
 	var lastBatch int64
