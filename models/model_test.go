@@ -609,6 +609,36 @@ func TestCityPlaceMakesNoCountyFamiliar(t *testing.T) {
 	}
 }
 
+// A person seen only at a clinic, every four months, is renewed early by the visits
+// themselves (dated by the visit): they are never asked to certify. A transit rider's
+// early renewal stays dated by another type's record (TestTransitRightAfterDeathNotCertified).
+func TestClinicVisitsRenewEarly(t *testing.T) {
+	l := newLife()
+	start := date("2024-01-05")
+	for d := start; d < date("2026-01-01"); d += 120 {
+		l.apply("MED.OUTPATIENT", d)
+		l.apply("MED.OUTPATIENT", d+7)
+		for k := sc.Date(10); k < 120; k += 9 {
+			l.apply("BANK.TXN", d+k)
+		}
+	}
+	weak, asked := 0, 0
+	for _, r := range l.out.rows {
+		switch {
+		case r.Action == sc.ActCertified && r.Method == sc.MethodWeak:
+			weak++
+			if l.codes[r.Evidence] != "MED.OUTPATIENT" || r.CertifiedOn != r.Day-1 {
+				t.Errorf("WEAK row %+v: want dated by the visit that made it", r)
+			}
+		case (r.Action == sc.ActWarning || r.Action == sc.ActPending) && weak > 0: // the roster's certification runs out first
+			asked++
+		}
+	}
+	if weak < 3 || asked > 0 {
+		t.Errorf("%d WEAK renewals, %d reminders: a person seen every four months should be renewed from the visits, never reminded", weak, asked)
+	}
+}
+
 // The moved feature counts the record types whose traces since the person was last seen
 // in person came from places not theirs on two days or more: a living person's trip across
 // the county line moves one type for a day; a relative elsewhere moves the card and the
