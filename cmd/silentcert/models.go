@@ -13,17 +13,27 @@ import (
 // loadModel reads a model file ("builtin": the built-in defaults) into a model over the
 // configuration's catalogue.
 func loadModel(path string, cfg *sc.Config) (*models.Model, error) {
-	p := models.Default()
-	if path != "builtin" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if p, err = models.Parse(b); err != nil {
-			return nil, sc.Errorf(sc.EInvalid, "%s: %v", path, err)
-		}
+	p, err := loadParams(path)
+	if err != nil {
+		return nil, err
 	}
 	return models.New(p, cfg.Catalogue, cfg.Policy.HealthPeriod), nil
+}
+
+// loadParams reads a model file's parameters ("builtin": the built-in defaults).
+func loadParams(path string) (*models.Params, error) {
+	if path == "builtin" {
+		return models.Default(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := models.Parse(b)
+	if err != nil {
+		return nil, sc.Errorf(sc.EInvalid, "%s: %v", path, err)
+	}
+	return p, nil
 }
 
 // writeModelOutputs writes the models' per-person scores (models.csv) and sampled trace

@@ -102,3 +102,24 @@ func TestTrainSample(t *testing.T) {
 		}
 	}
 }
+
+// model writes the built-in parameters as a file that loads as the same model, and names
+// the identity a database records.
+func TestModelCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.json")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"model", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := models.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := models.Default().Identity(); p.Identity() != id || !strings.Contains(stderr.String(), id) {
+		t.Errorf("identity %s, built-in %s, said %q", p.Identity(), id, stderr.String())
+	}
+}
