@@ -48,6 +48,15 @@ func TestTrainFromHistory(t *testing.T) {
 	if strings.Contains(stdout.String(), "(0 after a death)") {
 		t.Errorf("no trace labelled dead from the history's own death records: %s", stdout.String())
 	}
+	// The same inputs give the same model file, whatever the number of workers.
+	again := filepath.Join(dir, "again.json")
+	args[len(args)-3], args[len(args)-1] = filepath.Join(dir, "replay2"), again
+	if code := run(context.Background(), append(args, "--workers", "1"), &stdout, &stderr); code != 0 {
+		t.Fatalf("train again: exit %d: %s", code, stderr.String())
+	}
+	if b2, err := os.ReadFile(again); err != nil || !bytes.Equal(b, b2) {
+		t.Errorf("a second training on one worker wrote another model file (%v)", err)
+	}
 	for _, bad := range [][]string{
 		{"train", "--scenario", city, "--roster", "r.csv", "--result", dir, "--out", out},
 		{"train", "--roster", "r.csv", "--records", "d", "--from", "2024-01-01", "--to", "2024-09-30", "--labels-to", "2024-06-30", "--result", dir, "--out", out},
