@@ -27,35 +27,21 @@ func TestTrainFromHistory(t *testing.T) {
 	out := filepath.Join(dir, "model.json")
 	args := []string{"train", "--roster", filepath.Join(city, "roster.csv"), "--records", filepath.Join(city, "records"),
 		"--from", "2024-01-01", "--to", "2024-09-30", "--labels-to", "2024-12-31", "--result", filepath.Join(dir, "replay"), "--out", out}
-	stdout.Reset()
-	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
-		t.Fatalf("train: exit %d: %s", code, stderr.String())
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := models.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, b, said := modelFrom(t, args, out)
 	if p.Trained != "history roster.csv, 2024-01-01 to 2024-09-30, deaths confirmed through 2024-12-31" {
 		t.Errorf("trained %q", p.Trained)
 	}
 	if p.Trace == models.Default().Trace || p.Health == models.Default().Health {
 		t.Error("the trace score or the health index kept the built-in weights: nothing was learnt")
 	}
-	if strings.Contains(stdout.String(), "(0 after a death)") {
-		t.Errorf("no trace labelled dead from the history's own death records: %s", stdout.String())
+	if strings.Contains(said, "(0 after a death)") {
+		t.Errorf("no trace labelled dead from the history's own death records: %s", said)
 	}
 	// The same inputs give the same model file, whatever the number of workers.
 	again := filepath.Join(dir, "again.json")
 	args[len(args)-3], args[len(args)-1] = filepath.Join(dir, "replay2"), again
-	if code := run(context.Background(), append(args, "--workers", "1"), &stdout, &stderr); code != 0 {
-		t.Fatalf("train again: exit %d: %s", code, stderr.String())
-	}
-	if b2, err := os.ReadFile(again); err != nil || !bytes.Equal(b, b2) {
-		t.Errorf("a second training on one worker wrote another model file (%v)", err)
+	if _, b2, _ := modelFrom(t, append(args, "--workers", "1"), again); !bytes.Equal(b, b2) {
+		t.Error("a second training on one worker wrote another model file")
 	}
 	for _, bad := range [][]string{
 		{"train", "--scenario", city, "--roster", "r.csv", "--result", dir, "--out", out},
@@ -116,9 +102,19 @@ func TestTrainSample(t *testing.T) {
 // the identity a database records.
 func TestModelCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "m.json")
+	p, _, said := modelFrom(t, []string{"model", "--out", out}, out)
+	if id := models.Default().Identity(); p.Identity() != id || !strings.Contains(said, id) {
+		t.Errorf("identity %s, built-in %s, said %q", p.Identity(), id, said)
+	}
+}
+
+// modelFrom runs a command that writes a model file at out, and returns the file parsed,
+// its bytes and what the command said (standard output and error).
+func modelFrom(t *testing.T, args []string, out string) (*models.Params, []byte, string) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"model", "--out", out}, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
@@ -128,7 +124,5 @@ func TestModelCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id := models.Default().Identity(); p.Identity() != id || !strings.Contains(stderr.String(), id) {
-		t.Errorf("identity %s, built-in %s, said %q", p.Identity(), id, stderr.String())
-	}
+	return p, b, stdout.String() + stderr.String()
 }
