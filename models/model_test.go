@@ -520,6 +520,15 @@ func TestOffsiteRegistrationExplainsLocalSilence(t *testing.T) {
 	}
 }
 
+// lifeAt is newLife for a person registered in region, with the model the engine consults.
+func lifeAt(region string) (*life, *Model) {
+	l := newLife()
+	l.p.RegionCode = region
+	m := New(Default(), l.cfg.Catalogue, false)
+	l.eng = engine.New(l.cfg).WithModel(m)
+	return l, m
+}
+
 func (l *life) applyAt(code string, day sc.Date, region string) {
 	in := engine.Input{Type: typeID(l.cfg.Catalogue, code), Event: day, Ref: l.refs, Target: engine.NoRef, Place: sc.PlaceOf(region)}
 	l.note(code)
@@ -588,10 +597,7 @@ func TestRelativeElsewhereIsFlagged(t *testing.T) {
 // county after the death leaves traces from elsewhere (one ride made every county
 // familiar before; the test fails without the fix).
 func TestCityPlaceMakesNoCountyFamiliar(t *testing.T) {
-	l := newLife()
-	l.p.RegionCode = "371082001001"
-	m := New(Default(), l.cfg.Catalogue, false)
-	l.eng = engine.New(l.cfg).WithModel(m)
+	l, m := lifeAt("371082001001")
 	death := date("2024-06-01")
 	for d := date("2023-06-01"); d < death; d += 10 {
 		l.applyAt("TRN.TRANSIT", d, "3710")
@@ -645,10 +651,7 @@ func TestClinicVisitsRenewEarly(t *testing.T) {
 // account together; a trace of the type at home ends its run, one older than the run does
 // not, and being seen in person ends them all.
 func TestMovedTypes(t *testing.T) {
-	l := newLife()
-	l.p.RegionCode = "371082001001"
-	m := New(Default(), l.cfg.Catalogue, false)
-	l.eng = engine.New(l.cfg).WithModel(m)
+	l, m := lifeAt("371082001001")
 	card, txn := typeID(l.cfg.Catalogue, "HRSS.CARD_SPEND"), typeID(l.cfg.Catalogue, "BANK.TXN")
 	moved := func(typ sc.TypeID, d sc.Date, region string) float64 {
 		return m.Features(l.p, l.st.Evidence, typ, d, sc.PlaceOf(region), d+1)[FMoved]
@@ -696,10 +699,7 @@ func TestMovedTypes(t *testing.T) {
 // A traveller's winter place is theirs once they have been seen in person after a stay
 // there: the next winter's traces from it count as their own, not as made elsewhere.
 func TestTravellersPlaceBecomesFamiliar(t *testing.T) {
-	l := newLife()
-	l.p.RegionCode = "371002001001"
-	m := New(Default(), l.cfg.Catalogue, false)
-	l.eng = engine.New(l.cfg).WithModel(m)
+	l, m := lifeAt("371002001001")
 	bank := func(from, to sc.Date, region string) {
 		for d := from; d < to; d += 7 {
 			l.applyAt("BANK.TXN", d, region)
