@@ -334,6 +334,17 @@ func (s *Service) toStore(p *Person) (*store.Person, error) {
 		DeathDate: st.DeathDate, NextCheck: p.NextCheck, Baselined: p.Baselined, Health: p.Health, State: b}, nil
 }
 
+// HealthStep is how far, in thousandths, a person's health index moves before it is
+// written on its own (see change.take): the stored index is within it of the model's.
+const HealthStep = 5
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // healthOf returns the person's health index in thousandths as of the latest record the
 // model saw of them (so that it moves when their records do, not with the day it is
 // written), or -1 without a model that gives one or before it has seen the person.
@@ -505,14 +516,21 @@ func (c *change) take(n int) ([]*store.Person, []move, error) {
 	var moves []move
 	for _, pid := range c.order[:n] {
 		sn := c.snaps[pid]
-		sn.p.Health = c.s.healthOf(sn.p)
+		was := sn.stored
+		now := storedOf(sn.p)
+		unmoved := now.status == was.status && now.method == was.method && now.until == was.until && now.death == was.death
+		// The health index is written with a status that moved; alone, only once it has
+		// moved by HealthStep (it moves a little with nearly every record, and on
+		// PostgreSQL each row written anew is a new entry in every index of people).
+		if h := c.s.healthOf(sn.p); !unmoved || sn.p.Health < 0 || h < 0 || abs(h-sn.p.Health) >= HealthStep {
+			sn.p.Health = h
+		}
+		now.health = sn.p.Health
 		sp, err := c.s.toStore(sn.p)
 		if err != nil {
 			return nil, nil, err
 		}
-		now := storedOf(sn.p)
-		was := sn.stored
-		sp.Unmoved = now.status == was.status && now.method == was.method && now.until == was.until && now.death == was.death
+		sp.Unmoved = unmoved
 		sp.HealthMoved = now.health != was.health
 		if now.region != was.region {
 			moves = append(moves, move{pid, now.region})

@@ -169,6 +169,17 @@ func TestMoveRecords(t *testing.T) {
 		if err != nil || len(keys) != 2 || keys[rs[299].ID] != rs[299].Source+":"+rs[299].RecordID {
 			t.Fatalf("%s: keys %v %v", dsn, keys, err)
 		}
+		// Many at once, out of order, repeated, across chunks, with ids no record has.
+		var ask []int64
+		want := map[int64]string{}
+		for i := len(rs) - 1; i >= 0; i -= 7 {
+			ask = append(ask, rs[i].ID, rs[i].ID)
+			want[rs[i].ID] = rs[i].Source + ":" + rs[i].RecordID
+		}
+		ask = append(ask, -5, rs[len(rs)-1].ID+1, rs[len(rs)-1].ID+500)
+		if keys, err := db.RecordKeys(ctx, ask); err != nil || !reflect.DeepEqual(keys, want) {
+			t.Fatalf("%s: %d keys of %d wanted (%v)", dsn, len(keys), len(want), err)
+		}
 		for pid := int64(0); pid < 4; pid++ {
 			want := 0
 			for _, r := range rs {

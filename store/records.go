@@ -571,6 +571,61 @@ func readChunks(ctx context.Context, db *DB, q querier, ids []int64, decode func
 		}
 		return false
 	}
+	// chunk decodes one chunk (ids before it are not stored) and drops the ids it covers.
+	chunk := func(first, last int64, data []byte) error {
+		for len(ids) > 0 && ids[0] < first {
+			ids = ids[1:] // no such record
+		}
+		if len(ids) == 0 || ids[0] > last {
+			return nil
+		}
+		if err := decode(data, take); err != nil {
+			return fmt.Errorf("%s: record chunk %d: %w", db, first, err)
+		}
+		for len(ids) > 0 && ids[0] <= last {
+			ids = ids[1:]
+		}
+		return nil
+	}
+	if db.dialect == Postgres && len(ids) > 1 {
+		// One round trip for many ids: each finds its chunk on the server (an evidence
+		// model's WEAK rows name records from all over the table, a chunk each).
+		for len(ids) > 0 {
+			part := slices.Clone(ids[:min(len(ids), readChunksAtOnce)])
+			rows, err := q.QueryContext(ctx, `SELECT c.first, c.last, c.data FROM unnest($1::bigint[]) AS i(id)
+				CROSS JOIN LATERAL (SELECT first, last, data FROM record_chunks WHERE first <= i.id ORDER BY first DESC LIMIT 1) c
+				ORDER BY c.first`, part)
+			if err != nil {
+				return fmt.Errorf("%s: records: %w", db, err)
+			}
+			prev := int64(-1)
+			for rows.Next() {
+				var first, last int64
+				var data []byte
+				if err := rows.Scan(&first, &last, &data); err != nil {
+					rows.Close()
+					return fmt.Errorf("%s: records: %w", db, err)
+				}
+				if first == prev {
+					continue // another id of the same chunk
+				}
+				prev = first
+				if err := chunk(first, last, data); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("%s: records: %w", db, err)
+			}
+			// Ids of the part that no chunk holds are not stored.
+			for len(ids) > 0 && ids[0] <= part[len(part)-1] {
+				ids = ids[1:]
+			}
+		}
+		return nil
+	}
 	for len(ids) > 0 {
 		var first, last int64
 		var data []byte
@@ -593,15 +648,15 @@ func readChunks(ctx context.Context, db *DB, q querier, ids []int64, decode func
 			ids = ids[1:] // no such record
 			continue
 		}
-		if err := decode(data, take); err != nil {
-			return fmt.Errorf("%s: record chunk %d: %w", db, first, err)
-		}
-		for len(ids) > 0 && ids[0] <= last {
-			ids = ids[1:]
+		if err := chunk(first, last, data); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+// readChunksAtOnce bounds the ids PostgreSQL is sent in one query of readChunks.
+const readChunksAtOnce = 1000
 
 // EachRecord calls fn with every stored record in id order (for exports and tests).
 func (db *DB) EachRecord(ctx context.Context, fn func(*Record) error) error {
