@@ -185,6 +185,23 @@ type Truth struct {
 	CardUseKnown bool
 }
 
+// HiddenDeath reports a 冒领 case whose death no department reported within 90 days of it:
+// what the RISK flag is for.
+func (t Truth) HiddenDeath() bool {
+	return t.Fraud && t.Death != silentcert.NoDate && (t.FirstReport == silentcert.NoDate || t.FirstReport > t.Death+90)
+}
+
+// CardUseIn90 reports card, bank or phone use after the death reported within 90 days of
+// it (the "ongoing card, bank or phone use").
+func (t Truth) CardUseIn90() bool {
+	return t.CardUse != silentcert.NoDate && t.CardUse <= t.Death+90
+}
+
+// inFlagWindow reports a death from which a whole 90 days lie inside from..to.
+func (t Truth) inFlagWindow(from, to silentcert.Date) bool {
+	return t.Death >= from && t.Death <= to-90
+}
+
 // ReadTruth reads truth.csv of a scenario: each person's death, first death report and
 // whether relatives used the cards after it.
 func ReadTruth(dir string) (map[string]Truth, error) {
@@ -331,7 +348,7 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		year int
 	}
 	livingMax := map[personYear]float64{}
-	hiddenMax, hiddenSeen := map[string]float64{}, map[string]bool{}
+	hiddenMax := map[string]float64{}
 	{
 		c, err := openCSV(filepath.Join(result, "scores.csv"), "person_id", "event_date", "p_dead")
 		if err != nil {
@@ -369,10 +386,8 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 						k := personYear{id, y}
 						livingMax[k] = math.Max(livingMax[k], r)
 					}
-				case t.Fraud && t.Death >= from && t.Death <= to-90 && (t.FirstReport == silentcert.NoDate || t.FirstReport > t.Death+90) &&
-					t.CardUse != silentcert.NoDate && t.CardUse <= t.Death+90 && day <= t.Death+90:
+				case t.HiddenDeath() && t.inFlagWindow(from, to) && t.CardUseIn90() && day <= t.Death+90:
 					hiddenMax[id] = math.Max(hiddenMax[id], r)
-					hiddenSeen[id] = true
 				}
 			}
 		}
@@ -456,15 +471,12 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 	var hiddenScores []float64
 	for _, id := range ids {
 		t := truth[id]
-		if !t.Fraud || t.Death == silentcert.NoDate || t.Death < from || t.Death > to-90 {
-			continue
-		}
-		if t.FirstReport != silentcert.NoDate && t.FirstReport <= t.Death+90 {
+		if !t.HiddenDeath() || !t.inFlagWindow(from, to) {
 			continue
 		}
 		m.Hidden++
 		m.CardUseKnown = t.CardUseKnown
-		use := t.CardUse != silentcert.NoDate && t.CardUse <= t.Death+90
+		use := t.CardUseIn90()
 		if use {
 			m.HiddenCardUse++
 			hiddenScores = append(hiddenScores, hiddenMax[id]) // 0: no trace scored in the 90 days

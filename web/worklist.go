@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -342,5 +343,5 @@ func (p *Page) RiskHealth(detail string) string {
 	if err != nil {
 		return v
 	}
-	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
+	return p.Health(int(math.Round(f * 1000)))
 }

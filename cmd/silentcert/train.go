@@ -34,7 +34,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	base := fs.String("base", "builtin", "model to start from and replay under")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs)")
-	sample := fs.Float64("sample", 1, "share of the people whose traces are fitted (0 to 1, chosen by a hash of the ID number): training keeps every fitted trace in memory, about 1.9 GB for 20,000 people")
+	sample := fs.Float64("sample", 1, "share of the people whose traces are fitted (0 to 1, chosen by a hash of the ID number): training keeps every fitted trace in memory, about 2 GB for 20,000 people")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func flagShares(scored []models.Observation, alive func(string, sc.Date) bool, l
 	}
 	hidden, n := 0, 0
 	for id, t := range truth {
-		if !t.Fraud || t.Death == sc.NoDate || (t.FirstReport != sc.NoDate && t.FirstReport <= t.Death+90) {
+		if !t.HiddenDeath() {
 			continue
 		}
 		hidden++
