@@ -72,13 +72,12 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		debug.SetGCPercent(40)
 	}
 	start := time.Now()
-	if !*quiet {
-		opt.Progress = progressPrinter(stderr, start)
+	pl := newProgress(stderr, *quiet)
+	if pl != nil {
+		opt.Progress = progressPrinter(pl, start)
 	}
 	rep, err := backtest.Run(ctx, opt)
-	if !*quiet {
-		fmt.Fprintf(stderr, "\r\033[K") // clear the progress line
-	}
+	pl.done()
 	if err != nil {
 		return err
 	}
@@ -106,21 +105,14 @@ func loadConfig(path string) (*sc.Config, error) {
 	return sc.ParseConfig(path, data)
 }
 
-// progressPrinter prints one line on stderr at most every half second: records read,
-// records/s and the day being replayed.
-func progressPrinter(w io.Writer, start time.Time) func(backtest.Progress) {
-	var last time.Time
+// progressPrinter shows records read, records/s and the day being replayed.
+func progressPrinter(pl *progressLine, start time.Time) func(backtest.Progress) {
 	return func(p backtest.Progress) {
-		now := time.Now()
-		if now.Sub(last) < 500*time.Millisecond {
-			return
-		}
-		last = now
-		rate := float64(p.Records) / now.Sub(start).Seconds()
+		rate := float64(p.Records) / time.Since(start).Seconds()
 		day := ""
 		if p.Day != sc.NoDate && p.Day != 0 {
 			day = " day " + p.Day.String()
 		}
-		fmt.Fprintf(w, "\r\033[K%s: %d records read, %.0f records/s%s", p.Phase, p.Records, rate, day)
+		pl.show(false, "%s: %d records read, %.0f records/s%s", p.Phase, p.Records, rate, day)
 	}
 }

@@ -147,11 +147,9 @@ func buildDemo(ctx context.Context, path, city string, n int, from, to sc.Date, 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	progress := func(format string, args ...any) {
-		if !quiet {
-			fmt.Fprintf(stderr, "\r\033[Kdemo: "+format, args...)
-		}
-	}
+	pl := newProgress(stderr, quiet)
+	defer pl.done()
+	progress := func(format string, args ...any) { pl.show(false, "demo: "+format, args...) }
 	opt := sim.Options{City: city, Recipients: n, From: from, To: to, Seed: seed, Out: filepath.Join(dir, "city"), HistoryMonths: 6,
 		Progress: func(done, total int) { progress("simulating %d/%d blocks of people", done, total) }}
 	if _, err := sim.Simulate(ctx, opt); err != nil {
@@ -176,8 +174,9 @@ func buildDemo(ctx context.Context, path, city string, n int, from, to sc.Date, 
 	if err != nil {
 		return err
 	}
+	pl.done()
 	if !quiet {
-		fmt.Fprintf(stderr, "\r\033[Kdemo: %d recipients simulated and replayed in %.0fs\n", n, time.Since(start).Seconds())
+		fmt.Fprintf(stderr, "demo: %d recipients simulated and replayed in %.0fs\n", n, time.Since(start).Seconds())
 	}
 	return os.Rename(tmp, path)
 }

@@ -74,25 +74,19 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	start := time.Now()
 	opt := service.ReplayOptions{Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg, Encoding: *encoding,
 		ResolveRegion: regionResolver(*city), Service: service.Options{Model: model}, SpillDir: *spill}
-	if !*quiet {
-		last := time.Time{}
+	pl := newProgress(stderr, *quiet)
+	if pl != nil {
 		opt.Progress = func(d sc.Date, n int64) {
-			if time.Since(last) < 500*time.Millisecond && d != t {
-				return
-			}
-			last = time.Now()
 			what := "day"
 			if d < f {
 				what = "history to"
 			}
 			el := time.Since(start).Seconds()
-			fmt.Fprintf(stderr, "\r\033[Kreplay: %s %s, %d records applied, %.0f records/s, %.0f s", what, d, n, float64(n)/el, el)
+			pl.show(d == t, "replay: %s %s, %d records applied, %.0f records/s, %.0f s", what, d, n, float64(n)/el, el)
 		}
 	}
 	rep, err := service.Replay(ctx, db, opt)
-	if !*quiet {
-		fmt.Fprint(stderr, "\r\033[K")
-	}
+	pl.done()
 	if err != nil {
 		return err
 	}

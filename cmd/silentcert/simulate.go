@@ -64,19 +64,14 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	start := time.Now()
-	if !*quiet {
-		var last time.Time
+	pl := newProgress(stderr, *quiet)
+	if pl != nil {
 		opt.Progress = func(done, total int) {
-			if now := time.Now(); now.Sub(last) >= 500*time.Millisecond || done == total {
-				last = now
-				fmt.Fprintf(stderr, "\r\033[Ksimulate: %d/%d blocks of people", done, total)
-			}
+			pl.show(done == total, "simulate: %d/%d blocks of people", done, total)
 		}
 	}
 	scn, err := sim.Simulate(ctx, opt)
-	if !*quiet {
-		fmt.Fprintf(stderr, "\r\033[K")
-	}
+	pl.done()
 	if err != nil {
 		return err
 	}
