@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,16 +42,23 @@ type ReplayOptions struct {
 	// the days of a window (0: spillWindow).
 	SpillDir string
 	Window   int
+	// Resume goes on with the replay of the same inputs that the database holds, from its
+	// last commit, instead of asking for an empty database.
+	Resume bool
 }
 
 // Replay drives the service day by day with a simulated clock over history: the roster is
 // imported, records reported before From are loaded as history, then each day's records
 // are ingested as that day's batch and the day is run (payroll on the 1st). The files it
 // writes into Out are those of backtest, and must be byte-identical to them. The database
-// must be empty.
+// must be empty, or hold a replay of the same inputs that stopped (a crash, a kill, a
+// full disk) when opt.Resume is set: it goes on from its last commit (replayMark).
 func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Report, error) {
 	if opt.From > opt.To {
 		return nil, sc.Errorf(sc.EInvalid, "--from %s is after --to %s", opt.From, opt.To)
+	}
+	if opt.Window <= 0 {
+		opt.Window = spillWindow
 	}
 	var mu sync.Mutex
 	clock := opt.From
@@ -67,29 +76,43 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	if err != nil {
 		return nil, err
 	}
-	if last, err := db.LastRun(ctx); err != nil {
+	mark, err := s.replayStart(ctx, opt)
+	if err != nil {
 		return nil, err
-	} else if s.People() > 0 || last != sc.NoDate {
-		return nil, sc.Errorf(sc.EConflict, "%s: replay needs an empty database (it has %d people)", db, s.People())
 	}
 	if err := s.CheckModel(ctx, "", "replay"); err != nil {
 		return nil, err
 	}
 	rep := backtest.NewReport()
-	ro, err := s.ImportRoster(ctx, opt.Roster, opt.Encoding, "replay")
-	if err != nil {
-		return nil, err
+	if s.People() == 0 {
+		ro, err := s.ImportRoster(ctx, opt.Roster, opt.Encoding, "replay")
+		if err != nil {
+			return nil, err
+		}
+		rep.AddRoster(ro.Roster)
+	} else {
+		// Resumed after the roster's commit: read it again for the report alone.
+		ro, err := exchange.ReadRoster(opt.Roster, exchange.RosterOptions{Encoding: opt.Encoding, Config: s.cfg, ResolveRegion: s.opt.ResolveRegion})
+		if err != nil {
+			return nil, err
+		}
+		rep.AddRoster(ro)
 	}
-	rep.AddRoster(ro.Roster)
 	sp, problems, err := s.spillRecords(ctx, opt, rep)
 	if err != nil {
 		return nil, err
 	}
 	defer sp.close()
+	if mark.Read >= 0 && mark.Read != rep.Read {
+		return nil, sc.Errorf(sc.EConflict, "%s: the replay being resumed read %d records from %s, these files hold %d: resume it with the same files, or start again on an empty database",
+			db, mark.Read, strings.Join(opt.Records, ", "), rep.Read)
+	}
+	mark.Read = rep.Read
 	stop := make(chan struct{})
 	defer close(stop)
 	windows := sp.stream(stop)
-	var n int64
+	rep.Applied, rep.Duplicate, rep.DuplicateConflict, rep.Held, rep.Unlinked = mark.Applied, mark.Duplicate, mark.DuplicateConflict, mark.Held, mark.Unlinked
+	n := mark.Applied
 	tally := func(res *Result) {
 		rep.Applied += res.Report.Applied
 		rep.Duplicate += res.Report.Duplicate
@@ -101,10 +124,11 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	// The history (rows reported before From) is applied a window to a batch, the
 	// quarantine with the first: a batch applies its rows in spec §7's order, whose first
 	// key is the reported date, so the windows applied in turn are the history applied
-	// at once.
+	// at once. Each batch commits with the mark that counts it; a resumed replay skips
+	// the batches its mark counts.
 	next, more := <-windows
 	res := &Result{Problems: problems}
-	for first := true; first || (more && next.w < 0); first = false {
+	for batch := 0; batch == 0 || (more && next.w < 0); batch++ {
 		var parts [][]Row
 		last := opt.From - 1
 		if more && next.w < 0 {
@@ -114,23 +138,54 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 			parts, last = next.days, sp.from+sc.Date((next.w+1)*sp.days)-1
 			next, more = <-windows
 		}
-		if err := s.applyParts(ctx, Batch{Origin: "replay", Actor: "replay", Day: opt.From, History: true}, parts, res); err != nil {
+		if batch < mark.History {
+			res = &Result{} // committed before the replay stopped, the quarantine with it
+			continue
+		}
+		rows := prepareParts(parts, res)
+		s.mu.Lock()
+		err := s.write(ctx, func(tx *store.Tx, ch *change) error {
+			if err := s.applyIn(tx, ch, Batch{Origin: "replay", Actor: "replay", Day: opt.From, History: true}, rows, res); err != nil {
+				return err
+			}
+			m := mark.counting(res)
+			m.History = batch + 1
+			return tx.SetMeta(replayMeta, m.json())
+		})
+		if err == nil {
+			s.counted(res)
+		}
+		s.mu.Unlock()
+		if err != nil {
 			return nil, err
 		}
 		tally(res)
+		mark = mark.counting(res)
+		mark.History = batch + 1
 		res = &Result{}
 		if opt.Progress != nil {
 			opt.Progress(last, n) // the history loaded up to last
 		}
 	}
 	// Days go through the same steps as serve's (a batch of the day's records, then the
-	// day's run), several days to a transaction: replay fills an empty database, which a
-	// crash leaves to be started again, so a commit a day would buy nothing but time.
+	// day's run), several days to a transaction, each committed with the mark that names
+	// its last day.
+	start := opt.From
+	if mark.Day != "" {
+		d, _ := sc.ParseDate(mark.Day)
+		start = d + 1
+	}
 	cur := windowRows{w: -1}
 	rowsOf := func(d sc.Date) ([]Row, error) {
 		w := sp.window(d)
 		if cur.w != w {
 			cur = windowRows{w: w}
+			for more && next.w < w { // windows of days committed before a resumed replay stopped
+				if next.err != nil {
+					return nil, next.err
+				}
+				next, more = <-windows
+			}
 			if more && next.w == w {
 				cur = next
 				next, more = <-windows
@@ -147,10 +202,21 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		cur.days[i] = nil
 		return rows, nil
 	}
-	if err := s.replayDays(ctx, opt, rowsOf, func(d sc.Date) {
+	if err := s.replayDays(ctx, opt, start, rowsOf, func(d sc.Date) {
 		mu.Lock()
 		clock = d
 		mu.Unlock()
+	}, func(tx *store.Tx, d sc.Date, done []*Result) error {
+		m := mark
+		for _, res := range done {
+			m = m.counting(res)
+		}
+		m.Day = d.String()
+		if err := tx.SetMeta(replayMeta, m.json()); err != nil {
+			return err
+		}
+		mark = m
+		return nil
 	}, tally, func(d sc.Date, pending int64) {
 		if opt.Progress != nil {
 			opt.Progress(d, n+pending)
@@ -158,8 +224,17 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	}); err != nil {
 		return nil, err
 	}
-	if !opt.DailySummary {
-		if err := s.rebuildSummary(ctx, opt.To); err != nil {
+	if !mark.Done {
+		mu.Lock()
+		clock = opt.To
+		mu.Unlock()
+		if !opt.DailySummary {
+			if err := s.rebuildSummary(ctx, opt.To); err != nil {
+				return nil, err
+			}
+		}
+		mark.Done = true
+		if err := s.setMeta(ctx, replayMeta, mark.json()); err != nil {
 			return nil, err
 		}
 	}
@@ -167,6 +242,117 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		return rep, nil
 	}
 	return rep, s.Export(ctx, opt.Out, opt.From, opt.To, rep)
+}
+
+// replayMeta is the meta key of a replay's mark.
+const replayMeta = "replay"
+
+// replayMark is how far a replay went, kept in meta and written in the transaction of
+// each step it counts: the inputs it replays (the files' record count once read), the
+// history batches and the last day committed, the report's counts of what they applied,
+// and whether it is done.
+type replayMark struct {
+	Roster            string   `json:"roster"`
+	Records           []string `json:"records"`
+	From              string   `json:"from"`
+	To                string   `json:"to"`
+	Window            int      `json:"window"`
+	Read              int64    `json:"read"` // -1: the files not read yet
+	History           int      `json:"history_batches"`
+	Day               string   `json:"day,omitempty"`
+	Done              bool     `json:"done,omitempty"`
+	Applied           int64    `json:"applied"`
+	Duplicate         int64    `json:"duplicate"`
+	DuplicateConflict int64    `json:"duplicate_conflict"`
+	Held              int64    `json:"held"`
+	Unlinked          int64    `json:"unlinked"`
+}
+
+// counting returns the mark with a batch's counts added.
+func (m replayMark) counting(res *Result) replayMark {
+	m.Applied += res.Report.Applied
+	m.Duplicate += res.Report.Duplicate
+	m.DuplicateConflict += res.Report.DuplicateConflict
+	m.Held += res.Report.Held
+	m.Unlinked += res.Report.Unlinked
+	return m
+}
+
+func (m replayMark) json() string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// sameInputs reports whether two marks replay the same inputs.
+func (m *replayMark) sameInputs(o *replayMark) bool {
+	return m.Roster == o.Roster && slices.Equal(m.Records, o.Records) && m.From == o.From && m.To == o.To && m.Window == o.Window
+}
+
+// replayStart returns the mark a replay starts from: a new one, written before anything
+// else, on an empty database; the stored one when resuming a replay of the same inputs.
+func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMark, error) {
+	m := replayMark{From: opt.From.String(), To: opt.To.String(), Window: opt.Window, Read: -1}
+	var err error
+	if m.Roster, err = filepath.Abs(opt.Roster); err != nil {
+		return m, err
+	}
+	for _, r := range opt.Records {
+		a, err := filepath.Abs(r)
+		if err != nil {
+			return m, err
+		}
+		m.Records = append(m.Records, a)
+	}
+	stored, ok, err := s.db.Meta(ctx, replayMeta)
+	if err != nil {
+		return m, err
+	}
+	var old replayMark
+	if ok {
+		if err := json.Unmarshal([]byte(stored), &old); err != nil {
+			return m, fmt.Errorf("%s: meta %s: %v", s.db, replayMeta, err)
+		}
+	}
+	if opt.Resume {
+		switch {
+		case !ok:
+			return m, sc.Errorf(sc.EConflict, "%s: no replay to resume: start one on an empty database (without --resume)", s.db)
+		case !old.sameInputs(&m):
+			return m, sc.Errorf(sc.EConflict, "%s: the replay to resume was of roster %s, records %s, %s to %s, %d-day windows: give the same",
+				s.db, old.Roster, strings.Join(old.Records, ", "), old.From, old.To, old.Window)
+		}
+		return old, nil
+	}
+	last, err := s.db.LastRun(ctx)
+	if err != nil {
+		return m, err
+	}
+	switch {
+	case ok && !old.Done:
+		where := "before its first commit"
+		if old.Day != "" {
+			where = "after day " + old.Day
+		} else if old.History > 0 {
+			where = fmt.Sprintf("after %d batches of history", old.History)
+		}
+		return m, sc.Errorf(sc.EConflict, "%s: holds a replay that stopped %s: --resume goes on from there (same roster, records and dates), or start again on an empty database", s.db, where)
+	case s.People() > 0 || last != sc.NoDate:
+		return m, sc.Errorf(sc.EConflict, "%s: replay needs an empty database (it has %d people)", s.db, s.People())
+	}
+	return m, s.setMeta(ctx, replayMeta, m.json())
+}
+
+// setMeta writes one meta key in a transaction of its own.
+func (s *Service) setMeta(ctx context.Context, key, value string) error {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.SetMeta(key, value); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Export writes the files of spec §7 from the database: what backtest writes for the same
@@ -315,10 +501,12 @@ func (s *Service) rebuildSummary(ctx context.Context, day sc.Date) error {
 // replayGroup is how many days of a replay share a transaction.
 const replayGroup = 64
 
-// replayDays ingests each day's rows as that day's batch and runs the day, committing
-// every replayGroup days; progress is told, after each day, how many records were
-// applied since the last commit (the report counts them at the commit).
-func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, rowsOf func(sc.Date) ([]Row, error), setClock func(sc.Date), tally func(*Result), progress func(d sc.Date, pending int64)) error {
+// replayDays ingests each day's rows from start as that day's batch and runs the day,
+// committing every replayGroup days (counted from opt.From) with what mark writes into the
+// transaction; progress is told, after each day, how many records were applied since the
+// last commit (the report counts them at the commit).
+func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, start sc.Date, rowsOf func(sc.Date) ([]Row, error), setClock func(sc.Date),
+	mark func(tx *store.Tx, d sc.Date, done []*Result) error, tally func(*Result), progress func(d sc.Date, pending int64)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var tx *store.Tx
@@ -334,7 +522,8 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, rowsOf func
 		}
 		return err
 	}
-	for d := opt.From; d <= opt.To; d++ {
+	groups := 0
+	for d := start; d <= opt.To; d++ {
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
@@ -365,6 +554,12 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, rowsOf func
 		if int(d-opt.From)%replayGroup == replayGroup-1 || d == opt.To {
 			if err := ch.writeHeld(tx); err != nil {
 				return fail(err)
+			}
+			if err := mark(tx, d, done); err != nil {
+				return fail(err)
+			}
+			if groups++; s.opt.Fault != nil {
+				s.opt.Fault("replay", groups)
 			}
 			if err := tx.Commit(); err != nil {
 				return fail(err)

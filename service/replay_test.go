@@ -249,3 +249,100 @@ func (m *coverageModel) SetCoverage(base sc.Date, covered [][]sc.Date) {
 	m.sets++
 	m.Model.SetCoverage(base, covered)
 }
+
+// TestReplayResume stops a replay (with the evidence models) in its history and again in
+// the middle of a group of days, the way a crash would, and resumes it each time in a new
+// service with a new model: the files are still backtest's, byte for byte, on both
+// databases. A replay is refused on a database holding a stopped one unless resumed, and
+// a resume is refused on an empty database or for other inputs.
+func TestReplayResume(t *testing.T) {
+	from, to := sc.MustDate("2024-01-01"), sc.MustDate("2024-08-31")
+	city := simCity(t, 600, 5, from, to, 2)
+	roster, records := filepath.Join(city, "roster.csv"), []string{filepath.Join(city, "records")}
+	ctx := context.Background()
+	want := t.TempDir()
+	if _, err := backtest.Run(ctx, backtest.Options{Roster: roster, Records: records, From: from, To: to, Out: want, Workers: 2,
+		Model: newCoverageModel()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			db := dsn.Open(t)
+			// run replays until the progress reaches stop (NoDate: to the end).
+			run := func(resume bool, stop sc.Date, out string, to sc.Date) error {
+				rctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				progress := func(d sc.Date, _ int64) {
+					if d == stop {
+						cancel()
+					}
+				}
+				_, err := service.Replay(rctx, db, service.ReplayOptions{Roster: roster, Records: records, From: from, To: to, Out: out,
+					Service: service.Options{Model: newCoverageModel()}, SpillDir: t.TempDir(), Resume: resume, Progress: progress})
+				return err
+			}
+			if err := run(true, sc.NoDate, "", to); err == nil || !strings.Contains(err.Error(), "no replay to resume") {
+				t.Fatalf("resume on an empty database: %v", err)
+			}
+			// The history comes in 8-day windows ending on from-1: stop after the one of
+			// from-48 to from-41 (about the third of two months).
+			if err := run(false, from-41, "", to); err == nil {
+				t.Fatal("the replay stopped in its history returned no error")
+			}
+			if mark, _, _ := db.Meta(ctx, "replay"); !strings.Contains(mark, `"history_batches":3,`) || strings.Contains(mark, `"day"`) {
+				t.Fatalf("the mark after a stop in the history: %s", mark)
+			}
+			if err := run(false, sc.NoDate, "", to); err == nil || !strings.Contains(err.Error(), "--resume") {
+				t.Fatalf("a new replay on a stopped one: %v", err)
+			}
+			if err := run(true, sc.NoDate, "", to-1); err == nil || !strings.Contains(err.Error(), "give the same") {
+				t.Fatalf("a resume with another --to: %v", err)
+			}
+			// Past one group of 64 days, in the middle of the next.
+			if err := run(true, from+100, "", to); err == nil {
+				t.Fatal("the replay stopped on a day returned no error")
+			}
+			mark, ok, err := db.Meta(ctx, "replay")
+			if err != nil || !ok || !strings.Contains(mark, `"day":"2024-03-04"`) {
+				t.Fatalf("the mark after a stop on day %s: %s (%v)", from+100, mark, err)
+			}
+			got := t.TempDir()
+			if err := run(true, sc.NoDate, got, to); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range outputs {
+				w, err := os.ReadFile(filepath.Join(want, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				g, err := os.ReadFile(filepath.Join(got, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(g, w) {
+					t.Errorf("%s: the resumed replay differs from backtest\n%s", name, firstDiff(w, g))
+				}
+			}
+			// Done: resuming again only writes the files again.
+			again := t.TempDir()
+			if err := run(true, sc.NoDate, again, to); err != nil {
+				t.Fatal(err)
+			}
+			if a, _ := os.ReadFile(filepath.Join(again, "decisions.csv")); !bytes.Equal(a, mustRead(t, filepath.Join(want, "decisions.csv"))) {
+				t.Error("the files written by resuming a finished replay differ")
+			}
+			if err := run(false, sc.NoDate, "", to); err == nil || !strings.Contains(err.Error(), "empty database") {
+				t.Fatalf("a new replay on a finished one: %v", err)
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -159,3 +159,67 @@ func firstLineDiff(a, b string) string {
 	}
 	return fmt.Sprintf("lengths %d and %d", len(la), len(lb))
 }
+
+// TestReplayKilled kills a replay with SIGKILL inside the commit of its second group of
+// days, then resumes it (`replay --resume`): its files are backtest's, byte for byte.
+func TestReplayKilled(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "silentcert")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	city := t.TempDir()
+	var so, se bytes.Buffer
+	if code := run(context.Background(), []string{"simulate", "--recipients", "400", "--from", "2024-01-01", "--to", "2024-06-30",
+		"--seed", "4", "--out", city, "--quiet", "--history-months", "1"}, &so, &se); code != 0 {
+		t.Fatalf("simulate: %s", se.String())
+	}
+	inputs := []string{"--roster", filepath.Join(city, "roster.csv"), "--records", filepath.Join(city, "records"),
+		"--from", "2024-01-01", "--to", "2024-06-30", "--model", "builtin", "--quiet"}
+	want := filepath.Join(t.TempDir(), "want")
+	if code := run(context.Background(), append([]string{"backtest", "--out", want}, inputs...), &so, &se); code != 0 {
+		t.Fatalf("backtest: %s", se.String())
+	}
+	sh := func(kill string, args ...string) (int, string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "SILENTCERT_KILL_AT="+kill)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), string(out)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	for name, dsn := range map[string]func() string{
+		"sqlite":   func() string { return "sqlite:" + filepath.Join(t.TempDir(), "db") },
+		"postgres": func() string { return storetest.PostgresDSN(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := dsn()
+			replay := append([]string{"replay", "--db", db, "--spill", t.TempDir()}, inputs...)
+			if code, out := sh("replay:2", replay...); code != -1 && code != 137 {
+				t.Fatalf("replay with SILENTCERT_KILL_AT=replay:2: exit %d, want killed: %s", code, out)
+			}
+			if code, out := sh("", replay...); code == 0 || !strings.Contains(out, "--resume") {
+				t.Fatalf("a new replay on the killed one: exit %d: %s", code, out)
+			}
+			got := filepath.Join(t.TempDir(), "got")
+			if code, out := sh("", append(replay, "--resume", "--out", got)...); code != 0 {
+				t.Fatalf("replay --resume: %s", out)
+			}
+			for _, f := range []string{"decisions.csv", "status.csv", "payroll.csv", "overpayments.csv", "quarantine.csv", "held.csv", "unlinked.csv", "report.json"} {
+				a, err := os.ReadFile(filepath.Join(want, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := os.ReadFile(filepath.Join(got, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(a, b) {
+					t.Errorf("%s of the resumed replay differs from backtest's:\n%s", f, firstLineDiff(string(a), string(b)))
+				}
+			}
+		})
+	}
+}

@@ -42,7 +42,7 @@ func openDB(ctx context.Context, dsn string) (*store.DB, error) {
 }
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("replay", "--db DSN --roster FILE --records PATH… --from DATE --to DATE [--out DIR]", stderr)
+	fs := newFlagSet("replay", "--db DSN --roster FILE --records PATH… --from DATE --to DATE [--out DIR] [--resume]", stderr)
 	var records multiFlag
 	dsn := fs.String("db", "", dbHelp)
 	roster := fs.String("roster", "", "roster file (spec §2)")
@@ -56,6 +56,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	modelPath := fs.String("model", "", modelHelp)
 	spill := fs.String("spill", "", "directory for the rows read, kept on disk a window of days to a file until replayed (default: the system's temporary directory)")
+	resume := fs.Bool("resume", false, "go on with the replay this database holds, stopped by a crash or a kill, from its last commit (the same roster, records and dates; the files are read again)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer db.Close()
 	start := time.Now()
 	opt := service.ReplayOptions{Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg, Encoding: *encoding,
-		ResolveRegion: regionResolver(*city), Service: service.Options{Model: model}, SpillDir: *spill}
+		ResolveRegion: regionResolver(*city), Service: service.Options{Model: model, Fault: faultFromEnv()}, SpillDir: *spill, Resume: *resume}
 	pl := newProgress(stderr, *quiet)
 	if pl != nil {
 		opt.Progress = func(d sc.Date, n int64) {
