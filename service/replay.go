@@ -98,11 +98,17 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		}
 		rep.AddRoster(ro)
 	}
+	if mark.Spill != "" {
+		// The spill files of the run that stopped: a kill leaves them (gigabytes for a
+		// large city); this run reads the files again into its own.
+		os.RemoveAll(mark.Spill)
+	}
 	sp, problems, err := s.spillRecords(ctx, opt, rep)
 	if err != nil {
 		return nil, err
 	}
 	defer sp.close()
+	mark.Spill = sp.dir
 	if mark.Read >= 0 && mark.Read != rep.Read {
 		return nil, sc.Errorf(sc.EConflict, "%s: the replay being resumed read %d records from %s, these files hold %d: resume it with the same files, or start again on an empty database",
 			db, mark.Read, strings.Join(opt.Records, ", "), rep.Read)
@@ -257,7 +263,8 @@ type replayMark struct {
 	From              string   `json:"from"`
 	To                string   `json:"to"`
 	Window            int      `json:"window"`
-	Read              int64    `json:"read"` // -1: the files not read yet
+	Read              int64    `json:"read"`            // -1: the files not read yet
+	Spill             string   `json:"spill,omitempty"` // the directory of the spill files
 	History           int      `json:"history_batches"`
 	Day               string   `json:"day,omitempty"`
 	Done              bool     `json:"done,omitempty"`

@@ -195,17 +195,24 @@ func TestReplayKilled(t *testing.T) {
 		"postgres": func() string { return storetest.PostgresDSN(t) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			db := dsn()
-			replay := append([]string{"replay", "--db", db, "--spill", t.TempDir()}, inputs...)
+			db, spill := dsn(), t.TempDir()
+			replay := append([]string{"replay", "--db", db, "--spill", spill}, inputs...)
 			if code, out := sh("replay:2", replay...); code != -1 && code != 137 {
 				t.Fatalf("replay with SILENTCERT_KILL_AT=replay:2: exit %d, want killed: %s", code, out)
 			}
 			if code, out := sh("", replay...); code == 0 || !strings.Contains(out, "--resume") {
 				t.Fatalf("a new replay on the killed one: exit %d: %s", code, out)
 			}
+			if left, _ := filepath.Glob(filepath.Join(spill, "silentcert-replay-*")); len(left) != 1 {
+				t.Fatalf("the killed replay left %v in its spill directory", left)
+			}
 			got := filepath.Join(t.TempDir(), "got")
 			if code, out := sh("", append(replay, "--resume", "--out", got)...); code != 0 {
 				t.Fatalf("replay --resume: %s", out)
+			}
+			// The resumed replay removed the killed one's spill files, then its own.
+			if left, _ := filepath.Glob(filepath.Join(spill, "*")); len(left) != 0 {
+				t.Errorf("spill files left after the resumed replay: %v", left)
 			}
 			for _, f := range []string{"decisions.csv", "status.csv", "payroll.csv", "overpayments.csv", "quarantine.csv", "held.csv", "unlinked.csv", "report.json"} {
 				a, err := os.ReadFile(filepath.Join(want, f))
