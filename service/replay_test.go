@@ -47,20 +47,19 @@ func replayMatches(t *testing.T, db *store.DB, roster string, records []string, 
 		Service: service.Options{Model: sm}, SpillDir: t.TempDir(), Window: window}); err != nil {
 		t.Fatal(err)
 	}
+	sameOutputs(t, want, got, "replay")
+	return want
+}
+
+// sameOutputs compares every output file of got with want's, byte for byte.
+func sameOutputs(t *testing.T, want, got, what string) {
+	t.Helper()
 	for _, name := range outputs {
-		w, err := os.ReadFile(filepath.Join(want, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := os.ReadFile(filepath.Join(got, name))
-		if err != nil {
-			t.Fatal(err)
-		}
+		w, g := mustRead(t, filepath.Join(want, name)), mustRead(t, filepath.Join(got, name))
 		if !bytes.Equal(g, w) {
-			t.Errorf("%s: replay differs from backtest\n%s", name, firstDiff(w, g))
+			t.Errorf("%s: %s differs from backtest\n%s", name, what, firstDiff(w, g))
 		}
 	}
-	return want
 }
 
 // firstDiff shows the first line that differs.
@@ -310,27 +309,13 @@ func TestReplayResume(t *testing.T) {
 			if err := run(true, sc.NoDate, got, to); err != nil {
 				t.Fatal(err)
 			}
-			for _, name := range outputs {
-				w, err := os.ReadFile(filepath.Join(want, name))
-				if err != nil {
-					t.Fatal(err)
-				}
-				g, err := os.ReadFile(filepath.Join(got, name))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(g, w) {
-					t.Errorf("%s: the resumed replay differs from backtest\n%s", name, firstDiff(w, g))
-				}
-			}
+			sameOutputs(t, want, got, "the resumed replay")
 			// Done: resuming again only writes the files again.
 			again := t.TempDir()
 			if err := run(true, sc.NoDate, again, to); err != nil {
 				t.Fatal(err)
 			}
-			if a, _ := os.ReadFile(filepath.Join(again, "decisions.csv")); !bytes.Equal(a, mustRead(t, filepath.Join(want, "decisions.csv"))) {
-				t.Error("the files written by resuming a finished replay differ")
-			}
+			sameOutputs(t, want, again, "resuming a finished replay")
 			if err := run(false, sc.NoDate, "", to); err == nil || !strings.Contains(err.Error(), "empty database") {
 				t.Fatalf("a new replay on a finished one: %v", err)
 			}

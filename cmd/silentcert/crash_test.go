@@ -19,16 +19,8 @@ import (
 // middle of a daily run (inside their transactions), restarts the same commands, and
 // checks that the database ends exactly as an uninterrupted run leaves it.
 func TestCrashSafety(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "silentcert")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	city := t.TempDir()
-	var so, se bytes.Buffer
-	if code := run(context.Background(), []string{"simulate", "--recipients", "400", "--from", "2024-01-01", "--to", "2024-03-31",
-		"--seed", "3", "--out", city, "--quiet", "--history-months", "0"}, &so, &se); code != 0 {
-		t.Fatalf("simulate: %s", se.String())
-	}
+	bin := buildBinary(t)
+	city := simulateCity(t, "2024-03-31", "3", "0")
 	steps := [][]string{
 		{"ingest", "--roster", filepath.Join(city, "roster.csv")},
 		{"ingest", "--day", "2024-02-01", filepath.Join(city, "records")},
@@ -163,16 +155,9 @@ func firstLineDiff(a, b string) string {
 // TestReplayKilled kills a replay with SIGKILL inside the commit of its second group of
 // days, then resumes it (`replay --resume`): its files are backtest's, byte for byte.
 func TestReplayKilled(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "silentcert")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	city := t.TempDir()
+	bin := buildBinary(t)
+	city := simulateCity(t, "2024-06-30", "4", "1")
 	var so, se bytes.Buffer
-	if code := run(context.Background(), []string{"simulate", "--recipients", "400", "--from", "2024-01-01", "--to", "2024-06-30",
-		"--seed", "4", "--out", city, "--quiet", "--history-months", "1"}, &so, &se); code != 0 {
-		t.Fatalf("simulate: %s", se.String())
-	}
 	inputs := []string{"--roster", filepath.Join(city, "roster.csv"), "--records", filepath.Join(city, "records"),
 		"--from", "2024-01-01", "--to", "2024-06-30", "--model", "builtin", "--quiet"}
 	want := filepath.Join(t.TempDir(), "want")
@@ -229,4 +214,27 @@ func TestReplayKilled(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildBinary builds the command for tests that run it as a process of its own.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "silentcert")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// simulateCity simulates 400 recipients from 2024-01-01 to `to` with this seed and months
+// of history.
+func simulateCity(t *testing.T, to, seed, history string) string {
+	t.Helper()
+	city := t.TempDir()
+	var so, se bytes.Buffer
+	if code := run(context.Background(), []string{"simulate", "--recipients", "400", "--from", "2024-01-01", "--to", to,
+		"--seed", seed, "--out", city, "--quiet", "--history-months", history}, &so, &se); code != 0 {
+		t.Fatalf("simulate: %s", se.String())
+	}
+	return city
 }
