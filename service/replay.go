@@ -30,7 +30,7 @@ type ReplayOptions struct {
 	Config        *sc.Config
 	Encoding      string
 	ResolveRegion func(address string) (string, bool)
-	Progress      func(day sc.Date, records int64) // after each day, and each window of the history (day before From)
+	Progress      func(day sc.Date, records int64) // after each day, and each window of the history (day before From); resumed, first where the mark left off
 	// Service is the service's own options (logger, model); replay sets the clock, the
 	// configuration and the summaries itself.
 	Service Options
@@ -119,6 +119,14 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	windows := sp.stream(stop)
 	rep.Applied, rep.Duplicate, rep.DuplicateConflict, rep.Held, rep.Unlinked = mark.Applied, mark.Duplicate, mark.DuplicateConflict, mark.Held, mark.Unlinked
 	n := mark.Applied
+	if n > 0 && opt.Progress != nil {
+		// Resumed: where the mark left off, before any new work.
+		at := opt.From - 1
+		if mark.Day != "" {
+			at, _ = sc.ParseDate(mark.Day)
+		}
+		opt.Progress(at, n)
+	}
 	tally := func(res *Result) {
 		rep.Applied += res.Report.Applied
 		rep.Duplicate += res.Report.Duplicate

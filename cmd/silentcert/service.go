@@ -77,13 +77,20 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		ResolveRegion: regionResolver(*city), Service: service.Options{Model: model, Fault: faultFromEnv()}, SpillDir: *spill, Resume: *resume}
 	pl := newProgress(stderr, *quiet)
 	if pl != nil {
+		base := int64(-1) // the records a resumed replay had applied before: not this run's rate
 		opt.Progress = func(d sc.Date, n int64) {
+			if base < 0 {
+				base = 0
+				if *resume {
+					base = n
+				}
+			}
 			what := "day"
 			if d < f {
 				what = "history to"
 			}
 			el := time.Since(start).Seconds()
-			pl.show(d == t, "replay: %s %s, %d records applied, %.0f records/s, %.0f s", what, d, n, float64(n)/el, el)
+			pl.show(d == t, "replay: %s %s, %d records applied, %.0f records/s, %.0f s", what, d, n, float64(n-base)/el, el)
 		}
 	}
 	rep, err := service.Replay(ctx, db, opt)
