@@ -66,6 +66,24 @@ func (l *life) apply(code string, day sc.Date) {
 	l.eng.Evaluate(l.p, &l.st, day+1, &l.out)
 }
 
+// seenInPerson applies, on day d, the records of a person seen in person by several
+// departments: transit every other day, a clinic every fortnight, chronic care every
+// month, the family doctor every two months.
+func (l *life) seenInPerson(d sc.Date) {
+	if d%2 == 0 {
+		l.apply("TRN.TRANSIT", d)
+	}
+	if d%14 == 0 {
+		l.apply("MED.OUTPATIENT", d)
+	}
+	if d%30 == 0 {
+		l.apply("MED.CHRONIC", d)
+	}
+	if d%60 == 0 {
+		l.apply("HEA.FAMILY_DOCTOR", d)
+	}
+}
+
 // A relative uses every spoofable source daily after an unreported death of a person who
 // was seen in person by several departments: never certified after the death, flagged
 // RISK within a year, never while alive.
@@ -73,18 +91,7 @@ func TestSpoofableAfterDeathNeverCertifiesAndIsFlagged(t *testing.T) {
 	l := newLife()
 	death := date("2024-06-01")
 	for d := date("2023-06-01"); d < death; d++ {
-		if d%2 == 0 {
-			l.apply("TRN.TRANSIT", d)
-		}
-		if d%14 == 0 {
-			l.apply("MED.OUTPATIENT", d)
-		}
-		if d%30 == 0 {
-			l.apply("MED.CHRONIC", d)
-		}
-		if d%60 == 0 {
-			l.apply("HEA.FAMILY_DOCTOR", d)
-		}
+		l.seenInPerson(d)
 		if d%45 == 0 {
 			l.apply("BANK.COUNTER", d)
 		}
@@ -402,18 +409,7 @@ func TestTransitCardAfterDeathNeverCertifies(t *testing.T) {
 	l := newLife()
 	death := date("2024-06-01")
 	for d := date("2023-06-01"); d < death; d++ {
-		if d%2 == 0 {
-			l.apply("TRN.TRANSIT", d)
-		}
-		if d%14 == 0 {
-			l.apply("MED.OUTPATIENT", d)
-		}
-		if d%30 == 0 {
-			l.apply("MED.CHRONIC", d)
-		}
-		if d%60 == 0 {
-			l.apply("HEA.FAMILY_DOCTOR", d)
-		}
+		l.seenInPerson(d)
 		l.apply("BANK.TXN", d)
 	}
 	for d := death; d < date("2026-01-01"); d++ {
