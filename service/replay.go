@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -271,8 +273,10 @@ type replayMark struct {
 	From              string   `json:"from"`
 	To                string   `json:"to"`
 	Window            int      `json:"window"`
-	Read              int64    `json:"read"`            // -1: the files not read yet
-	Spill             string   `json:"spill,omitempty"` // the directory of the spill files
+	Config            string   `json:"config"`             // configPrint of the configuration in force
+	Encoding          string   `json:"encoding,omitempty"` // --encoding
+	Read              int64    `json:"read"`               // -1: the files not read yet
+	Spill             string   `json:"spill,omitempty"`    // the directory of the spill files
 	History           int      `json:"history_batches"`
 	Day               string   `json:"day,omitempty"`
 	Done              bool     `json:"done,omitempty"`
@@ -300,13 +304,28 @@ func (m replayMark) json() string {
 
 // sameInputs reports whether two marks replay the same inputs.
 func (m *replayMark) sameInputs(o *replayMark) bool {
-	return m.Roster == o.Roster && slices.Equal(m.Records, o.Records) && m.From == o.From && m.To == o.To && m.Window == o.Window
+	return m.Roster == o.Roster && slices.Equal(m.Records, o.Records) && m.From == o.From && m.To == o.To && m.Window == o.Window &&
+		m.Config == o.Config && m.Encoding == o.Encoding
+}
+
+// configPrint names a configuration by the first 16 hex digits of the SHA-256 of its
+// JSON (policy, weak rule, catalogue types, benefits): a replay resumed under another
+// configuration would decide its later days by other rules.
+func configPrint(cfg *sc.Config) string {
+	b, _ := json.Marshal(struct {
+		Policy   sc.Policy
+		Weak     sc.WeakRule
+		Types    []sc.RecordType
+		Benefits []sc.Benefit
+	}{cfg.Policy, cfg.Weak, cfg.Catalogue.Types(), cfg.Benefits})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
 }
 
 // replayStart returns the mark a replay starts from: a new one, written before anything
 // else, on an empty database; the stored one when resuming a replay of the same inputs.
 func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMark, error) {
-	m := replayMark{From: opt.From.String(), To: opt.To.String(), Window: opt.Window, Read: -1}
+	m := replayMark{From: opt.From.String(), To: opt.To.String(), Window: opt.Window, Read: -1, Config: configPrint(s.cfg), Encoding: opt.Encoding}
 	var err error
 	if m.Roster, err = filepath.Abs(opt.Roster); err != nil {
 		return m, err
@@ -333,8 +352,8 @@ func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMar
 		case !ok:
 			return m, sc.Errorf(sc.EConflict, "%s: no replay to resume: start one on an empty database (without --resume)", s.db)
 		case !old.sameInputs(&m):
-			return m, sc.Errorf(sc.EConflict, "%s: the replay to resume was of roster %s, records %s, %s to %s, %d-day windows: give the same",
-				s.db, old.Roster, strings.Join(old.Records, ", "), old.From, old.To, old.Window)
+			return m, sc.Errorf(sc.EConflict, "%s: the replay to resume was of roster %s, records %s, %s to %s, %d-day windows, configuration %s, encoding %q: give the same",
+				s.db, old.Roster, strings.Join(old.Records, ", "), old.From, old.To, old.Window, old.Config, old.Encoding)
 		}
 		return old, nil
 	}

@@ -297,6 +297,12 @@ func TestReplayResume(t *testing.T) {
 			if err := run(true, sc.NoDate, "", to-1); err == nil || !strings.Contains(err.Error(), "give the same") {
 				t.Fatalf("a resume with another --to: %v", err)
 			}
+			other := sc.DefaultConfig()
+			other.Policy.WarningMonths = 3
+			if _, err := service.Replay(ctx, db, service.ReplayOptions{Roster: roster, Records: records, From: from, To: to, Config: other,
+				Service: service.Options{Model: newCoverageModel()}, SpillDir: t.TempDir(), Resume: true}); err == nil || !strings.Contains(err.Error(), "configuration") {
+				t.Fatalf("a resume under another configuration: %v", err)
+			}
 			// Past one group of 64 days, in the middle of the next.
 			if err := run(true, from+100, "", to); err == nil {
 				t.Fatal("the replay stopped on a day returned no error")
