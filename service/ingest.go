@@ -127,7 +127,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	if res.Rejected != "" {
 		return res, s.reject(ctx, b, res)
 	}
-	return res, s.applyParts(ctx, b, parts, res)
+	return res, s.applyParts(ctx, b, parts, res, nil)
 }
 
 // readBlock is the most rows readAll puts in one block.
@@ -278,12 +278,18 @@ func byPerson(items []applyItem, people int) []applyItem {
 }
 
 // applyParts stores and applies rows, given in parts (a batch's files, in order), as one
-// batch in one transaction.
-func (s *Service) applyParts(ctx context.Context, b Batch, parts [][]Row, res *Result) error {
+// batch in one transaction; also, when set, writes more into that transaction once the
+// batch is applied (a replay's mark).
+func (s *Service) applyParts(ctx context.Context, b Batch, parts [][]Row, res *Result, also func(*store.Tx) error) error {
 	rows := prepareParts(parts, res)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.write(ctx, func(tx *store.Tx, ch *change) error { return s.applyIn(tx, ch, b, rows, res) })
+	err := s.write(ctx, func(tx *store.Tx, ch *change) error {
+		if err := s.applyIn(tx, ch, b, rows, res); err != nil || also == nil {
+			return err
+		}
+		return also(tx)
+	})
 	if err == nil {
 		s.counted(res)
 	}

@@ -94,7 +94,7 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		rep.AddRoster(ro.Roster)
 	} else {
 		// Resumed after the roster's commit: read it again for the report alone.
-		ro, err := exchange.ReadRoster(opt.Roster, exchange.RosterOptions{Encoding: opt.Encoding, Config: s.cfg, ResolveRegion: s.opt.ResolveRegion})
+		ro, err := s.readRoster(opt.Roster, opt.Encoding)
 		if err != nil {
 			return nil, err
 		}
@@ -119,23 +119,15 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	stop := make(chan struct{})
 	defer close(stop)
 	windows := sp.stream(stop)
-	rep.Applied, rep.Duplicate, rep.DuplicateConflict, rep.Held, rep.Unlinked = mark.Applied, mark.Duplicate, mark.DuplicateConflict, mark.Held, mark.Unlinked
-	n := mark.Applied
-	if n > 0 && opt.Progress != nil {
-		// Resumed: where the mark left off, before any new work.
-		at := opt.From - 1
-		if mark.Day != "" {
-			at, _ = sc.ParseDate(mark.Day)
-		}
-		opt.Progress(at, n)
+	// The mark counts what the batches applied (the report takes its counts at the end);
+	// a resumed replay starts from the day after the mark's.
+	start := opt.From
+	if mark.Day != "" {
+		d, _ := sc.ParseDate(mark.Day)
+		start = d + 1
 	}
-	tally := func(res *Result) {
-		rep.Applied += res.Report.Applied
-		rep.Duplicate += res.Report.Duplicate
-		rep.DuplicateConflict += res.Report.DuplicateConflict
-		rep.Held += res.Report.Held
-		rep.Unlinked += res.Report.Unlinked
-		n += res.Report.Applied
+	if mark.Applied > 0 && opt.Progress != nil {
+		opt.Progress(start-1, mark.Applied) // resumed: where the mark left off
 	}
 	// The history (rows reported before From) is applied a window to a batch, the
 	// quarantine with the first: a batch applies its rows in spec §7's order, whose first
@@ -158,39 +150,23 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 			res = &Result{} // committed before the replay stopped, the quarantine with it
 			continue
 		}
-		rows := prepareParts(parts, res)
-		s.mu.Lock()
-		err := s.write(ctx, func(tx *store.Tx, ch *change) error {
-			if err := s.applyIn(tx, ch, Batch{Origin: "replay", Actor: "replay", Day: opt.From, History: true}, rows, res); err != nil {
-				return err
-			}
-			m := mark.counting(res)
+		var m replayMark
+		err := s.applyParts(ctx, Batch{Origin: "replay", Actor: "replay", Day: opt.From, History: true}, parts, res, func(tx *store.Tx) error {
+			m = mark.counting(res)
 			m.History = batch + 1
 			return tx.SetMeta(replayMeta, m.json())
 		})
-		if err == nil {
-			s.counted(res)
-		}
-		s.mu.Unlock()
 		if err != nil {
 			return nil, err
 		}
-		tally(res)
-		mark = mark.counting(res)
-		mark.History = batch + 1
-		res = &Result{}
+		mark, res = m, &Result{}
 		if opt.Progress != nil {
-			opt.Progress(last, n) // the history loaded up to last
+			opt.Progress(last, mark.Applied) // the history loaded up to last
 		}
 	}
 	// Days go through the same steps as serve's (a batch of the day's records, then the
 	// day's run), several days to a transaction, each committed with the mark that names
 	// its last day.
-	start := opt.From
-	if mark.Day != "" {
-		d, _ := sc.ParseDate(mark.Day)
-		start = d + 1
-	}
 	cur := windowRows{w: -1}
 	rowsOf := func(d sc.Date) ([]Row, error) {
 		w := sp.window(d)
@@ -231,11 +207,11 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		if err := tx.SetMeta(replayMeta, m.json()); err != nil {
 			return err
 		}
-		mark = m
+		mark = m // the transaction commits next; on failure the replay stops anyway
 		return nil
-	}, tally, func(d sc.Date, pending int64) {
+	}, func(d sc.Date, pending int64) {
 		if opt.Progress != nil {
-			opt.Progress(d, n+pending)
+			opt.Progress(d, mark.Applied+pending)
 		}
 	}); err != nil {
 		return nil, err
@@ -254,6 +230,7 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 			return nil, err
 		}
 	}
+	rep.Applied, rep.Duplicate, rep.DuplicateConflict, rep.Held, rep.Unlinked = mark.Applied, mark.Duplicate, mark.DuplicateConflict, mark.Held, mark.Unlinked
 	if opt.Out == "" {
 		return rep, nil
 	}
@@ -537,10 +514,10 @@ const replayGroup = 64
 
 // replayDays ingests each day's rows from start as that day's batch and runs the day,
 // committing every replayGroup days (counted from opt.From) with what mark writes into the
-// transaction; progress is told, after each day, how many records were applied since the
-// last commit (the report counts them at the commit).
+// transaction, given the group's batches to count; progress is told, after each day, how
+// many records were applied since the last commit (the mark counts them at the commit).
 func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, start sc.Date, rowsOf func(sc.Date) ([]Row, error), setClock func(sc.Date),
-	mark func(tx *store.Tx, d sc.Date, done []*Result) error, tally func(*Result), progress func(d sc.Date, pending int64)) error {
+	mark func(tx *store.Tx, d sc.Date, done []*Result) error, progress func(d sc.Date, pending int64)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var tx *store.Tx
@@ -600,7 +577,6 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, start sc.Da
 			}
 			tx, ch = nil, nil
 			for _, res := range done {
-				tally(res)
 				s.counted(res)
 			}
 			done, pending = done[:0], 0

@@ -27,7 +27,7 @@ type RosterResult struct {
 // in the set of a person's entitlements is not applied to a person already enrolled (the
 // state's payment history is per entitlement): it is reported, for an operator to handle.
 func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string) (*RosterResult, error) {
-	ro, err := exchange.ReadRoster(path, exchange.RosterOptions{Encoding: encoding, Config: s.cfg, ResolveRegion: s.opt.ResolveRegion})
+	ro, err := s.readRoster(path, encoding)
 	if err != nil {
 		return nil, err
 	}
@@ -148,4 +148,10 @@ func problemsFromStore(qs []store.Quarantined) []exchange.Problem {
 		out[i] = exchange.Problem{File: q.File, Line: q.Line, Field: q.Field, Reason: q.Reason, Message: q.Message}
 	}
 	return out
+}
+
+// readRoster reads a roster file with the service's configuration and address resolver:
+// what ImportRoster imports, and a resumed replay reports.
+func (s *Service) readRoster(path, encoding string) (*exchange.Roster, error) {
+	return exchange.ReadRoster(path, exchange.RosterOptions{Encoding: encoding, Config: s.cfg, ResolveRegion: s.opt.ResolveRegion})
 }
