@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,11 +112,15 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	}
 	defer sp.close()
 	mark.Spill = sp.dir
-	if mark.Read >= 0 && mark.Read != rep.Read {
+	switch {
+	case mark.Read >= 0 && mark.Read != rep.Read:
 		return nil, sc.Errorf(sc.EConflict, "%s: the replay being resumed read %d records from %s, these files hold %d: resume it with the same files, or start again on an empty database",
 			db, mark.Read, strings.Join(opt.Records, ", "), rep.Read)
+	case mark.RecordsSum != "" && mark.RecordsSum != sp.digest():
+		return nil, sc.Errorf(sc.EConflict, "%s: the record files %s have changed since the replay being resumed read them (as many records, not the same: digest %s, then %s): resume it with the same files, or start again on an empty database",
+			db, strings.Join(opt.Records, ", "), sp.digest(), mark.RecordsSum)
 	}
-	mark.Read = rep.Read
+	mark.Read, mark.RecordsSum = rep.Read, sp.digest()
 	stop := make(chan struct{})
 	defer close(stop)
 	windows := sp.stream(stop)
@@ -253,7 +258,9 @@ type replayMark struct {
 	Config            string   `json:"config"`             // configPrint of the configuration in force
 	Encoding          string   `json:"encoding,omitempty"` // --encoding
 	Read              int64    `json:"read"`               // -1: the files not read yet
-	Spill             string   `json:"spill,omitempty"`    // the directory of the spill files
+	RosterSum         string   `json:"roster_sha256,omitempty"`
+	RecordsSum        string   `json:"records_digest,omitempty"` // spill.digest of the files read
+	Spill             string   `json:"spill,omitempty"`          // the directory of the spill files
 	History           int      `json:"history_batches"`
 	Day               string   `json:"day,omitempty"`
 	Done              bool     `json:"done,omitempty"`
@@ -307,6 +314,9 @@ func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMar
 	if m.Roster, err = filepath.Abs(opt.Roster); err != nil {
 		return m, err
 	}
+	if m.RosterSum, err = fileSHA256(opt.Roster); err != nil {
+		return m, err
+	}
 	for _, r := range opt.Records {
 		a, err := filepath.Abs(r)
 		if err != nil {
@@ -331,6 +341,9 @@ func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMar
 		case !old.sameInputs(&m):
 			return m, sc.Errorf(sc.EConflict, "%s: the replay to resume was of roster %s, records %s, %s to %s, %d-day windows, configuration %s, encoding %q: give the same",
 				s.db, old.Roster, strings.Join(old.Records, ", "), old.From, old.To, old.Window, old.Config, old.Encoding)
+		case old.RosterSum != "" && old.RosterSum != m.RosterSum:
+			return m, sc.Errorf(sc.EConflict, "%s: the roster %s has changed since the replay being resumed read it (SHA-256 %s, then %s): resume it with the same roster, or start again on an empty database",
+				s.db, opt.Roster, m.RosterSum, old.RosterSum)
 		}
 		return old, nil
 	}
@@ -351,6 +364,20 @@ func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMar
 		return m, sc.Errorf(sc.EConflict, "%s: replay needs an empty database (it has %d people)", s.db, s.People())
 	}
 	return m, s.setMeta(ctx, replayMeta, m.json())
+}
+
+// fileSHA256 returns the SHA-256 of a file's bytes in hex.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %v", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // setMeta writes one meta key in a transaction of its own.

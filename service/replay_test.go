@@ -311,6 +311,26 @@ func TestReplayResume(t *testing.T) {
 			if err != nil || !ok || !strings.Contains(mark, `"day":"2024-03-04"`) {
 				t.Fatalf("the mark after a stop on day %s: %s (%v)", from+100, mark, err)
 			}
+			// As many records, not the same: one amount changed, then one roster byte.
+			for _, c := range []struct{ path, old, new, want string }{
+				{filepath.Join(city, "records", "HRSS", "2024-02.csv"), "amount=", "amount=1", "record files"},
+				{roster, "\n", "\r\n", "roster"},
+			} {
+				b := mustRead(t, c.path)
+				if !bytes.Contains(b, []byte(c.old)) {
+					t.Fatalf("%s holds no %q", c.path, c.old)
+				}
+				if err := os.WriteFile(c.path, bytes.Replace(b, []byte(c.old), []byte(c.new), 1), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				err := run(true, sc.NoDate, "", to)
+				if err := os.WriteFile(c.path, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err == nil || !strings.Contains(err.Error(), c.want+" ") || !strings.Contains(err.Error(), "changed") {
+					t.Fatalf("a resume with a changed %s: %v", c.want, err)
+				}
+			}
 			got := t.TempDir()
 			if err := run(true, sc.NoDate, got, to); err != nil {
 				t.Fatal(err)

@@ -3,9 +3,12 @@ package service
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -41,7 +44,19 @@ type spill struct {
 	from  sc.Date
 	days  int
 	files map[int]*spillFile // by window: floor((reported - from) / days)
+	// sum digests what was read, file by file in order: each file's name under the path
+	// given, its rows as encoded and its problems. A resumed replay compares it with the
+	// stopped run's: the same record count is not the same records.
+	sum hash.Hash
 }
+
+// appendString writes a string as its length and its bytes.
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// digest returns the first 16 bytes of the digest of what was read, in hex.
+func (sp *spill) digest() string { return hex.EncodeToString(sp.sum.Sum(nil)[:16]) }
 
 type spillFile struct {
 	f *os.File
@@ -150,7 +165,7 @@ func (sp *spill) stream(stop <-chan struct{}) <-chan windowRows {
 // spillRecords reads every record file as backtest does, counting into rep, writes each
 // row reported by opt.To into its window's spill file, and returns the rows to quarantine.
 func (s *Service) spillRecords(ctx context.Context, opt ReplayOptions, rep *backtest.Report) (sp *spill, problems []exchange.Problem, err error) {
-	var files []string
+	var files, names []string
 	for _, path := range opt.Records {
 		fs, warns, err := exchange.ListRecordFiles(path)
 		if err != nil {
@@ -160,6 +175,15 @@ func (s *Service) spillRecords(ctx context.Context, opt ReplayOptions, rep *back
 			rep.Warnings = append(rep.Warnings, backtest.FormatWarning(w))
 		}
 		files = append(files, fs...)
+		for _, f := range fs {
+			// The name under the path given, so that the same files named by another
+			// path to them digest alike.
+			rel, err := filepath.Rel(path, f)
+			if err != nil {
+				rel = filepath.Base(f)
+			}
+			names = append(names, filepath.ToSlash(rel))
+		}
 	}
 	dir, err := os.MkdirTemp(opt.SpillDir, "silentcert-replay-")
 	if err != nil {
@@ -169,7 +193,7 @@ func (s *Service) spillRecords(ctx context.Context, opt ReplayOptions, rep *back
 	if days <= 0 {
 		days = spillWindow
 	}
-	sp = &spill{dir: dir, from: opt.From, days: days, files: map[int]*spillFile{}}
+	sp = &spill{dir: dir, from: opt.From, days: days, files: map[int]*spillFile{}, sum: sha256.New()}
 	defer func() {
 		if err == nil {
 			err = sp.finish()
@@ -189,6 +213,7 @@ func (s *Service) spillRecords(ctx context.Context, opt ReplayOptions, rep *back
 		n         int64
 		defaulted int64
 		after     int64
+		sum       []byte // the digest of the file's rows and problems (see spill.sum)
 		err       error
 	}
 	err = inOrderAhead(ctx, len(files), spillAhead, func(i int) (r read) {
@@ -224,8 +249,28 @@ func (s *Service) spillRecords(ctx context.Context, opt ReplayOptions, rep *back
 			enc.add(sp.window(row.ReportedDate), row)
 		}
 		r.parts = enc.parts
+		h := sha256.New()
+		var b []byte
+		for _, p := range r.parts {
+			b = binary.AppendVarint(b[:0], int64(p.window))
+			b = binary.AppendUvarint(b, uint64(len(p.b)))
+			h.Write(b)
+			h.Write(p.b)
+		}
+		for _, p := range r.probs {
+			b = binary.AppendVarint(b[:0], p.Line)
+			b = appendString(b, p.Field)
+			b = appendString(b, p.Reason)
+			h.Write(b)
+		}
+		r.sum = h.Sum(nil)
 		return r
 	}, func(i int, got read) error {
+		b := appendString(nil, names[i])
+		if got.err != nil {
+			b = appendString(b, "unreadable")
+		}
+		sp.sum.Write(append(b, got.sum...))
 		rep.Files++
 		for _, w := range got.warns {
 			rep.Warnings = append(rep.Warnings, backtest.FormatWarning(w))
