@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -975,6 +976,20 @@ func (db *DB) AnyVillage(ctx context.Context, prefix string, statuses ...sc.Stat
 // a person's traces look like a hidden death (detail "score=0.12;p_dead=…;reasons=a|b");
 // the flag stays open until a certification (the person was found alive, by any means) or a
 // termination is decided after it. console_risk holds the open flags, one per person.
+
+// OpenRisk returns the day of the person's open RISK flag, as of the last refresh of the
+// risk list (a visit's finding refreshes it at once), or NoDate.
+func (db *DB) OpenRisk(ctx context.Context, pid int64) (sc.Date, error) {
+	var day int64
+	err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT day FROM console_risk WHERE pid = ?`), pid).Scan(&day)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sc.NoDate, nil
+	}
+	if err != nil {
+		return sc.NoDate, fmt.Errorf("%s: risk flag: %w", db, err)
+	}
+	return sc.Date(day), nil
+}
 
 // riskClosing are the decisions that close a RISK flag decided before them.
 const riskClosing = `'CERTIFIED', 'RESUMED', 'RESTORED', 'TERMINATED'`

@@ -61,6 +61,7 @@ type personData struct {
 	Problems []string
 	Outcomes []string
 	Back     string
+	Flagged  string // the day of an open RISK flag ("": none): a visit must see the person
 }
 
 // outcomes are the visit results a village assistant records, with their record types.
@@ -82,6 +83,12 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	d := &personData{P: p, Region: p.Rec.RegionCode, Outcomes: outcomeOrder, Done: r.URL.Query().Get("done")}
+	if f, err := c.db.OpenRisk(ctx, p.PID); err != nil {
+		c.fail(w, r, err)
+		return
+	} else if f != sc.NoDate {
+		d.Flagged = f.String()
+	}
 	recs, err := c.db.PersonRecords(ctx, p.PID)
 	if err != nil {
 		c.fail(w, r, err)
@@ -328,6 +335,11 @@ type villageData struct {
 	Outcomes []string
 	Done     int64
 	Faces    []FaceVisit // sent to a visit by failed face attempts
+	// Risks: the village's open RISK flags (a death may be hidden), the oldest first; Risk
+	// holds their flag days by person, whose cards stay among Rows with the form open.
+	// No reasons: they come from medical and bank records the assistant does not see.
+	Risks []store.WorkRow
+	Risk  map[int64]string
 	// Last: the latest visit recorded here for each person on the cards, so that someone
 	// found absent or refusing is not visited again as if no one had been.
 	Last map[int64]*store.LastVisit
@@ -362,10 +374,21 @@ func (c *console) village(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	if d.Risks, _, err = c.db.Work(r.Context(), store.WorkQuery{List: store.WorkRisk, Prefix: region, Today: c.opt.Today(),
+		From: sc.NoDate, To: sc.NoDate, Limit: 500}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	sort.SliceStable(d.Risks, func(i, j int) bool { return d.Risks[i].Flagged < d.Risks[j].Flagged })
+	d.Risk = map[int64]string{}
+	for _, x := range d.Risks {
+		d.Risk[x.PID] = x.Flagged.String()
+	}
 	var pids []int64
 	for _, x := range rows {
-		// The person just visited stays among the cards, to show their new status.
-		if x.Status == sc.StatusCertified && x.PID != done {
+		// The person just visited stays among the cards, to show their new status; so
+		// does a certified person with an open RISK flag, to be visited.
+		if x.Status == sc.StatusCertified && x.PID != done && d.Risk[x.PID] == "" {
 			d.Fine = append(d.Fine, x)
 		} else {
 			d.Rows = append(d.Rows, x)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -122,11 +124,25 @@ func testRiskWorklist(t *testing.T, c *city) {
 	} else if strings.Contains(body, "21.0%") {
 		t.Errorf("the village's assistant sees the health index, which comes from medical records")
 	}
-	if _, body := v2.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, "<strong>RISK</strong>") || strings.Contains(body, "health=") {
-		t.Errorf("the assistant's person page: the RISK row should show, its health index not")
+	if _, body := v2.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, "<strong>RISK</strong>") || strings.Contains(body, "health=") ||
+		!strings.Contains(body, `<p class="risk-flag">需上门见到本人（2024-05-10 标记）</p>`) || strings.Contains(body, `value="alive" required checked`) {
+		t.Errorf("the assistant's person page: the RISK row and the flag should show with no outcome chosen, the health index not")
 	}
 	if _, body := op.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, "health=0.21") {
 		t.Errorf("the operator's person page should show the RISK row's health index")
+	}
+	// The assistant's village page asks for the visit: the flag's day, no reasons, the
+	// person's card with the visit form open (a WARNING card's is otherwise closed) and no
+	// outcome chosen beforehand (elsewhere "seen alive" is: a flagged person must be seen).
+	if _, body := v2.get("/village"); !strings.Contains(body, `id="h-risk-visits"`) ||
+		!strings.Contains(body, fmt.Sprintf(`<li id="rv-%d"><a href="#p-%d">李秀英</a> · 标记日期 2024-05-10</li>`, lp.PID, lp.PID)) ||
+		!strings.Contains(body, `<p class="risk-flag">需上门见到本人（2024-05-10 标记）</p>`) ||
+		!regexp.MustCompile(`(?s)id="p-`+strconv.FormatInt(lp.PID, 10)+`".*?<details open>`).MatchString(body) ||
+		strings.Contains(body, `value="alive" required checked`) || strings.Contains(body, "140") || strings.Contains(body, "0.42") {
+		t.Fatalf("the assistant's village page does not ask for the visit:\n%s", body)
+	}
+	if _, body := v1.get("/village"); strings.Contains(body, "h-risk-visits") || strings.Contains(body, "李秀英") {
+		t.Errorf("another village's page shows the flag")
 	}
 	// v2 finds 李秀英 at home: the flag closes and the village's counts move now.
 	before, _ := c.db.Region(ctx, "371002001002")
@@ -136,6 +152,12 @@ func testRiskWorklist(t *testing.T, c *city) {
 	}
 	if st, body := v2.get("/work/risk"); st != http.StatusOK || strings.Contains(body, row) {
 		t.Errorf("the flag stays after the visit (%d)", st)
+	}
+	if _, body := v2.get("/village"); strings.Contains(body, "h-risk-visits") || strings.Contains(body, "risk-flag") {
+		t.Errorf("the village page still asks for the visit after it")
+	}
+	if _, body := v2.get(fmt.Sprintf("/person/%d", lp.PID)); strings.Contains(body, "risk-flag") || !strings.Contains(body, `value="alive" required checked`) {
+		t.Errorf("the person page still asks for the visit after it")
 	}
 	after, _ := c.db.Region(ctx, "371002001002")
 	if before.ByStatus[sc.StatusWarning] != 1 || after.ByStatus[sc.StatusWarning] != 0 || after.ByStatus[sc.StatusCertified] != 1 || after.Total != 1 {
