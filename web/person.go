@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,7 +62,24 @@ type personData struct {
 	Problems []string
 	Outcomes []string
 	Back     string
-	Flagged  string // the day of an open RISK flag ("": none): a visit must see the person
+	Flagged  string         // the day of an open RISK flag ("": none): a visit must see the person
+	Kind     string         // the timeline's kind shown ("": all)
+	Kinds    map[string]int // the timeline's events by kind
+}
+
+// eventKinds are the timeline's kinds, in the order of its filter.
+var eventKinds = []string{"decision", "record", "held", "notice", "payment", "action"}
+
+// EventKinds returns the timeline's kinds in order.
+func (d *personData) EventKinds() []string { return eventKinds }
+
+// EventTotal counts the whole timeline.
+func (d *personData) EventTotal() int {
+	n := 0
+	for _, v := range d.Kinds {
+		n += v
+	}
+	return n
 }
 
 // outcomes are the visit results a village assistant records, with their record types.
@@ -126,7 +144,7 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, x := range pays {
 		d.Events = append(d.Events, Event{Date: x.PayrollMonth.First(), Kind: "payment", Title: x.Kind,
-			Detail: fmt.Sprintf("%s %s %s", x.Benefit, x.Month, x.Amount)})
+			Detail: fmt.Sprintf("%s (%s) %s ¥%s", c.benefitName(x.Benefit), x.Benefit, x.Month, x.Amount)})
 	}
 	notes, err := c.db.PersonNotices(ctx, p.PID)
 	if err != nil {
@@ -138,6 +156,20 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 			Detail: n.Phone + ": " + n.Text})
 	}
 	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].Date > d.Events[j].Date })
+	// The timeline by kind (?kind=): hundreds of records a year bury a person's few
+	// decisions; the counts are of the whole timeline.
+	d.Kinds = map[string]int{}
+	for _, e := range d.Events {
+		d.Kinds[e.Kind]++
+	}
+	if k := r.URL.Query().Get("kind"); k != "" {
+		if d.Kinds[k] == 0 && !slices.Contains(eventKinds, k) {
+			c.fail(w, r, sc.Errorf(sc.EInvalid, "no event kind %q", k))
+			return
+		}
+		d.Kind = k
+		d.Events = slices.DeleteFunc(d.Events, func(e Event) bool { return e.Kind != k })
+	}
 	if b := r.URL.Query().Get("back"); b == "village" {
 		d.Back = "/village"
 	}

@@ -224,6 +224,34 @@ func (p *Page) ShownDetail(detail string) string {
 	return strings.Join(keys, ";")
 }
 
+// Method names a certification method in the page's language, with its code ("—": none).
+func (p *Page) Method(m sc.Method) string {
+	if m == sc.MethodNone {
+		return "—"
+	}
+	return p.T("method."+m.String()) + " (" + m.String() + ")"
+}
+
+// Benefit names an entitlement code as the configuration does (the code if it has no name).
+func (p *Page) Benefit(code string) string { return p.c.benefitName(code) }
+
+func (c *console) benefitName(code string) string {
+	for _, b := range c.opt.Benefits {
+		if b.Code == code && b.Name != "" {
+			return b.Name
+		}
+	}
+	return code
+}
+
+// TypeName names a record type as the catalogue does ("": not in it, or no name).
+func (p *Page) TypeName(code string) string {
+	if id, ok := p.c.opt.Catalogue.Lookup(code); ok {
+		return p.c.opt.Catalogue.Type(id).Name
+	}
+	return ""
+}
+
 // Status names a status in the page's language.
 func (p *Page) Status(s sc.Status) string { return p.T("status." + s.String()) }
 

@@ -128,6 +128,9 @@ func testRiskWorklist(t *testing.T, c *city) {
 		!strings.Contains(body, `<p class="risk-flag">需上门见到本人（2024-05-10 标记）</p>`) || strings.Contains(body, `value="alive" required checked`) {
 		t.Errorf("the assistant's person page: the RISK row and the flag should show with no outcome chosen, the health index not")
 	}
+	if _, body := v2.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, `<strong>BANK.TXN</strong> 金融交易(ATM/转账)`) {
+		t.Errorf("the timeline does not name the record type as the catalogue does")
+	}
 	if _, body := op.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, "health=0.21") {
 		t.Errorf("the operator's person page should show the RISK row's health index")
 	}

@@ -63,6 +63,11 @@ type Options struct {
 	// Faces is the face certification flow (FromCitizen): the review queue and the visit
 	// list; nil leaves those pages out.
 	Faces FaceReviews
+	// Benefits names the entitlement codes (the configuration's); spec §5's by default.
+	Benefits []sc.Benefit
+	// Catalogue names the record types (the configuration's); the default catalogue's by
+	// default.
+	Catalogue *sc.Catalogue
 }
 
 // console is the handler: its pages, assets and catalogs.
@@ -95,6 +100,12 @@ func New(opt Options) (http.Handler, error) {
 			t := now().In(time.FixedZone("CST", 8*3600))
 			return sc.MakeDate(t.Year(), int(t.Month()), t.Day())
 		}
+	}
+	if opt.Benefits == nil {
+		opt.Benefits = sc.DefaultBenefits()
+	}
+	if opt.Catalogue == nil {
+		opt.Catalogue = sc.DefaultCatalogue()
 	}
 	c := &console{opt: opt, db: opt.DB, auth: opt.Auth, log: opt.Log, div: opt.Divisions}
 	if c.div == nil {

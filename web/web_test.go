@@ -174,6 +174,24 @@ func testConsole(t *testing.T, c *city) {
 		if strings.HasPrefix(path, "/person/") && !strings.Contains(body, zhang) {
 			t.Fatalf("an operator sees the full ID number")
 		}
+		// Entitlements by name (code beside), the method in words.
+		if strings.HasPrefix(path, "/person/") && (!strings.Contains(body, `企业职工基本养老金 <span class="code">EMP_PENSION</span>`) ||
+			!strings.Contains(body, `高龄津贴 <span class="code">ELDERLY_ALLOWANCE</span>`) || !regexp.MustCompile(`<dd>(强数据 \(STRONG\)|弱数据组合 \(WEAK\)|迁移 \(MIGRATED\)|—)</dd>`).MatchString(body)) {
+			t.Fatalf("the person page names entitlements and the method by code:\n%s", body)
+		}
+	}
+	// The timeline by kind: all by default with the counts, one kind on asking, an unknown
+	// kind refused (records named as the catalogue names them: the risk test).
+	_, all := op.get(zURL)
+	if !strings.Contains(all, `aria-current="page">全部 (`) || !strings.Contains(all, `class="ev ev-decision"`) || !strings.Contains(all, `class="ev ev-payment"`) {
+		t.Fatalf("the timeline's filter or record names:\n%s", all)
+	}
+	if st, body := op.get(zURL + "?kind=decision"); st != http.StatusOK || !strings.Contains(body, `class="ev ev-decision"`) ||
+		strings.Contains(body, `class="ev ev-payment"`) || !strings.Contains(body, `aria-current="page">决定 (`) {
+		t.Fatalf("the timeline's decisions alone: %d\n%s", st, body)
+	}
+	if st, _ := op.get(zURL + "?kind=bogus"); st != http.StatusBadRequest {
+		t.Fatalf("an unknown kind: %d", st)
 	}
 	// Frailest first: the choice is kept in the pages' and exports' links; an unknown order
 	// is refused.

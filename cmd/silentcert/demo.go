@@ -106,7 +106,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	accounts := auth.New(db, auth.Options{})
 	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Log: log,
-		Today: func() sc.Date { return last }})
+		Today: func() sc.Date { return last }, Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue})
 	if err != nil {
 		return err
 	}
