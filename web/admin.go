@@ -30,7 +30,29 @@ func (c *console) batches(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "batches", bs)
+	rows := make([]batchRow, len(bs))
+	for i := range bs {
+		rows[i].Batch = bs[i]
+		// A report that does not parse (a rejected batch's holds only the reason) leaves
+		// the counts unknown.
+		rows[i].Known = json.Unmarshal([]byte(bs[i].Report), &rows[i].Counts) == nil && bs[i].Status == "applied"
+	}
+	c.render(w, r, http.StatusOK, "batches", rows)
+}
+
+// batchRow is a batch on the list with its report's counts: what an operator checks
+// first of a department's delivery is how much of it went in and how much was held back.
+type batchRow struct {
+	store.Batch
+	Known  bool
+	Counts struct {
+		Read        int64 `json:"read"`
+		Applied     int64 `json:"applied"`
+		Quarantined int64 `json:"quarantined"`
+		Held        int64 `json:"held"`
+		Unlinked    int64 `json:"unlinked"`
+		Duplicate   int64 `json:"duplicate"`
+	}
 }
 
 type batchData struct {

@@ -224,6 +224,15 @@ func (p *Page) ShownDetail(detail string) string {
 	return strings.Join(keys, ";")
 }
 
+// Named returns the message prefix+v in the page's language, or v itself when there is
+// none (a value newer than the messages).
+func (p *Page) Named(prefix, v string) string {
+	if m, ok := p.msgs[prefix+v]; ok {
+		return m
+	}
+	return v
+}
+
 // Method names a certification method in the page's language, with its code ("—": none).
 func (p *Page) Method(m sc.Method) string {
 	if m == sc.MethodNone {

@@ -266,6 +266,10 @@ func testConsole(t *testing.T, c *city) {
 	if st, body := op.get(fmt.Sprintf("/batches/%d", bs[0].ID)); st != http.StatusOK || !strings.Contains(body, "console") || !strings.Contains(body, "v1") {
 		t.Fatalf("batch page: %d", st)
 	}
+	// The list: the origin and status in words, what went in and what was held back.
+	if _, body := op.get("/batches"); !regexp.MustCompile(fmt.Sprintf(`<a href="/batches/%d">%d</a></th><td>[0-9-]+</td><td>控制台</td><td>[A-Z]*</td><td>v1</td><td>已入库</td><td class="n">1</td><td class="n">0</td>`, bs[0].ID, bs[0].ID)).MatchString(body) {
+		t.Fatalf("the batches list:\n%s", body)
+	}
 	// Accounts and keys, by the administrator.
 	ad := c.client(t)
 	ad.login("admin")
