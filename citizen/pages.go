@@ -274,7 +274,8 @@ func parseTemplates() error {
 				}
 				return msg(lang, key)
 			},
-			"day": func(lang, s string) string { return plainDay(lang, s) },
+			"day":   func(lang, s string) string { return plainDay(lang, s) },
+			"month": func(lang, s string) string { return plainMonth(lang, s) },
 		}).ParseFS(templateFiles, "templates/*.html")
 	})
 	return tmplErr
@@ -291,6 +292,19 @@ func plainDay(lang, s string) string {
 		return fmt.Sprintf("%d %s %d", day, [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}[m-1], y)
 	}
 	return fmt.Sprintf("%d年%d月%d日", y, m, day)
+}
+
+// plainMonth writes a month as people say it: "2025年12月" / "Dec 2025".
+func plainMonth(lang, s string) string {
+	m, err := sc.ParseMonth(s)
+	if err != nil {
+		return s
+	}
+	y, mo := m.Civil()
+	if lang == langEN {
+		return fmt.Sprintf("%s %d", [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}[mo-1], y)
+	}
+	return fmt.Sprintf("%d年%d月", y, mo)
 }
 
 // render writes a page in the request's language.

@@ -10,12 +10,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/api"
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/face"
+	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/sim"
 	"github.com/silentcert/silentcert/store"
@@ -41,6 +45,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	modelPath := fs.String("model", "builtin", "evidence model (WEAK by score, the fraud-risk list): \"builtin\", a file from silentcert train, or \"\" for the baseline rule alone")
 	change := fs.String("model-change", "", modelChangeHelp)
+	faceModels := fs.String("face-models", "face/testdata/npm/package/model", "folder of the face models (face/fetch.sh); missing: the pensioner's pages work but face capture answers that it is unavailable")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -110,8 +115,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// The pensioner's pages (/c/), as serve mounts them; the SMS codes they send are
+	// printed here, since a demo has no gateway.
+	fm, faceErr := face.Load(*faceModels)
+	citizens, err := citizen.New(citizen.Options{DB: db, Service: svc, Sender: &demoSMS{w: stdout}, Face: fm, Log: log, Now: clock})
+	if err != nil {
+		return err
+	}
+	link, who, err := demoLink(ctx, db, logins, last, clock())
+	if err != nil {
+		return err
+	}
 	apiH := api.New(api.Options{Service: svc, Keys: accounts, Log: log})
 	mux := http.NewServeMux()
+	mux.Handle("/c/", citizens)
 	mux.Handle("/api/", apiH)
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, apiH)
@@ -126,6 +143,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, l := range logins {
 		fmt.Fprintf(stdout, "  %-9s %-9s %s\n", l.name, l.role, l.region)
 	}
+	if link != "" {
+		fmt.Fprintf(stdout, "a pensioner's reminder link: http://%s%s (%s; the SMS code is printed here)\n", ln.Addr(), link, who)
+	} else {
+		fmt.Fprintf(stdout, "a pensioner's reminder link: none (no one due soon with a phone in the village; /c/login takes the whole ID number)\n")
+	}
+	if faceErr != nil {
+		fmt.Fprintf(stdout, "face capture: unavailable, no face models in %s (face/fetch.sh fetches them)\n", *faceModels)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -136,6 +161,45 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer cancel()
 		return srv.Shutdown(sctx)
 	}
+}
+
+// demoSMS prints the texts the pensioner's pages send (login codes) instead of sending
+// them, with the phone masked.
+type demoSMS struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (d *demoSMS) SendSMS(_ context.Context, phone, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, err := fmt.Fprintf(d.w, "demo SMS to %s: %s\n", notice.MaskPhone(phone), text)
+	return err
+}
+
+// demoLink makes a reminder link for someone of the first village account's village whose
+// certification is due soon, as a reminder would carry: the pensioner's side of the demo.
+func demoLink(ctx context.Context, db *store.DB, logins []demoLogin, today sc.Date, now time.Time) (link, who string, err error) {
+	for _, l := range logins {
+		if l.role != auth.RoleVillage {
+			continue
+		}
+		rows, _, err := db.Work(ctx, store.WorkQuery{List: store.WorkWarning, Prefix: l.region, Today: today, From: sc.NoDate, To: sc.NoDate, Limit: 20})
+		if err != nil {
+			return "", "", err
+		}
+		for _, r := range rows {
+			if r.Phone == "" || len(r.PersonID) != 18 {
+				continue
+			}
+			link, err := citizen.NewLink(ctx, db, r.PID, now, now.Add(linkLife))
+			if err != nil {
+				return "", "", err
+			}
+			return link, fmt.Sprintf("ID number ending %s, in the village of account %s", r.PersonID[14:], l.name), nil
+		}
+	}
+	return "", "", nil
 }
 
 // buildDemo simulates the city into a temporary directory and replays it into a new

@@ -5,10 +5,13 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	neturl "net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/silentcert/silentcert/store"
 )
@@ -28,18 +31,28 @@ func TestDemo(t *testing.T) {
 			pw.Close()
 		}()
 		sc := bufio.NewScanner(pr)
-		var url string
+		var url, link, last4 string
 		var out []string
 		for sc.Scan() {
 			out = append(out, sc.Text())
 			if m := regexp.MustCompile(`console: (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
 				url = m[1]
 			}
-			if strings.Contains(sc.Text(), "village ") {
+			if m := regexp.MustCompile(`reminder link: (http://\S+) \(ID number ending (\w{4})`).FindStringSubmatch(sc.Text()); m != nil {
+				link, last4 = m[1], m[2]
+			}
+			if strings.HasPrefix(sc.Text(), "a pensioner's reminder link") {
 				break
 			}
 		}
-		go io.Copy(io.Discard, pr)
+		// The rest of the output carries the SMS codes the pensioner's pages send.
+		lines := make(chan string, 16)
+		go func() {
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
 		if url == "" {
 			cancel()
 			t.Fatalf("round %d: no URL printed: %q %s", round, out, stderr.String())
@@ -51,6 +64,12 @@ func TestDemo(t *testing.T) {
 			}
 			res.Body.Close()
 		}
+		// The pensioner's side: the printed reminder link, the last four characters of the ID
+		// number, the code printed as the SMS, the status page.
+		if link == "" {
+			t.Fatalf("round %d: no reminder link printed:\n%s", round, strings.Join(out, "\n"))
+		}
+		demoPensioner(t, link, last4, lines)
 		text := strings.Join(out, "\n")
 		for _, role := range []string{"admin", "operator", "auditor", "district", "town", "village"} {
 			if !strings.Contains(text, role) {
@@ -58,6 +77,10 @@ func TestDemo(t *testing.T) {
 			}
 		}
 		cancel()
+		go func() {
+			for range lines {
+			}
+		}()
 		if code := <-done; code != 0 {
 			t.Fatalf("round %d: exit %d: %s", round, code, stderr.String())
 		}
@@ -73,5 +96,52 @@ func TestDemo(t *testing.T) {
 	}
 	if r, err := db.Region(context.Background(), "3710"); err != nil || r.Total < 250 || r.Total > 300 {
 		t.Fatalf("Weihai in the summaries: %+v %v", r, err)
+	}
+}
+
+// demoPensioner logs in by a reminder link with the code the demo prints, and reads the
+// status page.
+func demoPensioner(t *testing.T, link, last4 string, lines <-chan string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := cl.Get(link)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET the reminder link: %v %v", res, err)
+	}
+	res.Body.Close()
+	res, err = cl.PostForm(link, neturl.Values{"last4": {last4}, "role": {"self"}})
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST the last four: %v %v", res, err)
+	}
+	res.Body.Close()
+	base := strings.TrimSuffix(link, link[strings.LastIndex(link, "/c/"):])
+	var code string
+	for code == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the demo ended before printing the code")
+			}
+			if m := regexp.MustCompile(`^demo SMS to \d{3}\*{4}\d{4}: .*?(\d{6})`).FindStringSubmatch(l); m != nil {
+				code = m[1]
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no SMS code printed")
+		}
+	}
+	res, err = cl.PostForm(base+"/c/code", neturl.Values{"code": {code}})
+	if err != nil || res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/c/me" {
+		t.Fatalf("POST the code: %v %v", res, err)
+	}
+	res.Body.Close()
+	res, err = cl.Get(base + "/c/me")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /c/me: %v %v", res, err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(b), `id="payment"`) {
+		t.Fatalf("the status page:\n%s", b)
 	}
 }
