@@ -190,6 +190,9 @@ func testConsole(t *testing.T, c *city) {
 		strings.Contains(body, `class="ev ev-payment"`) || !strings.Contains(body, `aria-current="page">决定 (`) {
 		t.Fatalf("the timeline's decisions alone: %d\n%s", st, body)
 	}
+	if _, body := op.get("/work/conflict"); !strings.Contains(body, "第 1 / 1 页") {
+		t.Errorf("an empty list's pages: %s", regexp.MustCompile(`第 \d+ / \d+ 页`).FindString(body))
+	}
 	if st, _ := op.get(zURL + "?kind=bogus"); st != http.StatusBadRequest {
 		t.Fatalf("an unknown kind: %d", st)
 	}

@@ -139,7 +139,7 @@ func (c *console) worklist(w http.ResponseWriter, r *http.Request) {
 	if d.Total > store.WorkCountCap {
 		d.More, d.Total = true, store.WorkCountCap
 	}
-	d.Pages = int((d.Total + pageSize - 1) / pageSize)
+	d.Pages = max(1, int((d.Total+pageSize-1)/pageSize)) // an empty list is one empty page
 	if d.Page > 1 {
 		d.Prev = d.link(d.Page-1, "")
 	}
