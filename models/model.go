@@ -484,6 +484,15 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 	if ro&rOutpatient != 0 {
 		bump(ev, sOutpatient, in.Event)
 	}
+	// Someone saw the person after the flag (the visit it asked for, a face check, the
+	// counter): the flag's quiet ends, so that a death after that finding is flagged as
+	// soon as its traces show, not risk_repeat_days after the first flag. A flag for
+	// inconsistent identities keeps its quiet: a visit does not mend the roster, and the
+	// flag would come back at the next trace.
+	if class == sc.ClassStrong && ev.Flagged != sc.NoDate && in.Event >= ev.Flagged && r.NameConflicts == 0 &&
+		(t.Method == sc.MethodCommunity || t.Method == sc.MethodFace || t.Method == sc.MethodCounter) {
+		ev.Flagged = sc.NoDate
+	}
 	if in.Place != 0 && class == sc.ClassWeak && t.Spoofable {
 		noteMove(r, ev, in.Type, in.Place, in.Event)
 	}

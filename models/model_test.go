@@ -127,6 +127,53 @@ func TestSpoofableAfterDeathNeverCertifiesAndIsFlagged(t *testing.T) {
 	t.Logf("flagged %d days after the death", flagged-death)
 }
 
+// A flag sends someone to see the person; what they find ends the flag's quiet
+// (risk_repeat_days): a person flagged, then seen by a village visit (or a face check, or
+// at the counter), who then dies unreported is flagged again without waiting out the
+// quiet of the first flag. Without the visit the quiet holds.
+func TestVisitEndsTheRiskQuiet(t *testing.T) {
+	flags := func(visit string) []sc.Date {
+		l := newLife()
+		gone := date("2024-06-01")
+		for d := date("2023-06-01"); d < gone; d++ {
+			l.seenInPerson(d)
+			l.apply("BANK.TXN", d)
+		}
+		var risks []sc.Date
+		seen := sc.NoDate
+		for d := gone; d < gone+300; d++ {
+			for _, c := range []string{"BANK.TXN", "TEL.ACTIVITY", "HRSS.CARD_SPEND"} {
+				l.apply(c, d)
+			}
+			risks = risks[:0]
+			for _, r := range l.out.rows {
+				if r.Action == sc.ActRisk {
+					risks = append(risks, r.Day)
+				}
+			}
+			if visit != "" && len(risks) == 1 && seen == sc.NoDate && d >= risks[0]+10 {
+				seen = d
+				l.apply(visit, d) // found alive; dies unreported soon after
+			}
+		}
+		return risks
+	}
+	quiet := Default().RiskRepeatDays
+	alone := flags("")
+	if len(alone) == 0 {
+		t.Fatal("never flagged")
+	}
+	if len(alone) > 1 && int(alone[1]-alone[0]) < quiet {
+		t.Errorf("without a visit, flagged again %d days after the first flag", alone[1]-alone[0])
+	}
+	for _, visit := range []string{"CMT.VISIT", "HRSS.FACE", "HRSS.COUNTER"} {
+		got := flags(visit)
+		if len(got) < 2 || int(got[1]-got[0]) >= quiet {
+			t.Errorf("%s after the flag: flags %v, want a second within %d days of the first", visit, got, quiet)
+		}
+	}
+}
+
 // A living person with only pharmacy and phone traces is never certified by them.
 func TestPharmacyAndPhoneAloneNeverCertify(t *testing.T) {
 	l := newLife()
