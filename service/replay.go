@@ -101,9 +101,10 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 		}
 		rep.AddRoster(ro)
 	}
-	if mark.Spill != "" {
+	if mark.Spill != "" && strings.HasPrefix(filepath.Base(mark.Spill), spillPrefix) {
 		// The spill files of the run that stopped: a kill leaves them (gigabytes for a
-		// large city); this run reads the files again into its own.
+		// large city); this run reads the files again into its own. Only a directory
+		// a replay made is removed, whatever the mark says.
 		os.RemoveAll(mark.Spill)
 	}
 	sp, problems, err := s.spillRecords(ctx, opt, rep)

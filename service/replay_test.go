@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -331,11 +332,31 @@ func TestReplayResume(t *testing.T) {
 					t.Fatalf("a resume with a changed %s: %v", c.want, err)
 				}
 			}
+			// A mark naming a directory no replay made (edited by hand, or a bug): the
+			// resume leaves it alone.
+			keep := filepath.Join(t.TempDir(), "keep-me")
+			if err := os.Mkdir(keep, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			edited := regexp.MustCompile(`"spill":"[^"]*"`).ReplaceAllString(mark, `"spill":`+strconv.Quote(keep))
+			tx, err := db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.SetMeta("replay", edited); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
 			got := t.TempDir()
 			if err := run(true, sc.NoDate, got, to); err != nil {
 				t.Fatal(err)
 			}
 			sameOutputs(t, want, got, "the resumed replay")
+			if _, err := os.Stat(keep); err != nil {
+				t.Errorf("the resume removed a directory the mark named but no replay made: %v", err)
+			}
 			// Done: resuming again only writes the files again.
 			again := t.TempDir()
 			if err := run(true, sc.NoDate, again, to); err != nil {

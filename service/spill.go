@@ -31,6 +31,9 @@ import (
 // everything would give them: the order of quarantine, warnings and batches is unchanged,
 // so the files a replay writes stay byte-identical to backtest's.
 
+// spillPrefix starts the name of every spill directory.
+const spillPrefix = "silentcert-replay-"
+
 // spillWindow is the days of reported dates one spill file holds, by default.
 const spillWindow = 8
 
@@ -185,7 +188,7 @@ func (s *Service) spillRecords(ctx context.Context, opt ReplayOptions, rep *back
 			names = append(names, filepath.ToSlash(rel))
 		}
 	}
-	dir, err := os.MkdirTemp(opt.SpillDir, "silentcert-replay-")
+	dir, err := os.MkdirTemp(opt.SpillDir, spillPrefix+"*")
 	if err != nil {
 		return nil, nil, err
 	}
