@@ -136,11 +136,19 @@ type Overpayment struct {
 	// period and the suspension rules limit it.
 	BeforeReport  Money `json:"before_report"`
 	NeverReported Money `json:"never_reported"`
+	// AfterFlag is the part of BeforeReport released RiskVisitDays or more after the
+	// person's first RISK row after the death: what a visit within that many days of each
+	// flag could have stopped, had it found the death (the simulator sends no such
+	// visits, so the figure is what the risk list is worth, not what it did).
+	AfterFlag Money `json:"before_report_after_risk_flag"`
 	// The engine's own figures (overpayments.csv).
 	EngineAmount    Money `json:"engine_amount"`
 	EngineOffset    Money `json:"engine_offset"`
 	EngineToRecover Money `json:"engine_to_recover"`
 }
+
+// RiskVisitDays is how soon after a RISK flag Overpayment.AfterFlag assumes a visit.
+const RiskVisitDays = 14
 
 // LivingHarm counts living people whose payment was stopped. FalseDeath counts those a
 // department reported dead (the platform must terminate them on arrival; a reviewer
@@ -376,12 +384,13 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 	type personEval struct {
 		terminated, suspendedAt, stoppedAt silentcert.Date
 		risk, conflict, deadCert, lateCert bool
+		flaggedDead                        silentcert.Date // the first RISK row on or after the death
 		suspendedAlive                     bool
 		resumed                            []silentcert.Date // RESUMED and RESTORED days of the dead: when back pay was released
 	}
 	pe := make(map[string]*personEval, len(ids))
 	for _, id := range ids {
-		pe[id] = &personEval{terminated: silentcert.NoDate, suspendedAt: silentcert.NoDate, stoppedAt: silentcert.NoDate}
+		pe[id] = &personEval{terminated: silentcert.NoDate, suspendedAt: silentcert.NoDate, stoppedAt: silentcert.NoDate, flaggedDead: silentcert.NoDate}
 	}
 	nMonths := int(to.Month()-from.Month()) + 1
 	pendingSeen := map[string]silentcert.Month{} // person → last month counted
@@ -478,6 +487,9 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 				row[mi]++
 			case "RISK":
 				p.risk = true
+				if t.death != silentcert.NoDate && d >= t.death && p.flaggedDead == silentcert.NoDate {
+					p.flaggedDead = d
+				}
 			case "CONFLICT":
 				p.conflict = true
 			}
@@ -616,12 +628,16 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 	}
 	ev.Pending.MonthlyShare = statsOf(shares)
 	released := map[string][]silentcert.Date{}
+	flagged := map[string]silentcert.Date{}
 	for id, p := range pe {
 		if len(p.resumed) > 0 {
 			released[id] = p.resumed
 		}
+		if p.flaggedDead != silentcert.NoDate {
+			flagged[id] = p.flaggedDead
+		}
 	}
-	if err := ev.scorePayments(result, truth, released); err != nil {
+	if err := ev.scorePayments(result, truth, released, flagged); err != nil {
 		return nil, err
 	}
 	ev.Checks = []Check{
@@ -641,8 +657,9 @@ func Evaluate(scenarioDir, result string) (*Evaluation, error) {
 
 // scorePayments reads payroll.csv and overpayments.csv. A regular payment for month M was
 // released by the payroll of M's first day; back pay for M by the first payroll on or
-// after the first resumption (RESUMED or RESTORED) after M's own payroll.
-func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow, resumed map[string][]silentcert.Date) error {
+// after the first resumption (RESUMED or RESTORED) after M's own payroll. flagged holds
+// each dead person's first RISK row after the death.
+func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow, resumed map[string][]silentcert.Date, flagged map[string]silentcert.Date) error {
 	c, err := openCSV(filepath.Join(result, "payroll.csv"), "month", "person_id", "amount", "kind")
 	if err != nil {
 		return err
@@ -691,6 +708,9 @@ func (ev *Evaluation) scorePayments(result string, truth map[string]*truthRow, r
 			ev.Overpayment.BeforeReport += a
 			if t.firstReport == silentcert.NoDate {
 				ev.Overpayment.NeverReported += a
+			}
+			if f, ok := flagged[c.get("person_id")]; ok && release >= f+RiskVisitDays {
+				ev.Overpayment.AfterFlag += a
 			}
 		}
 	}
@@ -741,6 +761,7 @@ func (ev *Evaluation) rows() [][2]string {
 	row("paid for months after death (yuan)", ev.Overpayment.AfterDeath.String())
 	row("  avoidable (after a death record arrived)", ev.Overpayment.Avoidable.String())
 	row("  before any report / never reported", ev.Overpayment.BeforeReport.String()+" / "+ev.Overpayment.NeverReported.String())
+	row(fmt.Sprintf("  of it, released %d days or more after a RISK flag", RiskVisitDays), ev.Overpayment.AfterFlag.String())
 	row("  engine: overpaid, offset, to recover", ev.Overpayment.EngineAmount.String()+", "+ev.Overpayment.EngineOffset.String()+", "+ev.Overpayment.EngineToRecover.String())
 	row("living people suspended (days suspended median, p95)", fmt.Sprintf("%d (%g, %g)", ev.Living.Suspended, ev.Living.DaysToResumption.Median, ev.Living.DaysToResumption.P95))
 	row("living people terminated / in conflict", fmt.Sprintf("%d / %d", ev.Living.Terminated, ev.Living.Conflict))
