@@ -6,9 +6,11 @@ import "strconv"
 type Fen int64
 
 // ParseYuanBytes parses yuan written as digits with an optional "." and one or two decimals:
-// no sign, separators or currency marks (spec §1).
+// no sign, separators or currency marks (spec §1). The whole yuan have at most
+// maxYuanDigits digits, so that every amount read is written back (AppendTo) as an amount
+// this reads.
 func ParseYuanBytes(s []byte) (Fen, bool) {
-	if len(s) == 0 || len(s) > 16 {
+	if len(s) == 0 || len(s) > maxYuanDigits+3 {
 		return 0, false
 	}
 	var whole int64
@@ -17,7 +19,7 @@ func ParseYuanBytes(s []byte) (Fen, bool) {
 		whole = whole*10 + int64(s[i]-'0')
 		i++
 	}
-	if i == 0 {
+	if i == 0 || i > maxYuanDigits {
 		return 0, false
 	}
 	f := Fen(whole * 100)
@@ -42,6 +44,11 @@ func ParseYuanBytes(s []byte) (Fen, bool) {
 	}
 	return 0, false
 }
+
+// maxYuanDigits bounds the whole yuan of an amount: 9,999,999,999,999 yuan, far past any
+// pension or recoverable sum. (Read with 14 digits, "10000000000000" was written back as
+// "10000000000000.00", which the old length bound refused: found by FuzzParseYuan.)
+const maxYuanDigits = 13
 
 // ParseYuan parses an amount in yuan; see ParseYuanBytes.
 func ParseYuan(s string) (Fen, bool) { return ParseYuanBytes([]byte(s)) }
