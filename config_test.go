@@ -75,3 +75,26 @@ func TestDefaultCatalogueMatchesSpec(t *testing.T) {
 		t.Errorf("MED.INPATIENT critical=1 must be WEAK")
 	}
 }
+
+// FuzzParseConfig: a configuration file of any bytes is read or refused with an error
+// naming the file, never a panic; what is read has a catalogue and a valid policy.
+func FuzzParseConfig(f *testing.F) {
+	if b, err := os.ReadFile("config.example.json"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"catalogue": {"replace": true, "types": [{"code": "X.Y", "source": "X", "class": "WEAK"}]}}`))
+	f.Add([]byte(`{"policy": {"max_period_months": -1}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig("fuzz.json", b)
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.json") {
+				t.Fatalf("error without the file's name: %v", err)
+			}
+			return
+		}
+		if c.Catalogue == nil {
+			t.Fatal("read without a catalogue")
+		}
+	})
+}

@@ -964,3 +964,28 @@ func TestInconsistentIdentityNotInLoss(t *testing.T) {
 		t.Fatalf("RISK rows %+v, want one on %s, after the release", risks, out+4)
 	}
 }
+
+// FuzzParse: a model file of any bytes is read or refused with an error, never a panic;
+// what is read passes Validate and writes back to a file read as the same parameters.
+func FuzzParse(f *testing.F) {
+	f.Add(Default().Marshal())
+	f.Add([]byte(`{"version": 3, "trace": [1, 2]}`))
+	f.Add([]byte(`{"version": 5, "min_days": 1}`))
+	f.Add([]byte(`{"risk_threshold": 1e308, "certify_alive": "x"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Parse(b)
+		if err != nil {
+			return
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("read but invalid: %v", err)
+		}
+		q, err := Parse(p.Marshal())
+		if err != nil {
+			t.Fatalf("its own file refused: %v\n%s", err, p.Marshal())
+		}
+		if q.Identity() != p.Identity() {
+			t.Fatalf("identity %s, then %s", p.Identity(), q.Identity())
+		}
+	})
+}

@@ -201,3 +201,21 @@ func TestConfig(t *testing.T) {
 		t.Error("DayOf")
 	}
 }
+
+// FuzzParseTemplates: a templates file of any bytes is read or refused with an error,
+// never a panic; what is read renders every key with any values.
+func FuzzParseTemplates(f *testing.F) {
+	f.Add([]byte(`{"warning": "{name}：请于{deadline}前认证。{how}", "how": "请打{link}"}`))
+	f.Add([]byte(`{"warning": "{name"}`))
+	f.Add([]byte(`{"how": "{how}"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tpl, err := ParseTemplates("fuzz.json", b)
+		if err != nil {
+			return
+		}
+		v := map[string]string{"name": "{how}", "deadline": "2025年3月31日", "until": "", "day": "{", "link": "/c/x"}
+		for _, k := range allKeys() {
+			tpl.render(k, v)
+		}
+	})
+}
