@@ -63,3 +63,54 @@ func TestCheckModel(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildInAuditTrail: the program that decides is in the audit trail: its identity on
+// first use, nothing more while it runs again, a row from the old to the new when another
+// program takes the database over (an upgrade, not refused).
+func TestBuildInAuditTrail(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			check := func(build string) {
+				t.Helper()
+				s, err := service.Open(ctx, db, service.Options{Build: build})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.CheckModel(ctx, "", "cli"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows := func() []string {
+				t.Helper()
+				r, err := db.SQL().Query(`SELECT detail FROM audit WHERE kind = 'build' ORDER BY seq`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				var out []string
+				for r.Next() {
+					var d string
+					r.Scan(&d)
+					out = append(out, d)
+				}
+				return out
+			}
+			check("")
+			own := service.BuildIdentity()
+			if !strings.Contains(own, "bin:") || !strings.HasPrefix(own, "go") {
+				t.Fatalf("build identity %q", own)
+			}
+			check("")
+			check("go1.26 bin:0123456789abcdef")
+			want := []string{"to=" + own + ";first=1", "from=" + own + ";to=go1.26 bin:0123456789abcdef"}
+			if got := rows(); strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Fatalf("build rows %q, want %q", got, want)
+			}
+			if got, _, _ := db.Meta(ctx, "build"); got != "go1.26 bin:0123456789abcdef" {
+				t.Errorf("meta build %q", got)
+			}
+		})
+	}
+}

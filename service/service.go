@@ -50,6 +50,8 @@ type Options struct {
 	// NoSummary skips the console's summaries in daily runs (replay rebuilds them once at
 	// the end instead of every day).
 	NoSummary bool
+	// Build names the running program in the audit trail (BuildIdentity by default).
+	Build string
 }
 
 // Person is one recipient as the service holds them.
@@ -219,8 +221,12 @@ func (s *Service) modelIdentity() (string, string) {
 // the first time, it records the service's (meta "model", and an audit row); later, a
 // service under another model is refused unless change gives the reason for the switch,
 // which is then written to the audit trail with both identities and who made it. Commands
-// that make decisions call it before the first; readers need not.
+// that make decisions call it before the first; readers need not. It also notes the
+// running program (noteBuild), so that the trail says which code decided from when on.
 func (s *Service) CheckModel(ctx context.Context, change, actor string) error {
+	if err := s.noteBuild(ctx, actor); err != nil {
+		return err
+	}
 	id, trained := s.modelIdentity()
 	stored, ok, err := s.db.Meta(ctx, "model")
 	if err != nil {
