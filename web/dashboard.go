@@ -74,8 +74,8 @@ func (c *console) crumbs(u *auth.User, region string) []Crumb {
 		if l > len(region) {
 			break
 		}
-		if l < len(u.Region) {
-			continue
+		if l <= len(u.Region) {
+			continue // the first crumb, "/", is the user's own region
 		}
 		out = append(out, Crumb{region[:l], c.regionName(region[:l])})
 	}

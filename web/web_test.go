@@ -193,6 +193,12 @@ func testConsole(t *testing.T, c *city) {
 	if _, body := op.get("/work/conflict"); !strings.Contains(body, "第 1 / 1 页") {
 		t.Errorf("an empty list's pages: %s", regexp.MustCompile(`第 \d+ / \d+ 页`).FindString(body))
 	}
+	// A district's staff: the crumbs start at their district, once.
+	ds := c.client(t)
+	ds.login("district")
+	if _, body := ds.get("/?region=371002001001"); !regexp.MustCompile(`<li><a href="/">环翠区</a></li><li><a href="/\?region=371002001">[^<]+</a></li><li><a href="/\?region=371002001001">`).MatchString(strings.ReplaceAll(body, "\n    ", "")) {
+		t.Errorf("a district's crumbs:\n%s", regexp.MustCompile(`(?s)<nav class="crumbs".*?</nav>`).FindString(body))
+	}
 	if st, _ := op.get(zURL + "?kind=bogus"); st != http.StatusBadRequest {
 		t.Fatalf("an unknown kind: %d", st)
 	}

@@ -19,19 +19,18 @@ import (
 const pageSize = 50
 
 type worklistData struct {
-	List         string
-	Region       string
-	Months       int
-	From, To     string
-	Frailest     bool // order=health: the highest health index first
-	Rows         []store.WorkRow
-	Total        int64
-	More         bool // more than Total: the count stopped there
-	Page, Pages  int
-	Prev, Next   string
-	ExportCSV    string
-	ExportXLSX   string
-	RegionChoice []Crumb
+	List        string
+	Region      string
+	Months      int
+	From, To    string
+	Frailest    bool // order=health: the highest health index first
+	Rows        []store.WorkRow
+	Total       int64
+	More        bool // more than Total: the count stopped there
+	Page, Pages int
+	Prev, Next  string
+	ExportCSV   string
+	ExportXLSX  string
 }
 
 // workQuery reads a worklist's filters from the URL; a region outside the user's, a
@@ -147,7 +146,6 @@ func (c *console) worklist(w http.ResponseWriter, r *http.Request) {
 		d.Next = d.link(d.Page+1, "")
 	}
 	d.ExportCSV, d.ExportXLSX = d.link(0, "csv"), d.link(0, "xlsx")
-	d.RegionChoice = c.crumbs(reqOf(r).user, d.Region)
 	c.render(w, r, http.StatusOK, "worklist", d)
 }
 
