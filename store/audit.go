@@ -174,6 +174,41 @@ func (db *DB) PersonAudit(ctx context.Context, pid int64) ([]AuditRow, error) {
 	return db.audit(ctx, `WHERE pid = ? ORDER BY seq`, pid)
 }
 
+// TrailQuery selects rows of the audit trail other than the engine's decisions (those are
+// on each person's page): of one kind and one actor when given, made on days From to To
+// when given, before sequence number Before when given, newest first, at most Limit.
+type TrailQuery struct {
+	Kind, Actor string
+	From, To    sc.Date // NoDate: open
+	Before      int64   // 0: from the newest
+	Limit       int
+}
+
+// Trail returns the rows q selects, through the partial index of the rows that are not
+// decisions (audit_staff, migration 0015).
+func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]AuditRow, error) {
+	where, args := []string{`kind <> 'decision'`}, []any{}
+	if q.Kind != "" {
+		where, args = append(where, `kind = ?`), append(args, q.Kind)
+	}
+	if q.Actor != "" {
+		where, args = append(where, `actor = ?`), append(args, q.Actor)
+	}
+	if q.From != sc.NoDate {
+		where, args = append(where, `day >= ?`), append(args, int64(q.From))
+	}
+	if q.To != sc.NoDate {
+		where, args = append(where, `day <= ?`), append(args, int64(q.To))
+	}
+	if q.Before > 0 {
+		where, args = append(where, `seq < ?`), append(args, q.Before)
+	}
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 100
+	}
+	return db.audit(ctx, `WHERE `+strings.Join(where, ` AND `)+` ORDER BY seq DESC LIMIT `+strconv.Itoa(q.Limit), args...)
+}
+
 // LastVisit is the latest visit a village assistant recorded for a person in the console.
 type LastVisit struct {
 	Day     sc.Date // the day it was recorded

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -333,5 +334,39 @@ func testConsole(t *testing.T, c *city) {
 	}
 	if _, body := au.get(lURL); strings.Contains(body, li) || strings.Contains(body, `action="/person/`) {
 		t.Errorf("auditor sees the full ID or a form")
+	}
+	// The audit trail page: staff and system actions, newest first, no decisions, IDs
+	// masked for the auditor; by kind; older by sequence number; for administrators and
+	// auditors only.
+	st, body = au.get("/audit")
+	if st != http.StatusOK || !strings.Contains(body, `href="/audit"`) || !strings.Contains(body, "<td>visit</td><td>v1</td>") ||
+		!strings.Contains(body, "<td>export</td><td>operator</td>") || !strings.Contains(body, "<td>login</td>") ||
+		strings.Contains(body, "<td>decision</td>") || strings.Contains(body, zhang) || !strings.Contains(body, "3710**********0019") {
+		t.Fatalf("the audit page: %d\n%s", st, body)
+	}
+	seqs := regexp.MustCompile(`<tr><td class="n">(\d+)</td>`).FindAllStringSubmatch(body, -1)
+	for i := 1; i < len(seqs); i++ {
+		a, _ := strconv.Atoi(seqs[i-1][1])
+		b, _ := strconv.Atoi(seqs[i][1])
+		if a <= b {
+			t.Fatalf("the audit page is not newest first: %s then %s", seqs[i-1][1], seqs[i][1])
+		}
+	}
+	if _, body := au.get("/audit?kind=export"); strings.Contains(body, "<td>visit</td>") || !strings.Contains(body, "<td>export</td>") {
+		t.Errorf("the audit page by kind shows other kinds")
+	}
+	if _, body := au.get("/audit?before=" + seqs[0][1]); strings.Contains(body, `<tr><td class="n">`+seqs[0][1]+`</td>`) || !strings.Contains(body, `<tr><td class="n">`+seqs[1][1]+`</td>`) {
+		t.Errorf("the audit page before %s", seqs[0][1])
+	}
+	for path, want := range map[string]int{"/audit?kind=decision": http.StatusBadRequest, "/audit?from=2024-13-01": http.StatusBadRequest, "/audit?before=x": http.StatusBadRequest} {
+		if st, _ := au.get(path); st != want {
+			t.Errorf("%s: %d, want %d", path, st, want)
+		}
+	}
+	if st, _ := op.get("/audit"); st != http.StatusForbidden {
+		t.Errorf("an operator reads the audit page: %d", st)
+	}
+	if st, body := ad.get("/audit"); st != http.StatusOK || !strings.Contains(body, zhang) {
+		t.Errorf("the administrator's audit page: %d (full ID numbers: %v)", st, strings.Contains(body, zhang))
 	}
 }

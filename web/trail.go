@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/store"
+)
+
+// trailKinds are offered in the audit page's kind filter (others may be typed).
+var trailKinds = []string{"login", "user", "api_key", "batch", "roster", "run", "payroll", "visit", "review", "export",
+	"model", "build", "citizen_login", "citizen_face", "citizen_review", "citizen_visit", "citizen_reference"}
+
+type trailData struct {
+	Kind, Actor, From, To string
+	Rows                  []store.AuditRow
+	Older                 string // the next page's link ("": none)
+	Kinds                 []string
+}
+
+// trailPageSize is the rows of one page of the audit page.
+const trailPageSize = 100
+
+// trail is the auditor's view of the audit trail: every staff and system action (logins,
+// accounts, batches, daily runs, visits, reviews, exports, model and program changes, the
+// citizen's logins and attempts), newest first, by kind, actor and days; the engine's
+// decisions are on each person's page. For administrators and auditors.
+func (c *console) trail(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if u.Role != auth.RoleAdmin && u.Role != auth.RoleAuditor {
+		c.fail(w, r, sc.Errorf(eForbidden, "the audit trail is shown to administrators and auditors"))
+		return
+	}
+	qs := r.URL.Query()
+	d := &trailData{Kind: strings.TrimSpace(qs.Get("kind")), Actor: strings.TrimSpace(qs.Get("actor")), From: qs.Get("from"), To: qs.Get("to"), Kinds: trailKinds}
+	q := store.TrailQuery{Kind: d.Kind, Actor: d.Actor, From: sc.NoDate, To: sc.NoDate, Limit: trailPageSize}
+	if d.Kind == "decision" {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "decisions are on each person's page"))
+		return
+	}
+	for _, f := range []struct {
+		s string
+		d *sc.Date
+	}{{d.From, &q.From}, {d.To, &q.To}} {
+		if f.s == "" {
+			continue
+		}
+		day, err := sc.ParseDate(f.s)
+		if err != nil {
+			c.fail(w, r, sc.Errorf(sc.EInvalid, "date %q: want YYYY-MM-DD", f.s))
+			return
+		}
+		*f.d = day
+	}
+	if b := qs.Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			c.fail(w, r, sc.Errorf(sc.EInvalid, "before %q: a sequence number", b))
+			return
+		}
+		q.Before = n
+	}
+	rows, err := c.db.Trail(r.Context(), q)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Rows = rows
+	if len(rows) == trailPageSize {
+		v := url.Values{}
+		for k, x := range map[string]string{"kind": d.Kind, "actor": d.Actor, "from": d.From, "to": d.To} {
+			if x != "" {
+				v.Set(k, x)
+			}
+		}
+		v.Set("before", strconv.FormatInt(rows[len(rows)-1].Seq, 10))
+		d.Older = "/audit?" + v.Encode()
+	}
+	c.render(w, r, http.StatusOK, "audit", d)
+}
