@@ -203,7 +203,7 @@ func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]AuditRow, error) {
 	if q.Before > 0 {
 		where, args = append(where, `seq < ?`), append(args, q.Before)
 	}
-	if q.Limit <= 0 || q.Limit > 1000 {
+	if q.Limit <= 0 || q.Limit > 100000 {
 		q.Limit = 100
 	}
 	return db.audit(ctx, `WHERE `+strings.Join(where, ` AND `)+` ORDER BY seq DESC LIMIT `+strconv.Itoa(q.Limit), args...)

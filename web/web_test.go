@@ -363,6 +363,14 @@ func testConsole(t *testing.T, c *city) {
 			t.Errorf("%s: %d, want %d", path, st, want)
 		}
 	}
+	st, body = au.get("/audit?kind=visit&format=csv")
+	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeffseq,业务日期,") || !strings.Contains(body, ",visit,v1,") || strings.Contains(body, ",export,") ||
+		strings.Contains(body, zhang) {
+		t.Fatalf("the audit export: %d\n%s", st, body)
+	}
+	if _, body := au.get("/audit?kind=export"); !strings.Contains(body, "<td>export</td><td>auditor</td><td>audit</td>") {
+		t.Errorf("the audit export is not itself audited")
+	}
 	if st, _ := op.get("/audit"); st != http.StatusForbidden {
 		t.Errorf("an operator reads the audit page: %d", st)
 	}
