@@ -141,7 +141,7 @@ func testRiskWorklist(t *testing.T, c *city) {
 		!strings.Contains(body, fmt.Sprintf(`<li id="rv-%d"><a href="#p-%d">李秀英</a> · 标记日期 2024-05-10</li>`, lp.PID, lp.PID)) ||
 		!strings.Contains(body, `<p class="risk-flag">需上门见到本人（2024-05-10 标记）</p>`) ||
 		!regexp.MustCompile(`(?s)id="p-`+strconv.FormatInt(lp.PID, 10)+`".*?<details open>`).MatchString(body) ||
-		strings.Contains(body, `value="alive" required checked`) || strings.Contains(body, "140") || strings.Contains(body, "0.42") {
+		strings.Contains(body, `value="alive" required checked`) || strings.Contains(body, "140 天") || strings.Contains(body, "0.42") {
 		t.Fatalf("the assistant's village page does not ask for the visit:\n%s", body)
 	}
 	if _, body := v1.get("/village"); strings.Contains(body, "h-risk-visits") || strings.Contains(body, "李秀英") {
