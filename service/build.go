@@ -10,8 +10,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-
-	"github.com/silentcert/silentcert/store"
 )
 
 // BuildIdentity names the running program: the Go version, the first 16 hex digits of
@@ -79,17 +77,5 @@ func (s *Service) noteBuild(ctx context.Context, actor string) error {
 	} else {
 		detail += ";first=1"
 	}
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.SetMeta("build", id); err != nil {
-		return err
-	}
-	if err := tx.Append([]store.AuditRow{{Kind: "build", Day: s.Today(), At: s.wallTime(), Actor: actor, PID: -1,
-		Action: "set", Detail: detail}}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.setNoted(ctx, "build", id, actor, detail)
 }
