@@ -39,6 +39,9 @@ type Options struct {
 
 	// Location is where the audit rows' Day falls (UTC+8 by default, the agencies' time).
 	Location *time.Location
+	// Today, when set, is the audit rows' business day instead of the clock's date (the
+	// demo's day is its last simulated one, while sessions keep the wall clock).
+	Today func() sc.Date
 }
 
 // Service is the accounts and keys of one database; it is safe for concurrent use.
@@ -93,7 +96,11 @@ func (a *Service) now() time.Time { return a.opt.Now() }
 // auditRow is a staff action's audit row at the current time.
 func (a *Service) auditRow(now time.Time, kind, actor, action, detail string) store.AuditRow {
 	y, m, d := now.In(a.opt.Location).Date()
-	return store.AuditRow{Kind: kind, Day: sc.MakeDate(y, int(m), d), At: now.UTC().Format(time.RFC3339),
+	day := sc.MakeDate(y, int(m), d)
+	if a.opt.Today != nil {
+		day = a.opt.Today()
+	}
+	return store.AuditRow{Kind: kind, Day: day, At: now.UTC().Format(time.RFC3339),
 		Actor: clip(actor, 64), PID: -1, Action: action, Detail: detail}
 }
 

@@ -506,6 +506,13 @@ func testAudit(t *testing.T, e env) {
 	if err != nil || n != int64(len(want)) {
 		t.Fatalf("verify: %d %v", n, err)
 	}
+	// A business day of its own (the demo's): the rows take it, the time stays the clock's.
+	b := auth.New(e.db, auth.Options{Now: e.clk.Now, Hash: cheap, Today: func() sc.Date { return sc.MustDate("2024-12-31") }})
+	b.Login(ctx, "guo.ming", "not the password", "10.1.1.3")
+	rows = must(e.db.PersonAudit(ctx, -1))(t)
+	if r := rows[len(rows)-1]; r.Day != sc.MustDate("2024-12-31") || r.At != "2025-03-01T09:00:00Z" {
+		t.Errorf("with a business day of its own: day %s at %s", r.Day, r.At)
+	}
 }
 
 // testRehash: a password hashed at an older cost is rehashed at the current one on login.

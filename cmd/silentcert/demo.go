@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	logins, err := demoAccounts(ctx, db, *city)
+	logins, err := demoAccounts(ctx, db, *city, last)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := svc.CheckModel(ctx, *change, "demo"); err != nil {
 		return fmt.Errorf("%w (or delete %s to build the demo again)", err, *path)
 	}
-	accounts := auth.New(db, auth.Options{})
+	// Sessions and lockouts keep the wall clock; the audit rows take the demo's day.
+	accounts := auth.New(db, auth.Options{Today: func() sc.Date { return last }})
 	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Log: log,
 		Today: func() sc.Date { return last }, Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue})
 	if err != nil {
@@ -254,7 +255,7 @@ type demoLogin struct {
 // demoAccounts makes one login per role, the scoped ones in the village with the most
 // people waiting for a visit (and its town and district), plus a second village's
 // assistant; it keeps accounts already made.
-func demoAccounts(ctx context.Context, db *store.DB, city string) ([]demoLogin, error) {
+func demoAccounts(ctx context.Context, db *store.DB, city string, today sc.Date) ([]demoLogin, error) {
 	v, err := db.AnyVillage(ctx, city, sc.StatusPending, sc.StatusSuspended, sc.StatusWarning)
 	if err != nil {
 		return nil, err
@@ -293,7 +294,7 @@ func demoAccounts(ctx context.Context, db *store.DB, city string) ([]demoLogin, 
 	if other != "" && other != v {
 		want = append(want, demoLogin{"village2", auth.RoleVillage, other})
 	}
-	accounts := auth.New(db, auth.Options{})
+	accounts := auth.New(db, auth.Options{Today: func() sc.Date { return today }})
 	var out []demoLogin
 	for _, l := range want {
 		u, err := accounts.EnsureUser(ctx, l.name, demoPassword, l.role, l.region)
