@@ -289,10 +289,13 @@ func plainDay(lang, s string) string {
 	}
 	y, m, day := d.Civil()
 	if lang == langEN {
-		return fmt.Sprintf("%d %s %d", day, [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}[m-1], y)
+		return fmt.Sprintf("%d %s %d", day, monthsEN[m-1], y)
 	}
 	return fmt.Sprintf("%d年%d月%d日", y, m, day)
 }
+
+// monthsEN are the months' short names in English.
+var monthsEN = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
 // plainMonth writes a month as people say it: "2025年12月" / "Dec 2025".
 func plainMonth(lang, s string) string {
@@ -302,7 +305,7 @@ func plainMonth(lang, s string) string {
 	}
 	y, mo := m.Civil()
 	if lang == langEN {
-		return fmt.Sprintf("%s %d", [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}[mo-1], y)
+		return fmt.Sprintf("%s %d", monthsEN[mo-1], y)
 	}
 	return fmt.Sprintf("%d年%d月", y, mo)
 }

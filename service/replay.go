@@ -113,15 +113,16 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	}
 	defer sp.close()
 	mark.Spill = sp.dir
+	digest := sp.digest()
 	switch {
 	case mark.Read >= 0 && mark.Read != rep.Read:
 		return nil, sc.Errorf(sc.EConflict, "%s: the replay being resumed read %d records from %s, these files hold %d: resume it with the same files, or start again on an empty database",
 			db, mark.Read, strings.Join(opt.Records, ", "), rep.Read)
-	case mark.RecordsSum != "" && mark.RecordsSum != sp.digest():
+	case mark.RecordsSum != "" && mark.RecordsSum != digest:
 		return nil, sc.Errorf(sc.EConflict, "%s: the record files %s have changed since the replay being resumed read them (as many records, not the same: digest %s, then %s): resume it with the same files, or start again on an empty database",
-			db, strings.Join(opt.Records, ", "), sp.digest(), mark.RecordsSum)
+			db, strings.Join(opt.Records, ", "), digest, mark.RecordsSum)
 	}
-	mark.Read, mark.RecordsSum = rep.Read, sp.digest()
+	mark.Read, mark.RecordsSum = rep.Read, digest
 	stop := make(chan struct{})
 	defer close(stop)
 	windows := sp.stream(stop)
@@ -381,8 +382,9 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// setMeta writes one meta key in a transaction of its own.
-func (s *Service) setMeta(ctx context.Context, key, value string) error {
+// setMeta writes one meta key, and the audit rows that go with it, in a transaction of
+// its own.
+func (s *Service) setMeta(ctx context.Context, key, value string, audit ...store.AuditRow) error {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return err
@@ -390,6 +392,11 @@ func (s *Service) setMeta(ctx context.Context, key, value string) error {
 	defer tx.Rollback()
 	if err := tx.SetMeta(key, value); err != nil {
 		return err
+	}
+	if len(audit) > 0 {
+		if err := tx.Append(audit); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }

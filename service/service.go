@@ -251,23 +251,12 @@ func (s *Service) CheckModel(ctx context.Context, change, actor string) error {
 	return s.setNoted(ctx, "model", id, actor, detail)
 }
 
-// setNoted sets meta key to value and appends the audit row of kind key that says so
-// (action "set", detail), in one transaction: what decides (the model, the program) and
-// its trail never part.
+// setNoted sets meta key to value with the audit row of kind key that says so (action
+// "set", detail), in one transaction: what decides (the model, the program) and its trail
+// never part.
 func (s *Service) setNoted(ctx context.Context, key, value, actor, detail string) error {
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.SetMeta(key, value); err != nil {
-		return err
-	}
-	if err := tx.Append([]store.AuditRow{{Kind: key, Day: s.Today(), At: s.wallTime(), Actor: actor, PID: -1,
-		Action: "set", Detail: detail}}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.setMeta(ctx, key, value, store.AuditRow{Kind: key, Day: s.Today(), At: s.wallTime(), Actor: actor, PID: -1,
+		Action: "set", Detail: detail})
 }
 
 func orNone(s string) string {

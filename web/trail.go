@@ -78,12 +78,9 @@ func (c *console) trail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Rows = rows
-	d.Export = "/audit?" + d.filters().Encode()
-	if d.Export == "/audit?" {
-		d.Export = "/audit?format=csv"
-	} else {
-		d.Export += "&format=csv"
-	}
+	csvq := d.filters()
+	csvq.Set("format", "csv")
+	d.Export = "/audit?" + csvq.Encode()
 	if len(rows) == trailPageSize {
 		v := d.filters()
 		v.Set("before", strconv.FormatInt(rows[len(rows)-1].Seq, 10))
