@@ -59,14 +59,19 @@ var (
 	buildID   string
 )
 
+// build is the program's identity: Options.Build, or BuildIdentity.
+func (s *Service) build() string {
+	if s.opt.Build != "" {
+		return s.opt.Build
+	}
+	return BuildIdentity()
+}
+
 // noteBuild writes the program's identity to meta "build" and, when it is another than
 // the one there, a "build" row to the audit trail (from, to): which program made the
 // decisions from when on, for the auditor. An upgrade is not refused.
 func (s *Service) noteBuild(ctx context.Context, actor string) error {
-	id := s.opt.Build
-	if id == "" {
-		id = BuildIdentity()
-	}
+	id := s.build()
 	stored, ok, err := s.db.Meta(ctx, "build")
 	if err != nil || (ok && stored == id) {
 		return err

@@ -48,6 +48,11 @@ type ReplayOptions struct {
 	// Resume goes on with the replay of the same inputs that the database holds, from its
 	// last commit, instead of asking for an empty database.
 	Resume bool
+	// BuildChange lets a resume go on under another program than the one that stopped
+	// (BuildIdentity), for this reason, written to the audit trail: the days before the
+	// stop were decided by the old program, the rest by this one, so the files may be
+	// neither program's backtest. Without it such a resume is refused.
+	BuildChange string
 }
 
 // Replay drives the service day by day with a simulated clock over history: the roster is
@@ -260,6 +265,7 @@ type replayMark struct {
 	Config            string   `json:"config"`             // configPrint of the configuration in force
 	Encoding          string   `json:"encoding,omitempty"` // --encoding
 	Read              int64    `json:"read"`               // -1: the files not read yet
+	Build             string   `json:"build,omitempty"`    // BuildIdentity of the program that wrote the mark last
 	RosterSum         string   `json:"roster_sha256,omitempty"`
 	RecordsSum        string   `json:"records_digest,omitempty"` // spill.digest of the files read
 	Spill             string   `json:"spill,omitempty"`          // the directory of the spill files
@@ -311,7 +317,8 @@ func configPrint(cfg *sc.Config) string {
 // replayStart returns the mark a replay starts from: a new one, written before anything
 // else, on an empty database; the stored one when resuming a replay of the same inputs.
 func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMark, error) {
-	m := replayMark{From: opt.From.String(), To: opt.To.String(), Window: opt.Window, Read: -1, Config: configPrint(s.cfg), Encoding: opt.Encoding}
+	m := replayMark{From: opt.From.String(), To: opt.To.String(), Window: opt.Window, Read: -1, Config: configPrint(s.cfg), Encoding: opt.Encoding,
+		Build: s.build()}
 	var err error
 	if m.Roster, err = filepath.Abs(opt.Roster); err != nil {
 		return m, err
@@ -346,6 +353,18 @@ func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMar
 		case old.RosterSum != "" && old.RosterSum != m.RosterSum:
 			return m, sc.Errorf(sc.EConflict, "%s: the roster %s has changed since the replay being resumed read it (SHA-256 %s, then %s): resume it with the same roster, or start again on an empty database",
 				s.db, opt.Roster, m.RosterSum, old.RosterSum)
+		case old.Build != "" && old.Build != m.Build && opt.BuildChange == "":
+			return m, sc.Errorf(sc.EConflict, "%s: the replay to resume ran under program %s; this is %s: resume it with the same program, or give --build-change REASON to go on under this one (written to the audit trail; the days before the stop stay the old program's)",
+				s.db, old.Build, m.Build)
+		case old.Build != m.Build && opt.BuildChange != "":
+			was := old.Build
+			if was == "" {
+				was = "unrecorded" // a mark from before marks named their program
+			}
+			detail := "from=" + was + ";to=" + m.Build + ";reason=" + strings.NewReplacer(";", ",", "\n", " ").Replace(opt.BuildChange)
+			old.Build = m.Build
+			return old, s.setMeta(ctx, replayMeta, old.json(), store.AuditRow{Kind: "build", Day: s.Today(), At: s.wallTime(), Actor: "replay", PID: -1,
+				Action: "resume", Detail: detail})
 		}
 		return old, nil
 	}

@@ -268,7 +268,9 @@ func TestReplayResume(t *testing.T) {
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			db := dsn.Open(t)
-			// run replays until the progress reaches stop (NoDate: to the end).
+			// run replays until the progress reaches stop (NoDate: to the end), under the
+			// program named build ("": the test binary's BuildIdentity).
+			build, change := "", ""
 			run := func(resume bool, stop sc.Date, out string, to sc.Date) error {
 				rctx, cancel := context.WithCancel(ctx)
 				defer cancel()
@@ -278,7 +280,8 @@ func TestReplayResume(t *testing.T) {
 					}
 				}
 				_, err := service.Replay(rctx, db, service.ReplayOptions{Roster: roster, Records: records, From: from, To: to, Out: out,
-					Service: service.Options{Model: newCoverageModel()}, SpillDir: t.TempDir(), Resume: resume, Progress: progress})
+					Service: service.Options{Model: newCoverageModel(), Build: build}, SpillDir: t.TempDir(), Resume: resume, Progress: progress,
+					BuildChange: change})
 				return err
 			}
 			if err := run(true, sc.NoDate, "", to); err == nil || !strings.Contains(err.Error(), "no replay to resume") {
@@ -349,11 +352,32 @@ func TestReplayResume(t *testing.T) {
 			if err := tx.Commit(); err != nil {
 				t.Fatal(err)
 			}
+			// Another program (an upgrade between the stop and the resume): refused,
+			// unless the resume names a reason, which the audit trail keeps.
+			build = "go0 bin:0123456789abcdef"
+			if err := run(true, sc.NoDate, "", to); err == nil || !strings.Contains(err.Error(), "--build-change") {
+				t.Fatalf("a resume under another program: %v", err)
+			}
+			change = "the fix of a crash"
 			got := t.TempDir()
 			if err := run(true, sc.NoDate, got, to); err != nil {
 				t.Fatal(err)
 			}
 			sameOutputs(t, want, got, "the resumed replay")
+			rows, err := db.Trail(ctx, store.TrailQuery{Kind: "build", From: sc.NoDate, To: sc.NoDate})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resumed int
+			for _, r := range rows {
+				if r.Action == "resume" && strings.Contains(r.Detail, "to="+build+";reason=the fix of a crash") && !strings.Contains(r.Detail, "from="+build) {
+					resumed++
+				}
+			}
+			if resumed != 1 {
+				t.Errorf("the audit trail holds %d rows of the resume under another program: %+v", resumed, rows)
+			}
+			change = "" // the mark now names the program that went on
 			if _, err := os.Stat(keep); err != nil {
 				t.Errorf("the resume removed a directory the mark named but no replay made: %v", err)
 			}

@@ -57,11 +57,15 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	modelPath := fs.String("model", "", modelHelp)
 	spill := fs.String("spill", "", "directory for the rows read, kept on disk a window of days to a file until replayed (default: the system's temporary directory)")
 	resume := fs.Bool("resume", false, "go on with the replay this database holds, stopped by a crash or a kill, from its last commit (the same roster, records and dates; the files are read again)")
+	buildChange := fs.String("build-change", "", "with --resume: go on under this program although another one stopped the replay, for this reason (written to the audit trail)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *roster == "" || len(records) == 0 || *from == "" || *to == "" {
 		return usagef("--roster, --records, --from and --to are required")
+	}
+	if *buildChange != "" && !*resume {
+		return usagef("--build-change goes with --resume")
 	}
 	f, t, err := parseWindow(*from, *to)
 	if err != nil {
@@ -74,7 +78,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer db.Close()
 	start := time.Now()
 	opt := service.ReplayOptions{Roster: *roster, Records: records, From: f, To: t, Out: *out, Config: cfg, Encoding: *encoding,
-		ResolveRegion: regionResolver(*city), Service: service.Options{Model: model, Fault: faultFromEnv()}, SpillDir: *spill, Resume: *resume}
+		ResolveRegion: regionResolver(*city), Service: service.Options{Model: model, Fault: faultFromEnv()}, SpillDir: *spill, Resume: *resume, BuildChange: *buildChange}
 	pl := newProgress(stderr, *quiet)
 	if pl != nil {
 		base := int64(-1) // the records a resumed replay had applied before: not this run's rate
