@@ -64,30 +64,87 @@ func (s *Service) WritePayroll(ctx context.Context, m sc.Month, w io.Writer) (ro
 	return len(out), cw.Flush()
 }
 
-// WriteRecoveries writes the recovery cases (追回): for every person with money paid for
-// months not due (after an accepted death, or covered by a late LOSS), per entitlement,
-// the months, the amount, what the offset capacity covers (抵顶) and what is left to
-// recover — the same figures as backtest's overpayments.csv, now.
-func (s *Service) WriteRecoveries(w io.Writer) (rows int, err error) {
+// RecoveryCase is one entitlement's money paid for months not due (after an accepted
+// death, or covered by a late LOSS), as the engine has it now: the months, the amount,
+// what the offset capacity covers (抵顶) and what is left to recover (追回). What the
+// family has repaid since, or the bureau has written off, is kept by the store
+// (store.RecoveryEntry), not here.
+type RecoveryCase struct {
+	PID                       int64
+	PersonID, Name            string
+	RegionCode                string
+	Phone, AgentPhone         string
+	Benefit                   string
+	Status                    sc.Status
+	DeathDate                 sc.Date
+	Months                    int
+	Amount, Offset, ToRecover sc.Fen
+}
+
+// RecoveryCases returns the recovery cases of the people whose region code starts with
+// prefix ("" for everyone), by person_id and then entitlement order.
+func (s *Service) RecoveryCases(prefix string) []RecoveryCase {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	order := slices.Clone(s.ppl)
-	slices.SortFunc(order, func(a, b *Person) int { return strings.Compare(a.Rec.PersonID, b.Rec.PersonID) })
-	cw := exchange.NewCSVWriter(w)
-	if err := cw.Row("person_id", "benefit_type", "months", "amount", "offset", "to_recover", "status", "death_date"); err != nil {
-		return 0, err
-	}
-	for _, p := range order {
-		if p.State.Rare == nil {
+	var out []RecoveryCase
+	for _, p := range s.ppl {
+		if p.State.Rare == nil || !strings.HasPrefix(p.Rec.RegionCode, prefix) {
 			continue
 		}
-		for _, o := range s.eng.Overpayments(p.Rec, &p.State) {
-			if err := cw.Row(p.Rec.PersonID, p.Rec.Entitlements[o.Ent].Benefit, itoa(int64(o.Months)), o.Amount.String(),
-				o.Offset.String(), o.ToRecover.String(), p.State.Status.String(), p.State.DeathDate.String()); err != nil {
-				return rows, err
-			}
-			rows++
+		out = s.casesOf(out, p)
+	}
+	slices.SortStableFunc(out, func(a, b RecoveryCase) int { return strings.Compare(a.PersonID, b.PersonID) })
+	return out
+}
+
+// RecoveryCasesOf returns one person's recovery cases, in entitlement order.
+func (s *Service) RecoveryCasesOf(pid int64) []RecoveryCase {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pid < 0 || pid >= int64(len(s.ppl)) || s.ppl[pid].State.Rare == nil {
+		return nil
+	}
+	return s.casesOf(nil, s.ppl[pid])
+}
+
+// casesOf appends p's recovery cases to out.
+func (s *Service) casesOf(out []RecoveryCase, p *Person) []RecoveryCase {
+	for _, o := range s.eng.Overpayments(p.Rec, &p.State) {
+		out = append(out, RecoveryCase{PID: p.PID, PersonID: p.Rec.PersonID, Name: p.Rec.Name, RegionCode: p.Rec.RegionCode,
+			Phone: p.Rec.Phone, AgentPhone: p.Rec.AgentPhone, Benefit: p.Rec.Entitlements[o.Ent].Benefit,
+			Status: p.State.Status, DeathDate: p.State.DeathDate, Months: o.Months, Amount: o.Amount, Offset: o.Offset, ToRecover: o.ToRecover})
+	}
+	return out
+}
+
+// WriteRecoveries writes the recovery cases (RecoveryCases, everyone's) as CSV — the same
+// figures as backtest's overpayments.csv, now, with the status and the date of death —
+// and what the console recorded against each since (store.RecoveryEntry): repaid, written
+// off, and the outstanding rest (negative when more was repaid than is owed now).
+func (s *Service) WriteRecoveries(ctx context.Context, w io.Writer) (rows int, err error) {
+	cases := s.RecoveryCases("")
+	pids := make([]int64, 0, len(cases))
+	for i := range cases {
+		if i == 0 || cases[i].PID != cases[i-1].PID {
+			pids = append(pids, cases[i].PID)
 		}
+	}
+	entries, err := s.db.RecoveryEntries(ctx, pids)
+	if err != nil {
+		return 0, err
+	}
+	cw := exchange.NewCSVWriter(w)
+	if err := cw.Row("person_id", "benefit_type", "months", "amount", "offset", "to_recover", "status", "death_date",
+		"repaid", "waived", "outstanding"); err != nil {
+		return 0, err
+	}
+	for _, o := range cases {
+		repaid, waived := store.Recovered(entries[o.PID], o.Benefit)
+		if err := cw.Row(o.PersonID, o.Benefit, itoa(int64(o.Months)), o.Amount.String(), o.Offset.String(), o.ToRecover.String(),
+			o.Status.String(), o.DeathDate.String(), repaid.String(), waived.String(), (o.ToRecover - repaid - waived).String()); err != nil {
+			return rows, err
+		}
+		rows++
 	}
 	return rows, cw.Flush()
 }

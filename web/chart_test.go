@@ -1,6 +1,7 @@
 package web
 
 import (
+	sc "github.com/silentcert/silentcert"
 	"strings"
 	"testing"
 )
@@ -28,5 +29,15 @@ func TestCharts(t *testing.T) {
 	}
 	if got := string(ShareBars("s", "none <b>", nil)); got != `<p class="muted">none &lt;b&gt;</p>` {
 		t.Fatalf("empty shares: %s", got)
+	}
+}
+
+// TestYuan: amounts grouped by thousands, the sign kept below one yuan (a recovery
+// over-repaid by fifty fen).
+func TestYuan(t *testing.T) {
+	for f, want := range map[sc.Fen]string{0: "0.00", 5: "0.05", 123456789: "1,234,567.89", -50: "-0.50", -100000: "-1,000.00"} {
+		if got := yuan(f); got != want {
+			t.Errorf("yuan(%d) = %q, want %q", f, got, want)
+		}
 	}
 }

@@ -65,6 +65,10 @@ type personData struct {
 	Flagged  string         // the day of an open RISK flag ("": none): a visit must see the person
 	Kind     string         // the timeline's kind shown ("": all)
 	Kinds    map[string]int // the timeline's events by kind
+	// Recoveries: the person's money to recover, for those who may see it (recoveryAccess);
+	// Recovered: the entry just recorded (its audit sequence number).
+	Recoveries []RecoveryRow
+	Recovered  string
 }
 
 // eventKinds are the timeline's kinds, in the order of its filter.
@@ -173,6 +177,11 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	if b := r.URL.Query().Get("back"); b == "village" {
 		d.Back = "/village"
 	}
+	if d.Recoveries, err = c.personRecoveries(r, p); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Recovered = r.URL.Query().Get("recovered")
 	c.render(w, r, http.StatusOK, "person", d)
 }
 

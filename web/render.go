@@ -104,7 +104,7 @@ func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
 
 // pageNames lists every page; each is parsed with the layout at start, so that a broken
 // template stops New instead of a request.
-var pageNames = []string{"login", "error", "dashboard", "worklist", "village", "person", "search", "batches", "batch", "users", "keys", "reviews", "visits", "audit"}
+var pageNames = []string{"login", "error", "dashboard", "worklist", "village", "person", "search", "batches", "batch", "users", "keys", "reviews", "visits", "audit", "recoveries"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -146,6 +146,9 @@ func loadPages(a *assets) (*pages, error) {
 
 // yuan writes an amount with grouped digits: 1,046,961,854.00.
 func yuan(f sc.Fen) string {
+	if f < 0 { // "-0.50" would lose its sign in the grouping below
+		return "-" + yuan(-f)
+	}
 	s := f.String()
 	whole, frac, _ := strings.Cut(s, ".")
 	n, err := strconv.ParseInt(whole, 10, 64)
@@ -269,6 +272,11 @@ func (p *Page) Region(code string) string { return p.c.regionName(code) }
 
 // RegionPath names a code with its parents below the province.
 func (p *Page) RegionPath(code string) string { return p.c.regionPath(code) }
+
+// Recoveries reports whether the user sees the money to recover (recoveryAccess).
+func (p *Page) Recoveries() bool {
+	return p.c.opt.Recoveries != nil && p.User != nil && recoveryAccess(p.User, false) == nil
+}
 
 // Faces reports whether the face certification pages are there (Options.Faces).
 func (p *Page) Faces() bool { return p.c.opt.Faces != nil }

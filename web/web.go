@@ -68,6 +68,8 @@ type Options struct {
 	// Catalogue names the record types (the configuration's); the default catalogue's by
 	// default.
 	Catalogue *sc.Catalogue
+	// Recoveries is the money to recover (the service); nil leaves the recovery pages out.
+	Recoveries Recoveries
 }
 
 // console is the handler: its pages, assets and catalogs.
@@ -155,6 +157,10 @@ func (c *console) routes() {
 		m.HandleFunc("GET /reviews", c.need(c.reviews))
 		m.HandleFunc("POST /reviews/{id}", c.need(c.reviewDecide))
 		m.HandleFunc("GET /visits", c.need(c.visits))
+	}
+	if c.opt.Recoveries != nil {
+		m.HandleFunc("GET /recoveries", c.need(c.recoveries))
+		m.HandleFunc("POST /person/{id}/recovery", c.need(c.recoveryPost))
 	}
 	c.mux = m
 }

@@ -84,7 +84,7 @@ func newCityWith(t testing.TB, db *store.DB, model engine.Model) *city {
 			t.Fatal(err)
 		}
 	}
-	h, err := web.New(web.Options{DB: db, Auth: a, Ingest: web.FromService(s), Now: clock, Today: func() sc.Date { return today }})
+	h, err := web.New(web.Options{DB: db, Auth: a, Ingest: web.FromService(s), Recoveries: s, Now: clock, Today: func() sc.Date { return today }})
 	if err != nil {
 		t.Fatal(err)
 	}

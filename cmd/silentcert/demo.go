@@ -111,7 +111,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// Sessions and lockouts keep the wall clock; the audit rows take the demo's day.
 	accounts := auth.New(db, auth.Options{Today: func() sc.Date { return last }})
-	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Log: log,
+	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Recoveries: svc, Log: log,
 		Today: func() sc.Date { return last }, Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue})
 	if err != nil {
 		return err

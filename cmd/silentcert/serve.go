@@ -116,7 +116,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("no SMS gateway (--sms-webhook or --sms-file): notices are queued, not sent")
 	}
 	accounts := auth.New(db, auth.Options{})
-	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Log: log, Secure: *secure,
+	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Recoveries: svc, Log: log, Secure: *secure,
 		Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue})
 	if err != nil {
 		return err

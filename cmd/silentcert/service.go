@@ -520,7 +520,7 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "payroll %s: %d rows in %s\n", m, n, *out)
 	if *rec != "" {
-		n, err := write(*rec, svc.WriteRecoveries)
+		n, err := write(*rec, func(w io.Writer) (int, error) { return svc.WriteRecoveries(ctx, w) })
 		if err != nil {
 			return err
 		}

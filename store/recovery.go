@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// Recovery entry kinds.
+const (
+	RecoveryRepaid = "repaid" // the family paid money back
+	RecoveryWaived = "waived" // the bureau wrote it off (核销)
+)
+
+// RecoveryEntry is one staff action on money to recover (migration 0016): a repayment or
+// a write-off of one entitlement's overpayment, keyed by its audit row.
+type RecoveryEntry struct {
+	Seq     int64 // the audit row's
+	PID     int64
+	Benefit string
+	Day     sc.Date // when the money came in (or the write-off was decided)
+	Kind    string  // RecoveryRepaid or RecoveryWaived
+	Amount  sc.Fen
+	Actor   string
+	Note    string
+}
+
+// Recovered returns what the entries of one person's entitlement take off what is owed.
+func Recovered(entries []RecoveryEntry, benefit string) (repaid, waived sc.Fen) {
+	for _, e := range entries {
+		if e.Benefit != benefit {
+			continue
+		}
+		if e.Kind == RecoveryWaived {
+			waived += e.Amount
+		} else {
+			repaid += e.Amount
+		}
+	}
+	return repaid, waived
+}
+
+// AddRecovery records e with its audit row a, in the transaction: the row is appended to
+// the trail first and the entry takes its sequence number. owed is what the engine says is
+// left to recover on the entitlement; an entry that would take more off it than the
+// entries before it left is refused, read inside the transaction (writers take turns).
+func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) error {
+	if e.Amount <= 0 || (e.Kind != RecoveryRepaid && e.Kind != RecoveryWaived) {
+		return sc.Errorf(sc.EInvalid, "recovery entry: kind %q, amount %s", e.Kind, e.Amount)
+	}
+	var done int64
+	if err := t.QueryRow(`SELECT COALESCE(SUM(amount), 0) FROM recovery_entries WHERE pid = ? AND benefit = ?`, e.PID, e.Benefit).Scan(&done); err != nil {
+		return fmt.Errorf("%s: recovery entries: %w", t.db, err)
+	}
+	if left := owed - sc.Fen(done); e.Amount > left {
+		return sc.Errorf(sc.EConflict, "%s is more than the %s left to recover", e.Amount, max(left, 0))
+	}
+	rows := []AuditRow{a}
+	if err := t.Append(rows); err != nil {
+		return err
+	}
+	e.Seq = rows[0].Seq
+	return t.exec(`INSERT INTO recovery_entries (seq, pid, benefit, day, kind, amount, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note)
+}
+
+// RecoveryEntries returns the entries of pids, each person's in the order recorded.
+func (db *DB) RecoveryEntries(ctx context.Context, pids []int64) (map[int64][]RecoveryEntry, error) {
+	out := map[int64][]RecoveryEntry{}
+	for len(pids) > 0 {
+		part := pids[:min(len(pids), 500)]
+		pids = pids[len(part):]
+		args := make([]any, len(part))
+		for i, p := range part {
+			args[i] = p
+		}
+		rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT seq, pid, benefit, day, kind, amount, actor, note FROM recovery_entries
+			WHERE pid IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY seq`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
+		}
+		for rows.Next() {
+			var e RecoveryEntry
+			var day, amount int64
+			if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &e.Note); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
+			}
+			e.Day, e.Amount = sc.Date(day), sc.Fen(amount)
+			out[e.PID] = append(out[e.PID], e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,260 @@
+package web
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/idcard"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
+)
+
+// Recoveries is the money paid for months not due as the engine has it now (the service
+// implements it over the people it holds); nil hides the recovery pages.
+type Recoveries interface {
+	RecoveryCases(prefix string) []service.RecoveryCase
+	RecoveryCasesOf(pid int64) []service.RecoveryCase
+}
+
+// RecoveryRow is one case with what has been done about it.
+type RecoveryRow struct {
+	service.RecoveryCase
+	Repaid, Waived, Outstanding sc.Fen
+	// State: "open" (nothing recorded), "part" (some repaid or waived, more left),
+	// "settled" (nothing left) or "over" (more recorded than the engine now says is owed,
+	// after a corrected date of death: the difference is due back to the family).
+	State   string
+	Entries []store.RecoveryEntry
+}
+
+// recoveryStates are the list's filters, in order.
+var recoveryStates = []string{"open", "settled", "all"}
+
+type recoveriesData struct {
+	State  string
+	States []string
+	Rows   []RecoveryRow
+	Cases  int
+	Total  RecoveryRow // the sums of the rows shown
+	Export string
+}
+
+// recoveryAccess: the city bureau records (operators and administrators; a write-off,
+// administrators alone); auditors, district and town staff read, in their region; the
+// village assistant does not see money.
+func recoveryAccess(u *auth.User, write bool) error {
+	switch {
+	case u.Disabled:
+		return sc.Errorf(eForbidden, "account disabled")
+	case u.Role == auth.RoleAdmin || u.Role == auth.RoleOperator:
+		return nil
+	case !write && (u.Role == auth.RoleAuditor || u.Role == auth.RoleDistrict || u.Role == auth.RoleTown):
+		return nil
+	}
+	return sc.Errorf(eForbidden, "money to recover is handled by the city bureau")
+}
+
+// recoveryRows joins the cases with their entries.
+func (c *console) recoveryRows(r *http.Request, cases []service.RecoveryCase) ([]RecoveryRow, error) {
+	pids := make([]int64, 0, len(cases))
+	for i := range cases {
+		if i == 0 || cases[i].PID != cases[i-1].PID {
+			pids = append(pids, cases[i].PID)
+		}
+	}
+	entries, err := c.db.RecoveryEntries(r.Context(), pids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RecoveryRow, len(cases))
+	for i, k := range cases {
+		x := RecoveryRow{RecoveryCase: k}
+		for _, e := range entries[k.PID] {
+			if e.Benefit == k.Benefit {
+				x.Entries = append(x.Entries, e)
+			}
+		}
+		x.Repaid, x.Waived = store.Recovered(x.Entries, k.Benefit)
+		x.Outstanding = k.ToRecover - x.Repaid - x.Waived
+		switch {
+		case x.Outstanding < 0:
+			x.State = "over"
+		case x.Outstanding == 0:
+			x.State = "settled"
+		case len(x.Entries) > 0:
+			x.State = "part"
+		default:
+			x.State = "open"
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+// recoveries lists the money to recover (追回) in the user's region: each dead person's
+// (or late LOSS's) entitlement paid for months not due, the offset, what is left, what the
+// family has repaid and what was written off; open cases first by default.
+func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if err := recoveryAccess(u, false); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := &recoveriesData{State: r.URL.Query().Get("state"), States: recoveryStates}
+	if d.State == "" {
+		d.State = "open"
+	}
+	if !slices.Contains(recoveryStates, d.State) {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "state %q: want open, settled or all", d.State))
+		return
+	}
+	rows, err := c.recoveryRows(r, c.opt.Recoveries.RecoveryCases(u.Region))
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, x := range rows {
+		if (d.State == "open" && x.Outstanding == 0) || (d.State == "settled" && x.Outstanding != 0) {
+			continue
+		}
+		d.Rows = append(d.Rows, x)
+		d.Total.Amount += x.Amount
+		d.Total.Offset += x.Offset
+		d.Total.ToRecover += x.ToRecover
+		d.Total.Repaid += x.Repaid
+		d.Total.Waived += x.Waived
+		d.Total.Outstanding += x.Outstanding
+	}
+	d.Cases = len(d.Rows)
+	d.Export = "/recoveries?state=" + d.State + "&format=csv"
+	if r.URL.Query().Get("format") == "csv" {
+		c.recoveriesCSV(w, r, d)
+		return
+	}
+	c.render(w, r, http.StatusOK, "recoveries", d)
+}
+
+// recoveriesCSV writes the list as CSV, IDs masked as on the page; the export is audited.
+func (c *console) recoveriesCSV(w http.ResponseWriter, r *http.Request, d *recoveriesData) {
+	u := reqOf(r).user
+	p := &Page{User: u, msgs: c.cat[reqOf(r).lang], c: c}
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff") // Excel opens UTF-8 CSV as UTF-8 only with a BOM
+	cw := csv.NewWriter(&buf)
+	cw.Write([]string{p.T("col.person_id"), p.T("col.name"), p.T("col.region"), p.T("rec.contact"), p.T("col.benefit"),
+		p.T("col.death"), p.T("rec.months"), p.T("rec.amount"), p.T("rec.offset"), p.T("rec.to_recover"), p.T("rec.repaid"),
+		p.T("rec.waived"), p.T("rec.outstanding"), p.T("rec.state")})
+	for _, x := range d.Rows {
+		contact := x.AgentPhone
+		if contact == "" {
+			contact = x.Phone
+		}
+		death := ""
+		if x.DeathDate != sc.NoDate {
+			death = x.DeathDate.String()
+		}
+		cw.Write(safeCells([]string{p.MaskID(x.PersonID), x.Name, x.RegionCode, contact, x.Benefit, death, fmt.Sprint(x.Months),
+			x.Amount.String(), x.Offset.String(), x.ToRecover.String(), x.Repaid.String(), x.Waived.String(), x.Outstanding.String(),
+			p.T("rec.state_" + x.State)}))
+	}
+	cw.Flush()
+	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: "recoveries",
+		Detail: fmt.Sprintf("state=%s;region=%s;rows=%d", d.State, u.Region, len(d.Rows))}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="recoveries-`+c.opt.Today().String()+`.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
+
+// personRecoveries returns the person page's recovery cases for a user who may see them
+// (nil otherwise).
+func (c *console) personRecoveries(r *http.Request, p *store.Person) ([]RecoveryRow, error) {
+	if c.opt.Recoveries == nil || recoveryAccess(reqOf(r).user, false) != nil {
+		return nil, nil
+	}
+	return c.recoveryRows(r, c.opt.Recoveries.RecoveryCasesOf(p.PID))
+}
+
+// recoveryPost records, on the person page, a repayment by the family or a write-off
+// (administrators) of one entitlement's money to recover, with its audit row, in one
+// transaction; more than is left is refused.
+func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	kind := r.PostFormValue("kind")
+	if err := recoveryAccess(u, true); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if kind == store.RecoveryWaived && u.Role != auth.RoleAdmin {
+		c.fail(w, r, sc.Errorf(eForbidden, "a write-off is decided by an administrator"))
+		return
+	}
+	if kind != store.RecoveryRepaid && kind != store.RecoveryWaived {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "kind %q: want repaid or waived", kind))
+		return
+	}
+	p, err := c.personFor(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	benefit := r.PostFormValue("benefit")
+	var owed *service.RecoveryCase
+	for _, k := range c.opt.Recoveries.RecoveryCasesOf(p.PID) {
+		if k.Benefit == benefit {
+			owed = &k
+		}
+	}
+	if owed == nil {
+		c.fail(w, r, sc.Errorf(sc.EConflict, "nothing to recover on entitlement %q", benefit))
+		return
+	}
+	amount, ok := sc.ParseYuan(strings.TrimSpace(r.PostFormValue("amount")))
+	if !ok || amount <= 0 {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "amount %q: want yuan above zero, as 1234.50", r.PostFormValue("amount")))
+		return
+	}
+	today := c.opt.Today()
+	day, err := formDate(r.PostFormValue("date"), today, today)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	if utf8.RuneCountInString(note) > 500 || (kind == store.RecoveryWaived && note == "") {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "a note of at most 500 characters (a write-off needs its reason)"))
+		return
+	}
+	e := &store.RecoveryEntry{PID: p.PID, Benefit: benefit, Day: day, Kind: kind, Amount: amount, Actor: u.Name, Note: note}
+	a := store.AuditRow{Kind: "recovery", Day: today, At: c.opt.Now().UTC().Format(time.RFC3339), Actor: u.Name, PID: p.PID,
+		PersonID: p.Rec.PersonID, Action: kind,
+		Detail: fmt.Sprintf("benefit=%s;amount=%s;date=%s;owed=%s;note=%s", benefit, amount, day, owed.ToRecover,
+			strings.NewReplacer(";", ",", "=", ":", "\r", " ", "\n", " ").Replace(note))}
+	tx, err := c.db.Begin(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	defer tx.Rollback()
+	if err := tx.AddRecovery(e, owed.ToRecover, a); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.log.Info("console recovery", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", kind, "amount", amount.String())
+	http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, e.Seq), http.StatusSeeOther)
+}

@@ -1,0 +1,172 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// TestRecoveries: a death reported late leaves months paid after it; the bureau sees the
+// case on the recovery list and the person page, records a partial repayment and a
+// write-off of the rest, each audited, and the case is settled; more than is left, a
+// write-off by an operator, a repayment by an auditor or a village assistant, and bad
+// amounts are refused; the village assistant sees no money at all.
+func TestRecoveries(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) { testRecoveries(t, newCity(t, dsn.Open(t))) })
+	}
+}
+
+func testRecoveries(t *testing.T, c *city) {
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	zURL := fmt.Sprintf("/person/%d", zp.PID)
+	// The village assistant reports 张三's death of 2024-02-20, long after it: March and
+	// April were paid (3,000.00 and 100.00 a month, no offset capacity).
+	v1 := c.client(t)
+	v1.login("v1")
+	v1.get(zURL)
+	if st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"death"}, "date": {"2024-02-20"}}); st != http.StatusSeeOther {
+		t.Fatalf("death visit: %d %s", st, body)
+	}
+	cases := c.svc.RecoveryCasesOf(zp.PID)
+	if len(cases) != 2 || cases[1].Benefit != "EMP_PENSION" || cases[1].ToRecover != 600000 || cases[1].Months != 2 {
+		t.Fatalf("张三's recovery cases after a late death: %+v", cases)
+	}
+	owed := cases[1].ToRecover
+	if st, body := v1.get("/recoveries"); st != http.StatusForbidden {
+		t.Errorf("the village assistant's recovery list: %d %s", st, body)
+	}
+	if _, body := v1.get(zURL); strings.Contains(body, `id="recovery"`) || strings.Contains(body, "/recovery\"") {
+		t.Error("the village assistant's person page shows money to recover")
+	}
+	if st, _, _ := v1.post(zURL+"/recovery", url.Values{"csrf": {v1.csrf}, "benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"1"}}); st != http.StatusForbidden {
+		t.Errorf("a repayment recorded by the village assistant: %d", st)
+	}
+
+	op := c.client(t)
+	op.login("operator")
+	st, body := op.get("/recoveries")
+	if st != http.StatusOK || !strings.Contains(body, "张三") || !strings.Contains(body, "¥6,000.00") || !strings.Contains(body, "¥6,200.00") {
+		t.Fatalf("the recovery list: %d\n%s", st, body)
+	}
+	if st, body := op.get("/recoveries?state=settled"); st != http.StatusOK || strings.Contains(body, "张三") {
+		t.Errorf("the settled list holds an open case: %d", st)
+	}
+	if st, _ := op.get("/recoveries?state=bogus"); st != http.StatusBadRequest {
+		t.Errorf("a bad state: %d", st)
+	}
+	op.get(zURL)
+	post := func(cl *client, form url.Values) (int, string, string) {
+		form.Set("csrf", cl.csrf)
+		return cl.post(zURL+"/recovery", form)
+	}
+	for _, bad := range []struct {
+		form url.Values
+		want int
+	}{
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"0"}}, http.StatusBadRequest},
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"-5"}}, http.StatusBadRequest},
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"12,00"}}, http.StatusBadRequest},
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"10"}, "date": {"2099-01-01"}}, http.StatusBadRequest},
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"stolen"}, "amount": {"10"}}, http.StatusBadRequest},
+		{url.Values{"benefit": {"RES_PENSION"}, "kind": {"repaid"}, "amount": {"10"}}, http.StatusConflict},
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {(owed + 1).String()}}, http.StatusConflict},
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"waived"}, "amount": {"10"}, "note": {"hardship"}}, http.StatusForbidden},
+	} {
+		if st, _, body := post(op, bad.form); st != bad.want {
+			t.Errorf("%v: %d, want %d\n%s", bad.form, st, bad.want, body)
+		}
+	}
+	// A partial repayment, then the rest written off by an administrator.
+	st, loc, body := post(op, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"1000.50"}, "date": {"2024-05-09"}, "note": {"收据 0042"}})
+	if st != http.StatusSeeOther || !strings.Contains(loc, "recovered=") {
+		t.Fatalf("a repayment: %d %s %s", st, loc, body)
+	}
+	if _, body := op.get(loc); !strings.Contains(body, "¥1,000.50") || !strings.Contains(body, "¥4,999.50") || !strings.Contains(body, "收据 0042") {
+		t.Errorf("the person page after a repayment shows no ¥1,000.50 repaid, ¥4,999.50 left and its note:\n%s", body)
+	}
+	left := owed - 100050
+	ad := c.client(t)
+	ad.login("admin")
+	ad.get(zURL)
+	if st, _, _ := post(ad, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"waived"}, "amount": {left.String()}}); st != http.StatusBadRequest {
+		t.Errorf("a write-off without its reason: %d", st)
+	}
+	if st, _, body := post(ad, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"waived"}, "amount": {left.String()}, "note": {"family in hardship; approved"}}); st != http.StatusSeeOther {
+		t.Fatalf("a write-off: %d %s", st, body)
+	}
+	if st, _, _ := post(op, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"0.01"}}); st != http.StatusConflict {
+		t.Errorf("a repayment of a settled case: %d", st)
+	}
+	entries, err := c.db.RecoveryEntries(ctx, []int64{zp.PID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if repaid, waived := store.Recovered(entries[zp.PID], "EMP_PENSION"); repaid != 100050 || waived != left || len(entries[zp.PID]) != 2 {
+		t.Fatalf("entries: %+v", entries[zp.PID])
+	}
+	// The payroll's recovery file (payroll --recoveries) carries them.
+	var file bytes.Buffer
+	if _, err := c.svc.WriteRecoveries(ctx, &file); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"person_id,benefit_type,months,amount,offset,to_recover,status,death_date,repaid,waived,outstanding\n",
+		zhang + ",ELDERLY_ALLOWANCE,2,200.00,0.00,200.00,TERMINATED,2024-02-20,0.00,0.00,200.00\n",
+		zhang + ",EMP_PENSION,2,6000.00,0.00,6000.00,TERMINATED,2024-02-20,1000.50,4999.50,0.00\n"} {
+		if !strings.Contains(file.String(), line) {
+			t.Errorf("the recovery file holds no %q:\n%s", line, file.String())
+		}
+	}
+	_, body = op.get("/recoveries?state=settled")
+	if !strings.Contains(body, "张三") {
+		t.Error("the settled case is not on the settled list")
+	}
+	if _, body := op.get("/recoveries"); strings.Count(body, fmt.Sprintf(`data-pid="%d"`, zp.PID)) != 1 {
+		t.Error("the open list does not hold 张三's other entitlement alone")
+	}
+	// Each entry has its audit row, the ledger keyed by it.
+	rows, err := c.db.Trail(ctx, store.TrailQuery{Kind: "recovery", From: sc.NoDate, To: sc.NoDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Seq != entries[zp.PID][1].Seq || rows[0].Actor != "admin" || rows[0].Action != "waived" ||
+		!strings.Contains(rows[0].Detail, "note=family in hardship, approved") || rows[1].Actor != "operator" || rows[1].PID != zp.PID {
+		t.Errorf("the recovery audit rows: %+v", rows)
+	}
+	// The auditor reads, records nothing; the export is audited and masks IDs.
+	au := c.client(t)
+	au.login("auditor")
+	if st, body := au.get("/recoveries?state=all"); st != http.StatusOK || !strings.Contains(body, "张三") || strings.Contains(body, zhang) {
+		t.Errorf("the auditor's recovery list: %d (full ID shown: %v)", st, strings.Contains(body, zhang))
+	}
+	if st, _, _ := post(au, url.Values{"benefit": {"ELDERLY_ALLOWANCE"}, "kind": {"repaid"}, "amount": {"1"}}); st != http.StatusForbidden {
+		t.Errorf("a repayment recorded by the auditor: %d", st)
+	}
+	st, body = au.get("/recoveries?state=all&format=csv")
+	if st != http.StatusOK || !strings.Contains(body, "ELDERLY_ALLOWANCE") || strings.Contains(body, zhang) {
+		t.Errorf("the auditor's export: %d\n%s", st, body)
+	}
+	if rows, _ := c.db.Trail(ctx, store.TrailQuery{Kind: "export", Actor: "auditor", From: sc.NoDate, To: sc.NoDate}); len(rows) != 1 || rows[0].Action != "recoveries" {
+		t.Errorf("the export's audit rows: %+v", rows)
+	}
+	// District staff read their district's.
+	if st, body := c.clientAs(t, "district").get("/recoveries?state=all"); st != http.StatusOK || !strings.Contains(body, "张三") {
+		t.Errorf("the district's recovery list: %d", st)
+	}
+}
+
+// clientAs is a client logged in as name.
+func (c *city) clientAs(t *testing.T, name string) *client {
+	cl := c.client(t)
+	cl.login(name)
+	return cl
+}
