@@ -84,16 +84,22 @@ type RecoveryCase struct {
 // RecoveryCases returns the recovery cases of the people whose region code starts with
 // prefix ("" for everyone), by person_id and then entitlement order.
 func (s *Service) RecoveryCases(prefix string) []RecoveryCase {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []RecoveryCase
+	s.mu.Lock()
 	for _, p := range s.ppl {
 		if p.State.Rare == nil || !strings.HasPrefix(p.Rec.RegionCode, prefix) {
 			continue
 		}
 		out = s.casesOf(out, p)
 	}
-	slices.SortStableFunc(out, func(a, b RecoveryCase) int { return strings.Compare(a.PersonID, b.PersonID) })
+	s.mu.Unlock()
+	// Sorted outside the lock: ingestion waits for the scan alone.
+	slices.SortFunc(out, func(a, b RecoveryCase) int {
+		if c := strings.Compare(a.PersonID, b.PersonID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Benefit, b.Benefit) // one case per entitlement, benefits unique in a person
+	})
 	return out
 }
 
