@@ -57,6 +57,7 @@ type dashboardData struct {
 	MoneyChart                         template.HTML
 	Paid, BackPay, Withheld, ToRecover sc.Fen
 	ShowRecover                        bool
+	RecoverCases                       int // open recovery cases in the region
 	SummaryDay                         sc.Date
 	Months                             []sc.Month
 	RateRows                           []rateRow
@@ -279,16 +280,20 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.MoneyChart = BarChart(tr("dash.money_chart"), labels, mon)
-	if region == "" {
-		// Money to recover is kept city-wide by the service, not by village.
-		if cs, err := c.db.Counters(ctx); err == nil {
-			for _, k := range sortedKeys(cs) {
-				if strings.Contains(k, "to_recover") {
-					d.ToRecover += sc.Fen(cs[k])
-					d.ShowRecover = true
-				}
+	if c.opt.Recoveries != nil && recoveryAccess(u, false) == nil {
+		// What is left to recover in the region now (the recovery list's open total).
+		rows, err := c.recoveryRows(r, c.opt.Recoveries.RecoveryCases(region))
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		for _, x := range rows {
+			if x.Outstanding > 0 {
+				d.ToRecover += x.Outstanding
+				d.RecoverCases++
 			}
 		}
+		d.ShowRecover = true
 	}
 	c.render(w, r, http.StatusOK, "dashboard", d)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ type RecoveryRow struct {
 var recoveryStates = []string{"open", "settled", "all"}
 
 type recoveriesData struct {
+	Region string // the division shown (the user's, or one inside it)
 	State  string
 	States []string
 	Rows   []RecoveryRow
@@ -46,6 +48,18 @@ type recoveriesData struct {
 	Total  RecoveryRow // the sums of the rows shown
 	Export string
 }
+
+// query returns the list's query for state, in the same division.
+func (d *recoveriesData) query(state string) string {
+	v := url.Values{"state": {state}}
+	if d.Region != "" {
+		v.Set("region", d.Region)
+	}
+	return v.Encode()
+}
+
+// Query is query for the template's filter links.
+func (d *recoveriesData) Query(state string) string { return d.query(state) }
 
 // recoveryAccess: the city bureau records (operators and administrators; a write-off,
 // administrators alone); auditors, district and town staff read, in their region; the
@@ -116,7 +130,13 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, sc.Errorf(sc.EInvalid, "state %q: want open, settled or all", d.State))
 		return
 	}
-	rows, err := c.recoveryRows(r, c.opt.Recoveries.RecoveryCases(u.Region))
+	region, err := scope(u, r.URL.Query().Get("region"))
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Region = region
+	rows, err := c.recoveryRows(r, c.opt.Recoveries.RecoveryCases(region))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -134,7 +154,7 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		d.Total.Outstanding += x.Outstanding
 	}
 	d.Cases = len(d.Rows)
-	d.Export = "/recoveries?state=" + d.State + "&format=csv"
+	d.Export = "/recoveries?" + d.query(d.State) + "&format=csv"
 	if r.URL.Query().Get("format") == "csv" {
 		c.recoveriesCSV(w, r, d)
 		return
@@ -167,7 +187,7 @@ func (c *console) recoveriesCSV(w http.ResponseWriter, r *http.Request, d *recov
 	}
 	cw.Flush()
 	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: "recoveries",
-		Detail: fmt.Sprintf("state=%s;region=%s;rows=%d", d.State, u.Region, len(d.Rows))}); err != nil {
+		Detail: fmt.Sprintf("state=%s;region=%s;rows=%d", d.State, d.Region, len(d.Rows))}); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -58,6 +58,18 @@ func testRecoveries(t *testing.T, c *city) {
 	if st != http.StatusOK || !strings.Contains(body, "张三") || !strings.Contains(body, "¥6,000.00") || !strings.Contains(body, "¥6,200.00") {
 		t.Fatalf("the recovery list: %d\n%s", st, body)
 	}
+	if _, body := op.get("/"); !strings.Contains(body, `id="to-recover">¥6,200.00`) {
+		t.Error("the dashboard does not show the ¥6,200.00 left to recover")
+	}
+	if _, body := op.get("/?region=371002001002"); !strings.Contains(body, `id="to-recover">¥0.00`) {
+		t.Error("the dashboard of 李秀英's village shows money to recover")
+	}
+	if st, body := op.get("/recoveries?region=371002001002"); st != http.StatusOK || strings.Contains(body, "张三") {
+		t.Errorf("another village's recovery list: %d", st)
+	}
+	if st, _ := c.clientAs(t, "town").get("/recoveries?region=371003"); st != http.StatusForbidden {
+		t.Errorf("a town's look at another district's recoveries: %d", st)
+	}
 	if st, body := op.get("/recoveries?state=settled"); st != http.StatusOK || strings.Contains(body, "张三") {
 		t.Errorf("the settled list holds an open case: %d", st)
 	}
@@ -132,6 +144,9 @@ func testRecoveries(t *testing.T, c *city) {
 	}
 	if _, body := op.get("/recoveries"); strings.Count(body, fmt.Sprintf(`data-pid="%d"`, zp.PID)) != 1 {
 		t.Error("the open list does not hold 张三's other entitlement alone")
+	}
+	if _, body := op.get("/"); !strings.Contains(body, `id="to-recover">¥200.00`) {
+		t.Error("the dashboard does not show the ¥200.00 left once the pension's case is settled")
 	}
 	// Each entry has its audit row, the ledger keyed by it.
 	rows, err := c.db.Trail(ctx, store.TrailQuery{Kind: "recovery", From: sc.NoDate, To: sc.NoDate})
