@@ -345,6 +345,18 @@ func TestTrainThreshold(t *testing.T) {
 	if p.Trace[FMissed] <= 0 {
 		t.Errorf("gap weight %.3f", p.Trace[FMissed])
 	}
+	// The fitted score's mean P(dead) is the share it is calibrated to, near the share of
+	// traces after a death it was fitted on.
+	var mean, deaths float64
+	for i := range ts.Obs {
+		mean += p.PDead(&ts.Obs[i].X) / float64(len(ts.Obs))
+		if ts.Dead[i] {
+			deaths++
+		}
+	}
+	if math.Abs(p.TracePrior-mean) > 1e-12 || p.TrainingPrior() != p.TracePrior || math.Abs(mean-deaths/float64(len(ts.Obs))) > 0.2*mean {
+		t.Errorf("trace_prior %g, mean P(dead) %g, share dead %g", p.TracePrior, mean, deaths/float64(len(ts.Obs)))
+	}
 	if rep.LivingFlagShare > LivingFlagTarget || rep.Recall < 0.9 {
 		t.Errorf("living flagged %.4f, recall %.3f", rep.LivingFlagShare, rep.Recall)
 	}

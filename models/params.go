@@ -89,6 +89,11 @@ type Params struct {
 	// health index at least this shortens a WEAK certification's period to this.
 	HealthPeriodAbove  float64 `json:"health_period_above"`
 	HealthPeriodMonths int     `json:"health_period_months"`
+	// TracePrior: the share of sampled traces after a death that the trace score is
+	// calibrated to (its mean P(dead) on the traces it was trained on), the starting
+	// point of `train --recalibrate` (TrainingPrior). Absent in the built-in's file and in
+	// files written before session 10.
+	TracePrior float64 `json:"trace_prior,omitempty"`
 }
 
 // Default returns the built-in parameters (trained on a simulated Weihai, seed 42, and
@@ -150,6 +155,8 @@ func (p *Params) Validate() error {
 		return fmt.Errorf("model file: max_missed %g: above 0", p.MaxMissed)
 	case p.RiskRepeatDays < 1:
 		return fmt.Errorf("model file: risk_repeat_days %d: at least 1", p.RiskRepeatDays)
+	case !(p.TracePrior >= 0 && p.TracePrior < 1):
+		return fmt.Errorf("model file: trace_prior %g: from 0 to below 1", p.TracePrior)
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	base := fs.String("base", "builtin", "model to start from and replay under")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs)")
+	recalibrate := fs.Bool("recalibrate", false, "fit nothing: move the base model's trace score to the share of traces after a death in this history, estimated from the scores alone (no outcome needed), and write it")
 	sample := fs.Float64("sample", 1, "share of the people whose traces are fitted (0 to 1, chosen by a hash of the ID number): training keeps every fitted trace in memory, about 2 GB for 20,000 people")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -103,6 +104,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return slices.DeleteFunc(obs, func(o models.Observation) bool { return o.Day > from[1] })
 	}
 	obs, spoof := inWindow(col.Observations()), inWindow(col.SpoofableObservations())
+	if *recalibrate {
+		return writeRecalibrated(m.P, obs, src.trained, *out, stdout)
+	}
 	var truth map[string]sim.Truth
 	if history {
 		truth, err = historyTruth(*result, spoof)
@@ -185,6 +189,37 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "train: %d trace observations (%d after a death), %d health snapshots (%d deaths within a year); risk threshold %.4f flags %.4f of the living a year (the most in a calendar year, every trace) and %.4f of the hidden deaths with card use within 90 days; model in %s\n",
 		rep.Observations, rep.Positives, rep.HealthPeople, rep.Deaths, p.RiskThreshold, rep.LivingFlagShare, rep.Recall, *out)
+	return nil
+}
+
+// writeRecalibrated writes base with its trace score moved to the share of traces after a
+// death that its own scores of obs (sampled traces of the history, under base) imply.
+func writeRecalibrated(base *models.Params, obs []models.Observation, trained, out string, stdout io.Writer) error {
+	from := base.TrainingPrior()
+	pdead := make([]float64, len(obs))
+	for i := range obs {
+		pdead[i] = obs[i].PDead
+	}
+	to, err := models.EstimatePrior(pdead, from)
+	if err != nil {
+		return err
+	}
+	mean := 0.0
+	for _, x := range pdead {
+		mean += x
+	}
+	mean /= float64(len(pdead))
+	p := *base
+	p.ShiftPrior(from, to)
+	p.Trained = fmt.Sprintf("%s; recalibrated to %s (traces after a death %.6f, then %.6f)", base.Trained, trained, from, to)
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, p.Marshal(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "train: recalibrated on %d sampled traces (mean P(dead) %.7f): the share after a death %.6f (trained) is %.6f here (%.2f×); trace intercept %.4f → %.4f; model in %s\n",
+		len(obs), mean, from, to, to/from, base.Trace[models.FBias], p.Trace[models.FBias], out)
 	return nil
 }
 

@@ -126,3 +126,49 @@ func modelFrom(t *testing.T, args []string, out string) (*models.Params, []byte,
 	}
 	return p, b, stdout.String() + stderr.String()
 }
+
+// train --recalibrate fits nothing: on a city where four times as many deaths go
+// unreported as in training, it raises the built-in trace score's share of traces after
+// a death (its intercept), from the scores alone, and leaves every other weight and the
+// RISK score as they were; a model file that names no training share is refused.
+func TestTrainRecalibrate(t *testing.T) {
+	dir := t.TempDir()
+	city := filepath.Join(dir, "city")
+	rates := filepath.Join(dir, "fraud.json")
+	if err := os.WriteFile(rates, []byte(`{"deaths": {"never_reported": {"urban": 0.03, "rural": 0.05}, "fraud": {"if_never_reported": 0.9, "if_late": 0.7}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"simulate", "--city", "3710", "--recipients", "3000", "--from", "2024-01-01", "--to", "2025-12-31",
+		"--seed", "5", "--rates", rates, "--out", city, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, stderr.String())
+	}
+	out := filepath.Join(dir, "model.json")
+	args := []string{"train", "--recalibrate", "--roster", filepath.Join(city, "roster.csv"), "--records", filepath.Join(city, "records"),
+		"--from", "2024-01-01", "--to", "2025-12-31", "--result", filepath.Join(dir, "replay"), "--out", out}
+	p, _, said := modelFrom(t, args, out)
+	base := models.Default()
+	if p.TracePrior <= 1.5*base.TrainingPrior() || p.Trace[models.FBias] <= base.Trace[models.FBias] {
+		t.Errorf("recalibrated on more hidden deaths: trace_prior %g (built-in %g), intercept %g (was %g)\n%s",
+			p.TracePrior, base.TrainingPrior(), p.Trace[models.FBias], base.Trace[models.FBias], said)
+	}
+	moved := *p
+	moved.Trace[models.FBias], moved.TracePrior, moved.Trained = base.Trace[models.FBias], 0, base.Trained
+	if moved != *base {
+		t.Errorf("recalibration changed more than the trace intercept:\n%s", p.Marshal())
+	}
+	if !strings.Contains(p.Trained, "built-in defaults; recalibrated to history roster.csv") {
+		t.Errorf("trained %q", p.Trained)
+	}
+	// A file trained before trace_prior was written: nothing to start from.
+	old := *base
+	old.Trace[1] += 0.01
+	oldFile := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(oldFile, old.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run(context.Background(), append(args, "--base", oldFile), &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "trace_prior") {
+		t.Errorf("recalibrating a model without its training share: exit %d: %s", code, stderr.String())
+	}
+}
