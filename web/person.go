@@ -148,7 +148,7 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, x := range pays {
 		d.Events = append(d.Events, Event{Date: x.PayrollMonth.First(), Kind: "payment", Title: x.Kind,
-			Detail: fmt.Sprintf("%s (%s) %s ¥%s", c.benefitName(x.Benefit), x.Benefit, x.Month, x.Amount)})
+			Detail: fmt.Sprintf("%s (%s) %s ¥%s", c.benefitName(x.Benefit), x.Benefit, x.Month, yuan(x.Amount))})
 	}
 	notes, err := c.db.PersonNotices(ctx, p.PID)
 	if err != nil {
