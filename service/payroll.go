@@ -82,15 +82,18 @@ type RecoveryCase struct {
 }
 
 // RecoveryCases returns the recovery cases of the people whose region code starts with
-// prefix ("" for everyone), by person_id and then entitlement order.
-func (s *Service) RecoveryCases(prefix string) []RecoveryCase {
+// prefix ("" for everyone), by person_id and then entitlement order. recorded names, by
+// person, the entitlements the ledger holds entries for (store.DB.RecoveryKeys): one the
+// engine no longer finds overpaid (a death disputed or reviewed away after the family
+// repaid) is a case of nothing owed, so that what was repaid shows, as due back.
+func (s *Service) RecoveryCases(prefix string, recorded map[int64][]string) []RecoveryCase {
 	var out []RecoveryCase
 	s.mu.Lock()
 	for _, p := range s.ppl {
-		if p.State.Rare == nil || !strings.HasPrefix(p.Rec.RegionCode, prefix) {
+		if (p.State.Rare == nil && recorded[p.PID] == nil) || !strings.HasPrefix(p.Rec.RegionCode, prefix) {
 			continue
 		}
-		out = s.casesOf(out, p)
+		out = s.casesOf(out, p, recorded[p.PID])
 	}
 	s.mu.Unlock()
 	// Sorted outside the lock: ingestion waits for the scan alone.
@@ -103,22 +106,38 @@ func (s *Service) RecoveryCases(prefix string) []RecoveryCase {
 	return out
 }
 
-// RecoveryCasesOf returns one person's recovery cases, in entitlement order.
-func (s *Service) RecoveryCasesOf(pid int64) []RecoveryCase {
+// RecoveryCasesOf returns one person's recovery cases, in entitlement order, with those of
+// recorded (the entitlements the ledger holds entries for) as RecoveryCases has them.
+func (s *Service) RecoveryCasesOf(pid int64, recorded []string) []RecoveryCase {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if pid < 0 || pid >= int64(len(s.ppl)) || s.ppl[pid].State.Rare == nil {
+	if pid < 0 || pid >= int64(len(s.ppl)) || (s.ppl[pid].State.Rare == nil && len(recorded) == 0) {
 		return nil
 	}
-	return s.casesOf(nil, s.ppl[pid])
+	out := s.casesOf(nil, s.ppl[pid], recorded)
+	slices.SortFunc(out, func(a, b RecoveryCase) int { return strings.Compare(a.Benefit, b.Benefit) })
+	return out
 }
 
-// casesOf appends p's recovery cases to out.
-func (s *Service) casesOf(out []RecoveryCase, p *Person) []RecoveryCase {
-	for _, o := range s.eng.Overpayments(p.Rec, &p.State) {
+// casesOf appends p's recovery cases to out: the engine's overpayments, then a case of
+// nothing owed for each benefit of recorded the engine did not give.
+func (s *Service) casesOf(out []RecoveryCase, p *Person, recorded []string) []RecoveryCase {
+	start := len(out)
+	add := func(benefit string) *RecoveryCase {
 		out = append(out, RecoveryCase{PID: p.PID, PersonID: p.Rec.PersonID, Name: p.Rec.Name, RegionCode: p.Rec.RegionCode,
-			Phone: p.Rec.Phone, AgentPhone: p.Rec.AgentPhone, Benefit: p.Rec.Entitlements[o.Ent].Benefit,
-			Status: p.State.Status, DeathDate: p.State.DeathDate, Months: o.Months, Amount: o.Amount, Offset: o.Offset, ToRecover: o.ToRecover})
+			Phone: p.Rec.Phone, AgentPhone: p.Rec.AgentPhone, Benefit: benefit, Status: p.State.Status, DeathDate: p.State.DeathDate})
+		return &out[len(out)-1]
+	}
+	if p.State.Rare != nil {
+		for _, o := range s.eng.Overpayments(p.Rec, &p.State) {
+			k := add(p.Rec.Entitlements[o.Ent].Benefit)
+			k.Months, k.Amount, k.Offset, k.ToRecover = o.Months, o.Amount, o.Offset, o.ToRecover
+		}
+	}
+	for _, b := range recorded {
+		if !slices.ContainsFunc(out[start:], func(k RecoveryCase) bool { return k.Benefit == b }) {
+			add(b)
+		}
 	}
 	return out
 }
@@ -128,7 +147,11 @@ func (s *Service) casesOf(out []RecoveryCase, p *Person) []RecoveryCase {
 // and what the console recorded against each since (store.RecoveryEntry): repaid, written
 // off, and the outstanding rest (negative when more was repaid than is owed now).
 func (s *Service) WriteRecoveries(ctx context.Context, w io.Writer) (rows int, err error) {
-	cases := s.RecoveryCases("")
+	recorded, err := s.db.RecoveryKeys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cases := s.RecoveryCases("", recorded)
 	pids := make([]int64, 0, len(cases))
 	for i := range cases {
 		if i == 0 || cases[i].PID != cases[i-1].PID {

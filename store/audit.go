@@ -128,8 +128,9 @@ type AuditProblem struct {
 
 // VerifyAudit walks the whole trail in order and reports every row whose hash does not
 // match its content or whose link to the row before is broken (a change, a deletion, a
-// reordering), and a head that does not match the last row (rows cut off the end). It
-// returns the number of rows checked.
+// reordering), a head that does not match the last row (rows cut off the end), and a
+// recovery ledger that does not match its rows (verifyRecoveries). It returns the number
+// of rows checked.
 func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64, error) {
 	rows, err := db.rd.QueryContext(ctx, auditSelect+`ORDER BY seq`)
 	if err != nil {
@@ -166,7 +167,7 @@ func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64
 	if (ok || n > 0) && head != want {
 		report(AuditProblem{lastSeq, fmt.Sprintf("the chain's head is %q but the last row gives %q (rows cut off the end, or the head changed)", head, want)})
 	}
-	return n, nil
+	return n, db.verifyRecoveries(ctx, report)
 }
 
 // PersonAudit returns the audit rows about one person, in order.

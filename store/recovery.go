@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -66,6 +67,26 @@ func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) error {
 		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note)
 }
 
+// RecoveryKeys returns, by person, the entitlements the ledger holds entries for, each
+// person's in byte order.
+func (db *DB) RecoveryKeys(ctx context.Context) (map[int64][]string, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT DISTINCT pid, benefit FROM recovery_entries ORDER BY pid, benefit`)
+	if err != nil {
+		return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
+	}
+	defer rows.Close()
+	out := map[int64][]string{}
+	for rows.Next() {
+		var pid int64
+		var b string
+		if err := rows.Scan(&pid, &b); err != nil {
+			return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
+		}
+		out[pid] = append(out[pid], b)
+	}
+	return out, rows.Err()
+}
+
 // RecoveryEntries returns the entries of pids, each person's in the order recorded.
 func (db *DB) RecoveryEntries(ctx context.Context, pids []int64) (map[int64][]RecoveryEntry, error) {
 	out := map[int64][]RecoveryEntry{}
@@ -97,4 +118,59 @@ func (db *DB) RecoveryEntries(ctx context.Context, pids []int64) (map[int64][]Re
 		}
 	}
 	return out, nil
+}
+
+// verifyRecoveries reports every ledger entry that does not match the audit row it is
+// keyed by (its kind, person, actor, entitlement, amount and date as the row recorded
+// them), and every recovery audit row without its entry: the chain covers the rows, this
+// covers the ledger.
+func (db *DB) verifyRecoveries(ctx context.Context, report func(AuditProblem)) error {
+	rows, err := db.rd.QueryContext(ctx, `SELECT e.seq, e.pid, e.benefit, e.day, e.kind, e.amount, e.actor,
+		a.seq, a.kind, a.pid, a.actor, a.action, a.detail
+		FROM recovery_entries e LEFT JOIN audit a ON a.seq = e.seq ORDER BY e.seq`)
+	if err != nil {
+		return fmt.Errorf("%s: recovery entries: %w", db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e RecoveryEntry
+		var day, amount int64
+		var aSeq, aPID sql.NullInt64
+		var aKind, aActor, aAction, aDetail sql.NullString
+		if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &aSeq, &aKind, &aPID, &aActor, &aAction, &aDetail); err != nil {
+			return fmt.Errorf("%s: recovery entries: %w", db, err)
+		}
+		e.Day, e.Amount = sc.Date(day), sc.Fen(amount)
+		want := map[string]string{"benefit": e.Benefit, "amount": e.Amount.String(), "date": e.Day.String()}
+		ok := aSeq.Valid && aKind.String == "recovery" && aPID.Int64 == e.PID && aActor.String == e.Actor && aAction.String == e.Kind
+		for k, v := range want {
+			if got, _ := DetailField(aDetail.String, k); got != v {
+				ok = false
+			}
+		}
+		if !ok {
+			report(AuditProblem{e.Seq, "the recovery ledger's entry does not match its audit row (changed, or its row is not a recovery)"})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var missing []int64
+	r2, err := db.rd.QueryContext(ctx, `SELECT a.seq FROM audit a LEFT JOIN recovery_entries e ON e.seq = a.seq
+		WHERE a.kind <> 'decision' AND a.kind = 'recovery' AND e.seq IS NULL ORDER BY a.seq`)
+	if err != nil {
+		return fmt.Errorf("%s: recovery entries: %w", db, err)
+	}
+	defer r2.Close()
+	for r2.Next() {
+		var seq int64
+		if err := r2.Scan(&seq); err != nil {
+			return err
+		}
+		missing = append(missing, seq)
+	}
+	for _, seq := range missing {
+		report(AuditProblem{seq, "a recovery audit row has no entry in the ledger (deleted)"})
+	}
+	return r2.Err()
 }

@@ -71,6 +71,17 @@ type personData struct {
 	Recovered  string
 }
 
+// Recoverable reports whether something is left to recover on one of the person's cases
+// (the form is offered then).
+func (d *personData) Recoverable() bool {
+	for _, x := range d.Recoveries {
+		if x.Outstanding > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // eventKinds are the timeline's kinds, in the order of its filter.
 var eventKinds = []string{"decision", "record", "held", "notice", "payment", "action"}
 
@@ -181,7 +192,9 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	d.Recovered = r.URL.Query().Get("recovered")
+	if n, err := strconv.ParseInt(r.URL.Query().Get("recovered"), 10, 64); err == nil && n > 0 {
+		d.Recovered = strconv.FormatInt(n, 10)
+	}
 	c.render(w, r, http.StatusOK, "person", d)
 }
 

@@ -21,8 +21,8 @@ import (
 // Recoveries is the money paid for months not due as the engine has it now (the service
 // implements it over the people it holds); nil hides the recovery pages.
 type Recoveries interface {
-	RecoveryCases(prefix string) []service.RecoveryCase
-	RecoveryCasesOf(pid int64) []service.RecoveryCase
+	RecoveryCases(prefix string, recorded map[int64][]string) []service.RecoveryCase
+	RecoveryCasesOf(pid int64, recorded []string) []service.RecoveryCase
 }
 
 // RecoveryRow is one case with what has been done about it.
@@ -30,14 +30,16 @@ type RecoveryRow struct {
 	service.RecoveryCase
 	Repaid, Waived, Outstanding sc.Fen
 	// State: "open" (nothing recorded), "part" (some repaid or waived, more left),
-	// "settled" (nothing left) or "over" (more recorded than the engine now says is owed,
-	// after a corrected date of death: the difference is due back to the family).
+	// "settled" (nothing left) or "over" (more recorded than the engine now says is owed —
+	// a corrected date of death, a death disputed or reviewed away: the difference is due
+	// back to the family).
 	State   string
 	Entries []store.RecoveryEntry
 }
 
-// recoveryStates are the list's filters, in order.
-var recoveryStates = []string{"open", "settled", "all"}
+// recoveryStates are the list's filters, in order: open (something left to recover),
+// over (a refund due to the family), settled, all.
+var recoveryStates = []string{"open", "over", "settled", "all"}
 
 type recoveriesData struct {
 	Region string // the division shown (the user's, or one inside it)
@@ -45,7 +47,8 @@ type recoveriesData struct {
 	States []string
 	Rows   []RecoveryRow
 	Cases  int
-	Total  RecoveryRow // the sums of the rows shown
+	Total  RecoveryRow // the sums of the rows shown; Outstanding counts what is left to recover alone
+	Refund sc.Fen      // what the rows shown owe back to families (their negative outstanding)
 	Export string
 }
 
@@ -127,7 +130,12 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		d.State = "open"
 	}
 	if !slices.Contains(recoveryStates, d.State) {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "state %q: want open, settled or all", d.State))
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "state %q: want open, over, settled or all", d.State))
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "csv" {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "format %q: want csv", format))
 		return
 	}
 	region, err := scope(u, r.URL.Query().Get("region"))
@@ -136,13 +144,14 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Region = region
-	rows, err := c.recoveryRows(r, c.opt.Recoveries.RecoveryCases(region))
+	rows, err := c.regionRecoveries(r, region)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	for _, x := range rows {
-		if (d.State == "open" && x.Outstanding == 0) || (d.State == "settled" && x.Outstanding != 0) {
+		switch {
+		case d.State == "open" && x.Outstanding <= 0, d.State == "over" && x.Outstanding >= 0, d.State == "settled" && x.Outstanding != 0:
 			continue
 		}
 		d.Rows = append(d.Rows, x)
@@ -151,11 +160,15 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		d.Total.ToRecover += x.ToRecover
 		d.Total.Repaid += x.Repaid
 		d.Total.Waived += x.Waived
-		d.Total.Outstanding += x.Outstanding
+		if x.Outstanding > 0 {
+			d.Total.Outstanding += x.Outstanding
+		} else {
+			d.Refund -= x.Outstanding
+		}
 	}
 	d.Cases = len(d.Rows)
 	d.Export = "/recoveries?" + d.query(d.State) + "&format=csv"
-	if r.URL.Query().Get("format") == "csv" {
+	if format == "csv" {
 		c.recoveriesCSV(w, r, d)
 		return
 	}
@@ -181,9 +194,12 @@ func (c *console) recoveriesCSV(w http.ResponseWriter, r *http.Request, d *recov
 		if x.DeathDate != sc.NoDate {
 			death = x.DeathDate.String()
 		}
-		cw.Write(safeCells([]string{p.MaskID(x.PersonID), x.Name, x.RegionCode, contact, x.Benefit, death, fmt.Sprint(x.Months),
+		// Formula defusing for the free text alone: the amounts stay numbers (a refund's
+		// negative one too).
+		text := safeCells([]string{x.Name, contact})
+		cw.Write([]string{p.MaskID(x.PersonID), text[0], x.RegionCode, text[1], x.Benefit, death, fmt.Sprint(x.Months),
 			x.Amount.String(), x.Offset.String(), x.ToRecover.String(), x.Repaid.String(), x.Waived.String(), x.Outstanding.String(),
-			p.T("rec.state_" + x.State)}))
+			p.T("rec.state_" + x.State)})
 	}
 	cw.Flush()
 	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: "recoveries",
@@ -197,13 +213,36 @@ func (c *console) recoveriesCSV(w http.ResponseWriter, r *http.Request, d *recov
 	w.Write(buf.Bytes())
 }
 
+// regionRecoveries returns the cases of a region with what was recorded against them,
+// those the ledger holds that the engine no longer finds overpaid included.
+func (c *console) regionRecoveries(r *http.Request, region string) ([]RecoveryRow, error) {
+	recorded, err := c.db.RecoveryKeys(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return c.recoveryRows(r, c.opt.Recoveries.RecoveryCases(region, recorded))
+}
+
+// personCases returns one person's cases as the engine and the ledger have them.
+func (c *console) personCases(r *http.Request, pid int64) ([]service.RecoveryCase, error) {
+	recorded, err := c.db.RecoveryKeys(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return c.opt.Recoveries.RecoveryCasesOf(pid, recorded[pid]), nil
+}
+
 // personRecoveries returns the person page's recovery cases for a user who may see them
 // (nil otherwise).
 func (c *console) personRecoveries(r *http.Request, p *store.Person) ([]RecoveryRow, error) {
 	if c.opt.Recoveries == nil || recoveryAccess(reqOf(r).user, false) != nil {
 		return nil, nil
 	}
-	return c.recoveryRows(r, c.opt.Recoveries.RecoveryCasesOf(p.PID))
+	cases, err := c.personCases(r, p.PID)
+	if err != nil {
+		return nil, err
+	}
+	return c.recoveryRows(r, cases)
 }
 
 // recoveryPost records, on the person page, a repayment by the family or a write-off
@@ -230,13 +269,25 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	benefit := r.PostFormValue("benefit")
+	if !slices.ContainsFunc(p.Rec.Entitlements, func(e sc.Entitlement) bool { return e.Benefit == benefit }) {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "entitlement %q: not one of the person's", benefit))
+		return
+	}
+	// What is owed, read before the transaction: the service takes its own lock, and an
+	// ingestion holding it may wait for the database's. One that lands in between and
+	// lowers what is owed leaves the case over-recovered, shown as a refund due.
+	cases, err := c.personCases(r, p.PID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	var owed *service.RecoveryCase
-	for _, k := range c.opt.Recoveries.RecoveryCasesOf(p.PID) {
+	for _, k := range cases {
 		if k.Benefit == benefit {
 			owed = &k
 		}
 	}
-	if owed == nil {
+	if owed == nil || owed.ToRecover <= 0 {
 		c.fail(w, r, sc.Errorf(sc.EConflict, "nothing to recover on entitlement %q", benefit))
 		return
 	}
@@ -249,6 +300,10 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	day, err := formDate(r.PostFormValue("date"), today, today)
 	if err != nil {
 		c.fail(w, r, err)
+		return
+	}
+	if owed.DeathDate != sc.NoDate && day < owed.DeathDate {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "date %s: before the death (%s)", day, owed.DeathDate))
 		return
 	}
 	note := strings.TrimSpace(r.PostFormValue("note"))

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
@@ -37,7 +38,7 @@ func testRecoveries(t *testing.T, c *city) {
 	if st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"death"}, "date": {"2024-02-20"}}); st != http.StatusSeeOther {
 		t.Fatalf("death visit: %d %s", st, body)
 	}
-	cases := c.svc.RecoveryCasesOf(zp.PID)
+	cases := c.svc.RecoveryCasesOf(zp.PID, nil)
 	if len(cases) != 2 || cases[1].Benefit != "EMP_PENSION" || cases[1].ToRecover != 600000 || cases[1].Months != 2 {
 		t.Fatalf("张三's recovery cases after a late death: %+v", cases)
 	}
@@ -90,7 +91,8 @@ func testRecoveries(t *testing.T, c *city) {
 		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"12,00"}}, http.StatusBadRequest},
 		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"10"}, "date": {"2099-01-01"}}, http.StatusBadRequest},
 		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"stolen"}, "amount": {"10"}}, http.StatusBadRequest},
-		{url.Values{"benefit": {"RES_PENSION"}, "kind": {"repaid"}, "amount": {"10"}}, http.StatusConflict},
+		{url.Values{"benefit": {"RES_PENSION"}, "kind": {"repaid"}, "amount": {"10"}}, http.StatusBadRequest},
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"10"}, "date": {"2024-02-19"}}, http.StatusBadRequest},
 		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {(owed + 1).String()}}, http.StatusConflict},
 		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"waived"}, "amount": {"10"}, "note": {"hardship"}}, http.StatusForbidden},
 	} {
@@ -172,6 +174,75 @@ func testRecoveries(t *testing.T, c *city) {
 	}
 	if rows, _ := c.db.Trail(ctx, store.TrailQuery{Kind: "export", Actor: "auditor", From: sc.NoDate, To: sc.NoDate}); len(rows) != 1 || rows[0].Action != "recoveries" {
 		t.Errorf("the export's audit rows: %+v", rows)
+	}
+	// The ledger is checked against its audit rows by audit verify: a changed amount and a
+	// deleted entry are found.
+	problems := func() []store.AuditProblem {
+		var ps []store.AuditProblem
+		if _, err := c.db.VerifyAudit(ctx, func(p store.AuditProblem) { ps = append(ps, p) }); err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	if ps := problems(); len(ps) != 0 {
+		t.Fatalf("audit verify on an untouched ledger: %+v", ps)
+	}
+	first := entries[zp.PID][0].Seq
+	if _, err := c.db.SQL().ExecContext(ctx, c.db.Rebind(`UPDATE recovery_entries SET amount = amount + 100 WHERE seq = ?`), first); err != nil {
+		t.Fatal(err)
+	}
+	if ps := problems(); len(ps) != 1 || ps[0].Seq != first {
+		t.Errorf("audit verify on a changed entry: %+v", ps)
+	}
+	if _, err := c.db.SQL().ExecContext(ctx, c.db.Rebind(`UPDATE recovery_entries SET amount = amount - 100 WHERE seq = ?`), first); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := c.db.RecoveryEntries(ctx, []int64{zp.PID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.db.SQL().ExecContext(ctx, c.db.Rebind(`DELETE FROM recovery_entries WHERE seq = ?`), first); err != nil {
+		t.Fatal(err)
+	}
+	if ps := problems(); len(ps) != 1 || ps[0].Seq != first || !strings.Contains(ps[0].Reason, "deleted") {
+		t.Errorf("audit verify on a deleted entry: %+v", ps)
+	}
+	e0 := saved[zp.PID][0]
+	if _, err := c.db.SQL().ExecContext(ctx, c.db.Rebind(`INSERT INTO recovery_entries (seq, pid, benefit, day, kind, amount, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		e0.Seq, e0.PID, e0.Benefit, int64(e0.Day), e0.Kind, int64(e0.Amount), e0.Actor, e0.Note); err != nil {
+		t.Fatal(err)
+	}
+	if ps := problems(); len(ps) != 0 {
+		t.Fatalf("audit verify on the ledger put back: %+v", ps)
+	}
+	// A vaccination after the reported death puts it in conflict: the engine finds nothing
+	// overpaid any more, and the pension's ¥6,000.00 recorded shows as due back, on the
+	// list of refunds, the person page and the payroll's file; the export keeps it a number.
+	if _, err := c.svc.Ingest(ctx, service.Batch{Origin: "test", Source: "HEA", Actor: "test", Day: today, Files: []service.File{{Name: "v.csv",
+		Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date\nV1,HEA,HEA.VACCINATION," + zhang + ",2024-05-08,2024-05-10\n")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if cs := c.svc.RecoveryCasesOf(zp.PID, nil); len(cs) != 0 {
+		t.Fatalf("the engine still finds months overpaid once the death is in conflict: %+v", cs)
+	}
+	if st, body := op.get("/recoveries?state=over"); st != http.StatusOK || !strings.Contains(body, "张三") || !strings.Contains(body, `id="refund">¥6,000.00`) {
+		t.Errorf("the refunds list: %d\n%s", st, body)
+	}
+	if _, body := op.get("/recoveries"); strings.Contains(body, "张三") {
+		t.Error("a refund due is on the list of money to recover")
+	}
+	if _, body := op.get(zURL); !strings.Contains(body, "¥-6,000.00") || strings.Contains(body, `action="`+zURL+`/recovery"`) {
+		t.Error("the person page shows no refund due, or offers to record a repayment of nothing")
+	}
+	file.Reset()
+	if _, err := c.svc.WriteRecoveries(ctx, &file); err != nil || !strings.Contains(file.String(), zhang+",EMP_PENSION,0,0.00,0.00,0.00,CONFLICT,2024-02-20,1000.50,4999.50,-6000.00\n") {
+		t.Errorf("the recovery file after the conflict (%v):\n%s", err, file.String())
+	}
+	if _, body := op.get("/recoveries?state=over&format=csv"); !strings.Contains(body, ",-6000.00,") || strings.Contains(body, "'-") {
+		t.Errorf("the refunds' export:\n%s", body)
+	}
+	if st, _ := op.get("/recoveries?format=xlsx"); st != http.StatusBadRequest {
+		t.Errorf("an unknown export format: %d", st)
 	}
 	// District staff read their district's.
 	if st, body := c.clientAs(t, "district").get("/recoveries?state=all"); st != http.StatusOK || !strings.Contains(body, "张三") {
