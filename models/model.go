@@ -68,6 +68,10 @@ type Observation struct {
 	X         [NumFeatures]float64
 	PDead     float64 // the trace score
 	Risk      float64 // the RISK score
+	// Clock: sampled by the fortnight clock alone (one a person every SampleDays), not
+	// for its RISK score: which traces these are no model decides, so that their mean
+	// P(dead) compares one model with another on one city (TrainingPrior, EstimatePrior).
+	Clock bool
 }
 
 // Recorder receives the model's observations (training, evaluation); it must be safe for
@@ -452,12 +456,15 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		x, sil = m.features(r, ev, in.Type, in.Event, in.Place, d)
 		pd, pr = m.P.PDead(&x), m.P.PRisk(&x)
 		if m.Rec != nil && s.Status != sc.StatusLoss {
-			sample := ev.Sample == sc.NoDate || in.Event >= ev.Sample || pr >= m.P.RiskThreshold
-			if sample {
+			// The clock moves on its own samples only, so that which traces it takes does
+			// not depend on the model's RISK score.
+			clock := ev.Sample == sc.NoDate || in.Event >= ev.Sample
+			sample := clock || pr >= m.P.RiskThreshold
+			if clock {
 				ev.Sample = in.Event + SampleDays
 			}
 			if sample || t.Spoofable {
-				m.Rec.Trace(&Observation{Person: r.PersonID, Day: d, Event: in.Event, Spoofable: t.Spoofable, X: x, PDead: pd, Risk: pr}, sample)
+				m.Rec.Trace(&Observation{Person: r.PersonID, Day: d, Event: in.Event, Spoofable: t.Spoofable, X: x, PDead: pd, Risk: pr, Clock: clock}, sample)
 			}
 		}
 	}

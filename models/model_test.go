@@ -331,7 +331,7 @@ func TestTrainThreshold(t *testing.T) {
 	ts := &TrainingSet{}
 	for i := range 4000 {
 		dead := i < 100
-		o := Observation{Person: string(rune('a'+i%26)) + string(rune(i)), Spoofable: true}
+		o := Observation{Person: string(rune('a'+i%26)) + string(rune(i)), Spoofable: true, Clock: i%4 != 3}
 		o.X[FBias] = 1
 		gap := rng.Float64() * 30
 		if dead {
@@ -345,17 +345,24 @@ func TestTrainThreshold(t *testing.T) {
 	if p.Trace[FMissed] <= 0 {
 		t.Errorf("gap weight %.3f", p.Trace[FMissed])
 	}
-	// The fitted score's mean P(dead) is the share it is calibrated to, near the share of
-	// traces after a death it was fitted on.
-	var mean, deaths float64
+	// The fitted score's mean P(dead) on the clock's traces is the share it is calibrated
+	// to, near the share of those traces after a death.
+	var deaths, clocked float64
 	for i := range ts.Obs {
-		mean += p.PDead(&ts.Obs[i].X) / float64(len(ts.Obs))
-		if ts.Dead[i] {
-			deaths++
+		if ts.Obs[i].Clock {
+			clocked++
+			if ts.Dead[i] {
+				deaths++
+			}
 		}
 	}
-	if math.Abs(p.TracePrior-mean) > 1e-12 || p.TrainingPrior() != p.TracePrior || math.Abs(mean-deaths/float64(len(ts.Obs))) > 0.2*mean {
-		t.Errorf("trace_prior %g, mean P(dead) %g, share dead %g", p.TracePrior, mean, deaths/float64(len(ts.Obs)))
+	if mean := MeanPDead(p, ts.Obs); p.TracePrior != mean || p.TrainingPrior() != mean || math.Abs(mean-deaths/clocked) > 0.2*mean {
+		t.Errorf("trace_prior %g, mean P(dead) %g, share dead %g", p.TracePrior, mean, deaths/clocked)
+	}
+	// A fit that learns nothing (no trace after a death) keeps the base's share.
+	none := &TrainingSet{Obs: ts.Obs, Dead: make([]bool, len(ts.Obs))}
+	if q, _ := Train(none, Default(), 1); q.TracePrior != Default().TrainingPrior() || q.Trace != Default().Trace {
+		t.Errorf("nothing learnt: trace_prior %g", q.TracePrior)
 	}
 	if rep.LivingFlagShare > LivingFlagTarget || rep.Recall < 0.9 {
 		t.Errorf("living flagged %.4f, recall %.3f", rep.LivingFlagShare, rep.Recall)

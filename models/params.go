@@ -69,7 +69,7 @@ type Params struct {
 	// RiskRepeatDays: no second RISK row for the person within this many days.
 	RiskRepeatDays int `json:"risk_repeat_days"`
 	// CertifyAlive: a WEAK certification needs P(alive) = 1 - P(dead) at least this, and
-	// P(dead) below RiskThreshold: traces that would be flagged never certify.
+	// the RISK score below RiskThreshold: traces that would be flagged never certify.
 	CertifyAlive float64 `json:"certify_alive"`
 	// MinDays, MinTypes, WindowDays: a WEAK certification needs in-person (non-spoofable)
 	// traces on MinDays distinct days of MinTypes types within WindowDays before it.
@@ -155,8 +155,8 @@ func (p *Params) Validate() error {
 		return fmt.Errorf("model file: max_missed %g: above 0", p.MaxMissed)
 	case p.RiskRepeatDays < 1:
 		return fmt.Errorf("model file: risk_repeat_days %d: at least 1", p.RiskRepeatDays)
-	case !(p.TracePrior >= 0 && p.TracePrior < 1):
-		return fmt.Errorf("model file: trace_prior %g: from 0 to below 1", p.TracePrior)
+	case !(p.TracePrior >= 0 && p.TracePrior < 0.5):
+		return fmt.Errorf("model file: trace_prior %g: from 0 to below 0.5", p.TracePrior)
 	}
 	return nil
 }

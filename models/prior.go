@@ -12,16 +12,16 @@ import (
 // Recalibration moves the score to the city's own share without any outcome: the share
 // is estimated from the scores themselves, by the expectation–maximisation of Saerens,
 // Latinne and Decaestecker ("Adjusting the outputs of a classifier to new a priori
-// probabilities", Neural Computation 14, 2002), and the regression's intercept moved by
+// probabilities", Neural Computation 14, 2002: the maximum-likelihood share, found here
+// by bisection), and the regression's intercept moved by
 // the difference of log-odds, which is the exact change of a logistic model's posterior
 // under a new prior when what a dead person's traces look like stays the same.
 
-// builtinTracePrior is the mean P(dead) of the built-in trace score over the traces it
-// samples (one a fortnight a person; train --recalibrate prints it) on the city it was
-// trained on (simulated Weihai,
-// seed 42, 2024–2025 with six months of history: 0.00049 of those traces came after a
-// death). The built-in's file does not hold it, so that its identity stays as it was.
-const builtinTracePrior = 0.0004902
+// builtinTracePrior is the mean P(dead) of the built-in trace score over the traces the
+// fortnight clock samples (MeanPDead; train --recalibrate prints it) on the city it was
+// trained on (simulated Weihai, seed 42, 2024–2025 with six months of history). The
+// built-in's file does not hold it, so that its identity stays as it was.
+const builtinTracePrior = 0.0003189
 
 // TrainingPrior is the share of sampled traces after a death the trace score was
 // calibrated to: the file's trace_prior, the built-in's, or 0 when the file names none
@@ -37,40 +37,79 @@ func (p *Params) TrainingPrior() float64 {
 }
 
 // EstimatePrior returns the share of dead among traces whose P(dead) under a score
-// calibrated to prior trained are pdead, by expectation–maximisation: each round rescales
-// every trace's P(dead) to the current estimate and takes their mean as the next one,
-// until it moves by less than one part in a million (at most 1,000 rounds); never less
-// than trained (see the end). It is a pure function of its inputs, in their order.
+// calibrated to prior trained are pdead: the share that makes them likeliest (each trace's
+// likelihood ratio dead/alive is its posterior odds over the trained prior's odds; the
+// log-likelihood of a share is concave, and its derivative's zero is found by bisection to
+// full precision — the expectation–maximisation of Saerens et al. reaches the same point,
+// but can crawl when the scores separate weakly). Never less than trained (see the end),
+// never more than one half. A pure function of its inputs.
 func EstimatePrior(pdead []float64, trained float64) (float64, error) {
 	if len(pdead) == 0 {
 		return 0, fmt.Errorf("recalibration: no traces scored")
 	}
-	if !(trained > 0 && trained < 1) {
+	if !(trained > 0 && trained < 0.5) {
 		return 0, fmt.Errorf("recalibration: the model names no training prior (trace_prior) to start from")
 	}
-	est := 0.0
-	for _, p := range pdead {
-		est += p
-	}
-	est /= float64(len(pdead))
-	for range 1000 {
-		next := 0.0
-		for _, p := range pdead {
-			next += Reprior(p, trained, est)
+	prior := trained / (1 - trained)
+	ratio := make([]float64, len(pdead))
+	for i, p := range pdead {
+		if math.IsNaN(p) {
+			return 0, fmt.Errorf("recalibration: a trace scored NaN")
 		}
-		next /= float64(len(pdead))
-		done := math.Abs(next-est) <= 1e-6*est
-		est = next
-		if done {
-			break
+		p = math.Min(math.Max(p, 0), 1-1e-15)
+		ratio[i] = p / (1 - p) / prior
+	}
+	// slope is the derivative of the log-likelihood at share x: decreasing in x.
+	slope := func(x float64) float64 {
+		s := 0.0
+		for _, r := range ratio {
+			s += (r - 1) / (1 + x*(r-1))
+		}
+		return s
+	}
+	const top = 0.5
+	lo, hi := 0.0, top
+	switch {
+	case slope(lo) <= 0:
+		hi = 0
+	case slope(hi) >= 0:
+		lo = top
+	default:
+		for range 200 {
+			mid := (lo + hi) / 2
+			if mid == lo || mid == hi {
+				break
+			}
+			if slope(mid) > 0 {
+				lo = mid
+			} else {
+				hi = mid
+			}
 		}
 	}
+	est := (lo + hi) / 2
 	// Never below the trained share: a city whose scores look safer than the training
 	// city's may only hold deaths better hidden (their traces look alive, and pull the
-	// estimate down), and certifying a dead person is the worst error; the estimate can
-	// also run off to nothing when the scores are sharper than the city. Nor above one
-	// half.
-	return math.Min(math.Max(est, trained), 0.5), nil
+	// estimate down), and certifying a dead person is the worst error; the estimate also
+	// runs off to nothing when the scores are sharper than the city.
+	return math.Max(trained, math.Min(est, top)), nil
+}
+
+// MeanPDead is the mean P(dead) under p of the observations the fortnight clock sampled
+// (Observation.Clock), the share of traces after a death a calibrated score implies; 0
+// when there are none.
+func MeanPDead(p *Params, obs []Observation) float64 {
+	sum, n := 0.0, 0
+	for i := range obs {
+		if obs[i].Clock {
+			sum += p.PDead(&obs[i].X)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
 }
 
 // Reprior returns P(dead) p of a score calibrated to prior from, rescaled to prior to.

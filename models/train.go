@@ -237,17 +237,12 @@ func Train(ts *TrainingSet, base *Params, years float64) (*Params, TrainReport) 
 		}
 	}
 	rep.Observations = len(x)
+	p.TracePrior = base.TrainingPrior()
 	if w := FitLogistic(x, ts.Dead, 1, 25); w != nil && rep.Positives > 0 {
 		copy(p.Trace[:], w)
-	}
-	// The share of traces after a death the score is now calibrated to: recalibration
-	// (EstimatePrior) starts from it.
-	if len(ts.Obs) > 0 {
-		sum := 0.0
-		for i := range ts.Obs {
-			sum += p.PDead(&ts.Obs[i].X)
-		}
-		p.TracePrior = sum / float64(len(ts.Obs))
+		// The share of traces after a death the score is now calibrated to, on the
+		// clock's traces: recalibration (EstimatePrior) starts from it.
+		p.TracePrior = MeanPDead(&p, ts.Obs)
 	}
 	// The RISK score: the same features, fitted on the spoofable traces alone, which are
 	// the ones it flags.

@@ -196,19 +196,17 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // death that its own scores of obs (sampled traces of the history, under base) imply.
 func writeRecalibrated(base *models.Params, obs []models.Observation, trained, out string, stdout io.Writer) error {
 	from := base.TrainingPrior()
-	pdead := make([]float64, len(obs))
+	var pdead []float64
 	for i := range obs {
-		pdead[i] = obs[i].PDead
+		if obs[i].Clock {
+			pdead = append(pdead, base.PDead(&obs[i].X))
+		}
 	}
 	to, err := models.EstimatePrior(pdead, from)
 	if err != nil {
 		return err
 	}
-	mean := 0.0
-	for _, x := range pdead {
-		mean += x
-	}
-	mean /= float64(len(pdead))
+	mean := models.MeanPDead(base, obs)
 	p := *base
 	p.ShiftPrior(from, to)
 	p.Trained = fmt.Sprintf("%s; recalibrated to %s (traces after a death %.6f, then %.6f)", base.Trained, trained, from, to)
@@ -218,8 +216,8 @@ func writeRecalibrated(base *models.Params, obs []models.Observation, trained, o
 	if err := os.WriteFile(out, p.Marshal(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "train: recalibrated on %d sampled traces (mean P(dead) %.7f): the share after a death %.6f (trained) is %.6f here (%.2f×); trace intercept %.4f → %.4f; model in %s\n",
-		len(obs), mean, from, to, to/from, base.Trace[models.FBias], p.Trace[models.FBias], out)
+	fmt.Fprintf(stdout, "train: recalibrated on %d traces sampled by the fortnight clock (mean P(dead) %.7f): the share after a death %.6f (trained) is %.6f here (%.2f×); trace intercept %.4f → %.4f; model in %s\n",
+		len(pdead), mean, from, to, to/from, base.Trace[models.FBias], p.Trace[models.FBias], out)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,6 +160,15 @@ func TestTrainRecalibrate(t *testing.T) {
 	}
 	if !strings.Contains(p.Trained, "built-in defaults; recalibrated to history roster.csv") {
 		t.Errorf("trained %q", p.Trained)
+	}
+	// A model trained on this city, recalibrated on it: it stays as it was (which traces
+	// the share is measured on does not depend on the model).
+	trained := filepath.Join(dir, "trained.json")
+	tp, _, _ := modelFrom(t, []string{"train", "--scenario", city, "--result", filepath.Join(dir, "train"), "--out", trained}, trained)
+	again := filepath.Join(dir, "again.json")
+	ap, _, said := modelFrom(t, []string{"train", "--recalibrate", "--scenario", city, "--base", trained, "--result", filepath.Join(dir, "again"), "--out", again}, again)
+	if tp.TracePrior == 0 || math.Abs(ap.Trace[models.FBias]-tp.Trace[models.FBias]) > 0.02 {
+		t.Errorf("recalibrated on the city it was trained on: intercept %g, was %g (trace_prior %g)\n%s", ap.Trace[models.FBias], tp.Trace[models.FBias], tp.TracePrior, said)
 	}
 	// A file trained before trace_prior was written: nothing to start from.
 	old := *base
