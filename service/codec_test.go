@@ -133,17 +133,22 @@ func FuzzDecodeState(f *testing.F) {
 	f.Add([]byte{1})
 	f.Add([]byte("{}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var st engine.State
-		if decodeState(b, &st) != nil {
-			return
-		}
-		// What decodes encodes back to the same state.
-		again, _ := encodeState(&st)
-		var st2 engine.State
-		if err := decodeState(again, &st2); err != nil || !reflect.DeepEqual(st, st2) {
-			t.Fatalf("re-decode: %v", err)
-		}
+		stateRoundTrip(t, b)
 	})
+}
+
+// stateRoundTrip decodes b; a state that decodes encodes back to itself.
+func stateRoundTrip(t *testing.T, b []byte) {
+	t.Helper()
+	var st engine.State
+	if decodeState(b, &st) != nil {
+		return
+	}
+	again, _ := encodeState(&st)
+	var st2 engine.State
+	if err := decodeState(again, &st2); err != nil || !reflect.DeepEqual(st, st2) {
+		t.Fatalf("a decoded state did not come back from its encoding: %v\n% x", err, b)
+	}
 }
 
 // mutate returns b damaged at random: bytes changed, cut, repeated or dropped.
@@ -186,15 +191,6 @@ func TestDamagedCodecs(t *testing.T) {
 	}
 	for range n {
 		decodeSpill(mutate(rng, spill), func(*Row) error { return nil })
-		b := mutate(rng, state)
-		var got engine.State
-		if decodeState(b, &got) != nil {
-			continue
-		}
-		again, _ := encodeState(&got)
-		var st2 engine.State
-		if err := decodeState(again, &st2); err != nil || !reflect.DeepEqual(got, st2) {
-			t.Fatalf("a damaged state decoded, then did not come back from its encoding: %v\n% x", err, b)
-		}
+		stateRoundTrip(t, mutate(rng, state))
 	}
 }

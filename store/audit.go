@@ -223,16 +223,10 @@ type LastVisit struct {
 // before someone goes again.
 func (db *DB) LastVisits(ctx context.Context, pids []int64) (map[int64]*LastVisit, error) {
 	out := map[int64]*LastVisit{}
-	for len(pids) > 0 {
-		part := pids[:min(len(pids), 500)]
-		pids = pids[len(part):]
-		args := make([]any, len(part))
-		for i, p := range part {
-			args[i] = p
-		}
-		rows, err := db.audit(ctx, `WHERE kind = 'visit' AND pid IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY seq`, args...)
+	err := inPIDs(pids, func(in string, args []any) error {
+		rows, err := db.audit(ctx, `WHERE kind = 'visit' AND pid IN `+in+` ORDER BY seq`, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, r := range rows {
 			v := &LastVisit{Day: r.Day, Event: r.Day, Actor: r.Actor}
@@ -244,8 +238,26 @@ func (db *DB) LastVisits(ctx context.Context, pids []int64) (map[int64]*LastVisi
 			}
 			out[r.PID] = v
 		}
+		return nil
+	})
+	return out, err
+}
+
+// inPIDs calls fn with pids in parts of at most 500, each as an SQL list of placeholders
+// ("(?,?,…)") and its arguments.
+func inPIDs(pids []int64, fn func(in string, args []any) error) error {
+	for len(pids) > 0 {
+		part := pids[:min(len(pids), 500)]
+		pids = pids[len(part):]
+		args := make([]any, len(part))
+		for i, p := range part {
+			args[i] = p
+		}
+		if err := fn(`(?`+strings.Repeat(",?", len(part)-1)+`)`, args); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // Decisions calls fn for every decision row, in (day, person_id, seq) order: the order of

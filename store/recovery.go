@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -90,34 +89,28 @@ func (db *DB) RecoveryKeys(ctx context.Context) (map[int64][]string, error) {
 // RecoveryEntries returns the entries of pids, each person's in the order recorded.
 func (db *DB) RecoveryEntries(ctx context.Context, pids []int64) (map[int64][]RecoveryEntry, error) {
 	out := map[int64][]RecoveryEntry{}
-	for len(pids) > 0 {
-		part := pids[:min(len(pids), 500)]
-		pids = pids[len(part):]
-		args := make([]any, len(part))
-		for i, p := range part {
-			args[i] = p
-		}
+	err := inPIDs(pids, func(in string, args []any) error {
 		rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT seq, pid, benefit, day, kind, amount, actor, note FROM recovery_entries
-			WHERE pid IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY seq`), args...)
+			WHERE pid IN `+in+` ORDER BY seq`), args...)
 		if err != nil {
-			return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
+			return fmt.Errorf("%s: recovery entries: %w", db, err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var e RecoveryEntry
 			var day, amount int64
 			if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &e.Note); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
+				return fmt.Errorf("%s: recovery entries: %w", db, err)
 			}
 			e.Day, e.Amount = sc.Date(day), sc.Fen(amount)
 			out[e.PID] = append(out[e.PID], e)
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
+			return fmt.Errorf("%s: recovery entries: %w", db, err)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // verifyRecoveries reports every ledger entry that does not match the audit row it is
