@@ -14,7 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
+	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/internal/browsertest"
+	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
@@ -150,6 +152,47 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("another village's assistant sees %q", h1)
 	}
 	browsertest.Screenshot(t, v2, "refused")
+
+	// Money to recover: 王芳's death of February reported now leaves March to May paid;
+	// the operator finds her on the list, records the family's repayment on her page, and
+	// the case shows what is left.
+	const wang = "371002195005200045"
+	if _, err := c.svc.Ingest(context.Background(), service.Batch{Origin: "api", Source: "PSB", Actor: "test", Day: today,
+		Files: []service.File{{Name: "d.csv", Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date\nD9,PSB,PSB.DEATH_DEREG," + wang + ",2024-02-20,2024-05-10\n")}}}); err != nil {
+		t.Fatal(err)
+	}
+	wp, _ := c.db.PersonByID(context.Background(), wang)
+	cases := c.svc.RecoveryCasesOf(wp.PID, nil)
+	if len(cases) != 1 || cases[0].ToRecover <= 1000 {
+		t.Fatalf("王芳's recovery cases: %+v", cases)
+	}
+	if err := chromedp.Do(op, chromedp.Navigate(base+"/"), chromedp.WaitVisible(css(`#to-recover`)),
+		chromedp.Click(css(`#to-recover`)), chromedp.WaitVisible(css(`#recoveries`))); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, op, "recoveries")
+	if err := chromedp.Do(op, chromedp.Click(css(fmt.Sprintf(`#recoveries a[href="/person/%d#h-recovery"]`, wp.PID))),
+		chromedp.WaitVisible(css(`#rc-amount`)),
+		chromedp.SendKeys(css(`#rc-amount`), "10.00"),
+		chromedp.SendKeys(css(`#rc-note`), "收据 7"),
+		chromedp.Click(css(`form[action$="/recovery"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#h-recovery ~ .ok`))); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, op, "recovery-recorded")
+	if row := browsertest.Text(t, op, "#recovery tbody tr"); !strings.Contains(row, "¥10.00") || !strings.Contains(row, "¥"+yuanText(cases[0].ToRecover-1000)) {
+		t.Errorf("王芳's case after ¥10.00 repaid: %q", row)
+	}
+}
+
+// yuanText writes fen as the console does: yuan grouped by thousands, two decimals.
+func yuanText(f sc.Fen) string {
+	s := f.String()
+	whole, frac, _ := strings.Cut(s, ".")
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	return whole + "." + frac
 }
 
 // exportRows fetches an export with the browser's session cookies and reads its sheet.

@@ -77,7 +77,10 @@ func testRecoveries(t *testing.T, c *city) {
 	if st, _ := op.get("/recoveries?state=bogus"); st != http.StatusBadRequest {
 		t.Errorf("a bad state: %d", st)
 	}
-	op.get(zURL)
+	// Dead: the visit form chooses no outcome beforehand ("seen alive" is elsewhere).
+	if _, body := op.get(zURL); strings.Contains(body, `value="alive" required checked`) {
+		t.Error("a dead person's visit form has 'seen alive' chosen")
+	}
 	post := func(cl *client, form url.Values) (int, string, string) {
 		form.Set("csrf", cl.csrf)
 		return cl.post(zURL+"/recovery", form)
