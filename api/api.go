@@ -89,23 +89,35 @@ func statusOf(err error) int {
 	case sc.EUnauthorized:
 		return http.StatusUnauthorized
 	}
+	if errors.Is(err, errKeyCheck) {
+		return http.StatusServiceUnavailable
+	}
 	return http.StatusInternalServerError
 }
 
-func (h *handler) source(r *http.Request) (string, error) {
+// source returns the department of the request's API key and the key's number.
+func (h *handler) source(r *http.Request) (string, int64, error) {
 	secret := r.Header.Get("X-API-Key")
 	if a := r.Header.Get("Authorization"); secret == "" && strings.HasPrefix(a, "Bearer ") {
 		secret = strings.TrimPrefix(a, "Bearer ")
 	}
 	if secret == "" {
-		return "", sc.Errorf(sc.EUnauthorized, "an API key is required (Authorization: Bearer KEY)")
+		return "", 0, sc.Errorf(sc.EUnauthorized, "an API key is required (Authorization: Bearer KEY)")
 	}
-	src, _, err := h.opt.Keys.APIKey(r.Context(), secret)
-	if err != nil {
-		return "", sc.Errorf(sc.EUnauthorized, "the API key is unknown or revoked")
+	src, id, err := h.opt.Keys.APIKey(r.Context(), secret)
+	switch {
+	case sc.ErrorCode(err) == sc.EUnauthorized:
+		return "", 0, sc.Errorf(sc.EUnauthorized, "the API key is unknown or revoked")
+	case err != nil:
+		// The database, not the key: a department must not think its key was revoked.
+		h.opt.Log.Error("API key check failed", "err", err)
+		return "", 0, errKeyCheck
 	}
-	return src, nil
+	return src, id, nil
 }
+
+// errKeyCheck answers 503: the key could not be checked.
+var errKeyCheck = errors.New("the API key could not be checked (the database is unavailable): send the batch again later")
 
 // bodyFormat reads the body's format from Content-Type and Content-Encoding (or the
 // name= parameter's extension).
@@ -153,7 +165,7 @@ func (l *limited) Read(p []byte) (int, error) {
 
 func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	src, err := h.source(r)
+	src, key, err := h.source(r)
 	if err != nil {
 		writeError(w, statusOf(err), err.Error())
 		return
@@ -171,8 +183,10 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 		name = "api-" + src
 	}
 	body := &limited{r: r.Body, left: h.opt.MaxBody}
-	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Actor: "api:" + src,
-		Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}}})
+	// The actor names the key, so that a leaked key's batches can be told apart; a gzip
+	// body may unpack to MaxBody at most.
+	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Actor: "api:" + src + "#" + strconv.FormatInt(key, 10),
+		MaxDecompressed: h.opt.MaxBody, Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}}})
 	h.batchNanos.Add(int64(time.Since(start)))
 	h.nBatch.Add(1)
 	if err != nil {
@@ -215,7 +229,7 @@ func batchJSON(id int64, rejected string, report any, probs []exchange.Problem) 
 }
 
 func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
-	src, err := h.source(r)
+	src, _, err := h.source(r)
 	if err != nil {
 		writeError(w, statusOf(err), err.Error())
 		return

@@ -1,16 +1,22 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/api"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
@@ -29,7 +35,7 @@ func TestBatchesAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 			keys := auth.New(db, auth.Options{})
-			secret, _, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed")
+			secret, keyID, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,6 +82,34 @@ func TestBatchesAPI(t *testing.T) {
 			if code, _ = post(secret, "application/pdf", good); code != http.StatusBadRequest {
 				t.Fatalf("bad type: %d", code)
 			}
+			// A gzip body under the limit that unpacks past it (a decompression bomb): refused
+			// whole, nothing applied.
+			var zb bytes.Buffer
+			zw := gzip.NewWriter(&zb)
+			zw.Write([]byte(header + strings.Repeat("z1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n", 5000)))
+			zw.Close()
+			if zb.Len() >= 4096 {
+				t.Fatalf("the bomb is %d bytes compressed", zb.Len())
+			}
+			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/batches", bytes.NewReader(zb.Bytes()))
+			req.Header.Set("Content-Type", "text/csv")
+			req.Header.Set("Content-Encoding", "gzip")
+			req.Header.Set("Authorization", "Bearer "+secret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bomb map[string]any
+			json.NewDecoder(resp.Body).Decode(&bomb)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(bomb), "decompressed") {
+				t.Fatalf("a gzip bomb: %d %v", resp.StatusCode, bomb)
+			}
+			// The audit trail names the key a batch came with.
+			rows, err := svc.DB().Trail(ctx, store.TrailQuery{Kind: "batch", From: sc.NoDate, To: sc.NoDate})
+			if err != nil || len(rows) == 0 || rows[0].Actor != fmt.Sprintf("api:HEA#%d", keyID) {
+				t.Fatalf("the batches' actor: %+v %v", rows, err)
+			}
 			// The batch's report and quarantine come back; another source's key sees nothing.
 			get := func(key string, id float64) int {
 				req, _ := http.NewRequest("GET", srv.URL+"/api/v1/batches/"+strings.TrimSuffix(strings.TrimSuffix(jsonNum(id), ".0"), ".00"), nil)
@@ -96,6 +130,17 @@ func TestBatchesAPI(t *testing.T) {
 			if c := get(other, id); c != http.StatusNotFound {
 				t.Fatalf("another source's batch: %d", c)
 			}
+			// The key store down: 503, not "revoked".
+			down := httptest.NewServer(api.New(api.Options{Service: svc, Keys: brokenKeys{}, MaxBody: 4096}))
+			defer down.Close()
+			req, _ = http.NewRequest("POST", down.URL+"/api/v1/batches", strings.NewReader(good))
+			req.Header.Set("Content-Type", "text/csv")
+			req.Header.Set("Authorization", "Bearer "+secret)
+			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+				t.Fatalf("keys unavailable: %v %v", resp, err)
+			} else {
+				resp.Body.Close()
+			}
 			for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 				resp, err := http.Get(srv.URL + p)
 				if err != nil || resp.StatusCode != 200 {
@@ -105,6 +150,13 @@ func TestBatchesAPI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// brokenKeys is a key store whose database is down.
+type brokenKeys struct{}
+
+func (brokenKeys) APIKey(context.Context, string) (string, int64, error) {
+	return "", 0, errors.New("connection refused")
 }
 
 func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }

@@ -47,6 +47,10 @@ type Options struct {
 	// are clean GB18030), or "utf-8", "gbk" or "gb18030" to force one (the operator's
 	// --encoding). Letter case does not matter; "utf8" is read as "utf-8".
 	Encoding string
+	// MaxDecompressed bounds what a gzip file may unpack to (0: no bound), so that a small
+	// body cannot fill the memory (a decompression bomb): past it the file cannot be read
+	// to its end.
+	MaxDecompressed int64
 }
 
 // The encodings a reader reports having used.

@@ -7,11 +7,14 @@ import (
 
 // Reasons a row is quarantined (quarantine.csv's reason column, spec §3 and §7).
 const (
-	ReasonEncoding             = "encoding"              // the row's bytes do not decode in the file's encoding
-	ReasonMalformed            = "malformed"             // bad quoting, wrong field count, bad JSON, a value of the wrong JSON type, a row too long
-	ReasonMissingField         = "missing_field"         // a required value is absent or empty
-	ReasonBadDate              = "bad_date"              // a date that is not YYYY-MM-DD or a datetime of spec §1
-	ReasonEventAfterReported   = "event_after_reported"  // event_date later than reported_date
+	ReasonEncoding           = "encoding"             // the row's bytes do not decode in the file's encoding
+	ReasonMalformed          = "malformed"            // bad quoting, wrong field count, bad JSON, a value of the wrong JSON type, a row too long
+	ReasonMissingField       = "missing_field"        // a required value is absent or empty
+	ReasonBadDate            = "bad_date"             // a date that is not YYYY-MM-DD or a datetime of spec §1
+	ReasonEventAfterReported = "event_after_reported" // event_date later than reported_date
+	// ReasonEventAfterIngestion: a record ingested now (not history) whose event_date is
+	// after the day it arrives: it has not happened yet.
+	ReasonEventAfterIngestion  = "event_after_ingestion"
 	ReasonUnknownType          = "unknown_type"          // type not in the catalogue
 	ReasonTypeNotAllowed       = "type_not_allowed"      // the catalogue assigns the type to another source
 	ReasonBadDetail            = "bad_detail"            // detail not key=value;…, or a known key with a bad value

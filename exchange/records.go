@@ -242,7 +242,7 @@ func NewRecordReader(name string, r io.Reader, format Format, gz bool, cat *sile
 		cat = silentcert.DefaultCatalogue()
 	}
 	rr := &RecordReader{cat: cat, intern: map[string]string{}}
-	if err := rr.src.open(name, r, format, gz, opt.Encoding, recordFields); err != nil {
+	if err := rr.src.open(name, r, format, gz, opt, recordFields); err != nil {
 		rr.src.close()
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 		cfg = silentcert.DefaultConfig()
 	}
 	var s rowSource
-	if err := s.open(name, r, format, gz, opt.Encoding, rosterFields); err != nil {
+	if err := s.open(name, r, format, gz, Options{Encoding: opt.Encoding}, rosterFields); err != nil {
 		s.close()
 		return nil, err
 	}

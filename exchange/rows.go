@@ -86,10 +86,10 @@ type rowSource struct {
 }
 
 // open prepares a row source over r: gzip, encoding, byte-order mark, CSV header.
-func (s *rowSource) open(name string, r io.Reader, format Format, gz bool, encoding string, fs *fieldSet) error {
+func (s *rowSource) open(name string, r io.Reader, format Format, gz bool, opt Options, fs *fieldSet) error {
 	s.name, s.format, s.fs = name, format, fs
 	s.vals = make([][]byte, len(fs.names))
-	forced, err := encodingOption(encoding)
+	forced, err := encodingOption(opt.Encoding)
 	if err != nil {
 		return silentcert.Errorf(silentcert.EInvalid, "%s: %v", name, err)
 	}
@@ -105,6 +105,9 @@ func (s *rowSource) open(name string, r io.Reader, format Format, gz bool, encod
 		}
 		s.gz = zr
 		r = zr
+		if opt.MaxDecompressed > 0 {
+			r = &capped{r: zr, left: opt.MaxDecompressed, max: opt.MaxDecompressed}
+		}
 	}
 	s.t.initText(r, forced)
 	s.csv.t = &s.t
@@ -118,6 +121,24 @@ func (s *rowSource) open(name string, r io.Reader, format Format, gz bool, encod
 		return s.header()
 	}
 	return nil
+}
+
+// capped ends a decompressed stream with an error once it has given more than max bytes.
+type capped struct {
+	r         io.Reader
+	left, max int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("decompressed, the file is larger than the limit of %d bytes", c.max)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // header reads and maps the CSV header row.

@@ -12,6 +12,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/backtest"
 	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/sim"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
@@ -22,7 +23,17 @@ import (
 // records gives, for every day.
 func TestCoverageAfterRestart(t *testing.T) {
 	from, to := sc.MustDate("2024-01-01"), sc.MustDate("2024-03-31")
-	city := simCity(t, 300, 3, from, to, 2)
+	// Every record dated as reported: a live batch takes a missing reported_date as the
+	// day it arrives (spec §3), backtest as the event's (§7), and the two would differ.
+	rates := sim.DefaultRates()
+	for _, src := range rates.Sources {
+		src.NoReportedDate = 0
+	}
+	city := t.TempDir()
+	if _, err := sim.Simulate(context.Background(), sim.Options{City: "3710", Recipients: 300, From: from, To: to, Seed: 3,
+		Out: city, HistoryMonths: 2, Overwrite: true, Rates: rates}); err != nil {
+		t.Fatal(err)
+	}
 	newModel := newCoverageModel
 	cfg := sc.DefaultConfig()
 	// The batches: each department's month, on the 3rd of the next month; TRN's a month

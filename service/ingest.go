@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"slices"
@@ -43,6 +44,9 @@ type Batch struct {
 	// History applies each record on its reported_date without decision rows: the load of
 	// records reported before the service's first day (as backtest does before --from).
 	History bool
+	// MaxDecompressed bounds what a gzip file may unpack to (0: no bound); past it the
+	// batch is refused whole (the API's --max-body: a small body must not fill memory).
+	MaxDecompressed int64
 }
 
 // Result is what an ingestion did.
@@ -88,7 +92,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 			r.rejected = f.Name + ": not a .csv or .jsonl file (optionally .gz)"
 			return r
 		}
-		rr, err := exchange.NewRecordReader(f.Name, f.Body, format, gz, s.cat, exchange.Options{Encoding: b.Encoding})
+		rr, err := exchange.NewRecordReader(f.Name, f.Body, format, gz, s.cat, exchange.Options{Encoding: b.Encoding, MaxDecompressed: b.MaxDecompressed})
 		if err != nil {
 			r.rejected = err.Error()
 			return r
@@ -127,7 +131,48 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	if res.Rejected != "" {
 		return res, s.reject(ctx, b, res)
 	}
+	if !b.History {
+		parts = liveDates(parts, s.dayOf(b), res)
+	}
 	return res, s.applyParts(ctx, b, parts, res, nil)
+}
+
+// liveDates applies spec §3's dates to a batch arriving now (not history, not a replay,
+// whose records default to their event_date as spec §7 says): a record without
+// reported_date was reported on the day it is ingested, and one whose event_date is after
+// that day has not happened yet and is quarantined, so that a mistyped future date never
+// certifies anyone years ahead. (A reported_date after the day is left as given: a
+// department's file may carry the dates of its own registry.)
+func liveDates(parts [][]Row, day sc.Date, res *Result) [][]Row {
+	for k, rows := range parts {
+		w := 0
+		for i := range rows {
+			r := &rows[i]
+			var p *exchange.Problem
+			switch {
+			case r.ReportedDate == sc.NoDate && r.EventDate > day:
+				p = &exchange.Problem{File: r.File, Line: r.Line, Field: "event_date", Reason: exchange.ReasonEventAfterReported,
+					Message: fmt.Sprintf("event_date %s is later than the day the record is ingested, %s (no reported_date)", r.EventDate, day)}
+			case r.EventDate > day:
+				p = &exchange.Problem{File: r.File, Line: r.Line, Field: "event_date", Reason: exchange.ReasonEventAfterIngestion,
+					Message: fmt.Sprintf("event_date %s is later than the day the record is ingested, %s", r.EventDate, day)}
+			case r.ReportedDate == sc.NoDate:
+				r.ReportedDate = day
+				res.Report.ReportedDateDefaulted++
+			}
+			if p != nil {
+				res.Report.AddProblem(*p)
+				res.Problems = append(res.Problems, *p)
+				continue
+			}
+			if w != i { // rows are moved only once one was taken out
+				rows[w] = rows[i]
+			}
+			w++
+		}
+		parts[k] = rows[:w]
+	}
+	return parts
 }
 
 // readBlock is the most rows readAll puts in one block.

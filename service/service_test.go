@@ -73,6 +73,64 @@ func TestIngestBadInput(t *testing.T) {
 	}
 }
 
+// TestLiveReportedDate: a batch arriving now (spec §3): a record without reported_date
+// was reported on the day it is ingested, and one dated after that day (a mistyped year)
+// is quarantined with its line and field, not applied to certify someone decades ahead,
+// whatever its reported_date says. History keeps spec §7's default (event_date).
+func TestLiveReportedDate(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := newCity(t, dsn.Open(t))
+			const h = "record_id,source,type,person_id,event_date,reported_date\n"
+			res, err := s.Ingest(ctx, csvBatch("HEA", h+
+				"f1,HEA,HEA.CHECKUP,371002194003150019,2099-01-01,\n"+
+				"f2,HEA,HEA.CHECKUP,371002194003150019,2099-01-01,2099-01-01\n"+
+				"ok,HEA,HEA.CHECKUP,371002194003150019,2024-02-10,\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Report.Applied != 1 || res.Report.Quarantined != 2 || res.Report.ReportedDateDefaulted != 1 {
+				t.Fatalf("report %+v", res.Report)
+			}
+			if p := res.Problems[0]; p.Line != 2 || p.Field != "event_date" || p.Reason != "event_after_reported" {
+				t.Errorf("the future event without reported_date: %+v", p)
+			}
+			if p := res.Problems[1]; p.Line != 3 || p.Field != "event_date" || p.Reason != "event_after_ingestion" {
+				t.Errorf("the future event with a future reported_date: %+v", p)
+			}
+			zp, _ := s.DB().PersonByID(ctx, "371002194003150019")
+			pid := zp.PID
+			recs, err := s.DB().PersonRecords(ctx, pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range recs {
+				got = append(got, r.RecordID+":"+r.ReportedDate.String())
+			}
+			if !slices.Contains(got, "ok:2024-03-01") {
+				t.Errorf("the record without reported_date was not reported on the batch's day: %v", got)
+			}
+			q, err := s.DB().BatchQuarantine(ctx, res.BatchID)
+			if err != nil || len(q) != 2 {
+				t.Errorf("quarantine stored: %+v %v", q, err)
+			}
+			// History: the event date, as backtest does.
+			hb := csvBatch("HEA", h+"old,HEA,HEA.CHECKUP,371002193802100021,2023-11-05,\n")
+			hb.History = true
+			if res, err := s.Ingest(ctx, hb); err != nil || res.Report.Applied != 1 {
+				t.Fatalf("history: %+v %v", res, err)
+			}
+			lp, _ := s.DB().PersonByID(ctx, "371002193802100021")
+			recs, _ = s.DB().PersonRecords(ctx, lp.PID)
+			if !slices.ContainsFunc(recs, func(r store.Record) bool { return r.RecordID == "old" && r.ReportedDate == sc.MustDate("2023-11-05") }) {
+				t.Errorf("a history record without reported_date is not reported on its event_date: %+v", recs)
+			}
+		})
+	}
+}
+
 // TestConcurrentBatches: departments pushing at once while days run: every record stored
 // once, none lost, none applied twice (run with -race).
 func TestConcurrentBatches(t *testing.T) {

@@ -23,9 +23,9 @@ func TestCrashSafety(t *testing.T) {
 	city := simulateCity(t, "2024-03-31", "3", "0")
 	steps := [][]string{
 		{"ingest", "--roster", filepath.Join(city, "roster.csv")},
-		{"ingest", "--day", "2024-02-01", filepath.Join(city, "records")},
-		{"run-day", "--day", "2024-02-01"}, // the first day, with the payroll
-		{"run-day", "--day", "2024-03-05"}, // a month more, with a payroll
+		{"ingest", "--day", "2024-03-31", filepath.Join(city, "records")}, // the whole simulation, on its last day (a live batch quarantines events after its day)
+		{"run-day", "--day", "2024-02-01"},                                // the first day, with the payroll
+		{"run-day", "--day", "2024-03-05"},                                // a month more, with a payroll
 	}
 	sh := func(dsn, kill string, args ...string) (int, string) {
 		n := 1
