@@ -185,6 +185,10 @@ func TestFaceAttempt(t *testing.T) {
 				api.Evidence.Type != "HRSS.FACE" || !api.Agent || strings.Contains(api.PersonID, zhang[6:14]) {
 				t.Fatalf("api %+v", api)
 			}
+			// The day to certify by is the reminders' (until plus a month's grace), not until.
+			if until := sc.MustDate(a.Until); api.Deadline != until.AddMonths(1).String() {
+				t.Errorf("deadline %s, certified until %s: the SMS names %s", api.Deadline, a.Until, until.AddMonths(1))
+			}
 
 			// One photo from the file input matches but cannot show movement: review.
 			nonce, _ = c.capture(t, cl)

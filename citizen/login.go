@@ -535,7 +535,7 @@ func (h *handler) limited(w http.ResponseWriter, r *http.Request, tx *store.Tx, 
 
 // fail answers an internal error without its details.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("citizen", "path", r.URL.Path, "err", err)
+	h.log.Error("citizen", "route", r.Pattern, "err", err) // the route, not the path: a link's path is its secret
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 		return

@@ -51,10 +51,11 @@ func (h *handler) statusOf(ctx context.Context, pid int64, agent bool) (*Status,
 	}
 	if p.Until != sc.NoDate && p.Until > 0 {
 		st.CertifiedUntil = p.Until.String()
-		// The deadline is ahead only while the period runs; past it, the page says to
-		// certify now (the status says why).
-		if p.Until >= h.svc.Today() {
-			st.Deadline = p.Until.String()
+		// The day to certify by to keep being paid is the reminders' deadline: the last day
+		// before suspension (until plus the grace months, spec §6), so that the page and
+		// the SMS name the same day; past it, the page says to certify now.
+		if d := p.Until.AddMonths(h.svc.Config().Policy.GraceMonths); d >= h.svc.Today() {
+			st.Deadline = d.String()
 		}
 	}
 	st.CanCertify = p.Status != sc.StatusTerminated && p.Status != sc.StatusConflict

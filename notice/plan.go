@@ -45,10 +45,12 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: zh-CN templates, a grace of one month (spec §6),
-// quiet from 21:00 to 08:00, 10,000 notices a day, 5 tries from one minute apart.
+// quiet from 21:00 to 08:00, 10,000 notices a day, 12 tries a minute apart doubling to six
+// hours (the last about 20 hours after the first), so that a gateway down for hours loses
+// no reminder (5 tries gave up after a quarter of an hour).
 func DefaultConfig() Config {
 	return Config{Templates: DefaultTemplates(), GraceMonths: 1, PerDayLimit: 10000, QuietStart: 21, QuietEnd: 8,
-		MaxAttempts: 5, Backoff: time.Minute, MaxBackoff: 6 * time.Hour, Batch: 20, Lease: 10 * time.Minute}
+		MaxAttempts: 12, Backoff: time.Minute, MaxBackoff: 6 * time.Hour, Batch: 20, Lease: 10 * time.Minute}
 }
 
 // Validate reports the first setting out of range.

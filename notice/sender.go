@@ -139,6 +139,13 @@ func (s *Sender) RunOnce(ctx context.Context) (sent, failed int, err error) {
 		for i := range batch {
 			ok, bad, err := s.one(ctx, settle, &batch[i])
 			if err != nil {
+				// The notices claimed and not yet tried go back to the queue, not to a
+				// lease that would run out as "outcome unknown".
+				for j := i + 1; j < len(batch); j++ {
+					if uerr := s.DB.UnclaimNotice(settle, batch[j].ID); uerr != nil {
+						log.Error("notices: a claim could not be given back", "notice_id", batch[j].ID, "error", uerr)
+					}
+				}
 				return sent, failed, err
 			}
 			sent, failed = sent+ok, failed+bad
@@ -206,6 +213,8 @@ func (s *Sender) refuse(n *store.Notice) string {
 		return "the person's death is accepted (TERMINATED)"
 	case n.PersonStatus == sc.StatusConflict:
 		return "the person's death is disputed (CONFLICT)"
+	case n.PersonStatus == sc.StatusLoss:
+		return "the person's eligibility is suspended (LOSS): no reminder goes to them"
 	case n.Kind != KindCertified && n.PersonStatus == sc.StatusCertified:
 		return "the person was certified since"
 	case (n.Kind == KindWarning || n.Kind == KindPending) && n.Deadline < DayOf(s.now()):

@@ -548,3 +548,57 @@ func TestTwoSenders(t *testing.T) {
 		}
 	})
 }
+
+// TestLossGetsNoReminder: a person whose eligibility is suspended (LOSS, e.g. in prison)
+// gets no reminder already queued: the sender cancels it at the claim.
+func TestLossGetsNoReminder(t *testing.T) {
+	eachDB(t, func(t *testing.T, _ string, db *store.DB) {
+		setup(t, db, sc.StatusLoss, "13800000001")
+		g, c := &fakeGateway{}, &clock{}
+		s := sender(db, g, c, nil)
+		c.set(today, 9, 0)
+		run(t, s, 0, 0)
+		ns, _ := db.PersonNotices(context.Background(), 1)
+		if g.calls() != 0 || len(ns) != 1 || ns[0].Status != "cancelled" || !strings.Contains(ns[0].LastError, "LOSS") {
+			t.Fatalf("sent %d, notices %+v", g.calls(), ns)
+		}
+	})
+}
+
+// TestMarkFailureGivesClaimsBack: when the outcome of one notice cannot be marked (here
+// its row was settled meanwhile), the round stops with the error and the notices claimed
+// with it and not yet tried go back to the queue, sent at the next round, not failed as
+// "outcome unknown" once their lease runs out.
+func TestMarkFailureGivesClaimsBack(t *testing.T) {
+	eachDB(t, func(t *testing.T, _ string, db *store.DB) {
+		setup(t, db, sc.StatusWarning, "13800000001", "13800000002", "13800000003")
+		c := &clock{}
+		g := &fakeGateway{}
+		g.fail = func(n store.Notice) error {
+			if len(g.sent) == 1 { // the first: its row changes under the sender
+				if _, err := db.SQL().Exec(db.Rebind(`UPDATE notices SET status = 'failed' WHERE id = ?`), n.ID); err != nil {
+					t.Error(err)
+				}
+			}
+			return nil
+		}
+		s := sender(db, g, c, nil)
+		c.set(today, 9, 0)
+		if _, _, err := s.RunOnce(context.Background()); err == nil {
+			t.Fatal("a notice whose outcome could not be marked: no error")
+		}
+		first := g.sent[0].PID
+		for pid := int64(1); pid <= 3; pid++ {
+			if want := "pending"; pid != first && statuses(t, db, pid)[0] != want {
+				t.Errorf("person %d's notice after the failed round: %v, want %s", pid, statuses(t, db, pid), want)
+			}
+		}
+		c.add(time.Minute)
+		run(t, s, 2, 0)
+		for pid := int64(1); pid <= 3; pid++ {
+			if ns, _ := db.PersonNotices(context.Background(), pid); pid != first && (ns[0].Status != "sent" || ns[0].Attempts != 1) {
+				t.Errorf("person %d's notice: %+v", pid, ns[0])
+			}
+		}
+	})
+}

@@ -207,6 +207,12 @@ func (db *DB) MarkNoticeRetry(ctx context.Context, id, next int64, msg string) e
 	return db.markNotice(ctx, id, `status = 'pending', next_attempt = ?, last_error = ?`, next, msg)
 }
 
+// UnclaimNotice gives a claimed notice that was not tried back to the queue, its attempt
+// not counted.
+func (db *DB) UnclaimNotice(ctx context.Context, id int64) error {
+	return db.markNotice(ctx, id, `status = 'pending', attempts = attempts - 1`)
+}
+
 // MarkNoticeFailed gives up on a claimed notice, with the reason.
 func (db *DB) MarkNoticeFailed(ctx context.Context, id int64, msg string) error {
 	return db.markNotice(ctx, id, `status = 'failed', last_error = ?`, msg)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -168,7 +169,7 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, n := range notes {
 		d.Events = append(d.Events, Event{Date: n.Created, Kind: "notice", Title: n.Kind + " · " + n.Status,
-			Detail: n.Phone + ": " + n.Text})
+			Detail: n.Phone + ": " + citizenLink.ReplaceAllString(n.Text, "/c/…")})
 	}
 	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].Date > d.Events[j].Date })
 	// The timeline by kind (?kind=): hundreds of records a year bury a person's few
@@ -197,6 +198,11 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	}
 	c.render(w, r, http.StatusOK, "person", d)
 }
+
+// citizenLink finds the pensioner's sign-in link in a notice's text: the token is a
+// password until it is used, and staff reading the timeline must not be able to sign in
+// as the person with it.
+var citizenLink = regexp.MustCompile(`/c/[A-Za-z0-9_-]{6,}`)
 
 // newRecordID makes a record_id no one else will use: the console's prefix, the day and
 // random bits.
