@@ -33,7 +33,16 @@ func (c *console) home(u *auth.User) string {
 	return "/"
 }
 
-func remoteIP(r *http.Request) string {
+// remoteIP is the address login throttling counts by: behind a reverse proxy
+// (Options.BehindProxy) the last hop of X-Forwarded-For, which that proxy appended,
+// since every request then comes from the proxy's own address.
+func (c *console) remoteIP(r *http.Request) string {
+	if c.opt.BehindProxy {
+		if f := r.Header.Get("X-Forwarded-For"); f != "" {
+			parts := strings.Split(f, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
 	h, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -44,7 +53,7 @@ func remoteIP(r *http.Request) string {
 func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 	name, pw := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
-	tok, u, err := c.auth.Login(r.Context(), name, pw, remoteIP(r))
+	tok, u, err := c.auth.Login(r.Context(), name, pw, c.remoteIP(r))
 	if err != nil {
 		status, key := http.StatusUnauthorized, "login.failed"
 		if errors.Is(err, auth.ErrThrottled) {

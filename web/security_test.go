@@ -4,13 +4,18 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store/storetest"
+	"github.com/silentcert/silentcert/web"
 )
 
 func TestSecurity(t *testing.T) {
@@ -227,5 +232,45 @@ func TestReview(t *testing.T) {
 	_, body = op.get(loc)
 	if strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
 		t.Fatalf("the reason is not on the timeline, escaped")
+	}
+}
+
+// TestLoginThrottleBehindProxy: behind a reverse proxy every request comes from the
+// proxy's address; with BehindProxy the failed logins count by the client's address the
+// proxy appended to X-Forwarded-For, so one guesser does not lock the whole bureau out;
+// without it the header is not believed (a client could name any address).
+func TestLoginThrottleBehindProxy(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db")))
+	for _, behind := range []bool{true, false} {
+		a := auth.New(c.db, auth.Options{IPMaxFailures: 2, Hash: auth.HashParams{Time: 1, Memory: 64, Threads: 1}})
+		h, err := web.New(web.Options{DB: c.db, Auth: a, BehindProxy: behind, Today: func() sc.Date { return today }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		login := func(from, password string) int {
+			cl := &client{t: t, base: srv.URL, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+			jar, _ := cookiejar.New(nil)
+			cl.c.Jar = jar
+			cl.get("/login")
+			req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader(url.Values{"csrf": {cl.csrf}, "name": {"operator"}, "password": {password}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", from)
+			res, err := cl.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
+		login("10.0.0.1", "wrong")
+		login("10.0.0.1", "wrong")
+		if st := login("10.0.0.1", pw); st == http.StatusSeeOther {
+			t.Errorf("behind proxy %v: the guesser's address still logs in after its failures", behind)
+		}
+		if st := login("10.0.0.2", pw); (st == http.StatusSeeOther) != behind {
+			t.Errorf("behind proxy %v: another client's login: %d", behind, st)
+		}
+		srv.Close()
 	}
 }

@@ -53,8 +53,11 @@ type Options struct {
 	Auth   *auth.Service
 	Ingest Ingester
 	Secure bool // served over TLS: cookies get the Secure attribute
-	Log    *slog.Logger
-	Now    func() time.Time
+	// BehindProxy: one reverse proxy fronts the console and appends the client's address
+	// to X-Forwarded-For; login throttling counts by that address, not the proxy's.
+	BehindProxy bool
+	Log         *slog.Logger
+	Now         func() time.Time
 	// Today is the console's day (the service's, which in the demo is the last simulated
 	// day); by default the date of Now in UTC+8.
 	Today func() sc.Date

@@ -35,6 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	faceModels := fs.String("face-models", "face/testdata/npm/package/model", "folder of the face models (face/fetch.sh); missing: face certification answers that it is unavailable")
 	publicURL := fs.String("public-url", "", "the address citizens reach the service at, put in the links of reminders (e.g. https://rz.example.gov.cn)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when a TLS proxy fronts the service)")
+	behindProxy := fs.Bool("behind-proxy", false, "one reverse proxy fronts the service and appends the client's address to X-Forwarded-For: login and sign-in limits count by that address (without it, every request counts as the proxy's)")
 	smsWebhook := fs.String("sms-webhook", "", "SMS gateway: POST each notice as JSON to this URL")
 	smsFile := fs.String("sms-file", "", "SMS gateway for tests and demos: append each notice as a JSON line to this file")
 	templates := fs.String("sms-templates", "", "notice templates (JSON; see notice/README.md)")
@@ -116,7 +117,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("no SMS gateway (--sms-webhook or --sms-file): notices are queued, not sent")
 	}
 	accounts := auth.New(db, auth.Options{})
-	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Recoveries: svc, Log: log, Secure: *secure,
+	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Recoveries: svc, Log: log, Secure: *secure, BehindProxy: *behindProxy,
 		Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue})
 	if err != nil {
 		return err
@@ -134,7 +135,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if gw != nil {
 		codes = citizen.FromGateway(gw)
 	}
-	citizens, err := citizen.New(citizen.Options{DB: db, Service: svc, Sender: codes, Face: fm, Secure: *secure, Log: log})
+	citizens, err := citizen.New(citizen.Options{DB: db, Service: svc, Sender: codes, Face: fm, Secure: *secure, TrustProxy: *behindProxy, Log: log})
 	if err != nil {
 		return err
 	}
