@@ -215,6 +215,8 @@ func (s *Sender) refuse(n *store.Notice) string {
 		return "the person's death is disputed (CONFLICT)"
 	case n.PersonStatus == sc.StatusLoss:
 		return "the person's eligibility is suspended (LOSS): no reminder goes to them"
+	case n.Phone != NormalizePhone(n.PersonPhones[0]) && n.Phone != NormalizePhone(n.PersonPhones[1]):
+		return "the phone number is no longer the person's nor their agent's (changed since the notice was queued)"
 	case n.Kind != KindCertified && n.PersonStatus == sc.StatusCertified:
 		return "the person was certified since"
 	case (n.Kind == KindWarning || n.Kind == KindPending) && n.Deadline < DayOf(s.now()):

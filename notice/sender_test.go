@@ -602,3 +602,22 @@ func TestMarkFailureGivesClaimsBack(t *testing.T) {
 		}
 	})
 }
+
+// TestPhoneChangedSinceQueued: a number changed in the roster after the notice was queued
+// (numbers are given to others) is not written to: the notice is cancelled at the claim.
+func TestPhoneChangedSinceQueued(t *testing.T) {
+	eachDB(t, func(t *testing.T, _ string, db *store.DB) {
+		setup(t, db, sc.StatusWarning, "13800000001", "13800000002")
+		if _, err := db.SQL().Exec(db.Rebind(`UPDATE people SET phone = ? WHERE pid = 1`), "13900000009"); err != nil {
+			t.Fatal(err)
+		}
+		g, c := &fakeGateway{}, &clock{}
+		s := sender(db, g, c, nil)
+		c.set(today, 9, 0)
+		run(t, s, 1, 0)
+		ns, _ := db.PersonNotices(context.Background(), 1)
+		if g.calls() != 1 || g.sent[0].PID != 2 || ns[0].Status != "cancelled" || !strings.Contains(ns[0].LastError, "no longer") {
+			t.Fatalf("sent %+v, person 1's notice %+v", g.sent, ns[0])
+		}
+	})
+}

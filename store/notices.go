@@ -45,6 +45,10 @@ type Notice struct {
 	// sender can refuse to write to a person whose death was accepted since.
 	PersonStatus sc.Status
 	PersonKnown  bool
+	// PersonPhones are the person's phone and agent's phone in people at the claim, as
+	// the roster gives them, so that a number changed since the notice was queued (numbers
+	// are given to someone else) is not written to.
+	PersonPhones [2]string
 }
 
 const noticeCols = `id, pid, person_id, phone, kind, deadline, template, text, created, status, attempts,
@@ -123,7 +127,7 @@ func (db *DB) ClaimNotices(ctx context.Context, now, lease int64, limit int) ([]
 	}
 	defer tx.Rollback()
 	q := `SELECT n.id, n.pid, n.person_id, n.phone, n.kind, n.deadline, n.template, n.text, n.created, n.status,
-		n.attempts, n.next_attempt, n.lease_until, n.last_error, n.sent_at, n.gateway_id, p.status
+		n.attempts, n.next_attempt, n.lease_until, n.last_error, n.sent_at, n.gateway_id, p.status, p.phone, p.agent_phone
 		FROM notices n LEFT JOIN people p ON p.pid = n.pid
 		WHERE n.status = 'pending' AND n.next_attempt <= ? ORDER BY n.next_attempt, n.id LIMIT ?`
 	if db.dialect == Postgres {
@@ -137,11 +141,13 @@ func (db *DB) ClaimNotices(ctx context.Context, now, lease int64, limit int) ([]
 	for rows.Next() {
 		var n Notice
 		var ps sql.NullInt64
-		if err := scanNotice(rows, &n, &ps); err != nil {
+		var phone, agent sql.NullString
+		if err := scanNotice(rows, &n, &ps, &phone, &agent); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("%s: claim notices: %w", db, err)
 		}
 		n.PersonStatus, n.PersonKnown = sc.Status(ps.Int64), ps.Valid
+		n.PersonPhones = [2]string{phone.String, agent.String}
 		found = append(found, n)
 	}
 	rows.Close()
