@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	publicURL := fs.String("public-url", "", "the address citizens reach the service at, put in the links of reminders (e.g. https://rz.example.gov.cn)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when a TLS proxy fronts the service)")
 	behindProxy := fs.Bool("behind-proxy", false, "one reverse proxy fronts the service and appends the client's address to X-Forwarded-For: login and sign-in limits count by that address (without it, every request counts as the proxy's)")
-	smsWebhook := fs.String("sms-webhook", "", "SMS gateway: POST each notice as JSON to this URL")
+	smsWebhook := fs.String("sms-webhook", "", "SMS gateway: POST each notice as JSON to this URL (with \"Authorization: Bearer $SILENTCERT_SMS_TOKEN\" when that variable is set)")
 	smsFile := fs.String("sms-file", "", "SMS gateway for tests and demos: append each notice as a JSON line to this file")
 	templates := fs.String("sms-templates", "", "notice templates (JSON; see notice/README.md)")
 	link := fs.String("sms-link", "", "the certification address the notices name")
@@ -106,7 +107,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var gw notice.Gateway
 	switch {
 	case *smsWebhook != "":
-		gw = &notice.Webhook{URL: *smsWebhook}
+		// The gateway's secret comes from the environment, not a flag: flags show in the
+		// process list.
+		gw = &notice.Webhook{URL: *smsWebhook, Token: os.Getenv("SILENTCERT_SMS_TOKEN")}
 	case *smsFile != "":
 		gw = &notice.File{Path: *smsFile}
 	}
