@@ -513,7 +513,10 @@ func (h *handler) checkCSRF(r *http.Request, s *session) bool {
 }
 
 func (h *handler) logoutPost(w http.ResponseWriter, r *http.Request) {
-	if s := h.sessionOf(r); s != nil && h.checkCSRF(r, s) {
+	// The session ends on the server whatever the form's token: the cookie is cleared in
+	// any case, and a session left valid behind a cleared cookie could still be used by
+	// whoever copied it.
+	if s := h.sessionOf(r); s != nil {
 		h.db.SQL().ExecContext(r.Context(), h.db.Rebind(`DELETE FROM citizen_sessions WHERE hash = ?`), s.hash)
 	}
 	h.setCookie(w, sessionCookie, "", -1)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -251,5 +252,29 @@ func TestSameAnswers(t *testing.T) {
 				t.Fatal("a malformed ID number was not refused")
 			}
 		})
+	}
+}
+
+// TestLogoutEndsSession: logging out ends the session on the server even when the form's
+// token is missing: a copy of the cookie no longer signs anyone in.
+func TestLogoutEndsSession(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "l.db")), nil)
+	cl := c.browser(t)
+	c.loginByLink(t, cl, zhang, false)
+	base, _ := url.Parse(c.srv.URL + "/c/")
+	var copied *http.Cookie
+	for _, k := range cl.Jar.Cookies(base) {
+		if k.Name == sessionCookie {
+			copied = k
+		}
+	}
+	if copied == nil {
+		t.Fatal("no session cookie after login")
+	}
+	post(t, cl, c.srv.URL+"/c/logout", url.Values{}) // no token
+	other := c.browser(t)
+	other.Jar.SetCookies(base, []*http.Cookie{copied})
+	if st, body := get(t, other, c.srv.URL+"/c/me"); st == http.StatusOK && strings.Contains(body, "张三") {
+		t.Error("the session outlived the logout")
 	}
 }
