@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
@@ -285,4 +287,21 @@ func (l *ipLimiter) fail(ip string, now time.Time, window time.Duration, limit i
 	}
 	s.failures++
 	return s.failures == limit
+}
+
+// ClientAddr is the address a request's limits count by: its peer's, or behind one
+// reverse proxy (behindProxy) the last hop of X-Forwarded-For, which that proxy appended
+// (the hops before it are the client's word, and not believed).
+func ClientAddr(r *http.Request, behindProxy bool) string {
+	if behindProxy {
+		if f := r.Header.Get("X-Forwarded-For"); f != "" {
+			parts := strings.Split(f, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -20,13 +20,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/face"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
@@ -277,20 +277,8 @@ func hashOf(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// clientIP is the address rate limits count by.
-func (h *handler) clientIP(r *http.Request) string {
-	if h.opt.TrustProxy {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			parts := strings.Split(f, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the address rate limits count by (auth.ClientAddr).
+func (h *handler) clientIP(r *http.Request) string { return auth.ClientAddr(r, h.opt.TrustProxy) }
 
 // audit appends one action to the audit trail in tx, dated by the agency's day.
 func (h *handler) auditRow(kind, actor string, pid int64, personID, action, evidence, detail string) store.AuditRow {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 
@@ -33,22 +32,9 @@ func (c *console) home(u *auth.User) string {
 	return "/"
 }
 
-// remoteIP is the address login throttling counts by: behind a reverse proxy
-// (Options.BehindProxy) the last hop of X-Forwarded-For, which that proxy appended,
-// since every request then comes from the proxy's own address.
-func (c *console) remoteIP(r *http.Request) string {
-	if c.opt.BehindProxy {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			parts := strings.Split(f, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
-		}
-	}
-	h, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return h
-}
+// remoteIP is the address login throttling counts by (auth.ClientAddr; behind a reverse
+// proxy with Options.BehindProxy).
+func (c *console) remoteIP(r *http.Request) string { return auth.ClientAddr(r, c.opt.BehindProxy) }
 
 func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 	name, pw := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
