@@ -221,6 +221,11 @@ func (s *Sender) refuse(n *store.Notice) string {
 		return "the person was certified since"
 	case (n.Kind == KindWarning || n.Kind == KindPending) && n.Deadline < DayOf(s.now()):
 		return "expired: the deadline " + n.Deadline.String() + " has passed"
+	case n.Kind == KindWarning && (n.PersonStatus == sc.StatusPending || n.PersonStatus == sc.StatusSuspended),
+		n.Kind == KindPending && n.PersonStatus == sc.StatusSuspended:
+		// A reminder sent late, after the next one's decision: that one says what is now
+		// true (a "pending" notice beside a "suspended" one would say payment continues).
+		return "superseded: the person is " + n.PersonStatus.String() + " since"
 	}
 	return ""
 }

@@ -621,3 +621,20 @@ func TestPhoneChangedSinceQueued(t *testing.T) {
 		}
 	})
 }
+
+// TestSupersededReminders: a warning still queued when the person has become PENDING (a
+// gateway down for a day, quiet hours, the day's limit) is not sent beside the pending
+// notice; nor a pending one once payment is suspended.
+func TestSupersededReminders(t *testing.T) {
+	eachDB(t, func(t *testing.T, _ string, db *store.DB) {
+		setup(t, db, sc.StatusPending, "13800000001")
+		g, c := &fakeGateway{}, &clock{}
+		s := sender(db, g, c, nil)
+		c.set(today, 9, 0)
+		run(t, s, 0, 0)
+		ns, _ := db.PersonNotices(context.Background(), 1)
+		if g.calls() != 0 || !strings.HasPrefix(ns[0].LastError, "superseded: the person is PENDING") {
+			t.Fatalf("sent %d, %+v", g.calls(), ns)
+		}
+	})
+}
