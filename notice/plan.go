@@ -15,8 +15,10 @@ type Config struct {
 	// GraceMonths is the policy's grace_months (spec §6): a reminder's deadline is the
 	// last day before suspension, until plus GraceMonths.
 	GraceMonths int
-	// Link, when set, is the certification web address the how-to text names ({link}).
-	Link string
+	// Link, when set, is the certification web address the how-to text names ({link});
+	// AgentLink, when set, is the one the agent's notice names instead: a sign-in link is
+	// single-use, and the pensioner and the agent who helps them each need their own.
+	Link, AgentLink string
 	// Confirm sends a "certified" notice when a person who had been reminded (WARNING,
 	// PENDING or SUSPENDED) is certified silently (STRONG or WEAK): off by default.
 	Confirm bool
@@ -145,6 +147,10 @@ func Plan(rec *sc.Recipient, pid int64, d Decision, cfg Config) []store.Notice {
 	add := func(phone, key string) {
 		if phone == "" {
 			return
+		}
+		vals["link"] = cfg.Link
+		if key == kind+agentSuffix && cfg.AgentLink != "" {
+			vals["link"] = cfg.AgentLink
 		}
 		for i := range out {
 			if out[i].Phone == phone {

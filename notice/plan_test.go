@@ -18,6 +18,8 @@ func TestPlan(t *testing.T) {
 	linked.Link = "https://rz.example.gov.cn"
 	confirm := DefaultConfig()
 	confirm.Confirm = true
+	twoLinks := linked
+	twoLinks.Link, twoLinks.AgentLink = "https://rz.example.gov.cn/c/self1", "https://rz.example.gov.cn/c/agent2"
 	type want struct {
 		phone, key string
 		deadline   string
@@ -62,6 +64,9 @@ func TestPlan(t *testing.T) {
 		{"a link configured", rec("13800138000", ""),
 			Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, linked,
 			[]want{{"13800138000", "warning", "2025-04-30", []string{"https://rz.example.gov.cn"}}}},
+		{"the agent's own link (a link signs in once)", rec("13800138000", "13900139000"),
+			Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, twoLinks,
+			[]want{{"13800138000", "warning", "2025-04-30", []string{"/c/self1"}}, {"13900139000", "warning_agent", "2025-04-30", []string{"/c/agent2"}}}},
 		{"no grace", rec("13800138000", ""),
 			Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, Config{Templates: DefaultTemplates()},
 			[]want{{"13800138000", "warning", "2025-03-31", nil}}},
@@ -109,6 +114,11 @@ func TestPlan(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Each notice names its own link, not the other's.
+	two := Plan(rec("13800138000", "13900139000"), 42, Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, twoLinks)
+	if len(two) != 2 || strings.Contains(two[0].Text, "agent2") || strings.Contains(two[1].Text, "self1") {
+		t.Errorf("two links: %+v", two)
 	}
 }
 

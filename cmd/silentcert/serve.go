@@ -82,13 +82,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
 			cfg := ncfg
 			if *publicURL != "" && reminds(d.Action) && (p.Rec.Phone != "" || p.Rec.AgentPhone != "") {
-				// The reminder carries the person's own one-time link to the face page.
+				// The reminder carries the person's own one-time link to the face page, and
+				// the agent's notice another: each can sign in once.
 				now := time.Now()
 				link, err := citizen.NewLinkTx(tx, p.PID, now, now.Add(linkLife))
 				if err != nil {
 					return err
 				}
 				cfg.Link = link
+				if p.Rec.Phone != "" && p.Rec.AgentPhone != "" {
+					if cfg.AgentLink, err = citizen.NewLinkTx(tx, p.PID, now, now.Add(linkLife)); err != nil {
+						return err
+					}
+				}
 			}
 			if _, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, cfg); err != nil {
 				return err
