@@ -58,7 +58,8 @@ func TestServe(t *testing.T) {
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--sms-file", filepath.Join(dir, "sms.jsonl")}, out, errOut)
+		done <- run(ctx, []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--sms-file", filepath.Join(dir, "sms.jsonl"),
+			"--public-url", "https://rz.example.gov.cn"}, out, errOut)
 	}()
 	var base string
 	for i := 0; i < 200 && base == ""; i++ {
@@ -128,5 +129,35 @@ func TestServe(t *testing.T) {
 	defer db.Close()
 	if last, _ := db.LastRun(context.Background()); last == -1<<31 {
 		t.Fatal("serve ran no day at start")
+	}
+	// 张三's reminders went to him and to his agent, each with a sign-in link of its own
+	// (a link signs in once).
+	zp, err := db.PersonByID(context.Background(), "371002194003150019")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := db.PersonNotices(context.Background(), zp.PID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{} // kind and deadline → the person's link
+	pairs := 0
+	for _, n := range ns {
+		i := strings.Index(n.Text, "https://rz.example.gov.cn/c/")
+		if i < 0 {
+			continue
+		}
+		link := strings.Fields(strings.NewReplacer("人脸", " ", "，", " ").Replace(n.Text[i:]))[0]
+		k := n.Kind + n.Deadline.String()
+		if other, ok := links[k]; ok {
+			pairs++
+			if other == link {
+				t.Errorf("the %s reminder's two SMS share the link %s", n.Kind, link)
+			}
+		}
+		links[k] = link
+	}
+	if pairs == 0 {
+		t.Fatalf("no reminder went to both 张三 and his agent with a link: %+v", ns)
 	}
 }
