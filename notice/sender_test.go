@@ -549,22 +549,6 @@ func TestTwoSenders(t *testing.T) {
 	})
 }
 
-// TestLossGetsNoReminder: a person whose eligibility is suspended (LOSS, e.g. in prison)
-// gets no reminder already queued: the sender cancels it at the claim.
-func TestLossGetsNoReminder(t *testing.T) {
-	eachDB(t, func(t *testing.T, _ string, db *store.DB) {
-		setup(t, db, sc.StatusLoss, "13800000001")
-		g, c := &fakeGateway{}, &clock{}
-		s := sender(db, g, c, nil)
-		c.set(today, 9, 0)
-		run(t, s, 0, 0)
-		ns, _ := db.PersonNotices(context.Background(), 1)
-		if g.calls() != 0 || len(ns) != 1 || ns[0].Status != "cancelled" || !strings.Contains(ns[0].LastError, "LOSS") {
-			t.Fatalf("sent %d, notices %+v", g.calls(), ns)
-		}
-	})
-}
-
 // TestMarkFailureGivesClaimsBack: when the outcome of one notice cannot be marked (here
 // its row was settled meanwhile), the round stops with the error and the notices claimed
 // with it and not yet tried go back to the queue, sent at the next round, not failed as
@@ -622,19 +606,25 @@ func TestPhoneChangedSinceQueued(t *testing.T) {
 	})
 }
 
-// TestSupersededReminders: a warning still queued when the person has become PENDING (a
-// gateway down for a day, quiet hours, the day's limit) is not sent beside the pending
-// notice; nor a pending one once payment is suspended.
-func TestSupersededReminders(t *testing.T) {
-	eachDB(t, func(t *testing.T, _ string, db *store.DB) {
-		setup(t, db, sc.StatusPending, "13800000001")
-		g, c := &fakeGateway{}, &clock{}
-		s := sender(db, g, c, nil)
-		c.set(today, 9, 0)
-		run(t, s, 0, 0)
-		ns, _ := db.PersonNotices(context.Background(), 1)
-		if g.calls() != 0 || !strings.HasPrefix(ns[0].LastError, "superseded: the person is PENDING") {
-			t.Fatalf("sent %d, %+v", g.calls(), ns)
-		}
-	})
+// TestCancelledAtClaim: a warning already queued is cancelled at the claim, not sent, to a
+// person whose eligibility is suspended (LOSS, e.g. in prison), and to one who has become
+// PENDING since (a gateway down for a day, quiet hours, the day's limit): the pending
+// notice says what is now true.
+func TestCancelledAtClaim(t *testing.T) {
+	for _, c := range []struct {
+		status sc.Status
+		reason string
+	}{{sc.StatusLoss, "the person's eligibility is suspended (LOSS)"}, {sc.StatusPending, "superseded: the person is PENDING"}} {
+		eachDB(t, func(t *testing.T, _ string, db *store.DB) {
+			setup(t, db, c.status, "13800000001")
+			g, clk := &fakeGateway{}, &clock{}
+			s := sender(db, g, clk, nil)
+			clk.set(today, 9, 0)
+			run(t, s, 0, 0)
+			ns, _ := db.PersonNotices(context.Background(), 1)
+			if g.calls() != 0 || len(ns) != 1 || ns[0].Status != "cancelled" || !strings.HasPrefix(ns[0].LastError, c.reason) {
+				t.Fatalf("%s: sent %d, notices %+v", c.status, g.calls(), ns)
+			}
+		})
+	}
 }
