@@ -220,14 +220,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // crossSite reports a POST that a browser says came from another site: forms of this site
-// never do.
+// never do. A browser's Sec-Fetch-Site decides (no page can forge it); a browser too old to
+// send it is judged by Origin against the host asked for or, behind a proxy that rewrites
+// Host, the public address links are made with (LinkBase).
 func crossSite(r *http.Request) bool {
-	if s := r.Header.Get("Sec-Fetch-Site"); s == "cross-site" || s == "same-site" {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
 		return true
+	case "same-origin", "none":
+		return false
 	}
 	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		o = strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
-		return o != r.Host
+		public := strings.TrimPrefix(strings.TrimPrefix(LinkBase, "https://"), "http://")
+		public, _, _ = strings.Cut(public, "/")
+		return o != r.Host && (public == "" || o != public)
 	}
 	return false
 }

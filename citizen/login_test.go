@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -276,5 +277,36 @@ func TestLogoutEndsSession(t *testing.T) {
 	other.Jar.SetCookies(base, []*http.Cookie{copied})
 	if st, body := get(t, other, c.srv.URL+"/c/me"); st == http.StatusOK && strings.Contains(body, "张三") {
 		t.Error("the session outlived the logout")
+	}
+}
+
+// TestCrossSite: a browser's Sec-Fetch-Site decides; without it, Origin must be the host
+// asked for, or the public address behind a proxy that rewrites Host.
+func TestCrossSite(t *testing.T) {
+	defer func(b string) { LinkBase = b }(LinkBase)
+	LinkBase = "https://rz.example.gov.cn/c/"
+	for _, c := range []struct {
+		host, site, origin string
+		cross              bool
+	}{
+		{"rz.example.gov.cn", "same-origin", "https://rz.example.gov.cn", false},
+		{"127.0.0.1:8080", "same-origin", "https://rz.example.gov.cn", false}, // a proxy rewrote Host
+		{"rz.example.gov.cn", "cross-site", "https://evil.example", true},
+		{"rz.example.gov.cn", "same-site", "https://x.example.gov.cn", true},
+		{"rz.example.gov.cn", "", "https://evil.example", true}, // an old browser
+		{"127.0.0.1:8080", "", "https://rz.example.gov.cn", false},
+		{"rz.example.gov.cn", "", "https://rz.example.gov.cn", false},
+		{"rz.example.gov.cn", "", "", false}, // neither (a very old browser): let through
+	} {
+		r := httptest.NewRequest("POST", "http://"+c.host+"/c/login", nil)
+		if c.site != "" {
+			r.Header.Set("Sec-Fetch-Site", c.site)
+		}
+		if c.origin != "" {
+			r.Header.Set("Origin", c.origin)
+		}
+		if got := crossSite(r); got != c.cross {
+			t.Errorf("%+v: cross-site %v", c, got)
+		}
 	}
 }
