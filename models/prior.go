@@ -10,10 +10,10 @@ import (
 // has more such traces, and the same score then overstates P(alive): on the simulator's
 // city with four times the hidden deaths, traces scored 0.90–0.95 alive were 77 % alive.
 // Recalibration moves the score to the city's own share without any outcome: the share
-// is estimated from the scores themselves, by the expectation–maximisation of Saerens,
+// is estimated from the scores themselves — the maximum-likelihood share of Saerens,
 // Latinne and Decaestecker ("Adjusting the outputs of a classifier to new a priori
-// probabilities", Neural Computation 14, 2002: the maximum-likelihood share, found here
-// by bisection), and the regression's intercept moved by
+// probabilities", Neural Computation 14, 2002), which their expectation–maximisation
+// reaches and which is found here by bisection — and the regression's intercept moved by
 // the difference of log-odds, which is the exact change of a logistic model's posterior
 // under a new prior when what a dead person's traces look like stays the same.
 
