@@ -356,7 +356,7 @@ func TestTrainThreshold(t *testing.T) {
 			}
 		}
 	}
-	if mean := MeanPDead(p, ts.Obs); p.TracePrior != mean || p.TrainingPrior() != mean || math.Abs(mean-deaths/clocked) > 0.2*mean {
+	if mean := MeanPDead(ClockScores(p, ts.Obs)); p.TracePrior != mean || p.TrainingPrior() != mean || math.Abs(mean-deaths/clocked) > 0.2*mean {
 		t.Errorf("trace_prior %g, mean P(dead) %g, share dead %g", p.TracePrior, mean, deaths/clocked)
 	}
 	// A fit that learns nothing (no trace after a death) keeps the base's share.

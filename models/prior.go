@@ -18,7 +18,7 @@ import (
 // under a new prior when what a dead person's traces look like stays the same.
 
 // builtinTracePrior is the mean P(dead) of the built-in trace score over the traces the
-// fortnight clock samples (MeanPDead; train --recalibrate prints it) on the city it was
+// fortnight clock samples (MeanPDead of ClockScores; train --recalibrate prints it) on the city it was
 // trained on (simulated Weihai, seed 42, 2024–2025 with six months of history). The
 // built-in's file does not hold it, so that its identity stays as it was.
 const builtinTracePrior = 0.0003189
@@ -95,21 +95,29 @@ func EstimatePrior(pdead []float64, trained float64) (float64, error) {
 	return math.Max(trained, math.Min(est, top)), nil
 }
 
-// MeanPDead is the mean P(dead) under p of the observations the fortnight clock sampled
-// (Observation.Clock), the share of traces after a death a calibrated score implies; 0
-// when there are none.
-func MeanPDead(p *Params, obs []Observation) float64 {
-	sum, n := 0.0, 0
+// ClockScores returns P(dead) under p of the observations the fortnight clock sampled
+// (Observation.Clock): the traces recalibration estimates from.
+func ClockScores(p *Params, obs []Observation) []float64 {
+	var out []float64
 	for i := range obs {
 		if obs[i].Clock {
-			sum += p.PDead(&obs[i].X)
-			n++
+			out = append(out, p.PDead(&obs[i].X))
 		}
 	}
-	if n == 0 {
+	return out
+}
+
+// MeanPDead is the mean of scores (ClockScores): the share of traces after a death a
+// calibrated score implies; 0 when there are none.
+func MeanPDead(scores []float64) float64 {
+	sum := 0.0
+	for _, x := range scores {
+		sum += x
+	}
+	if len(scores) == 0 {
 		return 0
 	}
-	return sum / float64(n)
+	return sum / float64(len(scores))
 }
 
 // Reprior returns P(dead) p of a score calibrated to prior from, rescaled to prior to.

@@ -242,7 +242,7 @@ func Train(ts *TrainingSet, base *Params, years float64) (*Params, TrainReport) 
 		copy(p.Trace[:], w)
 		// The share of traces after a death the score is now calibrated to, on the
 		// clock's traces: recalibration (EstimatePrior) starts from it.
-		p.TracePrior = MeanPDead(&p, ts.Obs)
+		p.TracePrior = MeanPDead(ClockScores(&p, ts.Obs))
 	}
 	// The RISK score: the same features, fitted on the spoofable traces alone, which are
 	// the ones it flags.

@@ -142,7 +142,7 @@ func Plan(rec *sc.Recipient, pid int64, d Decision, cfg Config) []store.Notice {
 		return nil // answered in the same transaction
 	}
 	vals := map[string]string{"name": rec.Name, "deadline": FormatDate(deadline), "until": FormatDate(d.Until),
-		"day": FormatDate(d.Day), "link": cfg.Link}
+		"day": FormatDate(d.Day)} // and "link", each notice's own (add)
 	var out []store.Notice
 	add := func(phone, key string) {
 		if phone == "" {

@@ -81,47 +81,73 @@ type RecoveryCase struct {
 	Amount, Offset, ToRecover sc.Fen
 }
 
-// RecoveryCases returns the recovery cases of the people whose region code starts with
-// prefix ("" for everyone), by person_id and then entitlement order. recorded names, by
-// person, the entitlements the ledger holds entries for (store.DB.RecoveryKeys): one the
-// engine no longer finds overpaid (a death disputed or reviewed away after the family
-// repaid) is a case of nothing owed, so that what was repaid shows, as due back.
-func (s *Service) RecoveryCases(prefix string, recorded map[int64][]string) []RecoveryCase {
+// Recovery is a recovery case with what the console recorded against it since (its
+// entries in the ledger, store.RecoveryEntry) and what that leaves outstanding (negative
+// when more was repaid or written off than the engine now says is owed).
+type Recovery struct {
+	RecoveryCase
+	Entries                     []store.RecoveryEntry
+	Repaid, Waived, Outstanding sc.Fen
+}
+
+// Recoveries returns the recovery cases of the people whose region code starts with prefix
+// ("" for everyone), by person_id and then entitlement, joined with the ledger. An
+// entitlement the ledger holds entries for that the engine no longer finds overpaid (a
+// death disputed or reviewed away after the family repaid) is a case of nothing owed, so
+// that what was repaid shows, as due back.
+func (s *Service) Recoveries(ctx context.Context, prefix string) ([]Recovery, error) {
+	ledger, err := s.db.RecoveryLedger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return joinLedger(s.recoveryCases(prefix, ledger), ledger), nil
+}
+
+// RecoveriesOf returns one person's recoveries, as Recoveries has them.
+func (s *Service) RecoveriesOf(ctx context.Context, pid int64) ([]Recovery, error) {
+	ledger, err := s.db.RecoveryEntries(ctx, []int64{pid})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	var cases []RecoveryCase
+	if pid >= 0 && pid < int64(len(s.ppl)) {
+		cases = s.casesOf(nil, s.ppl[pid], ledger[pid])
+	}
+	s.mu.Unlock()
+	return joinLedger(sortCases(cases), ledger), nil
+}
+
+// recoveryCases returns the cases of the people whose region code starts with prefix, the
+// engine's and the ledger's (casesOf), in sortCases' order.
+func (s *Service) recoveryCases(prefix string, ledger map[int64][]store.RecoveryEntry) []RecoveryCase {
 	var out []RecoveryCase
 	s.mu.Lock()
 	for _, p := range s.ppl {
-		if (p.State.Rare == nil && recorded[p.PID] == nil) || !strings.HasPrefix(p.Rec.RegionCode, prefix) {
+		if (p.State.Rare == nil && ledger[p.PID] == nil) || !strings.HasPrefix(p.Rec.RegionCode, prefix) {
 			continue
 		}
-		out = s.casesOf(out, p, recorded[p.PID])
+		out = s.casesOf(out, p, ledger[p.PID])
 	}
 	s.mu.Unlock()
-	// Sorted outside the lock: ingestion waits for the scan alone.
-	slices.SortFunc(out, func(a, b RecoveryCase) int {
+	return sortCases(out) // outside the lock: ingestion waits for the scan alone
+}
+
+// sortCases puts cases in person_id order, each person's by benefit (one case an
+// entitlement, benefits unique in a person: a total order).
+func sortCases(cs []RecoveryCase) []RecoveryCase {
+	slices.SortFunc(cs, func(a, b RecoveryCase) int {
 		if c := strings.Compare(a.PersonID, b.PersonID); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Benefit, b.Benefit) // one case per entitlement, benefits unique in a person
+		return strings.Compare(a.Benefit, b.Benefit)
 	})
-	return out
-}
-
-// RecoveryCasesOf returns one person's recovery cases, in entitlement order, with those of
-// recorded (the entitlements the ledger holds entries for) as RecoveryCases has them.
-func (s *Service) RecoveryCasesOf(pid int64, recorded []string) []RecoveryCase {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if pid < 0 || pid >= int64(len(s.ppl)) || (s.ppl[pid].State.Rare == nil && len(recorded) == 0) {
-		return nil
-	}
-	out := s.casesOf(nil, s.ppl[pid], recorded)
-	slices.SortFunc(out, func(a, b RecoveryCase) int { return strings.Compare(a.Benefit, b.Benefit) })
-	return out
+	return cs
 }
 
 // casesOf appends p's recovery cases to out: the engine's overpayments, then a case of
-// nothing owed for each benefit of recorded the engine did not give.
-func (s *Service) casesOf(out []RecoveryCase, p *Person, recorded []string) []RecoveryCase {
+// nothing owed for each benefit of p's ledger entries the engine did not give.
+func (s *Service) casesOf(out []RecoveryCase, p *Person, entries []store.RecoveryEntry) []RecoveryCase {
 	start := len(out)
 	add := func(benefit string) *RecoveryCase {
 		out = append(out, RecoveryCase{PID: p.PID, PersonID: p.Rec.PersonID, Name: p.Rec.Name, RegionCode: p.Rec.RegionCode,
@@ -134,31 +160,36 @@ func (s *Service) casesOf(out []RecoveryCase, p *Person, recorded []string) []Re
 			k.Months, k.Amount, k.Offset, k.ToRecover = o.Months, o.Amount, o.Offset, o.ToRecover
 		}
 	}
-	for _, b := range recorded {
-		if !slices.ContainsFunc(out[start:], func(k RecoveryCase) bool { return k.Benefit == b }) {
-			add(b)
+	for _, e := range entries {
+		if !slices.ContainsFunc(out[start:], func(k RecoveryCase) bool { return k.Benefit == e.Benefit }) {
+			add(e.Benefit)
 		}
 	}
 	return out
 }
 
-// WriteRecoveries writes the recovery cases (RecoveryCases, everyone's) as CSV — the same
-// figures as backtest's overpayments.csv, now, with the status and the date of death —
-// and what the console recorded against each since (store.RecoveryEntry): repaid, written
-// off, and the outstanding rest (negative when more was repaid than is owed now).
-func (s *Service) WriteRecoveries(ctx context.Context, w io.Writer) (rows int, err error) {
-	recorded, err := s.db.RecoveryKeys(ctx)
-	if err != nil {
-		return 0, err
-	}
-	cases := s.RecoveryCases("", recorded)
-	pids := make([]int64, 0, len(cases))
-	for i := range cases {
-		if i == 0 || cases[i].PID != cases[i-1].PID {
-			pids = append(pids, cases[i].PID)
+// joinLedger gives each case its entries and what they leave outstanding.
+func joinLedger(cases []RecoveryCase, ledger map[int64][]store.RecoveryEntry) []Recovery {
+	out := make([]Recovery, len(cases))
+	for i, k := range cases {
+		x := Recovery{RecoveryCase: k}
+		for _, e := range ledger[k.PID] {
+			if e.Benefit == k.Benefit {
+				x.Entries = append(x.Entries, e)
+			}
 		}
+		x.Repaid, x.Waived = store.Recovered(x.Entries, k.Benefit)
+		x.Outstanding = k.ToRecover - x.Repaid - x.Waived
+		out[i] = x
 	}
-	entries, err := s.db.RecoveryEntries(ctx, pids)
+	return out
+}
+
+// WriteRecoveries writes the recoveries (Recoveries, everyone's) as CSV — the same figures
+// as backtest's overpayments.csv, now, with the status and the date of death — and what
+// the console recorded against each since: repaid, written off, and the outstanding rest.
+func (s *Service) WriteRecoveries(ctx context.Context, w io.Writer) (rows int, err error) {
+	recs, err := s.Recoveries(ctx, "")
 	if err != nil {
 		return 0, err
 	}
@@ -167,10 +198,9 @@ func (s *Service) WriteRecoveries(ctx context.Context, w io.Writer) (rows int, e
 		"repaid", "waived", "outstanding"); err != nil {
 		return 0, err
 	}
-	for _, o := range cases {
-		repaid, waived := store.Recovered(entries[o.PID], o.Benefit)
+	for _, o := range recs {
 		if err := cw.Row(o.PersonID, o.Benefit, itoa(int64(o.Months)), o.Amount.String(), o.Offset.String(), o.ToRecover.String(),
-			o.Status.String(), o.DeathDate.String(), repaid.String(), waived.String(), (o.ToRecover - repaid - waived).String()); err != nil {
+			o.Status.String(), o.DeathDate.String(), o.Repaid.String(), o.Waived.String(), o.Outstanding.String()); err != nil {
 			return rows, err
 		}
 		rows++

@@ -63,7 +63,7 @@ func BenchmarkRecoveryCases(b *testing.B) {
 				s.ppl[i] = &p
 			}
 			for b.Loop() {
-				if len(s.RecoveryCases("", nil)) == 0 {
+				if len(s.recoveryCases("", nil)) == 0 {
 					b.Fatal("no cases")
 				}
 			}

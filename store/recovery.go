@@ -66,51 +66,43 @@ func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) error {
 		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note)
 }
 
-// RecoveryKeys returns, by person, the entitlements the ledger holds entries for, each
-// person's in byte order.
-func (db *DB) RecoveryKeys(ctx context.Context) (map[int64][]string, error) {
-	rows, err := db.rd.QueryContext(ctx, `SELECT DISTINCT pid, benefit FROM recovery_entries ORDER BY pid, benefit`)
-	if err != nil {
-		return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
-	}
-	defer rows.Close()
-	out := map[int64][]string{}
-	for rows.Next() {
-		var pid int64
-		var b string
-		if err := rows.Scan(&pid, &b); err != nil {
-			return nil, fmt.Errorf("%s: recovery entries: %w", db, err)
-		}
-		out[pid] = append(out[pid], b)
-	}
-	return out, rows.Err()
+// RecoveryLedger returns the whole ledger by person, each person's entries in the order
+// recorded (one row a staff action: small beside the people).
+func (db *DB) RecoveryLedger(ctx context.Context) (map[int64][]RecoveryEntry, error) {
+	out := map[int64][]RecoveryEntry{}
+	return out, db.recoveryEntries(ctx, out, ``)
 }
 
 // RecoveryEntries returns the entries of pids, each person's in the order recorded.
 func (db *DB) RecoveryEntries(ctx context.Context, pids []int64) (map[int64][]RecoveryEntry, error) {
 	out := map[int64][]RecoveryEntry{}
 	err := inPIDs(pids, func(in string, args []any) error {
-		rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT seq, pid, benefit, day, kind, amount, actor, note FROM recovery_entries
-			WHERE pid IN `+in+` ORDER BY seq`), args...)
-		if err != nil {
-			return fmt.Errorf("%s: recovery entries: %w", db, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e RecoveryEntry
-			var day, amount int64
-			if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &e.Note); err != nil {
-				return fmt.Errorf("%s: recovery entries: %w", db, err)
-			}
-			e.Day, e.Amount = sc.Date(day), sc.Fen(amount)
-			out[e.PID] = append(out[e.PID], e)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("%s: recovery entries: %w", db, err)
-		}
-		return nil
+		return db.recoveryEntries(ctx, out, `WHERE pid IN `+in, args...)
 	})
 	return out, err
+}
+
+// recoveryEntries adds the entries where selects to out, by person, in seq order.
+func (db *DB) recoveryEntries(ctx context.Context, out map[int64][]RecoveryEntry, where string, args ...any) error {
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT seq, pid, benefit, day, kind, amount, actor, note FROM recovery_entries `+
+		where+` ORDER BY seq`), args...)
+	if err != nil {
+		return fmt.Errorf("%s: recovery entries: %w", db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e RecoveryEntry
+		var day, amount int64
+		if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &e.Note); err != nil {
+			return fmt.Errorf("%s: recovery entries: %w", db, err)
+		}
+		e.Day, e.Amount = sc.Date(day), sc.Fen(amount)
+		out[e.PID] = append(out[e.PID], e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: recovery entries: %w", db, err)
+	}
+	return nil
 }
 
 // verifyRecoveries reports every ledger entry that does not match the audit row it is

@@ -162,8 +162,8 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	wp, _ := c.db.PersonByID(context.Background(), wang)
-	cases := c.svc.RecoveryCasesOf(wp.PID, nil)
-	if len(cases) != 1 || cases[0].ToRecover <= 1000 {
+	cases, err := c.svc.RecoveriesOf(context.Background(), wp.PID)
+	if err != nil || len(cases) != 1 || cases[0].ToRecover <= 1000 {
 		t.Fatalf("王芳's recovery cases: %+v", cases)
 	}
 	if err := chromedp.Do(op, chromedp.Navigate(base+"/"), chromedp.WaitVisible(css(`#to-recover`)),

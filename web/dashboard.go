@@ -282,7 +282,7 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 	d.MoneyChart = BarChart(tr("dash.money_chart"), labels, mon)
 	if c.opt.Recoveries != nil && recoveryAccess(u, false) == nil {
 		// What is left to recover in the region now (the recovery list's open total).
-		rows, err := c.regionRecoveries(r, region)
+		rows, err := c.opt.Recoveries.Recoveries(r.Context(), region)
 		if err != nil {
 			c.fail(w, r, err)
 			return

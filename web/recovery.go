@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -18,23 +19,22 @@ import (
 	"github.com/silentcert/silentcert/store"
 )
 
-// Recoveries is the money paid for months not due as the engine has it now (the service
-// implements it over the people it holds); nil hides the recovery pages.
+// Recoveries is the money paid for months not due as the engine has it now, with the
+// ledger's entries (the service implements it over the people it holds); nil hides the
+// recovery pages.
 type Recoveries interface {
-	RecoveryCases(prefix string, recorded map[int64][]string) []service.RecoveryCase
-	RecoveryCasesOf(pid int64, recorded []string) []service.RecoveryCase
+	Recoveries(ctx context.Context, prefix string) ([]service.Recovery, error)
+	RecoveriesOf(ctx context.Context, pid int64) ([]service.Recovery, error)
 }
 
-// RecoveryRow is one case with what has been done about it.
+// RecoveryRow is one recovery as the pages show it.
 type RecoveryRow struct {
-	service.RecoveryCase
-	Repaid, Waived, Outstanding sc.Fen
+	service.Recovery
 	// State: "open" (nothing recorded), "part" (some repaid or waived, more left),
 	// "settled" (nothing left) or "over" (more recorded than the engine now says is owed —
 	// a corrected date of death, a death disputed or reviewed away: the difference is due
 	// back to the family).
-	State   string
-	Entries []store.RecoveryEntry
+	State string
 }
 
 // recoveryStates are the list's filters, in order: open (something left to recover),
@@ -79,41 +79,23 @@ func recoveryAccess(u *auth.User, write bool) error {
 	return sc.Errorf(eForbidden, "money to recover is handled by the city bureau")
 }
 
-// recoveryRows joins the cases with their entries.
-func (c *console) recoveryRows(r *http.Request, cases []service.RecoveryCase) ([]RecoveryRow, error) {
-	pids := make([]int64, 0, len(cases))
-	for i := range cases {
-		if i == 0 || cases[i].PID != cases[i-1].PID {
-			pids = append(pids, cases[i].PID)
-		}
-	}
-	entries, err := c.db.RecoveryEntries(r.Context(), pids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]RecoveryRow, len(cases))
-	for i, k := range cases {
-		x := RecoveryRow{RecoveryCase: k}
-		for _, e := range entries[k.PID] {
-			if e.Benefit == k.Benefit {
-				x.Entries = append(x.Entries, e)
-			}
-		}
-		x.Repaid, x.Waived = store.Recovered(x.Entries, k.Benefit)
-		x.Outstanding = k.ToRecover - x.Repaid - x.Waived
+// recoveryRows names each recovery's state.
+func recoveryRows(recs []service.Recovery, err error) ([]RecoveryRow, error) {
+	out := make([]RecoveryRow, len(recs))
+	for i, x := range recs {
+		out[i].Recovery = x
 		switch {
 		case x.Outstanding < 0:
-			x.State = "over"
+			out[i].State = "over"
 		case x.Outstanding == 0:
-			x.State = "settled"
+			out[i].State = "settled"
 		case len(x.Entries) > 0:
-			x.State = "part"
+			out[i].State = "part"
 		default:
-			x.State = "open"
+			out[i].State = "open"
 		}
-		out[i] = x
 	}
-	return out, nil
+	return out, err
 }
 
 // recoveries lists the money to recover (追回) in the user's region: each dead person's
@@ -144,7 +126,7 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Region = region
-	rows, err := c.regionRecoveries(r, region)
+	rows, err := recoveryRows(c.opt.Recoveries.Recoveries(r.Context(), region))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -213,36 +195,13 @@ func (c *console) recoveriesCSV(w http.ResponseWriter, r *http.Request, d *recov
 	w.Write(buf.Bytes())
 }
 
-// regionRecoveries returns the cases of a region with what was recorded against them,
-// those the ledger holds that the engine no longer finds overpaid included.
-func (c *console) regionRecoveries(r *http.Request, region string) ([]RecoveryRow, error) {
-	recorded, err := c.db.RecoveryKeys(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	return c.recoveryRows(r, c.opt.Recoveries.RecoveryCases(region, recorded))
-}
-
-// personCases returns one person's cases as the engine and the ledger have them.
-func (c *console) personCases(r *http.Request, pid int64) ([]service.RecoveryCase, error) {
-	recorded, err := c.db.RecoveryKeys(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	return c.opt.Recoveries.RecoveryCasesOf(pid, recorded[pid]), nil
-}
-
 // personRecoveries returns the person page's recovery cases for a user who may see them
 // (nil otherwise).
 func (c *console) personRecoveries(r *http.Request, p *store.Person) ([]RecoveryRow, error) {
 	if c.opt.Recoveries == nil || recoveryAccess(reqOf(r).user, false) != nil {
 		return nil, nil
 	}
-	cases, err := c.personCases(r, p.PID)
-	if err != nil {
-		return nil, err
-	}
-	return c.recoveryRows(r, cases)
+	return recoveryRows(c.opt.Recoveries.RecoveriesOf(r.Context(), p.PID))
 }
 
 // recoveryPost records, on the person page, a repayment by the family or a write-off
@@ -276,12 +235,12 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	// What is owed, read before the transaction: the service takes its own lock, and an
 	// ingestion holding it may wait for the database's. One that lands in between and
 	// lowers what is owed leaves the case over-recovered, shown as a refund due.
-	cases, err := c.personCases(r, p.PID)
+	cases, err := c.opt.Recoveries.RecoveriesOf(r.Context(), p.PID)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	var owed *service.RecoveryCase
+	var owed *service.Recovery
 	for _, k := range cases {
 		if k.Benefit == benefit {
 			owed = &k

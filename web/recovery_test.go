@@ -38,8 +38,8 @@ func testRecoveries(t *testing.T, c *city) {
 	if st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"death"}, "date": {"2024-02-20"}}); st != http.StatusSeeOther {
 		t.Fatalf("death visit: %d %s", st, body)
 	}
-	cases := c.svc.RecoveryCasesOf(zp.PID, nil)
-	if len(cases) != 2 || cases[1].Benefit != "EMP_PENSION" || cases[1].ToRecover != 600000 || cases[1].Months != 2 {
+	cases, err := c.svc.RecoveriesOf(ctx, zp.PID)
+	if err != nil || len(cases) != 2 || cases[1].Benefit != "EMP_PENSION" || cases[1].ToRecover != 600000 || cases[1].Months != 2 {
 		t.Fatalf("张三's recovery cases after a late death: %+v", cases)
 	}
 	owed := cases[1].ToRecover
@@ -225,8 +225,8 @@ func testRecoveries(t *testing.T, c *city) {
 		Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date\nV1,HEA,HEA.VACCINATION," + zhang + ",2024-05-08,2024-05-10\n")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if cs := c.svc.RecoveryCasesOf(zp.PID, nil); len(cs) != 0 {
-		t.Fatalf("the engine still finds months overpaid once the death is in conflict: %+v", cs)
+	if cs, err := c.svc.RecoveriesOf(ctx, zp.PID); err != nil || len(cs) != 1 || cs[0].Benefit != "EMP_PENSION" || cs[0].ToRecover != 0 || cs[0].Outstanding != -600000 {
+		t.Fatalf("once the death is in conflict the engine still finds months overpaid, or the ledger's ¥6,000.00 is not due back: %+v %v", cs, err)
 	}
 	if st, body := op.get("/recoveries?state=over"); st != http.StatusOK || !strings.Contains(body, "张三") || !strings.Contains(body, `id="refund">¥6,000.00`) {
 		t.Errorf("the refunds list: %d\n%s", st, body)

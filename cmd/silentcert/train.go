@@ -196,17 +196,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // death that its own scores of obs (sampled traces of the history, under base) imply.
 func writeRecalibrated(base *models.Params, obs []models.Observation, trained, out string, stdout io.Writer) error {
 	from := base.TrainingPrior()
-	var pdead []float64
-	for i := range obs {
-		if obs[i].Clock {
-			pdead = append(pdead, base.PDead(&obs[i].X))
-		}
-	}
+	pdead := models.ClockScores(base, obs)
 	to, err := models.EstimatePrior(pdead, from)
 	if err != nil {
 		return err
 	}
-	mean := models.MeanPDead(base, obs)
+	mean := models.MeanPDead(pdead)
 	p := *base
 	p.ShiftPrior(from, to)
 	p.Trained = fmt.Sprintf("%s; recalibrated to %s (traces after a death %.6f, then %.6f)", base.Trained, trained, from, to)
