@@ -14,6 +14,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 	"github.com/silentcert/silentcert/web"
 )
@@ -272,5 +273,30 @@ func TestLoginThrottleBehindProxy(t *testing.T) {
 			t.Errorf("behind proxy %v: another client's login: %d", behind, st)
 		}
 		srv.Close()
+	}
+}
+
+// TestNoticeLinkMasked: a reminder's sign-in link signs the pensioner in; the person page
+// shows the notice's text without its token.
+func TestNoticeLinkMasked(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "n.db")))
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	tx, err := c.db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "qmoip35qmlvgyjl4"
+	if _, err := tx.EnqueueNotices([]store.Notice{{PID: zp.PID, PersonID: zhang, Phone: "13800000001", Kind: "warning", Deadline: today + 30,
+		Template: "warning", Text: "张三您好：请于2024年6月9日前认证 https://rz.example.gov.cn/c/" + token + " 回复TD退订", Created: today}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	op := c.client(t)
+	op.login("operator")
+	if _, body := op.get(fmt.Sprintf("/person/%d", zp.PID)); strings.Contains(body, token) || !strings.Contains(body, "https://rz.example.gov.cn/c/…") {
+		t.Error("the person page shows the sign-in link's token, or not the notice")
 	}
 }
