@@ -15,10 +15,13 @@ type Config struct {
 	// GraceMonths is the policy's grace_months (spec §6): a reminder's deadline is the
 	// last day before suspension, until plus GraceMonths.
 	GraceMonths int
-	// Link, when set, is the certification web address the how-to text names ({link});
-	// AgentLink, when set, is the one the agent's notice names instead: a sign-in link is
-	// single-use, and the pensioner and the agent who helps them each need their own.
-	Link, AgentLink string
+	// Link, when set, is the certification web address the how-to text names ({link}).
+	Link string
+	// SignIn, instead, gives each reminder a one-time sign-in link of its own, made by the
+	// Sender (Sender.Links) when the notice is sent: the queued text keeps the {link}
+	// placeholder, so that the database never holds a usable link (a link is a password
+	// until it is used), and the pensioner and the agent who helps them each get one.
+	SignIn bool
 	// Confirm sends a "certified" notice when a person who had been reminded (WARNING,
 	// PENDING or SUSPENDED) is certified silently (STRONG or WEAK): off by default.
 	Confirm bool
@@ -142,15 +145,15 @@ func Plan(rec *sc.Recipient, pid int64, d Decision, cfg Config) []store.Notice {
 		return nil // answered in the same transaction
 	}
 	vals := map[string]string{"name": rec.Name, "deadline": FormatDate(deadline), "until": FormatDate(d.Until),
-		"day": FormatDate(d.Day)} // and "link", each notice's own (add)
+		"day": FormatDate(d.Day)} // and "link" (add)
 	var out []store.Notice
 	add := func(phone, key string) {
 		if phone == "" {
 			return
 		}
 		vals["link"] = cfg.Link
-		if key == kind+agentSuffix && cfg.AgentLink != "" {
-			vals["link"] = cfg.AgentLink
+		if cfg.SignIn && kind != KindCertified {
+			vals["link"] = LinkSlot
 		}
 		for i := range out {
 			if out[i].Phone == phone {

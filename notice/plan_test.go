@@ -18,8 +18,8 @@ func TestPlan(t *testing.T) {
 	linked.Link = "https://rz.example.gov.cn"
 	confirm := DefaultConfig()
 	confirm.Confirm = true
-	twoLinks := linked
-	twoLinks.Link, twoLinks.AgentLink = "https://rz.example.gov.cn/c/self1", "https://rz.example.gov.cn/c/agent2"
+	signIn := linked
+	signIn.SignIn = true
 	type want struct {
 		phone, key string
 		deadline   string
@@ -64,9 +64,6 @@ func TestPlan(t *testing.T) {
 		{"a link configured", rec("13800138000", ""),
 			Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, linked,
 			[]want{{"13800138000", "warning", "2025-04-30", []string{"https://rz.example.gov.cn"}}}},
-		{"the agent's own link (a link signs in once)", rec("13800138000", "13900139000"),
-			Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, twoLinks,
-			[]want{{"13800138000", "warning", "2025-04-30", []string{"/c/self1"}}, {"13900139000", "warning_agent", "2025-04-30", []string{"/c/agent2"}}}},
 		{"no grace", rec("13800138000", ""),
 			Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, Config{Templates: DefaultTemplates()},
 			[]want{{"13800138000", "warning", "2025-03-31", nil}}},
@@ -115,10 +112,18 @@ func TestPlan(t *testing.T) {
 			}
 		})
 	}
-	// Each notice names its own link, not the other's.
-	two := Plan(rec("13800138000", "13900139000"), 42, Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, twoLinks)
-	if len(two) != 2 || strings.Contains(two[0].Text, "agent2") || strings.Contains(two[1].Text, "self1") {
-		t.Errorf("two links: %+v", two)
+	// With sign-in links, each reminder keeps the slot its sender fills (no link is
+	// stored); a confirmation, which asks for nothing, keeps the configured address.
+	two := Plan(rec("13800138000", "13900139000"), 42, Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, signIn)
+	if len(two) != 2 || !strings.Contains(two[0].Text, "或"+LinkSlot+"人脸") || !strings.Contains(two[1].Text, LinkSlot) ||
+		strings.Contains(two[0].Text, "rz.example") || strings.Contains(two[1].Text, "rz.example") {
+		t.Errorf("sign-in links: %+v", two)
+	}
+	signIn.Confirm = true
+	conf := Plan(rec("13800138000", ""), 42, Decision{Day: day, Action: sc.ActCertified, Method: sc.MethodStrong, Until: until,
+		Status: sc.StatusCertified, Reminded: true}, signIn)
+	if len(conf) != 1 || strings.Contains(conf[0].Text, LinkSlot) {
+		t.Errorf("confirmation with sign-in links: %+v", conf)
 	}
 }
 

@@ -2,9 +2,11 @@ package notice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +53,10 @@ type Sender struct {
 	Now     func() time.Time // time.Now when nil; tests pass a fake clock
 	Log     *slog.Logger     // discarded when nil
 	Metrics *Metrics         // counted when set; shared with /metrics
+	// Links makes the one-time sign-in link a notice queued with Config.SignIn carries
+	// (LinkSlot in its text), at the moment it is sent; each try makes a new one. A
+	// notice that needs a link fails its try when Links is nil.
+	Links func(ctx context.Context, n *store.Notice, now time.Time) (string, error)
 }
 
 func (s *Sender) now() time.Time {
@@ -169,7 +175,28 @@ func (s *Sender) one(ctx, settle context.Context, n *store.Notice) (sent, failed
 		log.Info("notice cancelled", "reason", reason)
 		return 0, 0, nil
 	}
-	id, sendErr := s.Gateway.Send(ctx, *n)
+	out := *n
+	if strings.Contains(n.Text, LinkSlot) {
+		if s.Links == nil {
+			return s.outcome(settle, log, n, "", errors.New("the notice carries a sign-in link and this sender makes none (serve --public-url)"))
+		}
+		link, err := s.Links(ctx, n, s.now())
+		if err != nil {
+			// Nothing was sent: the notice goes back to the queue, not to "outcome unknown".
+			if uerr := s.DB.UnclaimNotice(settle, n.ID); uerr != nil {
+				log.Error("notices: a claim could not be given back", "error", uerr)
+			}
+			return 0, 0, fmt.Errorf("notice %d: sign-in link: %w", n.ID, err)
+		}
+		out.Text = strings.ReplaceAll(n.Text, LinkSlot, link)
+	}
+	id, sendErr := s.Gateway.Send(ctx, out)
+	return s.outcome(settle, log, n, id, sendErr)
+}
+
+// outcome marks the outcome of one try at n: sent (id is the gateway's), failed for good,
+// or to be retried.
+func (s *Sender) outcome(settle context.Context, log *slog.Logger, n *store.Notice, id string, sendErr error) (sent, failed int, err error) {
 	now := s.now()
 	switch {
 	case sendErr == nil:

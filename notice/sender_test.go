@@ -85,15 +85,20 @@ var today = sc.MustDate("2025-02-01")
 // is st (what the sender reads again at the claim).
 func setup(t *testing.T, db *store.DB, st sc.Status, phones ...string) {
 	t.Helper()
+	setupWith(t, db, DefaultConfig(), st, "", phones...)
+}
+
+// setupWith is setup with a configuration and an agent's phone for everyone.
+func setupWith(t *testing.T, db *store.DB, cfg Config, st sc.Status, agent string, phones ...string) {
+	t.Helper()
 	tx, err := db.Begin(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	cfg := DefaultConfig()
 	for i, ph := range phones {
 		pid := int64(i + 1)
-		rec := sc.Recipient{PersonID: "3710021940010100" + string(rune('1'+i)) + "X", Name: "张三", Phone: ph}
+		rec := sc.Recipient{PersonID: "3710021940010100" + string(rune('1'+i)) + "X", Name: "张三", Phone: ph, AgentPhone: agent}
 		if err := tx.PutPeople([]*store.Person{{PID: pid, Rec: rec, Status: st, NextCheck: sc.NoDate, State: []byte{}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -582,6 +587,56 @@ func TestMarkFailureGivesClaimsBack(t *testing.T) {
 		for pid := int64(1); pid <= 3; pid++ {
 			if ns, _ := db.PersonNotices(context.Background(), pid); pid != first && (ns[0].Status != "sent" || ns[0].Attempts != 1) {
 				t.Errorf("person %d's notice: %+v", pid, ns[0])
+			}
+		}
+	})
+}
+
+// TestSignInLinks: a reminder queued with sign-in links is stored without one; each try
+// to send it makes a link of its own (the person's and the agent's differ); a sender that
+// makes none does not send the placeholder, and a link that cannot be made gives the
+// claim back untried.
+func TestSignInLinks(t *testing.T) {
+	eachDB(t, func(t *testing.T, _ string, db *store.DB) {
+		cfg := DefaultConfig()
+		cfg.SignIn = true
+		setupWith(t, db, cfg, sc.StatusWarning, "13900000009", "13800000001")
+		c := &clock{}
+		g := &fakeGateway{}
+		s := sender(db, g, c, nil)
+		c.set(today, 9, 0)
+		run(t, s, 0, 0) // no Links: both tries fail, to be retried
+		if g.calls() != 0 {
+			t.Fatalf("a notice needing a link was sent without one: %+v", g.sent)
+		}
+		ns, _ := db.PersonNotices(context.Background(), 1)
+		if len(ns) != 2 || ns[0].Status != store.NoticePending || !strings.Contains(ns[0].LastError, "--public-url") {
+			t.Fatalf("without Links: %+v", ns)
+		}
+		s.Links = func(context.Context, *store.Notice, time.Time) (string, error) { return "", errors.New("disk full") }
+		c.add(time.Hour)
+		if _, _, err := s.RunOnce(context.Background()); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Fatalf("a link that cannot be made: %v", err)
+		}
+		made := 0
+		s.Links = func(_ context.Context, n *store.Notice, now time.Time) (string, error) {
+			made++
+			if n.PID != 1 || !now.Equal(c.Now()) {
+				t.Errorf("link for %d at %v", n.PID, now)
+			}
+			return "https://rz.example.gov.cn/c/tok" + strings.Repeat("x", made), nil
+		}
+		run(t, s, 2, 0)
+		if made != 2 || len(g.sent) != 2 || g.sent[0].Text == g.sent[1].Text ||
+			!strings.Contains(g.sent[0].Text, "/c/tokx") || !strings.Contains(g.sent[1].Text, "/c/tokxx") {
+			t.Fatalf("sent: %+v", g.sent)
+		}
+		ns, _ = db.PersonNotices(context.Background(), 1)
+		for _, n := range ns {
+			// Two tries each: the one without Links and this one (the failed link's
+			// claim was given back).
+			if n.Status != store.NoticeSent || n.Attempts != 2 || !strings.Contains(n.Text, LinkSlot) || strings.Contains(n.Text, "/c/tok") {
+				t.Errorf("stored: %+v", n)
 			}
 		}
 	})

@@ -27,6 +27,10 @@ var Kinds = []string{KindWarning, KindPending, KindSuspended, KindCertified}
 // which speaks about the person instead of to them.
 const agentSuffix = "_agent"
 
+// LinkSlot stands in a queued notice's text for the one-time sign-in link the Sender
+// makes when it sends the notice (Config.SignIn).
+const LinkSlot = "{link}"
+
 // Templates maps a template key to its text: each kind, each kind with "_agent" (the text
 // sent to the agent's phone), and the two how-to snippets that {how} expands to ("how"
 // when no link is configured, "how_link" when one is). Placeholders are written {name}.

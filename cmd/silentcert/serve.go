@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	sc "github.com/silentcert/silentcert"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,6 +28,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tz := fs.String("tz", "Asia/Shanghai", "the agency's time zone: its days, run hour and payroll dates")
 	drop := fs.String("drop", "", "drop folder: DIR/SOURCE/ files are ingested as that source's batches")
 	maxBody := fs.Int64("max-body", 1<<30, "largest batch body accepted by the API, in bytes")
+	uploadTimeout := fs.Duration("upload-timeout", time.Hour, "longest time a batch's body may take to arrive (other requests' bodies: 2 minutes)")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of roster imports")
 	modelPath := fs.String("model", "", modelHelp)
@@ -58,7 +58,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 	ncfg := notice.DefaultConfig()
-	ncfg.GraceMonths, ncfg.Link = cfg.Policy.GraceMonths, *link
+	// With a public address, each reminder carries a one-time sign-in link, made when it
+	// is sent (the queued text keeps a placeholder: no usable link in the database).
+	ncfg.GraceMonths, ncfg.Link, ncfg.SignIn = cfg.Policy.GraceMonths, *link, *publicURL != ""
 	if *templates != "" {
 		if ncfg.Templates, err = notice.LoadTemplates(*templates); err != nil {
 			return err
@@ -80,23 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Log: log, ResolveRegion: regionResolver(*city), Model: model, Location: loc,
 		OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
-			cfg := ncfg
-			if *publicURL != "" && reminds(d.Action) && (p.Rec.Phone != "" || p.Rec.AgentPhone != "") {
-				// The reminder carries the person's own one-time link to the face page, and
-				// the agent's notice another: each can sign in once.
-				now := time.Now()
-				link, err := citizen.NewLinkTx(tx, p.PID, now, now.Add(linkLife))
-				if err != nil {
-					return err
-				}
-				cfg.Link = link
-				if p.Rec.Phone != "" && p.Rec.AgentPhone != "" {
-					if cfg.AgentLink, err = citizen.NewLinkTx(tx, p.PID, now, now.Add(linkLife)); err != nil {
-						return err
-					}
-				}
-			}
-			if _, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, cfg); err != nil {
+			if _, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, ncfg); err != nil {
 				return err
 			}
 			// A village's visit that reaches the engine by any path takes the person off
@@ -120,8 +106,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		gw = &notice.File{Path: *smsFile}
 	}
 	if gw != nil {
-		sender := &notice.Sender{DB: db, Gateway: gw, Config: ncfg, Log: log, Metrics: metrics}
-		go sender.Run(ctx, time.Minute)
+		go noticeSender(db, gw, ncfg, log, metrics).Run(ctx, time.Minute)
 	} else {
 		log.Warn("no SMS gateway (--sms-webhook or --sms-file): notices are queued, not sent")
 	}
@@ -148,7 +133,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return serveLoop(ctx, serveConfig{Addr: *addr, DB: db, Service: svc, RunHour: *runHour, Drop: *drop, MaxBody: *maxBody,
+	return serveLoop(ctx, serveConfig{Addr: *addr, DB: db, Service: svc, RunHour: *runHour, Drop: *drop, MaxBody: *maxBody, UploadTimeout: *uploadTimeout,
 		Log: log, Keys: accounts, Tick: func(ctx context.Context) {
 			// Selfies are kept only as long as the retention setting says.
 			if _, err := citizen.Purge(ctx, db, time.Now()); err != nil && ctx.Err() == nil {
@@ -163,10 +148,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}})
 }
 
+// noticeSender is serve's sender of notices: each reminder's sign-in link is made as it
+// is sent.
+func noticeSender(db *store.DB, gw notice.Gateway, cfg notice.Config, log *slog.Logger, m *notice.Metrics) *notice.Sender {
+	return &notice.Sender{DB: db, Gateway: gw, Config: cfg, Log: log, Metrics: m,
+		Links: func(ctx context.Context, n *store.Notice, now time.Time) (string, error) {
+			return citizen.NewLink(ctx, db, n.PID, now, now.Add(linkLife))
+		}}
+}
+
 // linkLife is how long a reminder's link stays valid: past the grace before suspension.
 const linkLife = 90 * 24 * time.Hour
-
-// reminds tells the decisions whose notices ask the person to certify.
-func reminds(a sc.Action) bool {
-	return a == sc.ActWarning || a == sc.ActPending || a == sc.ActSuspended
-}

@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +18,8 @@ import (
 	"time"
 
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/citizen"
+	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -130,7 +137,8 @@ func TestServe(t *testing.T) {
 	if last, _ := db.LastRun(context.Background()); last == -1<<31 {
 		t.Fatal("serve ran no day at start")
 	}
-	// 张三's reminders went to him and to his agent, each with a sign-in link of its own
+	// 张三's reminders are queued without a link (a link is a password until used) and
+	// go to him and to his agent each with a sign-in link of its own, made as they are sent
 	// (a link signs in once).
 	zp, err := db.PersonByID(context.Background(), "371002194003150019")
 	if err != nil {
@@ -140,24 +148,94 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := map[string]string{} // kind and deadline → the person's link
-	pairs := 0
+	slots := 0
 	for _, n := range ns {
+		if strings.Contains(n.Text, "/c/") {
+			t.Errorf("a link stored in a queued notice: %q", n.Text)
+		}
+		if strings.Contains(n.Text, notice.LinkSlot) {
+			slots++
+		}
+	}
+	if slots < 2 {
+		t.Fatalf("no reminder to both 张三 and his agent with a sign-in link: %+v", ns)
+	}
+	smsFile := filepath.Join(dir, "sent.jsonl")
+	s := noticeSender(db, &notice.File{Path: smsFile}, notice.DefaultConfig(), slog.New(slog.DiscardHandler), &notice.Metrics{})
+	s.Config.QuietStart, s.Config.QuietEnd = 0, 0
+	citizen.LinkBase = "https://rz.example.gov.cn/c/"
+	defer func() { citizen.LinkBase = "/c/" }()
+	if _, _, err := s.RunOnce(context.Background()); err != nil {
+		t.Fatalf("sending: %v", err)
+	}
+	// serve's own sender may have sent some already (outside quiet hours).
+	var b []byte
+	for _, f := range []string{smsFile, filepath.Join(dir, "sms.jsonl")} {
+		data, _ := os.ReadFile(f)
+		b = append(b, data...)
+	}
+	links := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var n struct{ Text string }
+		if err := json.Unmarshal([]byte(line), &n); err != nil {
+			t.Fatal(err)
+		}
 		i := strings.Index(n.Text, "https://rz.example.gov.cn/c/")
-		if i < 0 {
-			continue
+		if i < 0 || strings.Contains(n.Text, notice.LinkSlot) {
+			t.Fatalf("an SMS without its link: %q", n.Text)
 		}
 		link := strings.Fields(strings.NewReplacer("人脸", " ", "，", " ").Replace(n.Text[i:]))[0]
-		k := n.Kind + n.Deadline.String()
-		if other, ok := links[k]; ok {
-			pairs++
-			if other == link {
-				t.Errorf("the %s reminder's two SMS share the link %s", n.Kind, link)
-			}
+		if links[link] {
+			t.Errorf("two SMS share the link %s", link)
 		}
-		links[k] = link
+		links[link] = true
 	}
-	if pairs == 0 {
-		t.Fatalf("no reminder went to both 张三 and his agent with a link: %+v", ns)
+	var stored int
+	db.SQL().QueryRow(`SELECT COUNT(*) FROM citizen_links`).Scan(&stored)
+	if len(links) < 2 || stored != len(links) {
+		t.Fatalf("%d links sent, %d stored", len(links), stored)
+	}
+}
+
+// TestReadDeadlines: a body trickled slower than its deadline is cut off (the handler's
+// read fails), one sent at once is read whole; batches and forms have their own bounds.
+func TestReadDeadlines(t *testing.T) {
+	got := make(chan string, 4)
+	srv := httptest.NewServer(readDeadlines(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		got <- fmt.Sprintf("%s %d %v", r.URL.Path, len(b), err != nil)
+	}), 2*time.Second, 100*time.Millisecond))
+	defer srv.Close()
+	send := func(path string, pause time.Duration) string {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc", path)
+		time.Sleep(pause)
+		conn.Write([]byte("def"))
+		select {
+		case s := <-got:
+			return s
+		case <-time.After(10 * time.Second):
+			t.Fatal("the handler never finished")
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		path  string
+		pause time.Duration
+		want  string
+	}{
+		{"/api/v1/batches", 0, "/api/v1/batches 6 false"},
+		{"/api/v1/batches", 300 * time.Millisecond, "/api/v1/batches 6 false"}, // within the upload bound
+		{"/c/attempt", 300 * time.Millisecond, "/c/attempt 3 true"},            // not within the form's
+		{"/api/v1/batches", 3 * time.Second, "/api/v1/batches 3 true"},
+		{"/c/attempt", 0, "/c/attempt 6 false"},
+	} {
+		if s := send(c.path, c.pause); s != c.want {
+			t.Errorf("%s after %v: %s, want %s", c.path, c.pause, s, c.want)
+		}
 	}
 }

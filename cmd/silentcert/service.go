@@ -366,18 +366,41 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // serveConfig is what serve (and demo) run.
 type serveConfig struct {
-	Addr     string
-	DB       *store.DB
-	Service  *service.Service
-	RunHour  int
-	Drop     string
-	MaxBody  int64
-	Log      *slog.Logger
-	Extra    func(mux *http.ServeMux) error // mounts the console
-	Keys     api.Keys
-	Announce func(addr string)
-	Metrics  func(w io.Writer)         // extra /metrics lines
-	Tick     func(ctx context.Context) // called with each scheduler step (housekeeping)
+	Addr    string
+	DB      *store.DB
+	Service *service.Service
+	RunHour int
+	Drop    string
+	MaxBody int64
+	// UploadTimeout bounds the time a batch's body may take to arrive (0: an hour).
+	UploadTimeout time.Duration
+	Log           *slog.Logger
+	Extra         func(mux *http.ServeMux) error // mounts the console
+	Keys          api.Keys
+	Announce      func(addr string)
+	Metrics       func(w io.Writer)         // extra /metrics lines
+	Tick          func(ctx context.Context) // called with each scheduler step (housekeeping)
+}
+
+// formTimeout bounds the time the body of a request other than a batch may take to arrive:
+// forms, and a face attempt's few megabytes from an old phone on a slow network.
+const formTimeout = 2 * time.Minute
+
+// readDeadlines bounds the time a request's body may take to arrive: without it, a client
+// that sends its headers and then trickles its body holds a connection, and a batch's
+// goroutine, for as long as it likes. Requests under /api/ (batches) get upload, the rest
+// form. The server resets the deadline for the next request on the connection.
+func readDeadlines(h http.Handler, upload, form time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := form
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			d = upload
+		}
+		// An error means the connection cannot take a deadline (HTTP/2 over a test
+		// recorder); the request goes on without one.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		h.ServeHTTP(w, r)
+	})
 }
 
 // serveLoop serves HTTP, scans the drop folder and runs each day at RunHour (catching up
@@ -398,7 +421,11 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	upload := c.UploadTimeout
+	if upload <= 0 {
+		upload = time.Hour
+	}
+	srv := &http.Server{Handler: readDeadlines(mux, upload, formTimeout), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if c.Announce != nil {
