@@ -98,7 +98,7 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	ok, err := hit(tx, fmt.Sprintf("attempt:%d", p.PID), now, 24*time.Hour, h.pol.AttemptsPerDay)
+	over, err := hit(tx, fmt.Sprintf("attempt:%d", p.PID), now, 24*time.Hour, h.pol.AttemptsPerDay)
 	if err == nil {
 		err = tx.Commit()
 	}
@@ -107,8 +107,13 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if !ok {
-		h.answer(w, r, http.StatusTooManyRequests, attemptResult{Outcome: "refused", Reason: "too_many"})
+	// From here the attempt's nonce is spent: a refusal is audited like a decision.
+	refuse := func(status int, reason string) {
+		h.record(ctx, []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "attempt_refused", "", "reason="+reason)})
+		h.answer(w, r, status, attemptResult{Outcome: "refused", Reason: reason})
+	}
+	if over > 0 {
+		refuse(http.StatusTooManyRequests, "too_many")
 		return
 	}
 	files := r.MultipartForm.File["frame"]
@@ -119,7 +124,7 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 	var frames [][]byte
 	for _, fh := range files {
 		if fh.Size > h.pol.MaxFrameBytes {
-			h.answer(w, r, http.StatusRequestEntityTooLarge, attemptResult{Outcome: "refused", Reason: "too_large"})
+			refuse(http.StatusRequestEntityTooLarge, "too_large")
 			return
 		}
 		f, err := fh.Open()

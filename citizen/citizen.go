@@ -293,23 +293,24 @@ func (h *handler) auditRow(kind, actor string, pid int64, personID, action, evid
 		PID: pid, PersonID: personID, Action: action, Evidence: evidence, Detail: detail, Rule: "citizen"}
 }
 
-// hit counts one event against key in a fixed window and reports whether it is within
-// limit. It runs in tx, so the count and the action it guards commit together.
-func hit(tx *store.Tx, key string, now time.Time, window time.Duration, limit int) (bool, error) {
+// hit counts one event against key in a fixed window and returns by how many the window's
+// count is over limit (0 or less: within it; 1: the first refused). It runs in tx, so the
+// count and the action it guards commit together.
+func hit(tx *store.Tx, key string, now time.Time, window time.Duration, limit int) (int, error) {
 	var start int64
 	var count int
 	err := tx.QueryRow(`SELECT start, count FROM citizen_throttle WHERE key = ?`, key).Scan(&start, &count)
 	n := now.UnixNano()
 	switch {
 	case err != nil && !isNoRows(err):
-		return false, fmt.Errorf("throttle: %w", err)
+		return 0, fmt.Errorf("throttle: %w", err)
 	case err != nil || n-start >= int64(window):
 		start, count = n, 0
 	}
 	count++
 	if err := tx.Exec(`INSERT INTO citizen_throttle (key, start, count) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET start = excluded.start, count = excluded.count`, key, start, count); err != nil {
-		return false, err
+		return 0, err
 	}
-	return count <= limit, nil
+	return count - limit, nil
 }

@@ -23,28 +23,13 @@ var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // LinkBase is the start of every link NewLink returns; serve may set the public host
-// before notices are queued (e.g. "https://rs.example.gov.cn/c/").
+// before notices are sent (e.g. "https://rs.example.gov.cn/c/").
 var LinkBase = "/c/"
 
 // NewLink makes the one-time link of one reminder for person pid, made at now (the
 // caller's clock) and valid until expires, and returns its URL (LinkBase and the token).
 // Only the token's hash is stored: the link in the SMS is the only copy.
 func NewLink(ctx context.Context, db *store.DB, pid int64, now, expires time.Time) (string, error) {
-	return newLink(ctx, db, pid, now, expires)
-}
-
-// NewLinkTx is NewLink inside a transaction: the reminder that carries the link is queued
-// in the same transaction as the decision behind it, so both exist or neither does.
-func NewLinkTx(tx *store.Tx, pid int64, now, expires time.Time) (string, error) {
-	tok, hash := newToken(10)
-	if err := tx.Exec(`INSERT INTO citizen_links (hash, pid, created, expires, used, failures)
-		VALUES (?, ?, ?, ?, 0, 0)`, hash, pid, now.UnixNano(), expires.UnixNano()); err != nil {
-		return "", fmt.Errorf("citizen link: %w", err)
-	}
-	return LinkBase + tok, nil
-}
-
-func newLink(ctx context.Context, db *store.DB, pid int64, now, expires time.Time) (string, error) {
 	tok, hash := newToken(10)
 	if _, err := db.SQL().ExecContext(ctx, db.Rebind(`INSERT INTO citizen_links (hash, pid, created, expires, used, failures)
 		VALUES (?, ?, ?, ?, 0, 0)`), hash, pid, now.UnixNano(), expires.UnixNano()); err != nil {
@@ -163,8 +148,8 @@ func (h *handler) linkPost(w http.ResponseWriter, r *http.Request) {
 	}
 	defer tx.Rollback()
 	now := h.now()
-	if ok, err := hit(tx, "ip:"+h.clientIP(r), now, time.Hour, h.pol.LoginsPerIP); err != nil || !ok {
-		h.limited(w, r, tx, err)
+	if over, err := hit(tx, "ip:"+h.clientIP(r), now, time.Hour, h.pol.LoginsPerIP); err != nil || over > 0 {
+		h.limited(w, r, tx, err, over, -1, "logins_per_address_hour")
 		return
 	}
 	l, err := h.loadLink(tx, tok)
@@ -173,8 +158,8 @@ func (h *handler) linkPost(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, "message", pageData{Msg: msg, Next: "/c/login"})
 		return
 	}
-	if ok, err := hit(tx, "link:"+l.hash, now, 24*time.Hour, h.pol.LoginsPerID); err != nil || !ok {
-		h.limited(w, r, tx, err)
+	if over, err := hit(tx, "link:"+l.hash, now, 24*time.Hour, h.pol.LoginsPerID); err != nil || over > 0 {
+		h.limited(w, r, tx, err, over, l.pid, "logins_per_link_day")
 		return
 	}
 	p, err := personBy(tx, "pid", l.pid)
@@ -319,12 +304,13 @@ func (h *handler) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	defer tx.Rollback()
 	now := h.now()
-	if ok, err := hit(tx, "ip:"+h.clientIP(r), now, time.Hour, h.pol.LoginsPerIP); err != nil || !ok {
-		h.limited(w, r, tx, err)
+	if over, err := hit(tx, "ip:"+h.clientIP(r), now, time.Hour, h.pol.LoginsPerIP); err != nil || over > 0 {
+		h.limited(w, r, tx, err, over, -1, "logins_per_address_hour")
 		return
 	}
-	if ok, err := hit(tx, "id:"+hashOf(id), now, 24*time.Hour, h.pol.LoginsPerID); err != nil || !ok {
-		h.limited(w, r, tx, err)
+	// Not the person: the rows written must not say whether the number is on the roster.
+	if over, err := hit(tx, "id:"+hashOf(id), now, 24*time.Hour, h.pol.LoginsPerID); err != nil || over > 0 {
+		h.limited(w, r, tx, err, over, -1, "logins_per_id_day")
 		return
 	}
 	var phone string
@@ -368,8 +354,8 @@ func (h *handler) codePost(w http.ResponseWriter, r *http.Request) {
 	}
 	defer tx.Rollback()
 	now := h.now()
-	if ok, err := hit(tx, "code-ip:"+h.clientIP(r), now, time.Hour, h.pol.CodesPerIP); err != nil || !ok {
-		h.limited(w, r, tx, err)
+	if over, err := hit(tx, "code-ip:"+h.clientIP(r), now, time.Hour, h.pol.CodesPerIP); err != nil || over > 0 {
+		h.limited(w, r, tx, err, over, -1, "codes_per_address_hour")
 		return
 	}
 	hash := hashOf(c.Value)
@@ -517,14 +503,49 @@ func (h *handler) logoutPost(w http.ResponseWriter, r *http.Request) {
 	// any case, and a session left valid behind a cleared cookie could still be used by
 	// whoever copied it.
 	if s := h.sessionOf(r); s != nil {
-		h.db.SQL().ExecContext(r.Context(), h.db.Rebind(`DELETE FROM citizen_sessions WHERE hash = ?`), s.hash)
+		if err := h.logout(r.Context(), s); err != nil {
+			h.log.Error("citizen logout", "err", err)
+		}
 	}
 	h.setCookie(w, sessionCookie, "", -1)
 	http.Redirect(w, r, "/c/login", http.StatusSeeOther)
 }
 
+// logout ends session s, audited (kind citizen_login, action logout).
+func (h *handler) logout(ctx context.Context, s *session) error {
+	tx, err := h.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	n, err := tx.ExecN(`DELETE FROM citizen_sessions WHERE hash = ?`, s.hash)
+	if err != nil || n == 0 {
+		return err
+	}
+	p, err := personBy(tx, "pid", s.pid)
+	if err != nil {
+		return err
+	}
+	if err := tx.Append([]store.AuditRow{h.auditRow("citizen_login", actorOf(s.agent), s.pid, p.PersonID, "logout", "", "")}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // limited answers a rate limit (or the error met while counting), after keeping the count.
-func (h *handler) limited(w http.ResponseWriter, r *http.Request, tx *store.Tx, err error) {
+// The first refusal of a window is audited (kind citizen_login, action rate_limited, the
+// limit named; pid -1 unless a link names the person), not every one: a flood of refused
+// requests must not flood the trail.
+func (h *handler) limited(w http.ResponseWriter, r *http.Request, tx *store.Tx, err error, over int, pid int64, limit string) {
+	if err == nil && over == 1 {
+		personID := ""
+		if pid >= 0 {
+			if p, perr := personBy(tx, "pid", pid); perr == nil {
+				personID = p.PersonID
+			}
+		}
+		err = tx.Append([]store.AuditRow{h.auditRow("citizen_login", "citizen", pid, personID, "rate_limited", "", "limit="+limit)})
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -2,6 +2,7 @@ package citizen
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +30,7 @@ func (c *city) pid(t testing.TB, personID string) int64 {
 
 func (c *city) link(t testing.TB, personID string, ttl time.Duration) string {
 	t.Helper()
-	u, err := newLink(context.Background(), c.db, c.pid(t, personID), c.clock.Now(), c.clock.Now().Add(ttl))
+	u, err := NewLink(context.Background(), c.db, c.pid(t, personID), c.clock.Now(), c.clock.Now().Add(ttl))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,6 +249,24 @@ func TestSameAnswers(t *testing.T) {
 					t.Fatalf("%s: login %d answered %d, want 429", id[:4], 6, last)
 				}
 			}
+			// The first refusal of each is audited, the same for both (no person named),
+			// and no later one.
+			post(t, c.browser(t), c.srv.URL+"/c/login", url.Values{"id": {zhang}})
+			rows, err := c.db.SQL().Query(`SELECT pid, person_id, detail FROM audit WHERE action = 'rate_limited' ORDER BY seq`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for rows.Next() {
+				var pid int64
+				var id, detail string
+				rows.Scan(&pid, &id, &detail)
+				got = append(got, fmt.Sprint(pid, " ", id, detail))
+			}
+			rows.Close()
+			if want := "-1 limit=logins_per_id_day"; len(got) != 2 || got[0] != want || got[1] != want {
+				t.Fatalf("rate limits audited: %q", got)
+			}
 			// A malformed number is said to be malformed, which tells nothing of the roster.
 			if _, _, body := post(t, c.browser(t), c.srv.URL+"/c/login", url.Values{"id": {"123"}}); !strings.Contains(body, msg(langZH, "err_bad_id")) {
 				t.Fatal("a malformed ID number was not refused")
@@ -273,6 +292,10 @@ func TestLogoutEndsSession(t *testing.T) {
 		t.Fatal("no session cookie after login")
 	}
 	post(t, cl, c.srv.URL+"/c/logout", url.Values{}) // no token
+	var n int
+	if err := c.db.SQL().QueryRow(`SELECT count(*) FROM audit WHERE kind = 'citizen_login' AND action = 'logout' AND actor = 'citizen'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("logouts audited: %d %v", n, err)
+	}
 	other := c.browser(t)
 	other.Jar.SetCookies(base, []*http.Cookie{copied})
 	if st, body := get(t, other, c.srv.URL+"/c/me"); st == http.StatusOK && strings.Contains(body, "张三") {

@@ -113,6 +113,23 @@ func (t *Tx) exec(q string, args ...any) error {
 // Exec runs one statement written with ? placeholders in the transaction.
 func (t *Tx) Exec(q string, args ...any) error { return t.exec(q, args...) }
 
+// ExecN is Exec that returns the number of rows the statement changed.
+func (t *Tx) ExecN(q string, args ...any) (int64, error) {
+	s, err := t.stmt(q)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.ExecContext(t.ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", t.db, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", t.db, err)
+	}
+	return n, nil
+}
+
 // QueryRow runs a query written with ? placeholders in the transaction.
 func (t *Tx) QueryRow(q string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(t.ctx, t.db.Rebind(q), args...)

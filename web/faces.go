@@ -8,7 +8,9 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
@@ -32,6 +34,10 @@ type FaceReviews interface {
 	Decide(ctx context.Context, id int64, actor string, accept bool, now time.Time) error
 	NeedsVisit(ctx context.Context) ([]citizen.Visit, error)
 	Visited(ctx context.Context, pid int64, actor, evidence string, now time.Time) (bool, error)
+	// SignIns counts a person's open ways into the pensioner's pages; EndSignIns ends them
+	// all (a lost phone, a relative who may no longer act), audited with its reason.
+	SignIns(ctx context.Context, pid int64, now time.Time) (citizen.SignIns, error)
+	EndSignIns(ctx context.Context, pid int64, actor, reason string, now time.Time) (citizen.SignIns, error)
 }
 
 // citizenFaces calls package citizen over the service's database and ingestion.
@@ -67,6 +73,41 @@ func (f citizenFaces) NeedsVisit(ctx context.Context) ([]citizen.Visit, error) {
 
 func (f citizenFaces) Visited(ctx context.Context, pid int64, actor, evidence string, now time.Time) (bool, error) {
 	return citizen.Visited(ctx, f.db, f.svc, pid, actor, evidence, now)
+}
+
+func (f citizenFaces) SignIns(ctx context.Context, pid int64, now time.Time) (citizen.SignIns, error) {
+	return citizen.PersonSignIns(ctx, f.db, pid, now)
+}
+
+func (f citizenFaces) EndSignIns(ctx context.Context, pid int64, actor, reason string, now time.Time) (citizen.SignIns, error) {
+	return citizen.EndSignIns(ctx, f.db, pid, actor, reason, now, f.svc.Location())
+}
+
+// signInsPost ends every sign-in of a person to the pensioner's pages (operators and
+// administrators, with a reason).
+func (c *console) signInsPost(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if u.Disabled || (u.Role != auth.RoleAdmin && u.Role != auth.RoleOperator) {
+		c.fail(w, r, sc.Errorf(eForbidden, "sign-ins are ended by the city bureau"))
+		return
+	}
+	p, err := c.personFor(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "a reason is required (at most 500 characters)"))
+		return
+	}
+	ended, err := c.opt.Faces.EndSignIns(r.Context(), p.PID, u.Name, reason, c.opt.Now())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.log.Info("console sign-ins ended", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "ended", ended.String())
+	http.Redirect(w, r, fmt.Sprintf("/person/%d?signins=ended#h-signin", p.PID), http.StatusSeeOther)
 }
 
 // sees reports whether u may see a person of region code: inside their region, and the

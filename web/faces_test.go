@@ -26,6 +26,23 @@ type fakeFaces struct {
 	decided   []string // "id actor accept"
 	visited   []string // "pid actor evidence"
 	recovered int      // calls of Recover
+	signIns   map[int64]citizen.SignIns
+	ended     []string // "pid actor reason"
+}
+
+func (f *fakeFaces) SignIns(_ context.Context, pid int64, _ time.Time) (citizen.SignIns, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.signIns[pid], nil
+}
+
+func (f *fakeFaces) EndSignIns(_ context.Context, pid int64, actor, reason string, _ time.Time) (citizen.SignIns, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.signIns[pid]
+	delete(f.signIns, pid)
+	f.ended = append(f.ended, fmt.Sprintf("%d %s %s", pid, actor, reason))
+	return s, nil
 }
 
 func (f *fakeFaces) Recover(context.Context, time.Time) error {
@@ -411,5 +428,50 @@ func TestFaceReviewsCitizen(t *testing.T) {
 				t.Errorf("the visit's clearing is not audited: %+v", audit)
 			}
 		})
+	}
+}
+
+// TestEndSignInsPage: the person page shows a person's open sign-ins to everyone who
+// sees the person; operators and administrators end them with a reason; others, and
+// anyone outside the person's region, cannot.
+func TestEndSignInsPage(t *testing.T) {
+	base := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/s.db"))
+	zp, _ := base.db.PersonByID(context.Background(), zhang)
+	f := &fakeFaces{signIns: map[int64]citizen.SignIns{zp.PID: {Sessions: 1, AgentSessions: 1, Links: 2}}}
+	c := faceConsole(t, base, f)
+	page := fmt.Sprintf("/person/%d", zp.PID)
+	for _, name := range []string{"auditor", "v1", "town"} {
+		cl := c.client(t)
+		cl.login(name)
+		st, body := cl.get(page)
+		if st != http.StatusOK || !strings.Contains(body, `data-open="true"`) || strings.Contains(body, "/signins") {
+			t.Errorf("%s: %d, or the form is offered", name, st)
+		}
+		if st, _, _ := cl.post(page+"/signins", url.Values{"csrf": {cl.csrf}, "reason": {"x"}}); st != http.StatusForbidden {
+			t.Errorf("%s ends sign-ins: %d", name, st)
+		}
+	}
+	other := c.client(t)
+	other.login("op-other")
+	if st, _, _ := other.post(page+"/signins", url.Values{"csrf": {other.csrf}, "reason": {"x"}}); st != http.StatusNotFound {
+		t.Errorf("an operator of another district ends sign-ins: %d", st)
+	}
+	op := c.client(t)
+	op.login("operator")
+	if _, body := op.get(page); !strings.Contains(body, `action="/person/`+fmt.Sprint(zp.PID)+`/signins"`) {
+		t.Fatal("the operator is not offered the form")
+	}
+	if st, _, _ := op.post(page+"/signins", url.Values{"csrf": {op.csrf}, "reason": {"  "}}); st != http.StatusBadRequest {
+		t.Errorf("ended without a reason: %d", st)
+	}
+	if st, _, _ := op.post(page+"/signins", url.Values{"reason": {"lost phone"}}); st != http.StatusForbidden {
+		t.Errorf("ended without the form's token: %d", st)
+	}
+	st, loc, _ := op.post(page+"/signins", url.Values{"csrf": {op.csrf}, "reason": {"lost phone"}})
+	if st != http.StatusSeeOther || !strings.Contains(loc, "signins=ended") || len(f.ended) != 1 || f.ended[0] != fmt.Sprint(zp.PID, " operator lost phone") {
+		t.Fatalf("ending: %d %s %v", st, loc, f.ended)
+	}
+	if _, body := op.get(page + "?signins=ended"); !strings.Contains(body, `data-open="false"`) || strings.Contains(body, "/signins") {
+		t.Error("after ending: still open, or the form still offered")
 	}
 }

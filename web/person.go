@@ -17,7 +17,9 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/idcard"
+	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -70,6 +72,10 @@ type personData struct {
 	// Recovered: the entry just recorded (its audit sequence number).
 	Recoveries []RecoveryRow
 	Recovered  string
+	// SignIns: the person's open ways into the pensioner's pages (nil without face
+	// certification); SignInsEnded: they were just ended.
+	SignIns      *citizen.SignIns
+	SignInsEnded bool
 }
 
 // Recoverable reports whether something is left to recover on one of the person's cases
@@ -169,7 +175,7 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, n := range notes {
 		d.Events = append(d.Events, Event{Date: n.Created, Kind: "notice", Title: n.Kind + " · " + n.Status,
-			Detail: n.Phone + ": " + citizenLink.ReplaceAllString(n.Text, "/c/…")})
+			Detail: n.Phone + ": " + citizenLink.ReplaceAllString(strings.ReplaceAll(n.Text, notice.LinkSlot, "/c/…"), "/c/…")})
 	}
 	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].Date > d.Events[j].Date })
 	// The timeline by kind (?kind=): hundreds of records a year bury a person's few
@@ -196,12 +202,22 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.ParseInt(r.URL.Query().Get("recovered"), 10, 64); err == nil && n > 0 {
 		d.Recovered = strconv.FormatInt(n, 10)
 	}
+	if c.opt.Faces != nil {
+		s, err := c.opt.Faces.SignIns(ctx, p.PID, c.opt.Now())
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		d.SignIns, d.SignInsEnded = &s, r.URL.Query().Get("signins") == "ended"
+	}
 	c.render(w, r, http.StatusOK, "person", d)
 }
 
 // citizenLink finds the pensioner's sign-in link in a notice's text: the token is a
 // password until it is used, and staff reading the timeline must not be able to sign in
 // as the person with it.
+// Notices queued since session 11 hold notice.LinkSlot instead: the link is made as the
+// SMS is sent.
 var citizenLink = regexp.MustCompile(`/c/[A-Za-z0-9_-]{6,}`)
 
 // newRecordID makes a record_id no one else will use: the console's prefix, the day and

@@ -277,7 +277,8 @@ func TestLoginThrottleBehindProxy(t *testing.T) {
 }
 
 // TestNoticeLinkMasked: a reminder's sign-in link signs the pensioner in; the person page
-// shows the notice's text without its token.
+// shows the notice's text without its token (notices queued before the links were made at
+// sending), and the placeholder of one made at sending as the same mark.
 func TestNoticeLinkMasked(t *testing.T) {
 	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "n.db")))
 	ctx := context.Background()
@@ -288,7 +289,9 @@ func TestNoticeLinkMasked(t *testing.T) {
 	}
 	const token = "qmoip35qmlvgyjl4"
 	if _, err := tx.EnqueueNotices([]store.Notice{{PID: zp.PID, PersonID: zhang, Phone: "13800000001", Kind: "warning", Deadline: today + 30,
-		Template: "warning", Text: "张三您好：请于2024年6月9日前认证 https://rz.example.gov.cn/c/" + token + " 回复TD退订", Created: today}}); err != nil {
+		Template: "warning", Text: "张三您好：请于2024年6月9日前认证 https://rz.example.gov.cn/c/" + token + " 回复TD退订", Created: today},
+		{PID: zp.PID, PersonID: zhang, Phone: "13800000001", Kind: "pending", Deadline: today + 30,
+			Template: "pending", Text: "张三您好：已到期 {link}人脸识别认证", Created: today}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -298,5 +301,7 @@ func TestNoticeLinkMasked(t *testing.T) {
 	op.login("operator")
 	if _, body := op.get(fmt.Sprintf("/person/%d", zp.PID)); strings.Contains(body, token) || !strings.Contains(body, "https://rz.example.gov.cn/c/…") {
 		t.Error("the person page shows the sign-in link's token, or not the notice")
+	} else if strings.Contains(body, "{link}") || !strings.Contains(body, "已到期 /c/…人脸") {
+		t.Error("the person page shows the link's placeholder as it is stored")
 	}
 }

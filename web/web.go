@@ -160,6 +160,7 @@ func (c *console) routes() {
 		m.HandleFunc("GET /reviews", c.need(c.reviews))
 		m.HandleFunc("POST /reviews/{id}", c.need(c.reviewDecide))
 		m.HandleFunc("GET /visits", c.need(c.visits))
+		m.HandleFunc("POST /person/{id}/signins", c.need(c.signInsPost))
 	}
 	if c.opt.Recoveries != nil {
 		m.HandleFunc("GET /recoveries", c.need(c.recoveries))
