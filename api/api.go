@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +38,10 @@ type Options struct {
 	Log     *slog.Logger
 	// Extra metrics lines (notices sent and failed), appended to /metrics.
 	Metrics func(w io.Writer)
+	// MetricsToken, when set, is the bearer token /metrics asks for (Prometheus's
+	// authorization credentials); without it /metrics is open, like /healthz and /readyz,
+	// for a scraper on the agency's own network.
+	MetricsToken string
 }
 
 type handler struct {
@@ -272,6 +277,14 @@ func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
+	if t := h.opt.MetricsToken; t != "" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(t)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics: a bearer token is required", http.StatusUnauthorized)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	m := func(name, kind, help string, v any) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %v\n", name, help, name, kind, name, v)

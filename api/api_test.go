@@ -148,6 +148,27 @@ func TestBatchesAPI(t *testing.T) {
 				}
 				resp.Body.Close()
 			}
+			// With a metrics token, /metrics asks for it; the probes stay open.
+			tok := httptest.NewServer(api.New(api.Options{Service: svc, Keys: brokenKeys{}, MetricsToken: "m3tr1cs"}))
+			defer tok.Close()
+			for _, c := range []struct {
+				path, auth string
+				want       int
+			}{
+				{"/metrics", "", http.StatusUnauthorized}, {"/metrics", "Bearer wrong", http.StatusUnauthorized},
+				{"/metrics", "m3tr1cs", http.StatusUnauthorized}, {"/metrics", "Bearer m3tr1cs", http.StatusOK},
+				{"/healthz", "", http.StatusOK}, {"/readyz", "", http.StatusOK},
+			} {
+				req, _ := http.NewRequest("GET", tok.URL+c.path, nil)
+				if c.auth != "" {
+					req.Header.Set("Authorization", c.auth)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil || resp.StatusCode != c.want {
+					t.Fatalf("%s with %q: %v %v, want %d", c.path, c.auth, resp, err, c.want)
+				}
+				resp.Body.Close()
+			}
 		})
 	}
 }

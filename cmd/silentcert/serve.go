@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	smsFile := fs.String("sms-file", "", "SMS gateway for tests and demos: append each notice as a JSON line to this file")
 	templates := fs.String("sms-templates", "", "notice templates (JSON; see notice/README.md)")
 	link := fs.String("sms-link", "", "the certification address the notices name")
+	quiet := fs.String("sms-quiet", "21-8", "hours (Asia/Shanghai) in which no SMS is sent, FROM-TO, across midnight when FROM > TO; 0-0: none")
+	perDay := fs.Int("sms-per-day", 10000, "SMS sent per day at most (0: no cap); the rest wait for the next day, oldest first")
+	confirm := fs.Bool("sms-confirm", false, "tell a person who had been reminded when they are certified silently")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -61,6 +65,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// With a public address, each reminder carries a one-time sign-in link, made when it
 	// is sent (the queued text keeps a placeholder: no usable link in the database).
 	ncfg.GraceMonths, ncfg.Link, ncfg.SignIn = cfg.Policy.GraceMonths, *link, *publicURL != ""
+	ncfg.PerDayLimit, ncfg.Confirm = *perDay, *confirm
+	if ncfg.QuietStart, ncfg.QuietEnd, err = parseHours(*quiet); err != nil {
+		return usagef("--sms-quiet %q: %v", *quiet, err)
+	}
 	if *templates != "" {
 		if ncfg.Templates, err = notice.LoadTemplates(*templates); err != nil {
 			return err
@@ -146,6 +154,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}, Metrics: func(w io.Writer) { w.Write(metrics.AppendPrometheus(nil)) }, Announce: func(a string) {
 			fmt.Fprintf(stdout, "silentcert serving %s on http://%s/ (API /api/v1/batches, /healthz, /readyz, /metrics)\n", db, a)
 		}})
+}
+
+// parseHours reads FROM-TO, two hours of the day.
+func parseHours(s string) (from, to int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if ok {
+		if from, err = strconv.Atoi(a); err == nil {
+			to, err = strconv.Atoi(b)
+		}
+	}
+	if !ok || err != nil || from < 0 || from > 23 || to < 0 || to > 23 {
+		return 0, 0, fmt.Errorf("want FROM-TO, two hours from 0 to 23, as 21-8")
+	}
+	return from, to, nil
 }
 
 // noticeSender is serve's sender of notices: each reminder's sign-in link is made as it

@@ -239,3 +239,20 @@ func TestReadDeadlines(t *testing.T) {
 		}
 	}
 }
+
+func TestParseHours(t *testing.T) {
+	for in, want := range map[string][2]int{"21-8": {21, 8}, "0-0": {0, 0}, "8-20": {8, 20}} {
+		if f, to, err := parseHours(in); err != nil || f != want[0] || to != want[1] {
+			t.Errorf("%s: %d %d %v", in, f, to, err)
+		}
+	}
+	for _, in := range []string{"", "21", "24-8", "21-", "-1-8", "a-b", "21-8-3"} {
+		if _, _, err := parseHours(in); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+	var so, se bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--db", "sqlite:" + filepath.Join(t.TempDir(), "x.db"), "--sms-quiet", "22-25"}, &so, &se); code != 2 || !strings.Contains(se.String(), "--sms-quiet") {
+		t.Errorf("serve --sms-quiet 22-25: exit %d: %s", code, se.String())
+	}
+}

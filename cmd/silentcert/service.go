@@ -407,7 +407,10 @@ func readDeadlines(h http.Handler, upload, form time.Duration) http.Handler {
 // missed days first) until ctx ends.
 func serveLoop(ctx context.Context, c serveConfig) error {
 	mux := http.NewServeMux()
-	apiH := api.New(api.Options{Service: c.Service, Keys: c.Keys, MaxBody: c.MaxBody, Log: c.Log, Metrics: c.Metrics})
+	// The scraper's token comes from the environment, not a flag: flags show in the
+	// process list.
+	apiH := api.New(api.Options{Service: c.Service, Keys: c.Keys, MaxBody: c.MaxBody, Log: c.Log, Metrics: c.Metrics,
+		MetricsToken: os.Getenv("SILENTCERT_METRICS_TOKEN")})
 	mux.Handle("/api/", apiH)
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, apiH)
