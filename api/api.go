@@ -19,13 +19,16 @@ import (
 	"time"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/exchange"
 	"github.com/silentcert/silentcert/service"
 )
 
 // Keys checks an API key and returns the source it may send.
 type Keys interface {
-	APIKey(ctx context.Context, secret string) (source string, id int64, err error)
+	// APIKey returns the key whose secret this is: its id, department and, when it is
+	// limited to some of the department's types, those.
+	APIKey(ctx context.Context, secret string) (auth.APIKey, error)
 }
 
 // Options configure the API.
@@ -100,25 +103,25 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// source returns the department of the request's API key and the key's number.
-func (h *handler) source(r *http.Request) (string, int64, error) {
+// key returns the request's API key.
+func (h *handler) key(r *http.Request) (auth.APIKey, error) {
 	secret := r.Header.Get("X-API-Key")
 	if a := r.Header.Get("Authorization"); secret == "" && strings.HasPrefix(a, "Bearer ") {
 		secret = strings.TrimPrefix(a, "Bearer ")
 	}
 	if secret == "" {
-		return "", 0, sc.Errorf(sc.EUnauthorized, "an API key is required (Authorization: Bearer KEY)")
+		return auth.APIKey{}, sc.Errorf(sc.EUnauthorized, "an API key is required (Authorization: Bearer KEY)")
 	}
-	src, id, err := h.opt.Keys.APIKey(r.Context(), secret)
+	k, err := h.opt.Keys.APIKey(r.Context(), secret)
 	switch {
 	case sc.ErrorCode(err) == sc.EUnauthorized:
-		return "", 0, sc.Errorf(sc.EUnauthorized, "the API key is unknown or revoked")
+		return auth.APIKey{}, sc.Errorf(sc.EUnauthorized, "the API key is unknown or revoked")
 	case err != nil:
 		// The database, not the key: a department must not think its key was revoked.
 		h.opt.Log.Error("API key check failed", "err", err)
-		return "", 0, errKeyCheck
+		return auth.APIKey{}, errKeyCheck
 	}
-	return src, id, nil
+	return k, nil
 }
 
 // errKeyCheck answers 503: the key could not be checked.
@@ -170,7 +173,8 @@ func (l *limited) Read(p []byte) (int, error) {
 
 func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	src, key, err := h.source(r)
+	key, err := h.key(r)
+	src := key.Source
 	if err != nil {
 		writeError(w, statusOf(err), err.Error())
 		return
@@ -190,7 +194,7 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	body := &limited{r: r.Body, left: h.opt.MaxBody}
 	// The actor names the key, so that a leaked key's batches can be told apart; a gzip
 	// body may unpack to MaxBody at most.
-	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Actor: "api:" + src + "#" + strconv.FormatInt(key, 10),
+	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Types: key.Types, Actor: "api:" + src + "#" + strconv.FormatInt(key.ID, 10),
 		MaxDecompressed: h.opt.MaxBody, Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}}})
 	h.batchNanos.Add(int64(time.Since(start)))
 	h.nBatch.Add(1)
@@ -234,7 +238,8 @@ func batchJSON(id int64, rejected string, report any, probs []exchange.Problem) 
 }
 
 func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
-	src, _, err := h.source(r)
+	key, err := h.key(r)
+	src := key.Source
 	if err != nil {
 		writeError(w, statusOf(err), err.Error())
 		return

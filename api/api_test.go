@@ -35,7 +35,7 @@ func TestBatchesAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 			keys := auth.New(db, auth.Options{})
-			secret, keyID, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed")
+			secret, keyID, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,6 +72,18 @@ func TestBatchesAPI(t *testing.T) {
 			}
 			if code, _ = post("sck_wrong", "text/csv", good); code != http.StatusUnauthorized {
 				t.Fatalf("wrong key: %d", code)
+			}
+			// A key limited to face certifications cannot settle a disputed death.
+			faceKey, _, err := keys.CreateAPIKey(ctx, "admin", "HRSS", "face app", []string{"HRSS.FACE"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out = post(faceKey, "text/csv", header+
+				"f1,HRSS,HRSS.FACE,371002194003150019,张三,1940-03-15,2024-02-03,2024-02-03,,\n"+
+				"f2,HRSS,HRSS.REVIEW,371002194003150019,张三,1940-03-15,2024-02-03,2024-02-03,,accept=death;ref=PSB:x\n")
+			if code != http.StatusCreated || out["report"].(map[string]any)["applied"].(float64) != 1 ||
+				!strings.Contains(fmt.Sprint(out["quarantine"]), "type_not_allowed_for_key") {
+				t.Fatalf("limited key: %d %v", code, out)
 			}
 			if code, _ = post("", "text/csv", good); code != http.StatusUnauthorized {
 				t.Fatalf("no key: %d", code)
@@ -126,7 +138,7 @@ func TestBatchesAPI(t *testing.T) {
 			if c := get(secret, id); c != http.StatusOK {
 				t.Fatalf("get batch: %d", c)
 			}
-			other, _, _ := keys.CreateAPIKey(ctx, "admin", "TRN", "transit")
+			other, _, _ := keys.CreateAPIKey(ctx, "admin", "TRN", "transit", nil)
 			if c := get(other, id); c != http.StatusNotFound {
 				t.Fatalf("another source's batch: %d", c)
 			}
@@ -176,8 +188,8 @@ func TestBatchesAPI(t *testing.T) {
 // brokenKeys is a key store whose database is down.
 type brokenKeys struct{}
 
-func (brokenKeys) APIKey(context.Context, string) (string, int64, error) {
-	return "", 0, errors.New("connection refused")
+func (brokenKeys) APIKey(context.Context, string) (auth.APIKey, error) {
+	return auth.APIKey{}, errors.New("connection refused")
 }
 
 func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -15,8 +17,11 @@ import (
 // APIKey is a department's key for POST /api/v1/batches as the administrator sees it:
 // never the secret, only its first characters to tell keys apart.
 type APIKey struct {
-	ID      int64
-	Source  string // the department code (spec §4) whose types the key may send
+	ID     int64
+	Source string // the department code (spec §4) whose types the key may send
+	// Types, when not empty, are the only record types the key may send (codes of its
+	// source's, in order); empty: every type of its source.
+	Types   []string
 	Name    string // what the administrator called it ("PSB nightly export")
 	Prefix  string // the secret's first characters, as shown when it was made
 	Created time.Time
@@ -41,11 +46,18 @@ func checkSource(source string) error {
 	return nil
 }
 
-// CreateAPIKey makes a key for source and returns its secret, which is shown this once:
-// the database keeps its SHA-256 only.
-func (a *Service) CreateAPIKey(ctx context.Context, actor, source, name string) (string, int64, error) {
+// CreateAPIKey makes a key for source, limited to types when there are any (the caller
+// checks they are the source's, against the catalogue), and returns its secret, which is
+// shown this once: the database keeps its SHA-256 only.
+func (a *Service) CreateAPIKey(ctx context.Context, actor, source, name string, types []string) (string, int64, error) {
 	if err := checkSource(source); err != nil {
 		return "", 0, err
+	}
+	types = slices.Compact(slices.Sorted(slices.Values(types)))
+	for _, t := range types {
+		if err := checkTypeCode(t); err != nil {
+			return "", 0, err
+		}
 	}
 	if n := utf8.RuneCountInString(name); n > 100 || !utf8.ValidString(name) {
 		return "", 0, sc.Errorf(sc.EInvalid, "key name: at most 100 characters")
@@ -55,17 +67,35 @@ func (a *Service) CreateAPIKey(ctx context.Context, actor, source, name string) 
 	var id int64
 	err := a.write(ctx, func(tx *store.Tx) error {
 		now := a.now()
-		if err := tx.QueryRow(`INSERT INTO api_keys (source, name, prefix, hash, created, revoked) VALUES (?, ?, ?, ?, ?, '') RETURNING id`,
-			source, name, prefix, keyHash(secret), now.UTC().Format(time.RFC3339)).Scan(&id); err != nil {
+		if err := tx.QueryRow(`INSERT INTO api_keys (source, name, prefix, hash, created, revoked, types) VALUES (?, ?, ?, ?, ?, '', ?) RETURNING id`,
+			source, name, prefix, keyHash(secret), now.UTC().Format(time.RFC3339), strings.Join(types, ",")).Scan(&id); err != nil {
 			return fmt.Errorf("%s: create API key: %w", a.db, err)
 		}
+		limit := ""
+		if len(types) > 0 {
+			limit = " types=" + strings.Join(types, ",")
+		}
 		return tx.Append([]store.AuditRow{a.auditRow(now, "api_key", actor, "create",
-			fmt.Sprintf("id=%d source=%s prefix=%s name=%s", id, source, prefix, name))})
+			fmt.Sprintf("id=%d source=%s prefix=%s%s name=%s", id, source, prefix, limit, name))})
 	})
 	if err != nil {
 		return "", 0, err
 	}
 	return secret, id, nil
+}
+
+// checkTypeCode says whether t looks like a record type code (HEA.INPATIENT): capital
+// letters, digits, _ and ., at most 64.
+func checkTypeCode(t string) error {
+	ok := len(t) >= 1 && len(t) <= 64
+	for i := 0; ok && i < len(t); i++ {
+		c := t[i]
+		ok = c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.'
+	}
+	if !ok {
+		return sc.Errorf(sc.EInvalid, "type %q: a record type code is capital letters, digits, _ and . (HEA.INPATIENT…)", clip(t, 40))
+	}
+	return nil
 }
 
 // keyHash is what api_keys.hash keeps: the raw SHA-256 of the secret (256 random bits
@@ -75,29 +105,38 @@ func keyHash(secret string) []byte {
 	return h[:]
 }
 
-// APIKey returns the source and id of the key whose secret this is, or an EUnauthorized
-// error when there is none or it was revoked. It is one indexed lookup by hash, so its
-// time tells nothing about how close a guess was.
-func (a *Service) APIKey(ctx context.Context, secret string) (string, int64, error) {
+// APIKey returns the key whose secret this is (its id, source and types), or an
+// EUnauthorized error when there is none or it was revoked. It is one indexed lookup by
+// hash, so its time tells nothing about how close a guess was.
+func (a *Service) APIKey(ctx context.Context, secret string) (APIKey, error) {
 	if secret == "" || len(secret) > 128 {
-		return "", 0, sc.Errorf(sc.EUnauthorized, "no valid API key")
+		return APIKey{}, sc.Errorf(sc.EUnauthorized, "no valid API key")
 	}
-	var source, revoked string
-	var id int64
-	err := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT id, source, revoked FROM api_keys WHERE hash = ?`),
-		keyHash(secret)).Scan(&id, &source, &revoked)
+	var k APIKey
+	var revoked, types string
+	err := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT id, source, revoked, types FROM api_keys WHERE hash = ?`),
+		keyHash(secret)).Scan(&k.ID, &k.Source, &revoked, &types)
 	if err == sql.ErrNoRows || err == nil && revoked != "" {
-		return "", 0, sc.Errorf(sc.EUnauthorized, "no valid API key")
+		return APIKey{}, sc.Errorf(sc.EUnauthorized, "no valid API key")
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: API key: %w", a.db, err)
+		return APIKey{}, fmt.Errorf("%s: API key: %w", a.db, err)
 	}
-	return source, id, nil
+	k.Types = splitTypes(types)
+	return k, nil
+}
+
+// splitTypes reads api_keys.types.
+func splitTypes(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // APIKeys returns every key, revoked ones too, in the order they were made.
 func (a *Service) APIKeys(ctx context.Context) ([]APIKey, error) {
-	rows, err := a.db.Reader().QueryContext(ctx, `SELECT id, source, name, prefix, created, revoked FROM api_keys ORDER BY id`)
+	rows, err := a.db.Reader().QueryContext(ctx, `SELECT id, source, name, prefix, created, revoked, types FROM api_keys ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("%s: API keys: %w", a.db, err)
 	}
@@ -105,10 +144,11 @@ func (a *Service) APIKeys(ctx context.Context) ([]APIKey, error) {
 	var out []APIKey
 	for rows.Next() {
 		var k APIKey
-		var created, revoked string
-		if err := rows.Scan(&k.ID, &k.Source, &k.Name, &k.Prefix, &created, &revoked); err != nil {
+		var created, revoked, types string
+		if err := rows.Scan(&k.ID, &k.Source, &k.Name, &k.Prefix, &created, &revoked, &types); err != nil {
 			return nil, err
 		}
+		k.Types = splitTypes(types)
 		k.Created, _ = time.Parse(time.RFC3339, created)
 		if revoked != "" {
 			k.Revoked, _ = time.Parse(time.RFC3339, revoked)

@@ -401,15 +401,15 @@ func testAPIKeys(t *testing.T, e env) {
 		t.Fatalf("secret %q", secret)
 	}
 	other, _ := mustKey(t, e, "HEA", "")
-	src, gotID, err := e.a.APIKey(ctx, secret)
-	if err != nil || src != "PSB" || gotID != id {
-		t.Fatalf("use: %q %d %v", src, gotID, err)
+	k, err := e.a.APIKey(ctx, secret)
+	if err != nil || k.Source != "PSB" || k.ID != id || k.Types != nil {
+		t.Fatalf("use: %+v %v", k, err)
 	}
-	if src, _, _ := e.a.APIKey(ctx, other); src != "HEA" {
-		t.Fatalf("other key's source %q", src)
+	if k, _ := e.a.APIKey(ctx, other); k.Source != "HEA" {
+		t.Fatalf("other key's source %q", k.Source)
 	}
 	for _, bad := range []string{"", "sck_", secret + "x", secret[:len(secret)-1], strings.Repeat("a", 10000)} {
-		if _, _, err := e.a.APIKey(ctx, bad); code(err) != sc.EUnauthorized {
+		if _, err := e.a.APIKey(ctx, bad); code(err) != sc.EUnauthorized {
 			t.Fatalf("%q: %v", bad, err)
 		}
 	}
@@ -429,10 +429,10 @@ func testAPIKeys(t *testing.T, e env) {
 	}
 	mustOK(t, e.a.RevokeAPIKey(ctx, "root", id))
 	mustOK(t, e.a.RevokeAPIKey(ctx, "root", id)) // twice: harmless
-	if _, _, err := e.a.APIKey(ctx, secret); code(err) != sc.EUnauthorized {
+	if _, err := e.a.APIKey(ctx, secret); code(err) != sc.EUnauthorized {
 		t.Fatalf("revoked key: %v", err)
 	}
-	if _, _, err := e.a.APIKey(ctx, other); err != nil {
+	if _, err := e.a.APIKey(ctx, other); err != nil {
 		t.Fatalf("revoking one key broke another: %v", err)
 	}
 	keys := must(e.a.APIKeys(ctx))(t)
@@ -444,15 +444,29 @@ func testAPIKeys(t *testing.T, e env) {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"", "psb", "P-S", "1AB", strings.Repeat("A", 33)} {
-		if _, _, err := e.a.CreateAPIKey(ctx, "root", bad, ""); code(err) != sc.EInvalid {
+		if _, _, err := e.a.CreateAPIKey(ctx, "root", bad, "", nil); code(err) != sc.EInvalid {
 			t.Fatalf("source %q: %v", bad, err)
+		}
+	}
+	// A key limited to some types keeps them, in order and once each, and lists them.
+	limited, lid, err := e.a.CreateAPIKey(ctx, "root", "HRSS", "face app", []string{"HRSS.VISIT", "HRSS.FACE", "HRSS.VISIT"})
+	mustOK(t, err)
+	if k, err := e.a.APIKey(ctx, limited); err != nil || strings.Join(k.Types, ",") != "HRSS.FACE,HRSS.VISIT" {
+		t.Fatalf("limited key: %+v %v", k, err)
+	}
+	if keys := must(e.a.APIKeys(ctx))(t); keys[len(keys)-1].ID != lid || len(keys[len(keys)-1].Types) != 2 {
+		t.Fatalf("limited key listed: %+v", keys[len(keys)-1])
+	}
+	for _, bad := range []string{"", "hrss.face", "HRSS FACE", strings.Repeat("A", 65)} {
+		if _, _, err := e.a.CreateAPIKey(ctx, "root", "HRSS", "", []string{bad}); code(err) != sc.EInvalid {
+			t.Fatalf("type %q: %v", bad, err)
 		}
 	}
 }
 
 func mustKey(t *testing.T, e env, source, name string) (string, int64) {
 	t.Helper()
-	s, id, err := e.a.CreateAPIKey(context.Background(), "root", source, name)
+	s, id, err := e.a.CreateAPIKey(context.Background(), "root", source, name, nil)
 	mustOK(t, err)
 	return s, id
 }

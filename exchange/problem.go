@@ -28,6 +28,11 @@ const (
 	ReasonBadMonth             = "bad_month"             // roster: a month that is not YYYY-MM, or end_month before start_month
 	ReasonBadSex               = "bad_sex"               // roster: sex is not 1 or 2
 	ReasonMissingAddress       = "missing_address"       // roster: neither hukou_address nor region_code
+	// ReasonSourceNotAllowed: a row of another department than the API key's;
+	// ReasonTypeNotAllowedForKey: a type the key, limited to some of its department's
+	// types, may not send.
+	ReasonSourceNotAllowed     = "source_not_allowed"
+	ReasonTypeNotAllowedForKey = "type_not_allowed_for_key"
 )
 
 // Problem is one quarantined row (spec §3; one line of quarantine.csv: file,line,field,reason).

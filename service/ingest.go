@@ -36,7 +36,10 @@ type Batch struct {
 	Origin string // "file", "drop", "api", "console", "replay"
 	// Source, when set, is the only source the batch may carry (an API key's department):
 	// rows of another source are quarantined.
-	Source   string
+	Source string
+	// Types, when not empty, are the only record types the batch may carry (an API key
+	// limited to some of its department's types): rows of another type are quarantined.
+	Types    []string
 	Actor    string
 	Day      sc.Date // the day the records are applied; NoDate: today
 	Files    []File
@@ -98,7 +101,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 			return r
 		}
 		r.opened = true
-		r.rows, r.probs, err = readAll(rr, b.Source)
+		r.rows, r.probs, err = readAll(rr, b.Source, s.cat, b.Types)
 		r.enc, r.warns = rr.Encoding(), rr.Warnings()
 		rr.Close()
 		if err != nil {
@@ -180,7 +183,7 @@ const readBlock = 4096
 
 // readAll reads a file's rows, in blocks (a growing slice would copy every row, a few
 // hundred bytes, each time it grew), checking the batch's source.
-func readAll(rr *exchange.RecordReader, source string) ([][]Row, []exchange.Problem, error) {
+func readAll(rr *exchange.RecordReader, source string, cat *sc.Catalogue, types []string) ([][]Row, []exchange.Problem, error) {
 	var probs []exchange.Problem
 	var blocks [][]Row
 	var rows []Row
@@ -200,8 +203,13 @@ func readAll(rr *exchange.RecordReader, source string) ([][]Row, []exchange.Prob
 			continue
 		}
 		if source != "" && string(row.Source) != source {
-			probs = append(probs, exchange.Problem{File: row.File, Line: row.Line, Field: "source", Reason: "source_not_allowed",
+			probs = append(probs, exchange.Problem{File: row.File, Line: row.Line, Field: "source", Reason: exchange.ReasonSourceNotAllowed,
 				Message: "this key may send only " + source + " records, not " + string(row.Source)})
+			continue
+		}
+		if code := cat.Type(row.Type).Code; len(types) > 0 && !slices.Contains(types, code) {
+			probs = append(probs, exchange.Problem{File: row.File, Line: row.Line, Field: "type", Reason: exchange.ReasonTypeNotAllowedForKey,
+				Message: "this key may send only " + strings.Join(types, ", ") + " records, not " + code})
 			continue
 		}
 		if len(rows) == cap(rows) {

@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
@@ -173,6 +175,22 @@ type keysData struct {
 	Sources []string
 }
 
+// keyTypes reads the types a new key is limited to (codes separated by spaces or commas;
+// none: every type of its source): each must be one of the source's in the catalogue.
+func (c *console) keyTypes(source, field string) ([]string, error) {
+	codes := strings.FieldsFunc(field, func(r rune) bool { return r == ',' || r == '，' || unicode.IsSpace(r) })
+	for _, code := range codes {
+		id, ok := c.opt.Catalogue.Lookup(code)
+		if !ok || c.opt.Catalogue.Type(id).Source != source {
+			if len(code) > 40 {
+				code = code[:40] + "…"
+			}
+			return nil, fmt.Errorf("type %q is not one of %s's record types", code, source)
+		}
+	}
+	return codes, nil
+}
+
 func (c *console) keys(w http.ResponseWriter, r *http.Request) {
 	c.keysPage(w, r, http.StatusOK, "", "")
 }
@@ -187,8 +205,7 @@ func (c *console) keysPage(w http.ResponseWriter, r *http.Request, status int, s
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, status, "keys", &keysData{Keys: ks, Secret: secret, Error: errMsg,
-		Sources: []string{"PSB", "CIV", "HEA", "MOHRSS", "CMT", "JUS", "MED", "TRN", "NIA", "BANK", "HRSS", "TEL", "UTIL"}})
+	c.render(w, r, status, "keys", &keysData{Keys: ks, Secret: secret, Error: errMsg, Sources: c.opt.Catalogue.Sources()})
 }
 
 func (c *console) keysPost(w http.ResponseWriter, r *http.Request) {
@@ -200,7 +217,13 @@ func (c *console) keysPost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	switch r.PostFormValue("op") {
 	case "create":
-		secret, _, err := c.auth.CreateAPIKey(ctx, u.Name, r.PostFormValue("source"), strings.TrimSpace(r.PostFormValue("name")))
+		source := r.PostFormValue("source")
+		types, err := c.keyTypes(source, r.PostFormValue("types"))
+		if err != nil {
+			c.keysPage(w, r, http.StatusBadRequest, "", err.Error())
+			return
+		}
+		secret, _, err := c.auth.CreateAPIKey(ctx, u.Name, source, strings.TrimSpace(r.PostFormValue("name")), types)
 		if err != nil {
 			var e *sc.Error
 			if sc.ErrorCode(err) != sc.EInternal && asErr(err, &e) {

@@ -296,6 +296,16 @@ func testConsole(t *testing.T, c *city) {
 	if st, _, body := ad.post("/admin/keys", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "source": {"PSB"}, "name": {"nightly"}}); st != http.StatusOK || !strings.Contains(body, `id="secret"`) {
 		t.Fatalf("create key: %d", st)
 	}
+	// A key limited to some of its source's types; a type of another source is refused.
+	if st, _, body := ad.post("/admin/keys", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "source": {"HRSS"}, "name": {"face app"},
+		"types": {"HRSS.FACE, HEA.VACCINATION"}}); st != http.StatusBadRequest || !strings.Contains(body, "HEA.VACCINATION") || strings.Contains(body, `id="secret"`) {
+		t.Fatalf("a key with another source's type: %d", st)
+	}
+	if st, _, body := ad.post("/admin/keys", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "source": {"HRSS"}, "name": {"face app"},
+		"types": {"HRSS.FACE，HRSS.COUNTER"}}); st != http.StatusOK || !strings.Contains(body, `id="secret"`) ||
+		!strings.Contains(body, "<code>HRSS.COUNTER</code>, <code>HRSS.FACE</code>") {
+		t.Fatalf("a limited key: %d", st)
+	}
 	if st, _ := op.get("/admin/keys"); st != http.StatusForbidden {
 		t.Fatalf("an operator manages keys: %d", st)
 	}

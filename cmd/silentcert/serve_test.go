@@ -56,7 +56,7 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _, err := auth.New(db, auth.Options{}).CreateAPIKey(context.Background(), "admin", "HEA", "hospital")
+	secret, _, err := auth.New(db, auth.Options{}).CreateAPIKey(context.Background(), "admin", "HEA", "hospital", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
