@@ -173,6 +173,7 @@ type keysData struct {
 	Secret  string
 	Error   string
 	Sources []string
+	Types   map[string][]string // the catalogue's type codes by source, for the form's help
 }
 
 // keyTypes reads the types a new key is limited to (codes separated by spaces or commas;
@@ -205,7 +206,11 @@ func (c *console) keysPage(w http.ResponseWriter, r *http.Request, status int, s
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, status, "keys", &keysData{Keys: ks, Secret: secret, Error: errMsg, Sources: c.opt.Catalogue.Sources()})
+	types := map[string][]string{}
+	for _, t := range c.opt.Catalogue.Types() {
+		types[t.Source] = append(types[t.Source], t.Code)
+	}
+	c.render(w, r, status, "keys", &keysData{Keys: ks, Secret: secret, Error: errMsg, Sources: c.opt.Catalogue.Sources(), Types: types})
 }
 
 func (c *console) keysPost(w http.ResponseWriter, r *http.Request) {
