@@ -256,3 +256,23 @@ func TestParseHours(t *testing.T) {
 		t.Errorf("serve --sms-quiet 22-25: exit %d: %s", code, se.String())
 	}
 }
+
+// FuzzParseHours: whatever is given, an accepted value is two hours of the day that
+// write back to the same text when it had no sign, space or leading zero.
+func FuzzParseHours(f *testing.F) {
+	for _, s := range []string{"21-8", "0-0", "24-8", "-1-8", "8--1", "07-09", " 1-2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		from, to, err := parseHours(s)
+		if err != nil {
+			return
+		}
+		if from < 0 || from > 23 || to < 0 || to > 23 {
+			t.Fatalf("%q: %d-%d accepted", s, from, to)
+		}
+		if canon := fmt.Sprintf("%d-%d", from, to); canon != s && !strings.ContainsAny(s, "+0") {
+			t.Fatalf("%q read as %s", s, canon)
+		}
+	})
+}
