@@ -30,12 +30,17 @@ var LinkBase = "/c/"
 // caller's clock) and valid until expires, and returns its URL (LinkBase and the token).
 // Only the token's hash is stored: the link in the SMS is the only copy.
 func NewLink(ctx context.Context, db *store.DB, pid int64, now, expires time.Time) (string, error) {
+	return NewLinkUnder(ctx, db, LinkBase, pid, now, expires)
+}
+
+// NewLinkUnder is NewLink under base instead of LinkBase.
+func NewLinkUnder(ctx context.Context, db *store.DB, base string, pid int64, now, expires time.Time) (string, error) {
 	tok, hash := newToken(10)
 	if _, err := db.SQL().ExecContext(ctx, db.Rebind(`INSERT INTO citizen_links (hash, pid, created, expires, used, failures)
 		VALUES (?, ?, ?, ?, 0, 0)`), hash, pid, now.UnixNano(), expires.UnixNano()); err != nil {
 		return "", fmt.Errorf("%s: citizen link: %w", db, err)
 	}
-	return LinkBase + tok, nil
+	return base + tok, nil
 }
 
 // Cookie names: the challenge between the login form and the code, and the session.

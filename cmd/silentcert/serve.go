@@ -29,7 +29,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tz := fs.String("tz", "Asia/Shanghai", "the agency's time zone: its days, run hour and payroll dates")
 	drop := fs.String("drop", "", "drop folder: DIR/SOURCE/ files are ingested as that source's batches")
 	maxBody := fs.Int64("max-body", 1<<30, "largest batch body accepted by the API, in bytes")
-	uploadTimeout := fs.Duration("upload-timeout", time.Hour, "longest time a batch's body may take to arrive (other requests' bodies: 2 minutes)")
+	uploadTimeout := fs.Duration("upload-timeout", time.Hour, "longest time a batch's body may take to arrive (other requests' bodies: 5 minutes)")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of roster imports")
 	modelPath := fs.String("model", "", modelHelp)
@@ -61,6 +61,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
+	if *publicURL != "" {
+		// Before anything that makes links starts (the sender sends at once what waits).
+		citizen.LinkBase = strings.TrimSuffix(*publicURL, "/") + "/c/"
+	}
 	ncfg := notice.DefaultConfig()
 	// With a public address, each reminder carries a one-time sign-in link, made when it
 	// is sent (the queued text keeps a placeholder: no usable link in the database).
@@ -114,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		gw = &notice.File{Path: *smsFile}
 	}
 	if gw != nil {
-		go noticeSender(db, gw, ncfg, log, metrics).Run(ctx, time.Minute)
+		go noticeSender(db, gw, ncfg, log, metrics, citizen.LinkBase).Run(ctx, time.Minute)
 	} else {
 		log.Warn("no SMS gateway (--sms-webhook or --sms-file): notices are queued, not sent")
 	}
@@ -129,9 +133,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("face certification unavailable: no face models", "dir", *faceModels, "err", err)
 	} else {
 		fm = m
-	}
-	if *publicURL != "" {
-		citizen.LinkBase = strings.TrimSuffix(*publicURL, "/") + "/c/"
 	}
 	var codes citizen.Sender
 	if gw != nil {
@@ -171,11 +172,11 @@ func parseHours(s string) (from, to int, err error) {
 }
 
 // noticeSender is serve's sender of notices: each reminder's sign-in link is made as it
-// is sent.
-func noticeSender(db *store.DB, gw notice.Gateway, cfg notice.Config, log *slog.Logger, m *notice.Metrics) *notice.Sender {
+// is sent, under base (the public address's /c/).
+func noticeSender(db *store.DB, gw notice.Gateway, cfg notice.Config, log *slog.Logger, m *notice.Metrics, base string) *notice.Sender {
 	return &notice.Sender{DB: db, Gateway: gw, Config: cfg, Log: log, Metrics: m,
 		Links: func(ctx context.Context, n *store.Notice, now time.Time) (string, error) {
-			return citizen.NewLink(ctx, db, n.PID, now, now.Add(linkLife))
+			return citizen.NewLinkUnder(ctx, db, base, n.PID, now, now.Add(linkLife))
 		}}
 }
 

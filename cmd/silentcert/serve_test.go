@@ -161,10 +161,8 @@ func TestServe(t *testing.T) {
 		t.Fatalf("no reminder to both 张三 and his agent with a sign-in link: %+v", ns)
 	}
 	smsFile := filepath.Join(dir, "sent.jsonl")
-	s := noticeSender(db, &notice.File{Path: smsFile}, notice.DefaultConfig(), slog.New(slog.DiscardHandler), &notice.Metrics{})
+	s := noticeSender(db, &notice.File{Path: smsFile}, notice.DefaultConfig(), slog.New(slog.DiscardHandler), &notice.Metrics{}, "https://rz.example.gov.cn/c/")
 	s.Config.QuietStart, s.Config.QuietEnd = 0, 0
-	citizen.LinkBase = "https://rz.example.gov.cn/c/"
-	defer func() { citizen.LinkBase = "/c/" }()
 	if _, _, err := s.RunOnce(context.Background()); err != nil {
 		t.Fatalf("sending: %v", err)
 	}
@@ -202,10 +200,28 @@ func TestServe(t *testing.T) {
 func TestReadDeadlines(t *testing.T) {
 	got := make(chan string, 4)
 	srv := httptest.NewServer(readDeadlines(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "GET" { // a slow page: its context must live past the deadline
+			time.Sleep(300 * time.Millisecond)
+			fmt.Fprint(w, r.Context().Err())
+			return
+		}
 		b, err := io.ReadAll(r.Body)
 		got <- fmt.Sprintf("%s %d %v", r.URL.Path, len(b), err != nil)
 	}), 2*time.Second, 100*time.Millisecond))
 	defer srv.Close()
+	// Two slow pages on one kept-alive connection: neither is cancelled.
+	cl := srv.Client()
+	for i := range 2 {
+		resp, err := cl.Get(srv.URL + "/audit/export")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != "<nil>" {
+			t.Fatalf("slow page %d: context %s", i, b)
+		}
+	}
 	send := func(path string, pause time.Duration) string {
 		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 		if err != nil {
@@ -275,4 +291,55 @@ func FuzzParseHours(f *testing.F) {
 			t.Fatalf("%q read as %s", s, canon)
 		}
 	})
+}
+
+// TestServeSendsWaitingNotices: reminders queued by one run of serve and sent by the next,
+// at its start, carry links under the public address (the sender used to start before
+// the address was set, and sent "/c/TOKEN").
+func TestServeSendsWaitingNotices(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "s.db")
+	var so, se bytes.Buffer
+	if code := run(context.Background(), []string{"ingest", "--db", dsn, "--roster", filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")}, &so, &se); code != 0 {
+		t.Fatalf("ingest: %s", se.String())
+	}
+	sms := filepath.Join(dir, "sms.jsonl")
+	serve := func(extra ...string) {
+		ctx, cancel := context.WithCancel(context.Background())
+		out, errOut := &syncBuffer{}, &syncBuffer{}
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--public-url", "https://rz.example.gov.cn"}, extra...), out, errOut)
+		}()
+		for i := 0; i < 400 && !strings.Contains(out.String(), " on http://"); i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if len(extra) > 0 { // the sender's first round: wait for the SMS file
+			for i := 0; i < 400; i++ {
+				if b, _ := os.ReadFile(sms); bytes.Count(b, []byte("\n")) >= 2 {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("serve %v: exit %d: %s", extra, code, errOut.String())
+		}
+	}
+	serve() // no gateway: the day's reminders wait
+	// A new process (LinkBase is the package's, set by the first run).
+	defer func(b string) { citizen.LinkBase = b }(citizen.LinkBase)
+	citizen.LinkBase = "/c/"
+	serve("--sms-file", sms, "--sms-quiet", "0-0") // the next start sends them
+	b, _ := os.ReadFile(sms)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("sent: %q", b)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, "https://rz.example.gov.cn/c/") || strings.Contains(l, notice.LinkSlot) {
+			t.Errorf("an SMS without its public link: %s", l)
+		}
+	}
 }

@@ -383,22 +383,28 @@ type serveConfig struct {
 }
 
 // formTimeout bounds the time the body of a request other than a batch may take to arrive:
-// forms, and a face attempt's few megabytes from an old phone on a slow network.
-const formTimeout = 2 * time.Minute
+// forms, and a face attempt's burst (up to 15 MB) from an old phone on a slow network.
+const formTimeout = 5 * time.Minute
 
 // readDeadlines bounds the time a request's body may take to arrive: without it, a client
 // that sends its headers and then trickles its body holds a connection, and a batch's
 // goroutine, for as long as it likes. Requests under /api/ (batches) get upload, the rest
-// form. The server resets the deadline for the next request on the connection.
+// form. The server resets the deadline for the next request on the connection (and,
+// once a body is read to its end, for the background read).
 func readDeadlines(h http.Handler, upload, form time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := form
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			d = upload
 		}
-		// An error means the connection cannot take a deadline (HTTP/2 over a test
-		// recorder); the request goes on without one.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		// Only a request with a body: without one, the server is already reading the
+		// connection in the background, and a deadline passing while the handler works (a
+		// long export) would cancel the connection's context — this request's and every
+		// later one's on it. An error means the connection cannot take a deadline (HTTP/2
+		// over a test recorder); the request goes on without one.
+		if r.ContentLength != 0 && r.Body != http.NoBody {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		}
 		h.ServeHTTP(w, r)
 	})
 }
