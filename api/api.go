@@ -103,6 +103,9 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
+// actorOf names a key in the audit trail and on its batches: api:SOURCE#ID.
+func actorOf(k auth.APIKey) string { return "api:" + k.Source + "#" + strconv.FormatInt(k.ID, 10) }
+
 // key returns the request's API key.
 func (h *handler) key(r *http.Request) (auth.APIKey, error) {
 	secret := r.Header.Get("X-API-Key")
@@ -194,7 +197,7 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	body := &limited{r: r.Body, left: h.opt.MaxBody}
 	// The actor names the key, so that a leaked key's batches can be told apart; a gzip
 	// body may unpack to MaxBody at most.
-	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Types: key.Types, Actor: "api:" + src + "#" + strconv.FormatInt(key.ID, 10),
+	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Types: key.Types, Actor: actorOf(key),
 		MaxDecompressed: h.opt.MaxBody, Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}}})
 	h.batchNanos.Add(int64(time.Since(start)))
 	h.nBatch.Add(1)
@@ -251,7 +254,9 @@ func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	db := h.opt.Service.DB()
 	b, err := db.Batch(r.Context(), id)
-	if err != nil || b.Source != src { // another department's batch is not found, not forbidden
+	// Another department's batch is not found, not forbidden; a key limited to some types
+	// sees its own batches only (the department's others are its other systems').
+	if err != nil || b.Source != src || (len(key.Types) > 0 && b.Actor != actorOf(key)) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no batch %d for source %s", id, src))
 		return
 	}

@@ -85,6 +85,23 @@ func TestBatchesAPI(t *testing.T) {
 				!strings.Contains(fmt.Sprint(out["quarantine"]), "type_not_allowed_for_key") {
 				t.Fatalf("limited key: %d %v", code, out)
 			}
+			// It reads its own batch's report, not its department's others'.
+			read := func(key string, id any) int {
+				req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/batches/%v", srv.URL, id), nil)
+				req.Header.Set("Authorization", "Bearer "+key)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			hrss, _, _ := keys.CreateAPIKey(ctx, "admin", "HRSS", "business system", nil)
+			_, mine := post(hrss, "text/csv", header+"f3,HRSS,HRSS.FACE,371002194003150019,张三,1940-03-15,2024-02-04,2024-02-04,,\n")
+			if read(faceKey, out["batch_id"]) != http.StatusOK || read(faceKey, mine["batch_id"]) != http.StatusNotFound ||
+				read(hrss, out["batch_id"]) != http.StatusOK {
+				t.Fatalf("limited key's reads: %v %v", out["batch_id"], mine["batch_id"])
+			}
 			if code, _ = post("", "text/csv", good); code != http.StatusUnauthorized {
 				t.Fatalf("no key: %d", code)
 			}

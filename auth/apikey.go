@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
@@ -84,16 +85,16 @@ func (a *Service) CreateAPIKey(ctx context.Context, actor, source, name string, 
 	return secret, id, nil
 }
 
-// checkTypeCode says whether t looks like a record type code (HEA.INPATIENT): capital
-// letters, digits, _ and ., at most 64.
+// checkTypeCode says whether t can be a record type code of a key's list: 1 to 64 bytes
+// of valid UTF-8 without spaces, control characters or commas (the list's separator). A
+// configured catalogue may name its types as it likes; the console checks them against it.
 func checkTypeCode(t string) error {
-	ok := len(t) >= 1 && len(t) <= 64
-	for i := 0; ok && i < len(t); i++ {
-		c := t[i]
-		ok = c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.'
+	ok := len(t) >= 1 && len(t) <= 64 && utf8.ValidString(t)
+	for _, r := range t {
+		ok = ok && r > ' ' && r != ',' && r != 0x7f && !unicode.IsSpace(r)
 	}
 	if !ok {
-		return sc.Errorf(sc.EInvalid, "type %q: a record type code is capital letters, digits, _ and . (HEA.INPATIENT…)", clip(t, 40))
+		return sc.Errorf(sc.EInvalid, "type %q: a record type code has no spaces or commas and at most 64 bytes", clip(t, 40))
 	}
 	return nil
 }

@@ -457,7 +457,7 @@ func testAPIKeys(t *testing.T, e env) {
 	if keys := must(e.a.APIKeys(ctx))(t); keys[len(keys)-1].ID != lid || len(keys[len(keys)-1].Types) != 2 {
 		t.Fatalf("limited key listed: %+v", keys[len(keys)-1])
 	}
-	for _, bad := range []string{"", "hrss.face", "HRSS FACE", strings.Repeat("A", 65)} {
+	for _, bad := range []string{"", "HRSS,FACE", "HRSS FACE", "HRSS\tFACE", strings.Repeat("A", 65), "\xff"} {
 		if _, _, err := e.a.CreateAPIKey(ctx, "root", "HRSS", "", []string{bad}); code(err) != sc.EInvalid {
 			t.Fatalf("type %q: %v", bad, err)
 		}

@@ -107,24 +107,28 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	// From here the attempt's nonce is spent: a refusal is audited like a decision.
-	refuse := func(status int, reason string) {
-		h.record(ctx, []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "attempt_refused", "", "reason="+reason)})
-		h.answer(w, r, status, attemptResult{Outcome: "refused", Reason: reason})
+	// From here the attempt's nonce is spent: a refusal is audited like a decision — over
+	// the day's limit, only the first (a nonce is one page away: a flood of refusals must
+	// not flood the trail).
+	refuse := func(status int, outcome, reason string, audit bool) {
+		if audit {
+			h.record(ctx, []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "attempt_refused", "", "reason="+reason)})
+		}
+		h.answer(w, r, status, attemptResult{Outcome: outcome, Reason: reason})
 	}
 	if over > 0 {
-		refuse(http.StatusTooManyRequests, "too_many")
+		refuse(http.StatusTooManyRequests, "refused", "too_many", over == 1)
 		return
 	}
 	files := r.MultipartForm.File["frame"]
 	if len(files) == 0 || len(files) > MaxFrames {
-		h.answer(w, r, http.StatusBadRequest, attemptResult{Outcome: "retry", Reason: "frames"})
+		refuse(http.StatusBadRequest, "retry", "frames", true)
 		return
 	}
 	var frames [][]byte
 	for _, fh := range files {
 		if fh.Size > h.pol.MaxFrameBytes {
-			refuse(http.StatusRequestEntityTooLarge, "too_large")
+			refuse(http.StatusRequestEntityTooLarge, "refused", "too_large", true)
 			return
 		}
 		f, err := fh.Open()

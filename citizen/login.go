@@ -516,25 +516,22 @@ func (h *handler) logoutPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/c/login", http.StatusSeeOther)
 }
 
-// logout ends session s, audited (kind citizen_login, action logout).
+// logout ends session s, then audits it (kind citizen_login, action logout): the session
+// ends even when the audit row cannot be written.
 func (h *handler) logout(ctx context.Context, s *session) error {
-	tx, err := h.db.Begin(ctx)
+	res, err := h.db.SQL().ExecContext(ctx, h.db.Rebind(`DELETE FROM citizen_sessions WHERE hash = ?`), s.hash)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	n, err := tx.ExecN(`DELETE FROM citizen_sessions WHERE hash = ?`, s.hash)
-	if err != nil || n == 0 {
-		return err
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
 	}
-	p, err := personBy(tx, "pid", s.pid)
+	p, err := personBy(dbq{ctx, h.db}, "pid", s.pid)
 	if err != nil {
 		return err
 	}
-	if err := tx.Append([]store.AuditRow{h.auditRow("citizen_login", actorOf(s.agent), s.pid, p.PersonID, "logout", "", "")}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	h.record(ctx, []store.AuditRow{h.auditRow("citizen_login", actorOf(s.agent), s.pid, p.PersonID, "logout", "", "")})
+	return nil
 }
 
 // limited answers a rate limit (or the error met while counting), after keeping the count.

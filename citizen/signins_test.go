@@ -37,8 +37,26 @@ func TestEndSignIns(t *testing.T) {
 			}
 			code, _ := c.code(t)
 			pid := c.pid(t, zhang)
+			// A reminder of each waiting to be sent with a link of its own, and one sent.
+			tx, err := c.db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.EnqueueNotices([]store.Notice{
+				{PID: pid, PersonID: zhang, Phone: zhangPhone, Kind: "warning", Deadline: today + 30, Template: "warning", Text: "请认证 {link}人脸", Created: today},
+				{PID: pid, PersonID: zhang, Phone: zhangPhone, Kind: "pending", Deadline: today + 30, Template: "pending", Text: "已到期 {link}人脸", Created: today},
+				{PID: liPID, PersonID: li, Phone: "13800000002", Kind: "warning", Deadline: today + 30, Template: "warning", Text: "请认证 {link}人脸", Created: today},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.db.SQL().Exec(c.db.Rebind(`UPDATE notices SET status = 'sent' WHERE pid = ? AND kind = 'pending'`), pid); err != nil {
+				t.Fatal(err)
+			}
 			before, err := PersonSignIns(ctx, c.db, pid, c.clock.Now())
-			if err != nil || before != (SignIns{Sessions: 1, AgentSessions: 1, Links: 2, Challenges: 1}) {
+			if err != nil || before != (SignIns{Sessions: 1, AgentSessions: 1, Links: 2, Challenges: 1, Reminders: 1}) {
 				t.Fatalf("before: %+v %v", before, err)
 			}
 			if _, err := EndSignIns(ctx, c.db, pid, "op1", "  ", c.clock.Now(), time.UTC); err == nil {
@@ -56,8 +74,15 @@ func TestEndSignIns(t *testing.T) {
 					t.Errorf("the %s's session outlived its end", name)
 				}
 			}
-			if o, _ := PersonSignIns(ctx, c.db, liPID, c.clock.Now()); o != (SignIns{Sessions: 1, Links: 1}) {
+			if o, _ := PersonSignIns(ctx, c.db, liPID, c.clock.Now()); o != (SignIns{Sessions: 1, Links: 1, Reminders: 1}) {
 				t.Errorf("another person's sign-ins: %+v", o)
+			}
+			// The waiting reminder names the login page; the one sent is as it was.
+			ns, _ := c.db.PersonNotices(ctx, pid)
+			for _, n := range ns {
+				if want := map[string]string{"warning": "请认证 " + LinkBase + "login人脸", "pending": "已到期 {link}人脸"}[n.Kind]; n.Text != want {
+					t.Errorf("%s notice: %q, want %q", n.Kind, n.Text, want)
+				}
 			}
 			if _, body := get(t, c.browser(t), c.srv.URL+spare); strings.Contains(body, `name="last4"`) {
 				t.Error("an unused link still signs in")
@@ -74,7 +99,7 @@ func TestEndSignIns(t *testing.T) {
 				}
 			}
 			if last.Kind != "citizen_signin" || last.Actor != "op1" || last.Action != "ended" ||
-				last.Detail != "sessions=1;agent_sessions=1;links=2;challenges=1;reason=phone lost, reported by daughter" {
+				last.Detail != "sessions=1;agent_sessions=1;links=2;challenges=1;reminders=1;reason=phone lost, reported by daughter" {
 				t.Errorf("audit: %+v", last)
 			}
 		})
@@ -82,20 +107,27 @@ func TestEndSignIns(t *testing.T) {
 }
 
 // TestAttemptRefusalsAudited: an attempt refused once its nonce is spent (over the day's
-// limit, a frame too large) leaves an audit row naming the reason.
+// limit — the first time —, a frame too large, no frame) leaves an audit row naming the
+// reason.
 func TestAttemptRefusalsAudited(t *testing.T) {
 	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/a.db"), testModels(t))
 	c.h.pol.AttemptsPerDay = 0
 	cl := c.browser(t)
 	c.loginByLink(t, cl, zhang, false)
 	nonce, csrf := c.capture(t, cl)
-	if st, a := c.upload(t, cl, nonce, csrf, [][]byte{[]byte("x")}); st != http.StatusTooManyRequests || a.Reason != "too_many" {
-		t.Fatalf("over the limit: %d %+v", st, a)
+	for range 2 { // the second refusal of the day is not audited
+		if st, a := c.upload(t, cl, nonce, csrf, [][]byte{[]byte("x")}); st != http.StatusTooManyRequests || a.Reason != "too_many" {
+			t.Fatalf("over the limit: %d %+v", st, a)
+		}
+		nonce, csrf = c.capture(t, cl)
 	}
 	c.h.pol.AttemptsPerDay = 6
-	nonce, csrf = c.capture(t, cl)
 	if st, a := c.upload(t, cl, nonce, csrf, [][]byte{make([]byte, c.h.pol.MaxFrameBytes+1)}); st != http.StatusRequestEntityTooLarge {
 		t.Fatalf("a frame too large: %d %+v", st, a)
+	}
+	nonce, csrf = c.capture(t, cl)
+	if st, a := c.upload(t, cl, nonce, csrf, nil); st != http.StatusBadRequest || a.Outcome != "retry" {
+		t.Fatalf("no frame: %d %+v", st, a)
 	}
 	var got []string
 	rows, _ := c.db.PersonAudit(context.Background(), c.pid(t, zhang))
@@ -104,7 +136,7 @@ func TestAttemptRefusalsAudited(t *testing.T) {
 			got = append(got, r.Actor+" "+r.Detail)
 		}
 	}
-	if strings.Join(got, "|") != "citizen reason=too_many|citizen reason=too_large" {
+	if strings.Join(got, "|") != "citizen reason=too_many|citizen reason=too_large|citizen reason=frames" {
 		t.Fatalf("refusals audited: %q", got)
 	}
 }

@@ -144,7 +144,10 @@ func Plan(rec *sc.Recipient, pid int64, d Decision, cfg Config) []store.Notice {
 	if kind != KindCertified && d.Status == sc.StatusCertified {
 		return nil // answered in the same transaction
 	}
-	vals := map[string]string{"name": rec.Name, "deadline": FormatDate(deadline), "until": FormatDate(d.Until),
+	// A name is never a placeholder (render does not scan values), but a roster's name
+	// holding the sign-in link's slot would pass for it when the notice is sent.
+	name := strings.ReplaceAll(rec.Name, LinkSlot, "｛link｝")
+	vals := map[string]string{"name": name, "deadline": FormatDate(deadline), "until": FormatDate(d.Until),
 		"day": FormatDate(d.Day)} // and "link" (add)
 	var out []store.Notice
 	add := func(phone, key string) {

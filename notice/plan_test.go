@@ -119,6 +119,13 @@ func TestPlan(t *testing.T) {
 		strings.Contains(two[0].Text, "rz.example") || strings.Contains(two[1].Text, "rz.example") {
 		t.Errorf("sign-in links: %+v", two)
 	}
+	// A name with braces is not a placeholder.
+	odd := rec("13800138000", "")
+	odd.Name = "王{link}英"
+	if ns := Plan(odd, 42, Decision{Day: day, Action: sc.ActWarning, Until: until, Status: sc.StatusWarning}, signIn); len(ns) != 1 ||
+		strings.Count(ns[0].Text, LinkSlot) != 1 || !strings.Contains(ns[0].Text, "王｛link｝英") {
+		t.Errorf("a name with braces: %+v", ns)
+	}
 	signIn.Confirm = true
 	conf := Plan(rec("13800138000", ""), 42, Decision{Day: day, Action: sc.ActCertified, Method: sc.MethodStrong, Until: until,
 		Status: sc.StatusCertified, Reminded: true}, signIn)

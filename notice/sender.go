@@ -189,10 +189,25 @@ func (s *Sender) one(ctx, settle context.Context, n *store.Notice) (sent, failed
 			return 0, 0, fmt.Errorf("notice %d: sign-in link: %w", n.ID, err)
 		}
 		out.Text = strings.ReplaceAll(n.Text, LinkSlot, link)
+		id, sendErr := s.Gateway.Send(ctx, out)
+		if sendErr != nil && strings.Contains(sendErr.Error(), link) {
+			// A gateway that echoes the request must not put the link in last_error.
+			sendErr = scrubbed{sendErr, link}
+		}
+		return s.outcome(settle, log, n, id, sendErr)
 	}
 	id, sendErr := s.Gateway.Send(ctx, out)
 	return s.outcome(settle, log, n, id, sendErr)
 }
+
+// scrubbed is a gateway's error with the sign-in link it echoed masked.
+type scrubbed struct {
+	err  error
+	link string
+}
+
+func (e scrubbed) Error() string { return strings.ReplaceAll(e.err.Error(), e.link, LinkSlot) }
+func (e scrubbed) Unwrap() error { return e.err }
 
 // outcome marks the outcome of one try at n: sent (id is the gateway's), failed for good,
 // or to be retried.

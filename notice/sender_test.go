@@ -626,6 +626,15 @@ func TestSignInLinks(t *testing.T) {
 			}
 			return "https://rz.example.gov.cn/c/tok" + strings.Repeat("x", made), nil
 		}
+		// A gateway that echoes the request in its error: the link is not kept.
+		g.fail = func(n store.Notice) error { return errors.New("HTTP 500: bad request " + n.Text) }
+		run(t, s, 0, 0)
+		ns, _ = db.PersonNotices(context.Background(), 1)
+		if strings.Contains(ns[0].LastError, "/c/tok") || !strings.Contains(ns[0].LastError, "HTTP 500: bad request") {
+			t.Fatalf("last_error: %q", ns[0].LastError)
+		}
+		g.fail, g.sent, made = nil, nil, 0
+		c.add(time.Hour)
 		run(t, s, 2, 0)
 		if made != 2 || len(g.sent) != 2 || g.sent[0].Text == g.sent[1].Text ||
 			!strings.Contains(g.sent[0].Text, "/c/tokx") || !strings.Contains(g.sent[1].Text, "/c/tokxx") {
@@ -633,9 +642,9 @@ func TestSignInLinks(t *testing.T) {
 		}
 		ns, _ = db.PersonNotices(context.Background(), 1)
 		for _, n := range ns {
-			// Two tries each: the one without Links and this one (the failed link's
-			// claim was given back).
-			if n.Status != store.NoticeSent || n.Attempts != 2 || !strings.Contains(n.Text, LinkSlot) || strings.Contains(n.Text, "/c/tok") {
+			// Three tries each: the one without Links, the echoing gateway's and this
+			// one (the failed link's claim was given back).
+			if n.Status != store.NoticeSent || n.Attempts != 3 || !strings.Contains(n.Text, LinkSlot) || strings.Contains(n.Text, "/c/tok") {
 				t.Errorf("stored: %+v", n)
 			}
 		}

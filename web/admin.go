@@ -183,8 +183,8 @@ func (c *console) keyTypes(source, field string) ([]string, error) {
 	for _, code := range codes {
 		id, ok := c.opt.Catalogue.Lookup(code)
 		if !ok || c.opt.Catalogue.Type(id).Source != source {
-			if len(code) > 40 {
-				code = code[:40] + "…"
+			if r := []rune(code); len(r) > 40 {
+				code = string(r[:40]) + "…"
 			}
 			return nil, fmt.Errorf("type %q is not one of %s's record types", code, source)
 		}
