@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/store"
+)
+
+// TestUsers: a new installation's first administrator is made from the command line (the
+// password from standard input, hashed), can log in, is listed; a forgotten password is
+// reset; the last administrator cannot be disabled; bad input is refused; each change is
+// audited with the command line's actor.
+func TestUsers(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "u.db")
+	defer func() { stdin = nil }()
+	users := func(in string, args ...string) (int, string, string) {
+		stdin = strings.NewReader(in)
+		var so, se bytes.Buffer
+		code := run(context.Background(), append([]string{"users"}, args...), &so, &se)
+		return code, so.String(), se.String()
+	}
+	const pw = "Correct-Horse-7-Battery"
+	if code, out, errs := users(pw+"\n", "add", "--db", dsn, "--name", "zhao.admin", "--role", "admin"); code != 0 || !strings.Contains(out, "zhao.admin (admin) made") {
+		t.Fatalf("add: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := users(pw+"\n", "add", "--db", dsn, "--name", "v.1", "--role", "village", "--region", "3710"); code == 0 || !strings.Contains(errs, "12-digit") {
+		t.Fatalf("a village account without its village: %d %s", code, errs)
+	}
+	if code, _, errs := users("short\n", "add", "--db", dsn, "--name", "op", "--role", "operator"); code == 0 || errs == "" {
+		t.Fatalf("a weak password: %d", code)
+	}
+	if code, _, _ := users("", "add", "--db", dsn, "--role", "operator"); code != 2 {
+		t.Fatalf("no --name: %d", code)
+	}
+	if code, out, _ := users("", "list", "--db", dsn); code != 0 || !strings.Contains(out, "zhao.admin") || !strings.Contains(out, "enabled") || strings.Contains(out, "op ") {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	if code, _, errs := users("", "disable", "--db", dsn, "--name", "zhao.admin"); code == 0 || !strings.Contains(errs, "last enabled administrator") {
+		t.Fatalf("disabling the last administrator: %d %s", code, errs)
+	}
+	if code, _, errs := users(pw+"x\n", "password", "--db", dsn, "--name", "nobody"); code == 0 || !strings.Contains(errs, "no account") {
+		t.Fatalf("an unknown account: %d %s", code, errs)
+	}
+	const pw2 = "Another-Long-Pass-42"
+	if code, out, errs := users(pw2+"\r\n", "password", "--db", dsn, "--name", "zhao.admin"); code != 0 || !strings.Contains(out, "new password") {
+		t.Fatalf("password: %d %s %s", code, out, errs)
+	}
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := auth.New(db, auth.Options{})
+	if _, _, err := a.Login(context.Background(), "zhao.admin", pw, "127.0.0.1"); err == nil {
+		t.Error("the old password still logs in")
+	}
+	if _, _, err := a.Login(context.Background(), "zhao.admin", pw2, "127.0.0.1"); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+	rows, err := db.Trail(context.Background(), store.TrailQuery{Limit: 100, From: sc.NoDate, To: sc.NoDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acts []string
+	for _, r := range rows {
+		if r.Kind == "user" {
+			if !strings.HasPrefix(r.Actor, "cli") || strings.Contains(r.Detail, pw) || strings.Contains(r.Detail, pw2) {
+				t.Errorf("audit row %+v", r)
+			}
+			acts = append(acts, r.Action)
+		}
+	}
+	if strings.Join(acts, ",") != "password,create" && strings.Join(acts, ",") != "create,password" {
+		t.Errorf("audited: %v", acts)
+	}
+}
