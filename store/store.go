@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -369,4 +370,47 @@ func splitSQL(s string) []string {
 		}
 	}
 	return out
+}
+
+// BackupTo writes a consistent copy of a SQLite database to path, while the service goes
+// on (VACUUM INTO, read-only: a snapshot of the last commit, writers not held up), then
+// checks the copy (PRAGMA quick_check). The copy is written beside path and renamed into
+// place only when whole and sound; an existing path is refused. PostgreSQL has pg_dump.
+func (db *DB) BackupTo(ctx context.Context, path string) error {
+	if db.dialect != SQLite {
+		return sc.Errorf(sc.EInvalid, "backup: %s is PostgreSQL: use pg_dump (or the server's own backups)", db)
+	}
+	if _, err := os.Stat(path); err == nil {
+		return sc.Errorf(sc.EConflict, "backup: %s exists: name a new file", path)
+	}
+	part := path + ".part"
+	os.Remove(part)
+	// A connection of its own, read-only (the readers' query_only refuses VACUUM INTO,
+	// which writes only the new file).
+	src, err := sql.Open("sqlite", "file:"+filepath.ToSlash(strings.TrimPrefix(db.url, "sqlite:"))+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	_, err = src.ExecContext(ctx, `VACUUM INTO ?`, part)
+	src.Close()
+	if err != nil {
+		os.Remove(part)
+		return fmt.Errorf("backup of %s: %w", db, err)
+	}
+	check, err := sql.Open("sqlite", "file:"+filepath.ToSlash(part)+"?mode=ro")
+	if err != nil {
+		os.Remove(part)
+		return err
+	}
+	var res string
+	err = check.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&res)
+	check.Close()
+	if err == nil && res != "ok" {
+		err = fmt.Errorf("the copy fails its check: %s", res)
+	}
+	if err != nil {
+		os.Remove(part)
+		return fmt.Errorf("backup of %s: %w", db, err)
+	}
+	return os.Rename(part, path)
 }

@@ -351,3 +351,56 @@ func testLastVisits(t *testing.T, db *store.DB) {
 		t.Fatalf("last visits: %v (%+v)", got, got[1])
 	}
 }
+
+// TestBackup: a SQLite backup is the last commit, taken while a writer holds its
+// transaction open, sound (its audit chain verifies); an existing file is not
+// overwritten; PostgreSQL is pointed to pg_dump.
+func TestBackup(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := storetest.Open(t, "sqlite:"+filepath.Join(dir, "live.db"))
+	appendRows := func(tx *store.Tx, n int) {
+		rows := make([]store.AuditRow, n)
+		for i := range rows {
+			rows[i] = store.AuditRow{Kind: "run", Actor: "system", PID: -1, Action: "test", Day: sc.MustDate("2024-01-01")}
+		}
+		if err := tx.Append(rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendRows(tx, 5)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	open, err := db.Begin(ctx) // a writer in the middle of its work
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendRows(open, 3)
+	out := filepath.Join(dir, "copy.db")
+	if err := db.BackupTo(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	open.Commit()
+	if err := db.BackupTo(ctx, out); sc.ErrorCode(err) != sc.EConflict {
+		t.Fatalf("an existing file: %v", err)
+	}
+	cp, err := store.Open(ctx, "sqlite:"+out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	n, err := cp.VerifyAudit(ctx, func(p store.AuditProblem) { t.Errorf("copy's audit: %+v", p) })
+	if err != nil || n != 5 {
+		t.Fatalf("the copy holds %d audit rows (%v), want the 5 committed", n, err)
+	}
+	if pg := storetest.DSNs(t); len(pg) > 1 {
+		if err := pg[1].Open(t).BackupTo(ctx, filepath.Join(dir, "pg.db")); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+			t.Fatalf("PostgreSQL: %v", err)
+		}
+	}
+}
