@@ -50,6 +50,15 @@ func checkName(name string) error {
 	return nil
 }
 
+// CheckAccount says whether an account of this name, role and region could be made
+// (the password aside): a command line checks before it asks for the password.
+func CheckAccount(name string, role Role, region string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	return checkScope(role, region)
+}
+
 // CreateUser makes an account; actor is the administrator making it. The name must be
 // new, the password pass CheckPassword, and the region fit the role (a village account
 // needs its 12-digit code). The account's language is zh-CN.

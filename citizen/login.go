@@ -508,7 +508,9 @@ func (h *handler) logoutPost(w http.ResponseWriter, r *http.Request) {
 	// any case, and a session left valid behind a cleared cookie could still be used by
 	// whoever copied it.
 	if s := h.sessionOf(r); s != nil {
-		if err := h.logout(r.Context(), s); err != nil {
+		// Not the request's context: a browser that goes away at once must not leave the
+		// session ended without its audit row.
+		if err := h.logout(context.WithoutCancel(r.Context()), s); err != nil {
 			h.log.Error("citizen logout", "err", err)
 		}
 	}

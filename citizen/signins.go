@@ -25,8 +25,10 @@ func (s SignIns) String() string {
 	return fmt.Sprintf("sessions=%d;agent_sessions=%d;links=%d;challenges=%d;reminders=%d", s.Sessions, s.AgentSessions, s.Links, s.Challenges, s.Reminders)
 }
 
-// slotted matches the pending notices of a person that will get a sign-in link when sent.
-const slotted = `pid = ? AND status = 'pending' AND text LIKE ?`
+// slotted matches the notices of a person that will get a sign-in link when sent: those
+// waiting, and those a sender has claimed (a failed try puts them back to wait; the
+// sender reads the text again once it has made the link).
+const slotted = `pid = ? AND status IN ('pending', 'sending') AND text LIKE ?`
 
 // PersonSignIns counts what is open for person pid at now.
 func PersonSignIns(ctx context.Context, db *store.DB, pid int64, now time.Time) (SignIns, error) {

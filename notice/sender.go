@@ -181,6 +181,13 @@ func (s *Sender) one(ctx, settle context.Context, n *store.Notice) (sent, failed
 			return s.outcome(settle, log, n, "", errors.New("the notice carries a sign-in link and this sender makes none (serve --public-url)"))
 		}
 		link, err := s.Links(ctx, n, s.now())
+		var text string
+		if err == nil {
+			// Read again once the link exists: staff may have ended the person's sign-ins
+			// since the claim (the text then names the login page, and a link made before
+			// that was expired with the rest).
+			text, err = s.DB.NoticeText(ctx, n.ID)
+		}
 		if err != nil {
 			// Nothing was sent: the notice goes back to the queue, not to "outcome unknown".
 			if uerr := s.DB.UnclaimNotice(settle, n.ID); uerr != nil {
@@ -188,11 +195,12 @@ func (s *Sender) one(ctx, settle context.Context, n *store.Notice) (sent, failed
 			}
 			return 0, 0, fmt.Errorf("notice %d: sign-in link: %w", n.ID, err)
 		}
-		out.Text = strings.ReplaceAll(n.Text, LinkSlot, link)
+		out.Text = strings.ReplaceAll(text, LinkSlot, link)
 		id, sendErr := s.Gateway.Send(ctx, out)
-		if sendErr != nil && strings.Contains(sendErr.Error(), link) {
-			// A gateway that echoes the request must not put the link in last_error.
-			sendErr = scrubbed{sendErr, link}
+		// A gateway that echoes the request must not put the link's token in last_error,
+		// however it encodes the address around it.
+		if tok := link[strings.LastIndexByte(link, '/')+1:]; sendErr != nil && tok != "" && strings.Contains(sendErr.Error(), tok) {
+			sendErr = scrubbed{sendErr, tok}
 		}
 		return s.outcome(settle, log, n, id, sendErr)
 	}
@@ -200,13 +208,13 @@ func (s *Sender) one(ctx, settle context.Context, n *store.Notice) (sent, failed
 	return s.outcome(settle, log, n, id, sendErr)
 }
 
-// scrubbed is a gateway's error with the sign-in link it echoed masked.
+// scrubbed is a gateway's error with the sign-in link's token it echoed masked.
 type scrubbed struct {
-	err  error
-	link string
+	err   error
+	token string
 }
 
-func (e scrubbed) Error() string { return strings.ReplaceAll(e.err.Error(), e.link, LinkSlot) }
+func (e scrubbed) Error() string { return strings.ReplaceAll(e.err.Error(), e.token, "…") }
 func (e scrubbed) Unwrap() error { return e.err }
 
 // outcome marks the outcome of one try at n: sent (id is the gateway's), failed for good,

@@ -692,3 +692,29 @@ func TestCancelledAtClaim(t *testing.T) {
 		})
 	}
 }
+
+// TestSignInsEndedWhileSending: staff end the person's sign-ins after the sender claimed
+// the reminder (the text then names the login page): the SMS carries that text, not a
+// link made after it.
+func TestSignInsEndedWhileSending(t *testing.T) {
+	eachDB(t, func(t *testing.T, _ string, db *store.DB) {
+		cfg := DefaultConfig()
+		cfg.SignIn = true
+		setupWith(t, db, cfg, sc.StatusWarning, "", "13800000001")
+		c := &clock{}
+		g := &fakeGateway{}
+		s := sender(db, g, c, nil)
+		s.Links = func(_ context.Context, n *store.Notice, _ time.Time) (string, error) {
+			// What EndSignIns does to a claimed notice, between the claim and the send.
+			if _, err := db.SQL().Exec(db.Rebind(`UPDATE notices SET text = REPLACE(text, ?, ?) WHERE id = ?`), LinkSlot, "https://rz.example.gov.cn/c/login", n.ID); err != nil {
+				t.Error(err)
+			}
+			return "https://rz.example.gov.cn/c/tok123", nil
+		}
+		c.set(today, 9, 0)
+		run(t, s, 1, 0)
+		if len(g.sent) != 1 || strings.Contains(g.sent[0].Text, "tok123") || !strings.Contains(g.sent[0].Text, "/c/login") {
+			t.Fatalf("sent: %+v", g.sent)
+		}
+	})
+}

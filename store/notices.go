@@ -230,6 +230,16 @@ func (db *DB) MarkNoticeCancelled(ctx context.Context, id int64, reason string) 
 	return db.markNotice(ctx, id, `status = 'cancelled', last_error = ?`, reason)
 }
 
+// NoticeText returns notice id's text as stored now: the sender reads it again after
+// making a sign-in link, in case staff ended the person's sign-ins meanwhile.
+func (db *DB) NoticeText(ctx context.Context, id int64) (string, error) {
+	var text string
+	if err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT text FROM notices WHERE id = ?`), id).Scan(&text); err != nil {
+		return "", fmt.Errorf("%s: notice %d: %w", db, id, err)
+	}
+	return text, nil
+}
+
 // markNotice ends a claim: it changes only a notice still sending, so that a sender whose
 // lease ran out (and whose notice was settled by ReleaseNotices) is told so.
 func (db *DB) markNotice(ctx context.Context, id int64, set string, args ...any) error {

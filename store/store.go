@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -104,7 +105,7 @@ func open(dsn string) (*DB, error) {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
-		d, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
+		d, err := sql.Open("sqlite", sqliteURI(path)+"?"+q.Encode())
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
@@ -116,7 +117,7 @@ func open(dsn string) (*DB, error) {
 		for _, p := range []string{"busy_timeout(10000)", "query_only(1)", "cache_size(-65536)", "temp_store(MEMORY)"} {
 			rq.Add("_pragma", p)
 		}
-		r, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+rq.Encode())
+		r, err := sql.Open("sqlite", sqliteURI(path)+"?"+rq.Encode())
 		if err != nil {
 			d.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
@@ -374,9 +375,11 @@ func splitSQL(s string) []string {
 
 // BackupTo writes a consistent copy of a SQLite database to path, while the service goes
 // on (VACUUM INTO, read-only: a snapshot of the last commit, writers not held up), then
-// checks the copy (PRAGMA quick_check). The copy is written beside path and renamed into
-// place only when whole and sound; an existing path is refused. PostgreSQL has pg_dump.
-func (db *DB) BackupTo(ctx context.Context, path string) error {
+// checks the copy (PRAGMA quick_check). The copy is written to path.part, made first with
+// mode 0600 (it holds ID numbers, names and phones) and exclusively (a second backup to
+// the same path is refused, not clobbered), and linked to path only when whole and sound:
+// an existing path is never overwritten. PostgreSQL has pg_dump.
+func (db *DB) BackupTo(ctx context.Context, path string) (err error) {
 	if db.dialect != SQLite {
 		return sc.Errorf(sc.EInvalid, "backup: %s is PostgreSQL: use pg_dump (or the server's own backups)", db)
 	}
@@ -384,22 +387,32 @@ func (db *DB) BackupTo(ctx context.Context, path string) error {
 		return sc.Errorf(sc.EConflict, "backup: %s exists: name a new file", path)
 	}
 	part := path + ".part"
-	os.Remove(part)
+	f, err := os.OpenFile(part, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return sc.Errorf(sc.EConflict, "backup: %s exists: another backup is writing it, or one that stopped left it (remove it)", part)
+	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	f.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(part)
+		}
+	}()
 	// A connection of its own, read-only (the readers' query_only refuses VACUUM INTO,
-	// which writes only the new file).
-	src, err := sql.Open("sqlite", "file:"+filepath.ToSlash(strings.TrimPrefix(db.url, "sqlite:"))+"?mode=ro&_pragma=busy_timeout(10000)")
+	// which writes only the new file, here the empty one just made).
+	src, err := sql.Open("sqlite", sqliteURI(strings.TrimPrefix(db.url, "sqlite:"))+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
 	}
 	_, err = src.ExecContext(ctx, `VACUUM INTO ?`, part)
 	src.Close()
 	if err != nil {
-		os.Remove(part)
 		return fmt.Errorf("backup of %s: %w", db, err)
 	}
-	check, err := sql.Open("sqlite", "file:"+filepath.ToSlash(part)+"?mode=ro")
+	check, err := sql.Open("sqlite", sqliteURI(part)+"?mode=ro")
 	if err != nil {
-		os.Remove(part)
 		return err
 	}
 	var res string
@@ -409,8 +422,21 @@ func (db *DB) BackupTo(ctx context.Context, path string) error {
 		err = fmt.Errorf("the copy fails its check: %s", res)
 	}
 	if err != nil {
-		os.Remove(part)
 		return fmt.Errorf("backup of %s: %w", db, err)
 	}
-	return os.Rename(part, path)
+	if err := os.Link(part, path); err != nil { // refuses a path made meanwhile
+		return fmt.Errorf("backup: %w", err)
+	}
+	os.Remove(part)
+	if d, err := os.Open(filepath.Dir(path)); err == nil { // the new name survives a power cut
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// sqliteURI is the file: URI of a path: SQLite reads '?' and '#' as the URI's parts and
+// %HH as escapes, so they are escaped.
+func sqliteURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -388,6 +389,37 @@ func TestBackup(t *testing.T) {
 	open.Commit()
 	if err := db.BackupTo(ctx, out); sc.ErrorCode(err) != sc.EConflict {
 		t.Fatalf("an existing file: %v", err)
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the copy's mode: %v %v (it holds personal data)", st.Mode(), err)
+	}
+	// A .part left by another backup is not clobbered; odd characters in the path work.
+	odd := filepath.Join(dir, "we#ird?%41.db")
+	os.WriteFile(odd+".part", []byte("x"), 0o600)
+	if err := db.BackupTo(ctx, odd); sc.ErrorCode(err) != sc.EConflict {
+		t.Fatalf("a .part in the way: %v", err)
+	}
+	os.Remove(odd + ".part")
+	if err := db.BackupTo(ctx, odd); err != nil {
+		t.Fatalf("a path with #, ? and %%: %v", err)
+	}
+	plain := filepath.Join(dir, "plain.db") // --db cannot name a path with '?'
+	if err := os.Rename(odd, plain); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := store.Open(ctx, "sqlite:"+plain); err != nil {
+		t.Fatal(err)
+	} else if n, err := o.VerifyAudit(ctx, func(store.AuditProblem) {}); err != nil || n != 8 {
+		t.Fatalf("the odd path's copy: %d rows, %v", n, err)
+	} else {
+		o.Close()
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 5 { // live.db, its -wal and -shm, copy.db, plain.db: no .part, no stray file
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("files: %v", names)
 	}
 	cp, err := store.Open(ctx, "sqlite:"+out)
 	if err != nil {

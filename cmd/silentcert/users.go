@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/term"
 
@@ -39,6 +40,10 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("%s", usersUsage)
 	}
 	op := args[0]
+	if op == "-h" || op == "--help" || op == "help" {
+		fmt.Fprintln(stderr, usersUsage)
+		return nil
+	}
 	fs := newFlagSet("users "+op, "--db DSN …", stderr)
 	dsn := fs.String("db", "", dbHelp)
 	var name, role, region *string
@@ -59,6 +64,21 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if name != nil && *name == "" {
 		return usagef("users %s: --name is required", op)
 	}
+	if op == "add" {
+		if err := auth.CheckAccount(*name, auth.Role(*role), *region); err != nil {
+			return err // before the password is asked for
+		}
+	}
+	// A mistyped path must not make a new, empty database (and an administrator in it
+	// that serve never sees): only add may start one, and says so.
+	path, isFile := strings.CutPrefix(*dsn, "sqlite:")
+	path, _, _ = strings.Cut(path, "?")
+	if _, err := os.Stat(path); isFile && err != nil {
+		if op != "add" {
+			return fmt.Errorf("%s: no such database (%v)", path, err)
+		}
+		fmt.Fprintf(stderr, "note: %s did not exist: a new database is made\n", path)
+	}
 	db, err := openDB(ctx, *dsn)
 	if err != nil {
 		return err
@@ -78,7 +98,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			switch {
 			case u.Disabled:
 				state = "disabled"
-			case !u.LockedUntil.IsZero():
+			case u.LockedUntil.After(time.Now()):
 				state = "locked until " + u.LockedUntil.UTC().Format("2006-01-02 15:04Z")
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Region, state, u.Created.UTC().Format("2006-01-02"))
@@ -86,7 +106,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return tw.Flush()
 	}
 	if op == "add" {
-		pw, err := readPassword(stderr)
+		pw, err := readPassword(ctx, stderr)
 		if err != nil {
 			return err
 		}
@@ -101,18 +121,19 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	var id int64 = -1
-	for _, u := range us {
-		if u.Name == *name {
-			id = u.ID
+	var acct *auth.User
+	for i := range us {
+		if us[i].Name == *name {
+			acct = &us[i]
 		}
 	}
-	if id < 0 {
+	if acct == nil {
 		return fmt.Errorf("no account named %q", *name)
 	}
+	id := acct.ID
 	switch op {
 	case "password":
-		pw, err := readPassword(stderr)
+		pw, err := readPassword(ctx, stderr)
 		if err != nil {
 			return err
 		}
@@ -120,6 +141,9 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		fmt.Fprintf(stdout, "account %s: new password set, lockout lifted, sessions ended\n", *name)
+		if acct.Disabled {
+			fmt.Fprintf(stdout, "account %s is disabled: 'users enable' lets it log in\n", *name)
+		}
 	default:
 		if err := a.SetDisabled(ctx, actor, id, op == "disable"); err != nil {
 			return err
@@ -136,38 +160,68 @@ func prefixed(p, s string) string {
 	return p + s
 }
 
-// cliActor names whoever runs the command in the audit trail.
+// cliActor names whoever runs the command in the audit trail (and who became root with
+// sudo).
 func cliActor() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return "cli:" + u.Username
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
 	}
-	return "cli"
+	if su := os.Getenv("SUDO_USER"); su != "" && su != name {
+		name = su + "(sudo " + name + ")"
+	}
+	if name == "" {
+		return "cli"
+	}
+	return "cli:" + name
 }
 
-// readPassword reads a new password: typed twice, without echo, at a terminal; otherwise
-// the first line of standard input.
-func readPassword(stderr io.Writer) (string, error) {
+// readPassword reads a new password: typed twice, without echo, at a terminal (Ctrl-C
+// gives the terminal back as it was); otherwise the first line of standard input.
+func readPassword(ctx context.Context, stderr io.Writer) (string, error) {
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(stderr, "password: ")
-		a, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
+		fd := int(f.Fd())
+		state, err := term.GetState(fd)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprint(stderr, "again: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
+		read := func(prompt string) (string, error) {
+			fmt.Fprint(stderr, prompt)
+			type res struct {
+				b   []byte
+				err error
+			}
+			ch := make(chan res, 1)
+			go func() { b, err := term.ReadPassword(fd); ch <- res{b, err} }()
+			select {
+			case r := <-ch:
+				fmt.Fprintln(stderr)
+				return string(r.b), r.err
+			case <-ctx.Done():
+				term.Restore(fd, state)
+				fmt.Fprintln(stderr)
+				return "", ctx.Err()
+			}
+		}
+		a, err := read("password: ")
 		if err != nil {
 			return "", err
 		}
-		if string(a) != string(b) {
+		b, err := read("again: ")
+		if err != nil {
+			return "", err
+		}
+		if a != b {
 			return "", fmt.Errorf("the two passwords differ")
 		}
-		return string(a), nil
+		return a, nil
+	}
+	if f, ok := stdin.(*os.File); ok && f == os.Stdin {
+		fmt.Fprintln(stderr, "password: read from standard input, which is not a terminal (what is typed shows)")
 	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && (err != io.EOF || line == "") {
-		return "", fmt.Errorf("reading the password from standard input: %v", err)
+		return "", fmt.Errorf("reading the password from standard input (pipe it in, or run at a terminal): %v", err)
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ import (
 // audited with the command line's actor.
 func TestUsers(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "u.db")
-	defer func() { stdin = nil }()
+	defer func() { stdin = os.Stdin }()
 	users := func(in string, args ...string) (int, string, string) {
 		stdin = strings.NewReader(in)
 		var so, se bytes.Buffer
@@ -37,6 +38,12 @@ func TestUsers(t *testing.T) {
 	}
 	if code, _, _ := users("", "add", "--db", dsn, "--role", "operator"); code != 2 {
 		t.Fatalf("no --name: %d", code)
+	}
+	if code, _, errs := users("", "list", "--db", dsn+"x"); code == 0 || !strings.Contains(errs, "no such database") {
+		t.Fatalf("a mistyped path: %d %s", code, errs)
+	}
+	if _, err := os.Stat(strings.TrimPrefix(dsn, "sqlite:") + "x"); err == nil {
+		t.Fatal("a mistyped path made a database")
 	}
 	if code, out, _ := users("", "list", "--db", dsn); code != 0 || !strings.Contains(out, "zhao.admin") || !strings.Contains(out, "enabled") || strings.Contains(out, "op ") {
 		t.Fatalf("list: %d %s", code, out)
