@@ -121,6 +121,9 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	// Who looked at whom, in the log (the person by number, not by ID): a view writes no
+	// audit row, which would wait for the writer during a large batch.
+	c.log.Info("console view", "user", reqOf(r).user.Name, "pid", p.PID)
 	ctx := r.Context()
 	d := &personData{P: p, Region: p.Rec.RegionCode, Outcomes: outcomeOrder, Done: r.URL.Query().Get("done")}
 	if f, err := c.db.OpenRisk(ctx, p.PID); err != nil {

@@ -3,13 +3,16 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
@@ -305,3 +308,44 @@ func TestNoticeLinkMasked(t *testing.T) {
 		t.Error("the person page shows the link's placeholder as it is stored")
 	}
 }
+
+// TestViewsLogged: opening a person's page leaves a log line naming the account and the
+// person's number, never their ID number, name or phone.
+func TestViewsLogged(t *testing.T) {
+	base := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "v.db")))
+	var buf syncBuf
+	clock := func() time.Time { return time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC) }
+	a := auth.New(base.db, auth.Options{Now: clock, Hash: auth.HashParams{Time: 1, Memory: 64, Threads: 1}})
+	h, err := web.New(web.Options{DB: base.db, Auth: a, Ingest: web.FromService(base.svc), Now: clock,
+		Today: func() sc.Date { return today }, Log: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c := &city{db: base.db, svc: base.svc, srv: srv}
+	zp, _ := base.db.PersonByID(context.Background(), zhang)
+	op := c.client(t)
+	op.login("auditor")
+	if st, _ := op.get(fmt.Sprintf("/person/%d", zp.PID)); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	log := buf.String()
+	if !strings.Contains(log, `"msg":"console view","user":"auditor","pid":`+fmt.Sprint(zp.PID)) {
+		t.Fatalf("no view line: %s", log)
+	}
+	for _, secret := range []string{zhang, "张三", "13800000001"} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
+}
+
+// syncBuf is a buffer the server's goroutines may write to.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
