@@ -293,16 +293,24 @@ func FuzzParseHours(f *testing.F) {
 	})
 }
 
-// TestServeSendsWaitingNotices: reminders queued by one run of serve and sent by the next,
-// at its start, carry links under the public address (the sender used to start before
-// the address was set, and sent "/c/TOKEN").
-func TestServeSendsWaitingNotices(t *testing.T) {
-	dir := t.TempDir()
-	dsn := "sqlite:" + filepath.Join(dir, "s.db")
+// rosterDB is a new SQLite database in a temporary directory with the golden scenario's
+// roster ingested.
+func rosterDB(t *testing.T) (dir, dsn string) {
+	t.Helper()
+	dir = t.TempDir()
+	dsn = "sqlite:" + filepath.Join(dir, "live.db")
 	var so, se bytes.Buffer
 	if code := run(context.Background(), []string{"ingest", "--db", dsn, "--roster", filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")}, &so, &se); code != 0 {
 		t.Fatalf("ingest: %s", se.String())
 	}
+	return dir, dsn
+}
+
+// TestServeSendsWaitingNotices: reminders queued by one run of serve and sent by the next,
+// at its start, carry links under the public address (the sender used to start before
+// the address was set, and sent "/c/TOKEN").
+func TestServeSendsWaitingNotices(t *testing.T) {
+	dir, dsn := rosterDB(t)
 	sms := filepath.Join(dir, "sms.jsonl")
 	// serve runs serve until done says so (slow machines, the race detector: a minute).
 	serve := func(done func() bool, extra ...string) {

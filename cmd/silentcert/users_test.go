@@ -91,14 +91,9 @@ func TestUsers(t *testing.T) {
 // TestBackupCommand: backup copies a database that then opens and verifies; a second
 // backup to the same file is refused.
 func TestBackupCommand(t *testing.T) {
-	dir := t.TempDir()
-	dsn := "sqlite:" + filepath.Join(dir, "live.db")
-	var so, se bytes.Buffer
-	if code := run(context.Background(), []string{"ingest", "--db", dsn, "--roster", filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")}, &so, &se); code != 0 {
-		t.Fatalf("ingest: %s", se.String())
-	}
+	dir, dsn := rosterDB(t)
 	out := filepath.Join(dir, "copy.db")
-	so.Reset()
+	var so, se bytes.Buffer
 	if code := run(context.Background(), []string{"backup", "--db", dsn, "--out", out}, &so, &se); code != 0 || !strings.Contains(so.String(), "checked") {
 		t.Fatalf("backup: %d %s %s", code, so.String(), se.String())
 	}
