@@ -97,7 +97,7 @@ func EndSignIns(ctx context.Context, db *store.DB, pid int64, actor, reason stri
 		}
 		*c.n = int(n)
 	}
-	note := strings.NewReplacer(";", ",", "=", ":", "\r", " ", "\n", " ").Replace(reason)
+	note := store.DetailValue(reason)
 	if err := tx.Append([]store.AuditRow{{Kind: "citizen_signin", Day: dayIn(now, loc), At: now.UTC().Format(time.RFC3339),
 		Actor: actor, PID: pid, PersonID: p.PersonID, Action: "ended", Rule: "citizen",
 		Detail: s.String() + ";reason=" + note}}); err != nil {

@@ -34,6 +34,14 @@ type AuditRow struct {
 	Hash     []byte
 }
 
+// DetailValue makes free text (a staff member's note or reason) safe as the last value of
+// an audit row's Detail, whose pairs are "key=value" joined by ";": separators become their
+// nearest harmless look-alikes and line breaks spaces, so that a note cannot forge a pair
+// nor break a line of an export.
+func DetailValue(s string) string { return detailValue.Replace(s) }
+
+var detailValue = strings.NewReplacer(";", ",", "=", ":", "\r", " ", "\n", " ")
+
 // rowHash is SHA-256 over the previous hash and every field, each length-prefixed, so that
 // no change of one field can be hidden by a change of its neighbour.
 func rowHash(prev []byte, r *AuditRow) []byte {

@@ -274,7 +274,7 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	a := store.AuditRow{Kind: "recovery", Day: today, At: c.opt.Now().UTC().Format(time.RFC3339), Actor: u.Name, PID: p.PID,
 		PersonID: p.Rec.PersonID, Action: kind,
 		Detail: fmt.Sprintf("benefit=%s;amount=%s;date=%s;owed=%s;note=%s", benefit, amount, day, owed.ToRecover,
-			strings.NewReplacer(";", ",", "=", ":", "\r", " ", "\n", " ").Replace(note))}
+			store.DetailValue(note))}
 	tx, err := c.db.Begin(r.Context())
 	if err != nil {
 		c.fail(w, r, err)
