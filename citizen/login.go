@@ -43,6 +43,17 @@ func NewLinkUnder(ctx context.Context, db *store.DB, base string, pid int64, now
 	return base + tok, nil
 }
 
+// WithdrawLink makes a link NewLink returned, and that was never sent, unknown: it no
+// longer signs anyone in nor counts among the person's open sign-ins. A link already used
+// is left as it is (it is the trace of a sign-in).
+func WithdrawLink(ctx context.Context, db *store.DB, link string) error {
+	tok := link[strings.LastIndexByte(link, '/')+1:]
+	if _, err := db.SQL().ExecContext(ctx, db.Rebind(`DELETE FROM citizen_links WHERE hash = ? AND used = 0`), hashOf(tok)); err != nil {
+		return fmt.Errorf("%s: withdrawing a citizen link: %w", db, err)
+	}
+	return nil
+}
+
 // Cookie names: the challenge between the login form and the code, and the session.
 const (
 	challengeCookie = "sc_cc"

@@ -333,3 +333,29 @@ func TestCrossSite(t *testing.T) {
 		}
 	}
 }
+
+// TestWithdrawLink: a link withdrawn (its SMS never left) opens nothing and no longer counts
+// among the person's sign-ins; another link of the same person is untouched.
+func TestWithdrawLink(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			c := newCity(t, dsn.Open(t), nil)
+			ctx := context.Background()
+			cl := c.browser(t)
+			kept, gone := c.link(t, zhang, 72*time.Hour), c.link(t, zhang, 72*time.Hour)
+			if err := WithdrawLink(ctx, c.db, "https://rz.example.gov.cn"+gone); err != nil {
+				t.Fatal(err)
+			}
+			if _, body := get(t, cl, c.srv.URL+gone); !strings.Contains(body, msg(langZH, "msg_link_invalid")) {
+				t.Fatal("a withdrawn link still opens")
+			}
+			if st, body := get(t, cl, c.srv.URL+kept); st != 200 || !strings.Contains(body, `name="last4"`) {
+				t.Fatalf("the other link: %d", st)
+			}
+			s, err := PersonSignIns(ctx, c.db, c.pid(t, zhang), c.clock.Now())
+			if err != nil || s.Links != 1 {
+				t.Fatalf("sign-ins after withdrawing one of two links: %+v %v", s, err)
+			}
+		})
+	}
+}

@@ -57,6 +57,11 @@ type Sender struct {
 	// (LinkSlot in its text), at the moment it is sent; each try makes a new one. A
 	// notice that needs a link fails its try when Links is nil.
 	Links func(ctx context.Context, n *store.Notice, now time.Time) (string, error)
+	// Withdraw, when set, is given back a link Links made that surely never left: its
+	// notice was given back before the try, or the gateway refused the message for good
+	// (IsPermanent). A try that may have gone out (a timeout, a temporary error) keeps its
+	// link: the person may hold it.
+	Withdraw func(ctx context.Context, link string) error
 }
 
 func (s *Sender) now() time.Time {
@@ -193,6 +198,9 @@ func (s *Sender) one(ctx, settle context.Context, n *store.Notice) (sent, failed
 			if uerr := s.DB.UnclaimNotice(settle, n.ID); uerr != nil {
 				log.Error("notices: a claim could not be given back", "error", uerr)
 			}
+			if link != "" {
+				s.withdraw(settle, log, link)
+			}
 			return 0, 0, fmt.Errorf("notice %d: sign-in link: %w", n.ID, err)
 		}
 		out.Text = strings.ReplaceAll(text, LinkSlot, link)
@@ -202,10 +210,24 @@ func (s *Sender) one(ctx, settle context.Context, n *store.Notice) (sent, failed
 		if tok := link[strings.LastIndexByte(link, '/')+1:]; sendErr != nil && tok != "" && strings.Contains(sendErr.Error(), tok) {
 			sendErr = scrubbed{sendErr, tok}
 		}
+		if sendErr != nil && IsPermanent(sendErr) {
+			s.withdraw(settle, log, link)
+		}
 		return s.outcome(settle, log, n, id, sendErr)
 	}
 	id, sendErr := s.Gateway.Send(ctx, out)
 	return s.outcome(settle, log, n, id, sendErr)
+}
+
+// withdraw gives back a link that never left, when the sender can; a link it cannot give
+// back stays valid until it expires, unknown to anyone, so the failure is only logged.
+func (s *Sender) withdraw(ctx context.Context, log *slog.Logger, link string) {
+	if s.Withdraw == nil {
+		return
+	}
+	if err := s.Withdraw(ctx, link); err != nil {
+		log.Error("notices: a sign-in link that was not sent could not be withdrawn", "error", err)
+	}
 }
 
 // scrubbed is a gateway's error with the sign-in link's token it echoed masked.

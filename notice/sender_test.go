@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -715,6 +716,41 @@ func TestSignInsEndedWhileSending(t *testing.T) {
 		run(t, s, 1, 0)
 		if len(g.sent) != 1 || strings.Contains(g.sent[0].Text, "tok123") || !strings.Contains(g.sent[0].Text, "/c/login") {
 			t.Fatalf("sent: %+v", g.sent)
+		}
+	})
+}
+
+// TestRefusedLinksWithdrawn: the link of a try the gateway refused for good is given back
+// (that SMS never left); a try that may have gone out keeps its link.
+func TestRefusedLinksWithdrawn(t *testing.T) {
+	eachDB(t, func(t *testing.T, _ string, db *store.DB) {
+		cfg := DefaultConfig()
+		cfg.SignIn = true
+		setupWith(t, db, cfg, sc.StatusWarning, "", "13800000001")
+		c := &clock{}
+		g := &fakeGateway{}
+		s := sender(db, g, c, nil)
+		made := 0
+		s.Links = func(context.Context, *store.Notice, time.Time) (string, error) {
+			made++
+			return "https://rz.example.gov.cn/c/tok" + strconv.Itoa(made), nil
+		}
+		var withdrawn []string
+		s.Withdraw = func(_ context.Context, link string) error {
+			withdrawn = append(withdrawn, link)
+			return nil
+		}
+		g.fail = func(store.Notice) error { return errors.New("timeout") }
+		c.set(today, 9, 0)
+		run(t, s, 0, 0)
+		if made != 1 || len(withdrawn) != 0 {
+			t.Fatalf("a try that may have gone out: %d made, withdrawn %v", made, withdrawn)
+		}
+		g.fail = func(store.Notice) error { return Permanent(errors.New("number refused")) }
+		c.add(time.Hour)
+		run(t, s, 0, 1)
+		if made != 2 || len(withdrawn) != 1 || withdrawn[0] != "https://rz.example.gov.cn/c/tok2" {
+			t.Fatalf("a refused try: %d made, withdrawn %v", made, withdrawn)
 		}
 	})
 }

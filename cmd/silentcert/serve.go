@@ -177,7 +177,8 @@ func noticeSender(db *store.DB, gw notice.Gateway, cfg notice.Config, log *slog.
 	return &notice.Sender{DB: db, Gateway: gw, Config: cfg, Log: log, Metrics: m,
 		Links: func(ctx context.Context, n *store.Notice, now time.Time) (string, error) {
 			return citizen.NewLinkUnder(ctx, db, base, n.PID, now, now.Add(linkLife))
-		}}
+		},
+		Withdraw: func(ctx context.Context, link string) error { return citizen.WithdrawLink(ctx, db, link) }}
 }
 
 // linkLife is how long a reminder's link stays valid: past the grace before suspension.
