@@ -3,15 +3,23 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 )
 
-// safeNext keeps a post-login redirect on this site: a local path, never "//host".
+// safeNext keeps a post-login redirect on this site: a local path, never "//host" nor
+// anything a browser could read as one. Browsers drop tabs and line breaks from a URL and
+// read "\\" as "/", so "/\t/evil.example" would leave the site: no control character and
+// no backslash pass, and what is left must parse as a path with neither scheme nor host.
 func safeNext(s string) string {
-	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") || strings.ContainsAny(s, "\r\n") {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsRune(s, '\\') ||
+		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "/"
+	}
+	if u, err := url.Parse(s); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
 		return "/"
 	}
 	return s
