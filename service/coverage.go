@@ -91,7 +91,7 @@ func (s *Service) fillCoverage(ctx context.Context) error {
 			yield(k.typ, k.event, k.reported, n)
 		}
 	})
-	tx, err := s.db.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,8 @@ func TestNameConflictsSurviveReopen(t *testing.T) {
 				}
 				db.Close()
 			}
-			s, err := service.Open(ctx, storetest.Open(t, url), opt())
+			first := storetest.Open(t, url)
+			s, err := service.Open(ctx, first, opt())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,6 +78,7 @@ func TestNameConflictsSurviveReopen(t *testing.T) {
 			}
 			conflicts(1)
 
+			first.Close() // the first process ends
 			db := storetest.Open(t, url)
 			s, err = service.Open(ctx, db, opt())
 			if err != nil {

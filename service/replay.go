@@ -404,7 +404,7 @@ func fileSHA256(path string) (string, error) {
 // setMeta writes one meta key, and the audit rows that go with it, in a transaction of
 // its own.
 func (s *Service) setMeta(ctx context.Context, key, value string, audit ...store.AuditRow) error {
-	tx, err := s.db.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -595,7 +595,7 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, start sc.Da
 		setClock(d)
 		if tx == nil {
 			var err error
-			if tx, err = s.db.Begin(ctx); err != nil {
+			if tx, err = s.begin(ctx); err != nil {
 				return err
 			}
 			ch = s.newChange()

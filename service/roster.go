@@ -34,7 +34,7 @@ func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res := &RosterResult{Roster: ro}
-	tx, err := s.db.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,9 @@
 // The service keeps every person's state in memory, loaded from the store at start (one
 // person's state is a few hundred bytes), and writes back the people each transaction
 // touched; the store is the truth, memory a cache of it. Writers take turns (one mutex in
-// the process, the store's writer lock between processes).
+// the process, the store's lock between transactions), and one process at a time holds
+// the states: Open claims the database as its writer until it is closed
+// (store.DB.ClaimWriter), so that no process writes a stale copy over another's batch.
 package service
 
 import (
@@ -52,6 +54,9 @@ type Options struct {
 	NoSummary bool
 	// Build names the running program in the audit trail (BuildIdentity by default).
 	Build string
+	// ReadOnly opens the service to read (a payroll file while serve runs): it does not
+	// claim the database as its writer, and every change it is asked for is refused.
+	ReadOnly bool
 }
 
 // Person is one recipient as the service holds them.
@@ -153,6 +158,12 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Service, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	// The states are held in memory from here: no other process may change them meanwhile.
+	if !opt.ReadOnly {
+		if err := db.ClaimWriter(ctx); err != nil {
+			return nil, err
+		}
 	}
 	s := &Service{db: db, opt: opt, cfg: opt.Config, eng: engine.New(opt.Config), cat: opt.Config.Catalogue,
 		log: opt.Log, loc: opt.Location, byID: map[string]int64{}}
@@ -460,7 +471,7 @@ func (c *change) touch(p *Person) {
 // write runs fn in one transaction and commits it; when anything fails, the people fn
 // changed in memory are put back as the database still has them. The caller holds s.mu.
 func (s *Service) write(ctx context.Context, fn func(tx *store.Tx, ch *change) error) error {
-	tx, err := s.db.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -473,6 +484,14 @@ func (s *Service) write(ctx context.Context, fn func(tx *store.Tx, ch *change) e
 		ch.undo()
 	}
 	return err
+}
+
+// begin starts a write transaction; a read-only service refuses.
+func (s *Service) begin(ctx context.Context) (*store.Tx, error) {
+	if s.opt.ReadOnly {
+		return nil, sc.Errorf(sc.EConflict, "%s: opened to read only: this command changes nothing", s.db)
+	}
+	return s.db.Begin(ctx)
 }
 
 // write writes every person touched since the last write, in pid order: their state, and

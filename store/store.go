@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -48,6 +49,10 @@ type DB struct {
 	rd      *sql.DB // reads outside a transaction (on SQLite a pool of its own; on PostgreSQL sql)
 	dialect Dialect
 	url     string // for messages; no password in it
+	path    string // the SQLite file ("" on PostgreSQL)
+
+	writerMu sync.Mutex
+	writer   func() error // releases ClaimWriter's claim; nil when not claimed
 }
 
 // Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies
@@ -124,7 +129,7 @@ func open(dsn string) (*DB, error) {
 		}
 		r.SetMaxOpenConns(4)
 		r.SetConnMaxIdleTime(time.Minute)
-		return &DB{sql: d, rd: r, dialect: SQLite, url: "sqlite:" + path}, nil
+		return &DB{sql: d, rd: r, dialect: SQLite, url: "sqlite:" + path, path: path}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		d, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -144,7 +149,10 @@ func open(dsn string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
-	err := db.sql.Close()
+	err := db.releaseWriter()
+	if e := db.sql.Close(); err == nil {
+		err = e
+	}
 	if db.rd != db.sql {
 		if e := db.rd.Close(); err == nil {
 			err = e

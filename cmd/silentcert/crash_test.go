@@ -238,3 +238,35 @@ func simulateCity(t *testing.T, to, seed, history string) string {
 	}
 	return city
 }
+
+// TestOneWriterCommands: while a process holds the database (serve), a command that would
+// change people's states is refused, naming the holder, and the payroll file is still
+// written.
+func TestOneWriterCommands(t *testing.T) {
+	bin := buildBinary(t)
+	city := simulateCity(t, "2024-02-29", "3", "0")
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(bin, append(append([]string{args[0], "--db", dsn}, args[1:]...))...).CombinedOutput()
+		return string(out), err
+	}
+	for _, st := range [][]string{{"ingest", "--roster", filepath.Join(city, "roster.csv")}, {"run-day", "--day", "2024-02-01"}} {
+		if out, err := run(st...); err != nil {
+			t.Fatalf("%v: %v: %s", st, err, out)
+		}
+	}
+	holder := storetest.Open(t, dsn)
+	if err := holder.ClaimWriter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("run-day", "--day", "2024-02-02"); err == nil || !strings.Contains(out, "is in use by") || !strings.Contains(out, fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Fatalf("run-day beside a writer: %v: %s", err, out)
+	}
+	if out, err := run("payroll", "--month", "2024-02", "--out", filepath.Join(t.TempDir(), "pay.csv")); err != nil {
+		t.Fatalf("payroll beside a writer: %v: %s", err, out)
+	}
+	holder.Close()
+	if out, err := run("run-day", "--day", "2024-02-02"); err != nil {
+		t.Fatalf("run-day once the writer is gone: %v: %s", err, out)
+	}
+}

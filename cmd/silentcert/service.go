@@ -564,7 +564,7 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := db.PayrollRun(ctx, m); err != nil {
 		return err
 	}
-	svc, err := service.Open(ctx, db, service.Options{Config: cfg})
+	svc, err := service.Open(ctx, db, service.Options{Config: cfg, ReadOnly: true}) // while serve runs
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// ClaimWriter makes this handle the database's one writer of people's states until Close:
+// a process that keeps the states in memory (the service) must be alone in changing them,
+// or it would write its stale copy back over another process's batch (a death applied by
+// `ingest` undone by `serve`'s next day). A second claim, by another process or another
+// handle, is refused with an error naming the holder; a second claim by the same handle
+// succeeds. On SQLite the claim is a lock on the file PATH-writer beside the database
+// (released by the operating system when the process ends, however it ends); on
+// PostgreSQL a session advisory lock per schema, held by one connection of the pool.
+func (db *DB) ClaimWriter(ctx context.Context) error {
+	db.writerMu.Lock()
+	defer db.writerMu.Unlock()
+	if db.writer != nil {
+		return nil
+	}
+	var err error
+	if db.dialect == SQLite {
+		db.writer, err = db.claimFile()
+	} else {
+		db.writer, err = db.claimAdvisory(ctx)
+	}
+	return err
+}
+
+// releaseWriter gives the claim back (Close does).
+func (db *DB) releaseWriter() error {
+	db.writerMu.Lock()
+	defer db.writerMu.Unlock()
+	if db.writer == nil {
+		return nil
+	}
+	err := db.writer()
+	db.writer = nil
+	return err
+}
+
+// holder describes this process for the message another one gets.
+func holder() string {
+	host, _ := os.Hostname()
+	cmd := filepath.Base(os.Args[0])
+	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
+		cmd += " " + os.Args[1] // the command: serve, ingest, replay…
+	}
+	return fmt.Sprintf("%s, pid %d on %s, since %s", cmd, os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))
+}
+
+// errInUse is the refusal of a second writer.
+func (db *DB) errInUse(by string) error {
+	if by == "" {
+		by = "another process"
+	}
+	return sc.Errorf(sc.EConflict, "%s is in use by %s: one process at a time changes people's states "+
+		"(send batches to the running service through its API or drop folder, or stop it first)", db, by)
+}
+
+// claimFile locks PATH-writer and writes this process's description into it.
+func (db *DB) claimFile() (func() error, error) {
+	if db.path == ":memory:" || strings.HasPrefix(db.path, "file::memory:") {
+		return func() error { return nil }, nil
+	}
+	name := db.path + "-writer"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+	}
+	if err := lockFile(f); err != nil {
+		b, _ := os.ReadFile(name)
+		f.Close()
+		if errors.Is(err, errLocked) {
+			return nil, db.errInUse(strings.TrimSpace(string(b)))
+		}
+		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(holder()+"\n"), 0)
+	}
+	return f.Close, nil // closing the file lets the lock go
+}
+
+// writerLockKey is the advisory lock's first key (the second is the schema's hash, as for
+// the transactions' locks in tx.go).
+const writerLockKey = 7341003
+
+// claimAdvisory takes the session advisory lock on a connection kept until Close.
+func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+	}
+	var ok bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey).Scan(&ok); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+	}
+	if !ok {
+		var by string
+		// Who holds it, as the server knows them (best effort: the message is the same without).
+		conn.QueryRowContext(ctx, `SELECT format('%s, server pid %s from %s, connected since %s', coalesce(nullif(a.application_name, ''), 'a client'),
+			a.pid, coalesce(host(a.client_addr), 'a local socket'), to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = hashtext(coalesce(current_schema(), ''))::oid AND l.objsubid = 2`,
+			writerLockKey).Scan(&by)
+		conn.Close()
+		return nil, db.errInUse(by)
+	}
+	return func() error {
+		// Closing the connection would only return it to the pool, lock and all.
+		_, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey)
+		if cerr := conn.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}, nil
+}
