@@ -191,6 +191,10 @@ type TrailQuery struct {
 	From, To    sc.Date // NoDate: open
 	Before      int64   // 0: from the newest
 	Limit       int
+	// Region, when set, keeps only the rows about a person whose region lies in it: a
+	// scoped account's trail. Rows about no person (logins, accounts, batches, runs) are
+	// the whole installation's and left out.
+	Region string
 }
 
 // Trail returns the rows q selects, through the partial index of the rows that are not
@@ -211,6 +215,10 @@ func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]AuditRow, error) {
 	}
 	if q.Before > 0 {
 		where, args = append(where, `seq < ?`), append(args, q.Before)
+	}
+	if q.Region != "" {
+		cond, a := regionWhereOn("p.region_code", q.Region)
+		where, args = append(where, `EXISTS (SELECT 1 FROM people p WHERE p.pid = audit.pid AND `+cond+`)`), append(args, a...)
 	}
 	if q.Limit <= 0 || q.Limit > 100000 {
 		q.Limit = 100

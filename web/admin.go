@@ -98,6 +98,24 @@ func admin(u *auth.User) error {
 	return nil
 }
 
+// cityAdmin allows what reaches beyond any region: API keys (a department's key sends
+// records about anyone in the installation) are for administrators of the whole of it.
+func cityAdmin(u *auth.User) error {
+	if err := admin(u); err != nil {
+		return err
+	}
+	if u.Region != "" {
+		return sc.Errorf(eForbidden, "administrators of the whole installation only (this account's region is %s)", u.Region)
+	}
+	return nil
+}
+
+// manages reports whether administrator u may manage an account scoped to region: an
+// administrator with a region (a district's, in a city's installation) manages the
+// accounts inside it and no other, so that it can neither widen its own reach nor reach
+// an account that sees more than it does.
+func manages(u *auth.User, region string) bool { return strings.HasPrefix(region, u.Region) }
+
 type usersData struct {
 	Users   []auth.User
 	Roles   []auth.Role
@@ -114,10 +132,17 @@ func (c *console) usersPage(w http.ResponseWriter, r *http.Request, status int, 
 		c.fail(w, r, err)
 		return
 	}
-	us, err := c.auth.Users(r.Context())
+	all, err := c.auth.Users(r.Context())
 	if err != nil {
 		c.fail(w, r, err)
 		return
+	}
+	u := reqOf(r).user
+	us := all[:0]
+	for _, x := range all {
+		if manages(u, x.Region) {
+			us = append(us, x)
+		}
 	}
 	c.render(w, r, status, "users", &usersData{Users: us, Roles: auth.Roles, Message: msg, Error: errMsg})
 }
@@ -134,10 +159,29 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 	var err error
 	msg := "admin.done"
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
-	switch r.PostFormValue("op") {
+	op := r.PostFormValue("op")
+	if op != "create" {
+		// The account acted on must be one this administrator manages; one it does not
+		// is answered as one that does not exist.
+		target, terr := c.auth.User(ctx, id)
+		if terr != nil && sc.ErrorCode(terr) != sc.ENotFound {
+			c.fail(w, r, terr)
+			return
+		}
+		if terr != nil || !manages(u, target.Region) {
+			c.fail(w, r, sc.Errorf(sc.ENotFound, "no such account"))
+			return
+		}
+	}
+	switch op {
 	case "create":
+		region := strings.TrimSpace(r.PostFormValue("region"))
+		if !manages(u, region) {
+			err = sc.Errorf(sc.EInvalid, "region %q: an account made here must lie inside %s", region, u.Region)
+			break
+		}
 		_, err = c.auth.CreateUser(ctx, u.Name, strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password"),
-			auth.Role(r.PostFormValue("role")), strings.TrimSpace(r.PostFormValue("region")))
+			auth.Role(r.PostFormValue("role")), region)
 	case "password":
 		err = c.auth.SetPassword(ctx, u.Name, id, r.PostFormValue("password"))
 	case "disable":
@@ -197,7 +241,7 @@ func (c *console) keys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *console) keysPage(w http.ResponseWriter, r *http.Request, status int, secret, errMsg string) {
-	if err := admin(reqOf(r).user); err != nil {
+	if err := cityAdmin(reqOf(r).user); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -215,7 +259,7 @@ func (c *console) keysPage(w http.ResponseWriter, r *http.Request, status int, s
 
 func (c *console) keysPost(w http.ResponseWriter, r *http.Request) {
 	u := reqOf(r).user
-	if err := admin(u); err != nil {
+	if err := cityAdmin(u); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -349,3 +350,100 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestScopedAdmin: an administrator with a region manages the accounts inside it and no
+// other: it cannot make an account that sees more than it does, nor reach one outside
+// (the city's operator), nor make API keys (a key reaches everyone).
+func TestScopedAdmin(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db")))
+	ad := c.client(t)
+	ad.login("admin")
+	ad.get("/admin/users")
+	if st, _, body := ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "name": {"dadmin"}, "password": {pw},
+		"role": {"admin"}, "region": {"371002"}}); st != http.StatusOK || !strings.Contains(body, `class="ok"`) {
+		t.Fatalf("a district's administrator: %d", st)
+	}
+	da := c.client(t)
+	da.login("dadmin")
+	st, body := da.get("/admin/users")
+	if st != http.StatusOK || !strings.Contains(body, ">v1<") || strings.Contains(body, ">operator<") || strings.Contains(body, ">admin<") {
+		t.Fatalf("the district administrator's accounts (%d) list ones outside it, or not its own:\n%s", st, body)
+	}
+	if strings.Contains(body, `href="/admin/keys"`) {
+		t.Error("the district administrator is offered the keys page")
+	}
+	for _, region := range []string{"", "37", "371082", "371082001001"} {
+		if st, _, _ := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"create"}, "name": {"x" + region}, "password": {pw},
+			"role": {"admin"}, "region": {region}}); st != http.StatusBadRequest {
+			t.Errorf("an account for region %q made by the 371002 administrator: %d", region, st)
+		}
+	}
+	if st, _, body := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"create"}, "name": {"v9"}, "password": {pw},
+		"role": {"village"}, "region": {"371002001009"}}); st != http.StatusOK || !strings.Contains(body, `class="ok"`) {
+		t.Errorf("a village account inside the district: %d", st)
+	}
+	var opID int64
+	if err := c.db.SQL().QueryRow(`SELECT id FROM users WHERE name = 'operator'`).Scan(&opID); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []string{"password", "disable", "revoke", "unlock"} {
+		if st, _, _ := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {op}, "id": {strconv.FormatInt(opID, 10)},
+			"password": {"an attacker's long password"}}); st != http.StatusNotFound {
+			t.Errorf("%s on the city's operator by the district administrator: %d", op, st)
+		}
+	}
+	c.client(t).login("operator") // the password is unchanged, the account enabled
+	if st, _ := da.get("/admin/keys"); st != http.StatusForbidden {
+		t.Errorf("the keys page for the district administrator: %d", st)
+	}
+	if st, _, _ := da.post("/admin/keys", url.Values{"csrf": {da.csrf}, "op": {"create"}, "source": {"PSB"}, "name": {"k"}}); st != http.StatusForbidden {
+		t.Errorf("a key made by the district administrator: %d", st)
+	}
+}
+
+// TestTrailScoped: an auditor with a region reads the audit rows about its own region's
+// people (page and CSV), not another region's, nor the rows about no person.
+func TestTrailScoped(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) { testTrailScoped(t, newCity(t, dsn.Open(t))) })
+	}
+}
+
+func testTrailScoped(t *testing.T, c *city) {
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	v1 := c.client(t)
+	v1.login("v1")
+	v1.get(fmt.Sprintf("/person/%d", zp.PID))
+	if st, _, body := v1.post(fmt.Sprintf("/person/%d/visit", zp.PID), url.Values{"csrf": {v1.csrf}, "outcome": {"notfound"}, "date": {"2024-05-08"}}); st != http.StatusSeeOther {
+		t.Fatalf("visit: %d %s", st, body)
+	}
+	ad := c.client(t)
+	ad.login("admin")
+	ad.get("/admin/users")
+	for _, a := range [][2]string{{"aud371002", "371002"}, {"aud371082", "371082"}} {
+		if st, _, _ := ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "name": {a[0]}, "password": {pw},
+			"role": {"auditor"}, "region": {a[1]}}); st != http.StatusOK {
+			t.Fatalf("auditor %s: %d", a[0], st)
+		}
+	}
+	visit := fmt.Sprintf(`href="/person/%d"`, zp.PID)
+	for _, c2 := range []struct {
+		name       string
+		sees, ours bool
+	}{{"auditor", true, false}, {"aud371002", true, true}, {"aud371082", false, true}} {
+		au := c.client(t)
+		au.login(c2.name)
+		st, body := au.get("/audit?kind=visit")
+		if st != http.StatusOK || strings.Contains(body, visit) != c2.sees {
+			t.Errorf("%s: the visit to 张三 in the trail: %v, want %v", c2.name, strings.Contains(body, visit), c2.sees)
+		}
+		if _, csv := au.get("/audit?kind=visit&format=csv"); strings.Contains(csv, "outcome=notfound") != c2.sees {
+			t.Errorf("%s: the visit in the CSV: %v, want %v", c2.name, !c2.sees, c2.sees)
+		}
+		// Logins concern no person: the whole installation's accounts read them.
+		if _, body := au.get("/audit?kind=login"); strings.Contains(body, ">admin<") == c2.ours {
+			t.Errorf("%s: the administrator's login in the trail: %v", c2.name, !c2.ours)
+		}
+	}
+}

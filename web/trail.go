@@ -32,7 +32,8 @@ const trailPageSize = 100
 // trail is the auditor's view of the audit trail: every staff and system action (logins,
 // accounts, batches, daily runs, visits, reviews, exports, model and program changes, the
 // citizen's logins and attempts), newest first, by kind, actor and days; the engine's
-// decisions are on each person's page. For administrators and auditors.
+// decisions are on each person's page. For administrators and auditors; one with a region
+// reads only the rows about the people of its region.
 func (c *console) trail(w http.ResponseWriter, r *http.Request) {
 	u := reqOf(r).user
 	if u.Role != auth.RoleAdmin && u.Role != auth.RoleAuditor {
@@ -41,7 +42,8 @@ func (c *console) trail(w http.ResponseWriter, r *http.Request) {
 	}
 	qs := r.URL.Query()
 	d := &trailData{Kind: strings.TrimSpace(qs.Get("kind")), Actor: strings.TrimSpace(qs.Get("actor")), From: qs.Get("from"), To: qs.Get("to"), Kinds: trailKinds}
-	q := store.TrailQuery{Kind: d.Kind, Actor: d.Actor, From: sc.NoDate, To: sc.NoDate, Limit: trailPageSize}
+	// A scoped account reads the rows about its own region's people, no other.
+	q := store.TrailQuery{Kind: d.Kind, Actor: d.Actor, From: sc.NoDate, To: sc.NoDate, Limit: trailPageSize, Region: u.Region}
 	if d.Kind == "decision" {
 		c.fail(w, r, sc.Errorf(sc.EInvalid, "decisions are on each person's page"))
 		return
