@@ -56,7 +56,7 @@ type dashboardData struct {
 	SourceChart, MethodShare           template.HTML
 	MoneyChart                         template.HTML
 	Paid, BackPay, Withheld, ToRecover sc.Fen
-	ShowRecover                        bool
+	ShowMoney, ShowRecover             bool // the money figures (not for the village assistant, seesMoney)
 	RecoverCases                       int // open recovery cases in the region
 	SummaryDay                         sc.Date
 	Months                             []sc.Month
@@ -280,7 +280,11 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.MoneyChart = BarChart(tr("dash.money_chart"), labels, mon)
-	if c.opt.Recoveries != nil && recoveryAccess(u, false) == nil {
+	d.ShowMoney = seesMoney(u)
+	if !d.ShowMoney {
+		d.Paid, d.BackPay, d.Withheld, d.MoneyChart = 0, 0, 0, ""
+	}
+	if c.opt.Recoveries != nil && d.ShowMoney {
 		// What is left to recover in the region now (the recovery list's open total).
 		rows, err := c.opt.Recoveries.Recoveries(r.Context(), region)
 		if err != nil {

@@ -68,6 +68,8 @@ type personData struct {
 	Flagged  string         // the day of an open RISK flag ("": none): a visit must see the person
 	Kind     string         // the timeline's kind shown ("": all)
 	Kinds    map[string]int // the timeline's events by kind
+	// Money: amounts are shown (seesMoney: not to the village assistant).
+	Money bool
 	// Recoveries: the person's money to recover, for those who may see it (recoveryAccess);
 	// Recovered: the entry just recorded (its audit sequence number).
 	Recoveries []RecoveryRow
@@ -153,7 +155,12 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	money := seesMoney(reqOf(r).user)
+	d.Money = money
 	for _, a := range audit {
+		if a.Kind == "recovery" && !money {
+			continue
+		}
 		ev := Event{Date: a.Day, Kind: "action", Title: a.Action, Detail: a.Detail, Method: a.Method, Rule: a.Rule, Ref: a.Evidence, Actor: a.Actor}
 		if a.Kind == "decision" {
 			ev.Kind = "decision"
@@ -168,8 +175,12 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, x := range pays {
-		d.Events = append(d.Events, Event{Date: x.PayrollMonth.First(), Kind: "payment", Title: x.Kind,
-			Detail: fmt.Sprintf("%s (%s) %s ¥%s", c.benefitName(x.Benefit), x.Benefit, x.Month, yuan(x.Amount))})
+		// The village assistant sees that a month was paid or withheld, not how much.
+		detail := fmt.Sprintf("%s (%s) %s", c.benefitName(x.Benefit), x.Benefit, x.Month)
+		if money {
+			detail += " ¥" + yuan(x.Amount)
+		}
+		d.Events = append(d.Events, Event{Date: x.PayrollMonth.First(), Kind: "payment", Title: x.Kind, Detail: detail})
 	}
 	notes, err := c.db.PersonNotices(ctx, p.PID)
 	if err != nil {

@@ -64,6 +64,11 @@ func (d *recoveriesData) query(state string) string {
 // Query is query for the template's filter links.
 func (d *recoveriesData) Query(state string) string { return d.query(state) }
 
+// seesMoney reports whether u is shown money (payments, amounts withheld, recoveries):
+// everyone who may read the recovery list; the village assistant is not (a village's
+// totals would tell its neighbours' pensions).
+func seesMoney(u *auth.User) bool { return recoveryAccess(u, false) == nil }
+
 // recoveryAccess: the city bureau records (operators and administrators; a write-off,
 // administrators alone); auditors, district and town staff read, in their region; the
 // village assistant does not see money.
