@@ -297,7 +297,7 @@ func (r *RecordReader) Next() (*RecordRow, *Problem, error) {
 }
 
 // validate checks the row in vals against spec §3 and fills r.row. The first rule broken
-// names the problem, in this order: required values, type, dates, detail.
+// names the problem, in this order: required values, type, dates, region, detail.
 func (r *RecordReader) validate() *Problem {
 	v := r.src.vals
 	s := &r.src
@@ -342,6 +342,11 @@ func (r *RecordReader) validate() *Problem {
 			// The value is personal data: the message does not repeat it.
 			return s.problem("birth_date", ReasonBadDate, "birth_date is not a date (YYYY-MM-DD)")
 		}
+	}
+	if rc := v[rRegionCode]; len(rc) > 0 && !divisionPrefix(rc) {
+		// A move sets the person's region from it: a code that is no division's would take
+		// them off every village's list and every scoped account's view.
+		return s.problem("region_code", ReasonBadRegionCode, fmt.Sprintf("region_code %s is not a division code (12 digits, or the first digits of one)", quoteClip(rc)))
 	}
 	if len(v[rDetail]) > 0 {
 		if msg := r.parseDetail(v[rDetail], &row.Detail); msg != "" {
@@ -477,4 +482,18 @@ func (r *RecordReader) internICD(b []byte) string {
 		r.intern[s] = s
 	}
 	return s
+}
+
+// divisionPrefix reports whether b is a statistical division code or a prefix of one: one
+// to 12 ASCII digits.
+func divisionPrefix(b []byte) bool {
+	if len(b) > 12 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -97,6 +97,13 @@ func TestRecordValidation(t *testing.T) {
 		{"\"r\n\xe5\",MED,MED.OUTPATIENT,1,,,2024-01-02,,,", "", ReasonEncoding},        // on the first line of a multi-line row
 		{"r,MED,MED.OUTPATIENT,1,张三丰张三丰张三丰\xe5\xbc,,2024-01-02,,,", "", ReasonEncoding}, // cut character (and not clean GBK either)
 		{"r,MED,MED.OUTPATIENT,1,张三丰张三丰张三丰,,2024-01-02,,,", "", ""},
+		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,3710,", "", ""},                                      // a prefix
+		{"r,PSB,PSB.HUKOU_MOVE,1,,,2024-01-02,,371002001001,", "", ""},                              // a village
+		{"r,PSB,PSB.HUKOU_MOVE,1,,,2024-01-02,,x<b>,", "region_code", ReasonBadRegionCode},          // no division
+		{"r,PSB,PSB.HUKOU_MOVE,1,,,2024-01-02,,37100200100:,", "region_code", ReasonBadRegionCode},  // beside a village in the ranges
+		{"r,PSB,PSB.HUKOU_MOVE,1,,,2024-01-02,,3710020010011,", "region_code", ReasonBadRegionCode}, // 13 digits
+		{"r,PSB,PSB.HUKOU_MOVE,1,,,2024-01-02,,３７１０,", "region_code", ReasonBadRegionCode},          // full-width digits
+		{"r,MED,MED.OUTPATIENT,1,张\x00三,,2024-01-02,,,", "name", ReasonMalformed},                   // a NUL no PostgreSQL text keeps
 	} {
 		res := readRecords(t, "t.csv", []byte(recHeader+c.row+"\n"), FormatCSV, false, Options{})
 		if res.err != nil {
@@ -510,4 +517,15 @@ func FuzzDateMemo(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRecordNULInJSON: JSON's "\u0000" is a NUL like any other: the row is quarantined,
+// naming its field, and the next row loads.
+func TestRecordNULInJSON(t *testing.T) {
+	data := `{"record_id":"r1","source":"MED","type":"MED.OUTPATIENT","person_id":"1","name":"张\u0000三","event_date":"2024-01-02"}` + "\n" +
+		`{"record_id":"r2","source":"MED","type":"MED.OUTPATIENT","person_id":"1","event_date":"2024-01-02"}` + "\n"
+	res := readRecords(t, "t.jsonl", []byte(data), FormatJSONL, false, Options{})
+	if res.err != nil || len(res.rows) != 1 || len(res.probs) != 1 || res.probs[0].Field != "name" || res.probs[0].Reason != ReasonMalformed || res.probs[0].Line != 1 {
+		t.Fatalf("rows %d, problems %+v, %v", len(res.rows), res.probs, res.err)
+	}
 }

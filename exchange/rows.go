@@ -231,6 +231,21 @@ func (s *rowSource) readError() error {
 // next reads the next row into vals. It returns a problem for a row to quarantine, or
 // io.EOF, or the error that ended the file.
 func (s *rowSource) next() (*Problem, error) {
+	p, err := s.nextRow()
+	if p == nil && err == nil {
+		// A NUL is valid UTF-8 and valid JSON ("\u0000"), but no text column of
+		// PostgreSQL keeps it: one would fail the whole batch there.
+		for k, v := range s.vals {
+			if bytes.IndexByte(v, 0) >= 0 {
+				return s.problem(s.fs.names[k], ReasonMalformed, s.fs.names[k]+" holds a NUL character (0x00)"), nil
+			}
+		}
+	}
+	return p, err
+}
+
+// nextRow is next without the check of the values.
+func (s *rowSource) nextRow() (*Problem, error) {
 	if s.err != nil {
 		return nil, s.err
 	}

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,13 +21,16 @@ type DropFolder struct {
 	Service *Service
 }
 
-// Scan ingests every file waiting, oldest name first, and returns how many it took.
+// Scan ingests every file waiting, oldest name first, and returns how many it took. A file
+// that cannot be taken (unreadable, or the database failed its batch) stays where it is for
+// the next scan and the others are taken meanwhile; the error names each such file.
 func (d *DropFolder) Scan(ctx context.Context) (int, error) {
 	srcs, err := os.ReadDir(d.Dir)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
+	var errs []error
 	for _, s := range srcs {
 		if !s.IsDir() || strings.HasPrefix(s.Name(), ".") {
 			continue
@@ -34,7 +39,8 @@ func (d *DropFolder) Scan(ctx context.Context) (int, error) {
 		dir := filepath.Join(d.Dir, src)
 		files, err := os.ReadDir(dir)
 		if err != nil {
-			return n, err
+			errs = append(errs, err)
+			continue
 		}
 		sort.Slice(files, func(i, j int) bool { return files[i].Name() < files[j].Name() })
 		for _, f := range files {
@@ -46,12 +52,16 @@ func (d *DropFolder) Scan(ctx context.Context) (int, error) {
 				return n, err
 			}
 			if err := d.one(ctx, src, filepath.Join(dir, name)); err != nil {
-				return n, err
+				if ctx.Err() != nil {
+					return n, err
+				}
+				errs = append(errs, fmt.Errorf("drop folder %s: %w", filepath.Join(src, name), err))
+				continue
 			}
 			n++
 		}
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
 
 func (d *DropFolder) one(ctx context.Context, src, path string) error {

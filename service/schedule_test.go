@@ -83,3 +83,30 @@ func TestPayrollFile(t *testing.T) {
 		t.Fatalf("payroll file:\n%s", out)
 	}
 }
+
+// TestDropFolderGoesOn: a file that cannot be taken (here a link to nothing) stays for the
+// next scan, named in the error, and the files after it, in its source and the others,
+// are taken meanwhile.
+func TestDropFolderGoesOn(t *testing.T) {
+	ctx := context.Background()
+	s := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db"))
+	dir := t.TempDir()
+	for _, src := range []string{"CIV", "HEA"} {
+		os.MkdirAll(filepath.Join(dir, src), 0o755)
+	}
+	if err := os.Symlink(filepath.Join(dir, "gone.csv"), filepath.Join(dir, "CIV", "a.csv")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "CIV", "b.csv"), []byte(header), 0o644)
+	os.WriteFile(filepath.Join(dir, "HEA", "c.csv"), []byte(header+
+		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
+	n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+	if n != 2 || err == nil || !strings.Contains(err.Error(), filepath.Join("CIV", "a.csv")) {
+		t.Fatalf("scan: %d files, %v", n, err)
+	}
+	for _, f := range []string{"CIV/done/b.csv", "HEA/done/c.csv", "CIV/a.csv"} {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}

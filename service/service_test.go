@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/models"
@@ -326,6 +327,37 @@ func TestDeliveriesAsStored(t *testing.T) {
 			}
 			if got := m2.days[trn]; !slices.Equal(got, want) {
 				t.Fatalf("after a restart the model is told %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestIngestUnstorableText: a file named in GBK (死亡.csv copied from a Windows share as it
+// is) and a row holding a NUL: PostgreSQL keeps neither in a text column, and either
+// failed the whole batch there. The row is quarantined, the name kept readable, the rest
+// applied, on both databases.
+func TestIngestUnstorableText(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := newCity(t, dsn.Open(t))
+			res, err := s.Ingest(ctx, service.Batch{Origin: "drop", Source: "HEA", Actor: "t", Day: sc.MustDate("2024-03-01"),
+				Files: []service.File{{Name: "HEA/\xcb\xc0\xcd\xf6.csv", Body: strings.NewReader(header +
+					"h1,HEA,HEA.CHECKUP,371002194003150019,,,2024-02-01,2024-02-02,,\n" +
+					"h2,HEA,HEA.CHECKUP,371002194003150019,张\x00三,,2024-02-01,2024-02-02,,\n")}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Report.Applied != 1 || res.Report.Quarantined != 1 || res.Problems[0].Field != "name" {
+				t.Fatalf("report %+v, problems %+v", res.Report, res.Problems)
+			}
+			b, err := s.DB().Batch(ctx, res.BatchID)
+			if err != nil || b.Files != "HEA/\uFFFD.csv" {
+				t.Fatalf("stored batch %+v %v", b, err)
+			}
+			q, err := s.DB().BatchQuarantine(ctx, res.BatchID)
+			if err != nil || len(q) != 1 || !utf8.ValidString(q[0].File) {
+				t.Errorf("quarantine stored: %+v %v", q, err)
 			}
 		})
 	}

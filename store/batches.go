@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -28,12 +30,22 @@ type Quarantined struct {
 	Field, Reason, Message string
 }
 
+// Storable makes s storable in a text column of either database: bytes that are not
+// UTF-8 (a file named in GBK on a Windows share) and NULs become U+FFFD. PostgreSQL
+// refuses both, and one such name would fail its whole batch; SQLite would keep them.
+func Storable(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
 // NewBatch inserts a batch row and returns its id; the caller fills the report later with
 // FinishBatch, in the same transaction.
 func (t *Tx) NewBatch(b *Batch) (int64, error) {
 	var id int64
 	err := t.QueryRow(`INSERT INTO batches (origin, source, actor, received, day, status, files, report)
-		VALUES (?,?,?,?,?,?,?,?) RETURNING id`, b.Origin, b.Source, b.Actor, b.Received, int64(b.Day), b.Status, b.Files, b.Report).Scan(&id)
+		VALUES (?,?,?,?,?,?,?,?) RETURNING id`, b.Origin, b.Source, b.Actor, b.Received, int64(b.Day), b.Status, Storable(b.Files), b.Report).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("%s: batch: %w", t.db, err)
 	}
@@ -50,7 +62,7 @@ func (t *Tx) FinishBatch(id int64, status, report string) error {
 func (t *Tx) Quarantine(batch int64, qs []Quarantined) error {
 	for i, q := range qs {
 		if err := t.exec(`INSERT INTO quarantine (batch, seq, file, line, field, reason, message) VALUES (?,?,?,?,?,?,?)`,
-			batch, i, q.File, q.Line, q.Field, q.Reason, q.Message); err != nil {
+			batch, i, Storable(q.File), q.Line, q.Field, q.Reason, Storable(q.Message)); err != nil {
 			return err
 		}
 	}
