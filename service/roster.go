@@ -62,14 +62,16 @@ func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string
 				res.EntitlementKept++
 				r.Entitlements = p.Rec.Entitlements
 			}
+			rosterRegion := r.RegionCode
 			r.RegionCode = p.Rec.RegionCode // moves recorded since the roster was written stand
-			if recipientEqual(p.Rec, &r) {
+			if recipientEqual(p.Rec, &r) && rosterRegion == p.RosterRegion {
 				res.Unchanged++
 				continue
 			}
 			res.Updated++
 			np := *p
 			np.Rec = &r
+			np.RosterRegion = rosterRegion
 			sp, err := s.toStore(&np)
 			if err != nil {
 				return nil, err
@@ -77,7 +79,7 @@ func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string
 			changed = append(changed, sp)
 			continue
 		}
-		p := &Person{PID: int64(len(s.ppl) + len(added)), Rec: &r, NextCheck: sc.NoDate, Health: -1}
+		p := &Person{PID: int64(len(s.ppl) + len(added)), Rec: &r, NextCheck: sc.NoDate, Health: -1, RosterRegion: r.RegionCode}
 		p.State = s.eng.EnrolWith(p.Rec, make([]engine.EntState, len(r.Entitlements)))
 		added = append(added, p)
 		sp, err := s.toStore(p)
@@ -103,6 +105,7 @@ func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string
 		if pid, ok := s.byID[sp.Rec.PersonID]; ok {
 			rec := sp.Rec
 			s.ppl[pid].Rec = &rec
+			s.ppl[pid].RosterRegion = sp.RosterRegion
 		}
 	}
 	for _, p := range added {

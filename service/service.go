@@ -67,6 +67,9 @@ type Person struct {
 	NextCheck sc.Date
 	Baselined bool
 	Health    int // the health index as last written, in thousandths (-1: not scored)
+	// RosterRegion is the region_code the roster gave, which linkage narrows by (spec §3);
+	// Rec.RegionCode follows the person's moves.
+	RosterRegion string
 }
 
 // HealthScorer is an evidence model that also gives a person's health index (健康指数):
@@ -307,7 +310,9 @@ func (s *Service) People() int {
 	return len(s.ppl)
 }
 
-// reindex rebuilds the linkage index after people were added or changed.
+// reindex rebuilds the linkage index after people were added or changed. It indexes the
+// roster's region of each person, not where they moved since: what a record links to must
+// not depend on when the service last started (backtest links by the roster's).
 func (s *Service) reindex() {
 	recs := make([]*sc.Recipient, len(s.ppl))
 	order := make([]int64, len(s.ppl))
@@ -317,14 +322,20 @@ func (s *Service) reindex() {
 	// linkage wants people in person_id order.
 	sort.Slice(order, func(a, b int) bool { return s.ppl[order[a]].Rec.PersonID < s.ppl[order[b]].Rec.PersonID })
 	for i, pid := range order {
-		recs[i] = s.ppl[pid].Rec
+		p := s.ppl[pid]
+		recs[i] = p.Rec
+		if p.RosterRegion != "" && p.RosterRegion != p.Rec.RegionCode {
+			r := *p.Rec // a moved person: a copy with the roster's region (few people)
+			r.RegionCode = p.RosterRegion
+			recs[i] = &r
+		}
 	}
 	s.ix = linkage.New(recs)
 	s.ixOf = order
 }
 
 func (s *Service) fromStore(sp *store.Person) (*Person, error) {
-	p := &Person{PID: sp.PID, NextCheck: sp.NextCheck, Baselined: sp.Baselined, Health: sp.Health}
+	p := &Person{PID: sp.PID, NextCheck: sp.NextCheck, Baselined: sp.Baselined, Health: sp.Health, RosterRegion: sp.RosterRegion}
 	rec := sp.Rec
 	p.Rec = &rec
 	if err := decodeState(sp.State, &p.State); err != nil {
@@ -343,7 +354,7 @@ func (s *Service) toStore(p *Person) (*store.Person, error) {
 		return nil, err
 	}
 	st := &p.State
-	return &store.Person{PID: p.PID, Rec: *p.Rec, Status: st.Status, Until: st.Until, Method: st.LastMethod,
+	return &store.Person{PID: p.PID, Rec: *p.Rec, RosterRegion: p.RosterRegion, Status: st.Status, Until: st.Until, Method: st.LastMethod,
 		DeathDate: st.DeathDate, NextCheck: p.NextCheck, Baselined: p.Baselined, Health: p.Health, State: b}, nil
 }
 

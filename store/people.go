@@ -13,13 +13,16 @@ import (
 // the service; the store never looks inside) and the values copied out of it that the
 // console filters on.
 type Person struct {
-	PID       int64
-	Rec       sc.Recipient
-	Status    sc.Status
-	Until     sc.Date
-	Method    sc.Method
-	DeathDate sc.Date
-	NextCheck sc.Date // the next day the clock may change the status (NoDate: none)
+	PID int64
+	Rec sc.Recipient
+	// RosterRegion is the region_code the roster gave (Rec.RegionCode follows moves):
+	// what linkage narrows by. Empty when written: Rec.RegionCode.
+	RosterRegion string
+	Status       sc.Status
+	Until        sc.Date
+	Method       sc.Method
+	DeathDate    sc.Date
+	NextCheck    sc.Date // the next day the clock may change the status (NoDate: none)
 	// Health is the evidence model's health index in thousandths (-1: not scored),
 	// written by PutStates with the status for people not Unmoved, alone for the Unmoved
 	// whose HealthMoved (it moves with nearly every record; status seldom does).
@@ -37,7 +40,7 @@ type Person struct {
 // for everyone on a payroll day, are in a narrow table of their own, people_state
 // (migration 0011).
 const personCols = `pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone,
-	last_certified, entitlements, status, until_day, last_method, death_date, name_conflicts`
+	last_certified, entitlements, status, until_day, last_method, death_date, name_conflicts, roster_region`
 
 // PutPeople writes whole people, inserting new ones and replacing the others.
 func (t *Tx) PutPeople(ps []*Person) error {
@@ -49,18 +52,22 @@ func (t *Tx) PutPeople(ps []*Person) error {
 		}
 		ents[i] = string(b)
 	}
-	err := t.insertMany(`INSERT INTO people (`+personCols+`)`, 16, `ON CONFLICT (pid) DO UPDATE SET name = excluded.name,
+	err := t.insertMany(`INSERT INTO people (`+personCols+`)`, 17, `ON CONFLICT (pid) DO UPDATE SET name = excluded.name,
 		sex = excluded.sex, birth_date = excluded.birth_date, hukou_address = excluded.hukou_address,
 		region_code = excluded.region_code, phone = excluded.phone, agent_phone = excluded.agent_phone,
 		last_certified = excluded.last_certified, entitlements = excluded.entitlements, status = excluded.status,
 		until_day = excluded.until_day, last_method = excluded.last_method, death_date = excluded.death_date,
-		name_conflicts = excluded.name_conflicts`, len(ps),
+		name_conflicts = excluded.name_conflicts, roster_region = excluded.roster_region`, len(ps),
 		func(i int, a []any) []any {
 			p := ps[i]
 			r := &p.Rec
+			rr := p.RosterRegion
+			if rr == "" {
+				rr = r.RegionCode
+			}
 			return append(a, p.PID, r.PersonID, r.Name, r.Sex, int64(r.BirthDate), r.HukouAddress, r.RegionCode, r.Phone,
 				r.AgentPhone, int64(r.LastCertified), ents[i], int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate),
-				r.NameConflicts)
+				r.NameConflicts, rr)
 		}, nil)
 	if err != nil {
 		return err
@@ -259,7 +266,7 @@ func b2i(b bool) int {
 // personSelect reads a whole person from people p and people_state s.
 const personSelect = `p.pid, p.person_id, p.name, p.sex, p.birth_date, p.hukou_address, p.region_code, p.phone, p.agent_phone,
 	p.last_certified, p.entitlements, p.status, p.until_day, p.last_method, p.death_date, p.name_conflicts, p.health,
-	s.next_check, s.baselined, s.state`
+	s.next_check, s.baselined, s.state, p.roster_region`
 
 // LoadPeople calls fn for every person in pid order.
 func (db *DB) LoadPeople(ctx context.Context, fn func(*Person) error) error {
@@ -292,8 +299,12 @@ func (db *DB) queryPeople(ctx context.Context, q string, args []any, fn func(*Pe
 		var status, method, baselined int
 		var ents string
 		if err := rows.Scan(&p.PID, &r.PersonID, &r.Name, &r.Sex, &birth, &r.HukouAddress, &r.RegionCode, &r.Phone,
-			&r.AgentPhone, &last, &ents, &status, &until, &method, &death, &r.NameConflicts, &p.Health, &next, &baselined, &p.State); err != nil {
+			&r.AgentPhone, &last, &ents, &status, &until, &method, &death, &r.NameConflicts, &p.Health, &next, &baselined, &p.State,
+			&p.RosterRegion); err != nil {
 			return fmt.Errorf("%s: people: %w", db, err)
+		}
+		if p.RosterRegion == "" {
+			p.RosterRegion = r.RegionCode
 		}
 		r.BirthDate, r.LastCertified = sc.Date(birth), sc.Date(last)
 		p.Until, p.DeathDate, p.NextCheck = sc.Date(until), sc.Date(death), sc.Date(next)
