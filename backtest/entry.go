@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"encoding/binary"
+	"hash/crc32"
 	"hash/maphash"
 	"slices"
 
@@ -42,10 +43,10 @@ const maxPartitions = 16
 // The seeds are random per run, which changes no output: hashes only decide equality.
 // Two distinct keys collide with probability 2^-128 per pair, so a run of n records sees
 // any collision with probability below n²/2^129 (about 3·10^-24 for 10^8 records).
-type hasher struct{ s1, s2, s3 maphash.Seed }
+type hasher struct{ s1, s2 maphash.Seed }
 
 func newHasher() hasher {
-	return hasher{maphash.MakeSeed(), maphash.MakeSeed(), maphash.MakeSeed()}
+	return hasher{maphash.MakeSeed(), maphash.MakeSeed()}
 }
 
 // key hashes source and rid; buf is scratch space reused between calls.
@@ -60,8 +61,15 @@ func (h *hasher) sum(b []byte) [2]uint64 {
 	return [2]uint64{maphash.Bytes(h.s1, b), maphash.Bytes(h.s2, b)}
 }
 
-// content hashes the parts of a row that a resend must repeat.
-func (h *hasher) content(buf []byte) uint32 { return uint32(maphash.Bytes(h.s3, buf)) }
+// content hashes the parts of a row that a resend must repeat, to tell a resend that
+// differs (duplicate_conflict) from a plain one. It is a fixed function (CRC-32C, in
+// hardware on most machines), not a seeded one: a differing resend whose hash happens to
+// match is then missed on every run alike (probability 2^-32 a pair), where a random seed
+// made the count differ between runs of the same files. Four bytes an entry, held until
+// the duplicates are found.
+func (h *hasher) content(buf []byte) uint32 { return crc32.Checksum(buf, castagnoli) }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // keyIdx is an entry's idempotency key beside its number, while duplicates are found.
 type keyIdx struct {
