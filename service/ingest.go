@@ -73,6 +73,9 @@ type Row struct {
 // and nothing of the batch is applied. Bad rows are quarantined and the rest applied.
 func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	res := &Result{}
+	// The day is read from the clock once: a batch read across midnight is reported and
+	// applied on the same day.
+	b.Day = s.dayOf(b)
 	// The files are read on every core and taken in order; the first that cannot be
 	// read refuses the batch.
 	type read struct {

@@ -3,10 +3,12 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
@@ -360,5 +362,40 @@ func TestIngestUnstorableText(t *testing.T) {
 				t.Errorf("quarantine stored: %+v %v", q, err)
 			}
 		})
+	}
+}
+
+// TestIngestAcrossMidnight: a batch without a day, read as the clock passes midnight, is
+// reported and applied on one day (the clock was read twice: a record reported on the
+// 1st was stored by a batch of the 2nd).
+func TestIngestAcrossMidnight(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db"))
+	reads := 0
+	clock := func() time.Time {
+		reads++
+		if reads <= 3 { // opening and the roster read it too
+			return time.Date(2024, 3, 1, 15, 59, 59, 0, time.UTC) // 23:59:59 in Shanghai
+		}
+		return time.Date(2024, 3, 1, 16, 0, 1, 0, time.UTC)
+	}
+	s, err := service.Open(ctx, db, service.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	reads = 2 // the batch's first read of the clock is the last before midnight
+	res, err := s.Ingest(ctx, service.Batch{Origin: "api", Source: "HEA", Actor: "test",
+		Files: []service.File{{Name: "b.csv", Body: strings.NewReader(header + "m1,HEA,HEA.CHECKUP,371002194003150019,,,2024-02-20,,,\n")}}})
+	if err != nil || res.Report.Applied != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	b, _ := db.Batch(ctx, res.BatchID)
+	zp, _ := db.PersonByID(ctx, "371002194003150019")
+	recs, _ := db.PersonRecords(ctx, zp.PID)
+	if len(recs) != 1 || b.Day != recs[0].ReportedDate {
+		t.Fatalf("batch of %s, record reported on %v", b.Day, recs)
 	}
 }
