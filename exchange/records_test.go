@@ -8,8 +8,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/silentcert/silentcert"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -527,5 +529,52 @@ func TestRecordNULInJSON(t *testing.T) {
 	res := readRecords(t, "t.jsonl", []byte(data), FormatJSONL, false, Options{})
 	if res.err != nil || len(res.rows) != 1 || len(res.probs) != 1 || res.probs[0].Field != "name" || res.probs[0].Reason != ReasonMalformed || res.probs[0].Line != 1 {
 		t.Fatalf("rows %d, problems %+v, %v", len(res.rows), res.probs, res.err)
+	}
+}
+
+// TestLongLineReadsAlike: rows at the length limit, and one byte either side, are taken or
+// quarantined the same whether the file arrives whole, in halves or a byte at a time (an
+// API body arrives in network-sized pieces); the row after each is read.
+func TestLongLineReadsAlike(t *testing.T) {
+	prefix := `{"record_id":"r1","source":"HEA","type":"HEA.CHECKUP","person_id":"371002194003150019","event_date":"2024-01-02","name":"`
+	next := `{"record_id":"r2","source":"HEA","type":"HEA.CHECKUP","person_id":"371002194003150019","event_date":"2024-01-02"}` + "\n"
+	for _, n := range []int{maxRowBytes - 2, maxRowBytes - 1, maxRowBytes, maxRowBytes + 1} {
+		line := prefix + strings.Repeat("a", n-len(prefix)-2) + `"}`
+		body := []byte(line + "\n" + next)
+		var got []string
+		for _, wrap := range []func(io.Reader) io.Reader{
+			func(r io.Reader) io.Reader { return r }, iotest.HalfReader, iotest.OneByteReader,
+		} {
+			r, err := NewRecordReader("t.jsonl", wrap(bytes.NewReader(body)), FormatJSONL, false, silentcert.DefaultCatalogue(), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			good, bad := 0, 0
+			for {
+				row, p, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("%d bytes: %v", n, err)
+				}
+				if p != nil {
+					bad++
+				} else if row != nil {
+					good++
+				}
+			}
+			got = append(got, strconv.Itoa(good)+"/"+strconv.Itoa(bad))
+		}
+		want := "2/0"
+		if n+1 > maxRowBytes { // the line and its end
+			want = "1/1"
+		}
+		for _, g := range got {
+			if g != want {
+				t.Errorf("a line of %d bytes (limit %d): good/quarantined %v by read size, want %s each", n, maxRowBytes, got, want)
+				break
+			}
+		}
 	}
 }

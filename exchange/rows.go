@@ -232,7 +232,9 @@ func (s *rowSource) readError() error {
 // io.EOF, or the error that ended the file.
 func (s *rowSource) next() (*Problem, error) {
 	p, err := s.nextRow()
-	if p == nil && err == nil {
+	// A CSV row is looked at whole (one fast scan); JSON's values, which escapes decode
+	// into, one by one.
+	if p == nil && err == nil && (s.format == FormatJSONL || bytes.IndexByte(s.csv.row, 0) >= 0) {
 		// A NUL is valid UTF-8 and valid JSON ("\u0000"), but no text column of
 		// PostgreSQL keeps it: one would fail the whole batch there.
 		for k, v := range s.vals {
@@ -331,7 +333,9 @@ func (s *rowSource) nextLine() (line []byte, tooLong bool, err error) {
 		t.consume(min(k+1, len(b)))
 		s.lineNo++
 		s.line = s.lineNo
-		if k > maxRowBytes {
+		if k >= maxRowBytes {
+			// The line and its end do not fit in maxRowBytes: too long however the reads
+			// fell (a window that filled before its end was refused above), as for CSV.
 			return nil, true, nil
 		}
 		if len(trimSpace(line)) == 0 {

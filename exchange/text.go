@@ -172,8 +172,27 @@ func (t *textBuf) room() {
 
 // more adds text after the window, which may move (callers hold offsets into the window,
 // never slices across a call). It reports whether text was added; false means the end of
-// the text (done), a read error (err), or a window already at maxRowBytes (full).
+// the text (done), a read error (err), or a window already at maxRowBytes (full). It adds
+// at least moreMin bytes unless the text ends or the window fills first: the callers scan
+// the window again from its start after each call, so a source that gives a few bytes a
+// read (a client trickling its body) must not make a long row cost its length squared.
 func (t *textBuf) more() bool {
+	n0 := t.w - t.r
+	if !t.more1() {
+		return false
+	}
+	// Only into the room there is: a read that had to move or grow the buffer for this
+	// would cost more than the scan it saves.
+	for t.w-t.r-n0 < moreMin && len(t.buf)-t.w >= len(t.buf)/4 && t.more1() {
+	}
+	return true
+}
+
+// moreMin is the least text more adds when the source has it.
+const moreMin = 64 << 10
+
+// more1 is one step of more: at least one byte added, or false.
+func (t *textBuf) more1() bool {
 	if t.full() {
 		return false
 	}
