@@ -206,7 +206,7 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(err), "the batch could not be stored; nothing of it was applied: send it again")
 		return
 	}
-	out := batchJSON(res.BatchID, res.Rejected, res.Report.Map(), res.Problems)
+	out := batchJSON(res.BatchID, res.Rejected, res.Report.Map(), res.Problems, 0)
 	switch {
 	case body.over:
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than the limit of %d bytes; nothing of it was applied (batch %d)", h.opt.MaxBody, res.BatchID))
@@ -218,22 +218,27 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// maxListed caps the quarantined rows listed in an answer; the report counts them all.
+// maxListed caps the quarantined rows listed in an answer; the report counts them all, and
+// "quarantine_next" names the page with the next ones (GET …?quarantine_from=N).
 const maxListed = 1000
 
-func batchJSON(id int64, rejected string, report any, probs []exchange.Problem) map[string]any {
+// batchJSON answers for a batch, listing its quarantined rows from the from-th (0: the
+// first), at most maxListed of them.
+func batchJSON(id int64, rejected string, report any, probs []exchange.Problem, from int) map[string]any {
 	status := "applied"
 	if rejected != "" {
 		status = "rejected"
 	}
-	q := make([]map[string]any, 0, min(len(probs), maxListed))
-	for i, p := range probs {
-		if i == maxListed {
-			break
-		}
+	from = min(from, len(probs))
+	page := probs[from:min(len(probs), from+maxListed)]
+	q := make([]map[string]any, 0, len(page))
+	for _, p := range page {
 		q = append(q, map[string]any{"file": p.File, "line": p.Line, "field": p.Field, "reason": p.Reason, "message": p.Message})
 	}
-	out := map[string]any{"batch_id": id, "status": status, "report": report, "quarantine": q}
+	out := map[string]any{"batch_id": id, "status": status, "report": report, "quarantine": q, "quarantine_total": len(probs)}
+	if next := from + len(page); next < len(probs) {
+		out["quarantine_next"] = "/api/v1/batches/" + strconv.FormatInt(id, 10) + "?quarantine_from=" + strconv.Itoa(next)
+	}
 	if rejected != "" {
 		out["error"] = rejected
 	}
@@ -254,11 +259,20 @@ func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	db := h.opt.Service.DB()
 	b, err := db.Batch(r.Context(), id)
-	// Another department's batch is not found, not forbidden; a key limited to some types
-	// sees its own batches only (the department's others are its other systems').
-	if err != nil || b.Source != src || (len(key.Types) > 0 && b.Actor != actorOf(key)) {
+	// Another department's batch is not found, not forbidden; nor is one that did not come
+	// through the API (a village visit recorded in the console is a CMT batch, not the
+	// village app's to read); a key limited to some types sees its own batches only (the
+	// department's others are its other systems').
+	if err != nil || b.Source != src || b.Origin != "api" || (len(key.Types) > 0 && b.Actor != actorOf(key)) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no batch %d for source %s", id, src))
 		return
+	}
+	from := 0
+	if f := r.URL.Query().Get("quarantine_from"); f != "" {
+		if from, err = strconv.Atoi(f); err != nil || from < 0 {
+			writeError(w, http.StatusBadRequest, "quarantine_from must be a row number from 0")
+			return
+		}
 	}
 	qs, err := db.BatchQuarantine(r.Context(), id)
 	if err != nil {
@@ -271,7 +285,7 @@ func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 	for i, q := range qs {
 		probs[i] = exchange.Problem{File: q.File, Line: q.Line, Field: q.Field, Reason: q.Reason, Message: q.Message}
 	}
-	out := batchJSON(b.ID, "", report, probs)
+	out := batchJSON(b.ID, "", report, probs, from)
 	out["status"], out["received"], out["day"] = b.Status, b.Received, b.Day.String()
 	writeJSON(w, http.StatusOK, out)
 }

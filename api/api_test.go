@@ -210,3 +210,71 @@ func (brokenKeys) APIKey(context.Context, string) (auth.APIKey, error) {
 }
 
 func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }
+
+// TestQuarantinePages: a batch with more quarantined rows than one answer lists says how
+// many there are and where the next ones are; every row can be read, page by page.
+func TestQuarantinePages(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db")
+	svc, err := service.Open(ctx, db, service.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := auth.New(db, auth.Options{})
+	secret, _, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Options{Service: svc, Keys: keys}))
+	defer srv.Close()
+	do := func(method, path, body string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	var b strings.Builder
+	b.WriteString(header)
+	for i := range 2500 {
+		fmt.Fprintf(&b, "q%d,HEA,HEA.CHECKUP,371002194003150019,,,not-a-date,,,\n", i)
+	}
+	code, out := do("POST", "/api/v1/batches", b.String())
+	if code != http.StatusCreated || len(out["quarantine"].([]any)) != 1000 || out["quarantine_total"].(float64) != 2500 {
+		t.Fatalf("%d: %d listed of %v", code, len(out["quarantine"].([]any)), out["quarantine_total"])
+	}
+	lines := map[float64]bool{}
+	for next, _ := out["quarantine_next"].(string); next != ""; next, _ = out["quarantine_next"].(string) {
+		if code, out = do("GET", next, ""); code != http.StatusOK {
+			t.Fatalf("%s: %d %v", next, code, out)
+		}
+		for _, q := range out["quarantine"].([]any) {
+			lines[q.(map[string]any)["line"].(float64)] = true
+		}
+	}
+	if len(lines) != 1500 || !lines[1002] || !lines[2501] {
+		t.Errorf("the pages after the first hold %d rows, want 1500 (lines 1002 to 2501)", len(lines))
+	}
+	// A batch of the key's source that did not come through the API is not the key's.
+	res, err := svc.Ingest(ctx, service.Batch{Origin: "console", Source: "HEA", Actor: "operator",
+		Files: []service.File{{Name: "console.csv", Body: strings.NewReader(header)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := do("GET", fmt.Sprintf("/api/v1/batches/%d", res.BatchID), ""); code != http.StatusNotFound {
+		t.Errorf("a console batch read with the source's key: %d", code)
+	}
+	id := fmt.Sprint(out["batch_id"])
+	if code, _ := do("GET", "/api/v1/batches/"+id+"?quarantine_from=-1", ""); code != http.StatusBadRequest {
+		t.Errorf("a negative start: %d", code)
+	}
+	if code, out := do("GET", "/api/v1/batches/"+id+"?quarantine_from=9999", ""); code != http.StatusOK || len(out["quarantine"].([]any)) != 0 {
+		t.Errorf("past the end: %d %v", code, out["quarantine"])
+	}
+}
