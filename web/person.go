@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
@@ -509,5 +510,16 @@ func (c *console) search(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	// Who looked for whom, as for a page viewed: the people found by their numbers, never
+	// the ID number or name searched for.
+	pids := make([]int64, 0, min(len(rows), 20))
+	for _, x := range rows[:min(len(rows), 20)] {
+		pids = append(pids, x.PID)
+	}
+	by := "name"
+	if strings.IndexFunc(q, unicode.IsDigit) >= 0 {
+		by = "id"
+	}
+	c.log.Info("console search", "user", u.Name, "by", by, "found", len(rows), "pids", pids)
 	c.render(w, r, http.StatusOK, "search", &searchData{Q: q, Rows: rows})
 }

@@ -310,8 +310,8 @@ func TestNoticeLinkMasked(t *testing.T) {
 	}
 }
 
-// TestViewsLogged: opening a person's page leaves a log line naming the account and the
-// person's number, never their ID number, name or phone.
+// TestViewsLogged: opening a person's page, or searching for one, leaves a log line naming
+// the account and the people's numbers, never an ID number, name or phone.
 func TestViewsLogged(t *testing.T) {
 	base := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "v.db")))
 	var buf syncBuf
@@ -331,9 +331,19 @@ func TestViewsLogged(t *testing.T) {
 	if st, _ := op.get(fmt.Sprintf("/person/%d", zp.PID)); st != http.StatusOK {
 		t.Fatal(st)
 	}
+	for _, q := range []string{zhang, "张三"} {
+		if st, body := op.get("/search?q=" + url.QueryEscape(q)); st != http.StatusOK || !strings.Contains(body, fmt.Sprintf("/person/%d", zp.PID)) {
+			t.Fatalf("search %s: %d", q, st)
+		}
+	}
 	log := buf.String()
 	if !strings.Contains(log, `"msg":"console view","user":"auditor","pid":`+fmt.Sprint(zp.PID)) {
 		t.Fatalf("no view line: %s", log)
+	}
+	for _, by := range []string{"id", "name"} {
+		if !strings.Contains(log, `"msg":"console search","user":"auditor","by":"`+by+`","found":1,"pids":[`+fmt.Sprint(zp.PID)+`]`) {
+			t.Errorf("no search line by %s: %s", by, log)
+		}
 	}
 	for _, secret := range []string{zhang, "张三", "13800000001"} {
 		if strings.Contains(log, secret) {
