@@ -57,7 +57,7 @@ type dashboardData struct {
 	MoneyChart                         template.HTML
 	Paid, BackPay, Withheld, ToRecover sc.Fen
 	ShowMoney, ShowRecover             bool // the money figures (not for the village assistant, seesMoney)
-	RecoverCases                       int // open recovery cases in the region
+	RecoverCases                       int  // open recovery cases in the region
 	SummaryDay                         sc.Date
 	Months                             []sc.Month
 	RateRows                           []rateRow
