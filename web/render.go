@@ -212,18 +212,27 @@ func (p *Page) MaskID(id string) string {
 	return idcard.Mask(id)
 }
 
-// SeesHealth reports whether the page may show health indexes: they come from medical
-// records, and a village assistant gets the order of their list, not the figure.
+// SeesHealth reports whether the page may show what medical and bank records say of a
+// person: health indexes, a fraud-risk flag's reasons and score, diagnoses. A village
+// assistant gets the order of their list and the flag, not what lies behind them.
 func (p *Page) SeesHealth() bool { return p.User == nil || p.User.Role != auth.RoleVillage }
 
-// ShownDetail is a decision's detail as the page may show it: without the health index
-// (health=) where SeesHealth says no.
+// hiddenKeys are the detail keys a page that may not SeesHealth leaves out: the health
+// index, a RISK flag's probability and reasons, the traces a WEAK certification rests on,
+// and a record's diagnosis, critical admission and amount.
+var hiddenKeys = []string{"health", "p_dead", "reasons", "traces", "icd10", "critical", "amount"}
+
+// ShownDetail is a decision's or record's detail as the page may show it: without
+// hiddenKeys where SeesHealth says no.
 func (p *Page) ShownDetail(detail string) string {
 	if p.SeesHealth() {
 		return detail
 	}
 	keys := strings.Split(detail, ";")
-	keys = slices.DeleteFunc(keys, func(k string) bool { return strings.HasPrefix(k, "health=") })
+	keys = slices.DeleteFunc(keys, func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(hiddenKeys, strings.ToLower(strings.TrimSpace(k)))
+	})
 	return strings.Join(keys, ";")
 }
 
