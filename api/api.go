@@ -297,6 +297,10 @@ func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
 		return
 	}
+	if h.opt.Service.Broken() != nil {
+		http.Error(w, "stopped writing after a commit of unknown outcome: restart the service", http.StatusServiceUnavailable)
+		return
+	}
 	io.WriteString(w, "ready\n")
 }
 

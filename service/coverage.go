@@ -99,7 +99,7 @@ func (s *Service) fillCoverage(ctx context.Context) error {
 	if err := tx.PutCoverage(0, rows); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commit(tx); err != nil {
 		return err
 	}
 	for _, r := range rows {

@@ -417,7 +417,7 @@ func (s *Service) setMeta(ctx context.Context, key, value string, audit ...store
 			return err
 		}
 	}
-	return tx.Commit()
+	return s.commit(tx)
 }
 
 // Export writes the files of spec §7 from the database: what backtest writes for the same
@@ -626,7 +626,7 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, start sc.Da
 			if groups++; s.opt.Fault != nil {
 				s.opt.Fault("replay", groups)
 			}
-			if err := tx.Commit(); err != nil {
+			if err := s.commit(tx); err != nil {
 				return fail(err)
 			}
 			tx, ch = nil, nil

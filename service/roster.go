@@ -98,7 +98,7 @@ func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string
 		Action: "import", Evidence: path, Detail: string(rep)}}); err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commit(tx); err != nil {
 		return nil, err
 	}
 	for _, sp := range changed {

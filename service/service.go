@@ -14,6 +14,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -21,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sc "github.com/silentcert/silentcert"
@@ -42,8 +44,8 @@ type Options struct {
 	// Hooks, called inside the transaction of the change they follow (notices).
 	OnDecision func(tx *store.Tx, p *Person, d engine.Decision) error
 	// Fault, when set, is called at points inside a transaction ("ingest" after each record
-	// stored, "run" after each person evaluated) with a count: the crash tests kill the
-	// process there.
+	// stored, "run" after each person evaluated, "commit" just before each commit, with 0)
+	// with a count: the crash tests kill the process there.
 	Fault func(point string, n int)
 	// Model is the evidence model (nil: the baseline weak rule, no RISK rows). One that
 	// asks (backtest.DeliveryAware) is told the days each record type was delivered, as
@@ -96,7 +98,8 @@ type Service struct {
 	deliveries backtest.DeliveryAware
 	health     HealthScorer // the model's health index, when it gives one
 	delivered  [][]sc.Date
-	cover      *coverage // the records' coverage, when the model asks (nil: it does not)
+	cover      *coverage             // the records' coverage, when the model asks (nil: it does not)
+	broken     atomic.Pointer[error] // a commit of unknown outcome: no more writes (commit)
 }
 
 // noteDeliveries records the days on which the batch's rows delivered each record type,
@@ -489,7 +492,7 @@ func (s *Service) write(ctx context.Context, fn func(tx *store.Tx, ch *change) e
 	defer tx.Rollback()
 	ch := s.newChange()
 	if err = fn(tx, ch); err == nil {
-		err = tx.Commit()
+		err = s.commit(tx)
 	}
 	if err != nil {
 		ch.undo()
@@ -497,12 +500,40 @@ func (s *Service) write(ctx context.Context, fn func(tx *store.Tx, ch *change) e
 	return err
 }
 
-// begin starts a write transaction; a read-only service refuses.
+// begin starts a write transaction; a read-only service refuses, and so does one whose
+// memory may no longer be the store's (commit).
 func (s *Service) begin(ctx context.Context) (*store.Tx, error) {
 	if s.opt.ReadOnly {
 		return nil, sc.Errorf(sc.EConflict, "%s: opened to read only: this command changes nothing", s.db)
 	}
+	if err := s.broken.Load(); err != nil {
+		return nil, sc.Errorf(sc.EInternal, "%s: the service stopped writing after a commit of unknown outcome (%v): restart it to read the people again from the database", s.db, *err)
+	}
 	return s.db.Begin(ctx)
+}
+
+// Broken returns why the service stopped writing (a commit of unknown outcome), or nil.
+func (s *Service) Broken() error {
+	if err := s.broken.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// commit commits tx. When the outcome is unknown (store.ErrCommitOutcome) the people in
+// memory may differ from the store's either way, and writing them back later could undo
+// what was stored (a death): the service then refuses every write until it is restarted
+// and reads them again. Rare (a connection lost during COMMIT), and loud.
+func (s *Service) commit(tx *store.Tx) error {
+	if s.opt.Fault != nil {
+		s.opt.Fault("commit", 0)
+	}
+	err := tx.Commit()
+	if err != nil && errors.Is(err, store.ErrCommitOutcome) {
+		s.broken.CompareAndSwap(nil, &err)
+		s.log.Error("a commit's outcome is unknown: the service writes nothing more until it is restarted", "error", err)
+	}
+	return err
 }
 
 // write writes every person touched since the last write, in pid order: their state, and

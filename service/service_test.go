@@ -399,3 +399,4 @@ func TestIngestAcrossMidnight(t *testing.T) {
 		t.Fatalf("batch of %s, record reported on %v", b.Day, recs)
 	}
 }
+

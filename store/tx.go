@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"context"
 	"database/sql"
 	"fmt"
@@ -63,10 +64,16 @@ func (t *Tx) Commit() error {
 	t.closeStmts()
 	defer t.release()
 	if err := t.tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", t.db, err)
+		return fmt.Errorf("%s: commit: %w (%w)", t.db, err, ErrCommitOutcome)
 	}
 	return nil
 }
+
+// ErrCommitOutcome is wrapped by Commit's error when the database's COMMIT itself failed:
+// whether the writes are stored is then unknown (a connection lost while PostgreSQL
+// committed, an I/O error after SQLite wrote its commit frame), so a caller that keeps a
+// copy in memory can no longer trust it.
+var ErrCommitOutcome = errors.New("whether the commit took effect is unknown")
 
 // Rollback drops the transaction's writes; it is safe after Commit.
 func (t *Tx) Rollback() error {
