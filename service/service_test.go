@@ -399,4 +399,3 @@ func TestIngestAcrossMidnight(t *testing.T) {
 		t.Fatalf("batch of %s, record reported on %v", b.Day, recs)
 	}
 }
-

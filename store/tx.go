@@ -1,9 +1,9 @@
 package store
 
 import (
-	"errors"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
