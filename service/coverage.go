@@ -1,7 +1,10 @@
 package service
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/backtest"
@@ -130,6 +133,13 @@ func coverageRows(n int, each func(yield func(typ string, event, reported sc.Dat
 		}
 		rows[i].Counts = append(rows[i].Counts, store.EventCount{Event: event, N: n})
 	})
+	// In one order whatever the map's: the same batches write the same bytes.
+	slices.SortFunc(rows, func(a, b store.CoverageRow) int {
+		return cmp.Or(strings.Compare(a.Type, b.Type), cmp.Compare(a.Day, b.Day))
+	})
+	for i := range rows {
+		slices.SortFunc(rows[i].Counts, func(a, b store.EventCount) int { return cmp.Compare(a.Event, b.Event) })
+	}
 	return rows
 }
 
