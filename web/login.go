@@ -64,7 +64,10 @@ func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		c.auth.Logout(r.Context(), old.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteLaxMode})
+	// Strict: a link from another site (a mail, a chat) opens the console logged out, so
+	// that no page of it, an export (a GET that writes its audit row) above all, is
+	// requested in the staff member's name by another site.
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 	if next == "/" {
 		next = c.home(u)
 	}
@@ -75,7 +78,7 @@ func (c *console) logoutPost(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
 		c.auth.Logout(r.Context(), ck.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

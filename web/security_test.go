@@ -99,6 +99,16 @@ func testSecurity(t *testing.T, c *city) {
 			t.Errorf("cookie %q", h)
 		}
 	}
+	// The session's cookie is Strict: another site's link or form never carries it.
+	lc := c.client(t)
+	lc.get("/login")
+	if res, err = lc.c.PostForm(lc.base+"/login", url.Values{"csrf": {lc.csrf}, "name": {"operator"}, "password": {pw}}); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if h := res.Header.Values("Set-Cookie"); len(h) != 1 || !strings.Contains(h[0], "SameSite=Strict") || !strings.Contains(h[0], "HttpOnly") {
+		t.Errorf("the session's cookie: %q", h)
+	}
 	if res.Header.Get("Content-Security-Policy") == "" || res.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("security headers missing")
 	}
