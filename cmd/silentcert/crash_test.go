@@ -247,7 +247,7 @@ func TestOneWriterCommands(t *testing.T) {
 	city := simulateCity(t, "2024-02-29", "3", "0")
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
 	run := func(args ...string) (string, error) {
-		out, err := exec.Command(bin, append(append([]string{args[0], "--db", dsn}, args[1:]...))...).CombinedOutput()
+		out, err := exec.Command(bin, append([]string{args[0], "--db", dsn}, args[1:]...)...).CombinedOutput()
 		return string(out), err
 	}
 	for _, st := range [][]string{{"ingest", "--roster", filepath.Join(city, "roster.csv")}, {"run-day", "--day", "2024-02-01"}} {
