@@ -42,8 +42,10 @@ func (r Role) Valid() bool {
 }
 
 // checkScope says whether region is a fit scope for role: exactly a district, town or
-// village code for the scoped roles; the whole city ("") or a code prefix at a division
-// boundary (2, 4, 6, 9 or 12 digits) for the others.
+// village code for the scoped roles; the whole installation ("") or a code prefix at a
+// division boundary the console keeps figures for (a city's 4 digits, 6, 9 or 12) for the
+// others. A province's 2 digits are not one: an installation for a province is the whole
+// of it ("").
 func checkScope(role Role, region string) error {
 	if !role.Valid() {
 		return sc.Errorf(sc.EInvalid, "role %q: want one of admin, operator, auditor, district, town, village", role)
@@ -58,10 +60,10 @@ func checkScope(role Role, region string) error {
 		return nil
 	}
 	switch len(region) {
-	case 0, 2, 4, 6, 9, 12:
+	case 0, 4, 6, 9, 12:
 		return nil
 	}
-	return sc.Errorf(sc.EInvalid, "region %q: a division code prefix has 2, 4, 6, 9 or 12 digits", region)
+	return sc.Errorf(sc.EInvalid, "region %q: a division code prefix has 4, 6, 9 or 12 digits (none: the whole installation)", region)
 }
 
 func allDigits(s string) bool {
