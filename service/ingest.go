@@ -50,6 +50,10 @@ type Batch struct {
 	// MaxDecompressed bounds what a gzip file may unpack to (0: no bound); past it the
 	// batch is refused whole (the API's --max-body: a small body must not fill memory).
 	MaxDecompressed int64
+	// Audit, when set, gives audit rows written in the batch's own transaction after its
+	// row (a staff action recorded with the record it made: both or neither), from the
+	// batch's number and report.
+	Audit func(batchID int64, rep *exchange.BatchReport) []store.AuditRow
 }
 
 // Result is what an ingestion did.
@@ -237,8 +241,12 @@ func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 			return err
 		}
 		res.BatchID = sb.ID
-		return tx.Append([]store.AuditRow{{Kind: "batch", Day: sb.Day, At: sb.Received, Actor: b.Actor, PID: -1,
-			Action: "rejected", Evidence: "batch:" + itoa(sb.ID), Detail: res.Rejected}})
+		rows := []store.AuditRow{{Kind: "batch", Day: sb.Day, At: sb.Received, Actor: b.Actor, PID: -1,
+			Action: "rejected", Evidence: "batch:" + itoa(sb.ID), Detail: res.Rejected}}
+		if b.Audit != nil {
+			rows = append(rows, b.Audit(sb.ID, &res.Report)...)
+		}
+		return tx.Append(rows)
 	})
 }
 
@@ -709,8 +717,12 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	if err := tx.FinishBatch(sb.ID, "applied", string(rep)); err != nil {
 		return err
 	}
-	return tx.Append([]store.AuditRow{{Kind: "batch", Day: day, At: sb.Received, Actor: b.Actor, PID: -1,
-		Action: b.Origin, Evidence: "batch:" + itoa(sb.ID), Detail: string(rep)}})
+	audit := []store.AuditRow{{Kind: "batch", Day: day, At: sb.Received, Actor: b.Actor, PID: -1,
+		Action: b.Origin, Evidence: "batch:" + itoa(sb.ID), Detail: string(rep)}}
+	if b.Audit != nil {
+		audit = append(audit, b.Audit(sb.ID, &res.Report)...)
+	}
+	return tx.Append(audit)
 }
 
 // hook adapts Options.OnDecision to the transaction at hand.

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/exchange"
 	"github.com/silentcert/silentcert/models"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
@@ -397,5 +399,59 @@ func TestIngestAcrossMidnight(t *testing.T) {
 	recs, _ := db.PersonRecords(ctx, zp.PID)
 	if len(recs) != 1 || b.Day != recs[0].ReportedDate {
 		t.Fatalf("batch of %s, record reported on %v", b.Day, recs)
+	}
+}
+
+// TestBatchAuditRows: a batch's extra audit rows (a staff action with the record it made)
+// are written in its transaction: both are stored, or neither (the connection lost as the
+// batch commits).
+func TestBatchAuditRows(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresDSN(t)
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	kill := false
+	db := storetest.Open(t, url)
+	s, err := service.Open(ctx, db, service.Options{Fault: func(point string, _ int) {
+		if point == "commit" && kill {
+			admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'idle in transaction'`)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(rid string) service.Batch {
+		b := csvBatch("CMT", header+rid+",CMT,CMT.VISIT,371002194003150019,,,2024-02-01,2024-02-02,,\n")
+		b.Audit = func(id int64, rep *exchange.BatchReport) []store.AuditRow {
+			return []store.AuditRow{{Kind: "visit", Actor: "v1", PID: -1, Action: "alive", Day: b.Day, Detail: fmt.Sprintf("batch=%d;applied=%d", id, rep.Applied)}}
+		}
+		return b
+	}
+	res, err := s.Ingest(ctx, batch("c1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	visits := func() []store.AuditRow {
+		rows, err := db.Trail(ctx, store.TrailQuery{Kind: "visit", From: sc.NoDate, To: sc.NoDate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	if v := visits(); len(v) != 1 || v[0].Detail != fmt.Sprintf("batch=%d;applied=1", res.BatchID) {
+		t.Fatalf("the visit's row: %+v", v)
+	}
+	kill = true
+	if _, err := s.Ingest(ctx, batch("c2")); err == nil {
+		t.Fatal("a batch on a lost connection was stored")
+	}
+	if v := visits(); len(v) != 1 {
+		t.Errorf("the lost batch's visit row was stored without it: %+v", v)
 	}
 }

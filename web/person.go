@@ -378,6 +378,10 @@ func (c *console) audit(r *http.Request, a store.AuditRow) error {
 func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person, s Submission, a store.AuditRow) {
 	u := reqOf(r).user
 	was := store.CountedOf(p)
+	// The action's audit row goes in with the record, in the batch's transaction.
+	a.Actor, a.PID, a.PersonID = u.Name, p.PID, p.Rec.PersonID
+	a.Day, a.At = c.opt.Today(), c.opt.Now().UTC().Format(time.RFC3339)
+	s.Audit = &a
 	rc, err := c.opt.Ingest.Ingest(r.Context(), s)
 	if err != nil {
 		c.fail(w, r, err)
@@ -391,12 +395,6 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 		}
 	}
 	c.log.Info("console record", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", a.Kind, "batch", rc.BatchID)
-	a.Actor, a.PID, a.PersonID = u.Name, p.PID, p.Rec.PersonID
-	a.Detail += fmt.Sprintf(";batch=%d;applied=%d;quarantined=%d", rc.BatchID, rc.Applied, rc.Quarantined)
-	if err := c.audit(r, a); err != nil {
-		c.fail(w, r, err)
-		return
-	}
 	if rc.Quarantined > 0 {
 		c.fail(w, r, sc.Errorf(sc.EInvalid, "the record was rejected: %s", strings.Join(rc.Problems, "; ")))
 		return

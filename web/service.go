@@ -3,8 +3,11 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 
+	"github.com/silentcert/silentcert/exchange"
 	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
 )
 
 // serviceIngester hands the console's submissions to the service's ingestion, as a batch
@@ -15,8 +18,16 @@ type serviceIngester struct{ s *service.Service }
 func FromService(s *service.Service) Ingester { return serviceIngester{s} }
 
 func (si serviceIngester) Ingest(ctx context.Context, sub Submission) (*Receipt, error) {
-	res, err := si.s.Ingest(ctx, service.Batch{Origin: "console", Source: sub.Source, Actor: sub.Actor, Day: sub.Day,
-		Files: []service.File{{Name: sub.Name, Body: bytes.NewReader(sub.Body)}}})
+	b := service.Batch{Origin: "console", Source: sub.Source, Actor: sub.Actor, Day: sub.Day,
+		Files: []service.File{{Name: sub.Name, Body: bytes.NewReader(sub.Body)}}}
+	if sub.Audit != nil {
+		b.Audit = func(id int64, rep *exchange.BatchReport) []store.AuditRow {
+			a := *sub.Audit
+			a.Detail += fmt.Sprintf(";batch=%d;applied=%d;quarantined=%d", id, rep.Applied, rep.Quarantined)
+			return []store.AuditRow{a}
+		}
+	}
+	res, err := si.s.Ingest(ctx, b)
 	if err != nil {
 		return nil, err
 	}

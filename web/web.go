@@ -32,6 +32,10 @@ type Submission struct {
 	Day    sc.Date // the console's day
 	Name   string  // the file's name in the batch report
 	Body   []byte  // an exchange-v1 records CSV with its header
+	// Audit, when set, is the staff action's audit row, written in the batch's own
+	// transaction (the record and the action both, or neither) with the batch's number
+	// and counts added to its Detail.
+	Audit *store.AuditRow
 }
 
 // Receipt is what ingestion reports about a Submission.
