@@ -216,8 +216,19 @@ func (e *Engine) applyDeath(s *State, in *Input, d sc.Date, out Sink) {
 }
 
 func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sink) {
-	if s.DeathDate != sc.NoDate { // terminated or in conflict over a death
+	if s.DeathDate != sc.NoDate && s.conflict() == nil { // terminated
 		out.Count(CountAfterDeath)
+		return
+	}
+	if s.conflict() != nil {
+		// The death is disputed: the person may be alive, and then this LOSS or RESTORE
+		// stands (spec §6). It is kept for the review (accept=alive); the status stays
+		// CONFLICT and nothing is paid or released meanwhile.
+		if restore && !s.lossOpen(in.Event) {
+			out.Count(CountRestoreWithoutLoss)
+			return
+		}
+		s.addLossEvent(LossEvent{Date: in.Event, Restore: restore, Ref: in.Ref})
 		return
 	}
 	if !restore {
@@ -448,17 +459,58 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 			}
 		}
 		rr.Conflict = nil
-		n := rr.makeDue(func(h *Held) bool { return h.Reason == sc.StatusConflict })
 		if c.StrongDate != sc.NoDate && s.DeathDate == sc.NoDate {
 			if s.LastStrong == sc.NoDate || c.StrongDate > s.LastStrong {
 				s.LastStrong, s.LastStrongRef = c.StrongDate, c.Strong
 			}
 			e.certify(s, c.StrongDate, c.StrongMethod, c.Strong, int(s.Period), d, out)
 		}
+		n := e.releaseConflict(s, e.status(s, d))
 		e.settleBack(s, d, in.Ref, n, out)
 	default:
 		out.Count(CountResolveIgnored)
 	}
+}
+
+// releaseConflict settles the months held while a death was disputed, once accept=alive
+// has ended the dispute with the person in status ns, and returns how many distinct months
+// it made due now. A month a LOSS excludes (one reported during the dispute too) was not
+// due: it stays held for the LOSS. The others are due now when ns is payable; else they
+// wait, held as the status's own withholding, for the RESTORE or resumption that will
+// pay and count them (a TERMINATED person, whose later death stands, is never paid
+// them). Months held for a LOSS that a RESTORE reported during the dispute shows were due
+// are released as the RESTORE would have released them.
+func (e *Engine) releaseConflict(s *State, ns sc.Status) int {
+	return s.Rare.makeDue(func(h *Held) bool {
+		switch h.Reason {
+		case sc.StatusConflict:
+			switch {
+			case s.lossExcludes(h.Month):
+				h.Reason, h.ClockPayable = sc.StatusLoss, false
+				return false
+			case ns == sc.StatusLoss:
+				h.Reason, h.ClockPayable = sc.StatusLoss, e.clock(s, h.Month.First()).Payable()
+				return false
+			case ns == sc.StatusSuspended:
+				h.Reason = sc.StatusSuspended
+				return false
+			}
+			return true
+		case sc.StatusLoss:
+			if s.lossExcludes(h.Month) {
+				return false
+			}
+			if !h.ClockPayable {
+				h.Reason = sc.StatusSuspended
+				return false
+			}
+			if ns == sc.StatusSuspended {
+				h.Reason = sc.StatusSuspended // paid and counted at the resumption
+			}
+			return ns.Payable()
+		}
+		return false
+	})
 }
 
 // conflictNames reports whether ref names a record of the conflict: one of its two
@@ -502,6 +554,11 @@ func (e *Engine) settleBack(s *State, d sc.Date, ref Ref, back int, out Sink) {
 		dec.Action = sc.ActLoss
 	case old == sc.StatusLoss:
 		dec.Action, dec.BackPay = sc.ActRestored, back
+		if ns.Payable() {
+			// The months a suspension withheld before the LOSS are due too, now that the
+			// person is paid again (spec §6), and counted here, not at a later resumption.
+			dec.BackPay = e.resume(s, back)
+		}
 	case (old == sc.StatusSuspended || old == sc.StatusConflict) && ns.Payable():
 		dec.Action = sc.ActResumed
 		dec.BackPay = e.resume(s, back)

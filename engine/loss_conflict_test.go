@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// TestLossDuringConflictStands: a prison admission reported while a death is disputed
+// stands once the review finds the person alive: LOSS, and the months held for the
+// dispute that the LOSS covers are not paid (before, the admission was thrown away and the
+// prisoner paid, back pay and all).
+func TestLossDuringConflictStands(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+	newRun(t, nil, p,
+		rec{typ: "MOHRSS.DEATH", event: "2024-02-05", reported: "2024-02-10"},
+		rec{typ: "MED.INPATIENT", event: "2024-03-10", reported: "2024-03-12"},
+		rec{typ: "JUS.PRISON_IN", event: "2024-03-20", reported: "2024-03-25"},
+		rec{typ: "HRSS.REVIEW", event: "2024-05-10", reported: "2024-05-10", accept: ResolveAlive, target: 0},
+	).replay("2024-02-01", "2024-08-31").
+		wantRows(
+			"2024-02-10 TERMINATED  r0 death_date=2024-02-05",
+			"2024-03-12 CONFLICT  r1 other=r0",
+			"2024-05-10 CERTIFIED STRONG r1 until=2025-03-10;certified_on=2024-03-10",
+			"2024-05-10 LOSS  r3",
+		).
+		wantPays("2024-02 EMP_PENSION 300000 REGULAR").
+		wantStatus(sc.StatusLoss, "2025-03-10")
+}
+
+// TestRestoreDuringConflictStands: a release reported while a death is disputed stands:
+// the person found alive is paid again, with the month held for the dispute (before, the
+// release was thrown away and the person stayed in LOSS, never paid again).
+func TestRestoreDuringConflictStands(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+	newRun(t, nil, p,
+		rec{typ: "JUS.PRISON_IN", event: "2024-02-10", reported: "2024-02-12"},
+		rec{typ: "MOHRSS.DEATH", event: "2024-02-20", reported: "2024-02-25"},
+		rec{typ: "MED.INPATIENT", event: "2024-03-05", reported: "2024-03-08"},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-03-20", reported: "2024-03-22"},
+		rec{typ: "HRSS.REVIEW", event: "2024-04-10", reported: "2024-04-10", accept: ResolveAlive, target: 1},
+	).replay("2024-02-01", "2024-06-30").
+		wantRows(
+			"2024-02-12 LOSS  r0",
+			"2024-02-25 TERMINATED  r1 death_date=2024-02-20",
+			"2024-03-08 CONFLICT  r2 other=r1",
+			"2024-04-10 CERTIFIED STRONG r2 until=2025-03-05;certified_on=2024-03-05",
+			"2024-04-10 RESUMED  r4 back_pay_months=1",
+		).
+		wantPays(
+			"2024-02 EMP_PENSION 300000 REGULAR",
+			"2024-05 EMP_PENSION 300000 REGULAR",
+			"2024-04 EMP_PENSION 300000 BACK_PAY",
+			"2024-06 EMP_PENSION 300000 REGULAR",
+		).
+		wantStatus(sc.StatusCertified, "2025-03-05")
+}
+
+// TestSuspendedMonthsPaidAtRestore: months a suspension withheld before a LOSS are paid,
+// and counted, when the RESTORE makes the person payable again (the person certified
+// meanwhile), not at some later, unrelated resumption.
+func TestSuspendedMonthsPaidAtRestore(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2022-12-01")
+	newRun(t, nil, p,
+		rec{typ: "JUS.PRISON_IN", event: "2024-04-10", reported: "2024-04-12"},
+		rec{typ: "HEA.CHECKUP", event: "2024-05-05", reported: "2024-05-06"},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-06-10", reported: "2024-06-11"},
+	).replay("2024-01-01", "2024-07-31").
+		wantRows(
+			"2024-01-01 PENDING",
+			"2024-01-02 SUSPENDED",
+			"2024-04-12 LOSS  r0",
+			"2024-05-06 CERTIFIED STRONG r1 until=2025-05-05;certified_on=2024-05-05",
+			"2024-06-11 RESTORED  r2 back_pay_months=3",
+		).
+		wantPays(
+			"2024-01 EMP_PENSION 300000 REGULAR",
+			"2024-07 EMP_PENSION 300000 REGULAR",
+			"2024-02 EMP_PENSION 300000 BACK_PAY",
+			"2024-03 EMP_PENSION 300000 BACK_PAY",
+			"2024-04 EMP_PENSION 300000 BACK_PAY",
+		).
+		wantStatus(sc.StatusCertified, "2025-05-05")
+}
+
+// TestConflictEndsSuspended: the review finds alive a person whose period ran out during
+// the dispute (SUSPENDED): the months held for the dispute wait for the resumption, which
+// pays them with the suspension's own and counts them all (it counted the suspension's
+// alone, two of fifteen).
+func TestConflictEndsSuspended(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2023-06-01")
+	r := newRun(t, nil, p,
+		rec{typ: "HEA.CHECKUP", event: "2024-01-15", reported: "2024-01-16"},
+		rec{typ: "MOHRSS.DEATH", event: "2024-01-10", reported: "2024-02-20"},
+		rec{typ: "HRSS.REVIEW", event: "2025-03-10", reported: "2025-03-10", accept: ResolveAlive, target: 1},
+		rec{typ: "HEA.CHECKUP", event: "2025-05-10", reported: "2025-05-10"},
+	).replay("2024-01-01", "2025-06-30").
+		wantRows(
+			"2024-01-16 CERTIFIED STRONG r0 until=2025-01-15;certified_on=2024-01-15",
+			"2024-02-20 CONFLICT  r1 other=r0",
+			"2025-03-10 SUSPENDED  r2",
+			"2025-05-10 CERTIFIED STRONG r3 until=2026-05-10;certified_on=2025-05-10",
+			"2025-05-10 RESUMED  r3 back_pay_months=15",
+		).
+		wantStatus(sc.StatusCertified, "2026-05-10")
+	back := 0
+	for _, x := range r.pays {
+		if len(x) > 0 && x[len(x)-8:] == "BACK_PAY" {
+			back++
+		}
+	}
+	if back != 15 {
+		t.Errorf("%d months back-paid, want 15 (2024-03 to 2025-05): %v", back, r.pays)
+	}
+}
