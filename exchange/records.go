@@ -236,7 +236,9 @@ func OpenRecords(path string, cat *silentcert.Catalogue, opt Options) (*RecordRe
 
 // NewRecordReader reads records from r; name is the file name problems carry. It reads
 // the start of the file at once (to settle the encoding and, for CSV, the header) and
-// fails when a required column is missing from the header or the header is unreadable.
+// fails when the header is unreadable. A required column missing from the header is a
+// warning naming it, and each row is quarantined missing_field as spec §3 says of a
+// record without a required value (as a JSON Lines row without the key is).
 func NewRecordReader(name string, r io.Reader, format Format, gz bool, cat *silentcert.Catalogue, opt Options) (*RecordReader, error) {
 	if cat == nil {
 		cat = silentcert.DefaultCatalogue()
@@ -247,12 +249,10 @@ func NewRecordReader(name string, r io.Reader, format Format, gz bool, cat *sile
 		return nil, err
 	}
 	if err := rr.src.requireColumns("record_id", "source", "type", "event_date"); err != nil {
-		rr.src.close()
-		return nil, err
+		rr.src.warn("", err.Error()+": every row is quarantined (missing_field)")
 	}
 	if rr.src.cols != nil && !rr.src.hasCol[rPersonID] && !(rr.src.hasCol[rName] && rr.src.hasCol[rBirthDate]) {
-		rr.src.close()
-		return nil, silentcert.Errorf(silentcert.EInvalid, "%s: line %d: required column person_id (or both name and birth_date) is missing from the header", name, rr.src.csv.start)
+		rr.src.warn("person_id", fmt.Sprintf("%s: line %d: required column person_id (or both name and birth_date) is missing from the header: every row is quarantined (missing_field)", name, rr.src.csv.start))
 	}
 	return rr, nil
 }

@@ -157,10 +157,31 @@ func TestRecordFields(t *testing.T) {
 	}
 }
 
+// TestRecordMissingColumn: a required column missing from the header is a warning naming
+// it, and each row is quarantined missing_field with its line and field (spec §3), as a
+// JSON Lines row without the key is; the file's other rows are counted read.
+func TestRecordMissingColumn(t *testing.T) {
+	for _, c := range []struct{ data, field string }{
+		{"record_id,source,type,person_id\nr1,MED,MED.OUTPATIENT,1\nr2,MED,MED.OUTPATIENT,1\n", "event_date"},
+		{"record_id,source,type,event_date,name\nr1,MED,MED.OUTPATIENT,2024-01-02,张三\nr2,MED,MED.OUTPATIENT,2024-01-02,李四\n", "person_id"},
+	} {
+		res := readRecords(t, "h.csv", []byte(c.data), FormatCSV, false, Options{})
+		if res.err != nil || len(res.rows) != 0 || len(res.probs) != 2 {
+			t.Fatalf("%q: %d rows, problems %+v, %v", c.data, len(res.rows), res.probs, res.err)
+		}
+		for i, p := range res.probs {
+			if p.Field != c.field || p.Reason != ReasonMissingField || p.Line != int64(i+2) || p.File != "h.csv" {
+				t.Errorf("%q: problem %+v", c.data, p)
+			}
+		}
+		if len(res.warnings) != 1 || !strings.Contains(res.warnings[0].Message, c.field) || !strings.Contains(res.warnings[0].Message, "missing from the header") {
+			t.Errorf("%q: warnings %+v", c.data, res.warnings)
+		}
+	}
+}
+
 func TestRecordHeaderErrors(t *testing.T) {
 	for _, c := range []struct{ data, want string }{
-		{"record_id,source,type,person_id\n", "event_date"},
-		{"record_id,source,type,event_date,name\n", "person_id (or both name and birth_date)"},
 		{"record_id,source,type,event_date,person_id,Type\n", "column type appears twice"},
 		{"record_id,\"source\n", "header row is malformed"},
 	} {
