@@ -206,7 +206,7 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(err), "the batch could not be stored; nothing of it was applied: send it again")
 		return
 	}
-	out := batchJSON(res.BatchID, res.Rejected, res.Report.Map(), res.Problems, 0)
+	out := batchJSON(res.BatchID, res.Rejected, res.Report.Map(), res.Problems[:min(len(res.Problems), maxListed)], 0, len(res.Problems))
 	switch {
 	case body.over:
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than the limit of %d bytes; nothing of it was applied (batch %d)", h.opt.MaxBody, res.BatchID))
@@ -222,21 +222,19 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 // "quarantine_next" names the page with the next ones (GET …?quarantine_from=N).
 const maxListed = 1000
 
-// batchJSON answers for a batch, listing its quarantined rows from the from-th (0: the
-// first), at most maxListed of them.
-func batchJSON(id int64, rejected string, report any, probs []exchange.Problem, from int) map[string]any {
+// batchJSON answers for a batch, listing page, its quarantined rows from the from-th (0:
+// the first) of total.
+func batchJSON(id int64, rejected string, report any, page []exchange.Problem, from, total int) map[string]any {
 	status := "applied"
 	if rejected != "" {
 		status = "rejected"
 	}
-	from = min(from, len(probs))
-	page := probs[from:min(len(probs), from+maxListed)]
 	q := make([]map[string]any, 0, len(page))
 	for _, p := range page {
 		q = append(q, map[string]any{"file": p.File, "line": p.Line, "field": p.Field, "reason": p.Reason, "message": p.Message})
 	}
-	out := map[string]any{"batch_id": id, "status": status, "report": report, "quarantine": q, "quarantine_total": len(probs)}
-	if next := from + len(page); next < len(probs) {
+	out := map[string]any{"batch_id": id, "status": status, "report": report, "quarantine": q, "quarantine_total": total}
+	if next := from + len(page); next < total && len(page) > 0 {
 		out["quarantine_next"] = "/api/v1/batches/" + strconv.FormatInt(id, 10) + "?quarantine_from=" + strconv.Itoa(next)
 	}
 	if rejected != "" {
@@ -274,7 +272,7 @@ func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	qs, err := db.BatchQuarantine(r.Context(), id)
+	qs, total, err := db.BatchQuarantinePage(r.Context(), id, from, maxListed)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "the batch could not be read")
 		return
@@ -285,7 +283,7 @@ func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 	for i, q := range qs {
 		probs[i] = exchange.Problem{File: q.File, Line: q.Line, Field: q.Field, Reason: q.Reason, Message: q.Message}
 	}
-	out := batchJSON(b.ID, "", report, probs, from)
+	out := batchJSON(b.ID, "", report, probs, from, total)
 	out["status"], out["received"], out["day"] = b.Status, b.Received, b.Day.String()
 	writeJSON(w, http.StatusOK, out)
 }

@@ -58,6 +58,7 @@ func TestAuth(t *testing.T) {
 		{"csrf", testCSRF},
 		{"ip throttle", testIPThrottle},
 		{"accounts", testAccounts},
+		{"last administrator of the whole installation", testLastCityAdmin},
 		{"api keys", testAPIKeys},
 		{"audit", testAudit},
 		{"rehash", testRehash},
@@ -701,5 +702,25 @@ func BenchmarkLoginFailed(b *testing.B) {
 		if _, _, err := c.Login(ctx, "bench.user", "wrong wrong wrong", "10.0.0.1"); code(err) != sc.EUnauthorized {
 			b.Fatal(err)
 		}
+	}
+}
+
+// testLastCityAdmin: an administrator with a region cannot manage the others nor API keys,
+// so the last enabled administrator of the whole installation cannot be disabled nor
+// scoped while only scoped ones would remain.
+func testLastCityAdmin(t *testing.T, e env) {
+	ctx := context.Background()
+	root := must(e.a.CreateUser(ctx, "cli", "root", "a long enough password", auth.RoleAdmin, ""))(t)
+	must(e.a.CreateUser(ctx, "root", "dadmin", "a long enough password", auth.RoleAdmin, "371002"))(t)
+	if err := e.a.SetDisabled(ctx, "root", root.ID, true); code(err) != sc.EConflict {
+		t.Fatalf("disabling the last city-wide administrator beside a scoped one: %v", err)
+	}
+	if err := e.a.SetRole(ctx, "root", root.ID, auth.RoleAdmin, "371002"); code(err) != sc.EConflict {
+		t.Fatalf("scoping the last city-wide administrator: %v", err)
+	}
+	second := must(e.a.CreateUser(ctx, "root", "root2", "a long enough password", auth.RoleAdmin, ""))(t)
+	mustOK(t, e.a.SetDisabled(ctx, "root", root.ID, true))
+	if err := e.a.SetDisabled(ctx, "root2", second.ID, true); code(err) != sc.EConflict {
+		t.Fatalf("disabling the other: %v", err)
 	}
 }

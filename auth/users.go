@@ -210,7 +210,7 @@ func (a *Service) SetDisabled(ctx context.Context, actor string, id int64, disab
 		if u.Disabled == disabled {
 			return "", "", nil
 		}
-		if disabled && u.Role == RoleAdmin {
+		if disabled && u.Role == RoleAdmin && u.Region == "" {
 			if err := lastAdmin(tx, id); err != nil {
 				return "", "", err
 			}
@@ -236,7 +236,7 @@ func (a *Service) SetRole(ctx context.Context, actor string, id int64, role Role
 		if u.Role == role && u.Region == region {
 			return "", "", nil
 		}
-		if u.Role == RoleAdmin && role != RoleAdmin && !u.Disabled {
+		if u.Role == RoleAdmin && u.Region == "" && (role != RoleAdmin || region != "") && !u.Disabled {
 			if err := lastAdmin(tx, id); err != nil {
 				return "", "", err
 			}
@@ -278,13 +278,15 @@ func (a *Service) RevokeSessions(ctx context.Context, actor string, userID int64
 }
 
 // lastAdmin refuses to take away the administrator account id when it is the last enabled one.
+// lastAdmin refuses to leave no enabled administrator of the whole installation but id:
+// administrators with a region cannot manage the others, nor API keys.
 func lastAdmin(tx *store.Tx, id int64) error {
 	var n int
-	if err := tx.QueryRow(`SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?`, id).Scan(&n); err != nil {
+	if err := tx.QueryRow(`SELECT count(*) FROM users WHERE role = 'admin' AND region = '' AND disabled = 0 AND id <> ?`, id).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
-		return sc.Errorf(sc.EConflict, "this is the last enabled administrator: make another first")
+		return sc.Errorf(sc.EConflict, "this is the last enabled administrator of the whole installation: make another first")
 	}
 	return nil
 }

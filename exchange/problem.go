@@ -24,7 +24,7 @@ const (
 	ReasonDisagreesWithPerson  = "disagrees_with_person" // roster: name, sex, birth_date or last_certified differs from the person's first row
 	ReasonDuplicateEntitlement = "duplicate_entitlement" // roster: a second row with the same (person_id, benefit_type)
 	ReasonUnknownBenefit       = "unknown_benefit"       // roster: benefit_type is not configured
-	ReasonBadRegionCode        = "bad_region_code"       // roster: region_code is not 12 digits; record: not digits, or more than 12
+	ReasonBadRegionCode        = "bad_region_code"       // roster: region_code is not 12 digits; a move record's: not a village's 12 digits
 	ReasonBadMonth             = "bad_month"             // roster: a month that is not YYYY-MM, or end_month before start_month
 	ReasonBadSex               = "bad_sex"               // roster: sex is not 1 or 2
 	ReasonMissingAddress       = "missing_address"       // roster: neither hukou_address nor region_code

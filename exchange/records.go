@@ -343,10 +343,18 @@ func (r *RecordReader) validate() *Problem {
 			return s.problem("birth_date", ReasonBadDate, "birth_date is not a date (YYYY-MM-DD)")
 		}
 	}
-	if rc := v[rRegionCode]; len(rc) > 0 && !divisionPrefix(rc) {
-		// A move sets the person's region from it: a code that is no division's would take
-		// them off every village's list and every scoped account's view.
-		return s.problem("region_code", ReasonBadRegionCode, fmt.Sprintf("region_code %s is not a division code (12 digits, or the first digits of one)", quoteClip(rc)))
+	if rc := v[rRegionCode]; len(rc) > 0 {
+		switch moves := r.cat.Type(id).Moves; {
+		case moves && (len(rc) != 12 || !divisionPrefix(rc)):
+			// A move sets the person's registered village from it: anything but a village's
+			// code would take them off every village's list and every scoped view.
+			return s.problem("region_code", ReasonBadRegionCode, fmt.Sprintf("region_code %s of a move is not a village's 12-digit code", quoteClip(rc)))
+		case !divisionPrefix(rc):
+			// Elsewhere it only narrows linkage and places a trace: the record (a death,
+			// perhaps) is too important to lose for it. It is read without it.
+			s.warn("region_code", fmt.Sprintf("region_code %s is not a division code (12 digits, or the first digits of one): read as absent", quoteClip(rc)))
+			row.RegionCode = nil
+		}
 	}
 	if len(v[rDetail]) > 0 {
 		if msg := r.parseDetail(v[rDetail], &row.Detail); msg != "" {

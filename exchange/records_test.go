@@ -106,6 +106,7 @@ func TestRecordValidation(t *testing.T) {
 		{"r,PSB,PSB.HUKOU_MOVE,1,,,2024-01-02,,3710020010011,", "region_code", ReasonBadRegionCode}, // 13 digits
 		{"r,PSB,PSB.HUKOU_MOVE,1,,,2024-01-02,,３７１０,", "region_code", ReasonBadRegionCode},          // full-width digits
 		{"r,MED,MED.OUTPATIENT,1,张\x00三,,2024-01-02,,,", "name", ReasonMalformed},                   // a NUL no PostgreSQL text keeps
+		{"r,PSB,PSB.HUKOU_MOVE,1,,,2024-01-02,,3710,", "region_code", ReasonBadRegionCode},          // a move to no village
 	} {
 		res := readRecords(t, "t.csv", []byte(recHeader+c.row+"\n"), FormatCSV, false, Options{})
 		if res.err != nil {
@@ -597,5 +598,17 @@ func TestLongLineReadsAlike(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestBadRegionOutsideMoves: a bad region_code on a record that moves no one (a death, say)
+// does not lose the record: it is read without it, with a warning naming the line.
+func TestBadRegionOutsideMoves(t *testing.T) {
+	res := readRecords(t, "t.csv", []byte(recHeader+"r,PSB,PSB.DEATH_DEREG,1,,,2024-01-02,,x<b>,\n"), FormatCSV, false, Options{})
+	if res.err != nil || len(res.rows) != 1 || len(res.probs) != 0 || res.rows[0].RegionCode != "" {
+		t.Fatalf("rows %+v, problems %+v, %v", res.rows, res.probs, res.err)
+	}
+	if len(res.warnings) != 1 || res.warnings[0].Field != "region_code" || res.warnings[0].Line != 2 {
+		t.Errorf("warnings %+v", res.warnings)
 	}
 }

@@ -31,8 +31,12 @@ func TestCommitOfUnknownOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The transaction's connection is the one idle in it; the COMMIT then fails on it.
-	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'idle in transaction'`); err != nil {
+	// The transaction's own session, and no other test's; the COMMIT then fails on it.
+	var pid int
+	if err := tx.QueryRow(`SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(`SELECT pg_terminate_backend($1)`, pid); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.commit(tx); !errors.Is(err, store.ErrCommitOutcome) {
@@ -55,5 +59,33 @@ func TestCommitOfUnknownOutcome(t *testing.T) {
 	}
 	if err := s2.commit(tx); err != nil || s2.Broken() != nil {
 		t.Fatalf("a commit after the restart: %v", err)
+	}
+}
+
+// TestCancelledBeforeCommit: a client that hangs up is no unknown outcome: a transaction
+// its context cancelled before the COMMIT is rolled back, and the service goes on.
+func TestCancelledBeforeCommit(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			s, err := Open(context.Background(), dsn.Open(t), Options{Fault: func(point string, _ int) {
+				if point == "commit" {
+					cancel()
+				}
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err == nil {
+				t.Log("the roster was imported on a cancelled context") // the roster's own transaction may or may not see it
+			}
+			if s.Broken() != nil {
+				t.Fatalf("a cancelled context stopped the service: %v", s.Broken())
+			}
+			if _, err := s.Ingest(context.Background(), Batch{Origin: "api", Source: "HEA", Actor: "t",
+				Files: []File{{Name: "b.csv", Body: strings.NewReader("record_id,source,type,person_id,event_date\n")}}}); err != nil || s.Broken() != nil {
+				t.Fatalf("a batch after it: %v %v", err, s.Broken())
+			}
+		})
 	}
 }

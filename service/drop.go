@@ -23,7 +23,9 @@ type DropFolder struct {
 
 // Scan ingests every file waiting, oldest name first, and returns how many it took. A file
 // that cannot be taken (unreadable, or the database failed its batch) stays where it is for
-// the next scan and the others are taken meanwhile; the error names each such file.
+// the next scan, and so do the files after it in its source's folder (a department's
+// batches go in in their order); the other sources' are taken meanwhile. The error names
+// each file that stopped its source.
 func (d *DropFolder) Scan(ctx context.Context) (int, error) {
 	srcs, err := os.ReadDir(d.Dir)
 	if err != nil {
@@ -55,8 +57,8 @@ func (d *DropFolder) Scan(ctx context.Context) (int, error) {
 				if ctx.Err() != nil {
 					return n, err
 				}
-				errs = append(errs, fmt.Errorf("drop folder %s: %w", filepath.Join(src, name), err))
-				continue
+				errs = append(errs, fmt.Errorf("drop folder %s (this source's later files wait for it): %w", filepath.Join(src, name), err))
+				break
 			}
 			n++
 		}

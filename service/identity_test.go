@@ -173,3 +173,43 @@ func TestLinkByRosterRegionAfterMove(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkByEmptyRosterRegion: a roster row whose address did not resolve has no region
+// to narrow by, also after the person moved and the service restarted.
+func TestLinkByEmptyRosterRegion(t *testing.T) {
+	id := func(first17 string) string { return first17 + string(idcard.CheckChar([]byte(first17))) }
+	a, b := id("37100219400315003"), id("37100219400315005")
+	roster := filepath.Join(t.TempDir(), "roster.csv")
+	if err := os.WriteFile(roster, []byte("person_id,name,hukou_address,region_code,benefit_type,monthly_amount,start_month,last_certified\n"+
+		a+",王五,某地某村,,EMP_PENSION,100,2000-01,2023-12-01\n"+
+		b+",王五,,371002002001,EMP_PENSION,100,2000-01,2023-12-01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(src, body, day string) service.Batch {
+		return service.Batch{Origin: "api", Source: src, Actor: "t", Day: sc.MustDate(day),
+			Files: []service.File{{Name: "b.csv", Body: strings.NewReader(header + body)}}}
+	}
+	for _, restart := range []bool{false, true} {
+		ctx := context.Background()
+		db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db"))
+		s, err := service.Open(ctx, db, service.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ImportRoster(ctx, roster, "", "t"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Ingest(ctx, batch("PSB", "m1,PSB,PSB.HUKOU_MOVE,"+a+",,,2024-02-10,2024-02-10,371002001005,\n", "2024-02-10")); err != nil {
+			t.Fatal(err)
+		}
+		if restart {
+			if s, err = service.Open(ctx, db, service.Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := s.Ingest(ctx, batch("HEA", "v1,HEA,HEA.CHECKUP,,王五,1940-03-15,2024-02-11,2024-02-11,371002001,\n", "2024-02-11"))
+		if err != nil || res.Report.Applied != 0 || res.Report.Unlinked != 1 {
+			t.Errorf("restart %v: %+v %v", restart, res.Report, err)
+		}
+	}
+}

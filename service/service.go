@@ -327,7 +327,7 @@ func (s *Service) reindex() {
 	for i, pid := range order {
 		p := s.ppl[pid]
 		recs[i] = p.Rec
-		if p.RosterRegion != "" && p.RosterRegion != p.Rec.RegionCode {
+		if p.RosterRegion != p.Rec.RegionCode {
 			r := *p.Rec // a moved person: a copy with the roster's region (few people)
 			r.RegionCode = p.RosterRegion
 			recs[i] = &r

@@ -363,6 +363,13 @@ func TestIngestUnstorableText(t *testing.T) {
 			if err != nil || len(q) != 1 || !utf8.ValidString(q[0].File) {
 				t.Errorf("quarantine stored: %+v %v", q, err)
 			}
+			// Refused whole (not a .csv): the refusal names the file in the audit trail; a
+			// source folder named in GBK is the batch's source and actor.
+			res, err = s.Ingest(ctx, service.Batch{Origin: "drop", Source: "\xcb\xc0", Actor: "drop:\xcb\xc0", Day: sc.MustDate("2024-03-01"),
+				Files: []service.File{{Name: "\xcb\xc0/\xcb\xc0\xcd\xf6.txt", Body: strings.NewReader(header)}}})
+			if err != nil || res.Rejected == "" {
+				t.Fatalf("a refused batch with names in GBK: %+v %v", res, err)
+			}
 		})
 	}
 }
@@ -417,7 +424,9 @@ func TestBatchAuditRows(t *testing.T) {
 	db := storetest.Open(t, url)
 	s, err := service.Open(ctx, db, service.Options{Fault: func(point string, _ int) {
 		if point == "commit" && kill {
-			admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'idle in transaction'`)
+			// The session holding this schema's writer transaction lock, no other test's.
+			admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
+				AND classid = 7341002 AND objid = hashtext(current_schema())::oid AND objsubid = 2`)
 		}
 	}})
 	if err != nil {

@@ -89,6 +89,11 @@ func (t *Tx) Append(rows []AuditRow) error {
 	}
 	for i := range rows {
 		r := &rows[i]
+		// Text either database keeps, hashed as stored: a file name in GBK, a source
+		// folder's name, cannot fail the transaction on PostgreSQL.
+		for _, f := range [...]*string{&r.Kind, &r.At, &r.Actor, &r.PersonID, &r.Action, &r.Method, &r.Evidence, &r.Detail, &r.Rule} {
+			*f = Storable(*f)
+		}
 		t.lastSeq++
 		r.Seq = t.lastSeq
 		r.Prev = t.last

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -45,7 +46,7 @@ func Storable(s string) string {
 func (t *Tx) NewBatch(b *Batch) (int64, error) {
 	var id int64
 	err := t.QueryRow(`INSERT INTO batches (origin, source, actor, received, day, status, files, report)
-		VALUES (?,?,?,?,?,?,?,?) RETURNING id`, b.Origin, b.Source, b.Actor, b.Received, int64(b.Day), b.Status, Storable(b.Files), b.Report).Scan(&id)
+		VALUES (?,?,?,?,?,?,?,?) RETURNING id`, b.Origin, Storable(b.Source), Storable(b.Actor), b.Received, int64(b.Day), b.Status, Storable(b.Files), Storable(b.Report)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("%s: batch: %w", t.db, err)
 	}
@@ -55,7 +56,7 @@ func (t *Tx) NewBatch(b *Batch) (int64, error) {
 
 // FinishBatch records the batch's status and report.
 func (t *Tx) FinishBatch(id int64, status, report string) error {
-	return t.exec(`UPDATE batches SET status = ?, report = ? WHERE id = ?`, status, report, id)
+	return t.exec(`UPDATE batches SET status = ?, report = ? WHERE id = ?`, status, Storable(report), id)
 }
 
 // Quarantine stores a batch's rejected rows.
@@ -108,6 +109,18 @@ func (db *DB) batches(ctx context.Context, where string, args ...any) ([]Batch, 
 // BatchQuarantine returns a batch's rejected rows in order.
 func (db *DB) BatchQuarantine(ctx context.Context, batch int64) ([]Quarantined, error) {
 	return db.quarantine(ctx, `WHERE batch = ? ORDER BY seq`, batch)
+}
+
+// BatchQuarantinePage returns at most limit of a batch's rejected rows from the from-th
+// (0: the first), and how many the batch has in all: a batch of millions of bad rows is
+// read a page at a time.
+func (db *DB) BatchQuarantinePage(ctx context.Context, batch int64, from, limit int) ([]Quarantined, int, error) {
+	var total int
+	if err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM quarantine WHERE batch = ?`), batch).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("%s: quarantine: %w", db, err)
+	}
+	qs, err := db.quarantine(ctx, `WHERE batch = ? AND seq >= ? ORDER BY seq LIMIT `+strconv.Itoa(limit), batch, from)
+	return qs, total, err
 }
 
 // AllQuarantine returns every rejected row, batch by batch.

@@ -15,8 +15,8 @@ import (
 type Person struct {
 	PID int64
 	Rec sc.Recipient
-	// RosterRegion is the region_code the roster gave (Rec.RegionCode follows moves):
-	// what linkage narrows by. Empty when written: Rec.RegionCode.
+	// RosterRegion is the region_code the roster gave, "" when it gave none and the
+	// address did not resolve (Rec.RegionCode follows moves): what linkage narrows by.
 	RosterRegion string
 	Status       sc.Status
 	Until        sc.Date
@@ -61,13 +61,9 @@ func (t *Tx) PutPeople(ps []*Person) error {
 		func(i int, a []any) []any {
 			p := ps[i]
 			r := &p.Rec
-			rr := p.RosterRegion
-			if rr == "" {
-				rr = r.RegionCode
-			}
 			return append(a, p.PID, r.PersonID, r.Name, r.Sex, int64(r.BirthDate), r.HukouAddress, r.RegionCode, r.Phone,
 				r.AgentPhone, int64(r.LastCertified), ents[i], int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate),
-				r.NameConflicts, rr)
+				r.NameConflicts, p.RosterRegion)
 		}, nil)
 	if err != nil {
 		return err
@@ -302,9 +298,6 @@ func (db *DB) queryPeople(ctx context.Context, q string, args []any, fn func(*Pe
 			&r.AgentPhone, &last, &ents, &status, &until, &method, &death, &r.NameConflicts, &p.Health, &next, &baselined, &p.State,
 			&p.RosterRegion); err != nil {
 			return fmt.Errorf("%s: people: %w", db, err)
-		}
-		if p.RosterRegion == "" {
-			p.RosterRegion = r.RegionCode
 		}
 		r.BirthDate, r.LastCertified = sc.Date(birth), sc.Date(last)
 		p.Until, p.DeathDate, p.NextCheck = sc.Date(until), sc.Date(death), sc.Date(next)

@@ -51,8 +51,9 @@ type DB struct {
 	url     string // for messages; no password in it
 	path    string // the SQLite file ("" on PostgreSQL)
 
-	writerMu sync.Mutex
-	writer   func() error // releases ClaimWriter's claim; nil when not claimed
+	writerMu   sync.Mutex
+	writer     func() error // releases ClaimWriter's claim; nil when not claimed
+	writerConn *sql.Conn    // on PostgreSQL, the connection whose session holds the claim
 }
 
 // Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies

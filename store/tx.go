@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Tx is one write transaction: a batch, a day's run, a staff action. Nothing it wrote
@@ -24,35 +26,66 @@ type Tx struct {
 	// before it commits (people's timelines, delivery days): written once, sorted, at
 	// Commit, they touch each index page once however many batches the transaction has.
 	later laterRows
+	// The transaction's context is the caller's until the COMMIT is sent, and cancelled
+	// with it; the COMMIT itself is not (a cancel in its middle would leave its outcome
+	// unknown): cmu guards committing against the caller's cancel (stop, cancel).
+	cmu        sync.Mutex
+	committing bool
+	parent     context.Context // the caller's
+	stop       func() bool
+	cancel     context.CancelFunc
 }
 
 // Begin starts a write transaction. On PostgreSQL it takes the writer's advisory lock of
 // its schema, so that writers from several processes take turns as they do on SQLite,
 // while services (or tests) in other schemas of the same database go on.
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	if err := db.writerAlive(ctx); err != nil {
+		return nil, err
+	}
+	t := &Tx{db: db, stmts: map[string]*sql.Stmt{}}
+	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	t.ctx, t.cancel, t.parent = tctx, cancel, ctx
+	t.stop = context.AfterFunc(ctx, func() {
+		t.cmu.Lock()
+		defer t.cmu.Unlock()
+		if !t.committing {
+			cancel()
+		}
+	})
 	if db.dialect != Postgres {
-		tx, err := db.sql.BeginTx(ctx, nil)
+		tx, err := db.sql.BeginTx(tctx, nil)
 		if err != nil {
+			t.done()
 			return nil, fmt.Errorf("%s: begin: %w", db, err)
 		}
-		return &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}, nil
+		t.tx = tx
+		return t, nil
 	}
 	// On PostgreSQL the transaction keeps its connection, so that COPY can run in it.
-	conn, err := db.sql.Conn(ctx)
+	conn, err := db.sql.Conn(tctx)
 	if err != nil {
+		t.done()
 		return nil, fmt.Errorf("%s: begin: %w", db, err)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := conn.BeginTx(tctx, nil)
 	if err != nil {
 		conn.Close()
+		t.done()
 		return nil, fmt.Errorf("%s: begin: %w", db, err)
 	}
-	t := &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, conn: conn}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`); err != nil {
+	t.tx, t.conn = tx, conn
+	if _, err := tx.ExecContext(tctx, `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`); err != nil {
 		t.Rollback()
 		return nil, err
 	}
 	return t, nil
+}
+
+// done releases the transaction's hold on the caller's context.
+func (t *Tx) done() {
+	t.stop()
+	t.cancel()
 }
 
 // Commit makes the transaction's writes durable.
@@ -61,9 +94,23 @@ func (t *Tx) Commit() error {
 		t.Rollback()
 		return err
 	}
+	t.cmu.Lock()
+	// The caller's context first: the cancel reaches the transaction's own a moment later.
+	if err := cmp.Or(t.parent.Err(), t.ctx.Err()); err != nil {
+		t.cmu.Unlock()
+		// Cancelled before the COMMIT: rolled back, nothing unknown about it.
+		t.Rollback()
+		return fmt.Errorf("%s: commit: %w", t.db, err)
+	}
+	t.committing = true // from here the caller's cancel no longer reaches it
+	t.cmu.Unlock()
 	t.closeStmts()
 	defer t.release()
 	if err := t.tx.Commit(); err != nil {
+		if errors.Is(err, sql.ErrTxDone) {
+			// database/sql rolled it back before the COMMIT (its context was cancelled).
+			return fmt.Errorf("%s: commit: %w", t.db, err)
+		}
 		return fmt.Errorf("%s: commit: %w (%w)", t.db, err, ErrCommitOutcome)
 	}
 	return nil
@@ -211,4 +258,5 @@ func (t *Tx) release() {
 		t.conn.Close()
 		t.conn = nil
 	}
+	t.done()
 }

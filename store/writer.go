@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -35,6 +37,30 @@ func (db *DB) ClaimWriter(ctx context.Context) error {
 	return err
 }
 
+// writerAlive checks, before each write transaction, that a claim made on PostgreSQL is
+// still held: the session that holds it can end under the process (a server restart, an
+// administrator's pg_terminate_backend, a network cut), and with it the lock, which another
+// process may then take. Writing on would make two writers; the claim's loss is an error
+// until the process restarts and claims again.
+func (db *DB) writerAlive(ctx context.Context) error {
+	db.writerMu.Lock()
+	defer db.writerMu.Unlock()
+	if db.writerConn == nil {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Never on the caller's context: a cancel in the middle of the ping would close the
+	// connection, and the claim with it.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := db.writerConn.PingContext(pctx); err != nil {
+		return sc.Errorf(sc.EInternal, "%s: this process's claim as the database's writer was lost with its connection (%v): restart it to claim the database again", db, err)
+	}
+	return nil
+}
+
 // releaseWriter gives the claim back (Close does).
 func (db *DB) releaseWriter() error {
 	db.writerMu.Lock()
@@ -43,18 +69,24 @@ func (db *DB) releaseWriter() error {
 		return nil
 	}
 	err := db.writer()
-	db.writer = nil
+	db.writer, db.writerConn = nil, nil
 	return err
 }
 
-// holder describes this process for the message another one gets.
+// holder describes this process for the message another one gets: holderName and since
+// when.
 func holder() string {
+	return holderName() + ", since " + time.Now().UTC().Format(time.RFC3339)
+}
+
+// holderName is the command, the process and the host.
+func holderName() string {
 	host, _ := os.Hostname()
 	cmd := filepath.Base(os.Args[0])
 	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
 		cmd += " " + os.Args[1] // the command: serve, ingest, replay…
 	}
-	return fmt.Sprintf("%s, pid %d on %s, since %s", cmd, os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))
+	return fmt.Sprintf("%s, pid %d on %s", cmd, os.Getpid(), host)
 }
 
 // errInUse is the refusal of a second writer.
@@ -71,7 +103,13 @@ func (db *DB) claimFile() (func() error, error) {
 	if db.path == ":memory:" || strings.HasPrefix(db.path, "file::memory:") {
 		return func() error { return nil }, nil
 	}
-	name := db.path + "-writer"
+	// The lock is beside the file itself: a database reached through a symbolic link is
+	// the one database (a new database has no link yet).
+	path := db.path
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	name := path + "-writer"
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
@@ -96,19 +134,31 @@ const writerLockKey = 7341003
 
 // claimAdvisory takes the session advisory lock on a connection kept until Close.
 func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
+	// The claim's connection outlives the caller's context: a cancel in the middle of one
+	// of its statements would close it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
+	// The server shows the holder by this name to the process that is refused.
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', $1, false)`, clip(holderName(), 63)); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+	}
 	var ok bool
 	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey).Scan(&ok); err != nil {
+		// The lock may have been granted with the answer lost: the connection must not go
+		// back to the pool holding it.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
 		conn.Close()
 		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
 	if !ok {
 		var by string
 		// Who holds it, as the server knows them (best effort: the message is the same without).
-		conn.QueryRowContext(ctx, `SELECT format('%s, server pid %s from %s, connected since %s', coalesce(nullif(a.application_name, ''), 'a client'),
+		conn.QueryRowContext(ctx, `SELECT format('%s (server pid %s, from %s, since %s)', coalesce(nullif(a.application_name, ''), 'a client'),
 			a.pid, coalesce(host(a.client_addr), 'a local socket'), to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
 			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = hashtext(coalesce(current_schema(), ''))::oid AND l.objsubid = 2`,
@@ -116,12 +166,25 @@ func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 		conn.Close()
 		return nil, db.errInUse(by)
 	}
+	db.writerConn = conn
 	return func() error {
 		// Closing the connection would only return it to the pool, lock and all.
 		_, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey)
+		if err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn }) // closed, not pooled
+		}
 		if cerr := conn.Close(); err == nil {
 			err = cerr
 		}
 		return err
 	}, nil
+}
+
+// clip cuts s to at most n bytes at a character boundary.
+func clip(s string, n int) string {
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }

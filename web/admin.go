@@ -110,11 +110,16 @@ func cityAdmin(u *auth.User) error {
 	return nil
 }
 
-// manages reports whether administrator u may manage an account scoped to region: an
-// administrator with a region (a district's, in a city's installation) manages the
-// accounts inside it and no other, so that it can neither widen its own reach nor reach
-// an account that sees more than it does.
-func manages(u *auth.User, region string) bool { return strings.HasPrefix(region, u.Region) }
+// manages reports whether administrator u may manage an account of role and region: an
+// administrator with a region (a district's, in a city's installation) manages the staff
+// accounts inside it and no other, so that it can neither widen its own reach, nor reach
+// an account that sees more than it does, nor take over another administrator's.
+func manages(u *auth.User, role auth.Role, region string) bool {
+	if u.Region == "" {
+		return true
+	}
+	return role != auth.RoleAdmin && strings.HasPrefix(region, u.Region)
+}
 
 type usersData struct {
 	Users   []auth.User
@@ -140,7 +145,7 @@ func (c *console) usersPage(w http.ResponseWriter, r *http.Request, status int, 
 	u := reqOf(r).user
 	us := all[:0]
 	for _, x := range all {
-		if manages(u, x.Region) {
+		if x.ID == u.ID || manages(u, x.Role, x.Region) {
 			us = append(us, x)
 		}
 	}
@@ -168,20 +173,19 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, terr)
 			return
 		}
-		if terr != nil || !manages(u, target.Region) {
+		if terr != nil || !(target.ID == u.ID || manages(u, target.Role, target.Region)) {
 			c.fail(w, r, sc.Errorf(sc.ENotFound, "no such account"))
 			return
 		}
 	}
 	switch op {
 	case "create":
-		region := strings.TrimSpace(r.PostFormValue("region"))
-		if !manages(u, region) {
-			err = sc.Errorf(sc.EInvalid, "region %q: an account made here must lie inside %s", region, u.Region)
+		region, role := strings.TrimSpace(r.PostFormValue("region")), auth.Role(r.PostFormValue("role"))
+		if !manages(u, role, region) {
+			err = sc.Errorf(sc.EInvalid, "an administrator of %s makes staff accounts inside it, not administrators", u.Region)
 			break
 		}
-		_, err = c.auth.CreateUser(ctx, u.Name, strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password"),
-			auth.Role(r.PostFormValue("role")), region)
+		_, err = c.auth.CreateUser(ctx, u.Name, strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password"), role, region)
 	case "password":
 		err = c.auth.SetPassword(ctx, u.Name, id, r.PostFormValue("password"))
 	case "disable":

@@ -217,13 +217,16 @@ func (p *Page) MaskID(id string) string {
 // assistant gets the order of their list and the flag, not what lies behind them.
 func (p *Page) SeesHealth() bool { return p.User == nil || p.User.Role != auth.RoleVillage }
 
-// hiddenKeys are the detail keys a page that may not SeesHealth leaves out: the health
-// index, a RISK flag's probability and reasons, the traces a WEAK certification rests on,
-// and a record's diagnosis, critical admission and amount.
-var hiddenKeys = []string{"health", "p_dead", "reasons", "traces", "icd10", "critical", "amount"}
+// villageKeys are the only detail keys a page that may not SeesHealth shows: what a visit
+// needs (the period, a death's date, the visit's own outcome, the batch it made). Any
+// other key — a health index, a flag's score and reasons, the traces behind a WEAK
+// certification, a department's diagnosis or amount, whatever a department adds — is
+// left out.
+var villageKeys = []string{"until", "certified_on", "back_pay_months", "death_date", "other", "outcome",
+	"event_date", "date", "agent", "deadline", "batch", "applied", "quarantined"}
 
-// ShownDetail is a decision's or record's detail as the page may show it: without
-// hiddenKeys where SeesHealth says no.
+// ShownDetail is a decision's or record's detail as the page may show it: only
+// villageKeys where SeesHealth says no.
 func (p *Page) ShownDetail(detail string) string {
 	if p.SeesHealth() {
 		return detail
@@ -231,7 +234,7 @@ func (p *Page) ShownDetail(detail string) string {
 	keys := strings.Split(detail, ";")
 	keys = slices.DeleteFunc(keys, func(kv string) bool {
 		k, _, _ := strings.Cut(kv, "=")
-		return slices.Contains(hiddenKeys, strings.ToLower(strings.TrimSpace(k)))
+		return !slices.Contains(villageKeys, strings.ToLower(strings.TrimSpace(k)))
 	})
 	return strings.Join(keys, ";")
 }

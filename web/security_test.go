@@ -392,10 +392,10 @@ func TestScopedAdmin(t *testing.T) {
 	if strings.Contains(body, `href="/admin/keys"`) {
 		t.Error("the district administrator is offered the keys page")
 	}
-	for _, region := range []string{"", "37", "371082", "371082001001"} {
-		if st, _, _ := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"create"}, "name": {"x" + region}, "password": {pw},
-			"role": {"admin"}, "region": {region}}); st != http.StatusBadRequest {
-			t.Errorf("an account for region %q made by the 371002 administrator: %d", region, st)
+	for _, c2 := range [][2]string{{"admin", ""}, {"operator", "37"}, {"district", "371082"}, {"village", "371082001001"}, {"admin", "371002"}, {"admin", "371002001"}} {
+		if st, _, _ := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"create"}, "name": {"x" + c2[1]}, "password": {pw},
+			"role": {c2[0]}, "region": {c2[1]}}); st != http.StatusBadRequest {
+			t.Errorf("a %s account for region %q made by the 371002 administrator: %d", c2[0], c2[1], st)
 		}
 	}
 	if st, _, body := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"create"}, "name": {"v9"}, "password": {pw},
@@ -413,6 +413,16 @@ func TestScopedAdmin(t *testing.T) {
 		}
 	}
 	c.client(t).login("operator") // the password is unchanged, the account enabled
+	// Another administrator of the same district is not this one's to take over.
+	ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "name": {"dadmin2"}, "password": {pw}, "role": {"admin"}, "region": {"371002"}})
+	var peer int64
+	if err := c.db.SQL().QueryRow(`SELECT id FROM users WHERE name = 'dadmin2'`).Scan(&peer); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"password"}, "id": {strconv.FormatInt(peer, 10)},
+		"password": {"an attacker's long password"}}); st != http.StatusNotFound {
+		t.Errorf("a peer administrator's password set by the district administrator: %d", st)
+	}
 	if st, _ := da.get("/admin/keys"); st != http.StatusForbidden {
 		t.Errorf("the keys page for the district administrator: %d", st)
 	}

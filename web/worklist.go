@@ -174,9 +174,9 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		p.T("col.address"), p.T("col.phone"), p.T("col.agent_phone"), p.T("col.status"), p.T("col.until"), p.T("col.method")}
 	risk, health := q.List == store.WorkRisk, p.SeesHealth()
 	if risk {
-		header = append(header, p.T("col.flagged"), p.T("col.score"))
+		header = append(header, p.T("col.flagged"))
 		if health {
-			header = append(header, p.T("col.reasons"))
+			header = append(header, p.T("col.score"), p.T("col.reasons"))
 		}
 	}
 	if health {
@@ -186,9 +186,9 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		l := []string{p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
 			x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), x.Method.String()}
 		if risk {
-			l = append(l, dateOr(x.Flagged), strconv.FormatFloat(x.Score, 'f', 2, 64))
+			l = append(l, dateOr(x.Flagged))
 			if health {
-				l = append(l, strings.Join(p.RiskReasons(x.RiskDetail), "; "))
+				l = append(l, strconv.FormatFloat(x.Score, 'f', 2, 64), strings.Join(p.RiskReasons(x.RiskDetail), "; "))
 			}
 		}
 		switch {
