@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -17,11 +16,7 @@ import (
 func TestCommitOfUnknownOutcome(t *testing.T) {
 	ctx := context.Background()
 	url := storetest.PostgresDSN(t)
-	admin, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := storetest.Session(t, url)
 	db := storetest.Open(t, url)
 	s, err := Open(ctx, db, Options{})
 	if err != nil {

@@ -121,95 +121,60 @@ func TestNameConflictsSurviveReopen(t *testing.T) {
 // TestLinkByRosterRegionAfterMove: two recipients share name and birth date; one moves to
 // the other's town. A record without an ID, narrowed by a region, links by the roster's
 // regions (spec §3), as backtest does: the same whether or not the service restarted
-// since the move (it linked by the moved region after a restart, by the roster's before).
+// since the move (it linked by the moved region after a restart, by the roster's before),
+// and a roster row whose address did not resolve has no region to narrow by at all.
 func TestLinkByRosterRegionAfterMove(t *testing.T) {
 	id := func(first17 string) string { return first17 + string(idcard.CheckChar([]byte(first17))) }
 	a, b := id("37100219400315003"), id("37100219400315005")
-	roster := filepath.Join(t.TempDir(), "roster.csv")
-	if err := os.WriteFile(roster, []byte("person_id,name,region_code,benefit_type,monthly_amount,start_month,last_certified\n"+
-		a+",王五,371002001001,EMP_PENSION,100,2000-01,2023-12-01\n"+
-		b+",王五,371002002001,EMP_PENSION,100,2000-01,2023-12-01\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	batch := func(src, body, day string) service.Batch {
-		return service.Batch{Origin: "api", Source: src, Actor: "t", Day: sc.MustDate(day),
-			Files: []service.File{{Name: "b.csv", Body: strings.NewReader(header + body)}}}
-	}
-	for _, dsn := range storetest.DSNs(t) {
-		t.Run(dsn.Name, func(t *testing.T) {
-			for _, restart := range []bool{false, true} {
-				ctx := context.Background()
-				db := dsn.Open(t)
-				s, err := service.Open(ctx, db, service.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := s.ImportRoster(ctx, roster, "", "t"); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := s.Ingest(ctx, batch("PSB", "m1,PSB,PSB.HUKOU_MOVE,"+a+",,,2024-02-10,2024-02-10,371002002005,\n", "2024-02-10")); err != nil {
-					t.Fatal(err)
-				}
-				if restart {
-					if s, err = service.Open(ctx, db, service.Options{}); err != nil {
+	for _, c := range []struct {
+		name, aRegion string // a's roster region ("": an address that does not resolve)
+		moveTo        string // out of the record's town, or into it
+		applied       int64
+	}{{"by the roster's region", "371002001001", "371002002005", 1}, {"no roster region", "", "371002001005", 0}} {
+		roster := filepath.Join(t.TempDir(), "roster.csv")
+		if err := os.WriteFile(roster, []byte("person_id,name,hukou_address,region_code,benefit_type,monthly_amount,start_month,last_certified\n"+
+			a+",王五,某地某村,"+c.aRegion+",EMP_PENSION,100,2000-01,2023-12-01\n"+
+			b+",王五,,371002002001,EMP_PENSION,100,2000-01,2023-12-01\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		batch := func(src, body, day string) service.Batch {
+			return service.Batch{Origin: "api", Source: src, Actor: "t", Day: sc.MustDate(day),
+				Files: []service.File{{Name: "b.csv", Body: strings.NewReader(header + body)}}}
+		}
+		for _, dsn := range storetest.DSNs(t) {
+			t.Run(c.name+"/"+dsn.Name, func(t *testing.T) {
+				for _, restart := range []bool{false, true} {
+					ctx := context.Background()
+					db := dsn.Open(t)
+					s, err := service.Open(ctx, db, service.Options{})
+					if err != nil {
 						t.Fatal(err)
 					}
+					if _, err := s.ImportRoster(ctx, roster, "", "t"); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := s.Ingest(ctx, batch("PSB", "m1,PSB,PSB.HUKOU_MOVE,"+a+",,,2024-02-10,2024-02-10,"+c.moveTo+",\n", "2024-02-10")); err != nil {
+						t.Fatal(err)
+					}
+					if restart {
+						if s, err = service.Open(ctx, db, service.Options{}); err != nil {
+							t.Fatal(err)
+						}
+					}
+					// A roster imported again keeps the move and the roster's region.
+					if _, err := s.ImportRoster(ctx, roster, "", "t"); err != nil {
+						t.Fatal(err)
+					}
+					res, err := s.Ingest(ctx, batch("HEA", "v1,HEA,HEA.CHECKUP,,王五,1940-03-15,2024-02-11,2024-02-11,371002001,\n", "2024-02-11"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					pa, _ := db.PersonByID(ctx, a)
+					if res.Report.Applied != c.applied || res.Report.Unlinked != 1-c.applied || pa.Rec.RegionCode != c.moveTo || pa.RosterRegion != c.aRegion {
+						t.Errorf("restart %v: report %+v, region %s, roster's %s", restart, res.Report, pa.Rec.RegionCode, pa.RosterRegion)
+					}
 				}
-				// A roster imported again keeps the move and the roster's region.
-				if _, err := s.ImportRoster(ctx, roster, "", "t"); err != nil {
-					t.Fatal(err)
-				}
-				res, err := s.Ingest(ctx, batch("HEA", "v1,HEA,HEA.CHECKUP,,王五,1940-03-15,2024-02-11,2024-02-11,371002001,\n", "2024-02-11"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				pa, _ := db.PersonByID(ctx, a)
-				recs, _ := db.PersonRecords(ctx, pa.PID)
-				if res.Report.Applied != 1 || len(recs) != 2 || pa.Rec.RegionCode != "371002002005" || pa.RosterRegion != "371002001001" {
-					t.Errorf("restart %v: report %+v, %d records of the roster's 371002001 王五, region %s, roster's %s",
-						restart, res.Report, len(recs), pa.Rec.RegionCode, pa.RosterRegion)
-				}
-			}
-		})
-	}
-}
-
-// TestLinkByEmptyRosterRegion: a roster row whose address did not resolve has no region
-// to narrow by, also after the person moved and the service restarted.
-func TestLinkByEmptyRosterRegion(t *testing.T) {
-	id := func(first17 string) string { return first17 + string(idcard.CheckChar([]byte(first17))) }
-	a, b := id("37100219400315003"), id("37100219400315005")
-	roster := filepath.Join(t.TempDir(), "roster.csv")
-	if err := os.WriteFile(roster, []byte("person_id,name,hukou_address,region_code,benefit_type,monthly_amount,start_month,last_certified\n"+
-		a+",王五,某地某村,,EMP_PENSION,100,2000-01,2023-12-01\n"+
-		b+",王五,,371002002001,EMP_PENSION,100,2000-01,2023-12-01\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	batch := func(src, body, day string) service.Batch {
-		return service.Batch{Origin: "api", Source: src, Actor: "t", Day: sc.MustDate(day),
-			Files: []service.File{{Name: "b.csv", Body: strings.NewReader(header + body)}}}
-	}
-	for _, restart := range []bool{false, true} {
-		ctx := context.Background()
-		db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db"))
-		s, err := service.Open(ctx, db, service.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.ImportRoster(ctx, roster, "", "t"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Ingest(ctx, batch("PSB", "m1,PSB,PSB.HUKOU_MOVE,"+a+",,,2024-02-10,2024-02-10,371002001005,\n", "2024-02-10")); err != nil {
-			t.Fatal(err)
-		}
-		if restart {
-			if s, err = service.Open(ctx, db, service.Options{}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		res, err := s.Ingest(ctx, batch("HEA", "v1,HEA,HEA.CHECKUP,,王五,1940-03-15,2024-02-11,2024-02-11,371002001,\n", "2024-02-11"))
-		if err != nil || res.Report.Applied != 0 || res.Report.Unlinked != 1 {
-			t.Errorf("restart %v: %+v %v", restart, res.Report, err)
+			})
 		}
 	}
 }

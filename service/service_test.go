@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -415,11 +414,7 @@ func TestIngestAcrossMidnight(t *testing.T) {
 func TestBatchAuditRows(t *testing.T) {
 	ctx := context.Background()
 	url := storetest.PostgresDSN(t)
-	admin, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := storetest.Session(t, url)
 	kill := false
 	db := storetest.Open(t, url)
 	s, err := service.Open(ctx, db, service.Options{Fault: func(point string, _ int) {

@@ -77,3 +77,15 @@ func Open(t testing.TB, dsn string) *store.DB {
 }
 
 var seq atomic.Int64
+
+// Session returns a plain connection pool on the PostgreSQL schema dsn names, beside the
+// store's: for a test that acts on the server as an administrator would (ending the
+// session of a transaction). It is closed when the test ends.
+func Session(t testing.TB, dsn string) *sql.DB {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
