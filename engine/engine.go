@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 
 	sc "github.com/silentcert/silentcert"
@@ -220,15 +221,13 @@ func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sin
 		out.Count(CountAfterDeath)
 		return
 	}
-	if s.conflict() != nil {
+	if c := s.conflict(); c != nil {
 		// The death is disputed: the person may be alive, and then this LOSS or RESTORE
-		// stands (spec §6). It is kept for the review (accept=alive); the status stays
-		// CONFLICT and nothing is paid or released meanwhile.
-		if restore && !s.lossOpen(in.Event) {
-			out.Count(CountRestoreWithoutLoss)
-			return
-		}
-		s.addLossEvent(LossEvent{Date: in.Event, Restore: restore, Ref: in.Ref})
+		// stands (spec §6). It waits for the review (Conflict.Losses); the status stays
+		// CONFLICT and nothing is paid, released or owed for it meanwhile.
+		ev := LossEvent{Date: in.Event, Restore: restore, Ref: in.Ref}
+		i := sort.Search(len(c.Losses), func(i int) bool { return c.Losses[i].Date > ev.Date })
+		c.Losses = slices.Insert(c.Losses, i, ev)
 		return
 	}
 	if !restore {
@@ -429,6 +428,9 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 	rr := s.Rare
 	switch in.Accept {
 	case ResolveDeath:
+		for range c.Losses {
+			out.Count(CountAfterDeath) // as if they had come after the death was accepted
+		}
 		rr.Conflict = nil
 		// The held months are not paid.
 		keep := rr.Held[:0]
@@ -459,6 +461,13 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 			}
 		}
 		rr.Conflict = nil
+		for _, l := range c.Losses {
+			if l.Restore && !s.lossOpen(l.Date) {
+				out.Count(CountRestoreWithoutLoss)
+				continue
+			}
+			s.addLossEvent(l)
+		}
 		if c.StrongDate != sc.NoDate && s.DeathDate == sc.NoDate {
 			if s.LastStrong == sc.NoDate || c.StrongDate > s.LastStrong {
 				s.LastStrong, s.LastStrongRef = c.StrongDate, c.Strong
@@ -485,11 +494,10 @@ func (e *Engine) releaseConflict(s *State, ns sc.Status) int {
 		switch h.Reason {
 		case sc.StatusConflict:
 			switch {
-			case s.lossExcludes(h.Month):
-				h.Reason, h.ClockPayable = sc.StatusLoss, false
-				return false
-			case ns == sc.StatusLoss:
-				h.Reason, h.ClockPayable = sc.StatusLoss, e.clock(s, h.Month.First()).Payable()
+			case s.lossExcludes(h.Month), ns == sc.StatusLoss:
+				// Held for the LOSS now, with what the clock said at the payroll: a later
+				// RESTORE dated before the month makes it back pay or a suspension's.
+				h.Reason = sc.StatusLoss
 				return false
 			case ns == sc.StatusSuspended:
 				h.Reason = sc.StatusSuspended
@@ -613,7 +621,8 @@ func (e *Engine) Payroll(r *sc.Recipient, s *State, m sc.Month, out Sink) {
 				reason = sc.StatusLoss
 			}
 			h := Held{Month: m, Ent: uint8(i), Reason: reason}
-			if reason == sc.StatusLoss {
+			if reason == sc.StatusLoss || reason == sc.StatusConflict {
+				// A disputed month may turn out to be a LOSS's (releaseConflict).
 				h.ClockPayable = e.clock(s, m.First()).Payable()
 			}
 			rr := s.rare()

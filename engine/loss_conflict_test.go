@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
@@ -111,5 +114,71 @@ func TestConflictEndsSuspended(t *testing.T) {
 	}
 	if back != 15 {
 		t.Errorf("%d months back-paid, want 15 (2024-03 to 2025-05): %v", back, r.pays)
+	}
+}
+
+// TestLateRestoreAfterConflict: a release reported late, dated before months a dispute and
+// then a LOSS held, pays them as it would have without the dispute (they stayed held as a
+// suspension's, which no resumption of the already paid person would ever pay): the same
+// months are paid, some as back pay instead of on time.
+func TestLateRestoreAfterConflict(t *testing.T) {
+	var pays [2][]string
+	for i, withConflict := range []bool{false, true} {
+		p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+		recs := []rec{{typ: "HEA.CHECKUP", event: "2024-02-15", reported: "2024-02-16", target: -1}}
+		if withConflict {
+			recs = append(recs, rec{typ: "MOHRSS.DEATH", event: "2024-02-10", reported: "2024-02-20", target: -1})
+		}
+		recs = append(recs,
+			rec{typ: "JUS.PRISON_IN", event: "2024-03-05", reported: "2024-03-06", target: -1},
+			rec{typ: "JUS.PRISON_OUT", event: "2024-05-10", reported: "2024-05-12", target: -1})
+		if withConflict {
+			recs = append(recs, rec{typ: "HRSS.REVIEW", event: "2024-06-10", reported: "2024-06-10", accept: ResolveAlive, target: 1})
+		}
+		recs = append(recs, rec{typ: "JUS.PRISON_OUT", event: "2024-03-20", reported: "2024-07-05", target: -1})
+		r := newRun(t, nil, p, recs...).replay("2024-02-01", "2024-12-31")
+		for _, x := range r.pays {
+			pays[i] = append(pays[i], x[:7]) // the month paid for
+		}
+		slices.Sort(pays[i])
+		if r.st.Rare != nil && len(r.st.Rare.Held) > 0 {
+			t.Errorf("conflict %v: months still held %+v", withConflict, r.st.Rare.Held)
+		}
+	}
+	if strings.Join(pays[0], ";") != strings.Join(pays[1], ";") || len(pays[0]) != 11 {
+		t.Errorf("months paid without the dispute %v, with it %v: want February to December both times", pays[0], pays[1])
+	}
+}
+
+// TestDeathAcceptedDropsDisputedLosses: a LOSS reported during the dispute is dropped when
+// the review accepts the death, as it is when it comes after (the overpayment does not
+// depend on the order); while the dispute is open, it owes nothing.
+func TestDeathAcceptedDropsDisputedLosses(t *testing.T) {
+	var ops [2]string
+	for i, during := range []bool{true, false} {
+		p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+		loss := rec{typ: "JUS.PRISON_IN", event: "2024-01-20", reported: "2024-03-10", target: -1}
+		review := rec{typ: "HRSS.REVIEW", event: "2024-04-10", reported: "2024-04-10", accept: ResolveDeath, target: 1}
+		if !during {
+			loss.reported = "2024-04-11"
+		}
+		r := newRun(t, nil, p,
+			rec{typ: "HEA.CHECKUP", event: "2024-02-15", reported: "2024-02-16", target: -1},
+			rec{typ: "MOHRSS.DEATH", event: "2024-02-10", reported: "2024-02-20", target: -1},
+			loss, review,
+		).replay("2024-01-01", "2024-05-31")
+		ops[i] = fmt.Sprintf("%+v", r.eng.Overpayments(p, &r.st))
+	}
+	if ops[0] != ops[1] {
+		t.Errorf("overpayments with the LOSS reported during the dispute %s, after it %s", ops[0], ops[1])
+	}
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+	r := newRun(t, nil, p,
+		rec{typ: "HEA.CHECKUP", event: "2024-02-15", reported: "2024-02-16", target: -1},
+		rec{typ: "MOHRSS.DEATH", event: "2024-02-10", reported: "2024-02-20", target: -1},
+		rec{typ: "JUS.PRISON_IN", event: "2024-01-20", reported: "2024-03-10", target: -1},
+	).replay("2024-01-01", "2024-05-31").wantStatus(sc.StatusConflict, "2025-02-15")
+	if ops := r.eng.Overpayments(p, &r.st); len(ops) != 0 {
+		t.Errorf("a person in CONFLICT owes %+v", ops)
 	}
 }

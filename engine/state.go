@@ -95,8 +95,9 @@ type Held struct {
 	Month  sc.Month
 	Ent    uint8
 	Reason sc.Status // SUSPENDED, CONFLICT or LOSS
-	// ClockPayable records, for a LOSS withholding, whether the clock alone would have
-	// paid the month: a late RESTORE then makes it back pay, otherwise a suspension's.
+	// ClockPayable records, for a LOSS or CONFLICT withholding, whether the clock alone
+	// would have paid the month: a late RESTORE then makes it back pay, otherwise a
+	// suspension's.
 	ClockPayable bool
 }
 
@@ -114,6 +115,10 @@ type Conflict struct {
 	Strong       Ref
 	StrongDate   sc.Date
 	StrongMethod sc.Method
+	// Losses are the LOSS and RESTORE records that came while the death was disputed, in
+	// date order: applied if the review finds the person alive, dropped (as after any
+	// death) if it finds them dead.
+	Losses []LossEvent
 }
 
 // Rare holds what few people ever have: deaths, losses, conflicts, withheld months.

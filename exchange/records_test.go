@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -610,5 +611,19 @@ func TestBadRegionOutsideMoves(t *testing.T) {
 	}
 	if len(res.warnings) != 1 || res.warnings[0].Field != "region_code" || res.warnings[0].Line != 2 {
 		t.Errorf("warnings %+v", res.warnings)
+	}
+}
+
+// TestWarningsCapped: a file whose every row warns alike lists the first thousand warnings
+// of that field, the last saying the rest are not listed; its rows are all read.
+func TestWarningsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(recHeader)
+	for i := range 3000 {
+		fmt.Fprintf(&b, "d%d,PSB,PSB.DEATH_DEREG,1,,,2024-01-02,,济南,\n", i)
+	}
+	res := readRecords(t, "t.csv", []byte(b.String()), FormatCSV, false, Options{})
+	if res.err != nil || len(res.rows) != 3000 || len(res.warnings) != maxWarnings || !strings.Contains(res.warnings[maxWarnings-1].Message, "not listed") {
+		t.Fatalf("%d rows, %d warnings, %v", len(res.rows), len(res.warnings), res.err)
 	}
 }

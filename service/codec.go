@@ -77,19 +77,19 @@ func encodeState(st *engine.State) ([]byte, error) {
 		b = appendDate(b, d.Date)
 		b = appendRef(b, d.Ref)
 	}
-	b = binary.AppendUvarint(b, uint64(len(r.Losses)))
-	for _, l := range r.Losses {
-		b = appendDate(b, l.Date)
-		b = append(b, b2u(l.Restore))
-		b = appendRef(b, l.Ref)
-	}
+	b = appendLosses(b, r.Losses)
 	if c := r.Conflict; c != nil {
-		b = append(b, 1)
+		// 1: a conflict; 2: one with LOSS or RESTORE records waiting for its review
+		// (states written before these were kept have only 1).
+		b = append(b, 1+b2u(len(c.Losses) > 0))
 		b = appendRef(b, c.Cause)
 		b = appendRef(b, c.Other)
 		b = appendRef(b, c.Strong)
 		b = appendDate(b, c.StrongDate)
 		b = append(b, byte(c.StrongMethod))
+		if len(c.Losses) > 0 {
+			b = appendLosses(b, c.Losses)
+		}
 	} else {
 		b = append(b, 0)
 	}
@@ -106,6 +106,17 @@ func encodeState(st *engine.State) ([]byte, error) {
 	return b, nil
 }
 
+// appendLosses writes LOSS and RESTORE events: their count, then each one.
+func appendLosses(b []byte, ls []engine.LossEvent) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ls)))
+	for _, l := range ls {
+		b = appendDate(b, l.Date)
+		b = append(b, b2u(l.Restore))
+		b = appendRef(b, l.Ref)
+	}
+	return b
+}
+
 func b2u(v bool) byte {
 	if v {
 		return 1
@@ -116,7 +127,20 @@ func b2u(v bool) byte {
 // reader reads what encodeState wrote; the first error sticks.
 type reader struct{ wire.Reader }
 
-func (r *reader) date() sc.Date   { return sc.Date(r.Varint()) }
+func (r *reader) date() sc.Date { return sc.Date(r.Varint()) }
+
+// losses reads what appendLosses wrote (nil for none).
+func (r *reader) losses() []engine.LossEvent {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	ls := make([]engine.LossEvent, n)
+	for i := range ls {
+		ls[i] = engine.LossEvent{Date: r.date(), Restore: r.Byte() == 1, Ref: r.ref()}
+	}
+	return ls
+}
 func (r *reader) ref() engine.Ref { return engine.Ref(r.Uvarint() - 1) }
 func (r *reader) count() int {
 	n := r.Uvarint()
@@ -184,14 +208,12 @@ func decodeState(b []byte, st *engine.State) error {
 				rr.Deaths[i] = engine.DeathRecord{Date: r.date(), Ref: r.ref()}
 			}
 		}
-		if n := r.count(); n > 0 {
-			rr.Losses = make([]engine.LossEvent, n)
-			for i := range rr.Losses {
-				rr.Losses[i] = engine.LossEvent{Date: r.date(), Restore: r.Byte() == 1, Ref: r.ref()}
-			}
-		}
-		if r.Byte() == 1 {
+		rr.Losses = r.losses()
+		if flag := r.Byte(); flag == 1 || flag == 2 {
 			rr.Conflict = &engine.Conflict{Cause: r.ref(), Other: r.ref(), Strong: r.ref(), StrongDate: r.date(), StrongMethod: sc.Method(r.Byte())}
+			if flag == 2 {
+				rr.Conflict.Losses = r.losses()
+			}
 		}
 		if n := r.count(); n > 0 {
 			rr.Held = make([]engine.Held, n)

@@ -70,6 +70,9 @@ func randomState(r *rand.Rand) engine.State {
 		}
 		if r.IntN(2) == 0 {
 			rr.Conflict = &engine.Conflict{Cause: ref(), Other: ref(), Strong: ref(), StrongDate: date(), StrongMethod: sc.Method(r.IntN(6))}
+			for range r.IntN(3) {
+				rr.Conflict.Losses = append(rr.Conflict.Losses, engine.LossEvent{Date: date(), Restore: r.IntN(2) == 0, Ref: ref()})
+			}
 		}
 		for range r.IntN(4) {
 			rr.Held = append(rr.Held, engine.Held{Month: sc.Month(r.Int32()), Ent: uint8(r.IntN(4)), Reason: sc.Status(r.IntN(8)), ClockPayable: r.IntN(2) == 0})
@@ -117,7 +120,8 @@ func TestStateCodecKnowsEveryField(t *testing.T) {
 		v    any
 		want int
 	}{
-		{engine.State{}, 18}, // Evidence is kept as JSON: its fields may change freely {engine.Rare{}, 5}, {engine.Conflict{}, 5}, {engine.Held{}, 4}, {engine.Due{}, 2},
+		{engine.State{}, 18}, // Evidence is kept as JSON: its fields may change freely
+		{engine.Rare{}, 5}, {engine.Conflict{}, 6}, {engine.Held{}, 4}, {engine.Due{}, 2},
 		{engine.Trace{}, 3}, {engine.DeathRecord{}, 2}, {engine.LossEvent{}, 3}, {engine.EntState{}, 2}, {engine.MonthRange{}, 2},
 	} {
 		if n := reflect.TypeOf(c.v).NumField(); n != c.want {

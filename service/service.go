@@ -422,6 +422,7 @@ func cloneState(st *engine.State) engine.State {
 		r.Held, r.Due = slices.Clone(r.Held), slices.Clone(r.Due)
 		if r.Conflict != nil {
 			cf := *r.Conflict
+			cf.Losses = slices.Clone(cf.Losses)
 			r.Conflict = &cf
 		}
 		c.Rare = &r

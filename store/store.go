@@ -54,6 +54,7 @@ type DB struct {
 	writerMu   sync.Mutex
 	writer     func() error // releases ClaimWriter's claim; nil when not claimed
 	writerConn *sql.Conn    // on PostgreSQL, the connection whose session holds the claim
+	writerPID  int64        // and that session's server process
 }
 
 // Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies

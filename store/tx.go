@@ -94,6 +94,10 @@ func (t *Tx) Commit() error {
 		t.Rollback()
 		return err
 	}
+	if err := t.db.claimHeld(t); err != nil {
+		t.Rollback()
+		return err
+	}
 	t.cmu.Lock()
 	// The caller's context first: the cancel reaches the transaction's own a moment later.
 	if err := cmp.Or(t.parent.Err(), t.ctx.Err()); err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -61,6 +62,27 @@ func (db *DB) writerAlive(ctx context.Context) error {
 	return nil
 }
 
+// claimHeld checks, inside t and just before its COMMIT, that this process's claim is
+// still held by its session: a claim lost during the transaction (and perhaps taken by
+// another process since) must not let it commit.
+func (db *DB) claimHeld(t *Tx) error {
+	db.writerMu.Lock()
+	pid := db.writerPID
+	db.writerMu.Unlock()
+	if pid == 0 {
+		return nil
+	}
+	var held bool
+	if err := t.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ?
+		AND objid = hashtext(coalesce(current_schema(), ''))::oid AND objsubid = 2 AND pid = ?)`, writerLockKey, pid).Scan(&held); err != nil {
+		return fmt.Errorf("%s: the writer's claim: %w", db, err)
+	}
+	if !held {
+		return sc.Errorf(sc.EInternal, "%s: this process's claim as the database's writer was lost during the transaction: rolled back; restart to claim the database again", db)
+	}
+	return nil
+}
+
 // releaseWriter gives the claim back (Close does).
 func (db *DB) releaseWriter() error {
 	db.writerMu.Lock()
@@ -69,7 +91,7 @@ func (db *DB) releaseWriter() error {
 		return nil
 	}
 	err := db.writer()
-	db.writer, db.writerConn = nil, nil
+	db.writer, db.writerConn, db.writerPID = nil, nil, 0
 	return err
 }
 
@@ -135,15 +157,20 @@ const writerLockKey = 7341003
 // claimAdvisory takes the session advisory lock on a connection kept until Close.
 func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 	// The claim's connection outlives the caller's context: a cancel in the middle of one
-	// of its statements would close it.
+	// of its statements would close it. Waiting for a writer's transaction may take as
+	// long as it does, and the caller may give up (wctx).
+	wctx := ctx
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
-	// The server shows the holder by this name to the process that is refused.
-	if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', $1, false)`, clip(holderName(), 63)); err != nil {
+	// The server shows the holder by this name to the process that is refused; and the
+	// session, idle between checks, must outlive a server's idle_session_timeout (14+).
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', $1, false),
+		(SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000)`,
+		clip(holderName(), 63)); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
@@ -166,7 +193,20 @@ func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 		conn.Close()
 		return nil, db.errInUse(by)
 	}
-	db.writerConn = conn
+	var pid int64
+	err = conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
+	if err == nil {
+		// A writer that lost its claim may still be in a transaction: wait for it to end
+		// (its COMMIT then finds the claim gone, claimHeld, and rolls back) before this
+		// process reads any state.
+		err = waitWriters(wctx, conn)
+	}
+	if err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) // the session, and its lock, end
+		conn.Close()
+		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+	}
+	db.writerConn, db.writerPID = conn, pid
 	return func() error {
 		// Closing the connection would only return it to the pool, lock and all.
 		_, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey)
@@ -178,6 +218,20 @@ func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 		}
 		return err
 	}, nil
+}
+
+// waitWriters takes and lets go of the write transactions' lock (tx.go) on conn: it
+// returns once no transaction of any process is writing.
+func waitWriters(ctx context.Context, conn *sql.Conn) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // clip cuts s to at most n bytes at a character boundary.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store/storetest"
@@ -72,4 +73,61 @@ func TestWriterClaimLost(t *testing.T) {
 		}
 		t.Fatalf("a write after the claim was lost: %v", err)
 	}
+}
+
+// TestWriterClaimLostInTransaction: the claim's session ends while the process is in a
+// write transaction, and another process claims the database meanwhile: the other waits
+// for that transaction, which finds the claim gone at its COMMIT and rolls back, so the
+// new writer never reads a state the old one then overwrites.
+func TestWriterClaimLostInTransaction(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresDSN(t)
+	a, b := storetest.Open(t, url), storetest.Open(t, url)
+	if err := a.ClaimWriter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := a.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.Exec(`INSERT INTO meta (key, value) VALUES ('probe', 'a')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SQL().Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND classid = 7341003 AND objid = hashtext(current_schema())::oid AND objsubid = 2`); err != nil {
+		t.Fatal(err)
+	}
+	claimed := make(chan error, 1)
+	go func() { claimed <- b.ClaimWriter(ctx) }()
+	select {
+	case err := <-claimed:
+		t.Fatalf("the new writer did not wait for the old one's transaction: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(); err == nil || !strings.Contains(err.Error(), "lost") {
+		t.Fatalf("a commit after the claim was lost: %v", err)
+	}
+	if err := <-claimed; err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := b.Meta(ctx, "probe"); ok {
+		t.Error("the lost writer's transaction was stored")
+	}
+}
+
+// TestWriterClaimOutlivesIdleTimeout: a server that ends idle sessions (idle_session_timeout)
+// does not end the claim's, idle between two write transactions.
+func TestWriterClaimOutlivesIdleTimeout(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.PostgresDSN(t)+"&idle_session_timeout=300")
+	if err := db.ClaimWriter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // past the timeout
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatalf("a write after the claim's session sat idle: %v", err)
+	}
+	tx.Rollback()
 }
