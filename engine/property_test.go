@@ -147,3 +147,77 @@ func TestSafetyProperties(t *testing.T) {
 func hadDeath(r *run) bool {
 	return r.st.Rare != nil && len(r.st.Rare.Deaths) > 0
 }
+
+// disputeHistory makes a history around a disputed death: a STRONG record, a death dated
+// before it (a CONFLICT) or a STRONG record after an accepted death, prison admissions and
+// releases before, during and after the dispute, late ones among them, and a review.
+func disputeHistory(rng *rand.Rand) (*sc.Recipient, []rec) {
+	base := sc.MustDate("2024-01-01")
+	p := person(ent("EMP_PENSION", int64(1000+rng.IntN(4000)), "2015-01"))
+	p.LastCertified = base - sc.Date(rng.IntN(400))
+	day := func(from, span int) sc.Date { return base + sc.Date(from+rng.IntN(span)) }
+	late := func(ev sc.Date) sc.Date { return ev + sc.Date(1+rng.IntN(3)*rng.IntN(120)) }
+	strong := day(0, 60)
+	death := strong - sc.Date(1+rng.IntN(40))
+	recs := []rec{{typ: "HEA.CHECKUP", event: strong.String(), reported: (strong + 1).String(), target: -1}}
+	deathRec := rec{typ: "PSB.DEATH_DEREG", event: death.String(), reported: (strong + sc.Date(2+rng.IntN(20))).String(), target: -1}
+	if rng.IntN(3) == 0 { // the other way round: a death accepted, then seen alive
+		deathRec.reported = (death + 1).String()
+		recs[0].reported = (strong + sc.Date(30+rng.IntN(30))).String()
+	}
+	recs = append(recs, deathRec)
+	for range rng.IntN(5) {
+		typ := "JUS.PRISON_IN"
+		if rng.IntN(2) == 0 {
+			typ = "JUS.PRISON_OUT"
+		}
+		ev := day(-60, 400)
+		recs = append(recs, rec{typ: typ, event: ev.String(), reported: late(ev).String(), target: -1})
+	}
+	review := day(60, 300)
+	recs = append(recs, rec{typ: "HRSS.REVIEW", event: review.String(), reported: review.String(), accept: Resolution(1 + rng.IntN(2)), target: 1})
+	if rng.IntN(2) == 0 {
+		ev := review + sc.Date(rng.IntN(200))
+		recs = append(recs, rec{typ: "HEA.CHECKUP", event: ev.String(), reported: (ev + 1).String(), target: -1})
+	}
+	slices.SortStableFunc(recs, func(a, b rec) int { return strings.Compare(a.reported+a.event, b.reported+b.event) })
+	for i := range recs { // the review names the death record wherever sorting put it
+		if recs[i].typ == "HRSS.REVIEW" {
+			recs[i].target = slices.IndexFunc(recs, func(r rec) bool { return r.typ == "PSB.DEATH_DEREG" })
+		}
+	}
+	return p, recs
+}
+
+// TestDisputeMoneyProperties: around disputed deaths, prison terms and late records, no
+// month is paid twice, the months still held are none that was paid, and evaluating only
+// when the clock may change gives the daily evaluation's rows and payments.
+func TestDisputeMoneyProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	for i := range 3000 {
+		p, recs := disputeHistory(rng)
+		a := newRun(t, nil, p, recs...).replay("2024-01-01", "2025-12-31")
+		p2 := *p
+		p2.Entitlements = slices.Clone(p.Entitlements)
+		b := newRun(t, nil, &p2, recs...).replaySkipping("2024-01-01", "2025-12-31")
+		if fmt.Sprint(a.rows, a.pays, a.withold) != fmt.Sprint(b.rows, b.pays, b.withold) {
+			t.Fatalf("history %d: skipping differs from daily:\n%s\n%s", i, strings.Join(a.rows, "\n"), strings.Join(b.rows, "\n"))
+		}
+		paid := map[string]bool{}
+		for _, x := range a.pays {
+			f := strings.Fields(x) // month benefit amount kind
+			k := f[0] + " " + f[1]
+			if paid[k] {
+				t.Fatalf("history %d: %s paid twice:\n%s\n%v", i, k, strings.Join(a.rows, "\n"), a.pays)
+			}
+			paid[k] = true
+		}
+		if a.st.Rare != nil {
+			for _, h := range a.st.Rare.Held {
+				if paid[h.Month.String()+" "+p.Entitlements[h.Ent].Benefit] {
+					t.Fatalf("history %d: %s held and paid", i, h.Month)
+				}
+			}
+		}
+	}
+}
