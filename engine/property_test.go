@@ -64,14 +64,22 @@ func TestSkippingEqualsDailyEvaluation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 400; i++ {
 		p, recs := randomHistory(rng)
-		a := newRun(t, nil, p, recs...).replay("2023-06-15", "2025-09-30")
-		p2 := *p
-		p2.Entitlements = slices.Clone(p.Entitlements)
-		b := newRun(t, nil, &p2, recs...).replaySkipping("2023-06-15", "2025-09-30")
-		if fmt.Sprint(a.rows, a.pays, a.withold) != fmt.Sprint(b.rows, b.pays, b.withold) {
-			t.Fatalf("history %d differs:\ndaily:\n%s\nskipping:\n%s", i, strings.Join(a.rows, "\n"), strings.Join(b.rows, "\n"))
-		}
+		sameWhenSkipping(t, i, p, recs, "2023-06-15", "2025-09-30")
 	}
+}
+
+// sameWhenSkipping replays history i every day and only on the days NextChange names,
+// fails the test when their rows or payments differ, and returns the daily run.
+func sameWhenSkipping(t *testing.T, i int, p *sc.Recipient, recs []rec, from, to string) *run {
+	t.Helper()
+	a := newRun(t, nil, p, recs...).replay(from, to)
+	p2 := *p
+	p2.Entitlements = slices.Clone(p.Entitlements)
+	b := newRun(t, nil, &p2, recs...).replaySkipping(from, to)
+	if fmt.Sprint(a.rows, a.pays, a.withold) != fmt.Sprint(b.rows, b.pays, b.withold) {
+		t.Fatalf("history %d differs:\ndaily:\n%s\nskipping:\n%s", i, strings.Join(a.rows, "\n"), strings.Join(b.rows, "\n"))
+	}
+	return a
 }
 
 // TestSafetyProperties checks issue 3's safety properties on generated histories.
@@ -196,13 +204,7 @@ func TestDisputeMoneyProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 13))
 	for i := range 3000 {
 		p, recs := disputeHistory(rng)
-		a := newRun(t, nil, p, recs...).replay("2024-01-01", "2025-12-31")
-		p2 := *p
-		p2.Entitlements = slices.Clone(p.Entitlements)
-		b := newRun(t, nil, &p2, recs...).replaySkipping("2024-01-01", "2025-12-31")
-		if fmt.Sprint(a.rows, a.pays, a.withold) != fmt.Sprint(b.rows, b.pays, b.withold) {
-			t.Fatalf("history %d: skipping differs from daily:\n%s\n%s", i, strings.Join(a.rows, "\n"), strings.Join(b.rows, "\n"))
-		}
+		a := sameWhenSkipping(t, i, p, recs, "2024-01-01", "2025-12-31")
 		paid := map[string]bool{}
 		for _, x := range a.pays {
 			f := strings.Fields(x) // month benefit amount kind
