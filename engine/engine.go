@@ -252,7 +252,19 @@ func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sin
 		}
 		return true
 	})
+	old := s.Status
 	e.settleBack(s, d, in.Ref, n, out)
+	if s.Status == old && old.Payable() {
+		// A late RESTORE for a person paid again already (an earlier-reported RESTORE had
+		// ended the LOSS): the months it shows were due are back pay now, those the clock
+		// would have withheld too (the person has certified since), and the row says how
+		// many (spec §7: RESTORED when a late RESTORE makes months due).
+		if m := e.resume(s, n); m > 0 {
+			s.RowDay, s.RowStatus = d, s.Status
+			out.Decide(Decision{Day: d, Action: sc.ActRestored, Evidence: in.Ref, Until: sc.NoDate, CertifiedOn: sc.NoDate,
+				DeathDate: sc.NoDate, Other: NoRef, BackPay: m})
+		}
+	}
 }
 
 // makeDue moves the held months that due accepts into Due, as back pay for the next
@@ -462,6 +474,10 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 		}
 		rr.Conflict = nil
 		for _, l := range c.Losses {
+			if s.DeathDate != sc.NoDate { // a later death stands: as after any death
+				out.Count(CountAfterDeath)
+				continue
+			}
 			if l.Restore && !s.lossOpen(l.Date) {
 				out.Count(CountRestoreWithoutLoss)
 				continue

@@ -182,3 +182,60 @@ func TestDeathAcceptedDropsDisputedLosses(t *testing.T) {
 		t.Errorf("a person in CONFLICT owes %+v", ops)
 	}
 }
+
+// heldMonths lists what the run still holds, "MONTH:REASON".
+func heldMonths(r *run) []string {
+	var out []string
+	if r.st.Rare != nil {
+		for _, h := range r.st.Rare.Held {
+			out = append(out, h.Month.String()+":"+h.Reason.String())
+		}
+	}
+	return out
+}
+
+// TestLateRestoreForPaidPerson: a suspended person goes to prison, certifies there, is
+// released; a RESTORE dated earlier comes late. Of the months it shows were not the
+// LOSS's, April and May were the suspension's and the person has certified since, June
+// the clock's to pay: back pay now, all three, with a RESTORED row saying so (April and
+// May stayed held for ever while the person was paid).
+func TestLateRestoreForPaidPerson(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2022-12-01")
+	r := newRun(t, nil, p,
+		rec{typ: "JUS.PRISON_IN", event: "2024-03-05", reported: "2024-03-06", target: -1},
+		rec{typ: "HEA.CHECKUP", event: "2024-05-05", reported: "2024-05-06", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-06-10", reported: "2024-06-11", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-03-20", reported: "2024-08-05", target: -1},
+	).replay("2024-01-01", "2024-12-31")
+	if last := r.rows[len(r.rows)-1]; last != "2024-08-05 RESTORED  r3 back_pay_months=3" {
+		t.Errorf("the late RESTORE's row: %q\n%s", last, strings.Join(r.rows, "\n"))
+	}
+	if h := heldMonths(r); len(h) != 0 {
+		t.Errorf("still held: %v", h)
+	}
+}
+
+// TestAliveButLaterDeathStands: the review voids the disputed death but a later death
+// record stands: the LOSS that came during the dispute is dropped as after any death, the
+// same as when it comes after the review.
+func TestAliveButLaterDeathStands(t *testing.T) {
+	var got [2]string
+	for i, during := range []bool{true, false} {
+		p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+		loss := rec{typ: "JUS.PRISON_IN", event: "2024-01-20", reported: "2024-03-10", target: -1}
+		if !during {
+			loss.reported = "2024-05-11"
+		}
+		r := newRun(t, nil, p,
+			rec{typ: "HEA.CHECKUP", event: "2024-02-15", reported: "2024-02-16", target: -1},
+			rec{typ: "MOHRSS.DEATH", event: "2024-02-10", reported: "2024-02-20", target: -1},
+			rec{typ: "PSB.DEATH_DEREG", event: "2024-04-20", reported: "2024-04-25", target: -1},
+			loss,
+			rec{typ: "HRSS.REVIEW", event: "2024-05-10", reported: "2024-05-10", accept: ResolveAlive, target: 1},
+		).replay("2024-01-01", "2024-08-31")
+		got[i] = fmt.Sprint(r.pays, heldMonths(r), r.eng.Overpayments(p, &r.st), r.counts[CountAfterDeath])
+	}
+	if got[0] != got[1] {
+		t.Errorf("the LOSS during the dispute: %s\nafter the review: %s", got[0], got[1])
+	}
+}

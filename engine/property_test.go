@@ -198,8 +198,9 @@ func disputeHistory(rng *rand.Rand) (*sc.Recipient, []rec) {
 }
 
 // TestDisputeMoneyProperties: around disputed deaths, prison terms and late records, no
-// month is paid twice, the months still held are none that was paid, and evaluating only
-// when the clock may change gives the daily evaluation's rows and payments.
+// month is paid twice, the months still held are none that was paid nor a suspension's
+// while the person is paid, and evaluating only when the clock may change gives the daily
+// evaluation's rows and payments.
 func TestDisputeMoneyProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 13))
 	for i := range 3000 {
@@ -218,6 +219,10 @@ func TestDisputeMoneyProperties(t *testing.T) {
 			for _, h := range a.st.Rare.Held {
 				if paid[h.Month.String()+" "+p.Entitlements[h.Ent].Benefit] {
 					t.Fatalf("history %d: %s held and paid", i, h.Month)
+				}
+				// A suspension's month waits for a resumption; a paid person has had it.
+				if h.Reason == sc.StatusSuspended && a.st.Status.Payable() {
+					t.Fatalf("history %d: %s held for a suspension while the person is %s:\n%s", i, h.Month, a.st.Status, strings.Join(a.rows, "\n"))
 				}
 			}
 		}

@@ -66,8 +66,11 @@ func (b *BatchReport) Map() map[string]any {
 	if byReason == nil {
 		byReason = map[string]int64{}
 	}
-	warnings := make([]map[string]any, len(b.Warnings))
-	for i, w := range b.Warnings {
+	// A file whose every row warns alike must not make a report larger than itself: the
+	// first maxListedWarnings are listed, warnings_total counts them all.
+	listed := b.Warnings[:min(len(b.Warnings), maxListedWarnings)]
+	warnings := make([]map[string]any, len(listed))
+	for i, w := range listed {
 		warnings[i] = map[string]any{"file": w.File, "line": w.Line, "field": w.Field, "message": w.Message}
 	}
 	return map[string]any{
@@ -83,8 +86,12 @@ func (b *BatchReport) Map() map[string]any {
 		"held":                    b.Held,
 		"reported_date_defaulted": b.ReportedDateDefaulted,
 		"warnings":                warnings,
+		"warnings_total":          len(b.Warnings),
 	}
 }
+
+// maxListedWarnings caps the warnings a batch report lists.
+const maxListedWarnings = 1000
 
 // WriteJSON writes the report as indented JSON with keys sorted (encoding/json sorts map
 // keys), ending in a newline.

@@ -79,7 +79,6 @@ type rowSource struct {
 	lineNo   int64 // JSONL: lines consumed
 	rows     int64 // data rows read (good or bad)
 	warnings []Warning
-	warned   map[string]int // row warnings by field, to cap them (maxWarnings)
 	unknown  map[string]struct{}
 	jo       jsonObj
 	detail   []byte // JSONL: a detail object rewritten as key=value;…
@@ -212,23 +211,8 @@ func (s *rowSource) problem(field, reason, msg string) *Problem {
 }
 
 func (s *rowSource) warn(field, msg string) {
-	if s.warned == nil {
-		s.warned = map[string]int{}
-	}
-	n := s.warned[field] + 1
-	s.warned[field] = n
-	switch {
-	case n < maxWarnings:
-		s.warnings = append(s.warnings, Warning{File: s.name, Line: s.line, Field: field, Message: msg})
-	case n == maxWarnings:
-		// A file whose every row warns alike must not make a report larger than itself.
-		s.warnings = append(s.warnings, Warning{File: s.name, Line: s.line, Field: field,
-			Message: msg + fmt.Sprintf(" (and so on: warnings of this field after the first %d of the file are not listed)", maxWarnings)})
-	}
+	s.warnings = append(s.warnings, Warning{File: s.name, Line: s.line, Field: field, Message: msg})
 }
-
-// maxWarnings caps the warnings of one field listed for one file.
-const maxWarnings = 1000
 
 // readError wraps the error that stopped reading, naming the file and where.
 func (s *rowSource) readError() error {

@@ -51,6 +51,7 @@ type DB struct {
 	url     string // for messages; no password in it
 	path    string // the SQLite file ("" on PostgreSQL)
 
+	claimMu    sync.Mutex // ClaimWriter's turn
 	writerMu   sync.Mutex
 	writer     func() error // releases ClaimWriter's claim; nil when not claimed
 	writerConn *sql.Conn    // on PostgreSQL, the connection whose session holds the claim

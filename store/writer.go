@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,18 +25,33 @@ import (
 // (released by the operating system when the process ends, however it ends); on
 // PostgreSQL a session advisory lock per schema, held by one connection of the pool.
 func (db *DB) ClaimWriter(ctx context.Context) error {
+	// claimMu makes claims of one handle take turns; writerMu guards what a claim sets and
+	// is never held while a claim waits (a transaction of this handle committing meanwhile
+	// reads the claim under it).
+	db.claimMu.Lock()
+	defer db.claimMu.Unlock()
 	db.writerMu.Lock()
-	defer db.writerMu.Unlock()
-	if db.writer != nil {
+	claimed := db.writer != nil
+	db.writerMu.Unlock()
+	if claimed {
 		return nil
 	}
+	var release func() error
+	var conn *sql.Conn
+	var pid int64
 	var err error
 	if db.dialect == SQLite {
-		db.writer, err = db.claimFile()
+		release, err = db.claimFile()
 	} else {
-		db.writer, err = db.claimAdvisory(ctx)
+		release, conn, pid, err = db.claimAdvisory(ctx)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	db.writerMu.Lock()
+	db.writer, db.writerConn, db.writerPID = release, conn, pid
+	db.writerMu.Unlock()
+	return nil
 }
 
 // writerAlive checks, before each write transaction, that a claim made on PostgreSQL is
@@ -155,7 +171,7 @@ func (db *DB) claimFile() (func() error, error) {
 const writerLockKey = 7341003
 
 // claimAdvisory takes the session advisory lock on a connection kept until Close.
-func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
+func (db *DB) claimAdvisory(ctx context.Context) (release func() error, claim *sql.Conn, pid int64, err error) {
 	// The claim's connection outlives the caller's context: a cancel in the middle of one
 	// of its statements would close it. Waiting for a writer's transaction may take as
 	// long as it does, and the caller may give up (wctx).
@@ -164,7 +180,7 @@ func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 	defer cancel()
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+		return nil, nil, 0, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
 	// The server shows the holder by this name to the process that is refused; and the
 	// session, idle between checks, must outlive a server's idle_session_timeout (14+).
@@ -172,7 +188,7 @@ func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 		(SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000)`,
 		clip(holderName(), 63)); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+		return nil, nil, 0, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
 	var ok bool
 	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey).Scan(&ok); err != nil {
@@ -180,7 +196,7 @@ func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 		// back to the pool holding it.
 		conn.Raw(func(any) error { return driver.ErrBadConn })
 		conn.Close()
-		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+		return nil, nil, 0, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
 	if !ok {
 		var by string
@@ -191,9 +207,8 @@ func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = hashtext(coalesce(current_schema(), ''))::oid AND l.objsubid = 2`,
 			writerLockKey).Scan(&by)
 		conn.Close()
-		return nil, db.errInUse(by)
+		return nil, nil, 0, db.errInUse(by)
 	}
-	var pid int64
 	err = conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
 	if err == nil {
 		// A writer that lost its claim may still be in a transaction: wait for it to end
@@ -204,9 +219,8 @@ func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 	if err != nil {
 		conn.Raw(func(any) error { return driver.ErrBadConn }) // the session, and its lock, end
 		conn.Close()
-		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
+		return nil, nil, 0, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
-	db.writerConn, db.writerPID = conn, pid
 	return func() error {
 		// Closing the connection would only return it to the pool, lock and all.
 		_, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey)
@@ -217,22 +231,35 @@ func (db *DB) claimAdvisory(ctx context.Context) (func() error, error) {
 			err = cerr
 		}
 		return err
-	}, nil
+	}, conn, pid, nil
 }
 
 // waitWriters takes and lets go of the write transactions' lock (tx.go) on conn: it
-// returns once no transaction of any process is writing.
+// returns once no transaction of any process is writing, or fails after writerWait
+// naming the session that still is (a transaction left open by a process cut off from
+// the server, say, which an administrator must end).
 func waitWriters(ctx context.Context, conn *sql.Conn) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`); err != nil {
-		tx.Rollback()
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', $1, true)`, strconv.Itoa(int(writerWait/time.Millisecond))); err != nil {
 		return err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`); err != nil {
+		var by string
+		conn.QueryRowContext(context.WithoutCancel(ctx), `SELECT string_agg(format('%s (server pid %s, %s)', coalesce(nullif(a.application_name, ''), 'a client'), a.pid, a.state), '; ')
+			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 7341002 AND l.objid = hashtext(coalesce(current_schema(), ''))::oid`).Scan(&by)
+		return fmt.Errorf("waiting %v for a write transaction to end (%s): %w", writerWait, by, err)
 	}
 	return tx.Commit()
 }
+
+// writerWait bounds how long a new writer waits for the transactions of a writer that
+// lost its claim (a payroll day of a million people takes minutes).
+const writerWait = 15 * time.Minute
 
 // clip cuts s to at most n bytes at a character boundary.
 func clip(s string, n int) string {

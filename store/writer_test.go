@@ -60,7 +60,7 @@ func TestWriterClaimLost(t *testing.T) {
 	if err := a.ClaimWriter(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.SQL().Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
+	if _, err := b.SQL().Exec(`SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory' AND granted
 		AND classid = 7341003 AND objid = hashtext(current_schema())::oid AND objsubid = 2`); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestWriterClaimLostInTransaction(t *testing.T) {
 	if err := tx.Exec(`INSERT INTO meta (key, value) VALUES ('probe', 'a')`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.SQL().Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
+	if _, err := b.SQL().Exec(`SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory' AND granted
 		AND classid = 7341003 AND objid = hashtext(current_schema())::oid AND objsubid = 2`); err != nil {
 		t.Fatal(err)
 	}
@@ -130,4 +130,31 @@ func TestWriterClaimOutlivesIdleTimeout(t *testing.T) {
 		t.Fatalf("a write after the claim's session sat idle: %v", err)
 	}
 	tx.Rollback()
+}
+
+// TestClaimWhileOwnTransactionOpen: a handle that claims the database while one of its own
+// transactions is open waits for it, and that transaction still commits (the claim waited
+// holding the lock its COMMIT reads: neither ever ended).
+func TestClaimWhileOwnTransactionOpen(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.PostgresDSN(t))
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed := make(chan error, 1)
+	go func() { claimed <- db.ClaimWriter(ctx) }()
+	time.Sleep(200 * time.Millisecond) // the claim is waiting for tx
+	committed := make(chan error, 1)
+	go func() { committed <- tx.Commit() }()
+	for _, c := range []chan error{committed, claimed} {
+		select {
+		case err := <-c:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the claim and the transaction wait for each other")
+		}
+	}
 }
