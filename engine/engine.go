@@ -254,16 +254,24 @@ func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sin
 	})
 	old := s.Status
 	e.settleBack(s, d, in.Ref, n, out)
-	if s.Status == old && old.Payable() {
-		// A late RESTORE for a person paid again already (an earlier-reported RESTORE had
-		// ended the LOSS): the months it shows were due are back pay now, those the clock
-		// would have withheld too (the person has certified since), and the row says how
-		// many (spec §7: RESTORED when a late RESTORE makes months due).
-		if m := e.resume(s, n); m > 0 {
-			s.RowDay, s.RowStatus = d, s.Status
-			out.Decide(Decision{Day: d, Action: sc.ActRestored, Evidence: in.Ref, Until: sc.NoDate, CertifiedOn: sc.NoDate,
-				DeathDate: sc.NoDate, Other: NoRef, BackPay: m})
-		}
+	// A late RESTORE for a person no longer in LOSS (an earlier-reported RESTORE ended it):
+	// settleBack wrote no RESTORED row (a clock's WARNING or PENDING of the day, perhaps).
+	// The months it shows were due are back pay, and a row says how many (spec §7:
+	// RESTORED when a late RESTORE makes months due). For a person paid again, the months
+	// it turned into a suspension's are due too: the person has certified since.
+	m := n
+	switch {
+	case old == sc.StatusLoss:
+		return
+	case old.Payable() && s.Status.Payable():
+		m = e.resume(s, n)
+	case s.Status != old:
+		return
+	}
+	if m > 0 {
+		s.RowDay, s.RowStatus = d, s.Status
+		out.Decide(Decision{Day: d, Action: sc.ActRestored, Evidence: in.Ref, Until: sc.NoDate, CertifiedOn: sc.NoDate,
+			DeathDate: sc.NoDate, Other: NoRef, BackPay: m})
 	}
 }
 

@@ -239,3 +239,50 @@ func TestAliveButLaterDeathStands(t *testing.T) {
 		t.Errorf("the LOSS during the dispute: %s\nafter the review: %s", got[0], got[1])
 	}
 }
+
+// TestLateRestoreOnClockDay: the same late RESTORE reported on the day the clock moves the
+// person to WARNING: that row, then the RESTORED one with the months made due.
+func TestLateRestoreOnClockDay(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2022-12-01")
+	r := newRun(t, nil, p,
+		rec{typ: "JUS.PRISON_IN", event: "2024-03-05", reported: "2024-03-06", target: -1},
+		rec{typ: "HEA.CHECKUP", event: "2024-05-05", reported: "2024-05-06", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-06-10", reported: "2024-06-11", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-03-20", reported: "2025-03-05", target: -1},
+	).replay("2024-01-01", "2025-04-30")
+	if got := strings.Join(r.rows[len(r.rows)-2:], "\n"); got != "2025-03-05 WARNING  r3 until=2025-05-05\n2025-03-05 RESTORED  r3 back_pay_months=3" {
+		t.Errorf("the late RESTORE's rows:\n%s", strings.Join(r.rows, "\n"))
+	}
+	if h := heldMonths(r); len(h) != 0 {
+		t.Errorf("still held: %v", h)
+	}
+}
+
+// TestLateRestoreWhileSuspended: a late RESTORE that makes months due while the person is
+// suspended says so (RESTORED), and the later resumption does not count them again.
+func TestLateRestoreWhileSuspended(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2023-09-01")
+	r := newRun(t, nil, p,
+		rec{typ: "JUS.PRISON_IN", event: "2024-03-05", reported: "2024-03-06", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-11-10", reported: "2024-11-11", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-03-20", reported: "2024-12-05", target: -1},
+		rec{typ: "HEA.CHECKUP", event: "2025-01-05", reported: "2025-01-06", target: -1},
+	).replay("2024-01-01", "2025-02-28")
+	counted := 0
+	for _, row := range r.rows {
+		if i := strings.Index(row, "back_pay_months="); i >= 0 {
+			var n int
+			fmt.Sscan(row[i+len("back_pay_months="):], &n)
+			counted += n
+		}
+	}
+	back := 0
+	for _, x := range r.pays {
+		if strings.HasSuffix(x, "BACK_PAY") {
+			back++
+		}
+	}
+	if counted != back || back == 0 {
+		t.Errorf("%d months back-paid, %d counted in rows:\n%s\n%s", back, counted, strings.Join(r.rows, "\n"), strings.Join(r.pays, "\n"))
+	}
+}

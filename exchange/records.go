@@ -261,7 +261,7 @@ func NewRecordReader(name string, r io.Reader, format Format, gz bool, cat *sile
 func (r *RecordReader) Encoding() string { return r.src.t.enc }
 
 // Warnings returns what the reader noticed without rejecting a row (unknown columns).
-func (r *RecordReader) Warnings() []Warning { return r.src.warnings }
+func (r *RecordReader) Warnings() []Warning { return r.src.allWarnings() }
 
 // Rows returns the number of data rows read so far, good or quarantined.
 func (r *RecordReader) Rows() int64 { return r.src.rows }

@@ -186,7 +186,7 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 		}
 		out.Recipients[k] = rec
 	}
-	out.Warnings = s.warnings
+	out.Warnings = s.allWarnings()
 	return out, nil
 }
 

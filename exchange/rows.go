@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -79,6 +81,7 @@ type rowSource struct {
 	lineNo   int64 // JSONL: lines consumed
 	rows     int64 // data rows read (good or bad)
 	warnings []Warning
+	warned   map[string]int // row warnings by field, kept or not (maxWarnings)
 	unknown  map[string]struct{}
 	jo       jsonObj
 	detail   []byte // JSONL: a detail object rewritten as key=value;…
@@ -211,7 +214,39 @@ func (s *rowSource) problem(field, reason, msg string) *Problem {
 }
 
 func (s *rowSource) warn(field, msg string) {
+	if s.warned == nil {
+		s.warned = map[string]int{}
+	}
+	if s.warned[field]++; s.warned[field] > maxWarnings {
+		return // counted: allWarnings says how many more
+	}
 	s.warnings = append(s.warnings, Warning{File: s.name, Line: s.line, Field: field, Message: msg})
+}
+
+// maxWarnings caps the row warnings of one field kept for one file: a file whose every
+// row warns alike (a department's malformed region on each of a million rows) must not
+// fill the memory with them.
+const maxWarnings = 1000
+
+// allWarnings returns the warnings kept, then, for each field past the cap (in field
+// order), one saying how many more there were.
+func (s *rowSource) allWarnings() []Warning {
+	var fields []string
+	for f, n := range s.warned {
+		if n > maxWarnings {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 {
+		return s.warnings
+	}
+	sort.Strings(fields)
+	out := slices.Clone(s.warnings)
+	for _, f := range fields {
+		out = append(out, Warning{File: s.name, Field: f,
+			Message: fmt.Sprintf("%d more warnings of this field in this file, not listed (the first %d are)", s.warned[f]-maxWarnings, maxWarnings)})
+	}
+	return out
 }
 
 // readError wraps the error that stopped reading, naming the file and where.

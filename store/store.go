@@ -56,6 +56,7 @@ type DB struct {
 	writer     func() error // releases ClaimWriter's claim; nil when not claimed
 	writerConn *sql.Conn    // on PostgreSQL, the connection whose session holds the claim
 	writerPID  int64        // and that session's server process
+	closed     bool         // Close has begun: no claim may be kept
 }
 
 // Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies

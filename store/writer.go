@@ -31,8 +31,11 @@ func (db *DB) ClaimWriter(ctx context.Context) error {
 	db.claimMu.Lock()
 	defer db.claimMu.Unlock()
 	db.writerMu.Lock()
-	claimed := db.writer != nil
+	claimed, closed := db.writer != nil, db.closed
 	db.writerMu.Unlock()
+	if closed {
+		return sc.Errorf(sc.EInternal, "%s: closed", db)
+	}
 	if claimed {
 		return nil
 	}
@@ -49,6 +52,11 @@ func (db *DB) ClaimWriter(ctx context.Context) error {
 		return err
 	}
 	db.writerMu.Lock()
+	if db.closed { // closed while the claim waited: let it go at once
+		db.writerMu.Unlock()
+		release()
+		return sc.Errorf(sc.EInternal, "%s: closed", db)
+	}
 	db.writer, db.writerConn, db.writerPID = release, conn, pid
 	db.writerMu.Unlock()
 	return nil
@@ -103,6 +111,7 @@ func (db *DB) claimHeld(t *Tx) error {
 func (db *DB) releaseWriter() error {
 	db.writerMu.Lock()
 	defer db.writerMu.Unlock()
+	db.closed = true // a claim still waiting lets its lock go (ClaimWriter)
 	if db.writer == nil {
 		return nil
 	}
@@ -248,6 +257,10 @@ func waitWriters(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		tx.Rollback() // the aborted transaction would refuse the question below
 		var by string
 		conn.QueryRowContext(context.WithoutCancel(ctx), `SELECT string_agg(format('%s (server pid %s, %s)', coalesce(nullif(a.application_name, ''), 'a client'), a.pid, a.state), '; ')
 			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid

@@ -158,3 +158,31 @@ func TestClaimWhileOwnTransactionOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseDuringClaim: a handle closed while its claim waits for a write transaction lets
+// the claim go once it is granted: another process may claim the database after.
+func TestCloseDuringClaim(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresDSN(t)
+	a, other, b := storetest.Open(t, url), storetest.Open(t, url), storetest.Open(t, url)
+	tx, err := other.Begin(ctx) // a write transaction the claim waits for
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed := make(chan error, 1)
+	go func() { claimed <- a.ClaimWriter(ctx) }()
+	time.Sleep(200 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- a.Close() }()
+	time.Sleep(100 * time.Millisecond)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-claimed; err == nil {
+		t.Error("a claim on a closed handle succeeded")
+	}
+	<-closed
+	if err := b.ClaimWriter(ctx); err != nil {
+		t.Fatalf("the claim of a closed handle is still held: %v", err)
+	}
+}
