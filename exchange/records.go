@@ -345,11 +345,11 @@ func (r *RecordReader) validate() *Problem {
 	}
 	if rc := v[rRegionCode]; len(rc) > 0 {
 		switch moves := r.cat.Type(id).Moves; {
-		case moves && (len(rc) != 12 || !divisionPrefix(rc)):
+		case moves && !isDigits(rc, 12):
 			// A move sets the person's registered village from it: anything but a village's
 			// code would take them off every village's list and every scoped view.
 			return s.problem("region_code", ReasonBadRegionCode, fmt.Sprintf("region_code %s of a move is not a village's 12-digit code", quoteClip(rc)))
-		case !divisionPrefix(rc):
+		case len(rc) > 12 || !isDigits(rc, len(rc)):
 			// Elsewhere it only narrows linkage and places a trace: the record (a death,
 			// perhaps) is too important to lose for it. It is read without it.
 			s.warn("region_code", fmt.Sprintf("region_code %s is not a division code (12 digits, or the first digits of one): read as absent", quoteClip(rc)))
@@ -490,18 +490,4 @@ func (r *RecordReader) internICD(b []byte) string {
 		r.intern[s] = s
 	}
 	return s
-}
-
-// divisionPrefix reports whether b is a statistical division code or a prefix of one: one
-// to 12 ASCII digits.
-func divisionPrefix(b []byte) bool {
-	if len(b) > 12 {
-		return false
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -241,12 +241,7 @@ func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 			return err
 		}
 		res.BatchID = sb.ID
-		rows := []store.AuditRow{{Kind: "batch", Day: sb.Day, At: sb.Received, Actor: b.Actor, PID: -1,
-			Action: "rejected", Evidence: "batch:" + itoa(sb.ID), Detail: res.Rejected}}
-		if b.Audit != nil {
-			rows = append(rows, b.Audit(sb.ID, &res.Report)...)
-		}
-		return tx.Append(rows)
+		return tx.Append(b.auditRows(sb, res, "rejected", res.Rejected))
 	})
 }
 
@@ -717,12 +712,17 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	if err := tx.FinishBatch(sb.ID, "applied", string(rep)); err != nil {
 		return err
 	}
-	audit := []store.AuditRow{{Kind: "batch", Day: day, At: sb.Received, Actor: b.Actor, PID: -1,
-		Action: b.Origin, Evidence: "batch:" + itoa(sb.ID), Detail: string(rep)}}
+	return tx.Append(b.auditRows(sb, res, b.Origin, string(rep)))
+}
+
+// auditRows are a stored batch's audit rows: its own (action, detail), then Batch.Audit's.
+func (b *Batch) auditRows(sb *store.Batch, res *Result, action, detail string) []store.AuditRow {
+	rows := []store.AuditRow{{Kind: "batch", Day: sb.Day, At: sb.Received, Actor: b.Actor, PID: -1,
+		Action: action, Evidence: "batch:" + itoa(sb.ID), Detail: detail}}
 	if b.Audit != nil {
-		audit = append(audit, b.Audit(sb.ID, &res.Report)...)
+		rows = append(rows, b.Audit(sb.ID, &res.Report)...)
 	}
-	return tx.Append(audit)
+	return rows
 }
 
 // hook adapts Options.OnDecision to the transaction at hand.

@@ -507,8 +507,8 @@ func (s *Service) begin(ctx context.Context) (*store.Tx, error) {
 	if s.opt.ReadOnly {
 		return nil, sc.Errorf(sc.EConflict, "%s: opened to read only: this command changes nothing", s.db)
 	}
-	if err := s.broken.Load(); err != nil {
-		return nil, sc.Errorf(sc.EInternal, "%s: the service stopped writing after a commit of unknown outcome (%v): restart it to read the people again from the database", s.db, *err)
+	if err := s.Broken(); err != nil {
+		return nil, sc.Errorf(sc.EInternal, "%s: the service stopped writing after a commit of unknown outcome (%v): restart it to read the people again from the database", s.db, err)
 	}
 	return s.db.Begin(ctx)
 }
@@ -530,7 +530,7 @@ func (s *Service) commit(tx *store.Tx) error {
 		s.opt.Fault("commit", 0)
 	}
 	err := tx.Commit()
-	if err != nil && errors.Is(err, store.ErrCommitOutcome) {
+	if errors.Is(err, store.ErrCommitOutcome) {
 		s.broken.CompareAndSwap(nil, &err)
 		s.log.Error("a commit's outcome is unknown: the service writes nothing more until it is restarted", "error", err)
 	}

@@ -200,14 +200,8 @@ func (db *DB) claimAdvisory(ctx context.Context) (release func() error, claim *s
 		return nil, nil, 0, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
 	var ok bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey).Scan(&ok); err != nil {
-		// The lock may have been granted with the answer lost: the connection must not go
-		// back to the pool holding it.
-		conn.Raw(func(any) error { return driver.ErrBadConn })
-		conn.Close()
-		return nil, nil, 0, fmt.Errorf("%s: the writer's lock: %w", db, err)
-	}
-	if !ok {
+	err = conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey).Scan(&ok)
+	if err == nil && !ok {
 		var by string
 		// Who holds it, as the server knows them (best effort: the message is the same without).
 		conn.QueryRowContext(ctx, `SELECT format('%s (server pid %s, from %s, since %s)', coalesce(nullif(a.application_name, ''), 'a client'),
@@ -218,7 +212,9 @@ func (db *DB) claimAdvisory(ctx context.Context) (release func() error, claim *s
 		conn.Close()
 		return nil, nil, 0, db.errInUse(by)
 	}
-	err = conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
+	if err == nil {
+		err = conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
+	}
 	if err == nil {
 		// A writer that lost its claim may still be in a transaction: wait for it to end
 		// (its COMMIT then finds the claim gone, claimHeld, and rolls back) before this
@@ -226,21 +222,26 @@ func (db *DB) claimAdvisory(ctx context.Context) (release func() error, claim *s
 		err = waitWriters(wctx, conn)
 	}
 	if err != nil {
-		conn.Raw(func(any) error { return driver.ErrBadConn }) // the session, and its lock, end
-		conn.Close()
+		// The lock may be held (granted with the answer lost, or before a failed wait):
+		// the session ends with the connection.
+		discard(conn)
 		return nil, nil, 0, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
 	return func() error {
 		// Closing the connection would only return it to the pool, lock and all.
-		_, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey)
-		if err != nil {
-			conn.Raw(func(any) error { return driver.ErrBadConn }) // closed, not pooled
+		if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey); err != nil {
+			discard(conn)
+			return err
 		}
-		if cerr := conn.Close(); err == nil {
-			err = cerr
-		}
-		return err
+		return conn.Close()
 	}, conn, pid, nil
+}
+
+// discard closes conn and its session rather than return it to the pool (with a lock the
+// session may hold).
+func discard(conn *sql.Conn) {
+	conn.Raw(func(any) error { return driver.ErrBadConn })
+	conn.Close()
 }
 
 // waitWriters takes and lets go of the write transactions' lock (tx.go) on conn: it
