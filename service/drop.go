@@ -2,9 +2,12 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,9 +16,10 @@ import (
 
 // DropFolder watches DIR/SOURCE/ folders: each file a department drops there is ingested
 // as a batch of that source, then moved to DIR/SOURCE/done/ (or failed/ when the batch was
-// refused) with its report beside it as FILE.report.json. A crash between the ingestion
-// and the move ingests the file again on restart, which is harmless: its records are
-// already stored and count as duplicates.
+// refused) with its report beside it as FILE.report.json. The batch is keyed by the source,
+// the file's name and the SHA-256 of its bytes: a file whose batch was committed before a
+// crash stopped its move is found by its key on the next scan and only moved, its report
+// naming the batch that took it. The same file dropped again later is moved the same way.
 type DropFolder struct {
 	Dir     string
 	Service *Service
@@ -71,21 +75,43 @@ func (d *DropFolder) one(ctx context.Context, src, path string) error {
 	if err != nil {
 		return err
 	}
-	res, err := d.Service.Ingest(ctx, Batch{Origin: "drop", Source: src, Actor: "drop:" + src,
-		Files: []File{{Name: filepath.Join(src, filepath.Base(path)), Body: f}}})
-	f.Close()
-	if err != nil {
-		return err // not stored: left in place for the next scan
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
 	}
+	key := "drop:" + src + "/" + filepath.Base(path) + ":" + hex.EncodeToString(h.Sum(nil))
+	rep := map[string]any{}
 	to := "done"
-	if res.Rejected != "" {
-		to = "failed"
+	prev, err := d.Service.DB().BatchByKey(ctx, key)
+	if err != nil {
+		return err
 	}
+	if prev != nil {
+		// Taken already (a crash before its move, or the same file dropped again).
+		rep["batch_id"], rep["already_taken"] = prev.ID, true
+		if prev.Status == "rejected" {
+			to = "failed"
+		}
+	} else {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		res, err := d.Service.Ingest(ctx, Batch{Origin: "drop", Source: src, Actor: "drop:" + src, Key: key,
+			Files: []File{{Name: filepath.Join(src, filepath.Base(path)), Body: f}}})
+		if err != nil {
+			return err // not stored: left in place for the next scan
+		}
+		if res.Rejected != "" {
+			to = "failed"
+		}
+		rep = map[string]any{"batch_id": res.BatchID, "report": res.Report.Map(), "rejected": res.Rejected, "quarantined_rows": len(res.Problems)}
+	}
+	f.Close()
 	dest := filepath.Join(filepath.Dir(path), to)
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return err
 	}
-	rep := map[string]any{"batch_id": res.BatchID, "report": res.Report.Map(), "rejected": res.Rejected, "quarantined_rows": len(res.Problems)}
 	data, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.WriteFile(filepath.Join(dest, filepath.Base(path)+".report.json"), append(data, '\n'), 0o644); err != nil {
 		return err

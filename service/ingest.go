@@ -39,9 +39,12 @@ type Batch struct {
 	Source string
 	// Types, when not empty, are the only record types the batch may carry (an API key
 	// limited to some of its department's types): rows of another type are quarantined.
-	Types    []string
-	Actor    string
-	Day      sc.Date // the day the records are applied; NoDate: today
+	Types []string
+	Actor string
+	Day   sc.Date // the day the records are applied; NoDate: today
+	// Key, when set, is the batch's idempotency key: a batch whose key is already stored
+	// fails to store (see DropFolder, which looks for it first).
+	Key      string
 	Files    []File
 	Encoding string // "" detects
 	// History applies each record on its reported_date without decision rows: the load of
@@ -236,7 +239,7 @@ func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 	return s.write(ctx, func(tx *store.Tx, _ *change) error {
 		rep, _ := json.Marshal(map[string]any{"rejected": res.Rejected})
 		sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: s.dayOf(b),
-			Status: "rejected", Files: fileNames(b), Report: string(rep)}
+			Status: "rejected", Files: fileNames(b), Report: string(rep), Key: b.Key}
 		if _, err := tx.NewBatch(sb); err != nil {
 			return err
 		}
@@ -486,7 +489,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	s.noteDeliveries(tx, ch, rows)
 	day := s.dayOf(b)
 	sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: day,
-		Status: "applied", Files: fileNames(b), Report: "{}"}
+		Status: "applied", Files: fileNames(b), Report: "{}", Key: b.Key}
 	if _, err := tx.NewBatch(sb); err != nil {
 		return err
 	}

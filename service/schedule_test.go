@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,50 @@ func TestDropFolder(t *testing.T) {
 	}
 	if n, _ := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx); n != 0 {
 		t.Fatalf("second scan took %d files", n)
+	}
+}
+
+// TestDropFolderAfterCrash: a file whose batch was committed but which a crash left in
+// place (not moved to done/) is only moved by the next scan: no second batch, its
+// quarantined rows stored once. A changed file of the same name is a new batch.
+func TestDropFolderAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db")
+	s := newCity(t, db)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+	body := header + "d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n" +
+		"d2,TRN,TRN.RAIL,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"
+	a := filepath.Join(dir, "HEA", "a.csv")
+	os.WriteFile(a, []byte(body), 0o644)
+	drop := &service.DropFolder{Dir: dir, Service: s}
+	if n, err := drop.Scan(ctx); err != nil || n != 1 {
+		t.Fatalf("scan: %d files, %v", n, err)
+	}
+	first, _ := db.Batches(ctx, 10)
+	os.WriteFile(a, []byte(body), 0o644) // the move undone: the crash came before it
+	if n, err := drop.Scan(ctx); err != nil || n != 1 {
+		t.Fatalf("scan after the crash: %d files, %v", n, err)
+	}
+	if bs, _ := db.Batches(ctx, 10); len(bs) != len(first) {
+		t.Fatalf("%d batches after the rescan, %d before", len(bs), len(first))
+	}
+	if q, err := db.BatchQuarantine(ctx, first[0].ID); err != nil || len(q) != 1 {
+		t.Fatalf("quarantine %v %v", q, err)
+	}
+	rep, err := os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
+	if err != nil || !strings.Contains(string(rep), `"already_taken": true`) || !strings.Contains(string(rep), fmt.Sprintf(`"batch_id": %d`, first[0].ID)) {
+		t.Fatalf("report %s %v", rep, err)
+	}
+	if _, err := os.Stat(a); !os.IsNotExist(err) {
+		t.Fatalf("the file is still there: %v", err)
+	}
+	os.WriteFile(a, []byte(body+"d3,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-03,2024-02-04,,\n"), 0o644)
+	if n, err := drop.Scan(ctx); err != nil || n != 1 {
+		t.Fatalf("scan of a changed file: %d files, %v", n, err)
+	}
+	if bs, _ := db.Batches(ctx, 10); len(bs) != len(first)+1 {
+		t.Fatalf("a changed file was not taken: %d batches", len(bs))
 	}
 }
 

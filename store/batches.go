@@ -22,6 +22,8 @@ type Batch struct {
 	Status   string // "applied" or "rejected"
 	Files    string
 	Report   string // the batch report, JSON
+	// Key is the batch's idempotency key ("" for none): at most one batch holds a key.
+	Key string
 }
 
 // Quarantined is one rejected row of a batch.
@@ -45,8 +47,12 @@ func Storable(s string) string {
 // FinishBatch, in the same transaction.
 func (t *Tx) NewBatch(b *Batch) (int64, error) {
 	var id int64
-	err := t.QueryRow(`INSERT INTO batches (origin, source, actor, received, day, status, files, report)
-		VALUES (?,?,?,?,?,?,?,?) RETURNING id`, b.Origin, Storable(b.Source), Storable(b.Actor), b.Received, int64(b.Day), b.Status, Storable(b.Files), Storable(b.Report)).Scan(&id)
+	var key any // NULL: no key
+	if b.Key != "" {
+		key = Storable(b.Key)
+	}
+	err := t.QueryRow(`INSERT INTO batches (origin, source, actor, received, day, status, files, report, idem)
+		VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`, b.Origin, Storable(b.Source), Storable(b.Actor), b.Received, int64(b.Day), b.Status, Storable(b.Files), Storable(b.Report), key).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("%s: batch: %w", t.db, err)
 	}
@@ -82,13 +88,22 @@ func (db *DB) Batch(ctx context.Context, id int64) (*Batch, error) {
 	return &bs[0], nil
 }
 
+// BatchByKey returns the batch holding an idempotency key, or nil when none does.
+func (db *DB) BatchByKey(ctx context.Context, key string) (*Batch, error) {
+	bs, err := db.batches(ctx, `WHERE idem = ?`, Storable(key))
+	if err != nil || len(bs) == 0 {
+		return nil, err
+	}
+	return &bs[0], nil
+}
+
 // Batches returns the latest batches, newest first.
 func (db *DB) Batches(ctx context.Context, limit int) ([]Batch, error) {
 	return db.batches(ctx, `ORDER BY id DESC LIMIT ?`, limit)
 }
 
 func (db *DB) batches(ctx context.Context, where string, args ...any) ([]Batch, error) {
-	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT id, origin, source, actor, received, day, status, files, report FROM batches `+where), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT id, origin, source, actor, received, day, status, files, report, COALESCE(idem, '') FROM batches `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: batches: %w", db, err)
 	}
@@ -97,7 +112,7 @@ func (db *DB) batches(ctx context.Context, where string, args ...any) ([]Batch, 
 	for rows.Next() {
 		var b Batch
 		var day int64
-		if err := rows.Scan(&b.ID, &b.Origin, &b.Source, &b.Actor, &b.Received, &day, &b.Status, &b.Files, &b.Report); err != nil {
+		if err := rows.Scan(&b.ID, &b.Origin, &b.Source, &b.Actor, &b.Received, &day, &b.Status, &b.Files, &b.Report, &b.Key); err != nil {
 			return nil, err
 		}
 		b.Day = sc.Date(day)

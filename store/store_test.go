@@ -25,6 +25,7 @@ func TestStore(t *testing.T) {
 		{"migrate twice", testMigrateTwice},
 		{"people round trip", testPeople},
 		{"records dedupe", testRecords},
+		{"batch keys", testBatchKeys},
 		{"records in bulk", testRecordsBulk},
 		{"audit chain", testAudit},
 		{"last visits", testLastVisits},
@@ -108,6 +109,38 @@ func testRecords(t *testing.T, db *store.DB) {
 	keys, err := tx.RecordKeys([]int64{id})
 	if err != nil || keys[id] != "HEA:r1" {
 		t.Fatal(keys, err)
+	}
+}
+
+// testBatchKeys: a batch's idempotency key is found again, and a second batch with it is
+// refused; batches without a key are many.
+func testBatchKeys(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	put := func(key string) error {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if _, err := tx.NewBatch(&store.Batch{Origin: "drop", Status: "applied", Files: "x", Report: "{}", Key: key}); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	for _, key := range []string{"", "", "drop:HEA/a.csv:01"} {
+		if err := put(key); err != nil {
+			t.Fatalf("batch keyed %q: %v", key, err)
+		}
+	}
+	if err := put("drop:HEA/a.csv:01"); err == nil {
+		t.Fatal("a second batch with the same key was stored")
+	}
+	b, err := db.BatchByKey(ctx, "drop:HEA/a.csv:01")
+	if err != nil || b == nil || b.Key != "drop:HEA/a.csv:01" || b.Origin != "drop" {
+		t.Fatalf("by key: %+v %v", b, err)
+	}
+	if b, err := db.BatchByKey(ctx, "drop:HEA/a.csv:02"); err != nil || b != nil {
+		t.Fatalf("an unknown key: %+v %v", b, err)
 	}
 }
 
