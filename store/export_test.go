@@ -10,3 +10,10 @@ var EncodeChunk, DecodeChunk = encodeChunk, decodeChunk
 
 // ChunkKeys exposes chunkKeys to the tests.
 var ChunkKeys = chunkKeys
+
+// WriterSetting reads a setting of the PostgreSQL session holding the writer's claim.
+func (db *DB) WriterSetting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := db.writerConn.QueryRowContext(ctx, `SELECT current_setting($1)`, name).Scan(&v)
+	return v, err
+}

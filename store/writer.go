@@ -199,6 +199,13 @@ func (db *DB) claimAdvisory(ctx context.Context) (release func() error, claim *s
 		conn.Close()
 		return nil, nil, 0, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
+	// A host that dies holding the claim (power lost, no FIN sent) would keep it until the
+	// server's TCP keepalive gave up on the session, two hours by the usual defaults; these
+	// end it within about two minutes. A server that cannot set them (not Linux, or a Unix
+	// socket, where they read 0) keeps its own: the claim is still correct, only slower to
+	// free after such a death, so an error here is not one.
+	_, _ = conn.ExecContext(ctx, `SELECT set_config('tcp_keepalives_idle', '60', false),
+		set_config('tcp_keepalives_interval', '10', false), set_config('tcp_keepalives_count', '6', false)`)
 	var ok bool
 	err = conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, writerLockKey).Scan(&ok)
 	if err == nil && !ok {

@@ -132,6 +132,21 @@ func TestWriterClaimOutlivesIdleTimeout(t *testing.T) {
 	tx.Rollback()
 }
 
+// TestClaimKeepalive: the session holding a PostgreSQL claim has the server probe its TCP
+// connection after a minute idle, so that a host that died holding it frees it in minutes.
+func TestClaimKeepalive(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.PostgresDSN(t))
+	if err := db.ClaimWriter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"tcp_keepalives_idle": "60", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "6"} {
+		if got, err := db.WriterSetting(ctx, name); err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q", name, got, err, want)
+		}
+	}
+}
+
 // TestClaimWhileOwnTransactionOpen: a handle that claims the database while one of its own
 // transactions is open waits for it, and that transaction still commits (the claim waited
 // holding the lock its COMMIT reads: neither ever ended).
