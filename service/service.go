@@ -316,16 +316,20 @@ func (s *Service) People() int {
 // reindex rebuilds the linkage index after people were added or changed. It indexes the
 // roster's region of each person, not where they moved since: what a record links to must
 // not depend on when the service last started (backtest links by the roster's).
-func (s *Service) reindex() {
-	recs := make([]*sc.Recipient, len(s.ppl))
-	order := make([]int64, len(s.ppl))
-	for i := range s.ppl {
+func (s *Service) reindex() { s.ix, s.ixOf = indexOf(s.ppl) }
+
+// indexOf builds the linkage index of ppl (PIDs 0…len-1) and the PID of each of its
+// positions; a moved person is found by the roster's region.
+func indexOf(ppl []*Person) (*linkage.Index, []int64) {
+	recs := make([]*sc.Recipient, len(ppl))
+	order := make([]int64, len(ppl))
+	for i := range ppl {
 		order[i] = int64(i)
 	}
 	// linkage wants people in person_id order.
-	sort.Slice(order, func(a, b int) bool { return s.ppl[order[a]].Rec.PersonID < s.ppl[order[b]].Rec.PersonID })
+	sort.Slice(order, func(a, b int) bool { return ppl[order[a]].Rec.PersonID < ppl[order[b]].Rec.PersonID })
 	for i, pid := range order {
-		p := s.ppl[pid]
+		p := ppl[pid]
 		recs[i] = p.Rec
 		if p.RosterRegion != p.Rec.RegionCode {
 			r := *p.Rec // a moved person: a copy with the roster's region (few people)
@@ -333,8 +337,7 @@ func (s *Service) reindex() {
 			recs[i] = &r
 		}
 	}
-	s.ix = linkage.New(recs)
-	s.ixOf = order
+	return linkage.New(recs), order
 }
 
 func (s *Service) fromStore(sp *store.Person) (*Person, error) {

@@ -690,30 +690,40 @@ func (db *DB) EachRecord(ctx context.Context, fn func(*Record) error) error {
 	}
 }
 
-// PersonRecords returns a person's records, oldest event first.
+// PersonRecords returns a person's records, oldest event first. Each names the person
+// and whether it is held for review now (a record linked when its person was enrolled, not
+// on arrival, is stored as it arrived).
 func (db *DB) PersonRecords(ctx context.Context, pid int64) ([]Record, error) {
-	return db.recordsOf(ctx, `SELECT id FROM record_people WHERE pid = ? ORDER BY event_date, id`, pid)
+	return db.recordsOf(ctx, `SELECT p.id, p.pid, COALESCE(a.held, 0) FROM record_people p LEFT JOIN record_aside a ON a.id = p.id
+		WHERE p.pid = ? ORDER BY p.event_date, p.id`, pid)
 }
 
-// HeldRecords returns every record held for review, in id order.
+// HeldRecords returns every record held for review, in id order, each naming its person.
 func (db *DB) HeldRecords(ctx context.Context) ([]Record, error) {
-	return db.recordsOf(ctx, `SELECT id FROM record_aside WHERE held = 1 ORDER BY id`)
+	return db.recordsOf(ctx, `SELECT id, COALESCE(pid, -1), 1 FROM record_aside WHERE held = 1 ORDER BY id`)
 }
 
-// recordsOf returns the records whose ids query q gives, in its order.
+// recordsOf returns the records whose ids query q gives, in its order, with the person
+// (when not -1) and whether held that it gives beside each id.
 func (db *DB) recordsOf(ctx context.Context, q string, args ...any) ([]Record, error) {
 	rows, err := db.rd.QueryContext(ctx, db.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: records: %w", db, err)
 	}
+	type now struct {
+		pid  int64
+		held bool
+	}
 	var ids []int64
+	var nows []now
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var id, pid, held int64
+		if err := rows.Scan(&id, &pid, &held); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		ids = append(ids, id)
+		nows = append(nows, now{pid, held == 1})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -724,8 +734,12 @@ func (db *DB) recordsOf(ctx context.Context, q string, args ...any) ([]Record, e
 		return nil, err
 	}
 	out := make([]Record, 0, len(ids))
-	for _, id := range ids {
+	for i, id := range ids {
 		if r, ok := byID[id]; ok {
+			if nows[i].pid >= 0 {
+				r.PID, r.Link = nows[i].pid, 0
+			}
+			r.Held = nows[i].held
 			out = append(out, r)
 		}
 	}
@@ -850,4 +864,57 @@ func (db *DB) RecordsWhere(ctx context.Context, keep func(*Record) bool) ([]Reco
 		return nil
 	})
 	return out, err
+}
+
+// UnlinkedRecords returns the records linked to no one when they arrived (not those held
+// for review) whose type is one of types, in id order, read in the transaction.
+func (t *Tx) UnlinkedRecords(types []string) ([]Record, error) {
+	if len(types) == 0 {
+		return nil, nil
+	}
+	q := `SELECT id FROM record_aside WHERE link > 0 AND held = 0 AND type IN (?` + strings.Repeat(`,?`, len(types)-1) + `) ORDER BY id`
+	args := make([]any, len(types))
+	for i, typ := range types {
+		args[i] = typ
+	}
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: unlinked records: %w", t.db, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: unlinked records: %w", t.db, err)
+	}
+	var out []Record
+	err = readRecords(t.ctx, t.db, t.tx, ids, func(r *Record) error { out = append(out, *r); return nil })
+	return out, err
+}
+
+// LinkLate files records that were linked to no one under the people now found for them
+// (rs[i].PID, a person enrolled since): each leaves the unlinked and joins its person's
+// records; one whose name disagrees (Held) is held for review. The stored record keeps
+// what its linkage was on arrival.
+func (t *Tx) LinkLate(rs []Record) error {
+	for _, r := range rs {
+		var err error
+		if r.Held {
+			err = t.exec(`UPDATE record_aside SET link = 0, held = 1, pid = ? WHERE id = ?`, r.PID, r.ID)
+		} else {
+			err = t.exec(`DELETE FROM record_aside WHERE id = ?`, r.ID)
+		}
+		if err != nil {
+			return err
+		}
+		t.later.people = append(t.later.people, personRow{r.PID, r.EventDate, r.ID})
+	}
+	return nil
 }

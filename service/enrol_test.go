@@ -1,0 +1,129 @@
+package service_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// TestDeathBeforeEnrolment: a death reported before the pension system enrolled the
+// person named no one then; when a roster import enrols them it stops them at once (no
+// month paid), as backtest would, and so does a prison entry. A death record whose name
+// disagrees is held for review, not applied; a record for someone still not on the
+// roster stays unlinked; a resend of the death is a duplicate, and a second import
+// changes nothing.
+func TestDeathBeforeEnrolment(t *testing.T) {
+	const (
+		li     = "371002194501010027" // dies before enrolment
+		wang   = "371002195002020030" // in prison before enrolment
+		zhao   = "37100219480303004X" // a death record under another name
+		nobody = "371002194003150027"
+	)
+	records := header +
+		"D9,PSB,PSB.DEATH_DEREG," + li + ",李四,1945-01-01,2024-01-05,2024-02-10,,\n" +
+		"D10,PSB,PSB.DEATH_DEREG," + zhao + ",钱七,1948-03-03,2024-01-06,2024-02-10,,\n" +
+		"D11,PSB,PSB.DEATH_DEREG," + nobody + ",孙八,1940-03-15,2024-01-07,2024-02-10,,\n"
+	prison := header + "J1,JUS,JUS.PRISON_IN," + wang + ",王五,1950-02-02,2024-01-20,2024-02-10,,\n"
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			s := newCity(t, db)
+			for _, b := range []service.Batch{csvBatch("PSB", records), csvBatch("JUS", prison)} {
+				b.Day = sc.MustDate("2024-02-10")
+				res, err := s.Ingest(ctx, b)
+				if err != nil || res.Report.Unlinked == 0 {
+					t.Fatalf("ingest: %+v %v", res, err)
+				}
+			}
+			roster, err := os.ReadFile("../backtest/testdata/scenario/roster.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "roster.csv")
+			os.WriteFile(path, append(roster, []byte(
+				li+",李四,2,1945-01-01,,371002001001,,,RES_PENSION,200.00,2024-03,,,2024-01-01\n"+
+					wang+",王五,1,1950-02-02,,371002001001,,,RES_PENSION,200.00,2024-03,,,2024-01-01\n"+
+					zhao+",赵六,2,1948-03-03,,371002001001,,,RES_PENSION,200.00,2024-03,,,2024-01-01\n")...), 0o644)
+			res, err := s.ImportRoster(ctx, path, "", "test")
+			if err != nil || res.Added != 3 || res.LinkedLate != 3 {
+				t.Fatalf("import: %+v %v", res, err)
+			}
+			again := csvBatch("PSB", records)
+			again.Day = sc.MustDate("2024-02-11")
+			if r, err := s.Ingest(ctx, again); err != nil || r.Report.Duplicate != 3 || r.Report.Applied != 0 {
+				t.Fatalf("resend: %+v %v", r, err)
+			}
+			if res, err := s.ImportRoster(ctx, path, "", "test"); err != nil || res.Added != 0 || res.LinkedLate != 0 {
+				t.Fatalf("second import: %+v %v", res, err)
+			}
+			for d := sc.MustDate("2024-02-11"); d <= sc.MustDate("2024-04-01"); d++ {
+				if err := s.RunDay(ctx, d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			status := func(id string) (*store.Person, []store.Record) {
+				p, err := db.PersonByID(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rs, err := db.PersonRecords(ctx, p.PID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p, rs
+			}
+			paid := map[int64]int{}
+			if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
+				if p.Kind == "REGULAR" || p.Kind == "BACK_PAY" {
+					paid[p.PID]++
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			p, rs := status(li)
+			if p.Status != sc.StatusTerminated || len(rs) != 1 || rs[0].RecordID != "D9" || paid[p.PID] != 0 {
+				t.Errorf("李四: %s, records %v, %d months paid; want TERMINATED by D9, none paid", p.Status, rs, paid[p.PID])
+			}
+			audit, err := db.PersonAudit(ctx, p.PID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, a := range audit {
+				found = found || a.Action == "TERMINATED" && a.Evidence == "PSB:D9"
+			}
+			if !found {
+				t.Errorf("李四's trail has no TERMINATED naming PSB:D9: %+v", audit)
+			}
+			p, _ = status(wang)
+			if paid[p.PID] != 0 {
+				t.Errorf("王五, in prison since before enrolment, was paid %d months", paid[p.PID])
+			}
+			p, rs = status(zhao)
+			if p.Status == sc.StatusTerminated || len(rs) != 1 || !rs[0].Held {
+				t.Errorf("赵六 (a death record under another name): %s, records %+v; want held, not applied", p.Status, rs)
+			}
+			held, err := db.HeldRecords(ctx)
+			if err != nil || len(held) != 1 || held[0].RecordID != "D10" {
+				t.Errorf("held %+v %v", held, err)
+			}
+			unlinked := int64(0)
+			db.UnlinkedCounts(ctx, func(typ string, _ int, n int64) {
+				if typ == "PSB.DEATH_DEREG" {
+					unlinked += n
+				}
+			})
+			if unlinked != 1 {
+				t.Errorf("%d death records unlinked, want 1 (孙八's)", unlinked)
+			}
+		})
+	}
+}
