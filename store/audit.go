@@ -145,7 +145,19 @@ type AuditProblem struct {
 // recovery ledger that does not match its rows (verifyRecoveries). It returns the number
 // of rows checked.
 func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64, error) {
-	rows, err := db.rd.QueryContext(ctx, auditSelect+`ORDER BY seq`)
+	// One snapshot for the rows, the head and the ledger: a service writing meanwhile
+	// (serve beside this command) adds rows and moves the head in one commit, and a head
+	// read after the rows would be ahead of them, a chain broken that is not.
+	opts := &sql.TxOptions{}
+	if db.dialect == Postgres {
+		opts.Isolation, opts.ReadOnly = sql.LevelRepeatableRead, true
+	}
+	snap, err := db.rd.BeginTx(ctx, opts)
+	if err != nil {
+		return 0, fmt.Errorf("%s: audit: %w", db, err)
+	}
+	defer snap.Rollback()
+	rows, err := snap.QueryContext(ctx, auditSelect+`ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("%s: audit: %w", db, err)
 	}
@@ -172,15 +184,19 @@ func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64
 	if err := rows.Err(); err != nil {
 		return n, err
 	}
-	head, ok, err := db.Meta(ctx, "audit_head")
-	if err != nil {
-		return n, err
+	rows.Close()
+	var head string
+	ok := true
+	if err := snap.QueryRowContext(ctx, db.Rebind(`SELECT value FROM meta WHERE key = ?`), "audit_head").Scan(&head); err == sql.ErrNoRows {
+		ok = false
+	} else if err != nil {
+		return n, fmt.Errorf("%s: meta audit_head: %w", db, err)
 	}
 	want := strconv.FormatInt(lastSeq, 10) + ":" + hex.EncodeToString(prev)
 	if (ok || n > 0) && head != want {
 		report(AuditProblem{lastSeq, fmt.Sprintf("the chain's head is %q but the last row gives %q (rows cut off the end, or the head changed)", head, want)})
 	}
-	return n, db.verifyRecoveries(ctx, report)
+	return n, db.verifyRecoveries(ctx, snap, report)
 }
 
 // PersonAudit returns the audit rows about one person, in order.

@@ -109,8 +109,8 @@ func (db *DB) recoveryEntries(ctx context.Context, out map[int64][]RecoveryEntry
 // keyed by (its kind, person, actor, entitlement, amount and date as the row recorded
 // them), and every recovery audit row without its entry: the chain covers the rows, this
 // covers the ledger.
-func (db *DB) verifyRecoveries(ctx context.Context, report func(AuditProblem)) error {
-	rows, err := db.rd.QueryContext(ctx, `SELECT e.seq, e.pid, e.benefit, e.day, e.kind, e.amount, e.actor,
+func (db *DB) verifyRecoveries(ctx context.Context, q querier, report func(AuditProblem)) error {
+	rows, err := q.QueryContext(ctx, `SELECT e.seq, e.pid, e.benefit, e.day, e.kind, e.amount, e.actor,
 		a.seq, a.kind, a.pid, a.actor, a.action, a.detail
 		FROM recovery_entries e LEFT JOIN audit a ON a.seq = e.seq ORDER BY e.seq`)
 	if err != nil {
