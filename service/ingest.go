@@ -80,6 +80,18 @@ type Row struct {
 // and nothing of the batch is applied. Bad rows are quarantined and the rest applied.
 func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	res := &Result{}
+	if b.History {
+		// History writes no decisions: after a day has run, a death loaded so would stop
+		// a person with no row in the audit trail.
+		last, err := s.db.LastRun(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if last != sc.NoDate {
+			return nil, sc.Errorf(sc.EConflict, "%s: history is what was reported before the service's first day, and days have run (the last %s): ingest these records as a batch, which writes their decisions",
+				s.db, last)
+		}
+	}
 	// The day is read from the clock once: a batch read across midnight is reported and
 	// applied on the same day.
 	b.Day = s.dayOf(b)

@@ -131,6 +131,19 @@ func TestLiveReportedDate(t *testing.T) {
 			if !slices.ContainsFunc(recs, func(r store.Record) bool { return r.RecordID == "old" && r.ReportedDate == sc.MustDate("2023-11-05") }) {
 				t.Errorf("a history record without reported_date is not reported on its event_date: %+v", recs)
 			}
+			// Once a day has run, history (no decision rows) is refused: a death loaded so
+			// would stop a person with nothing in the trail.
+			if err := s.RunDay(ctx, sc.MustDate("2024-03-01")); err != nil {
+				t.Fatal(err)
+			}
+			late := csvBatch("PSB", header+"late,PSB,PSB.DEATH_DEREG,371002193802100021,,,2024-02-20,2024-02-25,,\n")
+			late.History = true
+			if res, err := s.Ingest(ctx, late); err == nil || sc.ErrorCode(err) != sc.EConflict {
+				t.Fatalf("history after a day has run: %+v %v", res, err)
+			}
+			if lp, _ := s.DB().PersonByID(ctx, "371002193802100021"); lp.Status == sc.StatusTerminated {
+				t.Fatal("a death loaded as history after the first day stopped the person")
+			}
 		})
 	}
 }
