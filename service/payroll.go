@@ -86,8 +86,8 @@ type RecoveryCase struct {
 // when more was repaid or written off than the engine now says is owed).
 type Recovery struct {
 	RecoveryCase
-	Entries                     []store.RecoveryEntry
-	Repaid, Waived, Outstanding sc.Fen
+	Entries []store.RecoveryEntry
+	store.Settlement
 }
 
 // Recoveries returns the recovery cases of the people whose region code starts with prefix
@@ -178,8 +178,7 @@ func joinLedger(cases []RecoveryCase, ledger map[int64][]store.RecoveryEntry) []
 				x.Entries = append(x.Entries, e)
 			}
 		}
-		x.Repaid, x.Waived = store.Recovered(x.Entries, k.Benefit)
-		x.Outstanding = k.ToRecover - x.Repaid - x.Waived
+		x.Settlement = store.Settle(x.Entries, k.Benefit, k.ToRecover)
 		out[i] = x
 	}
 	return out
@@ -187,7 +186,8 @@ func joinLedger(cases []RecoveryCase, ledger map[int64][]store.RecoveryEntry) []
 
 // WriteRecoveries writes the recoveries (Recoveries, everyone's) as CSV — the same figures
 // as backtest's overpayments.csv, now, with the status and the date of death — and what
-// the console recorded against each since: repaid, written off, and the outstanding rest.
+// the console recorded against each since: repaid, written off, the outstanding rest, paid
+// back to the family, and what is still due back to it.
 func (s *Service) WriteRecoveries(ctx context.Context, w io.Writer) (rows int, err error) {
 	recs, err := s.Recoveries(ctx, "")
 	if err != nil {
@@ -195,12 +195,13 @@ func (s *Service) WriteRecoveries(ctx context.Context, w io.Writer) (rows int, e
 	}
 	cw := exchange.NewCSVWriter(w)
 	if err := cw.Row("person_id", "benefit_type", "months", "amount", "offset", "to_recover", "status", "death_date",
-		"repaid", "waived", "outstanding"); err != nil {
+		"repaid", "waived", "outstanding", "refunded", "refund_due"); err != nil {
 		return 0, err
 	}
 	for _, o := range recs {
 		if err := cw.Row(o.PersonID, o.Benefit, itoa(int64(o.Months)), o.Amount.String(), o.Offset.String(), o.ToRecover.String(),
-			o.Status.String(), o.DeathDate.String(), o.Repaid.String(), o.Waived.String(), o.Outstanding.String()); err != nil {
+			o.Status.String(), o.DeathDate.String(), o.Repaid.String(), o.Waived.String(), o.Outstanding.String(),
+			o.Refunded.String(), o.Refund.String()); err != nil {
 			return rows, err
 		}
 		rows++

@@ -10,60 +10,120 @@ import (
 
 // Recovery entry kinds.
 const (
-	RecoveryRepaid = "repaid" // the family paid money back
-	RecoveryWaived = "waived" // the bureau wrote it off (核销)
+	RecoveryRepaid   = "repaid"   // the family paid money back
+	RecoveryWaived   = "waived"   // the bureau wrote it off (核销)
+	RecoveryRefunded = "refunded" // the bureau paid back to the family what it had repaid beyond what is owed
 )
 
-// RecoveryEntry is one staff action on money to recover (migration 0016): a repayment or
-// a write-off of one entitlement's overpayment, keyed by its audit row.
+// RecoveryEntry is one staff action on money to recover (migration 0016): a repayment, a
+// write-off or a refund of one entitlement's overpayment, keyed by its audit row.
 type RecoveryEntry struct {
 	Seq     int64 // the audit row's
 	PID     int64
 	Benefit string
-	Day     sc.Date // when the money came in (or the write-off was decided)
-	Kind    string  // RecoveryRepaid or RecoveryWaived
+	Day     sc.Date // when the money came in or went out (or the write-off was decided)
+	Kind    string  // RecoveryRepaid, RecoveryWaived or RecoveryRefunded
 	Amount  sc.Fen
 	Actor   string
 	Note    string
+	// Once is the one-time key of the form that recorded the entry ("" for none): a
+	// second entry with the same key is the same action sent twice, and not recorded.
+	Once string
 }
 
-// Recovered returns what the entries of one person's entitlement take off what is owed.
-func Recovered(entries []RecoveryEntry, benefit string) (repaid, waived sc.Fen) {
+// Settlement is where one entitlement's recovery stands: the ledger's sums and what they
+// leave, against what the engine finds owed now (ToRecover).
+type Settlement struct {
+	Repaid, Waived, Refunded sc.Fen
+	// Outstanding is what is left to recover (never below zero); Refund is what the family
+	// repaid beyond what is owed and has not had back. A write-off only lowers what is
+	// owed: it is never money due back.
+	Outstanding, Refund sc.Fen
+}
+
+// Settle sums the entries of one person's entitlement against toRecover.
+func Settle(entries []RecoveryEntry, benefit string, toRecover sc.Fen) Settlement {
+	var s Settlement
 	for _, e := range entries {
 		if e.Benefit != benefit {
 			continue
 		}
-		if e.Kind == RecoveryWaived {
-			waived += e.Amount
-		} else {
-			repaid += e.Amount
+		switch e.Kind {
+		case RecoveryWaived:
+			s.Waived += e.Amount
+		case RecoveryRefunded:
+			s.Refunded += e.Amount
+		default:
+			s.Repaid += e.Amount
 		}
 	}
-	return repaid, waived
+	kept := s.Repaid - s.Refunded // what the bureau holds of the family's money
+	s.Outstanding = max(0, toRecover-kept-s.Waived)
+	s.Refund = max(0, kept-toRecover)
+	return s
 }
 
 // AddRecovery records e with its audit row a, in the transaction: the row is appended to
 // the trail first and the entry takes its sequence number. owed is what the engine says is
-// left to recover on the entitlement; an entry that would take more off it than the
-// entries before it left is refused, read inside the transaction (writers take turns).
-func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) error {
-	if e.Amount <= 0 || (e.Kind != RecoveryRepaid && e.Kind != RecoveryWaived) {
-		return sc.Errorf(sc.EInvalid, "recovery entry: kind %q, amount %s", e.Kind, e.Amount)
+// to recover on the entitlement; a repayment or write-off above what the entries before
+// it leave outstanding is refused, and so is a refund above what they leave due back,
+// read inside the transaction (writers take turns). An entry whose Once key is recorded
+// already is not recorded again: e takes that entry's sequence number and AddRecovery
+// reports it (recorded is false).
+func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) (recorded bool, err error) {
+	if e.Amount <= 0 || (e.Kind != RecoveryRepaid && e.Kind != RecoveryWaived && e.Kind != RecoveryRefunded) {
+		return false, sc.Errorf(sc.EInvalid, "recovery entry: kind %q, amount %s", e.Kind, e.Amount)
 	}
-	var done int64
-	if err := t.QueryRow(`SELECT COALESCE(SUM(amount), 0) FROM recovery_entries WHERE pid = ? AND benefit = ?`, e.PID, e.Benefit).Scan(&done); err != nil {
-		return fmt.Errorf("%s: recovery entries: %w", t.db, err)
+	if e.Once != "" {
+		var seq int64
+		err := t.QueryRow(`SELECT seq FROM recovery_entries WHERE once = ?`, e.Once).Scan(&seq)
+		if err == nil {
+			e.Seq = seq
+			return false, nil
+		}
+		if err != sql.ErrNoRows {
+			return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
+		}
 	}
-	if left := owed - sc.Fen(done); e.Amount > left {
-		return sc.Errorf(sc.EConflict, "%s is more than the %s left to recover", e.Amount, max(left, 0))
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT kind, amount FROM recovery_entries WHERE pid = ? AND benefit = ?`), e.PID, e.Benefit)
+	if err != nil {
+		return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
 	}
-	rows := []AuditRow{a}
-	if err := t.Append(rows); err != nil {
-		return err
+	var before []RecoveryEntry
+	for rows.Next() {
+		x := RecoveryEntry{Benefit: e.Benefit}
+		var amount int64
+		if err := rows.Scan(&x.Kind, &amount); err != nil {
+			rows.Close()
+			return false, err
+		}
+		x.Amount = sc.Fen(amount)
+		before = append(before, x)
 	}
-	e.Seq = rows[0].Seq
-	return t.exec(`INSERT INTO recovery_entries (seq, pid, benefit, day, kind, amount, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
+	}
+	st := Settle(before, e.Benefit, owed)
+	if e.Kind == RecoveryRefunded {
+		if e.Amount > st.Refund {
+			return false, sc.Errorf(sc.EConflict, "%s is more than the %s due back to the family", e.Amount, st.Refund)
+		}
+	} else if e.Amount > st.Outstanding {
+		return false, sc.Errorf(sc.EConflict, "%s is more than the %s left to recover", e.Amount, st.Outstanding)
+	}
+	e.Note = Storable(e.Note)
+	as := []AuditRow{a}
+	if err := t.Append(as); err != nil {
+		return false, err
+	}
+	e.Seq = as[0].Seq
+	var once any
+	if e.Once != "" {
+		once = e.Once
+	}
+	return true, t.exec(`INSERT INTO recovery_entries (seq, pid, benefit, day, kind, amount, actor, note, once) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note, once)
 }
 
 // RecoveryLedger returns the whole ledger by person, each person's entries in the order
@@ -110,7 +170,7 @@ func (db *DB) recoveryEntries(ctx context.Context, out map[int64][]RecoveryEntry
 // them), and every recovery audit row without its entry: the chain covers the rows, this
 // covers the ledger.
 func (db *DB) verifyRecoveries(ctx context.Context, q querier, report func(AuditProblem)) error {
-	rows, err := q.QueryContext(ctx, `SELECT e.seq, e.pid, e.benefit, e.day, e.kind, e.amount, e.actor,
+	rows, err := q.QueryContext(ctx, `SELECT e.seq, e.pid, e.benefit, e.day, e.kind, e.amount, e.actor, e.note,
 		a.seq, a.kind, a.pid, a.actor, a.action, a.detail
 		FROM recovery_entries e LEFT JOIN audit a ON a.seq = e.seq ORDER BY e.seq`)
 	if err != nil {
@@ -122,11 +182,11 @@ func (db *DB) verifyRecoveries(ctx context.Context, q querier, report func(Audit
 		var day, amount int64
 		var aSeq, aPID sql.NullInt64
 		var aKind, aActor, aAction, aDetail sql.NullString
-		if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &aSeq, &aKind, &aPID, &aActor, &aAction, &aDetail); err != nil {
+		if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &e.Note, &aSeq, &aKind, &aPID, &aActor, &aAction, &aDetail); err != nil {
 			return fmt.Errorf("%s: recovery entries: %w", db, err)
 		}
 		e.Day, e.Amount = sc.Date(day), sc.Fen(amount)
-		want := map[string]string{"benefit": e.Benefit, "amount": e.Amount.String(), "date": e.Day.String()}
+		want := map[string]string{"benefit": e.Benefit, "amount": e.Amount.String(), "date": e.Day.String(), "note": DetailValue(e.Note)}
 		ok := aSeq.Valid && aKind.String == "recovery" && aPID.Int64 == e.PID && aActor.String == e.Actor && aAction.String == e.Kind
 		for k, v := range want {
 			if got, _ := DetailField(aDetail.String, k); got != v {
@@ -141,7 +201,7 @@ func (db *DB) verifyRecoveries(ctx context.Context, q querier, report func(Audit
 		return err
 	}
 	var missing []int64
-	r2, err := db.rd.QueryContext(ctx, `SELECT a.seq FROM audit a LEFT JOIN recovery_entries e ON e.seq = a.seq
+	r2, err := q.QueryContext(ctx, `SELECT a.seq FROM audit a LEFT JOIN recovery_entries e ON e.seq = a.seq
 		WHERE a.kind <> 'decision' AND a.kind = 'recovery' AND e.seq IS NULL ORDER BY a.seq`)
 	if err != nil {
 		return fmt.Errorf("%s: recovery entries: %w", db, err)

@@ -81,16 +81,19 @@ type personData struct {
 	SignInsEnded bool
 }
 
-// Recoverable reports whether something is left to recover on one of the person's cases
-// (the form is offered then).
+// Recoverable reports whether something is left to recover, or due back to the family,
+// on one of the person's cases (the form is offered then).
 func (d *personData) Recoverable() bool {
 	for _, x := range d.Recoveries {
-		if x.Outstanding > 0 {
+		if x.Outstanding > 0 || x.Refund > 0 {
 			return true
 		}
 	}
 	return false
 }
+
+// Once is a fresh one-time key for a form of the page.
+func (d *personData) Once() string { return newOnce() }
 
 // eventKinds are the timeline's kinds, in the order of its filter.
 var eventKinds = []string{"decision", "record", "held", "notice", "payment", "action"}
@@ -241,6 +244,23 @@ func newRecordID(day sc.Date) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return "WEB-" + strings.ReplaceAll(day.String(), "-", "") + "-" + hex.EncodeToString(b)
+}
+
+// newOnce makes a form's one-time key: sent back with the form, it makes a form sent
+// twice (a double tap, a resend after a timeout, the back button) act once.
+func newOnce() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// validOnce checks a one-time key sent back with a form.
+func validOnce(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // recordCSV writes one exchange-v1 record row with its header.

@@ -47,8 +47,8 @@ type recoveriesData struct {
 	States []string
 	Rows   []RecoveryRow
 	Cases  int
-	Total  RecoveryRow // the sums of the rows shown; Outstanding counts what is left to recover alone
-	Refund sc.Fen      // what the rows shown owe back to families (their negative outstanding)
+	Total  RecoveryRow // the sums of the rows shown
+	Refund sc.Fen      // what the rows shown owe back to families
 	Export string
 }
 
@@ -90,7 +90,7 @@ func recoveryRows(recs []service.Recovery, err error) ([]RecoveryRow, error) {
 	for i, x := range recs {
 		out[i].Recovery = x
 		switch {
-		case x.Outstanding < 0:
+		case x.Refund > 0:
 			out[i].State = "over"
 		case x.Outstanding == 0:
 			out[i].State = "settled"
@@ -138,7 +138,7 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, x := range rows {
 		switch {
-		case d.State == "open" && x.Outstanding <= 0, d.State == "over" && x.Outstanding >= 0, d.State == "settled" && x.Outstanding != 0:
+		case d.State == "open" && x.Outstanding == 0, d.State == "over" && x.Refund == 0, d.State == "settled" && (x.Outstanding != 0 || x.Refund != 0):
 			continue
 		}
 		d.Rows = append(d.Rows, x)
@@ -147,11 +147,9 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		d.Total.ToRecover += x.ToRecover
 		d.Total.Repaid += x.Repaid
 		d.Total.Waived += x.Waived
-		if x.Outstanding > 0 {
-			d.Total.Outstanding += x.Outstanding
-		} else {
-			d.Refund -= x.Outstanding
-		}
+		d.Total.Refunded += x.Refunded
+		d.Total.Outstanding += x.Outstanding
+		d.Refund += x.Refund
 	}
 	d.Cases = len(d.Rows)
 	d.Export = "/recoveries?" + d.query(d.State) + "&format=csv"
@@ -171,7 +169,7 @@ func (c *console) recoveriesCSV(w http.ResponseWriter, r *http.Request, d *recov
 	cw := csv.NewWriter(&buf)
 	cw.Write([]string{p.T("col.person_id"), p.T("col.name"), p.T("col.region"), p.T("rec.contact"), p.T("col.benefit"),
 		p.T("col.death"), p.T("rec.months"), p.T("rec.amount"), p.T("rec.offset"), p.T("rec.to_recover"), p.T("rec.repaid"),
-		p.T("rec.waived"), p.T("rec.outstanding"), p.T("rec.state")})
+		p.T("rec.waived"), p.T("rec.outstanding"), p.T("rec.refunded"), p.T("rec.refund_due"), p.T("rec.state")})
 	for _, x := range d.Rows {
 		contact := x.AgentPhone
 		if contact == "" {
@@ -181,12 +179,11 @@ func (c *console) recoveriesCSV(w http.ResponseWriter, r *http.Request, d *recov
 		if x.DeathDate != sc.NoDate {
 			death = x.DeathDate.String()
 		}
-		// Formula defusing for the free text alone: the amounts stay numbers (a refund's
-		// negative one too).
+		// Formula defusing for the free text alone: the amounts stay numbers.
 		text := safeCells([]string{x.Name, contact})
 		cw.Write([]string{p.MaskID(x.PersonID), text[0], x.RegionCode, text[1], x.Benefit, death, fmt.Sprint(x.Months),
 			x.Amount.String(), x.Offset.String(), x.ToRecover.String(), x.Repaid.String(), x.Waived.String(), x.Outstanding.String(),
-			p.T("rec.state_" + x.State)})
+			x.Refunded.String(), x.Refund.String(), p.T("rec.state_" + x.State)})
 	}
 	cw.Flush()
 	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: "recoveries",
@@ -209,9 +206,11 @@ func (c *console) personRecoveries(r *http.Request, p *store.Person) ([]Recovery
 	return recoveryRows(c.opt.Recoveries.RecoveriesOf(r.Context(), p.PID))
 }
 
-// recoveryPost records, on the person page, a repayment by the family or a write-off
-// (administrators) of one entitlement's money to recover, with its audit row, in one
-// transaction; more than is left is refused.
+// recoveryPost records, on the person page, a repayment by the family, a write-off
+// (administrators) of one entitlement's money to recover, or a refund (administrators) of
+// what the family repaid beyond what is owed, with its audit row, in one transaction; more
+// than is left (or due back) is refused. The form's one-time key makes a form sent twice
+// (a double tap, a resend after a timeout) record once.
 func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	u := reqOf(r).user
 	kind := r.PostFormValue("kind")
@@ -219,12 +218,17 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	if kind == store.RecoveryWaived && u.Role != auth.RoleAdmin {
-		c.fail(w, r, sc.Errorf(eForbidden, "a write-off is decided by an administrator"))
+	if (kind == store.RecoveryWaived || kind == store.RecoveryRefunded) && u.Role != auth.RoleAdmin {
+		c.fail(w, r, sc.Errorf(eForbidden, "a write-off or a refund is decided by an administrator"))
 		return
 	}
-	if kind != store.RecoveryRepaid && kind != store.RecoveryWaived {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "kind %q: want repaid or waived", kind))
+	if kind != store.RecoveryRepaid && kind != store.RecoveryWaived && kind != store.RecoveryRefunded {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "kind %q: want repaid, waived or refunded", kind))
+		return
+	}
+	once := r.PostFormValue("once")
+	if once != "" && !validOnce(once) {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "the form's key %q: reload the page", once))
 		return
 	}
 	p, err := c.personFor(r)
@@ -251,7 +255,11 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 			owed = &k
 		}
 	}
-	if owed == nil || owed.ToRecover <= 0 {
+	switch {
+	case kind == store.RecoveryRefunded && (owed == nil || owed.Refund <= 0):
+		c.fail(w, r, sc.Errorf(sc.EConflict, "nothing due back to the family on entitlement %q", benefit))
+		return
+	case kind != store.RecoveryRefunded && (owed == nil || owed.ToRecover <= 0):
 		c.fail(w, r, sc.Errorf(sc.EConflict, "nothing to recover on entitlement %q", benefit))
 		return
 	}
@@ -275,7 +283,7 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, sc.Errorf(sc.EInvalid, "a note of at most 500 characters (a write-off needs its reason)"))
 		return
 	}
-	e := &store.RecoveryEntry{PID: p.PID, Benefit: benefit, Day: day, Kind: kind, Amount: amount, Actor: u.Name, Note: note}
+	e := &store.RecoveryEntry{PID: p.PID, Benefit: benefit, Day: day, Kind: kind, Amount: amount, Actor: u.Name, Note: note, Once: once}
 	a := store.AuditRow{Kind: "recovery", Day: today, At: c.opt.Now().UTC().Format(time.RFC3339), Actor: u.Name, PID: p.PID,
 		PersonID: p.Rec.PersonID, Action: kind,
 		Detail: fmt.Sprintf("benefit=%s;amount=%s;date=%s;owed=%s;note=%s", benefit, amount, day, owed.ToRecover,
@@ -286,7 +294,8 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer tx.Rollback()
-	if err := tx.AddRecovery(e, owed.ToRecover, a); err != nil {
+	recorded, err := tx.AddRecovery(e, owed.ToRecover, a)
+	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -294,6 +303,8 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	c.log.Info("console recovery", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", kind, "amount", amount.String())
+	if recorded {
+		c.log.Info("console recovery", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", kind, "amount", amount.String())
+	}
 	http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, e.Seq), http.StatusSeeOther)
 }

@@ -97,6 +97,8 @@ func testRecoveries(t *testing.T, c *city) {
 		{url.Values{"benefit": {"RES_PENSION"}, "kind": {"repaid"}, "amount": {"10"}}, http.StatusBadRequest},
 		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"10"}, "date": {"2024-02-19"}}, http.StatusBadRequest},
 		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {(owed + 1).String()}}, http.StatusConflict},
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"10"}, "once": {"not-a-key"}}, http.StatusBadRequest},
+		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"refunded"}, "amount": {"10"}}, http.StatusForbidden},
 		{url.Values{"benefit": {"EMP_PENSION"}, "kind": {"waived"}, "amount": {"10"}, "note": {"hardship"}}, http.StatusForbidden},
 	} {
 		if st, _, body := post(op, bad.form); st != bad.want {
@@ -104,9 +106,18 @@ func testRecoveries(t *testing.T, c *city) {
 		}
 	}
 	// A partial repayment, then the rest written off by an administrator.
-	st, loc, body := post(op, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"1000.50"}, "date": {"2024-05-09"}, "note": {"收据 0042"}})
+	// Sent twice (a double tap; the form's one-time key): recorded once, both answered
+	// with the same entry.
+	once := "00112233445566778899aabb"
+	st, loc, body := post(op, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"1000.50"}, "date": {"2024-05-09"}, "note": {"收据 0042"}, "once": {once}})
 	if st != http.StatusSeeOther || !strings.Contains(loc, "recovered=") {
 		t.Fatalf("a repayment: %d %s %s", st, loc, body)
+	}
+	if st2, loc2, body := post(op, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"1000.50"}, "date": {"2024-05-09"}, "note": {"收据 0042"}, "once": {once}}); st2 != http.StatusSeeOther || loc2 != loc {
+		t.Fatalf("the repayment sent again: %d %s (first %s) %s", st2, loc2, loc, body)
+	}
+	if _, body := op.get(zURL); !strings.Contains(body, `name="once" value="`) {
+		t.Error("the recovery form carries no one-time key")
 	}
 	if _, body := op.get(loc); !strings.Contains(body, "¥1,000.50") || !strings.Contains(body, "¥4,999.50") || !strings.Contains(body, "收据 0042") {
 		t.Errorf("the person page after a repayment shows no ¥1,000.50 repaid, ¥4,999.50 left and its note:\n%s", body)
@@ -136,7 +147,7 @@ func testRecoveries(t *testing.T, c *city) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if repaid, waived := store.Recovered(entries[zp.PID], "EMP_PENSION"); repaid != 100050 || waived != left || len(entries[zp.PID]) != 2 {
+	if st := store.Settle(entries[zp.PID], "EMP_PENSION", owed); st.Repaid != 100050 || st.Waived != left || st.Outstanding != 0 || st.Refund != 0 || len(entries[zp.PID]) != 2 {
 		t.Fatalf("entries: %+v", entries[zp.PID])
 	}
 	// The payroll's recovery file (payroll --recoveries) carries them.
@@ -144,9 +155,9 @@ func testRecoveries(t *testing.T, c *city) {
 	if _, err := c.svc.WriteRecoveries(ctx, &file); err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range []string{"person_id,benefit_type,months,amount,offset,to_recover,status,death_date,repaid,waived,outstanding\n",
-		zhang + ",ELDERLY_ALLOWANCE,2,200.00,0.00,200.00,TERMINATED,2024-02-20,0.00,0.00,200.00\n",
-		zhang + ",EMP_PENSION,2,6000.00,0.00,6000.00,TERMINATED,2024-02-20,1000.50,4999.50,0.00\n"} {
+	for _, line := range []string{"person_id,benefit_type,months,amount,offset,to_recover,status,death_date,repaid,waived,outstanding,refunded,refund_due\n",
+		zhang + ",ELDERLY_ALLOWANCE,2,200.00,0.00,200.00,TERMINATED,2024-02-20,0.00,0.00,200.00,0.00,0.00\n",
+		zhang + ",EMP_PENSION,2,6000.00,0.00,6000.00,TERMINATED,2024-02-20,1000.50,4999.50,0.00,0.00,0.00\n"} {
 		if !strings.Contains(file.String(), line) {
 			t.Errorf("the recovery file holds no %q:\n%s", line, file.String())
 		}
@@ -205,7 +216,13 @@ func testRecoveries(t *testing.T, c *city) {
 	if ps := problems(); len(ps) != 1 || ps[0].Seq != first {
 		t.Errorf("audit verify on a changed entry: %+v", ps)
 	}
-	if _, err := c.db.SQL().ExecContext(ctx, c.db.Rebind(`UPDATE recovery_entries SET amount = amount - 100 WHERE seq = ?`), first); err != nil {
+	if _, err := c.db.SQL().ExecContext(ctx, c.db.Rebind(`UPDATE recovery_entries SET amount = amount - 100, note = 'receipt 9999' WHERE seq = ?`), first); err != nil {
+		t.Fatal(err)
+	}
+	if ps := problems(); len(ps) != 1 || ps[0].Seq != first {
+		t.Errorf("audit verify on a changed receipt number: %+v", ps)
+	}
+	if _, err := c.db.SQL().ExecContext(ctx, c.db.Rebind(`UPDATE recovery_entries SET note = '收据 0042' WHERE seq = ?`), first); err != nil {
 		t.Fatal(err)
 	}
 	saved, err := c.db.RecoveryEntries(ctx, []int64{zp.PID})
@@ -227,30 +244,53 @@ func testRecoveries(t *testing.T, c *city) {
 		t.Fatalf("audit verify on the ledger put back: %+v", ps)
 	}
 	// A vaccination after the reported death puts it in conflict: the engine finds nothing
-	// overpaid any more, and the pension's ¥6,000.00 recorded shows as due back, on the
-	// list of refunds, the person page and the payroll's file; the export keeps it a number.
+	// overpaid any more, and the ¥1,000.50 the family repaid shows as due back, on the
+	// list of refunds, the person page and the payroll's file (the ¥4,999.50 written off
+	// was never paid by anyone: it is not due back); an administrator records the refund.
 	if _, err := c.svc.Ingest(ctx, service.Batch{Origin: "test", Source: "HEA", Actor: "test", Day: today, Files: []service.File{{Name: "v.csv",
 		Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date\nV1,HEA,HEA.VACCINATION," + zhang + ",2024-05-08,2024-05-10\n")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if cs, err := c.svc.RecoveriesOf(ctx, zp.PID); err != nil || len(cs) != 1 || cs[0].Benefit != "EMP_PENSION" || cs[0].ToRecover != 0 || cs[0].Outstanding != -600000 {
-		t.Fatalf("once the death is in conflict the engine still finds months overpaid, or the ledger's ¥6,000.00 is not due back: %+v %v", cs, err)
+	if cs, err := c.svc.RecoveriesOf(ctx, zp.PID); err != nil || len(cs) != 1 || cs[0].Benefit != "EMP_PENSION" || cs[0].ToRecover != 0 || cs[0].Outstanding != 0 || cs[0].Refund != 100050 {
+		t.Fatalf("once the death is in conflict the engine still finds months overpaid, or the ¥1,000.50 repaid is not due back: %+v %v", cs, err)
 	}
-	if st, body := op.get("/recoveries?state=over"); st != http.StatusOK || !strings.Contains(body, "张三") || !strings.Contains(body, `id="refund">¥6,000.00`) {
+	if st, body := op.get("/recoveries?state=over"); st != http.StatusOK || !strings.Contains(body, "张三") || !strings.Contains(body, `id="refund">¥1,000.50`) {
 		t.Errorf("the refunds list: %d\n%s", st, body)
 	}
 	if _, body := op.get("/recoveries"); strings.Contains(body, "张三") {
 		t.Error("a refund due is on the list of money to recover")
 	}
-	if _, body := op.get(zURL); !strings.Contains(body, "¥-6,000.00") || strings.Contains(body, `action="`+zURL+`/recovery"`) {
-		t.Error("the person page shows no refund due, or offers to record a repayment of nothing")
+	if _, body := op.get(zURL); !strings.Contains(body, "¥1,000.50</td>") || strings.Contains(body, "¥-") || !strings.Contains(body, `action="`+zURL+`/recovery"`) {
+		t.Error("the person page shows no refund due, or a negative amount, or no form to record the refund")
 	}
 	file.Reset()
-	if _, err := c.svc.WriteRecoveries(ctx, &file); err != nil || !strings.Contains(file.String(), zhang+",EMP_PENSION,0,0.00,0.00,0.00,CONFLICT,2024-02-20,1000.50,4999.50,-6000.00\n") {
+	if _, err := c.svc.WriteRecoveries(ctx, &file); err != nil || !strings.Contains(file.String(), zhang+",EMP_PENSION,0,0.00,0.00,0.00,CONFLICT,2024-02-20,1000.50,4999.50,0.00,0.00,1000.50\n") {
 		t.Errorf("the recovery file after the conflict (%v):\n%s", err, file.String())
 	}
-	if _, body := op.get("/recoveries?state=over&format=csv"); !strings.Contains(body, ",-6000.00,") || strings.Contains(body, "'-") {
+	if _, body := op.get("/recoveries?state=over&format=csv"); !strings.Contains(body, ",1000.50,") || strings.Contains(body, ",-") {
 		t.Errorf("the refunds' export:\n%s", body)
+	}
+	if st, _, _ := post(op, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"1"}}); st != http.StatusConflict {
+		t.Errorf("a repayment of nothing owed: %d", st)
+	}
+	if st, _, _ := post(op, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"refunded"}, "amount": {"1000.50"}}); st != http.StatusForbidden {
+		t.Errorf("a refund recorded by an operator: %d", st)
+	}
+	if st, _, _ := post(ad, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"refunded"}, "amount": {"1000.51"}}); st != http.StatusConflict {
+		t.Errorf("a refund of more than is due back: %d", st)
+	}
+	if st, _, body := post(ad, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"refunded"}, "amount": {"1000.50"}, "note": {"转账 7781"}}); st != http.StatusSeeOther {
+		t.Fatalf("the refund: %d %s", st, body)
+	}
+	if _, body := op.get("/recoveries?state=settled"); !strings.Contains(body, "张三") {
+		t.Error("the case refunded is not settled")
+	}
+	file.Reset()
+	if _, err := c.svc.WriteRecoveries(ctx, &file); err != nil || !strings.Contains(file.String(), zhang+",EMP_PENSION,0,0.00,0.00,0.00,CONFLICT,2024-02-20,1000.50,4999.50,0.00,1000.50,0.00\n") {
+		t.Errorf("the recovery file after the refund (%v):\n%s", err, file.String())
+	}
+	if ps := problems(); len(ps) != 0 {
+		t.Errorf("audit verify after the refund: %+v", ps)
 	}
 	if st, _ := op.get("/recoveries?format=xlsx"); st != http.StatusBadRequest {
 		t.Errorf("an unknown export format: %d", st)
