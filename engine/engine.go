@@ -683,6 +683,12 @@ func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
 			held = append(held, Held{Month: b.Month, Ent: b.Ent, Reason: sc.StatusLoss, ClockPayable: true})
 			continue
 		}
+		if !r.Entitlements[b.Ent].Active(b.Month) {
+			// Not due after all: a roster import moved the entitlement's start or end
+			// past a month held before (backtest's fixed roster never does).
+			out.Count(CountBackPayDropped)
+			continue
+		}
 		es := &s.Ents[b.Ent]
 		if es.Regular.Has(b.Month) || es.Back.Has(b.Month) {
 			continue
@@ -706,8 +712,16 @@ type Overpayment struct {
 // Overpayments returns the person's overpayments, one per entitlement with at least one
 // overpaid month, in entitlement order (the roster order the driver fixed, by benefit
 // code). Months paid after the month of an accepted death are offset from the capacity;
-// months a late LOSS covers have no offset.
+// months a late LOSS covers have no offset. Each month counts the roster's monthly amount
+// (spec §7: backtest's roster is fixed); see OverpaymentsPaid.
 func (e *Engine) Overpayments(r *sc.Recipient, s *State) []Overpayment {
+	return e.OverpaymentsPaid(r, s, nil)
+}
+
+// OverpaymentsPaid is Overpayments counting each month what paid says was paid for it,
+// when it knows (a running service whose roster changed an amount since the month was
+// paid: what is recovered is what was paid); nil or unknown: the roster's amount.
+func (e *Engine) OverpaymentsPaid(r *sc.Recipient, s *State, paid func(ent int, m sc.Month) (sc.Fen, bool)) []Overpayment {
 	var out []Overpayment
 	capLeft, _ := r.Capacity()
 	dead := s.DeathDate != sc.NoDate && s.conflict() == nil
@@ -719,14 +733,20 @@ func (e *Engine) Overpayments(r *sc.Recipient, s *State) []Overpayment {
 		var o Overpayment
 		var deathAmt sc.Fen
 		count := func(m sc.Month) {
+			amount := r.Entitlements[i].Monthly
+			if paid != nil {
+				if a, ok := paid(i, m); ok {
+					amount = a
+				}
+			}
 			switch {
 			case dead && m > deathMonth:
 				o.Months++
-				o.Amount += r.Entitlements[i].Monthly
-				deathAmt += r.Entitlements[i].Monthly
+				o.Amount += amount
+				deathAmt += amount
 			case s.lossExcludes(m):
 				o.Months++
-				o.Amount += r.Entitlements[i].Monthly
+				o.Amount += amount
 			}
 		}
 		s.Ents[i].Regular.Each(count)

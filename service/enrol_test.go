@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/service"
@@ -125,5 +127,117 @@ func TestDeathBeforeEnrolment(t *testing.T) {
 				t.Errorf("%d death records unlinked, want 1 (孙八's)", unlinked)
 			}
 		})
+	}
+}
+
+// TestRecoveryCountsWhatWasPaid: a roster import that raises a pension after months were
+// paid leaves those months at what was paid: a death reported later recovers what was
+// paid after it (1,000 for February and March, 1,200 for April), not the new amount for
+// every month.
+func TestRecoveryCountsWhatWasPaid(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
+	s, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	roster := func(name, amount string) string {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
+			"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,"+amount+",2000-04,,,2024-01-10\n"), 0o644)
+		return path
+	}
+	if _, err := s.ImportRoster(ctx, roster("r1.csv", "1000.00"), "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-03-01"); d++ {
+		if err := s.RunDay(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err := s.ImportRoster(ctx, roster("r2.csv", "1200.00"), "", "test"); err != nil || res.Updated != 1 {
+		t.Fatalf("the raise: %+v %v", res, err)
+	}
+	for d := sc.MustDate("2024-03-02"); d <= sc.MustDate("2024-04-01"); d++ {
+		if err := s.RunDay(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	death := csvBatch("PSB", header+"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-01-20,2024-04-01,,\n")
+	death.Day = sc.MustDate("2024-04-01")
+	if _, err := s.Ingest(ctx, death); err != nil {
+		t.Fatal(err)
+	}
+	var paid sc.Fen
+	if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
+		if p.Kind == "REGULAR" && p.Month > sc.MustDate("2024-01-20").Month() {
+			paid += p.Amount
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.Recoveries(ctx, "")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("recoveries %+v %v", recs, err)
+	}
+	if paid != 320000 || recs[0].Months != 3 || recs[0].Amount != paid || recs[0].ToRecover != paid {
+		t.Errorf("recovery of %d months, %s (to recover %s); %s was paid after the death, want 3 months, 3200.00", recs[0].Months, recs[0].Amount, recs[0].ToRecover, paid)
+	}
+	one, err := s.RecoveriesOf(ctx, recs[0].PID)
+	if err != nil || len(one) != 1 || one[0].Amount != paid {
+		t.Errorf("the person's recovery %+v %v", one, err)
+	}
+}
+
+// TestBackPayWithinEntitlement: months withheld while the person was suspended are paid
+// back at the certification, except those a roster import has since put after the
+// entitlement's end (not due after all).
+func TestBackPayWithinEntitlement(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
+	s, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	roster := func(name, end string) string {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
+			"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-04,"+end+",,2022-10-01\n"), 0o644)
+		return path
+	}
+	if _, err := s.ImportRoster(ctx, roster("r1.csv", ""), "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-03-01"); d++ {
+		if err := s.RunDay(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ImportRoster(ctx, roster("r2.csv", "2024-02"), "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	counter := csvBatch("HRSS", header+"C1,HRSS,HRSS.COUNTER,371002194003150019,张三,1940-03-15,2024-03-15,2024-03-15,,\n")
+	counter.Day = sc.MustDate("2024-03-15")
+	if _, err := s.Ingest(ctx, counter); err != nil {
+		t.Fatal(err)
+	}
+	for d := sc.MustDate("2024-03-02"); d <= sc.MustDate("2024-04-01"); d++ {
+		if err := s.RunDay(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
+		got = append(got, p.Month.String()+" "+p.Kind)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"2024-02 WITHHELD:SUSPENDED", "2024-03 WITHHELD:SUSPENDED", "2024-02 BACK_PAY"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("payments %v, want %v", got, want)
 	}
 }

@@ -100,7 +100,8 @@ func (s *Service) Recoveries(ctx context.Context, prefix string) ([]Recovery, er
 	if err != nil {
 		return nil, err
 	}
-	return joinLedger(s.recoveryCases(prefix, ledger), ledger), nil
+	cases, err := s.recoveryCases(ctx, prefix, ledger)
+	return joinLedger(cases, ledger), err
 }
 
 // RecoveriesOf returns one person's recoveries, as Recoveries has them.
@@ -112,25 +113,47 @@ func (s *Service) RecoveriesOf(ctx context.Context, pid int64) ([]Recovery, erro
 	s.mu.Lock()
 	var cases []RecoveryCase
 	if pid >= 0 && pid < int64(len(s.ppl)) {
-		cases = s.casesOf(nil, s.ppl[pid], ledger[pid])
+		cases, err = s.casesOfAll(ctx, []*Person{s.ppl[pid]}, ledger)
 	}
 	s.mu.Unlock()
-	return joinLedger(sortCases(cases), ledger), nil
+	return joinLedger(sortCases(cases), ledger), err
 }
 
 // recoveryCases returns the cases of the people whose region code starts with prefix, the
 // engine's and the ledger's (casesOf), in sortCases' order.
-func (s *Service) recoveryCases(prefix string, ledger map[int64][]store.RecoveryEntry) []RecoveryCase {
-	var out []RecoveryCase
+func (s *Service) recoveryCases(ctx context.Context, prefix string, ledger map[int64][]store.RecoveryEntry) ([]RecoveryCase, error) {
+	var ps []*Person
 	s.mu.Lock()
 	for _, p := range s.ppl {
 		if (p.State.Rare == nil && ledger[p.PID] == nil) || !strings.HasPrefix(p.Rec.RegionCode, prefix) {
 			continue
 		}
-		out = s.casesOf(out, p, ledger[p.PID])
+		ps = append(ps, p)
 	}
+	out, err := s.casesOfAll(ctx, ps, ledger)
 	s.mu.Unlock()
-	return sortCases(out) // outside the lock: ingestion waits for the scan alone
+	return sortCases(out), err // outside the lock: ingestion waits for the scan alone
+}
+
+// casesOfAll appends the cases of ps (casesOf), counting each overpaid month what the
+// payments table says was paid for it (an amount the roster changed since counts what was
+// paid then); the caller holds s.mu.
+func (s *Service) casesOfAll(ctx context.Context, ps []*Person, ledger map[int64][]store.RecoveryEntry) ([]RecoveryCase, error) {
+	var pids []int64
+	for _, p := range ps {
+		if p.State.Rare != nil && len(s.eng.Overpayments(p.Rec, &p.State)) > 0 {
+			pids = append(pids, p.PID)
+		}
+	}
+	paid, err := s.db.PaidAmounts(ctx, pids)
+	if err != nil {
+		return nil, err
+	}
+	var out []RecoveryCase
+	for _, p := range ps {
+		out = s.casesOf(out, p, ledger[p.PID], paid)
+	}
+	return out, nil
 }
 
 // sortCases puts cases in person_id order, each person's by benefit (one case an
@@ -147,7 +170,7 @@ func sortCases(cs []RecoveryCase) []RecoveryCase {
 
 // casesOf appends p's recovery cases to out: the engine's overpayments, then a case of
 // nothing owed for each benefit of p's ledger entries the engine did not give.
-func (s *Service) casesOf(out []RecoveryCase, p *Person, entries []store.RecoveryEntry) []RecoveryCase {
+func (s *Service) casesOf(out []RecoveryCase, p *Person, entries []store.RecoveryEntry, paid map[store.MonthKey]sc.Fen) []RecoveryCase {
 	start := len(out)
 	add := func(benefit string) *RecoveryCase {
 		out = append(out, RecoveryCase{PID: p.PID, PersonID: p.Rec.PersonID, Name: p.Rec.Name, RegionCode: p.Rec.RegionCode,
@@ -155,7 +178,11 @@ func (s *Service) casesOf(out []RecoveryCase, p *Person, entries []store.Recover
 		return &out[len(out)-1]
 	}
 	if p.State.Rare != nil {
-		for _, o := range s.eng.Overpayments(p.Rec, &p.State) {
+		amount := func(ent int, m sc.Month) (sc.Fen, bool) {
+			a, ok := paid[store.MonthKey{PID: p.PID, Benefit: p.Rec.Entitlements[ent].Benefit, Month: m}]
+			return a, ok
+		}
+		for _, o := range s.eng.OverpaymentsPaid(p.Rec, &p.State, amount) {
 			k := add(p.Rec.Entitlements[o.Ent].Benefit)
 			k.Months, k.Amount, k.Offset, k.ToRecover = o.Months, o.Amount, o.Offset, o.ToRecover
 		}

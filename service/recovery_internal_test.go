@@ -39,7 +39,7 @@ func BenchmarkRecoveryCases(b *testing.B) {
 	}
 	var dead, living []*Person
 	for _, p := range s.ppl {
-		if len(s.casesOf(nil, p, nil)) > 0 {
+		if len(s.casesOf(nil, p, nil, nil)) > 0 {
 			dead = append(dead, p)
 		} else {
 			living = append(living, p)
@@ -63,7 +63,7 @@ func BenchmarkRecoveryCases(b *testing.B) {
 				s.ppl[i] = &p
 			}
 			for b.Loop() {
-				if len(s.recoveryCases("", nil)) == 0 {
+				if cs, err := s.recoveryCases(ctx, "", nil); err != nil || len(cs) == 0 {
 					b.Fatal("no cases")
 				}
 			}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -107,6 +108,47 @@ func (db *DB) Payments(ctx context.Context, m sc.Month, fn func(*Payment) error)
 		}
 	}
 	return rows.Err()
+}
+
+// MonthKey names one month of one entitlement of a person.
+type MonthKey struct {
+	PID     int64
+	Benefit string
+	Month   sc.Month
+}
+
+// PaidAmounts returns what was paid (regular payments and back pay) to the people pids,
+// by entitlement and month.
+func (db *DB) PaidAmounts(ctx context.Context, pids []int64) (map[MonthKey]sc.Fen, error) {
+	out := map[MonthKey]sc.Fen{}
+	for len(pids) > 0 {
+		part := pids[:min(len(pids), 500)]
+		pids = pids[len(part):]
+		args := make([]any, len(part))
+		for i, pid := range part {
+			args[i] = pid
+		}
+		rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT pid, benefit, month, amount FROM payments
+			WHERE kind IN ('REGULAR', 'BACK_PAY') AND pid IN (?`+strings.Repeat(",?", len(part)-1)+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: payments: %w", db, err)
+		}
+		for rows.Next() {
+			var k MonthKey
+			var month, amount int64
+			if err := rows.Scan(&k.PID, &k.Benefit, &month, &amount); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			k.Month = sc.Month(month)
+			out[k] += sc.Fen(amount)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("%s: payments: %w", db, err)
+		}
+	}
+	return out, nil
 }
 
 // MarkRun records that day d was evaluated.
