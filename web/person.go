@@ -92,9 +92,6 @@ func (d *personData) Recoverable() bool {
 	return false
 }
 
-// Once is a fresh one-time key for a form of the page.
-func (d *personData) Once() string { return newOnce() }
-
 // eventKinds are the timeline's kinds, in the order of its filter.
 var eventKinds = []string{"decision", "record", "held", "notice", "payment", "action"}
 
@@ -131,7 +128,10 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	// audit row, which would wait for the writer during a large batch.
 	c.log.Info("console view", "user", reqOf(r).user.Name, "pid", p.PID)
 	ctx := r.Context()
-	d := &personData{P: p, Region: p.Rec.RegionCode, Outcomes: outcomeOrder, Done: r.URL.Query().Get("done")}
+	d := &personData{P: p, Region: p.Rec.RegionCode, Outcomes: outcomeOrder}
+	if n, err := strconv.ParseInt(r.URL.Query().Get("done"), 10, 64); err == nil && n > 0 {
+		d.Done = strconv.FormatInt(n, 10) // a batch's number, never words from the address
+	}
 	if f, err := c.db.OpenRisk(ctx, p.PID); err != nil {
 		c.fail(w, r, err)
 		return
@@ -143,7 +143,16 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	// The village assistant sees the community's own records (visits, reports) and no
+	// other department's: hospital stays, pharmacy, bank and card use by date would tell
+	// a neighbour's health and habits, and the traces a WEAK certification or a RISK flag
+	// rests on; nor the evidence such a decision names.
+	village := reqOf(r).user.Role == auth.RoleVillage
+	ownRef := func(ref string) bool { return !village || strings.HasPrefix(ref, "CMT:") }
 	for _, x := range recs {
+		if village && x.Source != "CMT" {
+			continue
+		}
 		ev := Event{Date: x.EventDate, Kind: "record", Title: x.Type, Detail: x.Detail, Ref: x.Source + ":" + x.RecordID}
 		if x.Held {
 			ev.Kind = "held"
@@ -168,6 +177,9 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		ev := Event{Date: a.Day, Kind: "action", Title: a.Action, Detail: a.Detail, Method: a.Method, Rule: a.Rule, Ref: a.Evidence, Actor: a.Actor}
 		if a.Kind == "decision" {
 			ev.Kind = "decision"
+			if !ownRef(ev.Ref) {
+				ev.Ref = ""
+			}
 		} else {
 			ev.Title = a.Kind + " " + a.Action
 		}
@@ -315,9 +327,25 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, sc.Errorf(sc.EInvalid, "outcome %q", outcome))
 		return
 	}
-	event, err := formDate(r.PostFormValue("date"), today, today)
+	date := strings.TrimSpace(r.PostFormValue("date"))
+	if outcome == "death" && date == "" {
+		// The form gives no date beforehand: a death dated by default would be dated the
+		// visit's day, and every month paid since would go unrecovered.
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "the date of death is required: enter the day the person died"))
+		return
+	}
+	event, err := formDate(date, today, today)
 	if err != nil {
 		c.fail(w, r, err)
+		return
+	}
+	if outcome == "death" && p.Rec.BirthDate != sc.NoDate && event < p.Rec.BirthDate {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "date of death %s: before the person was born (%s)", event, p.Rec.BirthDate))
+		return
+	}
+	rid, done, err := c.formRecordID(r, "CMT", today)
+	if err != nil || done != 0 {
+		c.afterSubmit(w, r, p, done, err)
 		return
 	}
 	region := p.Rec.RegionCode
@@ -331,12 +359,15 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, sc.Errorf(sc.EInvalid, "new village code %q is not in the division table", region))
 			return
 		}
+		if region == p.Rec.RegionCode {
+			c.fail(w, r, sc.Errorf(sc.EInvalid, "new village code %q: the person lives there already", region))
+			return
+		}
 	}
 	detail := ""
 	if r.PostFormValue("agent") == "1" {
 		detail = "agent=1"
 	}
-	rid := newRecordID(today)
 	body := recordCSV(rid, "CMT", typ, p, event, today, region, detail)
 	c.submit(w, r, p, Submission{Source: "CMT", Actor: u.Name, Day: today, Name: "console-visit.csv", Body: body},
 		store.AuditRow{Kind: "visit", Action: typ, Evidence: "CMT:" + rid, Detail: "outcome=" + outcome + ";event_date=" + event.String()})
@@ -373,7 +404,11 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	today := c.opt.Today()
-	rid := newRecordID(today)
+	rid, done, err := c.formRecordID(r, "HRSS", today)
+	if err != nil || done != 0 {
+		c.afterSubmit(w, r, p, done, err)
+		return
+	}
 	body := recordCSV(rid, "HRSS", "HRSS.REVIEW", p, today, today, p.Rec.RegionCode, "accept="+accept+";ref="+ref)
 	c.submit(w, r, p, Submission{Source: "HRSS", Actor: u.Name, Day: today, Name: "console-review.csv", Body: body},
 		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + reason})
@@ -426,7 +461,38 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 			return
 		}
 	}
-	next := fmt.Sprintf("/person/%d?done=%d", p.PID, rc.BatchID)
+	c.afterSubmit(w, r, p, rc.BatchID, nil)
+}
+
+// formRecordID names the record a form sends: by the form's one-time key, so that the
+// form sent twice (a double tap, a resend after a timeout, the back button) is one record;
+// done is the batch that took it already (then nothing is to be sent again). A form
+// without a key (a page from before the key) gets a fresh name.
+func (c *console) formRecordID(r *http.Request, source string, today sc.Date) (rid string, done int64, err error) {
+	once := r.PostFormValue("once")
+	if once == "" {
+		return newRecordID(today), 0, nil
+	}
+	if !validOnce(once) {
+		return "", 0, sc.Errorf(sc.EInvalid, "the form's key %q: reload the page", once)
+	}
+	rid = "WEB-" + once
+	rec, ok, err := c.db.RecordByKey(r.Context(), source, rid)
+	if err != nil || !ok {
+		return rid, 0, err
+	}
+	return rid, max(rec.Batch, 1), nil
+}
+
+// afterSubmit answers a form that sent a record (batch: the batch that took it): the
+// person's page, or the village's list it came from, saying it is done.
+func (c *console) afterSubmit(w http.ResponseWriter, r *http.Request, p *store.Person, batch int64, err error) {
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	u := reqOf(r).user
+	next := fmt.Sprintf("/person/%d?done=%d", p.PID, batch)
 	if r.PostFormValue("back") == "village" {
 		next = fmt.Sprintf("/village?done=%d#p-%d", p.PID, p.PID)
 		if len(u.Region) != 12 {

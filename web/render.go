@@ -212,6 +212,9 @@ func (p *Page) MaskID(id string) string {
 	return idcard.Mask(id)
 }
 
+// Once is a fresh one-time key for a form of the page (see formRecordID).
+func (p *Page) Once() string { return newOnce() }
+
 // SeesHealth reports whether the page may show what medical and bank records say of a
 // person: health indexes, a fraud-risk flag's reasons and score, diagnoses. A village
 // assistant gets the order of their list and the flag, not what lies behind them.
@@ -222,7 +225,7 @@ func (p *Page) SeesHealth() bool { return p.User == nil || p.User.Role != auth.R
 // other key — a health index, a flag's score and reasons, the traces behind a WEAK
 // certification, a department's diagnosis or amount, whatever a department adds — is
 // left out.
-var villageKeys = []string{"until", "certified_on", "back_pay_months", "death_date", "other", "outcome",
+var villageKeys = []string{"until", "certified_on", "back_pay_months", "death_date", "outcome",
 	"event_date", "date", "agent", "deadline", "batch", "applied", "quarantined"}
 
 // ShownDetail is a decision's or record's detail as the page may show it: only

@@ -1,0 +1,67 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// TestVisitForm: the village assistant's visit form carries a one-time key, so that the
+// form sent twice (a double tap, a resend after a timeout) records one visit; no outcome
+// and no date are given beforehand; a death needs its date and not one before the birth;
+// a move to the village the person lives in is refused; a success message says only a
+// batch's number, never words from the address.
+func TestVisitForm(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/w.db"))
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	zURL := fmt.Sprintf("/person/%d", zp.PID)
+	v1 := c.clientAs(t, "v1")
+	_, body := v1.get(zURL)
+	m := regexp.MustCompile(`<form method="post" action="` + zURL + `/visit"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="once" value="([0-9a-f]{24})">`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the visit form has no one-time key:\n%s", body)
+	}
+	if strings.Contains(body, "checked") || regexp.MustCompile(`name="date" type="date" value=`).MatchString(body) {
+		t.Error("the visit form chooses an outcome or a date beforehand")
+	}
+	if _, village := v1.get("/village"); strings.Contains(village, "checked") || !strings.Contains(village, `name="once"`) {
+		t.Error("the village page's forms choose an outcome beforehand, or carry no one-time key")
+	}
+	post := func(form url.Values) (int, string, string) {
+		form.Set("csrf", v1.csrf)
+		return v1.post(zURL+"/visit", form)
+	}
+	for _, bad := range []url.Values{
+		{"outcome": {"death"}},
+		{"outcome": {"death"}, "date": {"1939-12-31"}},
+		{"outcome": {"moved"}, "region_code": {zp.Rec.RegionCode}},
+		{"outcome": {"alive"}, "once": {"../../etc"}},
+	} {
+		if st, _, body := post(bad); st != http.StatusBadRequest {
+			t.Errorf("%v: %d, want 400\n%s", bad, st, body)
+		}
+	}
+	before, _ := c.db.PersonRecords(ctx, zp.PID)
+	st, loc, body := post(url.Values{"outcome": {"alive"}, "once": {m[1]}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("the visit: %d %s", st, body)
+	}
+	st2, loc2, _ := post(url.Values{"outcome": {"alive"}, "once": {m[1]}})
+	if st2 != http.StatusSeeOther || loc2 != loc {
+		t.Errorf("the visit sent again: %d %s, first %s", st2, loc2, loc)
+	}
+	after, _ := c.db.PersonRecords(ctx, zp.PID)
+	if len(after) != len(before)+1 || after[len(after)-1].RecordID != "WEB-"+m[1] {
+		t.Errorf("%d records after the visit sent twice, %d before; want one more, named by the form's key", len(after), len(before))
+	}
+	if _, body := v1.get(zURL + "?done=已核销"); strings.Contains(body, "已核销") {
+		t.Error("the person page shows words from its address as a success message")
+	}
+}
