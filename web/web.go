@@ -135,7 +135,7 @@ func New(opt Options) (http.Handler, error) {
 		return nil, err
 	}
 	c.routes()
-	return c, nil
+	return Compress(c), nil
 }
 
 func (c *console) routes() {

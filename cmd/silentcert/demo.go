@@ -131,7 +131,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	apiH := api.New(api.Options{Service: svc, Keys: accounts, Log: log})
 	mux := http.NewServeMux()
-	mux.Handle("/c/", citizens)
+	mux.Handle("/c/", web.Compress(citizens))
 	mux.Handle("/api/", apiH)
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, apiH)

@@ -149,7 +149,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				log.Error("citizen purge", "err", err)
 			}
 		}, Extra: func(mux *http.ServeMux) error {
-			mux.Handle("/c/", citizens)
+			mux.Handle("/c/", web.Compress(citizens))
 			mux.Handle("/", console)
 			return nil
 		}, Metrics: func(w io.Writer) { w.Write(metrics.AppendPrometheus(nil)) }, Announce: func(a string) {
