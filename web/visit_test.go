@@ -65,3 +65,30 @@ func TestVisitForm(t *testing.T) {
 		t.Error("the person page shows words from its address as a success message")
 	}
 }
+
+// TestSessionEndedUnderForm: a form sent after its session ended (its 12 hours, a logout
+// elsewhere) is answered with the sign-in page saying so, which leads back to the form's
+// page; nothing is recorded.
+func TestSessionEndedUnderForm(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/w.db"))
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	zURL := fmt.Sprintf("/person/%d", zp.PID)
+	v1 := c.clientAs(t, "v1")
+	v1.get(zURL)
+	before, _ := c.db.PersonRecords(ctx, zp.PID)
+	if _, err := c.db.SQL().ExecContext(ctx, `DELETE FROM sessions`); err != nil {
+		t.Fatal(err)
+	}
+	st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"alive"}})
+	if st != http.StatusUnauthorized || !strings.Contains(body, "登录已过期") || !strings.Contains(body, `name="next" value="`+zURL+`"`) {
+		t.Errorf("a visit sent after the session ended: %d\n%s", st, body)
+	}
+	if after, _ := c.db.PersonRecords(ctx, zp.PID); len(after) != len(before) {
+		t.Error("a visit was recorded without a session")
+	}
+	anon := c.client(t)
+	if st, _, body := anon.post(zURL+"/visit", url.Values{"outcome": {"alive"}}); st != http.StatusForbidden {
+		t.Errorf("a form sent with no session at all: %d %s", st, body)
+	}
+}

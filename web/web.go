@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	sc "github.com/silentcert/silentcert"
@@ -190,10 +191,28 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.lang = c.pickLang(r, req.user)
 	if r.Method == http.MethodPost && !c.csrfOK(r, req) {
+		if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" && req.user == nil && r.URL.Path != "/login" {
+			// The session ended under an open form (its 12 hours, a logout elsewhere): say
+			// so, and come back to the form's page after signing in again.
+			c.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Next": formPage(r), "Error": "login.expired"})
+			return
+		}
 		c.fail(w, r, sc.Errorf(eForbidden, "CSRF token missing or wrong"))
 		return
 	}
 	c.mux.ServeHTTP(w, r)
+}
+
+// formPage is the page a form posted to path came from: the village's list it says it
+// came back to, or the path less its last step (/person/7/visit: /person/7).
+func formPage(r *http.Request) string {
+	if r.PostFormValue("back") == "village" {
+		return "/village"
+	}
+	if i := strings.LastIndexByte(r.URL.Path, '/'); i > 0 {
+		return safeNext(r.URL.Path[:i])
+	}
+	return "/"
 }
 
 type reqKey struct{}
