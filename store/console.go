@@ -885,7 +885,12 @@ func scanWork(rows *sql.Rows) ([]WorkRow, error) {
 	return out, rows.Err()
 }
 
-// Search finds people of a region by ID number (whole) or name (whole), at most limit.
+// nameDots are the dots typed between the parts of a Uyghur or foreign name (祖丽菲亚·…),
+// read as the middle dot rosters carry.
+var nameDots = strings.NewReplacer("•", "·", "・", "·", "．", "·", ".", "·", "‧", "·", "･", "·")
+
+// Search finds people of a region by ID number (whole) or by the start of their name (张三;
+// 祖丽菲亚 finds 祖丽菲亚·阿不都热合曼, typed with any dot), at most limit.
 func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]WorkRow, error) {
 	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
@@ -898,9 +903,10 @@ func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]Wor
 		limit = 100
 	}
 	cond, cargs := regionWhere(prefix)
+	name := nameDots.Replace(text)
 	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people
-		WHERE (person_id = ? OR name = ?) AND `+cond+` ORDER BY person_id LIMIT `+strconv.Itoa(limit)),
-		append([]any{strings.ToUpper(text), text}, cargs...)...)
+		WHERE (person_id = ? OR (name >= ? AND name < ?)) AND `+cond+` ORDER BY person_id LIMIT `+strconv.Itoa(limit)),
+		append([]any{strings.ToUpper(text), name, name + "\U0010FFFF"}, cargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: search: %w", db, err)
 	}

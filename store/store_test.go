@@ -27,6 +27,7 @@ func TestStore(t *testing.T) {
 		{"people round trip", testPeople},
 		{"records dedupe", testRecords},
 		{"batch keys", testBatchKeys},
+		{"search by name", testSearchNames},
 		{"records in bulk", testRecordsBulk},
 		{"audit chain", testAudit},
 		{"audit verified while written", testVerifyWhileWriting},
@@ -185,6 +186,42 @@ func testVerifyWhileWriting(t *testing.T, db *store.DB) {
 		}
 		if _, err := db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Errorf("verification %d: %+v", verified, p) }); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// testSearchNames: a name is found by its start, a Uyghur name's dot typed as any dot, an
+// ID number only whole; never outside the region.
+func testSearchNames(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var ps []*store.Person
+	for i, n := range []string{"祖丽菲亚·阿不都热合曼", "张三", "张三丰", "李四"} {
+		ps = append(ps, &store.Person{PID: int64(i), Rec: sc.Recipient{PersonID: fmt.Sprintf("37100219400101%04d", i), Name: n, Sex: 1,
+			BirthDate: 100, RegionCode: "371002001001", LastCertified: sc.NoDate}, NextCheck: sc.NoDate, State: []byte{1}})
+	}
+	ps[3].Rec.RegionCode = "371002001002"
+	if err := tx.PutPeople(ps); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		prefix, q string
+		want      int
+	}{
+		{"3710", "祖丽菲亚", 1}, {"3710", "祖丽菲亚.阿不都", 1}, {"3710", "祖丽菲亚•阿不都热合曼", 1}, {"3710", "张三", 2},
+		{"3710", "张三丰", 1}, {"3710", "371002194001010001", 1}, {"3710", "3710021940", 0}, {"371002001001", "李四", 0},
+		{"3710", "李四", 1}, {"3710", "王", 0},
+	} {
+		got, err := db.Search(ctx, c.prefix, c.q, 10)
+		if err != nil || len(got) != c.want {
+			t.Errorf("search %q in %s: %d found (%v), want %d", c.q, c.prefix, len(got), err, c.want)
 		}
 	}
 }
