@@ -469,7 +469,7 @@ func prepareOut(dir string, overwrite bool) error {
 		p := filepath.Join(dir, name)
 		if _, err := os.Lstat(p); err == nil {
 			if !overwrite {
-				return silentcert.Errorf(silentcert.EConflict, "%s already holds a scenario (%s); choose an empty directory or overwrite", dir, name)
+				return silentcert.Errorf(silentcert.EConflict, "%s already holds a scenario (%s); choose an empty directory, or give --overwrite to replace it", dir, name)
 			}
 			if err := os.RemoveAll(p); err != nil {
 				return err

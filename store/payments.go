@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -76,8 +77,11 @@ func (db *DB) PayrollRun(ctx context.Context, m sc.Month) (*Payroll, error) {
 	var day, paid, back, held int64
 	err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT day, paid, back_pay, withheld, rows, snapshot FROM payrolls WHERE month = ?`), int64(m)).
 		Scan(&day, &paid, &back, &held, &p.Rows, &p.Snapshot)
+	if err == sql.ErrNoRows {
+		return nil, sc.Errorf(sc.ENotFound, "no payroll for %s: the 1st of that month has not been run (run-day --day %s)", m, m.First())
+	}
 	if err != nil {
-		return nil, sc.Errorf(sc.ENotFound, "no payroll for %s: %v", m, err)
+		return nil, fmt.Errorf("%s: payroll %s: %w", db, m, err)
 	}
 	p.Day, p.Paid, p.BackPay, p.Withheld = sc.Date(day), sc.Fen(paid), sc.Fen(back), sc.Fen(held)
 	return p, nil

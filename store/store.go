@@ -364,6 +364,12 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]string, error) {
 			state = "applied"
 		}
 		out = append(out, fmt.Sprintf("%04d %s %s", m.version, state, m.name))
+		delete(done, m.version)
+	}
+	for _, v := range applied {
+		if done[v] {
+			out = append(out, fmt.Sprintf("%04d applied, unknown to this binary (a newer one migrated the database: it refuses to open it)", v))
+		}
 	}
 	return out, nil
 }

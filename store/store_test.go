@@ -49,6 +49,17 @@ func testMigrateTwice(t *testing.T, db *store.DB) {
 	if err != nil || len(st) == 0 || !strings.Contains(st[0], "applied") {
 		t.Fatalf("status %v %v", st, err)
 	}
+	// A migration a newer binary applied is named in the status.
+	if _, err := db.SQL().ExecContext(context.Background(), `INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')`); err != nil {
+		t.Fatal(err)
+	}
+	st, err = db.MigrationStatus(context.Background())
+	if err != nil || !strings.HasPrefix(st[len(st)-1], "9999 applied, unknown to this binary") {
+		t.Fatalf("status with a newer migration: %v %v", st, err)
+	}
+	if _, err := db.SQL().ExecContext(context.Background(), `DELETE FROM schema_migrations WHERE version = 9999`); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testPeople(t *testing.T, db *store.DB) {

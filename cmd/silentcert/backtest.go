@@ -30,7 +30,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs)")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	city := fs.String("city", "", "prefecture (4-digit) or county (6-digit) code narrowing address resolution of roster rows without region_code")
-	modelPath := fs.String("model", "", "evidence model file from `silentcert train`, or \"builtin\" for the built-in defaults (default: the baseline weak rule, no RISK rows)")
+	modelPath := fs.String("model", "", "evidence model file from silentcert train, or \"builtin\" for the built-in defaults (default: the baseline weak rule, no RISK rows)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

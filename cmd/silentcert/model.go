@@ -16,7 +16,7 @@ func init() {
 // file is (the identity a database records, see service.CheckModel).
 func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("model", "[--model FILE|builtin] [--out FILE]", stderr)
-	path := fs.String("model", "builtin", "model file from `silentcert train`, or \"builtin\"")
+	path := fs.String("model", "builtin", "model file from silentcert train, or \"builtin\"")
 	out := fs.String("out", "", "write the model file here (default: standard output)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

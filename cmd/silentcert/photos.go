@@ -60,10 +60,10 @@ func runPhotos(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	m, err := face.Load(*faceModels)
 	if err != nil {
-		return fmt.Errorf("face models in %s: %w (face/fetch.sh fetches them)", *faceModels, err)
+		return fmt.Errorf("face models in %s: %w", *faceModels, err)
 	}
 	citizen.SetFaceModels(m, *keep)
-	db, err := openDB(ctx, *dsn)
+	db, err := openDB(ctx, *dsn, false)
 	if err != nil {
 		return err
 	}

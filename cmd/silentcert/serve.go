@@ -56,7 +56,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	db, err := openDB(ctx, *dsn)
+	db, err := openDB(ctx, *dsn, true)
 	if err != nil {
 		return err
 	}

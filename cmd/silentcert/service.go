@@ -35,11 +35,32 @@ func init() {
 
 const dbHelp = "database: sqlite:PATH or postgres://… (default sqlite:silentcert.db)"
 
-func openDB(ctx context.Context, dsn string) (*store.DB, error) {
+// openDB opens (and migrates) the database; one that does not exist is made only when
+// create says the command may start one: a mistyped path must not give an empty database
+// that audit verify calls intact, run-day runs over or ingest links no one in.
+func openDB(ctx context.Context, dsn string, create bool) (*store.DB, error) {
 	if dsn == "" {
 		dsn = "sqlite:silentcert.db"
 	}
+	if !create {
+		if err := dbExists(dsn); err != nil {
+			return nil, err
+		}
+	}
 	return store.Open(ctx, dsn)
+}
+
+// dbExists refuses a SQLite database whose file is not there.
+func dbExists(dsn string) error {
+	path, isFile := strings.CutPrefix(dsn, "sqlite:")
+	if !isFile {
+		return nil
+	}
+	path, _, _ = strings.Cut(path, "?")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("%s: no such database (%v); a new one is made by ingest --roster, migrate, replay, serve, users add or demo", path, err)
+	}
+	return nil
 }
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -72,7 +93,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath)
+	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath, true)
 	if err != nil {
 		return err
 	}
@@ -125,7 +146,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *roster == "" && len(paths) == 0 {
 		return usagef("give a --roster, record files, or both")
 	}
-	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath)
+	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath, *roster != "")
 	if err != nil {
 		return err
 	}
@@ -241,6 +262,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *dsn == "" || *out == "" {
 		return usagef("backup: --db and --out are required")
 	}
+	if err := dbExists(*dsn); err != nil {
+		return err
+	}
 	db, err := store.OpenNoMigrate(*dsn) // a backup never changes the schema
 	if err != nil {
 		return err
@@ -267,6 +291,11 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *dsn == "" {
 		*dsn = "sqlite:silentcert.db"
+	}
+	if *status {
+		if err := dbExists(*dsn); err != nil {
+			return err
+		}
 	}
 	db, err := store.OpenNoMigrate(*dsn)
 	if err != nil {
@@ -297,7 +326,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *dsn)
+	db, err := openDB(ctx, *dsn, false)
 	if err != nil {
 		return err
 	}
@@ -329,7 +358,7 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath)
+	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath, false)
 	if err != nil {
 		return err
 	}
@@ -556,7 +585,7 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *dsn)
+	db, err := openDB(ctx, *dsn, false)
 	if err != nil {
 		return err
 	}
@@ -594,13 +623,13 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-const modelHelp = "evidence model file from `silentcert train`, or \"builtin\" (default: the baseline weak rule, no RISK rows); the same for every command on one database (see --model-change)"
+const modelHelp = "evidence model file from silentcert train, or \"builtin\" (default: the baseline weak rule, no RISK rows); the same for every command on one database (see --model-change)"
 
 const modelChangeHelp = "the reason for deciding under another --model than the database's decisions so far were made with: the switch is written to the audit trail (without it, such a run is refused)"
 
 // openSetup reads the configuration and the evidence model ("" for none) and opens the
 // database: what every command on the service's database starts with.
-func openSetup(ctx context.Context, dsn, configPath, modelPath string) (*sc.Config, engine.Model, *store.DB, error) {
+func openSetup(ctx context.Context, dsn, configPath, modelPath string, create bool) (*sc.Config, engine.Model, *store.DB, error) {
 	cfg, err := loadConfig(configPath)
 	if err != nil {
 		return nil, nil, nil, err
@@ -609,7 +638,7 @@ func openSetup(ctx context.Context, dsn, configPath, modelPath string) (*sc.Conf
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	db, err := openDB(ctx, dsn)
+	db, err := openDB(ctx, dsn, create)
 	return cfg, model, db, err
 }
 

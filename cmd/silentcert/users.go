@@ -71,15 +71,20 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// A mistyped path must not make a new, empty database (and an administrator in it
 	// that serve never sees): only add may start one, and says so.
-	path, isFile := strings.CutPrefix(*dsn, "sqlite:")
-	path, _, _ = strings.Cut(path, "?")
-	if _, err := os.Stat(path); isFile && err != nil {
+	var pw string // add's, read before a new database is made (a refused one makes none)
+	if err := dbExists(*dsn); err != nil {
 		if op != "add" {
-			return fmt.Errorf("%s: no such database (%v)", path, err)
+			return err
 		}
-		fmt.Fprintf(stderr, "note: %s did not exist: a new database is made\n", path)
+		if pw, err = readPassword(ctx, stderr); err != nil {
+			return err
+		}
+		if err := auth.CheckPassword(*name, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "note: %s did not exist: a new database is made\n", strings.TrimPrefix(*dsn, "sqlite:"))
 	}
-	db, err := openDB(ctx, *dsn)
+	db, err := openDB(ctx, *dsn, true)
 	if err != nil {
 		return err
 	}
@@ -106,9 +111,19 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return tw.Flush()
 	}
 	if op == "add" {
-		pw, err := readPassword(ctx, stderr)
+		us, err := a.Users(ctx)
 		if err != nil {
 			return err
+		}
+		for _, u := range us {
+			if u.Name == *name { // before the password is asked for
+				return fmt.Errorf("account name %q is taken", *name)
+			}
+		}
+		if pw == "" {
+			if pw, err = readPassword(ctx, stderr); err != nil {
+				return err
+			}
 		}
 		u, err := a.CreateUser(ctx, actor, *name, pw, auth.Role(*role), *region)
 		if err != nil {

@@ -39,6 +39,31 @@ func TestUsers(t *testing.T) {
 	if code, _, _ := users("", "add", "--db", dsn, "--role", "operator"); code != 2 {
 		t.Fatalf("no --name: %d", code)
 	}
+	// A name taken is refused before the password is read (no input given here).
+	if code, _, errs := users("", "add", "--db", dsn, "--name", "zhao.admin", "--role", "operator"); code == 0 || !strings.Contains(errs, "is taken") || strings.Contains(errs, "password") {
+		t.Fatalf("a name taken: %d %s", code, errs)
+	}
+	// A weak password for a new database makes none.
+	fresh := filepath.Join(t.TempDir(), "new.db")
+	if code, _, errs := users("short\n", "add", "--db", "sqlite:"+fresh, "--name", "a1", "--role", "admin"); code == 0 || errs == "" {
+		t.Fatalf("a weak password on a new database: %d", code)
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Fatal("a refused first account left a database behind")
+	}
+	// The other commands that only use a database never make one of a mistyped path.
+	for _, args := range [][]string{{"audit", "verify", "--db", "sqlite:" + fresh}, {"run-day", "--db", "sqlite:" + fresh, "--day", "2024-01-08"},
+		{"payroll", "--db", "sqlite:" + fresh, "--month", "2024-01", "--out", filepath.Join(t.TempDir(), "p.csv")},
+		{"migrate", "--db", "sqlite:" + fresh, "--status"}, {"backup", "--db", "sqlite:" + fresh, "--out", filepath.Join(t.TempDir(), "b.db")},
+		{"ingest", "--db", "sqlite:" + fresh, filepath.Join(t.TempDir(), "r.csv")}} {
+		var so, se bytes.Buffer
+		if code := run(context.Background(), args, &so, &se); code == 0 || !strings.Contains(se.String(), "no such database") {
+			t.Errorf("%v: %d %s", args, code, se.String())
+		}
+		if _, err := os.Stat(fresh); err == nil {
+			t.Fatalf("%v made a database of a mistyped path", args)
+		}
+	}
 	if code, _, errs := users("", "list", "--db", dsn+"x"); code == 0 || !strings.Contains(errs, "no such database") {
 		t.Fatalf("a mistyped path: %d %s", code, errs)
 	}
