@@ -33,6 +33,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "", "model file to write")
 	base := fs.String("base", "builtin", "model to start from and replay under")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
+	city := fs.String("city", "", "prefecture (4-digit) or county (6-digit) code narrowing address resolution of roster rows without region_code, as backtest's --city")
 	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs)")
 	recalibrate := fs.Bool("recalibrate", false, "fit nothing: move the base model's trace score to the share of traces after a death in this history, estimated from the scores alone (no outcome needed), and write it")
 	sample := fs.Float64("sample", 1, "share of the people whose traces are fitted (0 to 1, chosen by a hash of the ID number): training keeps every fitted trace in memory, about 2 GB for 20,000 people")
@@ -92,7 +93,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	m.Rec = col
 	opt := backtest.Options{Roster: src.roster, Records: src.records,
-		From: from[0], To: src.replayTo, Out: *result, Config: cfg, Workers: *workers, Model: m}
+		From: from[0], To: src.replayTo, Out: *result, Config: cfg, Workers: *workers, Model: m,
+		// Roster rows without region_code are placed as backtest places them: the models
+		// read the roster's region (traces from elsewhere), and the replay must be backtest's.
+		ResolveRegion: regionResolver(*city)}
 	if _, err := backtest.Run(ctx, opt); err != nil {
 		return err
 	}
