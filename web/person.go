@@ -293,11 +293,27 @@ func formDate(s string, def, today sc.Date) (sc.Date, error) {
 		return def, nil
 	}
 	d, err := sc.ParseDate(s)
+	if err != nil {
+		// A browser without a date picker (an old phone's) sends what was typed:
+		// 2024/5/8, 2024.05.08, 2024年5月8日 or 20240508 are read as well.
+		if m := typedDate.FindStringSubmatch(s); m != nil {
+			y, _ := strconv.Atoi(m[1])
+			mo, _ := strconv.Atoi(m[2] + m[4])
+			da, _ := strconv.Atoi(m[3] + m[5])
+			if mo >= 1 && mo <= 12 && da >= 1 && da <= 31 {
+				d, err = sc.ParseDate(fmt.Sprintf("%04d-%02d-%02d", y, mo, da))
+			}
+		}
+	}
 	if err != nil || d > today || d < sc.MakeDate(1900, 1, 1) {
-		return 0, sc.Errorf(sc.EInvalid, "date %q: want YYYY-MM-DD, not after %s", s, today)
+		return 0, said(sc.EInvalid, "form.date", s, today)
 	}
 	return d, nil
 }
+
+// typedDate is a date typed by hand: year, month and day with any separators, or eight
+// digits.
+var typedDate = regexp.MustCompile(`^(\d{4})(?:[^\d]+(\d{1,2})[^\d]+(\d{1,2})[^\d]*|(\d{2})(\d{2}))$`)
 
 func (c *console) canWrite(u *auth.User) error {
 	if !u.CanWrite() {
@@ -324,14 +340,14 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 	outcome := r.PostFormValue("outcome")
 	typ, ok := outcomes[outcome]
 	if !ok {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "outcome %q", outcome))
+		c.fail(w, r, said(sc.EInvalid, "form.outcome"))
 		return
 	}
 	date := strings.TrimSpace(r.PostFormValue("date"))
 	if outcome == "death" && date == "" {
 		// The form gives no date beforehand: a death dated by default would be dated the
 		// visit's day, and every month paid since would go unrecovered.
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "the date of death is required: enter the day the person died"))
+		c.fail(w, r, said(sc.EInvalid, "form.death_date"))
 		return
 	}
 	event, err := formDate(date, today, today)
@@ -340,7 +356,7 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if outcome == "death" && p.Rec.BirthDate != sc.NoDate && event < p.Rec.BirthDate {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "date of death %s: before the person was born (%s)", event, p.Rec.BirthDate))
+		c.fail(w, r, said(sc.EInvalid, "form.death_before_birth", event, p.Rec.BirthDate))
 		return
 	}
 	rid, done, err := c.formRecordID(r, "CMT", today)
@@ -352,15 +368,15 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 	if outcome == "moved" {
 		region = strings.TrimSpace(r.PostFormValue("region_code"))
 		if len(region) != 12 || !store.ValidPrefix(region) {
-			c.fail(w, r, sc.Errorf(sc.EInvalid, "new village code %q: want 12 digits", region))
+			c.fail(w, r, said(sc.EInvalid, "form.region_digits", region))
 			return
 		}
 		if _, ok := c.div.Lookup(region); !ok {
-			c.fail(w, r, sc.Errorf(sc.EInvalid, "new village code %q is not in the division table", region))
+			c.fail(w, r, said(sc.EInvalid, "form.region_unknown", region))
 			return
 		}
 		if region == p.Rec.RegionCode {
-			c.fail(w, r, sc.Errorf(sc.EInvalid, "new village code %q: the person lives there already", region))
+			c.fail(w, r, said(sc.EInvalid, "form.region_same", region))
 			return
 		}
 	}
@@ -474,7 +490,7 @@ func (c *console) formRecordID(r *http.Request, source string, today sc.Date) (r
 		return newRecordID(today), 0, nil
 	}
 	if !validOnce(once) {
-		return "", 0, sc.Errorf(sc.EInvalid, "the form's key %q: reload the page", once)
+		return "", 0, said(sc.EInvalid, "form.reload")
 	}
 	rid = "WEB-" + once
 	rec, ok, err := c.db.RecordByKey(r.Context(), source, rid)

@@ -48,7 +48,22 @@ func TestVisitForm(t *testing.T) {
 			t.Errorf("%v: %d, want 400\n%s", bad, st, body)
 		}
 	}
+	// The answer is in the assistant's words, with the way back to the form.
+	if _, _, body := post(url.Values{"outcome": {"death"}}); !strings.Contains(body, "请填写死亡日期") || !strings.Contains(body, `<a href="`+zURL+`">返回重填</a>`) {
+		t.Errorf("a death without its date is not answered in Chinese with the way back:\n%s", body)
+	}
+	if _, _, body := post(url.Values{"outcome": {"alive"}, "date": {"08/05/2024"}}); !strings.Contains(body, "请按 年-月-日 填写") {
+		t.Errorf("a date in another order is not explained:\n%s", body)
+	}
 	before, _ := c.db.PersonRecords(ctx, zp.PID)
+	// A date typed by hand on a phone without a date picker.
+	if st, _, body := post(url.Values{"outcome": {"notfound"}, "date": {"2024年5月8日"}}); st != http.StatusSeeOther {
+		t.Fatalf("a date typed 2024年5月8日: %d\n%s", st, body)
+	}
+	if rs, _ := c.db.PersonRecords(ctx, zp.PID); len(rs) != len(before)+1 || rs[len(rs)-1].EventDate.String() != "2024-05-08" {
+		t.Errorf("the visit typed 2024年5月8日 was not dated 2024-05-08")
+	}
+	before, _ = c.db.PersonRecords(ctx, zp.PID)
 	st, loc, body := post(url.Values{"outcome": {"alive"}, "once": {m[1]}})
 	if st != http.StatusSeeOther {
 		t.Fatalf("the visit: %d %s", st, body)

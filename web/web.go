@@ -318,11 +318,17 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	msg := ""
 	if status != http.StatusInternalServerError {
 		var e *sc.Error
-		if errors.As(err, &e) {
+		if m, ok := saidIn(err, c.cat[reqOf(r).lang]); ok {
+			msg = m
+		} else if errors.As(err, &e) {
 			msg = e.Message
 		}
 	}
-	c.render(w, r, status, "error", map[string]any{"Key": key, "Message": msg})
+	data := map[string]any{"Key": key, "Message": msg}
+	if r.Method == http.MethodPost && reqOf(r).user != nil {
+		data["Back"] = formPage(r) // the form's page, to send it again
+	}
+	c.render(w, r, status, "error", data)
 }
 
 // eForbidden is the console's own error code: logged in, but not allowed (403).

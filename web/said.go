@@ -1,0 +1,47 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// saidError is an error the console words in the reader's language: a message key of the
+// catalogues and its arguments. Error gives the English (logs, tests); the error page the
+// user's words. Forms a village assistant fills on a phone answer so, not in English.
+type saidError struct {
+	err  *sc.Error
+	key  string
+	args []any
+}
+
+func (e *saidError) Error() string { return e.err.Message }
+func (e *saidError) Unwrap() error { return e.err }
+
+// said makes a saidError of code with the message key's English words.
+func said(code, key string, args ...any) error {
+	return &saidError{err: &sc.Error{Code: code, Message: fmt.Sprintf(english()[key], args...)}, key: key, args: args}
+}
+
+var english = sync.OnceValue(func() map[string]string {
+	cats, err := loadCatalogs()
+	if err != nil {
+		return map[string]string{}
+	}
+	return cats["en"]
+})
+
+// saidIn returns err's words in the language of msgs, when it is a saidError.
+func saidIn(err error, msgs map[string]string) (string, bool) {
+	var se *saidError
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	m, ok := msgs[se.key]
+	if !ok {
+		return se.err.Message, true
+	}
+	return fmt.Sprintf(m, se.args...), true
+}
