@@ -525,6 +525,7 @@ type villageData struct {
 	Total    int64
 	Outcomes []string
 	Done     int64
+	Gone     bool        // Done's visit took the person off the village's list (a death, a move)
 	Faces    []FaceVisit // sent to a visit by failed face attempts
 	// Risks: the village's open RISK flags (a death may be hidden), the oldest first; Risk
 	// holds their flag days by person, whose cards stay among Rows with the form open.
@@ -586,6 +587,9 @@ func (c *console) village(w http.ResponseWriter, r *http.Request) {
 			pids = append(pids, x.PID)
 		}
 	}
+	// A death or a move recorded takes the person off the list: say it was recorded (not
+	// who: done comes from the address, and names no one).
+	d.Gone = done != 0 && !slices.ContainsFunc(rows, func(x store.WorkRow) bool { return x.PID == done })
 	if d.Last, err = c.db.LastVisits(r.Context(), pids); err != nil {
 		c.fail(w, r, err)
 		return

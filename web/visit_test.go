@@ -76,7 +76,21 @@ func TestVisitForm(t *testing.T) {
 	if len(after) != len(before)+1 || after[len(after)-1].RecordID != "WEB-"+m[1] {
 		t.Errorf("%d records after the visit sent twice, %d before; want one more, named by the form's key", len(after), len(before))
 	}
-	if _, body := v1.get(zURL + "?done=已核销"); strings.Contains(body, "已核销") {
+	// A move recorded from the village's list: the card leaves it, and the page says the
+	// visit was recorded.
+	_, page := v1.get(zURL)
+	once := regexp.MustCompile(`name="once" value="([0-9a-f]{24})"`).FindStringSubmatch(page)
+	if once == nil {
+		t.Fatal("no one-time key on the person page")
+	}
+	st, loc, _ = post(url.Values{"outcome": {"moved"}, "region_code": {"371002001003"}, "back": {"village"}, "once": {once[1]}})
+	if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/village?done=") {
+		t.Fatalf("the move from the village's list: %d %s", st, loc)
+	}
+	if _, body := v1.get(loc); !strings.Contains(body, `id="gone"`) || strings.Contains(body, `id="p-`+fmt.Sprint(zp.PID)+`"`) {
+		t.Errorf("after a move the village's page does not say it was recorded, or still shows the card:\n%s", body)
+	}
+	if _, body := c.clientAs(t, "operator").get(zURL + "?done=已核销"); strings.Contains(body, "已核销") {
 		t.Error("the person page shows words from its address as a success message")
 	}
 }
