@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
@@ -264,6 +265,15 @@ func TestOneWriterCommands(t *testing.T) {
 	}
 	if out, err := run("payroll", "--month", "2024-02", "--out", filepath.Join(t.TempDir(), "pay.csv")); err != nil {
 		t.Fatalf("payroll beside a writer: %v: %s", err, out)
+	}
+	// The payroll file holds every ID number: who took it is in the trail, whose chain
+	// holds beside the writer.
+	rows, err := holder.Trail(context.Background(), store.TrailQuery{Kind: "export", Limit: 10, From: sc.NoDate, To: sc.NoDate})
+	if err != nil || len(rows) != 1 || rows[0].Action != "payroll" || !strings.HasPrefix(rows[0].Actor, "cli") || !strings.Contains(rows[0].Detail, "month=2024-02;rows=") {
+		t.Errorf("the payroll's audit row: %+v %v", rows, err)
+	}
+	if _, err := holder.VerifyAudit(context.Background(), func(p store.AuditProblem) { t.Errorf("audit: %+v", p) }); err != nil {
+		t.Fatal(err)
 	}
 	holder.Close()
 	if out, err := run("run-day", "--day", "2024-02-02"); err != nil {

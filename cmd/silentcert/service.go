@@ -613,14 +613,37 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "payroll %s: %d rows in %s\n", m, n, *out)
+	// Who took the files, in the audit trail: they hold every recipient's ID number and
+	// amounts, as the console's exports (audited) do.
+	rows := []store.AuditRow{{Kind: "export", Action: "payroll", Detail: fmt.Sprintf("month=%s;rows=%d;file=%s", m, n, store.DetailValue(*out))}}
 	if *rec != "" {
 		n, err := write(*rec, func(w io.Writer) (int, error) { return svc.WriteRecoveries(ctx, w) })
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "recoveries: %d cases in %s\n", n, *rec)
+		rows = append(rows, store.AuditRow{Kind: "export", Action: "recoveries", Detail: fmt.Sprintf("rows=%d;file=%s", n, store.DetailValue(*rec))})
 	}
-	return nil
+	return auditCLI(ctx, db, svc.Today(), rows)
+}
+
+// auditCLI appends a command's actions to the audit trail, by the command line's actor.
+// It needs no claim on the database: the trail's chain is read and extended inside one
+// write transaction, which the database serialises with serve's.
+func auditCLI(ctx context.Context, db *store.DB, day sc.Date, rows []store.AuditRow) error {
+	at := time.Now().UTC().Format(time.RFC3339)
+	for i := range rows {
+		rows[i].Day, rows[i].At, rows[i].Actor, rows[i].PID = day, at, cliActor(), -1
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.Append(rows); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 const modelHelp = "evidence model file from silentcert train, or \"builtin\" (default: the baseline weak rule, no RISK rows); the same for every command on one database (see --model-change)"
