@@ -42,8 +42,9 @@ type Batch struct {
 	Types []string
 	Actor string
 	Day   sc.Date // the day the records are applied; NoDate: today
-	// Key, when set, is the batch's idempotency key: a batch whose key is already stored
-	// fails to store (see DropFolder, which looks for it first).
+	// Key, when set, is the batch's idempotency key: a batch whose key is stored already
+	// (the same file or form sent again, however close together) does nothing, and its
+	// Result names the batch that took it (Repeat).
 	Key      string
 	Files    []File
 	Encoding string // "" detects
@@ -65,6 +66,9 @@ type Result struct {
 	Report   exchange.BatchReport
 	Problems []exchange.Problem
 	Rejected string // why the whole batch was refused ("" when applied)
+	// Repeat: the batch's Key was stored already; BatchID is that batch, nothing was done
+	// (Report and Problems are this reading's, not stored).
+	Repeat bool
 }
 
 // Row is one record read, with where it came from.
@@ -249,6 +253,9 @@ func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.write(ctx, func(tx *store.Tx, _ *change) error {
+		if done, err := s.repeated(tx, b, res); done || err != nil {
+			return err
+		}
 		rep, _ := json.Marshal(map[string]any{"rejected": res.Rejected})
 		sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: s.dayOf(b),
 			Status: "rejected", Files: fileNames(b), Report: string(rep), Key: b.Key}
@@ -364,7 +371,7 @@ func (s *Service) applyParts(ctx context.Context, b Batch, parts [][]Row, res *R
 		}
 		return also(tx)
 	})
-	if err == nil {
+	if err == nil && !res.Repeat {
 		s.counted(res)
 	}
 	return err
@@ -498,6 +505,9 @@ func sortHalves(s []sortKey, cmpf func(a, b sortKey) int) {
 // applyIn stores and applies prepared rows as one batch inside tx, recording in ch the
 // people it changes; the caller commits, or undoes ch when anything fails.
 func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *Result) error {
+	if done, err := s.repeated(tx, b, res); done || err != nil {
+		return err
+	}
 	s.noteDeliveries(tx, ch, rows)
 	day := s.dayOf(b)
 	sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: day,
@@ -728,6 +738,19 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 		return err
 	}
 	return tx.Append(b.auditRows(sb, res, b.Origin, string(rep)))
+}
+
+// repeated reports whether b's key names a batch stored already (read in the batch's
+// transaction, under s.mu: two sends of one form cannot both pass), noting it in res.
+func (s *Service) repeated(tx *store.Tx, b Batch, res *Result) (bool, error) {
+	if b.Key == "" {
+		return false, nil
+	}
+	id, ok, err := tx.BatchKeyed(b.Key)
+	if ok {
+		res.BatchID, res.Repeat = id, true
+	}
+	return ok, err
 }
 
 // auditRows are a stored batch's audit rows: its own (action, detail), then Batch.Audit's.

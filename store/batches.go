@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -95,6 +96,20 @@ func (db *DB) BatchByKey(ctx context.Context, key string) (*Batch, error) {
 		return nil, err
 	}
 	return &bs[0], nil
+}
+
+// BatchKeyed returns the id of the batch holding an idempotency key, read in the
+// transaction, and whether one does.
+func (t *Tx) BatchKeyed(key string) (int64, bool, error) {
+	var id int64
+	err := t.QueryRow(`SELECT id FROM batches WHERE idem = ?`, Storable(key)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: batches: %w", t.db, err)
+	}
+	return id, true, nil
 }
 
 // Batches returns the latest batches, newest first.

@@ -126,6 +126,19 @@ func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) (recorded bo
 		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note, once)
 }
 
+// RecoveryByOnce returns the sequence number and person of the entry a form's one-time
+// key recorded, and whether one did.
+func (db *DB) RecoveryByOnce(ctx context.Context, once string) (seq, pid int64, ok bool, err error) {
+	err = db.rd.QueryRowContext(ctx, db.Rebind(`SELECT seq, pid FROM recovery_entries WHERE once = ?`), once).Scan(&seq, &pid)
+	if err == sql.ErrNoRows {
+		return 0, 0, false, nil
+	}
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("%s: recovery entries: %w", db, err)
+	}
+	return seq, pid, true, nil
+}
+
 // RecoveryLedger returns the whole ledger by person, each person's entries in the order
 // recorded (one row a staff action: small beside the people).
 func (db *DB) RecoveryLedger(ctx context.Context) (map[int64][]RecoveryEntry, error) {

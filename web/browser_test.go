@@ -173,6 +173,7 @@ func TestBrowser(t *testing.T) {
 	browsertest.Screenshot(t, op, "recoveries")
 	if err := chromedp.Do(op, chromedp.Click(css(fmt.Sprintf(`#recoveries a[href="/person/%d#h-recovery"]`, wp.PID))),
 		chromedp.WaitVisible(css(`#rc-amount`)),
+		chromedp.Click(css(`input[name=kind][value=repaid]`)), // nothing is chosen beforehand
 		chromedp.SendKeys(css(`#rc-amount`), "10.00"),
 		chromedp.SendKeys(css(`#rc-note`), "收据 7"),
 		chromedp.Click(css(`form[action$="/recovery"] button[type=submit]`)),

@@ -86,8 +86,12 @@ func (g *gzipWriter) Write(b []byte) (int, error) {
 	return g.ResponseWriter.Write(b)
 }
 
-// Flush sends what is compressed so far.
+// Flush sends what is compressed so far (deciding, first, from the headers set: a flush
+// before any byte sends them).
 func (g *gzipWriter) Flush() {
+	if !g.decided {
+		g.WriteHeader(http.StatusOK)
+	}
 	if g.gz != nil {
 		g.gz.Flush()
 	}

@@ -87,6 +87,24 @@ func TestCompress(t *testing.T) {
 	if res, _ := fetch(css[1], "gzip", "Range", "bytes=0-9"); res.Header.Get("Content-Encoding") != "" {
 		t.Error("a range was answered gzipped")
 	}
+	// A flush before the first byte: the headers it sends say gzip when the body is.
+	flushing := httptest.NewServer(web.Compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		http.NewResponseController(w).Flush()
+		io.WriteString(w, "a,b\n1,2\n")
+	})))
+	defer flushing.Close()
+	req0, _ := http.NewRequest("GET", flushing.URL, nil)
+	req0.Header.Set("Accept-Encoding", "gzip")
+	res0, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b0, _ := io.ReadAll(res0.Body)
+	res0.Body.Close()
+	if res0.Header.Get("Content-Encoding") != "gzip" || unzip(b0) != "a,b\n1,2\n" {
+		t.Errorf("flushed first: Content-Encoding %q, body %q", res0.Header.Get("Content-Encoding"), b0)
+	}
 	h := web.Compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Write([]byte("PK\x03\x04 already compressed"))

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -175,11 +176,11 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		ev := Event{Date: a.Day, Kind: "action", Title: a.Action, Detail: a.Detail, Method: a.Method, Rule: a.Rule, Ref: a.Evidence, Actor: a.Actor}
+		if !ownRef(ev.Ref) {
+			ev.Ref = "" // a decision's evidence, the record a review chose: another department's
+		}
 		if a.Kind == "decision" {
 			ev.Kind = "decision"
-			if !ownRef(ev.Ref) {
-				ev.Ref = ""
-			}
 		} else {
 			ev.Title = a.Kind + " " + a.Action
 		}
@@ -331,6 +332,13 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	once, err := formOnce(r)
+	if err != nil || c.sentBefore(w, r, once) {
+		if err != nil {
+			c.fail(w, r, err)
+		}
+		return
+	}
 	p, err := c.personFor(r)
 	if err != nil {
 		c.fail(w, r, err)
@@ -359,11 +367,7 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, said(sc.EInvalid, "form.death_before_birth", event, p.Rec.BirthDate))
 		return
 	}
-	rid, done, err := c.formRecordID(r, "CMT", today)
-	if err != nil || done != 0 {
-		c.afterSubmit(w, r, p, done, err)
-		return
-	}
+	rid := formRecordID(once, today)
 	region := p.Rec.RegionCode
 	if outcome == "moved" {
 		region = strings.TrimSpace(r.PostFormValue("region_code"))
@@ -385,7 +389,7 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 		detail = "agent=1"
 	}
 	body := recordCSV(rid, "CMT", typ, p, event, today, region, detail)
-	c.submit(w, r, p, Submission{Source: "CMT", Actor: u.Name, Day: today, Name: "console-visit.csv", Body: body},
+	c.submit(w, r, p, Submission{Source: "CMT", Actor: u.Name, Day: today, Name: "console-visit.csv", Body: body, Key: onceKey(once)},
 		store.AuditRow{Kind: "visit", Action: typ, Evidence: "CMT:" + rid, Detail: "outcome=" + outcome + ";event_date=" + event.String()})
 }
 
@@ -397,6 +401,13 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(u.Region) > 0 && u.Role != auth.RoleAdmin && u.Role != auth.RoleOperator {
 		c.fail(w, r, sc.Errorf(eForbidden, "conflicts are reviewed by the city bureau"))
+		return
+	}
+	once, err := formOnce(r)
+	if err != nil || c.sentBefore(w, r, once) {
+		if err != nil {
+			c.fail(w, r, err)
+		}
 		return
 	}
 	p, err := c.personFor(r)
@@ -420,13 +431,9 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	today := c.opt.Today()
-	rid, done, err := c.formRecordID(r, "HRSS", today)
-	if err != nil || done != 0 {
-		c.afterSubmit(w, r, p, done, err)
-		return
-	}
+	rid := formRecordID(once, today)
 	body := recordCSV(rid, "HRSS", "HRSS.REVIEW", p, today, today, p.Rec.RegionCode, "accept="+accept+";ref="+ref)
-	c.submit(w, r, p, Submission{Source: "HRSS", Actor: u.Name, Day: today, Name: "console-review.csv", Body: body},
+	c.submit(w, r, p, Submission{Source: "HRSS", Actor: u.Name, Day: today, Name: "console-review.csv", Body: body, Key: onceKey(once)},
 		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + reason})
 }
 
@@ -458,6 +465,10 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 		c.fail(w, r, err)
 		return
 	}
+	if rc.Repeat { // sent twice at once: the other sending took it
+		c.afterSubmit(w, r, p, rc.BatchID, nil)
+		return
+	}
 	// The dashboard's counts and the risk list move now, not at the next daily refresh.
 	// A failure here loses nothing: that refresh counts everyone again.
 	if rc.Applied > 0 {
@@ -480,24 +491,64 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 	c.afterSubmit(w, r, p, rc.BatchID, nil)
 }
 
-// formRecordID names the record a form sends: by the form's one-time key, so that the
-// form sent twice (a double tap, a resend after a timeout, the back button) is one record;
-// done is the batch that took it already (then nothing is to be sent again). A form
-// without a key (a page from before the key) gets a fresh name.
-func (c *console) formRecordID(r *http.Request, source string, today sc.Date) (rid string, done int64, err error) {
+// formOnce is a form's one-time key ("" from a page made before forms had one).
+func formOnce(r *http.Request) (string, error) {
 	once := r.PostFormValue("once")
+	if once != "" && !validOnce(once) {
+		return "", said(sc.EInvalid, "form.reload")
+	}
+	return once, nil
+}
+
+// onceKey is the batch key of a form's submission: the form sent twice (a double tap, a
+// resend after a timeout, the back button), however close together, is one batch.
+func onceKey(once string) string {
 	if once == "" {
-		return newRecordID(today), 0, nil
+		return ""
 	}
-	if !validOnce(once) {
-		return "", 0, said(sc.EInvalid, "form.reload")
+	return "console:" + once
+}
+
+// formRecordID names the record a form sends: by its one-time key, or anew for a form
+// without one.
+func formRecordID(once string, today sc.Date) string {
+	if once == "" {
+		return newRecordID(today)
 	}
-	rid = "WEB-" + once
-	rec, ok, err := c.db.RecordByKey(r.Context(), source, rid)
-	if err != nil || !ok {
-		return rid, 0, err
+	return "WEB-" + once
+}
+
+// sentBefore answers a form whose one-time key's batch is stored already — sent again by
+// the same user — as the first sending was answered, and reports whether it did. It runs
+// before the person's scope is checked: after a move the person is outside the
+// assistant's village, and the resend must still say "recorded", not "not found".
+func (c *console) sentBefore(w http.ResponseWriter, r *http.Request, once string) bool {
+	if once == "" {
+		return false
 	}
-	return rid, max(rec.Batch, 1), nil
+	u := reqOf(r).user
+	b, err := c.db.BatchByKey(r.Context(), onceKey(once))
+	if err != nil {
+		c.fail(w, r, err)
+		return true
+	}
+	if b == nil || b.Actor != u.Name {
+		return false
+	}
+	var rep struct {
+		Applied int64 `json:"applied"`
+	}
+	if json.Unmarshal([]byte(b.Report), &rep) != nil || rep.Applied == 0 {
+		c.fail(w, r, said(sc.EInvalid, "form.reload")) // the first sending was refused
+		return true
+	}
+	pid, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	next := fmt.Sprintf("/person/%d?done=%d", pid, b.ID)
+	if r.PostFormValue("back") == "village" && len(u.Region) == 12 {
+		next = fmt.Sprintf("/village?done=%d#p-%d", pid, pid)
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return true
 }
 
 // afterSubmit answers a form that sent a record (batch: the batch that took it): the

@@ -226,14 +226,24 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, sc.Errorf(sc.EInvalid, "kind %q: want repaid, waived or refunded", kind))
 		return
 	}
-	once := r.PostFormValue("once")
-	if once != "" && !validOnce(once) {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "the form's key %q: reload the page", once))
+	once, err := formOnce(r)
+	if err != nil {
+		c.fail(w, r, err)
 		return
 	}
 	p, err := c.personFor(r)
 	if err != nil {
 		c.fail(w, r, err)
+		return
+	}
+	// Sent again (a double tap, a resend after a timeout): answered as the first was,
+	// before the checks of what is owed, which the first sending has changed.
+	if seq, pid, ok, err := c.db.RecoveryByOnce(r.Context(), once); once != "" && (err != nil || (ok && pid == p.PID)) {
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, seq), http.StatusSeeOther)
 		return
 	}
 	benefit := r.PostFormValue("benefit")

@@ -279,8 +279,14 @@ func testRecoveries(t *testing.T, c *city) {
 	if st, _, _ := post(ad, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"refunded"}, "amount": {"1000.51"}}); st != http.StatusConflict {
 		t.Errorf("a refund of more than is due back: %d", st)
 	}
-	if st, _, body := post(ad, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"refunded"}, "amount": {"1000.50"}, "note": {"转账 7781"}}); st != http.StatusSeeOther {
+	refund := url.Values{"benefit": {"EMP_PENSION"}, "kind": {"refunded"}, "amount": {"1000.50"}, "note": {"转账 7781"}, "once": {"aabbccddeeff001122334455"}}
+	st, loc, body = post(ad, refund)
+	if st != http.StatusSeeOther {
 		t.Fatalf("the refund: %d %s", st, body)
+	}
+	// Sent again: answered with its entry, not refused as nothing due back any more.
+	if st2, loc2, body := post(ad, refund); st2 != http.StatusSeeOther || loc2 != loc {
+		t.Errorf("the refund sent again: %d %s (first %s)\n%s", st2, loc2, loc, body)
 	}
 	if _, body := op.get("/recoveries?state=settled"); !strings.Contains(body, "张三") {
 		t.Error("the case refunded is not settled")

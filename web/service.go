@@ -18,7 +18,7 @@ type serviceIngester struct{ s *service.Service }
 func FromService(s *service.Service) Ingester { return serviceIngester{s} }
 
 func (si serviceIngester) Ingest(ctx context.Context, sub Submission) (*Receipt, error) {
-	b := service.Batch{Origin: "console", Source: sub.Source, Actor: sub.Actor, Day: sub.Day,
+	b := service.Batch{Origin: "console", Source: sub.Source, Actor: sub.Actor, Day: sub.Day, Key: sub.Key,
 		Files: []service.File{{Name: sub.Name, Body: bytes.NewReader(sub.Body)}}}
 	if sub.Audit != nil {
 		b.Audit = func(id int64, rep *exchange.BatchReport) []store.AuditRow {
@@ -32,7 +32,10 @@ func (si serviceIngester) Ingest(ctx context.Context, sub Submission) (*Receipt,
 		return nil, err
 	}
 	rc := &Receipt{BatchID: res.BatchID, Applied: res.Report.Applied, Duplicate: res.Report.Duplicate,
-		Quarantined: res.Report.Quarantined, Held: res.Report.Held, Unlinked: res.Report.Unlinked}
+		Quarantined: res.Report.Quarantined, Held: res.Report.Held, Unlinked: res.Report.Unlinked, Repeat: res.Repeat}
+	if res.Repeat {
+		return rc, nil
+	}
 	for _, p := range res.Problems {
 		rc.Problems = append(rc.Problems, p.Error())
 	}

@@ -6,9 +6,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
@@ -116,8 +121,68 @@ func TestSessionEndedUnderForm(t *testing.T) {
 	if after, _ := c.db.PersonRecords(ctx, zp.PID); len(after) != len(before) {
 		t.Error("a visit was recorded without a session")
 	}
+	// Signing out with the dead session leads to the sign-in page.
+	if st, loc, _ := v1.post("/logout", url.Values{"csrf": {v1.csrf}}); st != http.StatusSeeOther || loc != "/login" {
+		t.Errorf("sign out after the session ended: %d %s", st, loc)
+	}
 	anon := c.client(t)
 	if st, _, body := anon.post(zURL+"/visit", url.Values{"outcome": {"alive"}}); st != http.StatusForbidden {
 		t.Errorf("a form sent with no session at all: %d %s", st, body)
+	}
+}
+
+// TestFormsSentTwice: a visit form tapped four times at once is one record, one batch and
+// one audit row, each tap answered as recorded; a move sent again after the person left
+// the assistant's village is answered as recorded, not "not found"; a review's chosen
+// record of another department is not named to the assistant; a refund sent again is
+// answered with its entry, not refused as nothing due.
+func TestFormsSentTwice(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			c := newCity(t, dsn.Open(t))
+			ctx := context.Background()
+			zp, _ := c.db.PersonByID(ctx, zhang)
+			zURL := fmt.Sprintf("/person/%d", zp.PID)
+			v1 := c.clientAs(t, "v1")
+			v1.get(zURL)
+			batches := func() int { bs, _ := c.db.Batches(ctx, 1000); return len(bs) }
+			before := batches()
+			form := url.Values{"csrf": {v1.csrf}, "outcome": {"alive"}, "once": {"00112233445566778899aabb"}}
+			var wg sync.WaitGroup
+			codes := make([]int, 4)
+			for i := range codes {
+				wg.Add(1)
+				go func() { defer wg.Done(); codes[i], _, _ = v1.post(zURL+"/visit", form) }()
+			}
+			wg.Wait()
+			rows, _ := c.db.Trail(ctx, store.TrailQuery{Kind: "visit", From: sc.NoDate, To: sc.NoDate})
+			if n := batches() - before; n != 1 || len(rows) != 1 || slices.ContainsFunc(codes, func(c int) bool { return c != http.StatusSeeOther }) {
+				t.Errorf("four taps at once: %d batches, %d audit rows, answers %v; want 1, 1, all 303", n, len(rows), codes)
+			}
+			move := url.Values{"csrf": {v1.csrf}, "outcome": {"moved"}, "region_code": {"371002001003"}, "back": {"village"}, "once": {"0123456789abcdef01234567"}}
+			st, loc, _ := v1.post(zURL+"/visit", move)
+			st2, loc2, body := v1.post(zURL+"/visit", move)
+			if st != http.StatusSeeOther || st2 != http.StatusSeeOther || loc2 != loc {
+				t.Errorf("a move sent again: %d %s, then %d %s\n%s", st, loc, st2, loc2, body)
+			}
+			// 李秀英: a death and a vaccination after it; the bureau keeps her alive by the
+			// vaccination (HEA:V1). Her assistant does not see that record named.
+			lp, _ := c.db.PersonByID(ctx, "371002193802100021")
+			lURL := fmt.Sprintf("/person/%d", lp.PID)
+			for _, b := range []string{"D1,PSB,PSB.DEATH_DEREG,371002193802100021,2024-04-01,2024-05-01\n", "V1,HEA,HEA.VACCINATION,371002193802100021,2024-05-02,2024-05-09\n"} {
+				if _, err := c.svc.Ingest(ctx, service.Batch{Origin: "test", Actor: "test", Day: today, Files: []service.File{{Name: "r.csv",
+					Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date\n" + b)}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			op := c.clientAs(t, "operator")
+			op.get(lURL)
+			if st, _, body := op.post(lURL+"/review", url.Values{"csrf": {op.csrf}, "accept": {"alive"}, "ref": {"HEA:V1"}, "reason": {"seen at the clinic"}}); st != http.StatusSeeOther {
+				t.Fatalf("review: %d %s", st, body)
+			}
+			if _, body := c.clientAs(t, "v2").get(lURL); strings.Contains(body, "HEA:V1") || strings.Contains(body, "PSB:D1") {
+				t.Error("the assistant's person page names another department's record")
+			}
+		})
 	}
 }

@@ -37,6 +37,9 @@ type Submission struct {
 	// transaction (the record and the action both, or neither) with the batch's number
 	// and counts added to its Detail.
 	Audit *store.AuditRow
+	// Key, when set, makes the submission once: sent again (a double tap, however close
+	// together), it does nothing and its Receipt is the first's batch, Repeat.
+	Key string
 }
 
 // Receipt is what ingestion reports about a Submission.
@@ -44,6 +47,7 @@ type Receipt struct {
 	BatchID                                         int64
 	Applied, Duplicate, Quarantined, Held, Unlinked int64
 	Problems                                        []string // each quarantined row: file, line, field, reason
+	Repeat                                          bool     // the Key's batch was stored before: nothing done
 }
 
 // Ingester applies a Submission as a batch, so that the console writes through the same
@@ -191,9 +195,21 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.lang = c.pickLang(r, req.user)
 	if r.Method == http.MethodPost && !c.csrfOK(r, req) {
-		if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" && req.user == nil && r.URL.Path != "/login" {
-			// The session ended under an open form (its 12 hours, a logout elsewhere): say
-			// so, and come back to the form's page after signing in again.
+		ck, err := r.Cookie(sessionCookie)
+		dead := err == nil && ck.Value != "" && req.user == nil
+		if dead {
+			// The session ended under an open page (its 12 hours, a logout elsewhere):
+			// the dead cookie goes.
+			http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
+		}
+		switch {
+		case req.user == nil && (r.URL.Path == "/logout" || (dead && r.URL.Path == "/lang")):
+			// Signing out with no session (or choosing a language with a dead one) has
+			// nothing to do: the sign-in page.
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		case dead && r.URL.Path != "/login":
+			// A form: say so, and come back to its page after signing in again.
 			c.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Next": formPage(r), "Error": "login.expired"})
 			return
 		}
@@ -203,9 +219,19 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mux.ServeHTTP(w, r)
 }
 
-// formPage is the page a form posted to path came from: the village's list it says it
-// came back to, or the path less its last step (/person/7/visit: /person/7).
+// formPage is the page a form came from: the Referer the browser sent, when it is one of
+// ours (a list with its query, /village?region=…); else the village's list the form says
+// it came back to, or the path less its last step (/person/7/visit: /person/7).
 func formPage(r *http.Request) string {
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && ref.Path != "" && ref.Path != "/login" {
+		next := ref.Path
+		if ref.RawQuery != "" {
+			next += "?" + ref.RawQuery
+		}
+		if safe := safeNext(next); safe == next {
+			return safe
+		}
+	}
 	if r.PostFormValue("back") == "village" {
 		return "/village"
 	}
