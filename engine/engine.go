@@ -700,6 +700,38 @@ func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
 	rr.Held = append(rr.Held, held...)
 }
 
+// DropInactive forgets the months held, or due as back pay, that the person's
+// entitlements as r now gives them do not cover, and returns how many it forgot: a
+// running service's roster import that moves a start_month or end_month shows they were
+// never due, and a later resumption neither pays nor counts them. Backtest's roster is
+// fixed, and never needs it.
+func (e *Engine) DropInactive(r *sc.Recipient, s *State) int {
+	rr := s.Rare
+	if rr == nil {
+		return 0
+	}
+	n := 0
+	held := rr.Held[:0]
+	for _, h := range rr.Held {
+		if int(h.Ent) < len(r.Entitlements) && r.Entitlements[h.Ent].Active(h.Month) {
+			held = append(held, h)
+		} else {
+			n++
+		}
+	}
+	rr.Held = held
+	due := rr.Due[:0]
+	for _, d := range rr.Due {
+		if int(d.Ent) < len(r.Entitlements) && r.Entitlements[d.Ent].Active(d.Month) {
+			due = append(due, d)
+		} else {
+			n++
+		}
+	}
+	rr.Due = due
+	return n
+}
+
 // Overpayment is what was paid to one entitlement for months not due (spec §6, §7).
 type Overpayment struct {
 	Ent       int

@@ -193,7 +193,7 @@ func TestRecoveryCountsWhatWasPaid(t *testing.T) {
 
 // TestBackPayWithinEntitlement: months withheld while the person was suspended are paid
 // back at the certification, except those a roster import has since put after the
-// entitlement's end (not due after all).
+// entitlement's end (not due after all), which the resumption's row does not count.
 func TestBackPayWithinEntitlement(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
@@ -239,5 +239,82 @@ func TestBackPayWithinEntitlement(t *testing.T) {
 	want := []string{"2024-02 WITHHELD:SUSPENDED", "2024-03 WITHHELD:SUSPENDED", "2024-02 BACK_PAY"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("payments %v, want %v", got, want)
+	}
+	// The resumption's row counts the month paid back, not the one the import dropped.
+	p, _ := db.PersonByID(ctx, "371002194003150019")
+	audit, _ := db.PersonAudit(ctx, p.PID)
+	resumed := ""
+	for _, a := range audit {
+		if a.Action == "RESUMED" {
+			resumed = a.Detail
+		}
+	}
+	if n, _ := store.DetailField(resumed, "back_pay_months"); n != "1" {
+		t.Errorf("RESUMED %q: want back_pay_months=1", resumed)
+	}
+}
+
+// TestLateDeathOneRow: a death applied to a person before their first daily run — linked
+// at the roster import (late), or a batch between the import and the run (batch) —
+// writes one TERMINATED row: the first run, the next day, writes no baseline row of it.
+func TestLateDeathOneRow(t *testing.T) {
+	const li = "371002194501010027"
+	death := header + "D9,PSB,PSB.DEATH_DEREG," + li + ",李四,1945-01-01,2024-01-05,2024-02-10,,\n"
+	for _, late := range []bool{true, false} {
+		t.Run(map[bool]string{true: "late", false: "batch"}[late], func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
+			s, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 2, 10, 9, 0, 0, 0, time.UTC) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-02-10"); d++ {
+				if err := s.RunDay(ctx, d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ingest := func() {
+				b := csvBatch("PSB", death)
+				b.Day = sc.MustDate("2024-02-10")
+				if _, err := s.Ingest(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if late {
+				ingest()
+			}
+			roster, _ := os.ReadFile("../backtest/testdata/scenario/roster.csv")
+			path := filepath.Join(t.TempDir(), "roster.csv")
+			os.WriteFile(path, append(roster, []byte(li+",李四,2,1945-01-01,,371002001001,,,RES_PENSION,200.00,2024-03,,,2024-01-01\n")...), 0o644)
+			if _, err := s.ImportRoster(ctx, path, "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			if !late {
+				ingest()
+			}
+			if err := s.RunDay(ctx, sc.MustDate("2024-02-11")); err != nil {
+				t.Fatal(err)
+			}
+			p, err := db.PersonByID(ctx, li)
+			if err != nil {
+				t.Fatal(err)
+			}
+			audit, err := db.PersonAudit(ctx, p.PID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rows []string
+			for _, a := range audit {
+				if a.Kind == "decision" {
+					rows = append(rows, a.Day.String()+" "+a.Action+" "+a.Evidence)
+				}
+			}
+			if len(rows) != 1 {
+				t.Errorf("decision rows %q, want one TERMINATED", rows)
+			}
+		})
 	}
 }

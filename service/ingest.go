@@ -694,6 +694,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 		}
 		if !b.History {
 			p.NextCheck = day // evaluated by the day's run, as backtest evaluates after applying
+			markBaselined(p, day)
 		}
 		items = items[n:]
 		if w != nil && len(ch.order) >= chunk {
@@ -738,6 +739,16 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 		return err
 	}
 	return tx.Append(b.auditRows(sb, res, b.Origin, string(rep)))
+}
+
+// markBaselined notes that a person not yet given their first status row has one: a
+// record applied today wrote the row of the status they are in (a death reported before
+// their first daily run). The run then writes no second row of it (spec §6: a change
+// writes one row), whether it comes today or, after downtime or a late batch, days later.
+func markBaselined(p *Person, day sc.Date) {
+	if !p.Baselined && p.State.RowDay == day && p.State.RowStatus == p.State.Status {
+		p.Baselined = true
+	}
 }
 
 // repeated reports whether b's key names a batch stored already (read in the batch's
