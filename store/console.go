@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -885,12 +886,12 @@ func scanWork(rows *sql.Rows) ([]WorkRow, error) {
 	return out, rows.Err()
 }
 
-// nameDots are the dots typed between the parts of a Uyghur or foreign name (祖丽菲亚·…),
-// read as the middle dot rosters carry.
-var nameDots = strings.NewReplacer("•", "·", "・", "·", "．", "·", ".", "·", "‧", "·", "･", "·")
+// nameDots are the dots written between the parts of a Uyghur or foreign name
+// (祖丽菲亚·阿不都热合曼): rosters store whichever the clerk typed, and users type another.
+var nameDots = []string{"·", "•", "・", "．", ".", "‧", "･"}
 
 // Search finds people of a region by ID number (whole) or by the start of their name (张三;
-// 祖丽菲亚 finds 祖丽菲亚·阿不都热合曼, typed with any dot), at most limit.
+// 祖丽菲亚 finds 祖丽菲亚·阿不都热合曼, the dot typed and stored as any dot), at most limit.
 func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]WorkRow, error) {
 	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
@@ -902,15 +903,57 @@ func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]Wor
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	cond, cargs := regionWhere(prefix)
-	name := nameDots.Replace(text)
+	// The region's index must not be chosen over the name's or the ID's: a city-wide
+	// search would scan the city. SQLite, without statistics, is told so (a unary + on
+	// the column); PostgreSQL's planner knows.
+	col := "region_code"
+	if db.dialect == SQLite {
+		col = "+region_code"
+	}
+	cond, cargs := regionWhereOn(col, prefix)
+	var where string
+	var args []any
+	if looksLikeID(text) {
+		where, args = `person_id = ?`, []any{strings.ToUpper(text)}
+	} else {
+		// Every spelling of the dots the text has, each a range of the name index.
+		spellings := []string{text}
+		for _, d := range nameDots {
+			if strings.Contains(text, d) {
+				for _, to := range nameDots {
+					spellings = append(spellings, strings.ReplaceAll(text, d, to))
+				}
+			}
+		}
+		slices.Sort(spellings)
+		spellings = slices.Compact(spellings)
+		var or []string
+		for _, n := range spellings {
+			or = append(or, `(name >= ? AND name < ?)`)
+			args = append(args, n, n+"\U0010FFFF")
+		}
+		where = `(` + strings.Join(or, ` OR `) + `)`
+	}
 	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people
-		WHERE (person_id = ? OR (name >= ? AND name < ?)) AND `+cond+` ORDER BY person_id LIMIT `+strconv.Itoa(limit)),
-		append([]any{strings.ToUpper(text), name, name + "\U0010FFFF"}, cargs...)...)
+		WHERE `+where+` AND `+cond+` ORDER BY person_id LIMIT `+strconv.Itoa(limit)), append(args, cargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: search: %w", db, err)
 	}
 	return scanWork(rows)
+}
+
+// looksLikeID reports whether a search is for an ID number: 18 characters (or an old
+// 15), digits but for a final X. Names never look so; the check digit is not asked for.
+func looksLikeID(s string) bool {
+	if len(s) != 18 && len(s) != 15 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9') && !(i == len(s)-1 && (c == 'X' || c == 'x')) {
+			return false
+		}
+	}
+	return true
 }
 
 // PersonInRegion returns one person by pid when their village is within prefix; a person

@@ -211,7 +211,7 @@ func testSearchNames(t *testing.T, db *store.DB) {
 	}
 	defer tx.Rollback()
 	var ps []*store.Person
-	for i, n := range []string{"祖丽菲亚·阿不都热合曼", "张三", "张三丰", "李四"} {
+	for i, n := range []string{"祖丽菲亚·阿不都热合曼", "张三", "张三丰", "李四", "阿依古丽•买买提", "阿依古丽.买买提", "阿依古丽・买买提"} {
 		ps = append(ps, &store.Person{PID: int64(i), Rec: sc.Recipient{PersonID: fmt.Sprintf("37100219400101%04d", i), Name: n, Sex: 1,
 			BirthDate: 100, RegionCode: "371002001001", LastCertified: sc.NoDate}, NextCheck: sc.NoDate, State: []byte{1}})
 	}
@@ -229,6 +229,8 @@ func testSearchNames(t *testing.T, db *store.DB) {
 		{"3710", "祖丽菲亚", 1}, {"3710", "祖丽菲亚.阿不都", 1}, {"3710", "祖丽菲亚•阿不都热合曼", 1}, {"3710", "张三", 2},
 		{"3710", "张三丰", 1}, {"3710", "371002194001010001", 1}, {"3710", "3710021940", 0}, {"371002001001", "李四", 0},
 		{"3710", "李四", 1}, {"3710", "王", 0},
+		// Stored with another dot than the typed one: every spelling is found.
+		{"3710", "阿依古丽•买买提", 3}, {"3710", "阿依古丽.买买提", 3}, {"3710", "阿依古丽", 3}, {"3710", "371002194001010001 ", 1},
 	} {
 		got, err := db.Search(ctx, c.prefix, c.q, 10)
 		if err != nil || len(got) != c.want {
