@@ -318,3 +318,70 @@ func TestLateDeathOneRow(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveriesReadPaymentsUnlocked: the recovery list reads the payments table with the
+// service's lock released: a batch certifying someone goes in while that read waits on
+// the database (here a lock held on payments by another session), instead of waiting for
+// it. (Ten seconds is a bound on "went in", not a measure of speed.)
+func TestRecoveriesReadPaymentsUnlocked(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.PostgresDSN(t)
+	db := storetest.Open(t, dsn)
+	s, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "r.csv")
+	os.WriteFile(path, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
+		"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-04,,,2024-01-10\n"+
+		"371002193802100024,李秀英,2,1938-02-10,,371002001002,,,EMP_PENSION,1000.00,2000-04,,,2024-01-10\n"), 0o644)
+	if _, err := s.ImportRoster(ctx, path, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-04-01"); d++ {
+		if err := s.RunDay(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	death := csvBatch("PSB", header+"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-01-20,2024-04-01,,\n")
+	death.Day = sc.MustDate("2024-04-01")
+	if _, err := s.Ingest(ctx, death); err != nil {
+		t.Fatal(err)
+	}
+	// Another session holds payments (a VACUUM FULL, a REINDEX, an ALTER by a migration...).
+	other := storetest.Session(t, dsn)
+	ltx, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ltx.ExecContext(ctx, `LOCK TABLE payments IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	recDone := make(chan error, 1)
+	go func() { _, err := s.Recoveries(ctx, ""); recDone <- err }()
+	time.Sleep(300 * time.Millisecond) // Recoveries is now waiting in PaidAmounts
+	ingDone := make(chan error, 1)
+	go func() {
+		b := csvBatch("HRSS", header+"C1,HRSS,HRSS.COUNTER,371002193802100024,李秀英,1938-02-10,2024-04-01,2024-04-01,,\n")
+		b.Day = sc.MustDate("2024-04-01")
+		_, err := s.Ingest(ctx, b)
+		ingDone <- err
+	}()
+	waited := true
+	select {
+	case err := <-ingDone:
+		waited = false
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("a batch certifying someone else waited 10 s for a recoveries list waiting on the database (s.mu held over PaidAmounts)")
+	}
+	ltx.Rollback()
+	if err := <-recDone; err != nil {
+		t.Fatal(err)
+	}
+	if waited {
+		<-ingDone
+	}
+}

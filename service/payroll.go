@@ -110,50 +110,56 @@ func (s *Service) RecoveriesOf(ctx context.Context, pid int64) ([]Recovery, erro
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	var cases []RecoveryCase
-	if pid >= 0 && pid < int64(len(s.ppl)) {
-		cases, err = s.casesOfAll(ctx, []*Person{s.ppl[pid]}, ledger)
-	}
-	s.mu.Unlock()
-	return joinLedger(sortCases(cases), ledger), err
+	cases, err := s.cases(ctx, ledger, func() []*Person {
+		if pid >= 0 && pid < int64(len(s.ppl)) {
+			return []*Person{s.ppl[pid]}
+		}
+		return nil
+	})
+	return joinLedger(cases, ledger), err
 }
 
 // recoveryCases returns the cases of the people whose region code starts with prefix, the
 // engine's and the ledger's (casesOf), in sortCases' order.
 func (s *Service) recoveryCases(ctx context.Context, prefix string, ledger map[int64][]store.RecoveryEntry) ([]RecoveryCase, error) {
-	var ps []*Person
-	s.mu.Lock()
-	for _, p := range s.ppl {
-		if (p.State.Rare == nil && ledger[p.PID] == nil) || !strings.HasPrefix(p.Rec.RegionCode, prefix) {
-			continue
+	return s.cases(ctx, ledger, func() []*Person {
+		var ps []*Person
+		for _, p := range s.ppl {
+			if (p.State.Rare != nil || ledger[p.PID] != nil) && strings.HasPrefix(p.Rec.RegionCode, prefix) {
+				ps = append(ps, p)
+			}
 		}
-		ps = append(ps, p)
-	}
-	out, err := s.casesOfAll(ctx, ps, ledger)
-	s.mu.Unlock()
-	return sortCases(out), err // outside the lock: ingestion waits for the scan alone
+		return ps
+	})
 }
 
-// casesOfAll appends the cases of ps (casesOf), counting each overpaid month what the
-// payments table says was paid for it (an amount the roster changed since counts what was
-// paid then); the caller holds s.mu.
-func (s *Service) casesOfAll(ctx context.Context, ps []*Person, ledger map[int64][]store.RecoveryEntry) ([]RecoveryCase, error) {
+// cases returns the recovery cases (casesOf) of the people pick chooses, in sortCases'
+// order, counting each overpaid month what the payments table says was paid for it (an
+// amount the roster changed since counts what was paid then). pick and the engine's
+// figures run under s.mu; the payments are read with it released, so that ingestion and
+// the daily run never wait for the database on the console's behalf (a month paid in
+// between, not yet read, counts the roster's amount).
+func (s *Service) cases(ctx context.Context, ledger map[int64][]store.RecoveryEntry, pick func() []*Person) ([]RecoveryCase, error) {
+	s.mu.Lock()
+	ps := pick()
 	var pids []int64
 	for _, p := range ps {
 		if p.State.Rare != nil && len(s.eng.Overpayments(p.Rec, &p.State)) > 0 {
 			pids = append(pids, p.PID)
 		}
 	}
+	s.mu.Unlock()
 	paid, err := s.db.PaidAmounts(ctx, pids)
 	if err != nil {
 		return nil, err
 	}
 	var out []RecoveryCase
+	s.mu.Lock()
 	for _, p := range ps {
 		out = s.casesOf(out, p, ledger[p.PID], paid)
 	}
-	return out, nil
+	s.mu.Unlock()
+	return sortCases(out), nil // outside the lock: ingestion waits for the scan alone
 }
 
 // sortCases puts cases in person_id order, each person's by benefit (one case an
