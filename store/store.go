@@ -165,6 +165,13 @@ func (db *DB) Close() error {
 	return err
 }
 
+// Busy reports whether err is SQLite's "database is locked": another process's write
+// transaction (serve's daily run, a large batch) outlasted the busy timeout.
+func Busy(err error) bool {
+	var e interface{ Code() int }
+	return errors.As(err, &e) && e.Code()&0xff == 5 // SQLITE_BUSY and its extended codes
+}
+
 // Reader returns the database/sql handle for reads outside a transaction: on SQLite a pool
 // of read-only connections that a writer's transaction never holds up; on PostgreSQL the
 // one pool. A read through it sees the last commit.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store"
@@ -269,11 +270,25 @@ func TestOneWriterCommands(t *testing.T) {
 	// The payroll file holds every ID number: who took it is in the trail, whose chain
 	// holds beside the writer.
 	rows, err := holder.Trail(context.Background(), store.TrailQuery{Kind: "export", Limit: 10, From: sc.NoDate, To: sc.NoDate})
-	if err != nil || len(rows) != 1 || rows[0].Action != "payroll" || !strings.HasPrefix(rows[0].Actor, "cli") || !strings.Contains(rows[0].Detail, "month=2024-02;rows=") {
+	if err != nil || len(rows) != 1 || rows[0].Action != "payroll" || !strings.HasPrefix(rows[0].Actor, "cli") || !strings.Contains(rows[0].Detail, "month=2024-02;file=") {
 		t.Errorf("the payroll's audit row: %+v %v", rows, err)
 	}
 	if _, err := holder.VerifyAudit(context.Background(), func(p store.AuditProblem) { t.Errorf("audit: %+v", p) }); err != nil {
 		t.Fatal(err)
+	}
+	// Beside a write transaction longer than SQLite's busy timeout (10 s: serve's run of
+	// the 1st in a large city), payroll waits for it, then writes its row and its file.
+	tx, err := holder.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(12*time.Second, func() { tx.Rollback() })
+	pay := filepath.Join(t.TempDir(), "pay2.csv")
+	if out, err := run("payroll", "--month", "2024-02", "--out", pay); err != nil || !strings.Contains(out, "waits for the service's write transaction") {
+		t.Errorf("payroll beside a long write transaction: %v: %s", err, out)
+	}
+	if _, err := os.Stat(pay); err != nil {
+		t.Errorf("the payment file: %v", err)
 	}
 	holder.Close()
 	if out, err := run("run-day", "--day", "2024-02-02"); err != nil {

@@ -597,6 +597,16 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	// Who takes the files, in the audit trail before they are written (no file leaves
+	// without its row): they hold every recipient's ID number and amounts, as the
+	// console's exports (audited) do.
+	rows := []store.AuditRow{{Kind: "export", Action: "payroll", Detail: fmt.Sprintf("month=%s;file=%s", m, store.DetailValue(*out))}}
+	if *rec != "" {
+		rows = append(rows, store.AuditRow{Kind: "export", Action: "recoveries", Detail: "file=" + store.DetailValue(*rec)})
+	}
+	if err := auditCLI(ctx, db, svc.Today(), rows, stderr); err != nil {
+		return err
+	}
 	write := func(path string, f func(io.Writer) (int, error)) (int, error) {
 		file, err := os.Create(path)
 		if err != nil {
@@ -613,37 +623,51 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "payroll %s: %d rows in %s\n", m, n, *out)
-	// Who took the files, in the audit trail: they hold every recipient's ID number and
-	// amounts, as the console's exports (audited) do.
-	rows := []store.AuditRow{{Kind: "export", Action: "payroll", Detail: fmt.Sprintf("month=%s;rows=%d;file=%s", m, n, store.DetailValue(*out))}}
 	if *rec != "" {
 		n, err := write(*rec, func(w io.Writer) (int, error) { return svc.WriteRecoveries(ctx, w) })
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "recoveries: %d cases in %s\n", n, *rec)
-		rows = append(rows, store.AuditRow{Kind: "export", Action: "recoveries", Detail: fmt.Sprintf("rows=%d;file=%s", n, store.DetailValue(*rec))})
 	}
-	return auditCLI(ctx, db, svc.Today(), rows)
+	return nil
 }
 
 // auditCLI appends a command's actions to the audit trail, by the command line's actor.
 // It needs no claim on the database: the trail's chain is read and extended inside one
-// write transaction, which the database serialises with serve's.
-func auditCLI(ctx context.Context, db *store.DB, day sc.Date, rows []store.AuditRow) error {
+// write transaction, which the database serialises with serve's. Beside serve's long
+// transaction on SQLite (the 1st's run of a large city) it waits, saying so, rather than
+// fail at the busy timeout.
+func auditCLI(ctx context.Context, db *store.DB, day sc.Date, rows []store.AuditRow, stderr io.Writer) error {
 	at := time.Now().UTC().Format(time.RFC3339)
 	for i := range rows {
 		rows[i].Day, rows[i].At, rows[i].Actor, rows[i].PID = day, at, cliActor(), -1
 	}
-	tx, err := db.Begin(ctx)
-	if err != nil {
-		return err
+	appendRows := func() error {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := tx.Append(rows); err != nil {
+			return err
+		}
+		return tx.Commit()
 	}
-	defer tx.Rollback()
-	if err := tx.Append(rows); err != nil {
-		return err
+	for waited := false; ; waited = true {
+		err := appendRows()
+		if err == nil || !store.Busy(err) {
+			return err
+		}
+		if !waited {
+			fmt.Fprintln(stderr, "the audit row waits for the service's write transaction (its daily run, or a large batch) to end…")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
-	return tx.Commit()
 }
 
 const modelHelp = "evidence model file from silentcert train, or \"builtin\" (default: the baseline weak rule, no RISK rows); the same for every command on one database (see --model-change)"
