@@ -26,9 +26,11 @@ func TestDeathBeforeEnrolment(t *testing.T) {
 		wang   = "371002195002020030" // in prison before enrolment
 		zhao   = "37100219480303004X" // a death record under another name
 		nobody = "371002194003150027"
+		zhou   = "371002194707070033" // a death record without an ID number, linked by name and birth date
 	)
 	records := header +
 		"D9,PSB,PSB.DEATH_DEREG," + li + ",李四,1945-01-01,2024-01-05,2024-02-10,,\n" +
+		"D12,PSB,PSB.DEATH_DEREG,,周九,1947-07-07,2024-01-08,2024-02-10,,\n" +
 		"D10,PSB,PSB.DEATH_DEREG," + zhao + ",钱七,1948-03-03,2024-01-06,2024-02-10,,\n" +
 		"D11,PSB,PSB.DEATH_DEREG," + nobody + ",孙八,1940-03-15,2024-01-07,2024-02-10,,\n"
 	prison := header + "J1,JUS,JUS.PRISON_IN," + wang + ",王五,1950-02-02,2024-01-20,2024-02-10,,\n"
@@ -52,14 +54,15 @@ func TestDeathBeforeEnrolment(t *testing.T) {
 			os.WriteFile(path, append(roster, []byte(
 				li+",李四,2,1945-01-01,,371002001001,,,RES_PENSION,200.00,2024-03,,,2024-01-01\n"+
 					wang+",王五,1,1950-02-02,,371002001001,,,RES_PENSION,200.00,2024-03,,,2024-01-01\n"+
-					zhao+",赵六,2,1948-03-03,,371002001001,,,RES_PENSION,200.00,2024-03,,,2024-01-01\n")...), 0o644)
+					zhao+",赵六,2,1948-03-03,,371002001001,,,RES_PENSION,200.00,2024-03,,,2024-01-01\n"+
+					zhou+",周九,1,1947-07-07,,371002001001,,,RES_PENSION,200.00,2024-03,,,2024-01-01\n")...), 0o644)
 			res, err := s.ImportRoster(ctx, path, "", "test")
-			if err != nil || res.Added != 3 || res.LinkedLate != 3 {
+			if err != nil || res.Added != 4 || res.LinkedLate != 4 {
 				t.Fatalf("import: %+v %v", res, err)
 			}
 			again := csvBatch("PSB", records)
 			again.Day = sc.MustDate("2024-02-11")
-			if r, err := s.Ingest(ctx, again); err != nil || r.Report.Duplicate != 3 || r.Report.Applied != 0 {
+			if r, err := s.Ingest(ctx, again); err != nil || r.Report.Duplicate != 4 || r.Report.Applied != 0 {
 				t.Fatalf("resend: %+v %v", r, err)
 			}
 			if res, err := s.ImportRoster(ctx, path, "", "test"); err != nil || res.Added != 0 || res.LinkedLate != 0 {
@@ -104,6 +107,9 @@ func TestDeathBeforeEnrolment(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("李四's trail has no TERMINATED naming PSB:D9: %+v", audit)
+			}
+			if p, _ := status(zhou); p.Status != sc.StatusTerminated {
+				t.Errorf("周九, dead by a record without an ID number: %s", p.Status)
 			}
 			p, _ = status(wang)
 			if paid[p.PID] != 0 {

@@ -208,7 +208,11 @@ func (s *Service) linkEnrolled(tx *store.Tx, added []*Person, day sc.Date) (int,
 			types = append(types, t.Code)
 		}
 	}
-	recs, err := tx.UnlinkedRecords(types)
+	ids := make([]string, len(added))
+	for i, p := range added {
+		ids[i] = p.Rec.PersonID
+	}
+	recs, err := tx.UnlinkedRecords(types, ids)
 	if err != nil || len(recs) == 0 {
 		return 0, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/idcard"
 )
 
 // Record is one stored record row: applied, held for review, or linked to no one.
@@ -310,8 +311,16 @@ func (t *Tx) storeRecords(rs []*Record, chunks []chunk) error {
 		return append(a, chunks[i].first, chunks[i].last, chunks[i].data)
 	})
 	if err == nil {
-		err = t.bulk("record_aside", []string{"id", "type", "link", "held"}, "", len(aside), func(i int, a []any) []any {
-			return append(a, aside[i].ID, aside[i].Type, aside[i].Link, b2i(aside[i].Held))
+		cols := []string{"id", "type", "link", "held", "pkey"}
+		if t.asideUnkeyed {
+			cols = cols[:4]
+		}
+		err = t.bulk("record_aside", cols, "", len(aside), func(i int, a []any) []any {
+			a = append(a, aside[i].ID, aside[i].Type, aside[i].Link, b2i(aside[i].Held))
+			if t.asideUnkeyed {
+				return a
+			}
+			return append(a, asideKey(aside[i]))
 		})
 	}
 	if err != nil {
@@ -842,6 +851,7 @@ func moveRecords(t *Tx) error {
 			return err
 		}
 		// Chunks hold consecutive runs of ids as the old table had them.
+		t.asideUnkeyed = true // the schema of 0008: no pkey (0022)
 		if err := t.storeRecords(rs, nil); err != nil {
 			return err
 		}
@@ -866,36 +876,69 @@ func (db *DB) RecordsWhere(ctx context.Context, keep func(*Record) bool) ([]Reco
 	return out, err
 }
 
+// asideKey is the packed ID number a record linked to no one names (nil: none valid, or
+// the record is held or linked).
+func asideKey(r *Record) any {
+	if r.Link <= 0 || r.Held {
+		return nil
+	}
+	id, ok := idcard.Normalize([]byte(r.PersonID))
+	if !ok {
+		return nil
+	}
+	return int64(idcard.Key(id))
+}
+
 // UnlinkedRecords returns the records linked to no one when they arrived (not those held
-// for review) whose type is one of types, in id order, read in the transaction.
-func (t *Tx) UnlinkedRecords(types []string) ([]Record, error) {
-	if len(types) == 0 {
+// for review) whose type is one of types and that name one of the ID numbers ids, or no
+// valid one (they may link by name and birth date; and rows stored before migration 0022
+// are among them), in id order, read in the transaction. Both are found by an index.
+func (t *Tx) UnlinkedRecords(types, ids []string) ([]Record, error) {
+	if len(types) == 0 || len(ids) == 0 {
 		return nil, nil
 	}
-	q := `SELECT id FROM record_aside WHERE link > 0 AND held = 0 AND type IN (?` + strings.Repeat(`,?`, len(types)-1) + `) ORDER BY id`
-	args := make([]any, len(types))
+	in := `type IN (?` + strings.Repeat(`,?`, len(types)-1) + `)`
+	targs := make([]any, len(types))
 	for i, typ := range types {
-		args[i] = typ
+		targs[i] = typ
 	}
-	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: unlinked records: %w", t.db, err)
+	var found []int64
+	query := func(q string, args []any) error {
+		rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(q), args...)
+		if err != nil {
+			return fmt.Errorf("%s: unlinked records: %w", t.db, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			found = append(found, id)
+		}
+		return rows.Err()
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+	if err := query(`SELECT id FROM record_aside WHERE pkey IS NULL AND link > 0 AND held = 0 AND `+in, targs); err != nil {
+		return nil, err
+	}
+	var keys []any
+	for _, s := range ids {
+		if id, ok := idcard.Normalize([]byte(s)); ok {
+			keys = append(keys, int64(idcard.Key(id)))
+		}
+	}
+	for len(keys) > 0 {
+		part := keys[:min(len(keys), 500)]
+		keys = keys[len(part):]
+		q := `SELECT id FROM record_aside WHERE pkey IN (?` + strings.Repeat(`,?`, len(part)-1) + `) AND link > 0 AND held = 0 AND ` + in
+		if err := query(q, append(slices.Clone(part), targs...)); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: unlinked records: %w", t.db, err)
-	}
+	slices.Sort(found)
+	found = slices.Compact(found)
 	var out []Record
-	err = readRecords(t.ctx, t.db, t.tx, ids, func(r *Record) error { out = append(out, *r); return nil })
+	err := readRecords(t.ctx, t.db, t.tx, found, func(r *Record) error { out = append(out, *r); return nil })
 	return out, err
 }
 

@@ -26,6 +26,9 @@ type Tx struct {
 	// before it commits (people's timelines, delivery days): written once, sorted, at
 	// Commit, they touch each index page once however many batches the transaction has.
 	later laterRows
+	// asideUnkeyed: record_aside has no pkey yet (migration 0008's move of the records
+	// runs before 0022 adds it).
+	asideUnkeyed bool
 	// The transaction's context is the caller's until the COMMIT is sent, and cancelled
 	// with it; the COMMIT itself is not (a cancel in its middle would leave its outcome
 	// unknown): cmu guards committing against the caller's cancel (stop, cancel).
