@@ -113,8 +113,13 @@ func (d *DropFolder) one(ctx context.Context, src, path string) error {
 		return err
 	}
 	data, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(filepath.Join(dest, filepath.Base(path)+".report.json"), append(data, '\n'), 0o644); err != nil {
-		return err
+	report := filepath.Join(dest, filepath.Base(path)+".report.json")
+	if _, err := os.Stat(report); prev == nil || err != nil {
+		// A file taken before keeps the report its batch wrote (a crash came after it, or
+		// the same file was dropped again): the short one is written only in its absence.
+		if err := os.WriteFile(report, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
 	}
 	return os.Rename(path, filepath.Join(dest, filepath.Base(path)))
 }

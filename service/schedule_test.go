@@ -93,7 +93,18 @@ func TestDropFolderAfterCrash(t *testing.T) {
 	if q, err := db.BatchQuarantine(ctx, first[0].ID); err != nil || len(q) != 1 {
 		t.Fatalf("quarantine %v %v", q, err)
 	}
+	// The batch's own report stays (the crash came after it was written).
 	rep, err := os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
+	if err != nil || strings.Contains(string(rep), `"already_taken"`) || !strings.Contains(string(rep), `"applied": 1`) {
+		t.Fatalf("report %s %v", rep, err)
+	}
+	// Without it (the crash came before), the short one names the batch that took it.
+	os.Remove(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
+	os.WriteFile(a, []byte(body), 0o644)
+	if n, err := drop.Scan(ctx); err != nil || n != 1 {
+		t.Fatalf("scan after a crash before the report: %d files, %v", n, err)
+	}
+	rep, err = os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
 	if err != nil || !strings.Contains(string(rep), `"already_taken": true`) || !strings.Contains(string(rep), fmt.Sprintf(`"batch_id": %d`, first[0].ID)) {
 		t.Fatalf("report %s %v", rep, err)
 	}
