@@ -710,26 +710,13 @@ func (e *Engine) DropInactive(r *sc.Recipient, s *State) int {
 	if rr == nil {
 		return 0
 	}
-	n := 0
-	held := rr.Held[:0]
-	for _, h := range rr.Held {
-		if int(h.Ent) < len(r.Entitlements) && r.Entitlements[h.Ent].Active(h.Month) {
-			held = append(held, h)
-		} else {
-			n++
-		}
+	inactive := func(ent uint8, m sc.Month) bool {
+		return int(ent) >= len(r.Entitlements) || !r.Entitlements[ent].Active(m)
 	}
-	rr.Held = held
-	due := rr.Due[:0]
-	for _, d := range rr.Due {
-		if int(d.Ent) < len(r.Entitlements) && r.Entitlements[d.Ent].Active(d.Month) {
-			due = append(due, d)
-		} else {
-			n++
-		}
-	}
-	rr.Due = due
-	return n
+	n := len(rr.Held) + len(rr.Due)
+	rr.Held = slices.DeleteFunc(rr.Held, func(h Held) bool { return inactive(h.Ent, h.Month) })
+	rr.Due = slices.DeleteFunc(rr.Due, func(d Due) bool { return inactive(d.Ent, d.Month) })
+	return n - len(rr.Held) - len(rr.Due)
 }
 
 // Overpayment is what was paid to one entitlement for months not due (spec §6, §7).

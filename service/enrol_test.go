@@ -142,27 +142,8 @@ func TestDeathBeforeEnrolment(t *testing.T) {
 // every month.
 func TestRecoveryCountsWhatWasPaid(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
-	s, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	roster := func(name, amount string) string {
-		path := filepath.Join(dir, name)
-		os.WriteFile(path, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
-			"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,"+amount+",2000-04,,,2024-01-10\n"), 0o644)
-		return path
-	}
-	if _, err := s.ImportRoster(ctx, roster("r1.csv", "1000.00"), "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-03-01"); d++ {
-		if err := s.RunDay(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if res, err := s.ImportRoster(ctx, roster("r2.csv", "1200.00"), "", "test"); err != nil || res.Updated != 1 {
+	db, s, reimport := zhangFrom(t, "1000.00,2000-04,,,2024-01-10")
+	if res, err := reimport("1200.00,2000-04,,,2024-01-10"); err != nil || res.Updated != 1 {
 		t.Fatalf("the raise: %+v %v", res, err)
 	}
 	for d := sc.MustDate("2024-03-02"); d <= sc.MustDate("2024-04-01"); d++ {
@@ -202,27 +183,8 @@ func TestRecoveryCountsWhatWasPaid(t *testing.T) {
 // entitlement's end (not due after all), which the resumption's row does not count.
 func TestBackPayWithinEntitlement(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
-	s, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	roster := func(name, end string) string {
-		path := filepath.Join(dir, name)
-		os.WriteFile(path, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
-			"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-04,"+end+",,2022-10-01\n"), 0o644)
-		return path
-	}
-	if _, err := s.ImportRoster(ctx, roster("r1.csv", ""), "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-03-01"); d++ {
-		if err := s.RunDay(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.ImportRoster(ctx, roster("r2.csv", "2024-02"), "", "test"); err != nil {
+	db, s, reimport := zhangFrom(t, "1000.00,2000-04,,,2022-10-01")
+	if _, err := reimport("1000.00,2000-04,2024-02,,2022-10-01"); err != nil {
 		t.Fatal(err)
 	}
 	counter := csvBatch("HRSS", header+"C1,HRSS,HRSS.COUNTER,371002194003150019,张三,1940-03-15,2024-03-15,2024-03-15,,\n")
@@ -390,4 +352,34 @@ func TestRecoveriesReadPaymentsUnlocked(t *testing.T) {
 	if waited {
 		<-ingDone
 	}
+}
+
+// zhangFrom opens a service on a new SQLite database, its clock at 2024-04-01, with 张三
+// alone enrolled by a roster row whose EMP_PENSION columns (amount, start and end month,
+// offset capacity, last certified) are tail, and runs February's days; reimport imports
+// the roster again with other columns.
+func zhangFrom(t *testing.T, tail string) (db *store.DB, s *service.Service, reimport func(tail string) (*service.RosterResult, error)) {
+	t.Helper()
+	ctx := context.Background()
+	db = storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
+	s, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	reimport = func(tail string) (*service.RosterResult, error) {
+		path := filepath.Join(dir, "roster.csv")
+		os.WriteFile(path, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
+			"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,"+tail+"\n"), 0o644)
+		return s.ImportRoster(ctx, path, "", "test")
+	}
+	if _, err := reimport(tail); err != nil {
+		t.Fatal(err)
+	}
+	for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-03-01"); d++ {
+		if err := s.RunDay(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, s, reimport
 }
