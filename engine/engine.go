@@ -700,25 +700,6 @@ func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
 	rr.Held = append(rr.Held, held...)
 }
 
-// DropInactive forgets the months held, or due as back pay, that the person's
-// entitlements as r now gives them do not cover, and returns how many it forgot: a
-// running service's roster import that moves a start_month or end_month shows they were
-// never due, and a later resumption neither pays nor counts them. Backtest's roster is
-// fixed, and never needs it.
-func (e *Engine) DropInactive(r *sc.Recipient, s *State) int {
-	rr := s.Rare
-	if rr == nil {
-		return 0
-	}
-	inactive := func(ent uint8, m sc.Month) bool {
-		return int(ent) >= len(r.Entitlements) || !r.Entitlements[ent].Active(m)
-	}
-	n := len(rr.Held) + len(rr.Due)
-	rr.Held = slices.DeleteFunc(rr.Held, func(h Held) bool { return inactive(h.Ent, h.Month) })
-	rr.Due = slices.DeleteFunc(rr.Due, func(d Due) bool { return inactive(d.Ent, d.Month) })
-	return n - len(rr.Held) - len(rr.Due)
-}
-
 // Overpayment is what was paid to one entitlement for months not due (spec §6, §7).
 type Overpayment struct {
 	Ent       int

@@ -60,7 +60,6 @@ func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string
 	}
 	var added []*Person
 	var changed []*store.Person
-	reshaped := map[int64]engine.State{} // states a moved start or end month changed
 	for _, rec := range ro.Recipients {
 		r := *rec
 		r.Entitlements = slices.Clone(rec.Entitlements)
@@ -82,15 +81,6 @@ func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string
 			np := *p
 			np.Rec = &r
 			np.RosterRegion = rosterRegion
-			if p.State.Rare != nil && !slices.Equal(monthsOf(p.Rec.Entitlements), monthsOf(r.Entitlements)) {
-				// Months held that the entitlements no longer cover were never due: on a
-				// copy of the state, which replaces the person's once the import commits.
-				st := cloneState(&p.State)
-				if s.eng.DropInactive(&r, &st) > 0 {
-					np.State = st
-					reshaped[p.PID] = st
-				}
-			}
 			sp, err := s.toStore(&np)
 			if err != nil {
 				return nil, err
@@ -133,9 +123,6 @@ func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string
 			rec := sp.Rec
 			s.ppl[pid].Rec = &rec
 			s.ppl[pid].RosterRegion = sp.RosterRegion
-			if st, ok := reshaped[pid]; ok {
-				s.ppl[pid].State = st
-			}
 		}
 	}
 	for _, p := range added {
@@ -263,13 +250,4 @@ func (s *Service) linkEnrolled(tx *store.Tx, added []*Person, day sc.Date) (int,
 		return 0, err
 	}
 	return len(late), nil
-}
-
-// monthsOf is the start and end month of each entitlement.
-func monthsOf(es []sc.Entitlement) []sc.Month {
-	out := make([]sc.Month, 0, 2*len(es))
-	for _, e := range es {
-		out = append(out, e.Start, e.End)
-	}
-	return out
 }

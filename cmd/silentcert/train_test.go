@@ -149,7 +149,9 @@ func TestTrainRecalibrate(t *testing.T) {
 		"--from", "2024-01-01", "--to", "2025-12-31", "--result", filepath.Join(dir, "replay"), "--out", out}
 	p, _, said := modelFrom(t, args, out)
 	base := models.Default()
-	if p.TracePrior <= 1.5*base.TrainingPrior() || p.Trace[models.FBias] <= base.Trace[models.FBias] {
+	// The share rises well above the trained one (1.39× here since train's replay places
+	// roster rows by address as backtest does, session 13; 1.5× and more before).
+	if p.TracePrior <= 1.25*base.TrainingPrior() || p.Trace[models.FBias] <= base.Trace[models.FBias] {
 		t.Errorf("recalibrated on more hidden deaths: trace_prior %g (built-in %g), intercept %g (was %g)\n%s",
 			p.TracePrior, base.TrainingPrior(), p.Trace[models.FBias], base.Trace[models.FBias], said)
 	}
