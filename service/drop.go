@@ -114,12 +114,25 @@ func (d *DropFolder) one(ctx context.Context, src, path string) error {
 	}
 	data, _ := json.MarshalIndent(rep, "", "  ")
 	report := filepath.Join(dest, filepath.Base(path)+".report.json")
-	if _, err := os.Stat(report); prev == nil || err != nil {
+	if prev == nil || !reportOf(report, prev.ID) {
 		// A file taken before keeps the report its batch wrote (a crash came after it, or
-		// the same file was dropped again): the short one is written only in its absence.
+		// the same file was dropped again): the short one is written only in its absence
+		// (or over another batch's, of another file of the same name).
 		if err := os.WriteFile(report, append(data, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
 	return os.Rename(path, filepath.Join(dest, filepath.Base(path)))
+}
+
+// reportOf reports whether the report file at path is batch id's.
+func reportOf(path string, id int64) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var rep struct {
+		BatchID int64 `json:"batch_id"`
+	}
+	return json.Unmarshal(b, &rep) == nil && rep.BatchID == id
 }

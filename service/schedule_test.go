@@ -118,6 +118,16 @@ func TestDropFolderAfterCrash(t *testing.T) {
 	if bs, _ := db.Batches(ctx, 10); len(bs) != len(first)+1 {
 		t.Fatalf("a changed file was not taken: %d batches", len(bs))
 	}
+	// The first file's bytes under the same name again: its batch is named, not the
+	// second file's, whose report was there.
+	os.WriteFile(a, []byte(body), 0o644)
+	if n, err := drop.Scan(ctx); err != nil || n != 1 {
+		t.Fatalf("scan of the first file again: %d files, %v", n, err)
+	}
+	rep, err = os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
+	if err != nil || !strings.Contains(string(rep), fmt.Sprintf(`"batch_id": %d`, first[0].ID)) {
+		t.Fatalf("the report of the first file dropped again names another batch: %s %v", rep, err)
+	}
 }
 
 // TestPayrollFile: the payment system's file lists every entitlement settled at a payroll.

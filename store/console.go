@@ -903,12 +903,12 @@ func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]Wor
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	// The region's index must not be chosen over the name's or the ID's: a city-wide
-	// search would scan the city. SQLite, without statistics, is told so (a unary + on
-	// the column); PostgreSQL's planner knows.
+	// The region's index must not be chosen over the name's or the ID's for a wide region:
+	// a city-wide search would scan the city. SQLite, without statistics, is told so (a
+	// unary + on the column); PostgreSQL's planner knows.
 	col := "region_code"
-	if db.dialect == SQLite {
-		col = "+region_code"
+	if db.dialect == SQLite && len(prefix) < 12 {
+		col = "+region_code" // a village's few hundred people are best read by region
 	}
 	cond, cargs := regionWhereOn(col, prefix)
 	var where string

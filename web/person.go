@@ -544,8 +544,11 @@ func (c *console) sentBefore(w http.ResponseWriter, r *http.Request, once string
 	}
 	pid, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	next := fmt.Sprintf("/person/%d?done=%d", pid, b.ID)
-	if r.PostFormValue("back") == "village" && len(u.Region) == 12 {
+	if r.PostFormValue("back") == "village" {
 		next = fmt.Sprintf("/village?done=%d#p-%d", pid, pid)
+		if len(u.Region) != 12 { // staff above a village: the village page they came from
+			next = formPage(r)
+		}
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return true
