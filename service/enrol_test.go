@@ -68,11 +68,7 @@ func TestDeathBeforeEnrolment(t *testing.T) {
 			if res, err := s.ImportRoster(ctx, path, "", "test"); err != nil || res.Added != 0 || res.LinkedLate != 0 {
 				t.Fatalf("second import: %+v %v", res, err)
 			}
-			for d := sc.MustDate("2024-02-11"); d <= sc.MustDate("2024-04-01"); d++ {
-				if err := s.RunDay(ctx, d); err != nil {
-					t.Fatal(err)
-				}
-			}
+			runDays(t, s, "2024-02-11", "2024-04-01")
 			status := func(id string) (*store.Person, []store.Record) {
 				p, err := db.PersonByID(ctx, id)
 				if err != nil {
@@ -146,11 +142,7 @@ func TestRecoveryCountsWhatWasPaid(t *testing.T) {
 	if res, err := reimport("1200.00,2000-04,,,2024-01-10"); err != nil || res.Updated != 1 {
 		t.Fatalf("the raise: %+v %v", res, err)
 	}
-	for d := sc.MustDate("2024-03-02"); d <= sc.MustDate("2024-04-01"); d++ {
-		if err := s.RunDay(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runDays(t, s, "2024-03-02", "2024-04-01")
 	death := csvBatch("PSB", header+"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-01-20,2024-04-01,,\n")
 	death.Day = sc.MustDate("2024-04-01")
 	if _, err := s.Ingest(ctx, death); err != nil {
@@ -213,11 +205,7 @@ func backPayAfter(t *testing.T, tail string, want []string) {
 	if _, err := s.Ingest(ctx, counter); err != nil {
 		t.Fatal(err)
 	}
-	for d := sc.MustDate("2024-03-02"); d <= sc.MustDate("2024-04-01"); d++ {
-		if err := s.RunDay(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runDays(t, s, "2024-03-02", "2024-04-01")
 	var got []string
 	if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
 		got = append(got, p.Month.String()+" "+p.Kind)
@@ -247,11 +235,7 @@ func TestLateDeathOneRow(t *testing.T) {
 			if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
 				t.Fatal(err)
 			}
-			for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-02-10"); d++ {
-				if err := s.RunDay(ctx, d); err != nil {
-					t.Fatal(err)
-				}
-			}
+			runDays(t, s, "2024-02-01", "2024-02-10")
 			ingest := func() {
 				b := csvBatch("PSB", death)
 				b.Day = sc.MustDate("2024-02-10")
@@ -314,11 +298,7 @@ func TestRecoveriesReadPaymentsUnlocked(t *testing.T) {
 	if _, err := s.ImportRoster(ctx, path, "", "test"); err != nil {
 		t.Fatal(err)
 	}
-	for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-04-01"); d++ {
-		if err := s.RunDay(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runDays(t, s, "2024-02-01", "2024-04-01")
 	death := csvBatch("PSB", header+"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-01-20,2024-04-01,,\n")
 	death.Day = sc.MustDate("2024-04-01")
 	if _, err := s.Ingest(ctx, death); err != nil {
@@ -384,10 +364,16 @@ func zhangFrom(t *testing.T, tail string) (db *store.DB, s *service.Service, rei
 	if _, err := reimport(tail); err != nil {
 		t.Fatal(err)
 	}
-	for d := sc.MustDate("2024-02-01"); d <= sc.MustDate("2024-03-01"); d++ {
-		if err := s.RunDay(ctx, d); err != nil {
+	runDays(t, s, "2024-02-01", "2024-03-01")
+	return db, s, reimport
+}
+
+// runDays runs s's days from to to, failing the test on an error.
+func runDays(t *testing.T, s *service.Service, from, to string) {
+	t.Helper()
+	for d := sc.MustDate(from); d <= sc.MustDate(to); d++ {
+		if err := s.RunDay(context.Background(), d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return db, s, reimport
 }
