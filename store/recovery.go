@@ -63,6 +63,15 @@ func Settle(entries []RecoveryEntry, benefit string, toRecover sc.Fen) Settlemen
 	return s
 }
 
+// TooMuch is why AddRecovery refused an entry: its amount is above what is left (to
+// recover, or due back to the family for a refund).
+type TooMuch struct {
+	Amount, Left sc.Fen
+	Refund       bool
+}
+
+func (e *TooMuch) Error() string { return fmt.Sprintf("%s is more than the %s left", e.Amount, e.Left) }
+
 // AddRecovery records e with its audit row a, in the transaction: the row is appended to
 // the trail first and the entry takes its sequence number. owed is what the engine says is
 // to recover on the entitlement; a repayment or write-off above what the entries before
@@ -107,10 +116,12 @@ func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) (recorded bo
 	st := Settle(before, e.Benefit, owed)
 	if e.Kind == RecoveryRefunded {
 		if e.Amount > st.Refund {
-			return false, sc.Errorf(sc.EConflict, "%s is more than the %s due back to the family", e.Amount, st.Refund)
+			return false, &sc.Error{Code: sc.EConflict, Message: fmt.Sprintf("%s is more than the %s due back to the family", e.Amount, st.Refund),
+				Err: &TooMuch{Amount: e.Amount, Left: st.Refund, Refund: true}}
 		}
 	} else if e.Amount > st.Outstanding {
-		return false, sc.Errorf(sc.EConflict, "%s is more than the %s left to recover", e.Amount, st.Outstanding)
+		return false, &sc.Error{Code: sc.EConflict, Message: fmt.Sprintf("%s is more than the %s left to recover", e.Amount, st.Outstanding),
+			Err: &TooMuch{Amount: e.Amount, Left: st.Outstanding}}
 	}
 	e.Note = Storable(e.Note)
 	as := []AuditRow{a}

@@ -417,17 +417,17 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 	}
 	accept := r.PostFormValue("accept")
 	if accept != "death" && accept != "alive" {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "accept %q: want death or alive", accept))
+		c.fail(w, r, said(sc.EInvalid, "form.accept"))
 		return
 	}
 	ref := strings.TrimSpace(r.PostFormValue("ref"))
 	if i := strings.IndexByte(ref, ':'); i <= 0 || i == len(ref)-1 || strings.ContainsAny(ref, ";=\r\n,\"") {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "ref %q: want SOURCE:RECORD_ID", ref))
+		c.fail(w, r, said(sc.EInvalid, "form.ref"))
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	if reason == "" || utf8.RuneCountInString(reason) > 500 {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "a reason is required (at most 500 characters)"))
+		c.fail(w, r, said(sc.EInvalid, "form.reason"))
 		return
 	}
 	today := c.opt.Today()
@@ -478,7 +478,7 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 	}
 	c.log.Info("console record", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", a.Kind, "batch", rc.BatchID)
 	if rc.Quarantined > 0 {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "the record was rejected: %s", strings.Join(rc.Problems, "; ")))
+		c.fail(w, r, said(sc.EInvalid, "form.rejected", strings.Join(rc.Problems, "; ")))
 		return
 	}
 	// A visit recorded here is the visit the failed face attempts asked for.

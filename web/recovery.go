@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -223,7 +224,7 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if kind != store.RecoveryRepaid && kind != store.RecoveryWaived && kind != store.RecoveryRefunded {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "kind %q: want repaid, waived or refunded", kind))
+		c.fail(w, r, said(sc.EInvalid, "form.kind"))
 		return
 	}
 	once, err := formOnce(r)
@@ -248,7 +249,7 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	}
 	benefit := r.PostFormValue("benefit")
 	if !slices.ContainsFunc(p.Rec.Entitlements, func(e sc.Entitlement) bool { return e.Benefit == benefit }) {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "entitlement %q: not one of the person's", benefit))
+		c.fail(w, r, said(sc.EInvalid, "form.entitlement"))
 		return
 	}
 	// What is owed, read before the transaction: the service takes its own lock, and an
@@ -267,15 +268,15 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case kind == store.RecoveryRefunded && (owed == nil || owed.Refund <= 0):
-		c.fail(w, r, sc.Errorf(sc.EConflict, "nothing due back to the family on entitlement %q", benefit))
+		c.fail(w, r, said(sc.EConflict, "form.nothing_due_back", benefit))
 		return
 	case kind != store.RecoveryRefunded && (owed == nil || owed.ToRecover <= 0):
-		c.fail(w, r, sc.Errorf(sc.EConflict, "nothing to recover on entitlement %q", benefit))
+		c.fail(w, r, said(sc.EConflict, "form.nothing_to_recover", benefit))
 		return
 	}
 	amount, ok := sc.ParseYuan(strings.TrimSpace(r.PostFormValue("amount")))
 	if !ok || amount <= 0 {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "amount %q: want yuan above zero, as 1234.50", r.PostFormValue("amount")))
+		c.fail(w, r, said(sc.EInvalid, "form.amount", r.PostFormValue("amount")))
 		return
 	}
 	today := c.opt.Today()
@@ -285,12 +286,12 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if owed.DeathDate != sc.NoDate && day < owed.DeathDate {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "date %s: before the death (%s)", day, owed.DeathDate))
+		c.fail(w, r, said(sc.EInvalid, "form.before_death", day, owed.DeathDate))
 		return
 	}
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	if utf8.RuneCountInString(note) > 500 || (kind == store.RecoveryWaived && note == "") {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "a note of at most 500 characters (a write-off needs its reason)"))
+		c.fail(w, r, said(sc.EInvalid, "form.note"))
 		return
 	}
 	e := &store.RecoveryEntry{PID: p.PID, Benefit: benefit, Day: day, Kind: kind, Amount: amount, Actor: u.Name, Note: note, Once: once}
@@ -305,6 +306,14 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	}
 	defer tx.Rollback()
 	recorded, err := tx.AddRecovery(e, owed.ToRecover, a)
+	var tm *store.TooMuch
+	if errors.As(err, &tm) {
+		key := "form.too_much"
+		if tm.Refund {
+			key = "form.refund_too_much"
+		}
+		err = said(sc.EConflict, key, tm.Amount, tm.Left)
+	}
 	if err != nil {
 		c.fail(w, r, err)
 		return

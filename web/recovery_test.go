@@ -140,8 +140,9 @@ func testRecoveries(t *testing.T, c *city) {
 	if st, _, body := post(ad, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"waived"}, "amount": {left.String()}, "note": {"family in hardship; approved"}}); st != http.StatusSeeOther {
 		t.Fatalf("a write-off: %d %s", st, body)
 	}
-	if st, _, _ := post(op, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"0.01"}}); st != http.StatusConflict {
-		t.Errorf("a repayment of a settled case: %d", st)
+	if st, _, body := post(op, url.Values{"benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"0.01"}}); st != http.StatusConflict ||
+		!strings.Contains(body, "0.01 超过尚未追回的 0.00") {
+		t.Errorf("a repayment of a settled case: %d, not said in the operator's words\n%s", st, body)
 	}
 	entries, err := c.db.RecoveryEntries(ctx, []int64{zp.PID})
 	if err != nil {
