@@ -580,6 +580,7 @@ type villageData struct {
 	Outcomes []string
 	Done     int64
 	Gone     bool        // Done's visit took the person off the village's list (a death, a move)
+	Shown    int64       // people on the page: Total unless the list was cut at its 500
 	Faces    []FaceVisit // sent to a visit by failed face attempts
 	// Risks: the village's open RISK flags (a death may be hidden), the oldest first; Risk
 	// holds their flag days by person, whose cards stay among Rows with the form open.
@@ -643,7 +644,9 @@ func (c *console) village(w http.ResponseWriter, r *http.Request) {
 	}
 	// A death or a move recorded takes the person off the list: say it was recorded (not
 	// who: done comes from the address, and names no one).
-	d.Gone = done != 0 && !slices.ContainsFunc(rows, func(x store.WorkRow) bool { return x.PID == done })
+	// (When the list is cut at its 500, a person past it is not gone: nothing is said.)
+	d.Shown = int64(len(rows))
+	d.Gone = done != 0 && int64(len(rows)) == total && !slices.ContainsFunc(rows, func(x store.WorkRow) bool { return x.PID == done })
 	if d.Last, err = c.db.LastVisits(r.Context(), pids); err != nil {
 		c.fail(w, r, err)
 		return

@@ -186,3 +186,33 @@ func TestFormsSentTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestVillageListCut: a village of more people to visit than the page's 500 says that the
+// rest are found by search; a visit to someone past them is not reported as gone.
+func TestVillageListCut(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/w.db"))
+	ctx := context.Background()
+	tx, err := c.db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []*store.Person
+	for i := range 505 {
+		ps = append(ps, &store.Person{PID: int64(1000 + i), Rec: sc.Recipient{PersonID: fmt.Sprintf("37100219500101%04d", i), Name: fmt.Sprintf("村民%d", i),
+			Sex: 1, BirthDate: 100, RegionCode: "371002001001", LastCertified: sc.NoDate}, Status: sc.StatusPending, Until: today - 10,
+			NextCheck: sc.NoDate, Baselined: true, State: []byte{1}})
+	}
+	if err := tx.PutPeople(ps); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	v1 := c.clientAs(t, "v1")
+	if _, body := v1.get("/village"); !strings.Contains(body, `id="cut"`) || !strings.Contains(body, "前 500 人") {
+		t.Error("a village list cut at 500 does not say so")
+	}
+	if _, body := v1.get("/village?done=1504"); strings.Contains(body, `id="gone"`) {
+		t.Error("a person past the cut is reported gone")
+	}
+}
