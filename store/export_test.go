@@ -17,3 +17,6 @@ func (db *DB) WriterSetting(ctx context.Context, name string) (string, error) {
 	err := db.writerConn.QueryRowContext(ctx, `SELECT current_setting($1)`, name).Scan(&v)
 	return v, err
 }
+
+// KeyAside exposes migration 0022's step to its test.
+var KeyAside = keyAside

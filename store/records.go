@@ -876,6 +876,56 @@ func (db *DB) RecordsWhere(ctx context.Context, keep func(*Record) bool) ([]Reco
 	return out, err
 }
 
+func init() { migrationSteps[22] = keyAside }
+
+// keyAside is migration 0022's part in Go: the unlinked rows of the death, loss and release
+// types (the default catalogue's) stored before it get the packed ID they name, so that
+// the roster imports after it find them by the index too, not by reading them all each
+// time. Rows of other types keep none: nothing looks them up by person.
+func keyAside(t *Tx) error {
+	var types []any
+	for _, rt := range sc.DefaultCatalogue().Types() {
+		if rt.Class == sc.ClassDeath || rt.Class == sc.ClassLoss || rt.Class == sc.ClassRestore {
+			types = append(types, rt.Code)
+		}
+	}
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT id FROM record_aside WHERE pkey IS NULL AND link > 0 AND held = 0 AND type IN (?`+
+		strings.Repeat(`,?`, len(types)-1)+`) ORDER BY id`), types...)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	type keyed struct{ id, key int64 }
+	var ks []keyed
+	err = readRecords(t.ctx, t.db, t.tx, ids, func(r *Record) error {
+		if k, ok := asideKey(r).(int64); ok {
+			ks = append(ks, keyed{r.ID, k})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range ks {
+		if err := t.exec(`UPDATE record_aside SET pkey = ? WHERE id = ?`, k.key, k.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // asideKey is the packed ID number a record linked to no one names (nil: none valid, or
 // the record is held or linked).
 func asideKey(r *Record) any {

@@ -28,6 +28,7 @@ func TestStore(t *testing.T) {
 		{"records dedupe", testRecords},
 		{"batch keys", testBatchKeys},
 		{"search by name", testSearchNames},
+		{"unlinked deaths keyed by migration 0022", testKeyAside},
 		{"records in bulk", testRecordsBulk},
 		{"audit chain", testAudit},
 		{"audit verified while written", testVerifyWhileWriting},
@@ -236,6 +237,59 @@ func testSearchNames(t *testing.T, db *store.DB) {
 		if err != nil || len(got) != c.want {
 			t.Errorf("search %q in %s: %d found (%v), want %d", c.q, c.prefix, len(got), err, c.want)
 		}
+	}
+}
+
+// testKeyAside: unlinked rows stored before migration 0022 (no pkey) get their packed ID
+// from its Go step when they are deaths, losses or releases, and are then found by it;
+// other types keep none.
+func testKeyAside(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	const id = "371002194003150019"
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := []*store.Record{
+		{Source: "PSB", RecordID: "d1", Type: "PSB.DEATH_DEREG", PID: -1, Link: 2, PersonID: id, Name: "张三", BirthDate: 100, EventDate: 20000, ReportedDate: 20001, Content: 1, Batch: 1},
+		{Source: "HEA", RecordID: "v1", Type: "HEA.VACCINATION", PID: -1, Link: 2, PersonID: id, Name: "张三", BirthDate: 100, EventDate: 20000, ReportedDate: 20001, Content: 2, Batch: 1},
+	}
+	if _, _, _, err := tx.InsertRecords(rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	keyed := func() int {
+		var n int
+		if err := db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM record_aside WHERE pkey IS NOT NULL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := keyed(); n != 2 {
+		t.Fatalf("%d rows keyed on insertion, want 2", n)
+	}
+	if _, err := db.SQL().ExecContext(ctx, `UPDATE record_aside SET pkey = NULL`); err != nil { // as before 0022
+		t.Fatal(err)
+	}
+	tx, err = db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := store.KeyAside(tx); err != nil {
+		t.Fatal(err)
+	}
+	if n := keyed(); n != 0 {
+		t.Fatalf("keyed outside the transaction: %d", n)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var typ string
+	if err := db.Reader().QueryRowContext(ctx, `SELECT type FROM record_aside WHERE pkey IS NOT NULL`).Scan(&typ); err != nil || typ != "PSB.DEATH_DEREG" || keyed() != 1 {
+		t.Fatalf("after the step: %d keyed (%s, %v), want the death alone", keyed(), typ, err)
 	}
 }
 
