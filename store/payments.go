@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -125,34 +124,25 @@ type MonthKey struct {
 // by entitlement and month.
 func (db *DB) PaidAmounts(ctx context.Context, pids []int64) (map[MonthKey]sc.Fen, error) {
 	out := map[MonthKey]sc.Fen{}
-	for len(pids) > 0 {
-		part := pids[:min(len(pids), 500)]
-		pids = pids[len(part):]
-		args := make([]any, len(part))
-		for i, pid := range part {
-			args[i] = pid
-		}
+	err := inPIDs(pids, func(in string, args []any) error {
 		rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT pid, benefit, month, amount FROM payments
-			WHERE kind IN ('REGULAR', 'BACK_PAY') AND pid IN (?`+strings.Repeat(",?", len(part)-1)+`)`), args...)
+			WHERE kind IN ('REGULAR', 'BACK_PAY') AND pid IN `+in), args...)
 		if err != nil {
-			return nil, fmt.Errorf("%s: payments: %w", db, err)
+			return fmt.Errorf("%s: payments: %w", db, err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var k MonthKey
 			var month, amount int64
 			if err := rows.Scan(&k.PID, &k.Benefit, &month, &amount); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			k.Month = sc.Month(month)
 			out[k] += sc.Fen(amount)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("%s: payments: %w", db, err)
-		}
-	}
-	return out, nil
+		return rows.Err()
+	})
+	return out, err
 }
 
 // MarkRun records that day d was evaluated.

@@ -889,22 +889,9 @@ func keyAside(t *Tx) error {
 			types = append(types, rt.Code)
 		}
 	}
-	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT id FROM record_aside WHERE pkey IS NULL AND link > 0 AND held = 0 AND type IN (?`+
-		strings.Repeat(`,?`, len(types)-1)+`) ORDER BY id`), types...)
+	ids, err := t.queryIDs(nil, `SELECT id FROM record_aside WHERE pkey IS NULL AND link > 0 AND held = 0 AND type IN (?`+
+		strings.Repeat(`,?`, len(types)-1)+`) ORDER BY id`, types...)
 	if err != nil {
-		return err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	type keyed struct{ id, key int64 }
@@ -939,10 +926,28 @@ func asideKey(r *Record) any {
 	return int64(idcard.Key(id))
 }
 
+// queryIDs appends to ids the ids query q gives, read in the transaction.
+func (t *Tx) queryIDs(ids []int64, q string, args ...any) ([]int64, error) {
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(q), args...)
+	if err != nil {
+		return ids, fmt.Errorf("%s: records: %w", t.db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // UnlinkedRecords returns the records linked to no one when they arrived (not those held
 // for review) whose type is one of types and that name one of the ID numbers ids, or no
-// valid one (they may link by name and birth date; and rows stored before migration 0022
-// are among them), in id order, read in the transaction. Both are found by an index.
+// valid one (they may link by name and birth date; rows of a configuration's own types
+// stored before migration 0022 are among them too), in id order, read in the
+// transaction. Both are found by an index.
 func (t *Tx) UnlinkedRecords(types, ids []string) ([]Record, error) {
 	if len(types) == 0 || len(ids) == 0 {
 		return nil, nil
@@ -952,43 +957,27 @@ func (t *Tx) UnlinkedRecords(types, ids []string) ([]Record, error) {
 	for i, typ := range types {
 		targs[i] = typ
 	}
-	var found []int64
-	query := func(q string, args []any) error {
-		rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(q), args...)
-		if err != nil {
-			return fmt.Errorf("%s: unlinked records: %w", t.db, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			found = append(found, id)
-		}
-		return rows.Err()
-	}
-	if err := query(`SELECT id FROM record_aside WHERE pkey IS NULL AND link > 0 AND held = 0 AND `+in, targs); err != nil {
+	found, err := t.queryIDs(nil, `SELECT id FROM record_aside WHERE pkey IS NULL AND link > 0 AND held = 0 AND `+in, targs...)
+	if err != nil {
 		return nil, err
 	}
-	var keys []any
+	var keys []int64
 	for _, s := range ids {
 		if id, ok := idcard.Normalize([]byte(s)); ok {
 			keys = append(keys, int64(idcard.Key(id)))
 		}
 	}
-	for len(keys) > 0 {
-		part := keys[:min(len(keys), 500)]
-		keys = keys[len(part):]
-		q := `SELECT id FROM record_aside WHERE pkey IN (?` + strings.Repeat(`,?`, len(part)-1) + `) AND link > 0 AND held = 0 AND ` + in
-		if err := query(q, append(slices.Clone(part), targs...)); err != nil {
-			return nil, err
-		}
+	err = inPIDs(keys, func(list string, args []any) (err error) {
+		found, err = t.queryIDs(found, `SELECT id FROM record_aside WHERE pkey IN `+list+` AND link > 0 AND held = 0 AND `+in, append(args, targs...)...)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.Sort(found)
 	found = slices.Compact(found)
 	var out []Record
-	err := readRecords(t.ctx, t.db, t.tx, found, func(r *Record) error { out = append(out, *r); return nil })
+	err = readRecords(t.ctx, t.db, t.tx, found, func(r *Record) error { out = append(out, *r); return nil })
 	return out, err
 }
 

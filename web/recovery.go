@@ -239,13 +239,16 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	}
 	// Sent again (a double tap, a resend after a timeout): answered as the first was,
 	// before the checks of what is owed, which the first sending has changed.
-	if seq, pid, ok, err := c.db.RecoveryByOnce(r.Context(), once); once != "" && (err != nil || (ok && pid == p.PID)) {
+	if once != "" {
+		seq, pid, ok, err := c.db.RecoveryByOnce(r.Context(), once)
 		if err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, seq), http.StatusSeeOther)
-		return
+		if ok && pid == p.PID {
+			http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, seq), http.StatusSeeOther)
+			return
+		}
 	}
 	benefit := r.PostFormValue("benefit")
 	if !slices.ContainsFunc(p.Rec.Entitlements, func(e sc.Entitlement) bool { return e.Benefit == benefit }) {
