@@ -27,6 +27,7 @@ type Options struct {
 	MaxFailures int              // wrong passwords in a row before an account is locked (5)
 	LockFor     time.Duration    // how long a locked account stays locked (15m)
 	SessionTTL  time.Duration    // how long a session lasts after login (12h)
+	SessionIdle time.Duration    // a session unused this long ends before its TTL (1h)
 
 	// IPMaxFailures failed logins from one address within IPWindow block that address
 	// until the window ends (20 in 15m): guessing across many accounts is slowed too.
@@ -54,6 +55,8 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string // a hash verified for unknown names, so that they take as long
+
+	used sync.Map // session hash → time.Time of its last use not yet written (see Session)
 }
 
 // New returns the Service over db, whose schema must include migration 0003.
@@ -69,6 +72,9 @@ func New(db *store.DB, opt Options) *Service {
 	}
 	if opt.SessionTTL <= 0 {
 		opt.SessionTTL = 12 * time.Hour
+	}
+	if opt.SessionIdle <= 0 {
+		opt.SessionIdle = time.Hour
 	}
 	if opt.IPMaxFailures <= 0 {
 		opt.IPMaxFailures = 20

@@ -54,6 +54,7 @@ func TestAuth(t *testing.T) {
 		{"session fixation", testFixation},
 		{"logout and revoke", testLogoutRevoke},
 		{"expiry", testExpiry},
+		{"idle", testIdle},
 		{"disabled", testDisabled},
 		{"csrf", testCSRF},
 		{"ip throttle", testIPThrottle},
@@ -228,11 +229,65 @@ func testLogoutRevoke(t *testing.T, e env) {
 	}
 }
 
+// testIdle: a session unused for an hour ends; its last use survives a restart, and a use
+// the database could not record at once (its writer held by a batch) still counts.
+func testIdle(t *testing.T, e env) {
+	ctx := context.Background()
+	must(e.a.CreateUser(ctx, "root", "sun.li", pw, auth.RoleOperator, ""))(t)
+	tok := must(login(e, "sun.li", pw))(t)
+	for range 3 {
+		e.clk.Advance(59 * time.Minute)
+		if _, _, err := e.a.Session(ctx, tok); err != nil {
+			t.Fatalf("used within the hour: %v", err)
+		}
+	}
+	// A restart: a new Service reads the last use from the row.
+	restarted := auth.New(e.db, auth.Options{Now: e.clk.Now, Hash: cheap})
+	e.clk.Advance(59 * time.Minute)
+	if _, _, err := restarted.Session(ctx, tok); err != nil {
+		t.Fatalf("after a restart, used within the hour: %v", err)
+	}
+	// The writer held: the use is remembered, not written.
+	tx, err := e.db.Begin(ctx)
+	mustOK(t, err)
+	e.clk.Advance(50 * time.Minute)
+	if _, _, err := restarted.Session(ctx, tok); err != nil {
+		t.Fatalf("writer held: %v", err)
+	}
+	tx.Rollback()
+	e.clk.Advance(50 * time.Minute)
+	if _, _, err := restarted.Session(ctx, tok); err != nil {
+		t.Fatalf("a use not yet written: %v", err)
+	}
+	e.clk.Advance(time.Hour)
+	_, _, err = restarted.Session(ctx, tok)
+	if code(err) != sc.EUnauthorized || !strings.Contains(err.Error(), "without use") {
+		t.Fatalf("an hour unused: %v", err)
+	}
+	// Idle is not revived by a later use.
+	if _, _, err := restarted.Session(ctx, tok); code(err) != sc.EUnauthorized {
+		t.Fatalf("used again after ending: %v", err)
+	}
+	// A session never used after login ends an hour after it.
+	tok2 := must(login(e, "sun.li", pw))(t)
+	e.clk.Advance(time.Hour)
+	if _, _, err := e.a.Session(ctx, tok2); code(err) != sc.EUnauthorized {
+		t.Fatalf("unused since login: %v", err)
+	}
+}
+
 func testExpiry(t *testing.T, e env) {
 	ctx := context.Background()
 	must(e.a.CreateUser(ctx, "root", "qian.yu", pw, auth.RoleOperator, ""))(t)
 	tok := must(login(e, "qian.yu", pw))(t)
-	e.clk.Advance(12*time.Hour - time.Second)
+	// Used every 50 minutes, it lasts its 12 hours and no more.
+	for range 14 {
+		e.clk.Advance(50 * time.Minute)
+		if _, _, err := e.a.Session(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clk.Advance(12*time.Hour - 14*50*time.Minute - time.Second)
 	if _, _, err := e.a.Session(ctx, tok); err != nil {
 		t.Fatal(err)
 	}

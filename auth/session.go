@@ -179,11 +179,11 @@ func (a *Service) Session(ctx context.Context, token string) (*User, *Session, e
 		return nil, nil, sc.Errorf(sc.EUnauthorized, "not logged in")
 	}
 	s := Session{ID: tokenHash(token)}
-	var created, expires int64
-	row := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT s.user_id, s.created, s.expires, s.csrf,
+	var created, expires, seen int64
+	row := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT s.user_id, s.created, s.expires, s.seen, s.csrf,
 		u.id, u.name, u.role, u.region, u.lang, u.disabled, u.locked_until, u.created
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?`), s.ID)
-	u, err := scanUser(scanWith{row: row, before: []any{&s.UserID, &created, &expires, &s.CSRF}})
+	u, err := scanUser(scanWith{row: row, before: []any{&s.UserID, &created, &expires, &seen, &s.CSRF}})
 	if err == sql.ErrNoRows {
 		return nil, nil, sc.Errorf(sc.EUnauthorized, "not logged in")
 	}
@@ -191,18 +191,64 @@ func (a *Service) Session(ctx context.Context, token string) (*User, *Session, e
 		return nil, nil, fmt.Errorf("%s: session: %w", a.db, err)
 	}
 	s.Created, s.Expires = time.Unix(0, created).UTC(), time.Unix(0, expires).UTC()
-	if !a.now().Before(s.Expires) {
+	now := a.now()
+	if !now.Before(s.Expires) {
 		return nil, nil, sc.Errorf(sc.EUnauthorized, "the session has expired: log in again")
+	}
+	written := time.Unix(0, max(created, seen))
+	last := written
+	if v, ok := a.used.Load(s.ID); ok && v.(time.Time).After(last) {
+		last = v.(time.Time)
+	}
+	if now.Sub(last) >= a.opt.SessionIdle {
+		a.used.Delete(s.ID)
+		return nil, nil, sc.Errorf(sc.EUnauthorized, "the session ended after %s without use: log in again", a.opt.SessionIdle)
 	}
 	if u.Disabled {
 		return nil, nil, sc.Errorf(sc.EUnauthorized, "the account is disabled")
 	}
+	a.touch(ctx, s.ID, now, written)
 	return u, &s, nil
+}
+
+// touchEvery is how stale a session's written last use may grow before a request writes
+// it again: one write a minute for a busy session, not one a request.
+const touchEvery = time.Minute
+
+// touch records that the session hash was used at now. The time is kept in memory at once
+// and written to the session's row when the written one (written) is touchEvery old; the
+// write waits at most a moment for the database's writer (a long batch may hold it) and is
+// tried again at the next request when it could not be made, so that a page never waits
+// on it. The memory bridges the gap: an idle limit is checked against the later of the two.
+func (a *Service) touch(ctx context.Context, hash string, now, written time.Time) {
+	a.used.Store(hash, now)
+	if now.Sub(written) < touchEvery {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 250*time.Millisecond)
+	defer cancel()
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return
+	}
+	defer tx.Rollback()
+	if tx.Exec(`UPDATE sessions SET seen = ? WHERE hash = ? AND seen < ?`, now.UnixNano(), hash, now.UnixNano()) != nil || tx.Commit() != nil {
+		return
+	}
+	a.used.CompareAndDelete(hash, now)
+	// Sessions left idle, logged out or revoked leave their last use behind: dropped here.
+	a.used.Range(func(k, v any) bool {
+		if now.Sub(v.(time.Time)) >= a.opt.SessionIdle {
+			a.used.CompareAndDelete(k, v)
+		}
+		return true
+	})
 }
 
 // Logout ends the session token stands for; an unknown token is no error.
 func (a *Service) Logout(ctx context.Context, token string) error {
 	h := tokenHash(token)
+	a.used.Delete(h)
 	return a.write(ctx, func(tx *store.Tx) error {
 		var name string
 		err := tx.QueryRow(`SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?`, h).Scan(&name)

@@ -198,8 +198,8 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ck, err := r.Cookie(sessionCookie)
 		dead := err == nil && ck.Value != "" && req.user == nil
 		if dead {
-			// The session ended under an open page (its 12 hours, a logout elsewhere):
-			// the dead cookie goes.
+			// The session ended under an open page (its 12 hours, an hour unused, a
+			// logout elsewhere): the dead cookie goes.
 			http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 		}
 		switch {

@@ -36,6 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	change := fs.String("model-change", "", modelChangeHelp)
 	faceModels := fs.String("face-models", "face/testdata/npm/package/model", "folder of the face models (face/fetch.sh); missing: face certification answers that it is unavailable")
 	publicURL := fs.String("public-url", "", "the address citizens reach the service at, put in the links of reminders (e.g. https://rz.example.gov.cn)")
+	idle := fs.Duration("session-idle", time.Hour, "a console sign-in unused this long ends (it lasts 12 hours at most)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when a TLS proxy fronts the service)")
 	behindProxy := fs.Bool("behind-proxy", false, "one reverse proxy fronts the service and appends the client's address to X-Forwarded-For: login and sign-in limits count by that address (without it, every request counts as the proxy's)")
 	smsWebhook := fs.String("sms-webhook", "", "SMS gateway: POST each notice as JSON to this URL (with \"Authorization: Bearer $SILENTCERT_SMS_TOKEN\" when that variable is set)")
@@ -50,6 +51,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *runHour < 0 || *runHour > 23 {
 		return usagef("--run-hour must be 0–23")
+	}
+	if *idle < time.Minute || *idle > 12*time.Hour {
+		return usagef("--session-idle %s: want 1m to 12h", *idle)
 	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
@@ -122,7 +126,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		log.Warn("no SMS gateway (--sms-webhook or --sms-file): notices are queued, not sent")
 	}
-	accounts := auth.New(db, auth.Options{})
+	accounts := auth.New(db, auth.Options{SessionIdle: *idle})
 	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Recoveries: svc, Log: log, Secure: *secure, BehindProxy: *behindProxy,
 		Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue})
 	if err != nil {
