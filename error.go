@@ -19,6 +19,11 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error // wrapped cause, if any
+
+	// Format and Args are what Errorf made Message of: a user interface words the
+	// message in its reader's language by a catalogue keyed by the English format.
+	Format string
+	Args   []any
 }
 
 // Error returns the message.
@@ -35,7 +40,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf returns an *Error with the given code and formatted message. A %w verb wraps.
 func Errorf(code, format string, args ...any) *Error {
 	err := fmt.Errorf(format, args...)
-	return &Error{Code: code, Message: err.Error(), Err: errors.Unwrap(err)}
+	return &Error{Code: code, Message: err.Error(), Err: errors.Unwrap(err), Format: format, Args: args}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EInternal for any other

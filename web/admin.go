@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -205,12 +204,7 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, err)
 			return
 		}
-		var e *sc.Error
-		msgText := "invalid"
-		if asErr(err, &e) {
-			msgText = e.Message
-		}
-		c.usersPage(w, r, http.StatusBadRequest, "", msgText)
+		c.usersPage(w, r, http.StatusBadRequest, "", c.words(r, err))
 		return
 	}
 	c.usersPage(w, r, http.StatusOK, msg, "")
@@ -234,7 +228,7 @@ func (c *console) keyTypes(source, field string) ([]string, error) {
 			if r := []rune(code); len(r) > 40 {
 				code = string(r[:40]) + "…"
 			}
-			return nil, fmt.Errorf("type %q is not one of %s's record types", code, source)
+			return nil, sc.Errorf(sc.EInvalid, "type %q is not one of %s's record types", code, source)
 		}
 	}
 	return codes, nil
@@ -273,14 +267,13 @@ func (c *console) keysPost(w http.ResponseWriter, r *http.Request) {
 		source := r.PostFormValue("source")
 		types, err := c.keyTypes(source, r.PostFormValue("types"))
 		if err != nil {
-			c.keysPage(w, r, http.StatusBadRequest, "", err.Error())
+			c.keysPage(w, r, http.StatusBadRequest, "", c.words(r, err))
 			return
 		}
 		secret, _, err := c.auth.CreateAPIKey(ctx, u.Name, source, strings.TrimSpace(r.PostFormValue("name")), types)
 		if err != nil {
-			var e *sc.Error
-			if sc.ErrorCode(err) != sc.EInternal && asErr(err, &e) {
-				c.keysPage(w, r, http.StatusBadRequest, "", e.Message)
+			if sc.ErrorCode(err) != sc.EInternal {
+				c.keysPage(w, r, http.StatusBadRequest, "", c.words(r, err))
 				return
 			}
 			c.fail(w, r, err)

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 
 	sc "github.com/silentcert/silentcert"
@@ -33,15 +34,36 @@ var english = sync.OnceValue(func() map[string]string {
 	return cats["en"]
 })
 
-// saidIn returns err's words in the language of msgs, when it is a saidError.
+// saidIn returns err's words in the language of msgs, when it is a saidError or an
+// sc.Error whose English format the catalogue words (the accounts' and keys' refusals,
+// made in package auth, are keyed so).
 func saidIn(err error, msgs map[string]string) (string, bool) {
 	var se *saidError
-	if !errors.As(err, &se) {
-		return "", false
+	if errors.As(err, &se) {
+		m, ok := msgs[se.key]
+		if !ok {
+			return se.err.Message, true
+		}
+		return fmt.Sprintf(m, se.args...), true
 	}
-	m, ok := msgs[se.key]
-	if !ok {
-		return se.err.Message, true
+	var e *sc.Error
+	if errors.As(err, &e) && e.Format != "" {
+		if m, ok := msgs[e.Format]; ok {
+			return fmt.Sprintf(m, e.Args...), true
+		}
 	}
-	return fmt.Sprintf(m, se.args...), true
+	return "", false
+}
+
+// words is err's message for the reader of r: in their language where the catalogue has
+// it, else the error's own (English) message.
+func (c *console) words(r *http.Request, err error) string {
+	if m, ok := saidIn(err, c.cat[reqOf(r).lang]); ok {
+		return m
+	}
+	var e *sc.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
 }

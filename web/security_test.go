@@ -398,6 +398,11 @@ func TestScopedAdmin(t *testing.T) {
 			t.Errorf("a %s account for region %q made by the 371002 administrator: %d", c2[0], c2[1], st)
 		}
 	}
+	// Refused in the administrator's language (Chinese by default), with the refusal's figures.
+	if st, _, body := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"create"}, "name": {"v8"}, "password": {"short"},
+		"role": {"village"}, "region": {"371002001009"}}); st != http.StatusBadRequest || !strings.Contains(body, "密码至少需要 10 个字符") {
+		t.Errorf("a short password: %d, not refused in Chinese", st)
+	}
 	if st, _, body := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"create"}, "name": {"v9"}, "password": {pw},
 		"role": {"village"}, "region": {"371002001009"}}); st != http.StatusOK || !strings.Contains(body, `class="ok"`) {
 		t.Errorf("a village account inside the district: %d", st)

@@ -343,12 +343,7 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	msg := ""
 	if status != http.StatusInternalServerError {
-		var e *sc.Error
-		if m, ok := saidIn(err, c.cat[reqOf(r).lang]); ok {
-			msg = m
-		} else if errors.As(err, &e) {
-			msg = e.Message
-		}
+		msg = c.words(r, err)
 	}
 	data := map[string]any{"Key": key, "Message": msg}
 	if r.Method == http.MethodPost && reqOf(r).user != nil {
