@@ -39,9 +39,13 @@
 //   - The detail column: pairs key=value separated by ';', keys without regard to case,
 //     empty pairs skipped, unknown keys ignored; critical and agent must be 0 or 1, count a
 //     whole number from 1 to 1,000,000, amount yuan of spec §1, accept death or alive, ref
-//     SOURCE:RECORD_ID; anything else is bad_detail. In JSON Lines an object of strings is
-//     rewritten as key=value;… (amount may be a number), and a key or value holding '=' or
-//     ';' is bad_detail.
+//     SOURCE:RECORD_ID. The detail is optional: a part that is not key=value (a note in
+//     free text) or a known key with another value is dropped with a warning and the
+//     record kept (a death is not lost for its note); only a bad accept or ref, without
+//     which a review decides nothing, is bad_detail. In JSON Lines an object of strings is
+//     rewritten as key=value;… (amount may be a number); a value of another kind, or a key
+//     or value holding '=' or ';', is dropped alike (bad_detail or malformed for accept
+//     and ref).
 //   - Records: person_id is kept as given; whether it is a valid number is linkage's
 //     business, so it is never a reason to quarantine. region_code is kept as given.
 //   - Rosters: sex or birth_date contradicting person_id is quarantined with reason

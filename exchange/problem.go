@@ -17,7 +17,7 @@ const (
 	ReasonEventAfterIngestion  = "event_after_ingestion"
 	ReasonUnknownType          = "unknown_type"          // type not in the catalogue
 	ReasonTypeNotAllowed       = "type_not_allowed"      // the catalogue assigns the type to another source
-	ReasonBadDetail            = "bad_detail"            // detail not key=value;…, or a known key with a bad value
+	ReasonBadDetail            = "bad_detail"            // a review's accept or ref unreadable (other bad parts are dropped with a warning)
 	ReasonBadAmount            = "bad_amount"            // an amount that is not yuan of spec §1 (or not > 0 where it must be)
 	ReasonBadPersonID          = "bad_person_id"         // roster: person_id is not a valid citizen ID number
 	ReasonDisagreesWithID      = "disagrees_with_id"     // roster: sex or birth_date contradicts person_id

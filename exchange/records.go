@@ -357,7 +357,7 @@ func (r *RecordReader) validate() *Problem {
 		}
 	}
 	if len(v[rDetail]) > 0 {
-		if msg := r.parseDetail(v[rDetail], &row.Detail); msg != "" {
+		if msg := r.parseDetail(v[rDetail], &row.Detail, func(msg string) { s.warn("detail", msg) }); msg != "" {
 			return s.problem("detail", ReasonBadDetail, msg)
 		}
 	}
@@ -366,8 +366,12 @@ func (r *RecordReader) validate() *Problem {
 
 // parseDetail reads key=value pairs separated by ';' (spec §3). Keys are matched without
 // regard to letter case, white space around keys and values is dropped, empty pairs are
-// skipped, unknown keys are ignored. It returns a message when the detail is bad.
-func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail) string {
+// skipped, unknown keys are ignored. The detail is optional, and a record (a death, a
+// release) is too important to lose for a note: a part that is not key=value (free text)
+// or a known key with a bad value is dropped and warned of, and the record read without
+// it. Only a review's accept and ref, without which it decides nothing, refuse the
+// record: the message returned says why.
+func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail, warn func(string)) string {
 	for len(raw) > 0 {
 		pair := raw
 		if k := bytes.IndexByte(raw, ';'); k >= 0 {
@@ -381,18 +385,21 @@ func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail) string {
 		}
 		eq := bytes.IndexByte(pair, '=')
 		if eq <= 0 {
-			return fmt.Sprintf("detail part %s is not key=value", quoteClip(pair))
+			warn(fmt.Sprintf("detail part %s is not key=value: ignored", quoteClip(pair)))
+			continue
 		}
 		key, val := trimSpace(pair[:eq]), trimSpace(pair[eq+1:])
 		switch detailKey(key) {
 		case keyICD10:
 			if len(val) == 0 {
-				return "detail icd10 is empty"
+				warn("detail icd10 is empty: ignored")
+				continue
 			}
 			d.ICD10 = r.internICD(val)
 		case keyCritical, keyAgent:
 			if len(val) != 1 || (val[0] != '0' && val[0] != '1') {
-				return fmt.Sprintf("detail %s must be 0 or 1, not %s", key, quoteClip(val))
+				warn(fmt.Sprintf("detail %s must be 0 or 1, not %s: ignored", key, quoteClip(val)))
+				continue
 			}
 			if detailKey(key) == keyCritical {
 				d.Critical = val[0] == '1'
@@ -409,13 +416,15 @@ func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail) string {
 				n = n*10 + int(c-'0')
 			}
 			if n < 1 || n > 1_000_000 {
-				return fmt.Sprintf("detail count must be a whole number from 1 to 1000000, not %s", quoteClip(val))
+				warn(fmt.Sprintf("detail count must be a whole number from 1 to 1000000, not %s: ignored", quoteClip(val)))
+				continue
 			}
 			d.Count = n
 		case keyAmount:
 			a, ok := silentcert.ParseYuanBytes(val)
 			if !ok {
-				return fmt.Sprintf("detail amount %s is not yuan (digits, optional . and one or two decimals)", quoteClip(val))
+				warn(fmt.Sprintf("detail amount %s is not yuan (digits, optional . and one or two decimals): ignored", quoteClip(val)))
+				continue
 			}
 			d.Amount, d.HasAmt = a, true
 		case keyAccept:

@@ -82,15 +82,8 @@ func TestRecordValidation(t *testing.T) {
 		{"r,MED,MED.OUTPATIENT,1,,19500101,2024-01-02,,,", "birth_date", ReasonBadDate},
 		{"r,MED,MED.OUTPATIENT,1,,,2024-01-03,2024-01-02,,", "event_date", ReasonEventAfterReported},
 		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02T16:00:00Z,2024-01-02,,", "event_date", ReasonEventAfterReported}, // 00:00 on the 3rd in Shanghai
-		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,critical=2", "detail", ReasonBadDetail},
-		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,agent=yes", "detail", ReasonBadDetail},
-		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,count=0", "detail", ReasonBadDetail},
-		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,count=-1", "detail", ReasonBadDetail},
-		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,amount=1.234", "detail", ReasonBadDetail},
-		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,amount=-5", "detail", ReasonBadDetail},
 		{"r,HRSS,HRSS.REVIEW,1,,,2024-01-02,,,accept=maybe", "detail", ReasonBadDetail},
 		{"r,HRSS,HRSS.REVIEW,1,,,2024-01-02,,,accept=death;ref=PSB", "detail", ReasonBadDetail},
-		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,icd10", "detail", ReasonBadDetail},
 		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,", "", ""},
 		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,", "", ReasonMalformed},         // 9 fields
 		{"r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,,", "", ReasonMalformed},       // 11 fields
@@ -122,6 +115,47 @@ func TestRecordValidation(t *testing.T) {
 		if len(res.probs) != 1 || res.probs[0].Reason != c.reason || res.probs[0].Field != c.field || res.probs[0].Line != 2 || res.probs[0].File != "t.csv" {
 			t.Errorf("%q: got %+v, want %s %s at line 2", c.row, res.probs, c.field, c.reason)
 		}
+	}
+}
+
+// TestDetailTolerated: the detail is optional (spec §3), so a record is not lost for a
+// note: a part that is not key=value, or a known key with a bad value, is dropped with a
+// warning naming the line, and the record read without it. A police death whose note
+// column holds free text stops the payment.
+func TestDetailTolerated(t *testing.T) {
+	for _, c := range []struct {
+		detail string
+		check  func(d silentcert.Detail) bool
+	}{
+		{"死亡原因:病故", func(d silentcert.Detail) bool { return d == silentcert.Detail{} }},
+		{"critical=2;icd10=I21", func(d silentcert.Detail) bool { return !d.Critical && d.ICD10 != "" }},
+		{"agent=yes", func(d silentcert.Detail) bool { return !d.Agent }},
+		{"count=0", func(d silentcert.Detail) bool { return d.Count == 0 }},
+		{"count=-1;critical=1", func(d silentcert.Detail) bool { return d.Count == 0 && d.Critical }},
+		{"amount=1.234", func(d silentcert.Detail) bool { return !d.HasAmt }},
+		{"amount=-5", func(d silentcert.Detail) bool { return !d.HasAmt }},
+		{"icd10", func(d silentcert.Detail) bool { return d.ICD10 == "" }},
+		{"icd10=", func(d silentcert.Detail) bool { return d.ICD10 == "" }},
+	} {
+		row := "r,PSB,PSB.DEATH_DEREG,371001198010082394,,,2024-01-02,2024-01-03,,\"" + c.detail + "\""
+		res := readRecords(t, "t.csv", []byte(recHeader+row+"\n"), FormatCSV, false, Options{})
+		if res.err != nil || len(res.probs) != 0 || len(res.rows) != 1 {
+			t.Errorf("%q: %v %+v %d rows: want the record kept", c.detail, res.err, res.probs, len(res.rows))
+			continue
+		}
+		if !c.check(res.rows[0].Detail) {
+			t.Errorf("%q: read as %+v", c.detail, res.rows[0].Detail)
+		}
+		if len(res.warnings) != 1 || res.warnings[0].Field != "detail" || res.warnings[0].Line != 2 || res.warnings[0].File != "t.csv" {
+			t.Errorf("%q: warnings %+v, want one on detail at t.csv line 2", c.detail, res.warnings)
+		}
+	}
+	// In JSON Lines alike; a review's accept or ref that cannot be read still refuses it.
+	data := `{"record_id":"d","source":"PSB","type":"PSB.DEATH_DEREG","person_id":"1","event_date":"2024-01-02","detail":{"note":"病故;在家","critical":1,"x":{"y":"z"}}}` + "\n" +
+		`{"record_id":"v","source":"HRSS","type":"HRSS.REVIEW","person_id":"1","event_date":"2024-01-02","detail":{"accept":"death","ref":"PSB:a;b"}}` + "\n"
+	res := readRecords(t, "j.jsonl", []byte(data), FormatJSONL, false, Options{})
+	if res.err != nil || len(res.rows) != 1 || len(res.probs) != 1 || res.probs[0].Line != 2 || res.probs[0].Reason != ReasonBadDetail || len(res.warnings) != 3 {
+		t.Fatalf("jsonl: %v rows %d problems %+v warnings %+v", res.err, len(res.rows), res.probs, res.warnings)
 	}
 }
 
@@ -377,8 +411,13 @@ func TestJSONLRecords(t *testing.T) {
 		`{"record_id":"r7","source":"MED","type":"MED.INPATIENT","person_id":"1","event_date":"2024-01-02","detail":{"amount":"1;2"}}` + "\n" +
 		`["not an object"]`
 	res := readRecords(t, "j.jsonl", []byte(data), FormatJSONL, false, Options{})
-	if res.err != nil || len(res.rows) != 2 {
+	if res.err != nil || len(res.rows) != 4 {
 		t.Fatalf("%v rows %+v probs %+v", res.err, res.rows, res.probs)
+	}
+	// r5's number and r7's ';' are dropped from the detail, with a warning each: the
+	// records stay.
+	if res.rows[2].RecordID != "r5" || res.rows[2].Detail.Critical || res.rows[3].RecordID != "r7" || res.rows[3].Detail.HasAmt {
+		t.Errorf("rows 3 and 4 %+v %+v", res.rows[2], res.rows[3])
 	}
 	r := res.rows[0]
 	if !r.Detail.Critical || r.Detail.Amount != 1250 || r.Detail.ICD10 != "C34" || r.Name != "张三" || res.lines[0] != 1 {
@@ -393,7 +432,7 @@ func TestJSONLRecords(t *testing.T) {
 	want := []struct {
 		line          int64
 		field, reason string
-	}{{4, "person_id", ReasonMalformed}, {5, "", ReasonMalformed}, {6, "detail", ReasonMalformed}, {7, "event_date", ReasonMissingField}, {8, "detail", ReasonBadDetail}, {9, "", ReasonMalformed}}
+	}{{4, "person_id", ReasonMalformed}, {5, "", ReasonMalformed}, {7, "event_date", ReasonMissingField}, {9, "", ReasonMalformed}}
 	if len(res.probs) != len(want) {
 		t.Fatalf("problems %+v", res.probs)
 	}
@@ -402,7 +441,7 @@ func TestJSONLRecords(t *testing.T) {
 			t.Errorf("problem %d = %+v, want %+v", i, p, w)
 		}
 	}
-	if len(res.warnings) != 2 || res.warnings[0].Field != "extra" || res.warnings[1].Field != "other" {
+	if len(res.warnings) != 4 || res.warnings[0].Field != "extra" || res.warnings[1].Field != "other" || res.warnings[2].Field != "detail" || res.warnings[3].Line != 8 {
 		t.Errorf("warnings %+v (one per unknown key)", res.warnings)
 	}
 }

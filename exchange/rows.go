@@ -465,11 +465,23 @@ func (s *rowSource) detailObject(obj []byte) *Problem {
 		if done {
 			return nil
 		}
+		// As in the text form (parseDetail): a bad part is dropped with a warning, unless
+		// it is a review's accept or ref, without which the review decides nothing.
+		k := detailKey(trimSpace(key))
+		essential := k == keyAccept || k == keyRef
 		if kind != jString && !(kind == jNumber && string(key) == "amount") {
-			return s.problem("detail", ReasonMalformed, "detail must be a string or an object of strings")
+			if essential {
+				return s.problem("detail", ReasonMalformed, "detail must be a string or an object of strings")
+			}
+			s.warn("detail", fmt.Sprintf("detail %s is not a string: ignored", quoteClip(key)))
+			continue
 		}
 		if bytes.ContainsAny(key, "=;") || bytes.ContainsAny(val, "=;") {
-			return s.problem("detail", ReasonBadDetail, "a detail key or value holds '=' or ';'")
+			if essential {
+				return s.problem("detail", ReasonBadDetail, "a detail key or value holds '=' or ';'")
+			}
+			s.warn("detail", fmt.Sprintf("detail %s holds '=' or ';': ignored", quoteClip(key)))
+			continue
 		}
 		if len(s.detail) > 0 {
 			s.detail = append(s.detail, ';')
