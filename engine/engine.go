@@ -722,9 +722,23 @@ func (e *Engine) Overpayments(r *sc.Recipient, s *State) []Overpayment {
 // when it knows (a running service whose roster changed an amount since the month was
 // paid: what is recovered is what was paid); nil or unknown: the roster's amount.
 func (e *Engine) OverpaymentsPaid(r *sc.Recipient, s *State, paid func(ent int, m sc.Month) (sc.Fen, bool)) []Overpayment {
+	return overpayments(r, s, paid, s.DeathDate != sc.NoDate && s.conflict() == nil)
+}
+
+// OverpaymentsDisputed is OverpaymentsPaid for a person whose death is disputed (CONFLICT):
+// what would be overpaid if the review accepts the death, so that money to recover keeps
+// its figures while the review is pending (none are overpaid while it is, by §7's rule,
+// and a family's repayment would otherwise read as due back to it). For anyone else it is
+// OverpaymentsPaid.
+func (e *Engine) OverpaymentsDisputed(r *sc.Recipient, s *State, paid func(ent int, m sc.Month) (sc.Fen, bool)) []Overpayment {
+	return overpayments(r, s, paid, s.DeathDate != sc.NoDate)
+}
+
+// overpayments counts the months paid after the death (when dead) and those a LOSS
+// excludes.
+func overpayments(r *sc.Recipient, s *State, paid func(ent int, m sc.Month) (sc.Fen, bool), dead bool) []Overpayment {
 	var out []Overpayment
 	capLeft, _ := r.Capacity()
-	dead := s.DeathDate != sc.NoDate && s.conflict() == nil
 	deathMonth := sc.NoMonth
 	if dead {
 		deathMonth = s.DeathDate.Month()

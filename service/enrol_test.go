@@ -377,3 +377,56 @@ func runDays(t *testing.T, s *service.Service, from, to string) {
 		}
 	}
 }
+
+// TestRecoveryDisputedDeath: a family repays what was paid after a death; a later record
+// of life disputes the death (CONFLICT). Until the review the case keeps its figures —
+// settled, nothing due back — where it used to show the repayment as due back to the
+// family (a refund then paid was owed again once the death was confirmed). A review that
+// finds the person alive makes it due back.
+func TestRecoveryDisputedDeath(t *testing.T) {
+	ctx := context.Background()
+	db, s, _ := zhangFrom(t, "1000.00,2000-04,,,2024-01-10")
+	runDays(t, s, "2024-03-02", "2024-04-01")
+	ingest := func(day, row string) {
+		t.Helper()
+		b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
+		b.Day = sc.MustDate(day)
+		if _, err := s.Ingest(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ingest("2024-04-01", "D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-01-20,2024-04-01,,")
+	recs, err := s.Recoveries(ctx, "")
+	if err != nil || len(recs) != 1 || recs[0].ToRecover != 300000 {
+		t.Fatalf("recoveries %+v %v", recs, err)
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &store.RecoveryEntry{PID: recs[0].PID, Benefit: recs[0].Benefit, Day: sc.MustDate("2024-04-01"), Kind: store.RecoveryRepaid, Amount: 300000, Actor: "op"}
+	if _, err := tx.AddRecovery(e, recs[0].ToRecover, store.AuditRow{Kind: "recovery", Actor: "op", PID: recs[0].PID, Action: "repaid"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, status sc.Status, outstanding, refund sc.Fen) {
+		t.Helper()
+		recs, err := s.Recoveries(ctx, "")
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("%s: recoveries %+v %v", what, recs, err)
+		}
+		if r := recs[0]; r.Status != status || r.Outstanding != outstanding || r.Refund != refund {
+			t.Errorf("%s: status %s, outstanding %s, due back %s; want %s, %s, %s", what, r.Status, r.Outstanding, r.Refund, status, outstanding, refund)
+		}
+	}
+	check("repaid", sc.StatusTerminated, 0, 0)
+	ingest("2024-04-02", "C1,HRSS,HRSS.COUNTER,371002194003150019,张三,1940-03-15,2024-03-10,2024-04-02,,")
+	check("disputed", sc.StatusConflict, 0, 0)
+	ingest("2024-04-03", "V1,HRSS,HRSS.REVIEW,371002194003150019,张三,1940-03-15,2024-04-03,2024-04-03,,accept=alive;ref=HRSS:C1")
+	recs, err = s.Recoveries(ctx, "")
+	if err != nil || len(recs) != 1 || recs[0].Refund != 300000 || recs[0].Outstanding != 0 {
+		t.Fatalf("found alive: %+v %v, want 3000.00 due back", recs, err)
+	}
+}

@@ -93,8 +93,9 @@ type Recovery struct {
 // Recoveries returns the recovery cases of the people whose region code starts with prefix
 // ("" for everyone), by person_id and then entitlement, joined with the ledger. An
 // entitlement the ledger holds entries for that the engine no longer finds overpaid (a
-// death disputed or reviewed away after the family repaid) is a case of nothing owed, so
-// that what was repaid shows, as due back.
+// death reviewed away after the family repaid) is a case of nothing owed, so that what
+// was repaid shows, as due back. While a death is disputed (CONFLICT) the case counts as
+// if the death stood, until the review decides.
 func (s *Service) Recoveries(ctx context.Context, prefix string) ([]Recovery, error) {
 	ledger, err := s.db.RecoveryLedger(ctx)
 	if err != nil {
@@ -144,7 +145,7 @@ func (s *Service) cases(ctx context.Context, ledger map[int64][]store.RecoveryEn
 	ps := pick()
 	var pids []int64
 	for _, p := range ps {
-		if p.State.Rare != nil && len(s.eng.Overpayments(p.Rec, &p.State)) > 0 {
+		if p.State.Rare != nil && len(s.eng.OverpaymentsDisputed(p.Rec, &p.State, nil)) > 0 {
 			pids = append(pids, p.PID)
 		}
 	}
@@ -188,7 +189,9 @@ func (s *Service) casesOf(out []RecoveryCase, p *Person, entries []store.Recover
 			a, ok := paid[store.MonthKey{PID: p.PID, Benefit: p.Rec.Entitlements[ent].Benefit, Month: m}]
 			return a, ok
 		}
-		for _, o := range s.eng.OverpaymentsPaid(p.Rec, &p.State, amount) {
+		// A disputed death keeps the case's figures until the review: what the family
+		// repaid is not due back to it meanwhile (the case's Status says CONFLICT).
+		for _, o := range s.eng.OverpaymentsDisputed(p.Rec, &p.State, amount) {
 			k := add(p.Rec.Entitlements[o.Ent].Benefit)
 			k.Months, k.Amount, k.Offset, k.ToRecover = o.Months, o.Amount, o.Offset, o.ToRecover
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -62,8 +63,10 @@ func (d *recoveriesData) query(state string) string {
 	return v.Encode()
 }
 
-// Query is query for the template's filter links.
-func (d *recoveriesData) Query(state string) string { return d.query(state) }
+// Query is query for the template's filter links: a URL's query already encoded, which
+// the template must not escape again (it wrote state%3dall, and every filter link showed
+// the open list).
+func (d *recoveriesData) Query(state string) template.URL { return template.URL(d.query(state)) }
 
 // seesMoney reports whether u is shown money (payments, amounts withheld, recoveries):
 // everyone who may read the recovery list; the village assistant is not (a village's
@@ -91,6 +94,9 @@ func recoveryRows(recs []service.Recovery, err error) ([]RecoveryRow, error) {
 	for i, x := range recs {
 		out[i].Recovery = x
 		switch {
+		case x.Status == sc.StatusConflict:
+			// The death is disputed: the figures are those of the death, until the review.
+			out[i].State = "disputed"
 		case x.Refund > 0:
 			out[i].State = "over"
 		case x.Outstanding == 0:
