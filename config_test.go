@@ -34,8 +34,12 @@ func TestParseConfigExample(t *testing.T) {
 
 func TestParseConfigErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"policy":{"warning_month":2}}`:                                        "unknown field",
-		`{"policy":{"min_period_months":0}}`:                                    "min_period_months",
+		`{"policy":{"warning_month":2}}`:                                   "unknown field",
+		`{"policy":{"min_period_months":0}}`:                               "min_period_months",
+		`{"policy":{"max_period_months":300,"default_period_months":258}}`: "max_period_months must be at most 120",
+		`{"policy":{"default_period_months":100000}}`:                      "default_period_months must be from 1 to 120",
+		`{"policy":{}}}`: "text after the configuration's end",
+		`{"policy":{}} {"policy":{"grace_months":3}}`:                           "text after the configuration's end",
 		`{"weak":{"min_days":1}}`:                                               "one trace never certifies",
 		`{"catalogue":{"types":[{"code":"X.Y"}]}}`:                              "needs source and class",
 		`{"catalogue":{"types":[{"code":"X.Y","source":"X","class":"MAYBE"}]}}`: "not one of",

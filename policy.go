@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 )
 
 // Policy holds the certification rules of spec §6 (认证规则). The JSON names are the spec's
@@ -22,6 +23,9 @@ func DefaultPolicy() Policy {
 	return Policy{MaxPeriodMonths: 24, MinPeriodMonths: 6, DefaultPeriodMonths: 12, WarningMonths: 2, GraceMonths: 1}
 }
 
+// MaxPeriodLimit is the longest service period a policy may set, in months.
+const MaxPeriodLimit = 120
+
 // Validate reports the first rule that p breaks.
 func (p Policy) Validate() error {
 	switch {
@@ -29,8 +33,11 @@ func (p Policy) Validate() error {
 		return Errorf(EInvalid, "policy: min_period_months must be at least 1")
 	case p.MaxPeriodMonths < p.MinPeriodMonths:
 		return Errorf(EInvalid, "policy: max_period_months must be at least min_period_months")
-	case p.DefaultPeriodMonths < 1:
-		return Errorf(EInvalid, "policy: default_period_months must be at least 1")
+	case p.MaxPeriodMonths > MaxPeriodLimit:
+		// The engine keeps a period in a byte; ten years is already beyond any rule.
+		return Errorf(EInvalid, "policy: max_period_months must be at most %d (ten years)", MaxPeriodLimit)
+	case p.DefaultPeriodMonths < 1 || p.DefaultPeriodMonths > MaxPeriodLimit:
+		return Errorf(EInvalid, "policy: default_period_months must be from 1 to %d", MaxPeriodLimit)
 	case p.WarningMonths < 0 || p.WarningMonths > 12:
 		return Errorf(EInvalid, "policy: warning_months must be from 0 to 12")
 	case p.GraceMonths < 0 || p.GraceMonths > 24:
@@ -154,7 +161,15 @@ type configFile struct {
 func strictJSON(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	// One value: a second object pasted after the first, or a stray brace, is a mistake
+	// whose settings would otherwise be ignored without a word.
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("text after the configuration's end, at byte %d", dec.InputOffset())
+	}
+	return nil
 }
 
 // ParseConfig reads a configuration file (JSON, documented in README.md) over the defaults:

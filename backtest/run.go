@@ -137,7 +137,7 @@ func (r *runner) rankSources() {
 
 func (r *runner) loadRoster() error {
 	ro, err := exchange.ReadRoster(r.opt.Roster, exchange.RosterOptions{
-		Encoding: r.opt.Encoding, Config: r.cfg, ResolveRegion: r.opt.ResolveRegion,
+		Encoding: r.opt.Encoding, Config: r.cfg, ResolveRegion: r.opt.ResolveRegion, CertifiedBy: r.opt.To,
 	})
 	if err != nil {
 		return err

@@ -220,6 +220,11 @@ func TestRecordHeaderErrors(t *testing.T) {
 	for _, c := range []struct{ data, want string }{
 		{"record_id,source,type,event_date,person_id,Type\n", "column type appears twice"},
 		{"record_id,\"source\n", "header row is malformed"},
+		// Lines ended by CR alone: the whole file read as one header row, every row lost.
+		{"record_id,source,type,person_id,event_date\rR1,HEA,HEA.CHECKUP,1,2024-01-05\rR2,HEA,HEA.CHECKUP,1,2024-01-05\r", "line 1: the header row holds a carriage return"},
+		// Excel's "Unicode text", with its byte-order mark and without.
+		{"\xff\xfer\x00e\x00c\x00\t\x00s\x00\r\x00\n\x00", "UTF-16"},
+		{"r\x00e\x00c\x00,\x00s\x00\n\x00", "UTF-16"},
 	} {
 		res := readRecords(t, "h.csv", []byte(c.data), FormatCSV, false, Options{})
 		if res.err == nil || !strings.Contains(res.err.Error(), "h.csv") || !strings.Contains(res.err.Error(), c.want) {

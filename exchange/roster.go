@@ -42,6 +42,11 @@ type RosterOptions struct {
 	// ResolveRegion finds the 12-digit region code of a household address, for people
 	// whose rows give none (spec §2). It may be nil: such people keep an empty code.
 	ResolveRegion func(address string) (code string, ok bool)
+	// CertifiedBy, when set (not the zero Date), is the latest a last_certified may be: the
+	// day of the import (the end of a backtest). A later one — 2099 for 2019, 2204 for
+	// 2024 — would keep the person certified for decades and never asked; it is read as
+	// CertifiedBy, with a warning naming the line.
+	CertifiedBy silentcert.Date
 }
 
 // Roster is a roster read and merged by the rules of spec §2: one Recipient per person.
@@ -121,7 +126,7 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 		return nil, err
 	}
 	hint := estimateRows(s.t.window(), size)
-	rb := rosterBuilder{s: &s, cfg: cfg,
+	rb := rosterBuilder{s: &s, cfg: cfg, certifiedBy: opt.CertifiedBy,
 		people: make([]person, 0, hint), ents: make([]entry, 0, hint)}
 	rb.index.init(hint)
 	for {
@@ -219,6 +224,8 @@ type rosterBuilder struct {
 	keep, drop strArena
 	problems   []Problem
 	certMemo   dateMemo // last_certified dates fall in a few recent months
+
+	certifiedBy silentcert.Date // RosterOptions.CertifiedBy
 }
 
 // sameBirthDate reports whether b is the YYYY-MM-DD of the birth date id carries. Normalize
@@ -314,7 +321,13 @@ func (rb *rosterBuilder) row() *Problem {
 		}
 	}
 	if rc := v[pRegionCode]; len(rc) > 0 && !isDigits(rc, 12) {
-		return s.problem("region_code", ReasonBadRegionCode, fmt.Sprintf("region_code %s is not 12 digits", quoteClip(rc)))
+		if len(v[pHukouAddress]) == 0 {
+			return s.problem("region_code", ReasonBadRegionCode, fmt.Sprintf("region_code %s is not 12 digits, and no hukou_address is given", quoteClip(rc)))
+		}
+		// Optional (spec §2): the person is not dropped from the roster for it; the
+		// address places them.
+		s.warn("region_code", fmt.Sprintf("region_code %s is not 12 digits: read as absent, the person placed by hukou_address", quoteClip(rc)))
+		v[pRegionCode] = nil
 	}
 	if len(v[pHukouAddress]) == 0 && len(v[pRegionCode]) == 0 {
 		return s.problem("hukou_address", ReasonMissingAddress, "hukou_address is required when region_code is not given")
@@ -323,6 +336,10 @@ func (rb *rosterBuilder) row() *Problem {
 	if b := v[pLastCertified]; len(b) > 0 {
 		if lastCert, ok = rb.certMemo.parse(b); !ok {
 			return s.problem("last_certified", ReasonBadDate, fmt.Sprintf("last_certified %s is not a date (YYYY-MM-DD)", quoteClip(b)))
+		}
+		if by := rb.certifiedBy; by != 0 && lastCert > by {
+			s.warn("last_certified", fmt.Sprintf("last_certified %s is later than %s: read as %s", lastCert, by, by))
+			lastCert = by
 		}
 	}
 

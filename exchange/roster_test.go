@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -107,6 +108,38 @@ func TestRosterResolve(t *testing.T) {
 	}
 }
 
+// TestRosterRepairs: an optional value that cannot stand is not a reason to drop a
+// pensioner from the roster (who would then never be paid): a malformed region_code is
+// read as absent and the address places the person; a last_certified later than the
+// import day (2099 for 2019) is read as that day, where it kept the person certified for
+// decades. Each says so with a warning on its line.
+func TestRosterRepairs(t *testing.T) {
+	a, b := mkID("1950-03-04", "011"), mkID("1951-03-04", "011")
+	data := rosterHeader +
+		a + ",甲,,,地址甲,37100200100,,,EMP_PENSION,1,2010-01,,,2024-05-01\n" +
+		b + ",乙,,,地址乙,,,,EMP_PENSION,1,2010-01,,,2099-01-01\n"
+	r := readRosterString(t, data, RosterOptions{CertifiedBy: silentcert.MustDate("2026-12-07"), ResolveRegion: func(addr string) (string, bool) {
+		return "370102001001", addr == "地址甲"
+	}})
+	if len(r.Problems) != 0 || len(r.Recipients) != 2 {
+		t.Fatalf("problems %+v, %d recipients", r.Problems, len(r.Recipients))
+	}
+	if r.Recipients[0].RegionCode != "370102001001" || r.Recipients[1].LastCertified != silentcert.MustDate("2026-12-07") || r.Recipients[0].LastCertified != silentcert.MustDate("2024-05-01") {
+		t.Errorf("read as %+v %+v", r.Recipients[0], r.Recipients[1])
+	}
+	var got []string
+	for _, w := range r.Warnings {
+		got = append(got, fmt.Sprintf("%d %s", w.Line, w.Field))
+	}
+	if strings.Join(got, ",") != "2 region_code,3 last_certified,3 hukou_address" {
+		t.Errorf("warnings %+v", r.Warnings)
+	}
+	// Without a bound, the date stands (a backtest states its own).
+	if r := readRosterString(t, data, RosterOptions{}); r.Recipients[1].LastCertified != silentcert.MustDate("2099-01-01") {
+		t.Errorf("unbounded: %+v", r.Recipients[1])
+	}
+}
+
 func TestRosterValidation(t *testing.T) {
 	id := mkID("1950-03-04", "011") // male
 	ok := func(s string) string { return strings.ReplaceAll(s, "ID", id) }
@@ -138,7 +171,8 @@ func TestRosterValidation(t *testing.T) {
 		{"ID,张三,,,某地址,,,,EMP_PENSION,100,2020-02,2020-01,,", "end_month", ReasonBadMonth},
 		{"ID,张三,,,某地址,,,,EMP_PENSION,100,2020-02,2020-02,,", "", ""},
 		{"ID,张三,,,某地址,,,,EMP_PENSION,100,2020-01,,-5,", "offset_capacity", ReasonBadAmount},
-		{"ID,张三,,,某地址,3701,,,EMP_PENSION,100,2020-01,,,", "region_code", ReasonBadRegionCode},
+		{"ID,张三,,,某地址,3701,,,EMP_PENSION,100,2020-01,,,", "", ""}, // placed by its address (a warning)
+		{"ID,张三,,,,3701,,,EMP_PENSION,100,2020-01,,,", "region_code", ReasonBadRegionCode},
 		{"ID,张三,,,,,,,EMP_PENSION,100,2020-01,,,", "hukou_address", ReasonMissingAddress},
 		{"ID,张三,,,某地址,,,,EMP_PENSION,100,2020-01,,,2024-02-30", "last_certified", ReasonBadDate},
 		{"ID,张三,,,某地址,,,,EMP_PENSION,100,2020-01,,", "", ReasonMalformed},

@@ -157,10 +157,22 @@ func (s *rowSource) header() error {
 	case scanBadQuote, scanTooLong:
 		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row is malformed", s.name, s.csv.start)
 	}
+	if row := s.csv.row; bytes.HasPrefix(row, []byte{0xFF, 0xFE}) || bytes.HasPrefix(row, []byte{0xFE, 0xFF}) || bytes.IndexByte(row, 0) >= 0 {
+		// Excel's "Unicode text": UTF-16, and tab-separated besides.
+		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the file is UTF-16 text (Excel's \"Unicode text\"?), not CSV in UTF-8 or GBK: save it as \"CSV UTF-8\"", s.name, s.csv.start)
+	}
 	if !s.csv.valid() {
 		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row is not valid %s", s.name, s.csv.start, s.t.enc)
 	}
 	s.csv.finish()
+	for i := range s.csv.spans {
+		if bytes.IndexByte(s.csv.field(i), '\r') < 0 {
+			continue
+		}
+		// Lines ended by CR alone (an old Mac exporter) read as one long header row: every
+		// row of the file would vanish into unknown columns.
+		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row holds a carriage return (lines ended by CR alone?): save the file with LF or CR LF line ends", s.name, s.csv.start)
+	}
 	s.cols = make([]int, len(s.csv.spans))
 	s.hasCol = make([]bool, len(s.fs.names))
 	for i := range s.csv.spans {

@@ -317,7 +317,8 @@ func TestDeterministicAndFiles(t *testing.T) {
 	if err != nil || *p != *Default() {
 		t.Fatalf("round trip: %v", err)
 	}
-	for _, bad := range []string{`{"version":1}`, `{"version":2}`, `{"version":3,"min_days":1}`, `{"version":3,"certify_alive":0.4}`, `{"version":3,"risk_threshold":0}`} {
+	for _, bad := range []string{`{"version":1}`, `{"version":2}`, `{"version":3,"min_days":1}`, `{"version":3,"certify_alive":0.4}`, `{"version":3,"risk_threshold":0}`,
+		`{"version":5,"risk_treshold":0.05}`, `{"version":5}{"version":5}`} { // a misspelt key, two files in one
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}

@@ -1,10 +1,12 @@
 package models
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 )
 
 // Version is the model file format this package writes. It reads this version and
@@ -119,8 +121,15 @@ func Default() *Params {
 // Parse reads a model file, refusing another version and impossible values.
 func Parse(b []byte) (*Params, error) {
 	p := Default()
-	if err := json.Unmarshal(b, p); err != nil {
+	// Strict: a misspelt key ("risk_treshold") would leave the built-in's value in place
+	// without a word, and the file would not be the model its name says.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil {
 		return nil, fmt.Errorf("model file: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("model file: text after its end, at byte %d", dec.InputOffset())
 	}
 	if p.Version != Version && p.Version != 3 && p.Version != 4 {
 		return nil, fmt.Errorf("model file: version %d, this binary reads versions 3 to %d", p.Version, Version)

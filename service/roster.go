@@ -33,7 +33,13 @@ type RosterResult struct {
 // Records of a death, a loss of eligibility or its end that arrived before a new person's
 // enrolment, naming no one then, are applied to them (linkEnrolled).
 func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string) (*RosterResult, error) {
-	ro, err := s.readRoster(path, encoding)
+	return s.importRoster(ctx, path, encoding, actor, s.Today())
+}
+
+// importRoster is ImportRoster reading a last_certified later than by as by (a replay's
+// is its last day, as backtest's).
+func (s *Service) importRoster(ctx context.Context, path, encoding, actor string, by sc.Date) (*RosterResult, error) {
+	ro, err := s.readRoster(path, encoding, by)
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +178,8 @@ func problemsFromStore(qs []store.Quarantined) []exchange.Problem {
 
 // readRoster reads a roster file with the service's configuration and address resolver:
 // what ImportRoster imports, and a resumed replay reports.
-func (s *Service) readRoster(path, encoding string) (*exchange.Roster, error) {
-	return exchange.ReadRoster(path, exchange.RosterOptions{Encoding: encoding, Config: s.cfg, ResolveRegion: s.opt.ResolveRegion})
+func (s *Service) readRoster(path, encoding string, by sc.Date) (*exchange.Roster, error) {
+	return exchange.ReadRoster(path, exchange.RosterOptions{Encoding: encoding, Config: s.cfg, ResolveRegion: s.opt.ResolveRegion, CertifiedBy: by})
 }
 
 // linkEnrolled applies to people a roster import enrols the stored records of a death, a

@@ -434,7 +434,7 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 	rid := formRecordID(once, today)
 	body := recordCSV(rid, "HRSS", "HRSS.REVIEW", p, today, today, p.Rec.RegionCode, "accept="+accept+";ref="+ref)
 	c.submit(w, r, p, Submission{Source: "HRSS", Actor: u.Name, Day: today, Name: "console-review.csv", Body: body, Key: onceKey(once)},
-		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + reason})
+		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + store.DetailValue(reason)})
 }
 
 // audit appends one staff action to the audit trail, dated by the console's day.

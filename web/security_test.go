@@ -236,7 +236,7 @@ func TestReview(t *testing.T) {
 	if st, _, _ := op.post(path+"/review", url.Values{"csrf": {op.csrf}, "accept": {"alive"}, "ref": {"HEA:V1"}, "reason": {""}}); st != http.StatusBadRequest {
 		t.Errorf("a review without a reason: %d", st)
 	}
-	st, loc, body := op.post(path+"/review", url.Values{"csrf": {op.csrf}, "accept": {"alive"}, "ref": {"HEA:V1"}, "reason": {"<script>alert(1)</script> seen at the clinic"}})
+	st, loc, body := op.post(path+"/review", url.Values{"csrf": {op.csrf}, "accept": {"alive"}, "ref": {"HEA:V1"}, "reason": {"<script>alert(1)</script> seen at the clinic;death_date=2020-01-01;record=HRSS:FAKE"}})
 	if st != http.StatusSeeOther {
 		t.Fatalf("review: %d %s", st, body)
 	}
@@ -247,6 +247,15 @@ func TestReview(t *testing.T) {
 	_, body = op.get(loc)
 	if strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
 		t.Fatalf("the reason is not on the timeline, escaped")
+	}
+	// The reason cannot plant keys in the audit row's detail (a death date the village
+	// assistant's page would show, a second record).
+	var detail string
+	if err := c.db.SQL().QueryRow(`SELECT detail FROM audit WHERE kind = 'review'`).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(detail, "death_date=") || strings.Count(detail, "record=") != 1 {
+		t.Errorf("the reason planted keys in the audit row: %s", detail)
 	}
 }
 

@@ -270,6 +270,17 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	if _, err := os.Lstat(*out); err == nil {
+		return fmt.Errorf("backup: %s exists: the copy is a new file", *out)
+	}
+	// A copy of every ID number, name, phone and photo: who took it is in the trail
+	// before it is made (and so in the copy too), as payroll's files are.
+	now := time.Now()
+	y, m, d := now.In(time.FixedZone("UTC+8", 8*3600)).Date()
+	if err := auditCLI(ctx, db, sc.MakeDate(y, int(m), d), []store.AuditRow{{Kind: "export", Action: "backup",
+		Detail: "file=" + store.DetailValue(*out)}}, stderr); err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := db.BackupTo(ctx, *out); err != nil {
 		return err

@@ -126,6 +126,18 @@ func TestBackupCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"audit", "verify", "--db", "sqlite:" + out}, &so, &se); code != 0 || !strings.Contains(so.String(), "intact") {
 		t.Fatalf("the copy's audit: %s %s", so.String(), se.String())
 	}
+	// Who took the copy is in the trail, the copy's too.
+	for _, path := range []string{strings.TrimPrefix(dsn, "sqlite:"), out} {
+		db, err := store.Open(context.Background(), "sqlite:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.SQL().QueryRow(`SELECT count(*) FROM audit WHERE kind = 'export' AND action = 'backup' AND detail LIKE '%copy.db%'`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s: %d backup rows (%v)", path, n, err)
+		}
+		db.Close()
+	}
 	se.Reset()
 	if code := run(context.Background(), []string{"backup", "--db", dsn, "--out", out}, &so, &se); code == 0 || !strings.Contains(se.String(), "exists") {
 		t.Fatalf("over an existing file: %d %s", code, se.String())
