@@ -22,6 +22,7 @@ import (
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/exchange"
 	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
 )
 
 // Keys checks an API key and returns the source it may send.
@@ -198,9 +199,15 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	// The actor names the key, so that a leaked key's batches can be told apart; a gzip
 	// body may unpack to MaxBody at most.
 	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Types: key.Types, Actor: actorOf(key),
-		MaxDecompressed: h.opt.MaxBody, Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}}})
+		MaxDecompressed: h.opt.MaxBody, Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}},
+		Stands: func(tx *store.Tx) error { return auth.KeyStands(tx, key.ID) }})
 	h.batchNanos.Add(int64(time.Since(start)))
 	h.nBatch.Add(1)
+	if sc.ErrorCode(err) == sc.EUnauthorized {
+		h.opt.Log.Warn("batch refused: its API key was revoked while it arrived", "source", src, "key", key.ID)
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
 	if err != nil {
 		h.opt.Log.Error("batch failed", "source", src, "err", err)
 		writeError(w, statusOf(err), "the batch could not be stored; nothing of it was applied: send it again")

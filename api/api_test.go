@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/api"
@@ -276,5 +278,63 @@ func TestQuarantinePages(t *testing.T) {
 	}
 	if code, out := do("GET", "/api/v1/batches/"+id+"?quarantine_from=9999", ""); code != http.StatusOK || len(out["quarantine"].([]any)) != 0 {
 		t.Errorf("past the end: %d %v", code, out["quarantine"])
+	}
+}
+
+// TestRevokedWhileArriving: a key revoked while its batch's body is still arriving gets
+// no record of it applied (the key was checked when the request began): 401, nothing
+// stored; the key's next request is refused at once.
+func TestRevokedWhileArriving(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			svc, err := service.Open(ctx, db, service.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			keys := auth.New(db, auth.Options{})
+			secret, keyID, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(api.New(api.Options{Service: svc, Keys: keys, MaxBody: 1 << 20}))
+			defer srv.Close()
+			pr, pw := io.Pipe()
+			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/batches", pr)
+			req.Header.Set("Content-Type", "text/csv")
+			req.Header.Set("Authorization", "Bearer "+secret)
+			done := make(chan *http.Response, 1)
+			go func() {
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+				}
+				done <- resp
+			}()
+			io.WriteString(pw, header)
+			// The head is through (the key checked): revoke, then send the row.
+			time.Sleep(200 * time.Millisecond)
+			if err := keys.RevokeAPIKey(ctx, "admin", keyID); err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(pw, "late1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n")
+			pw.Close()
+			resp := <-done
+			if resp == nil {
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("a batch whose key was revoked while it arrived: %d", resp.StatusCode)
+			}
+			var n int
+			if err := db.Reader().QueryRow(`SELECT count(*) FROM batches WHERE origin = 'api'`).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%d batches of it stored (%v)", n, err)
+			}
+		})
 	}
 }

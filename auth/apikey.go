@@ -127,6 +127,19 @@ func (a *Service) APIKey(ctx context.Context, secret string) (APIKey, error) {
 	return k, nil
 }
 
+// KeyStands checks, inside a batch's transaction, that key id is not revoked: a batch
+// whose body was still arriving when an administrator revoked its key is refused whole
+// (the key was checked when the request began). Revocation writes in a transaction of
+// its own, so the two take turns: the batch commits before it, or sees it.
+func KeyStands(tx *store.Tx, id int64) error {
+	var revoked string
+	err := tx.QueryRow(`SELECT revoked FROM api_keys WHERE id = ?`, id).Scan(&revoked)
+	if err == sql.ErrNoRows || err == nil && revoked != "" {
+		return sc.Errorf(sc.EUnauthorized, "the API key was revoked while the batch arrived: nothing of it was applied")
+	}
+	return err
+}
+
 // splitTypes reads api_keys.types.
 func splitTypes(s string) []string {
 	if s == "" {

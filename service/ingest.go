@@ -58,6 +58,9 @@ type Batch struct {
 	// row (a staff action recorded with the record it made: both or neither), from the
 	// batch's number and report.
 	Audit func(batchID int64, rep *exchange.BatchReport) []store.AuditRow
+	// Stands, when set, is checked in the batch's transaction before anything of it is
+	// stored: an error refuses the batch (its API key revoked while the body arrived).
+	Stands func(tx *store.Tx) error
 }
 
 // Result is what an ingestion did.
@@ -505,6 +508,11 @@ func sortHalves(s []sortKey, cmpf func(a, b sortKey) int) {
 // applyIn stores and applies prepared rows as one batch inside tx, recording in ch the
 // people it changes; the caller commits, or undoes ch when anything fails.
 func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *Result) error {
+	if b.Stands != nil {
+		if err := b.Stands(tx); err != nil {
+			return err
+		}
+	}
 	if done, err := s.repeated(tx, b, res); done || err != nil {
 		return err
 	}
