@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -428,5 +429,47 @@ func TestRecoveryDisputedDeath(t *testing.T) {
 	recs, err = s.Recoveries(ctx, "")
 	if err != nil || len(recs) != 1 || recs[0].Refund != 300000 || recs[0].Outstanding != 0 {
 		t.Fatalf("found alive: %+v %v, want 3000.00 due back", recs, err)
+	}
+}
+
+// TestBatchMovesDashboard: a department's batch moves the dashboard's counts when it
+// commits (they waited for the next daily run: a death reported in the morning left the
+// person among the certified all day), to what a rebuild counts.
+func TestBatchMovesDashboard(t *testing.T) {
+	ctx := context.Background()
+	db, s, _ := zhangFrom(t, "1000.00,2000-04,,,2024-01-10")
+	snap := func() string {
+		t.Helper()
+		var out []string
+		for _, prefix := range []string{"", "371002", "371002001001"} {
+			cs, err := db.Snapshot(ctx, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				out = append(out, fmt.Sprintf("%s %s %s %d", prefix, c.Status, c.Method, c.N))
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	before := snap()
+	death := csvBatch("PSB", header+"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-03-01,2024-03-02,,\n")
+	death.Day = sc.MustDate("2024-03-02")
+	if _, err := s.Ingest(ctx, death); err != nil {
+		t.Fatal(err)
+	}
+	after := snap()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RebuildSummary(sc.MustDate("2024-03-02")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt := snap(); after == before || after != rebuilt || !strings.Contains(after, "TERMINATED") {
+		t.Errorf("after the batch:\n%s\nrebuilt:\n%s\nbefore:\n%s", after, rebuilt, before)
 	}
 }

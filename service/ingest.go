@@ -369,8 +369,18 @@ func (s *Service) applyParts(ctx context.Context, b Batch, parts [][]Row, res *R
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.write(ctx, func(tx *store.Tx, ch *change) error {
-		if err := s.applyIn(tx, ch, b, rows, res); err != nil || also == nil {
+		if err := s.applyIn(tx, ch, b, rows, res); err != nil {
 			return err
+		}
+		if !b.History && b.Origin != "replay" {
+			// The dashboard moves with the batch (a replay's days are counted by its
+			// daily refreshes).
+			if err := tx.MoveCounted(ch.counted()); err != nil {
+				return err
+			}
+		}
+		if also == nil {
+			return nil
 		}
 		return also(tx)
 	})

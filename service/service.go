@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -621,6 +622,20 @@ func putPeople(tx *store.Tx, ps []*store.Person, moves []move) error {
 		}
 	}
 	return tx.PutStates(ps)
+}
+
+// counted returns how each person the transaction touched was counted on the dashboard
+// before it and is now, in pid order.
+func (c *change) counted() []store.CountedMove {
+	pids := slices.Sorted(maps.Keys(c.snaps))
+	out := make([]store.CountedMove, 0, len(pids))
+	for _, pid := range pids {
+		sn := c.snaps[pid]
+		out = append(out, store.CountedMove{
+			Was: store.Counted{Region: sn.region, Status: sn.state.Status, Method: sn.state.LastMethod},
+			Now: store.Counted{Region: sn.p.Rec.RegionCode, Status: sn.p.State.Status, Method: sn.p.State.LastMethod}})
+	}
+	return out
 }
 
 // undo puts every touched person back as they were.

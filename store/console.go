@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -1163,12 +1165,105 @@ func CountedOf(p *Person) Counted {
 	return Counted{Region: p.Rec.RegionCode, Status: p.Status, Method: p.Method}
 }
 
+// CountedMove is one person counted as Was before a change and as Now after it.
+type CountedMove struct{ Was, Now Counted }
+
+// MoveCounted moves people in the live snapshot (console_now) and the stock of the
+// summary's month at once, without waiting for the next daily refresh: a batch's deaths
+// and certifications show on the dashboard when it commits, as a staff action's do. The
+// moves are summed by region, status and method first, so that a batch that changes
+// thousands of people writes a few rows per village. Like RefreshPerson, exact when the
+// people had not changed since the last refresh unmoved.
+func (t *Tx) MoveCounted(moves []CountedMove) error {
+	type nowKey struct {
+		region string
+		status sc.Status
+		method sc.Method
+	}
+	type stockKey struct {
+		region string
+		status sc.Status
+	}
+	dn, ds := map[nowKey]int64{}, map[stockKey]int64{}
+	for _, m := range moves {
+		if m.Was == m.Now {
+			continue
+		}
+		for _, r := range regionsOf(m.Was.Region) {
+			dn[nowKey{r, m.Was.Status, m.Was.Method}]--
+			ds[stockKey{r, m.Was.Status}]--
+		}
+		for _, r := range regionsOf(m.Now.Region) {
+			dn[nowKey{r, m.Now.Status, m.Now.Method}]++
+			ds[stockKey{r, m.Now.Status}]++
+		}
+	}
+	if len(dn) == 0 {
+		return nil
+	}
+	month := int64(-1)
+	if v, ok, err := t.meta("console_summary"); err != nil {
+		return err
+	} else if ok {
+		if d, err := sc.ParseDate(v); err == nil {
+			month = int64(d.Month())
+		}
+	}
+	// In key order: the same batch writes the same statements.
+	nk := slices.SortedFunc(maps.Keys(dn), func(a, b nowKey) int {
+		return cmp.Or(strings.Compare(a.region, b.region), cmp.Compare(a.status, b.status), cmp.Compare(a.method, b.method))
+	})
+	for _, k := range nk {
+		d := dn[k]
+		switch {
+		case d > 0:
+			if err := t.exec(`INSERT INTO console_now (region, parent, status, method, n) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (region, status, method) DO UPDATE SET n = console_now.n + excluded.n`, k.region, parentOf(k.region), int(k.status), int(k.method), d); err != nil {
+				return err
+			}
+		case d < 0:
+			if err := t.exec(`UPDATE console_now SET n = CASE WHEN n > ? THEN n - ? ELSE 0 END WHERE region = ? AND status = ? AND method = ?`, -d, -d, k.region, int(k.status), int(k.method)); err != nil {
+				return err
+			}
+			if err := t.exec(`DELETE FROM console_now WHERE region = ? AND status = ? AND method = ? AND n = 0`, k.region, int(k.status), int(k.method)); err != nil {
+				return err
+			}
+		}
+	}
+	if month < 0 {
+		return nil
+	}
+	sk := slices.SortedFunc(maps.Keys(ds), func(a, b stockKey) int {
+		return cmp.Or(strings.Compare(a.region, b.region), cmp.Compare(a.status, b.status))
+	})
+	for _, k := range sk {
+		d := ds[k]
+		switch {
+		case d > 0:
+			if err := t.exec(`INSERT INTO console_stock (region, month, status, n) VALUES (?, ?, ?, ?)
+				ON CONFLICT (region, month, status) DO UPDATE SET n = console_stock.n + excluded.n`, k.region, month, int(k.status), d); err != nil {
+				return err
+			}
+		case d < 0:
+			if err := t.exec(`UPDATE console_stock SET n = CASE WHEN n > ? THEN n - ? ELSE 0 END WHERE region = ? AND month = ? AND status = ?`, -d, -d, k.region, month, int(k.status)); err != nil {
+				return err
+			}
+			if err := t.exec(`DELETE FROM console_stock WHERE region = ? AND month = ? AND status = ? AND n = 0`, k.region, month, int(k.status)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // RefreshPerson moves one person in the console's summaries at once, without waiting for
 // the next daily refresh: from was (as they were before a staff action) to how they are
 // now, in the live snapshot and the stock of the summary's month, and their fraud-risk
 // flag. The daily refresh recounts everything; until then the figures are exact when the
 // person had not changed since the last refresh, and off by one otherwise. The decisions
-// themselves are added to the monthly flow by the next refresh.
+// themselves are added to the monthly flow by the next refresh. A batch moves its people's
+// counts itself (MoveCounted): after one, was is how the person is now, and only the flag
+// moves.
 func (db *DB) RefreshPerson(ctx context.Context, pid int64, was Counted) error {
 	tx, err := db.Begin(ctx)
 	if err != nil {
@@ -1181,6 +1276,26 @@ func (db *DB) RefreshPerson(ctx context.Context, pid int64, was Counted) error {
 	return tx.Commit()
 }
 
+// RefreshRisk moves one person's fraud-risk flag at once (RefreshPerson for a person
+// whose counts their batch has moved already, MoveCounted).
+func (db *DB) RefreshRisk(ctx context.Context, pid int64) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var now Counted
+	var st, me int
+	if err := tx.QueryRow(`SELECT region_code, status, last_method FROM people WHERE pid = ?`, pid).Scan(&now.Region, &st, &me); err != nil {
+		return fmt.Errorf("%s: refresh person %d: %w", db, pid, err)
+	}
+	now.Status, now.Method = sc.Status(st), sc.Method(me)
+	if err := tx.refreshPerson(pid, now); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 func (t *Tx) refreshPerson(pid int64, was Counted) error {
 	var now Counted
 	var st, me int
@@ -1188,42 +1303,8 @@ func (t *Tx) refreshPerson(pid int64, was Counted) error {
 		return fmt.Errorf("%s: refresh person %d: %w", t.db, pid, err)
 	}
 	now.Status, now.Method = sc.Status(st), sc.Method(me)
-	month := int64(-1)
-	if v, ok, err := t.meta("console_summary"); err != nil {
+	if err := t.MoveCounted([]CountedMove{{Was: was, Now: now}}); err != nil {
 		return err
-	} else if ok {
-		if d, err := sc.ParseDate(v); err == nil {
-			month = int64(d.Month())
-		}
-	}
-	if now != was {
-		for _, r := range regionsOf(was.Region) {
-			for _, q := range []struct {
-				s    string
-				args []any
-			}{
-				{`UPDATE console_now SET n = n - 1 WHERE region = ? AND status = ? AND method = ? AND n > 0`, []any{r, int(was.Status), int(was.Method)}},
-				{`DELETE FROM console_now WHERE region = ? AND status = ? AND method = ? AND n = 0`, []any{r, int(was.Status), int(was.Method)}},
-				{`UPDATE console_stock SET n = n - 1 WHERE region = ? AND month = ? AND status = ? AND n > 0`, []any{r, month, int(was.Status)}},
-				{`DELETE FROM console_stock WHERE region = ? AND month = ? AND status = ? AND n = 0`, []any{r, month, int(was.Status)}},
-			} {
-				if err := t.exec(q.s, q.args...); err != nil {
-					return err
-				}
-			}
-		}
-		for _, r := range regionsOf(now.Region) {
-			if err := t.exec(`INSERT INTO console_now (region, parent, status, method, n) VALUES (?, ?, ?, ?, 1)
-				ON CONFLICT (region, status, method) DO UPDATE SET n = console_now.n + 1`, r, parentOf(r), int(now.Status), int(now.Method)); err != nil {
-				return err
-			}
-			if month >= 0 {
-				if err := t.exec(`INSERT INTO console_stock (region, month, status, n) VALUES (?, ?, ?, 1)
-					ON CONFLICT (region, month, status) DO UPDATE SET n = console_stock.n + 1`, r, month, int(now.Status)); err != nil {
-					return err
-				}
-			}
-		}
 	}
 	// The person's fraud-risk flag: their latest RISK row, unless closed after it.
 	// The person's rows after their latest RISK decision, through audit_person (kind is

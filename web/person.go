@@ -455,7 +455,6 @@ func (c *console) audit(r *http.Request, a store.AuditRow) error {
 // the person again, whose status the batch has already changed.
 func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person, s Submission, a store.AuditRow) {
 	u := reqOf(r).user
-	was := store.CountedOf(p)
 	// The action's audit row goes in with the record, in the batch's transaction.
 	a.Actor, a.PID, a.PersonID = u.Name, p.PID, p.Rec.PersonID
 	a.Day, a.At = c.opt.Today(), c.opt.Now().UTC().Format(time.RFC3339)
@@ -469,10 +468,10 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 		c.afterSubmit(w, r, p, rc.BatchID, nil)
 		return
 	}
-	// The dashboard's counts and the risk list move now, not at the next daily refresh.
-	// A failure here loses nothing: that refresh counts everyone again.
+	// The risk list moves now, not at the next daily refresh (the dashboard's counts moved
+	// with the batch). A failure here loses nothing: that refresh counts everyone again.
 	if rc.Applied > 0 {
-		if err := c.db.RefreshPerson(r.Context(), p.PID, was); err != nil {
+		if err := c.db.RefreshRisk(r.Context(), p.PID); err != nil {
 			c.log.Error("console summary", "person", idcard.Mask(p.Rec.PersonID), "err", err)
 		}
 	}

@@ -179,4 +179,9 @@ func testRiskWorklist(t *testing.T, c *city) {
 	if _, body := op.get("/?region=371002001002"); !strings.Contains(body, `href="/work/warning?region=371002001002">0</a>`) {
 		t.Errorf("the village's dashboard does not show the visit")
 	}
+	// The dashboard's "expiring" figure counts the policy's warning window (2 months);
+	// its list shows that window by default (it showed 3 months: twice the people).
+	if _, body := op.get("/work/warning"); !strings.Contains(body, `<option value="2" selected>`) {
+		t.Errorf("the warning list's window is not the policy's by default")
+	}
 }

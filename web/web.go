@@ -82,6 +82,9 @@ type Options struct {
 	Catalogue *sc.Catalogue
 	// Recoveries is the money to recover (the service); nil leaves the recovery pages out.
 	Recoveries Recoveries
+	// WarningMonths is the policy's warning window (spec §6, 2 by default): the dashboard's
+	// "expiring" figure counts the people in it, and its list shows them by default.
+	WarningMonths int
 }
 
 // console is the handler: its pages, assets and catalogs.
@@ -120,6 +123,9 @@ func New(opt Options) (http.Handler, error) {
 	}
 	if opt.Catalogue == nil {
 		opt.Catalogue = sc.DefaultCatalogue()
+	}
+	if opt.WarningMonths <= 0 {
+		opt.WarningMonths = sc.DefaultPolicy().WarningMonths
 	}
 	c := &console{opt: opt, db: opt.DB, auth: opt.Auth, log: opt.Log, div: opt.Divisions}
 	if c.div == nil {
@@ -359,4 +365,3 @@ const eForbidden = "forbidden"
 // directly or (Options.Secure) behind a proxy that ends it.
 func (c *console) secure(r *http.Request) bool { return c.opt.Secure || r.TLS != nil }
 
-func asErr(err error, e **sc.Error) bool { return errors.As(err, e) }

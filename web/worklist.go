@@ -59,7 +59,8 @@ func (c *console) workQuery(r *http.Request) (store.WorkQuery, *worklistData, er
 		}
 		q.Months = m
 	} else {
-		q.Months = 3
+		// The policy's warning window by default: the list the dashboard's figure counts.
+		q.Months = min(max(c.opt.WarningMonths, 1), 3)
 	}
 	d.Months = q.Months
 	switch o := v.Get("order"); o {

@@ -114,7 +114,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// The console's clock is the pensioner's pages' (a link made on the demo's day is not
 	// expired on the person page, a face review decided on it is not a year late).
 	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Recoveries: svc, Log: log,
-		Now: clock, Today: func() sc.Date { return last }, Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue})
+		Now: clock, Today: func() sc.Date { return last }, Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue, WarningMonths: svc.Config().Policy.WarningMonths})
 	if err != nil {
 		return err
 	}

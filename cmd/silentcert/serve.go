@@ -128,7 +128,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	accounts := auth.New(db, auth.Options{SessionIdle: *idle})
 	console, err := web.New(web.Options{DB: db, Auth: accounts, Ingest: web.FromService(svc), Faces: web.FromCitizen(db, svc), Recoveries: svc, Log: log, Secure: *secure, BehindProxy: *behindProxy,
-		Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue})
+		Benefits: svc.Config().Benefits, Catalogue: svc.Config().Catalogue, WarningMonths: svc.Config().Policy.WarningMonths})
 	if err != nil {
 		return err
 	}
