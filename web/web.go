@@ -364,4 +364,3 @@ const eForbidden = "forbidden"
 // secure reports whether cookies must carry Secure: the console is served over TLS,
 // directly or (Options.Secure) behind a proxy that ends it.
 func (c *console) secure(r *http.Request) bool { return c.opt.Secure || r.TLS != nil }
-
