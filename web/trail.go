@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
@@ -106,7 +107,7 @@ func (d *trailData) filters() url.Values {
 const trailExportRows = 100000
 
 // trailCSV writes the rows the filters select (from Before, newest first, at most
-// trailExportRows) as CSV, IDs masked as on the page; the export is itself audited.
+// trailExportRows) as CSV, IDs masked and times shown as on the page; the export is itself audited.
 func (c *console) trailCSV(w http.ResponseWriter, r *http.Request, q store.TrailQuery, d *trailData) {
 	q.Limit = trailExportRows
 	rows, err := c.db.Trail(r.Context(), q)
@@ -125,7 +126,7 @@ func (c *console) trailCSV(w http.ResponseWriter, r *http.Request, q store.Trail
 		if x.PID >= 0 {
 			id = p.MaskID(x.PersonID)
 		}
-		cw.Write(safeCells([]string{strconv.FormatInt(x.Seq, 10), x.Day.String(), x.At, x.Kind, x.Actor, x.Action, id, x.Evidence, p.ShownDetail(x.Detail)}))
+		cw.Write(safeCells([]string{strconv.FormatInt(x.Seq, 10), x.Day.String(), shownAt(x.At), x.Kind, x.Actor, x.Action, id, x.Evidence, p.ShownDetail(x.Detail)}))
 	}
 	cw.Flush()
 	u := reqOf(r).user
@@ -139,3 +140,20 @@ func (c *console) trailCSV(w http.ResponseWriter, r *http.Request, q store.Trail
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(buf.Bytes())
 }
+
+// shownAt is an audit row's wall time as staff read it. Stored as RFC 3339 — in UTC by
+// the console, the accounts and the citizen pages, with the agency's offset by the
+// service's batches and runs — it is shown in the console's zone (cst, the agency's UTC+8,
+// as its days and the face pages' times) as 2006-01-02 15:04:05, so that one column reads
+// in one zone. A value that is not RFC 3339 is shown as stored; the stored rows, and
+// their hash chain, are untouched.
+func shownAt(at string) string {
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return at
+	}
+	return t.In(cst).Format(time.DateTime)
+}
+
+// ShownAt is shownAt for the audit page.
+func (p *Page) ShownAt(at string) string { return shownAt(at) }
