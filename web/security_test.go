@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
@@ -484,6 +486,14 @@ func testTrailScoped(t *testing.T, c *city) {
 		}
 		if _, csv := au.get("/audit?kind=visit&format=csv"); strings.Contains(csv, "outcome=notfound") != c2.sees {
 			t.Errorf("%s: the visit in the CSV: %v, want %v", c2.name, !c2.sees, c2.sees)
+		}
+		// The .xlsx keeps the scope: the visit, its ID masked for an auditor, or nothing.
+		if _, rows := trailXLSX(t, au, "/audit?kind=visit&format=xlsx"); (len(rows) == 2 && rows[1][6] == idcard.Mask(zhang) &&
+			strings.Contains(rows[1][8], "outcome=notfound")) != c2.sees || (!c2.sees && len(rows) != 1) {
+			t.Errorf("%s: the visit in the .xlsx: %q, want it %v", c2.name, rows, c2.sees)
+		}
+		if _, rows := trailXLSX(t, au, "/audit?kind=login&format=xlsx"); slices.ContainsFunc(rows, func(r []string) bool { return r[4] == "admin" }) == c2.ours {
+			t.Errorf("%s: the administrator's login in the .xlsx: %v", c2.name, !c2.ours)
 		}
 		// Logins concern no person: the whole installation's accounts read them.
 		if _, body := au.get("/audit?kind=login"); strings.Contains(body, ">admin<") == c2.ours {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/store"
@@ -24,6 +26,7 @@ type trailData struct {
 	Rows                  []store.AuditRow
 	Older                 string // the next page's link ("": none)
 	Export                string // the CSV export of the filters' rows
+	ExportXLSX            string // the same as .xlsx, ID numbers as text
 	Kinds                 []string
 }
 
@@ -71,8 +74,12 @@ func (c *console) trail(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Before = n
 	}
-	if r.URL.Query().Get("format") == "csv" {
-		c.trailCSV(w, r, q, d)
+	if f := qs.Get("format"); f != "" {
+		if f != "csv" && f != "xlsx" {
+			c.fail(w, r, sc.Errorf(sc.EInvalid, "format %q: want csv or xlsx", f))
+			return
+		}
+		c.trailExport(w, r, q, d, f)
 		return
 	}
 	rows, err := c.db.Trail(r.Context(), q)
@@ -84,6 +91,8 @@ func (c *console) trail(w http.ResponseWriter, r *http.Request) {
 	csvq := d.filters()
 	csvq.Set("format", "csv")
 	d.Export = "/audit?" + csvq.Encode()
+	csvq.Set("format", "xlsx")
+	d.ExportXLSX = "/audit?" + csvq.Encode()
 	if len(rows) == trailPageSize {
 		v := d.filters()
 		v.Set("before", strconv.FormatInt(rows[len(rows)-1].Seq, 10))
@@ -106,9 +115,12 @@ func (d *trailData) filters() url.Values {
 // trailExportRows bounds an export of the audit trail.
 const trailExportRows = 100000
 
-// trailCSV writes the rows the filters select (from Before, newest first, at most
-// trailExportRows) as CSV, IDs masked and times shown as on the page; the export is itself audited.
-func (c *console) trailCSV(w http.ResponseWriter, r *http.Request, q store.TrailQuery, d *trailData) {
+// trailExport writes the rows the filters select (from Before, newest first, at most
+// trailExportRows) as CSV (UTF-8 with a BOM, for machines) or .xlsx (for Excel, which
+// reads an 18-digit ID number in a CSV as a number and keeps 15 of its digits: here every
+// cell but the sequence number is text), IDs masked and times shown as on the page; the
+// export is itself audited.
+func (c *console) trailExport(w http.ResponseWriter, r *http.Request, q store.TrailQuery, d *trailData, format string) {
 	q.Limit = trailExportRows
 	rows, err := c.db.Trail(r.Context(), q)
 	if err != nil {
@@ -116,29 +128,79 @@ func (c *console) trailCSV(w http.ResponseWriter, r *http.Request, q store.Trail
 		return
 	}
 	p := &Page{User: reqOf(r).user, msgs: c.cat[reqOf(r).lang], c: c}
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff") // Excel opens UTF-8 CSV as UTF-8 only with a BOM
-	cw := csv.NewWriter(&buf)
-	cw.Write([]string{"seq", p.T("audit.day"), p.T("audit.at"), p.T("audit.kind"), p.T("audit.actor"), p.T("audit.action"),
-		p.T("audit.person"), p.T("audit.evidence"), p.T("audit.detail")})
-	for _, x := range rows {
+	header := []string{"seq", p.T("audit.day"), p.T("audit.at"), p.T("audit.kind"), p.T("audit.actor"), p.T("audit.action"),
+		p.T("audit.person"), p.T("audit.evidence"), p.T("audit.detail")}
+	line := func(x *store.AuditRow) []string {
 		id := ""
 		if x.PID >= 0 {
 			id = p.MaskID(x.PersonID)
 		}
-		cw.Write(safeCells([]string{strconv.FormatInt(x.Seq, 10), x.Day.String(), shownAt(x.At), x.Kind, x.Actor, x.Action, id, x.Evidence, p.ShownDetail(x.Detail)}))
+		return []string{strconv.FormatInt(x.Seq, 10), x.Day.String(), shownAt(x.At), x.Kind, x.Actor, x.Action, id, x.Evidence, p.ShownDetail(x.Detail)}
 	}
-	cw.Flush()
-	u := reqOf(r).user
-	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: "audit",
-		Detail: fmt.Sprintf("filters=%s;rows=%d", url.QueryEscape(d.filters().Encode()), len(rows))}); err != nil {
+	var buf bytes.Buffer
+	if format == "csv" {
+		buf.WriteString("\ufeff") // Excel opens UTF-8 CSV as UTF-8 only with a BOM
+		cw := csv.NewWriter(&buf)
+		cw.Write(header)
+		for i := range rows {
+			cw.Write(safeCells(line(&rows[i])))
+		}
+		cw.Flush()
+	} else if err := trailXLSX(&buf, header, rows, line); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="audit-`+c.opt.Today().String()+`.csv"`)
+	u := reqOf(r).user
+	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: "audit",
+		Detail: fmt.Sprintf("filters=%s;format=%s;rows=%d", url.QueryEscape(d.filters().Encode()), format, len(rows))}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="audit-`+c.opt.Today().String()+`.`+format+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(buf.Bytes())
+}
+
+// trailXLSX writes the export's sheet: the sequence number a number, every other cell
+// text (an ID number, a day, a detail), so that Excel neither rounds nor reinterprets it;
+// a text cell is never a formula, so no cell needs safeCells' apostrophe.
+func trailXLSX(buf *bytes.Buffer, header []string, rows []store.AuditRow, line func(*store.AuditRow) []string) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		return err
+	}
+	put := func(n int, vals []any) error {
+		cell, _ := excelize.CoordinatesToCellName(1, n)
+		return sw.SetRow(cell, vals)
+	}
+	text := func(cells []string) []any {
+		vals := make([]any, len(cells))
+		for i, s := range cells {
+			vals[i] = s
+		}
+		return vals
+	}
+	if err := put(1, text(header)); err != nil {
+		return err
+	}
+	for i := range rows {
+		vals := text(line(&rows[i]))
+		vals[0] = rows[i].Seq
+		if err := put(i+2, vals); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return f.Write(buf)
 }
 
 // shownAt is an audit row's wall time as staff read it. Stored as RFC 3339 — in UTC by

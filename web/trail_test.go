@@ -1,9 +1,18 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store"
@@ -49,4 +58,77 @@ func TestTrailTimes(t *testing.T) {
 	if _, err := c.db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Errorf("audit verify: %+v", p) }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTrailXLSX: the audit trail's export as .xlsx holds the CSV's columns and rows for the
+// same filters, the ID number a text cell of all its 18 digits (a CSV's number, Excel
+// keeps 15), and is audited as the CSV is.
+func TestTrailXLSX(t *testing.T) {
+	c := newCity(t, storetest.DSNs(t)[0].Open(t))
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	v1 := c.client(t)
+	v1.login("v1")
+	v1.get(fmt.Sprintf("/person/%d", zp.PID))
+	if st, _, body := v1.post(fmt.Sprintf("/person/%d/visit", zp.PID), url.Values{"csrf": {v1.csrf}, "outcome": {"notfound"}, "date": {"2024-05-08"}}); st != http.StatusSeeOther {
+		t.Fatalf("visit: %d %s", st, body)
+	}
+	ad := c.client(t)
+	ad.login("admin")
+	const filters = "actor=v1&from=2024-05-10&kind=visit&to=2024-05-10"
+	if _, page := ad.get("/audit?" + filters); !strings.Contains(page, `id="export-xlsx" href="/audit?actor=v1&amp;format=xlsx&amp;from=2024-05-10&amp;kind=visit&amp;to=2024-05-10"`) {
+		t.Errorf("the page offers no .xlsx of its filters:\n%s", page)
+	}
+	x, got := trailXLSX(t, ad, "/audit?"+filters+"&format=xlsx")
+	_, text := ad.get("/audit?" + filters + "&format=csv")
+	want, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(text, "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the .xlsx rows are not the CSV's (the visit alone):\n%q\n%q", got, want)
+	}
+	if got[1][6] != zhang || got[1][3] != "visit" || got[1][4] != "v1" || !strings.Contains(got[1][8], "outcome=notfound") {
+		t.Errorf("the visit's row: %q", got[1])
+	}
+	if ty, err := x.GetCellType("Sheet1", "G2"); err != nil || (ty != excelize.CellTypeInlineString && ty != excelize.CellTypeSharedString) {
+		t.Errorf("the ID number's cell is no text: %v %v", ty, err)
+	}
+	// Each export is one audit row: its format, the filters and the rows' count.
+	rows, err := c.db.Trail(ctx, store.TrailQuery{Kind: "export", Actor: "admin", From: sc.NoDate, To: sc.NoDate})
+	if err != nil || len(rows) != 2 || rows[0].Action != "audit" || rows[1].Action != "audit" ||
+		rows[0].Detail != "filters="+url.QueryEscape(filters)+";format=csv;rows=1" || rows[1].Detail != "filters="+url.QueryEscape(filters)+";format=xlsx;rows=1" {
+		t.Errorf("the exports' audit rows: %+v %v", rows, err)
+	}
+	if st, _ := ad.get("/audit?format=pdf"); st != http.StatusBadRequest {
+		t.Errorf("an unknown format: %d", st)
+	}
+}
+
+// trailXLSX gets an .xlsx export of the audit trail and returns it with its rows.
+func trailXLSX(t *testing.T, cl *client, path string) (*excelize.File, [][]string) {
+	t.Helper()
+	res, err := cl.c.Get(cl.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+		res.Header.Get("Content-Disposition") != `attachment; filename="audit-2024-05-10.xlsx"` {
+		t.Fatalf("the .xlsx export %s: %d %v", path, res.StatusCode, res.Header)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	rows, err := x.GetRows("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, rows
 }
