@@ -893,7 +893,10 @@ func scanWork(rows *sql.Rows) ([]WorkRow, error) {
 var nameDots = []string{"·", "•", "・", "．", ".", "‧", "･"}
 
 // Search finds people of a region by ID number (whole) or by the start of their name (张三;
-// 祖丽菲亚 finds 祖丽菲亚·阿不都热合曼, the dot typed and stored as any dot), at most limit.
+// 祖丽菲亚 finds 祖丽菲亚·阿不都热合曼, the dot typed and stored as any dot), at most limit,
+// ordered by name, then ID number (the database's order of text: code points on SQLite,
+// the collation's on PostgreSQL). Ask for one more than is shown to learn that there are
+// more.
 func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]WorkRow, error) {
 	if _, err := prefixArg(prefix); err != nil {
 		return nil, err
@@ -908,9 +911,15 @@ func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]Wor
 	// The region's index must not be chosen over the name's or the ID's for a wide region:
 	// a city-wide search would scan the city. SQLite, without statistics, is told so (a
 	// unary + on the column); PostgreSQL's planner knows.
-	col := "region_code"
-	if db.dialect == SQLite && len(prefix) < 12 {
-		col = "+region_code" // a village's few hundred people are best read by region
+	col, order := "region_code", "name, person_id"
+	if db.dialect == SQLite {
+		if len(prefix) < 12 {
+			col = "+region_code"
+		} else {
+			// A village's few hundred people are best read by region: ordered by the
+			// name's column, SQLite would read the city's 王 by the name index instead.
+			order = "+name, person_id"
+		}
 	}
 	cond, cargs := regionWhereOn(col, prefix)
 	var where string
@@ -937,7 +946,7 @@ func (db *DB) Search(ctx context.Context, prefix, text string, limit int) ([]Wor
 		where = `(` + strings.Join(or, ` OR `) + `)`
 	}
 	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people
-		WHERE `+where+` AND `+cond+` ORDER BY person_id LIMIT `+strconv.Itoa(limit)), append(args, cargs...)...)
+		WHERE `+where+` AND `+cond+` ORDER BY `+order+` LIMIT `+strconv.Itoa(limit)), append(args, cargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: search: %w", db, err)
 	}

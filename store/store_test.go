@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -203,7 +204,7 @@ func testVerifyWhileWriting(t *testing.T, db *store.DB) {
 }
 
 // testSearchNames: a name is found by its start, a Uyghur name's dot typed as any dot, an
-// ID number only whole; never outside the region.
+// ID number only whole; never outside the region; in the order of names, then ID numbers.
 func testSearchNames(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	tx, err := db.Begin(ctx)
@@ -217,6 +218,11 @@ func testSearchNames(t *testing.T, db *store.DB) {
 			BirthDate: 100, RegionCode: "371002001001", LastCertified: sc.NoDate}, NextCheck: sc.NoDate, State: []byte{1}})
 	}
 	ps[3].Rec.RegionCode = "371002001002"
+	// Another 张三, and a 张四, whose ID numbers come before the others'.
+	for _, x := range [][2]string{{"张三", "371002193001010008"}, {"张四", "371002192001010009"}} {
+		ps = append(ps, &store.Person{PID: int64(len(ps)), Rec: sc.Recipient{PersonID: x[1], Name: x[0], Sex: 1,
+			BirthDate: 100, RegionCode: "371002001001", LastCertified: sc.NoDate}, NextCheck: sc.NoDate, State: []byte{1}})
+	}
 	if err := tx.PutPeople(ps); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +233,7 @@ func testSearchNames(t *testing.T, db *store.DB) {
 		prefix, q string
 		want      int
 	}{
-		{"3710", "祖丽菲亚", 1}, {"3710", "祖丽菲亚.阿不都", 1}, {"3710", "祖丽菲亚•阿不都热合曼", 1}, {"3710", "张三", 2},
+		{"3710", "祖丽菲亚", 1}, {"3710", "祖丽菲亚.阿不都", 1}, {"3710", "祖丽菲亚•阿不都热合曼", 1}, {"3710", "张三", 3},
 		{"3710", "张三丰", 1}, {"3710", "371002194001010001", 1}, {"3710", "3710021940", 0}, {"371002001001", "李四", 0},
 		{"3710", "李四", 1}, {"3710", "王", 0},
 		// Stored with another dot than the typed one: every spelling is found.
@@ -236,6 +242,21 @@ func testSearchNames(t *testing.T, db *store.DB) {
 		got, err := db.Search(ctx, c.prefix, c.q, 10)
 		if err != nil || len(got) != c.want {
 			t.Errorf("search %q in %s: %d found (%v), want %d", c.q, c.prefix, len(got), err, c.want)
+		}
+	}
+	// By name, then ID number (not by ID number, nor as stored), and the limit taken from
+	// that order: in the whole city, a district and a village (which SQLite reads by region).
+	want := []string{"张三 371002193001010008", "张三 371002194001010001", "张三丰 371002194001010002", "张四 371002192001010009"}
+	for _, prefix := range []string{"", "3710", "371002", "371002001001"} {
+		for _, limit := range []int{10, 3} {
+			got, err := db.Search(ctx, prefix, "张", limit)
+			var names []string
+			for _, x := range got {
+				names = append(names, x.Name+" "+x.PersonID)
+			}
+			if err != nil || !slices.Equal(names, want[:min(limit, len(want))]) {
+				t.Errorf("search 张 in %q, at most %d: %q (%v), want %q", prefix, limit, names, err, want[:min(limit, len(want))])
+			}
 		}
 	}
 }
