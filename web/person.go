@@ -656,7 +656,12 @@ func (c *console) village(w http.ResponseWriter, r *http.Request) {
 type searchData struct {
 	Q    string
 	Rows []store.WorkRow
+	More bool // more people match than the searchShown shown
 }
+
+// searchShown is the most people a search shows, by name then ID number: a surname alone
+// finds thousands in a city, and a fuller name or the ID number finds the one sought.
+const searchShown = 100
 
 func (c *console) search(w http.ResponseWriter, r *http.Request) {
 	u := reqOf(r).user
@@ -665,11 +670,14 @@ func (c *console) search(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, sc.Errorf(sc.EInvalid, "search text too long"))
 		return
 	}
-	rows, err := c.db.Search(r.Context(), u.Region, q, 100)
+	// One more than is shown, to say when there are more.
+	rows, err := c.db.Search(r.Context(), u.Region, q, searchShown+1)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	more := len(rows) > searchShown
+	rows = rows[:min(len(rows), searchShown)]
 	// Who looked for whom, as for a page viewed: the people found by their numbers, never
 	// the ID number or name searched for.
 	pids := make([]int64, 0, min(len(rows), 20))
@@ -680,6 +688,6 @@ func (c *console) search(w http.ResponseWriter, r *http.Request) {
 	if strings.IndexFunc(q, unicode.IsDigit) >= 0 {
 		by = "id"
 	}
-	c.log.Info("console search", "user", u.Name, "by", by, "found", len(rows), "pids", pids)
-	c.render(w, r, http.StatusOK, "search", &searchData{Q: q, Rows: rows})
+	c.log.Info("console search", "user", u.Name, "by", by, "found", len(rows), "pids", pids, "more", more)
+	c.render(w, r, http.StatusOK, "search", &searchData{Q: q, Rows: rows, More: more})
 }
