@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -151,6 +152,30 @@ func bodyFormat(r *http.Request) (exchange.Format, bool, string, error) {
 	return 0, false, name, sc.Errorf(sc.EInvalid, "Content-Type %q: send text/csv or application/x-ndjson (gzip as Content-Encoding: gzip), or name=FILE.csv[.gz]", ct)
 }
 
+// bodyCharset reads the charset= parameter of Content-Type: utf-8, gbk or gb18030 forces
+// that encoding (a GBK body whose first 64 KiB are ASCII is not detected as GBK: its later
+// rows would be quarantined as undecodable); none detects, as for a file.
+func bodyCharset(r *http.Request) (string, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return "", nil
+	}
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "", nil // the format's check has spoken; a parameter it cannot read names no charset
+	}
+	switch cs := strings.ToLower(params["charset"]); cs {
+	case "":
+		return "", nil
+	case "utf-8", "utf8", "gbk", "gb18030":
+		return cs, nil
+	case "gb2312":
+		return "gbk", nil // GBK is GB 2312's superset: what a sender saying GB 2312 means
+	default:
+		return "", sc.Errorf(sc.EInvalid, "Content-Type charset %q: send utf-8, gbk or gb18030", cs)
+	}
+}
+
 // overflow tells whether the size limit cut the body.
 type limited struct {
 	r    io.Reader
@@ -192,6 +217,11 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(err), err.Error())
 		return
 	}
+	encoding, err := bodyCharset(r)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
 	if name == "" {
 		name = "api-" + src
 	}
@@ -199,7 +229,7 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	// The actor names the key, so that a leaked key's batches can be told apart; a gzip
 	// body may unpack to MaxBody at most.
 	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Types: key.Types, Actor: actorOf(key),
-		MaxDecompressed: h.opt.MaxBody, Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}},
+		MaxDecompressed: h.opt.MaxBody, Encoding: encoding, Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}},
 		Stands: func(tx *store.Tx) error { return auth.KeyStands(tx, key.ID) }})
 	h.batchNanos.Add(int64(time.Since(start)))
 	h.nBatch.Add(1)

@@ -150,6 +150,11 @@ func TestDetailTolerated(t *testing.T) {
 			t.Errorf("%q: warnings %+v, want one on detail at t.csv line 2", c.detail, res.warnings)
 		}
 	}
+	// A key given twice in one JSON line: which was meant is not guessed.
+	res2 := readRecords(t, "d.jsonl", []byte(`{"record_id":"J15","source":"HEA","type":"HEA.CHECKUP","person_id":"1","event_date":"2024-01-02","Record_ID":"J16"}`+"\n"), FormatJSONL, false, Options{})
+	if len(res2.rows) != 0 || len(res2.probs) != 1 || res2.probs[0].Field != "record_id" || res2.probs[0].Reason != ReasonMalformed {
+		t.Errorf("a key twice: rows %+v problems %+v", res2.rows, res2.probs)
+	}
 	// In JSON Lines alike; a review's accept or ref that cannot be read still refuses it.
 	data := `{"record_id":"d","source":"PSB","type":"PSB.DEATH_DEREG","person_id":"1","event_date":"2024-01-02","detail":{"note":"病故;在家","critical":1,"x":{"y":"z"}}}` + "\n" +
 		`{"record_id":"v","source":"HRSS","type":"HRSS.REVIEW","person_id":"1","event_date":"2024-01-02","detail":{"accept":"death","ref":"PSB:a;b"}}` + "\n"

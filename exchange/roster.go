@@ -58,6 +58,13 @@ type Roster struct {
 	Encoding   string
 }
 
+// The largest amounts a roster row may carry: beyond any real entitlement, and small
+// enough that a million people's payments over decades add up in int64 fen.
+const (
+	MaxMonthly  = silentcert.Fen(1_000_000_00)   // 1,000,000.00 yuan a month
+	MaxCapacity = silentcert.Fen(100_000_000_00) // 100,000,000.00 yuan
+)
+
 // ReadRoster reads a roster file, taking its format from its extension (FormatOf).
 func ReadRoster(path string, opt RosterOptions) (*Roster, error) {
 	format, gz, ok := FormatOf(path)
@@ -297,6 +304,11 @@ func (rb *rosterBuilder) row() *Problem {
 	if !ok || monthly <= 0 {
 		return s.problem("monthly_amount", ReasonBadAmount, fmt.Sprintf("monthly_amount %s is not yuan greater than zero", quoteClip(v[pMonthlyAmount])))
 	}
+	if monthly > MaxMonthly {
+		// No pension is a million yuan a month: a misplaced point, or cents typed as yuan.
+		// Paid as read, it would also carry the payroll's sums past what they can hold.
+		return s.problem("monthly_amount", ReasonBadAmount, fmt.Sprintf("monthly_amount %s is more than %s yuan a month", quoteClip(v[pMonthlyAmount]), MaxMonthly))
+	}
 	if len(v[pStartMonth]) == 0 {
 		return s.problem("start_month", ReasonMissingField, "start_month is required")
 	}
@@ -318,6 +330,9 @@ func (rb *rosterBuilder) row() *Problem {
 	if hasCap {
 		if capacity, ok = silentcert.ParseYuanBytes(v[pOffsetCapacity]); !ok {
 			return s.problem("offset_capacity", ReasonBadAmount, fmt.Sprintf("offset_capacity %s is not yuan", quoteClip(v[pOffsetCapacity])))
+		}
+		if capacity > MaxCapacity {
+			return s.problem("offset_capacity", ReasonBadAmount, fmt.Sprintf("offset_capacity %s is more than %s yuan", quoteClip(v[pOffsetCapacity]), MaxCapacity))
 		}
 	}
 	if rc := v[pRegionCode]; len(rc) > 0 && !isDigits(rc, 12) {

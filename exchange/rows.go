@@ -27,6 +27,9 @@ type fieldSet struct {
 }
 
 func newFieldSet(names []string, amounts []string, detail string) *fieldSet {
+	if len(names) > 64 {
+		panic("exchange: more than 64 fields") // nextJSON's mask of the fields seen
+	}
 	fs := &fieldSet{names: names, index: map[string]int{}, amount: make([]bool, len(names)), detail: -1}
 	for i, n := range names {
 		fs.index[n] = i
@@ -408,6 +411,7 @@ func (s *rowSource) nextJSON() (*Problem, error) {
 	if err := s.jo.open(line); err != nil {
 		return s.problem("", ReasonMalformed, err.Error()), nil
 	}
+	var seen uint64 // the fields given so far (fewer than 64)
 	for {
 		key, kind, val, done, err := s.jo.next()
 		if err != nil {
@@ -427,6 +431,11 @@ func (s *rowSource) nextJSON() (*Problem, error) {
 			s.unknownKey(key)
 			continue
 		}
+		if seen&(1<<k) != 0 {
+			// Which one the department meant is not ours to guess (the last silently won).
+			return s.problem(s.fs.names[k], ReasonMalformed, fmt.Sprintf("%s is given twice", s.fs.names[k])), nil
+		}
+		seen |= 1 << k
 		switch {
 		case kind == jString:
 			s.vals[k] = trimSpace(val)
