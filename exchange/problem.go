@@ -63,6 +63,19 @@ type Warning struct {
 	Message string
 }
 
+// String formats the warning as file:line: field: message (file: message for the whole
+// file).
+func (w Warning) String() string {
+	s := w.File + ": "
+	if w.Line > 0 {
+		s = w.File + ":" + itoa(w.Line) + ": "
+	}
+	if w.Field != "" {
+		s += w.Field + ": "
+	}
+	return s + w.Message
+}
+
 // SortProblems orders problems by file (byte order) and line, keeping the order of equal
 // ones, so that quarantine.csv comes out the same whatever order files were read in.
 func SortProblems(ps []Problem) {

@@ -18,6 +18,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/api"
 	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/exchange"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 )
@@ -165,6 +166,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		fmt.Fprintf(stdout, "roster %s: %d added, %d updated, %d unchanged, %d rows quarantined (batch %d)\n", *roster,
 			res.Added, res.Updated, res.Unchanged, len(res.Roster.Problems), res.BatchID)
+		listProblems(stderr, res.Roster.Problems, res.Roster.Warnings, res.BatchID)
 	}
 	d := sc.NoDate
 	if *day != "" {
@@ -215,14 +217,29 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// every person's state at start, which serve does once).
 	fmt.Fprintf(stdout, "batch %d: %d read, %d applied, %d duplicate, %d quarantined, %d unlinked, %d held in %.1fs (%.0f records/s)\n",
 		res.BatchID, r.Read, r.Applied, r.Duplicate, r.Quarantined, r.Unlinked, r.Held, secs, float64(r.Read)/max(secs, 1e-9))
-	for i, p := range res.Problems {
-		if i == 20 {
-			fmt.Fprintf(stderr, "… and %d more quarantined rows (GET /api/v1/batches/%d or the console)\n", len(res.Problems)-20, res.BatchID)
+	listProblems(stderr, res.Problems, r.Warnings, res.BatchID)
+	return nil
+}
+
+// listProblems prints a batch's first quarantined rows and warnings (an unknown column, a
+// required one missing, a value read otherwise), each naming its file and line; the rest
+// are counted and on the batch's console page.
+func listProblems(w io.Writer, problems []exchange.Problem, warnings []exchange.Warning, batch int64) {
+	const most = 20
+	for i, p := range problems {
+		if i == most {
+			fmt.Fprintf(w, "… and %d more quarantined rows (the console's page of batch %d)\n", len(problems)-most, batch)
 			break
 		}
-		fmt.Fprintln(stderr, p.Error())
+		fmt.Fprintln(w, p.Error())
 	}
-	return nil
+	for i, x := range warnings {
+		if i == most {
+			fmt.Fprintf(w, "… and %d more warnings (the console's page of batch %d)\n", len(warnings)-most, batch)
+			break
+		}
+		fmt.Fprintln(w, "warning: "+x.String())
+	}
 }
 
 // listFiles lists a path's record files (a file, or a folder's .csv/.jsonl files).

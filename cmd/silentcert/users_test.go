@@ -143,3 +143,24 @@ func TestBackupCommand(t *testing.T) {
 		t.Fatalf("over an existing file: %d %s", code, se.String())
 	}
 }
+
+// TestIngestListsProblems: the operator at the command line sees the rows quarantined and
+// the warnings, each with its file and line (a roster printed only a count; warnings —
+// an unknown column, a required one missing — were never printed).
+func TestIngestListsProblems(t *testing.T) {
+	dir, dsn := rosterDB(t)
+	roster := filepath.Join(dir, "more.csv")
+	os.WriteFile(roster, []byte("person_id,name,benefit_type,monthly_amount,start_month,hukou_address,nickname\n"+
+		"371002194003150019,张三,EMP_PENSION,abc,2020-01,某地址,x\n"), 0o644)
+	records := filepath.Join(dir, "r.csv")
+	os.WriteFile(records, []byte("record_id,source,type,person_id,event_date,hospital\nR1,HEA,HEA.CHECKUP,371002194003150019,2024-13-01,x\n"), 0o644)
+	var so, se bytes.Buffer
+	if code := run(context.Background(), []string{"ingest", "--db", dsn, "--roster", roster, "--day", "2024-02-01", records}, &so, &se); code != 0 {
+		t.Fatalf("ingest: %d %s", code, se.String())
+	}
+	for _, want := range []string{roster + ":2: monthly_amount:", "warning: " + roster + ":1: nickname:", records + ":2: event_date:", "warning: " + records + ":1: hospital:"} {
+		if !strings.Contains(se.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, se.String())
+		}
+	}
+}
