@@ -234,11 +234,13 @@ func NormalizeName(name string, nfkc func(string) string) string {
 	}, name)
 }
 
-// dropInName reports whether r is left out when names are compared: white space and the
-// middle dots written between the parts of minority and foreign names.
+// dropInName reports whether r is left out when names are compared (spec §3): white
+// space and the middle dot · (U+00B7) written between the parts of minority and foreign
+// names. Other dots (・ U+30FB, • U+2022, ‧ U+2027) are kept: the standard names one, and a
+// record whose name differs from the roster's by another is held for review, as it says.
 func dropInName(r rune) bool {
 	switch r {
-	case '·', '・', '•', '‧', ' ', '\t', '\n', '\v', '\f', '\r', 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+	case '·', ' ', '\t', '\n', '\v', '\f', '\r', 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
 		return true
 	}
 	return r >= 0x2000 && r <= 0x200A

@@ -50,7 +50,10 @@ func TestLink(t *testing.T) {
 		{"region matches none", "", "李秀英", "1945-03-15", "3701", Ambiguous, 0},
 		{"middle dot variants", "", "阿依古丽 · 买买提", "1950-01-01", "", Linked, 3},
 		{"middle dot dropped", "", "阿依古丽买买提", "1950-01-01", "", Linked, 3},
-		{"katakana middle dot", id("65010219500101003"), "阿依古丽・买买提", "", "", Linked, 3},
+		{"spaced middle dot", id("65010219500101003"), "阿依古丽 · 买买提", "", "", Linked, 3},
+		// Spec §3 removes the middle dot ·; a name written with another dot disagrees.
+		{"katakana middle dot held", id("65010219500101003"), "阿依古丽・买买提", "", "", HeldName, 3},
+		{"bullet held", id("65010219500101003"), "阿依古丽•买买提", "", "", HeldName, 3},
 	}
 	lower[17] = 'x'
 	for _, c := range cases {

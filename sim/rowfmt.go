@@ -354,7 +354,9 @@ func variantOf(name string, h uint64) string {
 	case strings.Contains(name, "·") && h&2 == 0:
 		return strings.ReplaceAll(name, "·", "")
 	case strings.Contains(name, "·"):
-		return strings.ReplaceAll(name, "·", "・")
+		// Spaced: a variant spec §3 reads as the same name (another dot, ・ or •, is
+		// another name, held for review).
+		return strings.ReplaceAll(name, "·", " · ")
 	}
 	rs := []rune(name)
 	if len(rs) < 2 {
