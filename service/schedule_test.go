@@ -150,9 +150,10 @@ func TestPayrollFile(t *testing.T) {
 	}
 }
 
-// TestDropFolderGoesOn: a file that cannot be taken (here a link to nothing) stays for the
-// next scan, named in the error, with the files after it in its source (a department's
-// batches go in in order); the other sources' are taken meanwhile.
+// TestDropFolderGoesOn: a file that cannot be taken (here its report's name is taken by a
+// directory; a link to nothing, which this test used before, is now skipped, not taken)
+// stays for the next scan, named in the error, with the files after it in its source (a
+// department's batches go in in order); the other sources' are taken meanwhile.
 func TestDropFolderGoesOn(t *testing.T) {
 	ctx := context.Background()
 	s := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db"))
@@ -160,17 +161,19 @@ func TestDropFolderGoesOn(t *testing.T) {
 	for _, src := range []string{"CIV", "HEA"} {
 		os.MkdirAll(filepath.Join(dir, src), 0o755)
 	}
-	if err := os.Symlink(filepath.Join(dir, "gone.csv"), filepath.Join(dir, "CIV", "a.csv")); err != nil {
+	if err := os.Symlink(filepath.Join(dir, "gone.csv"), filepath.Join(dir, "CIV", "0.csv")); err != nil {
 		t.Fatal(err)
 	}
+	os.WriteFile(filepath.Join(dir, "CIV", "a.csv"), []byte(header), 0o644)
+	os.MkdirAll(filepath.Join(dir, "CIV", "done", "a.csv.report.json"), 0o755)
 	os.WriteFile(filepath.Join(dir, "CIV", "b.csv"), []byte(header), 0o644)
 	os.WriteFile(filepath.Join(dir, "HEA", "c.csv"), []byte(header+
 		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
 	n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
-	if n != 1 || err == nil || !strings.Contains(err.Error(), filepath.Join("CIV", "a.csv")) {
+	if n != 1 || err == nil || !strings.Contains(err.Error(), filepath.Join("CIV", "a.csv")) || !strings.Contains(err.Error(), "taken by a directory") {
 		t.Fatalf("scan: %d files, %v", n, err)
 	}
-	for _, f := range []string{"CIV/b.csv", "HEA/done/c.csv", "CIV/a.csv"} {
+	for _, f := range []string{"CIV/b.csv", "HEA/done/c.csv", "CIV/a.csv", "CIV/0.csv"} {
 		if _, err := os.Lstat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
