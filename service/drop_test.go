@@ -1,0 +1,259 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// syncBuffer is a log's output, read when the scans are done.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// newLoggedCity is newCity with its log kept.
+func newLoggedCity(t *testing.T) (*service.Service, *store.DB, *syncBuffer) {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db")
+	log := &syncBuffer{}
+	s, err := service.Open(ctx, db, service.Options{Log: slog.New(slog.NewTextHandler(log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	return s, db, log
+}
+
+// dropBatches are the batches the drop folder committed, newest first.
+func dropBatches(t *testing.T, db *store.DB) []store.Batch {
+	t.Helper()
+	bs, err := db.Batches(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.Batch
+	for _, b := range bs {
+		if b.Origin == "drop" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+}
+
+func isRegular(t *testing.T, path string) {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("%s is not a regular file: %v %v", path, fi, err)
+	}
+}
+
+func isSymlink(t *testing.T, path string) {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("%s is not the symlink left in place: %v %v", path, fi, err)
+	}
+}
+
+// TestDropFolderOutDirLinkedToAnotherSource: a department that links its done/ (or
+// failed/) to another source's folder does not get its file moved there, to be ingested as
+// that source's batch (HRSS.COUNTER certifies people): its files wait, the error says why,
+// nothing of it is committed, and the other sources' files are taken meanwhile.
+func TestDropFolderOutDirLinkedToAnotherSource(t *testing.T) {
+	for _, c := range []struct{ link, file, body string }{
+		{"done", "a.csv", header +
+			"h1,HRSS,HRSS.COUNTER,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n" +
+			"t1,TRN,TRN.RAIL,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"},
+		{"failed", "b.csv.gz", "\x1f\x8b\x08\x00broken"},
+	} {
+		t.Run(c.link, func(t *testing.T) {
+			ctx := context.Background()
+			s, db, _ := newLoggedCity(t)
+			dir := t.TempDir()
+			for _, src := range []string{"TRN", "HRSS", "HEA"} {
+				os.MkdirAll(filepath.Join(dir, src), 0o755)
+			}
+			symlink(t, filepath.Join("..", "HRSS"), filepath.Join(dir, "TRN", c.link))
+			os.WriteFile(filepath.Join(dir, "TRN", c.file), []byte(c.body), 0o644)
+			os.WriteFile(filepath.Join(dir, "HEA", "c.csv"), []byte(header+
+				"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
+			for i := range 2 {
+				n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+				if n != 1-i || err == nil || !strings.Contains(err.Error(), "TRN") || !strings.Contains(err.Error(), c.link+"/ is not a directory but a symlink") {
+					t.Errorf("scan %d: %d files, %v", i+1, n, err)
+				}
+			}
+			if fs, _ := os.ReadDir(filepath.Join(dir, "HRSS")); len(fs) != 0 {
+				t.Errorf("the TRN file went into HRSS/: %v", fs)
+			}
+			isRegular(t, filepath.Join(dir, "TRN", c.file))
+			isSymlink(t, filepath.Join(dir, "TRN", c.link))
+			isRegular(t, filepath.Join(dir, "HEA", "done", "c.csv"))
+			for _, b := range dropBatches(t, db) {
+				if b.Source != "HEA" {
+					t.Errorf("a batch of %s was committed: %+v", b.Source, b)
+				}
+			}
+		})
+	}
+}
+
+// TestDropFolderOutDirNotADirectory: a file where done/ should be stops its source, named,
+// and is left alone.
+func TestDropFolderOutDirNotADirectory(t *testing.T) {
+	ctx := context.Background()
+	s, db, _ := newLoggedCity(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+	os.WriteFile(filepath.Join(dir, "HEA", "done"), []byte("not a folder"), 0o644)
+	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(header+
+		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
+	n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+	if n != 0 || err == nil || !strings.Contains(err.Error(), "done/ is not a directory but a file") {
+		t.Fatalf("scan: %d files, %v", n, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "HEA", "done")); string(b) != "not a folder" {
+		t.Errorf("done was changed: %q", b)
+	}
+	isRegular(t, filepath.Join(dir, "HEA", "a.csv"))
+	if bs := dropBatches(t, db); len(bs) != 0 {
+		t.Errorf("%d batches committed", len(bs))
+	}
+}
+
+// TestDropFolderReportNotWrittenThroughLinks: a symlink planted in done/ under a report's
+// name, or under the moved file's, is replaced, never written through: the file it points
+// at (the database, say) is left as it was. So is a report's symlink when the same file is
+// dropped again (its batch's report is looked for, not read through the link).
+func TestDropFolderReportNotWrittenThroughLinks(t *testing.T) {
+	ctx := context.Background()
+	s, db, _ := newLoggedCity(t)
+	dir, away := t.TempDir(), t.TempDir()
+	victim, victim2 := filepath.Join(away, "city.db"), filepath.Join(away, "other")
+	os.WriteFile(victim, []byte("precious"), 0o644)
+	os.WriteFile(victim2, []byte("precious too"), 0o644)
+	done := filepath.Join(dir, "HEA", "done")
+	os.MkdirAll(done, 0o755)
+	symlink(t, victim, filepath.Join(done, "a.csv.report.json"))
+	symlink(t, victim2, filepath.Join(done, "a.csv"))
+	body := header + "d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"
+	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(body), 0o644)
+	drop := &service.DropFolder{Dir: dir, Service: s}
+	if n, err := drop.Scan(ctx); n != 1 || err != nil {
+		t.Fatalf("scan: %d files, %v", n, err)
+	}
+	check := func(want string) {
+		t.Helper()
+		if b, _ := os.ReadFile(victim); string(b) != "precious" {
+			t.Errorf("the report was written through the link: the victim holds %q", b)
+		}
+		if b, _ := os.ReadFile(victim2); string(b) != "precious too" {
+			t.Errorf("the file was moved through the link: the victim holds %q", b)
+		}
+		isRegular(t, filepath.Join(done, "a.csv.report.json"))
+		isRegular(t, filepath.Join(done, "a.csv"))
+		if rep, err := os.ReadFile(filepath.Join(done, "a.csv.report.json")); err != nil || !strings.Contains(string(rep), want) {
+			t.Errorf("report %s %v, want %s", rep, err, want)
+		}
+		if b, _ := os.ReadFile(filepath.Join(done, "a.csv")); string(b) != body {
+			t.Errorf("done/a.csv holds %q", b)
+		}
+		fs, _ := os.ReadDir(done)
+		for _, f := range fs {
+			if strings.HasPrefix(f.Name(), ".") {
+				t.Errorf("left in done/: %s", f.Name())
+			}
+		}
+	}
+	check(`"applied": 1`)
+	// The same file dropped again, its report's name linked to the victim again.
+	os.Remove(filepath.Join(done, "a.csv.report.json"))
+	symlink(t, victim, filepath.Join(done, "a.csv.report.json"))
+	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(body), 0o644)
+	if n, err := drop.Scan(ctx); n != 1 || err != nil {
+		t.Fatalf("scan of the file again: %d files, %v", n, err)
+	}
+	check(`"already_taken": true`)
+	if bs := dropBatches(t, db); len(bs) != 1 {
+		t.Errorf("%d batches", len(bs))
+	}
+}
+
+// TestDropFolderSkipsLinks: a symlink in a source's folder is never taken, whatever it
+// points at (a directory named to come first, a file outside the folder, nothing), and
+// never stops the files after it: they are taken, the links left in place, and the log
+// warns of each once, not at every scan (serve makes a DropFolder for each).
+func TestDropFolderSkipsLinks(t *testing.T) {
+	ctx := context.Background()
+	s, db, log := newLoggedCity(t)
+	dir, away := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+	outside := filepath.Join(away, "secret.csv")
+	os.WriteFile(outside, []byte(header+
+		"s1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-01-01,2024-01-02,,\n"), 0o644)
+	symlink(t, away, filepath.Join(dir, "HEA", "0dir"))
+	symlink(t, outside, filepath.Join(dir, "HEA", "1outside.csv"))
+	symlink(t, filepath.Join(dir, "gone.csv"), filepath.Join(dir, "HEA", "2gone.csv"))
+	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(header+
+		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
+	for i := range 3 {
+		n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+		if n != 1-min(i, 1) || err != nil {
+			t.Fatalf("scan %d: %d files, %v", i+1, n, err)
+		}
+	}
+	isRegular(t, filepath.Join(dir, "HEA", "done", "a.csv"))
+	for _, l := range []string{"0dir", "1outside.csv", "2gone.csv"} {
+		isSymlink(t, filepath.Join(dir, "HEA", l))
+		if c := strings.Count(log.String(), "file="+filepath.Join("HEA", l)); c != 1 {
+			t.Errorf("%s warned of %d times:\n%s", l, c, log)
+		}
+	}
+	if !strings.Contains(log.String(), "level=WARN") {
+		t.Errorf("no warning:\n%s", log)
+	}
+	if bs := dropBatches(t, db); len(bs) != 1 || !strings.Contains(bs[0].Files, "a.csv") {
+		t.Errorf("batches %+v", bs)
+	}
+	// A link removed and put back is warned of again.
+	os.Remove(filepath.Join(dir, "HEA", "2gone.csv"))
+	(&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+	symlink(t, filepath.Join(dir, "gone.csv"), filepath.Join(dir, "HEA", "2gone.csv"))
+	(&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+	if c := strings.Count(log.String(), "file="+filepath.Join("HEA", "2gone.csv")); c != 2 {
+		t.Errorf("2gone.csv warned of %d times:\n%s", c, log)
+	}
+}
