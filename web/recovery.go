@@ -1,9 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"html/template"
@@ -128,8 +126,8 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	format := r.URL.Query().Get("format")
-	if format != "" && format != "csv" {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "format %q: want csv", format))
+	if format != "" && format != "csv" && format != "xlsx" {
+		c.fail(w, r, sc.Errorf(sc.EInvalid, "format %q: want csv or xlsx", format))
 		return
 	}
 	region, err := scope(u, r.URL.Query().Get("region"))
@@ -159,24 +157,21 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		d.Refund += x.Refund
 	}
 	d.Cases = len(d.Rows)
-	d.Export = "/recoveries?" + d.query(d.State) + "&format=csv"
-	if format == "csv" {
-		c.recoveriesCSV(w, r, d)
+	d.Export = "/recoveries?" + d.query(d.State) + "&format="
+	if format != "" {
+		c.recoveriesExport(w, r, d, format)
 		return
 	}
 	c.render(w, r, http.StatusOK, "recoveries", d)
 }
 
-// recoveriesCSV writes the list as CSV, IDs masked as on the page; the export is audited.
-func (c *console) recoveriesCSV(w http.ResponseWriter, r *http.Request, d *recoveriesData) {
-	u := reqOf(r).user
-	p := &Page{User: u, msgs: c.cat[reqOf(r).lang], c: c}
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff") // Excel opens UTF-8 CSV as UTF-8 only with a BOM
-	cw := csv.NewWriter(&buf)
-	cw.Write([]string{p.T("col.person_id"), p.T("col.name"), p.T("col.region"), p.T("rec.contact"), p.T("col.benefit"),
+// recoveriesExport writes the list as CSV or .xlsx (finance opens it in Excel: ID numbers
+// text, amounts numbers), IDs masked as on the page; the export is audited.
+func (c *console) recoveriesExport(w http.ResponseWriter, r *http.Request, d *recoveriesData, format string) {
+	p := &Page{User: reqOf(r).user, msgs: c.cat[reqOf(r).lang], c: c}
+	t := &table{header: []string{p.T("col.person_id"), p.T("col.name"), p.T("col.region"), p.T("rec.contact"), p.T("col.benefit"),
 		p.T("col.death"), p.T("rec.months"), p.T("rec.amount"), p.T("rec.offset"), p.T("rec.to_recover"), p.T("rec.repaid"),
-		p.T("rec.waived"), p.T("rec.outstanding"), p.T("rec.refunded"), p.T("rec.refund_due"), p.T("rec.state")})
+		p.T("rec.waived"), p.T("rec.outstanding"), p.T("rec.refunded"), p.T("rec.refund_due"), p.T("rec.state")}}
 	for _, x := range d.Rows {
 		contact := x.AgentPhone
 		if contact == "" {
@@ -186,22 +181,11 @@ func (c *console) recoveriesCSV(w http.ResponseWriter, r *http.Request, d *recov
 		if x.DeathDate != sc.NoDate {
 			death = x.DeathDate.String()
 		}
-		// Formula defusing for the free text alone: the amounts stay numbers.
-		text := safeCells([]string{x.Name, contact})
-		cw.Write([]string{p.MaskID(x.PersonID), text[0], x.RegionCode, text[1], x.Benefit, death, fmt.Sprint(x.Months),
-			x.Amount.String(), x.Offset.String(), x.ToRecover.String(), x.Repaid.String(), x.Waived.String(), x.Outstanding.String(),
-			x.Refunded.String(), x.Refund.String(), p.T("rec.state_" + x.State)})
+		t.rows = append(t.rows, []any{p.MaskID(x.PersonID), x.Name, x.RegionCode, contact, x.Benefit, death, int64(x.Months),
+			x.Amount, x.Offset, x.ToRecover, x.Repaid, x.Waived, x.Outstanding, x.Refunded, x.Refund, p.T("rec.state_" + x.State)})
 	}
-	cw.Flush()
-	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: "recoveries",
-		Detail: fmt.Sprintf("state=%s;region=%s;rows=%d", d.State, d.Region, len(d.Rows))}); err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="recoveries-`+c.opt.Today().String()+`.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(buf.Bytes())
+	c.sendTable(w, r, t, format, "recoveries-"+c.opt.Today().String(), store.AuditRow{Kind: "export", Action: "recoveries",
+		Detail: fmt.Sprintf("state=%s;region=%s", d.State, d.Region)})
 }
 
 // personRecoveries returns the person page's recovery cases for a user who may see them

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
@@ -322,8 +324,24 @@ func testRecoveries(t *testing.T, c *city) {
 	if ps := problems(); len(ps) != 0 {
 		t.Errorf("audit verify after the refund: %+v", ps)
 	}
-	if st, _ := op.get("/recoveries?format=xlsx"); st != http.StatusBadRequest {
+	if st, _ := op.get("/recoveries?format=pdf"); st != http.StatusBadRequest {
 		t.Errorf("an unknown export format: %d", st)
+	}
+	// For Excel: the ID number text (Excel keeps 15 digits of a number), amounts numbers.
+	st, body = op.get("/recoveries?state=all&format=xlsx")
+	x, err := excelize.OpenReader(strings.NewReader(body))
+	if st != http.StatusOK || err != nil {
+		t.Fatalf("the .xlsx export: %d %v", st, err)
+	}
+	defer x.Close()
+	if typ, _ := x.GetCellType("Sheet1", "A2"); typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString {
+		t.Errorf("the ID number is not text in the .xlsx (%v)", typ)
+	}
+	if typ, _ := x.GetCellType("Sheet1", "K2"); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+		t.Errorf("the amount is not a number in the .xlsx (%v)", typ)
+	}
+	if v, _ := x.GetCellValue("Sheet1", "K2"); v != "1000.5" { // repaid
+		t.Errorf("the repayment reads %q, want 1000.5", v)
 	}
 	// District staff read their district's.
 	if st, body := c.clientAs(t, "district").get("/recoveries?state=all"); st != http.StatusOK || !strings.Contains(body, "张三") {

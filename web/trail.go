@@ -1,16 +1,11 @@
 package web
 
 import (
-	"bytes"
-	"encoding/csv"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
@@ -130,77 +125,17 @@ func (c *console) trailExport(w http.ResponseWriter, r *http.Request, q store.Tr
 	p := &Page{User: reqOf(r).user, msgs: c.cat[reqOf(r).lang], c: c}
 	header := []string{"seq", p.T("audit.day"), p.T("audit.at"), p.T("audit.kind"), p.T("audit.actor"), p.T("audit.action"),
 		p.T("audit.person"), p.T("audit.evidence"), p.T("audit.detail")}
-	line := func(x *store.AuditRow) []string {
+	t := &table{header: header, rows: make([][]any, len(rows))}
+	for i := range rows {
+		x := &rows[i]
 		id := ""
 		if x.PID >= 0 {
 			id = p.MaskID(x.PersonID)
 		}
-		return []string{strconv.FormatInt(x.Seq, 10), x.Day.String(), shownAt(x.At), x.Kind, x.Actor, x.Action, id, x.Evidence, p.ShownDetail(x.Detail)}
+		t.rows[i] = []any{x.Seq, x.Day.String(), shownAt(x.At), x.Kind, x.Actor, x.Action, id, x.Evidence, p.ShownDetail(x.Detail)}
 	}
-	var buf bytes.Buffer
-	if format == "csv" {
-		buf.WriteString("\ufeff") // Excel opens UTF-8 CSV as UTF-8 only with a BOM
-		cw := csv.NewWriter(&buf)
-		cw.Write(header)
-		for i := range rows {
-			cw.Write(safeCells(line(&rows[i])))
-		}
-		cw.Flush()
-	} else if err := trailXLSX(&buf, header, rows, line); err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	u := reqOf(r).user
-	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: "audit",
-		Detail: fmt.Sprintf("filters=%s;format=%s;rows=%d", url.QueryEscape(d.filters().Encode()), format, len(rows))}); err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	if format == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	} else {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	}
-	w.Header().Set("Content-Disposition", `attachment; filename="audit-`+c.opt.Today().String()+`.`+format+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(buf.Bytes())
-}
-
-// trailXLSX writes the export's sheet: the sequence number a number, every other cell
-// text (an ID number, a day, a detail), so that Excel neither rounds nor reinterprets it;
-// a text cell is never a formula, so no cell needs safeCells' apostrophe.
-func trailXLSX(buf *bytes.Buffer, header []string, rows []store.AuditRow, line func(*store.AuditRow) []string) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	sw, err := f.NewStreamWriter("Sheet1")
-	if err != nil {
-		return err
-	}
-	put := func(n int, vals []any) error {
-		cell, _ := excelize.CoordinatesToCellName(1, n)
-		return sw.SetRow(cell, vals)
-	}
-	text := func(cells []string) []any {
-		vals := make([]any, len(cells))
-		for i, s := range cells {
-			vals[i] = s
-		}
-		return vals
-	}
-	if err := put(1, text(header)); err != nil {
-		return err
-	}
-	for i := range rows {
-		vals := text(line(&rows[i]))
-		vals[0] = rows[i].Seq
-		if err := put(i+2, vals); err != nil {
-			return err
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return f.Write(buf)
+	c.sendTable(w, r, t, format, "audit-"+c.opt.Today().String(), store.AuditRow{Kind: "export", Action: "audit",
+		Detail: "filters=" + url.QueryEscape(d.filters().Encode())})
 }
 
 // shownAt is an audit row's wall time as staff read it. Stored as RFC 3339 — in UTC by

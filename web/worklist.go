@@ -1,16 +1,12 @@
 package web
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store"
@@ -183,7 +179,9 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 	if health {
 		header = append(header, p.T("col.health"))
 	}
-	line := func(x *store.WorkRow) []string {
+	t := &table{header: header, rows: make([][]any, len(rows))}
+	for i := range rows {
+		x := &rows[i]
 		l := []string{p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
 			x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), x.Method.String()}
 		if risk {
@@ -198,64 +196,10 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		case health:
 			l = append(l, p.Health(x.Health))
 		}
-		return l
+		t.rows[i] = texts(l)
 	}
-	name := fmt.Sprintf("worklist-%s-%s-%s.%s", d.List, orAll(d.Region), c.opt.Today(), format)
-	var buf bytes.Buffer
-	if format == "csv" {
-		buf.WriteString("\ufeff") // Excel opens UTF-8 CSV as UTF-8 only with a BOM
-		cw := csv.NewWriter(&buf)
-		cw.Write(header)
-		for i := range rows {
-			cw.Write(safeCells(line(&rows[i])))
-		}
-		cw.Flush()
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	} else {
-		f := excelize.NewFile()
-		sheet := "Sheet1"
-		sw, err := f.NewStreamWriter(sheet)
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
-		put := func(n int, cells []string) error {
-			vals := make([]any, len(cells))
-			for i, s := range cells {
-				vals[i] = s
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, n)
-			return sw.SetRow(cell, vals)
-		}
-		err = put(1, header)
-		for i := range rows {
-			if err == nil {
-				err = put(i+2, line(&rows[i]))
-			}
-		}
-		if err == nil {
-			err = sw.Flush()
-		}
-		if err == nil {
-			err = f.Write(&buf)
-		}
-		f.Close()
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	}
-	// An export takes personal data out of the system: it is audited like any staff action.
-	u := reqOf(r).user
-	if err := c.audit(r, store.AuditRow{Kind: "export", Actor: u.Name, PID: -1, Action: d.List,
-		Detail: fmt.Sprintf("region=%s;format=%s;rows=%d", d.Region, format, len(rows))}); err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(buf.Bytes())
+	c.sendTable(w, r, t, format, fmt.Sprintf("worklist-%s-%s-%s", d.List, orAll(d.Region), c.opt.Today()),
+		store.AuditRow{Kind: "export", Action: d.List, Detail: "region=" + d.Region})
 }
 
 func dateOr(d sc.Date) string {
