@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -13,6 +15,7 @@ const (
 	RecoveryRepaid   = "repaid"   // the family paid money back
 	RecoveryWaived   = "waived"   // the bureau wrote it off (核销)
 	RecoveryRefunded = "refunded" // the bureau paid back to the family what it had repaid beyond what is owed
+	RecoveryReversed = "reversed" // an administrator cancelled an entry recorded in error (冲正)
 )
 
 // RecoveryEntry is one staff action on money to recover (migration 0016): a repayment, a
@@ -29,6 +32,8 @@ type RecoveryEntry struct {
 	// Once is the one-time key of the form that recorded the entry ("" for none): a
 	// second entry with the same key is the same action sent twice, and not recorded.
 	Once string
+	// Reverses is, for a reversal, the entry it cancels (0 otherwise).
+	Reverses int64
 }
 
 // Settlement is where one entitlement's recovery stands: the ledger's sums and what they
@@ -44,8 +49,15 @@ type Settlement struct {
 // Settle sums the entries of one person's entitlement against toRecover.
 func Settle(entries []RecoveryEntry, benefit string, toRecover sc.Fen) Settlement {
 	var s Settlement
+	var reversed []int64
 	for _, e := range entries {
-		if e.Benefit != benefit {
+		if e.Kind == RecoveryReversed {
+			reversed = append(reversed, e.Reverses)
+		}
+	}
+	for _, e := range entries {
+		// A reversal and the entry it cancels count for nothing.
+		if e.Benefit != benefit || e.Kind == RecoveryReversed || slices.Contains(reversed, e.Seq) {
 			continue
 		}
 		switch e.Kind {
@@ -80,6 +92,9 @@ func (e *TooMuch) Error() string { return fmt.Sprintf("%s is more than the %s le
 // already is not recorded again: e takes that entry's sequence number and AddRecovery
 // reports it (recorded is false).
 func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) (recorded bool, err error) {
+	if e.Kind == RecoveryReversed {
+		return t.addReversal(e, a)
+	}
 	if e.Amount <= 0 || (e.Kind != RecoveryRepaid && e.Kind != RecoveryWaived && e.Kind != RecoveryRefunded) {
 		return false, sc.Errorf(sc.EInvalid, "recovery entry: kind %q, amount %s", e.Kind, e.Amount)
 	}
@@ -94,24 +109,9 @@ func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) (recorded bo
 			return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
 		}
 	}
-	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT kind, amount FROM recovery_entries WHERE pid = ? AND benefit = ?`), e.PID, e.Benefit)
+	before, err := t.recoveryEntries(e.PID, e.Benefit)
 	if err != nil {
-		return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
-	}
-	var before []RecoveryEntry
-	for rows.Next() {
-		x := RecoveryEntry{Benefit: e.Benefit}
-		var amount int64
-		if err := rows.Scan(&x.Kind, &amount); err != nil {
-			rows.Close()
-			return false, err
-		}
-		x.Amount = sc.Fen(amount)
-		before = append(before, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
+		return false, err
 	}
 	st := Settle(before, e.Benefit, owed)
 	if e.Kind == RecoveryRefunded {
@@ -123,18 +123,86 @@ func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) (recorded bo
 		return false, &sc.Error{Code: sc.EConflict, Message: fmt.Sprintf("%s is more than the %s left to recover", e.Amount, st.Outstanding),
 			Err: &TooMuch{Amount: e.Amount, Left: st.Outstanding}}
 	}
+	return true, t.insertRecovery(e, a)
+}
+
+// insertRecovery appends e's audit row a, then e keyed by it.
+func (t *Tx) insertRecovery(e *RecoveryEntry, a AuditRow) error {
 	e.Note = Storable(e.Note)
 	as := []AuditRow{a}
 	if err := t.Append(as); err != nil {
-		return false, err
+		return err
 	}
 	e.Seq = as[0].Seq
-	var once any
+	var once, reverses any
 	if e.Once != "" {
 		once = e.Once
 	}
-	return true, t.exec(`INSERT INTO recovery_entries (seq, pid, benefit, day, kind, amount, actor, note, once) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note, once)
+	if e.Reverses > 0 {
+		reverses = e.Reverses
+	}
+	return t.exec(`INSERT INTO recovery_entries (seq, pid, benefit, day, kind, amount, actor, note, once, reverses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note, once, reverses)
+}
+
+// recoveryEntries reads one entitlement's entries inside the transaction (writers take
+// turns: what it reads stands until the commit).
+func (t *Tx) recoveryEntries(pid int64, benefit string) ([]RecoveryEntry, error) {
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(`SELECT seq, kind, amount, reverses FROM recovery_entries WHERE pid = ? AND benefit = ? ORDER BY seq`), pid, benefit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: recovery entries: %w", t.db, err)
+	}
+	defer rows.Close()
+	var out []RecoveryEntry
+	for rows.Next() {
+		x := RecoveryEntry{PID: pid, Benefit: benefit}
+		var amount int64
+		var reverses sql.NullInt64
+		if err := rows.Scan(&x.Seq, &x.Kind, &amount, &reverses); err != nil {
+			return nil, err
+		}
+		x.Amount, x.Reverses = sc.Fen(amount), reverses.Int64
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: recovery entries: %w", t.db, err)
+	}
+	return out, nil
+}
+
+// addReversal records e, a reversal of entry e.Reverses of the same person and
+// entitlement: of its amount, once, and never of a reversal (an entry recorded again is
+// recorded anew). The reason is e.Note; a note is required.
+func (t *Tx) addReversal(e *RecoveryEntry, a AuditRow) (bool, error) {
+	if e.Once != "" {
+		var seq int64
+		err := t.QueryRow(`SELECT seq FROM recovery_entries WHERE once = ?`, e.Once).Scan(&seq)
+		if err == nil {
+			e.Seq = seq
+			return false, nil
+		}
+		if err != sql.ErrNoRows {
+			return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
+		}
+	}
+	if e.Note == "" {
+		return false, sc.Errorf(sc.EInvalid, "a reversal needs its reason")
+	}
+	before, err := t.recoveryEntries(e.PID, e.Benefit)
+	if err != nil {
+		return false, err
+	}
+	i := slices.IndexFunc(before, func(x RecoveryEntry) bool { return x.Seq == e.Reverses })
+	switch {
+	case i < 0:
+		return false, sc.Errorf(sc.ENotFound, "no entry %d of this entitlement", e.Reverses)
+	case before[i].Kind == RecoveryReversed:
+		return false, sc.Errorf(sc.EConflict, "entry %d is a reversal: record the entry again instead", e.Reverses)
+	case slices.ContainsFunc(before, func(x RecoveryEntry) bool { return x.Reverses == e.Reverses }):
+		return false, sc.Errorf(sc.EConflict, "entry %d is reversed already", e.Reverses)
+	}
+	e.Amount = before[i].Amount
+	return true, t.insertRecovery(e, a)
 }
 
 // RecoveryByOnce returns the sequence number and person of the entry a form's one-time
@@ -168,7 +236,7 @@ func (db *DB) RecoveryEntries(ctx context.Context, pids []int64) (map[int64][]Re
 
 // recoveryEntries adds the entries where selects to out, by person, in seq order.
 func (db *DB) recoveryEntries(ctx context.Context, out map[int64][]RecoveryEntry, where string, args ...any) error {
-	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT seq, pid, benefit, day, kind, amount, actor, note FROM recovery_entries `+
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT seq, pid, benefit, day, kind, amount, actor, note, reverses FROM recovery_entries `+
 		where+` ORDER BY seq`), args...)
 	if err != nil {
 		return fmt.Errorf("%s: recovery entries: %w", db, err)
@@ -177,10 +245,11 @@ func (db *DB) recoveryEntries(ctx context.Context, out map[int64][]RecoveryEntry
 	for rows.Next() {
 		var e RecoveryEntry
 		var day, amount int64
-		if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &e.Note); err != nil {
+		var reverses sql.NullInt64
+		if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &e.Note, &reverses); err != nil {
 			return fmt.Errorf("%s: recovery entries: %w", db, err)
 		}
-		e.Day, e.Amount = sc.Date(day), sc.Fen(amount)
+		e.Day, e.Amount, e.Reverses = sc.Date(day), sc.Fen(amount), reverses.Int64
 		out[e.PID] = append(out[e.PID], e)
 	}
 	if err := rows.Err(); err != nil {
@@ -194,7 +263,7 @@ func (db *DB) recoveryEntries(ctx context.Context, out map[int64][]RecoveryEntry
 // them), and every recovery audit row without its entry: the chain covers the rows, this
 // covers the ledger.
 func (db *DB) verifyRecoveries(ctx context.Context, q querier, report func(AuditProblem)) error {
-	rows, err := q.QueryContext(ctx, `SELECT e.seq, e.pid, e.benefit, e.day, e.kind, e.amount, e.actor, e.note,
+	rows, err := q.QueryContext(ctx, `SELECT e.seq, e.pid, e.benefit, e.day, e.kind, e.amount, e.actor, e.note, e.reverses,
 		a.seq, a.kind, a.pid, a.actor, a.action, a.detail
 		FROM recovery_entries e LEFT JOIN audit a ON a.seq = e.seq ORDER BY e.seq`)
 	if err != nil {
@@ -206,11 +275,15 @@ func (db *DB) verifyRecoveries(ctx context.Context, q querier, report func(Audit
 		var day, amount int64
 		var aSeq, aPID sql.NullInt64
 		var aKind, aActor, aAction, aDetail sql.NullString
-		if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &e.Note, &aSeq, &aKind, &aPID, &aActor, &aAction, &aDetail); err != nil {
+		var reverses sql.NullInt64
+		if err := rows.Scan(&e.Seq, &e.PID, &e.Benefit, &day, &e.Kind, &amount, &e.Actor, &e.Note, &reverses, &aSeq, &aKind, &aPID, &aActor, &aAction, &aDetail); err != nil {
 			return fmt.Errorf("%s: recovery entries: %w", db, err)
 		}
 		e.Day, e.Amount = sc.Date(day), sc.Fen(amount)
 		want := map[string]string{"benefit": e.Benefit, "amount": e.Amount.String(), "date": e.Day.String(), "note": DetailValue(e.Note)}
+		if reverses.Valid || e.Kind == RecoveryReversed {
+			want["reverses"] = strconv.FormatInt(reverses.Int64, 10)
+		}
 		ok := aSeq.Valid && aKind.String == "recovery" && aPID.Int64 == e.PID && aActor.String == e.Actor && aAction.String == e.Kind
 		for k, v := range want {
 			if got, _ := DetailField(aDetail.String, k); got != v {

@@ -171,18 +171,23 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	browsertest.Screenshot(t, op, "recoveries")
+	dialogs := browsertest.AcceptDialogs(op)
 	if err := chromedp.Do(op, chromedp.Click(css(fmt.Sprintf(`#recoveries a[href="/person/%d#h-recovery"]`, wp.PID))),
 		chromedp.WaitVisible(css(`#rc-amount`)),
 		chromedp.Click(css(`input[name=kind][value=repaid]`)), // nothing is chosen beforehand
 		chromedp.SendKeys(css(`#rc-amount`), "10.00"),
 		chromedp.SendKeys(css(`#rc-note`), "收据 7"),
-		chromedp.Click(css(`form[action$="/recovery"] button[type=submit]`)),
+		chromedp.Click(css(`form.stack[action$="/recovery"] button[type=submit]`)),
 		chromedp.WaitVisible(css(`#h-recovery ~ .ok`))); err != nil {
 		t.Fatal(err)
 	}
 	browsertest.Screenshot(t, op, "recovery-recorded")
 	if row := browsertest.Text(t, op, "#recovery tbody tr"); !strings.Contains(row, "¥10.00") || !strings.Contains(row, "¥"+yuanText(cases[0].ToRecover-1000)) {
 		t.Errorf("王芳's case after ¥10.00 repaid: %q", row)
+	}
+	// The entry stands once recorded: the page asked first, with the amount typed.
+	if ms := dialogs.Messages(); len(ms) != 1 || !strings.Contains(ms[0], "¥10.00") || !strings.Contains(ms[0], "冲正") {
+		t.Errorf("the confirmation before the entry: %q", ms)
 	}
 }
 

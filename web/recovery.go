@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,6 +36,8 @@ type RecoveryRow struct {
 	// a corrected date of death, a death disputed or reviewed away: the difference is due
 	// back to the family).
 	State string
+	// Reversed: the entries a reversal cancelled (shown struck through).
+	Reversed map[int64]bool
 }
 
 // recoveryStates are the list's filters, in order: open (something left to recover),
@@ -91,6 +94,14 @@ func recoveryRows(recs []service.Recovery, err error) ([]RecoveryRow, error) {
 	out := make([]RecoveryRow, len(recs))
 	for i, x := range recs {
 		out[i].Recovery = x
+		for _, e := range x.Entries {
+			if e.Kind == store.RecoveryReversed {
+				if out[i].Reversed == nil {
+					out[i].Reversed = map[int64]bool{}
+				}
+				out[i].Reversed[e.Reverses] = true
+			}
+		}
 		switch {
 		case x.Status == sc.StatusConflict:
 			// The death is disputed: the figures are those of the death, until the review.
@@ -209,11 +220,11 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	if (kind == store.RecoveryWaived || kind == store.RecoveryRefunded) && u.Role != auth.RoleAdmin {
-		c.fail(w, r, sc.Errorf(eForbidden, "a write-off or a refund is decided by an administrator"))
+	if (kind == store.RecoveryWaived || kind == store.RecoveryRefunded || kind == store.RecoveryReversed) && u.Role != auth.RoleAdmin {
+		c.fail(w, r, sc.Errorf(eForbidden, "a write-off, a refund or a reversal is decided by an administrator"))
 		return
 	}
-	if kind != store.RecoveryRepaid && kind != store.RecoveryWaived && kind != store.RecoveryRefunded {
+	if kind != store.RecoveryRepaid && kind != store.RecoveryWaived && kind != store.RecoveryRefunded && kind != store.RecoveryReversed {
 		c.fail(w, r, said(sc.EInvalid, "form.kind"))
 		return
 	}
@@ -239,6 +250,10 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, seq), http.StatusSeeOther)
 			return
 		}
+	}
+	if kind == store.RecoveryReversed {
+		c.reversalPost(w, r, p, once)
+		return
 	}
 	benefit := r.PostFormValue("benefit")
 	if !slices.ContainsFunc(p.Rec.Entitlements, func(e sc.Entitlement) bool { return e.Benefit == benefit }) {
@@ -317,6 +332,68 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	}
 	if recorded {
 		c.log.Info("console recovery", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", kind, "amount", amount.String())
+	}
+	http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, e.Seq), http.StatusSeeOther)
+}
+
+// reversalPost records, for an administrator, the reversal (冲正) of a ledger entry
+// recorded in error — a repayment typed with the wrong amount or on the wrong person, a
+// write-off or refund that should not have been — with its reason: both then count for
+// nothing, and the entry can be recorded again rightly. Entries are never changed; the
+// reversal is audited like them.
+func (c *console) reversalPost(w http.ResponseWriter, r *http.Request, p *store.Person, once string) {
+	u := reqOf(r).user
+	seq, err := strconv.ParseInt(r.PostFormValue("entry"), 10, 64)
+	if err != nil {
+		c.fail(w, r, said(sc.EInvalid, "form.entry"))
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("note"))
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		c.fail(w, r, said(sc.EInvalid, "form.reason"))
+		return
+	}
+	cases, err := c.opt.Recoveries.RecoveriesOf(r.Context(), p.PID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	var target *store.RecoveryEntry
+	var owed sc.Fen
+	for _, k := range cases {
+		for i := range k.Entries {
+			if k.Entries[i].Seq == seq {
+				target, owed = &k.Entries[i], k.ToRecover
+			}
+		}
+	}
+	if target == nil {
+		c.fail(w, r, said(sc.EInvalid, "form.entry"))
+		return
+	}
+	today := c.opt.Today()
+	e := &store.RecoveryEntry{PID: p.PID, Benefit: target.Benefit, Day: today, Kind: store.RecoveryReversed, Amount: target.Amount,
+		Actor: u.Name, Note: reason, Once: once, Reverses: seq}
+	a := store.AuditRow{Kind: "recovery", Day: today, At: c.opt.Now().UTC().Format(time.RFC3339), Actor: u.Name, PID: p.PID,
+		PersonID: p.Rec.PersonID, Action: store.RecoveryReversed,
+		Detail: fmt.Sprintf("benefit=%s;amount=%s;date=%s;owed=%s;note=%s;reverses=%d", target.Benefit, target.Amount, today, owed,
+			store.DetailValue(reason), seq)}
+	tx, err := c.db.Begin(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	defer tx.Rollback()
+	recorded, err := tx.AddRecovery(e, owed, a)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if recorded {
+		c.log.Info("console recovery", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", store.RecoveryReversed, "entry", seq)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, e.Seq), http.StatusSeeOther)
 }

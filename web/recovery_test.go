@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -323,6 +324,36 @@ func testRecoveries(t *testing.T, c *city) {
 	}
 	if ps := problems(); len(ps) != 0 {
 		t.Errorf("audit verify after the refund: %+v", ps)
+	}
+	// The refund was recorded in error: an administrator reverses it, with a reason; the
+	// money is due back again, the entry shown struck through, the reversal audited.
+	ledger, _ := c.db.RecoveryEntries(ctx, []int64{zp.PID})
+	es := ledger[zp.PID]
+	refundSeq := es[len(es)-1].Seq
+	reverse := url.Values{"kind": {"reversed"}, "entry": {strconv.FormatInt(refundSeq, 10)}, "note": {"转错账户"}}
+	if st, _, _ := post(op, reverse); st != http.StatusForbidden {
+		t.Errorf("a reversal by an operator: %d", st)
+	}
+	if st, _, _ := post(ad, url.Values{"kind": {"reversed"}, "entry": {strconv.FormatInt(refundSeq, 10)}}); st != http.StatusBadRequest {
+		t.Errorf("a reversal without its reason: %d", st)
+	}
+	if st, _, _ := post(ad, url.Values{"kind": {"reversed"}, "entry": {"999999"}, "note": {"x"}}); st != http.StatusBadRequest {
+		t.Errorf("a reversal of no entry: %d", st)
+	}
+	if st, _, body := post(ad, reverse); st != http.StatusSeeOther {
+		t.Fatalf("the reversal: %d %s", st, body)
+	}
+	if cs, err := c.svc.RecoveriesOf(ctx, zp.PID); err != nil || len(cs) != 1 || cs[0].Refund != 100050 || cs[0].Refunded != 0 {
+		t.Errorf("after the reversal of the refund: %+v %v", cs, err)
+	}
+	if _, body := ad.get(zURL); !strings.Contains(body, "<s>") || !strings.Contains(body, "冲正") {
+		t.Error("the person page does not show the reversed entry struck through")
+	}
+	if st, _, _ := post(ad, reverse); st != http.StatusConflict {
+		t.Errorf("a second reversal of the same entry: %d", st)
+	}
+	if ps := problems(); len(ps) != 0 {
+		t.Errorf("audit verify after the reversal: %+v", ps)
 	}
 	if st, _ := op.get("/recoveries?format=pdf"); st != http.StatusBadRequest {
 		t.Errorf("an unknown export format: %d", st)

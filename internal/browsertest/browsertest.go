@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -64,4 +66,38 @@ func Text(t testing.TB, ctx context.Context, sel string) string {
 		t.Fatalf("text of %s: %v", sel, err)
 	}
 	return s
+}
+
+// Dialogs are the dialogs a browser's pages opened (the console asks before a money entry
+// is recorded), each accepted as a user clicking OK would.
+type Dialogs struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// AcceptDialogs accepts every dialog ctx's page opens from now on and keeps its message.
+func AcceptDialogs(ctx context.Context) *Dialogs {
+	d := &Dialogs{}
+	events := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			d.mu.Lock()
+			d.msgs = append(d.msgs, ev.Message)
+			d.mu.Unlock()
+			if _, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true}); err != nil {
+				return
+			}
+		}
+	}()
+	return d
+}
+
+// Messages returns the messages of the dialogs accepted so far.
+func (d *Dialogs) Messages() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.msgs...)
 }

@@ -14,4 +14,13 @@
     }
     f.addEventListener("change", sync); sync();
   });
+  // Money entries stand once recorded (only an administrator's reversal undoes one): ask
+  // before sending, with the amount typed.
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      var amount = f.querySelector("input[name=amount]");
+      var msg = f.getAttribute("data-confirm") + (amount && amount.value ? " ¥" + amount.value : "");
+      if (!window.confirm(msg)) e.preventDefault();
+    });
+  });
 })();
