@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // DropFolder watches DIR/SOURCE/ folders: each file a department drops there is ingested
@@ -32,10 +33,68 @@ import (
 // drop folder makes them; a symlink or file in their place stops that source's files, named
 // in the error); and reports are written to a new file renamed into place, never through
 // a symlink or over a directory.
+//
+// A file is taken only once it has stopped changing: a department's copy tool (SFTP, an
+// SMB share) writes it in place, under its final name, for as long as the copy lasts. A
+// scan takes a file only when an earlier scan, at least Settle before it, saw it with the
+// same size, modification time and (where the system has them) device and inode; the
+// first scan that sees a file never takes it. And a file that changed while it was taken
+// (read, ingested) is not moved: its batch stays committed, the file is left in place and
+// taken again once it has settled, its rows already applied counting then as duplicates
+// (records are keyed by source and record_id), so that no row written late is lost in
+// done/.
 type DropFolder struct {
 	Dir     string
 	Service *Service
+	// Settle is how long a file must have been seen unchanged before a scan takes it;
+	// 0 means DefaultDropSettle. Whatever it is, a file is taken at the second scan
+	// that sees it unchanged at the earliest.
+	Settle time.Duration
+	// Now is the scans' clock (nil: time.Now), for tests.
+	Now func() time.Time
 }
+
+// DefaultDropSettle is DropFolder.Settle's default: serve scans every 10 s, so a file
+// unchanged from one scan to the next is taken at the second.
+const DefaultDropSettle = 5 * time.Second
+
+// dropSeen remembers, per source folder, the regular files the last scan listed: each
+// one's size, modification time and identity, and when a scan first saw it so. It outlives
+// the DropFolder (serve makes one for each scan); a file is settled when a later scan sees
+// it the same, Settle later or more. Only the names listed at the last scan are kept.
+var dropSeen = struct {
+	sync.Mutex
+	m map[string]map[string]seenFile
+}{m: map[string]map[string]seenFile{}}
+
+// fileSig is what tells that a file changed: its size, modification time and, where the
+// system has them (not on Windows), device and inode (another file put in its place).
+type fileSig struct {
+	size, mtime int64
+	dev, ino    uint64
+}
+
+func sigOf(fi fs.FileInfo) fileSig {
+	dev, ino := fileID(fi)
+	return fileSig{size: fi.Size(), mtime: fi.ModTime().UnixNano(), dev: dev, ino: ino}
+}
+
+type seenFile struct {
+	sig   fileSig
+	since time.Time // when a scan first saw it with sig
+}
+
+// dropFile is a regular file listed in a source's folder: settled when it can be taken.
+type dropFile struct {
+	name    string
+	sig     fileSig
+	settled bool
+	err     error // its Lstat failed: it stops its source, named
+}
+
+// dropBeforeMove, set by tests, is called after a file's batch, before it is checked again
+// and moved.
+var dropBeforeMove func(src, name string)
 
 // dropSkipped remembers, per source folder, the names skipped as not regular files that the
 // log has warned of, so that it warns once per name, not every scan (serve makes a
@@ -49,7 +108,14 @@ var dropSkipped = struct {
 // opened; it is skipped (the next scan warns of it), not left to stop its source.
 var errNotRegular = errors.New("not a regular file")
 
-// Scan ingests every file waiting, oldest name first, and returns how many it took. A file
+// errChanged: the file changed after it was listed (before it was read: nothing was taken)
+// or while it was taken (its batch is committed, the log warns of it); it is left in place
+// for a later scan, and so are its source's later files, without an error.
+var errChanged = errors.New("changed while it was taken")
+
+// Scan ingests every file waiting, oldest name first, and returns how many it took. Only a
+// file that has settled is taken (see DropFolder): one seen for the first time, or changed
+// since the last scan, waits, with the files after it in its source's folder. A file
 // that cannot be taken (unreadable, or the database failed its batch) stays where it is for
 // the next scan, and so do the files after it in its source's folder (a department's
 // batches go in in their order); the other sources' are taken meanwhile. The error names
@@ -60,13 +126,18 @@ func (d *DropFolder) Scan(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	at := now()
 	n := 0
 	var errs []error
 	for _, s := range srcs {
 		if !s.IsDir() || strings.HasPrefix(s.Name(), ".") {
 			continue // a symlink is not a source's folder: IsDir is false for it
 		}
-		took, err := d.source(ctx, s.Name())
+		took, err := d.source(ctx, s.Name(), at)
 		n += took
 		if err != nil {
 			if ctx.Err() != nil {
@@ -78,52 +149,67 @@ func (d *DropFolder) Scan(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// source takes the files waiting in DIR/src/, in their order, until one cannot be taken.
-func (d *DropFolder) source(ctx context.Context, src string) (int, error) {
+// source takes the files waiting in DIR/src/, in their order, until one cannot be taken
+// or has not settled yet (the files after it wait for it, not to go in before it).
+func (d *DropFolder) source(ctx context.Context, src string, now time.Time) (int, error) {
 	dir := filepath.Join(d.Dir, src)
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return 0, err
 	}
 	defer root.Close()
-	names, err := d.regular(root, src, dir)
+	files, err := d.regular(root, src, dir, now)
 	if err != nil {
 		return 0, err
 	}
+	if len(files) > 0 {
+		// done/ and failed/ must be real directories (or absent) before any file is
+		// taken: a batch is not committed for a file that could not then be moved. Said
+		// at once, not only when a file has settled.
+		for _, to := range []string{"done", "failed"} {
+			if err := outDir(root, to, false); err != nil {
+				return 0, fmt.Errorf("drop folder %s (this source's files wait for it): %w", src, err)
+			}
+		}
+	}
 	n := 0
-	for i, name := range names {
+	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		if i == 0 {
-			// done/ and failed/ must be real directories (or absent) before any file is
-			// taken: a batch is not committed for a file that could not then be moved.
-			for _, to := range []string{"done", "failed"} {
-				if err := outDir(root, to, false); err != nil {
-					return n, fmt.Errorf("drop folder %s (this source's files wait for it): %w", src, err)
-				}
-			}
+		if f.err != nil {
+			return n, fmt.Errorf("drop folder %s (this source's later files wait for it): %w", filepath.Join(src, f.name), f.err)
 		}
-		err := d.one(ctx, root, src, name)
+		if !f.settled {
+			return n, nil // still being written, or new: it and the files after it wait
+		}
+		err := d.one(ctx, root, src, f)
 		if errors.Is(err, errNotRegular) {
 			continue
+		}
+		if errors.Is(err, errChanged) {
+			return n, nil // left for a later scan, and so are the files after it
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return n, err
 			}
-			return n, fmt.Errorf("drop folder %s (this source's later files wait for it): %w", filepath.Join(src, name), err)
+			return n, fmt.Errorf("drop folder %s (this source's later files wait for it): %w", filepath.Join(src, f.name), err)
 		}
+		dropSeen.Lock()
+		delete(dropSeen.m[dir], f.name) // taken: a new file of its name starts afresh
+		dropSeen.Unlock()
 		n++
 	}
 	return n, nil
 }
 
-// regular lists the regular files waiting in a source's folder, oldest name first. It
-// skips hidden names and files still being written (named .part or .tmp until they are
-// complete) and directories; anything else that is not a regular file (a symlink, device,
-// FIFO or socket: a FIFO would block the scan) is skipped with a warning, once per name.
-func (d *DropFolder) regular(root *os.Root, src, dir string) ([]string, error) {
+// regular lists the regular files waiting in a source's folder, oldest name first, each
+// settled or not (see DropFolder). It skips hidden names and files named .part or .tmp
+// (still being written, by the tools that name them so) and directories; anything else
+// that is not a regular file (a symlink, device, FIFO or socket: a FIFO would block the
+// scan) is skipped with a warning, once per name.
+func (d *DropFolder) regular(root *os.Root, src, dir string, now time.Time) ([]dropFile, error) {
 	f, err := root.Open(".")
 	if err != nil {
 		return nil, err
@@ -134,7 +220,7 @@ func (d *DropFolder) regular(root *os.Root, src, dir string) ([]string, error) {
 		return nil, err
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Name() < files[j].Name() })
-	var names []string
+	var out []dropFile
 	skipped := map[string]bool{}
 	for _, e := range files {
 		name := e.Name()
@@ -152,8 +238,35 @@ func (d *DropFolder) regular(root *os.Root, src, dir string) ([]string, error) {
 			skipped[name] = true
 			continue
 		}
-		names = append(names, name) // an Lstat error: one stops its source, named
+		f := dropFile{name: name, err: err} // an Lstat error stops its source, named
+		if err == nil {
+			f.sig = sigOf(fi)
+		}
+		out = append(out, f)
 	}
+	settle := d.Settle
+	if settle <= 0 {
+		settle = DefaultDropSettle
+	}
+	dropSeen.Lock()
+	last, seen := dropSeen.m[dir], map[string]seenFile{}
+	for i, f := range out {
+		if f.err != nil {
+			continue
+		}
+		if was, ok := last[f.name]; ok && was.sig == f.sig {
+			seen[f.name] = was
+			out[i].settled = now.Sub(was.since) >= settle
+		} else {
+			seen[f.name] = seenFile{sig: f.sig, since: now} // new, or changed
+		}
+	}
+	if len(seen) == 0 {
+		delete(dropSeen.m, dir)
+	} else {
+		dropSeen.m[dir] = seen
+	}
+	dropSeen.Unlock()
 	dropSkipped.Lock()
 	warned := dropSkipped.m[dir]
 	if len(skipped) == 0 {
@@ -168,7 +281,7 @@ func (d *DropFolder) regular(root *os.Root, src, dir string) ([]string, error) {
 				"file", filepath.Join(src, name))
 		}
 	}
-	return names, nil
+	return out, nil
 }
 
 // outDir reports an error unless to (done or failed) in root is a real directory: not a
@@ -206,14 +319,26 @@ func kind(m fs.FileMode) string {
 	}
 }
 
-func (d *DropFolder) one(ctx context.Context, root *os.Root, src, name string) error {
-	f, err := openRegular(root, name)
+// one takes the settled file f: ingests it as a batch (or finds the batch that took it),
+// checks that it did not change meanwhile, and moves it with its report.
+func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropFile) error {
+	name := f.name
+	file, err := openRegular(root, name)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer file.Close()
+	fi, err := file.Stat()
+	if err != nil {
+		return err
+	}
+	if sigOf(fi) != f.sig {
+		return errChanged // since it was listed: the next scan sees it anew
+	}
+	// The batch is the bytes the file held when it was listed, hashed and ingested alike.
+	body := io.NewSectionReader(file, 0, f.sig.size)
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, body); err != nil {
 		return err
 	}
 	key := "drop:" + src + "/" + name + ":" + hex.EncodeToString(h.Sum(nil))
@@ -223,27 +348,45 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src, name string) e
 	if err != nil {
 		return err
 	}
+	var id int64
 	if prev != nil {
 		// Taken already (a crash before its move, or the same file dropped again).
+		id = prev.ID
 		rep["batch_id"], rep["already_taken"] = prev.ID, true
 		if prev.Status == "rejected" {
 			to = "failed"
 		}
 	} else {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
+		if _, err := body.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
 		res, err := d.Service.Ingest(ctx, Batch{Origin: "drop", Source: src, Actor: "drop:" + src, Key: key,
-			Files: []File{{Name: filepath.Join(src, name), Body: f}}})
+			Files: []File{{Name: filepath.Join(src, name), Body: body}}})
 		if err != nil {
 			return err // not stored: left in place for the next scan
 		}
+		id = res.BatchID
 		if res.Rejected != "" {
 			to = "failed"
 		}
 		rep = map[string]any{"batch_id": res.BatchID, "report": res.Report.Map(), "rejected": res.Rejected, "quarantined_rows": len(res.Problems)}
 	}
-	f.Close()
+	file.Close()
+	if dropBeforeMove != nil {
+		dropBeforeMove(src, name)
+	}
+	// Still being written after all (a pause longer than the scans'): what was written
+	// since it was read would be lost in done/. It stays, to be taken again when it has
+	// settled, as a new batch (its bytes differ) whose rows already applied are duplicates.
+	again, err := root.Lstat(name)
+	if err != nil {
+		return err
+	}
+	if sigOf(again) != f.sig {
+		d.Service.log.Warn("drop folder: the file changed while it was taken (still being written?): left in place, to be taken again when it has stopped changing; the rows its batch applied will count as duplicates then",
+			"file", filepath.Join(src, name), "batch_id", id, "size_read", f.sig.size, "size_now", again.Size())
+		return errChanged
+	}
 	if err := outDir(root, to, true); err != nil {
 		return err
 	}

@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/silentcert/silentcert/service"
 )
 
 // TestDropFolderSkipsFIFO: a FIFO in a source's folder (which an open would wait on for
@@ -30,19 +28,19 @@ func TestDropFolderSkipsFIFO(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(header+
 		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
-	for i := range 2 {
+	for i := range 3 {
 		type result struct {
 			n   int
 			err error
 		}
 		done := make(chan result, 1)
 		go func() {
-			n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+			n, err := dropFolder(dir, s).Scan(ctx)
 			done <- result{n, err}
 		}()
 		select {
 		case r := <-done:
-			if r.n != 1-i || r.err != nil {
+			if r.n != b2i(i == 1) || r.err != nil { // the file noted, taken, then gone
 				t.Fatalf("scan %d: %d files, %v", i+1, r.n, r.err)
 			}
 		case <-time.After(30 * time.Second):

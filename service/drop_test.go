@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
@@ -31,6 +32,27 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// scanClock is the drop folder's clock in these tests: it moves a minute at each reading,
+// so that each scan comes a minute after the last and a file seen unchanged by one scan
+// is taken at the next (settled), no test sleeping for it.
+var scanClock = struct {
+	sync.Mutex
+	t time.Time
+}{t: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)}
+
+func aMinuteLater() time.Time {
+	scanClock.Lock()
+	defer scanClock.Unlock()
+	scanClock.t = scanClock.t.Add(time.Minute)
+	return scanClock.t
+}
+
+// dropFolder is the drop folder at dir, on the clock a minute later at each scan. A file
+// is taken at the second scan that sees it (the first only notes it).
+func dropFolder(dir string, s *service.Service) *service.DropFolder {
+	return &service.DropFolder{Dir: dir, Service: s, Now: aMinuteLater}
 }
 
 // newLoggedCity is newCity with its log kept.
@@ -110,9 +132,11 @@ func TestDropFolderOutDirLinkedToAnotherSource(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "TRN", c.file), []byte(c.body), 0o644)
 			os.WriteFile(filepath.Join(dir, "HEA", "c.csv"), []byte(header+
 				"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
-			for i := range 2 {
-				n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
-				if n != 1-i || err == nil || !strings.Contains(err.Error(), "TRN") || !strings.Contains(err.Error(), c.link+"/ is not a directory but a symlink") {
+			// The first scan notes the files, the second takes HEA's; TRN's error is said at
+			// each.
+			for i := range 3 {
+				n, err := dropFolder(dir, s).Scan(ctx)
+				if n != b2i(i == 1) || err == nil || !strings.Contains(err.Error(), "TRN") || !strings.Contains(err.Error(), c.link+"/ is not a directory but a symlink") {
 					t.Errorf("scan %d: %d files, %v", i+1, n, err)
 				}
 			}
@@ -141,7 +165,7 @@ func TestDropFolderOutDirNotADirectory(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "HEA", "done"), []byte("not a folder"), 0o644)
 	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(header+
 		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
-	n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+	n, err := dropFolder(dir, s).Scan(ctx)
 	if n != 0 || err == nil || !strings.Contains(err.Error(), "done/ is not a directory but a file") {
 		t.Fatalf("scan: %d files, %v", n, err)
 	}
@@ -159,7 +183,6 @@ func TestDropFolderOutDirNotADirectory(t *testing.T) {
 // at (the database, say) is left as it was. So is a report's symlink when the same file is
 // dropped again (its batch's report is looked for, not read through the link).
 func TestDropFolderReportNotWrittenThroughLinks(t *testing.T) {
-	ctx := context.Background()
 	s, db, _ := newLoggedCity(t)
 	dir, away := t.TempDir(), t.TempDir()
 	victim, victim2 := filepath.Join(away, "city.db"), filepath.Join(away, "other")
@@ -171,10 +194,8 @@ func TestDropFolderReportNotWrittenThroughLinks(t *testing.T) {
 	symlink(t, victim2, filepath.Join(done, "a.csv"))
 	body := header + "d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"
 	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(body), 0o644)
-	drop := &service.DropFolder{Dir: dir, Service: s}
-	if n, err := drop.Scan(ctx); n != 1 || err != nil {
-		t.Fatalf("scan: %d files, %v", n, err)
-	}
+	drop := dropFolder(dir, s)
+	scanTwice(t, drop, 1)
 	check := func(want string) {
 		t.Helper()
 		if b, _ := os.ReadFile(victim); string(b) != "precious" {
@@ -203,9 +224,7 @@ func TestDropFolderReportNotWrittenThroughLinks(t *testing.T) {
 	os.Remove(filepath.Join(done, "a.csv.report.json"))
 	symlink(t, victim, filepath.Join(done, "a.csv.report.json"))
 	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(body), 0o644)
-	if n, err := drop.Scan(ctx); n != 1 || err != nil {
-		t.Fatalf("scan of the file again: %d files, %v", n, err)
-	}
+	scanTwice(t, drop, 1)
 	check(`"already_taken": true`)
 	if bs := dropBatches(t, db); len(bs) != 1 {
 		t.Errorf("%d batches", len(bs))
@@ -230,8 +249,8 @@ func TestDropFolderSkipsLinks(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(header+
 		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
 	for i := range 3 {
-		n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
-		if n != 1-min(i, 1) || err != nil {
+		n, err := dropFolder(dir, s).Scan(ctx)
+		if n != b2i(i == 1) || err != nil {
 			t.Fatalf("scan %d: %d files, %v", i+1, n, err)
 		}
 	}
@@ -250,10 +269,31 @@ func TestDropFolderSkipsLinks(t *testing.T) {
 	}
 	// A link removed and put back is warned of again.
 	os.Remove(filepath.Join(dir, "HEA", "2gone.csv"))
-	(&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+	dropFolder(dir, s).Scan(ctx)
 	symlink(t, filepath.Join(dir, "gone.csv"), filepath.Join(dir, "HEA", "2gone.csv"))
-	(&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+	dropFolder(dir, s).Scan(ctx)
 	if c := strings.Count(log.String(), "file="+filepath.Join("HEA", "2gone.csv")); c != 2 {
 		t.Errorf("2gone.csv warned of %d times:\n%s", c, log)
+	}
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// scanTwice scans twice, the first scan noting the files waiting (taking none of them),
+// the second taking them: want files, without an error.
+func scanTwice(t *testing.T, drop *service.DropFolder, want int) {
+	t.Helper()
+	ctx := context.Background()
+	if n, err := drop.Scan(ctx); n != 0 || err != nil {
+		t.Fatalf("first scan: %d files, %v (a file seen the first time was taken)", n, err)
+	}
+	if n, err := drop.Scan(ctx); n != want || err != nil {
+		t.Fatalf("second scan: %d files, %v, want %d", n, err, want)
 	}
 }

@@ -46,10 +46,7 @@ func TestDropFolder(t *testing.T) {
 		"d2,TRN,TRN.RAIL,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "HEA", "b.csv.gz"), []byte("\x1f\x8b\x08\x00broken"), 0o644)
 	os.WriteFile(filepath.Join(dir, "HEA", "c.csv.part"), []byte("still being written"), 0o644)
-	n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
-	if err != nil || n != 2 {
-		t.Fatalf("scan: %d files, %v", n, err)
-	}
+	scanTwice(t, dropFolder(dir, s), 2)
 	rep, err := os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
 	if err != nil || !strings.Contains(string(rep), `"applied": 1`) || !strings.Contains(string(rep), `"quarantined": 1`) {
 		t.Fatalf("report %s %v", rep, err)
@@ -60,7 +57,7 @@ func TestDropFolder(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "HEA", "c.csv.part")); err != nil {
 		t.Fatalf("a file being written was taken: %v", err)
 	}
-	if n, _ := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx); n != 0 {
+	if n, _ := dropFolder(dir, s).Scan(ctx); n != 0 {
 		t.Fatalf("second scan took %d files", n)
 	}
 }
@@ -78,15 +75,11 @@ func TestDropFolderAfterCrash(t *testing.T) {
 		"d2,TRN,TRN.RAIL,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"
 	a := filepath.Join(dir, "HEA", "a.csv")
 	os.WriteFile(a, []byte(body), 0o644)
-	drop := &service.DropFolder{Dir: dir, Service: s}
-	if n, err := drop.Scan(ctx); err != nil || n != 1 {
-		t.Fatalf("scan: %d files, %v", n, err)
-	}
+	drop := dropFolder(dir, s)
+	scanTwice(t, drop, 1)
 	first, _ := db.Batches(ctx, 10)
 	os.WriteFile(a, []byte(body), 0o644) // the move undone: the crash came before it
-	if n, err := drop.Scan(ctx); err != nil || n != 1 {
-		t.Fatalf("scan after the crash: %d files, %v", n, err)
-	}
+	scanTwice(t, drop, 1)
 	if bs, _ := db.Batches(ctx, 10); len(bs) != len(first) {
 		t.Fatalf("%d batches after the rescan, %d before", len(bs), len(first))
 	}
@@ -101,9 +94,7 @@ func TestDropFolderAfterCrash(t *testing.T) {
 	// Without it (the crash came before), the short one names the batch that took it.
 	os.Remove(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
 	os.WriteFile(a, []byte(body), 0o644)
-	if n, err := drop.Scan(ctx); err != nil || n != 1 {
-		t.Fatalf("scan after a crash before the report: %d files, %v", n, err)
-	}
+	scanTwice(t, drop, 1) // scan after a crash before the report
 	rep, err = os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
 	if err != nil || !strings.Contains(string(rep), `"already_taken": true`) || !strings.Contains(string(rep), fmt.Sprintf(`"batch_id": %d`, first[0].ID)) {
 		t.Fatalf("report %s %v", rep, err)
@@ -112,18 +103,14 @@ func TestDropFolderAfterCrash(t *testing.T) {
 		t.Fatalf("the file is still there: %v", err)
 	}
 	os.WriteFile(a, []byte(body+"d3,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-03,2024-02-04,,\n"), 0o644)
-	if n, err := drop.Scan(ctx); err != nil || n != 1 {
-		t.Fatalf("scan of a changed file: %d files, %v", n, err)
-	}
+	scanTwice(t, drop, 1) // scan of a changed file
 	if bs, _ := db.Batches(ctx, 10); len(bs) != len(first)+1 {
 		t.Fatalf("a changed file was not taken: %d batches", len(bs))
 	}
 	// The first file's bytes under the same name again: its batch is named, not the
 	// second file's, whose report was there.
 	os.WriteFile(a, []byte(body), 0o644)
-	if n, err := drop.Scan(ctx); err != nil || n != 1 {
-		t.Fatalf("scan of the first file again: %d files, %v", n, err)
-	}
+	scanTwice(t, drop, 1) // scan of the first file again
 	rep, err = os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
 	if err != nil || !strings.Contains(string(rep), fmt.Sprintf(`"batch_id": %d`, first[0].ID)) {
 		t.Fatalf("the report of the first file dropped again names another batch: %s %v", rep, err)
@@ -169,7 +156,10 @@ func TestDropFolderGoesOn(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "CIV", "b.csv"), []byte(header), 0o644)
 	os.WriteFile(filepath.Join(dir, "HEA", "c.csv"), []byte(header+
 		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
-	n, err := (&service.DropFolder{Dir: dir, Service: s}).Scan(ctx)
+	if n, err := dropFolder(dir, s).Scan(ctx); n != 0 || err != nil {
+		t.Fatalf("first scan: %d files, %v (a file seen the first time was taken)", n, err)
+	}
+	n, err := dropFolder(dir, s).Scan(ctx)
 	if n != 1 || err == nil || !strings.Contains(err.Error(), filepath.Join("CIV", "a.csv")) || !strings.Contains(err.Error(), "taken by a directory") {
 		t.Fatalf("scan: %d files, %v", n, err)
 	}
