@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -25,6 +26,10 @@ import (
 // the file's name and the SHA-256 of its bytes: a file whose batch was committed before a
 // crash stopped its move is found by its key on the next scan and only moved, its report
 // naming the batch that took it. The same file dropped again later is moved the same way.
+// A file of a name done/ (or failed/) holds already, with other bytes (a daily export named
+// the same every day), is moved beside it with its batch id before its extension,
+// deaths.batch-123.csv, its report as deaths.batch-123.csv.report.json: each file is kept
+// as received.
 //
 // A department writes into its own folder (an SFTP account), so nothing there is trusted:
 // each source's folder is worked in through an os.Root, which refuses any name or symlink
@@ -341,7 +346,8 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 	if _, err := io.Copy(h, body); err != nil {
 		return err
 	}
-	key := "drop:" + src + "/" + name + ":" + hex.EncodeToString(h.Sum(nil))
+	sum := h.Sum(nil)
+	key := "drop:" + src + "/" + name + ":" + hex.EncodeToString(sum)
 	rep := map[string]any{}
 	to := "done"
 	prev, err := d.Service.DB().BatchByKey(ctx, key)
@@ -390,19 +396,99 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 	if err := outDir(root, to, true); err != nil {
 		return err
 	}
+	dest, err := target(root, to, name, f.sig.size, sum, id)
+	if err != nil {
+		return err
+	}
 	data, _ := json.MarshalIndent(rep, "", "  ")
-	report := filepath.Join(to, name+".report.json")
+	report := dest + ".report.json"
 	if prev == nil || !reportOf(root, report, prev.ID) {
 		// A file taken before keeps the report its batch wrote (a crash came after it, or
 		// the same file was dropped again): the short one is written only in its absence
-		// (or over another batch's, of another file of the same name).
+		// (or over another batch's, of the same bytes under the same name).
 		if err := writeReport(root, report, append(data, '\n')); err != nil {
 			return err
 		}
 	}
 	// A rename onto a symlink planted in done/ replaces the link; nothing is written
 	// through it.
-	return root.Rename(name, filepath.Join(to, name))
+	return root.Rename(name, dest)
+}
+
+// target returns the path in to/ (done or failed) that the file name, of size bytes
+// hashing to sum, batch id's, is moved to: to/name, unless another file is there already
+// (a department that names its daily export the same every day) or a report of another
+// batch; then name with the batch id before its extension, to/deaths.batch-123.csv, its
+// report beside it as deaths.batch-123.csv.report.json, keeping both files as received.
+// The name depends only on what is in to/ and the batch, so a file taken again (after a
+// crash, or dropped again) finds its own.
+func target(root *os.Root, to, name string, size int64, sum []byte, id int64) (string, error) {
+	for k := range 100 {
+		p := filepath.Join(to, batchName(name, id, k))
+		free, err := freeFor(root, p, size, sum, id)
+		if err != nil {
+			return "", err
+		}
+		if free {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s/%s and the names with its batch id are all taken by other files", to, name)
+}
+
+// batchName is name for k 0, otherwise name with batch id (and k from 2) inserted before
+// its extension (.csv, .jsonl, either gzipped): deaths.batch-123.csv, deaths.batch-123-2.csv.
+func batchName(name string, id int64, k int) string {
+	if k == 0 {
+		return name
+	}
+	stem, gz := name, ""
+	if strings.HasSuffix(strings.ToLower(stem), ".gz") {
+		stem, gz = stem[:len(stem)-3], stem[len(stem)-3:]
+	}
+	ext := filepath.Ext(stem)
+	stem = stem[:len(stem)-len(ext)]
+	tag := fmt.Sprintf(".batch-%d", id)
+	if k > 1 {
+		tag += fmt.Sprintf("-%d", k)
+	}
+	return stem + tag + ext + gz
+}
+
+// freeFor reports whether path in root can take the file (of size bytes hashing to sum,
+// batch id's): when nothing is there, or the same bytes (the same file taken again), or
+// what is neither a regular file nor a directory (a symlink or FIFO planted there: the
+// rename replaces it, never writing through it); and, but for the same bytes, its
+// report's name holds no report of another batch. A directory or another regular file
+// keeps it.
+func freeFor(root *os.Root, path string, size int64, sum []byte, id int64) (bool, error) {
+	fi, err := root.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return false, err
+	case fi.IsDir():
+		return false, nil
+	case fi.Mode().IsRegular():
+		return fi.Size() == size && sameBytes(root, path, sum), nil
+	}
+	other, ok := reportBatch(root, path+".report.json")
+	return !ok || other == id, nil
+}
+
+// sameBytes reports whether the regular file at path in root hashes to sum (one that
+// cannot be read is not the same).
+func sameBytes(root *os.Root, path string, sum []byte) bool {
+	f, err := openRegular(root, path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return bytes.Equal(h.Sum(nil), sum)
 }
 
 // openRegular opens name in root for reading if it is a regular file. O_NONBLOCK keeps a
@@ -454,20 +540,30 @@ func writeReport(root *os.Root, path string, data []byte) error {
 	return nil
 }
 
-// reportOf reports whether the report file at path in root is batch id's. Only a regular
-// file is read: not a symlink, nor a FIFO that would block.
+// reportOf reports whether the report file at path in root is batch id's.
 func reportOf(root *os.Root, path string, id int64) bool {
+	b, ok := reportBatch(root, path)
+	return ok && b == id
+}
+
+// reportBatch returns the batch the report file at path in root names, ok false when it
+// names none (absent, not a report). Only a regular file is read: not a symlink, nor a
+// FIFO that would block.
+func reportBatch(root *os.Root, path string) (id int64, ok bool) {
 	if fi, err := root.Lstat(path); err != nil || !fi.Mode().IsRegular() {
-		return false
+		return 0, false
 	}
 	f, err := openRegular(root, path)
 	if err != nil {
-		return false
+		return 0, false
 	}
 	defer f.Close()
 	var rep struct {
 		BatchID int64 `json:"batch_id"`
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 16<<20))
-	return err == nil && json.Unmarshal(b, &rep) == nil && rep.BatchID == id
+	if err != nil || json.Unmarshal(b, &rep) != nil || rep.BatchID == 0 {
+		return 0, false
+	}
+	return rep.BatchID, true
 }

@@ -104,11 +104,16 @@ func TestDropFolderAfterCrash(t *testing.T) {
 	}
 	os.WriteFile(a, []byte(body+"d3,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-03,2024-02-04,,\n"), 0o644)
 	scanTwice(t, drop, 1) // scan of a changed file
-	if bs, _ := db.Batches(ctx, 10); len(bs) != len(first)+1 {
+	bs, _ := db.Batches(ctx, 10)
+	if len(bs) != len(first)+1 {
 		t.Fatalf("a changed file was not taken: %d batches", len(bs))
 	}
+	// It is kept beside the first, under a name with its batch id.
+	if _, err := os.Stat(filepath.Join(dir, "HEA", "done", fmt.Sprintf("a.batch-%d.csv", bs[0].ID))); err != nil {
+		t.Fatalf("the changed file in done/: %v", err)
+	}
 	// The first file's bytes under the same name again: its batch is named, not the
-	// second file's, whose report was there.
+	// second file's.
 	os.WriteFile(a, []byte(body), 0o644)
 	scanTwice(t, drop, 1) // scan of the first file again
 	rep, err = os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
