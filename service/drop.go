@@ -97,8 +97,8 @@ type dropFile struct {
 	err     error // its Lstat failed: it stops its source, named
 }
 
-// dropBeforeMove, set by tests, is called after a file's batch, before it is checked again
-// and moved.
+// dropBeforeMove, set by tests, is called after a file's batch, just before it is checked
+// again and moved.
 var dropBeforeMove func(src, name string)
 
 // dropSkipped remembers, per source folder, the names skipped as not regular files that the
@@ -378,12 +378,20 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 		rep = map[string]any{"batch_id": res.BatchID, "report": res.Report.Map(), "rejected": res.Rejected, "quarantined_rows": len(res.Problems)}
 	}
 	file.Close()
+	if err := outDir(root, to, true); err != nil {
+		return err
+	}
+	dest, err := target(root, to, name, f.sig.size, sum, id)
+	if err != nil {
+		return err
+	}
 	if dropBeforeMove != nil {
 		dropBeforeMove(src, name)
 	}
-	// Still being written after all (a pause longer than the scans'): what was written
-	// since it was read would be lost in done/. It stays, to be taken again when it has
-	// settled, as a new batch (its bytes differ) whose rows already applied are duplicates.
+	// Checked last, just before its report and move: a file still being written after all
+	// (a pause longer than the scans') would have what was written since it was read lost
+	// in done/. It stays, to be taken again when it has settled, as a new batch (its bytes
+	// differ) whose rows already applied are duplicates.
 	again, err := root.Lstat(name)
 	if err != nil {
 		return err
@@ -392,13 +400,6 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 		d.Service.log.Warn("drop folder: the file changed while it was taken (still being written?): left in place, to be taken again when it has stopped changing; the rows its batch applied will count as duplicates then",
 			"file", filepath.Join(src, name), "batch_id", id, "size_read", f.sig.size, "size_now", again.Size())
 		return errChanged
-	}
-	if err := outDir(root, to, true); err != nil {
-		return err
-	}
-	dest, err := target(root, to, name, f.sig.size, sum, id)
-	if err != nil {
-		return err
 	}
 	data, _ := json.MarshalIndent(rep, "", "  ")
 	report := dest + ".report.json"
