@@ -336,6 +336,10 @@ func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "stopped writing after a commit of unknown outcome: restart the service", http.StatusServiceUnavailable)
 		return
 	}
+	if h.opt.Service.DB().ClaimLost() != nil {
+		http.Error(w, "the claim as the database's writer was lost with its connection: restart the service", http.StatusServiceUnavailable)
+		return
+	}
 	io.WriteString(w, "ready\n")
 }
 

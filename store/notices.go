@@ -121,7 +121,7 @@ func (db *DB) ClaimNotices(ctx context.Context, now, lease int64, limit int) ([]
 	if limit <= 0 {
 		return nil, nil
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.sql.BeginTx(ctx, db.txOptions())
 	if err != nil {
 		return nil, fmt.Errorf("%s: claim notices: %w", db, err)
 	}

@@ -36,3 +36,17 @@ func TestSortKeysAndPeople(t *testing.T) {
 		}
 	}
 }
+
+// TestShownDSN: no password reaches a message or a log line, in the user part or as a
+// parameter (it was printed at serve's start and in every error naming the database).
+func TestShownDSN(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://u:s3cret@h:5432/db?sslmode=disable":                   "postgres://h:5432/db?sslmode=disable",
+		"postgres://h:5432/db?password=s3cret&sslmode=disable":            "postgres://h:5432/db?sslmode=disable",
+		"postgresql:///db?host=/run&user=u&password=s3cret&sslpassword=k": "postgresql:///db?host=%2Frun&user=u",
+	} {
+		if got := shownDSN(dsn); got != want {
+			t.Errorf("%s shown as %s, want %s", dsn, got, want)
+		}
+	}
+}

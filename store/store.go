@@ -57,6 +57,7 @@ type DB struct {
 	writerConn *sql.Conn    // on PostgreSQL, the connection whose session holds the claim
 	writerPID  int64        // and that session's server process
 	closed     bool         // Close has begun: no claim may be kept
+	lost       error        // why the claim was found lost (ClaimLost); nil while held
 }
 
 // Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies
@@ -140,15 +141,26 @@ func open(dsn string) (*DB, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		d.SetMaxOpenConns(8)
-		u, _ := url.Parse(dsn)
-		shown := "postgres"
-		if u != nil {
-			u.User = nil
-			shown = u.String()
-		}
-		return &DB{sql: d, rd: d, dialect: Postgres, url: shown}, nil
+		return &DB{sql: d, rd: d, dialect: Postgres, url: shownDSN(dsn)}, nil
 	}
 	return nil, sc.Errorf(sc.EInvalid, "--db %q: want sqlite:PATH or postgres://…", dsn)
+}
+
+// shownDSN is a PostgreSQL DSN as messages and logs show it: without the user's password,
+// whether in the user part or as a parameter (?password=…), nor a client key's
+// passphrase (sslpassword).
+func shownDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres"
+	}
+	u.User = nil
+	if q := u.Query(); q.Has("password") || q.Has("sslpassword") {
+		q.Del("password")
+		q.Del("sslpassword")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // Close closes the database.
@@ -267,9 +279,8 @@ func (db *DB) migrateTo(ctx context.Context, upTo int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("%s: schema_migrations: %w", db, err)
+	if err := db.migrationsTable(ctx); err != nil {
+		return err
 	}
 	applied, err := db.appliedVersions(ctx)
 	if err != nil {
@@ -294,8 +305,34 @@ func (db *DB) migrateTo(ctx context.Context, upTo int) error {
 	return nil
 }
 
+// migrationsTable makes schema_migrations when it is missing. On PostgreSQL under the
+// migrations' lock: CREATE TABLE IF NOT EXISTS is not safe against another process
+// creating it at the same moment (two serve replicas, a migrate job beside serve: one
+// failed on a duplicate type name).
+func (db *DB) migrationsTable(ctx context.Context) error {
+	const create = `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`
+	if db.dialect != Postgres {
+		if _, err := db.sql.ExecContext(ctx, create); err != nil {
+			return fmt.Errorf("%s: schema_migrations: %w", db, err)
+		}
+		return nil
+	}
+	tx, err := db.sql.BeginTx(ctx, readCommitted)
+	if err != nil {
+		return fmt.Errorf("%s: schema_migrations: %w", db, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341001, hashtext(coalesce(current_schema(), '')))`); err != nil {
+		return fmt.Errorf("%s: schema_migrations: %w", db, err)
+	}
+	if _, err := tx.ExecContext(ctx, create); err != nil {
+		return fmt.Errorf("%s: schema_migrations: %w", db, err)
+	}
+	return tx.Commit()
+}
+
 func (db *DB) apply(ctx context.Context, m migration) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.sql.BeginTx(ctx, db.txOptions())
 	if err != nil {
 		return err
 	}
@@ -352,8 +389,7 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+	if err := db.migrationsTable(ctx); err != nil {
 		return nil, err
 	}
 	applied, err := db.appliedVersions(ctx)

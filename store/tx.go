@@ -71,7 +71,7 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 		t.done()
 		return nil, fmt.Errorf("%s: begin: %w", db, err)
 	}
-	tx, err := conn.BeginTx(tctx, nil)
+	tx, err := conn.BeginTx(tctx, readCommitted)
 	if err != nil {
 		conn.Close()
 		t.done()
@@ -266,4 +266,19 @@ func (t *Tx) release() {
 		t.conn = nil
 	}
 	t.done()
+}
+
+// readCommitted is the isolation every write transaction on PostgreSQL asks for, whatever
+// the database's default: writers take turns on an advisory lock and must then read what
+// the one before committed. Under a default of REPEATABLE READ (a DBA's choice) the
+// snapshot was taken at the lock's statement, before the wait, and a writer beside serve
+// read a stale audit head: a duplicate key, the write lost.
+var readCommitted = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+
+// txOptions is readCommitted on PostgreSQL (SQLite has one writer and its own rules).
+func (db *DB) txOptions() *sql.TxOptions {
+	if db.dialect == Postgres {
+		return readCommitted
+	}
+	return nil
 }

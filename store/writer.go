@@ -81,9 +81,20 @@ func (db *DB) writerAlive(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := db.writerConn.PingContext(pctx); err != nil {
-		return sc.Errorf(sc.EInternal, "%s: this process's claim as the database's writer was lost with its connection (%v): restart it to claim the database again", db, err)
+		db.lost = sc.Errorf(sc.EInternal, "%s: this process's claim as the database's writer was lost with its connection (%v): restart it to claim the database again", db, err)
+		return db.lost
 	}
 	return nil
+}
+
+// ClaimLost returns why this process's claim as the database's writer was found lost (its
+// session ended: a server restart, a failover, pg_terminate_backend), or nil while it is
+// held or was never made. Every write fails from then on: serve reports itself not ready
+// and exits, so that its supervisor starts it again and it claims the database anew.
+func (db *DB) ClaimLost() error {
+	db.writerMu.Lock()
+	defer db.writerMu.Unlock()
+	return db.lost
 }
 
 // claimHeld checks, inside t and just before its COMMIT, that this process's claim is
@@ -102,7 +113,11 @@ func (db *DB) claimHeld(t *Tx) error {
 		return fmt.Errorf("%s: the writer's claim: %w", db, err)
 	}
 	if !held {
-		return sc.Errorf(sc.EInternal, "%s: this process's claim as the database's writer was lost during the transaction: rolled back; restart to claim the database again", db)
+		err := sc.Errorf(sc.EInternal, "%s: this process's claim as the database's writer was lost during the transaction: rolled back; restart to claim the database again", db)
+		db.writerMu.Lock()
+		db.lost = err
+		db.writerMu.Unlock()
+		return err
 	}
 	return nil
 }
@@ -214,7 +229,8 @@ func (db *DB) claimAdvisory(ctx context.Context) (release func() error, claim *s
 		conn.QueryRowContext(ctx, `SELECT format('%s (server pid %s, from %s, since %s)', coalesce(nullif(a.application_name, ''), 'a client'),
 			a.pid, coalesce(host(a.client_addr), 'a local socket'), to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
 			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = hashtext(coalesce(current_schema(), ''))::oid AND l.objsubid = 2`,
+			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = hashtext(coalesce(current_schema(), ''))::oid AND l.objsubid = 2
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 			writerLockKey).Scan(&by)
 		conn.Close()
 		return nil, nil, 0, db.errInUse(by)
@@ -256,7 +272,7 @@ func discard(conn *sql.Conn) {
 // naming the session that still is (a transaction left open by a process cut off from
 // the server, say, which an administrator must end).
 func waitWriters(ctx context.Context, conn *sql.Conn) error {
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := conn.BeginTx(ctx, readCommitted)
 	if err != nil {
 		return err
 	}
@@ -272,7 +288,8 @@ func waitWriters(ctx context.Context, conn *sql.Conn) error {
 		var by string
 		conn.QueryRowContext(context.WithoutCancel(ctx), `SELECT string_agg(format('%s (server pid %s, %s)', coalesce(nullif(a.application_name, ''), 'a client'), a.pid, a.state), '; ')
 			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 7341002 AND l.objid = hashtext(coalesce(current_schema(), ''))::oid`).Scan(&by)
+			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 7341002 AND l.objid = hashtext(coalesce(current_schema(), ''))::oid
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&by)
 		return fmt.Errorf("waiting %v for a write transaction to end (%s): %w", writerWait, by, err)
 	}
 	return tx.Commit()

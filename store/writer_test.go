@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
@@ -60,6 +61,9 @@ func TestWriterClaimLost(t *testing.T) {
 	if err := a.ClaimWriter(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if a.ClaimLost() != nil {
+		t.Fatal("a claim held reads as lost")
+	}
 	if _, err := b.SQL().Exec(`SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory' AND granted
 		AND classid = 7341003 AND objid = hashtext(current_schema())::oid AND objsubid = 2`); err != nil {
 		t.Fatal(err)
@@ -72,6 +76,10 @@ func TestWriterClaimLost(t *testing.T) {
 			tx.Rollback()
 		}
 		t.Fatalf("a write after the claim was lost: %v", err)
+	}
+	// Said, for serve's readiness and exit (it stayed "ready" for ever, writing nothing).
+	if err := a.ClaimLost(); err == nil || !strings.Contains(err.Error(), "lost") {
+		t.Errorf("ClaimLost after the loss: %v", err)
 	}
 }
 
@@ -107,6 +115,9 @@ func TestWriterClaimLostInTransaction(t *testing.T) {
 	}
 	if err := tx.Commit(); err == nil || !strings.Contains(err.Error(), "lost") {
 		t.Fatalf("a commit after the claim was lost: %v", err)
+	}
+	if a.ClaimLost() == nil {
+		t.Error("ClaimLost after a commit refused for the loss: nil")
 	}
 	if err := <-claimed; err != nil {
 		t.Fatal(err)
@@ -199,5 +210,86 @@ func TestCloseDuringClaim(t *testing.T) {
 	<-closed
 	if err := b.ClaimWriter(ctx); err != nil {
 		t.Fatalf("the claim of a closed handle is still held: %v", err)
+	}
+}
+
+// TestWriterHolderOfItsDatabase: one PostgreSQL server holds a database per city, each
+// with its public schema; the refusal names the process that holds this database, not
+// another city's (the holder's lookup did not filter by database).
+func TestWriterHolderOfItsDatabase(t *testing.T) {
+	ctx := context.Background()
+	base := storetest.PostgresDSN(t) // skips (or fails under CI) without PostgreSQL
+	base, _, _ = strings.Cut(base, "?")
+	admin := storetest.Session(t, base+"?sslmode=disable")
+	dsn := map[string]string{}
+	for _, n := range []string{"a", "b"} {
+		name := fmt.Sprintf("tclaim_%s_%d_%d", n, os.Getpid(), time.Now().UnixNano())
+		if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`) })
+		i := strings.LastIndex(base, "/")
+		dsn[n] = base[:i+1] + name + "?sslmode=disable"
+	}
+	a, b, b2 := storetest.Open(t, dsn["a"]), storetest.Open(t, dsn["b"]), storetest.Open(t, dsn["b"])
+	if err := a.ClaimWriter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ClaimWriter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var holder int64
+	if err := b.Reader().QueryRowContext(ctx, `SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+		AND l.classid = 7341003 AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&holder); err != nil {
+		t.Fatal(err)
+	}
+	err := b2.ClaimWriter(ctx)
+	if want := fmt.Sprintf("server pid %d,", holder); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("the refusal does not name this database's holder (%s): %v", want, err)
+	}
+}
+
+// TestReadCommitted: a write transaction on PostgreSQL reads committed data whatever the
+// database's default isolation (under REPEATABLE READ writers beside serve read a stale
+// audit head after waiting their turn, and failed on duplicate keys).
+func TestReadCommitted(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.PostgresDSN(t)+"&default_transaction_isolation=repeatable%20read")
+	var def string
+	if err := db.Reader().QueryRowContext(ctx, `SHOW default_transaction_isolation`).Scan(&def); err != nil || def != "repeatable read" {
+		t.Fatalf("the session's default: %q %v", def, err)
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var got string
+	if err := tx.QueryRow(`SHOW transaction_isolation`).Scan(&got); err != nil || got != "read committed" {
+		t.Errorf("a write transaction's isolation: %q %v", got, err)
+	}
+}
+
+// TestMigrateTogether: processes that open a new PostgreSQL database at the same moment
+// (two serve replicas, a migrate job beside serve) all migrate it, one after the other
+// (the table of migrations was made before the lock: one in three failed).
+func TestMigrateTogether(t *testing.T) {
+	for range 3 {
+		url := storetest.PostgresDSN(t)
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				db, err := store.Open(context.Background(), url)
+				if err == nil {
+					db.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
 	}
 }

@@ -553,6 +553,14 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 			return srv.Shutdown(shut)
 		case <-tick.C:
 			step()
+			if err := c.DB.ClaimLost(); err != nil {
+				// Every write fails from now on, and the people in memory may no longer
+				// be the database's: exit, for the supervisor to start serve again.
+				shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				srv.Shutdown(shut)
+				return err
+			}
 		}
 	}
 }
