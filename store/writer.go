@@ -87,6 +87,12 @@ func (db *DB) writerAlive(ctx context.Context) error {
 	return nil
 }
 
+// CheckClaim checks that this process's claim as the database's writer is still held (a
+// ping on the claim's connection), as every write transaction does first: a service that
+// writes nothing for a while (a quiet night) learns of the loss all the same. It returns
+// ClaimLost's error when the claim is gone.
+func (db *DB) CheckClaim(ctx context.Context) error { return db.writerAlive(ctx) }
+
 // ClaimLost returns why this process's claim as the database's writer was found lost (its
 // session ended: a server restart, a failover, pg_terminate_backend), or nil while it is
 // held or was never made. Every write fails from then on: serve reports itself not ready

@@ -21,6 +21,7 @@ import (
 	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
@@ -353,5 +354,42 @@ func TestServeSendsWaitingNotices(t *testing.T) {
 		if !strings.Contains(l, "https://rz.example.gov.cn/c/") || strings.Contains(l, notice.LinkSlot) {
 			t.Errorf("an SMS without its public link: %s", l)
 		}
+	}
+}
+
+// TestServeExitsOnLostClaim: on PostgreSQL, a serve whose session is ended under it (a
+// server restart, a failover) has lost its writer's claim; it exits with an error so that
+// its supervisor starts it again (it stayed up and "ready", writing nothing, for ever).
+func TestServeExitsOnLostClaim(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	scn := filepath.Join("..", "..", "backtest", "testdata", "scenario")
+	var so, se bytes.Buffer
+	if code := run(context.Background(), []string{"ingest", "--db", dsn, "--roster", filepath.Join(scn, "roster.csv")}, &so, &se); code != 0 {
+		t.Fatalf("ingest: %s", se.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, out, errOut) }()
+	for i := 0; i < 400 && !strings.Contains(out.String(), " on http://"); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), " on http://") {
+		t.Fatalf("serve did not announce itself: %s %s", out.String(), errOut.String())
+	}
+	_, schema, _ := strings.Cut(dsn, "search_path=")
+	admin := storetest.Session(t, dsn)
+	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND classid = 7341003 AND objsubid = 2 AND objid = hashtext($1)::oid`, schema); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code == 0 || !strings.Contains(errOut.String(), "lost") {
+			t.Errorf("serve exited %d: %s", code, errOut.String())
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("serve still runs after its claim was lost: %s", errOut.String())
 	}
 }

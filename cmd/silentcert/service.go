@@ -553,6 +553,7 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 			return srv.Shutdown(shut)
 		case <-tick.C:
 			step()
+			c.DB.CheckClaim(ctx)
 			if err := c.DB.ClaimLost(); err != nil {
 				// Every write fails from now on, and the people in memory may no longer
 				// be the database's: exit, for the supervisor to start serve again.
