@@ -104,7 +104,7 @@ func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
 
 // pageNames lists every page; each is parsed with the layout at start, so that a broken
 // template stops New instead of a request.
-var pageNames = []string{"login", "error", "dashboard", "worklist", "village", "person", "search", "batches", "batch", "users", "keys", "reviews", "visits", "audit", "recoveries"}
+var pageNames = []string{"login", "error", "dashboard", "worklist", "village", "person", "search", "batches", "batch", "held", "users", "keys", "reviews", "visits", "audit", "recoveries"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -344,6 +344,9 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		p.CSRF = c.preToken(w, r)
 	}
 	t := c.pages.t[name]
+	if t == nil {
+		panic("web: no page " + name + " (pageNames)") // a programming error, caught by every test of the page
+	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {
 		c.log.Error("template", "page", name, "err", err)
