@@ -192,7 +192,7 @@ func (c *console) recoveriesExport(w http.ResponseWriter, r *http.Request, d *re
 		if x.DeathDate != sc.NoDate {
 			death = x.DeathDate.String()
 		}
-		t.rows = append(t.rows, []any{p.MaskID(x.PersonID), x.Name, x.RegionCode, contact, x.Benefit, death, int64(x.Months),
+		t.rows = append(t.rows, []any{p.MaskID(x.PersonID), x.Name, x.RegionCode, contact, p.BenefitCoded(x.Benefit), death, int64(x.Months),
 			x.Amount, x.Offset, x.ToRecover, x.Repaid, x.Waived, x.Outstanding, x.Refunded, x.Refund, p.T("rec.state_" + x.State)})
 	}
 	c.sendTable(w, r, t, format, "recoveries-"+c.opt.Today().String(), store.AuditRow{Kind: "export", Action: "recoveries",

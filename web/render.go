@@ -259,8 +259,36 @@ func (p *Page) Method(m sc.Method) string {
 	return p.T("method."+m.String()) + " (" + m.String() + ")"
 }
 
+// AuditAction names an audit row's action in the page's language, by its kind: a
+// decision's action, a visit's record type, an export's list, the rest from the
+// catalogue's audit.act keys; the code where none names it.
+func (p *Page) AuditAction(kind, action string) string {
+	switch kind {
+	case "decision":
+		return p.Named("action.", action)
+	case "visit":
+		if n := p.TypeName(action); n != "" {
+			return n
+		}
+	case "export":
+		if m, ok := p.msgs["work."+action]; ok {
+			return m
+		}
+	}
+	return p.Named("audit.act.", action)
+}
+
 // Benefit names an entitlement code as the configuration does (the code if it has no name).
 func (p *Page) Benefit(code string) string { return p.c.benefitName(code) }
+
+// BenefitCoded is Benefit with the code beside the name, for exports read by people and
+// machines alike.
+func (p *Page) BenefitCoded(code string) string {
+	if n := p.c.benefitName(code); n != code {
+		return n + " (" + code + ")"
+	}
+	return code
+}
 
 func (c *console) benefitName(code string) string {
 	for _, b := range c.opt.Benefits {

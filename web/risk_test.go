@@ -105,7 +105,7 @@ func testRiskWorklist(t *testing.T, c *city) {
 		t.Errorf("%d audit rows for the risk export", exports)
 	}
 	// The person page shows the RISK decision with its reasons.
-	if _, body := op.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, "<strong>RISK</strong>") || !strings.Contains(body, "高龄(86 岁)") {
+	if _, body := op.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, `<strong>风险提示</strong> <span class="code">RISK</span>`) || !strings.Contains(body, "高龄(86 岁)") {
 		t.Errorf("no RISK in the timeline")
 	}
 	// Scope: 张三's village sees no flag, 李秀英's does.
@@ -127,7 +127,7 @@ func testRiskWorklist(t *testing.T, c *city) {
 	if _, body := v2.get("/work/risk/export?format=csv"); !strings.Contains(body, ",2024-05-10") || strings.Contains(body, "0.42") || strings.Contains(body, "140 天") || strings.Contains(body, "21.0%") {
 		t.Errorf("the village's export: the flag without its reasons or health index:\n%s", body)
 	}
-	if _, body := v2.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, "<strong>RISK</strong>") || strings.Contains(body, "health=") ||
+	if _, body := v2.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, `<strong>风险提示</strong> <span class="code">RISK</span>`) || strings.Contains(body, "health=") ||
 		strings.Contains(body, "reasons=") || strings.Contains(body, "p_dead=") || strings.Contains(body, "高龄") ||
 		!strings.Contains(body, `<p class="risk-flag">需上门见到本人（2024-05-10 标记）</p>`) || strings.Contains(body, `value="alive" required checked`) {
 		t.Errorf("the assistant's person page: the RISK row and the flag should show with no outcome chosen, the health index not")

@@ -132,7 +132,7 @@ func (c *console) trailExport(w http.ResponseWriter, r *http.Request, q store.Tr
 		if x.PID >= 0 {
 			id = p.MaskID(x.PersonID)
 		}
-		t.rows[i] = []any{x.Seq, x.Day.String(), shownAt(x.At), x.Kind, x.Actor, x.Action, id, x.Evidence, p.ShownDetail(x.Detail)}
+		t.rows[i] = []any{x.Seq, x.Day.String(), shownAt(x.At), p.Named("audit.kind.", x.Kind), x.Actor, p.AuditAction(x.Kind, x.Action), id, x.Evidence, p.ShownDetail(x.Detail)}
 	}
 	c.sendTable(w, r, t, format, "audit-"+c.opt.Today().String(), store.AuditRow{Kind: "export", Action: "audit",
 		Detail: "filters=" + url.QueryEscape(d.filters().Encode())})

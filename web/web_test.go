@@ -349,9 +349,9 @@ func testConsole(t *testing.T, c *city) {
 	// masked for the auditor; by kind; older by sequence number; for administrators and
 	// auditors only.
 	st, body = au.get("/audit")
-	if st != http.StatusOK || !strings.Contains(body, `href="/audit"`) || !strings.Contains(body, "<td>visit</td><td>v1</td>") ||
-		!strings.Contains(body, "<td>export</td><td>operator</td>") || !strings.Contains(body, "<td>login</td>") ||
-		strings.Contains(body, "<td>decision</td>") || strings.Contains(body, zhang) || !strings.Contains(body, "3710**********0019") {
+	if st != http.StatusOK || !strings.Contains(body, `href="/audit"`) || !strings.Contains(body, "<td>上门走访</td><td>v1</td>") ||
+		!strings.Contains(body, "<td>导出</td><td>operator</td>") || !strings.Contains(body, "<td>登录</td>") ||
+		strings.Contains(body, "<td>认证决定</td>") || strings.Contains(body, zhang) || !strings.Contains(body, "3710**********0019") {
 		t.Fatalf("the audit page: %d\n%s", st, body)
 	}
 	seqs := regexp.MustCompile(`<tr><td class="n">(\d+)</td>`).FindAllStringSubmatch(body, -1)
@@ -362,7 +362,7 @@ func testConsole(t *testing.T, c *city) {
 			t.Fatalf("the audit page is not newest first: %s then %s", seqs[i-1][1], seqs[i][1])
 		}
 	}
-	if _, body := au.get("/audit?kind=export"); strings.Contains(body, "<td>visit</td>") || !strings.Contains(body, "<td>export</td>") {
+	if _, body := au.get("/audit?kind=export"); strings.Contains(body, "<td>上门走访</td>") || !strings.Contains(body, "<td>导出</td>") {
 		t.Errorf("the audit page by kind shows other kinds")
 	}
 	if _, body := au.get("/audit?before=" + seqs[0][1]); strings.Contains(body, `<tr><td class="n">`+seqs[0][1]+`</td>`) || !strings.Contains(body, `<tr><td class="n">`+seqs[1][1]+`</td>`) {
@@ -374,11 +374,11 @@ func testConsole(t *testing.T, c *city) {
 		}
 	}
 	st, body = au.get("/audit?kind=visit&format=csv")
-	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeffseq,业务日期,") || !strings.Contains(body, ",visit,v1,") || strings.Contains(body, ",export,") ||
+	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeffseq,业务日期,") || !strings.Contains(body, ",上门走访,v1,") || strings.Contains(body, ",导出,") ||
 		strings.Contains(body, zhang) {
 		t.Fatalf("the audit export: %d\n%s", st, body)
 	}
-	if _, body := au.get("/audit?kind=export"); !strings.Contains(body, "<td>export</td><td>auditor</td><td>audit</td>") {
+	if _, body := au.get("/audit?kind=export"); !strings.Contains(body, "<td>导出</td><td>auditor</td><td>审计记录</td>") {
 		t.Errorf("the audit export is not itself audited")
 	}
 	if st, _ := op.get("/audit"); st != http.StatusForbidden {

@@ -183,7 +183,7 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 	for i := range rows {
 		x := &rows[i]
 		l := []string{p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
-			x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), x.Method.String()}
+			x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), p.Method(x.Method)}
 		if risk {
 			l = append(l, dateOr(x.Flagged))
 			if health {
