@@ -211,6 +211,12 @@ func (c *console) reviews(w http.ResponseWriter, r *http.Request) {
 			Day: v.Created.In(cst).Format("2006-01-02 15:04")})
 	}
 	d.Last = first + len(d.Reviews) - 1
+	// ID photos and selfies shown: who looked, at whose (as the person page logs its views).
+	ids := make([]int64, len(d.Reviews))
+	for i, v := range d.Reviews {
+		ids[i] = v.ID
+	}
+	c.log.Info("console face reviews view", "user", u.Name, "reviews", ids)
 	if pg.More && len(pg.Reviews) > 0 {
 		d.Next = fmt.Sprintf("/reviews?after=%d&n=%d", pg.Reviews[len(pg.Reviews)-1].ID, first+len(pg.Reviews))
 	}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -120,13 +121,19 @@ func (f *fakeFaces) Visited(_ context.Context, pid int64, actor, evidence string
 // account: an operator scoped to another district.
 func faceConsole(t *testing.T, c *city, faces web.FaceReviews) *city {
 	t.Helper()
+	return faceConsoleLog(t, c, faces, nil)
+}
+
+// faceConsoleLog is faceConsole writing the console's log to log (nil: discarded).
+func faceConsoleLog(t *testing.T, c *city, faces web.FaceReviews, log *slog.Logger) *city {
+	t.Helper()
 	clock := func() time.Time { return time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC) }
 	a := auth.New(c.db, auth.Options{Now: clock, Hash: auth.HashParams{Time: 1, Memory: 64, Threads: 1}})
 	if _, err := a.EnsureUser(context.Background(), "op-other", pw, auth.RoleOperator, "371099"); err != nil {
 		t.Fatal(err)
 	}
 	h, err := web.New(web.Options{DB: c.db, Auth: a, Ingest: web.FromService(c.svc), Faces: faces, Now: clock,
-		Today: func() sc.Date { return today }})
+		Today: func() sc.Date { return today }, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +165,14 @@ func TestFaceReviews(t *testing.T) {
 			{PID: 999999, PersonID: "371099194001010011", Name: "王外区", Region: "371099001001", Since: created, Failures: 4, Last: "reject:frozen"},
 		},
 	}
-	c := faceConsole(t, base, f)
+	var logged syncBuf
+	c := faceConsoleLog(t, base, f, slog.New(slog.NewJSONHandler(&logged, nil)))
+	defer func() {
+		// Who looked at the ID photos and selfies, and whose: a log line a page.
+		if !strings.Contains(logged.String(), `"msg":"console face reviews view","user":"auditor","reviews":[7,8,9]`) || strings.Contains(logged.String(), zhang) {
+			t.Errorf("the reviews' views are not logged so:\n%s", logged.String())
+		}
+	}()
 
 	// Without Faces the pages are not there.
 	plain := base.client(t)
