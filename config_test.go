@@ -42,6 +42,7 @@ func TestParseConfigErrors(t *testing.T) {
 		`{"policy":{}} {"policy":{"grace_months":3}}`:                           "text after the configuration's end",
 		`{"weak":{"min_days":1}}`:                                               "one trace never certifies",
 		`{"catalogue":{"types":[{"code":"X.Y"}]}}`:                              "needs source and class",
+		`{"catalogue":{"types":[{"code":"X.Y","source":"","class":"DEATH"}]}}`:  "catalogue.types[0]: type X.Y: source is empty",
 		`{"catalogue":{"types":[{"code":"X.Y","source":"X","class":"MAYBE"}]}}`: "not one of",
 		`{"catalogue":{"types":[{"code":"HRSS.FACE","method":"WEAK"}]}}`:        "not one of",
 		`{"benefits":{"codes":[{"name":"无代码"}]}}`:                               "code is empty",

@@ -250,6 +250,9 @@ func applyOverride(types []RecordType, o typeOverride) ([]RecordType, error) {
 	}
 	t := &types[i]
 	if o.Source != nil {
+		if *o.Source == "" {
+			return nil, fmt.Errorf("type %s: source is empty", o.Code)
+		}
 		t.Source = *o.Source
 	}
 	if o.Class != nil {

@@ -74,3 +74,23 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableFileSaysWhy: a file that cannot be read (UTF-16 from Excel) is one row of
+// quarantine.csv, which has no column for why; report.json says why, naming the file
+// (the reason was written nowhere).
+func TestUnreadableFileSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	recs := filepath.Join(dir, "records")
+	os.MkdirAll(recs, 0o755)
+	os.WriteFile(filepath.Join(recs, "u16.csv"), []byte("\xff\xfer\x00e\x00c\x00\n\x00"), 0o644)
+	out := t.TempDir()
+	if _, err := Run(context.Background(), Options{Roster: filepath.Join("testdata", "scenario", "roster.csv"), Records: []string{recs},
+		From: sc.MustDate("2024-01-01"), To: sc.MustDate("2024-01-31"), Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := os.ReadFile(filepath.Join(out, "quarantine.csv"))
+	rep, _ := os.ReadFile(filepath.Join(out, "report.json"))
+	if !bytes.Contains(q, []byte("u16.csv,,,unreadable")) || !bytes.Contains(rep, []byte("u16.csv: line 1: the file is UTF-16 text")) {
+		t.Errorf("quarantine:\n%s\nreport:\n%s", q, rep)
+	}
+}

@@ -207,6 +207,8 @@ func (r *runner) loadRecords(ctx context.Context) error {
 		if c.rejected != nil {
 			r.rep.FilesRejected++
 			r.problems = append(r.problems, exchange.Problem{File: c.file, Reason: "unreadable", Message: c.rejected.Error()})
+			// quarantine.csv has no column for why (spec §7): the report says it.
+			r.rep.Warnings = append(r.rep.Warnings, c.rejected.Error())
 			r.rep.QuarantinedByReason["unreadable"]++
 			r.rep.Quarantined++
 			return nil
