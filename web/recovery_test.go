@@ -62,6 +62,9 @@ func testRecoveries(t *testing.T, c *city) {
 	if st != http.StatusOK || !strings.Contains(body, "张三") || !strings.Contains(body, "¥6,000.00") || !strings.Contains(body, "¥6,200.00") {
 		t.Fatalf("the recovery list: %d\n%s", st, body)
 	}
+	if _, body := op.get(zURL); strings.Contains(body, `id="until"`) {
+		t.Error("a dead person's page shows a certification running on")
+	}
 	if _, body := op.get("/"); !strings.Contains(body, `id="to-recover">¥6,200.00`) {
 		t.Error("the dashboard does not show the ¥6,200.00 left to recover")
 	}
