@@ -7,13 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"golang.org/x/text/encoding/simplifiedchinese"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/api"
@@ -30,20 +31,7 @@ func TestBatchesAPI(t *testing.T) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			ctx := context.Background()
 			db := dsn.Open(t)
-			svc, err := service.Open(ctx, db, service.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
-				t.Fatal(err)
-			}
-			keys := auth.New(db, auth.Options{})
-			secret, keyID, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(api.New(api.Options{Service: svc, Keys: keys, MaxBody: 4096}))
-			defer srv.Close()
+			svc, keys, srv, secret, keyID := apiCity(t, db, 4096)
 			post := func(key, ctype, body string) (int, map[string]any) {
 				req, _ := http.NewRequest("POST", srv.URL+"/api/v1/batches", strings.NewReader(body))
 				req.Header.Set("Content-Type", ctype)
@@ -290,20 +278,7 @@ func TestRevokedWhileArriving(t *testing.T) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			ctx := context.Background()
 			db := dsn.Open(t)
-			svc, err := service.Open(ctx, db, service.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
-				t.Fatal(err)
-			}
-			keys := auth.New(db, auth.Options{})
-			secret, keyID, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(api.New(api.Options{Service: svc, Keys: keys, MaxBody: 1 << 20}))
-			defer srv.Close()
+			_, keys, srv, secret, keyID := apiCity(t, db, 1<<20)
 			pr, pw := io.Pipe()
 			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/batches", pr)
 			req.Header.Set("Content-Type", "text/csv")
@@ -384,4 +359,26 @@ func TestCharset(t *testing.T) {
 	if code, _ := post("text/csv; charset=latin1"); code != http.StatusBadRequest {
 		t.Errorf("charset=latin1: %d", code)
 	}
+}
+
+// apiCity serves the API over a service on db holding the scenario's roster, with a
+// hospital's key (its secret and id).
+func apiCity(t *testing.T, db *store.DB, maxBody int64) (*service.Service, *auth.Service, *httptest.Server, string, int64) {
+	t.Helper()
+	ctx := context.Background()
+	svc, err := service.Open(ctx, db, service.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ImportRoster(ctx, "../backtest/testdata/scenario/roster.csv", "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	keys := auth.New(db, auth.Options{})
+	secret, keyID, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Options{Service: svc, Keys: keys, MaxBody: maxBody}))
+	t.Cleanup(srv.Close)
+	return svc, keys, srv, secret, keyID
 }

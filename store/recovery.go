@@ -92,22 +92,14 @@ func (e *TooMuch) Error() string { return fmt.Sprintf("%s is more than the %s le
 // already is not recorded again: e takes that entry's sequence number and AddRecovery
 // reports it (recorded is false).
 func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) (recorded bool, err error) {
+	if sent, err := t.sentBefore(e); sent || err != nil {
+		return false, err
+	}
 	if e.Kind == RecoveryReversed {
 		return t.addReversal(e, a)
 	}
 	if e.Amount <= 0 || (e.Kind != RecoveryRepaid && e.Kind != RecoveryWaived && e.Kind != RecoveryRefunded) {
 		return false, sc.Errorf(sc.EInvalid, "recovery entry: kind %q, amount %s", e.Kind, e.Amount)
-	}
-	if e.Once != "" {
-		var seq int64
-		err := t.QueryRow(`SELECT seq FROM recovery_entries WHERE once = ?`, e.Once).Scan(&seq)
-		if err == nil {
-			e.Seq = seq
-			return false, nil
-		}
-		if err != sql.ErrNoRows {
-			return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
-		}
 	}
 	before, err := t.recoveryEntries(e.PID, e.Benefit)
 	if err != nil {
@@ -124,6 +116,22 @@ func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) (recorded bo
 			Err: &TooMuch{Amount: e.Amount, Left: st.Outstanding}}
 	}
 	return true, t.insertRecovery(e, a)
+}
+
+// sentBefore reports whether e's one-time key recorded an entry already (a form sent
+// twice), giving e that entry's sequence number.
+func (t *Tx) sentBefore(e *RecoveryEntry) (bool, error) {
+	if e.Once == "" {
+		return false, nil
+	}
+	err := t.QueryRow(`SELECT seq FROM recovery_entries WHERE once = ?`, e.Once).Scan(&e.Seq)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
+	}
+	return true, nil
 }
 
 // insertRecovery appends e's audit row a, then e keyed by it.
@@ -174,17 +182,6 @@ func (t *Tx) recoveryEntries(pid int64, benefit string) ([]RecoveryEntry, error)
 // entitlement: of its amount, once, and never of a reversal (an entry recorded again is
 // recorded anew). The reason is e.Note; a note is required.
 func (t *Tx) addReversal(e *RecoveryEntry, a AuditRow) (bool, error) {
-	if e.Once != "" {
-		var seq int64
-		err := t.QueryRow(`SELECT seq FROM recovery_entries WHERE once = ?`, e.Once).Scan(&seq)
-		if err == nil {
-			e.Seq = seq
-			return false, nil
-		}
-		if err != sql.ErrNoRows {
-			return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
-		}
-	}
 	if e.Note == "" {
 		return false, sc.Errorf(sc.EInvalid, "a reversal needs its reason")
 	}

@@ -8,9 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
@@ -96,9 +94,9 @@ func (c *console) signInsPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if reason == "" || utf8.RuneCountInString(reason) > 500 {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "a reason is required (at most 500 characters)"))
+	reason, err := formReason(r, "reason")
+	if err != nil {
+		c.fail(w, r, err)
 		return
 	}
 	ended, err := c.opt.Faces.EndSignIns(r.Context(), p.PID, u.Name, reason, c.opt.Now())

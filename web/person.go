@@ -425,9 +425,9 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, said(sc.EInvalid, "form.ref"))
 		return
 	}
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if reason == "" || utf8.RuneCountInString(reason) > 500 {
-		c.fail(w, r, said(sc.EInvalid, "form.reason"))
+	reason, err := formReason(r, "reason")
+	if err != nil {
+		c.fail(w, r, err)
 		return
 	}
 	today := c.opt.Today()

@@ -348,9 +348,9 @@ func (c *console) reversalPost(w http.ResponseWriter, r *http.Request, p *store.
 		c.fail(w, r, said(sc.EInvalid, "form.entry"))
 		return
 	}
-	reason := strings.TrimSpace(r.PostFormValue("note"))
-	if reason == "" || utf8.RuneCountInString(reason) > 500 {
-		c.fail(w, r, said(sc.EInvalid, "form.reason"))
+	reason, err := formReason(r, "note")
+	if err != nil {
+		c.fail(w, r, err)
 		return
 	}
 	cases, err := c.opt.Recoveries.RecoveriesOf(r.Context(), p.PID)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -66,4 +68,13 @@ func (c *console) words(r *http.Request, err error) string {
 		return e.Message
 	}
 	return err.Error()
+}
+
+// formReason reads a form's required reason from field: trimmed, 1 to 500 characters.
+func formReason(r *http.Request, field string) (string, error) {
+	reason := strings.TrimSpace(r.PostFormValue(field))
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return "", said(sc.EInvalid, "form.reason")
+	}
+	return reason, nil
 }

@@ -447,6 +447,19 @@ func TestScopedAdmin(t *testing.T) {
 	}
 }
 
+// visitNotFound has the village assistant v1 record that 张三 was not found at home, on
+// 2024-05-08: a staff action in the audit trail, about a person of 371002001001.
+func visitNotFound(t *testing.T, c *city) {
+	t.Helper()
+	zp, _ := c.db.PersonByID(context.Background(), zhang)
+	v1 := c.client(t)
+	v1.login("v1")
+	v1.get(fmt.Sprintf("/person/%d", zp.PID))
+	if st, _, body := v1.post(fmt.Sprintf("/person/%d/visit", zp.PID), url.Values{"csrf": {v1.csrf}, "outcome": {"notfound"}, "date": {"2024-05-08"}}); st != http.StatusSeeOther {
+		t.Fatalf("visit: %d %s", st, body)
+	}
+}
+
 // TestTrailScoped: an auditor with a region reads the audit rows about its own region's
 // people (page and CSV), not another region's, nor the rows about no person.
 func TestTrailScoped(t *testing.T) {
@@ -458,12 +471,7 @@ func TestTrailScoped(t *testing.T) {
 func testTrailScoped(t *testing.T, c *city) {
 	ctx := context.Background()
 	zp, _ := c.db.PersonByID(ctx, zhang)
-	v1 := c.client(t)
-	v1.login("v1")
-	v1.get(fmt.Sprintf("/person/%d", zp.PID))
-	if st, _, body := v1.post(fmt.Sprintf("/person/%d/visit", zp.PID), url.Values{"csrf": {v1.csrf}, "outcome": {"notfound"}, "date": {"2024-05-08"}}); st != http.StatusSeeOther {
-		t.Fatalf("visit: %d %s", st, body)
-	}
+	visitNotFound(t, c)
 	ad := c.client(t)
 	ad.login("admin")
 	ad.get("/admin/users")

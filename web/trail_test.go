@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -67,13 +66,7 @@ func TestTrailTimes(t *testing.T) {
 func TestTrailXLSX(t *testing.T) {
 	c := newCity(t, storetest.DSNs(t)[0].Open(t))
 	ctx := context.Background()
-	zp, _ := c.db.PersonByID(ctx, zhang)
-	v1 := c.client(t)
-	v1.login("v1")
-	v1.get(fmt.Sprintf("/person/%d", zp.PID))
-	if st, _, body := v1.post(fmt.Sprintf("/person/%d/visit", zp.PID), url.Values{"csrf": {v1.csrf}, "outcome": {"notfound"}, "date": {"2024-05-08"}}); st != http.StatusSeeOther {
-		t.Fatalf("visit: %d %s", st, body)
-	}
+	visitNotFound(t, c)
 	ad := c.client(t)
 	ad.login("admin")
 	const filters = "actor=v1&from=2024-05-10&kind=visit&to=2024-05-10"
