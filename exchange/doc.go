@@ -41,7 +41,8 @@
 //     whole number from 1 to 1,000,000, amount yuan of spec §1, accept death or alive, ref
 //     SOURCE:RECORD_ID. The detail is optional: a part that is not key=value (a note in
 //     free text) or a known key with another value is dropped with a warning and the
-//     record kept (a death is not lost for its note); only a bad accept or ref, without
+//     record kept (a death is not lost for its note), except critical, which is then read
+//     as 1 (fail safe: a critical admission never certifies on its own); only a bad accept or ref, without
 //     which a review decides nothing, is bad_detail. In JSON Lines an object of strings is
 //     rewritten as key=value;… (amount may be a number); a value of another kind, or a key
 //     or value holding '=' or ';', is dropped alike (bad_detail or malformed for accept

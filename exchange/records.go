@@ -398,6 +398,14 @@ func (r *RecordReader) parseDetail(raw []byte, d *silentcert.Detail, warn func(s
 			d.ICD10 = r.internICD(val)
 		case keyCritical, keyAgent:
 			if len(val) != 1 || (val[0] != '0' && val[0] != '1') {
+				if detailKey(key) == keyCritical {
+					// Fail safe: a critical admission never certifies on its own (spec
+					// §4: a dying patient's bill is settled by the family), and a flag
+					// written another way (true, Y, 是) must not make it strong.
+					warn(fmt.Sprintf("detail critical must be 0 or 1, not %s: read as 1", quoteClip(val)))
+					d.Critical = true
+					continue
+				}
 				warn(fmt.Sprintf("detail %s must be 0 or 1, not %s: ignored", key, quoteClip(val)))
 				continue
 			}

@@ -157,24 +157,21 @@ func (s *rowSource) header() error {
 		return nil
 	case scanErr:
 		return s.readError()
-	case scanBadQuote, scanTooLong:
-		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row is malformed", s.name, s.csv.start)
 	}
-	if row := s.csv.row; bytes.HasPrefix(row, []byte{0xFF, 0xFE}) || bytes.HasPrefix(row, []byte{0xFE, 0xFF}) || bytes.IndexByte(row, 0) >= 0 {
-		// Excel's "Unicode text": UTF-16, and tab-separated besides.
-		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the file is UTF-16 text (Excel's \"Unicode text\"?), not CSV in UTF-8 or GBK: save it as \"CSV UTF-8\"", s.name, s.csv.start)
+	if err := s.headShape(); err != nil {
+		return err
+	}
+	if st == scanBadQuote || st == scanTooLong {
+		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row is malformed", s.name, s.csv.start)
 	}
 	if !s.csv.valid() {
 		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row is not valid %s", s.name, s.csv.start, s.t.enc)
 	}
 	s.csv.finish()
 	for i := range s.csv.spans {
-		if bytes.IndexByte(s.csv.field(i), '\r') < 0 {
-			continue
+		if bytes.IndexByte(s.csv.field(i), '\r') >= 0 {
+			return s.crError()
 		}
-		// Lines ended by CR alone (an old Mac exporter) read as one long header row: every
-		// row of the file would vanish into unknown columns.
-		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: the header row holds a carriage return (lines ended by CR alone?): save the file with LF or CR LF line ends", s.name, s.csv.start)
 	}
 	s.cols = make([]int, len(s.csv.spans))
 	s.hasCol = make([]bool, len(s.fs.names))
@@ -193,6 +190,23 @@ func (s *rowSource) header() error {
 		s.hasCol[k] = true
 	}
 	return nil
+}
+
+// headShape refuses, naming the cause, a file whose head is UTF-16 (Excel's "Unicode
+// text", tab-separated besides) or whose lines end in CR alone (read as one long header
+// row, or one long JSON line, every row of it would vanish).
+func (s *rowSource) headShape() error {
+	switch {
+	case s.t.utf16:
+		return silentcert.Errorf(silentcert.EInvalid, "%s: line 1: the file is UTF-16 text (Excel's \"Unicode text\"?), not UTF-8 or GBK: save it as \"CSV UTF-8\"", s.name)
+	case s.t.crOnly:
+		return s.crError()
+	}
+	return nil
+}
+
+func (s *rowSource) crError() error {
+	return silentcert.Errorf(silentcert.EInvalid, "%s: line 1: the header row holds a carriage return (lines ended by CR alone?): save the file with LF or CR LF line ends", s.name)
 }
 
 // requireColumns returns a file-level error naming the first missing column. Each entry
@@ -402,6 +416,12 @@ func (s *rowSource) nextJSON() (*Problem, error) {
 		return nil, err
 	}
 	s.rows++
+	if s.rows == 1 {
+		if err := s.headShape(); err != nil {
+			s.err = err
+			return nil, err
+		}
+	}
 	if tooLong {
 		return s.problem("", ReasonMalformed, errTooLong.Error()), nil
 	}
@@ -491,11 +511,19 @@ func (s *rowSource) detailObject(obj []byte) *Problem {
 		k := detailKey(trimSpace(key))
 		essential := k == keyAccept || k == keyRef
 		if kind != jString && !(kind == jNumber && string(key) == "amount") {
-			if essential {
+			switch {
+			case essential:
 				return s.problem("detail", ReasonMalformed, "detail must be a string or an object of strings")
+			case k == keyCritical:
+				// Its JSON text (1 is 1; true, an object, is read as critical with
+				// parseDetail's warning: fail safe).
+				if len(val) == 0 || bytes.ContainsAny(val, ";=") {
+					val = []byte("?")
+				}
+			default:
+				s.warn("detail", fmt.Sprintf("detail %s is not a string: ignored", quoteClip(key)))
+				continue
 			}
-			s.warn("detail", fmt.Sprintf("detail %s is not a string: ignored", quoteClip(key)))
-			continue
 		}
 		if bytes.ContainsAny(key, "=;") || bytes.ContainsAny(val, "=;") {
 			if essential {

@@ -42,6 +42,10 @@ type textBuf struct {
 	srcEOF bool  // src returned io.EOF
 	err    error // src returned another error; reported when the text before it is used up
 	empty  int   // consecutive empty reads, to stop a reader that never makes progress
+
+	// The head's shape, for a file-level refusal that names the cause: lines ended by CR
+	// alone (an old exporter), and UTF-16 (a byte-order mark, or NUL bytes).
+	crOnly, utf16 bool
 }
 
 // initText reads the start of src, settles the encoding (forced, or detected as spec §1
@@ -56,6 +60,12 @@ func (t *textBuf) initText(src io.Reader, forced string) {
 		t.noteRead(m, err)
 	}
 	head := t.buf[:n]
+	t.crOnly = bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(bytes.TrimRight(head, "\r"), '\r') >= 0
+	// UTF-16: its byte-order mark, or ASCII text with every other byte NUL (a NUL or two in
+	// a UTF-8 row is that row's problem, quarantined by field).
+	start := head[:min(len(head), 64)]
+	t.utf16 = bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) ||
+		(len(start) >= 8 && bytes.Count(start, []byte{0})*3 >= len(start))
 	enc := forced
 	if enc == "" {
 		enc = detectEncoding(head, t.srcEOF)

@@ -256,6 +256,11 @@ func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.write(ctx, func(tx *store.Tx, _ *change) error {
+		if b.Stands != nil {
+			if err := b.Stands(tx); err != nil {
+				return err
+			}
+		}
 		if done, err := s.repeated(tx, b, res); done || err != nil {
 			return err
 		}
