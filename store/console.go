@@ -986,6 +986,18 @@ func (db *DB) PersonInRegion(ctx context.Context, prefix string, pid int64) (*Pe
 	return out, err
 }
 
+// PeopleOf returns the people of pids (those that exist), by pid, in one query a 500.
+func (db *DB) PeopleOf(ctx context.Context, pids []int64) (map[int64]*Person, error) {
+	out := make(map[int64]*Person, len(pids))
+	err := inPIDs(pids, func(in string, args []any) error {
+		return db.queryPeople(ctx, `SELECT `+personSelect+` FROM people p JOIN people_state s ON s.pid = p.pid WHERE p.pid IN `+in, args, func(p *Person) error {
+			out[p.PID] = p
+			return nil
+		})
+	})
+	return out, err
+}
+
 // PersonPayments returns one person's payments, oldest month first.
 func (db *DB) PersonPayments(ctx context.Context, pid int64) ([]Payment, error) {
 	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT pid, benefit, month, kind, amount, payroll_month FROM payments

@@ -521,7 +521,7 @@ func (db *DB) RecordByKey(ctx context.Context, source, recordID string) (Record,
 	}
 	var out Record
 	found := false
-	err = readRecords(ctx, db, db.sql, []int64{id}, func(r *Record) error {
+	err = readRecords(ctx, db, db.rd, []int64{id}, func(r *Record) error {
 		out, found = *r, true
 		return nil
 	})
@@ -712,6 +712,61 @@ func (db *DB) HeldRecords(ctx context.Context) ([]Record, error) {
 	return db.recordsOf(ctx, `SELECT id, COALESCE(pid, -1), 1 FROM record_aside WHERE held = 1 ORDER BY id`)
 }
 
+// HeldPage returns at most limit (up to 500) of the records held for review, ordered by
+// rank (of a record type's code: the caller's, deaths first) and then the latest first,
+// and how many are held in all. It reads every held record's id and type (no record's
+// content) and then the page alone.
+func (db *DB) HeldPage(ctx context.Context, rank func(typ string) int, limit int) ([]Record, int, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT id, type FROM record_aside WHERE held = 1`)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: held records: %w", db, err)
+	}
+	type held struct {
+		id   int64
+		rank int
+	}
+	var all []held
+	ranks := map[string]int{}
+	for rows.Next() {
+		var h held
+		var typ string
+		if err := rows.Scan(&h.id, &typ); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		r, ok := ranks[typ]
+		if !ok {
+			r = rank(typ)
+			ranks[typ] = r
+		}
+		h.rank = r
+		all = append(all, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("%s: held records: %w", db, err)
+	}
+	slices.SortFunc(all, func(a, b held) int { return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(b.id, a.id)) })
+	page := all[:min(len(all), limit, 500)]
+	if len(page) == 0 {
+		return nil, len(all), nil
+	}
+	args := make([]any, len(page))
+	for i, h := range page {
+		args[i] = h.id
+	}
+	recs, err := db.recordsOf(ctx, `SELECT id, COALESCE(pid, -1), 1 FROM record_aside WHERE id IN (?`+strings.Repeat(",?", len(page)-1)+`)`, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	at := make(map[int64]int, len(page))
+	for i, h := range page {
+		at[h.id] = i
+	}
+	slices.SortFunc(recs, func(a, b Record) int { return cmp.Compare(at[a.ID], at[b.ID]) })
+	return recs, len(all), nil
+}
+
 // recordsOf returns the records whose ids query q gives, in its order, with the person
 // (when not -1) and whether held that it gives beside each id.
 func (db *DB) recordsOf(ctx context.Context, q string, args ...any) ([]Record, error) {
@@ -739,7 +794,9 @@ func (db *DB) recordsOf(ctx context.Context, q string, args ...any) ([]Record, e
 		return nil, fmt.Errorf("%s: records: %w", db, err)
 	}
 	byID := make(map[int64]Record, len(ids))
-	if err := readRecords(ctx, db, db.sql, ids, func(r *Record) error { byID[r.ID] = *r; return nil }); err != nil {
+	// Through the readers: on SQLite db.sql is the one writer connection, and a page would
+	// wait for a batch's transaction to end.
+	if err := readRecords(ctx, db, db.rd, ids, func(r *Record) error { byID[r.ID] = *r; return nil }); err != nil {
 		return nil, err
 	}
 	out := make([]Record, 0, len(ids))

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"cmp"
 	"net/http"
-	"slices"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store"
@@ -30,28 +28,14 @@ func (c *console) held(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	recs, err := c.db.HeldRecords(r.Context())
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	rows := make([]heldRow, len(recs))
-	for i, x := range recs {
-		rows[i] = heldRow{Record: x, Class: sc.ClassWeak}
-		if id, ok := c.opt.Catalogue.Lookup(x.Type); ok {
-			rows[i].Class = c.opt.Catalogue.Type(id).Class
+	classOf := func(typ string) sc.Class {
+		if id, ok := c.opt.Catalogue.Lookup(typ); ok {
+			return c.opt.Catalogue.Type(id).Class
 		}
-		if x.PID >= 0 {
-			if p, err := c.db.PersonInRegion(r.Context(), "", x.PID); err == nil {
-				rows[i].Person = p
-			} else if sc.ErrorCode(err) != sc.ENotFound {
-				c.fail(w, r, err)
-				return
-			}
-		}
+		return sc.ClassWeak
 	}
-	rank := func(k sc.Class) int {
-		switch k {
+	rank := func(typ string) int {
+		switch classOf(typ) {
 		case sc.ClassDeath:
 			return 0
 		case sc.ClassLoss:
@@ -61,8 +45,34 @@ func (c *console) held(w http.ResponseWriter, r *http.Request) {
 		}
 		return 3
 	}
-	slices.SortStableFunc(rows, func(a, b heldRow) int {
-		return cmp.Or(cmp.Compare(rank(a.Class), rank(b.Class)), cmp.Compare(b.ReportedDate, a.ReportedDate), cmp.Compare(a.ID, b.ID))
-	})
-	c.render(w, r, http.StatusOK, "held", rows)
+	recs, total, err := c.db.HeldPage(r.Context(), rank, heldShown)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	var pids []int64
+	for _, x := range recs {
+		if x.PID >= 0 {
+			pids = append(pids, x.PID)
+		}
+	}
+	people, err := c.db.PeopleOf(r.Context(), pids)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := &heldData{Total: total}
+	for _, x := range recs {
+		d.Rows = append(d.Rows, heldRow{Record: x, Class: classOf(x.Type), Person: people[x.PID]})
+	}
+	c.render(w, r, http.StatusOK, "held", d)
+}
+
+// heldShown is the most held records the page lists (deaths first): what one sitting
+// can check; the total says how many more wait.
+const heldShown = 500
+
+type heldData struct {
+	Rows  []heldRow
+	Total int
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -30,5 +31,23 @@ func TestHeld(t *testing.T) {
 	}
 	if st, _ := c.clientAs(t, "town").get("/held"); st != http.StatusForbidden {
 		t.Errorf("a town's look at the held records: %d", st)
+	}
+	// Many held (name typos a department repeats): the page lists 500, the death first,
+	// and says how many there are (it listed every one, a query each).
+	var b strings.Builder
+	b.WriteString("record_id,source,type,person_id,name,event_date,reported_date\n")
+	for i := range 510 {
+		fmt.Fprintf(&b, "OP%d,MED,MED.OUTPATIENT,%s,张山,2024-05-01,2024-05-10\n", i, zhang)
+	}
+	if _, err := c.svc.Ingest(context.Background(), service.Batch{Origin: "api", Source: "MED", Actor: "test", Day: today,
+		Files: []service.File{{Name: "m.csv", Body: strings.NewReader(b.String())}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = op.get("/held")
+	if n := strings.Count(body, "<tr"); n != 501 || !strings.Contains(body, "仅显示前 500 条(共 511 条)") {
+		t.Errorf("%d rows (header included), want 501 and the note", n)
+	}
+	if i, j := strings.Index(body, "PSB:DX1"), strings.Index(body, "MED:OP"); i < 0 || j < 0 || i > j {
+		t.Error("the held death is not first")
 	}
 }
