@@ -165,8 +165,8 @@ func bodyCharset(r *http.Request) (string, error) {
 		return "", nil // the format's check has spoken; a parameter it cannot read names no charset
 	}
 	switch cs := strings.ToLower(params["charset"]); cs {
-	case "":
-		return "", nil
+	case "", "us-ascii", "ascii":
+		return "", nil // ASCII is UTF-8 and GBK alike: detected as a file is
 	case "utf-8", "utf8", "gbk", "gb18030":
 		return cs, nil
 	case "gb2312":

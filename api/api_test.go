@@ -363,6 +363,9 @@ func TestCharset(t *testing.T) {
 	if code != http.StatusCreated || out["report"].(map[string]any)["quarantined"].(float64) != 0 {
 		t.Fatalf("charset=GBK: %d %v", code, out["report"])
 	}
+	if code, _ := post("text/csv; charset=US-ASCII"); code != http.StatusCreated {
+		t.Errorf("charset=US-ASCII (a client's default): %d", code)
+	}
 	if code, _ := post("text/csv; charset=latin1"); code != http.StatusBadRequest {
 		t.Errorf("charset=latin1: %d", code)
 	}
