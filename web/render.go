@@ -274,8 +274,22 @@ func (p *Page) AuditAction(kind, action string) string {
 		if m, ok := p.msgs["work."+action]; ok {
 			return m
 		}
+	case "batch":
+		if m, ok := p.msgs["batch.origin."+action]; ok {
+			return m
+		}
 	}
 	return p.Named("audit.act.", action)
+}
+
+// PaymentKind names a payment row's kind: REGULAR, BACK_PAY, or WITHHELD:STATUS (the
+// status that withheld it).
+func (p *Page) PaymentKind(kind string) string {
+	k, why, ok := strings.Cut(kind, ":")
+	if !ok {
+		return p.Named("money.", kind)
+	}
+	return p.Named("money.", k) + "(" + p.Named("status.", why) + ")"
 }
 
 // Benefit names an entitlement code as the configuration does (the code if it has no name).

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
 )
 
 // TestShownDetail: the village assistant sees a record's or decision's detail without what
@@ -26,6 +28,32 @@ func TestShownDetail(t *testing.T) {
 		}
 		if got := operator.ShownDetail(detail); got != detail {
 			t.Errorf("operator: ShownDetail(%q) = %q", detail, got)
+		}
+	}
+}
+
+// TestReversedCaseOpen: a case whose only repayment was reversed is open again, not
+// "partly recovered" (the reversed entry and its reversal stand for nothing).
+func TestReversedCaseOpen(t *testing.T) {
+	rec := service.Recovery{RecoveryCase: service.RecoveryCase{ToRecover: 100000},
+		Entries: []store.RecoveryEntry{{Seq: 1, Kind: store.RecoveryRepaid, Amount: 50000}, {Seq: 2, Kind: store.RecoveryReversed, Amount: 50000, Reverses: 1}}}
+	rec.Settlement = store.Settle(rec.Entries, "", 100000)
+	rows, _ := recoveryRows([]service.Recovery{rec}, nil)
+	if rows[0].State != "open" || !rows[0].Reversed[1] {
+		t.Errorf("state %q, reversed %v", rows[0].State, rows[0].Reversed)
+	}
+}
+
+// TestPaymentKind: a withheld month names why, in the reader's words.
+func TestPaymentKind(t *testing.T) {
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Page{msgs: cats["zh-CN"]}
+	for kind, want := range map[string]string{"REGULAR": "已发放", "WITHHELD:SUSPENDED": "暂停发放(已暂停发放)"} {
+		if got := p.PaymentKind(kind); got != want {
+			t.Errorf("%s: %q, want %q", kind, got, want)
 		}
 	}
 }

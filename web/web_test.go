@@ -374,7 +374,7 @@ func testConsole(t *testing.T, c *city) {
 		}
 	}
 	st, body = au.get("/audit?kind=visit&format=csv")
-	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeffseq,业务日期,") || !strings.Contains(body, ",上门走访,v1,") || strings.Contains(body, ",导出,") ||
+	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeff序号,业务日期,") || !strings.Contains(body, ",上门走访,v1,") || strings.Contains(body, ",导出,") ||
 		strings.Contains(body, zhang) {
 		t.Fatalf("the audit export: %d\n%s", st, body)
 	}
