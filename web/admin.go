@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -265,6 +266,15 @@ func (c *console) keysPost(w http.ResponseWriter, r *http.Request) {
 	switch r.PostFormValue("op") {
 	case "create":
 		source := r.PostFormValue("source")
+		if !slices.Contains(c.opt.Catalogue.Sources(), source) {
+			// A key for a department the catalogue does not know could send nothing.
+			c.keysPage(w, r, http.StatusBadRequest, "", c.words(r, sc.Errorf(sc.EInvalid, "source %q is not a department of the catalogue", source)))
+			return
+		}
+		if strings.TrimSpace(r.PostFormValue("name")) == "" {
+			c.keysPage(w, r, http.StatusBadRequest, "", c.words(r, sc.Errorf(sc.EInvalid, "a key needs a name (the system that will use it)")))
+			return
+		}
 		types, err := c.keyTypes(source, r.PostFormValue("types"))
 		if err != nil {
 			c.keysPage(w, r, http.StatusBadRequest, "", c.words(r, err))

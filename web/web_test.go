@@ -296,6 +296,14 @@ func testConsole(t *testing.T, c *city) {
 	if st, _, body := ad.post("/admin/keys", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "source": {"PSB"}, "name": {"nightly"}}); st != http.StatusOK || !strings.Contains(body, `id="secret"`) {
 		t.Fatalf("create key: %d", st)
 	}
+	// A department the catalogue does not know, or a key without a name, is refused.
+	for _, f := range []url.Values{{"source": {"NOPE"}, "name": {"x"}}, {"source": {"PSB"}, "name": {" "}}} {
+		f.Set("csrf", ad.csrf)
+		f.Set("op", "create")
+		if st, _, body := ad.post("/admin/keys", f); st != http.StatusBadRequest || strings.Contains(body, `id="secret"`) {
+			t.Errorf("a key for %v: %d", f, st)
+		}
+	}
 	// A key limited to some of its source's types; a type of another source is refused.
 	if st, _, body := ad.post("/admin/keys", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "source": {"HRSS"}, "name": {"face app"},
 		"types": {"HRSS.FACE, HEA.VACCINATION"}}); st != http.StatusBadRequest || !strings.Contains(body, "HEA.VACCINATION") || strings.Contains(body, `id="secret"`) {
