@@ -57,6 +57,11 @@ type DropFolder struct {
 	Settle time.Duration
 	// Now is the scans' clock (nil: time.Now), for tests.
 	Now func() time.Time
+	// MaxBytes bounds a file, and what a gzip file may unpack to (0: no bound; serve gives
+	// its --max-body, as for the API): past it the file is refused whole and moved to
+	// failed/, so that a small gzip bomb a department drops cannot fill the memory — nor
+	// do it again at every restart.
+	MaxBytes int64
 }
 
 // DefaultDropSettle is DropFolder.Settle's default: serve scans every 10 s, so a file
@@ -366,8 +371,12 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 		if _, err := body.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
+		var in io.Reader = body
+		if d.MaxBytes > 0 && f.sig.size > d.MaxBytes {
+			in = tooBig{fmt.Errorf("%d bytes, more than the drop folder's limit of %d (serve --max-body)", f.sig.size, d.MaxBytes)}
+		}
 		res, err := d.Service.Ingest(ctx, Batch{Origin: "drop", Source: src, Actor: "drop:" + src, Key: key,
-			Files: []File{{Name: filepath.Join(src, name), Body: body}}})
+			MaxDecompressed: d.MaxBytes, Files: []File{{Name: filepath.Join(src, name), Body: in}}})
 		if err != nil {
 			return err // not stored: left in place for the next scan
 		}
@@ -473,8 +482,22 @@ func freeFor(root *os.Root, path string, size int64, sum []byte, id int64) (bool
 	case fi.Mode().IsRegular():
 		return fi.Size() == size && sameBytes(root, path, sum), nil
 	}
-	other, ok := reportBatch(root, path+".report.json")
-	return !ok || other == id, nil
+	rp := path + ".report.json"
+	rfi, err := root.Lstat(rp)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return true, nil
+	case err != nil:
+		return false, err
+	case rfi.IsDir():
+		return false, nil
+	case rfi.Mode().IsRegular():
+		// This batch's report, or nothing of ours to replace: a file a department dropped
+		// under a report's name is kept as received.
+		other, ok := reportBatch(root, rp)
+		return ok && other == id, nil
+	}
+	return true, nil // a link or special file planted there is replaced, never written through
 }
 
 // sameBytes reports whether the regular file at path in root hashes to sum (one that
@@ -568,3 +591,9 @@ func reportBatch(root *os.Root, path string) (id int64, ok bool) {
 	}
 	return rep.BatchID, true
 }
+
+// tooBig is a file refused for its size: reading it fails at once, which refuses the batch
+// whole, as a file that cannot be read to its end is.
+type tooBig struct{ err error }
+
+func (r tooBig) Read([]byte) (int, error) { return 0, r.err }

@@ -2,7 +2,9 @@ package service_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -295,5 +297,63 @@ func scanTwice(t *testing.T, drop *service.DropFolder, want int) {
 	}
 	if n, err := drop.Scan(ctx); n != want || err != nil {
 		t.Fatalf("second scan: %d files, %v, want %d", n, err, want)
+	}
+}
+
+// TestDropFolderReportNameKept: a file a department drops under the name another file's
+// report will take (d.csv.report.json) is kept as received: the later d.csv goes beside it
+// under its batch's name, with its own report, instead of its report replacing the file.
+func TestDropFolderReportNameKept(t *testing.T) {
+	s := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db"))
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+	planted := []byte("record_id,source\nplanted,HEA\n")
+	os.WriteFile(filepath.Join(dir, "HEA", "d.csv.report.json"), planted, 0o644)
+	drop := dropFolder(dir, s)
+	scanTwice(t, drop, 1)
+	// Refused too (UTF-16), so that it goes where the planted file went.
+	os.WriteFile(filepath.Join(dir, "HEA", "d.csv"), []byte("\xff\xfer\x00e\x00c\x00\n\x00"), 0o644)
+	scanTwice(t, drop, 1)
+	var kept []byte
+	for _, sub := range []string{"done", "failed"} {
+		if b, err := os.ReadFile(filepath.Join(dir, "HEA", sub, "d.csv.report.json")); err == nil && bytes.Equal(b, planted) {
+			kept = b
+		}
+	}
+	if kept == nil {
+		t.Error("the file dropped under a report's name was replaced")
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "HEA", "failed", "d.batch-*.csv")); len(m) != 1 {
+		t.Errorf("d.csv not beside it under its batch's name: %v", m)
+	}
+}
+
+// TestDropFolderBounded: a file past the drop folder's limit, or a small gzip file that
+// unpacks past it (a bomb), is refused whole and moved to failed/ with its report, not
+// read into memory (the drop folder had no bound, where the API has --max-body).
+func TestDropFolderBounded(t *testing.T) {
+	s := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db"))
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+	var big bytes.Buffer
+	big.WriteString(header)
+	for i := 0; big.Len() < 4096; i++ {
+		fmt.Fprintf(&big, "b%d,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n", i)
+	}
+	os.WriteFile(filepath.Join(dir, "HEA", "a-big.csv"), big.Bytes(), 0o644)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte(header))
+	zw.Write(bytes.Repeat([]byte("x"), 1<<20))
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, "HEA", "b-bomb.csv.gz"), z.Bytes(), 0o644)
+	drop := dropFolder(dir, s)
+	drop.MaxBytes = 2048
+	scanTwice(t, drop, 2)
+	for _, f := range []string{"a-big.csv", "b-bomb.csv.gz"} {
+		rep, err := os.ReadFile(filepath.Join(dir, "HEA", "failed", f+".report.json"))
+		if err != nil || !bytes.Contains(rep, []byte(`"rejected"`)) {
+			t.Errorf("%s: not refused into failed/: %v %s", f, err, rep)
+		}
 	}
 }

@@ -473,3 +473,36 @@ func TestBatchMovesDashboard(t *testing.T) {
 		t.Errorf("after the batch:\n%s\nrebuilt:\n%s\nbefore:\n%s", after, rebuilt, before)
 	}
 }
+
+// TestBatchKeepsClosedMonth: a batch on the 1st, before that day's run, moves the live
+// counts but not the stock of the month the summary still names (the one closed the day
+// before, which no refresh recounts: it kept the death for good).
+func TestBatchKeepsClosedMonth(t *testing.T) {
+	ctx := context.Background()
+	db, s, _ := zhangFrom(t, "1000.00,2000-04,,,2024-01-10")
+	runDays(t, s, "2024-03-02", "2024-03-31")
+	stock := func() string {
+		rows, err := db.Reader().QueryContext(ctx, `SELECT region, month, status, n FROM console_stock ORDER BY region, month, status`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var r string
+			var m, st, n int64
+			rows.Scan(&r, &m, &st, &n)
+			out = append(out, fmt.Sprint(r, m, st, n))
+		}
+		return strings.Join(out, ";")
+	}
+	before := stock()
+	death := csvBatch("PSB", header+"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-03-30,2024-04-01,,\n")
+	death.Day = sc.MustDate("2024-04-01")
+	if _, err := s.Ingest(ctx, death); err != nil {
+		t.Fatal(err)
+	}
+	if after := stock(); after != before || before == "" {
+		t.Errorf("March's stock moved by April's batch:\n%s\n%s", before, after)
+	}
+}

@@ -380,7 +380,7 @@ func (s *Service) applyParts(ctx context.Context, b Batch, parts [][]Row, res *R
 		if !b.History && b.Origin != "replay" {
 			// The dashboard moves with the batch (a replay's days are counted by its
 			// daily refreshes).
-			if err := tx.MoveCounted(ch.counted()); err != nil {
+			if err := tx.MoveCounted(s.dayOf(b), ch.counted()); err != nil {
 				return err
 			}
 		}

@@ -1194,8 +1194,11 @@ type CountedMove struct{ Was, Now Counted }
 // and certifications show on the dashboard when it commits, as a staff action's do. The
 // moves are summed by region, status and method first, so that a batch that changes
 // thousands of people writes a few rows per village. Like RefreshPerson, exact when the
-// people had not changed since the last refresh unmoved.
-func (t *Tx) MoveCounted(moves []CountedMove) error {
+// people had not changed since the last refresh unmoved. day is the batch's: the stock of
+// the summary's month moves only when day falls in it (a batch on the 1st before that
+// day's run must not rewrite the month closed the day before, which no refresh recounts);
+// NoDate moves it whatever the day.
+func (t *Tx) MoveCounted(day sc.Date, moves []CountedMove) error {
 	type nowKey struct {
 		region string
 		status sc.Status
@@ -1251,7 +1254,7 @@ func (t *Tx) MoveCounted(moves []CountedMove) error {
 			}
 		}
 	}
-	if month < 0 {
+	if month < 0 || (day != sc.NoDate && int64(day.Month()) != month) {
 		return nil
 	}
 	sk := slices.SortedFunc(maps.Keys(ds), func(a, b stockKey) int {
@@ -1324,7 +1327,7 @@ func (t *Tx) refreshPerson(pid int64, was Counted) error {
 		return fmt.Errorf("%s: refresh person %d: %w", t.db, pid, err)
 	}
 	now.Status, now.Method = sc.Status(st), sc.Method(me)
-	if err := t.MoveCounted([]CountedMove{{Was: was, Now: now}}); err != nil {
+	if err := t.MoveCounted(sc.NoDate, []CountedMove{{Was: was, Now: now}}); err != nil {
 		return err
 	}
 	// The person's fraud-risk flag: their latest RISK row, unless closed after it.

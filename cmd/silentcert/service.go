@@ -534,7 +534,7 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 			c.Log.Error("daily run", "err", err)
 		}
 		if c.Drop != "" {
-			if _, err := (&service.DropFolder{Dir: c.Drop, Service: c.Service}).Scan(ctx); err != nil && ctx.Err() == nil {
+			if _, err := (&service.DropFolder{Dir: c.Drop, Service: c.Service, MaxBytes: c.MaxBody}).Scan(ctx); err != nil && ctx.Err() == nil {
 				c.Log.Error("drop folder", "err", err)
 			}
 		}
