@@ -210,9 +210,17 @@ func (d *DropFolder) source(ctx context.Context, src string, now time.Time) (int
 		delete(dropSeen.m[dir], f.name) // taken: a new file of its name starts afresh
 		dropSeen.Unlock()
 		n++
+		if n == dropPerScan {
+			return n, nil // the rest at the next scans: the other sources, and the day, go on
+		}
 	}
 	return n, nil
 }
+
+// dropPerScan is the most files a scan takes from one source: a department that drops
+// thousands of small files at once delays neither the others' nor the daily run (serve
+// scans in the loop that runs the days) by more than these.
+const dropPerScan = 100
 
 // regular lists the regular files waiting in a source's folder, oldest name first, each
 // settled or not (see DropFolder). It skips hidden names and files named .part or .tmp

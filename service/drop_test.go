@@ -357,3 +357,25 @@ func TestDropFolderBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestDropFolderTakesTurns: a source with more files than a scan takes from one leaves
+// the rest for the next scans, and another source's file goes in at the same scan.
+func TestDropFolderTakesTurns(t *testing.T) {
+	s := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db"))
+	dir := t.TempDir()
+	for _, src := range []string{"CIV", "HEA"} {
+		os.MkdirAll(filepath.Join(dir, src), 0o755)
+	}
+	for i := range 130 {
+		os.WriteFile(filepath.Join(dir, "CIV", fmt.Sprintf("f%03d.csv", i)), []byte(header), 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "HEA", "h.csv"), []byte(header), 0o644)
+	drop := dropFolder(dir, s)
+	scanTwice(t, drop, 101)
+	if _, err := os.Stat(filepath.Join(dir, "HEA", "done", "h.csv")); err != nil {
+		t.Error("HEA's file waited for CIV's")
+	}
+	if n, err := drop.Scan(context.Background()); n != 30 || err != nil {
+		t.Errorf("the next scan took %d, %v; want CIV's other 30", n, err)
+	}
+}
