@@ -712,12 +712,41 @@ func (db *DB) HeldRecords(ctx context.Context) ([]Record, error) {
 	return db.recordsOf(ctx, `SELECT id, COALESCE(pid, -1), 1 FROM record_aside WHERE held = 1 ORDER BY id`)
 }
 
-// HeldPage returns at most limit (up to 500) of the records held for review, ordered by
+// HeldRecord returns record id when it is held for review, and whether it is.
+func (db *DB) HeldRecord(ctx context.Context, id int64) (Record, bool, error) {
+	recs, err := db.recordsOf(ctx, `SELECT id, COALESCE(pid, -1), 1 FROM record_aside WHERE id = ? AND held = 1`, id)
+	if err != nil || len(recs) == 0 {
+		return Record{}, false, err
+	}
+	return recs[0], true, nil
+}
+
+// ReviewHeld takes record id, held for review, off the list of held records (HeldPage)
+// with the audit row a of the staff member who checked it; the record stays held. A
+// record reviewed already is left as it is (reviewed false), one not held is not found.
+func (t *Tx) ReviewHeld(id int64, a AuditRow) (reviewed bool, err error) {
+	var seq sql.NullInt64
+	err = t.QueryRow(`SELECT reviewed FROM record_aside WHERE id = ? AND held = 1`, id).Scan(&seq)
+	if err == sql.ErrNoRows {
+		return false, sc.Errorf(sc.ENotFound, "no held record %d", id)
+	}
+	if err != nil || seq.Valid {
+		return false, err
+	}
+	as := []AuditRow{a}
+	if err := t.Append(as); err != nil {
+		return false, err
+	}
+	return true, t.exec(`UPDATE record_aside SET reviewed = ? WHERE id = ?`, as[0].Seq, id)
+}
+
+// HeldPage returns at most limit (up to 500) of the records held for review and not
+// reviewed yet (ReviewHeld), ordered by
 // rank (of a record type's code: the caller's, deaths first) and then the latest first,
 // and how many are held in all. It reads every held record's id and type (no record's
 // content) and then the page alone.
 func (db *DB) HeldPage(ctx context.Context, rank func(typ string) int, limit int) ([]Record, int, error) {
-	rows, err := db.rd.QueryContext(ctx, `SELECT id, type FROM record_aside WHERE held = 1`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT id, type FROM record_aside WHERE held = 1 AND reviewed IS NULL`)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: held records: %w", db, err)
 	}

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store"
@@ -75,4 +77,63 @@ const heldShown = 500
 type heldData struct {
 	Rows  []heldRow
 	Total int
+}
+
+// heldReviewed takes a held record off the list once checked (a call, a visit: the name
+// was a typo and the record of no consequence, or the death was recorded as deaths are),
+// with a note, in the audit trail; the record stays held. Operators and administrators
+// of the whole city, as the list.
+func (c *console) heldReviewed(w http.ResponseWriter, r *http.Request) {
+	u := reqOf(r).user
+	if err := cityWide(u); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := c.canWrite(u); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		c.fail(w, r, sc.Errorf(sc.ENotFound, "no held record %q", r.PathValue("id")))
+		return
+	}
+	note, err := formReason(r, "note")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	x, ok, err := c.db.HeldRecord(r.Context(), id)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if !ok {
+		c.fail(w, r, sc.Errorf(sc.ENotFound, "no held record %q", r.PathValue("id")))
+		return
+	}
+	a := store.AuditRow{Kind: "held", Day: c.opt.Today(), At: c.opt.Now().UTC().Format(time.RFC3339), Actor: u.Name, PID: x.PID,
+		Action: "reviewed", Evidence: x.Source + ":" + x.RecordID, Detail: "type=" + x.Type + ";note=" + store.DetailValue(note)}
+	if x.PID >= 0 {
+		if p, err := c.db.PersonInRegion(r.Context(), "", x.PID); err == nil {
+			a.PersonID = p.Rec.PersonID
+		}
+	} else {
+		a.PID = -1
+	}
+	tx, err := c.db.Begin(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	defer tx.Rollback()
+	if _, err := tx.ReviewHeld(id, a); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/held", http.StatusSeeOther)
 }

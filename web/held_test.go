@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -32,6 +34,36 @@ func TestHeld(t *testing.T) {
 	if st, _ := c.clientAs(t, "town").get("/held"); st != http.StatusForbidden {
 		t.Errorf("a town's look at the held records: %d", st)
 	}
+	// Checked, with what was found: off the list, in the audit trail; the record stays
+	// held. The auditor reads, and may not.
+	m := regexp.MustCompile(`action="/held/(\d+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no form to mark the held record checked")
+	}
+	au := c.clientAs(t, "auditor")
+	if _, ab := au.get("/held"); strings.Contains(ab, `action="/held/`) {
+		t.Error("the auditor is offered the form")
+	}
+	if st, _, _ := au.post("/held/"+m[1], url.Values{"csrf": {au.csrf}, "note": {"x"}}); st != http.StatusForbidden {
+		t.Errorf("the auditor marks a held record: %d", st)
+	}
+	if st, _, _ := op.post("/held/"+m[1], url.Values{"csrf": {op.csrf}, "note": {" "}}); st != http.StatusBadRequest {
+		t.Errorf("checked without a note: %d", st)
+	}
+	if st, _, _ := op.post("/held/"+m[1], url.Values{"csrf": {op.csrf}, "note": {"电话核实:户籍姓名录入错误,本人健在"}}); st != http.StatusSeeOther {
+		t.Fatalf("checked: %d", st)
+	}
+	if _, body := op.get("/held"); strings.Contains(body, "PSB:DX1") {
+		t.Error("the checked record is still listed")
+	}
+	var n int
+	if err := c.db.SQL().QueryRow(`SELECT count(*) FROM audit WHERE kind = 'held' AND action = 'reviewed' AND evidence = 'PSB:DX1' AND actor = 'operator'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d audit rows of the check (%v)", n, err)
+	}
+	held, _ := c.db.HeldRecords(context.Background())
+	if len(held) != 1 {
+		t.Errorf("%d records held after the check, want the one still held", len(held))
+	}
 	// Many held (name typos a department repeats): the page lists 500, the death first,
 	// and says how many there are (it listed every one, a query each).
 	var b strings.Builder
@@ -43,11 +75,15 @@ func TestHeld(t *testing.T) {
 		Files: []service.File{{Name: "m.csv", Body: strings.NewReader(b.String())}}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.svc.Ingest(context.Background(), service.Batch{Origin: "api", Source: "CIV", Actor: "test", Day: today,
+		Files: []service.File{{Name: "c.csv", Body: strings.NewReader("record_id,source,type,person_id,name,event_date,reported_date\nCX1,CIV,CIV.CREMATION," + zhang + ",张山,2024-04-01,2024-04-02\n")}}}); err != nil {
+		t.Fatal(err)
+	}
 	_, body = op.get("/held")
 	if n := strings.Count(body, "<tr"); n != 501 || !strings.Contains(body, "仅显示前 500 条(共 511 条)") {
 		t.Errorf("%d rows (header included), want 501 and the note", n)
 	}
-	if i, j := strings.Index(body, "PSB:DX1"), strings.Index(body, "MED:OP"); i < 0 || j < 0 || i > j {
-		t.Error("the held death is not first")
+	if i, j := strings.Index(body, "CIV:CX1"), strings.Index(body, "MED:OP509"); i < 0 || j < 0 || i > j || strings.Contains(body, "MED:OP0<") {
+		t.Error("the held death is not first, then the latest")
 	}
 }

@@ -167,6 +167,7 @@ func (c *console) routes() {
 	m.HandleFunc("GET /batches", c.need(c.batches))
 	m.HandleFunc("GET /batches/{id}", c.need(c.batch))
 	m.HandleFunc("GET /held", c.need(c.held))
+	m.HandleFunc("POST /held/{id}", c.need(c.heldReviewed))
 	m.HandleFunc("GET /audit", c.need(c.trail))
 	m.HandleFunc("GET /admin/users", c.need(c.users))
 	m.HandleFunc("POST /admin/users", c.need(c.usersPost))

@@ -1,0 +1,4 @@
+-- record_aside.reviewed: the audit row (its seq) of the staff member who checked a record
+-- held for a name mismatch and took it off the list of held records (NULL: not yet).
+-- The record stays held — it is never applied — but the list shows what is left to do.
+ALTER TABLE record_aside ADD COLUMN reviewed {{bigint}};
