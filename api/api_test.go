@@ -207,17 +207,7 @@ func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }
 func TestQuarantinePages(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db")
-	svc, err := service.Open(ctx, db, service.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := auth.New(db, auth.Options{})
-	secret, _, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(api.Options{Service: svc, Keys: keys}))
-	defer srv.Close()
+	svc, _, srv, secret, _ := apiCity(t, db, 0)
 	do := func(method, path, body string) (int, map[string]any) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "text/csv")
@@ -326,19 +316,8 @@ func TestRevokedWhileArriving(t *testing.T) {
 // 64 KiB are ASCII is not detected as GBK, and its later Chinese rows were quarantined as
 // undecodable; an unknown charset is refused.
 func TestCharset(t *testing.T) {
-	ctx := context.Background()
 	db := storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db")
-	svc, err := service.Open(ctx, db, service.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := auth.New(db, auth.Options{})
-	secret, _, err := keys.CreateAPIKey(ctx, "admin", "HEA", "hospital feed", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(api.Options{Service: svc, Keys: keys}))
-	defer srv.Close()
+	_, _, srv, secret, _ := apiCity(t, db, 0)
 	var b bytes.Buffer
 	b.WriteString(header)
 	for i := 0; b.Len() < 70_000; i++ {
