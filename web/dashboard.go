@@ -56,6 +56,9 @@ type dashboardData struct {
 	SourceChart, MethodShare           template.HTML
 	MoneyChart                         template.HTML
 	Paid, BackPay, Withheld, ToRecover sc.Fen
+	// MoneySince is the first month the money figures count (they add every payroll
+	// since; NoMonth: none yet).
+	MoneySince sc.Month
 	ShowMoney, ShowRecover             bool // the money figures (not for the village assistant, seesMoney)
 	RecoverCases                       int  // open recovery cases in the region
 	SummaryDay                         sc.Date
@@ -262,7 +265,11 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 	for i, k := range kinds {
 		mon[i] = Series{Name: tr("money." + k), Values: make([]float64, len(months)), Color: []string{"#1f5fa8", "#2e7d32", "#c62828"}[i]}
 	}
+	d.MoneySince = sc.NoMonth
 	for _, m := range money {
+		if d.MoneySince == sc.NoMonth || m.Month < d.MoneySince {
+			d.MoneySince = m.Month
+		}
 		switch m.Key {
 		case "REGULAR":
 			d.Paid += sc.Fen(m.N)

@@ -65,6 +65,9 @@ func testRecoveries(t *testing.T, c *city) {
 	if _, body := op.get(zURL); strings.Contains(body, `id="until"`) {
 		t.Error("a dead person's page shows a certification running on")
 	}
+	if _, body := op.get("/"); !strings.Contains(body, "以下金额为自 ") {
+		t.Error("the dashboard's money does not say since when it adds up")
+	}
 	if _, body := op.get("/"); !strings.Contains(body, `id="to-recover">¥6,200.00`) {
 		t.Error("the dashboard does not show the ¥6,200.00 left to recover")
 	}
