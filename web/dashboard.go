@@ -58,12 +58,12 @@ type dashboardData struct {
 	Paid, BackPay, Withheld, ToRecover sc.Fen
 	// MoneySince is the first month the money figures count (they add every payroll
 	// since; NoMonth: none yet).
-	MoneySince sc.Month
-	ShowMoney, ShowRecover             bool // the money figures (not for the village assistant, seesMoney)
-	RecoverCases                       int  // open recovery cases in the region
-	SummaryDay                         sc.Date
-	Months                             []sc.Month
-	RateRows                           []rateRow
+	MoneySince             sc.Month
+	ShowMoney, ShowRecover bool // the money figures (not for the village assistant, seesMoney)
+	RecoverCases           int  // open recovery cases in the region
+	SummaryDay             sc.Date
+	Months                 []sc.Month
+	RateRows               []rateRow
 }
 
 type rateRow struct {
