@@ -54,7 +54,7 @@ func TestVisitForm(t *testing.T) {
 		}
 	}
 	// The answer is in the assistant's words, with the way back to the form.
-	if _, _, body := post(url.Values{"outcome": {"death"}}); !strings.Contains(body, "请填写死亡日期") || !strings.Contains(body, `<a href="`+zURL+`">返回重填</a>`) {
+	if _, _, body := post(url.Values{"outcome": {"death"}}); !strings.Contains(body, "请填写死亡日期") || !strings.Contains(body, `<a href="`+zURL+`#h-visit">返回重填</a>`) {
 		t.Errorf("a death without its date is not answered in Chinese with the way back:\n%s", body)
 	}
 	if _, _, body := post(url.Values{"outcome": {"alive"}, "date": {"08/05/2024"}}); !strings.Contains(body, "请按 年-月-日 填写") {
@@ -115,7 +115,7 @@ func TestSessionEndedUnderForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"alive"}})
-	if st != http.StatusUnauthorized || !strings.Contains(body, "登录已过期") || !strings.Contains(body, `name="next" value="`+zURL+`"`) {
+	if st != http.StatusUnauthorized || !strings.Contains(body, "登录已过期") || !strings.Contains(body, `name="next" value="`+zURL+`#h-visit"`) { // at the form again
 		t.Errorf("a visit sent after the session ended: %d\n%s", st, body)
 	}
 	if after, _ := c.db.PersonRecords(ctx, zp.PID); len(after) != len(before) {

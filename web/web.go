@@ -237,6 +237,11 @@ func formPage(r *http.Request) string {
 			next += "?" + ref.RawQuery
 		}
 		if safe := safeNext(next); safe == next {
+			// A Referer carries no fragment: the form's own section of the page, so that
+			// the user lands at the form again, not at the page's top.
+			if strings.HasPrefix(ref.Path, "/person/") {
+				safe += formSection(r)
+			}
 			return safe
 		}
 	}
@@ -244,10 +249,23 @@ func formPage(r *http.Request) string {
 		return "/village"
 	}
 	if i := strings.LastIndexByte(r.URL.Path, '/'); i > 0 {
-		return safeNext(r.URL.Path[:i])
+		page := safeNext(r.URL.Path[:i])
+		if strings.HasPrefix(page, "/person/") {
+			page += formSection(r)
+		}
+		return page
 	}
 	return "/"
 }
+
+// formSection is the person page's section of the form r was sent from ("" for none).
+func formSection(r *http.Request) string {
+	return formSections[r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]]
+}
+
+// formSections are the person page's sections of its forms, by the form's last path
+// segment.
+var formSections = map[string]string{"recovery": "#h-recovery", "review": "#h-review", "visit": "#h-visit", "signins": "#h-signin"}
 
 type reqKey struct{}
 
