@@ -727,3 +727,35 @@ func TestWarningsCapped(t *testing.T) {
 		t.Errorf("the report lists %d warnings of %v", n, m["warnings_total"])
 	}
 }
+
+// TestGzipLimitExact: a gzip file that unpacks to exactly the limit is read whole (the
+// end of the stream came in a read of its own, and was taken for a byte too many); a
+// byte more is refused.
+func TestGzipLimitExact(t *testing.T) {
+	var data []byte
+	data = append(data, recHeader...)
+	for len(data) < 131072 {
+		data = append(data, "r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,\n"...)
+	}
+	data = data[:131072]
+	data[len(data)-1] = '\n'
+	for _, c := range []struct {
+		max  int64
+		fail bool
+	}{{131072, false}, {131071, true}} {
+		r, err := NewRecordReader("x.csv.gz", bytes.NewReader(gzipped(t, data)), FormatCSV, true, nil, Options{MaxDecompressed: c.max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last error
+		for {
+			if _, _, err := r.Next(); err != nil {
+				last = err
+				break
+			}
+		}
+		if failed := last != io.EOF; failed != c.fail {
+			t.Errorf("limit %d: %v", c.max, last)
+		}
+	}
+}

@@ -137,6 +137,16 @@ type capped struct {
 
 func (c *capped) Read(p []byte) (int, error) {
 	if c.left <= 0 {
+		// Exactly at the limit is within it: only a byte more is too much (the end of the
+		// stream may come in a read of its own).
+		var one [1]byte
+		n, err := io.ReadFull(c.r, one[:])
+		if n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+			return 0, io.EOF
+		}
+		if n == 0 && err != nil {
+			return 0, err
+		}
 		return 0, fmt.Errorf("decompressed, the file is larger than the limit of %d bytes", c.max)
 	}
 	if int64(len(p)) > c.left {

@@ -14,10 +14,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/silentcert/silentcert/store"
 )
 
 // DropFolder watches DIR/SOURCE/ folders: each file a department drops there is ingested
@@ -361,11 +364,22 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 	}
 	sum := h.Sum(nil)
 	key := "drop:" + src + "/" + name + ":" + hex.EncodeToString(sum)
+	var in io.Reader = body
+	if d.MaxBytes > 0 && f.sig.size > d.MaxBytes {
+		in = tooBig{fmt.Errorf("%d bytes, more than the drop folder's limit of %d (serve --max-body)", f.sig.size, d.MaxBytes)}
+		key = "" // refused for the limit, not for the file: dropped again under a higher one, it is read
+	} else if d.MaxBytes > 0 && strings.HasSuffix(name, ".gz") {
+		// What it unpacks to is known only once read: the limit is part of its key, so that
+		// a raised one reads it again.
+		key += ":max=" + strconv.FormatInt(d.MaxBytes, 10)
+	}
 	rep := map[string]any{}
 	to := "done"
-	prev, err := d.Service.DB().BatchByKey(ctx, key)
-	if err != nil {
-		return err
+	var prev *store.Batch
+	if key != "" {
+		if prev, err = d.Service.DB().BatchByKey(ctx, key); err != nil {
+			return err
+		}
 	}
 	var id int64
 	if prev != nil {
@@ -378,10 +392,6 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 	} else {
 		if _, err := body.Seek(0, io.SeekStart); err != nil {
 			return err
-		}
-		var in io.Reader = body
-		if d.MaxBytes > 0 && f.sig.size > d.MaxBytes {
-			in = tooBig{fmt.Errorf("%d bytes, more than the drop folder's limit of %d (serve --max-body)", f.sig.size, d.MaxBytes)}
 		}
 		res, err := d.Service.Ingest(ctx, Batch{Origin: "drop", Source: src, Actor: "drop:" + src, Key: key,
 			MaxDecompressed: d.MaxBytes, Files: []File{{Name: filepath.Join(src, name), Body: in}}})

@@ -356,6 +356,15 @@ func TestDropFolderBounded(t *testing.T) {
 			t.Errorf("%s: not refused into failed/: %v %s", f, err, rep)
 		}
 	}
+	// Refused for the limit, not for what they hold: dropped again under a raised limit,
+	// both are read (the refusal was kept under the file's key, and stuck).
+	os.WriteFile(filepath.Join(dir, "HEA", "a-big.csv"), big.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "HEA", "b-bomb.csv.gz"), z.Bytes(), 0o644)
+	drop.MaxBytes = 4 << 20
+	scanTwice(t, drop, 2)
+	if _, err := os.Stat(filepath.Join(dir, "HEA", "done", "a-big.csv")); err != nil {
+		t.Errorf("the file refused for its size is not read under a raised limit: %v", err)
+	}
 }
 
 // TestDropFolderTakesTurns: a source with more files than a scan takes from one leaves

@@ -505,4 +505,20 @@ func TestBatchKeepsClosedMonth(t *testing.T) {
 	if after := stock(); after != before || before == "" {
 		t.Errorf("March's stock moved by April's batch:\n%s\n%s", before, after)
 	}
+	// Once April is the summary's month, a batch dated before it (ingest --day of a day
+	// past) moves April's stock, as the live counts: the next run would not recount March.
+	db2, s2, _ := zhangFrom(t, "1000.00,2000-04,,,2024-01-10")
+	runDays(t, s2, "2024-03-02", "2024-04-01")
+	var n0 int64
+	db2.Reader().QueryRowContext(ctx, `SELECT count(*) FROM console_stock WHERE status = 5`).Scan(&n0)
+	back := csvBatch("PSB", header+"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-03-30,2024-03-31,,\n")
+	back.Day = sc.MustDate("2024-03-31")
+	if _, err := s2.Ingest(ctx, back); err != nil {
+		t.Fatal(err)
+	}
+	var n1 int64
+	db2.Reader().QueryRowContext(ctx, `SELECT count(*) FROM console_stock WHERE status = 5`).Scan(&n1)
+	if n0 != 0 || n1 == 0 {
+		t.Errorf("a backdated batch did not move the current month's stock: %d then %d rows of the dead", n0, n1)
+	}
 }

@@ -1195,9 +1195,9 @@ type CountedMove struct{ Was, Now Counted }
 // moves are summed by region, status and method first, so that a batch that changes
 // thousands of people writes a few rows per village. Like RefreshPerson, exact when the
 // people had not changed since the last refresh unmoved. day is the batch's: the stock of
-// the summary's month moves only when day falls in it (a batch on the 1st before that
-// day's run must not rewrite the month closed the day before, which no refresh recounts);
-// NoDate moves it whatever the day.
+// the summary's month does not move for a batch of a later month (one on the 1st before
+// that day's run must not rewrite the month closed the day before, which no refresh
+// recounts; the run recounts the new month); NoDate moves it whatever the day.
 func (t *Tx) MoveCounted(day sc.Date, moves []CountedMove) error {
 	type nowKey struct {
 		region string
@@ -1254,7 +1254,7 @@ func (t *Tx) MoveCounted(day sc.Date, moves []CountedMove) error {
 			}
 		}
 	}
-	if month < 0 || (day != sc.NoDate && int64(day.Month()) != month) {
+	if month < 0 || (day != sc.NoDate && int64(day.Month()) > month) {
 		return nil
 	}
 	sk := slices.SortedFunc(maps.Keys(ds), func(a, b stockKey) int {

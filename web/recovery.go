@@ -110,7 +110,7 @@ func recoveryRows(recs []service.Recovery, err error) ([]RecoveryRow, error) {
 			out[i].State = "over"
 		case x.Outstanding == 0:
 			out[i].State = "settled"
-		case x.Repaid > 0 || x.Waived > 0:
+		case x.Repaid-x.Refunded > 0 || x.Waived > 0:
 			// Something stands against it (a reversed entry, and its reversal, do not).
 			out[i].State = "part"
 		default:

@@ -57,3 +57,14 @@ func TestPaymentKind(t *testing.T) {
 		}
 	}
 }
+
+// TestRefundedCaseOpen: a case whose repayment was all refunded holds nothing against what
+// is owed: open, not partly recovered.
+func TestRefundedCaseOpen(t *testing.T) {
+	rec := service.Recovery{RecoveryCase: service.RecoveryCase{ToRecover: 100000},
+		Entries: []store.RecoveryEntry{{Seq: 1, Kind: store.RecoveryRepaid, Amount: 50000}, {Seq: 2, Kind: store.RecoveryRefunded, Amount: 50000}}}
+	rec.Settlement = store.Settle(rec.Entries, "", 100000)
+	if rows, _ := recoveryRows([]service.Recovery{rec}, nil); rows[0].State != "open" {
+		t.Errorf("state %q", rows[0].State)
+	}
+}
