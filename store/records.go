@@ -742,7 +742,7 @@ func (t *Tx) ReviewHeld(id int64, a AuditRow) (reviewed bool, err error) {
 
 // HeldPage returns at most limit (up to 500) of the records held for review and not
 // reviewed yet (ReviewHeld), ordered by
-// rank (of a record type's code: the caller's, deaths first) and then the latest first,
+// rank (of a record type's code: the caller's, deaths first) and then the latest to arrive first,
 // and how many are held in all. It reads every held record's id and type (no record's
 // content) and then the page alone.
 func (db *DB) HeldPage(ctx context.Context, rank func(typ string) int, limit int) ([]Record, int, error) {
