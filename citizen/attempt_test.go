@@ -201,6 +201,15 @@ func TestFaceAttempt(t *testing.T) {
 			if err != nil || len(rs) != 1 || rs[0].PersonID != zhang || !rs[0].Agent || len(rs[0].Selfie) == 0 {
 				t.Fatalf("reviews %d %v", len(rs), err)
 			}
+			// While it waits the page says so, offers no new capture, and promises no SMS
+			// (none is sent when staff decide); every page gives a number to call.
+			_, body = get(t, cl, c.srv.URL+"/c/me")
+			if !strings.Contains(body, `id="review-open"`) || strings.Contains(body, `id="certify"`) || !strings.Contains(body, "12333") {
+				t.Errorf("me page while a review waits:\n%s", body)
+			}
+			if strings.Contains(msg(langZH, "r_review"), "短信") {
+				t.Error("the review's answer promises an SMS")
+			}
 			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", true, c.clock.Now()); err != nil {
 				t.Fatal(err)
 			}

@@ -26,8 +26,11 @@ type Status struct {
 	BackPayDue     string    `json:"back_pay_due"` // yuan, paid at the first payroll after resumption
 	LastPaidMonth  string    `json:"last_paid_month,omitempty"`
 	NeedsVisit     bool      `json:"needs_visit"`
-	Agent          bool      `json:"agent"` // the session is an agent's
-	CanCertify     bool      `json:"can_certify"`
+	// ReviewOpen: photos the person sent wait for a member of staff (the page says so,
+	// and offers no new capture meanwhile).
+	ReviewOpen bool `json:"review_open"`
+	Agent      bool `json:"agent"` // the session is an agent's
+	CanCertify bool `json:"can_certify"`
 }
 
 // Evidence is the record behind the last certification, in plain words.
@@ -90,6 +93,11 @@ func (h *handler) statusOf(ctx context.Context, pid int64, agent bool) (*Status,
 		return nil, err
 	}
 	st.NeedsVisit = visit != 0
+	var open int
+	if err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT count(*) FROM citizen_reviews WHERE status IN ('open', 'deciding') AND pid = ?`), pid).Scan(&open); err != nil {
+		return nil, err
+	}
+	st.ReviewOpen = open > 0
 	return st, nil
 }
 

@@ -31,7 +31,7 @@
       var ctx = canvas.getContext("2d");
       ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
       var b = brightness(ctx, canvas.width, canvas.height);
-      guide.textContent = b < 50 ? "光线太暗 / too dark" : (b > 215 ? "光线太亮 / too bright" : "");
+      guide.textContent = b < 50 ? form.getAttribute("data-dark") : (b > 215 ? form.getAttribute("data-bright") : "");
       canvas.toBlob(function (blob) { resolve(blob); }, "image/jpeg", 0.9);
     });
   }
@@ -66,12 +66,12 @@
       var a = document.createElement("a");
       a.className = "button";
       a.href = (r.outcome === "retry" || r.outcome === "refused") ? "/c/capture" : "/c/me";
-      a.textContent = r.outcome === "retry" || r.outcome === "refused" ? "再试一次 / Try again" : "查看我的认证 / My status";
+      a.textContent = r.outcome === "retry" || r.outcome === "refused" ? form.getAttribute("data-again") : form.getAttribute("data-status");
       wait.parentNode.insertBefore(a, wait.nextSibling);
       form.hidden = true;
     }).catch(function () {
       start.disabled = false;
-      guide.textContent = "无法使用相机，请用下面的按钮拍照上传 / Camera unavailable: use the upload below";
+      guide.textContent = form.getAttribute("data-nocam");
     });
   });
 })();

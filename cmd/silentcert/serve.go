@@ -35,6 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	modelPath := fs.String("model", "", modelHelp)
 	change := fs.String("model-change", "", modelChangeHelp)
 	faceModels := fs.String("face-models", "face/testdata/npm/package/model", "folder of the face models (face/fetch.sh); missing: face certification answers that it is unavailable")
+	helpPhone := fs.String("help-phone", "12333", "the number the pensioner's pages give for questions (12333: the national social-insurance hotline; or the agency's own)")
 	publicURL := fs.String("public-url", "", "the address citizens reach the service at, put in the links of reminders (e.g. https://rz.example.gov.cn)")
 	idle := fs.Duration("session-idle", time.Hour, "a console sign-in unused this long ends (it lasts 12 hours at most)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when a TLS proxy fronts the service)")
@@ -65,6 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
+	citizen.HelpPhone = *helpPhone
 	if *publicURL != "" {
 		// Before anything that makes links starts (the sender sends at once what waits).
 		citizen.LinkBase = strings.TrimSuffix(*publicURL, "/") + "/c/"
