@@ -207,6 +207,9 @@ func TestFaceAttempt(t *testing.T) {
 			if !strings.Contains(body, `id="review-open"`) || strings.Contains(body, `id="certify"`) || !strings.Contains(body, "12333") {
 				t.Errorf("me page while a review waits:\n%s", body)
 			}
+			if strings.Contains(body, `href="/c/attempt?lang=`) {
+				t.Error("a language link leads to the capture's address")
+			}
 			if strings.Contains(msg(langZH, "r_review"), "短信") {
 				t.Error("the review's answer promises an SMS")
 			}

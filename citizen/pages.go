@@ -329,6 +329,11 @@ func plainMonth(lang, s string) string {
 func (h *handler) render(w http.ResponseWriter, r *http.Request, code int, name string, d pageData) {
 	d.Lang = langOf(r)
 	d.Path = r.URL.Path
+	if d.Path == "/c/attempt" {
+		// A capture's result: its language link opens the status page (a GET of the
+		// capture's address is read as a sign-in link, and answered "link expired").
+		d.Path = "/c/me"
+	}
 	if l := r.URL.Query().Get("lang"); l == d.Lang {
 		h.setCookie(w, langCookie, l, 365*24*60*60*1e9)
 	}
