@@ -65,8 +65,10 @@
       wait.id = "result";
       var a = document.createElement("a");
       a.className = "button";
-      a.href = (r.outcome === "retry" || r.outcome === "refused") ? "/c/capture" : "/c/me";
-      a.textContent = r.outcome === "retry" || r.outcome === "refused" ? form.getAttribute("data-again") : form.getAttribute("data-status");
+      // Try again, unless the day's attempts are spent (then: my status).
+      var again = r.outcome === "retry" || (r.outcome === "refused" && r.reason !== "too_many");
+      a.href = again ? "/c/capture" : "/c/me";
+      a.textContent = again ? form.getAttribute("data-again") : form.getAttribute("data-status");
       wait.parentNode.insertBefore(a, wait.nextSibling);
       form.hidden = true;
     }).catch(function () {
