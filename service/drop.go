@@ -512,8 +512,7 @@ func freeFor(root *os.Root, path string, size int64, sum []byte, id int64) (bool
 	case rfi.Mode().IsRegular():
 		// This batch's report, or nothing of ours to replace: a file a department dropped
 		// under a report's name is kept as received.
-		other, ok := reportBatch(root, rp)
-		return ok && other == id, nil
+		return reportOf(root, rp, id), nil
 	}
 	return true, nil // a link or special file planted there is replaced, never written through
 }

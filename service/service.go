@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -625,12 +624,10 @@ func putPeople(tx *store.Tx, ps []*store.Person, moves []move) error {
 }
 
 // counted returns how each person the transaction touched was counted on the dashboard
-// before it and is now, in pid order.
+// before it and is now, in no order: MoveCounted sums them.
 func (c *change) counted() []store.CountedMove {
-	pids := slices.Sorted(maps.Keys(c.snaps))
-	out := make([]store.CountedMove, 0, len(pids))
-	for _, pid := range pids {
-		sn := c.snaps[pid]
+	out := make([]store.CountedMove, 0, len(c.snaps))
+	for _, sn := range c.snaps {
 		out = append(out, store.CountedMove{
 			Was: store.Counted{Region: sn.region, Status: sn.state.Status, Method: sn.state.LastMethod},
 			Now: store.Counted{Region: sn.p.Rec.RegionCode, Status: sn.p.State.Status, Method: sn.p.State.LastMethod}})

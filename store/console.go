@@ -1308,28 +1308,41 @@ func (db *DB) RefreshRisk(ctx context.Context, pid int64) error {
 		return err
 	}
 	defer tx.Rollback()
-	var now Counted
-	var st, me int
-	if err := tx.QueryRow(`SELECT region_code, status, last_method FROM people WHERE pid = ?`, pid).Scan(&now.Region, &st, &me); err != nil {
-		return fmt.Errorf("%s: refresh person %d: %w", db, pid, err)
+	now, err := tx.countedNow(pid)
+	if err != nil {
+		return err
 	}
-	now.Status, now.Method = sc.Status(st), sc.Method(me)
-	if err := tx.refreshPerson(pid, now); err != nil {
+	if err := tx.riskOf(pid, now.Region); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-func (t *Tx) refreshPerson(pid int64, was Counted) error {
+// countedNow reads how the person is counted now (CountedOf, from the people table).
+func (t *Tx) countedNow(pid int64) (Counted, error) {
 	var now Counted
 	var st, me int
 	if err := t.QueryRow(`SELECT region_code, status, last_method FROM people WHERE pid = ?`, pid).Scan(&now.Region, &st, &me); err != nil {
-		return fmt.Errorf("%s: refresh person %d: %w", t.db, pid, err)
+		return now, fmt.Errorf("%s: refresh person %d: %w", t.db, pid, err)
 	}
 	now.Status, now.Method = sc.Status(st), sc.Method(me)
+	return now, nil
+}
+
+func (t *Tx) refreshPerson(pid int64, was Counted) error {
+	now, err := t.countedNow(pid)
+	if err != nil {
+		return err
+	}
 	if err := t.MoveCounted(sc.NoDate, []CountedMove{{Was: was, Now: now}}); err != nil {
 		return err
 	}
+	return t.riskOf(pid, now.Region)
+}
+
+// riskOf moves the person's fraud-risk flag (console_risk), region the person's
+// village now.
+func (t *Tx) riskOf(pid int64, region string) error {
 	// The person's fraud-risk flag: their latest RISK row, unless closed after it.
 	// The person's rows after their latest RISK decision, through audit_person (kind is
 	// checked here, not in SQL, for the same reason as in refreshRisk).
@@ -1365,7 +1378,7 @@ func (t *Tx) refreshPerson(pid int64, was Counted) error {
 	}
 	return t.exec(`INSERT INTO console_risk (pid, seq, day, score, region_code, detail) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (pid) DO UPDATE SET seq = excluded.seq, day = excluded.day, score = excluded.score,
-		region_code = excluded.region_code, detail = excluded.detail`, pid, seq, day, RiskScore(detail), now.Region, detail)
+		region_code = excluded.region_code, detail = excluded.detail`, pid, seq, day, RiskScore(detail), region, detail)
 }
 
 // workRisk returns a page of the open fraud-risk flags, the most recent first and, on one

@@ -14,7 +14,7 @@ import (
 
 // table is an export: a header, then rows of cells. A string cell is text — in .xlsx a
 // text cell, so that an 18-digit ID number stays whole (Excel keeps 15 digits of a
-// number) and no text is ever a formula; in CSV defused by safeCells. An int64 or an
+// number) and no text is ever a formula; in CSV defused by safeCell. An int64 or an
 // sc.Fen cell is a number (yuan with two decimals for Fen).
 type table struct {
 	header []string
@@ -63,7 +63,7 @@ func (t *table) csv(buf *bytes.Buffer) error {
 		for _, v := range row {
 			switch v := v.(type) {
 			case string:
-				line = append(line, safeCells([]string{v})[0])
+				line = append(line, safeCell(v))
 			case int64:
 				line = append(line, strconv.FormatInt(v, 10))
 			case sc.Fen:
@@ -120,4 +120,21 @@ func texts(cells []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// safeCell stops a spreadsheet from reading a CSV cell as a formula (CSV injection): a
+// value starting with = + - @, a tab or a CR gets a leading apostrophe.
+func safeCell(s string) string {
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
+		return "'" + s
+	}
+	return s
+}
+
+// exportFormat checks an export's format= (csv or xlsx), before its rows are read.
+func exportFormat(f string) error {
+	if f != "csv" && f != "xlsx" {
+		return sc.Errorf(sc.EInvalid, "format %q: want csv or xlsx", f)
+	}
+	return nil
 }

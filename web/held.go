@@ -114,12 +114,10 @@ func (c *console) heldReviewed(w http.ResponseWriter, r *http.Request) {
 	}
 	a := store.AuditRow{Kind: "held", Day: c.opt.Today(), At: c.opt.Now().UTC().Format(time.RFC3339), Actor: u.Name, PID: x.PID,
 		Action: "reviewed", Evidence: x.Source + ":" + x.RecordID, Detail: "type=" + x.Type + ";note=" + store.DetailValue(note)}
-	if x.PID >= 0 {
+	if x.PID >= 0 { // -1: the record names no one on the roster
 		if p, err := c.db.PersonInRegion(r.Context(), "", x.PID); err == nil {
 			a.PersonID = p.Rec.PersonID
 		}
-	} else {
-		a.PID = -1
 	}
 	tx, err := c.db.Begin(r.Context())
 	if err != nil {

@@ -138,9 +138,11 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	format := r.URL.Query().Get("format")
-	if format != "" && format != "csv" && format != "xlsx" {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "format %q: want csv or xlsx", format))
-		return
+	if format != "" {
+		if err := exportFormat(format); err != nil {
+			c.fail(w, r, err)
+			return
+		}
 	}
 	region, err := scope(u, r.URL.Query().Get("region"))
 	if err != nil {
@@ -303,18 +305,27 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, said(sc.EInvalid, "form.note"))
 		return
 	}
-	e := &store.RecoveryEntry{PID: p.PID, Benefit: benefit, Day: day, Kind: kind, Amount: amount, Actor: u.Name, Note: note, Once: once}
-	a := store.AuditRow{Kind: "recovery", Day: today, At: c.opt.Now().UTC().Format(time.RFC3339), Actor: u.Name, PID: p.PID,
-		PersonID: p.Rec.PersonID, Action: kind,
-		Detail: fmt.Sprintf("benefit=%s;amount=%s;date=%s;owed=%s;note=%s", benefit, amount, day, owed.ToRecover,
-			store.DetailValue(note))}
+	c.addEntry(w, r, p, &store.RecoveryEntry{PID: p.PID, Benefit: benefit, Day: day, Kind: kind, Amount: amount, Actor: u.Name,
+		Note: note, Once: once}, owed.ToRecover)
+}
+
+// addEntry records e against what is owed with its audit row (the entry's figures, that
+// audit verify checks the ledger against), in one transaction, and shows the person's
+// money again; more than is left, or due back, is refused in the user's words.
+func (c *console) addEntry(w http.ResponseWriter, r *http.Request, p *store.Person, e *store.RecoveryEntry, owed sc.Fen) {
+	detail := fmt.Sprintf("benefit=%s;amount=%s;date=%s;owed=%s;note=%s", e.Benefit, e.Amount, e.Day, owed, store.DetailValue(e.Note))
+	if e.Reverses > 0 {
+		detail += fmt.Sprintf(";reverses=%d", e.Reverses)
+	}
+	a := store.AuditRow{Kind: "recovery", Day: c.opt.Today(), At: c.opt.Now().UTC().Format(time.RFC3339), Actor: e.Actor, PID: p.PID,
+		PersonID: p.Rec.PersonID, Action: e.Kind, Detail: detail}
 	tx, err := c.db.Begin(r.Context())
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	defer tx.Rollback()
-	recorded, err := tx.AddRecovery(e, owed.ToRecover, a)
+	recorded, err := tx.AddRecovery(e, owed, a)
 	var tm *store.TooMuch
 	if errors.As(err, &tm) {
 		key := "form.too_much"
@@ -323,16 +334,16 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		}
 		err = said(sc.EConflict, key, tm.Amount, tm.Left)
 	}
+	if err == nil {
+		err = tx.Commit()
+	}
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if err := tx.Commit(); err != nil {
-		c.fail(w, r, err)
-		return
-	}
 	if recorded {
-		c.log.Info("console recovery", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", kind, "amount", amount.String())
+		c.log.Info("console recovery", "user", e.Actor, "person", idcard.Mask(p.Rec.PersonID), "kind", e.Kind, "amount", e.Amount.String(),
+			"reverses", e.Reverses)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, e.Seq), http.StatusSeeOther)
 }
@@ -343,7 +354,6 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 // nothing, and the entry can be recorded again rightly. Entries are never changed; the
 // reversal is audited like them.
 func (c *console) reversalPost(w http.ResponseWriter, r *http.Request, p *store.Person, once string) {
-	u := reqOf(r).user
 	seq, err := strconv.ParseInt(r.PostFormValue("entry"), 10, 64)
 	if err != nil {
 		c.fail(w, r, said(sc.EInvalid, "form.entry"))
@@ -372,29 +382,6 @@ func (c *console) reversalPost(w http.ResponseWriter, r *http.Request, p *store.
 		c.fail(w, r, said(sc.EInvalid, "form.entry"))
 		return
 	}
-	today := c.opt.Today()
-	e := &store.RecoveryEntry{PID: p.PID, Benefit: target.Benefit, Day: today, Kind: store.RecoveryReversed, Amount: target.Amount,
-		Actor: u.Name, Note: reason, Once: once, Reverses: seq}
-	a := store.AuditRow{Kind: "recovery", Day: today, At: c.opt.Now().UTC().Format(time.RFC3339), Actor: u.Name, PID: p.PID,
-		PersonID: p.Rec.PersonID, Action: store.RecoveryReversed,
-		Detail: fmt.Sprintf("benefit=%s;amount=%s;date=%s;owed=%s;note=%s;reverses=%d", target.Benefit, target.Amount, today, owed,
-			store.DetailValue(reason), seq)}
-	tx, err := c.db.Begin(r.Context())
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	defer tx.Rollback()
-	recorded, err := tx.AddRecovery(e, owed, a)
-	if err == nil {
-		err = tx.Commit()
-	}
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	if recorded {
-		c.log.Info("console recovery", "user", u.Name, "person", idcard.Mask(p.Rec.PersonID), "kind", store.RecoveryReversed, "entry", seq)
-	}
-	http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, e.Seq), http.StatusSeeOther)
+	c.addEntry(w, r, p, &store.RecoveryEntry{PID: p.PID, Benefit: target.Benefit, Day: c.opt.Today(), Kind: store.RecoveryReversed,
+		Amount: target.Amount, Actor: reqOf(r).user.Name, Note: reason, Once: once, Reverses: seq}, owed)
 }

@@ -70,8 +70,8 @@ func (c *console) trail(w http.ResponseWriter, r *http.Request) {
 		q.Before = n
 	}
 	if f := qs.Get("format"); f != "" {
-		if f != "csv" && f != "xlsx" {
-			c.fail(w, r, sc.Errorf(sc.EInvalid, "format %q: want csv or xlsx", f))
+		if err := exportFormat(f); err != nil {
+			c.fail(w, r, err)
 			return
 		}
 		c.trailExport(w, r, q, d, f)

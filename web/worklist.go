@@ -156,8 +156,8 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	format := r.URL.Query().Get("format")
-	if format != "csv" && format != "xlsx" {
-		c.fail(w, r, sc.Errorf(sc.EInvalid, "format %q: want csv or xlsx", format))
+	if err := exportFormat(format); err != nil {
+		c.fail(w, r, err)
 		return
 	}
 	q.Offset, q.Limit = 0, exportRows
@@ -214,17 +214,6 @@ func orAll(region string) string {
 		return "all"
 	}
 	return region
-}
-
-// safeCells stops a spreadsheet from reading a cell as a formula (CSV injection): a value
-// starting with = + - @ gets a leading apostrophe.
-func safeCells(cells []string) []string {
-	for i, s := range cells {
-		if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
-			cells[i] = "'" + s
-		}
-	}
-	return cells
 }
 
 // RiskReasons says a RISK row's reasons (the model's reasons= key, "a|b|c") in the page's
