@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -64,6 +65,7 @@ func TestAuth(t *testing.T) {
 		{"audit", testAudit},
 		{"rehash", testRehash},
 		{"concurrent logins", testConcurrent},
+		{"own password", testOwnPassword},
 	} {
 		for _, dsn := range storetest.DSNs(t) {
 			t.Run(tc.name+"/"+dsn.Name, func(t *testing.T) {
@@ -777,5 +779,78 @@ func testLastCityAdmin(t *testing.T, e env) {
 	mustOK(t, e.a.SetDisabled(ctx, "root", root.ID, true))
 	if err := e.a.SetDisabled(ctx, "root2", second.ID, true); code(err) != sc.EConflict {
 		t.Fatalf("disabling the other: %v", err)
+	}
+}
+
+// testOwnPassword: a password an administrator chose is temporary until its holder
+// chooses their own, with the current one; the change ends the holder's other sessions,
+// not the one it was made in; wrong current passwords count towards the lockout, which
+// ends every session; a form sent twice is answered as done.
+func testOwnPassword(t *testing.T, e env) {
+	ctx := context.Background()
+	u := must(e.a.CreateUserTemporary(ctx, "root", "fang.li", pw, auth.RoleVillage, "371002001001"))(t)
+	session := func(tok string) (*auth.User, *auth.Session) {
+		t.Helper()
+		u, s, err := e.a.Session(ctx, tok)
+		if err != nil {
+			t.Fatalf("session: %v", err)
+		}
+		return u, s
+	}
+	phone := must(login(e, "fang.li", pw))(t)
+	desk := must(login(e, "fang.li", pw))(t)
+	me, s := session(desk)
+	if !me.MustChange {
+		t.Fatal("an account made with an administrator's password need not choose its own")
+	}
+	const mine = "a sentence of my own"
+	for _, c := range []struct {
+		current, next, code string
+	}{
+		{pw, pw, sc.EInvalid},      // the same
+		{pw, "short", sc.EInvalid}, // too short
+		{"wrong words here", mine, sc.EInvalid},
+	} {
+		if err := e.a.ChangeOwnPassword(ctx, s, c.current, c.next); code(err) != c.code {
+			t.Errorf("change %q → %q: %v, want %s", c.current, c.next, err, c.code)
+		}
+	}
+	mustOK(t, e.a.ChangeOwnPassword(ctx, s, pw, mine))
+	mustOK(t, e.a.ChangeOwnPassword(ctx, s, pw, mine)) // sent twice
+	if me, _ := session(desk); me.MustChange {
+		t.Error("still must change after choosing a password")
+	}
+	if _, _, err := e.a.Session(ctx, phone); code(err) != sc.EUnauthorized {
+		t.Errorf("the other session outlived the change: %v", err)
+	}
+	if _, err := login(e, "fang.li", pw); code(err) != sc.EUnauthorized {
+		t.Errorf("the old password still opens: %v", err)
+	}
+	must(login(e, "fang.li", mine))(t)
+	rows := must(e.db.PersonAudit(ctx, -1))(t)
+	if !hasRow(rows, "user", "fang.li", "password_own", "user=fang.li id=") || !hasRow(rows, "user", "fang.li", "password_own_failed", "user=fang.li id=") ||
+		!hasRow(rows, "user", "root", "create", "user=fang.li id=") {
+		t.Errorf("audit rows of the change missing: %+v", rows)
+	}
+	// An administrator's reset is temporary again.
+	mustOK(t, e.a.SetTemporaryPassword(ctx, "root", u.ID, pw))
+	tok := must(login(e, "fang.li", pw))(t)
+	if me, _ := session(tok); !me.MustChange {
+		t.Error("a reset password need not be changed")
+	}
+	// Guessing from a stolen session: the fifth wrong one (the first was above, but a
+	// sign-in since cleared it) locks the account and ends every session.
+	_, s = session(tok)
+	for i := range 5 {
+		err := e.a.ChangeOwnPassword(ctx, s, fmt.Sprintf("guess number %d", i), "another sentence here")
+		if want := map[bool]string{false: sc.EInvalid, true: sc.EUnauthorized}[i == 4]; code(err) != want {
+			t.Fatalf("guess %d: %v, want %s", i+1, err, want)
+		}
+	}
+	if _, _, err := e.a.Session(ctx, tok); code(err) != sc.EUnauthorized {
+		t.Errorf("the guessing session outlived the lockout: %v", err)
+	}
+	if _, err := login(e, "fang.li", pw); code(err) != sc.EUnauthorized {
+		t.Errorf("a locked account opened: %v", err)
 	}
 }

@@ -86,6 +86,9 @@ type User struct {
 
 	Created     time.Time // when the account was made
 	LockedUntil time.Time // zero unless password guessing has locked the account
+	// MustChange: the password was set by an administrator; the holder must choose their
+	// own (ChangeOwnPassword) before the console shows them anything else.
+	MustChange bool
 }
 
 // Sees reports whether the user may see a person or area whose division code is

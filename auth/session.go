@@ -181,7 +181,7 @@ func (a *Service) Session(ctx context.Context, token string) (*User, *Session, e
 	s := Session{ID: tokenHash(token)}
 	var created, expires, seen int64
 	row := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT s.user_id, s.created, s.expires, s.seen, s.csrf,
-		u.id, u.name, u.role, u.region, u.lang, u.disabled, u.locked_until, u.created
+		u.id, u.name, u.role, u.region, u.lang, u.disabled, u.locked_until, u.created, u.must_change
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?`), s.ID)
 	u, err := scanUser(scanWith{row: row, before: []any{&s.UserID, &created, &expires, &seen, &s.CSRF}})
 	if err == sql.ErrNoRows {

@@ -14,19 +14,20 @@ import (
 	"github.com/silentcert/silentcert/store"
 )
 
-const userCols = `id, name, role, region, lang, disabled, locked_until, created`
+const userCols = `id, name, role, region, lang, disabled, locked_until, created, must_change`
 
 // scanUser reads a row of userCols.
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var role, created string
-	var disabled int
+	var disabled, mustChange int
 	var locked int64
-	if err := row.Scan(&u.ID, &u.Name, &role, &u.Region, &u.Lang, &disabled, &locked, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &role, &u.Region, &u.Lang, &disabled, &locked, &created, &mustChange); err != nil {
 		return nil, err
 	}
 	u.Role = Role(role)
 	u.Disabled = disabled != 0
+	u.MustChange = mustChange != 0
 	if locked > 0 {
 		u.LockedUntil = time.Unix(0, locked).UTC()
 	}
@@ -59,10 +60,22 @@ func CheckAccount(name string, role Role, region string) error {
 	return checkScope(role, region)
 }
 
-// CreateUser makes an account; actor is the administrator making it. The name must be
-// new, the password pass CheckPassword, and the region fit the role (a village account
-// needs its 12-digit code). The account's language is zh-CN.
+// CreateUser makes an account whose password its holder chose (the first administrator
+// at the command line, the demo's accounts); actor is who makes it. The name must be new,
+// the password pass CheckPassword, and the region fit the role (a village account needs
+// its 12-digit code). The account's language is zh-CN.
 func (a *Service) CreateUser(ctx context.Context, actor, name, password string, role Role, region string) (*User, error) {
+	return a.createUser(ctx, actor, name, password, role, region, false)
+}
+
+// CreateUserTemporary is CreateUser with a password the administrator chose for the
+// holder: the holder must choose their own at their first sign-in (ChangeOwnPassword)
+// before the console shows them anything.
+func (a *Service) CreateUserTemporary(ctx context.Context, actor, name, password string, role Role, region string) (*User, error) {
+	return a.createUser(ctx, actor, name, password, role, region, true)
+}
+
+func (a *Service) createUser(ctx context.Context, actor, name, password string, role Role, region string, temporary bool) (*User, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
@@ -88,13 +101,13 @@ func (a *Service) CreateUser(ctx context.Context, actor, name, password string, 
 		now := a.now()
 		at := now.UTC().Format(time.RFC3339)
 		var id int64
-		if err := tx.QueryRow(`INSERT INTO users (name, role, region, lang, password, disabled, failures, locked_until, created, changed)
-			VALUES (?, ?, ?, 'zh-CN', ?, 0, 0, 0, ?, ?) RETURNING id`, name, string(role), region, hash, at, at).Scan(&id); err != nil {
+		if err := tx.QueryRow(`INSERT INTO users (name, role, region, lang, password, disabled, failures, locked_until, created, changed, must_change)
+			VALUES (?, ?, ?, 'zh-CN', ?, 0, 0, 0, ?, ?, ?) RETURNING id`, name, string(role), region, hash, at, at, b2i(temporary)).Scan(&id); err != nil {
 			return fmt.Errorf("create account %s: %w", name, err)
 		}
-		u = &User{ID: id, Name: name, Role: role, Region: region, Lang: "zh-CN", Created: now.UTC().Truncate(time.Second)}
+		u = &User{ID: id, Name: name, Role: role, Region: region, Lang: "zh-CN", Created: now.UTC().Truncate(time.Second), MustChange: temporary}
 		return tx.Append([]store.AuditRow{a.auditRow(now, "user", actor, "create",
-			fmt.Sprintf("user=%s id=%d role=%s region=%s", name, id, role, region))})
+			fmt.Sprintf("user=%s id=%d role=%s region=%s", name, id, role, region)+temporaryDetail(temporary))})
 	})
 	if err != nil {
 		return nil, err
@@ -180,9 +193,21 @@ func revoke(tx *store.Tx, id int64) (int, error) {
 	return n, tx.Exec(`DELETE FROM sessions WHERE user_id = ?`, id)
 }
 
-// SetPassword gives account id a new password and ends its sessions, so that whoever
-// knew the old one is logged out; it also lifts a lockout.
+// SetPassword gives account id a new password its holder chose (typed by them at the
+// command line) and ends its sessions, so that whoever knew the old one is logged out; it
+// also lifts a lockout.
 func (a *Service) SetPassword(ctx context.Context, actor string, id int64, password string) error {
+	return a.setPassword(ctx, actor, id, password, false)
+}
+
+// SetTemporaryPassword is SetPassword with a password an administrator chose for the
+// holder (a forgotten one, reset in the console): the holder must choose their own at
+// their next sign-in.
+func (a *Service) SetTemporaryPassword(ctx context.Context, actor string, id int64, password string) error {
+	return a.setPassword(ctx, actor, id, password, true)
+}
+
+func (a *Service) setPassword(ctx context.Context, actor string, id int64, password string, temporary bool) error {
 	u, err := a.User(ctx, id)
 	if err != nil {
 		return err
@@ -195,11 +220,11 @@ func (a *Service) SetPassword(ctx context.Context, actor string, id int64, passw
 		return err
 	}
 	return a.change(ctx, actor, id, "user", func(tx *store.Tx, u *User, now time.Time) (string, string, error) {
-		if err := tx.Exec(`UPDATE users SET password = ?, failures = 0, locked_until = 0 WHERE id = ?`, hash, id); err != nil {
+		if err := tx.Exec(`UPDATE users SET password = ?, failures = 0, locked_until = 0, must_change = ? WHERE id = ?`, hash, b2i(temporary), id); err != nil {
 			return "", "", err
 		}
 		n, err := revoke(tx, id)
-		return "password", fmt.Sprintf(" sessions_revoked=%d", n), err
+		return "password", fmt.Sprintf(" sessions_revoked=%d", n) + temporaryDetail(temporary), err
 	})
 }
 
@@ -289,6 +314,14 @@ func lastAdmin(tx *store.Tx, id int64) error {
 		return sc.Errorf(sc.EConflict, "this is the last enabled administrator of the whole installation: make another first")
 	}
 	return nil
+}
+
+// temporaryDetail marks an audit row's password as one an administrator chose.
+func temporaryDetail(temporary bool) string {
+	if temporary {
+		return " temporary=1"
+	}
+	return ""
 }
 
 func b2i(b bool) int {

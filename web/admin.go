@@ -185,9 +185,15 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 			err = sc.Errorf(sc.EInvalid, "an administrator of %s makes staff accounts inside it, not administrators", u.Region)
 			break
 		}
-		_, err = c.auth.CreateUser(ctx, u.Name, strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password"), role, region)
+		// The administrator chose the password: the holder chooses their own at sign-in.
+		_, err = c.auth.CreateUserTemporary(ctx, u.Name, strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password"), role, region)
 	case "password":
-		err = c.auth.SetPassword(ctx, u.Name, id, r.PostFormValue("password"))
+		if id == u.ID {
+			// One's own is changed with the current one (/account), not here.
+			err = sc.Errorf(sc.EInvalid, "your own password is changed on your account page")
+			break
+		}
+		err = c.auth.SetTemporaryPassword(ctx, u.Name, id, r.PostFormValue("password"))
 	case "disable":
 		err = c.auth.SetDisabled(ctx, u.Name, id, true)
 	case "enable":

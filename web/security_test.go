@@ -395,7 +395,7 @@ func TestScopedAdmin(t *testing.T) {
 		t.Fatalf("a district's administrator: %d", st)
 	}
 	da := c.client(t)
-	da.login("dadmin")
+	da.firstLogin("dadmin")
 	st, body := da.get("/admin/users")
 	if st != http.StatusOK || !strings.Contains(body, ">v1<") || strings.Contains(body, ">operator<") || strings.Contains(body, ">admin<") {
 		t.Fatalf("the district administrator's accounts (%d) list ones outside it, or not its own:\n%s", st, body)
@@ -487,7 +487,7 @@ func testTrailScoped(t *testing.T, c *city) {
 		sees, ours bool
 	}{{"auditor", true, false}, {"aud371002", true, true}, {"aud371082", false, true}} {
 		au := c.client(t)
-		au.login(c2.name)
+		au.firstLogin(c2.name)
 		st, body := au.get("/audit?kind=visit")
 		if st != http.StatusOK || strings.Contains(body, visit) != c2.sees {
 			t.Errorf("%s: the visit to 张三 in the trail: %v, want %v", c2.name, strings.Contains(body, visit), c2.sees)

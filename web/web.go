@@ -169,6 +169,8 @@ func (c *console) routes() {
 	m.HandleFunc("GET /held", c.need(c.held))
 	m.HandleFunc("POST /held/{id}", c.need(c.heldReviewed))
 	m.HandleFunc("GET /audit", c.need(c.trail))
+	m.HandleFunc("GET /account", c.need(c.account))
+	m.HandleFunc("POST /account", c.need(c.accountPost))
 	m.HandleFunc("GET /admin/users", c.need(c.users))
 	m.HandleFunc("POST /admin/users", c.need(c.usersPost))
 	m.HandleFunc("GET /admin/keys", c.need(c.keys))
@@ -338,6 +340,15 @@ func (c *console) need(h http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 			c.fail(w, r, sc.Errorf(sc.EUnauthorized, "not logged in"))
+			return
+		}
+		if reqOf(r).user.MustChange && r.URL.Path != "/account" && r.URL.Path != "/logout" {
+			// A password an administrator chose: its holder chooses their own first.
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/account", http.StatusSeeOther)
+				return
+			}
+			c.fail(w, r, sc.Errorf(eForbidden, "choose your own password first"))
 			return
 		}
 		h(w, r)

@@ -145,6 +145,36 @@ func (cl *client) login(name string) {
 	cl.get(loc)
 }
 
+// ownPW is the password an account made in the console (with pw, temporary) chooses at
+// its first sign-in (firstLogin).
+const ownPW = "my own chosen words"
+
+// firstLogin signs in name and, when its password is a temporary one an administrator
+// set (the console sends it to /account), chooses ownPW as its own.
+func (cl *client) firstLogin(name string) {
+	cl.t.Helper()
+	cl.get("/login")
+	st, loc, body := cl.post("/login", url.Values{"csrf": {cl.csrf}, "name": {name}, "password": {pw}})
+	if st != http.StatusSeeOther {
+		cl.t.Fatalf("login %s: %d %s", name, st, body)
+	}
+	res, err := cl.c.Get(cl.base + loc)
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account" {
+		cl.get(loc)
+		return // not sent to choose a password
+	}
+	if _, body := cl.get("/account"); !strings.Contains(body, "临时密码") {
+		cl.t.Fatalf("%s sent to /account without saying why:\n%s", name, body)
+	}
+	if st, loc, body := cl.post("/account", url.Values{"csrf": {cl.csrf}, "current": {pw}, "new": {ownPW}, "repeat": {ownPW}}); st != http.StatusSeeOther || loc != "/account?changed=1" {
+		cl.t.Fatalf("%s choosing a password: %d %s %s", name, st, loc, body)
+	}
+}
+
 func TestConsole(t *testing.T) {
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) { testConsole(t, newCity(t, dsn.Open(t))) })

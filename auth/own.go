@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store"
+)
+
+// ChangeOwnPassword is a staff member choosing their own password, signed in with the
+// session s: the current password must be given (a screen left signed in must not let a
+// passer-by take the account over), the new one pass CheckPassword and differ from it.
+// Every other session of the account ends; s goes on. A wrong current password counts
+// as a failed login: MaxFailures in a row lock the account and end all its sessions, s
+// too, so that a stolen session cannot be used to guess the password.
+func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, next string) error {
+	if s == nil {
+		return sc.Errorf(sc.EUnauthorized, "not logged in")
+	}
+	u, err := a.User(ctx, s.UserID)
+	if err != nil {
+		return err
+	}
+	var encoded string
+	if err := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT password FROM users WHERE id = ?`), u.ID).Scan(&encoded); err != nil {
+		return fmt.Errorf("%s: account %d: %w", a.db, u.ID, err)
+	}
+	ok, _, err := a.verifyPassword(ctx, encoded, current)
+	if err != nil {
+		return err
+	}
+	if len(current) > maxPasswordLen {
+		ok = false
+	}
+	if !ok && len(next) <= maxPasswordLen {
+		// The form sent twice (a double tap on a slow line): the first made next the
+		// password, and the second is answered as it was, not counted as a guess.
+		if done, _, err := a.verifyPassword(ctx, encoded, next); err != nil || done {
+			return err
+		}
+	}
+	if ok {
+		if current == next {
+			return sc.Errorf(sc.EInvalid, "the new password is the one in use: choose another")
+		}
+		if err := CheckPassword(u.Name, next); err != nil {
+			return err
+		}
+	}
+	var hash string
+	if ok {
+		if hash, err = a.hashPassword(ctx, next); err != nil {
+			return err
+		}
+	}
+	var locked bool
+	err = a.write(ctx, func(tx *store.Tx) error {
+		now := a.now()
+		var failures int
+		var stored string
+		u, err := scanUser(scanWith{row: tx.QueryRow(`SELECT `+userCols+`, failures, password FROM users WHERE id = ?`, s.UserID), after: []any{&failures, &stored}})
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM sessions WHERE hash = ?`, s.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 || u.Disabled {
+			return sc.Errorf(sc.EUnauthorized, "not logged in")
+		}
+		detail := fmt.Sprintf("user=%s id=%d", u.Name, u.ID)
+		if u.LockedUntil.After(now) {
+			return sc.Errorf(sc.EUnauthorized, "the account is locked after wrong passwords: ask an administrator")
+		}
+		if stored != encoded {
+			// Changed meanwhile (another of the holder's sessions, an administrator):
+			// the check above was against a password no longer in use.
+			return sc.Errorf(sc.EConflict, "the password was changed meanwhile: sign in again")
+		}
+		if !ok {
+			failures++
+			rows := []store.AuditRow{a.auditRow(now, "user", u.Name, "password_own_failed", fmt.Sprintf("%s failures=%d", detail, failures))}
+			var until int64
+			if failures >= a.opt.MaxFailures {
+				t := now.Add(a.opt.LockFor)
+				until, failures, locked = t.UnixNano(), 0, true
+				n, err := revoke(tx, u.ID)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, a.auditRow(now, "login", u.Name, "locked",
+					fmt.Sprintf("until=%s sessions_revoked=%d", t.UTC().Format(time.RFC3339), n)))
+			}
+			if err := tx.Exec(`UPDATE users SET failures = ?, locked_until = ? WHERE id = ?`, failures, until, u.ID); err != nil {
+				return err
+			}
+			return tx.Append(rows)
+		}
+		if err := tx.Exec(`UPDATE users SET password = ?, must_change = 0, failures = 0, changed = ? WHERE id = ?`,
+			hash, now.UTC().Format(time.RFC3339), u.ID); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(`SELECT count(*) FROM sessions WHERE user_id = ? AND hash <> ?`, u.ID, s.ID).Scan(&n); err != nil {
+			return err
+		}
+		if err := tx.Exec(`DELETE FROM sessions WHERE user_id = ? AND hash <> ?`, u.ID, s.ID); err != nil {
+			return err
+		}
+		return tx.Append([]store.AuditRow{a.auditRow(now, "user", u.Name, "password_own", fmt.Sprintf("%s sessions_revoked=%d", detail, n))})
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if locked {
+			a.used.Delete(s.ID)
+			return sc.Errorf(sc.EUnauthorized, "the current password was wrong too many times: the account is locked, ask an administrator")
+		}
+		return sc.Errorf(sc.EInvalid, "the current password is wrong")
+	}
+	return nil
+}

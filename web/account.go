@@ -1,0 +1,38 @@
+package web
+
+import (
+	"net/http"
+
+	sc "github.com/silentcert/silentcert"
+)
+
+// account is the signed-in staff member's own page: who they are, and their password.
+// An account whose password an administrator chose is sent here before anything else.
+func (c *console) account(w http.ResponseWriter, r *http.Request) {
+	c.accountPage(w, r, http.StatusOK, r.URL.Query().Get("changed") == "1", "")
+}
+
+func (c *console) accountPage(w http.ResponseWriter, r *http.Request, status int, changed bool, errMsg string) {
+	c.render(w, r, status, "account", map[string]any{"Changed": changed, "Error": errMsg, "Home": c.home(reqOf(r).user)})
+}
+
+// accountPost changes the staff member's own password: the current one, the new one
+// twice. Answered by a redirect, so that reloading the page sends nothing again.
+func (c *console) accountPost(w http.ResponseWriter, r *http.Request) {
+	q := reqOf(r)
+	next := r.PostFormValue("new")
+	var err error
+	if next != r.PostFormValue("repeat") {
+		err = sc.Errorf(sc.EInvalid, "the two new passwords differ")
+	} else {
+		err = c.auth.ChangeOwnPassword(r.Context(), q.sess, r.PostFormValue("current"), next)
+	}
+	switch code := sc.ErrorCode(err); {
+	case err == nil:
+		http.Redirect(w, r, "/account?changed=1", http.StatusSeeOther)
+	case code == sc.EInvalid:
+		c.accountPage(w, r, http.StatusBadRequest, false, c.words(r, err))
+	default:
+		c.fail(w, r, err)
+	}
+}
