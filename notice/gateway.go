@@ -107,15 +107,45 @@ func (w *Webhook) Send(ctx context.Context, n store.Notice) (string, error) {
 	}
 }
 
-// short keeps an answer's first line, short, for last_error.
+// short keeps an answer's first line, short and without personal data, for last_error
+// and the log: many gateways quote the request back ("mobile 138… rejected: 张三您好…,
+// 验证码 348766"), so every run of five or more digits (a phone, a code, an ID number) and
+// every run of characters outside ASCII (a name, the SMS's words) is cut to "…"; what is
+// left is the gateway's own error words and codes.
 func short(b []byte) string {
 	if i := bytes.IndexByte(b, '\n'); i >= 0 {
 		b = b[:i]
 	}
-	if len(b) > 200 {
-		b = b[:200]
+	var out []rune
+	digits := 0
+	cut := func() {
+		if len(out) == 0 || out[len(out)-1] != '…' {
+			out = append(out, '…')
+		}
 	}
-	return string(bytes.ToValidUTF8(b, []byte("?")))
+	for _, r := range string(bytes.ToValidUTF8(b, []byte("?"))) {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+			switch {
+			case digits < 5:
+				out = append(out, r)
+			case digits == 5:
+				out = out[:len(out)-4]
+				cut()
+			}
+			continue
+		case r >= 0x80 || r < 0x20:
+			cut()
+		default:
+			out = append(out, r)
+		}
+		digits = 0
+	}
+	if len(out) > 200 {
+		out = append(out[:200], '…')
+	}
+	return string(out)
 }
 
 // File appends each notice as a JSON line {"id", "phone", "text"} to the file at Path and

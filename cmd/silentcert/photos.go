@@ -12,6 +12,7 @@ import (
 
 	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/face"
+	"github.com/silentcert/silentcert/idcard"
 )
 
 func init() {
@@ -76,11 +77,11 @@ func runPhotos(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		b, err := os.ReadFile(f)
 		if err == nil {
 			id := strings.ToUpper(strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)))
-			err = citizen.ImportPhoto(ctx, db, id, b, time.Now(), "cli")
+			err = citizen.ImportPhoto(ctx, db, id, b, time.Now(), cliActor())
 		}
 		if err != nil {
 			refused++
-			fmt.Fprintf(stderr, "%s: %v\n", f, err)
+			fmt.Fprintf(stderr, "%s: %v\n", maskedPhotoPath(f), err)
 			continue
 		}
 		imported++
@@ -90,4 +91,11 @@ func runPhotos(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%d of %d photos refused (see above)", refused, len(files))
 	}
 	return nil
+}
+
+// maskedPhotoPath is a photo's path as printed: its name is the person's ID number, which
+// is masked (a refusal list goes to cron mail and the journal) as everywhere else.
+func maskedPhotoPath(f string) string {
+	ext := filepath.Ext(f)
+	return filepath.Join(filepath.Dir(f), idcard.Mask(strings.TrimSuffix(filepath.Base(f), ext))+ext)
 }

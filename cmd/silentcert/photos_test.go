@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -51,7 +52,14 @@ func TestPhotosCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(stdout.String(), "1 imported, 3 refused") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
-	for _, want := range []string{li + ".jpg: ", "faces, want exactly one", "11010519491231002X.jpeg: ", "no recipient", filepath.Join(dir, "371002193802100021.jpg") + ": "} {
+	// Each refusal named by its file, the ID number in the name masked (the list goes to
+	// cron mail and the journal).
+	for _, id := range []string{li, "11010519491231002X"} {
+		if strings.Contains(stderr.String(), id) {
+			t.Errorf("the report prints the ID number %s whole:\n%s", id, stderr.String())
+		}
+	}
+	for _, want := range []string{idcard.Mask(li) + ".jpg: ", "faces, want exactly one", idcard.Mask("11010519491231002X") + ".jpeg: ", "no recipient", filepath.Join(dir, idcard.Mask("371002193802100021")+".jpg") + ": "} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("the report does not say %q:\n%s", want, stderr.String())
 		}
@@ -65,7 +73,7 @@ func TestPhotosCommand(t *testing.T) {
 	var actor string
 	db.SQL().QueryRow(`SELECT count(*) FROM citizen_refs WHERE kind = 'idcard'`).Scan(&n)
 	db.SQL().QueryRow(`SELECT actor FROM audit WHERE action = 'import_idcard_photo'`).Scan(&actor)
-	if n != 1 || actor != "cli" {
+	if n != 1 || !strings.HasPrefix(actor, "cli") {
 		t.Fatalf("%d references, audited by %q", n, actor)
 	}
 }

@@ -156,11 +156,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := svc.CheckModel(ctx, *change, "cli"); err != nil {
+	if err := svc.CheckModel(ctx, *change, cliActor()); err != nil {
 		return err
 	}
 	if *roster != "" {
-		res, err := svc.ImportRoster(ctx, *roster, *encoding, "cli")
+		res, err := svc.ImportRoster(ctx, *roster, *encoding, cliActor())
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(files) == 0 {
 		return nil
 	}
-	b := service.Batch{Origin: "file", Actor: "cli", Day: d, Encoding: *encoding, History: *history}
+	b := service.Batch{Origin: "file", Actor: cliActor(), Day: d, Encoding: *encoding, History: *history}
 	var closers []*os.File
 	defer func() {
 		for _, f := range closers {
@@ -396,7 +396,7 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := svc.CheckModel(ctx, *change, "cli"); err != nil {
+	if err := svc.CheckModel(ctx, *change, cliActor()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "loaded %d people in %.1fs (%.1fs of CPU)\n", svc.People(), time.Since(loadStart).Seconds(), cpuSeconds()-loadCPU)
