@@ -249,6 +249,9 @@ func (m *Model) Features(r *sc.Recipient, ev *engine.Evidence, typ sc.TypeID, t 
 type silence struct {
 	bySource [maxSources]float64
 	broken   []sc.TypeID
+	// quietBroken: types that would be broken but whose department stopped sending: their
+	// silence is not the person's, nor can it show that the person is still there.
+	quietBroken bool
 }
 
 // BreakMinDays, BreakFactor, BreakMinGap: a record type seen on at least BreakMinDays
@@ -285,7 +288,12 @@ func (m *Model) features(r *sc.Recipient, ev *engine.Evidence, typ sc.TypeID, t 
 	for _, tm := range ev.Types {
 		src := m.source[tm.Type]
 		if m.quiet(tm.Type, d) {
-			continue // the department stopped sending it: its silence is not the person's
+			// The department stopped sending it: its silence is not the person's. Nor can
+			// it show a death: a card that can be lent, still used, is then all there is.
+			if over := float64(d-tm.Last) - float64(tm.Lag); tm.Days >= BreakMinDays && over > math.Max(BreakFactor*float64(tm.Gap), BreakMinGap) {
+				sil.quietBroken = true
+			}
+			continue
 		}
 		if away && m.role[tm.Type]&rLocal != 0 {
 			continue // registered for care away from home: local services do not see them
@@ -556,6 +564,14 @@ func (m *Model) Observe(r *sc.Recipient, s *engine.State, in *engine.Input, clas
 		if b != in.Type {
 			return v
 		}
+	}
+	// Nor a card that can be lent (rLent) while a record type the person kept to has gone
+	// silent with its department: that silence cannot tell a death from the outage, and
+	// the card alone is what a relative carrying it would leave. The person is asked when
+	// their period runs out. (A person seen on nothing but the card is renewed by it, as
+	// the catalogue's not-spoofable transit allows: no pattern of theirs can break.)
+	if sil.quietBroken && m.role[in.Type]&rLent != 0 {
+		return v
 	}
 	// WEAK certification: enough in-person traces in the window, when the period needs it.
 	on, ok := m.renewal(s, ev, in, d)

@@ -1009,3 +1009,49 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The department that saw a person's monthly clinic visits stops sending in the week they
+// die, unreported, and a relative rides their transit card on: the clinic's silence is
+// the department's, so it cannot show the death, and the card alone must not carry the
+// person on (it did: certified WEAK nine months after the death). A person never seen
+// but on the card is still renewed by it (the catalogue's transit is not spoofable).
+func TestLentCardNotAloneWhenItsDepartmentStops(t *testing.T) {
+	death := date("2024-01-10")
+	run := func(clinic bool) (afterDeath, weak int) {
+		l := newLife()
+		m := New(Default(), l.cfg.Catalogue, false)
+		days := make([][]sc.Date, l.cfg.Catalogue.Len())
+		for d := date("2023-01-01"); d < date("2025-07-01"); d++ {
+			if d < death+7 {
+				days[typeID(l.cfg.Catalogue, "MED.OUTPATIENT")] = append(days[typeID(l.cfg.Catalogue, "MED.OUTPATIENT")], d+1)
+			}
+			days[typeID(l.cfg.Catalogue, "TRN.TRANSIT")] = append(days[typeID(l.cfg.Catalogue, "TRN.TRANSIT")], d+1)
+		}
+		m.SetDeliveries(days)
+		l.eng = engine.New(l.cfg).WithModel(m)
+		l.st = l.eng.Enrol(l.p)
+		for d := date("2023-03-06"); d < date("2025-07-01"); d++ {
+			if clinic && d < death && d%30 == 0 {
+				l.apply("MED.OUTPATIENT", d)
+			}
+			if d%7 == 0 {
+				l.apply("TRN.TRANSIT", d)
+			}
+		}
+		for _, r := range l.out.rows {
+			if r.Action == sc.ActCertified && r.Method == sc.MethodWeak {
+				weak++
+				if r.CertifiedOn >= death {
+					afterDeath++
+				}
+			}
+		}
+		return afterDeath, weak
+	}
+	if n, _ := run(true); n != 0 {
+		t.Errorf("%d WEAK certifications after the death on the card alone while the clinic's department was out", n)
+	}
+	if _, weak := run(false); weak == 0 {
+		t.Error("a person seen only on the transit card was never renewed by it")
+	}
+}
