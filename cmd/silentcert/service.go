@@ -287,6 +287,10 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	if db.Dialect() != store.SQLite {
+		// Refused before the trail records a copy that is never made.
+		return fmt.Errorf("backup: %s is PostgreSQL: use pg_dump (or the server's own backups)", db)
+	}
 	if _, err := os.Lstat(*out); err == nil {
 		return fmt.Errorf("backup: %s exists: the copy is a new file", *out)
 	}
@@ -346,6 +350,10 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stderr, "usage: silentcert audit verify --db DSN\nchecks the audit trail's hash chain; `silentcert audit verify -h` lists the flags")
+		return nil
+	}
 	if len(args) == 0 || args[0] != "verify" {
 		return usagef("usage: silentcert audit verify --db DSN")
 	}

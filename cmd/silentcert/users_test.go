@@ -11,6 +11,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
 )
 
 // TestUsers: a new installation's first administrator is made from the command line (the
@@ -141,6 +142,25 @@ func TestBackupCommand(t *testing.T) {
 	se.Reset()
 	if code := run(context.Background(), []string{"backup", "--db", dsn, "--out", out}, &so, &se); code == 0 || !strings.Contains(se.String(), "exists") {
 		t.Fatalf("over an existing file: %d %s", code, se.String())
+	}
+}
+
+// TestBackupRefusesPostgresUnaudited: a PostgreSQL database is refused (pg_dump backs it
+// up) before the trail records a copy that is never made.
+func TestBackupRefusesPostgresUnaudited(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	db := storetest.Open(t, dsn)
+	out := filepath.Join(t.TempDir(), "pg.db")
+	var so, se bytes.Buffer
+	if code := run(context.Background(), []string{"backup", "--db", dsn, "--out", out}, &so, &se); code == 0 || !strings.Contains(se.String(), "pg_dump") {
+		t.Fatalf("backup of PostgreSQL: exit %d %s", code, se.String())
+	}
+	var n int
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM audit WHERE kind = 'export' AND action = 'backup'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d backup rows for a refused backup (%v)", n, err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a file was written")
 	}
 }
 
