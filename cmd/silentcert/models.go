@@ -37,7 +37,11 @@ func loadParams(path string) (*models.Params, error) {
 }
 
 // writeModelOutputs writes the models' per-person scores (models.csv) and sampled trace
-// scores (scores.csv: the trace score p_dead, the RISK score risk and the features) beside the backtest's outputs, for evaluate and train.
+// scores (scores.csv: the trace score p_dead, the RISK score risk, the features and, last,
+// clock: 1 for a trace the fortnight clock sampled, 0 for one kept only because its RISK
+// score reached the threshold) beside the backtest's outputs, for evaluate and train.
+// evaluate fits its ROC and calibration to the clock's traces alone: the others are a
+// sample chosen by the score itself.
 func writeModelOutputs(dir string, col *models.Collector) error {
 	write := func(name string, rows func(w *bufio.Writer)) error {
 		f, err := os.Create(filepath.Join(dir, name))
@@ -85,7 +89,7 @@ func writeModelOutputs(dir string, col *models.Collector) error {
 		for _, n := range models.FeatureNames[1:] {
 			w.WriteString("," + n)
 		}
-		w.WriteString("\n")
+		w.WriteString(",clock\n")
 		var b []byte
 		for _, o := range col.Observations() {
 			b = append(b[:0], o.Person...)
@@ -107,7 +111,11 @@ func writeModelOutputs(dir string, col *models.Collector) error {
 				b = append(b, ',')
 				b = strconv.AppendFloat(b, x, 'f', 4, 64)
 			}
-			b = append(b, '\n')
+			if o.Clock {
+				b = append(b, ",1\n"...)
+			} else {
+				b = append(b, ",0\n"...)
+			}
 			w.Write(b)
 		}
 	})
