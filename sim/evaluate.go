@@ -773,7 +773,15 @@ func (ev *Evaluation) rows() [][2]string {
 		su := m.SilentUnasked
 		row("models: silent share, answers no reminder asked for set aside", fmt.Sprintf("%.4f (%d + %d unasked of %d; asked %d, unasked but data short %d, migrated %d)",
 			su.Share, su.Silent, su.Unasked, su.Living, su.Asked, su.Uncover, su.Migrated))
-		row("models: trace score AUC (dead vs alive at the trace)", fmt.Sprintf("%.4f", m.TraceAUC))
+		for _, n := range m.Notes {
+			row("models: note", n)
+		}
+		row("models: trace score AUC (dead vs alive at a clock-sampled trace of the window)", fmt.Sprintf("%.4f (%d traces, %d after the death of %d people; %d other rows set aside)",
+			m.TraceAUC, m.TraceN, m.TraceDead, m.TraceDeadPeople, m.TraceSetAside))
+		for _, c := range m.Calibration {
+			row(fmt.Sprintf("models: calibration, P(alive) %g–%g", c.Lo, c.Hi), fmt.Sprintf("%d traces, predicted alive %s, observed %s; deaths expected %.2f, observed %d",
+				c.N, fmtShare(c.Predicted), fmtShare(c.Observed), c.ExpectedDead, c.ObservedDead))
+		}
 		row("models: hidden deaths with card use flagged within 90 days", fmt.Sprintf("%d of %d (%.4f); days to flag median %g", m.HiddenFlagged90, m.Hidden, m.HiddenRecall, m.FlagDays.Median))
 		if m.CardUseKnown {
 			row("models: of them, card/bank/phone use reported within 90 days, flagged", fmt.Sprintf("%d of %d (%.4f)", m.HiddenCardUseFlagged, m.HiddenCardUse, m.HiddenCardUseRecall))

@@ -15,9 +15,22 @@ import (
 // (ROC, AUC, calibration), the risk list (precision at k, recall of hidden deaths, living
 // people flagged) and the health index (death rate of its top decile).
 type ModelMetrics struct {
-	TraceAUC    float64      `json:"trace_auc"` // P(dead) at sampled weak traces, dead vs alive on the trace's date
-	ROC         [][2]float64 `json:"roc"`       // (false positive rate, true positive rate)
-	Calibration []CalBin     `json:"calibration"`
+	// The trace score's AUC, ROC and calibration are taken on the fortnight clock's sample
+	// alone (scores.csv's clock column: one weak trace a person every 14 days, whatever its
+	// score) on the days from..to: the traces kept only because their RISK score reached
+	// the threshold are a sample chosen by a score, and the history before --from is not
+	// the window evaluated. Those rows are set aside (TraceSetAside) and serve the
+	// trade-off line (FoundAtShare) only. A scores.csv without the clock column (written
+	// before it) is read as all clock rows (ClockKnown false, with a note).
+	TraceAUC        float64      `json:"trace_auc"` // P(dead) at clock-sampled weak traces, dead vs alive on the trace's date
+	TraceN          int          `json:"trace_traces"`
+	TraceDead       int          `json:"trace_dead_traces"`
+	TraceDeadPeople int          `json:"trace_dead_people"` // distinct dead people behind TraceDead
+	TraceSetAside   int          `json:"trace_rows_set_aside"`
+	ClockKnown      bool         `json:"scores_clock_known"`
+	Notes           []string     `json:"notes,omitempty"`
+	ROC             [][2]float64 `json:"roc"` // (false positive rate, true positive rate)
+	Calibration     []CalBin     `json:"calibration"`
 	// Hidden deaths: fraud cases whose death no department reported within 90 days.
 	Hidden          int     `json:"hidden_deaths_with_card_use"`
 	HiddenFlagged90 int     `json:"hidden_flagged_within_90_days"`
@@ -160,11 +173,14 @@ func untilOf(detail string) silentcert.Date {
 }
 
 // CalBin is one row of the calibration table: traces whose P(alive) fell in [Lo, Hi).
+// Predicted and Observed are nil (null) in an empty bin.
 type CalBin struct {
-	Lo, Hi    float64
-	N         int
-	Predicted float64 // mean P(alive)
-	Observed  float64 // share alive
+	Lo, Hi       float64
+	N            int
+	Predicted    *float64 // mean P(alive)
+	Observed     *float64 // share alive
+	ExpectedDead float64  // sum of P(dead): the deaths the score expects in the bin
+	ObservedDead int      // traces after the death
 }
 
 // PrecisionAt is the share of the first K people of the risk list (by highest risk score)
@@ -340,9 +356,11 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		return nil, err
 	}
 	m := &ModelMetrics{}
-	// Trace scores.
+	// Trace scores: AUC, ROC and calibration on the clock's traces of from..to.
 	var scores []float64
 	var dead []bool
+	deadPeople := map[string]bool{}
+	unknown := 0
 	type personYear struct {
 		id   string
 		year int
@@ -350,9 +368,13 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 	livingMax := map[personYear]float64{}
 	hiddenMax := map[string]float64{}
 	{
-		c, err := openCSV(filepath.Join(result, "scores.csv"), "person_id", "event_date", "p_dead")
+		c, err := openCSV(filepath.Join(result, "scores.csv"), "person_id", "day", "event_date", "p_dead")
 		if err != nil {
 			return nil, err
+		}
+		_, m.ClockKnown = c.col["clock"]
+		if !m.ClockKnown {
+			m.Notes = append(m.Notes, "scores.csv has no clock column (written before it): every row read as a clock-sampled trace, so the AUC, ROC and calibration include the traces kept for a high RISK score")
 		}
 		for {
 			ok, err := c.next()
@@ -368,20 +390,33 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 				c.close()
 				return nil, err
 			}
+			day, err := c.date("day")
+			if err != nil {
+				c.close()
+				return nil, err
+			}
 			p, _ := strconv.ParseFloat(c.get("p_dead"), 64)
 			id := c.get("person_id")
-			t := truth[id]
-			scores = append(scores, p)
-			dead = append(dead, t.Death != silentcert.NoDate && ev >= t.Death)
+			t, known := truth[id]
+			if !known {
+				unknown++
+				continue
+			}
+			isDead := t.Death != silentcert.NoDate && ev >= t.Death
+			if (!m.ClockKnown || c.get("clock") == "1") && day >= from && day <= to {
+				scores = append(scores, p)
+				dead = append(dead, isDead)
+				if isDead {
+					m.TraceDead++
+					deadPeople[id] = true
+				}
+			} else {
+				m.TraceSetAside++
+			}
 			if _, ok := c.col["risk"]; ok && c.get("spoofable") == "1" {
 				r, _ := strconv.ParseFloat(c.get("risk"), 64)
-				day, err := c.date("day")
-				if err != nil {
-					c.close()
-					return nil, err
-				}
 				switch {
-				case t.Death == silentcert.NoDate || ev < t.Death:
+				case !isDead:
 					if y, _, _ := day.Civil(); day >= from && day <= to {
 						k := personYear{id, y}
 						livingMax[k] = math.Max(livingMax[k], r)
@@ -393,27 +428,13 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		}
 		c.close()
 	}
+	if unknown > 0 {
+		m.Notes = append(m.Notes, strconv.Itoa(unknown)+" scores.csv rows of people not in truth.csv left out")
+	}
+	m.TraceN, m.TraceDeadPeople = len(scores), len(deadPeople)
 	m.TraceAUC = round4(AUC(scores, dead))
 	m.ROC = roc(scores, dead)
-	edges := []float64{0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0000001}
-	for i := 0; i+1 < len(edges); i++ {
-		b := CalBin{Lo: edges[i], Hi: math.Min(edges[i+1], 1)}
-		var sp, so float64
-		for k, p := range scores {
-			a := 1 - p
-			if a >= edges[i] && a < edges[i+1] {
-				b.N++
-				sp += a
-				if !dead[k] {
-					so++
-				}
-			}
-		}
-		if b.N > 0 {
-			b.Predicted, b.Observed = round4(sp/float64(b.N)), round4(so/float64(b.N))
-		}
-		m.Calibration = append(m.Calibration, b)
-	}
+	m.Calibration = calibration(scores, dead)
 	// Risk rows.
 	firstFlagAfterDeath := map[string]silentcert.Date{}
 	livingFlagged := map[int]map[string]bool{}
@@ -444,7 +465,10 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 				return nil, err
 			}
 			id := c.get("person_id")
-			t := truth[id]
+			t, known := truth[id]
+			if !known {
+				continue
+			}
 			if t.Death != silentcert.NoDate && d >= t.Death {
 				if f, ok := firstFlagAfterDeath[id]; !ok || d < f {
 					firstFlagAfterDeath[id] = d
@@ -646,4 +670,39 @@ func (su *SilentUnasked) read(path string, st *silentTracker, to silentcert.Date
 		su.Share = round4(float64(su.Silent+su.Unasked) / float64(su.Living))
 	}
 	return nil
+}
+
+// calBinEdges are the P(alive) bins of the calibration table.
+var calBinEdges = []float64{0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0000001}
+
+// calibration returns the calibration table of P(dead) scores against dead: per P(alive)
+// bin the mean P(alive) and the share alive (nil in an empty bin), the deaths the scores
+// expect (their sum) and the deaths observed.
+func calibration(scores []float64, dead []bool) []CalBin {
+	var out []CalBin
+	edges := calBinEdges
+	for i := 0; i+1 < len(edges); i++ {
+		b := CalBin{Lo: edges[i], Hi: math.Min(edges[i+1], 1)}
+		var sp, so float64
+		for k, p := range scores {
+			a := 1 - p
+			if a >= edges[i] && a < edges[i+1] {
+				b.N++
+				sp += a
+				b.ExpectedDead += p
+				if dead[k] {
+					b.ObservedDead++
+				} else {
+					so++
+				}
+			}
+		}
+		b.ExpectedDead = math.Round(b.ExpectedDead*100) / 100
+		if b.N > 0 {
+			pr, ob := round4(sp/float64(b.N)), round4(so/float64(b.N))
+			b.Predicted, b.Observed = &pr, &ob
+		}
+		out = append(out, b)
+	}
+	return out
 }

@@ -15,17 +15,21 @@ func modelsHTML(b *bytes.Buffer, m *ModelMetrics) {
 	su := m.SilentUnasked
 	fmt.Fprintf(b, "<p>Silent share of the living on --to with the answers no reminder of this run asked for set aside: %.4f (%d latest STRONG or WEAK, %d unasked answers while the data certified them through --to, of %d; %d answered a reminder, %d unasked but the data ran out, %d migrated).</p>\n",
 		su.Share, su.Silent, su.Unasked, su.Living, su.Asked, su.Uncover, su.Migrated)
-	figure(b, fmt.Sprintf("ROC of the trace score, P(dead) at a weak trace (AUC %.4f)", m.TraceAUC), rocChart(m.ROC))
-	b.WriteString("<table><tr><th>P(alive)</th><th>traces</th><th>predicted</th><th>observed alive</th></tr>\n")
+	for _, n := range m.Notes {
+		fmt.Fprintf(b, "<p>Note: %s.</p>\n", html.EscapeString(n))
+	}
+	fmt.Fprintf(b, "<p>Trace score on the fortnight clock's weak traces of the window: %d traces, %d after the death of %d people.</p>\n", m.TraceN, m.TraceDead, m.TraceDeadPeople)
+	figure(b, fmt.Sprintf("ROC of the trace score, P(dead) at a clock-sampled weak trace (AUC %.4f)", m.TraceAUC), rocChart(m.ROC))
+	b.WriteString("<table><tr><th>P(alive)</th><th>traces</th><th>predicted alive</th><th>observed alive</th><th>deaths expected</th><th>deaths observed</th></tr>\n")
 	var labels []string
 	var pred, obs []float64
 	for _, c := range m.Calibration {
 		l := strconv.FormatFloat(c.Lo, 'g', 4, 64) + "–" + strconv.FormatFloat(c.Hi, 'g', 4, 64)
-		fmt.Fprintf(b, "<tr><td>%s</td><td class=n>%d</td><td class=n>%.4f</td><td class=n>%.4f</td></tr>\n", html.EscapeString(l), c.N, c.Predicted, c.Observed)
-		if c.N > 0 {
+		fmt.Fprintf(b, "<tr><td>%s</td><td class=n>%d</td><td class=n>%s</td><td class=n>%s</td><td class=n>%.2f</td><td class=n>%d</td></tr>\n", html.EscapeString(l), c.N, fmtShare(c.Predicted), fmtShare(c.Observed), c.ExpectedDead, c.ObservedDead)
+		if c.Predicted != nil && c.Observed != nil {
 			labels = append(labels, l+" pred", l+" obs")
-			pred = append(pred, c.Predicted*100)
-			obs = append(obs, c.Observed*100)
+			pred = append(pred, *c.Predicted*100)
+			obs = append(obs, *c.Observed*100)
 		}
 	}
 	b.WriteString("</table>\n")
@@ -52,6 +56,14 @@ func modelsHTML(b *bytes.Buffer, m *ModelMetrics) {
 	}
 	figure(b, "Health index: death rate within a year, top decile and average, %", barChart([]string{"top decile", "average"},
 		[]float64{m.HealthTopDecileRate * 100, m.HealthAverageRate * 100}, "%"))
+}
+
+// fmtShare formats a calibration share, "—" when the bin is empty.
+func fmtShare(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*v, 'f', 4, 64)
 }
 
 // rocChart draws the ROC curve and the diagonal.

@@ -1,0 +1,151 @@
+package sim
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/silentcert/silentcert"
+)
+
+// modelRun is a hand-made scenario (truth.csv) and backtest result (scores.csv,
+// models.csv, decisions.csv, status.csv) for EvaluateModels; a file left empty gets a
+// header only.
+type modelRun struct {
+	truth, scores, models, decisions, status string
+}
+
+func (r modelRun) eval(t *testing.T) *ModelMetrics {
+	t.Helper()
+	scn, res := t.TempDir(), t.TempDir()
+	or := func(s, head string) string {
+		if s == "" {
+			return head
+		}
+		return s
+	}
+	files := map[string]string{
+		filepath.Join(scn, "truth.csv"):     r.truth,
+		filepath.Join(res, "scores.csv"):    or(r.scores, "person_id,day,event_date,spoofable,p_dead,risk,clock\n"),
+		filepath.Join(res, "models.csv"):    or(r.models, "person_id,health,risk_max,risk_max_day,first_flag\n"),
+		filepath.Join(res, "decisions.csv"): or(r.decisions, "date,person_id,action,method,evidence,detail\n"),
+		filepath.Join(res, "status.csv"):    or(r.status, "person_id,status,last_method\n"),
+	}
+	for p, s := range files {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, to := mustDay(t, "2024-01-01"), mustDay(t, "2025-12-31")
+	m, err := EvaluateModels(scn, res, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func mustDay(t *testing.T, s string) silentcert.Date {
+	t.Helper()
+	d, err := silentcert.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+const sampleTruth = "person_id,death_date,first_death_report,fraud,card_use_reported\n" +
+	"A,,,0,\nB,,,0,\nD,2024-03-01,,1,2024-03-10\n"
+
+// The trace score's AUC and calibration take the fortnight clock's traces of from..to:
+// not D's trace kept for its RISK score (clock 0) nor A's history before --from.
+// Clock traces in the window: A 0.1 alive, B 0.3 alive, D 0.2 dead: D beats A, not B,
+// AUC 1/2. All five rows (alive 0.1, 0.3, 0.05; dead 0.2, 0.9): 5 of 6 pairs, 0.8333.
+func TestModelsTraceSampleClockWindow(t *testing.T) {
+	m := modelRun{truth: sampleTruth, scores: "person_id,day,event_date,spoofable,p_dead,risk,clock\n" +
+		"A,2023-10-01,2023-10-01,1,0.05000,0.00100,1\n" +
+		"A,2024-02-01,2024-02-01,1,0.10000,0.00100,1\n" +
+		"B,2024-02-01,2024-02-01,1,0.30000,0.00100,1\n" +
+		"D,2024-03-05,2024-03-05,1,0.20000,0.00100,1\n" +
+		"D,2024-03-06,2024-03-06,1,0.90000,0.50000,0\n"}.eval(t)
+	if m.TraceAUC != 0.5 || m.TraceN != 3 || m.TraceDead != 1 || m.TraceDeadPeople != 1 || m.TraceSetAside != 2 || !m.ClockKnown {
+		t.Errorf("AUC %g, %d traces, %d dead of %d people, %d set aside, clock known %v; want 0.5, 3, 1 of 1, 2, true",
+			m.TraceAUC, m.TraceN, m.TraceDead, m.TraceDeadPeople, m.TraceSetAside, m.ClockKnown)
+	}
+}
+
+// A scores.csv written before the clock column: every row of the window is read as a
+// clock trace, with a note. In the window: alive 0.1, 0.3; dead 0.2, 0.9: 3 of 4 pairs.
+func TestModelsScoresWithoutClock(t *testing.T) {
+	m := modelRun{truth: sampleTruth, scores: "person_id,day,event_date,spoofable,p_dead,risk\n" +
+		"A,2023-10-01,2023-10-01,1,0.05000,0.00100\n" +
+		"A,2024-02-01,2024-02-01,1,0.10000,0.00100\n" +
+		"B,2024-02-01,2024-02-01,1,0.30000,0.00100\n" +
+		"D,2024-03-05,2024-03-05,1,0.20000,0.00100\n" +
+		"D,2024-03-06,2024-03-06,1,0.90000,0.50000\n"}.eval(t)
+	if m.TraceAUC != 0.75 || m.ClockKnown || len(m.Notes) != 1 || !strings.Contains(m.Notes[0], "no clock column") {
+		t.Errorf("AUC %g, clock known %v, notes %q; want 0.75, false, a note", m.TraceAUC, m.ClockKnown, m.Notes)
+	}
+}
+
+// The calibration table gives the deaths expected (sum of P(dead)) and observed per bin,
+// and no shares for an empty bin (null in JSON, "—" in the text).
+// Traces: A P(alive) 0.9 alive, B 0.7 alive, D 0.8 dead.
+func TestModelsCalibrationDeaths(t *testing.T) {
+	m := modelRun{truth: sampleTruth, scores: "person_id,day,event_date,spoofable,p_dead,risk,clock\n" +
+		"A,2024-02-01,2024-02-01,1,0.10000,0.00100,1\n" +
+		"B,2024-02-01,2024-02-01,1,0.30000,0.00100,1\n" +
+		"D,2024-03-05,2024-03-05,1,0.20000,0.00100,1\n"}.eval(t)
+	type bin struct {
+		n              int
+		pred, obs      string
+		expect         float64
+		observedDeaths int
+	}
+	want := []bin{
+		{0, "—", "—", 0, 0},             // [0, 0.5)
+		{1, "0.7000", "1.0000", 0.3, 0}, // [0.5, 0.8): B
+		{1, "0.8000", "0.0000", 0.2, 1}, // [0.8, 0.9): D
+		{1, "0.9000", "1.0000", 0.1, 0}, // [0.9, 0.95): A
+		{0, "—", "—", 0, 0},
+		{0, "—", "—", 0, 0},
+		{0, "—", "—", 0, 0},
+	}
+	if len(m.Calibration) != len(want) {
+		t.Fatalf("%d bins, want %d", len(m.Calibration), len(want))
+	}
+	for i, c := range m.Calibration {
+		got := bin{c.N, fmtShare(c.Predicted), fmtShare(c.Observed), c.ExpectedDead, c.ObservedDead}
+		if got != want[i] {
+			t.Errorf("bin %g–%g: got %+v, want %+v", c.Lo, c.Hi, got, want[i])
+		}
+	}
+	b, err := json.Marshal(m.Calibration[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"Predicted":null`) || !strings.Contains(string(b), `"Observed":null`) {
+		t.Errorf("empty bin in JSON: %s, want null shares", b)
+	}
+	ev := &Evaluation{Models: m}
+	if tab := ev.Table(); !strings.Contains(tab, "0 traces, predicted alive —, observed —") {
+		t.Errorf("text table shows no — for an empty bin:\n%s", tab)
+	}
+}
+
+// A person id in scores.csv that truth.csv does not know is left out, not labelled dead.
+// A 0.1 alive, D 0.5 dead: AUC 1. With X (0.001) counted dead it would be 1/2.
+func TestModelsUnknownPerson(t *testing.T) {
+	m := modelRun{truth: sampleTruth, scores: "person_id,day,event_date,spoofable,p_dead,risk,clock\n" +
+		"A,2024-02-01,2024-02-01,1,0.10000,0.00100,1\n" +
+		"D,2024-03-05,2024-03-05,1,0.50000,0.00100,1\n" +
+		"X,2024-02-01,2024-02-01,1,0.00100,0.00100,1\n",
+		decisions: "date,person_id,action,method,evidence,detail\n2024-03-01,X,RISK,,BANK:1,\n"}.eval(t)
+	if m.TraceAUC != 1 || m.TraceN != 2 || m.TraceDead != 1 || m.RiskRows != 1 {
+		t.Errorf("AUC %g, %d traces, %d dead, %d RISK rows; want 1, 2, 1, 1", m.TraceAUC, m.TraceN, m.TraceDead, m.RiskRows)
+	}
+	if len(m.Notes) != 1 || !strings.Contains(m.Notes[0], "1 scores.csv rows of people not in truth.csv") {
+		t.Errorf("notes %q", m.Notes)
+	}
+}
