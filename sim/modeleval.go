@@ -29,7 +29,7 @@ type ModelMetrics struct {
 	TraceSetAside   int          `json:"trace_rows_set_aside"`
 	ClockKnown      bool         `json:"scores_clock_known"`
 	Notes           []string     `json:"notes,omitempty"`
-	ROC             [][2]float64 `json:"roc"` // (false positive rate, true positive rate)
+	ROC             [][2]float64 `json:"roc"` // (false positive rate, true positive rate), one point per distinct score, thinned (see roc)
 	Calibration     []CalBin     `json:"calibration"`
 	// Hidden deaths: fraud cases whose death no department reported within 90 days.
 	Hidden          int     `json:"hidden_deaths_with_card_use"`
@@ -308,7 +308,19 @@ func AUC(scores []float64, pos []bool) float64 {
 	return (rankSum - np*(np+1)/2) / (np * nn)
 }
 
-// roc returns up to 50 points of the ROC curve.
+// rocStep is the least move, in false or true positive rate, between two points roc keeps;
+// below rocLowFPR a move of rocStep*rocLowFPR in the false positive rate is enough, so that
+// the region where the RISK flag works (about 0.0005 of the living's traces) keeps its
+// shape in the chart's inset.
+const (
+	rocStep   = 0.004
+	rocLowFPR = 0.01
+)
+
+// roc returns the ROC curve: one point per distinct score (tied scores move both rates at
+// once, so the area under the points is the AUC, ties counted half), from (0, 0) to (1, 1),
+// thinned to points at least rocStep apart in either rate (rocStep*rocLowFPR in the false
+// positive rate while it is below rocLowFPR). Rates are rounded to 6 decimals.
 func roc(scores []float64, pos []bool) [][2]float64 {
 	idx := make([]int, len(scores))
 	for i := range idx {
@@ -328,22 +340,33 @@ func roc(scores []float64, pos []bool) [][2]float64 {
 		return out
 	}
 	var tp, fp float64
-	step := max(1, len(idx)/400)
-	for k, i := range idx {
-		if pos[i] {
-			tp++
-		} else {
-			fp++
-		}
-		if (k+1)%step == 0 || k == len(idx)-1 {
-			p := [2]float64{round4(fp / nn), round4(tp / np)}
-			if p != out[len(out)-1] {
-				out = append(out, p)
+	last := out[0]
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
+			if pos[idx[j]] {
+				tp++
+			} else {
+				fp++
 			}
+			j++
+		}
+		i = j
+		p := [2]float64{round6(fp / nn), round6(tp / np)}
+		dx, dy := p[0]-last[0], p[1]-last[1]
+		step := rocStep
+		if p[0] <= rocLowFPR {
+			step = rocStep * rocLowFPR
+		}
+		if i == len(idx) || dx >= step || dy >= rocStep {
+			out = append(out, p)
+			last = p
 		}
 	}
 	return out
 }
+
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // EvaluateModels scores models.csv, scores.csv and the RISK rows of decisions.csv in
 // result against the scenario's truth. It returns nil, nil when the run had no model.

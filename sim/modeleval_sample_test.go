@@ -2,6 +2,8 @@ package sim
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,5 +149,63 @@ func TestModelsUnknownPerson(t *testing.T) {
 	}
 	if len(m.Notes) != 1 || !strings.Contains(m.Notes[0], "1 scores.csv rows of people not in truth.csv") {
 		t.Errorf("notes %q", m.Notes)
+	}
+}
+
+// rocArea is the area under a polyline of ROC points (trapezoids).
+func rocArea(pts [][2]float64) float64 {
+	a := 0.0
+	for i := 1; i < len(pts); i++ {
+		a += (pts[i][0] - pts[i-1][0]) * (pts[i][1] + pts[i-1][1]) / 2
+	}
+	return a
+}
+
+// Tied scores move both rates at once: the area under the points is the AUC whatever the
+// rows' order. Scores 0.9 (dead), 0.8 (alive), 0.8 (dead), 0.3 (alive): points (0,0),
+// (0,0.5), (0.5,1), (1,1); area 0.375+0.5 = 0.875 = AUC (3.5 of 4 pairs).
+func TestROCTies(t *testing.T) {
+	for _, pos := range [][]bool{{false, true}, {true, false}} {
+		pts := roc([]float64{0.5, 0.5}, pos)
+		if want := [][2]float64{{0, 0}, {1, 1}}; fmt.Sprint(pts) != fmt.Sprint(want) {
+			t.Errorf("roc of a tie %v = %v, want %v", pos, pts, want)
+		}
+	}
+	s, p := []float64{0.8, 0.9, 0.3, 0.8}, []bool{false, true, false, true}
+	pts := roc(s, p)
+	if want := [][2]float64{{0, 0}, {0, 0.5}, {0.5, 1}, {1, 1}}; fmt.Sprint(pts) != fmt.Sprint(want) {
+		t.Errorf("roc = %v, want %v", pts, want)
+	}
+	if a := rocArea(pts); math.Abs(a-0.875) > 1e-12 || math.Abs(AUC(s, p)-0.875) > 1e-12 {
+		t.Errorf("area %g, AUC %g, want 0.875", a, AUC(s, p))
+	}
+}
+
+// The thinned curve keeps the low false positive region, where the RISK flag works:
+// 100,000 living traces scored 0..99,999 and 1,000 dead ones, one above every tenth of
+// the 10,000 highest living. A point lies below a false positive rate of 0.0005, dozens
+// below 0.01, the curve has at most 1,000 points, and its area is the AUC within 0.002.
+func TestROCLowFPR(t *testing.T) {
+	var s []float64
+	var p []bool
+	for i := 0; i < 100000; i++ {
+		s, p = append(s, float64(i)), append(p, false)
+	}
+	for k := 0; k < 1000; k++ {
+		s, p = append(s, 100000-10*float64(k)-0.5), append(p, true)
+	}
+	pts := roc(s, p)
+	low, first := 0, 1.0
+	for _, q := range pts {
+		if q[0] > 0 && q[0] <= 0.01 {
+			low++
+			first = math.Min(first, q[0])
+		}
+	}
+	if first > 0.0005 || low < 50 || len(pts) > 1000 {
+		t.Errorf("lowest false positive rate %g, %d points at or below 0.01, %d in all", first, low, len(pts))
+	}
+	if a, auc := rocArea(pts), AUC(s, p); math.Abs(a-auc) > 0.002 {
+		t.Errorf("area %g, AUC %g", a, auc)
 	}
 }

@@ -19,7 +19,8 @@ func modelsHTML(b *bytes.Buffer, m *ModelMetrics) {
 		fmt.Fprintf(b, "<p>Note: %s.</p>\n", html.EscapeString(n))
 	}
 	fmt.Fprintf(b, "<p>Trace score on the fortnight clock's weak traces of the window: %d traces, %d after the death of %d people.</p>\n", m.TraceN, m.TraceDead, m.TraceDeadPeople)
-	figure(b, fmt.Sprintf("ROC of the trace score, P(dead) at a clock-sampled weak trace (AUC %.4f)", m.TraceAUC), rocChart(m.ROC))
+	figure(b, fmt.Sprintf("ROC of the trace score, P(dead) at a clock-sampled weak trace (AUC %.4f)", m.TraceAUC), rocChart(m.ROC, 1))
+	figure(b, fmt.Sprintf("The same, false positive rate up to %g (where the RISK flag works)", rocLowFPR), rocChart(m.ROC, rocLowFPR))
 	b.WriteString("<table><tr><th>P(alive)</th><th>traces</th><th>predicted alive</th><th>observed alive</th><th>deaths expected</th><th>deaths observed</th></tr>\n")
 	var labels []string
 	var pred, obs []float64
@@ -66,18 +67,36 @@ func fmtShare(v *float64) string {
 	return strconv.FormatFloat(*v, 'f', 4, 64)
 }
 
-// rocChart draws the ROC curve and the diagonal.
-func rocChart(pts [][2]float64) string {
+// rocChart draws the ROC curve for false positive rates up to xmax (1: the whole curve and
+// the diagonal; below 1, the low false positive region stretched across the chart).
+func rocChart(pts [][2]float64, xmax float64) string {
 	const size, pad = 240.0, 40.0
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" role="img">`+"\n", size+2*pad, size+2*pad)
 	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#888"/>`+"\n", pad, pad, size, size)
-	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#bbb" stroke-dasharray="4 3"/>`+"\n", pad, pad+size, pad+size, pad)
+	if xmax >= 1 {
+		fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#bbb" stroke-dasharray="4 3"/>`+"\n", pad, pad+size, pad+size, pad)
+	}
 	b.WriteString(`<polyline fill="none" stroke="#4a7fb5" stroke-width="2" points="`)
-	for _, p := range pts {
-		fmt.Fprintf(&b, "%.1f,%.1f ", pad+p[0]*size, pad+size-p[1]*size)
+	for i, p := range pts {
+		x, y := p[0], p[1]
+		if x > xmax {
+			if i == 0 {
+				break
+			}
+			// Cut the segment at xmax.
+			q := pts[i-1]
+			y = q[1] + (p[1]-q[1])*(xmax-q[0])/(p[0]-q[0])
+			x = xmax
+		}
+		fmt.Fprintf(&b, "%.1f,%.1f ", pad+x/xmax*size, pad+size-y*size)
+		if x >= xmax {
+			break
+		}
 	}
 	b.WriteString(`"/>` + "\n")
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="start">0</text>`+"\n", pad, pad+size+14)
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="end">%g</text>`+"\n", pad+size, pad+size+14, xmax)
 	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="middle">false positive rate</text>`+"\n", pad+size/2, pad+size+28)
 	fmt.Fprintf(&b, `<text x="12" y="%.0f" transform="rotate(-90 12 %.0f)" text-anchor="middle">true positive rate</text>`+"\n", pad+size/2, pad+size/2)
 	b.WriteString("</svg>\n")
