@@ -782,7 +782,12 @@ func (ev *Evaluation) rows() [][2]string {
 			row(fmt.Sprintf("models: calibration, P(alive) %g–%g", c.Lo, c.Hi), fmt.Sprintf("%d traces, predicted alive %s, observed %s; deaths expected %.2f, observed %d",
 				c.N, fmtShare(c.Predicted), fmtShare(c.Observed), c.ExpectedDead, c.ObservedDead))
 		}
-		row("models: hidden deaths with card use flagged within 90 days", fmt.Sprintf("%d of %d (%.4f); days to flag median %g", m.HiddenFlagged90, m.Hidden, m.HiddenRecall, m.FlagDays.Median))
+		if m.CardUseKnown {
+			row("models: hidden deaths with card/bank/phone use flagged within 90 days", fmt.Sprintf("%d of %d (%.4f); days to flag median %g", m.HiddenUseFlagged90, m.HiddenUse, m.HiddenUseRecall, m.HiddenUseFlagDays.Median))
+		} else {
+			row("models: hidden deaths with card/bank/phone use flagged within 90 days", "not known (truth.csv has no card_use_reported)")
+		}
+		row("models: hidden fraud deaths flagged within 90 days", fmt.Sprintf("%d of %d (%.4f); days to flag median %g", m.HiddenFlagged90, m.Hidden, m.HiddenRecall, m.FlagDays.Median))
 		if m.CardUseKnown {
 			row("models: of them, card/bank/phone use reported within 90 days, flagged", fmt.Sprintf("%d of %d (%.4f)", m.HiddenCardUseFlagged, m.HiddenCardUse, m.HiddenCardUseRecall))
 		}

@@ -31,17 +31,26 @@ type ModelMetrics struct {
 	Notes           []string     `json:"notes,omitempty"`
 	ROC             [][2]float64 `json:"roc"` // (false positive rate, true positive rate), one point per distinct score, thinned (see roc)
 	Calibration     []CalBin     `json:"calibration"`
-	// Hidden deaths: fraud cases whose death no department reported within 90 days.
+	// The issue's hidden deaths: "unreported deaths with ongoing card, bank or phone use",
+	// deaths no department reported within 90 days whose card, bank or phone use after the
+	// death reached the platform within 90 days of it (truth.csv's card_use_reported),
+	// relatives' fraud or not. Not counted when the scenario's truth.csv predates the
+	// column (CardUseKnown false).
+	CardUseKnown       bool    `json:"card_use_known"`
+	HiddenUse          int     `json:"hidden_unreported_deaths_card_bank_phone_use_90_days"`
+	HiddenUseFlagged90 int     `json:"hidden_unreported_card_bank_phone_use_flagged_within_90_days"`
+	HiddenUseRecall    float64 `json:"hidden_unreported_card_bank_phone_use_recall_90_days"`
+	HiddenUseFlagDays  Stats   `json:"hidden_unreported_card_bank_phone_use_days_death_to_flag"`
+	// Hidden fraud deaths: the simulator's fraud cases (relatives drew the pension) whose
+	// death no department reported within 90 days, card use or not. The JSON keys are
+	// kept from before, when this was the headline under the name "hidden deaths with
+	// card use".
 	Hidden          int     `json:"hidden_deaths_with_card_use"`
 	HiddenFlagged90 int     `json:"hidden_flagged_within_90_days"`
 	HiddenRecall    float64 `json:"hidden_recall_90_days"`
 	FlagDays        Stats   `json:"days_death_to_flag"`
-	// Of the hidden deaths, those whose card, bank or phone use after the death reached
-	// the platform within 90 days of it (truth.csv's card_use_reported): the issue's
-	// "unreported deaths with ongoing card, bank or phone use". The others left nothing
-	// but household bills, or nothing at all, in those 90 days. Not counted when the
-	// scenario's truth.csv predates the column (CardUseKnown false).
-	CardUseKnown         bool    `json:"card_use_known"`
+	// Of the hidden fraud deaths, those whose card, bank or phone use after the death
+	// reached the platform within 90 days of it.
 	HiddenCardUse        int     `json:"hidden_deaths_with_card_bank_phone_use_in_90_days"`
 	HiddenCardUseFlagged int     `json:"hidden_card_bank_phone_use_flagged_within_90_days"`
 	HiddenCardUseRecall  float64 `json:"hidden_card_bank_phone_use_recall_90_days"`
@@ -58,9 +67,10 @@ type ModelMetrics struct {
 	// Silent share with the answers no one asked for set aside (see SilentUnasked).
 	SilentUnasked SilentUnasked `json:"silent_unasked"`
 	// FoundAtShare is the RISK score's trade-off whatever the threshold: for a share of
-	// the living flagged a year, how many hidden deaths with card use it would find within
-	// 90 days. Read from scores.csv (its risk column): the sampled traces, one a fortnight
-	// per person and every one at or above the run's threshold, so close, not exact.
+	// the living flagged a year, how many of the issue's hidden deaths (HiddenUse) it would
+	// find within 90 days. Read from scores.csv (its risk column): the sampled traces, one
+	// a fortnight per person and every one at or above the run's threshold, so close, not
+	// exact.
 	FoundAtShare []FoundAt `json:"hidden_found_at_living_share,omitempty"`
 }
 
@@ -201,10 +211,21 @@ type Truth struct {
 	CardUseKnown bool
 }
 
-// HiddenDeath reports a 冒领 case whose death no department reported within 90 days of it:
-// what the RISK flag is for.
+// HiddenDeath reports a 冒领 case whose death no department reported within 90 days of it.
 func (t Truth) HiddenDeath() bool {
-	return t.Fraud && t.Death != silentcert.NoDate && (t.FirstReport == silentcert.NoDate || t.FirstReport > t.Death+90)
+	return t.Fraud && t.unreported90()
+}
+
+// unreported90 reports a death no department reported within 90 days of it.
+func (t Truth) unreported90() bool {
+	return t.Death != silentcert.NoDate && (t.FirstReport == silentcert.NoDate || t.FirstReport > t.Death+90)
+}
+
+// HiddenUse reports the issue's hidden death, what the RISK flag is for: "unreported
+// deaths with ongoing card, bank or phone use", a death no department reported within 90
+// days with card, bank or phone use after it reported within 90 days, fraud or not.
+func (t Truth) HiddenUse() bool {
+	return t.unreported90() && t.CardUseIn90()
 }
 
 // CardUseIn90 reports card, bank or phone use after the death reported within 90 days of
@@ -444,7 +465,7 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 						k := personYear{id, y}
 						livingMax[k] = math.Max(livingMax[k], r)
 					}
-				case t.HiddenDeath() && t.inFlagWindow(from, to) && t.CardUseIn90() && day <= t.Death+90:
+				case t.HiddenUse() && t.inFlagWindow(from, to) && day <= t.Death+90:
 					hiddenMax[id] = math.Max(hiddenMax[id], r)
 				}
 			}
@@ -509,7 +530,7 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 	if err := m.SilentUnasked.read(filepath.Join(result, "status.csv"), &silent, to); err != nil {
 		return nil, err
 	}
-	var flagDays []float64
+	var flagDays, useDays []float64
 	ids := make([]string, 0, len(truth))
 	for id := range truth {
 		ids = append(ids, id)
@@ -518,15 +539,27 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 	var hiddenScores []float64
 	for _, id := range ids {
 		t := truth[id]
-		if !t.HiddenDeath() || !t.inFlagWindow(from, to) {
+		m.CardUseKnown = m.CardUseKnown || t.CardUseKnown
+		if !t.inFlagWindow(from, to) {
+			continue
+		}
+		if t.HiddenUse() {
+			m.HiddenUse++
+			hiddenScores = append(hiddenScores, hiddenMax[id]) // 0: no trace scored in the 90 days
+			if f, ok := firstFlagAfterDeath[id]; ok {
+				useDays = append(useDays, float64(f-t.Death))
+				if f <= t.Death+90 {
+					m.HiddenUseFlagged90++
+				}
+			}
+		}
+		if !t.HiddenDeath() {
 			continue
 		}
 		m.Hidden++
-		m.CardUseKnown = t.CardUseKnown
 		use := t.CardUseIn90()
 		if use {
 			m.HiddenCardUse++
-			hiddenScores = append(hiddenScores, hiddenMax[id]) // 0: no trace scored in the 90 days
 		}
 		if f, ok := firstFlagAfterDeath[id]; ok {
 			flagDays = append(flagDays, float64(f-t.Death))
@@ -544,7 +577,10 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 	if m.HiddenCardUse > 0 {
 		m.HiddenCardUseRecall = round4(float64(m.HiddenCardUseFlagged) / float64(m.HiddenCardUse))
 	}
-	m.FlagDays = statsOf(flagDays)
+	if m.HiddenUse > 0 {
+		m.HiddenUseRecall = round4(float64(m.HiddenUseFlagged90) / float64(m.HiddenUse))
+	}
+	m.FlagDays, m.HiddenUseFlagDays = statsOf(flagDays), statsOf(useDays)
 	livingIn := func(y int) int {
 		living := 0
 		start := silentcert.MakeDate(y, 1, 1)

@@ -152,6 +152,38 @@ func TestModelsUnknownPerson(t *testing.T) {
 	}
 }
 
+// The headline hidden deaths are the issue's: unreported within 90 days with card, bank
+// or phone use reported within 90 days, fraud or not. F1 (fraud, use) and N1 (no fraud,
+// use) are; F2 (fraud, no use) is a hidden fraud death only; R1 was reported within 90
+// days; N2's use came after 90 days. Flags: F1 after 19 days, N1 after 123, F2 after 14
+// (median of 19 and 123 by nearest rank, as statsOf takes it: 19).
+func TestModelsHiddenUse(t *testing.T) {
+	m := modelRun{truth: "person_id,death_date,first_death_report,fraud,card_use_reported\n" +
+		"F1,2024-03-01,,1,2024-03-10\n" +
+		"F2,2024-04-01,,1,\n" +
+		"N1,2024-05-01,,0,2024-05-20\n" +
+		"R1,2024-06-01,2024-06-10,0,2024-06-05\n" +
+		"N2,2024-07-01,,0,2024-12-01\n" +
+		"A,,,0,\n",
+		decisions: "date,person_id,action,method,evidence,detail\n" +
+			"2024-03-20,F1,RISK,,BANK:1,\n2024-04-15,F2,RISK,,BANK:1,\n2024-09-01,N1,RISK,,BANK:1,\n"}.eval(t)
+	got := [][3]int{{m.HiddenUse, m.HiddenUseFlagged90, int(m.HiddenUseFlagDays.Median)}, {m.Hidden, m.HiddenFlagged90, 0}, {m.HiddenCardUse, m.HiddenCardUseFlagged, 0}}
+	want := [][3]int{{2, 1, 19}, {2, 2, 0}, {1, 1, 0}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("issue's hidden (n, flagged, median days) / fraud (n, flagged) / fraud with use: got %v, want %v", got, want)
+			break
+		}
+	}
+	tab := (&Evaluation{Models: m}).Table()
+	for _, s := range []string{"models: hidden deaths with card/bank/phone use flagged within 90 days 1 of 2 (0.5000)",
+		"models: hidden fraud deaths flagged within 90 days", "2 of 2 (1.0000)"} {
+		if !strings.Contains(tab, s) {
+			t.Errorf("text table lacks %q:\n%s", s, tab)
+		}
+	}
+}
+
 // rocArea is the area under a polyline of ROC points (trapezoids).
 func rocArea(pts [][2]float64) float64 {
 	a := 0.0
