@@ -791,7 +791,7 @@ func (ev *Evaluation) rows() [][2]string {
 		if m.CardUseKnown {
 			row("models: of them, card/bank/phone use reported within 90 days, flagged", fmt.Sprintf("%d of %d (%.4f)", m.HiddenCardUseFlagged, m.HiddenCardUse, m.HiddenCardUseRecall))
 		}
-		row("models: living recipients flagged RISK in a year (max)", fmt.Sprintf("%.4f (%d RISK rows)", m.LivingFlaggedYear, m.RiskRows))
+		row("models: living recipients on the roll on 1 January flagged RISK that year (max)", fmt.Sprintf("%.4f (%d RISK rows)", m.LivingFlaggedYear, m.RiskRows))
 		if len(m.FoundAtShare) > 0 {
 			var parts []string
 			for _, f := range m.FoundAtShare {

@@ -55,11 +55,13 @@ type ModelMetrics struct {
 	HiddenCardUseFlagged int     `json:"hidden_card_bank_phone_use_flagged_within_90_days"`
 	HiddenCardUseRecall  float64 `json:"hidden_card_bank_phone_use_recall_90_days"`
 	// LivingFlaggedYear is the largest share, over the calendar years of the window, of
-	// living recipients with a RISK row that year while alive.
+	// the recipients living and on the roll on 1 January with a RISK row that year while
+	// alive (people enrolled later in the year count in neither part).
 	LivingFlaggedYear float64       `json:"living_flagged_share_per_year"`
 	RiskRows          int           `json:"risk_rows"`
 	PrecisionAtK      []PrecisionAt `json:"precision_at_k"`
-	// Health index: people alive on --from ranked by their index then; deaths within a year.
+	// Health index: people alive and on the roll on --from ranked by their index then;
+	// deaths within a year.
 	HealthTopDecileRate float64 `json:"health_top_decile_death_rate"`
 	HealthAverageRate   float64 `json:"health_average_death_rate"`
 	HealthLift          float64 `json:"health_top_decile_lift"`
@@ -202,6 +204,9 @@ type PrecisionAt struct {
 
 // Truth is what training and evaluation need of a simulated person.
 type Truth struct {
+	// FirstMonth is the month of the person's first entitlement (truth.csv's first_month;
+	// NoMonth when the file has no such column: on the roll from the start).
+	FirstMonth  silentcert.Month
 	Death       silentcert.Date
 	FirstReport silentcert.Date
 	Fraud       bool
@@ -228,6 +233,11 @@ func (t Truth) HiddenUse() bool {
 	return t.unreported90() && t.CardUseIn90()
 }
 
+// onRoll reports a person on the roll and alive on d (their first entitlement begun).
+func (t Truth) onRoll(d silentcert.Date) bool {
+	return (t.FirstMonth == silentcert.NoMonth || t.FirstMonth.First() <= d) && (t.Death == silentcert.NoDate || t.Death >= d)
+}
+
 // CardUseIn90 reports card, bank or phone use after the death reported within 90 days of
 // it (the issue's "ongoing card, bank or phone use").
 func (t Truth) CardUseIn90() bool {
@@ -244,8 +254,13 @@ func (t Truth) inFlagWindow(from, to silentcert.Date) bool {
 func ReadTruth(dir string) (map[string]Truth, error) {
 	out := map[string]Truth{}
 	err := eachRow(filepath.Join(dir, "truth.csv"), []string{"person_id", "death_date", "first_death_report", "fraud"}, func(c *csvFile) error {
-		var t Truth
+		t := Truth{FirstMonth: silentcert.NoMonth}
 		var err error
+		if _, ok := c.col["first_month"]; ok && c.get("first_month") != "" {
+			if t.FirstMonth, err = silentcert.ParseMonth(c.get("first_month")); err != nil {
+				return err
+			}
+		}
 		if t.Death, err = c.date("death_date"); err != nil {
 			return err
 		}
@@ -272,7 +287,7 @@ func ReadTruth(dir string) (map[string]Truth, error) {
 func ReadOutcomes(result string) (map[string]Truth, error) {
 	out := map[string]Truth{}
 	err := eachRow(filepath.Join(result, "status.csv"), []string{"person_id", "death_date"}, func(c *csvFile) error {
-		t := Truth{FirstReport: silentcert.NoDate, CardUse: silentcert.NoDate, CardUseKnown: true}
+		t := Truth{FirstMonth: silentcert.NoMonth, FirstReport: silentcert.NoDate, CardUse: silentcert.NoDate, CardUseKnown: true}
 		var err error
 		if t.Death, err = c.date("death_date"); err != nil {
 			return err
@@ -461,7 +476,7 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 				r, _ := strconv.ParseFloat(c.get("risk"), 64)
 				switch {
 				case !isDead:
-					if y, _, _ := day.Civil(); day >= from && day <= to {
+					if y, _, _ := day.Civil(); day >= from && day <= to && t.onRoll(silentcert.MakeDate(y, 1, 1)) {
 						k := personYear{id, y}
 						livingMax[k] = math.Max(livingMax[k], r)
 					}
@@ -520,6 +535,9 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 				continue
 			}
 			y, _, _ := d.Civil()
+			if !t.onRoll(silentcert.MakeDate(y, 1, 1)) {
+				continue // not in the year's denominator (livingIn)
+			}
 			if livingFlagged[y] == nil {
 				livingFlagged[y] = map[string]bool{}
 			}
@@ -581,11 +599,13 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		m.HiddenUseRecall = round4(float64(m.HiddenUseFlagged90) / float64(m.HiddenUse))
 	}
 	m.FlagDays, m.HiddenUseFlagDays = statsOf(flagDays), statsOf(useDays)
+	// livingIn counts the people living and on the roll on 1 January of y: the year's
+	// denominator (a person enrolled later in the year is in neither part of the share).
 	livingIn := func(y int) int {
 		living := 0
 		start := silentcert.MakeDate(y, 1, 1)
 		for _, t := range truth {
-			if t.Death == silentcert.NoDate || t.Death >= start {
+			if t.onRoll(start) {
 				living++
 			}
 		}
@@ -613,6 +633,7 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		dead   bool
 		health float64
 		died   bool
+		onRoll bool
 	}
 	var ps []pr
 	{
@@ -634,6 +655,9 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 				continue
 			}
 			var p pr
+			// The health index ranks the people on the roll on --from; the risk list
+			// takes everyone scored.
+			p.onRoll = t.onRoll(from)
 			p.risk, _ = strconv.ParseFloat(c.get("risk_max"), 64)
 			p.health, _ = strconv.ParseFloat(c.get("health"), 64)
 			day, err := c.date("risk_max_day")
@@ -660,6 +684,13 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 		}
 		m.PrecisionAtK = append(m.PrecisionAtK, PrecisionAt{K: k, Precision: round4(float64(n) / float64(k))})
 	}
+	var hp []pr
+	for _, p := range ps {
+		if p.onRoll {
+			hp = append(hp, p)
+		}
+	}
+	ps = hp
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].health > ps[j].health })
 	var hs []float64
 	var hd []bool
@@ -677,10 +708,10 @@ func EvaluateModels(scenarioDir, result string, from, to silentcert.Date) (*Mode
 				top++
 			}
 		}
-		m.HealthTopDecileRate = round4(float64(top) / float64(n/10))
-		m.HealthAverageRate = round4(float64(died) / float64(n))
+		topRate, avgRate := float64(top)/float64(n/10), float64(died)/float64(n)
+		m.HealthTopDecileRate, m.HealthAverageRate = round4(topRate), round4(avgRate)
 		if died > 0 {
-			m.HealthLift = round4(m.HealthTopDecileRate / m.HealthAverageRate)
+			m.HealthLift = round4(topRate / avgRate) // unrounded rates
 		}
 		m.HealthAUC = round4(AUC(hs, hd))
 	}

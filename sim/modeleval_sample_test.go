@@ -152,6 +152,35 @@ func TestModelsUnknownPerson(t *testing.T) {
 	}
 }
 
+// The health index ranks the people on the roll on --from. 30 people on the roll (P00
+// the highest index): P00 and P20 die within the year. Top decile: 3 people, 1 died, 1/3;
+// average 2/30; lift (1/3)/(2/30) = 5 exactly (the rounded rates gave 0.3333/0.0667 =
+// 4.997). Ten people enrolled in June 2024 with the highest indexes of all are not ranked.
+func TestModelsHealthLiftOnRoll(t *testing.T) {
+	var truth, models strings.Builder
+	truth.WriteString("person_id,first_month,death_date,first_death_report,fraud\n")
+	models.WriteString("person_id,health,risk_max,risk_max_day,first_flag\n")
+	for i := 0; i < 30; i++ {
+		death := ""
+		switch i {
+		case 0:
+			death = "2024-05-01"
+		case 20:
+			death = "2024-06-01"
+		}
+		fmt.Fprintf(&truth, "P%02d,2023-06,%s,,0\n", i, death)
+		fmt.Fprintf(&models, "P%02d,%.5f,0.00100,,\n", i, 0.9-float64(i)*0.01)
+	}
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&truth, "L%d,2024-06,,,0\n", i)
+		fmt.Fprintf(&models, "L%d,0.99000,0.00100,,\n", i)
+	}
+	m := modelRun{truth: truth.String(), models: models.String()}.eval(t)
+	if m.HealthTopDecileRate != 0.3333 || m.HealthAverageRate != 0.0667 || m.HealthLift != 5 {
+		t.Errorf("top decile %g, average %g, lift %g; want 0.3333, 0.0667, 5", m.HealthTopDecileRate, m.HealthAverageRate, m.HealthLift)
+	}
+}
+
 // The headline hidden deaths are the issue's: unreported within 90 days with card, bank
 // or phone use reported within 90 days, fraud or not. F1 (fraud, use) and N1 (no fraud,
 // use) are; F2 (fraud, no use) is a hidden fraud death only; R1 was reported within 90
@@ -181,6 +210,23 @@ func TestModelsHiddenUse(t *testing.T) {
 		if !strings.Contains(tab, s) {
 			t.Errorf("text table lacks %q:\n%s", s, tab)
 		}
+	}
+}
+
+// Living flagged a year: the share of those living and on the roll on 1 January. Eight
+// people on the roll since 2023, two enrolled in July 2024; one of each flagged in 2024:
+// 1 of 8, not 2 of 10.
+func TestModelsLivingFlaggedOnRoll(t *testing.T) {
+	var truth strings.Builder
+	truth.WriteString("person_id,first_month,death_date,first_death_report,fraud\n")
+	for i := 0; i < 8; i++ {
+		fmt.Fprintf(&truth, "A%d,2023-06,,,0\n", i)
+	}
+	truth.WriteString("L0,2024-07,,,0\nL1,2024-07,,,0\n")
+	m := modelRun{truth: truth.String(), decisions: "date,person_id,action,method,evidence,detail\n" +
+		"2024-03-01,A0,RISK,,BANK:1,\n2024-09-01,L0,RISK,,BANK:1,\n"}.eval(t)
+	if m.LivingFlaggedYear != 0.125 {
+		t.Errorf("living flagged a year %g, want 0.125", m.LivingFlaggedYear)
 	}
 }
 
