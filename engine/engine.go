@@ -657,13 +657,20 @@ func (e *Engine) Payroll(r *sc.Recipient, s *State, m sc.Month, out Sink) {
 	e.releaseBackPay(r, s, out)
 }
 
+// releaseBackPay pays the back pay due, at the first payroll on or after the resumption
+// (or RESTORE, or review) that made it due, whatever the person's status then (spec §6:
+// the months were due; a person suspended or in LOSS again since is still owed them).
+// It waits while the person is in CONFLICT; months after the month of an accepted death
+// are never paid, and months a LOSS covers go back to being held for it.
 func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
 	if s.Rare == nil || len(s.Rare.Due) == 0 {
 		return
 	}
 	st := s.Status
-	if !st.Payable() && st != sc.StatusTerminated {
-		return // released at the first payroll when the person is payable again
+	if st == sc.StatusConflict {
+		// Held while a death is disputed (spec §6): accept=alive releases it at the next
+		// payroll, accept=death at the next payroll up to the month of death.
+		return
 	}
 	rr := s.Rare
 	due := rr.Due
