@@ -306,11 +306,16 @@ func (e *Engine) applyStrong(s *State, in *Input, method sc.Method, d sc.Date, o
 		// Held for the review: only evidence after the disputed death matters to it.
 		if in.Event > s.DeathDate && (c.StrongDate == sc.NoDate || in.Event > c.StrongDate) {
 			c.Strong, c.StrongDate, c.StrongMethod = in.Ref, in.Event, method
+		} else if in.Event <= s.DeathDate {
+			s.seenStrong(in) // as for a terminated person, should the review accept the death
 		}
 		return
 	}
 	if s.DeathDate != sc.NoDate {
 		if in.Event <= s.DeathDate {
+			// It changes nothing now, but a DEATH record dated before it that comes later
+			// conflicts with it, as it would have had it arrived before the death (spec §6).
+			s.seenStrong(in)
 			out.Count(CountAfterDeath)
 			return
 		}
@@ -324,6 +329,15 @@ func (e *Engine) applyStrong(s *State, in *Input, method sc.Method, d sc.Date, o
 	}
 	e.certify(s, in.Event, method, in.Ref, int(s.Period), d, out)
 	e.settle(s, d, in.Ref, out)
+}
+
+// seenStrong records a STRONG record that changes nothing now (its person is terminated,
+// or in conflict over a death dated on or after it) as the latest evidence of life when it
+// is: a DEATH record dated before it opens a CONFLICT, whatever the arrival order.
+func (s *State) seenStrong(in *Input) {
+	if s.LastStrong == sc.NoDate || in.Event > s.LastStrong {
+		s.LastStrong, s.LastStrongRef = in.Event, in.Ref
+	}
 }
 
 // certify moves Until for a certification on day on, writing a CERTIFIED row when it

@@ -286,3 +286,54 @@ func TestLateRestoreWhileSuspended(t *testing.T) {
 		t.Errorf("%d months back-paid, %d counted in rows:\n%s\n%s", back, counted, strings.Join(r.rows, "\n"), strings.Join(r.pays, "\n"))
 	}
 }
+
+// TestConflictWhateverTheArrivalOrder: seen in person on 03-15, death records dated 04-01
+// and 02-10. Whether the checkup arrives before the first death record (applied) or after
+// it (dated before the death: it changes nothing then), the 02-10 record is dated before
+// the checkup and opens a CONFLICT naming it (spec §6). Before, the second order forgot the
+// checkup and accepted the 02-10 death silently.
+func TestConflictWhateverTheArrivalOrder(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 1000, "2000-01")), "2024-12-01")
+	for _, c := range []struct {
+		name               string
+		checkup, cremation string
+		rows               []string
+	}{
+		{"checkup first", "2025-05-05", "2025-05-10", []string{
+			"2025-05-05 CERTIFIED STRONG r0 until=2026-03-15;certified_on=2025-03-15",
+			"2025-05-10 TERMINATED  r1 death_date=2025-04-01",
+			"2025-05-20 CONFLICT  r2 other=r0",
+		}},
+		{"death first", "2025-05-10", "2025-05-05", []string{
+			"2025-05-05 TERMINATED  r1 death_date=2025-04-01",
+			"2025-05-20 CONFLICT  r2 other=r0",
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			newRun(t, nil, p,
+				rec{typ: "HEA.CHECKUP", event: "2025-03-15", reported: c.checkup, target: -1},
+				rec{typ: "CIV.CREMATION", event: "2025-04-01", reported: c.cremation, target: -1},
+				rec{typ: "PSB.DEATH_DEREG", event: "2025-02-10", reported: "2025-05-20", target: -1},
+			).replay("2025-05-01", "2025-06-30").wantRows(c.rows...)
+		})
+	}
+	// The same for a checkup that arrives while a death is disputed, dated before it: once
+	// the review accepts the death, a death record dated before the checkup conflicts, as
+	// it does when the checkup arrives after the review.
+	for _, checkup := range []string{"2025-05-12", "2025-05-16"} {
+		t.Run("checkup reported "+checkup, func(t *testing.T) {
+			newRun(t, nil, p,
+				rec{typ: "CIV.CREMATION", event: "2025-04-01", reported: "2025-05-05", target: -1},
+				rec{typ: "TRN.AIR", event: "2025-04-20", reported: "2025-05-10", target: -1},
+				rec{typ: "HEA.CHECKUP", event: "2025-03-15", reported: checkup, target: -1},
+				rec{typ: "HRSS.REVIEW", event: "2025-05-15", reported: "2025-05-15", accept: ResolveDeath, target: 0},
+				rec{typ: "PSB.DEATH_DEREG", event: "2025-02-10", reported: "2025-05-20", target: -1},
+			).replay("2025-05-01", "2025-06-30").wantRows(
+				"2025-05-05 TERMINATED  r0 death_date=2025-04-01",
+				"2025-05-10 CONFLICT  r1 other=r0",
+				"2025-05-15 TERMINATED  r3 death_date=2025-04-01",
+				"2025-05-20 CONFLICT  r4 other=r2",
+			)
+		})
+	}
+}

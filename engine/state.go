@@ -145,7 +145,7 @@ type State struct {
 	LastEvidence          Ref     // the record behind Until (NoRef for migration)
 	DeathDate             sc.Date // NoDate unless a death is applied (disputed while in CONFLICT)
 	DeathRef              Ref
-	LastStrong            sc.Date // the latest event_date of an applied STRONG record
+	LastStrong            sc.Date // the latest event_date of a STRONG record applied, or seen while terminated or in conflict
 	LastStrongRef         Ref
 	RowDay                sc.Date // the day of the last status row written
 	Weak                  []Trace
