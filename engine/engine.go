@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 
@@ -218,6 +219,10 @@ func (e *Engine) applyDeath(s *State, in *Input, d sc.Date, out Sink) {
 
 func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sink) {
 	if s.DeathDate != sc.NoDate && s.conflict() == nil { // terminated
+		// It changes nothing while the death stands (spec §6), but a review may yet void
+		// the death (a STRONG record after it, then accept=alive): it waits for that.
+		rr := s.rare()
+		rr.AfterDeath = insertLoss(rr.AfterDeath, LossEvent{Date: in.Event, Restore: restore, Ref: in.Ref})
 		out.Count(CountAfterDeath)
 		return
 	}
@@ -225,9 +230,7 @@ func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sin
 		// The death is disputed: the person may be alive, and then this LOSS or RESTORE
 		// stands (spec §6). It waits for the review (Conflict.Losses); the status stays
 		// CONFLICT and nothing is paid, released or owed for it meanwhile.
-		ev := LossEvent{Date: in.Event, Restore: restore, Ref: in.Ref}
-		i := sort.Search(len(c.Losses), func(i int) bool { return c.Losses[i].Date > ev.Date })
-		c.Losses = slices.Insert(c.Losses, i, ev)
+		c.Losses = insertLoss(c.Losses, LossEvent{Date: in.Event, Restore: restore, Ref: in.Ref})
 		return
 	}
 	if !restore {
@@ -462,8 +465,9 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 	rr := s.Rare
 	switch in.Accept {
 	case ResolveDeath:
-		for range c.Losses {
+		for _, l := range c.Losses {
 			out.Count(CountAfterDeath) // as if they had come after the death was accepted
+			rr.AfterDeath = insertLoss(rr.AfterDeath, l)
 		}
 		rr.Conflict = nil
 		// The held months are not paid.
@@ -495,16 +499,24 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 			}
 		}
 		rr.Conflict = nil
-		for _, l := range c.Losses {
-			if s.DeathDate != sc.NoDate { // a later death stands: as after any death
+		if s.DeathDate != sc.NoDate { // a later death stands: as after any death
+			for _, l := range c.Losses {
 				out.Count(CountAfterDeath)
-				continue
+				rr.AfterDeath = insertLoss(rr.AfterDeath, l)
 			}
-			if l.Restore && !s.lossOpen(l.Date) {
-				out.Count(CountRestoreWithoutLoss)
-				continue
+		} else {
+			// Those that came while the person was terminated (counted then), then those
+			// that came during the dispute: in date order, and on a day in arrival order.
+			losses := append(slices.Clone(rr.AfterDeath), c.Losses...)
+			rr.AfterDeath = nil
+			slices.SortStableFunc(losses, func(a, b LossEvent) int { return cmp.Compare(a.Date, b.Date) })
+			for _, l := range losses {
+				if l.Restore && !s.lossOpen(l.Date) {
+					out.Count(CountRestoreWithoutLoss)
+					continue
+				}
+				s.addLossEvent(l)
 			}
-			s.addLossEvent(l)
 		}
 		if c.StrongDate != sc.NoDate && s.DeathDate == sc.NoDate {
 			if s.LastStrong == sc.NoDate || c.StrongDate > s.LastStrong {

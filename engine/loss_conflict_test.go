@@ -337,3 +337,82 @@ func TestConflictWhateverTheArrivalOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestLossWhileTerminatedStandsIfAlive: a prison admission reported while the person is
+// TERMINATED changes nothing then, but once a review voids the death it stands, as it would
+// have had it come before the death record: the prisoner is in LOSS and not paid (before,
+// it was thrown away and the prisoner paid).
+func TestLossWhileTerminatedStandsIfAlive(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 1000, "2000-01")), "2024-12-01")
+	r := newRun(t, nil, p,
+		rec{typ: "PSB.DEATH_DEREG", event: "2025-02-10", reported: "2025-02-12", target: -1},
+		rec{typ: "JUS.PRISON_IN", event: "2025-03-01", reported: "2025-03-05", target: -1},
+		rec{typ: "JUS.TRIAL", event: "2025-04-01", reported: "2025-04-03", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2025-04-20", reported: "2025-04-20", accept: ResolveAlive, target: 0},
+	).replay("2025-01-01", "2025-07-31").
+		wantRows(
+			"2025-02-12 TERMINATED  r0 death_date=2025-02-10",
+			"2025-04-03 CONFLICT  r2 other=r0",
+			"2025-04-20 CERTIFIED STRONG r2 until=2026-04-01;certified_on=2025-04-01",
+			"2025-04-20 LOSS  r3",
+		).
+		wantPays("2025-01 EMP_PENSION 100000 REGULAR", "2025-02 EMP_PENSION 100000 REGULAR").
+		wantStatus(sc.StatusLoss, "2026-04-01")
+	if r.counts[CountAfterDeath] != 1 {
+		t.Errorf("records_after_death %d, want 1 (the admission, when it came)", r.counts[CountAfterDeath])
+	}
+}
+
+// TestRestoreWhileTerminatedStandsIfAlive: a release reported while the person is
+// TERMINATED stands once a review voids the death: the person is paid again (before, they
+// stayed in LOSS, never paid again).
+func TestRestoreWhileTerminatedStandsIfAlive(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 1000, "2000-01")), "2024-12-01")
+	newRun(t, nil, p,
+		rec{typ: "JUS.PRISON_IN", event: "2025-01-20", reported: "2025-01-22", target: -1},
+		rec{typ: "PSB.DEATH_DEREG", event: "2025-02-10", reported: "2025-02-12", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2025-03-10", reported: "2025-03-12", target: -1},
+		rec{typ: "HEA.CHECKUP", event: "2025-04-01", reported: "2025-04-03", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2025-04-20", reported: "2025-04-20", accept: ResolveAlive, target: 1},
+	).replay("2025-01-01", "2025-07-31").
+		wantRows(
+			"2025-01-22 LOSS  r0",
+			"2025-02-12 TERMINATED  r1 death_date=2025-02-10",
+			"2025-04-03 CONFLICT  r3 other=r1",
+			"2025-04-20 CERTIFIED STRONG r3 until=2026-04-01;certified_on=2025-04-01",
+			"2025-04-20 RESUMED  r4 back_pay_months=0",
+		).
+		// February: in prison; March and April: TERMINATED on their payroll, not held
+		// (README, "Back pay").
+		wantPays(
+			"2025-01 EMP_PENSION 100000 REGULAR",
+			"2025-05 EMP_PENSION 100000 REGULAR",
+			"2025-06 EMP_PENSION 100000 REGULAR",
+			"2025-07 EMP_PENSION 100000 REGULAR",
+		).
+		wantStatus(sc.StatusCertified, "2026-04-01")
+}
+
+// TestLossWhileTerminatedKeptThroughReviews: the admission waits through a review that
+// accepts the death, and stands when a later one finds the person alive.
+func TestLossWhileTerminatedKeptThroughReviews(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 1000, "2000-01")), "2024-12-01")
+	newRun(t, nil, p,
+		rec{typ: "PSB.DEATH_DEREG", event: "2025-02-10", reported: "2025-02-12", target: -1},
+		rec{typ: "JUS.PRISON_IN", event: "2025-03-01", reported: "2025-03-05", target: -1},
+		rec{typ: "JUS.TRIAL", event: "2025-04-01", reported: "2025-04-03", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2025-04-20", reported: "2025-04-20", accept: ResolveDeath, target: 0},
+		rec{typ: "JUS.TRIAL", event: "2025-05-10", reported: "2025-05-12", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2025-05-20", reported: "2025-05-20", accept: ResolveAlive, target: 0},
+	).replay("2025-01-01", "2025-07-31").
+		wantRows(
+			"2025-02-12 TERMINATED  r0 death_date=2025-02-10",
+			"2025-04-03 CONFLICT  r2 other=r0",
+			"2025-04-20 TERMINATED  r3 death_date=2025-02-10",
+			"2025-05-12 CONFLICT  r4 other=r0",
+			"2025-05-20 CERTIFIED STRONG r4 until=2026-05-10;certified_on=2025-05-10",
+			"2025-05-20 LOSS  r5",
+		).
+		wantPays("2025-01 EMP_PENSION 100000 REGULAR", "2025-02 EMP_PENSION 100000 REGULAR").
+		wantStatus(sc.StatusLoss, "2026-05-10")
+}

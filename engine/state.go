@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 
 	sc "github.com/silentcert/silentcert"
@@ -128,6 +129,10 @@ type Rare struct {
 	Conflict *Conflict
 	Held     []Held
 	Due      []Due
+	// AfterDeath are the LOSS and RESTORE records that came while the person was
+	// TERMINATED, in date order: they change nothing while the death stands, and are
+	// applied if a review (accept=alive) voids it.
+	AfterDeath []LossEvent `json:",omitempty"`
 }
 
 // State is one person's certification state. Its zero value is not ready: Enrol fills it.
@@ -199,4 +204,10 @@ func (s *State) addLossEvent(e LossEvent) {
 	r.Losses = append(r.Losses, LossEvent{})
 	copy(r.Losses[i+1:], r.Losses[i:])
 	r.Losses[i] = e
+}
+
+// insertLoss inserts e into ls after the events dated on or before it, keeping date order.
+func insertLoss(ls []LossEvent, e LossEvent) []LossEvent {
+	i := sort.Search(len(ls), func(i int) bool { return ls[i].Date > e.Date })
+	return slices.Insert(ls, i, e)
 }

@@ -14,7 +14,9 @@ import (
 // then varints — because a city's million states are read at every start and written on
 // every payroll day, and JSON made those the slowest steps. WarnFrom and SuspendFrom are
 // not stored: Engine.Derive recomputes them from Until and the policy. A blob that starts
-// with '{' is the JSON of databases written before this format, and is still read.
+// with '{' is the JSON of databases written before this format, and is still read. Later
+// additions (a conflict's waiting LOSS records, a terminated person's) are written only
+// when present, so that blobs written before them read the same and write back the same.
 
 const stateCodecV1 = 1
 
@@ -102,6 +104,12 @@ func encodeState(st *engine.State) ([]byte, error) {
 	for _, d := range r.Due {
 		b = binary.AppendVarint(b, int64(d.Month))
 		b = append(b, d.Ent)
+	}
+	// The LOSS and RESTORE records waiting while the person is terminated end the blob,
+	// only when there are some: states without them (all those written before they were
+	// kept) are the same bytes as before.
+	if len(r.AfterDeath) > 0 {
+		b = appendLosses(b, r.AfterDeath)
 	}
 	return b, nil
 }
@@ -226,6 +234,9 @@ func decodeState(b []byte, st *engine.State) error {
 			for i := range rr.Due {
 				rr.Due[i] = engine.Due{Month: sc.Month(r.Varint()), Ent: r.Byte()}
 			}
+		}
+		if r.Err == nil && len(r.B) > 0 {
+			rr.AfterDeath = r.losses()
 		}
 		st.Rare = rr
 	}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
@@ -80,6 +81,9 @@ func randomState(r *rand.Rand) engine.State {
 		for range r.IntN(4) {
 			rr.Due = append(rr.Due, engine.Due{Month: sc.Month(r.Int32()), Ent: uint8(r.IntN(4))})
 		}
+		for range r.IntN(3) {
+			rr.AfterDeath = append(rr.AfterDeath, engine.LossEvent{Date: date(), Restore: r.IntN(2) == 0, Ref: ref()})
+		}
 		st.Rare = rr
 	}
 	return st
@@ -113,6 +117,29 @@ func TestStateCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// TestStateCodecReadsEarlierBlobs: a blob written before the state kept the LOSS and
+// RESTORE records of a terminated person (Rare.AfterDeath; session 15) reads as before and
+// is written back to the same bytes; one with such records keeps them.
+func TestStateCodecReadsEarlierBlobs(t *testing.T) {
+	old, _ := hex.DecodeString("01050c010584bb02aab502c2ba02aab502c6ba02080a08000101c4fb021600000101c2ba020a02c6b6020004c0b70201050001cefb0200040101d0fb0200")
+	var st engine.State
+	if err := decodeState(old, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Rare == nil || st.Rare.AfterDeath != nil || len(st.Rare.Due) != 1 || st.DeathDate != sc.MustDate("2025-02-10") {
+		t.Fatalf("decoded %+v %+v", st, st.Rare)
+	}
+	if b, _ := encodeState(&st); !bytes.Equal(b, old) {
+		t.Errorf("written back as % x", b)
+	}
+	st.Rare.AfterDeath = []engine.LossEvent{{Date: sc.MustDate("2025-03-01"), Ref: 11}, {Date: sc.MustDate("2025-05-01"), Restore: true, Ref: 12}}
+	b, _ := encodeState(&st)
+	var got engine.State
+	if err := decodeState(b, &got); err != nil || !reflect.DeepEqual(got, st) {
+		t.Errorf("with AfterDeath: %v\n got  %+v\n want %+v", err, got.Rare, st.Rare)
+	}
+}
+
 // TestStateCodecKnowsEveryField fails when the engine's state gains a field: the codec
 // must then be taught to keep it (and its version raised).
 func TestStateCodecKnowsEveryField(t *testing.T) {
@@ -121,7 +148,7 @@ func TestStateCodecKnowsEveryField(t *testing.T) {
 		want int
 	}{
 		{engine.State{}, 18}, // Evidence is kept as JSON: its fields may change freely
-		{engine.Rare{}, 5}, {engine.Conflict{}, 6}, {engine.Held{}, 4}, {engine.Due{}, 2},
+		{engine.Rare{}, 6}, {engine.Conflict{}, 6}, {engine.Held{}, 4}, {engine.Due{}, 2},
 		{engine.Trace{}, 3}, {engine.DeathRecord{}, 2}, {engine.LossEvent{}, 3}, {engine.EntState{}, 2}, {engine.MonthRange{}, 2},
 	} {
 		if n := reflect.TypeOf(c.v).NumField(); n != c.want {

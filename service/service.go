@@ -422,7 +422,7 @@ func cloneState(st *engine.State) engine.State {
 	if st.Rare != nil {
 		r := *st.Rare
 		r.Deaths, r.Losses = slices.Clone(r.Deaths), slices.Clone(r.Losses)
-		r.Held, r.Due = slices.Clone(r.Held), slices.Clone(r.Due)
+		r.Held, r.Due, r.AfterDeath = slices.Clone(r.Held), slices.Clone(r.Due), slices.Clone(r.AfterDeath)
 		if r.Conflict != nil {
 			cf := *r.Conflict
 			cf.Losses = slices.Clone(cf.Losses)
