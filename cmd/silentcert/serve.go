@@ -90,6 +90,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if model == nil {
+		log.Warn("serving with the baseline weak rule (no --model): no fraud-risk list, and a relative riding a dead person's transit card keeps them certified; production runs with --model builtin or a trained model")
+	}
 	// The agency's days are China's, as every other command's and the standard's (§1: a
 	// datetime's date in Asia/Shanghai); a --tz of serve's own made its days disagree with
 	// run-day's, ingest's and the notices' quiet hours for part of every day (removed).
