@@ -57,6 +57,8 @@ type Service struct {
 	dummy     string // a hash verified for unknown names, so that they take as long
 
 	used sync.Map // session hash → time.Time of its last use not yet written (see Session)
+
+	changes sync.Map // session hash → ownChange: its own password change of the last minute
 }
 
 // New returns the Service over db, whose schema must include migration 0003.

@@ -853,4 +853,24 @@ func testOwnPassword(t *testing.T, e env) {
 	if _, err := login(e, "fang.li", pw); code(err) != sc.EUnauthorized {
 		t.Errorf("a locked account opened: %v", err)
 	}
+	e.clk.Advance(time.Hour)
+
+	// No oracle: a session that did not make the change, giving a wrong current password
+	// and the right one as the new, learns nothing: a wrong guess like any other.
+	tok = must(login(e, "fang.li", pw))(t)
+	_, s = session(tok)
+	if err := e.a.ChangeOwnPassword(ctx, s, "a wrong guess here", pw); code(err) != sc.EInvalid {
+		t.Errorf("the password in use given as the new one: %v, want a wrong guess", err)
+	}
+	// The form sent twice at once: both answered as done.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() { errs[i] = e.a.ChangeOwnPassword(ctx, s, pw, mine) })
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Errorf("the same change sent twice at once: %v, %v", errs[0], errs[1])
+	}
+	must(login(e, "fang.li", mine))(t)
 }

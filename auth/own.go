@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"time"
 
@@ -34,12 +36,11 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 	if len(current) > maxPasswordLen {
 		ok = false
 	}
-	if !ok && len(next) <= maxPasswordLen {
-		// The form sent twice (a double tap on a slow line): the first made next the
-		// password, and the second is answered as it was, not counted as a guess.
-		if done, _, err := a.verifyPassword(ctx, encoded, next); err != nil || done {
-			return err
-		}
+	if !ok && a.changedHere(s.ID, next) {
+		// The form sent twice (a double tap on a slow line): this session made next the
+		// password a moment ago, and the second is answered as the first was. Only the
+		// session's own change is remembered: no one learns here what the password is.
+		return nil
 	}
 	if ok {
 		if current == next {
@@ -55,7 +56,12 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 			return err
 		}
 	}
-	var locked bool
+	var locked, raced bool
+	if ok {
+		// Remembered before the write, so that the same form sent again at once finds it
+		// (see above); forgotten if the write fails.
+		a.rememberChange(s.ID, next)
+	}
 	err = a.write(ctx, func(tx *store.Tx) error {
 		now := a.now()
 		var failures int
@@ -76,8 +82,13 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 			return sc.Errorf(sc.EUnauthorized, "the account is locked after wrong passwords: ask an administrator")
 		}
 		if stored != encoded {
-			// Changed meanwhile (another of the holder's sessions, an administrator):
-			// the check above was against a password no longer in use.
+			// Changed meanwhile: by this form sent twice at once (both checked the old
+			// password before either wrote), or by another of the holder's sessions or an
+			// administrator, when the check above was against a password no longer in use.
+			if ok && a.changedHere(s.ID, next) {
+				raced = true
+				return nil
+			}
 			return sc.Errorf(sc.EConflict, "the password was changed meanwhile: sign in again")
 		}
 		if !ok {
@@ -112,7 +123,13 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 		return tx.Append([]store.AuditRow{a.auditRow(now, "user", u.Name, "password_own", fmt.Sprintf("%s sessions_revoked=%d", detail, n))})
 	})
 	if err != nil {
+		if ok {
+			a.forgetChange(s.ID)
+		}
 		return err
+	}
+	if raced {
+		return nil
 	}
 	if !ok {
 		if locked {
@@ -122,4 +139,36 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 		return sc.Errorf(sc.EInvalid, "the current password is wrong")
 	}
 	return nil
+}
+
+// changeMemory is how long a session's own password change answers the same form sent
+// again as done.
+const changeMemory = time.Minute
+
+type ownChange struct {
+	sum [32]byte // SHA-256 of the new password: its hash proper is argon2id, in the table
+	at  time.Time
+}
+
+// rememberChange notes that session sid is making next its account's password.
+func (a *Service) rememberChange(sid, next string) {
+	a.changes.Store(sid, ownChange{sum: sha256.Sum256([]byte(next)), at: a.now()})
+}
+
+func (a *Service) forgetChange(sid string) { a.changes.Delete(sid) }
+
+// changedHere reports whether session sid made next its password within changeMemory.
+// Old entries are dropped as they are met.
+func (a *Service) changedHere(sid, next string) bool {
+	v, found := a.changes.Load(sid)
+	if !found {
+		return false
+	}
+	c := v.(ownChange)
+	if a.now().Sub(c.at) >= changeMemory {
+		a.changes.CompareAndDelete(sid, v)
+		return false
+	}
+	sum := sha256.Sum256([]byte(next))
+	return subtle.ConstantTimeCompare(sum[:], c.sum[:]) == 1
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,45 +108,66 @@ func (w *Webhook) Send(ctx context.Context, n store.Notice) (string, error) {
 	}
 }
 
-// short keeps an answer's first line, short and without personal data, for last_error
-// and the log: many gateways quote the request back ("mobile 138… rejected: 张三您好…,
-// 验证码 348766"), so every run of five or more digits (a phone, a code, an ID number) and
-// every run of characters outside ASCII (a name, the SMS's words) is cut to "…"; what is
-// left is the gateway's own error words and codes.
+// short is what of a gateway's refusal goes into last_error and the log: never its body,
+// for many gateways quote the request back (the phone, the name, the login code), spelt
+// in ways no scrubbing can know ("138-1234-5678", "\u5f20\u4e09", URL-encoded, base64);
+// only the values of a JSON answer's error-code fields that look like codes
+// (errcode=E_MOBILE_REJECTED), or "body withheld" with its length.
 func short(b []byte) string {
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = b[:i]
-	}
-	var out []rune
-	digits := 0
-	cut := func() {
-		if len(out) == 0 || out[len(out)-1] != '…' {
-			out = append(out, '…')
-		}
-	}
-	for _, r := range string(bytes.ToValidUTF8(b, []byte("?"))) {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-			switch {
-			case digits < 5:
-				out = append(out, r)
-			case digits == 5:
-				out = out[:len(out)-4]
-				cut()
+	var fields map[string]json.RawMessage
+	var codes []string
+	if json.Unmarshal(b, &fields) == nil {
+		for _, k := range codeFields {
+			raw, ok := fields[k]
+			if !ok {
+				continue
 			}
-			continue
-		case r >= 0x80 || r < 0x20:
-			cut()
-		default:
-			out = append(out, r)
+			var v any
+			if json.Unmarshal(raw, &v) != nil {
+				continue
+			}
+			var c string
+			switch v := v.(type) {
+			case string:
+				c = v
+			case float64:
+				if v == float64(int64(v)) && v > -1e6 && v < 1e6 {
+					c = strconv.FormatInt(int64(v), 10)
+				}
+			}
+			if codeLike(c) {
+				codes = append(codes, k+"="+c)
+			}
 		}
-		digits = 0
 	}
-	if len(out) > 200 {
-		out = append(out[:200], '…')
+	if len(codes) == 0 {
+		return fmt.Sprintf("body withheld (%d bytes)", len(b))
 	}
-	return string(out)
+	return strings.Join(codes, " ")
+}
+
+// codeFields are the keys gateways put their error codes under, in the order shown.
+var codeFields = []string{"code", "errcode", "err_code", "error_code", "errorCode", "status", "result"}
+
+// codeLike reports whether s reads as an error code rather than words or data: 1 to 32
+// ASCII letters, digits, '_', '.', '-', of which at most 5 digits (a code, not a phone
+// or a six-digit login code).
+func codeLike(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return digits <= 5
 }
 
 // File appends each notice as a JSON line {"id", "phone", "text"} to the file at Path and

@@ -408,7 +408,7 @@ func TestWebhook(t *testing.T) {
 		err       string
 	}{
 		{"13800000001", "sms-77", false, ""},
-		{"13800000002", "", true, "HTTP 400: invalid number"},
+		{"13800000002", "", true, "HTTP 400: body withheld (19 bytes)"},
 		{"13800000003", "", false, "HTTP 503"},
 		{"13800000004", "", false, "HTTP 429"},
 		{"13800000005", "", false, ""},

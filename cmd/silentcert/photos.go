@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -75,6 +76,10 @@ func runPhotos(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		b, err := os.ReadFile(f)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // its path names the ID number whole; the line names the file masked
+		}
 		if err == nil {
 			id := strings.ToUpper(strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)))
 			err = citizen.ImportPhoto(ctx, db, id, b, time.Now(), cliActor())

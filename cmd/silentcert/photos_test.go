@@ -45,11 +45,12 @@ func TestPhotosCommand(t *testing.T) {
 	cp("sample2.jpg", "11010519491231002X.jpeg") // not on the roster
 	os.WriteFile(filepath.Join(photos, "readme.txt"), []byte("not a photo"), 0o644)
 	os.WriteFile(filepath.Join(dir, "371002193802100021.jpg"), []byte("not a jpeg"), 0o644)
+	os.Symlink(filepath.Join(dir, "gone.jpg"), filepath.Join(photos, "11010519491231002X.jpg")) // unreadable
 	stdout.Reset()
 	stderr.Reset()
 	code := run(context.Background(), []string{"photos", "--db", dsn, "--face-models", filepath.Join(pkg, "model"), photos,
 		filepath.Join(dir, "371002193802100021.jpg")}, &stdout, &stderr)
-	if code != 1 || !strings.Contains(stdout.String(), "1 imported, 3 refused") {
+	if code != 1 || !strings.Contains(stdout.String(), "1 imported, 4 refused") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 	// Each refusal named by its file, the ID number in the name masked (the list goes to

@@ -26,6 +26,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dsn := fs.String("db", "", dbHelp)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	runHour := fs.Int("run-hour", 2, "hour of the day, China time (Asia/Shanghai), at which the daily run starts")
+	tz := fs.String("tz", "Asia/Shanghai", "no longer used: the days are China's (Asia/Shanghai), as every command's; accepted with that value so that start scripts still run")
 	drop := fs.String("drop", "", "drop folder: DIR/SOURCE/ files are ingested as that source's batches")
 	maxBody := fs.Int64("max-body", 1<<30, "largest batch body accepted by the API, in bytes")
 	uploadTimeout := fs.Duration("upload-timeout", time.Hour, "longest time a batch's body may take to arrive (other requests' bodies: 5 minutes)")
@@ -96,6 +97,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The agency's days are China's, as every other command's and the standard's (§1: a
 	// datetime's date in Asia/Shanghai); a --tz of serve's own made its days disagree with
 	// run-day's, ingest's and the notices' quiet hours for part of every day (removed).
+	if *tz != "Asia/Shanghai" {
+		return usagef("--tz %q: serve's days are China's (Asia/Shanghai), as run-day's, ingest's and the standard's; the flag is no longer used", *tz)
+	}
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600) // no tzdata on the machine: China has one offset, no DST

@@ -25,12 +25,13 @@ var stdin io.Reader = os.Stdin
 
 const usersUsage = `usage: silentcert users list --db DSN
        silentcert users add --db DSN --name NAME --role ROLE [--region CODE]
-       silentcert users password --db DSN --name NAME
+       silentcert users password --db DSN --name NAME [--temporary]
        silentcert users disable|enable --db DSN --name NAME
 A password is typed twice at the terminal, or read from the first line of standard input
 (never a flag: flags show in the process list). Roles: admin, operator, auditor, district,
-town, village (the last three need --region, their 6-, 9- or 12-digit code). Each change
-is audited with the actor cli:OS_USER.`
+town, village (the last three need --region, their 6-, 9- or 12-digit code). A password
+set with --temporary (for someone else: a forgotten one) must be changed by its holder at
+their next sign-in. Each change is audited with the actor cli:OS_USER.`
 
 // runUsers manages staff accounts without the console: a new installation has no
 // account to log in with, and an administrator locked out or gone leaves no one to reset
@@ -47,6 +48,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("users "+op, "--db DSN …", stderr)
 	dsn := fs.String("db", "", dbHelp)
 	var name, role, region *string
+	temporary := new(bool)
 	switch op {
 	case "list":
 	case "add":
@@ -55,6 +57,9 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		region = fs.String("region", "", "the division code the account is scoped to (district 6, town 9, village 12 digits)")
 	case "password", "disable", "enable":
 		name = fs.String("name", "", "the account's name")
+		if op == "password" {
+			temporary = fs.Bool("temporary", false, "the password is for someone else (a forgotten one): they choose their own at their next sign-in")
+		}
 	default:
 		return usagef("users %q: %s", op, usersUsage)
 	}
@@ -152,10 +157,17 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		if err := a.SetPassword(ctx, actor, id, pw); err != nil {
+		set := a.SetPassword
+		if *temporary {
+			set = a.SetTemporaryPassword
+		}
+		if err := set(ctx, actor, id, pw); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "account %s: new password set, lockout lifted, sessions ended\n", *name)
+		if *temporary {
+			fmt.Fprintf(stdout, "account %s: the password is temporary: its holder chooses their own at the next sign-in\n", *name)
+		}
 		if acct.Disabled {
 			fmt.Fprintf(stdout, "account %s is disabled: 'users enable' lets it log in\n", *name)
 		}

@@ -93,8 +93,15 @@ func TestUsers(t *testing.T) {
 	if _, _, err := a.Login(context.Background(), "zhao.admin", pw, "127.0.0.1"); err == nil {
 		t.Error("the old password still logs in")
 	}
-	if _, _, err := a.Login(context.Background(), "zhao.admin", pw2, "127.0.0.1"); err != nil {
-		t.Errorf("the new password: %v", err)
+	if _, u, err := a.Login(context.Background(), "zhao.admin", pw2, "127.0.0.1"); err != nil || u.MustChange {
+		t.Errorf("the new password: %v (must change: %v)", err, u != nil && u.MustChange)
+	}
+	// --temporary: for someone else, who chooses their own at the next sign-in.
+	if code, out, errs := users(pw+"\n", "password", "--db", dsn, "--name", "zhao.admin", "--temporary"); code != 0 || !strings.Contains(out, "temporary") {
+		t.Fatalf("password --temporary: %d %s %s", code, out, errs)
+	}
+	if _, u, err := a.Login(context.Background(), "zhao.admin", pw, "127.0.0.1"); err != nil || !u.MustChange {
+		t.Errorf("a temporary password: %v (must change: %v)", err, u != nil && u.MustChange)
 	}
 	rows, err := db.Trail(context.Background(), store.TrailQuery{Limit: 100, From: sc.NoDate, To: sc.NoDate})
 	if err != nil {
@@ -109,7 +116,7 @@ func TestUsers(t *testing.T) {
 			acts = append(acts, r.Action)
 		}
 	}
-	if strings.Join(acts, ",") != "password,create" && strings.Join(acts, ",") != "create,password" {
+	if strings.Join(acts, ",") != "password,password,create" {
 		t.Errorf("audited: %v", acts)
 	}
 }
