@@ -369,18 +369,16 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 	}
 	rid := formRecordID(once, today)
 	region := p.Rec.RegionCode
+	moved := ""
 	if outcome == "moved" {
-		region = strings.TrimSpace(r.PostFormValue("region_code"))
-		if len(region) != 12 || !store.ValidPrefix(region) {
-			c.fail(w, r, said(sc.EInvalid, "form.region_digits", region))
+		var ask *moveAsk
+		region, moved, ask, err = c.moveTo(r, p)
+		if err != nil {
+			c.fail(w, r, err)
 			return
 		}
-		if _, ok := c.div.Lookup(region); !ok {
-			c.fail(w, r, said(sc.EInvalid, "form.region_unknown", region))
-			return
-		}
-		if region == p.Rec.RegionCode {
-			c.fail(w, r, said(sc.EInvalid, "form.region_same", region))
+		if ask != nil { // the place needs a choice or another try: nothing is recorded yet
+			c.askMove(w, r, p, ask)
 			return
 		}
 	}
@@ -390,7 +388,7 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 	}
 	body := recordCSV(rid, "CMT", typ, p, event, today, region, detail)
 	c.submit(w, r, p, Submission{Source: "CMT", Actor: u.Name, Day: today, Name: "console-visit.csv", Body: body, Key: onceKey(once)},
-		store.AuditRow{Kind: "visit", Action: typ, Evidence: "CMT:" + rid, Detail: "outcome=" + outcome + ";event_date=" + event.String()})
+		store.AuditRow{Kind: "visit", Action: typ, Evidence: "CMT:" + rid, Detail: "outcome=" + outcome + ";event_date=" + event.String() + moved})
 }
 
 func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {

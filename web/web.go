@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	sc "github.com/silentcert/silentcert"
@@ -97,6 +98,7 @@ type console struct {
 	assets *assets
 	cat    catalogs
 	div    *divisions.Table
+	places func() *divisions.Resolver // the whole country's address resolver, built at its first use
 	mux    *http.ServeMux
 }
 
@@ -135,6 +137,7 @@ func New(opt Options) (http.Handler, error) {
 		}
 		c.div = t
 	}
+	c.places = sync.OnceValue(func() *divisions.Resolver { return divisions.NewResolver(c.div, divisions.Options{}) })
 	var err error
 	if c.cat, err = loadCatalogs(); err != nil {
 		return nil, err
