@@ -48,7 +48,7 @@ func (a *moveAsk) Return() string {
 
 // problemArg is the ask message's argument: what was typed, or where it was found.
 func (a *moveAsk) problemArg(c *console) string {
-	if a.Within != "" && a.Place == "" {
+	if a.Problem == "move.pick_below" {
 		return c.regionPath(a.Within)
 	}
 	return a.Place
@@ -83,7 +83,7 @@ func (c *console) moveTo(r *http.Request, p *store.Person) (region, audit string
 			return "", "", nil, said(sc.EInvalid, "form.region_unknown", code)
 		}
 		if len(code) < 12 { // a county's or a town's code: which of its villages?
-			ask.Place, ask.Within, ask.Problem = "", code, "move.pick_below"
+			ask.Within, ask.Problem = code, "move.pick_below"
 			ask.Choices = c.childChoices(code)
 			return "", "", ask, nil
 		}
@@ -113,7 +113,7 @@ func (c *console) moveTo(r *http.Request, p *store.Person) (region, audit string
 		ask.Problem = "move.confirm"
 		ask.Choices = []moveChoice{{Code: res.Code, Name: c.regionPath(res.Code), Village: true}}
 	case res.Code != "" && len(res.Code) >= 4:
-		ask.Place, ask.Within, ask.Problem = "", res.Code, "move.pick_below"
+		ask.Within, ask.Problem = res.Code, "move.pick_below"
 		ask.Choices = c.childChoices(res.Code)
 	default:
 		ask.Problem = "move.not_found"
