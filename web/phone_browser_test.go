@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -41,10 +42,13 @@ type phoneMeasure struct {
 	Small []string `json:"small"`
 }
 
+// measure opens url ("" for the page shown) and measures it.
 func measure(t *testing.T, ctx context.Context, url string) phoneMeasure {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(css(`footer`))); err != nil {
-		t.Fatalf("%s: %v", url, err)
+	if url != "" {
+		if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(css(`footer`))); err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
 	}
 	m, err := chromedp.Run(ctx, chromedp.Evaluate[phoneMeasure](phoneProbe))
 	if err != nil {
@@ -68,8 +72,9 @@ func phone(t *testing.T, exe string, w, h int64, percent int) context.Context {
 
 // TestPhoneLayout: on a 360×640 phone with its text at 200 % and on a 320×568 one, no
 // console page is wider than the screen (a wide table scrolls in its own box); the
-// browser's text size is followed, not overridden; on the village assistant's pages every
-// target is at least 44 px each way at 360×640.
+// browser's text size is followed, not overridden; on the village assistant's pages (the
+// question where a person moved to among them) every target is at least 44 px each way
+// at 360×640.
 func TestPhoneLayout(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	c := newRiskCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db")))
@@ -94,14 +99,41 @@ func TestPhoneLayout(t *testing.T) {
 				t.Errorf("%s: the page's text is %s: the browser's text size is not followed", name, fs)
 			}
 		}
-		for _, p := range village {
-			m := measure(t, v, base+p)
+		for _, p := range append(village, "move") {
+			url := base + p
+			if p == "move" {
+				// A move typed by the county's name, without JavaScript: the towns to choose from.
+				url = ""
+				if _, err := chromedp.Call(v, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+					t.Fatal(err)
+				}
+				if err := chromedp.Do(v, chromedp.Navigate(fmt.Sprintf("%s/person/%d?back=village", base, zp.PID)), chromedp.WaitReady(css(`footer`)),
+					chromedp.Click(css(`#h-visit ~ form input[value=moved]`)), chromedp.SendKeys(css(`#v-region`), "济南市历下区"),
+					chromedp.Click(css(`#h-visit ~ form button[type=submit]`)), chromedp.WaitVisible(css(`#move-choose`))); err != nil {
+					t.Fatalf("%s: a move by name: %v", name, err)
+				}
+			}
+			m := measure(t, v, url)
+			if p == "move" && size.w == 360 {
+				browsertest.Screenshot(t, v, fmt.Sprintf("move-phone-%d", size.percent))
+			}
 			if m.SW > m.CW || len(m.Wide) > 0 {
 				t.Errorf("%s, village assistant, %s: %d px wide on a %d px screen: %s", name, p, m.SW, m.CW, strings.Join(m.Wide, "; "))
 			}
+			if size.w == 360 && size.percent == 100 && len(m.Small) > 0 {
+				t.Errorf("%s, village assistant, %s: targets under 44 px: %s", name, p, strings.Join(m.Small, "; "))
+			}
 		}
-		if size.percent == 200 {
-			browsertest.Screenshot(t, v, "phone-200-person")
+		if size.w == 360 && size.percent == 100 {
+			// 李秀英's village: its list of open risk flags, and the certified people's list opened.
+			v2 := phone(t, exe, size.w, size.h, size.percent)
+			if err := chromedp.Do(v2, loginAs(base, "v2"), chromedp.Navigate(base+"/village"), chromedp.WaitVisible(css(`#h-risk-visits`)),
+				chromedp.Evaluate[chromedp.Void](`(document.querySelectorAll('details').forEach(d => d.open = true), {})`)); err != nil {
+				t.Fatal(err)
+			}
+			if m := measure(t, v2, ""); len(m.Small) > 0 || m.SW > m.CW {
+				t.Errorf("%s, village assistant, 李秀英's village: %d px wide; targets under 44 px: %s", name, m.SW, strings.Join(m.Small, "; "))
+			}
 		}
 		op := phone(t, exe, size.w, size.h, size.percent)
 		if err := chromedp.Do(op, loginAs(base, "admin")); err != nil {
