@@ -112,7 +112,7 @@ func (c *console) moveTo(r *http.Request, p *store.Person) (region, audit string
 		// Found with a character wrong or names left out: the assistant confirms it.
 		ask.Problem = "move.confirm"
 		ask.Choices = []moveChoice{{Code: res.Code, Name: c.regionPath(res.Code), Village: true}}
-	case res.Code != "" && len(res.Code) >= 4:
+	case res.Code != "":
 		ask.Within, ask.Problem = res.Code, "move.pick_below"
 		ask.Choices = c.childChoices(res.Code)
 	default:

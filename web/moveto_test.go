@@ -103,6 +103,10 @@ func TestMoveByName(t *testing.T) {
 			t.Errorf("鼓楼区: %d, no %s\n%s", st, want, body)
 		}
 	}
+	// A province alone: its prefectures.
+	if st, _, body := post(op, sURL, url.Values{"place": {"山东省"}}); st != http.StatusOK || !strings.Contains(body, `value="3701" required> 济南市 ›`) {
+		t.Errorf("山东省: %d\n%s", st, body)
+	}
 	// Not found, and nothing given: asked again, with the way to say "unknown".
 	for place, want := range map[string]string{"火星市奥林匹斯山": "没有找到“火星市奥林匹斯山”", "": "请填写本人迁往何处"} {
 		st, _, body := post(op, sURL, url.Values{"place": {place}})
