@@ -82,7 +82,7 @@ func TestPhoneLayout(t *testing.T) {
 	zp, _ := c.db.PersonByID(context.Background(), zhang)
 	lp, _ := c.db.PersonByID(context.Background(), li)
 	village := []string{"/village", fmt.Sprintf("/person/%d?back=village", zp.PID), fmt.Sprintf("/person/%d?kind=decision&back=village", zp.PID), "/search?q=张三", "/account"}
-	staff := []string{"/", "/?region=371002001", "/work/pending", "/work/suspended", "/work/risk", "/work/unassigned", fmt.Sprintf("/person/%d", lp.PID),
+	staff := []string{"/", "/?region=371002001", "/work/warning", "/work/pending", "/work/suspended", "/work/conflict", "/work/risk", "/work/unassigned", fmt.Sprintf("/person/%d", lp.PID),
 		fmt.Sprintf("/person/%d", zp.PID), "/search?q=张", "/recoveries", "/held", "/batches", "/audit", "/admin/users", "/account"}
 	for _, size := range []struct {
 		w, h    int64
