@@ -220,8 +220,10 @@ func joinLedger(cases []RecoveryCase, ledger map[int64][]store.RecoveryEntry) []
 	return out
 }
 
-// WriteRecoveries writes the recoveries (Recoveries, everyone's) as CSV — the same figures
-// as backtest's overpayments.csv, now, with the status and the date of death — and what
+// WriteRecoveries writes the recoveries (Recoveries, everyone's) as CSV — backtest's
+// overpayments.csv's figures, now, with the status and the date of death, and besides
+// them a disputed death's (status CONFLICT), which overpayments.csv leaves out until the
+// review — and what
 // the console recorded against each since: repaid, written off, the outstanding rest, paid
 // back to the family, and what is still due back to it.
 func (s *Service) WriteRecoveries(ctx context.Context, w io.Writer) (rows int, err error) {
