@@ -45,7 +45,9 @@ type Batch struct {
 	// Key, when set, is the batch's idempotency key: a batch whose key is stored already
 	// (the same file or form sent again, however close together) does nothing, and its
 	// Result names the batch that took it (Repeat).
-	Key      string
+	Key string
+	// KeyForm is stored with Key: what the keyed sending held (store.Batch.KeyForm).
+	KeyForm  string
 	Files    []File
 	Encoding string // "" detects
 	// History applies each record on its reported_date without decision rows: the load of
@@ -266,7 +268,7 @@ func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 		}
 		rep, _ := json.Marshal(map[string]any{"rejected": res.Rejected})
 		sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: s.dayOf(b),
-			Status: "rejected", Files: fileNames(b), Report: string(rep), Key: b.Key}
+			Status: "rejected", Files: fileNames(b), Report: string(rep), Key: b.Key, KeyForm: b.KeyForm}
 		if _, err := tx.NewBatch(sb); err != nil {
 			return err
 		}
@@ -534,7 +536,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	s.noteDeliveries(tx, ch, rows)
 	day := s.dayOf(b)
 	sb := &store.Batch{Origin: b.Origin, Source: b.Source, Actor: b.Actor, Received: s.wallTime(), Day: day,
-		Status: "applied", Files: fileNames(b), Report: "{}", Key: b.Key}
+		Status: "applied", Files: fileNames(b), Report: "{}", Key: b.Key, KeyForm: b.KeyForm}
 	if _, err := tx.NewBatch(sb); err != nil {
 		return err
 	}

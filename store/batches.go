@@ -25,6 +25,9 @@ type Batch struct {
 	Report   string // the batch report, JSON
 	// Key is the batch's idempotency key ("" for none): at most one batch holds a key.
 	Key string
+	// KeyForm is what the sender says the keyed batch held ("" for nothing said): the
+	// console's form fingerprint, to tell a form sent twice from another sent with its key.
+	KeyForm string
 }
 
 // Quarantined is one rejected row of a batch.
@@ -52,8 +55,12 @@ func (t *Tx) NewBatch(b *Batch) (int64, error) {
 	if b.Key != "" {
 		key = Storable(b.Key)
 	}
-	err := t.QueryRow(`INSERT INTO batches (origin, source, actor, received, day, status, files, report, idem)
-		VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`, b.Origin, Storable(b.Source), Storable(b.Actor), b.Received, int64(b.Day), b.Status, Storable(b.Files), Storable(b.Report), key).Scan(&id)
+	var form any
+	if b.KeyForm != "" {
+		form = Storable(b.KeyForm)
+	}
+	err := t.QueryRow(`INSERT INTO batches (origin, source, actor, received, day, status, files, report, idem, idem_form)
+		VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id`, b.Origin, Storable(b.Source), Storable(b.Actor), b.Received, int64(b.Day), b.Status, Storable(b.Files), Storable(b.Report), key, form).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("%s: batch: %w", t.db, err)
 	}
@@ -118,7 +125,7 @@ func (db *DB) Batches(ctx context.Context, limit int) ([]Batch, error) {
 }
 
 func (db *DB) batches(ctx context.Context, where string, args ...any) ([]Batch, error) {
-	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT id, origin, source, actor, received, day, status, files, report, COALESCE(idem, '') FROM batches `+where), args...)
+	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT id, origin, source, actor, received, day, status, files, report, COALESCE(idem, ''), COALESCE(idem_form, '') FROM batches `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: batches: %w", db, err)
 	}
@@ -127,7 +134,7 @@ func (db *DB) batches(ctx context.Context, where string, args ...any) ([]Batch, 
 	for rows.Next() {
 		var b Batch
 		var day int64
-		if err := rows.Scan(&b.ID, &b.Origin, &b.Source, &b.Actor, &b.Received, &day, &b.Status, &b.Files, &b.Report, &b.Key); err != nil {
+		if err := rows.Scan(&b.ID, &b.Origin, &b.Source, &b.Actor, &b.Received, &day, &b.Status, &b.Files, &b.Report, &b.Key, &b.KeyForm); err != nil {
 			return nil, err
 		}
 		b.Day = sc.Date(day)

@@ -32,6 +32,9 @@ type RecoveryEntry struct {
 	// Once is the one-time key of the form that recorded the entry ("" for none): a
 	// second entry with the same key is the same action sent twice, and not recorded.
 	Once string
+	// OnceForm is what the form sent with Once held (the console's fingerprint of its
+	// fields): the key sent again with other fields is not the same action.
+	OnceForm string
 	// Reverses is, for a reversal, the entry it cancels (0 otherwise).
 	Reverses int64
 }
@@ -119,20 +122,33 @@ func (t *Tx) AddRecovery(e *RecoveryEntry, owed sc.Fen, a AuditRow) (recorded bo
 }
 
 // sentBefore reports whether e's one-time key recorded an entry already (a form sent
-// twice), giving e that entry's sequence number.
+// twice), giving e that entry's sequence number. The key recorded with other fields (a
+// form brought back and changed, or another person's) is refused with OnceUsed.
 func (t *Tx) sentBefore(e *RecoveryEntry) (bool, error) {
 	if e.Once == "" {
 		return false, nil
 	}
-	err := t.QueryRow(`SELECT seq FROM recovery_entries WHERE once = ?`, e.Once).Scan(&e.Seq)
+	var seq, pid int64
+	var form string
+	err := t.QueryRow(`SELECT seq, pid, COALESCE(once_form, '') FROM recovery_entries WHERE once = ?`, e.Once).Scan(&seq, &pid, &form)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("%s: recovery entries: %w", t.db, err)
 	}
+	if pid != e.PID || form != e.OnceForm {
+		return false, &sc.Error{Code: sc.EConflict, Message: "the form was sent before with other fields", Err: &OnceUsed{Form: form}}
+	}
+	e.Seq = seq
 	return true, nil
 }
+
+// OnceUsed is the refusal of a one-time key sent again with other fields: Form is what
+// the first sending held.
+type OnceUsed struct{ Form string }
+
+func (e *OnceUsed) Error() string { return "one-time key used by another form" }
 
 // insertRecovery appends e's audit row a, then e keyed by it.
 func (t *Tx) insertRecovery(e *RecoveryEntry, a AuditRow) error {
@@ -142,15 +158,18 @@ func (t *Tx) insertRecovery(e *RecoveryEntry, a AuditRow) error {
 		return err
 	}
 	e.Seq = as[0].Seq
-	var once, reverses any
+	var once, form, reverses any
 	if e.Once != "" {
 		once = e.Once
+	}
+	if e.OnceForm != "" {
+		form = Storable(e.OnceForm)
 	}
 	if e.Reverses > 0 {
 		reverses = e.Reverses
 	}
-	return t.exec(`INSERT INTO recovery_entries (seq, pid, benefit, day, kind, amount, actor, note, once, reverses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note, once, reverses)
+	return t.exec(`INSERT INTO recovery_entries (seq, pid, benefit, day, kind, amount, actor, note, once, once_form, reverses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.PID, e.Benefit, int64(e.Day), e.Kind, int64(e.Amount), e.Actor, e.Note, once, form, reverses)
 }
 
 // recoveryEntries reads one entitlement's entries inside the transaction (writers take
@@ -202,17 +221,17 @@ func (t *Tx) addReversal(e *RecoveryEntry, a AuditRow) (bool, error) {
 	return true, t.insertRecovery(e, a)
 }
 
-// RecoveryByOnce returns the sequence number and person of the entry a form's one-time
-// key recorded, and whether one did.
-func (db *DB) RecoveryByOnce(ctx context.Context, once string) (seq, pid int64, ok bool, err error) {
-	err = db.rd.QueryRowContext(ctx, db.Rebind(`SELECT seq, pid FROM recovery_entries WHERE once = ?`), once).Scan(&seq, &pid)
+// RecoveryByOnce returns the sequence number, person and form (OnceForm) of the entry a
+// form's one-time key recorded, and whether one did.
+func (db *DB) RecoveryByOnce(ctx context.Context, once string) (seq, pid int64, form string, ok bool, err error) {
+	err = db.rd.QueryRowContext(ctx, db.Rebind(`SELECT seq, pid, COALESCE(once_form, '') FROM recovery_entries WHERE once = ?`), once).Scan(&seq, &pid, &form)
 	if err == sql.ErrNoRows {
-		return 0, 0, false, nil
+		return 0, 0, "", false, nil
 	}
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("%s: recovery entries: %w", db, err)
+		return 0, 0, "", false, fmt.Errorf("%s: recovery entries: %w", db, err)
 	}
-	return seq, pid, true, nil
+	return seq, pid, form, true, nil
 }
 
 // RecoveryLedger returns the whole ledger by person, each person's entries in the order

@@ -3,10 +3,12 @@ package web
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -387,7 +389,8 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 		detail = "agent=1"
 	}
 	body := recordCSV(rid, "CMT", typ, p, event, today, region, detail)
-	c.submit(w, r, p, Submission{Source: "CMT", Actor: u.Name, Day: today, Name: "console-visit.csv", Body: body, Key: onceKey(once)},
+	c.submit(w, r, p, Submission{Source: "CMT", Actor: u.Name, Day: today, Name: "console-visit.csv", Body: body, Key: onceKey(once),
+		KeyForm: formPrint(r, "visit."+outcome)},
 		store.AuditRow{Kind: "visit", Action: typ, Evidence: "CMT:" + rid, Detail: "outcome=" + outcome + ";event_date=" + event.String() + moved})
 }
 
@@ -431,7 +434,8 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 	today := c.opt.Today()
 	rid := formRecordID(once, today)
 	body := recordCSV(rid, "HRSS", "HRSS.REVIEW", p, today, today, p.Rec.RegionCode, "accept="+accept+";ref="+ref)
-	c.submit(w, r, p, Submission{Source: "HRSS", Actor: u.Name, Day: today, Name: "console-review.csv", Body: body, Key: onceKey(once)},
+	c.submit(w, r, p, Submission{Source: "HRSS", Actor: u.Name, Day: today, Name: "console-review.csv", Body: body, Key: onceKey(once),
+		KeyForm: formPrint(r, "review."+accept)},
 		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + store.DetailValue(reason)})
 }
 
@@ -463,6 +467,13 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 		return
 	}
 	if rc.Repeat { // sent twice at once: the other sending took it
+		if b, err := c.db.BatchByKey(r.Context(), s.Key); err != nil {
+			c.fail(w, r, err)
+			return
+		} else if b != nil && !samePrint(b.KeyForm, s.KeyForm) {
+			c.fail(w, r, c.usedOnce(r, b.KeyForm))
+			return
+		}
 		c.afterSubmit(w, r, p, rc.BatchID, nil)
 		return
 	}
@@ -516,9 +527,12 @@ func formRecordID(once string, today sc.Date) string {
 }
 
 // sentBefore answers a form whose one-time key's batch is stored already — sent again by
-// the same user — as the first sending was answered, and reports whether it did. It runs
-// before the person's scope is checked: after a move the person is outside the
-// assistant's village, and the resend must still say "recorded", not "not found".
+// the same user with the same fields — as the first sending was answered, and reports
+// whether it did. It runs before the person's scope is checked: after a move the person is
+// outside the assistant's village, and the resend must still say "recorded", not "not
+// found". The key sent with other fields (a page brought back with the back button and
+// corrected, another card of the village's list) is refused in words: answering it
+// "recorded" would lose the correction, a death among them.
 func (c *console) sentBefore(w http.ResponseWriter, r *http.Request, once string) bool {
 	if once == "" {
 		return false
@@ -531,6 +545,10 @@ func (c *console) sentBefore(w http.ResponseWriter, r *http.Request, once string
 	}
 	if b == nil || b.Actor != u.Name {
 		return false
+	}
+	if !samePrint(b.KeyForm, formPrint(r, "")) {
+		c.fail(w, r, c.usedOnce(r, b.KeyForm))
+		return true
 	}
 	var rep struct {
 		Applied int64 `json:"applied"`
@@ -549,6 +567,49 @@ func (c *console) sentBefore(w http.ResponseWriter, r *http.Request, once string
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return true
+}
+
+// formPrint is what a form sent with a one-time key is known by: a fingerprint of its
+// address and fields (all but the CSRF token, which a new sign-in changes, and the key),
+// then, after a space, the message key of what it records (what, "" for none), to name
+// it when the key comes back with other fields.
+func formPrint(r *http.Request, what string) string {
+	h := sha256.New()
+	io.WriteString(h, r.URL.Path)
+	for _, k := range sortedKeys(r.PostForm) {
+		if k == "csrf" || k == "once" {
+			continue
+		}
+		for _, v := range r.PostForm[k] {
+			fmt.Fprintf(h, "\x00%q=%q", k, v)
+		}
+	}
+	sum := hex.EncodeToString(h.Sum(nil)[:16])
+	if what == "" {
+		return sum
+	}
+	return sum + " " + what
+}
+
+// samePrint reports whether two formPrints are of the same fields; a sending stored
+// before forms had one ("") is taken as the same, as it was before.
+func samePrint(stored, sent string) bool {
+	if stored == "" {
+		return true
+	}
+	a, _, _ := strings.Cut(stored, " ")
+	b, _, _ := strings.Cut(sent, " ")
+	return a == b
+}
+
+// usedOnce is the refusal of a form whose one-time key recorded other fields (stored:
+// their formPrint): what was recorded, named, and to open the page again to correct it.
+func (c *console) usedOnce(r *http.Request, stored string) error {
+	_, what, _ := strings.Cut(stored, " ")
+	if what == "" {
+		return said(sc.EConflict, "form.sent_before")
+	}
+	return said(sc.EConflict, "form.sent_before_as", c.cat[reqOf(r).lang][what])
 }
 
 // afterSubmit answers a form that sent a record (batch: the batch that took it): the

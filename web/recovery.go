@@ -244,12 +244,17 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 	// Sent again (a double tap, a resend after a timeout): answered as the first was,
 	// before the checks of what is owed, which the first sending has changed.
 	if once != "" {
-		seq, pid, ok, err := c.db.RecoveryByOnce(r.Context(), once)
+		seq, pid, form, ok, err := c.db.RecoveryByOnce(r.Context(), once)
 		if err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		if ok && pid == p.PID {
+		if ok && (pid != p.PID || !samePrint(form, formPrint(r, ""))) {
+			// The key recorded another entry (a page brought back and changed).
+			c.fail(w, r, c.usedOnce(r, form))
+			return
+		}
+		if ok {
 			http.Redirect(w, r, fmt.Sprintf("/person/%d?recovered=%d#h-recovery", p.PID, seq), http.StatusSeeOther)
 			return
 		}
@@ -306,7 +311,7 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.addEntry(w, r, p, &store.RecoveryEntry{PID: p.PID, Benefit: benefit, Day: day, Kind: kind, Amount: amount, Actor: u.Name,
-		Note: note, Once: once}, owed.ToRecover)
+		Note: note, Once: once, OnceForm: formPrint(r, "rec.kind_"+kind)}, owed.ToRecover)
 }
 
 // addEntry records e against what is owed with its audit row (the entry's figures, that
@@ -333,6 +338,10 @@ func (c *console) addEntry(w http.ResponseWriter, r *http.Request, p *store.Pers
 			key = "form.refund_too_much"
 		}
 		err = said(sc.EConflict, key, tm.Amount, tm.Left)
+	}
+	var used *store.OnceUsed
+	if errors.As(err, &used) {
+		err = c.usedOnce(r, used.Form)
 	}
 	if err == nil {
 		err = tx.Commit()
@@ -383,5 +392,5 @@ func (c *console) reversalPost(w http.ResponseWriter, r *http.Request, p *store.
 		return
 	}
 	c.addEntry(w, r, p, &store.RecoveryEntry{PID: p.PID, Benefit: target.Benefit, Day: c.opt.Today(), Kind: store.RecoveryReversed,
-		Amount: target.Amount, Actor: reqOf(r).user.Name, Note: reason, Once: once, Reverses: seq}, owed)
+		Amount: target.Amount, Actor: reqOf(r).user.Name, Note: reason, Once: once, OnceForm: formPrint(r, "rec.kind_reversed"), Reverses: seq}, owed)
 }

@@ -18,7 +18,7 @@ type serviceIngester struct{ s *service.Service }
 func FromService(s *service.Service) Ingester { return serviceIngester{s} }
 
 func (si serviceIngester) Ingest(ctx context.Context, sub Submission) (*Receipt, error) {
-	b := service.Batch{Origin: "console", Source: sub.Source, Actor: sub.Actor, Day: sub.Day, Key: sub.Key,
+	b := service.Batch{Origin: "console", Source: sub.Source, Actor: sub.Actor, Day: sub.Day, Key: sub.Key, KeyForm: sub.KeyForm,
 		Files: []service.File{{Name: sub.Name, Body: bytes.NewReader(sub.Body)}}}
 	if sub.Audit != nil {
 		b.Audit = func(id int64, rep *exchange.BatchReport) []store.AuditRow {

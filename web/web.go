@@ -41,6 +41,9 @@ type Submission struct {
 	// Key, when set, makes the submission once: sent again (a double tap, however close
 	// together), it does nothing and its Receipt is the first's batch, Repeat.
 	Key string
+	// KeyForm is stored with Key: the form's fingerprint and what it recorded (formPrint),
+	// to tell the form sent twice from a changed one sent with the same key.
+	KeyForm string
 }
 
 // Receipt is what ingestion reports about a Submission.
@@ -388,6 +391,10 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	data := map[string]any{"Key": key, "Message": msg}
 	if r.Method == http.MethodPost && reqOf(r).user != nil {
 		data["Back"] = formPage(r) // the form's page, to send it again
+		var se *saidError
+		if errors.As(err, &se) && strings.HasPrefix(se.key, "form.sent_before") {
+			data["Reopen"] = true // the page anew, with a new one-time key: not "fill again"
+		}
 	}
 	c.render(w, r, status, "error", data)
 }

@@ -1,6 +1,9 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   document.documentElement.classList.add("js");
+  // A page brought back from the back-forward cache holds its old forms and their used
+  // one-time keys: load it anew, so that a correction is a new form, not a refused one.
+  window.addEventListener("pageshow", function (e) { if (e.persisted) location.reload(); });
   // Show the new-village field of a visit form only when "moved" is chosen.
   document.querySelectorAll("form.visit").forEach(function (f) {
     var field = f.querySelector("input[name=region_code]");

@@ -1,0 +1,90 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// TestCorrectionAfterBack: a form brought back (the back button restores the page with
+// its used one-time key) and changed is refused in words, with the way to open the page
+// anew, instead of being answered "recorded" while nothing was: the reviewer's refusal
+// then death, whose death was lost and the pension paid on. The same form sent again (a
+// double tap) is still answered as the first was, and the key used on another person's
+// card of the village's list, or for a repayment of another amount, is refused as well.
+func TestCorrectionAfterBack(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/w.db"))
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	lp, _ := c.db.PersonByID(ctx, li)
+	zURL := fmt.Sprintf("/person/%d", zp.PID)
+	v1 := c.clientAs(t, "v1")
+	v1.get(zURL)
+	once := "0123456789abcdef01234567"
+	refused := url.Values{"csrf": {v1.csrf}, "once": {once}, "outcome": {"refused"}, "date": {""}}
+	st, loc, body := v1.post(zURL+"/visit", refused)
+	if st != http.StatusSeeOther {
+		t.Fatalf("the refusal: %d %s", st, body)
+	}
+	if st2, loc2, body := v1.post(zURL+"/visit", refused); st2 != http.StatusSeeOther || loc2 != loc {
+		t.Errorf("the refusal sent twice: %d %s (first %s)\n%s", st2, loc2, loc, body)
+	}
+	death := url.Values{"csrf": {v1.csrf}, "once": {once}, "outcome": {"death"}, "date": {"2024-02-20"}}
+	st, _, body = v1.post(zURL+"/visit", death)
+	if st != http.StatusConflict || !strings.Contains(body, "这张表已经提交过(拒绝配合)。如需更正,请重新打开本页再登记。") ||
+		!strings.Contains(body, `<a href="`+zURL+`#h-visit">重新打开本页</a>`) {
+		t.Errorf("the death sent with the refusal's key: %d, want 409 saying the form was sent as a refusal, with the page to open again\n%s", st, body)
+	}
+	if p, _ := c.db.PersonByID(ctx, zhang); p.DeathDate != sc.NoDate {
+		t.Errorf("the refused death was recorded: %v", p.DeathDate)
+	}
+	// The page opened again gives a new key: the correction is recorded.
+	death.Set("once", "11111111111111111111aaaa")
+	if st, _, body := v1.post(zURL+"/visit", death); st != http.StatusSeeOther {
+		t.Fatalf("the death with a new key: %d %s", st, body)
+	}
+	if p, _ := c.db.PersonByID(ctx, zhang); p.DeathDate.String() != "2024-02-20" {
+		t.Errorf("the corrected death was not recorded: %v", p.DeathDate)
+	}
+	// The village's list: every card's form carries the page's key; the key used for one
+	// person and sent again from another's card is refused, not answered as recorded.
+	op := c.clientAs(t, "operator")
+	op.get(zURL)
+	key := "22222222222222222222bbbb"
+	lURL := fmt.Sprintf("/person/%d", lp.PID)
+	if st, _, body := op.post(lURL+"/visit", url.Values{"csrf": {op.csrf}, "once": {key}, "outcome": {"notfound"}, "back": {"village"}}); st != http.StatusSeeOther {
+		t.Fatalf("a visit from the list: %d %s", st, body)
+	}
+	before, _ := c.db.PersonRecords(ctx, zp.PID)
+	if st, _, body := op.post(zURL+"/visit", url.Values{"csrf": {op.csrf}, "once": {key}, "outcome": {"notfound"}, "back": {"village"}}); st != http.StatusConflict ||
+		!strings.Contains(body, "这张表已经提交过(未找到本人)") {
+		t.Errorf("another card sent with a used key: %d, want 409\n%s", st, body)
+	}
+	if after, _ := c.db.PersonRecords(ctx, zp.PID); len(after) != len(before) {
+		t.Errorf("another card sent with a used key recorded something")
+	}
+
+	// A repayment brought back and its amount changed.
+	rk := "33333333333333333333cccc"
+	pay := url.Values{"csrf": {op.csrf}, "once": {rk}, "benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"100"}, "date": {"2024-05-09"}, "note": {""}}
+	st, loc, body = op.post(zURL+"/recovery", pay)
+	if st != http.StatusSeeOther {
+		t.Fatalf("the repayment: %d %s", st, body)
+	}
+	if st2, loc2, _ := op.post(zURL+"/recovery", pay); st2 != http.StatusSeeOther || loc2 != loc {
+		t.Errorf("the repayment sent twice: %d %s (first %s)", st2, loc2, loc)
+	}
+	pay.Set("amount", "200")
+	if st, _, body := op.post(zURL+"/recovery", pay); st != http.StatusConflict || !strings.Contains(body, "这张表已经提交过(家属退回)") {
+		t.Errorf("the repayment changed and sent with its key: %d, want 409\n%s", st, body)
+	}
+	if cs, _ := c.svc.RecoveriesOf(ctx, zp.PID); len(cs) < 2 || len(cs[1].Entries) != 1 {
+		t.Errorf("the changed repayment was recorded: %+v", cs)
+	}
+}
