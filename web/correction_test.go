@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/internal/browsertest"
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
@@ -86,5 +91,41 @@ func TestCorrectionAfterBack(t *testing.T) {
 	}
 	if cs, _ := c.svc.RecoveriesOf(ctx, zp.PID); len(cs) < 2 || len(cs[1].Entries) != 1 {
 		t.Errorf("the changed repayment was recorded: %+v", cs)
+	}
+}
+
+// TestBackReloads: a person page brought back from the back-forward cache after its
+// visit was recorded is loaded anew (app.js, on pageshow), so that its form carries a new
+// one-time key and a correction made there is recorded, not refused.
+func TestBackReloads(t *testing.T) {
+	exe := browsertest.Chromium(t)
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")))
+	base := c.srv.URL
+	zp, _ := c.db.PersonByID(context.Background(), zhang)
+	v := browsertest.New(t, exe, 360, 740)
+	zURL := fmt.Sprintf("%s/person/%d", base, zp.PID)
+	if err := chromedp.Do(v, loginAs(base, "v1"), chromedp.Navigate(zURL), chromedp.WaitReady(css(`#h-visit`))); err != nil {
+		t.Fatal(err)
+	}
+	first, err := chromedp.Run(v, chromedp.Value(css(`form.visit input[name=once]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(v, chromedp.Click(css(`form.visit input[value=refused]`)), chromedp.Click(css(`form.visit button[type=submit]`)),
+		chromedp.WaitVisible(css(`p.ok[role=status]`))); err != nil {
+		t.Fatal(err)
+	}
+	// history.back(): NavigateBack waits for a load that a page restored from the cache
+	// does not make.
+	if _, err := chromedp.Run(v, chromedp.Evaluate[any](`history.back()`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	again, err := chromedp.Run(v, chromedp.Evaluate[string](`(document.querySelector("form.visit input[name=once]")||{}).value||""`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again == "" || again == first {
+		t.Errorf("the page brought back by the back button keeps its used one-time key %q", first)
 	}
 }
