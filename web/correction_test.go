@@ -14,6 +14,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/internal/browsertest"
+	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
@@ -127,5 +128,44 @@ func TestBackReloads(t *testing.T) {
 	}
 	if again == "" || again == first {
 		t.Errorf("the page brought back by the back button keeps its used one-time key %q", first)
+	}
+}
+
+// TestVillageAnswers: the village's list names a death's visit by the day it was
+// recorded with the death's date beside it (it showed the death's date as the visit's);
+// a death report that other departments' data contradicts (CONFLICT) is answered as sent
+// to the city bureau, not only "status updated"; the assistant's answer names no batch.
+func TestVillageAnswers(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/w.db"))
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	zURL := fmt.Sprintf("/person/%d", zp.PID)
+	// A vaccination after the death the assistant will report.
+	if _, err := c.svc.Ingest(ctx, service.Batch{Origin: "test", Actor: "test", Day: today, Files: []service.File{{Name: "r.csv",
+		Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date\nV1,HEA,HEA.VACCINATION," + zhang + ",2024-05-02,2024-05-09\n")}}}); err != nil {
+		t.Fatal(err)
+	}
+	v1 := c.clientAs(t, "v1")
+	v1.get(zURL)
+	st, loc, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"death"}, "date": {"2024-03-01"}, "back": {"village"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("the death: %d %s", st, body)
+	}
+	if p, _ := c.db.PersonByID(ctx, zhang); p.Status != sc.StatusConflict {
+		t.Fatalf("a death before a vaccination: %v, want CONFLICT", p.Status)
+	}
+	_, body = v1.get(loc)
+	if !strings.Contains(body, "与其他部门数据不一致,已交市局复核") {
+		t.Errorf("the village's list does not say the conflicting death went to the city bureau:\n%s", body)
+	}
+	if !strings.Contains(body, "上次走访 2024-05-10:已死亡(死亡日期 2024-03-01)") {
+		t.Errorf("the last visit is not named by its day with the death's date:\n%s", body)
+	}
+	_, body = v1.get(zURL + "?done=1")
+	if !strings.Contains(body, "与其他部门数据不一致,已交市局复核") || strings.Contains(body, "批次") {
+		t.Errorf("the person page's answer to the assistant: no conflict said, or a batch named:\n%s", body)
+	}
+	if _, body := c.clientAs(t, "operator").get(zURL + "?done=1"); !strings.Contains(body, "已提交(批次 1)。与其他部门数据不一致") {
+		t.Errorf("the operator's answer does not name the batch and the conflict:\n%s", body)
 	}
 }
