@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,54 @@ func TestVillageAnswers(t *testing.T) {
 	}
 	if _, body := c.clientAs(t, "operator").get(zURL + "?done=1"); !strings.Contains(body, "已提交(批次 1)。与其他部门数据不一致") {
 		t.Errorf("the operator's answer does not name the batch and the conflict:\n%s", body)
+	}
+}
+
+// TestFormKeptOverSignIn: a visit sent after the session ended (an hour unused) keeps its
+// fields in the sign-in form (never the CSRF token nor a password); signed in again, the
+// assistant gets the form filled with a button to send it, not sent by itself; sent, it
+// is checked as a new form (the new session's token) and recorded once.
+func TestFormKeptOverSignIn(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/w.db"))
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	zURL := fmt.Sprintf("/person/%d", zp.PID)
+	v1 := c.clientAs(t, "v1")
+	v1.get(zURL)
+	if _, err := c.db.SQL().ExecContext(ctx, `DELETE FROM sessions`); err != nil {
+		t.Fatal(err)
+	}
+	old := v1.csrf
+	st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {old}, "once": {"44444444444444444444dddd"}, "outcome": {"death"}, "date": {"2024-02-20"}, "password": {"x"}})
+	if st != http.StatusUnauthorized || !strings.Contains(body, `name="carry.outcome" value="death"`) || !strings.Contains(body, `name="carry.date" value="2024-02-20"`) ||
+		!strings.Contains(body, `name="carry_to" value="`+zURL+`/visit"`) || strings.Contains(body, "carry.csrf") || strings.Contains(body, "carry.password") ||
+		!strings.Contains(body, "还没有提交") {
+		t.Fatalf("the sign-in page after the session ended does not keep the visit's fields (or keeps the token):\n%s", body)
+	}
+	form := url.Values{"csrf": {csrfRE.FindStringSubmatch(body)[1]}, "name": {"v1"}, "password": {pw}, "next": {zURL + "#h-visit"}}
+	for _, m := range regexp.MustCompile(`name="(carry[._][a-z_]+)" value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		form.Add(m[1], m[2])
+	}
+	st, _, body = v1.post("/login", form)
+	if st != http.StatusOK || !strings.Contains(body, `<form method="post" action="`+zURL+`/visit"`) || !strings.Contains(body, "提交刚才填写的内容") ||
+		!strings.Contains(body, `name="outcome" value="death"`) || !strings.Contains(body, "已死亡") || strings.Contains(body, old) {
+		t.Fatalf("after signing in: %d, want the visit's form filled with its button, under a new token\n%s", st, body)
+	}
+	if p, _ := c.db.PersonByID(ctx, zhang); p.DeathDate != sc.NoDate {
+		t.Fatal("the carried form was sent by itself")
+	}
+	resend := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`).FindAllStringSubmatch(body, -1) {
+		resend.Add(m[1], m[2])
+	}
+	if resend.Get("csrf") == old || resend.Get("password") != "" {
+		t.Errorf("the form shown again carries the old token or a password: %v", resend)
+	}
+	st, loc, body := v1.post(zURL+"/visit", resend)
+	if st != http.StatusSeeOther || !strings.HasPrefix(loc, zURL+"?done=") {
+		t.Fatalf("the carried visit sent: %d %s\n%s", st, loc, body)
+	}
+	if p, _ := c.db.PersonByID(ctx, zhang); p.DeathDate.String() != "2024-02-20" {
+		t.Errorf("the carried death was not recorded: %v", p.DeathDate)
 	}
 }

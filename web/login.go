@@ -56,7 +56,11 @@ func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, err)
 			return
 		}
-		c.render(w, r, status, "login", map[string]any{"Next": next, "Error": key, "Name": name})
+		data := map[string]any{"Next": next, "Error": key, "Name": name}
+		if to, f := carriedLogin(r); f != nil { // kept for the next try
+			data["CarryTo"], data["Carry"] = to, f
+		}
+		c.render(w, r, status, "login", data)
 		return
 	}
 	// A new token on every login, replacing whatever cookie came in: a session id planted
@@ -70,6 +74,17 @@ func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 	if next == "/" {
 		next = c.home(u)
+	}
+	// A form whose session ended under it: shown again filled, to be sent with a tap, in
+	// the new session (its CSRF token); not to an account that must first choose its own
+	// password.
+	if to, f := carriedLogin(r); f != nil && !u.MustChange {
+		if nu, s, err := c.auth.Session(r.Context(), tok); err == nil {
+			q := reqOf(r)
+			q.user, q.sess, q.lang = nu, s, c.pickLang(r, nu)
+			c.render(w, r, http.StatusOK, "resend", map[string]any{"Action": to, "Fields": f, "Back": next})
+			return
+		}
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

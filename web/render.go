@@ -104,7 +104,7 @@ func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
 
 // pageNames lists every page; each is parsed with the layout at start, so that a broken
 // template stops New instead of a request.
-var pageNames = []string{"login", "error", "dashboard", "worklist", "village", "person", "search", "batches", "batch", "held", "users", "keys", "reviews", "visits", "audit", "recoveries", "account", "moveto"}
+var pageNames = []string{"login", "error", "dashboard", "worklist", "village", "person", "search", "batches", "batch", "held", "users", "keys", "reviews", "visits", "audit", "recoveries", "account", "moveto", "resend"}
 
 type pages struct{ t map[string]*template.Template }
 

@@ -226,7 +226,12 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case dead && r.URL.Path != "/login":
 			// A form: say so, and come back to its page after signing in again.
-			c.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Next": formPage(r), "Error": "login.expired"})
+			// Its fields are kept in the sign-in form, to be shown filled after it.
+			data := map[string]any{"Next": formPage(r), "Error": "login.expired"}
+			if f := carriedFields(r, r.URL.Path); f != nil {
+				data["CarryTo"], data["Carry"], data["Error"] = r.URL.Path, f, "login.expired_kept"
+			}
+			c.render(w, r, http.StatusUnauthorized, "login", data)
 			return
 		}
 		c.fail(w, r, sc.Errorf(eForbidden, "CSRF token missing or wrong"))
