@@ -219,3 +219,40 @@ func TestFormKeptOverSignIn(t *testing.T) {
 		t.Errorf("the carried death was not recorded: %v", p.DeathDate)
 	}
 }
+
+// TestVillagePersonWords: the village assistant's person page shows no codes nor
+// key=value strings: no method or benefit code, no record type or reference, no audit
+// kind and action codes, no batch, the rule and the actor in words; the bureau's staff
+// keep the codes beside the words.
+func TestVillagePersonWords(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/w.db"))
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	zURL := fmt.Sprintf("/person/%d", zp.PID)
+	v1 := c.clientAs(t, "v1")
+	v1.get(zURL)
+	st, loc, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"notfound"}, "date": {"2024-05-08"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("the visit: %d %s", st, body)
+	}
+	_, body = v1.get(loc)
+	main := body[strings.Index(body, "<main"):]
+	for _, bad := range []string{"(COUNTER)", "(COMMUNITY)", "EMP_PENSION", "CMT.NOT_FOUND", "CMT:WEB-", "visit CMT", "outcome=", "event_date=", "batch=",
+		"§6", "engine", "批次", "until=", "certified_on="} {
+		if strings.Contains(main, bad) {
+			i := strings.Index(main, bad)
+			t.Errorf("the assistant's person page shows %q: …%s…", bad, main[max(0, i-200):min(len(main), i+100)])
+		}
+	}
+	for _, want := range []string{"核实结果:未找到本人", "操作人: 系统自动", "上门走访 · "} {
+		if !strings.Contains(main, want) {
+			t.Errorf("the assistant's person page lacks %q", want)
+		}
+	}
+	_, body = c.clientAs(t, "operator").get(zURL)
+	for _, want := range []string{"CMT.NOT_FOUND", "EMP_PENSION", "操作人: 系统自动", "上门走访 · "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the operator's person page lacks %q", want)
+		}
+	}
+}

@@ -58,6 +58,9 @@ type Event struct {
 	Rule   string
 	Ref    string
 	Actor  string
+	// AKind and AAction are an action's audit kind and action (Title holds both, codes):
+	// the page names them in the reader's words.
+	AKind, AAction string
 }
 
 type personData struct {
@@ -177,7 +180,8 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		if a.Kind == "recovery" && !money {
 			continue
 		}
-		ev := Event{Date: a.Day, Kind: "action", Title: a.Action, Detail: a.Detail, Method: a.Method, Rule: a.Rule, Ref: a.Evidence, Actor: a.Actor}
+		ev := Event{Date: a.Day, Kind: "action", Title: a.Action, Detail: a.Detail, Method: a.Method, Rule: a.Rule, Ref: a.Evidence, Actor: a.Actor,
+			AKind: a.Kind, AAction: a.Action}
 		if !ownRef(ev.Ref) {
 			ev.Ref = "" // a decision's evidence, the record a review chose: another department's
 		}
@@ -196,6 +200,9 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	for _, x := range pays {
 		// The village assistant sees that a month was paid or withheld, not how much.
 		detail := fmt.Sprintf("%s (%s) %s", c.benefitName(x.Benefit), x.Benefit, x.Month)
+		if village { // no codes: the benefit's name
+			detail = fmt.Sprintf("%s %s", c.benefitName(x.Benefit), x.Month)
+		}
 		if money {
 			detail += " ¥" + yuan(x.Amount)
 		}
@@ -207,7 +214,7 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, n := range notes {
-		d.Events = append(d.Events, Event{Date: n.Created, Kind: "notice", Title: n.Kind + " · " + n.Status,
+		d.Events = append(d.Events, Event{Date: n.Created, Kind: "notice", Title: n.Kind + " · " + n.Status, AKind: n.Kind, AAction: n.Status,
 			Detail: n.Phone + ": " + citizenLink.ReplaceAllString(strings.ReplaceAll(n.Text, notice.LinkSlot, "/c/…"), "/c/…")})
 	}
 	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].Date > d.Events[j].Date })

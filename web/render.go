@@ -229,18 +229,71 @@ var villageKeys = []string{"until", "certified_on", "back_pay_months", "death_da
 	"event_date", "date", "agent", "deadline", "batch", "applied", "quarantined"}
 
 // ShownDetail is a decision's or record's detail as the page may show it: only
-// villageKeys where SeesHealth says no.
+// villageKeys where SeesHealth says no, and those in words, not key=value codes (the
+// batch's number and counts, a code to the assistant, left out).
 func (p *Page) ShownDetail(detail string) string {
 	if p.SeesHealth() {
 		return detail
 	}
-	keys := strings.Split(detail, ";")
-	keys = slices.DeleteFunc(keys, func(kv string) bool {
-		k, _, _ := strings.Cut(kv, "=")
-		return !slices.Contains(villageKeys, strings.ToLower(strings.TrimSpace(k)))
-	})
-	return strings.Join(keys, ";")
+	var out []string
+	for _, kv := range strings.Split(detail, ";") {
+		k, v, _ := strings.Cut(kv, "=")
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+		if !slices.Contains(villageKeys, k) || v == "" {
+			continue
+		}
+		switch k {
+		case "batch", "applied", "quarantined":
+			continue
+		case "agent":
+			if v == "1" {
+				out = append(out, p.T("visit.agent"))
+			}
+			continue
+		case "outcome":
+			v = p.Named("visit.", v)
+		}
+		out = append(out, p.T("detail.pair", p.T("detail."+k), v))
+	}
+	return strings.Join(out, p.T("detail.sep"))
 }
+
+// SeesCodes reports whether the page shows codes beside their names (a method's, a
+// benefit's, a record type's, a record's reference): the bureau's staff find records by
+// them; to the village assistant they are noise.
+func (p *Page) SeesCodes() bool { return p.User == nil || p.User.Role != auth.RoleVillage }
+
+// RuleName names the rule of spec §6 behind a decision (service's ruleOf) in the page's
+// language; a rule the catalogue does not name is shown as written.
+func (p *Page) RuleName(rule string) string {
+	r, ok := strings.CutPrefix(rule, "§6 ")
+	if !ok {
+		return rule
+	}
+	if m, ok := strings.CutPrefix(r, "certification: "); ok {
+		return p.T("rule.certification", p.Named("method.", m))
+	}
+	if k, ok := ruleKeys[r]; ok {
+		return p.T(k)
+	}
+	return rule
+}
+
+// ruleKeys are the message keys of the rules ruleOf names.
+var ruleKeys = map[string]string{
+	"warning window":                 "rule.warning",
+	"service period ended":           "rule.pending",
+	"grace ended: payment suspended": "rule.suspended",
+	"resumption with back pay":       "rule.resumed",
+	"death":                          "rule.death",
+	"loss of eligibility":            "rule.loss",
+	"restore":                        "rule.restore",
+	"conflict held for review":       "rule.conflict",
+}
+
+// ActorName names who acted: the engine and the system in the page's language, a staff
+// member or a department by their name.
+func (p *Page) ActorName(a string) string { return p.Named("actor.", a) }
 
 // Named returns the message prefix+v in the page's language, or v itself when there is
 // none (a value newer than the messages).
@@ -251,10 +304,14 @@ func (p *Page) Named(prefix, v string) string {
 	return v
 }
 
-// Method names a certification method in the page's language, with its code ("—": none).
+// Method names a certification method in the page's language, with its code for the
+// bureau's staff ("—": none).
 func (p *Page) Method(m sc.Method) string {
 	if m == sc.MethodNone {
 		return "—"
+	}
+	if !p.SeesCodes() {
+		return p.T("method." + m.String())
 	}
 	return p.T("method."+m.String()) + " (" + m.String() + ")"
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"testing"
 
+	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
@@ -12,16 +13,20 @@ import (
 // medical and bank records say (diagnosis, amounts, health index, a flag's reasons);
 // everyone else sees it whole.
 func TestShownDetail(t *testing.T) {
-	village := &Page{User: &auth.User{Role: auth.RoleVillage, Region: "371002001001"}}
-	operator := &Page{User: &auth.User{Role: auth.RoleOperator}}
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	village := &Page{User: &auth.User{Role: auth.RoleVillage, Region: "371002001001"}, msgs: cats["zh-CN"]}
+	operator := &Page{User: &auth.User{Role: auth.RoleOperator}, msgs: cats["zh-CN"]}
 	for detail, want := range map[string]string{
-		"critical=1; icd10 = I21 ;count=3;amount=12.5;agent=0":  "agent=0",
+		"critical=1; icd10 = I21 ;count=3;amount=12.5;agent=1":  "由代办人协助",
 		"p_dead=0.420;reasons=silence|aged_86;health=0.210":     "",
 		"p_alive=0.970;traces=MED.PHARMACY:3x0.2":               "",
-		"until=2025-03-01;certified_on=2024-03-01":              "until=2025-03-01;certified_on=2024-03-01",
-		"ICD10=I21;outcome=alive":                               "outcome=alive",
+		"until=2025-03-01;certified_on=2024-03-01":              "认证有效期至:2025-03-01;认证日期:2024-03-01",
+		"ICD10=I21;outcome=alive":                               "核实结果:本人健在(已见到本人)",
 		"diagnosis=肺癌;诊断=晚期;records=MED:r1;score=0.42":          "",
-		"outcome=death;event_date=2024-02-20;batch=7;applied=1": "outcome=death;event_date=2024-02-20;batch=7;applied=1",
+		"outcome=death;event_date=2024-02-20;batch=7;applied=1": "核实结果:已死亡;日期:2024-02-20",
 	} {
 		if got := village.ShownDetail(detail); got != want {
 			t.Errorf("village: ShownDetail(%q) = %q, want %q", detail, got, want)
@@ -29,6 +34,23 @@ func TestShownDetail(t *testing.T) {
 		if got := operator.ShownDetail(detail); got != detail {
 			t.Errorf("operator: ShownDetail(%q) = %q", detail, got)
 		}
+	}
+}
+
+// TestMethodCoded: the village assistant sees a method's name, the bureau's staff its
+// code beside it.
+func TestMethodCoded(t *testing.T) {
+	cats, _ := loadCatalogs()
+	village := &Page{User: &auth.User{Role: auth.RoleVillage}, msgs: cats["zh-CN"]}
+	operator := &Page{User: &auth.User{Role: auth.RoleOperator}, msgs: cats["zh-CN"]}
+	if got := village.Method(sc.MethodCounter); got != "窗口认证" {
+		t.Errorf("village: %q", got)
+	}
+	if got := operator.Method(sc.MethodCounter); got != "窗口认证 (COUNTER)" {
+		t.Errorf("operator: %q", got)
+	}
+	if got := village.RuleName("§6 service period ended"); got != "认证有效期已满" {
+		t.Errorf("the rule: %q", got)
 	}
 }
 
