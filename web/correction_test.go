@@ -76,6 +76,11 @@ func TestCorrectionAfterBack(t *testing.T) {
 	if after, _ := c.db.PersonRecords(ctx, zp.PID); len(after) != len(before) {
 		t.Errorf("another card sent with a used key recorded something")
 	}
+	// A review sent with the visit's key (one page's forms share it).
+	if st, _, body := op.post(lURL+"/review", url.Values{"csrf": {op.csrf}, "once": {key}, "accept": {"alive"}, "ref": {"HEA:V1"}, "reason": {"seen"}}); st != http.StatusConflict ||
+		!strings.Contains(body, "这张表已经提交过(未找到本人)") {
+		t.Errorf("a review sent with a visit's key: %d, want 409\n%s", st, body)
+	}
 
 	// A repayment brought back and its amount changed.
 	rk := "33333333333333333333cccc"
