@@ -553,15 +553,15 @@ func (c *console) sentBefore(w http.ResponseWriter, r *http.Request, once string
 	if b == nil || b.Actor != u.Name {
 		return false
 	}
-	if !samePrint(b.KeyForm, formPrint(r, "")) {
-		c.fail(w, r, c.usedOnce(r, b.KeyForm))
-		return true
-	}
 	var rep struct {
 		Applied int64 `json:"applied"`
 	}
 	if json.Unmarshal([]byte(b.Report), &rep) != nil || rep.Applied == 0 {
 		c.fail(w, r, said(sc.EInvalid, "form.reload")) // the first sending was refused
+		return true
+	}
+	if !samePrint(b.KeyForm, formPrint(r, "")) {
+		c.fail(w, r, c.usedOnce(r, b.KeyForm))
 		return true
 	}
 	pid, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
