@@ -187,11 +187,17 @@ func TestFormKeptOverSignIn(t *testing.T) {
 	zURL := fmt.Sprintf("/person/%d", zp.PID)
 	v1 := c.clientAs(t, "v1")
 	v1.get(zURL)
+	w1 := c.clientAs(t, "v1") // on the village's list
+	w1.get("/village")
 	if _, err := c.db.SQL().ExecContext(ctx, `DELETE FROM sessions`); err != nil {
 		t.Fatal(err)
 	}
 	old := v1.csrf
 	st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {old}, "once": {"44444444444444444444dddd"}, "outcome": {"death"}, "date": {"2024-02-20"}, "password": {"x"}})
+	if lst, _, lbody := w1.post(zURL+"/visit", url.Values{"csrf": {w1.csrf}, "outcome": {"alive"}, "back": {"village"}}); lst != http.StatusUnauthorized ||
+		!strings.Contains(lbody, `name="next" value="/village#p-`+fmt.Sprint(zp.PID)+`"`) {
+		t.Errorf("a form of the village's list sent after the session ended does not lead back to its card: %d\n%s", lst, lbody)
+	}
 	if st != http.StatusUnauthorized || !strings.Contains(body, `name="carry.outcome" value="death"`) || !strings.Contains(body, `name="carry.date" value="2024-02-20"`) ||
 		!strings.Contains(body, `name="carry_to" value="`+zURL+`/visit"`) || strings.Contains(body, "carry.csrf") || strings.Contains(body, "carry.password") ||
 		!strings.Contains(body, "还没有提交") {
@@ -243,7 +249,7 @@ func TestVillagePersonWords(t *testing.T) {
 	_, body = v1.get(loc)
 	main := body[strings.Index(body, "<main"):]
 	for _, bad := range []string{"(COUNTER)", "(COMMUNITY)", "EMP_PENSION", "CMT.NOT_FOUND", "CMT:WEB-", "visit CMT", "outcome=", "event_date=", "batch=",
-		"§6", "engine", "批次", "until=", "certified_on="} {
+		"§6", "engine", "批次", "until=", "certified_on=", `<span class="code">` + zp.Rec.RegionCode} {
 		if strings.Contains(main, bad) {
 			i := strings.Index(main, bad)
 			t.Errorf("the assistant's person page shows %q: …%s…", bad, main[max(0, i-200):min(len(main), i+100)])

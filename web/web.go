@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -254,12 +256,14 @@ func formPage(r *http.Request) string {
 			// the user lands at the form again, not at the page's top.
 			if strings.HasPrefix(ref.Path, "/person/") {
 				safe += formSection(r)
+			} else if ref.Path == "/village" {
+				safe += villageCard(r)
 			}
 			return safe
 		}
 	}
 	if r.PostFormValue("back") == "village" {
-		return "/village"
+		return "/village" + villageCard(r)
 	}
 	if i := strings.LastIndexByte(r.URL.Path, '/'); i > 0 {
 		page := safeNext(r.URL.Path[:i])
@@ -270,6 +274,23 @@ func formPage(r *http.Request) string {
 	}
 	return "/"
 }
+
+// villageCard is the village list's card of the person whose form r was sent from ("":
+// not a person's form), where the assistant was.
+func villageCard(r *http.Request) string {
+	if id := r.PathValue("id"); id != "" && strings.HasPrefix(r.URL.Path, "/person/") {
+		if _, err := strconv.ParseInt(id, 10, 64); err == nil {
+			return "#p-" + id
+		}
+	}
+	if m := personForm.FindStringSubmatch(r.URL.Path); m != nil {
+		return "#p-" + m[1]
+	}
+	return ""
+}
+
+// personForm is the address of a person's form: /person/ID/visit.
+var personForm = regexp.MustCompile(`^/person/([0-9]{1,18})/[a-z]+$`)
 
 // formSection is the person page's section of the form r was sent from ("" for none).
 func formSection(r *http.Request) string {
