@@ -74,6 +74,7 @@ var carryLabels = map[string][2]string{
 	"outcome":     {"visit.outcome", "visit."},
 	"date":        {"visit.date", ""},
 	"region_code": {"visit.new_region", ""},
+	"place":       {"visit.new_region", ""},
 	"agent":       {"visit.agent", ""},
 	"accept":      {"review.accept", "review."},
 	"reason":      {"review.reason", ""},
@@ -94,6 +95,8 @@ func (p *Page) CarryShown(f Carried) [2]string {
 		return [2]string{p.T(l[0]), "✓"}
 	case f.Name == "benefit":
 		return [2]string{p.T(l[0]), p.Benefit(f.Value)}
+	case f.Name == "region_code": // the village by its name, not its code
+		return [2]string{p.T(l[0]), p.Region(f.Value)}
 	case l[1] != "":
 		return [2]string{p.T(l[0]), p.Named(l[1], f.Value)}
 	}
