@@ -107,7 +107,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("risk export link: %v", err)
 	}
 	rows = exportRows(t, op, base, href.Value)
-	if len(rows) != 2 || rows[0][13] != "风险原因" || rows[1][1] != "李秀英" || !strings.Contains(rows[1][13], "高龄(86 岁)") {
+	if len(rows) != 2 || rows[0][13] != "风险原因" || rows[1][1] != "李秀英" || !strings.Contains(rows[1][13], "高龄（86 岁）") {
 		t.Fatalf("risk export rows %q", rows)
 	}
 	if err := chromedp.Do(op, chromedp.Click(css(fmt.Sprintf(`#risk a[href="/person/%d"]`, lp.PID))), chromedp.WaitVisible(css(`#status`))); err != nil {

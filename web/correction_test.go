@@ -44,7 +44,7 @@ func TestCorrectionAfterBack(t *testing.T) {
 	}
 	death := url.Values{"csrf": {v1.csrf}, "once": {once}, "outcome": {"death"}, "date": {"2024-02-20"}}
 	st, _, body = v1.post(zURL+"/visit", death)
-	if st != http.StatusConflict || !strings.Contains(body, "这张表已经提交过(拒绝配合)。如需更正,请重新打开本页再登记。") ||
+	if st != http.StatusConflict || !strings.Contains(body, "这张表已经提交过（拒绝配合）。如需更正，请重新打开本页再登记。") ||
 		!strings.Contains(body, `<a href="`+zURL+`#h-visit">重新打开本页</a>`) {
 		t.Errorf("the death sent with the refusal's key: %d, want 409 saying the form was sent as a refusal, with the page to open again\n%s", st, body)
 	}
@@ -70,7 +70,7 @@ func TestCorrectionAfterBack(t *testing.T) {
 	}
 	before, _ := c.db.PersonRecords(ctx, zp.PID)
 	if st, _, body := op.post(zURL+"/visit", url.Values{"csrf": {op.csrf}, "once": {key}, "outcome": {"notfound"}, "back": {"village"}}); st != http.StatusConflict ||
-		!strings.Contains(body, "这张表已经提交过(未找到本人)") {
+		!strings.Contains(body, "这张表已经提交过（未找到本人）") {
 		t.Errorf("another card sent with a used key: %d, want 409\n%s", st, body)
 	}
 	if after, _ := c.db.PersonRecords(ctx, zp.PID); len(after) != len(before) {
@@ -78,7 +78,7 @@ func TestCorrectionAfterBack(t *testing.T) {
 	}
 	// A review sent with the visit's key (one page's forms share it).
 	if st, _, body := op.post(lURL+"/review", url.Values{"csrf": {op.csrf}, "once": {key}, "accept": {"alive"}, "ref": {"HEA:V1"}, "reason": {"seen"}}); st != http.StatusConflict ||
-		!strings.Contains(body, "这张表已经提交过(未找到本人)") {
+		!strings.Contains(body, "这张表已经提交过（未找到本人）") {
 		t.Errorf("a review sent with a visit's key: %d, want 409\n%s", st, body)
 	}
 
@@ -93,7 +93,7 @@ func TestCorrectionAfterBack(t *testing.T) {
 		t.Errorf("the repayment sent twice: %d %s (first %s)", st2, loc2, loc)
 	}
 	pay.Set("amount", "200")
-	if st, _, body := op.post(zURL+"/recovery", pay); st != http.StatusConflict || !strings.Contains(body, "这张表已经提交过(家属退回)") {
+	if st, _, body := op.post(zURL+"/recovery", pay); st != http.StatusConflict || !strings.Contains(body, "这张表已经提交过（家属退回）") {
 		t.Errorf("the repayment changed and sent with its key: %d, want 409\n%s", st, body)
 	}
 	if cs, _ := c.svc.RecoveriesOf(ctx, zp.PID); len(cs) < 2 || len(cs[1].Entries) != 1 {
@@ -161,17 +161,17 @@ func TestVillageAnswers(t *testing.T) {
 		t.Fatalf("a death before a vaccination: %v, want CONFLICT", p.Status)
 	}
 	_, body = v1.get(loc)
-	if !strings.Contains(body, "与其他部门数据不一致,已交市局复核") {
+	if !strings.Contains(body, "与其他部门数据不一致，已交市局复核") {
 		t.Errorf("the village's list does not say the conflicting death went to the city bureau:\n%s", body)
 	}
-	if !strings.Contains(body, "上次走访 2024-05-10:已死亡(死亡日期 2024-03-01)") {
+	if !strings.Contains(body, "上次走访 2024-05-10：已死亡（死亡日期 2024-03-01）") {
 		t.Errorf("the last visit is not named by its day with the death's date:\n%s", body)
 	}
 	_, body = v1.get(zURL + "?done=1")
-	if !strings.Contains(body, "与其他部门数据不一致,已交市局复核") || strings.Contains(body, "批次") {
+	if !strings.Contains(body, "与其他部门数据不一致，已交市局复核") || strings.Contains(body, "批次") {
 		t.Errorf("the person page's answer to the assistant: no conflict said, or a batch named:\n%s", body)
 	}
-	if _, body := c.clientAs(t, "operator").get(zURL + "?done=1"); !strings.Contains(body, "已提交(批次 1)。与其他部门数据不一致") {
+	if _, body := c.clientAs(t, "operator").get(zURL + "?done=1"); !strings.Contains(body, "已提交（批次 1）。与其他部门数据不一致") {
 		t.Errorf("the operator's answer does not name the batch and the conflict:\n%s", body)
 	}
 }
@@ -255,7 +255,7 @@ func TestVillagePersonWords(t *testing.T) {
 			t.Errorf("the assistant's person page shows %q: …%s…", bad, main[max(0, i-200):min(len(main), i+100)])
 		}
 	}
-	for _, want := range []string{"核实结果:未找到本人", "操作人: 系统自动", "上门走访 · "} {
+	for _, want := range []string{"核实结果：未找到本人", "操作人: 系统自动", "上门走访 · "} {
 		if !strings.Contains(main, want) {
 			t.Errorf("the assistant's person page lacks %q", want)
 		}

@@ -354,7 +354,7 @@ func TestFaceReviewsPaging(t *testing.T) {
 		strings.Contains(body, `id="reviews-first"`) || strings.Count(body, `src="data:image/jpeg;base64,`) != 2*web.ReviewsPerPage {
 		t.Fatalf("first page: %v\n%s", ids, body)
 	}
-	if !strings.Contains(body, "第 1–20 条,共 46 条待复核") {
+	if !strings.Contains(body, "第 1–20 条，共 46 条待复核") {
 		t.Errorf("the first page does not say which reviews it shows")
 	}
 	ids, _ = page(fmt.Sprintf("/reviews?after=%d&n=%d", web.ReviewsPerPage, web.ReviewsPerPage+1))
@@ -363,7 +363,7 @@ func TestFaceReviewsPaging(t *testing.T) {
 	}
 	ids, body = page(fmt.Sprintf("/reviews?after=%d&n=%d", 2*web.ReviewsPerPage, 2*web.ReviewsPerPage+1))
 	if len(ids) != 6 || ids[5] != fmt.Sprint(n+1) || strings.Contains(body, `id="reviews-next"`) || !strings.Contains(body, `id="reviews-first"`) ||
-		!strings.Contains(body, "第 41–46 条,共 46 条待复核") {
+		!strings.Contains(body, "第 41–46 条，共 46 条待复核") {
 		t.Fatalf("last page: %v\n%s", ids, body)
 	}
 	// The operator of another district: one review, one page.

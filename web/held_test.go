@@ -80,7 +80,7 @@ func TestHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body = op.get("/held")
-	if n := strings.Count(body, "<tr"); n != 501 || !strings.Contains(body, "仅显示前 500 条(共 511 条)") {
+	if n := strings.Count(body, "<tr"); n != 501 || !strings.Contains(body, "仅显示前 500 条（共 511 条）") {
 		t.Errorf("%d rows (header included), want 501 and the note", n)
 	}
 	if i, j := strings.Index(body, "CIV:CX1"), strings.Index(body, "MED:OP509"); i < 0 || j < 0 || i > j || strings.Contains(body, "MED:OP0<") {

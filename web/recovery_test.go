@@ -271,7 +271,7 @@ func testRecoveries(t *testing.T, c *city) {
 	if cs, err := c.svc.RecoveriesOf(ctx, zp.PID); err != nil || len(cs) != 2 || cs[1].Benefit != "EMP_PENSION" || cs[1].ToRecover != 600000 || cs[1].Outstanding != 0 || cs[1].Refund != 0 {
 		t.Fatalf("while the death is disputed the case changed: %+v %v", cs, err)
 	}
-	if _, body := op.get("/recoveries?state=all"); !strings.Contains(body, "死亡存疑,待复核") {
+	if _, body := op.get("/recoveries?state=all"); !strings.Contains(body, "死亡存疑，待复核") {
 		t.Error("the disputed case is not marked so")
 	}
 	if _, body := op.get("/recoveries?state=over"); strings.Contains(body, "张三") {

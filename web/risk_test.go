@@ -95,8 +95,8 @@ func testRiskWorklist(t *testing.T, c *city) {
 	op.post("/lang", url.Values{"csrf": {op.csrf}, "lang": {"zh-CN"}, "back": {"/"}})
 	// The export carries the flag's day, score and reasons, and is audited.
 	st, body = op.get("/work/risk/export?format=csv")
-	if st != http.StatusOK || !strings.Contains(body, "标记日期,风险分(死亡概率),风险原因,健康指数") ||
-		!strings.Contains(body, "2024-05-10,0.42,该身份证号另有 2 条待遇记录的姓名不一致; 约 3.0 次应有的本人到场记录未出现; 距上次本人到场已 140 天; 高龄(86 岁),21.0%") {
+	if st != http.StatusOK || !strings.Contains(body, "标记日期,风险分（死亡概率）,风险原因,健康指数") ||
+		!strings.Contains(body, "2024-05-10,0.42,该身份证号另有 2 条待遇记录的姓名不一致; 约 3.0 次应有的本人到场记录未出现; 距上次本人到场已 140 天; 高龄（86 岁）,21.0%") {
 		t.Fatalf("risk export: %d %q", st, body)
 	}
 	var exports int
@@ -105,7 +105,7 @@ func testRiskWorklist(t *testing.T, c *city) {
 		t.Errorf("%d audit rows for the risk export", exports)
 	}
 	// The person page shows the RISK decision with its reasons.
-	if _, body := op.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, `<strong>风险提示</strong> <span class="code">RISK</span>`) || !strings.Contains(body, "高龄(86 岁)") {
+	if _, body := op.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, `<strong>风险提示</strong> <span class="code">RISK</span>`) || !strings.Contains(body, "高龄（86 岁）") {
 		t.Errorf("no RISK in the timeline")
 	}
 	// Scope: 张三's village sees no flag, 李秀英's does.

@@ -279,7 +279,7 @@ func testConsole(t *testing.T, c *city) {
 	if st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"notfound"}, "date": {"2024-05-08"}, "back": {"village"}}); st != http.StatusSeeOther {
 		t.Fatalf("visit, not found: %d %s", st, body)
 	}
-	if _, body := v1.get("/village"); !strings.Contains(body, "上次走访 2024-05-08:未找到本人") {
+	if _, body := v1.get("/village"); !strings.Contains(body, "上次走访 2024-05-08：未找到本人") {
 		t.Fatalf("the village list does not show the visit that found no one:\n%s", body)
 	}
 	st, loc, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"alive"}, "date": {"2024-05-09"}, "back": {"village"}})
