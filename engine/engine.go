@@ -499,24 +499,21 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 			}
 		}
 		rr.Conflict = nil
-		if s.DeathDate != sc.NoDate { // a later death stands: as after any death
-			for _, l := range c.Losses {
-				out.Count(CountAfterDeath)
-				rr.AfterDeath = insertLoss(rr.AfterDeath, l)
+		// The LOSS and RESTORE records that came while the person was terminated (counted
+		// then), then those that came during the dispute: they stand now that the death
+		// they waited behind is void, whether or not a later death stands. A later death
+		// only ends the months due at its month; a LOSS still limits those before (the
+		// held months it covers are not released, and months paid that it covers are
+		// overpaid as for a late LOSS). In date order, and on a day in arrival order.
+		losses := append(slices.Clone(rr.AfterDeath), c.Losses...)
+		rr.AfterDeath = nil
+		slices.SortStableFunc(losses, func(a, b LossEvent) int { return cmp.Compare(a.Date, b.Date) })
+		for _, l := range losses {
+			if l.Restore && !s.lossOpen(l.Date) {
+				out.Count(CountRestoreWithoutLoss)
+				continue
 			}
-		} else {
-			// Those that came while the person was terminated (counted then), then those
-			// that came during the dispute: in date order, and on a day in arrival order.
-			losses := append(slices.Clone(rr.AfterDeath), c.Losses...)
-			rr.AfterDeath = nil
-			slices.SortStableFunc(losses, func(a, b LossEvent) int { return cmp.Compare(a.Date, b.Date) })
-			for _, l := range losses {
-				if l.Restore && !s.lossOpen(l.Date) {
-					out.Count(CountRestoreWithoutLoss)
-					continue
-				}
-				s.addLossEvent(l)
-			}
+			s.addLossEvent(l)
 		}
 		if c.StrongDate != sc.NoDate && s.DeathDate == sc.NoDate {
 			if s.LastStrong == sc.NoDate || c.StrongDate > s.LastStrong {

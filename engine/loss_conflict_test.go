@@ -216,27 +216,51 @@ func TestLateRestoreForPaidPerson(t *testing.T) {
 }
 
 // TestAliveButLaterDeathStands: the review voids the disputed death but a later death
-// record stands: the LOSS that came during the dispute is dropped as after any death, the
-// same as when it comes after the review.
+// record stands: the LOSS that came during the dispute stands as one reported before the
+// first death would have, up to the later death's month (before, it was dropped as after
+// any death, and the prisoner's estate was paid the months held for the dispute). The
+// months paid before that the LOSS covers are overpaid, as for a late LOSS.
 func TestAliveButLaterDeathStands(t *testing.T) {
 	var got [2]string
-	for i, during := range []bool{true, false} {
+	for i, reported := range []string{"2024-02-18", "2024-03-10"} { // before the death, during the dispute
 		p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
-		loss := rec{typ: "JUS.PRISON_IN", event: "2024-01-20", reported: "2024-03-10", target: -1}
-		if !during {
-			loss.reported = "2024-05-11"
-		}
 		r := newRun(t, nil, p,
 			rec{typ: "HEA.CHECKUP", event: "2024-02-15", reported: "2024-02-16", target: -1},
 			rec{typ: "MOHRSS.DEATH", event: "2024-02-10", reported: "2024-02-20", target: -1},
 			rec{typ: "PSB.DEATH_DEREG", event: "2024-04-20", reported: "2024-04-25", target: -1},
-			loss,
+			rec{typ: "JUS.PRISON_IN", event: "2024-01-20", reported: reported, target: -1},
 			rec{typ: "HRSS.REVIEW", event: "2024-05-10", reported: "2024-05-10", accept: ResolveAlive, target: 1},
-		).replay("2024-01-01", "2024-08-31")
-		got[i] = fmt.Sprint(r.pays, heldMonths(r), r.eng.Overpayments(p, &r.st), r.counts[CountAfterDeath])
+		).replay("2024-01-01", "2024-08-31").
+			wantPays("2024-01 EMP_PENSION 300000 REGULAR", "2024-02 EMP_PENSION 300000 REGULAR")
+		got[i] = fmt.Sprint(r.pays, r.eng.Overpayments(p, &r.st), r.counts[CountAfterDeath])
 	}
 	if got[0] != got[1] {
-		t.Errorf("the LOSS during the dispute: %s\nafter the review: %s", got[0], got[1])
+		t.Errorf("the LOSS before the death: %s\nduring the dispute: %s", got[0], got[1])
+	}
+}
+
+// TestLossWhileTerminatedLimitsUntilLaterDeath: a prison admission reported while the
+// person is TERMINATED, the death voided by a review while a later death stands: the
+// admission stands up to the later death's month, so the months held for the dispute are
+// not the estate's (before, it was put back to wait and May and June were paid as back
+// pay to a prisoner's estate). The same money as when the admission came before the death.
+func TestLossWhileTerminatedLimitsUntilLaterDeath(t *testing.T) {
+	var got [2]string
+	for i, reported := range []string{"2024-03-05", "2024-02-11"} { // after the death, before it
+		p := lastCert(person(ent("EMP_PENSION", 1000, "2000-01")), "2024-01-05")
+		r := newRun(t, nil, p,
+			rec{typ: "PSB.DEATH_DEREG", event: "2024-02-10", reported: "2024-02-12", target: -1},
+			rec{typ: "JUS.PRISON_IN", event: "2024-02-10", reported: reported, target: -1},
+			rec{typ: "JUS.TRIAL", event: "2024-04-01", reported: "2024-04-02", target: -1},
+			rec{typ: "HEA.DEATH_CERT", event: "2024-06-15", reported: "2024-06-20", target: -1},
+			rec{typ: "HRSS.REVIEW", event: "2024-07-10", reported: "2024-07-10", accept: ResolveAlive, target: 0},
+		).replay("2024-01-01", "2024-09-30").
+			wantPays("2024-01 EMP_PENSION 100000 REGULAR", "2024-02 EMP_PENSION 100000 REGULAR").
+			wantStatus(sc.StatusTerminated, "2025-01-05")
+		got[i] = fmt.Sprint(r.pays, r.eng.Overpayments(p, &r.st))
+	}
+	if got[0] != got[1] {
+		t.Errorf("the admission after the death: %s\nbefore it: %s", got[0], got[1])
 	}
 }
 
