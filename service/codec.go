@@ -17,8 +17,17 @@ import (
 // with '{' is the JSON of databases written before this format, and is still read. Later
 // additions (a conflict's waiting LOSS records, a terminated person's) are written only
 // when present, so that blobs written before them read the same and write back the same.
+//
+// The version byte is 1 unless the blob holds what a binary reading version 1 cannot:
+// a terminated person's waiting LOSS and RESTORE records (Rare.AfterDeath) make it 2, so
+// that an older binary refuses the blob by its version instead of failing on its length.
+// A version this binary does not know is a state written by a newer silentcert.
 
-const stateCodecV1 = 1
+const (
+	stateCodecV1  = 1
+	stateCodecV2  = 2 // version 1, then Rare.AfterDeath (at least one record)
+	stateCodecMax = stateCodecV2
+)
 
 // appendDate writes a date as a zigzag varint (NoDate is the smallest int32).
 func appendDate(b []byte, d sc.Date) []byte { return binary.AppendVarint(b, int64(d)) }
@@ -38,7 +47,11 @@ func appendMonths(b []byte, ms engine.Months) []byte {
 // encodeState serialises a state for the store; the same state always gives the same bytes.
 func encodeState(st *engine.State) ([]byte, error) {
 	b := make([]byte, 0, 64+len(st.Weak)*12+len(st.Ents)*16)
-	b = append(b, stateCodecV1, byte(st.Status), st.Period, byte(st.LastMethod), byte(st.RowStatus))
+	version := byte(stateCodecV1)
+	if st.Rare != nil && len(st.Rare.AfterDeath) > 0 {
+		version = stateCodecV2
+	}
+	b = append(b, version, byte(st.Status), st.Period, byte(st.LastMethod), byte(st.RowStatus))
 	for _, d := range []sc.Date{st.Until, st.LastCertified, st.DeathDate, st.LastStrong, st.RowDay} {
 		b = appendDate(b, d)
 	}
@@ -178,8 +191,12 @@ func decodeState(b []byte, st *engine.State) error {
 		return json.Unmarshal(b, st)
 	}
 	r := &reader{wire.Reader{B: b}}
-	if v := r.Byte(); r.Err == nil && v != stateCodecV1 {
-		return fmt.Errorf("state blob version %d: this binary knows %d", v, stateCodecV1)
+	v := r.Byte()
+	switch {
+	case r.Err == nil && v > stateCodecMax:
+		return fmt.Errorf("state blob version %d: written by a newer silentcert (this binary reads versions %d to %d)", v, stateCodecV1, stateCodecMax)
+	case r.Err == nil && v < stateCodecV1:
+		return fmt.Errorf("state blob version %d: not a state blob", v)
 	}
 	*st = engine.State{}
 	st.Status, st.Period, st.LastMethod, st.RowStatus = sc.Status(r.Byte()), r.Byte(), sc.Method(r.Byte()), sc.Status(r.Byte())
@@ -235,10 +252,17 @@ func decodeState(b []byte, st *engine.State) error {
 				rr.Due[i] = engine.Due{Month: sc.Month(r.Varint()), Ent: r.Byte()}
 			}
 		}
-		if r.Err == nil && len(r.B) > 0 {
-			rr.AfterDeath = r.losses()
+		// Version 2 ends with them; a version 1 blob may too (binaries from 5f772ac
+		// to this change wrote them with version 1).
+		if r.Err == nil && (v == stateCodecV2 || len(r.B) > 0) {
+			if rr.AfterDeath = r.losses(); r.Err == nil && v == stateCodecV2 && rr.AfterDeath == nil {
+				r.Err = fmt.Errorf("state blob version %d without the records it is for", v)
+			}
 		}
 		st.Rare = rr
+	}
+	if r.Err == nil && v == stateCodecV2 && st.Rare == nil {
+		r.Err = fmt.Errorf("state blob version %d without the records it is for", v)
 	}
 	if r.Err == nil && len(r.B) != 0 {
 		r.Err = fmt.Errorf("state blob has %d bytes too many", len(r.B))

@@ -7,10 +7,12 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/store"
 )
 
 // randomState builds a state with every field set from r, including the edge values
@@ -138,6 +140,32 @@ func TestStateCodecReadsEarlierBlobs(t *testing.T) {
 	if err := decodeState(b, &got); err != nil || !reflect.DeepEqual(got, st) {
 		t.Errorf("with AfterDeath: %v\n got  %+v\n want %+v", err, got.Rare, st.Rare)
 	}
+	// Version 2, so that a binary reading version 1 refuses it by its version rather
+	// than by "state blob has 6 bytes too many".
+	if b[0] != stateCodecV2 {
+		t.Errorf("with AfterDeath: version %d, want %d", b[0], stateCodecV2)
+	}
+	// Session 15's binaries wrote them with version 1: still read, written back as 2.
+	v1 := append([]byte{stateCodecV1}, b[1:]...)
+	got = engine.State{}
+	if err := decodeState(v1, &got); err != nil || !reflect.DeepEqual(got, st) {
+		t.Errorf("version 1 with AfterDeath: %v\n got  %+v\n want %+v", err, got.Rare, st.Rare)
+	}
+	// Version 2 without them is not a blob this binary wrote.
+	if err := decodeState(append([]byte{stateCodecV2}, old[1:]...), &got); err == nil {
+		t.Error("version 2 without AfterDeath read without error")
+	}
+}
+
+// TestStateCodecNewerVersion: a blob of a version this binary does not know says it was
+// written by a newer silentcert.
+func TestStateCodecNewerVersion(t *testing.T) {
+	var st engine.State
+	b, _ := encodeState(&st)
+	b[0] = stateCodecMax + 1
+	if err := decodeState(b, &st); err == nil || !strings.Contains(err.Error(), "newer silentcert") {
+		t.Errorf("version %d: %v", b[0], err)
+	}
 }
 
 // TestStateCodecKnowsEveryField fails when the engine's state gains a field: the codec
@@ -223,5 +251,15 @@ func TestDamagedCodecs(t *testing.T) {
 	for range n {
 		decodeSpill(mutate(rng, spill), func(*Row) error { return nil })
 		stateRoundTrip(t, mutate(rng, state))
+	}
+}
+
+// TestStateDecodeErrorNamesPerson: a state the service cannot read is reported with the
+// person's ID number, masked, not only the store's internal number.
+func TestStateDecodeErrorNamesPerson(t *testing.T) {
+	sp := &store.Person{PID: 5, Rec: sc.Recipient{PersonID: "371002194803150818"}, State: []byte{stateCodecMax + 1}}
+	_, err := (&Service{}).fromStore(sp)
+	if err == nil || !strings.Contains(err.Error(), "person 5 (3710**********0818)") || strings.Contains(err.Error(), "194803") {
+		t.Errorf("error %v", err)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/backtest"
 	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/linkage"
 	"github.com/silentcert/silentcert/store"
 )
@@ -345,7 +346,7 @@ func (s *Service) fromStore(sp *store.Person) (*Person, error) {
 	rec := sp.Rec
 	p.Rec = &rec
 	if err := decodeState(sp.State, &p.State); err != nil {
-		return nil, fmt.Errorf("person %d: state: %w", sp.PID, err)
+		return nil, fmt.Errorf("person %d (%s): state: %w", sp.PID, idcard.Mask(rec.PersonID), err)
 	}
 	if len(p.State.Ents) != len(rec.Entitlements) {
 		return nil, fmt.Errorf("person %d: %d entitlement states for %d entitlements", sp.PID, len(p.State.Ents), len(rec.Entitlements))
