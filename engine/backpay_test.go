@@ -79,3 +79,38 @@ func TestBackPayHeldInConflict(t *testing.T) {
 		).
 		wantStatus(sc.StatusCertified, "2026-03-10")
 }
+
+// TestBackPayMonthCountedOnce: a month made due by a resumption (and counted in its
+// back_pay_months), then put back for a LOSS reported before the payroll that would have
+// paid it, is paid when a RESTORE shows it due after all, but not counted again: June is
+// in RESUMED's 2, and RESTORED counts only July and August (before, 3, June twice).
+func TestBackPayMonthCountedOnce(t *testing.T) {
+	e := ent("EMP_PENSION", 1000, "2000-01")
+	e.Capacity, e.CapacityKnown = 600000, true
+	p := lastCert(person(e), "2023-09-10")
+	newRun(t, nil, p,
+		rec{typ: "HRSS.COUNTER", event: "2024-06-10", reported: "2024-06-10", target: -1},
+		rec{typ: "JUS.PRISON_IN", event: "2024-05-15", reported: "2024-06-20", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-05-20", reported: "2024-08-10", target: -1},
+	).replay("2024-01-01", "2024-09-30").
+		wantRows(
+			"2024-01-10 WARNING   until=2024-03-10",
+			"2024-03-11 PENDING",
+			"2024-04-11 SUSPENDED",
+			"2024-06-10 CERTIFIED COUNTER r0 until=2024-12-10;certified_on=2024-06-10",
+			"2024-06-10 RESUMED  r0 back_pay_months=2",
+			"2024-06-20 LOSS  r1",
+			"2024-08-10 RESTORED  r2 back_pay_months=2",
+		).
+		wantPays(
+			"2024-01 EMP_PENSION 100000 REGULAR",
+			"2024-02 EMP_PENSION 100000 REGULAR",
+			"2024-03 EMP_PENSION 100000 REGULAR",
+			"2024-04 EMP_PENSION 100000 REGULAR",
+			"2024-05 EMP_PENSION 100000 BACK_PAY",
+			"2024-09 EMP_PENSION 100000 REGULAR",
+			"2024-06 EMP_PENSION 100000 BACK_PAY",
+			"2024-07 EMP_PENSION 100000 BACK_PAY",
+			"2024-08 EMP_PENSION 100000 BACK_PAY",
+		)
+}

@@ -279,14 +279,18 @@ func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sin
 }
 
 // makeDue moves the held months that due accepts into Due, as back pay for the next
-// payroll, and returns how many distinct months it moved. due may change a month it keeps.
+// payroll, and returns how many distinct months it moved that no row has counted yet (a
+// month counted when first made due, then put back for a LOSS, is not counted again).
+// due may change a month it keeps.
 func (rr *Rare) makeDue(due func(h *Held) bool) int {
 	var months []sc.Month
 	keep := rr.Held[:0]
 	for _, h := range rr.Held {
 		if due(&h) {
 			rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent})
-			months = addDistinct(months, h.Month)
+			if !h.Counted {
+				months = addDistinct(months, h.Month)
+			}
 			continue
 		}
 		keep = append(keep, h)
@@ -710,7 +714,9 @@ func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
 			continue
 		}
 		if s.lossExcludes(b.Month) { // a LOSS reported since shows the month was not due
-			held = append(held, Held{Month: b.Month, Ent: b.Ent, Reason: sc.StatusLoss, ClockPayable: true})
+			// Counted already, by the row that made it due: a RESTORE that shows it due
+			// after all pays it without counting it again.
+			held = append(held, Held{Month: b.Month, Ent: b.Ent, Reason: sc.StatusLoss, ClockPayable: true, Counted: true})
 			continue
 		}
 		if !r.Entitlements[b.Ent].Active(b.Month) {

@@ -100,6 +100,10 @@ type Held struct {
 	// would have paid the month: a late RESTORE then makes it back pay, otherwise a
 	// suspension's.
 	ClockPayable bool
+	// Counted is set for a month that was made due, counted in that row's
+	// back_pay_months, and put back to be held for a LOSS reported before it was paid: a
+	// RESTORE or resumption that makes it due again does not count it a second time.
+	Counted bool `json:",omitempty"`
 }
 
 // Due is a month of back pay due at the next payroll.

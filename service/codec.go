@@ -19,13 +19,16 @@ import (
 // when present, so that blobs written before them read the same and write back the same.
 //
 // The version byte is 1 unless the blob holds what a binary reading version 1 cannot:
-// a terminated person's waiting LOSS and RESTORE records (Rare.AfterDeath) make it 2, so
-// that an older binary refuses the blob by its version instead of failing on its length.
+// a terminated person's waiting LOSS and RESTORE records (Rare.AfterDeath) or a held
+// month already counted as back pay (Held.Counted) make it 2, so that an older binary
+// refuses the blob by its version instead of failing on its length or misreading it.
+// Version 2 is version 1 with the held month's flag byte a bit set (1 ClockPayable,
+// 2 Counted) and the AfterDeath records, their count first, always ending the blob.
 // A version this binary does not know is a state written by a newer silentcert.
 
 const (
 	stateCodecV1  = 1
-	stateCodecV2  = 2 // version 1, then Rare.AfterDeath (at least one record)
+	stateCodecV2  = 2 // Held.Counted and Rare.AfterDeath (see above)
 	stateCodecMax = stateCodecV2
 )
 
@@ -48,7 +51,7 @@ func appendMonths(b []byte, ms engine.Months) []byte {
 func encodeState(st *engine.State) ([]byte, error) {
 	b := make([]byte, 0, 64+len(st.Weak)*12+len(st.Ents)*16)
 	version := byte(stateCodecV1)
-	if st.Rare != nil && len(st.Rare.AfterDeath) > 0 {
+	if needsV2(st.Rare) {
 		version = stateCodecV2
 	}
 	b = append(b, version, byte(st.Status), st.Period, byte(st.LastMethod), byte(st.RowStatus))
@@ -111,20 +114,36 @@ func encodeState(st *engine.State) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(r.Held)))
 	for _, h := range r.Held {
 		b = binary.AppendVarint(b, int64(h.Month))
-		b = append(b, h.Ent, byte(h.Reason), b2u(h.ClockPayable))
+		b = append(b, h.Ent, byte(h.Reason), b2u(h.ClockPayable)|b2u(h.Counted)<<1)
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.Due)))
 	for _, d := range r.Due {
 		b = binary.AppendVarint(b, int64(d.Month))
 		b = append(b, d.Ent)
 	}
-	// The LOSS and RESTORE records waiting while the person is terminated end the blob,
-	// only when there are some: states without them (all those written before they were
-	// kept) are the same bytes as before.
-	if len(r.AfterDeath) > 0 {
+	// The LOSS and RESTORE records waiting while the person is terminated end a version 2
+	// blob: states of version 1 (all those written before they were kept) are the same
+	// bytes as before.
+	if version == stateCodecV2 {
 		b = appendLosses(b, r.AfterDeath)
 	}
 	return b, nil
+}
+
+// needsV2 reports whether a state's rare part holds what only version 2 keeps.
+func needsV2(r *engine.Rare) bool {
+	if r == nil {
+		return false
+	}
+	if len(r.AfterDeath) > 0 {
+		return true
+	}
+	for _, h := range r.Held {
+		if h.Counted {
+			return true
+		}
+	}
+	return false
 }
 
 // appendLosses writes LOSS and RESTORE events: their count, then each one.
@@ -243,7 +262,14 @@ func decodeState(b []byte, st *engine.State) error {
 		if n := r.count(); n > 0 {
 			rr.Held = make([]engine.Held, n)
 			for i := range rr.Held {
-				rr.Held[i] = engine.Held{Month: sc.Month(r.Varint()), Ent: r.Byte(), Reason: sc.Status(r.Byte()), ClockPayable: r.Byte() == 1}
+				rr.Held[i] = engine.Held{Month: sc.Month(r.Varint()), Ent: r.Byte(), Reason: sc.Status(r.Byte())}
+				if f := r.Byte(); v == stateCodecV1 {
+					rr.Held[i].ClockPayable = f == 1
+				} else if f <= 3 {
+					rr.Held[i].ClockPayable, rr.Held[i].Counted = f&1 != 0, f&2 != 0
+				} else if r.Err == nil {
+					r.Err = fmt.Errorf("state blob: held month flags %d", f)
+				}
 			}
 		}
 		if n := r.count(); n > 0 {
@@ -255,13 +281,11 @@ func decodeState(b []byte, st *engine.State) error {
 		// Version 2 ends with them; a version 1 blob may too (binaries from 5f772ac
 		// to this change wrote them with version 1).
 		if r.Err == nil && (v == stateCodecV2 || len(r.B) > 0) {
-			if rr.AfterDeath = r.losses(); r.Err == nil && v == stateCodecV2 && rr.AfterDeath == nil {
-				r.Err = fmt.Errorf("state blob version %d without the records it is for", v)
-			}
+			rr.AfterDeath = r.losses()
 		}
 		st.Rare = rr
 	}
-	if r.Err == nil && v == stateCodecV2 && st.Rare == nil {
+	if r.Err == nil && v == stateCodecV2 && !needsV2(st.Rare) {
 		r.Err = fmt.Errorf("state blob version %d without the records it is for", v)
 	}
 	if r.Err == nil && len(r.B) != 0 {

@@ -78,7 +78,7 @@ func randomState(r *rand.Rand) engine.State {
 			}
 		}
 		for range r.IntN(4) {
-			rr.Held = append(rr.Held, engine.Held{Month: sc.Month(r.Int32()), Ent: uint8(r.IntN(4)), Reason: sc.Status(r.IntN(8)), ClockPayable: r.IntN(2) == 0})
+			rr.Held = append(rr.Held, engine.Held{Month: sc.Month(r.Int32()), Ent: uint8(r.IntN(4)), Reason: sc.Status(r.IntN(8)), ClockPayable: r.IntN(2) == 0, Counted: r.IntN(4) == 0})
 		}
 		for range r.IntN(4) {
 			rr.Due = append(rr.Due, engine.Due{Month: sc.Month(r.Int32()), Ent: uint8(r.IntN(4))})
@@ -157,6 +157,32 @@ func TestStateCodecReadsEarlierBlobs(t *testing.T) {
 	}
 }
 
+// TestStateCodecCountedHeld: a held month already counted as back pay is kept, in a
+// version 2 blob (a binary reading version 1 would take its flag for ClockPayable false).
+func TestStateCodecCountedHeld(t *testing.T) {
+	st := engine.State{Rare: &engine.Rare{Held: []engine.Held{
+		{Month: mustMonth(t, "2024-06"), Reason: sc.StatusLoss, ClockPayable: true, Counted: true},
+		{Month: mustMonth(t, "2024-07"), Reason: sc.StatusLoss, ClockPayable: true},
+	}}}
+	b, _ := encodeState(&st)
+	var got engine.State
+	if err := decodeState(b, &got); err != nil || !reflect.DeepEqual(got, st) || b[0] != stateCodecV2 {
+		t.Errorf("version %d: %v\n got  %+v\n want %+v", b[0], err, got.Rare, st.Rare)
+	}
+	st.Rare.Held[0].Counted = false
+	if b, _ = encodeState(&st); b[0] != stateCodecV1 {
+		t.Errorf("nothing counted: version %d, want %d", b[0], stateCodecV1)
+	}
+}
+
+func mustMonth(t *testing.T, s string) sc.Month {
+	m, err := sc.ParseMonth(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestStateCodecNewerVersion: a blob of a version this binary does not know says it was
 // written by a newer silentcert.
 func TestStateCodecNewerVersion(t *testing.T) {
@@ -176,7 +202,7 @@ func TestStateCodecKnowsEveryField(t *testing.T) {
 		want int
 	}{
 		{engine.State{}, 18}, // Evidence is kept as JSON: its fields may change freely
-		{engine.Rare{}, 6}, {engine.Conflict{}, 6}, {engine.Held{}, 4}, {engine.Due{}, 2},
+		{engine.Rare{}, 6}, {engine.Conflict{}, 6}, {engine.Held{}, 5}, {engine.Due{}, 2},
 		{engine.Trace{}, 3}, {engine.DeathRecord{}, 2}, {engine.LossEvent{}, 3}, {engine.EntState{}, 2}, {engine.MonthRange{}, 2},
 	} {
 		if n := reflect.TypeOf(c.v).NumField(); n != c.want {
