@@ -203,6 +203,10 @@ func TestFormKeptOverSignIn(t *testing.T) {
 		!strings.Contains(body, "还没有提交") {
 		t.Fatalf("the sign-in page after the session ended does not keep the visit's fields (or keeps the token):\n%s", body)
 	}
+	// Its language switch comes back to a page a GET opens, not to the form's address (405).
+	if strings.Contains(body, `name="back" value="`+zURL+`/visit"`) || !strings.Contains(body, `name="back" value="`+zURL) {
+		t.Errorf("the language switch of the sign-in page leads back to the form's address, or nowhere near the person")
+	}
 	form := url.Values{"csrf": {csrfRE.FindStringSubmatch(body)[1]}, "name": {"v1"}, "password": {pw}, "next": {zURL + "#h-visit"}}
 	for _, m := range regexp.MustCompile(`name="(carry[._][a-z_]+)" value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
 		form.Add(m[1], m[2])

@@ -480,6 +480,9 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 		} else if b != nil && !samePrint(b.KeyForm, s.KeyForm) {
 			c.fail(w, r, c.usedOnce(r, b.KeyForm))
 			return
+		} else if b != nil && !batchApplied(b) {
+			c.fail(w, r, said(sc.EInvalid, "form.reload")) // the other sending was refused
+			return
 		}
 		c.afterSubmit(w, r, p, rc.BatchID, nil)
 		return
@@ -553,10 +556,7 @@ func (c *console) sentBefore(w http.ResponseWriter, r *http.Request, once string
 	if b == nil || b.Actor != u.Name {
 		return false
 	}
-	var rep struct {
-		Applied int64 `json:"applied"`
-	}
-	if json.Unmarshal([]byte(b.Report), &rep) != nil || rep.Applied == 0 {
+	if !batchApplied(b) {
 		c.fail(w, r, said(sc.EInvalid, "form.reload")) // the first sending was refused
 		return true
 	}
@@ -574,6 +574,15 @@ func (c *console) sentBefore(w http.ResponseWriter, r *http.Request, once string
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return true
+}
+
+// batchApplied reports whether batch b applied its record (its report says so): a form
+// whose sending was refused is not answered "recorded" when it comes again.
+func batchApplied(b *store.Batch) bool {
+	var rep struct {
+		Applied int64 `json:"applied"`
+	}
+	return json.Unmarshal([]byte(b.Report), &rep) == nil && rep.Applied > 0
 }
 
 // formPrint is what a form sent with a one-time key is known by: a fingerprint of its

@@ -437,6 +437,11 @@ func (c *console) regionPath(code string) string {
 func (c *console) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	q := reqOf(r)
 	p := &Page{User: q.user, Lang: q.lang, Path: r.URL.Path, Today: c.opt.Today(), Data: data, msgs: c.cat[q.lang], c: c}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// The answer to a form: the language switch comes back to the form's page, which a
+		// GET can open, not to the address the form was sent to (a 405).
+		p.Path = formPage(r)
+	}
 	if q.sess != nil {
 		p.CSRF = q.sess.CSRF
 	} else {

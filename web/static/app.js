@@ -4,10 +4,11 @@
   // A page brought back from the back-forward cache holds its old forms and their used
   // one-time keys: load it anew, so that a correction is a new form, not a refused one.
   window.addEventListener("pageshow", function (e) { if (e.persisted) location.reload(); });
-  // Show the new-village field of a visit form only when "moved" is chosen.
+  // Show the where-to field of a visit form only when "moved" is chosen: forms that offer
+  // the outcomes to choose (not the move's own question page, whose outcome is given).
   document.querySelectorAll("form.visit").forEach(function (f) {
-    var field = f.querySelector("input[name=region_code]");
-    if (!field) return;
+    var field = f.querySelector("input[name=place]");
+    if (!field || !f.querySelector("input[type=radio][name=outcome]")) return;
     var label = f.querySelector("label[for='" + field.id + "']");
     function sync() {
       var moved = f.querySelector("input[name=outcome]:checked");
