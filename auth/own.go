@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -21,13 +22,14 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 	if s == nil {
 		return sc.Errorf(sc.EUnauthorized, "not logged in")
 	}
-	u, err := a.User(ctx, s.UserID)
-	if err != nil {
-		return err
-	}
 	var encoded string
-	if err := a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT password FROM users WHERE id = ?`), u.ID).Scan(&encoded); err != nil {
-		return fmt.Errorf("%s: account %d: %w", a.db, u.ID, err)
+	u, err := scanUser(scanWith{row: a.db.Reader().QueryRowContext(ctx, a.db.Rebind(`SELECT `+userCols+`, password FROM users WHERE id = ?`), s.UserID),
+		after: []any{&encoded}})
+	if err == sql.ErrNoRows {
+		return sc.Errorf(sc.EUnauthorized, "not logged in")
+	}
+	if err != nil {
+		return fmt.Errorf("%s: account %d: %w", a.db, s.UserID, err)
 	}
 	ok, _, err := a.verifyPassword(ctx, encoded, current)
 	if err != nil {
@@ -36,32 +38,28 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 	if len(current) > maxPasswordLen {
 		ok = false
 	}
-	if !ok && a.changedHere(s.ID, next) {
+	var hash string
+	switch {
+	case !ok && a.changedHere(s.ID, next):
 		// The form sent twice (a double tap on a slow line): this session made next the
 		// password a moment ago, and the second is answered as the first was. Only the
 		// session's own change is remembered: no one learns here what the password is.
 		return nil
-	}
-	if ok {
+	case ok:
 		if current == next {
 			return sc.Errorf(sc.EInvalid, "the new password is the one in use: choose another")
 		}
 		if err := CheckPassword(u.Name, next); err != nil {
 			return err
 		}
-	}
-	var hash string
-	if ok {
 		if hash, err = a.hashPassword(ctx, next); err != nil {
 			return err
 		}
-	}
-	var locked, raced bool
-	if ok {
 		// Remembered before the write, so that the same form sent again at once finds it
 		// (see above); forgotten if the write fails.
 		a.rememberChange(s.ID, next)
 	}
+	var locked, raced bool
 	err = a.write(ctx, func(tx *store.Tx) error {
 		now := a.now()
 		var failures int
@@ -92,23 +90,10 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 			return sc.Errorf(sc.EConflict, "the password was changed meanwhile: sign in again")
 		}
 		if !ok {
-			failures++
-			rows := []store.AuditRow{a.auditRow(now, "user", u.Name, "password_own_failed", fmt.Sprintf("%s failures=%d", detail, failures))}
-			var until int64
-			if failures >= a.opt.MaxFailures {
-				t := now.Add(a.opt.LockFor)
-				until, failures, locked = t.UnixNano(), 0, true
-				n, err := revoke(tx, u.ID)
-				if err != nil {
-					return err
-				}
-				rows = append(rows, a.auditRow(now, "login", u.Name, "locked",
-					fmt.Sprintf("until=%s sessions_revoked=%d", t.UTC().Format(time.RFC3339), n)))
-			}
-			if err := tx.Exec(`UPDATE users SET failures = ?, locked_until = ? WHERE id = ?`, failures, until, u.ID); err != nil {
-				return err
-			}
-			return tx.Append(rows)
+			locked, err = a.wrongPassword(tx, now, u, failures+1, true, func(n int) store.AuditRow {
+				return a.auditRow(now, "user", u.Name, "password_own_failed", fmt.Sprintf("%s failures=%d", detail, n))
+			}, "")
+			return err
 		}
 		if err := tx.Exec(`UPDATE users SET password = ?, must_change = 0, failures = 0, changed = ? WHERE id = ?`,
 			hash, now.UTC().Format(time.RFC3339), u.ID); err != nil {

@@ -93,19 +93,10 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+" reason=locked")})
 		case !ok:
 			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
-			failures++
-			rows := []store.AuditRow{a.auditRow(now, "login", name, "failed",
-				fmt.Sprintf("%s reason=wrong_password failures=%d", detail, failures))}
-			var locked int64
-			if failures >= a.opt.MaxFailures {
-				until := now.Add(a.opt.LockFor)
-				locked, failures = until.UnixNano(), 0
-				rows = append(rows, a.auditRow(now, "login", name, "locked", detail+" until="+until.UTC().Format(time.RFC3339)))
-			}
-			if err := tx.Exec(`UPDATE users SET failures = ?, locked_until = ? WHERE id = ?`, failures, locked, id); err != nil {
-				return err
-			}
-			return tx.Append(rows)
+			_, err := a.wrongPassword(tx, now, u, failures+1, false, func(n int) store.AuditRow {
+				return a.auditRow(now, "login", name, "failed", fmt.Sprintf("%s reason=wrong_password failures=%d", detail, n))
+			}, detail)
+			return err
 		case u.Disabled:
 			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+" reason=disabled")})
 		}
@@ -146,6 +137,33 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 		return "", nil, unauthorized()
 	}
 	return token, user, nil
+}
+
+// wrongPassword records the failures-th wrong password in a row for account u, in tx:
+// failed(failures) is its audit row; at MaxFailures the account is locked for LockFor
+// (audited with detail; every session ended too when endSessions) and the count starts
+// again. It reports whether the account was locked.
+func (a *Service) wrongPassword(tx *store.Tx, now time.Time, u *User, failures int, endSessions bool,
+	failed func(failures int) store.AuditRow, detail string) (bool, error) {
+	rows := []store.AuditRow{failed(failures)}
+	var until int64
+	if failures >= a.opt.MaxFailures {
+		t := now.Add(a.opt.LockFor)
+		until, failures = t.UnixNano(), 0
+		locked := strings.TrimSpace(detail + " until=" + t.UTC().Format(time.RFC3339))
+		if endSessions {
+			n, err := revoke(tx, u.ID)
+			if err != nil {
+				return false, err
+			}
+			locked += fmt.Sprintf(" sessions_revoked=%d", n)
+		}
+		rows = append(rows, a.auditRow(now, "login", u.Name, "locked", locked))
+	}
+	if err := tx.Exec(`UPDATE users SET failures = ?, locked_until = ? WHERE id = ?`, failures, until, u.ID); err != nil {
+		return false, err
+	}
+	return until != 0, tx.Append(rows)
 }
 
 // scanWith scans some columns, then userCols, then some more: a user read with its session

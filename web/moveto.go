@@ -140,13 +140,7 @@ func (c *console) askMove(w http.ResponseWriter, r *http.Request, p *store.Perso
 	c.render(w, r, status, "moveto", struct {
 		*moveAsk
 		Said string
-	}{a, reqPage(c, r).T(a.Problem, a.problemArg(c))})
-}
-
-// reqPage gives the words of r's language outside a template.
-func reqPage(c *console, r *http.Request) *Page {
-	q := reqOf(r)
-	return &Page{User: q.user, Lang: q.lang, msgs: c.cat[q.lang], c: c}
+	}{a, c.wordsOf(r).T(a.Problem, a.problemArg(c))})
 }
 
 // digitsOnly is s as ASCII digits when it holds nothing else but spaces (full-width

@@ -182,7 +182,7 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 // recoveriesExport writes the list as CSV or .xlsx (finance opens it in Excel: ID numbers
 // text, amounts numbers), IDs masked as on the page; the export is audited.
 func (c *console) recoveriesExport(w http.ResponseWriter, r *http.Request, d *recoveriesData, format string) {
-	p := &Page{User: reqOf(r).user, msgs: c.cat[reqOf(r).lang], c: c}
+	p := c.wordsOf(r)
 	t := &table{header: []string{p.T("col.person_id"), p.T("col.name"), p.T("col.region"), p.T("rec.contact"), p.T("col.benefit"),
 		p.T("col.death"), p.T("rec.months"), p.T("rec.amount"), p.T("rec.offset"), p.T("rec.to_recover"), p.T("rec.repaid"),
 		p.T("rec.waived"), p.T("rec.outstanding"), p.T("rec.refunded"), p.T("rec.refund_due"), p.T("rec.state")}}

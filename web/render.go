@@ -433,6 +433,13 @@ func (c *console) regionPath(code string) string {
 	return strings.Join(parts, " › ")
 }
 
+// wordsOf is a page of r's reader outside a template: its T, Named and the like for an
+// export or a message built in Go.
+func (c *console) wordsOf(r *http.Request) *Page {
+	q := reqOf(r)
+	return &Page{User: q.user, Lang: q.lang, msgs: c.cat[q.lang], c: c}
+}
+
 // render writes a page; a template error becomes a 500 without half a page sent.
 func (c *console) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	q := reqOf(r)

@@ -122,7 +122,7 @@ func (c *console) trailExport(w http.ResponseWriter, r *http.Request, q store.Tr
 		c.fail(w, r, err)
 		return
 	}
-	p := &Page{User: reqOf(r).user, msgs: c.cat[reqOf(r).lang], c: c}
+	p := c.wordsOf(r)
 	header := []string{p.T("audit.seq"), p.T("audit.day"), p.T("audit.at"), p.T("audit.kind"), p.T("audit.actor"), p.T("audit.action"),
 		p.T("audit.person"), p.T("audit.evidence"), p.T("audit.detail")}
 	t := &table{header: header, rows: make([][]any, len(rows))}

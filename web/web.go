@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -278,11 +277,6 @@ func formPage(r *http.Request) string {
 // villageCard is the village list's card of the person whose form r was sent from ("":
 // not a person's form), where the assistant was.
 func villageCard(r *http.Request) string {
-	if id := r.PathValue("id"); id != "" && strings.HasPrefix(r.URL.Path, "/person/") {
-		if _, err := strconv.ParseInt(id, 10, 64); err == nil {
-			return "#p-" + id
-		}
-	}
 	if m := personForm.FindStringSubmatch(r.URL.Path); m != nil {
 		return "#p-" + m[1]
 	}

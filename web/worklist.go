@@ -166,7 +166,7 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	p := &Page{User: reqOf(r).user, msgs: c.cat[reqOf(r).lang], c: c}
+	p := c.wordsOf(r)
 	header := []string{p.T("col.person_id"), p.T("col.name"), p.T("col.birth"), p.T("col.region_code"), p.T("col.region"),
 		p.T("col.address"), p.T("col.phone"), p.T("col.agent_phone"), p.T("col.status"), p.T("col.until"), p.T("col.method")}
 	risk, health := q.List == store.WorkRisk, p.SeesHealth()
