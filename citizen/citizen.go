@@ -295,7 +295,8 @@ func (h *handler) auditRow(kind, actor string, pid int64, personID, action, evid
 
 // hit counts one event against key in a fixed window and returns by how many the window's
 // count is over limit (0 or less: within it; 1: the first refused). It runs in tx, so the
-// count and the action it guards commit together.
+// count and the action it guards commit together. A window that starts after now (the
+// clock went back) starts again, else it would refuse until the clock caught up.
 func hit(tx *store.Tx, key string, now time.Time, window time.Duration, limit int) (int, error) {
 	var start int64
 	var count int
@@ -304,7 +305,7 @@ func hit(tx *store.Tx, key string, now time.Time, window time.Duration, limit in
 	switch {
 	case err != nil && !isNoRows(err):
 		return 0, fmt.Errorf("throttle: %w", err)
-	case err != nil || n-start >= int64(window):
+	case err != nil || n-start >= int64(window) || n < start: // n < start: the clock went back (demo's restart past midnight, a corrected server clock)
 		start, count = n, 0
 	}
 	count++

@@ -362,3 +362,21 @@ func TestWithdrawLink(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitClockBack: a window that starts after now (the clock went back: the demo's
+// day restarted at midnight, a server clock corrected) starts again instead of refusing
+// until the clock catches up with it.
+func TestRateLimitClockBack(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db")), nil)
+	var last int
+	for range 6 {
+		last, _, _ = post(t, c.browser(t), c.srv.URL+"/c/login", url.Values{"id": {unknownID}})
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("sixth login answered %d, want 429", last)
+	}
+	c.clock.Add(-2 * time.Hour)
+	if st, loc, _ := post(t, c.browser(t), c.srv.URL+"/c/login", url.Values{"id": {unknownID}}); st != http.StatusSeeOther || loc != "/c/code" {
+		t.Fatalf("after the clock went back: %d %s, want 303 to /c/code", st, loc)
+	}
+}

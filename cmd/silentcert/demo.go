@@ -98,10 +98,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// The demo's world stops on its last simulated day: the service, the console and
-	// ingestion all take that day as today.
-	loc := time.FixedZone("CST", 8*3600)
-	y, m, d := last.Civil()
-	clock := func() time.Time { return time.Date(y, time.Month(m), d, 12, 0, 0, 0, loc) }
+	// ingestion all take that day as today. Its hours are the wall clock's (Beijing
+	// time), so that codes, sessions and rate-limit windows end as the pages say.
+	clock := demoClock(last, time.Now)
 	svc, err := service.Open(ctx, db, service.Options{Log: log, Now: clock, ResolveRegion: regionResolver(*city), Model: model})
 	if err != nil {
 		return err
@@ -163,6 +162,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return srv.Shutdown(sctx)
+	}
+}
+
+// demoClock is the demo's time: its day with now's time of day in Beijing time. It runs
+// as the wall clock does within a day and goes back to the day's midnight when the wall
+// clock passes one (a rate-limit window begun "later" then starts again: see citizen's hit).
+func demoClock(day sc.Date, now func() time.Time) func() time.Time {
+	loc := time.FixedZone("CST", 8*3600)
+	y, m, d := day.Civil()
+	return func() time.Time {
+		w := now().In(loc)
+		return time.Date(y, time.Month(m), d, w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), loc)
 	}
 }
 

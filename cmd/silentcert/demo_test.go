@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -143,5 +144,26 @@ func demoPensioner(t *testing.T, link, last4 string, lines <-chan string) {
 	res.Body.Close()
 	if !strings.Contains(string(b), `id="payment"`) {
 		t.Fatalf("the status page:\n%s", b)
+	}
+}
+
+// TestDemoClock: the demo's time keeps its day and runs with the wall clock's hours, so
+// that codes, sessions and rate-limit windows end (a clock stopped at noon never ended
+// them, and a throttled address stayed throttled across restarts).
+func TestDemoClock(t *testing.T) {
+	day := sc.MustDate("2025-12-31")
+	wall := time.Date(2026, 12, 7, 1, 30, 0, 0, time.UTC) // 09:30 in Beijing
+	clock := demoClock(day, func() time.Time { return wall })
+	first := clock()
+	if got := first.Format(time.RFC3339); got != "2025-12-31T09:30:00+08:00" {
+		t.Fatalf("demo time %s", got)
+	}
+	wall = wall.Add(6 * time.Minute)
+	if d := clock().Sub(first); d != 6*time.Minute {
+		t.Fatalf("demo time moved %s in 6 wall minutes", d)
+	}
+	wall = time.Date(2026, 12, 7, 16, 30, 0, 0, time.UTC) // 00:30 on the next Beijing day
+	if got := clock().Format(time.RFC3339); got != "2025-12-31T00:30:00+08:00" {
+		t.Fatalf("past midnight: %s", got)
 	}
 }
