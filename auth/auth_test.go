@@ -66,6 +66,7 @@ func TestAuth(t *testing.T) {
 		{"rehash", testRehash},
 		{"concurrent logins", testConcurrent},
 		{"own password", testOwnPassword},
+		{"own password renews the session", testOwnPasswordRenews},
 	} {
 		for _, dsn := range storetest.DSNs(t) {
 			t.Run(tc.name+"/"+dsn.Name, func(t *testing.T) {
@@ -783,9 +784,10 @@ func testLastCityAdmin(t *testing.T, e env) {
 }
 
 // testOwnPassword: a password an administrator chose is temporary until its holder
-// chooses their own, with the current one; the change ends the holder's other sessions,
-// not the one it was made in; wrong current passwords count towards the lockout, which
-// ends every session; a form sent twice is answered as done.
+// chooses their own, with the current one; the change ends the holder's other sessions
+// and replaces the one it was made in (testOwnPasswordRenews); wrong current passwords
+// count towards the lockout, which ends every session; a form sent twice is answered as
+// done; an administrator's reset ends every session.
 func testOwnPassword(t *testing.T, e env) {
 	ctx := context.Background()
 	u := must(e.a.CreateUserTemporary(ctx, "root", "fang.li", pw, auth.RoleVillage, "371002001001"))(t)
@@ -811,13 +813,15 @@ func testOwnPassword(t *testing.T, e env) {
 		{pw, "short", sc.EInvalid}, // too short
 		{"wrong words here", mine, sc.EInvalid},
 	} {
-		if err := e.a.ChangeOwnPassword(ctx, s, c.current, c.next); code(err) != c.code {
+		if _, err := e.a.ChangeOwnPassword(ctx, s, c.current, c.next); code(err) != c.code {
 			t.Errorf("change %q → %q: %v, want %s", c.current, c.next, err, c.code)
 		}
 	}
-	mustOK(t, e.a.ChangeOwnPassword(ctx, s, pw, mine))
-	mustOK(t, e.a.ChangeOwnPassword(ctx, s, pw, mine)) // sent twice
-	if me, _ := session(desk); me.MustChange {
+	renewed := must(e.a.ChangeOwnPassword(ctx, s, pw, mine))(t)
+	if again := must(e.a.ChangeOwnPassword(ctx, s, pw, mine))(t); again != renewed { // sent twice
+		t.Error("the form sent twice is answered with another session")
+	}
+	if me, _ := session(renewed); me.MustChange {
 		t.Error("still must change after choosing a password")
 	}
 	if _, _, err := e.a.Session(ctx, phone); code(err) != sc.EUnauthorized {
@@ -832,8 +836,11 @@ func testOwnPassword(t *testing.T, e env) {
 		!hasRow(rows, "user", "root", "create", "user=fang.li id=") {
 		t.Errorf("audit rows of the change missing: %+v", rows)
 	}
-	// An administrator's reset is temporary again.
+	// An administrator's reset is temporary again, and ends every session.
 	mustOK(t, e.a.SetTemporaryPassword(ctx, "root", u.ID, pw))
+	if _, _, err := e.a.Session(ctx, renewed); code(err) != sc.EUnauthorized {
+		t.Errorf("a session outlived an administrator's reset: %v", err)
+	}
 	tok := must(login(e, "fang.li", pw))(t)
 	if me, _ := session(tok); !me.MustChange {
 		t.Error("a reset password need not be changed")
@@ -842,7 +849,7 @@ func testOwnPassword(t *testing.T, e env) {
 	// sign-in since cleared it) locks the account and ends every session.
 	_, s = session(tok)
 	for i := range 5 {
-		err := e.a.ChangeOwnPassword(ctx, s, fmt.Sprintf("guess number %d", i), "another sentence here")
+		_, err := e.a.ChangeOwnPassword(ctx, s, fmt.Sprintf("guess number %d", i), "another sentence here")
 		if want := map[bool]string{false: sc.EInvalid, true: sc.EUnauthorized}[i == 4]; code(err) != want {
 			t.Fatalf("guess %d: %v, want %s", i+1, err, want)
 		}
@@ -859,18 +866,101 @@ func testOwnPassword(t *testing.T, e env) {
 	// and the right one as the new, learns nothing: a wrong guess like any other.
 	tok = must(login(e, "fang.li", pw))(t)
 	_, s = session(tok)
-	if err := e.a.ChangeOwnPassword(ctx, s, "a wrong guess here", pw); code(err) != sc.EInvalid {
+	if _, err := e.a.ChangeOwnPassword(ctx, s, "a wrong guess here", pw); code(err) != sc.EInvalid {
 		t.Errorf("the password in use given as the new one: %v, want a wrong guess", err)
 	}
-	// The form sent twice at once: both answered as done.
+	if got := e.a.RenewedSession(tok, s.CSRF, pw); got != "" {
+		t.Error("a session that changed nothing is renewed")
+	}
+	// The form sent twice at once: both answered as done, with one new session.
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
+	toks := make([]string, 2)
 	for i := range errs {
-		wg.Go(func() { errs[i] = e.a.ChangeOwnPassword(ctx, s, pw, mine) })
+		wg.Go(func() { toks[i], errs[i] = e.a.ChangeOwnPassword(ctx, s, pw, mine) })
 	}
 	wg.Wait()
-	if errs[0] != nil || errs[1] != nil {
-		t.Errorf("the same change sent twice at once: %v, %v", errs[0], errs[1])
+	if errs[0] != nil || errs[1] != nil || toks[0] != toks[1] {
+		t.Errorf("the same change sent twice at once: %v, %v (one session: %v)", errs[0], errs[1], toks[0] == toks[1])
+	}
+	if _, _, err := e.a.Session(ctx, toks[0]); err != nil {
+		t.Errorf("the session both were answered with: %v", err)
+	}
+	if _, _, err := e.a.Session(ctx, tok); code(err) != sc.EUnauthorized {
+		t.Errorf("the session the form was sent in outlived the change: %v", err)
 	}
 	must(login(e, "fang.li", mine))(t)
+}
+
+// testOwnPasswordRenews: a staff member's own password change replaces the session it is
+// made in, as a sign-in makes one (a new token and CSRF token, the whole lifetime), so
+// that a token taken before the change opens nothing after it, the forced first change
+// of a temporary password too; the form sent again with the ended session's token, its
+// CSRF token and the new password, within a minute, is answered with the new session,
+// and nothing else is.
+func testOwnPasswordRenews(t *testing.T, e env) {
+	ctx := context.Background()
+	const mine = "a sentence of my own"
+	for _, temporary := range []bool{true, false} {
+		name := map[bool]string{true: "new.hire", false: "old.hand"}[temporary]
+		create := e.a.CreateUser
+		if temporary {
+			create = e.a.CreateUserTemporary
+		}
+		u := must(create(ctx, "root", name, pw, auth.RoleTown, "371002001"))(t)
+		stolen := must(login(e, name, pw))(t) // the holder's token, taken by someone
+		other := must(login(e, name, pw))(t)
+		e.clk.Advance(30 * time.Minute)
+		_, s, err := e.a.Session(ctx, stolen)
+		mustOK(t, err)
+		renewed := must(e.a.ChangeOwnPassword(ctx, s, pw, mine))(t)
+		if renewed == "" || renewed == stolen || len(renewed) != 43 {
+			t.Fatalf("temporary=%v: the change's session token %q", temporary, renewed)
+		}
+		for _, old := range []string{stolen, other} {
+			if _, _, err := e.a.Session(ctx, old); code(err) != sc.EUnauthorized {
+				t.Errorf("temporary=%v: a token from before the change still opens: %v", temporary, err)
+			}
+		}
+		me, ns, err := e.a.Session(ctx, renewed)
+		if err != nil {
+			t.Fatalf("temporary=%v: the change's session: %v", temporary, err)
+		}
+		if me.ID != u.ID || me.MustChange || ns.ID == s.ID || ns.CSRF == "" || ns.CSRF == s.CSRF ||
+			!ns.Created.Equal(e.clk.t) || !ns.Expires.Equal(e.clk.t.Add(12*time.Hour)) {
+			t.Errorf("temporary=%v: the new session %+v of %+v", temporary, ns, me)
+		}
+		if e.a.CheckCSRF(ns, s.CSRF) {
+			t.Errorf("temporary=%v: the ended session's CSRF token passes in the new one", temporary)
+		}
+		var n int
+		mustOK(t, e.db.SQL().QueryRow(e.db.Rebind(`SELECT count(*) FROM sessions WHERE user_id = ?`), u.ID).Scan(&n))
+		if n != 1 {
+			t.Errorf("temporary=%v: %d sessions after the change, want the new one alone", temporary, n)
+		}
+		// The form sent again after the first ended its session (a double tap).
+		for _, c := range []struct {
+			token, csrf, next, want string
+		}{
+			{stolen, s.CSRF, mine, renewed},
+			{stolen, "", mine, ""},
+			{stolen, s.CSRF + "x", mine, ""},
+			{stolen, s.CSRF, "another sentence", ""},
+			{other, s.CSRF, mine, ""},
+			{renewed, ns.CSRF, mine, ""},
+			{"", s.CSRF, mine, ""},
+		} {
+			if got := e.a.RenewedSession(c.token, c.csrf, c.next); got != c.want {
+				t.Errorf("temporary=%v: RenewedSession(%.6s…, %.6s…, %q) = %.6q…, want %.6q…", temporary, c.token, c.csrf, c.next, got, c.want)
+			}
+		}
+		e.clk.Advance(time.Minute)
+		if got := e.a.RenewedSession(stolen, s.CSRF, mine); got != "" {
+			t.Errorf("temporary=%v: renewed a minute after the change", temporary)
+		}
+		rows := must(e.db.PersonAudit(ctx, -1))(t)
+		if !hasRow(rows, "user", name, "password_own", fmt.Sprintf("user=%s id=%d sessions_revoked=1", name, u.ID)) {
+			t.Errorf("temporary=%v: the change's audit row: %+v", temporary, rows[len(rows)-1])
+		}
+	}
 }

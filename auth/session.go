@@ -254,13 +254,15 @@ func (a *Service) touch(ctx context.Context, hash string, now, written time.Time
 		return
 	}
 	a.used.CompareAndDelete(hash, now)
-	// Sessions left idle, logged out or revoked leave their last use behind: dropped here.
+	// Sessions left idle, logged out or revoked leave their last use behind: dropped here,
+	// with own password changes no longer remembered.
 	a.used.Range(func(k, v any) bool {
 		if now.Sub(v.(time.Time)) >= a.opt.SessionIdle {
 			a.used.CompareAndDelete(k, v)
 		}
 		return true
 	})
+	a.dropOldChanges(now)
 }
 
 // Logout ends the session token stands for; an unknown token is no error.

@@ -17,22 +17,32 @@ func (c *console) accountPage(w http.ResponseWriter, r *http.Request, status int
 }
 
 // accountPost changes the staff member's own password: the current one, the new one
-// twice. Answered by a redirect, so that reloading the page sends nothing again.
+// twice. The change replaces the session (a token taken before it opens nothing after):
+// the answer sets the new one's cookie.
 func (c *console) accountPost(w http.ResponseWriter, r *http.Request) {
 	q := reqOf(r)
 	next := r.PostFormValue("new")
+	var tok string
 	var err error
 	if next != r.PostFormValue("repeat") {
 		err = sc.Errorf(sc.EInvalid, "the two new passwords differ")
 	} else {
-		err = c.auth.ChangeOwnPassword(r.Context(), q.sess, r.PostFormValue("current"), next)
+		tok, err = c.auth.ChangeOwnPassword(r.Context(), q.sess, r.PostFormValue("current"), next)
 	}
 	switch code := sc.ErrorCode(err); {
 	case err == nil:
-		http.Redirect(w, r, "/account?changed=1", http.StatusSeeOther)
+		c.passwordChanged(w, r, tok)
 	case code == sc.EInvalid:
 		c.accountPage(w, r, http.StatusBadRequest, false, c.words(r, err))
 	default:
 		c.fail(w, r, err)
 	}
+}
+
+// passwordChanged answers a password form whose change started the session tok in place
+// of the form's: its cookie, and a redirect to the account page, so that reloading the
+// page sends nothing again.
+func (c *console) passwordChanged(w http.ResponseWriter, r *http.Request, tok string) {
+	c.setSession(w, r, tok)
+	http.Redirect(w, r, "/account?changed=1", http.StatusSeeOther)
 }

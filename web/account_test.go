@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -88,4 +89,122 @@ func idOfAccount(t *testing.T, body, name string) string {
 	j := strings.Index(rest, `name="id" value="`)
 	rest = rest[j+len(`name="id" value="`):]
 	return rest[:strings.IndexByte(rest, '"')]
+}
+
+// TestOwnPasswordRenewsSession: a staff member's own password change, the forced first
+// one of an account an administrator made too, replaces the session's token: the cookie
+// set before it (taken by someone) opens nothing after it, the new cookie has the
+// sign-in's attributes, and forms take the new session's CSRF token, not the old one's.
+// The form sent again with the old cookie (a double tap) is answered as the first was;
+// the old cookie with another new password is not.
+func TestOwnPasswordRenewsSession(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db")))
+	ad := c.client(t)
+	ad.login("admin")
+	ad.get("/admin/users")
+	if st, _, body := ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "name": {"v3"}, "password": {pw},
+		"role": {"village"}, "region": {"371002001001"}}); st != http.StatusOK {
+		t.Fatalf("a village account: %d\n%s", st, body)
+	}
+	for _, name := range []string{"v3", "operator"} { // forced, then by choice
+		cl := c.client(t)
+		cl.get("/login")
+		res := cl.postRes("/login", url.Values{"csrf": {cl.csrf}, "name": {name}, "password": {pw}})
+		signIn := sessionSet(t, res)
+		if signIn == nil {
+			t.Fatalf("%s: no session cookie at sign-in", name)
+		}
+		thief := c.client(t)
+		thief.c.Jar.SetCookies(thief.url(), []*http.Cookie{{Name: signIn.Name, Value: signIn.Value}})
+		if st, _ := thief.get("/account"); st != http.StatusOK {
+			t.Fatalf("%s: the copied cookie before the change: %d", name, st)
+		}
+		cl.get("/account")
+		old := cl.csrf
+		form := url.Values{"csrf": {old}, "current": {pw}, "new": {ownPW}, "repeat": {ownPW}}
+		res = cl.postRes("/account", form)
+		changed := sessionSet(t, res)
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account?changed=1" || changed == nil {
+			t.Fatalf("%s: the change: %d %s, session cookie %v", name, res.StatusCode, res.Header.Get("Location"), changed)
+		}
+		if changed.Value == signIn.Value || changed.Value == "" {
+			t.Errorf("%s: the change kept the session's token", name)
+		}
+		a, b := *signIn, *changed
+		a.Value, b.Value, a.Raw, b.Raw = "", "", "", ""
+		if fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", b) {
+			t.Errorf("%s: the new cookie's attributes differ from the sign-in's:\n%+v\n%+v", name, b, a)
+		}
+		// The token from before the change opens nothing, nor changes the password again.
+		if st, _ := thief.get("/account"); st != http.StatusSeeOther {
+			t.Errorf("%s: the cookie from before the change still opens the account page: %d", name, st)
+		}
+		thief.c.Jar.SetCookies(thief.url(), []*http.Cookie{{Name: signIn.Name, Value: signIn.Value}})
+		if st, _, body := thief.post("/account", url.Values{"csrf": {old}, "current": {ownPW}, "new": {"the thief's own words"}, "repeat": {"the thief's own words"}}); st != http.StatusUnauthorized || !strings.Contains(body, `action="/login"`) {
+			t.Errorf("%s: the old cookie changing the password again: %d", name, st)
+		}
+		// The new session is the one that opens, and its forms take its own CSRF token.
+		if st, body := cl.get("/account?changed=1"); st != http.StatusOK || !strings.Contains(body, "密码已修改") {
+			t.Fatalf("%s: after the change: %d", name, st)
+		}
+		if cl.csrf == old {
+			t.Errorf("%s: the new session has the old session's CSRF token", name)
+		}
+		if st, _, _ := cl.post("/lang", url.Values{"csrf": {old}, "lang": {"zh-CN"}, "back": {"/account"}}); st != http.StatusForbidden {
+			t.Errorf("%s: a form with the old session's CSRF token: %d, want 403", name, st)
+		}
+		if st, loc, _ := cl.post("/lang", url.Values{"csrf": {cl.csrf}, "lang": {"zh-CN"}, "back": {"/account"}}); st != http.StatusSeeOther || loc != "/account" {
+			t.Errorf("%s: a form with the new session's CSRF token: %d %s", name, st, loc)
+		}
+		// A double tap: the same form, with the cookie it was sent with, after the first
+		// replaced the session, is answered with the new session.
+		tap := c.client(t)
+		tap.c.Jar.SetCookies(tap.url(), []*http.Cookie{{Name: signIn.Name, Value: signIn.Value}})
+		res = tap.postRes("/account", form)
+		if again := sessionSet(t, res); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account?changed=1" || again == nil || again.Value != changed.Value {
+			t.Errorf("%s: the form sent twice: %d %s, cookie %v", name, res.StatusCode, res.Header.Get("Location"), again)
+		}
+		if st, _ := tap.get("/account?changed=1"); st != http.StatusOK {
+			t.Errorf("%s: the double tap's page: %d", name, st)
+		}
+		if st, _ := cl.get("/"); st != http.StatusOK && st != http.StatusSeeOther {
+			t.Errorf("%s: home after the change: %d", name, st)
+		}
+	}
+}
+
+// postRes posts a form and returns the response, its body read and closed.
+func (cl *client) postRes(path string, form url.Values) *http.Response {
+	cl.t.Helper()
+	res, err := cl.c.PostForm(cl.base+path, form)
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+// url is the console's address, for the client's cookie jar.
+func (cl *client) url() *url.URL {
+	u, err := url.Parse(cl.base)
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	return u
+}
+
+// sessionSet is the session cookie res sets (nil for none).
+func sessionSet(t *testing.T, res *http.Response) *http.Cookie {
+	t.Helper()
+	var out *http.Cookie
+	for _, ck := range res.Cookies() {
+		if ck.Name == "sc_session" {
+			if out != nil {
+				t.Errorf("the session cookie set twice in one answer")
+			}
+			out = ck
+		}
+	}
+	return out
 }

@@ -68,10 +68,7 @@ func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		c.auth.Logout(r.Context(), old.Value)
 	}
-	// Strict: a link from another site (a mail, a chat) opens the console logged out, so
-	// that no page of it, an export (a GET that writes its audit row) above all, is
-	// requested in the staff member's name by another site.
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
+	c.setSession(w, r, tok)
 	if next == "/" {
 		next = c.home(u)
 	}
@@ -87,6 +84,15 @@ func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// setSession gives the browser the session token tok: the one cookie a sign-in and an
+// own password change (which replaces the session) set alike.
+func (c *console) setSession(w http.ResponseWriter, r *http.Request, tok string) {
+	// Strict: a link from another site (a mail, a chat) opens the console logged out, so
+	// that no page of it, an export (a GET that writes its audit row) above all, is
+	// requested in the staff member's name by another site.
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 func (c *console) logoutPost(w http.ResponseWriter, r *http.Request) {

@@ -214,6 +214,15 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && !c.csrfOK(r, req) {
 		ck, err := r.Cookie(sessionCookie)
 		dead := err == nil && ck.Value != "" && req.user == nil
+		if dead && r.URL.Path == "/account" {
+			// The password form sent twice (a double tap), the second after the first
+			// had replaced the session: answered as the first was, with the new session,
+			// when it carries the ended session's CSRF token and the new password.
+			if tok := c.auth.RenewedSession(ck.Value, r.PostFormValue("csrf"), r.PostFormValue("new")); tok != "" {
+				c.passwordChanged(w, r, tok)
+				return
+			}
+		}
 		if dead {
 			// The session ended under an open page (its 12 hours, an hour unused, a
 			// logout elsewhere): the dead cookie goes.
