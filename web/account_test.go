@@ -1,14 +1,17 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
@@ -207,4 +210,72 @@ func sessionSet(t *testing.T, res *http.Response) *http.Cookie {
 		}
 	}
 	return out
+}
+
+// TestFormKeptOverForcedPassword: a visit sent after an administrator reset the
+// assistant's password (which ended the session) is kept over the sign-in with the
+// temporary password and over the forced choice of the assistant's own (a refused try
+// too), then shown filled to be sent with a tap in the new session: never sent by
+// itself, never lost.
+func TestFormKeptOverForcedPassword(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db")))
+	ctx := context.Background()
+	zp, _ := c.db.PersonByID(ctx, zhang)
+	zURL := fmt.Sprintf("/person/%d", zp.PID)
+	v1 := c.clientAs(t, "v1")
+	v1.get(zURL)
+	ad := c.clientAs(t, "admin")
+	_, body := ad.get("/admin/users")
+	const temporary = "words the administrator chose"
+	if st, _, body := ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"password"}, "id": {idOfAccount(t, body, "v1")}, "password": {temporary}}); st != http.StatusOK {
+		t.Fatalf("the reset: %d\n%s", st, body)
+	}
+	st, _, body := v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "once": {"55555555555555555555eeee"}, "outcome": {"death"}, "date": {"2024-02-20"}})
+	if st != http.StatusUnauthorized || !strings.Contains(body, `name="carry.outcome" value="death"`) {
+		t.Fatalf("the visit after the reset: %d, its fields not kept over the sign-in\n%s", st, body)
+	}
+	form := url.Values{"csrf": {csrfRE.FindStringSubmatch(body)[1]}, "name": {"v1"}, "password": {temporary}, "next": {zURL + "#h-visit"}}
+	for _, m := range regexp.MustCompile(`name="(carry[._][a-z_]+)" value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		form.Add(m[1], m[2])
+	}
+	st, _, body = v1.post("/login", form)
+	if st != http.StatusOK || !strings.Contains(body, `action="/account"`) || !strings.Contains(body, "临时密码") || !strings.Contains(body, "设置密码后可以再提交") {
+		t.Fatalf("signed in with the temporary password: %d, want the password form saying the visit is kept\n%s", st, body)
+	}
+	// The password form carries the visit; a refused try keeps it.
+	for try, repeat := range []string{ownPW + "x", ownPW} {
+		m := csrfRE.FindStringSubmatch(body)
+		change := url.Values{"csrf": {m[1]}, "current": {temporary}, "new": {ownPW}, "repeat": {repeat}}
+		for _, m := range regexp.MustCompile(`<input type="hidden" name="((?:carry[._]|next)[a-z_]*)" value="([^"]*)">`).FindAllStringSubmatch(body, -1) {
+			change.Add(m[1], m[2])
+		}
+		if change.Get("carry.outcome") != "death" || change.Get("carry_to") != zURL+"/visit" || change.Get("next") != zURL+"#h-visit" {
+			t.Fatalf("try %d: the password form does not carry the visit: %v", try, change)
+		}
+		if p, _ := c.db.PersonByID(ctx, zhang); p.DeathDate != sc.NoDate {
+			t.Fatal("the carried form was sent by itself")
+		}
+		st, _, body = v1.post("/account", change)
+		if try == 0 && st != http.StatusBadRequest {
+			t.Fatalf("the two new passwords differ: %d", st)
+		}
+	}
+	if st != http.StatusOK || !strings.Contains(body, "密码已修改") || !strings.Contains(body, `<form method="post" action="`+zURL+`/visit"`) ||
+		!strings.Contains(body, "提交刚才填写的内容") || !strings.Contains(body, `name="outcome" value="death"`) || !strings.Contains(body, `href="`+zURL+`#h-visit"`) {
+		t.Fatalf("the password chosen: %d, want the visit's form filled with its button\n%s", st, body)
+	}
+	if p, _ := c.db.PersonByID(ctx, zhang); p.DeathDate != sc.NoDate {
+		t.Fatal("the carried form was sent by itself")
+	}
+	resend := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`).FindAllStringSubmatch(body, -1) {
+		resend.Add(m[1], m[2])
+	}
+	st, loc, body := v1.post(zURL+"/visit", resend)
+	if st != http.StatusSeeOther || !strings.HasPrefix(loc, zURL+"?done=") {
+		t.Fatalf("the carried visit sent: %d %s\n%s", st, loc, body)
+	}
+	if p, _ := c.db.PersonByID(ctx, zhang); p.DeathDate.String() != "2024-02-20" {
+		t.Errorf("the carried death was not recorded: %v", p.DeathDate)
+	}
 }

@@ -7,11 +7,13 @@ import (
 	"unicode/utf8"
 )
 
-// A form sent after its session ended (an hour unused on a phone, half a visit typed) is
-// not lost: the sign-in page keeps its fields in hidden inputs (carry.NAME), never the
-// CSRF token nor a password, and after signing in shows them again as the form, filled,
-// to be sent with a tap (never sent by itself). Sent, it is checked as any form is: the
-// new session's CSRF token, the user's scope, its one-time key.
+// A form sent after its session ended (an hour unused on a phone, half a visit typed, a
+// password reset by an administrator) is not lost: the sign-in page keeps its fields in
+// hidden inputs (carry.NAME), never the CSRF token nor a password, and after signing in
+// shows them again as the form, filled, to be sent with a tap (never sent by itself). An
+// account that must first choose its own password gets the password form, which keeps
+// them the same way until the password is chosen. Sent, the form is checked as any form
+// is: the new session's CSRF token, the user's scope, its one-time key.
 
 // carryPrefix names a carried field among the sign-in form's own.
 const carryPrefix = "carry."
@@ -66,6 +68,24 @@ func carriedLogin(r *http.Request) (string, []Carried) {
 		return "", nil
 	}
 	return to, out
+}
+
+// kept is a carried form on its way: over the sign-in and, for an account that must
+// first choose its own password, over the password form too. Back is the page to come
+// back to without sending it.
+type kept struct {
+	To     string
+	Fields []Carried
+	Back   string
+}
+
+// keptForm reads the carried form back from the password form (nil for none).
+func keptForm(r *http.Request) *kept {
+	to, f := carriedLogin(r)
+	if f == nil {
+		return nil
+	}
+	return &kept{To: to, Fields: f, Back: safeNext(r.PostFormValue("next"))}
 }
 
 // carryLabels name a carried field and, by field, its value's message prefix, on the page

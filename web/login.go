@@ -73,12 +73,14 @@ func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 		next = c.home(u)
 	}
 	// A form whose session ended under it: shown again filled, to be sent with a tap, in
-	// the new session (its CSRF token); not to an account that must first choose its own
-	// password.
-	if to, f := carriedLogin(r); f != nil && !u.MustChange {
-		if nu, s, err := c.auth.Session(r.Context(), tok); err == nil {
-			q := reqOf(r)
-			q.user, q.sess, q.lang = nu, s, c.pickLang(r, nu)
+	// the new session (its CSRF token). An account that must first choose its own
+	// password is shown the password form, which keeps the form until it is sent.
+	if to, f := carriedLogin(r); f != nil {
+		if c.signedIn(r, tok) {
+			if reqOf(r).user.MustChange {
+				c.accountPage(w, r, http.StatusOK, false, "", &kept{To: to, Fields: f, Back: next})
+				return
+			}
 			c.render(w, r, http.StatusOK, "resend", map[string]any{"Action": to, "Fields": f, "Back": next})
 			return
 		}
@@ -93,6 +95,19 @@ func (c *console) setSession(w http.ResponseWriter, r *http.Request, tok string)
 	// that no page of it, an export (a GET that writes its audit row) above all, is
 	// requested in the staff member's name by another site.
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
+}
+
+// signedIn makes the rest of request r, a page answering the form that started the
+// session tok, run in that session (its account, language and CSRF token); false when
+// tok opens no session.
+func (c *console) signedIn(r *http.Request, tok string) bool {
+	u, s, err := c.auth.Session(r.Context(), tok)
+	if err != nil {
+		return false
+	}
+	q := reqOf(r)
+	q.user, q.sess, q.lang = u, s, c.pickLang(r, u)
+	return true
 }
 
 func (c *console) logoutPost(w http.ResponseWriter, r *http.Request) {
