@@ -93,12 +93,17 @@ func TestUsers(t *testing.T) {
 	if _, _, err := a.Login(context.Background(), "zhao.admin", pw, "127.0.0.1"); err == nil {
 		t.Error("the old password still logs in")
 	}
-	if _, u, err := a.Login(context.Background(), "zhao.admin", pw2, "127.0.0.1"); err != nil || u.MustChange {
+	tok, u, err := a.Login(context.Background(), "zhao.admin", pw2, "127.0.0.1")
+	if err != nil || u.MustChange {
 		t.Errorf("the new password: %v (must change: %v)", err, u != nil && u.MustChange)
 	}
-	// --temporary: for someone else, who chooses their own at the next sign-in.
+	// --temporary: for someone else, who chooses their own at the next sign-in; whoever
+	// was signed in with the one before is signed out.
 	if code, out, errs := users(pw+"\n", "password", "--db", dsn, "--name", "zhao.admin", "--temporary"); code != 0 || !strings.Contains(out, "temporary") {
 		t.Fatalf("password --temporary: %d %s %s", code, out, errs)
+	}
+	if _, _, err := a.Session(context.Background(), tok); sc.ErrorCode(err) != sc.EUnauthorized {
+		t.Errorf("a session outlived password --temporary: %v", err)
 	}
 	if _, u, err := a.Login(context.Background(), "zhao.admin", pw, "127.0.0.1"); err != nil || !u.MustChange {
 		t.Errorf("a temporary password: %v (must change: %v)", err, u != nil && u.MustChange)
