@@ -23,10 +23,10 @@ func TestShownDetail(t *testing.T) {
 		"critical=1; icd10 = I21 ;count=3;amount=12.5;agent=1":  "由代办人协助",
 		"p_dead=0.420;reasons=silence|aged_86;health=0.210":     "",
 		"p_alive=0.970;traces=MED.PHARMACY:3x0.2":               "",
-		"until=2025-03-01;certified_on=2024-03-01":              "认证有效期至：2025-03-01;认证日期：2024-03-01",
+		"until=2025-03-01;certified_on=2024-03-01":              "认证有效期至：2025-03-01；认证日期：2024-03-01",
 		"ICD10=I21;outcome=alive":                               "核实结果：本人健在（已见到本人）",
 		"diagnosis=肺癌;诊断=晚期;records=MED:r1;score=0.42":          "",
-		"outcome=death;event_date=2024-02-20;batch=7;applied=1": "核实结果：已死亡;日期：2024-02-20",
+		"outcome=death;event_date=2024-02-20;batch=7;applied=1": "核实结果：已死亡；日期：2024-02-20",
 	} {
 		if got := village.ShownDetail(detail); got != want {
 			t.Errorf("village: ShownDetail(%q) = %q, want %q", detail, got, want)
@@ -34,6 +34,11 @@ func TestShownDetail(t *testing.T) {
 		if got := operator.ShownDetail(detail); got != detail {
 			t.Errorf("operator: ShownDetail(%q) = %q", detail, got)
 		}
+	}
+	// Chinese pairs are parted by a full-width semicolon, English ones by "; ".
+	en := &Page{User: village.User, msgs: cats["en"]}
+	if got, want := en.ShownDetail("until=2025-03-01;certified_on=2024-03-01"), "certified until: 2025-03-01; certified on: 2024-03-01"; got != want {
+		t.Errorf("village, in English: %q, want %q", got, want)
 	}
 }
 
