@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -211,7 +212,22 @@ func TestFormKeptOverSignIn(t *testing.T) {
 	for _, m := range regexp.MustCompile(`name="(carry[._][a-z_]+)" value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
 		form.Add(m[1], m[2])
 	}
-	st, _, body = v1.post("/login", form)
+	// Sent from the sign-in page the browser shows at the form's address (its Referer).
+	req, _ := http.NewRequest(http.MethodPost, v1.base+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Referer", v1.base+zURL+"/visit")
+	res, err := v1.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	st, body = res.StatusCode, string(b)
+	// The resend page's language switch comes back to the person's page, not to the
+	// form's address the Referer names (a 405 that lost the kept form).
+	if strings.Contains(body, `name="back" value="`+zURL+`/visit"`) || !strings.Contains(body, `name="back" value="`+zURL) {
+		t.Errorf("the resend page's language switch leads back to the form's address, or nowhere near the person")
+	}
 	if st != http.StatusOK || !strings.Contains(body, `<form method="post" action="`+zURL+`/visit"`) || !strings.Contains(body, "提交刚才填写的内容") ||
 		!strings.Contains(body, `name="outcome" value="death"`) || !strings.Contains(body, "已死亡") || strings.Contains(body, old) {
 		t.Fatalf("after signing in: %d, want the visit's form filled with its button, under a new token\n%s", st, body)
@@ -259,13 +275,13 @@ func TestVillagePersonWords(t *testing.T) {
 			t.Errorf("the assistant's person page shows %q: …%s…", bad, main[max(0, i-200):min(len(main), i+100)])
 		}
 	}
-	for _, want := range []string{"核实结果：未找到本人", "操作人: 系统自动", "上门走访 · "} {
+	for _, want := range []string{"核实结果：未找到本人", "操作人：系统自动", "上门走访 · "} {
 		if !strings.Contains(main, want) {
 			t.Errorf("the assistant's person page lacks %q", want)
 		}
 	}
 	_, body = c.clientAs(t, "operator").get(zURL)
-	for _, want := range []string{"CMT.NOT_FOUND", "EMP_PENSION", "操作人: 系统自动", "上门走访 · "} {
+	for _, want := range []string{"CMT.NOT_FOUND", "EMP_PENSION", "操作人：系统自动", "上门走访 · "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the operator's person page lacks %q", want)
 		}

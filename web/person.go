@@ -569,7 +569,7 @@ func (c *console) sentBefore(w http.ResponseWriter, r *http.Request, once string
 	if r.PostFormValue("back") == "village" {
 		next = fmt.Sprintf("/village?done=%d#p-%d", pid, pid)
 		if len(u.Region) != 12 { // staff above a village: the village page they came from
-			next = formPage(r)
+			next = c.formPage(r)
 		}
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -447,7 +447,7 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// The answer to a form: the language switch comes back to the form's page, which a
 		// GET can open, not to the address the form was sent to (a 405).
-		p.Path = formPage(r)
+		p.Path = c.formPage(r)
 	}
 	if q.sess != nil {
 		p.CSRF = q.sess.CSRF

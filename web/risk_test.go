@@ -96,7 +96,7 @@ func testRiskWorklist(t *testing.T, c *city) {
 	// The export carries the flag's day, score and reasons, and is audited.
 	st, body = op.get("/work/risk/export?format=csv")
 	if st != http.StatusOK || !strings.Contains(body, "标记日期,风险分（死亡概率）,风险原因,健康指数") ||
-		!strings.Contains(body, "2024-05-10,0.42,该身份证号另有 2 条待遇记录的姓名不一致; 约 3.0 次应有的本人到场记录未出现; 距上次本人到场已 140 天; 高龄（86 岁）,21.0%") {
+		!strings.Contains(body, "2024-05-10,0.42,该身份证号另有 2 条待遇记录的姓名不一致；约 3.0 次应有的本人到场记录未出现；距上次本人到场已 140 天；高龄（86 岁）,21.0%") {
 		t.Fatalf("risk export: %d %q", st, body)
 	}
 	var exports int

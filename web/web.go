@@ -237,7 +237,7 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case dead && r.URL.Path != "/login":
 			// A form: say so, and come back to its page after signing in again.
 			// Its fields are kept in the sign-in form, to be shown filled after it.
-			data := map[string]any{"Next": formPage(r), "Error": "login.expired"}
+			data := map[string]any{"Next": c.formPage(r), "Error": "login.expired"}
 			if f := carriedFields(r, r.URL.Path); f != nil {
 				data["CarryTo"], data["Carry"], data["Error"] = r.URL.Path, f, "login.expired_kept"
 			}
@@ -251,10 +251,17 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // formPage is the page a form came from: the Referer the browser sent, when it is one of
-// ours (a list with its query, /village?region=…); else the village's list the form says
-// it came back to, or the path less its last step (/person/7/visit: /person/7).
-func formPage(r *http.Request) string {
+// ours (a list with its query, /village?region=…) and a GET opens it; else the village's
+// list the form says it came back to, or the path less its last step (/person/7/visit:
+// /person/7). A Referer that is a form's own address (the sign-in page shown as the
+// answer to a form whose session had ended, sent from there) is taken less its last step.
+func (c *console) formPage(r *http.Request) string {
 	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && ref.Path != "" && ref.Path != "/login" {
+		if !c.opens(ref.Path) {
+			if i := strings.LastIndexByte(ref.Path, '/'); i > 0 {
+				ref.Path, ref.RawQuery = ref.Path[:i], ""
+			}
+		}
 		next := ref.Path
 		if ref.RawQuery != "" {
 			next += "?" + ref.RawQuery
@@ -281,6 +288,13 @@ func formPage(r *http.Request) string {
 		return page
 	}
 	return "/"
+}
+
+// opens reports whether a GET of path opens one of the console's pages (not a form's
+// address, which only takes POST).
+func (c *console) opens(path string) bool {
+	_, pattern := c.mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}})
+	return pattern != ""
 }
 
 // villageCard is the village list's card of the person whose form r was sent from ("":
@@ -419,7 +433,7 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	data := map[string]any{"Key": key, "Message": msg}
 	if r.Method == http.MethodPost && reqOf(r).user != nil {
-		data["Back"] = formPage(r) // the form's page, to send it again
+		data["Back"] = c.formPage(r) // the form's page, to send it again
 		var se *saidError
 		if errors.As(err, &se) && strings.HasPrefix(se.key, "form.sent_before") {
 			data["Reopen"] = true // the page anew, with a new one-time key: not "fill again"

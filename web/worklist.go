@@ -187,7 +187,7 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		if risk {
 			l = append(l, dateOr(x.Flagged))
 			if health {
-				l = append(l, strconv.FormatFloat(x.Score, 'f', 2, 64), strings.Join(p.RiskReasons(x.RiskDetail), "; "))
+				l = append(l, strconv.FormatFloat(x.Score, 'f', 2, 64), strings.Join(p.RiskReasons(x.RiskDetail), p.T("detail.sep")))
 			}
 		}
 		switch {
