@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -70,7 +69,10 @@ type Result struct {
 	BatchID  int64
 	Report   exchange.BatchReport
 	Problems []exchange.Problem
-	Rejected string // why the whole batch was refused ("" when applied)
+	Rejected string // why the whole batch was refused ("" when applied): Refused, joined by "; "
+	// Refused names each file that refused the batch and why, one entry a file, each
+	// starting with the file's name (and its line where there is one).
+	Refused []string
 	// Repeat: the batch's Key was stored already; BatchID is that batch, nothing was done
 	// (Report and Problems are this reading's, not stored).
 	Repeat bool
@@ -87,6 +89,8 @@ type Row struct {
 // Ingest reads a batch's files and applies it. A file that cannot be read to its end (a
 // truncated gzip stream) refuses the whole batch: the refusal is stored with its reason
 // and nothing of the batch is applied. Bad rows are quarantined and the rest applied.
+// The files after a refused one are still read, so that the refusal names every file
+// that refused the batch, not only the first (a command line's files, corrected in one go).
 func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	res := &Result{}
 	if b.History {
@@ -104,8 +108,8 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	// The day is read from the clock once: a batch read across midnight is reported and
 	// applied on the same day.
 	b.Day = s.dayOf(b)
-	// The files are read on every core and taken in order; the first that cannot be
-	// read refuses the batch.
+	// The files are read on every core and taken in order; any that cannot be read
+	// refuses the batch, and the rows of the others are let go.
 	type read struct {
 		rows     [][]Row
 		probs    []exchange.Problem
@@ -115,7 +119,6 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 		opened   bool
 	}
 	var parts [][]Row
-	errStop := errors.New("refused")
 	err := inOrder(ctx, len(b.Files), func(i int) (r read) {
 		f := b.Files[i]
 		format, gz, ok := f.Format, f.Gzip, f.FormatSet
@@ -128,7 +131,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 		}
 		rr, err := exchange.NewRecordReader(f.Name, f.Body, format, gz, s.cat, exchange.Options{Encoding: b.Encoding, MaxDecompressed: b.MaxDecompressed})
 		if err != nil {
-			r.rejected = err.Error()
+			r.rejected = namedFor(f.Name, err.Error())
 			return r
 		}
 		r.opened = true
@@ -136,7 +139,8 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 		r.enc, r.warns = rr.Encoding(), rr.Warnings()
 		rr.Close()
 		if err != nil {
-			r.rejected = f.Name + ": " + err.Error() + " (the batch is refused whole; send it again)"
+			r.rows, r.probs = nil, nil
+			r.rejected = namedFor(f.Name, err.Error()) + " (the batch is refused whole; send it again)"
 		}
 		return r
 	}, func(i int, r read) error {
@@ -145,8 +149,12 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 			res.Report.AddWarnings(r.warns)
 		}
 		if r.rejected != "" {
-			res.Rejected = r.rejected
-			return errStop
+			res.Refused = append(res.Refused, r.rejected)
+			parts = nil
+			return nil
+		}
+		if len(res.Refused) > 0 {
+			return nil // read only to name every file refused
 		}
 		res.Report.Read += int64(len(r.probs))
 		for _, rows := range r.rows {
@@ -159,16 +167,26 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 		parts = append(parts, r.rows...)
 		return nil
 	})
-	if err != nil && err != errStop {
+	if err != nil {
 		return nil, err
 	}
-	if res.Rejected != "" {
+	if len(res.Refused) > 0 {
+		res.Rejected = strings.Join(res.Refused, "; ")
 		return res, s.reject(ctx, b, res)
 	}
 	if !b.History {
 		parts = liveDates(parts, s.dayOf(b), res)
 	}
 	return res, s.applyParts(ctx, b, parts, res, nil)
+}
+
+// namedFor is why a file was refused, starting with its name: the reader's errors name
+// the file already, and are not given it twice.
+func namedFor(name, why string) string {
+	if strings.HasPrefix(why, name+":") {
+		return why
+	}
+	return name + ": " + why
 }
 
 // liveDates applies spec §3's dates to a batch arriving now (not history, not a replay,
