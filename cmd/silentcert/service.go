@@ -147,11 +147,28 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *roster == "" && len(paths) == 0 {
 		return usagef("give a --roster, record files, or both")
 	}
+	d := sc.NoDate
+	if *day != "" {
+		if d, err = sc.ParseDate(*day); err != nil {
+			return usagef("--day: %v", err)
+		}
+	}
 	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath, *roster != "")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// Every record file is opened before anything is applied, the roster included: a
+	// path that cannot be read refuses the command, naming it.
+	files, err := openRecordFiles(paths, stderr)
+	defer func() {
+		for _, f := range files {
+			f.Body.(*os.File).Close()
+		}
+	}()
+	if err != nil {
+		return err
+	}
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, ResolveRegion: regionResolver(*city), Fault: faultFromEnv(), Model: model})
 	if err != nil {
 		return err
@@ -168,48 +185,17 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			res.Added, res.Updated, res.Unchanged, len(res.Roster.Problems), res.BatchID)
 		listProblems(stderr, res.Roster.Problems, res.Roster.Warnings, res.BatchID)
 	}
-	d := sc.NoDate
-	if *day != "" {
-		if d, err = sc.ParseDate(*day); err != nil {
-			return usagef("--day: %v", err)
-		}
-	}
-	var files []string
-	for _, p := range paths {
-		fsx, warns, err := listFiles(p)
-		if err != nil {
-			return err
-		}
-		for _, w := range warns {
-			fmt.Fprintln(stderr, w)
-		}
-		files = append(files, fsx...)
-	}
 	if len(files) == 0 {
 		return nil
 	}
-	b := service.Batch{Origin: "file", Actor: cliActor(), Day: d, Encoding: *encoding, History: *history}
-	var closers []*os.File
-	defer func() {
-		for _, f := range closers {
-			f.Close()
-		}
-	}()
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		closers = append(closers, f)
-		b.Files = append(b.Files, service.File{Name: name, Body: f})
-	}
+	b := service.Batch{Origin: "file", Actor: cliActor(), Day: d, Encoding: *encoding, History: *history, Files: files}
 	start := time.Now()
 	res, err := svc.Ingest(ctx, b)
 	if err != nil {
 		return err
 	}
-	if res.Rejected != "" {
-		return fmt.Errorf("batch %d refused, nothing applied: %s", res.BatchID, res.Rejected)
+	if len(res.Refused) > 0 {
+		return fmt.Errorf("batch %d refused, nothing applied: %s", res.BatchID, refusal(len(files), res.Refused))
 	}
 	r := res.Report
 	secs := time.Since(start).Seconds()
@@ -242,19 +228,80 @@ func listProblems(w io.Writer, problems []exchange.Problem, warnings []exchange.
 	}
 }
 
-// listFiles lists a path's record files (a file, or a folder's .csv/.jsonl files).
-func listFiles(p string) ([]string, []string, error) {
+// refusal says why a batch of n files was refused, naming each file that refused it on
+// a line of its own, and what to do: the files of one ingest are one batch, in spec §7's
+// order, so the good ones wait for the refused.
+func refusal(n int, why []string) string {
+	if n == 1 {
+		return why[0]
+	}
+	what := "the file"
+	if len(why) > 1 {
+		what = "the files"
+	}
+	return fmt.Sprintf("%d of its %d files refused it, and the files given are one batch, applied together or not at all (correct or leave out %s named and run the command again):\n  %s",
+		len(why), n, what, strings.Join(why, "\n  "))
+}
+
+// plural is "1 file" or "N files".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// openRecordFiles opens the record files of the paths given (files, or folders read
+// recursively), printing a warning for each file a folder holds that is not a record
+// file. A path that cannot be read (missing, unreadable, a folder that cannot be listed)
+// refuses them all, each such path named: the files are one batch.
+func openRecordFiles(paths []string, stderr io.Writer) ([]service.File, error) {
+	var files []service.File
+	var bad []string
+	for _, p := range paths {
+		names, warns, errs := listFiles(p)
+		for _, w := range warns {
+			fmt.Fprintln(stderr, w)
+		}
+		for _, err := range errs {
+			bad = append(bad, err.Error())
+		}
+		for _, name := range names {
+			f, err := os.Open(name)
+			if err != nil {
+				bad = append(bad, err.Error())
+				continue
+			}
+			files = append(files, service.File{Name: name, Body: f})
+		}
+	}
+	if len(bad) > 0 {
+		return files, fmt.Errorf("nothing applied: %s cannot be read (the files given are one batch, applied together or not at all):\n  %s",
+			plural(len(bad), "path", "paths"), strings.Join(bad, "\n  "))
+	}
+	return files, nil
+}
+
+// listFiles lists a path's record files (a file, or a folder's .csv/.jsonl files), the
+// warnings of the others a folder holds, and what could not be read, each error naming
+// its path.
+func listFiles(p string) ([]string, []string, []error) {
 	st, err := os.Stat(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, []error{err}
 	}
 	if !st.IsDir() {
 		return []string{p}, nil, nil
 	}
 	var out, warns []string
+	var errs []error
 	err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+		if err != nil {
+			errs = append(errs, err) // a folder that cannot be listed: the rest still is
+			return nil
+		}
+		if d.IsDir() {
+			return nil
 		}
 		n := strings.ToLower(path)
 		n = strings.TrimSuffix(n, ".gz")
@@ -265,7 +312,10 @@ func listFiles(p string) ([]string, []string, error) {
 		}
 		return nil
 	})
-	return out, warns, err
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return out, warns, errs
 }
 
 // runBackup copies a SQLite database as of its last commit, without stopping serve.

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// TestIngestRefusedFiles: the files of one ingest are one batch (service's
+// TestIngestFilesAreOneBatch says why), so a file that cannot be read refuses them all,
+// and the command says which and that nothing was applied:
+//   - a path that cannot be read (missing here) refuses the command before anything is
+//     applied, the roster given with it too (before, the roster was imported and the
+//     error, "stat …: no such file or directory", did not say what had been applied);
+//   - files refused whole (lines ended by CR alone, UTF-16) are each named with the line,
+//     not only the first, and the good file is not applied;
+//   - the same command, once the refused files are left out, applies the good one, and a
+//     rerun applies nothing twice.
+func TestIngestRefusedFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "db")
+	roster := filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")
+	const header = "record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n"
+	good := header + "g1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-10,2024-02-11,,\n"
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	goodCSV := write("good.csv", good)
+	crCSV := write("cr.csv", strings.ReplaceAll(good, "\n", "\r"))
+	u16CSV := write("u16.csv", "\xff\xfer\x00e\x00c\x00\n\x00")
+	missing := filepath.Join(dir, "missing.csv")
+	ingest := func(args ...string) (int, string, string) {
+		var so, se bytes.Buffer
+		code := run(ctx, append([]string{"ingest", "--db", dsn, "--day", "2024-03-01"}, args...), &so, &se)
+		return code, so.String(), se.String()
+	}
+	batches := func() []store.Batch {
+		db := storetest.Open(t, dsn)
+		defer db.Close()
+		bs, err := db.Batches(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bs
+	}
+
+	code, _, errs := ingest("--roster", roster, goodCSV, missing)
+	if code != 1 || !strings.Contains(errs, "nothing applied") || !strings.Contains(errs, "missing.csv") {
+		t.Fatalf("a missing file: exit %d, %s", code, errs)
+	}
+	if bs := batches(); len(bs) != 0 {
+		t.Fatalf("a missing file: %d batches stored (the roster imported?), want none", len(bs))
+	}
+
+	if code, _, errs := ingest("--roster", roster); code != 0 {
+		t.Fatalf("roster: %s", errs)
+	}
+	code, _, errs = ingest(goodCSV, crCSV, u16CSV)
+	if code != 1 || !strings.Contains(errs, "nothing applied") || !strings.Contains(errs, "one batch") {
+		t.Fatalf("refused files: exit %d, %s", code, errs)
+	}
+	for _, f := range []string{crCSV, u16CSV} {
+		if !strings.Contains(errs, f+": line 1: ") {
+			t.Errorf("%s not named with its line: %s", f, errs)
+		}
+	}
+	if strings.Contains(errs, goodCSV+":") {
+		t.Errorf("the good file named as refused: %s", errs)
+	}
+	for _, b := range batches() {
+		if b.Origin == "file" && b.Status == "applied" && strings.Contains(b.Files, "good.csv") {
+			t.Fatalf("the good file was applied in batch %d", b.ID)
+		}
+	}
+
+	if code, out, errs := ingest(goodCSV); code != 0 || !strings.Contains(out, "1 applied") {
+		t.Fatalf("the good file alone: exit %d, %s %s", code, out, errs)
+	}
+	if code, out, errs := ingest(goodCSV); code != 0 || !strings.Contains(out, "0 applied, 1 duplicate") {
+		t.Fatalf("the good file again: exit %d, %s %s", code, out, errs)
+	}
+}
