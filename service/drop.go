@@ -356,22 +356,28 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 	if sigOf(fi) != f.sig {
 		return errChanged // since it was listed: the next scan sees it anew
 	}
-	// The batch is the bytes the file held when it was listed, hashed and ingested alike.
-	body := io.NewSectionReader(file, 0, f.sig.size)
-	h := sha256.New()
-	if _, err := io.Copy(h, body); err != nil {
-		return err
-	}
-	sum := h.Sum(nil)
-	key := "drop:" + src + "/" + name + ":" + hex.EncodeToString(sum)
-	var in io.Reader = body
+	// A file past the limit is refused by its size alone, never read (nor hashed: a huge
+	// file is not read through to be refused). Its batch has no key: refused for the
+	// limit, not for the file, dropped again under a higher one it is read.
+	var in io.Reader
+	var sum []byte
+	key := ""
 	if d.MaxBytes > 0 && f.sig.size > d.MaxBytes {
 		in = tooBig{fmt.Errorf("%d bytes, more than the drop folder's limit of %d (serve --max-body)", f.sig.size, d.MaxBytes)}
-		key = "" // refused for the limit, not for the file: dropped again under a higher one, it is read
-	} else if d.MaxBytes > 0 && strings.HasSuffix(name, ".gz") {
-		// What it unpacks to is known only once read: the limit is part of its key, so that
-		// a raised one reads it again.
-		key += ":max=" + strconv.FormatInt(d.MaxBytes, 10)
+	} else {
+		// The batch is the bytes the file held when it was listed, hashed and ingested alike.
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(file, 0, f.sig.size)); err != nil {
+			return err
+		}
+		sum = h.Sum(nil)
+		key = "drop:" + src + "/" + name + ":" + hex.EncodeToString(sum)
+		if d.MaxBytes > 0 && strings.HasSuffix(name, ".gz") {
+			// What it unpacks to is known only once read: the limit is part of its key, so
+			// that a raised one reads it again.
+			key += ":max=" + strconv.FormatInt(d.MaxBytes, 10)
+		}
+		in = io.NewSectionReader(file, 0, f.sig.size)
 	}
 	rep := map[string]any{}
 	to := "done"
@@ -390,9 +396,6 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 			to = "failed"
 		}
 	} else {
-		if _, err := body.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
 		res, err := d.Service.Ingest(ctx, Batch{Origin: "drop", Source: src, Actor: "drop:" + src, Key: key,
 			MaxDecompressed: d.MaxBytes, Files: []File{{Name: filepath.Join(src, name), Body: in}}})
 		if err != nil {
@@ -444,7 +447,8 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 }
 
 // target returns the path in to/ (done or failed) that the file name, of size bytes
-// hashing to sum, batch id's, is moved to: to/name, unless another file is there already
+// hashing to sum (nil: not read, refused for its size), batch id's, is moved to: to/name,
+// unless another file is there already
 // (a department that names its daily export the same every day) or a report of another
 // batch; then name with the batch id before its extension, to/deaths.batch-123.csv, its
 // report beside it as deaths.batch-123.csv.report.json, keeping both files as received.
@@ -484,7 +488,8 @@ func batchName(name string, id int64, k int) string {
 }
 
 // freeFor reports whether path in root can take the file (of size bytes hashing to sum,
-// batch id's): when nothing is there, or the same bytes (the same file taken again), or
+// batch id's): when nothing is there, or the same bytes (the same file taken again; a
+// file whose sum is nil, not read, is never the same, and what is there is not read), or
 // what is neither a regular file nor a directory (a symlink or FIFO planted there: the
 // rename replaces it, never writing through it); and, but for the same bytes, its
 // report's name holds no report of another batch. A directory or another regular file
@@ -498,7 +503,7 @@ func freeFor(root *os.Root, path string, size int64, sum []byte, id int64) (bool
 	case fi.IsDir():
 		return false, nil
 	case fi.Mode().IsRegular():
-		return fi.Size() == size && sameBytes(root, path, sum), nil
+		return sum != nil && fi.Size() == size && sameBytes(root, path, sum), nil
 	}
 	rp := path + ".report.json"
 	rfi, err := root.Lstat(rp)
