@@ -91,3 +91,44 @@ func TestIngestRefusedFiles(t *testing.T) {
 		t.Fatalf("the good file again: exit %d, %s %s", code, out, errs)
 	}
 }
+
+// TestIngestFolderOrder: a folder's files are read in byte order of their paths relative
+// to it (spec §3), as backtest and replay read them, so that within a batch the same
+// record sent twice keeps the same first occurrence: a-b.csv before a/x.csv ('-' is
+// before '/'). ingest walked the folder one directory at a time (a/ before a-b.csv), and
+// kept a/x.csv's version where backtest keeps a-b.csv's.
+func TestIngestFolderOrder(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "db")
+	roster := filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")
+	records := filepath.Join(dir, "records")
+	const header = "record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n"
+	row := func(detail string) string {
+		return header + "v1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-10,2024-02-11,," + detail + "\n"
+	}
+	os.MkdirAll(filepath.Join(records, "a"), 0o755)
+	os.WriteFile(filepath.Join(records, "a-b.csv"), []byte(row("count=1")), 0o644)
+	os.WriteFile(filepath.Join(records, "a", "x.csv"), []byte(row("count=2")), 0o644)
+	var so, se bytes.Buffer
+	if code := run(ctx, []string{"ingest", "--db", dsn, "--roster", roster, "--day", "2024-03-01", records}, &so, &se); code != 0 {
+		t.Fatalf("ingest: %s", se.String())
+	}
+	if !strings.Contains(so.String(), "1 applied, 1 duplicate") {
+		t.Fatalf("ingest: %s", so.String())
+	}
+	db := storetest.Open(t, dsn)
+	p, err := db.PersonByID(ctx, "371002194003150019")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := db.PersonRecords(ctx, p.PID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.RecordID == "v1" && (r.Detail != "count=1" || !strings.HasSuffix(r.File, "a-b.csv")) {
+			t.Errorf("the record kept is %s's (detail %s), want a-b.csv's, first in byte order", r.File, r.Detail)
+		}
+	}
+}

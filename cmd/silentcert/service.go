@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -252,18 +251,18 @@ func plural(n int, one, many string) string {
 }
 
 // openRecordFiles opens the record files of the paths given (files, or folders read
-// recursively), printing a warning for each file a folder holds that is not a record
-// file. A path that cannot be read (missing, unreadable, a folder that cannot be listed)
+// recursively in byte order of their paths, as backtest reads them: spec §3), printing a
+// warning for each file a folder holds that is not a record file. A path that cannot be read (missing, unreadable, a folder that cannot be listed)
 // refuses them all, each such path named: the files are one batch.
 func openRecordFiles(paths []string, stderr io.Writer) ([]service.File, error) {
 	var files []service.File
 	var bad []string
 	for _, p := range paths {
-		names, warns, errs := listFiles(p)
+		names, warns, err := exchange.ListRecordFiles(p)
 		for _, w := range warns {
-			fmt.Fprintln(stderr, w)
+			fmt.Fprintln(stderr, w.String())
 		}
-		for _, err := range errs {
+		if err != nil {
 			bad = append(bad, err.Error())
 		}
 		for _, name := range names {
@@ -280,42 +279,6 @@ func openRecordFiles(paths []string, stderr io.Writer) ([]service.File, error) {
 			plural(len(bad), "path", "paths"), strings.Join(bad, "\n  "))
 	}
 	return files, nil
-}
-
-// listFiles lists a path's record files (a file, or a folder's .csv/.jsonl files), the
-// warnings of the others a folder holds, and what could not be read, each error naming
-// its path.
-func listFiles(p string) ([]string, []string, []error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, nil, []error{err}
-	}
-	if !st.IsDir() {
-		return []string{p}, nil, nil
-	}
-	var out, warns []string
-	var errs []error
-	err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			errs = append(errs, err) // a folder that cannot be listed: the rest still is
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		n := strings.ToLower(path)
-		n = strings.TrimSuffix(n, ".gz")
-		if strings.HasSuffix(n, ".csv") || strings.HasSuffix(n, ".jsonl") {
-			out = append(out, path)
-		} else {
-			warns = append(warns, path+": not a .csv or .jsonl file (optionally .gz): skipped")
-		}
-		return nil
-	})
-	if err != nil {
-		errs = append(errs, err)
-	}
-	return out, warns, errs
 }
 
 // runBackup copies a SQLite database as of its last commit, without stopping serve.
