@@ -357,13 +357,15 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 		return errChanged // since it was listed: the next scan sees it anew
 	}
 	// A file past the limit is refused by its size alone, never read (nor hashed: a huge
-	// file is not read through to be refused). Its batch has no key: refused for the
-	// limit, not for the file, dropped again under a higher one it is read.
+	// file is not read through to be refused). Its batch's key is the file as listed (its
+	// size, time and inode) and the limit: a scan after a crash or a failed move finds
+	// the refusal instead of storing another; dropped again under a higher limit it is read.
 	var in io.Reader
 	var sum []byte
 	key := ""
 	if d.MaxBytes > 0 && f.sig.size > d.MaxBytes {
 		in = tooBig{fmt.Errorf("%d bytes, more than the drop folder's limit of %d (serve --max-body)", f.sig.size, d.MaxBytes)}
+		key = fmt.Sprintf("drop:%s/%s:unread:size=%d:mtime=%d:dev=%d:ino=%d:max=%d", src, name, f.sig.size, f.sig.mtime, f.sig.dev, f.sig.ino, d.MaxBytes)
 	} else {
 		// The batch is the bytes the file held when it was listed, hashed and ingested alike.
 		h := sha256.New()

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/silentcert/silentcert/service"
 )
 
 // readSoFar is how many bytes this process has read through system calls (Linux's
@@ -106,5 +108,41 @@ func TestDropFolderRefusesBySizeUnread(t *testing.T) {
 	}
 	if refused != 2 {
 		t.Errorf("%d refusals stored, want one for each file dropped", refused)
+	}
+}
+
+// TestDropFolderTooBigRefusedOnce: a file refused for its size whose move to failed/
+// fails (a crash, a full disk: here failed/ replaced by a file just before the move) is
+// found refused at the next scan, not refused again (a batch and an audit row each scan).
+func TestDropFolderTooBigRefusedOnce(t *testing.T) {
+	ctx := context.Background()
+	s, db, _ := newLoggedCity(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+	failed := filepath.Join(dir, "HEA", "failed")
+	once := true
+	defer service.SetDropBeforeMove(func(src, name string) {
+		if once {
+			once = false
+			os.RemoveAll(failed)
+			os.WriteFile(failed, nil, 0o644)
+		}
+	})()
+	drop := dropFolder(dir, s)
+	drop.MaxBytes = 1 << 10
+	hugeFile(t, filepath.Join(dir, "HEA", "big.csv"), 1<<20)
+	drop.Scan(ctx) // sees it
+	if _, err := drop.Scan(ctx); err == nil {
+		t.Fatal("the move into a failed/ that is a file did not fail")
+	}
+	if err := os.Remove(failed); err != nil {
+		t.Fatal(err)
+	}
+	drop.Scan(ctx)
+	if _, err := os.Stat(filepath.Join(failed, "big.csv")); err != nil {
+		t.Fatalf("not moved once failed/ could be made: %v", err)
+	}
+	if n := len(dropBatches(t, db)); n != 1 {
+		t.Errorf("%d refusals stored for one file, want 1", n)
 	}
 }
