@@ -36,6 +36,21 @@ func (h *handler) capturePage(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusServiceUnavailable, "message", pageData{Msg: "unavailable", Next: "/c/me"})
 		return
 	}
+	// No nonce for someone the status page offers no capture: the page's button is only
+	// guidance, the refusal is here (and at the attempt, for a nonce issued before).
+	why, st, err := faceGate(dbq{r.Context(), h.db}, s.pid)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if why != "" {
+		if p, err := personBy(dbq{r.Context(), h.db}, "pid", s.pid); err == nil {
+			h.auditFirst(context.WithoutCancel(r.Context()), fmt.Sprintf("refused:capture_%s:%d", why, s.pid), 24*time.Hour,
+				h.auditRow("citizen_face", actorOf(s.agent), p.PID, p.PersonID, "capture_refused", "", gateDetail(why, st)))
+		}
+		h.render(w, r, http.StatusForbidden, "message", pageData{Msg: "face_" + why, Next: "/c/me"})
+		return
+	}
 	tok, hash := newToken(16)
 	now := h.now()
 	if _, err := h.db.SQL().ExecContext(r.Context(), h.db.Rebind(`INSERT INTO citizen_nonces (hash, pid, session, created, expires, used)
@@ -47,9 +62,83 @@ func (h *handler) capturePage(w http.ResponseWriter, r *http.Request) {
 		Seconds: int(h.pol.NonceTTL / time.Second), MaxFrames: MaxFrames})
 }
 
+// Why a person may not certify by face now (faceGate).
+const (
+	// gateStatus: their status is for the bureau to settle (closedToFace).
+	gateStatus = "status"
+	// gateReview: photos they sent wait for staff; the status page offers no capture
+	// meanwhile and says so.
+	gateReview = "review"
+)
+
+// faceGate says why person pid may not certify by face now ("" when they may), with their
+// status: the server's side of the status page's button. The capture page and the attempt
+// ask it; settle asks closedStatus again just before an accept's record is sent.
+func faceGate(q querier, pid int64) (string, sc.Status, error) {
+	st, err := statusNow(q, pid)
+	switch {
+	case err != nil:
+		return "", st, err
+	case closedToFace(st):
+		return gateStatus, st, nil
+	}
+	var open int
+	if err := q.QueryRow(`SELECT count(*) FROM citizen_reviews WHERE status IN ('open', 'deciding') AND pid = ?`, pid).Scan(&open); err != nil {
+		return "", st, err
+	}
+	if open > 0 {
+		return gateReview, st, nil
+	}
+	return "", st, nil
+}
+
+// statusNow reads a person's status as the engine last left it.
+func statusNow(q querier, pid int64) (sc.Status, error) {
+	var st int
+	if err := q.QueryRow(`SELECT status FROM people WHERE pid = ?`, pid).Scan(&st); err != nil {
+		return 0, fmt.Errorf("status of %d: %w", pid, err)
+	}
+	return sc.Status(st), nil
+}
+
+// gateDetail is the audit detail of a refusal by faceGate.
+func gateDetail(why string, st sc.Status) string {
+	return fmt.Sprintf("reason=closed_%s;status=%s", why, st)
+}
+
+// closed audits an attempt faceGate refuses and answers it: the words say what to do
+// instead (the bureau or the village for a status a face cannot settle; wait for staff).
+func (h *handler) closed(ctx context.Context, p *who, actor, why string, st sc.Status) attemptResult {
+	h.record(context.WithoutCancel(ctx), []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "attempt_refused", "", gateDetail(why, st))})
+	return attemptResult{Outcome: "closed", Reason: why}
+}
+
+// auditFirst appends row only the first time key is met in a window, counted in
+// citizen_throttle like the rate limits: a refused page reloaded or a script looping must
+// not flood the trail.
+func (h *handler) auditFirst(ctx context.Context, key string, window time.Duration, row store.AuditRow) {
+	tx, err := h.db.Begin(ctx)
+	if err == nil {
+		defer tx.Rollback()
+		var n int
+		if n, err = hit(tx, key, h.now(), window, 0); err == nil && n == 1 {
+			err = tx.Append([]store.AuditRow{row})
+		}
+		if err == nil {
+			err = tx.Commit()
+		}
+	}
+	if err != nil {
+		h.log.Error("citizen audit", "err", err)
+	}
+}
+
 // attemptResult is the JSON answer to an attempt (the capture script's).
 type attemptResult struct {
-	Outcome string `json:"outcome"` // accept, review, reject, retry, refused
+	// accept (certified: Until says until when), recorded (the record was applied but the
+	// person is not certified by it: their status is for the bureau), review, reject,
+	// retry, refused, closed (faceGate: Reason says why)
+	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
 	Until   string `json:"certified_until,omitempty"`
 	Message string `json:"message"`
@@ -118,6 +207,14 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 	}
 	if over > 0 {
 		refuse(http.StatusTooManyRequests, "refused", "too_many", over == 1)
+		return
+	}
+	// A nonce issued before the status closed (or before photos went to review).
+	if why, st, err := faceGate(dbq{ctx, h.db}, p.PID); err != nil {
+		h.fail(w, r, err)
+		return
+	} else if why != "" {
+		h.answer(w, r, http.StatusForbidden, h.closed(ctx, p, actor, why, st))
 		return
 	}
 	files := r.MultipartForm.File["frame"]
@@ -189,6 +286,13 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 	now := h.now()
 	detail := fmt.Sprintf("agent=%d;frames=%d;distance=%.4f;movement=%.4f;spread=%.4f;ref=%s", b2i(agent), v.Frames,
 		v.Distance, v.Movement, v.Spread, v.RefKind)
+	// Again after the analysis, which takes a while: a death filed meanwhile must not be
+	// disputed by a face.
+	if st, err := statusNow(dbq{ctx, h.db}, p.PID); err != nil {
+		return attemptResult{}, err
+	} else if closedToFace(st) {
+		return h.closed(ctx, p, actor, gateStatus, st), nil
+	}
 	switch v.Outcome {
 	case "accept":
 		// Two transactions (see complete): the attempt is written as an accept under way
@@ -225,12 +329,17 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 		case !applied:
 			return attemptResult{}, err
 		}
-		until := ""
+		// "Certified" only when the record did certify: a LOSS (or a death filed after the
+		// check above) keeps its status, and the person is told to see the bureau.
+		var st int
 		var u int64
-		if err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT until_day FROM people WHERE pid = ?`), p.PID).Scan(&u); err == nil {
-			until = sc.Date(u).String()
+		if err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT status, until_day FROM people WHERE pid = ?`), p.PID).Scan(&st, &u); err != nil {
+			return attemptResult{}, err
 		}
-		return attemptResult{Outcome: "accept", Until: until}, nil
+		if sc.Status(st) != sc.StatusCertified {
+			return attemptResult{Outcome: "recorded"}, nil
+		}
+		return attemptResult{Outcome: "accept", Until: sc.Date(u).String()}, nil
 	case "review":
 		tx, err := h.db.Begin(ctx)
 		if err != nil {

@@ -95,6 +95,7 @@ var messages = map[string]map[string]string{
 		"m_COMMUNITY":      "上门核实",
 		"m_MIGRATED":       "原系统认证",
 		"r_accept":         "认证成功！",
+		"r_recorded":       "照片核对通过，已经记录。但您的领取资格还需要社保经办机构核实，请带身份证到社保经办机构，或联系村（社区）。",
 		"r_review":         "照片已提交，工作人员会尽快核对。核对结果请回到“我的认证”查看，不用再次提交。",
 		"r_retry":          "这次没有拍好，请再试一次。",
 		"r_reject":         "没有认证成功。请换个光线明亮的地方，看着屏幕眨眨眼再试；多次不成功，村（社区）工作人员会上门帮您认证。",
@@ -116,6 +117,8 @@ var messages = map[string]map[string]string{
 		"msg_too_many":     "操作太频繁，请稍后再试。",
 		"msg_internal":     "系统繁忙，请稍后再试。",
 		"msg_unavailable":  "刷脸认证暂时不可用，请稍后再试或联系村（社区）。",
+		"msg_face_status":  "您的情况需要社保经办机构核实，不能在手机上刷脸认证。请带身份证到社保经办机构，或联系村（社区）。",
+		"msg_face_review":  "您提交的照片正在由工作人员核对，请耐心等待，不用再次提交。",
 		"err_wrong_digits": "身份证号最后4位不对，请再试。",
 		"err_wrong_code":   "验证码不对，请再试。",
 		"err_bad_id":       "身份证号码格式不对，请检查。",
@@ -188,6 +191,7 @@ var messages = map[string]map[string]string{
 		"m_COMMUNITY":      "home visit",
 		"m_MIGRATED":       "previous system",
 		"r_accept":         "Certified!",
+		"r_recorded":       "The photos matched and were recorded, but your eligibility must be checked by the pension office: bring the ID card to the pension office, or contact the village.",
 		"r_review":         "Sent: staff will check the photos soon. See the result under My certification; there is no need to send them again.",
 		"r_retry":          "The pictures were not good enough; please try again.",
 		"r_reject":         "Not certified. Try again in good light, looking at the screen and blinking; if it keeps failing, village staff will visit to help.",
@@ -209,6 +213,8 @@ var messages = map[string]map[string]string{
 		"msg_too_many":     "Too many tries; please wait and try again.",
 		"msg_internal":     "The service is busy; please try again later.",
 		"msg_unavailable":  "Face certification is unavailable now; try later or contact the village.",
+		"msg_face_status":  "Your case must be checked by the pension office: it cannot be settled by a face on the phone. Bring the ID card to the pension office, or contact the village.",
+		"msg_face_review":  "Staff are checking the photos you sent: please wait, there is no need to send them again.",
 		"err_wrong_digits": "Those are not the last 4 characters; try again.",
 		"err_wrong_code":   "Wrong code; try again.",
 		"err_bad_id":       "That is not a valid ID number.",
@@ -246,6 +252,8 @@ func resultMessage(lang string, a attemptResult) string {
 		return msg(lang, "r_visit")
 	case a.Outcome == "refused" && a.Reason == "too_many":
 		return msg(lang, "r_too_many")
+	case a.Outcome == "closed":
+		return msg(lang, "msg_face_"+a.Reason)
 	case a.Outcome == "retry":
 		if w := msg(lang, "why_"+a.Reason); w != "why_"+a.Reason {
 			return msg(lang, "r_retry") + " " + w

@@ -154,11 +154,23 @@ func Decide(ctx context.Context, db *store.DB, svc *service.Service, id int64, a
 	if !accept {
 		return refuse(ctx, db, svc, id, actor, now)
 	}
+	// A face does not certify someone whose death is on file (or disputed): it would
+	// dispute the death (CONFLICT) on a reviewer's look at a selfie. The bureau settles it.
+	var st int
+	err := db.Reader().QueryRowContext(ctx, db.Rebind(`SELECT p.status FROM citizen_reviews r JOIN people p ON p.pid = r.pid WHERE r.id = ?`), id).Scan(&st)
+	switch {
+	case isNoRows(err):
+		return sc.Errorf(sc.ENotFound, "no review %d", id)
+	case err != nil:
+		return fmt.Errorf("%s: review %d: %w", db, id, err)
+	case closedToFace(sc.Status(st)):
+		return sc.Errorf(sc.EConflict, "review %d: the person is %s: a face cannot certify them; send the review to a visit or settle the case at the bureau", id, sc.Status(st))
+	}
 	rid := faceRID(svc.Today())
 	key := "HRSS:" + rid
 	var pid, created int64
 	var agent int
-	err := db.SQL().QueryRowContext(ctx, db.Rebind(`UPDATE citizen_reviews SET status = 'deciding', decided_by = ?, decided_at = ?, record = ?
+	err = db.SQL().QueryRowContext(ctx, db.Rebind(`UPDATE citizen_reviews SET status = 'deciding', decided_by = ?, decided_at = ?, record = ?
 		WHERE id = ? AND status = 'open' RETURNING pid, created, agent`), actor, now.UnixNano(), key, id).Scan(&pid, &created, &agent)
 	if isNoRows(err) {
 		return sc.Errorf(sc.EConflict, "review %d is not open", id)

@@ -61,7 +61,7 @@ func (h *handler) statusOf(ctx context.Context, pid int64, agent bool) (*Status,
 			st.Deadline = d.String()
 		}
 	}
-	st.CanCertify = p.Status != sc.StatusTerminated && p.Status != sc.StatusConflict
+	st.CanCertify = !closedToFace(p.Status)
 	// The last certification in the audit trail names its evidence (SOURCE:RECORD_ID).
 	var evidence string
 	err = h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT evidence FROM audit WHERE pid = ? AND kind = 'decision'
@@ -99,6 +99,14 @@ func (h *handler) statusOf(ctx context.Context, pid int64, agent bool) (*Status,
 	}
 	st.ReviewOpen = open > 0
 	return st, nil
+}
+
+// closedToFace reports a status that the bureau settles, not a face: a death on file
+// (TERMINATED) or a dispute over one (CONFLICT). An HRSS.FACE record would not certify such
+// a person, it would dispute the death; the status page offers no capture and the server
+// refuses one (faceGate).
+func closedToFace(s sc.Status) bool {
+	return s == sc.StatusTerminated || s == sc.StatusConflict
 }
 
 // backPay sums the months withheld and not yet back-paid (what resuming would release),
