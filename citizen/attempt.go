@@ -293,6 +293,18 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 	} else if closedToFace(st) {
 		return h.closed(ctx, p, actor, gateStatus, st), nil
 	}
+	if v.Outcome == "accept" {
+		// Routed to a village visit (failures, or staff): a face that now passes is for
+		// staff to weigh against those failures, not a reason to drop the visit unseen.
+		var visit int
+		err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT needs_visit FROM citizen_people WHERE pid = ?`), p.PID).Scan(&visit)
+		if err != nil && !isNoRows(err) {
+			return attemptResult{}, err
+		}
+		if visit != 0 {
+			v.Outcome, v.Reason = "review", reasonVisitPending
+		}
+	}
 	switch v.Outcome {
 	case "accept":
 		// Two transactions (see complete): the attempt is written as an accept under way
@@ -405,8 +417,12 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 	return attemptResult{Outcome: "retry", Reason: v.Reason}, nil
 }
 
-// setOutcome keeps a person's attempt bookkeeping: an accept clears failures and the
-// visit; otherwise failures and the visit flag are as given.
+// reasonVisitPending is the review reason of a burst the server would have accepted from a
+// person routed to a visit: while the visit is pending, only staff or the visit settle it.
+const reasonVisitPending = "visit_pending"
+
+// setOutcome keeps a person's attempt bookkeeping: a review leaves failures and the visit
+// as they are; any other outcome sets them as given.
 func setOutcome(tx *store.Tx, pid int64, now time.Time, outcome string, visit bool, failures int) error {
 	since := int64(0)
 	if visit {

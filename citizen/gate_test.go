@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/service"
@@ -129,6 +130,73 @@ func TestFaceClosedByStatus(t *testing.T) {
 			}
 			if _, err := c.db.VerifyAudit(ctx, nil); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestVisitPendingGoesToStaff: three failures route 张三 to a village visit; he may still
+// try, but a burst the server would accept goes to staff (no record, still on the list);
+// a staff accept certifies him and cancels the visit, audited. An accept on the spot that
+// raced the routing (finished after a crash) leaves the visit pending.
+func TestVisitPendingGoesToStaff(t *testing.T) {
+	m := testModels(t)
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newCity(t, dsn.Open(t), m)
+			p, _ := personBy(dbq{ctx, c.db}, "person_id", zhang)
+			for range 3 {
+				if _, err := c.h.settle(ctx, p, false, "citizen", verdict{Outcome: "reject", Reason: reasonMismatch, Distance: 0.8}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if vs, _ := NeedsVisit(ctx, c.db); len(vs) != 1 {
+				t.Fatalf("visits %+v", vs)
+			}
+			cl := c.browser(t)
+			c.loginByLink(t, cl, zhang, false)
+			c.capture(t, cl) // attempts are still taken, for staff
+			good := verdict{Outcome: "accept", Distance: 0.1, Frames: 5}
+			a, err := c.h.settle(ctx, p, false, "citizen", good)
+			if err != nil || a.Outcome != "review" {
+				t.Fatalf("a good burst while a visit is pending: %+v %v", a, err)
+			}
+			if vs, _ := NeedsVisit(ctx, c.db); len(vs) != 1 || c.faces(t, p.PID) != 0 {
+				t.Fatalf("the attempt took 张三 off the visit list (%+v) or certified him (%d records)", vs, c.faces(t, p.PID))
+			}
+			pg, _ := Reviews(ctx, c.db, ReviewQuery{})
+			if len(pg.Reviews) != 1 || pg.Reviews[0].Reason != reasonVisitPending {
+				t.Fatalf("the queue: %+v", pg.Reviews)
+			}
+			if err := Decide(ctx, c.db, c.svc, pg.Reviews[0].ID, "reviewer", true, c.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if vs, _ := NeedsVisit(ctx, c.db); len(vs) != 0 || c.faces(t, p.PID) != 1 {
+				t.Fatalf("after staff accepted: visits %+v, %d records", vs, c.faces(t, p.PID))
+			}
+			if a := c.audited(t, p.PID, "citizen_visit", "visit_cleared"); len(a) != 1 || a[0].Actor != "reviewer" ||
+				!strings.Contains(a[0].Detail, "failures=3") {
+				t.Fatalf("the visit's cancelling is not audited so: %+v", a)
+			}
+
+			// An accept on the spot interrupted between its two transactions, the person
+			// routed meanwhile, finished by Recover: the visit stays.
+			q, _ := personBy(dbq{ctx, c.db}, "person_id", li)
+			withFault(t, "ingested")
+			if _, err := c.h.settle(ctx, q, false, "citizen", good); err == nil {
+				t.Fatal("the fault did not stop the accept")
+			}
+			fault = nil
+			if _, err := c.db.SQL().Exec(c.db.Rebind(`INSERT INTO citizen_people (pid, failures, needs_visit, visit_since, last_attempt, last_outcome)
+				VALUES (?, 3, 1, 1, 1, 'reject:mismatch')`), q.PID); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := Recover(ctx, c.db, c.svc, c.clock.Now().Add(3*time.Minute)); err != nil || n != 1 {
+				t.Fatalf("recover: %d %v", n, err)
+			}
+			if vs, _ := NeedsVisit(ctx, c.db); len(vs) != 1 || vs[0].PersonID != li || c.faces(t, q.PID) != 1 {
+				t.Fatalf("an accept on the spot cancelled a pending visit: %+v", vs)
 			}
 		})
 	}

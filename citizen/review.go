@@ -245,8 +245,9 @@ func keep() int { return b2i(retentionOf() > 0) }
 
 // complete finishes an accept in status "deciding" whose record is key, in one
 // transaction: when the record is in the store and applied, the selfie's template becomes
-// the person's reference, their failures and visit are cleared, the row is "accepted" and
-// the accept audited; when it is not, the row goes back to the queue ("failed" for an
+// the person's reference, their failures and visit are cleared (a pending visit only by a
+// staff accept, audited citizen_visit visit_cleared), the row is "accepted" and the accept
+// audited; when it is not, the row goes back to the queue ("failed" for an
 // attempt accepted on the spot), audited too; refused says the ingestion answered that the
 // record was stored but not applied (held or quarantined). It reports whether the accept
 // stood. A row no longer "deciding" with that key was finished before: nothing to do.
@@ -313,7 +314,18 @@ func complete(ctx context.Context, db *store.DB, svc *service.Service, id int64,
 	if err := putRef(tx, pid, RefSelfie, d, now, nil, 0); err != nil {
 		return false, err
 	}
-	if err := setOutcome(tx, pid, now, "accept", false, 0); err != nil {
+	// A pending visit is cleared by the visit or by staff, never by an accept on the spot
+	// (settle sends a routed person's attempts to review; this one raced the routing).
+	var failures, visit int
+	if err := tx.QueryRow(`SELECT failures, needs_visit FROM citizen_people WHERE pid = ?`, pid).Scan(&failures, &visit); err != nil && !isNoRows(err) {
+		return false, err
+	}
+	keepVisit := auto && visit != 0
+	left := failures
+	if !keepVisit {
+		left = 0
+	}
+	if err := setOutcome(tx, pid, now, "accept", keepVisit, left); err != nil {
 		return false, err
 	}
 	if err := tx.Exec(`UPDATE citizen_reviews SET status = 'accepted', photo = `+keptPhoto+` WHERE id = ?`, keep(), []byte{}, id); err != nil {
@@ -323,7 +335,13 @@ func complete(ctx context.Context, db *store.DB, svc *service.Service, id int64,
 	if auto {
 		row.Action = "accept"
 	}
-	if err := tx.Append([]store.AuditRow{row}); err != nil {
+	rows := []store.AuditRow{row}
+	if visit != 0 && !keepVisit {
+		v := row
+		v.Kind, v.Action, v.Detail = "citizen_visit", "visit_cleared", fmt.Sprintf("review=%d;failures=%d", id, failures)
+		rows = append(rows, v)
+	}
+	if err := tx.Append(rows); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()
