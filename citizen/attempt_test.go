@@ -165,8 +165,9 @@ func TestFaceAttempt(t *testing.T) {
 			if detail != "agent=1" || origin != "citizen" {
 				t.Fatalf("record %s detail %q origin %q", typ, detail, origin)
 			}
-			// The accepted selfie is now a reference too.
-			refs, err := refsOf(ctx, c.db, c.pid(t, zhang))
+			// The selfie accepted on the spot is now a reference too (the ID card still
+			// decides alone).
+			refs, err := allRefs(ctx, c.db, c.pid(t, zhang))
 			if err != nil || len(refs) != 2 {
 				t.Fatalf("references %v %v", refs, err)
 			}
@@ -212,10 +213,10 @@ func TestFaceAttempt(t *testing.T) {
 			if strings.Contains(msg(langZH, "r_review"), "短信") {
 				t.Error("the review's answer promises an SMS")
 			}
-			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", true, c.clock.Now()); err != nil {
+			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", ReviewDecision{Accept: true, Check: "video"}, c.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
-			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", true, c.clock.Now()); err == nil {
+			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", ReviewDecision{Accept: true, Check: "video"}, c.clock.Now()); err == nil {
 				t.Fatal("a review was decided twice")
 			}
 			if pg, _ := Reviews(ctx, c.db, ReviewQuery{}); len(pg.Reviews) != 0 || pg.Total != 0 {
@@ -283,7 +284,7 @@ func TestFailuresRouteToVisit(t *testing.T) {
 			if len(rs) != 1 {
 				t.Fatalf("%d reviews", len(rs))
 			}
-			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", false, c.clock.Now()); err != nil {
+			if err := Decide(ctx, c.db, c.svc, rs[0].ID, "reviewer", ReviewDecision{}, c.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			vs, _ := NeedsVisit(ctx, c.db)

@@ -208,14 +208,23 @@ func TestBrowserAgentAndReview(t *testing.T) {
 		t.Fatalf("the console's review queue: %v", err)
 	}
 	text := browsertest.Text(t, op, card)
-	if !strings.Contains(text, "赵六") || !strings.Contains(text, "无可比对的参考照片") || !strings.Contains(text, "代办人协助") {
+	if !strings.Contains(text, "赵六") || !strings.Contains(text, "无可比对的参考照片") || !strings.Contains(text, "代办人协助") ||
+		!strings.Contains(text, "尚未导入此人的身份证照片") {
 		t.Fatalf("the review's card says:\n%s", text)
 	}
 	if n, err := chromedp.Run(op, chromedp.Evaluate[int](`document.querySelectorAll("`+card+` img").length`)); err != nil || n != 1 {
 		t.Fatalf("the card shows %d photos (%v), want the selfie", n, err)
 	}
 	browsertest.Screenshot(t, op, "console-reviews")
+	// No photo to compare: the accept is not one click; the form wants the other check.
+	if err := chromedp.Do(op, chromedp.Click(css(card+` button[value=accept]`))); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := chromedp.Run(op, chromedp.Evaluate[bool](`document.querySelector("`+card+` select[name=check]").validity.valueMissing`)); err != nil || !ok {
+		t.Fatalf("the accept went without a check (%v)", err)
+	}
 	if err := chromedp.Do(op,
+		chromedp.SetValue(css(card+` select[name=check]`), "video"),
 		chromedp.Click(css(card+` button[value=accept]`)),
 		chromedp.WaitVisible(css(`main p.ok[role=status]`))); err != nil {
 		t.Fatalf("accept: %v", err)

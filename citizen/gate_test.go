@@ -104,7 +104,7 @@ func TestFaceClosedByStatus(t *testing.T) {
 			if len(pg.Reviews) != 1 {
 				t.Fatalf("%d reviews", len(pg.Reviews))
 			}
-			if err := Decide(ctx, c.db, c.svc, pg.Reviews[0].ID, "reviewer", true, c.clock.Now()); sc.ErrorCode(err) != sc.EConflict {
+			if err := Decide(ctx, c.db, c.svc, pg.Reviews[0].ID, "reviewer", ReviewDecision{Accept: true, Check: "video"}, c.clock.Now()); sc.ErrorCode(err) != sc.EConflict {
 				t.Fatalf("staff accepted the face of a person whose death is on file: %v", err)
 			}
 			if s, _, _ := c.person(t, zhang); s != sc.StatusTerminated || c.faces(t, zp.PID) != 0 {
@@ -169,7 +169,7 @@ func TestVisitPendingGoesToStaff(t *testing.T) {
 			if len(pg.Reviews) != 1 || pg.Reviews[0].Reason != reasonVisitPending {
 				t.Fatalf("the queue: %+v", pg.Reviews)
 			}
-			if err := Decide(ctx, c.db, c.svc, pg.Reviews[0].ID, "reviewer", true, c.clock.Now()); err != nil {
+			if err := Decide(ctx, c.db, c.svc, pg.Reviews[0].ID, "reviewer", ReviewDecision{Accept: true, Check: "video"}, c.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if vs, _ := NeedsVisit(ctx, c.db); len(vs) != 0 || c.faces(t, p.PID) != 1 {

@@ -15,10 +15,13 @@ import (
 	"github.com/silentcert/silentcert/store"
 )
 
-// Reference kinds: what a selfie is compared with.
+// Reference kinds: what a selfie is compared with. The ID-card photo decides alone once
+// it is imported (refsOf); a selfie serves only a person with none, and is stored only
+// from a burst the server accepted on the spot, never from a staff accept (which may have
+// had no photo to compare with).
 const (
 	RefIDCard = "idcard" // the ID-card photo the agency imported
-	RefSelfie = "selfie" // the last accepted selfie
+	RefSelfie = "selfie" // the last selfie accepted on the spot
 )
 
 // encodeTemplate stores a descriptor as 128 little-endian float32s.
@@ -43,7 +46,9 @@ func decodeTemplate(b []byte) (face.Descriptor, error) {
 
 // ImportPhoto computes the template of a person's ID-card photo (a JPEG with exactly one
 // face) and stores it as their reference; the photo itself is kept only for the retention
-// set by SetFaceModels or New (0: not at all). The import is audited, at now, by actor.
+// set by SetFaceModels or New (0: not at all). Their selfie reference is deleted: the ID
+// card decides from now on, and a selfie stored before it may be anyone's. The import is
+// audited, at now, by actor.
 func ImportPhoto(ctx context.Context, db *store.DB, personID string, jpeg []byte, now time.Time, actor string) error {
 	return importPhoto(ctx, db, personID, jpeg, now, actor)
 }
@@ -80,9 +85,16 @@ func importPhoto(ctx context.Context, db *store.DB, personID string, jpeg []byte
 	if err := putRef(tx, p.PID, RefIDCard, f.Descriptor, now, photo, expires); err != nil {
 		return err
 	}
+	var selfies int
+	if err := tx.QueryRow(`SELECT count(*) FROM citizen_refs WHERE pid = ? AND kind = ?`, p.PID, RefSelfie).Scan(&selfies); err != nil {
+		return err
+	}
+	if err := tx.Exec(`DELETE FROM citizen_refs WHERE pid = ? AND kind = ?`, p.PID, RefSelfie); err != nil {
+		return err
+	}
 	if err := tx.Append([]store.AuditRow{{Kind: "citizen_reference", Day: dayIn(now, agencyLoc()), At: now.UTC().Format(time.RFC3339),
 		Actor: actor, PID: p.PID, PersonID: p.PersonID, Action: "import_idcard_photo", Rule: "citizen",
-		Detail: fmt.Sprintf("photo_kept=%d", b2i(retention > 0))}}); err != nil {
+		Detail: fmt.Sprintf("photo_kept=%d;selfie_cleared=%d", b2i(retention > 0), selfies)}}); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -103,8 +115,21 @@ type ref struct {
 	template face.Descriptor
 }
 
-// refsOf reads a person's references (ID card first).
+// refsOf reads the references a person's attempts are judged by: the ID card's alone
+// once it is imported (a selfie never overrides it: the closest reference would let a
+// selfie accept a face the ID card rejects), else their selfie, if any.
 func refsOf(ctx context.Context, db *store.DB, pid int64) ([]ref, error) {
+	refs, err := allRefs(ctx, db, pid)
+	for _, r := range refs {
+		if r.kind == RefIDCard {
+			return []ref{r}, err
+		}
+	}
+	return refs, err
+}
+
+// allRefs reads every reference of a person (ID card first).
+func allRefs(ctx context.Context, db *store.DB, pid int64) ([]ref, error) {
 	rows, err := db.Reader().QueryContext(ctx, db.Rebind(`SELECT kind, template FROM citizen_refs WHERE pid = ? ORDER BY kind`), pid)
 	if err != nil {
 		return nil, fmt.Errorf("%s: references: %w", db, err)

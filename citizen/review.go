@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type Review struct {
 	Reason   string  // "borderline", "few_frames", "no_reference"
 	Selfie   []byte  // the sharpest frame (JPEG)
 	IDPhoto  []byte  // the ID-card photo, when imported and still kept (JPEG), else empty
+	// IDCard: an ID-card photo was imported (its template is on file), even when the photo
+	// itself is not kept. With no IDPhoto there is nothing to compare the selfie with, and
+	// Decide wants the reviewer's other check.
+	IDCard bool
 }
 
 // ReviewQuery selects one page of the open reviews.
@@ -48,7 +53,7 @@ type ReviewPage struct {
 }
 
 const reviewCols = `r.id, r.pid, p.person_id, p.name, p.region_code, r.created, r.agent,
-		r.distance, r.reason, r.photo, COALESCE(f.photo, ?)
+		r.distance, r.reason, r.photo, COALESCE(f.photo, ?), CASE WHEN f.pid IS NULL THEN 0 ELSE 1 END
 		FROM citizen_reviews r JOIN people p ON p.pid = r.pid
 		LEFT JOIN citizen_refs f ON f.pid = r.pid AND f.kind = 'idcard'`
 
@@ -103,12 +108,12 @@ func scanReviews(ctx context.Context, db *store.DB, query string, args ...any) (
 	for rows.Next() {
 		var v Review
 		var created int64
-		var agent int
+		var agent, idcard int
 		if err := rows.Scan(&v.ID, &v.PID, &v.PersonID, &v.Name, &v.Region, &created, &agent, &v.Distance, &v.Reason,
-			&v.Selfie, &v.IDPhoto); err != nil {
+			&v.Selfie, &v.IDPhoto, &idcard); err != nil {
 			return nil, err
 		}
-		v.Created, v.Agent = time.Unix(0, created), agent != 0
+		v.Created, v.Agent, v.IDCard = time.Unix(0, created), agent != 0, idcard != 0
 		out = append(out, v)
 	}
 	return out, rows.Err()
@@ -141,39 +146,76 @@ func faultAt(point string) error {
 	return nil
 }
 
+// OtherChecks are the ways a reviewer may have made sure of the person when there is no
+// ID-card photo on the review to compare the selfie with (none imported, or not kept):
+// they saw the person on a video call, at the bureau's counter, or through the village's
+// staff. Decide takes one of them, or none when the photo is there.
+var OtherChecks = []string{"video", "counter", "village"}
+
+// ReviewDecision is a reviewer's decision on one review.
+type ReviewDecision struct {
+	Accept bool // accept (an HRSS.FACE record); otherwise a village visit
+	// Check is the other check (one of OtherChecks) the reviewer made before accepting a
+	// review with no ID-card photo to compare with; such an accept needs one. Audited.
+	Check string
+}
+
 // Decide settles a review: accept sends the HRSS.FACE record through the service (dated
-// the day of the attempt, with agent=1 when an agent helped) and keeps the selfie's
-// template as the person's reference; refuse routes the person to a visit. now is the
-// time of the decision (the console's clock). Deciding a review twice is an error; every
-// decision is audited with its actor. An accept that fails leaves the review in the
-// queue, or, when its record did reach the engine, finishes it (see complete).
-func Decide(ctx context.Context, db *store.DB, svc *service.Service, id int64, actor string, accept bool, now time.Time) error {
+// the day of the attempt, with agent=1 when an agent helped); refuse routes the person to
+// a visit. An accepted review's selfie never becomes a reference. now is the time of the
+// decision (the console's clock). Deciding a review twice is an error; every decision is
+// audited with its actor. An accept that fails leaves the review in the queue, or, when
+// its record did reach the engine, finishes it (see complete).
+func Decide(ctx context.Context, db *store.DB, svc *service.Service, id int64, actor string, d ReviewDecision, now time.Time) error {
 	if _, err := Recover(ctx, db, svc, now); err != nil {
 		return err
 	}
-	if !accept {
+	if !d.Accept {
 		return refuse(ctx, db, svc, id, actor, now)
 	}
-	// A face does not certify someone whose death is on file (or disputed): it would
-	// dispute the death (CONFLICT) on a reviewer's look at a selfie. The bureau settles it.
-	var st int
-	err := db.Reader().QueryRowContext(ctx, db.Rebind(`SELECT p.status FROM citizen_reviews r JOIN people p ON p.pid = r.pid WHERE r.id = ?`), id).Scan(&st)
+	var st, photo int
+	var personID string
+	err := db.Reader().QueryRowContext(ctx, db.Rebind(`SELECT p.status, p.person_id, COALESCE(length(f.photo), 0)
+		FROM citizen_reviews r JOIN people p ON p.pid = r.pid LEFT JOIN citizen_refs f ON f.pid = r.pid AND f.kind = 'idcard'
+		WHERE r.id = ?`), id).Scan(&st, &personID, &photo)
 	switch {
 	case isNoRows(err):
 		return sc.Errorf(sc.ENotFound, "no review %d", id)
 	case err != nil:
 		return fmt.Errorf("%s: review %d: %w", db, id, err)
 	case closedToFace(sc.Status(st)):
+		// A face does not certify someone whose death is on file (or disputed): it would
+		// dispute the death (CONFLICT) on a reviewer's look at a selfie.
 		return sc.Errorf(sc.EConflict, "review %d: the person is %s: a face cannot certify them; send the review to a visit or settle the case at the bureau", id, sc.Status(st))
+	case d.Check != "" && !slices.Contains(OtherChecks, d.Check):
+		return sc.Errorf(sc.EInvalid, "review %d: unknown check %q (want one of %s)", id, d.Check, strings.Join(OtherChecks, ", "))
+	case photo == 0 && d.Check == "":
+		// Nothing on the page to compare the selfie with: a click alone is no check.
+		return sc.Errorf(sc.EInvalid, "review %d: there is no ID-card photo to compare the selfie with: say how else the person was checked (%s)", id, strings.Join(OtherChecks, ", "))
 	}
 	rid := faceRID(svc.Today())
 	key := "HRSS:" + rid
 	var pid, created int64
 	var agent int
-	err = db.SQL().QueryRowContext(ctx, db.Rebind(`UPDATE citizen_reviews SET status = 'deciding', decided_by = ?, decided_at = ?, record = ?
-		WHERE id = ? AND status = 'open' RETURNING pid, created, agent`), actor, now.UnixNano(), key, id).Scan(&pid, &created, &agent)
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	err = tx.QueryRow(`UPDATE citizen_reviews SET status = 'deciding', decided_by = ?, decided_at = ?, record = ?
+		WHERE id = ? AND status = 'open' RETURNING pid, created, agent`, actor, now.UnixNano(), key, id).Scan(&pid, &created, &agent)
 	if isNoRows(err) {
 		return sc.Errorf(sc.EConflict, "review %d is not open", id)
+	}
+	if err == nil && d.Check != "" {
+		// With the claim: the accept's own row is written when it completes, maybe by
+		// Recover after a crash, which knows nothing of the check.
+		err = tx.Append([]store.AuditRow{{Kind: "citizen_review", Day: dayIn(now, svc.Location()), At: now.UTC().Format(time.RFC3339),
+			Actor: actor, PID: pid, PersonID: personID, Action: "review_check", Rule: "citizen",
+			Detail: fmt.Sprintf("review=%d;check=%s;photo=%d", id, d.Check, b2i(photo > 0))}})
+	}
+	if err == nil {
+		err = tx.Commit()
 	}
 	if err != nil {
 		return fmt.Errorf("%s: review %d: %w", db, id, err)
@@ -307,12 +349,16 @@ func complete(ctx context.Context, db *store.DB, svc *service.Service, id int64,
 		}
 		return false, err
 	}
-	d, err := decodeTemplate(tmpl)
-	if err != nil {
-		return false, err
-	}
-	if err := putRef(tx, pid, RefSelfie, d, now, nil, 0); err != nil {
-		return false, err
+	// Only a burst the server itself accepted becomes a reference: a staff accept may have
+	// had no photo to compare with (no reference, one photo, a borderline distance).
+	if auto {
+		d, err := decodeTemplate(tmpl)
+		if err != nil {
+			return false, err
+		}
+		if err := putRef(tx, pid, RefSelfie, d, now, nil, 0); err != nil {
+			return false, err
+		}
 	}
 	// A pending visit is cleared by the visit or by staff, never by an accept on the spot
 	// (settle sends a routed person's attempts to review; this one raced the routing).

@@ -69,7 +69,7 @@ func (c *city) reviewStatus(t testing.TB, id int64) string {
 
 // hasSelfieRef reports whether a person has a selfie reference.
 func (c *city) hasSelfieRef(t testing.TB, pid int64) bool {
-	refs, err := refsOf(context.Background(), c.db, pid)
+	refs, err := allRefs(context.Background(), c.db, pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestDecideFailureReturnsToQueue(t *testing.T) {
 			c := newCity(t, dsn.Open(t), nil)
 			rv := c.queueOne(t, zhang)
 			withFault(t, "ingest")
-			if err := Decide(ctx, c.db, c.svc, rv.ID, "reviewer", true, c.clock.Now()); err == nil || !strings.Contains(err.Error(), "injected") {
+			if err := Decide(ctx, c.db, c.svc, rv.ID, "reviewer", ReviewDecision{Accept: true, Check: "video"}, c.clock.Now()); err == nil || !strings.Contains(err.Error(), "injected") {
 				t.Fatalf("a failed ingestion: %v", err)
 			}
 			if st := c.reviewStatus(t, rv.ID); st != "open" {
@@ -126,10 +126,10 @@ func TestDecideFailureReturnsToQueue(t *testing.T) {
 			}
 			fault = nil
 			c.clock.Add(90 * time.Second)
-			if err := Decide(ctx, c.db, c.svc, rv.ID, "reviewer", true, c.clock.Now()); err != nil {
+			if err := Decide(ctx, c.db, c.svc, rv.ID, "reviewer", ReviewDecision{Accept: true, Check: "video"}, c.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
-			if s, m, _ := c.person(t, zhang); s != sc.StatusCertified || m != sc.MethodFace || c.faces(t, rv.PID) != 1 || !c.hasSelfieRef(t, rv.PID) {
+			if s, m, _ := c.person(t, zhang); s != sc.StatusCertified || m != sc.MethodFace || c.faces(t, rv.PID) != 1 || c.hasSelfieRef(t, rv.PID) {
 				t.Fatalf("after the second decision: %s by %s", s, m)
 			}
 			acc := c.audited(t, rv.PID, "citizen_review", "review_accept")
@@ -158,7 +158,7 @@ func TestInterruptedAcceptFinishedOnRestart(t *testing.T) {
 			}
 			rv := c.queueOne(t, zhang)
 			withFault(t, "ingested")
-			if err := Decide(ctx, c.db, c.svc, rv.ID, "reviewer", true, c.clock.Now()); err == nil {
+			if err := Decide(ctx, c.db, c.svc, rv.ID, "reviewer", ReviewDecision{Accept: true, Check: "video"}, c.clock.Now()); err == nil {
 				t.Fatal("the interruption was not reported")
 			}
 			if st := c.reviewStatus(t, rv.ID); st != "deciding" || c.faces(t, rv.PID) != 1 || c.hasSelfieRef(t, rv.PID) {
@@ -172,7 +172,7 @@ func TestInterruptedAcceptFinishedOnRestart(t *testing.T) {
 			}
 			c.clock.Add(claimTimeout + time.Second)
 			restart()
-			if st := c.reviewStatus(t, rv.ID); st != "accepted" || !c.hasSelfieRef(t, rv.PID) {
+			if st := c.reviewStatus(t, rv.ID); st != "accepted" || c.hasSelfieRef(t, rv.PID) {
 				t.Fatalf("after the restart: review %q, selfie reference %v", st, c.hasSelfieRef(t, rv.PID))
 			}
 			if acc := c.audited(t, rv.PID, "citizen_review", "review_accept"); len(acc) != 1 || acc[0].Actor != "reviewer" || !strings.HasPrefix(acc[0].Evidence, "HRSS:FACE-") {
@@ -271,7 +271,7 @@ func TestReviewsPaging(t *testing.T) {
 					t.Fatalf("another village's review: %+v", r)
 				}
 			}
-			if err := Decide(ctx, c.db, c.svc, ids[0], "reviewer", false, c.clock.Now()); err != nil {
+			if err := Decide(ctx, c.db, c.svc, ids[0], "reviewer", ReviewDecision{}, c.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := OpenReview(ctx, c.db, ids[0]); sc.ErrorCode(err) != sc.ENotFound {

@@ -29,7 +29,9 @@ type FaceReviews interface {
 	// someone who may decide, never for a reader (an auditor's look writes nothing).
 	Recover(ctx context.Context, now time.Time) error
 	Review(ctx context.Context, id int64) (*citizen.Review, error)
-	Decide(ctx context.Context, id int64, actor string, accept bool, now time.Time) error
+	// Decide accepts a review or sends it to a visit; an accept with no ID-card photo to
+	// compare needs the other check the reviewer made (citizen.ReviewDecision).
+	Decide(ctx context.Context, id int64, actor string, d citizen.ReviewDecision, now time.Time) error
 	NeedsVisit(ctx context.Context) ([]citizen.Visit, error)
 	Visited(ctx context.Context, pid int64, actor, evidence string, now time.Time) (bool, error)
 	// SignIns counts a person's open ways into the pensioner's pages; EndSignIns ends them
@@ -61,8 +63,8 @@ func (f citizenFaces) Review(ctx context.Context, id int64) (*citizen.Review, er
 	return citizen.OpenReview(ctx, f.db, id)
 }
 
-func (f citizenFaces) Decide(ctx context.Context, id int64, actor string, accept bool, now time.Time) error {
-	return citizen.Decide(ctx, f.db, f.svc, id, actor, accept, now)
+func (f citizenFaces) Decide(ctx context.Context, id int64, actor string, d citizen.ReviewDecision, now time.Time) error {
+	return citizen.Decide(ctx, f.db, f.svc, id, actor, d, now)
 }
 
 func (f citizenFaces) NeedsVisit(ctx context.Context) ([]citizen.Visit, error) {
@@ -139,7 +141,8 @@ type FaceReview struct {
 
 type reviewsData struct {
 	Reviews []FaceReview
-	Done    string // "accept" or "visit" after a decision
+	Checks  []string // citizen.OtherChecks: the form asks for one when there is no ID photo to compare
+	Done    string   // "accept" or "visit" after a decision
 	DoneID  int64
 	Total   int    // open reviews the user may see, on every page
 	First   int    // the position of this page's first review (1-based)
@@ -196,7 +199,7 @@ func (c *console) reviews(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	d := &reviewsData{Total: pg.Total, First: first, Paged: after > 0}
+	d := &reviewsData{Total: pg.Total, First: first, Paged: after > 0, Checks: citizen.OtherChecks}
 	if v := q.Get("done"); v == "accept" || v == "visit" {
 		d.Done = v
 		d.DoneID, _ = strconv.ParseInt(q.Get("id"), 10, 64)
@@ -222,8 +225,10 @@ func (c *console) reviews(w http.ResponseWriter, r *http.Request) {
 }
 
 // reviewDecide accepts a review (an HRSS.FACE record through the service) or sends the
-// person to a visit; citizen.Decide audits the decision with the user's name. A review
-// outside the user's region is "not found", as for one that does not exist.
+// person to a visit; citizen.Decide audits the decision with the user's name, and the
+// other check the form names when there was no ID photo to compare (it refuses an accept
+// without one). A review outside the user's region is "not found", as for one that does
+// not exist.
 func (c *console) reviewDecide(w http.ResponseWriter, r *http.Request) {
 	u := reqOf(r).user
 	if err := reviewer(u, true); err != nil {
@@ -249,7 +254,11 @@ func (c *console) reviewDecide(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, sc.Errorf(sc.ENotFound, "no open review %d", id))
 		return
 	}
-	if err := c.opt.Faces.Decide(r.Context(), id, u.Name, op == "accept", c.opt.Now()); err != nil {
+	d := citizen.ReviewDecision{Accept: op == "accept"}
+	if d.Accept {
+		d.Check = r.PostFormValue("check")
+	}
+	if err := c.opt.Faces.Decide(r.Context(), id, u.Name, d, c.opt.Now()); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -85,13 +85,13 @@ func (f *fakeFaces) Review(_ context.Context, id int64) (*citizen.Review, error)
 	return nil, sc.Errorf(sc.ENotFound, "no open review %d", id)
 }
 
-func (f *fakeFaces) Decide(_ context.Context, id int64, actor string, accept bool, _ time.Time) error {
+func (f *fakeFaces) Decide(_ context.Context, id int64, actor string, d citizen.ReviewDecision, _ time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, r := range f.reviews {
 		if r.ID == id {
 			f.reviews = append(f.reviews[:i], f.reviews[i+1:]...)
-			f.decided = append(f.decided, fmt.Sprintf("%d %s %v", id, actor, accept))
+			f.decided = append(f.decided, strings.TrimSpace(fmt.Sprintf("%d %s %v %s", id, actor, d.Accept, d.Check)))
 			return nil
 		}
 	}
@@ -255,6 +255,26 @@ func TestFaceReviews(t *testing.T) {
 	if f.recovered == 0 {
 		t.Errorf("the queue was shown to an operator without finishing interrupted accepts first")
 	}
+	// With no ID photo on the page the card says so plainly, and its accept asks how else
+	// the person was checked; with the photo, a click does.
+	card := func(id string) string {
+		i := strings.Index(body, `id="r-`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no card r-%s", id)
+		}
+		j := strings.Index(body[i:], "</article>")
+		return body[i : i+j]
+	}
+	if c7 := card("7"); strings.Contains(c7, "data-nocompare") || strings.Contains(c7, `name="check"`) {
+		t.Errorf("a review with the ID photo asks for another check:\n%s", c7)
+	}
+	for _, k := range []struct{ id, says string }{{"8", "尚未导入此人的身份证照片"}, {"9", "尚未导入此人的身份证照片"}} {
+		if c := card(k.id); !strings.Contains(c, "data-nocompare") || !strings.Contains(c, k.says) ||
+			!strings.Contains(c, `<select id="check-`+k.id+`" name="check" required>`) || !strings.Contains(c, `value="video"`) ||
+			!strings.Contains(c, "视频通话见到本人") || !strings.Contains(c, `value="visit" formnovalidate`) {
+			t.Errorf("review %s, no ID photo to compare:\n%s", k.id, c)
+		}
+	}
 	st, loc, body := op.post("/reviews/7", url.Values{"csrf": {op.csrf}, "op": {"accept"}})
 	if st != http.StatusSeeOther || loc != "/reviews?done=accept&id=7" {
 		t.Fatalf("accept: %d %q %s", st, loc, body)
@@ -274,6 +294,13 @@ func TestFaceReviews(t *testing.T) {
 		t.Errorf("visit: %d %q", st, loc)
 	}
 	if len(f.decided) != 2 || f.decided[1] != "8 operator false" {
+		t.Fatalf("decisions: %v", f.decided)
+	}
+	// The other check goes with the accept (citizen.Decide refuses one without it).
+	if st, loc, _ := op.post("/reviews/9", url.Values{"csrf": {op.csrf}, "op": {"accept"}, "check": {"village"}}); st != http.StatusSeeOther || loc != "/reviews?done=accept&id=9" {
+		t.Errorf("accept with a check: %d %q", st, loc)
+	}
+	if len(f.decided) != 3 || f.decided[2] != "9 operator true village" {
 		t.Fatalf("decisions: %v", f.decided)
 	}
 
