@@ -133,7 +133,10 @@ func (h *handler) auditFirst(ctx context.Context, key string, window time.Durati
 	}
 }
 
-// attemptResult is the JSON answer to an attempt (the capture script's).
+// attemptResult is the JSON answer to an attempt (the capture script's). Its reason tells
+// only what the person can act on: a picture to take again (retry: why), the day's limit
+// (refused: too_many), a visit, a closed gate; never which check a reject or a review
+// failed, which stays in the audit trail.
 type attemptResult struct {
 	// accept (certified: Until says until when), recorded (the record was applied but the
 	// person is not certified by it: their status is for the bureau), review, reject,
@@ -375,7 +378,7 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 		if err := tx.Append([]store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "review", "", detail+";reason="+v.Reason)}); err != nil {
 			return attemptResult{}, err
 		}
-		return attemptResult{Outcome: "review", Reason: v.Reason}, tx.Commit()
+		return attemptResult{Outcome: "review"}, tx.Commit()
 	}
 	// Rejected. Only what says "not this person" or "not live" counts towards a visit; a
 	// second face in the picture or poor pictures only ask for another try.
@@ -408,11 +411,13 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 	if err := tx.Commit(); err != nil {
 		return attemptResult{}, err
 	}
+	// The answer does not name the check that failed (a still picture, another face, two
+	// people): that would tell a replay what to change. The audit row above does.
 	if routed {
 		return attemptResult{Outcome: "reject", Reason: "visit"}, nil
 	}
 	if counts {
-		return attemptResult{Outcome: "reject", Reason: v.Reason}, nil
+		return attemptResult{Outcome: "reject"}, nil
 	}
 	return attemptResult{Outcome: "retry", Reason: v.Reason}, nil
 }
