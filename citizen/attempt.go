@@ -154,22 +154,29 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, int64(MaxFrames)*h.pol.MaxFrameBytes+64<<10)
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		h.answer(w, r, http.StatusRequestEntityTooLarge, attemptResult{Outcome: "refused", Reason: "too_large"})
-		return
-	}
-	defer r.MultipartForm.RemoveAll()
-	if !h.checkCSRF(r, s) {
-		h.answer(w, r, http.StatusForbidden, attemptResult{Outcome: "refused", Reason: "csrf"})
-		return
-	}
 	p, err := personBy(dbq{ctx, h.db}, "pid", s.pid)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	actor := actorOf(s.agent)
+	// Refused before its nonce is spent: audited, the first of a day for each reason (a
+	// stale page or a script looping on one must not flood the trail).
+	early := func(status int, action, reason string) {
+		h.auditFirst(context.WithoutCancel(ctx), fmt.Sprintf("refused:%s:%d", reason, p.PID), 24*time.Hour,
+			h.auditRow("citizen_face", actor, p.PID, p.PersonID, action, "", "reason="+reason))
+		h.answer(w, r, status, attemptResult{Outcome: "refused", Reason: reason})
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, int64(MaxFrames)*h.pol.MaxFrameBytes+64<<10)
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		early(http.StatusRequestEntityTooLarge, "attempt_refused", "too_large")
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	if !h.checkCSRF(r, s) {
+		early(http.StatusForbidden, "attempt_refused", "csrf")
+		return
+	}
 	now := h.now()
 	// The nonce: this session's, not used, in time. Used up here, before anything else, so
 	// that the same upload sent again is refused even while the first is being analysed.
@@ -181,13 +188,18 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		h.record(ctx, []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "nonce_refused", "", "")})
-		h.answer(w, r, http.StatusConflict, attemptResult{Outcome: "refused", Reason: "nonce"})
+		early(http.StatusConflict, "nonce_refused", "nonce")
 		return
+	}
+	// From here the nonce is spent: an attempt that fails is audited too (the person was
+	// answered "try later", and their nonce is gone).
+	failed := func(stage string, err error) {
+		h.record(context.WithoutCancel(ctx), []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "attempt_failed", "", "stage="+stage)})
+		h.fail(w, r, err)
 	}
 	tx, err := h.db.Begin(ctx)
 	if err != nil {
-		h.fail(w, r, err)
+		failed("count", err)
 		return
 	}
 	over, err := hit(tx, fmt.Sprintf("attempt:%d", p.PID), now, 24*time.Hour, h.pol.AttemptsPerDay)
@@ -196,7 +208,7 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 	}
 	tx.Rollback()
 	if err != nil {
-		h.fail(w, r, err)
+		failed("count", err)
 		return
 	}
 	// From here the attempt's nonce is spent: a refusal is audited like a decision — over
@@ -214,7 +226,7 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 	}
 	// A nonce issued before the status closed (or before photos went to review).
 	if why, st, err := faceGate(dbq{ctx, h.db}, p.PID); err != nil {
-		h.fail(w, r, err)
+		failed("gate", err)
 		return
 	} else if why != "" {
 		h.answer(w, r, http.StatusForbidden, h.closed(ctx, p, actor, why, st))
@@ -233,25 +245,25 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		}
 		f, err := fh.Open()
 		if err != nil {
-			h.fail(w, r, err)
+			failed("read", err)
 			return
 		}
 		b, err := io.ReadAll(io.LimitReader(f, h.pol.MaxFrameBytes+1))
 		f.Close()
 		if err != nil {
-			h.fail(w, r, err)
+			failed("read", err)
 			return
 		}
 		frames = append(frames, b)
 	}
 	v, err := h.judgeBurst(ctx, p.PID, frames)
 	if err != nil {
-		h.fail(w, r, err)
+		failed("analysis", err)
 		return
 	}
 	out, err := h.settle(ctx, p, s.agent, actor, v)
 	if err != nil {
-		h.fail(w, r, err)
+		failed("settle", err)
 		return
 	}
 	h.log.Info("citizen face attempt", "person", idcard.Mask(p.PersonID), "agent", s.agent, "outcome", v.Outcome,
@@ -261,6 +273,9 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 
 // judgeBurst analyses the frames on the server and decides.
 func (h *handler) judgeBurst(ctx context.Context, pid int64, frames [][]byte) (verdict, error) {
+	if err := faultAt("analyse"); err != nil {
+		return verdict{}, err
+	}
 	m, _ := sharedModels()
 	if m == nil {
 		return verdict{}, errors.New("no face models loaded")

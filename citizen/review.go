@@ -135,8 +135,9 @@ const (
 	autoPrefix = "auto:"
 )
 
-// fault, set by tests, is called at "ingest" (an error: the ingestion fails) and at
-// "ingested" (an error: the process stops between the two transactions).
+// fault, set by tests, is called at "ingest" (an error: the ingestion fails), at
+// "ingested" (an error: the process stops between the two transactions) and at "analyse"
+// (an error: a burst's analysis fails).
 var fault func(point string) error
 
 func faultAt(point string) error {
