@@ -54,9 +54,11 @@ func WithdrawLink(ctx context.Context, db *store.DB, link string) error {
 	return nil
 }
 
-// Cookie names: the challenge between the login form and the code, and the session.
+// Cookie names: the challenge between the login form and the code, the reminder link the
+// login came through (so that asking for a new code goes back to it), and the session.
 const (
 	challengeCookie = "sc_cc"
+	linkCookie      = "sc_cl"
 	sessionCookie   = "sc_cs"
 	langCookie      = "sc_lang"
 )
@@ -143,6 +145,12 @@ func (h *handler) linkUsable(l *link, err error) string {
 func (h *handler) linkPage(w http.ResponseWriter, r *http.Request) {
 	tok := r.PathValue("token")
 	l, err := h.loadLink(dbq{r.Context(), h.db}, tok)
+	// Signed in already (the link used a moment ago, the back button): their page, not
+	// "this link has expired, log in with the ID number".
+	if s := h.sessionOf(r); s != nil && err == nil && l.pid == s.pid {
+		http.Redirect(w, r, "/c/me", http.StatusSeeOther)
+		return
+	}
 	if msg := h.linkUsable(l, err); msg != "" {
 		h.render(w, r, http.StatusOK, "message", pageData{Msg: msg, Next: "/c/login"})
 		return
@@ -214,7 +222,32 @@ func (h *handler) linkPost(w http.ResponseWriter, r *http.Request) {
 	if agent {
 		phone = p.AgentPhone
 	}
+	h.setCookie(w, linkCookie, tok, h.pol.SessionTTL)
 	h.challenge(w, r, tx, p, phone, agent, l.hash)
+}
+
+// again is where a login waiting for its code starts over (a code that did not come, or
+// expired): the reminder link it came through, which asks only the last four characters
+// again, else the login by ID number.
+func (h *handler) again(r *http.Request) string {
+	if c, err := r.Cookie(linkCookie); err == nil && linkToken(c.Value) {
+		return "/c/" + c.Value
+	}
+	return "/c/login"
+}
+
+// linkToken reports whether s has the shape of a link's token (newToken's alphabet), so
+// that a cookie never makes another path.
+func linkToken(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := range len(s) {
+		if (s[i] < 'a' || s[i] > 'z') && (s[i] < '2' || s[i] > '7') {
+			return false
+		}
+	}
+	return true
 }
 
 // challenge stores a login waiting for its code, sends the code (p nil or no phone: no
@@ -313,6 +346,7 @@ func (h *handler) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := string(n[:])
+	h.setCookie(w, linkCookie, "", -1) // a login by ID number starts over by ID number
 	tx, err := h.db.Begin(ctx)
 	if err != nil {
 		h.fail(w, r, err)
@@ -348,10 +382,14 @@ func (h *handler) loginPost(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) codePage(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(challengeCookie); err != nil || c.Value == "" {
-		http.Redirect(w, r, "/c/login", http.StatusSeeOther)
+		next := h.again(r)
+		if h.sessionOf(r) != nil {
+			next = "/c/me"
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, "code", pageData{})
+	h.render(w, r, http.StatusOK, "code", pageData{Next: h.again(r)})
 }
 
 // codePost checks the SMS code; right, the login's link is used up and a session begins.
@@ -359,7 +397,7 @@ func (h *handler) codePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	c, err := r.Cookie(challengeCookie)
 	if err != nil || c.Value == "" {
-		http.Redirect(w, r, "/c/login", http.StatusSeeOther)
+		http.Redirect(w, r, h.again(r), http.StatusSeeOther)
 		return
 	}
 	code := strings.TrimSpace(r.PostFormValue("code"))
@@ -383,7 +421,7 @@ func (h *handler) codePost(w http.ResponseWriter, r *http.Request) {
 	if err != nil || done != 0 || now.UnixNano() >= expires || attempts >= h.pol.CodeAttempts {
 		tx.Commit()
 		h.setCookie(w, challengeCookie, "", -1)
-		h.render(w, r, http.StatusOK, "message", pageData{Msg: "code_expired", Next: "/c/login"})
+		h.render(w, r, http.StatusOK, "message", pageData{Msg: "code_expired", Next: h.again(r)})
 		return
 	}
 	attempts++
@@ -412,10 +450,10 @@ func (h *handler) codePost(w http.ResponseWriter, r *http.Request) {
 		}
 		if attempts >= h.pol.CodeAttempts || !linkOK {
 			h.setCookie(w, challengeCookie, "", -1)
-			h.render(w, r, http.StatusOK, "message", pageData{Msg: "code_expired", Next: "/c/login"})
+			h.render(w, r, http.StatusOK, "message", pageData{Msg: "code_expired", Next: h.again(r)})
 			return
 		}
-		h.render(w, r, http.StatusOK, "code", pageData{Error: "wrong_code"})
+		h.render(w, r, http.StatusOK, "code", pageData{Error: "wrong_code", Next: h.again(r)})
 		return
 	}
 	if err := tx.Exec(`UPDATE citizen_challenges SET attempts = ?, done = 1 WHERE hash = ?`, attempts, hash); err != nil {
@@ -455,6 +493,7 @@ func (h *handler) codePost(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("citizen login", "person", idcard.Mask(p.PersonID), "agent", agent != 0, "via", via)
 	h.setCookie(w, challengeCookie, "", -1)
+	h.setCookie(w, linkCookie, "", -1) // spent
 	h.setCookie(w, sessionCookie, stok, 0)
 	http.Redirect(w, r, "/c/me", http.StatusSeeOther)
 }

@@ -121,7 +121,7 @@ func TestLinkLogin(t *testing.T) {
 			if _, _, body := post(t, cl, c.srv.URL+"/c/code", url.Values{"code": {wrong}}); !strings.Contains(body, msg(langZH, "err_wrong_code")) {
 				t.Fatal("a wrong code was not refused")
 			}
-			if _, _, body := post(t, cl, c.srv.URL+"/c/code", url.Values{"code": {wrong}}); !strings.Contains(body, `id="no-code"`) || !strings.Contains(body, `href="/c/login"`) {
+			if _, _, body := post(t, cl, c.srv.URL+"/c/code", url.Values{"code": {wrong}}); !strings.Contains(body, `id="no-code"`) || !strings.Contains(body, `href="`+u+`"`) {
 				t.Error("the code page says nothing of a code that did not come")
 			}
 			st, loc, _ = post(t, cl, c.srv.URL+"/c/code", url.Values{"code": {code}})
