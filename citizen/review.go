@@ -488,8 +488,39 @@ func VisitDecision(tx *store.Tx, p *service.Person, d engine.Decision, now time.
 		}
 		evidence = keys[int64(d.Evidence)]
 	}
-	_, err := visitedTx(tx, p.PID, "engine", evidence, now, loc)
-	return err
+	if _, err := visitedTx(tx, p.PID, "engine", evidence, now, loc); err != nil {
+		return err
+	}
+	if d.Action == sc.ActTerminated {
+		return closeReviews(tx, p, evidence, now, loc)
+	}
+	return nil
+}
+
+// closeReviews closes the open face reviews of a person the engine has terminated: no
+// accept could certify them any more, and sending one to a visit would put a person whose
+// death is on file on the village's list. Audited, one row a review (kind citizen_review,
+// action closed); the photo goes as with any decided review.
+func closeReviews(tx *store.Tx, p *service.Person, evidence string, now time.Time, loc *time.Location) error {
+	for {
+		var id int64
+		err := tx.QueryRow(`SELECT id FROM citizen_reviews WHERE pid = ? AND status = 'open' ORDER BY id LIMIT 1`, p.PID).Scan(&id)
+		if isNoRows(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("closing the reviews of %d: %w", p.PID, err)
+		}
+		if err := tx.Exec(`UPDATE citizen_reviews SET status = 'closed', decided_by = 'engine', decided_at = ?, photo = `+keptPhoto+` WHERE id = ?`,
+			now.UnixNano(), keep(), []byte{}, id); err != nil {
+			return err
+		}
+		if err := tx.Append([]store.AuditRow{{Kind: "citizen_review", Day: dayIn(now, loc), At: now.UTC().Format(time.RFC3339),
+			Actor: "engine", PID: p.PID, PersonID: p.Rec.PersonID, Action: "closed", Evidence: evidence, Rule: "citizen",
+			Detail: fmt.Sprintf("review=%d;terminated", id)}}); err != nil {
+			return err
+		}
+	}
 }
 
 // Visit is a person whose face attempts failed too often (or whose review was sent to a

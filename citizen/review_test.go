@@ -363,6 +363,13 @@ func TestVisitFromABatch(t *testing.T) {
 				}
 			}
 			route(zhang, wang, zhao)
+			// 王芳 and 赵六 each have a face review waiting.
+			for _, id := range []string{wang, zhao} {
+				if _, err := db.SQL().Exec(db.Rebind(`INSERT INTO citizen_reviews (pid, created, agent, distance, reason, template, photo, status, decided_by, decided_at, record)
+					SELECT pid, ?, 0, 0.55, 'borderline', ?, ?, 'open', '', 0, '' FROM people WHERE person_id = ?`), clock.Now().UnixNano(), []byte{}, []byte{}, id); err != nil {
+					t.Fatal(err)
+				}
+			}
 			csv := "record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n" +
 				"V-1,CMT,CMT.VISIT," + zhang + ",张三,,2024-05-10,2024-05-10,,\n" +
 				"V-2,CMT,CMT.DEATH_REPORT," + wang + ",王芳,,2024-05-08,2024-05-10,,\n" +
@@ -383,6 +390,16 @@ func TestVisitFromABatch(t *testing.T) {
 			db.SQL().QueryRow(`SELECT count(*) FROM audit WHERE action = 'visited' AND actor = 'engine' AND evidence IN ('CMT:V-1', 'CMT:V-2')`).Scan(&n)
 			if n != 2 {
 				t.Fatalf("%d audit rows for the two visits taken off the list", n)
+			}
+			// The death closes 王芳's waiting review (no accept could certify her, a visit
+			// would send the village to a death on file); 赵六's stays open.
+			pg, err := Reviews(ctx, db, ReviewQuery{})
+			if err != nil || len(pg.Reviews) != 1 || pg.Reviews[0].PersonID != zhao {
+				t.Fatalf("open reviews after the batch: %+v %v, want 赵六's alone", pg.Reviews, err)
+			}
+			db.SQL().QueryRow(`SELECT count(*) FROM audit WHERE kind = 'citizen_review' AND action = 'closed' AND actor = 'engine' AND evidence = 'CMT:V-2'`).Scan(&n)
+			if n != 1 {
+				t.Fatalf("%d audit rows for the review closed by the death", n)
 			}
 		})
 	}
