@@ -267,7 +267,7 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("citizen face attempt", "person", idcard.Mask(p.PersonID), "agent", s.agent, "outcome", v.Outcome,
-		"reason", v.Reason, "distance", v.Distance, "frames", v.Frames, "movement", v.Movement)
+		"reason", v.Reason, "distance", v.Distance, "frames", v.Frames, "movement", v.Movement, "mirror", v.Mirror)
 	h.answer(w, r, http.StatusOK, out)
 }
 
@@ -302,8 +302,8 @@ func (h *handler) judgeBurst(ctx context.Context, pid int64, frames [][]byte) (v
 // a visit). Quality problems only ask for another try.
 func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, v verdict) (attemptResult, error) {
 	now := h.now()
-	detail := fmt.Sprintf("agent=%d;frames=%d;distance=%.4f;movement=%.4f;spread=%.4f;ref=%s", b2i(agent), v.Frames,
-		v.Distance, v.Movement, v.Spread, v.RefKind)
+	detail := fmt.Sprintf("agent=%d;frames=%d;distance=%.4f;movement=%.4f;mirror=%.4f;spread=%.4f;ref=%s", b2i(agent), v.Frames,
+		v.Distance, v.Movement, v.Mirror, v.Spread, v.RefKind)
 	// Again after the analysis, which takes a while: a death filed meanwhile must not be
 	// disputed by a face.
 	if st, err := statusNow(dbq{ctx, h.db}, p.PID); err != nil {
@@ -397,7 +397,7 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 	}
 	// Rejected. Only what says "not this person" or "not live" counts towards a visit; a
 	// second face in the picture or poor pictures only ask for another try.
-	counts := v.Reason == reasonMismatch || v.Reason == reasonFrozen || v.Reason == reasonMixed
+	counts := v.Reason == reasonMismatch || v.Reason == reasonFrozen || v.Reason == reasonMixed || v.Reason == reasonMirrored
 	tx, err := h.db.Begin(ctx)
 	if err != nil {
 		return attemptResult{}, err

@@ -332,6 +332,21 @@ func TestJudge(t *testing.T) {
 		}
 		return fs
 	}
+	// mirror makes the second frame's face patch the first's mirror image, and gives
+	// the others patches of their own that match neither.
+	mirror := func(fs []*frame) []*frame {
+		for i, f := range fs {
+			for k := range f.whole {
+				x, y := k%facePatchStride, k/facePatchStride
+				f.whole[k] = float64((x*x*(i+2) + 3*y + x*y*(i+1)) % 17)
+			}
+		}
+		for k := range fs[1].whole {
+			x, y := k%facePatchStride, k/facePatchStride
+			fs[1].whole[k] = fs[0].whole[y*facePatchStride+facePatchStride-1-x]
+		}
+		return fs
+	}
 	refs1 := []ref{{RefIDCard, me}}
 	cases := []struct {
 		name    string
@@ -349,6 +364,7 @@ func TestJudge(t *testing.T) {
 		{"no reference", burst(5, me, true), nil, "review", reasonNoRef},
 		{"two people across frames", append(burst(2, me, true), burst(3, other, true)...), refs1, "reject", reasonMixed},
 		{"a second face", append(burst(4, me, true), &frame{reason: reasonManyFaces}), refs1, "reject", reasonManyFaces},
+		{"a frame and its mirror image", mirror(burst(5, me, true)), refs1, "reject", reasonMirrored},
 		{"no usable frame", []*frame{{reason: reasonBlur}, {reason: reasonDark}}, refs1, "reject", reasonDark},
 	}
 	for _, k := range cases {
@@ -359,9 +375,13 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-// TestBurstsOnDemoPhotos: the server's checks on frames made from the package's demo photo:
-// one still picture sent five times (shifted, recompressed) and one tilted more each frame
-// are frozen; the same face whose eyes close and open is live and matches its ID photo.
+// TestBurstsOnDemoPhotos: the server's checks on frames made from the package's demo photo.
+// What one still photo can be made into is refused: sent five times (shifted,
+// recompressed) or tilted more each frame, it is frozen; turned by 0°, ±5°, ±6° (the eye
+// patches, sampled along the image's axes, once read the turn as eyes moving: movement
+// 0.256, accepted), frozen; alternating with its mirror image (once movement 0.710,
+// accepted), mirrored. The same face whose eyes close and open is live and matches its ID
+// photo. The numbers are logged: README quotes them.
 func TestBurstsOnDemoPhotos(t *testing.T) {
 	m := testModels(t)
 	pol := DefaultPolicy()
@@ -379,6 +399,9 @@ func TestBurstsOnDemoPhotos(t *testing.T) {
 	}{
 		{"still photo", frozenBurst(t), "reject", reasonFrozen},
 		{"tilted photo", tiltBurst(t), "reject", reasonFrozen},
+		{"photo turned 0, ±2, ±3 degrees", turnBurst(t, 0, 2, -2, 3, -3), "reject", reasonFrozen},
+		{"photo turned 0, ±5, ±6 degrees", turnBurst(t, 0, 5, -5, 6, -6), "reject", reasonFrozen},
+		{"photo and its mirror image", mirrorBurst(t), "reject", reasonMirrored},
 		{"eyes moving", blinkBurst(t, m), "accept", ""},
 	} {
 		var fs []*frame
@@ -386,9 +409,10 @@ func TestBurstsOnDemoPhotos(t *testing.T) {
 			fs = append(fs, analyse(m, b, pol))
 		}
 		v := judge(fs, refs, pol)
-		t.Logf("%s: %s %s frames=%d movement=%.3f spread=%.3f distance=%.3f", k.name, v.Outcome, v.Reason, v.Frames, v.Movement, v.Spread, v.Distance)
-		if v.Outcome != k.outcome || v.Reason != k.reason {
-			t.Errorf("%s: %s %s, want %s %s", k.name, v.Outcome, v.Reason, k.outcome, k.reason)
+		t.Logf("%s: %s %s frames=%d movement=%.3f mirror=%.3f spread=%.3f distance=%.3f", k.name, v.Outcome, v.Reason, v.Frames,
+			v.Movement, v.Mirror, v.Spread, v.Distance)
+		if v.Outcome != k.outcome || v.Reason != k.reason || v.Frames != 5 {
+			t.Errorf("%s: %s %s with %d usable frames, want %s %s with 5", k.name, v.Outcome, v.Reason, v.Frames, k.outcome, k.reason)
 		}
 	}
 }

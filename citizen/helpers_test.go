@@ -279,3 +279,63 @@ func blinkBurst(t testing.TB, m *face.Models) [][]byte {
 	}
 	return out
 }
+
+// turn renders src rotated by deg degrees about its centre (a photo tilted in the hand
+// before the camera, or turned in a photo editor), 640 wide, as a JPEG of quality q.
+func turn(t testing.TB, src image.Image, deg float64, quality int) []byte {
+	t.Helper()
+	b := src.Bounds()
+	const w = 640
+	h := b.Dy() * w / b.Dx()
+	s := float64(b.Dx()) / w
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	c, sn := math.Cos(deg*math.Pi/180), math.Sin(deg*math.Pi/180)
+	for y := range h {
+		for x := range w {
+			xx, yy := float64(x)-float64(w)/2, float64(y)-float64(h)/2
+			fx := (c*xx+sn*yy+float64(w)/2)*s + float64(b.Min.X)
+			fy := (-sn*xx+c*yy+float64(h)/2)*s + float64(b.Min.Y)
+			ix, iy := int(math.Floor(fx)), int(math.Floor(fy))
+			if ix < b.Min.X || iy < b.Min.Y || ix >= b.Max.X || iy >= b.Max.Y {
+				out.Set(x, y, color.RGBA{0, 0, 0, 255})
+				continue
+			}
+			out.Set(x, y, src.At(ix, iy))
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: quality}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// mirrored is src flipped left to right (one tap in any photo editor).
+func mirrored(src image.Image) image.Image {
+	b := src.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			out.Set(x, y, src.At(b.Max.X-1-x, b.Min.Y+y))
+		}
+	}
+	return out
+}
+
+// turnBurst is five frames of one photo turned by the given angles in degrees.
+func turnBurst(t testing.TB, degs ...float64) [][]byte {
+	img := selfie(t)
+	var out [][]byte
+	for _, d := range degs {
+		out = append(out, turn(t, img, d, 90))
+	}
+	return out
+}
+
+// mirrorBurst is one photo and its mirror image, alternately, shifted a little.
+func mirrorBurst(t testing.TB) [][]byte {
+	img := selfie(t)
+	mir := mirrored(img)
+	return [][]byte{warp(t, img, 0, 0, 0, 90), warp(t, mir, 0, 0, 0, 90), warp(t, img, 0, 4, 2, 85),
+		warp(t, mir, 0, 4, 2, 85), warp(t, img, 0, -4, -2, 88)}
+}
