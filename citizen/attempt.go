@@ -256,7 +256,9 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		}
 		frames = append(frames, b)
 	}
-	v, err := h.judgeBurst(ctx, p.PID, frames)
+	// The capture script marks the burst its camera took; anything else (the page's
+	// file input, with or without the script) is photos from the phone's gallery.
+	v, err := h.judgeBurst(ctx, p.PID, frames, r.PostFormValue("source") == "camera")
 	if err != nil {
 		failed("analysis", err)
 		return
@@ -272,7 +274,7 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 }
 
 // judgeBurst analyses the frames on the server and decides.
-func (h *handler) judgeBurst(ctx context.Context, pid int64, frames [][]byte) (verdict, error) {
+func (h *handler) judgeBurst(ctx context.Context, pid int64, frames [][]byte, camera bool) (verdict, error) {
 	if err := faultAt("analyse"); err != nil {
 		return verdict{}, err
 	}
@@ -294,7 +296,7 @@ func (h *handler) judgeBurst(ctx context.Context, pid int64, frames [][]byte) (v
 	if err != nil {
 		return verdict{}, err
 	}
-	return judge(fs, refs, h.pol), nil
+	return judge(fs, refs, h.pol, camera), nil
 }
 
 // settle acts on a verdict: an accept is sent to the engine as an HRSS.FACE record, a

@@ -49,13 +49,27 @@ func (c *city) upload(t testing.TB, cl *http.Client, nonce, csrf string, frames 
 	return st, a
 }
 
-// send posts a burst as multipart, as the script (JSON answer) or as the plain form (a page).
+// send posts a burst as multipart, as the script's camera (JSON answer) or as the plain
+// form (a page).
 func (c *city) send(t testing.TB, cl *http.Client, nonce, csrf string, frames [][]byte, asJSON bool) (int, string) {
+	t.Helper()
+	source := ""
+	if asJSON {
+		source = "camera"
+	}
+	return c.sendAs(t, cl, nonce, csrf, frames, asJSON, source)
+}
+
+// sendAs is send with the form's source field ("camera": the script's burst; "": none).
+func (c *city) sendAs(t testing.TB, cl *http.Client, nonce, csrf string, frames [][]byte, asJSON bool, source string) (int, string) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("csrf", csrf)
 	mw.WriteField("nonce", nonce)
+	if source != "" {
+		mw.WriteField("source", source)
+	}
 	for i, f := range frames {
 		w, _ := mw.CreateFormFile("frame", fmt.Sprintf("frame%d.jpg", i))
 		w.Write(f)
@@ -252,6 +266,38 @@ func TestFaceAttempt(t *testing.T) {
 	}
 }
 
+// TestFileInputGoesToReview: a burst whose eyes move and whose face matches, sent as
+// photos through the file input (the plain form, or the script saying so), is not
+// accepted on the spot: 3 to 5 photos from the phone's gallery are not a burst the page
+// took, so staff look at it.
+func TestFileInputGoesToReview(t *testing.T) {
+	m := testModels(t)
+	ctx := context.Background()
+	c := newCity(t, storetest.DSNs(t)[0].Open(t), m)
+	_, photo := demo(t, "sample2.jpg")
+	if err := importPhoto(ctx, c.db, zhang, photo, c.clock.Now(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	cl := c.browser(t)
+	c.loginByLink(t, cl, zhang, false)
+	nonce, csrf := c.capture(t, cl)
+	st, page := c.send(t, cl, nonce, csrf, blinkBurst(t, m), false)
+	if st != 200 || !strings.Contains(page, `data-outcome="review"`) {
+		t.Fatalf("a live burst through the file input: %d\n%s", st, page)
+	}
+	pg, err := Reviews(ctx, c.db, ReviewQuery{})
+	if err != nil || len(pg.Reviews) != 1 || pg.Reviews[0].Reason != reasonFileInput {
+		t.Fatalf("the queue: %+v %v", pg.Reviews, err)
+	}
+	if n := len(faceRecords(t, c.db)); n != 0 {
+		t.Fatalf("%d HRSS.FACE records: photos from the file input certified the person", n)
+	}
+	// The capture page's file input takes one photo, not a burst.
+	if _, body := get(t, cl, c.srv.URL+"/c/capture"); !strings.Contains(body, `id="file"`) || strings.Contains(body, "multiple") {
+		t.Errorf("the capture page's file input:\n%s", body)
+	}
+}
+
 // TestFailuresRouteToVisit: rejections that say "not this person" count; at MaxFailures the
 // person is on the village's list; a review sent to a visit puts them there too.
 func TestFailuresRouteToVisit(t *testing.T) {
@@ -354,21 +400,26 @@ func TestJudge(t *testing.T) {
 		refs    []ref
 		outcome string
 		reason  string
+		file    bool // from the file input, not the camera
 	}{
-		{"live and matching", burst(5, me, true), refs1, "accept", ""},
-		{"frozen", burst(5, me, false), refs1, "reject", reasonFrozen},
-		{"borderline", burst(5, shift(me, 0.55), true), refs1, "review", reasonBorderline},
-		{"at the threshold", burst(5, shift(me, face.Threshold-0.04), true), refs1, "accept", ""},
-		{"another person", burst(5, other, true), refs1, "reject", reasonMismatch},
-		{"one photo", burst(1, me, false), refs1, "review", reasonFewFrames},
-		{"no reference", burst(5, me, true), nil, "review", reasonNoRef},
-		{"two people across frames", append(burst(2, me, true), burst(3, other, true)...), refs1, "reject", reasonMixed},
-		{"a second face", append(burst(4, me, true), &frame{reason: reasonManyFaces}), refs1, "reject", reasonManyFaces},
-		{"a frame and its mirror image", mirror(burst(5, me, true)), refs1, "reject", reasonMirrored},
-		{"no usable frame", []*frame{{reason: reasonBlur}, {reason: reasonDark}}, refs1, "reject", reasonDark},
+		{"live and matching", burst(5, me, true), refs1, "accept", "", false},
+		{"frozen", burst(5, me, false), refs1, "reject", reasonFrozen, false},
+		{"borderline", burst(5, shift(me, 0.55), true), refs1, "review", reasonBorderline, false},
+		{"at the threshold", burst(5, shift(me, face.Threshold-0.04), true), refs1, "accept", "", false},
+		{"another person", burst(5, other, true), refs1, "reject", reasonMismatch, false},
+		{"one photo", burst(1, me, false), refs1, "review", reasonFewFrames, false},
+		{"no reference", burst(5, me, true), nil, "review", reasonNoRef, false},
+		{"two people across frames", append(burst(2, me, true), burst(3, other, true)...), refs1, "reject", reasonMixed, false},
+		{"a second face", append(burst(4, me, true), &frame{reason: reasonManyFaces}), refs1, "reject", reasonManyFaces, false},
+		{"a frame and its mirror image", mirror(burst(5, me, true)), refs1, "reject", reasonMirrored, false},
+		{"no usable frame", []*frame{{reason: reasonBlur}, {reason: reasonDark}}, refs1, "reject", reasonDark, false},
+		{"a live burst from the file input", burst(5, me, true), refs1, "review", reasonFileInput, true},
+		{"one photo from the file input", burst(1, me, false), refs1, "review", reasonFileInput, true},
+		{"another person from the file input", burst(5, other, true), refs1, "reject", reasonMismatch, true},
+		{"a still burst from the file input", burst(5, me, false), refs1, "reject", reasonFrozen, true},
 	}
 	for _, k := range cases {
-		v := judge(k.fs, k.refs, pol)
+		v := judge(k.fs, k.refs, pol, !k.file)
 		if v.Outcome != k.outcome || v.Reason != k.reason {
 			t.Errorf("%s: %s %s (distance %.3f, movement %.3f), want %s %s", k.name, v.Outcome, v.Reason, v.Distance, v.Movement, k.outcome, k.reason)
 		}
@@ -408,7 +459,7 @@ func TestBurstsOnDemoPhotos(t *testing.T) {
 		for _, b := range k.frames {
 			fs = append(fs, analyse(m, b, pol))
 		}
-		v := judge(fs, refs, pol)
+		v := judge(fs, refs, pol, true)
 		t.Logf("%s: %s %s frames=%d movement=%.3f mirror=%.3f spread=%.3f distance=%.3f", k.name, v.Outcome, v.Reason, v.Frames,
 			v.Movement, v.Mirror, v.Spread, v.Distance)
 		if v.Outcome != k.outcome || v.Reason != k.reason || v.Frames != 5 {

@@ -27,6 +27,7 @@ const (
 	reasonNoRef      = "no_reference"
 	reasonMismatch   = "mismatch"
 	reasonBorderline = "borderline"
+	reasonFileInput  = "file_input"
 )
 
 // decodeFrame reads one JPEG (nothing else is accepted), refuses one too large, and scales
@@ -373,9 +374,10 @@ type verdict struct {
 // of poor quality are left out; the usable ones must be one person, and must move (a
 // frozen burst is a photo), and no frame may be another's mirror image (a burst made of
 // a photo and its mirror, which a camera never takes). An accept needs MinFrames usable frames that moved and a
-// distance within face.Threshold; fewer frames (a single photo from the file input) can
-// at best be reviewed by staff.
-func judge(fs []*frame, refs []ref, pol Policy) verdict {
+// distance within face.Threshold, from the camera; fewer frames can at best be reviewed
+// by staff, and so can frames from the file input (camera false): photos picked from the
+// phone's gallery, whatever they show, are not a burst the page took just now.
+func judge(fs []*frame, refs []ref, pol Policy, camera bool) verdict {
 	v := verdict{Distance: -1}
 	var ok []*frame
 	reason := reasonNoFace
@@ -437,6 +439,8 @@ func judge(fs []*frame, refs []ref, pol Policy) verdict {
 		}
 	}
 	switch {
+	case v.Distance <= face.Threshold && !camera:
+		v.Outcome, v.Reason = "review", reasonFileInput
 	case v.Distance <= face.Threshold && len(ok) >= pol.MinFrames:
 		v.Outcome = "accept"
 	case v.Distance <= face.Threshold:

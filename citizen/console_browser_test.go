@@ -37,31 +37,19 @@ func browser(t *testing.T, exe string, w, h int) context.Context {
 	return ctx
 }
 
-// frameFiles writes a burst to files for the capture page's file input.
-func frameFiles(t *testing.T, frames [][]byte) []string {
-	dir := t.TempDir()
-	var paths []string
-	for i, f := range frames {
-		p := filepath.Join(dir, fmt.Sprintf("frame%d.jpg", i))
-		if err := os.WriteFile(p, f, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
-	}
-	return paths
-}
-
 // agentAttempt is an agent's whole visit on a phone: the SMS link, the pensioner's last
 // four ID characters with "代办人", the code (which must go to the agent's phone), the
-// frames, and the outcome the result page shows.
-func agentAttempt(t *testing.T, c *citizen.City, base, personID, agentPhone string, paths []string, shot string) (outcome string) {
+// burst the capture page takes with a camera that plays the video at camera
+// (citizen.BlinkCamera), and the outcome the page then shows.
+func agentAttempt(t *testing.T, c *citizen.City, base, personID, agentPhone, camera string, shot string) (outcome string) {
 	t.Helper()
 	now := c.Now()
 	link, err := citizen.NewLink(context.Background(), c.DB, c.PID(t, personID), now, now.Add(72*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := browser(t, browsertest.Chromium(t), 390, 844)
+	b, cancel := context.WithTimeout(browsertest.New(t, browsertest.Chromium(t), 390, 844, browsertest.Camera(camera)...), 3*time.Minute)
+	t.Cleanup(cancel)
 	if err := chromedp.Do(b, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),
 		chromedp.Navigate(base+link),
 		chromedp.WaitVisible(css(`#last4`)),
@@ -80,13 +68,12 @@ func agentAttempt(t *testing.T, c *citizen.City, base, personID, agentPhone stri
 		chromedp.Click(css(`form[action="/c/code"] button[type=submit]`)),
 		chromedp.WaitVisible(css(`#certify`)),
 		chromedp.Click(css(`#certify`)),
-		chromedp.WaitVisible(css(`#file`)),
-		chromedp.SetUploadFiles(css(`#file`), paths)); err != nil {
+		chromedp.WaitVisible(css(`#start`))); err != nil {
 		t.Fatalf("code and capture page: %v", err)
 	}
 	browsertest.Screenshot(t, b, shot+"-capture")
-	if err := chromedp.Do(b, chromedp.Click(css(`#form button[type=submit]`)), chromedp.WaitVisible(css(`#result`))); err != nil {
-		t.Fatalf("submit: %v", err)
+	if err := chromedp.Do(b, chromedp.Click(css(`#start`)), chromedp.WaitVisible(css(`#result`))); err != nil {
+		t.Fatalf("the camera's burst: %v", err)
 	}
 	out, err := chromedp.Run(b, chromedp.AttributeValue(css(`#result`), "data-outcome"))
 	if err != nil {
@@ -167,11 +154,10 @@ func TestBrowserAgentAndReview(t *testing.T) {
 			t.Fatalf("%s is already certified: the test needs people who are not", id)
 		}
 	}
-	paths := frameFiles(t, citizen.BlinkBurst(t, m))
 
 	// 张三's agent: accepted on the spot, recorded as an agent's.
 	c.ImportIDPhoto(t, citizen.Zhang, citizen.Demo(t, "sample2.jpg"))
-	if out := agentAttempt(t, c, base, citizen.Zhang, citizen.ZhangAgent, paths, "agent"); out != "accept" {
+	if out := agentAttempt(t, c, base, citizen.Zhang, citizen.ZhangAgent, citizen.BlinkCamera(t, m, 0), "agent"); out != "accept" {
 		t.Fatalf("张三's agent's attempt: %s", out)
 	}
 	if d := faceDetails(t, c, citizen.Zhang); len(d) != 1 || d[0] != "agent=1" {
@@ -182,7 +168,7 @@ func TestBrowserAgentAndReview(t *testing.T) {
 	}
 
 	// 赵六's agent: no reference to compare with, so the attempt waits for staff.
-	if out := agentAttempt(t, c, base, zhao, zhaoAgent, paths, "borderline"); out != "review" {
+	if out := agentAttempt(t, c, base, zhao, zhaoAgent, citizen.BlinkCamera(t, m, 3), "borderline"); out != "review" {
 		t.Fatalf("赵六's attempt without a reference: %s", out)
 	}
 	if s, _ := status(zhao); s == sc.StatusCertified || len(faceDetails(t, c, zhao)) != 0 {

@@ -44,7 +44,7 @@ func (c *City) ImportIDPhoto(t testing.TB, personID string, jpeg []byte) {
 	}
 }
 
-// Models, Demo and BlinkBurst are the helpers of the same names for the external tests.
+// Models, Demo and BlinkCamera are the helpers of the same names for the external tests.
 func Models(t testing.TB) *face.Models { return testModels(t) }
 
 func Demo(t testing.TB, name string) []byte {
@@ -52,7 +52,7 @@ func Demo(t testing.TB, name string) []byte {
 	return b
 }
 
-func BlinkBurst(t testing.TB, m *face.Models) [][]byte { return blinkBurst(t, m) }
+func BlinkCamera(t testing.TB, m *face.Models, shift int) string { return blinkCamera(t, m, shift) }
 
 // Phones of the scenario's 张三.
 const (

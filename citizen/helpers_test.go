@@ -3,6 +3,7 @@ package citizen
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -338,4 +339,53 @@ func mirrorBurst(t testing.TB) [][]byte {
 	mir := mirrored(img)
 	return [][]byte{warp(t, img, 0, 0, 0, 90), warp(t, mir, 0, 0, 0, 90), warp(t, img, 0, 4, 2, 85),
 		warp(t, mir, 0, 4, 2, 85), warp(t, img, 0, -4, -2, 88)}
+}
+
+// fakeCamera writes frames (JPEGs of one size) as a Y4M video of 2 frames a second, for
+// Chromium's fake camera (browsertest.Camera), which plays it in a loop: the capture
+// page's burst then takes these frames. shift moves the picture left by that many pixels
+// (another camera's frames of the same scene: other bytes, the same face).
+func fakeCamera(t testing.TB, frames [][]byte, shift int) string {
+	t.Helper()
+	var out bytes.Buffer
+	for i, b := range frames {
+		img, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := img.Bounds()
+		w, h := r.Dx()&^1, r.Dy()&^1
+		if i == 0 {
+			fmt.Fprintf(&out, "YUV4MPEG2 W%d H%d F2:1 Ip A1:1 C420jpeg\n", w, h)
+		}
+		out.WriteString("FRAME\n")
+		ys := make([]byte, w*h)
+		cb, cr := make([]byte, w*h/4), make([]byte, w*h/4)
+		for y := range h {
+			for x := range w {
+				c := color.YCbCrModel.Convert(img.At(r.Min.X+min(x+shift, r.Dx()-1), r.Min.Y+y)).(color.YCbCr)
+				ys[y*w+x] = c.Y
+				if x%2 == 0 && y%2 == 0 {
+					cb[(y/2)*(w/2)+x/2], cr[(y/2)*(w/2)+x/2] = c.Cb, c.Cr
+				}
+			}
+		}
+		out.Write(ys)
+		out.Write(cb)
+		out.Write(cr)
+	}
+	p := filepath.Join(t.TempDir(), "camera.y4m")
+	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// blinkCamera is a fake camera (fakeCamera) whose video blinks: the eyes open for half a
+// second, then half closed for a second, over and over. The capture page's grabs, about
+// 0.5 s apart, see both however long each takes (a cycle of three frames: two grabs land
+// on the same state only when they are a multiple of 1.5 s apart).
+func blinkCamera(t testing.TB, m *face.Models, shift int) string {
+	b := blinkBurst(t, m)
+	return fakeCamera(t, [][]byte{b[0], b[3], b[3]}, shift)
 }

@@ -71,7 +71,7 @@ func TestReferenceDrift(t *testing.T) {
 			if refs, _ := refsOf(ctx, c.db, zp.PID); len(refs) != 0 {
 				t.Fatalf("张三 has references %v", refs)
 			}
-			v := judge(liveFrames(other), nil, c.h.pol)
+			v := judge(liveFrames(other), nil, c.h.pol, true)
 			if v.Outcome != "review" || v.Reason != reasonNoRef {
 				t.Fatalf("another face with no reference: %s %s", v.Outcome, v.Reason)
 			}
@@ -125,14 +125,14 @@ func TestReferenceDrift(t *testing.T) {
 			}
 			legacy()
 			all, _ := allRefs(ctx, c.db, zp.PID)
-			if v := judge(liveFrames(other), all, c.h.pol); len(all) != 2 || v.Outcome != "accept" {
+			if v := judge(liveFrames(other), all, c.h.pol, true); len(all) != 2 || v.Outcome != "accept" {
 				t.Fatalf("the test's selfie would not accept the other face by itself: %d references, %s", len(all), v.Outcome)
 			}
 			refs, err := refsOf(ctx, c.db, zp.PID)
 			if err != nil || len(refs) != 1 || refs[0].kind != RefIDCard {
 				t.Fatalf("judged by %v %v, want the ID card alone", refs, err)
 			}
-			if v := judge(liveFrames(other), refs, c.h.pol); v.Outcome != "reject" || v.Reason != reasonMismatch || v.RefKind != RefIDCard {
+			if v := judge(liveFrames(other), refs, c.h.pol, true); v.Outcome != "reject" || v.Reason != reasonMismatch || v.RefKind != RefIDCard {
 				t.Fatalf("the other face against 张三's ID card: %s %s (distance %.3f to %s)", v.Outcome, v.Reason, v.Distance, v.RefKind)
 			}
 

@@ -57,6 +57,7 @@
       var fd = new FormData();
       fd.append("csrf", form.elements.csrf.value);
       fd.append("nonce", form.elements.nonce.value);
+      fd.append("source", "camera"); // the server accepts on the spot only what the camera took
       got.forEach(function (b, i) { fd.append("frame", b, "frame" + i + ".jpg"); });
       return fetch(form.action, { method: "POST", body: fd, credentials: "same-origin", headers: { "Accept": "application/json" } });
     }).then(function (resp) { return resp.json(); }).then(function (r) {

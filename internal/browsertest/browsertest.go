@@ -31,16 +31,24 @@ func Chromium(t testing.TB) string {
 	return ""
 }
 
-// New starts one headless Chromium of the given window size, with its own cookies; it is
-// closed when the test ends.
-func New(t testing.TB, exe string, width, height int) context.Context {
+// New starts one headless Chromium of the given window size, with its own cookies and
+// any further options (Camera's); it is closed when the test ends.
+func New(t testing.TB, exe string, width, height int, more ...chromedp.ExecAllocatorOption) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.Flag("headless", "new"), chromedp.WindowSize(width, height), chromedp.Flag("lang", "zh-CN"))
+	opts = append(opts, more...)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
 	return ctx
+}
+
+// Camera gives the browser a camera that plays the Y4M video at path in a loop, and lets
+// every page use it without asking.
+func Camera(path string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true), chromedp.Flag("use-file-for-fake-video-capture", path)}
 }
 
 // Screenshot saves the whole page as screenshots/NAME.png, beside the test.
