@@ -296,7 +296,19 @@ func (h *handler) judgeBurst(ctx context.Context, pid int64, frames [][]byte, ca
 	if err != nil {
 		return verdict{}, err
 	}
-	return judge(fs, refs, h.pol, camera), nil
+	v := judge(fs, refs, h.pol, camera)
+	// Frames sent before, or the same face as a burst accepted before: a replay (replay.go).
+	seen, err := keepFrames(ctx, h.db, pid, frames, h.now().UnixNano())
+	if err != nil {
+		return verdict{}, err
+	}
+	near, id := -1.0, int64(0)
+	if v.Frames > 0 {
+		if near, id, err = nearestAccepted(ctx, h.db, pid, v.mean); err != nil {
+			return verdict{}, err
+		}
+	}
+	return replayed(v, seen, near, id, h.pol), nil
 }
 
 // settle acts on a verdict: an accept is sent to the engine as an HRSS.FACE record, a
@@ -306,6 +318,9 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 	now := h.now()
 	detail := fmt.Sprintf("agent=%d;frames=%d;distance=%.4f;movement=%.4f;mirror=%.4f;spread=%.4f;ref=%s", b2i(agent), v.Frames,
 		v.Distance, v.Movement, v.Mirror, v.Spread, v.RefKind)
+	if v.Replay != "" {
+		detail += ";replay=1;" + v.Replay
+	}
 	// Again after the analysis, which takes a while: a death filed meanwhile must not be
 	// disputed by a face.
 	if st, err := statusNow(dbq{ctx, h.db}, p.PID); err != nil {
@@ -392,7 +407,11 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 		if err := setOutcome(tx, p.PID, now, "review", false, 0); err != nil {
 			return attemptResult{}, err
 		}
-		if err := tx.Append([]store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "review", "", detail+";reason="+v.Reason)}); err != nil {
+		rows := []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "review", "", detail+";reason="+v.Reason)}
+		if v.Reason == reasonReplay {
+			rows = append(rows, h.auditRow("citizen_face", actor, p.PID, p.PersonID, "replay", "", detail))
+		}
+		if err := tx.Append(rows); err != nil {
 			return attemptResult{}, err
 		}
 		return attemptResult{Outcome: "review"}, tx.Commit()

@@ -214,7 +214,8 @@ func TestFaceAttempt(t *testing.T) {
 				t.Errorf("deadline %s, certified until %s: the SMS names %s", api.Deadline, a.Until, until.AddMonths(1))
 			}
 
-			// One photo from the file input matches but cannot show movement: review.
+			// One frame of that burst sent again with a fresh nonce: a replay, for staff
+			// (TestReplayGoesToReview; one new photo alone would be few_frames, TestJudge).
 			nonce, _ = c.capture(t, cl)
 			st, a = c.upload(t, cl, nonce, csrf, blinkBurst(t, m)[:1])
 			if st != 200 || a.Outcome != "review" || a.Reason != "" {
@@ -253,7 +254,7 @@ func TestFaceAttempt(t *testing.T) {
 			}
 			// Every step is audited and the chain holds.
 			var n int
-			for _, action := range []string{"accept", "reject", "review", "nonce_refused"} {
+			for _, action := range []string{"accept", "reject", "review", "replay", "nonce_refused"} {
 				if err := c.db.SQL().QueryRow(c.db.Rebind(`SELECT count(*) FROM audit WHERE kind = 'citizen_face' AND action = ?`), action).Scan(&n); err != nil || n == 0 {
 					t.Fatalf("no %s in the audit trail (%v)", action, err)
 				}

@@ -364,6 +364,7 @@ type verdict struct {
 	Mirror   float64 // mirroring: above maxMirroring, a frame is another's mirror image
 	Spread   float64
 	RefKind  string
+	Replay   string // what was seen before ("": nothing), for the audit trail
 	best     *frame
 	mean     face.Descriptor
 }

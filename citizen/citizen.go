@@ -78,6 +78,7 @@ type Policy struct {
 	MaxLight        float64
 	MinFaceSide     float64 // aligned box side in pixels under which the face is too small
 	MaxBurstSpread  float64 // largest descriptor distance between two frames of one burst
+	ReplayDistance  float64 // distance to a burst accepted before under which a burst is those pictures again (0.05)
 	MaxFrameBytes   int64   // one uploaded frame (3 MB)
 	MaxFramePixels  int     // width × height of one frame before it is scaled down (no more than 4096×4096)
 	AnalyseMaxWidth int     // frames wider than this are scaled down before analysis (1024)
@@ -89,7 +90,7 @@ func DefaultPolicy() Policy {
 		SessionTTL: 30 * time.Minute, CodeTTL: 5 * time.Minute, NonceTTL: 3 * time.Minute,
 		CodeAttempts: 5, LinkFailures: 5, LoginsPerIP: 20, LoginsPerID: 5, CodesPerIP: 30,
 		AttemptsPerDay: 6, MaxFailures: 3, MinFrames: 3, MinEyeMovement: 0.12, MinBlur: 15,
-		MinLight: 45, MaxLight: 215, MinFaceSide: 80, MaxBurstSpread: face.Threshold,
+		MinLight: 45, MaxLight: 215, MinFaceSide: 80, MaxBurstSpread: face.Threshold, ReplayDistance: 0.05,
 		MaxFrameBytes: 3 << 20, MaxFramePixels: 4096 * 4096, AnalyseMaxWidth: 1024,
 	}
 }
@@ -128,6 +129,7 @@ func (p Policy) withDefaults() Policy {
 	fillF(&p.MaxLight, d.MaxLight)
 	fillF(&p.MinFaceSide, d.MinFaceSide)
 	fillF(&p.MaxBurstSpread, d.MaxBurstSpread)
+	fillF(&p.ReplayDistance, d.ReplayDistance)
 	if p.MaxFrameBytes == 0 {
 		p.MaxFrameBytes = d.MaxFrameBytes
 	}
