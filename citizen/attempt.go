@@ -162,14 +162,22 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 	actor := actorOf(s.agent)
 	// Refused before its nonce is spent: audited, the first of a day for each reason (a
 	// stale page or a script looping on one must not flood the trail).
-	early := func(status int, action, reason string) {
+	earlyAs := func(status int, action, outcome, reason string) {
 		h.auditFirst(context.WithoutCancel(ctx), fmt.Sprintf("refused:%s:%d", reason, p.PID), 24*time.Hour,
 			h.auditRow("citizen_face", actor, p.PID, p.PersonID, action, "", "reason="+reason))
-		h.answer(w, r, status, attemptResult{Outcome: "refused", Reason: reason})
+		h.answer(w, r, status, attemptResult{Outcome: outcome, Reason: reason})
 	}
+	early := func(status int, action, reason string) { earlyAs(status, action, "refused", reason) }
+	// Photos too large are answered in words of their own, before the nonce and the day's
+	// attempts are spent: the person can try again at once, with the camera's burst or a
+	// smaller photo.
 	r.Body = http.MaxBytesReader(w, r.Body, int64(MaxFrames)*h.pol.MaxFrameBytes+64<<10)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		early(http.StatusRequestEntityTooLarge, "attempt_refused", "too_large")
+		if errors.As(err, new(*http.MaxBytesError)) {
+			earlyAs(http.StatusRequestEntityTooLarge, "attempt_refused", "retry", "too_large")
+		} else {
+			earlyAs(http.StatusBadRequest, "attempt_refused", "retry", "frames")
+		}
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
@@ -178,6 +186,14 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
+	files := r.MultipartForm.File["frame"]
+	for _, fh := range files {
+		if fh.Size > h.pol.MaxFrameBytes {
+			h.record(ctx, []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "attempt_refused", "", "reason=too_large")})
+			h.answer(w, r, http.StatusRequestEntityTooLarge, attemptResult{Outcome: "retry", Reason: "too_large"})
+			return
+		}
+	}
 	// The nonce: this session's, not used, in time. Used up here, before anything else, so
 	// that the same upload sent again is refused even while the first is being analysed.
 	res, err := h.db.SQL().ExecContext(ctx, h.db.Rebind(`UPDATE citizen_nonces SET used = ?
@@ -232,17 +248,12 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, http.StatusForbidden, h.closed(ctx, p, actor, why, st))
 		return
 	}
-	files := r.MultipartForm.File["frame"]
 	if len(files) == 0 || len(files) > MaxFrames {
 		refuse(http.StatusBadRequest, "retry", "frames", true)
 		return
 	}
 	var frames [][]byte
 	for _, fh := range files {
-		if fh.Size > h.pol.MaxFrameBytes {
-			refuse(http.StatusRequestEntityTooLarge, "refused", "too_large", true)
-			return
-		}
 		f, err := fh.Open()
 		if err != nil {
 			failed("read", err)
@@ -256,9 +267,7 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		}
 		frames = append(frames, b)
 	}
-	// The capture script marks the burst its camera took; anything else (the page's
-	// file input, with or without the script) is photos from the phone's gallery.
-	v, err := h.judgeBurst(ctx, p.PID, frames, r.PostFormValue("source") == "camera")
+	v, err := h.judgeBurst(ctx, p.PID, frames, fromCamera(r.PostFormValue("source"), frames))
 	if err != nil {
 		failed("analysis", err)
 		return

@@ -2,9 +2,11 @@ package citizen
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"math"
 
@@ -30,43 +32,74 @@ const (
 	reasonFileInput  = "file_input"
 )
 
-// decodeFrame reads one JPEG (nothing else is accepted), refuses one too large, and scales
-// a wide one down before analysis.
+// decodeFrame reads one JPEG (nothing else is accepted), refuses one of fewer than 64 or
+// more than MaxFramePixels pixels (read from its header before any is decoded: a phone's
+// 12–50 MP photo is fine, a picture claiming millions of pixels a side is not), turns it
+// upright as its EXIF Orientation says (a phone's camera often stores a portrait photo
+// sideways and says so there), and scales it down to at most AnalyseMaxWidth wide without
+// ever holding the full-size picture as numbers.
 func decodeFrame(b []byte, pol Policy) (*face.Image, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
 	if err != nil || format != "jpeg" {
 		return nil, errors.New("not a JPEG")
 	}
-	if cfg.Width < 64 || cfg.Height < 64 || cfg.Width > 4096 || cfg.Height > 4096 || cfg.Width*cfg.Height > pol.MaxFramePixels {
-		return nil, fmt.Errorf("%d×%d pixels: want 64 to 4096 a side", cfg.Width, cfg.Height)
+	if cfg.Width < 64 || cfg.Height < 64 || int64(cfg.Width)*int64(cfg.Height) > int64(pol.MaxFramePixels) {
+		return nil, fmt.Errorf("%d×%d pixels: want 64 a side to %d in all", cfg.Width, cfg.Height, pol.MaxFramePixels)
 	}
 	img, err := jpeg.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, err
 	}
-	m := face.FromImage(img)
-	if m.W > pol.AnalyseMaxWidth {
-		m = shrink(m, pol.AnalyseMaxWidth)
+	o := orientation(b)
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	turned := o >= 5 // a quarter turn: the stored width is the upright height
+	if turned {
+		w, h = h, w
 	}
-	return m, nil
+	var m *face.Image
+	if w <= pol.AnalyseMaxWidth {
+		m = face.FromImage(img)
+	} else {
+		tw, th := pol.AnalyseMaxWidth, max(1, h*pol.AnalyseMaxWidth/w)
+		if turned {
+			tw, th = th, tw
+		}
+		m = shrinkImage(img, tw, th)
+	}
+	return upright(m, o), nil
 }
 
-// shrink scales a picture down to width w by averaging the source pixels each target pixel
-// covers (an area filter: no aliasing, and the same numbers on every machine).
-func shrink(m *face.Image, w int) *face.Image {
-	h := max(1, m.H*w/m.W)
+// shrinkImage scales a decoded picture down to w×h by averaging the source pixels each
+// target pixel covers (an area filter: no aliasing, and the same numbers on every
+// machine), reading the source's pixels where they are: the full-size picture is never
+// converted to numbers. Each pixel is converted as face.FromImage converts it, so that
+// the result is the one FromImage then an area filter would give.
+func shrinkImage(img image.Image, w, h int) *face.Image {
+	b := img.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	rgb := func(x, y int) (r, g, bl float32) {
+		c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+		return float32(c.R), float32(c.G), float32(c.B)
+	}
+	if yc, ok := img.(*image.YCbCr); ok {
+		rgb = func(x, y int) (r, g, bl float32) {
+			yi, ci := yc.YOffset(b.Min.X+x, b.Min.Y+y), yc.COffset(b.Min.X+x, b.Min.Y+y)
+			cr, cg, cb, _ := color.YCbCr{Y: yc.Y[yi], Cb: yc.Cb[ci], Cr: yc.Cr[ci]}.RGBA()
+			return float32(cr >> 8), float32(cg >> 8), float32(cb >> 8)
+		}
+	}
 	out := &face.Image{W: w, H: h, Pix: make([]float32, 3*w*h)}
 	for y := range h {
-		y0, y1 := y*m.H/h, max((y+1)*m.H/h, y*m.H/h+1)
+		y0, y1 := y*sh/h, max((y+1)*sh/h, y*sh/h+1)
 		for x := range w {
-			x0, x1 := x*m.W/w, max((x+1)*m.W/w, x*m.W/w+1)
+			x0, x1 := x*sw/w, max((x+1)*sw/w, x*sw/w+1)
 			var s [3]float32
 			for yy := y0; yy < y1; yy++ {
-				row := m.Pix[3*(yy*m.W):]
 				for xx := x0; xx < x1; xx++ {
-					s[0] += row[3*xx]
-					s[1] += row[3*xx+1]
-					s[2] += row[3*xx+2]
+					r, g, bl := rgb(xx, yy)
+					s[0] += r
+					s[1] += g
+					s[2] += bl
 				}
 			}
 			n := float32((y1 - y0) * (x1 - x0))
@@ -75,6 +108,129 @@ func shrink(m *face.Image, w int) *face.Image {
 		}
 	}
 	return out
+}
+
+// upright turns a picture stored with EXIF Orientation o (1–8) the way a viewer shows it.
+func upright(m *face.Image, o int) *face.Image {
+	if o <= 1 || o > 8 {
+		return m
+	}
+	w, h := m.W, m.H
+	if o >= 5 {
+		w, h = h, w
+	}
+	out := &face.Image{W: w, H: h, Pix: make([]float32, len(m.Pix))}
+	for y := range h {
+		for x := range w {
+			// (sx, sy): where the upright pixel (x, y) is stored.
+			var sx, sy int
+			switch o {
+			case 2:
+				sx, sy = w-1-x, y
+			case 3:
+				sx, sy = w-1-x, h-1-y
+			case 4:
+				sx, sy = x, h-1-y
+			case 5:
+				sx, sy = y, x
+			case 6:
+				sx, sy = y, w-1-x
+			case 7:
+				sx, sy = h-1-y, w-1-x
+			case 8:
+				sx, sy = h-1-y, x
+			}
+			copy(out.Pix[3*(y*w+x):3*(y*w+x)+3], m.Pix[3*(sy*m.W+sx):])
+		}
+	}
+	return out
+}
+
+// fromCamera says whether a burst is the capture page's camera's: the capture script
+// marks what its camera took (source "camera"); anything else — the page's file input,
+// with or without the script — is photos from the phone's gallery, and so is a burst with
+// a frame that carries EXIF data (a camera app's file: the page's canvas writes none).
+func fromCamera(source string, frames [][]byte) bool {
+	if source != "camera" {
+		return false
+	}
+	for _, b := range frames {
+		if exifOf(b) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// exifOf returns the TIFF data of a JPEG's EXIF segment (APP1 "Exif"), or nil when it has
+// none before its picture data or its segments cannot be read.
+func exifOf(b []byte) []byte {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+		return nil
+	}
+	for i := 2; i+4 <= len(b); {
+		if b[i] != 0xFF {
+			return nil
+		}
+		switch m := b[i+1]; {
+		case m == 0xFF: // fill
+			i++
+			continue
+		case m == 0xDA || m == 0xD9: // the picture's data, or its end: no EXIF came before
+			return nil
+		case m == 0x01 || m >= 0xD0 && m <= 0xD7: // markers without a length
+			i += 2
+			continue
+		}
+		n := int(b[i+2])<<8 | int(b[i+3])
+		if n < 2 || i+2+n > len(b) {
+			return nil
+		}
+		if seg := b[i+4 : i+2+n]; b[i+1] == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
+			return seg[6:]
+		}
+		i += 2 + n
+	}
+	return nil
+}
+
+// orientation is a JPEG's EXIF Orientation tag, 1 to 8 (1: stored upright), or 1 when it
+// has none or it cannot be read.
+func orientation(b []byte) int {
+	t := exifOf(b)
+	if len(t) < 8 {
+		return 1
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 1
+	}
+	if bo.Uint16(t[2:]) != 42 {
+		return 1
+	}
+	off := bo.Uint32(t[4:]) // the first IFD, where Orientation is
+	if off < 8 || uint64(off)+2 > uint64(len(t)) {
+		return 1
+	}
+	ifd := t[off:]
+	for k := range int(bo.Uint16(ifd)) {
+		e := ifd[min(2+12*k, len(ifd)):]
+		if len(e) < 12 {
+			return 1
+		}
+		if bo.Uint16(e) == 0x0112 { // Orientation, a SHORT
+			if v := int(bo.Uint16(e[8:])); bo.Uint16(e[2:]) == 3 && v >= 1 && v <= 8 {
+				return v
+			}
+			return 1
+		}
+	}
+	return 1
 }
 
 // frame is what the server measured on one uploaded picture.

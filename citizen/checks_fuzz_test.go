@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// FuzzDecodeFrame: an uploaded frame of any bytes is decoded or refused, never a panic,
-// and what is decoded is within the policy's size.
+// FuzzDecodeFrame: an uploaded frame of any bytes (EXIF segments too) is decoded or
+// refused, never a panic, and what is decoded is within the policy's size.
 func FuzzDecodeFrame(f *testing.F) {
 	pol := DefaultPolicy()
 	for _, wh := range [][2]int{{80, 80}, {1100, 64}, {10, 10}} { // small: the fuzzer instruments image/jpeg too
@@ -23,6 +23,7 @@ func FuzzDecodeFrame(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(b.Bytes())
+		f.Add(withOrientation(b.Bytes(), 6))
 	}
 	f.Add([]byte("\xff\xd8\xff\xe0not really"))
 	f.Fuzz(func(t *testing.T, b []byte) {

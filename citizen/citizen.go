@@ -79,8 +79,8 @@ type Policy struct {
 	MinFaceSide     float64 // aligned box side in pixels under which the face is too small
 	MaxBurstSpread  float64 // largest descriptor distance between two frames of one burst
 	ReplayDistance  float64 // distance to a burst accepted before under which a burst is those pictures again (0.05)
-	MaxFrameBytes   int64   // one uploaded frame (3 MB)
-	MaxFramePixels  int     // width × height of one frame before it is scaled down (no more than 4096×4096)
+	MaxFrameBytes   int64   // one uploaded frame (8 MB: a phone camera's 12–13 MP photo is 3–6 MB)
+	MaxFramePixels  int     // width × height of one frame, read before it is decoded (50 million)
 	AnalyseMaxWidth int     // frames wider than this are scaled down before analysis (1024)
 }
 
@@ -91,7 +91,7 @@ func DefaultPolicy() Policy {
 		CodeAttempts: 5, LinkFailures: 5, LoginsPerIP: 20, LoginsPerID: 5, CodesPerIP: 30,
 		AttemptsPerDay: 6, MaxFailures: 3, MinFrames: 3, MinEyeMovement: 0.12, MinBlur: 15,
 		MinLight: 45, MaxLight: 215, MinFaceSide: 80, MaxBurstSpread: face.Threshold, ReplayDistance: 0.05,
-		MaxFrameBytes: 3 << 20, MaxFramePixels: 4096 * 4096, AnalyseMaxWidth: 1024,
+		MaxFrameBytes: 8 << 20, MaxFramePixels: 50_000_000, AnalyseMaxWidth: 1024,
 	}
 }
 

@@ -110,6 +110,7 @@ var messages = map[string]map[string]string{
 		"why_too_bright":   "太亮了，请避开强光。",
 		"why_bad_image":    "照片无法读取，请重新拍摄。",
 		"why_frames":       "请拍1到5张照片。",
+		"why_too_large":    "照片文件太大，传不上来。请点“再试一次”，用“开始”按钮拍；不行的话，请家人帮忙把照片改小一些再传。",
 		"until_is":         "认证有效期至 %s。",
 		"msg_link_invalid": "这个链接已失效或已使用。请用身份证号码登录。",
 		"msg_link_locked":  "身份证号输错次数太多，这个链接已锁定。请用身份证号码登录。",
@@ -206,6 +207,7 @@ var messages = map[string]map[string]string{
 		"why_too_bright":   "Too bright: avoid direct light.",
 		"why_bad_image":    "The picture could not be read.",
 		"why_frames":       "Send 1 to 5 pictures.",
+		"why_too_large":    "The photo file is too large to send. Press Try again and use the Start button; or ask someone to make the photo smaller.",
 		"until_is":         "Certified until %s.",
 		"msg_link_invalid": "This link has expired or was used. Log in with the ID number.",
 		"msg_link_locked":  "Too many wrong digits: this link is locked. Log in with the ID number.",
@@ -254,6 +256,8 @@ func resultMessage(lang string, a attemptResult) string {
 		return msg(lang, "r_too_many")
 	case a.Outcome == "closed":
 		return msg(lang, "msg_face_"+a.Reason)
+	case a.Outcome == "retry" && a.Reason == "too_large":
+		return msg(lang, "why_too_large")
 	case a.Outcome == "retry":
 		if w := msg(lang, "why_"+a.Reason); w != "why_"+a.Reason {
 			return msg(lang, "r_retry") + " " + w
