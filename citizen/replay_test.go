@@ -53,7 +53,7 @@ func TestReplayGoesToReview(t *testing.T) {
 				before := len(faceRecords(t, c.db))
 				nonce, _ := c.capture(t, cl)
 				st, a := c.upload(t, cl, nonce, csrf, frames)
-				if st != 200 || a.Outcome != "review" || a.Reason != reasonReplay {
+				if st != 200 || a.Outcome != "review" || a.Reason != "" { // the answer names no check (the queue does)
 					t.Fatalf("%s: %d %+v", name, st, a)
 				}
 				if n := len(faceRecords(t, c.db)); n != before {
