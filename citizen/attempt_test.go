@@ -520,6 +520,26 @@ func TestPages(t *testing.T) {
 	}
 	st := &Status{Name: "张三", Status: "SUSPENDED", Method: "FACE", CertifiedUntil: "2024-03-15", Deadline: "2024-03-15",
 		Evidence: &Evidence{Type: "MED.INPATIENT", Name: "医保 住院结算", Date: "2024-05-03"}, BackPayMonths: 2, BackPayDue: "6200.00", CanCertify: true}
+	// The result page offers a new try when its words ask for one: after a try again or a
+	// refusal, not when staff have the photos or the village will visit.
+	for _, k := range []struct {
+		outcome, reason string
+		again           bool
+	}{
+		{"retry", reasonBlur, true}, {"reject", reasonMismatch, true}, {"reject", reasonFrozen, true},
+		{"reject", reasonManyFaces, true}, {"reject", "visit", false}, {"review", reasonBorderline, false},
+		{"refused", "nonce", true}, {"refused", "too_many", false}, {"retry", "too_large", true},
+	} {
+		a := attemptResult{Outcome: k.outcome, Reason: k.reason}
+		a.Message = resultMessage(langZH, a)
+		var b bytes.Buffer
+		if err := tmpl.ExecuteTemplate(&b, "result.html", pageData{Lang: langZH, Result: &a}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), `href="/c/capture"`); got != k.again {
+			t.Errorf("result %s %s (%q): a new try offered %v, want %v", k.outcome, k.reason, a.Message, got, k.again)
+		}
+	}
 	for _, lang := range []string{langZH, langEN} {
 		for _, p := range []struct {
 			name string

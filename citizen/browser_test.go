@@ -1,10 +1,19 @@
 package citizen
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"math/rand"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,4 +152,167 @@ func TestBrowserFace(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// signIn opens a fresh reminder link for 张三 on the site at base in browser b and signs
+// in with the SMS code, up to his status page.
+func (c *city) signIn(t *testing.T, b context.Context, base string) {
+	t.Helper()
+	type css = chromedp.CSS
+	if err := chromedp.Do(b, chromedp.Navigate(base+c.link(t, zhang, 72*time.Hour)),
+		chromedp.WaitVisible(css(`#last4`)),
+		chromedp.SendKeys(css(`#last4`), zhang[14:]),
+		chromedp.Click(css(`form[action^="/c/"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#code`))); err != nil {
+		t.Fatalf("link page: %v", err)
+	}
+	code, _ := c.code(t)
+	if err := chromedp.Do(b, chromedp.SendKeys(css(`#code`), code),
+		chromedp.Click(css(`form[action="/c/code"] button[type=submit]`)),
+		chromedp.WaitReady(css(`#status`))); err != nil {
+		t.Fatalf("code page: %v", err)
+	}
+	if err := chromedp.Do(b, chromedp.WaitVisible(css(`#certify`))); err != nil {
+		t.Fatalf("status page: %v", err)
+	}
+}
+
+// links are the addresses of the buttons after the capture page's answer.
+func links(t *testing.T, b context.Context) string {
+	t.Helper()
+	s, err := chromedp.Run(b, chromedp.Evaluate[string](`[...document.querySelectorAll("a[data-step]")].map(a => a.getAttribute("href")).join(" ")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// portraitPhoto is what a phone's camera app saves of a selfie held upright: 3000×4000
+// stored sideways (4000×3000, EXIF Orientation 6), with sensor noise that makes the file
+// larger than the server takes (MaxFrameBytes) unless the page scales it down.
+func portraitPhoto(t *testing.T) []byte {
+	src := selfie(t)
+	sb := src.Bounds()
+	up := image.NewRGBA(image.Rect(0, 0, 3000, 4000))
+	r := rand.New(rand.NewSource(1))
+	for y := range 4000 {
+		for x := range 3000 {
+			c := color.RGBA{120, 120, 120, 255}
+			if sy := y * sb.Dx() / 3000; sy < sb.Dy() {
+				cr, cg, cb, _ := src.At(sb.Min.X+x*sb.Dx()/3000, sb.Min.Y+sy).RGBA()
+				c = color.RGBA{uint8(cr >> 8), uint8(cg >> 8), uint8(cb >> 8), 255}
+			}
+			n := func(v uint8) uint8 { return uint8(min(255, max(0, int(v)+r.Intn(49)-24))) }
+			up.SetRGBA(x, y, color.RGBA{n(c.R), n(c.G), n(c.B), 255})
+		}
+	}
+	b := withOrientation(encodeJPEG(t, stored(up, 6), 97), 6)
+	if int64(len(b)) <= DefaultPolicy().MaxFrameBytes {
+		t.Fatalf("the photo is %d bytes: the test needs one over MaxFrameBytes", len(b))
+	}
+	return b
+}
+
+// TestBrowserCaptureTroubles drives the capture page where things go wrong, on a phone
+// with a camera: the sign-in ends while the page is open (once an empty message and a
+// button to the login with no word why); a burst is refused (once no button to try
+// again, though the words said to); the connection drops once the server has judged
+// the burst (once "正在核对，请稍候……" for ever); and a 12 MP portrait from the camera app,
+// stored sideways and over the server's size limit, is sent through the file input
+// (once refused as too large, or seen without a face): the page draws it upright at
+// 1280 px and sends that, and staff get it.
+func TestBrowserCaptureTroubles(t *testing.T) {
+	exe := browsertest.Chromium(t)
+	m := testModels(t)
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")), m)
+	_, idPhoto := demo(t, "sample2.jpg")
+	if err := importPhoto(context.Background(), c.db, zhang, idPhoto, c.clock.Now(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	// The same site behind a connection that drops once an attempt has been answered.
+	drop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/c/attempt" {
+			c.h.ServeHTTP(httptest.NewRecorder(), r)
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+			}
+			return
+		}
+		c.h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(drop.Close)
+	b, cancel := context.WithTimeout(browsertest.New(t, exe, 390, 844, browsertest.Camera(blinkCamera(t, m, 0))...), 4*time.Minute)
+	t.Cleanup(cancel)
+	type css = chromedp.CSS
+	answer := func(name string) (outcome, text string) {
+		t.Helper()
+		if err := chromedp.Do(b, chromedp.WaitVisible(css(`#result`))); err != nil {
+			t.Fatalf("%s: no answer shown: %v", name, err)
+		}
+		browsertest.Screenshot(t, b, "capture-"+name)
+		o, err := chromedp.Run(b, chromedp.AttributeValue(css(`#result`), "data-outcome"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.Value, browsertest.Text(t, b, `#result`)
+	}
+
+	// The sign-in ends while the capture page is open.
+	c.signIn(t, b, c.srv.URL)
+	if err := chromedp.Do(b, chromedp.Click(css(`#certify`)), chromedp.WaitVisible(css(`#start`))); err != nil {
+		t.Fatal(err)
+	}
+	c.clock.Add(c.h.pol.SessionTTL + time.Minute)
+	if err := chromedp.Do(b, chromedp.Click(css(`#start`))); err != nil {
+		t.Fatal(err)
+	}
+	if o, text := answer("expired"); o != "expired" || text != msg(langZH, "cap_expired") || links(t, b) != "/c/login" {
+		t.Fatalf("after the sign-in ended: %s %q, buttons %q", o, text, links(t, b))
+	}
+
+	// The connection drops after the server has judged the burst.
+	c.signIn(t, b, drop.URL)
+	if err := chromedp.Do(b, chromedp.Click(css(`#certify`)), chromedp.WaitVisible(css(`#start`)), chromedp.Click(css(`#start`))); err != nil {
+		t.Fatal(err)
+	}
+	if o, text := answer("lost"); o != "lost" || text != fmt.Sprintf(msg(langZH, "cap_lost"), HelpPhone) || links(t, b) != "/c/me /c/capture" {
+		t.Fatalf("after the connection dropped: %s %q, buttons %q", o, text, links(t, b))
+	}
+
+	// A burst refused (here every burst is, as frozen; the fake camera's frames, the same
+	// bytes as the last burst's, are a replay too, noted in the audit row): the words say
+	// try again, and a button does (once only "我的认证").
+	c.h.pol.MinEyeMovement = 2
+	c.signIn(t, b, c.srv.URL)
+	if err := chromedp.Do(b, chromedp.Click(css(`#certify`)), chromedp.WaitVisible(css(`#start`)), chromedp.Click(css(`#start`))); err != nil {
+		t.Fatal(err)
+	}
+	if o, text := answer("reject"); o != "reject" || text != msg(langZH, "r_reject") || links(t, b) != "/c/capture /c/me" {
+		t.Fatalf("a refused burst: %s %q, buttons %q", o, text, links(t, b))
+	}
+	c.h.pol.MinEyeMovement = DefaultPolicy().MinEyeMovement
+
+	// A 12 MP portrait from the camera app through the file input.
+	path := filepath.Join(t.TempDir(), "IMG_20240510_090000.jpg")
+	if err := os.WriteFile(path, portraitPhoto(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.signIn(t, b, c.srv.URL)
+	if err := chromedp.Do(b, chromedp.Click(css(`#certify`)), chromedp.WaitVisible(css(`#file`)),
+		chromedp.SetUploadFiles(css(`#file`), []string{path}), chromedp.Click(css(`#form button[type=submit]`))); err != nil {
+		t.Fatal(err)
+	}
+	if o, text := answer("photo"); o != "review" || text != msg(langZH, "r_review") || links(t, b) != "/c/me" {
+		t.Fatalf("a phone's portrait photo: %s %q, buttons %q", o, text, links(t, b))
+	}
+	var sent []byte
+	if err := c.db.SQL().QueryRow(`SELECT photo FROM citizen_reviews WHERE status = 'open'`).Scan(&sent); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(sent))
+	if err != nil || cfg.Width > 1280 || cfg.Height > 1280 || cfg.Height <= cfg.Width {
+		t.Fatalf("the page sent a %d×%d picture (%v), want a portrait of at most 1280 px a side", cfg.Width, cfg.Height, err)
+	}
 }

@@ -1,19 +1,120 @@
-// The capture page's camera burst: 5 frames over about 2.5 s, sent with the page's nonce.
-// Everything computed here is guidance for the person; the server decides from the images.
-// Without a camera API the plain form (file input) still works.
+// The capture page's script: the camera's burst (5 frames over about 2.5 s), or a photo
+// from the file input scaled down before it is sent; either is sent with the page's nonce
+// and the answer is shown on the page, with what to do next. Everything computed here is
+// guidance for the person; the server decides from the images. Without a camera API the
+// file input still works, and without the script the plain form does.
 (function () {
   "use strict";
   var form = document.getElementById("form");
+  var wait = document.getElementById("wait");
+  if (!form || !wait || !window.fetch || !window.FormData || !window.Promise) {
+    return;
+  }
   var live = document.getElementById("live");
-  if (!form || !live || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.fetch || !window.FormData) {
+  var file = document.getElementById("file");
+  var canvas = document.createElement("canvas");
+  function say(key) { return form.getAttribute("data-" + key) || ""; }
+
+  // show puts an answer where the person is looking, with a button for each next step
+  // ([address, words]; the first is the main one).
+  function show(text, outcome, steps) {
+    if (live) { live.hidden = true; }
+    form.hidden = true;
+    wait.hidden = false;
+    wait.textContent = text;
+    wait.setAttribute("data-outcome", outcome);
+    wait.id = "result";
+    var at = wait;
+    steps.forEach(function (s, i) {
+      var a = document.createElement("a");
+      a.className = i === 0 ? "button" : "button secondary";
+      a.href = s[0];
+      a.textContent = s[1];
+      a.setAttribute("data-step", String(i));
+      at.parentNode.insertBefore(a, at.nextSibling);
+      at = a;
+    });
+  }
+
+  var again = ["/c/capture", say("again")], status = ["/c/me", say("status")];
+
+  // send posts a burst and shows the server's answer. An answer without words (the
+  // sign-in ended: 401; a server error: 500), a page instead of an answer (a proxy's 502
+  // or 504) or no answer at all (the connection dropped) is said in words too: the
+  // attempt may or may not have been judged, so the person is told where to look first.
+  function send(fd) {
+    if (live) { live.hidden = true; }
+    form.hidden = true;
+    wait.hidden = false;
+    return fetch(form.action, { method: "POST", body: fd, credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (resp) {
+      if (resp.status === 401) {
+        show(say("expired"), "expired", [["/c/login", say("login")]]);
+        return;
+      }
+      return resp.json().then(function (r) {
+        if (!r || typeof r.message !== "string" || r.message === "") {
+          throw new Error("no answer");
+        }
+        // Try again, unless staff have it, the village will visit, or the day's attempts
+        // are spent (then: my status).
+        var retry = r.outcome === "retry" || (r.outcome === "reject" && r.reason !== "visit") ||
+          (r.outcome === "refused" && r.reason !== "too_many");
+        show(r.message, r.outcome, retry ? [again, status] : [status]);
+      });
+    }).catch(function () {
+      show(say("lost"), "lost", [status, again]);
+    });
+  }
+
+  function nonced(source) {
+    var fd = new FormData();
+    fd.append("csrf", form.elements.csrf.value);
+    fd.append("nonce", form.elements.nonce.value);
+    fd.append("source", source); // the server accepts on the spot only what the camera took
+    return fd;
+  }
+
+  // A photo from the file input: a phone camera's 12 MP photo is several MB, slow to send
+  // and possibly over the server's limit, so it is drawn at most 1280 px a side and sent
+  // as a JPEG. Only where the browser turns a photo upright by its EXIF orientation when
+  // drawing it (the CSS property image-orientation says so); elsewhere, and if the photo
+  // cannot be drawn, the plain form sends it as it is and the server turns it.
+  if (file && window.URL && URL.createObjectURL && window.CSS && CSS.supports && CSS.supports("image-orientation", "from-image")) {
+    form.addEventListener("submit", function (ev) {
+      var f = file.files && file.files[0];
+      if (!f) {
+        return;
+      }
+      ev.preventDefault();
+      new Promise(function (resolve, reject) {
+        var img = new Image(), url = URL.createObjectURL(f);
+        img.onload = function () {
+          var w = img.naturalWidth, h = img.naturalHeight, s = Math.min(1, 1280 / Math.max(w, h));
+          canvas.width = Math.max(1, Math.round(w * s));
+          canvas.height = Math.max(1, Math.round(h * s));
+          canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+          URL.revokeObjectURL(url);
+          canvas.toBlob(function (b) { if (b) { resolve(b); } else { reject(new Error("no JPEG")); } }, "image/jpeg", 0.9);
+        };
+        img.onerror = function () { URL.revokeObjectURL(url); reject(new Error("not a picture")); };
+        img.src = url;
+      }).then(function (blob) {
+        var fd = nonced("file");
+        fd.append("frame", blob, "photo.jpg");
+        send(fd);
+      }, function () {
+        form.submit();
+      });
+    });
+  }
+
+  if (!live || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     return;
   }
   var video = document.getElementById("video");
   var start = document.getElementById("start");
   var guide = document.getElementById("guide");
-  var wait = document.getElementById("wait");
   var frames = parseInt(form.getAttribute("data-frames"), 10) || 5;
-  var canvas = document.createElement("canvas");
   var stream = null;
   live.hidden = false;
 
@@ -31,7 +132,7 @@
       var ctx = canvas.getContext("2d");
       ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
       var b = brightness(ctx, canvas.width, canvas.height);
-      guide.textContent = b < 50 ? form.getAttribute("data-dark") : (b > 215 ? form.getAttribute("data-bright") : "");
+      guide.textContent = b < 50 ? say("dark") : (b > 215 ? say("bright") : "");
       canvas.toBlob(function (blob) { resolve(blob); }, "image/jpeg", 0.9);
     });
   }
@@ -53,28 +154,13 @@
       });
     }).then(function () {
       stream.getTracks().forEach(function (t) { t.stop(); });
-      live.hidden = true; wait.hidden = false;
-      var fd = new FormData();
-      fd.append("csrf", form.elements.csrf.value);
-      fd.append("nonce", form.elements.nonce.value);
-      fd.append("source", "camera"); // the server accepts on the spot only what the camera took
+      var fd = nonced("camera");
       got.forEach(function (b, i) { fd.append("frame", b, "frame" + i + ".jpg"); });
-      return fetch(form.action, { method: "POST", body: fd, credentials: "same-origin", headers: { "Accept": "application/json" } });
-    }).then(function (resp) { return resp.json(); }).then(function (r) {
-      wait.textContent = r.message;
-      wait.setAttribute("data-outcome", r.outcome);
-      wait.id = "result";
-      var a = document.createElement("a");
-      a.className = "button";
-      // Try again, unless the day's attempts are spent (then: my status).
-      var again = r.outcome === "retry" || (r.outcome === "refused" && r.reason !== "too_many");
-      a.href = again ? "/c/capture" : "/c/me";
-      a.textContent = again ? form.getAttribute("data-again") : form.getAttribute("data-status");
-      wait.parentNode.insertBefore(a, wait.nextSibling);
-      form.hidden = true;
-    }).catch(function () {
+      return send(fd);
+    }, function () {
+      // No camera (refused, missing, or it failed): the file input below.
       start.disabled = false;
-      guide.textContent = form.getAttribute("data-nocam");
+      guide.textContent = say("nocam");
     });
   });
 })();
