@@ -59,7 +59,7 @@ func (h *handler) capturePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "capture", pageData{CSRF: s.csrf, Nonce: tok, Agent: s.agent,
-		Seconds: int(h.pol.NonceTTL / time.Second), MaxFrames: MaxFrames})
+		Minutes: int((h.pol.NonceTTL + time.Minute - 1) / time.Minute), MaxFrames: MaxFrames})
 }
 
 // Why a person may not certify by face now (faceGate).

@@ -520,6 +520,10 @@ func TestPages(t *testing.T) {
 	}
 	st := &Status{Name: "张三", Status: "SUSPENDED", Method: "FACE", CertifiedUntil: "2024-03-15", Deadline: "2024-03-15",
 		Evidence: &Evidence{Type: "MED.INPATIENT", Name: "医保 住院结算", Date: "2024-05-03"}, BackPayMonths: 2, BackPayDue: "6200.00", CanCertify: true}
+	// An accept's day is written as the status page writes it.
+	if got := resultMessage(langZH, attemptResult{Outcome: "accept", Until: "2025-05-10"}); !strings.Contains(got, "认证有效期至 2025年5月10日。") {
+		t.Errorf("the accept says %q", got)
+	}
 	// The result page offers a new try when its words ask for one: after a try again or a
 	// refusal, not when staff have the photos or the village will visit.
 	for _, k := range []struct {
@@ -550,7 +554,8 @@ func TestPages(t *testing.T) {
 			{"login", pageData{Error: "bad_id"}},
 			{"code", pageData{Error: "wrong_code"}},
 			{"me", pageData{Status: st, CSRF: "x", Agent: true}},
-			{"capture", pageData{CSRF: "x", Nonce: "n", Seconds: 180, MaxFrames: 5}},
+			{"capture", pageData{CSRF: "x", Nonce: "n", Minutes: 3, MaxFrames: 5}},
+			{"me", pageData{Status: &Status{Name: "李四", Status: "CERTIFIED", Method: "MIGRATED", CertifiedUntil: "2024-12-31", CanCertify: true}, CSRF: "x"}},
 			{"result", pageData{Result: &attemptResult{Outcome: "retry", Reason: "blurred", Message: resultMessage(lang, attemptResult{Outcome: "retry", Reason: "blurred"})}}},
 		} {
 			p.d.Lang = lang
@@ -564,8 +569,15 @@ func TestPages(t *testing.T) {
 					t.Errorf("%s %s: %q left in the page", lang, p.name, raw)
 				}
 			}
-			if p.name == "me" && lang == langZH && !strings.Contains(out, "医保 住院结算 2024年5月3日") {
+			if p.name == "me" && lang == langZH && p.d.Status.Evidence != nil && !strings.Contains(out, "医保 住院结算 2024年5月3日") {
 				t.Errorf("the evidence is not in plain words:\n%s", out)
+			}
+			if p.name == "capture" && lang == langZH && (!strings.Contains(out, "请在3分钟内拍完") || strings.Contains(out, "让老人") ||
+				strings.Contains(out, "防伪") || strings.Contains(out, "活体")) {
+				t.Errorf("the capture page is not in plain words:\n%s", out)
+			}
+			if p.name == "me" && lang == langZH && p.d.Status.Evidence == nil && (strings.Contains(out, "暂无 (") || !strings.Contains(out, "原来系统里的认证记录")) {
+				t.Errorf("evidence of the previous system, not in plain words:\n%s", out)
 			}
 			if p.name == "capture" && !strings.Contains(out, msg(lang, "capture_notpad")) {
 				t.Errorf("%s capture page does not say it is not certified PAD", lang)

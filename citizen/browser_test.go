@@ -92,7 +92,7 @@ func TestBrowserFace(t *testing.T) {
 	if s != sc.StatusCertified || method != sc.MethodFace || until == 0 {
 		t.Fatalf("after the attempt 张三 is %s by %s until %s", s, method, until)
 	}
-	want := msg(langZH, "r_accept") + " " + fmt.Sprintf(msg(langZH, "until_is"), until)
+	want := msg(langZH, "r_accept") + " " + fmt.Sprintf(msg(langZH, "until_is"), plainDay(langZH, until.String()))
 	if got := browsertest.Text(t, b, `#result`); got != want {
 		t.Fatalf("result page says %q, want %q", got, want)
 	}

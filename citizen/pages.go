@@ -70,7 +70,7 @@ var messages = map[string]map[string]string{
 		"logout":           "退出",
 		"none":             "暂无",
 		"capture_title":    "刷脸认证",
-		"capture_intro":    "请把手机放在面前，让老人看着屏幕，保持光线明亮。按下按钮后看着屏幕、自然眨眨眼，2到3秒就好。",
+		"capture_intro":    "请在光线明亮的地方，把手机拿在脸的正前方。按“开始”后看着屏幕，自然地眨眨眼，2到3秒就好。家人帮忙时，可以由家人拿着手机。",
 		"capture_start":    "开始",
 		"capture_file":     "也可以拍一张照片上传，由工作人员核对：",
 		"capture_send":     "上传照片",
@@ -78,9 +78,9 @@ var messages = map[string]map[string]string{
 		"cap_expired":      "登录已经过期了。请重新登录，再做认证。",
 		"cap_login":        "重新登录",
 		"cap_lost":         "没有收到核对结果，可能是网络断了。请先点“我的认证”看看是否已经认证；没有的话，请点“再试一次”。仍有问题请拨打 %s。",
-		"capture_limit":    "本次认证需在 %d 秒内完成。",
+		"capture_limit":    "请在%d分钟内拍完。",
 		"capture_wait":     "正在核对，请稍候……",
-		"capture_notpad":   "说明：本服务比对人脸并做基本的活体检查，不是经过认证的防伪（活体）检测。",
+		"capture_notpad":   "说明：这里比对长相，并简单看看是不是真人在镜头前；它不能发现所有拿照片或视频冒充的情况。",
 		"back":             "返回",
 		"again":            "再试一次",
 		"sms_code":         "【养老金认证】您的验证码是%s，%d分钟内有效。请勿告诉他人。",
@@ -96,7 +96,7 @@ var messages = map[string]map[string]string{
 		"m_FACE":           "刷脸认证",
 		"m_COUNTER":        "窗口认证",
 		"m_COMMUNITY":      "上门核实",
-		"m_MIGRATED":       "原系统认证",
+		"m_MIGRATED":       "原来系统里的认证记录",
 		"r_accept":         "认证成功！",
 		"r_recorded":       "照片核对通过，已经记录。但您的领取资格还需要社保经办机构核实，请带身份证到社保经办机构，或联系村（社区）。",
 		"r_review":         "照片已提交，工作人员会尽快核对。核对结果请回到“我的认证”查看，不用再次提交。",
@@ -171,7 +171,7 @@ var messages = map[string]map[string]string{
 		"logout":           "Log out",
 		"none":             "none",
 		"capture_title":    "Face certification",
-		"capture_intro":    "Hold the phone in front of the pensioner's face, in good light. After pressing the button, look at the screen and blink naturally; it takes 2–3 seconds.",
+		"capture_intro":    "Somewhere with good light, hold the phone in front of your face. After pressing Start, look at the screen and blink naturally; it takes 2–3 seconds. A relative helping may hold the phone for you.",
 		"capture_start":    "Start",
 		"capture_file":     "Or take a photo and upload it; staff will check it:",
 		"capture_send":     "Upload",
@@ -179,9 +179,9 @@ var messages = map[string]map[string]string{
 		"cap_expired":      "Your sign-in has ended. Please sign in again, then certify.",
 		"cap_login":        "Sign in again",
 		"cap_lost":         "No answer came back; the connection may have dropped. First look at My certification; if you are not certified, press Try again. Questions: call %s.",
-		"capture_limit":    "This attempt must be finished within %d seconds.",
+		"capture_limit":    "Please finish within %d minutes.",
 		"capture_wait":     "Checking, please wait…",
-		"capture_notpad":   "Note: this service compares faces and makes basic liveness checks; it is not certified presentation-attack detection.",
+		"capture_notpad":   "Note: this compares faces and checks simply that a live person is before the camera; it cannot catch every use of a photo or a video.",
 		"back":             "Back",
 		"again":            "Try again",
 		"st_CERTIFIED":     "Certified",
@@ -196,7 +196,7 @@ var messages = map[string]map[string]string{
 		"m_FACE":           "face",
 		"m_COUNTER":        "at the counter",
 		"m_COMMUNITY":      "home visit",
-		"m_MIGRATED":       "previous system",
+		"m_MIGRATED":       "a record of the previous system",
 		"r_accept":         "Certified!",
 		"r_recorded":       "The photos matched and were recorded, but your eligibility must be checked by the pension office: bring the ID card to the pension office, or contact the village.",
 		"r_review":         "Sent: staff will check the photos soon. See the result under My certification; there is no need to send them again.",
@@ -255,7 +255,7 @@ func langOf(r *http.Request) string {
 func resultMessage(lang string, a attemptResult) string {
 	switch {
 	case a.Outcome == "accept" && a.Until != "":
-		return msg(lang, "r_accept") + " " + fmt.Sprintf(msg(lang, "until_is"), a.Until)
+		return msg(lang, "r_accept") + " " + fmt.Sprintf(msg(lang, "until_is"), plainDay(lang, a.Until))
 	case a.Outcome == "reject" && a.Reason == "visit":
 		return msg(lang, "r_visit")
 	case a.Outcome == "refused" && a.Reason == "too_many":
@@ -285,7 +285,7 @@ type pageData struct {
 	CSRF      string
 	Nonce     string
 	Agent     bool
-	Seconds   int
+	Minutes   int
 	MaxFrames int
 	Status    *Status
 	Result    *attemptResult
