@@ -306,6 +306,17 @@ func testConsole(t *testing.T, c *city) {
 	if st, body := op.get(fmt.Sprintf("/batches/%d", bs[0].ID)); st != http.StatusOK || !strings.Contains(body, "console") || !strings.Contains(body, "v1") {
 		t.Fatalf("batch page: %d", st)
 	}
+	// A batch of many quarantined rows shows the first 500 and says how many in all (a
+	// 340,000-row refusal made a 60 MB page).
+	for i := range 501 {
+		if _, err := c.db.SQL().ExecContext(ctx, c.db.Rebind(`INSERT INTO quarantine (batch, seq, file, line, field, reason, message) VALUES (?, ?, 'bad.csv', ?, 'event_date', 'bad_date', 'x')`),
+			bs[0].ID, 1000+i, i+2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, body := op.get(fmt.Sprintf("/batches/%d", bs[0].ID)); strings.Count(body, "<td>bad.csv</td>") != 500 || !strings.Contains(body, "仅显示前 500 行，共 501 行") {
+		t.Errorf("the batch page of 501 quarantined rows shows %d, or not how many in all", strings.Count(body, "<td>bad.csv</td>"))
+	}
 	// The list: the origin and status in words, what went in and what was held back.
 	if _, body := op.get("/batches"); !regexp.MustCompile(fmt.Sprintf(`<a href="/batches/%d">%d</a></th><td>[0-9-]+</td><td>控制台</td><td>[A-Z]*</td><td>v1</td><td>已入库</td><td class="n">1</td><td class="n">0</td>`, bs[0].ID, bs[0].ID)).MatchString(body) {
 		t.Fatalf("the batches list:\n%s", body)
