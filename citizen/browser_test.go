@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	sc "github.com/silentcert/silentcert"
@@ -159,6 +161,11 @@ func jsString(s string) string {
 func (c *city) signIn(t *testing.T, b context.Context, base string) {
 	t.Helper()
 	type css = chromedp.CSS
+	// Signed out first: a reminder's link opened while signed in leads to /c/me (the
+	// cookies of 127.0.0.1 are shared by the test's servers, whatever their ports).
+	if _, err := chromedp.Call(b, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(b, chromedp.Navigate(base+c.link(t, zhang, 72*time.Hour)),
 		chromedp.WaitVisible(css(`#last4`)),
 		chromedp.SendKeys(css(`#last4`), zhang[14:]),
