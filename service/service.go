@@ -434,6 +434,7 @@ func cloneState(st *engine.State) engine.State {
 	if st.Evidence != nil {
 		ev := *st.Evidence
 		ev.Recent, ev.Types, ev.Places = slices.Clone(ev.Recent), slices.Clone(ev.Types), slices.Clone(ev.Places)
+		ev.Moves = slices.Clone(ev.Moves) // noteMove edits it in place
 		c.Evidence = &ev
 	}
 	return c
