@@ -458,13 +458,15 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 	}
 	// The answer does not name the check that failed (a still picture, another face, two
 	// people): that would tell a replay what to change. The audit row above does.
-	if routed {
+	// Poor pictures ask for another try even while a visit is pending: a good burst then
+	// goes to staff (visit_pending), who may settle it before the village comes.
+	switch {
+	case !counts:
+		return attemptResult{Outcome: "retry", Reason: v.Reason}, nil
+	case routed:
 		return attemptResult{Outcome: "reject", Reason: "visit"}, nil
 	}
-	if counts {
-		return attemptResult{Outcome: "reject"}, nil
-	}
-	return attemptResult{Outcome: "retry", Reason: v.Reason}, nil
+	return attemptResult{Outcome: "reject"}, nil
 }
 
 // reasonVisitPending is the review reason of a burst the server would have accepted from a

@@ -302,6 +302,15 @@ func TestVisitedClearsRouting(t *testing.T) {
 			if vs, _ := NeedsVisit(ctx, c.db); len(vs) != 1 {
 				t.Fatalf("visits %+v", vs)
 			}
+			// A blurry burst while the visit is pending asks for another try (a good one
+			// goes to staff), not "the village will visit" with no way to try again.
+			blurry := verdict{Outcome: "reject", Reason: reasonBlur}
+			if a, err := c.h.settle(ctx, p, false, "citizen", blurry); err != nil || a.Outcome != "retry" || a.Reason != reasonBlur {
+				t.Fatalf("a blurry burst while a visit is pending: %+v %v", a, err)
+			}
+			if vs, _ := NeedsVisit(ctx, c.db); len(vs) != 1 || vs[0].Failures != 3 {
+				t.Fatalf("the blurry burst changed the visit: %+v", vs)
+			}
 			done, err := Visited(ctx, c.db, c.svc, p.PID, "v1", "CMT:WEB-1", c.clock.Now())
 			if err != nil || !done {
 				t.Fatalf("visited: %v %v", done, err)
