@@ -6,7 +6,9 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,12 +227,26 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "api-" + src
 	}
+	idem, err := idempotencyKey(r)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
 	body := &limited{r: r.Body, left: h.opt.MaxBody}
 	// The actor names the key, so that a leaked key's batches can be told apart; a gzip
 	// body may unpack to MaxBody at most.
-	res, err := h.opt.Service.Ingest(r.Context(), service.Batch{Origin: "api", Source: src, Types: key.Types, Actor: actorOf(key),
+	b := service.Batch{Origin: "api", Source: src, Types: key.Types, Actor: actorOf(key),
 		MaxDecompressed: h.opt.MaxBody, Encoding: encoding, Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}},
-		Stands: func(tx *store.Tx) error { return auth.KeyStands(tx, key.ID) }})
+		Stands: func(tx *store.Tx) error { return auth.KeyStands(tx, key.ID) }}
+	if idem != "" {
+		// The key is the API key's own (another key's batches are not this client's to be
+		// answered with), and the body's SHA-256 tells a retry from a reuse.
+		sum := sha256.New()
+		body.r = io.TeeReader(r.Body, sum)
+		b.Key = b.Actor + ":" + idem
+		b.KeyFormOf = func() string { return "sha256:" + hex.EncodeToString(sum.Sum(nil)) }
+	}
+	res, err := h.opt.Service.Ingest(r.Context(), b)
 	h.batchNanos.Add(int64(time.Since(start)))
 	h.nBatch.Add(1)
 	if sc.ErrorCode(err) == sc.EUnauthorized {
@@ -241,6 +257,10 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.opt.Log.Error("batch failed", "source", src, "err", err)
 		writeError(w, statusOf(err), "the batch could not be stored; nothing of it was applied: send it again")
+		return
+	}
+	if res.Repeat {
+		h.repeated(w, r, b)
 		return
 	}
 	out := batchJSON(res.BatchID, res.Rejected, res.Report.Map(), res.Problems[:min(len(res.Problems), maxListed)], 0, len(res.Problems))
@@ -280,6 +300,53 @@ func batchJSON(id int64, rejected string, report any, page []exchange.Problem, f
 	return out
 }
 
+// idempotencyKey reads the request's Idempotency-Key header ("" when it has none): a
+// client's name for one sending, so that a retry after a lost answer (a timeout, a
+// restart) is answered with the batch it made instead of storing a second one.
+func idempotencyKey(r *http.Request) (string, error) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" {
+		return "", nil
+	}
+	if len(k) > maxIdempotencyKey || strings.IndexFunc(k, func(c rune) bool { return c <= ' ' || c > '~' }) >= 0 {
+		return "", sc.Errorf(sc.EInvalid, "Idempotency-Key: want 1 to %d visible ASCII characters (a UUID, say)", maxIdempotencyKey)
+	}
+	return k, nil
+}
+
+const maxIdempotencyKey = 128
+
+// repeated answers a batch whose Idempotency-Key was sent before: with the batch it made,
+// as GET /api/v1/batches/{id} would (marked Idempotent-Replayed), when the body is the same;
+// with 422 when the key was used for another body (nothing of this one is applied).
+func (h *handler) repeated(w http.ResponseWriter, r *http.Request, b service.Batch) {
+	db := h.opt.Service.DB()
+	sb, err := db.BatchByKey(r.Context(), b.Key)
+	if err != nil || sb == nil {
+		h.opt.Log.Error("batch sent again: its first sending could not be read", "source", b.Source, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "this Idempotency-Key was sent before, and its batch could not be read now: ask again later")
+		return
+	}
+	if sb.KeyForm != b.KeyFormOf() {
+		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("this Idempotency-Key was sent before with another body (batch %d); nothing of this one was applied: give each new batch a new key", sb.ID))
+		return
+	}
+	out, err := h.storedJSON(r.Context(), sb, 0)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "this Idempotency-Key was sent before, and its batch could not be read now: ask again later")
+		return
+	}
+	// Answered as the first sending was: 201 with its place, or 422 with its refusal.
+	w.Header().Set("Idempotent-Replayed", "true")
+	if rep, ok := out["report"].(map[string]any); ok && sb.Status == "rejected" {
+		out["error"] = rep["rejected"]
+		writeJSON(w, http.StatusUnprocessableEntity, out)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/batches/"+strconv.FormatInt(sb.ID, 10))
+	writeJSON(w, http.StatusCreated, out)
+}
+
 func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 	key, err := h.key(r)
 	src := key.Source
@@ -309,10 +376,20 @@ func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	qs, total, err := db.BatchQuarantinePage(r.Context(), id, from, maxListed)
+	out, err := h.storedJSON(r.Context(), b, from)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "the batch could not be read")
 		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// storedJSON is a stored batch's answer: its report and a page of its quarantined rows
+// from the from-th.
+func (h *handler) storedJSON(ctx context.Context, b *store.Batch, from int) (map[string]any, error) {
+	qs, total, err := h.opt.Service.DB().BatchQuarantinePage(ctx, b.ID, from, maxListed)
+	if err != nil {
+		return nil, err
 	}
 	var report any
 	json.Unmarshal([]byte(b.Report), &report)
@@ -322,7 +399,7 @@ func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	out := batchJSON(b.ID, "", report, probs, from, total)
 	out["status"], out["received"], out["day"] = b.Status, b.Received, b.Day.String()
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 func (h *handler) ready(w http.ResponseWriter, r *http.Request) {

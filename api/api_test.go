@@ -371,3 +371,79 @@ func apiCity(t *testing.T, db *store.DB, maxBody int64) (*service.Service, *auth
 	t.Cleanup(srv.Close)
 	return svc, keys, srv, secret, keyID
 }
+
+// TestIdempotencyKey: a batch sent again with its Idempotency-Key (a retry after a lost
+// answer) is answered with the batch it made, and stores nothing new — not its quarantined
+// rows again; the key used for another body is refused (422) without applying it; another
+// API key's same value is its own; a malformed key is refused before the body is read.
+func TestIdempotencyKey(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			_, keys, srv, secret, _ := apiCity(t, db, 0)
+			other, _, err := keys.CreateAPIKey(ctx, "admin", "HEA", "second system", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			post := func(key, idem, body string) (*http.Response, map[string]any) {
+				req, _ := http.NewRequest("POST", srv.URL+"/api/v1/batches", strings.NewReader(body))
+				req.Header.Set("Content-Type", "text/csv")
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Idempotency-Key", idem)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var out map[string]any
+				json.NewDecoder(resp.Body).Decode(&out)
+				return resp, out
+			}
+			count := func(table string) (n int) {
+				if err := db.SQL().QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			body := header + "i1,HEA,HEA.CHECKUP,371002194003150019,,,2024-02-01,2024-02-02,,\n" +
+				"i2,HEA,HEA.CHECKUP,371002194003150019,,,not-a-date,,,\n"
+			first, out := post(secret, "3f2b9c1e-0001", body)
+			if first.StatusCode != http.StatusCreated || first.Header.Get("Idempotent-Replayed") != "" {
+				t.Fatalf("first sending: %d %v", first.StatusCode, out)
+			}
+			id := out["batch_id"]
+			batches, quarantined := count("batches"), count("quarantine")
+			again, out := post(secret, "3f2b9c1e-0001", body)
+			if again.StatusCode != http.StatusCreated || again.Header.Get("Idempotent-Replayed") != "true" || out["batch_id"] != id ||
+				again.Header.Get("Location") != first.Header.Get("Location") || out["quarantine_total"].(float64) != 1 {
+				t.Fatalf("sent again: %d %v %v", again.StatusCode, again.Header, out)
+			}
+			if count("batches") != batches || count("quarantine") != quarantined {
+				t.Fatalf("sent again: %d batches, %d quarantined rows; want %d, %d", count("batches"), count("quarantine"), batches, quarantined)
+			}
+			changed := strings.Replace(body, "2024-02-01", "2024-02-03", 1)
+			if resp, out := post(secret, "3f2b9c1e-0001", changed); resp.StatusCode != http.StatusUnprocessableEntity ||
+				!strings.Contains(fmt.Sprint(out["error"]), fmt.Sprintf("batch %v", id)) || count("batches") != batches {
+				t.Fatalf("the key reused for another body: %d %v (%d batches)", resp.StatusCode, out, count("batches"))
+			}
+			if resp, out := post(other, "3f2b9c1e-0001", body); resp.StatusCode != http.StatusCreated || out["batch_id"] == id ||
+				resp.Header.Get("Idempotent-Replayed") != "" {
+				t.Fatalf("another API key's same value: %d %v", resp.StatusCode, out)
+			}
+			// A refused batch sent again is answered with its refusal, as the first time.
+			bad := "record_id,source,type,person_id,event_date\r\rx"
+			r1, o1 := post(secret, "3f2b9c1e-0002", bad)
+			r2, o2 := post(secret, "3f2b9c1e-0002", bad)
+			if r1.StatusCode != http.StatusUnprocessableEntity || r2.StatusCode != http.StatusUnprocessableEntity ||
+				o1["batch_id"] != o2["batch_id"] || o2["error"] != o1["error"] || r2.Header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("a refused batch sent again: %d %v / %d %v", r1.StatusCode, o1, r2.StatusCode, o2)
+			}
+			for _, k := range []string{"has space", strings.Repeat("k", 129), "键"} {
+				if resp, _ := post(secret, k, body); resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("Idempotency-Key %q: %d", k, resp.StatusCode)
+				}
+			}
+		})
+	}
+}

@@ -46,9 +46,12 @@ type Batch struct {
 	// Result names the batch that took it (Repeat).
 	Key string
 	// KeyForm is stored with Key: what the keyed sending held (store.Batch.KeyForm).
-	KeyForm  string
-	Files    []File
-	Encoding string // "" detects
+	KeyForm string
+	// KeyFormOf, when set, gives KeyForm once the files are read (an API body's SHA-256,
+	// known only when it has arrived).
+	KeyFormOf func() string
+	Files     []File
+	Encoding  string // "" detects
 	// History applies each record on its reported_date without decision rows: the load of
 	// records reported before the service's first day (as backtest does before --from).
 	History bool
@@ -169,6 +172,9 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if b.KeyFormOf != nil {
+		b.KeyForm = b.KeyFormOf()
 	}
 	if len(res.Refused) > 0 {
 		res.Rejected = strings.Join(res.Refused, "; ")
