@@ -393,7 +393,9 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 	if prev != nil {
 		// Taken already (a crash before its move, or the same file dropped again).
 		id = prev.ID
-		rep["batch_id"], rep["already_taken"] = prev.ID, true
+		if rep, err = storedReport(ctx, d.Service.DB(), prev); err != nil {
+			return err
+		}
 		if prev.Status == "rejected" {
 			to = "failed"
 		}
@@ -556,6 +558,25 @@ func openRegular(root *os.Root, name string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// storedReport is the report of a file's batch stored before (a crash came between its
+// commit and its move, or the same file was dropped again): what the batch's own report
+// said, read back from the store, marked already_taken.
+func storedReport(ctx context.Context, db *store.DB, b *store.Batch) (map[string]any, error) {
+	var stored map[string]any
+	if err := json.Unmarshal([]byte(b.Report), &stored); err != nil {
+		stored = map[string]any{}
+	}
+	rejected, _ := stored["rejected"].(string)
+	if b.Status == "rejected" {
+		stored = map[string]any{}
+	}
+	_, total, err := db.BatchQuarantinePage(ctx, b.ID, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"batch_id": b.ID, "report": stored, "rejected": rejected, "quarantined_rows": total, "already_taken": true}, nil
 }
 
 // writeReport writes data as the report at path in root: to a new file made there

@@ -2,9 +2,11 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -91,13 +93,22 @@ func TestDropFolderAfterCrash(t *testing.T) {
 	if err != nil || strings.Contains(string(rep), `"already_taken"`) || !strings.Contains(string(rep), `"applied": 1`) {
 		t.Fatalf("report %s %v", rep, err)
 	}
-	// Without it (the crash came before), the short one names the batch that took it.
+	// Without it (the crash came before), the batch's report is read back from the store
+	// (what it applied and quarantined), marked as taken before.
+	own := rep
 	os.Remove(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
 	os.WriteFile(a, []byte(body), 0o644)
 	scanTwice(t, drop, 1) // scan after a crash before the report
 	rep, err = os.ReadFile(filepath.Join(dir, "HEA", "done", "a.csv.report.json"))
 	if err != nil || !strings.Contains(string(rep), `"already_taken": true`) || !strings.Contains(string(rep), fmt.Sprintf(`"batch_id": %d`, first[0].ID)) {
 		t.Fatalf("report %s %v", rep, err)
+	}
+	var was, now map[string]any
+	json.Unmarshal(own, &was)
+	json.Unmarshal(rep, &now)
+	delete(now, "already_taken")
+	if !reflect.DeepEqual(was, now) {
+		t.Fatalf("the report after a crash says\n%s\nthe batch's own said\n%s", rep, own)
 	}
 	if _, err := os.Stat(a); !os.IsNotExist(err) {
 		t.Fatalf("the file is still there: %v", err)
