@@ -15,6 +15,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/idcard"
+	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -267,7 +268,7 @@ func (h *handler) challenge(w http.ResponseWriter, r *http.Request, tx *store.Tx
 		return
 	}
 	// One audit row either way, so that a login for a number off the roster costs the same.
-	row := h.auditRow("citizen_login", "citizen", pid, personID, "code_sent", "", fmt.Sprintf("agent=%d;phone=%s", b2i(agent), maskPhone(phone)))
+	row := h.auditRow("citizen_login", "citizen", pid, personID, "code_sent", "", fmt.Sprintf("agent=%d;phone=%s", b2i(agent), notice.MaskPhone(phone)))
 	if pid < 0 {
 		row = h.auditRow("citizen_login", "citizen", -1, "", "code_not_sent", "", fmt.Sprintf("agent=%d", b2i(agent)))
 	}
@@ -281,6 +282,12 @@ func (h *handler) challenge(w http.ResponseWriter, r *http.Request, tx *store.Tx
 	}
 	if pid >= 0 {
 		text := fmt.Sprintf(msg(langZH, "sms_code"), code, int(h.pol.CodeTTL/time.Minute))
+		if agent {
+			// The agent's code names whose certification it opens, as the reminders to the
+			// agent's phone do: one helping both parents knows which, and a code nobody
+			// asked for says who someone is trying to certify.
+			text = fmt.Sprintf(msg(langZH, "sms_code_agent"), p.Name, code, int(h.pol.CodeTTL/time.Minute))
+		}
 		h.sent.Add(1)
 		// Sent after the answer, so that the answer takes as long whether or not a code goes out.
 		go func() {
@@ -288,7 +295,7 @@ func (h *handler) challenge(w http.ResponseWriter, r *http.Request, tx *store.Tx
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if err := h.opt.Sender.SendSMS(ctx, phone, text); err != nil {
-				h.log.Warn("citizen code not sent", "person", idcard.Mask(personID), "phone", maskPhone(phone), "err", err)
+				h.log.Warn("citizen code not sent", "person", idcard.Mask(personID), "phone", notice.MaskPhone(phone), "err", err)
 			}
 		}()
 	}
@@ -306,13 +313,6 @@ func validPhone(p string) bool {
 		}
 	}
 	return true
-}
-
-func maskPhone(p string) string {
-	if len(p) < 7 {
-		return "***"
-	}
-	return p[:3] + "****" + p[len(p)-4:]
 }
 
 func b2i(b bool) int {

@@ -114,6 +114,12 @@ func TestLinkLogin(t *testing.T) {
 			if phone != zhangAgent || len(code) != 6 {
 				t.Fatalf("code %q to %s, want the agent's phone", code, phone)
 			}
+			c.sms.mu.Lock()
+			text := c.sms.sent[len(c.sms.sent)-1].text
+			c.sms.mu.Unlock()
+			if !strings.Contains(text, "您代办张三的") || !strings.Contains(text, code) {
+				t.Fatalf("the agent's code SMS names no one: %s", text)
+			}
 			wrong := "000000"
 			if code == wrong {
 				wrong = "111111"

@@ -84,6 +84,7 @@ var messages = map[string]map[string]string{
 		"back":             "返回",
 		"again":            "再试一次",
 		"sms_code":         "【养老金认证】您的验证码是%s，%d分钟内有效。请勿告诉他人。",
+		"sms_code_agent":   "【养老金认证】您代办%s的资格认证，验证码是%s，%d分钟内有效。请勿告诉他人；不是您在办理请勿理会，并告知社保经办机构。",
 		"st_CERTIFIED":     "已认证",
 		"st_WARNING":       "即将到期，请认证",
 		"st_PENDING":       "待认证",
