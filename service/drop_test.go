@@ -248,6 +248,8 @@ func TestDropFolderSkipsLinks(t *testing.T) {
 	symlink(t, away, filepath.Join(dir, "HEA", "0dir"))
 	symlink(t, outside, filepath.Join(dir, "HEA", "1outside.csv"))
 	symlink(t, filepath.Join(dir, "gone.csv"), filepath.Join(dir, "HEA", "2gone.csv"))
+	// A link named by a person's ID number: the log names it masked.
+	symlink(t, outside, filepath.Join(dir, "HEA", "3李四_371002196710217787.csv"))
 	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(header+
 		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
 	for i := range 3 {
@@ -265,6 +267,9 @@ func TestDropFolderSkipsLinks(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "level=WARN") {
 		t.Errorf("no warning:\n%s", log)
+	}
+	if strings.Contains(log.String(), "371002196710217787") || !strings.Contains(log.String(), "3710**********7787") {
+		t.Errorf("the ID number in a file's name is not masked in the log:\n%s", log)
 	}
 	if bs := dropBatches(t, db); len(bs) != 1 || !strings.Contains(bs[0].Files, "a.csv") {
 		t.Errorf("batches %+v", bs)

@@ -18,6 +18,7 @@ import (
 	"github.com/silentcert/silentcert/api"
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 )
@@ -556,7 +557,8 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 		}
 		if c.Drop != "" {
 			if _, err := (&service.DropFolder{Dir: c.Drop, Service: c.Service, MaxBytes: c.MaxBody}).Scan(ctx); err != nil && ctx.Err() == nil {
-				c.Log.Error("drop folder", "err", err)
+				// Its errors name files, and a department may name one by a person's ID number.
+				c.Log.Error("drop folder", "err", idcard.MaskIn(err.Error()))
 			}
 		}
 		if c.Tick != nil {
