@@ -19,7 +19,7 @@ import (
 // its actor.
 type AuditRow struct {
 	Seq      int64
-	Kind     string // "decision", "batch", "run", "payroll", "login", "user", "api_key", "review", …
+	Kind     string // "decision", "batch", "run", "export" (a payroll file too), "login", "user", "api_key", "review", …
 	Day      sc.Date
 	At       string // wall time (RFC 3339) for actions; for decisions the day they were made
 	Actor    string // "engine", "system", a user name, "api:SOURCE"

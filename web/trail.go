@@ -13,8 +13,10 @@ import (
 )
 
 // trailKinds are offered in the audit page's kind filter (others may be typed).
-var trailKinds = []string{"login", "user", "api_key", "batch", "roster", "run", "payroll", "visit", "review", "export",
-	"model", "build", "citizen_login", "citizen_face", "citizen_review", "citizen_visit", "citizen_reference"}
+// The payroll is an export (action payroll), as are backups.
+var trailKinds = []string{"login", "login_code", "user", "api_key", "batch", "roster", "run", "visit", "review", "recovery", "held",
+	"export", "notice", "model", "build", "citizen_login", "citizen_signin", "citizen_face", "citizen_review", "citizen_visit",
+	"citizen_reference"}
 
 type trailData struct {
 	Kind, Actor, From, To string
