@@ -74,10 +74,10 @@ func (a *Service) CreateAPIKey(ctx context.Context, actor, source, name string, 
 		}
 		limit := ""
 		if len(types) > 0 {
-			limit = " types=" + strings.Join(types, ",")
+			limit = ";types=" + strings.Join(types, ",")
 		}
 		return tx.Append([]store.AuditRow{a.auditRow(now, "api_key", actor, "create",
-			fmt.Sprintf("id=%d source=%s prefix=%s%s name=%s", id, source, prefix, limit, name))})
+			fmt.Sprintf("id=%d;source=%s;prefix=%s%s;name=%s", id, source, prefix, limit, store.DetailValue(name)))})
 	})
 	if err != nil {
 		return "", 0, err
@@ -188,6 +188,6 @@ func (a *Service) RevokeAPIKey(ctx context.Context, actor string, id int64) erro
 			return err
 		}
 		return tx.Append([]store.AuditRow{a.auditRow(now, "api_key", actor, "revoke",
-			fmt.Sprintf("id=%d source=%s prefix=%s", id, source, prefix))})
+			fmt.Sprintf("id=%d;source=%s;prefix=%s", id, source, prefix))})
 	})
 }

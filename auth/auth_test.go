@@ -196,14 +196,14 @@ func testLogoutRevoke(t *testing.T, e env) {
 	u := must(e.a.CreateUser(ctx, "root", "zhou.jie", pw, auth.RoleDistrict, "371002"))(t)
 	t1 := must(login(e, "zhou.jie", pw))(t)
 	t2 := must(login(e, "zhou.jie", pw))(t)
-	mustOK(t, e.a.Logout(ctx, t1))
+	mustOK(t, e.a.Logout(ctx, t1, "10.1.1.1"))
 	if _, _, err := e.a.Session(ctx, t1); code(err) != sc.EUnauthorized {
 		t.Fatalf("after logout: %v", err)
 	}
 	if _, _, err := e.a.Session(ctx, t2); err != nil {
 		t.Fatalf("logout ended the other session: %v", err)
 	}
-	mustOK(t, e.a.Logout(ctx, t1)) // twice: harmless
+	mustOK(t, e.a.Logout(ctx, t1, "10.1.1.1")) // twice: harmless
 	mustOK(t, e.a.RevokeSessions(ctx, "root", u.ID))
 	if _, _, err := e.a.Session(ctx, t2); code(err) != sc.EUnauthorized {
 		t.Fatalf("after revoke: %v", err)
@@ -395,7 +395,7 @@ func testIPThrottle(t *testing.T, e env) {
 		t.Fatalf("after the window: %v", err)
 	}
 	rows := must(e.db.PersonAudit(ctx, -1))(t)
-	if !hasRow(rows, "login", "system", "ip_blocked", "ip=203.0.113.7 ") {
+	if !hasRow(rows, "login", "system", "ip_blocked", "ip=203.0.113.7;") {
 		t.Fatal("no audit row for the blocked address")
 	}
 }
@@ -538,7 +538,7 @@ func testAudit(t *testing.T, e env) {
 	e.a.Login(ctx, "guo.ming", "not the password", "10.1.1.1")
 	e.a.Login(ctx, pw, "guo.ming", "10.1.1.2") // the password typed into the name field
 	tok := must(login(e, "guo.ming", pw))(t)
-	mustOK(t, e.a.Logout(ctx, tok))
+	mustOK(t, e.a.Logout(ctx, tok, "10.1.1.1"))
 	mustOK(t, e.a.SetPassword(ctx, "root", u.ID, "second passphrase"))
 	mustOK(t, e.a.SetDisabled(ctx, "root", u.ID, true))
 	mustOK(t, e.a.SetDisabled(ctx, "root", u.ID, false))
@@ -548,17 +548,17 @@ func testAudit(t *testing.T, e env) {
 
 	rows := must(e.db.PersonAudit(ctx, -1))(t)
 	want := []struct{ kind, actor, action, detail string }{
-		{"user", "root", "create", "user=guo.ming id=1 role=village region=371002001001"},
-		{"login", "guo.ming", "failed", "ip=10.1.1.1 reason=wrong_password failures=1"},
-		{"login", "(unknown)", "failed", "ip=10.1.1.2 reason=unknown_name"},
+		{"user", "root", "create", "user=guo.ming;id=1;role=village;region=371002001001"},
+		{"login", "guo.ming", "failed", "ip=10.1.1.1;reason=wrong_password;failures=1"},
+		{"login", "(unknown)", "failed", "ip=10.1.1.2;reason=unknown_name"},
 		{"login", "guo.ming", "ok", "ip=192.0.2.1"},
-		{"login", "guo.ming", "logout", ""},
-		{"user", "root", "password", "user=guo.ming id=1 sessions_revoked=0"},
-		{"user", "root", "disable", "user=guo.ming id=1 sessions_revoked=0"},
-		{"user", "root", "enable", "user=guo.ming id=1"},
-		{"user", "root", "revoke_sessions", "user=guo.ming id=1 sessions_revoked=0"},
-		{"api_key", "root", "create", "id=1 source=CMT prefix=" + secret[:10] + " name=village app"},
-		{"api_key", "root", "revoke", "id=1 source=CMT prefix=" + secret[:10]},
+		{"login", "guo.ming", "logout", "ip=10.1.1.1"},
+		{"user", "root", "password", "user=guo.ming;id=1;sessions_revoked=0"},
+		{"user", "root", "disable", "user=guo.ming;id=1;sessions_revoked=0"},
+		{"user", "root", "enable", "user=guo.ming;id=1"},
+		{"user", "root", "revoke_sessions", "user=guo.ming;id=1;sessions_revoked=0"},
+		{"api_key", "root", "create", "id=1;source=CMT;prefix=" + secret[:10] + ";name=village app"},
+		{"api_key", "root", "revoke", "id=1;source=CMT;prefix=" + secret[:10]},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("%d audit rows, want %d: %+v", len(rows), len(want), rows)
@@ -832,8 +832,8 @@ func testOwnPassword(t *testing.T, e env) {
 	}
 	must(login(e, "fang.li", mine))(t)
 	rows := must(e.db.PersonAudit(ctx, -1))(t)
-	if !hasRow(rows, "user", "fang.li", "password_own", "user=fang.li id=") || !hasRow(rows, "user", "fang.li", "password_own_failed", "user=fang.li id=") ||
-		!hasRow(rows, "user", "root", "create", "user=fang.li id=") {
+	if !hasRow(rows, "user", "fang.li", "password_own", "user=fang.li;id=") || !hasRow(rows, "user", "fang.li", "password_own_failed", "user=fang.li;id=") ||
+		!hasRow(rows, "user", "root", "create", "user=fang.li;id=") {
 		t.Errorf("audit rows of the change missing: %+v", rows)
 	}
 	// An administrator's reset is temporary again, and ends every session.
@@ -959,7 +959,7 @@ func testOwnPasswordRenews(t *testing.T, e env) {
 			t.Errorf("temporary=%v: renewed a minute after the change", temporary)
 		}
 		rows := must(e.db.PersonAudit(ctx, -1))(t)
-		if !hasRow(rows, "user", name, "password_own", fmt.Sprintf("user=%s id=%d sessions_revoked=1", name, u.ID)) {
+		if !hasRow(rows, "user", name, "password_own", fmt.Sprintf("user=%s;id=%d;sessions_revoked=1", name, u.ID)) {
 			t.Errorf("temporary=%v: the change's audit row: %+v", temporary, rows[len(rows)-1])
 		}
 	}

@@ -98,7 +98,7 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 		if u.Disabled {
 			return sc.Errorf(sc.EUnauthorized, "not logged in")
 		}
-		detail := fmt.Sprintf("user=%s id=%d", u.Name, u.ID)
+		detail := fmt.Sprintf("user=%s;id=%d", u.Name, u.ID)
 		if u.LockedUntil.After(now) {
 			return sc.Errorf(sc.EUnauthorized, "the account is locked after wrong passwords: ask an administrator")
 		}
@@ -109,7 +109,7 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 		}
 		if !ok {
 			locked, err = a.wrongPassword(tx, now, u, failures+1, true, func(n int) store.AuditRow {
-				return a.auditRow(now, "user", u.Name, "password_own_failed", fmt.Sprintf("%s failures=%d", detail, n))
+				return a.auditRow(now, "user", u.Name, "password_own_failed", fmt.Sprintf("%s;failures=%d", detail, n))
 			}, "")
 			return err
 		}
@@ -126,7 +126,7 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 			return err
 		}
 		// sessions_revoked counts the others: s is replaced, not ended.
-		return tx.Append([]store.AuditRow{a.auditRow(now, "user", u.Name, "password_own", fmt.Sprintf("%s sessions_revoked=%d", detail, n-1))})
+		return tx.Append([]store.AuditRow{a.auditRow(now, "user", u.Name, "password_own", fmt.Sprintf("%s;sessions_revoked=%d", detail, n-1))})
 	})
 	if err != nil {
 		if ok {

@@ -77,7 +77,7 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
 			// What was typed is not kept: a name no account has may be a password typed
 			// into the wrong field.
-			return tx.Append([]store.AuditRow{a.auditRow(now, "login", unknownName, "failed", detail+" reason=unknown_name")})
+			return tx.Append([]store.AuditRow{a.auditRow(now, "login", unknownName, "failed", detail+";reason=unknown_name")})
 		}
 		// The account as it is now: another login may have changed its failures meanwhile.
 		var failures int
@@ -90,15 +90,15 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 		switch {
 		case u.LockedUntil.After(now):
 			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
-			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+" reason=locked")})
+			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+";reason=locked")})
 		case !ok:
 			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
 			_, err := a.wrongPassword(tx, now, u, failures+1, false, func(n int) store.AuditRow {
-				return a.auditRow(now, "login", name, "failed", fmt.Sprintf("%s reason=wrong_password failures=%d", detail, n))
+				return a.auditRow(now, "login", name, "failed", fmt.Sprintf("%s;reason=wrong_password;failures=%d", detail, n))
 			}, detail)
 			return err
 		case u.Disabled:
-			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+" reason=disabled")})
+			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+";reason=disabled")})
 		}
 		if err := tx.Exec(`UPDATE users SET failures = 0, locked_until = 0 WHERE id = ?`, id); err != nil {
 			return err
@@ -129,7 +129,7 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 			if err := a.write(ctx, func(tx *store.Tx) error {
 				now := a.now()
 				return tx.Append([]store.AuditRow{a.auditRow(now, "login", "system", "ip_blocked",
-					"ip="+ip+" until="+now.Add(a.opt.IPWindow).UTC().Format(time.RFC3339))})
+					"ip="+ip+";until="+now.Add(a.opt.IPWindow).UTC().Format(time.RFC3339))})
 			}); err != nil {
 				return "", nil, err
 			}
@@ -150,13 +150,13 @@ func (a *Service) wrongPassword(tx *store.Tx, now time.Time, u *User, failures i
 	if failures >= a.opt.MaxFailures {
 		t := now.Add(a.opt.LockFor)
 		until, failures = t.UnixNano(), 0
-		locked := strings.TrimSpace(detail + " until=" + t.UTC().Format(time.RFC3339))
+		locked := strings.TrimPrefix(detail+";until="+t.UTC().Format(time.RFC3339), ";")
 		if endSessions {
 			n, err := revoke(tx, u.ID)
 			if err != nil {
 				return false, err
 			}
-			locked += fmt.Sprintf(" sessions_revoked=%d", n)
+			locked += fmt.Sprintf(";sessions_revoked=%d", n)
 		}
 		rows = append(rows, a.auditRow(now, "login", u.Name, "locked", locked))
 	}
@@ -266,7 +266,7 @@ func (a *Service) touch(ctx context.Context, hash string, now, written time.Time
 }
 
 // Logout ends the session token stands for; an unknown token is no error.
-func (a *Service) Logout(ctx context.Context, token string) error {
+func (a *Service) Logout(ctx context.Context, token, remoteIP string) error {
 	h := tokenHash(token)
 	a.used.Delete(h)
 	return a.write(ctx, func(tx *store.Tx) error {
@@ -281,7 +281,7 @@ func (a *Service) Logout(ctx context.Context, token string) error {
 		if err := tx.Exec(`DELETE FROM sessions WHERE hash = ?`, h); err != nil {
 			return err
 		}
-		return tx.Append([]store.AuditRow{a.auditRow(a.now(), "login", name, "logout", "")})
+		return tx.Append([]store.AuditRow{a.auditRow(a.now(), "login", name, "logout", "ip="+remoteIP)})
 	})
 }
 

@@ -107,7 +107,7 @@ func (a *Service) createUser(ctx context.Context, actor, name, password string, 
 		}
 		u = &User{ID: id, Name: name, Role: role, Region: region, Lang: "zh-CN", Created: now.UTC().Truncate(time.Second), MustChange: temporary}
 		return tx.Append([]store.AuditRow{a.auditRow(now, "user", actor, "create",
-			fmt.Sprintf("user=%s id=%d role=%s region=%s", name, id, role, region)+temporaryDetail(temporary))})
+			fmt.Sprintf("user=%s;id=%d;role=%s;region=%s", name, id, role, region)+temporaryDetail(temporary))})
 	})
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func (a *Service) change(ctx context.Context, actor string, id int64, kind strin
 		if err := tx.Exec(`UPDATE users SET changed = ? WHERE id = ?`, now.UTC().Format(time.RFC3339), id); err != nil {
 			return err
 		}
-		return tx.Append([]store.AuditRow{a.auditRow(now, kind, actor, action, fmt.Sprintf("user=%s id=%d", u.Name, id)+detail)})
+		return tx.Append([]store.AuditRow{a.auditRow(now, kind, actor, action, fmt.Sprintf("user=%s;id=%d", u.Name, id)+detail)})
 	})
 }
 
@@ -224,7 +224,7 @@ func (a *Service) setPassword(ctx context.Context, actor string, id int64, passw
 			return "", "", err
 		}
 		n, err := revoke(tx, id)
-		return "password", fmt.Sprintf(" sessions_revoked=%d", n) + temporaryDetail(temporary), err
+		return "password", fmt.Sprintf(";sessions_revoked=%d", n) + temporaryDetail(temporary), err
 	})
 }
 
@@ -247,7 +247,7 @@ func (a *Service) SetDisabled(ctx context.Context, actor string, id int64, disab
 			return "enable", "", nil
 		}
 		n, err := revoke(tx, id)
-		return "disable", fmt.Sprintf(" sessions_revoked=%d", n), err
+		return "disable", fmt.Sprintf(";sessions_revoked=%d", n), err
 	})
 }
 
@@ -270,7 +270,7 @@ func (a *Service) SetRole(ctx context.Context, actor string, id int64, role Role
 			return "", "", err
 		}
 		n, err := revoke(tx, id)
-		return "role", fmt.Sprintf(" role=%s region=%s sessions_revoked=%d", role, region, n), err
+		return "role", fmt.Sprintf(";role=%s;region=%s;sessions_revoked=%d", role, region, n), err
 	})
 }
 
@@ -283,7 +283,7 @@ func (a *Service) SetLang(ctx context.Context, actor string, id int64, lang stri
 		if u.Lang == lang {
 			return "", "", nil
 		}
-		return "lang", " lang=" + lang, tx.Exec(`UPDATE users SET lang = ? WHERE id = ?`, lang, id)
+		return "lang", ";lang=" + lang, tx.Exec(`UPDATE users SET lang = ? WHERE id = ?`, lang, id)
 	})
 }
 
@@ -298,7 +298,7 @@ func (a *Service) Unlock(ctx context.Context, actor string, id int64) error {
 func (a *Service) RevokeSessions(ctx context.Context, actor string, userID int64) error {
 	return a.change(ctx, actor, userID, "user", func(tx *store.Tx, u *User, now time.Time) (string, string, error) {
 		n, err := revoke(tx, userID)
-		return "revoke_sessions", fmt.Sprintf(" sessions_revoked=%d", n), err
+		return "revoke_sessions", fmt.Sprintf(";sessions_revoked=%d", n), err
 	})
 }
 
@@ -319,7 +319,7 @@ func lastAdmin(tx *store.Tx, id int64) error {
 // temporaryDetail marks an audit row's password as one an administrator chose.
 func temporaryDetail(temporary bool) string {
 	if temporary {
-		return " temporary=1"
+		return ";temporary=1"
 	}
 	return ""
 }

@@ -26,8 +26,8 @@ func markTemporaryPasswords(t *Tx) error {
 			rows.Close()
 			return err
 		}
-		// detail: "user=NAME id=ID …"
-		f := strings.Fields(detail)
+		// detail: "user=NAME id=ID …" (";" between fields since session 17)
+		f := strings.FieldsFunc(detail, func(r rune) bool { return r == ' ' || r == ';' })
 		if len(f) < 2 || !strings.HasPrefix(f[0], "user=") || !strings.HasPrefix(f[1], "id=") {
 			continue
 		}

@@ -27,7 +27,7 @@ func TestMarkTemporaryPasswords(t *testing.T) {
 		if err := db.MigrateTo(ctx, 25); err != nil {
 			t.Fatal(err)
 		}
-		names := []string{"made.in.console", "reset.in.console", "made.by.cli", "demo", "reset.then.own", "reset.at.cli"}
+		names := []string{"made.in.console", "reset.in.console", "made.by.cli", "demo", "reset.then.own", "reset.at.cli", "semicolons"}
 		for i, n := range names {
 			if _, err := db.SQL().Exec(db.Rebind(`INSERT INTO users (id, name, role, region, lang, password, disabled, failures, locked_until, created, changed)
 				VALUES (?, ?, 'village', '371002001001', 'zh-CN', 'x', 0, 0, 0, '', '')`), i+1, n); err != nil {
@@ -50,6 +50,9 @@ func TestMarkTemporaryPasswords(t *testing.T) {
 			row("zhao.admin", "create", "reset.then.own", 5), row("reset.then.own", "password", "reset.then.own", 5),
 			row("zhao.admin", "create", "reset.at.cli", 6), row("cli:root", "password", "reset.at.cli", 6),
 			row("zhao.admin", "disable", "made.by.cli", 3), // not a password
+			// Fields between ";", as the accounts' rows are written since session 17.
+			{Kind: "user", Day: 20000, At: "2024-10-01T00:00:00Z", Actor: "zhao.admin", PID: -1, Action: "create",
+				Detail: "user=semicolons;id=7;role=village;region=371002001001"},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +62,7 @@ func TestMarkTemporaryPasswords(t *testing.T) {
 		if err := db.MigrateTo(ctx, 26); err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int{"made.in.console": 1, "reset.in.console": 1}
+		want := map[string]int{"made.in.console": 1, "reset.in.console": 1, "semicolons": 1}
 		for _, n := range names {
 			var got int
 			if err := db.SQL().QueryRow(db.Rebind(`SELECT must_change FROM users WHERE name = ?`), n).Scan(&got); err != nil {

@@ -66,7 +66,7 @@ func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 	// A new token on every login, replacing whatever cookie came in: a session id planted
 	// before login never becomes a logged-in one.
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
-		c.auth.Logout(r.Context(), old.Value)
+		c.auth.Logout(r.Context(), old.Value, c.remoteIP(r))
 	}
 	c.setSession(w, r, tok)
 	if next == "/" {
@@ -112,7 +112,7 @@ func (c *console) signedIn(r *http.Request, tok string) bool {
 
 func (c *console) logoutPost(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
-		c.auth.Logout(r.Context(), ck.Value)
+		c.auth.Logout(r.Context(), ck.Value, c.remoteIP(r))
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
