@@ -54,6 +54,7 @@ type Options struct {
 type handler struct {
 	opt                Options
 	batchNanos, nBatch atomic.Int64
+	keysRefused        atomic.Int64 // requests with an unknown or revoked key
 }
 
 // New returns the API's handler, to be mounted at the root of a mux (it answers /api/v1/,
@@ -122,6 +123,10 @@ func (h *handler) key(r *http.Request) (auth.APIKey, error) {
 	k, err := h.opt.Keys.APIKey(r.Context(), secret)
 	switch {
 	case sc.ErrorCode(err) == sc.EUnauthorized:
+		// Said in the log and counted (a revoked key still in use, or someone guessing):
+		// the key itself is not logged, not even its start.
+		h.keysRefused.Add(1)
+		h.opt.Log.Warn("API key refused: unknown or revoked", "remote", r.RemoteAddr, "path", r.URL.Path)
 		return auth.APIKey{}, sc.Errorf(sc.EUnauthorized, "the API key is unknown or revoked")
 	case err != nil:
 		// The database, not the key: a department must not think its key was revoked.
@@ -438,6 +443,7 @@ func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
 	m("silentcert_batches_total", "counter", "Batches ingested since start.", service.Batches.Load())
 	fmt.Fprintf(w, "# HELP silentcert_api_batch_seconds Time to ingest a batch posted to the API.\n# TYPE silentcert_api_batch_seconds summary\nsilentcert_api_batch_seconds_sum %g\nsilentcert_api_batch_seconds_count %d\n",
 		float64(h.batchNanos.Load())/1e9, h.nBatch.Load())
+	m("silentcert_api_keys_refused_total", "counter", "API requests refused for an unknown or revoked key since start.", h.keysRefused.Load())
 	m("silentcert_daily_run_seconds", "gauge", "Duration of the last daily run.", service.LastRunSeconds())
 	if h.opt.Metrics != nil {
 		h.opt.Metrics(w)

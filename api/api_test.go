@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -166,7 +167,12 @@ func TestBatchesAPI(t *testing.T) {
 				if err != nil || resp.StatusCode != 200 {
 					t.Fatalf("%s: %v %v", p, resp, err)
 				}
+				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				// The wrong key above, and the one sent after it was revoked, are counted.
+				if p == "/metrics" && !regexp.MustCompile(`(?m)^silentcert_api_keys_refused_total [1-9]`).Match(b) {
+					t.Errorf("refused keys not counted:\n%s", b)
+				}
 			}
 			// With a metrics token, /metrics asks for it; the probes stay open.
 			tok := httptest.NewServer(api.New(api.Options{Service: svc, Keys: brokenKeys{}, MetricsToken: "m3tr1cs"}))
