@@ -61,6 +61,11 @@ type Event struct {
 	// AKind and AAction are an action's audit kind and action (Title holds both, codes):
 	// the page names them in the reader's words.
 	AKind, AAction string
+	// A record's delivery: the day it was reported, its batch, and the file and line it
+	// came on (an auditor follows a decision to who sent its record, and how).
+	Reported string
+	Batch    int64
+	From     string
 }
 
 type personData struct {
@@ -159,7 +164,14 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 		if village && x.Source != "CMT" {
 			continue
 		}
-		ev := Event{Date: x.EventDate, Kind: "record", Title: x.Type, Detail: x.Detail, Ref: x.Source + ":" + x.RecordID}
+		ev := Event{Date: x.EventDate, Kind: "record", Title: x.Type, Detail: x.Detail, Ref: x.Source + ":" + x.RecordID,
+			Batch: x.Batch}
+		if x.ReportedDate != sc.NoDate {
+			ev.Reported = x.ReportedDate.String()
+		}
+		if x.File != "" {
+			ev.From = x.File + ":" + strconv.FormatInt(x.Line, 10)
+		}
 		if x.Held {
 			ev.Kind = "held"
 		}

@@ -263,6 +263,9 @@ func (p *Page) ShownDetail(detail string) string {
 // them; to the village assistant they are noise.
 func (p *Page) SeesCodes() bool { return p.User == nil || p.User.Role != auth.RoleVillage }
 
+// CityWide reports whether the page's reader sees the city's batches (cityWide).
+func (p *Page) CityWide() bool { return p.User != nil && cityWide(p.User) == nil }
+
 // RuleName names the rule of spec §6 behind a decision (service's ruleOf) in the page's
 // language; a rule the catalogue does not name is shown as written.
 func (p *Page) RuleName(rule string) string {

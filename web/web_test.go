@@ -436,4 +436,19 @@ func testConsole(t *testing.T, c *city) {
 	if st, body := ad.get("/audit"); st != http.StatusOK || !strings.Contains(body, zhang) {
 		t.Errorf("the administrator's audit page: %d (full ID numbers: %v)", st, strings.Contains(body, zhang))
 	}
+	// Each record says how it came: reported when, in which batch (linked for a city-wide
+	// account), from which file and line.
+	if _, err := c.svc.Ingest(ctx, service.Batch{Origin: "test", Actor: "test", Day: today, Files: []service.File{{Name: "r.csv",
+		Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date\nV1,HEA,HEA.VACCINATION," + zhang + ",2024-05-02,2024-05-09\n")}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, all = op.get(zURL)
+	if !regexp.MustCompile(`报送：报送日期 \d{4}-\d\d-\d\d；<a href="/batches/\d+">批次 \d+</a> <span class="code">[^<]+\.csv:\d+</span>`).MatchString(all) {
+		t.Errorf("a record's delivery is not shown:\n%s", regexp.MustCompile(`(?s)<li class="ev ev-record.*?</li>`).FindAllString(all, -1))
+	}
+	dz := c.client(t)
+	dz.login("district")
+	if _, body := dz.get(zURL); !strings.Contains(body, "报送：") || strings.Contains(body, `href="/batches/`) {
+		t.Errorf("a district's page links the city's batches, or shows no delivery")
+	}
 }
