@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/internal/flock"
 )
 
 // ClaimWriter makes this handle the database's one writer of people's states until Close:
@@ -182,10 +183,10 @@ func (db *DB) claimFile() (func() error, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
 	}
-	if err := lockFile(f); err != nil {
+	if err := flock.TryLock(f); err != nil {
 		b, _ := os.ReadFile(name)
 		f.Close()
-		if errors.Is(err, errLocked) {
+		if errors.Is(err, flock.ErrLocked) {
 			return nil, db.errInUse(strings.TrimSpace(string(b)))
 		}
 		return nil, fmt.Errorf("%s: the writer's lock: %w", db, err)
