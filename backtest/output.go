@@ -1,7 +1,7 @@
 package backtest
 
 import (
-	"os"
+	"io"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -10,6 +10,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/internal/atomicfile"
 )
 
 // writeOutputs writes every file of spec §7 but decisions.csv (streamed during the
@@ -36,32 +37,19 @@ func (r *runner) writeOutputs() error {
 			return err
 		}
 	}
-	file, err := os.Create(filepath.Join(r.opt.Out, "report.json"))
-	if err != nil {
-		return err
-	}
-	if err := r.rep.WriteJSON(file); err != nil {
-		file.Close()
-		return err
-	}
-	return file.Close()
+	return atomicfile.WriteFile(filepath.Join(r.opt.Out, "report.json"), r.rep.WriteJSON)
 }
 
+// writeCSV writes one file whole or not at all (atomicfile): a run killed or failing
+// while it writes leaves the file a run before wrote.
 func writeCSV(path string, write func(*exchange.CSVWriter) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	cw := exchange.NewCSVWriter(f)
-	if err := write(cw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := cw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.WriteFile(path, func(w io.Writer) error {
+		cw := exchange.NewCSVWriter(w)
+		if err := write(cw); err != nil {
+			return err
+		}
+		return cw.Flush()
+	})
 }
 
 func (r *runner) writeStatus(cw *exchange.CSVWriter) error {

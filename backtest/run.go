@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/internal/atomicfile"
 	"github.com/silentcert/silentcert/linkage"
 )
 
@@ -102,7 +104,8 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	r.sortApplied()
 	r.feedModel()
 	r.states = make([]engine.State, len(r.people))
-	dec, err := os.Create(filepath.Join(opt.Out, "decisions.csv"))
+	// decisions.csv, like every file of the run, is put in place whole (atomicfile).
+	dec, err := atomicfile.Create(filepath.Join(opt.Out, "decisions.csv"))
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +113,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := r.replay(ctx, dec); err != nil {
 		return nil, err
 	}
-	if err := dec.Close(); err != nil {
+	if err := dec.Commit(); err != nil {
 		return nil, err
 	}
 	r.order, r.buckets = segs[uint32]{}, nil
@@ -582,7 +585,7 @@ func (r *runner) groupRange(lo, hi int, plo, phi uint32) (int, int) {
 
 // replay runs history, then every day from --from to --to, on one goroutine per range
 // of people, and streams decisions.csv in (date, person_id) order.
-func (r *runner) replay(ctx context.Context, out *os.File) error {
+func (r *runner) replay(ctx context.Context, out io.Writer) error {
 	ranges := r.workerRanges()
 	ws := make([]*worker, len(ranges))
 	for i, rg := range ranges {

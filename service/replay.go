@@ -20,6 +20,7 @@ import (
 	"github.com/silentcert/silentcert/backtest"
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/internal/atomicfile"
 	"github.com/silentcert/silentcert/linkage"
 	"github.com/silentcert/silentcert/store"
 )
@@ -511,19 +512,13 @@ func (s *Service) Export(ctx context.Context, dir string, from, to sc.Date, rep 
 	if err := backtest.WriteUnlinked(filepath.Join(dir, "unlinked.csv"), rep); err != nil {
 		return err
 	}
-	out, err := os.Create(filepath.Join(dir, "report.json"))
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteJSON(out); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return atomicfile.WriteFile(filepath.Join(dir, "report.json"), rep.WriteJSON)
 }
 
+// exportDecisions writes decisions.csv whole or not at all, as backtest writes every file
+// (atomicfile): a replay killed while it writes leaves the files of a run before.
 func (s *Service) exportDecisions(ctx context.Context, path string) error {
-	f, err := os.Create(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return err
 	}
@@ -553,7 +548,7 @@ func (s *Service) exportDecisions(ctx context.Context, path string) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	return f.Close()
+	return f.Commit()
 }
 
 // rebuildSummary recomputes the console's summaries from the whole history, once.

@@ -25,6 +25,7 @@ import (
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/internal/atomicfile"
 )
 
 // Dialect names the SQL spoken by the database behind a DB.
@@ -489,10 +490,7 @@ func (db *DB) BackupTo(ctx context.Context, path string) (err error) {
 		return fmt.Errorf("backup: %w", err)
 	}
 	os.Remove(part)
-	if d, err := os.Open(filepath.Dir(path)); err == nil { // the new name survives a power cut
-		d.Sync()
-		d.Close()
-	}
+	atomicfile.SyncDir(filepath.Dir(path)) // the new name survives a power cut
 	return nil
 }
 

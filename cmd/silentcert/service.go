@@ -19,6 +19,7 @@ import (
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/exchange"
 	"github.com/silentcert/silentcert/idcard"
+	"github.com/silentcert/silentcert/internal/atomicfile"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 )
@@ -667,15 +668,15 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := auditCLI(ctx, db, svc.Today(), rows, stderr); err != nil {
 		return err
 	}
+	// Each file is put in place whole or not at all (atomicfile): a kill or a full disk
+	// leaves the payment system no file cut short, and a run that fails leaves the file of
+	// a run before as it was.
 	write := func(path string, f func(io.Writer) (int, error)) (int, error) {
-		file, err := os.Create(path)
-		if err != nil {
-			return 0, err
-		}
-		n, err := f(file)
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
+		n := 0
+		err := atomicfile.WriteFile(path, func(w io.Writer) (err error) {
+			n, err = f(w)
+			return err
+		})
 		return n, err
 	}
 	n, err := write(*out, func(w io.Writer) (int, error) { return svc.WritePayroll(ctx, m, w) })
