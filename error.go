@@ -12,6 +12,7 @@ const (
 	EConflict     = "conflict"     // the request contradicts the current state
 	EUnauthorized = "unauthorized" // not allowed for this caller
 	EInternal     = "internal"     // a fault of ours; logged with detail
+	EUnavailable  = "unavailable"  // not now: the process is about to restart, and the same request then goes through
 )
 
 // Error is the project's error: a code and a message fit to show the user.

@@ -101,6 +101,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case sc.EUnauthorized:
 		return http.StatusUnauthorized
+	case sc.EUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	if errors.Is(err, errKeyCheck) {
 		return http.StatusServiceUnavailable
@@ -257,6 +259,20 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	if sc.ErrorCode(err) == sc.EUnauthorized {
 		h.opt.Log.Warn("batch refused: its API key was revoked while it arrived", "source", src, "key", key.ID)
 		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	if sc.ErrorCode(err) == sc.EUnavailable {
+		// The service stopped writing after a commit of unknown outcome and is about to be
+		// restarted (serve exits): a batch sent again once it is back goes through. One
+		// that was itself that commit may be stored: sent again, its records count as
+		// duplicates.
+		h.opt.Log.Warn("batch refused: the service is restarting", "source", src, "err", err)
+		msg := "the service is restarting to read the database again; nothing of the batch was applied: send it again in a minute"
+		if errors.Is(err, store.ErrCommitOutcome) {
+			msg = "the service is restarting to read the database again; whether the batch was stored is unknown: send it again in a minute (records stored already count as duplicates)"
+		}
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusServiceUnavailable, msg)
 		return
 	}
 	if err != nil {

@@ -507,13 +507,14 @@ func (s *Service) write(ctx context.Context, fn func(tx *store.Tx, ch *change) e
 }
 
 // begin starts a write transaction; a read-only service refuses, and so does one whose
-// memory may no longer be the store's (commit).
+// memory may no longer be the store's (commit): unavailable, since the process is to be
+// restarted (serve exits) and the same change then goes through.
 func (s *Service) begin(ctx context.Context) (*store.Tx, error) {
 	if s.opt.ReadOnly {
 		return nil, sc.Errorf(sc.EConflict, "%s: opened to read only: this command changes nothing", s.db)
 	}
 	if err := s.Broken(); err != nil {
-		return nil, sc.Errorf(sc.EInternal, "%s: the service stopped writing after a commit of unknown outcome (%v): restart it to read the people again from the database", s.db, err)
+		return nil, sc.Errorf(sc.EUnavailable, "%s: the service stopped writing after a commit of unknown outcome (%v): restart it to read the people again from the database", s.db, err)
 	}
 	return s.db.Begin(ctx)
 }
@@ -529,7 +530,8 @@ func (s *Service) Broken() error {
 // commit commits tx. When the outcome is unknown (store.ErrCommitOutcome) the people in
 // memory may differ from the store's either way, and writing them back later could undo
 // what was stored (a death): the service then refuses every write until it is restarted
-// and reads them again. Rare (a connection lost during COMMIT), and loud.
+// and reads them again (serve exits for its supervisor to restart it; Broken). Rare (a
+// connection lost during COMMIT, a disk full for a moment), and loud.
 func (s *Service) commit(tx *store.Tx) error {
 	if s.opt.Fault != nil {
 		s.opt.Fault("commit", 0)
@@ -538,6 +540,7 @@ func (s *Service) commit(tx *store.Tx) error {
 	if errors.Is(err, store.ErrCommitOutcome) {
 		s.broken.CompareAndSwap(nil, &err)
 		s.log.Error("a commit's outcome is unknown: the service writes nothing more until it is restarted", "error", err)
+		return sc.Errorf(sc.EUnavailable, "%w: the service must be restarted to read the database again", err)
 	}
 	return err
 }

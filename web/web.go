@@ -424,6 +424,11 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case sc.EConflict:
 		status, key = http.StatusConflict, "err.conflict"
+	case sc.EUnavailable:
+		// The service stopped writing (a commit of unknown outcome) and its process is
+		// restarting: the form sent again in a minute goes through, or is found sent.
+		status, key = http.StatusServiceUnavailable, "err.unavailable"
+		err = said(code, "err.restarting")
 	default:
 		c.log.Error("console", "method", r.Method, "pattern", r.Pattern, "err", err)
 	}

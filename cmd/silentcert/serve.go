@@ -105,7 +105,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		loc = time.FixedZone("CST", 8*3600) // no tzdata on the machine: China has one offset, no DST
 	}
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, Log: log, ResolveRegion: regionResolver(*city), Model: model, Location: loc,
-		OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
+		Fault: serveFault, OnDecision: func(tx *store.Tx, p *service.Person, d engine.Decision) error {
 			if _, err := notice.Queue(tx, p.PID, p.Rec, &p.State, d, ncfg); err != nil {
 				return err
 			}
@@ -168,6 +168,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "silentcert serving %s on http://%s/ (API /api/v1/batches, /healthz, /readyz, /metrics)\n", db, a)
 		}})
 }
+
+// serveFault, set by tests, is serve's service.Options.Fault: a store failure injected at
+// a commit.
+var serveFault func(point string, n int)
 
 // parseHours reads FROM-TO, two hours of the day.
 func parseHours(s string) (from, to int, err error) {

@@ -576,9 +576,18 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 			defer cancel()
 			return srv.Shutdown(shut)
 		case <-tick.C:
-			step()
+			if c.Service.Broken() == nil {
+				step()
+			}
 			c.DB.CheckClaim(ctx)
-			if err := c.DB.ClaimLost(); err != nil {
+			err := c.DB.ClaimLost()
+			if b := c.Service.Broken(); err == nil && b != nil {
+				// A commit whose outcome is unknown (a disk full for a moment, a connection
+				// lost during COMMIT): the service writes nothing more, and only a new
+				// process reads the truth from the store. Meanwhile writes answer 503.
+				err = fmt.Errorf("stopped after a commit whose outcome is unknown (%w): serve is to be started again (its supervisor does it), which reads the people from the database", b)
+			}
+			if err != nil {
 				// Every write fails from now on, and the people in memory may no longer
 				// be the database's: exit, for the supervisor to start serve again.
 				shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
