@@ -382,6 +382,11 @@ func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMar
 			where = fmt.Sprintf("after %d batches of history", old.History)
 		}
 		return m, sc.Errorf(sc.EConflict, "%s: holds a replay that stopped %s: --resume goes on from there (same roster, records and dates), or start again on an empty database", s.db, where)
+	case ok && old.Done && last.String() == old.To:
+		// Finished, its files perhaps not written (a kill or a full disk while it wrote
+		// them): a resume reads the inputs again and only writes the files. Not once days
+		// after the replay's were run on it: the files would be of those days.
+		return m, sc.Errorf(sc.EConflict, "%s: holds a finished replay (%s to %s): --resume writes its files again (same roster, records and dates), or start again on an empty database", s.db, old.From, old.To)
 	case s.People() > 0 || last != sc.NoDate:
 		return m, sc.Errorf(sc.EConflict, "%s: replay needs an empty database (it has %d people)", s.db, s.People())
 	}
