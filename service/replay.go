@@ -110,7 +110,8 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	if mark.Spill != "" && strings.HasPrefix(filepath.Base(mark.Spill), spillPrefix) {
 		// The spill files of the run that stopped: a kill leaves them (gigabytes for a
 		// large city); this run reads the files again into its own. Only a directory
-		// a replay made is removed, whatever the mark says.
+		// a replay made is removed, whatever the mark says. (Those of replays killed
+		// before a commit named them, and unlocked, go too: removeStaleSpills.)
 		os.RemoveAll(mark.Spill)
 	}
 	sp, problems, err := s.spillRecords(ctx, opt, rep)

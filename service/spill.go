@@ -13,10 +13,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/backtest"
 	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/internal/flock"
 	"github.com/silentcert/silentcert/internal/wire"
 )
 
@@ -33,6 +35,16 @@ import (
 
 // spillPrefix starts the name of every spill directory.
 const spillPrefix = "silentcert-replay-"
+
+// spillLock is the lock file of a spill directory. Its replay holds it (flock) for as long
+// as it runs, so a directory named spillPrefix… whose lock nobody holds is one a replay
+// left when it was killed: the mark names a replay's directory only from its first commit
+// (a resume removes that one), and a city's spill, written before it, takes minutes and
+// gigabytes. Each replay removes such directories from its spill folder before it makes
+// its own (removeStaleSpills). A lock rather than a pid: a pid is reused, and one replay
+// cannot tell another's running process from a stranger's; a lock is let go by the kill
+// itself.
+const spillLock = "replay.lock"
 
 // spillWindow is the days of reported dates one spill file holds, by default.
 const spillWindow = 8
@@ -51,6 +63,8 @@ type spill struct {
 	// given, its rows as encoded and its problems. A resumed replay compares it with the
 	// stopped run's: the same record count is not the same records.
 	sum hash.Hash
+	// lock holds the directory as a running replay's (spillLock).
+	lock *os.File
 }
 
 // appendString writes a string as its length and its bytes.
@@ -113,12 +127,70 @@ func (sp *spill) finish() error {
 	return errors.Join(errs...)
 }
 
-// close removes the spill files.
+// close removes the spill files, and then lets their directory's lock go.
 func (sp *spill) close() {
 	for _, f := range sp.files {
 		f.f.Close()
 	}
 	os.RemoveAll(sp.dir)
+	if sp.lock != nil {
+		sp.lock.Close()
+	}
+}
+
+// newSpillDir makes a spill directory in parent ("": the system's temporary directory)
+// and locks it (spillLock), after removing the directories killed replays left there.
+func newSpillDir(parent string) (dir string, lock *os.File, err error) {
+	removeStaleSpills(parent)
+	dir, err = os.MkdirTemp(parent, spillPrefix+"*")
+	if err != nil {
+		return "", nil, err
+	}
+	// Made and locked under another name, then renamed: a replay sweeping the folder
+	// meanwhile never finds the lock file unlocked.
+	tmp := filepath.Join(dir, spillLock+".new")
+	lock, err = flock.Open(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		fmt.Fprintf(lock, "silentcert replay, pid %d\n", os.Getpid()) // for a person who finds it
+		if err = os.Rename(tmp, filepath.Join(dir, spillLock)); err != nil {
+			lock.Close()
+		}
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return dir, lock, nil
+}
+
+// removeStaleSpills removes from parent the spill directories of replays that were
+// killed (spillLock): those named spillPrefix… (directories, not links to one) whose lock
+// file this process can lock, which it holds while it removes them. A directory without
+// a lock file (being made, or left by a replay from before the lock) is left alone, and
+// so is every directory where the system has no flock.
+func removeStaleSpills(parent string) {
+	if !flock.Supported {
+		return
+	}
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return // MkdirTemp next says what is wrong with the folder
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), spillPrefix) {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		lock, err := flock.Open(filepath.Join(dir, spillLock), os.O_RDWR, 0)
+		if err != nil {
+			continue // a running replay's, or not provably a replay's
+		}
+		os.RemoveAll(dir)
+		lock.Close()
+	}
 }
 
 // windowRows is one window's rows by reported day, or the error of reading them.
@@ -188,7 +260,7 @@ func (s *Service) spillRecords(ctx context.Context, opt ReplayOptions, rep *back
 			names = append(names, filepath.ToSlash(rel))
 		}
 	}
-	dir, err := os.MkdirTemp(opt.SpillDir, spillPrefix+"*")
+	dir, lock, err := newSpillDir(opt.SpillDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -196,7 +268,7 @@ func (s *Service) spillRecords(ctx context.Context, opt ReplayOptions, rep *back
 	if days <= 0 {
 		days = spillWindow
 	}
-	sp = &spill{dir: dir, from: opt.From, days: days, files: map[int]*spillFile{}, sum: sha256.New()}
+	sp = &spill{dir: dir, from: opt.From, days: days, files: map[int]*spillFile{}, sum: sha256.New(), lock: lock}
 	defer func() {
 		if err == nil {
 			err = sp.finish()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/internal/flock"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
@@ -293,5 +294,46 @@ func TestOneWriterCommands(t *testing.T) {
 	holder.Close()
 	if out, err := run("run-day", "--day", "2024-02-02"); err != nil {
 		t.Fatalf("run-day once the writer is gone: %v: %s", err, out)
+	}
+}
+
+// TestReplayKilledBeforeFirstCommit kills a replay inside its first batch, before any
+// commit names its spill directory in the mark: the next replay in the same spill folder
+// removes it (its lock went with the killed process), where it used to stay for good,
+// and leaves alone the directory of a replay that is running.
+func TestReplayKilledBeforeFirstCommit(t *testing.T) {
+	bin := buildBinary(t)
+	city := simulateCity(t, "2024-02-29", "6", "1")
+	spill := t.TempDir()
+	replay := []string{"replay", "--db", "sqlite:" + filepath.Join(t.TempDir(), "db"), "--spill", spill, "--roster", filepath.Join(city, "roster.csv"),
+		"--records", filepath.Join(city, "records"), "--from", "2024-01-01", "--to", "2024-02-29", "--quiet"}
+	cmd := exec.Command(bin, replay...)
+	cmd.Env = append(os.Environ(), "SILENTCERT_KILL_AT=ingest:1")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || (ee.ExitCode() != -1 && ee.ExitCode() != 137) {
+		t.Fatalf("replay with SILENTCERT_KILL_AT=ingest:1: %v, want killed: %s", err, out)
+	}
+	left, _ := filepath.Glob(filepath.Join(spill, "silentcert-replay-*"))
+	if len(left) != 1 {
+		t.Fatalf("the killed replay left %v in its spill folder", left)
+	}
+	// A replay running beside it (another database's) holds its own directory.
+	running := filepath.Join(spill, "silentcert-replay-running")
+	if err := os.Mkdir(running, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if !flock.Supported {
+		t.Skip("no flock on this system: stale spill directories are not removed")
+	}
+	lock, err := flock.Open(filepath.Join(running, "replay.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if out, err := exec.Command(bin, append(replay, "--resume", "--out", t.TempDir())...).CombinedOutput(); err != nil {
+		t.Fatalf("replay --resume: %v: %s", err, out)
+	}
+	if left, _ := filepath.Glob(filepath.Join(spill, "*")); len(left) != 1 || left[0] != running {
+		t.Errorf("after the resumed replay the spill folder holds %v, want only the running replay's", left)
 	}
 }
