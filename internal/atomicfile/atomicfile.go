@@ -25,8 +25,10 @@ type File struct {
 
 // Create starts writing path. Its .part is locked while it is written (flock): a second
 // process writing the same path is refused, not mixed in, and a .part that a killed
-// process left is taken over. An existing path keeps its permissions; a symbolic link is
-// followed, as os.Create does, and the file it names replaced.
+// process left is taken over. An existing path keeps its permissions, a new one is
+// readable by its owner alone (0600, as backup's copies: these files hold every
+// recipient's ID number); a symbolic link is followed, as os.Create does, and the file it
+// names replaced.
 func Create(path string) (*File, error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		if path, err = filepath.EvalSymlinks(path); err != nil {
@@ -34,7 +36,7 @@ func Create(path string) (*File, error) {
 		}
 	}
 	part := path + ".part"
-	f, err := flock.Open(part, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := flock.Open(part, os.O_RDWR|os.O_CREATE, 0o600)
 	if errors.Is(err, flock.ErrLocked) {
 		return nil, sc.Errorf(sc.EConflict, "%s: another process is writing %s", path, part)
 	}
@@ -44,8 +46,12 @@ func Create(path string) (*File, error) {
 	// Not truncated at the open: that was the lock's holder's file until the lock said
 	// otherwise.
 	err = f.Truncate(0)
-	if fi, serr := os.Stat(path); err == nil && serr == nil {
-		err = f.Chmod(fi.Mode().Perm())
+	if err == nil {
+		perm := os.FileMode(0o600) // a .part taken over has its killed writer's
+		if fi, serr := os.Stat(path); serr == nil {
+			perm = fi.Mode().Perm()
+		}
+		err = f.Chmod(perm)
 	}
 	if err != nil {
 		os.Remove(part)

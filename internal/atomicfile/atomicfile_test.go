@@ -68,6 +68,7 @@ func TestNewFile(t *testing.T) {
 	if b, err := os.ReadFile(path); err != nil || string(b) != "{}\n" {
 		t.Fatalf("%q %v", b, err)
 	}
+	ownerOnly(t, path)
 	noPart(t, dir)
 	// A failed first write leaves no file at all.
 	other := filepath.Join(dir, "held.csv")
@@ -94,7 +95,16 @@ func TestPartOfAKilledRun(t *testing.T) {
 	if b, _ := os.ReadFile(path); string(b) != "new\n" {
 		t.Fatalf("got %d bytes: %.40q", len(b), b)
 	}
+	ownerOnly(t, path) // not the killed writer's .part's mode
 	noPart(t, dir)
+}
+
+// ownerOnly fails unless a new file is its owner's alone: they hold every ID number.
+func ownerOnly(t *testing.T, path string) {
+	t.Helper()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("a new %s has mode %v (%v), want 0600", filepath.Base(path), fi.Mode(), err)
+	}
 }
 
 // TestSecondWriter: while one process writes a file, a second one writing the same file
@@ -133,16 +143,16 @@ func TestSecondWriter(t *testing.T) {
 func TestKeepsMode(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "pay.csv")
-	if err := os.WriteFile(path, []byte("old\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte("old\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
 	}
 	if err := WriteFile(path, func(w io.Writer) error { _, err := io.WriteString(w, "new\n"); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
 		t.Fatalf("mode %v, %v", fi.Mode(), err)
 	}
 }
