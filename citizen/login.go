@@ -614,9 +614,15 @@ func (h *handler) limited(w http.ResponseWriter, r *http.Request, tx *store.Tx, 
 // fail answers an internal error without its details.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.Error("citizen", "route", r.Pattern, "err", err) // the route, not the path: a link's path is its secret
+	// The same words either way ("busy, try again later"); a service about to restart
+	// (sc.EUnavailable) says so by its status, as the API and console do.
+	code := http.StatusInternalServerError
+	if sc.ErrorCode(err) == sc.EUnavailable {
+		code = http.StatusServiceUnavailable
+	}
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+		writeJSON(w, code, map[string]string{"error": "internal error"})
 		return
 	}
-	h.render(w, r, http.StatusInternalServerError, "message", pageData{Msg: "internal"})
+	h.render(w, r, code, "message", pageData{Msg: "internal"})
 }

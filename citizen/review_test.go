@@ -3,6 +3,8 @@ package citizen
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -411,5 +413,26 @@ func TestVisitFromABatch(t *testing.T) {
 				t.Fatalf("%d audit rows for the review closed by the death", n)
 			}
 		})
+	}
+}
+
+// TestFailUnavailable: a service about to restart (a lost claim, a commit of unknown
+// outcome) answers 503 with the usual "busy, try again" words, page or JSON; any other
+// fault 500.
+func TestFailUnavailable(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/u.db"), nil)
+	for _, x := range []struct {
+		err  error
+		code int
+	}{{sc.Errorf(sc.EUnavailable, "restarting"), http.StatusServiceUnavailable}, {errors.New("disk"), http.StatusInternalServerError}} {
+		for _, accept := range []string{"text/html", "application/json"} {
+			r := httptest.NewRequest("POST", "/c/attempt", nil)
+			r.Header.Set("Accept", accept)
+			w := httptest.NewRecorder()
+			c.h.fail(w, r, x.err)
+			if w.Code != x.code || (accept == "text/html" && !strings.Contains(w.Body.String(), msg(langZH, "msg_internal"))) {
+				t.Errorf("%v (%s): %d %s", x.err, accept, w.Code, w.Body)
+			}
+		}
 	}
 }

@@ -82,7 +82,7 @@ func (db *DB) writerAlive(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := db.writerConn.PingContext(pctx); err != nil {
-		db.lost = sc.Errorf(sc.EInternal, "%s: this process's claim as the database's writer was lost with its connection (%v): restart it to claim the database again", db, err)
+		db.lost = sc.Errorf(sc.EUnavailable, "%s: this process's claim as the database's writer was lost with its connection (%v): restart it to claim the database again", db, err)
 		return db.lost
 	}
 	return nil
@@ -120,7 +120,7 @@ func (db *DB) claimHeld(t *Tx) error {
 		return fmt.Errorf("%s: the writer's claim: %w", db, err)
 	}
 	if !held {
-		err := sc.Errorf(sc.EInternal, "%s: this process's claim as the database's writer was lost during the transaction: rolled back; restart to claim the database again", db)
+		err := sc.Errorf(sc.EUnavailable, "%s: this process's claim as the database's writer was lost during the transaction: rolled back; restart to claim the database again", db)
 		db.writerMu.Lock()
 		db.lost = err
 		db.writerMu.Unlock()

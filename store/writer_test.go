@@ -71,7 +71,8 @@ func TestWriterClaimLost(t *testing.T) {
 	if err := b.ClaimWriter(ctx); err != nil {
 		t.Fatalf("the claim of a session that ended: %v", err)
 	}
-	if tx, err := a.Begin(ctx); err == nil || !strings.Contains(err.Error(), "lost") {
+	// Unavailable (503 to the API and the console): the process is to be restarted.
+	if tx, err := a.Begin(ctx); err == nil || !strings.Contains(err.Error(), "lost") || sc.ErrorCode(err) != sc.EUnavailable {
 		if tx != nil {
 			tx.Rollback()
 		}
