@@ -78,7 +78,7 @@ func decodeCounts(day sc.Date, b []byte) ([]EventCount, error) {
 
 // Coverage calls fn with every stored count, batch by batch.
 func (db *DB) Coverage(ctx context.Context, fn func(CoverageRow) error) error {
-	return coverageRows(ctx, db, db.sql, fn)
+	return coverageRows(ctx, db, db.rd, fn)
 }
 
 // Coverage is DB.Coverage inside the transaction.

@@ -234,7 +234,7 @@ func (db *DB) MarkNoticeCancelled(ctx context.Context, id int64, reason string) 
 // making a sign-in link, in case staff ended the person's sign-ins meanwhile.
 func (db *DB) NoticeText(ctx context.Context, id int64) (string, error) {
 	var text string
-	if err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT text FROM notices WHERE id = ?`), id).Scan(&text); err != nil {
+	if err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT text FROM notices WHERE id = ?`), id).Scan(&text); err != nil {
 		return "", fmt.Errorf("%s: notice %d: %w", db, id, err)
 	}
 	return text, nil

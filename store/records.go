@@ -535,7 +535,7 @@ func (t *Tx) RecordKeys(ids []int64) (map[int64]string, error) {
 
 // RecordKeys returns SOURCE:RECORD_ID for each id.
 func (db *DB) RecordKeys(ctx context.Context, ids []int64) (map[int64]string, error) {
-	return recordKeys(ctx, db, db.sql, ids)
+	return recordKeys(ctx, db, db.rd, ids)
 }
 
 type querier interface {

@@ -21,8 +21,9 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
-	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // and database/sql's driver "pgx"
+	_ "modernc.org/sqlite"           // database/sql driver "sqlite"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/internal/atomicfile"
@@ -47,7 +48,7 @@ func (d Dialect) String() string {
 // DB is an open database with its schema up to date.
 type DB struct {
 	sql     *sql.DB // writes and transactions (on SQLite one connection: writes are serialised)
-	rd      *sql.DB // reads outside a transaction (on SQLite a pool of its own; on PostgreSQL sql)
+	rd      *sql.DB // reads outside a transaction: a pool of its own, read-only
 	dialect Dialect
 	url     string // for messages; no password in it
 	path    string // the SQLite file ("" on PostgreSQL)
@@ -135,16 +136,49 @@ func open(dsn string) (*DB, error) {
 		}
 		r.SetMaxOpenConns(4)
 		r.SetConnMaxIdleTime(time.Minute)
-		return &DB{sql: d, rd: r, dialect: SQLite, url: "sqlite:" + path, path: path}, nil
+		return newDB(d, r, SQLite, "sqlite:"+path, path), nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		d, err := sql.Open("pgx", dsn)
+		// Two pools, as on SQLite: a reader never waits for a connection behind writers
+		// that wait for each other. With one pool of 8 for both, seven staff exports
+		// during a long batch each held a connection waiting for the writers' lock, and
+		// every page and /readyz (503) waited with them.
+		cfg, err := pgx.ParseConfig(dsn)
 		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+			// pgx's message quotes the DSN with its passwords masked as best it can: the
+			// reason alone, after it.
+			msg := err.Error()
+			if _, why, ok := strings.Cut(msg, "`: "); ok {
+				msg = why
+			}
+			return nil, sc.Errorf(sc.EInvalid, "--db %s: %s", shownDSN(dsn), msg)
 		}
-		d.SetMaxOpenConns(8)
-		return &DB{sql: d, rd: d, dialect: Postgres, url: shownDSN(dsn)}, nil
+		d := stdlib.OpenDB(*cfg)
+		d.SetMaxOpenConns(PostgresWriters)
+		rcfg := cfg.Copy()
+		// Read-only, as SQLite's readers are (query_only): a write through them would
+		// bypass the writers' turns and the writer's claim.
+		rcfg.RuntimeParams["default_transaction_read_only"] = "on"
+		r := stdlib.OpenDB(*rcfg)
+		r.SetMaxOpenConns(PostgresReaders)
+		r.SetMaxIdleConns(PostgresReaders)
+		r.SetConnMaxIdleTime(time.Minute)
+		return newDB(d, r, Postgres, shownDSN(dsn), ""), nil
 	}
 	return nil, sc.Errorf(sc.EInvalid, "--db %q: want sqlite:PATH or postgres://…", dsn)
+}
+
+// PostgreSQL's pools, per process. The writers' pool holds the writer's claim (one session
+// for as long as the process runs), the transaction writing and those waiting for it, and
+// the short writes made outside a transaction (the notices' outbox, the citizen's sign-in
+// links). The readers' pool serves the console's pages, the citizen's, the API's reads and
+// /readyz, none of which waits for a writer.
+const (
+	PostgresWriters = 8
+	PostgresReaders = 8
+)
+
+func newDB(w, r *sql.DB, d Dialect, url, path string) *DB {
+	return &DB{sql: w, rd: r, dialect: d, url: url, path: path}
 }
 
 // shownDSN is a PostgreSQL DSN as messages and logs show it: without the user's password,
@@ -170,10 +204,8 @@ func (db *DB) Close() error {
 	if e := db.sql.Close(); err == nil {
 		err = e
 	}
-	if db.rd != db.sql {
-		if e := db.rd.Close(); err == nil {
-			err = e
-		}
+	if e := db.rd.Close(); err == nil {
+		err = e
 	}
 	return err
 }
@@ -185,9 +217,9 @@ func Busy(err error) bool {
 	return errors.As(err, &e) && e.Code()&0xff == 5 // SQLITE_BUSY and its extended codes
 }
 
-// Reader returns the database/sql handle for reads outside a transaction: on SQLite a pool
-// of read-only connections that a writer's transaction never holds up; on PostgreSQL the
-// one pool. A read through it sees the last commit.
+// Reader returns the database/sql handle for reads outside a transaction: a pool of
+// read-only connections of its own, that no writer's transaction holds up. A read through
+// it sees the last commit.
 func (db *DB) Reader() *sql.DB { return db.rd }
 
 // Dialect returns the database's dialect.
