@@ -11,6 +11,86 @@ import (
 	"github.com/silentcert/silentcert/store/storetest"
 )
 
+// TestReadsBesideWaitingWriters: while a write transaction (a long batch, a payroll day)
+// holds the writers' turn, more staff writes than the writers' pool has connections wait
+// for it, and the reads outside a transaction, the readiness check's ping and, on
+// PostgreSQL, a short write outside a transaction (the notices' outbox) still answer. On
+// PostgreSQL readers and writers shared one pool of 8 and each waiting writer held one of
+// it: seven exports during a batch made every page wait, and /readyz answer 503.
+func TestReadsBesideWaitingWriters(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			if err := db.ClaimWriter(ctx); err != nil { // as serve does: on PostgreSQL a session of the writers' pool
+				t.Fatal(err)
+			}
+			batch, err := db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer batch.Rollback()
+			if err := batch.Append([]store.AuditRow{{Kind: "batch", Day: sc.MustDate("2024-05-10"), At: "2024-05-10T00:00:00Z",
+				Actor: "api:HEA#1", PID: -1, Action: "applied"}}); err != nil {
+				t.Fatal(err)
+			}
+			n := db.SQL().Stats().MaxOpenConnections + 4
+			done := make(chan error, n)
+			for i := range n {
+				go func() {
+					tx, err := db.Begin(ctx)
+					if err != nil {
+						done <- err
+						return
+					}
+					defer tx.Rollback()
+					if err := tx.Append([]store.AuditRow{staffRow("staff" + string(rune('a'+i)))}); err != nil {
+						done <- err
+						return
+					}
+					done <- tx.Commit()
+				}()
+			}
+			time.Sleep(300 * time.Millisecond) // for them to reach their wait (the assertions hold either way)
+			// Bounded as /readyz bounds its ping (2 s), with room for a loaded machine: a
+			// reader that waits behind the writers waits as long as the batch does.
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			if err := db.Reader().PingContext(rctx); err != nil {
+				t.Fatalf("the readiness check's ping while writers wait: %v", err)
+			}
+			if _, _, err := db.Meta(rctx, "audit_head"); err != nil {
+				t.Fatalf("a read while writers wait: %v", err)
+			}
+			if _, err := db.Trail(rctx, store.TrailQuery{Limit: 10}); err != nil {
+				t.Fatalf("the audit trail's page while writers wait: %v", err)
+			}
+			if db.Dialect() == store.Postgres {
+				if _, err := db.SQL().ExecContext(rctx, `UPDATE meta SET value = value WHERE key = 'no such key'`); err != nil {
+					t.Fatalf("a write outside a transaction while writers wait: %v", err)
+				}
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("a writer went in beside the batch: %v", err)
+			default:
+			}
+			if err := batch.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			for range n {
+				if err := <-done; err != nil {
+					t.Fatalf("a waiting writer, after the batch: %v", err)
+				}
+			}
+			rows, err := db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Errorf("audit: %+v", p) })
+			if err != nil || rows != int64(n+1) {
+				t.Fatalf("audit verify: %d rows, %v", rows, err)
+			}
+		})
+	}
+}
+
 // TestReadsBesideFullWriterPool: on PostgreSQL the reads have a pool of their own. Every
 // connection of the writers' pool taken, a read and the readiness check's ping answer.
 func TestReadsBesideFullWriterPool(t *testing.T) {

@@ -47,8 +47,9 @@ func (d Dialect) String() string {
 
 // DB is an open database with its schema up to date.
 type DB struct {
-	sql     *sql.DB // writes and transactions (on SQLite one connection: writes are serialised)
-	rd      *sql.DB // reads outside a transaction: a pool of its own, read-only
+	sql     *sql.DB       // writes and transactions (on SQLite one connection: writes are serialised)
+	rd      *sql.DB       // reads outside a transaction: a pool of its own, read-only
+	turn    chan struct{} // the write transactions' turn in this process (Begin): one token
 	dialect Dialect
 	url     string // for messages; no password in it
 	path    string // the SQLite file ("" on PostgreSQL)
@@ -167,18 +168,22 @@ func open(dsn string) (*DB, error) {
 	return nil, sc.Errorf(sc.EInvalid, "--db %q: want sqlite:PATH or postgres://…", dsn)
 }
 
-// PostgreSQL's pools, per process. The writers' pool holds the writer's claim (one session
-// for as long as the process runs), the transaction writing and those waiting for it, and
-// the short writes made outside a transaction (the notices' outbox, the citizen's sign-in
-// links). The readers' pool serves the console's pages, the citizen's, the API's reads and
-// /readyz, none of which waits for a writer.
+// PostgreSQL's pools, per process. Writers take their turn in the process before they
+// take a connection (Begin), so the writers' pool needs the writer's claim (one session
+// for as long as the process runs), the transaction writing, and a few short writes made
+// outside a transaction (the notices' outbox, the citizen's sign-in links). The readers'
+// pool serves the console's pages, the citizen's, the API's reads and /readyz, none of
+// which waits for a writer. 12 sessions in all: a server's default max_connections (100)
+// holds serve, the commands run beside it and the administrators' own.
 const (
-	PostgresWriters = 8
+	PostgresWriters = 4
 	PostgresReaders = 8
 )
 
 func newDB(w, r *sql.DB, d Dialect, url, path string) *DB {
-	return &DB{sql: w, rd: r, dialect: d, url: url, path: path}
+	db := &DB{sql: w, rd: r, dialect: d, url: url, path: path, turn: make(chan struct{}, 1)}
+	db.turn <- struct{}{}
+	return db
 }
 
 // shownDSN is a PostgreSQL DSN as messages and logs show it: without the user's password,
@@ -218,8 +223,8 @@ func Busy(err error) bool {
 }
 
 // Reader returns the database/sql handle for reads outside a transaction: a pool of
-// read-only connections of its own, that no writer's transaction holds up. A read through
-// it sees the last commit.
+// read-only connections of its own, that no writer's transaction, nor writers waiting for
+// their turn, hold up. A read through it sees the last commit.
 func (db *DB) Reader() *sql.DB { return db.rd }
 
 // Dialect returns the database's dialect.

@@ -37,16 +37,27 @@ type Tx struct {
 	parent     context.Context // the caller's
 	stop       func() bool
 	cancel     context.CancelFunc
+	// turn: the transaction holds the writers' turn of its process (Begin), given back
+	// when it ends.
+	turn bool
 }
 
-// Begin starts a write transaction. On PostgreSQL it takes the writer's advisory lock of
-// its schema, so that writers from several processes take turns as they do on SQLite,
-// while services (or tests) in other schemas of the same database go on.
+// Begin starts a write transaction, waiting for its turn as long as it takes (or ctx
+// allows). Write transactions take turns: in the process on a token, so that those waiting
+// hold no connection (on PostgreSQL the short writes outside a transaction go on
+// meanwhile, and the readers have a pool of their own anyway); on PostgreSQL, between
+// processes, on the writers' advisory lock of the schema, as they do on SQLite, while
+// services (or tests) in other schemas of the same database go on.
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	if err := db.writerAlive(ctx); err != nil {
 		return nil, err
 	}
-	t := &Tx{db: db, stmts: map[string]*sql.Stmt{}}
+	select {
+	case <-db.turn:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: begin: %w", db, ctx.Err())
+	}
+	t := &Tx{db: db, stmts: map[string]*sql.Stmt{}, turn: true}
 	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	t.ctx, t.cancel, t.parent = tctx, cancel, ctx
 	t.stop = context.AfterFunc(ctx, func() {
@@ -59,7 +70,7 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	if db.dialect != Postgres {
 		tx, err := db.sql.BeginTx(tctx, nil)
 		if err != nil {
-			t.done()
+			t.release()
 			return nil, fmt.Errorf("%s: begin: %w", db, err)
 		}
 		t.tx = tx
@@ -68,13 +79,13 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	// On PostgreSQL the transaction keeps its connection, so that COPY can run in it.
 	conn, err := db.sql.Conn(tctx)
 	if err != nil {
-		t.done()
+		t.release()
 		return nil, fmt.Errorf("%s: begin: %w", db, err)
 	}
 	tx, err := conn.BeginTx(tctx, readCommitted)
 	if err != nil {
 		conn.Close()
-		t.done()
+		t.release()
 		return nil, fmt.Errorf("%s: begin: %w", db, err)
 	}
 	t.tx, t.conn = tx, conn
@@ -259,13 +270,18 @@ func (db *DB) Counters(ctx context.Context) (map[string]int64, error) {
 	return out, rows.Err()
 }
 
-// release gives the transaction's connection back to the pool.
+// release gives the transaction's connection back to the pool, and its turn to the next
+// writer.
 func (t *Tx) release() {
 	if t.conn != nil {
 		t.conn.Close()
 		t.conn = nil
 	}
 	t.done()
+	if t.turn {
+		t.turn = false
+		t.db.turn <- struct{}{}
+	}
 }
 
 // readCommitted is the isolation every write transaction on PostgreSQL asks for, whatever
