@@ -13,6 +13,7 @@ const (
 	EUnauthorized = "unauthorized" // not allowed for this caller
 	EInternal     = "internal"     // a fault of ours; logged with detail
 	EUnavailable  = "unavailable"  // not now: the process is about to restart, and the same request then goes through
+	EBusy         = "busy"         // a long write (a batch, the day's run) holds the database: nothing was done, try again later
 )
 
 // Error is the project's error: a code and a message fit to show the user.

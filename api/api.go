@@ -101,7 +101,7 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case sc.EUnauthorized:
 		return http.StatusUnauthorized
-	case sc.EUnavailable:
+	case sc.EUnavailable, sc.EBusy:
 		return http.StatusServiceUnavailable
 	}
 	if errors.Is(err, errKeyCheck) {

@@ -43,6 +43,11 @@ type Options struct {
 	// Today, when set, is the audit rows' business day instead of the clock's date (the
 	// demo's day is its last simulated one, while sessions keep the wall clock).
 	Today func() sc.Date
+
+	// WriteWait bounds how long a login, a logout or a change of an account or key waits
+	// for the database's writers' turn, which a large batch or a payroll day holds for
+	// minutes, before it fails with sc.EBusy having done nothing (store.StaffWait).
+	WriteWait time.Duration
 }
 
 // Service is the accounts and keys of one database; it is safe for concurrent use.
@@ -90,6 +95,9 @@ func New(db *store.DB, opt Options) *Service {
 	if opt.Location == nil {
 		opt.Location = time.FixedZone("UTC+8", 8*3600)
 	}
+	if opt.WriteWait <= 0 {
+		opt.WriteWait = store.StaffWait
+	}
 	return &Service{
 		db:      db,
 		opt:     opt,
@@ -112,9 +120,10 @@ func (a *Service) auditRow(now time.Time, kind, actor, action, detail string) st
 		Actor: clip(actor, 64), PID: -1, Action: action, Detail: detail}
 }
 
-// write runs fn in a write transaction and commits it.
+// write runs fn in a write transaction and commits it; it waits at most WriteWait for the
+// transaction's turn.
 func (a *Service) write(ctx context.Context, fn func(tx *store.Tx) error) error {
-	tx, err := a.db.Begin(ctx)
+	tx, err := a.db.BeginWithin(ctx, a.opt.WriteWait)
 	if err != nil {
 		return err
 	}

@@ -243,9 +243,11 @@ func (a *Service) touch(ctx context.Context, hash string, now, written time.Time
 	if now.Sub(written) < touchEvery {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 250*time.Millisecond)
+	// The turn's wait is bounded by BeginWithin, not by a cancel of the context, which on
+	// PostgreSQL would cost the connection; the context bounds the write itself.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 500*time.Millisecond)
 	defer cancel()
-	tx, err := a.db.Begin(ctx)
+	tx, err := a.db.BeginWithin(ctx, 250*time.Millisecond)
 	if err != nil {
 		return
 	}

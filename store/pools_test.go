@@ -132,6 +132,82 @@ func TestReaderReadOnly(t *testing.T) {
 	}
 }
 
+// TestBeginWithinBusy: a staff action's write waits for a batch's transaction at most the
+// time it is given, then is refused busy (sc.EBusy) having done nothing, whether the
+// batch is this process's (the writers' turn) or, on PostgreSQL, another's (the writers'
+// advisory lock); once the batch commits, it goes in, chained after the batch's rows.
+func TestBeginWithinBusy(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			var a, b *store.DB // b: another process on the same database
+			if dsn.Name == "postgres" {
+				url := storetest.PostgresDSN(t)
+				a, b = storetest.Open(t, url), storetest.Open(t, url)
+			} else {
+				a = dsn.Open(t)
+			}
+			batch, err := a.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer batch.Rollback()
+			if err := batch.Append([]store.AuditRow{{Kind: "run", Day: sc.MustDate("2024-05-10"), At: "2024-05-10T00:00:00Z",
+				Actor: "system", PID: -1, Action: "day"}}); err != nil {
+				t.Fatal(err)
+			}
+			busy := func(db *store.DB, who string) {
+				t.Helper()
+				// The context's bound only keeps a test that fails from hanging.
+				bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				tx, err := db.BeginWithin(bctx, 50*time.Millisecond)
+				if err == nil {
+					tx.Rollback()
+					t.Fatalf("%s: a staff write went in beside the batch", who)
+				}
+				if sc.ErrorCode(err) != sc.EBusy || !strings.Contains(err.Error(), "try again") {
+					t.Fatalf("%s: %v (%s), want busy", who, err, sc.ErrorCode(err))
+				}
+			}
+			busy(a, "this process")
+			if b != nil {
+				busy(b, "another process")
+			}
+			if err := batch.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			for _, db := range []*store.DB{a, b} {
+				if db == nil {
+					continue
+				}
+				tx, err := db.BeginWithin(ctx, 10*time.Second)
+				if err != nil {
+					t.Fatalf("after the batch: %v", err)
+				}
+				if db.Dialect() == store.Postgres {
+					// The bound was the lock's alone: the transaction's own statements wait
+					// as any other's do.
+					var lt string
+					if err := tx.QueryRow(`SELECT current_setting('lock_timeout')`).Scan(&lt); err != nil || lt != "0" {
+						t.Fatalf("lock_timeout in the transaction: %q %v", lt, err)
+					}
+				}
+				if err := tx.Append([]store.AuditRow{staffRow("operator")}); err != nil {
+					t.Fatal(err)
+				}
+				if err := tx.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows, err := a.VerifyAudit(ctx, func(p store.AuditProblem) { t.Errorf("audit: %+v", p) })
+			if want := map[bool]int64{false: 2, true: 3}[b != nil]; err != nil || rows != want {
+				t.Fatalf("audit verify: %d rows (want %d), %v", rows, want, err)
+			}
+		})
+	}
+}
+
 // TestPostgresDSNRefused: a PostgreSQL DSN that cannot be read is refused at once (the two
 // pools parse it first), saying why, with no password in the message.
 func TestPostgresDSNRefused(t *testing.T) {

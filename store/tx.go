@@ -6,7 +6,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
 )
 
 // Tx is one write transaction: a batch, a day's run, a staff action. Nothing it wrote
@@ -48,14 +52,46 @@ type Tx struct {
 // meanwhile, and the readers have a pool of their own anyway); on PostgreSQL, between
 // processes, on the writers' advisory lock of the schema, as they do on SQLite, while
 // services (or tests) in other schemas of the same database go on.
-func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+func (db *DB) Begin(ctx context.Context) (*Tx, error) { return db.begin(ctx, 0) }
+
+// BeginWithin is Begin for a staff action (an export's audit row, a login): one that can
+// answer "busy, try again" rather than hang for the minutes a large batch or a payroll
+// day holds the writers' turn. When the turn has not come within wait, it returns an
+// error of code sc.EBusy, having done nothing. On SQLite a writer of another process is
+// waited for as long as SQLite's busy timeout (10 s) instead.
+func (db *DB) BeginWithin(ctx context.Context, wait time.Duration) (*Tx, error) {
+	return db.begin(ctx, max(wait, time.Millisecond))
+}
+
+// StaffWait is how long a staff action waits for the writers' turn before it answers
+// busy: longer than the staff actions' own transactions and the small batches take (well
+// under a second), far shorter than a large batch or a payroll day (minutes), and than
+// anyone waits for a page.
+const StaffWait = 10 * time.Second
+
+// busy is BeginWithin's error when the turn did not come in time.
+func (db *DB) busy() error {
+	return sc.Errorf(sc.EBusy, "the database is busy with a batch or the day's run: nothing was done; try again in a few minutes")
+}
+
+// begin is Begin, waiting at most wait for the turn when wait > 0.
+func (db *DB) begin(ctx context.Context, wait time.Duration) (*Tx, error) {
 	if err := db.writerAlive(ctx); err != nil {
 		return nil, err
 	}
+	var deadline <-chan time.Time
+	if wait > 0 {
+		tm := time.NewTimer(wait)
+		defer tm.Stop()
+		deadline = tm.C
+	}
+	start := time.Now()
 	select {
 	case <-db.turn:
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%s: begin: %w", db, ctx.Err())
+	case <-deadline:
+		return nil, db.busy()
 	}
 	t := &Tx{db: db, stmts: map[string]*sql.Stmt{}, turn: true}
 	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -71,15 +107,27 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 		tx, err := db.sql.BeginTx(tctx, nil)
 		if err != nil {
 			t.release()
+			if wait > 0 && Busy(err) {
+				return nil, db.busy()
+			}
 			return nil, fmt.Errorf("%s: begin: %w", db, err)
 		}
 		t.tx = tx
 		return t, nil
 	}
 	// On PostgreSQL the transaction keeps its connection, so that COPY can run in it.
-	conn, err := db.sql.Conn(tctx)
+	cctx := tctx
+	if wait > 0 {
+		var stop context.CancelFunc
+		cctx, stop = context.WithDeadline(tctx, start.Add(wait))
+		defer stop()
+	}
+	conn, err := db.sql.Conn(cctx)
 	if err != nil {
 		t.release()
+		if wait > 0 && tctx.Err() == nil {
+			return nil, db.busy()
+		}
 		return nil, fmt.Errorf("%s: begin: %w", db, err)
 	}
 	tx, err := conn.BeginTx(tctx, readCommitted)
@@ -89,8 +137,20 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 		return nil, fmt.Errorf("%s: begin: %w", db, err)
 	}
 	t.tx, t.conn = tx, conn
-	if _, err := tx.ExecContext(tctx, `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`); err != nil {
+	lock := `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`
+	if wait > 0 {
+		// Free with the turn, unless a writer of another process holds it (a command
+		// beside serve): the wait is bounded by the server (lock_timeout, for this
+		// statement alone), not by a cancel, which would cost the connection.
+		ms := max(time.Until(start.Add(wait)).Milliseconds(), 1)
+		lock = `SET LOCAL lock_timeout = ` + strconv.FormatInt(ms, 10) + `; ` + lock + `; SET LOCAL lock_timeout TO DEFAULT`
+	}
+	if _, err := tx.ExecContext(tctx, lock); err != nil {
 		t.Rollback()
+		var pe interface{ SQLState() string }
+		if wait > 0 && errors.As(err, &pe) && pe.SQLState() == "55P03" { // lock_not_available
+			return nil, db.busy()
+		}
 		return nil, err
 	}
 	return t, nil

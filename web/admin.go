@@ -217,10 +217,19 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, err)
 			return
 		}
-		c.usersPage(w, r, http.StatusBadRequest, "", c.words(r, err))
+		c.usersPage(w, r, refusedStatus(err), "", c.words(r, err))
 		return
 	}
 	c.usersPage(w, r, http.StatusOK, msg, "")
+}
+
+// refusedStatus is the status of a form's page shown again with the refusal's words: 503
+// when the database was busy (nothing was done: the same form may be sent again later).
+func refusedStatus(err error) int {
+	if sc.ErrorCode(err) == sc.EBusy {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
 }
 
 type keysData struct {
@@ -295,7 +304,7 @@ func (c *console) keysPost(w http.ResponseWriter, r *http.Request) {
 		secret, _, err := c.auth.CreateAPIKey(ctx, u.Name, source, strings.TrimSpace(r.PostFormValue("name")), types)
 		if err != nil {
 			if sc.ErrorCode(err) != sc.EInternal {
-				c.keysPage(w, r, http.StatusBadRequest, "", c.words(r, err))
+				c.keysPage(w, r, refusedStatus(err), "", c.words(r, err))
 				return
 			}
 			c.fail(w, r, err)

@@ -119,7 +119,7 @@ func (c *console) heldReviewed(w http.ResponseWriter, r *http.Request) {
 			a.PersonID = p.Rec.PersonID
 		}
 	}
-	tx, err := c.db.Begin(r.Context())
+	tx, err := c.db.BeginWithin(r.Context(), c.opt.WriteWait)
 	if err != nil {
 		c.fail(w, r, err)
 		return

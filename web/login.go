@@ -52,6 +52,8 @@ func (c *console) loginPost(w http.ResponseWriter, r *http.Request) {
 		status, key := http.StatusUnauthorized, "login.failed"
 		if errors.Is(err, auth.ErrThrottled) {
 			status, key = http.StatusTooManyRequests, "login.throttled"
+		} else if sc.ErrorCode(err) == sc.EBusy {
+			status, key = http.StatusServiceUnavailable, "err.busy"
 		} else if sc.ErrorCode(err) != sc.EUnauthorized {
 			c.fail(w, r, err)
 			return

@@ -458,9 +458,11 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + store.DetailValue(reason)})
 }
 
-// audit appends one staff action to the audit trail, dated by the console's day.
+// audit appends one staff action to the audit trail, dated by the console's day. It waits
+// at most WriteWait for the writers' turn: an export refused busy sends nothing, as none
+// leaves without its row.
 func (c *console) audit(r *http.Request, a store.AuditRow) error {
-	tx, err := c.db.Begin(r.Context())
+	tx, err := c.db.BeginWithin(r.Context(), c.opt.WriteWait)
 	if err != nil {
 		return err
 	}

@@ -324,7 +324,7 @@ func (c *console) addEntry(w http.ResponseWriter, r *http.Request, p *store.Pers
 	}
 	a := store.AuditRow{Kind: "recovery", Day: c.opt.Today(), At: c.opt.Now().UTC().Format(time.RFC3339), Actor: e.Actor, PID: p.PID,
 		PersonID: p.Rec.PersonID, Action: e.Kind, Detail: detail}
-	tx, err := c.db.Begin(r.Context())
+	tx, err := c.db.BeginWithin(r.Context(), c.opt.WriteWait)
 	if err != nil {
 		c.fail(w, r, err)
 		return

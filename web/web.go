@@ -90,6 +90,11 @@ type Options struct {
 	// WarningMonths is the policy's warning window (spec §6, 2 by default): the dashboard's
 	// "expiring" figure counts the people in it, and its list shows them by default.
 	WarningMonths int
+	// WriteWait bounds how long a staff action's own write (an export's audit row, a
+	// recovery entry, a held record's review) waits for the database's writers' turn, which
+	// a large batch or a payroll day holds for minutes: then the action is refused, busy,
+	// having done nothing (store.StaffWait by default).
+	WriteWait time.Duration
 }
 
 // console is the handler: its pages, assets and catalogs.
@@ -132,6 +137,9 @@ func New(opt Options) (http.Handler, error) {
 	}
 	if opt.WarningMonths <= 0 {
 		opt.WarningMonths = sc.DefaultPolicy().WarningMonths
+	}
+	if opt.WriteWait <= 0 {
+		opt.WriteWait = store.StaffWait
 	}
 	c := &console{opt: opt, db: opt.DB, auth: opt.Auth, log: opt.Log, div: opt.Divisions}
 	if c.div == nil {
@@ -429,6 +437,9 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// restarting: the form sent again in a minute goes through, or is found sent.
 		status, key = http.StatusServiceUnavailable, "err.unavailable"
 		err = said(code, "err.restarting")
+	case sc.EBusy:
+		status, key = http.StatusServiceUnavailable, "err.busy"
+		w.Header().Set("Retry-After", "120")
 	default:
 		c.log.Error("console", "method", r.Method, "pattern", r.Pattern, "err", err)
 	}
