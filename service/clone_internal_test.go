@@ -67,3 +67,18 @@ func shared(t *testing.T, path string, a, b reflect.Value) {
 		}
 	}
 }
+
+// TestCaseStateSharesNothing: the state a commit publishes for the recovery reads shares
+// no slice or pointer with the person's, which the next batch changes in place while the
+// console reads the publication; it leaves out the weak traces and the model's memory.
+func TestCaseStateSharesNothing(t *testing.T) {
+	var st engine.State
+	fill(reflect.ValueOf(&st).Elem(), 0)
+	c := caseState(&st)
+	if c.Weak != nil || c.Evidence != nil {
+		t.Errorf("the published state keeps the weak traces or the model's memory: %v %v", c.Weak, c.Evidence)
+	}
+	other := cloneState(&st)
+	c.Weak, c.Evidence = other.Weak, other.Evidence
+	shared(t, "State", reflect.ValueOf(st), reflect.ValueOf(c))
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/exchange"
 	"github.com/silentcert/silentcert/store"
 )
@@ -111,56 +112,71 @@ func (s *Service) RecoveriesOf(ctx context.Context, pid int64) ([]Recovery, erro
 	if err != nil {
 		return nil, err
 	}
-	cases, err := s.cases(ctx, ledger, func() []*Person {
-		if pid >= 0 && pid < int64(len(s.ppl)) {
-			return []*Person{s.ppl[pid]}
-		}
-		return nil
-	})
+	pub := s.published()
+	var ins []*caseInput
+	if in := pub.get(pid); in != nil {
+		ins = append(ins, in)
+	}
+	cases, err := s.cases(ctx, pub, "", ins, ledger)
 	return joinLedger(cases, ledger), err
 }
 
 // recoveryCases returns the cases of the people whose region code starts with prefix, the
 // engine's and the ledger's (casesOf), in sortCases' order.
 func (s *Service) recoveryCases(ctx context.Context, prefix string, ledger map[int64][]store.RecoveryEntry) ([]RecoveryCase, error) {
-	return s.cases(ctx, ledger, func() []*Person {
-		var ps []*Person
-		for _, p := range s.ppl {
-			if (p.State.Rare != nil || ledger[p.PID] != nil) && strings.HasPrefix(p.Rec.RegionCode, prefix) {
-				ps = append(ps, p)
-			}
-		}
-		return ps
-	})
-}
-
-// cases returns the recovery cases (casesOf) of the people pick chooses, in sortCases'
-// order, counting each overpaid month what the payments table says was paid for it (an
-// amount the roster changed since counts what was paid then). pick and the engine's
-// figures run under s.mu; the payments are read with it released, so that ingestion and
-// the daily run never wait for the database on the console's behalf (a month paid in
-// between, not yet read, counts the roster's amount).
-func (s *Service) cases(ctx context.Context, ledger map[int64][]store.RecoveryEntry, pick func() []*Person) ([]RecoveryCase, error) {
-	s.mu.Lock()
-	ps := pick()
-	var pids []int64
-	for _, p := range ps {
-		if p.State.Rare != nil && len(s.eng.OverpaymentsDisputed(p.Rec, &p.State, nil)) > 0 {
-			pids = append(pids, p.PID)
+	pub := s.published()
+	var ins []*caseInput
+	for in := range pub.all() {
+		if strings.HasPrefix(in.rec.RegionCode, prefix) {
+			ins = append(ins, in)
 		}
 	}
-	s.mu.Unlock()
+	return s.cases(ctx, pub, prefix, ins, ledger)
+}
+
+// cases returns the recovery cases (casesOf) of the people ins, from the publication pub,
+// and of the ledger's people it holds no input of whose region code starts with prefix, in
+// sortCases' order, counting each overpaid month what the payments table says was paid
+// for it (an amount the roster changed since counts what was paid then). No lock: the
+// inputs are the last commit's (publish), and the payments are read after it (a month
+// paid by a commit since counts the roster's amount).
+func (s *Service) cases(ctx context.Context, pub *caseInputs, prefix string, ins []*caseInput, ledger map[int64][]store.RecoveryEntry) ([]RecoveryCase, error) {
+	// The ledger's people without an input (none is expected: an entry is recorded against
+	// an overpayment, and a state keeps its Rare once it has one) are their cases of
+	// nothing owed, named as the store has them.
+	var others []int64
+	for pid := range ledger {
+		if pub.get(pid) == nil {
+			others = append(others, pid)
+		}
+	}
+	if len(others) > 0 {
+		slices.Sort(others)
+		ps, err := s.db.PeopleOf(ctx, others)
+		if err != nil {
+			return nil, err
+		}
+		for _, pid := range others {
+			if sp := ps[pid]; sp != nil && strings.HasPrefix(sp.Rec.RegionCode, prefix) {
+				ins = append(ins, &caseInput{pid: pid, rec: sp.Rec, state: engine.State{Status: sp.Status, DeathDate: sp.DeathDate}})
+			}
+		}
+	}
+	var pids []int64
+	for _, in := range ins {
+		if in.state.Rare != nil && len(s.eng.OverpaymentsDisputed(&in.rec, &in.state, nil)) > 0 {
+			pids = append(pids, in.pid)
+		}
+	}
 	paid, err := s.db.PaidAmounts(ctx, pids)
 	if err != nil {
 		return nil, err
 	}
 	var out []RecoveryCase
-	s.mu.Lock()
-	for _, p := range ps {
-		out = s.casesOf(out, p, ledger[p.PID], paid)
+	for _, in := range ins {
+		out = s.casesOf(out, in, ledger[in.pid], paid)
 	}
-	s.mu.Unlock()
-	return sortCases(out), nil // outside the lock: ingestion waits for the scan alone
+	return sortCases(out), nil
 }
 
 // sortCases puts cases in person_id order, each person's by benefit (one case an
@@ -177,22 +193,22 @@ func sortCases(cs []RecoveryCase) []RecoveryCase {
 
 // casesOf appends p's recovery cases to out: the engine's overpayments, then a case of
 // nothing owed for each benefit of p's ledger entries the engine did not give.
-func (s *Service) casesOf(out []RecoveryCase, p *Person, entries []store.RecoveryEntry, paid map[store.MonthKey]sc.Fen) []RecoveryCase {
+func (s *Service) casesOf(out []RecoveryCase, p *caseInput, entries []store.RecoveryEntry, paid map[store.MonthKey]sc.Fen) []RecoveryCase {
 	start := len(out)
 	add := func(benefit string) *RecoveryCase {
-		out = append(out, RecoveryCase{PID: p.PID, PersonID: p.Rec.PersonID, Name: p.Rec.Name, RegionCode: p.Rec.RegionCode,
-			Phone: p.Rec.Phone, AgentPhone: p.Rec.AgentPhone, Benefit: benefit, Status: p.State.Status, DeathDate: p.State.DeathDate})
+		out = append(out, RecoveryCase{PID: p.pid, PersonID: p.rec.PersonID, Name: p.rec.Name, RegionCode: p.rec.RegionCode,
+			Phone: p.rec.Phone, AgentPhone: p.rec.AgentPhone, Benefit: benefit, Status: p.state.Status, DeathDate: p.state.DeathDate})
 		return &out[len(out)-1]
 	}
-	if p.State.Rare != nil {
+	if p.state.Rare != nil {
 		amount := func(ent int, m sc.Month) (sc.Fen, bool) {
-			a, ok := paid[store.MonthKey{PID: p.PID, Benefit: p.Rec.Entitlements[ent].Benefit, Month: m}]
+			a, ok := paid[store.MonthKey{PID: p.pid, Benefit: p.rec.Entitlements[ent].Benefit, Month: m}]
 			return a, ok
 		}
 		// A disputed death keeps the case's figures until the review: what the family
 		// repaid is not due back to it meanwhile (the case's Status says CONFLICT).
-		for _, o := range s.eng.OverpaymentsDisputed(p.Rec, &p.State, amount) {
-			k := add(p.Rec.Entitlements[o.Ent].Benefit)
+		for _, o := range s.eng.OverpaymentsDisputed(&p.rec, &p.state, amount) {
+			k := add(p.rec.Entitlements[o.Ent].Benefit)
 			k.Months, k.Amount, k.Offset, k.ToRecover = o.Months, o.Amount, o.Offset, o.ToRecover
 		}
 	}

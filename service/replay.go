@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -630,6 +631,7 @@ func (s *Service) replayDays(ctx context.Context, opt ReplayOptions, start sc.Da
 			if err := s.commit(tx); err != nil {
 				return fail(err)
 			}
+			s.publish(maps.Keys(ch.snaps))
 			tx, ch = nil, nil
 			for _, res := range done {
 				s.counted(res)

@@ -136,6 +136,13 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 		s.byID[p.Rec.PersonID] = p.PID
 	}
 	s.reindex()
+	s.publish(func(yield func(int64) bool) {
+		for _, sp := range changed {
+			if !yield(sp.PID) {
+				return
+			}
+		}
+	})
 	return res, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -90,7 +91,7 @@ type Service struct {
 	cat  *sc.Catalogue
 	log  *slog.Logger
 	loc  *time.Location
-	mu   sync.Mutex // writers take turns; readers of people take it too
+	mu   sync.Mutex // writers take turns; readers of people take it too (the recovery reads read pub)
 	ppl  []*Person  // by pid
 	byID map[string]int64
 	ix   *linkage.Index
@@ -99,8 +100,9 @@ type Service struct {
 	deliveries backtest.DeliveryAware
 	health     HealthScorer // the model's health index, when it gives one
 	delivered  [][]sc.Date
-	cover      *coverage             // the records' coverage, when the model asks (nil: it does not)
-	broken     atomic.Pointer[error] // a commit of unknown outcome: no more writes (commit)
+	cover      *coverage                  // the records' coverage, when the model asks (nil: it does not)
+	broken     atomic.Pointer[error]      // a commit of unknown outcome: no more writes (commit)
+	pub        atomic.Pointer[caseInputs] // what the last commit left of the people, for the recovery reads (publish)
 }
 
 // noteDeliveries records the days on which the batch's rows delivered each record type,
@@ -212,6 +214,7 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Service, error) {
 		return nil, err
 	}
 	s.reindex()
+	s.publish(nil)
 	return s, nil
 }
 
@@ -502,8 +505,10 @@ func (s *Service) write(ctx context.Context, fn func(tx *store.Tx, ch *change) e
 	}
 	if err != nil {
 		ch.undo()
+		return err
 	}
-	return err
+	s.publish(maps.Keys(ch.snaps))
+	return nil
 }
 
 // begin starts a write transaction; a read-only service refuses, and so does one whose

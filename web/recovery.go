@@ -21,8 +21,8 @@ import (
 )
 
 // Recoveries is the money paid for months not due as the engine has it now, with the
-// ledger's entries (the service implements it over the people it holds); nil hides the
-// recovery pages.
+// ledger's entries (the service implements it over the people as its last commit left
+// them, without waiting for a batch or a day's run); nil hides the recovery pages.
 type Recoveries interface {
 	Recoveries(ctx context.Context, prefix string) ([]service.Recovery, error)
 	RecoveriesOf(ctx context.Context, pid int64) ([]service.Recovery, error)
@@ -268,9 +268,9 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, said(sc.EInvalid, "form.entitlement"))
 		return
 	}
-	// What is owed, read before the transaction: the service takes its own lock, and an
-	// ingestion holding it may wait for the database's. One that lands in between and
-	// lowers what is owed leaves the case over-recovered, shown as a refund due.
+	// What is owed, read before the transaction, as of the service's last commit (an
+	// ingestion may hold the service meanwhile). One that lands in between and lowers what
+	// is owed leaves the case over-recovered, shown as a refund due.
 	cases, err := c.opt.Recoveries.RecoveriesOf(r.Context(), p.PID)
 	if err != nil {
 		c.fail(w, r, err)

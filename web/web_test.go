@@ -45,10 +45,16 @@ func newCity(t testing.TB, db *store.DB) *city { return newCityWith(t, db, nil) 
 // newCityWith is newCity with an evidence model in the service (nil: none), so that
 // records can raise RISK flags.
 func newCityWith(t testing.TB, db *store.DB, model engine.Model) *city {
+	return newCityOpt(t, db, service.Options{Model: model})
+}
+
+// newCityOpt is newCity with the service's options (its clock is the city's).
+func newCityOpt(t testing.TB, db *store.DB, opt service.Options) *city {
 	t.Helper()
 	ctx := context.Background()
 	clock := func() time.Time { return time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC) }
-	s, err := service.Open(ctx, db, service.Options{Now: clock, Model: model})
+	opt.Now = clock
+	s, err := service.Open(ctx, db, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

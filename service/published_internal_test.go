@@ -1,0 +1,78 @@
+package service
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/engine"
+)
+
+// TestPublishCopiesOnWrite: a publication is never changed by the commits after it (a
+// reader may hold it meanwhile), and each holds, for every person, what they were at its
+// commit: pages shared where nobody changed, people added, a Rare gained and lost (a
+// failed batch's undo), over several pages.
+func TestPublishCopiesOnWrite(t *testing.T) {
+	s := &Service{}
+	person := func(pid int64, dead bool) *Person {
+		p := &Person{PID: pid, Rec: &sc.Recipient{PersonID: "p" + itoa(pid), RegionCode: "3710",
+			Entitlements: []sc.Entitlement{{Benefit: "EMP_PENSION", Monthly: 100}}}}
+		p.State.Ents = []engine.EntState{{Regular: engine.Months{{From: sc.Month(1), To: sc.Month(9)}}}}
+		if dead {
+			p.State.Rare = &engine.Rare{}
+			p.State.DeathDate = sc.MustDate("2024-01-15")
+		}
+		return p
+	}
+	for pid := range int64(3*casePage + 7) {
+		s.ppl = append(s.ppl, person(pid, pid%97 == 0))
+	}
+	s.publish(nil)
+	first := s.published()
+	// what a publication must hold: each person's input as made when it was published
+	want := func(ci *caseInputs, of []*Person) {
+		t.Helper()
+		if ci.n != int64(len(of)) {
+			t.Fatalf("a publication of %d people holds %d", len(of), ci.n)
+		}
+		for pid, p := range of {
+			if got, w := ci.get(int64(pid)), caseInputOf(p); !reflect.DeepEqual(got, w) {
+				t.Fatalf("person %d: published %+v, want %+v", pid, got, w)
+			}
+		}
+	}
+	frozen := func(ppl []*Person) []*Person { // the people as they are now, deep
+		out := make([]*Person, len(ppl))
+		for i, p := range ppl {
+			c := *p
+			r := *p.Rec
+			c.Rec, c.State = &r, cloneState(&p.State)
+			out[i] = &c
+		}
+		return out
+	}
+	atFirst := frozen(s.ppl)
+	want(first, atFirst)
+
+	// A commit: one dies on page 1, one on page 2 moves, one's overpaid months grow in
+	// place, one on page 0 loses its Rare (put back), and two people are added.
+	s.ppl[casePage+3].State.Rare = &engine.Rare{}
+	s.ppl[97*11].Rec.RegionCode = "3711" // on page 2, not in the commit: stays as published
+	s.ppl[97].Rec.RegionCode = "3799"
+	s.ppl[97].State.Ents[0].Regular[0].To = sc.Month(12)
+	s.ppl[0].State.Rare = nil
+	s.ppl = append(s.ppl, person(int64(len(s.ppl)), true), person(int64(len(s.ppl)+1), false))
+	s.publish(slices.Values([]int64{casePage + 3, 97, 0}))
+	second := s.published()
+	want(first, atFirst) // untouched by the commit after it
+	atSecond := frozen(s.ppl)
+	atSecond[97*11].Rec.RegionCode = atFirst[97*11].Rec.RegionCode
+	want(second, atSecond)
+	if first.pages[2] != second.pages[2] || first.pages[1] == second.pages[1] || first.pages[0] == second.pages[0] {
+		t.Error("pages copied that no one changed, or shared that someone did")
+	}
+	// The people changed after it leave it as it was.
+	s.ppl[97].State.Ents[0].Regular[0].To = sc.Month(20)
+	want(second, atSecond)
+}
