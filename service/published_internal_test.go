@@ -1,12 +1,16 @@
 package service
 
 import (
+	"context"
+	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/store"
 )
 
 // TestPublishCopiesOnWrite: a publication is never changed by the commits after it (a
@@ -75,4 +79,46 @@ func TestPublishCopiesOnWrite(t *testing.T) {
 	// The people changed after it leave it as it was.
 	s.ppl[97].State.Ents[0].Regular[0].To = sc.Month(20)
 	want(second, atSecond)
+}
+
+// BenchmarkPublish publishes every person of the database SILENTCERT_PUBLISH_DB (a copy
+// of bench/recoveries.sh's city, which it opens as its writer): what a payroll day, which
+// changes everyone, adds to the commit, and in B/op the memory of a publication, beside
+// the heap of the service that holds it.
+func BenchmarkPublish(b *testing.B) {
+	dsn := os.Getenv("SILENTCERT_PUBLISH_DB")
+	if dsn == "" {
+		b.Skip("set SILENTCERT_PUBLISH_DB")
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	s, err := Open(ctx, db, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rare := 0
+	for in := range s.published().all() {
+		if in != nil {
+			rare++
+		}
+	}
+	b.ReportMetric(float64(rare), "inputs")
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB") // the service as opened, its publication included
+	all := func(yield func(int64) bool) {
+		for pid := range int64(len(s.ppl)) {
+			if !yield(pid) {
+				return
+			}
+		}
+	}
+	for b.Loop() {
+		s.publish(all)
+	}
 }
