@@ -24,10 +24,13 @@ type caseInput struct {
 	state engine.State
 }
 
-// caseInputOf returns p's caseInput, or nil when the engine finds nothing overpaid for p
-// whatever was paid (no Rare: no death, no LOSS; casesOf).
-func caseInputOf(p *Person) *caseInput {
-	if p.State.Rare == nil {
+// caseInputOf returns p's caseInput, or nil when the engine finds no month overpaid to p
+// (what was paid for a month changes its amount, never whether it counts): the people a
+// payroll month changes are all the living, the people with a case about 1 in 200.
+// Someone the ledger holds entries for without a case (a death reviewed away after the
+// family repaid) is read from the store (cases).
+func (s *Service) caseInputOf(p *Person) *caseInput {
+	if p.State.Rare == nil || len(s.eng.OverpaymentsDisputed(p.Rec, &p.State, nil)) == 0 {
 		return nil
 	}
 	return &caseInput{pid: p.PID, rec: *p.Rec, state: caseState(&p.State)}
@@ -95,10 +98,10 @@ func (s *Service) publish(changed iter.Seq[int64]) {
 		own = append(own, true)
 	}
 	set := func(pid int64) {
-		in := caseInputOf(s.ppl[pid])
+		in := s.caseInputOf(s.ppl[pid])
 		pg, i := pid/casePage, pid%casePage
 		if in == nil && next.pages[pg][i] == nil {
-			return // the common case: no death, no LOSS, before or after
+			return // the common case: nothing overpaid, before or after
 		}
 		if !own[pg] {
 			cp := *next.pages[pg]

@@ -39,7 +39,7 @@ func BenchmarkRecoveryCases(b *testing.B) {
 	}
 	var dead, living []*Person
 	for _, p := range s.ppl {
-		if in := caseInputOf(p); in != nil && len(s.casesOf(nil, in, nil, nil)) > 0 {
+		if in := s.caseInputOf(p); in != nil && len(s.casesOf(nil, in, nil, nil)) > 0 {
 			dead = append(dead, p)
 		} else {
 			living = append(living, p)
