@@ -141,9 +141,9 @@ func (s *Service) recoveryCases(ctx context.Context, prefix string, ledger map[i
 // inputs are the last commit's (publish), and the payments are read after it (a month
 // paid by a commit since counts the roster's amount).
 func (s *Service) cases(ctx context.Context, pub *caseInputs, prefix string, ins []*caseInput, ledger map[int64][]store.RecoveryEntry) ([]RecoveryCase, error) {
-	// The ledger's people without an input (none is expected: an entry is recorded against
-	// an overpayment, and a state keeps its Rare once it has one) are their cases of
-	// nothing owed, named as the store has them.
+	// The ledger's people without an input (nothing overpaid now: a death reviewed away
+	// after the family repaid) are their cases of nothing owed, named as the store has
+	// them (a few; the store is at least as recent as pub).
 	var others []int64
 	for pid := range ledger {
 		if pub.get(pid) == nil {

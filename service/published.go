@@ -17,7 +17,8 @@ import (
 
 // caseInput is what the recovery cases need of one person as a commit left them, never
 // changed after: the recipient (a copy: a move changes the held one's RegionCode in
-// place) and the state (caseState).
+// place; its entitlements are shared, which a roster import replaces, never edits) and
+// the state (caseState).
 type caseInput struct {
 	pid   int64
 	rec   sc.Recipient
@@ -25,8 +26,8 @@ type caseInput struct {
 }
 
 // caseInputOf returns p's caseInput, or nil when the engine finds no month overpaid to p
-// (what was paid for a month changes its amount, never whether it counts): the people a
-// payroll month changes are all the living, the people with a case about 1 in 200.
+// (what was paid for a month changes its amount, never whether it counts): a payroll day
+// changes everyone alive, and about 1 in 200 people has a case, the only ones copied.
 // Someone the ledger holds entries for without a case (a death reviewed away after the
 // family repaid) is read from the store (cases).
 func (s *Service) caseInputOf(p *Person) *caseInput {
