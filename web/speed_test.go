@@ -135,7 +135,7 @@ func (d *discard) WriteHeader(c int)           { d.code = c }
 // synthCity writes n people over Weihai's villages (2% unassigned), two decisions each over
 // two years (and RISK flags for about 1.2 %), a record each and two payroll months, with
 // multi-row inserts.
-func synthCity(t *testing.T, db *store.DB, n int, day sc.Date) []string {
+func synthCity(t testing.TB, db *store.DB, n int, day sc.Date) []string {
 	tab, err := divisions.Embedded()
 	if err != nil {
 		t.Fatal(err)
