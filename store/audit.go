@@ -221,6 +221,12 @@ type TrailQuery struct {
 // Trail returns the rows q selects, through the partial index of the rows that are not
 // decisions (audit_staff, migration 0015).
 func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]AuditRow, error) {
+	where, args := trailWhere(q)
+	return db.audit(ctx, where+` ORDER BY seq DESC LIMIT `+strconv.Itoa(trailLimit(q.Limit)), args...)
+}
+
+// trailWhere is the WHERE clause of the rows q selects, and its arguments.
+func trailWhere(q TrailQuery) (string, []any) {
 	where, args := []string{`kind <> 'decision'`}, []any{}
 	if q.Kind != "" {
 		where, args = append(where, `kind = ?`), append(args, q.Kind)
@@ -241,10 +247,15 @@ func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]AuditRow, error) {
 		cond, a := regionWhereOn("p.region_code", q.Region)
 		where, args = append(where, `EXISTS (SELECT 1 FROM people p WHERE p.pid = audit.pid AND `+cond+`)`), append(args, a...)
 	}
-	if q.Limit <= 0 || q.Limit > 100000 {
-		q.Limit = 100
+	return `WHERE ` + strings.Join(where, ` AND `), args
+}
+
+// trailLimit is the most rows a TrailQuery of Limit n returns.
+func trailLimit(n int) int {
+	if n <= 0 || n > 100000 {
+		return 100
 	}
-	return db.audit(ctx, `WHERE `+strings.Join(where, ` AND `)+` ORDER BY seq DESC LIMIT `+strconv.Itoa(q.Limit), args...)
+	return n
 }
 
 // LastVisit is the latest visit a village assistant recorded for a person in the console.

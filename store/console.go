@@ -799,8 +799,21 @@ const WorkCountCap = 10000
 // Work returns a page of a worklist, most urgent first (the earliest period end), and the
 // number of rows in the whole list, counted up to WorkCountCap+1.
 func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
+	var out []WorkRow
+	var total int64
+	err := db.work(ctx, db.rd, q, WorkCountCap+1, func(n int64) error { total = n; return nil }, func(r *WorkRow) error {
+		out = append(out, *r)
+		return nil
+	})
+	return out, total, err
+}
+
+// work is Work's query and WorkEach's, read through rd (the pool, or one snapshot): it
+// counts the list, up to count rows (0: it does not count), and hands the number to
+// counted, then hands each row of q's page to each, in the list's order.
+func (db *DB) work(ctx context.Context, rd reader, q WorkQuery, count int, counted func(int64) error, each func(*WorkRow) error) error {
 	if _, err := prefixArg(q.Prefix); err != nil {
-		return nil, 0, err
+		return err
 	}
 	// Statuses are written into the SQL, not passed as parameters: PostgreSQL plans a
 	// statement once it has run it five times (pgx caches statements), and one plan for
@@ -825,18 +838,21 @@ func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
 		where = append(where, `status = `+st(sc.StatusConflict))
 	case WorkUnassigned:
 		if q.Prefix != "" {
-			return nil, 0, nil // unassigned people belong to no region below the city
+			if count > 0 { // unassigned people belong to no region below the city
+				return counted(0)
+			}
+			return nil
 		}
 		where = append(where, `region_code = ''`, `status <> `+st(sc.StatusTerminated))
 	case WorkRisk:
-		return db.workRisk(ctx, q)
+		return db.workRisk(ctx, rd, q, count, counted, each)
 	case WorkVillage:
 		where = append(where, `status <> `+st(sc.StatusTerminated))
 		// The most urgent first; among the equally urgent, the frailest (a visit there is
 		// likeliest to find a death no one reported), then the earliest period end.
 		order = `CASE status WHEN 6 THEN 0 WHEN 3 THEN 1 WHEN 2 THEN 2 WHEN 1 THEN 3 ELSE 4 END, health DESC, until_day, pid`
 	default:
-		return nil, 0, sc.Errorf(sc.ENotFound, "no worklist %q", q.List)
+		return sc.Errorf(sc.ENotFound, "no worklist %q", q.List)
 	}
 	if q.Prefix != "" {
 		cond, cargs := regionWhere(q.Prefix)
@@ -851,9 +867,14 @@ func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
 	w := ` WHERE ` + strings.Join(where, ` AND `)
 	// The count stops past WorkCountCap: a city's "due within three months" is a quarter of
 	// everyone, and counting it exactly is what made the page slow, not reading it.
-	var total int64
-	if err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1 FROM people`+w+` LIMIT `+strconv.Itoa(WorkCountCap+1)+`) c`), args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
+	if count > 0 {
+		var total int64
+		if err := rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1 FROM people`+w+` LIMIT `+strconv.Itoa(count)+`) c`), args...).Scan(&total); err != nil {
+			return fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
+		}
+		if err := counted(total); err != nil {
+			return err
+		}
 	}
 	if q.Frailest {
 		order = `health DESC, ` + order
@@ -862,30 +883,40 @@ func (db *DB) Work(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
 	if q.Limit > 0 {
 		page += ` LIMIT ` + strconv.Itoa(q.Limit) + ` OFFSET ` + strconv.Itoa(max(q.Offset, 0))
 	}
-	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people`+w+page), args...)
+	rows, err := rd.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people`+w+page), args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
+		return fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
 	}
-	out, err := scanWork(rows)
-	return out, total, err
+	return eachWork(rows, each)
 }
 
 func scanWork(rows *sql.Rows) ([]WorkRow, error) {
-	defer rows.Close()
 	var out []WorkRow
+	err := eachWork(rows, func(r *WorkRow) error {
+		out = append(out, *r)
+		return nil
+	})
+	return out, err
+}
+
+// eachWork hands each row of rows to each, and closes them.
+func eachWork(rows *sql.Rows, each func(*WorkRow) error) error {
+	defer rows.Close()
 	for rows.Next() {
 		var r WorkRow
 		var birth, until, death int64
 		var status, method int
 		if err := rows.Scan(&r.PID, &r.PersonID, &r.Name, &r.Sex, &birth, &r.Address, &r.RegionCode, &r.Phone,
 			&r.AgentPhone, &status, &until, &method, &death, &r.Health); err != nil {
-			return nil, err
+			return err
 		}
 		r.BirthDate, r.Until, r.DeathDate, r.Flagged = sc.Date(birth), sc.Date(until), sc.Date(death), sc.NoDate
 		r.Status, r.Method = sc.Status(status), sc.Method(method)
-		out = append(out, r)
+		if err := each(&r); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // nameDots are the dots written between the parts of a Uyghur or foreign name
@@ -1381,9 +1412,9 @@ func (t *Tx) riskOf(pid int64, region string) error {
 		region_code = excluded.region_code, detail = excluded.detail`, pid, seq, day, RiskScore(detail), region, detail)
 }
 
-// workRisk returns a page of the open fraud-risk flags, the most recent first and, on one
-// day, the highest score first; From and To bound the flag's day.
-func (db *DB) workRisk(ctx context.Context, q WorkQuery) ([]WorkRow, int64, error) {
+// workRisk is work for the open fraud-risk flags, the most recent first and, on one day,
+// the highest score first; From and To bound the flag's day.
+func (db *DB) workRisk(ctx context.Context, rd reader, q WorkQuery, count int, counted func(int64) error, each func(*WorkRow) error) error {
 	where := []string{`p.status <> ` + strconv.Itoa(int(sc.StatusTerminated))}
 	var args []any
 	if q.Prefix != "" {
@@ -1402,9 +1433,14 @@ func (db *DB) workRisk(ctx context.Context, q WorkQuery) ([]WorkRow, int64, erro
 	}
 	// CROSS JOIN: SQLite keeps the tables in this order (PostgreSQL plans it as any join).
 	from := ` FROM console_risk r CROSS JOIN people p WHERE p.pid = r.pid AND ` + strings.Join(where, ` AND `)
-	var total int64
-	if err := db.rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1`+from+` LIMIT `+strconv.Itoa(WorkCountCap+1)+`) c`), args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("%s: worklist risk: %w", db, err)
+	if count > 0 {
+		var total int64
+		if err := rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1`+from+` LIMIT `+strconv.Itoa(count)+`) c`), args...).Scan(&total); err != nil {
+			return fmt.Errorf("%s: worklist risk: %w", db, err)
+		}
+		if err := counted(total); err != nil {
+			return err
+		}
 	}
 	page := ` ORDER BY r.day DESC, r.score DESC, r.pid DESC`
 	if q.Frailest {
@@ -1414,23 +1450,24 @@ func (db *DB) workRisk(ctx context.Context, q WorkQuery) ([]WorkRow, int64, erro
 		page += ` LIMIT ` + strconv.Itoa(q.Limit) + ` OFFSET ` + strconv.Itoa(max(q.Offset, 0))
 	}
 	cols := `p.` + strings.ReplaceAll(workCols, `, `, `, p.`) + `, r.day, r.score, r.detail`
-	rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT `+cols+from+page), args...)
+	rows, err := rd.QueryContext(ctx, db.Rebind(`SELECT `+cols+from+page), args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: worklist risk: %w", db, err)
+		return fmt.Errorf("%s: worklist risk: %w", db, err)
 	}
 	defer rows.Close()
-	var out []WorkRow
 	for rows.Next() {
 		var r WorkRow
 		var birth, until, death, flagged int64
 		var status, method int
 		if err := rows.Scan(&r.PID, &r.PersonID, &r.Name, &r.Sex, &birth, &r.Address, &r.RegionCode, &r.Phone,
 			&r.AgentPhone, &status, &until, &method, &death, &r.Health, &flagged, &r.Score, &r.RiskDetail); err != nil {
-			return nil, 0, err
+			return err
 		}
 		r.BirthDate, r.Until, r.DeathDate, r.Flagged = sc.Date(birth), sc.Date(until), sc.Date(death), sc.Date(flagged)
 		r.Status, r.Method = sc.Status(status), sc.Method(method)
-		out = append(out, r)
+		if err := each(&r); err != nil {
+			return err
+		}
 	}
-	return out, total, rows.Err()
+	return rows.Err()
 }
