@@ -1,8 +1,11 @@
 package web
 
 import (
-	"bytes"
+	"archive/zip"
+	"bufio"
 	"encoding/csv"
+	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -18,47 +21,62 @@ import (
 // sc.Fen cell is a number (yuan with two decimals for Fen).
 type table struct {
 	header []string
-	rows   [][]any
+	// rows hands count, when not nil, the number of rows before the first, then each
+	// row's cells to row, in order, as it reads them from the store (WorkEach, TrailEach):
+	// an export of 200,000 rows is never all in memory. It returns the first error of
+	// count, row or the store. A row's cells are row's only until it returns.
+	rows func(count func(n int) error, row func([]any) error) error
 }
 
 // sendTable writes t as format ("csv": UTF-8 with a byte-order mark, which Excel needs to
 // read it as UTF-8; "xlsx"), audits the export with a (its detail then says the format and
-// the rows: an export takes personal data out of the system), and sends it as
-// name.format.
+// the rows: an export takes personal data out of the system) before its first byte
+// leaves, and sends it as name.format. An error before that byte is answered with an
+// error page; after it, the connection is cut (http.ErrAbortHandler), so that the browser
+// reports a failed download rather than keeping a file that ends early and looks whole.
 func (c *console) sendTable(w http.ResponseWriter, r *http.Request, t *table, format, name string, a store.AuditRow) {
-	var buf bytes.Buffer
+	a.Actor, a.PID = reqOf(r).user.Name, -1
+	a.Detail += ";format=" + format
+	out := &exportWriter{w: w, typ: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", file: name + "." + format}
+	var sent int
 	var err error
 	if format == "csv" {
-		err = t.csv(&buf)
+		out.typ = "text/csv; charset=utf-8"
+		sent, err = c.sendCSV(out, r, t, a)
 	} else {
-		err = t.xlsx(&buf)
+		sent, err = c.sendXLSX(out, r, t, a)
 	}
-	if err != nil {
+	if err == nil {
+		return
+	}
+	if !out.started {
 		c.fail(w, r, err)
 		return
 	}
-	a.Actor, a.PID = reqOf(r).user.Name, -1
-	a.Detail += ";format=" + format + ";rows=" + strconv.Itoa(len(t.rows))
-	if err := c.audit(r, a); err != nil {
-		c.fail(w, r, err)
-		return
+	// The client hanging up mid-download is theirs; the store failing is ours.
+	level := slog.LevelError
+	if out.err != nil || r.Context().Err() != nil {
+		level = slog.LevelWarn
 	}
-	if format == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	} else {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	}
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.`+format+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(buf.Bytes())
+	c.log.Log(r.Context(), level, "console export cut off", "user", a.Actor, "export", a.Action, "format", format, "rows_sent", sent, "err", err)
+	panic(http.ErrAbortHandler)
 }
 
-func (t *table) csv(buf *bytes.Buffer) error {
+// sendCSV audits the export once the store has counted its rows, then writes them as it
+// reads them. It returns the rows written.
+func (c *console) sendCSV(out *exportWriter, r *http.Request, t *table, a store.AuditRow) (int, error) {
+	// Bytes leave 64 kB at a time: an export that fails within its first 64 kB (a
+	// village's whole list) is still answered with an error page.
+	buf := bufio.NewWriterSize(out, 64<<10)
 	buf.WriteString("\ufeff")
 	cw := csv.NewWriter(buf)
 	cw.Write(t.header)
-	line := make([]string, len(t.header))
-	for _, row := range t.rows {
+	var line []string
+	n := 0
+	err := t.rows(func(rows int) error {
+		a.Detail += ";rows=" + strconv.Itoa(rows)
+		return c.audit(r, a)
+	}, func(row []any) error {
 		line = line[:0]
 		for _, v := range row {
 			switch v := v.(type) {
@@ -70,18 +88,28 @@ func (t *table) csv(buf *bytes.Buffer) error {
 				line = append(line, v.String())
 			}
 		}
-		cw.Write(line)
+		n++
+		return cw.Write(line) // the client's error, once it stopped reading
+	})
+	if err != nil {
+		return n, err
 	}
 	cw.Flush()
-	return cw.Error()
+	if err := cw.Error(); err != nil {
+		return n, err
+	}
+	return n, buf.Flush()
 }
 
-func (t *table) xlsx(buf *bytes.Buffer) error {
+// sendXLSX writes the rows into a sheet as it reads them (excelize's stream writer keeps
+// 16 MB of it in memory and the rest in a temporary file), audits the export, then writes
+// the workbook's zip straight to the client. It returns the rows written.
+func (c *console) sendXLSX(out *exportWriter, r *http.Request, t *table, a store.AuditRow) (int, error) {
 	f := excelize.NewFile()
 	defer f.Close()
 	sw, err := f.NewStreamWriter("Sheet1")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	put := func(n int, vals []any) error {
 		cell, _ := excelize.CoordinatesToCellName(1, n)
@@ -92,10 +120,13 @@ func (t *table) xlsx(buf *bytes.Buffer) error {
 		head[i] = h
 	}
 	if err := put(1, head); err != nil {
-		return err
+		return 0, err
 	}
 	vals := make([]any, len(t.header))
-	for i, row := range t.rows {
+	n := 0
+	// No count: the sheet is whole before its first byte leaves, so the audit row is
+	// written after the rows are read, with their number, as before exports streamed.
+	if err := t.rows(nil, func(row []any) error {
 		vals = vals[:0]
 		for _, v := range row {
 			if f, ok := v.(sc.Fen); ok {
@@ -103,23 +134,52 @@ func (t *table) xlsx(buf *bytes.Buffer) error {
 			}
 			vals = append(vals, v)
 		}
-		if err := put(i+2, vals); err != nil {
-			return err
-		}
+		n++
+		return put(n+1, vals)
+	}); err != nil {
+		return 0, err
 	}
 	if err := sw.Flush(); err != nil {
-		return err
+		return 0, err
 	}
-	return f.Write(buf)
+	a.Detail += ";rows=" + strconv.Itoa(n)
+	if err := c.audit(r, a); err != nil {
+		return 0, err
+	}
+	// File.Write zips the workbook into a buffer of its own (the whole file) and copies
+	// that: its zip writer, given the client instead, leaves the buffer empty. (excelize
+	// patches the buffer's zip headers only for a part above 4 GiB, which 200,000 rows
+	// are far from.)
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(out) })
+	if err := f.Write(io.Discard); err != nil {
+		return n, err
+	}
+	return n, nil
 }
 
-// texts is cells as a row of text cells.
-func texts(cells []string) []any {
-	out := make([]any, len(cells))
-	for i, s := range cells {
-		out[i] = s
+// exportWriter is an export's way to the client: it sets the file's headers with the
+// first byte, so that an error before it gets an error page, not an attachment, and
+// keeps the client's error apart from the store's.
+type exportWriter struct {
+	w         http.ResponseWriter
+	typ, file string
+	started   bool
+	err       error // the client's
+}
+
+func (e *exportWriter) Write(p []byte) (int, error) {
+	if !e.started {
+		e.started = true
+		h := e.w.Header()
+		h.Set("Content-Type", e.typ)
+		h.Set("Content-Disposition", `attachment; filename="`+e.file+`"`)
+		h.Set("Cache-Control", "no-store")
 	}
-	return out
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // safeCell stops a spreadsheet from reading a CSV cell as a formula (CSV injection): a

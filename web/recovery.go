@@ -183,20 +183,31 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 // text, amounts numbers), IDs masked as on the page; the export is audited.
 func (c *console) recoveriesExport(w http.ResponseWriter, r *http.Request, d *recoveriesData, format string) {
 	p := c.wordsOf(r)
+	// The cases are in memory already: the page's totals are summed over them all.
 	t := &table{header: []string{p.T("col.person_id"), p.T("col.name"), p.T("col.region"), p.T("rec.contact"), p.T("col.benefit"),
 		p.T("col.death"), p.T("rec.months"), p.T("rec.amount"), p.T("rec.offset"), p.T("rec.to_recover"), p.T("rec.repaid"),
 		p.T("rec.waived"), p.T("rec.outstanding"), p.T("rec.refunded"), p.T("rec.refund_due"), p.T("rec.state")}}
-	for _, x := range d.Rows {
-		contact := x.AgentPhone
-		if contact == "" {
-			contact = x.Phone
+	t.rows = func(count func(int) error, row func([]any) error) error {
+		if count != nil {
+			if err := count(len(d.Rows)); err != nil {
+				return err
+			}
 		}
-		death := ""
-		if x.DeathDate != sc.NoDate {
-			death = x.DeathDate.String()
+		for _, x := range d.Rows {
+			contact := x.AgentPhone
+			if contact == "" {
+				contact = x.Phone
+			}
+			death := ""
+			if x.DeathDate != sc.NoDate {
+				death = x.DeathDate.String()
+			}
+			if err := row([]any{p.MaskID(x.PersonID), x.Name, x.RegionCode, contact, p.BenefitCoded(x.Benefit), death, int64(x.Months),
+				x.Amount, x.Offset, x.ToRecover, x.Repaid, x.Waived, x.Outstanding, x.Refunded, x.Refund, p.T("rec.state_" + x.State)}); err != nil {
+				return err
+			}
 		}
-		t.rows = append(t.rows, []any{p.MaskID(x.PersonID), x.Name, x.RegionCode, contact, p.BenefitCoded(x.Benefit), death, int64(x.Months),
-			x.Amount, x.Offset, x.ToRecover, x.Repaid, x.Waived, x.Outstanding, x.Refunded, x.Refund, p.T("rec.state_" + x.State)})
+		return nil
 	}
 	c.sendTable(w, r, t, format, "recoveries-"+c.opt.Today().String(), store.AuditRow{Kind: "export", Action: "recoveries",
 		Detail: fmt.Sprintf("state=%s;region=%s", d.State, d.Region)})

@@ -119,23 +119,20 @@ const trailExportRows = 100000
 // export is itself audited.
 func (c *console) trailExport(w http.ResponseWriter, r *http.Request, q store.TrailQuery, d *trailData, format string) {
 	q.Limit = trailExportRows
-	rows, err := c.db.Trail(r.Context(), q)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
 	p := c.wordsOf(r)
 	header := []string{p.T("audit.seq"), p.T("audit.day"), p.T("audit.at"), p.T("audit.kind"), p.T("audit.actor"), p.T("audit.action"),
 		p.T("audit.person"), p.T("audit.evidence"), p.T("audit.detail")}
-	t := &table{header: header, rows: make([][]any, len(rows))}
-	for i := range rows {
-		x := &rows[i]
-		id := ""
-		if x.PID >= 0 {
-			id = p.MaskID(x.PersonID)
-		}
-		t.rows[i] = []any{x.Seq, x.Day.String(), shownAt(x.At), p.Named("audit.kind.", x.Kind), x.Actor, p.AuditAction(x.Kind, x.Action), id, x.Evidence, p.ShownDetail(x.Detail)}
-	}
+	cells := make([]any, len(header))
+	t := &table{header: header, rows: func(count func(int) error, row func([]any) error) error {
+		return c.db.TrailEach(r.Context(), q, count, func(x *store.AuditRow) error {
+			id := ""
+			if x.PID >= 0 {
+				id = p.MaskID(x.PersonID)
+			}
+			cells = append(cells[:0], x.Seq, x.Day.String(), shownAt(x.At), p.Named("audit.kind.", x.Kind), x.Actor, p.AuditAction(x.Kind, x.Action), id, x.Evidence, p.ShownDetail(x.Detail))
+			return row(cells)
+		})
+	}}
 	c.sendTable(w, r, t, format, "audit-"+c.opt.Today().String(), store.AuditRow{Kind: "export", Action: "audit",
 		Detail: "filters=" + url.QueryEscape(d.filters().Encode())})
 }

@@ -113,6 +113,14 @@ type console struct {
 
 // New checks its templates, catalogs and assets and returns the console's handler.
 func New(opt Options) (http.Handler, error) {
+	c, err := newConsole(opt)
+	if err != nil {
+		return nil, err
+	}
+	return Compress(c), nil
+}
+
+func newConsole(opt Options) (*console, error) {
 	if opt.DB == nil || opt.Auth == nil {
 		return nil, errors.New("web: Options.DB and Options.Auth are required")
 	}
@@ -161,7 +169,7 @@ func New(opt Options) (http.Handler, error) {
 		return nil, err
 	}
 	c.routes()
-	return Compress(c), nil
+	return c, nil
 }
 
 func (c *console) routes() {

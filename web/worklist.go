@@ -161,11 +161,6 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Offset, q.Limit = 0, exportRows
-	rows, _, err := c.db.Work(r.Context(), q)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
 	p := c.wordsOf(r)
 	header := []string{p.T("col.person_id"), p.T("col.name"), p.T("col.birth"), p.T("col.region_code"), p.T("col.region"),
 		p.T("col.address"), p.T("col.phone"), p.T("col.agent_phone"), p.T("col.status"), p.T("col.until"), p.T("col.method")}
@@ -179,25 +174,31 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 	if health {
 		header = append(header, p.T("col.health"))
 	}
-	t := &table{header: header, rows: make([][]any, len(rows))}
-	for i := range rows {
-		x := &rows[i]
-		l := []string{p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
-			x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), p.Method(x.Method)}
-		if risk {
-			l = append(l, dateOr(x.Flagged))
-			if health {
-				l = append(l, strconv.FormatFloat(x.Score, 'f', 2, 64), strings.Join(p.RiskReasons(x.RiskDetail), p.T("detail.sep")))
+	var l []string
+	var cells []any
+	t := &table{header: header, rows: func(count func(int) error, row func([]any) error) error {
+		return c.db.WorkEach(r.Context(), q, count, func(x *store.WorkRow) error {
+			l = append(l[:0], p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
+				x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), p.Method(x.Method))
+			if risk {
+				l = append(l, dateOr(x.Flagged))
+				if health {
+					l = append(l, strconv.FormatFloat(x.Score, 'f', 2, 64), strings.Join(p.RiskReasons(x.RiskDetail), p.T("detail.sep")))
+				}
 			}
-		}
-		switch {
-		case health && risk:
-			l = append(l, p.RiskHealth(x.RiskDetail))
-		case health:
-			l = append(l, p.Health(x.Health))
-		}
-		t.rows[i] = texts(l)
-	}
+			switch {
+			case health && risk:
+				l = append(l, p.RiskHealth(x.RiskDetail))
+			case health:
+				l = append(l, p.Health(x.Health))
+			}
+			cells = cells[:0]
+			for _, s := range l {
+				cells = append(cells, s)
+			}
+			return row(cells)
+		})
+	}}
 	c.sendTable(w, r, t, format, fmt.Sprintf("worklist-%s-%s-%s", d.List, orAll(d.Region), c.opt.Today()),
 		store.AuditRow{Kind: "export", Action: d.List, Detail: "region=" + d.Region})
 }
