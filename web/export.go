@@ -38,13 +38,13 @@ func (c *console) sendTable(w http.ResponseWriter, r *http.Request, t *table, fo
 	a.Actor, a.PID = reqOf(r).user.Name, -1
 	a.Detail += ";format=" + format
 	out := &exportWriter{w: w, typ: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", file: name + "." + format}
-	var sent int
+	var written int
 	var err error
 	if format == "csv" {
 		out.typ = "text/csv; charset=utf-8"
-		sent, err = c.sendCSV(out, r, t, a)
+		written, err = c.sendCSV(out, r, t, a)
 	} else {
-		sent, err = c.sendXLSX(out, r, t, a)
+		written, err = c.sendXLSX(out, r, t, a)
 	}
 	if err == nil {
 		return
@@ -58,12 +58,13 @@ func (c *console) sendTable(w http.ResponseWriter, r *http.Request, t *table, fo
 	if out.err != nil || r.Context().Err() != nil {
 		level = slog.LevelWarn
 	}
-	c.log.Log(r.Context(), level, "console export cut off", "user", a.Actor, "export", a.Action, "format", format, "rows_sent", sent, "err", err)
+	c.log.Log(r.Context(), level, "console export cut off", "user", a.Actor, "export", a.Action, "format", format, "rows_written", written, "err", err)
 	panic(http.ErrAbortHandler)
 }
 
 // sendCSV audits the export once the store has counted its rows, then writes them as it
-// reads them. It returns the rows written.
+// reads them (one that then fails before its first byte leaves keeps its audit row: the
+// row says what was asked for). It returns the rows written.
 func (c *console) sendCSV(out *exportWriter, r *http.Request, t *table, a store.AuditRow) (int, error) {
 	// Bytes leave 64 kB at a time: an export that fails within its first 64 kB (a
 	// village's whole list) is still answered with an error page.

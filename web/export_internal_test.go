@@ -143,7 +143,7 @@ func TestExportCutOff(t *testing.T) {
 			t.Errorf("gzip %v: a CSV cut off at row 50,000 of 100,000 reads as a whole response: %v", gz, err)
 		}
 	}
-	if log := x.log.String(); strings.Count(log, `level=ERROR msg="console export cut off" user=op export=test format=csv rows_sent=50000 err="disk I/O error"`) != 2 {
+	if log := x.log.String(); strings.Count(log, `level=ERROR msg="console export cut off" user=op export=test format=csv rows_written=50000 err="disk I/O error"`) != 2 {
 		t.Errorf("the log:\n%s", log)
 	}
 	if got := x.audits(t); len(got) != 2 || got[0] != ";format=csv;rows=100000" {
@@ -189,7 +189,7 @@ func TestExportCutOff(t *testing.T) {
 			t.Fatalf("no warning of a client gone:\n%s", x.log.String())
 		}
 	}
-	if log := x.log.String(); !strings.Contains(log, `level=WARN msg="console export cut off" user=op export=test format=csv rows_sent=`) {
+	if log := x.log.String(); !strings.Contains(log, `level=WARN msg="console export cut off" user=op export=test format=csv rows_written=`) {
 		t.Errorf("the log:\n%s", log)
 	}
 }
