@@ -218,14 +218,16 @@ type TrailQuery struct {
 	Region string
 }
 
-// Trail returns the rows q selects, through the partial index of the rows that are not
-// decisions (audit_staff, migration 0015).
+// Trail returns the rows q selects, through the partial indexes of the rows that are not
+// decisions: audit_staff (migration 0015), audit_actor and audit_kind for one actor's or
+// one kind's (0030).
 func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]AuditRow, error) {
 	where, args := trailWhere(q)
 	return db.audit(ctx, where+` ORDER BY seq DESC LIMIT `+strconv.Itoa(trailLimit(q.Limit)), args...)
 }
 
-// trailWhere is the WHERE clause of the rows q selects, and its arguments.
+// trailWhere is the WHERE clause of the rows q selects, and its arguments. Every
+// condition goes with kind <> 'decision', word for word the partial indexes' WHERE.
 func trailWhere(q TrailQuery) (string, []any) {
 	where, args := []string{`kind <> 'decision'`}, []any{}
 	if q.Kind != "" {

@@ -39,6 +39,9 @@ func prefixArg(p string) (string, error) {
 	return p + "%", nil
 }
 
+// villageDigits is the length of a village's code, the longest region code.
+const villageDigits = 12
+
 // unassigned is the summaries' region of the people with no village.
 const unassigned = "~"
 
@@ -136,13 +139,20 @@ func (in *inserter) flush() error {
 // regionWhere returns the condition "region_code lies in prefix" as a range over the
 // people_region index, and its arguments: codes are digits, so the codes that start with
 // p are those from p up to p plus one (3710 → 3711), in any collation. An empty prefix is
-// no condition (everyone, the unassigned too).
+// no condition (everyone, the unassigned too). A village's whole code (12 digits, the
+// longest there is: exchange refuses any other in a roster or a move) is an equality:
+// the range would hold that one code, but only an equality lets an index that goes on
+// with a list's sort key (people_village, console_risk_region) give its rows in order,
+// where a range has them sorted again.
 func regionWhere(p string) (string, []any) { return regionWhereOn("region_code", p) }
 
 // regionWhereOn is regionWhere over the column col (a joined table's, "p.region_code").
 func regionWhereOn(col, p string) (string, []any) {
 	if p == "" {
 		return `1 = 1`, nil
+	}
+	if len(p) == villageDigits {
+		return col + ` = ?`, []any{p}
 	}
 	b := []byte(p)
 	i := len(b) - 1
@@ -815,21 +825,92 @@ func (db *DB) work(ctx context.Context, rd reader, q WorkQuery, count int, count
 	if _, err := prefixArg(q.Prefix); err != nil {
 		return err
 	}
-	// Statuses are written into the SQL, not passed as parameters: PostgreSQL plans a
-	// statement once it has run it five times (pgx caches statements), and one plan for
-	// "status = $1" serves the pending list (0.3 % of people) as it would the certified
-	// (85 %): through the until_day index, reading most of the city for fifty rows.
+	switch {
+	case q.List == WorkRisk:
+		return db.workRisk(ctx, rd, q, count, counted, each)
+	case q.List == WorkUnassigned && q.Prefix != "":
+		if count > 0 { // unassigned people belong to no region below the city
+			return counted(0)
+		}
+		return nil
+	}
+	page, countSQL, args, err := db.workSQL(q, count)
+	if err != nil {
+		return err
+	}
+	if count > 0 {
+		var total int64
+		if err := rd.QueryRowContext(ctx, db.Rebind(countSQL), args...).Scan(&total); err != nil {
+			return fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
+		}
+		if err := counted(total); err != nil {
+			return err
+		}
+	}
+	rows, err := rd.QueryContext(ctx, db.Rebind(page), args...)
+	if err != nil {
+		return fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
+	}
+	return eachWork(rows, each)
+}
+
+// workSQL returns the statements of a page of a worklist (not the risk list's) and of its
+// count, which stops at upTo rows (Work's past WorkCountCap: a city's "due within three
+// months" is a quarter of everyone, and counting it exactly is what made the page slow,
+// not reading it). Both take args.
+//
+// Each list is read in its own order from an index, so that a page reads its fifty rows
+// and those before it, never the whole list to sort it (a scale review, 250,000 people
+// nearly all due: a village's due list read the city's due by the status index and
+// sorted them, 0.94 s on SQLite; "frailest first" and deep pages sorted the whole list
+// for every page):
+//   - a village's lists by people_village (region_code, until_day, pid, status), with the
+//     village's code as an equality (regionWhere);
+//   - the due list of a wider region, or of the city, by people_due (until_day, pid, …)
+//     and, frailest first, people_frailest (health DESC, until_day, pid, …): both hold the
+//     certified and warned alone (their WHERE is the list's status IN (0, 1), word for
+//     word, which is how the planners know they may use them), with the status and the
+//     region code, so that every filter is checked in the index and a deep page skips
+//     index entries, not people's rows (pages keep their OFFSET: they are links by number);
+//   - the other statuses' lists by people_status_until (status, until_day, pid): a small
+//     share of the city each, sorted when frailest first;
+//   - the village's page (WorkVillage) by the village's index, sorted: a few hundred people.
+//
+// SQLite has no statistics here, and an IN of two statuses looks narrow to it: left to
+// itself it reads the due list through people_status_until and sorts it. It is named
+// the index (INDEXED BY, which fails the statement rather than plan it otherwise, if a
+// later migration ever drops the index). PostgreSQL chooses from its statistics, the
+// same but for a town's or a district's list, which it may read by the region and sort.
+// TestWorkPlans pins the plans of both.
+func (db *DB) workSQL(q WorkQuery, upTo int) (page, count string, args []any, err error) {
+	// Statuses and days are written into the SQL, not passed as parameters: PostgreSQL
+	// plans a statement once it has run it five times (pgx caches statements), and one
+	// plan for "status = $1" serves the pending list (0.3 % of people) as it would the
+	// certified (85 %): through the until_day index, reading most of the city for fifty
+	// rows; one for "until_day <= $1" guesses a third of the city due and counts the due
+	// list by reading every person (250,000 people, 3,700 due: 50-110 ms instead of 1-6).
+	// The due list's status IN (0, 1) must also be the partial indexes' WHERE, word for
+	// word.
 	st := func(s sc.Status) string { return strconv.Itoa(int(s)) }
-	where, args := []string{}, []any{}
-	order := `until_day, pid`
+	day := func(d sc.Date) string { return strconv.FormatInt(int64(d), 10) }
+	var where []string
+	from, order := ` FROM people`, `until_day, pid`
+	pageFrom := ``
 	switch q.List {
 	case WorkWarning:
 		m := q.Months
 		if m < 1 || m > 3 {
 			m = 3
 		}
-		where = append(where, `status IN (`+st(sc.StatusCertified)+`, `+st(sc.StatusWarning)+`)`, `until_day <= ?`)
-		args = append(args, int64(q.Today.AddMonths(m)))
+		where = append(where, `status IN (`+st(sc.StatusCertified)+`, `+st(sc.StatusWarning)+`)`, `until_day <= `+day(q.Today.AddMonths(m)))
+		if db.dialect == SQLite && len(q.Prefix) != villageDigits {
+			// The count by period end, whatever the page's order: read frailest first, a
+			// short list would be looked for through every certified person.
+			from = ` FROM people INDEXED BY people_due`
+			if q.Frailest {
+				pageFrom = ` FROM people INDEXED BY people_frailest`
+			}
+		}
 	case WorkPending:
 		where = append(where, `status = `+st(sc.StatusPending))
 	case WorkSuspended:
@@ -837,57 +918,38 @@ func (db *DB) work(ctx context.Context, rd reader, q WorkQuery, count int, count
 	case WorkConflict:
 		where = append(where, `status = `+st(sc.StatusConflict))
 	case WorkUnassigned:
-		if q.Prefix != "" {
-			if count > 0 { // unassigned people belong to no region below the city
-				return counted(0)
-			}
-			return nil
-		}
 		where = append(where, `region_code = ''`, `status <> `+st(sc.StatusTerminated))
-	case WorkRisk:
-		return db.workRisk(ctx, rd, q, count, counted, each)
 	case WorkVillage:
 		where = append(where, `status <> `+st(sc.StatusTerminated))
 		// The most urgent first; among the equally urgent, the frailest (a visit there is
 		// likeliest to find a death no one reported), then the earliest period end.
 		order = `CASE status WHEN 6 THEN 0 WHEN 3 THEN 1 WHEN 2 THEN 2 WHEN 1 THEN 3 ELSE 4 END, health DESC, until_day, pid`
 	default:
-		return sc.Errorf(sc.ENotFound, "no worklist %q", q.List)
+		return "", "", nil, sc.Errorf(sc.ENotFound, "no worklist %q", q.List)
 	}
 	if q.Prefix != "" {
 		cond, cargs := regionWhere(q.Prefix)
 		where, args = append(where, cond), append(args, cargs...)
 	}
 	if q.From != sc.NoDate {
-		where, args = append(where, `until_day >= ?`), append(args, int64(q.From))
+		where = append(where, `until_day >= `+day(q.From))
 	}
 	if q.To != sc.NoDate {
-		where, args = append(where, `until_day <= ?`), append(args, int64(q.To))
+		where = append(where, `until_day <= `+day(q.To))
 	}
 	w := ` WHERE ` + strings.Join(where, ` AND `)
-	// The count stops past WorkCountCap: a city's "due within three months" is a quarter of
-	// everyone, and counting it exactly is what made the page slow, not reading it.
-	if count > 0 {
-		var total int64
-		if err := rd.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM (SELECT 1 FROM people`+w+` LIMIT `+strconv.Itoa(count)+`) c`), args...).Scan(&total); err != nil {
-			return fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
-		}
-		if err := counted(total); err != nil {
-			return err
-		}
-	}
+	count = `SELECT count(*) FROM (SELECT 1` + from + w + ` LIMIT ` + strconv.Itoa(upTo) + `) c`
 	if q.Frailest {
 		order = `health DESC, ` + order
 	}
-	page := ` ORDER BY ` + order
+	if pageFrom == `` {
+		pageFrom = from
+	}
+	page = `SELECT ` + workCols + pageFrom + w + ` ORDER BY ` + order
 	if q.Limit > 0 {
 		page += ` LIMIT ` + strconv.Itoa(q.Limit) + ` OFFSET ` + strconv.Itoa(max(q.Offset, 0))
 	}
-	rows, err := rd.QueryContext(ctx, db.Rebind(`SELECT `+workCols+` FROM people`+w+page), args...)
-	if err != nil {
-		return fmt.Errorf("%s: worklist %s: %w", db, q.List, err)
-	}
-	return eachWork(rows, each)
+	return page, count, args, nil
 }
 
 func scanWork(rows *sql.Rows) ([]WorkRow, error) {

@@ -20,3 +20,13 @@ func (db *DB) WriterSetting(ctx context.Context, name string) (string, error) {
 
 // KeyAside exposes migration 0022's step to its test.
 var KeyAside = keyAside
+
+// WorkSQL and TrailSQL expose the worklists' and the audit page's statements to the test
+// of their plans.
+func (db *DB) WorkSQL(q WorkQuery) (page, count string, args []any, err error) { return db.workSQL(q, WorkCountCap+1) }
+
+// TrailSQL returns the whole statement Trail runs for q, and its arguments.
+func TrailSQL(q TrailQuery) (string, []any) {
+	where, args := trailWhere(q)
+	return auditSelect + where, args
+}
