@@ -13,9 +13,9 @@
 # with the binary of BASE, so that it stops at 0029); it is copied, never changed. The
 # copy gets six months of a service's audit rows (worklists -prepare), and PostgreSQL
 # (SILENTCERT_BENCH_POSTGRES, default postgres://root@127.0.0.1:5432/test) a schema with
-# the same people and audit rows. Each DAY is a console day to time the lists at (default
-# 2026-12-07, the day the scale review served the six months: nearly everyone due, and
-# 2024-06-30, the replay's last).
+# the same people and audit rows; both are dropped at the end, unless KEEP=1. Each DAY
+# is a console day to time the lists at (default 2026-12-07, the day the scale review
+# served the six months: nearly everyone due; and 2024-06-30, the replay's last).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(realpath "$1"); shift
@@ -42,6 +42,8 @@ for d in $DAYS; do run "sqlite before $d" "$work/before" -db "$db" -today "$d" $
 
 schema=worklists_bench_$$
 psql -q "${PG%%\?*}" -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
+drop() { psql -q "${PG%%\?*}" -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null; }
+[ -n "${KEEP:-}" ] || trap drop EXIT
 pg="$PG&search_path=$schema"
 "$work/before" -db "$pg" >/dev/null # the schema, at BASE's migrations
 cols() { sqlite3 "$work/w.db" "SELECT group_concat(name, ', ') FROM pragma_table_info('$1')"; }
@@ -56,8 +58,7 @@ for d in $DAYS; do run "postgres before $d" "$work/before" -db "$pg" -today "$d"
 
 for d in $DAYS; do run "sqlite after $d" "$work/after" -db "$db" -today "$d"; done >>"$work/times"
 for d in $DAYS; do run "postgres after $d" "$work/after" -db "$pg" -today "$d"; done >>"$work/times"
-if [ -n "${KEEP:-}" ]; then echo "kept: sqlite:$work/w.db and PostgreSQL schema $schema"
-else psql -q "${PG%%\?*}" -c "DROP SCHEMA $schema CASCADE" >/dev/null; fi
+[ -z "${KEEP:-}" ] || echo "kept: sqlite:$work/w.db and PostgreSQL schema $schema"
 
 # One table per store and day: before, after, after/before.
 for s in sqlite postgres; do
@@ -72,3 +73,4 @@ for s in sqlite postgres; do
           printf "%-44s %10.1f %10.1f %8.3f\n", k, b[k], a[k], (b[k] > 0 ? a[k] / b[k] : 0) } }' "$work/times"
   done
 done
+[ -n "${KEEP:-}" ] || rm -f "$work"/w.db "$work"/w.db-* # the copy: as large as the city's store
