@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"strconv"
+)
 
 // MigrateTo applies the migrations up to version upTo, for tests of a migration's step.
 func (db *DB) MigrateTo(ctx context.Context, upTo int) error { return db.migrateTo(ctx, upTo) }
@@ -23,10 +26,12 @@ var KeyAside = keyAside
 
 // WorkSQL and TrailSQL expose the worklists' and the audit page's statements to the test
 // of their plans.
-func (db *DB) WorkSQL(q WorkQuery) (page, count string, args []any, err error) { return db.workSQL(q, WorkCountCap+1) }
+func (db *DB) WorkSQL(q WorkQuery) (page, count string, args []any, err error) {
+	return db.workSQL(q, WorkCountCap+1)
+}
 
 // TrailSQL returns the whole statement Trail runs for q, and its arguments.
 func TrailSQL(q TrailQuery) (string, []any) {
 	where, args := trailWhere(q)
-	return auditSelect + where, args
+	return auditSelect + where + ` ORDER BY seq DESC LIMIT ` + strconv.Itoa(trailLimit(q.Limit)), args
 }
