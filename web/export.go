@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -35,6 +36,22 @@ type table struct {
 // error page; after it, the connection is cut (http.ErrAbortHandler), so that the browser
 // reports a failed download rather than keeping a file that ends early and looks whole.
 func (c *console) sendTable(w http.ResponseWriter, r *http.Request, t *table, format, name string, a store.AuditRow) {
+	// A streamed export holds one of the store's few reading connections for as long as
+	// its browser takes the file: a few at once, no more, so that pages go on answering.
+	wait := time.NewTimer(exportWait)
+	defer wait.Stop()
+	select {
+	case c.exports <- struct{}{}:
+		defer func() { <-c.exports }()
+	case <-wait.C:
+		c.fail(w, r, said(sc.EBusy, "err.exports_busy", maxExports))
+		return
+	case <-r.Context().Done():
+		return
+	}
+	// exportWriter sets a deadline at each write; the connection may serve other
+	// requests after this one (the server sets none of its own).
+	defer http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	a.Actor, a.PID = reqOf(r).user.Name, -1
 	a.Detail += ";format=" + format
 	out := &exportWriter{w: w, typ: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", file: name + "." + format}
@@ -158,6 +175,18 @@ func (c *console) sendXLSX(out *exportWriter, r *http.Request, t *table, a store
 	return n, nil
 }
 
+// maxExports is how many exports are sent at once (the rest wait exportWait, then are
+// answered busy): half of SQLite's four reading connections; PostgreSQL has eight.
+const maxExports = 2
+
+// exportWait is how long an export waits for another to end; exportStall how long a
+// client may take no bytes before its export is cut (a stalled browser must not hold a
+// reading connection for good).
+var (
+	exportWait  = 15 * time.Second
+	exportStall = 2 * time.Minute
+)
+
 // exportWriter is an export's way to the client: it sets the file's headers with the
 // first byte, so that an error before it gets an error page, not an attachment, and
 // keeps the client's error apart from the store's.
@@ -176,6 +205,8 @@ func (e *exportWriter) Write(p []byte) (int, error) {
 		h.Set("Content-Disposition", `attachment; filename="`+e.file+`"`)
 		h.Set("Cache-Control", "no-store")
 	}
+	// Not supported by a test's recorder, and then not needed.
+	_ = http.NewResponseController(e.w).SetWriteDeadline(time.Now().Add(exportStall))
 	n, err := e.w.Write(p)
 	if err != nil && e.err == nil {
 		e.err = err

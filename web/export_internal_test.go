@@ -248,3 +248,42 @@ func TestExportStreams(t *testing.T) {
 		t.Errorf("the audit rows: %q", got)
 	}
 }
+
+// TestExportsBounded: while maxExports exports are being sent, another waits and is then
+// answered busy (503, in the reader's words), with no attachment; a client that takes no
+// bytes for exportStall has its export cut, which frees its place for the next.
+func TestExportsBounded(t *testing.T) {
+	x := newExportRig(t)
+	defer func(w, s time.Duration) { exportWait, exportStall = w, s }(exportWait, exportStall)
+	exportWait, exportStall = 200*time.Millisecond, 300*time.Millisecond
+	for range maxExports {
+		x.c.exports <- struct{}{}
+	}
+	res, body, _ := x.get(t, "csv", false)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Content-Disposition") != "" || !strings.Contains(string(body), "正在导出的文件已有 2 个") {
+		t.Fatalf("an export beyond the bound: %d %v %.300s", res.StatusCode, res.Header, body)
+	}
+	for range maxExports {
+		<-x.c.exports
+	}
+	// A client that stops reading: its export is cut once the socket's buffers are full
+	// and it has taken nothing for exportStall.
+	x.rows = 2_000_000
+	req, _ := http.NewRequest("GET", x.srv.URL+"/?format=csv", nil)
+	stalled, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Body.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(x.log.String(), "console export cut off") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(x.log.String(), "console export cut off") {
+		t.Fatalf("a stalled client's export was not cut:\n%s", x.log.String())
+	}
+	x.rows = 10
+	if res, _, err := x.get(t, "csv", false); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("the export after the stalled one: %v %v", res.StatusCode, err)
+	}
+}

@@ -109,6 +109,8 @@ type console struct {
 	div    *divisions.Table
 	places func() *divisions.Resolver // the whole country's address resolver, built at its first use
 	mux    *http.ServeMux
+	// exports holds a token for each export being sent (maxExports).
+	exports chan struct{}
 }
 
 // New checks its templates, catalogs and assets and returns the console's handler.
@@ -149,7 +151,7 @@ func newConsole(opt Options) (*console, error) {
 	if opt.WriteWait <= 0 {
 		opt.WriteWait = store.StaffWait
 	}
-	c := &console{opt: opt, db: opt.DB, auth: opt.Auth, log: opt.Log, div: opt.Divisions}
+	c := &console{opt: opt, db: opt.DB, auth: opt.Auth, log: opt.Log, div: opt.Divisions, exports: make(chan struct{}, maxExports)}
 	if c.div == nil {
 		t, err := divisions.Embedded()
 		if err != nil {
