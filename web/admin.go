@@ -91,6 +91,7 @@ func (c *console) batch(w http.ResponseWriter, r *http.Request) {
 		pretty.Reset()
 		pretty.WriteString(b.Report)
 	}
+	c.listViewed(r, "batch_quarantine", "", len(qs), "batch", b.ID)
 	c.render(w, r, http.StatusOK, "batch", &batchData{B: b, Report: pretty.String(), Quarantine: qs, QuarantineTotal: total})
 }
 

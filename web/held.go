@@ -67,6 +67,7 @@ func (c *console) held(w http.ResponseWriter, r *http.Request) {
 	for _, x := range recs {
 		d.Rows = append(d.Rows, heldRow{Record: x, Class: classOf(x.Type), Person: people[x.PID]})
 	}
+	c.listViewed(r, "held", "", len(d.Rows))
 	c.render(w, r, http.StatusOK, "held", d)
 }
 

@@ -739,6 +739,7 @@ func (c *console) village(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	c.listViewed(r, "village", d.Region, len(d.Rows)+len(d.Fine))
 	c.render(w, r, http.StatusOK, "village", d)
 }
 

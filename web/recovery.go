@@ -176,6 +176,7 @@ func (c *console) recoveries(w http.ResponseWriter, r *http.Request) {
 		c.recoveriesExport(w, r, d, format)
 		return
 	}
+	c.listViewed(r, "recoveries:"+d.State, d.Region, len(d.Rows))
 	c.render(w, r, http.StatusOK, "recoveries", d)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -357,7 +358,17 @@ func TestViewsLogged(t *testing.T) {
 			t.Fatalf("search %s: %d", q, st)
 		}
 	}
+	// Lists of people: which list, its region and page, how many rows.
+	for _, path := range []string{"/work/suspended", "/held"} {
+		if st, _ := op.get(path); st != http.StatusOK {
+			t.Fatalf("%s: %d", path, st)
+		}
+	}
 	log := buf.String()
+	if !regexp.MustCompile(`"msg":"console list view","user":"auditor","list":"worklist:suspended","region":"all","rows":\d+,"page":1`).MatchString(log) ||
+		!regexp.MustCompile(`"msg":"console list view","user":"auditor","list":"held","region":"all","rows":\d+`).MatchString(log) {
+		t.Errorf("no list view lines: %s", log)
+	}
 	if !strings.Contains(log, `"msg":"console view","user":"auditor","pid":`+fmt.Sprint(zp.PID)) {
 		t.Fatalf("no view line: %s", log)
 	}

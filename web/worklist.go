@@ -143,7 +143,16 @@ func (c *console) worklist(w http.ResponseWriter, r *http.Request) {
 		d.Next = d.link(d.Page+1, "")
 	}
 	d.ExportCSV, d.ExportXLSX = d.link(0, "csv"), d.link(0, "xlsx")
+	c.listViewed(r, "worklist:"+d.List, d.Region, len(d.Rows), "page", d.Page)
 	c.render(w, r, http.StatusOK, "worklist", d)
+}
+
+// listViewed logs who looked at a list of people and how many rows it showed them (the
+// list, its region and page; never a name or an ID number), as the person page logs who
+// looked at whom: in the log, not the audit trail, whose rows would wait for the writer
+// during a large batch.
+func (c *console) listViewed(r *http.Request, list, region string, rows int, attrs ...any) {
+	c.log.Info("console list view", append([]any{"user", reqOf(r).user.Name, "list", list, "region", orAll(region), "rows", rows}, attrs...)...)
 }
 
 // exportRows is the most a worklist export holds: a city's pending list fits many times.
