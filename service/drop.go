@@ -382,7 +382,7 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 		}
 		in = io.NewSectionReader(file, 0, f.sig.size)
 	}
-	rep := map[string]any{}
+	var rep map[string]any
 	to := "done"
 	var prev *store.Batch
 	if key != "" {
