@@ -6,7 +6,9 @@ import (
 )
 
 // MigrateTo applies the migrations up to version upTo, for tests of a migration's step.
-func (db *DB) MigrateTo(ctx context.Context, upTo int) error { return db.migrateTo(ctx, upTo) }
+func (db *DB) MigrateTo(ctx context.Context, upTo int) error {
+	return db.migrateTo(ctx, upTo, "system")
+}
 
 // EncodeChunk and DecodeChunk expose the record chunk codec to its tests.
 var EncodeChunk, DecodeChunk = encodeChunk, decodeChunk

@@ -64,14 +64,18 @@ type DB struct {
 }
 
 // Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies
-// every migration not yet applied. It refuses a database whose schema is newer than this
-// binary knows.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+// every migration not yet applied, audited under the actor "system". It refuses a
+// database whose schema is newer than this binary knows.
+func Open(ctx context.Context, dsn string) (*DB, error) { return OpenAs(ctx, dsn, "system") }
+
+// OpenAs is Open naming who applies the migrations in their audit rows: the command
+// line's user ("cli:NAME"), "serve".
+func OpenAs(ctx context.Context, dsn, actor string) (*DB, error) {
 	db, err := open(dsn)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.MigrateAs(ctx, actor); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -308,11 +312,17 @@ func dialectSQL(d Dialect, s string) string {
 }
 
 // Migrate applies, each in its own transaction, every migration not yet recorded in
-// schema_migrations. A database whose schema is ahead of this binary is refused.
-func (db *DB) Migrate(ctx context.Context) error { return db.migrateTo(ctx, 1<<30) }
+// schema_migrations, each with its audit row (auditMigration) under the actor "system". A
+// database whose schema is ahead of this binary is refused.
+func (db *DB) Migrate(ctx context.Context) error { return db.MigrateAs(ctx, "system") }
+
+// MigrateAs is Migrate naming who applies the migrations in their audit rows.
+func (db *DB) MigrateAs(ctx context.Context, actor string) error {
+	return db.migrateTo(ctx, 1<<30, actor)
+}
 
 // migrateTo applies the migrations up to version upTo.
-func (db *DB) migrateTo(ctx context.Context, upTo int) error {
+func (db *DB) migrateTo(ctx context.Context, upTo int, actor string) error {
 	ms, err := migrations(db.dialect)
 	if err != nil {
 		return err
@@ -336,7 +346,7 @@ func (db *DB) migrateTo(ctx context.Context, upTo int) error {
 		if done[m.version] || m.version > upTo {
 			continue
 		}
-		if err := db.apply(ctx, m); err != nil {
+		if err := db.apply(ctx, m, actor); err != nil {
 			return err
 		}
 	}
@@ -369,7 +379,7 @@ func (db *DB) migrationsTable(ctx context.Context) error {
 	return tx.Commit()
 }
 
-func (db *DB) apply(ctx context.Context, m migration) error {
+func (db *DB) apply(ctx context.Context, m migration, actor string) error {
 	tx, err := db.sql.BeginTx(ctx, db.txOptions())
 	if err != nil {
 		return err
@@ -387,16 +397,25 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 		if n > 0 {
 			return nil
 		}
+		// The migration's audit row extends the chain: as every writer's, under the
+		// writers' lock (Begin), taken before any table's lock the migration's DDL takes.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341002, hashtext(coalesce(current_schema(), '')))`); err != nil {
+			return err
+		}
 	}
 	for _, stmt := range splitSQL(m.sql) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s: migration %s: %w", db, m.name, err)
 		}
 	}
+	t := &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
 	if step := migrationSteps[m.version]; step != nil {
-		if err := step(&Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}); err != nil {
+		if err := step(t); err != nil {
 			return fmt.Errorf("%s: migration %s: %w", db, m.name, err)
 		}
+	}
+	if err := auditMigration(t, m, actor); err != nil {
+		return fmt.Errorf("%s: migration %s: %w", db, m.name, err)
 	}
 	if _, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO schema_migrations (version, name) VALUES (?, ?)`), m.version, m.name); err != nil {
 		return err

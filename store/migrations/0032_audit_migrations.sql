@@ -1,0 +1,6 @@
+-- From here every migration applied is a row of the audit trail (kind 'migration', in the
+-- migration's own transaction, naming who applied it): 0028 deleted rows of citizen_refs
+-- and no one could tell who ran it, or when. The migrations an older binary applied are
+-- written now, in this one's transaction, by its part in Go (store/audit_migrations.go),
+-- so that every migration applied has its row and audit verify can tell a trail wiped
+-- whole from a new one.
