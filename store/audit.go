@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -69,23 +68,18 @@ func rowHash(prev []byte, r *AuditRow) []byte {
 }
 
 // Append appends rows to the audit trail, chaining each to the one before, and moves the
-// chain's head (kept in meta, so that cutting rows off the end is detected too).
+// chain's head (kept in meta, so that cutting rows off the end is detected too). The chain
+// goes on from the head, which must be the last row: when it is not (rows cut off the
+// end), Append refuses with ErrAuditBroken rather than give the cut rows' numbers to new
+// ones.
 func (t *Tx) Append(rows []AuditRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	if t.last == nil {
-		var h []byte
-		var seq int64
-		err := t.QueryRow(`SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&seq, &h)
-		switch {
-		case err == sql.ErrNoRows:
-			h = []byte{}
-		case err != nil:
-			return fmt.Errorf("%s: audit head: %w", t.db, err)
+		if err := t.chainHead(); err != nil {
+			return err
 		}
-		t.last = h
-		t.lastSeq = seq
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -118,7 +112,7 @@ func (t *Tx) Append(rows []AuditRow) error {
 	if err != nil {
 		return err
 	}
-	return t.SetMeta("audit_head", strconv.FormatInt(t.lastSeq, 10)+":"+hex.EncodeToString(t.last))
+	return t.SetMeta("audit_head", AuditAnchor{Seq: t.lastSeq, Hash: t.last}.String())
 }
 
 const auditSelect = `SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash FROM audit `
@@ -141,20 +135,26 @@ type AuditProblem struct {
 
 // VerifyAudit walks the whole trail in order and reports every row whose hash does not
 // match its content or whose link to the row before is broken (a change, a deletion, a
-// reordering), a head that does not match the last row (rows cut off the end), and a
-// recovery ledger that does not match its rows (verifyRecoveries). It returns the number
-// of rows checked.
+// reordering), a head that does not match the last row (rows cut off the end), a trail
+// wiped whole (verifyWhole), and a recovery ledger that does not match its rows
+// (verifyRecoveries). It returns the number of rows checked.
+//
+// A trail rewritten whole, every hash computed again, passes: the chain has no secret.
+// VerifyAuditAgainst also checks it against anchors kept outside the database.
 func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64, error) {
+	return db.VerifyAuditAgainst(ctx, nil, report)
+}
+
+// VerifyAuditAgainst is VerifyAudit that also checks, for each anchor, that row Seq is in
+// the chain with that hash: a trail changed, cut or rewritten anywhere up to an anchor
+// fails it, whatever was computed again, since the hash of row Seq covers every row before.
+func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, report func(AuditProblem)) (int64, error) {
 	// One snapshot for the rows, the head and the ledger: a service writing meanwhile
 	// (serve beside this command) adds rows and moves the head in one commit, and a head
 	// read after the rows would be ahead of them, a chain broken that is not.
-	opts := &sql.TxOptions{}
-	if db.dialect == Postgres {
-		opts.Isolation, opts.ReadOnly = sql.LevelRepeatableRead, true
-	}
-	snap, err := db.rd.BeginTx(ctx, opts)
+	snap, err := db.snapshot(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("%s: audit: %w", db, err)
+		return 0, err
 	}
 	defer snap.Rollback()
 	rows, err := snap.QueryContext(ctx, auditSelect+`ORDER BY seq`)
@@ -162,6 +162,11 @@ func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64
 		return 0, fmt.Errorf("%s: audit: %w", db, err)
 	}
 	defer rows.Close()
+	expect := map[int64][]AuditAnchor{}
+	for _, a := range anchors {
+		expect[a.Seq] = append(expect[a.Seq], a)
+	}
+	migrated := map[string]bool{} // the versions of the migration rows
 	prev := []byte{}
 	var n, lastSeq int64
 	for rows.Next() {
@@ -179,12 +184,26 @@ func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64
 		if !bytes.Equal(rowHash(r.Prev, &r), r.Hash) {
 			report(AuditProblem{r.Seq, "its content does not match its hash (changed)"})
 		}
+		for _, a := range expect[r.Seq] {
+			if !bytes.Equal(a.Hash, r.Hash) {
+				report(AuditProblem{r.Seq, fmt.Sprintf("its hash is not the anchor's %s: the trail up to it was changed and its hashes computed again, or replaced", a)})
+			}
+		}
+		delete(expect, r.Seq)
+		if r.Kind == "migration" {
+			migrated[migrationVersion(r.Detail)] = true
+		}
 		prev, lastSeq = r.Hash, r.Seq
 	}
 	if err := rows.Err(); err != nil {
 		return n, err
 	}
 	rows.Close()
+	for _, as := range expect {
+		for _, a := range as {
+			report(AuditProblem{a.Seq, fmt.Sprintf("the anchor %s names a row the trail does not have (it ends at %d): rows cut off the end, or the trail replaced", a, lastSeq)})
+		}
+	}
 	var head string
 	ok := true
 	if err := snap.QueryRowContext(ctx, db.Rebind(`SELECT value FROM meta WHERE key = ?`), "audit_head").Scan(&head); err == sql.ErrNoRows {
@@ -192,11 +211,63 @@ func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64
 	} else if err != nil {
 		return n, fmt.Errorf("%s: meta audit_head: %w", db, err)
 	}
-	want := strconv.FormatInt(lastSeq, 10) + ":" + hex.EncodeToString(prev)
-	if (ok || n > 0) && head != want {
+	want := AuditAnchor{Seq: lastSeq, Hash: prev}.String()
+	switch {
+	case !ok && n > 0:
+		report(AuditProblem{lastSeq, fmt.Sprintf("the chain has no head in meta, though the last row gives %q (the head deleted)", want)})
+	case ok && head != want:
 		report(AuditProblem{lastSeq, fmt.Sprintf("the chain's head is %q but the last row gives %q (rows cut off the end, or the head changed)", head, want)})
 	}
+	if err := db.verifyWhole(ctx, snap, n, migrated, report); err != nil {
+		return n, err
+	}
 	return n, db.verifyRecoveries(ctx, snap, report)
+}
+
+// verifyWhole reports a trail wiped whole, rows and head, which the chain alone calls
+// intact: an empty trail on a database that holds people, batches, runs, payments or
+// accounts (each written with its audit row), and, once migrations are audited (0032),
+// a migration applied without its row.
+func (db *DB) verifyWhole(ctx context.Context, snap *sql.Tx, n int64, migrated map[string]bool, report func(AuditProblem)) error {
+	if n == 0 {
+		var held []string
+		for _, table := range []string{"people", "batches", "runs", "payments", "users"} {
+			var has bool
+			if err := snap.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+`)`).Scan(&has); err != nil {
+				return fmt.Errorf("%s: %s: %w", db, table, err)
+			}
+			if has {
+				held = append(held, table)
+			}
+		}
+		if len(held) > 0 {
+			report(AuditProblem{0, fmt.Sprintf("the trail is empty but the database holds %s, each written with its audit row: the trail was wiped", strings.Join(held, ", "))})
+		}
+	}
+	rows, err := snap.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return fmt.Errorf("%s: schema_migrations: %w", db, err)
+	}
+	defer rows.Close()
+	var missing []string
+	audited := false
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		audited = audited || v == migrationsAudited
+		if !migrated[strconv.Itoa(v)] {
+			missing = append(missing, fmt.Sprintf("%04d", v))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if audited && len(missing) > 0 {
+		report(AuditProblem{0, fmt.Sprintf("migrations %s are applied but have no row in the trail (rows deleted, or the trail wiped)", strings.Join(missing, ", "))})
+	}
+	return nil
 }
 
 // PersonAudit returns the audit rows about one person, in order.

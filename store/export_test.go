@@ -37,3 +37,30 @@ func TrailSQL(q TrailQuery) (string, []any) {
 	where, args := trailWhere(q)
 	return auditSelect + where + ` ORDER BY seq DESC LIMIT ` + strconv.Itoa(trailLimit(q.Limit)), args
 }
+
+// Rechain computes again the hash of every row of the audit trail from seq on, and the
+// head, as anyone who can write the database can: the rewrite the chain alone cannot tell.
+func Rechain(ctx context.Context, db *DB, from int64) error {
+	rows, err := db.audit(ctx, `WHERE seq >= ? ORDER BY seq`, from)
+	if err != nil {
+		return err
+	}
+	var prev []byte
+	if err := db.sql.QueryRowContext(ctx, db.Rebind(`SELECT hash FROM audit WHERE seq = ?`), from-1).Scan(&prev); err != nil {
+		prev = []byte{}
+	}
+	for _, r := range rows {
+		r.Prev = prev
+		r.Hash = rowHash(prev, &r)
+		if _, err := db.sql.ExecContext(ctx, db.Rebind(`UPDATE audit SET prev = ?, hash = ? WHERE seq = ?`), r.Prev, r.Hash, r.Seq); err != nil {
+			return err
+		}
+		prev = r.Hash
+	}
+	var last int64
+	if err := db.sql.QueryRowContext(ctx, `SELECT max(seq) FROM audit`).Scan(&last); err != nil {
+		return err
+	}
+	_, err = db.sql.ExecContext(ctx, db.Rebind(`UPDATE meta SET value = ? WHERE key = 'audit_head'`), AuditAnchor{Seq: last, Hash: prev}.String())
+	return err
+}

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,6 +62,8 @@ type DB struct {
 	writerPID  int64        // and that session's server process
 	closed     bool         // Close has begun: no claim may be kept
 	lost       error        // why the claim was found lost (ClaimLost); nil while held
+
+	auditFault atomic.Pointer[error] // why the last look found the trail's head not its last row (AuditBroken)
 }
 
 // Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies
