@@ -438,6 +438,10 @@ func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the claim as the database's writer was lost with its connection: restart the service", http.StatusServiceUnavailable)
 		return
 	}
+	if h.opt.Service.DB().AuditBroken() != nil {
+		http.Error(w, "the audit trail's last row is not its head (rows cut off the end): writes refused until it is restored; silentcert audit verify names the break", http.StatusServiceUnavailable)
+		return
+	}
 	io.WriteString(w, "ready\n")
 }
 

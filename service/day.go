@@ -32,6 +32,9 @@ type RunStats struct {
 	Payroll              bool
 	Seconds              float64
 	Phases               []Phase // in the order they ran; the commit is the last
+	// AuditHead is the audit trail's head the run's commit left (its run row the last),
+	// logged and printed to be kept outside the database: audit verify --expect it.
+	AuditHead store.AuditAnchor
 }
 
 // Phase is one step of a day's run and its wall time.
@@ -86,6 +89,7 @@ func (s *Service) RunDayStats(ctx context.Context, d sc.Date) (*RunStats, error)
 	err = s.write(ctx, func(tx *store.Tx, ch *change) (err error) {
 		ps.start()
 		st.Evaluated, st.Decisions, err = s.runDayTimed(tx, ch, d, ps)
+		st.AuditHead, _ = tx.AuditHead()
 		return err
 	})
 	if err != nil {
@@ -94,7 +98,10 @@ func (s *Service) RunDayStats(ctx context.Context, d sc.Date) (*RunStats, error)
 	ps.lap("commit")
 	st.Phases = ps.list
 	st.Seconds = time.Since(start).Seconds()
-	s.log.Info("daily run", "day", d.String(), "evaluated", st.Evaluated, "decisions", st.Decisions, "seconds", st.Seconds)
+	// The head after the commit, in the log kept apart from the database: an anchor
+	// each day (and each payroll, run on the 1st) that audit verify --expect checks.
+	s.log.Info("daily run", "day", d.String(), "evaluated", st.Evaluated, "decisions", st.Decisions, "payroll", st.Payroll,
+		"seconds", st.Seconds, "audit_head", st.AuditHead.String())
 	runSeconds.Set(st.Seconds)
 	return st, nil
 }

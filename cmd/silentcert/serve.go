@@ -61,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	db, err := openDB(ctx, *dsn, true)
+	db, err := openDBAs(ctx, *dsn, true, "serve")
 	if err != nil {
 		return err
 	}

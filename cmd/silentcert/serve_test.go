@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -137,6 +138,13 @@ func TestServe(t *testing.T) {
 	defer db.Close()
 	if last, _ := db.LastRun(context.Background()); last == -1<<31 {
 		t.Fatal("serve ran no day at start")
+	}
+	// Each day's run logs the trail's head after its commit: an anchor kept apart from
+	// the database, for audit verify --expect.
+	if m := regexp.MustCompile(`"msg":"daily run".*"audit_head":"([0-9]+:[0-9a-f]{64})"`).FindStringSubmatch(errOut.String()); m == nil {
+		t.Errorf("no audit head in the daily run's log: %s", errOut.String())
+	} else if code := run(context.Background(), []string{"audit", "verify", "--db", dsn, "--expect", m[1]}, &so, &se); code != 0 {
+		t.Errorf("verify against the logged head: %s %s", so.String(), se.String())
 	}
 	// 张三's reminders are queued without a link (a link is a password until used) and
 	// go to him and to his agent each with a sign-in link of its own, made as they are sent

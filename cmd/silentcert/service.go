@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -28,10 +29,10 @@ func init() {
 	register("replay", "drive the persistent path day by day over history; writes backtest's files", runReplay)
 	register("ingest", "ingest record files (spec §3) or a roster (spec §2) into the database", runIngest)
 	register("migrate", "apply the database migrations (serve does it on start)", runMigrate)
-	register("audit", "audit verify: check the audit trail's hash chain", runAudit)
+	register("audit", "audit verify: check the audit trail's hash chain (against anchors kept outside); audit head: print its head", runAudit)
 	register("backup", "write a consistent copy of a SQLite database while the service runs", runBackup)
-	register("run-day", "run the daily evaluation (and payroll on the 1st) for every day up to --day", runRunDay)
-	register("payroll", "write a payroll month's file for the payment system, and the recovery cases", runPayroll)
+	register("run-day", "run the daily evaluation (and payroll on the 1st) for every day up to --day; print each day's audit head", runRunDay)
+	register("payroll", "write a payroll month's file for the payment system, and the recovery cases; print the audit trail's head to keep with it", runPayroll)
 	register("serve", "run the service: ingestion API, drop folder, daily run at the configured hour", runServe)
 }
 
@@ -39,8 +40,14 @@ const dbHelp = "database: sqlite:PATH or postgres://… (default sqlite:silentce
 
 // openDB opens (and migrates) the database; one that does not exist is made only when
 // create says the command may start one: a mistyped path must not give an empty database
-// that audit verify calls intact, run-day runs over or ingest links no one in.
+// that audit verify calls intact, run-day runs over or ingest links no one in. The
+// migrations it applies are audited under the command line's user.
 func openDB(ctx context.Context, dsn string, create bool) (*store.DB, error) {
+	return openDBAs(ctx, dsn, create, cliActor())
+}
+
+// openDBAs is openDB naming who applies the migrations in their audit rows.
+func openDBAs(ctx context.Context, dsn string, create bool, actor string) (*store.DB, error) {
 	if dsn == "" {
 		dsn = "sqlite:silentcert.db"
 	}
@@ -49,7 +56,7 @@ func openDB(ctx context.Context, dsn string, create bool) (*store.DB, error) {
 			return nil, err
 		}
 	}
-	return store.Open(ctx, dsn)
+	return store.OpenAs(ctx, dsn, actor)
 }
 
 // dbExists refuses a SQLite database whose file is not there.
@@ -313,7 +320,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// before it is made (and so in the copy too), as payroll's files are.
 	now := time.Now()
 	y, m, d := now.In(time.FixedZone("UTC+8", 8*3600)).Date()
-	if err := auditCLI(ctx, db, sc.MakeDate(y, int(m), d), []store.AuditRow{{Kind: "export", Action: "backup",
+	if _, err := auditCLI(ctx, db, sc.MakeDate(y, int(m), d), []store.AuditRow{{Kind: "export", Action: "backup",
 		Detail: "file=" + store.DetailValue(*out)}}, stderr); err != nil {
 		return err
 	}
@@ -350,7 +357,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer db.Close()
 	if !*status {
-		if err := db.Migrate(ctx); err != nil {
+		if err := db.MigrateAs(ctx, cliActor()); err != nil {
 			return err
 		}
 	}
@@ -364,28 +371,63 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+// auditUsage is `silentcert audit`'s own help: its subcommands.
+const auditUsage = `usage: silentcert audit verify --db DSN [--expect SEQ:HASH]… [--expect-file FILE]…
+       silentcert audit head --db DSN
+
+verify  checks the audit trail's hash chain: every row's content against its hash, its
+        link to the row before, the head in meta against the last row (rows cut off the
+        end), a trail wiped whole, and the recovery ledger against its rows. The chain
+        has no secret: someone who can write the database can change rows and compute
+        every hash again. --expect SEQ:HASH checks that row SEQ is in the chain with that
+        hash: an anchor kept outside the database (the daily run's log, the payroll's
+        papers) fails on any change, cut or rewrite up to it.
+head    prints the trail's head, SEQ:HASH, to keep outside the database as an anchor.
+
+` + "`silentcert audit verify -h`" + ` lists the flags.`
+
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprintln(stderr, "usage: silentcert audit verify --db DSN\nchecks the audit trail's hash chain; `silentcert audit verify -h` lists the flags")
+		fmt.Fprintln(stderr, auditUsage)
 		return nil
 	}
-	if len(args) == 0 || args[0] != "verify" {
-		return usagef("usage: silentcert audit verify --db DSN")
+	if len(args) > 0 && args[0] == "head" {
+		return runAuditHead(ctx, args[1:], stdout, stderr)
 	}
-	fs := newFlagSet("audit verify", "--db DSN", stderr)
+	if len(args) == 0 || args[0] != "verify" {
+		return usagef("usage: silentcert audit verify --db DSN [--expect SEQ:HASH]… | silentcert audit head --db DSN")
+	}
+	fs := newFlagSet("audit verify", "--db DSN [--expect SEQ:HASH]… [--expect-file FILE]…", stderr)
 	dsn := fs.String("db", "", dbHelp)
+	var expect, files multiFlag
+	fs.Var(&expect, "expect", "an anchor SEQ:HASH kept outside the database (`audit head`, the daily run's log, the payroll command's output): row SEQ must be in the chain with that hash, so no row up to it was changed, removed or rewritten (repeatable)")
+	fs.Var(&files, "expect-file", "a file of anchors, one SEQ:HASH at the start of each line (blank lines and lines starting with # skipped; repeatable)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
+	anchors, err := readAnchors(expect, files)
+	if err != nil {
+		return err
+	}
 	db, err := openDB(ctx, *dsn, false)
+	if errors.Is(err, store.ErrAuditBroken) {
+		// A migration refused to extend a broken trail: verify it as it is, to name the
+		// break.
+		db, err = store.OpenNoMigrate(cmp.Or(*dsn, "sqlite:silentcert.db"))
+	}
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	bad := 0
-	n, err := db.VerifyAudit(ctx, func(p store.AuditProblem) {
+	n, err := db.VerifyAuditAgainst(ctx, anchors, func(p store.AuditProblem) {
 		bad++
-		if bad <= 50 {
+		if bad > 50 {
+			return
+		}
+		if p.Seq == 0 {
+			fmt.Fprintf(stdout, "trail: %s\n", p.Reason)
+		} else {
 			fmt.Fprintf(stdout, "row %d: %s\n", p.Seq, p.Reason)
 		}
 	})
@@ -395,7 +437,64 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if bad > 0 {
 		return fmt.Errorf("audit trail broken: %d problems over %d rows", bad, n)
 	}
-	fmt.Fprintf(stdout, "audit trail intact: %d rows, every hash and link checked\n", n)
+	fmt.Fprintf(stdout, "audit trail intact: %d rows, every hash and link checked", n)
+	if len(anchors) > 0 {
+		fmt.Fprintf(stdout, ", %d anchors kept outside found in it", len(anchors))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+// readAnchors reads the anchors of --expect and of each --expect-file.
+func readAnchors(expect, files []string) ([]store.AuditAnchor, error) {
+	var out []store.AuditAnchor
+	for _, e := range expect {
+		a, err := store.ParseAuditAnchor(e)
+		if err != nil {
+			return nil, usagef("--expect: %v", err)
+		}
+		out = append(out, a)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--expect-file: %w", err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+				continue
+			}
+			a, err := store.ParseAuditAnchor(fields[0])
+			if err != nil {
+				return nil, fmt.Errorf("--expect-file %s:%d: %w", f, i+1, err)
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// runAuditHead prints the trail's head, once it is checked to be the last row.
+func runAuditHead(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit head", "--db DSN", stderr)
+	dsn := fs.String("db", "", dbHelp)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	head, err := db.CheckAuditHead(ctx)
+	if err != nil {
+		return err
+	}
+	if head.Seq == 0 {
+		return fmt.Errorf("%s: the audit trail is empty: no head to keep", db)
+	}
+	fmt.Fprintln(stdout, head)
 	return nil
 }
 
@@ -466,8 +565,8 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if n := len(st.Phases); n > 0 && st.Phases[n-1].Alongside {
 			steps.WriteString(")")
 		}
-		fmt.Fprintf(stdout, "ran %s in %.2fs, %.1fs of CPU in this process (%d evaluated, %d decisions, payroll %v; %s)\n",
-			day, st.Seconds, cpuSeconds()-cpu, st.Evaluated, st.Decisions, st.Payroll, steps.String())
+		fmt.Fprintf(stdout, "ran %s in %.2fs, %.1fs of CPU in this process (%d evaluated, %d decisions, payroll %v; %s); audit head %s\n",
+			day, st.Seconds, cpuSeconds()-cpu, st.Evaluated, st.Decisions, st.Payroll, steps.String(), st.AuditHead)
 	}
 	fmt.Fprintf(stdout, "run through %s in %.1fs\n", d, time.Since(start).Seconds())
 	return nil
@@ -551,12 +650,28 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 	}
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
+	auditWhole := true // what the log last said of the trail
 	step := func() {
-		target := service.DueThrough(time.Now(), c.Service.Location(), c.RunHour)
-		if err := c.Service.CatchUp(ctx, target); err != nil && ctx.Err() == nil {
-			c.Log.Error("daily run", "err", err)
+		// A trail whose last row is not its head (rows cut off the end) refuses every
+		// write with an audit row: /readyz says so (AuditBroken), the log once, and the
+		// day's run and the drop folder wait rather than fail every ten seconds.
+		switch _, err := c.DB.CheckAuditHead(ctx); {
+		case errors.Is(err, store.ErrAuditBroken):
+			if auditWhole {
+				c.Log.Error("audit trail broken: nothing that needs an audit row is written until it is restored; /readyz answers 503", "err", err)
+			}
+			auditWhole = false
+		case err == nil && !auditWhole:
+			c.Log.Info("audit trail whole again: writes go on")
+			auditWhole = true
 		}
-		if c.Drop != "" {
+		if auditWhole {
+			target := service.DueThrough(time.Now(), c.Service.Location(), c.RunHour)
+			if err := c.Service.CatchUp(ctx, target); err != nil && ctx.Err() == nil {
+				c.Log.Error("daily run", "err", err)
+			}
+		}
+		if c.Drop != "" && auditWhole {
 			if _, err := (&service.DropFolder{Dir: c.Drop, Service: c.Service, MaxBytes: c.MaxBody}).Scan(ctx); err != nil && ctx.Err() == nil {
 				// Its errors name files, and a department may name one by a person's ID number.
 				c.Log.Error("drop folder", "err", idcard.MaskIn(err.Error()))
@@ -674,7 +789,8 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *rec != "" {
 		rows = append(rows, store.AuditRow{Kind: "export", Action: "recoveries", Detail: "file=" + store.DetailValue(*rec)})
 	}
-	if err := auditCLI(ctx, db, svc.Today(), rows, stderr); err != nil {
+	head, err := auditCLI(ctx, db, svc.Today(), rows, stderr)
+	if err != nil {
 		return err
 	}
 	// Each file is put in place whole or not at all (atomicfile): a kill or a full disk
@@ -700,6 +816,10 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "recoveries: %d cases in %s\n", n, *rec)
 	}
+	// The trail's head with the files' own rows in it: the fund keeps it with the
+	// payroll, outside this database, where no one who can edit the database can change
+	// it; verify against it proves later that no row up to it was changed or removed.
+	fmt.Fprintf(stdout, "audit head %s: keep it with the payroll, outside this database (the fund's copy); `silentcert audit verify --expect %s` proves that no row of the audit trail up to it was changed, removed or rewritten since\n", head, head)
 	return nil
 }
 
@@ -708,11 +828,12 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // write transaction, which the database serialises with serve's. Beside serve's long
 // transaction on SQLite (the 1st's run of a large city) it waits, saying so, rather than
 // fail at the busy timeout.
-func auditCLI(ctx context.Context, db *store.DB, day sc.Date, rows []store.AuditRow, stderr io.Writer) error {
+func auditCLI(ctx context.Context, db *store.DB, day sc.Date, rows []store.AuditRow, stderr io.Writer) (store.AuditAnchor, error) {
 	at := time.Now().UTC().Format(time.RFC3339)
 	for i := range rows {
 		rows[i].Day, rows[i].At, rows[i].Actor, rows[i].PID = day, at, cliActor(), -1
 	}
+	var head store.AuditAnchor
 	appendRows := func() error {
 		tx, err := db.Begin(ctx)
 		if err != nil {
@@ -722,19 +843,20 @@ func auditCLI(ctx context.Context, db *store.DB, day sc.Date, rows []store.Audit
 		if err := tx.Append(rows); err != nil {
 			return err
 		}
+		head, _ = tx.AuditHead()
 		return tx.Commit()
 	}
 	for waited := false; ; waited = true {
 		err := appendRows()
 		if err == nil || !store.Busy(err) {
-			return err
+			return head, err
 		}
 		if !waited {
 			fmt.Fprintln(stderr, "the audit row waits for the service's write transaction (its daily run, or a large batch) to end…")
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return head, ctx.Err()
 		case <-time.After(time.Second):
 		}
 	}
