@@ -224,4 +224,12 @@ func TestServeAuditCut(t *testing.T) {
 	if now != last-1 {
 		t.Fatalf("the trail ends at %d, want %d: a deleted row's number was taken", now, last-1)
 	}
+	// A migration pending (here 0032 again) cannot write its row on the cut trail, and
+	// refuses; audit verify still reads the trail as it is and names the break.
+	if _, err := db.SQL().Exec(`DELETE FROM schema_migrations WHERE version = 32`); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, se := cli("audit", "verify", "--db", dsn); code != 1 || !strings.Contains(out, "head is") {
+		t.Fatalf("verify of a cut trail with a migration pending: %d %s %s", code, out, se)
+	}
 }
