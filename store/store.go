@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,7 +62,7 @@ type DB struct {
 	closed     bool         // Close has begun: no claim may be kept
 	lost       error        // why the claim was found lost (ClaimLost); nil while held
 
-	auditFault atomic.Pointer[error] // why the last look found the trail's head not its last row (AuditBroken)
+	trail trailState // the audit chain's head: its fault, its statements (audit_head.go)
 }
 
 // Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies
@@ -79,6 +78,10 @@ func OpenAs(ctx context.Context, dsn, actor string) (*DB, error) {
 		return nil, err
 	}
 	if err := db.MigrateAs(ctx, actor); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.prepareTrail(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
