@@ -90,7 +90,7 @@ func (t *Tx) chainHead() error {
 	var last AuditAnchor
 	var headV sql.NullString
 	var err error
-	prepared := t.db.trail.lastRow != nil && t.tx != nil && t.stop != nil // a write transaction of Begin's
+	prepared := t.db.trail.lastRow != nil && t.stop != nil // a write transaction of Begin's, on the writer's connection
 	switch {
 	case t.db.dialect == Postgres:
 		err = t.QueryRow(`SELECT seq, hash, (SELECT value FROM meta WHERE key = 'audit_head') FROM audit ORDER BY seq DESC LIMIT 1`).
