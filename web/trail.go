@@ -16,7 +16,7 @@ import (
 // The payroll is an export (action payroll), as are backups.
 var trailKinds = []string{"login", "login_code", "user", "api_key", "batch", "roster", "run", "visit", "review", "recovery", "held",
 	"export", "notice", "model", "build", "citizen_login", "citizen_signin", "citizen_face", "citizen_review", "citizen_visit",
-	"citizen_reference"}
+	"citizen_reference", "migration"}
 
 type trailData struct {
 	Kind, Actor, From, To string
