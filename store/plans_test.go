@@ -244,6 +244,13 @@ func planCity(t *testing.T, db *store.DB) sc.Date {
 			UNION ALL SELECT 'roster', ? - pid * 60, 'operator', -1, '', 'import', 5 FROM people WHERE pid < 4
 		) r ORDER BY d, pid, k`
 	d := int64(today)
+	if db.Dialect() == store.Postgres {
+		// The migrations' rows were given their numbers (Append numbers every row from the
+		// chain's head): the serial goes on after them.
+		if _, err := db.SQL().ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('audit', 'seq'), (SELECT max(seq) FROM audit))`); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := db.SQL().ExecContext(ctx, db.Rebind(audit), []byte{0}, []byte{1}, d, d, d, d, d, d); err != nil {
 		t.Fatal(err)
 	}
