@@ -22,7 +22,7 @@ func TestReadsBesideWaitingWriters(t *testing.T) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			ctx := context.Background()
 			db := dsn.Open(t)
-			base := auditRows(t, db) // the migrations'
+			base := auditRows(t, db)                    // the migrations'
 			if err := db.ClaimWriter(ctx); err != nil { // as serve does: on PostgreSQL a session of the writers' pool
 				t.Fatal(err)
 			}
