@@ -317,8 +317,13 @@ func trailWhere(q TrailQuery) (string, []any) {
 		where, args = append(where, `seq < ?`), append(args, q.Before)
 	}
 	if q.Region != "" {
+		// A row about one of the region's people, or one about no person (a sign-in, an
+		// export, an account made) by an account of the region: a town's auditor reads
+		// what the town's and its villages' staff did, not only what concerns its people.
 		cond, a := regionWhereOn("p.region_code", q.Region)
-		where, args = append(where, `EXISTS (SELECT 1 FROM people p WHERE p.pid = audit.pid AND `+cond+`)`), append(args, a...)
+		ucond, ua := regionWhereOn("u.region", q.Region)
+		where = append(where, `(EXISTS (SELECT 1 FROM people p WHERE p.pid = audit.pid AND `+cond+`) OR (audit.pid = -1 AND EXISTS (SELECT 1 FROM users u WHERE u.name = audit.actor AND `+ucond+`)))`)
+		args = append(append(args, a...), ua...)
 	}
 	return `WHERE ` + strings.Join(where, ` AND `), args
 }

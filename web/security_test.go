@@ -472,7 +472,8 @@ func visitNotFound(t *testing.T, c *city) {
 }
 
 // TestTrailScoped: an auditor with a region reads the audit rows about its own region's
-// people (page and CSV), not another region's, nor the rows about no person.
+// people (page and CSV), not another region's, and of the rows about no person those of
+// its region's accounts.
 func TestTrailScoped(t *testing.T) {
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) { testTrailScoped(t, newCity(t, dsn.Open(t))) })
@@ -514,9 +515,14 @@ func testTrailScoped(t *testing.T, c *city) {
 		if _, rows := trailXLSX(t, au, "/audit?kind=login&format=xlsx"); slices.ContainsFunc(rows, func(r []string) bool { return r[4] == "admin" }) == c2.ours {
 			t.Errorf("%s: the administrator's login in the .xlsx: %v", c2.name, !c2.ours)
 		}
-		// Logins concern no person: the whole installation's accounts read them.
-		if _, body := au.get("/audit?kind=login"); strings.Contains(body, ">admin<") == c2.ours {
+		// Logins concern no person: a region's auditor reads those of the region's
+		// accounts (the village assistant v1, of 371002001001), not the city's.
+		_, body = au.get("/audit?kind=login")
+		if strings.Contains(body, ">admin<") == c2.ours {
 			t.Errorf("%s: the administrator's login in the trail: %v", c2.name, !c2.ours)
+		}
+		if strings.Contains(body, ">v1<") != c2.sees {
+			t.Errorf("%s: the village assistant's login in the trail: %v, want %v", c2.name, !c2.sees, c2.sees)
 		}
 	}
 }
