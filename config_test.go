@@ -1,6 +1,7 @@
 package silentcert
 
 import (
+	"bytes"
 	"os"
 	"strings"
 	"testing"
@@ -55,6 +56,46 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+// TestCanonicalJSON: the configuration's canonical form names every rule that decides,
+// the class and method of each type included (a type made STRONG by a file must show),
+// reads back to the same configuration, and is the same for two files that mean the same
+// (the defaults written out, or left out).
+func TestCanonicalJSON(t *testing.T) {
+	def := DefaultConfig().CanonicalJSON()
+	for _, want := range []string{`"grace_months":1`, `{"code":"TEL.ACTIVITY","source":"TEL","class":"WEAK","spoofable":true,`,
+		`"class":"STRONG","spoofable":false,"critical_weak":false,"moves":false,"weight":1,"method":"FACE"`, `"replace":true`,
+		`{"code":"EMP_PENSION","name":"企业职工基本养老金"}`} {
+		if !bytes.Contains(def, []byte(want)) {
+			t.Errorf("the defaults' canonical form lacks %s:\n%s", want, def)
+		}
+	}
+	example, err := os.ReadFile("config.example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{`{}`, string(example), string(def),
+		`{"policy":{"grace_months":0},"catalogue":{"types":[{"code":"TEL.ACTIVITY","class":"STRONG"}]}}`} {
+		c, err := ParseConfig("c.json", []byte(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		canon := c.CanonicalJSON()
+		back, err := ParseConfig("canonical.json", canon)
+		if err != nil {
+			t.Fatalf("%s: its canonical form is refused: %v", f, err)
+		}
+		if !bytes.Equal(back.CanonicalJSON(), canon) {
+			t.Errorf("%s: its canonical form reads back as another", f)
+		}
+		if f == "{}" && !bytes.Equal(canon, def) {
+			t.Errorf("{} and the defaults differ:\n%s\n%s", canon, def)
+		}
+		if strings.Contains(f, `"class":"STRONG"}`) && !bytes.Contains(canon, []byte(`{"code":"TEL.ACTIVITY","source":"TEL","class":"STRONG","spoofable":true,"critical_weak":false,"moves":false,"weight":1,"method":"STRONG"`)) {
+			t.Errorf("TEL.ACTIVITY made STRONG does not show: %s", canon)
+		}
+	}
+}
+
 func TestDefaultCatalogueMatchesSpec(t *testing.T) {
 	c := DefaultCatalogue()
 	if c.Len() != 37 {
@@ -100,6 +141,15 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if c.Catalogue == nil {
 			t.Fatal("read without a catalogue")
+		}
+		// What is read, written canonically, reads back as the same configuration.
+		canon := c.CanonicalJSON()
+		back, err := ParseConfig("canonical.json", canon)
+		if err != nil {
+			t.Fatalf("the canonical form of %s is refused: %v\n%s", b, err, canon)
+		}
+		if again := back.CanonicalJSON(); !bytes.Equal(again, canon) {
+			t.Fatalf("the canonical form of %s reads back as another:\n%s\n%s", b, canon, again)
 		}
 	})
 }

@@ -140,7 +140,7 @@ type typeOverride struct {
 	CriticalWeak *bool    `json:"critical_weak"`
 	Moves        *bool    `json:"moves"`
 	Weight       *float64 `json:"weight"`
-	Method       *string  `json:"method"`
+	Method       *string  `json:"method,omitempty"`
 	Off          *bool    `json:"off"`
 	Name         *string  `json:"name"`
 }
@@ -229,6 +229,47 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, Errorf(EInvalid, "%s: %v", name, err)
 	}
 	return cfg, nil
+}
+
+// CanonicalJSON returns the configuration as a configuration file that ParseConfig reads
+// back to the same configuration, whatever file and defaults it was read from: every key
+// written, the catalogue and the benefits whole ("replace": true) in their order, each
+// type with its class and method. It is what a database records of the rules it decides
+// under (an audit row of kind config), so two files that mean the same give the same
+// text, and the text alone, saved as a file, brings the rules back.
+func (c *Config) CanonicalJSON() []byte {
+	types := make([]typeOverride, 0, c.Catalogue.Len())
+	for _, t := range c.Catalogue.Types() {
+		o := typeOverride{Code: t.Code, Source: &t.Source, Spoofable: &t.Spoofable, CriticalWeak: &t.CriticalWeak,
+			Moves: &t.Moves, Weight: &t.Weight, Off: &t.Off, Name: &t.Name}
+		class := t.Class.String()
+		o.Class = &class
+		if t.Method != MethodNone {
+			m := t.Method.String()
+			o.Method = &m
+		}
+		types = append(types, o)
+	}
+	var f struct {
+		Policy    Policy   `json:"policy"`
+		Weak      WeakRule `json:"weak"`
+		Catalogue struct {
+			Replace bool           `json:"replace"`
+			Types   []typeOverride `json:"types"`
+		} `json:"catalogue"`
+		Benefits struct {
+			Replace bool      `json:"replace"`
+			Codes   []Benefit `json:"codes"`
+		} `json:"benefits"`
+	}
+	f.Policy, f.Weak = c.Policy, c.Weak
+	f.Catalogue.Replace, f.Catalogue.Types = true, types
+	f.Benefits.Replace, f.Benefits.Codes = true, append([]Benefit{}, c.Benefits...)
+	b, err := json.Marshal(&f)
+	if err != nil {
+		panic(err) // plain values: no marshaller of their own that could fail
+	}
+	return b
 }
 
 func applyOverride(types []RecordType, o typeOverride) ([]RecordType, error) {
