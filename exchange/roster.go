@@ -2,6 +2,8 @@ package exchange
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
@@ -56,6 +58,9 @@ type Roster struct {
 	Warnings   []Warning
 	Rows       int // data rows read, good or quarantined
 	Encoding   string
+	// SHA256 is the hex SHA-256 of the file's bytes as read (ReadRoster; "" from
+	// ReadRosterFrom): the import's audit row names the very file its people came from.
+	SHA256 string
 }
 
 // The largest amounts a roster row may carry: beyond any real entitlement, and small
@@ -80,7 +85,18 @@ func ReadRoster(path string, opt RosterOptions) (*Roster, error) {
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && !gz {
 		size = st.Size()
 	}
-	return readRoster(path, f, format, gz, opt, size)
+	// Hashed as it is read, not opened twice: the hash is of the bytes the people came
+	// from, even if the file is replaced meanwhile.
+	h := sha256.New()
+	ro, err := readRoster(path, io.TeeReader(f, h), format, gz, opt, size)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(h, f); err != nil { // anything after what the reader needed
+		return nil, silentcert.Errorf(silentcert.EInvalid, "%w", err)
+	}
+	ro.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return ro, nil
 }
 
 // person is a recipient being merged. It holds no pointers (strings are places in the

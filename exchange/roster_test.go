@@ -2,7 +2,11 @@ package exchange
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -259,6 +263,27 @@ func TestRosterFormats(t *testing.T) {
 		_, err := ReadRosterFrom("m.csv", strings.NewReader(c.header), FormatCSV, false, RosterOptions{})
 		if err == nil || !strings.Contains(err.Error(), "m.csv") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v", c.header, err)
+		}
+	}
+}
+
+// TestRosterFileHash: ReadRoster gives the SHA-256 of the file's bytes, gzip as stored,
+// for the import's audit row.
+func TestRosterFileHash(t *testing.T) {
+	id := mkID("1950-03-04", "011")
+	text := []byte(rosterHeader + id + ",张三,,,济南市,,,,EMP_PENSION,100,2020-01,,,\n")
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{"r.csv": text, "r.csv.gz": gzipped(t, text)} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := ReadRoster(path, RosterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := sha256.Sum256(b); r.SHA256 != hex.EncodeToString(want[:]) || len(r.Recipients) != 1 {
+			t.Errorf("%s: SHA-256 %q, want %x", name, r.SHA256, want)
 		}
 	}
 }

@@ -114,6 +114,13 @@ func TestNameConflictsSurviveReopen(t *testing.T) {
 				t.Errorf("corrected roster: %d updated, problems %+v; want 1, the golden roster's", res.Updated, res.Roster.Problems)
 			}
 			conflicts(0)
+			// The correction on her trail: the conflict counted, then none.
+			if rows, err = db.PersonAudit(ctx, p.PID); err != nil {
+				t.Fatal(err)
+			}
+			if r := rows[len(rows)-1]; r.Kind != "roster" || r.Action != "update" || r.Detail != "name_conflicts=1→0" {
+				t.Errorf("the corrected roster's row: %+v", r)
+			}
 		})
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/exchange"
 	"github.com/silentcert/silentcert/linkage"
+	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -23,6 +25,7 @@ type RosterResult struct {
 	Roster          *exchange.Roster
 	EntitlementKept int // people whose entitlements changed shape: kept as they were (see ImportRoster)
 	LinkedLate      int // stored records of a death, a loss or its end found to name a person enrolled now
+	Absent          int // people enrolled before whom the roster does not name: kept as they were
 }
 
 // ImportRoster reads a roster file (spec §2) and enrols its people: new people are added
@@ -31,7 +34,8 @@ type RosterResult struct {
 // in the set of a person's entitlements is not applied to a person already enrolled (the
 // state's payment history is per entitlement): it is reported, for an operator to handle.
 // Records of a death, a loss of eligibility or its end that arrived before a new person's
-// enrolment, naming no one then, are applied to them (linkEnrolled).
+// enrolment, naming no one then, are applied to them (linkEnrolled). Each person added or
+// changed has an audit row of their own (rosterTrail), in the import's transaction.
 func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string) (*RosterResult, error) {
 	return s.importRoster(ctx, path, encoding, actor, s.Today())
 }
@@ -51,9 +55,13 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 		return nil, err
 	}
 	defer tx.Rollback()
+	// What the import did, person by person counted, and the file it read by its hash: an
+	// auditor holding the file can tell it is the one imported.
 	rep := func() string {
 		b, _ := json.Marshal(map[string]any{"rows": ro.Rows, "recipients": len(ro.Recipients), "quarantined": len(ro.Problems),
-			"warnings": len(ro.Warnings), "encoding": ro.Encoding, "linked_late": res.LinkedLate})
+			"warnings": len(ro.Warnings), "encoding": ro.Encoding, "linked_late": res.LinkedLate, "added": res.Added,
+			"updated": res.Updated, "unchanged": res.Unchanged, "entitlements_kept": res.EntitlementKept,
+			"absent": res.Absent, "sha256": ro.SHA256})
 		return string(b)
 	}
 	b := &store.Batch{Origin: "roster", Actor: actor, Received: s.wallTime(), Day: s.Today(), Status: "applied", Files: path, Report: rep()}
@@ -66,6 +74,8 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 	}
 	var added []*Person
 	var changed []*store.Person
+	trail := rosterTrail{tx: tx, row: store.AuditRow{Kind: "roster", Day: s.Today(), At: s.wallTime(), Actor: actor,
+		Evidence: "batch:" + itoa(b.ID)}}
 	for _, rec := range ro.Recipients {
 		r := *rec
 		r.Entitlements = slices.Clone(rec.Entitlements)
@@ -73,17 +83,26 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 		slices.SortStableFunc(r.Entitlements, func(a, b sc.Entitlement) int { return bytes.Compare([]byte(a.Benefit), []byte(b.Benefit)) })
 		if pid, ok := s.byID[r.PersonID]; ok {
 			p := s.ppl[pid]
+			var refused []sc.Entitlement // the roster's entitlements, when not applied
 			if !sameBenefits(p.Rec.Entitlements, r.Entitlements) {
 				res.EntitlementKept++
-				r.Entitlements = p.Rec.Entitlements
+				refused, r.Entitlements = r.Entitlements, p.Rec.Entitlements
 			}
 			rosterRegion := r.RegionCode
 			r.RegionCode = p.Rec.RegionCode // moves recorded since the roster was written stand
 			if recipientEqual(p.Rec, &r) && rosterRegion == p.RosterRegion {
 				res.Unchanged++
+				if refused != nil {
+					if err := trail.changed(p, &r, rosterRegion, refused); err != nil {
+						return nil, err
+					}
+				}
 				continue
 			}
 			res.Updated++
+			if err := trail.changed(p, &r, rosterRegion, refused); err != nil {
+				return nil, err
+			}
 			np := *p
 			np.Rec = &r
 			np.RosterRegion = rosterRegion
@@ -96,8 +115,17 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 		}
 		p := &Person{PID: int64(len(s.ppl) + len(added)), Rec: &r, NextCheck: sc.NoDate, Health: -1, RosterRegion: r.RegionCode}
 		p.State = s.eng.EnrolWith(p.Rec, make([]engine.EntState, len(r.Entitlements)))
+		if err := trail.added(p); err != nil {
+			return nil, err
+		}
 		added = append(added, p)
 		res.Added++
+	}
+	// An import removes no one: the people it does not name are kept as they were, and
+	// counted, so that a partial roster shows as one.
+	res.Absent = len(s.ppl) - res.Updated - res.Unchanged
+	if err := trail.flush(); err != nil {
+		return nil, err
 	}
 	if res.LinkedLate, err = s.linkEnrolled(tx, added, s.Today()); err != nil {
 		return nil, err
@@ -144,6 +172,147 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 		}
 	})
 	return res, nil
+}
+
+// rosterTrail writes the audit rows of a roster import, one per person it adds or changes
+// (kind roster, action add, update, or entitlements_kept when the roster's only change is
+// a set of entitlements not applied), naming the person and what changed, old → new: an
+// amount tripled or an agent's phone put on the roster (a phone that gets sign-in links)
+// is there on the person's page and in the trail, by whom and from which import. Rows go
+// to the store a few thousand at a time: a city's first import writes one per person.
+type rosterTrail struct {
+	tx   *store.Tx
+	row  store.AuditRow // what every row of the import shares
+	rows []store.AuditRow
+	b    []byte
+}
+
+// rosterTrailChunk is how many rows the trail holds before writing them.
+const rosterTrailChunk = 4096
+
+// added writes the row of a person the import enrols: what they are paid and how they
+// are reached. The address is left out (a later change of it shows it, old → new).
+func (t *rosterTrail) added(p *Person) error {
+	r := p.Rec
+	b := t.b[:0]
+	b = appendPair(b, "name", store.DetailValue(r.Name))
+	b = appendPair(b, "region_code", p.RosterRegion)
+	b = appendPair(b, "phone", notice.MaskPhone(r.Phone))
+	b = appendPair(b, "agent_phone", notice.MaskPhone(r.AgentPhone))
+	b = appendPair(b, "last_certified", r.LastCertified.String())
+	for i := range r.Entitlements {
+		e := &r.Entitlements[i]
+		b = appendPair(b, e.Benefit+".monthly_amount", e.Monthly.String())
+		b = appendPair(b, e.Benefit+".start_month", e.Start.String())
+		b = appendPair(b, e.Benefit+".end_month", e.End.String())
+		if e.CapacityKnown {
+			b = appendPair(b, e.Benefit+".offset_capacity", e.Capacity.String())
+		}
+	}
+	return t.write(p, "add", b)
+}
+
+// changed writes the row of a person already enrolled whom the roster changes: each field
+// that differs, old→new (an empty side: none). refused, when set, are the roster's
+// entitlements, whose set differs from the person's and which were not applied.
+func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, refused []sc.Entitlement) error {
+	o := p.Rec
+	b := t.b[:0]
+	b = appendChange(b, "name", store.DetailValue(o.Name), store.DetailValue(r.Name))
+	b = appendChange(b, "sex", strconv.Itoa(o.Sex), strconv.Itoa(r.Sex))
+	b = appendChange(b, "birth_date", o.BirthDate.String(), r.BirthDate.String())
+	b = appendChange(b, "hukou_address", store.DetailValue(o.HukouAddress), store.DetailValue(r.HukouAddress))
+	b = appendChange(b, "region_code", p.RosterRegion, rosterRegion)
+	if o.Phone != r.Phone {
+		b = appendArrow(b, "phone", notice.MaskPhone(o.Phone), notice.MaskPhone(r.Phone))
+	}
+	if o.AgentPhone != r.AgentPhone {
+		b = appendArrow(b, "agent_phone", notice.MaskPhone(o.AgentPhone), notice.MaskPhone(r.AgentPhone))
+	}
+	b = appendChange(b, "last_certified", o.LastCertified.String(), r.LastCertified.String())
+	b = appendChange(b, "name_conflicts", strconv.Itoa(o.NameConflicts), strconv.Itoa(r.NameConflicts))
+	action := "update"
+	if refused != nil {
+		codes := func(es []sc.Entitlement) string {
+			s := make([]string, len(es))
+			for i := range es {
+				s[i] = es[i].Benefit
+			}
+			return strings.Join(s, "|")
+		}
+		b = appendArrow(b, "benefit_type", codes(o.Entitlements), codes(refused))
+		b = appendPair(b, "entitlements_kept", "1")
+		if recipientEqual(o, r) && rosterRegion == p.RosterRegion {
+			action = "entitlements_kept" // nothing else changed, nothing applied
+		}
+	} else {
+		for i := range o.Entitlements { // the same benefits in the same order (sameBenefits)
+			oe, ne := &o.Entitlements[i], &r.Entitlements[i]
+			b = appendChange(b, oe.Benefit+".monthly_amount", oe.Monthly.String(), ne.Monthly.String())
+			b = appendChange(b, oe.Benefit+".start_month", oe.Start.String(), ne.Start.String())
+			b = appendChange(b, oe.Benefit+".end_month", oe.End.String(), ne.End.String())
+			b = appendChange(b, oe.Benefit+".offset_capacity", capacityText(oe), capacityText(ne))
+		}
+	}
+	return t.write(p, action, b)
+}
+
+func capacityText(e *sc.Entitlement) string {
+	if !e.CapacityKnown {
+		return ""
+	}
+	return e.Capacity.String()
+}
+
+// write queues the person's row, its detail b, and writes the queue once it is full.
+func (t *rosterTrail) write(p *Person, action string, b []byte) error {
+	t.b = b
+	row := t.row
+	row.PID, row.PersonID, row.Action, row.Detail = p.PID, p.Rec.PersonID, action, string(b)
+	t.rows = append(t.rows, row)
+	if len(t.rows) < rosterTrailChunk {
+		return nil
+	}
+	return t.flush()
+}
+
+// flush writes the rows queued.
+func (t *rosterTrail) flush() error {
+	err := t.tx.Append(t.rows)
+	t.rows = t.rows[:0]
+	return err
+}
+
+// appendPair appends key=v to a detail, nothing when v is empty.
+func appendPair(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	if len(b) > 0 {
+		b = append(b, ';')
+	}
+	b = append(b, key...)
+	b = append(b, '=')
+	return append(b, v...)
+}
+
+// appendChange appends key=old→new to a detail when they differ.
+func appendChange(b []byte, key, old, new string) []byte {
+	if old == new {
+		return b
+	}
+	return appendArrow(b, key, old, new)
+}
+
+func appendArrow(b []byte, key, old, new string) []byte {
+	if len(b) > 0 {
+		b = append(b, ';')
+	}
+	b = append(b, key...)
+	b = append(b, '=')
+	b = append(b, old...)
+	b = append(b, "→"...)
+	return append(b, new...)
 }
 
 func sameBenefits(a, b []sc.Entitlement) bool {

@@ -189,7 +189,9 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	money := seesMoney(reqOf(r).user)
 	d.Money = money
 	for _, a := range audit {
-		if a.Kind == "recovery" && !money {
+		// A roster's rows carry amounts, as a recovery's: not for those who see no money
+		// (the village assistant, who would see the change's row with its detail empty).
+		if (a.Kind == "recovery" || a.Kind == "roster") && !money {
 			continue
 		}
 		ev := Event{Date: a.Day, Kind: "action", Title: a.Action, Detail: a.Detail, Method: a.Method, Rule: a.Rule, Ref: a.Evidence, Actor: a.Actor,

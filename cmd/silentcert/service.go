@@ -189,8 +189,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "roster %s: %d added, %d updated, %d unchanged, %d rows quarantined (batch %d)\n", *roster,
-			res.Added, res.Updated, res.Unchanged, len(res.Roster.Problems), res.BatchID)
+		fmt.Fprintf(stdout, "roster %s: %d added, %d updated, %d unchanged, %d not on it (kept), %d rows quarantined (batch %d)\n", *roster,
+			res.Added, res.Updated, res.Unchanged, res.Absent, len(res.Roster.Problems), res.BatchID)
+		if res.EntitlementKept > 0 {
+			fmt.Fprintf(stdout, "%d people with other entitlements on the roster kept theirs (not applied; each on their trail, roster entitlements_kept)\n", res.EntitlementKept)
+		}
 		listProblems(stderr, res.Roster.Problems, res.Roster.Warnings, res.BatchID)
 	}
 	if len(files) == 0 {
