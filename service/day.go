@@ -249,8 +249,11 @@ func (s *Service) runDayTimed(tx *store.Tx, ch *change, d sc.Date, tm *phases) (
 	if err := tx.MarkRun(d, s.wallTime(), evaluated, n); err != nil {
 		return 0, 0, err
 	}
+	// The rules the day was decided by, on its row: the configuration's print and the
+	// model's identity (their rows of kind config and model say what they are).
+	model, _ := s.modelIdentity()
 	err = tx.Append([]store.AuditRow{{Kind: "run", Day: d, At: s.wallTime(), Actor: "system", PID: -1,
-		Action: "daily_run", Detail: fmt.Sprintf("evaluated=%d;decisions=%d;payroll=%v", evaluated, n, payday)}})
+		Action: "daily_run", Detail: fmt.Sprintf("evaluated=%d;decisions=%d;payroll=%v;config=%s;model=%s", evaluated, n, payday, configPrint(s.cfg), model)}})
 	return evaluated, n, err
 }
 

@@ -93,6 +93,9 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	if err := s.CheckModel(ctx, "", "replay"); err != nil {
 		return nil, err
 	}
+	if err := s.CheckConfig(ctx, "", "replay"); err != nil {
+		return nil, err
+	}
 	rep := backtest.NewReport()
 	if s.People() == 0 {
 		ro, err := s.importRoster(ctx, opt.Roster, opt.Encoding, "replay", opt.To)
@@ -304,9 +307,21 @@ func (m *replayMark) sameInputs(o *replayMark) bool {
 }
 
 // configPrint names a configuration by the first 16 hex digits of the SHA-256 of its
-// JSON (policy, weak rule, catalogue types, benefits): a replay resumed under another
-// configuration would decide its later days by other rules.
-func configPrint(cfg *sc.Config) string {
+// canonical JSON (sc.Config.CanonicalJSON: every rule, each type's class and method
+// included): a replay resumed under another configuration would decide its later days
+// by other rules, and a database records the print of the configuration it decides
+// under (CheckConfig).
+func configPrint(cfg *sc.Config) string { return printOf(cfg.CanonicalJSON()) }
+
+func printOf(canonical []byte) string {
+	h := sha256.Sum256(canonical)
+	return hex.EncodeToString(h[:8])
+}
+
+// legacyConfigPrint is configPrint as marks written before the print covered the
+// types' classes and methods have it: such a replay is resumed under the same rules
+// as it was checked by then.
+func legacyConfigPrint(cfg *sc.Config) string {
 	b, _ := json.Marshal(struct {
 		Policy   sc.Policy
 		Weak     sc.WeakRule
@@ -347,6 +362,9 @@ func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMar
 		}
 	}
 	if opt.Resume {
+		if ok && old.Config == legacyConfigPrint(s.cfg) {
+			old.Config = m.Config // a mark of before the print covered classes: the same rules then
+		}
 		switch {
 		case !ok:
 			return m, sc.Errorf(sc.EConflict, "%s: no replay to resume: start one on an empty database (without --resume)", s.db)

@@ -15,7 +15,7 @@ import (
 // trailKinds are offered in the audit page's kind filter (others may be typed).
 // The payroll is an export (action payroll), as are backups.
 var trailKinds = []string{"login", "login_code", "user", "api_key", "batch", "roster", "run", "visit", "review", "recovery", "held",
-	"export", "notice", "model", "build", "citizen_login", "citizen_signin", "citizen_face", "citizen_review", "citizen_visit",
+	"export", "notice", "model", "config", "build", "citizen_login", "citizen_signin", "citizen_face", "citizen_review", "citizen_visit",
 	"citizen_reference", "migration"}
 
 type trailData struct {

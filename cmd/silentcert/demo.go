@@ -45,6 +45,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	modelPath := fs.String("model", "builtin", "evidence model (WEAK by score, the fraud-risk list): \"builtin\", a file from silentcert train, or \"\" for the baseline rule alone")
 	change := fs.String("model-change", "", modelChangeHelp)
+	configChange := fs.String("config-change", "", "the reason for going on under a release's built-in configuration other than the one the demo was built with (written to the audit trail)")
 	faceModels := fs.String("face-models", "face/testdata/npm/package/model", "folder of the face models (face/fetch.sh); missing: the pensioner's pages work but face capture answers that it is unavailable")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -106,6 +107,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if err := svc.CheckModel(ctx, *change, "demo"); err != nil {
+		return fmt.Errorf("%w (or delete %s to build the demo again)", err, *path)
+	}
+	if err := svc.CheckConfig(ctx, *configChange, "demo"); err != nil {
 		return fmt.Errorf("%w (or delete %s to build the demo again)", err, *path)
 	}
 	// Sessions and lockouts keep the wall clock; the audit rows take the demo's day.

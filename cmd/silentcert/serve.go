@@ -34,6 +34,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of roster imports")
 	modelPath := fs.String("model", "", modelHelp)
 	change := fs.String("model-change", "", modelChangeHelp)
+	configChange := fs.String("config-change", "", configChangeHelp)
 	faceModels := fs.String("face-models", "face/testdata/npm/package/model", "folder of the face models (face/fetch.sh); missing: face certification answers that it is unavailable")
 	helpPhone := fs.String("help-phone", "12333", "the number the pensioner's pages give for questions (12333: the national social-insurance hotline; or the agency's own)")
 	publicURL := fs.String("public-url", "", "the address citizens reach the service at, put in the links of reminders (e.g. https://rz.example.gov.cn)")
@@ -117,6 +118,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if err := svc.CheckModel(ctx, *change, "serve"); err != nil {
+		return err
+	}
+	if err := svc.CheckConfig(ctx, *configChange, "serve"); err != nil {
 		return err
 	}
 	metrics := &notice.Metrics{}

@@ -148,6 +148,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of the roster")
 	modelPath := fs.String("model", "", modelHelp)
 	change := fs.String("model-change", "", modelChangeHelp)
+	configChange := fs.String("config-change", "", configChangeHelp)
 	paths, err := parseFlagsAndPaths(fs, args)
 	if err != nil {
 		return err
@@ -182,6 +183,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := svc.CheckModel(ctx, *change, cliActor()); err != nil {
+		return err
+	}
+	if err := svc.CheckConfig(ctx, *configChange, cliActor()); err != nil {
 		return err
 	}
 	if *roster != "" {
@@ -508,6 +512,7 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	modelPath := fs.String("model", "", modelHelp)
 	change := fs.String("model-change", "", modelChangeHelp)
+	configChange := fs.String("config-change", "", configChangeHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -522,6 +527,9 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := svc.CheckModel(ctx, *change, cliActor()); err != nil {
+		return err
+	}
+	if err := svc.CheckConfig(ctx, *configChange, cliActor()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "loaded %d people in %.1fs (%.1fs of CPU)\n", svc.People(), time.Since(loadStart).Seconds(), cpuSeconds()-loadCPU)
@@ -868,6 +876,8 @@ func auditCLI(ctx context.Context, db *store.DB, day sc.Date, rows []store.Audit
 const modelHelp = "evidence model file from silentcert train, or \"builtin\" (default: the baseline weak rule, no RISK rows); the same for every command on one database (see --model-change)"
 
 const modelChangeHelp = "the reason for deciding under another --model than the database's decisions so far were made with: the switch is written to the audit trail (without it, such a run is refused)"
+
+const configChangeHelp = "the reason for deciding under another --config (or the built-in rules of another release) than the database's decisions so far were made with: the switch is written to the audit trail with what changed (without it, such a run is refused)"
 
 // openSetup reads the configuration and the evidence model ("" for none) and opens the
 // database: what every command on the service's database starts with.

@@ -1,0 +1,126 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// TestCheckConfig: a database keeps one configuration, as it keeps one model. The first
+// service records its own (meta "config", its print, and an audit row holding the whole
+// canonical JSON); the same again writes nothing; another (the auditor's case: grace
+// months 0 and TEL.ACTIVITY made STRONG, four more people suspended and nothing in the
+// trail) is refused, naming both prints and what differs; with a reason the switch is
+// written with both prints, what differs, the reason, the new rules and the actor. Each
+// day's run row names the print it decided under.
+func TestCheckConfig(t *testing.T) {
+	other, err := sc.ParseConfig("other.json", []byte(`{"policy":{"grace_months":0},"catalogue":{"types":[{"code":"TEL.ACTIVITY","class":"STRONG"}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			open := func(cfg *sc.Config) *service.Service {
+				t.Helper()
+				s, err := service.Open(ctx, db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2024, 1, 2, 9, 0, 0, 0, time.UTC) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			rows := func() []store.AuditRow {
+				t.Helper()
+				rs, err := db.Trail(ctx, store.TrailQuery{Kind: "config", From: sc.NoDate, To: sc.NoDate, Limit: 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rs
+			}
+			s := open(nil)
+			if err := s.CheckConfig(ctx, "", "cli:zhao"); err != nil {
+				t.Fatalf("first use: %v", err)
+			}
+			first, _, _ := db.Meta(ctx, "config")
+			rs := rows()
+			if len(first) != 16 || len(rs) != 1 || !strings.HasPrefix(rs[0].Detail, "to="+first+";first=1;config={") || rs[0].Actor != "cli:zhao" {
+				t.Fatalf("first use: meta %q, rows %+v", first, rs)
+			}
+			// The detail's JSON is the configuration: read back, the same rules.
+			_, js, _ := strings.Cut(rs[0].Detail, ";config=")
+			if strings.ContainsAny(js, ";=") {
+				t.Errorf("the JSON holds a separator of the detail's pairs: %s", js)
+			}
+			var raw json.RawMessage
+			if err := json.Unmarshal([]byte(js), &raw); err != nil {
+				t.Fatalf("the detail's JSON: %v", err)
+			}
+			back, err := sc.ParseConfig("audit", []byte(js))
+			if err != nil || string(back.CanonicalJSON()) != string(sc.DefaultConfig().CanonicalJSON()) {
+				t.Fatalf("the detail's JSON reads back as another configuration (%v)", err)
+			}
+			if err := open(sc.DefaultConfig()).CheckConfig(ctx, "", "cli:zhao"); err != nil || len(rows()) != 1 {
+				t.Fatalf("the same configuration again: %v, %d rows", err, len(rows()))
+			}
+			err = open(other).CheckConfig(ctx, "", "cli:zhao")
+			if sc.ErrorCode(err) != sc.EConflict || !strings.Contains(err.Error(), first) || !strings.Contains(err.Error(), "--config-change") ||
+				!strings.Contains(err.Error(), "policy.grace_months 1→0") || !strings.Contains(err.Error(), "catalogue.types.TEL.ACTIVITY.class WEAK→STRONG") ||
+				!strings.Contains(err.Error(), "catalogue.types.TEL.ACTIVITY.method →STRONG") {
+				t.Fatalf("another configuration: %v", err)
+			}
+			if got, _, _ := db.Meta(ctx, "config"); got != first || len(rows()) != 1 {
+				t.Fatalf("a refusal changed the record: %q, %d rows", got, len(rows()))
+			}
+			s = open(other)
+			if err := s.CheckConfig(ctx, "grace ended; TEL=strong", "cli:zhao"); err != nil {
+				t.Fatalf("a switch with a reason: %v", err)
+			}
+			now, _, _ := db.Meta(ctx, "config")
+			rs = rows()
+			want := "from=" + first + ";to=" + now + ";changed=catalogue.types.TEL.ACTIVITY.class WEAK→STRONG, catalogue.types.TEL.ACTIVITY.method →STRONG, policy.grace_months 1→0;reason=grace ended, TEL:strong;config={"
+			if now == first || len(rs) != 2 || !strings.HasPrefix(rs[0].Detail, want) {
+				t.Fatalf("the switch: meta %q, row %q, want %q…", now, rs[0].Detail, want)
+			}
+			// The day's run names the configuration it decided under.
+			if err := s.RunDay(ctx, sc.MustDate("2024-01-02")); err != nil {
+				t.Fatal(err)
+			}
+			run, err := db.Trail(ctx, store.TrailQuery{Kind: "run", From: sc.NoDate, To: sc.NoDate, Limit: 1})
+			if err != nil || len(run) != 1 || !strings.Contains(run[0].Detail, ";config="+now+";model=none") {
+				t.Fatalf("the run's row: %+v (%v)", run, err)
+			}
+			if n, err := db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Errorf("audit: %+v", p) }); err != nil || n == 0 {
+				t.Fatalf("verify: %d rows, %v", n, err)
+			}
+		})
+	}
+}
+
+// TestCheckConfigAfterRuns: a database that ran days before it recorded its
+// configuration says so on the first record: those days' rules are not known.
+func TestCheckConfigAfterRuns(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite:"+t.TempDir()+"/c.db")
+	s, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 1, 3, 9, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RunDay(ctx, sc.MustDate("2024-01-02")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckConfig(ctx, "", "serve"); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := db.Trail(ctx, store.TrailQuery{Kind: "config", From: sc.NoDate, To: sc.NoDate, Limit: 1})
+	if err != nil || len(rs) != 1 || !strings.Contains(rs[0].Detail, ";first=1;unrecorded_through=2024-01-02;config={") {
+		t.Fatalf("%+v (%v)", rs, err)
+	}
+}
