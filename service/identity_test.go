@@ -99,7 +99,8 @@ func TestNameConflictsSurviveReopen(t *testing.T) {
 			flagged := false
 			for _, r := range rows {
 				if r.Action == "RISK" {
-					flagged = strings.Contains(r.Detail, "reasons=inconsistent_identity_1|")
+					// Named by its own rule, not a bare "§6" as if the engine's.
+					flagged = strings.Contains(r.Detail, "reasons=inconsistent_identity_1|") && r.Rule == service.RiskRule
 				}
 			}
 			if !flagged {

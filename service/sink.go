@@ -61,7 +61,8 @@ func (k *sink) Withhold(w engine.Withholding) {
 
 func (k *sink) Count(c engine.Counter) { k.counters["counters."+c.String()]++ }
 
-// ruleOf names the rule of spec §6 behind a decision, for the audit trail.
+// ruleOf names the rule behind a decision (spec §6, or the fraud-risk model for RISK), for
+// the audit trail.
 func ruleOf(d *engine.Decision) string {
 	switch d.Action {
 	case sc.ActCertified:
@@ -82,9 +83,16 @@ func ruleOf(d *engine.Decision) string {
 		return "§6 restore"
 	case sc.ActConflict:
 		return "§6 conflict held for review"
+	case sc.ActRisk:
+		// Not a rule of §6: the evidence model's fraud-risk flag (§7's RISK row), which
+		// asks for a look and stops nothing; its reasons are in the detail.
+		return RiskRule
 	}
 	return "§6"
 }
+
+// RiskRule is the rule a RISK decision's audit row names.
+const RiskRule = "fraud-risk model: flagged for a look, no status change"
 
 // flush turns the collected decisions into audit rows, names their evidence (keys holds
 // the names already known; the rest are read from the store), and writes them with the

@@ -20,6 +20,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/idcard"
+	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -266,9 +267,13 @@ func (p *Page) SeesCodes() bool { return p.User == nil || p.User.Role != auth.Ro
 // CityWide reports whether the page's reader sees the city's batches (cityWide).
 func (p *Page) CityWide() bool { return p.User != nil && cityWide(p.User) == nil }
 
-// RuleName names the rule of spec §6 behind a decision (service's ruleOf) in the page's
-// language; a rule the catalogue does not name is shown as written.
+// RuleName names the rule behind a decision (service's ruleOf: spec §6's, or the
+// fraud-risk model's) in the page's language; a rule the catalogue does not name is shown
+// as written.
 func (p *Page) RuleName(rule string) string {
+	if rule == service.RiskRule {
+		return p.T("rule.risk")
+	}
 	r, ok := strings.CutPrefix(rule, "§6 ")
 	if !ok {
 		return rule

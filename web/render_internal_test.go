@@ -57,6 +57,9 @@ func TestMethodCoded(t *testing.T) {
 	if got := village.RuleName("§6 service period ended"); got != "认证有效期已满" {
 		t.Errorf("the rule: %q", got)
 	}
+	if got := village.RuleName(service.RiskRule); got != "疑似冒领风险提示（不改变状态）" {
+		t.Errorf("a RISK row's rule: %q", got)
+	}
 }
 
 // TestReversedCaseOpen: a case whose only repayment was reversed is open again, not
