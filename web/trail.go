@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -153,3 +155,24 @@ func shownAt(at string) string {
 
 // ShownAt is shownAt for the audit page.
 func (p *Page) ShownAt(at string) string { return shownAt(at) }
+
+// DetailHead is a row's detail without the configuration it may end with (a config row's
+// canonical JSON, kilobytes long): the page shows that apart, folded (ConfigJSON).
+func (p *Page) DetailHead(detail string) string {
+	head, _, _ := strings.Cut(detail, ";config={")
+	return head
+}
+
+// ConfigJSON is the configuration a config row's detail ends with, indented for reading
+// ("" for any other row); the export keeps the detail as written.
+func (p *Page) ConfigJSON(detail string) string {
+	i := strings.Index(detail, ";config={")
+	if i < 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if json.Indent(&b, []byte(detail[i+len(";config="):]), "", "  ") != nil {
+		return detail[i+len(";config="):]
+	}
+	return b.String()
+}
