@@ -393,6 +393,11 @@ func (db *DB) Decisions(ctx context.Context, fn func(*AuditRow) error) error {
 	if err != nil {
 		return fmt.Errorf("%s: decisions: %w", db, err)
 	}
+	return eachAudit(rows, fn)
+}
+
+// eachAudit hands each audit row of rows to fn, in their order, and closes them.
+func eachAudit(rows *sql.Rows, fn func(*AuditRow) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		r, err := scanAudit(rows)
@@ -412,13 +417,6 @@ func (db *DB) audit(ctx context.Context, where string, args ...any) ([]AuditRow,
 	if err != nil {
 		return nil, fmt.Errorf("%s: audit: %w", db, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	err = eachAudit(rows, func(r *AuditRow) error { out = append(out, *r); return nil })
+	return out, err
 }

@@ -80,15 +80,5 @@ func (db *DB) TrailEach(ctx context.Context, q TrailQuery, count func(n int) err
 	if err != nil {
 		return fmt.Errorf("%s: audit: %w", db, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return err
-		}
-		if err := each(&r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachAudit(rows, each)
 }
