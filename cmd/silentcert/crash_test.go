@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -265,14 +266,20 @@ func TestOneWriterCommands(t *testing.T) {
 	if out, err := run("run-day", "--day", "2024-02-02"); err == nil || !strings.Contains(out, "is in use by") || !strings.Contains(out, fmt.Sprintf("pid %d", os.Getpid())) {
 		t.Fatalf("run-day beside a writer: %v: %s", err, out)
 	}
-	if out, err := run("payroll", "--month", "2024-02", "--out", filepath.Join(t.TempDir(), "pay.csv")); err != nil {
+	payFile := filepath.Join(t.TempDir(), "pay.csv")
+	if out, err := run("payroll", "--month", "2024-02", "--out", payFile); err != nil {
 		t.Fatalf("payroll beside a writer: %v: %s", err, out)
 	}
 	// The payroll file holds every ID number: who took it is in the trail, whose chain
-	// holds beside the writer.
+	// holds beside the writer; then what was written, its rows and SHA-256 (newest first).
 	rows, err := holder.Trail(context.Background(), store.TrailQuery{Kind: "export", Limit: 10, From: sc.NoDate, To: sc.NoDate})
-	if err != nil || len(rows) != 1 || rows[0].Action != "payroll" || !strings.HasPrefix(rows[0].Actor, "cli") || !strings.Contains(rows[0].Detail, "month=2024-02;file=") {
+	if err != nil || len(rows) != 2 || rows[1].Action != "payroll" || !strings.HasPrefix(rows[1].Actor, "cli") || !strings.Contains(rows[1].Detail, "month=2024-02;file=") {
 		t.Errorf("the payroll's audit row: %+v %v", rows, err)
+	}
+	body, _ := os.ReadFile(payFile)
+	if want := fmt.Sprintf(";sha256=%x", sha256.Sum256(body)); len(rows) != 2 || rows[0].Action != "payroll_written" ||
+		!strings.HasSuffix(rows[0].Detail, want) || !strings.Contains(rows[0].Detail, fmt.Sprintf(";rows=%d;", strings.Count(string(body), "\n")-1)) {
+		t.Errorf("the written file's audit row: %+v, want it to end %s", rows, want)
 	}
 	if _, err := holder.VerifyAudit(context.Background(), func(p store.AuditProblem) { t.Errorf("audit: %+v", p) }); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -800,32 +801,41 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *rec != "" {
 		rows = append(rows, store.AuditRow{Kind: "export", Action: "recoveries", Detail: "file=" + store.DetailValue(*rec)})
 	}
-	head, err := auditCLI(ctx, db, svc.Today(), rows, stderr)
-	if err != nil {
+	if _, err := auditCLI(ctx, db, svc.Today(), rows, stderr); err != nil {
 		return err
 	}
 	// Each file is put in place whole or not at all (atomicfile): a kill or a full disk
 	// leaves the payment system no file cut short, and a run that fails leaves the file of
-	// a run before as it was.
-	write := func(path string, f func(io.Writer) (int, error)) (int, error) {
-		n := 0
+	// a run before as it was. What was written — its rows and SHA-256 — goes to the trail
+	// after it, so that the file the payment system took can be checked against the trail.
+	var written []store.AuditRow
+	write := func(path, action string, f func(io.Writer) (int, error)) (int, error) {
+		n, sum := 0, sha256.New()
 		err := atomicfile.WriteFile(path, func(w io.Writer) (err error) {
-			n, err = f(w)
+			n, err = f(io.MultiWriter(w, sum))
 			return err
 		})
+		if err == nil {
+			written = append(written, store.AuditRow{Kind: "export", Action: action, Detail: fmt.Sprintf("month=%s;file=%s;rows=%d;sha256=%x",
+				m, store.DetailValue(path), n, sum.Sum(nil))})
+		}
 		return n, err
 	}
-	n, err := write(*out, func(w io.Writer) (int, error) { return svc.WritePayroll(ctx, m, w) })
+	n, err := write(*out, "payroll_written", func(w io.Writer) (int, error) { return svc.WritePayroll(ctx, m, w) })
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "payroll %s: %d rows in %s\n", m, n, *out)
 	if *rec != "" {
-		n, err := write(*rec, func(w io.Writer) (int, error) { return svc.WriteRecoveries(ctx, w) })
+		n, err := write(*rec, "recoveries_written", func(w io.Writer) (int, error) { return svc.WriteRecoveries(ctx, w) })
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "recoveries: %d cases in %s\n", n, *rec)
+	}
+	head, err := auditCLI(ctx, db, svc.Today(), written, stderr)
+	if err != nil {
+		return err
 	}
 	// The trail's head with the files' own rows in it: the fund keeps it with the
 	// payroll, outside this database, where no one who can edit the database can change
