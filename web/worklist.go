@@ -209,7 +209,27 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		})
 	}}
 	c.sendTable(w, r, t, format, fmt.Sprintf("worklist-%s-%s-%s", d.List, orAll(d.Region), c.opt.Today()),
-		store.AuditRow{Kind: "export", Action: d.List, Detail: "region=" + d.Region})
+		store.AuditRow{Kind: "export", Action: d.List, Detail: d.filters()})
+}
+
+// filters is an export's audit detail: the list's region and every filter that chose its
+// rows (the window of the due list, the months of the period's end, the order), so that
+// the trail says which people left, not only from where.
+func (d *worklistData) filters() string {
+	f := "region=" + d.Region
+	if d.List == string(store.WorkWarning) {
+		f += ";months=" + strconv.Itoa(d.Months)
+	}
+	if d.From != "" {
+		f += ";from=" + store.DetailValue(d.From)
+	}
+	if d.To != "" {
+		f += ";to=" + store.DetailValue(d.To)
+	}
+	if d.Frailest {
+		f += ";order=health"
+	}
+	return f
 }
 
 func dateOr(d sc.Date) string {
