@@ -159,8 +159,8 @@ func (c *console) usersPage(w http.ResponseWriter, r *http.Request, status int, 
 	c.render(w, r, status, "users", &usersData{Users: us, Roles: auth.Roles, Message: msg, Error: errMsg})
 }
 
-// usersPost makes an account, sets a password, disables or enables, or ends sessions;
-// auth audits each.
+// usersPost makes an account, sets a password or another role and region, disables or
+// enables, or ends sessions; auth audits each.
 func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 	u := reqOf(r).user
 	if err := admin(u); err != nil {
@@ -201,6 +201,19 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		err = c.auth.SetTemporaryPassword(ctx, u.Name, id, r.PostFormValue("password"))
+	case "role":
+		// Another role or region for an account (a village assistant moved to another
+		// village, a clerk made an auditor): the holder's sessions end, and the change is
+		// audited with the new role and region. Not one's own: another administrator's.
+		region, role := strings.TrimSpace(r.PostFormValue("region")), auth.Role(r.PostFormValue("role"))
+		switch {
+		case id == u.ID:
+			err = said(sc.EInvalid, "admin.own_role")
+		case !manages(u, role, region):
+			err = sc.Errorf(sc.EInvalid, "an administrator of %s makes staff accounts inside it, not administrators", u.Region)
+		default:
+			err = c.auth.SetRole(ctx, u.Name, id, role, region)
+		}
 	case "disable":
 		err = c.auth.SetDisabled(ctx, u.Name, id, true)
 	case "enable":

@@ -433,9 +433,45 @@ func TestScopedAdmin(t *testing.T) {
 	if err := c.db.SQL().QueryRow(`SELECT id FROM users WHERE name = 'operator'`).Scan(&opID); err != nil {
 		t.Fatal(err)
 	}
-	for _, op := range []string{"password", "disable", "revoke", "unlock"} {
+	// Another role and region: a village assistant moved to another village of the
+	// district (their sessions end, audited); not to a role or region outside it, not one's
+	// own.
+	var v9 int64
+	if err := c.db.SQL().QueryRow(`SELECT id FROM users WHERE name = 'v9'`).Scan(&v9); err != nil {
+		t.Fatal(err)
+	}
+	roleOf := func(id int64) (role, region string) {
+		c.db.SQL().QueryRow(c.db.Rebind(`SELECT role, region FROM users WHERE id = ?`), id).Scan(&role, &region)
+		return role, region
+	}
+	for _, c2 := range [][2]string{{"admin", "371002"}, {"village", "371082001001"}, {"operator", ""}} {
+		if st, _, _ := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"role"}, "id": {strconv.FormatInt(v9, 10)},
+			"role": {c2[0]}, "region": {c2[1]}}); st != http.StatusBadRequest {
+			t.Errorf("v9 made %s of %q by the district administrator: %d", c2[0], c2[1], st)
+		}
+	}
+	if st, _, body := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"role"}, "id": {strconv.FormatInt(v9, 10)},
+		"role": {"village"}, "region": {"371002001002"}}); st != http.StatusOK || !strings.Contains(body, `class="ok"`) {
+		t.Errorf("v9 moved to another village: %d", st)
+	}
+	if role, region := roleOf(v9); role != "village" || region != "371002001002" {
+		t.Errorf("v9 is %s of %s", role, region)
+	}
+	var daID int64
+	c.db.SQL().QueryRow(`SELECT id FROM users WHERE name = 'dadmin'`).Scan(&daID)
+	if st, _, body := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"role"}, "id": {strconv.FormatInt(daID, 10)},
+		"role": {"admin"}, "region": {"37"}}); st != http.StatusBadRequest || !strings.Contains(body, "另一位管理员") {
+		t.Errorf("the district administrator's own role: %d", st)
+	}
+	if rows, err := c.db.Trail(context.Background(), store.TrailQuery{Kind: "user", Actor: "dadmin", From: sc.NoDate, To: sc.NoDate}); err != nil ||
+		!slices.ContainsFunc(rows, func(r store.AuditRow) bool {
+			return r.Action == "role" && strings.Contains(r.Detail, "user=v9;") && strings.Contains(r.Detail, ";role=village;region=371002001002;")
+		}) {
+		t.Errorf("the role's change is not audited: %+v %v", rows, err)
+	}
+	for _, op := range []string{"password", "disable", "revoke", "unlock", "role"} {
 		if st, _, _ := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {op}, "id": {strconv.FormatInt(opID, 10)},
-			"password": {"an attacker's long password"}}); st != http.StatusNotFound {
+			"password": {"an attacker's long password"}, "role": {"village"}, "region": {"371002001001"}}); st != http.StatusNotFound {
 			t.Errorf("%s on the city's operator by the district administrator: %d", op, st)
 		}
 	}
