@@ -267,6 +267,20 @@ func (p *Page) SeesCodes() bool { return p.User == nil || p.User.Role != auth.Ro
 // CityWide reports whether the page's reader sees the city's batches (cityWide).
 func (p *Page) CityWide() bool { return p.User != nil && cityWide(p.User) == nil }
 
+// BatchOf is the batch an audit row's evidence names ("batch:12"), for a reader who sees
+// the city's batches; 0 otherwise.
+func (p *Page) BatchOf(evidence string) int64 {
+	s, ok := strings.CutPrefix(evidence, "batch:")
+	if !ok || !p.CityWide() {
+		return 0
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
+}
+
 // RuleName names the rule behind a decision (service's ruleOf: spec §6's, or the
 // fraud-risk model's) in the page's language; a rule the catalogue does not name is shown
 // as written.

@@ -420,6 +420,10 @@ func testConsole(t *testing.T, c *city) {
 	if _, body := au.get("/audit?kind=export"); strings.Contains(body, "<td>上门走访</td>") || !strings.Contains(body, "<td>导出</td>") {
 		t.Errorf("the audit page by kind shows other kinds")
 	}
+	// A batch's row leads to the batch's page, which the auditor may read.
+	if _, body := au.get("/audit?kind=batch"); !regexp.MustCompile(`<td class="code"><a href="/batches/(\d+)">batch:\d+</a></td>`).MatchString(body) {
+		t.Errorf("a batch's audit row does not link its batch:\n%s", regexp.MustCompile(`<td class="code">[^\n]*?</td>`).FindAllString(body, 3))
+	}
 	if _, body := au.get("/audit?before=" + seqs[0][1]); strings.Contains(body, `<tr><td class="n">`+seqs[0][1]+`</td>`) || !strings.Contains(body, `<tr><td class="n">`+seqs[1][1]+`</td>`) {
 		t.Errorf("the audit page before %s", seqs[0][1])
 	}
