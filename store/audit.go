@@ -280,29 +280,53 @@ func (db *DB) PersonAudit(ctx context.Context, pid int64) ([]AuditRow, error) {
 // when given, before sequence number Before when given, newest first, at most Limit.
 type TrailQuery struct {
 	Kind, Actor string
-	From, To    sc.Date // NoDate: open
-	Before      int64   // 0: from the newest
-	Limit       int
-	// Region, when set, keeps only the rows about a person whose region lies in it: a
-	// scoped account's trail. Rows about no person (logins, accounts, batches, runs) are
-	// the whole installation's and left out.
+	// Action, when set, keeps the rows of that action (a decision's status: SUSPENDED).
+	Action   string
+	From, To sc.Date // NoDate: open; both set, at most DecisionDays apart, for decisions
+	Before   int64   // 0: from the newest
+	Limit    int
+	// Region, when set, keeps only the rows about a person whose region lies in it, and
+	// of the rows about no person those of the region's accounts: a scoped account's trail.
 	Region string
 }
+
+// DecisionDays is the widest span of days a TrailQuery of decisions reads: a city's
+// decisions are millions, read by day (audit_day), and an auditor samples a month.
+const DecisionDays = 31
 
 // Trail returns the rows q selects, through the partial indexes of the rows that are not
 // decisions: audit_staff (migration 0015), audit_actor and audit_kind for one actor's or
 // one kind's (0030).
 func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]AuditRow, error) {
+	if err := q.Bounded(); err != nil {
+		return nil, err
+	}
 	where, args := trailWhere(q)
 	return db.audit(ctx, where+` ORDER BY seq DESC LIMIT `+strconv.Itoa(trailLimit(q.Limit)), args...)
+}
+
+// Bounded refuses a query of decisions without both days, or over more than DecisionDays.
+func (q TrailQuery) Bounded() error {
+	if q.Kind == "decision" && (q.From == sc.NoDate || q.To == sc.NoDate || q.To < q.From || int(q.To-q.From) >= DecisionDays) {
+		return sc.Errorf(sc.EInvalid, "decisions are read %d days at most: give from and to", DecisionDays)
+	}
+	return nil
 }
 
 // trailWhere is the WHERE clause of the rows q selects, and its arguments. Every
 // condition goes with kind <> 'decision', word for word the partial indexes' WHERE.
 func trailWhere(q TrailQuery) (string, []any) {
 	where, args := []string{`kind <> 'decision'`}, []any{}
-	if q.Kind != "" {
+	switch q.Kind {
+	case "decision":
+		// By their days (audit_day: kind, day), which the caller bounds (DecisionDays).
+		where = []string{`kind = 'decision'`}
+	case "":
+	default:
 		where, args = append(where, `kind = ?`), append(args, q.Kind)
+	}
+	if q.Action != "" {
+		where, args = append(where, `action = ?`), append(args, q.Action)
 	}
 	if q.Actor != "" {
 		where, args = append(where, `actor = ?`), append(args, q.Actor)

@@ -58,6 +58,9 @@ func (db *DB) WorkEach(ctx context.Context, q WorkQuery, count func(n int) error
 // after giving count, when not nil, their number, counted in the same snapshot (see
 // WorkEach). An error of count or each ends the walk and is returned.
 func (db *DB) TrailEach(ctx context.Context, q TrailQuery, count func(n int) error, each func(*AuditRow) error) error {
+	if err := q.Bounded(); err != nil {
+		return err
+	}
 	where, args := trailWhere(q)
 	limit := strconv.Itoa(trailLimit(q.Limit))
 	rd := reader(db.rd)

@@ -427,10 +427,31 @@ func testConsole(t *testing.T, c *city) {
 	if _, body := au.get("/audit?before=" + seqs[0][1]); strings.Contains(body, `<tr><td class="n">`+seqs[0][1]+`</td>`) || !strings.Contains(body, `<tr><td class="n">`+seqs[1][1]+`</td>`) {
 		t.Errorf("the audit page before %s", seqs[0][1])
 	}
-	for path, want := range map[string]int{"/audit?kind=decision": http.StatusBadRequest, "/audit?from=2024-13-01": http.StatusBadRequest, "/audit?before=x": http.StatusBadRequest} {
+	for path, want := range map[string]int{"/audit?kind=decision": http.StatusBadRequest, "/audit?from=2024-13-01": http.StatusBadRequest, "/audit?before=x": http.StatusBadRequest,
+		"/audit?kind=decision&from=2024-01-01&to=2024-02-01": http.StatusBadRequest, "/audit?kind=decision&from=2024-01-01&format=csv": http.StatusBadRequest} {
 		if st, _ := au.get(path); st != want {
 			t.Errorf("%s: %d, want %d", path, st, want)
 		}
+	}
+	// Decisions to sample, a month at most: one action of them, in the page and the CSV.
+	nAll, nSus := 0, 0
+	for _, action := range []string{"", "SUSPENDED"} {
+		st, body := au.get("/audit?kind=decision&from=2024-04-11&to=2024-05-10&action=" + action)
+		n := strings.Count(body, `<tr><td class="n">`)
+		if st != http.StatusOK || n == 0 || (action != "" && strings.Count(body, "<td>暂停发放</td>") != n) {
+			t.Errorf("decisions %q: %d, %d rows", action, st, n)
+		}
+		if action == "" {
+			nAll = n
+		} else {
+			nSus = n
+		}
+		if _, csv := au.get("/audit?kind=decision&from=2024-04-11&to=2024-05-10&format=csv&action=" + action); strings.Count(csv, "\n")-1 != n {
+			t.Errorf("decisions %q in the CSV: %d lines, the page %d rows", action, strings.Count(csv, "\n")-1, n)
+		}
+	}
+	if nSus >= nAll {
+		t.Errorf("the action filter kept %d of %d decisions", nSus, nAll)
 	}
 	st, body = au.get("/audit?kind=visit&format=csv")
 	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeff序号,业务日期,") || !strings.Contains(body, ",上门走访,v1,") || strings.Contains(body, ",导出,") ||
