@@ -249,6 +249,11 @@ func (s *Service) runDayTimed(tx *store.Tx, ch *change, d sc.Date, tm *phases) (
 	if err := tx.MarkRun(d, s.wallTime(), evaluated, n); err != nil {
 		return 0, 0, err
 	}
+	// The payroll's rows and any back pay are covered by their audit row before the run's
+	// own, which stays the last: the head the run prints.
+	if err := tx.SealPayments(d, s.wallTime(), "system"); err != nil {
+		return 0, 0, err
+	}
 	// The rules the day was decided by, on its row: the configuration's print and the
 	// model's identity (their rows of kind config and model say what they are).
 	model, _ := s.modelIdentity()

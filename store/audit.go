@@ -137,7 +137,8 @@ type AuditProblem struct {
 // match its content or whose link to the row before is broken (a change, a deletion, a
 // reordering), a head that does not match the last row (rows cut off the end), a trail
 // wiped whole (verifyWhole), and a recovery ledger that does not match its rows
-// (verifyRecoveries). It returns the number of rows checked.
+// (verifyRecoveries), and payment rows that do not match the audit rows that cover them, or
+// that none covers (verifyPayments). It returns the number of rows checked.
 //
 // A trail rewritten whole, every hash computed again, passes: the chain has no secret.
 // VerifyAuditAgainst also checks it against anchors kept outside the database.
@@ -166,7 +167,8 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 	for _, a := range anchors {
 		expect[a.Seq] = append(expect[a.Seq], a)
 	}
-	migrated := map[string]bool{} // the versions of the migration rows
+	migrated := map[string]bool{}     // the versions of the migration rows
+	payCovers := map[int64]AuditRow{} // the payments rows, by the batch they cover
 	prev := []byte{}
 	var n, lastSeq int64
 	for rows.Next() {
@@ -190,8 +192,18 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 			}
 		}
 		delete(expect, r.Seq)
-		if r.Kind == "migration" {
+		switch r.Kind {
+		case "migration":
 			migrated[migrationVersion(r.Detail)] = true
+		case PaymentsKind:
+			if b, ok := parsePaymentBatch(r.Detail); ok {
+				if _, dup := payCovers[b.Batch]; dup {
+					report(AuditProblem{r.Seq, fmt.Sprintf("a second payments row for batch %d", b.Batch)})
+				}
+				payCovers[b.Batch] = r
+			} else {
+				report(AuditProblem{r.Seq, "a payments audit row's detail cannot be read"})
+			}
 		}
 		prev, lastSeq = r.Hash, r.Seq
 	}
@@ -221,7 +233,10 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 	if err := db.verifyWhole(ctx, snap, n, migrated, report); err != nil {
 		return n, err
 	}
-	return n, db.verifyRecoveries(ctx, snap, report)
+	if err := db.verifyRecoveries(ctx, snap, report); err != nil {
+		return n, err
+	}
+	return n, db.verifyPayments(ctx, snap, payCovers, migrated[strconv.Itoa(paymentsAudited)], report)
 }
 
 // verifyWhole reports a trail wiped whole, rows and head, which the chain alone calls

@@ -20,17 +20,27 @@ type Payment struct {
 
 // AddPayments stores payments; one already stored under the same key is left as it was
 // (a payroll run twice pays nothing twice).
+//
+// The rows are of the transaction's batch, which the audit row SealPayments (or Commit)
+// appends covers.
 func (t *Tx) AddPayments(ps []Payment) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	batch, err := t.payBatchNumber()
+	if err != nil {
+		return err
+	}
 	vals := func(i int, a []any) []any {
 		p := &ps[i]
-		return append(a, p.PID, p.Benefit, int64(p.Month), p.Kind, int64(p.Amount), int64(p.PayrollMonth))
+		return append(a, p.PID, p.Benefit, int64(p.Month), p.Kind, int64(p.Amount), int64(p.PayrollMonth), batch)
 	}
 	if t.conn != nil && len(ps) >= copyMin {
 		// PostgreSQL, a payroll: COPY straight into payments, in a savepoint; when a key
 		// is stored already (which a payroll run once does not meet) that COPY fails
 		// whole, and the payments go the slower way: COPY into a temporary table, then
 		// one INSERT … SELECT that skips the keys already stored.
-		cols := []string{"pid", "benefit", "month", "kind", "amount", "payroll_month"}
+		cols := []string{"pid", "benefit", "month", "kind", "amount", "payroll_month", "pay_batch"}
 		if done, err := t.copyNew("payments", cols, len(ps), func(i int) []any { return vals(i, nil) }); done || err != nil {
 			return err
 		}
@@ -43,15 +53,15 @@ func (t *Tx) AddPayments(ps []Payment) error {
 		if err := t.copyFrom("stage_payments", cols, len(ps), func(i int) []any { return vals(i, nil) }); err != nil {
 			return err
 		}
-		return t.execRaw(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month)
-			SELECT pid, benefit, month, kind, amount, payroll_month FROM stage_payments ON CONFLICT (pid, benefit, month, kind) DO NOTHING`)
+		return t.execRaw(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month, pay_batch)
+			SELECT pid, benefit, month, kind, amount, payroll_month, pay_batch FROM stage_payments ON CONFLICT (pid, benefit, month, kind) DO NOTHING`)
 	}
 	if t.db.dialect == SQLite {
 		// OR IGNORE skips the same keys as ON CONFLICT DO NOTHING; no constraint is left
 		// that could abort the statement halfway, so SQLite keeps no statement journal.
-		return t.insertMany(`INSERT OR IGNORE INTO payments (pid, benefit, month, kind, amount, payroll_month)`, 6, ``, len(ps), vals, nil)
+		return t.insertMany(`INSERT OR IGNORE INTO payments (pid, benefit, month, kind, amount, payroll_month, pay_batch)`, 7, ``, len(ps), vals, nil)
 	}
-	return t.insertMany(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month)`, 6,
+	return t.insertMany(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month, pay_batch)`, 7,
 		`ON CONFLICT (pid, benefit, month, kind) DO NOTHING`, len(ps), vals, nil)
 }
 

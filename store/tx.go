@@ -41,6 +41,9 @@ type Tx struct {
 	parent     context.Context // the caller's
 	stop       func() bool
 	cancel     context.CancelFunc
+	// payBatch is the batch of the payment rows written since the last SealPayments (0:
+	// none), whose covering audit row Commit appends if the caller has not.
+	payBatch int64
 	// turn: the transaction holds the writers' turn of its process (Begin), given back
 	// when it ends.
 	turn bool
@@ -164,6 +167,10 @@ func (t *Tx) done() {
 
 // Commit makes the transaction's writes durable.
 func (t *Tx) Commit() error {
+	if err := t.sealAtCommit(); err != nil {
+		t.Rollback()
+		return err
+	}
 	if err := t.writeLater(); err != nil {
 		t.Rollback()
 		return err

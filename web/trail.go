@@ -18,7 +18,7 @@ import (
 // The payroll is an export (action payroll), as are backups.
 var trailKinds = []string{"login", "login_code", "user", "api_key", "batch", "roster", "run", "visit", "review", "recovery", "held",
 	"export", "notice", "model", "config", "build", "citizen_login", "citizen_signin", "citizen_face", "citizen_review", "citizen_visit",
-	"citizen_reference", "migration", "decision"}
+	"citizen_reference", "migration", "payments", "decision"}
 
 // decisionActions are offered in the audit page's action filter: the decisions' (spec §7).
 var decisionActions = []string{"CERTIFIED", "WARNING", "PENDING", "SUSPENDED", "RESUMED", "TERMINATED", "LOSS", "RESTORED", "CONFLICT", "RISK"}
