@@ -217,6 +217,24 @@ func backPayAfter(t *testing.T, tail string, want []string) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("payments %v, want %v", got, want)
 	}
+	// The back pay the counter's batch released is covered by the trail as the payroll's
+	// rows are: untouched, the trail verifies; its amount changed by hand, it does not.
+	verify := func() string {
+		var got []string
+		if _, err := db.VerifyAudit(ctx, func(p store.AuditProblem) { got = append(got, p.Reason) }); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, "\n")
+	}
+	if got := verify(); got != "" {
+		t.Fatalf("untouched: %s", got)
+	}
+	if _, err := db.SQL().Exec(`UPDATE payments SET amount = amount * 10 WHERE kind = 'BACK_PAY'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := verify(); !strings.Contains(got, "do not match their audit row") {
+		t.Fatalf("back pay multiplied: %q", got)
+	}
 }
 
 // TestLateDeathOneRow: a death applied to a person before their first daily run — linked

@@ -538,6 +538,12 @@ func (s *Service) Broken() error {
 // and reads them again (serve exits for its supervisor to restart it; Broken). Rare (a
 // connection lost during COMMIT, a disk full for a moment), and loud.
 func (s *Service) commit(tx *store.Tx) error {
+	// Payments written and not yet covered (a batch's or a roster's back pay) get their
+	// audit row on the service's clock, as every row it writes; the store's own at Commit
+	// is for callers without one.
+	if err := tx.SealPayments(s.Today(), s.wallTime(), "system"); err != nil {
+		return err
+	}
 	if s.opt.Fault != nil {
 		s.opt.Fault("commit", 0)
 	}

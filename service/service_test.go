@@ -472,3 +472,66 @@ func TestBatchAuditRows(t *testing.T) {
 		t.Errorf("the lost batch's visit row was stored without it: %+v", v)
 	}
 }
+
+// TestPayrollCoveredByTrail: a payroll day's payments are covered by a row of kind
+// payments written just before the run's own row, which stays the head the run prints;
+// a payment changed, deleted or inserted by hand is then reported by verify.
+func TestPayrollCoveredByTrail(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			s := newCity(t, db)
+			if err := s.CatchUp(ctx, sc.MustDate("2024-02-29")); err != nil {
+				t.Fatal(err)
+			}
+			st, err := s.RunDayStats(ctx, sc.MustDate("2024-03-01"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.Trail(ctx, store.TrailQuery{Kind: "payments", Limit: 1, From: sc.NoDate, To: sc.NoDate})
+			if err != nil || len(rows) != 1 {
+				t.Fatal(rows, err)
+			}
+			cover := rows[0]
+			if cover.Seq != st.AuditHead.Seq-1 || cover.Day != sc.MustDate("2024-03-01") || !strings.Contains(cover.Detail, ";rows=") {
+				t.Fatalf("the payroll's payments row %+v, the run's head %s", cover, st.AuditHead)
+			}
+			verify := func() string {
+				var got []string
+				if _, err := db.VerifyAuditAgainst(ctx, []store.AuditAnchor{st.AuditHead}, func(p store.AuditProblem) {
+					got = append(got, fmt.Sprintf("%d %s", p.Seq, p.Reason))
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return strings.Join(got, "\n")
+			}
+			if got := verify(); got != "" {
+				t.Fatalf("untouched: %s", got)
+			}
+			var pid int64
+			if err := db.SQL().QueryRow(`SELECT min(pid) FROM payments WHERE kind = 'REGULAR'`).Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
+			mustExec := func(q string) {
+				t.Helper()
+				if _, err := db.SQL().Exec(db.Rebind(q), pid); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mismatch := fmt.Sprintf("%d the payments of batch", cover.Seq)
+			mustExec(`UPDATE payments SET amount = amount * 10 WHERE pid = ? AND kind = 'REGULAR'`)
+			if got := verify(); !strings.Contains(got, mismatch) {
+				t.Fatalf("an amount multiplied: %q", got)
+			}
+			mustExec(`DELETE FROM payments WHERE pid = ?`)
+			if got := verify(); !strings.Contains(got, mismatch) {
+				t.Fatalf("rows deleted: %q", got)
+			}
+			mustExec(`INSERT INTO payments (pid, benefit, month, kind, amount, payroll_month) VALUES (?, 'EMP_PENSION', 24000, 'BACK_PAY', 100, 24000)`)
+			if got := verify(); !strings.Contains(got, fmt.Sprintf("0 payment pid=%d benefit=EMP_PENSION", pid)) {
+				t.Fatalf("a row inserted: %q", got)
+			}
+		})
+	}
+}
