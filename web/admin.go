@@ -62,6 +62,10 @@ type batchData struct {
 	Report          string
 	Quarantine      []store.Quarantined
 	QuarantineTotal int // in all; Quarantine holds the first batchRows
+	// The records the batch stored, the first batchRows of RecordsTotal: an auditor
+	// follows a delivery to the people it concerned.
+	Records      []store.Record
+	RecordsTotal int64
 }
 
 func (c *console) batch(w http.ResponseWriter, r *http.Request) {
@@ -91,11 +95,17 @@ func (c *console) batch(w http.ResponseWriter, r *http.Request) {
 		pretty.Reset()
 		pretty.WriteString(b.Report)
 	}
-	c.listViewed(r, "batch_quarantine", "", len(qs), "batch", b.ID)
-	c.render(w, r, http.StatusOK, "batch", &batchData{B: b, Report: pretty.String(), Quarantine: qs, QuarantineTotal: total})
+	recs, stored, err := c.db.BatchRecords(r.Context(), id, batchRows)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.listViewed(r, "batch", "", len(qs)+len(recs), "batch", b.ID)
+	c.render(w, r, http.StatusOK, "batch", &batchData{B: b, Report: pretty.String(), Quarantine: qs, QuarantineTotal: total,
+		Records: recs, RecordsTotal: stored})
 }
 
-// batchRows is how many quarantined rows the batch page shows.
+// batchRows is how many quarantined rows, and how many records, the batch page shows.
 const batchRows = 500
 
 func admin(u *auth.User) error {

@@ -474,8 +474,13 @@ func testConsole(t *testing.T, c *city) {
 		t.Fatal(err)
 	}
 	_, all = op.get(zURL)
-	if !regexp.MustCompile(`报送：报送日期 \d{4}-\d\d-\d\d；<a href="/batches/\d+">批次 \d+</a> <span class="code">[^<]+\.csv:\d+</span>`).MatchString(all) {
-		t.Errorf("a record's delivery is not shown:\n%s", regexp.MustCompile(`(?s)<li class="ev ev-record.*?</li>`).FindAllString(all, -1))
+	m := regexp.MustCompile(`报送：报送日期 \d{4}-\d\d-\d\d；<a href="(/batches/\d+)">批次 \d+</a> <span class="code">[^<]+\.csv:\d+</span>`).FindStringSubmatch(all)
+	if m == nil {
+		t.Fatalf("a record's delivery is not shown:\n%s", regexp.MustCompile(`(?s)<li class="ev ev-record.*?</li>`).FindAllString(all, -1))
+	}
+	// The batch's page lists the records it stored, each to its person.
+	if _, body := op.get(m[1]); !regexp.MustCompile(`<td class="code">[A-Z]+:[^<]+</td>`).MatchString(body) || !strings.Contains(body, fmt.Sprintf(`<a href="/person/%d">`, zp.PID)) {
+		t.Errorf("the batch's page does not list its record:\n%s", regexp.MustCompile(`(?s)<table class="data" id="records">.*?</table>`).FindString(body))
 	}
 	dz := c.client(t)
 	dz.login("district")
