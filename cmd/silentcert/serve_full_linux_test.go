@@ -35,10 +35,15 @@ func TestServeExitsOnUnknownCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	var armed atomic.Bool
+	var armed, inBatch atomic.Bool
 	restore := make(chan func(), 1)
 	serveFault = func(point string, _ int) {
-		if point == "commit" && armed.CompareAndSwap(true, false) {
+		// The batch's own commit: the next after its rows are applied (it holds the
+		// service's lock meanwhile), not a daily run's or another that came first.
+		if point == "ingest" && armed.CompareAndSwap(true, false) {
+			inBatch.Store(true)
+		}
+		if point == "commit" && inBatch.CompareAndSwap(true, false) {
 			r, err := fulldisk.Set(0) // on the handler's goroutine: no t.Fatal
 			if err != nil {
 				r = func() {}
