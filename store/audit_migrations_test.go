@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,12 +56,10 @@ func testMigrationRows(t *testing.T, db *store.DB) {
 // trail had, and the trail verifies.
 func TestMigrationsAudited(t *testing.T) {
 	ctx := context.Background()
-	for _, dsn := range []struct{ name, dsn string }{
-		{"sqlite", "sqlite:" + filepath.Join(t.TempDir(), "old.db")},
-		{"postgres", storetest.PostgresDSN(t)},
-	} {
-		t.Run(dsn.name, func(t *testing.T) {
-			old, err := store.OpenNoMigrate(dsn.dsn)
+	for _, u := range storetest.URLs(t) {
+		t.Run(u.Name, func(t *testing.T) {
+			dsn := u.DSN(t)
+			old, err := store.OpenNoMigrate(dsn)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +83,7 @@ func TestMigrationsAudited(t *testing.T) {
 			}
 			old.Close()
 
-			db, err := store.OpenAs(ctx, dsn.dsn, "cli:zhao")
+			db, err := store.OpenAs(ctx, dsn, "cli:zhao")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -113,133 +112,132 @@ func FuzzDecodeChunk(f *testing.F) {
 // TestMoveRecords fills the wide records table of schema version 7 and checks that
 // migration 8 moves every record, with its id, into the compact layout.
 func TestMoveRecords(t *testing.T) {
-	dsns := []string{"sqlite:" + filepath.Join(t.TempDir(), "m.db")}
-	if pg := storetest.PostgresDSN(t); pg != "" {
-		dsns = append(dsns, pg)
-	}
-	for _, dsn := range dsns {
-		ctx := context.Background()
-		db, err := store.OpenNoMigrate(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.MigrateTo(ctx, 7); err != nil {
-			t.Fatal(err)
-		}
-		rs := randomRecords(rand.New(rand.NewPCG(5, 6)), 300)
-		for _, r := range rs {
-			var pid any
-			if r.PID >= 0 {
-				pid = r.PID
-			}
-			held := 0
-			if r.Held {
-				held = 1
-			}
-			if _, err := db.SQL().Exec(db.Rebind(`INSERT INTO records (id, source, record_id, type, pid, link, held, person_id, name,
-				birth_date, event_date, reported_date, region_code, detail, content, batch, file, line)
-				VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), r.ID, r.Source, r.RecordID, r.Type, pid, r.Link, held, r.PersonID, r.Name,
-				int64(r.BirthDate), int64(r.EventDate), int64(r.ReportedDate), r.RegionCode, r.Detail, int64(r.Content), r.Batch, r.File, r.Line); err != nil {
+	for _, u := range storetest.URLs(t) {
+		t.Run(u.Name, func(t *testing.T) {
+			dsn := u.DSN(t)
+			ctx := context.Background()
+			db, err := store.OpenNoMigrate(dsn)
+			if err != nil {
 				t.Fatal(err)
 			}
-		}
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		var got []store.Record
-		if err := db.EachRecord(ctx, func(r *store.Record) error { got = append(got, *r); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(rs) {
-			t.Fatalf("%s: %d records after the move, want %d", dsn, len(got), len(rs))
-		}
-		for i := range rs {
-			if !reflect.DeepEqual(got[i], *rs[i]) {
-				t.Fatalf("%s: record %d: got %+v, want %+v", dsn, i, got[i], *rs[i])
+			defer db.Close()
+			if err := db.MigrateTo(ctx, 7); err != nil {
+				t.Fatal(err)
 			}
-		}
-		// Each way in finds them: by key, by id, by person, held, unlinked, deliveries.
-		r := rs[123]
-		got1, ok, err := db.RecordByKey(ctx, r.Source, r.RecordID)
-		if err != nil || !ok || got1.ID != r.ID {
-			t.Fatalf("%s: by key: %+v %v %v", dsn, got1, ok, err)
-		}
-		keys, err := db.RecordKeys(ctx, []int64{rs[5].ID, rs[299].ID, rs[5].ID + 1000000})
-		if err != nil || len(keys) != 2 || keys[rs[299].ID] != rs[299].Source+":"+rs[299].RecordID {
-			t.Fatalf("%s: keys %v %v", dsn, keys, err)
-		}
-		// Many at once, out of order, repeated, across chunks, with ids no record has.
-		var ask []int64
-		want := map[int64]string{}
-		for i := len(rs) - 1; i >= 0; i -= 7 {
-			ask = append(ask, rs[i].ID, rs[i].ID)
-			want[rs[i].ID] = rs[i].Source + ":" + rs[i].RecordID
-		}
-		ask = append(ask, -5, rs[len(rs)-1].ID+1, rs[len(rs)-1].ID+500)
-		if keys, err := db.RecordKeys(ctx, ask); err != nil || !reflect.DeepEqual(keys, want) {
-			t.Fatalf("%s: %d keys of %d wanted (%v)", dsn, len(keys), len(want), err)
-		}
-		for pid := int64(0); pid < 4; pid++ {
-			want := 0
+			rs := randomRecords(rand.New(rand.NewPCG(5, 6)), 300)
 			for _, r := range rs {
-				if r.PID == pid {
-					want++
+				var pid any
+				if r.PID >= 0 {
+					pid = r.PID
+				}
+				held := 0
+				if r.Held {
+					held = 1
+				}
+				if _, err := db.SQL().Exec(db.Rebind(`INSERT INTO records (id, source, record_id, type, pid, link, held, person_id, name,
+					birth_date, event_date, reported_date, region_code, detail, content, batch, file, line)
+					VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), r.ID, r.Source, r.RecordID, r.Type, pid, r.Link, held, r.PersonID, r.Name,
+					int64(r.BirthDate), int64(r.EventDate), int64(r.ReportedDate), r.RegionCode, r.Detail, int64(r.Content), r.Batch, r.File, r.Line); err != nil {
+					t.Fatal(err)
 				}
 			}
-			pr, err := db.PersonRecords(ctx, pid)
-			if err != nil || len(pr) != want {
-				t.Fatalf("%s: person %d: %d records (%v), want %d", dsn, pid, len(pr), err, want)
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
 			}
-			for i := 1; i < len(pr); i++ {
-				if pr[i].EventDate < pr[i-1].EventDate {
-					t.Fatalf("%s: person %d's records out of event order", dsn, pid)
+			var got []store.Record
+			if err := db.EachRecord(ctx, func(r *store.Record) error { got = append(got, *r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(rs) {
+				t.Fatalf("%s: %d records after the move, want %d", dsn, len(got), len(rs))
+			}
+			for i := range rs {
+				if !reflect.DeepEqual(got[i], *rs[i]) {
+					t.Fatalf("%s: record %d: got %+v, want %+v", dsn, i, got[i], *rs[i])
 				}
 			}
-		}
-		held, err := db.HeldRecords(ctx)
-		wantHeld := 0
-		for _, r := range rs {
-			if r.Held {
-				wantHeld++
+			// Each way in finds them: by key, by id, by person, held, unlinked, deliveries.
+			r := rs[123]
+			got1, ok, err := db.RecordByKey(ctx, r.Source, r.RecordID)
+			if err != nil || !ok || got1.ID != r.ID {
+				t.Fatalf("%s: by key: %+v %v %v", dsn, got1, ok, err)
 			}
-		}
-		if err != nil || len(held) != wantHeld {
-			t.Fatalf("%s: %d held (%v), want %d", dsn, len(held), err, wantHeld)
-		}
-		unlinked := map[string]int64{}
-		if err := db.UnlinkedCounts(ctx, func(typ string, link int, n int64) { unlinked[fmt.Sprint(typ, link)] += n }); err != nil {
-			t.Fatal(err)
-		}
-		wantUnlinked := map[string]int64{}
-		dels := map[string]bool{}
-		for _, r := range rs {
-			if r.Link > 0 && !r.Held {
-				wantUnlinked[fmt.Sprint(r.Type, r.Link)]++
+			keys, err := db.RecordKeys(ctx, []int64{rs[5].ID, rs[299].ID, rs[5].ID + 1000000})
+			if err != nil || len(keys) != 2 || keys[rs[299].ID] != rs[299].Source+":"+rs[299].RecordID {
+				t.Fatalf("%s: keys %v %v", dsn, keys, err)
 			}
-			dels[fmt.Sprint(r.Type, r.ReportedDate)] = true
-		}
-		if !reflect.DeepEqual(unlinked, wantUnlinked) {
-			t.Fatalf("%s: unlinked %v, want %v", dsn, unlinked, wantUnlinked)
-		}
-		n := 0
-		if err := db.DeliveryDays(ctx, func(typ string, d sc.Date) {
-			if !dels[fmt.Sprint(typ, d)] {
-				t.Errorf("%s: delivery %s %s not among the records", dsn, typ, d)
+			// Many at once, out of order, repeated, across chunks, with ids no record has.
+			var ask []int64
+			want := map[int64]string{}
+			for i := len(rs) - 1; i >= 0; i -= 7 {
+				ask = append(ask, rs[i].ID, rs[i].ID)
+				want[rs[i].ID] = rs[i].Source + ":" + rs[i].RecordID
 			}
-			n++
-		}); err != nil || n != len(dels) {
-			t.Fatalf("%s: %d delivery days (%v), want %d", dsn, n, err, len(dels))
-		}
-		// New records continue after the moved ones.
-		tx, err := db.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids, ins, _, err := tx.InsertRecords([]*store.Record{{Source: "X", RecordID: "new", Type: "TRN.TRANSIT", PID: 1}, {Source: r.Source, RecordID: r.RecordID, PID: 1}})
-		if err != nil || !ins[0] || ins[1] || ids[0] != rs[299].ID+1 || ids[1] != r.ID {
-			t.Fatalf("%s: after the move: ids %v inserted %v %v", dsn, ids, ins, err)
-		}
-		tx.Rollback()
+			ask = append(ask, -5, rs[len(rs)-1].ID+1, rs[len(rs)-1].ID+500)
+			if keys, err := db.RecordKeys(ctx, ask); err != nil || !reflect.DeepEqual(keys, want) {
+				t.Fatalf("%s: %d keys of %d wanted (%v)", dsn, len(keys), len(want), err)
+			}
+			for pid := int64(0); pid < 4; pid++ {
+				want := 0
+				for _, r := range rs {
+					if r.PID == pid {
+						want++
+					}
+				}
+				pr, err := db.PersonRecords(ctx, pid)
+				if err != nil || len(pr) != want {
+					t.Fatalf("%s: person %d: %d records (%v), want %d", dsn, pid, len(pr), err, want)
+				}
+				for i := 1; i < len(pr); i++ {
+					if pr[i].EventDate < pr[i-1].EventDate {
+						t.Fatalf("%s: person %d's records out of event order", dsn, pid)
+					}
+				}
+			}
+			held, err := db.HeldRecords(ctx)
+			wantHeld := 0
+			for _, r := range rs {
+				if r.Held {
+					wantHeld++
+				}
+			}
+			if err != nil || len(held) != wantHeld {
+				t.Fatalf("%s: %d held (%v), want %d", dsn, len(held), err, wantHeld)
+			}
+			unlinked := map[string]int64{}
+			if err := db.UnlinkedCounts(ctx, func(typ string, link int, n int64) { unlinked[fmt.Sprint(typ, link)] += n }); err != nil {
+				t.Fatal(err)
+			}
+			wantUnlinked := map[string]int64{}
+			dels := map[string]bool{}
+			for _, r := range rs {
+				if r.Link > 0 && !r.Held {
+					wantUnlinked[fmt.Sprint(r.Type, r.Link)]++
+				}
+				dels[fmt.Sprint(r.Type, r.ReportedDate)] = true
+			}
+			if !reflect.DeepEqual(unlinked, wantUnlinked) {
+				t.Fatalf("%s: unlinked %v, want %v", dsn, unlinked, wantUnlinked)
+			}
+			n := 0
+			if err := db.DeliveryDays(ctx, func(typ string, d sc.Date) {
+				if !dels[fmt.Sprint(typ, d)] {
+					t.Errorf("%s: delivery %s %s not among the records", dsn, typ, d)
+				}
+				n++
+			}); err != nil || n != len(dels) {
+				t.Fatalf("%s: %d delivery days (%v), want %d", dsn, n, err, len(dels))
+			}
+			// New records continue after the moved ones.
+			tx, err := db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, ins, _, err := tx.InsertRecords([]*store.Record{{Source: "X", RecordID: "new", Type: "TRN.TRANSIT", PID: 1}, {Source: r.Source, RecordID: r.RecordID, PID: 1}})
+			if err != nil || !ins[0] || ins[1] || ids[0] != rs[299].ID+1 || ids[1] != r.ID {
+				t.Fatalf("%s: after the move: ids %v inserted %v %v", dsn, ids, ins, err)
+			}
+			tx.Rollback()
+		})
 	}
 }

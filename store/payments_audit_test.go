@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,12 +96,10 @@ func TestPaymentTampering(t *testing.T) {
 // row, and a change to them is then found.
 func TestPaymentsMigration(t *testing.T) {
 	ctx := context.Background()
-	for _, dsn := range []struct{ name, dsn string }{
-		{"sqlite", "sqlite:" + filepath.Join(t.TempDir(), "old.db")},
-		{"postgres", storetest.PostgresDSN(t)},
-	} {
-		t.Run(dsn.name, func(t *testing.T) {
-			old, err := store.OpenNoMigrate(dsn.dsn)
+	for _, u := range storetest.URLs(t) {
+		t.Run(u.Name, func(t *testing.T) {
+			dsn := u.DSN(t)
+			old, err := store.OpenNoMigrate(dsn)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +111,7 @@ func TestPaymentsMigration(t *testing.T) {
 				(1, 'BASIC_PENSION', 24130, 'REGULAR', 150000, 24130), (2, 'BASIC_PENSION', 24130, 'REGULAR', 160000, 24130)`)
 			old.Close()
 
-			db, err := store.OpenAs(ctx, dsn.dsn, "cli:zhao")
+			db, err := store.OpenAs(ctx, dsn, "cli:zhao")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,9 +27,27 @@ type DSN struct {
 // SILENTCERT_TEST_POSTGRES (default postgres://127.0.0.1:5432/test). PostgreSQL that
 // cannot be reached is skipped, except under CI=true where it fails the test.
 func DSNs(t testing.TB) []DSN {
-	return []DSN{
-		{"sqlite", func(t testing.TB) *store.DB { return Open(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db")) }},
-		{"postgres", func(t testing.TB) *store.DB { return Open(t, PostgresDSN(t)) }},
+	var out []DSN
+	for _, u := range URLs(t) {
+		out = append(out, DSN{u.Name, func(t testing.TB) *store.DB { return Open(t, u.DSN(t)) }})
+	}
+	return out
+}
+
+// URL is one of DSNs' databases by its DSN, made in the (sub)test that asks for it, for a
+// test that opens the database itself: without migrations (a database an older binary
+// left), or again after closing it.
+type URL struct {
+	Name string
+	DSN  func(t testing.TB) string
+}
+
+// URLs returns DSNs' databases as URLs; PostgreSQL's skips (or, under CI=true, fails) only
+// the test that asks for it.
+func URLs(t testing.TB) []URL {
+	return []URL{
+		{"sqlite", func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "test.db") }},
+		{"postgres", PostgresDSN},
 	}
 }
 
