@@ -311,13 +311,11 @@ const DecisionDays = 31
 
 // Trail returns the rows q selects, through the partial indexes of the rows that are not
 // decisions: audit_staff (migration 0015), audit_actor and audit_kind for one actor's or
-// one kind's (0030).
+// one kind's (0030); decisions by audit_day. It is TrailEach's walk, kept.
 func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]AuditRow, error) {
-	if err := q.Bounded(); err != nil {
-		return nil, err
-	}
-	where, args := trailWhere(q)
-	return db.audit(ctx, where+` ORDER BY seq DESC LIMIT `+strconv.Itoa(trailLimit(q.Limit)), args...)
+	var out []AuditRow
+	err := db.TrailEach(ctx, q, nil, func(r *AuditRow) error { out = append(out, *r); return nil })
+	return out, err
 }
 
 // Bounded refuses a query of decisions without both days, or over more than DecisionDays.
