@@ -101,6 +101,9 @@ func TestDeathBeforeEnrolment(t *testing.T) {
 			found := false
 			for _, a := range audit {
 				found = found || a.Action == "TERMINATED" && a.Evidence == "PSB:D9"
+				if a.Region != p.Rec.RegionCode || a.Region == "" {
+					t.Errorf("李四's %s row (%s) has region %q, want %q, the person's", a.Kind, a.Action, a.Region, p.Rec.RegionCode)
+				}
 			}
 			if !found {
 				t.Errorf("李四's trail has no TERMINATED naming PSB:D9: %+v", audit)

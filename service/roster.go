@@ -269,6 +269,7 @@ func (t *rosterTrail) write(p *Person, action string, b []byte) error {
 	t.b = b
 	row := t.row
 	row.PID, row.PersonID, row.Action, row.Detail = p.PID, p.Rec.PersonID, action, string(b)
+	row.Region = p.Rec.RegionCode // a roster moves no one (moves recorded stand)
 	t.rows = append(t.rows, row)
 	if len(t.rows) < rosterTrailChunk {
 		return nil

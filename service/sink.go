@@ -11,8 +11,9 @@ import (
 
 // pending is one decision waiting for its evidence's names.
 type pending struct {
-	p *Person
-	d engine.Decision
+	p      *Person
+	d      engine.Decision
+	region string // the person's region when it was made (a move's own decision: the old one)
 }
 
 // sink collects what the engine decides during one transaction: decisions (turned into
@@ -37,7 +38,7 @@ func (k *sink) Decide(d engine.Decision) {
 	if d.Action == sc.ActCertified {
 		k.counters["certifications."+d.Method.String()]++
 	}
-	k.decs = append(k.decs, pending{p: k.p, d: d})
+	k.decs = append(k.decs, pending{p: k.p, d: d, region: k.p.Rec.RegionCode})
 }
 
 func (k *sink) Pay(p engine.Payment) {
@@ -133,7 +134,7 @@ func (k *sink) flush(tx *store.Tx, keys map[int64]string, actor string, onDecisi
 		pd := &k.decs[i]
 		d := &pd.d
 		row := store.AuditRow{Kind: "decision", Day: d.Day, At: d.Day.String(), Actor: actor, PID: pd.p.PID,
-			PersonID: pd.p.Rec.PersonID, Action: d.Action.String(), Rule: ruleOf(d)}
+			PersonID: pd.p.Rec.PersonID, Action: d.Action.String(), Rule: ruleOf(d), Region: pd.region}
 		if d.Action == sc.ActCertified {
 			row.Method = d.Method.String()
 		}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,8 +30,15 @@ type AuditRow struct {
 	Evidence string
 	Detail   string
 	Rule     string
-	Prev     []byte
-	Hash     []byte
+	// Region is the region the row was written in: its person's region_code then, or,
+	// for a row about no person, the region of the account named by Actor then ("" when
+	// none). Append fills it from the store when the writer leaves it "" (writers of many
+	// rows, the engine's decisions and a roster's, give it from memory). A scoped
+	// auditor reads the rows written in their region, and the rows about the people in it
+	// now; rows written before migration 0034 have "" and are read by the latter alone.
+	Region string
+	Prev   []byte
+	Hash   []byte
 }
 
 // DetailValue makes free text (a staff member's note or reason) safe as the last value of
@@ -64,6 +72,11 @@ func rowHash(prev []byte, r *AuditRow) []byte {
 	field(r.Evidence)
 	field(r.Detail)
 	field(r.Rule)
+	if r.Region != "" {
+		// Hashed when set: rows written before it existed keep their hashes, and a
+		// region set, changed or cleared afterwards changes the row's.
+		field(r.Region)
+	}
 	return h.Sum(nil)
 }
 
@@ -84,30 +97,50 @@ func (t *Tx) Append(rows []AuditRow) error {
 	for i := range rows {
 		r := &rows[i]
 		// Text either database keeps, hashed as stored: a file name in GBK, a source
-		// folder's name, cannot fail the transaction on PostgreSQL.
-		for _, f := range [...]*string{&r.Kind, &r.At, &r.Actor, &r.PersonID, &r.Action, &r.Method, &r.Evidence, &r.Detail, &r.Rule} {
+		// folder's name, cannot fail the transaction on PostgreSQL (nor the actor's
+		// account's lookup below).
+		for _, f := range [...]*string{&r.Kind, &r.At, &r.Actor, &r.PersonID, &r.Action, &r.Method, &r.Evidence, &r.Detail, &r.Rule, &r.Region} {
 			*f = Storable(*f)
 		}
+	}
+	if !t.auditChecked {
+		if err := t.checkRegioned(); err != nil {
+			return err
+		}
+	}
+	if !t.auditUnregioned {
+		if err := t.stampRegions(rows); err != nil {
+			return err
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
 		t.lastSeq++
 		r.Seq = t.lastSeq
 		r.Prev = t.last
 		r.Hash = rowHash(r.Prev, r)
 		t.last = r.Hash
 	}
+	cols := auditCols
+	if t.auditUnregioned {
+		cols = slices.DeleteFunc(slices.Clone(cols), func(c string) bool { return c == "region" })
+	}
 	vals := func(i int, a []any) []any {
 		r := &rows[i]
-		return append(a, r.Seq, r.Kind, int64(r.Day), r.At, r.Actor, r.PID, r.PersonID, r.Action, r.Method,
-			r.Evidence, r.Detail, r.Rule, r.Prev, r.Hash)
+		a = append(a, r.Seq, r.Kind, int64(r.Day), r.At, r.Actor, r.PID, r.PersonID, r.Action, r.Method,
+			r.Evidence, r.Detail, r.Rule)
+		if !t.auditUnregioned {
+			a = append(a, r.Region)
+		}
+		return append(a, r.Prev, r.Hash)
 	}
 	var err error
 	if t.conn != nil && len(rows) >= copyMin {
 		// PostgreSQL, many rows (a first day's baseline): COPY. A sequence number taken
 		// already still fails the whole COPY, as it fails an INSERT.
-		err = t.copyFrom("audit", []string{"seq", "kind", "day", "at", "actor", "pid", "person_id", "action", "method",
-			"evidence", "detail", "rule", "prev", "hash"}, len(rows), func(i int) []any { return vals(i, nil) })
+		err = t.copyFrom("audit", cols, len(rows), func(i int) []any { return vals(i, nil) })
 	} else {
-		err = t.insertMany(`INSERT INTO audit (seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash)`,
-			14, ``, len(rows), vals, nil)
+		err = t.insertMany(`INSERT INTO audit (`+strings.Join(cols, ", ")+`)`, len(cols), ``, len(rows), vals, nil)
 	}
 	if err != nil {
 		return err
@@ -115,14 +148,108 @@ func (t *Tx) Append(rows []AuditRow) error {
 	return t.SetMeta("audit_head", AuditAnchor{Seq: t.lastSeq, Hash: t.last}.String())
 }
 
-const auditSelect = `SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, prev, hash FROM audit `
+// checkRegioned finds whether the audit rows have their region column (migration 0034):
+// a database always has it once opened by this binary, which migrates; one opened without
+// migrating (a test's older database) may not.
+func (t *Tx) checkRegioned() error {
+	if !t.db.regioned.Load() {
+		var n int
+		if err := t.QueryRow(`SELECT count(*) FROM schema_migrations WHERE version = ?`, auditRegioned).Scan(&n); err != nil {
+			return fmt.Errorf("%s: schema_migrations: %w", t.db, err)
+		}
+		if n == 0 {
+			t.auditUnregioned, t.auditChecked = true, true
+			return nil
+		}
+		t.db.regioned.Store(true)
+	}
+	t.auditUnregioned, t.auditChecked = false, true
+	return nil
+}
+
+// stampRegions gives each row its writer left without a region the one it is written in
+// (AuditRow.Region), read in the transaction: its person's, or for a row about no person
+// its actor's account's. Many rows of one person or actor are read once.
+func (t *Tx) stampRegions(rows []AuditRow) error {
+	var pids []int64
+	var actors []any
+	seenP, seenA := map[int64]bool{}, map[string]bool{}
+	for i := range rows {
+		r := &rows[i]
+		switch {
+		case r.Region != "":
+		case r.PID >= 0:
+			if !seenP[r.PID] {
+				seenP[r.PID] = true
+				pids = append(pids, r.PID)
+			}
+		case r.Actor != "":
+			if !seenA[r.Actor] {
+				seenA[r.Actor] = true
+				actors = append(actors, r.Actor)
+			}
+		}
+	}
+	if len(pids) == 0 && len(actors) == 0 {
+		return nil
+	}
+	people, users := map[int64]string{}, map[string]string{}
+	err := inPIDs(pids, func(in string, args []any) error {
+		return t.each(`SELECT pid, region_code FROM people WHERE pid IN `+in, args, func(rs *sql.Rows) error {
+			var pid int64
+			var region string
+			if err := rs.Scan(&pid, &region); err != nil {
+				return err
+			}
+			people[pid] = region
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for len(actors) > 0 {
+		part := actors[:min(len(actors), 500)]
+		actors = actors[len(part):]
+		err := t.each(`SELECT name, region FROM users WHERE name IN (?`+strings.Repeat(",?", len(part)-1)+`)`, part, func(rs *sql.Rows) error {
+			var name, region string
+			if err := rs.Scan(&name, &region); err != nil {
+				return err
+			}
+			users[name] = region
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		switch {
+		case r.Region != "":
+		case r.PID >= 0:
+			r.Region = people[r.PID]
+		default:
+			r.Region = users[r.Actor]
+		}
+	}
+	return nil
+}
+
+// auditCols are the audit table's columns, in auditSelect's order.
+var auditCols = []string{"seq", "kind", "day", "at", "actor", "pid", "person_id", "action", "method", "evidence", "detail", "rule", "region", "prev", "hash"}
+
+// auditRegioned is the migration that gives each audit row its region (AuditRow.Region).
+const auditRegioned = 34
+
+const auditSelect = `SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, region, prev, hash FROM audit `
 
 // scanAudit reads one audit row.
 func scanAudit(rows *sql.Rows) (AuditRow, error) {
 	var r AuditRow
 	var day int64
 	err := rows.Scan(&r.Seq, &r.Kind, &day, &r.At, &r.Actor, &r.PID, &r.PersonID, &r.Action, &r.Method,
-		&r.Evidence, &r.Detail, &r.Rule, &r.Prev, &r.Hash)
+		&r.Evidence, &r.Detail, &r.Rule, &r.Region, &r.Prev, &r.Hash)
 	r.Day = sc.Date(day)
 	return r, err
 }
@@ -357,10 +484,15 @@ func trailWhere(q TrailQuery) (string, []any) {
 		// A row about one of the region's people, or one about no person (a sign-in, an
 		// export, an account made) by an account of the region: a town's auditor reads
 		// what the town's and its villages' staff did, not only what concerns its people.
+		// A row written in the region (AuditRow.Region) stays in its sight when its person
+		// moves away or its account is moved; the rows about the people in it now are in
+		// its sight whatever their region then (the person is the region's now); a row
+		// about no person written before migration 0034 is read by its account's region now.
+		rcond, ra := regionWhereOn("audit.region", q.Region)
 		cond, a := regionWhereOn("p.region_code", q.Region)
 		ucond, ua := regionWhereOn("u.region", q.Region)
-		where = append(where, `(EXISTS (SELECT 1 FROM people p WHERE p.pid = audit.pid AND `+cond+`) OR (audit.pid = -1 AND EXISTS (SELECT 1 FROM users u WHERE u.name = audit.actor AND `+ucond+`)))`)
-		args = append(append(args, a...), ua...)
+		where = append(where, `((audit.region <> '' AND `+rcond+`) OR EXISTS (SELECT 1 FROM people p WHERE p.pid = audit.pid AND `+cond+`) OR (audit.pid = -1 AND audit.region = '' AND EXISTS (SELECT 1 FROM users u WHERE u.name = audit.actor AND `+ucond+`)))`)
+		args = append(append(append(args, ra...), a...), ua...)
 	}
 	return `WHERE ` + strings.Join(where, ` AND `), args
 }

@@ -28,6 +28,7 @@ func TestAuditTampering(t *testing.T) {
 		{"a head without its rows, rows without a head", testAuditHeadless},
 		{"a rewrite caught by an anchor", testAuditAnchors},
 		{"a wiped trail", testAuditWiped},
+		{"each row keeps its region", testAuditRegion},
 	} {
 		for _, dsn := range storetest.DSNs(t) {
 			t.Run(tc.name+"/"+dsn.Name, func(t *testing.T) { tc.test(t, dsn.Open(t)) })
@@ -286,5 +287,75 @@ func TestAppendTogether(t *testing.T) {
 				t.Fatalf("verify: %q", p)
 			}
 		})
+	}
+}
+
+// testAuditRegion: a row keeps the region it was written in (its person's then), in its
+// hash; a scoped trail reads it there after the person moved, and the new region reads
+// the person's rows as its own.
+func testAuditRegion(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	write := func(f func(tx *store.Tx) error) {
+		t.Helper()
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if err := f(tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &store.Person{PID: 1, Rec: sc.Recipient{PersonID: "110101194001010012", Name: "张三", Sex: 1, BirthDate: 100,
+		RegionCode: "371002001001", LastCertified: sc.NoDate}, NextCheck: sc.NoDate, State: []byte{1}}
+	row := store.AuditRow{Kind: "visit", Day: sc.MustDate("2024-10-04"), At: "2024-10-04T01:02:03Z", Actor: "v1", PID: 1,
+		PersonID: p.Rec.PersonID, Action: "visit"}
+	write(func(tx *store.Tx) error {
+		if err := tx.PutPeople([]*store.Person{p}); err != nil {
+			return err
+		}
+		return tx.Append([]store.AuditRow{row})
+	})
+	write(func(tx *store.Tx) error {
+		if err := tx.SetRegion(1, "371082001001"); err != nil {
+			return err
+		}
+		return tx.Append([]store.AuditRow{row, {Kind: "review", Actor: "v9", PID: 1, Action: "x", Region: "371083001001"}})
+	})
+	trail := func(region string) (regions []string) {
+		t.Helper()
+		rows, err := db.Trail(ctx, store.TrailQuery{From: sc.NoDate, To: sc.NoDate, Region: region})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Kind != "migration" {
+				regions = append(regions, r.Region)
+			}
+		}
+		return regions
+	}
+	if got := fmt.Sprint(trail("")); got != "[371083001001 371082001001 371002001001]" {
+		t.Fatalf("the rows' regions (newest first): %s: the store's then, or the writer's", got)
+	}
+	if got := fmt.Sprint(trail("371002")); got != "[371002001001]" {
+		t.Errorf("the old county's trail after the move: %s, want the row written there", got)
+	}
+	if got := fmt.Sprint(trail("371082")); got != "[371083001001 371082001001 371002001001]" {
+		t.Errorf("the new county's trail: %s, want every row about its person", got)
+	}
+	if p := problems(t, db); p != "" {
+		t.Fatalf("verify: %s", p)
+	}
+	// The region is in the hash: moved to another region, or cleared, it is a change.
+	first := lastSeq(t, db) - 2
+	for _, q := range []string{`UPDATE audit SET region = '371082001001' WHERE seq = `, `UPDATE audit SET region = '' WHERE seq = `} {
+		mustExec(t, db.SQL(), q+strconv.FormatInt(first, 10))
+		if p := problems(t, db); !strings.Contains(p, strconv.FormatInt(first, 10)+" its content does not match its hash") {
+			t.Errorf("%s: verify: %q", q, p)
+		}
 	}
 }

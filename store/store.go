@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,6 +64,8 @@ type DB struct {
 	lost       error        // why the claim was found lost (ClaimLost); nil while held
 
 	trail trailState // the audit chain's head: its fault, its statements (audit_head.go)
+	// regioned: migration 0034 is applied (audit rows have their region), once seen.
+	regioned atomic.Bool
 }
 
 // Open opens the database that dsn names — "sqlite:PATH" or "postgres://…" — and applies
@@ -414,7 +417,7 @@ func (db *DB) apply(ctx context.Context, m migration, actor string) error {
 			return fmt.Errorf("%s: migration %s: %w", db, m.name, err)
 		}
 	}
-	t := &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
+	t := &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, auditUnregioned: m.version < auditRegioned, auditChecked: true}
 	if step := migrationSteps[m.version]; step != nil {
 		if err := step(t); err != nil {
 			return fmt.Errorf("%s: migration %s: %w", db, m.name, err)

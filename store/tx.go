@@ -33,6 +33,9 @@ type Tx struct {
 	// asideUnkeyed: record_aside has no pkey yet (migration 0008's move of the records
 	// runs before 0022 adds it).
 	asideUnkeyed bool
+	// auditUnregioned: audit has no region column yet (a migration before 0034 appends
+	// its row, or a database not migrated past it); known once auditChecked.
+	auditUnregioned, auditChecked bool
 	// The transaction's context is the caller's until the COMMIT is sent, and cancelled
 	// with it; the COMMIT itself is not (a cancel in its middle would leave its outcome
 	// unknown): cmu guards committing against the caller's cancel (stop, cancel).
@@ -272,6 +275,22 @@ func (t *Tx) ExecN(q string, args ...any) (int64, error) {
 // QueryRow runs a query written with ? placeholders in the transaction.
 func (t *Tx) QueryRow(q string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(t.ctx, t.db.Rebind(q), args...)
+}
+
+// each runs a query written with ? placeholders in the transaction and calls fn with each
+// row of it.
+func (t *Tx) each(q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(q), args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.db, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // SetMeta sets a value in meta.

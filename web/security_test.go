@@ -530,12 +530,14 @@ func testTrailScoped(t *testing.T, c *city) {
 		}
 	}
 	visit := fmt.Sprintf(`href="/person/%d"`, zp.PID)
+	clients := map[string]*client{}
 	for _, c2 := range []struct {
 		name       string
 		sees, ours bool
 	}{{"auditor", true, false}, {"aud371002", true, true}, {"aud371082", false, true}} {
 		au := c.client(t)
 		au.firstLogin(c2.name)
+		clients[c2.name] = au
 		st, body := au.get("/audit?kind=visit")
 		if st != http.StatusOK || strings.Contains(body, visit) != c2.sees {
 			t.Errorf("%s: the visit to 张三 in the trail: %v, want %v", c2.name, strings.Contains(body, visit), c2.sees)
@@ -559,6 +561,45 @@ func testTrailScoped(t *testing.T, c *city) {
 		}
 		if strings.Contains(body, ">v1<") != c2.sees {
 			t.Errorf("%s: the village assistant's login in the trail: %v, want %v", c2.name, !c2.sees, c2.sees)
+		}
+	}
+	// 张三 moves to 371082 and v1's account with him: each row stays in the sight of the
+	// region it was written in (the visit, v1's sign-in), and the person's rows come into
+	// the new region's, the person being theirs now; v1's sign-in before the move does
+	// not (it was not done there).
+	tx, err := c.db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.SetRegion(zp.PID, "371082001001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ad.get("/admin/users")
+	if st, _, _ := ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"role"}, "id": {idOfAccount(t, body, "v1")},
+		"role": {"village"}, "region": {"371082001001"}}); st != http.StatusOK {
+		t.Fatalf("v1 moved: %d", st)
+	}
+	for _, c2 := range []struct {
+		name               string
+		visit, login, move bool
+	}{{"aud371002", true, true, false}, {"aud371082", true, false, true}} {
+		au := clients[c2.name]
+		if _, body := au.get("/audit?kind=visit"); strings.Contains(body, visit) != c2.visit {
+			t.Errorf("%s after the move: the visit in the trail: %v, want %v", c2.name, !c2.visit, c2.visit)
+		}
+		if _, csv := au.get("/audit?kind=visit&format=csv"); strings.Contains(csv, "outcome=notfound") != c2.visit {
+			t.Errorf("%s after the move: the visit in the CSV: %v, want %v", c2.name, !c2.visit, c2.visit)
+		}
+		_, body := au.get("/audit?kind=login")
+		if strings.Contains(body, ">v1<") != c2.login {
+			t.Errorf("%s after the move: v1's sign-in before it in the trail: %v, want %v", c2.name, !c2.login, c2.login)
+		}
+		// The account's move is a row about no person by the administrator (the city's).
+		if _, body := au.get("/audit?kind=user"); strings.Contains(body, "371082001001") {
+			t.Errorf("%s: the city administrator's account change is in a region's trail", c2.name)
 		}
 	}
 }

@@ -120,7 +120,7 @@ func rechain(t *testing.T, db *sql.DB, from int64) {
 	if err := db.QueryRow(`SELECT hash FROM audit WHERE seq = ?`, from-1).Scan(&prev); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Query(`SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule FROM audit WHERE seq >= ? ORDER BY seq`, from)
+	rows, err := db.Query(`SELECT seq, kind, day, at, actor, pid, person_id, action, method, evidence, detail, rule, region FROM audit WHERE seq >= ? ORDER BY seq`, from)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,13 +132,17 @@ func rechain(t *testing.T, db *sql.DB, from int64) {
 	last := from - 1
 	for rows.Next() {
 		var seq, day, pid int64
-		var f [9]string
-		if err := rows.Scan(&seq, &f[0], &day, &f[1], &f[2], &pid, &f[3], &f[4], &f[5], &f[6], &f[7], &f[8]); err != nil {
+		var f [10]string
+		if err := rows.Scan(&seq, &f[0], &day, &f[1], &f[2], &pid, &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &f[9]); err != nil {
 			t.Fatal(err)
 		}
 		h := sha256.New()
-		for _, s := range []string{string(prev), strconv.FormatInt(seq, 10), f[0], strconv.FormatInt(day, 10), f[1], f[2],
-			strconv.FormatInt(pid, 10), f[3], f[4], f[5], f[6], f[7], f[8]} {
+		fields := []string{string(prev), strconv.FormatInt(seq, 10), f[0], strconv.FormatInt(day, 10), f[1], f[2],
+			strconv.FormatInt(pid, 10), f[3], f[4], f[5], f[6], f[7], f[8]}
+		if f[9] != "" { // the region, hashed when set (migration 0034)
+			fields = append(fields, f[9])
+		}
+		for _, s := range fields {
 			h.Write(binary.AppendUvarint(nil, uint64(len(s))))
 			h.Write([]byte(s))
 		}
