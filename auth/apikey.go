@@ -77,7 +77,7 @@ func (a *Service) CreateAPIKey(ctx context.Context, actor, source, name string, 
 			limit = ";types=" + strings.Join(types, ",")
 		}
 		return tx.Append([]store.AuditRow{a.auditRow(now, "api_key", actor, "create",
-			fmt.Sprintf("id=%d;source=%s;prefix=%s%s;name=%s", id, source, prefix, limit, store.DetailValue(name)))})
+			fmt.Sprintf("id=%d;source=%s;prefix=%s%s;pw=%s;name=%s", id, source, prefix, limit, store.SecretPrint(string(keyHash(secret))), store.DetailValue(name)))})
 	})
 	if err != nil {
 		return "", 0, err

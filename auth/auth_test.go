@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -68,6 +69,7 @@ func TestAuth(t *testing.T) {
 		{"concurrent logins", testConcurrent},
 		{"own password", testOwnPassword},
 		{"own password renews the session", testOwnPasswordRenews},
+		{"accounts changed outside the service", testAccountsVerified},
 	} {
 		for _, dsn := range storetest.DSNs(t) {
 			t.Run(tc.name+"/"+dsn.Name, func(t *testing.T) {
@@ -552,16 +554,16 @@ func testAudit(t *testing.T, e env) {
 	rows = slices.DeleteFunc(rows, func(r store.AuditRow) bool { return r.Kind == "migration" }) // the trail's first rows
 	migrations -= len(rows)
 	want := []struct{ kind, actor, action, detail string }{
-		{"user", "root", "create", "user=guo.ming;id=1;role=village;region=371002001001"},
+		{"user", "root", "create", "user=guo.ming;id=1;role=village;region=371002001001;pw=P"},
 		{"login", "guo.ming", "failed", "ip=10.1.1.1;reason=wrong_password;failures=1"},
 		{"login", "(unknown)", "failed", "ip=10.1.1.2;reason=unknown_name"},
 		{"login", "guo.ming", "ok", "ip=192.0.2.1"},
 		{"login", "guo.ming", "logout", "ip=10.1.1.1"},
-		{"user", "root", "password", "user=guo.ming;id=1;sessions_revoked=0"},
+		{"user", "root", "password", "user=guo.ming;id=1;sessions_revoked=0;pw=P"},
 		{"user", "root", "disable", "user=guo.ming;id=1;sessions_revoked=0"},
 		{"user", "root", "enable", "user=guo.ming;id=1"},
 		{"user", "root", "revoke_sessions", "user=guo.ming;id=1;sessions_revoked=0"},
-		{"api_key", "root", "create", "id=1;source=CMT;prefix=" + secret[:10] + ";name=village app"},
+		{"api_key", "root", "create", "id=1;source=CMT;prefix=" + secret[:10] + ";pw=P;name=village app"},
 		{"api_key", "root", "revoke", "id=1;source=CMT;prefix=" + secret[:10]},
 	}
 	if len(rows) != len(want) {
@@ -569,7 +571,8 @@ func testAudit(t *testing.T, e env) {
 	}
 	for i, w := range want {
 		r := rows[i]
-		if r.Kind != w.kind || r.Actor != w.actor || r.Action != w.action || r.Detail != w.detail || r.PID != -1 ||
+		// A stored hash's print (store.SecretPrint) is of a salted hash: P here.
+		if r.Kind != w.kind || r.Actor != w.actor || r.Action != w.action || printRE.ReplaceAllString(r.Detail, "pw=P") != w.detail || r.PID != -1 ||
 			r.At != "2025-03-01T09:00:00Z" || r.Day != sc.MustDate("2025-03-01") {
 			t.Errorf("row %d: %+v, want %+v", i, r, w)
 		}
@@ -967,4 +970,79 @@ func testOwnPasswordRenews(t *testing.T, e env) {
 			t.Errorf("temporary=%v: the change's audit row: %+v", temporary, rows[len(rows)-1])
 		}
 	}
+}
+
+// testAccountsVerified: audit verify replays the accounts' and keys' rows and finds an
+// account or key made, deleted or changed by writing the database (an operator's role
+// raised, a password hash swapped for one the writer knows, a revoked key revived), which
+// the hash chain alone cannot see.
+func testAccountsVerified(t *testing.T, e env) {
+	ctx := context.Background()
+	v := must(e.a.CreateUser(ctx, "root", "guo.ming", pw, auth.RoleVillage, "371002001001"))(t)
+	op := must(e.a.CreateUser(ctx, "root", "xu.lan", pw, auth.RoleOperator, ""))(t)
+	mustOK(t, e.a.SetRole(ctx, "root", v.ID, auth.RoleTown, "371002001"))
+	mustOK(t, e.a.SetTemporaryPassword(ctx, "root", op.ID, "another long password"))
+	mustOK(t, e.a.SetDisabled(ctx, "root", op.ID, true))
+	mustOK(t, e.a.SetDisabled(ctx, "root", op.ID, false))
+	_, kid := mustKey(t, e, "HEA", "hospital feed")
+	_, gone := mustKey(t, e, "PSB", "police")
+	mustOK(t, e.a.RevokeAPIKey(ctx, "root", gone))
+	// A sign-in that hashes the password again with new parameters keeps its print.
+	b := auth.New(e.db, auth.Options{Now: e.clk.Now, Hash: auth.HashParams{Time: 2, Memory: 128, Threads: 1}})
+	if _, _, err := b.Login(ctx, "guo.ming", pw, "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	verify := func() string {
+		t.Helper()
+		var got []string
+		if _, err := e.db.VerifyAudit(ctx, func(p store.AuditProblem) { got = append(got, p.Reason) }); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, "\n")
+	}
+	if p := verify(); p != "" {
+		t.Fatalf("accounts made and changed by the service: %s", p)
+	}
+	var hash string
+	mustOK(t, e.db.SQL().QueryRow(e.db.Rebind(`SELECT password FROM users WHERE id = ?`), v.ID).Scan(&hash))
+	for _, c := range []struct {
+		do, undo, want string
+	}{
+		{fmt.Sprintf(`UPDATE users SET role = 'admin', region = '' WHERE id = %d`, v.ID), fmt.Sprintf(`UPDATE users SET role = 'town', region = '371002001' WHERE id = %d`, v.ID),
+			"account guo.ming (id " + fmt.Sprint(v.ID) + ") was changed outside the service: its role and region are admin \"\", the trail's town \"371002001\""},
+		{fmt.Sprintf(`UPDATE users SET password = (SELECT password FROM users WHERE id = %d) WHERE id = %d`, op.ID, v.ID), fmt.Sprintf(`UPDATE users SET password = '%s' WHERE id = %d`, hash, v.ID),
+			"its password is not the one its last row set"},
+		{fmt.Sprintf(`UPDATE users SET disabled = 1 WHERE id = %d`, op.ID), fmt.Sprintf(`UPDATE users SET disabled = 0 WHERE id = %d`, op.ID),
+			"disabled is true, the trail's false"},
+		{`INSERT INTO users (name, role, region, lang, password, disabled, failures, locked_until, created, changed, must_change) VALUES ('backdoor', 'admin', '', 'zh-CN', 'x', 0, 0, 0, '', '', 0)`,
+			`DELETE FROM users WHERE name = 'backdoor'`, "account backdoor (id"},
+		{fmt.Sprintf(`UPDATE api_keys SET revoked = '' WHERE id = %d`, gone), fmt.Sprintf(`UPDATE api_keys SET revoked = 'x' WHERE id = %d`, gone),
+			fmt.Sprintf("API key %d was changed outside the service: revoked is false, the trail's true", gone)},
+		// A key's hash swapped for that of a secret the writer knows.
+		{fmt.Sprintf(`UPDATE api_keys SET hash = %s WHERE id = %d`, hexBlob(e.db, sha256.Sum256([]byte("known to the writer"))), kid), "",
+			"its secret is not the one it was made with"},
+	} {
+		_, err := e.db.SQL().Exec(c.do)
+		mustOK(t, err)
+		if p := verify(); !strings.Contains(p, c.want) {
+			t.Errorf("%s: verify says %q, want %q", c.do, p, c.want)
+		}
+		if c.undo != "" {
+			_, err = e.db.SQL().Exec(c.undo)
+			mustOK(t, err)
+			if p := verify(); p != "" {
+				t.Fatalf("undone %s: %s", c.do, p)
+			}
+		}
+	}
+}
+
+var printRE = regexp.MustCompile(`pw=[0-9a-f]{16}`)
+
+// hexBlob is a byte string's SQL literal on the database's dialect.
+func hexBlob(db *store.DB, b [32]byte) string {
+	if db.Dialect() == store.Postgres {
+		return fmt.Sprintf(`'\\x%x'::bytea`, b[:])
+	}
+	return fmt.Sprintf(`X'%x'`, b[:])
 }

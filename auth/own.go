@@ -126,7 +126,7 @@ func (a *Service) ChangeOwnPassword(ctx context.Context, s *Session, current, ne
 			return err
 		}
 		// sessions_revoked counts the others: s is replaced, not ended.
-		return tx.Append([]store.AuditRow{a.auditRow(now, "user", u.Name, "password_own", fmt.Sprintf("%s;sessions_revoked=%d", detail, n-1))})
+		return tx.Append([]store.AuditRow{a.auditRow(now, "user", u.Name, "password_own", fmt.Sprintf("%s;sessions_revoked=%d;pw=%s", detail, n-1, store.SecretPrint(hash)))})
 	})
 	if err != nil {
 		if ok {

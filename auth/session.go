@@ -119,6 +119,11 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 		}
 		u.LockedUntil = time.Time{}
 		user = u
+		if rehash != "" {
+			// The password's hash made again with today's parameters: its print, for
+			// audit verify (store.SecretPrint).
+			detail += fmt.Sprintf(";id=%d;rehashed=1;pw=%s", id, store.SecretPrint(rehash))
+		}
 		return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "ok", detail)})
 	})
 	if err != nil {

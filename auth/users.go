@@ -107,7 +107,7 @@ func (a *Service) createUser(ctx context.Context, actor, name, password string, 
 		}
 		u = &User{ID: id, Name: name, Role: role, Region: region, Lang: "zh-CN", Created: now.UTC().Truncate(time.Second), MustChange: temporary}
 		return tx.Append([]store.AuditRow{a.auditRow(now, "user", actor, "create",
-			fmt.Sprintf("user=%s;id=%d;role=%s;region=%s", name, id, role, region)+temporaryDetail(temporary))})
+			fmt.Sprintf("user=%s;id=%d;role=%s;region=%s;pw=%s", name, id, role, region, store.SecretPrint(hash))+temporaryDetail(temporary))})
 	})
 	if err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func (a *Service) setPassword(ctx context.Context, actor string, id int64, passw
 			return "", "", err
 		}
 		n, err := revoke(tx, id)
-		return "password", fmt.Sprintf(";sessions_revoked=%d", n) + temporaryDetail(temporary), err
+		return "password", fmt.Sprintf(";sessions_revoked=%d;pw=%s", n, store.SecretPrint(hash)) + temporaryDetail(temporary), err
 	})
 }
 

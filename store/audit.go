@@ -264,7 +264,8 @@ type AuditProblem struct {
 // match its content or whose link to the row before is broken (a change, a deletion, a
 // reordering), a head that does not match the last row (rows cut off the end), a trail
 // wiped whole (verifyWhole), and a recovery ledger that does not match its rows
-// (verifyRecoveries), and payment rows that do not match the audit rows that cover them, or
+// (verifyRecoveries), accounts and API keys the trail does not account for (verifyAccounts),
+// and payment rows that do not match the audit rows that cover them, or
 // that none covers (verifyPayments). It returns the number of rows checked.
 //
 // A trail rewritten whole, every hash computed again, passes: the chain has no secret.
@@ -296,6 +297,7 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 	}
 	migrated := map[string]bool{}     // the versions of the migration rows
 	payCovers := map[int64]AuditRow{} // the payments rows, by the batch they cover
+	accounts := newAccountsSeen()
 	prev := []byte{}
 	var n, lastSeq int64
 	for rows.Next() {
@@ -319,6 +321,7 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 			}
 		}
 		delete(expect, r.Seq)
+		accounts.see(&r)
 		switch r.Kind {
 		case "migration":
 			migrated[migrationVersion(r.Detail)] = true
@@ -361,6 +364,9 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 		return n, err
 	}
 	if err := db.verifyRecoveries(ctx, snap, report); err != nil {
+		return n, err
+	}
+	if err := db.verifyAccounts(ctx, snap, accounts, report); err != nil {
 		return n, err
 	}
 	return n, db.verifyPayments(ctx, snap, payCovers, migrated[strconv.Itoa(paymentsAudited)], report)

@@ -233,6 +233,7 @@ var villageKeys = []string{"until", "certified_on", "back_pay_months", "death_da
 // villageKeys where SeesHealth says no, and those in words, not key=value codes (the
 // batch's number and counts, a code to the assistant, left out).
 func (p *Page) ShownDetail(detail string) string {
+	detail = withoutPrints(detail)
 	if p.SeesHealth() {
 		return detail
 	}
@@ -257,6 +258,16 @@ func (p *Page) ShownDetail(detail string) string {
 		out = append(out, p.T("detail.pair", p.T("detail."+k), v))
 	}
 	return strings.Join(out, p.T("detail.sep"))
+}
+
+// withoutPrints is an account or key row's detail without its secret's print (pw=,
+// store.SecretPrint): sixteen hex digits that audit verify reads and no one else needs.
+func withoutPrints(detail string) string {
+	if !strings.Contains(detail, "pw=") {
+		return detail
+	}
+	parts := strings.Split(detail, ";")
+	return strings.Join(slices.DeleteFunc(parts, func(kv string) bool { return strings.HasPrefix(kv, "pw=") }), ";")
 }
 
 // SeesCodes reports whether the page shows codes beside their names (a method's, a
