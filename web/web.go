@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -229,6 +230,12 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	req.lang = c.pickLang(r, req.user)
+	if r.Method == http.MethodPost {
+		if err := readForm(w, r); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
 	if r.Method == http.MethodPost && !c.csrfOK(r, req) {
 		ck, err := r.Cookie(sessionCookie)
 		dead := err == nil && ck.Value != "" && req.user == nil
@@ -358,12 +365,35 @@ const (
 	langCookie    = "sc_lang"
 )
 
-// csrfOK checks a POST's token: the session's when logged in, else the pre-login cookie's
-// (double submit).
-func (c *console) csrfOK(r *http.Request, q *request) bool {
-	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return false
+// maxFormBody bounds the body of every console POST. The largest form is a form whose
+// session ended, carried over the sign-in page, the password form and the resend page
+// (carriedFields): 20 fields of at most 2000 bytes each, URL-encoded to at most three
+// times that (a Chinese character's three bytes as %XX each), 120 kB with the page's own
+// fields; the others (a reason of 500 characters, an API key's 2000 characters of record
+// types) are a few kB. No console form sends a file.
+const maxFormBody = 256 << 10
+
+// readForm reads a POST's form, before anything else reads its body, refusing a body
+// over maxFormBody (413) and a multipart one (415), unread. r is the console's copy of the
+// server's request: were multipart parsed on it, the file parts spooled to the temp
+// folder would never be removed (the server removes only its own request's).
+func readForm(w http.ResponseWriter, r *http.Request) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
+		// An empty form, so that nothing later (formPage, the error page) parses the body.
+		r.Form, r.PostForm = url.Values{}, url.Values{}
+		return said(eUnsupported, "err.multipart")
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); errors.As(err, new(*http.MaxBytesError)) {
+		return said(eTooLarge, "err.form_too_large", maxFormBody>>10)
+	}
+	// A malformed body has no CSRF token to read: csrfOK refuses it.
+	return nil
+}
+
+// csrfOK checks a POST's token (its form read by readForm): the session's when logged
+// in, else the pre-login cookie's (double submit).
+func (c *console) csrfOK(r *http.Request, q *request) bool {
 	tok := r.PostFormValue("csrf")
 	if tok == "" {
 		return false
@@ -450,6 +480,10 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case sc.EBusy:
 		status, key = http.StatusServiceUnavailable, "err.busy"
 		w.Header().Set("Retry-After", "120")
+	case eTooLarge:
+		status, key = http.StatusRequestEntityTooLarge, "err.too_large"
+	case eUnsupported:
+		status, key = http.StatusUnsupportedMediaType, "err.unsupported"
 	default:
 		c.log.Error("console", "method", r.Method, "pattern", r.Pattern, "err", err)
 	}
@@ -470,6 +504,13 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // eForbidden is the console's own error code: logged in, but not allowed (403).
 const eForbidden = "forbidden"
+
+// eTooLarge and eUnsupported are the console's codes for a POST body it does not read:
+// over maxFormBody (413), or multipart (415).
+const (
+	eTooLarge    = "too_large"
+	eUnsupported = "unsupported"
+)
 
 // secure reports whether cookies must carry Secure: the console is served over TLS,
 // directly or (Options.Secure) behind a proxy that ends it.
