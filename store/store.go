@@ -131,6 +131,9 @@ func open(dsn string) (*DB, error) {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
 		d, err := sql.Open("sqlite", sqliteURI(path)+"?"+q.Encode())
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
@@ -179,6 +182,39 @@ func open(dsn string) (*DB, error) {
 		return newDB(d, r, Postgres, shownDSN(dsn), ""), nil
 	}
 	return nil, sc.Errorf(sc.EInvalid, "--db %q: want sqlite:PATH or postgres://…", dsn)
+}
+
+// createPrivate makes a new SQLite database's file, empty, readable and writable by its
+// owner only: it holds every ID number, name, phone, face template and password hash, as
+// a backup does (0600). SQLite would make it 0644 less the umask, and it makes the -wal
+// and -shm files with the database file's own mode. An existing file keeps the mode its
+// operator gave it (OthersMayRead reports one that others may read).
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// OthersMayRead reports a SQLite database file that accounts other than its owner may
+// read (its group's, everyone's), with its mode: one made before databases were made
+// 0600, or given that mode by hand. Never on PostgreSQL.
+func (db *DB) OthersMayRead() (fs.FileMode, bool) {
+	if db.path == "" {
+		return 0, false
+	}
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return 0, false
+	}
+	return fi.Mode().Perm(), fi.Mode().Perm()&0o044 != 0
 }
 
 // PostgreSQL's pools, per process. Writers take their turn in the process before they

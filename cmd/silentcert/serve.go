@@ -67,6 +67,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
+	if mode, loose := db.OthersMayRead(); loose {
+		// Made before databases were made 0600, or so by hand: said, not changed (the
+		// operator may have meant it, for a backup account's group).
+		log.Warn("the database file may be read by accounts other than its owner: it holds every ID number, name, phone and password hash; chmod 600 it and its -wal and -shm",
+			"db", db.String(), "mode", mode.String())
+	}
 	citizen.HelpPhone = *helpPhone
 	if *publicURL != "" {
 		// Before anything that makes links starts (the sender sends at once what waits).

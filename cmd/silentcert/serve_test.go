@@ -401,3 +401,37 @@ func TestServeExitsOnLostClaim(t *testing.T) {
 		t.Fatalf("serve still runs after its claim was lost: %s", errOut.String())
 	}
 }
+
+// TestServeWarnsOfReadableDB: the database a command makes is its owner's only (0600); one
+// that others may read (made before, or so by hand) is served as it is, with a warning.
+func TestServeWarnsOfReadableDB(t *testing.T) {
+	_, dsn := rosterDB(t)
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	if fi, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("ingest --roster made its database %v, want 0600", fi.Mode().Perm())
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, out, errOut) }()
+	for i := 0; i < 1200 && !strings.Contains(out.String(), " on http://"); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Fatalf("serve: exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "may be read by accounts other than its owner") || !strings.Contains(errOut.String(), `"mode":"-rw-r--r--"`) {
+		t.Errorf("serve on a database others may read says nothing:\n%s", errOut.String())
+	}
+	if fi, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm() != 0o644 {
+		t.Errorf("serve changed the operator's database's mode to %v", fi.Mode().Perm())
+	}
+}

@@ -31,6 +31,12 @@ func TestUsers(t *testing.T) {
 	if code, out, errs := users(pw+"\n", "add", "--db", dsn, "--name", "zhao.admin", "--role", "admin"); code != 0 || !strings.Contains(out, "zhao.admin (admin) made") {
 		t.Fatalf("add: %d %s %s", code, out, errs)
 	}
+	// The database it made holds password hashes: its owner's only.
+	if fi, err := os.Stat(strings.TrimPrefix(dsn, "sqlite:")); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("users add made its database %v, want 0600", fi.Mode().Perm())
+	}
 	if code, _, errs := users(pw+"\n", "add", "--db", dsn, "--name", "v.1", "--role", "village", "--region", "3710"); code == 0 || !strings.Contains(errs, "12-digit") {
 		t.Fatalf("a village account without its village: %d %s", code, errs)
 	}
