@@ -584,12 +584,14 @@ func storedReport(ctx context.Context, db *store.DB, b *store.Batch) (map[string
 // (exclusively: never through a symlink or a hard link; its name, hidden, is as short as
 // can be, not to be longer than the system allows where the report's is not), then renamed
 // over path, which replaces a file or symlink of that name rather than writing into it. A
-// directory of that name fails it, said so.
+// directory of that name fails it, said so. It is its owner's only (0600), as backups
+// and payroll files are: it names the file, which a department may name by a person's ID
+// number, and quotes its values.
 func writeReport(root *os.Root, path string, data []byte) error {
 	var r [8]byte
 	rand.Read(r[:])
 	tmp := filepath.Join(filepath.Dir(path), ".report-"+hex.EncodeToString(r[:])+".tmp")
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("writing its report %s: %w", path, err)
 	}

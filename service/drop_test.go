@@ -305,6 +305,30 @@ func scanTwice(t *testing.T, drop *service.DropFolder, want int) {
 	}
 }
 
+// TestDropFolderReportPrivate: a drop folder's reports are their owner's only (0600), as
+// backups and payroll files are: they name the file, which a department may name by a
+// person's ID number, and quote its values.
+func TestDropFolderReportPrivate(t *testing.T) {
+	s := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/t.db"))
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+	os.WriteFile(filepath.Join(dir, "HEA", "x371002194003150019.csv"), []byte(header+
+		"p1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "HEA", "bad.csv"), []byte("\xff\xfer\x00e\x00c\x00\n\x00"), 0o644) // UTF-16: refused
+	scanTwice(t, dropFolder(dir, s), 2)
+	for _, p := range []string{filepath.Join("done", "x371002194003150019.csv.report.json"), filepath.Join("failed", "bad.csv.report.json")} {
+		b, err := os.ReadFile(filepath.Join(dir, "HEA", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "HEA", p)); err != nil {
+			t.Fatal(err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s is %v, want 0600:\n%s", p, fi.Mode().Perm(), b)
+		}
+	}
+}
+
 // TestDropFolderReportNameKept: a file a department drops under the name another file's
 // report will take (d.csv.report.json) is kept as received: the later d.csv goes beside it
 // under its batch's name, with its own report, instead of its report replacing the file.
