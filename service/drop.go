@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -300,7 +299,7 @@ func (d *DropFolder) regular(root *os.Root, src, dir string, now time.Time) ([]d
 	for name := range skipped {
 		if !warned[name] {
 			d.Service.log.Warn("drop folder: not a regular file (a symlink, device, FIFO or socket), skipped: it is never taken",
-				"file", idcard.MaskIn(filepath.Join(src, name)))
+				"file", MaskFileName(filepath.Join(src, name)))
 		}
 	}
 	return out, nil
@@ -433,7 +432,7 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 	}
 	if sigOf(again) != f.sig {
 		d.Service.log.Warn("drop folder: the file changed while it was taken (still being written?): left in place, to be taken again when it has stopped changing; the rows its batch applied will count as duplicates then",
-			"file", idcard.MaskIn(filepath.Join(src, name)), "batch_id", id, "size_read", f.sig.size, "size_now", again.Size())
+			"file", MaskFileName(filepath.Join(src, name)), "batch_id", id, "size_read", f.sig.size, "size_now", again.Size())
 		return errChanged
 	}
 	data, _ := json.MarshalIndent(rep, "", "  ")

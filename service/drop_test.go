@@ -250,6 +250,9 @@ func TestDropFolderSkipsLinks(t *testing.T) {
 	symlink(t, filepath.Join(dir, "gone.csv"), filepath.Join(dir, "HEA", "2gone.csv"))
 	// A link named by a person's ID number: the log names it masked.
 	symlink(t, outside, filepath.Join(dir, "HEA", "3李四_371002196710217787.csv"))
+	// Glued to a letter, or a phone number: masked all the same.
+	symlink(t, outside, filepath.Join(dir, "HEA", "4x371003194103201721.csv"))
+	symlink(t, outside, filepath.Join(dir, "HEA", "5wang13812345678.csv"))
 	os.WriteFile(filepath.Join(dir, "HEA", "a.csv"), []byte(header+
 		"d1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-01,2024-02-02,,\n"), 0o644)
 	for i := range 3 {
@@ -270,6 +273,10 @@ func TestDropFolderSkipsLinks(t *testing.T) {
 	}
 	if strings.Contains(log.String(), "371002196710217787") || !strings.Contains(log.String(), "3710**********7787") {
 		t.Errorf("the ID number in a file's name is not masked in the log:\n%s", log)
+	}
+	if strings.Contains(log.String(), "371003194103201721") || !strings.Contains(log.String(), "4x3710**********1721.csv") ||
+		strings.Contains(log.String(), "13812345678") || !strings.Contains(log.String(), "5wang138****5678.csv") {
+		t.Errorf("an ID number glued to a letter, or a phone number, in a file's name is not masked in the log:\n%s", log)
 	}
 	if bs := dropBatches(t, db); len(bs) != 1 || !strings.Contains(bs[0].Files, "a.csv") {
 		t.Errorf("batches %+v", bs)

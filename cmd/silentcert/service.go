@@ -20,7 +20,6 @@ import (
 	"github.com/silentcert/silentcert/api"
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/exchange"
-	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/internal/atomicfile"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
@@ -685,8 +684,8 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 		}
 		if c.Drop != "" && auditWhole {
 			if _, err := (&service.DropFolder{Dir: c.Drop, Service: c.Service, MaxBytes: c.MaxBody}).Scan(ctx); err != nil && ctx.Err() == nil {
-				// Its errors name files, and a department may name one by a person's ID number.
-				c.Log.Error("drop folder", "err", idcard.MaskIn(err.Error()))
+				// Its errors name files, and a department may name one by a person's ID number or phone.
+				c.Log.Error("drop folder", "err", service.MaskFileName(err.Error()))
 			}
 		}
 		if c.Tick != nil {
