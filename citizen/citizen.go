@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -218,8 +219,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-site request refused", http.StatusForbidden)
 		return
 	}
+	if r.Method == http.MethodPost && r.URL.Path != "/c/attempt" {
+		// The pages' forms are a few fields: a body bounded, and no file part (a
+		// multipart body spooled to disk while anyone keeps the request open). The
+		// burst's own form (/c/attempt) is bounded by its frames.
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(ct, "multipart/") {
+			http.Error(w, "unsupported form", http.StatusUnsupportedMediaType)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "form too large or unreadable", http.StatusRequestEntityTooLarge)
+			return
+		}
+	}
 	h.mux.ServeHTTP(w, r)
 }
+
+// maxFormBody bounds the body of the pages' forms (sign-in, code, link, sign-out).
+const maxFormBody = 64 << 10
 
 // crossSite reports a POST that a browser says came from another site: forms of this site
 // never do. A browser's Sec-Fetch-Site decides (no page can forge it); a browser too old to

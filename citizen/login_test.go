@@ -1,12 +1,15 @@
 package citizen
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -384,5 +387,48 @@ func TestRateLimitClockBack(t *testing.T) {
 	c.clock.Add(-2 * time.Hour)
 	if st, loc, _ := post(t, c.browser(t), c.srv.URL+"/c/login", url.Values{"id": {unknownID}}); st != http.StatusSeeOther || loc != "/c/code" {
 		t.Fatalf("after the clock went back: %d %s, want 303 to /c/code", st, loc)
+	}
+}
+
+// TestFormBodyBounded: the pages' POSTs take a few fields. A file part to the sign-in
+// page, sent by anyone, was spooled to disk for as long as its sender kept the request
+// open (PostFormValue parses multipart); now it is refused unread, and a body past
+// maxFormBody is refused too. The burst's own form (/c/attempt) keeps its bound.
+func TestFormBodyBounded(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "c.db")), nil)
+	cl := c.browser(t)
+	for _, path := range []string{"/c/login", "/c/code", "/c/logout", "/c/sometoken"} {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("f", "big.bin")
+		fw.Write(bytes.Repeat([]byte("x"), 3<<20))
+		mw.WriteField("id", "371002194003150019")
+		mw.Close()
+		res, err := cl.Post(c.srv.URL+path, mw.FormDataContentType(), &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("multipart to %s: %d, want 415", path, res.StatusCode)
+		}
+		big := url.Values{"id": {strings.Repeat("1", maxFormBody)}}.Encode()
+		res, err = cl.Post(c.srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(big))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("a %d-byte form to %s: %d, want 413", len(big), path, res.StatusCode)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("files left in the temporary folder: %v", left)
+	}
+	// An ordinary sign-in form is read as before.
+	if st, _, body := post(t, cl, c.srv.URL+"/c/login", url.Values{"id": {"371002194003150019"}}); st >= 400 && st != http.StatusTooManyRequests {
+		t.Errorf("an ordinary sign-in form: %d %s", st, body)
 	}
 }
