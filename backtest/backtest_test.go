@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -92,5 +93,39 @@ func TestUnreadableFileSaysWhy(t *testing.T) {
 	rep, _ := os.ReadFile(filepath.Join(out, "report.json"))
 	if !bytes.Contains(q, []byte("u16.csv,,,unreadable")) || !bytes.Contains(rep, []byte("u16.csv: line 1: the file is UTF-16 text")) {
 		t.Errorf("quarantine:\n%s\nreport:\n%s", q, rep)
+	}
+}
+
+// TestEncodingGBKLeavesUTF8Roster: --encoding gbk is meant for the departments' GBK
+// exports; the agency's own roster beside them is UTF-8. Read as GBK its names were
+// garbage (nothing quarantined), and every record naming its person was held as a name
+// mismatch — a held death stops no payment. The roster is read as UTF-8 and report.json
+// says the forced encoding was not applied to it.
+func TestEncodingGBKLeavesUTF8Roster(t *testing.T) {
+	dir := t.TempDir()
+	roster := filepath.Join(dir, "roster.csv")
+	os.WriteFile(roster, []byte("person_id,name,region_code,benefit_type,monthly_amount,start_month,last_certified\n"+
+		"110101194002020028,李四,110101001001,RES_PENSION,200,2010-01,2024-01-15\n"), 0o644)
+	recs := filepath.Join(dir, "records")
+	os.MkdirAll(recs, 0o755)
+	gbk, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("record_id,source,type,person_id,name,event_date,reported_date\n" +
+		"d1,PSB,PSB.DEATH_DEREG,110101194002020028,李四,2024-03-05,2024-03-06\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(recs, "g.csv"), gbk, 0o644)
+	out := t.TempDir()
+	if _, err := Run(context.Background(), Options{Roster: roster, Records: []string{recs}, Encoding: "gbk",
+		From: sc.MustDate("2024-03-01"), To: sc.MustDate("2024-03-31"), Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	held, _ := os.ReadFile(filepath.Join(out, "held.csv"))
+	status, _ := os.ReadFile(filepath.Join(out, "status.csv"))
+	rep, _ := os.ReadFile(filepath.Join(out, "report.json"))
+	if string(held) != "source,record_id,person_id,reason\n" || !bytes.Contains(status, []byte("110101194002020028,TERMINATED,")) {
+		t.Errorf("held:\n%s\nstatus:\n%s", held, status)
+	}
+	if !bytes.Contains(rep, []byte(roster+": the file is UTF-8")) || !bytes.Contains(rep, []byte(`"gbk": 1`)) {
+		t.Errorf("report.json names neither the roster read as UTF-8 nor the GBK file:\n%s", rep)
 	}
 }

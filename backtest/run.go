@@ -28,7 +28,7 @@ type Options struct {
 	From, To sc.Date
 	Out      string
 	Config   *sc.Config // nil: the built-in defaults
-	Encoding string     // "" detects; "utf-8", "gbk" or "gb18030" forces, for every file
+	Encoding string     // "" detects; "utf-8", "gbk" or "gb18030" forces, for the roster and every record file (a gbk or gb18030 not for a file that is evidently UTF-8: exchange.Options)
 	Workers  int        // goroutines; 0: GOMAXPROCS
 	// ResolveRegion resolves a roster row's hukou_address when it has no region_code.
 	ResolveRegion func(address string) (string, bool)

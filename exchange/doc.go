@@ -15,7 +15,11 @@
 //   - an encoding, forced by Options.Encoding or detected on the first 64 KiB (UTF-8 unless
 //     they are not valid UTF-8 and decode as GB18030 without a replacement character; a
 //     character cut by the 64 KiB boundary counts neither way; a UTF-8 byte-order mark
-//     settles it). Decoding never fails a file: a row holding bytes that do not decode is
+//     settles it). A forced gbk or gb18030 is not applied to a file that starts with a
+//     UTF-8 byte-order mark, or whose first 64 KiB are valid UTF-8 holding a Chinese
+//     character: the agency's own UTF-8 roster beside GBK department files; it is read as
+//     UTF-8 with a warning naming it. gbk is read as GB18030, its superset (rare name
+//     characters take GB18030's four-byte form). Decoding never fails a file: a row holding bytes that do not decode is
 //     quarantined with reason "encoding" and the rest loads;
 //   - rows: a hand-written RFC 4180 scanner that reads exactly what encoding/csv reads (it
 //     is fuzzed against it), or a flat JSON object parser that accepts exactly what

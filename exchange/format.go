@@ -45,7 +45,10 @@ func FormatOf(path string) (f Format, gz bool, ok bool) {
 type Options struct {
 	// Encoding is "" or "auto" to detect (UTF-8 unless the first 64 KiB are not UTF-8 and
 	// are clean GB18030), or "utf-8", "gbk" or "gb18030" to force one (the operator's
-	// --encoding). Letter case does not matter; "utf8" is read as "utf-8".
+	// --encoding). Letter case does not matter; "utf8" is read as "utf-8". A forced gbk or
+	// gb18030 gives way to UTF-8 for a file that evidently is (a UTF-8 byte-order mark, or
+	// a head of valid UTF-8 holding Chinese text), with a warning; gbk is decoded as
+	// GB18030, its superset.
 	Encoding string
 	// MaxDecompressed bounds what a gzip file may unpack to (0: no bound), so that a small
 	// body cannot fill the memory (a decompression bomb): past it the file cannot be read

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 
 	"github.com/silentcert/silentcert"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -757,5 +758,149 @@ func TestGzipLimitExact(t *testing.T) {
 		if failed := last != io.EOF; failed != c.fail {
 			t.Errorf("limit %d: %v", c.max, last)
 		}
+	}
+}
+
+// TestForcedEncodingUTF8File: a forced gbk or gb18030 (the operator's --encoding, meant for
+// the departments' exports) is not applied to a file that is evidently UTF-8 — the
+// agency's own roster beside them — whose names it would turn to garbage (every record
+// naming them then held as a name mismatch). The file is read as UTF-8 and a warning
+// names it. A file whose head is ASCII keeps the forced encoding: its GBK may come later.
+func TestForcedEncodingUTF8File(t *testing.T) {
+	row := "r%d,MED,MED.OUTPATIENT,,张三丰,1950-01-01,2024-01-02,,,\n"
+	utf := recHeader + strings.ReplaceAll(row, "%d", "1")
+	overruled := func(ws []Warning) bool {
+		for _, w := range ws {
+			if w.File == "u.csv" && w.Line == 0 && strings.Contains(w.Message, "not applied") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, enc := range []string{"gbk", "gb18030"} {
+		for name, data := range map[string][]byte{
+			"utf-8":          []byte(utf),
+			"utf-8 with BOM": []byte("\xEF\xBB\xBF" + utf),
+		} {
+			res := readRecords(t, "u.csv", data, FormatCSV, false, Options{Encoding: enc})
+			if res.err != nil || res.encoding != EncodingUTF8 || len(res.rows) != 1 || res.rows[0].Name != "张三丰" || len(res.probs) != 0 {
+				t.Errorf("%s forced %s: %v %s %+v %+v", name, enc, res.err, res.encoding, res.rows, res.probs)
+			}
+			if !overruled(res.warnings) {
+				t.Errorf("%s forced %s: no warning naming the file: %+v", name, enc, res.warnings)
+			}
+		}
+		// Gzipped: the text inside decides.
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write([]byte(utf))
+		zw.Close()
+		res := readRecords(t, "u.csv", z.Bytes(), FormatCSV, true, Options{Encoding: enc})
+		if res.err != nil || res.encoding != EncodingUTF8 || len(res.rows) != 1 || res.rows[0].Name != "张三丰" || !overruled(res.warnings) {
+			t.Errorf("gzip forced %s: %v %s %+v %+v", enc, res.err, res.encoding, res.rows, res.warnings)
+		}
+
+		// The GBK file itself is read as GBK, without the warning.
+		res = readRecords(t, "u.csv", gbk(t, utf), FormatCSV, false, Options{Encoding: enc})
+		if res.err != nil || res.encoding != enc || len(res.rows) != 1 || res.rows[0].Name != "张三丰" || overruled(res.warnings) {
+			t.Errorf("gbk forced %s: %v %s %+v %+v", enc, res.err, res.encoding, res.rows, res.warnings)
+		}
+		// An ASCII head, GBK after 64 KiB: forced, the late rows decode (detection would
+		// have settled on UTF-8 and quarantined them).
+		var b bytes.Buffer
+		b.WriteString(recHeader)
+		n := 0
+		for b.Len() < 70<<10 {
+			n++
+			b.WriteString("r,MED,MED.OUTPATIENT,1,,,2024-01-02,,,\n")
+		}
+		b.Write(gbk(t, strings.ReplaceAll(row, "%d", "g")))
+		res = readRecords(t, "u.csv", b.Bytes(), FormatCSV, false, Options{Encoding: enc})
+		if res.err != nil || res.encoding != enc || len(res.rows) != n+1 || res.rows[n].Name != "张三丰" || overruled(res.warnings) {
+			t.Errorf("ascii head, late gbk, forced %s: %v %s rows %d %+v", enc, res.err, res.encoding, len(res.rows), res.probs)
+		}
+	}
+	// Forced utf-8 stays as it was: no warning.
+	if res := readRecords(t, "u.csv", []byte(utf), FormatCSV, false, Options{Encoding: "utf-8"}); overruled(res.warnings) || res.encoding != EncodingUTF8 {
+		t.Errorf("forced utf-8: %s %+v", res.encoding, res.warnings)
+	}
+	// The roster, through the same reader: its people keep their names.
+	roster := "person_id,name,region_code,benefit_type,monthly_amount,start_month\n" +
+		mkID("1940-01-01", "001") + ",张三,370102001001,EMP_PENSION,1000,2010-01\n"
+	ro, err := ReadRosterFrom("u.csv", strings.NewReader(roster), FormatCSV, false, RosterOptions{Encoding: "gbk"})
+	if err != nil || len(ro.Problems) != 0 || len(ro.Recipients) != 1 || ro.Recipients[0].Name != "张三" || ro.Encoding != EncodingUTF8 || !overruled(ro.Warnings) {
+		t.Fatalf("roster: %v %s %+v %+v %+v", err, ro.Encoding, ro.Problems, ro.Recipients, ro.Warnings)
+	}
+}
+
+// TestForcedGBKShortNames: GBK text is valid UTF-8 by chance in short runs (a one-row file
+// whose name is two common characters, once in thirty); such a file must still be read as
+// the GBK the operator says it is. Every character of GB2312's first level, alone and in
+// pairs (a deterministic sample), in a one-row file: those valid as UTF-8 are read.
+func TestForcedGBKShortNames(t *testing.T) {
+	var chars []string
+	for l := 0xB0; l <= 0xD7; l++ {
+		for tr := 0xA1; tr <= 0xFE; tr++ {
+			if l == 0xD7 && tr > 0xF9 {
+				continue
+			}
+			c, err := simplifiedchinese.GBK.NewDecoder().Bytes([]byte{byte(l), byte(tr)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			chars = append(chars, string(c))
+		}
+	}
+	names := chars
+	rnd := rand.New(rand.NewPCG(7, 11))
+	for range 20000 {
+		names = append(names, chars[rnd.IntN(len(chars))]+chars[rnd.IntN(len(chars))])
+	}
+	validUTF8 := 0
+	for i, name := range names {
+		data := gbk(t, recHeader+"r,MED,MED.OUTPATIENT,,"+name+",1950-01-01,2024-01-02,,,\n")
+		if utf8.Valid(data) {
+			validUTF8++
+		} else if i%64 != 0 {
+			continue // not UTF-8: no doubt, and a few of them read suffice
+		}
+		res := readRecords(t, "g.csv", data, FormatCSV, false, Options{Encoding: "gbk"})
+		if res.err != nil || res.encoding != EncodingGBK || len(res.rows) != 1 || res.rows[0].Name != name {
+			t.Fatalf("%s: %v %s %+v %+v", name, res.err, res.encoding, res.rows, res.probs)
+		}
+	}
+	if validUTF8 == 0 {
+		t.Errorf("no name of the sample is valid UTF-8 in GBK: the test tests nothing")
+	}
+	t.Logf("%d of %d one-row GBK files are valid UTF-8", validUTF8, len(names))
+}
+
+// TestForcedGBKFourByte: --encoding gbk reads GB18030's four-byte characters (rare name
+// characters, 生僻字, e.g. 𠮷 U+20BB7), which the GBK decoder turned into replacement
+// characters — the row quarantined as encoding, and on a roster the pensioner dropped.
+func TestForcedGBKFourByte(t *testing.T) {
+	name := "吉𠮷"
+	enc, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(recHeader + "r,MED,MED.OUTPATIENT,,吉𠮷,1950-01-01,2024-01-02,,,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(enc, []byte{0x95, 0x34, 0xB2, 0x35}) {
+		t.Fatalf("𠮷 is not written in four bytes: % x", enc)
+	}
+	for _, forced := range []string{"gbk", "gb18030", ""} {
+		res := readRecords(t, "g.csv", enc, FormatCSV, false, Options{Encoding: forced})
+		if res.err != nil || len(res.probs) != 0 || len(res.rows) != 1 || res.rows[0].Name != name {
+			t.Errorf("forced %q: %v %+v %+v", forced, res.err, res.rows, res.probs)
+		}
+	}
+	// The roster too (the same reader).
+	roster, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte("person_id,name,region_code,benefit_type,monthly_amount,start_month\n" +
+		mkID("1940-01-01", "001") + ",吉𠮷,370102001001,EMP_PENSION,1000,2010-01\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := ReadRosterFrom("r.csv", bytes.NewReader(roster), FormatCSV, false, RosterOptions{Encoding: "gbk"})
+	if err != nil || len(ro.Problems) != 0 || len(ro.Recipients) != 1 || ro.Recipients[0].Name != name || ro.Encoding != EncodingGBK {
+		t.Fatalf("roster: %v %+v %+v", err, ro.Problems, ro.Recipients)
 	}
 }

@@ -117,6 +117,10 @@ func (s *rowSource) open(name string, r io.Reader, format Format, gz bool, opt O
 	}
 	s.t.initText(r, forced)
 	s.csv.t = &s.t
+	if s.t.overruled != "" {
+		s.warnings = append(s.warnings, Warning{File: s.name, Message: fmt.Sprintf(
+			"the file is UTF-8 (valid UTF-8 holding Chinese text, or a UTF-8 byte-order mark): read as UTF-8, the forced encoding %s not applied to it", s.t.overruled)})
+	}
 	// A byte-order mark (U+FEFF, whatever the encoding wrote it as) is not text.
 	for len(s.t.window()) < 3 && s.t.more() {
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -46,6 +47,9 @@ type textBuf struct {
 	// The head's shape, for a file-level refusal that names the cause: lines ended by CR
 	// alone (an old exporter), and UTF-16 (a byte-order mark, or NUL bytes).
 	crOnly, utf16 bool
+	// overruled is the forced GB encoding not applied because the file is evidently UTF-8
+	// (evidentUTF8); "" when none was.
+	overruled string
 }
 
 // initText reads the start of src, settles the encoding (forced, or detected as spec §1
@@ -67,19 +71,25 @@ func (t *textBuf) initText(src io.Reader, forced string) {
 	t.utf16 = bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) ||
 		(len(start) >= 8 && bytes.Count(start, []byte{0})*3 >= len(start))
 	enc := forced
-	if enc == "" {
+	switch {
+	case enc == "":
 		enc = detectEncoding(head, t.srcEOF)
+	case enc != EncodingUTF8 && evidentUTF8(head, t.srcEOF):
+		// The operator's --encoding gbk names the departments' exports; the agency's own
+		// roster beside them is UTF-8, and read as GBK its names would all be garbage
+		// (every record naming them held as a name mismatch).
+		t.overruled, enc = enc, EncodingUTF8
 	}
 	t.enc = enc
-	switch enc {
-	case EncodingUTF8:
+	if enc == EncodingUTF8 {
 		t.w = n
 		return
-	case EncodingGBK:
-		t.dec = asciiFirst{dec: simplifiedchinese.GBK.NewDecoder()}
-	default:
-		t.dec = asciiFirst{dec: simplifiedchinese.GB18030.NewDecoder()}
 	}
+	// GBK is read as GB18030, its superset: an export called GBK may hold a rare name
+	// character (生僻字) only GB18030's four-byte form can write, and the GBK decoder
+	// would make the row, and the pensioner on a roster, quarantined. Both decode every
+	// GBK byte sequence (0x80 as €, too) alike.
+	t.dec = asciiFirst{dec: simplifiedchinese.GB18030.NewDecoder()}
 	t.raw = make([]byte, detectSize)
 	t.rw = copy(t.raw, head)
 }
@@ -115,6 +125,49 @@ func detectEncoding(head []byte, atEOF bool) string {
 		}
 	}
 	return EncodingGB18030
+}
+
+// evidentUTF8 reports whether a file that the operator says is GBK or GB18030 is UTF-8
+// all the same: its head starts with a UTF-8 byte-order mark, or is valid UTF-8 holding a
+// Chinese character. GB text is not valid UTF-8 by chance, except in a few short runs: a
+// GBK file whose only Chinese is a two-character name is valid UTF-8 once in thirty
+// (GB2312's common characters, leads 0xB0–0xD7), but read so it holds no Chinese
+// character (two-byte sequences only, U+0080–U+07FF), so it stays GBK here. A head that
+// is ASCII says nothing either way: the forced encoding stands (its GBK rows may come
+// after the first 64 KiB, which is what the option is for).
+func evidentUTF8(head []byte, atEOF bool) bool {
+	if bytes.HasPrefix(head, utf8BOM) {
+		return true
+	}
+	if !atEOF {
+		head = trimPartialUTF8(head)
+	}
+	han := false
+	for len(head) > 0 {
+		if k := asciiPrefix(head); k > 0 {
+			head = head[k:]
+			continue
+		}
+		r, n := utf8.DecodeRune(head)
+		if r == utf8.RuneError && n == 1 {
+			return false
+		}
+		han = han || unicode.Is(unicode.Han, r)
+		head = head[n:]
+	}
+	return han
+}
+
+// asciiPrefix returns how many bytes at the start of b are ASCII.
+func asciiPrefix(b []byte) int {
+	k := 0
+	for k+8 <= len(b) && binary.LittleEndian.Uint64(b[k:])&0x8080808080808080 == 0 {
+		k += 8
+	}
+	for k < len(b) && b[k] < utf8.RuneSelf {
+		k++
+	}
+	return k
 }
 
 // trimPartialUTF8 drops a UTF-8 sequence cut short at the end of b.
