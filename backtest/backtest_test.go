@@ -129,3 +129,32 @@ func TestEncodingGBKLeavesUTF8Roster(t *testing.T) {
 		t.Errorf("report.json names neither the roster read as UTF-8 nor the GBK file:\n%s", rep)
 	}
 }
+
+// TestLastCertifiedLaterThanTo: a roster's last_certified after --to is kept as given
+// (spec §6: the person is certified on that date), with a warning: read as --to, the same
+// roster certified its people until a date that moved with the replay's length
+// (2025-03-31 to --to 2024-03-31, 2025-08-31 to --to 2024-09-30).
+func TestLastCertifiedLaterThanTo(t *testing.T) {
+	dir := t.TempDir()
+	roster := filepath.Join(dir, "roster.csv")
+	os.WriteFile(roster, []byte("person_id,name,region_code,benefit_type,monthly_amount,start_month,last_certified\n"+
+		"110101194503150031,王五,110101001001,EMP_PENSION,1000,2020-01,2024-11-30\n"), 0o644)
+	recs := filepath.Join(dir, "records")
+	os.MkdirAll(recs, 0o755)
+	os.WriteFile(filepath.Join(recs, "a.csv"), []byte("record_id,source,type,person_id,event_date\n"), 0o644)
+	for _, to := range []string{"2024-03-31", "2024-09-30"} {
+		out := t.TempDir()
+		if _, err := Run(context.Background(), Options{Roster: roster, Records: []string{recs},
+			From: sc.MustDate("2024-03-01"), To: sc.MustDate(to), Out: out}); err != nil {
+			t.Fatal(err)
+		}
+		status, _ := os.ReadFile(filepath.Join(out, "status.csv"))
+		rep, _ := os.ReadFile(filepath.Join(out, "report.json"))
+		if !bytes.Contains(status, []byte("110101194503150031,CERTIFIED,2025-11-30,2024-11-30,MIGRATED,")) {
+			t.Errorf("--to %s: status.csv\n%s", to, status)
+		}
+		if !bytes.Contains(rep, []byte("last_certified 2024-11-30 is later than "+to+": kept as given")) {
+			t.Errorf("--to %s: no warning:\n%s", to, rep)
+		}
+	}
+}

@@ -140,7 +140,10 @@ func (r *runner) rankSources() {
 
 func (r *runner) loadRoster() error {
 	ro, err := exchange.ReadRoster(r.opt.Roster, exchange.RosterOptions{
-		Encoding: r.opt.Encoding, Config: r.cfg, ResolveRegion: r.opt.ResolveRegion, CertifiedBy: r.opt.To,
+		Encoding: r.opt.Encoding, Config: r.cfg, ResolveRegion: r.opt.ResolveRegion,
+		// A last_certified after --to is warned about and kept: read as --to, the same
+		// roster certified its people until a date that moved with the replay's length.
+		CertifiedBy: r.opt.To, KeepLater: true,
 	})
 	if err != nil {
 		return err

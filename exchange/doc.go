@@ -55,8 +55,9 @@
 //     business, so it is never a reason to quarantine. region_code is kept as given.
 //   - Rosters: sex or birth_date contradicting person_id is quarantined with reason
 //     disagrees_with_id; name and last_certified are compared as trimmed text and parsed
-//     date; a later row that leaves last_certified out agrees (another agency's
-//     entitlement need not repeat it), one that gives another date is quarantined.
+//     date; a row that leaves last_certified out agrees with any (another agency's
+//     entitlement need not repeat it), before or after the row that gives it; a row that
+//     gives another date than an earlier row is quarantined.
 //     A quarantined row defines nothing: the person's first accepted row does. Each row
 //     keeps its own offset_capacity (spec §6 sums them); a different one is a warning.
 //     People without a region code are resolved through RosterOptions.ResolveRegion once,

@@ -45,10 +45,15 @@ type RosterOptions struct {
 	// whose rows give none (spec §2). It may be nil: such people keep an empty code.
 	ResolveRegion func(address string) (code string, ok bool)
 	// CertifiedBy, when set (not the zero Date), is the latest a last_certified may be: the
-	// day of the import (the end of a backtest). A later one — 2099 for 2019, 2204 for
-	// 2024 — would keep the person certified for decades and never asked; it is read as
-	// CertifiedBy, with a warning naming the line.
+	// day of the import. A later one — 2099 for 2019, 2204 for 2024 — would keep the
+	// person certified for decades and never asked; it is read as CertifiedBy, with a
+	// warning naming the line. Rows are compared (spec §2) by the dates they give.
 	CertifiedBy silentcert.Date
+	// KeepLater keeps a last_certified later than CertifiedBy as given, with the warning
+	// alone: a replay's (backtest's) CertifiedBy is its --to, and a roster read as of a
+	// date its operator chose would certify its people until a date that depends on
+	// the replay's length; spec §6 certifies them on the date given.
+	KeepLater bool
 }
 
 // Roster is a roster read and merged by the rules of spec §2: one Recipient per person.
@@ -149,7 +154,7 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 		return nil, err
 	}
 	hint := estimateRows(s.t.window(), size)
-	rb := rosterBuilder{s: &s, cfg: cfg, certifiedBy: opt.CertifiedBy,
+	rb := rosterBuilder{s: &s, cfg: cfg, certifiedBy: opt.CertifiedBy, keepLater: opt.KeepLater,
 		people: make([]person, 0, hint), ents: make([]entry, 0, hint)}
 	rb.index.init(hint)
 	for {
@@ -179,13 +184,17 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 	n := 0
 	for i := range rb.people {
 		p := &rb.people[i]
+		lastCert := p.lastCert
+		if by := rb.certifiedBy; by != 0 && !rb.keepLater && lastCert > by {
+			lastCert = by // warned about on each row that gave it
+		}
 		var id [18]byte
 		copy(id[:], rb.keep.str(p.id))
 		rec := &recs[i]
 		*rec = silentcert.Recipient{
 			PersonID: rb.keep.str(p.id), Name: rb.keep.str(p.name), Sex: idcard.Sex(id),
 			BirthDate: idcard.BirthDate(id), HukouAddress: rb.drop.str(p.addr), RegionCode: rb.keep.str(p.region),
-			Phone: rb.drop.str(p.phone), AgentPhone: rb.drop.str(p.agent), LastCertified: p.lastCert,
+			Phone: rb.drop.str(p.phone), AgentPhone: rb.drop.str(p.agent), LastCertified: lastCert,
 			NameConflicts: int(p.conflicts),
 		}
 		first := n
@@ -249,6 +258,7 @@ type rosterBuilder struct {
 	certMemo   dateMemo // last_certified dates fall in a few recent months
 
 	certifiedBy silentcert.Date // RosterOptions.CertifiedBy
+	keepLater   bool            // RosterOptions.KeepLater
 }
 
 // sameBirthDate reports whether b is the YYYY-MM-DD of the birth date id carries. Normalize
@@ -368,10 +378,6 @@ func (rb *rosterBuilder) row() *Problem {
 		if lastCert, ok = rb.certMemo.parse(b); !ok {
 			return s.problem("last_certified", ReasonBadDate, fmt.Sprintf("last_certified %s is not a date (YYYY-MM-DD)", quoteClip(b)))
 		}
-		if by := rb.certifiedBy; by != 0 && lastCert > by {
-			s.warn("last_certified", fmt.Sprintf("last_certified %s is later than %s: read as %s", lastCert, by, by))
-			lastCert = by
-		}
 	}
 
 	key := idcard.Key(id)
@@ -387,10 +393,11 @@ func (rb *rosterBuilder) row() *Problem {
 			}
 			return s.problem("name", ReasonDisagreesWithPerson, fmt.Sprintf("name differs from the person's first row (line %d)", p.line))
 		}
-		// A later row that leaves last_certified out (another agency's entitlement, say)
-		// does not contradict the first; one that gives another date does.
-		if lastCert != silentcert.NoDate && lastCert != p.lastCert {
-			return s.problem("last_certified", ReasonDisagreesWithPerson, fmt.Sprintf("last_certified differs from the person's first row (line %d)", p.line))
+		// A row that leaves last_certified out (another agency's entitlement, say)
+		// contradicts no other, before or after it; two that give different dates do, in
+		// either order. The dates are compared as given, not as CertifiedBy reads them.
+		if lastCert != silentcert.NoDate && p.lastCert != silentcert.NoDate && lastCert != p.lastCert {
+			return s.problem("last_certified", ReasonDisagreesWithPerson, fmt.Sprintf("last_certified differs from the one an earlier row of the person gives (first row: line %d)", p.line))
 		}
 		for e := p.firstEnt; e >= 0; e = rb.ents[e].next {
 			if rb.ents[e].ent.Benefit == benefit {
@@ -413,6 +420,16 @@ func (rb *rosterBuilder) row() *Problem {
 		p.firstEnt = e
 	}
 	p.lastEnt = e
+	if lastCert != silentcert.NoDate {
+		p.lastCert = lastCert // the first row that gives it, or one that agrees
+		if by := rb.certifiedBy; by != 0 && lastCert > by {
+			if rb.keepLater {
+				s.warn("last_certified", fmt.Sprintf("last_certified %s is later than %s: kept as given (the person certified on it)", lastCert, by))
+			} else {
+				s.warn("last_certified", fmt.Sprintf("last_certified %s is later than %s: read as %s", lastCert, by, by))
+			}
+		}
+	}
 
 	// First non-empty value wins; a different later one is a warning.
 	rb.merge(&rb.drop, &p.addr, v[pHukouAddress], "hukou_address", p.line)

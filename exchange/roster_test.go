@@ -138,7 +138,7 @@ func TestRosterRepairs(t *testing.T) {
 	if strings.Join(got, ",") != "2 region_code,3 last_certified,3 hukou_address" {
 		t.Errorf("warnings %+v", r.Warnings)
 	}
-	// Without a bound, the date stands (a backtest states its own).
+	// Without a bound, the date stands (backtest keeps a later one with KeepLater).
 	if r := readRosterString(t, data, RosterOptions{}); r.Recipients[1].LastCertified != silentcert.MustDate("2099-01-01") {
 		t.Errorf("unbounded: %+v", r.Recipients[1])
 	}
@@ -374,5 +374,69 @@ func checkProblems(t *testing.T, got []Problem, want []wantProblem) {
 		if p := got[i]; p.Line != w.line || p.Field != w.field || p.Reason != w.reason {
 			t.Errorf("problem %d = %+v, want %+v", i, p, w)
 		}
+	}
+}
+
+// TestRosterLastCertifiedLater: rows are compared by the last_certified they give, not by
+// the day CertifiedBy reads a later one as — two different future dates both read as the
+// import day passed the check of spec §2 — and with KeepLater (backtest, whose bound is
+// its --to) a later date is kept as given, with the warning alone: the same roster
+// certified its people until a date that moved with the replay's length.
+func TestRosterLastCertifiedLater(t *testing.T) {
+	a, b := mkID("1950-03-04", "011"), mkID("1951-03-04", "011")
+	data := rosterHeader +
+		a + ",甲,,,地址,,,,EMP_PENSION,1,2010-01,,,2024-08-31\n" +
+		a + ",甲,,,地址,,,,RES_PENSION,1,2010-01,,,2024-09-30\n" + // another future date: disagrees
+		a + ",甲,,,地址,,,,GOV_PENSION,1,2010-01,,,2024-08-31\n" + // agrees
+		a + ",甲,,,地址,,,,EMP_PENSION,1,2010-01,,,2024-08-31\n" + // rejected (same benefit): no warning
+		b + ",乙,,,地址,,,,EMP_PENSION,1,2010-01,,,2024-01-15\n"
+	for _, keep := range []bool{false, true} {
+		for _, to := range []string{"2024-03-31", "2024-06-30"} {
+			by := silentcert.MustDate(to)
+			r := readRosterString(t, data, RosterOptions{CertifiedBy: by, KeepLater: keep})
+			checkProblems(t, r.Problems, []wantProblem{{3, "last_certified", ReasonDisagreesWithPerson}, {5, "benefit_type", ReasonDuplicateEntitlement}})
+			want := silentcert.MustDate("2024-08-31")
+			if !keep {
+				want = by
+			}
+			if len(r.Recipients) != 2 || r.Recipients[0].LastCertified != want || len(r.Recipients[0].Entitlements) != 2 ||
+				r.Recipients[1].LastCertified != silentcert.MustDate("2024-01-15") {
+				t.Errorf("keep %v, to %s: %+v %+v", keep, to, r.Recipients[0], r.Recipients[1])
+			}
+			var lines []string
+			for _, w := range r.Warnings {
+				lines = append(lines, fmt.Sprintf("%d %s", w.Line, w.Field))
+				if keep != strings.Contains(w.Message, "kept as given") {
+					t.Errorf("keep %v: %s", keep, w.Message)
+				}
+			}
+			if strings.Join(lines, ",") != "2 last_certified,4 last_certified" {
+				t.Errorf("keep %v, to %s: warnings %+v", keep, to, r.Warnings)
+			}
+		}
+	}
+}
+
+// TestRosterLastCertifiedEitherOrder: a row that leaves last_certified out agrees with the
+// one that gives it whichever comes first (spec §2 compares the person's rows; the file's
+// order of two agreeing rows changes nothing): a blank first row followed by a dated one
+// quarantined the dated row — an entitlement lost — where the other order loaded both.
+func TestRosterLastCertifiedEitherOrder(t *testing.T) {
+	id := mkID("1950-03-04", "011")
+	dated := id + ",张三,,,地址,,,,EMP_PENSION,100,2020-01,,,2023-01-01\n"
+	blank := id + ",张三,,,地址,,,,RES_PENSION,100,2020-01,,,\n"
+	for name, data := range map[string]string{"dated first": rosterHeader + dated + blank, "blank first": rosterHeader + blank + dated} {
+		r := readRosterString(t, data, RosterOptions{})
+		if len(r.Problems) != 0 || len(r.Recipients) != 1 || len(r.Recipients[0].Entitlements) != 2 ||
+			r.Recipients[0].LastCertified != silentcert.MustDate("2023-01-01") {
+			t.Errorf("%s: %+v %+v", name, r.Problems, r.Recipients)
+		}
+	}
+	// Blank, then a date, then another date: the first date given stands.
+	other := id + ",张三,,,地址,,,,GOV_PENSION,100,2020-01,,,2023-01-02\n"
+	r := readRosterString(t, rosterHeader+blank+dated+other, RosterOptions{})
+	checkProblems(t, r.Problems, []wantProblem{{4, "last_certified", ReasonDisagreesWithPerson}})
+	if r.Recipients[0].LastCertified != silentcert.MustDate("2023-01-01") {
+		t.Errorf("%+v", r.Recipients[0])
 	}
 }

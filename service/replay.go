@@ -98,14 +98,14 @@ func Replay(ctx context.Context, db *store.DB, opt ReplayOptions) (*backtest.Rep
 	}
 	rep := backtest.NewReport()
 	if s.People() == 0 {
-		ro, err := s.importRoster(ctx, opt.Roster, opt.Encoding, "replay", opt.To)
+		ro, err := s.importRoster(ctx, opt.Roster, opt.Encoding, "replay", opt.To, true)
 		if err != nil {
 			return nil, err
 		}
 		rep.AddRoster(ro.Roster)
 	} else {
 		// Resumed after the roster's commit: read it again for the report alone.
-		ro, err := s.readRoster(opt.Roster, opt.Encoding, opt.To)
+		ro, err := s.readRoster(opt.Roster, opt.Encoding, opt.To, true)
 		if err != nil {
 			return nil, err
 		}

@@ -402,3 +402,25 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestReplayLastCertifiedLater: a roster's last_certified after --to is kept as given by
+// replay as by backtest (their files are identical), not read as --to.
+func TestReplayLastCertifiedLater(t *testing.T) {
+	dir := t.TempDir()
+	roster := filepath.Join(dir, "roster.csv")
+	os.WriteFile(roster, []byte("person_id,name,region_code,benefit_type,monthly_amount,start_month,last_certified\n"+
+		"110101194503150031,王五,110101001001,EMP_PENSION,1000,2020-01,2024-11-30\n"+
+		"110101194001010012,张三,110101001001,EMP_PENSION,1000,2020-01,2023-01-15\n"), 0o644)
+	recs := filepath.Join(dir, "records")
+	os.MkdirAll(recs, 0o755)
+	os.WriteFile(filepath.Join(recs, "a.csv"), []byte("record_id,source,type,person_id,event_date\n"+
+		"f1,HRSS,HRSS.FACE,110101194001010012,2024-03-10\n"), 0o644)
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			want := replayMatches(t, dsn.Open(t), roster, []string{recs}, sc.MustDate("2024-03-01"), sc.MustDate("2024-03-31"), nil, 0)
+			if st := mustRead(t, filepath.Join(want, "status.csv")); !bytes.Contains(st, []byte("110101194503150031,CERTIFIED,2025-11-30,2024-11-30,MIGRATED,")) {
+				t.Errorf("status.csv:\n%s", st)
+			}
+		})
+	}
+}

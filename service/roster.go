@@ -37,13 +37,14 @@ type RosterResult struct {
 // enrolment, naming no one then, are applied to them (linkEnrolled). Each person added or
 // changed has an audit row of their own (rosterTrail), in the import's transaction.
 func (s *Service) ImportRoster(ctx context.Context, path, encoding, actor string) (*RosterResult, error) {
-	return s.importRoster(ctx, path, encoding, actor, s.Today())
+	return s.importRoster(ctx, path, encoding, actor, s.Today(), false)
 }
 
-// importRoster is ImportRoster reading a last_certified later than by as by (a replay's
-// is its last day, as backtest's).
-func (s *Service) importRoster(ctx context.Context, path, encoding, actor string, by sc.Date) (*RosterResult, error) {
-	ro, err := s.readRoster(path, encoding, by)
+// importRoster is ImportRoster reading a last_certified later than by as by, or, with
+// keepLater, keeping it with a warning (a replay's by is its last day, and it keeps such
+// a date, as backtest does).
+func (s *Service) importRoster(ctx context.Context, path, encoding, actor string, by sc.Date, keepLater bool) (*RosterResult, error) {
+	ro, err := s.readRoster(path, encoding, by, keepLater)
 	if err != nil {
 		return nil, err
 	}
@@ -355,8 +356,8 @@ func problemsFromStore(qs []store.Quarantined) []exchange.Problem {
 
 // readRoster reads a roster file with the service's configuration and address resolver:
 // what ImportRoster imports, and a resumed replay reports.
-func (s *Service) readRoster(path, encoding string, by sc.Date) (*exchange.Roster, error) {
-	return exchange.ReadRoster(path, exchange.RosterOptions{Encoding: encoding, Config: s.cfg, ResolveRegion: s.opt.ResolveRegion, CertifiedBy: by})
+func (s *Service) readRoster(path, encoding string, by sc.Date, keepLater bool) (*exchange.Roster, error) {
+	return exchange.ReadRoster(path, exchange.RosterOptions{Encoding: encoding, Config: s.cfg, ResolveRegion: s.opt.ResolveRegion, CertifiedBy: by, KeepLater: keepLater})
 }
 
 // linkEnrolled applies to people a roster import enrols the stored records of a death, a
