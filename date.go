@@ -254,57 +254,101 @@ func ParseMonth(s string) (Month, error) {
 // daylight saving since 1991; the exchange standard only carries dates after that.
 const shanghaiOffsetSeconds = 8 * 3600
 
-// ParseDateTimeBytes parses a date (YYYY-MM-DD) or a datetime (YYYY-MM-DDTHH:MM:SS with
-// optional fractional seconds and an optional Z or ±HH:MM offset) and returns its date part
-// in Asia/Shanghai, as spec §1 requires. A datetime without an offset is Shanghai local time.
+// ParseDateTimeBytes parses a date (YYYY-MM-DD) or a datetime and returns its date part
+// in Asia/Shanghai, as spec §1 requires: YYYY-MM-DDTHH:MM:SS (the T in either case, or a
+// space), optional fractional seconds, and an optional offset (DateTimeShift). A datetime
+// without an offset is Shanghai local time.
 func ParseDateTimeBytes(s []byte) (Date, bool) {
 	if len(s) == 10 {
 		return ParseDateBytes(s)
 	}
-	if len(s) < 19 || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
+	if len(s) < 19 {
+		return NoDate, false
+	}
+	shift, ok := DateTimeShift(s[10:])
+	if !ok {
 		return NoDate, false
 	}
 	d, ok := ParseDateBytes(s[:10])
 	if !ok {
 		return NoDate, false
 	}
-	hh, ok1 := digits(s[11:13])
-	mm, ok2 := digits(s[14:16])
-	ss, ok3 := digits(s[17:19])
-	if !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 60 {
-		return NoDate, false
+	return d + Date(shift), true
+}
+
+// DateTimeShift reads the part of a datetime after its date — "THH:MM:SS", an optional
+// fraction, an optional offset — and returns by how many days it moves the date into
+// Shanghai time (-1, 0 or 1). Spec §1 gives the datetime's shape "with or without an
+// offset" and names no standard: the offset is Z, or ±HH:MM, ±HHMM or ±HH (ISO 8601's
+// forms; Java's and many exporters' +0800), and the T and Z may be lower case, as RFC 3339
+// allows. A time without seconds, an hour of 24 or a one-digit offset is refused.
+func DateTimeShift(s []byte) (int, bool) {
+	if len(s) < 9 || (s[0] != 'T' && s[0] != 't' && s[0] != ' ') || s[3] != ':' || s[6] != ':' {
+		return 0, false
 	}
-	rest := s[19:]
+	hh, ok1 := twoDigits(s[1], s[2])
+	mm, ok2 := twoDigits(s[4], s[5])
+	ss, ok3 := twoDigits(s[7], s[8])
+	if !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 60 {
+		return 0, false
+	}
+	rest := s[9:]
 	if len(rest) > 0 && rest[0] == '.' {
 		i := 1
 		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
 			i++
 		}
 		if i == 1 {
-			return NoDate, false
+			return 0, false
 		}
 		rest = rest[i:]
 	}
-	offset := shanghaiOffsetSeconds
-	switch {
-	case len(rest) == 0:
-		return d, true
-	case len(rest) == 1 && rest[0] == 'Z':
-		offset = 0
-	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
-		oh, ok1 := digits(rest[1:3])
-		om, ok2 := digits(rest[4:6])
-		if !ok1 || !ok2 || oh > 14 || om > 59 {
-			return NoDate, false
-		}
-		offset = oh*3600 + om*60
-		if rest[0] == '-' {
-			offset = -offset
-		}
-	default:
-		return NoDate, false
+	offset, ok := parseOffset(rest)
+	if !ok {
+		return 0, false
 	}
 	// Seconds since local midnight, moved to Shanghai.
-	secs := hh*3600 + mm*60 + ss - offset + shanghaiOffsetSeconds
-	return d + Date(floorDiv(secs, 86400)), true
+	return floorDiv(hh*3600+mm*60+ss-offset+shanghaiOffsetSeconds, 86400), true
+}
+
+// parseOffset reads a datetime's offset from UTC in seconds: none (Shanghai's), Z or z,
+// ±HH:MM, ±HHMM or ±HH, at most 14 hours.
+func parseOffset(s []byte) (int, bool) {
+	switch {
+	case len(s) == 0:
+		return shanghaiOffsetSeconds, true
+	case len(s) == 1 && (s[0] == 'Z' || s[0] == 'z'):
+		return 0, true
+	case len(s) < 3 || (s[0] != '+' && s[0] != '-'):
+		return 0, false
+	}
+	oh, ok := twoDigits(s[1], s[2])
+	om := 0
+	switch {
+	case !ok:
+		return 0, false
+	case len(s) == 3: // ±HH
+	case len(s) == 5: // ±HHMM
+		om, ok = twoDigits(s[3], s[4])
+	case len(s) == 6 && s[3] == ':': // ±HH:MM
+		om, ok = twoDigits(s[4], s[5])
+	default:
+		return 0, false
+	}
+	if !ok || oh > 14 || om > 59 {
+		return 0, false
+	}
+	offset := oh*3600 + om*60
+	if s[0] == '-' {
+		offset = -offset
+	}
+	return offset, true
+}
+
+// twoDigits reads two decimal digits.
+func twoDigits(a, b byte) (int, bool) {
+	if a < '0' || a > '9' || b < '0' || b > '9' {
+		return 0, false
+	}
+	return int(a-'0')*10 + int(b-'0'), true
 }

@@ -1,6 +1,10 @@
 package silentcert
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,6 +89,17 @@ func TestParseDateTime(t *testing.T) {
 		{"2024-02-29T23:30:00+00:00", "2024-03-01"},
 		{"2024-03-01T01:00:00+09:00", "2024-03-01"},
 		{"2024-03-01T00:30:00+09:00", "2024-02-29"},
+		// The offset's other forms (spec §1 names none), and RFC 3339's lower-case t and z.
+		{"2024-03-01T00:30:00+0900", "2024-02-29"},
+		{"2024-03-01T00:30:00+09", "2024-02-29"},
+		{"2024-03-01T20:00:00-0500", "2024-03-02"},
+		{"2024-03-01T20:00:00-05", "2024-03-02"},
+		{"2024-03-01T15:59:59.5-0000", "2024-03-01"},
+		{"2024-03-01t16:00:00z", "2024-03-02"},
+		{"2024-03-01t16:00:00Z", "2024-03-02"},
+		{"2024-03-01T16:00:00z", "2024-03-02"},
+		{"2024-01-10T10:00:00+0800", "2024-01-10"},
+		{"2024-01-10 23:30:00+0530", "2024-01-11"},
 	}
 	for _, c := range cases {
 		d, ok := ParseDateTimeBytes([]byte(c.in))
@@ -92,7 +107,10 @@ func TestParseDateTime(t *testing.T) {
 			t.Errorf("%s: got %s %v, want %s", c.in, d, ok, c.want)
 		}
 	}
-	for _, bad := range []string{"", "2024-3-01", "2024-02-30", "2024-03-01T24:00:00", "2024-03-01T10:00", "2024-03-01T10:00:00+8", "2024-03-01T10:00:00.Z", "20240301"} {
+	for _, bad := range []string{"", "2024-3-01", "2024-02-30", "2024-03-01T24:00:00", "2024-03-01T10:00", "2024-03-01T10:00:00+8",
+		"2024-03-01T10:00:00.Z", "20240301", "2024-03-01T10:00:00+800", "2024-03-01T10:00:00+08:0", "2024-03-01T10:00:00+08:", "2024-03-01T10:00:00+0:800",
+		"2024-03-01T10:00:00+08000", "2024-03-01T10:00:00+1500", "2024-03-01T10:00:00+0860", "2024-03-01T10:00:00 +08:00", "2024-03-01T10:00:00UTC",
+		"2024-03-01x10:00:00", "2024-03-01T10:00:00Zz", "2024-03-01T10:00:00++0800", "2024-03-01T10:00:00+08+00"} {
 		if _, ok := ParseDateTimeBytes([]byte(bad)); ok {
 			t.Errorf("%q parsed", bad)
 		}
@@ -136,7 +154,8 @@ func FuzzParseYuan(f *testing.F) {
 }
 
 func FuzzParseDateTime(f *testing.F) {
-	for _, s := range []string{"2024-03-01", "2024-03-01T16:00:00Z", "2024-03-01T20:00:00-05:00", "2024-02-29T23:30:00.5+00:00"} {
+	for _, s := range []string{"2024-03-01", "2024-03-01T16:00:00Z", "2024-03-01T20:00:00-05:00", "2024-02-29T23:30:00.5+00:00",
+		"2024-03-01t16:00:00z", "2024-03-01T20:00:00-0500", "2024-03-01 00:30:00+09", "2024-03-01T10:00:00+8"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -149,5 +168,109 @@ func FuzzParseDateTime(f *testing.F) {
 		if !ok2 || d < w-1 || d > w+1 {
 			t.Fatalf("%q → %s, written %s", s, d, w)
 		}
+		// Every accepted form is the same instant as its ±HH:MM form with an upper-case
+		// T, which is the date of that instant in Shanghai (time's RFC 3339 reading;
+		// time refuses a leap second, and a datetime without an offset is Shanghai's).
+		if len(s) == 10 {
+			return
+		}
+		c, ok := canonicalDateTime(s)
+		if !ok {
+			t.Fatalf("%q accepted, but not in an accepted form", s)
+		}
+		if cd, ok := ParseDateTimeBytes([]byte(c)); !ok || cd != d {
+			t.Fatalf("%q → %s, its ±HH:MM form %q → %s %v", s, d, c, cd, ok)
+		}
+		if at, err := time.Parse(time.RFC3339Nano, c); err == nil {
+			if want := at.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02"); d.String() != want {
+				t.Fatalf("%q → %s; %q is %s in Shanghai", s, d, c, want)
+			}
+		} else if s[17:19] != "60" {
+			t.Fatalf("%q accepted, its form %q refused by time: %v", s, c, err)
+		}
 	})
+}
+
+// TestDateTimeOffsetForms: an instant written with its offset as ±HH:MM, ±HHMM or (whole
+// hours) ±HH, with T or t or a space, and Z or z for UTC, gives the same date, and that
+// date is the instant's date in Shanghai (time's own reading of its RFC 3339 form).
+func TestDateTimeOffsetForms(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	shanghai := time.FixedZone("CST", 8*3600)
+	for range 20000 {
+		at := time.Unix(rnd.Int64N(int64(100*365*86400))+int64(1990-1970)*365*86400, 0)
+		offMin := rnd.IntN(2*14*60+1) - 14*60
+		if rnd.IntN(3) == 0 {
+			offMin -= offMin % 60 // whole hours, for ±HH
+		}
+		local := at.In(time.FixedZone("", offMin*60))
+		want := at.In(shanghai).Format("2006-01-02")
+		frac := ""
+		if rnd.IntN(2) == 0 {
+			frac = "." + strconv.Itoa(rnd.IntN(1000))
+		}
+		base := local.Format("2006-01-02") + "%s" + local.Format("15:04:05") + frac
+		sign, a := '+', offMin
+		if a < 0 {
+			sign, a = '-', -a
+		}
+		hh, mm := fmt.Sprintf("%c%02d", sign, a/60), fmt.Sprintf("%02d", a%60)
+		canonical := fmt.Sprintf(base, "T") + hh + ":" + mm
+		if rfc, err := time.Parse(time.RFC3339Nano, canonical); err != nil || !rfc.Equal(at.Add(rfcFrac(frac))) {
+			t.Fatalf("%s: time reads %v, %v; want %v", canonical, rfc, err, at)
+		}
+		forms := []string{hh + ":" + mm, hh + mm}
+		if mm == "00" {
+			forms = append(forms, hh)
+		}
+		if offMin == 0 {
+			forms = append(forms, "Z", "z", "-00:00", "-0000", "-00")
+		}
+		for _, sep := range []string{"T", "t", " "} {
+			for _, off := range forms {
+				s := fmt.Sprintf(base, sep) + off
+				if d, ok := ParseDateTimeBytes([]byte(s)); !ok || d.String() != want {
+					t.Fatalf("%s: %s %v; %s is %s in Shanghai", s, d, ok, canonical, want)
+				}
+			}
+		}
+	}
+}
+
+// rfcFrac is the fraction of a second frac (".N") writes.
+func rfcFrac(frac string) time.Duration {
+	if frac == "" {
+		return 0
+	}
+	d, _ := time.ParseDuration("0" + frac + "s")
+	return d
+}
+
+// canonicalDateTime rewrites an accepted datetime as RFC 3339 writes it: T, the fraction,
+// and Z or ±HH:MM (+08:00 when none is given).
+func canonicalDateTime(s string) (string, bool) {
+	if len(s) < 19 {
+		return "", false
+	}
+	head, rest := s[:10]+"T"+s[11:19], s[19:]
+	if strings.HasPrefix(rest, ".") {
+		i := 1
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		head, rest = head+rest[:i], rest[i:]
+	}
+	switch {
+	case rest == "":
+		return head + "+08:00", true
+	case rest == "Z" || rest == "z":
+		return head + "Z", true
+	case len(rest) == 3:
+		return head + rest + ":00", true
+	case len(rest) == 5:
+		return head + rest[:3] + ":" + rest[3:], true
+	case len(rest) == 6:
+		return head + rest, true
+	}
+	return "", false
 }

@@ -51,6 +51,11 @@
 //     rewritten as key=value;… (amount may be a number); a value of another kind, or a key
 //     or value holding '=' or ';', is dropped alike (bad_detail or malformed for accept
 //     and ref).
+//   - Datetimes (spec §1: YYYY-MM-DDTHH:MM:SS "with or without an offset", no standard
+//     named): the T in either case or a space, an optional fraction, and no offset
+//     (Shanghai time), Z or z, ±HH:MM, ±HHMM or ±HH (silentcert.ParseDateTimeBytes). A
+//     time without seconds, 24:00:00 and one-digit offsets are bad_date, whose message
+//     names these forms.
 //   - Records: person_id is kept as given; whether it is a valid number is linkage's
 //     business, so it is never a reason to quarantine. region_code is kept as given.
 //   - Rosters: sex or birth_date contradicting person_id is quarantined with reason

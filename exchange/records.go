@@ -114,7 +114,7 @@ func (m *dateMemo) parse(b []byte) (silentcert.Date, bool) {
 	case len(b) >= 19:
 		// ParseDateTimeBytes's result is the date of b[:10] moved by what b[10:] says,
 		// and it is valid when both parts are.
-		shift, ok := timeShift(b[10:])
+		shift, ok := silentcert.DateTimeShift(b[10:])
 		if !ok {
 			return silentcert.NoDate, false
 		}
@@ -152,64 +152,9 @@ func (m *dateMemo) date(b []byte) (silentcert.Date, bool) {
 	return d, ok
 }
 
-// timeShift reads the part of a datetime after its date ("THH:MM:SS", optional fraction,
-// optional Z or ±HH:MM) and returns by how many days it moves the date into Shanghai
-// time, by the rules of silentcert.ParseDateTimeBytes.
-func timeShift(s []byte) (int, bool) {
-	if len(s) < 9 || (s[0] != 'T' && s[0] != ' ') || s[3] != ':' || s[6] != ':' {
-		return 0, false
-	}
-	hh, ok1 := twoDigits(s[1], s[2])
-	mm, ok2 := twoDigits(s[4], s[5])
-	ss, ok3 := twoDigits(s[7], s[8])
-	if !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 60 {
-		return 0, false
-	}
-	rest := s[9:]
-	if len(rest) > 0 && rest[0] == '.' {
-		i := 1
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-			i++
-		}
-		if i == 1 {
-			return 0, false
-		}
-		rest = rest[i:]
-	}
-	const shanghai = 8 * 3600
-	offset := shanghai
-	switch {
-	case len(rest) == 0:
-		return 0, true // Shanghai time already
-	case len(rest) == 1 && rest[0] == 'Z':
-		offset = 0
-	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
-		oh, ok1 := twoDigits(rest[1], rest[2])
-		om, ok2 := twoDigits(rest[4], rest[5])
-		if !ok1 || !ok2 || oh > 14 || om > 59 {
-			return 0, false
-		}
-		offset = oh*3600 + om*60
-		if rest[0] == '-' {
-			offset = -offset
-		}
-	default:
-		return 0, false
-	}
-	secs := hh*3600 + mm*60 + ss - offset + shanghai
-	// Floor division: a negative time moves to the day before.
-	if secs < 0 {
-		return -((-secs + 86399) / 86400), true
-	}
-	return secs / 86400, true
-}
-
-func twoDigits(a, b byte) (int, bool) {
-	if a < '0' || a > '9' || b < '0' || b > '9' {
-		return 0, false
-	}
-	return int(a-'0')*10 + int(b-'0'), true
-}
+// dateForms names the dates and datetimes a record's dates may be written in (spec §1,
+// silentcert.ParseDateTimeBytes), for the message of a bad_date.
+const dateForms = "YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS with an optional .fraction and an optional offset: Z, ±HH:MM, ±HHMM or ±HH"
 
 // maxInterned bounds the icd10 codes a reader keeps for reuse.
 const maxInterned = 1 << 14
@@ -327,11 +272,11 @@ func (r *RecordReader) validate() *Problem {
 	}
 	row.Type = id
 	if row.EventDate, ok = r.eventMemo.parse(v[rEventDate]); !ok {
-		return s.problem("event_date", ReasonBadDate, fmt.Sprintf("event_date %s is not a date (YYYY-MM-DD or a datetime)", quoteClip(v[rEventDate])))
+		return s.problem("event_date", ReasonBadDate, fmt.Sprintf("event_date %s is not a date (%s)", quoteClip(v[rEventDate]), dateForms))
 	}
 	if len(v[rReportedDate]) > 0 {
 		if row.ReportedDate, ok = r.reportedMemo.parse(v[rReportedDate]); !ok {
-			return s.problem("reported_date", ReasonBadDate, fmt.Sprintf("reported_date %s is not a date (YYYY-MM-DD or a datetime)", quoteClip(v[rReportedDate])))
+			return s.problem("reported_date", ReasonBadDate, fmt.Sprintf("reported_date %s is not a date (%s)", quoteClip(v[rReportedDate]), dateForms))
 		}
 		if row.EventDate > row.ReportedDate {
 			return s.problem("event_date", ReasonEventAfterReported, fmt.Sprintf("event_date %s is later than reported_date %s", row.EventDate, row.ReportedDate))

@@ -904,3 +904,24 @@ func TestForcedGBKFourByte(t *testing.T) {
 		t.Fatalf("roster: %v %+v %+v", err, ro.Problems, ro.Recipients)
 	}
 }
+
+// TestRecordDateTimeForms: spec §1 gives a datetime "with or without an offset" and names
+// no standard: +0800 (Java's and many exporters' form), +08 and RFC 3339's lower-case t
+// and z were quarantined as bad_date. A form still refused names the accepted ones.
+func TestRecordDateTimeForms(t *testing.T) {
+	for _, c := range []struct{ event, want string }{
+		{"2024-01-10T23:30:00+0800", "2024-01-10"},
+		{"2024-01-10T23:30:00+08", "2024-01-10"},
+		{"2024-01-10t23:30:00z", "2024-01-11"},
+		{"2024-01-10T23:30:00-0130", "2024-01-11"},
+	} {
+		res := readRecords(t, "t.csv", []byte(recHeader+"r,MED,MED.OUTPATIENT,1,,,"+c.event+",2024-01-20,,\n"), FormatCSV, false, Options{})
+		if res.err != nil || len(res.probs) != 0 || len(res.rows) != 1 || res.rows[0].EventDate.String() != c.want {
+			t.Errorf("%s: %v %+v %+v, want %s", c.event, res.err, res.probs, res.rows, c.want)
+		}
+	}
+	res := readRecords(t, "t.csv", []byte(recHeader+"r,MED,MED.OUTPATIENT,1,,,2024-01-10T10:00,2024-01-20,,\n"), FormatCSV, false, Options{})
+	if len(res.probs) != 1 || res.probs[0].Reason != ReasonBadDate || !strings.Contains(res.probs[0].Message, "±HHMM") {
+		t.Errorf("%+v", res.probs)
+	}
+}

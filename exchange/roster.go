@@ -376,7 +376,7 @@ func (rb *rosterBuilder) row() *Problem {
 	lastCert := silentcert.NoDate
 	if b := v[pLastCertified]; len(b) > 0 {
 		if lastCert, ok = rb.certMemo.parse(b); !ok {
-			return s.problem("last_certified", ReasonBadDate, fmt.Sprintf("last_certified %s is not a date (YYYY-MM-DD)", quoteClip(b)))
+			return s.problem("last_certified", ReasonBadDate, fmt.Sprintf("last_certified %s is not a date (%s)", quoteClip(b), dateForms))
 		}
 	}
 
