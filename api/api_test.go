@@ -331,8 +331,9 @@ func TestCharset(t *testing.T) {
 	}
 	gbk, _ := simplifiedchinese.GBK.NewEncoder().String("z1,HEA,HEA.CHECKUP,371002194003150019,张三,,2024-01-02,,,\n")
 	b.WriteString(gbk)
+	body := b.Bytes()
 	post := func(ctype string) (int, map[string]any) {
-		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/batches", bytes.NewReader(b.Bytes()))
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/batches", bytes.NewReader(body))
 		req.Header.Set("Content-Type", ctype)
 		req.Header.Set("Authorization", "Bearer "+secret)
 		resp, err := http.DefaultClient.Do(req)
@@ -353,6 +354,15 @@ func TestCharset(t *testing.T) {
 	}
 	if code, _ := post("text/csv; charset=latin1"); code != http.StatusBadRequest {
 		t.Errorf("charset=latin1: %d", code)
+	}
+	// A UTF-8 body holding Chinese sent as charset=gbk is read as the UTF-8 it is (as GBK
+	// its names were garbage, and its records held as name mismatches), with a warning.
+	body = []byte(header + "u1,HEA,HEA.CHECKUP,371002194003150019,张三,,2024-01-02,,,\n")
+	code, out = post("text/csv; charset=gbk")
+	rep, _ := out["report"].(map[string]any)
+	if code != http.StatusCreated || rep["held"] != 0.0 || rep["applied"] != 1.0 ||
+		!strings.Contains(fmt.Sprint(rep["warnings"]), "forced encoding gbk not applied") || fmt.Sprint(rep["encodings"]) != "map[api-HEA:utf-8]" {
+		t.Errorf("utf-8 body, charset=gbk: %d %v", code, rep)
 	}
 }
 
