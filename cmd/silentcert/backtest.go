@@ -26,7 +26,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	to := fs.String("to", "", "last day of the replay, YYYY-MM-DD")
 	out := fs.String("out", "", "output directory")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
-	encoding := fs.String("encoding", "", "force the input encoding: utf-8, gbk or gb18030 (default: detect)")
+	encoding := fs.String("encoding", "", "force the encoding of the roster and record files: utf-8, gbk or gb18030 (gbk is read as GB18030; a file that is evidently UTF-8 stays UTF-8, with a warning; default: detect)")
 	workers := fs.Int("workers", 0, "goroutines (default: the number of CPUs)")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	city := fs.String("city", "", "prefecture (4-digit) or county (6-digit) code narrowing address resolution of roster rows without region_code")
