@@ -13,7 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
+	"github.com/silentcert/silentcert/web"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -119,5 +122,60 @@ func golden(t *testing.T, cl *client, name, path string) {
 		if !bytes.Equal(got.Bytes(), want) {
 			t.Errorf("%s.%s differs from %s (%d bytes, want %d)", name, format, file, got.Len(), len(want))
 		}
+	}
+}
+
+// TestExportsRefuseWhatTheyCannotHold: a selection larger than an export holds is refused
+// before its first byte, with a message, and leaves no export row; one that fits is
+// whole. Before session 18 the file was cut at the bound and looked whole.
+func TestExportsRefuseWhatTheyCannotHold(t *testing.T) {
+	c := newRiskCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")))
+	op := c.client(t)
+	op.login("operator")
+	au := c.client(t)
+	au.login("auditor")
+	countRows := func(cl *client, path string) (int, int) {
+		t.Helper()
+		st, body := cl.get(path)
+		return st, strings.Count(body, "\n") - 1 // the header's line
+	}
+	_, pending := countRows(op, "/work/warning/export?months=3&format=csv")
+	_, logins := countRows(au, "/audit?kind=login&format=csv")
+	if pending < 2 || logins < 2 {
+		t.Fatalf("the city's lists: %d pending, %d logins; want a few of each", pending, logins)
+	}
+	exported := func() int {
+		t.Helper()
+		rows, err := c.db.Trail(context.Background(), store.TrailQuery{Kind: "export", From: sc.NoDate, To: sc.NoDate, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rows)
+	}
+	for _, bound := range []struct {
+		work, trail int
+		fits        bool
+	}{{pending, logins, true}, {pending - 1, logins - 1, false}} {
+		restore := web.SetExportBounds(bound.work, bound.trail)
+		before := exported()
+		for _, e := range []struct {
+			cl   *client
+			path string
+			rows int
+		}{{op, "/work/warning/export?months=3&format=csv", pending}, {au, "/audit?kind=login&format=csv", logins}, {op, "/work/warning/export?months=3&format=xlsx", -1}} {
+			st, body := e.cl.get(e.path)
+			switch {
+			case bound.fits && st != http.StatusOK:
+				t.Errorf("%s at a bound it fits: %d", e.path, st)
+			case bound.fits && e.rows >= 0 && strings.Count(body, "\n")-1 != e.rows:
+				t.Errorf("%s at a bound it fits: %d rows, want %d", e.path, strings.Count(body, "\n")-1, e.rows)
+			case !bound.fits && (st != http.StatusBadRequest || !strings.Contains(body, "一次导出放不下")):
+				t.Errorf("%s past its bound: %d, want 400 saying it cannot hold the selection", e.path, st)
+			}
+		}
+		if n := exported() - before; bound.fits != (n == 3) || !bound.fits && n != 0 {
+			t.Errorf("bound %+v: %d export rows written", bound, n)
+		}
+		restore()
 	}
 }

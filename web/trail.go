@@ -120,20 +120,21 @@ func (d *trailData) filters() url.Values {
 }
 
 // trailExportRows bounds an export of the audit trail.
-const trailExportRows = 100000
+var trailExportRows = 100000 // a var: tests lower it (SetExportBounds)
 
-// trailExport writes the rows the filters select (from Before, newest first, at most
-// trailExportRows) as CSV (UTF-8 with a BOM, for machines) or .xlsx (for Excel, which
+// trailExport writes the rows the filters select (from Before, newest first; more than
+// trailExportRows are refused: narrow the days) as CSV (UTF-8 with a BOM, for machines) or .xlsx (for Excel, which
 // reads an 18-digit ID number in a CSV as a number and keeps 15 of its digits: here every
 // cell but the sequence number is text), IDs masked and times shown as on the page; the
 // export is itself audited.
 func (c *console) trailExport(w http.ResponseWriter, r *http.Request, q store.TrailQuery, d *trailData, format string) {
-	q.Limit = trailExportRows
+	q.Limit = trailExportRows + 1 // one more, to know a selection the export cannot hold
 	p := c.wordsOf(r)
 	header := []string{p.T("audit.seq"), p.T("audit.day"), p.T("audit.at"), p.T("audit.kind"), p.T("audit.actor"), p.T("audit.action"),
 		p.T("audit.person"), p.T("audit.evidence"), p.T("audit.detail")}
 	cells := make([]any, len(header))
 	t := &table{header: header, rows: func(count func(int) error, row func([]any) error) error {
+		count, row = exportBound(count, row, trailExportRows)
 		return c.db.TrailEach(r.Context(), q, count, func(x *store.AuditRow) error {
 			id := ""
 			if x.PID >= 0 {

@@ -156,7 +156,32 @@ func (c *console) listViewed(r *http.Request, list, region string, rows int, att
 }
 
 // exportRows is the most a worklist export holds: a city's pending list fits many times.
-const exportRows = 200_000
+var exportRows = 200_000 // a var: tests lower it (SetExportBounds)
+
+// exportBound bounds an export's walk to most rows (the store is asked for most+1): a
+// selection of more is refused before the file's first byte and its audit row — at the
+// count when the export has one (CSV), else at row most+1 (.xlsx, sent only once whole).
+// A file cut at the bound looked whole to whoever opened it, and said so only in the
+// audit row (session 18).
+func exportBound(count func(int) error, row func([]any) error, most int) (func(int) error, func([]any) error) {
+	tooMany := said(sc.EInvalid, "err.export_too_many", most)
+	if count != nil {
+		c := count
+		count = func(n int) error {
+			if n > most {
+				return tooMany
+			}
+			return c(n)
+		}
+	}
+	n := 0
+	return count, func(cells []any) error {
+		if n++; n > most {
+			return tooMany
+		}
+		return row(cells)
+	}
+}
 
 func (c *console) export(w http.ResponseWriter, r *http.Request) {
 	q, d, err := c.workQuery(r)
@@ -169,7 +194,7 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	q.Offset, q.Limit = 0, exportRows
+	q.Offset, q.Limit = 0, exportRows+1 // one more, to know a list the export cannot hold
 	p := c.wordsOf(r)
 	header := []string{p.T("col.person_id"), p.T("col.name"), p.T("col.birth"), p.T("col.region_code"), p.T("col.region"),
 		p.T("col.address"), p.T("col.phone"), p.T("col.agent_phone"), p.T("col.status"), p.T("col.until"), p.T("col.method")}
@@ -186,6 +211,7 @@ func (c *console) export(w http.ResponseWriter, r *http.Request) {
 	var l []string
 	var cells []any
 	t := &table{header: header, rows: func(count func(int) error, row func([]any) error) error {
+		count, row = exportBound(count, row, exportRows)
 		return c.db.WorkEach(r.Context(), q, count, func(x *store.WorkRow) error {
 			l = append(l[:0], p.MaskID(x.PersonID), x.Name, x.BirthDate.String(), x.RegionCode, c.regionPath(x.RegionCode),
 				x.Address, x.Phone, x.AgentPhone, p.Status(x.Status), dateOr(x.Until), p.Method(x.Method))
