@@ -215,3 +215,30 @@ func insertLoss(ls []LossEvent, e LossEvent) []LossEvent {
 	i := sort.Search(len(ls), func(i int) bool { return ls[i].Date > e.Date })
 	return slices.Insert(ls, i, e)
 }
+
+// InsertEnt makes room in s for an entitlement added to the person at index i of their
+// entitlements, which are in benefit_type order (a roster import that adds one to a
+// person already enrolled): a zeroed EntState at i, nothing paid or released for it
+// yet, and every withheld month and month of back pay due of the entitlements at i and
+// after moved up by one, so that each still names its own entitlement. The caller inserts
+// the entitlement at i in the recipient's list. Ents gets a new array: a driver may have
+// carved it from one shared with others (EnrolWith).
+func (s *State) InsertEnt(i int) {
+	ents := make([]EntState, 0, len(s.Ents)+1)
+	ents = append(ents, s.Ents[:i]...)
+	ents = append(ents, EntState{})
+	s.Ents = append(ents, s.Ents[i:]...)
+	if s.Rare == nil {
+		return
+	}
+	for k := range s.Rare.Held {
+		if h := &s.Rare.Held[k]; int(h.Ent) >= i {
+			h.Ent++
+		}
+	}
+	for k := range s.Rare.Due {
+		if d := &s.Rare.Due[k]; int(d.Ent) >= i {
+			d.Ent++
+		}
+	}
+}
