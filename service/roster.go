@@ -19,20 +19,49 @@ import (
 
 // RosterResult is what a roster import did.
 type RosterResult struct {
-	BatchID         int64
-	Added, Updated  int
-	Unchanged       int
-	Roster          *exchange.Roster
-	EntitlementKept int // people whose entitlements changed shape: kept as they were (see ImportRoster)
-	LinkedLate      int // stored records of a death, a loss or its end found to name a person enrolled now
-	Absent          int // people enrolled before whom the roster does not name: kept as they were
+	BatchID        int64
+	Added, Updated int
+	Unchanged      int
+	Roster         *exchange.Roster
+	// EntitlementAdded is how many people already enrolled got an entitlement the roster
+	// added (AddedEntitlements lists them, one per entitlement).
+	EntitlementAdded int
+	// EntitlementKept is how many people already enrolled hold an entitlement the roster
+	// no longer names: kept as it was, not removed (KeptEntitlements lists them).
+	EntitlementKept   int
+	AddedEntitlements []EntitlementChange
+	KeptEntitlements  []EntitlementChange
+	// ArrearsMonths is the sum of the added entitlements' ArrearsMonths: months this
+	// system did not pay, for the fund to settle.
+	ArrearsMonths int
+	LinkedLate    int // stored records of a death, a loss or its end found to name a person enrolled now
+	Absent        int // people enrolled before whom the roster does not name: kept as they were
+}
+
+// EntitlementChange is one entitlement of a person already enrolled that a roster import
+// added, or kept though the roster no longer names it.
+type EntitlementChange struct {
+	PID      int64
+	PersonID string
+	Benefit  string
+	// ArrearsFrom through ArrearsTo (NoMonth when none, ArrearsMonths months) are, for an
+	// entitlement added, its months whose payroll ran with the person on it before the
+	// import: paid by no one here, and never back-paid (see ImportRoster).
+	ArrearsFrom, ArrearsTo sc.Month
+	ArrearsMonths          int
 }
 
 // ImportRoster reads a roster file (spec §2) and enrols its people: new people are added
 // with a fresh state (their first day's status row comes with the next daily run);
-// people already known get their contact details, address and amounts updated. A change
-// in the set of a person's entitlements is not applied to a person already enrolled (the
-// state's payment history is per entitlement): it is reported, for an operator to handle.
+// people already known get their contact details, address and amounts updated, and the
+// entitlements the roster adds to theirs (an ELDERLY_ALLOWANCE row quarantined in the
+// import that enrolled them, put right in the next). An entitlement added is paid from the
+// next payroll on: spec §6 and §7 have back pay only for months withheld by a suspension,
+// a LOSS or a conflict, none for a roster that names an entitlement late, so the months of
+// it whose payroll already ran with the person on it are not paid here but reported (its
+// arrears, on the person's roster row and in the import's report) for the fund to settle.
+// An entitlement the roster no longer names is not removed (its months paid are the
+// history that overpayments are counted from): it is kept as it was, and reported.
 // Records of a death, a loss of eligibility or its end that arrived before a new person's
 // enrolment, naming no one then, are applied to them (linkEnrolled). Each person added or
 // changed has an audit row of their own (rosterTrail), in the import's transaction.
@@ -61,8 +90,8 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 	rep := func() string {
 		b, _ := json.Marshal(map[string]any{"rows": ro.Rows, "recipients": len(ro.Recipients), "quarantined": len(ro.Problems),
 			"warnings": len(ro.Warnings), "encoding": ro.Encoding, "linked_late": res.LinkedLate, "added": res.Added,
-			"updated": res.Updated, "unchanged": res.Unchanged, "entitlements_kept": res.EntitlementKept,
-			"absent": res.Absent, "sha256": ro.SHA256})
+			"updated": res.Updated, "unchanged": res.Unchanged, "entitlements_added": res.EntitlementAdded,
+			"entitlements_kept": res.EntitlementKept, "arrears_months": res.ArrearsMonths, "absent": res.Absent, "sha256": ro.SHA256})
 		return string(b)
 	}
 	b := &store.Batch{Origin: "roster", Actor: actor, Received: s.wallTime(), Day: s.Today(), Status: "applied", Files: path, Report: rep()}
@@ -75,6 +104,11 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 	}
 	var added []*Person
 	var changed []*store.Person
+	states := map[int64]engine.State{} // the new states of people who got an entitlement added
+	spans, err := s.payrollSpans(ctx, ro)
+	if err != nil {
+		return nil, err
+	}
 	trail := rosterTrail{tx: tx, row: store.AuditRow{Kind: "roster", Day: s.Today(), At: s.wallTime(), Actor: actor,
 		Evidence: "batch:" + itoa(b.ID)}}
 	for _, rec := range ro.Recipients {
@@ -84,29 +118,49 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 		slices.SortStableFunc(r.Entitlements, func(a, b sc.Entitlement) int { return bytes.Compare([]byte(a.Benefit), []byte(b.Benefit)) })
 		if pid, ok := s.byID[r.PersonID]; ok {
 			p := s.ppl[pid]
-			var refused []sc.Entitlement // the roster's entitlements, when not applied
-			if !sameBenefits(p.Rec.Entitlements, r.Entitlements) {
+			var ents entitlementsMerged
+			r.Entitlements, ents = mergeEntitlements(p.Rec.Entitlements, r.Entitlements)
+			for _, b := range ents.kept {
+				res.KeptEntitlements = append(res.KeptEntitlements, EntitlementChange{PID: pid, PersonID: r.PersonID, Benefit: b,
+					ArrearsFrom: sc.NoMonth, ArrearsTo: sc.NoMonth})
+			}
+			if len(ents.kept) > 0 {
 				res.EntitlementKept++
-				refused, r.Entitlements = r.Entitlements, p.Rec.Entitlements
 			}
 			rosterRegion := r.RegionCode
 			r.RegionCode = p.Rec.RegionCode // moves recorded since the roster was written stand
+			// Equal only when the roster adds nothing (an entitlement added makes them differ).
 			if recipientEqual(p.Rec, &r) && rosterRegion == p.RosterRegion {
 				res.Unchanged++
-				if refused != nil {
-					if err := trail.changed(p, &r, rosterRegion, refused); err != nil {
+				if len(ents.kept) > 0 {
+					if err := trail.changed(p, &r, rosterRegion, ents, nil); err != nil {
 						return nil, err
 					}
 				}
 				continue
 			}
 			res.Updated++
-			if err := trail.changed(p, &r, rosterRegion, refused); err != nil {
-				return nil, err
-			}
 			np := *p
 			np.Rec = &r
 			np.RosterRegion = rosterRegion
+			var arrears []EntitlementChange
+			if len(ents.added) > 0 {
+				res.EntitlementAdded++
+				arrears = arrearsOf(p, &r, ents.added, spans)
+				for _, a := range arrears {
+					res.ArrearsMonths += a.ArrearsMonths
+				}
+				res.AddedEntitlements = append(res.AddedEntitlements, arrears...)
+				// A copy: the person's own state stays as it was should the import fail.
+				np.State = cloneState(&p.State)
+				for _, i := range ents.added { // ascending: each index is its final one
+					np.State.InsertEnt(i)
+				}
+				states[pid] = np.State
+			}
+			if err := trail.changed(p, &r, rosterRegion, ents, arrears); err != nil {
+				return nil, err
+			}
 			sp, err := s.toStore(&np)
 			if err != nil {
 				return nil, err
@@ -158,6 +212,9 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 			rec := sp.Rec
 			s.ppl[pid].Rec = &rec
 			s.ppl[pid].RosterRegion = sp.RosterRegion
+			if st, ok := states[pid]; ok {
+				s.ppl[pid].State = st
+			}
 		}
 	}
 	for _, p := range added {
@@ -214,9 +271,12 @@ func (t *rosterTrail) added(p *Person) error {
 }
 
 // changed writes the row of a person already enrolled whom the roster changes: each field
-// that differs, old→new (an empty side: none). refused, when set, are the roster's
-// entitlements, whose set differs from the person's and which were not applied.
-func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, refused []sc.Entitlement) error {
+// that differs, old→new (an empty side: none). ents says which of r's entitlements the
+// roster added (benefit_type=old→new, then their fields →new, and arrears, their months
+// not paid here, in the order of the added) and which it no longer names (kept, not
+// removed: entitlements_kept names them; action entitlements_kept when nothing else
+// changed, nothing applied).
+func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, ents entitlementsMerged, arrears []EntitlementChange) error {
 	o := p.Rec
 	b := t.b[:0]
 	b = appendChange(b, "name", store.DetailValue(o.Name), store.DetailValue(r.Name))
@@ -232,30 +292,51 @@ func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, r
 	}
 	b = appendChange(b, "last_certified", o.LastCertified.String(), r.LastCertified.String())
 	b = appendChange(b, "name_conflicts", strconv.Itoa(o.NameConflicts), strconv.Itoa(r.NameConflicts))
-	action := "update"
-	if refused != nil {
-		codes := func(es []sc.Entitlement) string {
-			s := make([]string, len(es))
-			for i := range es {
-				s[i] = es[i].Benefit
-			}
-			return strings.Join(s, "|")
+	codes := func(es []sc.Entitlement) string {
+		s := make([]string, len(es))
+		for i := range es {
+			s[i] = es[i].Benefit
 		}
-		b = appendArrow(b, "benefit_type", codes(o.Entitlements), codes(refused))
-		b = appendPair(b, "entitlements_kept", "1")
+		return strings.Join(s, "|")
+	}
+	b = appendChange(b, "benefit_type", codes(o.Entitlements), codes(r.Entitlements))
+	j := 0 // o's entitlement matching r's i-th, when it is not one added
+	for i := range r.Entitlements {
+		ne := &r.Entitlements[i]
+		var oe sc.Entitlement
+		if slices.Contains(ents.added, i) {
+			oe = sc.Entitlement{Start: sc.NoMonth, End: sc.NoMonth}
+		} else {
+			oe = o.Entitlements[j]
+			j++
+		}
+		b = appendChange(b, ne.Benefit+".monthly_amount", fenText(oe.Monthly), ne.Monthly.String())
+		b = appendChange(b, ne.Benefit+".start_month", oe.Start.String(), ne.Start.String())
+		b = appendChange(b, ne.Benefit+".end_month", oe.End.String(), ne.End.String())
+		b = appendChange(b, ne.Benefit+".offset_capacity", capacityText(&oe), capacityText(ne))
+	}
+	for _, a := range arrears {
+		if a.ArrearsMonths > 0 {
+			b = appendPair(b, a.Benefit+".arrears_months", strconv.Itoa(a.ArrearsMonths))
+			b = appendPair(b, a.Benefit+".arrears", a.ArrearsFrom.String()+".."+a.ArrearsTo.String())
+		}
+	}
+	action := "update"
+	if len(ents.kept) > 0 {
+		b = appendPair(b, "entitlements_kept", strings.Join(ents.kept, "|"))
 		if recipientEqual(o, r) && rosterRegion == p.RosterRegion {
 			action = "entitlements_kept" // nothing else changed, nothing applied
 		}
-	} else {
-		for i := range o.Entitlements { // the same benefits in the same order (sameBenefits)
-			oe, ne := &o.Entitlements[i], &r.Entitlements[i]
-			b = appendChange(b, oe.Benefit+".monthly_amount", oe.Monthly.String(), ne.Monthly.String())
-			b = appendChange(b, oe.Benefit+".start_month", oe.Start.String(), ne.Start.String())
-			b = appendChange(b, oe.Benefit+".end_month", oe.End.String(), ne.End.String())
-			b = appendChange(b, oe.Benefit+".offset_capacity", capacityText(oe), capacityText(ne))
-		}
 	}
 	return t.write(p, action, b)
+}
+
+// fenText is an amount, "" for none (an entitlement not held before).
+func fenText(f sc.Fen) string {
+	if f == 0 {
+		return ""
+	}
+	return f.String()
 }
 
 func capacityText(e *sc.Entitlement) string {
@@ -317,16 +398,98 @@ func appendArrow(b []byte, key, old, new string) []byte {
 	return append(b, new...)
 }
 
-func sameBenefits(a, b []sc.Entitlement) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Benefit != b[i].Benefit {
-			return false
+// entitlementsMerged says how an enrolled person's entitlements and a roster's differ.
+type entitlementsMerged struct {
+	added []int    // the indexes, in the merged list, of the entitlements the roster adds, ascending
+	kept  []string // the benefits the person holds that the roster no longer names
+}
+
+// mergeEntitlements returns the entitlements an enrolled person holds after a roster that
+// gives them ros (both lists in benefit_type order, as the result is): the roster's, and
+// those it no longer names, kept as they were.
+func mergeEntitlements(old, ros []sc.Entitlement) ([]sc.Entitlement, entitlementsMerged) {
+	var m entitlementsMerged
+	out := make([]sc.Entitlement, 0, max(len(old), len(ros)))
+	i, j := 0, 0
+	for i < len(old) || j < len(ros) {
+		c := 0
+		switch {
+		case i == len(old):
+			c = 1
+		case j == len(ros):
+			c = -1
+		default:
+			c = bytes.Compare([]byte(old[i].Benefit), []byte(ros[j].Benefit))
+		}
+		switch {
+		case c < 0:
+			m.kept = append(m.kept, old[i].Benefit)
+			out = append(out, old[i])
+			i++
+		case c > 0:
+			m.added = append(m.added, len(out))
+			out = append(out, ros[j])
+			j++
+		default:
+			out = append(out, ros[j])
+			i++
+			j++
 		}
 	}
-	return true
+	return out, m
+}
+
+// payrollSpans returns the payroll months that ran with each person on them (store.
+// PayrollSpans) for the people already enrolled whom ro gives an entitlement they lack:
+// one query for a roster that gives thousands an allowance new to them.
+func (s *Service) payrollSpans(ctx context.Context, ro *exchange.Roster) (map[int64]store.MonthSpan, error) {
+	var pids []int64
+	for _, r := range ro.Recipients {
+		pid, ok := s.byID[r.PersonID]
+		if !ok {
+			continue
+		}
+		old := s.ppl[pid].Rec.Entitlements
+		for i := range r.Entitlements {
+			if !slices.ContainsFunc(old, func(e sc.Entitlement) bool { return e.Benefit == r.Entitlements[i].Benefit }) {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	if len(pids) == 0 {
+		return nil, nil
+	}
+	return s.db.PayrollSpans(ctx, pids)
+}
+
+// arrearsOf returns, for each entitlement at the indexes added of r (p with the
+// entitlements a roster adds), the months of it whose payroll ran with p on it before now:
+// those of the payrolls that paid or withheld p something (spans), from the first through
+// the last, within the entitlement's start_month and end_month, and through the month of
+// death of a person TERMINATED. A payroll p was in only for back pay counts as well; one
+// that came while none of p's entitlements had started, or all had ended, is not seen.
+func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
+	span, ok := spans[p.PID]
+	if ok && p.State.Status == sc.StatusTerminated {
+		span.To = min(span.To, p.State.DeathDate.Month())
+	}
+	out := make([]EntitlementChange, len(added))
+	for k, i := range added {
+		e := &r.Entitlements[i]
+		c := EntitlementChange{PID: p.PID, PersonID: r.PersonID, Benefit: e.Benefit, ArrearsFrom: sc.NoMonth, ArrearsTo: sc.NoMonth}
+		if ok {
+			from, to := max(span.From, e.Start), span.To
+			if e.End != sc.NoMonth {
+				to = min(to, e.End)
+			}
+			if from <= to {
+				c.ArrearsFrom, c.ArrearsTo, c.ArrearsMonths = from, to, int(to-from)+1
+			}
+		}
+		out[k] = c
+	}
+	return out
 }
 
 func recipientEqual(a, b *sc.Recipient) bool {

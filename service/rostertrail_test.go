@@ -28,7 +28,8 @@ func TestRosterTrail(t *testing.T) {
 	const (
 		zhang = "371002194003150019" // tripled, and an agent's phone
 		li    = "371002194501010027" // unchanged
-		wang  = "371002195002020030" // a second entitlement on the roster: not applied
+		wang  = "371002195002020030" // a second entitlement on the roster: added
+		qian  = "371002195103030035" // an entitlement no longer on the roster: kept, not removed
 		zhao  = "37100219480303004X" // not on the second roster
 		sun   = "371002194707070033" // new on the second roster
 	)
@@ -38,12 +39,15 @@ func TestRosterTrail(t *testing.T) {
 	first := rosterCols + row(zhang, "张三", "13812345678", "", "EMP_PENSION", "4280.30", "", "") +
 		row(li, "李四", "", "", "RES_PENSION", "150.00", "", "") +
 		row(wang, "王五", "", "", "EMP_PENSION", "3000.00", "", "9000.00") +
-		row(zhao, "赵六", "", "", "EMP_PENSION", "2000.00", "2030-12", "")
+		row(zhao, "赵六", "", "", "EMP_PENSION", "2000.00", "2030-12", "") +
+		row(qian, "钱七", "", "", "EMP_PENSION", "2500.00", "", "") +
+		row(qian, "钱七", "", "", "SURVIVOR", "400.00", "", "")
 	second := rosterCols + row(zhang, "张三", "13812345678", "13998765432", "EMP_PENSION", "12840.90", "", "") +
 		row(li, "李四", "", "", "RES_PENSION", "150.00", "", "") +
 		row(wang, "王五", "", "", "EMP_PENSION", "3000.00", "", "9000.00") +
 		row(wang, "王五", "", "", "SURVIVOR", "500.00", "", "") +
-		row(sun, "孙八", "", "", "RES_PENSION", "160.00", "", "")
+		row(sun, "孙八", "", "", "RES_PENSION", "160.00", "", "") +
+		row(qian, "钱七", "", "", "EMP_PENSION", "2500.00", "", "")
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			ctx := context.Background()
@@ -68,7 +72,9 @@ func TestRosterTrail(t *testing.T) {
 			}
 			imp("r1.csv", first)
 			res, sum := imp("r3.csv", second)
-			if res.Added != 1 || res.Updated != 1 || res.Unchanged != 2 || res.EntitlementKept != 1 || res.Absent != 1 {
+			if res.Added != 1 || res.Updated != 2 || res.Unchanged != 2 || res.EntitlementKept != 1 || res.EntitlementAdded != 1 || res.Absent != 1 ||
+				len(res.AddedEntitlements) != 1 || res.AddedEntitlements[0].Benefit != "SURVIVOR" || res.AddedEntitlements[0].PersonID != wang ||
+				len(res.KeptEntitlements) != 1 || res.KeptEntitlements[0].Benefit != "SURVIVOR" || res.KeptEntitlements[0].PersonID != qian {
 				t.Errorf("the second import: %+v", res)
 			}
 			// The import's row: what it did, and the file by its hash.
@@ -80,8 +86,8 @@ func TestRosterTrail(t *testing.T) {
 			if err := json.Unmarshal([]byte(detail), &rep); err != nil {
 				t.Fatalf("%s: %v", detail, err)
 			}
-			for k, v := range map[string]any{"added": 1.0, "updated": 1.0, "unchanged": 2.0, "entitlements_kept": 1.0, "absent": 1.0,
-				"recipients": 4.0, "rows": 5.0, "sha256": sum} {
+			for k, v := range map[string]any{"added": 1.0, "updated": 2.0, "unchanged": 2.0, "entitlements_kept": 1.0, "entitlements_added": 1.0,
+				"arrears_months": 0.0, "absent": 1.0, "recipients": 5.0, "rows": 6.0, "sha256": sum} {
 				if rep[k] != v {
 					t.Errorf("the import's row: %s=%v, want %v (%s)", k, rep[k], v, detail)
 				}
@@ -92,7 +98,9 @@ func TestRosterTrail(t *testing.T) {
 					"update agent_phone=→139****5432;EMP_PENSION.monthly_amount=4280.30→12840.90"},
 				li: {"add name=李四;region_code=371002001001;last_certified=2024-01-10;RES_PENSION.monthly_amount=150.00;RES_PENSION.start_month=2000-04"},
 				wang: {"add name=王五;region_code=371002001001;last_certified=2024-01-10;EMP_PENSION.monthly_amount=3000.00;EMP_PENSION.start_month=2000-04;EMP_PENSION.offset_capacity=9000.00",
-					"entitlements_kept benefit_type=EMP_PENSION→EMP_PENSION|SURVIVOR;entitlements_kept=1"},
+					"update benefit_type=EMP_PENSION→EMP_PENSION|SURVIVOR;SURVIVOR.monthly_amount=→500.00;SURVIVOR.start_month=→2000-04"},
+				qian: {"add name=钱七;region_code=371002001001;last_certified=2024-01-10;EMP_PENSION.monthly_amount=2500.00;EMP_PENSION.start_month=2000-04;SURVIVOR.monthly_amount=400.00;SURVIVOR.start_month=2000-04",
+					"entitlements_kept entitlements_kept=SURVIVOR"},
 				zhao: {"add name=赵六;region_code=371002001001;last_certified=2024-01-10;EMP_PENSION.monthly_amount=2000.00;EMP_PENSION.start_month=2000-04;EMP_PENSION.end_month=2030-12"},
 				sun:  {"add name=孙八;region_code=371002001001;last_certified=2024-01-10;RES_PENSION.monthly_amount=160.00;RES_PENSION.start_month=2000-04"},
 			}

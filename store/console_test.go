@@ -162,6 +162,10 @@ func testConsole(t *testing.T, db *store.DB) {
 	if pays, err := db.PersonPayments(ctx, 4); err != nil || len(pays) != 1 {
 		t.Fatalf("payments %v %v", pays, err)
 	}
+	if spans, err := db.PayrollSpans(ctx, []int64{4, 5}); err != nil || len(spans) != 1 || spans[4].From != pays4(t, db)[0].PayrollMonth ||
+		spans[4].To != spans[4].From {
+		t.Fatalf("payroll spans %v %v", spans, err)
+	}
 	if v, err := db.AnyVillage(ctx, "3710", sc.StatusPending); err != nil || v != "371002001002" {
 		t.Fatalf("any village %q %v", v, err)
 	}
@@ -439,4 +443,13 @@ func TestDetailField(t *testing.T) {
 	if s := store.RiskScore(d); s != 0.12 {
 		t.Errorf("score %v", s)
 	}
+}
+
+func pays4(t *testing.T, db *store.DB) []store.Payment {
+	t.Helper()
+	pays, err := db.PersonPayments(context.Background(), 4)
+	if err != nil || len(pays) == 0 {
+		t.Fatalf("payments %v %v", pays, err)
+	}
+	return pays
 }

@@ -155,6 +155,33 @@ func (db *DB) PaidAmounts(ctx context.Context, pids []int64) (map[MonthKey]sc.Fe
 	return out, err
 }
 
+// MonthSpan is a run of months, From through To.
+type MonthSpan struct{ From, To sc.Month }
+
+// PayrollSpans returns, for each of the people pids that any payroll paid or withheld
+// something, the first and the last payroll month that did (a roster import's arrears of
+// an entitlement it adds: the payrolls that ran with the person on them).
+func (db *DB) PayrollSpans(ctx context.Context, pids []int64) (map[int64]MonthSpan, error) {
+	out := map[int64]MonthSpan{}
+	err := inPIDs(pids, func(in string, args []any) error {
+		rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT pid, min(payroll_month), max(payroll_month) FROM payments
+			WHERE pid IN `+in+` GROUP BY pid`), args...)
+		if err != nil {
+			return fmt.Errorf("%s: payments: %w", db, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pid, from, to int64
+			if err := rows.Scan(&pid, &from, &to); err != nil {
+				return err
+			}
+			out[pid] = MonthSpan{sc.Month(from), sc.Month(to)}
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // MarkRun records that day d was evaluated.
 func (t *Tx) MarkRun(d sc.Date, at string, evaluated, decisions int64) error {
 	return t.exec(`INSERT INTO runs (day, at, evaluated, decisions) VALUES (?,?,?,?)`, int64(d), at, evaluated, decisions)

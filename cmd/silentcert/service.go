@@ -195,9 +195,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		fmt.Fprintf(stdout, "roster %s: %d added, %d updated, %d unchanged, %d not on it (kept), %d rows quarantined (batch %d)\n", *roster,
 			res.Added, res.Updated, res.Unchanged, res.Absent, len(res.Roster.Problems), res.BatchID)
-		if res.EntitlementKept > 0 {
-			fmt.Fprintf(stdout, "%d people with other entitlements on the roster kept theirs (not applied; each on their trail, roster entitlements_kept)\n", res.EntitlementKept)
-		}
+		printEntitlementChanges(stdout, res)
 		listProblems(stderr, res.Roster.Problems, res.Roster.Warnings, res.BatchID)
 	}
 	if len(files) == 0 {
@@ -913,4 +911,42 @@ func serviceModel(path string, cfg *sc.Config) (engine.Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// entitlementListed is how many people's entitlements a roster import's message lists, of
+// those added with arrears and of those kept: the rest are counted, and on their trails.
+const entitlementListed = 20
+
+// printEntitlementChanges tells what a roster import did to the entitlements of people
+// already enrolled: how many got one added (paid from the next payroll on), each added
+// one with months whose payroll ran without it (its arrears, for the fund to settle), and
+// each one the roster no longer names, kept (a removal is not applied). ID numbers masked.
+func printEntitlementChanges(w io.Writer, res *service.RosterResult) {
+	if res.EntitlementAdded > 0 {
+		fmt.Fprintf(w, "%d people got an entitlement the roster added, paid from the next payroll on (each on their trail, roster update)\n", res.EntitlementAdded)
+		var arrears []service.EntitlementChange
+		for _, a := range res.AddedEntitlements {
+			if a.ArrearsMonths > 0 {
+				arrears = append(arrears, a)
+			}
+		}
+		if len(arrears) > 0 {
+			fmt.Fprintf(w, "%d months of them not paid by this system (payrolls run before the import), for the fund to settle:\n", res.ArrearsMonths)
+			for _, a := range arrears[:min(len(arrears), entitlementListed)] {
+				fmt.Fprintf(w, "  %s %s %d months, %s to %s\n", idcard.Mask(a.PersonID), a.Benefit, a.ArrearsMonths, a.ArrearsFrom, a.ArrearsTo)
+			}
+			if n := len(arrears) - entitlementListed; n > 0 {
+				fmt.Fprintf(w, "  and %d more (BENEFIT.arrears_months on their trails)\n", n)
+			}
+		}
+	}
+	if res.EntitlementKept > 0 {
+		fmt.Fprintf(w, "%d people hold entitlements the roster no longer names: kept, not removed (each on their trail, roster entitlements_kept):\n", res.EntitlementKept)
+		for _, k := range res.KeptEntitlements[:min(len(res.KeptEntitlements), entitlementListed)] {
+			fmt.Fprintf(w, "  %s %s\n", idcard.Mask(k.PersonID), k.Benefit)
+		}
+		if n := len(res.KeptEntitlements) - entitlementListed; n > 0 {
+			fmt.Fprintf(w, "  and %d more\n", n)
+		}
+	}
 }
