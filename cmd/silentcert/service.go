@@ -20,6 +20,7 @@ import (
 	"github.com/silentcert/silentcert/api"
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/internal/atomicfile"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
