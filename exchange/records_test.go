@@ -339,6 +339,12 @@ func TestEncodings(t *testing.T) {
 	if res.err != nil || res.encoding != EncodingUTF8 || len(res.rows) != n+1 || len(res.probs) != 1 ||
 		res.probs[0].Reason != ReasonEncoding || res.probs[0].Line != int64(badLine) {
 		t.Errorf("late GBK line in UTF-8: %v %s rows %d probs %+v (want line %d)", res.err, res.encoding, len(res.rows), res.probs, badLine)
+	} else if !strings.Contains(res.probs[0].Message, "--encoding gbk") {
+		t.Errorf("the late GBK line's problem does not name the remedy: %q", res.probs[0].Message)
+	}
+	// Forced UTF-8, the same line: no remedy to name (the operator chose).
+	if res = readRecords(t, "late.csv", b.Bytes(), FormatCSV, false, Options{Encoding: "utf-8"}); len(res.probs) != 1 || strings.Contains(res.probs[0].Message, "--encoding") {
+		t.Errorf("a forced UTF-8 file's bad line: %+v", res.probs)
 	}
 
 	// A GBK file with an undecodable line later (a lone lead byte, 0xFF).

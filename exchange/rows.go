@@ -347,7 +347,7 @@ func (s *rowSource) nextRow() (*Problem, error) {
 	case scanBadQuote, scanTooLong:
 		s.rows++
 		if !s.t.valid(s.csv.row) {
-			return s.problem("", ReasonEncoding, "the row is not valid "+s.t.enc), nil
+			return s.problem("", ReasonEncoding, s.t.invalid("row", s.csv.row)), nil
 		}
 		if st == scanTooLong {
 			return s.problem("", ReasonMalformed, errTooLong.Error()), nil
@@ -356,7 +356,7 @@ func (s *rowSource) nextRow() (*Problem, error) {
 	}
 	s.rows++
 	if !s.csv.valid() {
-		return s.problem("", ReasonEncoding, "the row is not valid "+s.t.enc), nil
+		return s.problem("", ReasonEncoding, s.t.invalid("row", s.csv.row)), nil
 	}
 	s.csv.finish()
 	if len(s.csv.spans) != len(s.cols) {
@@ -440,7 +440,7 @@ func (s *rowSource) nextJSON() (*Problem, error) {
 		return s.problem("", ReasonMalformed, errTooLong.Error()), nil
 	}
 	if !s.t.valid(line) {
-		return s.problem("", ReasonEncoding, "the line is not valid "+s.t.enc), nil
+		return s.problem("", ReasonEncoding, s.t.invalid("line", line)), nil
 	}
 	if err := s.jo.open(line); err != nil {
 		return s.problem("", ReasonMalformed, err.Error()), nil

@@ -50,6 +50,8 @@ type textBuf struct {
 	// overruled is the forced GB encoding not applied because the file is evidently UTF-8
 	// (evidentUTF8); "" when none was.
 	overruled string
+	// detected: no encoding was forced, the head decided it.
+	detected bool
 }
 
 // initText reads the start of src, settles the encoding (forced, or detected as spec §1
@@ -71,6 +73,7 @@ func (t *textBuf) initText(src io.Reader, forced string) {
 	t.utf16 = bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) ||
 		(len(start) >= 8 && bytes.Count(start, []byte{0})*3 >= len(start))
 	enc := forced
+	t.detected = forced == ""
 	switch {
 	case enc == "":
 		enc = detectEncoding(head, t.srcEOF)
@@ -300,6 +303,20 @@ func (t *textBuf) more1() bool {
 		t.rw += n
 		t.noteRead(n, err)
 	}
+}
+
+// invalid is the message of a row (or line) whose text did not decode. A file read as
+// UTF-8 because its first 64 KiB were (spec §1), with GB rows after them, gets the remedy
+// named: the operator cannot tell it from the reason alone.
+func (t *textBuf) invalid(what string, b []byte) string {
+	msg := "the " + what + " is not valid " + t.enc
+	if t.detected && t.dec == nil {
+		if gb, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b); err == nil && !bytes.Contains(gb, replacement) {
+			msg += " (the file was read as UTF-8, as its first 64 KiB are; this " + what + " reads as GBK/GB18030: " +
+				"send the file again with the encoding given — --encoding gbk, or charset=gbk to the API)"
+		}
+	}
+	return msg
 }
 
 // valid reports whether a row's text decoded cleanly: valid UTF-8 for a UTF-8 file, no
