@@ -2,10 +2,12 @@ package citizen
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -195,22 +197,50 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// The nonce: this session's, not used, in time. Used up here, before anything else, so
-	// that the same upload sent again is refused even while the first is being analysed.
+	// that the same upload sent again is never judged twice, even while the first is being
+	// analysed.
+	nonce := hashOf(r.FormValue("nonce"))
 	res, err := h.db.SQL().ExecContext(ctx, h.db.Rebind(`UPDATE citizen_nonces SET used = ?
 		WHERE hash = ? AND pid = ? AND session = ? AND used = 0 AND expires > ?`),
-		now.UnixNano(), hashOf(r.FormValue("nonce")), s.pid, s.hash, now.UnixNano())
+		now.UnixNano(), nonce, s.pid, s.hash, now.UnixNano())
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
+		// The same page's upload sent again (a second tap on a slow line: its answer
+		// arrives last and is the one the person sees) is answered as the first was, once
+		// the first is judged; it is still refused, audited as such, and judges nothing.
+		if code, a, ok := h.repeated(ctx, nonce, s); ok {
+			h.auditFirst(context.WithoutCancel(ctx), fmt.Sprintf("refused:nonce_repeat:%d", p.PID), 24*time.Hour,
+				h.auditRow("citizen_face", actor, p.PID, p.PersonID, "nonce_refused", "", "reason=nonce_repeat;answered="+cmp.Or(a.Outcome, "error")))
+			if a.Outcome == "" {
+				h.failWith(w, r, code)
+				return
+			}
+			h.answer(w, r, code, a)
+			return
+		}
 		early(http.StatusConflict, "nonce_refused", "nonce")
 		return
 	}
-	// From here the nonce is spent: an attempt that fails is audited too (the person was
-	// answered "try later", and their nonce is gone).
+	// From here the nonce is spent, and every answer is kept with it (repeated). An
+	// attempt that fails is audited too (the person was answered "try later", and their
+	// nonce is gone).
+	keep := func(code int, a attemptResult) {
+		b, _ := json.Marshal(keptAnswer{code, a})
+		if _, err := h.db.SQL().ExecContext(context.WithoutCancel(ctx), h.db.Rebind(`UPDATE citizen_nonces SET answer = ? WHERE hash = ?`),
+			string(b), nonce); err != nil {
+			h.log.Error("citizen nonce answer", "err", err)
+		}
+	}
+	reply := func(code int, a attemptResult) {
+		keep(code, a)
+		h.answer(w, r, code, a)
+	}
 	failed := func(stage string, err error) {
 		h.record(context.WithoutCancel(ctx), []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "attempt_failed", "", "stage="+stage)})
+		keep(failCode(err), attemptResult{})
 		h.fail(w, r, err)
 	}
 	tx, err := h.db.Begin(ctx)
@@ -234,7 +264,7 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		if audit {
 			h.record(ctx, []store.AuditRow{h.auditRow("citizen_face", actor, p.PID, p.PersonID, "attempt_refused", "", "reason="+reason)})
 		}
-		h.answer(w, r, status, attemptResult{Outcome: outcome, Reason: reason})
+		reply(status, attemptResult{Outcome: outcome, Reason: reason})
 	}
 	if over > 0 {
 		refuse(http.StatusTooManyRequests, "refused", "too_many", over == 1)
@@ -245,7 +275,7 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		failed("gate", err)
 		return
 	} else if why != "" {
-		h.answer(w, r, http.StatusForbidden, h.closed(ctx, p, actor, why, st))
+		reply(http.StatusForbidden, h.closed(ctx, p, actor, why, st))
 		return
 	}
 	if len(files) == 0 || len(files) > MaxFrames {
@@ -279,7 +309,52 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("citizen face attempt", "person", idcard.Mask(p.PersonID), "agent", s.agent, "outcome", v.Outcome,
 		"reason", v.Reason, "distance", v.Distance, "frames", v.Frames, "movement", v.Movement, "mirror", v.Mirror)
-	h.answer(w, r, http.StatusOK, out)
+	reply(http.StatusOK, out)
+}
+
+// keptAnswer is an attempt's answer as its nonce keeps it (citizen_nonces.answer): the
+// HTTP status and the result, without the words (said again in the repeat's language);
+// an attempt that failed has no outcome.
+type keptAnswer struct {
+	Code int `json:"code"`
+	attemptResult
+}
+
+// repeatWait bounds how long the same upload sent again waits for the first's answer.
+var repeatWait = time.Minute
+
+// repeated finds whether nonce (hashed) is one the session s spent already, and returns
+// the answer its attempt was given: at once when it is kept, else once the attempt still
+// being judged keeps it. When none comes within repeatWait (the first is still queued,
+// or its process stopped), the answer is "pending": the photos were received, look at
+// the status page later.
+func (h *handler) repeated(ctx context.Context, nonce string, s *session) (int, attemptResult, bool) {
+	deadline := time.NewTimer(repeatWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var answer string
+		err := h.db.SQL().QueryRowContext(ctx, h.db.Rebind(`SELECT answer FROM citizen_nonces WHERE hash = ? AND pid = ? AND session = ? AND used > 0`),
+			nonce, s.pid, s.hash).Scan(&answer)
+		if err != nil {
+			return 0, attemptResult{}, false // not this session's, or not spent; or the database failed: refused
+		}
+		if answer != "" {
+			var k keptAnswer
+			if json.Unmarshal([]byte(answer), &k) != nil || k.Code == 0 {
+				return 0, attemptResult{}, false
+			}
+			return k.Code, k.attemptResult, true
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return http.StatusAccepted, attemptResult{Outcome: "pending"}, true
+		case <-ctx.Done():
+			return 0, attemptResult{}, false
+		}
+	}
 }
 
 // judgeBurst analyses the frames on the server and decides.

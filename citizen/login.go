@@ -616,10 +616,19 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.Error("citizen", "route", r.Pattern, "err", err) // the route, not the path: a link's path is its secret
 	// The same words either way ("busy, try again later"); a service about to restart
 	// (sc.EUnavailable) says so by its status, as the API and console do.
-	code := http.StatusInternalServerError
+	h.failWith(w, r, failCode(err))
+}
+
+// failCode is the status fail answers err with.
+func failCode(err error) int {
 	if sc.ErrorCode(err) == sc.EUnavailable {
-		code = http.StatusServiceUnavailable
+		return http.StatusServiceUnavailable
 	}
+	return http.StatusInternalServerError
+}
+
+// failWith answers "busy, try again later" with status code.
+func (h *handler) failWith(w http.ResponseWriter, r *http.Request, code int) {
 	if wantsJSON(r) {
 		writeJSON(w, code, map[string]string{"error": "internal error"})
 		return
