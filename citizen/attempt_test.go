@@ -422,6 +422,7 @@ func TestJudge(t *testing.T) {
 		{"a second face", append(burst(4, me, true), &frame{reason: reasonManyFaces}), refs1, "reject", reasonManyFaces, false},
 		{"a frame and its mirror image", mirror(burst(5, me, true)), refs1, "reject", reasonMirrored, false},
 		{"no usable frame", []*frame{{reason: reasonBlur}, {reason: reasonDark}}, refs1, "reject", reasonDark, false},
+		{"too dark, and no face seen", []*frame{{reason: reasonDark}, {reason: reasonNoFace}, {reason: reasonNoFace}}, refs1, "reject", reasonDark, false},
 		{"a live burst from the file input", burst(5, me, true), refs1, "review", reasonFileInput, true},
 		{"one photo from the file input", burst(1, me, false), refs1, "review", reasonFileInput, true},
 		{"another person from the file input", burst(5, other, true), refs1, "reject", reasonMismatch, true},

@@ -254,7 +254,17 @@ func analyse(m *face.Models, b []byte, pol Policy) *frame {
 	}
 	f, err := m.Analyse(img)
 	if errors.Is(err, face.ErrNoFace) {
-		fr.reason = reasonNoFace
+		// In poor light the detector finds no face; the person is told what to change
+		// (more light, less glare), judged by the whole picture against the face's limits.
+		fr.light = meanLight(img)
+		switch {
+		case fr.light < pol.MinLight:
+			fr.reason = reasonDark
+		case fr.light > pol.MaxLight:
+			fr.reason = reasonBright
+		default:
+			fr.reason = reasonNoFace
+		}
 		return fr
 	}
 	if err != nil {
@@ -282,6 +292,15 @@ func analyse(m *face.Models, b []byte, pol Policy) *frame {
 	fr.patch = eyePatches(img, &f.Landmarks)
 	fr.whole = facePatchOf(img, &f.Landmarks)
 	return fr
+}
+
+// meanLight is the mean brightness of the whole picture, 0..255.
+func meanLight(img *face.Image) float64 {
+	var s float64
+	for i := 0; i+2 < len(img.Pix); i += 3 {
+		s += 0.299*float64(img.Pix[i]) + 0.587*float64(img.Pix[i+1]) + 0.114*float64(img.Pix[i+2])
+	}
+	return s / float64(max(1, len(img.Pix)/3))
 }
 
 // qualitySide is the side of the grey square the quality measures are taken on, so that
@@ -544,7 +563,9 @@ func judge(fs []*frame, refs []ref, pol Policy, camera bool) verdict {
 			return v
 		}
 		if f.reason != "" {
-			reason = f.reason
+			if f.reason != reasonNoFace || reason == reasonNoFace {
+				reason = f.reason // "no face" says less than what else went wrong
+			}
 			continue
 		}
 		ok = append(ok, f)
