@@ -13,6 +13,7 @@ import (
 
 	"github.com/silentcert/silentcert/divisions"
 	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/internal/atomicfile"
 )
 
 func init() {
@@ -61,15 +62,14 @@ func runGeocode(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer src.Close()
-	dst, err := os.Create(*out)
-	if err != nil {
+	// Whole or not at all, and a new file readable by its owner alone: it holds every
+	// ID number with its address, as a payroll file does.
+	var tally divisions.Tally
+	var bad int
+	if err := atomicfile.WriteFile(*out, func(dst io.Writer) error {
+		tally, bad, err = geocodeCSV(ctx, *in, src, dst, r, *workers, stderr)
 		return err
-	}
-	tally, bad, err := geocodeCSV(ctx, *in, src, dst, r, *workers, stderr)
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "geocode: %d addresses: %d village, %d town or above only, %d ambiguous, %d unresolved",

@@ -21,6 +21,9 @@ func TestGeocode(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the geocoded file (ID numbers and addresses): %v %v, want 0600", fi.Mode(), err)
+	}
 	got, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
