@@ -159,11 +159,7 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Service, error) {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	if opt.Location == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
-		if err != nil {
-			loc = time.FixedZone("CST", 8*3600) // no tzdata on the machine: China has one offset, no DST
-		}
-		opt.Location = loc
+		opt.Location = chinaTime()
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -301,6 +297,25 @@ func (s *Service) Location() *time.Location { return s.loc }
 
 // Today returns the agency's current day.
 func (s *Service) Today() sc.Date { return dayOf(s.opt.Now().In(s.loc)) }
+
+// DayAt returns the agency's day at now: its date in loc, or in China time (the default
+// Options.Location) when loc is nil. It is Today for a command that has not opened the
+// service yet (a --day to check before every person is loaded).
+func DayAt(now time.Time, loc *time.Location) sc.Date {
+	if loc == nil {
+		loc = chinaTime()
+	}
+	return dayOf(now.In(loc))
+}
+
+// chinaTime is Asia/Shanghai, the agency's time zone by default.
+func chinaTime() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600) // no tzdata on the machine: China has one offset, no DST
+	}
+	return loc
+}
 
 func dayOf(t time.Time) sc.Date {
 	y, m, d := t.Date()

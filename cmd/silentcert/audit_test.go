@@ -55,6 +55,15 @@ func TestAuditAnchors(t *testing.T) {
 		t.Fatalf("payroll printed no audit head: %d %s %s", code, out, se)
 	}
 	pay := m[1]
+	// The command the payroll suggests runs as printed: it names the database (without
+	// --db it looked for silentcert.db).
+	sugg := regexp.MustCompile("`silentcert (audit verify [^`]*)`").FindStringSubmatch(out)
+	if sugg == nil || !strings.Contains(sugg[1], "--db "+dsn+" ") {
+		t.Fatalf("payroll's suggested verify does not name --db %s: %s", dsn, out)
+	}
+	if code, out, se := cli(strings.Fields(sugg[1])...); code != 0 || !strings.Contains(out, "anchors kept outside found") {
+		t.Fatalf("payroll's suggestion %q: %d %s %s", sugg[1], code, out, se)
+	}
 	if code, out, se := cli("audit", "head", "--db", dsn); code != 0 || strings.TrimSpace(out) != pay {
 		t.Fatalf("audit head: %d %q %s, want the payroll's %s", code, out, se, pay)
 	}
@@ -235,5 +244,24 @@ func TestServeAuditCut(t *testing.T) {
 	}
 	if code, out, se := cli("audit", "verify", "--db", dsn); code != 1 || !strings.Contains(out, "head is") {
 		t.Fatalf("verify of a cut trail with a migration pending: %d %s %s", code, out, se)
+	}
+}
+
+// TestShellDSN: the --db a suggested command prints is the operator's, runnable as
+// printed: no password (in the user part or as a parameter), the user name kept (the
+// command connects as the same user), quoted for the shell when it must be.
+func TestShellDSN(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"":                              "sqlite:silentcert.db",
+		"sqlite:/srv/city.db":           "sqlite:/srv/city.db",
+		"sqlite:/srv/my city's.db":      `'sqlite:/srv/my city'\''s.db'`,
+		"postgres://u:s3cret@h:5432/db": "postgres://u@h:5432/db",
+		"postgres://u:s3cret@h:5432/db?sslmode=disable":     "'postgres://u@h:5432/db?sslmode=disable'",
+		"postgresql:///db?host=/run&user=u&password=s3cret": "'postgresql:///db?host=%2Frun&user=u'",
+		"postgres://h/db?password=s3cret&sslpassword=k":     "postgres://h/db",
+	} {
+		if got := shellDSN(dsn); got != want {
+			t.Errorf("%q shown as %s, want %s", dsn, got, want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -144,7 +145,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	roster := fs.String("roster", "", "a roster file to import first (spec §2)")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	encoding := fs.String("encoding", "", "force the encoding of the roster and record files: utf-8, gbk or gb18030 (gbk is read as GB18030; a file that is evidently UTF-8 stays UTF-8, with a warning; default: detect)")
-	day := fs.String("day", "", "apply as of this day (default: today in Asia/Shanghai)")
+	day := fs.String("day", "", "apply as of this day (default: today in Asia/Shanghai); a day after today is refused without --future, and one more than a day after the last day run without --ahead")
+	future := fs.Bool("future", false, "allow a --day after today (China time)")
+	ahead := fs.Bool("ahead", false, "allow record files applied as of a day more than one after the last day run: the days between, run later, are run with this batch's records in")
 	history := fs.Bool("history", false, "load records reported before the service's first day: each applied on its reported_date, no decision rows")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of the roster")
 	modelPath := fs.String("model", "", modelHelp)
@@ -162,12 +165,20 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if d, err = sc.ParseDate(*day); err != nil {
 			return usagef("--day: %v", err)
 		}
+		if err := notFuture(d, *future, "its records would be applied as of that day"); err != nil {
+			return err
+		}
 	}
 	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath, *roster != "")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if len(paths) > 0 && !*history && !*ahead {
+		if err := notAhead(ctx, db, d, *dsn); err != nil {
+			return err
+		}
+	}
 	// Every record file is opened before anything is applied, the roster included: a
 	// path that cannot be read refuses the command, naming it.
 	files, err := openRecordFiles(paths, stderr)
@@ -219,6 +230,64 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		res.BatchID, r.Read, r.Applied, r.Duplicate, r.Quarantined, r.Unlinked, r.Held, secs, float64(r.Read)/max(secs, 1e-9))
 	listProblems(stderr, res.Problems, r.Warnings, res.BatchID)
 	return nil
+}
+
+// notFuture refuses a --day after today, the agency's day (China time, as the service's
+// Today), unless future: a mistyped year (2030 for 2024) is otherwise taken at its word.
+// what says what the day would do.
+func notFuture(d sc.Date, future bool, what string) error {
+	if today := service.DayAt(time.Now(), nil); d > today && !future {
+		return usagef("--day %s is after today, %s (China time): %s. Nothing was done: correct the day, or give --future as well if it is meant", d, today, what)
+	}
+	return nil
+}
+
+// notAhead refuses record files applied as of a day (d, or today for NoDate) more than one
+// after the last day run: the days between, run afterwards, would be run with the batch's
+// records in (a death reported at the month's end stopping its 1st's payroll). Before
+// any day has run there is nothing to run afterwards.
+func notAhead(ctx context.Context, db *store.DB, d sc.Date, dsn string) error {
+	if d == sc.NoDate {
+		d = service.DayAt(time.Now(), nil)
+	}
+	last, err := db.LastRun(ctx)
+	if err != nil || last == sc.NoDate || d <= last+1 {
+		return err
+	}
+	return usagef("the batch would be applied as of %s, but the last day run is %s: the days between, run afterwards, would be run with its records in (a death reported on the 8th would stop the 1st's payroll). Nothing was applied: run those days first (silentcert run-day --db %s --day %s), or give --ahead as well if it is meant",
+		d, last, shellDSN(dsn), d-1)
+}
+
+// shellDSN is the --db an operator gave, as a command suggested to them prints it: the
+// default when none was given; a PostgreSQL URL without its password, in the user part or
+// as a parameter (store shows DSNs so), but with its user name, for the command to connect
+// as the same user (its password from PGPASSWORD or ~/.pgpass); quoted for the shell
+// when it holds more than letters, digits and /.:@_-+=,%.
+func shellDSN(dsn string) string {
+	if dsn == "" {
+		dsn = "sqlite:silentcert.db"
+	}
+	if !strings.HasPrefix(dsn, "sqlite:") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "postgres://…"
+		}
+		if u.User != nil {
+			u.User = url.User(u.User.Username())
+		}
+		if q := u.Query(); q.Has("password") || q.Has("sslpassword") {
+			q.Del("password")
+			q.Del("sslpassword")
+			u.RawQuery = q.Encode()
+		}
+		dsn = u.String()
+	}
+	if strings.IndexFunc(dsn, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/.:@_-+=,%", r))
+	}) < 0 {
+		return dsn
+	}
+	return "'" + strings.ReplaceAll(dsn, "'", `'\''`) + "'"
 }
 
 // listProblems prints a batch's first quarantined rows and warnings (an unknown column, a
@@ -507,13 +576,26 @@ func runAuditHead(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run-day", "--db DSN [--day DATE]", stderr)
 	dsn := fs.String("db", "", dbHelp)
-	day := fs.String("day", "", "run every day not yet run up to this one (default: today in Asia/Shanghai)")
+	day := fs.String("day", "", "run every day not yet run up to this one (default: today in Asia/Shanghai); a day after today is refused without --future")
+	future := fs.Bool("future", false, "allow a --day after today (China time): every day up to it is run, payrolls included, and no later run runs them again")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	modelPath := fs.String("model", "", modelHelp)
 	change := fs.String("model-change", "", modelChangeHelp)
 	configChange := fs.String("config-change", "", configChangeHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	// The day is checked before anything is loaded: a mistyped year would run every day
+	// up to it, payrolls and suspensions included, and serve would then run none until it.
+	dayGiven := sc.NoDate
+	if *day != "" {
+		var err error
+		if dayGiven, err = sc.ParseDate(*day); err != nil {
+			return usagef("--day: %v", err)
+		}
+		if err := notFuture(dayGiven, *future, "every day up to it would be run now, payrolls and suspensions included, and serve's daily run would then run no day until it (only a restore undoes it)"); err != nil {
+			return err
+		}
 	}
 	cfg, model, db, err := openSetup(ctx, *dsn, *configPath, *modelPath, false)
 	if err != nil {
@@ -533,10 +615,8 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "loaded %d people in %.1fs (%.1fs of CPU)\n", svc.People(), time.Since(loadStart).Seconds(), cpuSeconds()-loadCPU)
 	d := svc.Today()
-	if *day != "" {
-		if d, err = sc.ParseDate(*day); err != nil {
-			return usagef("--day: %v", err)
-		}
+	if dayGiven != sc.NoDate {
+		d = dayGiven
 	}
 	start := time.Now()
 	// The days CatchUp would run, one by one, each told with its time measured inside the
@@ -838,7 +918,7 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// The trail's head with the files' own rows in it: the fund keeps it with the
 	// payroll, outside this database, where no one who can edit the database can change
 	// it; verify against it proves later that no row up to it was changed or removed.
-	fmt.Fprintf(stdout, "audit head %s: keep it with the payroll, outside this database (the fund's copy); `silentcert audit verify --expect %s` proves that no row of the audit trail up to it was changed, removed or rewritten since\n", head, head)
+	fmt.Fprintf(stdout, "audit head %s: keep it with the payroll, outside this database (the fund's copy); `silentcert audit verify --db %s --expect %s` proves that no row of the audit trail up to it was changed, removed or rewritten since\n", head, shellDSN(*dsn), head)
 	return nil
 }
 
