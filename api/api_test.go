@@ -173,6 +173,11 @@ func TestBatchesAPI(t *testing.T) {
 				if p == "/metrics" && !regexp.MustCompile(`(?m)^silentcert_api_keys_refused_total [1-9]`).Match(b) {
 					t.Errorf("refused keys not counted:\n%s", b)
 				}
+				// The gzip bomb's batch, refused whole, is counted (refused batches were
+				// counted nowhere).
+				if p == "/metrics" && !regexp.MustCompile(`(?m)^silentcert_batches_refused_total [1-9]`).Match(b) {
+					t.Errorf("refused batches not counted:\n%s", b)
+				}
 			}
 			// With a metrics token, /metrics asks for it; the probes stay open.
 			tok := httptest.NewServer(api.New(api.Options{Service: svc, Keys: brokenKeys{}, MetricsToken: "m3tr1cs"}))

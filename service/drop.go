@@ -390,6 +390,8 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 		}
 	}
 	var id int64
+	// The file's name as the log shows it: a department may name one by a person's ID number.
+	shown := idcard.MaskIn(filepath.Join(src, name))
 	if prev != nil {
 		// Taken already (a crash before its move, or the same file dropped again).
 		id = prev.ID
@@ -399,6 +401,8 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 		if prev.Status == "rejected" {
 			to = "failed"
 		}
+		d.Service.log.Info("drop folder: file taken before (the same bytes under the same name), its batch found by its key: moved to "+to+"/, not applied again",
+			"source", src, "file", shown, "batch_id", id)
 	} else {
 		res, err := d.Service.Ingest(ctx, Batch{Origin: "drop", Source: src, Actor: "drop:" + src, Key: key,
 			MaxDecompressed: d.MaxBytes, Files: []File{{Name: filepath.Join(src, name), Body: in}}})
@@ -408,6 +412,13 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 		id = res.BatchID
 		if res.Rejected != "" {
 			to = "failed"
+			d.Service.log.Warn("drop folder: file refused whole, nothing applied: moved to failed/ with its report",
+				"source", src, "file", shown, "batch_id", id, "reason", idcard.MaskIn(res.Rejected))
+		} else {
+			r := &res.Report
+			d.Service.log.Info("drop folder: file taken", "source", src, "file", shown, "batch_id", id,
+				"read", r.Read, "applied", r.Applied, "duplicate", r.Duplicate, "quarantined", r.Quarantined,
+				"unlinked", r.Unlinked, "held", r.Held)
 		}
 		rep = map[string]any{"batch_id": res.BatchID, "report": res.Report.Map(), "rejected": res.Rejected, "quarantined_rows": len(res.Problems)}
 	}

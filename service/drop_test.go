@@ -424,3 +424,47 @@ func TestDropFolderTakesTurns(t *testing.T) {
 		t.Errorf("the next scan took %d, %v; want CIV's other 30", n, err)
 	}
 }
+
+// TestDropFolderLogsEachFile: the drop folder logged nothing of the files it took or
+// refused, and a refused file was counted nowhere in /metrics (13 files dropped, 10
+// batches counted). Each file taken is logged at INFO with its source, its name masked
+// (a department may name a file by a person's ID number), its batch and counts; each
+// refused at WARN with the reason; and the refused batches are counted.
+func TestDropFolderLogsEachFile(t *testing.T) {
+	s, _, log := newLoggedCity(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+	os.WriteFile(filepath.Join(dir, "HEA", "a-371002194003150019.csv"), []byte(header+checkupRow(3)+"bad,HEA,HEA.CHECKUP\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "HEA", "b-371002194003150019.csv"), []byte("\xff\xfer\x00e\x00c\x00\n\x00"), 0o644) // UTF-16: refused whole
+	applied, refused := service.Batches.Load(), service.BatchesRefused.Load()
+	scanTwice(t, dropFolder(dir, s), 2)
+	out := log.String()
+	if strings.Contains(out, "371002194003150019") {
+		t.Errorf("the log shows an ID number:\n%s", out)
+	}
+	var taken, refusedLine string
+	for line := range strings.Lines(out) {
+		switch {
+		case strings.Contains(line, "drop folder: file taken"):
+			taken = line
+		case strings.Contains(line, "drop folder: file refused"):
+			refusedLine = line
+		}
+	}
+	for _, want := range []string{"level=INFO", "source=HEA", "file=HEA/a-", "batch_id=", "read=2", "applied=1", "quarantined=1", "held=0"} {
+		if !strings.Contains(taken, want) {
+			t.Errorf("the file taken: no %q in its log line %q\n%s", want, taken, out)
+		}
+	}
+	for _, want := range []string{"level=WARN", "source=HEA", "file=HEA/b-", "batch_id=", "reason=", "UTF-16"} {
+		if !strings.Contains(refusedLine, want) {
+			t.Errorf("the file refused: no %q in its log line %q\n%s", want, refusedLine, out)
+		}
+	}
+	if n := service.Batches.Load() - applied; n != 1 {
+		t.Errorf("%d batches applied counted, want 1", n)
+	}
+	if n := service.BatchesRefused.Load() - refused; n != 1 {
+		t.Errorf("%d batches refused counted, want 1", n)
+	}
+}

@@ -281,7 +281,7 @@ func readAll(rr *exchange.RecordReader, source string, cat *sc.Catalogue, types 
 func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.write(ctx, func(tx *store.Tx, _ *change) error {
+	err := s.write(ctx, func(tx *store.Tx, _ *change) error {
 		if b.Stands != nil {
 			if err := b.Stands(tx); err != nil {
 				return err
@@ -299,6 +299,10 @@ func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 		res.BatchID = sb.ID
 		return tx.Append(b.auditRows(sb, res, "rejected", res.Rejected))
 	})
+	if err == nil && !res.Repeat {
+		BatchesRefused.Add(1)
+	}
+	return err
 }
 
 func (s *Service) dayOf(b Batch) sc.Date {

@@ -17,8 +17,12 @@ func (g *Gauge) Get() float64 { return math.Float64frombits(g.bits.Load()) }
 // Metrics the service keeps for /metrics.
 var (
 	runSeconds Gauge
-	// RecordsIngested, RecordsQuarantined and Batches count since start.
+	// RecordsIngested, RecordsQuarantined and Batches (applied) count since start.
 	RecordsIngested, RecordsQuarantined, Batches atomic.Int64
+	// BatchesRefused counts, since start, the batches refused whole and stored so (a file
+	// unreadable, truncated, too large): a department whose every file is refused shows
+	// here, not in Batches.
+	BatchesRefused atomic.Int64
 )
 
 // LastRunSeconds returns how long the last daily run took.
