@@ -66,13 +66,6 @@ func (b *BatchReport) Map() map[string]any {
 	if byReason == nil {
 		byReason = map[string]int64{}
 	}
-	// A file whose every row warns alike must not make a report larger than itself: the
-	// first maxListedWarnings are listed, warnings_total counts them all.
-	listed := b.Warnings[:min(len(b.Warnings), maxListedWarnings)]
-	warnings := make([]map[string]any, len(listed))
-	for i, w := range listed {
-		warnings[i] = map[string]any{"file": w.File, "line": w.Line, "field": w.Field, "message": w.Message}
-	}
 	return map[string]any{
 		"files":                   files,
 		"encodings":               enc,
@@ -85,9 +78,22 @@ func (b *BatchReport) Map() map[string]any {
 		"unlinked":                b.Unlinked,
 		"held":                    b.Held,
 		"reported_date_defaulted": b.ReportedDateDefaulted,
-		"warnings":                warnings,
+		"warnings":                ListWarnings(b.Warnings),
 		"warnings_total":          len(b.Warnings),
 	}
+}
+
+// ListWarnings returns the warnings a stored report lists under "warnings" (beside
+// "warnings_total", their count): the first maxListedWarnings, each as file, line, field
+// and message. A file whose every row warns alike must not make a report larger than
+// itself. A batch's report and a roster import's list theirs alike.
+func ListWarnings(ws []Warning) []map[string]any {
+	listed := ws[:min(len(ws), maxListedWarnings)]
+	out := make([]map[string]any, len(listed))
+	for i, w := range listed {
+		out[i] = map[string]any{"file": w.File, "line": w.Line, "field": w.Field, "message": w.Message}
+	}
+	return out
 }
 
 // maxListedWarnings caps the warnings a batch report lists.

@@ -89,8 +89,8 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 	// auditor holding the file can tell it is the one imported.
 	rep := func() string {
 		b, _ := json.Marshal(map[string]any{"rows": ro.Rows, "recipients": len(ro.Recipients), "quarantined": len(ro.Problems),
-			"warnings": len(ro.Warnings), "encoding": ro.Encoding, "linked_late": res.LinkedLate, "added": res.Added,
-			"updated": res.Updated, "unchanged": res.Unchanged, "entitlements_added": res.EntitlementAdded,
+			"warnings": exchange.ListWarnings(ro.Warnings), "warnings_total": len(ro.Warnings), "encoding": ro.Encoding, "linked_late": res.LinkedLate,
+			"added": res.Added, "updated": res.Updated, "unchanged": res.Unchanged, "entitlements_added": res.EntitlementAdded,
 			"entitlements_kept": res.EntitlementKept, "arrears_months": res.ArrearsMonths, "absent": res.Absent, "sha256": ro.SHA256})
 		return string(b)
 	}
