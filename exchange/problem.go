@@ -61,6 +61,10 @@ type Warning struct {
 	Line    int64 // 0 when it concerns the whole file
 	Field   string
 	Message string
+	// Header marks a warning of the file as a whole, read in its header (a column
+	// unknown, or a required one missing, which quarantines every row), or an empty file:
+	// a root cause, which a list of its rows' problems must not bury.
+	Header bool
 }
 
 // String formats the warning as file:line: field: message (file: message for the whole

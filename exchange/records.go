@@ -193,11 +193,13 @@ func NewRecordReader(name string, r io.Reader, format Format, gz bool, cat *sile
 		rr.src.close()
 		return nil, err
 	}
-	if err := rr.src.requireColumns("record_id", "source", "type", "event_date"); err != nil {
-		rr.src.warn("", err.Error()+": every row is quarantined (missing_field)")
+	at := 0
+	if n := rr.src.missingColumn("record_id", "source", "type", "event_date"); n != "" {
+		rr.src.headerWarn(at, "", "required column "+n+" is missing from the header: every row is quarantined (missing_field)")
+		at++
 	}
 	if rr.src.cols != nil && !rr.src.hasCol[rPersonID] && !(rr.src.hasCol[rName] && rr.src.hasCol[rBirthDate]) {
-		rr.src.warn("person_id", fmt.Sprintf("%s: line %d: required column person_id (or both name and birth_date) is missing from the header: every row is quarantined (missing_field)", name, rr.src.csv.start))
+		rr.src.headerWarn(at, "person_id", "required column person_id (or both name and birth_date) is missing from the header: every row is quarantined (missing_field)")
 	}
 	return rr, nil
 }

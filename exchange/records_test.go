@@ -232,6 +232,43 @@ func TestRecordMissingColumn(t *testing.T) {
 	}
 }
 
+// TestRecordHeaderWarnings: a file whose header is in Chinese names no required column.
+// Its warnings name the file once ("dmg/hdr_zh.csv: dmg/hdr_zh.csv: line 1: …" printed it
+// twice, the reader's text carrying the name and line Warning.String prefixes again), the
+// required columns missing come first (the root cause of every row quarantined, before
+// the unknown columns merely ignored), and all of them are marked Header: the command
+// line prints them before the rows' problems, never cut off.
+func TestRecordHeaderWarnings(t *testing.T) {
+	data := "record_id,来源,类型,身份证号,事件日期\nr1,PSB,PSB.DEATH_DEREG,371002194003150019,2024-02-02\n"
+	res := readRecords(t, "dmg/hdr_zh.csv", []byte(data), FormatCSV, false, Options{})
+	if res.err != nil || len(res.probs) != 1 {
+		t.Fatalf("problems %+v, %v", res.probs, res.err)
+	}
+	want := []string{
+		"dmg/hdr_zh.csv:1: required column source is missing from the header: every row is quarantined (missing_field)",
+		"dmg/hdr_zh.csv:1: person_id: required column person_id (or both name and birth_date) is missing from the header: every row is quarantined (missing_field)",
+		`dmg/hdr_zh.csv:1: 来源: unknown column "来源" ignored`,
+	}
+	if len(res.warnings) != 6 {
+		t.Fatalf("warnings %+v, want 2 of columns missing and 4 unknown", res.warnings)
+	}
+	for i, w := range want {
+		if got := res.warnings[i].String(); got != w {
+			t.Errorf("warning %d: %s\nwant %s", i, got, w)
+		}
+	}
+	for _, w := range res.warnings {
+		if !w.Header {
+			t.Errorf("%s: not marked Header", w)
+		}
+	}
+	// A row's warning is not.
+	res = readRecords(t, "r.csv", []byte("record_id,source,type,person_id,event_date,region_code\nr1,HEA,HEA.CHECKUP,371002194003150019,2024-02-02,12x\n"), FormatCSV, false, Options{})
+	if len(res.warnings) != 1 || res.warnings[0].Header {
+		t.Errorf("a row's warning: %+v", res.warnings)
+	}
+}
+
 // TestShapeRefused: a UTF-16 file, JSON Lines too, and a file of lines ended by CR alone
 // longer than a row may be, are refused naming the cause (the JSON Lines were quarantined
 // line by line, the long CR file called "malformed").

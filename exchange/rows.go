@@ -167,7 +167,7 @@ func (s *rowSource) header() error {
 	switch st {
 	case scanEOF:
 		s.err = io.EOF
-		s.warnings = append(s.warnings, Warning{File: s.name, Message: "empty file: no header row, no rows"})
+		s.warnings = append(s.warnings, Warning{File: s.name, Message: "empty file: no header row, no rows", Header: true})
 		return nil
 	case scanErr:
 		return s.readError()
@@ -195,7 +195,7 @@ func (s *rowSource) header() error {
 		s.cols[i] = k
 		if k < 0 {
 			s.warnings = append(s.warnings, Warning{File: s.name, Line: s.csv.start, Field: clip(string(name)),
-				Message: fmt.Sprintf("unknown column %s ignored", quoteClip(name))})
+				Message: fmt.Sprintf("unknown column %s ignored", quoteClip(name)), Header: true})
 			continue
 		}
 		if s.hasCol[k] {
@@ -223,11 +223,21 @@ func (s *rowSource) crError() error {
 	return silentcert.Errorf(silentcert.EInvalid, "%s: line 1: the header row holds a carriage return (lines ended by CR alone?): save the file with LF or CR LF line ends", s.name)
 }
 
-// requireColumns returns a file-level error naming the first missing column. Each entry
-// is a field name or "a|b" for "a or b".
+// requireColumns returns a file-level error naming the first missing column (see
+// missingColumn).
 func (s *rowSource) requireColumns(need ...string) error {
+	if n := s.missingColumn(need...); n != "" {
+		return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: required column %s is missing from the header", s.name, s.csv.start, n)
+	}
+	return nil
+}
+
+// missingColumn returns the first of the columns needed that a CSV file's header lacks
+// ("" when it has them all, and for JSON Lines). Each entry is a field name or "a|b" for
+// "a or b" (returned as "a or b").
+func (s *rowSource) missingColumn(need ...string) string {
 	if s.format != FormatCSV || s.cols == nil {
-		return nil
+		return ""
 	}
 	for _, n := range need {
 		found := false
@@ -237,11 +247,18 @@ func (s *rowSource) requireColumns(need ...string) error {
 			}
 		}
 		if !found {
-			return silentcert.Errorf(silentcert.EInvalid, "%s: line %d: required column %s is missing from the header",
-				s.name, s.csv.start, strings.ReplaceAll(n, "|", " or "))
+			return strings.ReplaceAll(n, "|", " or ")
 		}
 	}
-	return nil
+	return ""
+}
+
+// headerWarn puts a warning about the header (a required column missing) first among
+// the file's warnings, before those of the columns it does not know: the cause of every
+// row quarantined comes before what merely was ignored. It carries the header's line;
+// its message names neither the file nor the line, which Warning.String prefixes.
+func (s *rowSource) headerWarn(at int, field, msg string) {
+	s.warnings = slices.Insert(s.warnings, at, Warning{File: s.name, Line: s.csv.start, Field: field, Message: msg, Header: true})
 }
 
 // close releases the gzip reader.

@@ -79,6 +79,10 @@ type Result struct {
 	// Repeat: the batch's Key was stored already; BatchID is that batch, nothing was done
 	// (Report and Problems are this reading's, not stored).
 	Repeat bool
+	// ReadByFile counts the data rows read from each file, good or quarantined, by its
+	// name (as Problem.File names it): with Problems, it tells a file of which every row
+	// was quarantined (its header not the standard's).
+	ReadByFile map[string]int64
 }
 
 // Row is one record read, with where it came from.
@@ -159,10 +163,15 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 		if len(res.Refused) > 0 {
 			return nil // read only to name every file refused
 		}
-		res.Report.Read += int64(len(r.probs))
+		read := int64(len(r.probs))
 		for _, rows := range r.rows {
-			res.Report.Read += int64(len(rows))
+			read += int64(len(rows))
 		}
+		res.Report.Read += read
+		if res.ReadByFile == nil {
+			res.ReadByFile = map[string]int64{}
+		}
+		res.ReadByFile[b.Files[i].Name] += read
 		for _, p := range r.probs {
 			res.Report.AddProblem(p)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +131,54 @@ func TestIngestFolderOrder(t *testing.T) {
 		if r.RecordID == "v1" && (r.Detail != "count=1" || !strings.HasSuffix(r.File, "a-b.csv")) {
 			t.Errorf("the record kept is %s's (detail %s), want a-b.csv's, first in byte order", r.File, r.Detail)
 		}
+	}
+}
+
+// TestIngestHeaderFirst: a file whose header is in Chinese ended "9 quarantined", exit 0,
+// its cause ("required column source is missing from the header") printed after its
+// rows' 20 lines and cut off past "… and N more warnings", naming the file twice. Now
+// the header's warnings come first, all of them, the file named once; a batch with a
+// file whose every row was quarantined exits 3, naming it (the good file beside it
+// applied); and a folder's file that is not a record file is said to be a warning.
+func TestIngestHeaderFirst(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "db")
+	roster := filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")
+	records := filepath.Join(dir, "dmg")
+	os.MkdirAll(records, 0o755)
+	var zh strings.Builder
+	zh.WriteString("record_id,来源,类型,身份证号,姓名,出生日期,事件日期,报告日期,区划代码,详情\n")
+	for i := range 25 {
+		fmt.Fprintf(&zh, "z%d,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-10,2024-02-11,,\n", i)
+	}
+	os.WriteFile(filepath.Join(records, "hdr_zh.csv"), []byte(zh.String()), 0o644)
+	os.WriteFile(filepath.Join(records, "notes.txt"), []byte("sent by the clerk\n"), 0o644)
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n"+
+		"g1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-02-10,2024-02-11,,\n"), 0o644)
+	var so, se bytes.Buffer
+	if code := run(ctx, []string{"ingest", "--db", dsn, "--roster", roster, "--day", "2024-03-01"}, &so, &se); code != 0 {
+		t.Fatalf("roster: %s", se.String())
+	}
+	so.Reset()
+	se.Reset()
+	code := run(ctx, []string{"ingest", "--db", dsn, "--day", "2024-03-01", good, records}, &so, &se)
+	errs := se.String()
+	zhName := filepath.Join(records, "hdr_zh.csv")
+	if code != 3 || !strings.Contains(so.String(), "1 applied") || !strings.Contains(errs, "every row of 1 file was quarantined") ||
+		!strings.Contains(errs, "\n  "+zhName+" (25 rows)") {
+		t.Fatalf("a file's every row quarantined: exit %d, want 3 naming it: %s %s", code, so.String(), errs)
+	}
+	cause := strings.Index(errs, "warning: "+zhName+":1: required column source is missing from the header")
+	firstRow := strings.Index(errs, zhName+":2: ")
+	if cause < 0 || firstRow < 0 || cause > firstRow {
+		t.Errorf("the header's cause not before the rows' problems (at %d, the first row at %d):\n%s", cause, firstRow, errs)
+	}
+	if strings.Contains(errs, zhName+": "+zhName) {
+		t.Errorf("the file named twice:\n%s", errs)
+	}
+	if !strings.Contains(errs, "warning: "+filepath.Join(records, "notes.txt")+": not a .csv") {
+		t.Errorf("the skipped file is not a warning:\n%s", errs)
 	}
 }

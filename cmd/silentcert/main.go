@@ -43,6 +43,20 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// codeError is an error that exits with a code of its own: 3 for ingest's batch stored
+// with a file of which every row was quarantined (1 is nothing done, 2 a wrong command
+// line).
+type codeError struct {
+	code int
+	msg  string
+}
+
+func (e codeError) Error() string { return e.msg }
+
+// exitQuarantined is the exit code of an ingest whose batch was stored but one of its
+// files had every row quarantined (a header not the standard's, a file of another kind).
+const exitQuarantined = 3
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -81,6 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err := cmd.run(ctx, args[1:], stdout, stderr)
 	var ue usageError
+	var ce codeError
 	switch {
 	case err == nil:
 		return 0
@@ -89,6 +104,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "silentcert %s: %v\n", args[0], err)
 		return 2
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "silentcert %s: %v\n", args[0], err)
+		return ce.code
 	default:
 		fmt.Fprintf(stderr, "silentcert %s: %v\n", args[0], err)
 		return 1

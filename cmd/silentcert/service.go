@@ -229,7 +229,28 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "batch %d: %d read, %d applied, %d duplicate, %d quarantined, %d unlinked, %d held in %.1fs (%.0f records/s)\n",
 		res.BatchID, r.Read, r.Applied, r.Duplicate, r.Quarantined, r.Unlinked, r.Held, secs, float64(r.Read)/max(secs, 1e-9))
 	listProblems(stderr, res.Problems, r.Warnings, res.BatchID)
+	if whole := wholeQuarantined(files, res); len(whole) > 0 {
+		return codeError{exitQuarantined, fmt.Sprintf("batch %d stored, but every row of %s was quarantined (the warnings of its header, printed first, say why: correct it and ingest it again):\n  %s",
+			res.BatchID, plural(len(whole), "file", "files"), strings.Join(whole, "\n  "))}
+	}
 	return nil
+}
+
+// wholeQuarantined names the files of a batch of which every row was quarantined, each
+// with its count of rows: a header not the standard's quarantines every row, and the
+// batch, stored with nothing of the file applied, is not a success.
+func wholeQuarantined(files []service.File, res *service.Result) []string {
+	quarantined := map[string]int64{}
+	for _, p := range res.Problems {
+		quarantined[p.File]++
+	}
+	var out []string
+	for _, f := range files {
+		if n := res.ReadByFile[f.Name]; n > 0 && quarantined[f.Name] == n {
+			out = append(out, fmt.Sprintf("%s (%s)", f.Name, plural(int(n), "row", "rows")))
+		}
+	}
+	return out
 }
 
 // notFuture refuses a --day after today, the agency's day (China time, as the service's
@@ -290,11 +311,21 @@ func shellDSN(dsn string) string {
 	return "'" + strings.ReplaceAll(dsn, "'", `'\''`) + "'"
 }
 
-// listProblems prints a batch's first quarantined rows and warnings (an unknown column, a
-// required one missing, a value read otherwise), each naming its file and line; the rest
+// listProblems prints a batch's warnings of a file as a whole (its header: a required
+// column missing, which quarantines every row, or an unknown one), all of them and first,
+// for they say why its rows were quarantined; then its first quarantined rows and its
+// first other warnings (a value read otherwise), each naming its file and line; the rest
 // are counted and on the batch's console page.
 func listProblems(w io.Writer, problems []exchange.Problem, warnings []exchange.Warning, batch int64) {
 	const most = 20
+	var rows []exchange.Warning
+	for _, x := range warnings {
+		if x.Header {
+			fmt.Fprintln(w, "warning: "+x.String())
+		} else {
+			rows = append(rows, x)
+		}
+	}
 	for i, p := range problems {
 		if i == most {
 			fmt.Fprintf(w, "… and %d more quarantined rows (the console's page of batch %d)\n", len(problems)-most, batch)
@@ -302,9 +333,9 @@ func listProblems(w io.Writer, problems []exchange.Problem, warnings []exchange.
 		}
 		fmt.Fprintln(w, p.Error())
 	}
-	for i, x := range warnings {
+	for i, x := range rows {
 		if i == most {
-			fmt.Fprintf(w, "… and %d more warnings (the console's page of batch %d)\n", len(warnings)-most, batch)
+			fmt.Fprintf(w, "… and %d more warnings (the console's page of batch %d)\n", len(rows)-most, batch)
 			break
 		}
 		fmt.Fprintln(w, "warning: "+x.String())
@@ -344,7 +375,7 @@ func openRecordFiles(paths []string, stderr io.Writer) ([]service.File, error) {
 	for _, p := range paths {
 		names, warns, err := exchange.ListRecordFiles(p)
 		for _, w := range warns {
-			fmt.Fprintln(stderr, w.String())
+			fmt.Fprintln(stderr, "warning: "+w.String())
 		}
 		if err != nil {
 			bad = append(bad, err.Error())
