@@ -47,9 +47,11 @@ for db in ${DB:-sqlite postgres}; do
       "$bin" ingest --db "$dsn" --roster "$work/city/roster.csv" >/dev/null
       "$bin" run-day --db "$dsn" --day 2024-06-01 >/dev/null ;;
   esac
+  # (ingest exits 3 when a file's every row was quarantined — here the rows dated after
+  # its --day — having stored the batch: what is measured.)
   # shellcheck disable=SC2086
-  /usr/bin/time -f "  $db: %e s wall, %U s user, %S s sys, %M KB peak (whole command)" -a -o "$log" \
-    "$bin" ingest --db "$dsn" --day 2024-06-02 $files 2>/dev/null | grep '^batch' | sed "s/^/  $db: /" | tee -a "$log"
+  { /usr/bin/time -f "  $db: %e s wall, %U s user, %S s sys, %M KB peak (whole command)" -a -o "$log" \
+    "$bin" ingest --db "$dsn" --day 2024-06-02 $files 2>/dev/null || [ $? -eq 3 ]; } | grep '^batch' | sed "s/^/  $db: /" | tee -a "$log"
   [ "$db" = postgres ] && psql -q "${PG%%\?*}" -c "DROP SCHEMA $schema CASCADE" >/dev/null
 done
 cat "$log"

@@ -166,7 +166,7 @@ func TestIngestHeaderFirst(t *testing.T) {
 	code := run(ctx, []string{"ingest", "--db", dsn, "--day", "2024-03-01", good, records}, &so, &se)
 	errs := se.String()
 	zhName := filepath.Join(records, "hdr_zh.csv")
-	if code != 3 || !strings.Contains(so.String(), "1 applied") || !strings.Contains(errs, "every row of 1 file was quarantined") ||
+	if code != 3 || !strings.Contains(so.String(), "1 applied") || !strings.Contains(errs, "every row of 1 file was quarantined (the lines above say why") ||
 		!strings.Contains(errs, "\n  "+zhName+" (25 rows)") {
 		t.Fatalf("a file's every row quarantined: exit %d, want 3 naming it: %s %s", code, so.String(), errs)
 	}

@@ -230,7 +230,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		res.BatchID, r.Read, r.Applied, r.Duplicate, r.Quarantined, r.Unlinked, r.Held, secs, float64(r.Read)/max(secs, 1e-9))
 	listProblems(stderr, res.Problems, r.Warnings, res.BatchID)
 	if whole := wholeQuarantined(files, res); len(whole) > 0 {
-		return codeError{exitQuarantined, fmt.Sprintf("batch %d stored, but every row of %s was quarantined (the warnings of its header, printed first, say why: correct it and ingest it again):\n  %s",
+		return codeError{exitQuarantined, fmt.Sprintf("batch %d stored, but every row of %s was quarantined (the lines above say why, the warnings of a header first):\n  %s",
 			res.BatchID, plural(len(whole), "file", "files"), strings.Join(whole, "\n  "))}
 	}
 	return nil
