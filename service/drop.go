@@ -391,7 +391,7 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 	}
 	var id int64
 	// The file's name as the log shows it: a department may name one by a person's ID number.
-	shown := idcard.MaskIn(filepath.Join(src, name))
+	shown := MaskFileName(filepath.Join(src, name))
 	if prev != nil {
 		// Taken already (a crash before its move, or the same file dropped again).
 		id = prev.ID
@@ -413,7 +413,7 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 		if res.Rejected != "" {
 			to = "failed"
 			d.Service.log.Warn("drop folder: file refused whole, nothing applied: moved to failed/ with its report",
-				"source", src, "file", shown, "batch_id", id, "reason", idcard.MaskIn(res.Rejected))
+				"source", src, "file", shown, "batch_id", id, "reason", MaskFileName(res.Rejected))
 		} else {
 			r := &res.Report
 			d.Service.log.Info("drop folder: file taken", "source", src, "file", shown, "batch_id", id,
