@@ -63,6 +63,13 @@ const (
 	EncodingGB18030 = "gb18030"
 )
 
+// CheckEncoding returns an error naming s when it is not an encoding Options.Encoding
+// takes (auto, utf-8, gbk, gb18030).
+func CheckEncoding(s string) error {
+	_, err := encodingOption(s)
+	return err
+}
+
 // encodingOption returns the forced encoding ("" for detection) or an error naming the
 // value.
 func encodingOption(s string) (string, error) {

@@ -65,6 +65,11 @@ type DropFolder struct {
 	// failed/, so that a small gzip bomb a department drops cannot fill the memory — nor
 	// do it again at every restart.
 	MaxBytes int64
+	// Encodings forces, by source folder, the encoding its files are read in (serve's
+	// --drop-encoding; exchange.Options.Encoding): a department whose GBK export starts
+	// with 64 KiB of ASCII rows is otherwise read as UTF-8 (spec §1) and its later rows
+	// with Chinese names quarantined. A source not named is detected.
+	Encodings map[string]string
 }
 
 // DefaultDropSettle is DropFolder.Settle's default: serve scans every 10 s, so a file
@@ -405,7 +410,7 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 			"source", src, "file", shown, "batch_id", id)
 	} else {
 		res, err := d.Service.Ingest(ctx, Batch{Origin: "drop", Source: src, Actor: "drop:" + src, Key: key,
-			MaxDecompressed: d.MaxBytes, Files: []File{{Name: filepath.Join(src, name), Body: in}}})
+			MaxDecompressed: d.MaxBytes, Encoding: d.Encodings[src], Files: []File{{Name: filepath.Join(src, name), Body: in}}})
 		if err != nil {
 			return err // not stored: left in place for the next scan
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // syncBuffer is a log's output, read when the scans are done.
@@ -466,5 +467,36 @@ func TestDropFolderLogsEachFile(t *testing.T) {
 	}
 	if n := service.BatchesRefused.Load() - refused; n != 1 {
 		t.Errorf("%d batches refused counted, want 1", n)
+	}
+}
+
+// TestDropFolderEncoding: a department's GBK export whose first 64 KiB are ASCII rows is
+// read as UTF-8 (spec §1), its later rows with a Chinese name quarantined; serve's
+// --drop-encoding names the source's encoding and they apply.
+func TestDropFolderEncoding(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(header)
+	for i := 0; b.Len() < 70<<10; i++ {
+		fmt.Fprintf(&b, "a%05d,HEA,HEA.CHECKUP,371002194003150019,,1940-03-15,2024-02-01,2024-02-02,,\n", i)
+	}
+	head := b.String()
+	tail, err := simplifiedchinese.GBK.NewEncoder().String(checkupRow(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		enc         map[string]string
+		quarantined string
+	}{{nil, "quarantined=1"}, {map[string]string{"HEA": "gbk"}, "quarantined=0"}} {
+		s, _, log := newLoggedCity(t)
+		dir := t.TempDir()
+		os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
+		os.WriteFile(filepath.Join(dir, "HEA", "late-gbk.csv"), []byte(head+tail), 0o644)
+		drop := dropFolder(dir, s)
+		drop.Encodings = c.enc
+		scanTwice(t, drop, 1)
+		if out := log.String(); !strings.Contains(out, c.quarantined) {
+			t.Errorf("encodings %v: the file's log line says no %s:\n%s", c.enc, c.quarantined, out)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/engine"
+	"github.com/silentcert/silentcert/exchange"
 	"github.com/silentcert/silentcert/face"
 	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/service"
@@ -28,6 +29,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runHour := fs.Int("run-hour", 2, "hour of the day, China time (Asia/Shanghai), at which the daily run starts")
 	tz := fs.String("tz", "Asia/Shanghai", "no longer used: the days are China's (Asia/Shanghai), as every command's; accepted with that value so that start scripts still run")
 	drop := fs.String("drop", "", "drop folder: DIR/SOURCE/ files are ingested as that source's batches")
+	dropEnc := fs.String("drop-encoding", "", "SOURCE=ENCODING[,…]: read that drop folder source's files in utf-8, gbk or gb18030 (default: detected from a file's first 64 KiB, spec §1; a GBK export that starts with 64 KiB of ASCII rows needs it)")
 	maxBody := fs.Int64("max-body", 1<<30, "largest batch body accepted by the API, in bytes")
 	uploadTimeout := fs.Duration("upload-timeout", time.Hour, "longest time a batch's body may take to arrive (other requests' bodies: 5 minutes)")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
@@ -49,6 +51,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	perDay := fs.Int("sms-per-day", 10000, "SMS sent per day at most (0: no cap); the rest wait for the next day, oldest first")
 	confirm := fs.Bool("sms-confirm", false, "tell a person who had been reminded when they are certified silently")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dropEncodings, err := parseDropEncodings(*dropEnc)
+	if err != nil {
 		return err
 	}
 	if *runHour < 0 || *runHour > 23 {
@@ -164,7 +170,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return serveLoop(ctx, serveConfig{Addr: *addr, DB: db, Service: svc, RunHour: *runHour, Drop: *drop, MaxBody: *maxBody, UploadTimeout: *uploadTimeout,
+	return serveLoop(ctx, serveConfig{Addr: *addr, DB: db, Service: svc, RunHour: *runHour, Drop: *drop, DropEncodings: dropEncodings, MaxBody: *maxBody, UploadTimeout: *uploadTimeout,
 		Log: log, Keys: accounts, Tick: func(ctx context.Context) {
 			// Selfies are kept only as long as the retention setting says.
 			if _, err := citizen.Purge(ctx, db, time.Now()); err != nil && ctx.Err() == nil {
@@ -209,3 +215,22 @@ func noticeSender(db *store.DB, gw notice.Gateway, cfg notice.Config, log *slog.
 
 // linkLife is how long a reminder's link stays valid: past the grace before suspension.
 const linkLife = 90 * 24 * time.Hour
+
+// parseDropEncodings reads --drop-encoding: SOURCE=ENCODING pairs between commas.
+func parseDropEncodings(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		src, enc, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || src == "" || strings.ContainsAny(src, `/\`) {
+			return nil, usagef("--drop-encoding %q: want SOURCE=ENCODING[,…], e.g. PSB=gbk", pair)
+		}
+		if err := exchange.CheckEncoding(enc); err != nil {
+			return nil, usagef("--drop-encoding %s: %v", src, err)
+		}
+		out[src] = enc
+	}
+	return out, nil
+}

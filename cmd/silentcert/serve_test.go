@@ -435,3 +435,16 @@ func TestServeWarnsOfReadableDB(t *testing.T) {
 		t.Errorf("serve changed the operator's database's mode to %v", fi.Mode().Perm())
 	}
 }
+
+// TestParseDropEncodings: --drop-encoding's pairs, and the mistakes it names.
+func TestParseDropEncodings(t *testing.T) {
+	got, err := parseDropEncodings(" PSB=gbk, HEA=utf-8 ")
+	if err != nil || len(got) != 2 || got["PSB"] != "gbk" || got["HEA"] != "utf-8" {
+		t.Fatalf("%v %v", got, err)
+	}
+	for _, bad := range []string{"PSB", "=gbk", "PSB=big5", "../x=gbk"} {
+		if _, err := parseDropEncodings(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -700,7 +700,9 @@ type serveConfig struct {
 	Service *service.Service
 	RunHour int
 	Drop    string
-	MaxBody int64
+	// DropEncodings forces a drop folder source's encoding (--drop-encoding).
+	DropEncodings map[string]string
+	MaxBody       int64
 	// UploadTimeout bounds the time a batch's body may take to arrive (0: an hour).
 	UploadTimeout time.Duration
 	Log           *slog.Logger
@@ -793,7 +795,7 @@ func serveLoop(ctx context.Context, c serveConfig) error {
 			}
 		}
 		if c.Drop != "" && auditWhole {
-			if _, err := (&service.DropFolder{Dir: c.Drop, Service: c.Service, MaxBytes: c.MaxBody}).Scan(ctx); err != nil && ctx.Err() == nil {
+			if _, err := (&service.DropFolder{Dir: c.Drop, Service: c.Service, MaxBytes: c.MaxBody, Encodings: c.DropEncodings}).Scan(ctx); err != nil && ctx.Err() == nil {
 				// Its errors name files, and a department may name one by a person's ID number or phone.
 				c.Log.Error("drop folder", "err", service.MaskFileName(err.Error()))
 			}
