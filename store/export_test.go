@@ -16,6 +16,9 @@ var EncodeChunk, DecodeChunk = encodeChunk, decodeChunk
 // ChunkKeys exposes chunkKeys to the tests.
 var ChunkKeys = chunkKeys
 
+// Sent is how many statements the transaction has sent through its helpers.
+func (t *Tx) Sent() int { return t.sent }
+
 // WriterSetting reads a setting of the PostgreSQL session holding the writer's claim.
 func (db *DB) WriterSetting(ctx context.Context, name string) (string, error) {
 	var v string

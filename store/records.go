@@ -131,7 +131,24 @@ func (t *Tx) InsertKeyed(rs []*Record, keys []Key) (ids []int64, inserted []bool
 			inserted[i] = true
 		}
 	}
-	if err := t.insertKeys(base, keys, mark); err != nil {
+	// A key stored before: its stored id and content, told by insertKeys where its way
+	// of inserting finds them anyway, else looked up after in bulk (a file sent again is
+	// all such keys: a query each took seven times the first load).
+	known := make([]bool, len(rs))
+	stored := func(i int32, id int64, content uint64) {
+		ids[i], contents[i], known[i] = id, content, true
+	}
+	if err := t.insertKeys(base, keys, mark, stored); err != nil {
+		<-chunks
+		return nil, nil, nil, err
+	}
+	var unknown []Key
+	for _, k := range keys {
+		if !inserted[k.I] && !known[k.I] {
+			unknown = append(unknown, k)
+		}
+	}
+	if err := t.storedKeys(unknown, stored); err != nil {
 		<-chunks
 		return nil, nil, nil, err
 	}
@@ -146,17 +163,13 @@ func (t *Tx) InsertKeyed(rs []*Record, keys []Key) (ids []int64, inserted []bool
 		}
 	}
 	for i, r := range rs {
-		if inserted[i] {
+		switch {
+		case inserted[i]:
 			ids[i], contents[i] = r.ID, r.Content
-			continue
-		}
-		var c int64
-		k1, k2 := recordKey(r.Source, r.RecordID)
-		if err := t.QueryRow(`SELECT id, content FROM record_keys WHERE k1 = ? AND k2 = ?`, k1, k2).Scan(&ids[i], &c); err != nil {
+		case !known[i]:
 			<-chunks
-			return nil, nil, nil, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, err)
+			return nil, nil, nil, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, sql.ErrNoRows)
 		}
-		contents[i] = uint64(c)
 	}
 	cs := <-chunks
 	if len(fresh) != len(rs) {
@@ -171,11 +184,13 @@ func (t *Tx) InsertKeyed(rs []*Record, keys []Key) (ids []int64, inserted []bool
 // copyMin is the batch size from which PostgreSQL gets rows by COPY.
 const copyMin = 2000
 
-// insertKeys inserts the keys not stored yet, calling mark with the id of each inserted.
+// insertKeys inserts the keys not stored yet, calling mark with the id of each inserted,
+// and, where its way of inserting finds them, stored with the index, stored id and content
+// of a key stored before (InsertKeyed looks up the others).
 // Keys go in in key order (order is sorted): hashed keys fall all over the index, and
 // inserting them sorted walks it once instead of jumping (5× cheaper on SQLite for a large
 // batch).
-func (t *Tx) insertKeys(base int64, order []Key, mark func(int64)) error {
+func (t *Tx) insertKeys(base int64, order []Key, mark func(int64), stored func(i int32, id int64, content uint64)) error {
 	vals := func(j int, a []any) []any {
 		k := order[j]
 		return append(a, k.K1, k.K2, base+int64(k.I), int64(k.Content))
@@ -204,28 +219,15 @@ func (t *Tx) insertKeys(base int64, order []Key, mark func(int64)) error {
 					}
 					return nil
 				}
-				// Some were stored before: one query finds whose id each key holds.
-				args := make([]any, len(part))
-				for j, k := range part {
-					args[j] = k.K1
-				}
-				rows, err := t.tx.QueryContext(t.ctx, `SELECT k1, k2, id FROM record_keys WHERE k1 IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
-				if err != nil {
-					return fmt.Errorf("%s: record keys: %w", t.db, err)
-				}
-				defer rows.Close()
-				for rows.Next() {
-					var k1, k2, id int64
-					if err := rows.Scan(&k1, &k2, &id); err != nil {
-						return err
+				// Some were stored before: one query finds whose id each key holds, and
+				// what the ones stored before hold.
+				return t.storedKeys(part, func(i int32, id int64, content uint64) {
+					if id == base+int64(i) {
+						mark(id)
+					} else {
+						stored(i, id, content)
 					}
-					if j, ok := slices.BinarySearchFunc(part, Key{K1: k1, K2: k2}, cmpKeyOnly); ok {
-						if id == base+int64(part[j].I) {
-							mark(id)
-						}
-					}
-				}
-				return rows.Err()
+				})
 			})
 	}
 	if t.conn == nil || len(order) < copyMin {
@@ -254,18 +256,50 @@ func (t *Tx) insertKeys(base int64, order []Key, mark func(int64)) error {
 	if err := t.copyFrom("stage_keys", cols, len(order), func(i int) []any { return vals(i, nil) }); err != nil {
 		return err
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `INSERT INTO record_keys (k1, k2, id, content) SELECT k1, k2, id, content FROM stage_keys
-		ON CONFLICT (k1, k2) DO NOTHING RETURNING id`)
+	err := t.each(`INSERT INTO record_keys (k1, k2, id, content) SELECT k1, k2, id, content FROM stage_keys
+		ON CONFLICT (k1, k2) DO NOTHING RETURNING id`, nil, func(rows *sql.Rows) error { return scan(rows.Scan) })
 	if err != nil {
-		return fmt.Errorf("%s: record keys from stage: %w", t.db, err)
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows.Scan); err != nil {
+	// The keys stored before, with what they hold, in one statement: each staged key
+	// whose stored id is not the one staged.
+	return t.each(`SELECT s.id, r.id, r.content FROM stage_keys s JOIN record_keys r ON r.k1 = s.k1 AND r.k2 = s.k2 WHERE r.id <> s.id`, nil,
+		func(rows *sql.Rows) error {
+			var sid, id, content int64
+			if err := rows.Scan(&sid, &id, &content); err != nil {
+				return err
+			}
+			stored(int32(sid-base), id, uint64(content))
+			return nil
+		})
+}
+
+// storedKeys calls found with the index, stored id and stored content of each of keys
+// (sorted by key) that record_keys holds, one query a chunk of keys.
+func (t *Tx) storedKeys(keys []Key, found func(i int32, id int64, content uint64)) error {
+	per := min(maxParams, 4*maxRows)
+	args := make([]any, 0, per)
+	for start := 0; start < len(keys); start += per {
+		part := keys[start:min(start+per, len(keys))]
+		args = args[:0]
+		for _, k := range part {
+			args = append(args, k.K1)
+		}
+		err := t.each(`SELECT k1, k2, id, content FROM record_keys WHERE k1 IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args, func(rows *sql.Rows) error {
+			var k1, k2, id, content int64
+			if err := rows.Scan(&k1, &k2, &id, &content); err != nil {
+				return err
+			}
+			if j, ok := slices.BinarySearchFunc(part, Key{K1: k1, K2: k2}, cmpKeyOnly); ok {
+				found(part[j].I, id, uint64(content))
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // chunk is an encoded run of records.
@@ -445,6 +479,7 @@ func (t *Tx) bulk(table string, cols []string, suffix string, n int, vals func(i
 
 // copyFrom runs COPY into table on the transaction's connection (PostgreSQL).
 func (t *Tx) copyFrom(table string, cols []string, n int, row func(i int) []any) error {
+	t.sent++
 	err := t.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -491,6 +526,7 @@ func cmpKeyOnly(a, b Key) int {
 }
 
 func (t *Tx) execRaw(q string) error {
+	t.sent++
 	if _, err := t.tx.ExecContext(t.ctx, q); err != nil {
 		return fmt.Errorf("%s: %w", t.db, err)
 	}

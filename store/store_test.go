@@ -31,6 +31,7 @@ func TestStore(t *testing.T) {
 		{"search by name", testSearchNames},
 		{"unlinked deaths keyed by migration 0022", testKeyAside},
 		{"records in bulk", testRecordsBulk},
+		{"records resent in bulk", testRecordsResent},
 		{"audit chain", testAudit},
 		{"audit verified while written", testVerifyWhileWriting},
 		{"last visits", testLastVisits},
@@ -448,6 +449,79 @@ func testRecordsBulk(t *testing.T, db *store.DB) {
 	ids3, ins3, _, err := tx2.InsertRecords(mk(4999, 5001))
 	if err != nil || ins3[0] || !ins3[1] || ids3[0] != ids2[2999] {
 		t.Fatalf("third batch: ids %v inserted %v (%v)", ids3, ins3, err)
+	}
+}
+
+// testRecordsResent: a batch half of whose records were stored before, some of them with
+// another content, gets each stored id and content, whether small (PostgreSQL's INSERT …
+// RETURNING) or large (its COPY and stage), in a few statements a chunk of rows, not one a
+// resent row (a large file sent again took seven times its first load).
+func testRecordsResent(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	for _, n := range []int{200, 6000} {
+		mk := func(b int64, from, to int, content func(i int) uint64) []*store.Record {
+			var rs []*store.Record
+			for i := from; i < to; i++ {
+				rs = append(rs, &store.Record{Source: "TRN", RecordID: fmt.Sprintf("n%d-%06d", n, i), Type: "TRN.RAIL", PID: int64(i % 7),
+					Content: content(i), Batch: b})
+			}
+			return rs
+		}
+		same := func(i int) uint64 { return uint64(i) }
+		changed := func(i int) uint64 { // every fifth differs from what was stored
+			if i%5 == 0 {
+				return uint64(i) + 1<<40
+			}
+			return uint64(i)
+		}
+		var first []int64
+		for k, content := range []func(int) uint64{same, changed} {
+			tx, err := db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := tx.NewBatch(&store.Batch{Origin: "file", Status: "applied", Files: "x", Report: "{}"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			from := k * n / 2 // the second batch: the first's second half again, then as many new
+			rs := mk(b, from, from+n, content)
+			before := tx.Sent()
+			ids, ins, cs, err := tx.InsertRecords(rs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sent := tx.Sent() - before; sent > 40 {
+				t.Errorf("%d rows, %d resent: %d statements", n, k*n/2, sent)
+			}
+			dup, conflict := 0, 0
+			for j := range rs {
+				i := from + j
+				resent := k == 1 && i < n
+				if ins[j] == resent {
+					t.Fatalf("%d rows, batch %d, row %d: inserted %v", n, k, i, ins[j])
+				}
+				switch {
+				case !resent && (ids[j] != rs[j].ID || cs[j] != rs[j].Content):
+					t.Fatalf("%d rows, batch %d, new row %d: id %d content %d, want %d %d", n, k, i, ids[j], cs[j], rs[j].ID, rs[j].Content)
+				case resent && (ids[j] != first[i] || cs[j] != uint64(i)):
+					t.Fatalf("%d rows, resent row %d: id %d content %d, want %d %d", n, i, ids[j], cs[j], first[i], i)
+				case resent:
+					dup++
+					if cs[j] != rs[j].Content {
+						conflict++
+					}
+				}
+			}
+			if k == 0 {
+				first = ids
+			} else if dup != n/2 || conflict != n/10 {
+				t.Errorf("%d rows: %d resent, %d of them different, want %d and %d", n, dup, conflict, n/2, n/10)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 

@@ -24,6 +24,10 @@ type Tx struct {
 	lastSeq int64
 	// nextRecord is the id the next record inserted gets (0: not read yet).
 	nextRecord int64
+	// sent counts the statements sent through the helpers below (a statement prepared once
+	// and run in a loop by its caller counts once): what tests bound a batch's cost with,
+	// a few a chunk of rows rather than one a row.
+	sent int
 	// conn is the connection the transaction runs on (PostgreSQL), for COPY.
 	conn *sql.Conn
 	// later holds index rows of the records stored in the transaction that nothing reads
@@ -230,6 +234,7 @@ func (t *Tx) closeStmts() {
 
 // stmt returns the prepared statement for q (written with ? placeholders).
 func (t *Tx) stmt(q string) (*sql.Stmt, error) {
+	t.sent++
 	if s, ok := t.stmts[q]; ok {
 		return s, nil
 	}
@@ -274,12 +279,14 @@ func (t *Tx) ExecN(q string, args ...any) (int64, error) {
 
 // QueryRow runs a query written with ? placeholders in the transaction.
 func (t *Tx) QueryRow(q string, args ...any) *sql.Row {
+	t.sent++
 	return t.tx.QueryRowContext(t.ctx, t.db.Rebind(q), args...)
 }
 
 // each runs a query written with ? placeholders in the transaction and calls fn with each
 // row of it.
 func (t *Tx) each(q string, args []any, fn func(*sql.Rows) error) error {
+	t.sent++
 	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(q), args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", t.db, err)
