@@ -374,10 +374,35 @@ func contentHash(r *sc.Record, code string) uint64 {
 	return h
 }
 
-// applyItem is a stored record to apply to a person.
+// cand is what applying a batch needs of a record it stores, kept once its row and stored
+// form are let go.
+type cand struct {
+	pid              int64
+	content          uint64
+	source, recordID string
+	region           string
+	event, reported  sc.Date
+	typ              sc.TypeID
+	held, critical   bool
+	accept           engine.Resolution
+}
+
+// acceptOf is a RESOLVE record's accept= (spec §3) as the engine's resolution.
+func acceptOf(accept string) engine.Resolution {
+	switch accept {
+	case "death":
+		return engine.ResolveDeath
+	case "alive":
+		return engine.ResolveAlive
+	}
+	return engine.ResolveNone
+}
+
+// applyItem is a stored record to apply to a person: the record's input, and its place
+// among the batch's candidates.
 type applyItem struct {
 	pid int64
-	row *Row
+	c   int32
 	id  int64
 	in  engine.Input
 }
@@ -622,21 +647,22 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			res.Report.DuplicateConflict++
 		}
 	}
-	// A candidate keeps what applying needs of its record, which is let go once stored.
-	type cand struct {
-		row     *Row
-		pid     int64
-		content uint64
-		held    bool
-	}
+	// A candidate keeps what applying needs of its record, which is let go once stored;
+	// the rows read are let go now (a Row is a few hundred bytes, and a batch holds one a
+	// record: they were a third of a large batch's memory).
 	cands := make([]cand, 0, len(rows))
 	recs := make([]*store.Record, 0, len(rows))
 	candOf := make([]int32, len(rows))
+	refs := map[int32]string{} // a RESOLVE record's ref=
 	for i, r := range rows {
 		if !dup[i] {
 			candOf[i] = int32(len(cands))
 			rec := &slab[i]
-			cands = append(cands, cand{row: r, pid: rec.PID, content: rec.Content, held: rec.Held})
+			if r.Detail.Ref != "" {
+				refs[int32(len(cands))] = r.Detail.Ref
+			}
+			cands = append(cands, cand{pid: rec.PID, content: rec.Content, source: r.Source, recordID: r.RecordID, region: r.RegionCode,
+				typ: r.Type, event: r.EventDate, reported: r.ReportedDate, held: rec.Held, critical: r.Detail.Critical, accept: acceptOf(r.Detail.Accept)})
 			recs = append(recs, rec)
 		}
 	}
@@ -655,7 +681,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 		return err
 	}
 	err = s.noteCoverage(tx, ch, sb.ID, len(cands), func(i int) (sc.TypeID, sc.Date, sc.Date, bool) {
-		return cands[i].row.Type, cands[i].row.EventDate, cands[i].row.ReportedDate, inserted[i]
+		return cands[i].typ, cands[i].event, cands[i].reported, inserted[i]
 	})
 	if err != nil {
 		return err
@@ -668,7 +694,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	items := make([]applyItem, 0, len(cands))
 	for i := range cands {
 		c := &cands[i]
-		r, pid, id := c.row, c.pid, ids[i]
+		pid, id := c.pid, ids[i]
 		if s.opt.Fault != nil {
 			s.opt.Fault("ingest", i+1)
 		}
@@ -679,7 +705,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			}
 			continue
 		}
-		t := s.cat.Type(r.Type)
+		t := s.cat.Type(c.typ)
 		switch {
 		case c.held:
 			res.Report.Held++
@@ -689,29 +715,25 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			continue
 		}
 		res.Report.Applied++
-		in := engine.Input{Type: r.Type, Event: r.EventDate, Ref: engine.Ref(id), Critical: r.Detail.Critical, Target: engine.NoRef}
+		in := engine.Input{Type: c.typ, Event: c.event, Ref: engine.Ref(id), Critical: c.critical, Target: engine.NoRef}
 		if s.opt.Model != nil {
-			in.Place = sc.PlaceOf(r.RegionCode) // only a model reads it
+			in.Place = sc.PlaceOf(c.region) // only a model reads it
 		}
 		if t.Class == sc.ClassResolve {
-			switch r.Detail.Accept {
-			case "death":
-				in.Accept = engine.ResolveDeath
-			case "alive":
-				in.Accept = engine.ResolveAlive
-			}
+			in.Accept = c.accept
 		}
-		items = append(items, applyItem{pid: pid, row: r, id: id, in: in})
+		items = append(items, applyItem{pid: pid, c: int32(i), id: id, in: in})
 	}
 	items = byPerson(items, len(s.ppl))
 	// RESOLVE records name their target by key: find it now that the batch is stored.
 	for i := range items {
 		it := &items[i]
-		if s.cat.Type(it.row.Type).Class != sc.ClassResolve {
+		if s.cat.Type(it.in.Type).Class != sc.ClassResolve {
 			continue
 		}
-		if j := strings.IndexByte(it.row.Detail.Ref, ':'); j > 0 {
-			if id, ok, err := tx.RecordIDByKey(it.row.Detail.Ref[:j], it.row.Detail.Ref[j+1:]); err != nil {
+		ref := refs[it.c]
+		if j := strings.IndexByte(ref, ':'); j > 0 {
+			if id, ok, err := tx.RecordIDByKey(ref[:j], ref[j+1:]); err != nil {
 				return err
 			} else if ok {
 				it.in.Target = engine.Ref(id)
@@ -747,11 +769,11 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			it := &items[i]
 			d := day
 			if b.History {
-				d = it.row.ReportedDate
+				d = cands[it.c].reported
 			}
 			s.eng.Apply(p.Rec, &p.State, &it.in, d, k)
-			if t := s.cat.Type(it.row.Type); t.Moves && it.row.RegionCode != "" && p.State.Status != sc.StatusTerminated {
-				p.Rec.RegionCode = it.row.RegionCode
+			if t := s.cat.Type(it.in.Type); t.Moves && cands[it.c].region != "" && p.State.Status != sc.StatusTerminated {
+				p.Rec.RegionCode = cands[it.c].region
 			}
 		}
 		if !b.History {
@@ -783,7 +805,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	keys := map[int64]string{}
 	name := func(r engine.Ref) {
 		if i := int64(r) - base; r != engine.NoRef && i >= 0 && i < int64(len(cands)) && inserted[i] {
-			keys[int64(r)] = cands[i].row.Source + ":" + cands[i].row.RecordID
+			keys[int64(r)] = cands[i].source + ":" + cands[i].recordID
 		}
 	}
 	for i := range k.decs {
