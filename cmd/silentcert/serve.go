@@ -30,7 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tz := fs.String("tz", "Asia/Shanghai", "no longer used: the days are China's (Asia/Shanghai), as every command's; accepted with that value so that start scripts still run")
 	drop := fs.String("drop", "", "drop folder: DIR/SOURCE/ files are ingested as that source's batches")
 	dropEnc := fs.String("drop-encoding", "", "SOURCE=ENCODING[,…]: read that drop folder source's files in utf-8, gbk or gb18030 (default: detected from a file's first 64 KiB, spec §1; a GBK export that starts with 64 KiB of ASCII rows needs it)")
-	maxBody := fs.Int64("max-body", 1<<30, "largest batch body accepted by the API, in bytes")
+	maxBody := fs.Int64("max-body", defaultMaxBody(memTotal()), "largest batch body accepted by the API and the drop folder, in bytes, unpacked; by default 1 GiB, or a 48th of the machine's memory where that is less (a batch takes about 20 times its size in memory while it is applied)")
 	uploadTimeout := fs.Duration("upload-timeout", time.Hour, "longest time a batch's body may take to arrive (other requests' bodies: 5 minutes)")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	city := fs.String("city", "", "prefecture or county code narrowing address resolution of roster imports")
