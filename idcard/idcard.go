@@ -193,39 +193,3 @@ func Mask(id string) string {
 	}
 	return string(out)
 }
-
-// MaskIn masks, as Mask does, every ID number written inside s (a file's name such as
-// "李四_371002196710217787.csv"): each run of 18 characters (17 digits and a digit or X)
-// or of 15 digits that no other digit or letter touches. The rest of s is kept.
-func MaskIn(s string) string {
-	var out []byte
-	last := 0
-	for i := 0; i < len(s); {
-		if !isDigit(s[i]) || (i > 0 && isAlnum(s[i-1])) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isDigit(s[j]) {
-			j++
-		}
-		end := j
-		if j-i == 17 && j < len(s) && (s[j] == 'X' || s[j] == 'x') {
-			end = j + 1
-		}
-		if n := end - i; (n == 18 || n == 15) && (end == len(s) || !isAlnum(s[end])) {
-			out = append(out, s[last:i]...)
-			out = append(out, Mask(s[i:end])...)
-			last = end
-		}
-		i = end
-	}
-	if out == nil {
-		return s
-	}
-	return string(append(out, s[last:]...))
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' }

@@ -12,8 +12,8 @@ import (
 // masks an ID number; every run of 11 to 14 digits that holds a mobile number (1, then 3
 // to 9, then 9 digits: "8613812345678" too) as notice.MaskPhone masks a phone. Shorter
 // runs (dates, batch numbers) and longer ones holding no mobile number (a 12-digit
-// division code) stay; so does everything else, byte for byte. idcard.MaskIn, which
-// masks only an ID number that no letter or digit touches, is for free text.
+// division code) stay; so does everything else, byte for byte. (It replaced idcard.MaskIn,
+// which masked only an ID number no letter or digit touched.)
 func MaskFileName(s string) string {
 	var out []byte
 	last := 0
