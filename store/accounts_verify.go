@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,7 +155,7 @@ func (db *DB) verifyAccounts(ctx context.Context, snap *sql.Tx, seen *accountsSe
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, id := range sortedKeys(seen.users) {
+	for _, id := range slices.Sorted(maps.Keys(seen.users)) {
 		if !found[id] {
 			u := seen.users[id]
 			report(AuditProblem{u.seq, fmt.Sprintf("account %s (id %d) is in the trail but not in the accounts: deleted outside the service", u.name, id)})
@@ -197,19 +198,10 @@ func (db *DB) verifyAccounts(ctx context.Context, snap *sql.Tx, seen *accountsSe
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, id := range sortedKeys(seen.keys) {
+	for _, id := range slices.Sorted(maps.Keys(seen.keys)) {
 		if !found[id] {
 			report(AuditProblem{seen.keys[id].seq, fmt.Sprintf("API key %d is in the trail but not in the keys: deleted outside the service", id)})
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[int64]V) []int64 {
-	out := make([]int64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
