@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	sc "github.com/silentcert/silentcert"
@@ -103,8 +104,8 @@ func TestCorrectionAfterBack(t *testing.T) {
 }
 
 // TestBackReloads: a person page brought back from the back-forward cache after its
-// visit was recorded is loaded anew (app.js, on pageshow), so that its form carries a new
-// one-time key and a correction made there is recorded, not refused.
+// visit was recorded gets a new one-time key for its form (app.js, on pageshow), so that
+// a correction made there is recorded, not refused.
 func TestBackReloads(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")))
@@ -285,5 +286,101 @@ func TestVillagePersonWords(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("the operator's person page lacks %q", want)
 		}
+	}
+}
+
+// TestBackOffline: a visit sent with no signal (the browser shows its own error page)
+// and brought back with the back button keeps its choice and its one-time key, with the
+// signal still off (app.js reloaded the page, which failed offline: the choice was lost,
+// even once the signal returned) and with the signal back, the page kept by the browser
+// or, where it keeps none, loaded anew (the choice from sessionStorage); sent again, it
+// is recorded, under its key.
+func TestBackOffline(t *testing.T) {
+	exe := browsertest.Chromium(t)
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db")))
+	zp, _ := c.db.PersonByID(context.Background(), zhang)
+	zURL := fmt.Sprintf("%s/person/%d", c.srv.URL, zp.PID)
+	for _, tc := range []struct {
+		name       string
+		backOnline bool
+		more       []chromedp.ExecAllocatorOption
+	}{
+		{"back offline", false, nil},
+		{"back online", true, nil},
+		{"back online, no back-forward cache", true, []chromedp.ExecAllocatorOption{chromedp.Flag("disable-features", "BackForwardCache")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := browsertest.New(t, exe, 360, 740, tc.more...)
+			signal := func(on bool) {
+				t.Helper()
+				if _, err := chromedp.Call(v, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+					MatchedNetworkConditions: []*network.Conditions{{Offline: !on}}}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := chromedp.Call(v, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: !on}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// waitAt waits for the tab to show a page whose address starts with prefix.
+			waitAt := func(prefix string) {
+				t.Helper()
+				var loc string
+				for range 100 {
+					loc, _ = chromedp.Run(v, chromedp.Location())
+					if strings.HasPrefix(loc, prefix) {
+						ready, _ := chromedp.Run(v, chromedp.Evaluate[string](`document.readyState`))
+						if ready == "complete" {
+							return
+						}
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				t.Fatalf("at %s, waiting for %s", loc, prefix)
+			}
+			form := func() (outcome, once string) {
+				t.Helper()
+				got, err := chromedp.Run(v, chromedp.Evaluate[[]string](`(() => { const f = document.querySelector("form.visit");
+				  if (!f) return ["no form", ""]; const e = f.querySelector("input[name=outcome]:checked"); return [e ? e.value : "none", f.elements.once.value]; })()`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got[0], got[1]
+			}
+			if err := chromedp.Do(v, loginAs(c.srv.URL, "v1"), chromedp.Navigate(zURL), chromedp.WaitReady(css(`#h-visit`)),
+				chromedp.Click(css(`form.visit input[value=alive]`))); err != nil {
+				t.Fatal(err)
+			}
+			_, first := form()
+			signal(false)
+			if err := chromedp.Do(v, chromedp.Click(css(`form.visit button[type=submit]`))); err != nil {
+				t.Fatal(err)
+			}
+			waitAt("chrome-error:")
+			signal(tc.backOnline)
+			// history.back(): NavigateBack waits for a load that a page restored from the
+			// cache does not make.
+			if _, err := chromedp.Run(v, chromedp.Evaluate[any](`history.back()`)); err != nil {
+				t.Fatal(err)
+			}
+			waitAt(zURL)
+			time.Sleep(500 * time.Millisecond) // a reload, if any, begins
+			waitAt(zURL)
+			if outcome, once := form(); outcome != "alive" || once != first {
+				t.Fatalf("brought back: outcome %q, key %q; want alive, %q (the form sent with no answer)", outcome, once, first)
+			}
+			signal(true)
+			sctx, cancel := context.WithTimeout(v, 30*time.Second)
+			defer cancel()
+			// A click by script: chromedp's own finds no node in a page restored from the cache.
+			if err := chromedp.Do(sctx, chromedp.Evaluate[chromedp.Void](`(document.querySelector("form.visit button[type=submit]").click(), {})`),
+				chromedp.WaitVisible(css(`p.ok[role=status]`))); err != nil {
+				loc, _ := chromedp.Run(v, chromedp.Location())
+				text, _ := chromedp.Run(v, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+				t.Fatalf("sent again: %v; at %s:\n%s", err, loc, text)
+			}
+			if b, err := c.db.BatchByKey(context.Background(), "console:"+first); err != nil || b == nil {
+				t.Errorf("the visit sent again is not recorded under its key: %v %v", b, err)
+			}
+		})
 	}
 }
