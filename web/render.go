@@ -296,8 +296,11 @@ func (p *Page) BatchOf(evidence string) int64 {
 // fraud-risk model's) in the page's language; a rule the catalogue does not name is shown
 // as written.
 func (p *Page) RuleName(rule string) string {
-	if rule == service.RiskRule {
+	switch rule {
+	case service.RiskRule:
 		return p.T("rule.risk")
+	case "citizen": // the rows the pensioner's own pages write (citizen.auditRow)
+		return p.T("rule.citizen")
 	}
 	r, ok := strings.CutPrefix(rule, "§6 ")
 	if !ok {
@@ -351,9 +354,15 @@ func (p *Page) Method(m sc.Method) string {
 
 // AuditAction names an audit row's action in the page's language, by its kind: a
 // decision's action, a visit's record type, an export's list, the rest from the
-// catalogue's audit.act keys; the code where none names it.
+// catalogue's audit.act keys; the code where none names it. A face attempt taken for a
+// replayed photo or video is a fraud risk's reason, which the village assistant does not
+// see (SeesHealth): to them it is only waiting for review.
 func (p *Page) AuditAction(kind, action string) string {
 	switch kind {
+	case "citizen_face":
+		if action == "replay" && !p.SeesHealth() {
+			return p.T("audit.village.replay")
+		}
 	case "decision":
 		return p.Named("action.", action)
 	case "visit":
