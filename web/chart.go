@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
+
+	sc "github.com/silentcert/silentcert"
 )
 
 // Charts are inline SVG drawn on the server: no script, no library, readable by a screen
@@ -15,7 +18,25 @@ type Series struct {
 	Name   string
 	Values []float64
 	Color  string // "" takes the palette's next colour
+	// Tip writes a value in full for its tooltip (money: to the fen, ¥3,885,908.94);
+	// nil writes it as a number, whole counts grouped. The axis's ticks stay rounded.
+	Tip func(float64) string
 }
+
+// tip writes value v of the series for a tooltip.
+func (s *Series) tip(v float64) string {
+	if s.Tip != nil {
+		return s.Tip(v)
+	}
+	if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+		return groupDigits(int64(v))
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// yuanTip writes an amount in yuan (a float of whole fen) to the fen: the sums in yuan
+// carry float noise (3.8859089399999998M) that rounding to the fen takes away.
+func yuanTip(v float64) string { return "¥" + yuan(sc.Fen(math.Round(v*100))) }
 
 func (s *Series) color(i int) string {
 	if s.Color != "" {
@@ -173,7 +194,7 @@ func BarChart(title string, labels []string, series []Series) template.HTML {
 			}
 			top := base + s.Values[j]
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`,
-				xAt(j, len(labels))-bw/2, y(top), bw, y(base)-y(top), s.color(i), esc(labels[j]), esc(s.Name), fmtTick(s.Values[j], false))
+				xAt(j, len(labels))-bw/2, y(top), bw, y(base)-y(top), s.color(i), esc(labels[j]), esc(s.Name), esc(s.tip(s.Values[j])))
 			base = top
 		}
 	}

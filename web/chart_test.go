@@ -41,3 +41,27 @@ func TestYuan(t *testing.T) {
 		}
 	}
 }
+
+// TestMoneyTips: a money chart's tooltips give each amount to the fen (they read
+// "3.8859089399999998M", %g of a float sum), its ticks stay rounded; a count's tooltip is
+// the whole number.
+func TestMoneyTips(t *testing.T) {
+	v := 0.0
+	for _, fen := range []sc.Fen{388590894 - 100001, 100001} { // summed as the dashboard sums
+		v += float64(fen) / 100
+	}
+	bars := string(BarChart("t", []string{"2025-02"}, []Series{{Name: "已发放", Values: []float64{v}, Tip: yuanTip}}))
+	if !strings.Contains(bars, "<title>2025-02 已发放: ¥3,885,908.94</title>") {
+		t.Errorf("the money tooltip is not the amount to the fen: %s", bars)
+	}
+	if !strings.Contains(bars, ">5M<") {
+		t.Errorf("the ticks are not rounded: %s", bars)
+	}
+	if got := yuanTip(3885908.9399999998); got != "¥3,885,908.94" {
+		t.Errorf("yuanTip = %q", got)
+	}
+	counts := string(BarChart("t", []string{"2025-02"}, []Series{{Name: "n", Values: []float64{1234567}}}))
+	if !strings.Contains(counts, "<title>2025-02 n: 1,234,567</title>") {
+		t.Errorf("a count's tooltip: %s", counts)
+	}
+}

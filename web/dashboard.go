@@ -263,7 +263,7 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request) {
 	kinds := []string{"REGULAR", "BACK_PAY", "WITHHELD"}
 	mon := make([]Series, len(kinds))
 	for i, k := range kinds {
-		mon[i] = Series{Name: tr("money." + k), Values: make([]float64, len(months)), Color: []string{"#1f5fa8", "#2e7d32", "#c62828"}[i]}
+		mon[i] = Series{Name: tr("money." + k), Values: make([]float64, len(months)), Color: []string{"#1f5fa8", "#2e7d32", "#c62828"}[i], Tip: yuanTip}
 	}
 	d.MoneySince = sc.NoMonth
 	for _, m := range money {
