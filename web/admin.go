@@ -38,6 +38,9 @@ func (c *console) batches(w http.ResponseWriter, r *http.Request) {
 		// A report that does not parse (a rejected batch's holds only the reason) leaves
 		// the counts unknown.
 		rows[i].Known = json.Unmarshal([]byte(bs[i].Report), &rows[i].Counts) == nil && bs[i].Status == "applied"
+		if names := strings.Split(bs[i].Files, "\n"); bs[i].Files != "" {
+			rows[i].FirstFile, rows[i].MoreFiles = names[0], len(names)-1
+		}
 	}
 	c.render(w, r, http.StatusOK, "batches", rows)
 }
@@ -46,8 +49,12 @@ func (c *console) batches(w http.ResponseWriter, r *http.Request) {
 // first of a department's delivery is how much of it went in and how much was held back.
 type batchRow struct {
 	store.Batch
-	Known  bool
-	Counts struct {
+	// FirstFile is the first file the batch read ("" for none: a console form), and
+	// MoreFiles how many more: the drop folder's batches of one department differ by it.
+	FirstFile string
+	MoreFiles int
+	Known     bool
+	Counts    struct {
 		Read        int64 `json:"read"`
 		Applied     int64 `json:"applied"`
 		Quarantined int64 `json:"quarantined"`

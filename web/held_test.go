@@ -87,3 +87,29 @@ func TestHeld(t *testing.T) {
 		t.Error("the held death is not first, then the latest")
 	}
 }
+
+// TestBatchFiles: the batches list names each batch's file, the first and how many more
+// (the drop folder's batches of one department read "PSB drop:PSB" alike).
+func TestBatchFiles(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+t.TempDir()+"/w.db"))
+	ctx := context.Background()
+	body := "record_id,source,type,person_id,event_date,reported_date\n"
+	for _, files := range [][]string{{"PSB/deaths-0301.csv"}, {"PSB/deaths-0302.csv", "PSB/deaths-0302b.csv", "PSB/deaths-0302c.csv"}} {
+		b := service.Batch{Origin: "drop", Source: "PSB", Actor: "drop:PSB", Day: today}
+		for _, f := range files {
+			b.Files = append(b.Files, service.File{Name: f, Body: strings.NewReader(body)})
+		}
+		if _, err := c.svc.Ingest(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page := c.clientAs(t, "operator").get("/batches")
+	for _, want := range []string{`<td class="code">PSB/deaths-0301.csv</td>`,
+		`<td class="code" title="PSB/deaths-0302.csv
+PSB/deaths-0302b.csv
+PSB/deaths-0302c.csv">PSB/deaths-0302.csv 等 2 个</td>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the batches list lacks %s:\n%s", want, page)
+		}
+	}
+}

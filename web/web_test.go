@@ -324,7 +324,7 @@ func testConsole(t *testing.T, c *city) {
 		t.Errorf("the batch page of 501 quarantined rows shows %d, or not how many in all", strings.Count(body, "<td>bad.csv</td>"))
 	}
 	// The list: the origin and status in words, what went in and what was held back.
-	if _, body := op.get("/batches"); !regexp.MustCompile(fmt.Sprintf(`<a href="/batches/%d">%d</a></th><td>[0-9-]+</td><td>控制台</td><td>[A-Z]*</td><td>v1</td><td>已入库</td><td class="n">1</td><td class="n">0</td>`, bs[0].ID, bs[0].ID)).MatchString(body) {
+	if _, body := op.get("/batches"); !regexp.MustCompile(fmt.Sprintf(`<a href="/batches/%d">%d</a></th><td>[0-9-]+</td><td>控制台</td><td>[A-Z]*</td><td class="code">[^<]*</td><td>v1</td><td>已入库</td><td class="n">1</td><td class="n">0</td>`, bs[0].ID, bs[0].ID)).MatchString(body) {
 		t.Fatalf("the batches list:\n%s", body)
 	}
 	// Accounts and keys, by the administrator.
