@@ -146,3 +146,66 @@ func TestPhoneLayout(t *testing.T) {
 		}
 	}
 }
+
+// textFits measures, on the page shown, whether the search field's placeholder fits
+// the field, and whether each masked ID number (.id) sits on one line and, out of a
+// table that scrolls in its own box, inside the screen.
+const textFits = `(() => {
+ const out = {placeholder: '', ids: []};
+ const q = document.querySelector('#q');
+ if (q) {
+   // The placeholder typed in: the field scrolls when its text does not fit the room
+   // the field leaves it (less its padding and the search field's clear button).
+   const was = q.value; q.value = q.placeholder;
+   if (q.scrollWidth > q.clientWidth) out.placeholder = q.placeholder + ' ' + q.scrollWidth + '>' + q.clientWidth;
+   q.value = was;
+ }
+ document.querySelectorAll('.id').forEach(e => {
+   const r = document.createRange(); r.selectNodeContents(e);
+   const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top))).size;
+   const b = e.getBoundingClientRect();
+   if (lines > 1 || (b.right > document.documentElement.clientWidth && !e.closest('.scroll'))) out.ids.push(e.textContent + ' lines=' + lines + ' right=' + Math.round(b.right));
+ });
+ return out;
+})()`
+
+type textFit struct {
+	Placeholder string   `json:"placeholder"`
+	IDs         []string `json:"ids"`
+}
+
+// TestPhoneTextFits: at 200 % text on 360- and 320-px phones the search field's
+// placeholder is not cut ("身份证号或姓…"), and a masked ID number is not broken across
+// lines ("3710**********4 / 127"), nor pushed past the screen.
+func TestPhoneTextFits(t *testing.T) {
+	exe := browsertest.Chromium(t)
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db")))
+	zp, _ := c.db.PersonByID(context.Background(), zhang)
+	for _, size := range []struct{ w, h int64 }{{360, 640}, {320, 568}} {
+		v := phone(t, exe, size.w, size.h, 200)
+		if err := chromedp.Do(v, loginAs(c.srv.URL, "v1")); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"/village", fmt.Sprintf("/person/%d?back=village", zp.PID), "/search?q=" + zhang} {
+			if err := chromedp.Do(v, chromedp.Navigate(c.srv.URL+p), chromedp.WaitReady(css(`footer`))); err != nil {
+				t.Fatal(err)
+			}
+			got, err := chromedp.Run(v, chromedp.Evaluate[textFit](textFits))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Placeholder != "" {
+				t.Errorf("%dx%d, %s: the search placeholder is cut: %s", size.w, size.h, p, got.Placeholder)
+			}
+			if len(got.IDs) > 0 {
+				t.Errorf("%dx%d, %s: masked IDs broken or past the screen: %v", size.w, size.h, p, got.IDs)
+			}
+			if p != "/village" {
+				n, _ := chromedp.Run(v, chromedp.Evaluate[int](`document.querySelectorAll('.id').length`))
+				if n == 0 {
+					t.Errorf("%s: no masked ID marked .id", p)
+				}
+			}
+		}
+	}
+}

@@ -412,13 +412,23 @@ func (c *console) benefitName(code string) string {
 	return code
 }
 
-// TypeName names a record type as the catalogue does ("": not in it, or no name).
+// TypeName names a record type as the catalogue does ("": not in it, or no name), in
+// the Chinese page with its punctuation.
 func (p *Page) TypeName(code string) string {
 	if id, ok := p.c.opt.Catalogue.Lookup(code); ok {
-		return p.c.opt.Catalogue.Type(id).Name
+		name := p.c.opt.Catalogue.Type(id).Name
+		if p.Lang == "zh-CN" {
+			return zhPunct.Replace(name)
+		}
+		return name
 	}
 	return ""
 }
+
+// zhPunct writes a catalogue name's ASCII brackets and colon as the Chinese page writes
+// its own words (村(社区)上门核实 beside 村（社区）核实): the catalogue keeps exchange-v1
+// §4's names, which files and outputs carry.
+var zhPunct = strings.NewReplacer("(", "（", ")", "）", ": ", "：", ":", "：")
 
 // Status names a status in the page's language.
 func (p *Page) Status(s sc.Status) string { return p.T("status." + s.String()) }

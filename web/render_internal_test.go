@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
@@ -96,5 +97,24 @@ func TestRefundedCaseOpen(t *testing.T) {
 	rec.Settlement = store.Settle(rec.Entries, "", 100000)
 	if rows, _ := recoveryRows([]service.Recovery{rec}, nil); rows[0].State != "open" {
 		t.Errorf("state %q", rows[0].State)
+	}
+}
+
+// TestTypeNamePunctuation: a record type's name reads in the Chinese page with the
+// page's full-width brackets and colon (村（社区）上门核实, as its 村（社区）核实 beside
+// it; the catalogue's 村(社区)上门核实 showed ASCII ones), while the catalogue keeps
+// exchange-v1 §4's names, which files carry; the English page shows them as written.
+func TestTypeNamePunctuation(t *testing.T) {
+	cat := sc.DefaultCatalogue()
+	c := &console{opt: Options{Catalogue: cat}}
+	zh, en := &Page{Lang: "zh-CN", c: c}, &Page{Lang: "en", c: c}
+	for code, want := range map[string]string{"CMT.VISIT": "村（社区）上门核实", "CMT.MOVED": "村（社区）核实：已迁出"} {
+		if got := zh.TypeName(code); got != want {
+			t.Errorf("%s in the Chinese page: %q, want %q", code, got, want)
+		}
+		id, _ := cat.Lookup(code)
+		if got := en.TypeName(code); got != cat.Type(id).Name || !strings.Contains(got, "村(社区)") {
+			t.Errorf("%s in the English page: %q, want the catalogue's %q", code, got, cat.Type(id).Name)
+		}
 	}
 }

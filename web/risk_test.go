@@ -132,8 +132,8 @@ func testRiskWorklist(t *testing.T, c *city) {
 		!strings.Contains(body, `<p class="risk-flag">需上门见到本人（2024-05-10 标记）</p>`) || strings.Contains(body, `value="alive" required checked`) {
 		t.Errorf("the assistant's person page: the RISK row and the flag should show with no outcome chosen, the health index not")
 	}
-	if _, body := op.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, `<strong>金融交易(ATM/转账)</strong> <span class="code">BANK.TXN</span>`) {
-		t.Errorf("the timeline does not name the record type as the catalogue does")
+	if _, body := op.get(fmt.Sprintf("/person/%d", lp.PID)); !strings.Contains(body, `<strong>金融交易（ATM/转账）</strong> <span class="code">BANK.TXN</span>`) {
+		t.Errorf("the timeline does not name the record type as the catalogue does (in the page's brackets)")
 	}
 	// The assistant sees no other department's records (bank, hospital, card use by date)
 	// nor the evidence a decision names, only the community's own.
@@ -169,7 +169,7 @@ func testRiskWorklist(t *testing.T, c *city) {
 		t.Errorf("the village page still asks for the visit after it")
 	}
 	if _, body := v2.get(fmt.Sprintf("/person/%d", lp.PID)); strings.Contains(body, "risk-flag") || strings.Contains(body, "checked") ||
-		!strings.Contains(body, "<strong>村(社区)上门核实</strong>") {
+		!strings.Contains(body, "<strong>村（社区）上门核实</strong>") {
 		t.Errorf("the person page still asks for the visit after it, chooses an outcome beforehand, or hides the visit")
 	}
 	after, _ := c.db.Region(ctx, "371002001002")
