@@ -332,4 +332,3 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("%v allocations", allocs)
 	}
 }
-
