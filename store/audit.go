@@ -286,7 +286,17 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 		return 0, err
 	}
 	defer snap.Rollback()
-	rows, err := snap.QueryContext(ctx, auditSelect+`ORDER BY seq`)
+	// A database not yet migrated past 0034 (the migration refused on a broken trail, and
+	// verify run to find the break) has no region column: its rows have none.
+	sel := auditSelect
+	var regioned int
+	if err := snap.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), auditRegioned).Scan(&regioned); err != nil {
+		return 0, fmt.Errorf("%s: schema_migrations: %w", db, err)
+	}
+	if regioned == 0 {
+		sel = strings.Replace(sel, "rule, region,", "rule, '' AS region,", 1)
+	}
+	rows, err := snap.QueryContext(ctx, sel+`ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("%s: audit: %w", db, err)
 	}

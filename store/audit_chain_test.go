@@ -359,3 +359,37 @@ func testAuditRegion(t *testing.T, db *store.DB) {
 		}
 	}
 }
+
+// A database an older binary left at 0033 whose trail is broken: audit verify opens it
+// without migrating (ErrAuditBroken) and must name the break.
+func TestVerifyUnmigrated(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range storetest.URLs(t) {
+		t.Run(u.Name, func(t *testing.T) {
+			dsn := u.DSN(t)
+			old, err := store.OpenNoMigrate(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := old.MigrateTo(ctx, 33); err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, old.SQL(), `DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)`)
+			old.Close()
+			if db, err := store.Open(ctx, dsn); err == nil {
+				db.Close()
+				t.Fatal("the upgrade migrated over a cut trail")
+			}
+			db, err := store.OpenNoMigrate(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var got []string
+			_, err = db.VerifyAudit(ctx, func(p store.AuditProblem) { got = append(got, p.Reason) })
+			if err != nil || len(got) == 0 {
+				t.Errorf("verify of a 0033 database with its last row cut: %v, problems %q; want the break named", err, got)
+			}
+		})
+	}
+}
