@@ -313,7 +313,7 @@ func (t *textBuf) invalid(what string, b []byte) string {
 	if t.detected && t.dec == nil {
 		if gb, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b); err == nil && !bytes.Contains(gb, replacement) {
 			msg += " (the file was read as UTF-8, as its first 64 KiB are; this " + what + " reads as GBK/GB18030: " +
-				"send the file again with the encoding given — --encoding gbk, or charset=gbk to the API)"
+				"send the file again with the encoding given — ingest --encoding gbk, charset=gbk to the API, serve --drop-encoding SOURCE=gbk for the drop folder)"
 		}
 	}
 	return msg

@@ -384,6 +384,12 @@ func (d *DropFolder) one(ctx context.Context, root *os.Root, src string, f dropF
 			// that a raised one reads it again.
 			key += ":max=" + strconv.FormatInt(d.MaxBytes, 10)
 		}
+		if enc := d.Encodings[src]; enc != "" {
+			// Read in another encoding it is another batch: a file whose rows were
+			// quarantined as not UTF-8, dropped again once --drop-encoding names the
+			// source's, is read again (its rows applied before count as duplicates).
+			key += ":encoding=" + strings.ToLower(enc)
+		}
 		in = io.NewSectionReader(file, 0, f.sig.size)
 	}
 	var rep map[string]any

@@ -498,5 +498,17 @@ func TestDropFolderEncoding(t *testing.T) {
 		if out := log.String(); !strings.Contains(out, c.quarantined) {
 			t.Errorf("encodings %v: the file's log line says no %s:\n%s", c.enc, c.quarantined, out)
 		}
+		if c.enc != nil {
+			continue
+		}
+		// The operator names the source's encoding and drops the same file again under
+		// its name: it is read again, not found "taken before", and its rows apply.
+		os.WriteFile(filepath.Join(dir, "HEA", "late-gbk.csv"), []byte(head+tail), 0o644)
+		drop.Encodings = map[string]string{"HEA": "gbk"}
+		n := len(log.String())
+		scanTwice(t, drop, 1)
+		if out := log.String()[n:]; !strings.Contains(out, "drop folder: file taken") || !strings.Contains(out, "applied=1") {
+			t.Errorf("the same file dropped again under --drop-encoding: not read again, or its GBK row not applied:\n%s", out)
+		}
 	}
 }
