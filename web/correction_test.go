@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -351,6 +352,11 @@ func TestBackOffline(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, first := form()
+			// A second form sharing the page's key, as the village page's cards do.
+			if _, err := chromedp.Run(v, chromedp.Evaluate[any](`(() => { const g = document.querySelector("form.visit").cloneNode(true);
+			  g.setAttribute("action", "/person/999999/visit"); g.classList.remove("visit"); document.body.appendChild(g); return 1; })()`)); err != nil {
+				t.Fatal(err)
+			}
 			signal(false)
 			if err := chromedp.Do(v, chromedp.Click(css(`form.visit button[type=submit]`))); err != nil {
 				t.Fatal(err)
@@ -367,6 +373,11 @@ func TestBackOffline(t *testing.T) {
 			waitAt(zURL)
 			if outcome, once := form(); outcome != "alive" || once != first {
 				t.Fatalf("brought back: outcome %q, key %q; want alive, %q (the form sent with no answer)", outcome, once, first)
+			}
+			// The page's other forms, which shared its key, have keys of their own now.
+			if shared, err := chromedp.Run(v, chromedp.Evaluate[int](`Array.from(document.querySelectorAll("form")).filter(f =>
+			  f.elements.once && !f.classList.contains("visit") && f.elements.once.value === `+strconv.Quote(first)+`).length`)); err != nil || shared != 0 {
+				t.Errorf("brought back: %d other forms keep the sent form's key (%v)", shared, err)
 			}
 			signal(true)
 			sctx, cancel := context.WithTimeout(v, 30*time.Second)

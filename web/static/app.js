@@ -78,7 +78,12 @@
   window.addEventListener("pageshow", function (e) {
     if (!e.persisted) return;
     var m = sent();
-    keyed().forEach(function (f) { if (!m[f.elements.once.value]) f.elements.once.value = newKey(); });
+    // A key kept is kept by the form that sent it alone (its action): forms of one page
+    // share the page's key, and another card's visit sent with it would be refused.
+    keyed().forEach(function (f) {
+      var s = m[f.elements.once.value];
+      if (!s || s.action !== f.getAttribute("action")) f.elements.once.value = newKey();
+    });
   });
   // Show the where-to field of a visit form only when "moved" is chosen: forms that offer
   // the outcomes to choose (not the move's own question page, whose outcome is given).
