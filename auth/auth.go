@@ -64,6 +64,8 @@ type Service struct {
 	used sync.Map // session hash → time.Time of its last use not yet written (see Session)
 
 	changes sync.Map // session hash → ownChange: its own password change of the last minute
+
+	afterVerify func() // tests: called between a login's password check and its transaction
 }
 
 // New returns the Service over db, whose schema must include migration 0003.

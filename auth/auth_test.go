@@ -70,6 +70,7 @@ func TestAuth(t *testing.T) {
 		{"own password", testOwnPassword},
 		{"own password renews the session", testOwnPasswordRenews},
 		{"accounts changed outside the service", testAccountsVerified},
+		{"a login racing a password reset", testLoginRacesReset},
 	} {
 		for _, dsn := range storetest.DSNs(t) {
 			t.Run(tc.name+"/"+dsn.Name, func(t *testing.T) {
@@ -1045,4 +1046,27 @@ func hexBlob(db *store.DB, b [32]byte) string {
 		return fmt.Sprintf(`'\\x%x'::bytea`, b[:])
 	}
 	return fmt.Sprintf(`X'%x'`, b[:])
+}
+
+// testLoginRacesReset: a sign-in whose password was checked against the hash an
+// administrator's reset replaced before the sign-in's transaction got no session after
+// the reset had ended them all, and its rehash (old parameters) wrote the old password
+// back over the reset. Now it is refused, and the reset stands.
+func testLoginRacesReset(t *testing.T, e env) {
+	ctx := context.Background()
+	u := must(e.a.CreateUser(ctx, "root", "xu.lan", pw, auth.RoleOperator, ""))(t)
+	b := auth.New(e.db, auth.Options{Now: e.clk.Now, Hash: auth.HashParams{Time: 2, Memory: 128, Threads: 1}}) // rehashes on sign-in
+	auth.SetAfterVerify(b, func() {
+		mustOK(t, e.a.SetTemporaryPassword(ctx, "root", u.ID, "the reset password"))
+	})
+	if _, _, err := b.Login(ctx, "xu.lan", pw, "10.0.0.1"); code(err) != sc.EConflict {
+		t.Fatalf("a sign-in with the password a reset just replaced: %v, want a conflict", err)
+	}
+	auth.SetAfterVerify(b, nil)
+	if _, _, err := e.a.Login(ctx, "xu.lan", pw, "10.0.0.1"); err == nil {
+		t.Error("the old password signs in after the reset: written back over it")
+	}
+	if _, _, err := e.a.Login(ctx, "xu.lan", "the reset password", "10.0.0.1"); err != nil {
+		t.Errorf("the reset password: %v", err)
+	}
 }

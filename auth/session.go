@@ -57,6 +57,9 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 	if err != nil {
 		return "", nil, err
 	}
+	if a.afterVerify != nil {
+		a.afterVerify()
+	}
 	if len(password) > maxPasswordLen {
 		ok = false
 	}
@@ -82,10 +85,17 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 		// The account as it is now: another login may have changed its failures meanwhile.
 		var failures int
 		var u *User
-		row := tx.QueryRow(`SELECT `+userCols+`, failures FROM users WHERE id = ?`, id)
-		u, err := scanUser(scanWith{row: row, after: []any{&failures}})
+		var stored string
+		row := tx.QueryRow(`SELECT `+userCols+`, failures, password FROM users WHERE id = ?`, id)
+		u, err := scanUser(scanWith{row: row, after: []any{&failures, &stored}})
 		if err != nil {
 			return err
+		}
+		if ok && stored != encoded {
+			// The password was changed (an administrator's reset, its holder's own) between
+			// the check above and this transaction: the check was against one no longer in
+			// use, and a stale hash written back below would undo the change.
+			return sc.Errorf(sc.EConflict, "the password was changed meanwhile: sign in again")
 		}
 		switch {
 		case u.LockedUntil.After(now):
