@@ -335,7 +335,7 @@ func (h *handler) repeated(ctx context.Context, nonce string, s *session) (int, 
 	defer tick.Stop()
 	for {
 		var answer string
-		err := h.db.SQL().QueryRowContext(ctx, h.db.Rebind(`SELECT answer FROM citizen_nonces WHERE hash = ? AND pid = ? AND session = ? AND used > 0`),
+		err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT answer FROM citizen_nonces WHERE hash = ? AND pid = ? AND session = ? AND used > 0`),
 			nonce, s.pid, s.hash).Scan(&answer)
 		if err != nil {
 			return 0, attemptResult{}, false // not this session's, or not spent; or the database failed: refused
