@@ -172,7 +172,7 @@ func (t *Tx) checkRegioned() error {
 // its actor's account's. Many rows of one person or actor are read once.
 func (t *Tx) stampRegions(rows []AuditRow) error {
 	var pids []int64
-	var actors []any
+	var actors []string
 	seenP, seenA := map[int64]bool{}, map[string]bool{}
 	for i := range rows {
 		r := &rows[i]
@@ -193,35 +193,13 @@ func (t *Tx) stampRegions(rows []AuditRow) error {
 	if len(pids) == 0 && len(actors) == 0 {
 		return nil
 	}
-	people, users := map[int64]string{}, map[string]string{}
-	err := inPIDs(pids, func(in string, args []any) error {
-		return t.each(`SELECT pid, region_code FROM people WHERE pid IN `+in, args, func(rs *sql.Rows) error {
-			var pid int64
-			var region string
-			if err := rs.Scan(&pid, &region); err != nil {
-				return err
-			}
-			people[pid] = region
-			return nil
-		})
-	})
+	people, err := keyedRegions(t, `SELECT pid, region_code FROM people WHERE pid IN `, pids)
 	if err != nil {
 		return err
 	}
-	for len(actors) > 0 {
-		part := actors[:min(len(actors), 500)]
-		actors = actors[len(part):]
-		err := t.each(`SELECT name, region FROM users WHERE name IN (?`+strings.Repeat(",?", len(part)-1)+`)`, part, func(rs *sql.Rows) error {
-			var name, region string
-			if err := rs.Scan(&name, &region); err != nil {
-				return err
-			}
-			users[name] = region
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	users, err := keyedRegions(t, `SELECT name, region FROM users WHERE name IN `, actors)
+	if err != nil {
+		return err
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -234,6 +212,23 @@ func (t *Tx) stampRegions(rows []AuditRow) error {
 		}
 	}
 	return nil
+}
+
+// keyedRegions reads (key, region) rows of query (ending "IN ") for keys, 500 at a time.
+func keyedRegions[K comparable](t *Tx, query string, keys []K) (map[K]string, error) {
+	out := map[K]string{}
+	err := inList(keys, func(in string, args []any) error {
+		return t.each(query+in, args, func(rs *sql.Rows) error {
+			var k K
+			var region string
+			if err := rs.Scan(&k, &region); err != nil {
+				return err
+			}
+			out[k] = region
+			return nil
+		})
+	})
+	return out, err
 }
 
 // auditCols are the audit table's columns, in auditSelect's order.
@@ -556,10 +551,13 @@ func (db *DB) LastVisits(ctx context.Context, pids []int64) (map[int64]*LastVisi
 
 // inPIDs calls fn with pids in parts of at most 500, each as an SQL list of placeholders
 // ("(?,?,…)") and its arguments.
-func inPIDs(pids []int64, fn func(in string, args []any) error) error {
-	for len(pids) > 0 {
-		part := pids[:min(len(pids), 500)]
-		pids = pids[len(part):]
+func inPIDs(pids []int64, fn func(in string, args []any) error) error { return inList(pids, fn) }
+
+// inList is inPIDs for any values.
+func inList[T any](vals []T, fn func(in string, args []any) error) error {
+	for len(vals) > 0 {
+		part := vals[:min(len(vals), 500)]
+		vals = vals[len(part):]
 		args := make([]any, len(part))
 		for i, p := range part {
 			args[i] = p
