@@ -127,7 +127,7 @@ func TestBackReloads(t *testing.T) {
 	}
 	// history.back(): NavigateBack waits for a load that a page restored from the cache
 	// does not make.
-	if _, err := chromedp.Run(v, chromedp.Evaluate[any](`history.back()`)); err != nil {
+	if _, err := chromedp.Run(v, chromedp.Evaluate[any](`(setTimeout(() => history.back(), 50), 1)`)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
@@ -364,8 +364,9 @@ func TestBackOffline(t *testing.T) {
 			waitAt("chrome-error:")
 			signal(tc.backOnline)
 			// history.back(): NavigateBack waits for a load that a page restored from the
-			// cache does not make.
-			if _, err := chromedp.Run(v, chromedp.Evaluate[any](`history.back()`)); err != nil {
+			// cache does not make. After the evaluation returns: a navigation begun within
+			// it can fail it ("Inspected target navigated or closed", seen in CI).
+			if _, err := chromedp.Run(v, chromedp.Evaluate[any](`(setTimeout(() => history.back(), 50), 1)`)); err != nil {
 				t.Fatal(err)
 			}
 			waitAt(zURL)
