@@ -153,11 +153,11 @@ func (t *Tx) Append(rows []AuditRow) error {
 // migrating (a test's older database) may not.
 func (t *Tx) checkRegioned() error {
 	if !t.db.regioned.Load() {
-		var n int
-		if err := t.QueryRow(`SELECT count(*) FROM schema_migrations WHERE version = ?`, auditRegioned).Scan(&n); err != nil {
-			return fmt.Errorf("%s: schema_migrations: %w", t.db, err)
+		ok, err := t.db.migrated(t.ctx, t.tx, auditRegioned)
+		if err != nil {
+			return err
 		}
-		if n == 0 {
+		if !ok {
 			t.auditUnregioned, t.auditChecked = true, true
 			return nil
 		}
@@ -284,11 +284,11 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 	// A database not yet migrated past 0034 (the migration refused on a broken trail, and
 	// verify run to find the break) has no region column: its rows have none.
 	sel := auditSelect
-	var regioned int
-	if err := snap.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), auditRegioned).Scan(&regioned); err != nil {
-		return 0, fmt.Errorf("%s: schema_migrations: %w", db, err)
+	regioned, err := db.migrated(ctx, snap, auditRegioned)
+	if err != nil {
+		return 0, err
 	}
-	if regioned == 0 {
+	if !regioned {
 		sel = strings.Replace(sel, "rule, region,", "rule, '' AS region,", 1)
 	}
 	rows, err := snap.QueryContext(ctx, sel+`ORDER BY seq`)

@@ -132,11 +132,11 @@ func (t *Tx) chainHead() error {
 	default:
 		// An empty trail starts a chain, unless the migrations were audited: then it had
 		// rows, and someone wiped them with the head.
-		var n int
-		if err := t.QueryRow(`SELECT count(*) FROM schema_migrations WHERE version = ?`, migrationsAudited).Scan(&n); err != nil {
-			return fmt.Errorf("%s: audit head: %w", t.db, err)
+		audited, err := t.db.migrated(t.ctx, t.tx, migrationsAudited)
+		if err != nil {
+			return err
 		}
-		if n > 0 {
+		if audited {
 			broken = "the trail and its head are gone, though the migrations applied were written to it"
 		}
 	}

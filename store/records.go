@@ -1050,19 +1050,15 @@ func asideKey(r *Record) any {
 
 // queryIDs appends to ids the ids query q gives, read in the transaction.
 func (t *Tx) queryIDs(ids []int64, q string, args ...any) ([]int64, error) {
-	rows, err := t.tx.QueryContext(t.ctx, t.db.Rebind(q), args...)
-	if err != nil {
-		return ids, fmt.Errorf("%s: records: %w", t.db, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := t.each(q, args, func(rows *sql.Rows) error {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return ids, err
+			return err
 		}
 		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+		return nil
+	})
+	return ids, err
 }
 
 // UnlinkedRecords returns the records linked to no one when they arrived (not those held

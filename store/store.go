@@ -435,12 +435,8 @@ func (db *DB) apply(ctx context.Context, m migration, actor string) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7341001, hashtext(coalesce(current_schema(), '')))`); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+		if done, err := db.migrated(ctx, tx, m.version); err != nil || done {
 			return err
-		}
-		if n > 0 {
-			return nil
 		}
 		// The migration's audit row extends the chain: as every writer's, under the
 		// writers' lock (Begin), taken before any table's lock the migration's DDL takes.
@@ -466,6 +462,17 @@ func (db *DB) apply(ctx context.Context, m migration, actor string) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// migrated reports whether migration v is applied, read through q (a transaction).
+func (db *DB) migrated(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, v int) (bool, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), v).Scan(&n); err != nil {
+		return false, fmt.Errorf("%s: schema_migrations: %w", db, err)
+	}
+	return n > 0, nil
 }
 
 func (db *DB) appliedVersions(ctx context.Context) ([]int, error) {
