@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -29,6 +28,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/face"
+	"github.com/silentcert/silentcert/internal/form"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 )
@@ -223,12 +223,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The pages' forms are a few fields: a body bounded, and no file part (a
 		// multipart body spooled to disk while anyone keeps the request open). The
 		// burst's own form (/c/attempt) is bounded by its frames.
-		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(ct, "multipart/") {
+		switch err := form.Read(w, r, maxFormBody); {
+		case errors.Is(err, form.ErrMultipart):
 			http.Error(w, "unsupported form", http.StatusUnsupportedMediaType)
 			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-		if err := r.ParseForm(); err != nil {
+		case err != nil:
 			http.Error(w, "form too large or unreadable", http.StatusRequestEntityTooLarge)
 			return
 		}

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -25,6 +24,7 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/divisions"
+	"github.com/silentcert/silentcert/internal/form"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -378,13 +378,10 @@ const maxFormBody = 256 << 10
 // server's request: were multipart parsed on it, the file parts spooled to the temp
 // folder would never be removed (the server removes only its own request's).
 func readForm(w http.ResponseWriter, r *http.Request) error {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
-		// An empty form, so that nothing later (formPage, the error page) parses the body.
-		r.Form, r.PostForm = url.Values{}, url.Values{}
+	switch err := form.Read(w, r, maxFormBody); {
+	case errors.Is(err, form.ErrMultipart):
 		return said(eUnsupported, "err.multipart")
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-	if err := r.ParseForm(); errors.As(err, new(*http.MaxBytesError)) {
+	case errors.As(err, new(*http.MaxBytesError)):
 		return said(eTooLarge, "err.form_too_large", maxFormBody>>10)
 	}
 	// A malformed body has no CSRF token to read: csrfOK refuses it.
