@@ -303,14 +303,13 @@ func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, e
 	j := 0 // o's entitlement matching r's i-th, when it is not one added
 	for i := range r.Entitlements {
 		ne := &r.Entitlements[i]
-		var oe sc.Entitlement
-		if slices.Contains(ents.added, i) {
-			oe = sc.Entitlement{Start: sc.NoMonth, End: sc.NoMonth}
-		} else {
+		oe, amount := sc.Entitlement{Start: sc.NoMonth, End: sc.NoMonth}, "" // an entitlement added: none before
+		if !slices.Contains(ents.added, i) {
 			oe = o.Entitlements[j]
+			amount = oe.Monthly.String()
 			j++
 		}
-		b = appendChange(b, ne.Benefit+".monthly_amount", fenText(oe.Monthly), ne.Monthly.String())
+		b = appendChange(b, ne.Benefit+".monthly_amount", amount, ne.Monthly.String())
 		b = appendChange(b, ne.Benefit+".start_month", oe.Start.String(), ne.Start.String())
 		b = appendChange(b, ne.Benefit+".end_month", oe.End.String(), ne.End.String())
 		b = appendChange(b, ne.Benefit+".offset_capacity", capacityText(&oe), capacityText(ne))
@@ -329,14 +328,6 @@ func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, e
 		}
 	}
 	return t.write(p, action, b)
-}
-
-// fenText is an amount, "" for none (an entitlement not held before).
-func fenText(f sc.Fen) string {
-	if f == 0 {
-		return ""
-	}
-	return f.String()
 }
 
 func capacityText(e *sc.Entitlement) string {
