@@ -306,10 +306,13 @@ func hashOf(s string) string {
 // clientIP is the address rate limits count by (auth.ClientAddr).
 func (h *handler) clientIP(r *http.Request) string { return auth.ClientAddr(r, h.opt.TrustProxy) }
 
+// Rule is the rule the pensioner's pages' audit rows name.
+const Rule = "citizen"
+
 // audit appends one action to the audit trail in tx, dated by the agency's day.
 func (h *handler) auditRow(kind, actor string, pid int64, personID, action, evidence, detail string) store.AuditRow {
 	return store.AuditRow{Kind: kind, Day: h.today(), At: h.now().UTC().Format(time.RFC3339), Actor: actor,
-		PID: pid, PersonID: personID, Action: action, Evidence: evidence, Detail: detail, Rule: "citizen"}
+		PID: pid, PersonID: personID, Action: action, Evidence: evidence, Detail: detail, Rule: Rule}
 }
 
 // hit counts one event against key in a fixed window and returns by how many the window's

@@ -19,6 +19,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
+	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
@@ -299,7 +300,7 @@ func (p *Page) RuleName(rule string) string {
 	switch rule {
 	case service.RiskRule:
 		return p.T("rule.risk")
-	case "citizen": // the rows the pensioner's own pages write (citizen.auditRow)
+	case citizen.Rule: // the rows the pensioner's own pages write
 		return p.T("rule.citizen")
 	}
 	r, ok := strings.CutPrefix(rule, "§6 ")
