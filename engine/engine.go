@@ -42,8 +42,7 @@ func (e *Engine) Enrol(r *sc.Recipient) State {
 // EntState per entitlement), so that a driver holding many people can carve them all
 // from one array.
 func (e *Engine) EnrolWith(r *sc.Recipient, ents []EntState) State {
-	capacity, known := r.Capacity()
-	p := e.policy.ServicePeriod(capacity, known, r.MonthlyTotal())
+	p := e.Period(r)
 	s := State{
 		Period: uint8(p), Until: sc.NoDate, LastCertified: sc.NoDate, LastEvidence: NoRef,
 		DeathDate: sc.NoDate, DeathRef: NoRef, LastStrong: sc.NoDate, LastStrongRef: NoRef,
@@ -59,6 +58,14 @@ func (e *Engine) EnrolWith(r *sc.Recipient, ents []EntState) State {
 	s.Status = e.status(&s, on)
 	s.RowStatus = s.Status
 	return s
+}
+
+// Period returns the service period P of r in months (spec §6): capacity ÷ total, bounded,
+// or the default when no row gives a capacity. Enrolment sets it; a roster that changes
+// the amounts or the entitlements sets it again for the certifications that follow.
+func (e *Engine) Period(r *sc.Recipient) int {
+	capacity, known := r.Capacity()
+	return e.policy.ServicePeriod(capacity, known, r.MonthlyTotal())
 }
 
 // clock returns the status the service period alone gives on day d (spec §6 "Dates"):

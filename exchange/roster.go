@@ -66,6 +66,9 @@ type Roster struct {
 	// SHA256 is the hex SHA-256 of the file's bytes as read (ReadRoster; "" from
 	// ReadRosterFrom): the import's audit row names the very file its people came from.
 	SHA256 string
+	// Later holds, by person_id, the last_certified given of each recipient whose date
+	// was later than RosterOptions.CertifiedBy and read as it (nil when there is none).
+	Later map[string]silentcert.Date
 }
 
 // The largest amounts a roster row may carry: beyond any real entitlement, and small
@@ -186,6 +189,10 @@ func readRoster(name string, r io.Reader, format Format, gz bool, opt RosterOpti
 		p := &rb.people[i]
 		lastCert := p.lastCert
 		if by := rb.certifiedBy; by != 0 && !rb.keepLater && lastCert > by {
+			if out.Later == nil {
+				out.Later = map[string]silentcert.Date{}
+			}
+			out.Later[rb.keep.str(p.id)] = lastCert
 			lastCert = by // warned about on each row that gave it
 		}
 		var id [18]byte

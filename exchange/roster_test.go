@@ -138,6 +138,9 @@ func TestRosterRepairs(t *testing.T) {
 	if strings.Join(got, ",") != "2 region_code,3 last_certified,3 hukou_address" {
 		t.Errorf("warnings %+v", r.Warnings)
 	}
+	if len(r.Later) != 1 || r.Later[b] != silentcert.MustDate("2099-01-01") {
+		t.Errorf("the dates read as CertifiedBy: %v", r.Later)
+	}
 	// Without a bound, the date stands (backtest keeps a later one with KeepLater).
 	if r := readRosterString(t, data, RosterOptions{}); r.Recipients[1].LastCertified != silentcert.MustDate("2099-01-01") {
 		t.Errorf("unbounded: %+v", r.Recipients[1])

@@ -129,11 +129,17 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 			}
 			rosterRegion := r.RegionCode
 			r.RegionCode = p.Rec.RegionCode // moves recorded since the roster was written stand
+			if _, ok := ro.Later[r.PersonID]; ok {
+				// A last_certified after the import day is read as that day for enrolment
+				// alone (where it counts): the next day's import of the same roster reads
+				// another day, and would log a change each time.
+				r.LastCertified = p.Rec.LastCertified
+			}
 			// Equal only when the roster adds nothing (an entitlement added makes them differ).
 			if recipientEqual(p.Rec, &r) && rosterRegion == p.RosterRegion {
 				res.Unchanged++
 				if len(ents.kept) > 0 {
-					if err := trail.changed(p, &r, rosterRegion, ents, nil); err != nil {
+					if err := trail.changed(p, &r, rosterRegion, p.State.Period, ents, nil); err != nil {
 						return nil, err
 					}
 				}
@@ -144,6 +150,14 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 			np.Rec = &r
 			np.RosterRegion = rosterRegion
 			var arrears []EntitlementChange
+			// P follows the amounts and capacities (spec §6 derives it from them): a changed
+			// one rules the certifications from now on; the until already earned stands.
+			period := uint8(s.eng.Period(&r))
+			if period != p.State.Period {
+				np.State = cloneState(&p.State)
+				np.State.Period = period
+				states[pid] = np.State
+			}
 			if len(ents.added) > 0 {
 				res.EntitlementAdded++
 				arrears = arrearsOf(p, &r, ents.added, spans)
@@ -152,13 +166,15 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 				}
 				res.AddedEntitlements = append(res.AddedEntitlements, arrears...)
 				// A copy: the person's own state stays as it was should the import fail.
-				np.State = cloneState(&p.State)
+				if _, ok := states[pid]; !ok {
+					np.State = cloneState(&p.State)
+				}
 				for _, i := range ents.added { // ascending: each index is its final one
 					np.State.InsertEnt(i)
 				}
 				states[pid] = np.State
 			}
-			if err := trail.changed(p, &r, rosterRegion, ents, arrears); err != nil {
+			if err := trail.changed(p, &r, rosterRegion, period, ents, arrears); err != nil {
 				return nil, err
 			}
 			sp, err := s.toStore(&np)
@@ -271,12 +287,13 @@ func (t *rosterTrail) added(p *Person) error {
 }
 
 // changed writes the row of a person already enrolled whom the roster changes: each field
-// that differs, old→new (an empty side: none). ents says which of r's entitlements the
+// that differs, old→new (an empty side: none), and the service period P the new amounts
+// give (period_months) when it moved. ents says which of r's entitlements the
 // roster added (benefit_type=old→new, then their fields →new, and arrears, their months
 // not paid here, in the order of the added) and which it no longer names (kept, not
 // removed: entitlements_kept names them; action entitlements_kept when nothing else
 // changed, nothing applied).
-func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, ents entitlementsMerged, arrears []EntitlementChange) error {
+func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, period uint8, ents entitlementsMerged, arrears []EntitlementChange) error {
 	o := p.Rec
 	b := t.b[:0]
 	b = appendChange(b, "name", store.DetailValue(o.Name), store.DetailValue(r.Name))
@@ -314,6 +331,7 @@ func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, e
 		b = appendChange(b, ne.Benefit+".end_month", oe.End.String(), ne.End.String())
 		b = appendChange(b, ne.Benefit+".offset_capacity", capacityText(&oe), capacityText(ne))
 	}
+	b = appendChange(b, "period_months", strconv.Itoa(int(p.State.Period)), strconv.Itoa(int(period)))
 	for _, a := range arrears {
 		if a.ArrearsMonths > 0 {
 			b = appendPair(b, a.Benefit+".arrears_months", strconv.Itoa(a.ArrearsMonths))
