@@ -224,9 +224,11 @@ func (h *handler) attemptPost(w http.ResponseWriter, r *http.Request) {
 		early(http.StatusConflict, "nonce_refused", "nonce")
 		return
 	}
-	// From here the nonce is spent, and every answer is kept with it (repeated). An
-	// attempt that fails is audited too (the person was answered "try later", and their
-	// nonce is gone).
+	// From here the nonce is spent, and every answer is kept with it (repeated), within
+	// attemptLimit. An attempt that fails is audited too (the person was answered "try
+	// later", and their nonce is gone).
+	ctx, cancel := context.WithTimeout(ctx, attemptLimit)
+	defer cancel()
 	keep := func(code int, a attemptResult) {
 		b, _ := json.Marshal(keptAnswer{code, a})
 		if _, err := h.db.SQL().ExecContext(context.WithoutCancel(ctx), h.db.Rebind(`UPDATE citizen_nonces SET answer = ? WHERE hash = ?`),
@@ -323,11 +325,17 @@ type keptAnswer struct {
 // repeatWait bounds how long the same upload sent again waits for the first's answer.
 var repeatWait = time.Minute
 
+// attemptLimit bounds an attempt from the spending of its nonce to its answer (the queue
+// for the analysis, the analysis, the record): one still unanswered after it was stopped
+// with its process, and will never be answered.
+const attemptLimit = 2 * time.Minute
+
 // repeated finds whether nonce (hashed) is one the session s spent already, and returns
 // the answer its attempt was given: at once when it is kept, else once the attempt still
-// being judged keeps it. When none comes within repeatWait (the first is still queued,
-// or its process stopped), the answer is "pending": the photos were received, look at
-// the status page later.
+// being judged keeps it. When none comes within repeatWait (the first is still queued),
+// the answer is "pending": the photos were received, look at the status page later. A
+// first attempt past attemptLimit without an answer had its process stopped: the repeat
+// is answered as a failure (try again), not told that photos no one will judge arrived.
 func (h *handler) repeated(ctx context.Context, nonce string, s *session) (int, attemptResult, bool) {
 	deadline := time.NewTimer(repeatWait)
 	defer deadline.Stop()
@@ -335,8 +343,9 @@ func (h *handler) repeated(ctx context.Context, nonce string, s *session) (int, 
 	defer tick.Stop()
 	for {
 		var answer string
-		err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT answer FROM citizen_nonces WHERE hash = ? AND pid = ? AND session = ? AND used > 0`),
-			nonce, s.pid, s.hash).Scan(&answer)
+		var used int64
+		err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT answer, used FROM citizen_nonces WHERE hash = ? AND pid = ? AND session = ? AND used > 0`),
+			nonce, s.pid, s.hash).Scan(&answer, &used)
 		if err != nil {
 			return 0, attemptResult{}, false // not this session's, or not spent; or the database failed: refused
 		}
@@ -346,6 +355,9 @@ func (h *handler) repeated(ctx context.Context, nonce string, s *session) (int, 
 				return 0, attemptResult{}, false
 			}
 			return k.Code, k.attemptResult, true
+		}
+		if h.now().Sub(time.Unix(0, used)) > attemptLimit {
+			return http.StatusServiceUnavailable, attemptResult{}, true
 		}
 		select {
 		case <-tick.C:

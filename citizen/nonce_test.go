@@ -16,7 +16,8 @@ import (
 // answered as the first was — once the second, arriving last, said "this attempt has
 // expired" over a certification. The nonce still certifies once, and is still refused
 // from another session; a repeat of an attempt that failed says so again; a repeat that
-// waits too long for the first's answer says the photos arrived.
+// waits too long for the first's answer says the photos arrived, unless the first was
+// stopped (its process with it): then it says to try again.
 func TestSameUploadTwice(t *testing.T) {
 	m := testModels(t)
 	for _, dsn := range storetest.DSNs(t) {
@@ -99,11 +100,21 @@ func TestSameUploadTwice(t *testing.T) {
 			defer func(d time.Duration) { repeatWait = d }(repeatWait)
 			repeatWait = 300 * time.Millisecond
 			nonce, _ = c.capture(t, cl)
-			if _, err := c.db.SQL().Exec(c.db.Rebind(`UPDATE citizen_nonces SET used = 1 WHERE hash = ?`), hashOf(nonce)); err != nil {
-				t.Fatal(err)
+			spent := func(at time.Time) {
+				t.Helper()
+				if _, err := c.db.SQL().Exec(c.db.Rebind(`UPDATE citizen_nonces SET used = ? WHERE hash = ?`), at.UnixNano(), hashOf(nonce)); err != nil {
+					t.Fatal(err)
+				}
 			}
+			spent(c.clock.Now().Add(-time.Minute))
 			if st, a := c.upload(t, cl, nonce, csrf, frames); st != http.StatusAccepted || a.Outcome != "pending" || a.Message != msg(langZH, "r_pending") {
 				t.Fatalf("a repeat whose first is not judged yet: %d %+v", st, a)
+			}
+			// The first's process stopped (spent longer ago than an attempt may take, with
+			// no answer): the repeat says "try again", not that the photos are being checked.
+			spent(c.clock.Now().Add(-attemptLimit - time.Second))
+			if st, a := c.upload(t, cl, nonce, csrf, frames); st != http.StatusServiceUnavailable || a.Outcome != "" {
+				t.Fatalf("a repeat whose first was stopped: %d %+v", st, a)
 			}
 		})
 	}
