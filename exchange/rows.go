@@ -133,6 +133,13 @@ func (s *rowSource) open(name string, r io.Reader, format Format, gz bool, opt O
 	return nil
 }
 
+// TooLargeError is the error of a gzip file that unpacks past Options.MaxDecompressed.
+type TooLargeError struct{ Limit int64 }
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("decompressed, the file is larger than the limit of %d bytes", e.Limit)
+}
+
 // capped ends a decompressed stream with an error once it has given more than max bytes.
 type capped struct {
 	r         io.Reader
@@ -151,7 +158,7 @@ func (c *capped) Read(p []byte) (int, error) {
 		if n == 0 && err != nil {
 			return 0, err
 		}
-		return 0, fmt.Errorf("decompressed, the file is larger than the limit of %d bytes", c.max)
+		return 0, &TooLargeError{Limit: c.max}
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]

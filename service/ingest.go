@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -147,7 +148,11 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 		rr.Close()
 		if err != nil {
 			r.rows, r.probs = nil, nil
-			r.rejected = namedFor(f.Name, err.Error()) + " (the batch is refused whole; send it again)"
+			again := "send it again"
+			if errors.As(err, new(*exchange.TooLargeError)) {
+				again = "send the records in smaller batches"
+			}
+			r.rejected = namedFor(f.Name, err.Error()) + " (the batch is refused whole; " + again + ")"
 		}
 		return r
 	}, func(i int, r read) error {

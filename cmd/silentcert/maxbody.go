@@ -45,3 +45,18 @@ func memTotal() int64 {
 	}
 	return 0
 }
+
+// byteSize says n bytes in the largest binary unit that keeps a whole number before the
+// point: 512 B, 3.0 KiB, 96.4 MiB, 1.0 GiB.
+func byteSize(n int64) string {
+	const units = "KMGTPE"
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	f, i := float64(n)/1024, 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i:i+1] + "iB"
+}

@@ -153,12 +153,16 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	modelPath := fs.String("model", "", modelHelp)
 	change := fs.String("model-change", "", modelChangeHelp)
 	configChange := fs.String("config-change", "", configChangeHelp)
+	maxBody := fs.Int64("max-body", defaultMaxBody(memTotal()), "largest batch, in bytes: the record files' sizes together, a gzip file's unpacked (as serve's --max-body, by default 1 GiB or a 48th of the machine's memory where that is less; 0: no limit)")
 	paths, err := parseFlagsAndPaths(fs, args)
 	if err != nil {
 		return err
 	}
 	if *roster == "" && len(paths) == 0 {
 		return usagef("give a --roster, record files, or both")
+	}
+	if *maxBody < 0 {
+		return usagef("--max-body: %d is negative (0: no limit)", *maxBody)
 	}
 	d := sc.NoDate
 	if *day != "" {
@@ -190,6 +194,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := withinBody(files, *maxBody); err != nil {
+		return err
+	}
 	svc, err := service.Open(ctx, db, service.Options{Config: cfg, ResolveRegion: regionResolver(*city), Fault: faultFromEnv(), Model: model})
 	if err != nil {
 		return err
@@ -213,7 +220,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(files) == 0 {
 		return nil
 	}
-	b := service.Batch{Origin: "file", Actor: cliActor(), Day: d, Encoding: *encoding, History: *history, Files: files}
+	b := service.Batch{Origin: "file", Actor: cliActor(), Day: d, Encoding: *encoding, History: *history, Files: files, MaxDecompressed: *maxBody}
 	start := time.Now()
 	res, err := svc.Ingest(ctx, b)
 	if err != nil {
@@ -363,6 +370,27 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// withinBody refuses, before anything is applied, record files larger together than
+// limit bytes (0: no limit): a batch is held whole while it is applied, about 20 times its
+// size, and one past the machine's memory would stop the command half-way through the
+// reading, with nothing applied after minutes of work, or the machine with it.
+func withinBody(files []service.File, limit int64) error {
+	if limit == 0 {
+		return nil
+	}
+	var total int64
+	for _, f := range files {
+		if st, err := f.Body.(*os.File).Stat(); err == nil {
+			total += st.Size()
+		}
+	}
+	if total <= limit {
+		return nil
+	}
+	return usagef("nothing applied: the record files hold %s together, past --max-body %s (a batch is held whole in memory while it is applied, about 20 times its size). Ingest them in several commands, a few files each (each command is a batch of its own), or give a larger --max-body on a machine with the memory for it",
+		byteSize(total), byteSize(limit))
 }
 
 // openRecordFiles opens the record files of the paths given (files, or folders read
