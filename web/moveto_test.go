@@ -77,6 +77,14 @@ func TestMoveByName(t *testing.T) {
 	if p, _ := c.db.PersonByID(ctx, zhang); p.Rec.RegionCode != vill.Code {
 		t.Errorf("moved to %s, want %s", p.Rec.RegionCode, vill.Code)
 	}
+	// The visit's row is the village's where it was recorded, not the destination's: its
+	// auditors read the moves their assistant recorded (it was stamped with the
+	// destination, read after the move in the batch's transaction).
+	var region string
+	if err := c.db.SQL().QueryRow(`SELECT region FROM audit WHERE actor = 'v1' AND kind = 'visit' ORDER BY seq DESC LIMIT 1`).Scan(&region); err != nil ||
+		region != zp.Rec.RegionCode {
+		t.Errorf("the move's visit row is stamped %q (%v), want the village's %s", region, err, zp.Rec.RegionCode)
+	}
 
 	// The operator types whole addresses; each record is one person's move.
 	op := c.clientAs(t, "operator")

@@ -482,6 +482,9 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 	u := reqOf(r).user
 	// The action's audit row goes in with the record, in the batch's transaction.
 	a.Actor, a.PID, a.PersonID = u.Name, p.PID, p.Rec.PersonID
+	// The region the action was taken in: read in the batch's transaction, a move it
+	// records would stamp the row with the destination, out of this region's sight.
+	a.Region = p.Rec.RegionCode
 	a.Day, a.At = c.opt.Today(), c.opt.Now().UTC().Format(time.RFC3339)
 	s.Audit = &a
 	rc, err := c.opt.Ingest.Ingest(r.Context(), s)
