@@ -437,6 +437,12 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	if p.Status != sc.StatusConflict {
+		// Only a disputed death is reviewed (spec §6): the record would change nothing,
+		// and the page would read as though the review was taken.
+		c.fail(w, r, said(sc.EConflict, "form.no_conflict"))
+		return
+	}
 	accept := r.PostFormValue("accept")
 	if accept != "death" && accept != "alive" {
 		c.fail(w, r, said(sc.EInvalid, "form.accept"))

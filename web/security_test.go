@@ -247,6 +247,16 @@ func TestReview(t *testing.T) {
 	if p.Status == sc.StatusConflict || p.Status == sc.StatusTerminated {
 		t.Fatalf("after accept=alive: %v", p.Status)
 	}
+	// Reviewed again, now that nothing is disputed: refused (it was taken, 303, and its
+	// record changed nothing), nothing recorded.
+	before, _ := c.db.PersonRecords(ctx, p.PID)
+	if st, _, body := op.post(path+"/review", url.Values{"csrf": {op.csrf}, "accept": {"death"}, "ref": {"PSB:D1"}, "reason": {"again"}}); st != http.StatusConflict ||
+		!strings.Contains(body, "本人没有待复核的死亡争议") {
+		t.Errorf("a review with no conflict: %d\n%s", st, body)
+	}
+	if after, _ := c.db.PersonRecords(ctx, p.PID); len(after) != len(before) {
+		t.Errorf("a review with no conflict recorded something")
+	}
 	_, body = op.get(loc)
 	if strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
 		t.Fatalf("the reason is not on the timeline, escaped")
