@@ -33,7 +33,7 @@ type File struct {
 // Batch is one ingestion: files from the command line, a drop folder, an API body or the
 // console. It is applied whole or not at all.
 type Batch struct {
-	Origin string // "file", "drop", "api", "console", "replay"
+	Origin string // "file", "history" (a file of History), "drop", "api", "console", "replay"
 	// Source, when set, is the only source the batch may carry (an API key's department):
 	// rows of another source are quarantined.
 	Source string

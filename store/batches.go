@@ -15,7 +15,7 @@ import (
 // posted to the API.
 type Batch struct {
 	ID       int64
-	Origin   string // "file", "drop", "api", "console", "replay"
+	Origin   string // "file", "history", "drop", "api", "console", "replay", "roster"
 	Source   string // the sending department for API and drop batches; "" for mixed files
 	Actor    string
 	Received string // wall time, RFC 3339

@@ -198,3 +198,17 @@ func (db *DB) LastRun(ctx context.Context) (sc.Date, error) {
 	}
 	return sc.Date(*d), nil
 }
+
+// LatestBatchDay is the latest day as of which a batch of records was applied (NoDate
+// when none was): not the roster's, history's (applied on their reported dates) or a
+// replay's, which runs its own days.
+func (db *DB) LatestBatchDay(ctx context.Context) (sc.Date, error) {
+	var d *int64
+	if err := db.rd.QueryRowContext(ctx, `SELECT max(day) FROM batches WHERE status = 'applied' AND origin NOT IN ('roster', 'history', 'replay')`).Scan(&d); err != nil {
+		return sc.NoDate, fmt.Errorf("%s: batches: %w", db, err)
+	}
+	if d == nil {
+		return sc.NoDate, nil
+	}
+	return sc.Date(*d), nil
+}

@@ -28,7 +28,7 @@ func TestCrashSafety(t *testing.T) {
 	steps := [][]string{
 		{"ingest", "--roster", filepath.Join(city, "roster.csv")},
 		{"ingest", "--day", "2024-03-31", filepath.Join(city, "records")}, // the whole simulation, on its last day (a live batch quarantines events after its day)
-		{"run-day", "--day", "2024-02-01"},                                // the first day, with the payroll
+		{"run-day", "--day", "2024-02-01", "--ahead"},                     // the first day, with the payroll (and every record in)
 		{"run-day", "--day", "2024-03-05"},                                // a month more, with a payroll
 	}
 	sh := func(dsn, kill string, args ...string) (int, string) {

@@ -112,3 +112,54 @@ func TestIngestAhead(t *testing.T) {
 		t.Fatalf("--ahead: exit %d: %s", code, errs)
 	}
 }
+
+// TestFirstDayBehind: before any day has run, ingest's --ahead check has no day to hold a
+// batch to, so a batch applied as of 2024-06-10 (a death of 05-28 reported 05-30), then
+// a first run-day of 2024-05-01, ran May's payroll with the death in: the person was not
+// paid for May (README review). The first day is now refused (exit 2, naming the day
+// to run) when it is more than one before a batch's day; history does not count.
+func TestFirstDayBehind(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "b.db")
+	roster := filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")
+	head := "record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n"
+	death, old := filepath.Join(dir, "d.csv"), filepath.Join(dir, "h.csv")
+	os.WriteFile(death, []byte(head+"d1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-05-28,2024-05-30,,\n"), 0o644)
+	os.WriteFile(old, []byte(head+"h1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-03-02,2024-03-02,,\n"), 0o644)
+	cli := func(args ...string) (int, string) {
+		var so, se bytes.Buffer
+		code := run(ctx, args, &so, &se)
+		return code, se.String()
+	}
+	for _, args := range [][]string{
+		{"ingest", "--db", dsn, "--roster", roster, "--day", "2024-04-01"},
+		{"ingest", "--db", dsn, "--history", old},
+		{"ingest", "--db", dsn, "--day", "2024-06-10", death},
+	} {
+		if code, errs := cli(args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+	}
+	code, errs := cli("run-day", "--db", dsn, "--day", "2024-05-01")
+	if code != 2 || !strings.Contains(errs, "no day has run yet, and a batch of records was applied as of 2024-06-10") ||
+		!strings.Contains(errs, "run-day --db "+dsn+" --day 2024-06-09") || !strings.Contains(errs, "--ahead") {
+		t.Fatalf("a first day behind the batch: exit %d: %s", code, errs)
+	}
+	db := storetest.Open(t, dsn)
+	last, err := db.LastRun(ctx)
+	db.Close()
+	if err != nil || last != sc.NoDate {
+		t.Fatalf("the refused first day ran days through %s (%v)", last, err)
+	}
+	if code, errs := cli("run-day", "--db", dsn, "--day", "2024-06-09"); code != 0 {
+		t.Fatalf("the first day the batch allows: exit %d: %s", code, errs)
+	}
+	// --ahead runs an earlier first day when it is meant.
+	dsn2 := "sqlite:" + filepath.Join(dir, "b2.db")
+	cli("ingest", "--db", dsn2, "--roster", roster, "--day", "2024-04-01")
+	cli("ingest", "--db", dsn2, "--day", "2024-06-10", death)
+	if code, errs := cli("run-day", "--db", dsn2, "--day", "2024-05-01", "--ahead"); code != 0 {
+		t.Fatalf("--ahead: exit %d: %s", code, errs)
+	}
+}

@@ -220,7 +220,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(files) == 0 {
 		return nil
 	}
-	b := service.Batch{Origin: "file", Actor: cliActor(), Day: d, Encoding: *encoding, History: *history, Files: files, MaxDecompressed: *maxBody}
+	origin := "file"
+	if *history {
+		origin = "history" // not a batch as of its day: run-day's first day is not held to it
+	}
+	b := service.Batch{Origin: origin, Actor: cliActor(), Day: d, Encoding: *encoding, History: *history, Files: files, MaxDecompressed: *maxBody}
 	start := time.Now()
 	res, err := svc.Ingest(ctx, b)
 	if err != nil {
@@ -284,6 +288,19 @@ func notAhead(ctx context.Context, db *store.DB, d sc.Date, dsn string) error {
 	}
 	return usagef("the batch would be applied as of %s, but the last day run is %s: the days between, run afterwards, would be run with its records in (a death reported on the 8th would stop the 1st's payroll). Nothing was applied: run those days first (silentcert run-day --db %s --day %s), or give --ahead as well if it is meant",
 		d, last, shellDSN(dsn), d-1)
+}
+
+// notBehind refuses a service's first day d (no day has run) more than one before the
+// day of a batch of records applied already: d would be run with that batch's records in
+// (a death reported on the 30th stopping the payroll of the 1st), which ingest's --ahead
+// check cannot see before a first day exists. History (ingest --history) does not count.
+func notBehind(ctx context.Context, db *store.DB, d sc.Date, dsn string) error {
+	b, err := db.LatestBatchDay(ctx)
+	if err != nil || b == sc.NoDate || d+1 >= b {
+		return err
+	}
+	return usagef("no day has run yet, and a batch of records was applied as of %s: running %s first would run it with that batch's records in (a death reported on the 30th would stop the 1st's payroll). Nothing was run: run the first day on %s or later (silentcert run-day --db %s --day %s), or give --ahead as well if it is meant; records reported before the first day are loaded with ingest --history",
+		b, d, b-1, shellDSN(dsn), b-1)
 }
 
 // shellDSN is the --db an operator gave, as a command suggested to them prints it: the
@@ -534,7 +551,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("audit verify", "--db DSN [--expect SEQ:HASH]… [--expect-file FILE]…", stderr)
 	dsn := fs.String("db", "", dbHelp)
 	var expect, files multiFlag
-	fs.Var(&expect, "expect", "an anchor SEQ:HASH kept outside the database (`audit head`, the daily run's log, the payroll command's output): row SEQ must be in the chain with that hash, so no row up to it was changed, removed or rewritten (repeatable)")
+	fs.Var(&expect, "expect", "an anchor `SEQ:HASH` kept outside the database (from audit head, the daily run's log, the payroll command's output): row SEQ must be in the chain with that hash, so no row up to it was changed, removed or rewritten (repeatable)")
 	fs.Var(&files, "expect-file", "a file of anchors, one SEQ:HASH at the start of each line (blank lines and lines starting with # skipped; repeatable)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -637,6 +654,7 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dsn := fs.String("db", "", dbHelp)
 	day := fs.String("day", "", "run every day not yet run up to this one (default: today in Asia/Shanghai); a day after today is refused without --future")
 	future := fs.Bool("future", false, "allow a --day after today (China time): every day up to it is run, payrolls included, and no later run runs them again")
+	ahead := fs.Bool("ahead", false, "allow a first day (no day run yet) more than one before the day of a batch of records applied already: the day is run with that batch's records in")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	modelPath := fs.String("model", "", modelHelp)
 	change := fs.String("model-change", "", modelChangeHelp)
@@ -687,6 +705,8 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	from := d
 	if last != sc.NoDate {
 		from = last + 1
+	} else if err := notBehind(ctx, db, d, *dsn); err != nil && !*ahead {
+		return err
 	}
 	for day := from; day <= d; day++ {
 		cpu := cpuSeconds()
