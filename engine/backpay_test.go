@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
@@ -113,4 +114,149 @@ func TestBackPayMonthCountedOnce(t *testing.T) {
 			"2024-07 EMP_PENSION 100000 BACK_PAY",
 			"2024-08 EMP_PENSION 100000 BACK_PAY",
 		)
+}
+
+// voidedDeath is the history of the tests below: 张三, certified last on 2023-06-01, is
+// suspended from July 2024 and resumed on 10-20 by a check-up of 05-06 (back pay for
+// July, August, September and October... less July, paid as PENDING: three months); a
+// death dated 08-17 is applied on 10-25, so November's payroll pays August and not
+// September and October, after the month of death. A STRONG record dated after the death
+// (strong, reported on 12-10) puts him in CONFLICT, and a review decides (review).
+func voidedDeath(t *testing.T, strong string, review Resolution, more ...rec) *run {
+	recs := []rec{
+		{typ: "HEA.CHECKUP", event: "2024-05-06", reported: "2024-10-20", target: -1},
+		{typ: "PSB.DEATH_DEREG", event: "2024-08-17", reported: "2024-10-25", target: -1},
+		{typ: "HRSS.COUNTER", event: strong, reported: "2024-12-10", target: -1},
+	}
+	recs = append(recs, more...)
+	recs = append(recs, rec{typ: "HRSS.REVIEW", event: "2025-01-15", reported: "2025-01-15", accept: review, target: 1})
+	p := lastCert(person(ent("EMP_PENSION", 1000, "2000-01")), "2023-06-01")
+	return newRun(t, nil, p, recs...).replay("2024-07-01", "2025-03-31")
+}
+
+// TestBackPayKeptForAVoidedDeath: the review finds 张三 alive (accept=alive voids the
+// death): September and October, withheld by the suspension and made due by RESUMED, are
+// paid as back pay at the first payroll after the review, with January, the month the
+// CONFLICT held (before, a death later voided had dropped them for good). They are not
+// counted again: RESUMED's 3 counted them. November and December, not paid while he was
+// TERMINATED, were never withheld and are not back-paid (README: not held months).
+func TestBackPayKeptForAVoidedDeath(t *testing.T) {
+	r := voidedDeath(t, "2024-12-10", ResolveAlive).
+		wantRows(
+			"2024-07-01 PENDING",
+			"2024-07-02 SUSPENDED",
+			"2024-10-20 CERTIFIED STRONG r0 until=2025-05-06;certified_on=2024-05-06",
+			"2024-10-20 RESUMED  r0 back_pay_months=3",
+			"2024-10-25 TERMINATED  r1 death_date=2024-08-17",
+			"2024-12-10 CONFLICT  r2 other=r1",
+			"2025-01-15 CERTIFIED COUNTER r2 until=2025-12-10;certified_on=2024-12-10",
+			"2025-01-15 RESUMED  r3 back_pay_months=1",
+		).
+		wantPays(
+			"2024-07 EMP_PENSION 100000 REGULAR",
+			"2024-08 EMP_PENSION 100000 BACK_PAY",
+			"2025-02 EMP_PENSION 100000 REGULAR",
+			"2024-09 EMP_PENSION 100000 BACK_PAY",
+			"2024-10 EMP_PENSION 100000 BACK_PAY",
+			"2025-01 EMP_PENSION 100000 BACK_PAY",
+			"2025-03 EMP_PENSION 100000 REGULAR",
+		).
+		wantStatus(sc.StatusCertified, "2025-12-10")
+	if h := heldMonths(r); len(h) != 0 {
+		t.Errorf("still held: %v", h)
+	}
+	// November's payroll did not pay them: counted then, as for a death that stands.
+	if n := r.counts[CountBackPayDropped]; n != 2 {
+		t.Errorf("back_pay_dropped_after_death %d, want 2", n)
+	}
+	if ops := r.eng.Overpayments(r.person, &r.st); len(ops) != 0 {
+		t.Errorf("overpayments %+v", ops)
+	}
+}
+
+// TestBackPayKeptUnpaidForAConfirmedDeath: the review accepts the death: September and
+// October stay unpaid (held for the death, as they are for one never disputed), as does
+// January, the month the CONFLICT held; rows, payments and counters are those of before.
+func TestBackPayKeptUnpaidForAConfirmedDeath(t *testing.T) {
+	r := voidedDeath(t, "2024-12-10", ResolveDeath).
+		wantRows(
+			"2024-07-01 PENDING",
+			"2024-07-02 SUSPENDED",
+			"2024-10-20 CERTIFIED STRONG r0 until=2025-05-06;certified_on=2024-05-06",
+			"2024-10-20 RESUMED  r0 back_pay_months=3",
+			"2024-10-25 TERMINATED  r1 death_date=2024-08-17",
+			"2024-12-10 CONFLICT  r2 other=r1",
+			"2025-01-15 TERMINATED  r3 death_date=2024-08-17",
+		).
+		wantPays(
+			"2024-07 EMP_PENSION 100000 REGULAR",
+			"2024-08 EMP_PENSION 100000 BACK_PAY",
+		).
+		wantStatus(sc.StatusTerminated, "2025-05-06")
+	if h := strings.Join(heldMonths(r), " "); h != "2024-09:TERMINATED 2024-10:TERMINATED" {
+		t.Errorf("held %q", h)
+	}
+	if n := r.counts[CountBackPayDropped]; n != 2 {
+		t.Errorf("back_pay_dropped_after_death %d, want 2", n)
+	}
+}
+
+// laterDeath is a death record dated 09-25 that comes during the dispute, when the
+// evidence of life is a counter visit of 09-05 (reported on 12-10).
+var laterDeath = rec{typ: "MOHRSS.DEATH", event: "2024-09-25", reported: "2024-12-20", target: -1}
+
+// TestBackPayKeptUpToALaterDeath: the review voids the death of 08-17 but the later one
+// stands (the death date moves to 09-25): September, before it, is paid as back pay at
+// the next payroll though he is TERMINATED; October, after it, stays held for that death,
+// and so does January, the month the CONFLICT held (not paid to an estate).
+func TestBackPayKeptUpToALaterDeath(t *testing.T) {
+	r := voidedDeath(t, "2024-09-05", ResolveAlive, laterDeath).
+		wantPays(
+			"2024-07 EMP_PENSION 100000 REGULAR",
+			"2024-08 EMP_PENSION 100000 BACK_PAY",
+			"2024-09 EMP_PENSION 100000 BACK_PAY",
+		).
+		wantStatus(sc.StatusTerminated, "2025-05-06")
+	if r.st.DeathDate.String() != "2024-09-25" {
+		t.Errorf("death date %s, want 2024-09-25", r.st.DeathDate)
+	}
+	if h := strings.Join(heldMonths(r), " "); h != "2024-10:TERMINATED 2025-01:TERMINATED" {
+		t.Errorf("held %q", h)
+	}
+	if n := r.counts[CountBackPayDropped]; n != 2 { // September and October, at November's payroll
+		t.Errorf("back_pay_dropped_after_death %d, want 2", n)
+	}
+}
+
+// TestBackPayKeptThroughTwoReviews: as TestBackPayKeptUpToALaterDeath, then 张三 is seen
+// at the counter again on 2025-02-10 and a second review voids the later death too:
+// October (counted by the RESUMED row of 2024-10-20) and January (held by the first
+// CONFLICT, counted by no row yet) are paid as back pay at March's payroll, and the
+// second review's RESUMED row counts January only.
+func TestBackPayKeptThroughTwoReviews(t *testing.T) {
+	r := voidedDeath(t, "2024-09-05", ResolveAlive, laterDeath,
+		rec{typ: "HRSS.COUNTER", event: "2025-02-10", reported: "2025-02-10", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2025-02-20", reported: "2025-02-20", accept: ResolveAlive, target: 3})
+	r.wantRows(
+		"2024-07-01 PENDING",
+		"2024-07-02 SUSPENDED",
+		"2024-10-20 CERTIFIED STRONG r0 until=2025-05-06;certified_on=2024-05-06",
+		"2024-10-20 RESUMED  r0 back_pay_months=3",
+		"2024-10-25 TERMINATED  r1 death_date=2024-08-17",
+		"2024-12-10 CONFLICT  r2 other=r1",
+		"2025-01-15 TERMINATED  r6 death_date=2024-09-25",
+		"2025-02-10 CONFLICT  r4 other=r3",
+		"2025-02-20 CERTIFIED COUNTER r4 until=2026-02-10;certified_on=2025-02-10",
+		"2025-02-20 RESUMED  r5 back_pay_months=1",
+	).wantPays(
+		"2024-07 EMP_PENSION 100000 REGULAR",
+		"2024-08 EMP_PENSION 100000 BACK_PAY",
+		"2024-09 EMP_PENSION 100000 BACK_PAY",
+		"2025-03 EMP_PENSION 100000 REGULAR",
+		"2024-10 EMP_PENSION 100000 BACK_PAY",
+		"2025-01 EMP_PENSION 100000 BACK_PAY",
+	).wantStatus(sc.StatusCertified, "2026-02-10")
+	if h := heldMonths(r); len(h) != 0 {
+		t.Errorf("still held: %v", h)
+	}
 }

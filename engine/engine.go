@@ -546,7 +546,8 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 // wait, held as the status's own withholding, for the RESTORE or resumption that will
 // pay and count them (a TERMINATED person, whose later death stands, is never paid
 // them). Months held for a LOSS that a RESTORE reported during the dispute shows were due
-// are released as the RESTORE would have released them.
+// are released as the RESTORE would have released them. Back pay a death kept from being
+// paid is due again, up to the month of a later death that stands.
 func (e *Engine) releaseConflict(s *State, ns sc.Status) int {
 	return s.Rare.makeDue(func(h *Held) bool {
 		switch h.Reason {
@@ -559,6 +560,11 @@ func (e *Engine) releaseConflict(s *State, ns sc.Status) int {
 				return false
 			case ns == sc.StatusSuspended:
 				h.Reason = sc.StatusSuspended
+				return false
+			case ns == sc.StatusTerminated && h.Month > s.DeathDate.Month():
+				// After a later death that stands: held for it, and due if a review voids
+				// it too. No row counts it now (the row of this review is TERMINATED).
+				h.Reason = sc.StatusTerminated
 				return false
 			}
 			return true
@@ -574,6 +580,11 @@ func (e *Engine) releaseConflict(s *State, ns sc.Status) int {
 				h.Reason = sc.StatusSuspended // paid and counted at the resumption
 			}
 			return ns.Payable()
+		case sc.StatusTerminated:
+			// Back pay due before a death kept it from being paid (releaseBackPay): due
+			// again, whatever the status now, unless a death dated before its month still
+			// stands. Counted already: the row of this review does not count it again.
+			return s.DeathDate == sc.NoDate || h.Month <= s.DeathDate.Month()
 		}
 		return false
 	})
@@ -695,7 +706,8 @@ func (e *Engine) Payroll(r *sc.Recipient, s *State, m sc.Month, out Sink) {
 // (or RESTORE, or review) that made it due, whatever the person's status then (spec §6:
 // the months were due; a person suspended or in LOSS again since is still owed them).
 // It waits while the person is in CONFLICT; months after the month of an accepted death
-// are never paid, and months a LOSS covers go back to being held for it.
+// are not paid while that death stands (they are held, TERMINATED, for a review that may
+// void it), and months a LOSS covers go back to being held for it.
 func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
 	if s.Rare == nil || len(s.Rare.Due) == 0 {
 		return
@@ -718,6 +730,13 @@ func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
 	for _, b := range due {
 		if st == sc.StatusTerminated && b.Month > s.DeathDate.Month() {
 			out.Count(CountBackPayDropped)
+			// Not paid while the death stands, but not forgotten: the month was due to a
+			// living person (a resumption made it so), and a review that voids the death,
+			// or leaves only one dated after the month, makes it due again
+			// (releaseConflict). Counted already, by the row that made it due.
+			if es := &s.Ents[b.Ent]; !es.Regular.Has(b.Month) && !es.Back.Has(b.Month) {
+				held = append(held, Held{Month: b.Month, Ent: b.Ent, Reason: sc.StatusTerminated, Counted: true})
+			}
 			continue
 		}
 		if s.lossExcludes(b.Month) { // a LOSS reported since shows the month was not due

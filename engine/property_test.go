@@ -198,9 +198,10 @@ func disputeHistory(rng *rand.Rand) (*sc.Recipient, []rec) {
 }
 
 // TestDisputeMoneyProperties: around disputed deaths, prison terms and late records, no
-// month is paid twice, the months still held are none that was paid nor a suspension's
-// while the person is paid, and evaluating only when the clock may change gives the daily
-// evaluation's rows and payments.
+// month is paid twice, the months still held are none that was paid, nor a suspension's
+// while the person is paid, nor back pay held for a death that no longer stands before
+// it, and evaluating only when the clock may change gives the daily evaluation's rows and
+// payments.
 func TestDisputeMoneyProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 13))
 	for i := range 3000 {
@@ -223,6 +224,11 @@ func TestDisputeMoneyProperties(t *testing.T) {
 				// A suspension's month waits for a resumption; a paid person has had it.
 				if h.Reason == sc.StatusSuspended && a.st.Status.Payable() {
 					t.Fatalf("history %d: %s held for a suspension while the person is %s:\n%s", i, h.Month, a.st.Status, strings.Join(a.rows, "\n"))
+				}
+				// Back pay a death keeps from being paid waits only behind a death dated
+				// before its month (one a review has not voided).
+				if h.Reason == sc.StatusTerminated && (a.st.DeathDate == sc.NoDate || h.Month <= a.st.DeathDate.Month()) {
+					t.Fatalf("history %d: %s held for a death, the death date %s:\n%s", i, h.Month, a.st.DeathDate, strings.Join(a.rows, "\n"))
 				}
 			}
 		}

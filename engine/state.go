@@ -91,11 +91,16 @@ type LossEvent struct {
 	Ref     Ref
 }
 
-// Held is a regular payment withheld at payroll that may become back pay.
+// Held is a regular payment withheld at payroll that may become back pay, or back pay a
+// death keeps from being paid.
 type Held struct {
-	Month  sc.Month
-	Ent    uint8
-	Reason sc.Status // SUSPENDED, CONFLICT or LOSS
+	Month sc.Month
+	Ent   uint8
+	// Reason is SUSPENDED, CONFLICT or LOSS for a month withheld at its payroll, and
+	// TERMINATED for a month of back pay that was due but that a death dated before it
+	// kept from being paid: it is due again if a review voids that death (accept=alive),
+	// and never paid while the death stands.
+	Reason sc.Status
 	// ClockPayable records, for a LOSS or CONFLICT withholding, whether the clock alone
 	// would have paid the month: a late RESTORE then makes it back pay, otherwise a
 	// suspension's.
