@@ -116,12 +116,13 @@ func TestBackPayMonthCountedOnce(t *testing.T) {
 		)
 }
 
-// voidedDeath is the history of the tests below: 张三, certified last on 2023-06-01, is
-// suspended from July 2024 and resumed on 10-20 by a check-up of 05-06 (back pay for
-// July, August, September and October... less July, paid as PENDING: three months); a
-// death dated 08-17 is applied on 10-25, so November's payroll pays August and not
-// September and October, after the month of death. A STRONG record dated after the death
-// (strong, reported on 12-10) puts him in CONFLICT, and a review decides (review).
+// voidedDeath is the history of the tests below (finance review, c84672c): 张三, certified
+// last on 2023-06-01, is PENDING on 2024-07-01 (July is paid) and SUSPENDED from 07-02;
+// a check-up of 05-06 reported on 10-20 resumes him with August, September and October
+// due as back pay. A death dated 08-17 is applied on 10-25, so November's payroll pays
+// August and not September and October, after the month of death. A STRONG record dated
+// after the death (strong, reported on 12-10) puts him in CONFLICT, and a review of
+// 2025-01-15 decides (review).
 func voidedDeath(t *testing.T, strong string, review Resolution, more ...rec) *run {
 	recs := []rec{
 		{typ: "HEA.CHECKUP", event: "2024-05-06", reported: "2024-10-20", target: -1},
