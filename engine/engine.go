@@ -708,6 +708,11 @@ func (e *Engine) Payroll(r *sc.Recipient, s *State, m sc.Month, out Sink) {
 // It waits while the person is in CONFLICT; months after the month of an accepted death
 // are not paid while that death stands (they are held, TERMINATED, for a review that may
 // void it), and months a LOSS covers go back to being held for it.
+//
+// Each month is paid at the roster's amount now, which is what was withheld for it while
+// the roster does not change (backtest). A driver whose roster changes an amount pays the
+// amount withheld instead (the service's sink, from the month's WITHHELD row): back pay
+// is what was owed for the month, as for those paid on time, not today's amount.
 func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
 	if s.Rare == nil || len(s.Rare.Due) == 0 {
 		return

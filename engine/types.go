@@ -114,7 +114,7 @@ func (d *Decision) AppendDetail(b []byte, ref func(b []byte, r Ref) []byte) []by
 type Payment struct {
 	Month  sc.Month // the month paid for
 	Ent    int      // index into the recipient's entitlements
-	Amount sc.Fen
+	Amount sc.Fen   // the roster's amount now; for back pay, what was withheld is owed (releaseBackPay)
 	Kind   sc.PaymentKind
 }
 

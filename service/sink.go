@@ -26,6 +26,9 @@ type sink struct {
 	pays     []store.Payment
 	sent     int // pays[:sent] are written already (the 1st's run writes them as it goes)
 	counters map[string]int64
+	// backs are the back pay released, at the roster's amount, until flush pays each
+	// month the amount withheld for it (backPayWithheld) and moves them to pays.
+	backs []store.Payment
 }
 
 func newSink() *sink { return &sink{counters: map[string]int64{}} }
@@ -43,13 +46,46 @@ func (k *sink) Decide(d engine.Decision) {
 
 func (k *sink) Pay(p engine.Payment) {
 	e := &k.p.Rec.Entitlements[p.Ent]
+	row := store.Payment{PID: k.p.PID, Benefit: e.Benefit, Month: p.Month, Kind: p.Kind.String(), Amount: p.Amount, PayrollMonth: k.payroll}
 	if p.Kind == sc.PayBack {
-		k.counters["money.paid_back_pay"] += int64(p.Amount)
-	} else {
-		k.counters["money.paid_regular"] += int64(p.Amount)
+		k.backs = append(k.backs, row) // counted once its amount is known
+		return
 	}
-	k.pays = append(k.pays, store.Payment{PID: k.p.PID, Benefit: e.Benefit, Month: p.Month, Kind: p.Kind.String(),
-		Amount: p.Amount, PayrollMonth: k.payroll})
+	k.counters["money.paid_regular"] += int64(p.Amount)
+	k.pays = append(k.pays, row)
+}
+
+// backPayWithheld pays each month of back pay released the amount withheld for it (its
+// WITHHELD row), not the roster's amount on the day it is released (which the engine,
+// whose roster in backtest is fixed, gives): a raise or a cut the roster brought since
+// does not change what was owed for a month held before it, as it does not for the
+// months paid on time (and money to recover counts what was paid). A month no payroll
+// withheld keeps the roster's amount. The rows then
+// join pays, after those of the run (the 1st's run writes pays as it goes, and the
+// transaction is free for the lookup only once it ends), so that the payment rows, the
+// payroll's sums, the counters and the console's sums all say what is paid.
+func (k *sink) backPayWithheld(tx *store.Tx) error {
+	if len(k.backs) == 0 {
+		return nil
+	}
+	keys := make([]store.MonthKey, len(k.backs))
+	for i, b := range k.backs {
+		keys[i] = store.MonthKey{PID: b.PID, Benefit: b.Benefit, Month: b.Month}
+	}
+	held, err := tx.WithheldAmounts(keys)
+	if err != nil {
+		return err
+	}
+	for i := range k.backs {
+		b := &k.backs[i]
+		if a, ok := held[keys[i]]; ok {
+			b.Amount = a
+		}
+		k.counters["money.paid_back_pay"] += int64(b.Amount)
+	}
+	k.pays = append(k.pays, k.backs...)
+	k.backs = k.backs[:0]
+	return nil
 }
 
 func (k *sink) Withhold(w engine.Withholding) {
@@ -151,6 +187,9 @@ func (k *sink) flush(tx *store.Tx, keys map[int64]string, actor string, onDecisi
 		}
 	}
 	if err := tx.Append(rows); err != nil {
+		return 0, err
+	}
+	if err := k.backPayWithheld(tx); err != nil {
 		return 0, err
 	}
 	if err := tx.AddPayments(k.pays[k.sent:]); err != nil {

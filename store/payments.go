@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	sc "github.com/silentcert/silentcert"
 )
@@ -151,6 +152,43 @@ func (db *DB) PaidAmounts(ctx context.Context, pids []int64) (map[MonthKey]sc.Fe
 			out[k] += sc.Fen(amount)
 		}
 		return rows.Err()
+	})
+	return out, err
+}
+
+// WithheldAmounts returns, for each of keys that a payroll withheld (a WITHHELD row,
+// whatever its status), the amount withheld, read in the transaction: what its back pay
+// pays. A key no payroll withheld is absent. Only the people of keys are read (back pay
+// is rare: a payroll of a million people reads the few it releases, not the table).
+func (t *Tx) WithheldAmounts(keys []MonthKey) (map[MonthKey]sc.Fen, error) {
+	out := make(map[MonthKey]sc.Fen, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	want := make(map[MonthKey]bool, len(keys))
+	var pids []int64
+	for _, k := range keys {
+		want[k] = true
+		pids = append(pids, k.PID)
+	}
+	slices.Sort(pids)
+	pids = slices.Compact(pids)
+	err := inPIDs(pids, func(in string, args []any) error {
+		// One row a withheld month (a payroll runs once a month); were there more, the
+		// latest payroll's is taken, as the order says.
+		return t.each(`SELECT pid, benefit, month, amount FROM payments
+			WHERE kind LIKE 'WITHHELD:%' AND pid IN `+in+` ORDER BY pid, benefit, month, payroll_month`, args, func(rows *sql.Rows) error {
+			var k MonthKey
+			var month, amount int64
+			if err := rows.Scan(&k.PID, &k.Benefit, &month, &amount); err != nil {
+				return err
+			}
+			k.Month = sc.Month(month)
+			if want[k] {
+				out[k] = sc.Fen(amount)
+			}
+			return nil
+		})
 	})
 	return out, err
 }
