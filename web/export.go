@@ -19,7 +19,8 @@ import (
 // table is an export: a header, then rows of cells. A string cell is text — in .xlsx a
 // text cell, so that an 18-digit ID number stays whole (Excel keeps 15 digits of a
 // number) and no text is ever a formula; in CSV defused by safeCell. An int64 or an
-// sc.Fen cell is a number (yuan with two decimals for Fen).
+// sc.Fen cell is a number (yuan with two decimals for Fen: in .xlsx a number shown with
+// the format 0.00).
 type table struct {
 	header []string
 	// rows hands count, when not nil, the number of rows before the first, then each
@@ -129,6 +130,10 @@ func (c *console) sendXLSX(out *exportWriter, r *http.Request, t *table, a store
 	if err != nil {
 		return 0, err
 	}
+	// Money with two decimals, as the CSV and the pages write it (1,000.00 is 1000.00,
+	// not 1000): Excel's built-in number format 2, "0.00"; the cell stays a number. The
+	// style is made with the first amount: a file without money is as it was.
+	money := -1
 	put := func(n int, vals []any) error {
 		cell, _ := excelize.CoordinatesToCellName(1, n)
 		return sw.SetRow(cell, vals)
@@ -147,8 +152,13 @@ func (c *console) sendXLSX(out *exportWriter, r *http.Request, t *table, a store
 	if err := t.rows(nil, func(row []any) error {
 		vals = vals[:0]
 		for _, v := range row {
-			if f, ok := v.(sc.Fen); ok {
-				v = float64(f) / 100
+			if fen, ok := v.(sc.Fen); ok {
+				if money < 0 {
+					if money, err = f.NewStyle(&excelize.Style{NumFmt: 2}); err != nil {
+						return err
+					}
+				}
+				v = excelize.Cell{StyleID: money, Value: float64(fen) / 100}
 			}
 			vals = append(vals, v)
 		}

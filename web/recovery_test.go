@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -375,11 +376,37 @@ func testRecoveries(t *testing.T, c *city) {
 	if typ, _ := x.GetCellType("Sheet1", "A2"); typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString {
 		t.Errorf("the ID number is not text in the .xlsx (%v)", typ)
 	}
-	if typ, _ := x.GetCellType("Sheet1", "K2"); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
-		t.Errorf("the amount is not a number in the .xlsx (%v)", typ)
+	for _, cell := range []string{"A2", "G2"} { // the ID number, the months: no money format
+		if style, _ := x.GetCellStyle("Sheet1", cell); style != 0 {
+			t.Errorf("%s has a style (%d), as money has", cell, style)
+		}
 	}
-	if v, _ := x.GetCellValue("Sheet1", "K2"); v != "1000.5" { // repaid
-		t.Errorf("the repayment reads %q, want 1000.5", v)
+	// Money shown as money: 1000.50 and 0.00, not 1000.5 and 0 (a number format of
+	// two decimals on every amount, H to O); the cell a number, its value exact.
+	for col := 'H'; col <= 'O'; col++ {
+		cell := string(col) + "2"
+		if typ, _ := x.GetCellType("Sheet1", cell); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+			t.Errorf("the amount %s is not a number in the .xlsx (%v)", cell, typ)
+		}
+		id, err := x.GetCellStyle("Sheet1", cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if style, err := x.GetStyle(id); err != nil || style.NumFmt != 2 {
+			t.Errorf("the amount %s: style %d, %+v %v; want the number format 0.00 (2)", cell, id, style, err)
+		}
+		if v, _ := x.GetCellValue("Sheet1", cell); !regexp.MustCompile(`^-?[0-9]+\.[0-9]{2}$`).MatchString(v) {
+			t.Errorf("the amount %s reads %q, want yuan with two decimals", cell, v)
+		}
+	}
+	if v, _ := x.GetCellValue("Sheet1", "K2"); v != "1000.50" { // repaid
+		t.Errorf("the repayment reads %q, want 1000.50", v)
+	}
+	if v, _ := x.GetCellValue("Sheet1", "K2", excelize.Options{RawCellValue: true}); v != "1000.5" {
+		t.Errorf("the repayment's stored value is %q, want the number 1000.5", v)
+	}
+	if v, _ := x.GetCellValue("Sheet1", "H2"); v != "0.00" { // nothing overpaid since the death was voided
+		t.Errorf("the amount overpaid reads %q, want 0.00", v)
 	}
 	// District staff read their district's.
 	if st, body := c.clientAs(t, "district").get("/recoveries?state=all"); st != http.StatusOK || !strings.Contains(body, "张三") {
