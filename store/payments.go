@@ -173,19 +173,20 @@ func (t *Tx) WithheldAmounts(keys []MonthKey) (map[MonthKey]sc.Fen, error) {
 	}
 	slices.Sort(pids)
 	pids = slices.Compact(pids)
+	latest := make(map[MonthKey]sc.Month, len(keys))
 	err := inPIDs(pids, func(in string, args []any) error {
 		// One row a withheld month (a payroll runs once a month); were there more, the
-		// latest payroll's is taken, as the order says.
-		return t.each(`SELECT pid, benefit, month, amount FROM payments
-			WHERE kind LIKE 'WITHHELD:%' AND pid IN `+in+` ORDER BY pid, benefit, month, payroll_month`, args, func(rows *sql.Rows) error {
+		// latest payroll's is taken. No ORDER BY: the primary key's index is read as is.
+		return t.each(`SELECT pid, benefit, month, amount, payroll_month FROM payments
+			WHERE kind LIKE 'WITHHELD:%' AND pid IN `+in, args, func(rows *sql.Rows) error {
 			var k MonthKey
-			var month, amount int64
-			if err := rows.Scan(&k.PID, &k.Benefit, &month, &amount); err != nil {
+			var month, amount, pm int64
+			if err := rows.Scan(&k.PID, &k.Benefit, &month, &amount, &pm); err != nil {
 				return err
 			}
 			k.Month = sc.Month(month)
-			if want[k] {
-				out[k] = sc.Fen(amount)
+			if l, seen := latest[k]; want[k] && (!seen || sc.Month(pm) > l) {
+				out[k], latest[k] = sc.Fen(amount), sc.Month(pm)
 			}
 			return nil
 		})
