@@ -140,3 +140,38 @@ func paymentList(t *testing.T, db *store.DB) []string {
 	}
 	return got
 }
+
+// TestBackPayWithheldUnknown: a month held whose WITHHELD row is not in the store (a row
+// lost, or a state older than its payments) is back-paid at the roster's amount, as
+// backtest pays, not dropped or paid nothing.
+func TestBackPayWithheldUnknown(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			s, reimport := backPayCity(t, db, "1000.00,2000-04,,,2022-08-01")
+			runDays(t, s, "2023-11-01", "2024-01-05")
+			reimport("1200.00,2000-04,,,2022-08-01")
+			if _, err := db.SQL().ExecContext(ctx, db.Rebind(`DELETE FROM payments WHERE kind LIKE 'WITHHELD:%' AND month = ?`), int64(sc.MustDate("2023-11-01").Month())); err != nil {
+				t.Fatal(err)
+			}
+			counter := csvBatch("HRSS", header+"C1,HRSS,HRSS.COUNTER,371002194003150019,张三,1940-03-15,2024-01-10,2024-01-10,,\n")
+			counter.Day = sc.MustDate("2024-01-10")
+			if _, err := s.Ingest(ctx, counter); err != nil {
+				t.Fatal(err)
+			}
+			runDays(t, s, "2024-01-06", "2024-02-01")
+			want := []string{
+				"2023-12 WITHHELD:SUSPENDED 1000.00@2023-12",
+				"2024-01 WITHHELD:SUSPENDED 1000.00@2024-01",
+				"2023-11 BACK_PAY 1200.00@2024-02",
+				"2023-12 BACK_PAY 1000.00@2024-02",
+				"2024-01 BACK_PAY 1000.00@2024-02",
+				"2024-02 REGULAR 1200.00@2024-02",
+			}
+			if got := paymentList(t, db); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("payments:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+		})
+	}
+}
