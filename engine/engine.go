@@ -779,8 +779,11 @@ type Overpayment struct {
 // Overpayments returns the person's overpayments, one per entitlement with at least one
 // overpaid month, in entitlement order (the roster order the driver fixed, by benefit
 // code). Months paid after the month of an accepted death are offset from the capacity;
-// months a late LOSS covers have no offset. Each month counts the roster's monthly amount
-// (spec §7: backtest's roster is fixed); see OverpaymentsPaid.
+// months a late LOSS covers have no offset, nor have months paid that the entitlement, as
+// r has it now, does not cover (a roster import that moved its start_month later or its
+// end_month earlier over months paid; backtest's fixed roster never does). Each month
+// counts the roster's monthly amount (spec §7: backtest's roster is fixed); see
+// OverpaymentsPaid.
 func (e *Engine) Overpayments(r *sc.Recipient, s *State) []Overpayment {
 	return e.OverpaymentsPaid(r, s, nil)
 }
@@ -801,9 +804,15 @@ func (e *Engine) OverpaymentsDisputed(r *sc.Recipient, s *State, paid func(ent i
 	return overpayments(r, s, paid, s.DeathDate != sc.NoDate)
 }
 
-// overpayments counts the months paid after the death (when dead) and those a LOSS
-// excludes.
+// overpayments counts the months paid after the death (when dead), those a LOSS excludes
+// and those outside the entitlement. A month after the death counts as the death's, with
+// its offset, whatever else excludes it (as a LOSS's month does).
 func overpayments(r *sc.Recipient, s *State, paid func(ent int, m sc.Month) (sc.Fen, bool), dead bool) []Overpayment {
+	if !dead && s.Rare == nil && !paidOutside(r, s) {
+		// No death and no LOSS: the common case, answered without going through every
+		// month paid (a payroll day asks it of everyone).
+		return nil
+	}
 	var out []Overpayment
 	capLeft, _ := r.Capacity()
 	deathMonth := sc.NoMonth
@@ -825,7 +834,7 @@ func overpayments(r *sc.Recipient, s *State, paid func(ent int, m sc.Month) (sc.
 				o.Months++
 				o.Amount += amount
 				deathAmt += amount
-			case s.lossExcludes(m):
+			case s.lossExcludes(m), !r.Entitlements[i].Active(m):
 				o.Months++
 				o.Amount += amount
 			}
@@ -842,4 +851,19 @@ func overpayments(r *sc.Recipient, s *State, paid func(ent int, m sc.Month) (sc.
 		out = append(out, o)
 	}
 	return out
+}
+
+// paidOutside reports whether a month was paid (regular or back pay) to one of r's
+// entitlements that its start_month through end_month does not cover: the months paid
+// are sorted runs, so only the first and the last can fall outside.
+func paidOutside(r *sc.Recipient, s *State) bool {
+	for i := range s.Ents {
+		e := &r.Entitlements[i]
+		for _, ms := range [...]Months{s.Ents[i].Regular, s.Ents[i].Back} {
+			if n := len(ms); n > 0 && (ms[0].From < e.Start || (e.End != sc.NoMonth && ms[n-1].To > e.End)) {
+				return true
+			}
+		}
+	}
+	return false
 }

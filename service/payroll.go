@@ -164,7 +164,7 @@ func (s *Service) cases(ctx context.Context, pub *caseInputs, prefix string, ins
 	}
 	var pids []int64
 	for _, in := range ins {
-		if in.state.Rare != nil && len(s.eng.OverpaymentsDisputed(&in.rec, &in.state, nil)) > 0 {
+		if len(s.eng.OverpaymentsDisputed(&in.rec, &in.state, nil)) > 0 {
 			pids = append(pids, in.pid)
 		}
 	}
@@ -200,17 +200,15 @@ func (s *Service) casesOf(out []RecoveryCase, p *caseInput, entries []store.Reco
 			Phone: p.rec.Phone, AgentPhone: p.rec.AgentPhone, Benefit: benefit, Status: p.state.Status, DeathDate: p.state.DeathDate})
 		return &out[len(out)-1]
 	}
-	if p.state.Rare != nil {
-		amount := func(ent int, m sc.Month) (sc.Fen, bool) {
-			a, ok := paid[store.MonthKey{PID: p.pid, Benefit: p.rec.Entitlements[ent].Benefit, Month: m}]
-			return a, ok
-		}
-		// A disputed death keeps the case's figures until the review: what the family
-		// repaid is not due back to it meanwhile (the case's Status says CONFLICT).
-		for _, o := range s.eng.OverpaymentsDisputed(&p.rec, &p.state, amount) {
-			k := add(p.rec.Entitlements[o.Ent].Benefit)
-			k.Months, k.Amount, k.Offset, k.ToRecover = o.Months, o.Amount, o.Offset, o.ToRecover
-		}
+	amount := func(ent int, m sc.Month) (sc.Fen, bool) {
+		a, ok := paid[store.MonthKey{PID: p.pid, Benefit: p.rec.Entitlements[ent].Benefit, Month: m}]
+		return a, ok
+	}
+	// A disputed death keeps the case's figures until the review: what the family
+	// repaid is not due back to it meanwhile (the case's Status says CONFLICT).
+	for _, o := range s.eng.OverpaymentsDisputed(&p.rec, &p.state, amount) {
+		k := add(p.rec.Entitlements[o.Ent].Benefit)
+		k.Months, k.Amount, k.Offset, k.ToRecover = o.Months, o.Amount, o.Offset, o.ToRecover
 	}
 	for _, e := range entries {
 		if !slices.ContainsFunc(out[start:], func(k RecoveryCase) bool { return k.Benefit == e.Benefit }) {

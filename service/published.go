@@ -31,7 +31,8 @@ type caseInput struct {
 // Someone the ledger holds entries for without a case (a death reviewed away after the
 // family repaid) is read from the store (cases).
 func (s *Service) caseInputOf(p *Person) *caseInput {
-	if p.State.Rare == nil || len(s.eng.OverpaymentsDisputed(p.Rec, &p.State, nil)) == 0 {
+	// Quick for nearly everyone: no death, no LOSS, nothing paid outside an entitlement.
+	if len(s.eng.OverpaymentsDisputed(p.Rec, &p.State, nil)) == 0 {
 		return nil
 	}
 	return &caseInput{pid: p.PID, rec: *p.Rec, state: caseState(&p.State)}

@@ -22,7 +22,7 @@ func TestPublishCopiesOnWrite(t *testing.T) {
 	died := sc.MustDate("2024-01-15")
 	person := func(pid int64, dead bool) *Person {
 		p := &Person{PID: pid, Rec: &sc.Recipient{PersonID: "p" + itoa(pid), RegionCode: "3710",
-			Entitlements: []sc.Entitlement{{Benefit: "EMP_PENSION", Monthly: 100}}}}
+			Entitlements: []sc.Entitlement{{Benefit: "EMP_PENSION", Monthly: 100, Start: died.Month() - 12, End: sc.NoMonth}}}}
 		p.State.Ents = []engine.EntState{{Regular: engine.Months{{From: died.Month() - 6, To: died.Month() + 2}}}}
 		p.State.DeathDate = sc.NoDate
 		if dead {
@@ -62,13 +62,13 @@ func TestPublishCopiesOnWrite(t *testing.T) {
 	want(first, atFirst)
 
 	// A commit: one dies on page 1, one on page 2 moves, one's overpaid months grow in
-	// place, one on page 0 loses its Rare (put back), and two people are added.
+	// place, one on page 0 loses its death and Rare (put back), and two people are added.
 	s.ppl[casePage+3].State.Rare = &engine.Rare{}
 	s.ppl[casePage+3].State.DeathDate = died
 	s.ppl[97*11].Rec.RegionCode = "3711" // on page 2, not in the commit: stays as published
 	s.ppl[97].Rec.RegionCode = "3799"
 	s.ppl[97].State.Ents[0].Regular[0].To++
-	s.ppl[0].State.Rare = nil
+	s.ppl[0].State.Rare, s.ppl[0].State.DeathDate = nil, sc.NoDate
 	s.ppl = append(s.ppl, person(int64(len(s.ppl)), true), person(int64(len(s.ppl)+1), false))
 	s.publish(slices.Values([]int64{casePage + 3, 97, 0}))
 	second := s.published()
