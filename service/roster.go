@@ -31,24 +31,67 @@ type RosterResult struct {
 	EntitlementKept   int
 	AddedEntitlements []EntitlementChange
 	KeptEntitlements  []EntitlementChange
-	// ArrearsMonths is the sum of the added entitlements' ArrearsMonths: months this
-	// system did not pay, for the fund to settle.
+	// EntitlementMoved is how many people already enrolled had an entitlement's
+	// start_month or end_month moved over months already run (MovedEntitlements lists
+	// them, one per entitlement): months it covers now that no payroll paid, its arrears,
+	// or months paid that it no longer covers, overpaid.
+	EntitlementMoved  int
+	MovedEntitlements []EntitlementChange
+	// ArrearsMonths is the sum of the added and the moved entitlements' ArrearsMonths:
+	// months this system did not pay, for the fund to settle.
 	ArrearsMonths int
-	LinkedLate    int // stored records of a death, a loss or its end found to name a person enrolled now
-	Absent        int // people enrolled before whom the roster does not name: kept as they were
+	// OverpaidMonths is the sum of the moved entitlements' OverpaidMonths: months paid
+	// that the roster says were not due, on the recovery list from now on.
+	OverpaidMonths int
+	LinkedLate     int // stored records of a death, a loss or its end found to name a person enrolled now
+	Absent         int // people enrolled before whom the roster does not name: kept as they were
 }
 
 // EntitlementChange is one entitlement of a person already enrolled that a roster import
-// added, or kept though the roster no longer names it.
+// added, kept though the roster no longer names it, or moved over months already run.
+// The months it names run from the first through the last: when the roster moved both
+// ends of an entitlement, the months between that it covered before are not among them.
 type EntitlementChange struct {
 	PID      int64
 	PersonID string
 	Benefit  string
 	// ArrearsFrom through ArrearsTo (NoMonth when none, ArrearsMonths months) are, for an
 	// entitlement added, its months whose payroll ran with the person on it before the
-	// import: paid by no one here, and never back-paid (see ImportRoster).
+	// import, and for one whose start_month moved earlier or end_month later, those of the
+	// months it covers now and did not before: paid by no one here, and never back-paid
+	// (see ImportRoster).
 	ArrearsFrom, ArrearsTo sc.Month
 	ArrearsMonths          int
+	// OverpaidFrom through OverpaidTo (NoMonth when none, OverpaidMonths months) are, for
+	// an entitlement whose start_month moved later or end_month earlier, the months paid
+	// (regular or back pay) that it covered and covers no longer: overpaid, with no offset
+	// (as a late LOSS's months, spec §6), at what was paid (Recoveries counts them).
+	OverpaidFrom, OverpaidTo sc.Month
+	OverpaidMonths           int
+}
+
+// entitlementChange returns the change of p's benefit, naming no months yet.
+func entitlementChange(pid int64, personID, benefit string) EntitlementChange {
+	return EntitlementChange{PID: pid, PersonID: personID, Benefit: benefit,
+		ArrearsFrom: sc.NoMonth, ArrearsTo: sc.NoMonth, OverpaidFrom: sc.NoMonth, OverpaidTo: sc.NoMonth}
+}
+
+// arrear counts month m among the change's arrears (months in ascending order).
+func (c *EntitlementChange) arrear(m sc.Month) {
+	if c.ArrearsMonths == 0 {
+		c.ArrearsFrom = m
+	}
+	c.ArrearsTo = m
+	c.ArrearsMonths++
+}
+
+// overpaid counts month m among the change's months overpaid (in ascending order).
+func (c *EntitlementChange) overpaid(m sc.Month) {
+	if c.OverpaidMonths == 0 {
+		c.OverpaidFrom = m
+	}
+	c.OverpaidTo = m
+	c.OverpaidMonths++
 }
 
 // ImportRoster reads a roster file (spec §2) and enrols its people: new people are added
@@ -60,6 +103,9 @@ type EntitlementChange struct {
 // a LOSS or a conflict, none for a roster that names an entitlement late, so the months of
 // it whose payroll already ran with the person on it are not paid here but reported (its
 // arrears, on the person's roster row and in the import's report) for the fund to settle.
+// So are the months whose payroll ran that an entitlement covers now and did not before
+// (its start_month moved earlier, its end_month later); the months paid that it no longer
+// covers (start_month later, end_month earlier) are overpaid, to recover, and reported.
 // An entitlement the roster no longer names is not removed (its months paid are the
 // history that overpayments are counted from): it is kept as it was, and reported.
 // Records of a death, a loss of eligibility or its end that arrived before a new person's
@@ -91,7 +137,8 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 		b, _ := json.Marshal(map[string]any{"rows": ro.Rows, "recipients": len(ro.Recipients), "quarantined": len(ro.Problems),
 			"warnings": exchange.ListWarnings(ro.Warnings), "warnings_total": len(ro.Warnings), "encoding": ro.Encoding, "linked_late": res.LinkedLate,
 			"added": res.Added, "updated": res.Updated, "unchanged": res.Unchanged, "entitlements_added": res.EntitlementAdded,
-			"entitlements_kept": res.EntitlementKept, "arrears_months": res.ArrearsMonths, "absent": res.Absent, "sha256": ro.SHA256})
+			"entitlements_kept": res.EntitlementKept, "entitlements_moved": res.EntitlementMoved, "arrears_months": res.ArrearsMonths,
+			"overpaid_months": res.OverpaidMonths, "absent": res.Absent, "sha256": ro.SHA256})
 		return string(b)
 	}
 	b := &store.Batch{Origin: "roster", Actor: actor, Received: s.wallTime(), Day: s.Today(), Status: "applied", Files: path, Report: rep()}
@@ -121,8 +168,7 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 			var ents entitlementsMerged
 			r.Entitlements, ents = mergeEntitlements(p.Rec.Entitlements, r.Entitlements)
 			for _, b := range ents.kept {
-				res.KeptEntitlements = append(res.KeptEntitlements, EntitlementChange{PID: pid, PersonID: r.PersonID, Benefit: b,
-					ArrearsFrom: sc.NoMonth, ArrearsTo: sc.NoMonth})
+				res.KeptEntitlements = append(res.KeptEntitlements, entitlementChange(pid, r.PersonID, b))
 			}
 			if len(ents.kept) > 0 {
 				res.EntitlementKept++
@@ -173,6 +219,15 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 					np.State.InsertEnt(i)
 				}
 				states[pid] = np.State
+			}
+			if moved := movedOf(p, &r, ents.added, spans); len(moved) > 0 {
+				res.EntitlementMoved++
+				for _, m := range moved {
+					res.ArrearsMonths += m.ArrearsMonths
+					res.OverpaidMonths += m.OverpaidMonths
+				}
+				res.MovedEntitlements = append(res.MovedEntitlements, moved...)
+				arrears = append(arrears, moved...)
 			}
 			if err := trail.changed(p, &r, rosterRegion, period, ents, arrears); err != nil {
 				return nil, err
@@ -289,11 +344,11 @@ func (t *rosterTrail) added(p *Person) error {
 // changed writes the row of a person already enrolled whom the roster changes: each field
 // that differs, old→new (an empty side: none), and the service period P the new amounts
 // give (period_months) when it moved. ents says which of r's entitlements the
-// roster added (benefit_type=old→new, then their fields →new, and arrears, their months
-// not paid here, in the order of the added) and which it no longer names (kept, not
-// removed: entitlements_kept names them; action entitlements_kept when nothing else
-// changed, nothing applied).
-func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, period uint8, ents entitlementsMerged, arrears []EntitlementChange) error {
+// roster added (benefit_type=old→new, then their fields →new) and which it no longer
+// names (kept, not removed: entitlements_kept names them; action entitlements_kept when
+// nothing else changed, nothing applied). months are the entitlements added, then those
+// moved, with the months already run that the import leaves unpaid (arrears) or overpaid.
+func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, period uint8, ents entitlementsMerged, months []EntitlementChange) error {
 	o := p.Rec
 	b := t.b[:0]
 	b = appendChange(b, "name", store.DetailValue(o.Name), store.DetailValue(r.Name))
@@ -332,10 +387,14 @@ func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, p
 		b = appendChange(b, ne.Benefit+".offset_capacity", capacityText(&oe), capacityText(ne))
 	}
 	b = appendChange(b, "period_months", strconv.Itoa(int(p.State.Period)), strconv.Itoa(int(period)))
-	for _, a := range arrears {
+	for _, a := range months {
 		if a.ArrearsMonths > 0 {
 			b = appendPair(b, a.Benefit+".arrears_months", strconv.Itoa(a.ArrearsMonths))
 			b = appendPair(b, a.Benefit+".arrears", a.ArrearsFrom.String()+".."+a.ArrearsTo.String())
+		}
+		if a.OverpaidMonths > 0 {
+			b = appendPair(b, a.Benefit+".overpaid_months", strconv.Itoa(a.OverpaidMonths))
+			b = appendPair(b, a.Benefit+".overpaid", a.OverpaidFrom.String()+".."+a.OverpaidTo.String())
 		}
 	}
 	action := "update"
@@ -448,9 +507,12 @@ func mergeEntitlements(old, ros []sc.Entitlement) ([]sc.Entitlement, entitlement
 	return out, m
 }
 
-// payrollSpans returns the payroll months that ran with each person on them (store.
-// PayrollSpans) for the people already enrolled whom ro gives an entitlement they lack:
-// one query for a roster that gives thousands an allowance new to them.
+// payrollSpans returns the payroll months that ran with each person on them for the
+// people already enrolled whom ro gives months of an entitlement they lacked (one added,
+// or moved to cover more): from the first payroll that paid or withheld them something
+// (store.PayrollSpans) through the last payroll run, paying them something or not (an
+// import removes no one: every payroll after their first ran with them on the roll). One
+// query for a roster that gives thousands an allowance new to them.
 func (s *Service) payrollSpans(ctx context.Context, ro *exchange.Roster) (map[int64]store.MonthSpan, error) {
 	var pids []int64
 	for _, r := range ro.Recipients {
@@ -460,7 +522,7 @@ func (s *Service) payrollSpans(ctx context.Context, ro *exchange.Roster) (map[in
 		}
 		old := s.ppl[pid].Rec.Entitlements
 		for i := range r.Entitlements {
-			if !slices.ContainsFunc(old, func(e sc.Entitlement) bool { return e.Benefit == r.Entitlements[i].Benefit }) {
+			if coversMore(old, &r.Entitlements[i]) {
 				pids = append(pids, pid)
 				break
 			}
@@ -469,24 +531,55 @@ func (s *Service) payrollSpans(ctx context.Context, ro *exchange.Roster) (map[in
 	if len(pids) == 0 {
 		return nil, nil
 	}
-	return s.db.PayrollSpans(ctx, pids)
+	spans, err := s.db.PayrollSpans(ctx, pids)
+	if err != nil {
+		return nil, err
+	}
+	last, err := s.db.LastPayroll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for pid, sp := range spans {
+		sp.To = max(sp.To, last)
+		spans[pid] = sp
+	}
+	return spans, nil
 }
 
-// arrearsOf returns, for each entitlement at the indexes added of r (p with the
-// entitlements a roster adds), the months of it whose payroll ran with p on it before now:
-// those of the payrolls that paid or withheld p something (spans), from the first through
-// the last, within the entitlement's start_month and end_month, and through the month of
-// death of a person TERMINATED. A payroll p was in only for back pay counts as well; one
-// that came while none of p's entitlements had started, or all had ended, is not seen.
-func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
+// coversMore reports whether e covers a month that the entitlement of its benefit in old
+// did not: old has none, or e starts earlier or ends later.
+func coversMore(old []sc.Entitlement, e *sc.Entitlement) bool {
+	i := slices.IndexFunc(old, func(o sc.Entitlement) bool { return o.Benefit == e.Benefit })
+	if i < 0 {
+		return true
+	}
+	o := &old[i]
+	return e.Start < o.Start || (o.End != sc.NoMonth && (e.End == sc.NoMonth || e.End > o.End))
+}
+
+// runSpan returns the payroll months that ran with p on them (payrollSpans), through the
+// month of death for a person TERMINATED (none of the later months was due), and whether
+// any did.
+func runSpan(p *Person, spans map[int64]store.MonthSpan) (store.MonthSpan, bool) {
 	span, ok := spans[p.PID]
 	if ok && p.State.Status == sc.StatusTerminated {
 		span.To = min(span.To, p.State.DeathDate.Month())
 	}
+	return span, ok && span.From <= span.To
+}
+
+// arrearsOf returns, for each entitlement at the indexes added of r (p with the
+// entitlements a roster adds), the months of it whose payroll ran with p on it before now
+// (runSpan: from the first payroll that paid or withheld p something, back pay alone
+// included, through the last run), within the entitlement's start_month and end_month,
+// and through the month of death of a person TERMINATED. A payroll before p's first,
+// while none of p's entitlements had started, is not seen.
+func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
+	span, ok := runSpan(p, spans)
 	out := make([]EntitlementChange, len(added))
 	for k, i := range added {
 		e := &r.Entitlements[i]
-		c := EntitlementChange{PID: p.PID, PersonID: r.PersonID, Benefit: e.Benefit, ArrearsFrom: sc.NoMonth, ArrearsTo: sc.NoMonth}
+		c := entitlementChange(p.PID, r.PersonID, e.Benefit)
 		if ok {
 			from, to := max(span.From, e.Start), span.To
 			if e.End != sc.NoMonth {
@@ -499,6 +592,67 @@ func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mo
 		out[k] = c
 	}
 	return out
+}
+
+// movedOf returns, for each entitlement of r (p with the entitlements a roster gives) that
+// p held before (not one at the indexes added) and whose start_month or end_month the
+// roster moved, what the move did to the months already run, when it did something: the
+// months it covers now and did not, whose payroll ran with p on it (runSpan, as an added
+// entitlement's arrears) and that were neither paid nor held for p, are its arrears; the
+// months paid that it covered and covers no longer are overpaid (the engine counts them
+// in its overpayments from now on).
+func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
+	span, ran := runSpan(p, spans)
+	var out []EntitlementChange
+	j := -1 // the index in p's entitlements and state of r's i-th
+	for i := range r.Entitlements {
+		if slices.Contains(added, i) {
+			continue
+		}
+		j++
+		oe, ne := &p.Rec.Entitlements[j], &r.Entitlements[i]
+		if oe.Start == ne.Start && oe.End == ne.End {
+			continue
+		}
+		c := entitlementChange(p.PID, r.PersonID, ne.Benefit)
+		es := &p.State.Ents[j]
+		if ran {
+			for m := max(span.From, ne.Start); m <= span.To && ne.Active(m); m++ {
+				if !oe.Active(m) && !es.Regular.Has(m) && !es.Back.Has(m) && !heldFor(p.State.Rare, j, m) {
+					c.arrear(m)
+				}
+			}
+		}
+		for _, m := range paidMonths(es) {
+			if oe.Active(m) && !ne.Active(m) {
+				c.overpaid(m)
+			}
+		}
+		if c.ArrearsMonths > 0 || c.OverpaidMonths > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// heldFor reports whether month m of entitlement ent is withheld or due as back pay in rr:
+// a month the entitlement covered before, then not, then again (the next release pays it).
+func heldFor(rr *engine.Rare, ent int, m sc.Month) bool {
+	if rr == nil {
+		return false
+	}
+	return slices.ContainsFunc(rr.Held, func(h engine.Held) bool { return int(h.Ent) == ent && h.Month == m }) ||
+		slices.ContainsFunc(rr.Due, func(d engine.Due) bool { return int(d.Ent) == ent && d.Month == m })
+}
+
+// paidMonths returns the months paid to an entitlement, regular or back pay, ascending.
+func paidMonths(es *engine.EntState) []sc.Month {
+	var ms []sc.Month
+	add := func(m sc.Month) { ms = append(ms, m) }
+	es.Regular.Each(add)
+	es.Back.Each(add)
+	slices.Sort(ms)
+	return ms
 }
 
 func recipientEqual(a, b *sc.Recipient) bool {

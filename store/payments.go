@@ -221,6 +221,18 @@ func (db *DB) PayrollSpans(ctx context.Context, pids []int64) (map[int64]MonthSp
 	return out, err
 }
 
+// LastPayroll returns the last month whose payroll ran, NoMonth when none has.
+func (db *DB) LastPayroll(ctx context.Context) (sc.Month, error) {
+	var m *int64
+	if err := db.rd.QueryRowContext(ctx, `SELECT max(month) FROM payrolls`).Scan(&m); err != nil {
+		return sc.NoMonth, fmt.Errorf("%s: payrolls: %w", db, err)
+	}
+	if m == nil {
+		return sc.NoMonth, nil
+	}
+	return sc.Month(*m), nil
+}
+
 // MarkRun records that day d was evaluated.
 func (t *Tx) MarkRun(d sc.Date, at string, evaluated, decisions int64) error {
 	return t.exec(`INSERT INTO runs (day, at, evaluated, decisions) VALUES (?,?,?,?)`, int64(d), at, evaluated, decisions)

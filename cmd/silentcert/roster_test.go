@@ -78,3 +78,59 @@ func TestIngestRosterEntitlements(t *testing.T) {
 		t.Errorf("the roster without allowances: the message should list 20 people masked and 2 more:\n%s", out)
 	}
 }
+
+// TestIngestRosterMovedMonths: what `ingest --roster` says of a roster that moves an
+// entitlement's end_month over payrolls already run. ids[0]'s EMP_PENSION, paid in January
+// and February, now ends in December 2023: the two months are overpaid, named, and on
+// `payroll --recoveries`. ids[1]'s ended in December 2023 (his allowance paid on) and now
+// runs on: January and February, whose payrolls ran without it, are named as arrears.
+// Before, the command said nothing of either, and nothing was to recover.
+func TestIngestRosterMovedMonths(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "db")
+	ids := []string{"371002194003150019", "371002194202020014"}
+	roster := func(name, end0, end1 string) string {
+		p := filepath.Join(dir, name)
+		text := "person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n" +
+			ids[0] + ",张三,1,1940-03-15,,371002001001,,,EMP_PENSION,2000.00,2000-01," + end0 + ",,2023-12-01\n" +
+			ids[1] + ",周十,1,1942-02-02,,371002001001,,,EMP_PENSION,2000.00,2000-01," + end1 + ",,2023-12-01\n" +
+			ids[1] + ",周十,1,1942-02-02,,371002001001,,,ELDERLY_ALLOWANCE,100.00,2020-01,,,2023-12-01\n"
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if code, _, se := cli("ingest", "--db", dsn, "--roster", roster("a.csv", "", "2023-12")); code != 0 {
+		t.Fatalf("the first roster: exit %d, %s", code, se)
+	}
+	for _, d := range []string{"2024-01-01", "2024-02-01"} {
+		if code, _, se := cli("run-day", "--db", dsn, "--day", d); code != 0 {
+			t.Fatalf("run-day %s: exit %d, %s", d, code, se)
+		}
+	}
+	code, out, se := cli("ingest", "--db", dsn, "--roster", roster("b.csv", "2023-12", ""))
+	if code != 0 {
+		t.Fatalf("the second roster: exit %d, %s", code, se)
+	}
+	for _, want := range []string{"2 people had an entitlement's start_month or end_month moved over months already run",
+		"2 months of them not paid by this system", "  " + idcard.Mask(ids[1]) + " EMP_PENSION 2 months, 2024-01 to 2024-02\n",
+		"2 months of them paid that the entitlement no longer covers: overpaid, to recover", "  " + idcard.Mask(ids[0]) + " EMP_PENSION 2 months, 2024-01 to 2024-02\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the second roster's message lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, ids[0]) || strings.Contains(out, ids[1]) {
+		t.Errorf("an ID number unmasked:\n%s", out)
+	}
+	rec := filepath.Join(dir, "recoveries.csv")
+	if code, _, se := cli("payroll", "--db", dsn, "--month", "2024-02", "--out", filepath.Join(dir, "payroll.csv"), "--recoveries", rec); code != 0 {
+		t.Fatalf("payroll --recoveries: exit %d, %s", code, se)
+	}
+	b, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\n" + ids[0] + ",EMP_PENSION,2,4000.00,0.00,4000.00,"; !strings.Contains(string(b), want) || strings.Count(string(b), "\n") != 2 {
+		t.Errorf("payroll --recoveries:\n%s\nwant one row, %s…", b, want)
+	}
+}

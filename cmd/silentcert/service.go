@@ -925,7 +925,7 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dsn := fs.String("db", "", dbHelp)
 	month := fs.String("month", "", "the payroll month, YYYY-MM")
 	out := fs.String("out", "", "the payment system's file (CSV)")
-	rec := fs.String("recoveries", "", "also write the recovery cases (overpayments after deaths, with their offset) to this CSV")
+	rec := fs.String("recoveries", "", "also write the recovery cases (months paid after a death, under a LOSS or outside an entitlement, with their offset) to this CSV")
 	configPath := fs.String("config", "", "configuration file (JSON; see README)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -1076,31 +1076,33 @@ func serviceModel(path string, cfg *sc.Config) (engine.Model, error) {
 }
 
 // entitlementListed is how many people's entitlements a roster import's message lists, of
-// those added with arrears and of those kept: the rest are counted, and on their trails.
+// those added or moved with arrears, of those moved over months paid and of those kept:
+// the rest are counted, and on their trails.
 const entitlementListed = 20
 
 // printEntitlementChanges tells what a roster import did to the entitlements of people
 // already enrolled: how many got one added (paid from the next payroll on), each added
-// one with months whose payroll ran without it (its arrears, for the fund to settle), and
-// each one the roster no longer names, kept (a removal is not applied). ID numbers masked.
+// one with months whose payroll ran without it (its arrears, for the fund to settle); how
+// many had one's start_month or end_month moved over months already run, with the months
+// it covers now that no payroll paid (arrears too) and the months paid that it no longer
+// covers (overpaid, on the recovery list); and each one the roster no longer names, kept
+// (a removal is not applied). ID numbers masked.
 func printEntitlementChanges(w io.Writer, res *service.RosterResult) {
+	arrears := func(c service.EntitlementChange) (int, sc.Month, sc.Month) {
+		return c.ArrearsMonths, c.ArrearsFrom, c.ArrearsTo
+	}
+	overpaid := func(c service.EntitlementChange) (int, sc.Month, sc.Month) {
+		return c.OverpaidMonths, c.OverpaidFrom, c.OverpaidTo
+	}
+	const notPaid = "%d months of them not paid by this system (payrolls run before the import), for the fund to settle:\n"
 	if res.EntitlementAdded > 0 {
 		fmt.Fprintf(w, "%d people got an entitlement the roster added, paid from the next payroll on (each on their trail, roster update)\n", res.EntitlementAdded)
-		var arrears []service.EntitlementChange
-		for _, a := range res.AddedEntitlements {
-			if a.ArrearsMonths > 0 {
-				arrears = append(arrears, a)
-			}
-		}
-		if len(arrears) > 0 {
-			fmt.Fprintf(w, "%d months of them not paid by this system (payrolls run before the import), for the fund to settle:\n", res.ArrearsMonths)
-			for _, a := range arrears[:min(len(arrears), entitlementListed)] {
-				fmt.Fprintf(w, "  %s %s %d months, %s to %s\n", idcard.Mask(a.PersonID), a.Benefit, a.ArrearsMonths, a.ArrearsFrom, a.ArrearsTo)
-			}
-			if n := len(arrears) - entitlementListed; n > 0 {
-				fmt.Fprintf(w, "  and %d more (BENEFIT.arrears_months on their trails)\n", n)
-			}
-		}
+		listMonths(w, res.AddedEntitlements, arrears, notPaid, "arrears_months")
+	}
+	if res.EntitlementMoved > 0 {
+		fmt.Fprintf(w, "%d people had an entitlement's start_month or end_month moved over months already run (each on their trail, roster update)\n", res.EntitlementMoved)
+		listMonths(w, res.MovedEntitlements, arrears, notPaid, "arrears_months")
+		listMonths(w, res.MovedEntitlements, overpaid, "%d months of them paid that the entitlement no longer covers: overpaid, to recover (the recovery list, payroll --recoveries):\n", "overpaid_months")
 	}
 	if res.EntitlementKept > 0 {
 		fmt.Fprintf(w, "%d people hold entitlements the roster no longer names: kept, not removed (each on their trail, roster entitlements_kept):\n", res.EntitlementKept)
@@ -1110,5 +1112,29 @@ func printEntitlementChanges(w io.Writer, res *service.RosterResult) {
 		if n := len(res.KeptEntitlements) - entitlementListed; n > 0 {
 			fmt.Fprintf(w, "  and %d more\n", n)
 		}
+	}
+}
+
+// listMonths lists the changes of which months gives months (their sum heads the list in
+// head's words), entitlementListed of them, and how many more (BENEFIT.key on their trails).
+func listMonths(w io.Writer, changes []service.EntitlementChange, months func(service.EntitlementChange) (int, sc.Month, sc.Month), head, key string) {
+	var listed []service.EntitlementChange
+	total := 0
+	for _, c := range changes {
+		if n, _, _ := months(c); n > 0 {
+			listed = append(listed, c)
+			total += n
+		}
+	}
+	if len(listed) == 0 {
+		return
+	}
+	fmt.Fprintf(w, head, total)
+	for _, c := range listed[:min(len(listed), entitlementListed)] {
+		n, from, to := months(c)
+		fmt.Fprintf(w, "  %s %s %d months, %s to %s\n", idcard.Mask(c.PersonID), c.Benefit, n, from, to)
+	}
+	if n := len(listed) - entitlementListed; n > 0 {
+		fmt.Fprintf(w, "  and %d more (BENEFIT.%s on their trails)\n", n, key)
 	}
 }
