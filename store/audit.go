@@ -260,6 +260,7 @@ type AuditProblem struct {
 // reordering), a head that does not match the last row (rows cut off the end), a trail
 // wiped whole (verifyWhole), and a recovery ledger that does not match its rows
 // (verifyRecoveries), accounts and API keys the trail does not account for (verifyAccounts),
+// people whose roster fields are not what the trail's roster rows say (verifyPeople),
 // and payment rows that do not match the audit rows that cover them, or
 // that none covers (verifyPayments). It returns the number of rows checked.
 //
@@ -273,6 +274,28 @@ func (db *DB) VerifyAudit(ctx context.Context, report func(AuditProblem)) (int64
 // the chain with that hash: a trail changed, cut or rewritten anywhere up to an anchor
 // fails it, whatever was computed again, since the hash of row Seq covers every row before.
 func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, report func(AuditProblem)) (int64, error) {
+	v, err := db.VerifyTrail(ctx, anchors, report)
+	return v.Rows, err
+}
+
+// AuditVerified is what a verify checked.
+type AuditVerified struct {
+	Rows   int64 // the trail's rows
+	People int64 // people whose roster fields were checked against the trail's roster rows
+	// Unverifiable is how many of them were enrolled before the roster trail (session 17):
+	// no row of their enrolment to check against, only the fields an update row named since.
+	Unverifiable int64
+}
+
+// VerifyTrail is VerifyAuditAgainst, returning what it checked.
+func (db *DB) VerifyTrail(ctx context.Context, anchors []AuditAnchor, report func(AuditProblem)) (AuditVerified, error) {
+	var v AuditVerified
+	n, err := db.verifyTrail(ctx, anchors, report, &v)
+	v.Rows = n
+	return v, err
+}
+
+func (db *DB) verifyTrail(ctx context.Context, anchors []AuditAnchor, report func(AuditProblem), v *AuditVerified) (int64, error) {
 	// One snapshot for the rows, the head and the ledger: a service writing meanwhile
 	// (serve beside this command) adds rows and moves the head in one commit, and a head
 	// read after the rows would be ahead of them, a chain broken that is not.
@@ -303,6 +326,7 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 	migrated := map[string]bool{}     // the versions of the migration rows
 	payCovers := map[int64]AuditRow{} // the payments rows, by the batch they cover
 	accounts := newAccountsSeen()
+	people := newPeopleSeen()
 	prev := []byte{}
 	var n, lastSeq int64
 	for rows.Next() {
@@ -327,6 +351,7 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 		}
 		delete(expect, r.Seq)
 		accounts.see(&r)
+		people.see(&r)
 		switch r.Kind {
 		case "migration":
 			migrated[migrationVersion(r.Detail)] = true
@@ -372,6 +397,9 @@ func (db *DB) VerifyAuditAgainst(ctx context.Context, anchors []AuditAnchor, rep
 		return n, err
 	}
 	if err := db.verifyAccounts(ctx, snap, accounts, report); err != nil {
+		return n, err
+	}
+	if v.People, v.Unverifiable, err = db.verifyPeople(ctx, snap, people, report); err != nil {
 		return n, err
 	}
 	return n, db.verifyPayments(ctx, snap, payCovers, migrated[strconv.Itoa(paymentsAudited)], report)
