@@ -265,3 +265,30 @@ func TestShellDSN(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditVerifyPeople: audit verify says how many people's roster fields it checked
+// against their roster rows, and fails on a phone changed by SQL, the phone masked.
+func TestAuditVerifyPeople(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "a.db")
+	roster := filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")
+	if code, _, se := cli("ingest", "--db", dsn, "--roster", roster); code != 0 {
+		t.Fatalf("ingest: %s", se)
+	}
+	code, out, se := cli("audit", "verify", "--db", dsn)
+	if code != 0 || !regexp.MustCompile(`; [1-9][0-9]* people's roster fields checked against their rows\n$`).MatchString(out) || strings.Contains(out, "unverifiable") {
+		t.Fatalf("verify of an imported roster: %d %q %s", code, out, se)
+	}
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.SQL().Exec(`UPDATE people SET phone = '13911112222' WHERE person_id = '371002194003150019'`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = cli("audit", "verify", "--db", dsn)
+	if code == 0 || !strings.Contains(out, "person 3710**********0019 (pid 1) was changed outside the service: its phone is 139****2222, the trail's 138****0001") ||
+		strings.Contains(out, "13911112222") || strings.Contains(out, "371002194003150019") {
+		t.Fatalf("verify of a phone changed by SQL: %d %q", code, out)
+	}
+}
