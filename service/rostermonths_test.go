@@ -128,6 +128,7 @@ func TestRosterMovesEntitlementOverPaidMonths(t *testing.T) {
 					}
 				}
 				check(s)
+				verifyClean(t, db)
 				again, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 6, 1, 9, 0, 0, 0, time.UTC) }})
 				if err != nil {
 					t.Fatal(err)
@@ -186,6 +187,7 @@ func TestRosterWidensEntitlementArrears(t *testing.T) {
 				if !slices.Contains(got, c.benefit+" 2024-05 REGULAR@2024-05") {
 					t.Errorf("payments: %v; want May's", got)
 				}
+				verifyClean(t, db)
 			})
 		}
 	}
@@ -202,4 +204,13 @@ func paidRows(t *testing.T, db *store.DB) []string {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// verifyClean fails the test when db's audit trail does not verify: what the service did
+// (the roster's rows and fields included) is what its trail says.
+func verifyClean(t *testing.T, db *store.DB) {
+	t.Helper()
+	if n, err := db.VerifyAudit(context.Background(), func(p store.AuditProblem) { t.Errorf("audit: %+v", p) }); err != nil || n == 0 {
+		t.Errorf("verify: %d rows, %v", n, err)
+	}
 }

@@ -61,6 +61,7 @@ func TestRosterPeriod(t *testing.T) {
 	if got := until(); got != "2025-01-15" {
 		t.Errorf("certified 2024-03-15 after the roster: until %s, want 2025-01-15 (P 10)", got)
 	}
+	verifyClean(t, db)
 }
 
 // TestRosterLaterCertified: a roster giving a last_certified after the import day is read
@@ -105,4 +106,5 @@ func TestRosterLaterCertified(t *testing.T) {
 			t.Errorf("a roster row: %s %s", a.Action, a.Detail)
 		}
 	}
+	verifyClean(t, db)
 }
