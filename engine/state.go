@@ -204,6 +204,18 @@ func (s *State) lossOpen(d sc.Date) bool {
 // dated on or before the 1st of m, not followed by a RESTORE dated on or before that day).
 func (s *State) lossExcludes(m sc.Month) bool { return s.lossOpen(m.First()) }
 
+// NotDue reports whether month m is due to the person under none of their entitlements,
+// whatever the roster says of its months: after the month of a death that stands (not
+// one disputed), or under a LOSS (spec §6). Such a month is no arrear when a roster
+// widens an entitlement over it, and, paid, it is overpaid for the death or the LOSS
+// already (Overpayments), not for the roster's move.
+func (s *State) NotDue(m sc.Month) bool {
+	if s.DeathDate != sc.NoDate && s.conflict() == nil && m > s.DeathDate.Month() {
+		return true
+	}
+	return s.lossExcludes(m)
+}
+
 func (s *State) addLossEvent(e LossEvent) {
 	r := s.rare()
 	i := sort.Search(len(r.Losses), func(i int) bool {

@@ -572,21 +572,18 @@ func runSpan(p *Person, spans map[int64]store.MonthSpan) (store.MonthSpan, bool)
 // entitlements a roster adds), the months of it whose payroll ran with p on it before now
 // (runSpan: from the first payroll that paid or withheld p something, back pay alone
 // included, through the last run), within the entitlement's start_month and end_month,
-// and through the month of death of a person TERMINATED. A payroll before p's first,
-// while none of p's entitlements had started, is not seen.
+// and through the month of death of a person TERMINATED, but for the months a LOSS
+// excludes (not due whatever the entitlement). A payroll before p's first, while none of
+// p's entitlements had started, is not seen.
 func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
 	span, ok := runSpan(p, spans)
 	out := make([]EntitlementChange, len(added))
 	for k, i := range added {
 		e := &r.Entitlements[i]
 		c := entitlementChange(p.PID, r.PersonID, e.Benefit)
-		if ok {
-			from, to := max(span.From, e.Start), span.To
-			if e.End != sc.NoMonth {
-				to = min(to, e.End)
-			}
-			if from <= to {
-				c.ArrearsFrom, c.ArrearsTo, c.ArrearsMonths = from, to, int(to-from)+1
+		for m := max(span.From, e.Start); ok && m <= span.To && e.Active(m); m++ {
+			if !p.State.NotDue(m) {
+				c.arrear(m)
 			}
 		}
 		out[k] = c
@@ -598,9 +595,10 @@ func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mo
 // p held before (not one at the indexes added) and whose start_month or end_month the
 // roster moved, what the move did to the months already run, when it did something: the
 // months it covers now and did not, whose payroll ran with p on it (runSpan, as an added
-// entitlement's arrears) and that were neither paid nor held for p, are its arrears; the
-// months paid that it covered and covers no longer are overpaid (the engine counts them
-// in its overpayments from now on).
+// entitlement's arrears) and that were neither paid nor held for p nor excluded by a LOSS,
+// are its arrears; the months paid that it covered and covers no longer are overpaid (the
+// engine counts them in its overpayments from now on), unless a death or a LOSS made them
+// overpaid already.
 func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
 	span, ran := runSpan(p, spans)
 	var out []EntitlementChange
@@ -618,13 +616,13 @@ func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mont
 		es := &p.State.Ents[j]
 		if ran {
 			for m := max(span.From, ne.Start); m <= span.To && ne.Active(m); m++ {
-				if !oe.Active(m) && !es.Regular.Has(m) && !es.Back.Has(m) && !heldFor(p.State.Rare, j, m) {
+				if !oe.Active(m) && !es.Regular.Has(m) && !es.Back.Has(m) && !heldFor(p.State.Rare, j, m) && !p.State.NotDue(m) {
 					c.arrear(m)
 				}
 			}
 		}
 		for _, m := range paidMonths(es) {
-			if oe.Active(m) && !ne.Active(m) {
+			if oe.Active(m) && !ne.Active(m) && !p.State.NotDue(m) { // not overpaid for a death or LOSS already
 				c.overpaid(m)
 			}
 		}

@@ -40,7 +40,7 @@ func TestDefaultMaxBody(t *testing.T) {
 // were read for minutes and then stopped the command, or the machine. Files larger
 // together than --max-body are refused before anything is read (exit 2, naming the
 // sizes and what to do), nothing applied; a gzip file that unpacks past it is refused
-// whole; 0 lifts the bound.
+// whole (by its trailer before anything is read, or as it is read); 0 lifts the bound.
 func TestIngestMaxBody(t *testing.T) {
 	dir := t.TempDir()
 	dsn := "sqlite:" + filepath.Join(dir, "m.db")
@@ -55,6 +55,12 @@ func TestIngestMaxBody(t *testing.T) {
 	w.Write([]byte(head + strings.Repeat(fmt.Sprintf(row, 3), 200)))
 	w.Close()
 	os.WriteFile(z, gz.Bytes(), 0o644)
+	// The same, with an empty gzip member after it: its trailer says 0 bytes, so that only
+	// the reading finds it too large.
+	w = gzip.NewWriter(&gz)
+	w.Close()
+	z2 := filepath.Join(dir, "z2.csv.gz")
+	os.WriteFile(z2, gz.Bytes(), 0o644)
 	if code, _, se := cli("ingest", "--db", dsn, "--roster", roster, "--day", "2024-01-02"); code != 0 {
 		t.Fatalf("roster: exit %d: %s", code, se)
 	}
@@ -68,14 +74,17 @@ func TestIngestMaxBody(t *testing.T) {
 		return n
 	}
 	code, _, se := cli("ingest", "--db", dsn, "--day", "2024-01-02", "--max-body", "300", a, b)
-	if code != 2 || !strings.Contains(se, "344 B together, past --max-body 300 B") || !strings.Contains(se, "nothing applied") {
+	if code != 2 || !strings.Contains(se, "344 B together (unpacked), past --max-body 300 B") || !strings.Contains(se, "nothing applied") {
 		t.Errorf("two files past the bound: exit %d: %s", code, se)
 	}
 	if n := batches(); n != 0 {
 		t.Fatalf("%d record batches stored after the refusal", n)
 	}
-	if code, _, se := cli("ingest", "--db", dsn, "--day", "2024-01-02", "--max-body", "1000", z); code == 0 || !strings.Contains(se, "larger than the limit of 1000 bytes (the batch is refused whole; send the records in smaller batches)") {
-		t.Errorf("a gzip file unpacking past the bound: exit %d: %s", code, se)
+	if code, _, se := cli("ingest", "--db", dsn, "--day", "2024-01-02", "--max-body", "1000", z); code != 2 || !strings.Contains(se, "(unpacked), past --max-body 1000 B") {
+		t.Errorf("a gzip file whose trailer says it unpacks past the bound: exit %d: %s", code, se)
+	}
+	if code, _, se := cli("ingest", "--db", dsn, "--day", "2024-01-02", "--max-body", "1000", z2); code != 1 || !strings.Contains(se, "larger than the limit of 1000 bytes (the batch is refused whole; send the records in smaller batches)") {
+		t.Errorf("a gzip file unpacking past the bound as it is read: exit %d: %s", code, se)
 	}
 	if code, _, se := cli("ingest", "--db", dsn, "--day", "2024-01-02", "--max-body", "0", a, b, z); code != 0 {
 		t.Errorf("no bound: exit %d: %s", code, se)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -390,24 +391,46 @@ func plural(n int, one, many string) string {
 }
 
 // withinBody refuses, before anything is applied, record files larger together than
-// limit bytes (0: no limit): a batch is held whole while it is applied, about 20 times its
-// size, and one past the machine's memory would stop the command half-way through the
-// reading, with nothing applied after minutes of work, or the machine with it.
+// limit bytes (0: no limit), a gzip file counted unpacked: a batch is held whole while it
+// is applied, about 20 times its size, and one past the machine's memory would stop the
+// command half-way through the reading, with nothing applied after minutes of work, or
+// the machine with it.
 func withinBody(files []service.File, limit int64) error {
 	if limit == 0 {
 		return nil
 	}
 	var total int64
 	for _, f := range files {
-		if st, err := f.Body.(*os.File).Stat(); err == nil {
-			total += st.Size()
-		}
+		total += unpackedSize(f.Body.(*os.File))
 	}
 	if total <= limit {
 		return nil
 	}
-	return usagef("nothing applied: the record files hold %s together, past --max-body %s (a batch is held whole in memory while it is applied, about 20 times its size). Ingest them in several commands, a few files each (each command is a batch of its own), or give a larger --max-body on a machine with the memory for it",
+	return usagef("nothing applied: the record files hold %s together (unpacked), past --max-body %s (a batch is held whole in memory while it is applied, about 20 times its size). Ingest them in several commands, a few files each (each command is a batch of its own; keep a department's LOSS and RESTORE files of one delivery in the same command), or give a larger --max-body on a machine with the memory for it",
 		byteSize(total), byteSize(limit))
+}
+
+// unpackedSize is f's size, or for a gzip file the size its last member says it unpacks
+// to (the trailer's ISIZE, modulo 4 GiB) when that is larger: a cheap estimate, read
+// before anything else; the reading itself bounds each file exactly (MaxDecompressed).
+func unpackedSize(f *os.File) int64 {
+	st, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	size := st.Size()
+	var head [2]byte
+	var tail [4]byte
+	if size < 18 {
+		return size
+	}
+	if _, err := f.ReadAt(head[:], 0); err != nil || head != [2]byte{0x1f, 0x8b} {
+		return size
+	}
+	if _, err := f.ReadAt(tail[:], size-4); err != nil {
+		return size
+	}
+	return max(size, int64(binary.LittleEndian.Uint32(tail[:])))
 }
 
 // openRecordFiles opens the record files of the paths given (files, or folders read
@@ -589,7 +612,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// said once, counted, not a break (a database wholly from before verifies).
 	people := fmt.Sprintf("%d people's roster fields checked against their rows", v.People-v.Unverifiable)
 	if v.Unverifiable > 0 {
-		people += fmt.Sprintf(", %d unverifiable (enrolled before the roster trail)", v.Unverifiable)
+		people += fmt.Sprintf(", %d enrolled before the roster trail (checked only on the fields a later import's rows name)", v.Unverifiable)
 	}
 	if bad > 0 {
 		fmt.Fprintln(stdout, people)

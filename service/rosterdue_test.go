@@ -1,0 +1,87 @@
+package service_test
+
+// The final review of session 19: what a roster import reports as money for the fund.
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/store/storetest"
+)
+
+// TestRosterArrearsUnderLoss: 张三 is imprisoned (JUS.PRISON_IN of 2024-02-10,
+// reported the same day): March's and April's payrolls withhold his pension for the LOSS
+// (not due: spec §6). A roster of 2024-04-02 moves his ELDERLY_ALLOWANCE's start_month
+// from 2024-05 to 2024-02. February (paid his pension, he was eligible) is the only month
+// of it not paid that was due; March and April were not due to him at all. The import
+// reported all three as arrears "for the fund to settle" (the LOSS was not looked at),
+// as it did for an entitlement the roster names late (arrearsOf). February alone now.
+func TestRosterArrearsUnderLoss(t *testing.T) {
+	for _, c := range []struct{ name, before, then string }{
+		{"moved", "ELDERLY_ALLOWANCE,100.00,2024-05,,,2024-01-10", "ELDERLY_ALLOWANCE,100.00,2024-02,,,2024-01-10"},
+		{"added", "", "ELDERLY_ALLOWANCE,100.00,2024-02,,,2024-01-10"},
+	} {
+		for _, dsn := range storetest.DSNs(t) {
+			t.Run(c.name+"/"+dsn.Name, func(t *testing.T) {
+				ctx := context.Background()
+				db := dsn.Open(t)
+				rows := []string{"EMP_PENSION,1000.00,2000-04,,,2024-01-10"}
+				if c.before != "" {
+					rows = append(rows, c.before)
+				}
+				s, reimport := monthsCity(t, db, rows...)
+				runDays(t, s, "2024-02-01", "2024-02-10")
+				b := csvBatch("JUS", header+"J1,JUS,JUS.PRISON_IN,"+zhang+",张三,1940-03-15,2024-02-10,2024-02-10,,\n")
+				b.Day = sc.MustDate("2024-02-10")
+				if _, err := s.Ingest(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+				runDays(t, s, "2024-02-11", "2024-04-01")
+				if got := strings.Join(paidRows(t, db), " | "); !strings.Contains(got, "EMP_PENSION 2024-04 WITHHELD:LOSS") {
+					t.Fatalf("payments %s: want April withheld for the LOSS", got)
+				}
+				res := reimport("EMP_PENSION,1000.00,2000-04,,,2024-01-10", c.then)
+				if res.ArrearsMonths != 1 {
+					t.Errorf("arrears %d months (%+v %+v), want 1 (February): March and April were under a LOSS, not due", res.ArrearsMonths, res.MovedEntitlements, res.AddedEntitlements)
+				}
+			})
+		}
+	}
+}
+
+// TestRosterOverpaidNotTwice: 张三 dies on 2024-02-15, reported on 2024-04-20:
+// March and April were paid after the death, and are on the recovery list (2 months).
+// A roster of 2024-04-21 ends his pension in February. The import named March and April
+// as "overpaid, to recover" (overpaid_months=2 in its report and on his row) though
+// nothing was added to recover: the recovery list still holds the same 2 months, and a
+// finance officer adding the import's figure to the list's counted them twice. The
+// import names only what it adds.
+func TestRosterOverpaidNotTwice(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			s, reimport := monthsCity(t, db, "EMP_PENSION,1000.00,2000-04,,5000.00,2024-01-10")
+			runDays(t, s, "2024-02-01", "2024-04-20")
+			b := csvBatch("PSB", header+"D1,PSB,PSB.DEATH_DEREG,"+zhang+",张三,1940-03-15,2024-02-15,2024-04-20,,\n")
+			b.Day = sc.MustDate("2024-04-20")
+			if _, err := s.Ingest(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			before, err := s.Recoveries(ctx, "")
+			if err != nil || len(before) != 1 || before[0].Months != 2 {
+				t.Fatalf("recoveries before %+v %v", before, err)
+			}
+			res := reimport("EMP_PENSION,1000.00,2000-04,2024-02,5000.00,2024-01-10")
+			after, err := s.Recoveries(ctx, "")
+			if err != nil || len(after) != 1 {
+				t.Fatalf("recoveries after %+v %v", after, err)
+			}
+			if added := after[0].Months - before[0].Months; res.OverpaidMonths != added {
+				t.Errorf("the import reports %d months overpaid (%+v); the recovery list gained %d", res.OverpaidMonths, res.MovedEntitlements, added)
+			}
+		})
+	}
+}
