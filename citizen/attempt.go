@@ -356,7 +356,8 @@ func (h *handler) repeated(ctx context.Context, nonce string, s *session) (int, 
 			}
 			return k.Code, k.attemptResult, true
 		}
-		if h.now().Sub(time.Unix(0, used)) > attemptLimit {
+		// A margin past the limit: the answer is kept just after the attempt's commit.
+		if h.now().Sub(time.Unix(0, used)) > attemptLimit+30*time.Second {
 			return http.StatusServiceUnavailable, attemptResult{}, true
 		}
 		select {

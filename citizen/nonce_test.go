@@ -112,7 +112,7 @@ func TestSameUploadTwice(t *testing.T) {
 			}
 			// The first's process stopped (spent longer ago than an attempt may take, with
 			// no answer): the repeat says "try again", not that the photos are being checked.
-			spent(c.clock.Now().Add(-attemptLimit - time.Second))
+			spent(c.clock.Now().Add(-attemptLimit - 31*time.Second))
 			if st, a := c.upload(t, cl, nonce, csrf, frames); st != http.StatusServiceUnavailable || a.Outcome != "" {
 				t.Fatalf("a repeat whose first was stopped: %d %+v", st, a)
 			}
