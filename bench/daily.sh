@@ -53,7 +53,7 @@ for db in ${DB:-sqlite postgres}; do
         run roster ingest --db "$dsn" --roster "$work/city/roster.csv"
         run first-day run-day --db "$dsn" --day 2024-06-01
         # shellcheck disable=SC2086
-        run june ingest --db "$dsn" --day 2024-06-02 $june
+        run june ingest --db "$dsn" --day 2024-06-02 --max-body 0 $june
         run catch-up run-day --db "$dsn" --day 2024-06-29
         touch "$work/base.ok"
       fi
@@ -71,7 +71,7 @@ for db in ${DB:-sqlite postgres}; do
         run roster ingest --db "$dsn" --roster "$work/city/roster.csv"
         run first-day run-day --db "$dsn" --day 2024-06-01
         # shellcheck disable=SC2086
-        run june ingest --db "$dsn" --day 2024-06-02 $june
+        run june ingest --db "$dsn" --day 2024-06-02 --max-body 0 $june
         run catch-up run-day --db "$dsn" --day 2024-06-29
         psql -q "$PGBASE/$bdb" -c "VACUUM ANALYZE" >/dev/null
         touch "$work/pgbase.ok"

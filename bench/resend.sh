@@ -35,7 +35,7 @@ say "resend bench: $ROWS rows, $size bytes, $(nproc) cores, load $(cut -d' ' -f1
 # load NAME DSN: ingests the file, prints its line and keeps seconds and peak KB in $secs, $kb.
 load() {
   local t=$work/time.txt
-  /usr/bin/time -f "%e %M" -o "$t" "$bin" ingest --db "$2" --day 2024-07-01 "$file" 2>/dev/null | grep '^batch' | sed "s/^/  $1: /" | tee -a "$log"
+  /usr/bin/time -f "%e %M" -o "$t" "$bin" ingest --db "$2" --day 2024-07-01 --max-body 0 "$file" 2>/dev/null | grep '^batch' | sed "s/^/  $1: /" | tee -a "$log"
   read -r secs kb <"$t"
   say "  $1: $secs s, $kb KB peak ($(echo "scale=1; $kb * 1024 / $size" | bc)× the file)"
 }
