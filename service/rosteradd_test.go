@@ -122,16 +122,7 @@ func TestRosterAddsEntitlement(t *testing.T) {
 					t.Errorf("added: %+v", a)
 				}
 			}
-			trail, err := db.PersonAudit(ctx, person(repro).PID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var rows []string
-			for _, a := range trail {
-				if a.Kind == "roster" {
-					rows = append(rows, a.Action+" "+a.Detail)
-				}
-			}
+			rows := rosterRows(t, db, repro)
 			want := "update benefit_type=EMP_PENSION→ELDERLY_ALLOWANCE|EMP_PENSION;ELDERLY_ALLOWANCE.monthly_amount=→"
 			if len(rows) != 2 || !strings.HasPrefix(rows[1], want) ||
 				!strings.HasSuffix(rows[1], ";ELDERLY_ALLOWANCE.arrears_months=3;ELDERLY_ALLOWANCE.arrears=2024-01..2024-03") {

@@ -39,18 +39,7 @@ func TestRosterPeriod(t *testing.T) {
 	if got := until(); got != "2024-06-01" {
 		t.Errorf("the roster moved the until already earned: %s", got)
 	}
-	p, _ := db.PersonByID(ctx, id)
-	audit, err := db.PersonAudit(ctx, p.PID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []string
-	for _, a := range audit {
-		if a.Kind == "roster" {
-			rows = append(rows, a.Detail)
-		}
-	}
-	if len(rows) != 2 || rows[1] != "EMP_PENSION.monthly_amount=1000.00→2000.00;period_months=20→10" {
+	if rows := rosterRows(t, db, id); len(rows) != 2 || rows[1] != "update EMP_PENSION.monthly_amount=1000.00→2000.00;period_months=20→10" {
 		t.Errorf("the roster's rows: %q", rows)
 	}
 	counter := csvBatch("HRSS", header+"C1,HRSS,HRSS.COUNTER,"+id+",张三,1940-03-15,2024-03-15,2024-03-15,,\n")
@@ -97,14 +86,8 @@ func TestRosterLaterCertified(t *testing.T) {
 	if res.Unchanged != 1 || res.Updated != 0 {
 		t.Errorf("the same roster a day later: %+v", res)
 	}
-	audit, err := db.PersonAudit(ctx, p.PID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range audit {
-		if a.Kind == "roster" && a.Action != "add" {
-			t.Errorf("a roster row: %s %s", a.Action, a.Detail)
-		}
+	if rows := rosterRows(t, db, p.Rec.PersonID); len(rows) != 1 {
+		t.Errorf("roster rows: %q, want the enrolment's alone", rows)
 	}
 	verifyClean(t, db)
 }
