@@ -15,7 +15,6 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/idcard"
-	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -268,7 +267,7 @@ func (h *handler) challenge(w http.ResponseWriter, r *http.Request, tx *store.Tx
 		return
 	}
 	// One audit row either way, so that a login for a number off the roster costs the same.
-	row := h.auditRow("citizen_login", "citizen", pid, personID, "code_sent", "", fmt.Sprintf("agent=%d;phone=%s", b2i(agent), notice.MaskPhone(phone)))
+	row := h.auditRow("citizen_login", "citizen", pid, personID, "code_sent", "", fmt.Sprintf("agent=%d;phone=%s", b2i(agent), idcard.MaskPhone(phone)))
 	if pid < 0 {
 		row = h.auditRow("citizen_login", "citizen", -1, "", "code_not_sent", "", fmt.Sprintf("agent=%d", b2i(agent)))
 	}
@@ -295,7 +294,7 @@ func (h *handler) challenge(w http.ResponseWriter, r *http.Request, tx *store.Tx
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if err := h.opt.Sender.SendSMS(ctx, phone, text); err != nil {
-				h.log.Warn("citizen code not sent", "person", idcard.Mask(personID), "phone", notice.MaskPhone(phone), "err", err)
+				h.log.Warn("citizen code not sent", "person", idcard.Mask(personID), "phone", idcard.MaskPhone(phone), "err", err)
 			}
 		}()
 	}

@@ -1,7 +1,7 @@
 // Package idcard reads citizen ID numbers (公民身份号码) of GB 11643-1999: it normalises
 // and validates them (ISO 7064 MOD 11-2 check character, a real birth date), derives the
 // birth date and sex they carry, packs them into a uint64 key for fast maps, and masks them
-// for logs.
+// (and phone numbers, the other identifier logs must not show) for logs.
 //
 // It never looks a number up anywhere, never judges region codes (they change over time and
 // a department's copy is often older than ours) and never compares a birth date with the
@@ -172,19 +172,21 @@ func FromKey(k uint64) [18]byte {
 // characters stay, every character between becomes '*' ("3710**********123X"). Strings of
 // 8 characters or fewer are masked entirely. It counts characters, not bytes, so a
 // malformed number with non-ASCII characters is never cut inside a character.
-func Mask(id string) string {
-	n := utf8.RuneCountInString(id)
-	if n <= 8 {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = '*'
-		}
-		return string(b)
-	}
-	out := make([]byte, 0, len(id))
+func Mask(id string) string { return maskMiddle(id, 4, 4) }
+
+// MaskPhone hides the middle of a phone number as Mask hides an ID number's: the first 3
+// and last 4 characters stay ("138****8000"); 7 characters or fewer are masked entirely.
+// The roster's audit rows keep phones so, and `audit verify` compares them so.
+func MaskPhone(p string) string { return maskMiddle(p, 3, 4) }
+
+// maskMiddle keeps the first head and the last tail characters of s and writes '*' for
+// every other one; s of head+tail characters or fewer is masked whole.
+func maskMiddle(s string, head, tail int) string {
+	n := utf8.RuneCountInString(s)
+	out := make([]byte, 0, len(s))
 	i := 0
-	for _, r := range id {
-		if i < 4 || i >= n-4 {
+	for _, r := range s {
+		if n > head+tail && (i < head || i >= n-tail) {
 			out = utf8.AppendRune(out, r)
 		} else {
 			out = append(out, '*')

@@ -126,6 +126,21 @@ func TestMask(t *testing.T) {
 	}
 }
 
+// TestMaskPhone: notice's TestPhones has the phones' shapes; here, characters, not bytes.
+func TestMaskPhone(t *testing.T) {
+	for _, c := range [][2]string{
+		{"13800138000", "138****8000"},
+		{"1234567", "*******"},
+		{"12345678", "123*5678"},
+		{"电话1381234", "电话1**1234"},
+		{"", ""},
+	} {
+		if got := MaskPhone(c[0]); got != c[1] {
+			t.Errorf("MaskPhone(%q) = %q, want %q", c[0], got, c[1])
+		}
+	}
+}
+
 // sourceInvalidButValid lists the vectors that a source calls invalid but that are valid
 // under our rule (18 characters, MOD 11-2, a real date from 1800). They fail rules we
 // deliberately do not apply, because a department's copy of a number is what it is: region

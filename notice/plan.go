@@ -214,15 +214,3 @@ func NormalizePhone(p string) string {
 	}
 	return s
 }
-
-// MaskPhone hides the middle of a phone number for logs: the first 3 and last 4
-// characters stay ("138****8000"); 7 characters or fewer are masked entirely.
-func MaskPhone(p string) string {
-	r := []rune(p)
-	for i := range r {
-		if len(r) <= 7 || (i >= 3 && i < len(r)-4) {
-			r[i] = '*'
-		}
-	}
-	return string(r)
-}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/idcard"
 )
 
 func TestPlan(t *testing.T) {
@@ -182,7 +183,7 @@ func TestPhones(t *testing.T) {
 		if got := NormalizePhone(c.in); got != c.norm {
 			t.Errorf("NormalizePhone(%q) = %q, want %q", c.in, got, c.norm)
 		}
-		if got := MaskPhone(c.in); got != c.mask {
+		if got := idcard.MaskPhone(c.in); got != c.mask {
 			t.Errorf("MaskPhone(%q) = %q, want %q", c.in, got, c.mask)
 		}
 	}

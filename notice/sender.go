@@ -171,7 +171,7 @@ func (s *Sender) RunOnce(ctx context.Context) (sent, failed int, err error) {
 // one handles one claimed notice: cancels it when it must not be sent, sends it otherwise
 // and marks the outcome.
 func (s *Sender) one(ctx, settle context.Context, n *store.Notice) (sent, failed int, err error) {
-	log := s.log().With("notice_id", n.ID, "kind", n.Kind, "person_id", idcard.Mask(n.PersonID), "phone", MaskPhone(n.Phone))
+	log := s.log().With("notice_id", n.ID, "kind", n.Kind, "person_id", idcard.Mask(n.PersonID), "phone", idcard.MaskPhone(n.Phone))
 	if reason := s.refuse(n); reason != "" {
 		if err := s.DB.MarkNoticeCancelled(settle, n.ID, reason); err != nil {
 			return 0, 0, err

@@ -2,7 +2,6 @@ package service
 
 import (
 	"github.com/silentcert/silentcert/idcard"
-	"github.com/silentcert/silentcert/notice"
 )
 
 // MaskFileName masks, for the log, the personal numbers in a name a department chose: a
@@ -10,7 +9,7 @@ import (
 // error naming one. Every run of 15 digits or more (an ID number of 15 or 18 digits, or
 // 17 and its X, whatever touches it: a letter, another digit) is masked as idcard.Mask
 // masks an ID number; every run of 11 to 14 digits that holds a mobile number (1, then 3
-// to 9, then 9 digits: "8613812345678" too) as notice.MaskPhone masks a phone. Shorter
+// to 9, then 9 digits: "8613812345678" too) as idcard.MaskPhone masks a phone. Shorter
 // runs (dates, batch numbers) and longer ones holding no mobile number (a 12-digit
 // division code) stay; so does everything else, byte for byte. (It replaced idcard.MaskIn,
 // which masked only an ID number no letter or digit touched.)
@@ -35,7 +34,7 @@ func MaskFileName(s string) string {
 		case n >= 15:
 			masked = idcard.Mask(s[i:end])
 		case n >= 11 && holdsMobile(s[i:end]):
-			masked = notice.MaskPhone(s[i:end])
+			masked = idcard.MaskPhone(s[i:end])
 		}
 		if masked != "" {
 			out = append(out, s[last:i]...)

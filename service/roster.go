@@ -12,8 +12,8 @@ import (
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/exchange"
+	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/linkage"
-	"github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -326,8 +326,8 @@ func (t *rosterTrail) added(p *Person) error {
 	b := t.b[:0]
 	b = appendPair(b, "name", store.DetailValue(r.Name))
 	b = appendPair(b, "region_code", p.RosterRegion)
-	b = appendPair(b, "phone", notice.MaskPhone(r.Phone))
-	b = appendPair(b, "agent_phone", notice.MaskPhone(r.AgentPhone))
+	b = appendPair(b, "phone", idcard.MaskPhone(r.Phone))
+	b = appendPair(b, "agent_phone", idcard.MaskPhone(r.AgentPhone))
 	b = appendPair(b, "last_certified", r.LastCertified.String())
 	for i := range r.Entitlements {
 		e := &r.Entitlements[i]
@@ -357,10 +357,10 @@ func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, p
 	b = appendChange(b, "hukou_address", store.DetailValue(o.HukouAddress), store.DetailValue(r.HukouAddress))
 	b = appendChange(b, "region_code", p.RosterRegion, rosterRegion)
 	if o.Phone != r.Phone {
-		b = appendArrow(b, "phone", notice.MaskPhone(o.Phone), notice.MaskPhone(r.Phone))
+		b = appendArrow(b, "phone", idcard.MaskPhone(o.Phone), idcard.MaskPhone(r.Phone))
 	}
 	if o.AgentPhone != r.AgentPhone {
-		b = appendArrow(b, "agent_phone", notice.MaskPhone(o.AgentPhone), notice.MaskPhone(r.AgentPhone))
+		b = appendArrow(b, "agent_phone", idcard.MaskPhone(o.AgentPhone), idcard.MaskPhone(r.AgentPhone))
 	}
 	b = appendChange(b, "last_certified", o.LastCertified.String(), r.LastCertified.String())
 	b = appendChange(b, "name_conflicts", strconv.Itoa(o.NameConflicts), strconv.Itoa(r.NameConflicts))

@@ -67,5 +67,3 @@ func Rechain(ctx context.Context, db *DB, from int64) error {
 	_, err = db.sql.ExecContext(ctx, db.Rebind(`UPDATE meta SET value = ? WHERE key = 'audit_head'`), AuditAnchor{Seq: last, Hash: prev}.String())
 	return err
 }
-
-var MaskPhone = maskPhone

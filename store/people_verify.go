@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/idcard"
@@ -181,8 +180,8 @@ func parseRosterFields(s string) map[string]string {
 
 // storedFields is a stored person's roster fields as the roster rows write them.
 func storedFields(name, rosterRegion, phone, agent string, last sc.Date, ents []sc.Entitlement) map[string]string {
-	f := map[string]string{"name": DetailValue(name), "region_code": rosterRegion, "phone": maskPhone(phone),
-		"agent_phone": maskPhone(agent), "last_certified": last.String()}
+	f := map[string]string{"name": DetailValue(name), "region_code": rosterRegion, "phone": idcard.MaskPhone(phone),
+		"agent_phone": idcard.MaskPhone(agent), "last_certified": last.String()}
 	codes := make([]string, len(ents))
 	for i := range ents {
 		e := &ents[i]
@@ -196,22 +195,6 @@ func storedFields(name, rosterRegion, phone, agent string, last sc.Date, ents []
 	}
 	f["benefit_type"] = strings.Join(codes, "|")
 	return f
-}
-
-// maskPhone is notice.MaskPhone (which the roster rows are written with): the first 3
-// and last 4 characters kept, those between starred; 7 or fewer starred whole.
-func maskPhone(p string) string {
-	n := utf8.RuneCountInString(p)
-	var b strings.Builder
-	i := 0
-	for _, r := range p {
-		if n <= 7 || (i >= 3 && i < n-4) {
-			r = '*'
-		}
-		b.WriteRune(r)
-		i++
-	}
-	return b.String()
 }
 
 // shown is a field's value as a report shows it: a name is personal data and not shown

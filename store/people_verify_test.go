@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
-	sms "github.com/silentcert/silentcert/notice"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
@@ -112,15 +111,5 @@ func TestVerifyPeopleBeforeTrail(t *testing.T) {
 				t.Errorf("tampered:\n%s\nwant\n%s\n%+v", strings.Join(got, "\n"), strings.Join(want, "\n"), v)
 			}
 		})
-	}
-}
-
-// TestMaskPhoneAsNotice: verify masks a stored phone as the roster rows were written
-// (notice.MaskPhone), or every phone would differ.
-func TestMaskPhoneAsNotice(t *testing.T) {
-	for _, p := range []string{"", "1", "1234567", "12345678", "13812345678", "+8613812345678", "电话1381234"} {
-		if got, want := store.MaskPhone(p), sms.MaskPhone(p); got != want {
-			t.Errorf("%q: %q, notice's %q", p, got, want)
-		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/engine"
 	"github.com/silentcert/silentcert/face"
-	"github.com/silentcert/silentcert/notice"
+	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/sim"
 	"github.com/silentcert/silentcert/store"
@@ -191,7 +191,7 @@ type demoSMS struct {
 func (d *demoSMS) SendSMS(_ context.Context, phone, text string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	_, err := fmt.Fprintf(d.w, "demo SMS to %s: %s\n", notice.MaskPhone(phone), text)
+	_, err := fmt.Fprintf(d.w, "demo SMS to %s: %s\n", idcard.MaskPhone(phone), text)
 	return err
 }
 
