@@ -223,14 +223,24 @@ func (db *DB) PayrollSpans(ctx context.Context, pids []int64) (map[int64]MonthSp
 
 // LastPayroll returns the last month whose payroll ran, NoMonth when none has.
 func (db *DB) LastPayroll(ctx context.Context) (sc.Month, error) {
-	var m *int64
-	if err := db.rd.QueryRowContext(ctx, `SELECT max(month) FROM payrolls`).Scan(&m); err != nil {
-		return sc.NoMonth, fmt.Errorf("%s: payrolls: %w", db, err)
+	m, ok, err := db.maxOf(ctx, "payrolls", `SELECT max(month) FROM payrolls`)
+	if !ok {
+		return sc.NoMonth, err
 	}
-	if m == nil {
-		return sc.NoMonth, nil
+	return sc.Month(m), nil
+}
+
+// maxOf reads the max() that query selects from table, and whether there is one (none
+// when the table has no row it counts).
+func (db *DB) maxOf(ctx context.Context, table, query string) (int64, bool, error) {
+	var v *int64
+	if err := db.rd.QueryRowContext(ctx, query).Scan(&v); err != nil {
+		return 0, false, fmt.Errorf("%s: %s: %w", db, table, err)
 	}
-	return sc.Month(*m), nil
+	if v == nil {
+		return 0, false, nil
+	}
+	return *v, true, nil
 }
 
 // MarkRun records that day d was evaluated.
@@ -240,26 +250,20 @@ func (t *Tx) MarkRun(d sc.Date, at string, evaluated, decisions int64) error {
 
 // LastRun returns the last day evaluated, or NoDate.
 func (db *DB) LastRun(ctx context.Context) (sc.Date, error) {
-	var d *int64
-	if err := db.rd.QueryRowContext(ctx, `SELECT max(day) FROM runs`).Scan(&d); err != nil {
-		return sc.NoDate, fmt.Errorf("%s: runs: %w", db, err)
+	d, ok, err := db.maxOf(ctx, "runs", `SELECT max(day) FROM runs`)
+	if !ok {
+		return sc.NoDate, err
 	}
-	if d == nil {
-		return sc.NoDate, nil
-	}
-	return sc.Date(*d), nil
+	return sc.Date(d), nil
 }
 
 // LatestBatchDay is the latest day as of which a batch of records was applied (NoDate
 // when none was): not the roster's, history's (applied on their reported dates) or a
 // replay's, which runs its own days.
 func (db *DB) LatestBatchDay(ctx context.Context) (sc.Date, error) {
-	var d *int64
-	if err := db.rd.QueryRowContext(ctx, `SELECT max(day) FROM batches WHERE status = 'applied' AND origin NOT IN ('roster', 'history', 'replay')`).Scan(&d); err != nil {
-		return sc.NoDate, fmt.Errorf("%s: batches: %w", db, err)
+	d, ok, err := db.maxOf(ctx, "batches", `SELECT max(day) FROM batches WHERE status = 'applied' AND origin NOT IN ('roster', 'history', 'replay')`)
+	if !ok {
+		return sc.NoDate, err
 	}
-	if d == nil {
-		return sc.NoDate, nil
-	}
-	return sc.Date(*d), nil
+	return sc.Date(d), nil
 }
