@@ -85,6 +85,17 @@ func (c *EntitlementChange) arrear(m sc.Month) {
 	c.ArrearsMonths++
 }
 
+// arrearsIn counts among the change's arrears the months of e whose payroll ran with p on
+// it (span, when ran) that are due to p (not after a death that stands, nor under a LOSS)
+// and that had says were not the entitlement's already (covered, paid or held).
+func (c *EntitlementChange) arrearsIn(p *Person, span store.MonthSpan, ran bool, e *sc.Entitlement, had func(sc.Month) bool) {
+	for m := max(span.From, e.Start); ran && m <= span.To && e.Active(m); m++ {
+		if !had(m) && !p.State.NotDue(m) {
+			c.arrear(m)
+		}
+	}
+}
+
 // overpaid counts month m among the change's months overpaid (in ascending order).
 func (c *EntitlementChange) overpaid(m sc.Month) {
 	if c.OverpaidMonths == 0 {
@@ -581,11 +592,7 @@ func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mo
 	for k, i := range added {
 		e := &r.Entitlements[i]
 		c := entitlementChange(p.PID, r.PersonID, e.Benefit)
-		for m := max(span.From, e.Start); ok && m <= span.To && e.Active(m); m++ {
-			if !p.State.NotDue(m) {
-				c.arrear(m)
-			}
-		}
+		c.arrearsIn(p, span, ok, e, func(sc.Month) bool { return false })
 		out[k] = c
 	}
 	return out
@@ -614,13 +621,9 @@ func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mont
 		}
 		c := entitlementChange(p.PID, r.PersonID, ne.Benefit)
 		es := &p.State.Ents[j]
-		if ran {
-			for m := max(span.From, ne.Start); m <= span.To && ne.Active(m); m++ {
-				if !oe.Active(m) && !es.Regular.Has(m) && !es.Back.Has(m) && !heldFor(p.State.Rare, j, m) && !p.State.NotDue(m) {
-					c.arrear(m)
-				}
-			}
-		}
+		c.arrearsIn(p, span, ran, ne, func(m sc.Month) bool {
+			return oe.Active(m) || es.Regular.Has(m) || es.Back.Has(m) || heldFor(p.State.Rare, j, m)
+		})
 		for _, m := range paidMonths(es) {
 			if oe.Active(m) && !ne.Active(m) && !p.State.NotDue(m) { // not overpaid for a death or LOSS already
 				c.overpaid(m)
