@@ -735,8 +735,10 @@ func runRunDay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	from := d
 	if last != sc.NoDate {
 		from = last + 1
-	} else if err := notBehind(ctx, db, d, *dsn); err != nil && !*ahead {
-		return err
+	} else if !*ahead {
+		if err := notBehind(ctx, db, d, *dsn); err != nil {
+			return err
+		}
 	}
 	for day := from; day <= d; day++ {
 		cpu := cpuSeconds()
