@@ -16,6 +16,12 @@ type Policy struct {
 	WarningMonths       int  `json:"warning_months"`
 	GraceMonths         int  `json:"grace_months"`
 	HealthPeriod        bool `json:"health_period"`
+	// BackPayVoidedDeath, the project's addition to spec §6 (off by default, where the
+	// spec pays only the months held during the dispute), also pays as back pay the months
+	// whose payroll ran while a death later voided by a review (accept=alive) had the
+	// person TERMINATED. Left out of the canonical JSON when off, so that a database's
+	// recorded configuration reads the same as before the key existed.
+	BackPayVoidedDeath bool `json:"back_pay_voided_death,omitempty"`
 }
 
 // DefaultPolicy returns the defaults of spec §6.

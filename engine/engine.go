@@ -186,11 +186,11 @@ func (e *Engine) Apply(r *sc.Recipient, s *State, in *Input, d sc.Date, out Sink
 	}
 	switch class {
 	case sc.ClassDeath:
-		e.applyDeath(s, in, d, out)
+		e.applyDeath(r, s, in, d, out)
 	case sc.ClassLoss, sc.ClassRestore:
 		e.applyLoss(s, in, class == sc.ClassRestore, d, out)
 	case sc.ClassStrong:
-		e.applyStrong(s, in, t.Method, d, out)
+		e.applyStrong(r, s, in, t.Method, d, out)
 	case sc.ClassWeak:
 		e.applyWeak(s, in, t, d, out)
 	case sc.ClassResolve:
@@ -200,7 +200,7 @@ func (e *Engine) Apply(r *sc.Recipient, s *State, in *Input, d sc.Date, out Sink
 	}
 }
 
-func (e *Engine) applyDeath(s *State, in *Input, d sc.Date, out Sink) {
+func (e *Engine) applyDeath(r *sc.Recipient, s *State, in *Input, d sc.Date, out Sink) {
 	rr := s.rare()
 	rr.Deaths = append(rr.Deaths, DeathRecord{Date: in.Event, Ref: in.Ref})
 	if s.DeathDate != sc.NoDate { // already terminated, or in conflict over a death
@@ -212,6 +212,7 @@ func (e *Engine) applyDeath(s *State, in *Input, d sc.Date, out Sink) {
 		}
 		if s.conflict() == nil && s.LastStrong != sc.NoDate && in.Event < s.LastStrong {
 			// A death dated before a STRONG record that was applied: contradictory.
+			e.holdTerminated(r, s, d)
 			rr.Conflict = &Conflict{Cause: in.Ref, Other: s.LastStrongRef, StrongDate: sc.NoDate, Strong: NoRef}
 			e.settle(s, d, in.Ref, out)
 		}
@@ -315,7 +316,7 @@ func addDistinct(ms []sc.Month, m sc.Month) []sc.Month {
 	return append(ms, m)
 }
 
-func (e *Engine) applyStrong(s *State, in *Input, method sc.Method, d sc.Date, out Sink) {
+func (e *Engine) applyStrong(r *sc.Recipient, s *State, in *Input, method sc.Method, d sc.Date, out Sink) {
 	if c := s.conflict(); c != nil {
 		// Held for the review: only evidence after the disputed death matters to it.
 		if in.Event > s.DeathDate && (c.StrongDate == sc.NoDate || in.Event > c.StrongDate) {
@@ -334,6 +335,7 @@ func (e *Engine) applyStrong(s *State, in *Input, method sc.Method, d sc.Date, o
 			return
 		}
 		// Seen alive after the accepted death: never applied silently.
+		e.holdTerminated(r, s, d)
 		s.rare().Conflict = &Conflict{Cause: in.Ref, Other: s.DeathRef, Strong: in.Ref, StrongDate: in.Event, StrongMethod: method}
 		e.settle(s, d, in.Ref, out)
 		return
@@ -343,6 +345,52 @@ func (e *Engine) applyStrong(s *State, in *Input, method sc.Method, d sc.Date, o
 	}
 	e.certify(s, in.Event, method, in.Ref, int(s.Period), d, out)
 	e.settle(s, d, in.Ref, out)
+}
+
+// holdTerminated, with the policy's back_pay_voided_death on, holds for the dispute that
+// a TERMINATED person's conflict opens on day d the months whose payroll ran while the
+// death had them TERMINATED (from the day of its row) that no payroll paid: a review that
+// voids the death (accept=alive) then pays them as it pays the months held during the
+// dispute, and one that accepts it pays none of them, as the spec does for those. Each is
+// held as the dispute's own, with what the clock said on its payroll day (the death froze
+// the clock), so that a LOSS or a suspension has them as it has the dispute's months.
+func (e *Engine) holdTerminated(r *sc.Recipient, s *State, d sc.Date) {
+	if !e.policy.BackPayVoidedDeath || s.Status != sc.StatusTerminated || s.RowStatus != sc.StatusTerminated {
+		return
+	}
+	// The payroll of month m runs on its 1st after the day's records: the first run while
+	// terminated is on or after the row's day, the last one before d.
+	from, to := s.RowDay.Month(), d.Month()
+	if s.RowDay.Day() != 1 {
+		from++
+	}
+	if d.Day() == 1 {
+		to--
+	}
+	rr := s.rare()
+	held := func(m sc.Month, i int) bool {
+		for _, h := range rr.Held {
+			if h.Month == m && int(h.Ent) == i {
+				return true
+			}
+		}
+		for _, b := range rr.Due {
+			if b.Month == m && int(b.Ent) == i {
+				return true
+			}
+		}
+		return false
+	}
+	for m := from; m <= to; m++ {
+		payable := e.clock(s, m.First()).Payable()
+		for i := range r.Entitlements {
+			es := &s.Ents[i]
+			if !r.Entitlements[i].Active(m) || es.Regular.Has(m) || es.Back.Has(m) || held(m, i) {
+				continue
+			}
+			rr.Held = append(rr.Held, Held{Month: m, Ent: uint8(i), Reason: sc.StatusConflict, ClockPayable: payable})
+		}
+	}
 }
 
 // seenStrong records a STRONG record that changes nothing now (its person is terminated,

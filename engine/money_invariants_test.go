@@ -16,10 +16,14 @@ import (
 type moneySink struct {
 	r        *run
 	withheld map[[2]int]bool // (ent, month) withheld at some payroll
-	paid     map[[2]int]sc.PaymentKind
-	fail     func(format string, args ...any)
-	backRows int // sum of back_pay_months over RESUMED and RESTORED rows
-	backPaid map[sc.Month]bool
+	// unpaidDead holds (ent, month) whose payroll ran while the person was TERMINATED,
+	// when back_pay_voided_death makes them back pay if a review voids the death.
+	unpaidDead map[[2]int]bool
+	voided     int // months back-paid that only a voided death had kept unpaid
+	paid       map[[2]int]sc.PaymentKind
+	fail       func(format string, args ...any)
+	backRows   int // sum of back_pay_months over RESUMED and RESTORED rows
+	backPaid   map[sc.Month]bool
 }
 
 func (m *moneySink) Decide(d Decision) {
@@ -39,7 +43,10 @@ func (m *moneySink) Pay(p Payment) {
 	}
 	if p.Kind == sc.PayBack {
 		m.backPaid[p.Month] = true
-		if !m.withheld[k] {
+		if !m.withheld[k] && m.unpaidDead[k] {
+			m.voided++
+		}
+		if !m.withheld[k] && !m.unpaidDead[k] {
 			m.fail("back pay for %s ent %d, a month never withheld", p.Month, p.Ent)
 		}
 	}
@@ -77,15 +84,22 @@ func moneyHistory(rng *rand.Rand) (*sc.Recipient, []rec) {
 // month withheld before; nothing is paid for a month after a death known when it is paid;
 // offsets never exceed the capacity nor the months after the death; the overpaid months
 // are months paid; and, for a person never dead nor in LOSS, the back_pay_months the
-// RESUMED rows announce are the distinct months back-paid.
+// RESUMED rows announce are the distinct months back-paid. The same with
+// back_pay_voided_death on, where a month whose payroll ran while the person was recorded
+// dead may be back pay too.
 func TestMoneyInvariants(t *testing.T) {
+	t.Run("spec", func(t *testing.T) { moneyInvariants(t, nil) })
+	t.Run("back_pay_voided_death", func(t *testing.T) { moneyInvariants(t, voidedCfg()) })
+}
+
+func moneyInvariants(t *testing.T, cfg *sc.Config) {
 	rng := rand.New(rand.NewPCG(2025, 6))
 	from, to := sc.MustDate("2023-03-01"), sc.MustDate("2025-12-31")
-	failures := 0
+	failures, voided := 0, 0
 	for i := 0; i < 4000 && failures < 5; i++ {
 		p, recs := moneyHistory(rng)
-		r := newRun(t, nil, p, recs...)
-		m := &moneySink{r: r, withheld: map[[2]int]bool{}, paid: map[[2]int]sc.PaymentKind{}, backPaid: map[sc.Month]bool{}}
+		r := newRun(t, cfg, p, recs...)
+		m := &moneySink{r: r, withheld: map[[2]int]bool{}, unpaidDead: map[[2]int]bool{}, paid: map[[2]int]sc.PaymentKind{}, backPaid: map[sc.Month]bool{}}
 		var msgs []string
 		m.fail = func(format string, args ...any) {
 			msgs = append(msgs, sprintf(format, args...))
@@ -109,6 +123,11 @@ func TestMoneyInvariants(t *testing.T) {
 				r.eng.Baseline(p, &r.st, d, m)
 			}
 			if d.Day() == 1 {
+				if cfg != nil && cfg.Policy.BackPayVoidedDeath && r.st.Status == sc.StatusTerminated {
+					for e := range p.Entitlements {
+						m.unpaidDead[[2]int{e, int(d.Month())}] = true
+					}
+				}
 				r.eng.Payroll(p, &r.st, d.Month(), m)
 			}
 		}
@@ -136,11 +155,15 @@ func TestMoneyInvariants(t *testing.T) {
 		if clean && m.backRows != len(m.backPaid) {
 			m.fail("RESUMED rows announce %d back-pay months, %d distinct months were back-paid", m.backRows, len(m.backPaid))
 		}
+		voided += m.voided
 		if len(msgs) > 0 {
 			failures++
 			t.Errorf("history %d: %s\nentitlements %+v\nrows:\n  %s\npays:\n  %s\nwithheld:\n  %s", i, strings.Join(msgs, "; "), p.Entitlements,
 				strings.Join(r.rows, "\n  "), strings.Join(r.pays, "\n  "), strings.Join(r.withold, "\n  "))
 		}
+	}
+	if on := cfg != nil && cfg.Policy.BackPayVoidedDeath; on != (voided > 0) {
+		t.Errorf("%d months back-paid that only a voided death kept unpaid (back_pay_voided_death %v)", voided, on)
 	}
 }
 

@@ -2,8 +2,10 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,66 +23,82 @@ import (
 // resumed on 2024-10-20 with three months of back pay, a death dated 08-17 is applied on
 // 10-25, a counter visit on 12-10 disputes it and accept=alive voids it on 2025-01-15.
 // February's payroll pays September and October as back pay, with January (before, they
-// were dropped at November's payroll for good).
+// were dropped at November's payroll for good). With back_pay_voided_death on, November
+// and December, whose payrolls ran while the death stood, are paid too, the service
+// restarted again between the dispute and the review.
 func TestBackPayKeptForAVoidedDeathAcrossRestart(t *testing.T) {
-	for _, dsn := range storetest.DSNs(t) {
-		t.Run(dsn.Name, func(t *testing.T) {
-			ctx := context.Background()
-			db := dsn.Open(t)
-			opt := service.Options{Now: func() time.Time { return time.Date(2024, 6, 20, 9, 0, 0, 0, time.UTC) }}
-			s, err := service.Open(ctx, db, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			roster := filepath.Join(t.TempDir(), "roster.csv")
-			os.WriteFile(roster, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
-				"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-01,,,2023-06-01\n"), 0o644)
-			if _, err := s.ImportRoster(ctx, roster, "", "test"); err != nil {
-				t.Fatal(err)
-			}
-			ingest := func(day, row string) {
-				t.Helper()
-				b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
-				b.Day = sc.MustDate(day)
-				if _, err := s.Ingest(ctx, b); err != nil {
-					t.Fatal(err)
-				}
-			}
-			runDays(t, s, "2024-07-01", "2024-10-19")
-			ingest("2024-10-20", "K1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-05-06,2024-10-20,,")
-			runDays(t, s, "2024-10-20", "2024-10-24")
-			ingest("2024-10-25", "D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-08-17,2024-10-25,,")
-			runDays(t, s, "2024-10-25", "2024-12-09")
-			// A restart: the months kept for a review are in the stored state, or nowhere.
-			if s, err = service.Open(ctx, db, opt); err != nil {
-				t.Fatal(err)
-			}
-			ingest("2024-12-10", "C1,HRSS,HRSS.COUNTER,371002194003150019,张三,1940-03-15,2024-12-10,2024-12-10,,")
-			runDays(t, s, "2024-12-10", "2025-01-14")
-			ingest("2025-01-15", "V1,HRSS,HRSS.REVIEW,371002194003150019,张三,1940-03-15,2025-01-15,2025-01-15,,accept=alive;ref=PSB:D1")
-			runDays(t, s, "2025-01-15", "2025-02-01")
-			var got []string
-			if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
-				got = append(got, p.Month.String()+" "+p.Kind+" "+p.Amount.String()+"@"+p.PayrollMonth.String())
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			want := []string{
-				"2024-07 REGULAR 1000.00@2024-07",
-				"2024-08 WITHHELD:SUSPENDED 1000.00@2024-08",
-				"2024-09 WITHHELD:SUSPENDED 1000.00@2024-09",
-				"2024-10 WITHHELD:SUSPENDED 1000.00@2024-10",
-				"2024-08 BACK_PAY 1000.00@2024-11",
-				"2025-01 WITHHELD:CONFLICT 1000.00@2025-01",
-				"2024-09 BACK_PAY 1000.00@2025-02",
-				"2024-10 BACK_PAY 1000.00@2025-02",
-				"2025-01 BACK_PAY 1000.00@2025-02",
-				"2025-02 REGULAR 1000.00@2025-02",
-			}
-			if strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("payments:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-			}
-		})
+	for _, voided := range []bool{false, true} {
+		for _, dsn := range storetest.DSNs(t) {
+			t.Run(fmt.Sprintf("%s/back_pay_voided_death=%v", dsn.Name, voided), func(t *testing.T) {
+				backPayKeptForAVoidedDeath(t, dsn, voided)
+			})
+		}
+	}
+}
+
+func backPayKeptForAVoidedDeath(t *testing.T, dsn storetest.DSN, voided bool) {
+	ctx := context.Background()
+	db := dsn.Open(t)
+	cfg := sc.DefaultConfig()
+	cfg.Policy.BackPayVoidedDeath = voided
+	opt := service.Options{Config: cfg, Now: func() time.Time { return time.Date(2024, 6, 20, 9, 0, 0, 0, time.UTC) }}
+	s, err := service.Open(ctx, db, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roster := filepath.Join(t.TempDir(), "roster.csv")
+	os.WriteFile(roster, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
+		"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-01,,,2023-06-01\n"), 0o644)
+	if _, err := s.ImportRoster(ctx, roster, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	ingest := func(day, row string) {
+		t.Helper()
+		b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
+		b.Day = sc.MustDate(day)
+		if _, err := s.Ingest(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runDays(t, s, "2024-07-01", "2024-10-19")
+	ingest("2024-10-20", "K1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-05-06,2024-10-20,,")
+	runDays(t, s, "2024-10-20", "2024-10-24")
+	ingest("2024-10-25", "D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-08-17,2024-10-25,,")
+	runDays(t, s, "2024-10-25", "2024-12-09")
+	// A restart: the months kept for a review are in the stored state, or nowhere.
+	if s, err = service.Open(ctx, db, opt); err != nil {
+		t.Fatal(err)
+	}
+	ingest("2024-12-10", "C1,HRSS,HRSS.COUNTER,371002194003150019,张三,1940-03-15,2024-12-10,2024-12-10,,")
+	runDays(t, s, "2024-12-10", "2025-01-14")
+	if s, err = service.Open(ctx, db, opt); err != nil {
+		t.Fatal(err)
+	}
+	ingest("2025-01-15", "V1,HRSS,HRSS.REVIEW,371002194003150019,张三,1940-03-15,2025-01-15,2025-01-15,,accept=alive;ref=PSB:D1")
+	runDays(t, s, "2025-01-15", "2025-02-01")
+	var got []string
+	if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
+		got = append(got, p.Month.String()+" "+p.Kind+" "+p.Amount.String()+"@"+p.PayrollMonth.String())
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"2024-07 REGULAR 1000.00@2024-07",
+		"2024-08 WITHHELD:SUSPENDED 1000.00@2024-08",
+		"2024-09 WITHHELD:SUSPENDED 1000.00@2024-09",
+		"2024-10 WITHHELD:SUSPENDED 1000.00@2024-10",
+		"2024-08 BACK_PAY 1000.00@2024-11",
+		"2025-01 WITHHELD:CONFLICT 1000.00@2025-01",
+		"2024-09 BACK_PAY 1000.00@2025-02",
+		"2024-10 BACK_PAY 1000.00@2025-02",
+		"2025-01 BACK_PAY 1000.00@2025-02",
+		"2025-02 REGULAR 1000.00@2025-02",
+	}
+	if voided {
+		want = slices.Insert(want, 8, "2024-11 BACK_PAY 1000.00@2025-02", "2024-12 BACK_PAY 1000.00@2025-02")
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("payments:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
