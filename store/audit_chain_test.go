@@ -309,7 +309,7 @@ func testAuditRegion(t *testing.T, db *store.DB) {
 			t.Fatal(err)
 		}
 	}
-	p := &store.Person{PID: 1, Rec: sc.Recipient{PersonID: "110101194001010012", Name: "张三", Sex: 1, BirthDate: 100,
+	p := &store.Person{PID: 1, Rec: sc.Recipient{PersonID: "110101194001010012", Name: "张三", Sex: 1, BirthDate: sc.MustDate("1940-01-01"),
 		RegionCode: "371002001001", LastCertified: sc.NoDate}, NextCheck: sc.NoDate, State: []byte{1}}
 	row := store.AuditRow{Kind: "visit", Day: sc.MustDate("2024-10-04"), At: "2024-10-04T01:02:03Z", Actor: "v1", PID: 1,
 		PersonID: p.Rec.PersonID, Action: "visit"}

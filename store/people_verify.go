@@ -217,6 +217,27 @@ func label(k string) string {
 	return k
 }
 
+// againstID names what of a person's sex and birth date is not what their ID number says
+// (a roster's sex and birth_date must agree with it, spec §2, and are derived from it
+// when absent, so the service never stores others): a birth date made later outside the
+// service makes a person younger to the health index and the RISK model. The values are
+// not shown: they are personal data.
+func againstID(personID string, sex int, birth sc.Date) []string {
+	id, ok := idcard.Normalize([]byte(personID))
+	if !ok || !idcard.Valid(id[:]) {
+		// Not one the roster takes: the trail's rows tell whether it was changed.
+		return nil
+	}
+	var diff []string
+	if idcard.Sex(id) != sex {
+		diff = append(diff, "its sex is not its ID number's")
+	}
+	if idcard.BirthDate(id) != birth {
+		diff = append(diff, "its birth date is not its ID number's")
+	}
+	return diff
+}
+
 // verifyPeople reports people whose roster fields are not what the trail's roster rows
 // say (changed outside the service: an UPDATE that triples an amount or puts another
 // phone, one that receives sign-in links, on a person), people with no row of their
@@ -225,7 +246,7 @@ func label(k string) string {
 // they are counted (unverifiable) and only the fields an update row named since checked.
 // It returns the number of people checked and of those enrolled before the trail.
 func (db *DB) verifyPeople(ctx context.Context, snap *sql.Tx, seen *peopleSeen, report func(AuditProblem)) (checked, before int64, err error) {
-	rows, err := snap.QueryContext(ctx, `SELECT pid, person_id, name, roster_region, phone, agent_phone, last_certified, entitlements FROM people ORDER BY pid`)
+	rows, err := snap.QueryContext(ctx, `SELECT pid, person_id, name, sex, birth_date, roster_region, phone, agent_phone, last_certified, entitlements FROM people ORDER BY pid`)
 	if err != nil {
 		return 0, 0, fmt.Errorf("%s: people: %w", db, err)
 	}
@@ -233,9 +254,9 @@ func (db *DB) verifyPeople(ctx context.Context, snap *sql.Tx, seen *peopleSeen, 
 	found := make([]bool, len(seen.ps))
 	var ents []sc.Entitlement
 	for rows.Next() {
-		var pid, last int64
+		var pid, last, sex, birth int64
 		var personID, name, region, phone, agent, entsJSON string
-		if err := rows.Scan(&pid, &personID, &name, &region, &phone, &agent, &last, &entsJSON); err != nil {
+		if err := rows.Scan(&pid, &personID, &name, &sex, &birth, &region, &phone, &agent, &last, &entsJSON); err != nil {
 			return checked, before, fmt.Errorf("%s: people: %w", db, err)
 		}
 		checked++
@@ -261,6 +282,7 @@ func (db *DB) verifyPeople(ctx context.Context, snap *sql.Tx, seen *peopleSeen, 
 		if p.seq > 0 && p.personID != personID {
 			diff = append(diff, fmt.Sprintf("its ID number is not the trail's %s", idcard.Mask(p.personID)))
 		}
+		diff = append(diff, againstID(personID, int(sex), sc.Date(birth))...)
 		if p.fields != "" || p.added {
 			stored := storedFields(name, region, phone, agent, sc.Date(last), ents)
 			if !p.added || rosterFields(stored, false) != p.fields {

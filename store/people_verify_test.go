@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 )
@@ -32,7 +33,9 @@ func TestVerifyPeopleBeforeTrail(t *testing.T) {
 				t.Fatal(err)
 			}
 			person := func(pid int64, id string, amount sc.Fen) *store.Person {
+				n, _ := idcard.Normalize([]byte(id))
 				return &store.Person{PID: pid, RosterRegion: "371002001001", State: []byte{1}, Rec: sc.Recipient{PersonID: id, Name: "张三",
+					Sex: idcard.Sex(n), BirthDate: idcard.BirthDate(n),
 					RegionCode: "371002001001", Phone: "13812345678", LastCertified: sc.MakeDate(2024, 1, 10),
 					Entitlements: []sc.Entitlement{{Benefit: "EMP_PENSION", Monthly: amount, Start: sc.MakeMonth(2000, 4), End: sc.NoMonth}}}}
 			}
@@ -97,6 +100,9 @@ func TestVerifyPeopleBeforeTrail(t *testing.T) {
 			exec(`UPDATE people SET entitlements = REPLACE(entitlements, '"Monthly":120000', '"Monthly":360000') WHERE pid = 0`)
 			exec(`UPDATE people SET entitlements = REPLACE(entitlements, '"Monthly":150000', '"Monthly":450000') WHERE pid = 1`) // unverifiable
 			exec(`UPDATE people SET phone = '13900002222' WHERE pid = 3`)
+			// Ten years younger to the health index and the RISK model: checked against the
+			// ID number, so for a person enrolled before the trail too.
+			exec(`UPDATE people SET birth_date = birth_date + 3653 WHERE pid = 1`)
 			exec(`INSERT INTO people (pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone, last_certified,
 				entitlements, status, until_day, last_method, death_date, name_conflicts, roster_region) SELECT 4, '371002196001010011', name, sex, birth_date,
 				hukou_address, region_code, phone, agent_phone, last_certified, entitlements, status, until_day, last_method, death_date, name_conflicts, roster_region
@@ -104,6 +110,7 @@ func TestVerifyPeopleBeforeTrail(t *testing.T) {
 			got, v := verify()
 			want := []string{
 				"person 3710**********0019 (pid 0) was changed outside the service: its EMP_PENSION.monthly_amount is 3600.00, the trail's 1200.00",
+				"person 3710**********0027 (pid 1) was changed outside the service: its birth date is not its ID number's",
 				"person 3710**********004X (pid 3) was changed outside the service: its phone is 139****2222, the trail's 138****5678",
 				"person 3710**********0011 (pid 4) has no row of their enrolment in the trail: enrolled outside the service",
 			}
