@@ -68,6 +68,13 @@ type EntitlementChange struct {
 	// (as a late LOSS's months, spec §6), at what was paid (Recoveries counts them).
 	OverpaidFrom, OverpaidTo sc.Month
 	OverpaidMonths           int
+	// HeldMonths are the months, among those it covers now and did not before, whose
+	// payroll withheld the person's other entitlements (a suspension, a disputed death, a
+	// LOSS a RESTORE may yet show was due) or whose back pay is due: not owed then, so not
+	// arrears, but held (or due) for it as for them, paid by the release that pays theirs.
+	HeldMonths int
+	held       []engine.Held // Ent the entitlement's index in the roster's list
+	due        []engine.Due
 }
 
 // entitlementChange returns the change of p's benefit, naming no months yet.
@@ -85,14 +92,61 @@ func (c *EntitlementChange) arrear(m sc.Month) {
 	c.ArrearsMonths++
 }
 
-// arrearsIn counts among the change's arrears the months of e whose payroll ran with p on
-// it (span, when ran) that are due to p (not after a death that stands, nor under a LOSS)
-// and that had says were not the entitlement's already (covered, paid or held).
-func (c *EntitlementChange) arrearsIn(p *Person, span store.MonthSpan, ran bool, e *sc.Entitlement, had func(sc.Month) bool) {
+// arrearsIn counts among the change's arrears the months of e (at index ent of the
+// roster's list) whose payroll ran with p on it (span, when ran) that are due to p (not
+// after a death that stands, nor under a LOSS) and that had says were not the
+// entitlement's already (covered, paid or held). A month whose payroll withheld p's
+// other entitlements, or whose back pay is due to them, is held or due for e as it is
+// for them (HeldMonths), not arrears: a suspended person's added allowance was reported
+// owed for the months their pension was withheld, and the resumption that paid the
+// pension's did not pay it.
+func (c *EntitlementChange) arrearsIn(p *Person, span store.MonthSpan, ran bool, e *sc.Entitlement, ent int, had func(sc.Month) bool) {
 	for m := max(span.From, e.Start); ran && m <= span.To && e.Active(m); m++ {
-		if !had(m) && !p.State.NotDue(m) {
-			c.arrear(m)
+		if had(m) || p.State.NotDue(m) {
+			continue
 		}
+		if h, d, ok := withheldAt(p.State.Rare, m); ok {
+			if d {
+				c.due = append(c.due, engine.Due{Month: m, Ent: uint8(ent)})
+			} else {
+				h.Ent = uint8(ent)
+				c.held = append(c.held, h)
+			}
+			c.HeldMonths++
+			continue
+		}
+		c.arrear(m)
+	}
+}
+
+// withheldAt returns how month m of a person's entitlements is withheld (a held month of
+// any of them, its reason and flags) or whether it is due as back pay (d), when it is
+// either.
+func withheldAt(rr *engine.Rare, m sc.Month) (h engine.Held, d bool, ok bool) {
+	if rr == nil {
+		return h, false, false
+	}
+	if slices.ContainsFunc(rr.Due, func(x engine.Due) bool { return x.Month == m }) {
+		return h, true, true
+	}
+	if i := slices.IndexFunc(rr.Held, func(x engine.Held) bool { return x.Month == m }); i >= 0 {
+		return rr.Held[i], false, true
+	}
+	return h, false, false
+}
+
+// holdIn puts the months the changes hold or make due for their entitlements in st.
+func holdIn(st *engine.State, changes []EntitlementChange) {
+	for i := range changes {
+		c := &changes[i]
+		if len(c.held) == 0 && len(c.due) == 0 {
+			continue
+		}
+		if st.Rare == nil {
+			st.Rare = &engine.Rare{}
+		}
+		st.Rare.Held = append(st.Rare.Held, c.held...)
+		st.Rare.Due = append(st.Rare.Due, c.due...)
 	}
 }
 
@@ -239,6 +293,13 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 				}
 				res.MovedEntitlements = append(res.MovedEntitlements, moved...)
 				arrears = append(arrears, moved...)
+			}
+			if slices.ContainsFunc(arrears, func(c EntitlementChange) bool { return c.HeldMonths > 0 }) {
+				if _, ok := states[pid]; !ok {
+					np.State = cloneState(&p.State)
+				}
+				holdIn(&np.State, arrears)
+				states[pid] = np.State
 			}
 			if err := trail.changed(p, &r, rosterRegion, period, ents, arrears); err != nil {
 				return nil, err
@@ -402,6 +463,9 @@ func (t *rosterTrail) changed(p *Person, r *sc.Recipient, rosterRegion string, p
 		if a.ArrearsMonths > 0 {
 			b = appendPair(b, a.Benefit+".arrears_months", strconv.Itoa(a.ArrearsMonths))
 			b = appendPair(b, a.Benefit+".arrears", a.ArrearsFrom.String()+".."+a.ArrearsTo.String())
+		}
+		if a.HeldMonths > 0 {
+			b = appendPair(b, a.Benefit+".held_months", strconv.Itoa(a.HeldMonths))
 		}
 		if a.OverpaidMonths > 0 {
 			b = appendPair(b, a.Benefit+".overpaid_months", strconv.Itoa(a.OverpaidMonths))
@@ -592,7 +656,7 @@ func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mo
 	for k, i := range added {
 		e := &r.Entitlements[i]
 		c := entitlementChange(p.PID, r.PersonID, e.Benefit)
-		c.arrearsIn(p, span, ok, e, func(sc.Month) bool { return false })
+		c.arrearsIn(p, span, ok, e, i, func(sc.Month) bool { return false })
 		out[k] = c
 	}
 	return out
@@ -621,7 +685,7 @@ func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mont
 		}
 		c := entitlementChange(p.PID, r.PersonID, ne.Benefit)
 		es := &p.State.Ents[j]
-		c.arrearsIn(p, span, ran, ne, func(m sc.Month) bool {
+		c.arrearsIn(p, span, ran, ne, i, func(m sc.Month) bool {
 			return oe.Active(m) || es.Regular.Has(m) || es.Back.Has(m) || heldFor(p.State.Rare, j, m)
 		})
 		for _, m := range paidMonths(es) {
@@ -629,7 +693,7 @@ func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mont
 				c.overpaid(m)
 			}
 		}
-		if c.ArrearsMonths > 0 || c.OverpaidMonths > 0 {
+		if c.ArrearsMonths > 0 || c.OverpaidMonths > 0 || c.HeldMonths > 0 {
 			out = append(out, c)
 		}
 	}

@@ -25,7 +25,9 @@ import (
 // as arrears, not back-paid, and what was paid of the pension before stays as it was. A
 // second person, added to the city, is suspended with two months of RES_PENSION withheld
 // when the allowance is added before it (ELDERLY_ALLOWANCE sorts first, so RES_PENSION's
-// index moves): the resumption back-pays them as RES_PENSION, not as the allowance.
+// index moves): the resumption back-pays them as RES_PENSION, not as the allowance, and
+// (session 20) the allowance's February and March, held with the pension's (not owed
+// while he was suspended, so not arrears: January is), are back-paid with them.
 // The people's states, read again from the store, hold one entry per entitlement.
 func TestRosterAddsEntitlement(t *testing.T) {
 	city := simCity(t, 300, 7, sc.MustDate("2024-01-01"), sc.MustDate("2024-06-30"), 0)
@@ -113,12 +115,17 @@ func TestRosterAddsEntitlement(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.EntitlementAdded != 2 || res.EntitlementKept != 0 || res.Updated != 2 || res.Added != 0 || res.ArrearsMonths != 6 ||
+			if res.EntitlementAdded != 2 || res.EntitlementKept != 0 || res.Updated != 2 || res.Added != 0 || res.ArrearsMonths != 4 ||
 				len(res.AddedEntitlements) != 2 {
 				t.Fatalf("the corrected roster: %+v", res)
 			}
 			for _, a := range res.AddedEntitlements {
-				if a.Benefit != "ELDERLY_ALLOWANCE" || a.ArrearsMonths != 3 || a.ArrearsFrom.String() != "2024-01" || a.ArrearsTo.String() != "2024-03" {
+				months, to, heldMonths := 3, "2024-03", 0
+				if a.PersonID == held {
+					months, to, heldMonths = 1, "2024-01", 2
+				}
+				if a.Benefit != "ELDERLY_ALLOWANCE" || a.ArrearsMonths != months || a.ArrearsFrom.String() != "2024-01" || a.ArrearsTo.String() != to ||
+					a.HeldMonths != heldMonths {
 					t.Errorf("added: %+v", a)
 				}
 			}
@@ -156,8 +163,10 @@ func TestRosterAddsEntitlement(t *testing.T) {
 			got := payments(held)
 			wantHeld := []string{
 				"2024-01 RES_PENSION REGULAR 150.00 (payroll 2024-01)",
+				"2024-02 ELDERLY_ALLOWANCE BACK_PAY 100.00 (payroll 2024-04)",
 				"2024-02 RES_PENSION BACK_PAY 150.00 (payroll 2024-04)",
 				"2024-02 RES_PENSION WITHHELD:SUSPENDED 150.00 (payroll 2024-02)",
+				"2024-03 ELDERLY_ALLOWANCE BACK_PAY 100.00 (payroll 2024-04)",
 				"2024-03 RES_PENSION BACK_PAY 150.00 (payroll 2024-04)",
 				"2024-03 RES_PENSION WITHHELD:SUSPENDED 150.00 (payroll 2024-03)",
 				"2024-04 ELDERLY_ALLOWANCE REGULAR 100.00 (payroll 2024-04)",

@@ -85,3 +85,51 @@ func TestRosterOverpaidNotTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestRosterAddedUnderSuspension: 张三's certification runs out (last certified
+// 2023-01-15: suspended from 2024-02-16), so March's and April's payrolls withhold his
+// pension for the suspension. A roster of 2024-04-02 gives him an ELDERLY_ALLOWANCE from
+// 2024-02 (added, or its start_month moved from 2024-05). February is owed (his pension
+// was paid): arrears. March and April were not owed while he was suspended: they are
+// held for the allowance as for the pension, and the counter visit that resumes him pays
+// both as back pay. Before, all three were reported as arrears "for the fund to settle",
+// and the resumption paid the pension's months only.
+func TestRosterAddedUnderSuspension(t *testing.T) {
+	for _, c := range []struct{ name, before, then string }{
+		{"added", "", "ELDERLY_ALLOWANCE,100.00,2024-02,,,2023-01-15"},
+		{"moved", "ELDERLY_ALLOWANCE,100.00,2024-05,,,2023-01-15", "ELDERLY_ALLOWANCE,100.00,2024-02,,,2023-01-15"},
+	} {
+		for _, dsn := range storetest.DSNs(t) {
+			t.Run(c.name+"/"+dsn.Name, func(t *testing.T) {
+				ctx := context.Background()
+				db := dsn.Open(t)
+				rows := []string{"EMP_PENSION,1000.00,2000-04,,,2023-01-15"}
+				if c.before != "" {
+					rows = append(rows, c.before)
+				}
+				s, reimport := monthsCity(t, db, rows...)
+				runDays(t, s, "2024-02-01", "2024-04-01")
+				res := reimport("EMP_PENSION,1000.00,2000-04,,,2023-01-15", c.then)
+				changes := append(res.AddedEntitlements, res.MovedEntitlements...)
+				if res.ArrearsMonths != 1 || len(changes) != 1 || changes[0].HeldMonths != 2 || changes[0].ArrearsFrom.String() != "2024-02" {
+					t.Errorf("arrears %d months, changes %+v: want February owed, March and April held", res.ArrearsMonths, changes)
+				}
+				b := csvBatch("HRSS", header+"C1,HRSS,HRSS.COUNTER,"+zhang+",张三,1940-03-15,2024-04-10,2024-04-10,,\n")
+				b.Day = sc.MustDate("2024-04-10")
+				if _, err := s.Ingest(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+				runDays(t, s, "2024-04-02", "2024-05-01")
+				got := strings.Join(paidRows(t, db), " | ")
+				for _, want := range []string{"ELDERLY_ALLOWANCE 2024-03 BACK_PAY@2024-05", "ELDERLY_ALLOWANCE 2024-04 BACK_PAY@2024-05", "EMP_PENSION 2024-04 BACK_PAY@2024-05"} {
+					if !strings.Contains(got, want) {
+						t.Errorf("payments %s: want %s", got, want)
+					}
+				}
+				if strings.Contains(got, "ELDERLY_ALLOWANCE 2024-02") {
+					t.Errorf("payments %s: February is arrears for the fund, not paid here", got)
+				}
+			})
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -1135,6 +1136,13 @@ func printEntitlementChanges(w io.Writer, res *service.RosterResult) {
 		fmt.Fprintf(w, "%d people had an entitlement's start_month or end_month moved over months already run (each on their trail, roster update)\n", res.EntitlementMoved)
 		listMonths(w, res.MovedEntitlements, arrears, notPaid, "arrears_months")
 		listMonths(w, res.MovedEntitlements, overpaid, "%d months of them paid that the entitlement no longer covers: overpaid, to recover (the recovery list, payroll --recoveries):\n", "overpaid_months")
+	}
+	held := 0
+	for _, c := range append(slices.Clone(res.AddedEntitlements), res.MovedEntitlements...) {
+		held += c.HeldMonths
+	}
+	if held > 0 {
+		fmt.Fprintf(w, "%d months of them withheld as the person's other entitlements were (a suspension, a disputed death, a LOSS): held with theirs, paid as back pay when theirs are (BENEFIT.held_months on their trails)\n", held)
 	}
 	if res.EntitlementKept > 0 {
 		fmt.Fprintf(w, "%d people hold entitlements the roster no longer names: kept, not removed (each on their trail, roster entitlements_kept):\n", res.EntitlementKept)
