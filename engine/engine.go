@@ -247,7 +247,12 @@ func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sin
 		return
 	}
 	if !s.lossOpen(in.Event) {
+		// It changes nothing now (spec §6), but it is kept: a LOSS dated before it that
+		// arrives later (a prison's admission reported after its release) is followed by
+		// it, as the month rule reads them by date, and the person is not left in LOSS
+		// for good.
 		out.Count(CountRestoreWithoutLoss)
+		s.addLossEvent(LossEvent{Date: in.Event, Restore: true, Ref: in.Ref})
 		return
 	}
 	s.addLossEvent(LossEvent{Date: in.Event, Restore: true, Ref: in.Ref})
@@ -569,8 +574,7 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 		slices.SortStableFunc(losses, func(a, b LossEvent) int { return cmp.Compare(a.Date, b.Date) })
 		for _, l := range losses {
 			if l.Restore && !s.lossOpen(l.Date) {
-				out.Count(CountRestoreWithoutLoss)
-				continue
+				out.Count(CountRestoreWithoutLoss) // kept all the same, as in applyLoss
 			}
 			s.addLossEvent(l)
 		}

@@ -440,3 +440,35 @@ func TestLossWhileTerminatedKeptThroughReviews(t *testing.T) {
 		wantPays("2025-01 EMP_PENSION 100000 REGULAR", "2025-02 EMP_PENSION 100000 REGULAR").
 		wantStatus(sc.StatusLoss, "2026-05-10")
 }
+
+// TestRestoreBeforeItsLoss: a prison's release (2024-04-25) reaches the platform before
+// its admission (2024-03-15, reported late, on 2024-05-10). The release changes nothing
+// when it comes (there is no LOSS to end: counted), but the admission, when it comes, is
+// followed by it: April, paid while he was inside, is overpaid (a late LOSS's month), and
+// he is paid from May on. Before, the release was dropped, and the admission put him in
+// LOSS for good: never paid again.
+func TestRestoreBeforeItsLoss(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+	r := newRun(t, nil, p,
+		rec{typ: "JUS.PRISON_OUT", event: "2024-04-25", reported: "2024-04-28"},
+		rec{typ: "JUS.PRISON_IN", event: "2024-03-15", reported: "2024-05-10"},
+	).replay("2024-02-01", "2024-08-31").
+		wantRows().
+		wantPays(
+			"2024-02 EMP_PENSION 300000 REGULAR",
+			"2024-03 EMP_PENSION 300000 REGULAR",
+			"2024-04 EMP_PENSION 300000 REGULAR",
+			"2024-05 EMP_PENSION 300000 REGULAR",
+			"2024-06 EMP_PENSION 300000 REGULAR",
+			"2024-07 EMP_PENSION 300000 REGULAR",
+			"2024-08 EMP_PENSION 300000 REGULAR",
+		).
+		wantStatus(sc.StatusCertified, "2025-01-10")
+	if r.counts[CountRestoreWithoutLoss] != 1 {
+		t.Errorf("restore_without_loss %d, want 1", r.counts[CountRestoreWithoutLoss])
+	}
+	ov := r.eng.Overpayments(p, &r.st)
+	if len(ov) != 1 || ov[0].Months != 1 || ov[0].Amount != 300000 {
+		t.Errorf("overpayments %+v, want April's", ov)
+	}
+}
