@@ -261,3 +261,95 @@ func TestBackPayKeptThroughTwoReviews(t *testing.T) {
 		t.Errorf("still held: %v", h)
 	}
 }
+
+// TestBackPayDroppedOnceWhenMovedOffTheEntitlement: September and October, due from the
+// RESUMED row of 2024-10-20, are dropped at November's payroll for the death of 08-17
+// (counted then, held for it); the review of 2025-01-15 voids the death and makes them due
+// again, and a roster import of 01-20 moves the pension's start_month to 2024-11, so that
+// February's payroll drops them again, outside the entitlement: the same two months, not
+// counted a second time (before, back_pay_dropped_after_death read 4). January, held by
+// the CONFLICT and covered still, is paid.
+func TestBackPayDroppedOnceWhenMovedOffTheEntitlement(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 1000, "2000-01")), "2023-06-01")
+	r := newRun(t, nil, p,
+		rec{typ: "HEA.CHECKUP", event: "2024-05-06", reported: "2024-10-20", target: -1},
+		rec{typ: "PSB.DEATH_DEREG", event: "2024-08-17", reported: "2024-10-25", target: -1},
+		rec{typ: "HRSS.COUNTER", event: "2024-12-10", reported: "2024-12-10", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2025-01-15", reported: "2025-01-15", accept: ResolveAlive, target: 1},
+	).at("2025-01-20", func(p *sc.Recipient) { p.Entitlements[0].Start = mustMonth("2024-11") }).
+		replay("2024-07-01", "2025-03-31").
+		wantPays(
+			"2024-07 EMP_PENSION 100000 REGULAR",
+			"2024-08 EMP_PENSION 100000 BACK_PAY",
+			"2025-02 EMP_PENSION 100000 REGULAR",
+			"2025-01 EMP_PENSION 100000 BACK_PAY",
+			"2025-03 EMP_PENSION 100000 REGULAR",
+		)
+	if h := heldMonths(r); len(h) != 0 {
+		t.Errorf("still held: %v", h)
+	}
+	if n := r.counts[CountBackPayDropped]; n != 2 {
+		t.Errorf("back_pay_dropped_after_death %d, want 2 (September and October, once)", n)
+	}
+}
+
+// TestBackPayDroppedOnceForASecondDeath: the review of 2025-01-15 voids the death of
+// 08-17 (seen at the counter on 08-20) and makes September and October, dropped for it at
+// November's payroll, due again; a death dated 08-25 then reported on 01-20 stands, and
+// February's payroll drops them for it: counted once each, with January (held by the
+// CONFLICT, dropped for the first time), 3 (before, 5). The roster never changes: backtest
+// counted them twice too.
+func TestBackPayDroppedOnceForASecondDeath(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 1000, "2000-01")), "2023-06-01")
+	r := newRun(t, nil, p,
+		rec{typ: "HEA.CHECKUP", event: "2024-05-06", reported: "2024-10-20", target: -1},
+		rec{typ: "PSB.DEATH_DEREG", event: "2024-08-17", reported: "2024-10-25", target: -1},
+		rec{typ: "HRSS.COUNTER", event: "2024-08-20", reported: "2024-12-10", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2025-01-15", reported: "2025-01-15", accept: ResolveAlive, target: 1},
+		rec{typ: "MOHRSS.DEATH", event: "2024-08-25", reported: "2025-01-20", target: -1},
+	).replay("2024-07-01", "2025-03-31").
+		wantPays(
+			"2024-07 EMP_PENSION 100000 REGULAR",
+			"2024-08 EMP_PENSION 100000 BACK_PAY",
+		).
+		wantStatus(sc.StatusTerminated, "2025-08-20")
+	if h := strings.Join(heldMonths(r), " "); h != "2024-09:TERMINATED 2024-10:TERMINATED 2025-01:TERMINATED" {
+		t.Errorf("held %q", h)
+	}
+	if n := r.counts[CountBackPayDropped]; n != 3 {
+		t.Errorf("back_pay_dropped_after_death %d, want 3 (September, October and January, once each)", n)
+	}
+}
+
+// TestBackPayDroppedOnceThroughALoss: as TestBackPayDroppedOnceWhenMovedOffTheEntitlement,
+// September and October are due again after the review; a LOSS dated 08-30 (reported
+// 01-20) holds them at February's payroll, a RESTORE dated 08-31 (reported 02-10) makes
+// them due, and a roster import of 02-15 moves the pension's start_month to 2024-11:
+// March's payroll drops them outside the entitlement without counting them again (the
+// hold for the LOSS keeps that they were counted). January and February, held for the
+// LOSS and covered still, are paid.
+func TestBackPayDroppedOnceThroughALoss(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 1000, "2000-01")), "2023-06-01")
+	r := newRun(t, nil, p,
+		rec{typ: "HEA.CHECKUP", event: "2024-05-06", reported: "2024-10-20", target: -1},
+		rec{typ: "PSB.DEATH_DEREG", event: "2024-08-17", reported: "2024-10-25", target: -1},
+		rec{typ: "HRSS.COUNTER", event: "2024-12-10", reported: "2024-12-10", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2025-01-15", reported: "2025-01-15", accept: ResolveAlive, target: 1},
+		rec{typ: "JUS.PRISON_IN", event: "2024-08-30", reported: "2025-01-20", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-08-31", reported: "2025-02-10", target: -1},
+	).at("2025-02-15", func(p *sc.Recipient) { p.Entitlements[0].Start = mustMonth("2024-11") }).
+		replay("2024-07-01", "2025-03-31").
+		wantPays(
+			"2024-07 EMP_PENSION 100000 REGULAR",
+			"2024-08 EMP_PENSION 100000 BACK_PAY",
+			"2025-03 EMP_PENSION 100000 REGULAR",
+			"2025-01 EMP_PENSION 100000 BACK_PAY",
+			"2025-02 EMP_PENSION 100000 BACK_PAY",
+		)
+	if h := heldMonths(r); len(h) != 0 {
+		t.Errorf("still held: %v", h)
+	}
+	if n := r.counts[CountBackPayDropped]; n != 2 {
+		t.Errorf("back_pay_dropped_after_death %d, want 2 (September and October, once)", n)
+	}
+}

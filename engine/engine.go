@@ -300,7 +300,7 @@ func (rr *Rare) makeDue(due func(h *Held) bool) int {
 	keep := rr.Held[:0]
 	for _, h := range rr.Held {
 		if due(&h) {
-			rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent})
+			rr.Due = append(rr.Due, Due{Month: h.Month, Ent: h.Ent, Dropped: h.Dropped})
 			if !h.Counted {
 				months = addDistinct(months, h.Month)
 			}
@@ -786,26 +786,32 @@ func (e *Engine) releaseBackPay(r *sc.Recipient, s *State, out Sink) {
 	var held []Held
 	for _, b := range due {
 		if st == sc.StatusTerminated && b.Month > s.DeathDate.Month() {
-			out.Count(CountBackPayDropped)
+			// A month dropped once (for a death a review voided since) is not counted again.
+			if !b.Dropped {
+				out.Count(CountBackPayDropped)
+			}
 			// Not paid while the death stands, but not forgotten: the month was due to a
 			// living person (a resumption made it so), and a review that voids the death,
 			// or leaves only one dated after the month, makes it due again
 			// (releaseConflict). Counted already, by the row that made it due.
 			if es := &s.Ents[b.Ent]; !es.Regular.Has(b.Month) && !es.Back.Has(b.Month) {
-				held = append(held, Held{Month: b.Month, Ent: b.Ent, Reason: sc.StatusTerminated, Counted: true})
+				held = append(held, Held{Month: b.Month, Ent: b.Ent, Reason: sc.StatusTerminated, Counted: true, Dropped: true})
 			}
 			continue
 		}
 		if s.lossExcludes(b.Month) { // a LOSS reported since shows the month was not due
 			// Counted already, by the row that made it due: a RESTORE that shows it due
 			// after all pays it without counting it again.
-			held = append(held, Held{Month: b.Month, Ent: b.Ent, Reason: sc.StatusLoss, ClockPayable: true, Counted: true})
+			held = append(held, Held{Month: b.Month, Ent: b.Ent, Reason: sc.StatusLoss, ClockPayable: true, Counted: true, Dropped: b.Dropped})
 			continue
 		}
 		if !r.Entitlements[b.Ent].Active(b.Month) {
 			// Not due after all: a roster import moved the entitlement's start or end
-			// past a month held before (backtest's fixed roster never does).
-			out.Count(CountBackPayDropped)
+			// past a month held before (backtest's fixed roster never does). Counted
+			// once: a month dropped for a death before (b.Dropped) is not counted again.
+			if !b.Dropped {
+				out.Count(CountBackPayDropped)
+			}
 			continue
 		}
 		es := &s.Ents[b.Ent]

@@ -31,6 +31,9 @@ type run struct {
 	withold []string
 	counts  map[Counter]int
 	quiet   bool
+	// on holds what a test does to the recipient at the start of a day, before its
+	// records (a roster import that moves an entitlement: backtest's roster never does).
+	on map[sc.Date]func(*sc.Recipient)
 }
 
 func (r *run) Decide(d Decision) {
@@ -75,6 +78,16 @@ func newRun(t *testing.T, cfg *sc.Config, p *sc.Recipient, recs ...rec) *run {
 	return &run{t: t, eng: New(cfg), person: p, recs: recs, counts: map[Counter]int{}}
 }
 
+// at has fn change the recipient at the start of day, before its records (a roster
+// import); call it before replaying.
+func (r *run) at(day string, fn func(*sc.Recipient)) *run {
+	if r.on == nil {
+		r.on = map[sc.Date]func(*sc.Recipient){}
+	}
+	r.on[sc.MustDate(day)] = fn
+	return r
+}
+
 func (r *run) input(i int) Input {
 	x := r.recs[i]
 	id, ok := r.eng.cat.Lookup(x.typ)
@@ -112,6 +125,10 @@ func (r *run) drive(from, to string, skip bool) *run {
 		has := false
 		for _, x := range r.recs {
 			has = has || sc.MustDate(x.reported) == d
+		}
+		if fn := r.on[d]; fn != nil {
+			fn(r.person)
+			has = true
 		}
 		if skip && !(d == f || d.Day() == 1 || has || d == next) {
 			continue

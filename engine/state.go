@@ -109,12 +109,19 @@ type Held struct {
 	// back_pay_months, and put back to be held for a LOSS reported before it was paid: a
 	// RESTORE or resumption that makes it due again does not count it a second time.
 	Counted bool `json:",omitempty"`
+	// Dropped is set for a month of back pay that a payroll did not pay and counted in
+	// CountBackPayDropped (a month after a death that stands, held TERMINATED): made due
+	// again (a review that voids the death) and not paid again (a later death, a roster
+	// import that moved the entitlement off it), it is not counted a second time.
+	Dropped bool `json:",omitempty"`
 }
 
 // Due is a month of back pay due at the next payroll.
 type Due struct {
 	Month sc.Month
 	Ent   uint8
+	// Dropped: counted in CountBackPayDropped already (Held.Dropped).
+	Dropped bool `json:",omitempty"`
 }
 
 // Conflict is contradictory evidence held for review (spec §6).

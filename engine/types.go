@@ -138,7 +138,7 @@ const (
 	CountWeakTooOld                           // a weak trace applied too long after it happened
 	CountTypeOff                              // a record of a type switched off
 	CountAfterDeath                           // a record that changed nothing for a terminated person
-	CountBackPayDropped                       // back pay not paid: months after an accepted death (kept for a review that may void it), or outside the entitlement as a roster import moved it
+	CountBackPayDropped                       // back pay not paid: months after an accepted death (kept for a review that may void it), or outside the entitlement as a roster import moved it; each month once, however often it is made due and dropped again (Held.Dropped)
 	numCounters
 )
 

@@ -24,12 +24,20 @@ import (
 // refuses the blob by its version instead of failing on its length or misreading it.
 // Version 2 is version 1 with the held month's flag byte a bit set (1 ClockPayable,
 // 2 Counted) and the AfterDeath records, their count first, always ending the blob.
+//
+// A month of back pay counted dropped (Held.Dropped, Due.Dropped) makes it 3 when the
+// blob cannot say it otherwise: a month held TERMINATED and Counted is always one dropped
+// (the engine holds no other such month), so versions 1 and 2 read it as Dropped and such
+// a month alone keeps the blob's version and bytes. Version 3 is version 2 with the held
+// month's flag bit 4 set for Dropped, whatever its reason, and a flag byte after each due
+// month (1 Dropped).
 // A version this binary does not know is a state written by a newer silentcert.
 
 const (
 	stateCodecV1  = 1
 	stateCodecV2  = 2 // Held.Counted and Rare.AfterDeath (see above)
-	stateCodecMax = stateCodecV2
+	stateCodecV3  = 3 // Held.Dropped and Due.Dropped beyond what versions 1 and 2 imply
+	stateCodecMax = stateCodecV3
 )
 
 // appendDate writes a date as a zigzag varint (NoDate is the smallest int32).
@@ -51,7 +59,10 @@ func appendMonths(b []byte, ms engine.Months) []byte {
 func encodeState(st *engine.State) ([]byte, error) {
 	b := make([]byte, 0, 64+len(st.Weak)*12+len(st.Ents)*16)
 	version := byte(stateCodecV1)
-	if needsV2(st.Rare) {
+	switch {
+	case needsV3(st.Rare):
+		version = stateCodecV3
+	case needsV2(st.Rare):
 		version = stateCodecV2
 	}
 	b = append(b, version, byte(st.Status), st.Period, byte(st.LastMethod), byte(st.RowStatus))
@@ -114,17 +125,24 @@ func encodeState(st *engine.State) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(r.Held)))
 	for _, h := range r.Held {
 		b = binary.AppendVarint(b, int64(h.Month))
-		b = append(b, h.Ent, byte(h.Reason), b2u(h.ClockPayable)|b2u(h.Counted)<<1)
+		f := b2u(h.ClockPayable) | b2u(h.Counted)<<1
+		if version == stateCodecV3 {
+			f |= b2u(h.Dropped) << 2
+		}
+		b = append(b, h.Ent, byte(h.Reason), f)
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.Due)))
 	for _, d := range r.Due {
 		b = binary.AppendVarint(b, int64(d.Month))
 		b = append(b, d.Ent)
+		if version == stateCodecV3 {
+			b = append(b, b2u(d.Dropped))
+		}
 	}
 	// The LOSS and RESTORE records waiting while the person is terminated end a version 2
-	// blob: states of version 1 (all those written before they were kept) are the same
-	// bytes as before.
-	if version == stateCodecV2 {
+	// or 3 blob: states of version 1 (all those written before they were kept) are the
+	// same bytes as before.
+	if version >= stateCodecV2 {
 		b = appendLosses(b, r.AfterDeath)
 	}
 	return b, nil
@@ -145,6 +163,30 @@ func needsV2(r *engine.Rare) bool {
 	}
 	return false
 }
+
+// needsV3 reports whether a state's rare part holds a month counted dropped that versions
+// 1 and 2 cannot say (droppedOf), or a held month TERMINATED and Counted that is not.
+func needsV3(r *engine.Rare) bool {
+	if r == nil {
+		return false
+	}
+	for _, h := range r.Held {
+		if h.Dropped != droppedOf(&h) {
+			return true
+		}
+	}
+	for _, d := range r.Due {
+		if d.Dropped {
+			return true
+		}
+	}
+	return false
+}
+
+// droppedOf is what versions 1 and 2 read as a held month's Dropped: a month held
+// TERMINATED and counted is back pay that a death kept from being paid, counted dropped
+// by the payroll that held it (engine.Held.Dropped).
+func droppedOf(h *engine.Held) bool { return h.Reason == sc.StatusTerminated && h.Counted }
 
 // appendLosses writes LOSS and RESTORE events: their count, then each one.
 func appendLosses(b []byte, ls []engine.LossEvent) []byte {
@@ -263,12 +305,19 @@ func decodeState(b []byte, st *engine.State) error {
 			rr.Held = make([]engine.Held, n)
 			for i := range rr.Held {
 				rr.Held[i] = engine.Held{Month: sc.Month(r.Varint()), Ent: r.Byte(), Reason: sc.Status(r.Byte())}
-				if f := r.Byte(); v == stateCodecV1 {
-					rr.Held[i].ClockPayable = f == 1
-				} else if f <= 3 {
-					rr.Held[i].ClockPayable, rr.Held[i].Counted = f&1 != 0, f&2 != 0
-				} else if r.Err == nil {
+				h := &rr.Held[i]
+				switch f := r.Byte(); {
+				case v == stateCodecV1:
+					h.ClockPayable = f == 1
+				case f <= 3:
+					h.ClockPayable, h.Counted = f&1 != 0, f&2 != 0
+				case v == stateCodecV3 && f <= 7:
+					h.ClockPayable, h.Counted, h.Dropped = f&1 != 0, f&2 != 0, true
+				case r.Err == nil:
 					r.Err = fmt.Errorf("state blob: held month flags %d", f)
+				}
+				if v < stateCodecV3 {
+					h.Dropped = droppedOf(h)
 				}
 			}
 		}
@@ -276,16 +325,24 @@ func decodeState(b []byte, st *engine.State) error {
 			rr.Due = make([]engine.Due, n)
 			for i := range rr.Due {
 				rr.Due[i] = engine.Due{Month: sc.Month(r.Varint()), Ent: r.Byte()}
+				if v == stateCodecV3 {
+					switch f := r.Byte(); {
+					case f <= 1:
+						rr.Due[i].Dropped = f == 1
+					case r.Err == nil:
+						r.Err = fmt.Errorf("state blob: due month flags %d", f)
+					}
+				}
 			}
 		}
-		// Version 2 ends with them; a version 1 blob may too (binaries from 5f772ac
-		// to this change wrote them with version 1).
-		if r.Err == nil && (v == stateCodecV2 || len(r.B) > 0) {
+		// Versions 2 and 3 end with them; a version 1 blob may too (binaries from
+		// 5f772ac to the change that added version 2 wrote them with version 1).
+		if r.Err == nil && (v >= stateCodecV2 || len(r.B) > 0) {
 			rr.AfterDeath = r.losses()
 		}
 		st.Rare = rr
 	}
-	if r.Err == nil && v == stateCodecV2 && !needsV2(st.Rare) {
+	if r.Err == nil && ((v == stateCodecV2 && !needsV2(st.Rare)) || (v == stateCodecV3 && !needsV3(st.Rare))) {
 		r.Err = fmt.Errorf("state blob version %d without the records it is for", v)
 	}
 	if r.Err == nil && len(r.B) != 0 {

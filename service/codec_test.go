@@ -78,10 +78,10 @@ func randomState(r *rand.Rand) engine.State {
 			}
 		}
 		for range r.IntN(4) {
-			rr.Held = append(rr.Held, engine.Held{Month: sc.Month(r.Int32()), Ent: uint8(r.IntN(4)), Reason: sc.Status(r.IntN(8)), ClockPayable: r.IntN(2) == 0, Counted: r.IntN(4) == 0})
+			rr.Held = append(rr.Held, engine.Held{Month: sc.Month(r.Int32()), Ent: uint8(r.IntN(4)), Reason: sc.Status(r.IntN(8)), ClockPayable: r.IntN(2) == 0, Counted: r.IntN(4) == 0, Dropped: r.IntN(4) == 0})
 		}
 		for range r.IntN(4) {
-			rr.Due = append(rr.Due, engine.Due{Month: sc.Month(r.Int32()), Ent: uint8(r.IntN(4))})
+			rr.Due = append(rr.Due, engine.Due{Month: sc.Month(r.Int32()), Ent: uint8(r.IntN(4)), Dropped: r.IntN(4) == 0})
 		}
 		for range r.IntN(3) {
 			rr.AfterDeath = append(rr.AfterDeath, engine.LossEvent{Date: date(), Restore: r.IntN(2) == 0, Ref: ref()})
@@ -175,6 +175,56 @@ func TestStateCodecCountedHeld(t *testing.T) {
 	}
 }
 
+// TestStateCodecDroppedBackPay: a month held TERMINATED and counted (back pay a death kept
+// from being paid, counted dropped) is read from a version 2 blob as Dropped and written
+// back to the same bytes; a month counted dropped that is due again, or held for a LOSS,
+// is kept in a version 3 blob (a binary reading version 2 would lose it, and count the
+// month dropped a second time).
+func TestStateCodecDroppedBackPay(t *testing.T) {
+	st := engine.State{Rare: &engine.Rare{Held: []engine.Held{
+		{Month: mustMonth(t, "2024-09"), Reason: sc.StatusTerminated, Counted: true, Dropped: true},
+		{Month: mustMonth(t, "2024-10"), Reason: sc.StatusTerminated},
+	}}}
+	v2, _ := encodeState(&st)
+	if v2[0] != stateCodecV2 {
+		t.Fatalf("version %d, want %d", v2[0], stateCodecV2)
+	}
+	// As a binary before Dropped wrote it (021156a's encodeState, the same state).
+	if hex.EncodeToString(v2) != "020000000000000000000101010000000100000002d0fb02000502d2fb020005000000" {
+		t.Errorf("bytes %x", v2)
+	}
+	var got engine.State
+	if err := decodeState(v2, &got); err != nil || !reflect.DeepEqual(got, st) {
+		t.Fatalf("%v: held %+v", err, got.Rare.Held)
+	}
+	if b, _ := encodeState(&got); !bytes.Equal(b, v2) {
+		t.Errorf("written back as % x, want % x", b, v2)
+	}
+	for _, rr := range []*engine.Rare{
+		{Due: []engine.Due{{Month: mustMonth(t, "2024-09"), Dropped: true}, {Month: mustMonth(t, "2024-10")}}},
+		{Held: []engine.Held{{Month: mustMonth(t, "2024-09"), Reason: sc.StatusLoss, ClockPayable: true, Counted: true, Dropped: true}}},
+		{Held: []engine.Held{{Month: mustMonth(t, "2024-09"), Reason: sc.StatusTerminated, Counted: true}}}, // not Dropped: only version 3 says so
+	} {
+		st := engine.State{Rare: rr}
+		b, _ := encodeState(&st)
+		got = engine.State{}
+		if err := decodeState(b, &got); err != nil || !reflect.DeepEqual(got, st) || b[0] != stateCodecV3 {
+			t.Errorf("version %d: %v\n got  %+v\n want %+v", b[0], err, got.Rare, st.Rare)
+		}
+		// A version 2 reading of it is refused by its version.
+		if err := decodeState(append([]byte{stateCodecV2}, b[1:]...), &got); err == nil && reflect.DeepEqual(got, st) {
+			t.Errorf("read as version 2: %+v", got.Rare)
+		}
+	}
+	// Version 3 without a month it is for is not a blob this binary wrote.
+	st = engine.State{Rare: &engine.Rare{Held: []engine.Held{{Month: mustMonth(t, "2024-09"), Reason: sc.StatusLoss, Counted: true}}}}
+	if b, _ := encodeState(&st); b[0] != stateCodecV2 {
+		t.Errorf("a month counted, not dropped: version %d, want %d", b[0], stateCodecV2)
+	} else if err := decodeState(append([]byte{stateCodecV3}, b[1:]...), &got); err == nil {
+		t.Error("version 3 without a month counted dropped read without error")
+	}
+}
+
 func mustMonth(t *testing.T, s string) sc.Month {
 	m, err := sc.ParseMonth(s)
 	if err != nil {
@@ -202,7 +252,7 @@ func TestStateCodecKnowsEveryField(t *testing.T) {
 		want int
 	}{
 		{engine.State{}, 18}, // Evidence is kept as JSON: its fields may change freely
-		{engine.Rare{}, 6}, {engine.Conflict{}, 6}, {engine.Held{}, 5}, {engine.Due{}, 2},
+		{engine.Rare{}, 6}, {engine.Conflict{}, 6}, {engine.Held{}, 6}, {engine.Due{}, 3},
 		{engine.Trace{}, 3}, {engine.DeathRecord{}, 2}, {engine.LossEvent{}, 3}, {engine.EntState{}, 2}, {engine.MonthRange{}, 2},
 	} {
 		if n := reflect.TypeOf(c.v).NumField(); n != c.want {
