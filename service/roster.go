@@ -217,7 +217,7 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 	var added []*Person
 	var changed []*store.Person
 	states := map[int64]engine.State{} // the new states of people who got an entitlement added
-	spans, err := s.payrollSpans(ctx, ro)
+	spans, err := s.payrollSpans(tx, ro)
 	if err != nil {
 		return nil, err
 	}
@@ -585,10 +585,12 @@ func mergeEntitlements(old, ros []sc.Entitlement) ([]sc.Entitlement, entitlement
 // payrollSpans returns the payroll months that ran with each person on them for the
 // people already enrolled whom ro gives months of an entitlement they lacked (one added,
 // or moved to cover more): from the first payroll that paid or withheld them something
-// (store.PayrollSpans) through the last payroll run, paying them something or not (an
+// (store.Tx.PayrollSpans) through the last payroll run, paying them something or not (an
 // import removes no one: every payroll after their first ran with them on the roll). One
-// query for a roster that gives thousands an allowance new to them.
-func (s *Service) payrollSpans(ctx context.Context, ro *exchange.Roster) (map[int64]store.MonthSpan, error) {
+// query for a roster that gives thousands an allowance new to them. Both are read in the
+// import's transaction, tx: the arrears and overpaid months it writes are decided from
+// the payrolls it sees, not from a read beside it.
+func (s *Service) payrollSpans(tx *store.Tx, ro *exchange.Roster) (map[int64]store.MonthSpan, error) {
 	var pids []int64
 	for _, r := range ro.Recipients {
 		pid, ok := s.byID[r.PersonID]
@@ -606,11 +608,11 @@ func (s *Service) payrollSpans(ctx context.Context, ro *exchange.Roster) (map[in
 	if len(pids) == 0 {
 		return nil, nil
 	}
-	spans, err := s.db.PayrollSpans(ctx, pids)
+	spans, err := tx.PayrollSpans(pids)
 	if err != nil {
 		return nil, err
 	}
-	last, err := s.db.LastPayroll(ctx)
+	last, err := tx.LastPayroll()
 	if err != nil {
 		return nil, err
 	}

@@ -199,42 +199,45 @@ type MonthSpan struct{ From, To sc.Month }
 
 // PayrollSpans returns, for each of the people pids that any payroll paid or withheld
 // something, the first and the last payroll month that did (a roster import's arrears of
-// an entitlement it adds: the payrolls that ran with the person on them).
-func (db *DB) PayrollSpans(ctx context.Context, pids []int64) (map[int64]MonthSpan, error) {
+// an entitlement it adds: the payrolls that ran with the person on them), as the
+// transaction sees them: the import decides from them what it writes.
+func (t *Tx) PayrollSpans(pids []int64) (map[int64]MonthSpan, error) {
 	out := map[int64]MonthSpan{}
 	err := inPIDs(pids, func(in string, args []any) error {
-		rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT pid, min(payroll_month), max(payroll_month) FROM payments
-			WHERE pid IN `+in+` GROUP BY pid`), args...)
-		if err != nil {
-			return fmt.Errorf("%s: payments: %w", db, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return t.each(`SELECT pid, min(payroll_month), max(payroll_month) FROM payments
+			WHERE pid IN `+in+` GROUP BY pid`, args, func(rows *sql.Rows) error {
 			var pid, from, to int64
 			if err := rows.Scan(&pid, &from, &to); err != nil {
-				return err
+				return fmt.Errorf("%s: payments: %w", t.db, err)
 			}
 			out[pid] = MonthSpan{sc.Month(from), sc.Month(to)}
-		}
-		return rows.Err()
+			return nil
+		})
 	})
 	return out, err
 }
 
-// LastPayroll returns the last month whose payroll ran, NoMonth when none has.
-func (db *DB) LastPayroll(ctx context.Context) (sc.Month, error) {
-	m, ok, err := db.maxOf(ctx, "payrolls", `SELECT max(month) FROM payrolls`)
+// LastPayroll returns the last month whose payroll ran, NoMonth when none has, as the
+// transaction sees it.
+func (t *Tx) LastPayroll() (sc.Month, error) {
+	t.sent++
+	m, ok, err := maxOf(t.ctx, t.db, t.tx, "payrolls", `SELECT max(month) FROM payrolls`)
 	if !ok {
 		return sc.NoMonth, err
 	}
 	return sc.Month(m), nil
 }
 
-// maxOf reads the max() that query selects from table, and whether there is one (none
-// when the table has no row it counts).
-func (db *DB) maxOf(ctx context.Context, table, query string) (int64, bool, error) {
+// rowQuerier is what maxOf reads through: the readers' pool or a transaction.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// maxOf reads through q the max() that query selects from table, and whether there is
+// one (none when the table has no row it counts).
+func maxOf(ctx context.Context, db *DB, q rowQuerier, table, query string) (int64, bool, error) {
 	var v *int64
-	if err := db.rd.QueryRowContext(ctx, query).Scan(&v); err != nil {
+	if err := q.QueryRowContext(ctx, query).Scan(&v); err != nil {
 		return 0, false, fmt.Errorf("%s: %s: %w", db, table, err)
 	}
 	if v == nil {
@@ -249,8 +252,17 @@ func (t *Tx) MarkRun(d sc.Date, at string, evaluated, decisions int64) error {
 }
 
 // LastRun returns the last day evaluated, or NoDate.
-func (db *DB) LastRun(ctx context.Context) (sc.Date, error) {
-	d, ok, err := db.maxOf(ctx, "runs", `SELECT max(day) FROM runs`)
+func (db *DB) LastRun(ctx context.Context) (sc.Date, error) { return lastRun(ctx, db, db.rd) }
+
+// LastRun is DB.LastRun as the transaction sees it: what a write that depends on it
+// (history, which must come before any day) decides from.
+func (t *Tx) LastRun() (sc.Date, error) {
+	t.sent++
+	return lastRun(t.ctx, t.db, t.tx)
+}
+
+func lastRun(ctx context.Context, db *DB, q rowQuerier) (sc.Date, error) {
+	d, ok, err := maxOf(ctx, db, q, "runs", `SELECT max(day) FROM runs`)
 	if !ok {
 		return sc.NoDate, err
 	}
@@ -261,7 +273,7 @@ func (db *DB) LastRun(ctx context.Context) (sc.Date, error) {
 // when none was): not the roster's, history's (applied on their reported dates) or a
 // replay's, which runs its own days.
 func (db *DB) LatestBatchDay(ctx context.Context) (sc.Date, error) {
-	d, ok, err := db.maxOf(ctx, "batches", `SELECT max(day) FROM batches WHERE status = 'applied' AND origin NOT IN ('roster', 'history', 'replay')`)
+	d, ok, err := maxOf(ctx, db, db.rd, "batches", `SELECT max(day) FROM batches WHERE status = 'applied' AND origin NOT IN ('roster', 'history', 'replay')`)
 	if !ok {
 		return sc.NoDate, err
 	}

@@ -282,8 +282,29 @@ func (db *DB) PersonByID(ctx context.Context, personID string) (*Person, error) 
 	return out, err
 }
 
+// Person returns one person by pid as the transaction sees them (ENotFound when there is
+// none): what a staff action decides from in the transaction that records it.
+func (t *Tx) Person(pid int64) (*Person, error) {
+	t.sent++
+	var out *Person
+	err := queryPeople(t.ctx, t.db, t.tx, `SELECT `+personSelect+` FROM people p JOIN people_state s ON s.pid = p.pid WHERE p.pid = ?`, []any{pid}, func(p *Person) error {
+		out = p
+		return nil
+	})
+	if err == nil && out == nil {
+		err = sc.Errorf(sc.ENotFound, "no recipient %d", pid)
+	}
+	return out, err
+}
+
 func (db *DB) queryPeople(ctx context.Context, q string, args []any, fn func(*Person) error) error {
-	rows, err := db.rd.QueryContext(ctx, db.Rebind(q), args...)
+	return queryPeople(ctx, db, db.rd, q, args, fn)
+}
+
+// queryPeople runs q (written with ? placeholders) through qr, the readers' pool or a
+// transaction, and calls fn with each person it selects (personSelect).
+func queryPeople(ctx context.Context, db *DB, qr querier, q string, args []any, fn func(*Person) error) error {
+	rows, err := qr.QueryContext(ctx, db.Rebind(q), args...)
 	if err != nil {
 		return fmt.Errorf("%s: people: %w", db, err)
 	}
