@@ -102,15 +102,14 @@ type Row struct {
 func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 	res := &Result{}
 	if b.History {
-		// History writes no decisions: after a day has run, a death loaded so would stop
-		// a person with no row in the audit trail.
+		// Refused before its files are read when days have run already; the batch's
+		// transaction, which decides, checks again (applyIn).
 		last, err := s.db.LastRun(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if last != sc.NoDate {
-			return nil, sc.Errorf(sc.EConflict, "%s: history is what was reported before the service's first day, and days have run (the last %s): ingest these records as a batch, which writes their decisions",
-				s.db, last)
+		if err := s.historyAfter(last); err != nil {
+			return nil, err
 		}
 	}
 	// The day is read from the clock once: a batch read across midnight is reported and
@@ -198,6 +197,17 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (*Result, error) {
 		parts = liveDates(parts, s.dayOf(b), res)
 	}
 	return res, s.applyParts(ctx, b, parts, res, nil)
+}
+
+// historyAfter refuses history once a day has run (last, NoDate when none has): history
+// writes no decisions, and after a day a death loaded so would stop a person with no row
+// in the audit trail.
+func (s *Service) historyAfter(last sc.Date) error {
+	if last == sc.NoDate {
+		return nil
+	}
+	return sc.Errorf(sc.EConflict, "%s: history is what was reported before the service's first day, and days have run (the last %s): ingest these records as a batch, which writes their decisions",
+		s.db, last)
 }
 
 // namedFor is why a file was refused, starting with its name: the reader's errors name
@@ -592,6 +602,17 @@ func sortHalves(s []sortKey, cmpf func(a, b sortKey) int) {
 // applyIn stores and applies prepared rows as one batch inside tx, recording in ch the
 // people it changes; the caller commits, or undoes ch when anything fails.
 func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *Result) error {
+	if b.History {
+		// As the transaction sees the days run: one run while the batch's files were
+		// read (Ingest's own check was before) refuses it as well.
+		last, err := tx.LastRun()
+		if err != nil {
+			return err
+		}
+		if err := s.historyAfter(last); err != nil {
+			return err
+		}
+	}
 	if b.Stands != nil {
 		if err := b.Stands(tx); err != nil {
 			return err
