@@ -412,7 +412,7 @@ func (c *console) visitPost(w http.ResponseWriter, r *http.Request) {
 	body := recordCSV(rid, "CMT", typ, p, event, today, region, detail)
 	c.submit(w, r, p, Submission{Source: "CMT", Actor: u.Name, Day: today, Name: "console-visit.csv", Body: body, Key: onceKey(once),
 		KeyForm: formPrint(r, "visit."+outcome)},
-		store.AuditRow{Kind: "visit", Action: typ, Evidence: "CMT:" + rid, Detail: "outcome=" + outcome + ";event_date=" + event.String() + moved})
+		store.AuditRow{Kind: "visit", Action: typ, Evidence: "CMT:" + rid, Detail: "outcome=" + outcome + ";event_date=" + event.String() + moved}, nil)
 }
 
 func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
@@ -463,7 +463,16 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 	body := recordCSV(rid, "HRSS", "HRSS.REVIEW", p, today, today, p.Rec.RegionCode, "accept="+accept+";ref="+ref)
 	c.submit(w, r, p, Submission{Source: "HRSS", Actor: u.Name, Day: today, Name: "console-review.csv", Body: body, Key: onceKey(once),
 		KeyForm: formPrint(r, "review."+accept)},
-		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + store.DetailValue(reason)})
+		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + store.DetailValue(reason)},
+		func(q *store.Person) error {
+			// Disputed still as the review's batch sees them: another review (or a record)
+			// that settled the dispute since the page was read leaves nothing to review,
+			// and the review would be in the trail as taken though it changed nothing.
+			if q.Status != sc.StatusConflict {
+				return said(sc.EConflict, "form.no_conflict")
+			}
+			return nil
+		})
 }
 
 // audit appends one staff action to the audit trail, dated by the console's day. It waits
@@ -483,16 +492,36 @@ func (c *console) audit(r *http.Request, a store.AuditRow) error {
 }
 
 // submit hands a record to ingestion, audits the staff action with its batch, and shows
-// the person again, whose status the batch has already changed.
-func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person, s Submission, a store.AuditRow) {
+// the person again, whose status the batch has already changed. The person p the form
+// was read with is read again in the batch's transaction, before the batch is applied
+// (Submission.Check): the action is refused if the user no longer sees them, or if
+// stands, when set, refuses them as they are there.
+func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person, s Submission, a store.AuditRow, stands func(*store.Person) error) {
 	u := reqOf(r).user
 	// The action's audit row goes in with the record, in the batch's transaction.
 	a.Actor, a.PID, a.PersonID = u.Name, p.PID, p.Rec.PersonID
-	// The region the action was taken in: read in the batch's transaction, a move it
-	// records would stamp the row with the destination, out of this region's sight.
+	// The region the action was taken in: the person's before the batch (Check reads it
+	// in the batch's transaction; read after, a move the batch records would stamp the
+	// row with the destination, out of this region's sight).
 	a.Region = p.Rec.RegionCode
 	a.Day, a.At = c.opt.Today(), c.opt.Now().UTC().Format(time.RFC3339)
 	s.Audit = &a
+	s.Check = func(tx *store.Tx) error {
+		q, err := tx.Person(p.PID)
+		if sc.ErrorCode(err) == sc.ENotFound || (err == nil && !u.Sees(q.Rec.RegionCode) && !(u.Region == "" && q.Rec.RegionCode == "")) {
+			return sc.Errorf(sc.ENotFound, "no such recipient")
+		}
+		if err != nil {
+			return err
+		}
+		if stands != nil {
+			if err := stands(q); err != nil {
+				return err
+			}
+		}
+		a.Region = q.Rec.RegionCode
+		return nil
+	}
 	rc, err := c.opt.Ingest.Ingest(r.Context(), s)
 	if err != nil {
 		c.fail(w, r, err)

@@ -20,6 +20,17 @@ func FromService(s *service.Service) Ingester { return serviceIngester{s} }
 func (si serviceIngester) Ingest(ctx context.Context, sub Submission) (*Receipt, error) {
 	b := service.Batch{Origin: "console", Source: sub.Source, Actor: sub.Actor, Day: sub.Day, Key: sub.Key, KeyForm: sub.KeyForm,
 		Files: []service.File{{Name: sub.Name, Body: bytes.NewReader(sub.Body)}}}
+	if sub.Check != nil {
+		b.Stands = func(tx *store.Tx) error {
+			if sub.Key != "" {
+				// A repeat is answered as one (Receipt.Repeat), whatever the person is now.
+				if _, ok, err := tx.BatchKeyed(sub.Key); ok || err != nil {
+					return err
+				}
+			}
+			return sub.Check(tx)
+		}
+	}
 	if sub.Audit != nil {
 		b.Audit = func(id int64, rep *exchange.BatchReport) []store.AuditRow {
 			a := *sub.Audit

@@ -46,6 +46,13 @@ type Submission struct {
 	// KeyForm is stored with Key: the form's fingerprint and what it recorded (formPrint),
 	// to tell the form sent twice from a changed one sent with the same key.
 	KeyForm string
+	// Check, when set, is called in the batch's transaction before anything of it is
+	// stored, to decide from what the transaction sees rather than from the page the
+	// form was read with (a batch, a day's run or another staff member's form may have
+	// changed the person since): an error refuses the submission, nothing stored. It is
+	// not called for a submission whose Key is stored already (a repeat, which does
+	// nothing).
+	Check func(tx *store.Tx) error
 }
 
 // Receipt is what ingestion reports about a Submission.

@@ -51,6 +51,13 @@ func newCityWith(t testing.TB, db *store.DB, model engine.Model) *city {
 // newCityOpt is newCity with the service's options (its clock is the city's).
 func newCityOpt(t testing.TB, db *store.DB, opt service.Options) *city {
 	t.Helper()
+	return newCityIngest(t, db, opt, nil)
+}
+
+// newCityIngest is newCityOpt with the console's submissions handed to wrap's ingester
+// (nil: the service's), which a test puts between the console and the service.
+func newCityIngest(t testing.TB, db *store.DB, opt service.Options, wrap func(*service.Service, web.Ingester) web.Ingester) *city {
+	t.Helper()
 	ctx := context.Background()
 	clock := func() time.Time { return time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC) }
 	opt.Now = clock
@@ -90,7 +97,11 @@ func newCityOpt(t testing.TB, db *store.DB, opt service.Options) *city {
 			t.Fatal(err)
 		}
 	}
-	h, err := web.New(web.Options{DB: db, Auth: a, Ingest: web.FromService(s), Recoveries: s, Now: clock, Today: func() sc.Date { return today }})
+	in := web.FromService(s)
+	if wrap != nil {
+		in = wrap(s, in)
+	}
+	h, err := web.New(web.Options{DB: db, Auth: a, Ingest: in, Recoveries: s, Now: clock, Today: func() sc.Date { return today }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,132 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store/storetest"
+	"github.com/silentcert/silentcert/web"
+)
+
+// landsFirst is the console's ingester with a batch of its own applied first: what
+// another staff member's form, or a department's push, does between the moment a form's
+// handler read the person and the moment its batch is applied.
+type landsFirst struct {
+	web.Ingester
+	mu    sync.Mutex
+	first func()
+}
+
+// set has f applied before the next submission.
+func (l *landsFirst) set(f func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.first = f
+}
+
+func (l *landsFirst) Ingest(ctx context.Context, sub web.Submission) (*web.Receipt, error) {
+	l.mu.Lock()
+	first := l.first
+	l.first = nil
+	l.mu.Unlock()
+	if first != nil {
+		first()
+	}
+	return l.Ingester.Ingest(ctx, sub)
+}
+
+// TestFormDecidedInItsBatch: a form decides from the person as its batch's transaction
+// sees them, not as its handler read them a moment before, on both stores.
+//
+// A review of 李秀英's disputed death (accept=death) lands after another review found her
+// alive: the dispute is over, and the review is refused, nothing recorded (before, it was
+// stored and applied to change nothing, and the trail said the death was accepted). A
+// village assistant's visit to 张三 lands after a move took him out of her village: it is
+// refused as for anyone she does not see (before, recorded in her name, the row stamped
+// with her village where he no longer lives).
+func TestFormDecidedInItsBatch(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			var lf *landsFirst
+			c := newCityIngest(t, dsn.Open(t), service.Options{}, func(_ *service.Service, in web.Ingester) web.Ingester {
+				lf = &landsFirst{Ingester: in}
+				return lf
+			})
+			ingest := func(origin, rows string) {
+				t.Helper()
+				if _, err := c.svc.Ingest(ctx, service.Batch{Origin: origin, Actor: "test", Day: today, Files: []service.File{{Name: "r.csv",
+					Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date,region_code,detail\n" + rows)}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			trail := func(pid int64, kind string) []string {
+				t.Helper()
+				rows, err := c.db.PersonAudit(ctx, pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, a := range rows {
+					if a.Kind == kind {
+						out = append(out, a.Action+" "+a.Region)
+					}
+				}
+				return out
+			}
+
+			// 李秀英: a death, then a vaccination after it: disputed.
+			ingest("test", "D1,PSB,PSB.DEATH_DEREG,"+li+",2024-04-01,2024-05-01,,\n")
+			ingest("test", "V1,HEA,HEA.VACCINATION,"+li+",2024-05-02,2024-05-09,,\n")
+			lp, _ := c.db.PersonByID(ctx, li)
+			if lp.Status != sc.StatusConflict {
+				t.Fatalf("李秀英 is %s, want CONFLICT", lp.Status)
+			}
+			lURL := fmt.Sprintf("/person/%d", lp.PID)
+			op := c.clientAs(t, "operator")
+			op.get(lURL)
+			lf.set(func() {
+				ingest("console", "R1,HRSS,HRSS.REVIEW,"+li+",2024-05-10,2024-05-10,,accept=alive;ref=HEA:V1\n")
+			})
+			st, _, body := op.post(lURL+"/review", url.Values{"csrf": {op.csrf}, "accept": {"death"}, "ref": {"PSB:D1"}, "reason": {"the certificate"},
+				"once": {"aabbccddeeff001122334455"}})
+			if st != http.StatusConflict {
+				t.Errorf("a review of a dispute settled meanwhile: %d, want %d\n%s", st, http.StatusConflict, body)
+			}
+			if rows := trail(lp.PID, "review"); len(rows) != 0 {
+				t.Errorf("review rows %q, want none", rows)
+			}
+			if p, _ := c.db.PersonByID(ctx, li); p.Status == sc.StatusTerminated || p.Status == sc.StatusConflict {
+				t.Errorf("李秀英 is %s after the review that found her alive", p.Status)
+			}
+			recs, _ := c.db.PersonRecords(ctx, lp.PID)
+			for _, r := range recs {
+				if r.Source == "HRSS" && r.RecordID != "R1" {
+					t.Errorf("the refused review's record was stored: %+v", r)
+				}
+			}
+
+			// 张三 moves to the next village while his assistant's visit form is on its way.
+			zp, _ := c.db.PersonByID(ctx, zhang)
+			zURL := fmt.Sprintf("/person/%d", zp.PID)
+			v1 := c.clientAs(t, "v1")
+			v1.get(zURL)
+			before := trail(zp.PID, "visit")
+			lf.set(func() { ingest("test", "M1,PSB,PSB.HUKOU_MOVE,"+zhang+",2024-05-09,2024-05-10,371002001002,\n") })
+			st, _, body = v1.post(zURL+"/visit", url.Values{"csrf": {v1.csrf}, "outcome": {"alive"}, "once": {"5566778899aabbccddeeff00"}})
+			if st != http.StatusNotFound {
+				t.Errorf("a visit to someone who moved out of the village meanwhile: %d, want %d\n%s", st, http.StatusNotFound, body)
+			}
+			if rows := trail(zp.PID, "visit"); len(rows) != len(before) {
+				t.Errorf("visit rows %q, want %q", rows, before)
+			}
+		})
+	}
+}
