@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -123,6 +124,13 @@ var (
 // appends, which set names as v.column2 …; types are the values' SQL types, the pid's
 // first (PostgreSQL is told them: it takes a bare parameter in VALUES as text).
 func (t *Tx) updateFrom(table, set string, types []string, ps []*Person, vals func(a []any, p *Person) []any) error {
+	_, err := t.updateRows(table, set, types, len(ps), func(i int, a []any) []any { return vals(append(a, ps[i].PID), ps[i]) })
+	return err
+}
+
+// updateRows is updateFrom for n rows of values that row appends, the pid first. It
+// returns how many rows of table it updated.
+func (t *Tx) updateRows(table, set string, types []string, n int, row func(i int, a []any) []any) (int64, error) {
 	ncols := len(types)
 	per := min(maxRows, maxParams/ncols)
 	var tb strings.Builder
@@ -137,12 +145,13 @@ func (t *Tx) updateFrom(table, set string, types []string, ps []*Person, vals fu
 		}
 	}
 	tuple := "(" + tb.String() + ")"
-	args := make([]any, 0, min(per, len(ps))*ncols)
-	for start := 0; start < len(ps); start += per {
-		k := min(per, len(ps)-start)
+	args := make([]any, 0, min(per, n)*ncols)
+	var updated int64
+	for start := 0; start < n; start += per {
+		k := min(per, n-start)
 		args = args[:0]
-		for _, p := range ps[start : start+k] {
-			args = vals(append(args, p.PID), p)
+		for i := start; i < start+k; i++ {
+			args = row(i, args)
 		}
 		verb := `UPDATE `
 		if t.db.dialect == SQLite {
@@ -153,15 +162,27 @@ func (t *Tx) updateFrom(table, set string, types []string, ps []*Person, vals fu
 		q := verb + table + ` SET ` + set + ` FROM (VALUES ` + strings.TrimSuffix(strings.Repeat(tuple+",", k), ",") +
 			`) AS v WHERE ` + table + `.pid = v.column1`
 		// A full chunk's statement is kept prepared; a remainder's, of any length, is not.
+		var res sql.Result
+		var err error
 		if k == per {
-			if err := t.exec(q, args...); err != nil {
-				return err
+			var st *sql.Stmt
+			if st, err = t.stmt(q); err != nil {
+				return updated, err
 			}
-		} else if _, err := t.tx.ExecContext(t.ctx, t.db.Rebind(q), args...); err != nil {
-			return fmt.Errorf("%s: %w", t.db, err)
+			res, err = st.ExecContext(t.ctx, args...)
+		} else {
+			res, err = t.tx.ExecContext(t.ctx, t.db.Rebind(q), args...)
 		}
+		if err != nil {
+			return updated, fmt.Errorf("%s: %w", t.db, err)
+		}
+		a, err := res.RowsAffected()
+		if err != nil {
+			return updated, fmt.Errorf("%s: %w", t.db, err)
+		}
+		updated += a
 	}
-	return nil
+	return updated, nil
 }
 
 // insertManyUpdate is PutStates for a few people on PostgreSQL: UPDATE … FROM (VALUES …)
