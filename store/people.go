@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	sc "github.com/silentcert/silentcert"
@@ -43,7 +46,8 @@ type Person struct {
 const personCols = `pid, person_id, name, sex, birth_date, hukou_address, region_code, phone, agent_phone,
 	last_certified, entitlements, status, until_day, last_method, death_date, name_conflicts, roster_region`
 
-// PutPeople writes whole people, inserting new ones and replacing the others.
+// PutPeople writes whole people, inserting new ones and replacing the others (a person
+// stored keeps their person_id and health).
 func (t *Tx) PutPeople(ps []*Person) error {
 	ents := make([]string, len(ps))
 	for i, p := range ps {
@@ -53,29 +57,186 @@ func (t *Tx) PutPeople(ps []*Person) error {
 		}
 		ents[i] = string(b)
 	}
-	err := t.insertMany(`INSERT INTO people (`+personCols+`)`, 17, `ON CONFLICT (pid) DO UPDATE SET name = excluded.name,
-		sex = excluded.sex, birth_date = excluded.birth_date, hukou_address = excluded.hukou_address,
-		region_code = excluded.region_code, phone = excluded.phone, agent_phone = excluded.agent_phone,
-		last_certified = excluded.last_certified, entitlements = excluded.entitlements, status = excluded.status,
-		until_day = excluded.until_day, last_method = excluded.last_method, death_date = excluded.death_date,
-		name_conflicts = excluded.name_conflicts, roster_region = excluded.roster_region`, len(ps),
-		func(i int, a []any) []any {
-			p := ps[i]
-			r := &p.Rec
-			return append(a, p.PID, r.PersonID, r.Name, r.Sex, int64(r.BirthDate), r.HukouAddress, r.RegionCode, r.Phone,
-				r.AgentPhone, int64(r.LastCertified), ents[i], int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate),
-				r.NameConflicts, p.RosterRegion)
-		}, nil)
-	if err != nil {
+	person := func(i int, a []any) []any {
+		p := ps[i]
+		r := &p.Rec
+		return append(a, p.PID, r.PersonID, r.Name, r.Sex, int64(r.BirthDate), r.HukouAddress, r.RegionCode, r.Phone,
+			r.AgentPhone, int64(r.LastCertified), ents[i], int(p.Status), int64(p.Until), int(p.Method), int64(p.DeathDate),
+			r.NameConflicts, p.RosterRegion)
+	}
+	state := func(i int, a []any) []any {
+		p := ps[i]
+		return append(a, p.PID, int64(p.NextCheck), b2i(p.Baselined), p.State)
+	}
+	if t.db.dialect == SQLite {
+		pid := func(i int) int64 { return ps[i].PID }
+		if err := t.upsertRows(`people`, personCols, personTypes, len(ps), pid, person); err != nil {
+			return err
+		}
+		return t.upsertRows(`people_state`, stateCols, stateTypes, len(ps), pid, state)
+	}
+	if err := t.insertMany(`INSERT INTO people (`+personCols+`)`, len(personTypes), upsertSuffix(personCols), len(ps), person, nil); err != nil {
 		return err
 	}
-	return t.insertMany(`INSERT INTO people_state (pid, next_check, baselined, state)`, 4, `ON CONFLICT (pid) DO UPDATE SET
-		next_check = excluded.next_check, baselined = excluded.baselined, state = excluded.state`, len(ps),
-		func(i int, a []any) []any {
-			p := ps[i]
-			return append(a, p.PID, int64(p.NextCheck), b2i(p.Baselined), p.State)
-		}, nil)
+	return t.insertMany(`INSERT INTO people_state (`+stateCols+`)`, len(stateTypes), upsertSuffix(stateCols), len(ps), state, nil)
 }
+
+const stateCols = `pid, next_check, baselined, state`
+
+// personTypes are personCols' SQL types (stateTypes people_state's).
+var personTypes = []string{"BIGINT", "TEXT", "TEXT", "INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "TEXT",
+	"INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "TEXT"}
+
+// replaced lists what PutPeople replaces of a row stored, cols (pid first) but pid and
+// person_id, calling fn with each column's name and position in cols (from 1).
+func replaced(cols string, fn func(col string, pos int)) {
+	for i, c := range strings.Split(cols, ",") {
+		if c = strings.TrimSpace(c); c != "pid" && c != "person_id" {
+			fn(c, i+1)
+		}
+	}
+}
+
+// upsertSuffix is the UPSERT's ON CONFLICT clause for a table of cols.
+func upsertSuffix(cols string) string {
+	var set []string
+	replaced(cols, func(c string, _ int) { set = append(set, c+" = excluded."+c) })
+	return `ON CONFLICT (pid) DO UPDATE SET ` + strings.Join(set, ", ")
+}
+
+// upsertRows writes n rows into table (columns cols, pid first, of SQL types types) as
+// the UPSERT of upsertSuffix does, on SQLite, without a statement journal; pid is row i's.
+//
+// SQLite gives a statement that writes several rows and may fail halfway a journal of its
+// own: a copy of every page the statement changes that the transaction had before it, to
+// undo it alone. A multi-row INSERT that names an INTEGER PRIMARY KEY (the pid) may
+// always fail halfway (on a pid that is not an integer), whatever its ON CONFLICT or OR
+// IGNORE, so the UPSERT of 500 people copied the pages of people's indexes it touched,
+// a few MiB a statement at 100,000 people, in 1 KiB pieces from modernc.org/sqlite's
+// allocator, which keeps 4 MiB of the memory freed and hands the rest back to the system
+// (madvise) when the statement ends, to take it again (page faults) in the next: about
+// 40 % of the CPU of a first roster import of 100,000 people.
+//
+// Three statements need no journal, and each run of rows goes to the one that fits:
+//   - rows whose pids go on from the table's last (new people, numbered on): INSERT OR
+//     IGNORE without the pid, which SQLite numbers the same (its last rowid plus one;
+//     1 in an empty table), 500 a statement;
+//   - rows whose pids are at most the table's last (people stored): UPDATE OR IGNORE …
+//     FROM (VALUES …), 500 a statement;
+//   - any other row: the UPSERT of one row.
+//
+// A row that breaks a constraint (a person_id stored under another pid, a NULL) is
+// skipped by the first two; the rows of their statement are then written again by
+// UPSERTs of one row each, in order (the INSERT's deleted first: SQLite numbered those
+// after the skipped one one less), which fail as the UPSERT of many rows did, having
+// written the rows before the failing one (after an error the transaction is to be rolled
+// back). So does a statement's worth of people stored that repeats a pid: the UPDATE
+// would take any one of that pid's rows, the UPSERTs take the last.
+func (t *Tx) upsertRows(table, cols string, types []string, n int, pid func(i int) int64, row func(i int, a []any) []any) error {
+	var top sql.NullInt64 // the table's last pid (none: empty), kept as rows are written
+	if err := t.QueryRow(`SELECT max(pid) FROM ` + table).Scan(&top); err != nil {
+		return fmt.Errorf("%s: %s: %w", t.db, table, err)
+	}
+	ncols := len(types)
+	one := `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + strings.TrimSuffix(strings.Repeat("?,", ncols), ",") + `) ` + upsertSuffix(cols)
+	args := make([]any, 0, ncols)
+	upsert := func(from, to int) error {
+		st, err := t.stmt(one)
+		if err != nil {
+			return err
+		}
+		for i := from; i < to; i++ {
+			if _, err := st.ExecContext(t.ctx, row(i, args[:0])...); err != nil {
+				return fmt.Errorf("%s: %s: %w", t.db, table, err)
+			}
+			if p := pid(i); !top.Valid || p > top.Int64 {
+				top = sql.NullInt64{Int64: p, Valid: true}
+			}
+		}
+		return nil
+	}
+	_, noPID, _ := strings.Cut(cols, ",")
+	var set []string
+	replaced(cols, func(c string, pos int) { set = append(set, c+" = v.column"+strconv.Itoa(pos)) })
+	per := min(maxRows, maxParams/ncols)
+	pids := make([]int64, 0, per)
+	for i := 0; i < n; {
+		next := int64(1)
+		if top.Valid {
+			next = top.Int64 + 1
+		}
+		k := 0
+		for i+k < n && pid(i+k) == next+int64(k) {
+			k++
+		}
+		if k > 0 { // new people numbered on
+			skipped := -1
+			err := t.insertManyN(`INSERT OR IGNORE INTO `+table+` (`+noPID+`)`, ncols-1, ``, k,
+				func(j int, a []any) []any {
+					r := row(i+j, a)
+					return append(r[:len(a)], r[len(a)+1:]...) // the pid left to SQLite
+				}, nil,
+				func(start, m int, affected int64) error {
+					if affected != int64(m) {
+						skipped = start
+						return errSkipped
+					}
+					return nil
+				})
+			if skipped < 0 {
+				if err != nil {
+					return err
+				}
+				top = sql.NullInt64{Int64: next + int64(k) - 1, Valid: true}
+				i += k
+				continue
+			}
+			if err := t.exec(`DELETE FROM `+table+` WHERE pid >= ?`, next+int64(skipped)); err != nil {
+				return err
+			}
+			if skipped > 0 {
+				top = sql.NullInt64{Int64: next + int64(skipped) - 1, Valid: true}
+			}
+			if err := upsert(i+skipped, i+k); err != nil {
+				return err
+			}
+			i += k
+			continue
+		}
+		if !top.Valid || pid(i) > top.Int64 { // new, not numbered on
+			if err := upsert(i, i+1); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		// Stored people (or pids never stored below the last).
+		pids = pids[:0]
+		for k < per && i+k < n && pid(i+k) <= top.Int64 {
+			pids = append(pids, pid(i+k))
+			k++
+		}
+		slices.Sort(pids)
+		if len(slices.Compact(pids)) == k { // no pid repeats
+			updated, err := t.updateRows(table, strings.Join(set, ", "), types, k, func(j int, a []any) []any { return row(i+j, a) })
+			if err != nil {
+				return err
+			}
+			if updated == int64(k) {
+				i += k
+				continue
+			}
+		}
+		if err := upsert(i, i+k); err != nil {
+			return err
+		}
+		i += k
+	}
+	return nil
+}
+
+// errSkipped: an INSERT OR IGNORE skipped a row.
+var errSkipped = errors.New("a row skipped")
 
 // PutStates writes what the engine changed of people already stored: their state and
 // bookkeeping in people_state, status, until, method, death date and health in people for
