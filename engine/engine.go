@@ -212,7 +212,7 @@ func (e *Engine) applyDeath(r *sc.Recipient, s *State, in *Input, d sc.Date, out
 		}
 		if s.conflict() == nil && s.LastStrong != sc.NoDate && in.Event < s.LastStrong {
 			// A death dated before a STRONG record that was applied: contradictory.
-			e.holdTerminated(r, s, d)
+			e.holdTerminated(r, s)
 			rr.Conflict = &Conflict{Cause: in.Ref, Other: s.LastStrongRef, StrongDate: sc.NoDate, Strong: NoRef}
 			e.settle(s, d, in.Ref, out)
 		}
@@ -340,7 +340,7 @@ func (e *Engine) applyStrong(r *sc.Recipient, s *State, in *Input, method sc.Met
 			return
 		}
 		// Seen alive after the accepted death: never applied silently.
-		e.holdTerminated(r, s, d)
+		e.holdTerminated(r, s)
 		s.rare().Conflict = &Conflict{Cause: in.Ref, Other: s.DeathRef, Strong: in.Ref, StrongDate: in.Event, StrongMethod: method}
 		e.settle(s, d, in.Ref, out)
 		return
@@ -353,40 +353,24 @@ func (e *Engine) applyStrong(r *sc.Recipient, s *State, in *Input, method sc.Met
 }
 
 // holdTerminated, with the policy's back_pay_voided_death on, holds for the dispute that
-// a TERMINATED person's conflict opens on day d the months whose payroll ran while the
-// death had them TERMINATED (from the day of its row) that no payroll paid: a review that
+// a TERMINATED person's conflict opens the months a death kept unpaid (Rare.DeathUnpaid:
+// those whose payroll ran while the person was TERMINATED, and those held in an earlier
+// dispute that a review settled as a death) that no payroll paid since: a review that
 // voids the death (accept=alive) then pays them as it pays the months held during the
-// dispute, and one that accepts it pays none of them, as the spec does for those. Each is
-// held as the dispute's own, with what the clock said on its payroll day (the death froze
-// the clock), so that a LOSS or a suspension has them as it has the dispute's months.
-func (e *Engine) holdTerminated(r *sc.Recipient, s *State, d sc.Date) {
-	if !e.policy.BackPayVoidedDeath || s.Status != sc.StatusTerminated || s.RowStatus != sc.StatusTerminated {
+// dispute, and one that accepts it pays none of them, as the spec does for those, and
+// keeps them for a later dispute. Each is held as the dispute's own, with what the clock
+// said on its payroll day (the death froze the clock), so that a LOSS or a suspension
+// has them as it has the dispute's months.
+func (e *Engine) holdTerminated(r *sc.Recipient, s *State) {
+	if !e.policy.BackPayVoidedDeath || s.Rare == nil || len(s.Rare.DeathUnpaid) == 0 {
 		return
 	}
-	// The payroll of month m runs on its 1st after the day's records: the first run while
-	// terminated is on or after the row's day, the last one before d.
-	from, to := s.RowDay.Month(), d.Month()
-	if s.RowDay.Day() != 1 {
-		from++
-	}
-	if d.Day() == 1 {
-		to--
-	}
-	rr := s.rare()
+	rr := s.Rare
 	held := func(m sc.Month, i int) bool {
-		for _, h := range rr.Held {
-			if h.Month == m && int(h.Ent) == i {
-				return true
-			}
-		}
-		for _, b := range rr.Due {
-			if b.Month == m && int(b.Ent) == i {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(rr.Held, func(h Held) bool { return h.Month == m && int(h.Ent) == i }) ||
+			slices.ContainsFunc(rr.Due, func(b Due) bool { return b.Month == m && int(b.Ent) == i })
 	}
-	for m := from; m <= to; m++ {
+	rr.DeathUnpaid.Each(func(m sc.Month) {
 		payable := e.clock(s, m.First()).Payable()
 		for i := range r.Entitlements {
 			es := &s.Ents[i]
@@ -395,7 +379,8 @@ func (e *Engine) holdTerminated(r *sc.Recipient, s *State, d sc.Date) {
 			}
 			rr.Held = append(rr.Held, Held{Month: m, Ent: uint8(i), Reason: sc.StatusConflict, ClockPayable: payable})
 		}
-	}
+	})
+	rr.DeathUnpaid = nil
 }
 
 // seenStrong records a STRONG record that changes nothing now (its person is terminated,
@@ -534,11 +519,14 @@ func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 			rr.AfterDeath = insertLoss(rr.AfterDeath, l)
 		}
 		rr.Conflict = nil
-		// The held months are not paid.
+		// The held months are not paid (but, with back_pay_voided_death, kept for a later
+		// review that voids the death after all: holdTerminated).
 		keep := rr.Held[:0]
 		for _, h := range rr.Held {
 			if h.Reason != sc.StatusConflict {
 				keep = append(keep, h)
+			} else if e.policy.BackPayVoidedDeath {
+				rr.DeathUnpaid.Add(h.Month)
 			}
 		}
 		rr.Held = keep
@@ -736,6 +724,11 @@ func (e *Engine) Payroll(r *sc.Recipient, s *State, m sc.Month, out Sink) {
 		case st.Payable() && !excluded:
 			s.Ents[i].Regular.Add(m)
 			out.Pay(Payment{Month: m, Ent: i, Amount: ent.Monthly, Kind: sc.PayRegular})
+		case st == sc.StatusTerminated:
+			if e.policy.BackPayVoidedDeath {
+				// Not due while the death stands; owed if a review voids it (holdTerminated).
+				s.rare().DeathUnpaid.Add(m)
+			}
 		case st == sc.StatusSuspended, st == sc.StatusConflict, st == sc.StatusLoss, st.Payable():
 			reason := st
 			if st.Payable() { // a LOSS dated on the 1st itself, applied later the same day

@@ -472,3 +472,30 @@ func TestRestoreBeforeItsLoss(t *testing.T) {
 		t.Errorf("overpayments %+v, want April's", ov)
 	}
 }
+
+// TestRestoreKeptThroughAReview: a prison release (2024-03-20) reaches the platform while
+// the person is recorded dead; a review finds them alive (the release waited behind the
+// death: it stands now, and with no LOSS open it changes nothing and is counted); the
+// admission (2024-03-01) comes later. The release, kept, follows it: paid from June's
+// payroll on (a final review of session 20: dropped at the review, the release left the
+// admission to hold the person in LOSS for good).
+func TestRestoreKeptThroughAReview(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+	r := newRun(t, nil, p,
+		rec{typ: "MOHRSS.DEATH", event: "2024-02-05", reported: "2024-02-10", target: -1},
+		rec{typ: "JUS.PRISON_OUT", event: "2024-03-20", reported: "2024-03-25", target: -1},
+		rec{typ: "MED.INPATIENT", event: "2024-04-10", reported: "2024-04-12", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2024-05-10", reported: "2024-05-10", accept: ResolveAlive, target: 0},
+		rec{typ: "JUS.PRISON_IN", event: "2024-03-01", reported: "2024-06-10", target: -1},
+	).replay("2024-02-01", "2024-08-31")
+	if r.st.Status == sc.StatusLoss {
+		t.Errorf("in LOSS for good: the release of 2024-03-20 follows the admission of 2024-03-01")
+	}
+	r.wantPays(
+		"2024-02 EMP_PENSION 300000 REGULAR",
+		"2024-06 EMP_PENSION 300000 REGULAR",
+		"2024-05 EMP_PENSION 300000 BACK_PAY",
+		"2024-07 EMP_PENSION 300000 REGULAR",
+		"2024-08 EMP_PENSION 300000 REGULAR",
+	)
+}

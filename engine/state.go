@@ -149,6 +149,11 @@ type Rare struct {
 	// TERMINATED, in date order: they change nothing while the death stands, and are
 	// applied if a review (accept=alive) voids it.
 	AfterDeath []LossEvent `json:",omitempty"`
+	// DeathUnpaid, kept only with the policy's back_pay_voided_death on, are the months a
+	// death that stands kept unpaid: those whose payroll ran while the person was
+	// TERMINATED, and those held in a dispute that a review settled as a death. A conflict
+	// over the death holds them for its review (Engine.holdTerminated).
+	DeathUnpaid Months `json:",omitempty"`
 }
 
 // State is one person's certification state. Its zero value is not ready: Enrol fills it.

@@ -132,7 +132,7 @@ type Counter uint8
 // Counters.
 const (
 	CountDeathDateDisagreement Counter = iota // a later DEATH record with another date
-	CountRestoreWithoutLoss                   // a RESTORE with no open LOSS: ignored
+	CountRestoreWithoutLoss                   // a RESTORE with no open LOSS: changes nothing now, kept for a LOSS dated before it
 	CountResolveIgnored                       // a RESOLVE with no matching conflict: ignored
 	CountWeakSpoofable                        // a spoofable weak trace: never counts toward certification
 	CountWeakTooOld                           // a weak trace applied too long after it happened

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	sc "github.com/silentcert/silentcert"
@@ -104,4 +106,59 @@ func TestVoidedDeathLossNotPaid(t *testing.T) {
 			"2024-07 EMP_PENSION 300000 BACK_PAY",
 			"2024-07 ELDERLY_ALLOWANCE 10000 BACK_PAY",
 		)
+}
+
+// backPaid returns the months paid as back pay, "YYYY-MM BENEFIT".
+func backPaid(r *run) []string {
+	var out []string
+	for _, p := range r.pays {
+		if f := strings.Fields(p); f[3] == "BACK_PAY" {
+			out = append(out, f[0]+" "+f[1])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestVoidedDeathHistoryNotBackPaid: with back_pay_voided_death on, a death (2023-05-05,
+// reported 05-10) and the hospital stay that disputes it (2023-08-08, reported 08-10) are
+// both history (reported before --from, 2024-01-01: no payroll ran then). The review of
+// 2024-01-15 pays January, held during the dispute, alone: the months before --from were
+// no payroll's of this run (a final review of session 20: June to August 2023 were paid,
+// held from the TERMINATED row's day of the history).
+func TestVoidedDeathHistoryNotBackPaid(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2023-01-10")
+	r := newRun(t, voidedCfg(), p,
+		rec{typ: "MOHRSS.DEATH", event: "2023-05-05", reported: "2023-05-10", target: -1},
+		rec{typ: "MED.INPATIENT", event: "2023-08-08", reported: "2023-08-10", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2024-01-15", reported: "2024-01-15", accept: ResolveAlive, target: 0},
+	).replay("2024-01-01", "2024-03-31")
+	if got := strings.Join(backPaid(r), ", "); got != "2024-01 EMP_PENSION" {
+		t.Errorf("back pay %s; want January 2024 alone (no payroll ran before --from)\nrows:\n  %s", got, strings.Join(r.rows, "\n  "))
+	}
+}
+
+// TestVoidedDeathSecondDispute: with back_pay_voided_death on, a death of 2024-02-05
+// (applied 02-10) has March's and April's payrolls run with the person TERMINATED; a
+// hospital stay disputes it (04-22) and a first review accepts it (05-10); June's and
+// July's payrolls run TERMINATED again; a counter visit disputes it again (07-15) and a
+// second review voids it (08-10). Every month the death kept unpaid is back pay: March
+// and April (a final review of session 20: the first review's accept=death dropped them
+// for good), May (held in the first dispute), June to August.
+func TestVoidedDeathSecondDispute(t *testing.T) {
+	p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+	r := newRun(t, voidedCfg(), p,
+		rec{typ: "MOHRSS.DEATH", event: "2024-02-05", reported: "2024-02-10", target: -1},
+		rec{typ: "MED.INPATIENT", event: "2024-04-20", reported: "2024-04-22", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2024-05-10", reported: "2024-05-10", accept: ResolveDeath, target: 0},
+		rec{typ: "HRSS.COUNTER", event: "2024-07-15", reported: "2024-07-15", target: -1},
+		rec{typ: "HRSS.REVIEW", event: "2024-08-10", reported: "2024-08-10", accept: ResolveAlive, target: 0},
+	).replay("2024-02-01", "2024-09-30").
+		wantStatus(sc.StatusCertified, "2025-07-15")
+	back := backPaid(r)
+	for _, m := range []string{"2024-03 EMP_PENSION", "2024-04 EMP_PENSION", "2024-05 EMP_PENSION", "2024-06 EMP_PENSION", "2024-07 EMP_PENSION", "2024-08 EMP_PENSION"} {
+		if !slices.Contains(back, m) {
+			t.Errorf("%s (the death voided) not back-paid: back pay %v\nrows:\n  %s", m, back, strings.Join(r.rows, "\n  "))
+		}
+	}
 }

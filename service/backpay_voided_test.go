@@ -102,3 +102,113 @@ func backPayKeptForAVoidedDeath(t *testing.T, dsn storetest.DSN, voided bool) {
 		t.Errorf("payments:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
+
+// TestVoidedDeathConflictOnThe1stAfterTheRun: with back_pay_voided_death on, a death
+// dated 2024-02-05 (applied 02-10) stops 张三; March's and April's payrolls run while he
+// is TERMINATED. A counter visit on 2024-04-01, ingested after that day's run (its
+// payroll already ran, TERMINATED), disputes the death; accept=alive on 05-10 voids it.
+// March and April both ran while the voided death stood: both are back pay, with May
+// (held during the dispute). (A final review of session 20: a conflict applied on the 1st
+// was taken to come before that day's payroll, and April was neither held nor paid.)
+func TestVoidedDeathConflictOnThe1stAfterTheRun(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			cfg := sc.DefaultConfig()
+			cfg.Policy.BackPayVoidedDeath = true
+			s, err := service.Open(ctx, db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2024, 1, 20, 9, 0, 0, 0, time.UTC) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			roster := filepath.Join(t.TempDir(), "roster.csv")
+			os.WriteFile(roster, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
+				"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-01,,,2024-01-10\n"), 0o644)
+			if _, err := s.ImportRoster(ctx, roster, "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			ingest := func(day, row string) {
+				t.Helper()
+				b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
+				b.Day = sc.MustDate(day)
+				if _, err := s.Ingest(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			runDays(t, s, "2024-02-01", "2024-02-09")
+			ingest("2024-02-10", "D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-02-05,2024-02-10,,")
+			runDays(t, s, "2024-02-10", "2024-04-01")
+			// After the 1st's run: April's payroll has run, with him TERMINATED.
+			ingest("2024-04-01", "C1,HRSS,HRSS.COUNTER,371002194003150019,张三,1940-03-15,2024-04-01,2024-04-01,,")
+			runDays(t, s, "2024-04-02", "2024-05-09")
+			ingest("2024-05-10", "V1,HRSS,HRSS.REVIEW,371002194003150019,张三,1940-03-15,2024-05-10,2024-05-10,,accept=alive;ref=PSB:D1")
+			runDays(t, s, "2024-05-10", "2024-06-01")
+			var back []string
+			if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
+				if p.Kind == "BACK_PAY" {
+					back = append(back, p.Month.String())
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := strings.Join(back, " "), "2024-03 2024-04 2024-05"; got != want {
+				t.Errorf("back pay for %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestVoidedDeathHistoryMonthsNotPaid: with back_pay_voided_death on, a history batch
+// (reported before the service's first day, 2024-01-01) holds a death dated 2023-05-05
+// (reported 05-10) and a hospital stay dated 2023-08-08 (reported 08-10) that disputes it.
+// No payroll of the service ran before 2024-01: June to December 2023 were the replaced
+// system's. The review of 2024-01-15 that voids the death pays January (held during the
+// dispute at the service's first payroll) alone. (A final review of session 20: June to
+// August 2023, payrolls that never ran here, were paid too.)
+func TestVoidedDeathHistoryMonthsNotPaid(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			cfg := sc.DefaultConfig()
+			cfg.Policy.BackPayVoidedDeath = true
+			s, err := service.Open(ctx, db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2023, 12, 20, 9, 0, 0, 0, time.UTC) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			roster := filepath.Join(t.TempDir(), "roster.csv")
+			os.WriteFile(roster, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
+				"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-01,,,2023-01-10\n"), 0o644)
+			if _, err := s.ImportRoster(ctx, roster, "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			h := csvBatch("PSB", header+
+				"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2023-05-05,2023-05-10,,\n"+
+				"S1,MED,MED.INPATIENT,371002194003150019,张三,1940-03-15,2023-08-08,2023-08-10,,\n")
+			h.Source, h.History, h.Day = "", true, sc.MustDate("2023-12-20")
+			if _, err := s.Ingest(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+			runDays(t, s, "2024-01-01", "2024-01-14")
+			b := csvBatch("HRSS", header+"V1,HRSS,HRSS.REVIEW,371002194003150019,张三,1940-03-15,2024-01-15,2024-01-15,,accept=alive;ref=PSB:D1\n")
+			b.Day = sc.MustDate("2024-01-15")
+			if _, err := s.Ingest(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			runDays(t, s, "2024-01-15", "2024-02-01")
+			var back []string
+			if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
+				if p.Kind == "BACK_PAY" {
+					back = append(back, p.Month.String())
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := strings.Join(back, " "), "2024-01"; got != want {
+				t.Errorf("back pay for %q, want %q (no payroll of the service ran before 2024-01)", got, want)
+			}
+		})
+	}
+}

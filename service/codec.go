@@ -31,13 +31,18 @@ import (
 // a month alone keeps the blob's version and bytes. Version 3 is version 2 with the held
 // month's flag bit 4 set for Dropped, whatever its reason, and a flag byte after each due
 // month (1 Dropped).
+//
+// The months a death kept unpaid (Rare.DeathUnpaid, kept only with the policy's
+// back_pay_voided_death on) make it 4: version 3 followed by those months (their ranges'
+// count, then each range's first month and its length less one).
 // A version this binary does not know is a state written by a newer silentcert.
 
 const (
 	stateCodecV1  = 1
 	stateCodecV2  = 2 // Held.Counted and Rare.AfterDeath (see above)
 	stateCodecV3  = 3 // Held.Dropped and Due.Dropped beyond what versions 1 and 2 imply
-	stateCodecMax = stateCodecV3
+	stateCodecV4  = 4 // Rare.DeathUnpaid
+	stateCodecMax = stateCodecV4
 )
 
 // appendDate writes a date as a zigzag varint (NoDate is the smallest int32).
@@ -60,6 +65,8 @@ func encodeState(st *engine.State) ([]byte, error) {
 	b := make([]byte, 0, 64+len(st.Weak)*12+len(st.Ents)*16)
 	version := byte(stateCodecV1)
 	switch {
+	case st.Rare != nil && len(st.Rare.DeathUnpaid) > 0:
+		version = stateCodecV4
 	case needsV3(st.Rare):
 		version = stateCodecV3
 	case needsV2(st.Rare):
@@ -126,7 +133,7 @@ func encodeState(st *engine.State) ([]byte, error) {
 	for _, h := range r.Held {
 		b = binary.AppendVarint(b, int64(h.Month))
 		f := b2u(h.ClockPayable) | b2u(h.Counted)<<1
-		if version == stateCodecV3 {
+		if version >= stateCodecV3 {
 			f |= b2u(h.Dropped) << 2
 		}
 		b = append(b, h.Ent, byte(h.Reason), f)
@@ -135,7 +142,7 @@ func encodeState(st *engine.State) ([]byte, error) {
 	for _, d := range r.Due {
 		b = binary.AppendVarint(b, int64(d.Month))
 		b = append(b, d.Ent)
-		if version == stateCodecV3 {
+		if version >= stateCodecV3 {
 			b = append(b, b2u(d.Dropped))
 		}
 	}
@@ -144,6 +151,9 @@ func encodeState(st *engine.State) ([]byte, error) {
 	// same bytes as before.
 	if version >= stateCodecV2 {
 		b = appendLosses(b, r.AfterDeath)
+	}
+	if version >= stateCodecV4 {
+		b = appendMonths(b, r.DeathUnpaid)
 	}
 	return b, nil
 }
@@ -311,7 +321,7 @@ func decodeState(b []byte, st *engine.State) error {
 					h.ClockPayable = f == 1
 				case f <= 3:
 					h.ClockPayable, h.Counted = f&1 != 0, f&2 != 0
-				case v == stateCodecV3 && f <= 7:
+				case v >= stateCodecV3 && f <= 7:
 					h.ClockPayable, h.Counted, h.Dropped = f&1 != 0, f&2 != 0, true
 				case r.Err == nil:
 					r.Err = fmt.Errorf("state blob: held month flags %d", f)
@@ -325,7 +335,7 @@ func decodeState(b []byte, st *engine.State) error {
 			rr.Due = make([]engine.Due, n)
 			for i := range rr.Due {
 				rr.Due[i] = engine.Due{Month: sc.Month(r.Varint()), Ent: r.Byte()}
-				if v == stateCodecV3 {
+				if v >= stateCodecV3 {
 					switch f := r.Byte(); {
 					case f <= 1:
 						rr.Due[i].Dropped = f == 1
@@ -340,9 +350,13 @@ func decodeState(b []byte, st *engine.State) error {
 		if r.Err == nil && (v >= stateCodecV2 || len(r.B) > 0) {
 			rr.AfterDeath = r.losses()
 		}
+		if r.Err == nil && v >= stateCodecV4 {
+			rr.DeathUnpaid = r.months()
+		}
 		st.Rare = rr
 	}
-	if r.Err == nil && ((v == stateCodecV2 && !needsV2(st.Rare)) || (v == stateCodecV3 && !needsV3(st.Rare))) {
+	if r.Err == nil && ((v == stateCodecV2 && !needsV2(st.Rare)) || (v == stateCodecV3 && !needsV3(st.Rare)) ||
+		(v == stateCodecV4 && (st.Rare == nil || len(st.Rare.DeathUnpaid) == 0))) {
 		r.Err = fmt.Errorf("state blob version %d without the records it is for", v)
 	}
 	if r.Err == nil && len(r.B) != 0 {

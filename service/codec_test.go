@@ -86,6 +86,9 @@ func randomState(r *rand.Rand) engine.State {
 		for range r.IntN(3) {
 			rr.AfterDeath = append(rr.AfterDeath, engine.LossEvent{Date: date(), Restore: r.IntN(2) == 0, Ref: ref()})
 		}
+		if r.IntN(4) == 0 {
+			rr.DeathUnpaid = months()
+		}
 		st.Rare = rr
 	}
 	return st
@@ -225,6 +228,33 @@ func TestStateCodecDroppedBackPay(t *testing.T) {
 	}
 }
 
+// TestStateCodecDeathUnpaid: the months a death kept unpaid (back_pay_voided_death) make a
+// version 4 blob, read back the same, with the version 3 flags of its held months; a
+// version 3 reading of it is refused, and a version 4 blob without such months is not
+// one this binary wrote. A state without them keeps its earlier version and bytes.
+func TestStateCodecDeathUnpaid(t *testing.T) {
+	st := engine.State{Rare: &engine.Rare{
+		Held:        []engine.Held{{Month: mustMonth(t, "2024-09"), Reason: sc.StatusLoss, ClockPayable: true, Counted: true, Dropped: true}},
+		DeathUnpaid: engine.Months{{From: mustMonth(t, "2024-03"), To: mustMonth(t, "2024-05")}},
+	}}
+	b, _ := encodeState(&st)
+	var got engine.State
+	if err := decodeState(b, &got); err != nil || !reflect.DeepEqual(got, st) || b[0] != stateCodecV4 {
+		t.Fatalf("version %d: %v\n got  %+v\n want %+v", b[0], err, got.Rare, st.Rare)
+	}
+	if err := decodeState(append([]byte{stateCodecV3}, b[1:]...), &got); err == nil && reflect.DeepEqual(got, st) {
+		t.Errorf("read as version 3: %+v", got.Rare)
+	}
+	st.Rare.DeathUnpaid = nil
+	v3, _ := encodeState(&st)
+	if v3[0] != stateCodecV3 {
+		t.Errorf("without the months: version %d, want %d", v3[0], stateCodecV3)
+	}
+	if err := decodeState(append(append([]byte{stateCodecV4}, v3[1:]...), 0), &got); err == nil {
+		t.Error("version 4 without months a death kept unpaid read without error")
+	}
+}
+
 func mustMonth(t *testing.T, s string) sc.Month {
 	m, err := sc.ParseMonth(s)
 	if err != nil {
@@ -252,7 +282,7 @@ func TestStateCodecKnowsEveryField(t *testing.T) {
 		want int
 	}{
 		{engine.State{}, 18}, // Evidence is kept as JSON: its fields may change freely
-		{engine.Rare{}, 6}, {engine.Conflict{}, 6}, {engine.Held{}, 6}, {engine.Due{}, 3},
+		{engine.Rare{}, 7}, {engine.Conflict{}, 6}, {engine.Held{}, 6}, {engine.Due{}, 3},
 		{engine.Trace{}, 3}, {engine.DeathRecord{}, 2}, {engine.LossEvent{}, 3}, {engine.EntState{}, 2}, {engine.MonthRange{}, 2},
 	} {
 		if n := reflect.TypeOf(c.v).NumField(); n != c.want {

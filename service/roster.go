@@ -102,9 +102,11 @@ func (c *EntitlementChange) arrear(m sc.Month) {
 // pension's did not pay it.
 func (c *EntitlementChange) arrearsIn(p *Person, span store.MonthSpan, ran bool, e *sc.Entitlement, ent int, had func(sc.Month) bool) {
 	for m := max(span.From, e.Start); ran && m <= span.To && e.Active(m); m++ {
-		if had(m) || p.State.NotDue(m) {
+		if had(m) {
 			continue
 		}
+		// Before NotDue: a month held for a LOSS that a late RESTORE may yet show was due
+		// is held for e too (not due now, and not lost if it was).
 		if h, d, ok := withheldAt(p.State.Rare, m); ok {
 			if d {
 				c.due = append(c.due, engine.Due{Month: m, Ent: uint8(ent)})
@@ -113,6 +115,9 @@ func (c *EntitlementChange) arrearsIn(p *Person, span store.MonthSpan, ran bool,
 				c.held = append(c.held, h)
 			}
 			c.HeldMonths++
+			continue
+		}
+		if p.State.NotDue(m) {
 			continue
 		}
 		c.arrear(m)

@@ -133,3 +133,48 @@ func TestRosterAddedUnderSuspension(t *testing.T) {
 		}
 	}
 }
+
+// TestRosterAddedUnderLossThenLateRestore: 张三 is admitted to prison on 2024-02-10
+// (reported 02-15): March's and April's payrolls withhold his pension for the LOSS. A
+// roster of 2024-04-02 gives him an ELDERLY_ALLOWANCE from 2024-01. A release dated
+// 2024-02-20, reported late on 04-20, shows March and April were due after all: the
+// pension's are back-paid at May's payroll, and so are the allowance's, held with the
+// pension's at the import (a final review of session 20: the LOSS made them neither held
+// nor arrears, and they were lost).
+func TestRosterAddedUnderLossThenLateRestore(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			s, reimport := monthsCity(t, db, "EMP_PENSION,1000.00,2000-04,,,2024-01-10")
+			ingest := func(day, row string) {
+				t.Helper()
+				b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
+				b.Day = sc.MustDate(day)
+				if _, err := s.Ingest(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			runDays(t, s, "2024-02-01", "2024-02-14")
+			ingest("2024-02-15", "L1,JUS,JUS.PRISON_IN,"+zhang+",张三,1940-03-15,2024-02-10,2024-02-15,,")
+			runDays(t, s, "2024-02-15", "2024-04-01")
+			res := reimport("EMP_PENSION,1000.00,2000-04,,,2024-01-10", "ELDERLY_ALLOWANCE,100.00,2024-01,,,2024-01-10")
+			ingest("2024-04-20", "R1,JUS,JUS.PRISON_OUT,"+zhang+",张三,1940-03-15,2024-02-20,2024-04-20,,")
+			runDays(t, s, "2024-04-02", "2024-05-01")
+			got := strings.Join(paidRows(t, db), " | ")
+			for _, want := range []string{"EMP_PENSION 2024-03 BACK_PAY@2024-05", "EMP_PENSION 2024-04 BACK_PAY@2024-05"} {
+				if !strings.Contains(got, want) {
+					t.Fatalf("payments %s: want %s", got, want)
+				}
+			}
+			a := res.AddedEntitlements
+			for _, m := range []string{"2024-03", "2024-04"} {
+				paid := strings.Contains(got, "ELDERLY_ALLOWANCE "+m+" BACK_PAY")
+				arrear := len(a) == 1 && a[0].ArrearsMonths > 0 && a[0].ArrearsFrom.String() <= m && m <= a[0].ArrearsTo.String()
+				if !paid && !arrear {
+					t.Errorf("the allowance's %s, due (the release of 02-20 shows it), is neither paid nor in the arrears: added %+v; payments %s", m, a, got)
+				}
+			}
+		})
+	}
+}

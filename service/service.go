@@ -442,6 +442,7 @@ func cloneState(st *engine.State) engine.State {
 		r := *st.Rare
 		r.Deaths, r.Losses = slices.Clone(r.Deaths), slices.Clone(r.Losses)
 		r.Held, r.Due, r.AfterDeath = slices.Clone(r.Held), slices.Clone(r.Due), slices.Clone(r.AfterDeath)
+		r.DeathUnpaid = slices.Clone(r.DeathUnpaid)
 		if r.Conflict != nil {
 			cf := *r.Conflict
 			cf.Losses = slices.Clone(cf.Losses)
