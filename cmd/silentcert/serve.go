@@ -146,7 +146,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		gw = &notice.File{Path: *smsFile}
 	}
 	if gw != nil {
-		go noticeSender(db, gw, ncfg, log, metrics, citizen.LinkBase).Run(ctx, time.Minute)
+		// serve returns, and closes the database, only once the sender has stopped: a
+		// sender stopped with its batch claimed gives back through the database what it
+		// has not sent (left "sending", the next start would mark it failed, never sent).
+		sctx, stop := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			noticeSender(db, gw, ncfg, log, metrics, citizen.LinkBase).Run(sctx, time.Minute)
+		}()
+		defer func() { stop(); <-stopped }()
 	} else {
 		log.Warn("no SMS gateway (--sms-webhook or --sms-file): notices are queued, not sent")
 	}

@@ -15,9 +15,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/notice"
@@ -445,6 +447,120 @@ func TestParseDropEncodings(t *testing.T) {
 	for _, bad := range []string{"PSB", "=gbk", "PSB=big5", "../x=gbk"} {
 		if _, err := parseDropEncodings(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestServeStopSettlesNotices: a serve stopped while its sender has a batch of notices
+// claimed (a restart for an upgrade, a supervisor's stop) settles them before it closes
+// the database. It closed the database under the sender: the notices claimed stayed
+// "sending" ("could not be given back: database is closed"), and the next start marked
+// them failed, "outcome unknown … not sent again": reminders never sent. The gateway here
+// is a FIFO that no one reads until serve has been told to stop: the sender waits in its
+// first Send meanwhile.
+func TestServeStopSettlesNotices(t *testing.T) {
+	for _, u := range storetest.URLs(t) {
+		t.Run(u.Name, func(t *testing.T) { testServeStopSettlesNotices(t, u.DSN(t)) })
+	}
+}
+
+func testServeStopSettlesNotices(t *testing.T, dsn string) {
+	dir := t.TempDir()
+	var so, se bytes.Buffer
+	if code := run(context.Background(), []string{"ingest", "--db", dsn, "--roster", filepath.Join("..", "..", "backtest", "testdata", "scenario", "roster.csv")}, &so, &se); code != 0 {
+		t.Fatalf("ingest: %s", se.String())
+	}
+	db, err := store.OpenNoMigrate(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pid int64
+	var phone string
+	if err := db.SQL().QueryRow(`SELECT pid, phone FROM people WHERE phone = '13800000001'`).Scan(&pid, &phone); err != nil {
+		t.Fatal(err)
+	}
+	// A batch of confirmations queued before the start (sent whatever the person's
+	// status since, but a death).
+	ns := make([]store.Notice, notice.DefaultConfig().Batch)
+	for i := range ns {
+		ns[i] = store.Notice{PID: pid, PersonID: "371002194003150019", Phone: phone, Kind: notice.KindCertified,
+			Deadline: 20000 + sc.Date(i), Template: "certified", Text: fmt.Sprintf("确认 %d", i), Created: 19990}
+	}
+	tx, err := db.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.EnqueueNotices(ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "sms.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--sms-file", fifo, "--sms-quiet", "0-0"}, out, errOut)
+	}()
+	count := func(status string) int {
+		var n int
+		if err := db.SQL().QueryRow(db.Rebind(`SELECT count(*) FROM notices WHERE status = ? AND pid = ?`), status, pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := 0; count(store.NoticeSending) < len(ns) || !strings.Contains(out.String(), " on http://"); i++ {
+		if i == 1200 {
+			cancel()
+			t.Fatalf("serve did not start, or claim the notices: %s", errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	code, stopped := 0, false
+	select {
+	case code = <-exit:
+		stopped = true // before the sender could settle its claims
+	case <-time.After(2 * time.Second):
+	}
+	// The gateway comes back: the sender finishes the notice it was sending.
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		for {
+			b, err := os.ReadFile(fifo)
+			if err != nil || ctx.Err() != nil && len(b) == 0 {
+				return
+			}
+		}
+	}()
+	if !stopped {
+		code = <-exit
+	}
+	if code != 0 {
+		t.Fatalf("serve: exit %d: %s", code, errOut.String())
+	}
+	time.Sleep(500 * time.Millisecond) // a sender outliving serve would act meanwhile
+	if n := count(store.NoticeSending); n != 0 {
+		t.Errorf("after the stop: %d notices left claimed (sending), for the next start to mark failed unsent", n)
+	}
+	if s := errOut.String(); strings.Contains(s, "could not be given back") || strings.Contains(s, "database is closed") {
+		t.Errorf("the sender outlived the database:\n%s", s)
+	}
+	for { // the reader's last open waits for a writer: one that writes nothing ends it
+		if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+		select {
+		case <-read:
+			return
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
