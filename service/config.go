@@ -42,10 +42,15 @@ func (s *Service) CheckConfig(ctx context.Context, change, actor string) error {
 			detail += ";unrecorded_through=" + last.String()
 		}
 	default:
-		diff, err := s.configDiff(ctx, canon)
+		old, err := s.lastConfig(ctx)
 		if err != nil {
 			return err
 		}
+		if moved := typesMoved(old, canon); moved != "" {
+			return sc.Errorf(sc.EInvalid, "%s: this run's configuration %s: the people's states name the record types of the traces they keep by their place in the catalogue, so a type moved or removed would read those traces as other types: keep the types in the order of `silentcert config` and add new ones at the end (switch one off with \"off\": true instead of removing it)",
+				s.db, moved)
+		}
+		diff := configDiff(old, canon)
 		if change == "" {
 			return sc.Errorf(sc.EConflict, "%s: its decisions come from configuration %s; this run's is %s (%s): give the same --config, or --config-change REASON to switch (written to the audit trail)",
 				s.db, stored, id, orUnknown(diff))
@@ -71,25 +76,68 @@ var jsonDetail = strings.NewReplacer(";", `\u003b`, "=", `\u003d`)
 // configDiff names what differs between the configuration last recorded in the audit
 // trail and canon ("" when none is recorded there): "policy.grace_months 1→0,
 // catalogue.TEL.ACTIVITY.class WEAK→STRONG", for the refusal and the switch's row.
-func (s *Service) configDiff(ctx context.Context, canon []byte) (string, error) {
-	rows, err := s.db.Trail(ctx, store.TrailQuery{Kind: "config", From: sc.NoDate, To: sc.NoDate, Limit: 1})
-	if err != nil || len(rows) == 0 {
-		return "", err
-	}
-	_, old, ok := strings.Cut(rows[0].Detail, ";config=")
-	if !ok {
-		return "", nil
-	}
+func configDiff(old, canon []byte) string {
 	var a, b any
-	if json.Unmarshal([]byte(old), &a) != nil || json.Unmarshal(canon, &b) != nil {
-		return "", nil
+	if old == nil || json.Unmarshal(old, &a) != nil || json.Unmarshal(canon, &b) != nil {
+		return ""
 	}
 	var out []string
 	diffJSON("", a, b, &out)
 	if len(out) > 20 { // a catalogue replaced: the JSON says the rest
 		out = append(out[:20], fmt.Sprintf("and %d more", len(out)-20))
 	}
-	return strings.Join(out, ", "), nil
+	return strings.Join(out, ", ")
+}
+
+// lastConfig returns the canonical JSON of the configuration last recorded in the audit
+// trail (nil when none is recorded there).
+func (s *Service) lastConfig(ctx context.Context) ([]byte, error) {
+	rows, err := s.db.Trail(ctx, store.TrailQuery{Kind: "config", From: sc.NoDate, To: sc.NoDate, Limit: 1})
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	_, old, ok := strings.Cut(rows[0].Detail, ";config=")
+	if !ok {
+		return nil, nil
+	}
+	return []byte(old), nil
+}
+
+// typesMoved names the first record type of old (a configuration's canonical JSON) that
+// canon does not have at the same place in its catalogue ("" when none, or when old is
+// not known): a type inserted before others or removed.
+func typesMoved(old, canon []byte) string {
+	codes := func(b []byte) ([]string, bool) {
+		var f struct {
+			Catalogue struct {
+				Types []struct {
+					Code string `json:"code"`
+				} `json:"types"`
+			} `json:"catalogue"`
+		}
+		if json.Unmarshal(b, &f) != nil {
+			return nil, false
+		}
+		out := make([]string, len(f.Catalogue.Types))
+		for i, t := range f.Catalogue.Types {
+			out[i] = t.Code
+		}
+		return out, true
+	}
+	o, ok := codes(old)
+	n, ok2 := codes(canon)
+	if old == nil || !ok || !ok2 {
+		return ""
+	}
+	for i, c := range o {
+		switch {
+		case i >= len(n) || !slices.Contains(n, c):
+			return fmt.Sprintf("removes record type %s", c)
+		case n[i] != c:
+			return fmt.Sprintf("puts record type %s at place %d, %s's", n[i], i+1, c)
+		}
+	}
+	return ""
 }
 
 // diffJSON lists the values that differ between two canonical configurations, by path;

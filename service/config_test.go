@@ -124,3 +124,62 @@ func TestCheckConfigAfterRuns(t *testing.T) {
 		t.Fatalf("%+v (%v)", rs, err)
 	}
 }
+
+// TestCheckConfigTypeOrder: the people's states name their traces' record types by their
+// place in the catalogue, so a configuration that inserts a type before others, or
+// removes one, is refused even with a reason; one that adds a type at the end goes
+// through with its reason (an upgrade review of session 20: `config --out`'s full list,
+// edited, could put a new type first and read every stored trace as another type).
+func TestCheckConfigTypeOrder(t *testing.T) {
+	withTypes := func(edit func(types []any) []any) *sc.Config {
+		t.Helper()
+		var f map[string]any
+		if err := json.Unmarshal(sc.DefaultConfig().CanonicalJSON(), &f); err != nil {
+			t.Fatal(err)
+		}
+		cat := f["catalogue"].(map[string]any)
+		cat["types"] = edit(cat["types"].([]any))
+		b, _ := json.Marshal(f)
+		cfg, err := sc.ParseConfig("edited.json", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	dialysis := map[string]any{"code": "MED.DIALYSIS", "source": "MED", "class": "STRONG"}
+	first := withTypes(func(ts []any) []any { return append([]any{dialysis}, ts...) })
+	removed := withTypes(func(ts []any) []any { return ts[1:] })
+	last := withTypes(func(ts []any) []any { return append(ts, dialysis) })
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dsn.Open(t)
+			open := func(cfg *sc.Config) *service.Service {
+				t.Helper()
+				s, err := service.Open(ctx, db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2024, 1, 2, 9, 0, 0, 0, time.UTC) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			if err := open(nil).CheckConfig(ctx, "", "cli:zhao"); err != nil {
+				t.Fatal(err)
+			}
+			for name, c := range map[string]struct {
+				cfg  *sc.Config
+				want string
+			}{
+				"first":   {first, "puts record type MED.DIALYSIS at place 1"},
+				"removed": {removed, "removes record type " + sc.DefaultRecordTypes()[0].Code},
+			} {
+				err := open(c.cfg).CheckConfig(ctx, "dialysis certifies", "cli:zhao")
+				if sc.ErrorCode(err) != sc.EInvalid || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "add new ones at the end") {
+					t.Errorf("%s: %v", name, err)
+				}
+			}
+			if err := open(last).CheckConfig(ctx, "dialysis certifies", "cli:zhao"); err != nil {
+				t.Errorf("a type added at the end: %v", err)
+			}
+		})
+	}
+}
