@@ -46,20 +46,8 @@ func backPayKeptForAVoidedDeath(t *testing.T, dsn storetest.DSN, voided bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roster := filepath.Join(t.TempDir(), "roster.csv")
-	os.WriteFile(roster, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
-		"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-01,,,2023-06-01\n"), 0o644)
-	if _, err := s.ImportRoster(ctx, roster, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	ingest := func(day, row string) {
-		t.Helper()
-		b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
-		b.Day = sc.MustDate(day)
-		if _, err := s.Ingest(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	enrolZhang(t, s, "2023-06-01")
+	ingest := func(day, row string) { t.Helper(); ingestRow(t, s, day, row) }
 	runDays(t, s, "2024-07-01", "2024-10-19")
 	ingest("2024-10-20", "K1,HEA,HEA.CHECKUP,371002194003150019,张三,1940-03-15,2024-05-06,2024-10-20,,")
 	runDays(t, s, "2024-10-20", "2024-10-24")
@@ -121,20 +109,8 @@ func TestVoidedDeathConflictOnThe1stAfterTheRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			roster := filepath.Join(t.TempDir(), "roster.csv")
-			os.WriteFile(roster, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
-				"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-01,,,2024-01-10\n"), 0o644)
-			if _, err := s.ImportRoster(ctx, roster, "", "test"); err != nil {
-				t.Fatal(err)
-			}
-			ingest := func(day, row string) {
-				t.Helper()
-				b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
-				b.Day = sc.MustDate(day)
-				if _, err := s.Ingest(ctx, b); err != nil {
-					t.Fatal(err)
-				}
-			}
+			enrolZhang(t, s, "2024-01-10")
+			ingest := func(day, row string) { t.Helper(); ingestRow(t, s, day, row) }
 			runDays(t, s, "2024-02-01", "2024-02-09")
 			ingest("2024-02-10", "D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-02-05,2024-02-10,,")
 			runDays(t, s, "2024-02-10", "2024-04-01")
@@ -143,15 +119,7 @@ func TestVoidedDeathConflictOnThe1stAfterTheRun(t *testing.T) {
 			runDays(t, s, "2024-04-02", "2024-05-09")
 			ingest("2024-05-10", "V1,HRSS,HRSS.REVIEW,371002194003150019,张三,1940-03-15,2024-05-10,2024-05-10,,accept=alive;ref=PSB:D1")
 			runDays(t, s, "2024-05-10", "2024-06-01")
-			var back []string
-			if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
-				if p.Kind == "BACK_PAY" {
-					back = append(back, p.Month.String())
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
+			back := backPayMonths(t, db)
 			if got, want := strings.Join(back, " "), "2024-03 2024-04 2024-05"; got != want {
 				t.Errorf("back pay for %q, want %q", got, want)
 			}
@@ -177,12 +145,7 @@ func TestVoidedDeathHistoryMonthsNotPaid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			roster := filepath.Join(t.TempDir(), "roster.csv")
-			os.WriteFile(roster, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
-				"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-01,,,2023-01-10\n"), 0o644)
-			if _, err := s.ImportRoster(ctx, roster, "", "test"); err != nil {
-				t.Fatal(err)
-			}
+			enrolZhang(t, s, "2023-01-10")
 			h := csvBatch("PSB", header+
 				"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2023-05-05,2023-05-10,,\n"+
 				"S1,MED,MED.INPATIENT,371002194003150019,张三,1940-03-15,2023-08-08,2023-08-10,,\n")
@@ -197,18 +160,47 @@ func TestVoidedDeathHistoryMonthsNotPaid(t *testing.T) {
 				t.Fatal(err)
 			}
 			runDays(t, s, "2024-01-15", "2024-02-01")
-			var back []string
-			if err := db.Payments(ctx, sc.NoMonth, func(p *store.Payment) error {
-				if p.Kind == "BACK_PAY" {
-					back = append(back, p.Month.String())
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
+			back := backPayMonths(t, db)
 			if got, want := strings.Join(back, " "), "2024-01"; got != want {
 				t.Errorf("back pay for %q, want %q (no payroll of the service ran before 2024-01)", got, want)
 			}
 		})
 	}
+}
+
+// enrolZhang imports a roster of 张三 alone: EMP_PENSION 1000.00 from 2000-01, last
+// certified on lastCertified.
+func enrolZhang(t *testing.T, s *service.Service, lastCertified string) {
+	t.Helper()
+	roster := filepath.Join(t.TempDir(), "roster.csv")
+	os.WriteFile(roster, []byte("person_id,name,sex,birth_date,hukou_address,region_code,phone,agent_phone,benefit_type,monthly_amount,start_month,end_month,offset_capacity,last_certified\n"+
+		"371002194003150019,张三,1,1940-03-15,,371002001001,,,EMP_PENSION,1000.00,2000-01,,,"+lastCertified+"\n"), 0o644)
+	if _, err := s.ImportRoster(context.Background(), roster, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ingestRow ingests one records row (header's columns) as its source's batch of day.
+func ingestRow(t *testing.T, s *service.Service, day, row string) {
+	t.Helper()
+	b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
+	b.Day = sc.MustDate(day)
+	if _, err := s.Ingest(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// backPayMonths lists the months paid as back pay, in the payments' order.
+func backPayMonths(t *testing.T, db *store.DB) []string {
+	t.Helper()
+	var back []string
+	if err := db.Payments(context.Background(), sc.NoMonth, func(p *store.Payment) error {
+		if p.Kind == "BACK_PAY" {
+			back = append(back, p.Month.String())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return back
 }

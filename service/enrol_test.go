@@ -409,14 +409,7 @@ func TestRecoveryDisputedDeath(t *testing.T) {
 	ctx := context.Background()
 	db, s, _ := zhangFrom(t, "1000.00,2000-04,,,2024-01-10")
 	runDays(t, s, "2024-03-02", "2024-04-01")
-	ingest := func(day, row string) {
-		t.Helper()
-		b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
-		b.Day = sc.MustDate(day)
-		if _, err := s.Ingest(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ingest := func(day, row string) { t.Helper(); ingestRow(t, s, day, row) }
 	ingest("2024-04-01", "D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2024-01-20,2024-04-01,,")
 	recs, err := s.Recoveries(ctx, "")
 	if err != nil || len(recs) != 1 || recs[0].ToRecover != 300000 {

@@ -144,17 +144,9 @@ func TestRosterAddedUnderSuspension(t *testing.T) {
 func TestRosterAddedUnderLossThenLateRestore(t *testing.T) {
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) {
-			ctx := context.Background()
 			db := dsn.Open(t)
 			s, reimport := monthsCity(t, db, "EMP_PENSION,1000.00,2000-04,,,2024-01-10")
-			ingest := func(day, row string) {
-				t.Helper()
-				b := csvBatch(strings.SplitN(row, ",", 3)[1], header+row+"\n")
-				b.Day = sc.MustDate(day)
-				if _, err := s.Ingest(ctx, b); err != nil {
-					t.Fatal(err)
-				}
-			}
+			ingest := func(day, row string) { t.Helper(); ingestRow(t, s, day, row) }
 			runDays(t, s, "2024-02-01", "2024-02-14")
 			ingest("2024-02-15", "L1,JUS,JUS.PRISON_IN,"+zhang+",张三,1940-03-15,2024-02-10,2024-02-15,,")
 			runDays(t, s, "2024-02-15", "2024-04-01")
