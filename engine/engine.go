@@ -241,21 +241,20 @@ func (e *Engine) applyLoss(s *State, in *Input, restore bool, d sc.Date, out Sin
 		c.Losses = insertLoss(c.Losses, LossEvent{Date: in.Event, Restore: restore, Ref: in.Ref})
 		return
 	}
+	ended := restore && s.lossOpen(in.Event) // a LOSS this RESTORE ends
+	s.addLossEvent(LossEvent{Date: in.Event, Restore: restore, Ref: in.Ref})
 	if !restore {
-		s.addLossEvent(LossEvent{Date: in.Event, Ref: in.Ref})
 		e.settle(s, d, in.Ref, out)
 		return
 	}
-	if !s.lossOpen(in.Event) {
+	if !ended {
 		// It changes nothing now (spec §6), but it is kept: a LOSS dated before it that
 		// arrives later (a prison's admission reported after its release) is followed by
 		// it, as the month rule reads them by date, and the person is not left in LOSS
 		// for good.
 		out.Count(CountRestoreWithoutLoss)
-		s.addLossEvent(LossEvent{Date: in.Event, Restore: true, Ref: in.Ref})
 		return
 	}
-	s.addLossEvent(LossEvent{Date: in.Event, Restore: true, Ref: in.Ref})
 	// Months withheld for the LOSS that this RESTORE shows were due become back pay
 	// (or a suspension's withholding, when the clock would not have paid them either).
 	n := s.Rare.makeDue(func(h *Held) bool {
@@ -366,15 +365,11 @@ func (e *Engine) holdTerminated(r *sc.Recipient, s *State) {
 		return
 	}
 	rr := s.Rare
-	held := func(m sc.Month, i int) bool {
-		return slices.ContainsFunc(rr.Held, func(h Held) bool { return h.Month == m && int(h.Ent) == i }) ||
-			slices.ContainsFunc(rr.Due, func(b Due) bool { return b.Month == m && int(b.Ent) == i })
-	}
 	rr.DeathUnpaid.Each(func(m sc.Month) {
 		payable := e.clock(s, m.First()).Payable()
 		for i := range r.Entitlements {
 			es := &s.Ents[i]
-			if !r.Entitlements[i].Active(m) || es.Regular.Has(m) || es.Back.Has(m) || held(m, i) {
+			if !r.Entitlements[i].Active(m) || es.Regular.Has(m) || es.Back.Has(m) || rr.Holds(i, m) {
 				continue
 			}
 			rr.Held = append(rr.Held, Held{Month: m, Ent: uint8(i), Reason: sc.StatusConflict, ClockPayable: payable})

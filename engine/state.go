@@ -181,6 +181,16 @@ type State struct {
 	Evidence *Evidence `json:",omitempty"`
 }
 
+// Holds reports whether month m of entitlement ent is withheld (held) or due as back pay
+// in rr (nil: none is).
+func (rr *Rare) Holds(ent int, m sc.Month) bool {
+	if rr == nil {
+		return false
+	}
+	return slices.ContainsFunc(rr.Held, func(h Held) bool { return int(h.Ent) == ent && h.Month == m }) ||
+		slices.ContainsFunc(rr.Due, func(d Due) bool { return int(d.Ent) == ent && d.Month == m })
+}
+
 func (s *State) rare() *Rare {
 	if s.Rare == nil {
 		s.Rare = &Rare{}

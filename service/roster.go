@@ -221,7 +221,7 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 	}
 	var added []*Person
 	var changed []*store.Person
-	states := map[int64]engine.State{} // the new states of people who got an entitlement added
+	states := map[int64]engine.State{} // the new states of people the import changes (own, below)
 	spans, err := s.payrollSpans(tx, ro)
 	if err != nil {
 		return nil, err
@@ -266,13 +266,20 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 			np.Rec = &r
 			np.RosterRegion = rosterRegion
 			var arrears []EntitlementChange
+			// own gives np a copy of the state to change, once: the person's own stays as
+			// it was should the import fail.
+			owned := false
+			own := func() *engine.State {
+				if !owned {
+					np.State, owned = cloneState(&p.State), true
+				}
+				return &np.State
+			}
 			// P follows the amounts and capacities (spec §6 derives it from them): a changed
 			// one rules the certifications from now on; the until already earned stands.
 			period := uint8(s.eng.Period(&r))
 			if period != p.State.Period {
-				np.State = cloneState(&p.State)
-				np.State.Period = period
-				states[pid] = np.State
+				own().Period = period
 			}
 			if len(ents.added) > 0 {
 				res.EntitlementAdded++
@@ -281,14 +288,10 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 					res.ArrearsMonths += a.ArrearsMonths
 				}
 				res.AddedEntitlements = append(res.AddedEntitlements, arrears...)
-				// A copy: the person's own state stays as it was should the import fail.
-				if _, ok := states[pid]; !ok {
-					np.State = cloneState(&p.State)
-				}
+				st := own()
 				for _, i := range ents.added { // ascending: each index is its final one
-					np.State.InsertEnt(i)
+					st.InsertEnt(i)
 				}
-				states[pid] = np.State
 			}
 			if moved := movedOf(p, &r, ents.added, spans); len(moved) > 0 {
 				res.EntitlementMoved++
@@ -300,10 +303,9 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 				arrears = append(arrears, moved...)
 			}
 			if slices.ContainsFunc(arrears, func(c EntitlementChange) bool { return c.HeldMonths > 0 }) {
-				if _, ok := states[pid]; !ok {
-					np.State = cloneState(&p.State)
-				}
-				holdIn(&np.State, arrears)
+				holdIn(own(), arrears)
+			}
+			if owned {
 				states[pid] = np.State
 			}
 			if err := trail.changed(p, &r, rosterRegion, period, ents, arrears); err != nil {
@@ -693,7 +695,9 @@ func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mont
 		c := entitlementChange(p.PID, r.PersonID, ne.Benefit)
 		es := &p.State.Ents[j]
 		c.arrearsIn(p, span, ran, ne, i, func(m sc.Month) bool {
-			return oe.Active(m) || es.Regular.Has(m) || es.Back.Has(m) || heldFor(p.State.Rare, j, m)
+			// Held or due: a month it covered before, then not, then again (the next
+			// release pays it).
+			return oe.Active(m) || es.Regular.Has(m) || es.Back.Has(m) || p.State.Rare.Holds(j, m)
 		})
 		for _, m := range paidMonths(es) {
 			if oe.Active(m) && !ne.Active(m) && !p.State.NotDue(m) { // not overpaid for a death or LOSS already
@@ -705,16 +709,6 @@ func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mont
 		}
 	}
 	return out
-}
-
-// heldFor reports whether month m of entitlement ent is withheld or due as back pay in rr:
-// a month the entitlement covered before, then not, then again (the next release pays it).
-func heldFor(rr *engine.Rare, ent int, m sc.Month) bool {
-	if rr == nil {
-		return false
-	}
-	return slices.ContainsFunc(rr.Held, func(h engine.Held) bool { return int(h.Ent) == ent && h.Month == m }) ||
-		slices.ContainsFunc(rr.Due, func(d engine.Due) bool { return int(d.Ent) == ent && d.Month == m })
 }
 
 // paidMonths returns the months paid to an entitlement, regular or back pay, ascending.
