@@ -458,14 +458,15 @@ func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
 	m := func(name, kind, help string, v any) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %v\n", name, help, name, kind, name, v)
 	}
-	m("silentcert_records_ingested_total", "counter", "Records applied, held or unlinked by ingestion since start.", service.RecordsIngested.Load())
-	m("silentcert_records_quarantined_total", "counter", "Rows quarantined by ingestion since start.", service.RecordsQuarantined.Load())
-	m("silentcert_batches_total", "counter", "Batches ingested (applied) since start.", service.Batches.Load())
-	m("silentcert_batches_refused_total", "counter", "Batches refused whole (a file unreadable, truncated or too large; nothing applied) since start.", service.BatchesRefused.Load())
+	sm := h.opt.Service.Metrics()
+	m("silentcert_records_ingested_total", "counter", "Records applied, held or unlinked by ingestion since start.", sm.RecordsIngested.Load())
+	m("silentcert_records_quarantined_total", "counter", "Rows quarantined by ingestion since start.", sm.RecordsQuarantined.Load())
+	m("silentcert_batches_total", "counter", "Batches ingested (applied) since start.", sm.Batches.Load())
+	m("silentcert_batches_refused_total", "counter", "Batches refused whole (a file unreadable, truncated or too large; nothing applied) since start.", sm.BatchesRefused.Load())
 	fmt.Fprintf(w, "# HELP silentcert_api_batch_seconds Time to ingest a batch posted to the API.\n# TYPE silentcert_api_batch_seconds summary\nsilentcert_api_batch_seconds_sum %g\nsilentcert_api_batch_seconds_count %d\n",
 		float64(h.batchNanos.Load())/1e9, h.nBatch.Load())
 	m("silentcert_api_keys_refused_total", "counter", "API requests refused for an unknown or revoked key since start.", h.keysRefused.Load())
-	m("silentcert_daily_run_seconds", "gauge", "Duration of the last daily run.", service.LastRunSeconds())
+	m("silentcert_daily_run_seconds", "gauge", "Duration of the last daily run.", sm.RunSeconds.Get())
 	if h.opt.Metrics != nil {
 		h.opt.Metrics(w)
 	}

@@ -102,7 +102,7 @@ func (s *Service) RunDayStats(ctx context.Context, d sc.Date) (*RunStats, error)
 	// each day (and each payroll, run on the 1st) that audit verify --expect checks.
 	s.log.Info("daily run", "day", d.String(), "evaluated", st.Evaluated, "decisions", st.Decisions, "payroll", st.Payroll,
 		"seconds", st.Seconds, "audit_head", st.AuditHead.String())
-	runSeconds.Set(st.Seconds)
+	s.metrics.RunSeconds.Set(st.Seconds)
 	return st, nil
 }
 

@@ -437,7 +437,7 @@ func TestDropFolderLogsEachFile(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "HEA"), 0o755)
 	os.WriteFile(filepath.Join(dir, "HEA", "a-371002194003150019.csv"), []byte(header+checkupRow(3)+"bad,HEA,HEA.CHECKUP\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "HEA", "b-371002194003150019.csv"), []byte("\xff\xfer\x00e\x00c\x00\n\x00"), 0o644) // UTF-16: refused whole
-	applied, refused := service.Batches.Load(), service.BatchesRefused.Load()
+	applied, refused := s.Metrics().Batches.Load(), s.Metrics().BatchesRefused.Load()
 	scanTwice(t, dropFolder(dir, s), 2)
 	out := log.String()
 	if strings.Contains(out, "371002194003150019") {
@@ -462,10 +462,10 @@ func TestDropFolderLogsEachFile(t *testing.T) {
 			t.Errorf("the file refused: no %q in its log line %q\n%s", want, refusedLine, out)
 		}
 	}
-	if n := service.Batches.Load() - applied; n != 1 {
+	if n := s.Metrics().Batches.Load() - applied; n != 1 {
 		t.Errorf("%d batches applied counted, want 1", n)
 	}
-	if n := service.BatchesRefused.Load() - refused; n != 1 {
+	if n := s.Metrics().BatchesRefused.Load() - refused; n != 1 {
 		t.Errorf("%d batches refused counted, want 1", n)
 	}
 }

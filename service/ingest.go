@@ -324,7 +324,7 @@ func (s *Service) reject(ctx context.Context, b Batch, res *Result) error {
 		return tx.Append(b.auditRows(sb, res, "rejected", res.Rejected))
 	})
 	if err == nil && !res.Repeat {
-		BatchesRefused.Add(1)
+		s.metrics.BatchesRefused.Add(1)
 	}
 	return err
 }
@@ -476,9 +476,9 @@ func (s *Service) applyParts(ctx context.Context, b Batch, parts [][]Row, res *R
 
 // counted adds an applied batch to the metrics.
 func (s *Service) counted(res *Result) {
-	RecordsIngested.Add(res.Report.Applied + res.Report.Held + res.Report.Unlinked)
-	RecordsQuarantined.Add(int64(len(res.Problems)))
-	Batches.Add(1)
+	s.metrics.RecordsIngested.Add(res.Report.Applied + res.Report.Held + res.Report.Unlinked)
+	s.metrics.RecordsQuarantined.Add(int64(len(res.Problems)))
+	s.metrics.Batches.Add(1)
 }
 
 // prepareRows defaults reported dates and puts the rows in spec §7's order.

@@ -103,6 +103,7 @@ type Service struct {
 	cover      *coverage                  // the records' coverage, when the model asks (nil: it does not)
 	broken     atomic.Pointer[error]      // a commit of unknown outcome: no more writes (commit)
 	pub        atomic.Pointer[caseInputs] // what the last commit left of the people, for the recovery reads (publish)
+	metrics    Metrics
 }
 
 // noteDeliveries records the days on which the batch's rows delivered each record type,
