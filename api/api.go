@@ -185,30 +185,6 @@ func bodyCharset(r *http.Request) (string, error) {
 	}
 }
 
-// overflow tells whether the size limit cut the body.
-type limited struct {
-	r    io.Reader
-	left int64
-	over bool
-}
-
-func (l *limited) Read(p []byte) (int, error) {
-	if l.left <= 0 {
-		var one [1]byte
-		if n, _ := l.r.Read(one[:]); n > 0 {
-			l.over = true
-			return 0, errors.New("the body is larger than the limit")
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > l.left {
-		p = p[:l.left]
-	}
-	n, err := l.r.Read(p)
-	l.left -= int64(n)
-	return n, err
-}
-
 func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	key, err := h.key(r)
@@ -239,20 +215,21 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(err), err.Error())
 		return
 	}
-	body := &limited{r: r.Body, left: h.opt.MaxBody}
+	var in io.Reader = r.Body
 	// The actor names the key, so that a leaked key's batches can be told apart; a gzip
 	// body may unpack to MaxBody at most.
 	b := service.Batch{Origin: "api", Source: src, Types: key.Types, Actor: actorOf(key),
-		MaxDecompressed: h.opt.MaxBody, Encoding: encoding, Files: []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}},
-		Stands: func(tx *store.Tx) error { return auth.KeyStands(tx, key.ID) }}
+		MaxDecompressed: h.opt.MaxBody, Encoding: encoding, Stands: func(tx *store.Tx) error { return auth.KeyStands(tx, key.ID) }}
 	if idem != "" {
 		// The key is the API key's own (another key's batches are not this client's to be
 		// answered with), and the body's SHA-256 tells a retry from a reuse.
 		sum := sha256.New()
-		body.r = io.TeeReader(r.Body, sum)
+		in = io.TeeReader(r.Body, sum)
 		b.Key = b.Actor + ":" + idem
 		b.KeyFormOf = func() string { return "sha256:" + hex.EncodeToString(sum.Sum(nil)) }
 	}
+	body := exchange.NewCapped(in, h.opt.MaxBody, errors.New("the body is larger than the limit"))
+	b.Files = []service.File{{Name: name, Body: body, Format: format, Gzip: gz, FormatSet: true}}
 	res, err := h.opt.Service.Ingest(r.Context(), b)
 	h.batchNanos.Add(int64(time.Since(start)))
 	h.nBatch.Add(1)
@@ -286,7 +263,7 @@ func (h *handler) postBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	out := batchJSON(res.BatchID, res.Rejected, res.Report.Map(), res.Problems[:min(len(res.Problems), maxListed)], 0, len(res.Problems))
 	switch {
-	case body.over:
+	case body.Over():
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than the limit of %d bytes; nothing of it was applied (batch %d)", h.opt.MaxBody, res.BatchID))
 	case res.Rejected != "":
 		writeJSON(w, http.StatusUnprocessableEntity, out)

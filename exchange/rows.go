@@ -112,7 +112,7 @@ func (s *rowSource) open(name string, r io.Reader, format Format, gz bool, opt O
 		s.gz = zr
 		r = zr
 		if opt.MaxDecompressed > 0 {
-			r = &capped{r: zr, left: opt.MaxDecompressed, max: opt.MaxDecompressed}
+			r = NewCapped(zr, opt.MaxDecompressed, &TooLargeError{Limit: opt.MaxDecompressed})
 		}
 	}
 	s.t.initText(r, forced)
@@ -140,15 +140,24 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("decompressed, the file is larger than the limit of %d bytes", e.Limit)
 }
 
-// capped ends a decompressed stream with an error once it has given more than max bytes.
-type capped struct {
-	r         io.Reader
-	left, max int64
+// Capped reads a stream and ends it with an error once it has given more than its cap: a
+// gzip file unpacking past Options.MaxDecompressed, an API body past its limit.
+type Capped struct {
+	r    io.Reader
+	left int64
+	err  error
+	over bool
 }
 
-func (c *capped) Read(p []byte) (int, error) {
+// NewCapped returns r capped at n bytes; a read past them returns err.
+func NewCapped(r io.Reader, n int64, err error) *Capped { return &Capped{r: r, left: n, err: err} }
+
+// Over tells whether the stream held more than the cap.
+func (c *Capped) Over() bool { return c.over }
+
+func (c *Capped) Read(p []byte) (int, error) {
 	if c.left <= 0 {
-		// Exactly at the limit is within it: only a byte more is too much (the end of the
+		// Exactly at the cap is within it: only a byte more is too much (the end of the
 		// stream may come in a read of its own).
 		var one [1]byte
 		n, err := io.ReadFull(c.r, one[:])
@@ -158,7 +167,8 @@ func (c *capped) Read(p []byte) (int, error) {
 		if n == 0 && err != nil {
 			return 0, err
 		}
-		return 0, &TooLargeError{Limit: c.max}
+		c.over = true
+		return 0, c.err
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
