@@ -366,16 +366,49 @@ func (e *Engine) holdTerminated(r *sc.Recipient, s *State) {
 	}
 	rr := s.Rare
 	rr.DeathUnpaid.Each(func(m sc.Month) {
-		payable := e.clock(s, m.First()).Payable()
 		for i := range r.Entitlements {
 			es := &s.Ents[i]
 			if !r.Entitlements[i].Active(m) || es.Regular.Has(m) || es.Back.Has(m) || rr.Holds(i, m) {
 				continue
 			}
-			rr.Held = append(rr.Held, Held{Month: m, Ent: uint8(i), Reason: sc.StatusConflict, ClockPayable: payable})
+			rr.Held = append(rr.Held, e.disputeHeld(s, i, m))
 		}
 	})
 	rr.DeathUnpaid = nil
+}
+
+// disputeHeld is month m of the entitlement at index ent held for a dispute over a death,
+// with what the clock said on m's payroll day (the death, then the dispute, froze it: the
+// clock says the same now), so that a LOSS or a suspension has it as the dispute's own.
+func (e *Engine) disputeHeld(s *State, ent int, m sc.Month) Held {
+	return Held{Month: m, Ent: uint8(ent), Reason: sc.StatusConflict, ClockPayable: e.clock(s, m.First()).Payable()}
+}
+
+// AfterDeath returns what becomes of month m of an entitlement that a roster gives the
+// person, at index ent of their entitlements, after m's payroll ran, when m is after the
+// month of their death (standing or disputed) and that payroll paid, withheld or made due
+// none of their entitlements: it ran while the death stood (TERMINATED) or was disputed
+// (CONFLICT). The month is what the payroll, and the dispute since, made of the others'
+// months, had the roster named the entitlement then. A month whose payroll ran in the
+// dispute open now is held for it (held, h), paid if a review voids the death. A month
+// the death stood is, with back_pay_voided_death on, held for the dispute when one is
+// open (as holdTerminated held the others'), or else kept unpaid (unpaid: the caller adds
+// it to Rare.DeathUnpaid) for a dispute to come; with the key off it is lost, as the
+// others' are (spec §6), whether the death is voided or not.
+//
+// The payroll ran in the dispute when the CONFLICT row (RowDay) came before its day. On
+// that day itself the state cannot tell whether the conflict came before the day's
+// payroll or after it: the month is taken to have run while the death stood (lost with
+// the key off, when no other entitlement was due to be held that month).
+func (e *Engine) AfterDeath(s *State, ent int, m sc.Month) (h Held, held, unpaid bool) {
+	disputed := s.conflict() != nil
+	switch {
+	case disputed && (e.policy.BackPayVoidedDeath || (s.RowStatus == sc.StatusConflict && m.First() > s.RowDay)):
+		return e.disputeHeld(s, ent, m), true, false
+	case e.policy.BackPayVoidedDeath:
+		return h, false, true
+	}
+	return h, false, false
 }
 
 // seenStrong records a STRONG record that changes nothing now (its person is terminated,

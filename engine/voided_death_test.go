@@ -162,3 +162,42 @@ func TestVoidedDeathSecondDispute(t *testing.T) {
 		}
 	}
 }
+
+// TestAfterDeath: what a month after a death, whose payroll paid and withheld nothing,
+// is to an entitlement a roster adds. A pensioner dies on 2024-02-05; March's payroll
+// runs while the death stands. With the key off it is lost (spec §6), with it on kept
+// unpaid for a dispute to come. A dispute opened on 04-10 holds May (its payroll ran in
+// it); April ran while the death stood: held with the key on, lost with it off. A
+// dispute opened on the 1st of May: May's payroll may have run before it, and is taken
+// to have.
+func TestAfterDeath(t *testing.T) {
+	for _, c := range []struct {
+		voided       bool
+		conflict, m  string
+		held, unpaid bool
+	}{
+		{false, "", "2024-03", false, false},
+		{true, "", "2024-03", false, true},
+		{false, "2024-04-10", "2024-04", false, false},
+		{true, "2024-04-10", "2024-04", true, false},
+		{false, "2024-04-10", "2024-05", true, false},
+		{false, "2024-05-01", "2024-05", false, false},
+	} {
+		cfg := sc.DefaultConfig()
+		cfg.Policy.BackPayVoidedDeath = c.voided
+		e := New(cfg)
+		p := lastCert(person(ent("EMP_PENSION", 3000, "2015-01")), "2024-01-10")
+		s := e.Enrol(p)
+		s.DeathDate, s.Status = sc.MustDate("2024-02-05"), sc.StatusTerminated
+		s.RowDay, s.RowStatus = sc.MustDate("2024-02-10"), sc.StatusTerminated
+		if c.conflict != "" {
+			s.Rare = &Rare{Conflict: &Conflict{StrongDate: sc.NoDate}}
+			s.Status, s.RowDay, s.RowStatus = sc.StatusConflict, sc.MustDate(c.conflict), sc.StatusConflict
+		}
+		m := sc.MustDate(c.m + "-01").Month()
+		h, held, unpaid := e.AfterDeath(&s, 1, m)
+		if held != c.held || unpaid != c.unpaid || (held && (h != Held{Month: m, Ent: 1, Reason: sc.StatusConflict, ClockPayable: true})) {
+			t.Errorf("%+v: held %v %+v, unpaid %v", c, held, h, unpaid)
+		}
+	}
+}
