@@ -72,9 +72,12 @@ type EntitlementChange struct {
 	// payroll withheld the person's other entitlements (a suspension, a disputed death, a
 	// LOSS a RESTORE may yet show was due) or whose back pay is due: not owed then, so not
 	// arrears, but held (or due) for it as for them, paid by the release that pays theirs.
+	// With back_pay_voided_death on, so are the months whose payroll ran while the
+	// person's death stood: paid, as theirs are, by a review that voids the death.
 	HeldMonths int
 	held       []engine.Held // Ent the entitlement's index in the roster's list
 	due        []engine.Due
+	unpaid     []sc.Month // for Rare.DeathUnpaid
 }
 
 // entitlementChange returns the change of p's benefit, naming no months yet.
@@ -100,14 +103,35 @@ func (c *EntitlementChange) arrear(m sc.Month) {
 // for them (HeldMonths), not arrears: a suspended person's added allowance was reported
 // owed for the months their pension was withheld, and the resumption that paid the
 // pension's did not pay it.
-func (c *EntitlementChange) arrearsIn(p *Person, span store.MonthSpan, ran bool, e *sc.Entitlement, ent int, had func(sc.Month) bool) {
+//
+// A month after the month of p's death (standing or disputed) that no payroll paid,
+// withheld or made due to any of p's entitlements is one whose payroll ran while the
+// death stood (TERMINATED) or was disputed (CONFLICT): a payroll pays or withholds each
+// entitlement due to a person in any other status, and of the months it withheld only
+// those of a dispute that a review settled as a death are dropped. No more is needed (the
+// state keeps no day the death was recorded on): such a month of e is what the engine
+// made of the others' (engine.AfterDeath), no arrear. It is held for the dispute it ran
+// in; with back_pay_voided_death on, owed as theirs are if a review voids the death (held
+// for the dispute open now, or kept in Rare.DeathUnpaid, where holdTerminated finds it,
+// for one to come); with the key off, lost as theirs are (spec §6), even if the death
+// is voided. (Before, such months were arrears while the death was disputed, though the
+// others were never paid them; and, with the key on and no other entitlement due that
+// month to note it in DeathUnpaid, neither held nor kept: accept=alive did not pay them.)
+// The limit: in a month after the death that no other entitlement of p covered, the
+// payroll may have run before the death was recorded. The month is read the same way:
+// right while the death stands (not due after it); if a review voids it, the month,
+// which was an arrear, is paid (the key on) or lost (off). Months paid to the others
+// after the death's month (it was recorded late) are not due while the death stands
+// (NotDue), and arrears while it is disputed.
+func (c *EntitlementChange) arrearsIn(eng *engine.Engine, p *Person, span store.MonthSpan, ran bool, e *sc.Entitlement, ent int, had func(sc.Month) bool) {
+	st := &p.State
 	for m := max(span.From, e.Start); ran && m <= span.To && e.Active(m); m++ {
 		if had(m) {
 			continue
 		}
 		// Before NotDue: a month held for a LOSS that a late RESTORE may yet show was due
 		// is held for e too (not due now, and not lost if it was).
-		if h, d, ok := withheldAt(p.State.Rare, m); ok {
+		if h, d, ok := withheldAt(st.Rare, m); ok {
 			if d {
 				c.due = append(c.due, engine.Due{Month: m, Ent: uint8(ent)})
 			} else {
@@ -117,11 +141,33 @@ func (c *EntitlementChange) arrearsIn(p *Person, span store.MonthSpan, ran bool,
 			c.HeldMonths++
 			continue
 		}
-		if p.State.NotDue(m) {
+		if st.DeathDate != sc.NoDate && m > st.DeathDate.Month() && !paidAt(st, m) {
+			switch h, held, unpaid := eng.AfterDeath(st, ent, m); {
+			case held:
+				c.held = append(c.held, h)
+				c.HeldMonths++
+			case unpaid:
+				c.unpaid = append(c.unpaid, m)
+				c.HeldMonths++
+			}
+			continue
+		}
+		if st.NotDue(m) {
 			continue
 		}
 		c.arrear(m)
 	}
+}
+
+// paidAt reports whether month m was paid (regular or back pay) to any of st's
+// entitlements.
+func paidAt(st *engine.State, m sc.Month) bool {
+	for i := range st.Ents {
+		if st.Ents[i].Regular.Has(m) || st.Ents[i].Back.Has(m) {
+			return true
+		}
+	}
+	return false
 }
 
 // withheldAt returns how month m of a person's entitlements is withheld (a held month of
@@ -140,11 +186,12 @@ func withheldAt(rr *engine.Rare, m sc.Month) (h engine.Held, d bool, ok bool) {
 	return h, false, false
 }
 
-// holdIn puts the months the changes hold or make due for their entitlements in st.
+// holdIn puts the months the changes hold or make due for their entitlements in st, and
+// those they keep unpaid for a death in its Rare.DeathUnpaid.
 func holdIn(st *engine.State, changes []EntitlementChange) {
 	for i := range changes {
 		c := &changes[i]
-		if len(c.held) == 0 && len(c.due) == 0 {
+		if len(c.held) == 0 && len(c.due) == 0 && len(c.unpaid) == 0 {
 			continue
 		}
 		if st.Rare == nil {
@@ -152,6 +199,9 @@ func holdIn(st *engine.State, changes []EntitlementChange) {
 		}
 		st.Rare.Held = append(st.Rare.Held, c.held...)
 		st.Rare.Due = append(st.Rare.Due, c.due...)
+		for _, m := range c.unpaid {
+			st.Rare.DeathUnpaid.Add(m)
+		}
 	}
 }
 
@@ -283,7 +333,7 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 			}
 			if len(ents.added) > 0 {
 				res.EntitlementAdded++
-				arrears = arrearsOf(p, &r, ents.added, spans)
+				arrears = arrearsOf(s.eng, p, &r, ents.added, spans)
 				for _, a := range arrears {
 					res.ArrearsMonths += a.ArrearsMonths
 				}
@@ -293,7 +343,7 @@ func (s *Service) importRoster(ctx context.Context, path, encoding, actor string
 					st.InsertEnt(i)
 				}
 			}
-			if moved := movedOf(p, &r, ents.added, spans); len(moved) > 0 {
+			if moved := movedOf(s.eng, p, &r, ents.added, spans); len(moved) > 0 {
 				res.EntitlementMoved++
 				for _, m := range moved {
 					res.ArrearsMonths += m.ArrearsMonths
@@ -641,31 +691,21 @@ func coversMore(old []sc.Entitlement, e *sc.Entitlement) bool {
 	return e.Start < o.Start || (o.End != sc.NoMonth && (e.End == sc.NoMonth || e.End > o.End))
 }
 
-// runSpan returns the payroll months that ran with p on them (payrollSpans), through the
-// month of death for a person TERMINATED (none of the later months was due), and whether
-// any did.
-func runSpan(p *Person, spans map[int64]store.MonthSpan) (store.MonthSpan, bool) {
-	span, ok := spans[p.PID]
-	if ok && p.State.Status == sc.StatusTerminated {
-		span.To = min(span.To, p.State.DeathDate.Month())
-	}
-	return span, ok && span.From <= span.To
-}
-
 // arrearsOf returns, for each entitlement at the indexes added of r (p with the
 // entitlements a roster adds), the months of it whose payroll ran with p on it before now
-// (runSpan: from the first payroll that paid or withheld p something, back pay alone
-// included, through the last run), within the entitlement's start_month and end_month,
-// and through the month of death of a person TERMINATED, but for the months a LOSS
-// excludes (not due whatever the entitlement). A payroll before p's first, while none of
-// p's entitlements had started, is not seen.
-func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
-	span, ok := runSpan(p, spans)
+// (spans, payrollSpans: from the first payroll that paid or withheld p something, back
+// pay alone included, through the last run), within the entitlement's start_month and
+// end_month, but for the months a LOSS excludes (not due whatever the entitlement) and
+// those after the month of p's death that no payroll paid p (arrearsIn: the months of a
+// death that stands are walked too, held or kept for the others, they are for e). A
+// payroll before p's first, while none of p's entitlements had started, is not seen.
+func arrearsOf(eng *engine.Engine, p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
+	span, ok := spans[p.PID]
 	out := make([]EntitlementChange, len(added))
 	for k, i := range added {
 		e := &r.Entitlements[i]
 		c := entitlementChange(p.PID, r.PersonID, e.Benefit)
-		c.arrearsIn(p, span, ok, e, i, func(sc.Month) bool { return false })
+		c.arrearsIn(eng, p, span, ok, e, i, func(sc.Month) bool { return false })
 		out[k] = c
 	}
 	return out
@@ -674,13 +714,13 @@ func arrearsOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mo
 // movedOf returns, for each entitlement of r (p with the entitlements a roster gives) that
 // p held before (not one at the indexes added) and whose start_month or end_month the
 // roster moved, what the move did to the months already run, when it did something: the
-// months it covers now and did not, whose payroll ran with p on it (runSpan, as an added
+// months it covers now and did not, whose payroll ran with p on it (spans, as an added
 // entitlement's arrears) and that were neither paid nor held for p nor excluded by a LOSS,
 // are its arrears; the months paid that it covered and covers no longer are overpaid (the
 // engine counts them in its overpayments from now on), unless a death or a LOSS made them
 // overpaid already.
-func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
-	span, ran := runSpan(p, spans)
+func movedOf(eng *engine.Engine, p *Person, r *sc.Recipient, added []int, spans map[int64]store.MonthSpan) []EntitlementChange {
+	span, ran := spans[p.PID]
 	var out []EntitlementChange
 	j := -1 // the index in p's entitlements and state of r's i-th
 	for i := range r.Entitlements {
@@ -694,7 +734,7 @@ func movedOf(p *Person, r *sc.Recipient, added []int, spans map[int64]store.Mont
 		}
 		c := entitlementChange(p.PID, r.PersonID, ne.Benefit)
 		es := &p.State.Ents[j]
-		c.arrearsIn(p, span, ran, ne, i, func(m sc.Month) bool {
+		c.arrearsIn(eng, p, span, ran, ne, i, func(m sc.Month) bool {
 			// Held or due: a month it covered before, then not, then again (the next
 			// release pays it).
 			return oe.Active(m) || es.Regular.Has(m) || es.Back.Has(m) || p.State.Rare.Holds(j, m)

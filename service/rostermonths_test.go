@@ -22,8 +22,14 @@ const zhang = "371002194003150019"
 // one an entitlement); reimport imports the roster again with other rows.
 func monthsCity(t *testing.T, db *store.DB, rows ...string) (s *service.Service, reimport func(rows ...string) *service.RosterResult) {
 	t.Helper()
+	return monthsCityWith(t, db, nil, rows...)
+}
+
+// monthsCityWith is monthsCity with the configuration cfg (nil: the defaults).
+func monthsCityWith(t *testing.T, db *store.DB, cfg *sc.Config, rows ...string) (s *service.Service, reimport func(rows ...string) *service.RosterResult) {
+	t.Helper()
 	ctx := context.Background()
-	s, err := service.Open(ctx, db, service.Options{Now: func() time.Time { return time.Date(2024, 6, 1, 9, 0, 0, 0, time.UTC) }})
+	s, err := service.Open(ctx, db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2024, 6, 1, 9, 0, 0, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1142,7 +1142,7 @@ func printEntitlementChanges(w io.Writer, res *service.RosterResult) {
 		held += c.HeldMonths
 	}
 	if held > 0 {
-		fmt.Fprintf(w, "%d months of them withheld as the person's other entitlements were (a suspension, a disputed death, a LOSS): held with theirs, paid as back pay when theirs are (BENEFIT.held_months on their trails)\n", held)
+		fmt.Fprintf(w, "%d months of them withheld as the person's other entitlements were (a suspension, a disputed death, a LOSS; with back_pay_voided_death, a death that stands): held with theirs, paid as back pay when theirs are (BENEFIT.held_months on their trails)\n", held)
 	}
 	if res.EntitlementKept > 0 {
 		fmt.Fprintf(w, "%d people hold entitlements the roster no longer names: kept, not removed (each on their trail, roster entitlements_kept):\n", res.EntitlementKept)
