@@ -29,7 +29,6 @@ type Input struct {
 	Event    sc.Date // event_date: the day it happened (the death date for a DEATH record)
 	Ref      Ref
 	Critical bool     // detail critical=1
-	Count    int      // detail count (0 when absent)
 	Place    sc.Place // where it happened (region_code), 0 when not known; given to models only
 	// Accept and Target are for RESOLVE records: the decision, and the record that the
 	// detail's ref= names, resolved by the driver (NoRef when it names no known record).
