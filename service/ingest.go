@@ -399,6 +399,7 @@ type cand struct {
 	event, reported  sc.Date
 	typ              sc.TypeID
 	held, critical   bool
+	link             int8 // the linkage outcome of a record linked to no one (0: linked)
 	accept           engine.Resolution
 }
 
@@ -632,28 +633,29 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	if err := tx.Quarantine(sb.ID, problemsToStore(res.Problems)); err != nil {
 		return err
 	}
-	// Each row's record, key and link, on every core.
-	slab := make([]store.Record, len(rows))
+	// Each row's candidate (what applying needs of it), key and link, on every core. Its
+	// stored form is made from the row and its candidate as the store writes it (fill):
+	// building every row's at once, and then every encoding, held half again what the
+	// rows themselves do in a large batch.
+	cands := make([]cand, len(rows))
 	rkeys := make([]store.Key, len(rows))
 	inParts(len(rows), func(lo, hi int) {
 		var scratch linkage.Scratch
 		for i := lo; i < hi; i++ {
 			r := rows[i]
-			t := s.cat.Type(r.Type)
-			rec := &slab[i]
-			*rec = store.Record{Source: r.Source, RecordID: r.RecordID, Type: t.Code, PID: -1, PersonID: r.PersonID,
-				Name: r.Name, BirthDate: r.BirthDate, EventDate: r.EventDate, ReportedDate: r.ReportedDate,
-				RegionCode: r.RegionCode, Detail: r.RawDetail, Content: contentHash(&r.Record, t.Code), Batch: sb.ID,
-				File: r.File, Line: r.Line}
+			code := s.cat.Type(r.Type).Code
+			c := &cands[i]
+			*c = cand{pid: -1, content: contentHash(&r.Record, code), source: r.Source, recordID: r.RecordID, region: r.RegionCode,
+				typ: r.Type, event: r.EventDate, reported: r.ReportedDate, critical: r.Detail.Critical, accept: acceptOf(r.Detail.Accept)}
 			rkeys[i].K1, rkeys[i].K2 = store.RecordKey(r.Source, r.RecordID)
-			rkeys[i].Content, rkeys[i].I = rec.Content, int32(i)
+			rkeys[i].Content, rkeys[i].I = c.content, int32(i)
 			pos, out := s.ix.Link([]byte(r.PersonID), []byte(r.Name), r.BirthDate, []byte(r.RegionCode), &scratch)
 			switch out {
 			case linkage.Linked, linkage.HeldName:
-				rec.PID = s.ixOf[pos]
-				rec.Held = out == linkage.HeldName
+				c.pid = s.ixOf[pos]
+				c.held = out == linkage.HeldName
 			default:
-				rec.Link = int(out)
+				c.link = int8(out)
 			}
 		}
 	})
@@ -673,25 +675,22 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			res.Report.DuplicateConflict++
 		}
 	}
-	// A candidate keeps what applying needs of its record, which is let go once stored;
-	// the rows read are let go now (a Row is a few hundred bytes, and a batch holds one a
-	// record: they were a third of a large batch's memory).
-	cands := make([]cand, 0, len(rows))
-	recs := make([]*store.Record, 0, len(rows))
+	// The candidates of the rows to store, in their order; rowOf names each one's row.
+	rowOf := make([]int32, 0, len(rows))
 	candOf := make([]int32, len(rows))
 	refs := map[int32]string{} // a RESOLVE record's ref=
 	for i, r := range rows {
 		if !dup[i] {
-			candOf[i] = int32(len(cands))
-			rec := &slab[i]
+			candOf[i] = int32(len(rowOf))
 			if r.Detail.Ref != "" {
-				refs[int32(len(cands))] = r.Detail.Ref
+				refs[int32(len(rowOf))] = r.Detail.Ref
 			}
-			cands = append(cands, cand{pid: rec.PID, content: rec.Content, source: r.Source, recordID: r.RecordID, region: r.RegionCode,
-				typ: r.Type, event: r.EventDate, reported: r.ReportedDate, held: rec.Held, critical: r.Detail.Critical, accept: acceptOf(r.Detail.Accept)})
-			recs = append(recs, rec)
+			cands[len(rowOf)] = cands[i]
+			rowOf = append(rowOf, int32(i))
 		}
 	}
+	clear(cands[len(rowOf):])
+	cands = cands[:len(rowOf)]
 	// The keys of the records to store, still in key order, naming them by their place
 	// among them.
 	kept := rkeys[:0]
@@ -702,7 +701,13 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 		}
 	}
 	dup, candOf = nil, nil
-	ids, inserted, contents, err := tx.InsertKeyed(recs, kept)
+	fill := func(i int, rec *store.Record) {
+		c, r := &cands[i], rows[rowOf[i]]
+		*rec = store.Record{Source: r.Source, RecordID: r.RecordID, Type: s.cat.Type(r.Type).Code, PID: c.pid, Link: int(c.link), Held: c.held,
+			PersonID: r.PersonID, Name: r.Name, BirthDate: r.BirthDate, EventDate: r.EventDate, ReportedDate: r.ReportedDate,
+			RegionCode: r.RegionCode, Detail: r.RawDetail, Content: c.content, Batch: sb.ID, File: r.File, Line: r.Line}
+	}
+	ids, inserted, contents, err := tx.InsertKeyed(len(cands), fill, kept)
 	if err != nil {
 		return err
 	}
@@ -713,10 +718,10 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 		return err
 	}
 	var base int64 // the id of cands[i] is base+i when it was inserted
-	if len(recs) > 0 {
-		base = recs[0].ID
+	if i := slices.Index(inserted, true); i >= 0 {
+		base = ids[i] - int64(i)
 	}
-	slab, recs, rkeys, kept = nil, nil, nil, nil // free for the engine's work
+	rkeys, kept, rowOf = nil, nil, nil // free for the engine's work
 	items := make([]applyItem, 0, len(cands))
 	for i := range cands {
 		c := &cands[i]

@@ -48,7 +48,11 @@ func (t *Tx) InsertRecords(rs []*Record) (ids []int64, inserted []bool, contents
 		keys[i].Content, keys[i].I = r.Content, int32(i)
 	}
 	SortKeys(keys)
-	return t.InsertKeyed(rs, keys)
+	base, ids, inserted, contents, err := t.insertKeyed(len(rs), func(i int, r *Record) { *r = *rs[i] }, keys)
+	for i, r := range rs {
+		r.ID = base + int64(i)
+	}
+	return ids, inserted, contents, err
 }
 
 // Key is a record's key (see RecordKey), its content hash and its index in a batch: what
@@ -104,43 +108,45 @@ func SortKeys(keys []Key) {
 	copy(keys, out)
 }
 
-// InsertKeyed is InsertRecords for records whose keys are known: keys holds each
-// record's, sorted by SortKeys.
-func (t *Tx) InsertKeyed(rs []*Record, keys []Key) (ids []int64, inserted []bool, contents []uint64, err error) {
+// InsertKeyed is InsertRecords for n records whose keys are known (keys holds each
+// record's, sorted by SortKeys), given by fill: fill(i, r) sets every field of record i
+// but its ID in r. The store asks for a record as it writes it (for some records more than
+// once, from two goroutines at once, never after InsertKeyed returns), so that a large
+// batch's records never all exist at once in their stored form, nor all their encodings:
+// those were half of a large batch's memory.
+func (t *Tx) InsertKeyed(n int, fill func(i int, r *Record), keys []Key) (ids []int64, inserted []bool, contents []uint64, err error) {
+	_, ids, inserted, contents, err = t.insertKeyed(n, fill, keys)
+	return ids, inserted, contents, err
+}
+
+// insertKeyed is InsertKeyed, telling the id of record 0 as well.
+func (t *Tx) insertKeyed(n int, fill func(i int, r *Record), keys []Key) (base int64, ids []int64, inserted []bool, contents []uint64, err error) {
 	if t.nextRecord == 0 {
 		var last int64
 		err := t.QueryRow(`SELECT last FROM record_chunks ORDER BY first DESC LIMIT 1`).Scan(&last)
 		if err != nil && err != sql.ErrNoRows {
-			return nil, nil, nil, fmt.Errorf("%s: records: %w", t.db, err)
+			return 0, nil, nil, nil, fmt.Errorf("%s: records: %w", t.db, err)
 		}
 		t.nextRecord = last + 1
 	}
-	base := t.nextRecord
-	ids = make([]int64, len(rs))
-	inserted = make([]bool, len(rs))
-	contents = make([]uint64, len(rs))
-	for i, r := range rs {
-		r.ID = base + int64(i)
-	}
-	// The chunks are encoded on another core while the keys go in, as if every record
-	// were new, as nearly always; when some were stored before, they are encoded again.
-	chunks := make(chan []chunk, 1)
-	go func() { chunks <- encodeChunks(rs) }()
+	base = t.nextRecord
+	ids = make([]int64, n)
+	inserted = make([]bool, n)
+	contents = make([]uint64, n)
 	mark := func(id int64) {
-		if i := id - base; i >= 0 && i < int64(len(rs)) {
+		if i := id - base; i >= 0 && i < int64(n) {
 			inserted[i] = true
 		}
 	}
 	// A key stored before: its stored id and content, told by insertKeys where its way
 	// of inserting finds them anyway, else looked up after in bulk (a file sent again is
 	// all such keys: a query each took seven times the first load).
-	known := make([]bool, len(rs))
+	known := make([]bool, n)
 	stored := func(i int32, id int64, content uint64) {
 		ids[i], contents[i], known[i] = id, content, true
 	}
 	if err := t.insertKeys(base, keys, mark, stored); err != nil {
-		<-chunks
-		return nil, nil, nil, err
+		return base, nil, nil, nil, err
 	}
 	var unknown []Key
 	for _, k := range keys {
@@ -149,36 +155,49 @@ func (t *Tx) InsertKeyed(rs []*Record, keys []Key) (ids []int64, inserted []bool
 		}
 	}
 	if err := t.storedKeys(unknown, stored); err != nil {
-		<-chunks
-		return nil, nil, nil, err
+		return base, nil, nil, nil, err
 	}
-	t.nextRecord = base + int64(len(rs))
-	fresh := rs
+	t.nextRecord = base + int64(n)
+	var fresh []int32 // the indexes of the records inserted; nil: all were
 	if slices.Contains(inserted, false) {
-		fresh = nil
-		for i, r := range rs {
-			if inserted[i] {
-				fresh = append(fresh, r)
-			}
-		}
+		fresh = make([]int32, 0, n)
 	}
-	for i, r := range rs {
+	for i := range n {
 		switch {
 		case inserted[i]:
-			ids[i], contents[i] = r.ID, r.Content
+			ids[i] = base + int64(i)
+			if fresh != nil {
+				fresh = append(fresh, int32(i))
+			}
 		case !known[i]:
-			<-chunks
-			return nil, nil, nil, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, sql.ErrNoRows)
+			var r Record
+			fill(i, &r)
+			return base, nil, nil, nil, fmt.Errorf("%s: record %s:%s: %w", t.db, r.Source, r.RecordID, sql.ErrNoRows)
 		}
 	}
-	cs := <-chunks
-	if len(fresh) != len(rs) {
-		cs = encodeChunks(fresh)
+	m := n
+	if fresh != nil {
+		m = len(fresh)
 	}
-	if err := t.storeRecords(fresh, cs); err != nil {
-		return nil, nil, nil, err
+	at := func(j int) int {
+		if fresh == nil {
+			return j
+		}
+		return int(fresh[j])
 	}
-	return ids, inserted, contents, nil
+	if err := t.storeRecords(m, func(j int, r *Record) {
+		i := at(j)
+		fill(i, r)
+		r.ID = base + int64(i)
+	}); err != nil {
+		return base, nil, nil, nil, err
+	}
+	for _, k := range keys {
+		if inserted[k.I] {
+			contents[k.I] = k.Content
+		}
+	}
+	return base, ids, inserted, contents, nil
 }
 
 // copyMin is the batch size from which PostgreSQL gets rows by COPY.
@@ -308,41 +327,55 @@ type chunk struct {
 	data        []byte
 }
 
-// encodeChunks encodes records (ascending ids) into chunks of up to chunkMax.
-func encodeChunks(rs []*Record) []chunk {
-	chunks := make([]chunk, 0, (len(rs)+chunkMax-1)/chunkMax)
-	for start := 0; start < len(rs); start += chunkMax {
-		part := rs[start:min(start+chunkMax, len(rs))]
-		chunks = append(chunks, chunk{part[0].ID, part[len(part)-1].ID, encodeChunk(nil, part)})
-	}
-	return chunks
-}
+// chunksAhead is how many chunks storeRecords encodes ahead of the ones it writes.
+const chunksAhead = 64
 
-// storeRecords writes newly keyed records (ascending ids), encoded as chunks (nil: encoded
-// here): their chunks, their people's index, the held and unlinked aside, and the delivery
-// days.
-func (t *Tx) storeRecords(rs []*Record, chunks []chunk) error {
-	if len(rs) == 0 {
+// storeRecords writes n newly keyed records, given by rec (ascending ids, ID set): their
+// chunks, their people's index, the held and unlinked aside, and the delivery days. The
+// chunks are encoded on another core while they are written, a few ahead, rather than
+// all before: a large batch's encodings were a fifth of its memory.
+func (t *Tx) storeRecords(n int, rec func(j int, r *Record)) error {
+	if n == 0 {
 		return nil
 	}
-	if chunks == nil {
-		chunks = encodeChunks(rs)
-	}
-	var aside []*Record
+	var aside []int32 // held or linked to no one: few, read again when written
 	if t.later.deliveries == nil {
 		t.later.deliveries = map[delivery]bool{}
 	}
-	for _, r := range rs {
+	var r Record
+	for j := range n {
+		rec(j, &r)
 		if r.PID >= 0 {
 			t.later.people = append(t.later.people, personRow{r.PID, r.EventDate, r.ID})
 		}
 		if r.Held || r.PID < 0 || r.Link > 0 {
-			aside = append(aside, r)
+			aside = append(aside, int32(j))
 		}
 		t.later.deliveries[delivery{r.Type, r.ReportedDate}] = true
 	}
-	err := t.bulk("record_chunks", []string{"first", "last", "data"}, "", len(chunks), func(i int, a []any) []any {
-		return append(a, chunks[i].first, chunks[i].last, chunks[i].data)
+	nc := (n + chunkMax - 1) / chunkMax
+	chunks := make(chan chunk, chunksAhead)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		rs := make([]Record, chunkMax)
+		ps := make([]*Record, chunkMax)
+		for c := range nc {
+			part := ps[:min(chunkMax, n-c*chunkMax)]
+			for k := range part {
+				rec(c*chunkMax+k, &rs[k])
+				part[k] = &rs[k]
+			}
+			select {
+			case chunks <- chunk{part[0].ID, part[len(part)-1].ID, encodeChunk(nil, part)}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	err := t.bulk("record_chunks", []string{"first", "last", "data"}, "", nc, func(i int, a []any) []any {
+		c := <-chunks
+		return append(a, c.first, c.last, c.data)
 	})
 	if err == nil {
 		cols := []string{"id", "type", "link", "held", "pkey"}
@@ -350,11 +383,12 @@ func (t *Tx) storeRecords(rs []*Record, chunks []chunk) error {
 			cols = cols[:4]
 		}
 		err = t.bulk("record_aside", cols, "", len(aside), func(i int, a []any) []any {
-			a = append(a, aside[i].ID, aside[i].Type, aside[i].Link, b2i(aside[i].Held))
+			rec(int(aside[i]), &r)
+			a = append(a, r.ID, r.Type, r.Link, b2i(r.Held))
 			if t.asideUnkeyed {
 				return a
 			}
-			return append(a, asideKey(aside[i]))
+			return append(a, asideKey(&r))
 		})
 	}
 	if err != nil {
@@ -974,7 +1008,7 @@ func moveRecords(t *Tx) error {
 		}
 		// Chunks hold consecutive runs of ids as the old table had them.
 		t.asideUnkeyed = true // the schema of 0008: no pkey (0022)
-		if err := t.storeRecords(rs, nil); err != nil {
+		if err := t.storeRecords(len(rs), func(j int, r *Record) { *r = *rs[j] }); err != nil {
 			return err
 		}
 	}
