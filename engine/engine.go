@@ -535,7 +535,7 @@ func (e *Engine) observeWeak(s *State, in *Input) (sc.Date, Ref, bool) {
 
 func (e *Engine) applyResolve(s *State, in *Input, d sc.Date, out Sink) {
 	c := s.conflict()
-	if c == nil || in.Target == NoRef || !e.conflictNames(s, c, in.Target) {
+	if !s.DisputeNames(in.Target) {
 		out.Count(CountResolveIgnored)
 		return
 	}
@@ -658,9 +658,16 @@ func (e *Engine) releaseConflict(s *State, ns sc.Status) int {
 	})
 }
 
-// conflictNames reports whether ref names a record of the conflict: one of its two
-// records, the STRONG record waiting, or any applied DEATH record of the person.
-func (e *Engine) conflictNames(s *State, c *Conflict, ref Ref) bool {
+// DisputeNames reports whether a review (RESOLVE) naming ref settles the person's open
+// dispute: ref is one of the conflict's two records, the STRONG record waiting, or any
+// applied DEATH record of the person. A review naming anything else — a record of a
+// dispute settled before, a death an accept=alive voided — is ignored (resolve_ignored);
+// the console refuses one before storing it (web's review form).
+func (s *State) DisputeNames(ref Ref) bool {
+	c := s.conflict()
+	if c == nil || ref == NoRef {
+		return false
+	}
 	if ref == c.Cause || ref == c.Other || ref == c.Strong {
 		return true
 	}

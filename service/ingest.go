@@ -762,14 +762,11 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 		if s.cat.Type(it.in.Type).Class != sc.ClassResolve {
 			continue
 		}
-		ref := refs[it.c]
-		if j := strings.IndexByte(ref, ':'); j > 0 {
-			if id, ok, err := tx.RecordIDByKey(ref[:j], ref[j+1:]); err != nil {
-				return err
-			} else if ok {
-				it.in.Target = engine.Ref(id)
-			}
+		target, err := refByKey(tx, refs[it.c])
+		if err != nil {
+			return err
 		}
+		it.in.Target = target
 	}
 	k := newSink()
 	k.quiet = b.History

@@ -24,6 +24,7 @@ import (
 	"github.com/silentcert/silentcert/citizen"
 	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/notice"
+	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 )
 
@@ -160,6 +161,16 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 	// rests on; nor the evidence such a decision names.
 	village := reqOf(r).user.Role == auth.RoleVillage
 	ownRef := func(ref string) bool { return !village || strings.HasPrefix(ref, "CMT:") }
+	// The review form offers the records a review of the open dispute may name, as the
+	// engine has them (a death an earlier review voided, a record of a dispute settled
+	// before, would be ignored).
+	var dispute *service.Dispute
+	if p.Status == sc.StatusConflict {
+		if dispute, err = service.DisputeOf(p); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
 	for _, x := range recs {
 		if village && x.Source != "CMT" {
 			continue
@@ -176,8 +187,7 @@ func (c *console) person(w http.ResponseWriter, r *http.Request) {
 			ev.Kind = "held"
 		}
 		d.Events = append(d.Events, ev)
-		if p.Status == sc.StatusConflict && (strings.Contains(x.Type, "DEATH") || strings.Contains(x.Type, "CREMATION") ||
-			(p.DeathDate != sc.NoDate && x.EventDate > p.DeathDate)) {
+		if dispute != nil && !x.Held && dispute.Names(x.ID) {
 			d.Refs = append(d.Refs, ev.Ref)
 		}
 	}
@@ -464,12 +474,24 @@ func (c *console) reviewPost(w http.ResponseWriter, r *http.Request) {
 	c.submit(w, r, p, Submission{Source: "HRSS", Actor: u.Name, Day: today, Name: "console-review.csv", Body: body, Key: onceKey(once),
 		KeyForm: formPrint(r, "review."+accept)},
 		store.AuditRow{Kind: "review", Action: "accept=" + accept, Evidence: ref, Detail: "record=HRSS:" + rid + ";reason=" + store.DetailValue(reason)},
-		func(q *store.Person) error {
-			// Disputed still as the review's batch sees them: another review (or a record)
-			// that settled the dispute since the page was read leaves nothing to review,
-			// and the review would be in the trail as taken though it changed nothing.
-			if q.Status != sc.StatusConflict {
+		func(tx *store.Tx, q *store.Person) error {
+			// Disputed still as the review's batch sees them, and ref a record of that
+			// dispute: another review (or a record) that settled the dispute since the
+			// page was read leaves nothing to review, and a record of a dispute settled
+			// before (a page read then, a ref typed) is one the engine ignores
+			// (resolve_ignored). Either review would be in the trail as taken though it
+			// changed nothing.
+			d, err := service.DisputeOf(q)
+			if err != nil {
+				return err
+			}
+			if q.Status != sc.StatusConflict || d == nil {
 				return said(sc.EConflict, "form.no_conflict")
+			}
+			if ok, err := d.NamesKey(tx, ref); err != nil {
+				return err
+			} else if !ok {
+				return said(sc.EConflict, "form.ref_not_disputed", ref)
 			}
 			return nil
 		})
@@ -496,7 +518,7 @@ func (c *console) audit(r *http.Request, a store.AuditRow) error {
 // was read with is read again in the batch's transaction, before the batch is applied
 // (Submission.Check): the action is refused if the user no longer sees them, or if
 // stands, when set, refuses them as they are there.
-func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person, s Submission, a store.AuditRow, stands func(*store.Person) error) {
+func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person, s Submission, a store.AuditRow, stands func(*store.Tx, *store.Person) error) {
 	u := reqOf(r).user
 	// The action's audit row goes in with the record, in the batch's transaction.
 	a.Actor, a.PID, a.PersonID = u.Name, p.PID, p.Rec.PersonID
@@ -515,7 +537,7 @@ func (c *console) submit(w http.ResponseWriter, r *http.Request, p *store.Person
 			return err
 		}
 		if stands != nil {
-			if err := stands(q); err != nil {
+			if err := stands(tx, q); err != nil {
 				return err
 			}
 		}

@@ -130,3 +130,115 @@ func TestFormDecidedInItsBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewNamesTheOpenDispute: a review must name a record of the dispute open as its
+// batch's transaction sees it, on both stores; the engine ignores any other review, which
+// the trail would have shown as taken.
+//
+// 李秀英's first dispute (death D1, vaccination V1) is settled alive while a reviewer's
+// page still offers D1; a second death and vaccination open another. The reviewer's
+// accept=death naming D1, sent from that page, is refused 409 in her words, nothing
+// stored and no audit row (before, it was stored, ignored by the engine, and audited as
+// the death accepted); so is a ref naming no record at all. Her page then offers the open
+// dispute's records only, and a review naming one of them is taken.
+func TestReviewNamesTheOpenDispute(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			var lf *landsFirst
+			c := newCityIngest(t, dsn.Open(t), service.Options{}, func(_ *service.Service, in web.Ingester) web.Ingester {
+				lf = &landsFirst{Ingester: in}
+				return lf
+			})
+			ingest := func(rows string) {
+				t.Helper()
+				if _, err := c.svc.Ingest(ctx, service.Batch{Origin: "test", Actor: "test", Day: today, Files: []service.File{{Name: "r.csv",
+					Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date,region_code,detail\n" + rows)}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			reviews := func(pid int64) int {
+				t.Helper()
+				rows, err := c.db.PersonAudit(ctx, pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for _, a := range rows {
+					if a.Kind == "review" {
+						n++
+					}
+				}
+				return n
+			}
+			hrss := func(pid int64) (ids []string) {
+				t.Helper()
+				recs, err := c.db.PersonRecords(ctx, pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range recs {
+					if r.Source == "HRSS" {
+						ids = append(ids, r.RecordID)
+					}
+				}
+				return ids
+			}
+
+			ingest("D1,PSB,PSB.DEATH_DEREG," + li + ",2024-04-01,2024-05-01,,\n")
+			ingest("V1,HEA,HEA.VACCINATION," + li + ",2024-05-02,2024-05-09,,\n")
+			lp, _ := c.db.PersonByID(ctx, li)
+			if lp.Status != sc.StatusConflict {
+				t.Fatalf("李秀英 is %s, want CONFLICT", lp.Status)
+			}
+			lURL := fmt.Sprintf("/person/%d", lp.PID)
+			op := c.clientAs(t, "operator")
+			if _, body := op.get(lURL); !strings.Contains(body, "<option>PSB:D1</option>") {
+				t.Fatalf("the review form does not offer PSB:D1:\n%s", body)
+			}
+			lf.set(func() {
+				ingest("R1,HRSS,HRSS.REVIEW," + li + ",2024-05-10,2024-05-10,,accept=alive;ref=HEA:V1\n")
+				ingest("D2,PSB,PSB.DEATH_DEREG," + li + ",2024-05-06,2024-05-10,,\n")
+				ingest("V2,HEA,HEA.VACCINATION," + li + ",2024-05-08,2024-05-10,,\n")
+				if p, _ := c.db.PersonByID(ctx, li); p.Status != sc.StatusConflict {
+					t.Errorf("李秀英 is %s after D2 and V2, want CONFLICT", p.Status)
+				}
+			})
+			st, _, body := op.post(lURL+"/review", url.Values{"csrf": {op.csrf}, "accept": {"death"}, "ref": {"PSB:D1"}, "reason": {"the certificate"},
+				"once": {"0123456789abcdef01234567"}})
+			if st != http.StatusConflict || !strings.Contains(body, "PSB:D1") {
+				t.Errorf("a review naming the settled dispute's death: %d, want %d naming PSB:D1\n%s", st, http.StatusConflict, body)
+			}
+			if n := reviews(lp.PID); n != 0 {
+				t.Errorf("%d review rows, want none", n)
+			}
+			if ids := hrss(lp.PID); len(ids) != 1 || ids[0] != "R1" {
+				t.Errorf("HRSS records %q, want R1 alone", ids)
+			}
+			if p, _ := c.db.PersonByID(ctx, li); p.Status != sc.StatusConflict {
+				t.Errorf("李秀英 is %s, want CONFLICT still", p.Status)
+			}
+			// Typed: a ref naming no record.
+			st, _, body = op.post(lURL+"/review", url.Values{"csrf": {op.csrf}, "accept": {"death"}, "ref": {"PSB:NONE"}, "reason": {"typed"},
+				"once": {"1123456789abcdef01234567"}})
+			if st != http.StatusConflict || reviews(lp.PID) != 0 {
+				t.Errorf("a review naming no record: %d, want %d, and no row\n%s", st, http.StatusConflict, body)
+			}
+
+			// The page offers the open dispute's records, not the first's.
+			_, body = op.get(lURL)
+			if strings.Contains(body, "<option>PSB:D1</option>") || strings.Contains(body, "<option>HEA:V1</option>") ||
+				!strings.Contains(body, "<option>PSB:D2</option>") || !strings.Contains(body, "<option>HEA:V2</option>") {
+				t.Errorf("the review form offers other records than D2 and V2:\n%s", body)
+			}
+			st, _, body = op.post(lURL+"/review", url.Values{"csrf": {op.csrf}, "accept": {"death"}, "ref": {"PSB:D2"}, "reason": {"the certificate"},
+				"once": {"2123456789abcdef01234567"}})
+			if st != http.StatusSeeOther {
+				t.Fatalf("a review naming the open dispute's death: %d\n%s", st, body)
+			}
+			if p, _ := c.db.PersonByID(ctx, li); p.Status != sc.StatusTerminated || reviews(lp.PID) != 1 {
+				t.Errorf("after the review: %s, %d review rows; want TERMINATED, 1", p.Status, reviews(lp.PID))
+			}
+		})
+	}
+}
