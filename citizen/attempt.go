@@ -471,10 +471,14 @@ func (h *handler) settle(ctx context.Context, p *who, agent bool, actor string, 
 		case !applied && err == nil:
 			return attemptResult{}, fmt.Errorf("the HRSS.FACE record %s is not in the store", key)
 		case !applied:
+			if cn := closedNow(0); errors.As(err, &cn) {
+				// A death filed after the check above: answered as that check answers.
+				return h.closed(ctx, p, actor, gateStatus, sc.Status(cn)), nil
+			}
 			return attemptResult{}, err
 		}
-		// "Certified" only when the record did certify: a LOSS (or a death filed after the
-		// check above) keeps its status, and the person is told to see the bureau.
+		// "Certified" only when the record did certify: a LOSS keeps its status, and the
+		// person is told to see the bureau.
 		var st int
 		var u int64
 		if err := h.db.Reader().QueryRowContext(ctx, h.db.Rebind(`SELECT status, until_day FROM people WHERE pid = ?`), p.PID).Scan(&st, &u); err != nil {
@@ -603,7 +607,17 @@ func certify(ctx context.Context, svc *service.Service, p *who, agent bool, acto
 	cw.Write([]string{rid, "HRSS", "HRSS.FACE", p.PersonID, p.Name, p.BirthDate.String(), event.String(), today.String(), p.Region, detail})
 	cw.Flush()
 	res, err := svc.Ingest(ctx, service.Batch{Origin: "citizen", Source: "HRSS", Actor: actor, Day: today,
-		Files: []service.File{{Name: "citizen-face.csv", Body: &body}}})
+		Files: []service.File{{Name: "citizen-face.csv", Body: &body}},
+		// Decided as the record's batch sees the person: a death filed since the status
+		// was read (during the analysis, or a reviewer's look) would be disputed by the
+		// face (CONFLICT) rather than refused.
+		Stands: func(tx *store.Tx) error {
+			st, err := statusNow(tx, p.PID)
+			if err == nil && closedToFace(st) {
+				err = closedNow(st)
+			}
+			return err
+		}})
 	if err != nil {
 		return "", err
 	}
@@ -623,6 +637,14 @@ func certify(ctx context.Context, svc *service.Service, p *who, agent bool, acto
 type notApplied string
 
 func (e notApplied) Error() string { return string(e) }
+
+// closedNow is certify's refusal when the person, as the record's batch sees them, is one
+// a face does not certify (closedToFace): nothing of the batch is stored.
+type closedNow sc.Status
+
+func (e closedNow) Error() string {
+	return fmt.Sprintf("the person is %s: a face cannot certify them", sc.Status(e))
+}
 
 // record appends audit rows in their own transaction (an action with nothing else to write).
 func (h *handler) record(ctx context.Context, rows []store.AuditRow) {

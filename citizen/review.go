@@ -186,8 +186,9 @@ func Decide(ctx context.Context, db *store.DB, svc *service.Service, id int64, a
 		return fmt.Errorf("%s: review %d: %w", db, id, err)
 	case closedToFace(sc.Status(st)):
 		// A face does not certify someone whose death is on file (or disputed): it would
-		// dispute the death (CONFLICT) on a reviewer's look at a selfie.
-		return sc.Errorf(sc.EConflict, "review %d: the person is %s: a face cannot certify them; send the review to a visit or settle the case at the bureau", id, sc.Status(st))
+		// dispute the death (CONFLICT) on a reviewer's look at a selfie. A quick answer;
+		// the record's batch decides (certify), as the person stands then.
+		return closedReview(id, sc.Status(st))
 	case d.Check != "" && !slices.Contains(OtherChecks, d.Check):
 		return sc.Errorf(sc.EInvalid, "review %d: unknown check %q (want one of %s)", id, d.Check, strings.Join(OtherChecks, ", "))
 	case photo == 0 && d.Check == "":
@@ -238,9 +239,17 @@ func Decide(ctx context.Context, db *store.DB, svc *service.Service, id int64, a
 	case !applied && err == nil:
 		return fmt.Errorf("review %d: the HRSS.FACE record %s is not in the store", id, key)
 	case !applied:
+		if cn := closedNow(0); errors.As(err, &cn) {
+			return closedReview(id, sc.Status(cn))
+		}
 		return err
 	}
 	return nil
+}
+
+// closedReview is Decide's refusal of an accept for a person a face does not certify.
+func closedReview(id int64, st sc.Status) error {
+	return sc.Errorf(sc.EConflict, "review %d: the person is %s: a face cannot certify them; send the review to a visit or settle the case at the bureau", id, st)
 }
 
 // refuse sends a review's person to a visit, in one transaction.
@@ -290,8 +299,8 @@ func keep() int { return b2i(retentionOf() > 0) }
 // transaction: when the record is in the store and applied, the selfie's template becomes
 // the person's reference, their failures and visit are cleared (a pending visit only by a
 // staff accept, audited citizen_visit visit_cleared), the row is "accepted" and the accept
-// audited; when it is not, the row goes back to the queue ("failed" for an
-// attempt accepted on the spot), audited too; refused says the ingestion answered that the
+// audited; when it is not, the row goes back to the queue ("failed" for an attempt
+// accepted on the spot, "closed" for a person who has died meanwhile), audited too; refused says the ingestion answered that the
 // record was stored but not applied (held or quarantined). It reports whether the accept
 // stood. A row no longer "deciding" with that key was finished before: nothing to do.
 func complete(ctx context.Context, db *store.DB, svc *service.Service, id int64, key string, refused bool, now time.Time) (bool, error) {
@@ -333,12 +342,25 @@ func complete(ctx context.Context, db *store.DB, svc *service.Service, id int64,
 		row.Kind, row.Detail = "citizen_face", strings.TrimPrefix(reason, autoPrefix)
 	}
 	if !stored || refused {
-		// The ingestion failed, or its batch held or quarantined the record: nothing
-		// reached the engine.
-		if auto {
+		// The ingestion failed, or its batch refused, held or quarantined the record:
+		// nothing reached the engine.
+		var st sc.Status
+		if !auto {
+			if st, err = statusNow(tx, pid); err != nil {
+				return false, err
+			}
+		}
+		switch {
+		case auto:
 			err = tx.Exec(`UPDATE citizen_reviews SET status = 'failed' WHERE id = ?`, id)
 			row.Action = "accept_failed"
-		} else {
+		case st == sc.StatusTerminated:
+			// Died while the accept was under way (its batch refused the record): closed
+			// as the death closes the reviews open then (closeReviews), not queued for a
+			// visit the village would pay to a death on file.
+			err = tx.Exec(`UPDATE citizen_reviews SET status = 'closed', photo = `+keptPhoto+` WHERE id = ?`, keep(), []byte{}, id)
+			row.Action, row.Actor, row.Detail = "closed", "system", row.Detail+";terminated;by="+actor
+		default:
 			err = tx.Exec(`UPDATE citizen_reviews SET status = 'open', decided_by = '', decided_at = 0, record = '' WHERE id = ?`, id)
 			row.Action, row.Actor, row.Detail = "review_reopen", "system", row.Detail+";by="+actor
 		}

@@ -436,3 +436,62 @@ func TestFailUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestFaceRefusedInItsBatch: a death filed after a face accept read the person's status
+// (a reviewer's accept claimed, an analysis finished) and before its HRSS.FACE record is
+// applied — the fault hook at "ingest" files it — refuses the record in its own batch, on
+// both stores: the face does not dispute the death (before, it made the person CONFLICT).
+// The reviewer is told EConflict and the review, whose person is now dead, is closed, not
+// queued for a visit; an accept on the spot is answered "closed" as one refused before.
+func TestFaceRefusedInItsBatch(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newCity(t, dsn.Open(t), nil)
+			deathAt := func(personID string) {
+				fault = func(point string) error {
+					if point == "ingest" {
+						fault = nil
+						c.file(t, "CMT.DEATH_REPORT", personID, "2024-05-01")
+					}
+					return nil
+				}
+				t.Cleanup(func() { fault = nil })
+			}
+
+			rv := c.queueOne(t, zhang)
+			deathAt(zhang)
+			if err := Decide(ctx, c.db, c.svc, rv.ID, "reviewer", ReviewDecision{Accept: true, Check: "video"}, c.clock.Now()); sc.ErrorCode(err) != sc.EConflict {
+				t.Fatalf("an accept with a death filed meanwhile: %v, want %s", err, sc.EConflict)
+			}
+			if s, _, _ := c.person(t, zhang); s != sc.StatusTerminated || c.faces(t, rv.PID) != 0 {
+				t.Fatalf("张三 is %s with %d HRSS.FACE records, want TERMINATED and none", s, c.faces(t, rv.PID))
+			}
+			if st := c.reviewStatus(t, rv.ID); st != "closed" {
+				t.Errorf("the review of a person who died meanwhile is %q, want closed", st)
+			}
+			if n := len(c.audited(t, rv.PID, "citizen_review", "closed")); n != 1 || len(c.audited(t, rv.PID, "citizen_review", "review_accept")) != 0 {
+				t.Errorf("%d closed rows (want 1), or an accept audited", n)
+			}
+
+			q, err := personBy(dbq{ctx, c.db}, "person_id", li)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deathAt(li)
+			a, err := c.h.settle(ctx, q, false, "citizen", verdict{Outcome: "accept", Frames: 5, Distance: 0.2, Movement: 0.3, RefKind: RefIDCard})
+			if err != nil || a.Outcome != "closed" {
+				t.Fatalf("an accept on the spot with a death filed meanwhile: %+v %v", a, err)
+			}
+			if s, _, _ := c.person(t, li); s != sc.StatusTerminated || c.faces(t, q.PID) != 0 || c.hasSelfieRef(t, q.PID) {
+				t.Fatalf("李秀英 is %s with %d HRSS.FACE records, want TERMINATED and none", s, c.faces(t, q.PID))
+			}
+			if pg, _ := Reviews(ctx, c.db, ReviewQuery{}); pg.Total != 0 {
+				t.Errorf("open reviews: %+v", pg)
+			}
+			if _, err := c.db.VerifyAudit(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
