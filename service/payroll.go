@@ -121,6 +121,37 @@ func (s *Service) RecoveriesOf(ctx context.Context, pid int64) ([]Recovery, erro
 	return joinLedger(cases, ledger), err
 }
 
+// ToRecoverIn returns what is to recover on pid's entitlement benefit (RecoveryCase's
+// ToRecover, 0 when the engine finds nothing overpaid) as tx sees the person and their
+// payments: what a ledger entry recorded in tx is checked against. RecoveriesOf's figures
+// are the last commit's, read before the entry's transaction; a batch, a review or a
+// payroll committed in between may have changed them (a death disputed again: nothing is
+// due back to the family until its review).
+func (s *Service) ToRecoverIn(tx *store.Tx, pid int64, benefit string) (sc.Fen, error) {
+	sp, err := tx.Person(pid)
+	if err != nil {
+		return 0, err
+	}
+	p, err := s.fromStore(sp)
+	if err != nil {
+		return 0, err
+	}
+	paid, err := tx.PaidAmountsOf(pid)
+	if err != nil {
+		return 0, err
+	}
+	amount := func(ent int, m sc.Month) (sc.Fen, bool) {
+		a, ok := paid[store.MonthKey{PID: pid, Benefit: p.Rec.Entitlements[ent].Benefit, Month: m}]
+		return a, ok
+	}
+	for _, o := range s.eng.OverpaymentsDisputed(p.Rec, &p.State, amount) {
+		if p.Rec.Entitlements[o.Ent].Benefit == benefit {
+			return o.ToRecover, nil
+		}
+	}
+	return 0, nil
+}
+
 // recoveryCases returns the cases of the people whose region code starts with prefix, the
 // engine's and the ledger's (casesOf), in sortCases' order.
 func (s *Service) recoveryCases(ctx context.Context, prefix string, ledger map[int64][]store.RecoveryEntry) ([]RecoveryCase, error) {

@@ -156,6 +156,23 @@ func (db *DB) PaidAmounts(ctx context.Context, pids []int64) (map[MonthKey]sc.Fe
 	return out, err
 }
 
+// PaidAmountsOf is PaidAmounts of one person, read in the transaction: what a ledger
+// entry recorded in it is checked against (service.ToRecoverIn).
+func (t *Tx) PaidAmountsOf(pid int64) (map[MonthKey]sc.Fen, error) {
+	out := map[MonthKey]sc.Fen{}
+	err := t.each(`SELECT benefit, month, amount FROM payments WHERE kind IN ('REGULAR', 'BACK_PAY') AND pid = ?`, []any{pid}, func(rows *sql.Rows) error {
+		k := MonthKey{PID: pid}
+		var month, amount int64
+		if err := rows.Scan(&k.Benefit, &month, &amount); err != nil {
+			return err
+		}
+		k.Month = sc.Month(month)
+		out[k] += sc.Fen(amount)
+		return nil
+	})
+	return out, err
+}
+
 // WithheldAmounts returns, for each of keys that a payroll withheld (a WITHHELD row,
 // whatever its status), the amount withheld, read in the transaction: what its back pay
 // pays. A key no payroll withheld is absent. Only the people of keys are read (back pay

@@ -26,6 +26,9 @@ import (
 type Recoveries interface {
 	Recoveries(ctx context.Context, prefix string) ([]service.Recovery, error)
 	RecoveriesOf(ctx context.Context, pid int64) ([]service.Recovery, error)
+	// ToRecoverIn is a case's ToRecover as tx sees the person: what a ledger entry is
+	// checked against in its own transaction.
+	ToRecoverIn(tx *store.Tx, pid int64, benefit string) (sc.Fen, error)
 }
 
 // RecoveryRow is one recovery as the pages show it.
@@ -280,9 +283,9 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, said(sc.EInvalid, "form.entitlement"))
 		return
 	}
-	// What is owed, read before the transaction, as of the service's last commit (an
-	// ingestion may hold the service meanwhile). One that lands in between and lowers what
-	// is owed leaves the case over-recovered, shown as a refund due.
+	// What is owed, read before the transaction, as of the service's last commit: for a
+	// quick answer and the date of death. The entry is checked in its transaction against
+	// what is owed there (addEntry).
 	cases, err := c.opt.Recoveries.RecoveriesOf(r.Context(), p.PID)
 	if err != nil {
 		c.fail(w, r, err)
@@ -323,25 +326,35 @@ func (c *console) recoveryPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.addEntry(w, r, p, &store.RecoveryEntry{PID: p.PID, Benefit: benefit, Day: day, Kind: kind, Amount: amount, Actor: u.Name,
-		Note: note, Once: once, OnceForm: formPrint(r, "rec.kind_"+kind)}, owed.ToRecover)
+		Note: note, Once: once, OnceForm: formPrint(r, "rec.kind_"+kind)})
 }
 
 // addEntry records e against what is owed with its audit row (the entry's figures, that
 // audit verify checks the ledger against), in one transaction, and shows the person's
-// money again; more than is left, or due back, is refused in the user's words.
-func (c *console) addEntry(w http.ResponseWriter, r *http.Request, p *store.Person, e *store.RecoveryEntry, owed sc.Fen) {
-	detail := fmt.Sprintf("benefit=%s;amount=%s;date=%s;owed=%s;note=%s", e.Benefit, e.Amount, e.Day, owed, store.DetailValue(e.Note))
-	if e.Reverses > 0 {
-		detail += fmt.Sprintf(";reverses=%d", e.Reverses)
-	}
-	a := store.AuditRow{Kind: "recovery", Day: c.opt.Today(), At: c.opt.Now().UTC().Format(time.RFC3339), Actor: e.Actor, PID: p.PID,
-		PersonID: p.Rec.PersonID, Action: e.Kind, Detail: detail}
+// money again; more than is left, or due back, is refused in the user's words. What is
+// owed is read in that transaction, where the writers take turns: a batch, a review or a
+// payroll committed since the form's handler read it (a death disputed again, whose
+// repayment is then not due back; one reviewed away, which leaves nothing to recover)
+// has changed it, and a refund or repayment checked against the figures read before would
+// pay the family money it may owe, or take money not owed.
+func (c *console) addEntry(w http.ResponseWriter, r *http.Request, p *store.Person, e *store.RecoveryEntry) {
 	tx, err := c.db.BeginWithin(r.Context(), c.opt.WriteWait)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	defer tx.Rollback()
+	owed, err := c.opt.Recoveries.ToRecoverIn(tx, p.PID, e.Benefit)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	detail := fmt.Sprintf("benefit=%s;amount=%s;date=%s;owed=%s;note=%s", e.Benefit, e.Amount, e.Day, owed, store.DetailValue(e.Note))
+	if e.Reverses > 0 {
+		detail += fmt.Sprintf(";reverses=%d", e.Reverses)
+	}
+	a := store.AuditRow{Kind: "recovery", Day: c.opt.Today(), At: c.opt.Now().UTC().Format(time.RFC3339), Actor: e.Actor, PID: p.PID,
+		PersonID: p.Rec.PersonID, Action: e.Kind, Detail: detail}
 	recorded, err := tx.AddRecovery(e, owed, a)
 	var tm *store.TooMuch
 	if errors.As(err, &tm) {
@@ -391,11 +404,10 @@ func (c *console) reversalPost(w http.ResponseWriter, r *http.Request, p *store.
 		return
 	}
 	var target *store.RecoveryEntry
-	var owed sc.Fen
 	for _, k := range cases {
 		for i := range k.Entries {
 			if k.Entries[i].Seq == seq {
-				target, owed = &k.Entries[i], k.ToRecover
+				target = &k.Entries[i]
 			}
 		}
 	}
@@ -404,5 +416,5 @@ func (c *console) reversalPost(w http.ResponseWriter, r *http.Request, p *store.
 		return
 	}
 	c.addEntry(w, r, p, &store.RecoveryEntry{PID: p.PID, Benefit: target.Benefit, Day: c.opt.Today(), Kind: store.RecoveryReversed,
-		Amount: target.Amount, Actor: reqOf(r).user.Name, Note: reason, Once: once, OnceForm: formPrint(r, "rec.kind_reversed"), Reverses: seq}, owed)
+		Amount: target.Amount, Actor: reqOf(r).user.Name, Note: reason, Once: once, OnceForm: formPrint(r, "rec.kind_reversed"), Reverses: seq})
 }

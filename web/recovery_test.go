@@ -5,18 +5,23 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/service"
 	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
+	"github.com/silentcert/silentcert/web"
 )
 
 // TestRecoveries: a death reported late leaves months paid after it; the bureau sees the
@@ -419,4 +424,135 @@ func (c *city) clientAs(t *testing.T, name string) *client {
 	cl := c.client(t)
 	cl.login(name)
 	return cl
+}
+
+// readFirst is the service's recoveries with a batch applied just after the console read
+// a person's: what lands between a recovery form's read of what is owed and its
+// transaction.
+type readFirst struct {
+	*service.Service
+	mu    sync.Mutex
+	after func()
+}
+
+func (r *readFirst) set(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.after = f
+}
+
+func (r *readFirst) RecoveriesOf(ctx context.Context, pid int64) ([]service.Recovery, error) {
+	out, err := r.Service.RecoveriesOf(ctx, pid)
+	r.mu.Lock()
+	after := r.after
+	r.after = nil
+	r.mu.Unlock()
+	if after != nil {
+		after()
+	}
+	return out, err
+}
+
+// TestRecoveryOwedInItsTransaction: a ledger entry is checked against what is owed as its
+// own transaction sees the person, not as the form's handler read it a moment before, on
+// both stores. 张三's death was reviewed away after his family repaid ¥6,000.00, which is
+// due back; as an administrator records the refund, a second death report lands and
+// disputes him again, and a disputed death's figures stand until its review: nothing is
+// due back. The refund is refused (before, it was recorded against the figures read
+// before the report, and the family paid back money it may owe).
+func TestRecoveryOwedInItsTransaction(t *testing.T) {
+	for _, dsn := range storetest.DSNs(t) {
+		t.Run(dsn.Name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newCity(t, dsn.Open(t))
+			clock := func() time.Time { return time.Date(2024, 5, 10, 9, 0, 0, 0, time.UTC) }
+			rf := &readFirst{Service: c.svc}
+			h, err := web.New(web.Options{DB: c.db, Auth: auth.New(c.db, auth.Options{Now: clock, Hash: auth.HashParams{Time: 1, Memory: 64, Threads: 1}}),
+				Ingest: web.FromService(c.svc), Recoveries: rf, Now: clock, Today: func() sc.Date { return today }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(h)
+			t.Cleanup(srv.Close)
+			wc := &city{db: c.db, svc: c.svc, srv: srv}
+			ingest := func(source, rows string) {
+				t.Helper()
+				if _, err := c.svc.Ingest(ctx, service.Batch{Origin: "test", Source: source, Actor: "test", Day: today, Files: []service.File{{Name: "r.csv",
+					Body: strings.NewReader("record_id,source,type,person_id,event_date,reported_date,detail\n" + rows)}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			case1 := func() service.Recovery {
+				t.Helper()
+				cs, err := c.svc.RecoveriesOf(ctx, mustPID(t, c, zhang))
+				if err != nil || len(cs) == 0 {
+					t.Fatalf("张三's cases: %+v %v", cs, err)
+				}
+				for _, k := range cs {
+					if k.Benefit == "EMP_PENSION" {
+						return k
+					}
+				}
+				t.Fatalf("no EMP_PENSION case: %+v", cs)
+				return service.Recovery{}
+			}
+			zURL := fmt.Sprintf("/person/%d", mustPID(t, c, zhang))
+			ingest("PSB", "D1,PSB,PSB.DEATH_DEREG,"+zhang+",2024-02-20,2024-05-10,\n")
+			op := wc.clientAs(t, "operator")
+			op.get(zURL)
+			if st, _, body := op.post(zURL+"/recovery", url.Values{"csrf": {op.csrf}, "benefit": {"EMP_PENSION"}, "kind": {"repaid"}, "amount": {"6000.00"},
+				"date": {"2024-05-09"}}); st != http.StatusSeeOther {
+				t.Fatalf("the repayment: %d %s", st, body)
+			}
+			ingest("HEA", "V1,HEA,HEA.VACCINATION,"+zhang+",2024-05-08,2024-05-10,\n")
+			ingest("HRSS", "R1,HRSS,HRSS.REVIEW,"+zhang+",2024-05-10,2024-05-10,accept=alive;ref=HEA:V1\n")
+			if k := case1(); k.Refund != 600000 {
+				t.Fatalf("after the review found him alive: %+v, want ¥6,000.00 due back", k)
+			}
+
+			ad := wc.clientAs(t, "admin")
+			ad.get(zURL)
+			rf.set(func() { ingest("PSB", "D2,PSB,PSB.DEATH_DEREG,"+zhang+",2024-02-20,2024-05-10,\n") })
+			st, _, body := ad.post(zURL+"/recovery", url.Values{"csrf": {ad.csrf}, "benefit": {"EMP_PENSION"}, "kind": {"refunded"}, "amount": {"6000.00"},
+				"note": {"转账 7781"}})
+			if p, _ := c.db.PersonByID(ctx, zhang); p.Status != sc.StatusConflict {
+				t.Fatalf("张三 is %s after the second death report, want CONFLICT", p.Status)
+			}
+			if st != http.StatusConflict || !strings.Contains(body, "6000.00 超过应退还家属的 0.00") {
+				t.Errorf("a refund once nothing is due back: %d, want %d saying 0.00 is due back\n%s", st, http.StatusConflict, body)
+			}
+			if k := case1(); k.Refunded != 0 || k.Refund != 0 || k.Outstanding != 0 {
+				t.Errorf("after the refused refund: %+v", k)
+			}
+			var n int
+			if err := c.db.SQL().QueryRow(`SELECT count(*) FROM audit WHERE kind = 'recovery' AND action = 'refunded'`).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%d refund audit rows (%v), want none", n, err)
+			}
+			// What the transaction reads is what the lists show.
+			tx, err := c.db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			for _, b := range []string{"EMP_PENSION", "RES_PENSION"} {
+				in, err := c.svc.ToRecoverIn(tx, mustPID(t, c, zhang), b)
+				want := sc.Fen(0)
+				if b == "EMP_PENSION" {
+					want = case1().ToRecover
+				}
+				if err != nil || in != want || (b == "EMP_PENSION" && want != 600000) {
+					t.Errorf("ToRecoverIn %s: %s %v, want %s (RecoveriesOf's)", b, in, err, want)
+				}
+			}
+		})
+	}
+}
+
+func mustPID(t *testing.T, c *city, personID string) int64 {
+	t.Helper()
+	p, err := c.db.PersonByID(context.Background(), personID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.PID
 }
