@@ -75,11 +75,15 @@ func (t *Tx) FinishBatch(id int64, status, report string) error {
 
 // Quarantine stores a batch's rejected rows.
 func (t *Tx) Quarantine(batch int64, qs []Quarantined) error {
-	for i, q := range qs {
-		if err := t.exec(`INSERT INTO quarantine (batch, seq, file, line, field, reason, message) VALUES (?,?,?,?,?,?,?)`,
-			batch, i, Storable(q.File), q.Line, q.Field, q.Reason, Storable(q.Message)); err != nil {
-			return err
-		}
+	// In bulk (COPY, or INSERTs of many rows): a file whose every row is refused (its
+	// dates after the batch's day, a wrong column) is as long as any, and a statement a
+	// row took 0.6 of the batch's time for such a file.
+	err := t.bulk("quarantine", []string{"batch", "seq", "file", "line", "field", "reason", "message"}, "", len(qs), func(i int, a []any) []any {
+		q := &qs[i]
+		return append(a, batch, i, Storable(q.File), q.Line, q.Field, q.Reason, Storable(q.Message))
+	})
+	if err != nil {
+		return fmt.Errorf("%s: quarantine: %w", t.db, err)
 	}
 	return nil
 }
