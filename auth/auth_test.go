@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,6 +62,7 @@ func TestAuth(t *testing.T) {
 		{"disabled", testDisabled},
 		{"csrf", testCSRF},
 		{"ip throttle", testIPThrottle},
+		{"ip throttle against a burst", testIPThrottleBurst},
 		{"accounts", testAccounts},
 		{"last administrator of the whole installation", testLastCityAdmin},
 		{"api keys", testAPIKeys},
@@ -401,6 +403,53 @@ func testIPThrottle(t *testing.T, e env) {
 	rows := must(e.db.PersonAudit(ctx, -1))(t)
 	if !hasRow(rows, "login", "system", "ip_blocked", "ip=203.0.113.7;") {
 		t.Fatal("no audit row for the blocked address")
+	}
+}
+
+// testIPThrottleBurst: a burst of wrong passwords from one address, sent at once, had
+// every guess checked: the address's limit was read before any failure of the burst was
+// counted. Now each attempt is booked against the limit before its password is checked.
+func testIPThrottleBurst(t *testing.T, e env) {
+	ctx := context.Background()
+	a := auth.New(e.db, auth.Options{Now: e.clk.Now, Hash: cheap, IPMaxFailures: 3, IPWindow: time.Hour})
+	const n = 12
+	for i := range n {
+		must(a.CreateUser(ctx, "root", fmt.Sprintf("user%02d", i), pw, auth.RoleOperator, ""))(t)
+	}
+	// Every attempt let through waits after its check until all n have been checked, or
+	// for a while when fewer are let through (as they should be).
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	release := make(chan struct{})
+	go func() { arrived.Wait(); close(release) }()
+	auth.SetAfterVerify(a, func() {
+		arrived.Done()
+		select {
+		case <-release:
+		case <-time.After(3 * time.Second):
+		}
+	})
+	var wg sync.WaitGroup
+	var checked atomic.Int32
+	for i := range n {
+		wg.Go(func() {
+			_, _, err := a.Login(ctx, fmt.Sprintf("user%02d", i), "a wrong guess", "203.0.113.9")
+			if !errors.Is(err, auth.ErrThrottled) {
+				checked.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if c := checked.Load(); c > 3 {
+		t.Errorf("%d guesses from one address checked in a burst; the limit is 3", c)
+	}
+	auth.SetAfterVerify(a, nil)
+	// A right password given back its booking: an address that signs in is not counted.
+	b := auth.New(e.db, auth.Options{Now: e.clk.Now, Hash: cheap, IPMaxFailures: 1, IPWindow: time.Hour})
+	for range 3 {
+		if _, _, err := b.Login(ctx, "user00", pw, "198.51.100.4"); err != nil {
+			t.Fatalf("a right password, again: %v", err)
+		}
 	}
 }
 

@@ -42,6 +42,21 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 	if !a.ips.allow(ip, a.now(), a.opt.IPWindow, a.opt.IPMaxFailures) {
 		return "", nil, &sc.Error{Code: sc.EUnauthorized, Message: unauthorized().Error(), Err: ErrThrottled}
 	}
+	// The attempt is booked against the address until it is known to have failed (failed
+	// below), or given back when it did not: a burst sent at once counts in full.
+	booked := true
+	defer func() {
+		if booked {
+			a.ips.release(ip)
+		}
+	}()
+	var tripped bool
+	failed := func(now time.Time) {
+		if booked {
+			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
+			booked = false
+		}
+	}
 	name = strings.TrimSpace(name)
 	var encoded string
 	var id int64
@@ -72,12 +87,11 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 
 	var token string
 	var user *User
-	var tripped bool
 	err = a.write(ctx, func(tx *store.Tx) error {
 		now := a.now()
 		detail := "ip=" + ip
 		if !known {
-			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
+			failed(now)
 			// What was typed is not kept: a name no account has may be a password typed
 			// into the wrong field.
 			return tx.Append([]store.AuditRow{a.auditRow(now, "login", unknownName, "failed", detail+";reason=unknown_name")})
@@ -99,10 +113,10 @@ func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (s
 		}
 		switch {
 		case u.LockedUntil.After(now):
-			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
+			failed(now)
 			return tx.Append([]store.AuditRow{a.auditRow(now, "login", name, "failed", detail+";reason=locked")})
 		case !ok:
-			tripped = a.ips.fail(ip, now, a.opt.IPWindow, a.opt.IPMaxFailures)
+			failed(now)
 			_, err := a.wrongPassword(tx, now, u, failures+1, false, func(n int) store.AuditRow {
 				return a.auditRow(now, "login", name, "failed", fmt.Sprintf("%s;reason=wrong_password;failures=%d", detail, n))
 			}, detail)
@@ -341,35 +355,69 @@ type ipLimiter struct {
 
 type ipState struct {
 	start    time.Time
-	failures int
+	failures int // in the window that began at start
+	pending  int // attempts allowed and not yet known to have failed or not
 }
 
-// allow reports whether ip may try to log in now.
+// allow reports whether ip may try to log in now and, when it may, books the attempt:
+// the failures and the attempts still being checked together stay within limit, so that
+// a burst of guesses sent at once is not checked before any of them counts. The booking
+// ends in fail or release.
 func (l *ipLimiter) allow(ip string, now time.Time, window time.Duration, limit int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := l.m[ip]
-	return s == nil || now.Sub(s.start) >= window || s.failures < limit
+	s := l.state(ip, now, window)
+	if s.failures+s.pending >= limit {
+		return false
+	}
+	s.pending++
+	return true
 }
 
-// fail counts a failure from ip and reports whether it is the one that blocks the address.
+// fail turns a booked attempt from ip into a failure and reports whether it is the one
+// that blocks the address.
 func (l *ipLimiter) fail(ip string, now time.Time, window time.Duration, limit int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	s := l.state(ip, now, window)
+	s.pending = max(s.pending-1, 0)
+	s.failures++
+	return s.failures == limit
+}
+
+// release gives a booked attempt from ip back: it succeeded, or ended in an error before
+// its password was found wrong.
+func (l *ipLimiter) release(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	s := l.m[ip]
-	if s == nil || now.Sub(s.start) >= window {
+	if s == nil {
+		return
+	}
+	s.pending = max(s.pending-1, 0)
+	if s.pending == 0 && s.failures == 0 {
+		delete(l.m, ip) // only addresses that failed are remembered
+	}
+}
+
+// state is ip's count in the window now falls in, under l.mu: a new window forgets the
+// failures, not the attempts still being checked.
+func (l *ipLimiter) state(ip string, now time.Time, window time.Duration) *ipState {
+	s := l.m[ip]
+	if s == nil {
 		if len(l.m) >= 100_000 {
 			for k, v := range l.m {
-				if now.Sub(v.start) >= window {
+				if now.Sub(v.start) >= window && v.pending == 0 {
 					delete(l.m, k)
 				}
 			}
 		}
 		s = &ipState{start: now}
 		l.m[ip] = s
+	} else if now.Sub(s.start) >= window {
+		s.start, s.failures = now, 0
 	}
-	s.failures++
-	return s.failures == limit
+	return s
 }
 
 // ClientAddr is the address a request's limits count by: its peer's, or behind one
