@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -67,6 +68,7 @@ func TestAuth(t *testing.T) {
 		{"last administrator of the whole installation", testLastCityAdmin},
 		{"api keys", testAPIKeys},
 		{"audit", testAudit},
+		{"an address that is no address", testForgedAddress},
 		{"rehash", testRehash},
 		{"concurrent logins", testConcurrent},
 		{"own password", testOwnPassword},
@@ -581,6 +583,34 @@ func mustKey(t *testing.T, e env, source, name string) (string, int64) {
 	s, id, err := e.a.CreateAPIKey(context.Background(), "root", source, name, nil)
 	mustOK(t, err)
 	return s, id
+}
+
+// testForgedAddress: a login's and a logout's rows named their address as given, so that
+// text passed for one (a forged X-Forwarded-For entry) wrote pairs into the row's detail,
+// the id and password print audit verify reads from a login. Now what is no address is
+// written as "unknown".
+func testForgedAddress(t *testing.T, e env) {
+	ctx := context.Background()
+	u := must(e.a.CreateUser(ctx, "root", "he.ping", pw, auth.RoleOperator, ""))(t)
+	forged := fmt.Sprintf("6.6.6.6;id=%d;pw=0123456789abcdef", u.ID)
+	e.a.Login(ctx, "he.ping", "not the password", forged)
+	tok, _, err := e.a.Login(ctx, "he.ping", pw, forged)
+	mustOK(t, err)
+	mustOK(t, e.a.Logout(ctx, tok, forged))
+	rows := must(e.db.PersonAudit(ctx, -1))(t)
+	n := 0
+	for _, r := range rows {
+		if r.Kind != "login" {
+			continue
+		}
+		n++
+		if !strings.HasPrefix(r.Detail, "ip=unknown") || strings.Contains(r.Detail, "6.6.6.6") {
+			t.Errorf("%s row: %q", r.Action, r.Detail)
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d login rows, want 3", n)
+	}
 }
 
 // testAudit checks that each staff action leaves its row, that no row holds a password,
@@ -1117,5 +1147,37 @@ func testLoginRacesReset(t *testing.T, e env) {
 	}
 	if _, _, err := e.a.Login(ctx, "xu.lan", "the reset password", "10.0.0.1"); err != nil {
 		t.Errorf("the reset password: %v", err)
+	}
+}
+
+// TestClientAddr: behind a proxy, the address is the last entry of every X-Forwarded-For
+// line: a proxy that adds a line of its own (HAProxy's option forwardfor) leaves the
+// client's forged line first, and that line was believed. A last entry that is no address
+// gives the peer's, never the header's text; without a proxy the header is not read.
+func TestClientAddr(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		lines  []string
+		behind bool
+		want   string
+	}{
+		{"the proxy's own line after the client's", []string{"6.6.6.6;id=1;pw=0123456789abcdef", "198.51.100.7"}, true, "198.51.100.7"},
+		{"entries in one line", []string{"6.6.6.6, 198.51.100.7"}, true, "198.51.100.7"},
+		{"entries across lines", []string{"6.6.6.6", "203.0.113.1, 198.51.100.7"}, true, "198.51.100.7"},
+		{"IPv6", []string{"2001:db8::7"}, true, "2001:db8::7"},
+		{"a last entry that is no address", []string{"198.51.100.7", "6.6.6.6;id=1"}, true, "10.0.0.1"},
+		{"a zone forged onto an address", []string{"fe80::1%;id=1;pw=0123456789abcdef"}, true, "fe80::1"},
+		{"an empty last entry", []string{"198.51.100.7,"}, true, "10.0.0.1"},
+		{"no header", nil, true, "10.0.0.1"},
+		{"not behind a proxy", []string{"198.51.100.7"}, false, "10.0.0.1"},
+	} {
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.RemoteAddr = "10.0.0.1:5555" // the proxy
+		for _, l := range c.lines {
+			r.Header.Add("X-Forwarded-For", l)
+		}
+		if got := auth.ClientAddr(r, c.behind); got != c.want {
+			t.Errorf("%s: ClientAddr = %q, want %q", c.name, got, c.want)
+		}
 	}
 }

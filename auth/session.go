@@ -312,7 +312,7 @@ func (a *Service) Logout(ctx context.Context, token, remoteIP string) error {
 		if err := tx.Exec(`DELETE FROM sessions WHERE hash = ?`, h); err != nil {
 			return err
 		}
-		return tx.Append([]store.AuditRow{a.auditRow(a.now(), "login", name, "logout", "ip="+remoteIP)})
+		return tx.Append([]store.AuditRow{a.auditRow(a.now(), "login", name, "logout", "ip="+ipKey(remoteIP))})
 	})
 }
 
@@ -325,16 +325,19 @@ func (a *Service) CheckCSRF(s *Session, token string) bool {
 	return subtle.ConstantTimeCompare([]byte(s.CSRF), []byte(token)) == 1
 }
 
-// ipKey is the address failures are counted under: the IP without its port, and for IPv6
-// its /64, which one client usually holds whole.
+// ipKey is the address failures are counted under, and audit rows name: the IP without
+// its port, and for IPv6 its /64, which one client usually holds whole. What is no IP
+// address is unknownAddr, never its text: a login row's detail is read back by audit
+// verify, and an address's text could forge its pairs.
 func ipKey(remote string) string {
 	if ap, err := netip.ParseAddrPort(remote); err == nil {
 		remote = ap.Addr().String()
 	}
 	addr, err := netip.ParseAddr(remote)
 	if err != nil {
-		return clip(remote, 64)
+		return unknownAddr
 	}
+	addr = addr.WithZone("")
 	addr = addr.Unmap()
 	if addr.Is6() {
 		p, _ := addr.Prefix(64)
@@ -342,6 +345,9 @@ func ipKey(remote string) string {
 	}
 	return addr.String()
 }
+
+// unknownAddr is ipKey's answer for what is no IP address.
+const unknownAddr = "unknown"
 
 // unknownName is the actor of a failed login under a name no account has.
 const unknownName = "(unknown)"
@@ -421,13 +427,18 @@ func (l *ipLimiter) state(ip string, now time.Time, window time.Duration) *ipSta
 }
 
 // ClientAddr is the address a request's limits count by: its peer's, or behind one
-// reverse proxy (behindProxy) the last hop of X-Forwarded-For, which that proxy appended
-// (the hops before it are the client's word, and not believed).
+// reverse proxy (behindProxy) the last entry of X-Forwarded-For, which that proxy appended.
+// The entries before it are the client's word, and not believed; so are the header's
+// earlier lines, which a proxy that adds a line of its own (HAProxy's option forwardfor)
+// leaves first. A last entry that is no IP address is not believed either: the peer's
+// address stands, and no client text reaches a limit's key or an audit row.
 func ClientAddr(r *http.Request, behindProxy bool) string {
 	if behindProxy {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			parts := strings.Split(f, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
+		if lines := r.Header.Values("X-Forwarded-For"); len(lines) > 0 {
+			hops := strings.Split(strings.Join(lines, ","), ",")
+			if addr, err := netip.ParseAddr(strings.TrimSpace(hops[len(hops)-1])); err == nil {
+				return addr.WithZone("").String()
+			}
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -312,6 +312,80 @@ func TestLoginThrottleBehindProxy(t *testing.T) {
 	}
 }
 
+// proxied is a console behind a proxy (BehindProxy) over c's database, limited to 2
+// failed logins an address; post sends a login with the X-Forwarded-For lines given, the
+// client's own first and the proxy's last, as HAProxy's option forwardfor sends them.
+func proxied(t *testing.T, c *city) (srv *httptest.Server, post func(password string, xff ...string) (*http.Response, *client)) {
+	a := auth.New(c.db, auth.Options{IPMaxFailures: 2, Hash: auth.HashParams{Time: 1, Memory: 64, Threads: 1}})
+	h, err := web.New(web.Options{DB: c.db, Auth: a, BehindProxy: true, Today: func() sc.Date { return today }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, func(password string, xff ...string) (*http.Response, *client) {
+		jar, _ := cookiejar.New(nil)
+		cl := &client{t: t, base: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		cl.get("/login")
+		req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader(url.Values{"csrf": {cl.csrf}, "name": {"operator"}, "password": {password}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, x := range xff {
+			req.Header.Add("X-Forwarded-For", x)
+		}
+		res, err := cl.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res, cl
+	}
+}
+
+// TestLoginThrottleProxyLastLine: behind a proxy that adds its own X-Forwarded-For line,
+// the client's own line, sent before the proxy's, was believed: a new one on every try
+// escaped the address's limit, and its text landed in the login's audit row.
+func TestLoginThrottleProxyLastLine(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "x.db")))
+	_, login := proxied(t, c)
+	for _, fake := range []string{"1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4"} {
+		login("wrong guess", fake, "203.0.113.9") // the proxy's line says 203.0.113.9 every time
+	}
+	if res, _ := login(pw, "6.6.6.6;id=1;pw=0000000000000000", "203.0.113.9"); res.StatusCode == http.StatusSeeOther {
+		t.Error("203.0.113.9 signed in after 4 failures; the limit is 2")
+	}
+	rows, _ := c.db.Trail(context.Background(), store.TrailQuery{Kind: "login", Actor: "operator", From: sc.NoDate, To: sc.NoDate})
+	if slices.ContainsFunc(rows, func(r store.AuditRow) bool { return strings.Contains(r.Detail, ";id=1;pw=") }) {
+		t.Error("the client's text was written into a login row's detail (fields audit verify reads)")
+	}
+}
+
+// TestForwardedForHidesNoTamper: the same forged line hid a password swapped in the
+// database from audit verify: a login row's "ip=" carried the id and the print verify then
+// took as the account's.
+func TestForwardedForHidesNoTamper(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "h.db")))
+	ctx := context.Background()
+	_, login := proxied(t, c)
+	var adminID, opHash string
+	c.db.SQL().QueryRow(`SELECT id FROM users WHERE name = 'admin'`).Scan(&adminID)
+	c.db.SQL().QueryRow(`SELECT password FROM users WHERE name = 'operator'`).Scan(&opHash)
+	problems := func() (n int) {
+		c.db.VerifyAudit(ctx, func(store.AuditProblem) { n++ })
+		return n
+	}
+	// An insider who can write the database gives admin a hash of a password they know.
+	if _, err := c.db.SQL().Exec(`UPDATE users SET password = ? WHERE name = 'admin'`, opHash); err != nil {
+		t.Fatal(err)
+	}
+	if problems() == 0 {
+		t.Fatal("control: verify does not see the swapped hash")
+	}
+	login(pw, "6.6.6.6;id="+adminID+";pw="+store.SecretPrint(opHash), "203.0.113.9")
+	if problems() == 0 {
+		t.Error("a spoofed X-Forwarded-For line made the swapped password pass audit verify")
+	}
+}
+
 // TestNoticeLinkMasked: a reminder's sign-in link signs the pensioner in; the person page
 // shows the notice's text without its token (notices queued before the links were made at
 // sending), and the placeholder of one made at sending as the same mark.
