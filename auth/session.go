@@ -447,3 +447,22 @@ func ClientAddr(r *http.Request, behindProxy bool) string {
 	}
 	return host
 }
+
+// OverTLS reports whether request r reached the service over TLS: directly, or behind one
+// reverse proxy (behindProxy) that says so in X-Forwarded-Proto, its last entry being
+// "https". Only cookies' Secure attribute is decided by it: a client that forges the header
+// makes its own cookies stricter, nothing more.
+func OverTLS(r *http.Request, behindProxy bool) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !behindProxy {
+		return false
+	}
+	lines := r.Header.Values("X-Forwarded-Proto")
+	if len(lines) == 0 {
+		return false
+	}
+	protos := strings.Split(strings.Join(lines, ","), ",")
+	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https")
+}

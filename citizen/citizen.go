@@ -49,12 +49,14 @@ type Options struct {
 	Face *face.Models
 	// Now is the wall clock (tests pass their own).
 	Now func() time.Time
-	// Secure marks cookies Secure (serve behind HTTPS).
+	// Secure marks cookies Secure always (serve behind HTTPS); without it they are Secure
+	// over TLS, or behind a proxy (TrustProxy) that sends X-Forwarded-Proto: https.
 	Secure bool
 	Log    *slog.Logger
 	// Limits and lifetimes; zero values take the defaults of DefaultPolicy.
 	Policy Policy
-	// TrustProxy takes the client's address from X-Forwarded-For's last hop (behind a proxy).
+	// TrustProxy takes the client's address from X-Forwarded-For's last entry, and whether
+	// the request came by https from X-Forwarded-Proto (behind one proxy).
 	TrustProxy bool
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	sc "github.com/silentcert/silentcert"
+	"github.com/silentcert/silentcert/auth"
 	"github.com/silentcert/silentcert/idcard"
 	"github.com/silentcert/silentcert/store"
 )
@@ -63,8 +64,12 @@ const (
 	langCookie      = "sc_lang"
 )
 
-func (h *handler) setCookie(w http.ResponseWriter, name, value string, ttl time.Duration) {
-	c := &http.Cookie{Name: name, Value: value, Path: "/c/", HttpOnly: true, Secure: h.opt.Secure, SameSite: http.SameSiteStrictMode}
+// setCookie sets a cookie of the pensioner's pages, Secure as the console's are: always
+// (Options.Secure), over TLS, or behind a proxy (TrustProxy) that says the request came by
+// https (auth.OverTLS).
+func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, ttl time.Duration) {
+	secure := h.opt.Secure || auth.OverTLS(r, h.opt.TrustProxy)
+	c := &http.Cookie{Name: name, Value: value, Path: "/c/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode}
 	if ttl < 0 {
 		c.MaxAge = -1
 	} else if ttl > 0 {
@@ -222,7 +227,7 @@ func (h *handler) linkPost(w http.ResponseWriter, r *http.Request) {
 	if agent {
 		phone = p.AgentPhone
 	}
-	h.setCookie(w, linkCookie, tok, h.pol.SessionTTL)
+	h.setCookie(w, r, linkCookie, tok, h.pol.SessionTTL)
 	h.challenge(w, r, tx, p, phone, agent, l.hash)
 }
 
@@ -298,7 +303,7 @@ func (h *handler) challenge(w http.ResponseWriter, r *http.Request, tx *store.Tx
 			}
 		}()
 	}
-	h.setCookie(w, challengeCookie, tok, h.pol.CodeTTL)
+	h.setCookie(w, r, challengeCookie, tok, h.pol.CodeTTL)
 	http.Redirect(w, r, "/c/code", http.StatusSeeOther)
 }
 
@@ -345,7 +350,7 @@ func (h *handler) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := string(n[:])
-	h.setCookie(w, linkCookie, "", -1) // a login by ID number starts over by ID number
+	h.setCookie(w, r, linkCookie, "", -1) // a login by ID number starts over by ID number
 	tx, err := h.db.Begin(ctx)
 	if err != nil {
 		h.fail(w, r, err)
@@ -419,7 +424,7 @@ func (h *handler) codePost(w http.ResponseWriter, r *http.Request) {
 		Scan(&pid, &agent, &linkHash, &want, &expires, &attempts, &done)
 	if err != nil || done != 0 || now.UnixNano() >= expires || attempts >= h.pol.CodeAttempts {
 		tx.Commit()
-		h.setCookie(w, challengeCookie, "", -1)
+		h.setCookie(w, r, challengeCookie, "", -1)
 		h.render(w, r, http.StatusOK, "message", pageData{Msg: "code_expired", Next: h.again(r)})
 		return
 	}
@@ -448,7 +453,7 @@ func (h *handler) codePost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if attempts >= h.pol.CodeAttempts || !linkOK {
-			h.setCookie(w, challengeCookie, "", -1)
+			h.setCookie(w, r, challengeCookie, "", -1)
 			h.render(w, r, http.StatusOK, "message", pageData{Msg: "code_expired", Next: h.again(r)})
 			return
 		}
@@ -491,9 +496,9 @@ func (h *handler) codePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("citizen login", "person", idcard.Mask(p.PersonID), "agent", agent != 0, "via", via)
-	h.setCookie(w, challengeCookie, "", -1)
-	h.setCookie(w, linkCookie, "", -1) // spent
-	h.setCookie(w, sessionCookie, stok, 0)
+	h.setCookie(w, r, challengeCookie, "", -1)
+	h.setCookie(w, r, linkCookie, "", -1) // spent
+	h.setCookie(w, r, sessionCookie, stok, 0)
 	http.Redirect(w, r, "/c/me", http.StatusSeeOther)
 }
 
@@ -563,7 +568,7 @@ func (h *handler) logoutPost(w http.ResponseWriter, r *http.Request) {
 			h.log.Error("citizen logout", "err", err)
 		}
 	}
-	h.setCookie(w, sessionCookie, "", -1)
+	h.setCookie(w, r, sessionCookie, "", -1)
 	http.Redirect(w, r, "/c/login", http.StatusSeeOther)
 }
 

@@ -432,3 +432,38 @@ func TestFormBodyBounded(t *testing.T) {
 		t.Errorf("an ordinary sign-in form: %d %s", st, body)
 	}
 }
+
+// TestCookiesSecureBehindProxy: the pensioner's pages' cookies were Secure only with
+// Options.Secure (serve --secure-cookies): behind a TLS proxy without it, the session went
+// without. Now they are Secure as the console's: always with Secure, over TLS, or behind
+// a proxy (TrustProxy) that says https in X-Forwarded-Proto; not on that header's word alone.
+func TestCookiesSecureBehindProxy(t *testing.T) {
+	for _, c := range []struct {
+		opt   Options
+		proto string
+		tls   bool
+		want  bool
+	}{
+		{Options{TrustProxy: true}, "https", false, true},
+		{Options{TrustProxy: true}, "http", false, false},
+		{Options{TrustProxy: true}, "", false, false},
+		{Options{}, "https", false, false},
+		{Options{}, "", true, true},
+		{Options{Secure: true}, "", false, true},
+	} {
+		target := "/c/"
+		if c.tls {
+			target = "https://example.org/c/" // httptest gives it a TLS state
+		}
+		r := httptest.NewRequest("GET", target, nil)
+		if c.proto != "" {
+			r.Header.Set("X-Forwarded-Proto", c.proto)
+		}
+		w := httptest.NewRecorder()
+		(&handler{opt: c.opt}).setCookie(w, r, sessionCookie, "x", 0)
+		if ck := w.Result().Cookies(); len(ck) != 1 || ck[0].Secure != c.want {
+			t.Errorf("secure %v, proxy %v, X-Forwarded-Proto %q, TLS %v: cookies %v, want Secure %v",
+				c.opt.Secure, c.opt.TrustProxy, c.proto, c.tls, ck, c.want)
+		}
+	}
+}

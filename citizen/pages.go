@@ -366,7 +366,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, code int, name 
 		d.Path = "/c/me"
 	}
 	if l := r.URL.Query().Get("lang"); l == d.Lang {
-		h.setCookie(w, langCookie, l, 365*24*60*60*1e9)
+		h.setCookie(w, r, langCookie, l, 365*24*60*60*1e9)
 	}
 	var b bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&b, name+".html", d); err != nil {

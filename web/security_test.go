@@ -386,6 +386,33 @@ func TestForwardedForHidesNoTamper(t *testing.T) {
 	}
 }
 
+// TestSecureCookiesBehindProxy: behind a TLS proxy (BehindProxy, the request said https
+// by X-Forwarded-Proto) the console's cookies were sent without Secure unless
+// --secure-cookies was also given. Over plain http they stay without it.
+func TestSecureCookiesBehindProxy(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "s.db")))
+	srv, _ := proxied(t, c)
+	for _, proto := range []string{"https", "http", ""} {
+		req, _ := http.NewRequest("GET", srv.URL+"/login", nil)
+		if proto != "" {
+			req.Header.Set("X-Forwarded-Proto", proto)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if len(res.Cookies()) == 0 {
+			t.Fatalf("X-Forwarded-Proto %q: no cookie set", proto)
+		}
+		for _, ck := range res.Cookies() {
+			if ck.Secure != (proto == "https") {
+				t.Errorf("cookie %s behind the proxy, X-Forwarded-Proto %q: Secure %v", ck.Name, proto, ck.Secure)
+			}
+		}
+	}
+}
+
 // TestNoticeLinkMasked: a reminder's sign-in link signs the pensioner in; the person page
 // shows the notice's text without its token (notices queued before the links were made at
 // sending), and the placeholder of one made at sending as the same mark.

@@ -74,9 +74,10 @@ type Options struct {
 	DB     *store.DB
 	Auth   *auth.Service
 	Ingest Ingester
-	Secure bool // served over TLS: cookies get the Secure attribute
+	Secure bool // served over TLS: cookies get the Secure attribute, whatever the request
 	// BehindProxy: one reverse proxy fronts the console and appends the client's address
-	// to X-Forwarded-For; login throttling counts by that address, not the proxy's.
+	// to X-Forwarded-For; login throttling counts by that address, not the proxy's. Its
+	// X-Forwarded-Proto: https marks the request's cookies Secure.
 	BehindProxy bool
 	Log         *slog.Logger
 	Now         func() time.Time
@@ -517,5 +518,8 @@ const (
 )
 
 // secure reports whether cookies must carry Secure: the console is served over TLS,
-// directly or (Options.Secure) behind a proxy that ends it.
-func (c *console) secure(r *http.Request) bool { return c.opt.Secure || r.TLS != nil }
+// directly, or behind a proxy that ends it: always (Options.Secure), or when the proxy
+// (BehindProxy) says the request came by https (auth.OverTLS).
+func (c *console) secure(r *http.Request) bool {
+	return c.opt.Secure || auth.OverTLS(r, c.opt.BehindProxy)
+}
