@@ -857,11 +857,19 @@ func testLastCityAdmin(t *testing.T, e env) {
 	ctx := context.Background()
 	root := must(e.a.CreateUser(ctx, "cli", "root", "a long enough password", auth.RoleAdmin, ""))(t)
 	must(e.a.CreateUser(ctx, "root", "dadmin", "a long enough password", auth.RoleAdmin, "371002"))(t)
-	if err := e.a.SetDisabled(ctx, "root", root.ID, true); code(err) != sc.EConflict {
+	if err := e.a.SetDisabled(ctx, "root", root.ID, true); code(err) != sc.EConflict || !errors.Is(err, auth.ErrLastAdmin) {
 		t.Fatalf("disabling the last city-wide administrator beside a scoped one: %v", err)
 	}
-	if err := e.a.SetRole(ctx, "root", root.ID, auth.RoleAdmin, "371002"); code(err) != sc.EConflict {
+	if err := e.a.SetRole(ctx, "root", root.ID, auth.RoleAdmin, "371002"); code(err) != sc.EConflict || !errors.Is(err, auth.ErrLastAdmin) {
 		t.Fatalf("scoping the last city-wide administrator: %v", err)
+	}
+	// The console audits the refusal in a row of its own, which audit verify reads past.
+	mustOK(t, e.a.Refused(ctx, "root", "user", fmt.Sprintf("op=disable;user=root;id=%d;reason=last_admin", root.ID)))
+	if rows := must(e.db.PersonAudit(ctx, -1))(t); !hasRow(rows, "user", "root", "refused", "op=disable;user=root;id=") {
+		t.Error("the refusal is not in the trail")
+	}
+	if _, err := e.db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Errorf("audit: %+v", p) }); err != nil {
+		t.Fatal(err)
 	}
 	second := must(e.a.CreateUser(ctx, "root", "root2", "a long enough password", auth.RoleAdmin, ""))(t)
 	mustOK(t, e.a.SetDisabled(ctx, "root", root.ID, true))

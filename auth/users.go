@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -311,9 +312,23 @@ func lastAdmin(tx *store.Tx, id int64) error {
 		return err
 	}
 	if n == 0 {
-		return sc.Errorf(sc.EConflict, "this is the last enabled administrator of the whole installation: make another first")
+		return &sc.Error{Code: sc.EConflict, Message: "this is the last enabled administrator of the whole installation: make another first", Err: ErrLastAdmin}
 	}
 	return nil
+}
+
+// ErrLastAdmin is wrapped by the error refusing to disable, or take the role of, the last
+// enabled administrator of the whole installation, so that the console can audit the refusal.
+var ErrLastAdmin = errors.New("the last enabled administrator of the whole installation")
+
+// Refused records that actor was refused an action on accounts (kind "user") or API keys
+// (kind "api_key"), with detail saying what and why, in a transaction of its own: the
+// refused change wrote nothing, and the attempt is still a staff action for the trail.
+// detail must hold no password, and client text only through store.DetailValue.
+func (a *Service) Refused(ctx context.Context, actor, kind, detail string) error {
+	return a.write(ctx, func(tx *store.Tx) error {
+		return tx.Append([]store.AuditRow{a.auditRow(a.now(), kind, actor, "refused", detail)})
+	})
 }
 
 // temporaryDetail marks an audit row's password as one an administrator chose.

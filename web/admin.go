@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -180,7 +182,9 @@ func (c *console) usersPage(w http.ResponseWriter, r *http.Request, status int, 
 // enables, or ends sessions; auth audits each.
 func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 	u := reqOf(r).user
+	op := r.PostFormValue("op")
 	if err := admin(u); err != nil {
+		c.refused(r, "user", op, "", "not_admin")
 		c.fail(w, r, err)
 		return
 	}
@@ -188,16 +192,21 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 	var err error
 	msg := "admin.done"
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
-	op := r.PostFormValue("op")
+	var target *auth.User
 	if op != "create" {
 		// The account acted on must be one this administrator manages; one it does not
 		// is answered as one that does not exist.
-		target, terr := c.auth.User(ctx, id)
-		if terr != nil && sc.ErrorCode(terr) != sc.ENotFound {
+		var terr error
+		target, terr = c.auth.User(ctx, id)
+		switch {
+		case terr != nil && sc.ErrorCode(terr) != sc.ENotFound:
 			c.fail(w, r, terr)
 			return
-		}
-		if terr != nil || !(target.ID == u.ID || manages(u, target.Role, target.Region)) {
+		case terr != nil:
+			c.fail(w, r, sc.Errorf(sc.ENotFound, "no such account"))
+			return
+		case target.ID != u.ID && !manages(u, target.Role, target.Region):
+			c.refused(r, "user", op, accountDetail(target), "not_managed")
 			c.fail(w, r, sc.Errorf(sc.ENotFound, "no such account"))
 			return
 		}
@@ -206,6 +215,8 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 	case "create":
 		region, role := strings.TrimSpace(r.PostFormValue("region")), auth.Role(r.PostFormValue("role"))
 		if !manages(u, role, region) {
+			c.refused(r, "user", op, "user="+store.DetailValue(strings.TrimSpace(r.PostFormValue("name")))+
+				";role="+store.DetailValue(string(role))+";region="+store.DetailValue(region), "not_managed")
 			err = sc.Errorf(sc.EInvalid, "an administrator of %s makes staff accounts inside it, not administrators", u.Region)
 			break
 		}
@@ -227,6 +238,7 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 		case id == u.ID:
 			err = said(sc.EInvalid, "admin.own_role")
 		case !manages(u, role, region):
+			c.refused(r, "user", op, accountDetail(target)+";role="+store.DetailValue(string(role))+";region="+store.DetailValue(region), "not_managed")
 			err = sc.Errorf(sc.EInvalid, "an administrator of %s makes staff accounts inside it, not administrators", u.Region)
 		default:
 			err = c.auth.SetRole(ctx, u.Name, id, role, region)
@@ -248,10 +260,36 @@ func (c *console) usersPost(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, err)
 			return
 		}
+		if errors.Is(err, auth.ErrLastAdmin) {
+			c.refused(r, "user", op, accountDetail(target), "last_admin")
+		}
 		c.usersPage(w, r, refusedStatus(err), "", c.words(r, err))
 		return
 	}
 	c.usersPage(w, r, http.StatusOK, msg, "")
+}
+
+// refused records in the audit trail that the signed-in administrator was refused op (a
+// form's, checked by its CSRF token) on the accounts page (kind "user") or the keys page
+// (kind "api_key"): a delegated administrator reaching beyond its region, one of a region
+// asking for API keys, the last administrator of the whole installation disabled. target
+// names what it was about (client text through store.DetailValue), reason why. The row is
+// written in a transaction of its own (the refused change wrote nothing); were it not
+// written, the refusal stands, and the failure is logged.
+func (c *console) refused(r *http.Request, kind, op, target, reason string) {
+	detail := "op=" + store.DetailValue(op)
+	if target != "" {
+		detail += ";" + target
+	}
+	detail += ";reason=" + reason
+	if err := c.auth.Refused(context.WithoutCancel(r.Context()), reqOf(r).user.Name, kind, detail); err != nil {
+		c.log.Error("console: a refusal not audited", "user", reqOf(r).user.Name, "kind", kind, "detail", detail, "err", err)
+	}
+}
+
+// accountDetail names account u in an audit row's detail, as auth's own rows do.
+func accountDetail(u *auth.User) string {
+	return "user=" + u.Name + ";id=" + strconv.FormatInt(u.ID, 10)
 }
 
 // refusedStatus is the status of a form's page shown again with the refusal's words: 503
@@ -311,6 +349,7 @@ func (c *console) keysPage(w http.ResponseWriter, r *http.Request, status int, s
 func (c *console) keysPost(w http.ResponseWriter, r *http.Request) {
 	u := reqOf(r).user
 	if err := cityAdmin(u); err != nil {
+		c.refused(r, "api_key", r.PostFormValue("op"), "", "not_city_admin")
 		c.fail(w, r, err)
 		return
 	}

@@ -605,6 +605,71 @@ func TestScopedAdmin(t *testing.T) {
 	}
 }
 
+// TestRefusalsAudited: refused staff actions left nothing in the audit trail: a
+// delegated administrator's attempt to make an administrator of the whole installation,
+// to reach an account outside its region (answered "no such account"), to make an API key,
+// and the refused disabling of the last administrator of the whole installation. Now each
+// refusal is a row of its own (action "refused"), without the password sent, and the trail
+// still verifies.
+func TestRefusalsAudited(t *testing.T) {
+	c := newCity(t, storetest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db")))
+	ctx := context.Background()
+	ad := c.client(t)
+	ad.login("admin")
+	ad.get("/admin/users")
+	ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"create"}, "name": {"dadmin"}, "password": {pw}, "role": {"admin"}, "region": {"371002"}})
+	da := c.client(t)
+	da.firstLogin("dadmin")
+	da.get("/admin/users")
+	const secret = "an attacker's long password"
+	if st, _, _ := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"create"}, "name": {"rogue;id=1"}, "password": {secret}, "role": {"admin"}, "region": {""}}); st != http.StatusBadRequest {
+		t.Fatalf("refused: %d", st)
+	}
+	var adminID, opID string
+	c.db.SQL().QueryRow(`SELECT id FROM users WHERE name = 'admin'`).Scan(&adminID)
+	c.db.SQL().QueryRow(`SELECT id FROM users WHERE name = 'operator'`).Scan(&opID)
+	if st, _, _ := da.post("/admin/users", url.Values{"csrf": {da.csrf}, "op": {"password"}, "id": {opID}, "password": {secret}}); st != http.StatusNotFound {
+		t.Fatalf("the city's operator's password set by the district administrator: %d", st)
+	}
+	if st, _, _ := da.post("/admin/keys", url.Values{"csrf": {da.csrf}, "op": {"create"}, "source": {"PSB"}, "name": {"k"}}); st != http.StatusForbidden {
+		t.Fatalf("a key made by the district administrator: %d", st)
+	}
+	if st, _, _ := ad.post("/admin/users", url.Values{"csrf": {ad.csrf}, "op": {"disable"}, "id": {adminID}}); st == http.StatusOK {
+		t.Fatal("the last administrator disabled")
+	}
+	rows, err := c.db.Trail(ctx, store.TrailQuery{Action: "refused", From: sc.NoDate, To: sc.NoDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct{ kind, actor, detail string }{
+		{"user", "dadmin", "op=create;user=rogue,id:1;role=admin;region=;reason=not_managed"},
+		{"user", "dadmin", "op=password;user=operator;id=" + opID + ";reason=not_managed"},
+		{"api_key", "dadmin", "op=create;reason=not_city_admin"},
+		{"user", "admin", "op=disable;user=admin;id=" + adminID + ";reason=last_admin"},
+	} {
+		if !slices.ContainsFunc(rows, func(r store.AuditRow) bool {
+			return r.Kind == want.kind && r.Actor == want.actor && r.Detail == want.detail
+		}) {
+			t.Errorf("no %s row by %s %q in %+v", want.kind, want.actor, want.detail, rows)
+		}
+	}
+	for _, r := range rows {
+		if strings.Contains(r.Detail, "attacker") {
+			t.Errorf("the password sent is in the trail: %q", r.Detail)
+		}
+	}
+	if _, err := c.db.VerifyAudit(ctx, func(p store.AuditProblem) { t.Errorf("audit: %+v", p) }); err != nil {
+		t.Fatal(err)
+	}
+	// The console's trail names the action; a district's auditor reads its administrator's.
+	if _, page := ad.get("/audit?action=refused"); !strings.Contains(page, "已拒绝") {
+		t.Error("the trail page does not name the refusals")
+	}
+	if scoped, err := c.db.Trail(ctx, store.TrailQuery{Action: "refused", Region: "371002", From: sc.NoDate, To: sc.NoDate}); err != nil || len(scoped) != 3 {
+		t.Errorf("a district auditor reads %d refusals (%v), want dadmin's 3", len(scoped), err)
+	}
+}
+
 // visitNotFound has the village assistant v1 record that 张三 was not found at home, on
 // 2024-05-08: a staff action in the audit trail, about a person of 371002001001.
 func visitNotFound(t *testing.T, c *city) {
