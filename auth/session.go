@@ -38,7 +38,7 @@ var ErrThrottled = errors.New("too many failed logins from this address")
 // right password) and per address (IPMaxFailures in IPWindow). Every failure is the same
 // EUnauthorized error, whether the name exists or not, and takes as long.
 func (a *Service) Login(ctx context.Context, name, password, remoteIP string) (string, *User, error) {
-	ip := ipKey(remoteIP)
+	ip := AddrKey(remoteIP)
 	if !a.ips.allow(ip, a.now(), a.opt.IPWindow, a.opt.IPMaxFailures) {
 		return "", nil, &sc.Error{Code: sc.EUnauthorized, Message: unauthorized().Error(), Err: ErrThrottled}
 	}
@@ -312,7 +312,7 @@ func (a *Service) Logout(ctx context.Context, token, remoteIP string) error {
 		if err := tx.Exec(`DELETE FROM sessions WHERE hash = ?`, h); err != nil {
 			return err
 		}
-		return tx.Append([]store.AuditRow{a.auditRow(a.now(), "login", name, "logout", "ip="+ipKey(remoteIP))})
+		return tx.Append([]store.AuditRow{a.auditRow(a.now(), "login", name, "logout", "ip="+AddrKey(remoteIP))})
 	})
 }
 
@@ -325,11 +325,12 @@ func (a *Service) CheckCSRF(s *Session, token string) bool {
 	return subtle.ConstantTimeCompare([]byte(s.CSRF), []byte(token)) == 1
 }
 
-// ipKey is the address failures are counted under, and audit rows name: the IP without
-// its port, and for IPv6 its /64, which one client usually holds whole. What is no IP
-// address is unknownAddr, never its text: a login row's detail is read back by audit
-// verify, and an address's text could forge its pairs.
-func ipKey(remote string) string {
+// AddrKey is the address failures and limits are counted under, and audit rows name: the
+// IP without its port, and for IPv6 its /64, which one client usually holds whole (a
+// client rotating addresses within it is one client). What is no IP address is
+// "unknown", never its text: a login row's detail is read back by audit verify, and an
+// address's text could forge its pairs.
+func AddrKey(remote string) string {
 	if ap, err := netip.ParseAddrPort(remote); err == nil {
 		remote = ap.Addr().String()
 	}
@@ -346,7 +347,7 @@ func ipKey(remote string) string {
 	return addr.String()
 }
 
-// unknownAddr is ipKey's answer for what is no IP address.
+// unknownAddr is AddrKey's answer for what is no IP address.
 const unknownAddr = "unknown"
 
 // unknownName is the actor of a failed login under a name no account has.

@@ -305,8 +305,12 @@ func hashOf(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// clientIP is the address rate limits count by (auth.ClientAddr).
-func (h *handler) clientIP(r *http.Request) string { return auth.ClientAddr(r, h.opt.TrustProxy) }
+// clientIP is the address rate limits count by (auth.ClientAddr), an IPv6 client's /64 as
+// the console's (auth.AddrKey): counted by the whole address, a client went past the
+// limits by taking the next address of its own /64.
+func (h *handler) clientIP(r *http.Request) string {
+	return auth.AddrKey(auth.ClientAddr(r, h.opt.TrustProxy))
+}
 
 // Rule is the rule the pensioner's pages' audit rows name.
 const Rule = "citizen"

@@ -467,3 +467,32 @@ func TestCookiesSecureBehindProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitsCountAClientsNetwork: the sign-in limits count an IPv6 client by its /64, as
+// the console's do: counted by the whole address, a client escaped them by taking the
+// next address of its own network. IPv4 addresses count one by one; what is no address
+// counts as the peer's.
+func TestLimitsCountAClientsNetwork(t *testing.T) {
+	h := &handler{opt: Options{TrustProxy: true}}
+	key := func(peer, forwarded string) string {
+		r := httptest.NewRequest("GET", "/c/", nil)
+		r.RemoteAddr = peer
+		if forwarded != "" {
+			r.Header.Set("X-Forwarded-For", forwarded)
+		}
+		return h.clientIP(r)
+	}
+	proxy := "10.0.0.1:40000"
+	if a, b := key(proxy, "2001:db8:1:2::1"), key(proxy, "2001:db8:1:2:ffff::9"); a != b {
+		t.Errorf("two addresses of one /64 counted apart: %q, %q", a, b)
+	}
+	if a, b := key(proxy, "2001:db8:1:2::1"), key(proxy, "2001:db8:1:3::1"); a == b {
+		t.Errorf("two /64s counted as one: %q", a)
+	}
+	if a, b := key(proxy, "203.0.113.9"), key(proxy, "203.0.113.10"); a == b {
+		t.Errorf("two IPv4 addresses counted as one: %q", a)
+	}
+	if a, b := key("[2001:db8:9::1]:5000", ""), key("[2001:db8:9::2]:5001", ""); a != b {
+		t.Errorf("without a proxy, two peers of one /64 counted apart: %q, %q", a, b)
+	}
+}
