@@ -37,7 +37,7 @@ for db in ${DB:-sqlite postgres}; do
     sqlite)
       if [ ! -f "$work/base.ok" ]; then
         rm -f "$work"/base.db*
-        "$bin" ingest --db "sqlite:$work/base.db" --roster "$work/city/roster.csv" >/dev/null
+        "$bin" ingest --db "sqlite:$work/base.db" --roster "$work/city/roster.csv" >/dev/null 2>"$work/roster.err"  # its warnings, kept apart
         "$bin" run-day --db "sqlite:$work/base.db" --day 2024-06-01 >/dev/null
         touch "$work/base.ok"
       fi
@@ -46,7 +46,7 @@ for db in ${DB:-sqlite postgres}; do
       schema=ingest_bench_$$
       psql -q "${PG%%\?*}" -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
       dsn="$PG&search_path=$schema"
-      "$bin" ingest --db "$dsn" --roster "$work/city/roster.csv" >/dev/null
+      "$bin" ingest --db "$dsn" --roster "$work/city/roster.csv" >/dev/null 2>"$work/roster.err"  # its warnings, kept apart
       "$bin" run-day --db "$dsn" --day 2024-06-01 >/dev/null ;;
   esac
   # (ingest exits 3 when a file's every row was quarantined — a file of rows reported
