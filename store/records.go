@@ -355,12 +355,20 @@ func (t *Tx) storeRecords(n int, rec func(j int, r *Record)) error {
 	}
 	nc := (n + chunkMax - 1) / chunkMax
 	chunks := make(chan chunk, chunksAhead)
-	stop := make(chan struct{})
-	defer close(stop)
+	// Stopped when the write ends, and waited for: rec is never called once storeRecords
+	// has returned (a failed write's caller may reuse what rec reads).
+	stop, done := make(chan struct{}), make(chan struct{})
+	defer func() { close(stop); <-done }()
 	go func() {
+		defer close(done)
 		rs := make([]Record, chunkMax)
 		ps := make([]*Record, chunkMax)
 		for c := range nc {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			part := ps[:min(chunkMax, n-c*chunkMax)]
 			for k := range part {
 				rec(c*chunkMax+k, &rs[k])
