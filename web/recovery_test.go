@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -431,25 +430,12 @@ func (c *city) clientAs(t *testing.T, name string) *client {
 // transaction.
 type readFirst struct {
 	*service.Service
-	mu    sync.Mutex
-	after func()
-}
-
-func (r *readFirst) set(f func()) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.after = f
+	onceHook
 }
 
 func (r *readFirst) RecoveriesOf(ctx context.Context, pid int64) ([]service.Recovery, error) {
 	out, err := r.Service.RecoveriesOf(ctx, pid)
-	r.mu.Lock()
-	after := r.after
-	r.after = nil
-	r.mu.Unlock()
-	if after != nil {
-		after()
-	}
+	r.take()
 	return out, err
 }
 

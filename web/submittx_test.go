@@ -11,35 +11,56 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/service"
+	"github.com/silentcert/silentcert/store"
 	"github.com/silentcert/silentcert/store/storetest"
 	"github.com/silentcert/silentcert/web"
 )
+
+// onceHook holds a function for the next call that takes it to run, once.
+type onceHook struct {
+	mu sync.Mutex
+	f  func()
+}
+
+// set has f run at the next take.
+func (h *onceHook) set(f func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.f = f
+}
+
+// take runs the function set, if any, and forgets it.
+func (h *onceHook) take() {
+	h.mu.Lock()
+	f := h.f
+	h.f = nil
+	h.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
 
 // landsFirst is the console's ingester with a batch of its own applied first: what
 // another staff member's form, or a department's push, does between the moment a form's
 // handler read the person and the moment its batch is applied.
 type landsFirst struct {
 	web.Ingester
-	mu    sync.Mutex
-	first func()
-}
-
-// set has f applied before the next submission.
-func (l *landsFirst) set(f func()) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.first = f
+	onceHook
 }
 
 func (l *landsFirst) Ingest(ctx context.Context, sub web.Submission) (*web.Receipt, error) {
-	l.mu.Lock()
-	first := l.first
-	l.first = nil
-	l.mu.Unlock()
-	if first != nil {
-		first()
-	}
+	l.take()
 	return l.Ingester.Ingest(ctx, sub)
+}
+
+// newLandsFirstCity is a city whose console's batches land after landsFirst's.
+func newLandsFirstCity(t *testing.T, db *store.DB) (*city, *landsFirst) {
+	var lf *landsFirst
+	c := newCityIngest(t, db, service.Options{}, func(_ *service.Service, in web.Ingester) web.Ingester {
+		lf = &landsFirst{Ingester: in}
+		return lf
+	})
+	return c, lf
 }
 
 // TestFormDecidedInItsBatch: a form decides from the person as its batch's transaction
@@ -55,11 +76,7 @@ func TestFormDecidedInItsBatch(t *testing.T) {
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			ctx := context.Background()
-			var lf *landsFirst
-			c := newCityIngest(t, dsn.Open(t), service.Options{}, func(_ *service.Service, in web.Ingester) web.Ingester {
-				lf = &landsFirst{Ingester: in}
-				return lf
-			})
+			c, lf := newLandsFirstCity(t, dsn.Open(t))
 			ingest := func(origin, rows string) {
 				t.Helper()
 				if _, err := c.svc.Ingest(ctx, service.Batch{Origin: origin, Actor: "test", Day: today, Files: []service.File{{Name: "r.csv",
@@ -145,11 +162,7 @@ func TestReviewNamesTheOpenDispute(t *testing.T) {
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			ctx := context.Background()
-			var lf *landsFirst
-			c := newCityIngest(t, dsn.Open(t), service.Options{}, func(_ *service.Service, in web.Ingester) web.Ingester {
-				lf = &landsFirst{Ingester: in}
-				return lf
-			})
+			c, lf := newLandsFirstCity(t, dsn.Open(t))
 			ingest := func(rows string) {
 				t.Helper()
 				if _, err := c.svc.Ingest(ctx, service.Batch{Origin: "test", Actor: "test", Day: today, Files: []service.File{{Name: "r.csv",
