@@ -382,7 +382,7 @@ func (s *Service) replayStart(ctx context.Context, opt ReplayOptions) (replayMar
 			if was == "" {
 				was = "unrecorded" // a mark from before marks named their program
 			}
-			detail := "from=" + was + ";to=" + m.Build + ";reason=" + strings.NewReplacer(";", ",", "\n", " ").Replace(opt.BuildChange)
+			detail := "from=" + was + ";to=" + m.Build + ";reason=" + store.DetailValue(opt.BuildChange)
 			old.Build = m.Build
 			return old, s.setMeta(ctx, replayMeta, old.json(), store.AuditRow{Kind: "build", Day: s.Today(), At: s.wallTime(), Actor: "replay", PID: -1,
 				Action: "resume", Detail: detail})

@@ -21,7 +21,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -261,10 +260,10 @@ func (s *Service) CheckModel(ctx context.Context, change, actor string) error {
 		return sc.Errorf(sc.EConflict, "%s: its decisions come from evidence model %s; this run's is %s (%s): give the same --model, or --model-change REASON to switch (written to the audit trail)",
 			s.db, stored, id, orNone(trained))
 	default:
-		detail = "from=" + stored + ";" + detail + ";reason=" + strings.NewReplacer(";", ",", "\n", " ").Replace(change)
+		detail = "from=" + stored + ";" + detail + ";reason=" + store.DetailValue(change)
 	}
 	if trained != "" {
-		detail += ";trained=" + strings.ReplaceAll(trained, ";", ",")
+		detail += ";trained=" + store.DetailValue(trained)
 	}
 	return s.setNoted(ctx, "model", id, actor, detail)
 }
