@@ -86,14 +86,6 @@ type Result struct {
 	ReadByFile map[string]int64
 }
 
-// Row is one record read, with where it came from.
-type Row struct {
-	sc.Record
-	File string
-	Line int64
-	seq  int
-}
-
 // Ingest reads a batch's files and applies it. A file that cannot be read to its end (a
 // truncated gzip stream) refuses the whole batch: the refusal is stored with its reason
 // and nothing of the batch is applied. Bad rows are quarantined and the rest applied.
@@ -233,10 +225,10 @@ func liveDates(parts [][]Row, day sc.Date, res *Result) [][]Row {
 			var p *exchange.Problem
 			switch {
 			case r.ReportedDate == sc.NoDate && r.EventDate > day:
-				p = &exchange.Problem{File: r.File, Line: r.Line, Field: "event_date", Reason: exchange.ReasonEventAfterReported,
+				p = &exchange.Problem{File: r.File(), Line: r.Line, Field: "event_date", Reason: exchange.ReasonEventAfterReported,
 					Message: fmt.Sprintf("event_date %s is later than the day the record is ingested, %s (no reported_date)", r.EventDate, day)}
 			case r.EventDate > day:
-				p = &exchange.Problem{File: r.File, Line: r.Line, Field: "event_date", Reason: exchange.ReasonEventAfterIngestion,
+				p = &exchange.Problem{File: r.File(), Line: r.Line, Field: "event_date", Reason: exchange.ReasonEventAfterIngestion,
 					Message: fmt.Sprintf("event_date %s is later than the day the record is ingested, %s", r.EventDate, day)}
 			case r.ReportedDate == sc.NoDate:
 				r.ReportedDate = day
@@ -260,12 +252,14 @@ func liveDates(parts [][]Row, day sc.Date, res *Result) [][]Row {
 // readBlock is the most rows readAll puts in one block.
 const readBlock = 4096
 
-// readAll reads a file's rows, in blocks (a growing slice would copy every row, a few
-// hundred bytes, each time it grew), checking the batch's source.
+// readAll reads a file's rows, in blocks (a growing slice would copy every row each time
+// it grew), checking the batch's source.
 func readAll(rr *exchange.RecordReader, source string, cat *sc.Catalogue, types []string) ([][]Row, []exchange.Problem, error) {
 	var probs []exchange.Problem
 	var blocks [][]Row
 	var rows []Row
+	var file *string // the file's name, shared by its rows
+	var buf []byte
 	for {
 		row, prob, err := rr.Next()
 		if err == io.EOF {
@@ -297,7 +291,13 @@ func readAll(rr *exchange.RecordReader, source string, cat *sc.Catalogue, types 
 			}
 			rows = make([]Row, 0, min(max(2*len(rows), 64), readBlock))
 		}
-		rows = append(rows, Row{Record: row.Record(), File: row.File, Line: row.Line})
+		if file == nil || *file != row.File {
+			name := row.File
+			file = &name
+		}
+		var r Row
+		r, buf = rowOfRecord(row, file, buf)
+		rows = append(rows, r)
 	}
 }
 
@@ -353,10 +353,10 @@ func compareRows(a, b *Row) int {
 	if c := cmp.Compare(a.EventDate, b.EventDate); c != 0 {
 		return c
 	}
-	if c := strings.Compare(a.Source, b.Source); c != 0 {
+	if c := strings.Compare(a.Source(), b.Source()); c != 0 {
 		return c
 	}
-	if c := strings.Compare(a.RecordID, b.RecordID); c != 0 {
+	if c := strings.Compare(a.RecordID(), b.RecordID()); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.seq, b.seq)
@@ -364,13 +364,13 @@ func compareRows(a, b *Row) int {
 
 // contentHash identifies a row's content, so that a resend that differs is told apart
 // from a plain resend (FNV-1a: stable across processes and machines).
-func contentHash(r *sc.Record, code string) uint64 {
+func contentHash(r *Row, code string) uint64 {
 	// FNV-1a over the fields, each followed by a zero byte, written out so that it
 	// allocates nothing (the same values as hash/fnv's New64a: they are stored).
 	const offset, prime = 14695981039346656037, 1099511628211
 	h := uint64(offset)
 	var buf [16]byte
-	for i, s := range [...]string{r.PersonID, r.Name, "", "", r.RegionCode, r.RawDetail, code} {
+	for i, s := range [...]string{r.PersonID(), r.Name(), "", "", r.RegionCode(), r.RawDetail(), code} {
 		b := []byte(nil)
 		switch i {
 		case 2:
@@ -486,8 +486,7 @@ func (s *Service) counted(res *Result) {
 func prepareRows(rows []Row, res *Result) []*Row { return prepareParts([][]Row{rows}, res) }
 
 // prepareParts is prepareRows for rows given in parts (a batch's files, in order): the
-// result points into the parts, which it keeps (a Row is a few hundred bytes, too big to
-// copy or move around).
+// result points into the parts, which it keeps (a Row is too big to copy or move around).
 func prepareParts(parts [][]Row, res *Result) []*Row {
 	n := 0
 	for _, p := range parts {
@@ -497,7 +496,7 @@ func prepareParts(parts [][]Row, res *Result) []*Row {
 	for _, p := range parts {
 		for i := range p {
 			r := &p[i]
-			r.seq = len(rows)
+			r.seq = int32(len(rows))
 			if r.ReportedDate == sc.NoDate {
 				r.ReportedDate = r.EventDate
 				res.Report.ReportedDateDefaulted++
@@ -514,7 +513,7 @@ func prepareParts(parts [][]Row, res *Result) []*Row {
 		r := rows[i]
 		k := &idx[i]
 		k.dates = uint64(uint32(r.ReportedDate))<<32 | uint64(uint32(r.EventDate))
-		k.name = namePrefix(r.Source, r.RecordID)
+		k.name = namePrefix(r.Source(), r.RecordID())
 		k.i = int32(i)
 	}
 	cmpIdx := func(a, b sortKey) int {
@@ -645,11 +644,11 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			r := rows[i]
 			code := s.cat.Type(r.Type).Code
 			c := &cands[i]
-			*c = cand{pid: -1, content: contentHash(&r.Record, code), source: r.Source, recordID: r.RecordID, region: r.RegionCode,
-				typ: r.Type, event: r.EventDate, reported: r.ReportedDate, critical: r.Detail.Critical, accept: acceptOf(r.Detail.Accept)}
-			rkeys[i].K1, rkeys[i].K2 = store.RecordKey(r.Source, r.RecordID)
+			*c = cand{pid: -1, content: contentHash(r, code), source: r.Source(), recordID: r.RecordID(), region: r.RegionCode(),
+				typ: r.Type, event: r.EventDate, reported: r.ReportedDate, critical: r.Critical, accept: acceptOf(r.Accept())}
+			rkeys[i].K1, rkeys[i].K2 = store.RecordKey(r.Source(), r.RecordID())
 			rkeys[i].Content, rkeys[i].I = c.content, int32(i)
-			pos, out := s.ix.Link([]byte(r.PersonID), []byte(r.Name), r.BirthDate, []byte(r.RegionCode), &scratch)
+			pos, out := s.ix.Link([]byte(r.PersonID()), []byte(r.Name()), r.BirthDate, []byte(r.RegionCode()), &scratch)
 			switch out {
 			case linkage.Linked, linkage.HeldName:
 				c.pid = s.ixOf[pos]
@@ -682,8 +681,8 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	for i, r := range rows {
 		if !dup[i] {
 			candOf[i] = int32(len(rowOf))
-			if r.Detail.Ref != "" {
-				refs[int32(len(rowOf))] = r.Detail.Ref
+			if ref := r.Ref(); ref != "" {
+				refs[int32(len(rowOf))] = ref
 			}
 			cands[len(rowOf)] = cands[i]
 			rowOf = append(rowOf, int32(i))
@@ -703,9 +702,9 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	dup, candOf = nil, nil
 	fill := func(i int, rec *store.Record) {
 		c, r := &cands[i], rows[rowOf[i]]
-		*rec = store.Record{Source: r.Source, RecordID: r.RecordID, Type: s.cat.Type(r.Type).Code, PID: c.pid, Link: int(c.link), Held: c.held,
-			PersonID: r.PersonID, Name: r.Name, BirthDate: r.BirthDate, EventDate: r.EventDate, ReportedDate: r.ReportedDate,
-			RegionCode: r.RegionCode, Detail: r.RawDetail, Content: c.content, Batch: sb.ID, File: r.File, Line: r.Line}
+		*rec = store.Record{Source: r.Source(), RecordID: r.RecordID(), Type: s.cat.Type(r.Type).Code, PID: c.pid, Link: int(c.link), Held: c.held,
+			PersonID: r.PersonID(), Name: r.Name(), BirthDate: r.BirthDate, EventDate: r.EventDate, ReportedDate: r.ReportedDate,
+			RegionCode: r.RegionCode(), Detail: r.RawDetail(), Content: c.content, Batch: sb.ID, File: r.File(), Line: r.Line}
 	}
 	ids, inserted, contents, err := tx.InsertKeyed(len(cands), fill, kept)
 	if err != nil {
@@ -800,8 +799,10 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 				d = cands[it.c].reported
 			}
 			s.eng.Apply(p.Rec, &p.State, &it.in, d, k)
-			if t := s.cat.Type(it.in.Type); t.Moves && cands[it.c].region != "" && p.State.Status != sc.StatusTerminated {
-				p.Rec.RegionCode = cands[it.c].region
+			if t := s.cat.Type(it.in.Type); t.Moves && cands[it.c].region != "" && p.State.Status != sc.StatusTerminated &&
+				p.Rec.RegionCode != cands[it.c].region {
+				// A copy: the region is cut from its row's text, which is let go.
+				p.Rec.RegionCode = strings.Clone(cands[it.c].region)
 			}
 		}
 		if !b.History {

@@ -38,10 +38,11 @@ func TestRowsLetGo(t *testing.T) {
 	}
 	typ, _ := s.cat.Lookup("TRN.TRANSIT")
 	rows := make([]Row, 100)
+	file := "b.csv"
 	for i := range rows {
-		rows[i] = Row{Record: sc.Record{RecordID: fmt.Sprint("r", i), Source: "TRN", Type: typ, PersonID: "371002194003150019", Name: "张三",
+		rows[i] = rowOf(&sc.Record{RecordID: fmt.Sprint("r", i), Source: "TRN", Type: typ, PersonID: "371002194003150019", Name: "张三",
 			BirthDate: sc.NoDate, EventDate: sc.MustDate("2024-02-01"), ReportedDate: sc.MustDate("2024-02-02"), RawDetail: "count=1"},
-			File: "b.csv", Line: int64(i + 2)}
+			&file, int64(i+2))
 	}
 	runtime.SetFinalizer(&rows[0], func(*Row) { freed.Store(true) })
 	res := &Result{}

@@ -21,14 +21,15 @@ func TestPrepareRowsOrder(t *testing.T) {
 			if rng.IntN(50) == 0 {
 				rows[i].ReportedDate = sc.NoDate
 			}
-			rows[i].Source = []string{"TRN", "HEA", "HE", "BANKS_AND_POSTAL_SAVINGS"}[rng.IntN(4)]
+			source := []string{"TRN", "HEA", "HE", "BANKS_AND_POSTAL_SAVINGS"}[rng.IntN(4)]
 			// Short ids, and long ones alike in their first 16 bytes with the source.
-			rows[i].RecordID = []string{string(rune('a' + rng.IntN(20))), "HEA00000019-" + strconv.Itoa(rng.IntN(30)), ""}[rng.IntN(3)]
+			recordID := []string{string(rune('a' + rng.IntN(20))), "HEA00000019-" + strconv.Itoa(rng.IntN(30)), ""}[rng.IntN(3)]
+			setStrings(&rows[i], &[rowStrings]string{fRecordID: recordID, fSource: source}, nil)
 		}
 		got := prepareRows(slices.Clone(rows), &Result{})
 		want := slices.Clone(rows)
 		for i := range want {
-			want[i].seq = i
+			want[i].seq = int32(i)
 			if want[i].ReportedDate == sc.NoDate {
 				want[i].ReportedDate = want[i].EventDate
 			}

@@ -474,23 +474,24 @@ func decodeSpill(b []byte, fn func(*Row) error) error {
 		file := string(blk.Bytes(blk.Uvarint()))
 		var prev [spillStrings]string
 		var line int64
+		var buf []byte
 		for len(blk.B) > 0 && blk.Err == nil {
 			line += blk.Varint()
 			for i := range prev {
 				prev[i] = blk.Str(prev[i])
 			}
-			var r Row
-			r.File, r.Line = file, line
-			r.RecordID, r.Source, r.PersonID, r.Name, r.RegionCode, r.RawDetail = prev[0], prev[1], prev[2], prev[3], prev[4], prev[5]
-			r.Detail.ICD10, r.Detail.Accept, r.Detail.Ref = prev[6], prev[7], prev[8]
+			// (The detail's icd10, agent, count and amount are in the file for its
+			// readers; a row keeps, of its detail, its raw form and what applying reads.)
+			r := Row{file: &file, Line: line}
+			buf = setStrings(&r, &[rowStrings]string{prev[0], prev[1], prev[2], prev[3], prev[4], prev[5], prev[7], prev[8]}, buf)
 			r.Type = sc.TypeID(blk.Uvarint())
 			r.BirthDate = sc.Date(blk.Varint())
 			r.EventDate = sc.Date(blk.Varint())
 			r.ReportedDate = sc.Date(blk.Varint())
 			flags := blk.Byte()
-			r.Detail.Critical, r.Detail.Agent, r.Detail.HasAmt = flags&1 != 0, flags&2 != 0, flags&4 != 0
-			r.Detail.Count = int(blk.Uvarint())
-			r.Detail.Amount = sc.Fen(blk.Varint())
+			r.Critical = flags&1 != 0
+			blk.Uvarint() // count
+			blk.Varint()  // amount
 			if blk.Err != nil {
 				return errSpill
 			}
