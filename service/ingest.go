@@ -414,13 +414,12 @@ func acceptOf(accept string) engine.Resolution {
 	return engine.ResolveNone
 }
 
-// applyItem is a stored record to apply to a person: the record's input, and its place
-// among the batch's candidates.
+// applyItem is a stored record to apply to a person: its place among the batch's
+// candidates. (Its engine input is made as it is applied: a large batch holds an item a
+// record, put in order once more by byPerson.)
 type applyItem struct {
 	pid int64
 	c   int32
-	id  int64
-	in  engine.Input
 }
 
 // byPerson puts items in order of pid, each person's in the order given: for many items,
@@ -722,9 +721,10 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 	}
 	rkeys, kept, rowOf = nil, nil, nil // free for the engine's work
 	items := make([]applyItem, 0, len(cands))
+	targets := map[int32]engine.Ref{} // a RESOLVE record's target, by its candidate
 	for i := range cands {
 		c := &cands[i]
-		pid, id := c.pid, ids[i]
+		pid := c.pid
 		if s.opt.Fault != nil {
 			s.opt.Fault("ingest", i+1)
 		}
@@ -745,28 +745,17 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			continue
 		}
 		res.Report.Applied++
-		in := engine.Input{Type: c.typ, Event: c.event, Ref: engine.Ref(id), Critical: c.critical, Target: engine.NoRef}
-		if s.opt.Model != nil {
-			in.Place = sc.PlaceOf(c.region) // only a model reads it
-		}
 		if t.Class == sc.ClassResolve {
-			in.Accept = c.accept
+			// RESOLVE records name their target by key: found now that the batch is stored.
+			target, err := refByKey(tx, refs[int32(i)])
+			if err != nil {
+				return err
+			}
+			targets[int32(i)] = target
 		}
-		items = append(items, applyItem{pid: pid, c: int32(i), id: id, in: in})
+		items = append(items, applyItem{pid: pid, c: int32(i)})
 	}
 	items = byPerson(items, len(s.ppl))
-	// RESOLVE records name their target by key: find it now that the batch is stored.
-	for i := range items {
-		it := &items[i]
-		if s.cat.Type(it.in.Type).Class != sc.ClassResolve {
-			continue
-		}
-		target, err := refByKey(tx, refs[it.c])
-		if err != nil {
-			return err
-		}
-		it.in.Target = target
-	}
 	k := newSink()
 	k.quiet = b.History
 	// Many people's states are written as they are applied, by a goroutine of their own:
@@ -784,6 +773,7 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 		w = newBgWriter(tx)
 		defer w.wait()
 	}
+	var in engine.Input // one, reused: the engine keeps no input
 	for len(items) > 0 {
 		p := s.ppl[items[0].pid]
 		n := 1
@@ -798,8 +788,17 @@ func (s *Service) applyIn(tx *store.Tx, ch *change, b Batch, rows []*Row, res *R
 			if b.History {
 				d = cands[it.c].reported
 			}
-			s.eng.Apply(p.Rec, &p.State, &it.in, d, k)
-			if t := s.cat.Type(it.in.Type); t.Moves && cands[it.c].region != "" && p.State.Status != sc.StatusTerminated &&
+			c := &cands[it.c]
+			t := s.cat.Type(c.typ)
+			in = engine.Input{Type: c.typ, Event: c.event, Ref: engine.Ref(ids[it.c]), Critical: c.critical, Target: engine.NoRef}
+			if s.opt.Model != nil {
+				in.Place = sc.PlaceOf(c.region) // only a model reads it
+			}
+			if t.Class == sc.ClassResolve {
+				in.Accept, in.Target = c.accept, targets[it.c]
+			}
+			s.eng.Apply(p.Rec, &p.State, &in, d, k)
+			if t.Moves && cands[it.c].region != "" && p.State.Status != sc.StatusTerminated &&
 				p.Rec.RegionCode != cands[it.c].region {
 				// A copy: the region is cut from its row's text, which is let go.
 				p.Rec.RegionCode = strings.Clone(cands[it.c].region)

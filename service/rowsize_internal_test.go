@@ -17,6 +17,11 @@ func TestRowsKeptCompactly(t *testing.T) {
 	if size := unsafe.Sizeof(Row{}); size > 80 {
 		t.Errorf("a row takes %d bytes, want at most 80", size)
 	}
+	// An applied record's item, held with every other and copied once to be put in
+	// order, is its person and its place (its engine input is made as it is applied).
+	if size := unsafe.Sizeof(applyItem{}); size > 16 {
+		t.Errorf("an applied record's item takes %d bytes, want at most 16", size)
+	}
 	const n = 2000
 	var b strings.Builder
 	b.WriteString("record_id,source,type,person_id,name,birth_date,event_date,reported_date,region_code,detail\n")
