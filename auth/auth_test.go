@@ -65,6 +65,7 @@ func TestAuth(t *testing.T) {
 		{"ip throttle", testIPThrottle},
 		{"ip throttle against a burst", testIPThrottleBurst},
 		{"accounts", testAccounts},
+		{"names that read as one", testNamesReadAsOne},
 		{"last administrator of the whole installation", testLastCityAdmin},
 		{"api keys", testAPIKeys},
 		{"audit", testAudit},
@@ -1187,5 +1188,26 @@ func TestClientAddr(t *testing.T) {
 		if got := auth.ClientAddr(r, c.behind); got != c.want {
 			t.Errorf("%s: ClientAddr = %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// testNamesReadAsOne: an account whose name equals another's but for case or width is
+// refused (session 21, a security review: an administrator could make "Admin" beside
+// "admin", or "ｗａｎｇ.ｌｉ" beside "wang.li", and the trail would read as the first's);
+// a name that merely begins like another's is its own.
+func testNamesReadAsOne(t *testing.T, e env) {
+	ctx := context.Background()
+	must(e.a.CreateUser(ctx, "root", "wang.li", pw, auth.RoleOperator, ""))(t)
+	must(e.a.CreateUser(ctx, "root", "王芳", pw, auth.RoleOperator, ""))(t)
+	for _, name := range []string{"wang.li", "Wang.Li", "WANG.LI", "ｗａｎｇ.ｌｉ"} {
+		if _, err := e.a.CreateUser(ctx, "root", name, pw, auth.RoleAdmin, ""); code(err) != sc.EConflict || !strings.Contains(err.Error(), "is taken") {
+			t.Errorf("%s beside wang.li: %v, want refused as taken", name, err)
+		}
+	}
+	for _, name := range []string{"wang.li2", "王芳芳"} {
+		must(e.a.CreateUser(ctx, "root", name, pw, auth.RoleOperator, ""))(t)
+	}
+	if err := auth.TakenName("WANG.li", []string{"zhao", "wang.li"}); err == nil || !strings.Contains(err.Error(), `"wang.li"`) {
+		t.Errorf("TakenName: %v, want it to name wang.li", err)
 	}
 }

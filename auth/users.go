@@ -13,6 +13,7 @@ import (
 
 	sc "github.com/silentcert/silentcert"
 	"github.com/silentcert/silentcert/store"
+	"golang.org/x/text/width"
 )
 
 const userCols = `id, name, role, region, lang, disabled, locked_until, created, must_change`
@@ -47,6 +48,32 @@ func checkName(name string) error {
 	for _, r := range name {
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._-@", r) {
 			return sc.Errorf(sc.EInvalid, "account name %q: letters, digits and . _ - @ only", clip(name, 64))
+		}
+	}
+	return nil
+}
+
+// SameName says whether two account names are one to a reader: equal but for case or
+// width (Admin and admin, ａｄｍｉｎ and admin). Such a second account is refused: in the
+// audit trail and the console's lists it would pass for the first.
+func SameName(a, b string) bool {
+	return strings.EqualFold(width.Fold.String(a), width.Fold.String(b))
+}
+
+// takenName is the refusal of name, which an account named like reads as.
+func takenName(name, like string) error {
+	if name == like {
+		return sc.Errorf(sc.EConflict, "account name %q is taken", name)
+	}
+	return sc.Errorf(sc.EConflict, "account name %q is taken: it reads as the account %q (names equal but for case or width are one)", name, like)
+}
+
+// TakenName is the refusal of an account named name when an account of the names given
+// reads as it (SameName), or nil: a command line checks before it asks for the password.
+func TakenName(name string, names []string) error {
+	for _, n := range names {
+		if SameName(n, name) {
+			return takenName(name, n)
 		}
 	}
 	return nil
@@ -92,12 +119,21 @@ func (a *Service) createUser(ctx context.Context, actor, name, password string, 
 	}
 	var u *User
 	err = a.write(ctx, func(tx *store.Tx) error {
-		var n int
-		if err := tx.QueryRow(`SELECT count(*) FROM users WHERE name = ?`, name).Scan(&n); err != nil {
+		var like string
+		if err := tx.Each(`SELECT name FROM users`, nil, func(rows *sql.Rows) error {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+			if like == "" && SameName(n, name) {
+				like = n
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
-		if n > 0 {
-			return sc.Errorf(sc.EConflict, "account name %q is taken", name)
+		if like != "" {
+			return takenName(name, like)
 		}
 		now := a.now()
 		at := now.UTC().Format(time.RFC3339)

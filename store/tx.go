@@ -283,6 +283,10 @@ func (t *Tx) QueryRow(q string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(t.ctx, t.db.Rebind(q), args...)
 }
 
+// Each runs a query written with ? placeholders in the transaction and calls fn with each
+// row of it.
+func (t *Tx) Each(q string, args []any, fn func(*sql.Rows) error) error { return t.each(q, args, fn) }
+
 // each runs a query written with ? placeholders in the transaction and calls fn with each
 // row of it.
 func (t *Tx) each(q string, args []any, fn func(*sql.Rows) error) error {

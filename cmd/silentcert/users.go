@@ -120,10 +120,12 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		for _, u := range us {
-			if u.Name == *name { // before the password is asked for
-				return fmt.Errorf("account name %q is taken", *name)
-			}
+		names := make([]string, len(us))
+		for i, u := range us {
+			names[i] = u.Name
+		}
+		if err := auth.TakenName(*name, names); err != nil { // before the password is asked for
+			return err
 		}
 		if pw == "" {
 			if pw, err = readPassword(ctx, stderr); err != nil {
