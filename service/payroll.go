@@ -140,13 +140,9 @@ func (s *Service) ToRecoverIn(tx *store.Tx, pid int64, benefit string) (sc.Fen, 
 	if err != nil {
 		return 0, err
 	}
-	amount := func(ent int, m sc.Month) (sc.Fen, bool) {
-		a, ok := paid[store.MonthKey{PID: pid, Benefit: p.Rec.Entitlements[ent].Benefit, Month: m}]
-		return a, ok
-	}
-	for _, o := range s.eng.OverpaymentsDisputed(p.Rec, &p.State, amount) {
-		if p.Rec.Entitlements[o.Ent].Benefit == benefit {
-			return o.ToRecover, nil
+	for _, k := range s.casesOf(nil, &caseInput{pid: pid, rec: *p.Rec, state: p.State}, nil, paid) {
+		if k.Benefit == benefit {
+			return k.ToRecover, nil
 		}
 	}
 	return 0, nil

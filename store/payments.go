@@ -134,9 +134,20 @@ type MonthKey struct {
 // PaidAmounts returns what was paid (regular payments and back pay) to the people pids,
 // by entitlement and month.
 func (db *DB) PaidAmounts(ctx context.Context, pids []int64) (map[MonthKey]sc.Fen, error) {
+	return paidAmounts(ctx, db, db.rd, pids)
+}
+
+// PaidAmountsOf is PaidAmounts of one person, read in the transaction: what a ledger
+// entry recorded in it is checked against (service.ToRecoverIn).
+func (t *Tx) PaidAmountsOf(pid int64) (map[MonthKey]sc.Fen, error) {
+	t.sent++
+	return paidAmounts(t.ctx, t.db, t.tx, []int64{pid})
+}
+
+func paidAmounts(ctx context.Context, db *DB, q querier, pids []int64) (map[MonthKey]sc.Fen, error) {
 	out := map[MonthKey]sc.Fen{}
 	err := inPIDs(pids, func(in string, args []any) error {
-		rows, err := db.rd.QueryContext(ctx, db.Rebind(`SELECT pid, benefit, month, amount FROM payments
+		rows, err := q.QueryContext(ctx, db.Rebind(`SELECT pid, benefit, month, amount FROM payments
 			WHERE kind IN ('REGULAR', 'BACK_PAY') AND pid IN `+in), args...)
 		if err != nil {
 			return fmt.Errorf("%s: payments: %w", db, err)
@@ -152,23 +163,6 @@ func (db *DB) PaidAmounts(ctx context.Context, pids []int64) (map[MonthKey]sc.Fe
 			out[k] += sc.Fen(amount)
 		}
 		return rows.Err()
-	})
-	return out, err
-}
-
-// PaidAmountsOf is PaidAmounts of one person, read in the transaction: what a ledger
-// entry recorded in it is checked against (service.ToRecoverIn).
-func (t *Tx) PaidAmountsOf(pid int64) (map[MonthKey]sc.Fen, error) {
-	out := map[MonthKey]sc.Fen{}
-	err := t.each(`SELECT benefit, month, amount FROM payments WHERE kind IN ('REGULAR', 'BACK_PAY') AND pid = ?`, []any{pid}, func(rows *sql.Rows) error {
-		k := MonthKey{PID: pid}
-		var month, amount int64
-		if err := rows.Scan(&k.Benefit, &month, &amount); err != nil {
-			return err
-		}
-		k.Month = sc.Month(month)
-		out[k] += sc.Fen(amount)
-		return nil
 	})
 	return out, err
 }

@@ -616,6 +616,7 @@ func (db *DB) RecordKeys(ctx context.Context, ids []int64) (map[int64]string, er
 	return recordKeys(ctx, db, db.rd, ids)
 }
 
+// querier is what a read goes through: the readers' pool or a transaction.
 type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
