@@ -101,14 +101,8 @@ func backPayKeptForAVoidedDeath(t *testing.T, dsn storetest.DSN, voided bool) {
 func TestVoidedDeathConflictOnThe1stAfterTheRun(t *testing.T) {
 	for _, dsn := range storetest.DSNs(t) {
 		t.Run(dsn.Name, func(t *testing.T) {
-			ctx := context.Background()
 			db := dsn.Open(t)
-			cfg := sc.DefaultConfig()
-			cfg.Policy.BackPayVoidedDeath = true
-			s, err := service.Open(ctx, db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2024, 1, 20, 9, 0, 0, 0, time.UTC) }})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openVoided(t, db, time.Date(2024, 1, 20, 9, 0, 0, 0, time.UTC))
 			enrolZhang(t, s, "2024-01-10")
 			ingest := func(day, row string) { t.Helper(); ingestRow(t, s, day, row) }
 			runDays(t, s, "2024-02-01", "2024-02-09")
@@ -139,12 +133,7 @@ func TestVoidedDeathHistoryMonthsNotPaid(t *testing.T) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			ctx := context.Background()
 			db := dsn.Open(t)
-			cfg := sc.DefaultConfig()
-			cfg.Policy.BackPayVoidedDeath = true
-			s, err := service.Open(ctx, db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2023, 12, 20, 9, 0, 0, 0, time.UTC) }})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openVoided(t, db, time.Date(2023, 12, 20, 9, 0, 0, 0, time.UTC))
 			enrolZhang(t, s, "2023-01-10")
 			h := csvBatch("PSB", header+
 				"D1,PSB,PSB.DEATH_DEREG,371002194003150019,张三,1940-03-15,2023-05-05,2023-05-10,,\n"+
@@ -203,4 +192,16 @@ func backPayMonths(t *testing.T, db *store.DB) []string {
 		t.Fatal(err)
 	}
 	return back
+}
+
+// openVoided opens a service over db with back_pay_voided_death on, its clock at now.
+func openVoided(t *testing.T, db *store.DB, now time.Time) *service.Service {
+	t.Helper()
+	cfg := sc.DefaultConfig()
+	cfg.Policy.BackPayVoidedDeath = true
+	s, err := service.Open(context.Background(), db, service.Options{Config: cfg, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -29,14 +29,7 @@ func TestCheckConfig(t *testing.T) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			ctx := context.Background()
 			db := dsn.Open(t)
-			open := func(cfg *sc.Config) *service.Service {
-				t.Helper()
-				s, err := service.Open(ctx, db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2024, 1, 2, 9, 0, 0, 0, time.UTC) }})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return s
-			}
+			open := func(cfg *sc.Config) *service.Service { t.Helper(); return openWithConfig(t, db, cfg) }
 			rows := func() []store.AuditRow {
 				t.Helper()
 				rs, err := db.Trail(ctx, store.TrailQuery{Kind: "config", From: sc.NoDate, To: sc.NoDate, Limit: 10})
@@ -154,14 +147,7 @@ func TestCheckConfigTypeOrder(t *testing.T) {
 		t.Run(dsn.Name, func(t *testing.T) {
 			ctx := context.Background()
 			db := dsn.Open(t)
-			open := func(cfg *sc.Config) *service.Service {
-				t.Helper()
-				s, err := service.Open(ctx, db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2024, 1, 2, 9, 0, 0, 0, time.UTC) }})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return s
-			}
+			open := func(cfg *sc.Config) *service.Service { t.Helper(); return openWithConfig(t, db, cfg) }
 			if err := open(nil).CheckConfig(ctx, "", "cli:zhao"); err != nil {
 				t.Fatal(err)
 			}
@@ -182,4 +168,15 @@ func TestCheckConfigTypeOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openWithConfig opens a service over db with the configuration cfg (nil: the built-in),
+// its clock at 2024-01-02 09:00 UTC.
+func openWithConfig(t *testing.T, db *store.DB, cfg *sc.Config) *service.Service {
+	t.Helper()
+	s, err := service.Open(context.Background(), db, service.Options{Config: cfg, Now: func() time.Time { return time.Date(2024, 1, 2, 9, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -33,20 +33,7 @@ func testPayrollWrites(t *testing.T, db *store.DB) {
 			Status: sc.StatusCertified, Until: 20000, Method: sc.MethodStrong, DeathDate: sc.NoDate, NextCheck: 19900,
 			State: []byte{1, byte(i)}, Health: -1}
 	}
-	write := func(fn func(tx *store.Tx) error) {
-		t.Helper()
-		tx, err := db.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		if err := fn(tx); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(fn func(tx *store.Tx) error) { t.Helper(); committed(t, db, fn) }
 	write(func(tx *store.Tx) error { return tx.PutPeople(ps) })
 	var pays []store.Payment
 	for i := 0; i < 1000; i++ {
@@ -138,5 +125,21 @@ func testPayrollWrites(t *testing.T, db *store.DB) {
 	// (COPY's and the stage's alike, the keys stored already not counted in).
 	if err != nil || checked != 3000+migrationRows(t, db)+2 || problems != 0 {
 		t.Fatalf("audit: %d rows checked, %d problems, %v", checked, problems, err)
+	}
+}
+
+// committed runs fn in a transaction of db and commits it, failing t on any error.
+func committed(t *testing.T, db *store.DB, fn func(tx *store.Tx) error) {
+	t.Helper()
+	tx, err := db.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }

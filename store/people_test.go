@@ -36,20 +36,7 @@ func TestPutPeople(t *testing.T) {
 		t.Run(d.Name, func(t *testing.T) {
 			db := d.Open(t)
 			want := map[int64]store.Person{}
-			write := func(fn func(tx *store.Tx) error) {
-				t.Helper()
-				tx, err := db.Begin(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer tx.Rollback()
-				if err := fn(tx); err != nil {
-					t.Fatal(err)
-				}
-				if err := tx.Commit(); err != nil {
-					t.Fatal(err)
-				}
-			}
+			write := func(fn func(tx *store.Tx) error) { t.Helper(); committed(t, db, fn) }
 			put := func(ps ...*store.Person) {
 				t.Helper()
 				write(func(tx *store.Tx) error { return tx.PutPeople(ps) })
