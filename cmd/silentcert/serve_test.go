@@ -529,20 +529,33 @@ func testServeStopSettlesNotices(t *testing.T, dsn string) {
 		stopped = true // before the sender could settle its claims
 	case <-time.After(2 * time.Second):
 	}
-	// The gateway comes back: the sender finishes the notice it was sending.
+	// The gateway comes back: the sender finishes the notice it was sending. The reader
+	// reads until serve has exited, then until a read brings nothing (the last writer,
+	// below). An empty read before that is a sender's open whose write found no reader
+	// (it opened while the previous read was ending): it sends again, and ending the
+	// reader then left it waiting in its open for good, and serve with it.
+	exited := make(chan struct{})
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
 		for {
 			b, err := os.ReadFile(fifo)
-			if err != nil || ctx.Err() != nil && len(b) == 0 {
+			if err != nil {
 				return
+			}
+			select {
+			case <-exited:
+				if len(b) == 0 {
+					return
+				}
+			default:
 			}
 		}
 	}()
 	if !stopped {
 		code = <-exit
 	}
+	close(exited)
 	if code != 0 {
 		t.Fatalf("serve: exit %d: %s", code, errOut.String())
 	}
